@@ -14,8 +14,9 @@ bfloat16 convolutions (:attr:`CONV_ROUNDED_ONCE`) run as PyTorch's: oneDNN's bfl
 (float32 accumulation, each result rounded once, a bias inside that rounding; transposed ones through
 the deconvolution primitive), the whole batch in one call on ``ember.get_num_threads()`` OpenMP
 threads (a weight gradient summed over chunks would be rounded per chunk), channels-last activations
-read as they lie where the input or the weight is so. A case oneDNN does not take is computed in
-float32 by the NumPy kernels and rounded once.
+read as they lie where the input or the weight is so. A case oneDNN does not take goes to the NumPy
+kernels in bfloat16, as PyTorch's im2col kernels take it: a transposed convolution whose
+``output_padding`` reaches its stride (whose convolution gives back a shorter input).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from __future__ import annotations
 import numpy as np
 
 from ember import dtypes
-from ember.backend import native_dtype_name
 from ember.backends import mkldnn
 from ember.strides import ordered_strides
 from ember.threads import get_num_threads
@@ -97,15 +97,6 @@ def _split(n, dtype, work):
         after_openmp_team()
 
 
-def _rounded_once(compute, arrays, *args):
-    """``compute(*arrays, *args)``, bfloat16 ``arrays`` (None among them passes through) read in float32 and the
-    result rounded once."""
-    narrow = arrays[0].dtype
-    if native_dtype_name(narrow) != "bfloat16":
-        return compute(*arrays, *args)
-    return compute(*(None if a is None else a.astype(_F32) for a in arrays), *args).astype(narrow)
-
-
 class OnednnConvKernels:
     """The conv kernels through oneDNN where it takes the case (see the module docstring)."""
 
@@ -113,10 +104,6 @@ class OnednnConvKernels:
     def CONV_ROUNDED_ONCE(self):  # noqa: N802 (the kernel table's flag; a property here, as oneDNN may be off)
         """bfloat16 where oneDNN is installed and ``ember.backends.mkldnn.enabled``, else none."""
         return (dtypes.bfloat16,) if mkldnn.enabled and load() is not None else ()
-
-    def _numpy(self, name, arrays, *args):
-        """The NumPy kernel ``name`` of ``arrays`` and ``args``, bfloat16 computed in float32 and rounded once."""
-        return _rounded_once(getattr(super(), name), arrays, *args)
 
     def conv(self, x, weight, stride, padding, dilation, groups):
         return self.conv_bias(x, weight, None, stride, padding, dilation, groups)
@@ -126,8 +113,8 @@ class OnednnConvKernels:
         found = _plans(x.shape, weight.shape, arrays, stride, padding, dilation, groups)
         if found is None:
             if bias is None:
-                return self._numpy("conv", arrays, stride, padding, dilation, groups)
-            return self._numpy("conv_bias", arrays, stride, padding, dilation, groups)
+                return super().conv(x, weight, stride, padding, dilation, groups)
+            return super().conv_bias(x, weight, bias, stride, padding, dilation, groups)
         plans, y_shape, channels_last = found
         x, weight = _activation(x, channels_last), np.ascontiguousarray(weight)
         bias = None if bias is None else np.ascontiguousarray(bias)
@@ -136,14 +123,12 @@ class OnednnConvKernels:
         return y
 
     def conv_transpose(self, x, weight, bias, output_shape, stride, padding, dilation, groups):
-        arrays = (x, weight, bias)
         found = None
         if x.dtype != _F32:  # float32 keeps the input gradient's kernel, its bias added after
-            found = _plans(
-                output_shape, weight.shape, arrays[: 2 if bias is None else 3], stride, padding, dilation, groups
-            )
+            arrays = (x, weight) if bias is None else (x, weight, bias)
+            found = _plans(output_shape, weight.shape, arrays, stride, padding, dilation, groups)
         if found is None or found[1] != x.shape:
-            return self._numpy("conv_transpose", arrays, output_shape, stride, padding, dilation, groups)
+            return super().conv_transpose(x, weight, bias, output_shape, stride, padding, dilation, groups)
         plans, _, channels_last = found
         x, weight = _activation(x, channels_last), np.ascontiguousarray(weight)
         bias = None if bias is None else np.ascontiguousarray(bias)
@@ -156,7 +141,7 @@ class OnednnConvKernels:
     def conv_backward_input(self, grad, weight, input_shape, stride, padding, dilation, groups):
         found = _plans(input_shape, weight.shape, (grad, weight), stride, padding, dilation, groups)
         if found is None or found[1] != grad.shape:
-            return self._numpy("conv_backward_input", (grad, weight), input_shape, stride, padding, dilation, groups)
+            return super().conv_backward_input(grad, weight, input_shape, stride, padding, dilation, groups)
         plans, _, channels_last = found
         grad, weight = _activation(grad, channels_last), np.ascontiguousarray(weight)
         dx = _empty(tuple(input_shape), grad.dtype, channels_last)
@@ -168,7 +153,7 @@ class OnednnConvKernels:
     def conv_backward_weight(self, x, grad, weight_shape, stride, padding, dilation, groups):
         found = _plans(x.shape, weight_shape, (x, grad), stride, padding, dilation, groups)
         if found is None or found[1] != grad.shape:
-            return self._numpy("conv_backward_weight", (x, grad), weight_shape, stride, padding, dilation, groups)
+            return super().conv_backward_weight(x, grad, weight_shape, stride, padding, dilation, groups)
         plans, _, channels_last = found
         x, grad = _activation(x, channels_last), _activation(grad, channels_last)
         sums = {}

@@ -19,6 +19,7 @@ from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
+from ...kernels.conv import conv_output_shape
 from ...ops.dtype_support import not_implemented
 from ...ops.operands import check_same_device
 from ...ops.reduced_precision import narrow_on_cpu, opmath
@@ -151,7 +152,7 @@ class _ConvBackwardWeight(Function):
 
     @staticmethod
     def forward(ctx, x, grad, weight_shape, stride, padding, dilation, groups):
-        if narrow_on_cpu(x) and x.shape[0] > 1 and x.dtype not in x._backend.kernels.CONV_ROUNDED_ONCE:
+        if _summed_by_sample(x, grad, weight_shape, stride, padding, dilation):
             ctx.save_for_backward(x, grad)
             ctx.args = (stride, padding, dilation, groups)
             return x._make(_weight_grad_by_sample(x, grad, weight_shape, *ctx.args))
@@ -166,6 +167,20 @@ class _ConvBackwardWeight(Function):
         if ctx.needs_input_grad[1]:
             d_grad = _Conv.apply(x, gw, None, *ctx.args)
         return d_x, d_grad, None, None, None, None, None
+
+
+def _summed_by_sample(x, grad, weight_shape, stride, padding, dilation):
+    """Whether a 16-bit weight gradient on a CPU device is summed sample by sample (see
+    :func:`_weight_grad_by_sample`): float16's, and that of a dtype the kernels round once themselves
+    (oneDNN's bfloat16) where PyTorch leaves oneDNN for its im2col kernels, a transposed convolution
+    whose ``output_padding`` reaches its stride: its output (``x`` here) is longer than the convolution
+    of it gives back (``grad``)."""
+    if not narrow_on_cpu(x) or x.shape[0] < 2:
+        return False
+    if x.dtype not in x._backend.kernels.CONV_ROUNDED_ONCE:
+        return True
+    padded = [size + lo + hi for size, (lo, hi) in zip(x.shape[2:], padding)]
+    return conv_output_shape(padded, weight_shape[2:], stride, dilation) != tuple(grad.shape[2:])
 
 
 def _weight_grad_by_sample(x, grad, weight_shape, *args):
