@@ -25,7 +25,6 @@ import numpy as np
 
 from ember import dtypes
 from ember.backends import mkldnn
-from ember.strides import ordered_strides
 from ember.threads import get_num_threads
 
 from .. import loops
@@ -33,25 +32,17 @@ from ..onednn.convolution import plan
 from ..onednn.library import load
 from ..onednn.memory import data_type
 from ..parallel import after_openmp_team, parallel_chunks
+from .conv import is_channels_last
 
 __all__ = ["OnednnConvKernels"]
 
 _F32 = np.dtype(np.float32)
 
 
-def _channels_last(a):
-    """Whether ``a`` (``(N, C, *spatial)``) is laid out channels-last and not also C-contiguous (PyTorch's
-    ``suggest_memory_format``, for the layouts a convolution meets)."""
-    if a.ndim not in (4, 5) or a.flags.c_contiguous:
-        return False
-    order = (0, *range(2, a.ndim), 1)
-    return a.strides == tuple(s * a.itemsize for s in ordered_strides(a.shape, order))
-
-
 def _activation(a, channels_last):
     """``a`` as a plan reads it: channels-last or C-contiguous (a copy where it is neither)."""
     if channels_last:
-        return a if _channels_last(a) else np.moveaxis(np.ascontiguousarray(np.moveaxis(a, 1, -1)), -1, 1)
+        return a if is_channels_last(a) else np.moveaxis(np.ascontiguousarray(np.moveaxis(a, 1, -1)), -1, 1)
     return np.ascontiguousarray(a)
 
 
@@ -71,7 +62,7 @@ def _plans(x_shape, weight_shape, arrays, stride, padding, dilation, groups):
     dtype = arrays[0].dtype
     if not mkldnn.enabled or data_type(dtype) is None or any(a.dtype != dtype or a.size == 0 for a in arrays):
         return None
-    channels_last = dtype != _F32 and (_channels_last(arrays[0]) or _channels_last(arrays[1]))
+    channels_last = dtype != _F32 and (is_channels_last(arrays[0]) or is_channels_last(arrays[1]))
     geometry = (tuple(weight_shape), tuple(stride), tuple(map(tuple, padding)), tuple(dilation), groups, dtype)
     rest = tuple(x_shape[1:])
 

@@ -91,7 +91,7 @@ class _Conv(Function):
     @staticmethod
     def backward(ctx, grad):
         x, weight = _conjugated(ctx.saved_tensors)
-        if x.dtype in x._backend.kernels.CONV_ROUNDED_ONCE:  # the gradient laid out as the forward's operands
+        if narrow_on_cpu(x):  # the 16-bit kernels follow the layout: the gradient laid out as the operands
             grad = in_input_format(grad, x, weight)
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
@@ -140,7 +140,7 @@ class _ConvTranspose(Function):
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
-        if x.dtype in x._backend.kernels.CONV_ROUNDED_ONCE:  # the gradient laid out as the forward's operands
+        if narrow_on_cpu(x):  # the 16-bit kernels follow the layout: the gradient laid out as the operands
             grad = in_input_format(grad, x, weight)
         d_x, d_weight = _ConvBackwardInput.backward(ctx, grad)[:2]
         d_bias = grad.sum((0,) + tuple(range(2, grad.ndim))) if ctx.needs_input_grad[2] else None
