@@ -467,3 +467,45 @@ def test_empty_or_too_few_filters_raise_as_torch(op, x_shape, w_shape, groups):
         getattr(F, op)(ember.randn(*x_shape), ember.randn(*w_shape), groups=groups)
     if "transpose" not in op:
         assert str(got.value) == str(expected.value)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("pad", [0, 1, 4, -1])
+def test_conv_tbc_matches_torch(dtype, pad):
+    """ember.conv_tbc: a 1-d convolution over a (time, batch, channels) sequence (fairseq's ConvTBC), the
+    bias then each kernel tap's product added in as PyTorch sums it; a negative pad drops steps."""
+    rng = np.random.default_rng(pad + 10)
+    arrays = [rng.standard_normal(s) for s in ((7, 3, 5), (3, 5, 6), (6,))]
+    refs = [torch.tensor(a, dtype=dtype, requires_grad=True) for a in arrays]
+    mine = [ember.tensor(a, dtype=getattr(ember, str(dtype).split(".")[-1]), requires_grad=True) for a in arrays]
+    ref, out = torch.conv_tbc(*refs, pad), ember.conv_tbc(*mine, pad)
+    assert tuple(out.shape) == tuple(ref.shape) and out.stride() == ref.stride() and out.is_contiguous()
+    up = rng.standard_normal(tuple(ref.shape))
+    ref.backward(torch.tensor(up, dtype=dtype))
+    out.backward(ember.tensor(up, dtype=out.dtype))
+    for got, expected in zip([out, *(t.grad for t in mine)], [ref, *(t.grad for t in refs)]):
+        np.testing.assert_allclose(got.detach().numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [((7, 5), (3, 5, 6), (6,)), ((7, 3, 5), (5, 6), (6,)), ((7, 3, 5), (3, 5, 6), (1, 6)), ((7, 3, 4), (3, 5, 6), (6,))]
+    + [((7, 3, 5), (3, 5, 6), (5,))],
+)
+def test_conv_tbc_refuses_what_torch_refuses(shapes):
+    refs = [torch.zeros(s) for s in shapes]
+    with pytest.raises(RuntimeError) as expected:
+        torch.conv_tbc(*refs)
+    with pytest.raises(RuntimeError, match=str(expected.value).split(".")[0].split(" (")[0]):
+        ember.conv_tbc(*(ember.zeros(s) for s in shapes))
+
+
+def test_conv_tbc_under_autocast_runs_in_bfloat16_as_torch():
+    rng = np.random.default_rng(1)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in ((7, 3, 5), (3, 5, 6), (6,))]
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        ref = torch.conv_tbc(*(torch.tensor(a) for a in arrays), 1)
+    with ember.autocast("cpu", dtype=ember.bfloat16):
+        out = ember.conv_tbc(*(ember.tensor(a) for a in arrays), 1)
+    assert out.dtype is ember.bfloat16
+    np.testing.assert_array_equal(out.float().numpy(), ref.float().numpy())
