@@ -469,6 +469,16 @@ def test_empty_or_too_few_filters_raise_as_torch(op, x_shape, w_shape, groups):
         assert str(got.value) == str(expected.value)
 
 
+@pytest.mark.parametrize("op, w_shape", [("conv2d", (4, 6, 3, 3)), ("conv_transpose2d", (6, 4, 3, 3))])
+def test_bias_of_the_wrong_size_raises_torchs_message(op, w_shape):
+    """The transposed convolutions' message names them (``Given transposed=1, weight of size ...``)."""
+    with pytest.raises(RuntimeError) as expected:
+        getattr(TF, op)(torch.zeros(2, 6, 9, 10), torch.zeros(w_shape), torch.zeros(8))
+    with pytest.raises(RuntimeError) as got:
+        getattr(F, op)(ember.zeros(2, 6, 9, 10), ember.zeros(w_shape), ember.zeros(8))
+    assert str(got.value) == str(expected.value)
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("pad", [0, 1, 4, -1])
 def test_conv_tbc_matches_torch(dtype, pad):
