@@ -159,12 +159,18 @@ CONVOLUTIONS = {
 }
 
 
-def _run_convolution(m, name, dtype):
+def _run_convolution(m, name, dtype, channels_last=None):
+    """Output and gradients of convolution ``name``, its ``channels_last`` operand ("input" or "weight") so."""
     op, input_shape, weight_shape, options = CONVOLUTIONS[name]
     rng = np.random.default_rng(sorted(CONVOLUTIONS).index(name))
     low = getattr(m, dtype)
-    x = m.tensor(rng.standard_normal(input_shape).astype(np.float32)).to(low).requires_grad_()
-    weight = m.tensor(rng.standard_normal(weight_shape).astype(np.float32)).to(low).requires_grad_()
+    x = m.tensor(rng.standard_normal(input_shape).astype(np.float32)).to(low)
+    weight = m.tensor(rng.standard_normal(weight_shape).astype(np.float32)).to(low)
+    if channels_last == "input":
+        x = x.contiguous(memory_format=m.channels_last)
+    if channels_last == "weight":
+        weight = weight.contiguous(memory_format=m.channels_last)
+    x, weight = x.requires_grad_(), weight.requires_grad_()
     channels = weight_shape[1] * options.get("groups", 1) if "transpose" in op else weight_shape[0]
     bias = m.tensor(rng.standard_normal(channels).astype(np.float32)).to(low).requires_grad_()
     y = getattr(m.nn.functional, op)(x, weight, bias, **options)
@@ -181,6 +187,19 @@ def test_convolution_gradients_as_torch(name, dtype):
     131 units where the sum cancels); bfloat16 goes through oneDNN, in float32 with one rounding."""
     for ours, theirs in zip(_run_convolution(ember, name, dtype), _run_convolution(torch, name, dtype)):
         _assert_as_torch(ours, theirs)
+
+
+@pytest.mark.parametrize("operand", ["input", "weight"])
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("name", ["conv2d", "conv2d_groups", "conv2d_pointwise", "conv_transpose2d"])
+def test_channels_last_convolution_as_torch(name, dtype, operand):
+    """PyTorch's im2col kernels on a channels-last input or weight (``col2im_channels_last``) add the
+    kernel offsets' columns into the input gradient, or a transposed convolution's output, last to
+    first; each float16 add rounds, so the order shows in the last bit (ember added them first to
+    last: 60% of the float16 input gradients of a channels-last conv2d a unit off torch's)."""
+    mine, theirs = _run_convolution(ember, name, dtype, operand), _run_convolution(torch, name, dtype, operand)
+    for ours, reference in zip(mine, theirs):
+        _assert_as_torch(ours, reference)
 
 
 def _run_group_norm(m, dtype, shape, groups, params):

@@ -417,11 +417,13 @@ def test_numpy_gemm_conv_kernels_non_finite(where, no_onednn):
         ("conv2d", (4, 3, 3, 3), {"padding": 1}, (0, 3, 5, 5)),
         ("conv1d", (6, 1, 3), {"groups": 3}, (0, 3, 6)),
         ("conv_transpose2d", (3, 4, 3, 3), {"stride": 2}, (0, 3, 5, 5)),
+        ("conv_transpose2d", (8, 16, 3, 3), {"stride": 2}, (0, 8, 5, 5)),  # the NumPy kernel's GEMM path
     ],
 )
 def test_conv_empty_batch_matches_torch(device, name, weight_shape, kwargs, shape):
     """A batch of 0 samples: empty output, empty input gradient and a zero weight gradient, as PyTorch
-    (ember's NumPy weight gradient once raised IndexError summing no chunks)."""
+    (ember's NumPy weight gradient once raised IndexError summing no chunks, and its transposed
+    convolution's GEMM path ValueError chunking no samples)."""
     check(
         lambda x, w: getattr(F, name)(x, w, **kwargs),
         lambda x, w: getattr(TF, name)(x, w, **kwargs),
@@ -465,3 +467,55 @@ def test_empty_or_too_few_filters_raise_as_torch(op, x_shape, w_shape, groups):
         getattr(F, op)(ember.randn(*x_shape), ember.randn(*w_shape), groups=groups)
     if "transpose" not in op:
         assert str(got.value) == str(expected.value)
+
+
+@pytest.mark.parametrize("op, w_shape", [("conv2d", (4, 6, 3, 3)), ("conv_transpose2d", (6, 4, 3, 3))])
+def test_bias_of_the_wrong_size_raises_torchs_message(op, w_shape):
+    """The transposed convolutions' message names them (``Given transposed=1, weight of size ...``)."""
+    with pytest.raises(RuntimeError) as expected:
+        getattr(TF, op)(torch.zeros(2, 6, 9, 10), torch.zeros(w_shape), torch.zeros(8))
+    with pytest.raises(RuntimeError) as got:
+        getattr(F, op)(ember.zeros(2, 6, 9, 10), ember.zeros(w_shape), ember.zeros(8))
+    assert str(got.value) == str(expected.value)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("pad", [0, 1, 4, -1])
+def test_conv_tbc_matches_torch(dtype, pad):
+    """ember.conv_tbc: a 1-d convolution over a (time, batch, channels) sequence (fairseq's ConvTBC), the
+    bias then each kernel tap's product added in as PyTorch sums it; a negative pad drops steps."""
+    rng = np.random.default_rng(pad + 10)
+    arrays = [rng.standard_normal(s) for s in ((7, 3, 5), (3, 5, 6), (6,))]
+    refs = [torch.tensor(a, dtype=dtype, requires_grad=True) for a in arrays]
+    mine = [ember.tensor(a, dtype=getattr(ember, str(dtype).split(".")[-1]), requires_grad=True) for a in arrays]
+    ref, out = torch.conv_tbc(*refs, pad), ember.conv_tbc(*mine, pad)
+    assert tuple(out.shape) == tuple(ref.shape) and out.stride() == ref.stride() and out.is_contiguous()
+    up = rng.standard_normal(tuple(ref.shape))
+    ref.backward(torch.tensor(up, dtype=dtype))
+    out.backward(ember.tensor(up, dtype=out.dtype))
+    for got, expected in zip([out, *(t.grad for t in mine)], [ref, *(t.grad for t in refs)]):
+        np.testing.assert_allclose(got.detach().numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [((7, 5), (3, 5, 6), (6,)), ((7, 3, 5), (5, 6), (6,)), ((7, 3, 5), (3, 5, 6), (1, 6)), ((7, 3, 4), (3, 5, 6), (6,))]
+    + [((7, 3, 5), (3, 5, 6), (5,))],
+)
+def test_conv_tbc_refuses_what_torch_refuses(shapes):
+    refs = [torch.zeros(s) for s in shapes]
+    with pytest.raises(RuntimeError) as expected:
+        torch.conv_tbc(*refs)
+    with pytest.raises(RuntimeError, match=str(expected.value).split(".")[0].split(" (")[0]):
+        ember.conv_tbc(*(ember.zeros(s) for s in shapes))
+
+
+def test_conv_tbc_under_autocast_runs_in_bfloat16_as_torch():
+    rng = np.random.default_rng(1)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in ((7, 3, 5), (3, 5, 6), (6,))]
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        ref = torch.conv_tbc(*(torch.tensor(a) for a in arrays), 1)
+    with ember.autocast("cpu", dtype=ember.bfloat16):
+        out = ember.conv_tbc(*(ember.tensor(a) for a in arrays), 1)
+    assert out.dtype is ember.bfloat16
+    np.testing.assert_array_equal(out.float().numpy(), ref.float().numpy())

@@ -121,7 +121,7 @@ def test_float32_conv_goes_through_onednn(numpy_conv_refused):
 
 @pytest.mark.parametrize("case", ["flag off", "float64"])
 def test_other_cases_go_to_the_numpy_kernels(case, numpy_conv_refused):
-    # (a bfloat16 convolution is computed in float32, Kernels.CONV_IN_FLOAT32, which oneDNN takes)
+    # (bfloat16 convolutions run on oneDNN's bfloat16 primitives: tests/test_onednn_conv_bf16.py)
     dtype = {"float64": ember.float64}.get(case, ember.float32)
     x, w = ember.randn(2, 3, 8, 8, dtype=dtype), ember.randn(4, 3, 3, 3, dtype=dtype)
     with ember.backends.mkldnn.flags(enabled=case != "flag off"), pytest.raises(AssertionError, match="NumPy conv"):

@@ -52,9 +52,9 @@ class OpenCLConvKernels:
                       device.meta(meta))  # fmt: skip
         return cols
 
-    def col2im(self, cols, input_shape, kernel, stride, padding, dilation):
+    def col2im(self, cols, input_shape, kernel, stride, padding, dilation, order=None):
         if not _fused(cols, kernel):
-            return super().col2im(cols, input_shape, kernel, stride, padding, dilation)
+            return super().col2im(cols, input_shape, kernel, stride, padding, dilation, order)
         if cols.offset or not cols.is_contiguous:
             cols = astype(cols, cols.dtype, copy=True)
         device = cols.device

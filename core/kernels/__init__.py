@@ -67,6 +67,10 @@ class Kernels(
     #: included: PyTorch's CPU runs bfloat16 through oneDNN so, and float16 as im2col products, each
     #: rounded (the bias, under :attr:`NARROW_PRODUCTS_IN_FLOAT32`, inside the forward's rounding)
     CONV_IN_FLOAT32: tuple[dtypes.dtype, ...] = (dtypes.bfloat16,)
+    #: the 16-bit dtypes whose convolutions the conv kernels take as they are, accumulating in float32 and
+    #: rounding each result once themselves (a bias inside the forward's rounding): these leave
+    #: :attr:`CONV_IN_FLOAT32` (oneDNN's bfloat16 primitives on the NumPy backend, PyTorch's own)
+    CONV_ROUNDED_ONCE: tuple[dtypes.dtype, ...] = ()
     #: the float32 lanes of PyTorch's CPU vector registers on this machine (16 with AVX-512, 8 with
     #: AVX2; 0 where it has no fast exponential): the 16-bit kernels that reproduce its CPU's
     #: order of float32 sums (batch norm's statistics) and its split of a row between the

@@ -51,13 +51,15 @@ class ConvKernels:
         keys = window_keys(kernel, stride, dilation, out_shape)
         return self.xp.stack([x[key] for key in keys], axis=2)
 
-    def col2im(self, cols, input_shape, kernel, stride, padding, dilation):
-        """The adjoint of :meth:`im2col`: columns ``(N, C, prod(kernel), *out_shape)`` summed into ``input_shape``."""
+    def col2im(self, cols, input_shape, kernel, stride, padding, dilation, order=None):
+        """The adjoint of :meth:`im2col`: columns ``(N, C, prod(kernel), *out_shape)`` summed into ``input_shape``,
+        the kernel offsets in ``order`` (first to last unless given; see :meth:`col2im_order`)."""
         xp = self.xp
         padded = tuple(input_shape[:2]) + tuple(s + lo + hi for s, (lo, hi) in zip(input_shape[2:], padding))
         dx = xp.zeros(padded, dtype=cols.dtype)
-        for i, key in enumerate(window_keys(kernel, stride, dilation, tuple(cols.shape[3:]))):
-            dx[key] = dx[key] + cols[:, :, i]
+        keys = window_keys(kernel, stride, dilation, tuple(cols.shape[3:]))
+        for i in range(len(keys)) if order is None else order:
+            dx[keys[i]] = dx[keys[i]] + cols[:, :, i]
         if not any(lo or hi for lo, hi in padding):
             return dx
         inside = dx[
@@ -93,7 +95,21 @@ class ConvKernels:
         g = xp.reshape(grad, (n, groups, cout // groups, math.prod(out_shape)))
         w = xp.reshape(weight, (groups, cout // groups, c // groups * k))
         dcols = xp.reshape(xp.matmul(xp.permute_dims(w, (0, 2, 1)), g), (n, c, k) + out_shape)
-        return self.col2im(dcols, input_shape, kernel, stride, padding, dilation)
+        return self.col2im(dcols, input_shape, kernel, stride, padding, dilation, self.col2im_order(k, grad, weight))
+
+    def col2im_order(self, k, grad, weight):
+        """The order in which :meth:`conv_backward_input` adds the columns of its ``k`` kernel offsets into the
+        gradient (``range(k)`` here; a backend may follow the operands' layout, as PyTorch's channels-last
+        ``col2im`` walks them last to first, which shows in the last bit of 16-bit sums)."""
+        return range(k)
+
+    def conv_transpose(self, x, weight, bias, output_shape, stride, padding, dilation, groups):
+        """The transposed convolution of ``x`` (:meth:`conv_backward_input` into ``output_shape``), plus ``bias``
+        (``(C_out,)``, or None) per channel."""
+        out = self.conv_backward_input(x, weight, output_shape, stride, padding, dilation, groups)
+        if bias is None:
+            return out
+        return out + self.xp.reshape(bias, (1, -1) + (1,) * (out.ndim - 2))
 
     def conv_backward_weight(self, x, grad, weight_shape, stride, padding, dilation, groups):
         """Gradient of :meth:`conv` in its weight."""

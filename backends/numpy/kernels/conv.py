@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 from ember.kernels.conv import conv_output_shape, window_keys
+from ember.strides import ordered_strides
 
 from ..parallel import parallel_gemm_range, parallel_range
 
@@ -47,9 +48,18 @@ def _sample_path(x, weight_shape):
     return x.dtype.kind == "f" and x.dtype.itemsize >= 4 and math.prod(weight_shape[1:]) < MIN_CONTRACTION
 
 
+def is_channels_last(a):
+    """Whether ``a`` (``(N, C, *spatial)``) is laid out channels-last and not also C-contiguous (PyTorch's
+    ``suggest_memory_format``, for the layouts a convolution meets)."""
+    if a.ndim not in (4, 5) or a.flags.c_contiguous:
+        return False
+    order = (0, *range(2, a.ndim), 1)
+    return a.strides == tuple(s * a.itemsize for s in ordered_strides(a.shape, order))
+
+
 def _chunk(n, per_sample_bytes):
-    """Samples per chunk: as many as fit :data:`CHUNK_BYTES`, at least one."""
-    return min(n, max(1, CHUNK_BYTES // max(per_sample_bytes, 1)))
+    """Samples per chunk: as many as fit :data:`CHUNK_BYTES`, at least one (an empty batch too: no chunk runs)."""
+    return max(1, min(n, CHUNK_BYTES // max(per_sample_bytes, 1)))
 
 
 class _Scratch:
@@ -269,6 +279,13 @@ class NumpyConvKernels:
                 np.add(product, bias[:, None], out=out[lo : lo + m])
         return out.reshape((n, cout) + out_shape)
 
+    def col2im_order(self, k, grad, weight):
+        """Last to first on a 2-d channels-last gradient or weight, as PyTorch's im2col kernels
+        (``col2im_channels_last`` walks the output positions outermost); else first to last."""
+        if grad.ndim == 4 and (is_channels_last(grad) or is_channels_last(weight)):
+            return range(k - 1, -1, -1)
+        return range(k)
+
     def conv_backward_input(self, grad, weight, input_shape, stride, padding, dilation, groups):
         if not _gemm_path(grad, weight.shape) or weight.dtype != grad.dtype:
             return super().conv_backward_input(grad, weight, input_shape, stride, padding, dilation, groups)
@@ -278,8 +295,9 @@ class NumpyConvKernels:
         p, k = math.prod(out_shape), math.prod(kernel)
         spatial = tuple(input_shape[2:])
         pitch = _unit_pitch(input_shape, kernel, stride, padding, dilation)
+        order = self.col2im_order(k, grad, weight)
         if pitch is not None and np.isfinite(weight).all():
-            return _pitched_col2im(grad, weight, input_shape, pitch, groups)
+            return _pitched_col2im(grad, weight, input_shape, pitch, groups, order)
         w_t = np.ascontiguousarray(np.swapaxes(weight.reshape(groups, cout // groups, -1), 1, 2))
         keys = window_keys(kernel, stride, dilation, out_shape)
         step = _chunk(n, c * k * p * grad.itemsize)
@@ -296,8 +314,8 @@ class NumpyConvKernels:
 
             def run(first, last, part=part, dcols=dcols):
                 rows = part[first:last]
-                for i, key in enumerate(keys):
-                    view = rows[key]
+                for i in order:
+                    view = rows[keys[i]]
                     np.add(view, dcols[first:last, i], out=view)
 
             parallel_range(c, run, dcols.size)
@@ -429,14 +447,15 @@ def _pitched_weight_grad(x, grad, weight_shape, pitch, groups):
     return np.swapaxes(_ordered_sum(sums), 1, 2).reshape(tuple(weight_shape))
 
 
-def _pitched_col2im(grad, weight, input_shape, pitch, groups):
+def _pitched_col2im(grad, weight, input_shape, pitch, groups, order):
     """The input gradient of a unit-stride convolution on :class:`_Pitch` columns: the weights' transpose
     times the output gradient on the grid (zeros at its extra positions, so their columns are exact
     zeros when the weights are finite), one GEMM per sample into rows of the planes' full length
     whose tails stay zero, then each kernel offset's columns added into the pitched planes as one
     flat shifted run per group (what a row's tail adds to the next row is zero), whose data part is
     the gradient. One flat add per offset instead of one per channel and sample: an in-place add into
-    strided views runs at half speed (32->64 3x3 at 16x16, b64: 3.3 -> 0.6 ms of adds)."""
+    strided views runs at half speed (32->64 3x3 at 16x16, b64: 3.3 -> 0.6 ms of adds). The offsets are
+    added in ``order`` (see :meth:`NumpyConvKernels.col2im_order`)."""
     n, cout = grad.shape[0], grad.shape[1]
     c, k, run, length = input_shape[1], len(pitch.bases), pitch.run, pitch.length
     cg, og = c // groups, cout // groups
@@ -464,7 +483,8 @@ def _pitched_col2im(grad, weight, input_shape, pitch, groups):
             block = cg * m * length
             cols = d.reshape(groups, k, block)
             for gi in range(groups):
-                for i, base in enumerate(pitch.bases):
+                for i in order:
+                    base = pitch.bases[i]
                     view = planes[gi * block + base : (gi + 1) * block + base]  # where this offset's columns land
                     np.add(view, cols[gi, i, : view.size], out=view)
             inner = planes.reshape(c, m, length)[:, :, body].reshape((c, m) + pitch.extents)

@@ -8,9 +8,9 @@ inside it when a process also holds another oneDNN (PyTorch links one in statica
 the NumPy kernels then serve alone.
 
 The matrix products and the LSTM layers run on a team of ``ember.get_num_threads()``
-(:meth:`Library.on_threads`). So do the convolutions where Numba's compiled loops serve the kernels
-around them (:mod:`ember.backends.numpy.loops`, on the same team). Without those loops the
-convolutions run oneDNN on one OpenMP thread per calling thread (:meth:`Library.on_one_thread`),
+(:meth:`Library.on_threads`). So do the bfloat16 convolutions, and the float32 ones where Numba's
+compiled loops serve the kernels around them (:mod:`ember.backends.numpy.loops`, on the same team).
+Without those loops the float32 convolutions run oneDNN on one OpenMP thread per calling thread (:meth:`Library.on_one_thread`),
 the batch split over ember's own thread pool (:mod:`ember.backends.numpy.parallel`): a team would
 keep its idle threads spinning for milliseconds after each call (libgomp's default wait), taking
 the second core from the pool's kernels that run between the convolutions (a 2-thread CNN step:
@@ -70,6 +70,10 @@ _SIGNATURES = {
     "dnnl_primitive_execute": (_handle, _handle, ctypes.c_int, ctypes.POINTER(_ExecArg)),
     "dnnl_reorder_primitive_desc_create": (_handle, _handle, _handle, _handle, _handle, _handle),
     "dnnl_convolution_forward_primitive_desc_create": (
+        (_handle, _handle, ctypes.c_int, ctypes.c_int, _handle, _handle, _handle, _handle)
+        + (_dims, _dims, _dims, _dims, _handle)
+    ),
+    "dnnl_deconvolution_forward_primitive_desc_create": (
         (_handle, _handle, ctypes.c_int, ctypes.c_int, _handle, _handle, _handle, _handle)
         + (_dims, _dims, _dims, _dims, _handle)
     ),

@@ -1,4 +1,4 @@
-"""oneDNN memory for NumPy arrays: descriptors of float32 (or, for products, bfloat16) arrays,
+"""oneDNN memory for NumPy arrays: descriptors of float32 or bfloat16 arrays,
 descriptors that let a primitive choose its layout, memory objects, and the reorders between the two layouts.
 
 A primitive's step (:mod:`.primitive`) creates its descriptors, memory objects and reorders once;
@@ -49,11 +49,12 @@ def array_desc(lib, shape, dtype=np.float32):
     return strided_desc(lib, shape, contiguous_strides(shape), dtype)
 
 
-def any_desc(lib, shape):
-    """A float32 descriptor of ``shape`` whose layout the primitive chooses."""
+def any_desc(lib, shape, dtype=np.float32):
+    """A descriptor of ``shape`` and ``dtype`` whose layout the primitive chooses."""
     desc = ctypes.c_void_p()
+    kind = data_type(np.dtype(dtype))
     lib.check(
-        lib.dnnl_memory_desc_create_with_tag(ctypes.byref(desc), len(shape), lib.dims(shape), _F32, _TAG_ANY),
+        lib.dnnl_memory_desc_create_with_tag(ctypes.byref(desc), len(shape), lib.dims(shape), kind, _TAG_ANY),
         "dnnl_memory_desc_create_with_tag",
     )
     return desc

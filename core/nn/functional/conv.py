@@ -19,6 +19,7 @@ from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
+from ...kernels.conv import conv_output_shape
 from ...ops.dtype_support import not_implemented
 from ...ops.operands import check_same_device
 from ...ops.reduced_precision import narrow_on_cpu, opmath
@@ -82,13 +83,16 @@ class _Conv(Function):
         ctx.save_for_backward(x, weight)
         ctx.args = (stride, padding, dilation, groups)
         kernels = x._backend.kernels
-        if kernels.NARROW_PRODUCTS_IN_FLOAT32:  # a 16-bit convolution's bias added before its one rounding
+        # a 16-bit convolution's bias added before its one rounding (by the kernel itself where it rounds once)
+        if kernels.NARROW_PRODUCTS_IN_FLOAT32 and x.dtype not in kernels.CONV_ROUNDED_ONCE:
             return x._make(opmath(x, lambda *a: kernels.conv_bias(*a, *ctx.args), x._data, weight._data, bias._data))
         return x._make(kernels.conv_bias(x._data, weight._data, bias._data, *ctx.args))
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = _conjugated(ctx.saved_tensors)
+        if narrow_on_cpu(x):  # the 16-bit kernels follow the layout: the gradient laid out as the operands
+            grad = in_input_format(grad, x, weight)
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             gx = _ConvBackwardInput.apply(grad, weight, tuple(x.shape), *ctx.args)
@@ -119,10 +123,28 @@ class _ConvBackwardInput(Function):
         return d_grad, d_weight, None, None, None, None, None
 
 
-class _ConvTranspose(_ConvBackwardInput):
-    """``conv_transpose``: the same kernel, its node named as PyTorch's convolution."""
+class _ConvTranspose(Function):
+    """``conv_transpose(x, weight)``, plus ``bias`` (per output channel, or None) added inside the kernel's
+    output (``Kernels.conv_transpose``); the gradients as :class:`_ConvBackwardInput`'s, its node named as
+    PyTorch's convolution."""
 
     _backward_name = "ConvolutionBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, output_shape, stride, padding, dilation, groups):
+        ctx.save_for_backward(x, weight)
+        ctx.args = (stride, padding, dilation, groups)
+        b = None if bias is None else bias._data
+        return x._make(x._backend.kernels.conv_transpose(x._data, weight._data, b, output_shape, *ctx.args))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        if narrow_on_cpu(x):  # the 16-bit kernels follow the layout: the gradient laid out as the operands
+            grad = in_input_format(grad, x, weight)
+        d_x, d_weight = _ConvBackwardInput.backward(ctx, grad)[:2]
+        d_bias = grad.sum((0,) + tuple(range(2, grad.ndim))) if ctx.needs_input_grad[2] else None
+        return d_x, d_weight, d_bias, None, None, None, None, None
 
 
 class _ConvBackwardWeight(Function):
@@ -130,7 +152,7 @@ class _ConvBackwardWeight(Function):
 
     @staticmethod
     def forward(ctx, x, grad, weight_shape, stride, padding, dilation, groups):
-        if narrow_on_cpu(x) and x.shape[0] > 1:
+        if _summed_by_sample(x, grad, weight_shape, stride, padding, dilation):
             ctx.save_for_backward(x, grad)
             ctx.args = (stride, padding, dilation, groups)
             return x._make(_weight_grad_by_sample(x, grad, weight_shape, *ctx.args))
@@ -145,6 +167,20 @@ class _ConvBackwardWeight(Function):
         if ctx.needs_input_grad[1]:
             d_grad = _Conv.apply(x, gw, None, *ctx.args)
         return d_x, d_grad, None, None, None, None, None
+
+
+def _summed_by_sample(x, grad, weight_shape, stride, padding, dilation):
+    """Whether a 16-bit weight gradient on a CPU device is summed sample by sample (see
+    :func:`_weight_grad_by_sample`): float16's, and that of a dtype the kernels round once themselves
+    (oneDNN's bfloat16) where PyTorch leaves oneDNN for its im2col kernels, a transposed convolution
+    whose ``output_padding`` reaches its stride: its output (``x`` here) is longer than the convolution
+    of it gives back (``grad``)."""
+    if not narrow_on_cpu(x) or x.shape[0] < 2:
+        return False
+    if x.dtype not in x._backend.kernels.CONV_ROUNDED_ONCE:
+        return True
+    padded = [size + lo + hi for size, (lo, hi) in zip(x.shape[2:], padding)]
+    return conv_output_shape(padded, weight_shape[2:], stride, dilation) != tuple(grad.shape[2:])
 
 
 def _weight_grad_by_sample(x, grad, weight_shape, *args):
@@ -228,8 +264,8 @@ def _check_groups(op, groups, input, weight, bias, transposed):
         out_channels = weight.shape[0]
     if bias is not None and tuple(bias.shape) != (out_channels,):
         raise RuntimeError(
-            f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
-            f"{out_channels} elements, but got bias of size {list(bias.shape)} instead"
+            f"Given {'transposed=1, ' if transposed else ''}weight of size {list(weight.shape)}, expected bias to be "
+            f"1-dimensional with {out_channels} elements, but got bias of size {list(bias.shape)} instead"
         )
 
 
@@ -311,9 +347,10 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
 def _computed_in_float32(input):
     """The 16-bit dtype of ``input`` when its whole convolution (bias, gradients and a transposed
     convolution's overlapping sums included) is computed in float32 and rounded once, as the backend
-    says (``Kernels.CONV_IN_FLOAT32``); else None."""
-    dtype = input.dtype
-    return dtype if dtype in input._backend.kernels.CONV_IN_FLOAT32 else None
+    says (``Kernels.CONV_IN_FLOAT32``), unless its kernels take the dtype and round once themselves
+    (``Kernels.CONV_ROUNDED_ONCE``); else None."""
+    dtype, kernels = input.dtype, input._backend.kernels
+    return dtype if dtype in kernels.CONV_IN_FLOAT32 and dtype not in kernels.CONV_ROUNDED_ONCE else None
 
 
 def _float(t):
@@ -355,10 +392,12 @@ def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding
     pads = tuple((p, p) for p in padding)
     narrow = _computed_in_float32(input)
     if narrow is not None:
-        out = _ConvTranspose.apply(input.float(), weight.float(), input_shape, stride, pads, dilation, groups)
-        return _finish(out, _float(bias), nd, batched).to(narrow)
-    out = _ConvTranspose.apply(input, weight, input_shape, stride, pads, dilation, groups)
-    return in_input_format(_finish(out, bias, nd, batched), input, weight)
+        out = _ConvTranspose.apply(
+            input.float(), weight.float(), _float(bias), input_shape, stride, pads, dilation, groups
+        )
+        return (out if batched else out.squeeze(0)).to(narrow)
+    out = _ConvTranspose.apply(input, weight, bias, input_shape, stride, pads, dilation, groups)
+    return in_input_format(out, input, weight) if batched else out.squeeze(0)
 
 
 def _output_padding_for(op, input, output_size, stride, padding, kernel, dilation, nd):
