@@ -1,0 +1,53 @@
+"""View or copy, as PyTorch decides, for the shape ops off the main road: where torch returns a view
+ember returns one (same storage, offset and strides; writes reach both ways), where torch copies
+ember copies (a write does not leak); the errors of shape ops on 0-d tensors; the ``*_copy`` forms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from reference import torch
+
+import ember
+
+# input layouts, each made the same way in both libraries: ``root`` owns the memory, ``x`` is probed
+LAYOUTS = {
+    "contiguous": lambda t: (lambda root: (root, root))(t.arange(24.0).reshape(2, 3, 4).clone()),
+    "permuted": lambda t: (lambda root: (root, root.permute(2, 1, 0)))(t.arange(24.0).reshape(4, 3, 2).clone()),
+    "every_other_row": lambda t: (lambda root: (root, root[::2]))(t.arange(48.0).reshape(4, 3, 4).clone()),
+    "every_other_column": lambda t: (lambda root: (root, root[:, :, 1::2]))(t.arange(48.0).reshape(2, 3, 8).clone()),
+    "expanded": lambda t: (lambda root: (root, root.expand(2, 3, 4)))(t.arange(4.0).clone()),
+}
+
+
+def _make(t, layout, device=None):
+    """``(root, x)`` in library ``t``; ember's on ``device``."""
+    root, x = LAYOUTS[layout](t)
+    if t is ember and device is not None and device != "cpu":
+        moved = root.to(device)
+        return moved, moved.as_strided(x.shape, x.stride(), x.storage_offset())
+    return root, x
+
+
+def _signature(r, root):
+    """What a program can see of ``r``'s relation to ``root``: its layout, whether it is a view, and
+    whether a write into ``root`` reaches it."""
+    before = r.detach().cpu().clone()
+    layout = (tuple(r.shape), tuple(r.stride()), r.storage_offset(), r._is_view(), r.is_contiguous())
+    root.add_(1000)
+    return layout, not np.array_equal(before.numpy(), r.detach().cpu().numpy())
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
+def test_storage_of_an_op_result_laid_out_as_a_permuted_input(device, dtype_name):
+    # an element-wise result keeps a permuted input's layout (its memory is then dense in another order
+    # than row-major): as_strided and untyped_storage read it as PyTorch does
+    base = np.arange(24.0).reshape(2, 3, 4)
+    x = ember.tensor(base, dtype=getattr(ember, dtype_name), device=device).permute(2, 0, 1) * 2
+    tx = torch.tensor(base, dtype=getattr(torch, dtype_name)).permute(2, 0, 1) * 2
+    assert x.stride() == tx.stride()
+    np.testing.assert_array_equal(x.as_strided((3, 2), (1, 3)).cpu().numpy(), tx.as_strided((3, 2), (1, 3)).numpy())
+    assert x.untyped_storage().nbytes() == tx.untyped_storage().nbytes()
+    x.as_strided((2,), (1,)).fill_(-1.0)
+    tx.as_strided((2,), (1,)).fill_(-1.0)
+    np.testing.assert_array_equal(x.cpu().numpy(), tx.numpy())
