@@ -38,6 +38,25 @@ def _signature(r, root):
     return layout, not np.array_equal(before.numpy(), r.detach().cpu().numpy())
 
 
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("op", ["ravel", "flatten", "reshape"])
+def test_flattening_views_and_copies_as_torch(device, layout, op):
+    # ravel is contiguous().view(-1): a copy of every non-contiguous input, even one a strided 1-D
+    # view could show (every other column), which reshape and flatten return as a view
+    call = {"ravel": lambda x: x.ravel(), "flatten": lambda x: x.flatten(), "reshape": lambda x: x.reshape(-1)}[op]
+    root, x = _make(ember, layout, device)
+    troot, tx = _make(torch, layout)
+    assert _signature(call(x), root) == _signature(call(tx), troot)
+    assert _signature(ember.ravel(_make(ember, layout, device)[1]), root)[0] == _signature(torch.ravel(tx), troot)[0]
+
+
+def test_a_ravelled_copy_does_not_write_back(device):
+    root = ember.arange(16.0, device=device).reshape(2, 8)
+    r = root[:, 1::2].ravel()
+    r.fill_(-1.0)
+    assert (root >= 0).all().item()
+
+
 @pytest.mark.parametrize("dtype_name", ["float32", "float64"])
 def test_storage_of_an_op_result_laid_out_as_a_permuted_input(device, dtype_name):
     # an element-wise result keeps a permuted input's layout (its memory is then dense in another order
