@@ -70,3 +70,25 @@ def test_storage_of_an_op_result_laid_out_as_a_permuted_input(device, dtype_name
     x.as_strided((2,), (1,)).fill_(-1.0)
     tx.as_strided((2,), (1,)).fill_(-1.0)
     np.testing.assert_array_equal(x.cpu().numpy(), tx.numpy())
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: x.split(1),
+        lambda x: x.split([1]),
+        lambda x: x.chunk(1),
+        lambda x: x.tensor_split(1),
+        lambda x: x.tensor_split([1]),
+        lambda x: x.unflatten(0, (1,)),
+        lambda x: x.unbind(),
+        lambda x: x.select(0, 0),
+        lambda x: x.unsafe_split(1),
+        lambda x: x.unsafe_chunk(1),
+    ],
+)
+def test_splitting_a_0d_tensor_raises_as_torch(device, call):
+    with pytest.raises(Exception) as expected:
+        call(torch.tensor(5.0))
+    with pytest.raises(type(expected.value), match="dim"):
+        call(ember.tensor(5.0, device=device))

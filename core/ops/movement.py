@@ -631,6 +631,8 @@ def unflatten(input: Tensor, dim: int, sizes: _size_t) -> Tensor:
         >>> ember.unflatten(ember.zeros(2, 6), 1, (2, 3)).shape
         ember.Size([2, 2, 3])
     """
+    if input.ndim == 0:
+        raise RuntimeError(f"unflatten: Dimension specified as {dim} but tensor has no dimensions")
     axis = wrap_dim(dim, input.ndim)
     sizes = tuple(sizes)
     if not sizes:
@@ -1037,6 +1039,8 @@ def split_into_views(
     input: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0, *, unsafe: bool = False
 ) -> tuple[Tensor, ...]:
     """:func:`split`, or with ``unsafe`` PyTorch's ``unsafe_split``, whose views allow in-place writes."""
+    if input.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     axis = wrap_dim(dim, input.ndim)
     size = input.shape[axis]
     if isinstance(split_size_or_sections, int):
@@ -1076,6 +1080,8 @@ def chunk(input: Tensor, chunks: int, dim: int = 0, *, axis: int | None = None) 
 
 def chunk_into_views(input: Tensor, chunks: int, dim: int = 0, *, unsafe: bool = False) -> tuple[Tensor, ...]:
     """:func:`chunk`, or with ``unsafe`` PyTorch's ``unsafe_chunk``, whose views allow in-place writes."""
+    if input.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0")
     axis = wrap_dim(dim, input.ndim)
@@ -1104,6 +1110,8 @@ def unbind(input: Tensor, dim: int = 0, *, axis: int | None = None) -> tuple[Ten
     """
     if axis is not None:
         dim, _ = numpy_names("unbind", dim, 0, axis, False, None)
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     return _Unbind.apply(input, wrap_dim(dim, input.ndim))
 
 

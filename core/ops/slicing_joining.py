@@ -48,6 +48,8 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
         >>> ember.arange(6).reshape(2, 3).select(1, 0)
         tensor([0, 3])
     """
+    if input.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
     axis = wrap_dim(dim, input.ndim)
     size = input.shape[axis]
     if not -size <= index < size:
@@ -208,6 +210,8 @@ def tensor_split(
     """
     if axis is not None:
         dim, _ = numpy_names("tensor_split", dim, 0, axis, False, None)
+    if input.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     split_dim = wrap_dim(dim, input.ndim)
     n = input.shape[split_dim]
     if isinstance(indices_or_sections, Tensor):
