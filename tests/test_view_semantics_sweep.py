@@ -92,3 +92,49 @@ def test_splitting_a_0d_tensor_raises_as_torch(device, call):
         call(torch.tensor(5.0))
     with pytest.raises(type(expected.value), match="dim"):
         call(ember.tensor(5.0, device=device))
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("view_copy", ((-1,),)),
+        ("view_copy", ((2, 6),)),
+        ("alias_copy", ()),
+        ("unfold_copy", (1, 2, 1)),
+        ("permute_copy", ((1, 0),)),
+        ("transpose_copy", (0, 1)),
+        ("narrow_copy", (1, 1, 2)),
+    ],
+)
+def test_copy_forms_take_any_layout_and_return_fresh_contiguous_tensors(device, name, args):
+    base = np.arange(12.0).reshape(4, 3)
+    x, tx = ember.tensor(base, device=device).t(), torch.tensor(base).t()
+    r, tr = getattr(ember, name)(x, *args), getattr(torch, name)(tx, *args)
+    np.testing.assert_array_equal(r.cpu().numpy(), tr.numpy())
+    assert (r.stride(), r._version, r._is_view()) == (tr.stride(), tr._version, tr._is_view())
+    r.fill_(-1.0)
+    np.testing.assert_array_equal(x.cpu().numpy(), base.T)
+
+
+def test_complex_view_copies():
+    z = np.array([1 + 2j, 3 - 4j], dtype=np.complex64)
+    r, tr = ember.view_as_real_copy(ember.tensor(z)), torch.view_as_real_copy(torch.tensor(z))
+    np.testing.assert_array_equal(r.numpy(), tr.numpy())
+    assert not r._is_view()
+    c = ember.view_as_complex_copy(r)
+    np.testing.assert_array_equal(c.numpy(), z)
+    assert c._version == 0 and not c._is_view()
+
+
+def test_view_copy_to_a_dtype(device):
+    x = ember.arange(4.0, device=device)
+    assert ember.view_copy(x, ember.int32).dtype == ember.int32
+    np.testing.assert_array_equal(
+        ember.view_copy(x, ember.int32).cpu().numpy(), torch.view_copy(torch.arange(4.0), torch.int32).numpy()
+    )
+
+
+def test_alias_copy_carries_the_gradient():
+    x = ember.ones(3, requires_grad=True)
+    ember.alias_copy(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones(3))
