@@ -4,6 +4,8 @@ ember copies (a write does not leak); the errors of shape ops on 0-d tensors; th
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from reference import torch
@@ -138,3 +140,20 @@ def test_alias_copy_carries_the_gradient():
     x = ember.ones(3, requires_grad=True)
     ember.alias_copy(x).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.ones(3))
+
+
+@pytest.mark.parametrize("name", ["mT", "mH", "H", "adjoint"])
+@pytest.mark.parametrize("value", [5.0, 1 + 2j])
+def test_matrix_transposes_of_a_0d_tensor_as_torch(name, value):
+    # deprecated in PyTorch, not refused: the tensor itself (mT, or a real tensor), or its conjugate
+    def call(x):
+        return x.adjoint() if name == "adjoint" else getattr(x, name)
+
+    x, tx = ember.tensor(value), torch.tensor(value)
+    with pytest.warns(UserWarning, match="deprecated on 0-D tensors"):
+        r = call(x)
+    with warnings.catch_warnings():  # PyTorch warns once a process
+        warnings.simplefilter("ignore")
+        tr = call(tx)
+    assert r.item() == tr.item()
+    assert (r is x) == (tr is tx)
