@@ -157,3 +157,48 @@ def test_matrix_transposes_of_a_0d_tensor_as_torch(name, value):
         tr = call(tx)
     assert r.item() == tr.item()
     assert (r is x) == (tr is tx)
+
+
+@pytest.mark.parametrize(
+    "shape, call",
+    [
+        ((0, 3), lambda x: x.split(0)),
+        ((0, 3), lambda x: x.split(2)),
+        ((4, 3), lambda x: x.split(x.new_tensor(3).long())),
+        ((4, 3), lambda x: x.view(x.new_tensor(12).long())),
+        ((4, 3), lambda x: x.reshape(x.new_tensor(6).long(), -1)),
+        ((4, 3), lambda x: x.tensor_split(x.new_tensor(3).long(), 1)),
+        ((4, 3), lambda x: x.tensor_split(x.new_tensor([1, 3]).long())),
+    ],
+)
+def test_sizes_given_as_tensors_and_empty_splits_as_torch(device, shape, call):
+    base = np.arange(float(np.prod(shape))).reshape(shape)
+    r, tr = call(ember.tensor(base, device=device)), call(torch.tensor(base))
+    pieces, tpieces = (r, tr) if isinstance(r, tuple) else ((r,), (tr,))
+    assert [tuple(p.shape) for p in pieces] == [tuple(p.shape) for p in tpieces]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda t, x: x.split(-1),
+        lambda t, x: x.tensor_split(t.tensor([[1]])),
+        lambda t, x: x.tensor_split(t.tensor([1.0])),
+        lambda t, x: x.tensor_split(t.tensor([1], dtype=t.int32)),
+        lambda t, x: x.tensor_split(t.tensor(True)),
+    ],
+)
+def test_bad_split_arguments_raise_as_torch(call):
+    with pytest.raises(RuntimeError) as expected:
+        call(torch, torch.ones(4, 3))
+    with pytest.raises(RuntimeError, match=expected.value.args[0].split(",")[0]):
+        call(ember, ember.ones(4, 3))
+
+
+def test_broadcast_tensors_returns_a_tensor_of_the_broadcast_shape_itself(device):
+    a, b = ember.ones(3, device=device), ember.ones(2, 3, device=device)
+    ra, rb = ember.broadcast_tensors(a, b)
+    ta, tb = torch.ones(3), torch.ones(2, 3)
+    tra, trb = torch.broadcast_tensors(ta, tb)
+    assert (rb is b, ra._is_view(), ra.stride()) == (trb is tb, tra._is_view(), tra.stride())
+    assert ember.broadcast_tensors(a)[0] is a

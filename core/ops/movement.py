@@ -43,7 +43,8 @@ def _sizes_or_keyword(op, name, sizes, keyword):
 
 
 def _shape_arg(shape, op="reshape"):
-    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
+    # one argument is the whole shape, unless it is a single size (an int, or a 0-d tensor as in PyTorch)
+    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral) and getattr(shape[0], "ndim", None) != 0:
         shape = shape[0]
     return tuple(size_arg(op, s, i) for i, s in enumerate(shape))
 
@@ -525,7 +526,8 @@ def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
         ember.Size([2, 3])
     """
     shape = broadcast_shapes(*(t.shape for t in tensors))
-    return tuple(t.expand(shape) for t in tensors)
+    # a tensor already of the broadcast shape is returned itself, as PyTorch does (not a view of it)
+    return tuple(t if t.shape == shape else t.expand(shape) for t in tensors)
 
 
 def repeat(input: Tensor, *counts: int | _size_t, repeats: _size_t | None = None) -> Tensor:
@@ -1043,11 +1045,15 @@ def split_into_views(
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     axis = wrap_dim(dim, input.ndim)
     size = input.shape[axis]
+    if isinstance(split_size_or_sections, Tensor) and split_size_or_sections.ndim == 0:
+        split_size_or_sections = int(split_size_or_sections)  # as PyTorch's Tensor.split
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
-        if step <= 0:
+        if step < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
+        if step == 0 and size:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
-        sizes = [min(step, size - i) for i in range(0, size, step)] or [0]
+        sizes = [min(step, size - i) for i in range(0, size, step)] if size else [0]
     else:
         sizes = list(split_size_or_sections)
         if sum(sizes) != size:

@@ -219,6 +219,16 @@ def tensor_split(
             raise RuntimeError(
                 f"tensor_split expected tensor_indices_or_sections to be on cpu, but it's on {indices_or_sections.device}"
             )
+        if indices_or_sections.ndim > 1:
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to be a zero-dimensional or one-dimensional "
+                f"tensor, but got a tensor with {indices_or_sections.ndim} dims"
+            )
+        if indices_or_sections.dtype != dtypes.int64:
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
+                f"{_TORCH_NAMES[indices_or_sections.dtype.name]}"
+            )
         indices_or_sections = indices_or_sections.tolist()
     if isinstance(indices_or_sections, int):
         sections = indices_or_sections
