@@ -335,6 +335,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         "_retains_grad",  # retain_grad()'s hook handle, set only by it, so that making a tensor stays cheap
         "_view_of_requiring_grad",  # set only on a view made of a base that required grad: True, or "inference"
         "_rebase_refusal",  # set only on a view of a view that refuses a rebase (see view_history.rebase_refusal)
+        "_reshaped_in_place",  # set only on a base that took another layout in place (view_history.current_replay)
         "__weakref__",
         "__dict__",  # attributes a program sets on a tensor, as on PyTorch's (created on first use)
     )

@@ -249,3 +249,64 @@ def test_gradient_through_a_write_into_a_complex_view_of_a_real_base(weighted):
         return x.grad
 
     np.testing.assert_allclose(run(ember).numpy(), run(torch).numpy())
+
+
+# in-place shape ops (t_, unsqueeze_, squeeze_, transpose_) on a base or a view, then an in-place write
+# into a view and a backward: the writes land where PyTorch's do, and the gradients agree
+RESHAPED_IN_PLACE = {
+    "base_t_then_write_a_column": lambda y: (y.t_(), y[:, 0].mul_(2)),
+    "view_made_before_base_t_": lambda y: (lambda v: (y.t_(), v.mul_(2)))(y[0]),
+    "view_made_before_base_unsqueeze_": lambda y: (lambda v: (y.unsqueeze_(0), v.mul_(2)))(y[0]),
+    "view_made_before_base_transpose_": lambda y: (lambda v: (y.transpose_(0, 1), v.mul_(2)))(y[1, :2]),
+    "view_unsqueeze_then_write": lambda y: (lambda v: (v.unsqueeze_(0), v.mul_(2)))(y[0]),
+    "column_unsqueeze_then_write": lambda y: (lambda v: (v.unsqueeze_(1), v.mul_(2)))(y[:, 1]),
+    "view_t_then_write": lambda y: (lambda v: (v.t_(), v.mul_(2)))(y.t()),
+    "view_squeeze_then_write": lambda y: (lambda v: (v.squeeze_(0), v.mul_(2)))(y[:1]),
+    "view_transpose_then_write_a_row": lambda y: (lambda v: (v.transpose_(0, 1), v[1].mul_(2)))(y[:, 1:]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RESHAPED_IN_PLACE))
+def test_writes_after_in_place_shape_ops_as_torch(device, case):
+    def run(t, dev=None):
+        x = t.arange(1.0, 7.0, dtype=t.float64)
+        x = (x if dev is None else x.to(dev)).requires_grad_()
+        y = x.view(2, 3) * 1
+        RESHAPED_IN_PLACE[case](y)
+        (y * t.arange(6.0, dtype=t.float64).view(y.shape).to(y.device)).sum().backward()
+        return y.detach(), x.grad, y._version
+
+    y, grad, version = run(ember, device)
+    ty, tgrad, tversion = run(torch)
+    np.testing.assert_array_equal(y.cpu().numpy(), ty.numpy())
+    np.testing.assert_allclose(grad.cpu().numpy(), tgrad.numpy())
+    assert version == tversion
+
+
+@pytest.mark.parametrize("op", [lambda v: v.unsqueeze_(0), lambda v: v.t_(), lambda v: v.squeeze_()])
+def test_in_place_shape_ops_on_refused_views_raise_as_torch(op):
+    for t in (torch, ember):
+        x = t.ones(2, 3, requires_grad=True)
+        with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+            op(x[0:1])
+        with pytest.raises(RuntimeError, match="Output 0 of Unbind is a view and is being modified inplace"):
+            op((x * 1).unbind()[0])
+
+
+def test_in_place_shape_ops_count_as_writes():
+    # the version counter moves (as PyTorch's), so a tensor saved for backward is refused
+    for t in (torch, ember):
+        x = t.arange(6.0).view(2, 3)
+        v = x[:1]
+        v.unsqueeze_(0)
+        x.t_()
+        assert (x._version, v._version) == (2, 2)
+        a = t.ones(2, 3, requires_grad=True)
+        y = a * 1
+        z = y.sin()
+        y.t_()
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            z.sum().backward()
+        with t.no_grad():  # a leaf may be reshaped in place outside recording
+            a.t_()
+        assert a.shape == (3, 2) and a.is_leaf

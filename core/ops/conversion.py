@@ -10,7 +10,7 @@ from ..autograd import function as autograd_function
 from ..autograd import tangents
 from ..autograd.function import Function, connect_rebase_view
 from ..autograd.grad_mode import grad_state
-from ..autograd.view_history import check_view_writable
+from ..autograd.view_history import check_view_writable, current_replay
 from ..device import device as _device
 from ..layout import check_memory_format, preserve_format, suggest_memory_format
 from ..tensor import Tensor, _new, dtype_arg, placement, writable_data
@@ -472,7 +472,7 @@ def rebase_view(target, value, written=False):
     Used by an in-place write into a view and, with ``written`` (the write done and counted), by a
     custom Function that marks a view dirty: ``value`` is then the view itself, with the Function's node.
     """
-    base, replay = target._base, target._view_replay
+    base, replay = target._base, current_replay(target)
     if not written:  # a custom Function may write into a view it marks dirty
         check_view_writable(target)
     if base._requires_grad and base._grad_fn is None:

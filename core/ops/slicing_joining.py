@@ -16,10 +16,11 @@ from .. import dtypes
 from ..autograd import function as autograd_function
 from ..autograd import tangents
 from ..autograd.grad_mode import grad_state
+from ..autograd.view_history import check_view_writable, mark_reshaped_in_place
 from ..meta_errors import refuse_meta
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
-from .conversion import check_inplace
+from .conversion import check_inplace, check_view_of_leaf_writable
 from .creation import arange
 from .dtype_support import FLOAT8, UNSIGNED_WIDE, not_implemented, refuse_limited
 from .indexing import _IndexAccumulate, _native_key, check_index_put_dtype
@@ -733,12 +734,24 @@ def _shape_inplace(name):
     out_of_place = getattr(Tensor, name)
 
     def method(self, *args, **kwargs):
+        base = self._base
         if grad_state.enabled and self._requires_grad:
             check_inplace(self)
+            if base is not None:  # PyTorch's refusals of an in-place op on a view
+                check_view_writable(self)
+                check_view_of_leaf_writable(base)
         result = out_of_place(self, *args, **kwargs)
+        node = result.grad_fn  # read before the write below, which would make the view read its history anew
         self._data = result._data
-        if result.grad_fn is not None and result is not self:  # a new node, made for this call
-            self._set_grad_fn(_named_in_place(result.grad_fn), result._output_nr)
+        self._version_counter.value += 1  # an in-place op, as in PyTorch: saved tensors see the change
+        replay = self._view_replay
+        if base is None:
+            mark_reshaped_in_place(self)  # the views made of it so far expect its old layout
+        elif replay is not None:  # the view now is the shape op applied to the view it was
+            self._view_replay = lambda base: out_of_place(replay(base), *args, **kwargs)
+            self._view_version = self._version_counter.value
+        if node is not None and result is not self:  # a new node, made for this call
+            self._set_grad_fn(_named_in_place(node), result._output_nr)
         if autograd_function.tangent_rule is not None:
             tangents.take_tangent(self, result)
         return self

@@ -18,6 +18,7 @@ from ..autograd import function as autograd_function
 from ..autograd import tangents
 from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
+from ..autograd.view_history import mark_reshaped_in_place
 from ..layout import check_memory_format, contiguous_format, preserve_format, suggest_memory_format
 from ..strides import contiguous_strides, ordered_strides, storage_extent
 from ..tensor import Tensor, _new, writable_data
@@ -275,6 +276,8 @@ def as_strided_(input: Tensor, size: Sequence[int], stride: Sequence[int], stora
     check_inplace(input)
     result = as_strided(input, size, stride, storage_offset)  # recorded: the tensor takes its history
     node = result.grad_fn  # read before the rebinding: a view's history may be made from its base's layout
+    if input._base is None:
+        mark_reshaped_in_place(input)  # the views made of it so far expect its old layout
     _rebind(input, result._data, same_storage=True)
     if node is not None:
         input._set_grad_fn(node, result._output_nr)
