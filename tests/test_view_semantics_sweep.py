@@ -310,3 +310,21 @@ def test_in_place_shape_ops_count_as_writes():
         with t.no_grad():  # a leaf may be reshaped in place outside recording
             a.t_()
         assert a.shape == (3, 2) and a.is_leaf
+
+
+def test_gradient_through_a_flattened_view_made_before_its_base_was_transposed_in_place(device):
+    # the view's own replay (a reshape of the transposed base) would copy other elements: it is read
+    # through its storage positions instead
+    def run(t, dev=None):
+        x = t.arange(6.0, dtype=t.float64)
+        x = (x if dev is None else x.to(dev)).requires_grad_()
+        y = x.view(2, 3) * 1
+        w = y.view(6)
+        y.t_()
+        y[0].mul_(2)
+        (w * t.arange(6.0, dtype=t.float64).to(w.device)).sum().backward()
+        return w.detach(), x.grad
+
+    (w, grad), (tw, tgrad) = run(ember, device), run(torch)
+    np.testing.assert_array_equal(w.cpu().numpy(), tw.numpy())
+    np.testing.assert_array_equal(grad.cpu().numpy(), tgrad.numpy())

@@ -127,8 +127,9 @@ def current_replay(view: Tensor) -> Any:
     previous = grad_state.enabled
     grad_state.enabled = False
     try:
-        region = replay(base)._data
-        if (tuple(region.shape), *backend.layout(region)) == geometry:
+        region = _tensor.writable_data(replay(base))  # a replay that reshapes may copy: other memory
+        same_memory = backend.memory_owner(region) is backend.memory_owner(data)
+        if same_memory and (tuple(region.shape), *backend.layout(region)) == geometry:
             return replay
     except (RuntimeError, ValueError, IndexError):  # the replay refuses the base's new shape
         pass
