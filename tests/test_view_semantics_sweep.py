@@ -328,3 +328,43 @@ def test_gradient_through_a_flattened_view_made_before_its_base_was_transposed_i
     (w, grad), (tw, tgrad) = run(ember, device), run(torch)
     np.testing.assert_array_equal(w.cpu().numpy(), tw.numpy())
     np.testing.assert_array_equal(grad.cpu().numpy(), tgrad.numpy())
+
+
+@pytest.mark.parametrize("shifts, dims", [(1, 0), (0, 1), (1, 1), (3, 0), ((1, 1), (2, 3)), (1, None)])
+@pytest.mark.parametrize("layout", ["channels_last", "transposed"])
+def test_roll_lays_out_its_result_as_torch(device, shifts, dims, layout):
+    # a roll that moves nothing (a shift that is a multiple of the size) returns a row-major copy, which
+    # view(-1) takes
+    def make(t):
+        x = t.arange(1.0, 25.0).reshape(1, 2, 3, 4)
+        return x.contiguous(memory_format=t.channels_last) if layout == "channels_last" else x.transpose(2, 3)
+
+    x, tx = make(ember).to(device), make(torch)
+    r, tr = x.roll(shifts, dims), tx.roll(shifts, dims)
+    np.testing.assert_array_equal(r.cpu().numpy(), tr.numpy())
+    assert r.stride() == tr.stride()
+    assert r.is_contiguous() == tr.is_contiguous()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: t.arange(1.0, 25.0).reshape(1, 2, 3, 4).contiguous(memory_format=t.channels_last),
+        lambda t: t.arange(6.0).reshape(2, 3).t(),
+        lambda t: t.arange(24.0).reshape(2, 3, 4).permute(2, 0, 1),
+        lambda t: t.arange(24.0).reshape(2, 3, 4).permute(2, 0, 1)[1:],
+        lambda t: t.arange(12.0).reshape(3, 4)[:, ::2],
+        lambda t: t.arange(3.0).expand(2, 3),
+    ],
+)
+def test_moving_between_devices_keeps_the_layout_as_torch_does(device, make):
+    # PyTorch's to(device) copies with preserve_format: a dense layout keeps its strides; the strides
+    # torch gives a copy of the same tensor to another dtype (the same _to_copy) are the reference
+    x, tx = make(ember), make(torch)
+    moved = x.to(device)
+    back = moved.to("cpu")
+    expected = tx.to(torch.float64).stride()
+    if moved is not x:
+        assert moved.stride() == expected
+    assert back.stride() == (tx.stride() if back is x else expected)
+    np.testing.assert_array_equal(back.numpy(), tx.numpy())

@@ -12,7 +12,7 @@ from ..autograd.function import Function, connect_rebase_view
 from ..autograd.grad_mode import grad_state
 from ..autograd.view_history import check_view_writable, current_replay
 from ..device import device as _device
-from ..layout import check_memory_format, preserve_format, suggest_memory_format
+from ..layout import check_memory_format, format_order, preserve_format, suggest_memory_format
 from ..tensor import Tensor, _new, dtype_arg, placement, writable_data
 from .creation import CLASSLESS_TYPE_NAMES, LEGACY_TYPES, legacy_type
 from .movement import broadcast_shapes, format_copy
@@ -62,12 +62,20 @@ class _Move(Function):
     def forward(ctx, x, dev, backend, non_blocking):
         ctx.source = x._device
         backend.native_dtype(x.dtype)  # a TypeError naming the dtype where the target does not hold it
-        if backend is x._backend:
-            data = backend.transfer(x._data, dev.index)
+        data, source = x._data, x._backend
+        # the copy keeps the order of the dimensions in memory (PyTorch's preserve_format: a transposed or
+        # channels-last tensor stays so): the elements travel in that order and are permuted back
+        order = None if source.is_contiguous(data) else format_order(tuple(data.shape), source.layout(data)[0], None)
+        if order is not None:
+            data = source.xp.permute_dims(data, order)
+        if backend is source:
+            data = backend.transfer(data, dev.index)
         elif non_blocking:  # asynchronous from pinned host memory (Tensor.pin_memory)
-            data = backend.from_host_async(x._backend.to_host(x._data), dev.index)
+            data = backend.from_host_async(source.to_host(data), dev.index)
         else:
-            data = backend.from_host(x._backend.to_host(x._data), dev.index)
+            data = backend.from_host(source.to_host(data), dev.index)
+        if order is not None:
+            data = backend.xp.permute_dims(data, tuple(order.index(d) for d in range(len(order))))
         return _new(data, backend, dev)
 
     @staticmethod

@@ -755,7 +755,8 @@ def roll(input: Tensor, shifts: int | _size_t, dims: int | _size_t | None = None
         s %= n
         if s:
             out = cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d)
-    return input.clone() if out is input else out  # a new tensor even when nothing moves
+    # a new tensor even when nothing moves: then a row-major one, as PyTorch's
+    return input.clone(memory_format=contiguous_format) if out is input else out
 
 
 def _joined(tensors, data):
