@@ -368,3 +368,18 @@ def test_moving_between_devices_keeps_the_layout_as_torch_does(device, make):
         assert moved.stride() == expected
     assert back.stride() == (tx.stride() if back is x else expected)
     np.testing.assert_array_equal(back.numpy(), tx.numpy())
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: x.unfold(-1, 2, 1),
+        lambda x: x.diagonal(5),
+        lambda x: x.transpose(0, 2),
+        lambda x: x[:, :, ::2],
+        lambda x: x.expand(3, 2, 0, 4),
+    ],
+)
+def test_views_without_elements_are_contiguous(device, call):
+    x, tx = ember.zeros(2, 0, 4, device=device), torch.zeros(2, 0, 4)
+    assert call(x).is_contiguous() == call(tx).is_contiguous()
