@@ -383,3 +383,22 @@ def test_moving_between_devices_keeps_the_layout_as_torch_does(device, make):
 def test_views_without_elements_are_contiguous(device, call):
     x, tx = ember.zeros(2, 0, 4, device=device), torch.zeros(2, 0, 4)
     assert call(x).is_contiguous() == call(tx).is_contiguous()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda t, x: x.contiguous(memory_format=t.channels_last),
+        lambda t, x: x.to(memory_format=t.channels_last),
+        lambda t, x: x.clone(memory_format=t.channels_last),
+        lambda t, x: x.contiguous(memory_format=t.channels_last).clone(),
+        lambda t, x: x.contiguous(memory_format=t.channels_last).to(t.float64),
+    ],
+)
+def test_channels_last_copies_of_an_empty_batch_as_torch(device, call):
+    # an empty batch (a detector's frame without boxes) keeps the channels-last layout it asked for
+    x, tx = ember.ones(0, 3, 4, 5, device=device), torch.ones(0, 3, 4, 5)
+    r, tr = call(ember, x), call(torch, tx)
+    assert r.stride() == tr.stride()
+    assert r.is_contiguous(memory_format=ember.channels_last) == tr.is_contiguous(memory_format=torch.channels_last)
+    assert r.is_contiguous() == tr.is_contiguous()

@@ -14,7 +14,7 @@ from ..autograd import function as autograd_function
 from ..autograd.function import Function
 from ..autograd.view_history import MULTI_OUTPUT_VIEW
 from ..layout import check_memory_format, contiguous_format, format_order, preserve_format, suggest_memory_format
-from ..strides import is_ordered, view_strides
+from ..strides import is_ordered, ordered_strides, view_strides
 from ..tensor import Size, Tensor, size_arg, writable_data
 from .dtype_support import TORCH_NAMES, not_implemented
 from .dtype_views import view_dtype
@@ -1240,8 +1240,8 @@ def format_copy(x, native_dtype, memory_format=None):
     innermost). The copy is row-major in that order of the dimensions, on every backend."""
     backend, data = x._backend, x._data
     xp = backend.xp
-    if (memory_format is None or memory_format is preserve_format) and backend.is_contiguous(data):
-        return xp.astype(data, native_dtype, copy=True)
+    if (memory_format is None or memory_format is preserve_format) and backend.is_contiguous(data) and data.size:
+        return xp.astype(data, native_dtype, copy=True)  # (an array without elements counts as contiguous)
     return ordered_copy(
         backend, data, native_dtype, format_order(tuple(data.shape), tuple(backend.layout(data)[0]), memory_format)
     )
@@ -1251,6 +1251,14 @@ def ordered_copy(backend, data, native_dtype, order):
     """The native array ``data``'s values copied into a new dense array of ``native_dtype`` whose
     dimensions lie in memory in ``order``, from the outermost to the innermost (None: row-major)."""
     xp = backend.xp
+    if order is not None and 0 in data.shape:  # no elements: NumPy would zero the strides, so give them
+        shape = tuple(data.shape)
+        try:
+            return backend.as_strided(
+                xp.astype(xp.reshape(data, (0,)), native_dtype), shape, ordered_strides(shape, order), 0
+            )
+        except NotImplementedError:  # a backend without strided views
+            pass
     moved = data if order is None else xp.permute_dims(data, order)
     if backend.is_contiguous(moved):
         copied = xp.astype(moved, native_dtype, copy=True)
