@@ -22,6 +22,7 @@ import numpy as np
 from . import dtypes
 from .device import current_index
 from .device import device as _device
+from .layout import contiguous_format as _contiguous_format
 from .layout import layout as _layout
 from .layout import strided as _strided
 
@@ -1010,7 +1011,10 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         def keep(grad):
             owner = ref()
             if owner is not None:
-                owner.grad = grad.detach() if owner.grad is None else owner.grad + grad.detach()
+                # a dense copy of its own, as PyTorch's (a sum's gradient is a broadcast: a write into one
+                # element would reach them all)
+                fresh = grad.detach().clone(memory_format=_contiguous_format)
+                owner.grad = fresh if owner.grad is None else owner.grad + grad.detach()
 
         keep._prehook_rank = RETAIN_GRAD_PREHOOK  # type: ignore[attr-defined]  # after every tensor hook
         self._retains_grad = self.register_hook(keep)

@@ -402,3 +402,22 @@ def test_channels_last_copies_of_an_empty_batch_as_torch(device, call):
     assert r.stride() == tr.stride()
     assert r.is_contiguous(memory_format=ember.channels_last) == tr.is_contiguous(memory_format=torch.channels_last)
     assert r.is_contiguous() == tr.is_contiguous()
+
+
+@pytest.mark.parametrize("make", [lambda x: x * 1, lambda x: (x * 1).view(2, 3), lambda x: (x * 1).view(2, 3).t()])
+def test_a_retained_gradient_is_a_dense_tensor_of_its_own(device, make):
+    # the gradient of a sum is a broadcast: kept as is, a write into one element reached them all
+    def run(t, dev=None):
+        x = t.arange(1.0, 7.0)
+        x = (x if dev is None else x.to(dev)).requires_grad_()
+        y = make(x)
+        y.retain_grad()
+        y.sum().backward()
+        grad = y.grad
+        stride = grad.stride()
+        grad.view(-1)[0] += 1
+        return grad, stride
+
+    (grad, stride), (tgrad, tstride) = run(ember, device), run(torch)
+    np.testing.assert_array_equal(grad.cpu().numpy(), tgrad.numpy())
+    assert stride == tstride
