@@ -421,3 +421,20 @@ def test_a_retained_gradient_is_a_dense_tensor_of_its_own(device, make):
     (grad, stride), (tgrad, tstride) = run(ember, device), run(torch)
     np.testing.assert_array_equal(grad.cpu().numpy(), tgrad.numpy())
     assert stride == tstride
+
+
+def test_resize_to_the_same_shape_counts_no_write():
+    # PyTorch moves the version counter only where the shape changes (not for new strides alone)
+    for t in (torch, ember):
+        x = t.arange(6.0)
+        versions = []
+        for shape, memory_format in [
+            ((6,), None),
+            ((2, 3), None),
+            ((2, 3), None),
+            ((1, 2, 3, 1), t.channels_last),
+            ((2,), None),
+        ]:
+            x.resize_(*shape, **({} if memory_format is None else {"memory_format": memory_format}))
+            versions.append(x._version)
+        assert versions == [0, 1, 1, 2, 3], t.__name__
