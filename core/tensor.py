@@ -349,6 +349,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         _view_version: int | None
         _base: Any
         _view_replay: Any
+        _reshaped_in_place: bool
 
         def __new__(cls, *args: Any, device: Any = None, dtype: Any = None) -> Tensor: ...
         def __getattr__(self, name: str) -> Any: ...
