@@ -438,3 +438,11 @@ def test_resize_to_the_same_shape_counts_no_write():
             x.resize_(*shape, **({} if memory_format is None else {"memory_format": memory_format}))
             versions.append(x._version)
         assert versions == [0, 1, 1, 2, 3], t.__name__
+
+
+@pytest.mark.parametrize("start", [1.0, [1], True])
+def test_narrow_refuses_a_start_tensor_that_is_no_integral_scalar(start):
+    for t in (torch, ember):
+        with pytest.raises(RuntimeError, match="start must be an 0-dim integral Tensor"):
+            t.ones(4, 3).narrow(0, t.tensor(start), 1)
+    assert ember.ones(4, 3).narrow(0, ember.tensor(-1, dtype=ember.int32), 1).storage_offset() == 9

@@ -1005,6 +1005,10 @@ def narrow(input: Tensor, dim: int, start: int | Tensor, length: int) -> Tensor:
     """
     if input.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if isinstance(start, Tensor):
+        if start.ndim or start.dtype.is_floating_point or start.dtype.is_complex or start.dtype is dtypes.bool:
+            raise RuntimeError("start must be an 0-dim integral Tensor.")
+        start = int(start)
     axis = wrap_dim(dim, input.ndim)
     size = input.shape[axis]
     if not -size <= start <= size:
