@@ -1,6 +1,9 @@
 """View or copy, as PyTorch decides, for the shape ops off the main road: where torch returns a view
 ember returns one (same storage, offset and strides; writes reach both ways), where torch copies
-ember copies (a write does not leak); the errors of shape ops on 0-d tensors; the ``*_copy`` forms."""
+ember copies (a write does not leak) and lays the copy out as torch does; the errors of shape ops on
+0-d tensors and bad size arguments; the ``*_copy`` forms; in-place writes into views of bases laid out
+in another order or reshaped in place (t_, unsqueeze_ ...), and the gradients through them; version
+counters of in-place shape ops and resize_; retained gradients."""
 
 from __future__ import annotations
 
