@@ -449,3 +449,14 @@ def test_narrow_refuses_a_start_tensor_that_is_no_integral_scalar(start):
         with pytest.raises(RuntimeError, match="start must be an 0-dim integral Tensor"):
             t.ones(4, 3).narrow(0, t.tensor(start), 1)
     assert ember.ones(4, 3).narrow(0, ember.tensor(-1, dtype=ember.int32), 1).storage_offset() == 9
+
+
+@pytest.mark.parametrize("shape", [(-1, 0), (0, -1), (-1, 0, 2)])
+@pytest.mark.parametrize("op", ["reshape", "view"])
+def test_an_ambiguous_inferred_size_is_refused_with_torchs_message(op, shape):
+    # 0 elements into a shape with a 0 and a -1: any size fits the -1
+    with pytest.raises(RuntimeError) as expected:
+        getattr(torch.ones(0, 3), op)(*shape)
+    with pytest.raises(RuntimeError, match="can be any value and is ambiguous") as found:
+        getattr(ember.ones(0, 3), op)(*shape)
+    assert str(found.value) == str(expected.value)
