@@ -22,6 +22,7 @@ import numpy as np
 from . import dtypes
 from .device import current_index
 from .device import device as _device
+from .layout import contiguous_format as _contiguous_format
 from .layout import layout as _layout
 from .layout import strided as _strided
 
@@ -335,6 +336,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         "_retains_grad",  # retain_grad()'s hook handle, set only by it, so that making a tensor stays cheap
         "_view_of_requiring_grad",  # set only on a view made of a base that required grad: True, or "inference"
         "_rebase_refusal",  # set only on a view of a view that refuses a rebase (see view_history.rebase_refusal)
+        "_reshaped_in_place",  # set only on a base that took another layout in place (view_history.current_replay)
         "__weakref__",
         "__dict__",  # attributes a program sets on a tensor, as on PyTorch's (created on first use)
     )
@@ -347,6 +349,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         _view_version: int | None
         _base: Any
         _view_replay: Any
+        _reshaped_in_place: bool
 
         def __new__(cls, *args: Any, device: Any = None, dtype: Any = None) -> Tensor: ...
         def __getattr__(self, name: str) -> Any: ...
@@ -1009,7 +1012,10 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         def keep(grad):
             owner = ref()
             if owner is not None:
-                owner.grad = grad.detach() if owner.grad is None else owner.grad + grad.detach()
+                # a dense copy of its own, as PyTorch's (a sum's gradient is a broadcast: a write into one
+                # element would reach them all)
+                fresh = grad.detach().clone(memory_format=_contiguous_format)
+                owner.grad = fresh if owner.grad is None else owner.grad + grad.detach()
 
         keep._prehook_rank = RETAIN_GRAD_PREHOOK  # type: ignore[attr-defined]  # after every tensor hook
         self._retains_grad = self.register_hook(keep)

@@ -176,8 +176,13 @@ def _matrix_transposed(self):
     """
     if self.ndim == 1:
         raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
-    if self.ndim == 0:  # the identity (a view), as PyTorch's deprecated 0-D case
-        return movement.permute(self, ())
+    if self.ndim == 0:  # the identity, as PyTorch's deprecated 0-D case
+        warnings.warn(
+            "Tensor.mT is deprecated on 0-D tensors. This function is the identity in these cases.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return self
     return movement.transpose(self, -2, -1)
 
 

@@ -120,8 +120,12 @@ class NumpyBackend(Backend):
         root = _root(array)
         size = array.itemsize
         if not (root.flags.c_contiguous or root.flags.f_contiguous):
-            raise NotImplementedError("as_strided: the storage is not one contiguous block")
-        flat = root.ravel(order="K").view(np.uint8)  # in memory order: a view of a C- or Fortran-ordered block
+            # a dense block in another order (NumPy's order="K" result of an op on a permuted input):
+            # its dimensions from the outermost in memory to the innermost make a row-major view of it
+            root = root.transpose(sorted(range(root.ndim), key=lambda d: -root.strides[d]))
+            if not root.flags.c_contiguous:
+                raise NotImplementedError("as_strided: the storage is not one contiguous block")
+        flat = root.ravel(order="K").view(np.uint8)  # in memory order: a view of the block
         return np.ndarray(
             shape, array.dtype, buffer=flat, offset=offset * size, strides=tuple(s * size for s in strides)
         )

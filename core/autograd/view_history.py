@@ -20,11 +20,20 @@ Example::
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import tensor as _tensor
 from ..tensor import Tensor
 from .grad_mode import grad_state
 
-__all__ = ["refresh_view_history", "check_view_writable", "rebase_refusal", "MULTI_OUTPUT_VIEW"]
+__all__ = [
+    "refresh_view_history",
+    "check_view_writable",
+    "rebase_refusal",
+    "current_replay",
+    "mark_reshaped_in_place",
+    "MULTI_OUTPUT_VIEW",
+]
 
 # a view made without recording, of a base that requires grad: in the mode ``view._view_of_requiring_grad`` names
 _AMBIGUOUS = (
@@ -98,6 +107,43 @@ def _made_without_grad(view: Tensor) -> bool:
     return view._grad_fn is None and getattr(view, "_view_of_requiring_grad", False)
 
 
+def mark_reshaped_in_place(base: Tensor) -> None:
+    """Note that ``base``, a tensor that is no view, took another shape, strides or offset over its storage
+    in place (``t_``, ``unsqueeze_``, ``as_strided_`` ...): the replays of the views made of it before then
+    (:func:`current_replay`) expect the old layout."""
+    base._reshaped_in_place = True
+
+
+def current_replay(view: Tensor) -> Any:
+    """``view._view_replay``, which makes the view anew of its base; where the base was reshaped in place
+    since (:func:`mark_reshaped_in_place`) and the replay no longer reaches the view's elements, a replay
+    of the view's own storage positions (``as_strided``, as PyTorch replays views), which the view keeps."""
+    replay, base = view._view_replay, view._base
+    if not getattr(base, "_reshaped_in_place", False) or view.dtype != base.dtype:  # (.real, .imag: no positions)
+        return replay
+    backend = view._backend
+    data = _tensor.writable_data(view)
+    geometry = (tuple(data.shape), *backend.layout(data))
+    previous = grad_state.enabled
+    grad_state.enabled = False
+    try:
+        region = _tensor.writable_data(replay(base))  # a replay that reshapes may copy: other memory
+        same_memory = backend.memory_owner(region) is backend.memory_owner(data)
+        if same_memory and (tuple(region.shape), *backend.layout(region)) == geometry:
+            return replay
+    except (RuntimeError, ValueError, IndexError):  # the replay refuses the base's new shape
+        pass
+    finally:
+        grad_state.enabled = previous
+    shape, strides, offset = geometry
+
+    def storage_replay(base: Tensor) -> Tensor:
+        return base.as_strided(shape, strides, offset)
+
+    view._view_replay = storage_replay
+    return storage_replay
+
+
 def refresh_view_history(view: Tensor) -> None:
     """Give ``view``, whose storage was written in place since its history was set, the history of
     the same view made of its base now.
@@ -115,7 +161,7 @@ def refresh_view_history(view: Tensor) -> None:
         previous = grad_state.enabled
         grad_state.enabled = True  # the history is read whatever the grad mode
         try:
-            fresh = view._view_replay(base)
+            fresh = current_replay(view)(base)
         finally:
             grad_state.enabled = previous
         view._grad_fn, view._output_nr, view._requires_grad = fresh._grad_fn, fresh._output_nr, True

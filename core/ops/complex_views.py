@@ -15,6 +15,7 @@ tensor is the conjugate Wirtinger derivative, ``dL/dx + i dL/dy``.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 from .. import dtypes
@@ -461,11 +462,21 @@ def angle(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     return _Angle.apply(input)
 
 
-def _matrices(name: str, input: Tensor) -> None:
+def _matrices(name: str, input: Tensor) -> bool:
+    """Whether ``input`` is a 0-d tensor, whose conjugate transposes PyTorch deprecates: they are then
+    its conjugate (the tensor itself when real), with a warning. Other tensors below 2-D raise."""
+    if input.ndim == 0:
+        warnings.warn(
+            f"{name if name.endswith('()') else 'Tensor.' + name} is deprecated on 0-D tensors. Consider using x.conj().",
+            UserWarning,
+            stacklevel=3,
+        )
+        return True
     if input.ndim < 2:
         raise RuntimeError(
             f"tensor.{name} is only supported on matrices or batches of matrices. Got {input.ndim}-D tensor."
         )
+    return False
 
 
 def adjoint(input: Tensor) -> Tensor:
@@ -480,7 +491,8 @@ def adjoint(input: Tensor) -> Tensor:
         tensor([[1., 3.],
                 [2., 4.]])
     """
-    _matrices("adjoint()", input)
+    if _matrices("adjoint()", input):
+        return conj(input)
     return conj(input.transpose(-2, -1))
 
 
@@ -492,7 +504,8 @@ def _mH(self: Tensor) -> Tensor:
         >>> ember.zeros(2, 3, 4).mH.shape
         ember.Size([2, 4, 3])
     """
-    _matrices("mH", self)
+    if _matrices("mH", self):
+        return conj(self)
     return conj(self.transpose(-2, -1))
 
 
@@ -504,6 +517,9 @@ def _H(self: Tensor) -> Tensor:
         >>> ember.zeros(2, 3).H.shape
         ember.Size([3, 2])
     """
+    if self.ndim == 0:
+        warnings.warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().", UserWarning, stacklevel=2)
+        return conj(self)
     if self.ndim != 2:
         hint = " For batches of matrices, consider using tensor.mH" if self.ndim > 2 else ""
         raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor.{hint}")

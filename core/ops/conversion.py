@@ -10,9 +10,9 @@ from ..autograd import function as autograd_function
 from ..autograd import tangents
 from ..autograd.function import Function, connect_rebase_view
 from ..autograd.grad_mode import grad_state
-from ..autograd.view_history import check_view_writable
+from ..autograd.view_history import check_view_writable, current_replay
 from ..device import device as _device
-from ..layout import check_memory_format, preserve_format, suggest_memory_format
+from ..layout import check_memory_format, format_order, preserve_format, suggest_memory_format
 from ..tensor import Tensor, _new, dtype_arg, placement, writable_data
 from .creation import CLASSLESS_TYPE_NAMES, LEGACY_TYPES, legacy_type
 from .movement import broadcast_shapes, format_copy
@@ -62,12 +62,20 @@ class _Move(Function):
     def forward(ctx, x, dev, backend, non_blocking):
         ctx.source = x._device
         backend.native_dtype(x.dtype)  # a TypeError naming the dtype where the target does not hold it
-        if backend is x._backend:
-            data = backend.transfer(x._data, dev.index)
+        data, source = x._data, x._backend
+        # the copy keeps the order of the dimensions in memory (PyTorch's preserve_format: a transposed or
+        # channels-last tensor stays so): the elements travel in that order and are permuted back
+        order = None if source.is_contiguous(data) else format_order(tuple(data.shape), source.layout(data)[0], None)
+        if order is not None:
+            data = source.xp.permute_dims(data, order)
+        if backend is source:
+            data = backend.transfer(data, dev.index)
         elif non_blocking:  # asynchronous from pinned host memory (Tensor.pin_memory)
-            data = backend.from_host_async(x._backend.to_host(x._data), dev.index)
+            data = backend.from_host_async(source.to_host(data), dev.index)
         else:
-            data = backend.from_host(x._backend.to_host(x._data), dev.index)
+            data = backend.from_host(source.to_host(data), dev.index)
+        if order is not None:
+            data = backend.xp.permute_dims(data, tuple(order.index(d) for d in range(len(order))))
         return _new(data, backend, dev)
 
     @staticmethod
@@ -362,24 +370,65 @@ class _Assign(Function):
         return None, gv
 
 
-def zero_overwritten(grad, mark):
+def zero_overwritten(grad, mark, layout=None):
     """``grad`` with zeros where an in-place write replaced the input: ``mark(mask)`` sets that region of
-    ``mask``, a boolean tensor of ``grad``'s shape that starts all ``False``."""
+    ``mask``, a boolean tensor of ``grad``'s shape that starts all ``False`` (laid out in memory as
+    ``layout`` says, :func:`_storage_layout`, where given)."""
     backend = grad._backend
-    mask = grad._make(backend.xp.zeros(grad._data.shape, dtype=backend.native_dtype(dtypes.bool)))
+    native = backend.native_dtype(dtypes.bool)
+    mask = None if layout is None else _laid_out_as(grad, native, layout)
+    if mask is None:
+        mask = grad._make(backend.xp.zeros(grad._data.shape, dtype=native))
+    else:
+        mask._data[...] = False
     mark(mask)
     return grad.masked_fill(mask, 0)
 
 
+def _storage_layout(t):
+    """``t``'s shape, strides, storage offset and storage size: where its elements sit in memory."""
+    data, backend = writable_data(t), t._backend
+    strides, offset = backend.layout(data)
+    return tuple(data.shape), tuple(strides), offset, backend.storage_size(data)
+
+
+def _laid_out_copy(t, layout):
+    """A copy of ``t`` (recorded, for double backward) laid out as :func:`_laid_out_as` says; a plain
+    clone where the backend has no strided views."""
+    laid = _laid_out_as(t, t._data.dtype, layout)
+    return t.clone() if laid is None else laid.copy_(t)
+
+
+def _laid_out_as(like, native_dtype, layout):
+    """A new tensor without history, uninitialised, of ``native_dtype``, whose elements sit at the
+    storage positions of ``layout`` (:func:`_storage_layout`), or None where the backend has no strided
+    views. A view that reads storage positions (as_strided, unfold, diagonal) then picks from it the
+    elements it picks from the tensor with that layout, as PyTorch's CopySlices lays out its gradient."""
+    shape, strides, offset, size = layout
+    backend = like._backend
+    with backend.device_context(like._device.index):
+        flat = backend.xp.empty((size,), dtype=native_dtype)
+    try:
+        return like._make(backend.as_strided(flat, shape, strides, offset))
+    except NotImplementedError:
+        return None
+
+
 class _CopySlices(Function):
-    """Write ``value`` into the region of ``base`` that a view covers (an in-place op on a view)."""
+    """Write ``value`` into the region of ``base`` that a view covers (an in-place op on a view).
+
+    The backward reads that region of the gradient by replaying the view on it, laid out as ``base``
+    was: a view of storage positions picks the same elements there as in ``base``.
+    """
 
     _backward_name = "torch::autograd::CopySlices"
 
     @staticmethod
     def forward(ctx, base, value, replay, written=False):
         writable_data(base)  # before the view is made, so that the region aliases what base keeps
+        ctx.base_layout = _storage_layout(base)
         region = replay(base)
+        ctx.region_changes_dtype = region._data.dtype != base._data.dtype  # view_as_complex, .real, .imag
         if not written:  # else the caller wrote ``value`` there and counted the write
             data = value._data
             if data.dtype != region._data.dtype:  # the region's: a .real/.imag view of a complex base is real
@@ -392,13 +441,16 @@ class _CopySlices(Function):
     @staticmethod
     def backward(ctx, grad):
         gb = gv = None
-        if ctx.needs_input_grad[0] and grad.dtype.is_complex:
-            # the view may be one part of each element (.real, .imag), which a boolean mask cannot mark:
-            # PyTorch's way, the written region of a copy of grad set to zero
-            gb = grad.clone()
+        layout = ctx.base_layout
+        if _storage_layout(grad) != layout:
+            grad = _laid_out_copy(grad, layout)
+        if ctx.needs_input_grad[0] and ctx.region_changes_dtype:
+            # the view may be one part of each element (.real, .imag) or pairs of them (view_as_complex),
+            # which a boolean mask cannot mark: PyTorch's way, the written region of a copy of grad set to zero
+            gb = _laid_out_copy(grad, layout)
             ctx.replay(gb).zero_()
         elif ctx.needs_input_grad[0]:
-            gb = zero_overwritten(grad, lambda mask: ctx.replay(mask)._data.__setitem__(..., True))
+            gb = zero_overwritten(grad, lambda mask: ctx.replay(mask)._data.__setitem__(..., True), layout)
         if ctx.needs_input_grad[1]:
             gv = sum_to(ctx.replay(grad), ctx.value_shape).to(ctx.value_dtype)
         return gb, gv, None, None
@@ -428,7 +480,7 @@ def rebase_view(target, value, written=False):
     Used by an in-place write into a view and, with ``written`` (the write done and counted), by a
     custom Function that marks a view dirty: ``value`` is then the view itself, with the Function's node.
     """
-    base, replay = target._base, target._view_replay
+    base, replay = target._base, current_replay(target)
     if not written:  # a custom Function may write into a view it marks dirty
         check_view_writable(target)
     if base._requires_grad and base._grad_fn is None:

@@ -14,7 +14,7 @@ from ..autograd import function as autograd_function
 from ..autograd.function import Function
 from ..autograd.view_history import MULTI_OUTPUT_VIEW
 from ..layout import check_memory_format, contiguous_format, format_order, preserve_format, suggest_memory_format
-from ..strides import is_ordered, view_strides
+from ..strides import is_ordered, ordered_strides, view_strides
 from ..tensor import Size, Tensor, size_arg, writable_data
 from .dtype_support import TORCH_NAMES, not_implemented
 from .dtype_views import view_dtype
@@ -43,7 +43,8 @@ def _sizes_or_keyword(op, name, sizes, keyword):
 
 
 def _shape_arg(shape, op="reshape"):
-    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
+    # one argument is the whole shape, unless it is a single size (an int, or a 0-d tensor as in PyTorch)
+    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral) and getattr(shape[0], "ndim", None) != 0:
         shape = shape[0]
     return tuple(size_arg(op, s, i) for i, s in enumerate(shape))
 
@@ -62,6 +63,11 @@ def _infer_shape(op, shape, numel):
                 raise RuntimeError(f"invalid shape dimension {s}")
             known *= s
     if unknown is not None:
+        if known == 0 and numel == 0:
+            raise RuntimeError(
+                f"cannot reshape tensor of 0 elements into shape {list(shape)} because the unspecified "
+                "dimension size -1 can be any value and is ambiguous"
+            )
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
         shape = list(shape)
@@ -525,7 +531,8 @@ def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
         ember.Size([2, 3])
     """
     shape = broadcast_shapes(*(t.shape for t in tensors))
-    return tuple(t.expand(shape) for t in tensors)
+    # a tensor already of the broadcast shape is returned itself, as PyTorch does (not a view of it)
+    return tuple(t if t.shape == shape else t.expand(shape) for t in tensors)
 
 
 def repeat(input: Tensor, *counts: int | _size_t, repeats: _size_t | None = None) -> Tensor:
@@ -631,6 +638,8 @@ def unflatten(input: Tensor, dim: int, sizes: _size_t) -> Tensor:
         >>> ember.unflatten(ember.zeros(2, 6), 1, (2, 3)).shape
         ember.Size([2, 2, 3])
     """
+    if input.ndim == 0:
+        raise RuntimeError(f"unflatten: Dimension specified as {dim} but tensor has no dimensions")
     axis = wrap_dim(dim, input.ndim)
     sizes = tuple(sizes)
     if not sizes:
@@ -751,7 +760,8 @@ def roll(input: Tensor, shifts: int | _size_t, dims: int | _size_t | None = None
         s %= n
         if s:
             out = cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d)
-    return input.clone() if out is input else out  # a new tensor even when nothing moves
+    # a new tensor even when nothing moves: then a row-major one, as PyTorch's
+    return input.clone(memory_format=contiguous_format) if out is input else out
 
 
 def _joined(tensors, data):
@@ -1000,6 +1010,10 @@ def narrow(input: Tensor, dim: int, start: int | Tensor, length: int) -> Tensor:
     """
     if input.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if isinstance(start, Tensor):
+        if start.ndim or start.dtype.is_floating_point or start.dtype.is_complex or start.dtype is dtypes.bool:
+            raise RuntimeError("start must be an 0-dim integral Tensor.")
+        start = int(start)
     axis = wrap_dim(dim, input.ndim)
     size = input.shape[axis]
     if not -size <= start <= size:
@@ -1037,13 +1051,19 @@ def split_into_views(
     input: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0, *, unsafe: bool = False
 ) -> tuple[Tensor, ...]:
     """:func:`split`, or with ``unsafe`` PyTorch's ``unsafe_split``, whose views allow in-place writes."""
+    if input.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     axis = wrap_dim(dim, input.ndim)
     size = input.shape[axis]
+    if isinstance(split_size_or_sections, Tensor) and split_size_or_sections.ndim == 0:
+        split_size_or_sections = int(split_size_or_sections)  # as PyTorch's Tensor.split
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
-        if step <= 0:
+        if step < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
+        if step == 0 and size:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
-        sizes = [min(step, size - i) for i in range(0, size, step)] or [0]
+        sizes = [min(step, size - i) for i in range(0, size, step)] if size else [0]
     else:
         sizes = list(split_size_or_sections)
         if sum(sizes) != size:
@@ -1076,6 +1096,8 @@ def chunk(input: Tensor, chunks: int, dim: int = 0, *, axis: int | None = None) 
 
 def chunk_into_views(input: Tensor, chunks: int, dim: int = 0, *, unsafe: bool = False) -> tuple[Tensor, ...]:
     """:func:`chunk`, or with ``unsafe`` PyTorch's ``unsafe_chunk``, whose views allow in-place writes."""
+    if input.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0")
     axis = wrap_dim(dim, input.ndim)
@@ -1104,6 +1126,8 @@ def unbind(input: Tensor, dim: int = 0, *, axis: int | None = None) -> tuple[Ten
     """
     if axis is not None:
         dim, _ = numpy_names("unbind", dim, 0, axis, False, None)
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     return _Unbind.apply(input, wrap_dim(dim, input.ndim))
 
 
@@ -1225,8 +1249,8 @@ def format_copy(x, native_dtype, memory_format=None):
     innermost). The copy is row-major in that order of the dimensions, on every backend."""
     backend, data = x._backend, x._data
     xp = backend.xp
-    if (memory_format is None or memory_format is preserve_format) and backend.is_contiguous(data):
-        return xp.astype(data, native_dtype, copy=True)
+    if (memory_format is None or memory_format is preserve_format) and backend.is_contiguous(data) and data.size:
+        return xp.astype(data, native_dtype, copy=True)  # (an array without elements counts as contiguous)
     return ordered_copy(
         backend, data, native_dtype, format_order(tuple(data.shape), tuple(backend.layout(data)[0]), memory_format)
     )
@@ -1236,6 +1260,14 @@ def ordered_copy(backend, data, native_dtype, order):
     """The native array ``data``'s values copied into a new dense array of ``native_dtype`` whose
     dimensions lie in memory in ``order``, from the outermost to the innermost (None: row-major)."""
     xp = backend.xp
+    if order is not None and 0 in data.shape:  # no elements: NumPy would zero the strides, so give them
+        shape = tuple(data.shape)
+        try:
+            return backend.as_strided(
+                xp.astype(xp.reshape(data, (0,)), native_dtype), shape, ordered_strides(shape, order), 0
+            )
+        except NotImplementedError:  # a backend without strided views
+            pass
     moved = data if order is None else xp.permute_dims(data, order)
     if backend.is_contiguous(moved):
         copied = xp.astype(moved, native_dtype, copy=True)

@@ -178,14 +178,15 @@ def repeat_interleave(
 
 
 def ravel(input: Tensor) -> Tensor:
-    """The elements as a 1-D tensor (a view where the layout allows).
+    """The elements as a contiguous 1-D tensor: a view of a contiguous ``input``, a copy of any other
+    (even one that a strided 1-D view could show, unlike ``reshape(-1)``), as in PyTorch.
 
     Example::
 
         >>> ember.tensor([[1, 2], [3, 4]]).ravel()
         tensor([1, 2, 3, 4])
     """
-    return input.reshape(-1)
+    return input.contiguous().view(-1)
 
 
 def msort(input: Tensor, *, out: Tensor | None = None) -> Tensor:

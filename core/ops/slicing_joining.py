@@ -16,10 +16,11 @@ from .. import dtypes
 from ..autograd import function as autograd_function
 from ..autograd import tangents
 from ..autograd.grad_mode import grad_state
+from ..autograd.view_history import check_view_writable, mark_reshaped_in_place
 from ..meta_errors import refuse_meta
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
-from .conversion import check_inplace
+from .conversion import check_inplace, check_view_of_leaf_writable
 from .creation import arange
 from .dtype_support import FLOAT8, UNSIGNED_WIDE, not_implemented, refuse_limited
 from .indexing import _IndexAccumulate, _native_key, check_index_put_dtype
@@ -48,6 +49,8 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
         >>> ember.arange(6).reshape(2, 3).select(1, 0)
         tensor([0, 3])
     """
+    if input.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
     axis = wrap_dim(dim, input.ndim)
     size = input.shape[axis]
     if not -size <= index < size:
@@ -208,12 +211,24 @@ def tensor_split(
     """
     if axis is not None:
         dim, _ = numpy_names("tensor_split", dim, 0, axis, False, None)
+    if input.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     split_dim = wrap_dim(dim, input.ndim)
     n = input.shape[split_dim]
     if isinstance(indices_or_sections, Tensor):
         if indices_or_sections.device.type != "cpu":  # PyTorch reads them on the host, from the CPU only
             raise RuntimeError(
                 f"tensor_split expected tensor_indices_or_sections to be on cpu, but it's on {indices_or_sections.device}"
+            )
+        if indices_or_sections.ndim > 1:
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to be a zero-dimensional or one-dimensional "
+                f"tensor, but got a tensor with {indices_or_sections.ndim} dims"
+            )
+        if indices_or_sections.dtype != dtypes.int64:
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
+                f"{_TORCH_NAMES[indices_or_sections.dtype.name]}"
             )
         indices_or_sections = indices_or_sections.tolist()
     if isinstance(indices_or_sections, int):
@@ -719,12 +734,24 @@ def _shape_inplace(name):
     out_of_place = getattr(Tensor, name)
 
     def method(self, *args, **kwargs):
+        base = self._base
         if grad_state.enabled and self._requires_grad:
             check_inplace(self)
+            if base is not None:  # PyTorch's refusals of an in-place op on a view
+                check_view_writable(self)
+                check_view_of_leaf_writable(base)
         result = out_of_place(self, *args, **kwargs)
+        node = result.grad_fn  # read before the write below, which would make the view read its history anew
         self._data = result._data
-        if result.grad_fn is not None and result is not self:  # a new node, made for this call
-            self._set_grad_fn(_named_in_place(result.grad_fn), result._output_nr)
+        self._version_counter.value += 1  # an in-place op, as in PyTorch: saved tensors see the change
+        replay = self._view_replay
+        if base is None:
+            mark_reshaped_in_place(self)  # the views made of it so far expect its old layout
+        elif replay is not None:  # the view now is the shape op applied to the view it was
+            self._view_replay = lambda base: out_of_place(replay(base), *args, **kwargs)
+            self._view_version = self._version_counter.value
+        if node is not None and result is not self:  # a new node, made for this call
+            self._set_grad_fn(_named_in_place(node), result._output_nr)
         if autograd_function.tangent_rule is not None:
             tangents.take_tangent(self, result)
         return self

@@ -18,6 +18,7 @@ from ..autograd import function as autograd_function
 from ..autograd import tangents
 from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
+from ..autograd.view_history import mark_reshaped_in_place
 from ..layout import check_memory_format, contiguous_format, preserve_format, suggest_memory_format
 from ..strides import contiguous_strides, ordered_strides, storage_extent
 from ..tensor import Tensor, _new, writable_data
@@ -57,12 +58,12 @@ def _record_set(input: Tensor, source: Tensor | None) -> None:
         input._grad_fn, input._output_nr, input._requires_grad = node._grad_fn, node._output_nr, True
 
 
-def _rebind(input: Tensor, data: Any, same_storage: bool) -> Tensor:
-    """Give ``input`` the native array ``data``, counted as an in-place change. A view keeps its base
-    when ``data`` is on the same storage, but can no longer be replayed on it; on another storage it
-    is no view."""
+def _rebind(input: Tensor, data: Any, same_storage: bool, counted: bool = True) -> Tensor:
+    """Give ``input`` the native array ``data``, counted as an in-place change (unless not ``counted``). A
+    view keeps its base when ``data`` is on the same storage, but can no longer be replayed on it; on
+    another storage it is no view."""
     input._data = data
-    input._version_counter.value += 1
+    input._version_counter.value += counted
     input._view_replay = None
     input._view_version = None
     if not same_storage:
@@ -104,8 +105,8 @@ def resize_(input: Tensor, *sizes: Any, memory_format: object = None) -> Tensor:
     if memory_format is preserve_format:
         raise RuntimeError("Unsupported memory format Preserve")
     backend, data = input._backend, writable_data(input)
-    if shape == tuple(data.shape) and memory_format is None:
-        input._version_counter.value += 1
+    same_shape = shape == tuple(data.shape)  # PyTorch then counts no write, even for new strides
+    if same_shape and memory_format is None:
         return input
     fmt = memory_format if memory_format is not None else contiguous_format
     strides = contiguous_strides(shape) if fmt.order is None else ordered_strides(shape, fmt.order)  # type: ignore[attr-defined]
@@ -113,7 +114,7 @@ def resize_(input: Tensor, *sizes: Any, memory_format: object = None) -> Tensor:
     needed = offset + math.prod(shape)
     available = backend.storage_size(data)
     if needed <= available or not math.prod(shape):
-        return _rebind(input, backend.as_strided(data, shape, strides, offset), same_storage=True)
+        return _rebind(input, backend.as_strided(data, shape, strides, offset), True, counted=not same_shape)
     grown = empty(needed, dtype=input.dtype, device=input._device)
     grown[:available].copy_(_new(backend.as_strided(data, (available,), (1,), 0), backend, input._device))
     return _rebind(input, backend.as_strided(grown._data, shape, strides, offset), same_storage=False)
@@ -275,6 +276,8 @@ def as_strided_(input: Tensor, size: Sequence[int], stride: Sequence[int], stora
     check_inplace(input)
     result = as_strided(input, size, stride, storage_offset)  # recorded: the tensor takes its history
     node = result.grad_fn  # read before the rebinding: a view's history may be made from its base's layout
+    if input._base is None:
+        mark_reshaped_in_place(input)  # the views made of it so far expect its old layout
     _rebind(input, result._data, same_storage=True)
     if node is not None:
         input._set_grad_fn(node, result._output_nr)

@@ -1,5 +1,6 @@
 """PyTorch's ``*_copy`` functions (``view_copy``, ``permute_copy``, ``narrow_copy``, ...): the
-result of a view op in fresh contiguous memory, so that writing to it leaves the input alone;
+result of a view op in fresh contiguous memory, so that writing to it leaves the input alone
+(``view_copy`` reshapes, so that it takes any layout, as PyTorch's does);
 and the splitting functions PyTorch spells several ways (``split_with_sizes``, ``unsafe_split``,
 ``unsafe_chunk``, ``unsafe_split_with_sizes``: the ``unsafe_`` forms give views that allow in-place
 writes, which ember records through their base). Gradients flow as through the view.
@@ -10,23 +11,31 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..dtypes import dtype as _dtype
+from ..layout import contiguous_format
 from ..tensor import Tensor
-from .creation import empty
+from .complex_views import view_as_complex, view_as_real
 from .movement import chunk_into_views, split_into_views
 from .operands import dim_or_axis, numpy_names
 from .out_argument import OUT_ARG, write_out
 
 __all__ = [
     "view_copy", "permute_copy", "transpose_copy", "t_copy", "unsqueeze_copy", "squeeze_copy", "expand_copy",
-    "select_copy", "slice_copy", "diagonal_copy", "detach_copy", "narrow_copy", "as_strided_copy", "unbind_copy",
+    "select_copy", "slice_copy", "diagonal_copy", "detach_copy", "narrow_copy", "as_strided_copy", "alias_copy",
+    "unfold_copy", "view_as_real_copy", "view_as_complex_copy", "unbind_copy",
     "split_copy", "split_with_sizes_copy", "split_with_sizes", "unsafe_split", "unsafe_chunk",
     "unsafe_split_with_sizes",
 ]  # fmt: skip
 
 
 def _fresh(view: Tensor) -> Tensor:
-    """``view``'s values in memory of their own, contiguous (``copy_`` carries the gradient)."""
-    return empty(view.shape, dtype=view.dtype, device=view.device).copy_(view)
+    """``view``'s values in memory of their own, contiguous (``clone`` carries the gradient)."""
+    return view.clone(memory_format=contiguous_format)
+
+
+def _view_or_reshape(input: Tensor, *size: Any) -> Tensor:
+    """``view`` to a dtype, ``reshape`` to a shape: PyTorch's ``view_copy`` takes any layout."""
+    return input.view(*size) if len(size) == 1 and isinstance(size[0], _dtype) else input.reshape(*size)
 
 
 def _slice(input: Tensor, dim: int = 0, start: int | None = None, end: int | None = None, step: int = 1) -> Tensor:
@@ -61,7 +70,7 @@ def split_with_sizes(
 
 _VIEWS: dict[str, tuple[Callable[..., Any], str, str, str]] = {
     # name: (the view, its arguments for the docstring, the example call, the example's output)
-    "view_copy": (lambda x, *size: x.view(*size), "size (int...): the shape of the result.",
+    "view_copy": (_view_or_reshape, "size (int... or ember.dtype): the shape or the dtype of the result.",
                   "ember.view_copy(ember.arange(4.0), (2, 2))", "tensor([[0., 1.],\n        [2., 3.]])"),
     "permute_copy": (lambda x, dims: x.permute(dims), "dims (tuple of int): the new order of the dimensions.",
                      "ember.permute_copy(ember.zeros(2, 3, 4), (2, 0, 1)).shape", "ember.Size([4, 2, 3])"),
@@ -92,6 +101,14 @@ _VIEWS: dict[str, tuple[Callable[..., Any], str, str, str]] = {
                         "size, stride (tuple of int), storage_offset (int, optional): the strided view.",
                         "ember.as_strided_copy(ember.arange(4.0), (2, 2), (1, 1))",
                         "tensor([[0., 1.],\n        [1., 2.]])"),
+    "alias_copy": (lambda x: x, "", "ember.alias_copy(ember.arange(3.0))", "tensor([0., 1., 2.])"),
+    "unfold_copy": (lambda x, dimension, size, step: x.unfold(dimension, size, step),
+                    "dimension (int), size (int), step (int): the windows, as :meth:`Tensor.unfold`.",
+                    "ember.unfold_copy(ember.arange(4.0), 0, 2, 2)", "tensor([[0., 1.],\n        [2., 3.]])"),
+    "view_as_real_copy": (view_as_real, "",
+                          "ember.view_as_real_copy(ember.tensor([1 + 2j]))", "tensor([[1., 2.]])"),
+    "view_as_complex_copy": (view_as_complex, "",
+                             "ember.view_as_complex_copy(ember.tensor([[1.0, 2.0]]))", "tensor([1.+2.j])"),
 }  # fmt: skip
 
 _SPLITS: dict[str, tuple[Callable[..., tuple[Tensor, ...]], str, str, str]] = {
@@ -151,6 +168,9 @@ view_copy, permute_copy, transpose_copy, t_copy, unsqueeze_copy, squeeze_copy, e
 select_copy, slice_copy, diagonal_copy, detach_copy, narrow_copy, as_strided_copy = (
     _copy_function(n, *_VIEWS[n])
     for n in ("select_copy", "slice_copy", "diagonal_copy", "detach_copy", "narrow_copy", "as_strided_copy")
+)
+alias_copy, unfold_copy, view_as_real_copy, view_as_complex_copy = (
+    _copy_function(n, *_VIEWS[n]) for n in ("alias_copy", "unfold_copy", "view_as_real_copy", "view_as_complex_copy")
 )
 unbind_copy, split_copy, split_with_sizes_copy = (
     _split_copy_function(n, *_SPLITS[n]) for n in ("unbind_copy", "split_copy", "split_with_sizes_copy")
