@@ -10,12 +10,16 @@ width, of dimensioned tensors.
 
 from __future__ import annotations
 
+import builtins as _builtins
+import math as _math
 import numbers as _numbers
+import struct as _struct
 from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "held_by",
     "dtype",
     "float16",
     "bfloat16",
@@ -439,3 +443,24 @@ def native_dtype_name(dtype: Any) -> str:
 def numpy_bfloat16() -> Any:
     """NumPy's bfloat16 type from ``ml_dtypes`` (imported on first use), or None when it is absent."""
     return ml_dtypes_type(bfloat16)
+
+
+_FLOAT32_BYTES = _struct.Struct("f")
+_FLOAT32_MAX = 3.4028234663852886e38
+
+
+def held_by(number: Any, d: dtype) -> float:
+    """The real ``number`` as float32 ``d`` holds it (rounded to nearest, without making a tensor),
+    or as a Python float for float64; PyTorch's RuntimeError for a finite number beyond float32's range,
+    as its scalar arguments raise it.
+
+    Example::
+
+        >>> ember.dtypes.held_by(0.1, ember.float32)
+        0.10000000149011612
+    """
+    if d is not float32:
+        return _builtins.float(number)
+    if _math.isfinite(number) and _builtins.abs(number) > _FLOAT32_MAX:
+        raise RuntimeError("value cannot be converted to type float without overflow")
+    return _FLOAT32_BYTES.unpack(_FLOAT32_BYTES.pack(number))[0]

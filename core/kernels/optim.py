@@ -23,7 +23,7 @@ from __future__ import annotations
 from importlib import resources
 from typing import NamedTuple
 
-from ..dtypes import float32, float64, narrow_float
+from ..dtypes import float32, float64, held_by, narrow_float
 
 __all__ = ["AdamHyper", "OptimKernels", "SGDHyper", "adam_kernel", "fused_source", "sgd_kernel", "sgd_step_in_16_bits"]
 
@@ -123,19 +123,19 @@ class OptimKernels:
             The momentum buffer: ``momentum_buffer`` itself, a new array on the first step
             with momentum, or ``None`` without momentum.
         """
+        fused = self.fused_multiply_add  # ``add`` with ``alpha``, as PyTorch's single-tensor SGD calls it
         g = -grad if h.maximize else grad
         if h.weight_decay != 0:
-            g = g + param * h.weight_decay
+            g = fused(param, h.weight_decay, g)
         buf = momentum_buffer
         if h.momentum != 0:
             if buf is None:
                 buf = self.xp.empty(param.shape, dtype=param.dtype)
                 buf[...] = g
-            else:
-                alpha = 1 - h.dampening
-                buf[...] = buf * h.momentum + (g if alpha == 1 else g * alpha)
-            g = g + buf * h.momentum if h.nesterov else buf
-        param[...] = param + g * -h.lr
+            else:  # buf.mul_(momentum).add_(g, alpha=1 - dampening)
+                buf[...] = fused(g, 1 - h.dampening, buf * h.momentum)
+            g = fused(buf, h.momentum, g) if h.nesterov else buf
+        param[...] = fused(g, -h.lr, param)
         return buf
 
     @adam_kernel
@@ -163,22 +163,28 @@ class OptimKernels:
         """
         if param.dtype.itemsize == 2 and self.backend.ember_dtype(param.dtype) in narrow_float:
             return _adam_step_in_16_bits(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, h)
-        xp = self.xp
+        xp, fused = self.xp, self.fused_multiply_add  # PyTorch's single-tensor Adam, operation by operation
         g = -grad if h.maximize else grad
         if h.weight_decay != 0:
             if h.decoupled_weight_decay:
                 param[...] = param * (1 - h.lr * h.weight_decay)
-            else:
-                g = g + param * h.weight_decay
-        exp_avg[...] = exp_avg + (g - exp_avg) * (1 - h.beta1)
-        exp_avg_sq[...] = exp_avg_sq * h.beta2 + g * g * (1 - h.beta2)
+            else:  # grad.add(param, alpha=weight_decay)
+                g = fused(param, h.weight_decay, g)
+        kind = self.backend.ember_dtype(param.dtype)
+        weight = held_by(1 - h.beta1, kind)  # exp_avg.lerp_(g, 1 - beta1), from the nearer end
+        if abs(weight) < 0.5:
+            exp_avg[...] = fused(g - exp_avg, weight, exp_avg)
+        else:
+            exp_avg[...] = fused(g - exp_avg, held_by(weight - 1, kind), g)
+        # exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        exp_avg_sq[...] = fused(g * (1 - h.beta2), g, exp_avg_sq * h.beta2)
         second = exp_avg_sq
         if max_exp_avg_sq is not None:
             max_exp_avg_sq[...] = xp.maximum(max_exp_avg_sq, exp_avg_sq)
             second = max_exp_avg_sq
         step_size, bias_correction2_sqrt = h.bias_corrections()
         denom = xp.sqrt(second) / bias_correction2_sqrt + h.eps
-        param[...] = param + exp_avg / denom * -step_size
+        param[...] = param + exp_avg * -step_size / denom  # param.addcdiv_(exp_avg, denom, value=-step_size)
 
 
 def sgd_step_in_16_bits(kernels, param, grad, momentum_buffer, h):

@@ -6,7 +6,6 @@ import builtins
 import cmath
 import functools
 import math
-import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast, overload
 
@@ -1900,23 +1899,9 @@ def _lerp_fused(input: Tensor, end: Tensor, diff: Tensor, weight: Tensor | Numbe
         coeff, base = where(small, weight, weight - 1), where(small, input, end)
         scale: Any = coeff._data
     else:
-        w = _held_by(weight, input.dtype)
-        scale, base = (w, input) if builtins.abs(w) < 0.5 else (_held_by(w - 1, input.dtype), end)
+        w = dtypes.held_by(weight, input.dtype)
+        scale, base = (w, input) if builtins.abs(w) < 0.5 else (dtypes.held_by(w - 1, input.dtype), end)
     return diff._make(diff._backend.kernels.fused_multiply_add(diff._data, scale, base._data))
-
-
-_FLOAT32_BYTES = struct.Struct("f")
-_FLOAT32_MAX = 3.4028234663852886e38
-
-
-def _held_by(number: Number, dtype: dtypes.dtype) -> float:
-    """The real ``number`` as float32 or float64 ``dtype`` holds it, rounded without making a tensor;
-    PyTorch's RuntimeError for a finite number beyond float32's range."""
-    if dtype is not dtypes.float32:
-        return float(number)
-    if math.isfinite(number) and builtins.abs(number) > _FLOAT32_MAX:
-        raise RuntimeError("value cannot be converted to type float without overflow")
-    return _FLOAT32_BYTES.unpack(_FLOAT32_BYTES.pack(number))[0]
 
 
 class _Lerp(Function):

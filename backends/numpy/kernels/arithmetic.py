@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import loops
 
-__all__ = ["NumpyArithmeticKernels"]
+__all__ = ["NumpyArithmeticKernels", "fused_multiply_add"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -28,26 +28,39 @@ class NumpyArithmeticKernels:
         return np.floor_divide(a, b)
 
     def fused_multiply_add(self, x, scale, y):
-        array_scale = hasattr(scale, "shape")
-        kind = x.dtype
-        if kind not in _FLOATS or y.dtype != kind or (array_scale and scale.dtype != kind):
-            return super().fused_multiply_add(x, scale, y)
-        operands = (x, scale, y) if array_scale else (x, y)
-        if not all(a.shape == x.shape and a.flags.c_contiguous for a in operands):
-            operands = tuple(np.ascontiguousarray(a) for a in np.broadcast_arrays(*operands))
-        small = operands[0].size < loops.MIN_ELEMENTWISE
-        compiled = loops.serial() if small else loops.get()
-        if compiled is None:
-            return super().fused_multiply_add(x, scale, y)
-        out = np.empty(operands[0].shape, dtype=kind)
-        flat = [a.reshape(-1) for a in operands]
-        if not array_scale:
-            flat.insert(1, kind.type(scale))
-        if small:
-            loop = compiled.multiply_add_arrays_serial if array_scale else compiled.multiply_add_scalar_serial
-            loop(*flat, out.reshape(-1))
-        else:
-            loops.launch(
-                compiled.multiply_add_arrays if array_scale else compiled.multiply_add_scalar, *flat, out.reshape(-1)
-            )
-        return out
+        out = fused_multiply_add(x, scale, y)
+        return super().fused_multiply_add(x, scale, y) if out is None else out
+
+
+def fused_multiply_add(x, scale, y, out=None, serial=False):
+    """``x * scale + y`` rounded once by the compiled loops (:mod:`..loops.fused`), written into ``out``
+    (a C-contiguous array of the result's shape, or None: a new one) and returned; None where they do
+    not serve (no Numba, other dtypes). ``serial``: on the calling thread whatever the size (a caller
+    already running on the pool's threads)."""
+    array_scale = hasattr(scale, "shape")
+    kind = x.dtype
+    if kind not in _FLOATS or y.dtype != kind or (array_scale and scale.dtype != kind):
+        return None
+    operands = (x, scale, y) if array_scale else (x, y)
+    if not all(a.shape == x.shape and a.flags.c_contiguous for a in operands):
+        operands = tuple(np.ascontiguousarray(a) for a in np.broadcast_arrays(*operands))
+    serial = serial or operands[0].size < loops.MIN_ELEMENTWISE
+    compiled = loops.serial() if serial else loops.get()
+    if compiled is None:
+        return None
+    shape = operands[0].shape
+    direct = out is not None and out.shape == shape and out.flags.c_contiguous
+    target = out if direct else np.empty(shape, dtype=kind)
+    flat = [a.reshape(-1) for a in operands]
+    if not array_scale:
+        flat.insert(1, kind.type(scale))
+    if serial:
+        loop = compiled.multiply_add_arrays_serial if array_scale else compiled.multiply_add_scalar_serial
+        loop(*flat, target.reshape(-1))
+    else:
+        loop = compiled.multiply_add_arrays if array_scale else compiled.multiply_add_scalar
+        loops.launch(loop, *flat, target.reshape(-1))
+    if out is None or direct:
+        return target
+    np.copyto(out, target)  # a strided ``out``: its own layout
+    return out

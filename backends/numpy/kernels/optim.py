@@ -6,16 +6,18 @@ make one pass per operation and no copies. A contiguous parameter larger than :d
 elements is stepped a block at a time, so that the step's passes meet in the cache rather than
 in memory, and its blocks are split over the intra-op threads (MLP 784-1024-1024-10 SGD step
 with momentum, one thread: the 1024x1024 float32 update took 1.5 ms over whole arrays, 0.6 ms
-by blocks; PyTorch: about 1.0 ms). The arithmetic is the portable kernels' operation by
-operation, so both give the same values. Zero-dimensional parameters go through the portable
-kernels (NumPy scalars cannot be written in place).
+by blocks; PyTorch: about 1.0 ms). The arithmetic is PyTorch's single-tensor steps', operation
+by operation, as the portable kernels compute it: ``add`` with ``alpha``, ``lerp_`` and
+``addcmul_`` are fused multiply-adds (:func:`.arithmetic.fused_multiply_add`, one rounding), so
+both give PyTorch's values. Zero-dimensional parameters go through the portable kernels (NumPy
+scalars cannot be written in place).
 
-The SGD step is written once (:func:`_sgd_update`) in multiply-adds, ``x * scale + y`` rounded
-twice. Where oneDNN is installed and ``ember.backends.mkldnn.enabled``, a C-contiguous float32
-parameter of at least :data:`~ember.backends.numpy.onednn.multiply_add.MIN_ELEMENTS` elements
-runs them whole on oneDNN's OpenMP team (the same roundings: the same values bit for bit),
-else as NumPy ufuncs by blocks. On two threads NumPy's blocks gain little from ember's pool,
-whose thread fights the team's spinning one for the core after a oneDNN product.
+The SGD step is written once (:func:`_sgd_update`). Where oneDNN is installed and
+``ember.backends.mkldnn.enabled``, a C-contiguous float32 parameter of at least
+:data:`~ember.backends.numpy.onednn.multiply_add.MIN_ELEMENTS` elements runs its momentum update
+(``buf * momentum + g``, two roundings) on oneDNN's OpenMP team, else as NumPy ufuncs by blocks. On
+two threads NumPy's blocks gain little from ember's pool, whose thread fights the team's spinning
+one for the core after a oneDNN product.
 """
 
 from __future__ import annotations
@@ -29,21 +31,9 @@ from ember.threads import get_num_threads
 
 from ..onednn import multiply_add
 from ..parallel import after_openmp_team, openmp_team_spinning, parallel_range
+from .arithmetic import fused_multiply_add
 
 __all__ = ["NumpyOptimKernels"]
-
-
-def _gradient(param, grad, weight_decay, maximize):
-    """``(g, owned)``: ``-grad if maximize else grad``, plus ``weight_decay * param``;
-    ``owned`` tells whether ``g`` is a fresh array (``grad`` itself is never written).
-    """
-    if weight_decay != 0:
-        g = np.multiply(param, weight_decay)
-        (np.subtract if maximize else np.add)(g, grad, out=g)
-        return g, True
-    if maximize:
-        return np.negative(grad), True
-    return grad, False
 
 
 #: elements per block of a blocked step: a block of the parameter, gradient, buffer and one
@@ -51,22 +41,44 @@ def _gradient(param, grad, weight_decay, maximize):
 BLOCK = 1 << 16
 
 
-def _sgd_update(param, grad, buf, first, h, multiply_add):
+def _sgd_update(param, grad, buf, first, h, multiply_add, fused):
     """One SGD step on same-shaped ``param``, ``grad`` (read only) and ``buf`` (None without momentum;
-    ``first``: filled with the gradient rather than updated), all written in place, as the portable
-    kernel computes it, operation by operation. ``multiply_add(x, scale, y, out)`` computes
-    ``x * scale + y`` with two roundings (the product, then the sum) into ``out`` (``x``, ``y``, or
-    None for a fresh array) and returns it."""
+    ``first``: filled with the gradient rather than updated), all written in place, as PyTorch's
+    single-tensor SGD computes it, operation by operation. ``multiply_add(x, scale, y, out)`` computes
+    ``x * scale + y`` with two roundings (the product, then the sum: ``buf.mul_(momentum).add_(g)``),
+    ``fused(x, scale, y, out)`` with one (``add`` with ``alpha``: a fused multiply-add), into ``out``
+    (``x``, ``y``, or None for a fresh array), and return it."""
     g = np.negative(grad) if h.maximize else grad
     if h.weight_decay != 0:
-        g = multiply_add(param, h.weight_decay, g, None)
+        g = fused(param, h.weight_decay, g, None)  # grad.add(param, alpha=weight_decay)
     if h.momentum != 0:
         if first:
             np.copyto(buf, g)
-        else:
-            multiply_add(buf, h.momentum, g if h.dampening == 0 else np.multiply(g, 1 - h.dampening), buf)
-        g = multiply_add(buf, h.momentum, g, None) if h.nesterov else buf
-    multiply_add(g, -h.lr, param, param)
+        elif h.dampening == 0:
+            multiply_add(buf, h.momentum, g, buf)
+        else:  # buf.mul_(momentum).add_(g, alpha=1 - dampening)
+            fused(g, 1 - h.dampening, np.multiply(buf, h.momentum, out=buf), buf)
+        g = fused(buf, h.momentum, g, None) if h.nesterov else buf  # grad.add(buf, alpha=momentum)
+    fused(g, -h.lr, param, param)  # param.add_(grad, alpha=-lr)
+
+
+def _fused_on(serial):
+    """The ``fused`` of :func:`_sgd_update`: the compiled loops (on the calling thread with ``serial``),
+    else float32 through float64 (where the product is exact), float64 with two roundings."""
+
+    def fused(x, scale, y, out):
+        result = fused_multiply_add(x, scale, y, out, serial=serial)
+        if result is not None:
+            return result
+        if x.dtype.itemsize == 8:
+            return _ufunc_multiply_add(x, scale, y, out)
+        wide = np.add(np.multiply(x, x.dtype.type(scale), dtype=np.float64), y, dtype=np.float64)
+        if out is None:
+            return wide.astype(x.dtype)
+        np.copyto(out, wide, casting="same_kind")
+        return out
+
+    return fused
 
 
 def _ufunc_multiply_add(x, scale, y, out, scratch=None):
@@ -98,7 +110,8 @@ def _onednn_sgd(param, grad, buf, first, h):
         return plan(x, scale, y, np.empty_like(x) if out is None else out)
 
     with plan.lib.on_threads(threads):
-        _sgd_update(param.reshape(-1), grad.reshape(-1), None if buf is None else buf.reshape(-1), first, h, on_team)
+        flat = param.reshape(-1), grad.reshape(-1), None if buf is None else buf.reshape(-1)
+        _sgd_update(*flat, first, h, on_team, _fused_on(False))
     if threads > 1:
         after_openmp_team()
     return True
@@ -119,7 +132,7 @@ class NumpyOptimKernels:
             return buf
         arrays = (param, grad) if buf is None else (param, grad, buf)
         if param.size <= BLOCK or not all(a.flags.c_contiguous for a in arrays):
-            _sgd_update(param, grad, buf, first, h, _ufunc_multiply_add)
+            _sgd_update(param, grad, buf, first, h, _ufunc_multiply_add, _fused_on(False))
             return buf
         flat_p, flat_g = param.reshape(-1), grad.reshape(-1)
         flat_b = None if buf is None else buf.reshape(-1)
@@ -135,6 +148,7 @@ class NumpyOptimKernels:
                     first,
                     h,
                     functools.partial(_ufunc_multiply_add, scratch=scratch[: min(BLOCK, param.size - lo)]),
+                    _fused_on(True),
                 )
 
         parallel_range(-(-param.size // BLOCK), run, param.size)
@@ -145,16 +159,23 @@ class NumpyOptimKernels:
         if param.ndim == 0 or param.dtype.itemsize == 2:  # 16-bit: the portable kernel's PyTorch rounding
             return super().adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *h)
         _, lr, beta1, beta2, eps, weight_decay, maximize, decoupled = h  # the step: in bias_corrections()
-        g, _ = _gradient(param, grad, 0 if decoupled else weight_decay, maximize)
-        if decoupled and weight_decay != 0:
-            np.multiply(param, 1 - lr * weight_decay, out=param)
+        fused = _fused_on(False)
+        g = np.negative(grad) if maximize else grad
+        if weight_decay != 0:
+            if decoupled:
+                np.multiply(param, 1 - lr * weight_decay, out=param)
+            else:  # grad.add(param, alpha=weight_decay)
+                g = fused(param, weight_decay, g, None)
+        # exp_avg.lerp_(g, 1 - beta1): one fused multiply-add from the nearer end, as PyTorch's lerp
+        weight = param.dtype.type(1 - beta1)
         scratch = np.subtract(g, exp_avg)
-        np.multiply(scratch, 1 - beta1, out=scratch)
-        np.add(exp_avg, scratch, out=exp_avg)
+        if abs(weight) < 0.5:
+            fused(scratch, weight, exp_avg, exp_avg)
+        else:
+            np.copyto(exp_avg, fused(scratch, weight - 1, g, None))
+        # exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1 - beta2): the sum fused with the product by g
         np.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
-        np.multiply(g, g, out=scratch)
-        np.multiply(scratch, 1 - beta2, out=scratch)
-        np.add(exp_avg_sq, scratch, out=exp_avg_sq)
+        fused(np.multiply(g, 1 - beta2, out=scratch), g, exp_avg_sq, exp_avg_sq)
         second = exp_avg_sq
         if max_exp_avg_sq is not None:
             np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
@@ -163,6 +184,6 @@ class NumpyOptimKernels:
         np.sqrt(second, out=scratch)
         np.divide(scratch, bias_correction2_sqrt, out=scratch)
         np.add(scratch, eps, out=scratch)
-        np.divide(exp_avg, scratch, out=scratch)
-        np.multiply(scratch, -step_size, out=scratch)
+        # param.addcdiv_(exp_avg, denom, value=-step_size): (value * exp_avg) / denom, added
+        np.divide(np.multiply(exp_avg, -step_size), scratch, out=scratch)
         np.add(param, scratch, out=param)
