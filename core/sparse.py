@@ -161,6 +161,13 @@ class SparseCOOTensor:
     def clone(self) -> SparseCOOTensor:
         return SparseCOOTensor(self._idx.clone(), self._vals.clone(), self._size, self._coalesced)
 
+    def zero_(self) -> SparseCOOTensor:
+        """Empty this tensor in place: no coordinates left (coalesced), its size kept."""
+        self._idx = self._idx.new_zeros((self._idx.shape[0], 0))
+        self._vals = self._vals.new_zeros((0, *self._vals.shape[1:]))
+        self._coalesced = True
+        return self
+
     def to_sparse(self) -> SparseCOOTensor:
         """This tensor (already sparse)."""
         return self

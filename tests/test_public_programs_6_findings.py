@@ -3,6 +3,7 @@ checked against torch on its own."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import ember
@@ -38,3 +39,25 @@ def test_triplet_losses_refuse_a_margin_that_is_not_positive_as_torch(name, marg
 
     expected = _outcome(lambda: call(torch))
     assert _outcome(lambda: call(ember)) == (pytest.approx(expected) if margin > 0 else expected)
+
+
+def test_zero_grad_without_set_to_none_empties_a_sparse_gradient_as_torch():
+    """``zero_grad(set_to_none=False)`` on an ``Embedding(sparse=True)``: the sparse gradient is emptied
+    in place (``zero_``), and the next backward adds to it."""
+    record = {}
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        embedding = lib.nn.Embedding(5, 2, sparse=True)
+        optimizer = lib.optim.SparseAdam(embedding.parameters(), lr=0.1)
+        embedding(lib.tensor([[0, 2], [2, 4]])).pow(2).sum().backward()
+        grad = embedding.weight.grad
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=False)
+        emptied = (embedding.weight.grad is grad, grad.is_sparse, grad._nnz(), grad.is_coalesced(), grad.shape)
+        emptied += (tuple(grad._indices().shape), tuple(grad._values().shape), grad.to_dense().tolist())
+        embedding(lib.tensor([1, 4])).pow(2).sum().backward()
+        optimizer.step()
+        record[lib] = emptied, embedding.weight.grad.coalesce().to_dense().tolist(), embedding.weight.tolist()
+    assert record[ember][0] == record[torch][0]
+    np.testing.assert_allclose(record[ember][1], record[torch][1], rtol=1e-6)
+    np.testing.assert_allclose(record[ember][2], record[torch][2], rtol=1e-6)
