@@ -61,3 +61,11 @@ def test_zero_grad_without_set_to_none_empties_a_sparse_gradient_as_torch():
     assert record[ember][0] == record[torch][0]
     np.testing.assert_allclose(record[ember][1], record[torch][1], rtol=1e-6)
     np.testing.assert_allclose(record[ember][2], record[torch][2], rtol=1e-6)
+
+
+@pytest.mark.parametrize("pad", [(-5, 1), (1, -5), (-3, -2), (-4, 1), (-4, 0), (-2, -2), (2, -5), (-1, -1, -4, 1)])
+def test_constant_pad_refuses_to_crop_more_than_a_dimension_holds_as_torch(pad):
+    """Negative padding crops first (PyTorch narrows), so one negative side may not exceed the size even when
+    the other side's positive padding would leave a non-negative output size."""
+    expected = _outcome(lambda: torch.nn.functional.pad(torch.arange(12.0).view(3, 4), pad))
+    assert _outcome(lambda: ember.nn.functional.pad(ember.arange(12.0).view(3, 4), pad)) == expected
