@@ -35,6 +35,10 @@ outputs, gradients and the trained weights.
   ``Embedding(sparse=True)`` trained by ``SparseAdam``.
 - A capsule network's dynamic routing: ``squash``, softmax over routes, ``matmul``/``einsum``
   predictions, the margin loss and a masked reconstruction.
+- StyleGAN2 (rosinality's stylegan2-pytorch): equalized-lr mapping, modulated/demodulated
+  convolutions as one grouped ``conv2d`` and an upsampling grouped ``conv_transpose2d``, noise
+  injection, minibatch standard deviation, the R1 penalty and path-length regularisation through
+  ``autograd.grad(create_graph=True)``, the truncation trick.
 """
 
 from __future__ import annotations
@@ -1375,3 +1379,163 @@ def train_capsnet(lib, reference):
 
 def test_capsule_network_with_dynamic_routing_trains_as_torch():
     _trained_on_both(build_capsnet, train_capsnet)
+
+
+# -- StyleGAN2 ----------------------------------------------------------------------------------------
+
+
+def build_stylegan2(lib, z_dim=8, w_dim=8, ch=4):
+    nn, F = lib.nn, lib.nn.functional
+
+    class EqualLinear(nn.Module):
+        def __init__(self, i, o, lr_mul=1.0, bias_init=0.0):
+            super().__init__()
+            self.weight = nn.Parameter(lib.randn(o, i).div_(lr_mul))
+            self.bias = nn.Parameter(lib.zeros(o).fill_(bias_init))
+            self.scale, self.lr_mul = (1 / math.sqrt(i)) * lr_mul, lr_mul
+
+        def forward(self, x):
+            return F.leaky_relu(F.linear(x, self.weight * self.scale, self.bias * self.lr_mul), 0.2) * math.sqrt(2)
+
+    class ModulatedConv(nn.Module):
+        def __init__(self, cin, cout, k, demodulate=True, upsample=False):
+            super().__init__()
+            self.weight = nn.Parameter(lib.randn(1, cout, cin, k, k))
+            self.modulation = nn.Linear(w_dim, cin)
+            nn.init.constant_(self.modulation.bias, 1.0)
+            self.scale, self.padding, self.cin, self.cout, self.k = 1 / math.sqrt(cin * k * k), k // 2, cin, cout, k
+            self.demodulate, self.upsample = demodulate, upsample
+
+        def forward(self, x, style):
+            b, cin, h, w = x.shape
+            style = self.modulation(style).view(b, 1, cin, 1, 1)
+            weight = self.scale * self.weight * style
+            if self.demodulate:
+                demod = lib.rsqrt(weight.pow(2).sum([2, 3, 4]) + 1e-8)
+                weight = weight * demod.view(b, self.cout, 1, 1, 1)
+            weight = weight.view(b * self.cout, cin, self.k, self.k)
+            if self.upsample:
+                weight = (
+                    weight.view(b, self.cout, cin, self.k, self.k)
+                    .transpose(1, 2)
+                    .reshape(b * cin, self.cout, self.k, self.k)
+                )
+                out = F.conv_transpose2d(x.view(1, b * cin, h, w), weight, padding=0, stride=2, groups=b)
+                out = out[:, :, 1:, 1:][:, :, : 2 * h, : 2 * w]
+            else:
+                out = F.conv2d(x.view(1, b * cin, h, w), weight, padding=self.padding, groups=b)
+            return out.view(b, self.cout, out.shape[-2], out.shape[-1])
+
+    class NoiseInjection(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = nn.Parameter(lib.zeros(1))
+
+        def forward(self, image, noise):
+            return image + self.weight * noise
+
+    class Generator(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.style = nn.Sequential(*[EqualLinear(z_dim if i == 0 else w_dim, w_dim, lr_mul=0.01) for i in range(2)])
+            self.const = nn.Parameter(lib.randn(1, ch, 4, 4))
+            self.conv1 = ModulatedConv(ch, ch, 3)
+            self.noise1 = NoiseInjection()
+            self.up = ModulatedConv(ch, ch, 3, upsample=True)
+            self.noise2 = NoiseInjection()
+            self.to_rgb = ModulatedConv(ch, 3, 1, demodulate=False)
+            self.register_buffer("mean_path_length", lib.zeros(()))
+
+        def forward(self, z, noises, truncation=1.0, mean_w=None):
+            w = self.style(z / lib.sqrt(lib.mean(z**2, dim=1, keepdim=True) + 1e-8))
+            if truncation < 1:
+                w = mean_w + truncation * (w - mean_w)
+            x = self.const.repeat(z.shape[0], 1, 1, 1)
+            x = F.leaky_relu(self.noise1(self.conv1(x, w), noises[0]), 0.2) * math.sqrt(2)
+            x = F.leaky_relu(self.noise2(self.up(x, w), noises[1]), 0.2) * math.sqrt(2)
+            return self.to_rgb(x, w), w
+
+    class Discriminator(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Sequential(
+                nn.Conv2d(3, ch, 3, padding=1),
+                nn.LeakyReLU(0.2),
+                nn.Conv2d(ch, ch, 3, stride=2, padding=1),
+                nn.LeakyReLU(0.2),
+            )
+            self.final = nn.Linear((ch + 1) * 16, 1)
+
+        def forward(self, x):
+            out = self.conv(x)
+            b, c, h, w = out.shape
+            group = min(b, 2)
+            stddev = out.view(group, -1, 1, c, h, w)
+            stddev = lib.sqrt(stddev.var(0, unbiased=False) + 1e-8)
+            stddev = stddev.mean([2, 3, 4], keepdim=True).squeeze(2)
+            stddev = stddev.repeat(group, 1, h, w)
+            return self.final(lib.cat([out, stddev], 1).flatten(1))
+
+    class GAN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.g, self.d = Generator(), Discriminator()
+
+    return GAN
+
+
+STYLEGAN_REAL = RNG.standard_normal((4, 3, 8, 8)).astype(np.float32)
+
+
+def train_stylegan2(lib, reference):
+    F = lib.nn.functional
+    model = build_stylegan2(lib)()
+    copy_weights(reference, model)
+    g, d = model.g, model.d
+    g_opt = lib.optim.Adam(g.parameters(), lr=2e-3, betas=(0.0, 0.99))
+    d_opt = lib.optim.Adam(d.parameters(), lr=2e-3, betas=(0.0, 0.99))
+    lib.manual_seed(1)
+    real = lib.tensor(STYLEGAN_REAL)
+    rec = []
+    for _ in range(3):
+        z = lib.randn(4, 8)
+        noises = [lib.randn(4, 1, 4, 4), lib.randn(4, 1, 8, 8)]
+        fake, _ = g(z, noises)
+        d_loss = F.softplus(d(fake.detach())).mean() + F.softplus(-d(real)).mean()
+        d_opt.zero_grad()
+        d_loss.backward()
+        d_opt.step()
+        real_img = real.clone().requires_grad_(True)
+        real_pred = d(real_img)
+        (grad_real,) = lib.autograd.grad(outputs=real_pred.sum(), inputs=real_img, create_graph=True)
+        r1 = grad_real.pow(2).reshape(grad_real.shape[0], -1).sum(1).mean()
+        d_opt.zero_grad()
+        (5 * r1).backward()
+        d_opt.step()
+        z = lib.randn(4, 8)
+        fake, _ = g(z, noises)
+        g_loss = F.softplus(-d(fake)).mean()
+        g_opt.zero_grad()
+        g_loss.backward()
+        g_opt.step()
+        # path length regularization
+        fake, latents = g(lib.randn(2, 8), [n[:2] for n in noises])
+        noise = lib.randn_like(fake) / math.sqrt(fake.shape[2] * fake.shape[3])
+        (grad,) = lib.autograd.grad(outputs=(fake * noise).sum(), inputs=latents, create_graph=True)
+        path_lengths = lib.sqrt(grad.pow(2).sum(1))
+        path_mean = g.mean_path_length + 0.01 * (path_lengths.mean() - g.mean_path_length)
+        path_loss = (path_lengths - path_mean).pow(2).mean()
+        g.mean_path_length.copy_(path_mean.detach())
+        g_opt.zero_grad()
+        (2 * path_loss).backward()
+        g_opt.step()
+        rec += [d_loss, r1, g_loss, path_loss, g.mean_path_length]
+    rec += [p.grad for p in model.parameters() if p.grad is not None]
+    with lib.no_grad():
+        mean_w = g.style(lib.randn(16, 8)).mean(0, keepdim=True)
+        rec.append(g(lib.randn(2, 8), [n[:2] for n in noises], truncation=0.7, mean_w=mean_w)[0])
+    return model, rec
+
+
+def test_stylegan2_with_r1_and_path_length_regularization_trains_as_torch():
+    _trained_on_both(build_stylegan2, train_stylegan2, rtol=1e-4, atol=1e-5, model_rtol=1e-4, model_atol=1e-5)
