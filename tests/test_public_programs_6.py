@@ -39,6 +39,12 @@ outputs, gradients and the trained weights.
   convolutions as one grouped ``conv2d`` and an upsampling grouped ``conv_transpose2d``, noise
   injection, minibatch standard deviation, the R1 penalty and path-length regularisation through
   ``autograd.grad(create_graph=True)``, the truncation trick.
+- A Conformer block (sooftware's conformer): Transformer-XL relative attention with its ``rel_shift``
+  (a padded column viewed away), the flipped sinusoidal table, the convolution module (``glu``,
+  depthwise ``Conv1d``, ``BatchNorm1d``, ``silu``), a Noam ``LambdaLR``, trained by ``CTCLoss``.
+- RWKV-4 (BlinkDL's RWKV-LM): token shift by ``ZeroPad2d((0, 0, 1, -1))``, time-mix parameters built
+  element by element, the stable WKV recurrence (``maximum``, ``exp``), squared-ReLU channel mixing,
+  decay/no-decay groups; float32 and float64.
 """
 
 from __future__ import annotations
@@ -1539,3 +1545,277 @@ def train_stylegan2(lib, reference):
 
 def test_stylegan2_with_r1_and_path_length_regularization_trains_as_torch():
     _trained_on_both(build_stylegan2, train_stylegan2, rtol=1e-4, atol=1e-5, model_rtol=1e-4, model_atol=1e-5)
+
+
+# -- Conformer block with Transformer-XL relative attention ------------------------------------------
+
+
+def rel_shift(lib, x):
+    """Transformer-XL's shift of relative-position scores: pad a zero column, view, drop a row."""
+    b, h, q, k = x.size()
+    zero_pad = x.new_zeros((b, h, q, 1))
+    padded = lib.cat([zero_pad, x], dim=-1).view(b, h, k + 1, q)
+    return padded[:, :, 1:].view_as(x)
+
+
+def build_conformer(lib, d=8, heads=2, kernel=3):
+    nn, F = lib.nn, lib.nn.functional
+
+    class RelPositionalEncoding(nn.Module):
+        def __init__(self, max_len=16):
+            super().__init__()
+            position = lib.arange(0, max_len, dtype=lib.float32).unsqueeze(1)
+            div_term = lib.exp(lib.arange(0, d, 2, dtype=lib.float32) * -(math.log(10000.0) / d))
+            pe_positive, pe_negative = lib.zeros(max_len, d), lib.zeros(max_len, d)
+            pe_positive[:, 0::2] = lib.sin(position * div_term)
+            pe_positive[:, 1::2] = lib.cos(position * div_term)
+            pe_negative[:, 0::2] = lib.sin(-1 * position * div_term)
+            pe_negative[:, 1::2] = lib.cos(-1 * position * div_term)
+            pe = lib.cat([lib.flip(pe_positive, [0]).unsqueeze(0), pe_negative[1:].unsqueeze(0)], dim=1)
+            self.register_buffer("pe", pe, persistent=False)
+
+        def forward(self, length):
+            center = self.pe.size(1) // 2
+            return self.pe[:, center - length + 1 : center + length]
+
+    class RelMultiHeadAttention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.d_head = d // heads
+            # no key bias: it shifts each query's scores alike, so its gradient is rounding noise (Adam scales it up)
+            self.query, self.key, self.value = nn.Linear(d, d), nn.Linear(d, d, bias=False), nn.Linear(d, d)
+            self.pos_proj = nn.Linear(d, d, bias=False)
+            self.u_bias = nn.Parameter(lib.Tensor(heads, self.d_head))
+            self.v_bias = nn.Parameter(lib.Tensor(heads, self.d_head))
+            nn.init.xavier_uniform_(self.u_bias)
+            nn.init.xavier_uniform_(self.v_bias)
+            self.out_proj = nn.Linear(d, d)
+
+        def forward(self, x, pos_embedding, mask):
+            b, t, _ = x.shape
+            q = self.query(x).view(b, -1, heads, self.d_head)
+            k = self.key(x).view(b, -1, heads, self.d_head).permute(0, 2, 1, 3)
+            v = self.value(x).view(b, -1, heads, self.d_head).permute(0, 2, 1, 3)
+            p = self.pos_proj(pos_embedding).view(1, -1, heads, self.d_head)
+            content = lib.matmul((q + self.u_bias).transpose(1, 2), k.transpose(2, 3))
+            pos_score = lib.matmul((q + self.v_bias).transpose(1, 2), p.permute(0, 2, 3, 1))
+            pos_score = rel_shift(lib, pos_score)[..., :t]
+            score = (content + pos_score) / math.sqrt(d)
+            score.masked_fill_(mask.unsqueeze(1), -1e9)
+            attn = F.softmax(score, -1)
+            context = lib.matmul(attn, v).transpose(1, 2).contiguous().view(b, -1, d)
+            return self.out_proj(context)
+
+    class ConvModule(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.norm = nn.LayerNorm(d)
+            self.pointwise1 = nn.Conv1d(d, 2 * d, 1)
+            self.depthwise = nn.Conv1d(d, d, kernel, padding=(kernel - 1) // 2, groups=d, bias=False)
+            self.bn = nn.BatchNorm1d(d)
+            self.pointwise2 = nn.Conv1d(d, d, 1)
+
+        def forward(self, x):
+            x = self.pointwise1(self.norm(x).transpose(1, 2))
+            x = F.glu(x, dim=1)
+            x = F.silu(self.bn(self.depthwise(x)))
+            return self.pointwise2(x).transpose(1, 2)
+
+    class FeedForward(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, 4 * d), nn.SiLU(), nn.Linear(4 * d, d))
+
+        def forward(self, x):
+            return self.net(x)
+
+    class Conformer(nn.Module):
+        def __init__(self, classes=5):
+            super().__init__()
+            self.subsample = nn.Sequential(nn.Conv2d(1, d, 3, stride=2), nn.ReLU())
+            self.proj = nn.Linear(d * 3, d)
+            self.positional = RelPositionalEncoding()
+            self.ff1, self.ff2 = FeedForward(), FeedForward()
+            self.attn_norm, self.attn = nn.LayerNorm(d), RelMultiHeadAttention()
+            self.conv, self.final_norm = ConvModule(), nn.LayerNorm(d)
+            self.classifier = nn.Linear(d, classes)
+
+        def forward(self, features, lengths):
+            x = self.subsample(features.unsqueeze(1))
+            b, c, t, f = x.size()
+            x = self.proj(x.permute(0, 2, 1, 3).contiguous().view(b, t, c * f))
+            lengths = ((lengths - 1) // 2).clamp(max=t)
+            mask = (lib.arange(t).expand(b, t) >= lengths.unsqueeze(1)).unsqueeze(1).expand(-1, t, -1)
+            x = x + 0.5 * self.ff1(x)
+            x = x + self.attn(self.attn_norm(x), self.positional(t), mask)
+            x = x + self.conv(x)
+            x = self.final_norm(x + 0.5 * self.ff2(x))
+            return F.log_softmax(self.classifier(x), dim=-1), lengths
+
+    return Conformer
+
+
+FEATURES = RNG.standard_normal((3, 13, 7)).astype(np.float32)
+FEATURE_LENGTHS = np.array([13, 9, 11])
+TOKENS = np.array([[1, 2, 3], [4, 4, 0], [2, 0, 0]])
+TOKEN_LENGTHS = np.array([3, 2, 1])
+
+
+def train_conformer(lib, reference):
+    model = build_conformer(lib)()
+    copy_weights(reference, model)
+    optimizer = lib.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.98), eps=1e-9, weight_decay=1e-3)
+    scheduler = lib.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: 8**-0.5 * min((step + 1) ** -0.5, (step + 1) * 2**-1.5)
+    )
+    ctc = lib.nn.CTCLoss(blank=0, zero_infinity=True)
+    x, lengths, record = lib.tensor(FEATURES), lib.tensor(FEATURE_LENGTHS), []
+    for _ in range(3):
+        log_probs, out_lengths = model(x, lengths)
+        loss = ctc(log_probs.transpose(0, 1), lib.tensor(TOKENS), out_lengths, lib.tensor(TOKEN_LENGTHS))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        record += [loss, out_lengths, log_probs]
+    t_ = lib.arange(24.0).view(1, 2, 3, 4)
+    return model, record + [rel_shift(lib, t_), model.positional.pe] + [p.grad for p in model.parameters()]
+
+
+def test_conformer_with_relative_attention_and_ctc_trains_as_torch():
+    _trained_on_both(build_conformer, train_conformer)
+
+
+# -- RWKV-4 -------------------------------------------------------------------------------------------
+
+
+def build_rwkv(lib, vocab=12, d=8, layers=2):
+    nn = lib.nn
+
+    class TimeMix(nn.Module):
+        def __init__(self, layer_id):
+            super().__init__()
+            ratio_0_to_1, ratio_1_to_almost0 = layer_id / (layers - 1), 1.0 - layer_id / layers
+            ddd = lib.ones(1, 1, d)
+            for i in range(d):
+                ddd[0, 0, i] = i / d
+            decay_speed = lib.ones(d)
+            for h in range(d):
+                decay_speed[h] = -5 + 8 * (h / (d - 1)) ** (0.7 + 1.3 * ratio_0_to_1)
+            self.time_decay = nn.Parameter(decay_speed)
+            zigzag = lib.tensor([(i + 1) % 3 - 1 for i in range(d)]) * 0.5
+            self.time_first = nn.Parameter(lib.ones(d) * math.log(0.3) + zigzag)
+            self.time_mix_k = nn.Parameter(lib.pow(ddd, ratio_1_to_almost0))
+            self.time_mix_v = nn.Parameter(lib.pow(ddd, ratio_1_to_almost0) + 0.3 * ratio_0_to_1)
+            self.time_mix_r = nn.Parameter(lib.pow(ddd, 0.5 * ratio_1_to_almost0))
+            self.time_shift = nn.ZeroPad2d((0, 0, 1, -1))
+            self.key, self.value = nn.Linear(d, d, bias=False), nn.Linear(d, d, bias=False)
+            self.receptance, self.output = nn.Linear(d, d, bias=False), nn.Linear(d, d, bias=False)
+
+        def wkv(self, w, u, k, v):
+            """The WKV recurrence in its numerically stable form, one step at a time."""
+            B, T, C = k.shape
+            w = -lib.exp(w)
+            aa, bb = lib.zeros(B, C, dtype=k.dtype), lib.zeros(B, C, dtype=k.dtype)
+            pp = lib.full((B, C), -1e38, dtype=k.dtype)
+            out = []
+            for t in range(T):
+                kk, vv = k[:, t], v[:, t]
+                ww = u + kk
+                p = lib.maximum(pp, ww)
+                e1, e2 = lib.exp(pp - p), lib.exp(ww - p)
+                out.append((e1 * aa + e2 * vv) / (e1 * bb + e2))
+                ww = w + pp
+                p = lib.maximum(ww, kk)
+                e1, e2 = lib.exp(ww - p), lib.exp(kk - p)
+                aa, bb, pp = e1 * aa + e2 * vv, e1 * bb + e2, p
+            return lib.stack(out, dim=1)
+
+        def forward(self, x):
+            xx = self.time_shift(x)
+            xk = x * self.time_mix_k + xx * (1 - self.time_mix_k)
+            xv = x * self.time_mix_v + xx * (1 - self.time_mix_v)
+            xr = x * self.time_mix_r + xx * (1 - self.time_mix_r)
+            k, v, sr = self.key(xk), self.value(xv), lib.sigmoid(self.receptance(xr))
+            return self.output(sr * self.wkv(self.time_decay, self.time_first, k, v))
+
+    class ChannelMix(nn.Module):
+        def __init__(self, layer_id):
+            super().__init__()
+            self.time_shift = nn.ZeroPad2d((0, 0, 1, -1))
+            ratio_1_to_almost0 = 1.0 - layer_id / layers
+            x = lib.ones(1, 1, d)
+            for i in range(d):
+                x[0, 0, i] = i / d
+            self.time_mix_k = nn.Parameter(lib.pow(x, ratio_1_to_almost0))
+            self.time_mix_r = nn.Parameter(lib.pow(x, ratio_1_to_almost0))
+            self.key, self.receptance = nn.Linear(d, 4 * d, bias=False), nn.Linear(d, d, bias=False)
+            self.value = nn.Linear(4 * d, d, bias=False)
+
+        def forward(self, x):
+            xx = self.time_shift(x)
+            xk = x * self.time_mix_k + xx * (1 - self.time_mix_k)
+            xr = x * self.time_mix_r + xx * (1 - self.time_mix_r)
+            k = lib.square(lib.relu(self.key(xk)))
+            return lib.sigmoid(self.receptance(xr)) * self.value(k)
+
+    class Block(nn.Module):
+        def __init__(self, layer_id):
+            super().__init__()
+            self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+            self.ln0 = nn.LayerNorm(d) if layer_id == 0 else None
+            self.att, self.ffn = TimeMix(layer_id), ChannelMix(layer_id)
+
+        def forward(self, x):
+            if self.ln0 is not None:
+                x = self.ln0(x)
+            x = x + self.att(self.ln1(x))
+            return x + self.ffn(self.ln2(x))
+
+    class RWKV(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(vocab, d)
+            self.blocks = nn.Sequential(*[Block(i) for i in range(layers)])
+            self.ln_out, self.head = nn.LayerNorm(d), nn.Linear(d, vocab, bias=False)
+
+        def forward(self, idx):
+            return self.head(self.ln_out(self.blocks(self.emb(idx))))
+
+    return RWKV
+
+
+RWKV_IDS = RNG.integers(0, 12, (2, 9))
+
+
+def train_rwkv(lib, reference, dtype):
+    model = build_rwkv(lib)().to(dtype)
+    copy_weights(reference, model)
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "emb" not in n]
+    no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "emb" not in n)]
+    optimizer = lib.optim.Adam(
+        [{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}], lr=6e-3, eps=1e-8
+    )
+    ids, record = lib.tensor(RWKV_IDS), []
+    for _ in range(3):
+        logits = model(ids[:, :-1])
+        loss = lib.nn.functional.cross_entropy(logits.reshape(-1, 12), ids[:, 1:].reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        record += [loss, logits]
+    return model, record + [p.grad for p in model.parameters()]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_rwkv_with_the_wkv_recurrence_trains_as_torch(dtype):
+    tight = dtype == "float64"
+    build = lambda lib: lambda: build_rwkv(lib)().to(getattr(lib, dtype))  # noqa: E731
+    _trained_on_both(
+        build,
+        lambda lib, ref: train_rwkv(lib, ref, getattr(lib, dtype)),
+        rtol=1e-9 if tight else 2e-4,
+        atol=1e-11 if tight else 2e-5,
+        model_rtol=1e-9 if tight else 2e-4,
+        model_atol=1e-11 if tight else 2e-5,
+    )
