@@ -45,6 +45,12 @@ outputs, gradients and the trained weights.
 - RWKV-4 (BlinkDL's RWKV-LM): token shift by ``ZeroPad2d((0, 0, 1, -1))``, time-mix parameters built
   element by element, the stable WKV recurrence (``maximum``, ``exp``), squared-ReLU channel mixing,
   decay/no-decay groups; float32 and float64.
+- DETR's set criterion (facebookresearch/detr): generalized box IoU, the Hungarian matcher (SciPy's
+  ``linear_sum_assignment`` on the ``cdist`` + class + GIoU cost split per image), the matched
+  targets written by a tuple index, class weights with an ``eos_coef``, a pre-norm decoder.
+- Robust training: PGD adversaries (``autograd.grad``, ``sign``, ``.data`` writes with ``clamp``),
+  mixup and cutmix (``randperm``, slice assignment), label smoothing, torchvision's sigmoid focal
+  loss, distillation by ``kl_div(log_target=True)`` from a frozen teacher.
 """
 
 from __future__ import annotations
@@ -1819,3 +1825,244 @@ def test_rwkv_with_the_wkv_recurrence_trains_as_torch(dtype):
         model_rtol=1e-9 if tight else 2e-4,
         model_atol=1e-11 if tight else 2e-5,
     )
+
+
+# -- DETR's set criterion -----------------------------------------------------------------------------
+
+
+def box_cxcywh_to_xyxy(lib, x):
+    x_c, y_c, w, h = x.unbind(-1)
+    return lib.stack([(x_c - 0.5 * w), (y_c - 0.5 * h), (x_c + 0.5 * w), (y_c + 0.5 * h)], dim=-1)
+
+
+def generalized_box_iou(lib, boxes1, boxes2):
+    area1 = (boxes1[:, 2] - boxes1[:, 0]) * (boxes1[:, 3] - boxes1[:, 1])
+    area2 = (boxes2[:, 2] - boxes2[:, 0]) * (boxes2[:, 3] - boxes2[:, 1])
+    lt = lib.max(boxes1[:, None, :2], boxes2[:, :2])
+    rb = lib.min(boxes1[:, None, 2:], boxes2[:, 2:])
+    wh = (rb - lt).clamp(min=0)
+    inter = wh[:, :, 0] * wh[:, :, 1]
+    union = area1[:, None] + area2 - inter
+    iou = inter / union
+    lt = lib.min(boxes1[:, None, :2], boxes2[:, :2])
+    rb = lib.max(boxes1[:, None, 2:], boxes2[:, 2:])
+    area = (rb - lt).clamp(min=0).prod(-1)
+    return iou - (area - union) / area
+
+
+def build_detr_head(lib, d=8, queries=5, classes=3):
+    nn, F = lib.nn, lib.nn.functional
+
+    class MLP(nn.Module):
+        def __init__(self, input_dim, hidden_dim, output_dim, num_layers):
+            super().__init__()
+            h = [hidden_dim] * (num_layers - 1)
+            self.layers = nn.ModuleList(nn.Linear(n, k) for n, k in zip([input_dim] + h, h + [output_dim]))
+            self.num_layers = num_layers
+
+        def forward(self, x):
+            for i, layer in enumerate(self.layers):
+                x = F.relu(layer(x)) if i < self.num_layers - 1 else layer(x)
+            return x
+
+    class DETRHead(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.backbone = nn.Sequential(nn.Conv2d(3, d, 3, stride=2, padding=1), nn.ReLU())
+            self.query_embed = nn.Embedding(queries, d)
+            layer = nn.TransformerDecoderLayer(d, 2, 16, dropout=0.0, batch_first=True, norm_first=True)
+            self.decoder = nn.TransformerDecoder(layer, 2, norm=nn.LayerNorm(d))
+            self.class_embed = nn.Linear(d, classes + 1)
+            self.bbox_embed = MLP(d, d, 4, 3)
+
+        def forward(self, images):
+            memory = self.backbone(images).flatten(2).transpose(1, 2)
+            tgt = self.query_embed.weight.unsqueeze(0).repeat(images.shape[0], 1, 1)
+            hs = self.decoder(tgt, memory)
+            return self.class_embed(hs), self.bbox_embed(hs).sigmoid()
+
+    return DETRHead
+
+
+def hungarian_match(lib, logits, boxes, targets, cost_class=1.0, cost_bbox=5.0, cost_giou=2.0):
+    from scipy.optimize import linear_sum_assignment
+
+    bs, num_queries = logits.shape[:2]
+    with lib.no_grad():
+        out_prob = logits.flatten(0, 1).softmax(-1)
+        out_bbox = boxes.flatten(0, 1)
+        tgt_ids = lib.cat([v["labels"] for v in targets])
+        tgt_bbox = lib.cat([v["boxes"] for v in targets])
+        cost = cost_bbox * lib.cdist(out_bbox, tgt_bbox, p=1) - cost_class * out_prob[:, tgt_ids]
+        cost = cost - cost_giou * generalized_box_iou(
+            lib, box_cxcywh_to_xyxy(lib, out_bbox), box_cxcywh_to_xyxy(lib, tgt_bbox)
+        )
+        C = cost.view(bs, num_queries, -1).cpu()
+        sizes = [len(v["boxes"]) for v in targets]
+        indices = [linear_sum_assignment(c[i]) for i, c in enumerate(C.split(sizes, -1))]
+    return [(lib.as_tensor(i, dtype=lib.int64), lib.as_tensor(j, dtype=lib.int64)) for i, j in indices]
+
+
+def set_criterion(lib, logits, boxes, targets, classes=3, eos_coef=0.1):
+    F = lib.nn.functional
+    indices = hungarian_match(lib, logits, boxes, targets)
+    batch_idx = lib.cat([lib.full_like(src, i) for i, (src, _) in enumerate(indices)])
+    src_idx = lib.cat([src for (src, _) in indices])
+    idx = (batch_idx, src_idx)
+    empty_weight = lib.ones(classes + 1)
+    empty_weight[-1] = eos_coef
+    target_classes_o = lib.cat([t["labels"][J] for t, (_, J) in zip(targets, indices)])
+    target_classes = lib.full(logits.shape[:2], classes, dtype=lib.int64)
+    target_classes[idx] = target_classes_o
+    loss_ce = F.cross_entropy(logits.transpose(1, 2), target_classes, empty_weight)
+    num_boxes = max(sum(len(t["labels"]) for t in targets), 1)
+    src_boxes = boxes[idx]
+    target_boxes = lib.cat([t["boxes"][i] for t, (_, i) in zip(targets, indices)], dim=0)
+    loss_bbox = F.l1_loss(src_boxes, target_boxes, reduction="none").sum() / num_boxes
+    loss_giou = 1 - lib.diag(
+        generalized_box_iou(lib, box_cxcywh_to_xyxy(lib, src_boxes), box_cxcywh_to_xyxy(lib, target_boxes))
+    )
+    loss_giou = loss_giou.sum() / num_boxes
+    return loss_ce + 5 * loss_bbox + 2 * loss_giou, src_idx
+
+
+DETR_IMAGES = RNG.standard_normal((2, 3, 8, 8)).astype(np.float32)
+DETR_TARGETS = [
+    {"labels": [0, 2], "boxes": [[0.3, 0.4, 0.2, 0.3], [0.7, 0.6, 0.3, 0.2]]},
+    {"labels": [1], "boxes": [[0.5, 0.5, 0.4, 0.4]]},
+]
+
+
+def train_detr(lib, reference):
+    model = build_detr_head(lib)()
+    copy_weights(reference, model)
+    optimizer = lib.optim.AdamW(
+        [
+            {"params": [p for n, p in model.named_parameters() if "backbone" not in n]},
+            {"params": [p for n, p in model.named_parameters() if "backbone" in n], "lr": 1e-5},
+        ],
+        lr=1e-4,
+        weight_decay=1e-4,
+    )
+    targets = [{"labels": lib.tensor(t["labels"]), "boxes": lib.tensor(t["boxes"])} for t in DETR_TARGETS]
+    images, record = lib.tensor(DETR_IMAGES), []
+    for _ in range(3):
+        logits, boxes = model(images)
+        loss, matched = set_criterion(lib, logits, boxes, targets)
+        optimizer.zero_grad()
+        loss.backward()
+        lib.nn.utils.clip_grad_norm_(model.parameters(), 0.1)
+        optimizer.step()
+        record += [loss, matched, logits, boxes]
+    return model, record + [p.grad for p in model.parameters()]
+
+
+def test_detr_set_criterion_with_hungarian_matching_trains_as_torch():
+    pytest.importorskip("scipy")
+    _trained_on_both(build_detr_head, train_detr)
+
+
+# -- robust training: PGD adversaries, mixup/cutmix, focal loss, distillation --------------------------
+
+
+def build_small_cnn(lib, width=4):
+    nn = lib.nn
+    return lambda: nn.Sequential(
+        nn.Conv2d(3, width, 3, padding=1),
+        nn.BatchNorm2d(width),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(width, 2 * width, 3, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(2 * width, 4),
+    )
+
+
+def pgd_attack(lib, model, x, y, eps=0.03, alpha=0.01, steps=3):
+    delta = lib.zeros_like(x).uniform_(-eps, eps)
+    delta.requires_grad = True
+    for _ in range(steps):
+        loss = lib.nn.functional.cross_entropy(model(x + delta), y)
+        (grad,) = lib.autograd.grad(loss, [delta])
+        delta.data = (delta + alpha * grad.sign()).clamp(-eps, eps)
+        delta.data = (x + delta.data).clamp(0, 1) - x
+    return (x + delta).detach()
+
+
+def sigmoid_focal_loss(lib, inputs, targets, alpha=0.25, gamma=2.0):
+    p = lib.sigmoid(inputs)
+    ce_loss = lib.nn.functional.binary_cross_entropy_with_logits(inputs, targets, reduction="none")
+    p_t = p * targets + (1 - p) * (1 - targets)
+    loss = ce_loss * ((1 - p_t) ** gamma)
+    alpha_t = alpha * targets + (1 - alpha) * (1 - targets)
+    return (alpha_t * loss).mean()
+
+
+def rand_bbox(size, lam, rng):
+    W, H = size[2], size[3]
+    cut_rat = np.sqrt(1.0 - lam)
+    cut_w, cut_h = int(W * cut_rat), int(H * cut_rat)
+    cx, cy = rng.integers(W), rng.integers(H)
+    return (
+        np.clip(cx - cut_w // 2, 0, W),
+        np.clip(cy - cut_h // 2, 0, H),
+        np.clip(cx + cut_w // 2, 0, W),
+        np.clip(cy + cut_h // 2, 0, H),
+    )
+
+
+ROBUST_X = RNG.uniform(0, 1, (6, 3, 8, 8)).astype(np.float32)
+ROBUST_Y = RNG.integers(0, 4, 6)
+
+
+def train_robust(lib, reference):
+    F = lib.nn.functional
+    student, teacher = build_small_cnn(lib)(), build_small_cnn(lib)()
+    copy_weights(reference, student)
+    copy_weights(reference, teacher)
+    teacher.eval()
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    with lib.no_grad():
+        teacher[-1].weight.mul_(1.5)
+    optimizer = lib.optim.SGD(student.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    x, y, record = lib.tensor(ROBUST_X), lib.tensor(ROBUST_Y), []
+    rng = np.random.default_rng(5)
+    lib.manual_seed(8)
+    for step in range(4):
+        student.eval()
+        x_adv = pgd_attack(lib, student, x, y)
+        student.train()
+        lam = float(rng.beta(1.0, 1.0))
+        index = lib.randperm(x.size(0))
+        if step % 2 == 0:  # mixup
+            inputs = lam * x_adv + (1 - lam) * x_adv[index, :]
+        else:  # cutmix
+            bbx1, bby1, bbx2, bby2 = rand_bbox(x.size(), lam, rng)
+            inputs = x_adv.clone()
+            inputs[:, :, bbx1:bbx2, bby1:bby2] = x_adv[index, :, bbx1:bbx2, bby1:bby2]
+            lam = 1 - ((bbx2 - bbx1) * (bby2 - bby1) / (x.size()[-1] * x.size()[-2]))
+        logits = student(inputs)
+        loss = lam * F.cross_entropy(logits, y, label_smoothing=0.1) + (1 - lam) * F.cross_entropy(logits, y[index])
+        with lib.no_grad():
+            teacher_logits = teacher(inputs)
+        T = 4.0
+        kd = F.kl_div(
+            F.log_softmax(logits / T, dim=1),
+            F.log_softmax(teacher_logits / T, dim=1),
+            reduction="batchmean",
+            log_target=True,
+        )
+        focal = sigmoid_focal_loss(lib, logits, F.one_hot(y, 4).float())
+        total = loss + T * T * kd + focal
+        optimizer.zero_grad()
+        total.backward()
+        optimizer.step()
+        record += [x_adv, index, total, kd, focal]
+    return student, record + [p.grad for p in student.parameters()]
+
+
+def test_pgd_mixup_cutmix_focal_and_distillation_train_as_torch():
+    _trained_on_both(build_small_cnn, train_robust)
