@@ -324,7 +324,14 @@ def native_generator(generator, backend, index):
     """The backend generator to draw from: ``generator``'s, or the device default (always on the meta
     device, whose samples have no values: any generator is accepted there and left untouched, as in PyTorch).
     Under ``ember.vmap`` the draw is checked or replayed (``randomness="error"``/``"same"``)."""
-    native = backend.generator(index) if generator is None or backend.device_type == "meta" else generator._native
+    if generator is None or backend.device_type == "meta":
+        native = backend.generator(index)
+    elif generator.device.type != backend.device_type:  # PyTorch's check_generator
+        raise RuntimeError(
+            f"Expected a '{backend.device_type}' device type for generator but found '{generator.device.type}'"
+        )
+    else:
+        native = generator._native
     if autograd_function.vmap_level is not None:
         autograd_function.vmap_level.random_draw(native)
     return native

@@ -69,3 +69,27 @@ def test_constant_pad_refuses_to_crop_more_than_a_dimension_holds_as_torch(pad):
     the other side's positive padding would leave a non-negative output size."""
     expected = _outcome(lambda: torch.nn.functional.pad(torch.arange(12.0).view(3, 4), pad))
     assert _outcome(lambda: ember.nn.functional.pad(ember.arange(12.0).view(3, 4), pad)) == expected
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda x, g: ember.bernoulli(x, generator=g),
+        lambda x, g: x.bernoulli_(0.5, generator=g),
+        lambda x, g: x.uniform_(generator=g),
+        lambda x, g: ember.multinomial(x, 2, generator=g),
+        lambda x, g: ember.randn(3, device=x.device, generator=g),
+        lambda x, g: ember.randint(5, (3,), device=x.device, generator=g),
+        lambda x, g: ember.randperm(4, device=x.device, generator=g),
+    ],
+)
+def test_sampling_refuses_a_generator_of_another_device_type(device, draw):
+    """BERT's masking with ``Generator()`` (a CPU one) on an accelerator's tensors: PyTorch refuses it
+    ("Expected a 'cuda' device type for generator but found 'cpu'"); ember crashed inside the OpenCL backend."""
+    if ember.device(device).type == "cpu":
+        pytest.skip("the CPU generator is the device's own")
+    x = ember.full((3,), 0.5, device=device)
+    with pytest.raises(RuntimeError, match="device type for generator"):
+        draw(x, ember.Generator())
+    with pytest.raises(RuntimeError, match="device type for generator"):
+        ember.ones(3).bernoulli_(0.5, generator=ember.Generator(device))
