@@ -93,3 +93,21 @@ def test_sampling_refuses_a_generator_of_another_device_type(device, draw):
         draw(x, ember.Generator())
     with pytest.raises(RuntimeError, match="device type for generator"):
         ember.ones(3).bernoulli_(0.5, generator=ember.Generator(device))
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 0.0, float("inf")])
+@pytest.mark.parametrize("rows", [3, 30])
+@pytest.mark.parametrize("dtypes", [("float32", "float64"), ("float64", "float32"), ("float64", "float64")])
+def test_cdist_refuses_inputs_of_two_dtypes_as_torch(dtypes, rows, p):
+    """Batch-hard mining that mixes a float64 anchor set with float32 embeddings: PyTorch raises, ember promoted."""
+
+    def call(lib):
+        x1 = lib.arange(rows * 4.0, dtype=getattr(lib, dtypes[0])).view(rows, 4) / 7
+        x2 = lib.arange(20.0, dtype=getattr(lib, dtypes[1])).view(5, 4) / 5
+        return lib.cdist(x1, x2, p=p)
+
+    expected, ours = _outcome(lambda: call(torch)), _outcome(lambda: call(ember))
+    if isinstance(expected, str):
+        assert ours == expected
+    else:
+        np.testing.assert_allclose(ours, expected, rtol=1e-12)

@@ -75,6 +75,10 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_fo
             raise NotImplementedError(f"\"cdist\" not implemented for '{_TORCH_NAMES[x.dtype.name]}'")
         if x.ndim < 2:
             raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x.ndim}D")
+    if x1.dtype != x2.dtype:  # PyTorch's kernels take one scalar type
+        raise RuntimeError(
+            f"cdist: expected X1 and X2 of one dtype, got {_TORCH_NAMES[x1.dtype.name]} and {_TORCH_NAMES[x2.dtype.name]}"
+        )
     if x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
     if p < 0:
