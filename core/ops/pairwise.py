@@ -40,6 +40,23 @@ class _EuclideanByMM(Function):
         return x1 * ratio.sum(-1, keepdim=True) - ratio @ x2, x2 * ratio.sum(-2).unsqueeze(-1) - ratio.mT @ x1
 
 
+class _ChebyshevDistance(Function):
+    """The largest absolute difference over the last dimension, with PyTorch's ``cdist`` gradient for
+    ``p = inf``: every coordinate that reaches the maximum takes the whole gradient (``torch.amax`` would
+    share it out among them)."""
+
+    @staticmethod
+    def forward(ctx, diff):
+        result = diff.abs().amax(-1)
+        ctx.save_for_backward(diff, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        diff, result = ctx.saved_tensors
+        return grad.unsqueeze(-1) * diff.sign() * (diff.abs() == result.unsqueeze(-1))
+
+
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """The ``p``-norm distance between each row of ``x1`` and each row of ``x2`` (batched).
 
@@ -97,7 +114,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_fo
     if by_mm:
         return _EuclideanByMM.apply(x1, x2)
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
-    return diff.norm(p, dim=-1)
+    return _ChebyshevDistance.apply(diff) if p == float("inf") else diff.norm(p, dim=-1)
 
 
 @dim_or_axis
