@@ -114,8 +114,8 @@ def test_cdist_refuses_inputs_of_two_dtypes_as_torch(dtypes, rows, p):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_cdist_inf_gives_each_tied_coordinate_the_whole_gradient_as_torch(dtype):
-    """``cdist(p=inf)`` between points whose differences tie (integer-valued data): PyTorch's gradient
+def test_cdist_and_pdist_inf_give_each_tied_coordinate_the_whole_gradient_as_torch(dtype):
+    """``cdist(p=inf)`` and ``pdist(p=inf)`` of points whose differences tie (integer-valued data): PyTorch's gradient
     goes whole to every coordinate reaching the maximum, not shared out as ``amax``'s is."""
     points = [[0.0, 0.0], [3.0, 4.0], [1.0, 1.0], [2.0, -1.0]]
     record = {}
@@ -124,6 +124,8 @@ def test_cdist_inf_gives_each_tied_coordinate_the_whole_gradient_as_torch(dtype)
         x2 = lib.tensor(points[::-1], dtype=getattr(lib, dtype), requires_grad=True)
         d = lib.cdist(x1, x2, p=float("inf"))
         g1, g2 = lib.autograd.grad((d * lib.arange(16.0, dtype=d.dtype).view(4, 4)).sum(), (x1, x2))
-        record[lib] = [t.detach().numpy() for t in (d, g1, g2)]
+        pairs = lib.pdist(x1, p=float("inf"))
+        (g,) = lib.autograd.grad((pairs * lib.arange(6.0, dtype=d.dtype)).sum(), x1)
+        record[lib] = [t.detach().numpy() for t in (d, g1, g2, pairs, g)]
     for ours, theirs in zip(record[ember], record[torch]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-6)

@@ -57,6 +57,12 @@ class _ChebyshevDistance(Function):
         return grad.unsqueeze(-1) * diff.sign() * (diff.abs() == result.unsqueeze(-1))
 
 
+def distance_norm(diff: Tensor, p: float) -> Tensor:
+    """The ``p``-norm of ``diff`` over its last dimension with the gradient of PyTorch's distance kernels
+    (``cdist``, ``pdist``), which for ``p = inf`` differs from ``norm``'s at ties."""
+    return _ChebyshevDistance.apply(diff) if p == float("inf") else diff.norm(p, dim=-1)
+
+
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """The ``p``-norm distance between each row of ``x1`` and each row of ``x2`` (batched).
 
@@ -113,8 +119,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_fo
         return x1.new_zeros((*batch, rows1, rows2))
     if by_mm:
         return _EuclideanByMM.apply(x1, x2)
-    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
-    return _ChebyshevDistance.apply(diff) if p == float("inf") else diff.norm(p, dim=-1)
+    return distance_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p)
 
 
 @dim_or_axis
