@@ -27,7 +27,7 @@ from .autograd.grad_mode import grad_state
 from .layout import sparse_coo
 from .meta_errors import refuse_meta
 from .ops.movement import cat, stack
-from .ops.operands import normalize_dims
+from .ops.operands import normalize_dims, wrap_dim
 from .tensor import Size, Tensor, tensor
 
 if TYPE_CHECKING:
@@ -176,7 +176,47 @@ class SparseCOOTensor:
         """The transpose of a 2-D sparse matrix (indices swapped)."""
         if self.sparse_dim() != 2 or self.dense_dim():
             raise RuntimeError(f"t() expects a 2-D sparse matrix, got size {list(self._size)}")
-        return SparseCOOTensor(self._idx.flip(0), self._vals, (self._size[1], self._size[0]))
+        return self.transpose(0, 1)
+
+    def transpose(self, dim0: int, dim1: int) -> SparseCOOTensor:
+        """Two sparse dimensions swapped (their rows of ``indices``); the result is not coalesced, as in PyTorch."""
+        sparse_dim = self.sparse_dim()
+        d0, d1 = wrap_dim(dim0, self.dim()), wrap_dim(dim1, self.dim())
+        if d0 >= sparse_dim or d1 >= sparse_dim:
+            raise RuntimeError(
+                "sparse transpose: transposed dimensions must be sparse "
+                f"Got sparse_dim: {sparse_dim}, d0: {d0}, d1: {d1}"
+            )
+        if d0 == d1:  # a new tensor, as PyTorch's
+            return SparseCOOTensor(self._idx, self._vals, self._size, self._coalesced)
+        order = list(range(sparse_dim))
+        order[d0], order[d1] = d1, d0
+        size = list(self._size)
+        size[d0], size[d1] = size[d1], size[d0]
+        return SparseCOOTensor(self._idx[order], self._vals, size)
+
+    def _as(self, dtype: _dtype) -> SparseCOOTensor:
+        return self if self.dtype is dtype else self.to(dtype)
+
+    def float(self) -> SparseCOOTensor:
+        """This tensor with float32 values (itself when they already are)."""
+        return self._as(dtypes.float32)
+
+    def double(self) -> SparseCOOTensor:
+        """This tensor with float64 values (itself when they already are)."""
+        return self._as(dtypes.float64)
+
+    def half(self) -> SparseCOOTensor:
+        """This tensor with float16 values (itself when they already are)."""
+        return self._as(dtypes.float16)
+
+    def long(self) -> SparseCOOTensor:
+        """This tensor with int64 values (itself when they already are)."""
+        return self._as(dtypes.int64)
+
+    def cpu(self) -> SparseCOOTensor:
+        """This tensor on the CPU (itself when it is there)."""
+        return self if self.device.type == "cpu" else self.to("cpu")
 
     def to(self, *args: Any, **kwargs: Any) -> SparseCOOTensor:
         """This tensor on another device or with another dtype (its values'); coalesced stays coalesced."""

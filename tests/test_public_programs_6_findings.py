@@ -129,3 +129,38 @@ def test_cdist_and_pdist_inf_give_each_tied_coordinate_the_whole_gradient_as_tor
         record[lib] = [t.detach().numpy() for t in (d, g1, g2, pairs, g)]
     for ours, theirs in zip(record[ember], record[torch]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: s.float(),
+        lambda s: s.double(),
+        lambda s: s.half(),
+        lambda s: s.long(),
+        lambda s: s.cpu(),
+        lambda s: s.transpose(0, 1),
+        lambda s: s.transpose(-1, 0),
+        lambda s: s.transpose(1, 1),
+        lambda s: s.t(),
+        lambda s: s.coalesce().transpose(0, 1),
+    ],
+)
+def test_sparse_conversions_and_transpose_as_torch(call):
+    """A GCN's adjacency (pygcn's ``adj.float()``, ``adj.cpu()``, a transposed adjacency): values, dtype,
+    coordinates and coalescedness as PyTorch gives them; a conversion that changes nothing returns the tensor."""
+    record = {}
+    for lib in (torch, ember):
+        s = lib.sparse_coo_tensor(lib.tensor([[0, 1, 1], [2, 0, 2]]), lib.tensor([3.0, 4.0, 5.0]), (2, 3))
+        out = call(s)
+        record[lib] = (out is s, str(out.dtype).rpartition(".")[2], tuple(out.shape), out.is_coalesced())
+        record[lib] += (out._indices().tolist(), out._values().tolist(), out.to_dense().tolist())
+    assert record[ember] == record[torch]
+
+
+def test_sparse_transpose_refuses_a_dense_dimension_as_torch():
+    def call(lib):
+        s = lib.sparse_coo_tensor(lib.tensor([[0, 1, 1], [2, 0, 2]]), lib.ones(3, 2), (2, 3, 2))
+        return s.transpose(1, 2)
+
+    assert _outcome(lambda: call(ember)) == _outcome(lambda: call(torch)) == "RuntimeError"
