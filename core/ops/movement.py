@@ -735,7 +735,9 @@ def roll(input: Tensor, shifts: int | _size_t, dims: int | _size_t | None = None
                 [6, 4, 5]])
     """
     shift_list = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(cast(Sequence[int], shifts))
-    dim_list = () if dims is None else (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+    dim_list = (
+        () if dims is None else (dims,) if isinstance(dims, numbers.Integral) else tuple(cast(Sequence[int], dims))
+    )
     if not shift_list:
         raise RuntimeError("`shifts` required")
     if not dim_list and len(shift_list) == 1:  # no dims (None or empty): the flattened tensor rolls
