@@ -18,6 +18,7 @@ dense tensor the sparse tensor keeps for it (``.grad`` is then dense).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, overload
 
@@ -34,7 +35,22 @@ if TYPE_CHECKING:
     from .device import device as _device
     from .types import Device, Number, _dtype
 
-__all__ = ["SparseCOOTensor", "sparse_coo_tensor", "mm", "spmm", "sum"]
+__all__ = [
+    "SparseCOOTensor",
+    "sparse_coo_tensor",
+    "mm",
+    "spmm",
+    "sum",
+    "FloatTensor",
+    "DoubleTensor",
+    "HalfTensor",
+    "BFloat16Tensor",
+    "LongTensor",
+    "IntTensor",
+    "ShortTensor",
+    "CharTensor",
+    "ByteTensor",
+]
 
 
 class SparseCOOTensor:
@@ -594,3 +610,54 @@ def sparse_coo_tensor(
         if not bool((flat[1:] > flat[:-1]).all()):
             raise RuntimeError("cannot set is_coalesced to true if indices correspond to uncoalesced COO tensor")
     return result
+
+
+class _SparseTypeMeta(type):
+    """The metaclass of the legacy sparse type classes: ``isinstance`` asks for a sparse tensor of the class's dtype."""
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return isinstance(instance, SparseCOOTensor) and instance.dtype is cls.__dict__.get("dtype")
+
+
+class _SparseTensorType(metaclass=_SparseTypeMeta):
+    """PyTorch's deprecated ``torch.sparse.FloatTensor`` family (GCN code builds its adjacency with it).
+
+    ``FloatTensor(indices, values[, size])`` is :func:`sparse_coo_tensor` (its dtype is the values', as
+    in PyTorch, whatever the class); ``FloatTensor(*size)`` is an empty sparse tensor of the class's dtype.
+    """
+
+    dtype: _dtype
+    is_sparse = True
+
+    def __new__(cls, *args: Any, device: Device = None) -> Any:
+        warnings.warn(
+            f"ember.sparse.{cls.__name__}(...) is deprecated. Please use ember.sparse_coo_tensor(indices, values, "
+            "shape, dtype=, device=).",
+            UserWarning,
+            stacklevel=2,
+        )
+        if args and isinstance(args[0], Tensor):
+            if len(args) not in (2, 3) or not isinstance(args[1], Tensor):
+                raise TypeError(f"{cls.__name__}(): expected (indices, values) or (indices, values, size) tensors")
+            if args[0].dtype is not dtypes.int64:  # the legacy constructor takes no other (sparse_coo_tensor casts)
+                raise RuntimeError(f"{cls.__name__}: indices must be an int64 tensor, got {args[0].dtype}")
+            return sparse_coo_tensor(args[0], args[1], args[2] if len(args) == 3 else None, device=device)
+        size = tuple(args[0]) if len(args) == 1 and isinstance(args[0], Sequence) else args
+        size = size or (0,)
+        values = tensor([], dtype=cls.dtype, device=device)
+        return SparseCOOTensor(values.new_zeros((len(size), 0), dtype=dtypes.int64), values, size, True)
+
+
+def _sparse_type(name: str, dtype: _dtype) -> type:
+    return _SparseTypeMeta(name, (_SparseTensorType,), {"dtype": dtype, "__module__": __name__})
+
+
+FloatTensor = _sparse_type("FloatTensor", dtypes.float32)
+DoubleTensor = _sparse_type("DoubleTensor", dtypes.float64)
+HalfTensor = _sparse_type("HalfTensor", dtypes.float16)
+BFloat16Tensor = _sparse_type("BFloat16Tensor", dtypes.bfloat16)
+LongTensor = _sparse_type("LongTensor", dtypes.int64)
+IntTensor = _sparse_type("IntTensor", dtypes.int32)
+ShortTensor = _sparse_type("ShortTensor", dtypes.int16)
+CharTensor = _sparse_type("CharTensor", dtypes.int8)
+ByteTensor = _sparse_type("ByteTensor", dtypes.uint8)

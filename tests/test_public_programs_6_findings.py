@@ -164,3 +164,33 @@ def test_sparse_transpose_refuses_a_dense_dimension_as_torch():
         return s.transpose(1, 2)
 
     assert _outcome(lambda: call(ember)) == _outcome(lambda: call(torch)) == "RuntimeError"
+
+
+def _legacy_sparse_outcomes(lib):
+    indices, out = [[0, 1, 1], [2, 0, 2]], []
+    for cls in (lib.sparse.FloatTensor, lib.sparse.DoubleTensor, lib.sparse.LongTensor):
+        for args in (
+            (lib.tensor(indices), lib.tensor([3, 4, 5])),
+            (lib.tensor(indices), lib.tensor([3.0, 4.0, 5.0]), lib.Size([2, 3])),
+            (2, 3),
+            (),
+            (lib.Size([2, 3]),),
+            (lib.tensor(indices).int(), lib.tensor([3.0, 4.0, 5.0]), (2, 3)),
+        ):
+            try:
+                s = cls(*args)
+            except Exception as error:  # noqa: BLE001 - the error's type is what is compared
+                out.append(type(error).__name__)
+                continue
+            out.append((str(s.dtype).rpartition(".")[2], tuple(s.shape), s._nnz(), s.is_coalesced()))
+            out.append((isinstance(s, cls), isinstance(s, lib.sparse.FloatTensor), s.to_dense().tolist()))
+    return out + [lib.sparse.FloatTensor.dtype is lib.float32, isinstance(lib.ones(2), lib.sparse.FloatTensor)]
+
+
+@pytest.mark.filterwarnings("ignore:.*is deprecated")
+def test_legacy_sparse_tensor_types_as_torch():
+    """pygcn's ``sparse_mx_to_torch_sparse_tensor`` builds its adjacency with ``torch.sparse.FloatTensor(indices,
+    values, shape)``: the legacy constructors, their dtypes (the values' for (indices, values)) and isinstance."""
+    assert _legacy_sparse_outcomes(ember) == _legacy_sparse_outcomes(torch)
+    with pytest.warns(UserWarning, match="deprecated"):
+        ember.sparse.FloatTensor(2, 3)
