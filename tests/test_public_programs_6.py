@@ -51,6 +51,9 @@ outputs, gradients and the trained weights.
 - Robust training: PGD adversaries (``autograd.grad``, ``sign``, ``.data`` writes with ``clamp``),
   mixup and cutmix (``randperm``, slice assignment), label smoothing, torchvision's sigmoid focal
   loss, distillation by ``kl_div(log_target=True)`` from a frozen teacher.
+- pygcn (tkipf/pygcn): the row-normalised adjacency built with SciPy and handed over by the legacy
+  ``torch.sparse.FloatTensor(indices, values, shape)``, ``adj.float()``, graph convolutions by
+  ``spmm``, ``FloatTensor``/``LongTensor`` data, ``type_as`` accuracy, train/eval with dropout.
 """
 
 from __future__ import annotations
@@ -2066,3 +2069,82 @@ def train_robust(lib, reference):
 
 def test_pgd_mixup_cutmix_focal_and_distillation_train_as_torch():
     _trained_on_both(build_small_cnn, train_robust)
+
+
+# -- pygcn: a graph convolutional network on a sparse adjacency ----------------------------------------
+
+
+def gcn_adjacency(lib):
+    """pygcn's ``normalize(adj + I)`` with SciPy and ``sparse_mx_to_torch_sparse_tensor``."""
+    import scipy.sparse as sp
+
+    edges = np.array([[0, 1], [1, 2], [2, 3], [3, 4], [4, 5], [5, 0], [1, 4], [2, 5], [6, 0], [6, 3]])
+    n = 7
+    adj = sp.coo_matrix((np.ones(edges.shape[0]), (edges[:, 0], edges[:, 1])), shape=(n, n), dtype=np.float32)
+    adj = adj + adj.T.multiply(adj.T > adj) - adj.multiply(adj.T > adj)
+    adj = adj + sp.eye(adj.shape[0])
+    rowsum = np.array(adj.sum(1))
+    r_inv = np.power(rowsum, -1).flatten()
+    r_inv[np.isinf(r_inv)] = 0.0
+    adj = sp.diags(r_inv).dot(adj).tocoo().astype(np.float32)
+    indices = lib.from_numpy(np.vstack((adj.row, adj.col)).astype(np.int64))
+    values = lib.from_numpy(adj.data)
+    return lib.sparse.FloatTensor(indices, values, lib.Size(adj.shape))
+
+
+def build_gcn(lib, nfeat=5, nhid=8, nclass=3):
+    nn, F = lib.nn, lib.nn.functional
+
+    class GraphConvolution(nn.Module):
+        def __init__(self, in_features, out_features):
+            super().__init__()
+            self.weight = nn.Parameter(lib.FloatTensor(in_features, out_features))
+            self.bias = nn.Parameter(lib.FloatTensor(out_features))
+            stdv = 1.0 / math.sqrt(self.weight.size(1))
+            self.weight.data.uniform_(-stdv, stdv)
+            self.bias.data.uniform_(-stdv, stdv)
+
+        def forward(self, input, adj):
+            return lib.spmm(adj, lib.mm(input, self.weight)) + self.bias
+
+    class GCN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gc1, self.gc2 = GraphConvolution(nfeat, nhid), GraphConvolution(nhid, nclass)
+
+        def forward(self, x, adj):
+            x = F.dropout(F.relu(self.gc1(x, adj)), 0.5, training=self.training)
+            return F.log_softmax(self.gc2(x, adj), dim=1)
+
+    return GCN
+
+
+def train_gcn(lib, reference):
+    model = build_gcn(lib)()
+    copy_weights(reference, model)
+    optimizer = lib.optim.Adam(model.parameters(), lr=0.01, weight_decay=5e-4)
+    adj = gcn_adjacency(lib).float()
+    features = lib.FloatTensor(GRAPH_X)
+    labels = lib.LongTensor(GRAPH_Y)
+    idx_train, idx_val = lib.LongTensor(range(4)), lib.LongTensor(range(4, 7))
+    lib.manual_seed(12)
+    record = [adj.coalesce().indices(), adj.coalesce().values()]
+    for _ in range(3):
+        model.train()
+        optimizer.zero_grad()
+        output = model(features, adj)
+        loss_train = lib.nn.functional.nll_loss(output[idx_train], labels[idx_train])
+        preds = output[idx_train].max(1)[1].type_as(labels)
+        acc_train = preds.eq(labels[idx_train]).double().sum() / len(labels[idx_train])
+        loss_train.backward()
+        optimizer.step()
+        model.eval()
+        output = model(features, adj)
+        record += [loss_train, acc_train, lib.nn.functional.nll_loss(output[idx_val], labels[idx_val])]
+    return model, record + [p.grad for p in model.parameters()]
+
+
+@pytest.mark.filterwarnings("ignore:.*is deprecated")
+def test_pygcn_on_a_sparse_normalized_adjacency_trains_as_torch():
+    pytest.importorskip("scipy")
+    _trained_on_both(build_gcn, train_gcn)
