@@ -194,3 +194,45 @@ def test_legacy_sparse_tensor_types_as_torch():
     assert _legacy_sparse_outcomes(ember) == _legacy_sparse_outcomes(torch)
     with pytest.warns(UserWarning, match="deprecated"):
         ember.sparse.FloatTensor(2, 3)
+
+
+_LAID_OUT = {
+    "transposed": lambda lib: lib.ones(4, 3).t(),
+    "permuted": lambda lib: lib.ones(2, 3, 4).permute(2, 0, 1),
+    "channels_last": lambda lib: lib.ones(2, 3, 2, 2).to(memory_format=lib.channels_last),
+    "sliced": lambda lib: lib.ones(4, 6)[:, ::2],
+}
+_SAMPLERS = {
+    "uniform_": lambda lib, x: x.uniform_(-1.0, 2.0),
+    "normal_": lambda lib, x: x.normal_(),
+    "bernoulli_": lambda lib, x: x.bernoulli_(0.3),
+    "bernoulli_tensor": lambda lib, x: x.bernoulli_(lib.full(tuple(x.shape), 0.6)),
+    "exponential_": lambda lib, x: x.exponential_(),
+    "geometric_": lambda lib, x: x.geometric_(0.3),
+    "cauchy_": lambda lib, x: x.cauchy_(),
+    "log_normal_": lambda lib, x: x.log_normal_(),
+    "random_": lambda lib, x: x.random_(0, 10),
+    "bernoulli": lambda lib, x: lib.bernoulli(x * 0.5),
+    "dropout": lambda lib, x: lib.nn.functional.dropout(x, 0.4),
+    "dropout_inplace": lambda lib, x: lib.nn.functional.dropout(x, 0.4, inplace=True),
+    "alpha_dropout": lambda lib, x: lib.nn.functional.alpha_dropout(x, 0.4, True),
+    "rand_like": lambda lib, x: lib.rand_like(x),
+}
+
+
+@pytest.mark.parametrize("layout", list(_LAID_OUT))
+@pytest.mark.parametrize("sampler", list(_SAMPLERS))
+def test_samplers_fill_a_strided_tensor_in_its_memory_order_as_torch(sampler, layout):
+    """A batch_first ``MultiheadAttention`` output (transposed) going through ``dropout``, a channels-last
+    activation, ``.t().uniform_()``: PyTorch draws in memory order, so each address gets the same number
+    from the same seed; ember drew in the logical order (a TransformerEncoderLayer trained differently)."""
+    if sampler == "normal_" and _LAID_OUT[layout](torch).numel() >= 16:
+        pytest.skip("PyTorch's normal_ of 16 elements or more leaves its blocked Box-Muller for a serial one here")
+    record = {}
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        out = _SAMPLERS[sampler](lib, _LAID_OUT[layout](lib))
+        record[lib] = (out.tolist(), tuple(out.stride()), lib.rand(2).tolist())
+    assert record[ember][1] == record[torch][1]
+    np.testing.assert_allclose(record[ember][0], record[torch][0], rtol=1e-6)
+    assert record[ember][2] == record[torch][2]
