@@ -236,3 +236,27 @@ def test_samplers_fill_a_strided_tensor_in_its_memory_order_as_torch(sampler, la
     assert record[ember][1] == record[torch][1]
     np.testing.assert_allclose(record[ember][0], record[torch][0], rtol=1e-6)
     assert record[ember][2] == record[torch][2]
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda lib: lib.nn.Conv2d(3, 4, 3).to(memory_format=lib.channels_last),
+        lambda lib: lib.nn.ConvTranspose2d(3, 4, 3).to(memory_format=lib.channels_last),
+        lambda lib: lib.nn.Conv3d(2, 2, 2).to(memory_format=lib.channels_last_3d),
+        lambda lib: lib.nn.Conv2d(3, 4, 3),
+        lambda lib: lib.nn.Linear(3, 4),
+    ],
+)
+def test_reset_parameters_of_a_channels_last_convolution_draws_row_major_as_torch(build):
+    """PyTorch's convolutions draw a weight that is not row-major into a row-major buffer, so a channels-last
+    model starts from the numbers of a row-major one (now that samplers fill in memory order, this matters)."""
+    record = {}
+    for lib in (torch, ember):
+        module = build(lib)
+        lib.manual_seed(0)
+        module.reset_parameters()
+        record[lib] = [p.tolist() for p in module.parameters()] + [tuple(module.weight.stride())]
+    assert record[ember][-1] == record[torch][-1]
+    for ours, theirs in zip(record[ember][:-1], record[torch][:-1]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
