@@ -455,12 +455,14 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Gen
     refuse_limited("normal_kernel_cpu", self)
     _require(std >= 0.0, f"normal expects std >= 0.0, but found std {std:g}")
     part_std = std / math.sqrt(2.0)
+    # PyTorch's CPU kernel draws a tensor that is not row-major element by element, in memory order
+    sampler = "normal_scaled" if self.is_contiguous() else "normal_scaled_serially"
     return _sample_(
         self,
         "normal_",
-        lambda g, s, d, xp: g.normal_scaled(s, d, mean, std),
+        lambda g, s, d, xp: getattr(g, sampler)(s, d, mean, std),
         generator,
-        draw_part=lambda g, s, d, xp: g.normal_scaled(s, d, mean, part_std),
+        draw_part=lambda g, s, d, xp: getattr(g, sampler)(s, d, mean, part_std),
     )
 
 
