@@ -128,6 +128,11 @@ class Generator:
         """Samples from N(mean, std^2) of the given native dtype (by default :meth:`normal`, scaled)."""
         return self.normal(shape, dtype) * std + mean
 
+    def normal_scaled_serially(self, shape: tuple[int, ...], dtype: _Native, mean: float, std: float) -> _Array:
+        """:meth:`normal_scaled` drawn element by element, the way a backend fills a tensor that is not
+        row-major where that differs (PyTorch's CPU sampler) (by default :meth:`normal_scaled`)."""
+        return self.normal_scaled(shape, dtype, mean, std)
+
     def exponential(self, shape: tuple[int, ...], dtype: _Native, lambd: float) -> _Array | None:
         """Samples of the exponential distribution of rate ``lambd``, or ``None`` (the default) where the
         backend has no sampler of its own: the core then transforms :meth:`uniform` samples (so too

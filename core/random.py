@@ -333,7 +333,14 @@ def native_generator(generator, backend, index):
     """The backend generator to draw from: ``generator``'s, or the device default (always on the meta
     device, whose samples have no values: any generator is accepted there and left untouched, as in PyTorch).
     Under ``ember.vmap`` the draw is checked or replayed (``randomness="error"``/``"same"``)."""
-    native = backend.generator(index) if generator is None or backend.device_type == "meta" else generator._native
+    if generator is None or backend.device_type == "meta":
+        native = backend.generator(index)
+    elif generator.device.type != backend.device_type:  # PyTorch's check_generator
+        raise RuntimeError(
+            f"Expected a '{backend.device_type}' device type for generator but found '{generator.device.type}'"
+        )
+    else:
+        native = generator._native
     if autograd_function.vmap_level is not None:
         autograd_function.vmap_level.random_draw(native)
     return native
@@ -348,3 +355,27 @@ def check_probabilities(op, p):
             )
     elif not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+
+
+def memory_order(tensor):
+    """``(order, inverse)``: ``tensor``'s dimensions from the outermost to the innermost in memory and the
+    permutation that undoes it; None where the memory order is the logical one."""
+    if tensor.is_contiguous():
+        return None
+    order = tuple(tensor.dim_order())
+    if order == tuple(range(len(order))):
+        return None
+    return order, tuple(sorted(range(len(order)), key=order.__getitem__))
+
+
+def drawn_in_memory_order(tensor, draw, trailing=()):
+    """``draw(shape)``, a native array of ``tensor``'s shape (plus ``trailing`` dimensions) whose values were
+    drawn in the order ``tensor``'s elements lie in memory: PyTorch's samplers fill a transposed or
+    channels-last tensor in its memory order, so the same seed gives the same value at the same address."""
+    shape = tuple(tensor._data.shape)
+    orders = memory_order(tensor)
+    if orders is None:
+        return draw(shape + tuple(trailing))
+    order, inverse = orders
+    drawn = draw(tuple(shape[d] for d in order) + tuple(trailing))
+    return tensor._backend.xp.permute_dims(drawn, inverse + tuple(range(len(order), len(order) + len(trailing))))

@@ -18,6 +18,7 @@ dense tensor the sparse tensor keeps for it (``.grad`` is then dense).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, overload
 
@@ -27,14 +28,29 @@ from .autograd.grad_mode import grad_state
 from .layout import sparse_coo
 from .meta_errors import refuse_meta
 from .ops.movement import cat, stack
-from .ops.operands import normalize_dims
+from .ops.operands import normalize_dims, wrap_dim
 from .tensor import Size, Tensor, tensor
 
 if TYPE_CHECKING:
     from .device import device as _device
     from .types import Device, Number, _dtype
 
-__all__ = ["SparseCOOTensor", "sparse_coo_tensor", "mm", "spmm", "sum"]
+__all__ = [
+    "SparseCOOTensor",
+    "sparse_coo_tensor",
+    "mm",
+    "spmm",
+    "sum",
+    "FloatTensor",
+    "DoubleTensor",
+    "HalfTensor",
+    "BFloat16Tensor",
+    "LongTensor",
+    "IntTensor",
+    "ShortTensor",
+    "CharTensor",
+    "ByteTensor",
+]
 
 
 class SparseCOOTensor:
@@ -161,6 +177,13 @@ class SparseCOOTensor:
     def clone(self) -> SparseCOOTensor:
         return SparseCOOTensor(self._idx.clone(), self._vals.clone(), self._size, self._coalesced)
 
+    def zero_(self) -> SparseCOOTensor:
+        """Empty this tensor in place: no coordinates left (coalesced), its size kept."""
+        self._idx = self._idx.new_zeros((self._idx.shape[0], 0))
+        self._vals = self._vals.new_zeros((0, *self._vals.shape[1:]))
+        self._coalesced = True
+        return self
+
     def to_sparse(self) -> SparseCOOTensor:
         """This tensor (already sparse)."""
         return self
@@ -169,7 +192,47 @@ class SparseCOOTensor:
         """The transpose of a 2-D sparse matrix (indices swapped)."""
         if self.sparse_dim() != 2 or self.dense_dim():
             raise RuntimeError(f"t() expects a 2-D sparse matrix, got size {list(self._size)}")
-        return SparseCOOTensor(self._idx.flip(0), self._vals, (self._size[1], self._size[0]))
+        return self.transpose(0, 1)
+
+    def transpose(self, dim0: int, dim1: int) -> SparseCOOTensor:
+        """Two sparse dimensions swapped (their rows of ``indices``); the result is not coalesced, as in PyTorch."""
+        sparse_dim = self.sparse_dim()
+        d0, d1 = wrap_dim(dim0, self.dim()), wrap_dim(dim1, self.dim())
+        if d0 >= sparse_dim or d1 >= sparse_dim:
+            raise RuntimeError(
+                "sparse transpose: transposed dimensions must be sparse "
+                f"Got sparse_dim: {sparse_dim}, d0: {d0}, d1: {d1}"
+            )
+        if d0 == d1:  # a new tensor, as PyTorch's
+            return SparseCOOTensor(self._idx, self._vals, self._size, self._coalesced)
+        order = list(range(sparse_dim))
+        order[d0], order[d1] = d1, d0
+        size = list(self._size)
+        size[d0], size[d1] = size[d1], size[d0]
+        return SparseCOOTensor(self._idx[order], self._vals, size)
+
+    def _as(self, dtype: _dtype) -> SparseCOOTensor:
+        return self if self.dtype is dtype else self.to(dtype)
+
+    def float(self) -> SparseCOOTensor:
+        """This tensor with float32 values (itself when they already are)."""
+        return self._as(dtypes.float32)
+
+    def double(self) -> SparseCOOTensor:
+        """This tensor with float64 values (itself when they already are)."""
+        return self._as(dtypes.float64)
+
+    def half(self) -> SparseCOOTensor:
+        """This tensor with float16 values (itself when they already are)."""
+        return self._as(dtypes.float16)
+
+    def long(self) -> SparseCOOTensor:
+        """This tensor with int64 values (itself when they already are)."""
+        return self._as(dtypes.int64)
+
+    def cpu(self) -> SparseCOOTensor:
+        """This tensor on the CPU (itself when it is there)."""
+        return self if self.device.type == "cpu" else self.to("cpu")
 
     def to(self, *args: Any, **kwargs: Any) -> SparseCOOTensor:
         """This tensor on another device or with another dtype (its values'); coalesced stays coalesced."""
@@ -547,3 +610,54 @@ def sparse_coo_tensor(
         if not bool((flat[1:] > flat[:-1]).all()):
             raise RuntimeError("cannot set is_coalesced to true if indices correspond to uncoalesced COO tensor")
     return result
+
+
+class _SparseTypeMeta(type):
+    """The metaclass of the legacy sparse type classes: ``isinstance`` asks for a sparse tensor of the class's dtype."""
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return isinstance(instance, SparseCOOTensor) and instance.dtype is cls.__dict__.get("dtype")
+
+
+class _SparseTensorType(metaclass=_SparseTypeMeta):
+    """PyTorch's deprecated ``torch.sparse.FloatTensor`` family (GCN code builds its adjacency with it).
+
+    ``FloatTensor(indices, values[, size])`` is :func:`sparse_coo_tensor` (its dtype is the values', as
+    in PyTorch, whatever the class); ``FloatTensor(*size)`` is an empty sparse tensor of the class's dtype.
+    """
+
+    dtype: _dtype
+    is_sparse = True
+
+    def __new__(cls, *args: Any, device: Device = None) -> Any:
+        warnings.warn(
+            f"ember.sparse.{cls.__name__}(...) is deprecated. Please use ember.sparse_coo_tensor(indices, values, "
+            "shape, dtype=, device=).",
+            UserWarning,
+            stacklevel=2,
+        )
+        if args and isinstance(args[0], Tensor):
+            if len(args) not in (2, 3) or not isinstance(args[1], Tensor):
+                raise TypeError(f"{cls.__name__}(): expected (indices, values) or (indices, values, size) tensors")
+            if args[0].dtype is not dtypes.int64:  # the legacy constructor takes no other (sparse_coo_tensor casts)
+                raise RuntimeError(f"{cls.__name__}: indices must be an int64 tensor, got {args[0].dtype}")
+            return sparse_coo_tensor(args[0], args[1], args[2] if len(args) == 3 else None, device=device)
+        size = tuple(args[0]) if len(args) == 1 and isinstance(args[0], Sequence) else args
+        size = size or (0,)
+        values = tensor([], dtype=cls.dtype, device=device)
+        return SparseCOOTensor(values.new_zeros((len(size), 0), dtype=dtypes.int64), values, size, True)
+
+
+def _sparse_type(name: str, dtype: _dtype) -> type:
+    return _SparseTypeMeta(name, (_SparseTensorType,), {"dtype": dtype, "__module__": __name__})
+
+
+FloatTensor = _sparse_type("FloatTensor", dtypes.float32)
+DoubleTensor = _sparse_type("DoubleTensor", dtypes.float64)
+HalfTensor = _sparse_type("HalfTensor", dtypes.float16)
+BFloat16Tensor = _sparse_type("BFloat16Tensor", dtypes.bfloat16)
+LongTensor = _sparse_type("LongTensor", dtypes.int64)
+IntTensor = _sparse_type("IntTensor", dtypes.int32)
+ShortTensor = _sparse_type("ShortTensor", dtypes.int16)
+CharTensor = _sparse_type("CharTensor", dtypes.int8)
+ByteTensor = _sparse_type("ByteTensor", dtypes.uint8)

@@ -145,7 +145,7 @@ class CpuGenerator(Generator):
         dtype = np.dtype(dtype)
         n = math.prod(shape)
         if n < _BLOCK:
-            return _narrowed(fma64(self._double_normals(n), std, mean), dtype).reshape(shape)
+            return self.normal_scaled_serially(shape, dtype, mean, std)
         work = np.float64 if dtype == np.float64 else np.float32
         # the uniforms of all n samples first; for a 16-bit dtype only those of the whole blocks
         drawn = n if dtype.itemsize >= 4 else n - n % _BLOCK
@@ -156,6 +156,12 @@ class CpuGenerator(Generator):
         if n % _BLOCK:
             values[n - _BLOCK :] = self._box_muller_blocks(self.uniform((_BLOCK,), work), work, mean, std)
         return values.astype(dtype, copy=False).reshape(shape)
+
+    def normal_scaled_serially(self, shape, dtype, mean, std):
+        """PyTorch's scalar sampler, one float64 normal per element (its CPU kernel for fewer than 16
+        elements, or a tensor that is not row-major), rounded to ``dtype``."""
+        n = math.prod(shape)
+        return _narrowed(fma64(self._double_normals(n), std, mean), np.dtype(dtype)).reshape(shape)
 
     @staticmethod
     def _box_muller_blocks(uniforms, work, mean, std):

@@ -31,6 +31,7 @@ _SAMPLERS = (
     "integers",
     "uniform_range",
     "normal_scaled",
+    "normal_scaled_serially",
     "permutation",
     "exponential",
     "log_normal",

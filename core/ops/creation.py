@@ -1296,8 +1296,8 @@ def bernoulli(
     if p is None and not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
     check_probabilities("bernoulli", input if p is None else p)
-    # as PyTorch: bernoulli_ of a tensor like input (or of out), by input's values or by p
-    samples = empty_like(input) if out is None else empty(input.shape, dtype=out.dtype, device=out.device)
+    # as PyTorch: bernoulli_ of a row-major tensor of input's shape (its dtype, or out's), by input's values or by p
+    samples = empty(input.shape, dtype=input.dtype if out is None else out.dtype, device=input.device)
     samples.bernoulli_(input.detach() if p is None else p, generator=generator)
     if out is None:
         return drawn_from(samples, input) if p is None else samples

@@ -7,9 +7,9 @@ from __future__ import annotations
 import math
 
 from .. import dtypes
-from ..random import Generator, native_generator
+from ..random import Generator, drawn_in_memory_order, native_generator
 from ..tensor import Tensor
-from .creation import rand
+from .creation import empty_like
 from .inplace import _write
 
 __all__: list[str] = []
@@ -38,11 +38,11 @@ def geometric_(self: Tensor, p: float, *, generator: Generator | None = None) ->
     if not 0.0 < p < 1.0:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
     backend = self._backend
-    sampled = native_generator(generator, backend, self._device.index).geometric(
-        tuple(self._data.shape), self._data.dtype, p
-    )
-    if sampled is not None:  # the backend's own sampler (PyTorch's rounding on cpu)
-        return _write(self, sampled)
+    gen = native_generator(generator, backend, self._device.index)
+    if (
+        gen.geometric((0,), self._data.dtype, p) is not None
+    ):  # (draws nothing) the backend's own sampler (PyTorch's rounding on cpu)
+        return _write(self, drawn_in_memory_order(self, lambda shape: gen.geometric(shape, self._data.dtype, p)))
     wide = dtypes.float64 if backend.supports_float64 else dtypes.float32
-    uniforms = rand(self.shape, dtype=wide, device=self.device, generator=generator)
+    uniforms = empty_like(self, dtype=wide).uniform_(generator=generator)  # drawn in self's memory order
     return self.copy_((uniforms.log() / math.log1p(-p)).ceil())

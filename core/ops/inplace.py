@@ -17,7 +17,7 @@ from ..autograd import function as autograd_function
 from ..autograd import tangents
 from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
-from ..random import check_probabilities, native_generator
+from ..random import check_probabilities, drawn_in_memory_order, native_generator
 from ..tensor import Tensor, _new, writable_data
 from ..typeinfo import finfo, iinfo
 from .arithmetic import result_type
@@ -382,11 +382,12 @@ def _sample_(self, name, draw, generator, draw_part=None):
     gen = native_generator(generator, backend, self._device.index)
     native = self._data.dtype
     if self.dtype.is_complex and draw_part is not None:
-        parts = draw_part(gen, (*self._data.shape, 2), backend.native_dtype(self.dtype.to_real()), backend.xp)
+        real = backend.native_dtype(self.dtype.to_real())
+        parts = drawn_in_memory_order(self, lambda shape: draw_part(gen, shape, real, backend.xp), trailing=(2,))
         return _write(self, backend.view_as_complex(parts, native))
     if not self.dtype.is_floating_point:
         raise NotImplementedError(f"\"{name}\" not implemented for '{_TORCH_NAMES[self.dtype.name]}'")
-    return _write(self, draw(gen, tuple(self._data.shape), native, backend.xp))
+    return _write(self, drawn_in_memory_order(self, lambda shape: draw(gen, shape, native, backend.xp)))
 
 
 def _require(ok, message):
@@ -454,12 +455,14 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Gen
     refuse_limited("normal_kernel_cpu", self)
     _require(std >= 0.0, f"normal expects std >= 0.0, but found std {std:g}")
     part_std = std / math.sqrt(2.0)
+    # PyTorch's CPU kernel draws a tensor that is not row-major element by element, in memory order
+    sampler = "normal_scaled" if self.is_contiguous() else "normal_scaled_serially"
     return _sample_(
         self,
         "normal_",
-        lambda g, s, d, xp: g.normal_scaled(s, d, mean, std),
+        lambda g, s, d, xp: getattr(g, sampler)(s, d, mean, std),
         generator,
-        draw_part=lambda g, s, d, xp: g.normal_scaled(s, d, mean, part_std),
+        draw_part=lambda g, s, d, xp: getattr(g, sampler)(s, d, mean, part_std),
     )
 
 
@@ -512,11 +515,10 @@ def bernoulli_(self: Tensor, p: float | Tensor = 0.5, *, generator: Generator | 
     if isinstance(p, Tensor):
         wide = dtypes.float64 if p.dtype is dtypes.float64 and backend.supports_float64 else dtypes.float32
         probs = backend.xp.astype(p._data, backend.native_dtype(wide))
-        u = gen.uniform(tuple(self._data.shape), backend.native_dtype(wide))
     else:
         probs = p
         wide = dtypes.float64 if backend.supports_float64 else dtypes.float32
-        u = gen.uniform(tuple(self._data.shape), backend.native_dtype(wide))
+    u = drawn_in_memory_order(self, lambda shape: gen.uniform(shape, backend.native_dtype(wide)))
     return _write(self, backend.xp.astype(u < probs, self._data.dtype))
 
 
@@ -578,9 +580,12 @@ def random_(
     _require(from_ < top, f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={top}")
     backend = self._backend
     gen = native_generator(generator, backend, self._device.index)
-    shape, int64 = tuple(self._data.shape), backend.native_dtype(dtypes.int64)
-    ints = gen.whole_range_integers(top, shape, int64) if unbounded else gen.integers(from_, top, shape, int64)
-    return _write(self, backend.xp.astype(ints, self._data.dtype))
+    int64 = backend.native_dtype(dtypes.int64)
+
+    def draw(shape):
+        return gen.whole_range_integers(top, shape, int64) if unbounded else gen.integers(from_, top, shape, int64)
+
+    return _write(self, backend.xp.astype(drawn_in_memory_order(self, draw), self._data.dtype))
 
 
 def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator: Generator | None = None) -> Tensor:

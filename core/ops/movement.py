@@ -743,10 +743,14 @@ def roll(input: Tensor, shifts: int | _size_t, dims: int | _size_t | None = None
         tensor([[3, 1, 2],
                 [6, 4, 5]])
     """
-    if dims is None:
-        return roll(input.reshape(-1), shifts, 0).reshape(input.shape)
     shift_list = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(cast(Sequence[int], shifts))
-    dim_list = (dims,) if isinstance(dims, numbers.Integral) else tuple(cast(Sequence[int], dims))
+    dim_list = (
+        () if dims is None else (dims,) if isinstance(dims, numbers.Integral) else tuple(cast(Sequence[int], dims))
+    )
+    if not shift_list:
+        raise RuntimeError("`shifts` required")
+    if not dim_list and len(shift_list) == 1:  # no dims (None or empty): the flattened tensor rolls
+        return roll(input.reshape(-1), shift_list, 0).reshape(input.shape)
     if input.numel() == 0:  # nothing moves (PyTorch checks no dims here)
         return input.clone()
     if len(shift_list) != len(dim_list):

@@ -40,6 +40,29 @@ class _EuclideanByMM(Function):
         return x1 * ratio.sum(-1, keepdim=True) - ratio @ x2, x2 * ratio.sum(-2).unsqueeze(-1) - ratio.mT @ x1
 
 
+class _ChebyshevDistance(Function):
+    """The largest absolute difference over the last dimension, with PyTorch's ``cdist`` gradient for
+    ``p = inf``: every coordinate that reaches the maximum takes the whole gradient (``torch.amax`` would
+    share it out among them)."""
+
+    @staticmethod
+    def forward(ctx, diff):
+        result = diff.abs().amax(-1)
+        ctx.save_for_backward(diff, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        diff, result = ctx.saved_tensors
+        return grad.unsqueeze(-1) * diff.sign() * (diff.abs() == result.unsqueeze(-1))
+
+
+def distance_norm(diff: Tensor, p: float) -> Tensor:
+    """The ``p``-norm of ``diff`` over its last dimension with the gradient of PyTorch's distance kernels
+    (``cdist``, ``pdist``), which for ``p = inf`` differs from ``norm``'s at ties."""
+    return _ChebyshevDistance.apply(diff) if p == float("inf") else diff.norm(p, dim=-1)
+
+
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """The ``p``-norm distance between each row of ``x1`` and each row of ``x2`` (batched).
 
@@ -75,6 +98,10 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_fo
             raise NotImplementedError(f"\"cdist\" not implemented for '{_TORCH_NAMES[x.dtype.name]}'")
         if x.ndim < 2:
             raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x.ndim}D")
+    if x1.dtype != x2.dtype:  # PyTorch's kernels take one scalar type
+        raise RuntimeError(
+            f"cdist: expected X1 and X2 of one dtype, got {_TORCH_NAMES[x1.dtype.name]} and {_TORCH_NAMES[x2.dtype.name]}"
+        )
     if x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
     if p < 0:
@@ -92,8 +119,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_fo
         return x1.new_zeros((*batch, rows1, rows2))
     if by_mm:
         return _EuclideanByMM.apply(x1, x2)
-    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
-    return diff.norm(p, dim=-1)
+    return distance_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p)
 
 
 @dim_or_axis

@@ -7,6 +7,7 @@ from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...ops.dtype_support import TORCH_NAMES, not_implemented
 from ...ops.operands import numpy_names
+from ...ops.pairwise import distance_norm
 from ...ops.sequences import triu_indices
 from ...tensor import Tensor
 
@@ -137,4 +138,4 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     n = input.shape[0]
     i, j = triu_indices(n, n, 1, device=input.device)
     diff = input[i] - input[j]
-    return diff.norm(p, 1) if diff.shape[0] else diff.sum(1)
+    return distance_norm(diff, p) if diff.shape[0] else diff.sum(1)

@@ -6,8 +6,9 @@ import warnings
 
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
+from ...ops.creation import empty_like
 from ...ops.dtype_support import TORCH_NAMES
-from ...random import native_generator
+from ...random import memory_order, native_generator
 from ...tensor import Tensor
 
 __all__ = ["dropout", "alpha_dropout", "dropout1d", "dropout2d", "dropout3d", "feature_alpha_dropout"]
@@ -27,7 +28,8 @@ def _check(name, input, p):
 
 def _keep_mask(input, shape, p):
     """0/1 samples (1 with probability ``1 - p``) of ``shape`` in ``input``'s dtype, no grad."""
-    return input.detach().new_empty(shape).bernoulli_(1 - p)
+    like = tuple(shape) == tuple(input.shape)  # PyTorch's mask: empty_like(input), else a row-major one
+    return (empty_like(input.detach()) if like else input.detach().new_empty(shape)).bernoulli_(1 - p)
 
 
 def _finish(input, out, inplace):
@@ -64,7 +66,11 @@ class _Dropout(Function):
     @staticmethod
     def forward(ctx, x, p):
         generator = native_generator(None, x._backend, x._device.index)
-        y, ctx.mask = x._backend.kernels.dropout(x._data, p, generator)
+        orders = memory_order(x)  # the mask drawn in x's memory order, as PyTorch draws it
+        data = x._data if orders is None else x._backend.xp.permute_dims(x._data, orders[0])
+        y, ctx.mask = x._backend.kernels.dropout(data, p, generator)
+        if orders is not None:
+            y, ctx.mask = (x._backend.xp.permute_dims(a, orders[1]) for a in (y, ctx.mask))
         return x._make(y)
 
     @staticmethod

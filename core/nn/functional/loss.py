@@ -1121,10 +1121,13 @@ def triplet_margin_loss(
         anchor, positive, negative = cast_inputs("triplet_margin_loss", anchor, positive, negative)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
-    return _triplet(anchor, positive, negative, lambda x, y: pairwise_distance(x, y, p, eps), margin, swap, reduction)
+    distance = lambda x, y: pairwise_distance(x, y, p, eps)  # noqa: E731
+    return _triplet("triplet_margin_loss", anchor, positive, negative, distance, margin, swap, reduction)
 
 
-def _triplet(anchor, positive, negative, distance, margin, swap, reduction):
+def _triplet(name, anchor, positive, negative, distance, margin, swap, reduction):
+    if margin <= 0:
+        raise ValueError(f"{name}: expected margin to be greater than 0, got {margin} instead")
     dims = (anchor.ndim, positive.ndim, negative.ndim)
     if len(set(dims)) != 1:
         raise RuntimeError(
@@ -1175,10 +1178,10 @@ def triplet_margin_with_distance_loss(
         tensor([0.5000, 0.5319])
     """
     reduction = _get_reduction(None, None, reduction)
-    if margin <= 0:
-        raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {margin} instead")
-    _check_tensors("triplet_margin_with_distance_loss", anchor=anchor, positive=positive, negative=negative)
-    return _triplet(anchor, positive, negative, distance_function or pairwise_distance, margin, swap, reduction)
+    name = "triplet_margin_with_distance_loss"
+    _check_tensors(name, anchor=anchor, positive=positive, negative=negative)
+    distance = distance_function or pairwise_distance
+    return _triplet(name, anchor, positive, negative, distance, margin, swap, reduction)
 
 
 # -- classification --------------------------------------------------------------------------

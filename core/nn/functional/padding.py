@@ -178,6 +178,11 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
                     f"The input size {size}, plus negative padding {before} and {after} resulted in a "
                     f"negative output size, which is invalid. Check dimension {dim} of your input."
                 )
+            if size + min(before, 0) + min(after, 0) < 0:  # PyTorch crops (narrows) the negative sides first
+                raise RuntimeError(
+                    f"pad: the negative padding ({before}, {after}) crops more than the {size} elements of "
+                    f"dimension {dim} of the input"
+                )
         return in_input_format(_ConstantPad.apply(input, pairs, 0 if value is None else value), input)
     if value is not None and value != 0:
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')

@@ -100,7 +100,7 @@ class _ConvNd(Module):
 
     def reset_parameters(self) -> None:
         """Kaiming-uniform weights (``a=sqrt(5)``) and a bias uniform in ``±1/sqrt(fan_in)``, like PyTorch."""
-        _reset_kaiming(self)
+        _reset_kaiming(self, layout_free=True)
 
     def extra_repr(self) -> str:
         s = "{in_channels}, {out_channels}, kernel_size={kernel_size}, stride={stride}"

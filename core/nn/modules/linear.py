@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ...ops.creation import empty
+from ...autograd.grad_mode import no_grad
+from ...layout import contiguous_format
+from ...ops.creation import empty, empty_like
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
@@ -24,10 +26,17 @@ def _optional_bias(module, bias, size, device, dtype):
         module.register_parameter("bias", None)
 
 
-def _reset_kaiming(module):
+def _reset_kaiming(module, layout_free=False):
     """PyTorch's default for a layer with a fan-in: a Kaiming-uniform weight (``a=sqrt(5)``) and
-    a bias uniform in ``±1/sqrt(fan_in)`` (zero when the fan-in is 0)."""
-    init.kaiming_uniform_(module.weight, a=math.sqrt(5))
+    a bias uniform in ``±1/sqrt(fan_in)`` (zero when the fan-in is 0). ``layout_free`` (PyTorch's
+    convolutions): a weight that is not row-major is drawn row-major and copied in, so that a
+    channels-last layer starts from the numbers a row-major one does."""
+    if layout_free and not module.weight.is_contiguous():
+        drawn = init.kaiming_uniform_(empty_like(module.weight, memory_format=contiguous_format), a=math.sqrt(5))
+        with no_grad():
+            module.weight.copy_(drawn)
+    else:
+        init.kaiming_uniform_(module.weight, a=math.sqrt(5))
     if module.bias is not None:
         fan_in, _ = init._calculate_fan_in_and_fan_out(module.weight)
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
