@@ -58,3 +58,34 @@ def test_adaptive_avg_pool_keeps_non_finite_values_in_their_bins(device, dtype, 
 @pytest.mark.parametrize("size", [(3, 2), (2, 5), (4, 4)])
 def test_interpolate_area_keeps_non_finite_values_in_their_bins(device, dtype, size):
     _check(lambda F, x: F.interpolate(x, size=size, mode="area"), _with_non_finite((2, 3, 7, 5)), dtype, device)
+
+
+def _indices_and_gradient(pool, array, dtype, device):
+    """``pool(F, x)`` -> (values, indices): both libraries' indices, and input gradients of ``values``."""
+    x, tx = _pair(array, dtype, device)
+    (out, idx), (tout, tidx) = pool(ember.nn.functional, x), pool(torch.nn.functional, tx)
+    out.sum().backward()
+    tout.sum().backward()
+    np.testing.assert_array_equal(idx.cpu().numpy(), tidx.numpy())
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), tx.grad.numpy())
+
+
+NAN_ROW = np.array([NAN, 1, NAN, 2, 0, NAN, NAN, 3, -INF])
+
+
+@pytest.mark.parametrize(
+    "pool",
+    [
+        lambda F, x: F.adaptive_max_pool1d(x.reshape(1, 1, 9), 2, return_indices=True),
+        lambda F, x: F.adaptive_max_pool1d(x.reshape(1, 1, 9), 4, return_indices=True),
+        lambda F, x: F.adaptive_max_pool2d(x.reshape(1, 3, 3), (2, 2), return_indices=True),
+        lambda F, x: F.adaptive_max_pool3d(x.reshape(1, 1, 1, 3, 3), (1, 2, 1), return_indices=True),
+        lambda F, x: F.fractional_max_pool2d(
+            x.reshape(1, 1, 3, 3), 2, output_size=2, return_indices=True, _random_samples=x.new_zeros(1, 1, 2)
+        ),
+    ],
+)
+def test_adaptive_and_fractional_max_pool_take_the_last_nan(device, dtype, pool):
+    # PyTorch's scan takes an element when it is greater or NaN: of several NaNs the last one is the
+    # index (and takes the gradient), as max_pool already did; these took the first
+    _indices_and_gradient(pool, NAN_ROW, dtype, device)
