@@ -276,7 +276,7 @@ def embedding_bag(
     if padding_idx is not None:
         keep = keep.logical_and(input != padding_idx)
     dim = weight.shape[1]
-    if mode == "max":
+    if mode == "max" and n:  # (no entry at all: every bag is empty, the zeros of the sum below)
         member = (bag.unsqueeze(0) == arange(num_bags, device=input.device).unsqueeze(1)).logical_and(keep.unsqueeze(0))
         filled = where(member.unsqueeze(-1), rows.unsqueeze(0), float("-inf")).to(rows.dtype)
         # the first maximum of each bag takes the gradient (PyTorch's max_indices), selected
