@@ -28,3 +28,16 @@ def test_cosine_similarity_of_an_overflowing_norm(device, dtype, eps):
     tout.sum().backward()
     np.testing.assert_allclose(x.grad.cpu().numpy(), tx.grad.numpy(), rtol=1e-5)
     np.testing.assert_allclose(y.grad.cpu().numpy(), ty.grad.numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 0.0, float("inf")])
+@pytest.mark.parametrize("shapes", [((5, 0), (6, 0)), ((0, 4), (6, 4)), ((2, 5, 3), (2, 0, 3))])
+def test_cdist_of_empty_inputs_keeps_their_graph(device, p, shapes):
+    # the zeros of an empty distance were off the inputs' graph (no gradient at all)
+    results = []
+    for T, kw in ((torch, {}), (ember, {"device": device})):
+        a, b = (T.ones(s, requires_grad=True, **kw) for s in shapes)
+        out = T.cdist(a, b, p=p)
+        out.sum().backward()
+        results.append((out.tolist(), out.requires_grad, a.grad.tolist(), b.grad.tolist()))
+    assert results[0] == results[1]
