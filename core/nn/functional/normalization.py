@@ -711,6 +711,10 @@ def group_norm(
             "Expected number of channels in input to be divisible by num_groups, but got input of shape "
             f"{list(input.shape)} and num_groups={num_groups}"
         )
+    # PyTorch's check of the batch, on the shape that puts the groups on the channel dimension
+    size = [input.shape[0] * channels // num_groups, num_groups, *input.shape[2:]]
+    if size[0] * math.prod(size[2:]) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
     for name, value in (("weight", weight), ("bias", bias)):
         _check_param(op, name, value, channels)
     _check_parameter_dtypes(op, input, weight=weight, bias=bias)
