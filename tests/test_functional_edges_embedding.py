@@ -50,3 +50,13 @@ def test_an_empty_scatter_keeps_the_graph_of_its_source(device, op):
         out.sum().backward()
         results.append((out.requires_grad, tuple(src.grad.shape), x.grad.tolist()))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("num_classes", [0, -2])
+def test_one_hot_of_an_empty_tensor_needs_a_positive_class_count(num_classes):
+    # 0 classes gave a (0, 0) result and -2 an arange error; PyTorch refuses both as it refuses -1
+    with pytest.raises(RuntimeError) as expected:
+        torch.nn.functional.one_hot(torch.tensor([], dtype=torch.int64), num_classes)
+    with pytest.raises(RuntimeError) as got:
+        ember.nn.functional.one_hot(ember.tensor([], dtype=ember.int64), num_classes)
+    assert str(got.value) == str(expected.value)

@@ -323,9 +323,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise RuntimeError(
             "When vmap-ing ember.nn.functional.one_hot, please provide an explicit positive num_classes argument."
         )
+    if not tensor.numel() and num_classes <= 0:  # (PyTorch's message, for 0 classes too)
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if num_classes == -1:
-        if not tensor.numel():
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(tensor.max().item()) + 1
     if (
         tensor.numel()
