@@ -573,11 +573,13 @@ def _reflect_2d(coord, low, twice_span):
     return where(extra > mirrored, mirrored, extra) + low
 
 
-def _clip(coord, size):
+def _clip(coord, size, planar):
     """``coord`` clamped to ``[0, size - 1]``, its gradient zero on the borders as well as beyond them
-    (PyTorch's ``clip_coordinates``; ``clamp`` would pass the gradient at the borders)."""
+    (PyTorch's ``clip_coordinates``; ``clamp`` would pass the gradient at the borders). A NaN coordinate
+    goes where PyTorch's kernels put it: to 0 in 2-D (its vectorized min and max), to ``size - 1`` in 3-D
+    (``std::min(size - 1, std::max(NaN, 0))``)."""
     inside = (coord > 0) & (coord < size - 1)
-    return where(inside, coord, coord.detach().clamp(0, size - 1))
+    return where(inside, coord, coord.detach().clamp(0, size - 1).nan_to_num(0.0 if planar else size - 1.0))
 
 
 def _fused_multiply_add(a, scale, offset):
@@ -592,7 +594,8 @@ def _fused_multiply_add(a, scale, offset):
     # last addition is the only rounding
     big = a * 134217729.0
     hi = big - (big - a)
-    return (hi * scale + offset) + (a - hi) * scale
+    fused = (hi * scale + offset) + (a - hi) * scale
+    return where(big.isfinite(), fused, a * scale + offset)  # an inf (or huge) a: the plain, infinite, result
 
 
 def _unnormalize(coord, size, align_corners, planar):
@@ -612,7 +615,7 @@ def _pad_coord(coord, size, padding_mode, align_corners, planar):
             coord = _reflect_2d(coord, 0, 2 * (size - 1)) if align_corners else _reflect_2d(coord, -0.5, 2 * size)
         else:
             coord = _reflect(coord, 0, 2 * (size - 1)) if align_corners else _reflect(coord, -1, 2 * size - 1)
-    return coord if padding_mode == "zeros" else _clip(coord, size)
+    return coord if padding_mode == "zeros" else _clip(coord, size, planar)
 
 
 def _grid_cubic_taps(coord, size, padding_mode, align_corners):

@@ -1,0 +1,35 @@
+"""Sampling functions off the main road, against PyTorch."""
+
+import numpy as np
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize(
+    "mode, volumetric",
+    [("bilinear", False), ("nearest", False), ("bicubic", False), ("bilinear", True), ("nearest", True)],
+)
+@pytest.mark.parametrize("padding_mode", ["border", "reflection"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_of_non_finite_grid_points(device, dtype, mode, volumetric, padding_mode, align_corners):
+    # border and reflection padding clip an infinite coordinate to the border, and a NaN one to 0 in 2-D
+    # (PyTorch: "NaN values in grid would be interpreted as -1") and to the far border in 3-D (its scalar
+    # kernel's std::min/std::max); ember gave NaN samples
+    name = str(dtype).split(".")[-1]
+    points = [[NAN, 0], [INF, 1], [-INF, 0], [1e30, -1], [0.5, -INF], [1e300, NAN]]
+    if volumetric:  # the points in the plane of depth 0.25
+        grid = np.array([p + [0.25] for p in points]).reshape(1, 2, 3, 1, 3).astype(name)
+        x = np.arange(2 * 5 * 3 * 4, dtype=name).reshape(1, 2, 5, 3, 4)
+    else:
+        grid = np.array(points).reshape(1, 2, 3, 2).astype(name)
+        x = np.arange(2 * 3 * 4, dtype=name).reshape(1, 2, 3, 4)
+    kwargs = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
+    out = ember.nn.functional.grid_sample(ember.tensor(x, device=device), ember.tensor(grid, device=device), **kwargs)
+    expected = torch.nn.functional.grid_sample(torch.tensor(x), torch.tensor(grid), **kwargs)
+    np.testing.assert_allclose(out.cpu().numpy(), expected.numpy(), rtol=1e-6, atol=1e-6)
