@@ -10,6 +10,7 @@ from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...ops.dtype_support import not_implemented
+from ...ops.operands import check_scalar_fits
 from ...tensor import Tensor
 from .spatial_layout import in_input_format
 
@@ -178,6 +179,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
                     f"The input size {size}, plus negative padding {before} and {after} resulted in a "
                     f"negative output size, which is invalid. Check dimension {dim} of your input."
                 )
+        if isinstance(value, numbers.Real):  # PyTorch's checked conversion of the fill value
+            check_scalar_fits(value, input.dtype)
         return in_input_format(_ConstantPad.apply(input, pairs, 0 if value is None else value), input)
     if value is not None and value != 0:
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
