@@ -449,16 +449,16 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
                 [-0.3000, -2.0000]])
     """
     _check_tensor("prelu", input)
-    if input.dtype not in FLOATING_AND_HALF:
-        not_implemented("prelu_cpu", input.dtype)
     if not isinstance(weight, Tensor):
         raise TypeError(f"prelu(): argument 'weight' must be Tensor, not {type(weight).__name__}")
     if _amp.active:
         input, weight = cast_inputs("prelu", input, weight)
-    if weight.dtype is not input.dtype:
+    if weight.dtype is not input.dtype:  # checked before the dtype dispatch, as PyTorch does
         raise RuntimeError(
             f"prelu: Type promoting not supported. Got {TORCH_NAMES[input.dtype]} and {TORCH_NAMES[weight.dtype]}"
         )
+    if input.dtype not in FLOATING_AND_HALF:
+        not_implemented("prelu_cpu", input.dtype)
     n = weight.numel()
     if weight.ndim > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.ndim}")

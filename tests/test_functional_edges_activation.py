@@ -1,0 +1,37 @@
+"""Activations and dropout off the main road, against PyTorch."""
+
+import warnings
+
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("shape", [(8, 6), (8, 6, 3), (8, 4, 2, 2, 2, 2), (8, 3, 2, 2)])
+def test_dropout3d_of_an_input_short_of_five_dims_drops_along_its_first_dim(device, shape):
+    # PyTorch adds a batch dimension to any input that is not 5-D, so its first dimension holds the
+    # channels; a 2-D, 3-D or 6-D input was dropped element by element (or by its first two dimensions)
+    results = []
+    for T, kw in ((torch, {}), (ember, {"device": device})):
+        T.manual_seed(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = T.nn.functional.dropout3d(T.ones(shape, **kw), 0.5)
+        rows = out.reshape(shape[0], -1)
+        results.append(bool((rows == rows[:, :1]).all()))
+    assert results == [True, True]
+
+
+@pytest.mark.parametrize("weight_dtype", ["float32", "float64"])
+def test_prelu_of_mixed_dtypes_is_refused_before_the_dtype_dispatch(weight_dtype):
+    # an int64 input with a floating weight raised NotImplementedError, PyTorch's promotion error being first
+    def call(T):
+        return T.nn.functional.prelu(T.ones(2, 3, dtype=T.int64), T.ones(1, dtype=getattr(T, weight_dtype)))
+
+    with pytest.raises(RuntimeError) as expected:
+        call(torch)
+    with pytest.raises(RuntimeError) as got:
+        call(ember)
+    assert str(got.value) == str(expected.value)
