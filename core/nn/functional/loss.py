@@ -1079,12 +1079,7 @@ def cosine_embedding_loss(
     _check_tensors("cosine_embedding_loss", input1=input1, input2=input2, target=target)
     if target.ndim > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if input1.shape != input2.shape:
-        raise RuntimeError(
-            f"cosine_embedding_loss: expected input1 and input2 to have the same shape, got {list(input1.shape)} "
-            f"and {list(input2.shape)}"
-        )
-    if input1.ndim != target.ndim + 1:
+    if input1.ndim != target.ndim + 1 or input2.ndim != target.ndim + 1:  # (their shapes broadcast)
         raise RuntimeError(
             f"{target.ndim}D target tensor expects {target.ndim + 1}D input tensors, but found inputs with sizes "
             f"{list(input1.shape)} and {list(input2.shape)}."
