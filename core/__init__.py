@@ -223,6 +223,7 @@ _TOP_LEVEL_LAZY |= dict.fromkeys(
     "top_level_dropouts",
 )
 _TOP_LEVEL_LAZY |= dict.fromkeys(("convolution", "native_channel_shuffle", "_grouped_mm"), "functional_top_level")
+_TOP_LEVEL_LAZY["conv_tbc"] = "functional_top_level"
 _TOP_LEVEL_LAZY |= dict.fromkeys(("svd_lowrank", "pca_lowrank"), "lowrank") | {"lobpcg": "lobpcg"}
 
 

@@ -23,7 +23,7 @@ __all__ = [
     "pixel_unshuffle", "prelu", "selu", "selu_", "celu", "celu_", "rrelu", "rrelu_", "threshold", "threshold_",
     "pdist", "pairwise_distance", "cosine_similarity", "kl_div", "binary_cross_entropy_with_logits", "bilinear",
     "ctc_loss", "rms_norm", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d",
-    "adaptive_max_pool1d", "channel_shuffle", "convolution", "native_channel_shuffle",
+    "adaptive_max_pool1d", "channel_shuffle", "convolution", "native_channel_shuffle", "conv_tbc",
     "_grouped_mm",
 ]  # fmt: skip
 
@@ -42,6 +42,7 @@ threshold, threshold_ = F.threshold, F.threshold_
 pdist, pairwise_distance, cosine_similarity = F.pdist, F.pairwise_distance, F.cosine_similarity
 avg_pool1d, adaptive_avg_pool1d, channel_shuffle = F.avg_pool1d, F.adaptive_avg_pool1d, F.channel_shuffle
 native_channel_shuffle = F.channel_shuffle
+conv_tbc = F.conv_tbc
 _grouped_mm = F.grouped_mm  # PyTorch's name before nn.functional had it, still what MoE code calls
 
 _REDUCTIONS = ("none", "mean", "sum")  # PyTorch's at::Reduction codes 0, 1, 2

@@ -34,7 +34,7 @@ from .spatial_layout import in_input_format
 
 __all__ = [
     "pixel_shuffle", "pixel_unshuffle", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
-    "grid_sample", "affine_grid", "channel_shuffle",
+    "grid_sample", "affine_grid", "channel_shuffle", "native_channel_shuffle",
 ]  # fmt: skip
 
 
@@ -145,6 +145,9 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     return _new_tensor(
         in_input_format(input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(input.shape), input)
     )
+
+
+native_channel_shuffle = channel_shuffle  # PyTorch's name of the same kernel (F.native_channel_shuffle)
 
 
 # -- interpolate -------------------------------------------------------------------------
