@@ -33,3 +33,22 @@ def test_grid_sample_of_non_finite_grid_points(device, dtype, mode, volumetric, 
     out = ember.nn.functional.grid_sample(ember.tensor(x, device=device), ember.tensor(grid, device=device), **kwargs)
     expected = torch.nn.functional.grid_sample(torch.tensor(x), torch.tensor(grid), **kwargs)
     np.testing.assert_allclose(out.cpu().numpy(), expected.numpy(), rtol=1e-6, atol=1e-6)
+
+
+EMPTY_BATCHES = [((0, 3, 7, 6), (0, 3, 3, 2)), ((2, 0, 7, 6), (2, 3, 3, 2)), ((2, 3, 7, 6), (2, 0, 3, 2))]
+
+
+@pytest.mark.parametrize(
+    "input_shape, grid_shape, mode",
+    [(i, g, m) for i, g in EMPTY_BATCHES for m in ("bilinear", "nearest", "bicubic")]
+    + [((0, 3, 4, 5, 6), (0, 2, 3, 4, 3), m) for m in ("bilinear", "nearest")],
+)
+def test_grid_sample_of_an_empty_batch(device, input_shape, grid_shape, mode):
+    # an empty batch (or no channels) raised "shape '[0, -1, 2]' is invalid for input of size 0"
+    results = []
+    for T, kw in ((torch, {}), (ember, {"device": device})):
+        x, grid = T.zeros(input_shape, requires_grad=True, **kw), T.zeros(grid_shape, requires_grad=True, **kw)
+        out = T.nn.functional.grid_sample(x, grid, mode=mode, align_corners=False)
+        out.sum().backward()
+        results.append((tuple(out.shape), tuple(x.grad.shape), tuple(grid.grad.shape)))
+    assert results[0] == results[1]

@@ -742,11 +742,11 @@ def grid_sample(
     n, c = input.shape[:2]
     sizes = input.shape[2:]
     out_shape = grid.shape[1:-1]
-    points = grid.reshape(n, -1, dim)
+    points = grid.reshape(n, math.prod(out_shape), dim)  # (sizes given: an empty batch infers none)
     # grid[..., 0] indexes the last spatial dimension (x = width), grid[..., 1] the one before.
     planar = dim == 2
     coords = [_unnormalize(points[:, :, dim - 1 - j], sizes[j], align_corners, planar) for j in range(dim)]
-    flat = input.reshape(n, c, -1)
+    flat = input.reshape(n, c, math.prod(sizes))
     strides = [math.prod(sizes[j + 1 :]) for j in range(dim)]
     int64 = dtypes.int64
     corners = []
