@@ -26,3 +26,24 @@ def test_constant_pad_value_that_fits(dtype, value):
     expected = torch.nn.functional.pad(torch.zeros(1, 2, dtype=getattr(torch, dtype)), (1, 1), value=value)
     got = ember.nn.functional.pad(ember.zeros(1, 2, dtype=getattr(ember, dtype)), (1, 1), value=value)
     assert got.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize(
+    "shape, pads",
+    [((2, 0, 7, 6), (1, 2, 2, 1)), ((0, 7, 6), (1, 2, 2, 1)), ((2, 3, 0, 6), (1, 2, 0, 0)), ((2, 3, 4, 6), (0, 0, -2, -2)),
+     ((2, 3, 4, 6), (0, 0, -3, -2)), ((2, 3, 0, 6), (1, 2, 0, 1))],
+)  # fmt: skip
+def test_circular_pad_of_empty_dimensions(shape, pads):
+    # PyTorch's circular padding takes empty dimensions (and gives them) where its reflection and replication
+    # padding refuse them; ember refused them for circular padding too
+    results = []
+    for T in (torch, ember):
+        x = T.ones(shape, requires_grad=True)
+        try:
+            out = T.nn.functional.pad(x, pads, mode="circular")
+        except RuntimeError as error:
+            results.append(str(error))
+            continue
+        out.sum().backward()
+        results.append((tuple(out.shape), tuple(x.grad.shape)))
+    assert results[0] == results[1]

@@ -109,7 +109,7 @@ def _check_non_constant(input, pad, mode):
         )
     shape = input.shape
     batched = input.ndim == k + 2
-    if any(s == 0 for s in shape[1 if batched else 0 :]):
+    if mode != "circular" and any(s == 0 for s in shape[1 if batched else 0 :]):  # (PyTorch's circular: no check)
         raise RuntimeError(
             f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and other "
             f"non-zero dimensions for input, but got: {list(shape)}"
@@ -125,7 +125,10 @@ def _check_non_constant(input, pad, mode):
             )
         if mode == "circular" and (before > size or after > size):
             raise RuntimeError("Padding value causes wrapping around more than once.")
-        if size + before + after < 1:
+        if mode == "circular":  # PyTorch's circular padding may leave a dimension empty
+            if size + before + after < 0:
+                raise RuntimeError("Negative padding value is resulting in an empty dimension")
+        elif size + before + after < 1:
             raise RuntimeError(
                 f"input tensor size {list(shape)} at dimension {dim} is too small for padding ({before}, {after})"
             )
