@@ -2,6 +2,7 @@
 
 import warnings
 
+import numpy as np
 import pytest
 
 import ember
@@ -35,3 +36,21 @@ def test_prelu_of_mixed_dtypes_is_refused_before_the_dtype_dispatch(weight_dtype
     with pytest.raises(RuntimeError) as got:
         call(ember)
     assert str(got.value) == str(expected.value)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("dim", [1, -1])
+def test_glu_of_16_bit_inputs_rounds_as_pytorch(dtype, dim):
+    # a * sigmoid(b) was computed in the 16-bit dtype, rounding twice: a quarter of the outputs were a unit
+    # off PyTorch's, which computes in float32 and rounds once (its backward rounds sigmoid(b) first)
+    gen = np.random.default_rng(0)
+    x, g = gen.uniform(-3, 3, (2, 6, 20, 6)), gen.uniform(-1, 1, (2, 6, 20, 6))
+    g = g[:, :3] if dim == 1 else g[..., :3]
+    results = []
+    for T in (torch, ember):
+        leaf = T.tensor(x).to(getattr(T, dtype)).requires_grad_()
+        out = T.nn.functional.glu(leaf, dim)
+        out.backward(T.tensor(g).to(getattr(T, dtype)))
+        results.append([v.detach().float().numpy() for v in (out, leaf.grad)])
+    for got, expected in zip(results[1], results[0]):
+        np.testing.assert_array_equal(got, expected)

@@ -20,7 +20,7 @@ from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import _Pointwise, where
 from ...ops.conversion import check_inplace, write_result_
 from ...ops.dtype_support import ALL, FLOATING_AND_HALF, TORCH_NAMES, not_implemented, refuse_limited
-from ...ops.movement import row_major
+from ...ops.movement import cat, row_major
 from ...ops.reduced_precision import opmath
 from ...tensor import Tensor
 from ..common_types import _dtype_t
@@ -579,8 +579,35 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     d = input._wrap_dim(dim)
     if input.shape[d] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {input.shape[d]}")
+    if input.dtype in dtypes.narrow_float:
+        return _NarrowGlu.apply(input, d)
     a, b = input.chunk(2, d)
     return a * b.sigmoid()
+
+
+class _NarrowGlu(Function):
+    """GLU of a 16-bit input rounded as PyTorch's kernels round it: the forward in float32, rounded once;
+    the backward from ``sigmoid(b)`` rounded to the input's dtype, the first half's gradient ``sigmoid(b) *
+    grad`` and the second's ``(1 - sigmoid(b)) sigmoid(b) a grad`` in float32, each rounded once."""
+
+    _backward_name = "GluBackward0"
+
+    @staticmethod
+    def forward(ctx, input, dim):
+        ctx.save_for_backward(input)
+        ctx.dim = dim
+        a, b = input.float().chunk(2, dim)
+        return (a * b.sigmoid()).to(input.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (input,) = ctx.saved_tensors
+        a, b = input.chunk(2, ctx.dim)
+        sig = b.sigmoid().float()
+        wide = grad.float()
+        first = (sig * wide).to(input.dtype)
+        second = ((1 - sig) * sig * a.float() * wide).to(input.dtype)
+        return cat([first, second], ctx.dim), None
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
