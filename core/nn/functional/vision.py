@@ -20,6 +20,7 @@ from ... import dtypes
 from ...amp.policy import autocast_call, cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
+from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import where
 from ...ops.creation import linspace
 from ...ops.dtype_support import FLOATING_AND_HALF, not_implemented
@@ -312,7 +313,7 @@ def interpolate(
     args = (size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
     if antialias and narrow_on_cpu(input):  # validated as PyTorch does, then refused by its dtype
         return _interpolate(input, *args)
-    return _interpolate_in_float32(input, *args)
+    return _interpolate_in_float32(input, *args, weights_dtype=getattr(input, "dtype", None))
 
 
 def _interpolate(
@@ -323,6 +324,7 @@ def _interpolate(
     align_corners: bool | None,
     recompute_scale_factor: bool | None,
     antialias: bool,
+    weights_dtype: dtypes.dtype | None = None,
 ) -> Tensor:
     if _amp.active:  # float32 on cuda; as it is on cpu, whatever ops its modes use inside
         args = (input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
@@ -435,6 +437,17 @@ def _interpolate(
                 taps = _cubic_taps(xp, input._data.dtype, int64, n_in, n_out, s, align_corners)
             else:
                 taps = _linear_taps(xp, input._data.dtype, int64, n_in, n_out, s, align_corners)
+            if weights_dtype in dtypes.narrow_float and mode == "bicubic":
+                # PyTorch's forward keeps a 16-bit input's cubic weights in its type (its backward, and the
+                # linear modes, in float32): the values from the rounded weights, the gradient from the others
+                narrow, wide = backend.native_dtype(weights_dtype), input._data.dtype
+                rounded = [(index, xp.astype(xp.astype(w, narrow), wide)) for index, w in taps]
+                resampled = _resample_axis(out.detach(), i + 2, rounded)
+                if out.requires_grad and grad_state.enabled:
+                    exact = _resample_axis(out, i + 2, taps)
+                    resampled = exact + (resampled - exact.detach())
+                out = resampled
+                continue
             out = _resample_axis(out, i + 2, taps)
     return in_input_format(out, input)
 
