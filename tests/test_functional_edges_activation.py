@@ -54,3 +54,19 @@ def test_glu_of_16_bit_inputs_rounds_as_pytorch(dtype, dim):
         results.append([v.detach().float().numpy() for v in (out, leaf.grad)])
     for got, expected in zip(results[1], results[0]):
         np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("lambd", [0.3, 0.5, 1.1])
+def test_softshrink_of_16_bit_inputs_rounds_once(dtype, lambd):
+    # x - lambd was computed in the 16-bit dtype (lambd rounded to it first): a tenth to a quarter of the
+    # outputs were a unit off PyTorch's, which subtracts in float32 and rounds once
+    x = np.random.default_rng(0).uniform(-3, 3, (16, 10))
+    results = []
+    for T in (torch, ember):
+        leaf = T.tensor(x).to(getattr(T, dtype)).requires_grad_()
+        out = T.nn.functional.softshrink(leaf, lambd)
+        out.backward(T.ones_like(out))
+        results.append([out.detach().float().numpy(), leaf.grad.float().numpy()])
+    for got, expected in zip(results[1], results[0]):
+        np.testing.assert_array_equal(got, expected)

@@ -879,6 +879,8 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
         not_implemented("softshrink_check", input.dtype)
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch (opmath)
+        return softshrink(input.float(), lambd).to(input.dtype)
     # 0 inside [-lambd, lambd], shrunk toward 0 elsewhere: NaN passes, as in PyTorch
     inside = (input >= -lambd).logical_and(input <= lambd)
     return where(inside, 0.0, where(input < 0, input + lambd, input - lambd)).to(input.dtype)
