@@ -437,7 +437,7 @@ def _interpolate(
                 taps = _cubic_taps(xp, input._data.dtype, int64, n_in, n_out, s, align_corners)
             else:
                 taps = _linear_taps(xp, input._data.dtype, int64, n_in, n_out, s, align_corners)
-            if weights_dtype in dtypes.narrow_float and mode == "bicubic":
+            if weights_dtype is not None and weights_dtype in dtypes.narrow_float and mode == "bicubic":
                 # PyTorch's forward keeps a 16-bit input's cubic weights in its type (its backward, and the
                 # linear modes, in float32): the values from the rounded weights, the gradient from the others
                 narrow, wide = backend.native_dtype(weights_dtype), input._data.dtype
