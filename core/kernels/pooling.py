@@ -178,6 +178,10 @@ class PoolingKernels:
         windows = xp.reshape(xp.permute_dims(gathered, order), (n, c) + tuple(out_shape) + (math.prod(ks),))
         values = xp.max(windows, axis=-1)
         arg = xp.argmax(windows, axis=-1)
+        if windows.dtype.kind == "f":  # like PyTorch's scan (and :meth:`max_pool`), the last NaN wins
+            nan = xp.isnan(windows)
+            last_nan = windows.shape[-1] - 1 - xp.argmax(xp.flip(nan, axis=-1), axis=-1)
+            arg = xp.where(xp.any(nan, axis=-1), last_nan, arg)
         coords = []
         for i in range(nd):
             j = (arg // math.prod(ks[i + 1 :])) % ks[i]

@@ -2,7 +2,7 @@
 
 import importlib as _importlib
 
-from . import functional, init, parallel, utils
+from . import functional, grad, init, parallel, utils
 from .modules import *
 from .parallel import DataParallel
 from .parameter import *

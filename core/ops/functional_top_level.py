@@ -14,12 +14,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import cast
 
-from ..amp.policy import cast_inputs
-from ..amp.state import state as _amp
 from ..nn import functional as F
 from ..tensor import Tensor
-from .linalg import addmm
-from .movement import cat
 
 __all__ = [
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "layer_norm",
@@ -27,7 +23,7 @@ __all__ = [
     "pixel_unshuffle", "prelu", "selu", "selu_", "celu", "celu_", "rrelu", "rrelu_", "threshold", "threshold_",
     "pdist", "pairwise_distance", "cosine_similarity", "kl_div", "binary_cross_entropy_with_logits", "bilinear",
     "ctc_loss", "rms_norm", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d",
-    "adaptive_max_pool1d", "channel_shuffle", "convolution", "conv_tbc", "native_channel_shuffle",
+    "adaptive_max_pool1d", "channel_shuffle", "convolution", "native_channel_shuffle", "conv_tbc",
     "_grouped_mm",
 ]  # fmt: skip
 
@@ -46,6 +42,7 @@ threshold, threshold_ = F.threshold, F.threshold_
 pdist, pairwise_distance, cosine_similarity = F.pdist, F.pairwise_distance, F.cosine_similarity
 avg_pool1d, adaptive_avg_pool1d, channel_shuffle = F.avg_pool1d, F.adaptive_avg_pool1d, F.channel_shuffle
 native_channel_shuffle = F.channel_shuffle
+conv_tbc = F.conv_tbc
 _grouped_mm = F.grouped_mm  # PyTorch's name before nn.functional had it, still what MoE code calls
 
 _REDUCTIONS = ("none", "mean", "sum")  # PyTorch's at::Reduction codes 0, 1, 2
@@ -325,48 +322,3 @@ def convolution(
     if transposed:
         return conv(input, weight, bias, stride, padding, output_padding, groups, dilation)
     return conv(input, weight, bias, stride, padding, dilation, groups)
-
-
-def conv_tbc(input: Tensor, weight: Tensor, bias: Tensor, pad: int = 0) -> Tensor:
-    r"""A 1-d convolution over a sequence laid out ``(time, batch, channels)`` (TBC): the
-    :func:`ember.nn.functional.conv1d` of the sequence with ``pad`` steps of zeros at each end (a
-    negative ``pad`` drops as many steps instead), the result in the same layout.
-
-    Args:
-        input: the sequence, :math:`(T, N, C_{in})`.
-        weight: the filters, :math:`(kW, C_{in}, C_{out})`.
-        bias: :math:`(C_{out})`.
-        pad: the steps of zeros added at each end of the sequence. Default: 0
-
-    Returns:
-        :math:`(T + 2 \cdot pad - kW + 1, N, C_{out})`, contiguous.
-
-    Example::
-
-        >>> x = ember.arange(4.0).reshape(4, 1, 1)
-        >>> ember.conv_tbc(x, ember.ones(2, 1, 1), ember.zeros(1)).flatten()
-        tensor([1., 3., 5.])
-    """
-    if input.ndim != 3:
-        raise RuntimeError("Input must have 3 dims: time, batch, in_channel")
-    if weight.ndim != 3:
-        raise RuntimeError("Weight tensor must have 3 dims: kernel_width, in_channels, out_channels.")
-    if bias.ndim != 1:
-        raise RuntimeError("Bias must be 1-D")
-    if input.shape[2] != weight.shape[1]:
-        raise RuntimeError("Input dim 2 (input channels) is not == dim 1 in the weight tensor")
-    if bias.shape[0] != weight.shape[2]:
-        raise RuntimeError("Bias size must equal dim 2 in the weight tensor (output channels).")
-    if _amp.active:
-        input, weight, bias = cast_inputs("conv_tbc", input, weight, bias)
-    steps, batch, width = input.shape[0], input.shape[1], weight.shape[0]
-    length = steps + 2 * pad - width + 1
-    rows = bias.expand(max(length, 0) * batch, bias.shape[0])
-    # as PyTorch: each kernel tap's product added into the rows it reaches, one rounding per tap (addmm)
-    for k in range(width):
-        first, last = max(0, pad - k), min(length, steps + pad - k)
-        if last > first:
-            taps = input[first + k - pad : last + k - pad].reshape(-1, input.shape[2])
-            reached = addmm(rows[first * batch : last * batch], taps, weight[k])
-            rows = cat([rows[: first * batch], reached, rows[last * batch :]])
-    return rows.reshape(max(length, 0), batch, bias.shape[0]).contiguous()

@@ -706,10 +706,18 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, out: Ten
             f"scatter_add(): Expected self.dtype to be equal to src.dtype ({input.dtype} vs {src.dtype})"
         )
     if not index.numel():  # an empty index of any rank scatters nothing
-        return input.clone()
+        return _scatter_nothing(_ScatterAdd, input, index, src)
     if input.ndim == 0:
         return _on_0d(scatter_add, input, index, src).reshape(())
     return _ScatterAdd.apply(input, axis, index, src)
+
+
+def _scatter_nothing(node, input, index, src):
+    """The copy of ``input`` that an empty ``index`` (of any rank) scatters into; a ``src`` that requires grad
+    goes through ``node`` on flat views, so that the result keeps its graph (a zero gradient for ``src``)."""
+    if src is None or not src.requires_grad:
+        return input.clone()
+    return node.apply(input.reshape(-1), 0, index.reshape(-1), src.reshape(-1)[:0]).reshape(input.shape)
 
 
 class _Scatter(Function):
@@ -808,7 +816,7 @@ def scatter(
     if src is not None and (check_same_device("scatter", input, src) or src.dtype is not input.dtype):
         raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype ({input.dtype} vs {src.dtype})")
     if not index.numel():  # an empty index of any rank scatters nothing
-        return input.clone()
+        return _scatter_nothing(_Scatter, input, index, src)
     if input.ndim == 0:
         return _on_0d(lambda x, d, i, s: scatter(x, d, i, s, value, reduce=reduce), input, index, src).reshape(())
     node = _ScatterValue if src is None else _Scatter

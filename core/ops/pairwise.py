@@ -115,8 +115,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_fo
     by_mm = p == 2 and (
         compute_mode == "use_mm_for_euclid_dist" or compute_mode == _MM_MODES[0] and (rows1 > 25 or rows2 > 25)
     )
-    if rows1 == 0 or rows2 == 0 or x1.shape[-1] == 0:
-        return x1.new_zeros((*batch, rows1, rows2))
+    if rows1 == 0 or rows2 == 0 or x1.shape[-1] == 0:  # sums over no columns: zeros on the inputs' graph
+        return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).sum(-1)
     if by_mm:
         return _EuclideanByMM.apply(x1, x2)
     return distance_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p)

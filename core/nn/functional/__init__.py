@@ -1,5 +1,6 @@
 """``ember.nn.functional``: the stateless forms of every layer and loss (``import ember.nn.functional as F``)."""
 
+from .. import grad  # PyTorch's F.grad is torch.nn.grad
 from .activation import *
 from .attention import *
 from .conv import *

@@ -20,7 +20,7 @@ from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import _Pointwise, where
 from ...ops.conversion import check_inplace, write_result_
 from ...ops.dtype_support import ALL, FLOATING_AND_HALF, TORCH_NAMES, not_implemented, refuse_limited
-from ...ops.movement import row_major
+from ...ops.movement import cat, row_major
 from ...ops.reduced_precision import opmath
 from ...tensor import Tensor
 from ..common_types import _dtype_t
@@ -449,16 +449,16 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
                 [-0.3000, -2.0000]])
     """
     _check_tensor("prelu", input)
-    if input.dtype not in FLOATING_AND_HALF:
-        not_implemented("prelu_cpu", input.dtype)
     if not isinstance(weight, Tensor):
         raise TypeError(f"prelu(): argument 'weight' must be Tensor, not {type(weight).__name__}")
     if _amp.active:
         input, weight = cast_inputs("prelu", input, weight)
-    if weight.dtype is not input.dtype:
+    if weight.dtype is not input.dtype:  # checked before the dtype dispatch, as PyTorch does
         raise RuntimeError(
             f"prelu: Type promoting not supported. Got {TORCH_NAMES[input.dtype]} and {TORCH_NAMES[weight.dtype]}"
         )
+    if input.dtype not in FLOATING_AND_HALF:
+        not_implemented("prelu_cpu", input.dtype)
     n = weight.numel()
     if weight.ndim > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.ndim}")
@@ -579,8 +579,35 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     d = input._wrap_dim(dim)
     if input.shape[d] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {input.shape[d]}")
+    if input.dtype in dtypes.narrow_float:
+        return _NarrowGlu.apply(input, d)
     a, b = input.chunk(2, d)
     return a * b.sigmoid()
+
+
+class _NarrowGlu(Function):
+    """GLU of a 16-bit input rounded as PyTorch's kernels round it: the forward in float32, rounded once;
+    the backward from ``sigmoid(b)`` rounded to the input's dtype, the first half's gradient ``sigmoid(b) *
+    grad`` and the second's ``(1 - sigmoid(b)) sigmoid(b) a grad`` in float32, each rounded once."""
+
+    _backward_name = "GluBackward0"
+
+    @staticmethod
+    def forward(ctx, input, dim):
+        ctx.save_for_backward(input)
+        ctx.dim = dim
+        a, b = input.float().chunk(2, dim)
+        return (a * b.sigmoid()).to(input.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (input,) = ctx.saved_tensors
+        a, b = input.chunk(2, ctx.dim)
+        sig = b.sigmoid().float()
+        wide = grad.float()
+        first = (sig * wide).to(input.dtype)
+        second = ((1 - sig) * sig * a.float() * wide).to(input.dtype)
+        return cat([first, second], ctx.dim), None
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -852,6 +879,8 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
         not_implemented("softshrink_check", input.dtype)
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch (opmath)
+        return softshrink(input.float(), lambd).to(input.dtype)
     # 0 inside [-lambd, lambd], shrunk toward 0 elsewhere: NaN passes, as in PyTorch
     inside = (input >= -lambd).logical_and(input <= lambd)
     return where(inside, 0.0, where(input < 0, input + lambd, input - lambd)).to(input.dtype)

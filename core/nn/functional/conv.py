@@ -21,6 +21,8 @@ from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...kernels.conv import conv_output_shape
 from ...ops.dtype_support import not_implemented
+from ...ops.linalg import addmm
+from ...ops.movement import cat
 from ...ops.operands import check_same_device
 from ...ops.reduced_precision import narrow_on_cpu, opmath
 from ...tensor import Tensor
@@ -28,7 +30,7 @@ from ..common_types import _size_1_t, _size_2_t, _size_3_t
 from .conv_integer import integer_conv, integer_conv_transpose
 from .spatial_layout import in_input_format
 
-__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "conv_tbc"]
 
 
 def _ntuple(n, name="_ntuple"):
@@ -642,3 +644,46 @@ def conv_transpose3d(
     return _conv_transpose(
         "conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding, groups, dilation
     )
+
+
+def conv_tbc(input: Tensor, weight: Tensor, bias: Tensor, pad: int = 0) -> Tensor:
+    r"""A 1D convolution over time-major input: :math:`(T, B, C_{in})` in, :math:`(T_{out}, B, C_{out})` out
+    (fairseq's ``ConvTBC``), with :math:`T_{out} = T + 2 \times \text{pad} - K + 1`.
+
+    Args:
+        input (Tensor): :math:`(T, B, C_{in})`, time first.
+        weight (Tensor): :math:`(K, C_{in}, C_{out})`, the kernel width first.
+        bias (Tensor): :math:`(C_{out})`.
+        pad (int): zeros added before and after the time dimension (a negative one crops it). Default: 0
+
+    Examples::
+
+        >>> x, w = ember.ones(5, 2, 3), ember.ones(2, 3, 4)
+        >>> F.conv_tbc(x, w, ember.zeros(4), 1).shape
+        ember.Size([6, 2, 4])
+        >>> F.conv_tbc(x, w, ember.zeros(4))[0, 0]
+        tensor([6., 6., 6., 6.])
+    """
+    if input.ndim != 3:
+        raise RuntimeError("Input must have 3 dims: time, batch, in_channel")
+    if weight.ndim != 3:
+        raise RuntimeError("Weight tensor must have 3 dims: kernel_width, in_channels, out_channels.")
+    if bias.ndim != 1:
+        raise RuntimeError("Bias must be 1-D")
+    if input.shape[2] != weight.shape[1]:
+        raise RuntimeError("Input dim 2 (input channels) is not == dim 1 in the weight tensor")
+    if weight.shape[2] != bias.shape[0]:
+        raise RuntimeError("Bias size must equal dim 2 in the weight tensor (output channels).")
+    if _amp.active:
+        input, weight, bias = cast_inputs("conv_tbc", input, weight, bias)
+    steps, batch, width = input.shape[0], input.shape[1], weight.shape[0]
+    length = steps + 2 * pad - width + 1
+    rows = bias.expand(max(length, 0) * batch, bias.shape[0])
+    # as PyTorch: each kernel tap's product added into the rows it reaches, one rounding per tap (addmm)
+    for k in range(width):
+        first, last = max(0, pad - k), min(length, steps + pad - k)
+        if last > first:
+            taps = input[first + k - pad : last + k - pad].reshape(-1, input.shape[2])
+            reached = addmm(rows[first * batch : last * batch], taps, weight[k])
+            rows = cat([rows[: first * batch], reached, rows[last * batch :]])
+    return rows.reshape(max(length, 0), batch, bias.shape[0]).contiguous()

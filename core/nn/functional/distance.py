@@ -5,6 +5,7 @@ from __future__ import annotations
 from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
+from ...autograd.grad_mode import no_grad
 from ...ops.dtype_support import TORCH_NAMES, not_implemented
 from ...ops.operands import numpy_names
 from ...ops.pairwise import distance_norm
@@ -21,9 +22,12 @@ def _check_tensors(name, **tensors):
 
 
 def _clamp_value_min(t, eps):
-    """``t`` with values clamped below at ``eps`` while its gradient stays that of ``t``."""
-    d = t.detach()
-    return t + (d.clamp(min=eps) - d)
+    """``t`` with values clamped below at ``eps`` while its gradient stays that of ``t`` (PyTorch's
+    in-place clamp of a copy, outside autograd: an infinite ``t`` stays infinite)."""
+    t = t.clone()
+    with no_grad():
+        t.clamp_(min=eps)
+    return t
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8, *, axis: int | None = None) -> Tensor:

@@ -161,8 +161,8 @@ def _feature_dropout(name, input, p, training, inplace, alpha, spatial):
             stacklevel=3,
         )
         unbatched = False
-    else:
-        unbatched = spatial and input.ndim == batched_ndim - 1
+    else:  # PyTorch's dropout1d and dropout3d add a batch dimension to any input short of the batched rank
+        unbatched = spatial in (1, 3) and input.ndim != batched_ndim
     # PyTorch returns the input before this check when nothing is dropped
     if input.ndim < 2 and not unbatched and training and p != 0 and input.numel():
         raise RuntimeError(f"Feature dropout requires at least 2 dimensions in the input, got {input.ndim}-D input")

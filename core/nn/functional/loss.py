@@ -28,6 +28,7 @@ from ...ops.dtype_support import (
     not_implemented,
     refuse_limited,
 )
+from ...ops.movement import broadcast_shapes
 from ...ops.operands import check_same_device, sum_to
 from ...ops.reduced_precision import narrow_on_cpu
 from ...tensor import Tensor
@@ -536,6 +537,15 @@ def _check_same_size(name, input, target):
         )
 
 
+def _check_weight_fits(weight, loss):
+    """PyTorch weighs the loss in place: a ``weight`` (or ``pos_weight``) broadcasts to the loss's shape
+    and never widens it."""
+    if weight is not None and weight.shape != loss.shape:
+        shape = broadcast_shapes(weight.shape, loss.shape)
+        if tuple(shape) != tuple(loss.shape):
+            raise RuntimeError(f"output with shape {list(loss.shape)} doesn't match the broadcast shape {list(shape)}")
+
+
 def binary_cross_entropy(
     input: Tensor,
     target: Tensor,
@@ -574,6 +584,7 @@ def binary_cross_entropy(
     _check_same_size("binary_cross_entropy", input, target)
     if target.dtype is not input.dtype:  # PyTorch's kernel takes one dtype, no promotion
         raise RuntimeError(f"Found dtype {TORCH_NAMES[target.dtype]} but expected {TORCH_NAMES[input.dtype]}")
+    _check_weight_fits(weight, input)
     d = input.detach()
     if not d.is_meta and bool(((d < 0).logical_or(d > 1)).any()):
         raise RuntimeError("all elements of input should be between 0 and 1")
@@ -645,6 +656,8 @@ def binary_cross_entropy_with_logits(
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
     if not target.dtype.is_floating_point:  # PyTorch computes in the target's type, in place
         check_castable(input.dtype, target.dtype)
+    _check_weight_fits(pos_weight, input)
+    _check_weight_fits(weight, input)
     loss = _BinaryCrossEntropyWithLogits.apply(input, target, pos_weight)
     if weight is not None:
         loss = (loss * weight).to(loss.dtype)  # weighted in place in PyTorch: no promotion
@@ -1066,12 +1079,7 @@ def cosine_embedding_loss(
     _check_tensors("cosine_embedding_loss", input1=input1, input2=input2, target=target)
     if target.ndim > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if input1.shape != input2.shape:
-        raise RuntimeError(
-            f"cosine_embedding_loss: expected input1 and input2 to have the same shape, got {list(input1.shape)} "
-            f"and {list(input2.shape)}"
-        )
-    if input1.ndim != target.ndim + 1:
+    if input1.ndim != target.ndim + 1 or input2.ndim != target.ndim + 1:  # (their shapes broadcast)
         raise RuntimeError(
             f"{target.ndim}D target tensor expects {target.ndim + 1}D input tensors, but found inputs with sizes "
             f"{list(input1.shape)} and {list(input2.shape)}."

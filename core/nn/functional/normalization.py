@@ -425,7 +425,6 @@ def batch_norm(
     return y if low is None else y.to(low)
 
 
-@computes_in_float32
 def instance_norm(
     input: Tensor,
     running_mean: Tensor | None = None,
@@ -464,25 +463,50 @@ def instance_norm(
         ember.Size([2, 3, 4, 4])
     """
     op = "instance_norm"
+    if _amp.active:  # float32 on cuda (cpu leaves it alone)
+        input, weight, bias = cast_inputs(op, input, weight, bias)
     _check_channel_input(
         op, input, 3, "(N, C, *)", running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
     )
     _check_parameter_dtypes(op, input, weight=weight, bias=bias)  # running statistics of any float type
     view = lambda t: _channel_view(t, input.ndim)  # noqa: E731
-    if not use_input_stats:
-        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
-    if running_mean is not None and autograd_function.vmap_level is not None:
-        autograd_function.vmap_level.check_running_stats(running_mean, running_var)
     axes = tuple(range(2, input.ndim))
     count = _count(input.shape, axes)
-    if count == 1:
-        raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
+    if use_input_stats:
+        if running_mean is not None and autograd_function.vmap_level is not None:
+            autograd_function.vmap_level.check_running_stats(running_mean, running_var)
+        if count == 1:
+            raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
+    if input.dtype in dtypes.narrow_float:  # rounded as PyTorch's batch norm rounds it
+        stats = (running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
+        return _instance_norm_as_batch_norm(input, *stats)
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
     y, mean, var = _Normalize.apply(input.contiguous(), axes, eps)  # row-major whatever the input's layout, as PyTorch
     if running_mean is not None:
         _update_running(running_mean, mean.reshape(input.shape[:2]).mean(0), momentum)
     if running_var is not None:
         _update_running(running_var, var.reshape(input.shape[:2]).mean(0), momentum, count / (count - 1))
     return _affine(y, weight, bias, view)
+
+
+def _instance_norm_as_batch_norm(input, running_mean, running_var, weight, bias, use_input_stats, momentum, eps):
+    """PyTorch's instance norm of a float16/bfloat16 input: batch norm of ``input`` viewed as one sample of
+    ``N * C`` channels, the parameters and running statistics repeated ``N`` times (the statistics in the
+    parameters' type, the input's without them, as PyTorch's results come out), the running statistics
+    then averaged back over the batch; :class:`_NarrowBatchNorm` reproduces its rounding."""
+    n, c = input.shape[:2]
+    kind = input.dtype if weight is None else weight.dtype
+    repeat = lambda t: None if t is None else t.repeat(n)  # noqa: E731
+    means, variances = (None if t is None else t.repeat(n).to(kind) for t in (running_mean, running_var))
+    rows = input.contiguous().reshape((1, n * c) + tuple(input.shape[2:]))
+    y = batch_norm(rows, means, variances, repeat(weight), repeat(bias), use_input_stats, momentum, eps)
+    if use_input_stats:
+        with no_grad():
+            for running, repeated in ((running_mean, means), (running_var, variances)):
+                if running is not None:
+                    running.copy_(repeated.reshape(n, c).mean(0))
+    return y.reshape(input.shape)
 
 
 def layer_norm(
@@ -711,6 +735,10 @@ def group_norm(
             "Expected number of channels in input to be divisible by num_groups, but got input of shape "
             f"{list(input.shape)} and num_groups={num_groups}"
         )
+    # PyTorch's check of the batch, on the shape that puts the groups on the channel dimension
+    size = [input.shape[0] * channels // num_groups, num_groups, *input.shape[2:]]
+    if size[0] * math.prod(size[2:]) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
     for name, value in (("weight", weight), ("bias", bias)):
         _check_param(op, name, value, channels)
     _check_parameter_dtypes(op, input, weight=weight, bias=bias)

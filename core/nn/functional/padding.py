@@ -10,6 +10,7 @@ from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...ops.dtype_support import not_implemented
+from ...ops.operands import check_scalar_fits
 from ...tensor import Tensor
 from .spatial_layout import in_input_format
 
@@ -108,7 +109,7 @@ def _check_non_constant(input, pad, mode):
         )
     shape = input.shape
     batched = input.ndim == k + 2
-    if any(s == 0 for s in shape[1 if batched else 0 :]):
+    if mode != "circular" and any(s == 0 for s in shape[1 if batched else 0 :]):  # (PyTorch's circular: no check)
         raise RuntimeError(
             f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and other "
             f"non-zero dimensions for input, but got: {list(shape)}"
@@ -124,7 +125,10 @@ def _check_non_constant(input, pad, mode):
             )
         if mode == "circular" and (before > size or after > size):
             raise RuntimeError("Padding value causes wrapping around more than once.")
-        if size + before + after < 1:
+        if mode == "circular":  # PyTorch's circular padding may leave a dimension empty
+            if size + before + after < 0:
+                raise RuntimeError("Negative padding value is resulting in an empty dimension")
+        elif size + before + after < 1:
             raise RuntimeError(
                 f"input tensor size {list(shape)} at dimension {dim} is too small for padding ({before}, {after})"
             )
@@ -183,6 +187,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
                     f"pad: the negative padding ({before}, {after}) crops more than the {size} elements of "
                     f"dimension {dim} of the input"
                 )
+        if isinstance(value, numbers.Real):  # PyTorch's checked conversion of the fill value
+            check_scalar_fits(value, input.dtype)
         return in_input_format(_ConstantPad.apply(input, pairs, 0 if value is None else value), input)
     if value is not None and value != 0:
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')

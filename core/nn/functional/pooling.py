@@ -8,6 +8,7 @@ is its adjoint, whose backward is the pooling again.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -978,44 +979,30 @@ def adaptive_max_pool3d(
     return out if return_indices else out[0]
 
 
-def _averaging_matrix(size, out, like):
-    """``(size, out)`` matrix whose column ``i`` averages bin ``[floor(i*size/out), ceil((i+1)*size/out))``;
-    and its taps, ``[(index, weight)]``: input element ``j`` is in bin ``index[j]`` with weight ``weight[j]`` (the
-    bins holding ``j`` one tap each; a missing one points at bin ``out`` with weight 0)."""
-    rows = [[0.0] * out for _ in range(size)]
-    bins: list[list[tuple[int, float]]] = [[] for _ in range(size)]
-    for i in range(out):
-        begin, end = (i * size) // out, -((-(i + 1) * size) // out)
-        for j in range(begin, end):
-            rows[j][i] = 1.0 / (end - begin)
-            bins[j].append((i, 1.0 / (end - begin)))
-    count = max(len(b) for b in bins)
-    taps = []
-    for k in range(count):
-        held = [b[k] if k < len(b) else (out, 0.0) for b in bins]
-        index = _tensor([i for i, _ in held], dtype=dtypes.int64, device=like.device)
-        taps.append((index, _tensor([w for _, w in held], dtype=like.dtype, device=like.device)))
-    return _tensor(rows, dtype=like.dtype, device=like.device), taps
+@functools.lru_cache(maxsize=256)
+def _bin_members(size, out):
+    """PyTorch's adaptive bins of ``size`` elements into ``out``: bin ``i`` is
+    ``[floor(i*size/out), ceil((i+1)*size/out))``. Returns ``(index, counts, width)``: ``index`` lists the
+    ``width`` members of each bin in turn, a shorter bin padded with ``size`` (an appended zero), and
+    ``counts`` the number of members of each bin."""
+    bounds = [((i * size) // out, -((-(i + 1) * size) // out)) for i in range(out)]
+    width = max((end - begin for begin, end in bounds), default=0)
+    index = tuple(j if j < end else size for begin, end in bounds for j in range(begin, begin + width))
+    return index, tuple(end - begin for begin, end in bounds), width
 
 
-class _Average(Function):
-    """``x @ matrix`` over the last dimension (adaptive average bins); the backward adds ``grad / bin size`` of
-    each bin holding an element, as PyTorch's adaptive average pooling backward, not ``grad @ matrix.T``, whose
-    zero entries would spread an inf/NaN grad (``0 * inf``) over the whole row."""
-
-    @staticmethod
-    def forward(ctx, x, matrix, taps):
-        ctx.taps = taps
-        return x @ matrix
-
-    @staticmethod
-    def backward(ctx, grad):
-        padded = cat([grad, grad.new_zeros(grad.shape[:-1] + (1,))], -1)  # bin ``out``: the missing tap
-        total = None
-        for index, weight in ctx.taps:
-            term = padded.index_select(-1, index) * weight
-            total = term if total is None else total + term
-        return total, None, None
+def _average_bins(x, out):
+    """The mean of each adaptive bin over the last dimension of ``x``, each bin summing its own members
+    only (as PyTorch's kernel: an inf or NaN input reaches no other bin, nor does its gradient)."""
+    size = x.shape[-1]
+    if out and size % out == 0:  # equal bins side by side
+        return x.reshape(tuple(x.shape[:-1]) + (out, size // out)).mean(-1)
+    index, counts, width = _bin_members(size, out)
+    if len(set(counts)) > 1:  # a shorter bin reads the appended zero
+        x = cat([x, x.new_zeros(tuple(x.shape[:-1]) + (1,))], -1)
+    members = x.index_select(-1, _tensor(index, dtype=dtypes.int64, device=x.device))
+    total = members.reshape(tuple(x.shape[:-1]) + (out, width)).sum(-1)
+    return total / _tensor(counts, dtype=x.dtype, device=x.device)
 
 
 _MEAN_OF_INTEGERS = (
@@ -1043,8 +1030,7 @@ def _adaptive_avg(nd, input, output_size):
         size = x.shape[axis]
         if size == o:
             continue
-        moved = pooled.transpose(axis, -1)
-        pooled = _Average.apply(moved, *_averaging_matrix(size, o, pooled)).transpose(axis, -1)
+        pooled = _average_bins(pooled.transpose(axis, -1), o).transpose(axis, -1)
     if pooled is x:  # every bin is one element; still a new tensor, as in PyTorch
         pooled = x.clone()
     return _unbatch(

@@ -276,7 +276,7 @@ def embedding_bag(
     if padding_idx is not None:
         keep = keep.logical_and(input != padding_idx)
     dim = weight.shape[1]
-    if mode == "max":
+    if mode == "max" and n:  # (no entry at all: every bag is empty, the zeros of the sum below)
         member = (bag.unsqueeze(0) == arange(num_bags, device=input.device).unsqueeze(1)).logical_and(keep.unsqueeze(0))
         filled = where(member.unsqueeze(-1), rows.unsqueeze(0), float("-inf")).to(rows.dtype)
         # the first maximum of each bag takes the gradient (PyTorch's max_indices), selected
@@ -345,9 +345,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise RuntimeError(
             "When vmap-ing ember.nn.functional.one_hot, please provide an explicit positive num_classes argument."
         )
+    if not tensor.numel() and num_classes <= 0:  # (PyTorch's message, for 0 classes too)
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if num_classes == -1:
-        if not tensor.numel():
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(tensor.max().item()) + 1
     if (
         tensor.numel()

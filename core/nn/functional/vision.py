@@ -20,6 +20,7 @@ from ... import dtypes
 from ...amp.policy import autocast_call, cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
+from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import where
 from ...ops.creation import linspace
 from ...ops.dtype_support import FLOATING_AND_HALF, not_implemented
@@ -34,7 +35,7 @@ from .spatial_layout import in_input_format
 
 __all__ = [
     "pixel_shuffle", "pixel_unshuffle", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
-    "grid_sample", "affine_grid", "channel_shuffle",
+    "grid_sample", "affine_grid", "channel_shuffle", "native_channel_shuffle",
 ]  # fmt: skip
 
 
@@ -145,6 +146,9 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     return _new_tensor(
         in_input_format(input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(input.shape), input)
     )
+
+
+native_channel_shuffle = channel_shuffle  # PyTorch's name of the same kernel (F.native_channel_shuffle)
 
 
 # -- interpolate -------------------------------------------------------------------------
@@ -309,7 +313,7 @@ def interpolate(
     args = (size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
     if antialias and narrow_on_cpu(input):  # validated as PyTorch does, then refused by its dtype
         return _interpolate(input, *args)
-    return _interpolate_in_float32(input, *args)
+    return _interpolate_in_float32(input, *args, weights_dtype=getattr(input, "dtype", None))
 
 
 def _interpolate(
@@ -320,6 +324,7 @@ def _interpolate(
     align_corners: bool | None,
     recompute_scale_factor: bool | None,
     antialias: bool,
+    weights_dtype: dtypes.dtype | None = None,
 ) -> Tensor:
     if _amp.active:  # float32 on cuda; as it is on cpu, whatever ops its modes use inside
         args = (input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
@@ -432,6 +437,17 @@ def _interpolate(
                 taps = _cubic_taps(xp, input._data.dtype, int64, n_in, n_out, s, align_corners)
             else:
                 taps = _linear_taps(xp, input._data.dtype, int64, n_in, n_out, s, align_corners)
+            if weights_dtype is not None and weights_dtype in dtypes.narrow_float and mode == "bicubic":
+                # PyTorch's forward keeps a 16-bit input's cubic weights in its type (its backward, and the
+                # linear modes, in float32): the values from the rounded weights, the gradient from the others
+                narrow, wide = backend.native_dtype(weights_dtype), input._data.dtype
+                rounded = [(index, xp.astype(xp.astype(w, narrow), wide)) for index, w in taps]
+                resampled = _resample_axis(out.detach(), i + 2, rounded)
+                if out.requires_grad and grad_state.enabled:
+                    exact = _resample_axis(out, i + 2, taps)
+                    resampled = exact + (resampled - exact.detach())
+                out = resampled
+                continue
             out = _resample_axis(out, i + 2, taps)
     return in_input_format(out, input)
 
@@ -573,11 +589,13 @@ def _reflect_2d(coord, low, twice_span):
     return where(extra > mirrored, mirrored, extra) + low
 
 
-def _clip(coord, size):
+def _clip(coord, size, planar):
     """``coord`` clamped to ``[0, size - 1]``, its gradient zero on the borders as well as beyond them
-    (PyTorch's ``clip_coordinates``; ``clamp`` would pass the gradient at the borders)."""
+    (PyTorch's ``clip_coordinates``; ``clamp`` would pass the gradient at the borders). A NaN coordinate
+    goes where PyTorch's kernels put it: to 0 in 2-D (its vectorized min and max), to ``size - 1`` in 3-D
+    (``std::min(size - 1, std::max(NaN, 0))``)."""
     inside = (coord > 0) & (coord < size - 1)
-    return where(inside, coord, coord.detach().clamp(0, size - 1))
+    return where(inside, coord, coord.detach().clamp(0, size - 1).nan_to_num(0.0 if planar else size - 1.0))
 
 
 def _fused_multiply_add(a, scale, offset):
@@ -592,7 +610,8 @@ def _fused_multiply_add(a, scale, offset):
     # last addition is the only rounding
     big = a * 134217729.0
     hi = big - (big - a)
-    return (hi * scale + offset) + (a - hi) * scale
+    fused = (hi * scale + offset) + (a - hi) * scale
+    return where(big.isfinite(), fused, a * scale + offset)  # an inf (or huge) a: the plain, infinite, result
 
 
 def _unnormalize(coord, size, align_corners, planar):
@@ -612,7 +631,7 @@ def _pad_coord(coord, size, padding_mode, align_corners, planar):
             coord = _reflect_2d(coord, 0, 2 * (size - 1)) if align_corners else _reflect_2d(coord, -0.5, 2 * size)
         else:
             coord = _reflect(coord, 0, 2 * (size - 1)) if align_corners else _reflect(coord, -1, 2 * size - 1)
-    return coord if padding_mode == "zeros" else _clip(coord, size)
+    return coord if padding_mode == "zeros" else _clip(coord, size, planar)
 
 
 def _grid_cubic_taps(coord, size, padding_mode, align_corners):
@@ -736,11 +755,11 @@ def grid_sample(
     n, c = input.shape[:2]
     sizes = input.shape[2:]
     out_shape = grid.shape[1:-1]
-    points = grid.reshape(n, -1, dim)
+    points = grid.reshape(n, math.prod(out_shape), dim)  # (sizes given: an empty batch infers none)
     # grid[..., 0] indexes the last spatial dimension (x = width), grid[..., 1] the one before.
     planar = dim == 2
     coords = [_unnormalize(points[:, :, dim - 1 - j], sizes[j], align_corners, planar) for j in range(dim)]
-    flat = input.reshape(n, c, -1)
+    flat = input.reshape(n, c, math.prod(sizes))
     strides = [math.prod(sizes[j + 1 :]) for j in range(dim)]
     int64 = dtypes.int64
     corners = []
