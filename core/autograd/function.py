@@ -78,6 +78,18 @@ def differentiable_backward() -> bool:
     return grad_state.enabled or tangent_rule is not None
 
 
+def node_output(node: Any, data: Any, like: Tensor, output_nr: int = 0) -> Tensor | None:
+    """Output ``output_nr`` of ``node`` (its storage ``data``, on ``like``'s device), as a tensor whose
+    ``grad_fn`` is ``node``: what a backward formula that records its own graph (``create_graph``)
+    passes to an op to give its result an edge to that output. PyTorch's formulas of piecewise-linear
+    ops read the tensors they saved, so their gradients stay in the graph (with a zero second
+    derivative) even where the formula uses them as a mask only. None for a node that is in no graph
+    (one that forward mode differentiates)."""
+    if not hasattr(node, "_edges"):
+        return None
+    return like._make(data)._alias_with_grad_fn(node, output_nr, True)
+
+
 class Node:
     """A vertex of the backward graph.
 
