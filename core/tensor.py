@@ -22,6 +22,7 @@ import numpy as np
 from . import dtypes
 from .device import current_index
 from .device import device as _device
+from .layout import contiguous_format as _contiguous_format
 from .layout import layout as _layout
 from .layout import strided as _strided
 
@@ -220,6 +221,15 @@ def placement(spec):
 
 def _forget_backend_cache():
     _backend_cache.clear()
+
+
+def retained_gradient(grad):
+    """The first ``.grad`` that ``retain_grad`` (or ``backward(inputs=...)``) gives a non-leaf: a contiguous
+    copy of ``grad`` (as PyTorch's), never the gradient itself, which other tensors' gradients may share
+    (``a + b`` hands both the same one) or which may be broadcast (the gradient of ``sum``)."""
+    if isinstance(grad, Tensor):
+        return grad.clone(memory_format=_contiguous_format)
+    return grad.clone()
 
 
 def _new(data, backend, dev, requires_grad=False, version=None):
@@ -1008,8 +1018,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
 
         def keep(grad):
             owner = ref()
-            if owner is not None:
-                owner.grad = grad.detach() if owner.grad is None else owner.grad + grad.detach()
+            if owner is not None:  # recorded under create_graph, as PyTorch's
+                owner._grad = retained_gradient(grad) if owner._grad is None else owner._grad + grad
 
         keep._prehook_rank = RETAIN_GRAD_PREHOOK  # type: ignore[attr-defined]  # after every tensor hook
         self._retains_grad = self.register_hook(keep)

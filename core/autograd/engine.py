@@ -11,7 +11,7 @@ from typing import Any, overload
 
 from ..ops.overlap import check_no_internal_overlap
 from ..strides import is_dense
-from ..tensor import Tensor
+from ..tensor import Tensor, retained_gradient
 from ..tensor import tensor as new_tensor
 from .function import AccumulateGrad
 from .grad_mode import grad_state
@@ -157,7 +157,9 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 for hook in node._pre_hooks:
                     new = hook(tuple(grads))  # PyTorch's hooks see tuples
                     if new is not None:
-                        grads = checked_hook_results(hook, grads, new)
+                        new = checked_hook_results(hook, grads, new)
+                        _hold_replaced(held, grads, new)
+                        grads = new
             if capture is not None:
                 if type(node) is AccumulateGrad and grads[0] is not None and (node, 0) in capture:
                     leaf = node._variable()  # an input leaf's hooks see (and may replace) its gradient
@@ -214,7 +216,9 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 for hook in node._post_hooks:
                     new = hook(grad_inputs, tuple(grads))
                     if new is not None:
-                        grad_inputs = tuple(checked_hook_results(hook, grad_inputs, new))
+                        new = tuple(checked_hook_results(hook, grad_inputs, new))
+                        _hold_replaced(held, grad_inputs, new)
+                        grad_inputs = new
             if not retain_graph:
                 node._saved = None
             # an input that needs no gradient has no edge (child None): its gradient is dropped
@@ -278,11 +282,27 @@ def _run_leaf_hooks(leaf, grad):
     return grad
 
 
+def _hold_replaced(held, grads, new):
+    """Add to ``held`` the memory of the gradients a hook returned in place of ``grads``: the hook may
+    keep them (PyTorch's ``AccumulateGrad`` takes a gradient only where nothing else refers to it)."""
+    for old, grad in zip(grads, new):
+        if grad is not old and isinstance(grad, Tensor):
+            _hold(held, grad)
+
+
 def _accumulate_into_leaf(leaf, grad, create_graph, held):
     if grad is None or leaf is None:  # a leaf nobody holds any more needs no gradient
         return
     if leaf._hooks:
-        grad = _run_leaf_hooks(leaf, grad)
+        hooked = _run_leaf_hooks(leaf, grad)
+        _hold_replaced(held, (grad,), (hooked,))
+        grad = hooked
+    _accumulate_hooked(leaf, grad, create_graph, held)
+
+
+def _accumulate_hooked(leaf, grad, create_graph, held):
+    """``AccumulateGrad`` on a gradient that went through the leaf's hooks: into ``leaf.grad``, then the
+    post-accumulate-grad hooks."""
     if not create_graph:
         grad = grad.detach()
     dense = isinstance(grad, Tensor)  # else sparse: no native array
@@ -682,12 +702,22 @@ def _accumulate_into_inputs(outputs, grads, inputs, retain_graph, create_graph):
     if not inputs:
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     results = grad(outputs, inputs, grads, retain_graph, create_graph, allow_unused=True)
+    # a leaf's gradient (through its hooks already) is accumulated as AccumulateGrad does (into the memory of
+    # its .grad, then its post-accumulate-grad hooks), a non-leaf's as retain_grad does
+    held = {}
+    for g in grads:
+        if isinstance(g, Tensor):
+            _hold(held, g)
     for target, g in zip(inputs, results):
         if isinstance(target, GradientEdge):
             target = target.node.variable if isinstance(target.node, AccumulateGrad) else None
-        if g is not None and target is not None:
+        if g is None or target is None:
+            continue
+        if target.grad_fn is None:
+            _accumulate_hooked(target, g, create_graph, held)
+        else:
             g = g if create_graph else g.detach()
-            target.grad = g if target.grad is None else target.grad + g
+            target._grad = retained_gradient(g) if target._grad is None else target._grad + g
 
 
 def tensor_backward(
