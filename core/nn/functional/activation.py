@@ -15,14 +15,14 @@ import numpy as np
 from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
-from ...autograd.function import Function, differentiable_backward, node_output, saved_reader
+from ...autograd.function import Function, differentiable_backward, modified_after_saved, node_output, saved_reader
 from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import _Pointwise, where
 from ...ops.conversion import check_inplace, write_result_
 from ...ops.dtype_support import ALL, FLOATING_AND_HALF, TORCH_NAMES, not_implemented, refuse_limited
 from ...ops.movement import row_major
 from ...ops.reduced_precision import opmath
-from ...tensor import Tensor
+from ...tensor import Tensor, _new
 from ..common_types import _dtype_t
 
 __all__ = [
@@ -138,11 +138,14 @@ class _Relu(Function):
     @staticmethod
     def forward(ctx, x):
         y = x._backend.kernels.relu(x._data)
-        ctx.y = y
-        return x._make(y)
+        out = x._make(y)
+        ctx.y, ctx.y_version = y, out._version_counter
+        return out
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.y_version.value:  # the output, which the mask is read from, was written in place since
+            raise modified_after_saved(_new(ctx.y, grad._backend, grad._device, False, ctx.y_version), 0, ctx)
         if differentiable_backward():  # create_graph: a differentiable select (inf/NaN grad stays where y > 0)
             keep = grad._backend.xp.logical_not(ctx.y <= 0)
             return _SelectedGrad.apply(grad, node_output(ctx, ctx.y, grad), keep, 0.0)
