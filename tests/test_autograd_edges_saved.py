@@ -69,3 +69,40 @@ def test_relu_output_written_in_place_after(program):
     # ember read relu's mask from the output's storage, written since: x.grad was [1, 1], silently (PyTorch
     # refuses: "one of the variables needed for gradient computation has been modified by an inplace operation")
     assert outcome(program, ember) == outcome(program, torch)
+
+
+def normalized_output_written(lib, norm):
+    x = lib.tensor([[0.2, 0.6, 0.9], [0.5, -0.3, 1.2]], requires_grad=True)
+    y = norm(lib, x)
+    y.mul_(2)
+    (y * lib.arange(1.0, 7.0).reshape(y.shape)).sum().backward()
+    return [round(v, 4) for v in x.grad.flatten().tolist()]
+
+
+NORMS = {
+    "layer_norm": lambda lib, x: lib.nn.functional.layer_norm(x, (3,)),
+    "instance_norm": lambda lib, x: lib.nn.functional.instance_norm(x[None])[0],
+    "group_norm": lambda lib, x: lib.nn.functional.group_norm(x[None], 1)[0],
+}
+
+
+@pytest.mark.parametrize("name", sorted(NORMS))
+def test_normalized_output_written_in_place_after(name):
+    # ember saved the standardised output for backward and refused once it was written in place (a residual
+    # added into a LayerNorm's output); PyTorch saves the input, mean and rstd, and differentiates
+    def program(lib):
+        return normalized_output_written(lib, NORMS[name])
+
+    assert outcome(program, ember) == outcome(program, torch)
+
+
+def test_cross_entropy_logits_written_in_place_after_refuse():
+    # NumPy's cross-entropy kernel keeps the logits' storage to recompute the softmax in backward: logits written
+    # in place since gave the gradient of the new logits, silently (here [-0.729, 0.603, ...] for PyTorch's
+    # [-0.778, 0.331, ...], which saves the log-probabilities); ember now refuses as for any saved tensor
+    x = ember.tensor([[0.2, 0.6, 0.9], [0.5, -0.3, 1.2]], requires_grad=True)
+    logits = x * 1
+    loss = ember.nn.functional.cross_entropy(logits, ember.tensor([0, 1]), reduction="none")
+    logits.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.sum().backward()

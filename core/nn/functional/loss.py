@@ -1265,8 +1265,11 @@ class _CrossEntropy(Function):
     @staticmethod
     def backward(ctx, grad):
         target, weight, ignore_index, reduction, total, label_smoothing = ctx.args
+        # read even where unused: what the kernel kept may be the logits' storage (NumPy's keeps it, not the
+        # log-probabilities), so logits written in place since must refuse rather than give another gradient
+        (x,) = ctx.saved_tensors
         if differentiable_backward():
-            return _cross_entropy_grad_graph(ctx.saved_tensors[0], grad, *ctx.args), None, None, None, None, None
+            return _cross_entropy_grad_graph(x, grad, *ctx.args), None, None, None, None, None
         coeff = grad._backend.xp.divide(grad._data, total) if reduction == "mean" else grad._data
         wdata = None if weight is None else weight._data
         return (
