@@ -13,6 +13,8 @@ from ..ops.overlap import check_no_internal_overlap
 from ..strides import is_dense
 from ..tensor import Tensor, retained_gradient
 from ..tensor import tensor as new_tensor
+from .anomaly_state import check_nan
+from .anomaly_state import state as anomaly
 from .function import AccumulateGrad
 from .grad_mode import grad_state
 from .gradient_edge import GradientEdge, edge_meta
@@ -146,6 +148,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
 
     previous = grad_state.enabled
     grad_state.enabled = bool(create_graph)
+    nan_check = anomaly["enabled"] and anomaly["check_nan"]  # whenever the nodes were recorded, as PyTorch's
     pop, push = heapq.heappop, heapq.heappush
     outer_task = _current.task
     _current.task = _GraphTask(dependencies, root_nodes, needed)
@@ -219,6 +222,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                         new = tuple(checked_hook_results(hook, grad_inputs, new))
                         _hold_replaced(held, grad_inputs, new)
                         grad_inputs = new
+            if nan_check:  # after the post-hooks, as PyTorch's
+                check_nan(node, grad_inputs)
             if not retain_graph:
                 node._saved = None
             # an input that needs no gradient has no edge (child None): its gradient is dropped
