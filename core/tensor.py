@@ -753,6 +753,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             )
         if value and not (self.dtype.is_floating_point or self.dtype.is_complex):
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients (got {self.dtype})")
+        if value and type(self._version_counter) is _InferenceVersion and creation.version is not _InferenceVersion:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         if not value and getattr(self, "_view_of_requiring_grad", False) and self._base._requires_grad:
             return  # a view made under no_grad requires grad while its base does (PyTorch's rule)
         self._requires_grad = value

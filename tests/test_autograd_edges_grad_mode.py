@@ -67,3 +67,29 @@ def test_decorated_generator_throw_and_close_run_in_the_mode():
         return seen, lib.is_grad_enabled()
 
     assert program(ember) == program(torch)
+
+
+def requires_grad_on_inference_tensor(lib, where):
+    with lib.inference_mode():
+        z = lib.ones(3)
+    try:
+        if where == "inside":
+            with lib.inference_mode():
+                z.requires_grad_()
+        elif where == "nested_off":
+            with lib.inference_mode(), lib.inference_mode(False):
+                z.requires_grad_()
+        elif where == "false":
+            z.requires_grad_(False)
+        else:
+            z.requires_grad = True
+    except RuntimeError as error:
+        return str(error)
+    return z.requires_grad
+
+
+@pytest.mark.parametrize("where", ["outside", "inside", "nested_off", "false"])
+def test_requires_grad_on_an_inference_tensor(where):
+    # ember let an inference tensor require grad outside inference mode (PyTorch refuses: "Setting
+    # requires_grad=True on inference tensor outside InferenceMode is not allowed.")
+    assert requires_grad_on_inference_tensor(ember, where) == requires_grad_on_inference_tensor(torch, where)
