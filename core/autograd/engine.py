@@ -11,7 +11,7 @@ from typing import Any, overload
 
 from ..ops.overlap import check_no_internal_overlap
 from ..strides import is_dense
-from ..tensor import Tensor, retained_gradient
+from ..tensor import NODE_PREHOOK, Tensor, retained_gradient
 from ..tensor import tensor as new_tensor
 from .anomaly_state import check_nan
 from .anomaly_state import state as anomaly
@@ -156,13 +156,9 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         while ready:
             node = pop(ready)[1]
             grads = buffers.pop(node, None) or [None] * _num_outputs(node)
-            if node._pre_hooks:
-                for hook in node._pre_hooks:
-                    new = hook(tuple(grads))  # PyTorch's hooks see tuples
-                    if new is not None:
-                        new = checked_hook_results(hook, grads, new)
-                        _hold_replaced(held, grads, new)
-                        grads = new
+            pre_hooks = node._pre_hooks
+            if pre_hooks:  # the tensor hooks (and retain_grad's) first: autograd.grad captures what they give
+                grads = _run_pre_hooks(node, pre_hooks, grads, held, tensor_hooks=True)
             if capture is not None:
                 if type(node) is AccumulateGrad and grads[0] is not None and (node, 0) in capture:
                     leaf = node._variable()  # an input leaf's hooks see (and may replace) its gradient
@@ -171,6 +167,13 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 for nr in range(len(grads)):
                     for i in capture.get((node, nr), ()):
                         results[i] = grads[nr]
+            # the node's own pre-hooks run only where the node runs: not at a node that autograd.grad
+            # captures at only (an input's own node, an AccumulateGrad), as PyTorch's
+            if pre_hooks and (
+                needed is None
+                or (type(node) is not AccumulateGrad and any(child in needed for child, _ in node._edges))
+            ):
+                grads = _run_pre_hooks(node, pre_hooks, grads, held, tensor_hooks=False)
             if isinstance(node, AccumulateGrad):
                 if capture is None:
                     _accumulate_into_leaf(node._variable(), grads[0], create_graph, held)
@@ -285,6 +288,20 @@ def _run_leaf_hooks(leaf, grad):
             if new is not None:
                 grad = new
     return grad
+
+
+def _run_pre_hooks(node, hooks, grads, held, tensor_hooks):
+    """``grads`` through ``node``'s tensor hooks and retain_grad's (``tensor_hooks``), or through its own
+    pre-hooks, which come after them in ``hooks``; each may replace them."""
+    for hook in hooks:
+        if (getattr(hook, "_prehook_rank", NODE_PREHOOK) == NODE_PREHOOK) is tensor_hooks:
+            continue
+        new = hook(tuple(grads))  # PyTorch's hooks see tuples
+        if new is not None:
+            new = checked_hook_results(hook, grads, new)
+            _hold_replaced(held, grads, new)
+            grads = new
+    return grads
 
 
 def _hold_replaced(held, grads, new):
