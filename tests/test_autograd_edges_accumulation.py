@@ -152,3 +152,16 @@ def test_backward_with_inputs_accumulates_as_accumulate_grad(program):
         warnings.simplefilter("error")  # for ember: PyTorch warns of the transposed .grad's layout
         e = run_both(program)
     assert e[0] == e[1]
+
+
+def inputs_named_twice(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    (y * y).sum().backward(inputs=[x, x, lib.autograd.graph.get_gradient_edge(x), y, y], retain_graph=True)
+    return x.grad, y.grad
+
+
+def test_backward_with_an_input_named_twice_accumulates_once():
+    # ember added the gradient once per mention: backward(inputs=[x, x]) gave x.grad twice PyTorch's
+    e, t = run_both(inputs_named_twice)
+    assert e == t

@@ -730,11 +730,13 @@ def _accumulate_into_inputs(outputs, grads, inputs, retain_graph, create_graph):
     for g in grads:
         if isinstance(g, Tensor):
             _hold(held, g)
+    accumulated = set()  # a tensor named twice gets its gradient once, as PyTorch's
     for target, g in zip(inputs, results):
         if isinstance(target, GradientEdge):
             target = target.node.variable if isinstance(target.node, AccumulateGrad) else None
-        if g is None or target is None:
+        if g is None or target is None or id(target) in accumulated:
             continue
+        accumulated.add(id(target))
         if target.grad_fn is None:
             _accumulate_hooked(target, g, create_graph, held)
         else:
