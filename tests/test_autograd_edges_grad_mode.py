@@ -93,3 +93,16 @@ def test_requires_grad_on_an_inference_tensor(where):
     # ember let an inference tensor require grad outside inference mode (PyTorch refuses: "Setting
     # requires_grad=True on inference tensor outside InferenceMode is not allowed.")
     assert requires_grad_on_inference_tensor(ember, where) == requires_grad_on_inference_tensor(torch, where)
+
+
+def test_every_tensor_is_a_variable():
+    # ember's Variable was a function: isinstance(x, Variable), common in classic code, raised TypeError
+    from ember.autograd import Variable
+
+    x = ember.ones(2)
+    assert isinstance(x, Variable) and not isinstance(3.0, Variable)
+    assert isinstance(torch.ones(2), torch.autograd.Variable)
+    v = Variable(x, requires_grad=True)
+    assert type(v) is ember.Tensor and v.requires_grad and not x.requires_grad
+    with pytest.warns(UserWarning, match="volatile was removed"):
+        Variable(x, volatile=True)
