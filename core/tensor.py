@@ -10,6 +10,7 @@ one table of the Tensor's surface, :mod:`ember.tensor_methods`; this module impo
 from __future__ import annotations
 
 import copy as copy_module
+import itertools
 import numbers
 import threading
 import warnings
@@ -1238,16 +1239,25 @@ def _copy_slots(src, dst):
 
 
 class _ListHandle:
-    """A removable handle for a hook kept in a list."""
+    """A removable handle for a hook kept in a list (a tensor's or a node's); as PyTorch's
+    ``RemovableHandle``, it has an ``id`` and removes the hook on leaving a ``with`` block."""
 
-    __slots__ = ("_hooks", "_hook")
+    __slots__ = ("_hooks", "_hook", "id")
+    _next_id = itertools.count()
 
     def __init__(self, hooks: list[Callable[..., Any]], hook: Callable[..., Any]) -> None:
         self._hooks, self._hook = hooks, hook
+        self.id = next(_ListHandle._next_id)
 
     def remove(self) -> None:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+
+    def __enter__(self) -> _ListHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
 
 
 def _rebuild(array, dev, requires_grad):

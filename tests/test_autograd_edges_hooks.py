@@ -71,3 +71,27 @@ def test_autograd_grad_runs_the_hooks_pytorch_runs(program):
     # ember ran every pre-hook of a captured node before capturing: autograd.grad(y.sum(), y) gave 7s where
     # a pre-hook of y.grad_fn multiplies by 7 (PyTorch: 1s), and an AccumulateGrad's pre-hook scaled x's
     assert flat(program(ember)) == flat(program(torch))
+
+
+REGISTER = {
+    "tensor": lambda x, y, calls: y.register_hook(lambda grad: calls.append("tensor")),
+    "leaf": lambda x, y, calls: x.register_hook(lambda grad: calls.append("leaf")),
+    "post_accumulate": lambda x, y, calls: x.register_post_accumulate_grad_hook(lambda p: calls.append("post")),
+    "node": lambda x, y, calls: y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: calls.append("node")),
+    "node_pre": lambda x, y, calls: y.grad_fn.register_prehook(lambda grads: calls.append("pre")),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(REGISTER))
+def test_hook_handles_remove_on_leaving_a_with_block(kind):
+    # ember's handles had remove() only: ``with x.register_hook(fn):`` raised TypeError, and handle.id AttributeError
+    def program(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        calls = []
+        with REGISTER[kind](x, y, calls) as handle:
+            y.sum().backward(retain_graph=True)
+        y.sum().backward()
+        return calls, isinstance(handle.id, int)
+
+    assert program(ember) == program(torch)
