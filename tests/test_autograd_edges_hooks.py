@@ -95,3 +95,20 @@ def test_hook_handles_remove_on_leaving_a_with_block(kind):
         return calls, isinstance(handle.id, int)
 
     assert program(ember) == program(torch)
+
+
+def test_a_hook_may_not_replace_a_missing_gradient():
+    # ember let a node's post-hook put a tensor where no gradient was (the scalar operand of x * 2), or
+    # named the wrong error for a non-tensor; PyTorch refuses both with a RuntimeError, checked first
+    def program(lib, value):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * lib.tensor(2.0)
+        y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: (grad_inputs[0], value(lib)))
+        try:
+            y.sum().backward()
+        except (RuntimeError, TypeError) as error:
+            return type(error).__name__, str(error)
+        return x.grad.tolist()
+
+    for value in (lambda lib: lib.ones(()), lambda lib: 1):
+        assert program(ember, value) == program(torch, value)
