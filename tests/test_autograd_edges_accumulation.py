@@ -165,3 +165,30 @@ def test_backward_with_an_input_named_twice_accumulates_once():
     # ember added the gradient once per mention: backward(inputs=[x, x]) gave x.grad twice PyTorch's
     e, t = run_both(inputs_named_twice)
     assert e == t
+
+
+def batched_grad_outcome(lib, grad_outputs, outputs):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    try:
+        return flat_grads(lib.autograd.grad(outputs(x), x, grad_outputs(lib), is_grads_batched=True))
+    except (RuntimeError, ValueError) as error:
+        return type(error).__name__, str(error).split(":")[0]
+
+
+def flat_grads(grads):
+    return [g.tolist() for g in grads]
+
+
+@pytest.mark.parametrize(
+    "grad_outputs, outputs",
+    [
+        (lambda lib: [lib.ones(3, 2), lib.ones(4, 2)], lambda x: [x * x, x * 2]),
+        (lambda lib: None, lambda x: (x * x).sum()),
+        (lambda lib: None, lambda x: x * x),
+        (lambda lib: [lib.ones(3, 2), lib.ones(3, 2)], lambda x: [x * x, x * 2]),
+    ],
+)
+def test_batched_gradients_of_unequal_batches_refuse(grad_outputs, outputs):
+    # ember ran as many backward passes as the first batch has vectors and ignored the rest of a longer one
+    # (PyTorch's vmap refuses: ValueError); grad_outputs=None gave 'got 1 tensors and 0 gradients'
+    assert batched_grad_outcome(ember, grad_outputs, outputs) == batched_grad_outcome(torch, grad_outputs, outputs)

@@ -638,12 +638,21 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
     """``grad`` with ``is_grads_batched``: one backward per vector of the batch, the results stacked."""
     from ..ops.movement import stack  # the ops build on this module
 
-    vectors = _as_list(grad_outputs) or []
+    vectors = _as_list(grad_outputs)
+    if vectors is None:
+        vectors = [None] * len(outputs)
     if len(vectors) != len(outputs):
         raise RuntimeError(f"got {len(outputs)} tensors and {len(vectors)} gradients")
     for i, (out, g) in enumerate(zip(outputs, vectors)):
-        if g is None or tuple(g.shape[1:]) != tuple(out.shape):
-            shape = "None" if g is None else g.shape
+        if g is None and out.ndim:  # the implicit gradient (PyTorch's vmap then finds no batch dimension)
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        if g is None:
+            raise ValueError(
+                "vmap(vjp, in_dims=0, ...)(<inputs>): Got in_dim=0 for some input, but that input is a Tensor of "
+                "dimensionality 0 so expected in_dim to satisfy 0 <= in_dim < 0."
+            )
+        if tuple(g.shape[1:]) != tuple(out.shape):
+            shape = g.shape
             raise RuntimeError(
                 "If `is_grads_batched=True`, we interpret the first dimension of each grad_output as the batch "
                 "dimension. The sizes of the remaining dimensions are expected to match the shape of corresponding "
@@ -651,7 +660,13 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
                 f"a shape of {out.shape}. If you only want some tensors in `grad_output` to be "
                 "considered batched, consider using vmap."
             )
-    size = vectors[0].shape[0]
+    sizes = [g.shape[0] for g in vectors]
+    if any(n != sizes[0] for n in sizes):
+        raise ValueError(
+            f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes {sizes} for the "
+            "mapped dimension"
+        )
+    size = sizes[0]
     rows = [
         grad(outputs, inputs, [g[b] for g in vectors], retain_graph or b < size - 1, create_graph,
              allow_unused=allow_unused, materialize_grads=materialize_grads)
