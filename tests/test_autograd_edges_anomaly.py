@@ -60,3 +60,21 @@ def test_nan_check_follows_the_mode_of_the_backward(program):
     # before detect_anomaly gave NaN gradients silently, where PyTorch raises
     # "Function 'SqrtBackward0' returned nan values in its 0th output."
     assert outcome(program, ember) == outcome(program, torch)
+
+
+def test_any_error_in_backward_shows_the_forward_traceback():
+    # ember showed the forward call's traceback for a NaN only; PyTorch warns with it for any error a node's
+    # backward raises under anomaly mode (here a saved result written in place)
+    def program(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with lib.autograd.detect_anomaly():
+                y = x.exp()
+                z = y * 2
+                y.add_(1)
+                with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                    z.sum().backward()
+        return [str(w.message).split(".")[0] for w in caught if "Traceback of forward call" in str(w.message)]
+
+    assert program(ember) == program(torch) == ["Error detected in ExpBackward0"]

@@ -13,7 +13,7 @@ from ..ops.overlap import check_no_internal_overlap
 from ..strides import is_dense
 from ..tensor import NODE_PREHOOK, Tensor, retained_gradient
 from ..tensor import tensor as new_tensor
-from .anomaly_state import check_nan
+from .anomaly_state import check_nan, warn_forward_traceback
 from .anomaly_state import state as anomaly
 from .function import AccumulateGrad
 from .grad_mode import grad_state
@@ -152,6 +152,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     pop, push = heapq.heappop, heapq.heappush
     outer_task = _current.task
     _current.task = _GraphTask(dependencies, root_nodes, needed)
+    node = None
     try:
         while ready:
             node = pop(ready)[1]
@@ -246,6 +247,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 dependencies[child] = remaining
                 if remaining == 0:
                     push(ready, (-child._sequence_nr, child))
+    except Exception:
+        if anomaly["enabled"] and node is not None:
+            warn_forward_traceback(node)
+        raise
     finally:
         grad_state.enabled = previous
         _current.task = outer_task
