@@ -106,3 +106,20 @@ def test_cross_entropy_logits_written_in_place_after_refuse():
     logits.mul_(2)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         loss.sum().backward()
+
+
+@pytest.mark.parametrize("weight", ["number", "tensor"])
+def test_lerp_end_written_in_place_after(weight):
+    # lerp by a number saved both ends for backward though its gradients need only their shapes, so an end
+    # written in place since (an optimizer step before backward) made backward refuse; PyTorch saves none
+    def program(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([0.5, -1.0], requires_grad=True)
+        end = w * 1
+        y = lib.lerp(x, end, 0.3 if weight == "number" else lib.tensor([0.3, 0.6]))
+        with lib.no_grad():
+            end.mul_(2)
+        (y * lib.tensor([1.0, 2.0])).sum().backward()
+        return [round(v, 5) for v in x.grad.tolist() + w.grad.tolist()]
+
+    assert outcome(program, ember) == outcome(program, torch)
