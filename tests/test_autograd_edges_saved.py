@@ -123,3 +123,19 @@ def test_lerp_end_written_in_place_after(weight):
         return [round(v, 5) for v in x.grad.tolist() + w.grad.tolist()]
 
     assert outcome(program, ember) == outcome(program, torch)
+
+
+@pytest.mark.parametrize("op", ["fmod", "remainder", "hypot"])
+def test_constant_operand_written_in_place_after(op):
+    # fmod/remainder saved both operands though the dividend's gradient is the gradient itself, and hypot
+    # the other operand though x's gradient reads x and the result only: a constant operand written in place
+    # before backward made backward refuse, where PyTorch (which saves per needed gradient) differentiates
+    def program(lib):
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        c = lib.tensor([[0.5, -1.0], [2.0, 0.25]])
+        y = getattr(lib, op)(x, c)
+        c.mul_(2)
+        (y * lib.arange(1.0, 5.0).reshape(2, 2)).sum().backward()
+        return [round(v, 4) for v in x.grad.flatten().tolist()]
+
+    assert outcome(program, ember) == outcome(program, torch)

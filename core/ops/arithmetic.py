@@ -1064,8 +1064,13 @@ class _KernelBinary(_Binary):
         return getattr(backend.kernels, cls.kernel)(a, b)
 
 
+#: both operands read for the divisor's gradient only (the dividend's is the gradient itself)
+_FOR_DIVISOR_GRADIENT = staticmethod(lambda needs: (needs[1], needs[1]))
+
+
 class _Remainder(_KernelBinary):
     saves = 2
+    keeps = _FOR_DIVISOR_GRADIENT
     kernel = "remainder"
 
     @staticmethod
@@ -1077,6 +1082,7 @@ class _Remainder(_KernelBinary):
 
 class _Fmod(_KernelBinary):
     saves = 2
+    keeps = _FOR_DIVISOR_GRADIENT
     kernel = "fmod"
 
     @staticmethod
