@@ -139,3 +139,22 @@ def test_constant_operand_written_in_place_after(op):
         return [round(v, 4) for v in x.grad.flatten().tolist()]
 
     assert outcome(program, ember) == outcome(program, torch)
+
+
+@pytest.mark.parametrize("written", ["input", "weight"])
+def test_linear_operand_written_in_place_when_only_the_other_needs_a_gradient(written):
+    # F.linear saved the input and the weight whatever was wanted: with a frozen weight, an input written in
+    # place afterwards (or, with a constant input, a weight written by an optimizer step) made backward refuse,
+    # where PyTorch saves each only for the other's gradient
+    def program(lib):
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=written == "input")
+        w = lib.tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=written == "weight")
+        leaf = x if written == "input" else w
+        source = leaf * 1
+        y = lib.nn.functional.linear(source, w) if written == "input" else lib.nn.functional.linear(x, source)
+        with lib.no_grad():
+            source.mul_(2)
+        (y * lib.arange(1.0, 5.0).reshape(2, 2)).sum().backward()
+        return leaf.grad.tolist()
+
+    assert outcome(program, ember) == outcome(program, torch)
