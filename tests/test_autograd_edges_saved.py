@@ -158,3 +158,26 @@ def test_linear_operand_written_in_place_when_only_the_other_needs_a_gradient(wr
         return leaf.grad.tolist()
 
     assert outcome(program, ember) == outcome(program, torch)
+
+
+LOSSES = {
+    "cross_entropy_target": lambda lib, x, t, w: (lib.nn.functional.cross_entropy(x, t), t),
+    "nll_loss_target": lambda lib, x, t, w: (lib.nn.functional.nll_loss(x, t), t),
+    "cross_entropy_weight": lambda lib, x, t, w: (lib.nn.functional.cross_entropy(x, t, weight=w), w),
+    "nll_loss_weight": lambda lib, x, t, w: (lib.nn.functional.nll_loss(x, t, weight=w), w),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_classification_target_or_weight_written_in_place_after(name):
+    # the losses kept target and class weights as plain references: written in place before backward, the
+    # gradient silently followed the new values (targets [2, 2]: x.grad [[0.11, 0.17, -0.28], ...]); PyTorch
+    # saves them and refuses
+    def program(lib):
+        x = lib.tensor([[0.2, 0.6, 0.9], [0.5, -0.3, 1.2]], requires_grad=True)
+        loss, written = LOSSES[name](lib, x, lib.tensor([0, 1]), lib.tensor([1.0, 2.0, 3.0]))
+        written.fill_(2)
+        loss.backward()
+        return x.grad.tolist()
+
+    assert outcome(program, ember) == outcome(program, torch)
