@@ -181,3 +181,27 @@ def test_classification_target_or_weight_written_in_place_after(name):
         return x.grad.tolist()
 
     assert outcome(program, ember) == outcome(program, torch)
+
+
+def pooled_indices_written(lib, then_unpool):
+    x = lib.tensor([[[1.0, 5.0, 3.0, 2.0]]], requires_grad=True)
+    y, indices = lib.nn.functional.max_pool1d(x, 2, return_indices=True)
+    if then_unpool:
+        v = y.detach().requires_grad_()
+        out = lib.nn.functional.max_unpool1d(v, indices, 2)
+        indices.fill_(0)
+        (out * lib.arange(4.0)).sum().backward()
+        return v.grad.tolist()
+    indices.fill_(0)
+    (y * lib.tensor([1.0, 2.0])).sum().backward()
+    return x.grad.tolist()
+
+
+@pytest.mark.parametrize("then_unpool", [False, True])
+def test_pooling_indices_written_in_place_after(then_unpool):
+    # max_pool's returned indices and max_unpool's given ones were kept as plain references: written in place
+    # before backward, the gradient silently went to the new positions; PyTorch saves them and refuses
+    def program(lib):
+        return pooled_indices_written(lib, then_unpool)
+
+    assert outcome(program, ember) == outcome(program, torch)
