@@ -10,6 +10,7 @@ one table of the Tensor's surface, :mod:`ember.tensor_methods`; this module impo
 from __future__ import annotations
 
 import copy as copy_module
+import itertools
 import numbers
 import threading
 import warnings
@@ -221,6 +222,15 @@ def placement(spec):
 
 def _forget_backend_cache():
     _backend_cache.clear()
+
+
+def retained_gradient(grad):
+    """The first ``.grad`` that ``retain_grad`` (or ``backward(inputs=...)``) gives a non-leaf: a contiguous
+    copy of ``grad`` (as PyTorch's), never the gradient itself, which other tensors' gradients may share
+    (``a + b`` hands both the same one) or which may be broadcast (the gradient of ``sum``)."""
+    if isinstance(grad, Tensor):
+        return grad.clone(memory_format=_contiguous_format)
+    return grad.clone()
 
 
 def _new(data, backend, dev, requires_grad=False, version=None):
@@ -746,6 +756,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             )
         if value and not (self.dtype.is_floating_point or self.dtype.is_complex):
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients (got {self.dtype})")
+        if value and type(self._version_counter) is _InferenceVersion and creation.version is not _InferenceVersion:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         if not value and getattr(self, "_view_of_requiring_grad", False) and self._base._requires_grad:
             return  # a view made under no_grad requires grad while its base does (PyTorch's rule)
         self._requires_grad = value
@@ -1011,11 +1023,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
 
         def keep(grad):
             owner = ref()
-            if owner is not None:
-                # a dense copy of its own, as PyTorch's (a sum's gradient is a broadcast: a write into one
-                # element would reach them all)
-                fresh = grad.detach().clone(memory_format=_contiguous_format)
-                owner.grad = fresh if owner.grad is None else owner.grad + grad.detach()
+            if owner is not None:  # recorded under create_graph, as PyTorch's
+                owner._grad = retained_gradient(grad) if owner._grad is None else owner._grad + grad
 
         keep._prehook_rank = RETAIN_GRAD_PREHOOK  # type: ignore[attr-defined]  # after every tensor hook
         self._retains_grad = self.register_hook(keep)
@@ -1232,16 +1241,25 @@ def _copy_slots(src, dst):
 
 
 class _ListHandle:
-    """A removable handle for a hook kept in a list."""
+    """A removable handle for a hook kept in a list (a tensor's or a node's); as PyTorch's
+    ``RemovableHandle``, it has an ``id`` and removes the hook on leaving a ``with`` block."""
 
-    __slots__ = ("_hooks", "_hook")
+    __slots__ = ("_hooks", "_hook", "id")
+    _next_id = itertools.count()
 
     def __init__(self, hooks: list[Callable[..., Any]], hook: Callable[..., Any]) -> None:
         self._hooks, self._hook = hooks, hook
+        self.id = next(_ListHandle._next_id)
 
     def remove(self) -> None:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+
+    def __enter__(self) -> _ListHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
 
 
 def _rebuild(array, dev, requires_grad):

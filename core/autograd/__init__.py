@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from ..tensor import Tensor, tensor
@@ -46,15 +47,33 @@ __all__ = [
 ]
 
 
-def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Tensor:  # noqa: N802 - the seed's spelling
+class _VariableMeta(type):
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return isinstance(instance, Tensor)  # every tensor is a Variable, as in PyTorch
+
+
+class Variable(metaclass=_VariableMeta):
     """The seed's ``Variable(tensor, requires_grad=...)``: returns a tensor sharing ``data``'s storage.
 
-    Tensors carry ``requires_grad`` themselves; this keeps classic code running.
+    Tensors carry ``requires_grad`` themselves; this keeps classic code running, ``isinstance(x, Variable)``
+    included.
+
+    Example::
+
+        >>> v = ember.autograd.Variable(ember.ones(2), requires_grad=True)
+        >>> v.requires_grad, isinstance(v, ember.autograd.Variable)
+        (True, True)
     """
-    t = data.detach() if isinstance(data, Tensor) else tensor(data)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+
+    def __new__(cls, data: Any, requires_grad: bool = False, volatile: bool = False) -> Tensor:  # type: ignore[misc]
+        if volatile:
+            warnings.warn(
+                "volatile was removed and now has no effect. Use `with ember.no_grad():` instead.", stacklevel=2
+            )
+        t = data.detach() if isinstance(data, Tensor) else tensor(data)
+        if requires_grad:
+            t.requires_grad_(True)
+        return t
 
 
 def __getattr__(name: str) -> Any:

@@ -26,25 +26,6 @@ __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_ano
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def _check_nan(node):
-    def hook(grad_inputs, grad_outputs):
-        if not _state["enabled"] or not _state["check_nan"]:
-            return
-        for i, grad in enumerate(grad_inputs):
-            if isinstance(grad, Tensor) and grad.dtype.is_floating_point and bool(grad.isnan().any()):
-                trace = node.metadata.get("traceback_")
-                if trace:
-                    warnings.warn(
-                        f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n"
-                        + "".join(trace),
-                        UserWarning,
-                        stacklevel=2,
-                    )
-                raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
-
-    return hook
-
-
 def _recording_layer(inner: ApplyFunction) -> ApplyFunction:
     def recording_apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
         outputs = inner(cls, *args, **kwargs)
@@ -52,7 +33,6 @@ def _recording_layer(inner: ApplyFunction) -> ApplyFunction:
             node = out.grad_fn if isinstance(out, Tensor) else None
             if node is not None and "traceback_" not in node.metadata:
                 node.metadata["traceback_"] = traceback.format_stack()[:-2]
-                node.register_hook(_check_nan(node))
                 break
         return outputs
 

@@ -11,8 +11,10 @@ from typing import Any, overload
 
 from ..ops.overlap import check_no_internal_overlap
 from ..strides import is_dense
-from ..tensor import Tensor
+from ..tensor import NODE_PREHOOK, Tensor, retained_gradient
 from ..tensor import tensor as new_tensor
+from .anomaly_state import check_nan, warn_forward_traceback
+from .anomaly_state import state as anomaly
 from .function import AccumulateGrad
 from .grad_mode import grad_state
 from .gradient_edge import GradientEdge, edge_meta
@@ -146,18 +148,18 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
 
     previous = grad_state.enabled
     grad_state.enabled = bool(create_graph)
+    nan_check = anomaly["enabled"] and anomaly["check_nan"]  # whenever the nodes were recorded, as PyTorch's
     pop, push = heapq.heappop, heapq.heappush
     outer_task = _current.task
     _current.task = _GraphTask(dependencies, root_nodes, needed)
+    node = None
     try:
         while ready:
             node = pop(ready)[1]
             grads = buffers.pop(node, None) or [None] * _num_outputs(node)
-            if node._pre_hooks:
-                for hook in node._pre_hooks:
-                    new = hook(tuple(grads))  # PyTorch's hooks see tuples
-                    if new is not None:
-                        grads = checked_hook_results(hook, grads, new)
+            pre_hooks = node._pre_hooks
+            if pre_hooks:  # the tensor hooks (and retain_grad's) first: autograd.grad captures what they give
+                grads = _run_pre_hooks(node, pre_hooks, grads, held, tensor_hooks=True)
             if capture is not None:
                 if type(node) is AccumulateGrad and grads[0] is not None and (node, 0) in capture:
                     leaf = node._variable()  # an input leaf's hooks see (and may replace) its gradient
@@ -166,6 +168,13 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 for nr in range(len(grads)):
                     for i in capture.get((node, nr), ()):
                         results[i] = grads[nr]
+            # the node's own pre-hooks run only where the node runs: not at a node that autograd.grad
+            # captures at only (an input's own node, an AccumulateGrad), as PyTorch's
+            if pre_hooks and (
+                needed is None
+                or (type(node) is not AccumulateGrad and any(child in needed for child, _ in node._edges))
+            ):
+                grads = _run_pre_hooks(node, pre_hooks, grads, held, tensor_hooks=False)
             if isinstance(node, AccumulateGrad):
                 if capture is None:
                     _accumulate_into_leaf(node._variable(), grads[0], create_graph, held)
@@ -214,7 +223,11 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 for hook in node._post_hooks:
                     new = hook(grad_inputs, tuple(grads))
                     if new is not None:
-                        grad_inputs = tuple(checked_hook_results(hook, grad_inputs, new))
+                        new = tuple(checked_hook_results(hook, grad_inputs, new))
+                        _hold_replaced(held, grad_inputs, new)
+                        grad_inputs = new
+            if nan_check:  # after the post-hooks, as PyTorch's
+                check_nan(node, grad_inputs)
             if not retain_graph:
                 node._saved = None
             # an input that needs no gradient has no edge (child None): its gradient is dropped
@@ -234,6 +247,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 dependencies[child] = remaining
                 if remaining == 0:
                     push(ready, (-child._sequence_nr, child))
+    except Exception:
+        if anomaly["enabled"] and node is not None:
+            warn_forward_traceback(node)
+        raise
     finally:
         grad_state.enabled = previous
         _current.task = outer_task
@@ -278,11 +295,41 @@ def _run_leaf_hooks(leaf, grad):
     return grad
 
 
+def _run_pre_hooks(node, hooks, grads, held, tensor_hooks):
+    """``grads`` through ``node``'s tensor hooks and retain_grad's (``tensor_hooks``), or through its own
+    pre-hooks, which come after them in ``hooks``; each may replace them."""
+    for hook in hooks:
+        if (getattr(hook, "_prehook_rank", NODE_PREHOOK) == NODE_PREHOOK) is tensor_hooks:
+            continue
+        new = hook(tuple(grads))  # PyTorch's hooks see tuples
+        if new is not None:
+            new = checked_hook_results(hook, grads, new)
+            _hold_replaced(held, grads, new)
+            grads = new
+    return grads
+
+
+def _hold_replaced(held, grads, new):
+    """Add to ``held`` the memory of the gradients a hook returned in place of ``grads``: the hook may
+    keep them (PyTorch's ``AccumulateGrad`` takes a gradient only where nothing else refers to it)."""
+    for old, grad in zip(grads, new):
+        if grad is not old and isinstance(grad, Tensor):
+            _hold(held, grad)
+
+
 def _accumulate_into_leaf(leaf, grad, create_graph, held):
     if grad is None or leaf is None:  # a leaf nobody holds any more needs no gradient
         return
     if leaf._hooks:
-        grad = _run_leaf_hooks(leaf, grad)
+        hooked = _run_leaf_hooks(leaf, grad)
+        _hold_replaced(held, (grad,), (hooked,))
+        grad = hooked
+    _accumulate_hooked(leaf, grad, create_graph, held)
+
+
+def _accumulate_hooked(leaf, grad, create_graph, held):
+    """``AccumulateGrad`` on a gradient that went through the leaf's hooks: into ``leaf.grad``, then the
+    post-accumulate-grad hooks."""
     if not create_graph:
         grad = grad.detach()
     dense = isinstance(grad, Tensor)  # else sparse: no native array
@@ -596,12 +643,21 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
     """``grad`` with ``is_grads_batched``: one backward per vector of the batch, the results stacked."""
     from ..ops.movement import stack  # the ops build on this module
 
-    vectors = _as_list(grad_outputs) or []
+    vectors = _as_list(grad_outputs)
+    if vectors is None:
+        vectors = [None] * len(outputs)
     if len(vectors) != len(outputs):
         raise RuntimeError(f"got {len(outputs)} tensors and {len(vectors)} gradients")
     for i, (out, g) in enumerate(zip(outputs, vectors)):
-        if g is None or tuple(g.shape[1:]) != tuple(out.shape):
-            shape = "None" if g is None else g.shape
+        if g is None and out.ndim:  # the implicit gradient (PyTorch's vmap then finds no batch dimension)
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        if g is None:
+            raise ValueError(
+                "vmap(vjp, in_dims=0, ...)(<inputs>): Got in_dim=0 for some input, but that input is a Tensor of "
+                "dimensionality 0 so expected in_dim to satisfy 0 <= in_dim < 0."
+            )
+        if tuple(g.shape[1:]) != tuple(out.shape):
+            shape = g.shape
             raise RuntimeError(
                 "If `is_grads_batched=True`, we interpret the first dimension of each grad_output as the batch "
                 "dimension. The sizes of the remaining dimensions are expected to match the shape of corresponding "
@@ -609,7 +665,13 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
                 f"a shape of {out.shape}. If you only want some tensors in `grad_output` to be "
                 "considered batched, consider using vmap."
             )
-    size = vectors[0].shape[0]
+    sizes = [g.shape[0] for g in vectors]
+    if any(n != sizes[0] for n in sizes):
+        raise ValueError(
+            f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes {sizes} for the "
+            "mapped dimension"
+        )
+    size = sizes[0]
     rows = [
         grad(outputs, inputs, [g[b] for g in vectors], retain_graph or b < size - 1, create_graph,
              allow_unused=allow_unused, materialize_grads=materialize_grads)
@@ -682,12 +744,24 @@ def _accumulate_into_inputs(outputs, grads, inputs, retain_graph, create_graph):
     if not inputs:
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     results = grad(outputs, inputs, grads, retain_graph, create_graph, allow_unused=True)
+    # a leaf's gradient (through its hooks already) is accumulated as AccumulateGrad does (into the memory of
+    # its .grad, then its post-accumulate-grad hooks), a non-leaf's as retain_grad does
+    held = {}
+    for g in grads:
+        if isinstance(g, Tensor):
+            _hold(held, g)
+    accumulated = set()  # a tensor named twice gets its gradient once, as PyTorch's
     for target, g in zip(inputs, results):
         if isinstance(target, GradientEdge):
             target = target.node.variable if isinstance(target.node, AccumulateGrad) else None
-        if g is not None and target is not None:
+        if g is None or target is None or id(target) in accumulated:
+            continue
+        accumulated.add(id(target))
+        if target.grad_fn is None:
+            _accumulate_hooked(target, g, create_graph, held)
+        else:
             g = g if create_graph else g.detach()
-            target.grad = g if target.grad is None else target.grad + g
+            target._grad = retained_gradient(g) if target._grad is None else target._grad + g
 
 
 def tensor_backward(

@@ -31,7 +31,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from ..tensor import NODE_PREHOOK, Tensor, _InferenceVersion
+from ..tensor import NODE_PREHOOK, Tensor, _InferenceVersion, _ListHandle
 from .anomaly_state import is_anomaly_enabled
 from .grad_mode import grad_state
 from .view_history import refresh_view_history
@@ -78,6 +78,18 @@ def differentiable_backward() -> bool:
     return grad_state.enabled or tangent_rule is not None
 
 
+def node_output(node: Any, data: Any, like: Tensor, output_nr: int = 0) -> Tensor | None:
+    """Output ``output_nr`` of ``node`` (its storage ``data``, on ``like``'s device), as a tensor whose
+    ``grad_fn`` is ``node``: what a backward formula that records its own graph (``create_graph``)
+    passes to an op to give its result an edge to that output. PyTorch's formulas of piecewise-linear
+    ops read the tensors they saved, so their gradients stay in the graph (with a zero second
+    derivative) even where the formula uses them as a mask only. None for a node that is in no graph
+    (one that forward mode differentiates)."""
+    if not hasattr(node, "_edges"):
+        return None
+    return like._make(data)._alias_with_grad_fn(node, output_nr, True)
+
+
 class Node:
     """A vertex of the backward graph.
 
@@ -102,14 +114,14 @@ class Node:
     def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
         return tuple(edge for edge in self._edges if edge is not NOT_A_TENSOR)
 
-    def register_prehook(self, hook: Callable[..., Any]) -> _NodeHookHandle:
+    def register_prehook(self, hook: Callable[..., Any]) -> _ListHandle:
         """Run ``hook(grad_outputs)`` before this node's backward; it may return new grads.
 
         The hooks of the tensors this node made (:meth:`Tensor.register_hook`) run first, then
         :meth:`Tensor.retain_grad`'s, then these in the order they were registered (as PyTorch)."""
         return self._insert_prehook(hook, NODE_PREHOOK)
 
-    def _insert_prehook(self, hook: Callable[..., Any], rank: int) -> _NodeHookHandle:
+    def _insert_prehook(self, hook: Callable[..., Any], rank: int) -> _ListHandle:
         """Register ``hook`` after every pre-hook of ``rank`` or below and before the higher ranks."""
         if self._pre_hooks is None:  # the subclasses hold the hook lists (a slot, or their __dict__)
             self._pre_hooks = []  # type: ignore[misc]
@@ -118,14 +130,14 @@ class Node:
         while at and getattr(hooks[at - 1], "_prehook_rank", NODE_PREHOOK) > rank:
             at -= 1
         hooks.insert(at, hook)
-        return _NodeHookHandle(hooks, hook)
+        return _ListHandle(hooks, hook)
 
-    def register_hook(self, hook: Callable[..., Any]) -> _NodeHookHandle:
+    def register_hook(self, hook: Callable[..., Any]) -> _ListHandle:
         """Run ``hook(grad_inputs, grad_outputs)`` after this node's backward."""
         if self._post_hooks is None:
             self._post_hooks = []  # type: ignore[misc]
         self._post_hooks.append(hook)
-        return _NodeHookHandle(self._post_hooks, hook)
+        return _ListHandle(self._post_hooks, hook)
 
     def __repr__(self) -> str:
         # PyTorch's nodes of its own ops are C++ classes (no module shown); a user's Function's node
@@ -150,17 +162,6 @@ class Node:
         except AttributeError:
             self._metadata = {}
             return self._metadata
-
-
-class _NodeHookHandle:
-    __slots__ = ("hooks", "hook")
-
-    def __init__(self, hooks: list[Callable[..., Any]], hook: Callable[..., Any]) -> None:
-        self.hooks, self.hook = hooks, hook
-
-    def remove(self) -> None:
-        if self.hook in self.hooks:
-            self.hooks.remove(self.hook)
 
 
 class AccumulateGrad(Node):

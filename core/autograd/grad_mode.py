@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
@@ -68,12 +69,44 @@ class _GradModeContext:
         return self.__class__()
 
     def __call__(self, fn: _F) -> _F:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self._fresh():
-                return fn(*args, **kwargs)
+        return _decorated(fn, self._fresh)
 
-        return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
+
+def _decorated(fn: _F, context: Callable[[], Any]) -> _F:
+    """``fn`` run inside a new ``context()`` on each call; a generator function's body runs inside one
+    at each step only, so that the caller's code between two steps keeps its own mode (as PyTorch's)."""
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def steps(*args: Any, **kwargs: Any) -> Any:
+            generator = fn(*args, **kwargs)
+            try:
+                with context():
+                    response = generator.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with context():
+                            generator.close()
+                        raise
+                    except BaseException as error:
+                        with context():
+                            response = generator.throw(error)
+                    else:
+                        with context():
+                            response = generator.send(request)
+            except StopIteration as stop:
+                return stop.value
+
+        return steps  # type: ignore[return-value]  # functools.wraps keeps the signature
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with context():
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
 
 
 class _NoParamContext(_GradModeContext):
@@ -185,10 +218,4 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
     def __call__(self, fn: _F) -> _F:
         grad_state.enabled = self._prev
         mode = self.mode
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
+        return _decorated(fn, lambda: set_grad_enabled(mode))

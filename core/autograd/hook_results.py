@@ -30,10 +30,10 @@ def checked_hook_result(hook: Callable[..., Any], original: Tensor | None, resul
     """``result``, which ``hook`` returned for the gradient ``original``, once checked (None passes)."""
     if result is None:
         return None
+    if original is None:  # checked first, as PyTorch's check_single_result
+        raise RuntimeError("can't replace a None gradient with a non-None value")
     if not isinstance(result, Tensor):
         raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
-    if original is None:
-        return result
     if result.dtype != original.dtype or result.device != original.device:
         raise RuntimeError(
             f"hook '{_name(hook)}' has changed the type of value (was {original.type()} got {result.type()})"

@@ -1107,8 +1107,13 @@ class _KernelBinary(_Binary):
         return getattr(backend.kernels, cls.kernel)(a, b)
 
 
+#: both operands read for the divisor's gradient only (the dividend's is the gradient itself)
+_FOR_DIVISOR_GRADIENT = staticmethod(lambda needs: (needs[1], needs[1]))
+
+
 class _Remainder(_KernelBinary):
     saves = 2
+    keeps = _FOR_DIVISOR_GRADIENT
     kernel = "remainder"
 
     @staticmethod
@@ -1120,6 +1125,7 @@ class _Remainder(_KernelBinary):
 
 class _Fmod(_KernelBinary):
     saves = 2
+    keeps = _FOR_DIVISOR_GRADIENT
     kernel = "fmod"
 
     @staticmethod
@@ -1910,7 +1916,11 @@ class _Lerp(Function):
 
     @staticmethod
     def forward(ctx, input, end, weight):
-        ctx.save_for_backward(input, end, weight if isinstance(weight, Tensor) else None)
+        # the ends are read for the weight's gradient only: saved where it is wanted, as PyTorch's (so that an
+        # end written in place afterwards does not stop the other gradients)
+        ctx.shapes = (input.shape, end.shape)
+        if isinstance(weight, Tensor):
+            ctx.save_for_backward(*((input, end) if ctx.needs_input_grad[2] else (None, None)), weight)
         ctx.weight = weight
         narrow = input.dtype if input.dtype in dtypes.narrow_float else None
         if narrow is not None:  # computed in float32 and rounded once, as PyTorch (opmath)
@@ -1931,14 +1941,19 @@ class _Lerp(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        input, end, weight_t = ctx.saved_tensors
-        weight = ctx.weight if weight_t is None else weight_t
+        weight = ctx.weight
+        input = end = None
+        if isinstance(weight, Tensor):
+            input, end, weight = ctx.saved_tensors
+        input_shape, end_shape = ctx.shapes
         if grad.dtype.is_complex:  # conjugate Wirtinger gradients: grad times the conjugate slopes
-            input, end, weight = input.conj(), end.conj(), _conj(weight)
+            weight = _conj(weight)
+            if input is not None:
+                input, end = input.conj(), end.conj()
         needs = ctx.needs_input_grad
-        gi = sum_to(grad * (1 - weight), input.shape) if needs[0] else None
-        ge = sum_to(grad * weight, end.shape) if needs[1] else None
-        gw = sum_to(grad * (end - input), weight_t.shape) if weight_t is not None and needs[2] else None
+        gi = sum_to(grad * (1 - weight), input_shape) if needs[0] else None
+        ge = sum_to(grad * weight, end_shape) if needs[1] else None
+        gw = sum_to(grad * (end - input), weight.shape) if input is not None and needs[2] else None
         return gi, ge, gw
 
 

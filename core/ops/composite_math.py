@@ -234,6 +234,7 @@ def logaddexp2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Te
 
 class _Hypot(_Binary):
     saves = 3
+    keeps = staticmethod(lambda needs: needs[:2])  # each operand for its own gradient, as PyTorch saves them
 
     @staticmethod
     def compute(xp, a, b):
@@ -247,7 +248,7 @@ class _Hypot(_Binary):
         a, b, z = ctx.saved_tensors
         zero = z == 0
         safe = where(zero, z * 0 + 1, z)
-        return where(zero, g * 0, g * a / safe), where(zero, g * 0, g * b / safe)
+        return tuple(None if v is None else where(zero, g * 0, g * v / safe) for v in (a, b))
 
 
 def hypot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:

@@ -15,14 +15,14 @@ import numpy as np
 from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
-from ...autograd.function import Function, differentiable_backward, saved_reader
+from ...autograd.function import Function, differentiable_backward, modified_after_saved, node_output, saved_reader
 from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import _Pointwise, where
 from ...ops.conversion import check_inplace, write_result_
 from ...ops.dtype_support import ALL, FLOATING_AND_HALF, TORCH_NAMES, not_implemented, refuse_limited
 from ...ops.movement import cat, row_major
 from ...ops.reduced_precision import opmath
-from ...tensor import Tensor
+from ...tensor import Tensor, _new
 from ..common_types import _dtype_t
 
 __all__ = [
@@ -121,12 +121,13 @@ class _Threshold(Function):
     @staticmethod
     def forward(ctx, x, threshold, value):
         y, ctx.keep = x._backend.kernels.threshold(x._data, threshold, value)
+        ctx.y = y
         return x._make(y)
 
     @staticmethod
     def backward(ctx, grad):
         if differentiable_backward():  # create_graph: a differentiable select (inf/NaN grad stays where x passes)
-            return where(grad._make(ctx.keep), grad, grad.new_zeros(())), None, None
+            return _SelectedGrad.apply(grad, node_output(ctx, ctx.y, grad), ctx.keep, 0.0), None, None
         return grad._make(grad._backend.kernels.threshold_backward(grad._data, ctx.keep)), None, None
 
 
@@ -137,15 +138,81 @@ class _Relu(Function):
     @staticmethod
     def forward(ctx, x):
         y = x._backend.kernels.relu(x._data)
-        ctx.y = y
-        return x._make(y)
+        out = x._make(y)
+        ctx.y, ctx.y_version = y, out._version_counter
+        return out
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.y_version.value:  # the output, which the mask is read from, was written in place since
+            raise modified_after_saved(_new(ctx.y, grad._backend, grad._device, False, ctx.y_version), 0, ctx)
         if differentiable_backward():  # create_graph: a differentiable select (inf/NaN grad stays where y > 0)
-            keep = grad._make(grad._backend.xp.logical_not(ctx.y <= 0))
-            return where(keep, grad, grad.new_zeros(()))
+            keep = grad._backend.xp.logical_not(ctx.y <= 0)
+            return _SelectedGrad.apply(grad, node_output(ctx, ctx.y, grad), keep, 0.0)
         return grad._make(grad._backend.kernels.relu_backward(grad._data, ctx.y))
+
+
+class _SelectedGrad(Function):
+    """``grad`` where ``keep``, ``grad * slope`` elsewhere: the gradient of a piecewise-linear activation
+    (relu, threshold, leaky_relu, hardtanh) when the backward is recorded (``create_graph``).
+
+    Its ``output`` argument is the activation's output (:func:`~ember.autograd.function.node_output`), whose
+    derivative here is zero: like PyTorch's ``threshold_backward`` and ``leaky_relu_backward``, which read
+    the activation's saved tensor, the gradient stays in the graph of the input, so that a second
+    derivative through the activation is zeros (a gradient penalty, a Hessian of a ReLU network)
+    rather than "does not require grad" or "not used in the graph".
+    """
+
+    _backward_name = "ThresholdBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, output, keep, slope):
+        ctx.output, ctx.keep, ctx.slope = output, keep, slope
+        if slope == 0.0:
+            return grad._make(grad._backend.kernels.threshold_backward(grad._data, keep))
+        return where(grad._make(keep), grad, grad * slope)
+
+    @staticmethod
+    def backward(ctx, gg):
+        output = ctx.output
+        zeros = gg.new_zeros(gg.shape) if ctx.needs_input_grad[1] else None
+        return _SelectedGrad.apply(gg, output, ctx.keep, ctx.slope), zeros, None, None
+
+
+class _PiecewiseLinear(Function):
+    """An activation with slope 1 where ``keep`` and ``slope`` elsewhere: ``forward(ctx, x, compute)`` with
+    ``compute(x) -> (y, keep, slope)`` run on ``x`` with recording off; the backward is :class:`_SelectedGrad`."""
+
+    @staticmethod
+    def forward(ctx, x, compute):
+        y, ctx.keep, ctx.slope = compute(x)
+        ctx.y = y._data
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        output = node_output(ctx, ctx.y, grad) if differentiable_backward() else None
+        return _SelectedGrad.apply(grad, output, ctx.keep, ctx.slope), None
+
+
+class _LeakyRelu(_PiecewiseLinear):
+    pass
+
+
+class _RreluWithNoise(_PiecewiseLinear):
+    pass
+
+
+class _Hardtanh(_PiecewiseLinear):
+    pass
+
+
+class _Hardshrink(_PiecewiseLinear):
+    pass
+
+
+class _Softshrink(_PiecewiseLinear):
+    pass
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
@@ -217,10 +284,24 @@ def relu_(input: Tensor) -> Tensor:
 
 
 def _hardtanh(x, min_val, max_val):
-    # gradient 1 strictly inside (min_val, max_val), 0 outside and on the edges (PyTorch's rule)
+    return _Hardtanh.apply(x, lambda x: _hardtanh_values(x, min_val, max_val))
+
+
+def _hardtanh_values(x, min_val, max_val):
+    # gradient 1 strictly inside (min_val, max_val), 0 outside and on the edges (PyTorch's rule; NaN passes it)
     # (the value on an edge is x itself, as clamp gives it: hardtanh(-0.0, 0.0) is -0.0 in PyTorch)
     outside = (x <= min_val).logical_or(x >= max_val)
-    return where(outside, x.detach().clamp(min_val, max_val), x).to(x.dtype)
+    return where(outside, x.clamp(min_val, max_val), x).to(x.dtype), outside.logical_not()._data, 0.0
+
+
+def _leaky_relu(x, negative_slope, node=None):
+    """``x`` where ``x > 0``, else ``x * negative_slope`` (so NaN takes the slope, as in PyTorch)."""
+
+    def compute(x):
+        positive = x > 0
+        return where(positive, x, x * negative_slope), positive._data, negative_slope
+
+    return (node or _LeakyRelu).apply(x, compute)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
@@ -406,7 +487,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
         >>> F.leaky_relu(x, negative_slope=0.1)
         tensor([-0.2000, -0.0500,  0.0000,  1.0000,  3.0000])
     """
-    return _apply("leaky_relu", input, inplace, lambda x: where(x > 0, x, x * negative_slope))
+    return _apply("leaky_relu", input, inplace, lambda x: _leaky_relu(x, negative_slope))
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -520,7 +601,7 @@ def rrelu(
     if not training:  # PyTorch's leaky_relu
         if isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF:
             not_implemented("leaky_relu_cpu", input.dtype)
-        return _apply("rrelu", input, inplace, lambda x: where(x > 0, x, x * ((lower + upper) / 2)))
+        return _apply("rrelu", input, inplace, lambda x: _leaky_relu(x, (lower + upper) / 2, _RreluWithNoise))
 
     on_cpu = isinstance(input, Tensor) and input.device.type == "cpu"
     if on_cpu and input.dtype is dtypes.float16:
@@ -787,8 +868,13 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     _check_tensor("hardshrink", input)
     if input.dtype not in FLOATING_AND_HALF:
         not_implemented("hardshrink_cpu", input.dtype)
-    # 0 inside [-lambd, lambd], ``input`` elsewhere: NaN passes, as in PyTorch
-    return where((input >= -lambd).logical_and(input <= lambd), 0.0, input).to(input.dtype)
+    return _Hardshrink.apply(input, lambda x: _shrink(x, lambd, x))
+
+
+def _shrink(x, lambd, outside):
+    """0 inside ``[-lambd, lambd]``, ``outside`` elsewhere (NaN passes, as in PyTorch), for :class:`_PiecewiseLinear`."""
+    inside = (x >= -lambd).logical_and(x <= lambd)
+    return where(inside, 0.0, outside).to(x.dtype), inside.logical_not()._data, 0.0
 
 
 def tanhshrink(input: Tensor) -> Tensor:
@@ -881,9 +967,8 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
     if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch (opmath)
         return softshrink(input.float(), lambd).to(input.dtype)
-    # 0 inside [-lambd, lambd], shrunk toward 0 elsewhere: NaN passes, as in PyTorch
-    inside = (input >= -lambd).logical_and(input <= lambd)
-    return where(inside, 0.0, where(input < 0, input + lambd, input - lambd)).to(input.dtype)
+    # shrunk toward 0 outside [-lambd, lambd]
+    return _Softshrink.apply(input, lambda x: _shrink(x, lambd, where(x < 0, x + lambd, x - lambd)))
 
 
 def tanh(input: Tensor) -> Tensor:

@@ -130,7 +130,11 @@ class _Linear(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias):
-        ctx.save_for_backward(x, weight)
+        # each operand is read for the other's gradient only: saved (checked against in-place writes) where
+        # that gradient is wanted, as PyTorch's mm saves them; the arrays are kept for their shapes
+        needs_x, needs_w = ctx.needs_input_grad[:2]
+        ctx.save_for_backward(x if needs_w else None, weight if needs_x else None)
+        ctx.arrays = (x._data, weight._data)
         backend, data, w = x._backend, x._data, weight._data
         b = None if bias is None else bias._data
         kernels = backend.kernels
@@ -145,15 +149,16 @@ class _Linear(Function):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         if grad.dtype.is_complex:  # conjugate Wirtinger gradients: grad @ conj(w), grad^T @ conj(x)
-            x, weight = x.conj(), weight.conj()
+            x, weight = _conj(x), _conj(weight)
         needs_x, needs_w, needs_b = ctx.needs_input_grad
-        data, w = x._data, weight._data
+        data, w = ctx.arrays  # an operand not saved: its values are not read
+        data, w = data if x is None else x._data, w if weight is None else weight._data
         count = math.prod(data.shape[:-1])
         if differentiable_backward():  # create_graph: differentiable tensor operations
-            rows, grad_rows = x.reshape(count, data.shape[-1]), grad.reshape(count, w.shape[0])
+            grad_rows = grad.reshape(count, w.shape[0])
             return (
                 grad.matmul(weight) if needs_x else None,
-                grad_rows.t().matmul(rows) if needs_w else None,
+                grad_rows.t().matmul(x.reshape(count, data.shape[-1])) if needs_w else None,
                 grad_rows.sum(0) if needs_b else None,
             )
         backend, dev, g = grad._backend, grad._device, grad._data
@@ -164,12 +169,16 @@ class _Linear(Function):
             data = xp.reshape(data, (count, data.shape[-1]))
         grad_x, grad_w, grad_b = backend.kernels.linear_backward(g, data, w, needs_x, needs_w, needs_b)
         if grad_x is not None and not rows:
-            grad_x = xp.reshape(grad_x, x._data.shape)
+            grad_x = xp.reshape(grad_x, ctx.arrays[0].shape)
         return (
             None if grad_x is None else _new(grad_x, backend, dev),
             None if grad_w is None else _new(grad_w, backend, dev),
             None if grad_b is None else _new(grad_b, backend, dev),
         )
+
+
+def _conj(operand: Tensor | None) -> Tensor | None:
+    return None if operand is None else operand.conj()
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

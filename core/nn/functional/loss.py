@@ -1250,12 +1250,14 @@ class _NLLLoss(Function):
             out, total = _reduce_16_bit_losses(x._backend, losses, w, counted, weight is not None, reduction)
         else:
             out, total = _reduce_losses(x._backend.xp, losses, w, reduction)
-        ctx.args = (target, weight, ignore_index, reduction, total, x.shape[1])
+        ctx.save_for_backward(target, weight)  # checked against in-place writes when read, as PyTorch's
+        ctx.args = (ignore_index, reduction, total, x.shape[1])
         return x._make(out)
 
     @staticmethod
     def backward(ctx, grad):
-        target, weight, ignore_index, reduction, total, num_classes = ctx.args
+        target, weight = ctx.saved_tensors
+        ignore_index, reduction, total, num_classes = ctx.args
         g = _NLLLossGrad.apply(grad, target, weight, ignore_index, reduction, total, num_classes)
         return g, None, None, None, None
 
@@ -1269,15 +1271,19 @@ class _CrossEntropy(Function):
         wdata = None if weight is None else weight._data
         saved, losses, w = x._backend.kernels.cross_entropy(x._data, target._data, wdata, ignore_index, label_smoothing)
         out, total = _reduce_losses(x._backend.xp, losses, w, reduction)
-        ctx.save_for_backward(x)
-        ctx.kernel_saved, ctx.args = saved, (target, weight, ignore_index, reduction, total, label_smoothing)
+        ctx.save_for_backward(x, target, weight)
+        ctx.kernel_saved, ctx.args = saved, (ignore_index, reduction, total, label_smoothing)
         return x._make(out)
 
     @staticmethod
     def backward(ctx, grad):
-        target, weight, ignore_index, reduction, total, label_smoothing = ctx.args
+        ignore_index, reduction, total, label_smoothing = ctx.args
+        # x read even where unused: what the kernel kept may be the logits' storage (NumPy's keeps it, not the
+        # log-probabilities), so logits written in place since must refuse rather than give another gradient
+        x, target, weight = ctx.saved_tensors
         if differentiable_backward():
-            return _cross_entropy_grad_graph(ctx.saved_tensors[0], grad, *ctx.args), None, None, None, None, None
+            args = (target, weight, ignore_index, reduction, total, label_smoothing)
+            return _cross_entropy_grad_graph(x, grad, *args), None, None, None, None, None
         coeff = grad._backend.xp.divide(grad._data, total) if reduction == "mean" else grad._data
         wdata = None if weight is None else weight._data
         return (

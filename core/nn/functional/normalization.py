@@ -49,23 +49,27 @@ class _Normalize(Function):
     def forward(ctx, x, axes, eps):
         kernels = x._backend.kernels
         xhat, mean, var, invstd = kernels.normalize_forward(x._data, axes, eps)
+        ctx.xhat = xhat
         xhat, mean, var = x._make(xhat), x._make(mean), x._make(var)
         ctx.axes, ctx.eps, ctx.invstd = axes, eps, invstd
-        ctx.save_for_backward(x, xhat)
+        # the output may be written in place afterwards (PyTorch saves the input, mean and rstd, not the
+        # output): its values are kept with its version counter and made again from x if it was written
+        ctx.xhat_version = xhat._version_counter
+        ctx.save_for_backward(x)
         ctx.mark_non_differentiable(mean, var)
         return xhat, mean, var
 
     @staticmethod
     def backward(ctx, grad, _grad_mean, _grad_var):
-        x, xhat = ctx.saved_tensors
+        (x,) = ctx.saved_tensors
         axes = ctx.axes
         if differentiable_backward():
             return _normalize_grad_graph(x, grad, axes, ctx.eps)[0], None, None
-        return (
-            grad._make(grad._backend.kernels.normalize_backward(grad._data, xhat._data, ctx.invstd, axes)),
-            None,
-            None,
-        )
+        kernels = grad._backend.kernels
+        xhat = ctx.xhat
+        if ctx.xhat_version.value:
+            xhat = kernels.normalize_forward(x._data, axes, ctx.eps)[0]
+        return grad._make(kernels.normalize_backward(grad._data, xhat, ctx.invstd, axes)), None, None
 
 
 def _normalize_grad_graph(x, grad, axes, eps):

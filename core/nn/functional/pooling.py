@@ -15,7 +15,7 @@ import numbers
 from ... import dtypes
 from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
-from ...autograd.function import Function
+from ...autograd.function import Function, differentiable_backward, node_output
 from ...ops.creation import rand
 from ...ops.dtype_support import FLOATING, FLOATING_AND_HALF, TORCH_NAMES, not_implemented
 from ...ops.movement import cat
@@ -78,25 +78,31 @@ class _MaxByIndex(Function):
         values, indices = compute(x._backend.kernels, x._data)
         idx = x._make(indices)
         ctx.mark_non_differentiable(idx)
-        ctx.indices = idx
+        ctx.save_for_backward(idx)  # returned to the caller: written in place afterwards, backward refuses
+        ctx.values = values
         ctx.plane = tuple(x.shape[2:])
         return x._make(values), idx
 
     @staticmethod
     def backward(ctx, grad, _grad_indices=None):
-        return _ScatterAdd.apply(grad, ctx.indices, ctx.plane), None
+        # recorded (create_graph), the scatter has an edge to the pooled values with a zero derivative, as
+        # PyTorch's max_pool2d_with_indices_backward reads the saved input: a second derivative is zeros
+        pooled = node_output(ctx, ctx.values, grad) if differentiable_backward() else None
+        (indices,) = ctx.saved_tensors
+        return _ScatterAdd.apply(grad, indices, ctx.plane, pooled), None
 
 
 class _Gather(Function):
     @staticmethod
     def forward(ctx, x, indices):
-        ctx.indices = indices
+        ctx.save_for_backward(indices)
         ctx.plane = tuple(x.shape[2:])
         return x._make(x._backend.kernels.pool_gather(x._data, indices._data))
 
     @staticmethod
     def backward(ctx, grad):
-        return _ScatterAdd.apply(grad, ctx.indices, ctx.plane), None
+        (indices,) = ctx.saved_tensors
+        return _ScatterAdd.apply(grad, indices, ctx.plane), None
 
 
 class _ToPlane(Function):
@@ -105,18 +111,29 @@ class _ToPlane(Function):
 
     @staticmethod
     def _run(ctx, kernel, values, indices, plane):
-        ctx.indices = indices
+        # saved, so that indices written in place afterwards (max_unpool's are the caller's) refuse backward
+        ctx.save_for_backward(indices)
         return values._make(getattr(values._backend.kernels, kernel)(values._data, indices._data, plane))
 
     @staticmethod
     def backward(ctx, grad):
-        return _Gather.apply(grad, ctx.indices), None, None
+        (indices,) = ctx.saved_tensors
+        return _Gather.apply(grad, indices), None, None
 
 
 class _ScatterAdd(_ToPlane):
+    """The gradient of a max-type pool; ``pooled``, the pool's output when given, has a zero derivative."""
+
     @staticmethod
-    def forward(ctx, values, indices, plane):
+    def forward(ctx, values, indices, plane, pooled=None):
+        ctx.pooled_shape = None if pooled is None else pooled.shape
         return _ToPlane._run(ctx, "pool_scatter_add", values, indices, plane)
+
+    @staticmethod
+    def backward(ctx, grad):
+        zeros = grad.new_zeros(ctx.pooled_shape) if ctx.needs_input_grad[3:] == (True,) else None
+        (indices,) = ctx.saved_tensors
+        return _Gather.apply(grad, indices), None, None, zeros
 
 
 class _Unpool(_ToPlane):
