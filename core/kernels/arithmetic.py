@@ -64,15 +64,16 @@ class ArithmeticKernels:
         floating dtype, ``scale`` an array of it or a Python number (first rounded to that dtype, as
         PyTorch casts a scalar to the op's type), broadcast together.
 
-        Portably, float32 (and narrower) operands are multiplied and added in float64, where their
-        product is exact, and the sum rounded back: PyTorch's result but for a double rounding about
-        once in 2**29 elements. float64 operands (and float32 ones on a backend without float64) are
-        multiplied and added with two roundings; a backend with a fused operation overrides this."""
+        Portably, float32 operands are multiplied and added in float64, where their product is exact,
+        and the sum rounded back: PyTorch's result but for a double rounding about once in 2**29
+        elements. Other operands (float64, float32 on a backend without float64, and 16-bit ones, which
+        PyTorch's scalar loop multiplies and adds in their own type) are multiplied and added with two
+        roundings; a backend with a fused operation overrides this."""
         xp = self.xp
         dtype = x.dtype
         if not hasattr(scale, "shape"):
             scale = xp.asarray(scale, dtype=dtype)
-        if dtype.itemsize < 8 and self.backend.supports_float64:
+        if dtype.itemsize == 4 and self.backend.supports_float64:
             wide = self.backend.native_dtype(float64)
             product = xp.multiply(xp.astype(x, wide), xp.astype(scale, wide))
             return xp.astype(xp.add(product, xp.astype(y, wide)), dtype)
