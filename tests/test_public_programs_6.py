@@ -1674,14 +1674,18 @@ TOKEN_LENGTHS = np.array([3, 2, 1])
 
 
 def train_conformer(lib, reference):
-    model = build_conformer(lib)()
+    # in float64: three AdamW steps amplify float32 rounding in near-zero gradients past any useful
+    # tolerance (on one thread the sums of both libraries run in another order)
+    model = build_conformer(lib)().double()
     copy_weights(reference, model)
+    # the sinusoids of the non-persistent buffer too: float32 sin/cos/exp differ from torch's in the last bit
+    model.positional.pe.copy_(lib.tensor(reference.positional.pe.double().numpy()))
     optimizer = lib.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.98), eps=1e-9, weight_decay=1e-3)
     scheduler = lib.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: 8**-0.5 * min((step + 1) ** -0.5, (step + 1) * 2**-1.5)
     )
     ctc = lib.nn.CTCLoss(blank=0, zero_infinity=True)
-    x, lengths, record = lib.tensor(FEATURES), lib.tensor(FEATURE_LENGTHS), []
+    x, lengths, record = lib.tensor(FEATURES).double(), lib.tensor(FEATURE_LENGTHS), []
     for _ in range(3):
         log_probs, out_lengths = model(x, lengths)
         loss = ctc(log_probs.transpose(0, 1), lib.tensor(TOKENS), out_lengths, lib.tensor(TOKEN_LENGTHS))
@@ -1695,7 +1699,7 @@ def train_conformer(lib, reference):
 
 
 def test_conformer_with_relative_attention_and_ctc_trains_as_torch():
-    _trained_on_both(build_conformer, train_conformer)
+    _trained_on_both(build_conformer, train_conformer, rtol=1e-9, atol=1e-11, model_rtol=1e-9, model_atol=1e-11)
 
 
 # -- RWKV-4 -------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from ..device import device as _device
 from ..layout import check_memory_format, format_order, preserve_format, suggest_memory_format
 from ..tensor import Tensor, _new, dtype_arg, placement, writable_data
 from .creation import CLASSLESS_TYPE_NAMES, LEGACY_TYPES, legacy_type
-from .movement import broadcast_shapes, format_copy
+from .movement import broadcast_shapes, format_copy, row_major
 from .operands import sum_to
 from .overlap import check_no_internal_overlap, check_no_partial_overlap
 
@@ -68,6 +68,8 @@ class _Move(Function):
         order = None if source.is_contiguous(data) else format_order(tuple(data.shape), source.layout(data)[0], None)
         if order is not None:
             data = source.xp.permute_dims(data, order)
+        elif not source.is_contiguous(data):  # not dense (expanded, stepped): row-major, as PyTorch's copy
+            data = row_major(source, data)
         if backend is source:
             data = backend.transfer(data, dev.index)
         elif non_blocking:  # asynchronous from pinned host memory (Tensor.pin_memory)

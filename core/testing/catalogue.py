@@ -168,6 +168,7 @@ _e("F.conv1d", _f(F.conv1d, stride=2), R(1, 2, 6), R(3, 2, 2), R(3))
 _e("F.conv2d", _f(F.conv2d, padding=1), R(1, 2, 3, 3), R(2, 2, 2, 2), R(2))
 _e("F.conv3d", _f(F.conv3d), R(1, 1, 3, 3, 3), R(2, 1, 2, 2, 2))
 _e("F.conv_transpose1d", _f(F.conv_transpose1d, stride=2), R(1, 2, 3), R(2, 3, 2), R(3))
+_e("F.conv_tbc", _f(F.conv_tbc, pad=1), R(5, 2, 3), R(2, 3, 4), R(4))
 _e("F.conv_transpose2d", _f(F.conv_transpose2d, padding=1), R(1, 2, 3, 3), R(2, 1, 3, 3))
 _e("F.conv_transpose3d", _f(F.conv_transpose3d), R(1, 1, 2, 2, 2), R(1, 2, 2, 2, 2))
 
@@ -424,6 +425,7 @@ _e(
 # the surface work's layers (the lazy modules become the layers above on their first forward)
 _e("nn.ChannelShuffle", _m(nn.ChannelShuffle, 2), R(2, 4, 3))
 _e("F.channel_shuffle", _f(F.channel_shuffle, groups=3), R(1, 6, 2, 2))
+_e("F.native_channel_shuffle", _f(F.native_channel_shuffle, groups=3), R(1, 6, 2, 2))
 _e("nn.SyncBatchNorm", _m(nn.SyncBatchNorm, 3), R(4, 3, 5))
 _e("nn.AdaptiveLogSoftmaxWithLoss", _m(nn.AdaptiveLogSoftmaxWithLoss, 8, 10, [3, 6], 2.0), R(5, 8), Index(10, 5))
 
