@@ -449,7 +449,7 @@ _FLOAT32_BYTES = _struct.Struct("f")
 _FLOAT32_MAX = 3.4028234663852886e38
 
 
-def held_by(number: Any, d: dtype) -> float:
+def held_by(number: Any, d: dtype) -> _builtins.float:
     """The real ``number`` as float32 ``d`` holds it (rounded to nearest, without making a tensor),
     or as a Python float for float64; PyTorch's RuntimeError for a finite number beyond float32's range,
     as its scalar arguments raise it.

@@ -843,11 +843,12 @@ class _SubScaled(_AddScaled):
     _backward_name = "SubBackward0"
 
 
-def _fuses(input: Tensor, other: Tensor | Number, result: dtypes.dtype) -> bool:
+def _fuses(input: Tensor | Number, other: Tensor | Number, result: dtypes.dtype) -> bool:
     """Whether ``add``/``sub`` with ``alpha`` runs as one fused multiply-add: two float32 or float64
     tensors of the result's type on one device (the other cases keep their roundings)."""
     return (
-        isinstance(other, Tensor)
+        isinstance(input, Tensor)
+        and isinstance(other, Tensor)
         and (result is dtypes.float32 or result is dtypes.float64)
         and input.dtype is result
         and other.dtype is result
