@@ -77,3 +77,23 @@ def test_strided_parameters_step_as_torch():
             optimizer.step()
         results.append(param.detach().numpy())
     np.testing.assert_array_equal(*results)
+
+
+@pytest.mark.parametrize("options", [{}, {"momentum": 0.9, "weight_decay": 0.01}, {"momentum": 0.9, "nesterov": True}])
+def test_sgd_on_each_device_equals_torchs(device, options):
+    """Every backend's SGD step is PyTorch's in float32: the NumPy kernels, the portable ones (the
+    restricted device) and the fused C bodies (OpenCL's ``fma``); CUDA's is checked on a GPU only."""
+    rng = np.random.default_rng(2)
+    start, grad = (rng.standard_normal(4096).astype(np.float32) for _ in range(2))
+    results = []
+    for lib, where in ((ember, device), (torch, "cpu")):
+        param = lib.nn.Parameter(lib.tensor(start, device=where))
+        optimizer = lib.optim.SGD([param], lr=0.1, **options)
+        for step in range(3):
+            param.grad = lib.tensor(grad * (step + 1), device=where)
+            optimizer.step()
+        results.append(param.detach().cpu().numpy())
+    if device.startswith("cuda"):
+        np.testing.assert_allclose(*results, rtol=1e-6, atol=1e-7)
+    else:
+        np.testing.assert_array_equal(*results)
