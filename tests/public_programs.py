@@ -62,3 +62,16 @@ def assert_same_models(ours, theirs, rtol: float = 2e-4, atol: float = 2e-5) -> 
     ours_state, theirs_state = ours.state_dict(), theirs.state_dict()
     assert list(ours_state) == list(theirs_state)
     assert_same_run(list(ours_state.values()), list(theirs_state.values()), rtol, atol)
+
+
+def trained_on_both(build, run, *args, rtol=2e-4, atol=2e-5, model_rtol=2e-4, model_atol=2e-5):
+    """torch initialises the weights (``build(torch)(*args)``); both libraries run the program from
+    them (``run(lib, reference)`` gives the trained model and its record); the records and the
+    trained models agree."""
+    torch.manual_seed(0)
+    reference = build(torch)(*args)
+    theirs, their_record = run(torch, reference)
+    ours, our_record = run(ember, reference)
+    assert_same_run(our_record, their_record, rtol, atol)
+    assert_same_models(ours, theirs, model_rtol, model_atol)
+    return reference

@@ -46,23 +46,11 @@ import math
 
 import numpy as np
 import pytest
-from public_programs import assert_same_models, assert_same_run, copy_weights, torch
+from public_programs import assert_same_models, assert_same_run, copy_weights, torch, trained_on_both
 
 import ember
 
 RNG = np.random.default_rng(0)
-
-
-def _trained_on_both(build, run, *args, rtol=2e-4, atol=2e-5, model_rtol=2e-4, model_atol=2e-5):
-    """torch initialises the weights; both libraries run the program from them; the records and the
-    trained models agree."""
-    torch.manual_seed(0)
-    reference = build(torch)(*args)
-    theirs, their_record = run(torch, reference)
-    ours, our_record = run(ember, reference)
-    assert_same_run(our_record, their_record, rtol, atol)
-    assert_same_models(ours, theirs, model_rtol, model_atol)
-    return reference
 
 
 # -- DiT --------------------------------------------------------------------------------------------
@@ -234,7 +222,7 @@ def train_dit(lib, reference):
 
 
 def test_dit_trains_and_samples_with_guidance_as_torch():
-    reference = _trained_on_both(build_dit, train_dit)
+    reference = trained_on_both(build_dit, train_dit)
     ember.manual_seed(0)  # the initialisation itself, NumPy's position embeddings included
     assert_same_models(build_dit(ember)(), reference)
 
@@ -361,7 +349,7 @@ def train_kan(lib, reference):
 
 
 def test_kan_trains_and_refits_its_grid_as_torch():
-    reference = _trained_on_both(build_kan, train_kan, model_rtol=1e-3, model_atol=1e-4)
+    reference = trained_on_both(build_kan, train_kan, model_rtol=1e-3, model_atol=1e-4)
     ember.manual_seed(0)  # the initialisation's least-squares fit of seeded noise
     assert_same_models(build_kan(ember)(), reference, 1e-3, 1e-5)
 
@@ -430,7 +418,7 @@ def train_gumbel_vae(lib, reference):
 
 
 def test_gumbel_softmax_vae_trains_as_torch():
-    _trained_on_both(build_gumbel_vae, train_gumbel_vae)
+    trained_on_both(build_gumbel_vae, train_gumbel_vae)
 
 
 # -- tabular pipeline -------------------------------------------------------------------------------
@@ -501,7 +489,7 @@ def train_tabular(lib, reference):
 
 
 def test_tabular_pipeline_with_seeded_loaders_trains_as_torch():
-    _trained_on_both(build_tabular, train_tabular)
+    trained_on_both(build_tabular, train_tabular)
 
 
 # -- beam search and sampling with a KV cache -------------------------------------------------------
@@ -692,7 +680,7 @@ def train_perceiver(lib, reference):
 
 @pytest.mark.filterwarnings("ignore:Support for mismatched key_padding_mask")
 def test_perceiver_with_padding_masks_trains_as_torch():
-    _trained_on_both(build_perceiver, train_perceiver)
+    trained_on_both(build_perceiver, train_perceiver)
 
 
 # -- SimCLR / BYOL ----------------------------------------------------------------------------------
@@ -869,7 +857,7 @@ def train_fno(lib, reference, autocast=False):
 
 
 def test_fourier_neural_operator_with_complex_weights_trains_as_torch():
-    reference = _trained_on_both(build_fno, train_fno)
+    reference = trained_on_both(build_fno, train_fno)
     ember.manual_seed(0)  # complex rand draws torch's numbers
     assert_same_models(build_fno(ember)(), reference)
 
@@ -981,7 +969,7 @@ def train_vqvae(lib, reference):
 
 @pytest.mark.parametrize("ema", [True, False])
 def test_vq_vae_trains_as_torch(ema):
-    reference = _trained_on_both(build_vqvae, train_vqvae, ema)
+    reference = trained_on_both(build_vqvae, train_vqvae, ema)
     ember.manual_seed(0)
     assert_same_models(build_vqvae(ember)(ema), reference)
 

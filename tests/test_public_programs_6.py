@@ -63,23 +63,11 @@ import math
 
 import numpy as np
 import pytest
-from public_programs import assert_same_models, assert_same_run, copy_weights, torch
+from public_programs import assert_same_models, assert_same_run, copy_weights, torch, trained_on_both
 
 import ember
 
 RNG = np.random.default_rng(0)
-
-
-def _trained_on_both(build, run, *args, rtol=2e-4, atol=2e-5, model_rtol=2e-4, model_atol=2e-5):
-    """torch initialises the weights; both libraries run the program from them; the records and the
-    trained models agree."""
-    torch.manual_seed(0)
-    reference = build(torch)(*args)
-    theirs, their_record = run(torch, reference)
-    ours, our_record = run(ember, reference)
-    assert_same_run(our_record, their_record, rtol, atol)
-    assert_same_models(ours, theirs, model_rtol, model_atol)
-    return reference
 
 
 # -- Swin Transformer --------------------------------------------------------------------------------
@@ -239,7 +227,7 @@ def train_swin(lib, reference):
 
 
 def test_swin_with_shifted_windows_trains_as_torch():
-    reference = _trained_on_both(build_swin, train_swin)
+    reference = trained_on_both(build_swin, train_swin)
     ember.manual_seed(0)  # trunc_normal_ of the bias tables
     assert_same_models(build_swin(ember)(), reference)
 
@@ -396,7 +384,7 @@ def train_t5_alibi(lib, reference, dtype):
 
 def test_t5_relative_buckets_and_alibi_train_as_torch():
     build = lambda lib: lambda: build_t5_alibi(lib)()  # noqa: E731
-    _trained_on_both(build, lambda lib, ref: train_t5_alibi(lib, ref, lib.float32))
+    trained_on_both(build, lambda lib, ref: train_t5_alibi(lib, ref, lib.float32))
 
 
 # -- seq2seq GRU with Bahdanau attention over packed sequences -------------------------------------
@@ -502,7 +490,7 @@ def train_seq2seq(lib, reference, dtype):
 def test_seq2seq_gru_with_bahdanau_attention_over_packed_sequences_trains_as_torch(dtype):
     tight = dtype == "float64"
     build = lambda lib: lambda: build_seq2seq(lib)().to(getattr(lib, dtype))  # noqa: E731
-    _trained_on_both(
+    trained_on_both(
         build,
         lambda lib, ref: train_seq2seq(lib, ref, getattr(lib, dtype)),
         rtol=1e-10 if tight else 2e-4,
@@ -616,7 +604,7 @@ def train_bilstm_crf(lib, reference):
 
 
 def test_bilstm_crf_tagger_trains_and_decodes_as_torch():
-    _trained_on_both(build_bilstm_crf, train_bilstm_crf)
+    trained_on_both(build_bilstm_crf, train_bilstm_crf)
 
 
 # -- PixelCNN masked convolutions and a WaveNet stack ----------------------------------------------
@@ -730,7 +718,7 @@ def train_pixelcnn_wavenet(lib, reference):
 
 
 def test_pixelcnn_and_wavenet_train_and_sample_as_torch():
-    _trained_on_both(build_pixelcnn_wavenet, train_pixelcnn_wavenet)
+    trained_on_both(build_pixelcnn_wavenet, train_pixelcnn_wavenet)
 
 
 # -- graph attention on an edge list ----------------------------------------------------------------
@@ -812,7 +800,7 @@ def train_gat(lib, reference):
 
 
 def test_gat_on_an_edge_list_trains_as_torch():
-    _trained_on_both(build_gat, train_gat)
+    trained_on_both(build_gat, train_gat)
 
 
 # -- sparsemax and entmax ---------------------------------------------------------------------------
@@ -888,7 +876,7 @@ def train_sparse_attention(lib, reference):
 
 def test_sparsemax_and_entmax_attention_train_as_torch():
     build = lambda lib: lambda: build_sparse_attention(lib)().double()  # noqa: E731
-    _trained_on_both(build, train_sparse_attention, rtol=1e-10, atol=1e-12, model_rtol=1e-10, model_atol=1e-12)
+    trained_on_both(build, train_sparse_attention, rtol=1e-10, atol=1e-12, model_rtol=1e-10, model_atol=1e-12)
 
 
 # -- triplet loss with batch-hard mining --------------------------------------------------------------
@@ -938,7 +926,7 @@ def train_triplet(lib, reference):
 
 
 def test_batch_hard_triplet_loss_trains_as_torch():
-    _trained_on_both(build_embedder, train_triplet)
+    trained_on_both(build_embedder, train_triplet)
 
 
 # -- neural ODE with a fixed-step RK4 solver ------------------------------------------------------
@@ -1004,7 +992,7 @@ def train_ode(lib, reference):
 
 
 def test_neural_ode_with_rk4_trains_as_torch():
-    _trained_on_both(build_ode, train_ode, rtol=1e-10, atol=1e-12, model_rtol=1e-10, model_atol=1e-12)
+    trained_on_both(build_ode, train_ode, rtol=1e-10, atol=1e-12, model_rtol=1e-10, model_atol=1e-12)
 
 
 # -- stochastic weight averaging --------------------------------------------------------------------
@@ -1057,7 +1045,7 @@ def train_swa(lib, reference):
 
 
 def test_swa_and_ema_averaging_with_swalr_and_update_bn_as_torch():
-    _trained_on_both(build_swa_net, train_swa)
+    trained_on_both(build_swa_net, train_swa)
 
 
 # -- a GAN discriminator with spectral norm and a weight-normed generator ---------------------------
@@ -1126,7 +1114,7 @@ def train_sn_gan(lib, reference, parametrized):
 @pytest.mark.parametrize("parametrized", [True, False])
 def test_spectral_norm_gan_with_weight_norm_generator_trains_as_torch(parametrized):
     build = lambda lib: lambda: build_sn_gan(lib, parametrized)()  # noqa: E731
-    _trained_on_both(build, lambda lib, ref: train_sn_gan(lib, ref, parametrized))
+    trained_on_both(build, lambda lib, ref: train_sn_gan(lib, ref, parametrized))
 
 
 # -- pruning ----------------------------------------------------------------------------------------
@@ -1260,7 +1248,7 @@ def train_mlm(lib, reference, dropout=0.0):
 def test_bert_mlm_masking_with_a_seeded_generator_trains_as_torch(dropout):
     # the key projection's bias has a gradient of zero up to rounding, which AdamW scales up to full steps
     build = lambda lib: build_mlm(lib, dropout=dropout)  # noqa: E731
-    _trained_on_both(build, lambda lib, ref: train_mlm(lib, ref, dropout), model_atol=1e-3)
+    trained_on_both(build, lambda lib, ref: train_mlm(lib, ref, dropout), model_atol=1e-3)
 
 
 # -- word2vec skip-gram with negative sampling -------------------------------------------------------
@@ -1320,7 +1308,7 @@ def train_skipgram(lib, reference):
 
 
 def test_skipgram_with_negative_sampling_and_sparse_adam_trains_as_torch():
-    _trained_on_both(build_skipgram, train_skipgram)
+    trained_on_both(build_skipgram, train_skipgram)
 
 
 # -- capsule network dynamic routing ------------------------------------------------------------------
@@ -1396,7 +1384,7 @@ def train_capsnet(lib, reference):
 
 
 def test_capsule_network_with_dynamic_routing_trains_as_torch():
-    _trained_on_both(build_capsnet, train_capsnet)
+    trained_on_both(build_capsnet, train_capsnet)
 
 
 # -- StyleGAN2 ----------------------------------------------------------------------------------------
@@ -1556,7 +1544,7 @@ def train_stylegan2(lib, reference):
 
 
 def test_stylegan2_with_r1_and_path_length_regularization_trains_as_torch():
-    _trained_on_both(build_stylegan2, train_stylegan2, rtol=1e-4, atol=1e-5, model_rtol=1e-4, model_atol=1e-5)
+    trained_on_both(build_stylegan2, train_stylegan2, rtol=1e-4, atol=1e-5, model_rtol=1e-4, model_atol=1e-5)
 
 
 # -- Conformer block with Transformer-XL relative attention ------------------------------------------
@@ -1699,7 +1687,7 @@ def train_conformer(lib, reference):
 
 
 def test_conformer_with_relative_attention_and_ctc_trains_as_torch():
-    _trained_on_both(build_conformer, train_conformer, rtol=1e-9, atol=1e-11, model_rtol=1e-9, model_atol=1e-11)
+    trained_on_both(build_conformer, train_conformer, rtol=1e-9, atol=1e-11, model_rtol=1e-9, model_atol=1e-11)
 
 
 # -- RWKV-4 -------------------------------------------------------------------------------------------
@@ -1827,7 +1815,7 @@ def train_rwkv(lib, reference, dtype):
 def test_rwkv_with_the_wkv_recurrence_trains_as_torch(dtype):
     tight = dtype == "float64"
     build = lambda lib: lambda: build_rwkv(lib)().to(getattr(lib, dtype))  # noqa: E731
-    _trained_on_both(
+    trained_on_both(
         build,
         lambda lib, ref: train_rwkv(lib, ref, getattr(lib, dtype)),
         rtol=1e-9 if tight else 2e-4,
@@ -1969,7 +1957,7 @@ def train_detr(lib, reference):
 
 def test_detr_set_criterion_with_hungarian_matching_trains_as_torch():
     pytest.importorskip("scipy")
-    _trained_on_both(build_detr_head, train_detr)
+    trained_on_both(build_detr_head, train_detr)
 
 
 # -- robust training: PGD adversaries, mixup/cutmix, focal loss, distillation --------------------------
@@ -2075,7 +2063,7 @@ def train_robust(lib, reference):
 
 
 def test_pgd_mixup_cutmix_focal_and_distillation_train_as_torch():
-    _trained_on_both(build_small_cnn, train_robust)
+    trained_on_both(build_small_cnn, train_robust)
 
 
 # -- pygcn: a graph convolutional network on a sparse adjacency ----------------------------------------
@@ -2154,4 +2142,4 @@ def train_gcn(lib, reference):
 @pytest.mark.filterwarnings("ignore:.*is deprecated")
 def test_pygcn_on_a_sparse_normalized_adjacency_trains_as_torch():
     pytest.importorskip("scipy")
-    _trained_on_both(build_gcn, train_gcn)
+    trained_on_both(build_gcn, train_gcn)
