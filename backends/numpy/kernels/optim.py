@@ -62,20 +62,19 @@ def _sgd_update(param, grad, buf, first, h, multiply_add, fused):
     fused(g, -h.lr, param, param)  # param.add_(grad, alpha=-lr)
 
 
-def _fused_on(serial):
+def _fused_on(kernels, serial):
     """The ``fused`` of :func:`_sgd_update`: the compiled loops (on the calling thread with ``serial``),
-    else float32 through float64 (where the product is exact), float64 with two roundings."""
+    else the kernel table's portable ``fused_multiply_add`` (float32 through float64, where the
+    product is exact; float64 with two roundings), copied into ``out``."""
 
     def fused(x, scale, y, out):
         result = fused_multiply_add(x, scale, y, out, serial=serial)
         if result is not None:
             return result
-        if x.dtype.itemsize == 8:
-            return _ufunc_multiply_add(x, scale, y, out)
-        wide = np.add(np.multiply(x, x.dtype.type(scale), dtype=np.float64), y, dtype=np.float64)
+        result = kernels.fused_multiply_add(x, scale, y)
         if out is None:
-            return wide.astype(x.dtype)
-        np.copyto(out, wide, casting="same_kind")
+            return result
+        np.copyto(out, result)
         return out
 
     return fused
@@ -90,7 +89,7 @@ def _ufunc_multiply_add(x, scale, y, out, scratch=None):
     return np.add(out, y, out=out)
 
 
-def _onednn_sgd(param, grad, buf, first, h):
+def _onednn_sgd(kernels, param, grad, buf, first, h):
     """:func:`_sgd_update` over whole C-contiguous float32 arrays, its multiply-adds on oneDNN's OpenMP
     team (:mod:`..onednn.multiply_add`: the same roundings); False where that does not take the case:
     small or other arrays, oneDNN missing or off, or more than one thread while the team is not
@@ -111,7 +110,7 @@ def _onednn_sgd(param, grad, buf, first, h):
 
     with plan.lib.on_threads(threads):
         flat = param.reshape(-1), grad.reshape(-1), None if buf is None else buf.reshape(-1)
-        _sgd_update(*flat, first, h, on_team, _fused_on(False))
+        _sgd_update(*flat, first, h, on_team, _fused_on(kernels, False))
     if threads > 1:
         after_openmp_team()
     return True
@@ -128,11 +127,11 @@ class NumpyOptimKernels:
             return super().sgd_step(param, grad, momentum_buffer, *h)
         first = h.momentum != 0 and momentum_buffer is None
         buf = np.empty_like(param) if first else momentum_buffer
-        if param.size >= multiply_add.MIN_ELEMENTS and _onednn_sgd(param, grad, buf, first, h):
+        if param.size >= multiply_add.MIN_ELEMENTS and _onednn_sgd(self, param, grad, buf, first, h):
             return buf
         arrays = (param, grad) if buf is None else (param, grad, buf)
         if param.size <= BLOCK or not all(a.flags.c_contiguous for a in arrays):
-            _sgd_update(param, grad, buf, first, h, _ufunc_multiply_add, _fused_on(False))
+            _sgd_update(param, grad, buf, first, h, _ufunc_multiply_add, _fused_on(self, False))
             return buf
         flat_p, flat_g = param.reshape(-1), grad.reshape(-1)
         flat_b = None if buf is None else buf.reshape(-1)
@@ -148,7 +147,7 @@ class NumpyOptimKernels:
                     first,
                     h,
                     functools.partial(_ufunc_multiply_add, scratch=scratch[: min(BLOCK, param.size - lo)]),
-                    _fused_on(True),
+                    _fused_on(self, True),
                 )
 
         parallel_range(-(-param.size // BLOCK), run, param.size)
@@ -159,7 +158,7 @@ class NumpyOptimKernels:
         if param.ndim == 0 or param.dtype.itemsize == 2:  # 16-bit: the portable kernel's PyTorch rounding
             return super().adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *h)
         _, lr, beta1, beta2, eps, weight_decay, maximize, decoupled = h  # the step: in bias_corrections()
-        fused = _fused_on(False)
+        fused = _fused_on(self, False)
         g = np.negative(grad) if maximize else grad
         if weight_decay != 0:
             if decoupled:
