@@ -311,6 +311,7 @@ def __getattr__(name: str) -> _typing.Any:
         "quasirandom",
         "hub",
         "library",
+        "masked",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -178,7 +178,7 @@ class _LogAddExp(_Binary):
     def compute(xp, a, b):
         big = xp.maximum(a, b)
         # equal operands (infinities included) give a + log 2 without an inf - inf
-        return xp.where(a == b, a + _LN2, big + xp.log1p(xp.exp(-xp.abs(a - b))))
+        return xp.where(a == b, xp.add(a, _LN2), xp.add(big, xp.log1p(xp.exp(-xp.abs(xp.subtract(a, b))))))
 
     @staticmethod
     def gradients(ctx, g):
