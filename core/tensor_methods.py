@@ -648,6 +648,8 @@ OPERATORS = {
     "__rmul__": _rmul,
     "__truediv__": arithmetic.div,
     "__rtruediv__": _rtruediv,
+    "__div__": arithmetic.div,  # PyTorch keeps Python 2's names of the division operators
+    "__rdiv__": _rtruediv,
     "__floordiv__": arithmetic.floor_divide,
     "__rfloordiv__": _rfloordiv,
     "__mod__": arithmetic.remainder,
@@ -716,6 +718,7 @@ INPLACE_ALIASES = {
     "__isub__": "sub_",
     "__imul__": "mul_",
     "__itruediv__": "div_",
+    "__idiv__": "div_",
     "__ipow__": "pow_",
     "__imod__": "remainder_",
     "__ifloordiv__": "floor_divide_",

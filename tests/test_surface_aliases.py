@@ -218,3 +218,15 @@ def test_dropout_embedding_activations(device):
     assert_close(
         ember.rrelu(ember.tensor([-1.0, 2.0], device=device)), torch.rrelu(torch.tensor([-1.0, 2.0])), ember.float32
     )
+
+
+@pytest.mark.parametrize("name", ["__div__", "__rdiv__", "__idiv__"])
+def test_python2_division_operator_names(device, dtype, name):
+    """PyTorch keeps ``__div__``, ``__rdiv__`` and ``__idiv__`` (OpInfo's ``__rdiv__`` entry calls them)."""
+    data = np.array([2.0, -4.0, 0.5])
+    for divisor in (3, 2.5):
+        expected = getattr(torch.tensor(data, dtype=getattr(torch, dtype.name)), name)(divisor)
+        x = ember.tensor(data, dtype=dtype, device=device)
+        actual = getattr(x, name)(divisor)
+        assert (actual is x) == (name == "__idiv__")
+        assert_close(actual, expected)
