@@ -265,3 +265,20 @@ def test_ops_without_complex_kernels_raise_as_torch(call):
         call(torch, torch.tensor([1 + 2j, 3j]))
     with pytest.raises(expected.type, match=re.escape(str(expected.value).strip())):
         call(ember, ember.tensor([1 + 2j, 3j]))
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+@pytest.mark.parametrize("p, dim, maxnorm", [(2, 1, 0.5), (1, 0, 2.0), (3, -1, 1.0)])
+def test_renorm_of_complex_tensors(complex_device, dtype, p, dim, maxnorm):
+    """PyTorch scales complex slices by their (real) norms; ember refused complex inputs."""
+    e, t = pair(complex_data(3, 4, 2), dtype, complex_device, requires_grad=True)
+    actual, expected = e.renorm(p, dim, maxnorm), t.renorm(p, dim, maxnorm)
+    assert_same(actual, expected)
+    up = complex_data(3, 4, 2, seed=1)
+    actual.backward(ember.tensor(up, dtype=e.dtype, device=complex_device))
+    expected.backward(torch.tensor(up, dtype=t.dtype))
+    assert_same(e.grad, t.grad)
+    with pytest.raises(
+        RuntimeError, match="linalg.vector_norm: Expected a floating point or complex tensor as input. Got Long"
+    ):
+        ember.ones(2, 2, dtype=ember.long, device=complex_device).renorm(p, dim, maxnorm)
