@@ -3,7 +3,8 @@
 Each backend is a plugin registered through an entry point of group ``ember``, exactly
 as a third-party backend would be; see :mod:`ember.plugin.hookspec`. Beside them live
 PyTorch's flag modules, which are not backends: :mod:`ember.backends.cudnn`, :mod:`ember.backends.mkldnn`,
-:mod:`ember.backends.cuda`, :mod:`ember.backends.mps` and :mod:`ember.backends.mha` (``import ember.backends.cudnn``
+:mod:`ember.backends.cuda`, :mod:`ember.backends.mps`, :mod:`ember.backends.mha`, :mod:`ember.backends.cpu`,
+:mod:`ember.backends.mkl`, :mod:`ember.backends.openmp` and :mod:`ember.backends.opt_einsum` (``import ember.backends.cudnn``
 works as ``import torch.backends.cudnn`` does). ``use``, ``get_backend``, ``list_backends`` and
 ``build_namespace`` are those of :mod:`ember.backend`, the backend contract.
 """
@@ -14,7 +15,7 @@ from ember.backend import build_namespace, get_backend, list_backends, use
 
 __all__ = ["build_namespace", "get_backend", "list_backends", "use"]
 
-_FLAG_MODULES = ("cudnn", "cuda", "mkldnn", "mps", "mha")
+_FLAG_MODULES = ("cudnn", "cuda", "mkldnn", "mps", "mha", "cpu", "mkl", "openmp", "opt_einsum")
 
 
 def __getattr__(name):

@@ -99,3 +99,61 @@ def test_cuda_sdp_switches_as_torch():
         for kind in kinds:
             for lib in (theirs, ours):
                 getattr(lib, f"enable_{kind}_sdp")(True)
+
+
+def test_deprecated_sdp_kernel_context_as_torch():
+    for flags in ({}, {"enable_flash": False}, {"enable_math": False, "enable_cudnn": False}, dict.fromkeys(
+        ("enable_flash", "enable_math", "enable_mem_efficient", "enable_cudnn"), False
+    )):  # fmt: skip
+        seen = []
+        for module in (torch, ember):
+            switches = module.backends.cuda
+            with pytest.warns(FutureWarning, match=r"sdp_kernel\(\)` is deprecated"):
+                with switches.sdp_kernel(**flags) as context:
+                    assert context == {}
+                    seen.append(
+                        [getattr(switches, f"{k}_sdp_enabled")() for k in ("flash", "mem_efficient", "math", "cudnn")]
+                    )
+            assert switches.flash_sdp_enabled() and switches.math_sdp_enabled()
+        assert seen[0] == seen[1], flags
+    assert ember.backends.cuda.SDPBackend is ember.nn.attention.SDPBackend
+
+
+def test_cuda_attention_queries_and_libraries_as_torch_without_a_gpu():
+    q = ember.ones(1, 2, 3, 4)
+    params = ember.backends.cuda.SDPAParams(q, q, q, None, 0.0, False, False)
+    for check in ("can_use_flash_attention", "can_use_efficient_attention", "can_use_cudnn_attention"):
+        assert getattr(ember.backends.cuda, check)(params) is False
+    assert ember.backends.cuda.is_flash_attention_available() is False
+    assert (
+        ember.backends.cuda.fp16_bf16_reduction_math_sdp_allowed()
+        is torch.backends.cuda.fp16_bf16_reduction_math_sdp_allowed()
+    )
+    ember.backends.cuda.allow_fp16_bf16_reduction_math_sdp(True)
+    assert ember.backends.cuda.fp16_bf16_reduction_math_sdp_allowed() is True
+    ember.backends.cuda.allow_fp16_bf16_reduction_math_sdp(False)
+    assert repr(ember.backends.cuda.preferred_linalg_library()) == repr(torch.backends.cuda.preferred_linalg_library())
+    assert repr(ember.backends.cuda.preferred_blas_library()) == repr(torch.backends.cuda.preferred_blas_library())
+    with pytest.raises(RuntimeError, match="Unknown input value"):
+        ember.backends.cuda.preferred_linalg_library("lapack")
+    cache = ember.backends.cuda.cufft_plan_cache
+    assert cache[0].size == 0 and cache.max_size == 4096
+    cache.max_size = 10
+    assert cache[0].max_size == 10
+    cache.clear()
+
+
+def test_cpu_mkl_openmp_opt_einsum_modules():
+    import ember.backends.cpu
+    import ember.backends.mkl
+    import ember.backends.openmp
+    import ember.backends.opt_einsum
+
+    assert ember.backends.cpu.get_cpu_capability() == torch.backends.cpu.get_cpu_capability()
+    assert ember.backends.mkl.is_available() is False
+    with ember.backends.mkl.verbose(ember.backends.mkl.VERBOSE_ON):
+        pass
+    assert ember.backends.openmp.is_available() == ember.backends.mkldnn.is_available()
+    assert ember.backends.opt_einsum.is_available() == torch.backends.opt_einsum.is_available()
+    assert ember.backends.opt_einsum.enabled == torch.backends.opt_einsum.enabled
+    assert ember.backends.opt_einsum.strategy == torch.backends.opt_einsum.strategy
