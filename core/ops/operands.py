@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeGuard, TypeVar, cast
 import numpy as np
 
 from .. import dtypes
+from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, tensor
 from ..typeinfo import iinfo
 from .dtype_support import check_limited_support
@@ -358,6 +359,19 @@ def require_tensors(op: str, names: tuple[str, ...], *operands: object) -> None:
         if not isinstance(operand, Tensor):
             raise TypeError(
                 f"{op}(): argument '{name}' (position {position}) must be Tensor, not {type(operand).__name__}"
+            )
+
+
+def refuse_gradients(op: str, **arguments: Tensor | None) -> None:
+    """PyTorch's RuntimeError for an argument its kernel has no derivative for (a loss's class
+    ``weight``, batch norm's running statistics) that requires grad while grad mode is on."""
+    if not grad_state.enabled:
+        return
+    for name, argument in arguments.items():
+        if argument is not None and argument.requires_grad:
+            raise RuntimeError(
+                f"The function '{op}' is not differentiable with respect to argument '{name}'. "
+                "This input cannot have requires_grad True."
             )
 
 

@@ -29,7 +29,7 @@ from ...ops.dtype_support import (
     refuse_limited,
 )
 from ...ops.movement import broadcast_shapes
-from ...ops.operands import check_same_device, sum_to
+from ...ops.operands import check_same_device, refuse_gradients, sum_to
 from ...ops.reduced_precision import narrow_on_cpu
 from ...tensor import Tensor
 from .activation import log_softmax, logsigmoid, softmax
@@ -361,6 +361,7 @@ def soft_margin_loss(
         input, target = cast_inputs("soft_margin_loss", input, target)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("soft_margin_loss", input=input, target=target)
+    refuse_gradients("soft_margin_loss", target=target)
     if (
         not input.dtype.is_floating_point and input.dtype is not dtypes.bool
     ):  # its float result goes into `input`'s type
@@ -579,6 +580,7 @@ def binary_cross_entropy(
         input, target, weight = cast_inputs("binary_cross_entropy", input, target, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("binary_cross_entropy", input=input, target=target)
+    refuse_gradients("binary_cross_entropy", weight=weight)
     if input.dtype not in FLOATING_AND_HALF:
         not_implemented("binary_cross_entropy", input.dtype)
     _check_same_size("binary_cross_entropy", input, target)
@@ -652,6 +654,7 @@ def binary_cross_entropy_with_logits(
         )
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("binary_cross_entropy_with_logits", input=input, target=target)
+    refuse_gradients("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
     if not target.dtype.is_floating_point:  # PyTorch computes in the target's type, in place
@@ -858,6 +861,7 @@ def multi_margin_loss(
         input, weight = cast_inputs("multi_margin_loss", input, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("multi_margin_loss", input=input, target=target)
+    refuse_gradients("multi_margin_loss", weight=weight)
     if input.dtype not in FLOATING:
         not_implemented("multi_margin_loss_cpu_kernel", input.dtype)
     if p not in (1, 2):
@@ -1414,6 +1418,7 @@ def nll_loss(
 def _class_index_operands(input, target, weight, ignore_index):
     """The checked operands of a class-index loss: ``input`` as (N, C), ``target`` as (N,), the
     target's shape, and the weight (detached, or None)."""
+    refuse_gradients("nll_loss_forward", weight=weight)
     x, t, out_shape = _flatten_classes("nll_loss", input, target)
     if target.dtype is not dtypes.int64:  # PyTorch's nll_loss also takes uint8 indices
         if target.dtype is not dtypes.uint8:

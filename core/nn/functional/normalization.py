@@ -23,7 +23,7 @@ from ...autograd.function import Function, differentiable_backward
 from ...autograd.grad_mode import no_grad
 from ...ops.arithmetic import div
 from ...ops.dtype_support import TORCH_NAMES, not_implemented, refuse_limited
-from ...ops.operands import check_same_device
+from ...ops.operands import check_same_device, refuse_gradients
 from ...ops.reduced_precision import computes_in_float32, narrow_on_cpu
 from ...tensor import Tensor
 from ...threads import get_num_threads
@@ -385,6 +385,7 @@ def batch_norm(
         op, input, 2, "(N, C, ...)", running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
     )
     _check_parameter_dtypes(op, input, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
+    refuse_gradients("native_batch_norm", running_mean=running_mean, running_var=running_var)
     for stat in (running_mean, running_var):  # (the weight and bias may have any shape of C elements)
         if stat is not None and stat.ndim != 1:
             raise RuntimeError(f"{op}(): running statistics must be 1-D, but got shape {list(stat.shape)}")
@@ -473,6 +474,7 @@ def instance_norm(
         op, input, 3, "(N, C, *)", running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
     )
     _check_parameter_dtypes(op, input, weight=weight, bias=bias)  # running statistics of any float type
+    refuse_gradients("native_batch_norm", running_mean=running_mean, running_var=running_var)
     view = lambda t: _channel_view(t, input.ndim)  # noqa: E731
     axes = tuple(range(2, input.ndim))
     count = _count(input.shape, axes)
