@@ -105,6 +105,21 @@ class PackedSequence(_PackedSequenceBase):
     def half(self) -> Self:
         return self.to(dtype=dtypes.float16)
 
+    def long(self) -> Self:
+        return self.to(dtype=dtypes.int64)
+
+    def int(self) -> Self:
+        return self.to(dtype=dtypes.int32)
+
+    def short(self) -> Self:
+        return self.to(dtype=dtypes.int16)
+
+    def char(self) -> Self:
+        return self.to(dtype=dtypes.int8)
+
+    def byte(self) -> Self:
+        return self.to(dtype=dtypes.uint8)
+
     @property
     def is_cuda(self) -> bool:
         return self.data.is_cuda
@@ -201,7 +216,7 @@ def pack_padded_sequence(
     lengths = _lengths_list(lengths)
     batch, steps = (input.shape[0], input.shape[1]) if batch_first else (input.shape[1], input.shape[0])
     if len(lengths) != batch:
-        raise ValueError(
+        raise RuntimeError(
             f"Expected `len(lengths)` to be equal to batch_size, but got {len(lengths)} (batch_size={batch})"
         )
     if any(n <= 0 for n in lengths):
@@ -364,7 +379,9 @@ def pad_sequence(
         return starts[b] + k if 0 <= k < lengths[b] else total
 
     rows, shape = _padded_layout(row, batch, steps, batch_first)
-    padded = cat([*sequences, filler], 0).index_select(0, _index(rows, first.device))
+    # PyTorch copies every sequence into a tensor of the first one's dtype
+    pieces = [s if s.dtype is first.dtype else s.to(first.dtype) for s in sequences]
+    padded = cat([*pieces, filler], 0).index_select(0, _index(rows, first.device))
     return padded.reshape(*shape, *first.shape[1:])
 
 
