@@ -357,3 +357,17 @@ def test_pack_padded_sequence_length_count_error_as_torch():
         RuntimeError,
         r"^Expected `len\(lengths\)` to be equal to batch_size, but got 2 \(batch_size=3\)$",
     )
+
+
+@pytest.mark.parametrize(
+    "call,exc,match",
+    [
+        (lambda lib: lib.nn.utils.rnn.pack_sequence([lib.zeros(0, 2)]), RuntimeError, "^Cannot pack empty tensors.$"),
+        (lambda lib: lib.nn.utils.rnn.pack_padded_sequence(lib.zeros(3, 0, 2), []), RuntimeError,
+         "^Cannot pack empty tensors.$"),
+        (lambda lib: lib.nn.utils.rnn.pack_padded_sequence(lib.zeros(3), [3]), IndexError, ""),
+        (lambda lib: lib.nn.utils.rnn.pack_sequence([lib.tensor(1.0)]), IndexError, ""),
+    ],
+)  # fmt: skip
+def test_packing_errors_as_torch(call, exc, match):
+    _raises_as_torch(call, exc, match)

@@ -211,9 +211,11 @@ def pack_padded_sequence(
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"pack_padded_sequence: input must be a Tensor, got {type(input).__name__}")
-    if input.ndim < 2:
-        raise ValueError(f"pack_padded_sequence: input must have at least 2 dimensions, got {input.ndim}")
+    if input.ndim < 2:  # PyTorch's reads the batch's size off a missing dimension
+        raise IndexError(f"pack_padded_sequence: input must have at least 2 dimensions, got {input.ndim}")
     lengths = _lengths_list(lengths)
+    if input.numel() == 0:
+        raise RuntimeError("Cannot pack empty tensors.")
     batch, steps = (input.shape[0], input.shape[1]) if batch_first else (input.shape[1], input.shape[0])
     if len(lengths) != batch:
         raise RuntimeError(
@@ -328,8 +330,9 @@ def _check_sequences(name, sequences):
     for s in sequences:
         if not isinstance(s, Tensor):
             raise TypeError(f"{name}: expected a list of Tensors, got {type(s).__name__}")
-        if s.ndim < 1:
-            raise RuntimeError(f"{name}: every sequence must have at least 1 dimension (got a 0-d tensor)")
+        if s.ndim < 1:  # PyTorch's pack_sequence reads the length off a missing dimension
+            error = IndexError if name == "pack_sequence" else RuntimeError
+            raise error(f"{name}: every sequence must have at least 1 dimension (got a 0-d tensor)")
         if s.shape[1:] != sequences[0].shape[1:]:
             raise RuntimeError(
                 f"{name}: all sequences must have the same trailing dimensions, got {list(sequences[0].shape)} "
