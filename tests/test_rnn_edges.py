@@ -371,3 +371,21 @@ def test_pack_padded_sequence_length_count_error_as_torch():
 )  # fmt: skip
 def test_packing_errors_as_torch(call, exc, match):
     _raises_as_torch(call, exc, match)
+
+
+@pytest.mark.parametrize("input_dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize("fn", sorted(FUNCTIONS))
+def test_top_level_layers_under_cpu_autocast_as_torch(fn, input_dtype):
+    """Under autocast the top-level layers cast as the modules do (GRU keeps float32 on the CPU, as PyTorch's)."""
+    _, t_module = _modules(fn, ember.float32, "cpu")
+    x = randn(5, 2, I)
+    results = []
+    for lib in (ember, torch):
+        params = [lib.tensor(p.detach().numpy()) for p in t_module._flat_weights]
+        with lib.autocast("cpu", dtype=lib.bfloat16):
+            hx = (lib.zeros(1, 2, H), lib.zeros(1, 2, H)) if fn == "lstm" else lib.zeros(1, 2, H)
+            xs = lib.tensor(x, dtype=lib.float32).to(getattr(lib, input_dtype))
+            results.append(getattr(lib, fn)(xs, hx, params, True, 1, 0.0, False, False, False))
+    for e, t in zip(*results):
+        assert e.dtype.name == str(t.dtype).split(".")[1]
+        assert_close(e.float(), t.float(), ember.float32, 2e-2, 2e-2)

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import dtypes
+from ..amp.state import state as _amp
 from ..nn.modules.rnn import _GATES, run_layers
 from ..ops.operands import check_same_device
 from ..tensor import Tensor
@@ -110,7 +111,8 @@ def _run(mode: str, args: tuple, kwargs: dict) -> tuple[Tensor, ...]:
     if not packed and x.ndim != 3:  # (PyTorch broadcasts a 2-D input over the states' batch)
         raise RuntimeError(f"{name}: input must have 3 dimensions, got {list(x.shape)}")
     check_same_device(name, x, *states, *params)
-    _same_dtype(x, [*states, *params])
+    if not _amp.active:  # autocast casts them, as in PyTorch
+        _same_dtype(x, [*states, *params])
     h0, c0 = states[0], (states[1] if lstm else None)
     for k, h in enumerate(states):
         if h.ndim != 3:
