@@ -389,3 +389,48 @@ def test_top_level_layers_under_cpu_autocast_as_torch(fn, input_dtype):
     for e, t in zip(*results):
         assert e.dtype.name == str(t.dtype).split(".")[1]
         assert_close(e.float(), t.float(), ember.float32, 2e-2, 2e-2)
+
+
+def _checking_helpers(lib):
+    lstm = lib.nn.LSTM(I, H, num_layers=2, proj_size=2, batch_first=True)
+    gru = lib.nn.GRU(I, H, bidirectional=True)
+    x = lib.zeros(2, 5, I)
+    got = [
+        lstm.get_expected_hidden_size(x, None),
+        lstm.get_expected_cell_size(x, None),
+        lstm.get_expected_hidden_size(x, lib.tensor([3, 1])),
+        gru.get_expected_hidden_size(x, None),
+        gru.permute_hidden(lib.arange(6.0).reshape(1, 3, 2), lib.tensor([2, 0, 1])).tolist(),
+        [h.tolist() for h in lstm.permute_hidden((lib.ones(1, 2, 1), lib.zeros(1, 2, 1)), None)],
+    ]
+    for call in [
+        lambda: lstm.check_forward_args(x, (lib.zeros(4, 2, 2), lib.zeros(4, 2, 3)), None),
+        lambda: lstm.check_forward_args(x, (lib.zeros(4, 2, 4), lib.zeros(4, 2, 4)), None),
+        lambda: gru.check_forward_args(x, lib.zeros(2, 4, H), None),
+        lambda: gru.check_input(x[0], None),
+        lambda: gru.check_hidden_size(lib.zeros(1), (2,), "want {} got {}"),
+    ]:
+        with pytest.raises(RuntimeError) as info:
+            call()
+        got.append(str(info.value))
+    lstm.check_forward_args(x, (lib.zeros(2, 2, 2), lib.zeros(2, 2, H)), None)
+    return got
+
+
+def test_rnn_base_checking_helpers_as_torch():
+    """The helpers PyTorch's RNNBase exposes to subclasses: expected sizes, checks, permute_hidden."""
+    assert _checking_helpers(torch) == _checking_helpers(ember)
+    with pytest.raises(ValueError):
+        ember.nn.GRU(I, H).check_input(ember.zeros(5, 2, I, dtype=ember.float64), None)
+
+
+def test_packed_sequence_pin_memory_as_torch():
+    """Without an accelerator both refuse to pin, with the same error; neither reports pinned data."""
+    messages = []
+    for lib in (torch, ember):
+        packed = lib.nn.utils.rnn.pack_sequence([lib.ones(2), lib.ones(1)])
+        assert packed.is_pinned() is False
+        with pytest.raises(RuntimeError) as info:
+            packed.pin_memory()
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]

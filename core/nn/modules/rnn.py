@@ -417,6 +417,49 @@ class RNNBase(Module):
                 f"{self._name()}: hidden state dtype ({hx.dtype}) does not match weight dtype ({weight.dtype})"
             )
 
+    # -- PyTorch's checking helpers (user subclasses call and override them) ------------------
+    def check_input(self, input: Tensor, batch_sizes: Tensor | None) -> None:
+        """Check ``input``'s dtype, device, rank (2 when packed, else 3) and feature size, as PyTorch's
+        ``RNNBase``."""
+        self._check_input(input, batch_sizes)
+
+    def _mini_batch(self, input: Tensor, batch_sizes: Tensor | None) -> int:
+        if batch_sizes is not None:
+            return int(batch_sizes[0])
+        return input.shape[0] if self.batch_first else input.shape[1]
+
+    def get_expected_hidden_size(self, input: Tensor, batch_sizes: Tensor | None) -> tuple[int, int, int]:
+        """``(num_layers * directions, batch, proj_size or hidden_size)``: the hidden state ``input`` needs."""
+        return self._expected_hidden_size(self._mini_batch(input, batch_sizes))
+
+    def check_hidden_size(
+        self, hx: Tensor, expected_hidden_size: tuple[int, ...], msg: str = "Expected hidden size {}, got {}"
+    ) -> None:
+        """Raise ``RuntimeError(msg.format(expected, actual))`` unless ``hx`` has the expected size."""
+        if tuple(hx.shape) != tuple(expected_hidden_size):
+            raise RuntimeError(msg.format(expected_hidden_size, list(hx.shape)))
+
+    def check_forward_args(self, input: Tensor, hidden: Any, batch_sizes: Tensor | None) -> None:
+        """:meth:`check_input`, then the size of the hidden state(s) (``(h, c)`` for an LSTM)."""
+        self.check_input(input, batch_sizes)
+        if self.mode != "LSTM":
+            self.check_hidden_size(hidden, self.get_expected_hidden_size(input, batch_sizes))
+            return
+        self.check_hidden_size(
+            hidden[0], self.get_expected_hidden_size(input, batch_sizes), "Expected hidden[0] size {}, got {}"
+        )
+        self.check_hidden_size(
+            hidden[1], self.get_expected_cell_size(input, batch_sizes), "Expected hidden[1] size {}, got {}"
+        )
+
+    def permute_hidden(self, hx: Any, permutation: Tensor | None) -> Any:
+        """The hidden state(s) with their batch reordered by ``permutation`` (unchanged when ``None``)."""
+        if permutation is None:
+            return hx
+        if self.mode == "LSTM":
+            return hx[0].index_select(1, permutation), hx[1].index_select(1, permutation)
+        return hx.index_select(1, permutation)
+
     # -- running ----------------------------------------------------------------------------
     def _initial(self, input, batch, cell=False):
         shape = self._expected_hidden_size(batch, cell)
@@ -617,6 +660,10 @@ class LSTM(RNNBase):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__("LSTM", *args, **kwargs)
+
+    def get_expected_cell_size(self, input: Tensor, batch_sizes: Tensor | None) -> tuple[int, int, int]:
+        """``(num_layers * directions, batch, hidden_size)``: the cell state ``input`` needs."""
+        return self._expected_hidden_size(self._mini_batch(input, batch_sizes), cell=True)
 
 
 class GRU(RNNBase):

@@ -125,7 +125,12 @@ class PackedSequence(_PackedSequenceBase):
         return self.data.is_cuda
 
     def is_pinned(self) -> bool:
-        return False
+        return self.data.is_pinned()
+
+    def pin_memory(self) -> Self:
+        """A PackedSequence whose data and indices are in page-locked memory (needs an accelerator)."""
+        pinned = [None if t is None else t.pin_memory() for t in (self.sorted_indices, self.unsorted_indices)]
+        return type(self)(self.data.pin_memory(), self.batch_sizes.pin_memory(), *pinned)
 
 
 def invert_permutation(permutation: Tensor | None) -> Tensor | None:
