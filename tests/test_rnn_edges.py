@@ -434,3 +434,26 @@ def test_packed_sequence_pin_memory_as_torch():
             packed.pin_memory()
         messages.append(str(info.value))
     assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("packed", [False, True])
+@pytest.mark.parametrize("fn", sorted(FUNCTIONS))
+def test_module_dropout_in_training_draws_as_torch(fn, packed):
+    """A module in training drops the same elements as PyTorch's for the same seed, call after call, padded or
+    packed (the cpu generator is PyTorch's)."""
+    kwargs = {"num_layers": 3, "dropout": 0.4, "bidirectional": True, **({"proj_size": 2} if fn == "lstm" else {})}
+    e, t = _modules(fn, ember.float64, "cpu", **kwargs)
+    x = randn(5, 3, I)
+    outputs = []
+    for lib, module in ((ember, e), (torch, t)):
+        lib.manual_seed(11)
+        got = []
+        for _ in range(2):
+            xs = lib.tensor(x)
+            if packed:
+                xs = lib.nn.utils.rnn.pack_padded_sequence(xs, [2, 5, 3], enforce_sorted=False)
+            out = module(xs)
+            got.append(out[0].data if packed else out[0])
+        outputs.append(got)
+    for e_out, t_out in zip(*outputs):
+        assert_close(e_out, t_out, ember.float64)
