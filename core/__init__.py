@@ -217,6 +217,7 @@ _TOP_LEVEL_LAZY = dict.fromkeys(
     "top_level_losses",
 ) | dict.fromkeys(("poisson", "binomial", "_standard_gamma"), "count_sampling")
 _TOP_LEVEL_LAZY |= dict.fromkeys(("lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"), "recurrent_cells")
+_TOP_LEVEL_LAZY |= dict.fromkeys(("lstm", "gru", "rnn_tanh", "rnn_relu"), "recurrent_layers")
 _TOP_LEVEL_LAZY |= dict.fromkeys(("native_layer_norm", "native_batch_norm", "native_group_norm"), "native_norms")
 _TOP_LEVEL_LAZY |= dict.fromkeys(
     ("native_dropout", "feature_dropout", "feature_dropout_", "alpha_dropout_", "feature_alpha_dropout_"),

@@ -107,7 +107,7 @@ def test_errors():
     x = ember.randn(4, 3, 2)
     with pytest.raises(RuntimeError, match="`lengths` array must be sorted in decreasing order when `enforce_sorted`"):
         er.pack_padded_sequence(x, [2, 4, 1])
-    with pytest.raises(ValueError, match=r"Expected `len\(lengths\)` to be equal to batch_size, but got 2"):
+    with pytest.raises(RuntimeError, match=r"Expected `len\(lengths\)` to be equal to batch_size, but got 2"):
         er.pack_padded_sequence(x, [4, 2])
     with pytest.raises(RuntimeError, match="Length of all samples has to be greater than 0"):
         er.pack_padded_sequence(x, [4, 2, 0])

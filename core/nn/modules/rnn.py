@@ -186,6 +186,58 @@ def _composite_backward(ctx, inputs, grad_outputs):
     return tuple(result)
 
 
+def run_layers(
+    mode: str,
+    data: Tensor,
+    batch_sizes: tuple[int, ...],
+    h0: Tensor,
+    c0: Tensor | None,
+    weights: list[tuple[Any, ...]],
+    num_layers: int,
+    bidirectional: bool,
+    dropout: float,
+    train: bool,
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    """A stack of recurrent layers over packed rows ``data`` (``batch_sizes`` as a PackedSequence's), from the
+    initial states ``h0`` (and ``c0`` for ``"LSTM"``), ``(num_layers * directions, B, *)``; ``weights`` holds
+    ``(w_ih, w_hh, b_ih, b_hh, w_hr)`` per layer and direction (``None`` for an absent bias or projection).
+    ``dropout`` is applied to the outputs of every layer but the last when ``train``. Returns
+    ``(output, h_n, c_n)`` (``c_n`` ``None`` unless LSTM). What :class:`RNNBase` and ``ember.lstm``, ``ember.gru``,
+    ``ember.rnn_tanh``, ``ember.rnn_relu`` run."""
+    directions = 2 if bidirectional else 1
+    lstm = mode == "LSTM"
+    projected = lstm and weights[0][4] is not None
+    name = "RNN" if mode.startswith("RNN") else mode
+    # an LSTM with projections is made of linear ops in PyTorch (no mkldnn layer): lower precision too
+    autocast_op = _AUTOCAST_OP.get(mode) if _amp.active else None
+    if lstm and autocast_op and not projected and _amp.dtypes.get(data.device.type) is dtypes.float16:
+        raise RuntimeError(
+            f"{name}: float16 autocast on {data.device.type} is not supported "
+            "(mkldnn_rnn_layer has no float16 kernel; PyTorch fails to create its LSTM forward primitive)"
+        )
+    h_n, c_n = [], []
+    layer_input = data
+    for layer in range(num_layers):
+        outputs = []
+        for direction in range(directions):
+            k = layer * directions + direction
+            w_ih, w_hh, b_ih, b_hh, w_hr = weights[k]
+            operands = (layer_input, h0[k], c0[k] if lstm else None, w_ih, w_hh, b_ih, b_hh, w_hr)
+            if autocast_op:
+                operands = tuple(cast_inputs(autocast_op, *operands))
+            elif _amp.active:  # PyTorch's GRU: linear ops whose gate arithmetic promotes to the state's dtype
+                operands = tuple(cast_to(operands, h0.dtype))
+            result = _recurrent_layer(*operands, mode, batch_sizes, direction == 1)
+            outputs.append(result[0])
+            h_n.append(result[1])
+            if lstm:  # a projected LSTM keeps its cell state in the dtype it was given, as PyTorch's
+                c_n.append(result[2].to(c0.dtype) if autocast_op and projected else result[2])  # type: ignore[union-attr]
+        layer_input = outputs[0] if directions == 1 else cat(outputs, 1)
+        if dropout and train and layer < num_layers - 1:
+            layer_input = _dropout(layer_input, dropout, training=True)
+    return layer_input, stack(h_n), stack(c_n) if lstm else None
+
+
 def _param(shape, device, dtype):
     return Parameter(empty(*shape, device=device, dtype=dtype))
 
@@ -224,6 +276,12 @@ class RNNBase(Module):
                 f"num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
                 stacklevel=2,
             )
+        if not isinstance(bias, bool):
+            raise TypeError(f"bias should be of type bool, got: {type(bias).__name__}")
+        if not isinstance(batch_first, bool):
+            raise TypeError(f"batch_first should be of type bool, got: {type(batch_first).__name__}")
+        if not isinstance(input_size, int):
+            raise TypeError(f"input_size should be of type int, got: {type(input_size).__name__}")
         if input_size <= 0:
             raise ValueError("input_size must be greater than zero")
         if not isinstance(hidden_size, int) or isinstance(hidden_size, bool):
@@ -279,6 +337,17 @@ class RNNBase(Module):
 
     def flatten_parameters(self) -> None:
         """Kept for API parity: ember keeps no flat weight buffer, so this does nothing."""
+
+    @property
+    def _flat_weights_names(self) -> list[str]:
+        """The parameter names of every layer and direction in one list, in PyTorch's order."""
+        return [name for names in self._all_weights for name in names]
+
+    @property
+    def _flat_weights(self) -> list[Parameter | None]:
+        """The parameters named by :attr:`_flat_weights_names`, looked up now (so a reassigned parameter
+        is the one listed): the ``params`` that ``ember.lstm`` and its siblings take."""
+        return [getattr(self, name, None) for name in self._flat_weights_names]
 
     @property
     def all_weights(self) -> list[list[Parameter]]:
@@ -348,46 +417,77 @@ class RNNBase(Module):
                 f"{self._name()}: hidden state dtype ({hx.dtype}) does not match weight dtype ({weight.dtype})"
             )
 
+    # -- PyTorch's checking helpers (user subclasses call and override them) ------------------
+    def check_input(self, input: Tensor, batch_sizes: Tensor | None) -> None:
+        """Check ``input``'s dtype, device, rank (2 when packed, else 3) and feature size, as PyTorch's
+        ``RNNBase``."""
+        self._check_input(input, batch_sizes)
+
+    def _mini_batch(self, input: Tensor, batch_sizes: Tensor | None) -> int:
+        if batch_sizes is not None:
+            return int(batch_sizes[0])
+        return input.shape[0] if self.batch_first else input.shape[1]
+
+    def get_expected_hidden_size(self, input: Tensor, batch_sizes: Tensor | None) -> tuple[int, int, int]:
+        """``(num_layers * directions, batch, proj_size or hidden_size)``: the hidden state ``input`` needs."""
+        return self._expected_hidden_size(self._mini_batch(input, batch_sizes))
+
+    def check_hidden_size(
+        self, hx: Tensor, expected_hidden_size: tuple[int, ...], msg: str = "Expected hidden size {}, got {}"
+    ) -> None:
+        """Raise ``RuntimeError(msg.format(expected, actual))`` unless ``hx`` has the expected size."""
+        if tuple(hx.shape) != tuple(expected_hidden_size):
+            raise RuntimeError(msg.format(expected_hidden_size, list(hx.shape)))
+
+    def check_forward_args(self, input: Tensor, hidden: Any, batch_sizes: Tensor | None) -> None:
+        """:meth:`check_input`, then the size of the hidden state(s) (``(h, c)`` for an LSTM)."""
+        self.check_input(input, batch_sizes)
+        if self.mode != "LSTM":
+            self.check_hidden_size(hidden, self.get_expected_hidden_size(input, batch_sizes))
+            return
+        self.check_hidden_size(
+            hidden[0], self.get_expected_hidden_size(input, batch_sizes), "Expected hidden[0] size {}, got {}"
+        )
+        self.check_hidden_size(
+            hidden[1], self.get_expected_cell_size(input, batch_sizes), "Expected hidden[1] size {}, got {}"
+        )
+
+    def permute_hidden(self, hx: Any, permutation: Tensor | None) -> Any:
+        """The hidden state(s) with their batch reordered by ``permutation`` (unchanged when ``None``)."""
+        if permutation is None:
+            return hx
+        if self.mode == "LSTM":
+            return hx[0].index_select(1, permutation), hx[1].index_select(1, permutation)
+        return hx.index_select(1, permutation)
+
     # -- running ----------------------------------------------------------------------------
     def _initial(self, input, batch, cell=False):
         shape = self._expected_hidden_size(batch, cell)
         return zeros(*shape, dtype=input.dtype, device=input.device)
 
+    def _layer_weights(self):
+        """``(w_ih, w_hh, b_ih, b_hh, w_hr)`` of each layer and direction, in PyTorch's order."""
+        weights = []
+        for names in self._all_weights:
+            w_ih, w_hh = getattr(self, names[0]), getattr(self, names[1])
+            b_ih, b_hh = (getattr(self, names[2]), getattr(self, names[3])) if self.bias else (None, None)
+            weights.append((w_ih, w_hh, b_ih, b_hh, getattr(self, names[-1]) if self.proj_size else None))
+        return weights
+
     def _run(self, data, batch_sizes, h0, c0):
         """All layers over packed rows ``data``; returns ``(output, h_n, c_n)``."""
-        directions = 2 if self.bidirectional else 1
-        lstm = self.mode == "LSTM"
-        # an LSTM with projections is made of linear ops in PyTorch (no mkldnn layer): lower precision too
-        autocast_op = _AUTOCAST_OP.get(self.mode) if _amp.active else None
-        if lstm and autocast_op and not self.proj_size and _amp.dtypes.get(data.device.type) is dtypes.float16:
-            raise RuntimeError(
-                f"{self._name()}: float16 autocast on {data.device.type} is not supported "
-                "(mkldnn_rnn_layer has no float16 kernel; PyTorch fails to create its LSTM forward primitive)"
-            )
-        h_n, c_n = [], []
-        layer_input = data
-        for layer in range(self.num_layers):
-            outputs = []
-            for direction in range(directions):
-                k = layer * directions + direction
-                names = self._all_weights[k]
-                w_ih, w_hh = getattr(self, names[0]), getattr(self, names[1])
-                b_ih, b_hh = (getattr(self, names[2]), getattr(self, names[3])) if self.bias else (None, None)
-                w_hr = getattr(self, names[-1]) if self.proj_size else None
-                operands = (layer_input, h0[k], c0[k] if lstm else None, w_ih, w_hh, b_ih, b_hh, w_hr)
-                if autocast_op:
-                    operands = tuple(cast_inputs(autocast_op, *operands))
-                elif _amp.active:  # PyTorch's GRU: linear ops whose gate arithmetic promotes to the state's dtype
-                    operands = tuple(cast_to(operands, h0.dtype))
-                result = _recurrent_layer(*operands, self.mode, batch_sizes, direction == 1)
-                outputs.append(result[0])
-                h_n.append(result[1])
-                if lstm:  # a projected LSTM keeps its cell state in the dtype it was given, as PyTorch's
-                    c_n.append(result[2].to(c0.dtype) if autocast_op and self.proj_size else result[2])
-            layer_input = outputs[0] if directions == 1 else cat(outputs, 1)
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_input = _dropout(layer_input, self.dropout, training=True)
-        return layer_input, stack(h_n), stack(c_n) if lstm else None
+        return run_layers(
+            self.mode,
+            data,
+            batch_sizes,
+            h0,
+            c0,
+            self._layer_weights(),
+            self.num_layers,
+            self.bidirectional,
+            self.dropout,
+            self.training,
+        )
 
     def forward(self, input: Any, hx: Any = None) -> tuple[Any, Any]:
         lstm = self.mode == "LSTM"
@@ -403,13 +503,14 @@ class RNNBase(Module):
             if not isinstance(input, Tensor):
                 raise TypeError(f"{name}: input must be a Tensor or PackedSequence, got {type(input).__name__}")
             if input.ndim not in (2, 3):
-                raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D tensor instead")
+                what = "tensor " if name == "RNN" else ""  # PyTorch's wording differs by class
+                raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D {what}instead")
             batched = input.ndim == 3
             sorted_indices = unsorted_indices = None
             if not batched:
                 input = input.unsqueeze(0 if self.batch_first else 1)
             if hx is not None:
-                hs = hx if lstm else (hx,)
+                hs = (hx[0], hx[1]) if lstm else (hx,)  # PyTorch indexes an LSTM's pair
                 want = 3 if batched else 2
                 if any(h.ndim != want for h in hs):
                     dims = ", ".join(f"{h.ndim}-D" for h in hs)
@@ -560,6 +661,10 @@ class LSTM(RNNBase):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__("LSTM", *args, **kwargs)
 
+    def get_expected_cell_size(self, input: Tensor, batch_sizes: Tensor | None) -> tuple[int, int, int]:
+        """``(num_layers * directions, batch, hidden_size)``: the cell state ``input`` needs."""
+        return self._expected_hidden_size(self._mini_batch(input, batch_sizes), cell=True)
+
 
 class GRU(RNNBase):
     r"""Applies a multi-layer gated recurrent unit (GRU) RNN to an input sequence.
@@ -663,7 +768,7 @@ class RNNCellBase(Module):
                 if not batched:
                     state = state.unsqueeze(0)
                 check_cell_hidden(k, state, batch, self.hidden_size)
-                if state.dtype is not input.dtype and not _amp.active:
+                if state.dtype is not input.dtype and not _amp.active and k == 0:  # an LSTM's c promotes
                     raise RuntimeError(
                         f"{cell}: {name} dtype ({state.dtype}) does not match input dtype ({input.dtype})"
                     )
@@ -709,6 +814,8 @@ def cell_step(
         b_ih = zeros(b_hh.shape, dtype=b_hh.dtype, device=b_hh.device)
     elif b_hh is None and b_ih is not None:
         b_hh = zeros(b_ih.shape, dtype=b_ih.dtype, device=b_ih.device)
+    if c is not None and c.dtype is not input.dtype:  # PyTorch's gate arithmetic promotes to the cell state's
+        return _composite_layer(input, h, c, w_ih, w_hh, b_ih, b_hh, None, mode, (input.shape[0],), False)[1:]
     return _recurrent_layer(input, h, c, w_ih, w_hh, b_ih, b_hh, None, mode, (input.shape[0],), False)[1:]
 
 

@@ -105,12 +105,32 @@ class PackedSequence(_PackedSequenceBase):
     def half(self) -> Self:
         return self.to(dtype=dtypes.float16)
 
+    def long(self) -> Self:
+        return self.to(dtype=dtypes.int64)
+
+    def int(self) -> Self:
+        return self.to(dtype=dtypes.int32)
+
+    def short(self) -> Self:
+        return self.to(dtype=dtypes.int16)
+
+    def char(self) -> Self:
+        return self.to(dtype=dtypes.int8)
+
+    def byte(self) -> Self:
+        return self.to(dtype=dtypes.uint8)
+
     @property
     def is_cuda(self) -> bool:
         return self.data.is_cuda
 
     def is_pinned(self) -> bool:
-        return False
+        return self.data.is_pinned()
+
+    def pin_memory(self) -> Self:
+        """A PackedSequence whose data and indices are in page-locked memory (needs an accelerator)."""
+        pinned = [None if t is None else t.pin_memory() for t in (self.sorted_indices, self.unsorted_indices)]
+        return type(self)(self.data.pin_memory(), self.batch_sizes.pin_memory(), *pinned)
 
 
 def invert_permutation(permutation: Tensor | None) -> Tensor | None:
@@ -196,12 +216,14 @@ def pack_padded_sequence(
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"pack_padded_sequence: input must be a Tensor, got {type(input).__name__}")
-    if input.ndim < 2:
-        raise ValueError(f"pack_padded_sequence: input must have at least 2 dimensions, got {input.ndim}")
+    if input.ndim < 2:  # PyTorch's reads the batch's size off a missing dimension
+        raise IndexError(f"pack_padded_sequence: input must have at least 2 dimensions, got {input.ndim}")
     lengths = _lengths_list(lengths)
+    if input.numel() == 0:
+        raise RuntimeError("Cannot pack empty tensors.")
     batch, steps = (input.shape[0], input.shape[1]) if batch_first else (input.shape[1], input.shape[0])
     if len(lengths) != batch:
-        raise ValueError(
+        raise RuntimeError(
             f"Expected `len(lengths)` to be equal to batch_size, but got {len(lengths)} (batch_size={batch})"
         )
     if any(n <= 0 for n in lengths):
@@ -313,8 +335,9 @@ def _check_sequences(name, sequences):
     for s in sequences:
         if not isinstance(s, Tensor):
             raise TypeError(f"{name}: expected a list of Tensors, got {type(s).__name__}")
-        if s.ndim < 1:
-            raise RuntimeError(f"{name}: every sequence must have at least 1 dimension (got a 0-d tensor)")
+        if s.ndim < 1:  # PyTorch's pack_sequence reads the length off a missing dimension
+            error = IndexError if name == "pack_sequence" else RuntimeError
+            raise error(f"{name}: every sequence must have at least 1 dimension (got a 0-d tensor)")
         if s.shape[1:] != sequences[0].shape[1:]:
             raise RuntimeError(
                 f"{name}: all sequences must have the same trailing dimensions, got {list(sequences[0].shape)} "
@@ -364,7 +387,9 @@ def pad_sequence(
         return starts[b] + k if 0 <= k < lengths[b] else total
 
     rows, shape = _padded_layout(row, batch, steps, batch_first)
-    padded = cat([*sequences, filler], 0).index_select(0, _index(rows, first.device))
+    # PyTorch copies every sequence into a tensor of the first one's dtype
+    pieces = [s if s.dtype is first.dtype else s.to(first.dtype) for s in sequences]
+    padded = cat([*pieces, filler], 0).index_select(0, _index(rows, first.device))
     return padded.reshape(*shape, *first.shape[1:])
 
 
