@@ -63,6 +63,8 @@ class WorkerPoolIterator:
             process.start()
             self._index_queues.append(index_queue)
             self._workers.append(process)
+        # the index sampler's iterator of this epoch, made once the workers started, as PyTorch makes
+        # it (its loader iterator made and dropped one before drawing the base seed)
         self._start(loader._index_sampler)
 
     def _start(self, index_sampler):
@@ -75,7 +77,7 @@ class WorkerPoolIterator:
             self._send_next()
 
     def reset(self, loader):
-        """Start a new epoch on the same (persistent) workers."""
+        """Start a new epoch on the same (persistent) workers (a new iterator of the index sampler)."""
         for index_queue in self._index_queues:
             index_queue.put(_worker.Resume())
         waiting = self._num_workers
