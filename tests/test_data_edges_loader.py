@@ -25,7 +25,7 @@ LIBS = [(torch, tud), (ember, eud)]
 fork_only = pytest.mark.skipif(not hasattr(os, "fork"), reason="uses the fork start method")
 
 
-def _messages(record, lib):
+def _messages(record):
     return [str(w.message) for w in record]
 
 
@@ -163,7 +163,7 @@ def test_an_iterable_dataset_longer_than_its_len_warns_like_torch(kwargs, ask_le
             warnings.simplefilter("always")
             n = len(loader) if ask_len else None
             batches = [b.tolist() if hasattr(b, "tolist") else b for b in loader]
-        return n, batches, _messages(record, lib)
+        return n, batches, _messages(record)
 
     ours, theirs = run(eud, ember), run(tud, torch)
     assert ours == theirs
@@ -176,13 +176,13 @@ def test_more_workers_than_cpus_warns_like_torch(monkeypatch):
     if not hasattr(os, "sched_getaffinity"):
         pytest.skip("no sched_getaffinity")
     found = []
-    for lib, data in LIBS:
+    for _, data in LIBS:
         with warnings.catch_warnings(record=True) as record:
             warnings.simplefilter("always")
             data.DataLoader([1, 2], num_workers=2)
             data.DataLoader([1, 2], num_workers=1)  # within the CPUs: no warning
             data.DataLoader([1, 2])
-        found.append(_messages(record, lib))
+        found.append(_messages(record))
     assert found[1] == found[0]
     assert len(found[1]) == 1 and "This DataLoader will create 2 worker processes in total" in found[1][0]
 
@@ -196,11 +196,11 @@ def no_accelerator(monkeypatch):
 
 def test_pin_memory_device_is_deprecated_like_torch(no_accelerator):
     found = []
-    for lib, data in LIBS:
+    for _, data in LIBS:
         with warnings.catch_warnings(record=True) as record:
             warnings.simplefilter("always")
             batches = list(data.DataLoader([[1.0]], pin_memory=True, pin_memory_device="cpu"))
-        found.append((_messages(record, lib), [[t.is_pinned() for t in b] for b in batches]))
+        found.append((_messages(record), [[t.is_pinned() for t in b] for b in batches]))
     assert found[1] == found[0]
     assert "pin_memory_device is deprecated" in found[1][0][0]
 
@@ -267,3 +267,15 @@ def test_a_timeout_without_workers_fails_when_iterated_like_torch():
             iter(loader)
         errors.append(str(info.value))
     assert errors[1] == errors[0]
+
+
+def test_unpicklable_worker_arguments_with_spawn_warn_and_raise_like_torch():
+    found = []
+    for _, data in LIBS:
+        loader = data.DataLoader([1, 2], num_workers=1, multiprocessing_context="spawn", worker_init_fn=lambda i: None)
+        with warnings.catch_warnings(record=True) as record, pytest.raises(AttributeError) as info:
+            warnings.simplefilter("always")
+            iter(loader)
+        found.append((_messages(record), str(info.value)))
+    assert found[1] == found[0]
+    assert "Got pickle error when attempting to start a worker Process" in found[1][0][0]

@@ -15,6 +15,7 @@ import os
 import pickle
 import queue
 import time
+import warnings
 
 from . import _worker
 from .dataset import IterableDataset
@@ -60,7 +61,17 @@ class WorkerPoolIterator:
                 ),
                 daemon=True,
             )  # fmt: skip
-            process.start()
+            try:
+                process.start()
+            except (TypeError, AttributeError, pickle.PicklingError):
+                warnings.warn(  # PyTorch's hint, then the error itself
+                    "Got pickle error when attempting to start a worker Process. This might be because the worker "
+                    "Process arguments are not picklable. Python 3.14+ changed the multiprocessing start method in "
+                    "non-Mac POSIX platforms to 'forkserver', which requires the worker Process arguments to be "
+                    "picklable. You can also try multiprocessing.set_start_method('fork').",
+                    stacklevel=4,
+                )
+                raise
             self._index_queues.append(index_queue)
             self._workers.append(process)
         # the index sampler's iterator of this epoch, made once the workers started, as PyTorch makes
