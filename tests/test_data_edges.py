@@ -280,3 +280,59 @@ def test_no_warning_from_default_collate():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         eud.default_collate([{"a": np.float32(1)}, {"a": np.float32(2)}])
+
+
+# -- generic classes ------------------------------------------------------------------------
+GENERIC = [
+    "Dataset",
+    "IterableDataset",
+    "Sampler",
+    "DataLoader",
+    "Subset",
+    "ConcatDataset",
+    "ChainDataset",
+    "StackDataset",
+    "TensorDataset",
+    "BatchSampler",
+    "RandomSampler",
+    "DistributedSampler",
+]
+
+
+@pytest.mark.parametrize("name", GENERIC)
+def test_classes_are_generic_like_torchs(name):
+    """``Dataset[T]`` and friends in annotations and base-class lists, as typed PyTorch programs write them."""
+    theirs, ours = getattr(tud, name), getattr(eud, name)
+    assert [str(p) for p in ours.__parameters__] == [str(p) for p in theirs.__parameters__]
+    assert type(ours).__name__ == type(theirs).__name__  # an IterableDataset is an abc.Iterable
+    if theirs.__parameters__:
+        assert ours[int] is not None
+
+
+def test_a_typed_dataset_subclass_loads(device):
+    class Squares(eud.Dataset[tuple[ember.Tensor, int]]):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            return ember.full((2,), float(i * i), device=device), i
+
+    class Stream(eud.IterableDataset[int]):
+        def __iter__(self):
+            return iter(range(3))
+
+    class Evens(eud.Sampler[int]):
+        def __iter__(self):
+            return iter([0, 2])
+
+        def __len__(self):
+            return 2
+
+    loader: eud.DataLoader[tuple[ember.Tensor, int]] = eud.DataLoader(Squares(), batch_size=2, sampler=Evens())
+    ((x, i),) = list(loader)
+    assert x.device == ember.device(device) and x.tolist() == [[0.0, 0.0], [4.0, 4.0]] and i.tolist() == [0, 2]
+    assert isinstance(Stream(), collections.abc.Iterable) and list(eud.DataLoader(Stream(), batch_size=None)) == [
+        0,
+        1,
+        2,
+    ]

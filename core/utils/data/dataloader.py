@@ -8,7 +8,7 @@ import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from multiprocessing.context import BaseContext
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ...dtypes import int64
 from ...ops.creation import empty
@@ -33,7 +33,10 @@ class _InfiniteConstantSampler(Sampler):
             yield None
 
 
-class DataLoader:
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class DataLoader(Generic[_T_co]):
     """Iterates over a dataset in batches.
 
     Args:
@@ -102,7 +105,7 @@ class DataLoader:
 
     def __init__(
         self,
-        dataset: Dataset,
+        dataset: Dataset[_T_co],
         batch_size: int | None = 1,
         shuffle: bool | None = None,
         sampler: Sampler | Iterable[Any] | None = None,
@@ -274,14 +277,6 @@ class DataLoader:
         if self.num_workers > 0:
             self.check_worker_number_rationality()
         return _DataLoaderIter(self)
-
-    @property
-    def _auto_collation(self):
-        return self.batch_sampler is not None
-
-    @property
-    def _index_sampler(self):
-        return self.batch_sampler if self._auto_collation else self.sampler
 
     def _base_seed(self):
         return int(empty((), dtype=int64, device="cpu").random_(generator=self.generator).item())
