@@ -336,3 +336,12 @@ def test_a_typed_dataset_subclass_loads(device):
         1,
         2,
     ]
+
+
+def test_an_iterable_dataset_without_iter_cannot_be_made_like_torch():
+    errors = []
+    for _, data in LIBS:
+        with pytest.raises(TypeError) as info:
+            type("NoIter", (data.IterableDataset,), {})()
+        errors.append(str(info.value))
+    assert errors[1] == errors[0] == "Can't instantiate abstract class NoIter with abstract method __iter__"

@@ -52,8 +52,7 @@ class IterableDataset(Dataset[_T_co], Iterable[_T_co]):
     ``batch_sampler``. ``a + b`` chains two streams into a :class:`ChainDataset`.
     """
 
-    def __iter__(self) -> Iterator[Any]:
-        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+    # no __iter__ here: Iterable's is abstract, so a subclass without one cannot be instantiated (as in PyTorch)
 
     def __add__(self, other: Dataset) -> ChainDataset:  # type: ignore[override]  # a stream chains
         return ChainDataset([self, other])
