@@ -308,14 +308,14 @@ class _DataLoaderIter:
             warnings.warn(
                 "pin_memory_device is deprecated, the current accelerator will be used as the device,"
                 f"ignore pin_memory_device='{loader.pin_memory_device}'.",
-                stacklevel=3,
+                stacklevel=4,
             )
         pin = pinning("") if loader.pin_memory else False
         if pin is None:
             warnings.warn(
                 "'pin_memory' argument is set as true but no accelerator is found, then device pinned memory "
                 "won't be used.",
-                stacklevel=3,
+                stacklevel=4,
             )
         self._pin = bool(pin)
         self._dataset = loader.dataset
