@@ -223,6 +223,9 @@ SAMPLES = {
         np.ones(2, np.float32).view(np.memmap),
     ],
     "IntEnum": lambda lib: [_Color.RED, _Color.GREEN],
+    "numpy float32 then float": lambda lib: [np.float32(1.5), 2.5],  # float32, as torch.as_tensor infers
+    "numpy int32 then float": lambda lib: [np.int32(1), 2.5],
+    "numpy int8 then float16": lambda lib: [np.int8(1), np.float16(2)],
     "bool then int": lambda lib: [True, 2],
     "int then float": lambda lib: [1, 2.5],
     "nested": lambda lib: [{"x": (lib.zeros(1), [1, "a"])}, {"x": (lib.ones(1), [2, "b"])}],

@@ -160,8 +160,9 @@ def collate_numpy_array_fn(batch: Sequence[Any], *, collate_fn_map: CollateFnMap
 
 
 def collate_numpy_scalar_fn(batch: Sequence[Any], *, collate_fn_map: CollateFnMap | None = None) -> Tensor:
-    """NumPy scalars as one tensor of their dtype."""
-    return as_tensor(np.asarray(batch))
+    """NumPy scalars as one tensor, its dtype inferred as :func:`ember.as_tensor` infers a list's (a
+    ``float32`` scalar with Python floats stays ``float32``, as in PyTorch; NumPy would promote)."""
+    return as_tensor(list(batch))
 
 
 def collate_float_fn(batch: Sequence[float], *, collate_fn_map: CollateFnMap | None = None) -> Tensor:
