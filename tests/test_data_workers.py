@@ -326,8 +326,9 @@ def test_persistent_workers_survive_epochs():
     partial = iter(loader)
     next(partial)  # an epoch abandoned early must not leak into the next one
     assert set(loader) == first and len(list(loader)) == 6
-    workers = loader._pool._workers
-    loader._pool.close()
+    assert iter(loader) is iter(loader)  # one iterator, restarted, as PyTorch's
+    workers = loader._iterator._workers  # PyTorch's names
+    loader._iterator._shutdown_workers()
     assert not any(w.is_alive() for w in workers)
 
 
@@ -358,8 +359,12 @@ def test_prefetch_factor(prefetch_factor):
 def test_prefetch_factor_defaults_like_torch():
     assert eud.DataLoader([1], num_workers=2).prefetch_factor == tud.DataLoader([1], num_workers=2).prefetch_factor
     assert eud.DataLoader([1]).prefetch_factor is tud.DataLoader([1]).prefetch_factor is None
-    with pytest.raises(ValueError, match="prefetch_factor"):
-        eud.DataLoader([1], num_workers=1, prefetch_factor=0)
+    for lib in (tud, eud):
+        with pytest.raises(ValueError, match="prefetch_factor option should be non-negative"):
+            lib.DataLoader([1], num_workers=1, prefetch_factor=-1)
+        loader = lib.DataLoader([1], num_workers=1, prefetch_factor=0)  # accepted, refused by iter() as in PyTorch
+        with pytest.raises(AssertionError, match="prefetch_factor must be greater than 0"):
+            iter(loader)
 
 
 def test_spawn_start_method_works_with_picklable_parts():

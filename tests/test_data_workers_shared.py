@@ -135,7 +135,7 @@ def test_persistent_workers_share_batches_and_release_abandoned_epochs():
     del again, b
     gc.collect()
     assert _open_descriptors() <= descriptors
-    loader._pool.close()
+    loader._iterator._shutdown_workers()  # PyTorch's names
 
 
 class _Fails(_Images):

@@ -1,10 +1,15 @@
-"""How a list of samples becomes a batch: :func:`default_collate` and :func:`default_convert`."""
+"""How a list of samples becomes a batch: :func:`collate` (the engine, steered by a table of
+per-type functions), :func:`default_collate` and :func:`default_convert`.
+
+The table is PyTorch's ``default_collate_fn_map``: extend it in place (or pass your own to
+:func:`collate`) to teach the default collation a new element type.
+"""
 
 from __future__ import annotations
 
 import collections.abc
-import numbers
-from collections.abc import Sequence
+import copy
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -15,41 +20,111 @@ from ...shared_memory import empty_array
 from ...tensor import Tensor, as_tensor, from_numpy, tensor
 from ._worker import get_worker_info
 
-__all__ = ["default_collate", "default_convert"]
+__all__ = [
+    "collate",
+    "collate_float_fn",
+    "collate_int_fn",
+    "collate_numpy_array_fn",
+    "collate_numpy_scalar_fn",
+    "collate_str_fn",
+    "collate_tensor_fn",
+    "default_collate",
+    "default_collate_fn_map",
+    "default_convert",
+]
 
-_UNSUPPORTED = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
+default_collate_err_msg_format = (
+    "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
+)
+_STR_OR_OBJECT = "SaUO"  # NumPy dtype kinds that do not become tensors (bytes, str, object)
+
+CollateFnMap = dict[type | tuple[type, ...], Callable[..., Any]]
 
 
 def _is_namedtuple(obj):
     return isinstance(obj, tuple) and hasattr(obj, "_fields")
 
 
-def _numpy_kind(obj):
-    """'array', 'scalar' or None for NumPy objects, without importing NumPy for other data."""
-    module = type(obj).__module__
-    if module != "numpy":
-        return None
-    if isinstance(obj, np.ndarray):
-        return "array"
-    if isinstance(obj, np.generic):
-        return "scalar"
-    return None
+def _is_numpy_string(data):
+    """A NumPy array of strings, bytes or objects: no tensor can hold it."""
+    return data.dtype.kind in _STR_OR_OBJECT
 
 
-def _rebuilt(like, items, plain):
-    """``items`` in the container type of ``like``; a ``plain`` type, or one whose constructor
-    refuses them, gives ``items`` as they are."""
-    if plain:
-        return items
+def _mapped(data, items):
+    """``items`` (a dict built from ``data``'s keys) in ``data``'s own mapping type, as PyTorch
+    rebuilds it: a mutable mapping is copied (keeping its extra state, a ``defaultdict``'s
+    factory) and updated, another is constructed from ``items``; a type that refuses either
+    gives the plain dict."""
     try:
-        return type(like)(items)
+        if isinstance(data, collections.abc.MutableMapping):
+            clone = copy.copy(data)
+            clone.update(items)
+            return clone
+        return type(data)(items)
     except TypeError:
         return items
 
 
-def _check_numeric(array):
-    if array.dtype.kind in "OSUaV":
-        raise TypeError(_UNSUPPORTED.format(array.dtype))
+def _sequenced(data, items):
+    """``items`` (a list, one per position of ``data``) in ``data``'s own sequence type, as
+    PyTorch rebuilds it: a mutable sequence is copied and written position by position, another
+    is constructed from ``items``; a type that refuses either (``range``) gives the list."""
+    try:
+        if isinstance(data, collections.abc.MutableSequence):
+            clone = copy.copy(data)
+            for i, item in enumerate(items):
+                clone[i] = item
+            return clone
+        return type(data)(items)
+    except TypeError:
+        return items
+
+
+def collate(batch: Sequence[Any], *, collate_fn_map: CollateFnMap | None = None) -> Any:
+    """Collate a list of samples, descending into mappings, named tuples and sequences, and
+    handing each other element type to the function ``collate_fn_map`` gives for it.
+
+    The engine of :func:`default_collate` (which calls it with :data:`default_collate_fn_map`).
+    The function for a type is looked up by the exact type of ``batch[0]`` first, then by the
+    first key (in insertion order) of which it is an instance; it is called as
+    ``fn(batch, collate_fn_map=collate_fn_map)``. Mappings are collated key by key (in their own
+    type), named tuples field by field, tuples position by position into a list, other
+    sequences position by position in their own type; every sample must have the same length.
+
+    Args:
+        batch: a list of samples.
+        collate_fn_map: element type (or tuple of types) -> collate function. Default: ``None``
+            (only containers are descended into).
+
+    Example::
+
+        >>> from ember.utils.data._utils.collate import collate, default_collate_fn_map
+        >>> def sum_ints(batch, *, collate_fn_map=None):
+        ...     return sum(batch)
+        >>> collate([{"n": 1}, {"n": 2}], collate_fn_map={**default_collate_fn_map, int: sum_ints})
+        {'n': 3}
+    """
+    elem = batch[0]
+    elem_type = type(elem)
+    if collate_fn_map is not None:
+        if elem_type in collate_fn_map:
+            return collate_fn_map[elem_type](batch, collate_fn_map=collate_fn_map)
+        for collate_type in collate_fn_map:
+            if isinstance(elem, collate_type):
+                return collate_fn_map[collate_type](batch, collate_fn_map=collate_fn_map)
+    if isinstance(elem, collections.abc.Mapping):
+        return _mapped(elem, {key: collate([d[key] for d in batch], collate_fn_map=collate_fn_map) for key in elem})
+    if _is_namedtuple(elem):
+        return elem_type(*(collate(samples, collate_fn_map=collate_fn_map) for samples in zip(*batch)))
+    if isinstance(elem, collections.abc.Sequence):
+        size = len(elem)
+        if any(len(e) != size for e in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        collated = [collate(samples, collate_fn_map=collate_fn_map) for samples in zip(*batch)]
+        if isinstance(elem, tuple):
+            return collated  # a plain tuple gives a list, as in PyTorch
+        return _sequenced(elem, collated)
+    raise TypeError(default_collate_err_msg_format.format(elem_type))
 
 
 def _stack(tensors):
@@ -71,6 +146,53 @@ def _stack(tensors):
     return from_numpy(out)
 
 
+def collate_tensor_fn(batch: Sequence[Tensor], *, collate_fn_map: CollateFnMap | None = None) -> Tensor:
+    """Tensors stacked along a new first dimension (in a worker process, into shared memory)."""
+    return _stack(list(batch))
+
+
+def collate_numpy_array_fn(batch: Sequence[Any], *, collate_fn_map: CollateFnMap | None = None) -> Any:
+    """NumPy arrays made tensors, then collated as tensors; arrays of strings or objects refuse."""
+    elem = batch[0]
+    if _is_numpy_string(elem):
+        raise TypeError(default_collate_err_msg_format.format(elem.dtype))
+    return collate([as_tensor(b) for b in batch], collate_fn_map=collate_fn_map)
+
+
+def collate_numpy_scalar_fn(batch: Sequence[Any], *, collate_fn_map: CollateFnMap | None = None) -> Tensor:
+    """NumPy scalars as one tensor, its dtype inferred as :func:`ember.as_tensor` infers a list's (a
+    ``float32`` scalar with Python floats stays ``float32``, as in PyTorch; NumPy would promote)."""
+    return as_tensor(list(batch))
+
+
+def collate_float_fn(batch: Sequence[float], *, collate_fn_map: CollateFnMap | None = None) -> Tensor:
+    """Python floats as a ``float64`` tensor."""
+    return tensor(batch, dtype=float64)
+
+
+def collate_int_fn(batch: Sequence[int], *, collate_fn_map: CollateFnMap | None = None) -> Tensor:
+    """Python ints as an ``int64`` tensor (bools as a ``bool`` tensor)."""
+    return tensor(batch)
+
+
+def collate_str_fn(batch: Sequence[Any], *, collate_fn_map: CollateFnMap | None = None) -> Sequence[Any]:
+    """Strings and bytes are kept as they are: the batch is their list."""
+    return batch
+
+
+#: The per-type functions of :func:`default_collate`, in lookup order. Add an entry to teach
+#: :func:`default_collate` (and every :class:`DataLoader` using it) a new element type.
+default_collate_fn_map: CollateFnMap = {
+    Tensor: collate_tensor_fn,
+    np.ndarray: collate_numpy_array_fn,  # and its subclasses (np.memmap)
+    (np.bool_, np.number, np.object_): collate_numpy_scalar_fn,  # not NumPy's string scalars
+    float: collate_float_fn,
+    int: collate_int_fn,
+    str: collate_str_fn,
+    bytes: collate_str_fn,
+}
+
+
 def default_collate(batch: Sequence[Any]) -> Any:
     """Stack a list of samples into a batch, keeping the samples' structure.
 
@@ -79,8 +201,11 @@ def default_collate(batch: Sequence[Any]) -> Any:
     * NumPy arrays and scalars become tensors and are stacked;
     * Python floats become a ``float64`` tensor, ints an ``int64`` tensor, bools a ``bool`` tensor;
     * strings and bytes stay a list;
-    * dicts are collated key by key, named tuples field by field, and tuples and lists
-      position by position (every sample must have the same length).
+    * mappings are collated key by key (in their own type: a ``defaultdict`` stays one), named
+      tuples field by field, tuples position by position into a list, and other sequences
+      position by position in their own type (every sample must have the same length).
+
+    It is :func:`collate` with :data:`default_collate_fn_map`, which can be extended in place.
 
     Args:
         batch: a list of samples.
@@ -91,57 +216,34 @@ def default_collate(batch: Sequence[Any]) -> Any:
         [tensor([[0., 0.],
                 [1., 1.]]), tensor([0, 1])]
     """
-    elem = batch[0]
-    if isinstance(elem, Tensor):
-        return _stack(list(batch))
-    kind = _numpy_kind(elem)
-    if kind == "array":
-        _check_numeric(elem)
-        return _stack([as_tensor(b) for b in batch])
-    if kind == "scalar":
-        _check_numeric(elem)
-        return as_tensor(np.asarray(batch))
-    if isinstance(elem, float):
-        return tensor(batch, dtype=float64)
-    if isinstance(elem, numbers.Integral):
-        return tensor(batch)
-    if isinstance(elem, (str, bytes)):
-        return batch
-    if isinstance(elem, collections.abc.Mapping):
-        collated: dict[Any, Any] | list[Any] = {key: default_collate([d[key] for d in batch]) for key in elem}
-        return _rebuilt(elem, collated, type(elem) is dict)
-    if _is_namedtuple(elem):
-        return type(elem)(*(default_collate(samples) for samples in zip(*batch)))
-    if isinstance(elem, collections.abc.Sequence):
-        size = len(elem)
-        if any(len(e) != size for e in batch):
-            raise RuntimeError("each element in list of batch should be of equal size")
-        collated = [default_collate(samples) for samples in zip(*batch)]
-        return _rebuilt(elem, collated, isinstance(elem, tuple) or type(elem) is list)
-    raise TypeError(_UNSUPPORTED.format(type(elem)))
+    return collate(batch, collate_fn_map=default_collate_fn_map)
 
 
 def default_convert(data: Any) -> Any:
     """Turn NumPy arrays and scalars in ``data`` into tensors, keeping everything else.
 
     What a :class:`DataLoader` applies to each sample when automatic batching is off
-    (``batch_size=None``).
+    (``batch_size=None``). Containers are rebuilt as :func:`default_collate` rebuilds them,
+    except that a plain tuple becomes a list.
+
+    Example::
+
+        >>> import numpy as np
+        >>> default_convert({"x": np.array([0, 1]), "name": "a"})
+        {'x': tensor([0, 1]), 'name': 'a'}
     """
     if isinstance(data, Tensor):
         return data
-    kind = _numpy_kind(data)
-    if kind is not None:
-        return data if data.dtype.kind in "OSUaV" else as_tensor(data)
-    if isinstance(data, (str, bytes)):
-        return data
+    if type(data).__module__ == "numpy" and not isinstance(data, (str, bytes)):
+        if isinstance(data, np.ndarray) and _is_numpy_string(data):
+            return data
+        return as_tensor(data)
     if isinstance(data, collections.abc.Mapping):
-        converted: dict[Any, Any] | list[Any] = {key: default_convert(data[key]) for key in data}
-        return _rebuilt(data, converted, type(data) is dict)
+        return _mapped(data, {key: default_convert(data[key]) for key in data})
     if _is_namedtuple(data):
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
-    if isinstance(data, collections.abc.Sequence):
-        converted = [default_convert(d) for d in data]
-        return _rebuilt(data, converted, type(data) is list)
+    if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
+        return _sequenced(data, [default_convert(d) for d in data])
     return data

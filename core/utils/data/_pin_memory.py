@@ -8,7 +8,7 @@ import numpy as np
 
 from ...pinned_memory import pinning_backend
 from ...tensor import Tensor
-from ._collate import _is_namedtuple, _rebuilt
+from ._collate import _is_namedtuple, _mapped, _sequenced
 
 __all__ = ["pinning", "pin_batch"]
 
@@ -32,11 +32,11 @@ def pin_batch(data, device):
     if isinstance(data, (str, bytes)):
         return data
     if isinstance(data, collections.abc.Mapping):
-        return _rebuilt(data, {key: pin_batch(value, device) for key, value in data.items()}, type(data) is dict)
+        return _mapped(data, {key: pin_batch(value, device) for key, value in data.items()})
     if _is_namedtuple(data):
         return type(data)(*(pin_batch(item, device) for item in data))
     if isinstance(data, tuple):
         return type(data)(pin_batch(item, device) for item in data)
     if isinstance(data, collections.abc.Sequence):
-        return _rebuilt(data, [pin_batch(item, device) for item in data], type(data) is list)
+        return _sequenced(data, [pin_batch(item, device) for item in data])
     return data

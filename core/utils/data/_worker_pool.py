@@ -15,6 +15,7 @@ import os
 import pickle
 import queue
 import time
+import warnings
 
 from . import _worker
 from .dataset import IterableDataset
@@ -60,9 +61,21 @@ class WorkerPoolIterator:
                 ),
                 daemon=True,
             )  # fmt: skip
-            process.start()
+            try:
+                process.start()
+            except (TypeError, AttributeError, pickle.PicklingError):
+                warnings.warn(  # PyTorch's hint, then the error itself
+                    "Got pickle error when attempting to start a worker Process. This might be because the worker "
+                    "Process arguments are not picklable. Python 3.14+ changed the multiprocessing start method in "
+                    "non-Mac POSIX platforms to 'forkserver', which requires the worker Process arguments to be "
+                    "picklable. You can also try multiprocessing.set_start_method('fork').",
+                    stacklevel=4,
+                )
+                raise
             self._index_queues.append(index_queue)
             self._workers.append(process)
+        # the index sampler's iterator of this epoch, made once the workers started, as PyTorch makes
+        # it (its loader iterator made and dropped one before drawing the base seed)
         self._start(loader._index_sampler)
 
     def _start(self, index_sampler):
@@ -75,7 +88,7 @@ class WorkerPoolIterator:
             self._send_next()
 
     def reset(self, loader):
-        """Start a new epoch on the same (persistent) workers."""
+        """Start a new epoch on the same (persistent) workers (a new iterator of the index sampler)."""
         for index_queue in self._index_queues:
             index_queue.put(_worker.Resume())
         waiting = self._num_workers

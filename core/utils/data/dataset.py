@@ -7,7 +7,7 @@ import itertools
 import math
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ...ops.creation import randperm
 
@@ -26,10 +26,15 @@ __all__ = [
 ]
 
 
-class Dataset:
+_T_co = TypeVar("_T_co", covariant=True)
+_T = TypeVar("_T")
+
+
+class Dataset(Generic[_T_co]):
     """A map-style dataset: subclasses implement ``__getitem__`` (and usually ``__len__``).
 
-    ``a + b`` concatenates two datasets into a :class:`ConcatDataset`.
+    ``a + b`` concatenates two datasets into a :class:`ConcatDataset`. Generic in its item type,
+    as PyTorch's: ``class Pairs(Dataset[tuple[Tensor, int]])``.
     """
 
     def __getitem__(self, index: Any) -> Any:
@@ -39,7 +44,7 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[_T_co], Iterable[_T_co]):
     """A dataset that is a stream: subclasses implement ``__iter__``.
 
     Use it for data that arrives in sequence (files read line by line, generators). A
@@ -47,14 +52,13 @@ class IterableDataset(Dataset):
     ``batch_sampler``. ``a + b`` chains two streams into a :class:`ChainDataset`.
     """
 
-    def __iter__(self) -> Iterator[Any]:
-        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+    # no __iter__ here: Iterable's is abstract, so a subclass without one cannot be instantiated (as in PyTorch)
 
     def __add__(self, other: Dataset) -> ChainDataset:  # type: ignore[override]  # a stream chains
         return ChainDataset([self, other])
 
 
-class TensorDataset(Dataset):
+class TensorDataset(Dataset[tuple["Tensor", ...]]):
     """A dataset of tensors that share their first dimension; item ``i`` is ``tuple(t[i] for t in tensors)``.
 
     Args:
@@ -80,7 +84,7 @@ class TensorDataset(Dataset):
         return self.tensors[0].size(0)
 
 
-class Subset(Dataset):
+class Subset(Dataset[_T_co]):
     """The items of ``dataset`` at ``indices``, in that order.
 
     Args:
@@ -88,7 +92,7 @@ class Subset(Dataset):
         indices: the positions to keep.
     """
 
-    def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
+    def __init__(self, dataset: Dataset[_T_co], indices: Sequence[int]) -> None:
         self.dataset = dataset
         self.indices = indices
 
@@ -106,7 +110,7 @@ class Subset(Dataset):
         return len(self.indices)
 
 
-class ConcatDataset(Dataset):
+class ConcatDataset(Dataset[_T_co]):
     """Map-style datasets one after the other.
 
     Args:
@@ -117,17 +121,23 @@ class ConcatDataset(Dataset):
     def cumsum(sequence: Iterable[Any]) -> list[int]:
         return list(itertools.accumulate(len(d) for d in sequence))
 
-    def __init__(self, datasets: Iterable[Dataset]) -> None:
+    def __init__(self, datasets: Iterable[Dataset[_T_co]]) -> None:
         self.datasets = list(datasets)
-        if not self.datasets:
-            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        if not self.datasets:  # PyTorch's assertions, raised as such
+            raise AssertionError("datasets should not be an empty iterable")
         for d in self.datasets:
             if isinstance(d, IterableDataset):
-                raise TypeError("ConcatDataset does not support IterableDataset")
+                raise AssertionError("ConcatDataset does not support IterableDataset")
         self.cumulative_sizes = self.cumsum(self.datasets)
 
     def __len__(self) -> int:
         return self.cumulative_sizes[-1]
+
+    @property
+    def cummulative_sizes(self) -> list[int]:
+        """Deprecated spelling of :attr:`cumulative_sizes` (warns, as PyTorch does)."""
+        warnings.warn("`cummulative_sizes` attribute is renamed to `cumulative_sizes`", FutureWarning, stacklevel=2)
+        return self.cumulative_sizes
 
     def __getitem__(self, idx: int) -> Any:
         if idx < 0:
@@ -181,7 +191,9 @@ class ChainDataset(IterableDataset):
         return total
 
 
-def random_split(dataset: Dataset, lengths: Sequence[int | float], generator: Generator | None = None) -> list[Subset]:
+def random_split(
+    dataset: Dataset[_T], lengths: Sequence[int | float], generator: Generator | None = None
+) -> list[Subset[_T]]:
     """Split ``dataset`` at random into non-overlapping :class:`Subset` s.
 
     Args:

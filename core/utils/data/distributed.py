@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ... import distributed as dist
 from ...ops.creation import randperm
@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 __all__ = ["DistributedSampler"]
 
 
-class DistributedSampler(Sampler):
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class DistributedSampler(Sampler[_T_co]):
     r"""Sampler that restricts data loading to a subset of the dataset, one per rank.
 
     Used with :class:`ember.nn.parallel.DistributedDataParallel`: each process passes a

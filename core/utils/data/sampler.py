@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence, Sized
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ...dtypes import float64, int64
 from ...ops.creation import empty, multinomial, randint, randperm
@@ -36,8 +36,14 @@ def _check_bool(name, value, exc=ValueError):
         raise exc(f"{name} should be a boolean value, but got {name}={value}")
 
 
-class Sampler:
-    """Base class: an iterable of dataset indices (or of lists of indices, for batch samplers)."""
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class Sampler(Generic[_T_co]):
+    """Base class: an iterable of dataset indices (or of lists of indices, for batch samplers).
+
+    Generic in what it yields, as PyTorch's: ``Sampler[int]``, ``Sampler[list[int]]``.
+    """
 
     def __init__(self, data_source: Sized | None = None) -> None:
         pass
@@ -46,7 +52,7 @@ class Sampler:
         raise NotImplementedError
 
 
-class SequentialSampler(Sampler):
+class SequentialSampler(Sampler[int]):
     """``0, 1, ..., len(data_source) - 1``, always in order.
 
     Args:
@@ -63,7 +69,7 @@ class SequentialSampler(Sampler):
         return len(self.data_source)
 
 
-class RandomSampler(Sampler):
+class RandomSampler(Sampler[int]):
     """Indices in random order: a fresh permutation each pass, or draws with replacement.
 
     Args:
@@ -112,7 +118,7 @@ class RandomSampler(Sampler):
         return self.num_samples
 
 
-class SubsetRandomSampler(Sampler):
+class SubsetRandomSampler(Sampler[int]):
     """The given ``indices`` in a random order (a fresh permutation each pass), without replacement.
 
     Args:
@@ -133,7 +139,7 @@ class SubsetRandomSampler(Sampler):
         return len(self.indices)
 
 
-class WeightedRandomSampler(Sampler):
+class WeightedRandomSampler(Sampler[int]):
     """Indices from 0 to ``len(weights) - 1`` drawn with probabilities proportional to ``weights``.
 
     Args:
@@ -173,7 +179,7 @@ class WeightedRandomSampler(Sampler):
         return self.num_samples
 
 
-class BatchSampler(Sampler):
+class BatchSampler(Sampler[list[int]]):
     """Groups the indices of ``sampler`` into lists of ``batch_size``.
 
     Args:

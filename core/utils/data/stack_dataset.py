@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from .dataset import Dataset
 
 __all__ = ["StackDataset"]
 
 
-class StackDataset(Dataset):
+_T_stack = TypeVar("_T_stack", tuple[Any, ...], dict[str, Any])
+
+
+class StackDataset(Dataset[_T_stack]):
     r"""Datasets of one length side by side: item ``i`` gathers item ``i`` of each, as a tuple
     (datasets given positionally) or a dict (given as keywords).
 
