@@ -54,6 +54,11 @@ from .dtypes import (
     int64,
     long,
     promote_types,
+    qint8,
+    qint32,
+    quint2x4,
+    quint4x2,
+    quint8,
     set_default_dtype,
     short,
     uint8,
@@ -157,6 +162,21 @@ from .ops.value_tests import *  # noqa: F403
 from .ops.view_copies import *  # noqa: F403
 from .ops.windows import *  # noqa: F403
 from .printing import set_printoptions
+from .quantized import (
+    choose_qparams_optimized,
+    dequantize,
+    fake_quantize_per_channel_affine,
+    fake_quantize_per_tensor_affine,
+    per_channel_affine,
+    per_channel_affine_float_qparams,
+    per_channel_symmetric,
+    per_tensor_affine,
+    per_tensor_symmetric,
+    qscheme,
+    quantize_per_channel,
+    quantize_per_tensor,
+    quantize_per_tensor_dynamic,
+)
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, save
 from .sparse import sparse_coo_tensor, spmm

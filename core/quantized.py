@@ -1,0 +1,940 @@
+"""Quantized tensors and fake quantization, as PyTorch's tensor-level quantization.
+
+A quantized tensor (:class:`QuantizedTensor`) holds integers (an int8, uint8 or int32 tensor on
+any device) with the quantization parameters that map them to real numbers:
+``real = (q - zero_point) * scale``, one ``scale``/``zero_point`` for the whole tensor
+(``ember.per_tensor_affine``) or one per slice along ``axis`` (``ember.per_channel_affine``).
+It is not a dense :class:`~ember.Tensor`, as ember's sparse tensors are not: it answers PyTorch's
+quantized-tensor methods (``int_repr``, ``q_scale``, ``q_zero_point``, ``q_per_channel_scales``,
+``dequantize`` ...), prints as PyTorch prints it, and takes the view operations of the integers.
+
+The numbers are PyTorch's (CPU), bit for bit:
+
+* ``quantize_per_tensor`` to ``quint8``/``qint8`` rounds ``x * inv_scale + zero_point`` computed
+  with one rounding to float32 (FBGEMM's fused multiply-add), half to even; to ``qint32``, and
+  ``quantize_per_channel``, it rounds ``float32(x * inv_scale) + zero_point`` (two float32 roundings);
+  to ``quint4x2``/``quint2x4`` it rounds ``x * inv_scale`` and adds the zero point after;
+  ``inv_scale = 1 / float32(scale)`` in float32. Then the result is clamped to the type's range.
+* ``dequantize`` gives ``float32(q - zero_point) * float32(scale)`` per tensor, and
+  ``float32((q - zero_point) * scale)`` with the float64 scales per channel.
+* ``fake_quantize_per_tensor_affine`` / ``fake_quantize_per_channel_affine`` (integer zero points)
+  round ``x * inv_scale`` first and add the zero point after, clamp to ``[quant_min, quant_max]``
+  and give ``(q - zero_point) * scale`` in float32; their gradient is the straight-through estimator
+  (the incoming gradient where ``quant_min <= q <= quant_max``, zero elsewhere).
+"""
+
+from __future__ import annotations
+
+import builtins as _builtins
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from . import dtypes, printing
+from .autograd.function import Function
+from .layout import strided
+from .tensor import Size, Tensor, tensor
+
+__all__ = [
+    "qscheme",
+    "per_tensor_affine",
+    "per_channel_affine",
+    "per_tensor_symmetric",
+    "per_channel_symmetric",
+    "per_channel_affine_float_qparams",
+    "QuantizedTensor",
+    "quantize_per_tensor",
+    "quantize_per_channel",
+    "quantize_per_tensor_dynamic",
+    "dequantize",
+    "fake_quantize_per_tensor_affine",
+    "fake_quantize_per_channel_affine",
+    "choose_qparams_optimized",
+]
+
+
+class qscheme:  # noqa: N801 - mirrors torch.qscheme
+    """A quantization scheme: how a quantized tensor's scale and zero point apply to its elements.
+
+    One object per scheme (``ember.per_tensor_affine``, ``ember.per_channel_affine``,
+    ``ember.per_tensor_symmetric``, ``ember.per_channel_symmetric``,
+    ``ember.per_channel_affine_float_qparams``), so schemes compare with ``is`` and ``==``.
+
+    Example::
+
+        >>> ember.per_tensor_affine
+        ember.per_tensor_affine
+        >>> ember.quantize_per_tensor(ember.tensor([1.0]), 0.1, 0, ember.qint8).qscheme()
+        ember.per_tensor_affine
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"ember.{self.name}"
+
+    def __reduce__(self) -> str:
+        return self.name
+
+
+per_tensor_affine = qscheme("per_tensor_affine")
+per_channel_affine = qscheme("per_channel_affine")
+per_tensor_symmetric = qscheme("per_tensor_symmetric")
+per_channel_symmetric = qscheme("per_channel_symmetric")
+per_channel_affine_float_qparams = qscheme("per_channel_affine_float_qparams")
+
+#: quantized dtype -> (the dtype that holds its integers, its smallest and largest value)
+_STORAGE = {
+    dtypes.qint8: (dtypes.int8, -128, 127),
+    dtypes.quint8: (dtypes.uint8, 0, 255),
+    dtypes.qint32: (dtypes.int32, -(2**31), 2**31 - 1),
+    dtypes.quint4x2: (dtypes.uint8, 0, 15),
+    dtypes.quint2x4: (dtypes.uint8, 0, 3),
+}
+_warned = [False]
+
+
+def _deprecation_warning() -> None:
+    """PyTorch 2.13's warning (once per process) that the quantized tensor types are deprecated."""
+    if not _warned[0]:
+        _warned[0] = True
+        warnings.warn(
+            "torch.quantize_per_tensor, torch.quantize_per_channel and other quantized tensor creation functions "
+            "that produce tensors with dtype torch.quint8, torch.qint8, and torch.qint32 are deprecated and will be "
+            "removed in a future PyTorch release.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _scalar_name(d: dtypes.dtype) -> str:
+    return dtypes.TORCH_SCALAR_NAMES.get(d.name, d.name)
+
+
+def _has_float64(t: Tensor) -> bool:
+    return bool(getattr(t._backend, "supports_float64", True))
+
+
+def _inv_scale(scale: float) -> float:
+    """``1.0f / float32(scale)`` as PyTorch's kernels compute it, as a Python float."""
+    with np.errstate(divide="ignore", over="ignore"):
+        return _builtins.float(np.float32(1.0) / np.float32(scale))
+
+
+def _fused_affine(x32: Tensor, inv: Any, zero_point: Any) -> Tensor:
+    """``float32(x * inv + zero_point)`` rounded once (a fused multiply-add in float32): the product of
+    two float32 numbers is exact in float64, so the sum there rounds (almost always) as one FMA.
+    ``inv`` and ``zero_point`` are numbers or tensors broadcasting against ``x32``. Without float64 on
+    the device, two float32 roundings."""
+    if _has_float64(x32):
+        inv64 = inv.double() if isinstance(inv, Tensor) else inv
+        zp64 = zero_point.double() if isinstance(zero_point, Tensor) else zero_point
+        return (x32.double() * inv64 + zp64).float()
+    return x32 * inv + zero_point
+
+
+def _clamp_to_int(values: Tensor, qmin: int, qmax: int) -> Tensor:
+    """The integral float ``values`` clamped to ``[qmin, qmax]`` as int64 (beyond int32's range first
+    clamped in float, so that no conversion overflows; NaN becomes ``qmin``)."""
+    bounded = values.clamp(-(2.0**31), 2.0**31)
+    bounded = bounded.masked_fill(bounded != bounded, qmin)
+    return bounded.to(dtypes.int64).clamp(qmin, qmax)
+
+
+def _float_input(op: str, input: Tensor) -> Tensor:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: expected a Tensor as input, got {type(input).__name__}")
+    if input.dtype is not dtypes.float32:
+        raise RuntimeError(f"Quantize only works on Float Tensor, got {_scalar_name(input.dtype)}")
+    return input.detach()
+
+
+def _quantized_dtype(dtype: Any) -> dtypes.dtype:
+    d = dtypes.as_dtype(dtype)
+    if d not in _STORAGE:
+        raise RuntimeError(f"ScalarType {_scalar_name(d)} is not supported in new_qtensor.")
+    return d
+
+
+class QuantizedTensor:
+    """A quantized tensor: integers and the scale and zero point(s) that make them real numbers.
+
+    Build with :func:`ember.quantize_per_tensor` or :func:`ember.quantize_per_channel`. It holds
+    the integers as a dense tensor of the underlying type (``int8`` for ``qint8``, ``uint8`` for
+    ``quint8``, ``quint4x2`` and ``quint2x4``, ``int32`` for ``qint32``; one value per element).
+    """
+
+    is_quantized = True
+    is_sparse = False
+    layout = strided
+    requires_grad = False
+    grad = None
+    grad_fn = None
+    is_leaf = True
+
+    def __init__(
+        self,
+        ints: Tensor,
+        dtype: dtypes.dtype,
+        scheme: qscheme,
+        scale: float | Tensor,
+        zero_point: int | Tensor,
+        axis: int | None = None,
+    ) -> None:
+        self._ints = ints
+        self._qdtype = dtype
+        self._qscheme = scheme
+        self._scale = scale  # a Python float per tensor; float64 scales per channel
+        self._zero_point = zero_point  # a Python int per tensor; int64 zero points per channel
+        self._axis = axis
+
+    # -- identity ------------------------------------------------------------------------------
+    @property
+    def dtype(self) -> dtypes.dtype:
+        return self._qdtype
+
+    @property
+    def shape(self) -> Size:
+        return self._ints.shape
+
+    def size(self, dim: int | None = None) -> Any:
+        return self._ints.size() if dim is None else self._ints.size(dim)
+
+    def dim(self) -> int:
+        return self._ints.dim()
+
+    @property
+    def ndim(self) -> int:
+        return self._ints.ndim
+
+    def numel(self) -> int:
+        return self._ints.numel()
+
+    nelement = numel
+
+    def __len__(self) -> int:
+        return len(self._ints)
+
+    @property
+    def device(self) -> Any:
+        return self._ints.device
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._ints.device.type == "cuda"
+
+    def stride(self, dim: int | None = None) -> Any:
+        return self._ints.stride() if dim is None else self._ints.stride(dim)
+
+    def is_contiguous(self, *args: Any, **kwargs: Any) -> bool:
+        return self._ints.is_contiguous(*args, **kwargs)
+
+    def element_size(self) -> int:
+        return self._qdtype.itemsize
+
+    def is_floating_point(self) -> bool:
+        return False
+
+    def is_complex(self) -> bool:
+        return False
+
+    # -- the quantization parameters ------------------------------------------------------------
+    def qscheme(self) -> qscheme:
+        """The quantization scheme (``ember.per_tensor_affine`` or ``ember.per_channel_affine``)."""
+        return self._qscheme
+
+    def _per_tensor(self, op: str) -> None:
+        if self._qscheme is not per_tensor_affine:
+            raise RuntimeError(
+                f"{op}: expected a per-tensor quantized tensor (quantizer->qscheme() == kPerTensorAffine), "
+                f"got {self._qscheme}"
+            )
+
+    def _per_channel(self, op: str) -> None:
+        if self._qscheme is per_tensor_affine:
+            raise RuntimeError(
+                f"{op}: expected a per-channel quantized tensor (quantizer->qscheme() == kPerChannelAffine || "
+                f"quantizer->qscheme() == kPerChannelAffineFloatQParams), got {self._qscheme}"
+            )
+
+    def q_scale(self) -> float:
+        """The scale of a per-tensor quantized tensor (a Python float, as given)."""
+        self._per_tensor("q_scale")
+        return self._scale  # type: ignore[return-value]
+
+    def q_zero_point(self) -> int:
+        """The zero point of a per-tensor quantized tensor (a Python int)."""
+        self._per_tensor("q_zero_point")
+        return self._zero_point  # type: ignore[return-value]
+
+    def q_per_channel_scales(self) -> Tensor:
+        """The float64 scales of a per-channel quantized tensor, one per slice along its axis."""
+        self._per_channel("q_per_channel_scales")
+        return self._scale.clone()  # type: ignore[union-attr]
+
+    def q_per_channel_zero_points(self) -> Tensor:
+        """The int64 zero points of a per-channel quantized tensor."""
+        self._per_channel("q_per_channel_zero_points")
+        return self._zero_point.clone()  # type: ignore[union-attr]
+
+    def q_per_channel_axis(self) -> int:
+        """The dimension along which a per-channel quantized tensor's parameters vary."""
+        self._per_channel("q_per_channel_axis")
+        return self._axis  # type: ignore[return-value]
+
+    # -- values ---------------------------------------------------------------------------------
+    def int_repr(self) -> Tensor:
+        """The integers as a dense tensor of the underlying type (a copy). ``quint4x2`` and
+        ``quint2x4`` give their packed bytes (two or four values a byte, the first in the low bits), as
+        PyTorch does."""
+        ints = self._ints
+        per_byte = {dtypes.quint4x2: 2, dtypes.quint2x4: 4}.get(self._qdtype)
+        if per_byte is None:
+            return ints.contiguous().clone()
+        bits = 8 // per_byte
+        flat = ints.reshape(-1).to(dtypes.int64)
+        pad = (-flat.numel()) % per_byte
+        if pad:
+            flat = _cat_zeros(flat, pad)
+        grouped = flat.reshape(-1, per_byte)
+        packed = grouped[:, 0]
+        for i in range(1, per_byte):
+            packed = packed + grouped[:, i] * (1 << (bits * i))
+        if ints.dim() == 0:
+            return packed.reshape(()).to(dtypes.uint8)
+        return packed.to(dtypes.uint8)
+
+    def dequantize(self) -> Tensor:
+        """The real numbers, float32: ``(q - zero_point) * scale``, as PyTorch computes them."""
+        ints = self._ints.to(dtypes.int64)
+        if self._qscheme is per_tensor_affine:
+            return (ints - self._zero_point).float() * _builtins.float(np.float32(self._scale))
+        shape = [1] * ints.dim()
+        shape[self._axis] = -1  # type: ignore[index]
+        zp = self._zero_point.reshape(shape)  # type: ignore[union-attr]
+        scales = self._scale.reshape(shape)  # type: ignore[union-attr]
+        if not _has_float64(ints):
+            return (ints - zp).float() * scales.float()
+        if self._qscheme is per_channel_affine_float_qparams:
+            return ((ints.double() - zp) * scales).float()
+        return ((ints - zp).double() * scales).float()
+
+    # -- copies, devices and views --------------------------------------------------------------
+    def _with(self, ints: Tensor, axis: int | None = None) -> QuantizedTensor:
+        return QuantizedTensor(
+            ints, self._qdtype, self._qscheme, self._scale, self._zero_point, self._axis if axis is None else axis
+        )
+
+    def clone(self, *, memory_format: Any = None) -> QuantizedTensor:
+        return self._with(self._ints.clone())
+
+    def detach(self) -> QuantizedTensor:
+        return self
+
+    def contiguous(self, *args: Any, **kwargs: Any) -> QuantizedTensor:
+        return self._with(self._ints.contiguous(*args, **kwargs))
+
+    def to(self, *args: Any, **kwargs: Any) -> QuantizedTensor:
+        """Move to another device (the dtype stays: PyTorch converts a quantized tensor to no other)."""
+        target = kwargs.pop("device", None)
+        for a in args:
+            if isinstance(a, dtypes.dtype):
+                if a is not self._qdtype:
+                    raise RuntimeError(f"to: a quantized tensor converts to no other dtype (got {a})")
+            elif a is not None:
+                target = a
+        if target is None:
+            return self
+        moved = self._ints.to(target)
+        if self._qscheme is per_tensor_affine:
+            return QuantizedTensor(moved, self._qdtype, self._qscheme, self._scale, self._zero_point)
+        scale, zp = self._scale.to(target), self._zero_point.to(target)  # type: ignore[union-attr]
+        return QuantizedTensor(moved, self._qdtype, self._qscheme, scale, zp, self._axis)
+
+    def cpu(self) -> QuantizedTensor:
+        return self.to("cpu")
+
+    def _view_op(self, name: str, *args: Any, **kwargs: Any) -> QuantizedTensor:
+        if self._qscheme is not per_tensor_affine:
+            raise RuntimeError(f"{name}: ember takes views of per-tensor quantized tensors only, got {self._qscheme}")
+        return self._with(getattr(self._ints, name)(*args, **kwargs))
+
+    def view(self, *shape: Any) -> QuantizedTensor:
+        return self._view_op("view", *shape)
+
+    def reshape(self, *shape: Any) -> QuantizedTensor:
+        return self._view_op("reshape", *shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> QuantizedTensor:
+        return self._view_op("flatten", start_dim, end_dim)
+
+    def squeeze(self, *dim: Any) -> QuantizedTensor:
+        return self._view_op("squeeze", *dim)
+
+    def unsqueeze(self, dim: int) -> QuantizedTensor:
+        if self._qscheme is per_tensor_affine:
+            return self._view_op("unsqueeze", dim)
+        ints = self._ints.unsqueeze(dim)
+        d = dim % ints.dim()
+        return self._with(ints, self._axis + 1 if d <= self._axis else self._axis)  # type: ignore[operator]
+
+    def _strided_op(self, name: str, *args: Any) -> QuantizedTensor:
+        if self._qscheme is not per_tensor_affine:  # PyTorch's refusal
+            raise RuntimeError(f"{name}: Setting strides is possible only on uniformly quantized tensor")
+        return self._with(getattr(self._ints, name)(*args))
+
+    def transpose(self, dim0: int, dim1: int) -> QuantizedTensor:
+        return self._strided_op("transpose", dim0, dim1)
+
+    def t(self) -> QuantizedTensor:
+        return self._strided_op("t")
+
+    def permute(self, *dims: Any) -> QuantizedTensor:
+        return self._strided_op("permute", *dims)
+
+    def __getitem__(self, index: Any) -> QuantizedTensor:
+        if self._qscheme is not per_tensor_affine and isinstance(index, int) and self._axis:
+            return self._with(self._ints[index], self._axis - 1)  # type: ignore[operator]
+        return self._view_op("__getitem__", index)
+
+    def __repr__(self) -> str:
+        return printing.quantized_repr(self)
+
+    __str__ = __repr__
+
+    def __reduce_ex__(self, protocol: int) -> Any:
+        if self._qscheme is per_tensor_affine:
+            return (
+                _rebuild_per_tensor,
+                (self._ints.cpu().numpy(), self._qdtype.name, self._scale, self._zero_point, str(self.device)),
+            )
+        return (
+            _rebuild_per_channel,
+            (
+                self._ints.cpu().numpy(),
+                self._qdtype.name,
+                self._scale.cpu().numpy(),  # type: ignore[union-attr]
+                self._zero_point.cpu().numpy(),  # type: ignore[union-attr]
+                self._axis,
+                self._qscheme.name,
+                str(self.device),
+            ),
+        )
+
+
+def _rebuild_per_tensor(ints: Any, name: str, scale: float, zero_point: int, device: str) -> QuantizedTensor:
+    return QuantizedTensor(tensor(ints, device=device), dtypes.as_dtype(name), per_tensor_affine, scale, zero_point)
+
+
+def _rebuild_per_channel(
+    ints: Any, name: str, scales: Any, zero_points: Any, axis: int, scheme: str, device: str
+) -> QuantizedTensor:
+    return QuantizedTensor(
+        tensor(ints, device=device),
+        dtypes.as_dtype(name),
+        globals()[scheme],
+        tensor(scales, device=device),
+        tensor(zero_points, device=device),
+        axis,
+    )
+
+
+def _cat_zeros(flat: Tensor, count: int) -> Tensor:
+    from .ops.movement import cat
+
+    return cat([flat, flat.new_zeros((count,))])
+
+
+def _number(value: Any, kind: type, op: str, what: str) -> Any:
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise RuntimeError(f"{op}: {what} must be a number or a one-element tensor, got size {list(value.shape)}")
+        return kind(value.item())
+    return kind(value)
+
+
+def quantize_per_tensor(input: Any, scale: Any, zero_point: Any, dtype: dtypes.dtype) -> Any:
+    """Quantize a float tensor with one scale and zero point: ``clamp(round(input / scale) + zero_point)``.
+
+    Args:
+        input (Tensor or list of Tensor): float32 tensor(s) to quantize.
+        scale (float or Tensor): the scale (with a list of tensors, a tensor of one scale each).
+        zero_point (int or Tensor): the zero point, within the range of ``dtype``.
+        dtype (ember.dtype): ``ember.quint8``, ``ember.qint8``, ``ember.qint32`` or ``ember.quint4x2``.
+
+    Returns:
+        QuantizedTensor (a list of them for a list of tensors).
+
+    Example::
+
+        >>> q = ember.quantize_per_tensor(ember.tensor([-1.0, 0.0, 1.0, 2.0]), 0.1, 10, ember.quint8)
+        >>> q.int_repr()
+        tensor([ 0, 10, 20, 30], dtype=ember.uint8)
+        >>> q.dequantize()
+        tensor([-1.,  0.,  1.,  2.])
+    """
+    if isinstance(input, (list, tuple)):
+        scales = [_builtins.float(s) for s in (scale.tolist() if isinstance(scale, Tensor) else scale)]
+        zps = [_builtins.int(z) for z in (zero_point.tolist() if isinstance(zero_point, Tensor) else zero_point)]
+        if not (len(scales) == len(zps) == len(input)):
+            raise RuntimeError(
+                f"quantize_per_tensor: {len(input)} tensors need as many scales and zero points, "
+                f"got {len(scales)} and {len(zps)}"
+            )
+        return [quantize_per_tensor(t, s, z, dtype) for t, s, z in zip(input, scales, zps, strict=True)]
+    x = _float_input("quantize_per_tensor", input)
+    d = _quantized_dtype(dtype)
+    scale = _number(scale, _builtins.float, "quantize_per_tensor", "scale")
+    zero_point = _number(zero_point, _builtins.int, "quantize_per_tensor", "zero_point")
+    _deprecation_warning()
+    storage, qmin, qmax = _STORAGE[d]
+    if zero_point > qmax:
+        raise RuntimeError(f"quantize_tensor_per_tensor_affine zero_point {zero_point} is above upper bound.")
+    if zero_point < qmin:
+        raise RuntimeError(f"quantize_tensor_per_tensor_affine zero_point {zero_point} is below lower bound.")
+    inv = _inv_scale(scale)
+    if d is dtypes.qint32:  # PyTorch's own loop: two float32 roundings, the zero point added in float32
+        values = (x * inv + _builtins.float(np.float32(zero_point))).round()
+    elif d in (dtypes.quint4x2, dtypes.quint2x4):  # quantize_val: rounded, then the zero point added
+        values = (x * inv).round() + zero_point
+    else:  # FBGEMM: one fused multiply-add
+        values = _fused_affine(x, inv, zero_point).round()
+    ints = _clamp_to_int(values, qmin, qmax).to(storage)
+    return QuantizedTensor(ints, d, per_tensor_affine, scale, zero_point)
+
+
+def _channel_params(op: str, x: Tensor, scales: Any, zero_points: Any, axis: int) -> tuple[Tensor, Tensor, int]:
+    if not isinstance(scales, Tensor) or not isinstance(zero_points, Tensor):
+        raise TypeError(f"{op}: scales and zero_points must be tensors")
+    if scales.dim() != 1 or zero_points.dim() != 1:
+        raise RuntimeError(f"{op}: scales and zero_points must be 1-D tensors")
+    if not 0 <= axis < x.dim():  # PyTorch takes no negative axis here
+        raise RuntimeError(
+            f"Channel axis out of range in per channel affine quantization. Got: {axis}Expected: [0, {x.dim()})"
+        )
+    if scales.numel() != zero_points.numel():
+        raise RuntimeError("number of elements in scales and zero_points must match")
+    if scales.numel() != x.shape[axis]:
+        raise RuntimeError(f"length of scales must equal to channel, expected {x.shape[axis]} got, {scales.numel()}")
+    return scales, zero_points, axis
+
+
+def quantize_per_channel(input: Tensor, scales: Tensor, zero_points: Tensor, axis: int, dtype: dtypes.dtype) -> Any:
+    """Quantize a float tensor with one scale and zero point per slice along ``axis``.
+
+    Args:
+        input (Tensor): the float32 tensor to quantize.
+        scales (Tensor): 1-D, one scale per slice (kept as float64).
+        zero_points (Tensor): 1-D integers, one zero point per slice (kept as int64).
+        axis (int): the dimension the parameters vary along.
+        dtype (ember.dtype): ``ember.quint8``, ``ember.qint8`` or ``ember.qint32``.
+
+    Example::
+
+        >>> x = ember.tensor([[-1.0, 0.0], [1.0, 2.0]])
+        >>> q = ember.quantize_per_channel(x, ember.tensor([0.1, 0.01]), ember.tensor([10, 0]), 0, ember.quint8)
+        >>> q.int_repr()
+        tensor([[  0,  10],
+                [100, 200]], dtype=ember.uint8)
+        >>> q.dequantize()
+        tensor([[-1.,  0.],
+                [ 1.,  2.]])
+    """
+    x = _float_input("quantize_per_channel", input)
+    d = _quantized_dtype(dtype)
+    scales, zero_points, axis = _channel_params("quantize_per_channel", x, scales, zero_points, axis)
+    _deprecation_warning()
+    storage, qmin, qmax = _STORAGE[d]
+    zp = zero_points.to(dtypes.int64)
+    shape = [1] * x.dim()
+    shape[axis] = -1
+    inv = (1.0 / scales.float()).reshape(shape)
+    values = (x * inv + zp.float().reshape(shape)).round()
+    ints = _clamp_to_int(values, qmin, qmax).to(storage)
+    kept = scales.double() if _has_float64(scales) else scales.float()
+    return QuantizedTensor(ints, d, per_channel_affine, kept.detach().clone(), zp.detach().clone(), axis)
+
+
+def _choose_qparams(lo: float, hi: float, qmin: int, qmax: int, reduce_range: bool) -> tuple[float, int]:
+    """PyTorch's ``choose_qparams`` for ``quantize_per_tensor_dynamic``: the scale (a float64 number)
+    and nudged zero point that map ``[min(lo, 0), max(hi, 0)]`` onto ``[qmin, qmax]``."""
+    lo = _builtins.float(np.float32(_builtins.min(lo, 0.0)))
+    hi = _builtins.float(np.float32(_builtins.max(hi, 0.0)))
+    if reduce_range:
+        qmin, qmax = qmin // 2, qmax // 2
+    scale = (hi - lo) / (qmax - qmin)
+    f32 = np.float32(scale)
+    with np.errstate(divide="ignore", over="ignore"):
+        if f32 == 0.0 or math.isinf(np.float32(1.0) / f32):
+            scale = 0.1
+    small = _builtins.float(np.float32(6.1e-5))
+    if scale < small:
+        org = scale
+        scale = small
+        if lo == 0.0:
+            hi = _builtins.float(np.float32(small * (qmax - qmin)))
+        elif hi == 0.0:
+            lo = _builtins.float(np.float32(-small * (qmax - qmin)))
+        else:
+            amplifier = _builtins.float(np.float32(small / org))
+            lo = _builtins.float(np.float32(lo * amplifier))
+            hi = _builtins.float(np.float32(hi * amplifier))
+    from_min = qmin - lo / scale
+    from_max = qmax - hi / scale
+    from_min_error = abs(qmin) - abs(lo / scale)
+    from_max_error = abs(qmax) - abs(hi / scale)
+    initial = from_min if from_min_error < from_max_error else from_max
+    if initial < qmin:
+        zp = qmin
+    elif initial > qmax:
+        zp = qmax
+    else:
+        zp = _builtins.int(np.rint(initial))
+    return scale, zp
+
+
+def quantize_per_tensor_dynamic(input: Tensor, dtype: dtypes.dtype, reduce_range: bool) -> QuantizedTensor:
+    """Quantize with a scale and zero point chosen from ``input``'s own minimum and maximum.
+
+    Args:
+        input (Tensor): the float32 tensor.
+        dtype (ember.dtype): ``ember.quint8`` or ``ember.qint8``.
+        reduce_range (bool): use half the type's range (7 bits), as for FBGEMM's kernels.
+
+    Example::
+
+        >>> q = ember.quantize_per_tensor_dynamic(ember.tensor([0.0, 0.5, 1.0]), ember.quint8, False)
+        >>> q.q_zero_point(), round(q.q_scale() * 255, 6)
+        (0, 1.0)
+    """
+    x = _float_input("quantize_per_tensor_dynamic", input)
+    d = dtypes.as_dtype(dtype)
+    if d not in (dtypes.quint8, dtypes.qint8):
+        raise RuntimeError(f"dtype {_scalar_name(d)}not supported")
+    _, qmin, qmax = _STORAGE[d]
+    if x.numel():
+        lo, hi = _builtins.float(x.min().item()), _builtins.float(x.max().item())
+    else:
+        lo = hi = 0.0
+    scale, zp = _choose_qparams(lo, hi, qmin, qmax, reduce_range)
+    return quantize_per_tensor(x, scale, zp, d)
+
+
+def dequantize(input: Any) -> Any:
+    """The real numbers of a quantized tensor (float32); a list of them for a list; a dense tensor as float32.
+
+    Example::
+
+        >>> ember.dequantize(ember.quantize_per_tensor(ember.tensor([0.25, 0.5]), 0.25, 0, ember.qint8))
+        tensor([0.2500, 0.5000])
+    """
+    if isinstance(input, (list, tuple)):
+        return [dequantize(t) for t in input]
+    return input.dequantize()
+
+
+# -- fake quantization ---------------------------------------------------------------------------
+
+
+def _check_range(quant_min: int, quant_max: int) -> None:
+    if quant_min > quant_max:
+        raise RuntimeError("`quant_min` should be less than or equal to `quant_max`.")
+
+
+def _fake_input(op: str, input: Any) -> Tensor:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: expected a Tensor as input, got {type(input).__name__}")
+    if not input.dtype.is_floating_point or input.dtype in dtypes.float8_dtypes:
+        raise NotImplementedError(
+            f'"fake_quantize_tensor_cachemask_kernel_type_handling" not implemented for '
+            f"'{_scalar_name(input.dtype)}' ({op})"
+        )
+    return input
+
+
+def _fake_values(x: Tensor, inv: Any, zp: Any, scale: Any, quant_min: int, quant_max: int, float_zp: Any):
+    """The fake-quantized ``x`` and the straight-through mask (True where the rounded value lies
+    within ``[quant_min, quant_max]``), PyTorch's CPU kernels' arithmetic."""
+    wide = x.dtype is dtypes.float64
+    xs = x if wide or x.dtype is dtypes.float32 else x.float()
+    if float_zp:
+        # ``lrintf(zero_point + x * inv_scale)``, which the compiler contracts into one fused multiply-add
+        if wide:  # in float64, then rounded to float32 for ``lrintf``
+            q = (x * inv.double() + zp.double()).float().round()
+        elif float_zp == "half":
+            q = (xs * inv + zp).round()
+        else:
+            q = _fused_affine(xs, inv, zp).round()
+        mask = (q >= quant_min) & (q <= quant_max)
+        clamped = q.clamp(quant_min, quant_max)
+        if _has_float64(xs):
+            out = ((clamped.double() - zp.double()) * scale.double()).float()
+        else:
+            out = (clamped - zp) * scale
+        return out.to(x.dtype), mask
+    if wide:
+        inv64 = inv.double() if isinstance(inv, Tensor) else inv
+        r = (xs * inv64).round()
+    else:
+        r = (xs * inv).round()
+    q = r + zp  # the zero point added after rounding, as an integer
+    mask = (q >= quant_min) & (q <= quant_max)
+    clamped = q.clamp(quant_min, quant_max)
+    out = (clamped - zp).float() * scale
+    return out.to(x.dtype), mask
+
+
+class _FakeQuantize(Function):
+    """Fake quantization with the straight-through gradient: ``grad * mask``."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, params: tuple) -> Tensor:
+        out, mask = _fake_values(x, *params)
+        ctx.save_for_backward(mask)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        (mask,) = ctx.saved_tensors
+        return grad * mask.to(grad.dtype), None
+
+
+def fake_quantize_per_tensor_affine(
+    input: Tensor, scale: float | Tensor, zero_point: int | Tensor, quant_min: int, quant_max: int
+) -> Tensor:
+    """Quantize and dequantize ``input`` in one step, staying in floating point:
+
+    .. math::
+        \\text{out} = (\\min(\\max(\\text{round}(x / \\text{scale}) + \\text{zero\\_point},
+        \\text{quant\\_min}), \\text{quant\\_max}) - \\text{zero\\_point}) \\times \\text{scale}
+
+    The gradient is the straight-through estimator: the incoming gradient where the rounded value
+    lies in ``[quant_min, quant_max]``, zero elsewhere.
+
+    Args:
+        input (Tensor): a floating tensor (float32, float64, float16 or bfloat16).
+        scale (float or Tensor): the scale (a float32 one-element tensor in the tensor form).
+        zero_point (int or Tensor): the zero point (an int32 one-element tensor in the tensor form).
+        quant_min (int): the smallest quantized value.
+        quant_max (int): the largest quantized value.
+
+    Returns:
+        Tensor: of ``input``'s dtype and shape.
+
+    Example::
+
+        >>> ember.fake_quantize_per_tensor_affine(ember.tensor([0.0, 0.26, 0.9, 5.0]), 0.25, 0, 0, 3)
+        tensor([0.0000, 0.2500, 0.7500, 0.7500])
+    """
+    op = "fake_quantize_per_tensor_affine"
+    x = _fake_input(op, input)
+    if isinstance(scale, Tensor) or isinstance(zero_point, Tensor):
+        for name, value in (("scale", scale), ("zero_point", zero_point)):
+            if isinstance(value, Tensor) and value.numel() != 1:
+                raise RuntimeError(f"{op}: {name} must be a one-element tensor, got size {list(value.shape)}")
+    scale_f = _number(scale, _builtins.float, op, "scale")
+    zp = _number(zero_point, _builtins.int, op, "zero_point")
+    _check_range(quant_min, quant_max)
+    if not quant_min <= zp <= quant_max:
+        raise RuntimeError("`zero_point` must be between `quant_min` and `quant_max`.")
+    scale32 = _builtins.float(np.float32(scale_f))
+    params = (_inv_scale(scale_f), zp, scale32, quant_min, quant_max, False)
+    return _FakeQuantize.apply(x, params)
+
+
+def fake_quantize_per_channel_affine(
+    input: Tensor, scale: Tensor, zero_point: Tensor, axis: int, quant_min: int, quant_max: int
+) -> Tensor:
+    """Fake quantization with one scale and zero point per slice of ``input`` along ``axis``:
+
+    .. math::
+        \\text{out} = (\\min(\\max(\\text{round}(x / \\text{scale}_c) + \\text{zero\\_point}_c,
+        \\text{quant\\_min}), \\text{quant\\_max}) - \\text{zero\\_point}_c) \\times \\text{scale}_c
+
+    With floating zero points the zero point is added before rounding (``round(x / scale + zero_point)``).
+    The gradient is the straight-through estimator, as :func:`fake_quantize_per_tensor_affine`'s.
+
+    Args:
+        input (Tensor): a floating tensor.
+        scale (Tensor): 1-D float32 (or bfloat16) scales, one per slice.
+        zero_point (Tensor): 1-D int32, float32 or float16 zero points.
+        axis (int): the dimension the parameters vary along.
+        quant_min (int): the smallest quantized value.
+        quant_max (int): the largest quantized value.
+
+    Example::
+
+        >>> x = ember.tensor([[0.3, -0.3], [0.3, -0.3]])
+        >>> ember.fake_quantize_per_channel_affine(
+        ...     x, ember.tensor([0.1, 0.25]), ember.tensor([0, 0], dtype=ember.int32), 0, -128, 127)
+        tensor([[ 0.3000, -0.3000],
+                [ 0.2500, -0.2500]])
+    """
+    op = "fake_quantize_per_channel_affine"
+    x = _fake_input(op, input)
+    if not isinstance(scale, Tensor) or not isinstance(zero_point, Tensor):
+        raise TypeError(f"{op}: scale and zero_point must be tensors")
+    if scale.dtype not in (dtypes.float32, dtypes.bfloat16):
+        raise RuntimeError(f"Scale must be Float or BFloat16, found {_scalar_name(scale.dtype)}")
+    if zero_point.dtype not in (dtypes.int32, dtypes.float32, dtypes.float16):
+        raise RuntimeError(f"Zero-point must be Int32, Float or Half, found {_scalar_name(zero_point.dtype)}")
+    if scale.dim() != 1:
+        raise RuntimeError("scale should be a 1-D tensor")
+    if zero_point.dim() != 1:
+        raise RuntimeError("zero point should be a 1-D tensor")
+    if scale.numel() != zero_point.numel():
+        raise RuntimeError("scale and zero-point need to have the same dimensions")
+    n = x.dim()
+    if not -n <= axis < _builtins.max(n, 1):
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {axis})")
+    if scale.numel() != x.shape[axis]:
+        raise RuntimeError("dimensions of scale and zero-point are not consistent with input tensor")
+    if axis < 0:  # PyTorch wraps it to size the channels, then refuses it
+        raise RuntimeError("`axis` must be between 0 and number of dimensions of input")
+    _check_range(quant_min, quant_max)
+    float_zp = zero_point.dtype.is_floating_point
+    zmin, zmax = (zero_point.min().item(), zero_point.max().item()) if zero_point.numel() else (0, 0)
+    if zmin < quant_min or zmax > quant_max:
+        raise RuntimeError("`zero_point` must be between `quant_min` and `quant_max`.")
+    shape = [1] * n
+    shape[axis] = -1
+    s32 = scale.detach().float().reshape(shape)
+    inv = 1.0 / s32
+    zp = zero_point.detach().reshape(shape)
+    zp = zp.float() if float_zp else zp.to(dtypes.int64)
+    if zero_point.dtype is dtypes.float16:
+        float_zp = "half"  # the half zero point converted on its own: two float32 roundings, no fused multiply-add
+    return _FakeQuantize.apply(x, (inv, zp, s32, quant_min, quant_max, float_zp))
+
+
+def choose_qparams_optimized(
+    input: Tensor, numel: int, n_bins: int, ratio: float, bit_width: int
+) -> tuple[Tensor, Tensor]:
+    """The ``[min, max]`` range for quantizing ``input``'s first ``numel`` elements to ``bit_width`` bits,
+    narrowed by a greedy search for the least L2 quantization error: from the full range, one end moves
+    in by one of ``n_bins`` bins at a time (whichever gives the lower error) until ``ratio`` of the bins
+    are gone; the best local optimum wins (PyTorch's embedding-bag row quantization, its float32 and
+    float16 roundings included).
+
+    Args:
+        input (Tensor): float32 values.
+        numel (int): how many of them (from the first) to consider.
+        n_bins (int): the number of bins the full range is cut into.
+        ratio (float): the fraction of the bins the search may drop.
+        bit_width (int): the number of bits of the quantized values.
+
+    Returns:
+        (Tensor, Tensor): ``(xmax, xmin)``, one-element float32 tensors, in that order, as PyTorch.
+
+    Example::
+
+        >>> hi, lo = ember.choose_qparams_optimized(ember.tensor([0.0, 1.0, 2.0, 3.0]), 4, 200, 0.16, 8)
+        >>> hi.item(), lo.item()
+        (3.0, 0.0)
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"choose_qparams_optimized: expected a Tensor as input, got {type(input).__name__}")
+    if numel < 0 or numel > input.numel():
+        raise RuntimeError(
+            f"numel is out of the bound of input tensor (choose_qparams_optimized: numel {numel}, "
+            f"{input.numel()} elements)"
+        )
+    if input.dtype is not dtypes.float32:
+        raise RuntimeError(f"expected scalar type Float but found {_scalar_name(input.dtype)}")
+    if input.numel() == 0:
+        raise ValueError("input tensor is empty and has no data")
+    x = np.ascontiguousarray(input.detach().cpu().numpy().reshape(-1)[:numel], dtype=np.float32)
+    lo, hi = _greedy_range(x, n_bins, ratio, bit_width)
+    f = dtypes.float32
+    return tensor([hi], dtype=f, device=input.device), tensor([lo], dtype=f, device=input.device)
+
+
+def _l2_loss(x: np.ndarray, lo: np.float32, hi: np.float32, bit_width: int) -> np.float32:
+    """The L2 norm of the error of quantizing ``x`` to ``bit_width`` bits over ``[lo, hi]``, in PyTorch's
+    float32 arithmetic: ``lo`` and the step rounded to float16, the squares summed in order."""
+    f = np.float32
+    lo = f(np.float16(lo))
+    span = f(hi - lo)
+    levels = f((1 << bit_width) - 1)
+    step = f(1.0) if span == 0 else f(np.float16(f(span / levels)))
+    inv = f(1.0) if step == 0 else f(f(1.0) / step)
+    with np.errstate(over="ignore", invalid="ignore"):
+        q = np.clip(np.rint(((x - lo).astype(f) * inv).astype(f)), f(0.0), levels).astype(f)
+        err = (x - ((q * step).astype(f) + lo).astype(f)).astype(f)
+    squares = (err * err).astype(f)
+    return f(np.sqrt(np.cumsum(squares, dtype=f)[-1]))
+
+
+def _greedy_range(x: np.ndarray, n_bins: int, ratio: float, bit_width: int) -> tuple[float, float]:
+    """PyTorch's greedy search: from ``[min, max]``, move whichever end lowers the loss more by one
+    bin at a time while the range spans more than ``n_bins * (1 - ratio)`` bins; the best range seen at a
+    local optimum wins."""
+    f = np.float32
+    if x.size == 0:
+        return 0.0, 0.0
+    xmin, xmax = f(x.min()), f(x.max())
+    stepsize = f(f(xmax - xmin) / f(n_bins))
+    min_bins = _builtins.int(n_bins * (1.0 - _builtins.float(f(ratio))))
+    loss = _l2_loss(x, xmin, xmax, bit_width)
+    best = cur_loss = loss
+    cur_min, cur_max = xmin, xmax
+    thr = f(f(min_bins) * stepsize)
+    while f(cur_min + thr) < cur_max:
+        loss1 = _l2_loss(x, f(cur_min + stepsize), cur_max, bit_width)
+        loss2 = _l2_loss(x, cur_min, f(cur_max - stepsize), bit_width)
+        if cur_loss < loss1 and cur_loss < loss2 and cur_loss < best:
+            best, xmin, xmax = cur_loss, cur_min, cur_max
+        if loss1 < loss2:
+            cur_min, cur_loss = f(cur_min + stepsize), loss1
+        else:
+            cur_max, cur_loss = f(cur_max - stepsize), loss2
+    return _builtins.float(xmin), _builtins.float(xmax)
+
+
+def _dense_quantized_method(name: str):
+    """``Tensor.<name>`` of a dense tensor: PyTorch's NotImplementedError (no quantized kernel for it)."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            f"Could not run 'aten::{name}' with arguments from the '{self.device.type.upper()}' backend: "
+            f"{name}() needs a quantized tensor, got a dense {_scalar_name(self.dtype)} tensor"
+        )
+
+    method.__name__ = name
+    method.__doc__ = f"``{name}`` of a quantized tensor; a dense tensor raises NotImplementedError, as in PyTorch."
+    return method
+
+
+def _dense_dequantize(self: Tensor) -> Tensor:
+    """A dense tensor's ``dequantize()``: the tensor as float32, as PyTorch.
+
+    Example::
+
+        >>> ember.tensor([1, 2]).dequantize()
+        tensor([1., 2.])
+    """
+    return self.to(dtypes.float32)
+
+
+#: the quantized-tensor methods every dense Tensor has (they raise, but for ``dequantize``)
+TENSOR_METHODS = {
+    "is_quantized": property(lambda self: False, doc="True for a quantized tensor; ``False`` for a dense one."),
+    "dequantize": _dense_dequantize,
+    **{
+        name: _dense_quantized_method(name)
+        for name in (
+            "int_repr",
+            "q_scale",
+            "q_zero_point",
+            "q_per_channel_scales",
+            "q_per_channel_zero_points",
+            "q_per_channel_axis",
+            "qscheme",
+        )
+    },
+}
