@@ -188,6 +188,7 @@ from .typeinfo import can_cast, finfo, iinfo
 if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on first access, for checkers
     from . import (
         accelerator,
+        ao,
         backend,
         backends,
         compiler,
@@ -331,6 +332,7 @@ def __getattr__(name: str) -> _typing.Any:
         "quasirandom",
         "hub",
         "library",
+        "ao",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

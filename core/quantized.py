@@ -560,35 +560,51 @@ def quantize_per_channel(input: Tensor, scales: Tensor, zero_points: Tensor, axi
     return QuantizedTensor(ints, d, per_channel_affine, kept.detach().clone(), zp.detach().clone(), axis)
 
 
-def _choose_qparams(lo: float, hi: float, qmin: int, qmax: int, reduce_range: bool) -> tuple[float, int]:
-    """PyTorch's ``choose_qparams`` for ``quantize_per_tensor_dynamic``: the scale (a float64 number)
-    and nudged zero point that map ``[min(lo, 0), max(hi, 0)]`` onto ``[qmin, qmax]``."""
-    lo = _builtins.float(np.float32(_builtins.min(lo, 0.0)))
-    hi = _builtins.float(np.float32(_builtins.max(hi, 0.0)))
-    if reduce_range:
-        qmin, qmax = qmin // 2, qmax // 2
-    scale = (hi - lo) / (qmax - qmin)
-    f32 = np.float32(scale)
-    with np.errstate(divide="ignore", over="ignore"):
-        if f32 == 0.0 or math.isinf(np.float32(1.0) / f32):
+def _choose_qparams(
+    lo: float, hi: float, qmin: int, qmax: int, reduce_range: bool = False, preserve_sparsity: bool = False
+) -> tuple[float, int]:
+    """PyTorch's (and FBGEMM's) ``ChooseQuantizationParams``: the scale (a float64 number) and the nudged
+    integer zero point that map ``[min(lo, 0), max(hi, 0)]`` onto ``[qmin, qmax]``, with its float32 and
+    float64 steps. ``preserve_sparsity`` (the symmetric schemes) centres the range on zero first and the
+    zero point in the middle of ``[qmin, qmax]``."""
+    f = np.float32
+    lo, hi = f(lo), f(hi)
+    if not lo <= hi:
+        raise RuntimeError("In ChooseQuantizationParams, min should be less than or equal to max")
+    if reduce_range:  # C's division, toward zero
+        qmin, qmax = _builtins.int(qmin / 2), _builtins.int(qmax / 2)
+    if lo < 0 and hi > 0 and preserve_sparsity:
+        sym_min = -((qmax - qmin) // 2 + 1)
+        sym_max = (qmax - qmin) // 2
+        with np.errstate(all="ignore"):
+            max_scale = _builtins.float(_builtins.max(abs(f(lo / f(sym_min))), abs(f(hi / f(sym_max)))))
+        lo, hi = f(max_scale * sym_min), f(max_scale * sym_max)
+    lo, hi = _builtins.min(lo, f(0.0)), _builtins.max(hi, f(0.0))
+    if not qmin < qmax:
+        raise RuntimeError("In ChooseQuantizationParams, qmin should be less than qmax")
+    scale = (_builtins.float(hi) - _builtins.float(lo)) / (qmax - qmin)
+    with np.errstate(all="ignore"):
+        if f(scale) == 0.0 or math.isinf(f(1.0) / f(scale)):
             scale = 0.1
-    small = _builtins.float(np.float32(6.1e-5))
+    small = f(6.1e-5)
     if scale < small:
-        org = scale
-        scale = small
+        org = f(scale)
+        scale = _builtins.float(small)
         if lo == 0.0:
-            hi = _builtins.float(np.float32(small * (qmax - qmin)))
+            hi = f(small * f(qmax - qmin))
         elif hi == 0.0:
-            lo = _builtins.float(np.float32(-small * (qmax - qmin)))
+            lo = f(-small * f(qmax - qmin))
         else:
-            amplifier = _builtins.float(np.float32(small / org))
-            lo = _builtins.float(np.float32(lo * amplifier))
-            hi = _builtins.float(np.float32(hi * amplifier))
-    from_min = qmin - lo / scale
-    from_max = qmax - hi / scale
-    from_min_error = abs(qmin) - abs(lo / scale)
-    from_max_error = abs(qmax) - abs(hi / scale)
+            amplifier = f(small / org)
+            lo, hi = f(lo * amplifier), f(hi * amplifier)
+    lo64, hi64 = _builtins.float(lo), _builtins.float(hi)
+    from_min = qmin - lo64 / scale
+    from_max = qmax - hi64 / scale
+    from_min_error = abs(qmin) - abs(lo64 / scale)
+    from_max_error = abs(qmax) - abs(hi64 / scale)
     initial = from_min if from_min_error < from_max_error else from_max
+    if lo < 0 and hi > 0 and preserve_sparsity:
+        initial = (qmin + qmax) / 2
     if initial < qmin:
         zp = qmin
     elif initial > qmax:
@@ -798,9 +814,9 @@ def fake_quantize_per_channel_affine(
         raise RuntimeError("`axis` must be between 0 and number of dimensions of input")
     _check_range(quant_min, quant_max)
     float_zp = zero_point.dtype.is_floating_point
-    zmin, zmax = (zero_point.min().item(), zero_point.max().item()) if zero_point.numel() else (0, 0)
-    if zmin < quant_min or zmax > quant_max:
-        raise RuntimeError("`zero_point` must be between `quant_min` and `quant_max`.")
+    if not float_zp and zero_point.numel():  # PyTorch checks no floating zero point's range
+        if zero_point.min().item() < quant_min or zero_point.max().item() > quant_max:
+            raise RuntimeError("`zero_point` must be between `quant_min` and `quant_max`.")
     shape = [1] * n
     shape[axis] = -1
     s32 = scale.detach().float().reshape(shape)

@@ -1,0 +1,401 @@
+"""Fake-quantize modules for quantization-aware training, as ``torch.ao.quantization.fake_quantize``:
+an observer's statistics give the scale and zero point, and the input is quantized and dequantized
+in floating point (with the straight-through gradient of :func:`ember.fake_quantize_per_tensor_affine`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ... import dtypes
+from ...nn.modules.module import Module
+from ...ops.arithmetic import where
+from ...quantized import (
+    _choose_qparams,
+    fake_quantize_per_channel_affine,
+    fake_quantize_per_tensor_affine,
+    per_channel_affine_float_qparams,
+    per_channel_symmetric,
+    per_tensor_affine,
+    per_tensor_symmetric,
+)
+from ...tensor import Tensor, tensor
+from ...typeinfo import iinfo
+from .observer import (
+    MovingAverageMinMaxObserver,
+    MovingAveragePerChannelMinMaxObserver,
+    _channels_first,
+    _is_float_qparams,
+    _is_per_channel,
+    _is_per_tensor,
+    _is_symmetric,
+    _with_args,
+)
+
+__all__ = [
+    "FakeQuantizeBase",
+    "FakeQuantize",
+    "FusedMovingAvgObsFakeQuantize",
+    "default_fake_quant",
+    "default_weight_fake_quant",
+    "default_dynamic_fake_quant",
+    "default_per_channel_weight_fake_quant",
+    "default_embedding_fake_quant",
+    "default_fused_act_fake_quant",
+    "default_fused_wt_fake_quant",
+    "default_fused_per_channel_wt_fake_quant",
+    "fused_wt_fake_quant_range_neg_127_to_127",
+    "fused_per_channel_wt_fake_quant_range_neg_127_to_127",
+    "disable_fake_quant",
+    "enable_fake_quant",
+    "disable_observer",
+    "enable_observer",
+]
+
+#: the integer ranges of the quantized dtypes (``torch.iinfo`` takes them; ember's iinfo takes their storage)
+_QRANGE = {
+    dtypes.qint8: (-128, 127),
+    dtypes.quint8: (0, 255),
+    dtypes.qint32: (-(2**31), 2**31 - 1),
+    dtypes.quint4x2: (0, 15),
+}
+
+
+def _iinfo_range(dtype: Any) -> tuple[int, int]:
+    if dtype in _QRANGE:
+        return _QRANGE[dtype]
+    info = iinfo(dtype)
+    return info.min, info.max
+
+
+class FakeQuantizeBase(Module):
+    """The base of the fake-quantize modules: the ``fake_quant_enabled`` and ``observer_enabled`` switches
+    (uint8 buffers of one element) and their ``enable_*``/``disable_*`` methods."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("fake_quant_enabled", tensor([1], dtype=dtypes.uint8))
+        self.register_buffer("observer_enabled", tensor([1], dtype=dtypes.uint8))
+
+    def forward(self, x: Any) -> Any:
+        raise NotImplementedError
+
+    def calculate_qparams(self, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    def enable_fake_quant(self, enabled: bool = True) -> None:
+        self.fake_quant_enabled[0] = 1 if enabled else 0
+
+    def disable_fake_quant(self) -> None:
+        self.enable_fake_quant(False)
+
+    def enable_observer(self, enabled: bool = True) -> None:
+        self.observer_enabled[0] = 1 if enabled else 0
+
+    def disable_observer(self) -> None:
+        self.enable_observer(False)
+
+    @classmethod
+    def with_args(cls, **kwargs: Any) -> Any:
+        return _with_args(cls, **kwargs)
+
+
+class FakeQuantize(FakeQuantizeBase):
+    """Simulates quantization in training:
+    ``x_out = (clamp(round(x / scale + zero_point), quant_min, quant_max) - zero_point) * scale``, with
+    ``scale`` and ``zero_point`` taken, while the observer is enabled, from an observer of the inputs.
+
+    Args:
+        observer (callable): makes the observer module. Default: :class:`MovingAverageMinMaxObserver`.
+        quant_min (int, optional), quant_max (int, optional): the quantized range.
+        is_dynamic (bool): a placeholder for dynamic quantization. Default: ``False``.
+        **observer_kwargs: passed to ``observer``.
+
+    Attributes:
+        activation_post_process (Module): the observer.
+        scale (Tensor), zero_point (Tensor): the current quantization parameters (buffers).
+
+    Example::
+
+        >>> from ember.ao.quantization import FakeQuantize
+        >>> fq = FakeQuantize(quant_min=0, quant_max=255)
+        >>> fq(ember.tensor([-1.0, 0.0, 1.0]))
+        tensor([-0.9961,  0.0000,  0.9961])
+    """
+
+    def __init__(
+        self,
+        observer: Any = MovingAverageMinMaxObserver,
+        quant_min: int | None = None,
+        quant_max: int | None = None,
+        is_dynamic: bool = False,
+        **observer_kwargs: Any,
+    ) -> None:
+        super().__init__()
+        if quant_min is not None and quant_max is not None:
+            if quant_min > quant_max:
+                raise AssertionError("quant_min must be less than or equal to quant_max")
+            dtype = observer_kwargs.get("dtype", dtypes.quint8)
+            if hasattr(observer, "p"):
+                dtype = getattr(getattr(observer, "p", {}), "keywords", {}).get("dtype", dtype)
+            lowest, highest = _iinfo_range(dtype)
+            if lowest > quant_min:
+                raise AssertionError("quant_min out of bound")
+            if quant_max > highest:
+                raise AssertionError("quant_max out of bound")
+            observer_kwargs.update({"quant_min": quant_min, "quant_max": quant_max})
+        observer_kwargs["is_dynamic"] = is_dynamic
+        self.activation_post_process = observer(**observer_kwargs)
+        self.quant_min = self.activation_post_process.quant_min
+        self.quant_max = self.activation_post_process.quant_max
+        self.is_dynamic = self.activation_post_process.is_dynamic
+        zero_point_dtype = dtypes.float32 if _is_float_qparams(self.activation_post_process.qscheme) else dtypes.int32
+        self.register_buffer("scale", tensor([1.0], dtype=dtypes.float32))
+        self.register_buffer("zero_point", tensor([0], dtype=zero_point_dtype))
+        self.dtype = self.activation_post_process.dtype
+        self.qscheme = self.activation_post_process.qscheme
+        self.ch_axis = getattr(self.activation_post_process, "ch_axis", -1)
+        if not (_is_per_channel(self.qscheme) or _is_per_tensor(self.qscheme)):
+            raise AssertionError(
+                "Only per channel and per tensor quantization are supported in fake quantize"
+                + " got qscheme: "
+                + str(self.qscheme)
+            )
+        self.is_per_channel = _is_per_channel(self.qscheme)
+
+    def calculate_qparams(self) -> tuple[Tensor, Tensor]:
+        return self.activation_post_process.calculate_qparams()
+
+    def _observe(self, x: Tensor) -> None:
+        self.activation_post_process(x.detach())
+        scale, zero_point = self.calculate_qparams()
+        scale, zero_point = scale.to(self.scale.device), zero_point.to(self.zero_point.device)
+        if self.scale.shape != scale.shape:
+            self.scale.resize_(scale.shape)
+            self.zero_point.resize_(zero_point.shape)
+        self.scale.copy_(scale)
+        self.zero_point.copy_(zero_point)
+
+    def forward(self, X: Tensor) -> Tensor:
+        if int(self.observer_enabled[0].item()) == 1:
+            self._observe(X)
+        if int(self.fake_quant_enabled[0].item()) == 1:
+            qmin, qmax = self.activation_post_process.quant_min, self.activation_post_process.quant_max
+            if self.is_per_channel:
+                X = fake_quantize_per_channel_affine(X, self.scale, self.zero_point, self.ch_axis, qmin, qmax)
+            else:
+                X = fake_quantize_per_tensor_affine(X, self.scale, self.zero_point, qmin, qmax)
+        return X
+
+    def extra_repr(self) -> str:
+        return (
+            f"fake_quant_enabled={self.fake_quant_enabled}, observer_enabled={self.observer_enabled}, "
+            f"quant_min={self.activation_post_process.quant_min}, quant_max={self.activation_post_process.quant_max}, "
+            f"dtype={self.dtype}, qscheme={self.qscheme}, ch_axis={self.ch_axis}, "
+            f"scale={self.scale}, zero_point={self.zero_point}"
+        )
+
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ) -> None:
+        for name in ("scale", "zero_point"):  # their sizes follow the checkpoint's (per channel)
+            key = prefix + name
+            if key in state_dict:
+                getattr(self, name).resize_(state_dict[key].shape)
+            elif strict:
+                missing_keys.append(key)
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
+
+
+class FusedMovingAvgObsFakeQuantize(FakeQuantize):
+    """:class:`FakeQuantize` with a moving-average min/max observer, in one step per call (PyTorch fuses
+    the observer update, the qparams and the fake quantization into one kernel; ember runs the same
+    steps). The switches are int64 buffers here, as PyTorch's.
+
+    Example::
+
+        >>> from ember.ao.quantization import FusedMovingAvgObsFakeQuantize
+        >>> fq = FusedMovingAvgObsFakeQuantize()
+        >>> fq(ember.tensor([0.0, 0.5, 1.0]))
+        tensor([0.0000, 0.4980, 1.0000])
+    """
+
+    def __init__(
+        self,
+        observer: Any = MovingAverageMinMaxObserver,
+        quant_min: int = 0,
+        quant_max: int = 255,
+        **observer_kwargs: Any,
+    ) -> None:
+        super().__init__(observer, quant_min, quant_max, **observer_kwargs)
+        if not isinstance(
+            self.activation_post_process, (MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver)
+        ):
+            raise AssertionError("Fused observer+fake_quant module only works with MovingAverageMinMaxObserver")
+        self.register_buffer("fake_quant_enabled", tensor([1], dtype=dtypes.int64))
+        self.register_buffer("observer_enabled", tensor([1], dtype=dtypes.int64))
+        self.is_symmetric_quant = _is_symmetric(self.activation_post_process.qscheme)
+
+    def forward(self, X: Tensor) -> Tensor:
+        """PyTorch's fused step: update the observer's moving averages (while observing), choose the
+        qparams from them with ``ChooseQuantizationParams`` (the symmetric schemes preserving sparsity), and
+        fake-quantize ``X`` (while fake quantization is on; else a copy of ``X``)."""
+        if X.numel() == 0:
+            return X.clone()
+        obs = self.activation_post_process
+        observe = int(self.observer_enabled[0].item()) != 0
+        c = float(np.float32(obs.averaging_constant))
+        if self.is_per_channel:
+            y = X if X.dim() == 2 else _channels_first(X, self.ch_axis)
+            size = X.shape[self.ch_axis]
+            if obs.min_val.numel() == 0:
+                for buffer, value in ((obs.min_val, float("inf")), (obs.max_val, float("-inf"))):
+                    buffer.resize_((size,))
+                    buffer.fill_(value)
+                self.scale.resize_((size,))
+                self.zero_point.resize_((size,))
+            if observe:
+                if self.ch_axis != 0:
+                    raise RuntimeError(
+                        "Per-channel FakeQuant in fused_moving_avg_obs_fake_quant is only supported on axis == 0"
+                    )
+                self._average(*y.detach().aminmax(dim=1), c)
+        elif observe:
+            self._average(*X.detach().aminmax(), c)
+        if int(self.fake_quant_enabled[0].item()) == 0:
+            return X.clone()
+        lows, highs = obs.min_val.reshape(-1).tolist(), obs.max_val.reshape(-1).tolist()
+        chosen = [
+            _choose_qparams(lo, hi, obs.quant_min, obs.quant_max, preserve_sparsity=self.is_symmetric_quant)
+            for lo, hi in zip(lows, highs, strict=True)
+        ]
+        device = self.scale.device
+        self.scale.copy_(tensor([s for s, _ in chosen], device=device).reshape(self.scale.shape))
+        self.zero_point.copy_(
+            tensor([z for _, z in chosen], dtype=dtypes.int32, device=device).reshape(self.zero_point.shape)
+        )
+        if self.is_per_channel:
+            return fake_quantize_per_channel_affine(
+                X, self.scale, self.zero_point, self.ch_axis, obs.quant_min, obs.quant_max
+            )
+        return fake_quantize_per_tensor_affine(X, self.scale, self.zero_point, obs.quant_min, obs.quant_max)
+
+    def _average(self, lo: Tensor, hi: Tensor, c: float) -> None:
+        """The fused kernel's moving averages: ``running + c * (current - running)`` in float32, the current
+        value itself where the running one is infinite (nothing seen yet)."""
+        obs = self.activation_post_process
+        for buffer, current in ((obs.min_val, lo), (obs.max_val, hi)):
+            moved = buffer + c * (current.to(buffer.dtype) - buffer)
+            buffer.copy_(where(buffer.isinf(), current.to(buffer.dtype), moved))
+
+    def extra_repr(self) -> str:
+        return (
+            f"fake_quant_enabled={self.fake_quant_enabled}, observer_enabled={self.observer_enabled}, "
+            f"scale={self.scale}, zero_point={self.zero_point}, dtype={self.dtype}, "
+            f"quant_min={self.activation_post_process.quant_min}, quant_max={self.activation_post_process.quant_max}, "
+            f"qscheme={self.qscheme}, reduce_range={self.activation_post_process.reduce_range}"
+        )
+
+
+def disable_fake_quant(mod: Module) -> None:
+    """Switch fake quantization off in ``mod`` if it is a fake-quantize module (``model.apply(...)``)."""
+    if isinstance(mod, FakeQuantizeBase):
+        mod.disable_fake_quant()
+
+
+def enable_fake_quant(mod: Module) -> None:
+    """Switch fake quantization on in ``mod`` if it is a fake-quantize module (``model.apply(...)``)."""
+    if isinstance(mod, FakeQuantizeBase):
+        mod.enable_fake_quant()
+
+
+def disable_observer(mod: Module) -> None:
+    """Switch observation off in ``mod`` if it is a fake-quantize module (``model.apply(...)``)."""
+    if isinstance(mod, FakeQuantizeBase):
+        mod.disable_observer()
+
+
+def enable_observer(mod: Module) -> None:
+    """Switch observation on in ``mod`` if it is a fake-quantize module (``model.apply(...)``)."""
+    if isinstance(mod, FakeQuantizeBase):
+        mod.enable_observer()
+
+
+default_fake_quant = FakeQuantize.with_args(
+    observer=MovingAverageMinMaxObserver,
+    quant_min=0,
+    quant_max=255,
+    dtype=dtypes.quint8,
+    qscheme=per_tensor_affine,
+    reduce_range=True,
+)
+default_weight_fake_quant = FakeQuantize.with_args(
+    observer=MovingAverageMinMaxObserver,
+    quant_min=-128,
+    quant_max=127,
+    dtype=dtypes.qint8,
+    qscheme=per_tensor_symmetric,
+    reduce_range=False,
+)
+default_dynamic_fake_quant = FakeQuantize.with_args(
+    observer=MovingAverageMinMaxObserver,
+    quant_min=0,
+    quant_max=255,
+    is_dynamic=True,
+    dtype=dtypes.quint8,
+    averaging_constant=1,
+)
+default_per_channel_weight_fake_quant = FakeQuantize.with_args(
+    observer=MovingAveragePerChannelMinMaxObserver,
+    quant_min=-128,
+    quant_max=127,
+    dtype=dtypes.qint8,
+    qscheme=per_channel_symmetric,
+    reduce_range=False,
+    ch_axis=0,
+)
+default_embedding_fake_quant = FakeQuantize.with_args(
+    observer=MovingAveragePerChannelMinMaxObserver,
+    qscheme=per_channel_affine_float_qparams,
+    dtype=dtypes.quint8,
+    quant_min=0,
+    quant_max=255,
+    ch_axis=0,
+    averaging_constant=1,
+)
+default_fused_act_fake_quant = FusedMovingAvgObsFakeQuantize.with_args(
+    observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255, dtype=dtypes.quint8
+)
+default_fused_wt_fake_quant = FusedMovingAvgObsFakeQuantize.with_args(
+    observer=MovingAverageMinMaxObserver,
+    quant_min=-128,
+    quant_max=127,
+    dtype=dtypes.qint8,
+    qscheme=per_tensor_symmetric,
+)
+default_fused_per_channel_wt_fake_quant = FusedMovingAvgObsFakeQuantize.with_args(
+    observer=MovingAveragePerChannelMinMaxObserver,
+    quant_min=-128,
+    quant_max=127,
+    dtype=dtypes.qint8,
+    qscheme=per_channel_symmetric,
+)
+fused_wt_fake_quant_range_neg_127_to_127 = FusedMovingAvgObsFakeQuantize.with_args(
+    observer=MovingAverageMinMaxObserver,
+    quant_min=-127,
+    quant_max=127,
+    dtype=dtypes.qint8,
+    qscheme=per_tensor_symmetric,
+    eps=2**-12,
+)
+fused_per_channel_wt_fake_quant_range_neg_127_to_127 = FusedMovingAvgObsFakeQuantize.with_args(
+    observer=MovingAveragePerChannelMinMaxObserver,
+    quant_min=-127,
+    quant_max=127,
+    dtype=dtypes.qint8,
+    qscheme=per_channel_symmetric,
+    eps=2**-12,
+)
