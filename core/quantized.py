@@ -138,11 +138,11 @@ def _fused_affine(x32: Tensor, inv: Any, zero_point: Any) -> Tensor:
     return x32 * inv + zero_point
 
 
-def _clamp_to_int(values: Tensor, qmin: int, qmax: int) -> Tensor:
+def _clamp_to_int(values: Tensor, qmin: int, qmax: int, nan: int | None = None) -> Tensor:
     """The integral float ``values`` clamped to ``[qmin, qmax]`` as int64 (beyond int32's range first
-    clamped in float, so that no conversion overflows; NaN becomes ``qmin``)."""
+    clamped in float, so that no conversion overflows; NaN becomes ``nan``, by default ``qmin``)."""
     bounded = values.clamp(-(2.0**31), 2.0**31)
-    bounded = bounded.masked_fill(bounded != bounded, qmin)
+    bounded = bounded.masked_fill(bounded != bounded, qmin if nan is None else nan)
     return bounded.to(dtypes.int64).clamp(qmin, qmax)
 
 
@@ -320,8 +320,8 @@ class QuantizedTensor:
         scales = self._scale.reshape(shape)  # type: ignore[union-attr]
         if not _has_float64(ints):
             return (ints - zp).float() * scales.float()
-        if self._qscheme is per_channel_affine_float_qparams:
-            return ((ints.double() - zp) * scales).float()
+        if self._qscheme is per_channel_affine_float_qparams:  # all in float32
+            return (ints.float() - zp.float()) * scales.float()
         return ((ints - zp).double() * scales).float()
 
     # -- copies, devices and views --------------------------------------------------------------
@@ -453,8 +453,10 @@ def _cat_zeros(flat: Tensor, count: int) -> Tensor:
 def _number(value: Any, kind: type, op: str, what: str) -> Any:
     if isinstance(value, Tensor):
         if value.numel() != 1:
-            raise RuntimeError(f"{op}: {what} must be a number or a one-element tensor, got size {list(value.shape)}")
+            raise RuntimeError(f"a Tensor with {value.numel()} elements cannot be converted to Scalar ({op}: {what})")
         return kind(value.item())
+    if kind is _builtins.int and not isinstance(value, (_builtins.int, np.integer)):
+        raise TypeError(f"{op}(): argument '{what}' must be int or a one-element Tensor, not {type(value).__name__}")
     return kind(value)
 
 
@@ -502,8 +504,12 @@ def quantize_per_tensor(input: Any, scale: Any, zero_point: Any, dtype: dtypes.d
         values = (x * inv + _builtins.float(np.float32(zero_point))).round()
     elif d in (dtypes.quint4x2, dtypes.quint2x4):  # quantize_val: rounded, then the zero point added
         values = (x * inv).round() + zero_point
-    else:  # FBGEMM: one fused multiply-add
+        values = values.masked_fill(~(values.abs() < 2.0**63), qmin)  # int64's conversion of inf and NaN
+    else:  # FBGEMM: one fused multiply-add (and NaN saturates to the top)
         values = _fused_affine(x, inv, zero_point).round()
+        return QuantizedTensor(
+            _clamp_to_int(values, qmin, qmax, nan=qmax).to(storage), d, per_tensor_affine, scale, zero_point
+        )
     ints = _clamp_to_int(values, qmin, qmax).to(storage)
     return QuantizedTensor(ints, d, per_tensor_affine, scale, zero_point)
 
@@ -545,19 +551,31 @@ def quantize_per_channel(input: Tensor, scales: Tensor, zero_points: Tensor, axi
         tensor([[-1.,  0.],
                 [ 1.,  2.]])
     """
+    if isinstance(input, Tensor) and input.dtype is not dtypes.float32:
+        raise RuntimeError(
+            f"quantize_tensor_per_channel_affine expects a Float Tensor, got {_scalar_name(input.dtype)}"
+        )
     x = _float_input("quantize_per_channel", input)
     d = _quantized_dtype(dtype)
     scales, zero_points, axis = _channel_params("quantize_per_channel", x, scales, zero_points, axis)
     _deprecation_warning()
     storage, qmin, qmax = _STORAGE[d]
-    zp = zero_points.to(dtypes.int64)
+    if zero_points.numel():
+        highest, lowest = zero_points.max().item(), zero_points.min().item()
+        if highest > qmax:
+            raise RuntimeError(f"quantize_tensor_per_channel_affine zero_point {highest} is above upper bound.")
+        if lowest < qmin:
+            raise RuntimeError(f"quantize_tensor_per_channel_affine zero_point {lowest} is below lower bound.")
+    float_qparams = zero_points.dtype.is_floating_point  # PyTorch's per_channel_affine_float_qparams
+    zp = zero_points.float() if float_qparams else zero_points.to(dtypes.int64)
     shape = [1] * x.dim()
     shape[axis] = -1
     inv = (1.0 / scales.float()).reshape(shape)
     values = (x * inv + zp.float().reshape(shape)).round()
-    ints = _clamp_to_int(values, qmin, qmax).to(storage)
+    ints = _clamp_to_int(values, qmin, qmax, nan=qmin if d is dtypes.qint32 else 0).to(storage)  # NaN as PyTorch
     kept = scales.double() if _has_float64(scales) else scales.float()
-    return QuantizedTensor(ints, d, per_channel_affine, kept.detach().clone(), zp.detach().clone(), axis)
+    scheme = per_channel_affine_float_qparams if float_qparams else per_channel_affine
+    return QuantizedTensor(ints, d, scheme, kept.detach().clone(), zp.detach().clone(), axis)
 
 
 def _choose_qparams(
@@ -673,9 +691,13 @@ def _fake_input(op: str, input: Any) -> Tensor:
     return input
 
 
-def _fake_values(x: Tensor, inv: Any, zp: Any, scale: Any, quant_min: int, quant_max: int, float_zp: Any):
+def _fake_values(
+    x: Tensor, inv: Any, zp: Any, scale: Any, quant_min: int, quant_max: int, float_zp: Any, per_channel: bool = False
+):
     """The fake-quantized ``x`` and the straight-through mask (True where the rounded value lies
-    within ``[quant_min, quant_max]``), PyTorch's CPU kernels' arithmetic."""
+    within ``[quant_min, quant_max]``), PyTorch's CPU kernels' arithmetic. Per channel, a value whose
+    rounded integer does not fit int64 (inf, NaN) converts as x86 converts it, to int64's minimum (so to
+    ``quant_min``); per tensor the clamp is in floating point, NaN going to ``quant_min``."""
     wide = x.dtype is dtypes.float64
     xs = x if wide or x.dtype is dtypes.float32 else x.float()
     if float_zp:
@@ -686,6 +708,7 @@ def _fake_values(x: Tensor, inv: Any, zp: Any, scale: Any, quant_min: int, quant
             q = (xs * inv + zp).round()
         else:
             q = _fused_affine(xs, inv, zp).round()
+        q = q.masked_fill(~(q.abs() < 2.0**63), -(2.0**63))
         mask = (q >= quant_min) & (q <= quant_max)
         clamped = q.clamp(quant_min, quant_max)
         if _has_float64(xs):
@@ -699,8 +722,10 @@ def _fake_values(x: Tensor, inv: Any, zp: Any, scale: Any, quant_min: int, quant
     else:
         r = (xs * inv).round()
     q = r + zp  # the zero point added after rounding, as an integer
+    if per_channel:
+        q = q.masked_fill(~(q.abs() < 2.0**63), -(2.0**63))
     mask = (q >= quant_min) & (q <= quant_max)
-    clamped = q.clamp(quant_min, quant_max)
+    clamped = q.clamp(quant_min, quant_max).masked_fill(q != q, quant_min)
     out = (clamped - zp).float() * scale
     return out.to(x.dtype), mask
 
@@ -749,10 +774,6 @@ def fake_quantize_per_tensor_affine(
     """
     op = "fake_quantize_per_tensor_affine"
     x = _fake_input(op, input)
-    if isinstance(scale, Tensor) or isinstance(zero_point, Tensor):
-        for name, value in (("scale", scale), ("zero_point", zero_point)):
-            if isinstance(value, Tensor) and value.numel() != 1:
-                raise RuntimeError(f"{op}: {name} must be a one-element tensor, got size {list(value.shape)}")
     scale_f = _number(scale, _builtins.float, op, "scale")
     zp = _number(zero_point, _builtins.int, op, "zero_point")
     _check_range(quant_min, quant_max)
@@ -825,7 +846,7 @@ def fake_quantize_per_channel_affine(
     zp = zp.float() if float_zp else zp.to(dtypes.int64)
     if zero_point.dtype is dtypes.float16:
         float_zp = "half"  # the half zero point converted on its own: two float32 roundings, no fused multiply-add
-    return _FakeQuantize.apply(x, (inv, zp, s32, quant_min, quant_max, float_zp))
+    return _FakeQuantize.apply(x, (inv, zp, s32, quant_min, quant_max, float_zp, True))
 
 
 def choose_qparams_optimized(

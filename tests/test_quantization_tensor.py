@@ -463,3 +463,98 @@ def test_choose_qparams_optimized_as_torch():
         lambda: ember.choose_qparams_optimized(x.double(), 10, 200, 0.16, 8),
         lambda: torch.choose_qparams_optimized(tx.double(), 10, 200, 0.16, 8),
     )
+
+
+NONFINITE = [float("nan"), float("inf"), float("-inf"), 1e30, -1e30, 0.5, -0.26]
+
+
+@pytest.mark.parametrize("qtype", ["quint8", "qint8", "qint32", "quint4x2"])
+def test_quantize_nonfinite_as_torch(device, qtype):
+    t = torch.quantize_per_tensor(torch.tensor(NONFINITE), 0.1, 3, getattr(torch, qtype))
+    e = ember.quantize_per_tensor(ember.tensor(NONFINITE, device=device), 0.1, 3, getattr(ember, qtype))
+    np.testing.assert_array_equal(e.int_repr().cpu().numpy(), t.int_repr().numpy())
+    if qtype != "quint4x2":
+        args = (torch.tensor([0.1]), torch.tensor([3]), 0, getattr(torch, qtype))
+        t = torch.quantize_per_channel(torch.tensor([NONFINITE]), *args)
+        e = ember.quantize_per_channel(
+            ember.tensor([NONFINITE], device=device),
+            ember.tensor([0.1], device=device),
+            ember.tensor([3], device=device),
+            0,
+            getattr(ember, qtype),
+        )
+        np.testing.assert_array_equal(e.int_repr().cpu().numpy(), t.int_repr().numpy())
+
+
+@pytest.mark.parametrize("zp_type", ["int32", "float32"])
+def test_fake_quantize_nonfinite_as_torch(device, zp_type):
+    tx = torch.tensor(NONFINITE, requires_grad=True)
+    ex = ember.tensor(NONFINITE, device=device, requires_grad=True)
+    t = torch.fake_quantize_per_tensor_affine(tx, 0.1, 3, 0, 255)
+    e = ember.fake_quantize_per_tensor_affine(ex, 0.1, 3, 0, 255)
+    np.testing.assert_array_equal(e.detach().cpu().numpy(), t.detach().numpy())
+    t.sum().backward()
+    e.sum().backward()
+    np.testing.assert_array_equal(ex.grad.cpu().numpy(), tx.grad.numpy())
+    tx2 = torch.tensor([NONFINITE], requires_grad=True)
+    ex2 = ember.tensor([NONFINITE], device=device, requires_grad=True)
+    tz = torch.tensor([3], dtype=getattr(torch, zp_type))
+    ez = ember.tensor([3], dtype=getattr(ember, zp_type), device=device)
+    t = torch.fake_quantize_per_channel_affine(tx2, torch.tensor([0.1]), tz, 0, 0, 255)
+    e = ember.fake_quantize_per_channel_affine(ex2, ember.tensor([0.1], device=device), ez, 0, 0, 255)
+    np.testing.assert_array_equal(e.detach().cpu().numpy(), t.detach().numpy())
+    t.sum().backward()
+    e.sum().backward()
+    np.testing.assert_array_equal(ex2.grad.cpu().numpy(), tx2.grad.numpy())
+
+
+def test_quantize_per_channel_float_zero_points_as_torch(device):
+    rng = np.random.default_rng(6)
+    for _trial in range(10):
+        x = (rng.integers(-300, 300, (3, 20)) * 0.05).astype(np.float32)
+        sc = rng.choice([0.1, 1 / 3, 0.07], 3)
+        zp = (rng.integers(0, 100, 3) + rng.choice([0, 0.5, 0.3, 0.7], 3)).astype(np.float32)
+        t = torch.quantize_per_channel(torch.from_numpy(x), torch.from_numpy(sc), torch.from_numpy(zp), 0, torch.quint8)
+        e = ember.quantize_per_channel(_e(x, device), _e(sc, device), _e(zp, device), 0, ember.quint8)
+        assert e.qscheme() is ember.per_channel_affine_float_qparams
+        assert repr(t.qscheme()) == "torch.per_channel_affine_float_qparams"
+        np.testing.assert_array_equal(e.int_repr().cpu().numpy(), t.int_repr().numpy())
+        np.testing.assert_array_equal(e.dequantize().cpu().numpy(), t.dequantize().numpy())
+        _same_params = e.q_per_channel_zero_points(), t.q_per_channel_zero_points()
+        assert _same_params[0].dtype is ember.float32 and _same_params[1].dtype == torch.float32
+        np.testing.assert_array_equal(_same_params[0].cpu().numpy(), _same_params[1].numpy())
+
+
+def test_quantize_argument_errors_as_torch():
+    x, tx = ember.tensor([0.3]), torch.tensor([0.3])
+    _both_raise(
+        RuntimeError,
+        "quantize_tensor_per_channel_affine expects a Float Tensor, got Half",
+        lambda: ember.quantize_per_channel(x.half(), ember.tensor([0.1]), ember.tensor([3]), 0, ember.quint8),
+        lambda: torch.quantize_per_channel(tx.half(), torch.tensor([0.1]), torch.tensor([3]), 0, torch.quint8),
+    )
+    for zp, word in ((300, "above upper"), (-1, "below lower")):
+        _both_raise(
+            RuntimeError,
+            f"quantize_tensor_per_channel_affine zero_point {zp} is {word} bound",
+            lambda zp=zp: ember.quantize_per_channel(x, ember.tensor([0.1]), ember.tensor([zp]), 0, ember.quint8),
+            lambda zp=zp: torch.quantize_per_channel(tx, torch.tensor([0.1]), torch.tensor([zp]), 0, torch.quint8),
+        )
+    _both_raise(
+        TypeError,
+        "quantize_per_tensor",
+        lambda: ember.quantize_per_tensor(x, 0.1, 3.7, ember.quint8),
+        lambda: torch.quantize_per_tensor(tx, 0.1, 3.7, torch.quint8),
+    )
+    _both_raise(
+        TypeError,
+        "fake_quantize_per_tensor_affine",
+        lambda: ember.fake_quantize_per_tensor_affine(x, 0.1, 3.7, 0, 255),
+        lambda: torch.fake_quantize_per_tensor_affine(tx, 0.1, 3.7, 0, 255),
+    )
+    _both_raise(
+        RuntimeError,
+        "a Tensor with 2 elements cannot be converted to Scalar",
+        lambda: ember.fake_quantize_per_tensor_affine(x, ember.tensor([0.1, 0.2]), ember.tensor([3, 3]), 0, 255),
+        lambda: torch.fake_quantize_per_tensor_affine(tx, torch.tensor([0.1, 0.2]), torch.tensor([3, 3]), 0, 255),
+    )
