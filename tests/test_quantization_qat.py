@@ -321,3 +321,79 @@ def test_qat_model_trains_as_torch():
     e_losses, e_w = run(ember, eq)
     assert e_losses == pytest.approx(t_losses, rel=1e-6)
     np.testing.assert_allclose(e_w, t_w, rtol=1e-6, atol=1e-7)
+
+
+DEFAULT_OBSERVERS = [
+    "default_observer",
+    "default_weight_observer",
+    "default_per_channel_weight_observer",
+    "default_float_qparams_observer",
+    "default_histogram_observer",
+    "weight_observer_range_neg_127_to_127",
+    "per_channel_weight_observer_range_neg_127_to_127",
+]
+
+
+@pytest.mark.parametrize("name", DEFAULT_OBSERVERS + FAKE_QUANTS + ["default_histogram_fake_quant"])
+def test_default_constructors_as_torch(name):
+    import torch.ao.quantization.observer as tobs
+
+    import ember.ao.quantization.observer as eobs
+
+    t_make = getattr(tq, name, None) or getattr(tobs, name)
+    e_make = getattr(eq, name, None) or getattr(eobs, name)
+    t_mod, e_mod = t_make(), e_make()
+    assert type(e_mod).__name__ == type(t_mod).__name__
+    t_obs = getattr(t_mod, "activation_post_process", t_mod)
+    e_obs = getattr(e_mod, "activation_post_process", e_mod)
+    assert type(e_obs).__name__ == type(t_obs).__name__
+    for attr in ("quant_min", "quant_max", "reduce_range", "has_customized_qrange", "averaging_constant", "ch_axis"):
+        assert getattr(e_obs, attr, None) == getattr(t_obs, attr, None), attr
+    assert repr(e_obs.dtype) == repr(t_obs.dtype).replace("torch", "ember")
+    assert repr(e_obs.qscheme) == repr(t_obs.qscheme).replace("torch", "ember")
+    assert e_obs.eps.tolist() == t_obs.eps.tolist()
+
+
+HISTOGRAM_CASES = [
+    {"bins": 64},
+    {"bins": 256, "dtype": "qint8"},
+    {"bins": 128, "qscheme": "per_tensor_symmetric", "dtype": "qint8"},
+    {"reduce_range": True},
+    {"bins": 32, "quant_min": 0, "quant_max": 15},
+]
+
+
+@pytest.mark.parametrize("kwargs", HISTOGRAM_CASES)
+def test_histogram_observer_as_torch(device, kwargs):
+    rng = np.random.default_rng(7)
+    t_obs = tq.HistogramObserver(**_kw(kwargs, torch))
+    e_obs = eq.HistogramObserver(**_kw(kwargs, ember)).to(device)
+    batches = [np.full(5, 0.75, dtype=np.float32)]  # one value first: the old mass sits at one point
+    batches += [(rng.standard_normal(150) * (1 + i)).astype(np.float32) for i in range(3)]
+    batches[2][0] = 30.0  # an outlier the search drops
+    batches.append(np.array([1.0, np.inf, -2.0], dtype=np.float32))  # infinities ignored
+    for x in batches:
+        t_obs(torch.from_numpy(x))
+        e_obs(ember.tensor(x, device=device))
+        _same(e_obs.histogram, t_obs.histogram)
+        _same(e_obs.min_val, t_obs.min_val)
+        _same(e_obs.max_val, t_obs.max_val)
+        (es, ez), (ts, tz) = e_obs.calculate_qparams(), t_obs.calculate_qparams()
+        _same(es, ts)
+        _same(ez, tz)
+    assert list(e_obs.state_dict()) == list(t_obs.state_dict())
+    with pytest.warns(UserWarning, match="inf detected in input tensor"):
+        eq.HistogramObserver()(ember.tensor([float("inf")]))
+
+
+def test_default_qconfigs_as_torch():
+    for backend in ("x86", "fbgemm", "qnnpack", "onednn"):
+        tqc, eqc = tq.get_default_qconfig(backend), eq.get_default_qconfig(backend)
+        for part in ("activation", "weight"):
+            t_mod, e_mod = getattr(tqc, part)(), getattr(eqc, part)()
+            assert type(e_mod).__name__ == type(t_mod).__name__
+            assert (e_mod.quant_min, e_mod.quant_max, e_mod.eps.tolist()) == (
+                t_mod.quant_min,
+                t_mod.quant_max,
+                t_mod.eps.tolist(),
+            )

@@ -23,6 +23,7 @@ from .fake_quantize import (
     default_fused_act_fake_quant,
     default_fused_per_channel_wt_fake_quant,
     default_fused_wt_fake_quant,
+    default_histogram_fake_quant,
     default_per_channel_weight_fake_quant,
     default_weight_fake_quant,
     disable_fake_quant,
@@ -33,6 +34,7 @@ from .fake_quantize import (
     fused_wt_fake_quant_range_neg_127_to_127,
 )
 from .observer import (
+    HistogramObserver,
     MinMaxObserver,
     MovingAverageMinMaxObserver,
     MovingAveragePerChannelMinMaxObserver,
@@ -43,6 +45,7 @@ from .observer import (
     UniformQuantizationObserverBase,
     default_dynamic_quant_observer,
     default_float_qparams_observer,
+    default_histogram_observer,
     default_observer,
     default_per_channel_weight_observer,
     default_placeholder_observer,
@@ -56,6 +59,7 @@ from .qconfig import (
     default_qconfig,
     default_weight_only_qconfig,
     get_default_qat_qconfig,
+    get_default_qconfig,
 )
 from .stubs import DeQuantStub, QuantStub, QuantWrapper
 
@@ -66,6 +70,7 @@ __all__ = [
     "MovingAverageMinMaxObserver",
     "PerChannelMinMaxObserver",
     "MovingAveragePerChannelMinMaxObserver",
+    "HistogramObserver",
     "PlaceholderObserver",
     "NoopObserver",
     "default_observer",
@@ -74,6 +79,7 @@ __all__ = [
     "default_float_qparams_observer",
     "default_dynamic_quant_observer",
     "default_placeholder_observer",
+    "default_histogram_observer",
     "FakeQuantizeBase",
     "FakeQuantize",
     "FusedMovingAvgObsFakeQuantize",
@@ -82,6 +88,7 @@ __all__ = [
     "default_dynamic_fake_quant",
     "default_per_channel_weight_fake_quant",
     "default_embedding_fake_quant",
+    "default_histogram_fake_quant",
     "default_fused_act_fake_quant",
     "default_fused_wt_fake_quant",
     "default_fused_per_channel_wt_fake_quant",
@@ -98,6 +105,7 @@ __all__ = [
     "default_weight_only_qconfig",
     "default_activation_only_qconfig",
     "get_default_qat_qconfig",
+    "get_default_qconfig",
     "QuantStub",
     "DeQuantStub",
     "QuantWrapper",

@@ -23,6 +23,7 @@ from ...quantized import (
 from ...tensor import Tensor, tensor
 from ...typeinfo import iinfo
 from .observer import (
+    HistogramObserver,
     MovingAverageMinMaxObserver,
     MovingAveragePerChannelMinMaxObserver,
     _channels_first,
@@ -42,6 +43,7 @@ __all__ = [
     "default_dynamic_fake_quant",
     "default_per_channel_weight_fake_quant",
     "default_embedding_fake_quant",
+    "default_histogram_fake_quant",
     "default_fused_act_fake_quant",
     "default_fused_wt_fake_quant",
     "default_fused_per_channel_wt_fake_quant",
@@ -365,6 +367,14 @@ default_embedding_fake_quant = FakeQuantize.with_args(
     quant_max=255,
     ch_axis=0,
     averaging_constant=1,
+)
+default_histogram_fake_quant = FakeQuantize.with_args(
+    observer=HistogramObserver,
+    quant_min=0,
+    quant_max=255,
+    dtype=dtypes.quint8,
+    qscheme=per_tensor_affine,
+    reduce_range=True,
 )
 default_fused_act_fake_quant = FusedMovingAvgObsFakeQuantize.with_args(
     observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255, dtype=dtypes.quint8

@@ -13,8 +13,11 @@ from typing import Any
 
 from ... import dtypes
 from ...nn.modules.module import Module
-from ...ops.arithmetic import where
-from ...ops.creation import ones_like, zeros
+from ...ops.arithmetic import div, where
+from ...ops.creation import arange, linspace, ones, ones_like, zeros
+from ...ops.sequences import bucketize
+from ...ops.slicing_joining import bincount
+from ...ops.statistics import histc
 from ...quantized import (
     per_channel_affine,
     per_channel_affine_float_qparams,
@@ -31,14 +34,18 @@ __all__ = [
     "MovingAverageMinMaxObserver",
     "PerChannelMinMaxObserver",
     "MovingAveragePerChannelMinMaxObserver",
+    "HistogramObserver",
     "PlaceholderObserver",
     "NoopObserver",
     "default_observer",
     "default_weight_observer",
     "default_per_channel_weight_observer",
+    "weight_observer_range_neg_127_to_127",
+    "per_channel_weight_observer_range_neg_127_to_127",
     "default_float_qparams_observer",
     "default_dynamic_quant_observer",
     "default_placeholder_observer",
+    "default_histogram_observer",
     "check_min_max_valid",
     "calculate_qmin_qmax",
 ]
@@ -621,6 +628,229 @@ class MovingAveragePerChannelMinMaxObserver(PerChannelMinMaxObserver):
         return x_orig
 
 
+class HistogramObserver(UniformQuantizationObserverBase):
+    """Keeps a running histogram (``bins`` bins between the running minimum and maximum) of the tensors
+    it sees; ``calculate_qparams`` narrows the range by PyTorch's search for the least L2 quantization
+    error over the histogram (dropping outliers), then computes the qparams as :class:`MinMaxObserver`.
+
+    When a tensor widens the range, the old histogram is spread over the new bins by upsampling each
+    bin 16 times (its mass split evenly) and reassigning the pieces by their midpoints. Infinite values
+    are ignored, with a warning.
+
+    Args:
+        bins (int): the number of bins. Default: 2048.
+        others: as :class:`MinMaxObserver` (per-tensor schemes only).
+
+    Example::
+
+        >>> from ember.ao.quantization import HistogramObserver
+        >>> obs = HistogramObserver(bins=16)
+        >>> _ = obs(ember.arange(10.0))
+        >>> obs.histogram.sum().item(), obs.calculate_qparams()[1]
+        (10.0, tensor([0], dtype=ember.int32))
+    """
+
+    def __init__(
+        self,
+        bins: int = 2048,
+        dtype: Any = dtypes.quint8,
+        qscheme: Any = per_tensor_affine,
+        reduce_range: bool = False,
+        quant_min: int | None = None,
+        quant_max: int | None = None,
+        factory_kwargs: dict | None = None,
+        eps: float = _EPS,
+        is_dynamic: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        if not _is_per_tensor(qscheme):
+            raise NotImplementedError(
+                "HistogramObserver's qscheme only support torch.per_tensor_symmetric and torch.per_tensor_affine."
+            )
+        if is_dynamic:
+            raise NotImplementedError("HistogramObserver doesn't support dynamic quantization")
+        super().__init__(
+            dtype=dtype,
+            qscheme=qscheme,
+            reduce_range=reduce_range,
+            quant_min=quant_min,
+            quant_max=quant_max,
+            factory_kwargs=factory_kwargs,
+            eps=eps,
+            is_dynamic=is_dynamic,
+            **kwargs,
+        )
+        factory_kwargs = dict(factory_kwargs or {})
+        self.bins = bins
+        self.register_buffer("histogram", zeros(bins, **factory_kwargs))
+        self.register_buffer("min_val", tensor(float("inf"), **factory_kwargs))
+        self.register_buffer("max_val", tensor(float("-inf"), **factory_kwargs))
+        self.dst_nbins = 2 ** (8 * _storage_bytes(dtype))
+        self.upsample_rate = 16  # each old bin split this many times when the range widens
+
+    # -- the error of a candidate range ----------------------------------------------------------
+    @staticmethod
+    def _get_norm(delta_begin: Tensor, delta_end: Tensor, density: Tensor) -> Tensor:
+        """``density`` times the integral of x^2 from ``delta_begin`` to ``delta_end``."""
+        cubes = delta_end * delta_end * delta_end - delta_begin * delta_begin * delta_begin
+        return density * (cubes / 3)
+
+    def _compute_quantization_error(self, next_start_bin: int, next_end_bin: int) -> float:
+        """The L2 error of quantizing the histogram's mass to ``dst_nbins`` levels spread over the source
+        bins ``next_start_bin`` to ``next_end_bin`` (each bin's mass taken as uniform over it)."""
+        bin_width = (self.max_val.item() - self.min_val.item()) / self.bins
+        dst_width = bin_width * (next_end_bin - next_start_bin + 1) / self.dst_nbins
+        if dst_width == 0.0:
+            return 0.0
+        device = self.histogram.device
+        src_begin = (arange(self.bins, device=device) - next_start_bin) * bin_width
+        src_end = src_begin + bin_width
+        top = self.dst_nbins - 1
+        dst_of_begin = div(src_begin, dst_width, rounding_mode="floor").clamp(0, top)
+        dst_of_end = div(src_end, dst_width, rounding_mode="floor").clamp(0, top)
+        density = self.histogram / bin_width
+        half = dst_width / 2
+        # the part of each source bin in the destination bin where it begins ...
+        norm = zeros(self.bins, device=device)
+        norm = norm + self._get_norm(
+            src_begin - (dst_of_begin + 0.5) * dst_width, ones(self.bins, device=device) * half, density
+        )
+        # ... the whole destination bins it covers ...
+        norm = norm + (dst_of_end - dst_of_begin - 1) * self._get_norm(tensor(-half), tensor(half), density)
+        # ... and the part in the destination bin where it ends
+        norm = norm + self._get_norm(tensor(-half), src_end - (dst_of_end * dst_width + half), density)
+        return norm.sum().item()
+
+    def _non_linear_param_search(self) -> tuple[Tensor, Tensor]:
+        """Narrow ``[min_val, max_val]``: move whichever end drops more bins per 1e-5 of the mass, while
+        the quantization error does not grow (caffe2's NormMinimization search)."""
+        if self.histogram.shape[0] != self.bins:
+            raise AssertionError("bins mismatch")
+        bin_width = (self.max_val - self.min_val) / self.bins
+        total = self.histogram.sum().item()
+        cumulative = self.histogram.cumsum(0).tolist()
+        step = 1e-5
+        alpha, beta = 0.0, 1.0
+        start_bin, end_bin = 0, self.bins - 1
+        norm_min = float("inf")
+        while alpha < beta:
+            next_alpha, next_beta = alpha + step, beta - step
+            left, right = start_bin, end_bin
+            while left < end_bin and cumulative[left] < next_alpha * total:
+                left += 1
+            while right > start_bin and cumulative[right] > next_beta * total:
+                right -= 1
+            next_start, next_end = start_bin, end_bin
+            if left - start_bin > end_bin - right:
+                next_start, alpha = left, next_alpha
+            else:
+                next_end, beta = right, next_beta
+            if next_start == start_bin and next_end == end_bin:
+                continue
+            norm = self._compute_quantization_error(next_start, next_end)
+            if norm > norm_min:
+                break
+            norm_min, start_bin, end_bin = norm, next_start, next_end
+        return self.min_val + bin_width * start_bin, self.min_val + bin_width * (end_bin + 1)
+
+    # -- the running histogram ---------------------------------------------------------------------
+    def _upscale_histogram(
+        self, histogram: Tensor, orig_min: Tensor, orig_max: Tensor, update_min: Tensor, update_max: Tensor
+    ) -> Tensor:
+        """``histogram`` over ``[orig_min, orig_max]`` moved onto ``bins`` bins over ``[update_min,
+        update_max]``: each bin split into ``upsample_rate`` equal parts placed by their midpoints."""
+        rate = self.upsample_rate
+        pieces = histogram.repeat_interleave(rate) / rate
+        piece_width = (orig_max - orig_min) / (self.bins * rate)
+        midpoints = linspace(orig_min, orig_max, self.bins * rate + 1, device=orig_min.device)[:-1] + 0.5 * piece_width
+        boundaries = linspace(update_min, update_max, self.bins + 1, device=update_min.device)
+        assigned = (bucketize(midpoints, boundaries, right=True) - 1).clamp(0, self.bins - 1)
+        return bincount(assigned, weights=pieces, minlength=self.bins)
+
+    def _combine_histograms(
+        self,
+        orig_hist: Tensor,
+        orig_min: Tensor,
+        orig_max: Tensor,
+        update_hist: Tensor,
+        update_min: Tensor,
+        update_max: Tensor,
+    ) -> Tensor:
+        if bool(update_min == orig_min) and bool(update_max == orig_max):
+            return orig_hist + update_hist
+        if bool(orig_min == orig_max):  # all the old mass at one point
+            moved = histc(orig_min, bins=self.bins, min=update_min, max=update_max) * orig_hist.sum()
+            return moved + update_hist
+        if bool(update_min > orig_min):
+            raise AssertionError("update_min must be <= orig_min")
+        if bool(update_max < orig_max):
+            raise AssertionError("update_max must be >= orig_max")
+        return update_hist + self._upscale_histogram(orig_hist, orig_min, orig_max, update_min, update_max)
+
+    def _set(self, name: str, value: Tensor) -> None:
+        buffer = getattr(self, name)
+        buffer.detach_().resize_(value.shape)
+        buffer.copy_(value)
+
+    def reset_histogram(self, x: Tensor, min_val: Tensor, max_val: Tensor) -> None:
+        """Start the histogram afresh from ``x`` over ``[min_val, max_val]``."""
+        self._set("min_val", min_val)
+        self._set("max_val", max_val)
+        if min_val.numel() != 1 or max_val.numel() != 1:
+            raise AssertionError("histogram min/max values must be scalar.")
+        self._set("histogram", histc(x, self.bins, min=min_val, max=max_val))
+
+    def forward(self, x_orig: Tensor) -> Tensor:
+        """Add ``x_orig``'s values to the histogram (widening its range if needed); return it unchanged."""
+        if x_orig.numel() == 0:
+            return x_orig
+        x = x_orig.detach()
+        x_min, x_max = x.aminmax()
+        if x_min.item() == float("-inf") or x_max.item() == float("inf"):
+            warnings.warn("torch.inf detected in input tensor, ignoring input", stacklevel=2)
+            x = x[x.abs() != float("inf")]
+            if x.numel() == 0:
+                return x_orig
+            x_min, x_max = x.aminmax()
+        current_min, current_max = self.min_val, self.max_val
+        if current_min.item() == float("inf") or current_max.item() == float("-inf"):
+            self.reset_histogram(x, x_min, x_max)
+            return x_orig
+        new_min, new_max = current_min.minimum(x_min).detach(), current_max.maximum(x_max).detach()
+        update = histc(x, self.bins, min=new_min, max=new_max).to(self.histogram.device)
+        if bool(new_min == current_min) and bool(new_max == current_max):
+            self._set("histogram", self.histogram + update)
+            return x_orig
+        combined = self._combine_histograms(self.histogram, current_min, current_max, update, new_min, new_max)
+        self._set("histogram", combined)
+        self._set("min_val", new_min)
+        self._set("max_val", new_max)
+        return x_orig
+
+    def calculate_qparams(self) -> tuple[Tensor, Tensor]:
+        """The scale and zero point of the searched range (1.0 and 0, with a warning, before any input)."""
+        if self.min_val.item() == float("inf") and self.max_val.item() == float("-inf"):
+            warnings.warn(
+                "must run observer before calling calculate_qparams. Returning default scale and zero point ",
+                stacklevel=2,
+            )
+            return tensor([1.0], device=self.min_val.device), tensor([0], device=self.min_val.device)
+        if self.bins != len(self.histogram):
+            raise AssertionError(
+                "The number of bins in histogram should be equal to the number of bins "
+                "supplied while making this observer"
+            )
+        return self._calculate_qparams(*self._non_linear_param_search())
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+def _storage_bytes(dtype: Any) -> int:
+    """The bytes of ``dtype``'s integers (``torch.iinfo(dtype).bits / 8``): quint4x2 counts as one byte."""
+    return {dtypes.qint32: 4, dtypes.int32: 4, dtypes.int16: 2, dtypes.uint16: 2}.get(dtype, 1)
+
+
 class PlaceholderObserver(ObserverBase):
     """An observer that records nothing: it only carries the ``dtype`` (and ``is_dynamic``) it was made
     with; ``calculate_qparams`` raises.
@@ -686,10 +916,15 @@ class NoopObserver(ObserverBase):
 
 default_observer = MinMaxObserver.with_args(quant_min=0, quant_max=127)
 default_placeholder_observer = PlaceholderObserver
-default_weight_observer = MinMaxObserver.with_args(
+default_histogram_observer = HistogramObserver.with_args(quant_min=0, quant_max=127)
+default_weight_observer = MinMaxObserver.with_args(dtype=dtypes.qint8, qscheme=per_tensor_symmetric)
+weight_observer_range_neg_127_to_127 = MinMaxObserver.with_args(
     dtype=dtypes.qint8, qscheme=per_tensor_symmetric, quant_min=-127, quant_max=127, eps=2**-12
 )
 default_per_channel_weight_observer = PerChannelMinMaxObserver.with_args(
+    dtype=dtypes.qint8, qscheme=per_channel_symmetric
+)
+per_channel_weight_observer_range_neg_127_to_127 = PerChannelMinMaxObserver.with_args(
     dtype=dtypes.qint8, qscheme=per_channel_symmetric, quant_min=-127, quant_max=127, eps=2**-12
 )
 default_dynamic_quant_observer = PlaceholderObserver.with_args(

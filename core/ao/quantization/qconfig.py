@@ -31,6 +31,7 @@ __all__ = [
     "default_weight_only_qconfig",
     "default_activation_only_qconfig",
     "get_default_qat_qconfig",
+    "get_default_qconfig",
 ]
 
 
@@ -75,6 +76,28 @@ def _Identity() -> Module:  # noqa: N802 - torch.nn.Identity's role
 def _check_backend(backend: str) -> None:
     if backend not in _BACKENDS:
         raise AssertionError(f"backend: {backend} not supported. backend must be one of {_BACKENDS}")
+
+
+def get_default_qconfig(backend: str = "x86", version: int = 0) -> QConfig:
+    """PyTorch's default post-training qconfig for ``backend``: a histogram observer of the activations
+    (7 bits on ``fbgemm``/``x86``) and min/max observers of the weights (per channel but on ``qnnpack``).
+
+    Example::
+
+        >>> from ember.ao.quantization import get_default_qconfig
+        >>> type(get_default_qconfig("qnnpack").activation()).__name__
+        'HistogramObserver'
+    """
+    from .observer import HistogramObserver
+
+    _check_backend(backend)
+    if version != 0:
+        raise AssertionError(
+            f"Version number: {version} in get_default_qconfig is not supported. Version number must be 0"
+        )
+    reduce = backend in ("fbgemm", "x86")
+    weight = default_weight_observer if backend == "qnnpack" else default_per_channel_weight_observer
+    return QConfig(activation=HistogramObserver.with_args(reduce_range=reduce), weight=weight)
 
 
 def get_default_qat_qconfig(backend: str = "x86", version: int = 1) -> QConfig:
