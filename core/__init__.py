@@ -207,6 +207,7 @@ if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on f
         optim,
         plugin,
         profiler,
+        quantization,
         quasirandom,
         signal,
         testing,
@@ -333,6 +334,7 @@ def __getattr__(name: str) -> _typing.Any:
         "hub",
         "library",
         "ao",
+        "quantization",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

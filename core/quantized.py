@@ -402,6 +402,38 @@ class QuantizedTensor:
             return self._with(self._ints[index], self._axis - 1)  # type: ignore[operator]
         return self._view_op("__getitem__", index)
 
+    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        """Elementwise equality of the real values (a bool tensor), as PyTorch's quantized ``eq``."""
+        return self.dequantize() == (other.dequantize() if isinstance(other, QuantizedTensor) else other)
+
+    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        return self.dequantize() != (other.dequantize() if isinstance(other, QuantizedTensor) else other)
+
+    __hash__ = object.__hash__
+
+    def equal(self, other: Any) -> bool:
+        """True if ``other`` is a quantized tensor with the same scheme, parameters, dtype, shape and integers
+        (PyTorch's ``torch.equal`` of quantized tensors)."""
+        if not isinstance(other, QuantizedTensor) or other._qdtype is not self._qdtype:
+            return False
+        if other._qscheme is not self._qscheme or tuple(other.shape) != tuple(self.shape):
+            return False
+        if self._qscheme is per_tensor_affine:
+            same = (self._scale, self._zero_point) == (other._scale, other._zero_point)
+        else:
+            same = (
+                self._axis == other._axis
+                and bool((self._scale == other._scale).all())  # type: ignore[union-attr]
+                and bool((self._zero_point == other._zero_point).all())  # type: ignore[union-attr]
+            )
+        return same and bool((self._ints == other._ints).all())
+
+    def tolist(self) -> Any:
+        raise RuntimeError("load_scalar: invalid type (tolist of a quantized tensor: dequantize() it first)")
+
+    def numpy(self) -> Any:
+        raise TypeError(f"Got unsupported ScalarType {_scalar_name(self._qdtype)}")
+
     def __repr__(self) -> str:
         return printing.quantized_repr(self)
 
@@ -745,6 +777,19 @@ class _FakeQuantize(Function):
         return grad * mask.to(grad.dtype), None
 
 
+# the gradient nodes under PyTorch's names (``grad_fn=<FakeQuantizePerTensorAffineCachemaskBackward0>``)
+class FakeQuantizePerTensorAffineCachemask(_FakeQuantize):
+    """``fake_quantize_per_tensor_affine`` with a Python scale and zero point."""
+
+
+class FakeQuantizePerTensorAffineCachemaskTensorQparams(_FakeQuantize):
+    """``fake_quantize_per_tensor_affine`` with tensor scale and zero point."""
+
+
+class FakeQuantizePerChannelAffineCachemask(_FakeQuantize):
+    """``fake_quantize_per_channel_affine``."""
+
+
 def fake_quantize_per_tensor_affine(
     input: Tensor, scale: float | Tensor, zero_point: int | Tensor, quant_min: int, quant_max: int
 ) -> Tensor:
@@ -781,7 +826,9 @@ def fake_quantize_per_tensor_affine(
         raise RuntimeError("`zero_point` must be between `quant_min` and `quant_max`.")
     scale32 = _builtins.float(np.float32(scale_f))
     params = (_inv_scale(scale_f), zp, scale32, quant_min, quant_max, False)
-    return _FakeQuantize.apply(x, params)
+    tensor_qparams = isinstance(scale, Tensor) or isinstance(zero_point, Tensor)
+    node = FakeQuantizePerTensorAffineCachemaskTensorQparams if tensor_qparams else FakeQuantizePerTensorAffineCachemask
+    return node.apply(x, params)
 
 
 def fake_quantize_per_channel_affine(
@@ -846,7 +893,7 @@ def fake_quantize_per_channel_affine(
     zp = zp.float() if float_zp else zp.to(dtypes.int64)
     if zero_point.dtype is dtypes.float16:
         float_zp = "half"  # the half zero point converted on its own: two float32 roundings, no fused multiply-add
-    return _FakeQuantize.apply(x, (inv, zp, s32, quant_min, quant_max, float_zp, True))
+    return FakeQuantizePerChannelAffineCachemask.apply(x, (inv, zp, s32, quant_min, quant_max, float_zp, True))
 
 
 def choose_qparams_optimized(

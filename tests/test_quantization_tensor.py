@@ -558,3 +558,38 @@ def test_quantize_argument_errors_as_torch():
         lambda: ember.fake_quantize_per_tensor_affine(x, ember.tensor([0.1, 0.2]), ember.tensor([3, 3]), 0, 255),
         lambda: torch.fake_quantize_per_tensor_affine(tx, torch.tensor([0.1, 0.2]), torch.tensor([3, 3]), 0, 255),
     )
+
+
+def test_quantized_eq_equal_pickle_and_grad_fn_as_torch():
+    import copy
+    import pickle
+
+    e1, e2 = (ember.quantize_per_tensor(ember.tensor(v), 0.1, 3, ember.quint8) for v in ([0.3, 0.5], [0.3, 0.6]))
+    t1, t2 = (torch.quantize_per_tensor(torch.tensor(v), 0.1, 3, torch.quint8) for v in ([0.3, 0.5], [0.3, 0.6]))
+    assert (e1 == e2).tolist() == (t1 == t2).tolist() and (e1 != e2).tolist() == (t1 != t2).tolist()
+    assert (e1.equal(e1), e1.equal(e2)) == (torch.equal(t1, t1), torch.equal(t1, t2))
+    for q in (
+        e1,
+        ember.quantize_per_channel(ember.ones(2, 2), ember.tensor([0.1, 0.2]), ember.tensor([0, 1]), 1, ember.qint8),
+    ):
+        for back in (pickle.loads(pickle.dumps(q)), copy.deepcopy(q)):
+            assert back.equal(q) and back.qscheme() is q.qscheme()
+    x, tx = ember.tensor([0.3], requires_grad=True), torch.tensor([0.3], requires_grad=True)
+    cases = [
+        (lambda L, v: L.fake_quantize_per_tensor_affine(v, 0.1, 0, 0, 255)),
+        (lambda L, v: L.fake_quantize_per_tensor_affine(v, L.tensor([0.1]), L.tensor([0], dtype=L.int32), 0, 255)),
+        (lambda L, v: L.fake_quantize_per_channel_affine(v, L.tensor([0.1]), L.tensor([0], dtype=L.int32), 0, 0, 255)),
+    ]
+    for f in cases:
+        assert type(f(ember, x).grad_fn).__name__ == type(f(torch, tx).grad_fn).__name__
+    with pytest.raises(RuntimeError, match="load_scalar"):
+        e1.tolist()
+    with pytest.raises(TypeError, match="unsupported ScalarType QUInt8"):
+        e1.numpy()
+    import importlib
+
+    assert (
+        importlib.import_module("ember.quantization").QuantStub
+        is importlib.import_module("ember.ao.quantization").QuantStub
+    )
+    assert torch.quantization.QuantStub is torch.ao.quantization.QuantStub
