@@ -167,6 +167,7 @@ from .quantized import (
     dequantize,
     fake_quantize_per_channel_affine,
     fake_quantize_per_tensor_affine,
+    fused_moving_avg_obs_fake_quant,
     per_channel_affine,
     per_channel_affine_float_qparams,
     per_channel_symmetric,

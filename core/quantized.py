@@ -35,6 +35,7 @@ import numpy as np
 from . import dtypes, printing
 from .autograd.function import Function
 from .layout import strided
+from .ops.arithmetic import where
 from .tensor import Size, Tensor, tensor
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "fake_quantize_per_tensor_affine",
     "fake_quantize_per_channel_affine",
     "choose_qparams_optimized",
+    "fused_moving_avg_obs_fake_quant",
 ]
 
 
@@ -894,6 +896,102 @@ def fake_quantize_per_channel_affine(
     if zero_point.dtype is dtypes.float16:
         float_zp = "half"  # the half zero point converted on its own: two float32 roundings, no fused multiply-add
     return FakeQuantizePerChannelAffineCachemask.apply(x, (inv, zp, s32, quant_min, quant_max, float_zp, True))
+
+
+def fused_moving_avg_obs_fake_quant(
+    input: Tensor,
+    observer_on: Tensor,
+    fake_quant_on: Tensor,
+    running_min: Tensor,
+    running_max: Tensor,
+    scale: Tensor,
+    zero_point: Tensor,
+    averaging_const: float,
+    quant_min: int,
+    quant_max: int,
+    ch_axis: int,
+    per_row_fake_quant: bool = False,
+    symmetric_quant: bool = False,
+) -> Tensor:
+    """Observe and fake-quantize in one step, as PyTorch's fused kernel (``FusedMovingAvgObsFakeQuantize``):
+
+    1. while ``observer_on[0]``: ``running_min``/``running_max`` (updated in place) move towards ``input``'s
+       minimum and maximum, ``running + averaging_const * (current - running)`` in float32 (per row along
+       axis 0 with ``per_row_fake_quant``), or take them where the running value is infinite;
+    2. while ``fake_quant_on[0]``: ``scale``/``zero_point`` (in place) are chosen from the running range by
+       ``ChooseQuantizationParams`` (``symmetric_quant``: centred on zero), and ``input`` is fake-quantized
+       with them (:func:`fake_quantize_per_tensor_affine` or, per row, :func:`fake_quantize_per_channel_affine`);
+       otherwise a copy of ``input`` is returned.
+
+    Args:
+        input (Tensor): float32 values.
+        observer_on (Tensor), fake_quant_on (Tensor): one-element switches.
+        running_min (Tensor), running_max (Tensor): float32 running range (per row: empty at first).
+        scale (Tensor), zero_point (Tensor): float32 and int32 qparams, written in place.
+        averaging_const (float): the weight of the newest range.
+        quant_min (int), quant_max (int): the quantized range.
+        ch_axis (int): the channel dimension (0 only) with ``per_row_fake_quant``.
+        per_row_fake_quant (bool): per channel along ``ch_axis``. Default: ``False``.
+        symmetric_quant (bool): symmetric qparams. Default: ``False``.
+
+    Example::
+
+        >>> lo, hi = ember.tensor(float("inf")), ember.tensor(float("-inf"))
+        >>> scale, zp = ember.tensor([1.0]), ember.tensor([0], dtype=ember.int32)
+        >>> on = ember.tensor([1])
+        >>> ember.fused_moving_avg_obs_fake_quant(ember.tensor([0.0, 0.5, 1.0]), on, on, lo, hi, scale, zp, 0.01, 0, 255, 0)
+        tensor([0.0000, 0.4980, 1.0000])
+        >>> zp
+        tensor([0], dtype=ember.int32)
+    """
+    if input.numel() == 0:
+        return input.clone()
+    observe = _builtins.int(observer_on.reshape(-1)[0].item()) != 0
+    c = _builtins.float(np.float32(averaging_const))
+    if per_row_fake_quant:
+        if input.dim() == 2:
+            rows = input
+        else:
+            order = list(range(input.dim()))
+            order[ch_axis], order[0] = 0, ch_axis
+            rows = input.permute(order).flatten(1)
+        size = input.shape[ch_axis]
+        if running_min.numel() == 0:
+            for buffer, value in ((running_min, float("inf")), (running_max, float("-inf"))):
+                buffer.resize_((size,))
+                buffer.fill_(value)
+            scale.resize_((size,))
+            zero_point.resize_((size,))
+        if observe:
+            if ch_axis != 0:
+                raise RuntimeError(
+                    "Per-channel FakeQuant in fused_moving_avg_obs_fake_quant is only supported on axis == 0"
+                )
+            _moving_average(running_min, running_max, *rows.detach().aminmax(dim=1), c)
+    elif observe:
+        _moving_average(running_min, running_max, *input.detach().aminmax(), c)
+    if _builtins.int(fake_quant_on.reshape(-1)[0].item()) == 0:
+        return input.clone()
+    lows, highs = running_min.reshape(-1).tolist(), running_max.reshape(-1).tolist()
+    chosen = [
+        _choose_qparams(lo, hi, quant_min, quant_max, preserve_sparsity=symmetric_quant)
+        for lo, hi in zip(lows, highs, strict=True)
+    ]
+    scale.copy_(tensor([s for s, _ in chosen], device=scale.device).reshape(scale.shape))
+    zero_point.copy_(
+        tensor([z for _, z in chosen], dtype=dtypes.int32, device=zero_point.device).reshape(zero_point.shape)
+    )
+    if per_row_fake_quant:
+        return fake_quantize_per_channel_affine(input, scale, zero_point, ch_axis, quant_min, quant_max)
+    return fake_quantize_per_tensor_affine(input, scale, zero_point, quant_min, quant_max)
+
+
+def _moving_average(running_min: Tensor, running_max: Tensor, lo: Tensor, hi: Tensor, c: float) -> None:
+    """The fused kernel's moving averages, in place: ``running + c * (current - running)`` in float32, or the
+    current value where the running one is infinite (nothing seen yet)."""
+    for buffer, current in ((running_min, lo), (running_max, hi)):
+        current = current.to(buffer.dtype)
+        buffer.copy_(where(buffer.isinf(), current, buffer + c * (current - buffer)))
 
 
 def choose_qparams_optimized(

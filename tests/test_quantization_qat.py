@@ -397,3 +397,33 @@ def test_default_qconfigs_as_torch():
                 t_mod.quant_max,
                 t_mod.eps.tolist(),
             )
+
+
+@pytest.mark.parametrize("per_row,symmetric", [(False, False), (False, True), (True, False), (True, True)])
+def test_fused_moving_avg_obs_fake_quant_function_as_torch(device, per_row, symmetric):
+    rng = np.random.default_rng(8)
+    qmin, qmax = (-128, 127) if symmetric else (0, 255)
+    state = {}
+    for L, dev in ((torch, "cpu"), (ember, device)):
+        empty_or = (lambda v: L.tensor([], device=dev)) if per_row else (lambda v: L.tensor(v, device=dev))
+        state[L] = [
+            empty_or(float("inf")),
+            empty_or(float("-inf")),
+            L.tensor([1.0], device=dev),
+            L.tensor([0], dtype=L.int32, device=dev),
+        ]
+    for step in range(5):
+        x = (rng.standard_normal((3, 8)) * (step + 1)).astype(np.float32)
+        on = [1, 1] if step != 3 else [0, 1]  # observer off at step 3
+        if step == 4:
+            on = [1, 0]  # fake quantization off: a copy of the input
+        outs = {}
+        for L, dev in ((torch, "cpu"), (ember, device)):
+            lo, hi, sc, zp = state[L]
+            switches = [L.tensor([v], device=dev) for v in on]
+            outs[L] = L.fused_moving_avg_obs_fake_quant(
+                L.tensor(x, device=dev), *switches, lo, hi, sc, zp, 0.3, qmin, qmax, 0, per_row, symmetric
+            )
+        _same(outs[ember], outs[torch])
+        for e, t in zip(state[ember], state[torch], strict=True):
+            _same(e, t)

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ... import dtypes
 from ...nn.modules.module import Module
-from ...ops.arithmetic import where
 from ...quantized import (
-    _choose_qparams,
     fake_quantize_per_channel_affine,
     fake_quantize_per_tensor_affine,
+    fused_moving_avg_obs_fake_quant,
     per_channel_affine_float_qparams,
     per_channel_symmetric,
     per_tensor_affine,
@@ -26,7 +23,6 @@ from .observer import (
     HistogramObserver,
     MovingAverageMinMaxObserver,
     MovingAveragePerChannelMinMaxObserver,
-    _channels_first,
     _is_float_qparams,
     _is_per_channel,
     _is_per_tensor,
@@ -242,56 +238,23 @@ class FusedMovingAvgObsFakeQuantize(FakeQuantize):
         self.is_symmetric_quant = _is_symmetric(self.activation_post_process.qscheme)
 
     def forward(self, X: Tensor) -> Tensor:
-        """PyTorch's fused step: update the observer's moving averages (while observing), choose the
-        qparams from them with ``ChooseQuantizationParams`` (the symmetric schemes preserving sparsity), and
-        fake-quantize ``X`` (while fake quantization is on; else a copy of ``X``)."""
-        if X.numel() == 0:
-            return X.clone()
+        """One fused step (:func:`ember.fused_moving_avg_obs_fake_quant`) on this module's buffers."""
         obs = self.activation_post_process
-        observe = int(self.observer_enabled[0].item()) != 0
-        c = float(np.float32(obs.averaging_constant))
-        if self.is_per_channel:
-            y = X if X.dim() == 2 else _channels_first(X, self.ch_axis)
-            size = X.shape[self.ch_axis]
-            if obs.min_val.numel() == 0:
-                for buffer, value in ((obs.min_val, float("inf")), (obs.max_val, float("-inf"))):
-                    buffer.resize_((size,))
-                    buffer.fill_(value)
-                self.scale.resize_((size,))
-                self.zero_point.resize_((size,))
-            if observe:
-                if self.ch_axis != 0:
-                    raise RuntimeError(
-                        "Per-channel FakeQuant in fused_moving_avg_obs_fake_quant is only supported on axis == 0"
-                    )
-                self._average(*y.detach().aminmax(dim=1), c)
-        elif observe:
-            self._average(*X.detach().aminmax(), c)
-        if int(self.fake_quant_enabled[0].item()) == 0:
-            return X.clone()
-        lows, highs = obs.min_val.reshape(-1).tolist(), obs.max_val.reshape(-1).tolist()
-        chosen = [
-            _choose_qparams(lo, hi, obs.quant_min, obs.quant_max, preserve_sparsity=self.is_symmetric_quant)
-            for lo, hi in zip(lows, highs, strict=True)
-        ]
-        device = self.scale.device
-        self.scale.copy_(tensor([s for s, _ in chosen], device=device).reshape(self.scale.shape))
-        self.zero_point.copy_(
-            tensor([z for _, z in chosen], dtype=dtypes.int32, device=device).reshape(self.zero_point.shape)
+        return fused_moving_avg_obs_fake_quant(
+            X,
+            self.observer_enabled,
+            self.fake_quant_enabled,
+            obs.min_val,
+            obs.max_val,
+            self.scale,
+            self.zero_point,
+            obs.averaging_constant,
+            obs.quant_min,
+            obs.quant_max,
+            self.ch_axis,
+            self.is_per_channel,
+            self.is_symmetric_quant,
         )
-        if self.is_per_channel:
-            return fake_quantize_per_channel_affine(
-                X, self.scale, self.zero_point, self.ch_axis, obs.quant_min, obs.quant_max
-            )
-        return fake_quantize_per_tensor_affine(X, self.scale, self.zero_point, obs.quant_min, obs.quant_max)
-
-    def _average(self, lo: Tensor, hi: Tensor, c: float) -> None:
-        """The fused kernel's moving averages: ``running + c * (current - running)`` in float32, the current
-        value itself where the running one is infinite (nothing seen yet)."""
-        obs = self.activation_post_process
-        for buffer, current in ((obs.min_val, lo), (obs.max_val, hi)):
-            moved = buffer + c * (current.to(buffer.dtype) - buffer)
-            buffer.copy_(where(buffer.isinf(), current.to(buffer.dtype), moved))
 
     def extra_repr(self) -> str:
         return (
