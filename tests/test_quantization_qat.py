@@ -405,7 +405,10 @@ def test_fused_moving_avg_obs_fake_quant_function_as_torch(device, per_row, symm
     qmin, qmax = (-128, 127) if symmetric else (0, 255)
     state = {}
     for L, dev in ((torch, "cpu"), (ember, device)):
-        empty_or = (lambda v: L.tensor([], device=dev)) if per_row else (lambda v: L.tensor(v, device=dev))
+
+        def empty_or(v, L=L, dev=dev):
+            return L.tensor([], device=dev) if per_row else L.tensor(v, device=dev)
+
         state[L] = [
             empty_or(float("inf")),
             empty_or(float("-inf")),
