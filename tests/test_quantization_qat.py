@@ -430,3 +430,48 @@ def test_fused_moving_avg_obs_fake_quant_function_as_torch(device, per_row, symm
         _same(outs[ember], outs[torch])
         for e, t in zip(state[ember], state[torch], strict=True):
             _same(e, t)
+
+
+QAT_LAYERS = [("Linear", (5, 3), (4, 5)), ("Conv1d", (2, 3, 2), (2, 2, 7)), ("Conv2d", (2, 3, 3), (1, 2, 6, 6))]
+
+
+@pytest.mark.parametrize("name,args,shape", QAT_LAYERS)
+@pytest.mark.parametrize("qconfig", ["default_qat_qconfig", "per_channel"])
+def test_qat_layers_as_torch(device, name, args, shape, qconfig):
+    import torch.ao.nn.qat as tqat
+
+    import ember.ao.nn.qat as eqat
+
+    rng = np.random.default_rng(9)
+    if qconfig == "per_channel":
+        tqc, eqc = tq.get_default_qat_qconfig("fbgemm", 0), eq.get_default_qat_qconfig("fbgemm", 0)
+    else:
+        tqc, eqc = tq.default_qat_qconfig, eq.default_qat_qconfig
+    t = getattr(tqat, name)(*args, qconfig=tqc)
+    e = getattr(eqat, name)(*args, qconfig=eqc)
+    e.load_state_dict({k: ember.tensor(v.detach().clone().numpy()) for k, v in t.state_dict().items()})
+    assert list(e.state_dict()) == list(t.state_dict())
+    assert repr(e) == repr(t).replace("torch.", "ember.")
+    e = e.to(device)
+    for _step in range(2):
+        x = rng.standard_normal(shape).astype(np.float32)
+        yt, ye = t(torch.from_numpy(x)), e(ember.tensor(x, device=device))
+        np.testing.assert_allclose(ye.detach().cpu().numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-6)
+        _same(e.weight_fake_quant.scale, t.weight_fake_quant.scale)
+        _same(e.weight_fake_quant.zero_point, t.weight_fake_quant.zero_point)
+        _same(e.weight_fake_quant(e.weight), t.weight_fake_quant(t.weight))
+        yt.sum().backward()
+        ye.sum().backward()
+        np.testing.assert_allclose(e.weight.grad.cpu().numpy(), t.weight.grad.numpy(), rtol=1e-5, atol=1e-5)
+    with pytest.raises(AssertionError, match="qconfig must be provided for QAT module"):
+        getattr(tqat, name)(*args)
+    with pytest.raises(AssertionError, match="qconfig must be provided for QAT module"):
+        getattr(eqat, name)(*args)
+    float_layer = getattr(ember.nn, name)(*args)
+    with pytest.raises(AssertionError, match="Input float module must have qconfig defined"):
+        getattr(eqat, name).from_float(float_layer)
+    float_layer.qconfig = eqc
+    qat = getattr(eqat, name).from_float(float_layer)
+    assert qat.weight is float_layer.weight and type(qat).__name__ == name
+    back = qat.to_float()
+    assert type(back) is getattr(ember.nn, name) and back.weight.tolist() == qat.weight.tolist()
