@@ -1078,6 +1078,24 @@ def _greedy_range(x: np.ndarray, n_bins: int, ratio: float, bit_width: int) -> t
     return _builtins.float(xmin), _builtins.float(xmax)
 
 
+#: the quantized-tensor methods a dense Tensor refuses, with what each gives on a quantized tensor
+_QUANTIZED_ONLY = {
+    "int_repr": "the integers as a dense tensor of the underlying type",
+    "q_scale": "the scale of a per-tensor quantized tensor",
+    "q_zero_point": "the zero point of a per-tensor quantized tensor",
+    "q_per_channel_scales": "the float64 scales of a per-channel quantized tensor",
+    "q_per_channel_zero_points": "the zero points of a per-channel quantized tensor",
+    "q_per_channel_axis": "the channel axis of a per-channel quantized tensor",
+    "qscheme": "the quantization scheme",
+}
+
+
+_EXAMPLE_QUANTIZED = {
+    False: "ember.quantize_per_tensor(ember.tensor([0.5, 1.0]), 0.5, 1, ember.quint8)",
+    True: "ember.quantize_per_channel(ember.ones(2, 2), ember.tensor([0.1, 0.2]), ember.tensor([0, 1]), 0, ember.qint8)",
+}
+
+
 def _dense_quantized_method(name: str):
     """``Tensor.<name>`` of a dense tensor: PyTorch's NotImplementedError (no quantized kernel for it)."""
 
@@ -1088,8 +1106,33 @@ def _dense_quantized_method(name: str):
         )
 
     method.__name__ = name
-    method.__doc__ = f"``{name}`` of a quantized tensor; a dense tensor raises NotImplementedError, as in PyTorch."
+    method.__qualname__ = f"Tensor.{name}"
+    method.__doc__ = f"""{_QUANTIZED_ONLY[name][0].upper()}{_QUANTIZED_ONLY[name][1:]} (:class:`QuantizedTensor`); a dense
+    tensor raises ``NotImplementedError``, as in PyTorch.
+
+    Example::
+
+        >>> q = {_EXAMPLE_QUANTIZED["channel" in name]}
+        >>> _ = q.{name}()
+        >>> ember.tensor([1.0]).{name}()
+        Traceback (most recent call last):
+        ...
+        NotImplementedError: Could not run 'aten::{name}' with arguments from the 'CPU' backend: ...
+    """
     return method
+
+
+def _is_quantized(self: Tensor) -> bool:
+    """True for a quantized tensor (:class:`QuantizedTensor`); ``False`` for a dense one.
+
+    Example::
+
+        >>> ember.tensor([1.0]).is_quantized
+        False
+        >>> ember.quantize_per_tensor(ember.tensor([1.0]), 0.1, 0, ember.qint8).is_quantized
+        True
+    """
+    return False
 
 
 def _dense_dequantize(self: Tensor) -> Tensor:
@@ -1105,18 +1148,7 @@ def _dense_dequantize(self: Tensor) -> Tensor:
 
 #: the quantized-tensor methods every dense Tensor has (they raise, but for ``dequantize``)
 TENSOR_METHODS = {
-    "is_quantized": property(lambda self: False, doc="True for a quantized tensor; ``False`` for a dense one."),
+    "is_quantized": property(_is_quantized),
     "dequantize": _dense_dequantize,
-    **{
-        name: _dense_quantized_method(name)
-        for name in (
-            "int_repr",
-            "q_scale",
-            "q_zero_point",
-            "q_per_channel_scales",
-            "q_per_channel_zero_points",
-            "q_per_channel_axis",
-            "qscheme",
-        )
-    },
+    **{name: _dense_quantized_method(name) for name in _QUANTIZED_ONLY},
 }
