@@ -593,3 +593,9 @@ def test_quantized_eq_equal_pickle_and_grad_fn_as_torch():
         is importlib.import_module("ember.ao.quantization").QuantStub
     )
     assert torch.quantization.QuantStub is torch.ao.quantization.QuantStub
+
+
+@pytest.mark.parametrize("name", ["qint8", "quint8", "qint32", "quint4x2", "quint2x4"])
+def test_iinfo_of_quantized_dtypes_as_torch(name):
+    e, t = ember.iinfo(getattr(ember, name)), torch.iinfo(getattr(torch, name))
+    assert (e.bits, e.min, e.max) == (t.bits, t.min, t.max)

@@ -51,21 +51,6 @@ __all__ = [
     "enable_observer",
 ]
 
-#: the integer ranges of the quantized dtypes (``torch.iinfo`` takes them; ember's iinfo takes their storage)
-_QRANGE = {
-    dtypes.qint8: (-128, 127),
-    dtypes.quint8: (0, 255),
-    dtypes.qint32: (-(2**31), 2**31 - 1),
-    dtypes.quint4x2: (0, 15),
-}
-
-
-def _iinfo_range(dtype: Any) -> tuple[int, int]:
-    if dtype in _QRANGE:
-        return _QRANGE[dtype]
-    info = iinfo(dtype)
-    return info.min, info.max
-
 
 class FakeQuantizeBase(Module):
     """The base of the fake-quantize modules: the ``fake_quant_enabled`` and ``observer_enabled`` switches
@@ -137,7 +122,8 @@ class FakeQuantize(FakeQuantizeBase):
             dtype = observer_kwargs.get("dtype", dtypes.quint8)
             if hasattr(observer, "p"):
                 dtype = getattr(getattr(observer, "p", {}), "keywords", {}).get("dtype", dtype)
-            lowest, highest = _iinfo_range(dtype)
+            info = iinfo(dtype)
+            lowest, highest = info.min, info.max
             if lowest > quant_min:
                 raise AssertionError("quant_min out of bound")
             if quant_max > highest:

@@ -26,6 +26,7 @@ from ...quantized import (
     per_tensor_symmetric,
 )
 from ...tensor import Tensor, tensor
+from ...typeinfo import iinfo
 
 __all__ = [
     "ObserverBase",
@@ -685,7 +686,7 @@ class HistogramObserver(UniformQuantizationObserverBase):
         self.register_buffer("histogram", zeros(bins, **factory_kwargs))
         self.register_buffer("min_val", tensor(float("inf"), **factory_kwargs))
         self.register_buffer("max_val", tensor(float("-inf"), **factory_kwargs))
-        self.dst_nbins = 2 ** (8 * _storage_bytes(dtype))
+        self.dst_nbins = 2 ** iinfo(dtype).bits
         self.upsample_rate = 16  # each old bin split this many times when the range widens
 
     # -- the error of a candidate range ----------------------------------------------------------
@@ -844,11 +845,6 @@ class HistogramObserver(UniformQuantizationObserverBase):
 
     def extra_repr(self) -> str:
         return f"min_val={self.min_val}, max_val={self.max_val}"
-
-
-def _storage_bytes(dtype: Any) -> int:
-    """The bytes of ``dtype``'s integers (``torch.iinfo(dtype).bits / 8``): quint4x2 counts as one byte."""
-    return {dtypes.qint32: 4, dtypes.int32: 4, dtypes.int16: 2, dtypes.uint16: 2}.get(dtype, 1)
 
 
 class PlaceholderObserver(ObserverBase):
