@@ -475,3 +475,34 @@ def test_qat_layers_as_torch(device, name, args, shape, qconfig):
     assert qat.weight is float_layer.weight and type(qat).__name__ == name
     back = qat.to_float()
     assert type(back) is getattr(ember.nn, name) and back.weight.tolist() == qat.weight.tolist()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "default_fixed_qparams_range_neg1to1_fake_quant",
+        "default_fixed_qparams_range_0to1_fake_quant",
+        "default_symmetric_fixed_qparams_fake_quant",
+        "default_affine_fixed_qparams_fake_quant",
+    ],
+)
+def test_fixed_qparams_fake_quant_as_torch(device, name):
+    rng = np.random.default_rng(10)
+    t_fq, e_fq = getattr(tq, name)(), getattr(eq, name)()
+    assert repr(e_fq) == repr(t_fq).replace("torch.", "ember.")
+    assert list(e_fq.state_dict()) == list(t_fq.state_dict())
+    e_fq = e_fq.to(device)
+    x = (rng.standard_normal((3, 5)) * 2).astype(np.float32)
+    tx, ex = torch.from_numpy(x).requires_grad_(), ember.tensor(x, device=device, requires_grad=True)
+    ty, ey = t_fq(tx), e_fq(ex)
+    _same(ey, ty)
+    ty.sum().backward()
+    ey.sum().backward()
+    _same(ex.grad, tx.grad)
+    (es, ez), (ts, tz) = e_fq.calculate_qparams(), t_fq.calculate_qparams()
+    _same(es, ts)
+    _same(ez, tz)
+    with pytest.raises(AssertionError, match="observer must be a FixedQParamsObserver"):
+        tq.FixedQParamsFakeQuantize(tq.MinMaxObserver)
+    with pytest.raises(AssertionError, match="observer must be a FixedQParamsObserver"):
+        eq.FixedQParamsFakeQuantize(eq.MinMaxObserver)

@@ -20,6 +20,7 @@ from ...quantized import (
 from ...tensor import Tensor, tensor
 from ...typeinfo import iinfo
 from .observer import (
+    FixedQParamsObserver,
     HistogramObserver,
     MovingAverageMinMaxObserver,
     MovingAveragePerChannelMinMaxObserver,
@@ -28,15 +29,22 @@ from .observer import (
     _is_per_tensor,
     _is_symmetric,
     _with_args,
+    default_fixed_qparams_range_0to1_observer,
+    default_fixed_qparams_range_neg1to1_observer,
 )
 
 __all__ = [
     "FakeQuantizeBase",
     "FakeQuantize",
+    "FixedQParamsFakeQuantize",
     "FusedMovingAvgObsFakeQuantize",
     "default_fake_quant",
     "default_weight_fake_quant",
     "default_dynamic_fake_quant",
+    "default_fixed_qparams_range_neg1to1_fake_quant",
+    "default_fixed_qparams_range_0to1_fake_quant",
+    "default_symmetric_fixed_qparams_fake_quant",
+    "default_affine_fixed_qparams_fake_quant",
     "default_per_channel_weight_fake_quant",
     "default_embedding_fake_quant",
     "default_histogram_fake_quant",
@@ -194,6 +202,42 @@ class FakeQuantize(FakeQuantizeBase):
         )
 
 
+class FixedQParamsFakeQuantize(FakeQuantize):
+    """Fake quantization with fixed quantization parameters (a :class:`FixedQParamsObserver`'s), per
+    tensor only: ``scale`` and ``zero_point`` are the observer's own buffers.
+
+    Example::
+
+        >>> from ember.ao.quantization import default_fixed_qparams_range_0to1_fake_quant
+        >>> default_fixed_qparams_range_0to1_fake_quant()(ember.tensor([0.3, 1.5]))
+        tensor([0.3008, 0.9961])
+    """
+
+    def __init__(self, observer: Any) -> None:
+        super().__init__(observer=observer)
+        if type(self.activation_post_process) is not FixedQParamsObserver:
+            raise AssertionError(f"{self.__class__.__name__}'s observer must be a {FixedQParamsObserver.__name__}")
+        self._observer_ctr = observer
+        self.scale = self.activation_post_process.scale
+        self.zero_point = self.activation_post_process.zero_point
+        if not _is_per_tensor(self.qscheme):
+            raise AssertionError(
+                "Only per tensor quantization is supported FixedQParamsFakeQuantize module, got qscheme:"
+                + str(self.qscheme)
+            )
+
+    def calculate_qparams(self) -> tuple[Tensor, Tensor]:
+        return self.scale, self.zero_point
+
+    def extra_repr(self) -> str:
+        return (
+            f"fake_quant_enabled={self.fake_quant_enabled}, observer_enabled={self.observer_enabled}, "
+            f"scale={self.scale}, zero_point={self.zero_point}, "
+            f"dtype={self.dtype}, quant_min={self.activation_post_process.quant_min}, "
+            f"quant_max={self.activation_post_process.quant_max}, qscheme={self.qscheme}"
+        )
+
+
 class FusedMovingAvgObsFakeQuantize(FakeQuantize):
     """:class:`FakeQuantize` with a moving-average min/max observer, in one step per call (PyTorch fuses
     the observer update, the qparams and the fake quantization into one kernel; ember runs the same
@@ -299,6 +343,14 @@ default_dynamic_fake_quant = FakeQuantize.with_args(
     dtype=dtypes.quint8,
     averaging_constant=1,
 )
+default_fixed_qparams_range_neg1to1_fake_quant = FixedQParamsFakeQuantize.with_args(
+    observer=default_fixed_qparams_range_neg1to1_observer
+)
+default_fixed_qparams_range_0to1_fake_quant = FixedQParamsFakeQuantize.with_args(
+    observer=default_fixed_qparams_range_0to1_observer
+)
+default_symmetric_fixed_qparams_fake_quant = default_fixed_qparams_range_neg1to1_fake_quant
+default_affine_fixed_qparams_fake_quant = default_fixed_qparams_range_0to1_fake_quant
 default_per_channel_weight_fake_quant = FakeQuantize.with_args(
     observer=MovingAveragePerChannelMinMaxObserver,
     quant_min=-128,

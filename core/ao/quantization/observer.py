@@ -36,6 +36,7 @@ __all__ = [
     "PerChannelMinMaxObserver",
     "MovingAveragePerChannelMinMaxObserver",
     "HistogramObserver",
+    "FixedQParamsObserver",
     "PlaceholderObserver",
     "NoopObserver",
     "default_observer",
@@ -47,6 +48,10 @@ __all__ = [
     "default_dynamic_quant_observer",
     "default_placeholder_observer",
     "default_histogram_observer",
+    "default_fixed_qparams_range_neg1to1_observer",
+    "default_fixed_qparams_range_0to1_observer",
+    "default_symmetric_fixed_qparams_observer",
+    "default_affine_fixed_qparams_observer",
     "check_min_max_valid",
     "calculate_qmin_qmax",
 ]
@@ -847,6 +852,48 @@ class HistogramObserver(UniformQuantizationObserverBase):
         return f"min_val={self.min_val}, max_val={self.max_val}"
 
 
+class FixedQParamsObserver(ObserverBase):
+    """An observer whose quantization parameters are fixed (for the bounded activations: sigmoid,
+    tanh); it records nothing. Per tensor only.
+
+    Args:
+        scale (float): the fixed scale (a float32 buffer).
+        zero_point (int): the fixed zero point (an int32 buffer).
+        dtype, qscheme, quant_min, quant_max: as :class:`MinMaxObserver` (range 0..255 by default).
+
+    Example::
+
+        >>> from ember.ao.quantization import FixedQParamsObserver
+        >>> FixedQParamsObserver(scale=1.0 / 256.0, zero_point=0).calculate_qparams()
+        (tensor([0.0039]), tensor([0], dtype=ember.int32))
+    """
+
+    def __init__(
+        self,
+        scale: float,
+        zero_point: int,
+        dtype: Any = dtypes.quint8,
+        qscheme: Any = per_tensor_affine,
+        quant_min: int = 0,
+        quant_max: int = 255,
+        is_dynamic: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        if is_dynamic:
+            raise NotImplementedError("FixedQParamsObserver doesn't support dynamic quantization")
+        super().__init__(dtype=dtype, is_dynamic=is_dynamic, **kwargs)
+        self.quant_min, self.quant_max = quant_min, quant_max
+        self.register_buffer("scale", tensor([scale], dtype=dtypes.float32))
+        self.register_buffer("zero_point", tensor([zero_point], dtype=dtypes.int32))
+        self.qscheme = qscheme
+
+    def forward(self, X: Tensor) -> Tensor:
+        return X
+
+    def calculate_qparams(self) -> tuple[Tensor, Tensor]:
+        return self.scale, self.zero_point
+
+
 class PlaceholderObserver(ObserverBase):
     """An observer that records nothing: it only carries the ``dtype`` (and ``is_dynamic``) it was made
     with; ``calculate_qparams`` raises.
@@ -926,6 +973,14 @@ per_channel_weight_observer_range_neg_127_to_127 = PerChannelMinMaxObserver.with
 default_dynamic_quant_observer = PlaceholderObserver.with_args(
     dtype=dtypes.quint8, quant_min=0, quant_max=255, is_dynamic=True
 )
+default_fixed_qparams_range_neg1to1_observer = FixedQParamsObserver.with_args(
+    scale=2.0 / 256.0, zero_point=128, dtype=dtypes.quint8, quant_min=0, quant_max=255
+)
+default_fixed_qparams_range_0to1_observer = FixedQParamsObserver.with_args(
+    scale=1.0 / 256.0, zero_point=0, dtype=dtypes.quint8, quant_min=0, quant_max=255
+)
+default_symmetric_fixed_qparams_observer = default_fixed_qparams_range_neg1to1_observer
+default_affine_fixed_qparams_observer = default_fixed_qparams_range_0to1_observer
 default_float_qparams_observer = PerChannelMinMaxObserver.with_args(
     dtype=dtypes.quint8, qscheme=per_channel_affine_float_qparams, ch_axis=0
 )
