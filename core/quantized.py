@@ -709,6 +709,19 @@ def dequantize(input: Any) -> Any:
 # -- fake quantization ---------------------------------------------------------------------------
 
 
+def _refuse_grad(kernel: str, **qparams: Any) -> None:
+    """PyTorch's refusal of a scale or zero point that requires grad (only the learnable variants
+    differentiate them)."""
+    from .autograd.grad_mode import is_grad_enabled
+
+    for name, value in qparams.items():
+        if isinstance(value, Tensor) and value.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                f"The function '{kernel}' is not differentiable with respect to argument '{name}'. "
+                "This input cannot have requires_grad True."
+            )
+
+
 def _check_range(quant_min: int, quant_max: int) -> None:
     if quant_min > quant_max:
         raise RuntimeError("`quant_min` should be less than or equal to `quant_max`.")
@@ -821,6 +834,7 @@ def fake_quantize_per_tensor_affine(
     """
     op = "fake_quantize_per_tensor_affine"
     x = _fake_input(op, input)
+    _refuse_grad("_fake_quantize_per_tensor_affine_cachemask_tensor_qparams", scale=scale, zero_point=zero_point)
     scale_f = _number(scale, _builtins.float, op, "scale")
     zp = _number(zero_point, _builtins.int, op, "zero_point")
     _check_range(quant_min, quant_max)
@@ -865,6 +879,7 @@ def fake_quantize_per_channel_affine(
     x = _fake_input(op, input)
     if not isinstance(scale, Tensor) or not isinstance(zero_point, Tensor):
         raise TypeError(f"{op}: scale and zero_point must be tensors")
+    _refuse_grad("fake_quantize_per_channel_affine_cachemask", scale=scale, zero_point=zero_point)
     if scale.dtype not in (dtypes.float32, dtypes.bfloat16):
         raise RuntimeError(f"Scale must be Float or BFloat16, found {_scalar_name(scale.dtype)}")
     if zero_point.dtype not in (dtypes.int32, dtypes.float32, dtypes.float16):

@@ -599,3 +599,25 @@ def test_quantized_eq_equal_pickle_and_grad_fn_as_torch():
 def test_iinfo_of_quantized_dtypes_as_torch(name):
     e, t = ember.iinfo(getattr(ember, name)), torch.iinfo(getattr(torch, name))
     assert (e.bits, e.min, e.max) == (t.bits, t.min, t.max)
+
+
+def test_fake_quantize_refuses_qparams_requiring_grad_as_torch():
+    x, tx = ember.tensor([0.3, 0.7]), torch.tensor([0.3, 0.7])
+    s, ts = ember.tensor([0.1], requires_grad=True), torch.tensor([0.1], requires_grad=True)
+    z, tz = ember.tensor([0], dtype=ember.int32), torch.tensor([0], dtype=torch.int32)
+    _both_raise(
+        RuntimeError,
+        "is not differentiable with respect to argument 'scale'",
+        lambda: ember.fake_quantize_per_tensor_affine(x, s, z, 0, 255),
+        lambda: torch.fake_quantize_per_tensor_affine(tx, ts, tz, 0, 255),
+    )
+    _both_raise(
+        RuntimeError,
+        "is not differentiable with respect to argument 'scale'",
+        lambda: ember.fake_quantize_per_channel_affine(x.reshape(1, 2), s, z, 0, 0, 255),
+        lambda: torch.fake_quantize_per_channel_affine(tx.reshape(1, 2), ts, tz, 0, 0, 255),
+    )
+    with ember.no_grad():
+        ember.fake_quantize_per_tensor_affine(x, s, z, 0, 255)
+    with torch.no_grad():
+        torch.fake_quantize_per_tensor_affine(tx, ts, tz, 0, 255)
