@@ -36,6 +36,7 @@ from . import dtypes, printing
 from .autograd.function import Function
 from .layout import strided
 from .ops.arithmetic import where
+from .ops.creation import zeros_like
 from .tensor import Size, Tensor, tensor
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "fake_quantize_per_channel_affine",
     "choose_qparams_optimized",
     "fused_moving_avg_obs_fake_quant",
+    "_fake_quantize_learnable_per_tensor_affine",
 ]
 
 
@@ -845,6 +847,80 @@ def fake_quantize_per_tensor_affine(
     tensor_qparams = isinstance(scale, Tensor) or isinstance(zero_point, Tensor)
     node = FakeQuantizePerTensorAffineCachemaskTensorQparams if tensor_qparams else FakeQuantizePerTensorAffineCachemask
     return node.apply(x, params)
+
+
+class FakeQuantizeLearnablePerTensorAffine(Function):
+    """Fake quantization with a learnable scale and zero point (LSQ), PyTorch's CPU kernel: the forward
+    rounds the zero point, the backward takes ``int(zero_point + 0.5)`` and rounds ``x / scale + zero_point``;
+    the scale's and zero point's gradients are the sums of their per-element gradients (ember's float32 sum,
+    whose order of additions is not PyTorch's: the last bits can differ)."""
+
+    @staticmethod
+    def forward(
+        ctx: Any, x: Tensor, scale: Tensor, zero_point: Tensor, quant_min: int, quant_max: int, grad_factor: float
+    ) -> Tensor:
+        f = np.float32
+        scale_f = _builtins.float(f(scale.reshape(-1)[0].item()))
+        zp_f = f(zero_point.reshape(-1)[0].item())
+        zp = _builtins.int(_builtins.min(_builtins.max(f(np.rint(zp_f)), f(quant_min)), f(quant_max)))
+        ctx.save_for_backward(x, scale, zero_point)
+        ctx.qrange = (quant_min, quant_max, grad_factor)
+        out, _ = _fake_values(x, _inv_scale(scale_f), zp, _builtins.float(f(scale_f)), quant_min, quant_max, False)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Any, ...]:
+        x, scale, zero_point = ctx.saved_tensors
+        quant_min, quant_max, grad_factor = ctx.qrange
+        f = np.float32
+        scale_f = _builtins.float(f(scale.reshape(-1)[0].item()))
+        inv = _inv_scale(scale_f)
+        zp_f = f(f(zero_point.reshape(-1)[0].item()) + f(0.5))
+        zp = _builtins.int(_builtins.min(_builtins.max(zp_f, f(quant_min)), f(quant_max)))
+        xf, g = x.detach().float(), grad.float()
+        q = _fused_affine(xf, inv, zp).round()
+        q = q.masked_fill(~(q.abs() < 2.0**63), -(2.0**63))
+        inside = (q >= quant_min) & (q <= quant_max)
+        dx = grad * inside.to(grad.dtype)
+        fake = (q.clamp(quant_min, quant_max) - zp) * scale_f
+        d_in = g * (fake - xf) * inv * grad_factor
+        below = (g * _builtins.float(f(quant_min - zp))) * grad_factor
+        above = (g * _builtins.float(f(quant_max - zp))) * grad_factor
+        d_scale = where(inside, d_in, where(q < quant_min, below, above))
+        d_zp = where(inside, zeros_like(g), (g * -1.0) * scale_f * grad_factor)
+        return (
+            dx,
+            d_scale.sum().reshape(1).to(scale.dtype),
+            d_zp.sum().reshape(1).to(zero_point.dtype),
+            None,
+            None,
+            None,
+        )
+
+
+def _fake_quantize_learnable_per_tensor_affine(
+    input: Tensor, scale: Tensor, zero_point: Tensor, quant_min: int, quant_max: int, grad_factor: float = 1.0
+) -> Tensor:
+    """Fake quantization whose ``scale`` and ``zero_point`` (one-element tensors) are learned (LSQ,
+    PyTorch's ``torch._fake_quantize_learnable_per_tensor_affine``): the forward is
+    :func:`fake_quantize_per_tensor_affine` with the rounded, clamped zero point; the backward gives
+    ``input`` the straight-through gradient, and ``scale``/``zero_point`` the learned-step-size gradients
+    (times ``grad_factor``) summed over the elements.
+
+    Example::
+
+        >>> x = ember.tensor([0.31, -0.72, 0.05], requires_grad=True)
+        >>> s, z = ember.tensor([0.1], requires_grad=True), ember.tensor([2.6], requires_grad=True)
+        >>> y = ember._fake_quantize_learnable_per_tensor_affine(x, s, z, 0, 20, 1.0)
+        >>> y.detach()
+        tensor([ 0.3000, -0.3000,  0.0000])
+        >>> y.sum().backward()
+        >>> s.grad, z.grad
+        (tensor([-2.6000]), tensor([-0.1000]))
+    """
+    _check_range(quant_min, quant_max)
+    _fake_input("_fake_quantize_learnable_per_tensor_affine", input)
+    return FakeQuantizeLearnablePerTensorAffine.apply(input, scale, zero_point, quant_min, quant_max, grad_factor)
 
 
 def fake_quantize_per_channel_affine(

@@ -621,3 +621,31 @@ def test_fake_quantize_refuses_qparams_requiring_grad_as_torch():
         ember.fake_quantize_per_tensor_affine(x, s, z, 0, 255)
     with torch.no_grad():
         torch.fake_quantize_per_tensor_affine(tx, ts, tz, 0, 255)
+
+
+@pytest.mark.parametrize("grad_factor", [1.0, 0.5])
+def test_fake_quantize_learnable_per_tensor_as_torch(device, grad_factor):
+    rng = np.random.default_rng(11)
+    for _trial in range(10):
+        x = (rng.standard_normal(40) * 2).astype(np.float32)
+        sc, zp = np.float32(rng.choice([0.1, 0.05, 1 / 3])), np.float32(rng.uniform(0, 20))
+        g = rng.standard_normal(40).astype(np.float32)
+        got = {}
+        for L, dev in ((torch, "cpu"), (ember, device)):
+            xx = L.tensor(x, requires_grad=True, device=dev)
+            s, z = L.tensor([sc], requires_grad=True, device=dev), L.tensor([zp], requires_grad=True, device=dev)
+            y = L._fake_quantize_learnable_per_tensor_affine(xx, s, z, 0, 20, grad_factor)
+            y.backward(L.tensor(g, device=dev))
+            got[L] = [v.detach().cpu().numpy() for v in (y, xx.grad, s.grad, z.grad)]
+            assert type(y.grad_fn).__name__ == "FakeQuantizeLearnablePerTensorAffineBackward0"
+        for e, t in zip(got[ember][:2], got[torch][:2], strict=True):
+            np.testing.assert_array_equal(e, t)
+        for e, t in zip(got[ember][2:], got[torch][2:], strict=True):  # sums: float32, another order
+            assert e.shape == t.shape == (1,)
+            np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-5)
+    _both_raise(
+        RuntimeError,
+        "`quant_min` should be less than or",
+        lambda: ember._fake_quantize_learnable_per_tensor_affine(ember.ones(2), ember.ones(1), ember.ones(1), 5, 1),
+        lambda: torch._fake_quantize_learnable_per_tensor_affine(torch.ones(2), torch.ones(1), torch.ones(1), 5, 1),
+    )
