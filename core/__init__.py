@@ -163,6 +163,7 @@ from .ops.view_copies import *  # noqa: F403
 from .ops.windows import *  # noqa: F403
 from .printing import set_printoptions
 from .quantized import (
+    _fake_quantize_learnable_per_channel_affine,
     _fake_quantize_learnable_per_tensor_affine,
     choose_qparams_optimized,
     dequantize,

@@ -56,6 +56,7 @@ __all__ = [
     "choose_qparams_optimized",
     "fused_moving_avg_obs_fake_quant",
     "_fake_quantize_learnable_per_tensor_affine",
+    "_fake_quantize_learnable_per_channel_affine",
 ]
 
 
@@ -877,17 +878,8 @@ class FakeQuantizeLearnablePerTensorAffine(Function):
         inv = _inv_scale(scale_f)
         zp_f = f(f(zero_point.reshape(-1)[0].item()) + f(0.5))
         zp = _builtins.int(_builtins.min(_builtins.max(zp_f, f(quant_min)), f(quant_max)))
-        xf, g = x.detach().float(), grad.float()
-        q = _fused_affine(xf, inv, zp).round()
-        q = q.masked_fill(~(q.abs() < 2.0**63), -(2.0**63))
-        inside = (q >= quant_min) & (q <= quant_max)
-        dx = grad * inside.to(grad.dtype)
-        fake = (q.clamp(quant_min, quant_max) - zp) * scale_f
-        d_in = g * (fake - xf) * inv * grad_factor
-        below = (g * _builtins.float(f(quant_min - zp))) * grad_factor
-        above = (g * _builtins.float(f(quant_max - zp))) * grad_factor
-        d_scale = where(inside, d_in, where(q < quant_min, below, above))
-        d_zp = where(inside, zeros_like(g), (g * -1.0) * scale_f * grad_factor)
+        zp_f = _builtins.float(zp)
+        dx, d_scale, d_zp = _learnable_grads(x, grad, scale_f, inv, zp_f, quant_min, quant_max, grad_factor)
         return (
             dx,
             d_scale.sum().reshape(1).to(scale.dtype),
@@ -921,6 +913,85 @@ def _fake_quantize_learnable_per_tensor_affine(
     _check_range(quant_min, quant_max)
     _fake_input("_fake_quantize_learnable_per_tensor_affine", input)
     return FakeQuantizeLearnablePerTensorAffine.apply(input, scale, zero_point, quant_min, quant_max, grad_factor)
+
+
+def _learnable_grads(x, grad, scale, inv, zp, quant_min, quant_max, grad_factor):
+    """PyTorch's per-element gradients of learnable fake quantization: the input's straight-through one,
+    and the scale's and zero point's (LSQ), with the zero point added before rounding."""
+    xf, g = x.detach().float(), grad.float()
+    q = _fused_affine(xf, inv, zp).round()
+    q = q.masked_fill(~(q.abs() < 2.0**63), -(2.0**63))
+    inside = (q >= quant_min) & (q <= quant_max)
+    fake = (q.clamp(quant_min, quant_max) - zp) * scale
+    d_in = g * (fake - xf) * inv * grad_factor
+    below = (g * (quant_min - zp)) * grad_factor
+    above = (g * (quant_max - zp)) * grad_factor
+    d_scale = where(inside, d_in, where(q < quant_min, below, above))
+    d_zp = where(inside, zeros_like(g), (g * -1.0) * scale * grad_factor)
+    return grad * inside.to(grad.dtype), d_scale, d_zp
+
+
+class FakeQuantizeLearnablePerChannelAffine(Function):
+    """Learnable per-channel fake quantization (LSQ), PyTorch's CPU kernel: the zero points rounded and
+    clamped in both passes; the scales' and zero points' gradients summed over all but ``axis``."""
+
+    @staticmethod
+    def forward(ctx, x, scale, zero_point, axis, quant_min, quant_max, grad_factor):
+        rounded = zero_point.detach().float().round().clamp(quant_min, quant_max)
+        ctx.save_for_backward(x, scale, zero_point)
+        ctx.params = (axis, quant_min, quant_max, grad_factor)
+        with_grad_off = scale.detach().float()
+        return fake_quantize_per_channel_affine(
+            x.detach(), with_grad_off, rounded.to(dtypes.int32), axis, quant_min, quant_max
+        )
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, scale, zero_point = ctx.saved_tensors
+        axis, quant_min, quant_max, grad_factor = ctx.params
+        shape = [1] * x.dim()
+        shape[axis] = -1
+        s32 = scale.detach().float().reshape(shape)
+        zp = zero_point.detach().float().round().clamp(quant_min, quant_max).reshape(shape)
+        dx, d_scale, d_zp = _learnable_grads(x, grad, s32, 1.0 / s32, zp, quant_min, quant_max, grad_factor)
+        others = [d for d in range(x.dim()) if d != axis]
+        if others:
+            d_scale, d_zp = d_scale.sum(others), d_zp.sum(others)
+        return dx, d_scale.reshape(-1).to(scale.dtype), d_zp.reshape(-1).to(zero_point.dtype), None, None, None, None
+
+
+def _fake_quantize_learnable_per_channel_affine(
+    input: Tensor,
+    scale: Tensor,
+    zero_point: Tensor,
+    axis: int,
+    quant_min: int,
+    quant_max: int,
+    grad_factor: float = 1.0,
+) -> Tensor:
+    """Per-channel fake quantization with learnable scales and zero points (LSQ, PyTorch's
+    ``torch._fake_quantize_learnable_per_channel_affine``): the forward is
+    :func:`fake_quantize_per_channel_affine` with the rounded, clamped zero points; the backward gives
+    ``input`` the straight-through gradient and the scales/zero points their learned-step-size gradients
+    (times ``grad_factor``) summed over every dimension but ``axis``.
+
+    Example::
+
+        >>> x = ember.tensor([[0.31, -0.72], [-6.0, 0.25]], requires_grad=True)
+        >>> s, z = ember.tensor([0.1, 0.2], requires_grad=True), ember.tensor([2.6, 1.5], requires_grad=True)
+        >>> y = ember._fake_quantize_learnable_per_channel_affine(x, s, z, 0, 0, 20, 1.0)
+        >>> y.detach()
+        tensor([[ 0.3000, -0.3000],
+                [-0.4000,  0.2000]])
+        >>> y.sum().backward()
+        >>> z.grad
+        tensor([-0.1000, -0.2000])
+    """
+    _check_range(quant_min, quant_max)
+    _fake_input("_fake_quantize_learnable_per_channel_affine", input)
+    return FakeQuantizeLearnablePerChannelAffine.apply(
+        input, scale, zero_point, axis, quant_min, quant_max, grad_factor
+    )
 
 
 def fake_quantize_per_channel_affine(

@@ -649,3 +649,27 @@ def test_fake_quantize_learnable_per_tensor_as_torch(device, grad_factor):
         lambda: ember._fake_quantize_learnable_per_tensor_affine(ember.ones(2), ember.ones(1), ember.ones(1), 5, 1),
         lambda: torch._fake_quantize_learnable_per_tensor_affine(torch.ones(2), torch.ones(1), torch.ones(1), 5, 1),
     )
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_fake_quantize_learnable_per_channel_as_torch(device, axis):
+    rng = np.random.default_rng(12)
+    for _trial in range(8):
+        x = (rng.standard_normal((3, 7)) * 2).astype(np.float32)
+        channels = x.shape[axis]
+        sc = rng.choice([0.1, 0.05, 1 / 3], channels).astype(np.float32)
+        zp = rng.uniform(0, 20, channels).astype(np.float32)
+        g = rng.standard_normal((3, 7)).astype(np.float32)
+        got = {}
+        for L, dev in ((torch, "cpu"), (ember, device)):
+            xx = L.tensor(x, requires_grad=True, device=dev)
+            s, z = L.tensor(sc, requires_grad=True, device=dev), L.tensor(zp, requires_grad=True, device=dev)
+            y = L._fake_quantize_learnable_per_channel_affine(xx, s, z, axis, 0, 20, 0.5)
+            y.backward(L.tensor(g, device=dev))
+            got[L] = [v.detach().cpu().numpy() for v in (y, xx.grad, s.grad, z.grad)]
+            assert type(y.grad_fn).__name__ == "FakeQuantizeLearnablePerChannelAffineBackward0"
+        for e, t in zip(got[ember][:2], got[torch][:2], strict=True):
+            np.testing.assert_array_equal(e, t)
+        for e, t in zip(got[ember][2:], got[torch][2:], strict=True):  # sums: float32, another order
+            assert e.shape == t.shape == (channels,)
+            np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-5)
