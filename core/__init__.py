@@ -54,6 +54,11 @@ from .dtypes import (
     int64,
     long,
     promote_types,
+    qint8,
+    qint32,
+    quint2x4,
+    quint4x2,
+    quint8,
     set_default_dtype,
     short,
     uint8,
@@ -157,6 +162,24 @@ from .ops.value_tests import *  # noqa: F403
 from .ops.view_copies import *  # noqa: F403
 from .ops.windows import *  # noqa: F403
 from .printing import set_printoptions
+from .quantized import (
+    _fake_quantize_learnable_per_channel_affine,
+    _fake_quantize_learnable_per_tensor_affine,
+    choose_qparams_optimized,
+    dequantize,
+    fake_quantize_per_channel_affine,
+    fake_quantize_per_tensor_affine,
+    fused_moving_avg_obs_fake_quant,
+    per_channel_affine,
+    per_channel_affine_float_qparams,
+    per_channel_symmetric,
+    per_tensor_affine,
+    per_tensor_symmetric,
+    qscheme,
+    quantize_per_channel,
+    quantize_per_tensor,
+    quantize_per_tensor_dynamic,
+)
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, save
 from .sparse import sparse_coo_tensor, spmm
@@ -168,6 +191,7 @@ from .typeinfo import can_cast, finfo, iinfo
 if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on first access, for checkers
     from . import (
         accelerator,
+        ao,
         backend,
         backends,
         compiler,
@@ -186,6 +210,7 @@ if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on f
         optim,
         plugin,
         profiler,
+        quantization,
         quasirandom,
         signal,
         testing,
@@ -313,6 +338,8 @@ def __getattr__(name: str) -> _typing.Any:
         "hub",
         "library",
         "masked",
+        "ao",
+        "quantization",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

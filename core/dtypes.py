@@ -38,6 +38,11 @@ __all__ = [
     "float8_e4m3fnuz",
     "float8_e5m2fnuz",
     "float8_e8m0fnu",
+    "qint8",
+    "quint8",
+    "qint32",
+    "quint4x2",
+    "quint2x4",
     "bool",
     "complex64",
     "complex128",
@@ -181,6 +186,13 @@ float8_e5m2 = dtype("float8_e5m2", 1, 2, 5, True)
 float8_e4m3fnuz = dtype("float8_e4m3fnuz", 1, 2, 5, True)
 float8_e5m2fnuz = dtype("float8_e5m2fnuz", 1, 2, 5, True)
 float8_e8m0fnu = dtype("float8_e8m0fnu", 1, 2, 5, False)
+# the quantized types: only quantized tensors (:mod:`ember.quantized`) have them, which hold their
+# integers in the underlying type (int8, uint8, int32; quint4x2 and quint2x4 pack 2 and 4 to a byte)
+qint8 = dtype("qint8", 1, 1, 2, True)
+quint8 = dtype("quint8", 1, 1, 1, False)
+qint32 = dtype("qint32", 4, 1, 4, True)
+quint4x2 = dtype("quint4x2", 1, 1, 1, False)
+quint2x4 = dtype("quint2x4", 1, 1, 1, False)
 
 half = float16
 float = float32  # noqa: A001
@@ -203,6 +215,9 @@ unsigned_dtypes = (uint16, uint32, uint64)
 float8_dtypes = (float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz, float8_e8m0fnu)
 limited_dtypes = frozenset(unsigned_dtypes + float8_dtypes)
 _BY_NAME.update((d.name, d) for d in limited_dtypes)
+#: the quantized types (not in all_dtypes: no backend holds them; a quantized tensor holds its integers)
+quantized_dtypes = (qint8, quint8, qint32, quint4x2, quint2x4)
+_BY_NAME.update((d.name, d) for d in quantized_dtypes)
 #: dtype name -> PyTorch's ScalarType name, as its messages print it
 TORCH_SCALAR_NAMES = {
     "float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
@@ -211,6 +226,7 @@ TORCH_SCALAR_NAMES = {
     "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64",
     "float8_e4m3fn": "Float8_e4m3fn", "float8_e5m2": "Float8_e5m2", "float8_e4m3fnuz": "Float8_e4m3fnuz",
     "float8_e5m2fnuz": "Float8_e5m2fnuz", "float8_e8m0fnu": "Float8_e8m0fnu",
+    "qint8": "QInt8", "quint8": "QUInt8", "qint32": "QInt32", "quint4x2": "QUInt4x2", "quint2x4": "QUInt2x4",
 }  # fmt: skip
 
 #: the 16-bit floating types, which PyTorch's kernels accumulate in float32
@@ -304,6 +320,11 @@ def promote_types(type1: dtype, type2: dtype) -> dtype:
     """
     if type1 is type2:
         return type1
+    if type1 in quantized_dtypes or type2 in quantized_dtypes:
+        raise RuntimeError(
+            "promoteTypes with quantized numbers is not handled yet; figure out what the correct rules should be, "
+            f"offending types: {TORCH_SCALAR_NAMES[type1.name]} {TORCH_SCALAR_NAMES[type2.name]}"
+        )
     if type1 in limited_dtypes or type2 in limited_dtypes:
         return _promote_limited(type1, type2)
     if type1._category == 3 or type2._category == 3:  # complex64 with float64 meets in complex128

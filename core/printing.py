@@ -12,7 +12,7 @@ import numpy as np
 from . import dtypes
 from .tensor import Tensor
 
-__all__ = ["tensor_repr", "sparse_coo_repr", "set_printoptions"]
+__all__ = ["tensor_repr", "sparse_coo_repr", "quantized_repr", "set_printoptions"]
 
 _options: dict[str, Any] = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
 #: ``set_printoptions(profile=...)`` presets, as PyTorch's
@@ -231,6 +231,29 @@ def sparse_coo_repr(s: Any) -> str:
     extras.append("layout=ember.sparse_coo")
     body = (",\n" + " " * len(prefix)).join(parts)
     return _with_extras(s, prefix, body, extras, first_on_new_line=True)
+
+
+def quantized_repr(q: Any) -> str:
+    """A quantized tensor as PyTorch prints it: its dequantized values, then its size, dtype,
+    quantization scheme and parameters (per channel: the scales and zero points as tensors, and the axis)."""
+    prefix = "tensor("
+    values = q.dequantize()
+    array = _host_values(values)
+    if array.size == 0:
+        body = "[]"
+    else:
+        body = _values_text(array, len(prefix))
+    extras = [] if q.device.type == "cpu" else [f"device='{q.device}'"]
+    extras += [f"size={tuple(q.shape)}", f"dtype={q.dtype!r}", f"quantization_scheme={q.qscheme()!r}"]
+    if q.qscheme().name.startswith("per_tensor"):
+        extras += [f"scale={q.q_scale()!r}", f"zero_point={q.q_zero_point()!r}"]
+    else:
+        extras += [
+            f"scale={q.q_per_channel_scales()!r}",
+            f"zero_point={q.q_per_channel_zero_points()!r}",
+            f"axis={q.q_per_channel_axis()}",
+        ]
+    return _with_extras(q, prefix, body, extras)
 
 
 def _with_extras(t, prefix, body, extras, first_on_new_line=False):

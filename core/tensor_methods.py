@@ -12,7 +12,7 @@ from __future__ import annotations
 import warnings
 
 from . import device as _devices
-from . import dlpack, dtypes, pinned_memory, plugin, printing, shared_memory, sparse
+from . import dlpack, dtypes, pinned_memory, plugin, printing, quantized, shared_memory, sparse
 from . import tensor as _tensor
 from .autograd import engine, function
 from .ops import (
@@ -874,6 +874,7 @@ TABLES = (
     OPERATORS,
     PROPERTIES,
     SURFACE,
+    quantized.TENSOR_METHODS,  # is_quantized, dequantize, and the quantized-only methods (which raise)
 )
 
 

@@ -98,7 +98,9 @@ class iinfo:  # noqa: N801 - the public name mirrors torch.iinfo
             raise TypeError("torch.bool is not supported by torch.iinfo")
         if type.is_floating_point:
             raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to handle 'torch.iinfo'")
-        info = np.iinfo(type.name)
+        # a quantized type has the limits of the integers that hold it (quint4x2 and quint2x4: a byte's), as PyTorch
+        held = {"qint8": "int8", "quint8": "uint8", "qint32": "int32", "quint4x2": "uint8", "quint2x4": "uint8"}
+        info = np.iinfo(held.get(type.name, type.name))
         self.bits, self.max, self.min, self.dtype = int(info.bits), int(info.max), int(info.min), type.name
 
     def __repr__(self) -> str:
