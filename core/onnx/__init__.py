@@ -7,10 +7,11 @@ activations, dropout, :class:`~ember.nn.Embedding`, :class:`~ember.nn.RNN`/``LST
 applies to the values flowing through (``reshape``/``view``/``flatten``, arithmetic,
 ``matmul``, ``cat``, ``transpose``/``permute``, ``squeeze``/``unsqueeze``, ``mean``/``sum``,
 basic indexing, the activation functions). Control flow is resolved by the example input,
-as in PyTorch's tracing exporter. A value computed from a floating-point input by an
-operation the exporter does not record is an error, never a silently frozen constant
-(integer inputs, such as token indices, cannot carry that check: keep their arithmetic to
-the recorded operations).
+as in PyTorch's tracing exporter. A value computed from an input by an operation the
+exporter does not record (a tensor method, an ``ember`` or ``ember.nn.functional`` function
+or a custom autograd ``Function`` without a converter) is an error naming the operation,
+never a silently frozen constant; so is a floating-point value computed by any other
+unrecorded path (its autograd history shows it).
 
 Importing this module needs nothing beyond ember; :func:`export` imports the ``onnx``
 package (install the ``onnx`` extra: ``pip install ember[onnx]``).

@@ -13,7 +13,7 @@ import numpy as np
 from ..tensor import Tensor
 from .errors import UnsupportedOperatorError
 
-__all__ = ["OP_CONVERTERS", "PATCHED_METHODS", "PATCHED_FUNCTIONS", "PATCHED_FUNCTIONAL"]
+__all__ = ["OP_CONVERTERS", "PATCHED_METHODS", "PATCHED_FUNCTIONS", "PATCHED_FUNCTIONAL", "PATCHED_PROPERTIES"]
 
 
 def _arg(args, kwargs, index, name, default=None):
@@ -129,6 +129,18 @@ def _permute(b, args, kwargs, out):
     if len(dims) == 1 and not isinstance(dims[0], numbers.Integral):
         dims = tuple(dims[0])
     b.bind(out, b.node("Transpose", [b.value(args[0])], perm=[_axis(d, out.ndim) for d in dims]))
+
+
+def _permute_reversed(b, args, kwargs, out):
+    x = args[0]
+    b.bind(out, b.node("Transpose", [b.value(x)], perm=list(range(x.ndim))[::-1]) if x.ndim >= 2 else b.value(x))
+
+
+def _matrix_transpose(b, args, kwargs, out):
+    x = args[0]
+    perm = list(range(x.ndim))
+    perm[-2:] = perm[-1], perm[-2]
+    b.bind(out, b.node("Transpose", [b.value(x)], perm=perm))
 
 
 def _t(b, args, kwargs, out):
@@ -298,6 +310,8 @@ OP_CONVERTERS.update(
         "dropout": _dropout,
         "elu": _elu,
         "silu": _silu,
+        "Tensor.T": _permute_reversed,
+        "Tensor.mT": _matrix_transpose,
     }
 )
 
@@ -318,3 +332,5 @@ PATCHED_FUNCTIONS = [
 PATCHED_FUNCTIONAL = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "gelu", "dropout", "elu", "silu",
 ]  # fmt: skip
+#: Tensor properties recorded while tracing (their converters are ``OP_CONVERTERS["Tensor.<name>"]``)
+PATCHED_PROPERTIES = ["T", "mT"]

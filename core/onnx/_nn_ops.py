@@ -1,0 +1,346 @@
+"""Converters of ``ember.nn.functional``: activations, normalizations, padding, resampling, linear.
+
+The layers of the catalogue that call these functions (``nn.Hardtanh``, ``nn.LayerNorm``,
+``nn.Upsample``, the padding layers ...) are exported through them. Same contract as
+:mod:`ember.onnx._ops`.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+import ember
+
+from ._ops import _arg, _cast_to, _operand
+from ._tensor_ops import constant_of, reduce_node
+from .errors import UnsupportedOperatorError
+
+__all__ = ["CONVERTERS", "FUNCTIONAL"]
+
+
+def _input(b, args, out):
+    return _cast_to(b, b.value(args[0]), args[0], out.dtype)
+
+
+def _const(b, out):
+    return lambda v: constant_of(b, v, out.dtype)
+
+
+def _clamped(low, high):
+    def convert(b, args, kwargs, out):
+        lo = low if low is not None else _arg(args, kwargs, 1, "min_val", -1.0)
+        hi = high if high is not None else _arg(args, kwargs, 2, "max_val", 1.0)
+        c = _const(b, out)
+        b.bind(out, b.node("Min", [b.node("Max", [_input(b, args, out), c(lo)]), c(hi)]))
+
+    return convert
+
+
+def _threshold(b, args, kwargs, out):
+    c = _const(b, out)
+    x = _input(b, args, out)
+    limit, value = _arg(args, kwargs, 1, "threshold"), _arg(args, kwargs, 2, "value")
+    b.bind(out, b.node("Where", [b.node("Greater", [x, c(limit)]), x, c(value)]))
+
+
+def _hardsigmoid(b, args, kwargs, out):
+    b.bind(out, b.node("HardSigmoid", [_input(b, args, out)], alpha=1 / 6, beta=0.5))
+
+
+def _selu(b, args, kwargs, out):
+    alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+    b.bind(out, b.node("Selu", [_input(b, args, out)], alpha=alpha, gamma=scale))
+
+
+def _celu(b, args, kwargs, out):
+    b.bind(out, b.node("Celu", [_input(b, args, out)], alpha=float(_arg(args, kwargs, 1, "alpha", 1.0))))
+
+
+def _prelu(b, args, kwargs, out):
+    x, weight = args[0], _arg(args, kwargs, 1, "weight")
+    slope = b.value(weight)
+    if weight.numel() > 1 and x.ndim >= 2:  # (C,) slopes apply along dim 1
+        slope = b.node("Reshape", [slope, b.ints([weight.numel()] + [1] * (x.ndim - 2))])
+    b.bind(out, b.node("PRelu", [b.value(x), slope]))
+
+
+def _softplus(b, args, kwargs, out):
+    beta, limit = float(_arg(args, kwargs, 1, "beta", 1.0)), float(_arg(args, kwargs, 2, "threshold", 20.0))
+    c = _const(b, out)
+    x = _input(b, args, out)
+    scaled = b.node("Mul", [x, c(beta)]) if beta != 1 else x
+    soft = b.node("Softplus", [scaled])
+    if beta != 1:
+        soft = b.node("Div", [soft, c(beta)])
+    b.bind(out, b.node("Where", [b.node("Greater", [scaled, c(limit)]), x, soft]))
+
+
+def _softshrink(b, args, kwargs, out):
+    lambd = float(_arg(args, kwargs, 1, "lambd", 0.5))
+    c = _const(b, out)
+    x = _input(b, args, out)
+    below = b.node("Where", [b.node("Less", [x, c(-lambd)]), b.node("Add", [x, c(lambd)]), c(0)])
+    b.bind(out, b.node("Where", [b.node("Greater", [x, c(lambd)]), b.node("Sub", [x, c(lambd)]), below]))
+
+
+def _hardshrink(b, args, kwargs, out):
+    lambd = float(_arg(args, kwargs, 1, "lambd", 0.5))
+    c = _const(b, out)
+    x = _input(b, args, out)
+    keep = b.node("Or", [b.node("Greater", [x, c(lambd)]), b.node("Less", [x, c(-lambd)])])
+    b.bind(out, b.node("Where", [keep, x, c(0)]))
+
+
+def _logsigmoid(b, args, kwargs, out):
+    b.bind(out, b.node("Neg", [b.node("Softplus", [b.node("Neg", [_input(b, args, out)])])]))
+
+
+def _softmin(b, args, kwargs, out):
+    dim = _arg(args, kwargs, 1, "dim")
+    if dim is None or kwargs.get("dtype") is not None:
+        raise UnsupportedOperatorError("onnx export: softmin needs an explicit dim and no dtype")
+    axis = dim + out.ndim if dim < 0 else dim
+    b.bind(out, b.node("Softmax", [b.node("Neg", [_input(b, args, out)])], axis=axis))
+
+
+def _hardswish(b, args, kwargs, out):
+    b.bind(out, b.node("HardSwish", [_input(b, args, out)]))
+
+
+def _mish(b, args, kwargs, out):
+    x = _input(b, args, out)
+    if b.opset >= 18:
+        b.bind(out, b.node("Mish", [x]))
+    else:
+        b.bind(out, b.node("Mul", [x, b.node("Tanh", [b.node("Softplus", [x])])]))
+
+
+def _glu(b, args, kwargs, out):
+    x = args[0]
+    dim = _arg(args, kwargs, 1, "dim", -1)
+    axis = dim + x.ndim if dim < 0 else dim
+    half = x.shape[axis] // 2
+    first, second = b.node("Split", [b.value(x), b.ints([half, half])], outputs=2, axis=axis)
+    b.bind(out, b.node("Mul", [first, b.node("Sigmoid", [second])]))
+
+
+def _rrelu(b, args, kwargs, out):
+    lower, upper = float(_arg(args, kwargs, 1, "lower", 1 / 8)), float(_arg(args, kwargs, 2, "upper", 1 / 3))
+    if _arg(args, kwargs, 3, "training", False):
+        raise UnsupportedOperatorError("onnx export: rrelu with training=True draws random slopes; export in eval mode")
+    b.bind(out, b.node("LeakyRelu", [_input(b, args, out)], alpha=(lower + upper) / 2))
+
+
+def _normalized(b, name, axes, eps, const):
+    """``(x - mean) / sqrt(var + eps)`` over ``axes`` (biased variance)."""
+    centered = b.node("Sub", [name, reduce_node(b, "ReduceMean", name, axes, True)])
+    var = reduce_node(b, "ReduceMean", b.node("Mul", [centered, centered]), axes, True)
+    return b.node("Div", [centered, b.node("Sqrt", [b.node("Add", [var, const(eps)])])])
+
+
+def _layer_norm(b, args, kwargs, out):
+    x, shape = args[0], _arg(args, kwargs, 1, "normalized_shape")
+    weight, bias = _arg(args, kwargs, 2, "weight"), _arg(args, kwargs, 3, "bias")
+    eps = float(_arg(args, kwargs, 4, "eps", 1e-5))
+    count = 1 if isinstance(shape, numbers.Integral) else len(tuple(shape))
+    name = b.value(x)
+    if b.opset >= 17:
+        scale = b.value(weight) if weight is not None else b.constant(np.ones(x.shape[-count:], dtype=x.dtype.name))
+        inputs = [name, scale] + ([b.value(bias)] if bias is not None else [])
+        b.bind(out, b.node("LayerNormalization", inputs, axis=-count, epsilon=eps))
+        return
+    y = _normalized(b, name, list(range(x.ndim - count, x.ndim)), eps, _const(b, out))
+    if weight is not None:
+        y = b.node("Mul", [y, b.value(weight)])
+    if bias is not None:
+        y = b.node("Add", [y, b.value(bias)])
+    b.bind(out, y)
+
+
+def _channel_affine(b, y, weight, bias, ndim):
+    """``y * weight + bias`` with ``(C,)`` parameters along dim 1 of an ``ndim``-d value."""
+    shape = b.ints([-1] + [1] * (ndim - 2))
+    if weight is not None:
+        y = b.node("Mul", [y, b.node("Reshape", [b.value(weight), shape])])
+    if bias is not None:
+        y = b.node("Add", [y, b.node("Reshape", [b.value(bias), shape])])
+    return y
+
+
+def _group_norm(b, args, kwargs, out):
+    x, groups = args[0], int(_arg(args, kwargs, 1, "num_groups"))
+    weight, bias = _arg(args, kwargs, 2, "weight"), _arg(args, kwargs, 3, "bias")
+    eps = float(_arg(args, kwargs, 4, "eps", 1e-5))
+    name = b.value(x)
+    grouped = b.node("Reshape", [name, b.ints([0, groups, -1])])
+    y = _normalized(b, grouped, [2], eps, _const(b, out))
+    y = b.node("Reshape", [y, b.node("Shape", [name])])
+    b.bind(out, _channel_affine(b, y, weight, bias, x.ndim))
+
+
+def _instance_norm(b, args, kwargs, out):
+    x = args[0]
+    mean, var = _arg(args, kwargs, 1, "running_mean"), _arg(args, kwargs, 2, "running_var")
+    weight, bias = _arg(args, kwargs, 3, "weight"), _arg(args, kwargs, 4, "bias")
+    use_input_stats = _arg(args, kwargs, 5, "use_input_stats", True)
+    eps = float(_arg(args, kwargs, 7, "eps", 1e-5))
+    channels = x.shape[1]
+    dtype = x.dtype.name
+    scale = b.value(weight) if weight is not None else b.constant(np.ones(channels, dtype=dtype))
+    shift = b.value(bias) if bias is not None else b.constant(np.zeros(channels, dtype=dtype))
+    if use_input_stats:
+        b.bind(out, b.node("InstanceNormalization", [b.value(x), scale, shift], epsilon=eps))
+    else:
+        inputs = [b.value(x), scale, shift, b.value(mean), b.value(var)]
+        b.bind(out, b.node("BatchNormalization", inputs, epsilon=eps))
+
+
+def _rms_norm(b, args, kwargs, out):
+    x, shape = args[0], _arg(args, kwargs, 1, "normalized_shape")
+    weight, eps = _arg(args, kwargs, 2, "weight"), _arg(args, kwargs, 3, "eps")
+    count = 1 if isinstance(shape, numbers.Integral) else len(tuple(shape))
+    eps = float(ember.finfo(x.dtype).eps if eps is None else eps)
+    c = _const(b, out)
+    name = b.value(x)
+    mean_square = reduce_node(b, "ReduceMean", b.node("Mul", [name, name]), list(range(x.ndim - count, x.ndim)), True)
+    y = b.node("Mul", [name, b.node("Reciprocal", [b.node("Sqrt", [b.node("Add", [mean_square, c(eps)])])])])
+    b.bind(out, b.node("Mul", [y, b.value(weight)]) if weight is not None else y)
+
+
+def _local_response_norm(b, args, kwargs, out):
+    x, size = args[0], int(_arg(args, kwargs, 1, "size"))
+    alpha, beta = float(_arg(args, kwargs, 2, "alpha", 1e-4)), float(_arg(args, kwargs, 3, "beta", 0.75))
+    k = float(_arg(args, kwargs, 4, "k", 1.0))
+    if size % 2 == 0 or x.ndim < 3:
+        raise UnsupportedOperatorError(
+            f"onnx export: local_response_norm with size {size} on a {x.ndim}-d input: only odd sizes on inputs "
+            "with at least 3 dimensions are supported"
+        )
+    b.bind(out, b.node("LRN", [b.value(x)], size=size, alpha=alpha, beta=beta, bias=k))
+
+
+_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def _pad(b, args, kwargs, out):
+    x, pad = args[0], list(_arg(args, kwargs, 1, "pad"))
+    mode, value = _arg(args, kwargs, 2, "mode", "constant"), _arg(args, kwargs, 3, "value")
+    if mode not in _PAD_MODES:
+        raise UnsupportedOperatorError(f"onnx export: pad mode {mode!r} is not supported")
+    if mode == "circular" and b.opset < 19:
+        raise UnsupportedOperatorError("onnx export: circular padding needs opset_version >= 19")
+    begin, end = [0] * x.ndim, [0] * x.ndim
+    for i in range(len(pad) // 2):  # PyTorch lists (begin, end) pairs from the last dimension backwards
+        begin[x.ndim - 1 - i], end[x.ndim - 1 - i] = int(pad[2 * i]), int(pad[2 * i + 1])
+    inputs = [b.value(x), b.ints(begin + end)]
+    if mode == "constant":
+        inputs.append(_operand(b, 0 if value is None else value, out))
+    b.bind(out, b.node("Pad", inputs, mode=_PAD_MODES[mode]))
+
+
+_RESIZE_MODES = {"nearest": "nearest", "nearest-exact": "nearest", "linear": "linear", "bilinear": "linear"}
+_RESIZE_MODES.update({"trilinear": "linear", "bicubic": "cubic"})
+
+
+def _interpolate(b, args, kwargs, out):
+    x = args[0]
+    size, scale = _arg(args, kwargs, 1, "size"), _arg(args, kwargs, 2, "scale_factor")
+    mode, align = _arg(args, kwargs, 3, "mode", "nearest"), _arg(args, kwargs, 4, "align_corners")
+    recompute, antialias = _arg(args, kwargs, 5, "recompute_scale_factor"), _arg(args, kwargs, 6, "antialias", False)
+    if mode not in _RESIZE_MODES or antialias:
+        raise UnsupportedOperatorError(f"onnx export: interpolate with mode {mode!r} (antialias={antialias})")
+    spatial = x.ndim - 2
+    attrs = {"mode": _RESIZE_MODES[mode]}
+    if mode == "nearest":
+        attrs.update(coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    elif mode == "nearest-exact":
+        attrs.update(coordinate_transformation_mode="half_pixel", nearest_mode="round_prefer_ceil")
+    else:
+        attrs["coordinate_transformation_mode"] = "align_corners" if align else "half_pixel"
+    if mode == "bicubic":
+        attrs["cubic_coeff_a"] = -0.75
+    name = b.value(x)
+    if size is None and not recompute and not align:
+        scales = [float(s) for s in (scale if isinstance(scale, (tuple, list)) else [scale] * spatial)]
+        b.bind(
+            out, b.node("Resize", [name, "", b.constant(np.asarray([1.0, 1.0] + scales, dtype=np.float32))], **attrs)
+        )
+        return
+    if b.opset >= 18:
+        sizes = b.ints(list(out.shape[2:]))
+        attrs["axes"] = list(range(2, x.ndim))
+    else:
+        sizes = b.ints(list(out.shape))
+    b.bind(out, b.node("Resize", [name, "", "", sizes], **attrs))
+
+
+def _linear(b, args, kwargs, out):
+    x, weight, bias = args[0], _arg(args, kwargs, 1, "weight"), _arg(args, kwargs, 2, "bias")
+    inputs = [b.value(x), b.value(weight)] + ([b.value(bias)] if bias is not None else [])
+    if x.ndim == 2 and weight.ndim == 2:
+        b.bind(out, b.node("Gemm", inputs, transB=1))
+        return
+    w = inputs[1] if weight.ndim == 1 else b.node("Transpose", [inputs[1]], perm=[1, 0])
+    y = b.node("MatMul", [inputs[0], w])
+    b.bind(out, b.node("Add", [y, inputs[2]]) if bias is not None else y)
+
+
+def _normalize(b, args, kwargs, out):
+    x, p = args[0], float(_arg(args, kwargs, 1, "p", 2.0))
+    dim, eps = _arg(args, kwargs, 2, "dim", 1), float(_arg(args, kwargs, 3, "eps", 1e-12))
+    if p not in (1.0, 2.0) or kwargs.get("out") is not None:
+        raise UnsupportedOperatorError(f"onnx export: normalize with p={p}: only p=1 and p=2 are supported")
+    name = b.value(x)
+    axis = dim + x.ndim if dim < 0 else dim
+    norm = reduce_node(b, "ReduceL2" if p == 2 else "ReduceL1", name, [axis], True)
+    b.bind(out, b.node("Div", [name, b.node("Max", [norm, constant_of(b, eps, out.dtype)])]))
+
+
+def _one_hot(b, args, kwargs, out):
+    x = args[0]
+    depth = b.constant(np.asarray(out.shape[-1], dtype=np.int64))
+    values = b.constant(np.asarray([0, 1], dtype=np.int64))
+    b.bind(out, b.node("OneHot", [b.value(x), depth, values], axis=-1))
+
+
+def _embedding(b, args, kwargs, out):
+    x, weight = args[0], _arg(args, kwargs, 1, "weight")
+    if _arg(args, kwargs, 3, "max_norm") is not None:
+        raise UnsupportedOperatorError("onnx export: embedding with max_norm is not supported")
+    b.bind(out, b.node("Gather", [b.value(weight), b.value(x)], axis=0))
+
+
+CONVERTERS = {
+    "hardtanh": _clamped(None, None),
+    "relu6": _clamped(0.0, 6.0),
+    "threshold": _threshold,
+    "hardsigmoid": _hardsigmoid,
+    "selu": _selu,
+    "celu": _celu,
+    "prelu": _prelu,
+    "softplus": _softplus,
+    "softshrink": _softshrink,
+    "hardshrink": _hardshrink,
+    "logsigmoid": _logsigmoid,
+    "softmin": _softmin,
+    "rrelu": _rrelu,
+    "hardswish": _hardswish,
+    "mish": _mish,
+    "glu": _glu,
+    "layer_norm": _layer_norm,
+    "group_norm": _group_norm,
+    "instance_norm": _instance_norm,
+    "rms_norm": _rms_norm,
+    "local_response_norm": _local_response_norm,
+    "pad": _pad,
+    "interpolate": _interpolate,
+    "linear": _linear,
+    "normalize": _normalize,
+    "one_hot": _one_hot,
+    "embedding": _embedding,
+}
+
+#: functions of ``ember.nn.functional`` recorded through these converters
+FUNCTIONAL = list(CONVERTERS)

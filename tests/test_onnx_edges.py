@@ -1,0 +1,334 @@
+"""ember.onnx.export against PyTorch: the exported graph, run in onnxruntime on a *new* input,
+gives PyTorch's forward of the same weights (float32, rtol 1e-5), and the model passes
+``onnx.checker`` with ``full_check=True``.
+
+Running the graph on an input other than the one traced catches values that were frozen
+into the graph as constants (the worst failure of a tracing exporter: a right answer on
+the example, a wrong one on everything else).
+
+The exporter reads parameters and inputs on the host and onnxruntime runs on the CPU, so
+these tests build their models on the ``cpu`` device only.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+import ember
+import ember.onnx
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+torch = pytest.importorskip("torch")
+
+
+def _flat(value):
+    if isinstance(value, (torch.Tensor, ember.Tensor)):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    return [t for item in value for t in _flat(item)]
+
+
+def _inputs(shapes, seed):
+    rng = np.random.default_rng(seed)
+    out = []
+    for s in shapes:
+        if isinstance(s, np.ndarray):
+            out.append(s)
+        else:
+            out.append(rng.standard_normal(s).astype(np.float32))
+    return out
+
+
+def _export(model, args, optimize=True, **kwargs):
+    buffer = io.BytesIO()
+    proto = ember.onnx.export(model, args, buffer, **kwargs)
+    onnx.checker.check_model(proto, full_check=True)
+    options = ort.SessionOptions()
+    if not optimize:  # onnxruntime's graph optimizations drop a Cast to float16 and back
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    return proto, ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+
+
+def _compare(session, torch_model, arrays, rtol=1e-5, atol=1e-6):
+    feeds = {i.name: a for i, a in zip(session.get_inputs(), arrays)}
+    got = session.run(None, feeds)
+    with torch.no_grad():
+        expected = _flat(torch_model(*[torch.from_numpy(a) for a in arrays]))
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected):
+        e = e.numpy()
+        assert g.shape == e.shape and g.dtype == e.dtype, (g.shape, e.shape, g.dtype, e.dtype)
+        np.testing.assert_allclose(g, e, rtol=rtol, atol=atol)
+
+
+def _check(ember_model, torch_model, shapes, rtol=1e-5, atol=1e-6, optimize=True, **kwargs):
+    """Export ``ember_model`` on one input, run the graph on another, compare with ``torch_model``."""
+    torch_model.eval()
+    traced = _inputs(shapes, 0)
+    proto, session = _export(ember_model, tuple(ember.tensor(a) for a in traced), optimize, **kwargs)
+    _compare(session, torch_model, _inputs(shapes, 1), rtol, atol)
+    return proto
+
+
+def _layer(make, *shapes, rtol=1e-5, atol=1e-6, **kwargs):
+    """``make(nn)`` built in both libraries with PyTorch's weights, exported and compared."""
+    torch.manual_seed(0)
+    torch_model, ember_model = make(torch.nn).eval(), make(ember.nn)
+    state = {k: ember.tensor(v.detach().numpy().copy()) for k, v in torch_model.state_dict().items()}
+    ember_model.load_state_dict(state)
+    return _check(ember_model, torch_model, shapes, rtol, atol, **kwargs)
+
+
+def _function(fn, *shapes, rtol=1e-5, atol=1e-6, optimize=True, **kwargs):
+    """A forward ``fn(lib, *inputs)`` written once for ``ember`` and ``torch``."""
+
+    def make(nn, lib):
+        class Forward(nn.Module):
+            def forward(self, *inputs):
+                return fn(lib, *inputs)
+
+        return Forward()
+
+    return _check(make(ember.nn, ember), make(torch.nn, torch), shapes, rtol, atol, optimize, **kwargs)
+
+
+S = (2, 3, 5, 6)
+
+ACTIVATIONS = {
+    "relu6": lambda nn: nn.ReLU6(),
+    "hardtanh": lambda nn: nn.Hardtanh(-0.5, 0.3),
+    "hardsigmoid": lambda nn: nn.Hardsigmoid(),
+    "hardswish": lambda nn: nn.Hardswish(),
+    "mish": lambda nn: nn.Mish(),
+    "celu": lambda nn: nn.CELU(0.3),
+    "selu": lambda nn: nn.SELU(),
+    "prelu": lambda nn: nn.PReLU(),
+    "prelu_channels": lambda nn: nn.PReLU(3),
+    "softplus": lambda nn: nn.Softplus(),
+    "softplus_beta": lambda nn: nn.Softplus(beta=2, threshold=1),
+    "softshrink": lambda nn: nn.Softshrink(0.3),
+    "hardshrink": lambda nn: nn.Hardshrink(),
+    "logsigmoid": lambda nn: nn.LogSigmoid(),
+    "threshold": lambda nn: nn.Threshold(0.1, 20.0),
+    "rrelu_eval": lambda nn: nn.RReLU(),
+    "softmin": lambda nn: nn.Softmin(1),
+    "glu": lambda nn: nn.GLU(-1),
+    "softsign": lambda nn: nn.Softsign(),
+    "tanhshrink": lambda nn: nn.Tanhshrink(),
+    "softmax2d": lambda nn: nn.Softmax2d(),
+    "elu": lambda nn: nn.ELU(0.3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activation_matches_torch(name):
+    _layer(ACTIVATIONS[name], S)
+
+
+LAYERS = {
+    "conv1d_groups_dilation": (lambda nn: nn.Conv1d(4, 6, 3, groups=2, dilation=2, padding=2), (2, 4, 11)),
+    "conv2d_replicate": (lambda nn: nn.Conv2d(3, 4, 3, padding=(1, 2), padding_mode="replicate"), (2, 3, 6, 7)),
+    "conv2d_same_dilated": (lambda nn: nn.Conv2d(3, 4, (3, 4), padding="same", dilation=(2, 1)), (2, 3, 8, 7)),
+    "conv3d_depthwise": (lambda nn: nn.Conv3d(4, 4, 2, groups=4, stride=(1, 2, 1)), (1, 4, 4, 5, 5)),
+    "conv_transpose2d_output_padding": (
+        lambda nn: nn.ConvTranspose2d(4, 4, 3, stride=3, dilation=2, output_padding=(2, 1), groups=2),
+        (2, 4, 4, 5),
+    ),
+    "layer_norm": (lambda nn: nn.LayerNorm(6), (2, 3, 6)),
+    "layer_norm_2d_no_affine": (lambda nn: nn.LayerNorm((5, 6), elementwise_affine=False), (2, 3, 5, 6)),
+    "layer_norm_no_bias": (lambda nn: nn.LayerNorm(6, bias=False), (2, 3, 6)),
+    "group_norm": (lambda nn: nn.GroupNorm(2, 4), (2, 4, 5, 5)),
+    "group_norm_no_affine": (lambda nn: nn.GroupNorm(3, 6, affine=False), (2, 6, 7)),
+    "instance_norm2d": (lambda nn: nn.InstanceNorm2d(3), (2, 3, 5, 5)),
+    "instance_norm1d_affine": (lambda nn: nn.InstanceNorm1d(3, affine=True), (2, 3, 5)),
+    "rms_norm": (lambda nn: nn.RMSNorm(6), (2, 3, 6)),
+    "local_response_norm": (lambda nn: nn.LocalResponseNorm(3), (2, 5, 4, 4)),
+    "upsample_nearest": (lambda nn: nn.Upsample(scale_factor=2, mode="nearest"), (2, 3, 4, 5)),
+    "upsample_nearest_size": (lambda nn: nn.Upsample(size=(7, 9), mode="nearest"), (2, 3, 4, 5)),
+    "upsample_nearest_exact": (lambda nn: nn.Upsample(size=(7, 9), mode="nearest-exact"), (2, 3, 4, 5)),
+    "upsample_bilinear": (lambda nn: nn.Upsample(scale_factor=2, mode="bilinear"), (2, 3, 4, 5)),
+    "upsample_bilinear_align": (
+        lambda nn: nn.Upsample(size=(7, 9), mode="bilinear", align_corners=True),
+        (2, 3, 4, 5),
+    ),
+    "upsample_linear": (lambda nn: nn.Upsample(scale_factor=3, mode="linear"), (2, 3, 4)),
+    "upsample_trilinear": (lambda nn: nn.Upsample(size=(3, 5, 6), mode="trilinear"), (1, 2, 2, 3, 4)),
+    "upsampling_nearest2d": (lambda nn: nn.UpsamplingNearest2d(scale_factor=2), (2, 3, 4, 5)),
+    "upsampling_bilinear2d": (lambda nn: nn.UpsamplingBilinear2d(scale_factor=2), (2, 3, 4, 5)),
+    "zero_pad2d": (lambda nn: nn.ZeroPad2d((1, 2, 0, 3)), (2, 3, 4, 5)),
+    "reflection_pad1d": (lambda nn: nn.ReflectionPad1d(2), (2, 3, 5)),
+    "replication_pad2d": (lambda nn: nn.ReplicationPad2d(1), (2, 3, 4, 5)),
+    "constant_pad1d": (lambda nn: nn.ConstantPad1d((2, 1), 3.5), (2, 3, 5)),
+    "pixel_shuffle": (lambda nn: nn.PixelShuffle(2), (2, 8, 3, 4)),
+    "pixel_unshuffle": (lambda nn: nn.PixelUnshuffle(2), (2, 2, 4, 6)),
+    "unflatten": (lambda nn: nn.Unflatten(1, (2, 3)), (4, 6, 5)),
+    "dropout_eval": (lambda nn: nn.Dropout(0.3), (2, 3)),
+    "bilinear": (lambda nn: nn.Bilinear(3, 4, 5), (2, 3), (2, 4)),
+    "pairwise_distance": (lambda nn: nn.PairwiseDistance(), (2, 3), (2, 3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_layer_matches_torch(name):
+    make, *shapes = LAYERS[name]
+    _layer(make, *shapes)
+
+
+def test_bicubic_upsample_matches_torch():
+    _layer(lambda nn: nn.Upsample(scale_factor=2, mode="bicubic"), (2, 3, 4, 5), rtol=1e-4, atol=1e-5)
+
+
+def test_layer_norm_before_opset_17_is_written_out():
+    proto = _layer(lambda nn: nn.LayerNorm(6), (2, 3, 6), opset_version=13)
+    assert "LayerNormalization" not in {n.op_type for n in proto.graph.node}
+
+
+def test_embedding_padding_idx_matches_torch():
+    _layer(lambda nn: nn.Embedding(10, 4, padding_idx=2), np.array([[1, 2, 9], [0, 2, 3]]))
+
+
+TENSOR_CODE = {
+    "slices_negative": (lambda L, x: x[-2:, ::2, -1], (4, 5, 6)),
+    "slices_negative_stop": (lambda L, x: x[1:-1, :, 2:-2:3], (4, 5, 6)),
+    "masked_fill": (lambda L, x: x.masked_fill(x > 0, -1.0), (4, 5)),
+    "where": (lambda L, x, y: L.where(x > y, x, y), (4, 5), (4, 5)),
+    "where_scalar": (lambda L, x: L.where(x > 0, x, 0.5), (4, 5)),
+    "clamp": (lambda L, x: x.clamp(-0.5, 0.5), (4, 5)),
+    "clamp_min": (lambda L, x: L.clamp(x, min=0.1), (4, 5)),
+    "clamp_max": (lambda L, x: x.clamp(max=0.1), (4, 5)),
+    "expand": (lambda L, x: x.expand(3, 4, 5), (4, 1)),
+    "expand_keep": (lambda L, x: x.expand(2, -1, 5), (1, 4, 1)),
+    "repeat": (lambda L, x: x.repeat(2, 3), (4, 5)),
+    "repeat_new_dims": (lambda L, x: x.repeat(2, 1, 3), (4, 5)),
+    "stack": (lambda L, x, y: L.stack([x, y], dim=1), (4, 5), (4, 5)),
+    "stack_negative": (lambda L, x, y: L.stack((x, y), -1), (4, 5), (4, 5)),
+    "split": (lambda L, x: x.split(2, dim=1), (4, 5)),
+    "split_sections": (lambda L, x: L.split(x, [1, 4], dim=1), (4, 5)),
+    "chunk": (lambda L, x: x.chunk(3, dim=-1), (4, 5)),
+    "unbind": (lambda L, x: x.unbind(1), (4, 3)),
+    "max_dim": (lambda L, x: x.max(dim=1), (4, 5, 6)),
+    "max_all": (lambda L, x: x.max(), (4, 5, 6)),
+    "min_keepdim": (lambda L, x: x.min(dim=1, keepdim=True), (4, 5, 6)),
+    "maximum": (lambda L, x, y: L.maximum(x, y) + L.minimum(x, y), (4, 5), (4, 5)),
+    "amax": (lambda L, x: x.amax(dim=(0, 1)), (4, 5, 6)),
+    "prod": (lambda L, x: x.prod(1), (4, 5, 6)),
+    "var": (lambda L, x: x.var(1), (4, 5, 6)),
+    "std_keepdim": (lambda L, x: x.std(1, keepdim=True), (4, 5, 6)),
+    "var_correction": (lambda L, x: x.var(dim=(0, 2), correction=0), (4, 5, 6)),
+    "norm": (lambda L, x: x.norm(dim=1), (4, 5, 6)),
+    "sum_keepdim": (lambda L, x: x.sum(dim=(0, 2), keepdim=True), (4, 5, 6)),
+    "argmax": (lambda L, x: x.argmax(dim=1), (4, 5, 6)),
+    "argmax_keepdim": (lambda L, x: x.argmax(dim=-1, keepdim=True), (4, 5, 6)),
+    "argmax_all": (lambda L, x: x.argmax(), (4, 5, 6)),
+    "argmin": (lambda L, x: L.argmin(x, 0), (4, 5, 6)),
+    "topk": (lambda L, x: x.topk(3, dim=1), (4, 5, 6)),
+    "topk_smallest": (lambda L, x: L.topk(x, 2, largest=False), (4, 5, 6)),
+    "sort": (lambda L, x: x.sort(dim=1), (4, 5, 6)),
+    "sort_descending": (lambda L, x: x.sort(descending=True), (4, 5, 6)),
+    "cumsum": (lambda L, x: x.cumsum(1), (4, 5, 6)),
+    "cumsum_negative": (lambda L, x: L.cumsum(x, dim=-1), (4, 5, 6)),
+    "matmul_broadcast": (lambda L, x, y: x @ y, (2, 1, 4, 5), (3, 5, 6)),
+    "einsum": (lambda L, x, y: L.einsum("bij,bjk->bik", x, y), (2, 4, 5), (2, 5, 3)),
+    "einsum_diagonal": (lambda L, x: L.einsum("ii->i", x), (4, 4)),
+    "cast_long": (lambda L, x: (x * 3).long(), (4, 5)),
+    "type_as": (lambda L, x: x.type_as(x.long()), (4, 5)),
+    "compare_float": (lambda L, x: (x > 0).float(), (4, 5)),
+    "compare_logic": (lambda L, x, y: ((x > y) & (x < 1)) | (x == y), (4, 5), (4, 5)),
+    "compare_not": (lambda L, x: ~(x > 0), (4, 5)),
+    "arange_inside": (lambda L, x: x + L.arange(5), (4, 5)),
+    "zeros_like": (lambda L, x: x + L.zeros_like(x) + L.ones_like(x), (4, 5)),
+    "full_like": (lambda L, x: x * L.full_like(x, 3.0), (4, 5)),
+    "python_scalars": (lambda L, x: 2.0 - x * 3 / 4 + 1, (4, 5)),
+    "pow": (lambda L, x: x**2 + x.pow(3), (4, 5)),
+    "rpow": (lambda L, x: 2**x, (4, 5)),
+    "tuple_output": (lambda L, x: (x, (x * 2, x + 1)), (4, 5)),
+    "dict_output": (lambda L, x: {"a": x * 2, "b": x + 1}, (4, 5)),
+    "matrix_transpose": (lambda L, x: x.mT + 1, (2, 4, 5)),
+    "transpose_property": (lambda L, x: x.T * 2, (4, 5)),
+    "flip": (lambda L, x: x.flip(1), (4, 5)),
+    "flip_two": (lambda L, x: L.flip(x, (0, 2)), (3, 4, 5)),
+    "rsqrt": (lambda L, x: x.abs().rsqrt(), (4, 5)),
+    "unary": (lambda L, x: x.sin() + x.cos() + x.floor() + x.ceil() + x.sign() + x.exp().log1p(), (4, 5)),
+    "erf": (lambda L, x: x.erf(), (4, 5)),
+    "gather": (lambda L, x: x.gather(1, L.tensor([[0, 1], [2, 3], [4, 0], [1, 1]])), (4, 5)),
+    "index_select": (lambda L, x: x.index_select(1, L.tensor([0, 3])), (4, 5)),
+    "tril": (lambda L, x: x.tril(), (4, 5)),
+    "triu_offset": (lambda L, x: L.triu(x, 1), (4, 5)),
+    "linear_functional": (lambda L, x, w: L.nn.functional.linear(x, w), (4, 5), (3, 5)),
+    "normalize": (lambda L, x: L.nn.functional.normalize(x, dim=1), (4, 5)),
+    "pad_functional": (lambda L, x: L.nn.functional.pad(x, (1, 2)), (4, 5)),
+    "interpolate_functional": (lambda L, x: L.nn.functional.interpolate(x, scale_factor=2), (1, 2, 4, 5)),
+    "addmm": (lambda L, x, y: L.addmm(x, y, y.t()), (4, 4), (4, 5)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TENSOR_CODE))
+def test_tensor_code_matches_torch(name):
+    fn, *shapes = TENSOR_CODE[name]
+    _function(fn, *shapes)
+
+
+def test_float16_casts_match_torch():
+    # (onnxruntime's float16 arithmetic rounds differently from PyTorch's: only casts are compared)
+    _function(lambda L, x: (x.half(), x.half().float() + 1, x.to(L.float16).to(L.float64)), (4, 5), optimize=False)
+
+
+INTEGER_CODE = {
+    "floor_divide": lambda L, x: x // 2,
+    "true_divide": lambda L, x: x / 2,
+    "remainder": lambda L, x: x % 3 + L.remainder(x, -4),
+    "float_remainder": lambda L, x: (x * 0.7) % 1.3 + L.remainder(x * 0.3, -0.8),
+    "one_hot": lambda L, x: L.nn.functional.one_hot(x % 5, 5),
+    "compare": lambda L, x: (x > 4).long() + x,
+}
+
+
+@pytest.mark.parametrize("name", sorted(INTEGER_CODE))
+def test_integer_code_matches_torch(name):
+    fn = INTEGER_CODE[name]
+
+    def make(nn, lib):
+        class Forward(nn.Module):
+            def forward(self, x):
+                return fn(lib, x)
+
+        return Forward()
+
+    traced = np.arange(-6, 6).reshape(3, 4)
+    _, session = _export(make(ember.nn, ember), (ember.tensor(traced),))
+    _compare(session, make(torch.nn, torch), [np.array([[7, -3, 2, 9], [0, 1, -8, 4], [5, 5, -1, 3]])])
+
+
+class _Frozen(ember.nn.Module):
+    def forward(self, x):
+        return x.kthvalue(2, dim=1).indices
+
+
+def test_a_result_the_exporter_does_not_record_is_an_error_not_a_constant():
+    # before: the indices were computed at export and stored as a constant, so onnxruntime
+    # returned the example's answer for every input
+    with pytest.raises(ember.onnx.UnsupportedOperatorError, match="the exporter does not record it"):
+        ember.onnx.export(_Frozen(), (ember.randn(3, 4),), io.BytesIO())
+
+
+def test_a_value_computed_inside_a_custom_function_is_not_frozen():
+    class Square(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    class Net(ember.nn.Module):
+        def forward(self, x):
+            return Square.apply(x) + 1
+
+    with pytest.raises(ember.onnx.UnsupportedOperatorError, match="Square"):
+        ember.onnx.export(Net(), (ember.randn(3),), io.BytesIO())
