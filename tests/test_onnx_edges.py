@@ -332,3 +332,79 @@ def test_a_value_computed_inside_a_custom_function_is_not_frozen():
 
     with pytest.raises(ember.onnx.UnsupportedOperatorError, match="Square"):
         ember.onnx.export(Net(), (ember.randn(3),), io.BytesIO())
+
+
+def _attention(mask_kind):
+    def make(nn):
+        lib = torch if nn is torch.nn else ember
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.attention = nn.MultiheadAttention(8, 2, batch_first=True)
+
+            def forward(self, x, padding):
+                mask = lib.triu(lib.ones(5, 5, dtype=lib.bool), diagonal=1) if mask_kind == "causal" else None
+                return self.attention(x, x, x, key_padding_mask=padding, attn_mask=mask, average_attn_weights=False)
+
+        return Net()
+
+    return make
+
+
+ATTENTION = {
+    "mha": (lambda nn: nn.MultiheadAttention(8, 2), (5, 2, 8), (5, 2, 8), (5, 2, 8)),
+    "mha_unbatched": (lambda nn: nn.MultiheadAttention(8, 2), (5, 8), (6, 8), (6, 8)),
+    "mha_kdim_vdim_batch_first": (
+        lambda nn: nn.MultiheadAttention(8, 2, batch_first=True, kdim=6, vdim=4),
+        (2, 5, 8),
+        (2, 5, 6),
+        (2, 5, 4),
+    ),
+    "mha_masks": (_attention("causal"), (2, 5, 8), np.array([[False] * 4 + [True], [False] * 5])),
+    "encoder_layer": (lambda nn: nn.TransformerEncoderLayer(8, 2, 16, dropout=0.1), (5, 2, 8)),
+    "encoder_layer_norm_first_gelu": (
+        lambda nn: nn.TransformerEncoderLayer(8, 2, 16, activation="gelu", norm_first=True, batch_first=True),
+        (2, 5, 8),
+    ),
+    "encoder": (
+        lambda nn: nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 2, enable_nested_tensor=False
+        ),
+        (2, 5, 8),
+    ),
+    "decoder_layer": (lambda nn: nn.TransformerDecoderLayer(8, 2, 16, batch_first=True), (2, 5, 8), (2, 4, 8)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ATTENTION))
+def test_attention_matches_torch(name):
+    # before: 'exporting ... _Linear ... does not record' (the projections inside the attention)
+    make, *shapes = ATTENTION[name]
+    _layer(make, *shapes)
+
+
+def test_encoder_layer_with_padding_mask_and_dynamic_batch():
+    class Net:
+        @staticmethod
+        def make(nn):
+            class Encoder(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.layer = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True)
+
+                def forward(self, x, padding):
+                    return self.layer(x, src_key_padding_mask=padding)
+
+            return Encoder()
+
+    torch.manual_seed(0)
+    torch_model, ember_model = Net.make(torch.nn).eval(), Net.make(ember.nn)
+    ember_model.load_state_dict({k: ember.tensor(v.numpy().copy()) for k, v in torch_model.state_dict().items()})
+    padding = np.array([[False] * 4 + [True], [False] * 5])
+    _, session = _export(
+        ember_model, (ember.randn(2, 5, 8), ember.tensor(padding)), input_names=["x", "padding"],
+        output_names=["y"], dynamic_axes={"x": {0: "batch"}, "padding": {0: "batch"}, "y": {0: "batch"}},
+    )  # fmt: skip
+    x = _inputs([(3, 5, 8)], 2)[0]
+    _compare(session, torch_model, [x, np.array([[False] * 5, [False] * 3 + [True] * 2, [False] * 5])])

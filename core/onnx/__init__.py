@@ -19,8 +19,10 @@ package (install the ``onnx`` extra: ``pip install ember[onnx]``).
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
+import types
 from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
@@ -99,6 +101,27 @@ def _dynamic(dynamic_axes, name):
     if isinstance(axes, dict):
         return {int(axis): str(label) for axis, label in axes.items()}
     return {int(axis): f"{name}_dynamic_axes_{i + 1}" for i, axis in enumerate(axes)}
+
+
+@contextlib.contextmanager
+def _functions_held_by(model):
+    """Layers that hold a functional form (``TransformerEncoderLayer.activation = F.relu``) call the
+    recorded one while tracing."""
+    import ember.nn.functional as F
+
+    saved = []
+    for module in model.modules():
+        for name, value in list(vars(module).items()):
+            if isinstance(value, types.FunctionType):
+                traced = getattr(F, value.__name__, None)
+                if traced is not None and getattr(traced, "__wrapped__", None) is value:
+                    saved.append((module, name, value))
+                    setattr(module, name, traced)
+    try:
+        yield
+    finally:
+        for module, name, value in saved:
+            setattr(module, name, value)
 
 
 def export(
@@ -206,7 +229,7 @@ def export(
     for p in frozen:
         p.requires_grad_(False)
     try:
-        with enable_grad(), tracing(builder):
+        with enable_grad(), tracing(builder), _functions_held_by(model):
             result = model(*traced_args, **kwargs)
     finally:
         for p in frozen:

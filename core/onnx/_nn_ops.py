@@ -344,3 +344,90 @@ CONVERTERS = {
 
 #: functions of ``ember.nn.functional`` recorded through these converters
 FUNCTIONAL = list(CONVERTERS)
+
+
+def _projection(b, x, weight, bias):
+    y = b.node("MatMul", [x, b.node("Transpose", [weight], perm=[1, 0])])
+    return b.node("Add", [y, bias]) if bias is not None else y
+
+
+def _part(b, name, index, size):
+    """Rows ``index * size`` to ``(index + 1) * size`` of a packed projection parameter."""
+    return b.node("Slice", [name, b.ints([index * size]), b.ints([(index + 1) * size]), b.ints([0])])
+
+
+def _additive_mask(b, mask, out):
+    """A float mask to add to the attention scores (a bool mask's True is -inf)."""
+    if mask.dtype is ember.bool:
+        neg = constant_of(b, float("-inf"), out.dtype)
+        return b.node("Where", [b.value(mask), neg, constant_of(b, 0.0, out.dtype)])
+    return _cast_to(b, b.value(mask), mask, out.dtype)
+
+
+def _multi_head_attention(b, args, kwargs, out):
+    names = [
+        "query", "key", "value", "embed_dim_to_check", "num_heads", "in_proj_weight", "in_proj_bias", "bias_k",
+        "bias_v", "add_zero_attn", "dropout_p", "out_proj_weight", "out_proj_bias", "training", "key_padding_mask",
+        "need_weights", "attn_mask", "use_separate_proj_weight", "q_proj_weight", "k_proj_weight", "v_proj_weight",
+        "static_k", "static_v", "average_attn_weights", "is_causal",
+    ]  # fmt: skip
+    a = dict(zip(names, args))
+    a.update(kwargs)
+    query, key, value = a["query"], a["key"], a["value"]
+    heads, embed = int(a["num_heads"]), query.shape[-1]
+    if a.get("bias_k") is not None or a.get("add_zero_attn") or a.get("static_k") is not None:
+        raise UnsupportedOperatorError(
+            "onnx export: multi_head_attention_forward with add_bias_kv, add_zero_attn or static keys is not supported"
+        )
+    if a.get("training", True) and a.get("dropout_p", 0.0):
+        raise UnsupportedOperatorError("onnx export: attention dropout in training mode; export the model in eval mode")
+    attention, weights_out = out
+    batched = query.ndim == 3
+    q, k, v = (b.value(t) for t in (query, key, value))
+    if not batched:
+        q, k, v = (b.node("Unsqueeze", [n, b.ints([1])]) for n in (q, k, v))
+    length, source = query.shape[0], key.shape[0]
+    if a.get("use_separate_proj_weight"):
+        weights = [b.value(a[f"{p}_proj_weight"]) for p in "qkv"]
+    else:
+        packed = b.value(a["in_proj_weight"])
+        weights = [_part(b, packed, i, embed) for i in range(3)]
+    bias = a.get("in_proj_bias")
+    biases = [None] * 3 if bias is None else [_part(b, b.value(bias), i, embed) for i in range(3)]
+    q, k, v = (_projection(b, n, w, c) for n, w, c in zip((q, k, v), weights, biases))
+    head = embed // heads
+
+    def split_heads(name, size):  # (T, N, E) -> (N, H, T, head)
+        name = b.node("Reshape", [name, b.ints([size, -1, heads, head])])
+        return b.node("Transpose", [name], perm=[1, 2, 0, 3])
+
+    q, k, v = split_heads(q, length), split_heads(k, source), split_heads(v, source)
+    scale = constant_of(b, 1.0 / np.sqrt(head), attention.dtype)
+    scores = b.node("MatMul", [b.node("Mul", [q, scale]), b.node("Transpose", [k], perm=[0, 1, 3, 2])])
+    mask, padding = a.get("attn_mask"), a.get("key_padding_mask")
+    if mask is None and a.get("is_causal"):
+        causal = np.triu(np.full((length, source), -np.inf, dtype=attention.dtype.name), 1)
+        scores = b.node("Add", [scores, b.constant(causal)])
+    if mask is not None:
+        additive = _additive_mask(b, mask, attention)
+        if mask.ndim == 3:  # (N * H, L, S)
+            additive = b.node("Reshape", [additive, b.ints([-1, heads, length, source])])
+        scores = b.node("Add", [scores, additive])
+    if padding is not None:
+        additive = _additive_mask(b, padding, attention)
+        scores = b.node("Add", [scores, b.node("Reshape", [additive, b.ints([-1, 1, 1, source])])])
+    probabilities = b.node("Softmax", [scores], axis=-1)
+    y = b.node("Transpose", [b.node("MatMul", [probabilities, v])], perm=[2, 0, 1, 3])  # (L, N, H, head)
+    y = b.node("Reshape", [y, b.ints([length, -1, embed])])
+    out_bias = a.get("out_proj_bias")
+    y = _projection(b, y, b.value(a["out_proj_weight"]), b.value(out_bias) if out_bias is not None else None)
+    b.bind(attention, y if batched else b.node("Squeeze", [y, b.ints([1])]))
+    if weights_out is not None:
+        w = probabilities
+        if a.get("average_attn_weights", True):
+            w = reduce_node(b, "ReduceMean", w, [1], False)
+        b.bind(weights_out, w if batched else b.node("Squeeze", [w, b.ints([0])]))
+
+
+CONVERTERS["multi_head_attention_forward"] = _multi_head_attention
+FUNCTIONAL.append("multi_head_attention_forward")

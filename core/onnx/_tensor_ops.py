@@ -202,7 +202,18 @@ def _where(b, args, kwargs, out):
 
 def _masked_fill(b, args, kwargs, out):
     x, mask, value = args[0], _arg(args, kwargs, 1, "mask"), _arg(args, kwargs, 2, "value")
-    b.bind(out, b.node("Where", [_operand_as(b, mask, ember.bool), _operand(b, value, out), b.value(x)]))
+    source = b.value(x) if b.is_traced(x) else _uniform_constant(b, x, mask, out)
+    b.bind(out, b.node("Where", [_operand_as(b, mask, ember.bool), _operand(b, value, out), source]))
+
+
+def _uniform_constant(b, x, mask, out):
+    """A constant filled with one value (``query.new_zeros(mask.shape)``) as a scalar where the traced
+    mask alone has the result's shape, so that the mask's dynamic axes stay dynamic."""
+    if x.numel() and tuple(mask.shape) == tuple(out.shape) and b.is_traced(mask) and x.grad_fn is None:
+        array = x.detach().cpu().numpy()
+        if (array == array.flat[0]).all():
+            return constant_of(b, array.flat[0].item(), out.dtype)
+    return b.value(x)
 
 
 def _clamp(low_name="min", high_name="max", fixed=None):
