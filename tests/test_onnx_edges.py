@@ -173,6 +173,39 @@ LAYERS = {
 }
 
 
+POOLING = {
+    # PyTorch drops a ceil_mode window that would start in the right padding; ONNX keeps it
+    "max_pool2d_ceil_last_window": (lambda nn: nn.MaxPool2d(2, stride=2, padding=1, ceil_mode=True), (2, 3, 5, 6)),
+    "max_pool1d_ceil_dilation": (
+        lambda nn: nn.MaxPool1d(3, stride=2, padding=1, ceil_mode=True, dilation=2),
+        (2, 3, 10),
+    ),
+    "max_pool1d_ceil_unbatched": (lambda nn: nn.MaxPool1d(2, stride=2, padding=1, ceil_mode=True), (3, 5)),
+    "max_pool3d_ceil": (lambda nn: nn.MaxPool3d(3, stride=2, padding=1, ceil_mode=True), (1, 2, 6, 5, 7)),
+    "avg_pool2d_ceil_last_window": (lambda nn: nn.AvgPool2d(2, stride=2, padding=1, ceil_mode=True), (2, 3, 5, 6)),
+    "avg_pool2d_ceil_unbatched": (lambda nn: nn.AvgPool2d(2, stride=2, padding=1, ceil_mode=True), (3, 5, 6)),
+    "avg_pool2d_ceil_no_pad_count": (
+        lambda nn: nn.AvgPool2d(2, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+        (2, 3, 5, 6),
+    ),
+    "avg_pool1d_ceil": (lambda nn: nn.AvgPool1d(3, stride=2, padding=1, ceil_mode=True), (2, 3, 8)),
+    "avg_pool3d_ceil": (lambda nn: nn.AvgPool3d(3, stride=2, padding=1, ceil_mode=True), (1, 2, 6, 5, 7)),
+    # output sizes that do not divide the input size
+    "adaptive_avg_pool2d_uneven": (lambda nn: nn.AdaptiveAvgPool2d((3, 4)), (2, 3, 7, 10)),
+    "adaptive_avg_pool2d_uneven_5": (lambda nn: nn.AdaptiveAvgPool2d(3), (1, 1, 5, 5)),
+    "adaptive_max_pool1d_uneven": (lambda nn: nn.AdaptiveMaxPool1d(3), (2, 3, 7)),
+    "adaptive_avg_pool1d_larger": (lambda nn: nn.AdaptiveAvgPool1d(5), (2, 3, 3)),
+    "adaptive_max_pool3d_none": (lambda nn: nn.AdaptiveMaxPool3d((2, 3, None)), (1, 2, 5, 7, 4)),
+    "adaptive_avg_pool2d_unbatched": (lambda nn: nn.AdaptiveAvgPool2d((3, 2)), (3, 7, 5)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POOLING))
+def test_pooling_matches_torch(name):
+    make, *shapes = POOLING[name]
+    _layer(make, *shapes)
+
+
 @pytest.mark.parametrize("name", sorted(LAYERS))
 def test_layer_matches_torch(name):
     make, *shapes = LAYERS[name]

@@ -12,6 +12,7 @@ import numpy as np
 from .. import nn
 from ._ops import flatten_value, gelu_value
 from ._rnn import convert_rnn
+from ._tensor_ops import reduce_node
 from .errors import UnsupportedOperatorError
 
 __all__ = ["module_converters"]
@@ -105,15 +106,30 @@ def _pool(op):
         n = _pool_dims(m)
         name, squeezed = _batched(b, args[0], n)
         pads = list(_tuple(m.padding, n))
-        attrs = dict(
-            kernel_shape=list(_tuple(m.kernel_size, n)), strides=list(_tuple(m.stride or m.kernel_size, n)),
-            pads=pads + pads, ceil_mode=int(m.ceil_mode),
-        )  # fmt: skip
+        kernel, strides = list(_tuple(m.kernel_size, n)), list(_tuple(m.stride or m.kernel_size, n))
+        dilations = list(_tuple(getattr(m, "dilation", 1), n))
+        ends, ceil_mode = list(pads), int(m.ceil_mode)
+        if m.ceil_mode and (op == "MaxPool" or not m.count_include_pad):
+            # PyTorch drops a last window that would start in the right padding, ONNX's ceil_mode
+            # keeps it: pad the end to exactly PyTorch's windows (the padding is never counted here)
+            sizes, outs = list(args[0].shape[-n:]), list(out.shape[-n:])
+            ends = [
+                (o - 1) * st + d * (k - 1) + 1 - i - p
+                for o, st, d, k, i, p in zip(outs, strides, dilations, kernel, sizes, pads)
+            ]
+            ends = [max(e, 0) for e in ends]
+            ceil_mode = 0
+        attrs = dict(kernel_shape=kernel, strides=strides, pads=pads + ends, ceil_mode=ceil_mode)
         if op == "MaxPool":
-            attrs["dilations"] = list(_tuple(m.dilation, n))
+            attrs["dilations"] = dilations
         else:
             attrs["count_include_pad"] = int(m.count_include_pad)
-        b.bind(out, _unbatched(b, b.node(op, [name], **attrs), squeezed))
+        y = b.node(op, [name], **attrs)
+        if ceil_mode:  # average pooling counting the padding: drop the window PyTorch does not make
+            outs = list(out.shape[-n:])
+            spatial = range(out.ndim - n + (1 if squeezed else 0), out.ndim + (1 if squeezed else 0))
+            y = b.node("Slice", [y, b.ints([0] * n), b.ints(outs), b.ints(list(spatial))])
+        b.bind(out, _unbatched(b, y, squeezed))
 
     return convert
 
@@ -132,11 +148,18 @@ def _adaptive(op, global_op):
         elif all(s % t == 0 for s, t in zip(sizes, targets)):
             kernel = [s // t for s, t in zip(sizes, targets)]
             y = b.node(op, [name], kernel_shape=kernel, strides=kernel)
-        else:
-            raise UnsupportedOperatorError(
-                f"onnx export: {type(m).__name__} from size {list(sizes)} to {targets}: only output sizes that "
-                "divide the input size are supported"
-            )
+        else:  # PyTorch's windows [floor(j * s / t), ceil((j + 1) * s / t)), one axis after the other
+            reduce = "ReduceMean" if op == "AveragePool" else "ReduceMax"
+            y = name
+            for axis, (s, t) in enumerate(zip(sizes, targets), start=2):
+                if s == t:
+                    continue
+                pieces = []
+                for j in range(t):
+                    start, stop = j * s // t, -(-(j + 1) * s // t)
+                    piece = b.node("Slice", [y, b.ints([start]), b.ints([stop]), b.ints([axis])])
+                    pieces.append(reduce_node(b, reduce, piece, [axis], True))
+                y = pieces[0] if t == 1 else b.node("Concat", pieces, axis=axis)
         b.bind(out, _unbatched(b, y, squeezed))
 
     return convert
