@@ -441,3 +441,34 @@ def test_encoder_layer_with_padding_mask_and_dynamic_batch():
     )  # fmt: skip
     x = _inputs([(3, 5, 8)], 2)[0]
     _compare(session, torch_model, [x, np.array([[False] * 5, [False] * 3 + [True] * 2, [False] * 5])])
+
+
+INDEXING = {
+    "bool_mask": (lambda L, x: x[x > 0], (4, 5)),
+    "bool_mask_rows": (lambda L, x: x[x[:, 0] > 0], (4, 5)),
+    "bool_mask_constant": (lambda L, x: x[L.tensor([True, False, True, True])], (4, 5)),
+    "tensor_index": (lambda L, x: x[L.tensor([0, 2])], (4, 5)),
+    "tensor_index_negative": (lambda L, x: x[:, L.tensor([-1, 0, 2])], (4, 5)),
+    "tensor_index_2d_after_slice": (lambda L, x: x[1:, L.tensor([[0, 1], [3, 4]]), None], (4, 5, 3)),
+    "list_index": (lambda L, x: x[[0, 3, 3]], (4, 5)),
+    "ellipsis_tensor_index": (lambda L, x: x[..., L.tensor([2, 0])], (4, 5, 3)),
+    "input_index": (lambda L, x, i: x[i], (6, 3), np.array([[1, 5], [0, 2]])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INDEXING))
+def test_indexing_matches_torch(name):
+    # before: 'indexing with tensors, lists or bools is not supported'
+    fn, *shapes = INDEXING[name]
+    proto = _function(fn, *shapes)
+    if name.startswith("bool_mask") and name != "bool_mask_constant":  # the length depends on the values
+        assert proto.graph.output[0].type.tensor_type.shape.dim[0].dim_param
+
+
+def test_two_tensor_indices_are_an_error():
+    class Net(ember.nn.Module):
+        def forward(self, x):
+            return x[ember.tensor([0, 1]), ember.tensor([1, 2])]
+
+    with pytest.raises(ember.onnx.UnsupportedOperatorError, match="more than one tensor"):
+        ember.onnx.export(Net(), (ember.randn(3, 4),), io.BytesIO())

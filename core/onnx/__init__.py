@@ -241,8 +241,12 @@ def export(
     names += ["output" if len(outputs) == 1 else f"output_{i}" for i in range(len(names), len(outputs))]
     graph_outputs = []
     for tensor, name in zip(outputs, names):
-        builder.name_output(builder.value(tensor), name)
-        graph_outputs.append(builder.value_info(name, tensor, _dynamic(dynamic_axes, name)))
+        value = builder.value(tensor)
+        dynamic = _dynamic(dynamic_axes, name)
+        for axis in builder.data_dependent.get(value, ()):  # x[mask]: its length is known only when run
+            dynamic.setdefault(axis, f"{name}_dim_{axis}")
+        builder.name_output(value, name)
+        graph_outputs.append(builder.value_info(name, tensor, dynamic))
     graph_inputs += builder.param_inputs
     if keep_initializers_as_inputs:
         graph_inputs += [

@@ -28,6 +28,7 @@ class GraphBuilder:
         self._param_names, self._export_params = param_names, export_params
         self._names, self._versions, self._keep = {}, {}, []
         self._constants = {}
+        self.data_dependent = {}  # value name -> axes whose size depends on the input's values
         self._tainted = {}  # id of a tensor computed from traced values by an unrecorded op -> the op's name
         self._renamed = {}  # value name -> the output name it was given
         self._counter = itertools.count()

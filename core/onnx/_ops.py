@@ -10,6 +10,8 @@ import numbers
 
 import numpy as np
 
+import ember
+
 from ..tensor import Tensor
 from .errors import UnsupportedOperatorError
 
@@ -229,12 +231,38 @@ def _silu(b, args, kwargs, out):
     b.bind(out, b.node("Mul", [x, b.node("Sigmoid", [x])]))
 
 
+def _index_tensor(items):
+    """A list index as the tensor PyTorch makes of it."""
+    return ember.tensor(items, dtype=ember.bool if items and all(isinstance(i, bool) for i in items) else None)
+
+
+def _boolean_mask(b, x, index, out):
+    """``x[mask]`` (the mask covering the leading dimensions): Compress of the flattened dimensions."""
+    mask = index[0]
+    if len(index) != 1 or mask.ndim == 0 or tuple(mask.shape) != tuple(x.shape[: mask.ndim]):
+        raise UnsupportedOperatorError(
+            "onnx export: a boolean mask index is supported alone and covering the leading dimensions "
+            f"(mask of shape {list(mask.shape)} for a tensor of shape {list(x.shape)})"
+        )
+    flat = b.node("Reshape", [b.value(x), b.ints([-1] + [int(s) for s in x.shape[mask.ndim :]])])
+    name = b.node("Compress", [flat, b.node("Reshape", [b.value(mask), b.ints([-1])])], axis=0)
+    b.data_dependent[name] = {0}
+    return name
+
+
 def _getitem(b, args, kwargs, out):
     x, index = args
     if not isinstance(index, tuple):
         index = (index,)
-    if any(isinstance(i, Tensor) or isinstance(i, (list, bool)) for i in index):
-        raise UnsupportedOperatorError("onnx export: indexing with tensors, lists or bools is not supported")
+    index = tuple(_index_tensor(i) if isinstance(i, list) else i for i in index)
+    advanced = [i for i in index if isinstance(i, Tensor)]
+    if any(isinstance(i, bool) for i in index) or len(advanced) > 1:
+        raise UnsupportedOperatorError(
+            "onnx export: indexing with a Python bool or with more than one tensor/list index is not supported"
+        )
+    if advanced and advanced[0].dtype.name == "bool":
+        b.bind(out, _boolean_mask(b, x, index, out))
+        return
     name, axis, shape = b.value(x), 0, list(x.shape)
     explicit = sum(1 for i in index if i is not None and i is not Ellipsis)
     for item in index:
@@ -255,6 +283,10 @@ def _getitem(b, args, kwargs, out):
                 name = b.node("Slice", [name, b.ints([start]), b.ints([stop]), b.ints([axis]), b.ints([step])])
                 shape[axis] = len(range(start, stop, step))
             axis += 1
+        elif isinstance(item, Tensor):  # one integer tensor index: its dims take the indexed axis' place
+            name = b.node("Gather", [name, _cast_to(b, b.value(item), item, ember.int64)], axis=axis)
+            shape[axis : axis + 1] = list(item.shape)
+            axis += item.ndim
         elif isinstance(item, numbers.Integral):
             position = int(item) + shape[axis] if item < 0 else int(item)
             name = b.node("Gather", [name, b.constant(np.asarray(position, dtype=np.int64))], axis=axis)
