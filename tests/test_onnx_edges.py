@@ -472,3 +472,129 @@ def test_two_tensor_indices_are_an_error():
 
     with pytest.raises(ember.onnx.UnsupportedOperatorError, match="more than one tensor"):
         ember.onnx.export(Net(), (ember.randn(3, 4),), io.BytesIO())
+
+
+class _Scaled(ember.nn.Module):
+    def forward(self, x, scale=None, shift=0.0):
+        return x * scale + shift
+
+
+class _TorchScaled(torch.nn.Module):
+    def forward(self, x, scale=None, shift=0.0):
+        return x * scale + shift
+
+
+@pytest.mark.parametrize("form", ["trailing_dict", "kwargs"])
+def test_keyword_tensors_are_graph_inputs(form):
+    # before: the keyword tensor was stored as a constant: onnxruntime ignored a new scale
+    x, scale = ember.randn(4, 3), ember.ones(3) * 2
+    if form == "trailing_dict":
+        proto, session = _export(_Scaled(), (x, {"scale": scale}))
+    else:
+        proto, session = _export(_Scaled(), (x,), kwargs={"scale": scale})
+    assert [i.name for i in proto.graph.input] == ["x", "scale"]
+    arrays = _inputs([(4, 3), (3,)], 3)
+    got = session.run(None, {"x": arrays[0], "scale": arrays[1]})[0]
+    expected = _TorchScaled()(torch.from_numpy(arrays[0]), scale=torch.from_numpy(arrays[1]))
+    np.testing.assert_allclose(got, expected.numpy(), rtol=1e-6)
+
+
+def _small():
+    return ember.nn.Sequential(ember.nn.Linear(3, 2), ember.nn.Dropout(0.5), ember.nn.ReLU())
+
+
+@pytest.mark.parametrize("opset", [13, 16, 17, 18, 20, 21])
+def test_supported_opsets_run(opset):
+    _layer(lambda nn: nn.Sequential(nn.Linear(6, 6), nn.LayerNorm(6), nn.GELU(), nn.Upsample(scale_factor=2)),
+           (2, 3, 6), opset_version=opset)  # fmt: skip
+
+
+@pytest.mark.parametrize("opset", [12, 1000])
+def test_unsupported_opset_is_a_runtime_error_naming_it(opset):
+    # before: opset 1000 gave onnx's bare "ValueError: Unsupported opset-version."
+    with pytest.raises(RuntimeError, match=f"Unsupported onnx_opset_version: {opset}"):
+        ember.onnx.export(_small(), (ember.randn(2, 3),), io.BytesIO(), opset_version=opset)
+
+
+def test_training_modes():
+    modes = ember.onnx.TrainingMode
+    assert [m.value for m in modes] == [
+        m.value
+        for m in (torch.onnx.TrainingMode.EVAL, torch.onnx.TrainingMode.PRESERVE, torch.onnx.TrainingMode.TRAINING)
+    ]  # noqa: E501
+    model = _small().train()
+    proto = ember.onnx.export(model, (ember.randn(2, 3),), io.BytesIO(), training=modes.EVAL)
+    assert "Dropout" not in {n.op_type for n in proto.graph.node} and model.training
+    with pytest.raises(ember.onnx.OnnxExporterError, match="TrainingMode.PRESERVE"):
+        ember.onnx.export(model, (ember.randn(2, 3),), io.BytesIO(), training=modes.PRESERVE)
+    with pytest.raises(ember.onnx.OnnxExporterError, match="TrainingMode.TRAINING"):
+        ember.onnx.export(model.eval(), (ember.randn(2, 3),), io.BytesIO(), training=modes.TRAINING)
+    ember.onnx.export(model.eval(), (ember.randn(2, 3),), io.BytesIO(), training=modes.PRESERVE)
+    ember.onnx.export(model, (ember.randn(2, 3),), io.BytesIO(), training=torch.onnx.TrainingMode.EVAL)
+
+
+def _linear_pair():
+    torch.manual_seed(0)
+    torch_model = torch.nn.Linear(3, 2)
+    ember_model = ember.nn.Linear(3, 2)
+    ember_model.load_state_dict(
+        {k: ember.tensor(v.detach().numpy().copy()) for k, v in torch_model.state_dict().items()}
+    )
+    return ember_model, torch_model
+
+
+@pytest.mark.parametrize(
+    "options",
+    [dict(export_params=False), dict(keep_initializers_as_inputs=True), dict(do_constant_folding=False)],
+    ids=["no_params", "initializers_as_inputs", "no_folding"],
+)
+def test_export_options_run(options, tmp_path):
+    ember_model, torch_model = _linear_pair()
+    path = tmp_path / "model.onnx"
+    ember.onnx.export(ember_model, (ember.randn(4, 3),), path, input_names=["x"], **options)  # a PathLike f
+    proto = onnx.load(str(path))
+    onnx.checker.check_model(proto, full_check=True)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    x = _inputs([(4, 3)], 4)[0]
+    feeds = {"x": x}
+    if not options.get("export_params", True):
+        assert [i.name for i in proto.graph.input] == ["x", "weight", "bias"] and not proto.graph.initializer
+        feeds.update({k: v.detach().numpy() for k, v in torch_model.state_dict().items()})
+    if options.get("keep_initializers_as_inputs"):
+        assert [i.name for i in proto.graph.input] == ["x", "weight", "bias"] and len(proto.graph.initializer) == 2
+    np.testing.assert_allclose(
+        session.run(None, feeds)[0], torch_model(torch.from_numpy(x)).detach().numpy(), rtol=1e-6
+    )
+
+
+def test_dynamic_batch_and_sequence_axes():
+    def make(nn):
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lstm = nn.LSTM(3, 4, batch_first=True, bidirectional=True)
+                self.head = nn.Linear(8, 2)
+
+            def forward(self, x):
+                out, _ = self.lstm(x)
+                return self.head(out).softmax(-1)
+
+        return Net()
+
+    torch.manual_seed(0)
+    torch_model, ember_model = make(torch.nn).eval(), make(ember.nn)
+    ember_model.load_state_dict(
+        {k: ember.tensor(v.detach().numpy().copy()) for k, v in torch_model.state_dict().items()}
+    )
+    axes = {"x": {0: "batch", 1: "time"}, "y": {0: "batch", 1: "time"}}
+    _, session = _export(ember_model, (ember.randn(2, 5, 3),), input_names=["x"], output_names=["y"], dynamic_axes=axes)
+    _compare(session, torch_model, [_inputs([(3, 7, 3)], 5)[0]])
+
+
+def test_an_operation_that_cannot_be_exported_is_named():
+    class Net(ember.nn.Module):
+        def forward(self, x):
+            return x.logcumsumexp(0) * 2
+
+    with pytest.raises(ember.onnx.UnsupportedOperatorError, match="'Tensor.logcumsumexp'"):
+        ember.onnx.export(Net(), (ember.randn(3, 2),), io.BytesIO())
