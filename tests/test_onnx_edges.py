@@ -315,6 +315,7 @@ INTEGER_CODE = {
     "floor_divide": lambda L, x: x // 2,
     "true_divide": lambda L, x: x / 2,
     "remainder": lambda L, x: x % 3 + L.remainder(x, -4),
+    "rounding_modes": lambda L, x: L.div(x, 3, rounding_mode="trunc") + L.div(x, -4, rounding_mode="floor"),
     "float_remainder": lambda L, x: (x * 0.7) % 1.3 + L.remainder(x * 0.3, -0.8),
     "one_hot": lambda L, x: L.nn.functional.one_hot(x % 5, 5),
     "compare": lambda L, x: (x > 4).long() + x,
@@ -598,3 +599,92 @@ def test_an_operation_that_cannot_be_exported_is_named():
 
     with pytest.raises(ember.onnx.UnsupportedOperatorError, match="'Tensor.logcumsumexp'"):
         ember.onnx.export(Net(), (ember.randn(3, 2),), io.BytesIO())
+
+
+MORE_CODE = {
+    "softmax_dtype": (lambda L, x: L.nn.functional.softmax(x, -1, dtype=L.float64), (2, 3)),
+    "mean_dtype": (lambda L, x: x.mean(dtype=L.float64), (2, 3)),
+    "sum_of_bools": (lambda L, x: (x > 0).sum(1), (2, 3)),
+    "sum_dtype": (lambda L, x: x.sum(1, dtype=L.float64), (2, 3)),
+    "sub_alpha": (lambda L, x, y: L.sub(x, y, alpha=2), (2, 3), (2, 3)),
+    "add_alpha": (lambda L, x, y: x.add(y, alpha=0.5), (2, 3), (2, 3)),
+    "div_floor": (lambda L, x, y: L.div(x, y, rounding_mode="floor"), (2, 3), (2, 3)),
+    "div_trunc": (lambda L, x, y: L.div(x, y, rounding_mode="trunc"), (2, 3), (2, 3)),
+    "conv2d_functional": (lambda L, x, w: L.nn.functional.conv2d(x, w, padding=1), (2, 3, 5, 5), (4, 3, 3, 3)),
+    "conv_transpose1d_functional": (
+        lambda L, x, w: L.nn.functional.conv_transpose1d(x, w, stride=2, output_padding=1),
+        (2, 3, 5),
+        (3, 2, 3),
+    ),
+    "max_pool2d_functional": (lambda L, x: L.nn.functional.max_pool2d(x, 2), (2, 3, 6, 6)),
+    "avg_pool1d_functional": (lambda L, x: L.nn.functional.avg_pool1d(x, 3, 2, 1, True), (2, 3, 8)),
+    "sdpa": (
+        lambda L, q, k, v: L.nn.functional.scaled_dot_product_attention(q, k, v),
+        (2, 2, 5, 4),
+        (2, 2, 6, 4),
+        (2, 2, 6, 4),
+    ),
+    "sdpa_causal_scale": (
+        lambda L, q, k, v: L.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True, scale=0.3),
+        (2, 2, 5, 4),
+        (2, 2, 5, 4),
+        (2, 2, 5, 4),
+    ),
+    "sdpa_bool_mask": (
+        lambda L, q, k, v, m: L.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m),
+        (2, 2, 5, 4),
+        (2, 2, 6, 4),
+        (2, 2, 6, 4),
+        np.random.default_rng(0).random((5, 6)) > 0.3,
+    ),
+    "baddbmm": (lambda L, x, a, c: L.baddbmm(x, a, c, beta=0.5, alpha=2), (2, 3, 4), (2, 3, 5), (2, 5, 4)),
+    "view_as": (lambda L, x, y: x.view_as(y), (2, 6), (3, 4)),
+    "movedim": (lambda L, x: L.movedim(x, (0, 1), (2, 0)), (2, 3, 4)),
+    "swapaxes": (lambda L, x: x.swapaxes(0, 1), (2, 3, 4)),
+    "logsumexp": (lambda L, x: x.logsumexp(1), (2, 6)),
+    "all_any": (lambda L, x: ((x > 0).all(1) | (x > 0).any(1, keepdim=True)).float(), (2, 6)),
+    "isnan_isinf": (
+        lambda L, x: L.where(L.isnan(x) | L.isinf(x), 0.0, x),
+        np.array([[1.0, np.nan], [np.inf, -2.0]], dtype=np.float32),
+    ),
+    "lerp": (lambda L, x, y: L.lerp(x, y, 0.3), (2, 3), (2, 3)),
+    "exp2": (lambda L, x: L.exp2(x), (2, 3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE_CODE))
+def test_more_code_matches_torch(name):
+    fn, *shapes = MORE_CODE[name]
+    _function(fn, *shapes)
+
+
+def test_export_of_a_model_on_the_device(device):
+    """Parameters and inputs on any backend: the graph holds their values and runs the same."""
+    torch.manual_seed(0)
+    torch_model = torch.nn.Sequential(
+        torch.nn.Conv2d(2, 3, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(48, 5)
+    )
+    ember_model = ember.nn.Sequential(
+        ember.nn.Conv2d(2, 3, 3), ember.nn.ReLU(), ember.nn.Flatten(), ember.nn.Linear(48, 5)
+    )
+    ember_model.load_state_dict(
+        {k: ember.tensor(v.detach().numpy().copy()) for k, v in torch_model.state_dict().items()}
+    )
+    ember_model.to(device)
+
+    class Heads(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = ember_model
+
+        def forward(self, x):
+            y = self.body(x)
+            return y.argmax(-1), y[y > 0]
+
+    class TorchHeads(torch.nn.Module):
+        def forward(self, x):
+            y = torch_model(x)
+            return y.argmax(-1), y[y > 0]
+
+    _, session = _export(Heads(), (ember.randn(2, 2, 6, 6, device=device),))
+    _compare(session, TorchHeads(), [_inputs([(2, 2, 6, 6)], 6)[0]])

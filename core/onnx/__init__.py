@@ -225,8 +225,8 @@ def export(
     newest = onnx.defs.onnx_opset_version()
     if not MIN_OPSET <= opset <= newest:
         raise OnnxExporterError(
-            f"onnx export: Unsupported onnx_opset_version: {opset} (ember writes opsets {MIN_OPSET} to {newest}, "
-            "the newest that the installed onnx package defines)"
+            f"onnx export: Unsupported onnx_opset_version: {opset}: opset_version {opset} is not supported (ember "
+            f"writes opsets {MIN_OPSET} to {newest}, the newest that the installed onnx package defines)"
         )
     mode = TrainingMode.EVAL if training in (None, False) else TrainingMode(int(getattr(training, "value", training)))
     if mode is TrainingMode.TRAINING or (mode is TrainingMode.PRESERVE and model.training):

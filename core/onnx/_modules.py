@@ -15,7 +15,7 @@ from ._rnn import convert_rnn
 from ._tensor_ops import reduce_node
 from .errors import UnsupportedOperatorError
 
-__all__ = ["module_converters"]
+__all__ = ["module_converters", "conv", "conv_transpose", "pool"]
 
 
 def _tuple(value, n):
@@ -94,7 +94,8 @@ def _conv_transpose(b, m, args, kwargs, out):
 
 
 def _pool_dims(module):
-    return int(type(module).__name__[-2])
+    dims = getattr(module, "onnx_dims", None)  # the functional forms' stand-in (see _nn_ops)
+    return dims if dims is not None else int(type(module).__name__[-2])
 
 
 def _pool(op):
@@ -215,6 +216,9 @@ def _embedding(b, m, args, kwargs, out):
 
 def _flatten(b, m, args, kwargs, out):
     b.bind(out, flatten_value(b, args[0], m.start_dim, m.end_dim, out))
+
+
+conv, conv_transpose, pool = _conv, _conv_transpose, _pool
 
 
 def module_converters():

@@ -8,6 +8,7 @@ The layers of the catalogue that call these functions (``nn.Hardtanh``, ``nn.Lay
 from __future__ import annotations
 
 import numbers
+import types
 
 import numpy as np
 
@@ -429,5 +430,76 @@ def _multi_head_attention(b, args, kwargs, out):
         b.bind(weights_out, w if batched else b.node("Squeeze", [w, b.ints([0])]))
 
 
+def _functional_layer(kind, n, names):
+    """``F.conv2d``/``F.max_pool2d``...: the layer's converter on a stand-in holding the call's arguments."""
+
+    def convert(b, args, kwargs, out):
+        from . import _modules
+
+        values = dict(zip(names, args))
+        values.update(kwargs)
+        spec = types.SimpleNamespace(onnx_dims=n, **values)
+        if kind in ("conv", "conv_transpose"):
+            weight = values["weight"]
+            spec.kernel_size = tuple(weight.shape[2:])
+            spec.bias = values.get("bias")
+            spec.padding_mode = "zeros"
+            for key, default in (("stride", 1), ("padding", 0), ("dilation", 1), ("groups", 1), ("output_padding", 0)):
+                setattr(spec, key, values.get(key, default))
+            converter = _modules.conv if kind == "conv" else _modules.conv_transpose
+            converter(b, spec, (values["input"],), {}, out)
+            return
+        for key, default in (("stride", None), ("padding", 0), ("dilation", 1), ("ceil_mode", False)):
+            setattr(spec, key, values.get(key, default))
+        spec.count_include_pad = values.get("count_include_pad", True)
+        spec.return_indices = values.get("return_indices", False)
+        spec.divisor_override = values.get("divisor_override")
+        _modules.pool("MaxPool" if kind == "max" else "AveragePool")(b, spec, (values["input"],), {}, out)
+
+    return convert
+
+
+_CONV_ARGS = ["input", "weight", "bias", "stride", "padding", "dilation", "groups"]
+_CONV_T_ARGS = ["input", "weight", "bias", "stride", "padding", "output_padding", "groups", "dilation"]
+_MAX_ARGS = ["input", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"]
+_AVG_ARGS = ["input", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"]
+for _n in (1, 2, 3):
+    CONVERTERS[f"conv{_n}d"] = _functional_layer("conv", _n, _CONV_ARGS)
+    CONVERTERS[f"conv_transpose{_n}d"] = _functional_layer("conv_transpose", _n, _CONV_T_ARGS)
+    CONVERTERS[f"max_pool{_n}d"] = _functional_layer("max", _n, _MAX_ARGS)
+    CONVERTERS[f"avg_pool{_n}d"] = _functional_layer("avg", _n, _AVG_ARGS)
+
+
+def _scaled_dot_product_attention(b, args, kwargs, out):
+    names = ["query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale", "enable_gqa"]
+    a = dict(zip(names, args))
+    a.update(kwargs)
+    query, key = a["query"], a["key"]
+    if a.get("enable_gqa"):
+        raise UnsupportedOperatorError("onnx export: scaled_dot_product_attention with enable_gqa is not supported")
+    if a.get("dropout_p", 0.0):
+        raise UnsupportedOperatorError("onnx export: scaled_dot_product_attention with dropout_p > 0")
+    scale = a.get("scale")
+    scale = 1.0 / np.sqrt(query.shape[-1]) if scale is None else float(scale)
+    perm = list(range(key.ndim))
+    perm[-2:] = perm[-1], perm[-2]
+    q = b.node("Mul", [b.value(query), constant_of(b, scale, out.dtype)])
+    scores = b.node("MatMul", [q, b.node("Transpose", [b.value(key)], perm=perm)])
+    length, source = query.shape[-2], key.shape[-2]
+    if a.get("is_causal"):  # PyTorch's causal mask is aligned to the top left
+        causal = np.triu(np.full((length, source), -np.inf, dtype=out.dtype.name), 1)
+        scores = b.node("Add", [scores, b.constant(causal)])
+    mask = a.get("attn_mask")
+    if mask is not None:
+        if mask.dtype is ember.bool:  # True takes part in the attention
+            neg, zero = constant_of(b, float("-inf"), out.dtype), constant_of(b, 0.0, out.dtype)
+            additive = b.node("Where", [b.value(mask), zero, neg])
+        else:
+            additive = _cast_to(b, b.value(mask), mask, out.dtype)
+        scores = b.node("Add", [scores, additive])
+    b.bind(out, b.node("MatMul", [b.node("Softmax", [scores], axis=-1), b.value(a["value"])]))
+
+
 CONVERTERS["multi_head_attention_forward"] = _multi_head_attention
-FUNCTIONAL.append("multi_head_attention_forward")
+CONVERTERS["scaled_dot_product_attention"] = _scaled_dot_product_attention
+FUNCTIONAL = list(CONVERTERS)

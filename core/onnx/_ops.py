@@ -52,10 +52,27 @@ def _unary(op):
 
 def _binary(op, reverse=False):
     def convert(b, args, kwargs, out):
-        if kwargs.get("alpha", 1) != 1 or kwargs.get("rounding_mode") is not None:
-            raise UnsupportedOperatorError(f"onnx export: {op} with alpha or rounding_mode is not supported")
-        first, second = (args[1], args[0]) if reverse else (args[0], args[1])
-        b.bind(out, b.node(op, [_operand(b, first, out), _operand(b, second, out)]))
+        first, second = (args[1], args[0]) if reverse else (args[0], _arg(args, kwargs, 1, "other"))
+        alpha, rounding = kwargs.get("alpha", 1), kwargs.get("rounding_mode")
+        a, c = _operand(b, first, out), _operand(b, second, out)
+        if alpha != 1:  # add/sub(x, y, alpha=a): x + a * y
+            c = b.node("Mul", [c, b.constant(np.asarray(alpha, dtype=out.dtype.name))])
+        if rounding is None or out.dtype.is_floating_point:
+            y = b.node(op, [a, c])
+            if rounding == "floor":
+                y = b.node("Floor", [y])
+            elif rounding == "trunc":  # toward zero: sign(q) * floor(|q|)
+                y = b.node("Mul", [b.node("Sign", [y]), b.node("Floor", [b.node("Abs", [y])])])
+        else:  # integer division: exact in float64 for the magnitudes int64 holds exactly there
+            double = b.onnx.TensorProto.DOUBLE
+            q = b.node(op, [b.node("Cast", [a], to=double), b.node("Cast", [c], to=double)])
+            q = (
+                b.node("Floor", [q])
+                if rounding == "floor"
+                else b.node("Mul", [b.node("Sign", [q]), b.node("Floor", [b.node("Abs", [q])])])
+            )
+            y = b.node("Cast", [q], to=b.onnx.helper.np_dtype_to_tensor_dtype(np.dtype(out.dtype.name)))
+        b.bind(out, y)
 
     return convert
 
@@ -111,9 +128,11 @@ def _cat(b, args, kwargs, out):
 def _softmax(op):
     def convert(b, args, kwargs, out):
         dim = _arg(args, kwargs, 1, "dim")
-        if dim is None or kwargs.get("dtype") is not None:
-            raise UnsupportedOperatorError(f"onnx export: {op} needs an explicit dim and no dtype")
-        b.bind(out, b.node(op, [b.value(args[0])], axis=_axis(dim, out.ndim)))
+        if dim is None:
+            raise UnsupportedOperatorError(f"onnx export: {op} needs an explicit dim")
+        x = args[0]
+        name = _cast_to(b, b.value(x), x, out.dtype)  # dtype=: computed in that dtype, as PyTorch
+        b.bind(out, b.node(op, [name], axis=_axis(dim, max(out.ndim, 1))))
 
     return convert
 
@@ -169,15 +188,20 @@ def _reduce(op):
         x = args[0]
         dim = _arg(args, kwargs, 1, "dim")
         keepdim = bool(_arg(args, kwargs, 2, "keepdim", False))
-        if kwargs.get("dtype") is not None:
-            raise UnsupportedOperatorError(f"onnx export: {op} with dtype is not supported")
+        # the result's dtype (a dtype= argument, or int64 for a bool/integer sum) is the one it computes in
+        name = _cast_to(b, b.value(x), x, out.dtype)
+        if x.ndim == 0:
+            b.bind(out, name)
+            return
         axes = (
             list(range(x.ndim)) if dim is None else [_axis(d, x.ndim) for d in ([dim] if isinstance(dim, int) else dim)]
         )
+        if not axes:
+            axes = list(range(x.ndim))
         if op == "ReduceMean" and b.opset < 18:
-            b.bind(out, b.node(op, [b.value(x)], axes=axes, keepdims=int(keepdim)))
+            b.bind(out, b.node(op, [name], axes=axes, keepdims=int(keepdim)))
         else:
-            b.bind(out, b.node(op, [b.value(x), b.ints(axes)], keepdims=int(keepdim)))
+            b.bind(out, b.node(op, [name, b.ints(axes)], keepdims=int(keepdim)))
 
     return convert
 

@@ -517,6 +517,84 @@ def _norm(order_name):
     return convert
 
 
+def _shape_of(b, args, kwargs, out):  # view_as / reshape_as
+    b.bind(out, b.node("Reshape", [b.value(args[0]), b.node("Shape", [b.value(args[1])])]))
+
+
+def _movedim(b, args, kwargs, out):
+    x = args[0]
+    source, destination = _arg(args, kwargs, 1, "source"), _arg(args, kwargs, 2, "destination")
+    source = [source] if isinstance(source, numbers.Integral) else list(source)
+    destination = [destination] if isinstance(destination, numbers.Integral) else list(destination)
+    source, destination = [_axis(d, x.ndim) for d in source], [_axis(d, x.ndim) for d in destination]
+    rest = iter([d for d in range(x.ndim) if d not in source])
+    placed = dict(zip(destination, source))
+    perm = [placed[i] if i in placed else next(rest) for i in range(x.ndim)]
+    b.bind(out, b.node("Transpose", [b.value(x)], perm=perm))
+
+
+def _swap(b, args, kwargs, out):
+    x = args[0]
+    perm = list(range(x.ndim))
+    d0, d1 = _axis(args[1], x.ndim), _axis(args[2], x.ndim)
+    perm[d0], perm[d1] = perm[d1], perm[d0]
+    b.bind(out, b.node("Transpose", [b.value(x)], perm=perm))
+
+
+def _isinf(b, args, kwargs, out):
+    x = args[0]
+    if not x.dtype.is_floating_point:
+        b.bind(out, b.node("ConstantOfShape", [b.node("Shape", [b.value(x)])],
+                           value=b.onnx.helper.make_tensor("value", b.onnx.TensorProto.BOOL, [1], [False])))  # fmt: skip
+        return
+    b.bind(out, b.node("IsInf", [b.value(x)]))
+
+
+def _isnan(b, args, kwargs, out):
+    x = args[0]
+    if not x.dtype.is_floating_point:
+        _isinf(b, args, kwargs, out)
+        return
+    b.bind(out, b.node("IsNaN", [b.value(x)]))
+
+
+def _all_any(reduce):
+    def convert(b, args, kwargs, out):
+        x, dim = args[0], _arg(args, kwargs, 1, "dim")
+        keepdim = bool(_arg(args, kwargs, 2, "keepdim", False))
+        as_int = b.node("Cast", [_operand_as(b, x, ember.bool)], to=b.onnx.TensorProto.INT64)
+        if x.ndim == 0:
+            b.bind(out, _operand_as(b, x, ember.bool))
+            return
+        y = reduce_node(b, reduce, as_int, _dims(dim, x.ndim), keepdim)
+        b.bind(out, b.node("Cast", [y], to=onnx_dtype(b, out.dtype)))
+
+    return convert
+
+
+def _lerp(b, args, kwargs, out):
+    start, end, weight = args[0], _arg(args, kwargs, 1, "end"), _arg(args, kwargs, 2, "weight")
+    a, c = _operand(b, start, out), _operand(b, end, out)
+    b.bind(out, b.node("Add", [a, b.node("Mul", [_operand(b, weight, out), b.node("Sub", [c, a])])]))
+
+
+def _baddbmm(b, args, kwargs, out):
+    bias, first, second = args[0], _arg(args, kwargs, 1, "batch1"), _arg(args, kwargs, 2, "batch2")
+    beta, alpha = kwargs.get("beta", 1), kwargs.get("alpha", 1)
+    product = b.node("MatMul", [b.value(first), b.value(second)])
+    if alpha != 1:
+        product = b.node("Mul", [product, constant_of(b, alpha, out.dtype)])
+    if beta == 0:
+        b.bind(out, product)
+        return
+    term = b.value(bias) if beta == 1 else b.node("Mul", [b.value(bias), constant_of(b, beta, out.dtype)])
+    b.bind(out, b.node("Add", [term, product]))
+
+
+def _exp2(b, name, const):
+    return b.node("Pow", [const(2), name])
+
+
 def _rsqrt(b, name, const):
     return b.node("Reciprocal", [b.node("Sqrt", [name])])
 
@@ -546,7 +624,7 @@ _UNARY = {
     "round": "Round", "sign": "Sign", "reciprocal": "Reciprocal", "erf": "Erf",
 }  # fmt: skip
 _COMPOSITE = {"rsqrt": _rsqrt, "log1p": _log1p, "expm1": _expm1, "square": _square}
-_COMPOSITE.update({"log2": _log_base(2), "log10": _log_base(10)})
+_COMPOSITE.update({"log2": _log_base(2), "log10": _log_base(10), "exp2": _exp2})
 _COMPARE = {"gt": ("Greater", False), "lt": ("Less", False), "ge": ("GreaterOrEqual", False)}
 _COMPARE.update({"le": ("LessOrEqual", False), "eq": ("Equal", False), "ne": ("Equal", True)})
 _COMPARE.update({"greater": _COMPARE["gt"], "less": _COMPARE["lt"], "greater_equal": _COMPARE["ge"]})
@@ -585,6 +663,9 @@ CONVERTERS.update(
         "tril": _trilu(False), "triu": _trilu(True), "addmm": _addmm,
         "split": _split, "chunk": _split, "unbind": _unbind, "var": _variance(False), "std": _variance(True),
         "norm": _norm("p"),
+        "view_as": _shape_of, "reshape_as": _shape_of, "movedim": _movedim, "moveaxis": _movedim,
+        "swapaxes": _swap, "swapdims": _swap, "isinf": _isinf, "isnan": _isnan, "all": _all_any("ReduceMin"),
+        "any": _all_any("ReduceMax"), "lerp": _lerp, "baddbmm": _baddbmm,
     }
 )  # fmt: skip
 
@@ -597,6 +678,8 @@ METHODS = [
     "clamp_min", "clamp_max", "expand", "expand_as", "repeat", "amax", "amin", "prod", "max", "min", "argmax",
     "argmin", "topk", "sort", "cumsum", "half", "bfloat16", "bool", "short", "char", "byte", "type_as", "flip",
     "gather", "index_select", "tril", "triu", "addmm", "split", "chunk", "unbind", "var", "std", "norm",
+    "view_as", "reshape_as", "movedim", "moveaxis", "swapaxes", "swapdims", "isinf", "isnan", "all", "any", "lerp",
+    "baddbmm",
 ]  # fmt: skip
 #: functions of the ``ember`` namespace among these converters
 FUNCTIONS = [
@@ -605,4 +688,5 @@ FUNCTIONS = [
     "where", "masked_fill", "clamp", "clip", "clamp_min", "clamp_max", "stack", "amax", "amin", "prod", "max",
     "min", "argmax", "argmin", "topk", "sort", "cumsum", "einsum", "zeros_like", "ones_like", "full_like", "flip",
     "gather", "index_select", "tril", "triu", "addmm", "split", "chunk", "unbind", "var", "std", "norm",
+    "movedim", "moveaxis", "swapaxes", "swapdims", "isinf", "isnan", "all", "any", "lerp", "baddbmm",
 ]  # fmt: skip
