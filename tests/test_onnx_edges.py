@@ -688,3 +688,48 @@ def test_export_of_a_model_on_the_device(device):
 
     _, session = _export(Heads(), (ember.randn(2, 2, 6, 6, device=device),))
     _compare(session, TorchHeads(), [_inputs([(2, 2, 6, 6)], 6)[0]])
+
+
+class _LSTMCellWithState:
+    @staticmethod
+    def make(nn):
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.cell = nn.LSTMCell(3, 5)
+
+            def forward(self, x, h, c):
+                return self.cell(x, (h, c))
+
+        return Net()
+
+
+RECURRENT = {
+    "gru_cell": (lambda nn: nn.GRUCell(3, 5), (2, 3)),
+    "lstm_cell": (lambda nn: nn.LSTMCell(3, 5), (2, 3)),
+    "rnn_cell": (lambda nn: nn.RNNCell(3, 5), (2, 3)),
+    "rnn_cell_relu_no_bias": (lambda nn: nn.RNNCell(3, 5, nonlinearity="relu", bias=False), (2, 3)),
+    "gru_cell_state": (lambda nn: nn.GRUCell(3, 5), (2, 3), (2, 5)),
+    "rnn_cell_unbatched": (lambda nn: nn.RNNCell(3, 5), (3,), (5,)),
+    "lstm_cell_state": (_LSTMCellWithState.make, (2, 3), (2, 5), (2, 5)),
+    "lstm_bidirectional_batch_first": (
+        lambda nn: nn.LSTM(3, 5, num_layers=2, bidirectional=True, batch_first=True),
+        (2, 4, 3),
+    ),
+    "gru_bidirectional": (lambda nn: nn.GRU(3, 5, bidirectional=True), (4, 2, 3)),
+    "rnn_relu_batch_first": (lambda nn: nn.RNN(3, 5, nonlinearity="relu", batch_first=True), (2, 4, 3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RECURRENT))
+def test_recurrent_matches_torch(name):
+    make, *shapes = RECURRENT[name]
+    _layer(make, *shapes)
+
+
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("shape", [(5, 3), (5, 3, 4), (2, 3, 4, 4)])
+def test_batch_norm_without_running_stats_uses_the_batch(shape, affine):
+    # before: 'BatchNorm without running statistics' was refused
+    cls = {2: "BatchNorm1d", 3: "BatchNorm1d", 4: "BatchNorm2d"}[len(shape)]
+    _layer(lambda nn: getattr(nn, cls)(3, affine=affine, track_running_stats=False), shape)

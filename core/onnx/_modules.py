@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import nn
 from ._ops import flatten_value, gelu_value
-from ._rnn import convert_rnn
+from ._rnn import convert_cell, convert_rnn
 from ._tensor_ops import reduce_node
 from .errors import UnsupportedOperatorError
 
@@ -168,8 +168,14 @@ def _adaptive(op, global_op):
 
 def _batch_norm(b, m, args, kwargs, out):
     x = args[0]
-    if m.running_mean is None:
-        raise UnsupportedOperatorError(f"onnx export: {type(m).__name__} without running statistics")
+    if m.running_mean is None:  # no running statistics: PyTorch normalizes with the batch's, in eval too
+        from ._nn_ops import _channel_affine, _normalized
+        from ._tensor_ops import constant_of
+
+        axes = [0] + list(range(2, x.ndim))
+        y = _normalized(b, b.value(x), axes, float(m.eps), lambda v: constant_of(b, v, out.dtype))
+        b.bind(out, _channel_affine(b, y, m.weight, m.bias, max(x.ndim, 2)))
+        return
     channels = m.num_features
     dtype = m.running_mean.dtype.name
     scale = b.value(m.weight) if m.weight is not None else b.constant(np.ones(channels, dtype=dtype))
@@ -245,6 +251,9 @@ def module_converters():
         nn.RNN: convert_rnn,
         nn.LSTM: convert_rnn,
         nn.GRU: convert_rnn,
+        nn.RNNCell: convert_cell,
+        nn.LSTMCell: convert_cell,
+        nn.GRUCell: convert_cell,
     }
     for n in (1, 2, 3):
         table[getattr(nn, f"Conv{n}d")] = _conv

@@ -162,6 +162,8 @@ def _layer_norm(b, args, kwargs, out):
 
 def _channel_affine(b, y, weight, bias, ndim):
     """``y * weight + bias`` with ``(C,)`` parameters along dim 1 of an ``ndim``-d value."""
+    if weight is None and bias is None:
+        return y
     shape = b.ints([-1] + [1] * (ndim - 2))
     if weight is not None:
         y = b.node("Mul", [y, b.node("Reshape", [b.value(weight), shape])])

@@ -11,7 +11,7 @@ import numpy as np
 
 from .errors import UnsupportedOperatorError
 
-__all__ = ["convert_rnn"]
+__all__ = ["convert_rnn", "convert_cell"]
 
 _GATE_ORDER = {"LSTM": [0, 3, 1, 2], "GRU": [1, 0, 2]}
 
@@ -107,3 +107,51 @@ def convert_rnn(b, m, args, kwargs, out):
         b.bind(final[1], stacked(finals_c))
     else:
         b.bind(final, stacked(finals_h))
+
+
+def convert_cell(b, m, args, kwargs, out):
+    """RNNCell, LSTMCell, GRUCell: one step of ONNX's recurrent operator."""
+    x = args[0]
+    state = args[1] if len(args) > 1 else kwargs.get("hx")
+    h0, c0 = state if isinstance(state, (tuple, list)) else (state, None)
+    kind = type(m).__name__
+    op = {"LSTMCell": "LSTM", "GRUCell": "GRU"}.get(kind, "RNN")
+    hidden = m.hidden_size
+
+    def array(name):
+        value = getattr(m, name, None)
+        return None if value is None else value.detach().cpu().numpy()
+
+    w, r = _gates(array("weight_ih"), op, hidden), _gates(array("weight_hh"), op, hidden)
+    b_ih, b_hh = array("bias_ih"), array("bias_hh")
+    if b_ih is None:
+        b_ih = b_hh = np.zeros(w.shape[0], dtype=w.dtype)
+    prefix = b.module_name(m)
+    inputs = [
+        b.constant(w[None], f"{prefix}.W"),
+        b.constant(r[None], f"{prefix}.R"),
+        b.constant(np.concatenate([_gates(b_ih, op, hidden), _gates(b_hh, op, hidden)])[None], f"{prefix}.B"),
+    ]
+    batched = x.ndim == 2
+    lead = [0] if batched else [0, 1]
+    sequence = b.node("Unsqueeze", [b.value(x), b.ints(lead)])  # (1, N, I)
+
+    def initial(tensor):
+        return "" if tensor is None else b.node("Unsqueeze", [b.value(tensor), b.ints(lead)])
+
+    inputs = [sequence, *inputs, "", initial(h0)] + ([initial(c0)] if op == "LSTM" else [])
+    attrs = {"hidden_size": hidden}
+    if op == "GRU":
+        attrs["linear_before_reset"] = 1
+    if op == "RNN":
+        attrs["activations"] = ["Relu" if getattr(m, "nonlinearity", "tanh") == "relu" else "Tanh"]
+    outputs = b.node(op, inputs, outputs=3 if op == "LSTM" else 2, **attrs)
+
+    def final(name):  # (1, 1, N, H) from Y_h's (num_directions, N, H)
+        return b.node("Squeeze", [name, b.ints(lead)])
+
+    if op == "LSTM":
+        b.bind(out[0], final(outputs[1]))
+        b.bind(out[1], final(outputs[2]))
+    else:
+        b.bind(out, final(outputs[1]))
