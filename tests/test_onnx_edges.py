@@ -733,3 +733,43 @@ def test_batch_norm_without_running_stats_uses_the_batch(shape, affine):
     # before: 'BatchNorm without running statistics' was refused
     cls = {2: "BatchNorm1d", 3: "BatchNorm1d", 4: "BatchNorm2d"}[len(shape)]
     _layer(lambda nn: getattr(nn, cls)(3, affine=affine, track_running_stats=False), shape)
+
+
+_INTS = np.arange(6).reshape(2, 3)
+
+EDGE_CODE = {
+    "bool_add": (lambda L, x: ((x > 0) + (x < -1)).float(), (2, 3)),
+    "bool_mul": (lambda L, x: ((x > 0) * (x < 1)).float(), (2, 3)),
+    "none_ellipsis_none": (lambda L, x: x[None, ..., None], (2, 3)),
+    "negative_start_step": (lambda L, x: x[-3::2], (7, 3)),
+    "zero_d_result": (lambda L, x: (x.sum() * 2).exp(), (2, 3)),
+    "zero_d_input": (lambda L, x: x * 2 + x.unsqueeze(0), np.array(1.5, dtype=np.float32)),
+    "zero_size_cat": (lambda L, x: L.cat([x[:0], x], 0) * 2, (2, 3)),
+    "expand_zero_d": (lambda L, x: x.sum().expand(2, 3), (2, 3)),
+    "stack_zero_d": (lambda L, x: L.stack([x.sum(), x.mean()]), (2, 3)),
+    "int_and_float": (lambda L, x: (x * 1.5 + (x > 2)).floor(), _INTS),
+    "masked_fill_int": (lambda L, x: x.long().masked_fill(x > 0, 7), (2, 3)),
+    "clamp_int_float_bound": (lambda L, x: L.clamp(x, min=0.5), _INTS),
+    "where_int_float": (lambda L, x: L.where(x > 2, x, 0.5), _INTS),
+    "compare_int_float": (lambda L, x: x > 2.5, _INTS),
+    "topk_int": (lambda L, x: x.topk(2).values, np.array([[3, 1, 2], [0, 5, 4]])),
+    "matmul_vectors": (lambda L, x, y: x @ y, (3,), (3,)),
+    "matmul_vector_matrix": (lambda L, x, y: x @ y, (3,), (3, 4)),
+    "tensor_index_zero_d": (lambda L, x: x[L.tensor(1)], (3, 4)),
+    "chunk_uneven": (lambda L, x: x.chunk(4, 1), (2, 7)),
+    "split_uneven": (lambda L, x: x.split(3, -1), (2, 7)),
+    "cumsum_bool": (lambda L, x: (x > 0).cumsum(1), (2, 3)),
+    "prod_int": (lambda L, x: x.prod(), np.arange(1, 7).reshape(2, 3)),
+    "max_of_two": (lambda L, x, y: L.max(x, y), (2, 3), (2, 3)),
+    "sort_keywords": (lambda L, x: x.sort(stable=True, dim=0).values, (4, 3)),
+    "pow_tensor": (lambda L, x, y: x.abs() ** y, (2, 3), (2, 3)),
+    "pow_int": (lambda L, x: x**2 + 2**x, _INTS),
+    "float_to_int": (lambda L, x: (x * 3).int(), (2, 3)),
+    "round_half_even": (lambda L, x: (x * 2).round(), np.array([0.25, 0.75, 1.25, -0.25, 2.5], dtype=np.float32)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EDGE_CODE))
+def test_edge_code_matches_torch(name):
+    fn, *shapes = EDGE_CODE[name]
+    _function(fn, *shapes)

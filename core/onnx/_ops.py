@@ -55,6 +55,11 @@ def _binary(op, reverse=False):
         first, second = (args[1], args[0]) if reverse else (args[0], _arg(args, kwargs, 1, "other"))
         alpha, rounding = kwargs.get("alpha", 1), kwargs.get("rounding_mode")
         a, c = _operand(b, first, out), _operand(b, second, out)
+        if out.dtype is ember.bool:  # bool + bool is or, bool * bool is and (ONNX's Add/Mul take no bools)
+            if op not in ("Add", "Mul") or alpha != 1:
+                raise UnsupportedOperatorError(f"onnx export: {op} of bool tensors is not supported")
+            b.bind(out, b.node("Or" if op == "Add" else "And", [a, c]))
+            return
         if alpha != 1:  # add/sub(x, y, alpha=a): x + a * y
             c = b.node("Mul", [c, b.constant(np.asarray(alpha, dtype=out.dtype.name))])
         if rounding is None or out.dtype.is_floating_point:
