@@ -773,3 +773,43 @@ EDGE_CODE = {
 def test_edge_code_matches_torch(name):
     fn, *shapes = EDGE_CODE[name]
     _function(fn, *shapes)
+
+
+_SPECIALS = np.array([1.0, np.nan, np.inf, -np.inf, -2.5], dtype=np.float32)
+
+LAST_CODE = {
+    "roll": (lambda L, x: x.roll(1, 1), (4, 5)),
+    "roll_two_dims": (lambda L, x: L.roll(x, (-2, 7), (0, -1)), (4, 5)),
+    "roll_flattened": (lambda L, x: x.roll(3), (4, 5)),
+    "nan_to_num": (lambda L, x: x.nan_to_num(), _SPECIALS),
+    "nan_to_num_values": (lambda L, x: L.nan_to_num(x, nan=2.0, posinf=9.0), _SPECIALS),
+    "cosine_similarity": (lambda L, x, y: L.nn.functional.cosine_similarity(x, y), (2, 3), (2, 3)),
+    "cosine_similarity_broadcast": (
+        lambda L, x, y: L.nn.functional.cosine_similarity(x, y, dim=-1),
+        (2, 4, 3),
+        (4, 3),
+    ),
+    "lp_pool1d": (lambda L, x: L.nn.functional.lp_pool1d(x, 2, 3), (2, 3, 9)),
+    "lp_pool2d_odd_order": (lambda L, x: L.nn.functional.lp_pool2d(x, 3, 2), (2, 3, 4, 4)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAST_CODE))
+def test_last_code_matches_torch(name):
+    fn, *shapes = LAST_CODE[name]
+    _function(fn, *shapes)
+
+
+@pytest.mark.parametrize(
+    "make,shape",
+    [
+        (lambda nn: nn.CosineSimilarity(dim=0, eps=1e-6), (3, 4)),
+        (lambda nn: nn.LPPool2d(2, 2), (1, 2, 4, 4)),
+        (lambda nn: nn.LPPool1d(3, 3, stride=2, ceil_mode=True), (2, 3, 8)),
+        (lambda nn: nn.LPPool2d(1.5, (2, 3)), (2, 4, 6)),
+    ],
+    ids=["cosine_similarity", "lp_pool2d", "lp_pool1d_ceil", "lp_pool2d_unbatched"],
+)
+def test_distance_and_lp_pool_layers_match_torch(make, shape):
+    shapes = (shape, shape) if "Cosine" in repr(make(torch.nn)) else (shape,)
+    _layer(make, *shapes)

@@ -263,4 +263,15 @@ def module_converters():
         table[getattr(nn, f"AdaptiveAvgPool{n}d")] = _adaptive("AveragePool", "GlobalAveragePool")
         table[getattr(nn, f"AdaptiveMaxPool{n}d")] = _adaptive("MaxPool", "GlobalMaxPool")
         table[getattr(nn, f"BatchNorm{n}d")] = _batch_norm
+        if hasattr(nn, f"LPPool{n}d"):
+            table[getattr(nn, f"LPPool{n}d")] = _lp_pool_layer(n)
     return table
+
+
+def _lp_pool_layer(n):
+    def convert(b, m, args, kwargs, out):
+        from ._nn_ops import CONVERTERS
+
+        CONVERTERS[f"lp_pool{n}d"](b, (args[0], m.norm_type, m.kernel_size, m.stride, m.ceil_mode), {}, out)
+
+    return convert

@@ -502,6 +502,51 @@ def _scaled_dot_product_attention(b, args, kwargs, out):
     b.bind(out, b.node("MatMul", [b.node("Softmax", [scores], axis=-1), b.value(a["value"])]))
 
 
+def _lp_pool(n):
+    def convert(b, args, kwargs, out):
+        names = ["input", "norm_type", "kernel_size", "stride", "ceil_mode"]
+        a = dict(zip(names, args))
+        a.update(kwargs)
+        x, p = a["input"], float(a["norm_type"])
+        kernel = list(a["kernel_size"]) if isinstance(a["kernel_size"], (tuple, list)) else [a["kernel_size"]] * n
+        stride = a.get("stride") or kernel
+        stride = list(stride) if isinstance(stride, (tuple, list)) else [stride] * n
+        c = _const(b, out)
+        name = b.value(x)
+        squeezed = x.ndim == n + 1
+        if squeezed:
+            name = b.node("Unsqueeze", [name, b.ints([0])])
+        powered = b.node("Mul", [name, name]) if p == 2 else b.node("Pow", [name, c(p)])
+        # PyTorch: avg_pool(x ** p), sign * relu(|.|) (no NaN from a negative mean), times the window, ** (1 / p)
+        mean = b.node(
+            "AveragePool", [powered], kernel_shape=kernel, strides=stride, ceil_mode=int(bool(a.get("ceil_mode"))),
+            count_include_pad=0,
+        )  # fmt: skip
+        kept = b.node("Mul", [b.node("Sign", [mean]), b.node("Relu", [b.node("Abs", [mean])])])
+        y = b.node("Pow", [b.node("Mul", [kept, c(float(np.prod(kernel)))]), c(1.0 / p)])
+        b.bind(out, b.node("Squeeze", [y, b.ints([0])]) if squeezed else y)
+
+    return convert
+
+
+def _cosine_similarity(b, args, kwargs, out):
+    first, second = args[0], _arg(args, kwargs, 1, "x2")
+    dim, eps = _arg(args, kwargs, 2, "dim", kwargs.get("axis", 1)), float(_arg(args, kwargs, 3, "eps", 1e-8))
+    ndim = max(first.ndim, second.ndim)
+    axis = dim + ndim if dim < 0 else dim
+    c = _const(b, out)
+
+    def unit(t):  # t / max(||t||, eps), PyTorch's order of operations
+        name = _cast_to(b, b.value(t), t, out.dtype)
+        norm = reduce_node(b, "ReduceL2", name, [axis - (ndim - t.ndim)], True) if t.ndim else b.node("Abs", [name])
+        return b.node("Div", [name, b.node("Max", [norm, c(eps)])])
+
+    b.bind(out, reduce_node(b, "ReduceSum", b.node("Mul", [unit(first), unit(second)]), [axis], False))
+
+
+for _n in (1, 2, 3):
+    CONVERTERS[f"lp_pool{_n}d"] = _lp_pool(_n)
+CONVERTERS["cosine_similarity"] = _cosine_similarity
 CONVERTERS["multi_head_attention_forward"] = _multi_head_attention
 CONVERTERS["scaled_dot_product_attention"] = _scaled_dot_product_attention
 FUNCTIONAL = list(CONVERTERS)

@@ -591,6 +591,45 @@ def _baddbmm(b, args, kwargs, out):
     b.bind(out, b.node("Add", [term, product]))
 
 
+def _roll(b, args, kwargs, out):
+    x = args[0]
+    shifts, dims = _arg(args, kwargs, 1, "shifts"), _arg(args, kwargs, 2, "dims")
+    shifts = [shifts] if isinstance(shifts, numbers.Integral) else list(shifts)
+    name = b.value(x)
+    if dims is None:  # the flattened tensor, rolled, in its shape again
+        name, dims, shape = b.node("Reshape", [name, b.ints([-1])]), [0], [x.numel()]
+    else:
+        dims = [dims] if isinstance(dims, numbers.Integral) else list(dims)
+        shape = list(x.shape)
+    for shift, dim in zip(shifts, dims):
+        axis = _axis(dim, len(shape))
+        size = shape[axis]
+        cut = (-shift) % size if size else 0
+        if cut:
+            head = b.node("Slice", [name, b.ints([cut]), b.ints([size]), b.ints([axis])])
+            tail = b.node("Slice", [name, b.ints([0]), b.ints([cut]), b.ints([axis])])
+            name = b.node("Concat", [head, tail], axis=axis)
+    if _arg(args, kwargs, 2, "dims") is None:
+        name = b.node("Reshape", [name, b.ints(list(x.shape))])
+    b.bind(out, name)
+
+
+def _nan_to_num(b, args, kwargs, out):
+    x = args[0]
+    if not x.dtype.is_floating_point:
+        b.bind(out, b.value(x))
+        return
+    info = ember.finfo(x.dtype)
+    nan, posinf, neginf = (_arg(args, kwargs, i, key) for i, key in ((1, "nan"), (2, "posinf"), (3, "neginf")))
+    nan = 0.0 if nan is None else nan
+    posinf, neginf = info.max if posinf is None else posinf, info.min if neginf is None else neginf
+    name = b.value(x)
+    c = lambda v: constant_of(b, v, out.dtype)  # noqa: E731
+    y = b.node("Where", [b.node("IsNaN", [name]), c(nan), name])
+    y = b.node("Where", [b.node("IsInf", [name], detect_negative=0), c(posinf), y])
+    b.bind(out, b.node("Where", [b.node("IsInf", [name], detect_positive=0), c(neginf), y]))
+
+
 def _exp2(b, name, const):
     return b.node("Pow", [const(2), name])
 
@@ -665,7 +704,7 @@ CONVERTERS.update(
         "norm": _norm("p"),
         "view_as": _shape_of, "reshape_as": _shape_of, "movedim": _movedim, "moveaxis": _movedim,
         "swapaxes": _swap, "swapdims": _swap, "isinf": _isinf, "isnan": _isnan, "all": _all_any("ReduceMin"),
-        "any": _all_any("ReduceMax"), "lerp": _lerp, "baddbmm": _baddbmm,
+        "any": _all_any("ReduceMax"), "lerp": _lerp, "baddbmm": _baddbmm, "roll": _roll, "nan_to_num": _nan_to_num,
     }
 )  # fmt: skip
 
@@ -679,7 +718,7 @@ METHODS = [
     "argmin", "topk", "sort", "cumsum", "half", "bfloat16", "bool", "short", "char", "byte", "type_as", "flip",
     "gather", "index_select", "tril", "triu", "addmm", "split", "chunk", "unbind", "var", "std", "norm",
     "view_as", "reshape_as", "movedim", "moveaxis", "swapaxes", "swapdims", "isinf", "isnan", "all", "any", "lerp",
-    "baddbmm",
+    "baddbmm", "roll", "nan_to_num",
 ]  # fmt: skip
 #: functions of the ``ember`` namespace among these converters
 FUNCTIONS = [
@@ -688,5 +727,6 @@ FUNCTIONS = [
     "where", "masked_fill", "clamp", "clip", "clamp_min", "clamp_max", "stack", "amax", "amin", "prod", "max",
     "min", "argmax", "argmin", "topk", "sort", "cumsum", "einsum", "zeros_like", "ones_like", "full_like", "flip",
     "gather", "index_select", "tril", "triu", "addmm", "split", "chunk", "unbind", "var", "std", "norm",
-    "movedim", "moveaxis", "swapaxes", "swapdims", "isinf", "isnan", "all", "any", "lerp", "baddbmm",
+    "movedim", "moveaxis", "swapaxes", "swapdims", "isinf", "isnan", "all", "any", "lerp", "baddbmm", "roll",
+    "nan_to_num",
 ]  # fmt: skip
