@@ -813,3 +813,18 @@ def test_last_code_matches_torch(name):
 def test_distance_and_lp_pool_layers_match_torch(make, shape):
     shapes = (shape, shape) if "Cosine" in repr(make(torch.nn)) else (shape,)
     _layer(make, *shapes)
+
+
+def test_moves_to_the_host_and_type_casts_are_recorded(device):
+    # before: i.cpu() on a device tensor and x.type(dtype) failed ('_Move ... does not record')
+    class Net(ember.nn.Module):
+        def forward(self, i, x):
+            return i.cpu() * 2 + 1, x.cpu().type(ember.float64)
+
+    class TorchNet(torch.nn.Module):
+        def forward(self, i, x):
+            return i.cpu() * 2 + 1, x.cpu().type(torch.float64)
+
+    args = (ember.tensor([[1, 2], [3, 4]], device=device), ember.randn(2, 2, device=device))
+    _, session = _export(Net(), args)
+    _compare(session, TorchNet(), [np.array([[5, -6], [7, 8]]), _inputs([(2, 2)], 7)[0]])

@@ -391,7 +391,13 @@ def _cast(b, x, dtype):
 
 
 def _type_as(b, args, kwargs, out):
-    b.bind(out, _cast(b, args[0], out.dtype))
+    if isinstance(out, Tensor):  # x.type() (no dtype) returns the type's name
+        b.bind(out, _cast(b, args[0], out.dtype))
+
+
+def _device_copy(b, args, kwargs, out):  # cpu(), cuda(): the same values
+    if out is not args[0]:
+        b.bind(out, b.value(args[0]))
 
 
 def _like(fill):
@@ -696,7 +702,7 @@ CONVERTERS.update(
         "topk": _topk, "sort": _sort, "cumsum": _cumsum, "einsum": _einsum,
         "half": _cast_method("float16"), "bfloat16": _cast_method("bfloat16"), "bool": _cast_method("bool"),
         "short": _cast_method("int16"), "char": _cast_method("int8"), "byte": _cast_method("uint8"),
-        "type_as": _type_as,
+        "type_as": _type_as, "type": _type_as, "cpu": _device_copy, "cuda": _device_copy,
         "zeros_like": _like(0), "ones_like": _like(1), "full_like": _like(None),
         "flip": _flip, "gather": _gather, "index_select": _index_select,
         "tril": _trilu(False), "triu": _trilu(True), "addmm": _addmm,
@@ -715,7 +721,7 @@ METHODS = [
     "logical_and", "logical_or", "logical_xor", "maximum", "minimum", "pow", "__pow__",
     "__rpow__", "floor_divide", "__floordiv__", "__rfloordiv__", "remainder", "__mod__", "__rmod__", "where", "masked_fill", "clamp", "clip",
     "clamp_min", "clamp_max", "expand", "expand_as", "repeat", "amax", "amin", "prod", "max", "min", "argmax",
-    "argmin", "topk", "sort", "cumsum", "half", "bfloat16", "bool", "short", "char", "byte", "type_as", "flip",
+    "argmin", "topk", "sort", "cumsum", "half", "bfloat16", "bool", "short", "char", "byte", "type_as", "type", "cpu", "cuda", "flip",
     "gather", "index_select", "tril", "triu", "addmm", "split", "chunk", "unbind", "var", "std", "norm",
     "view_as", "reshape_as", "movedim", "moveaxis", "swapaxes", "swapdims", "isinf", "isnan", "all", "any", "lerp",
     "baddbmm", "roll", "nan_to_num",

@@ -130,7 +130,7 @@ _NOT_OPS = {
     "size", "dim", "ndimension", "numel", "nelement", "item", "tolist", "numpy", "data_ptr", "element_size",
     "stride", "storage_offset", "is_contiguous", "is_floating_point", "is_complex", "is_signed", "get_device",
     "register_hook", "register_post_accumulate_grad_hook", "backward", "retain_grad", "requires_grad_",
-    "cpu", "untyped_storage", "storage", "is_shared", "is_pinned", "is_set_to", "has_names", "dim_order",
+    "untyped_storage", "storage", "is_shared", "is_pinned", "is_set_to", "has_names", "dim_order",
     # a new tensor of a given size: the source lends only its dtype and device, the values are constants
     "new_zeros", "new_ones", "new_full", "new_empty", "new_tensor",
 }  # fmt: skip
