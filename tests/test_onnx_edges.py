@@ -828,3 +828,14 @@ def test_moves_to_the_host_and_type_casts_are_recorded(device):
     args = (ember.tensor([[1, 2], [3, 4]], device=device), ember.randn(2, 2, device=device))
     _, session = _export(Net(), args)
     _compare(session, TorchNet(), [np.array([[5, -6], [7, 8]]), _inputs([(2, 2)], 7)[0]])
+
+
+def test_attention_with_dynamic_batch_and_sequence():
+    # before: the head split reshaped to the example's sequence length; another length failed
+    torch.manual_seed(0)
+    torch_model = torch.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True).eval()
+    ember_model = ember.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True)
+    ember_model.load_state_dict({k: ember.tensor(v.numpy().copy()) for k, v in torch_model.state_dict().items()})
+    axes = {"x": {0: "batch", 1: "time"}}
+    _, session = _export(ember_model, (ember.randn(2, 5, 8),), input_names=["x"], dynamic_axes=axes)
+    _compare(session, torch_model, [_inputs([(3, 7, 8)], 8)[0]])

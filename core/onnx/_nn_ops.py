@@ -400,11 +400,11 @@ def _multi_head_attention(b, args, kwargs, out):
     q, k, v = (_projection(b, n, w, c) for n, w, c in zip((q, k, v), weights, biases))
     head = embed // heads
 
-    def split_heads(name, size):  # (T, N, E) -> (N, H, T, head)
-        name = b.node("Reshape", [name, b.ints([size, -1, heads, head])])
+    def split_heads(name):  # (T, N, E) -> (N, H, T, head)
+        name = b.node("Reshape", [name, b.ints([0, -1, heads, head])])  # T copied: a dynamic length stays so
         return b.node("Transpose", [name], perm=[1, 2, 0, 3])
 
-    q, k, v = split_heads(q, length), split_heads(k, source), split_heads(v, source)
+    q, k, v = split_heads(q), split_heads(k), split_heads(v)
     scale = constant_of(b, 1.0 / np.sqrt(head), attention.dtype)
     scores = b.node("MatMul", [b.node("Mul", [q, scale]), b.node("Transpose", [k], perm=[0, 1, 3, 2])])
     mask, padding = a.get("attn_mask"), a.get("key_padding_mask")
@@ -418,10 +418,10 @@ def _multi_head_attention(b, args, kwargs, out):
         scores = b.node("Add", [scores, additive])
     if padding is not None:
         additive = _additive_mask(b, padding, attention)
-        scores = b.node("Add", [scores, b.node("Reshape", [additive, b.ints([-1, 1, 1, source])])])
+        scores = b.node("Add", [scores, b.node("Reshape", [additive, b.ints([0, 1, 1, -1])])])
     probabilities = b.node("Softmax", [scores], axis=-1)
     y = b.node("Transpose", [b.node("MatMul", [probabilities, v])], perm=[2, 0, 1, 3])  # (L, N, H, head)
-    y = b.node("Reshape", [y, b.ints([length, -1, embed])])
+    y = b.node("Reshape", [y, b.ints([0, -1, embed])])
     out_bias = a.get("out_proj_bias")
     y = _projection(b, y, b.value(a["out_proj_weight"]), b.value(out_bias) if out_bias is not None else None)
     b.bind(attention, y if batched else b.node("Squeeze", [y, b.ints([1])]))
