@@ -839,3 +839,28 @@ def test_attention_with_dynamic_batch_and_sequence():
     axes = {"x": {0: "batch", 1: "time"}}
     _, session = _export(ember_model, (ember.randn(2, 5, 8),), input_names=["x"], dynamic_axes=axes)
     _compare(session, torch_model, [_inputs([(3, 7, 8)], 8)[0]])
+
+
+CIRCULAR = {
+    "conv2d": (lambda nn: nn.Conv2d(3, 4, 3, padding=1, padding_mode="circular"), (2, 3, 6, 7), {}),
+    "conv1d_same_unbatched": (
+        lambda nn: nn.Conv1d(3, 4, 4, padding="same", padding_mode="circular"),
+        (3, 7),
+        {},
+    ),
+    "conv3d_opset13": (
+        lambda nn: nn.Conv3d(2, 2, 3, padding=(1, 2, 0), padding_mode="circular"),
+        (1, 2, 4, 5, 5),
+        dict(opset_version=13),
+    ),
+    "pad2d": (lambda nn: nn.CircularPad2d((1, 2, 0, 3)), (2, 3, 4, 5), {}),
+    "pad1d": (lambda nn: nn.CircularPad1d(2), (2, 3, 5), {}),
+    "pad2d_opset19": (lambda nn: nn.CircularPad2d((1, 2, 0, 3)), (2, 3, 4, 5), dict(opset_version=19)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CIRCULAR))
+def test_circular_padding_matches_torch(name):
+    # before: 'circular padding needs opset_version >= 19' at the default opset 18
+    make, shape, options = CIRCULAR[name]
+    _layer(make, shape, **options)

@@ -64,10 +64,14 @@ def _conv(b, m, args, kwargs, out):
     name, squeezed = _batched(b, x, n)
     begin, end = _conv_pads(m, n)
     if m.padding_mode != "zeros" and any(begin + end):
-        if m.padding_mode == "circular" and b.opset < 19:
-            raise UnsupportedOperatorError("onnx export: circular padding needs opset_version >= 19")
-        pads = b.ints([0, 0, *begin, 0, 0, *end])
-        name = b.node("Pad", [name, pads], mode=_PAD_MODES[m.padding_mode])
+        if m.padding_mode == "circular" and b.opset < 19:  # Pad's 'wrap' mode arrived in opset 19
+            from ._nn_ops import circular_pad
+
+            shape = [1, *x.shape] if squeezed else list(x.shape)  # the batched value's shape
+            name = circular_pad(b, name, shape, [0, 0, *begin], [0, 0, *end])
+        else:
+            pads = b.ints([0, 0, *begin, 0, 0, *end])
+            name = b.node("Pad", [name, pads], mode=_PAD_MODES[m.padding_mode])
         begin, end = [0] * n, [0] * n
     inputs = [name, b.value(m.weight)] + ([b.value(m.bias)] if m.bias is not None else [])
     y = b.node(

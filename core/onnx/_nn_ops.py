@@ -227,16 +227,37 @@ def _local_response_norm(b, args, kwargs, out):
 _PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
+def circular_pad(b, name, shape, begin, end):
+    """``name`` padded circularly (``begin``/``end`` per axis) with Slice and Concat."""
+    for axis, (before, after) in enumerate(zip(begin, end)):
+        if not (before or after):
+            continue
+        if before < 0 or after < 0 or before > shape[axis] or after > shape[axis]:
+            raise UnsupportedOperatorError(
+                f"onnx export: circular padding by ({before}, {after}) of an axis of size {shape[axis]} is not supported"
+            )
+        pieces = [name]
+        if before:
+            pieces.insert(0, b.node("Slice", [name, b.ints([-before]), b.ints([shape[axis]]), b.ints([axis])]))
+        if after:
+            pieces.append(b.node("Slice", [name, b.ints([0]), b.ints([after]), b.ints([axis])]))
+        name = b.node("Concat", pieces, axis=axis)
+        shape = list(shape)
+        shape[axis] += before + after
+    return name
+
+
 def _pad(b, args, kwargs, out):
     x, pad = args[0], list(_arg(args, kwargs, 1, "pad"))
     mode, value = _arg(args, kwargs, 2, "mode", "constant"), _arg(args, kwargs, 3, "value")
     if mode not in _PAD_MODES:
         raise UnsupportedOperatorError(f"onnx export: pad mode {mode!r} is not supported")
-    if mode == "circular" and b.opset < 19:
-        raise UnsupportedOperatorError("onnx export: circular padding needs opset_version >= 19")
     begin, end = [0] * x.ndim, [0] * x.ndim
     for i in range(len(pad) // 2):  # PyTorch lists (begin, end) pairs from the last dimension backwards
         begin[x.ndim - 1 - i], end[x.ndim - 1 - i] = int(pad[2 * i]), int(pad[2 * i + 1])
+    if mode == "circular" and b.opset < 19:  # Pad's 'wrap' mode arrived in opset 19
+        b.bind(out, circular_pad(b, b.value(x), list(x.shape), begin, end))
+        return
     inputs = [b.value(x), b.ints(begin + end)]
     if mode == "constant":
         inputs.append(_operand(b, 0 if value is None else value, out))
