@@ -864,3 +864,34 @@ def test_circular_padding_matches_torch(name):
     # before: 'circular padding needs opset_version >= 19' at the default opset 18
     make, shape, options = CIRCULAR[name]
     _layer(make, shape, **options)
+
+
+def _interpolate(**options):
+    return lambda L, x: L.nn.functional.interpolate(x, **options)
+
+
+INTERPOLATE = {
+    "nearest_fractional_scale": (_interpolate(scale_factor=1.7), (1, 2, 5, 6)),
+    "nearest_downsample": (_interpolate(scale_factor=0.4), (1, 2, 9, 7)),
+    "nearest_per_axis_scales": (_interpolate(scale_factor=(2, 1.5)), (1, 2, 4, 4)),
+    "nearest_3d": (_interpolate(scale_factor=(1, 2, 3)), (1, 2, 3, 4, 5)),
+    "nearest_exact_scale": (_interpolate(scale_factor=1.7, mode="nearest-exact"), (1, 2, 5, 6)),
+    "bilinear_fractional_scale": (_interpolate(scale_factor=1.7, mode="bilinear"), (1, 2, 5, 6)),
+    "bilinear_downsample": (_interpolate(scale_factor=0.5, mode="bilinear"), (1, 2, 8, 6)),
+    "bilinear_align_corners_scale": (
+        _interpolate(scale_factor=2, mode="bilinear", align_corners=True),
+        (1, 2, 4, 5),
+    ),
+    "bilinear_recompute_scale": (
+        _interpolate(scale_factor=1.7, mode="bilinear", recompute_scale_factor=True),
+        (1, 2, 5, 6),
+    ),
+    "linear_size": (_interpolate(size=7, mode="linear"), (1, 2, 5)),
+    "bicubic_align_corners": (_interpolate(size=(7, 9), mode="bicubic", align_corners=True), (1, 2, 4, 5)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INTERPOLATE))
+def test_interpolate_matches_torch(name):
+    fn, shape = INTERPOLATE[name]
+    _function(fn, shape, rtol=1e-4 if "bicubic" in name else 1e-5, atol=1e-5 if "bicubic" in name else 1e-6)
