@@ -1,9 +1,16 @@
 """Recording a forward pass: the catalogue's modules and the tensor operations, while the model runs.
 
 For the duration of an export, ``Module.__call__`` and the tensor operations listed in
-:mod:`ember.onnx._ops` are replaced by wrappers that run the original and, when an argument
-is a traced value, hand the call and its result to the matching converter. Calls made
-inside a recorded call (a layer's own arithmetic) are not recorded again.
+:mod:`ember.onnx._ops`, :mod:`ember.onnx._tensor_ops` and :mod:`ember.onnx._nn_ops` are
+replaced by wrappers that run the original and, when an argument is a traced value, hand
+the call and its result to the matching converter. Calls made inside a recorded call (a
+layer's own arithmetic) are not recorded again.
+
+Every other Tensor method, ``ember`` and ``ember.nn.functional`` function, and
+``autograd.Function.apply``, is wrapped too: the tensors such a call computes from traced
+values that its own recorded operations did not produce are marked, and reading a marked
+tensor into the graph is an error naming the operation (never a constant frozen from the
+example input).
 """
 
 from __future__ import annotations
@@ -26,9 +33,9 @@ from ._ops import PATCHED_PROPERTIES
 
 #: every converter of a tensor operation, by name
 OP_CONVERTERS = {**_ops.OP_CONVERTERS, **_tensor_ops.CONVERTERS, **_nn_ops.CONVERTERS}
-PATCHED_METHODS = [*_ops.PATCHED_METHODS, *_tensor_ops.METHODS]
-PATCHED_FUNCTIONS = [*_ops.PATCHED_FUNCTIONS, *_tensor_ops.FUNCTIONS]
-PATCHED_FUNCTIONAL = [*_ops.PATCHED_FUNCTIONAL, *_nn_ops.FUNCTIONAL]
+PATCHED_METHODS = list(dict.fromkeys([*_ops.PATCHED_METHODS, *_tensor_ops.METHODS]))
+PATCHED_FUNCTIONS = list(dict.fromkeys([*_ops.PATCHED_FUNCTIONS, *_tensor_ops.FUNCTIONS]))
+PATCHED_FUNCTIONAL = list(dict.fromkeys([*_ops.PATCHED_FUNCTIONAL, *_nn_ops.FUNCTIONAL]))
 
 __all__ = ["tracing"]
 
@@ -204,12 +211,14 @@ def tracing(builder):
         for name, fn in _unrecorded_functions(owner, set(recorded)):
             patch(owner, name, _wrap_unrecorded(recorder, fn, f"{prefix}.{name}"))
     for name in PATCHED_METHODS:
-        patch(Tensor, name, _wrap_op(recorder, getattr(Tensor, name), OP_CONVERTERS[name]))
+        if hasattr(Tensor, name):
+            patch(Tensor, name, _wrap_op(recorder, getattr(Tensor, name), OP_CONVERTERS[name]))
     for name in PATCHED_PROPERTIES:
         patch(Tensor, name, _wrap_property(recorder, vars(Tensor)[name], OP_CONVERTERS[f"Tensor.{name}"]))
     for owner, names in ((ember, PATCHED_FUNCTIONS), (F, PATCHED_FUNCTIONAL)):
         for name in names:
-            patch(owner, name, _wrap_op(recorder, getattr(owner, name), OP_CONVERTERS[name]))
+            if hasattr(owner, name):
+                patch(owner, name, _wrap_op(recorder, getattr(owner, name), OP_CONVERTERS[name]))
     for cls in _layers_with_functions():  # nn.ReLU6 and the like call ``type(self)._fn``, bound at import
         patch(cls, "_fn", staticmethod(getattr(F, vars(cls)["_fn"].__func__.__name__)))
     patch(Function, "apply", _wrap_function_apply(recorder, vars(Function)["apply"]))
