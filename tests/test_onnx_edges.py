@@ -895,3 +895,23 @@ INTERPOLATE = {
 def test_interpolate_matches_torch(name):
     fn, shape = INTERPOLATE[name]
     _function(fn, shape, rtol=1e-4 if "bicubic" in name else 1e-5, atol=1e-5 if "bicubic" in name else 1e-6)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize(
+    "make,shape",
+    [
+        (lambda nn: nn.Softmax(), (2, 3)),
+        (lambda nn: nn.Softmax(), (2, 3, 4)),
+        (lambda nn: nn.LogSoftmax(), (2, 3, 4, 2)),
+    ],
+    ids=["softmax_2d", "softmax_3d", "log_softmax_4d"],
+)
+def test_softmax_with_the_implicit_dim_matches_torch(make, shape):
+    # before: 'Softmax needs an explicit dim' (PyTorch picks 0 for 0-, 1- and 3-d inputs, else 1)
+    _layer(make, shape)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_functional_softmax_with_the_implicit_dim_matches_torch():
+    _function(lambda L, x: L.nn.functional.softmax(x), (2, 3, 4))

@@ -198,9 +198,10 @@ def _activation(op, **attributes):
 
 def _softmax(op):
     def convert(b, m, args, kwargs, out):
-        if m.dim is None:
-            raise UnsupportedOperatorError(f"onnx export: {type(m).__name__} needs an explicit dim")
-        b.bind(out, b.node(op, [b.value(args[0])], axis=m.dim % max(out.ndim, 1)))
+        dim = m.dim
+        if dim is None:  # PyTorch's implicit dim (deprecated): 0 for 0-, 1- and 3-d inputs, else 1
+            dim = 0 if out.ndim in (0, 1, 3) else 1
+        b.bind(out, b.node(op, [b.value(args[0])], axis=dim % max(out.ndim, 1)))
 
     return convert
 

@@ -133,9 +133,9 @@ def _cat(b, args, kwargs, out):
 def _softmax(op):
     def convert(b, args, kwargs, out):
         dim = _arg(args, kwargs, 1, "dim")
-        if dim is None:
-            raise UnsupportedOperatorError(f"onnx export: {op} needs an explicit dim")
         x = args[0]
+        if dim is None:  # PyTorch's implicit dim (deprecated): 0 for 0-, 1- and 3-d inputs, else 1
+            dim = 0 if x.ndim in (0, 1, 3) else 1
         name = _cast_to(b, b.value(x), x, out.dtype)  # dtype=: computed in that dtype, as PyTorch
         b.bind(out, b.node(op, [name], axis=_axis(dim, max(out.ndim, 1))))
 
