@@ -915,3 +915,10 @@ def test_softmax_with_the_implicit_dim_matches_torch(make, shape):
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_functional_softmax_with_the_implicit_dim_matches_torch():
     _function(lambda L, x: L.nn.functional.softmax(x), (2, 3, 4))
+
+
+def test_dynamic_axes_of_an_unknown_name_warn_as_in_torch():
+    with pytest.warns(UserWarning, match="Provided key batch_size for dynamic axes is not a valid input/output name"):
+        ember.onnx.export(
+            _small(), (ember.randn(2, 3),), io.BytesIO(), input_names=["x"], dynamic_axes={"batch_size": {0: "b"}}
+        )

@@ -24,6 +24,7 @@ import enum
 import inspect
 import os
 import types
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
@@ -289,6 +290,10 @@ def export(
             dynamic.setdefault(axis, f"{name}_dim_{axis}")
         builder.name_output(value, name)
         graph_outputs.append(builder.value_info(name, tensor, dynamic))
+    known = {info.name for info in graph_inputs + graph_outputs}
+    for key in dynamic_axes or {}:
+        if key not in known:  # PyTorch's warning: the axes of a name that is no input or output are ignored
+            warnings.warn(f"Provided key {key} for dynamic axes is not a valid input/output name", stacklevel=2)
     graph_inputs += builder.param_inputs
     if keep_initializers_as_inputs:
         graph_inputs += [
