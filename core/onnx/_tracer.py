@@ -30,6 +30,7 @@ from ..tensor import Tensor
 from . import _nn_ops, _ops, _tensor_ops
 from ._modules import module_converters
 from ._ops import PATCHED_PROPERTIES
+from .errors import UnsupportedOperatorError
 
 #: every converter of a tensor operation, by name
 OP_CONVERTERS = {**_ops.OP_CONVERTERS, **_tensor_ops.CONVERTERS, **_nn_ops.CONVERTERS}
@@ -100,7 +101,13 @@ class _Recorder:
         """
         if self.depth or not self.involves_traced(args, kwargs):
             return fn(*args, **kwargs)
-        out = fn(*args, **kwargs)
+        try:
+            out = fn(*args, **kwargs)
+        except UnsupportedOperatorError as exc:  # name the operation the forward code called (the outermost)
+            base = getattr(exc, "onnx_base_message", str(exc))
+            error = UnsupportedOperatorError(f"{base} (in '{op}', called by the model)")
+            error.onnx_base_message = base
+            raise error from exc
         self.builder.taint(out, op)
         return out
 
