@@ -922,3 +922,30 @@ def test_dynamic_axes_of_an_unknown_name_warn_as_in_torch():
         ember.onnx.export(
             _small(), (ember.randn(2, 3),), io.BytesIO(), input_names=["x"], dynamic_axes={"batch_size": {0: "b"}}
         )
+
+
+@pytest.mark.parametrize(
+    "make,shape",
+    [
+        (lambda nn: nn.LSTM(3, 4, num_layers=2, bidirectional=True), (5, 2, 3)),
+        (lambda nn: nn.GRU(3, 4, batch_first=True), (2, 5, 3)),
+        (lambda nn: nn.RNN(3, 4, bias=False, bidirectional=True), (5, 2, 3)),
+        (lambda nn: nn.LSTMCell(3, 4), (2, 3)),
+        (lambda nn: nn.GRUCell(3, 4, bias=False), (2, 3)),
+    ],
+    ids=["lstm", "gru", "rnn_no_bias", "lstm_cell", "gru_cell_no_bias"],
+)
+def test_recurrent_weights_are_inputs_without_export_params(make, shape):
+    # before: the recurrent weights were stored in the graph even with export_params=False, so
+    # the weights fed as inputs were ignored (ember's own weights were used instead)
+    torch.manual_seed(1)
+    torch_model, ember_model = make(torch.nn).eval(), make(ember.nn)  # different weights: torch's are fed
+    proto, session = _export(ember_model, (ember.randn(*shape),), export_params=False)
+    x = _inputs([shape], 2)[0]
+    feeds = {"input": x, **{k: v.detach().numpy() for k, v in torch_model.state_dict().items()}}
+    assert {i.name for i in session.get_inputs()} == set(feeds)
+    got = session.run(None, feeds)
+    with torch.no_grad():
+        expected = _flat(torch_model(torch.from_numpy(x)))
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e.numpy(), rtol=1e-5, atol=1e-6)

@@ -50,6 +50,11 @@ class GraphBuilder:
     def is_traced(self, tensor):
         return id(tensor) in self._names
 
+    @property
+    def exports_params(self):
+        """Whether the parameters are stored in the model (else they are graph inputs)."""
+        return self._export_params
+
     def is_tainted(self, tensor):
         return id(tensor) in self._tainted
 

@@ -41,11 +41,47 @@ def _layer_weights(b, m, layer, directions):
             b_ih = b_hh = np.zeros(w_ih.shape[0], dtype=w_ih.dtype)
         bs.append(np.concatenate([_gates(b_ih, mode, hidden), _gates(b_hh, mode, hidden)]))
     prefix = f"{b.module_name(m)}.l{layer}"
+    if not b.exports_params:  # the parameters are graph inputs: W, R, B are computed from them in the graph
+        params = [
+            {
+                kind: getattr(m, f"{kind}_l{layer}{suffix}", None)
+                for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+            }
+            for suffix in ("", "_reverse")[:directions]
+        ]
+        return _packed_from_inputs(b, params, mode, hidden, bs)
     return (
         b.constant(np.stack(ws), f"{prefix}.W"),
         b.constant(np.stack(rs), f"{prefix}.R"),
         b.constant(np.stack(bs), f"{prefix}.B"),
     )
+
+
+def _reordered(b, tensor, mode, hidden):
+    """The value of a parameter with its gates in ONNX's order."""
+    order = _GATE_ORDER.get(mode)
+    name = b.value(tensor)
+    if order is None:
+        return name
+    pieces = b.node("Split", [name, b.ints([hidden] * len(order))], outputs=len(order), axis=0)
+    return b.node("Concat", [pieces[g] for g in order], axis=0)
+
+
+def _packed_from_inputs(b, params, mode, hidden, zero_biases):
+    """W, R, B of ONNX's recurrent operator from the parameters' values (one dict per direction)."""
+
+    def stacked(names):
+        names = [b.node("Unsqueeze", [n, b.ints([0])]) for n in names]
+        return names[0] if len(names) == 1 else b.node("Concat", names, axis=0)
+
+    w = stacked([_reordered(b, p["weight_ih"], mode, hidden) for p in params])
+    r = stacked([_reordered(b, p["weight_hh"], mode, hidden) for p in params])
+    if params[0]["bias_ih"] is None:
+        bias = b.constant(np.stack(zero_biases))
+    else:
+        pairs = [[_reordered(b, p["bias_ih"], mode, hidden), _reordered(b, p["bias_hh"], mode, hidden)] for p in params]
+        bias = stacked([b.node("Concat", pair, axis=0) for pair in pairs])
+    return w, r, bias
 
 
 def _initial(b, state, layer, directions, batched):
@@ -127,11 +163,16 @@ def convert_cell(b, m, args, kwargs, out):
     if b_ih is None:
         b_ih = b_hh = np.zeros(w.shape[0], dtype=w.dtype)
     prefix = b.module_name(m)
-    inputs = [
-        b.constant(w[None], f"{prefix}.W"),
-        b.constant(r[None], f"{prefix}.R"),
-        b.constant(np.concatenate([_gates(b_ih, op, hidden), _gates(b_hh, op, hidden)])[None], f"{prefix}.B"),
-    ]
+    biases = np.concatenate([_gates(b_ih, op, hidden), _gates(b_hh, op, hidden)])
+    if not b.exports_params:  # the parameters are graph inputs: W, R, B are computed from them in the graph
+        kinds = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        inputs = list(_packed_from_inputs(b, [{k: getattr(m, k, None) for k in kinds}], op, hidden, [biases]))
+    else:
+        inputs = [
+            b.constant(w[None], f"{prefix}.W"),
+            b.constant(r[None], f"{prefix}.R"),
+            b.constant(biases[None], f"{prefix}.B"),
+        ]
     batched = x.ndim == 2
     lead = [0] if batched else [0, 1]
     sequence = b.node("Unsqueeze", [b.value(x), b.ints(lead)])  # (1, N, I)
