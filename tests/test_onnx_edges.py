@@ -949,3 +949,18 @@ def test_recurrent_weights_are_inputs_without_export_params(make, shape):
         expected = _flat(torch_model(torch.from_numpy(x)))
     for g, e in zip(got, expected):
         np.testing.assert_allclose(g, e.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_masked_fill_of_a_uniform_buffer_reads_the_buffer_input():
+    class Net(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("base", ember.zeros(2, 3))
+
+        def forward(self, mask):
+            return self.base.masked_fill(mask, 1.0)
+
+    _, session = _export(Net(), (ember.tensor([[True, False, True], [False, False, True]]),), export_params=False)
+    mask = np.array([[False, True, False], [True, False, False]])
+    base = np.full((2, 3), 5.0, dtype=np.float32)
+    np.testing.assert_array_equal(session.run(None, {"mask": mask, "base": base})[0], np.where(mask, 1.0, base))

@@ -55,6 +55,10 @@ class GraphBuilder:
         """Whether the parameters are stored in the model (else they are graph inputs)."""
         return self._export_params
 
+    def is_parameter(self, tensor):
+        """Whether ``tensor`` is one of the model's parameters or buffers."""
+        return id(tensor) in self._param_names
+
     def is_tainted(self, tensor):
         return id(tensor) in self._tainted
 

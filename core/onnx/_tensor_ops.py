@@ -209,7 +209,10 @@ def _masked_fill(b, args, kwargs, out):
 def _uniform_constant(b, x, mask, out):
     """A constant filled with one value (``query.new_zeros(mask.shape)``) as a scalar where the traced
     mask alone has the result's shape, so that the mask's dynamic axes stay dynamic."""
-    if x.numel() and tuple(mask.shape) == tuple(out.shape) and b.is_traced(mask) and x.grad_fn is None:
+    if (
+        x.numel() and tuple(mask.shape) == tuple(out.shape) and b.is_traced(mask) and x.grad_fn is None
+        and not b.is_parameter(x) and not b.is_tainted(x)
+    ):  # fmt: skip
         array = x.detach().cpu().numpy()
         if (array == array.flat[0]).all():
             return constant_of(b, array.flat[0].item(), out.dtype)
