@@ -284,7 +284,7 @@ def test_parameters_keep_requires_grad_after_export():
 def test_unrecorded_operation_on_traced_values_is_an_error():
     class Net(nn.Module):
         def forward(self, x):
-            return x.cumsum(0) + 1
+            return x.logcumsumexp(0) + 1
 
     with pytest.raises(ember.onnx.UnsupportedOperatorError, match="does not record"):
         ember.onnx.export(Net(), ember.randn(3), io.BytesIO())
@@ -294,7 +294,6 @@ def test_unrecorded_operation_on_traced_values_is_an_error():
     "model,shape",
     [
         (lambda: nn.MaxPool2d(2, return_indices=True), (1, 1, 4, 4)),
-        (lambda: nn.AdaptiveAvgPool2d(3), (1, 1, 5, 5)),
         (lambda: nn.AvgPool2d(2, divisor_override=3), (1, 1, 4, 4)),
     ],
 )

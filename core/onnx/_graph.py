@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 
+from ..tensor import Tensor
 from .errors import UnsupportedOperatorError
 
 __all__ = ["GraphBuilder"]
@@ -27,6 +28,8 @@ class GraphBuilder:
         self._param_names, self._export_params = param_names, export_params
         self._names, self._versions, self._keep = {}, {}, []
         self._constants = {}
+        self.data_dependent = {}  # value name -> axes whose size depends on the input's values
+        self._tainted = {}  # id of a tensor computed from traced values by an unrecorded op -> the op's name
         self._renamed = {}  # value name -> the output name it was given
         self._counter = itertools.count()
 
@@ -47,6 +50,31 @@ class GraphBuilder:
     def is_traced(self, tensor):
         return id(tensor) in self._names
 
+    @property
+    def exports_params(self):
+        """Whether the parameters are stored in the model (else they are graph inputs)."""
+        return self._export_params
+
+    def is_parameter(self, tensor):
+        """Whether ``tensor`` is one of the model's parameters or buffers."""
+        return id(tensor) in self._param_names
+
+    def is_tainted(self, tensor):
+        return id(tensor) in self._tainted
+
+    def taint(self, result, op):
+        """Mark the tensors of ``result`` (computed from traced values by ``op``, which has no converter)."""
+        if isinstance(result, (tuple, list)):
+            for item in result:
+                self.taint(item, op)
+        elif hasattr(result, "_fields") or isinstance(result, dict):
+            for item in result.values() if isinstance(result, dict) else tuple(result):
+                self.taint(item, op)
+        elif isinstance(result, Tensor):
+            if id(result) not in self._names:  # the outermost unrecorded call names the operation
+                self._tainted[id(result)] = op
+                self._keep.append(result)
+
     def value(self, tensor):
         """The value name of ``tensor``: traced, a parameter or buffer, or a constant."""
         key = id(tensor)
@@ -58,6 +86,12 @@ class GraphBuilder:
                     "operation the exporter does not record; use the out-of-place form"
                 )
             return name
+        op = self._tainted.get(key)
+        if op is not None:
+            raise UnsupportedOperatorError(
+                f"onnx export: exporting the operator '{op}' to ONNX opset version {self.opset} is not supported: "
+                f"the exporter does not record it (it computed a tensor of shape {list(tensor.shape)} from the inputs)"
+            )
         if tensor.grad_fn is not None:
             raise UnsupportedOperatorError(
                 f"onnx export: a tensor of shape {list(tensor.shape)} was computed from the inputs by "

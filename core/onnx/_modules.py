@@ -11,10 +11,11 @@ import numpy as np
 
 from .. import nn
 from ._ops import flatten_value, gelu_value
-from ._rnn import convert_rnn
+from ._rnn import convert_cell, convert_rnn
+from ._tensor_ops import reduce_node
 from .errors import UnsupportedOperatorError
 
-__all__ = ["module_converters"]
+__all__ = ["module_converters", "conv", "conv_transpose", "pool"]
 
 
 def _tuple(value, n):
@@ -63,10 +64,14 @@ def _conv(b, m, args, kwargs, out):
     name, squeezed = _batched(b, x, n)
     begin, end = _conv_pads(m, n)
     if m.padding_mode != "zeros" and any(begin + end):
-        if m.padding_mode == "circular" and b.opset < 19:
-            raise UnsupportedOperatorError("onnx export: circular padding needs opset_version >= 19")
-        pads = b.ints([0, 0, *begin, 0, 0, *end])
-        name = b.node("Pad", [name, pads], mode=_PAD_MODES[m.padding_mode])
+        if m.padding_mode == "circular" and b.opset < 19:  # Pad's 'wrap' mode arrived in opset 19
+            from ._nn_ops import circular_pad
+
+            shape = [1, *x.shape] if squeezed else list(x.shape)  # the batched value's shape
+            name = circular_pad(b, name, shape, [0, 0, *begin], [0, 0, *end])
+        else:
+            pads = b.ints([0, 0, *begin, 0, 0, *end])
+            name = b.node("Pad", [name, pads], mode=_PAD_MODES[m.padding_mode])
         begin, end = [0] * n, [0] * n
     inputs = [name, b.value(m.weight)] + ([b.value(m.bias)] if m.bias is not None else [])
     y = b.node(
@@ -93,7 +98,8 @@ def _conv_transpose(b, m, args, kwargs, out):
 
 
 def _pool_dims(module):
-    return int(type(module).__name__[-2])
+    dims = getattr(module, "onnx_dims", None)  # the functional forms' stand-in (see _nn_ops)
+    return dims if dims is not None else int(type(module).__name__[-2])
 
 
 def _pool(op):
@@ -105,15 +111,30 @@ def _pool(op):
         n = _pool_dims(m)
         name, squeezed = _batched(b, args[0], n)
         pads = list(_tuple(m.padding, n))
-        attrs = dict(
-            kernel_shape=list(_tuple(m.kernel_size, n)), strides=list(_tuple(m.stride or m.kernel_size, n)),
-            pads=pads + pads, ceil_mode=int(m.ceil_mode),
-        )  # fmt: skip
+        kernel, strides = list(_tuple(m.kernel_size, n)), list(_tuple(m.stride or m.kernel_size, n))
+        dilations = list(_tuple(getattr(m, "dilation", 1), n))
+        ends, ceil_mode = list(pads), int(m.ceil_mode)
+        if m.ceil_mode and (op == "MaxPool" or not m.count_include_pad):
+            # PyTorch drops a last window that would start in the right padding, ONNX's ceil_mode
+            # keeps it: pad the end to exactly PyTorch's windows (the padding is never counted here)
+            sizes, outs = list(args[0].shape[-n:]), list(out.shape[-n:])
+            ends = [
+                (o - 1) * st + d * (k - 1) + 1 - i - p
+                for o, st, d, k, i, p in zip(outs, strides, dilations, kernel, sizes, pads)
+            ]
+            ends = [max(e, 0) for e in ends]
+            ceil_mode = 0
+        attrs = dict(kernel_shape=kernel, strides=strides, pads=pads + ends, ceil_mode=ceil_mode)
         if op == "MaxPool":
-            attrs["dilations"] = list(_tuple(m.dilation, n))
+            attrs["dilations"] = dilations
         else:
             attrs["count_include_pad"] = int(m.count_include_pad)
-        b.bind(out, _unbatched(b, b.node(op, [name], **attrs), squeezed))
+        y = b.node(op, [name], **attrs)
+        if ceil_mode:  # average pooling counting the padding: drop the window PyTorch does not make
+            outs = list(out.shape[-n:])
+            spatial = range(out.ndim - n + (1 if squeezed else 0), out.ndim + (1 if squeezed else 0))
+            y = b.node("Slice", [y, b.ints([0] * n), b.ints(outs), b.ints(list(spatial))])
+        b.bind(out, _unbatched(b, y, squeezed))
 
     return convert
 
@@ -132,11 +153,18 @@ def _adaptive(op, global_op):
         elif all(s % t == 0 for s, t in zip(sizes, targets)):
             kernel = [s // t for s, t in zip(sizes, targets)]
             y = b.node(op, [name], kernel_shape=kernel, strides=kernel)
-        else:
-            raise UnsupportedOperatorError(
-                f"onnx export: {type(m).__name__} from size {list(sizes)} to {targets}: only output sizes that "
-                "divide the input size are supported"
-            )
+        else:  # PyTorch's windows [floor(j * s / t), ceil((j + 1) * s / t)), one axis after the other
+            reduce = "ReduceMean" if op == "AveragePool" else "ReduceMax"
+            y = name
+            for axis, (s, t) in enumerate(zip(sizes, targets), start=2):
+                if s == t:
+                    continue
+                pieces = []
+                for j in range(t):
+                    start, stop = j * s // t, -(-(j + 1) * s // t)
+                    piece = b.node("Slice", [y, b.ints([start]), b.ints([stop]), b.ints([axis])])
+                    pieces.append(reduce_node(b, reduce, piece, [axis], True))
+                y = pieces[0] if t == 1 else b.node("Concat", pieces, axis=axis)
         b.bind(out, _unbatched(b, y, squeezed))
 
     return convert
@@ -144,8 +172,14 @@ def _adaptive(op, global_op):
 
 def _batch_norm(b, m, args, kwargs, out):
     x = args[0]
-    if m.running_mean is None:
-        raise UnsupportedOperatorError(f"onnx export: {type(m).__name__} without running statistics")
+    if m.running_mean is None:  # no running statistics: PyTorch normalizes with the batch's, in eval too
+        from ._nn_ops import _channel_affine, _normalized
+        from ._tensor_ops import constant_of
+
+        axes = [0] + list(range(2, x.ndim))
+        y = _normalized(b, b.value(x), axes, float(m.eps), lambda v: constant_of(b, v, out.dtype))
+        b.bind(out, _channel_affine(b, y, m.weight, m.bias, max(x.ndim, 2)))
+        return
     channels = m.num_features
     dtype = m.running_mean.dtype.name
     scale = b.value(m.weight) if m.weight is not None else b.constant(np.ones(channels, dtype=dtype))
@@ -164,9 +198,10 @@ def _activation(op, **attributes):
 
 def _softmax(op):
     def convert(b, m, args, kwargs, out):
-        if m.dim is None:
-            raise UnsupportedOperatorError(f"onnx export: {type(m).__name__} needs an explicit dim")
-        b.bind(out, b.node(op, [b.value(args[0])], axis=m.dim % max(out.ndim, 1)))
+        dim = m.dim
+        if dim is None:  # PyTorch's implicit dim (deprecated): 0 for 0-, 1- and 3-d inputs, else 1
+            dim = 0 if out.ndim in (0, 1, 3) else 1
+        b.bind(out, b.node(op, [b.value(args[0])], axis=dim % max(out.ndim, 1)))
 
     return convert
 
@@ -194,6 +229,9 @@ def _flatten(b, m, args, kwargs, out):
     b.bind(out, flatten_value(b, args[0], m.start_dim, m.end_dim, out))
 
 
+conv, conv_transpose, pool = _conv, _conv_transpose, _pool
+
+
 def module_converters():
     """``{module class: converter}`` for the catalogue's layers the exporter maps."""
     table = {
@@ -218,6 +256,9 @@ def module_converters():
         nn.RNN: convert_rnn,
         nn.LSTM: convert_rnn,
         nn.GRU: convert_rnn,
+        nn.RNNCell: convert_cell,
+        nn.LSTMCell: convert_cell,
+        nn.GRUCell: convert_cell,
     }
     for n in (1, 2, 3):
         table[getattr(nn, f"Conv{n}d")] = _conv
@@ -227,4 +268,15 @@ def module_converters():
         table[getattr(nn, f"AdaptiveAvgPool{n}d")] = _adaptive("AveragePool", "GlobalAveragePool")
         table[getattr(nn, f"AdaptiveMaxPool{n}d")] = _adaptive("MaxPool", "GlobalMaxPool")
         table[getattr(nn, f"BatchNorm{n}d")] = _batch_norm
+        if hasattr(nn, f"LPPool{n}d"):
+            table[getattr(nn, f"LPPool{n}d")] = _lp_pool_layer(n)
     return table
+
+
+def _lp_pool_layer(n):
+    def convert(b, m, args, kwargs, out):
+        from ._nn_ops import CONVERTERS
+
+        CONVERTERS[f"lp_pool{n}d"](b, (args[0], m.norm_type, m.kernel_size, m.stride, m.ceil_mode), {}, out)
+
+    return convert

@@ -10,10 +10,12 @@ import numbers
 
 import numpy as np
 
+import ember
+
 from ..tensor import Tensor
 from .errors import UnsupportedOperatorError
 
-__all__ = ["OP_CONVERTERS", "PATCHED_METHODS", "PATCHED_FUNCTIONS", "PATCHED_FUNCTIONAL"]
+__all__ = ["OP_CONVERTERS", "PATCHED_METHODS", "PATCHED_FUNCTIONS", "PATCHED_FUNCTIONAL", "PATCHED_PROPERTIES"]
 
 
 def _arg(args, kwargs, index, name, default=None):
@@ -50,10 +52,32 @@ def _unary(op):
 
 def _binary(op, reverse=False):
     def convert(b, args, kwargs, out):
-        if kwargs.get("alpha", 1) != 1 or kwargs.get("rounding_mode") is not None:
-            raise UnsupportedOperatorError(f"onnx export: {op} with alpha or rounding_mode is not supported")
-        first, second = (args[1], args[0]) if reverse else (args[0], args[1])
-        b.bind(out, b.node(op, [_operand(b, first, out), _operand(b, second, out)]))
+        first, second = (args[1], args[0]) if reverse else (args[0], _arg(args, kwargs, 1, "other"))
+        alpha, rounding = kwargs.get("alpha", 1), kwargs.get("rounding_mode")
+        a, c = _operand(b, first, out), _operand(b, second, out)
+        if out.dtype is ember.bool:  # bool + bool is or, bool * bool is and (ONNX's Add/Mul take no bools)
+            if op not in ("Add", "Mul") or alpha != 1:
+                raise UnsupportedOperatorError(f"onnx export: {op} of bool tensors is not supported")
+            b.bind(out, b.node("Or" if op == "Add" else "And", [a, c]))
+            return
+        if alpha != 1:  # add/sub(x, y, alpha=a): x + a * y
+            c = b.node("Mul", [c, b.constant(np.asarray(alpha, dtype=out.dtype.name))])
+        if rounding is None or out.dtype.is_floating_point:
+            y = b.node(op, [a, c])
+            if rounding == "floor":
+                y = b.node("Floor", [y])
+            elif rounding == "trunc":  # toward zero: sign(q) * floor(|q|)
+                y = b.node("Mul", [b.node("Sign", [y]), b.node("Floor", [b.node("Abs", [y])])])
+        else:  # integer division: exact in float64 for the magnitudes int64 holds exactly there
+            double = b.onnx.TensorProto.DOUBLE
+            q = b.node(op, [b.node("Cast", [a], to=double), b.node("Cast", [c], to=double)])
+            q = (
+                b.node("Floor", [q])
+                if rounding == "floor"
+                else b.node("Mul", [b.node("Sign", [q]), b.node("Floor", [b.node("Abs", [q])])])
+            )
+            y = b.node("Cast", [q], to=b.onnx.helper.np_dtype_to_tensor_dtype(np.dtype(out.dtype.name)))
+        b.bind(out, y)
 
     return convert
 
@@ -109,9 +133,11 @@ def _cat(b, args, kwargs, out):
 def _softmax(op):
     def convert(b, args, kwargs, out):
         dim = _arg(args, kwargs, 1, "dim")
-        if dim is None or kwargs.get("dtype") is not None:
-            raise UnsupportedOperatorError(f"onnx export: {op} needs an explicit dim and no dtype")
-        b.bind(out, b.node(op, [b.value(args[0])], axis=_axis(dim, out.ndim)))
+        x = args[0]
+        if dim is None:  # PyTorch's implicit dim (deprecated): 0 for 0-, 1- and 3-d inputs, else 1
+            dim = 0 if x.ndim in (0, 1, 3) else 1
+        name = _cast_to(b, b.value(x), x, out.dtype)  # dtype=: computed in that dtype, as PyTorch
+        b.bind(out, b.node(op, [name], axis=_axis(dim, max(out.ndim, 1))))
 
     return convert
 
@@ -129,6 +155,18 @@ def _permute(b, args, kwargs, out):
     if len(dims) == 1 and not isinstance(dims[0], numbers.Integral):
         dims = tuple(dims[0])
     b.bind(out, b.node("Transpose", [b.value(args[0])], perm=[_axis(d, out.ndim) for d in dims]))
+
+
+def _permute_reversed(b, args, kwargs, out):
+    x = args[0]
+    b.bind(out, b.node("Transpose", [b.value(x)], perm=list(range(x.ndim))[::-1]) if x.ndim >= 2 else b.value(x))
+
+
+def _matrix_transpose(b, args, kwargs, out):
+    x = args[0]
+    perm = list(range(x.ndim))
+    perm[-2:] = perm[-1], perm[-2]
+    b.bind(out, b.node("Transpose", [b.value(x)], perm=perm))
 
 
 def _t(b, args, kwargs, out):
@@ -155,15 +193,20 @@ def _reduce(op):
         x = args[0]
         dim = _arg(args, kwargs, 1, "dim")
         keepdim = bool(_arg(args, kwargs, 2, "keepdim", False))
-        if kwargs.get("dtype") is not None:
-            raise UnsupportedOperatorError(f"onnx export: {op} with dtype is not supported")
+        # the result's dtype (a dtype= argument, or int64 for a bool/integer sum) is the one it computes in
+        name = _cast_to(b, b.value(x), x, out.dtype)
+        if x.ndim == 0:
+            b.bind(out, name)
+            return
         axes = (
             list(range(x.ndim)) if dim is None else [_axis(d, x.ndim) for d in ([dim] if isinstance(dim, int) else dim)]
         )
+        if not axes:
+            axes = list(range(x.ndim))
         if op == "ReduceMean" and b.opset < 18:
-            b.bind(out, b.node(op, [b.value(x)], axes=axes, keepdims=int(keepdim)))
+            b.bind(out, b.node(op, [name], axes=axes, keepdims=int(keepdim)))
         else:
-            b.bind(out, b.node(op, [b.value(x), b.ints(axes)], keepdims=int(keepdim)))
+            b.bind(out, b.node(op, [name, b.ints(axes)], keepdims=int(keepdim)))
 
     return convert
 
@@ -217,12 +260,38 @@ def _silu(b, args, kwargs, out):
     b.bind(out, b.node("Mul", [x, b.node("Sigmoid", [x])]))
 
 
+def _index_tensor(items):
+    """A list index as the tensor PyTorch makes of it."""
+    return ember.tensor(items, dtype=ember.bool if items and all(isinstance(i, bool) for i in items) else None)
+
+
+def _boolean_mask(b, x, index, out):
+    """``x[mask]`` (the mask covering the leading dimensions): Compress of the flattened dimensions."""
+    mask = index[0]
+    if len(index) != 1 or mask.ndim == 0 or tuple(mask.shape) != tuple(x.shape[: mask.ndim]):
+        raise UnsupportedOperatorError(
+            "onnx export: a boolean mask index is supported alone and covering the leading dimensions "
+            f"(mask of shape {list(mask.shape)} for a tensor of shape {list(x.shape)})"
+        )
+    flat = b.node("Reshape", [b.value(x), b.ints([-1] + [int(s) for s in x.shape[mask.ndim :]])])
+    name = b.node("Compress", [flat, b.node("Reshape", [b.value(mask), b.ints([-1])])], axis=0)
+    b.data_dependent[name] = {0}
+    return name
+
+
 def _getitem(b, args, kwargs, out):
     x, index = args
     if not isinstance(index, tuple):
         index = (index,)
-    if any(isinstance(i, Tensor) or isinstance(i, (list, bool)) for i in index):
-        raise UnsupportedOperatorError("onnx export: indexing with tensors, lists or bools is not supported")
+    index = tuple(_index_tensor(i) if isinstance(i, list) else i for i in index)
+    advanced = [i for i in index if isinstance(i, Tensor)]
+    if any(isinstance(i, bool) for i in index) or len(advanced) > 1:
+        raise UnsupportedOperatorError(
+            "onnx export: indexing with a Python bool or with more than one tensor/list index is not supported"
+        )
+    if advanced and advanced[0].dtype.name == "bool":
+        b.bind(out, _boolean_mask(b, x, index, out))
+        return
     name, axis, shape = b.value(x), 0, list(x.shape)
     explicit = sum(1 for i in index if i is not None and i is not Ellipsis)
     for item in index:
@@ -243,6 +312,10 @@ def _getitem(b, args, kwargs, out):
                 name = b.node("Slice", [name, b.ints([start]), b.ints([stop]), b.ints([axis]), b.ints([step])])
                 shape[axis] = len(range(start, stop, step))
             axis += 1
+        elif isinstance(item, Tensor):  # one integer tensor index: its dims take the indexed axis' place
+            name = b.node("Gather", [name, _cast_to(b, b.value(item), item, ember.int64)], axis=axis)
+            shape[axis : axis + 1] = list(item.shape)
+            axis += item.ndim
         elif isinstance(item, numbers.Integral):
             position = int(item) + shape[axis] if item < 0 else int(item)
             name = b.node("Gather", [name, b.constant(np.asarray(position, dtype=np.int64))], axis=axis)
@@ -298,6 +371,8 @@ OP_CONVERTERS.update(
         "dropout": _dropout,
         "elu": _elu,
         "silu": _silu,
+        "Tensor.T": _permute_reversed,
+        "Tensor.mT": _matrix_transpose,
     }
 )
 
@@ -318,3 +393,5 @@ PATCHED_FUNCTIONS = [
 PATCHED_FUNCTIONAL = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "gelu", "dropout", "elu", "silu",
 ]  # fmt: skip
+#: Tensor properties recorded while tracing (their converters are ``OP_CONVERTERS["Tensor.<name>"]``)
+PATCHED_PROPERTIES = ["T", "mT"]
