@@ -29,6 +29,8 @@ import numpy as np
 import pytest
 from public_programs import copy_weights, torch, trained_on_both
 
+import ember
+
 RNG = np.random.default_rng(7)
 
 
@@ -1287,3 +1289,446 @@ def train_mae(lib, reference, norm_pix_loss, embed_dim=8):
 @pytest.mark.parametrize("norm_pix_loss", [False, True])
 def test_mae_random_masking_trains_as_torch(norm_pix_loss):
     trained_on_both(build_mae, lambda lib, ref: train_mae(lib, ref, norm_pix_loss), atol=5e-5)
+
+
+# -- PPO (CleanRL's ppo.py and ppo_continuous_action.py) -------------------------------------------------
+
+
+class ToyEnv:
+    """A deterministic vectorised environment in NumPy: the state drifts with the action; the reward is the
+    negative distance to a target (discrete actions move by -1/0/+1, continuous ones by the clipped action)."""
+
+    def __init__(self, num_envs, obs_dim, continuous):
+        self.num_envs, self.obs_dim, self.continuous = num_envs, obs_dim, continuous
+        self.state = np.linspace(-1, 1, num_envs * obs_dim).reshape(num_envs, obs_dim).astype(np.float32)
+        self.t = np.zeros(num_envs, dtype=np.int64)
+
+    def step(self, action):
+        move = np.clip(action, -1, 1) if self.continuous else (action[:, None] - 1.0)
+        self.state = (0.9 * self.state + 0.3 * move).astype(np.float32)
+        reward = -np.abs(self.state - 0.5).sum(1).astype(np.float32)
+        self.t += 1
+        done = self.t % 3 == 0
+        self.state[done] = -self.state[done]
+        return self.state.copy(), reward, done
+
+
+SQRT2 = np.sqrt(2)
+
+
+def build_ppo_agent(lib, obs_dim=3, n_actions=3, continuous=False, hidden=8):
+    nn = lib.nn
+    D = lib.distributions
+
+    def layer_init(layer, std=SQRT2, bias_const=0.0):
+        lib.nn.init.orthogonal_(layer.weight, std)
+        lib.nn.init.constant_(layer.bias, bias_const)
+        return layer
+
+    class Agent(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.critic = nn.Sequential(
+                layer_init(nn.Linear(obs_dim, hidden)), nn.Tanh(), layer_init(nn.Linear(hidden, 1), std=1.0)
+            )
+            if continuous:
+                self.actor_mean = nn.Sequential(
+                    layer_init(nn.Linear(obs_dim, hidden)),
+                    nn.Tanh(),
+                    layer_init(nn.Linear(hidden, n_actions), std=0.01),
+                )
+                self.actor_logstd = nn.Parameter(lib.zeros(1, n_actions))
+            else:
+                self.actor = nn.Sequential(
+                    layer_init(nn.Linear(obs_dim, hidden)),
+                    nn.Tanh(),
+                    layer_init(nn.Linear(hidden, n_actions), std=0.01),
+                )
+
+        def get_value(self, x):
+            return self.critic(x)
+
+        def get_action_and_value(self, x, action=None):
+            if continuous:
+                action_mean = self.actor_mean(x)
+                action_logstd = self.actor_logstd.expand_as(action_mean)
+                probs = D.Normal(action_mean, lib.exp(action_logstd))
+                if action is None:
+                    action = probs.sample()
+                return action, probs.log_prob(action).sum(1), probs.entropy().sum(1), self.critic(x)
+            probs = D.Categorical(logits=self.actor(x))
+            if action is None:
+                action = probs.sample()
+            return action, probs.log_prob(action), probs.entropy(), self.critic(x)
+
+    return Agent
+
+
+def train_ppo(lib, reference, continuous, num_envs=4, num_steps=6, obs_dim=3, n_actions=3):
+    agent = build_ppo_agent(lib, continuous=continuous)()
+    copy_weights(reference, agent)
+    optimizer = lib.optim.Adam(agent.parameters(), lr=2.5e-3, eps=1e-5)
+    env = ToyEnv(num_envs, obs_dim, continuous)
+    act_shape = (n_actions,) if continuous else ()
+    obs = lib.zeros((num_steps, num_envs, obs_dim))
+    actions = lib.zeros((num_steps, num_envs) + act_shape)
+    logprobs, rewards = lib.zeros((num_steps, num_envs)), lib.zeros((num_steps, num_envs))
+    dones, values = lib.zeros((num_steps, num_envs)), lib.zeros((num_steps, num_envs))
+    gamma, gae_lambda, clip_coef, ent_coef, vf_coef, num_iterations = 0.99, 0.95, 0.2, 0.01, 0.5, 2
+    next_obs, next_done = lib.Tensor(env.state.copy()), lib.zeros(num_envs)
+    lib.manual_seed(1)
+    rng = np.random.default_rng(1)
+    record = []
+    for iteration in range(1, num_iterations + 1):
+        frac = 1.0 - (iteration - 1.0) / num_iterations
+        optimizer.param_groups[0]["lr"] = frac * 2.5e-3
+        for step in range(num_steps):
+            obs[step] = next_obs
+            dones[step] = next_done
+            with lib.no_grad():
+                action, logprob, _, value = agent.get_action_and_value(next_obs)
+                values[step] = value.flatten()
+            actions[step] = action
+            logprobs[step] = logprob
+            next_obs_np, reward, done = env.step(action.cpu().numpy())
+            rewards[step] = lib.tensor(reward).view(-1)
+            next_obs, next_done = lib.Tensor(next_obs_np), lib.Tensor(done.astype(np.float32))
+        with lib.no_grad():
+            next_value = agent.get_value(next_obs).reshape(1, -1)
+            advantages = lib.zeros_like(rewards)
+            lastgaelam = 0
+            for t in reversed(range(num_steps)):
+                if t == num_steps - 1:
+                    nextnonterminal, nextvalues = 1.0 - next_done, next_value
+                else:
+                    nextnonterminal, nextvalues = 1.0 - dones[t + 1], values[t + 1]
+                delta = rewards[t] + gamma * nextvalues * nextnonterminal - values[t]
+                advantages[t] = lastgaelam = delta + gamma * gae_lambda * nextnonterminal * lastgaelam
+            returns = advantages + values
+        b_obs, b_logprobs = obs.reshape((-1, obs_dim)), logprobs.reshape(-1)
+        b_actions = actions.reshape((-1,) + act_shape)
+        b_advantages, b_returns, b_values = advantages.reshape(-1), returns.reshape(-1), values.reshape(-1)
+        batch_size, minibatch_size = num_envs * num_steps, num_envs * num_steps // 2
+        b_inds = np.arange(batch_size)
+        clipfracs = []
+        for _ in range(2):
+            rng.shuffle(b_inds)
+            for start in range(0, batch_size, minibatch_size):
+                mb_inds = b_inds[start : start + minibatch_size]
+                _, newlogprob, entropy, newvalue = agent.get_action_and_value(
+                    b_obs[mb_inds], b_actions[mb_inds] if continuous else b_actions.long()[mb_inds]
+                )
+                logratio = newlogprob - b_logprobs[mb_inds]
+                ratio = logratio.exp()
+                with lib.no_grad():
+                    old_approx_kl = (-logratio).mean()
+                    approx_kl = ((ratio - 1) - logratio).mean()
+                    clipfracs += [((ratio - 1.0).abs() > clip_coef).float().mean().item()]
+                mb_advantages = b_advantages[mb_inds]
+                mb_advantages = (mb_advantages - mb_advantages.mean()) / (mb_advantages.std() + 1e-8)
+                pg_loss1 = -mb_advantages * ratio
+                pg_loss2 = -mb_advantages * lib.clamp(ratio, 1 - clip_coef, 1 + clip_coef)
+                pg_loss = lib.max(pg_loss1, pg_loss2).mean()
+                newvalue = newvalue.view(-1)
+                v_loss_unclipped = (newvalue - b_returns[mb_inds]) ** 2
+                v_clipped = b_values[mb_inds] + lib.clamp(newvalue - b_values[mb_inds], -clip_coef, clip_coef)
+                v_loss_clipped = (v_clipped - b_returns[mb_inds]) ** 2
+                v_loss = 0.5 * lib.max(v_loss_unclipped, v_loss_clipped).mean()
+                entropy_loss = entropy.mean()
+                loss = pg_loss - ent_coef * entropy_loss + v_loss * vf_coef
+                optimizer.zero_grad()
+                loss.backward()
+                lib.nn.utils.clip_grad_norm_(agent.parameters(), 0.5)
+                optimizer.step()
+                record += [loss, pg_loss, v_loss, old_approx_kl, approx_kl]
+        y_pred, y_true = b_values.cpu().numpy(), b_returns.cpu().numpy()
+        var_y = np.var(y_true)
+        explained_var = np.nan if var_y == 0 else 1 - np.var(y_true - y_pred) / var_y
+        record += [b_actions, b_advantages, np.mean(clipfracs), explained_var]
+    return agent, record
+
+
+@pytest.mark.parametrize("continuous", [False, True])
+def test_cleanrl_ppo_with_gae_and_clipped_objectives_trains_as_torch(continuous):
+    trained_on_both(
+        lambda lib: lambda: build_ppo_agent(lib, continuous=continuous)(),
+        lambda lib, ref: train_ppo(lib, ref, continuous),
+        atol=5e-5,
+    )
+
+
+# -- REINFORCE (pytorch/examples reinforcement_learning/reinforce.py) ---------------------------------
+
+
+def build_reinforce_policy(lib):
+    nn, F = lib.nn, lib.nn.functional
+
+    class Policy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.affine1 = nn.Linear(4, 16)
+            self.dropout = nn.Dropout(p=0.6)
+            self.affine2 = nn.Linear(16, 2)
+            self.saved_log_probs = []
+            self.rewards = []
+
+        def forward(self, x):
+            x = F.relu(self.dropout(self.affine1(x)))
+            return F.softmax(self.affine2(x), dim=1)
+
+    return Policy
+
+
+def train_reinforce(lib, reference):
+    from torch.distributions import Categorical as TorchCategorical
+
+    from ember.distributions import Categorical as EmberCategorical
+
+    Categorical = TorchCategorical if lib is torch else EmberCategorical
+    policy = build_reinforce_policy(lib)()
+    copy_weights(reference, policy)
+    optimizer = lib.optim.Adam(policy.parameters(), lr=1e-2)
+    eps = np.finfo(np.float32).eps.item()
+    gamma, record = 0.99, []
+    lib.manual_seed(543)
+    for i_episode in range(3):
+        state = np.array([0.01, -0.02, 0.03, 0.04 * i_episode])
+        for _ in range(5):
+            state_t = lib.from_numpy(state).float().unsqueeze(0)
+            probs = policy(state_t)
+            m = Categorical(probs)
+            action = m.sample()
+            policy.saved_log_probs.append(m.log_prob(action))
+            a = action.item()
+            state = state + (0.05 if a else -0.05) * np.array([1.0, 0.5, -0.5, 0.25])
+            policy.rewards.append(1.0 - abs(state[2]))
+        R, policy_loss, returns = 0, [], []
+        for r in policy.rewards[::-1]:
+            R = r + gamma * R
+            returns.insert(0, R)
+        returns = lib.tensor(returns)
+        returns = (returns - returns.mean()) / (returns.std() + eps)
+        for log_prob, R in zip(policy.saved_log_probs, returns):
+            policy_loss.append(-log_prob * R)
+        optimizer.zero_grad()
+        policy_loss = lib.cat(policy_loss).sum()
+        policy_loss.backward()
+        optimizer.step()
+        record += [policy_loss, returns]
+        del policy.rewards[:]
+        del policy.saved_log_probs[:]
+    return policy, record
+
+
+def test_reinforce_with_categorical_and_normalized_returns_trains_as_torch():
+    trained_on_both(build_reinforce_policy, train_reinforce)
+
+
+# -- char-RNN (spro/char-rnn.pytorch) and word_language_model's truncated BPTT ---------------------------
+
+
+CHAR_TEXT = "hello world, hello ember. the quick brown fox jumps over the lazy dog."
+CHARS = sorted(set(CHAR_TEXT))
+
+
+def build_char_rnn(lib, model="gru", hidden_size=8, n_layers=2):
+    nn = lib.nn
+    n_chars = len(CHARS)
+
+    class CharRNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model, self.hidden_size, self.n_layers = model, hidden_size, n_layers
+            self.encoder = nn.Embedding(n_chars, hidden_size)
+            if model == "gru":
+                self.rnn = nn.GRU(hidden_size, hidden_size, n_layers)
+            else:
+                self.rnn = nn.LSTM(hidden_size, hidden_size, n_layers, dropout=0.3)
+            self.decoder = nn.Linear(hidden_size, n_chars)
+
+        def forward(self, input, hidden):
+            batch_size = input.size(0)
+            encoded = self.encoder(input)
+            output, hidden = self.rnn(encoded.view(1, batch_size, -1), hidden)
+            return self.decoder(output.view(batch_size, -1)), hidden
+
+        def init_hidden(self, batch_size):
+            if self.model == "lstm":
+                return (
+                    lib.autograd.Variable(lib.zeros(self.n_layers, batch_size, self.hidden_size)),
+                    lib.autograd.Variable(lib.zeros(self.n_layers, batch_size, self.hidden_size)),
+                )
+            return lib.autograd.Variable(lib.zeros(self.n_layers, batch_size, self.hidden_size))
+
+    return CharRNN
+
+
+def char_tensor(lib, string):
+    tensor = lib.zeros(len(string)).long()
+    for c in range(len(string)):
+        tensor[c] = CHARS.index(string[c])
+    return lib.autograd.Variable(tensor)
+
+
+def repackage_hidden(h):
+    if isinstance(h, (torch.Tensor, ember.Tensor)):
+        return h.detach()
+    return tuple(repackage_hidden(v) for v in h)
+
+
+def train_char_rnn(lib, reference, model):
+    decoder = build_char_rnn(lib, model)()
+    copy_weights(reference, decoder)
+    optimizer = lib.optim.Adam(decoder.parameters(), lr=0.01)
+    criterion = lib.nn.CrossEntropyLoss()
+    chunk_len, batch_size, record = 6, 3, []
+    starts = [[0, 20, 40], [7, 33, 51], [12, 2, 60]]
+    lib.manual_seed(5)
+    hidden = decoder.init_hidden(batch_size)
+    for epoch in range(3):
+        inp = lib.LongTensor(batch_size, chunk_len)
+        target = lib.LongTensor(batch_size, chunk_len)
+        for bi, start in enumerate(starts[epoch]):
+            chunk = CHAR_TEXT[start : start + chunk_len + 1]
+            inp[bi] = char_tensor(lib, chunk[:-1])
+            target[bi] = char_tensor(lib, chunk[1:])
+        hidden = repackage_hidden(hidden)  # truncated BPTT across the chunks
+        decoder.zero_grad()
+        loss = 0
+        for c in range(chunk_len):
+            output, hidden = decoder(inp[:, c], hidden)
+            loss += criterion(output.view(batch_size, -1), target[:, c])
+        loss.backward()
+        lib.nn.utils.clip_grad_norm_(decoder.parameters(), 0.25)
+        optimizer.step()
+        record += [loss.data / chunk_len, output]
+
+    decoder.eval()
+    prime_input = char_tensor(lib, "the").unsqueeze(0)
+    hidden = decoder.init_hidden(1)
+    for p in range(prime_input.size(1) - 1):
+        _, hidden = decoder(prime_input[:, p], hidden)
+    inp, predicted = prime_input[:, -1], []
+    for _ in range(8):
+        output, hidden = decoder(inp, hidden)
+        output_dist = output.data.view(-1).div(0.8).exp()
+        top_i = lib.multinomial(output_dist, 1)[0]
+        predicted.append(int(top_i))
+        inp = char_tensor(lib, CHARS[top_i]).unsqueeze(0)
+    return decoder, record + [str(predicted)]
+
+
+@pytest.mark.parametrize("model", ["gru", "lstm"])
+def test_char_rnn_with_truncated_bptt_and_sampling_trains_as_torch(model):
+    trained_on_both(lambda lib: lambda: build_char_rnn(lib, model)(), lambda lib, ref: train_char_rnn(lib, ref, model))
+
+
+# -- TCN (locuslab/TCN) with weight_norm dilated causal convolutions ----------------------------------
+
+
+def build_tcn(lib, input_size=2, output_size=1, num_channels=(4, 4, 3), kernel_size=3, dropout=0.1, hooks=True):
+    nn = lib.nn
+    weight_norm = nn.utils.weight_norm if hooks else nn.utils.parametrizations.weight_norm
+
+    class Chomp1d(nn.Module):
+        def __init__(self, chomp_size):
+            super().__init__()
+            self.chomp_size = chomp_size
+
+        def forward(self, x):
+            return x[:, :, : -self.chomp_size].contiguous()
+
+    class TemporalBlock(nn.Module):
+        def __init__(self, n_inputs, n_outputs, kernel_size, stride, dilation, padding):
+            super().__init__()
+            self.conv1 = weight_norm(
+                nn.Conv1d(n_inputs, n_outputs, kernel_size, stride=stride, padding=padding, dilation=dilation)
+            )
+            self.chomp1, self.relu1, self.dropout1 = Chomp1d(padding), nn.ReLU(), nn.Dropout(dropout)
+            self.conv2 = weight_norm(
+                nn.Conv1d(n_outputs, n_outputs, kernel_size, stride=stride, padding=padding, dilation=dilation)
+            )
+            self.chomp2, self.relu2, self.dropout2 = Chomp1d(padding), nn.ReLU(), nn.Dropout(dropout)
+            self.net = nn.Sequential(
+                self.conv1, self.chomp1, self.relu1, self.dropout1, self.conv2, self.chomp2, self.relu2, self.dropout2
+            )
+            self.downsample = nn.Conv1d(n_inputs, n_outputs, 1) if n_inputs != n_outputs else None
+            self.relu = nn.ReLU()
+            self.init_weights()
+
+        def init_weights(self):
+            self.conv1.weight.data.normal_(0, 0.01)
+            self.conv2.weight.data.normal_(0, 0.01)
+            if self.downsample is not None:
+                self.downsample.weight.data.normal_(0, 0.01)
+
+        def forward(self, x):
+            out = self.net(x)
+            res = x if self.downsample is None else self.downsample(x)
+            return self.relu(out + res)
+
+    class TCN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            layers = []
+            for i in range(len(num_channels)):
+                dilation_size = 2**i
+                in_channels = input_size if i == 0 else num_channels[i - 1]
+                layers += [
+                    TemporalBlock(
+                        in_channels, num_channels[i], kernel_size, 1, dilation_size, (kernel_size - 1) * dilation_size
+                    )
+                ]
+            self.tcn = nn.Sequential(*layers)
+            self.linear = nn.Linear(num_channels[-1], output_size)
+            self.linear.weight.data.normal_(0, 0.01)
+
+        def forward(self, x):
+            y1 = self.tcn(x)
+            return self.linear(y1[:, :, -1])
+
+    return TCN
+
+
+def adding_problem(n, seq_length, rng):
+    """The adding problem's data as locuslab writes it (``torch.rand``/``randperm`` replaced by NumPy)."""
+    x_num = rng.uniform(0, 1, (n, 1, seq_length))
+    x_mask = np.zeros([n, 1, seq_length])
+    y = np.zeros([n, 1])
+    for i in range(n):
+        positions = rng.permutation(seq_length)[:2]
+        x_mask[i, 0, positions[0]] = 1
+        x_mask[i, 0, positions[1]] = 1
+        y[i, 0] = x_num[i, 0, positions[0]] + x_num[i, 0, positions[1]]
+    return np.concatenate((x_num, x_mask), axis=1).astype(np.float32), y.astype(np.float32)
+
+
+def train_tcn(lib, reference, hooks):
+    model = build_tcn(lib, hooks=hooks)()
+    copy_weights(reference, model)
+    optimizer = lib.optim.Adam(model.parameters(), lr=4e-3)
+    X, Y = adding_problem(6, 10, np.random.default_rng(3))
+    X_train, Y_train = lib.from_numpy(X), lib.from_numpy(Y)
+    lib.manual_seed(7)
+    record = []
+    for _ in range(2):
+        model.train()
+        for i in range(0, X_train.size(0), 3):
+            x, y = X_train[i : i + 3], Y_train[i : i + 3]
+            optimizer.zero_grad()
+            output = model(x)
+            loss = lib.nn.functional.mse_loss(output, y)
+            loss.backward()
+            lib.nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+            optimizer.step()
+            record += [loss, output]
+    model.eval()
+    with lib.no_grad():
+        record += [model(X_train), model.tcn[0].conv1.weight]
+    return model, record
+
+
+@pytest.mark.parametrize("hooks", [True, False])
+@pytest.mark.filterwarnings("ignore:.*weight_norm.* is deprecated")
+def test_tcn_with_weight_norm_on_the_adding_problem_trains_as_torch(hooks):
+    trained_on_both(lambda lib: lambda: build_tcn(lib, hooks=hooks)(), lambda lib, ref: train_tcn(lib, ref, hooks))
