@@ -1732,3 +1732,428 @@ def train_tcn(lib, reference, hooks):
 @pytest.mark.filterwarnings("ignore:.*weight_norm.* is deprecated")
 def test_tcn_with_weight_norm_on_the_adding_problem_trains_as_torch(hooks):
     trained_on_both(lambda lib: lambda: build_tcn(lib, hooks=hooks)(), lambda lib, ref: train_tcn(lib, ref, hooks))
+
+
+# -- DCGAN (pytorch/examples dcgan) and WGAN-GP ----------------------------------------------------------
+
+
+def build_dcgan(lib, nz=4, ngf=4, ndf=4, nc=1):
+    nn = lib.nn
+
+    def weights_init(m):
+        classname = m.__class__.__name__
+        if classname.find("Conv") != -1:
+            lib.nn.init.normal_(m.weight, 0.0, 0.02)
+        elif classname.find("BatchNorm") != -1:
+            lib.nn.init.normal_(m.weight, 1.0, 0.02)
+            lib.nn.init.zeros_(m.bias)
+
+    class Generator(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.main = nn.Sequential(
+                nn.ConvTranspose2d(nz, ngf * 2, 4, 1, 0, bias=False),
+                nn.BatchNorm2d(ngf * 2),
+                nn.ReLU(True),
+                nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(ngf),
+                nn.ReLU(True),
+                nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False),
+                nn.Tanh(),
+            )
+
+        def forward(self, input):
+            return self.main(input)
+
+    class Discriminator(nn.Module):
+        def __init__(self, batch_norm=True):
+            super().__init__()
+            norm = (lambda c: nn.BatchNorm2d(c)) if batch_norm else (lambda c: nn.LayerNorm([c, 4, 4]))
+            self.main = nn.Sequential(
+                nn.Conv2d(nc, ndf, 4, 2, 1, bias=False),
+                nn.LeakyReLU(0.2, inplace=True),
+                nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False),
+                norm(ndf * 2),
+                nn.LeakyReLU(0.2, inplace=True),
+                nn.Conv2d(ndf * 2, 1, 4, 1, 0, bias=False),
+            )
+
+        def forward(self, input):
+            return self.main(input).view(-1, 1).squeeze(1)
+
+    class GAN(nn.Module):
+        def __init__(self, batch_norm=True):
+            super().__init__()
+            self.netG, self.netD = Generator(), Discriminator(batch_norm)
+            self.netG.apply(weights_init)
+            self.netD.apply(weights_init)
+
+    return GAN
+
+
+GAN_REAL = np.tanh(RNG.standard_normal((4, 1, 16, 16))).astype(np.float32)
+
+
+def train_dcgan(lib, reference):
+    gan = build_dcgan(lib)()
+    copy_weights(reference, gan)
+    netG, netD = gan.netG, gan.netD
+    criterion = lib.nn.BCEWithLogitsLoss()
+    fixed_noise = lib.randn(4, 4, 1, 1, generator=lib.Generator().manual_seed(0))
+    real_label, fake_label = 1, 0
+    optimizerD = lib.optim.Adam(netD.parameters(), lr=2e-3, betas=(0.5, 0.999))
+    optimizerG = lib.optim.Adam(netG.parameters(), lr=2e-3, betas=(0.5, 0.999))
+    real_cpu, record = lib.tensor(GAN_REAL), []
+    lib.manual_seed(999)
+    for _ in range(3):
+        netD.zero_grad()
+        batch_size = real_cpu.size(0)
+        label = lib.full((batch_size,), real_label, dtype=real_cpu.dtype)
+        output = netD(real_cpu)
+        errD_real = criterion(output, label)
+        errD_real.backward()
+        D_x = output.sigmoid().mean().item()
+        noise = lib.randn(batch_size, 4, 1, 1)
+        fake = netG(noise)
+        label.fill_(fake_label)
+        output = netD(fake.detach())
+        errD_fake = criterion(output, label)
+        errD_fake.backward()
+        D_G_z1 = output.sigmoid().mean().item()
+        errD = errD_real + errD_fake
+        optimizerD.step()
+        netG.zero_grad()
+        label.fill_(real_label)
+        output = netD(fake)
+        errG = criterion(output, label)
+        errG.backward()
+        D_G_z2 = output.sigmoid().mean().item()
+        optimizerG.step()
+        record += [errD, errG, D_x, D_G_z1, D_G_z2]
+    netG.eval()
+    with lib.no_grad():
+        record.append(netG(fixed_noise).detach())
+    return gan, record
+
+
+def test_dcgan_trains_as_torch():
+    trained_on_both(build_dcgan, train_dcgan)
+
+
+def train_wgan_gp(lib, reference, lambda_gp=10.0, n_critic=2):
+    gan = build_dcgan(lib)(batch_norm=False)
+    copy_weights(reference, gan)
+    netG, netD = gan.netG, gan.netD
+    optimizer_D = lib.optim.Adam(netD.parameters(), lr=1e-3, betas=(0.0, 0.9))
+    optimizer_G = lib.optim.RMSprop(netG.parameters(), lr=1e-3)
+    real_imgs, record = lib.tensor(GAN_REAL), []
+
+    def compute_gradient_penalty(D, real_samples, fake_samples):
+        alpha = lib.Tensor(np.random.default_rng(len(record)).random((real_samples.size(0), 1, 1, 1)))
+        interpolates = (alpha * real_samples + ((1 - alpha) * fake_samples)).requires_grad_(True)
+        d_interpolates = D(interpolates)
+        fake = lib.autograd.Variable(lib.Tensor(real_samples.shape[0]).fill_(1.0), requires_grad=False)
+        gradients = lib.autograd.grad(
+            outputs=d_interpolates,
+            inputs=interpolates,
+            grad_outputs=fake,
+            create_graph=True,
+            retain_graph=True,
+            only_inputs=True,
+        )[0]
+        gradients = gradients.view(gradients.size(0), -1)
+        return ((gradients.norm(2, dim=1) - 1) ** 2).mean()
+
+    lib.manual_seed(3)
+    for i in range(4):
+        optimizer_D.zero_grad()
+        z = lib.autograd.Variable(lib.Tensor(np.random.default_rng(i).normal(0, 1, (4, 4, 1, 1))))
+        fake_imgs = netG(z)
+        gradient_penalty = compute_gradient_penalty(netD, real_imgs.data, fake_imgs.data)
+        d_loss = -lib.mean(netD(real_imgs)) + lib.mean(netD(fake_imgs)) + lambda_gp * gradient_penalty
+        d_loss.backward()
+        optimizer_D.step()
+        optimizer_G.zero_grad()
+        record += [d_loss, gradient_penalty]
+        if i % n_critic == 0:
+            fake_imgs = netG(z)
+            g_loss = -lib.mean(netD(fake_imgs))
+            g_loss.backward()
+            optimizer_G.step()
+            record.append(g_loss)
+    # the original WGAN's weight clipping, applied to the critic afterwards
+    for p in netD.parameters():
+        p.data.clamp_(-0.05, 0.05)
+    return gan, record + [p.grad for p in netD.parameters()]
+
+
+def test_wgan_gp_with_a_double_backward_penalty_trains_as_torch():
+    trained_on_both(lambda lib: lambda: build_dcgan(lib)(batch_norm=False), train_wgan_gp, atol=5e-5)
+
+
+# -- normalizing flows: RealNVP (senya-ashukha/real-nvp-pytorch) and Glow (rosinality/glow-pytorch) -----
+
+
+def build_realnvp(lib, hidden=16):
+    nn = lib.nn
+
+    def nets():
+        return nn.Sequential(
+            nn.Linear(2, hidden),
+            nn.LeakyReLU(),
+            nn.Linear(hidden, hidden),
+            nn.LeakyReLU(),
+            nn.Linear(hidden, 2),
+            nn.Tanh(),
+        )
+
+    def nett():
+        return nn.Sequential(
+            nn.Linear(2, hidden), nn.LeakyReLU(), nn.Linear(hidden, hidden), nn.LeakyReLU(), nn.Linear(hidden, 2)
+        )
+
+    class RealNVP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            mask = lib.from_numpy(np.array([[0, 1], [1, 0]] * 2).astype(np.float32))
+            self.prior = lib.distributions.MultivariateNormal(lib.zeros(2), lib.eye(2))
+            self.mask = nn.Parameter(mask, requires_grad=False)
+            self.t = lib.nn.ModuleList([nett() for _ in range(len(mask))])
+            self.s = lib.nn.ModuleList([nets() for _ in range(len(mask))])
+
+        def g(self, z):
+            x = z
+            for i in range(len(self.t)):
+                x_ = x * self.mask[i]
+                s = self.s[i](x_) * (1 - self.mask[i])
+                t = self.t[i](x_) * (1 - self.mask[i])
+                x = x_ + (1 - self.mask[i]) * (x * lib.exp(s) + t)
+            return x
+
+        def f(self, x):
+            log_det_J, z = x.new_zeros(x.shape[0]), x
+            for i in reversed(range(len(self.t))):
+                z_ = self.mask[i] * z
+                s = self.s[i](z_) * (1 - self.mask[i])
+                t = self.t[i](z_) * (1 - self.mask[i])
+                z = (1 - self.mask[i]) * (z - t) * lib.exp(-s) + z_
+                log_det_J -= s.sum(dim=1)
+            return z, log_det_J
+
+        def log_prob(self, x):
+            z, logp = self.f(x)
+            return self.prior.log_prob(z) + logp
+
+        def sample(self, batchSize):
+            z = self.prior.sample((batchSize, 1))
+            return self.g(z)
+
+    return RealNVP
+
+
+def noisy_moons(n, rng):
+    """sklearn's ``make_moons(noise=0.05)`` written out with NumPy."""
+    n_out, n_in = n // 2, n - n // 2
+    outer = np.stack([np.cos(np.linspace(0, np.pi, n_out)), np.sin(np.linspace(0, np.pi, n_out))], 1)
+    inner = np.stack([1 - np.cos(np.linspace(0, np.pi, n_in)), 1 - np.sin(np.linspace(0, np.pi, n_in)) - 0.5], 1)
+    return (np.concatenate([outer, inner]) + rng.normal(scale=0.05, size=(n, 2))).astype(np.float32)
+
+
+def train_realnvp(lib, reference):
+    flow = build_realnvp(lib)()
+    copy_weights(reference, flow)
+    optimizer = lib.optim.Adam([p for p in flow.parameters() if p.requires_grad], lr=1e-3)
+    rng, record = np.random.default_rng(0), []
+    for _ in range(3):
+        loss = -flow.log_prob(lib.from_numpy(noisy_moons(16, rng)).float()).mean()
+        optimizer.zero_grad()
+        loss.backward(retain_graph=True)
+        optimizer.step()
+        record.append(loss)
+    lib.manual_seed(4)
+    x = flow.sample(5).detach()
+    z, log_det = flow.f(x[:, 0, :])
+    record += [x, z, log_det]
+    return flow, record + [p.grad for p in flow.parameters()]
+
+
+def test_realnvp_on_two_moons_trains_as_torch():
+    trained_on_both(build_realnvp, train_realnvp)
+
+
+def build_glow_step(lib, in_channel=4):
+    nn, F = lib.nn, lib.nn.functional
+    logabs = lambda x: lib.log(lib.abs(x))  # noqa: E731 - as the program writes it
+
+    class ActNorm(nn.Module):
+        def __init__(self, logdet=True):
+            super().__init__()
+            self.loc = nn.Parameter(lib.zeros(1, in_channel, 1, 1))
+            self.scale = nn.Parameter(lib.ones(1, in_channel, 1, 1))
+            self.register_buffer("initialized", lib.tensor(0, dtype=lib.uint8))
+            self.logdet = logdet
+
+        def initialize(self, input):
+            with lib.no_grad():
+                flatten = input.permute(1, 0, 2, 3).contiguous().view(input.shape[1], -1)
+                mean = flatten.mean(1).unsqueeze(1).unsqueeze(2).unsqueeze(3).permute(1, 0, 2, 3)
+                std = flatten.std(1).unsqueeze(1).unsqueeze(2).unsqueeze(3).permute(1, 0, 2, 3)
+                self.loc.data.copy_(-mean)
+                self.scale.data.copy_(1 / (std + 1e-6))
+
+        def forward(self, input):
+            _, _, height, width = input.shape
+            if self.initialized.item() == 0:
+                self.initialize(input)
+                self.initialized.fill_(1)
+            log_abs = logabs(self.scale)
+            logdet = height * width * lib.sum(log_abs)
+            return self.scale * (input + self.loc), logdet
+
+        def reverse(self, output):
+            return output / self.scale - self.loc
+
+    class InvConv2d(nn.Module):
+        def __init__(self):
+            super().__init__()
+            weight = lib.randn(in_channel, in_channel)
+            q, _ = lib.linalg.qr(weight)
+            self.weight = nn.Parameter(q.unsqueeze(2).unsqueeze(3))
+
+        def forward(self, input):
+            _, _, height, width = input.shape
+            out = F.conv2d(input, self.weight)
+            logdet = height * width * lib.slogdet(self.weight.squeeze().double())[1].float()
+            return out, logdet
+
+        def reverse(self, output):
+            return F.conv2d(output, self.weight.squeeze().inverse().unsqueeze(2).unsqueeze(3))
+
+    class InvConv2dLU(nn.Module):
+        def __init__(self):
+            super().__init__()
+            from scipy import linalg as la
+
+            weight = np.random.default_rng(1).standard_normal((in_channel, in_channel))
+            q, _ = la.qr(weight)
+            w_p, w_l, w_u = la.lu(q.astype(np.float32))
+            w_s = np.diag(w_u)
+            w_u = np.triu(w_u, 1)
+            u_mask = np.triu(np.ones_like(w_u), 1)
+            l_mask = u_mask.T
+            self.register_buffer("w_p", lib.from_numpy(w_p.copy()))
+            self.register_buffer("u_mask", lib.from_numpy(u_mask))
+            self.register_buffer("l_mask", lib.from_numpy(l_mask))
+            self.register_buffer("s_sign", lib.sign(lib.from_numpy(w_s.copy())))
+            self.register_buffer("l_eye", lib.eye(l_mask.shape[0]))
+            self.w_l = nn.Parameter(lib.from_numpy(w_l.copy()))
+            self.w_s = nn.Parameter(logabs(lib.from_numpy(w_s.copy())))
+            self.w_u = nn.Parameter(lib.from_numpy(w_u))
+
+        def calc_weight(self):
+            weight = (
+                self.w_p
+                @ (self.w_l * self.l_mask + self.l_eye)
+                @ ((self.w_u * self.u_mask) + lib.diag(self.s_sign * lib.exp(self.w_s)))
+            )
+            return weight.unsqueeze(2).unsqueeze(3)
+
+        def forward(self, input):
+            _, _, height, width = input.shape
+            weight = self.calc_weight()
+            return F.conv2d(input, weight), height * width * lib.sum(self.w_s)
+
+        def reverse(self, output):
+            weight = self.calc_weight()
+            return F.conv2d(output, weight.squeeze().inverse().unsqueeze(2).unsqueeze(3))
+
+    class ZeroConv2d(nn.Module):
+        def __init__(self, in_ch, out_ch):
+            super().__init__()
+            self.conv = nn.Conv2d(in_ch, out_ch, 3, padding=0)
+            self.conv.weight.data.zero_()
+            self.conv.bias.data.zero_()
+            self.scale = nn.Parameter(lib.zeros(1, out_ch, 1, 1))
+
+        def forward(self, input):
+            out = F.pad(input, [1, 1, 1, 1], value=1)
+            return self.conv(out) * lib.exp(self.scale * 3)
+
+    class AffineCoupling(nn.Module):
+        def __init__(self, filter_size=8):
+            super().__init__()
+            self.net = nn.Sequential(
+                nn.Conv2d(in_channel // 2, filter_size, 3, padding=1),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(filter_size, filter_size, 1),
+                nn.ReLU(inplace=True),
+                ZeroConv2d(filter_size, in_channel),
+            )
+            self.net[0].weight.data.normal_(0, 0.05)
+            self.net[0].bias.data.zero_()
+
+        def forward(self, input):
+            in_a, in_b = input.chunk(2, 1)
+            log_s, t = self.net(in_a).chunk(2, 1)
+            s = F.sigmoid(log_s + 2)
+            out_b = (in_b + t) * s
+            logdet = lib.sum(lib.log(s).view(input.shape[0], -1), 1)
+            return lib.cat([in_a, out_b], 1), logdet
+
+        def reverse(self, output):
+            out_a, out_b = output.chunk(2, 1)
+            log_s, t = self.net(out_a).chunk(2, 1)
+            s = F.sigmoid(log_s + 2)
+            return lib.cat([out_a, out_b / s - t], 1)
+
+    class FlowStep(nn.Module):
+        def __init__(self, conv_lu=True):
+            super().__init__()
+            self.actnorm = ActNorm()
+            self.invconv = InvConv2dLU() if conv_lu else InvConv2d()
+            self.coupling = AffineCoupling()
+
+        def forward(self, input):
+            out, logdet = self.actnorm(input)
+            out, det1 = self.invconv(out)
+            out, det2 = self.coupling(out)
+            return out, logdet + det1 + det2
+
+        def reverse(self, output):
+            return self.actnorm.reverse(self.invconv.reverse(self.coupling.reverse(output)))
+
+    return FlowStep
+
+
+GLOW_X = RNG.standard_normal((3, 4, 4, 4)).astype(np.float32)
+GLOW_INIT = (RNG.standard_normal((3, 4, 4, 4)) * 2 + 0.5).astype(np.float32)
+
+
+def train_glow(lib, reference, conv_lu):
+    flow = build_glow_step(lib)(conv_lu=conv_lu)
+    copy_weights(reference, flow)
+    optimizer = lib.optim.Adam(flow.parameters(), lr=1e-3)
+    x, n_pixel, record = lib.tensor(GLOW_X), 4 * 4 * 4, []
+    with lib.no_grad():  # the data-dependent init on another batch (on the trained one, loc's gradient is noise)
+        flow(lib.tensor(GLOW_INIT))
+    for _ in range(3):
+        z, logdet = flow(x)
+        log_p = (-0.5 * (z**2 + math.log(2 * math.pi))).view(x.shape[0], -1).sum(1)
+        loss = -math.log(256) * n_pixel + logdet + log_p
+        loss = (-loss / (math.log(2) * n_pixel)).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        record += [loss, logdet, z]
+    with lib.no_grad():
+        z, _ = flow(x)
+        record += [flow.reverse(z), flow.actnorm.initialized]
+    return flow, record + [p.grad for p in flow.parameters()]
+
+
+@pytest.mark.parametrize("conv_lu", [True, False])
+def test_glow_flow_step_with_actnorm_and_invertible_convolution_trains_as_torch(conv_lu):
+    pytest.importorskip("scipy")
+    trained_on_both(
+        lambda lib: lambda: build_glow_step(lib)(conv_lu=conv_lu), lambda lib, ref: train_glow(lib, ref, conv_lu)
+    )
