@@ -223,3 +223,22 @@ def test_autograd_function_saves_a_sparse_tensor_for_backward_as_torch(device):
         (out**2).sum().backward()
         results[lib] = out.tolist(), values.grad.tolist(), b.grad.tolist()
     assert results[ember] == results[torch]
+
+
+@pytest.mark.parametrize("grad_mode", [True, False])
+def test_soft_margin_loss_refuses_a_target_that_requires_grad_as_torch(grad_mode):
+    """A siamese/metric-learning loop that builds its +-1 targets from a learnable tensor: PyTorch raises (the
+    target's derivative is not implemented) unless grad mode is off; ember differentiated the target."""
+
+    def call(lib):
+        x = lib.tensor([0.3, -2.0, 1.0], requires_grad=True)
+        target = lib.tensor([1.0, -1.0, -1.0], requires_grad=True)
+        with lib.set_grad_enabled(grad_mode):
+            return lib.nn.functional.soft_margin_loss(x, target)
+
+    expected = _outcome(lambda: call(torch))
+    ours = _outcome(lambda: call(ember))
+    assert ours == pytest.approx(expected) if not isinstance(expected, str) else ours == expected
+    if grad_mode:
+        with pytest.raises(RuntimeError, match="'soft_margin_loss' is not differentiable with respect to argument"):
+            call(ember)
