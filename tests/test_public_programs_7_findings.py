@@ -242,3 +242,34 @@ def test_soft_margin_loss_refuses_a_target_that_requires_grad_as_torch(grad_mode
     if grad_mode:
         with pytest.raises(RuntimeError, match="'soft_margin_loss' is not differentiable with respect to argument"):
             call(ember)
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        lambda model: model.parameters(),
+        lambda model: dict(model.named_parameters()).values(),
+        lambda model: map(lambda p: p, model.parameters()),
+        lambda model: iter(list(model.parameters())),
+    ],
+)
+def test_autograd_grad_takes_any_iterable_of_inputs_as_torch(inputs):
+    """MAML's inner loop: ``autograd.grad(loss, params.values(), create_graph=True)`` (and ``model.parameters()``):
+    PyTorch takes ``tuple()`` of any iterable; ember raised AttributeError ('dict_values' object has no attribute
+    'is_sparse')."""
+    results = {}
+    for lib in (torch, ember):
+        model = lib.nn.Linear(2, 2)
+        with lib.no_grad():
+            model.weight.copy_(lib.tensor([[1.0, -2.0], [0.5, 3.0]]))
+            model.bias.copy_(lib.tensor([0.25, -1.0]))
+        out = model(lib.tensor([[1.0, 2.0], [3.0, -1.0]]))
+        grads = lib.autograd.grad((out**2).sum(), inputs(model), create_graph=True)
+        second = lib.autograd.grad(
+            sum(g.sum() for g in grads), (p for p in model.parameters()), allow_unused=True, retain_graph=True
+        )
+        model.zero_grad()
+        out.sum().backward(inputs=inputs(model))
+        results[lib] = [g.tolist() for g in grads] + [None if g is None else g.tolist() for g in second]
+        results[lib] += [model.weight.grad.tolist(), model.bias.grad.tolist()]
+    assert results[ember] == results[torch]
