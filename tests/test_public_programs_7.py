@@ -2157,3 +2157,344 @@ def test_glow_flow_step_with_actnorm_and_invertible_convolution_trains_as_torch(
     trained_on_both(
         lambda lib: lambda: build_glow_step(lib)(conv_lu=conv_lu), lambda lib, ref: train_glow(lib, ref, conv_lu)
     )
+
+
+# -- Barlow Twins (facebookresearch/barlowtwins) with its LARS optimizer ----------------------------------
+
+
+def make_lars(lib):
+    class LARS(lib.optim.Optimizer):
+        def __init__(
+            self,
+            params,
+            lr,
+            weight_decay=0,
+            momentum=0.9,
+            eta=0.001,
+            weight_decay_filter=None,
+            lars_adaptation_filter=None,
+        ):
+            defaults = dict(
+                lr=lr,
+                weight_decay=weight_decay,
+                momentum=momentum,
+                eta=eta,
+                weight_decay_filter=weight_decay_filter,
+                lars_adaptation_filter=lars_adaptation_filter,
+            )
+            super().__init__(params, defaults)
+
+        @lib.no_grad()
+        def step(self):
+            for g in self.param_groups:
+                for p in g["params"]:
+                    dp = p.grad
+                    if dp is None:
+                        continue
+                    if g["weight_decay_filter"] is None or not g["weight_decay_filter"](p):
+                        dp = dp.add(p, alpha=g["weight_decay"])
+                    if g["lars_adaptation_filter"] is None or not g["lars_adaptation_filter"](p):
+                        param_norm = lib.norm(p)
+                        update_norm = lib.norm(dp)
+                        one = lib.ones_like(param_norm)
+                        q = lib.where(
+                            param_norm > 0.0,
+                            lib.where(update_norm > 0, (g["eta"] * param_norm / update_norm), one),
+                            one,
+                        )
+                        dp = dp.mul(q)
+                    param_state = self.state[p]
+                    if "mu" not in param_state:
+                        param_state["mu"] = lib.zeros_like(p)
+                    mu = param_state["mu"]
+                    mu.mul_(g["momentum"]).add_(dp)
+                    p.add_(mu, alpha=-g["lr"])
+
+    return LARS
+
+
+def exclude_bias_and_norm(p):
+    return p.ndim == 1
+
+
+def off_diagonal(x):
+    n, m = x.shape
+    assert n == m
+    return x.flatten()[:-1].view(n - 1, n + 1)[:, 1:].flatten()
+
+
+def build_barlow_twins(lib, dim=6, proj=8, lambd=0.0051):
+    nn = lib.nn
+
+    class BarlowTwins(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.backbone = nn.Sequential(nn.Linear(10, dim), nn.BatchNorm1d(dim), nn.ReLU())
+            sizes = [dim, proj, proj]
+            layers = []
+            for i in range(len(sizes) - 2):
+                layers.append(nn.Linear(sizes[i], sizes[i + 1], bias=False))
+                layers.append(nn.BatchNorm1d(sizes[i + 1]))
+                layers.append(nn.ReLU(inplace=True))
+            layers.append(nn.Linear(sizes[-2], sizes[-1], bias=False))
+            self.projector = nn.Sequential(*layers)
+            self.bn = nn.BatchNorm1d(sizes[-1], affine=False)
+
+        def forward(self, y1, y2):
+            z1 = self.projector(self.backbone(y1))
+            z2 = self.projector(self.backbone(y2))
+            c = self.bn(z1).T @ self.bn(z2)
+            c.div_(y1.shape[0])
+            on_diag = lib.diagonal(c).add_(-1).pow_(2).sum()
+            off_diag = off_diagonal(c).pow_(2).sum()
+            return on_diag + lambd * off_diag
+
+    return BarlowTwins
+
+
+BARLOW_X = RNG.standard_normal((8, 10)).astype(np.float32)
+
+
+def train_barlow_twins(lib, reference):
+    model = build_barlow_twins(lib)()
+    copy_weights(reference, model)
+    param_weights, param_biases = [], []
+    for param in model.parameters():
+        (param_biases if param.ndim == 1 else param_weights).append(param)
+    parameters = [{"params": param_weights}, {"params": param_biases}]
+    optimizer = make_lars(lib)(
+        parameters,
+        lr=0,
+        weight_decay=1e-6,
+        weight_decay_filter=exclude_bias_and_norm,
+        lars_adaptation_filter=exclude_bias_and_norm,
+    )
+    x, record = lib.tensor(BARLOW_X), []
+    gen = lib.Generator().manual_seed(2)
+    for step in range(4):
+        optimizer.param_groups[0]["lr"] = 0.2 * (step + 1) / 4
+        optimizer.param_groups[1]["lr"] = 0.0048 * (step + 1) / 4
+        y1 = x + 0.1 * lib.randn(x.shape, generator=gen)
+        y2 = x * (1 + 0.1 * lib.rand(x.shape, generator=gen))
+        loss = model(y1, y2)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        record.append(loss)
+    state = optimizer.state_dict()
+    record += [len(state["state"]), state["param_groups"][1]["params"], state["state"][0]["mu"]]
+    # the checkpoint (weight_decay_filter and all) loads into a fresh optimizer, which trains on
+    resumed = make_lars(lib)([{"params": param_weights}, {"params": param_biases}], lr=0.1)
+    resumed.load_state_dict(state)
+    loss = model(x, x * 1.05)
+    resumed.zero_grad()
+    loss.backward()
+    resumed.step()
+    return model, record + [loss, resumed.param_groups[0]["lars_adaptation_filter"] is exclude_bias_and_norm]
+
+
+def test_barlow_twins_with_a_custom_lars_optimizer_trains_as_torch():
+    trained_on_both(build_barlow_twins, train_barlow_twins)
+
+
+# -- MAML (second order, through torch.func.functional_call) and prototypical networks ------------------
+
+
+def build_maml_net(lib):
+    nn = lib.nn
+    return lambda: nn.Sequential(nn.Linear(1, 16), nn.ReLU(), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 1))
+
+
+def sine_tasks(n_tasks, k, rng):
+    tasks = []
+    for _ in range(n_tasks):
+        amplitude, phase = rng.uniform(0.1, 5.0), rng.uniform(0, np.pi)
+        xs = rng.uniform(-5, 5, (2 * k, 1))
+        tasks.append((xs.astype(np.float32), (amplitude * np.sin(xs + phase)).astype(np.float32)))
+    return tasks
+
+
+def train_maml(lib, reference, first_order):
+    model = build_maml_net(lib)()
+    copy_weights(reference, model)
+    meta_optimizer = lib.optim.Adam(model.parameters(), lr=1e-3)
+    F = lib.nn.functional
+    inner_lr, k, record = 0.01, 5, []
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        meta_loss = 0.0
+        for xs, ys in sine_tasks(2, k, rng):
+            x_s, y_s = lib.tensor(xs[:k]), lib.tensor(ys[:k])
+            x_q, y_q = lib.tensor(xs[k:]), lib.tensor(ys[k:])
+            params = dict(model.named_parameters())
+            for _ in range(2):
+                loss = F.mse_loss(lib.func.functional_call(model, params, (x_s,)), y_s)
+                grads = lib.autograd.grad(loss, params.values(), create_graph=not first_order)
+                params = {name: p - inner_lr * g for (name, p), g in zip(params.items(), grads)}
+            meta_loss = meta_loss + F.mse_loss(lib.func.functional_call(model, params, (x_q,)), y_q)
+        meta_optimizer.zero_grad()
+        (meta_loss / 2).backward()
+        meta_optimizer.step()
+        record += [meta_loss] + [p.grad for p in model.parameters()]
+    return model, record
+
+
+@pytest.mark.parametrize("first_order", [False, True])
+def test_maml_on_sine_tasks_with_functional_call_trains_as_torch(first_order):
+    trained_on_both(build_maml_net, lambda lib, ref: train_maml(lib, ref, first_order))
+
+
+def build_protonet(lib, x_dim=3, hid_dim=4, z_dim=4):
+    nn = lib.nn
+
+    def conv_block(in_channels, out_channels):
+        return nn.Sequential(
+            nn.Conv2d(in_channels, out_channels, 3, padding=1),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        )
+
+    class Flatten(nn.Module):
+        def forward(self, x):
+            return x.view(x.size(0), -1)
+
+    return lambda: nn.Sequential(conv_block(x_dim, hid_dim), conv_block(hid_dim, z_dim), Flatten())
+
+
+def euclidean_dist(x, y):
+    n, m, d = x.size(0), y.size(0), x.size(1)
+    assert d == y.size(1)
+    x = x.unsqueeze(1).expand(n, m, d)
+    y = y.unsqueeze(0).expand(n, m, d)
+    return ((x - y) ** 2).sum(2)
+
+
+PROTO_EPISODES = RNG.standard_normal((3, 3, 4, 3, 8, 8)).astype(np.float32)  # episodes x way x (shot+query)
+
+
+def train_protonet(lib, reference):
+    from torch.autograd import Variable as TorchVariable
+
+    Variable = TorchVariable if lib is torch else lib.autograd.Variable
+    encoder = build_protonet(lib)()
+    copy_weights(reference, encoder)
+    for block in encoder[:2]:  # a bias before BatchNorm: its gradient is rounding noise, which Adam scales up
+        block[0].bias.requires_grad_(False)
+    optimizer = lib.optim.Adam([p for p in encoder.parameters() if p.requires_grad], lr=1e-3)
+    scheduler = lib.optim.lr_scheduler.StepLR(optimizer, 1, gamma=0.5, last_epoch=-1)
+    record, n_support = [], 2
+    for episode in PROTO_EPISODES:
+        xs, xq = Variable(lib.tensor(episode[:, :n_support])), Variable(lib.tensor(episode[:, n_support:]))
+        n_class, n_query = xs.size(0), xq.size(1)
+        target_inds = lib.arange(0, n_class).view(n_class, 1, 1).expand(n_class, n_query, 1).long()
+        target_inds = Variable(target_inds, requires_grad=False)
+        x = lib.cat([xs.view(n_class * n_support, *xs.size()[2:]), xq.view(n_class * n_query, *xq.size()[2:])], 0)
+        z = encoder.forward(x)
+        z_dim = z.size(-1)
+        z_proto = z[: n_class * n_support].view(n_class, n_support, z_dim).mean(1)
+        zq = z[n_class * n_support :]
+        dists = euclidean_dist(zq, z_proto)
+        log_p_y = lib.nn.functional.log_softmax(-dists, dim=1).view(n_class, n_query, -1)
+        loss_val = -log_p_y.gather(2, target_inds).squeeze().view(-1).mean()
+        _, y_hat = log_p_y.max(2)
+        acc_val = lib.eq(y_hat, target_inds.squeeze()).float().mean()
+        optimizer.zero_grad()
+        loss_val.backward()
+        optimizer.step()
+        scheduler.step()
+        record += [loss_val, acc_val, y_hat, scheduler.get_last_lr()[0]]
+    return encoder, record
+
+
+def test_prototypical_networks_train_as_torch():
+    trained_on_both(build_protonet, train_protonet)
+
+
+# -- FiLM (ethanjperez/film) conditioning a CNN on a GRU-encoded question --------------------------------
+
+
+def build_film(lib, vocab=7, emb=6, hidden=8, channels=4, n_blocks=2, n_answers=3):
+    nn, F = lib.nn, lib.nn.functional
+
+    class FiLM(nn.Module):
+        def forward(self, x, gammas, betas):
+            gammas = gammas.unsqueeze(2).unsqueeze(3).expand_as(x)
+            betas = betas.unsqueeze(2).unsqueeze(3).expand_as(x)
+            return (gammas * x) + betas
+
+    class FiLMedResBlock(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.input_proj = nn.Conv2d(channels + 2, channels, kernel_size=1)
+            self.conv1 = nn.Conv2d(channels, channels, kernel_size=3, padding=1)
+            self.bn1 = nn.BatchNorm2d(channels, affine=False)
+            self.film = FiLM()
+            nn.init.kaiming_uniform_(self.input_proj.weight)
+            nn.init.kaiming_uniform_(self.conv1.weight)
+
+        def forward(self, x, gammas, betas, extra_channels):
+            x = F.relu(self.input_proj(lib.cat([x, extra_channels], 1)))
+            out = self.film(self.bn1(self.conv1(x)), gammas, betas)
+            return F.relu(out) + x
+
+    def coord_map(shape, start=-1, end=1):
+        m, n = shape
+        x_coord_row = lib.linspace(start, end, steps=n)
+        y_coord_row = lib.linspace(start, end, steps=m)
+        x_coords = x_coord_row.unsqueeze(0).expand(lib.Size((m, n))).unsqueeze(0)
+        y_coords = y_coord_row.unsqueeze(1).expand(lib.Size((m, n))).unsqueeze(0)
+        return lib.autograd.Variable(lib.cat([x_coords, y_coords], 0))
+
+    class FiLMedNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder_embed = nn.Embedding(vocab, emb, padding_idx=0)
+            self.encoder_rnn = nn.GRU(emb, hidden, batch_first=True)
+            self.decoder_linear = nn.Linear(hidden, 2 * channels * n_blocks)
+            self.stem = nn.Sequential(nn.Conv2d(3, channels, 3, padding=1), nn.ReLU())
+            self.blocks = nn.ModuleList([FiLMedResBlock() for _ in range(n_blocks)])
+            self.classifier = nn.Sequential(nn.Conv2d(channels + 2, 8, 1), nn.ReLU(), nn.AdaptiveMaxPool2d(1))
+            self.head = nn.Linear(8, n_answers)
+
+        def forward(self, x, question, lengths):
+            embedded = self.encoder_embed(question)
+            packed = nn.utils.rnn.pack_padded_sequence(embedded, lengths, batch_first=True, enforce_sorted=False)
+            _, h = self.encoder_rnn(packed)
+            film = self.decoder_linear(h[-1]).view(x.size(0), n_blocks, 2 * channels)
+            gammas, betas = film[:, :, :channels] + 1, film[:, :, channels:]
+            feats = self.stem(x)
+            coords = coord_map((feats.size(2), feats.size(3))).unsqueeze(0).expand(x.size(0), -1, -1, -1)
+            for i, block in enumerate(self.blocks):
+                feats = block(feats, gammas[:, i, :], betas[:, i, :], coords)
+            out = self.classifier(lib.cat([feats, coords], 1)).flatten(1)
+            return self.head(out)
+
+    return FiLMedNet
+
+
+FILM_IMAGES = RNG.standard_normal((3, 3, 6, 6)).astype(np.float32)
+FILM_QUESTIONS = [[3, 1, 4, 6], [2, 5, 0, 0], [6, 6, 1, 0]]
+
+
+def train_film(lib, reference):
+    model = build_film(lib)()
+    copy_weights(reference, model)
+    for block in model.blocks:  # conv1's bias feeds BatchNorm: its gradient is rounding noise, which Adam scales up
+        block.conv1.bias.requires_grad_(False)
+    optimizer = lib.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=3e-3, weight_decay=1e-5)
+    x, q = lib.tensor(FILM_IMAGES), lib.tensor(FILM_QUESTIONS)
+    lengths = (q != 0).sum(1)
+    y, record = lib.tensor([2, 0, 1]), []
+    for _ in range(3):
+        scores = model(x, q, lengths)
+        loss = lib.nn.functional.cross_entropy(scores, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        record += [loss, scores]
+    return model, record + [p.grad for p in model.parameters() if p.requires_grad]
+
+
+def test_film_conditioned_cnn_trains_as_torch():
+    trained_on_both(build_film, train_film)
