@@ -2498,3 +2498,157 @@ def train_film(lib, reference):
 
 def test_film_conditioned_cnn_trains_as_torch():
     trained_on_both(build_film, train_film)
+
+
+# -- ESPCN super-resolution (pytorch/examples super_resolution) -----------------------------------------
+
+
+def build_espcn(lib, upscale_factor=2):
+    nn, init = lib.nn, lib.nn.init
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.relu = nn.ReLU()
+            self.conv1 = nn.Conv2d(1, 8, (5, 5), (1, 1), (2, 2))
+            self.conv2 = nn.Conv2d(8, 8, (3, 3), (1, 1), (1, 1))
+            self.conv3 = nn.Conv2d(8, 4, (3, 3), (1, 1), (1, 1))
+            self.conv4 = nn.Conv2d(4, upscale_factor**2, (3, 3), (1, 1), (1, 1))
+            self.pixel_shuffle = nn.PixelShuffle(upscale_factor)
+            self._initialize_weights()
+
+        def forward(self, x):
+            x = self.relu(self.conv1(x))
+            x = self.relu(self.conv2(x))
+            x = self.relu(self.conv3(x))
+            return self.pixel_shuffle(self.conv4(x))
+
+        def _initialize_weights(self):
+            init.orthogonal_(self.conv1.weight, init.calculate_gain("relu"))
+            init.orthogonal_(self.conv2.weight, init.calculate_gain("relu"))
+            init.orthogonal_(self.conv3.weight, init.calculate_gain("relu"))
+            init.orthogonal_(self.conv4.weight)
+
+    return Net
+
+
+SR_TARGETS = RNG.uniform(0, 1, (3, 1, 8, 8)).astype(np.float32)
+
+
+def train_espcn(lib, reference):
+    model = build_espcn(lib)()
+    copy_weights(reference, model)
+    criterion = lib.nn.MSELoss()
+    optimizer = lib.optim.Adam(model.parameters(), lr=1e-3)
+    target = lib.tensor(SR_TARGETS)
+    # the low-resolution input as the example's transforms make it: downscaled (here by area), then the
+    # pixel-unshuffled view of the target checked against it
+    inp = lib.nn.functional.interpolate(target, scale_factor=0.5, mode="area")
+    record = [lib.nn.functional.pixel_unshuffle(target, 2).mean(1, keepdim=True), inp]
+    for _ in range(3):
+        optimizer.zero_grad()
+        loss = criterion(model(inp), target)
+        psnr = 10 * math.log10(1 / loss.item())
+        loss.backward()
+        optimizer.step()
+        record += [loss, psnr]
+    model.eval()
+    with lib.no_grad():
+        out = model(inp).clamp(0, 1)
+        record += [out, (out * 255.0).round().to(lib.uint8)]
+    return model, record
+
+
+def test_espcn_with_pixel_shuffle_trains_as_torch():
+    trained_on_both(build_espcn, train_espcn)
+
+
+# -- DeepFM / NCF-style recommenders with EmbeddingBag and per-sample weights ----------------------------
+
+
+def build_deepfm(lib, field_dims=(5, 4, 6), embed_dim=4, mlp_dims=(8,), dropout=0.2):
+    nn = lib.nn
+    num_fields = len(field_dims)
+
+    class FeaturesLinear(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Embedding(sum(field_dims), 1)
+            self.bias = nn.Parameter(lib.zeros((1,)))
+            self.register_buffer("offsets", lib.tensor((0, *np.cumsum(field_dims)[:-1]), dtype=lib.long))
+
+        def forward(self, x):
+            x = x + self.offsets.unsqueeze(0)
+            return lib.sum(self.fc(x), dim=1) + self.bias
+
+    class FeaturesEmbedding(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = nn.Embedding(sum(field_dims), embed_dim)
+            self.register_buffer("offsets", lib.tensor((0, *np.cumsum(field_dims)[:-1]), dtype=lib.long))
+            nn.init.xavier_uniform_(self.embedding.weight.data)
+
+        def forward(self, x):
+            return self.embedding(x + self.offsets.unsqueeze(0))
+
+    class FactorizationMachine(nn.Module):
+        def forward(self, x):
+            square_of_sum = lib.sum(x, dim=1) ** 2
+            sum_of_square = lib.sum(x**2, dim=1)
+            ix = square_of_sum - sum_of_square
+            return 0.5 * lib.sum(ix, dim=1, keepdim=True)
+
+    class DeepFM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear, self.fm, self.embedding = FeaturesLinear(), FactorizationMachine(), FeaturesEmbedding()
+            layers, input_dim = [], num_fields * embed_dim
+            for d in mlp_dims:
+                layers += [nn.Linear(input_dim, d), nn.BatchNorm1d(d), nn.ReLU(), nn.Dropout(p=dropout)]
+                input_dim = d
+            layers.append(nn.Linear(input_dim, 1))
+            self.mlp = nn.Sequential(*layers)
+            # a bag of tags per example (NCF-style multi-hot side features), weighted per sample
+            self.tags = nn.EmbeddingBag(7, 1, mode="sum")
+
+        def forward(self, x, tags, tag_offsets, tag_weights):
+            embed_x = self.embedding(x)
+            x = self.linear(x) + self.fm(embed_x) + self.mlp(embed_x.view(-1, num_fields * embed_dim))
+            x = x + self.tags(tags, tag_offsets, per_sample_weights=tag_weights)
+            return lib.sigmoid(x.squeeze(1))
+
+    return DeepFM
+
+
+FM_X = np.stack([RNG.integers(0, d, 6) for d in (5, 4, 6)], 1)
+FM_Y = RNG.integers(0, 2, 6).astype(np.float32)
+
+
+def train_deepfm(lib, reference):
+    model = build_deepfm(lib)()
+    copy_weights(reference, model)
+    model.mlp[0].bias.requires_grad_(False)  # before BatchNorm: a gradient of rounding noise, which Adam scales up
+    criterion = lib.nn.BCELoss()
+    optimizer = lib.optim.Adam(params=[p for p in model.parameters() if p.requires_grad], lr=1e-2, weight_decay=1e-6)
+    x, y = lib.tensor(FM_X), lib.tensor(FM_Y)
+    tags = lib.tensor([1, 3, 5, 2, 6, 0, 4, 4, 1])
+    offsets = lib.tensor([0, 2, 2, 4, 7, 8])  # one example without tags
+    weights = lib.linspace(0.5, 1.5, 9)
+    lib.manual_seed(6)
+    record = []
+    for _ in range(3):
+        model.train()
+        y_pred = model(x, tags, offsets, weights)
+        loss = criterion(y_pred, y.float())
+        model.zero_grad()
+        loss.backward()
+        optimizer.step()
+        record += [loss, y_pred]
+    model.eval()
+    with lib.no_grad():
+        record.append(model(x, tags, offsets, weights))
+    return model, record + [p.grad for p in model.parameters() if p.requires_grad]
+
+
+def test_deepfm_with_an_embedding_bag_trains_as_torch():
+    trained_on_both(build_deepfm, train_deepfm)
