@@ -2652,3 +2652,168 @@ def train_deepfm(lib, reference):
 
 def test_deepfm_with_an_embedding_bag_trains_as_torch():
     trained_on_both(build_deepfm, train_deepfm)
+
+
+# -- PatchTST (yuqinie98/PatchTST) with RevIN, and an MLP-Mixer -----------------------------------------
+
+
+def build_patchtst(lib, c_in=2, context_window=16, target_window=4, patch_len=4, stride=2, d_model=8, heads=2):
+    nn = lib.nn
+    patch_num = int((context_window - patch_len) / stride + 1) + 1  # padding_patch="end"
+
+    class RevIN(nn.Module):
+        def __init__(self, num_features, eps=1e-5, affine=True):
+            super().__init__()
+            self.num_features, self.eps, self.affine = num_features, eps, affine
+            if self.affine:
+                self.affine_weight = nn.Parameter(lib.ones(self.num_features))
+                self.affine_bias = nn.Parameter(lib.zeros(self.num_features))
+
+        def forward(self, x, mode):
+            if mode == "norm":
+                dim2reduce = tuple(range(1, x.ndim - 1))
+                self.mean = lib.mean(x, dim=dim2reduce, keepdim=True).detach()
+                self.stdev = lib.sqrt(lib.var(x, dim=dim2reduce, keepdim=True, unbiased=False) + self.eps).detach()
+                x = (x - self.mean) / self.stdev
+                return x * self.affine_weight + self.affine_bias if self.affine else x
+            if self.affine:
+                x = (x - self.affine_bias) / (self.affine_weight + self.eps * self.eps)
+            return x * self.stdev + self.mean
+
+    class PatchTST(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.revin_layer = RevIN(c_in)
+            self.padding_patch_layer = nn.ReplicationPad1d((0, stride))
+            self.W_P = nn.Linear(patch_len, d_model)
+            W_pos = lib.empty((patch_num, d_model))
+            nn.init.uniform_(W_pos, -0.02, 0.02)
+            self.W_pos = nn.Parameter(W_pos, requires_grad=True)
+            self.dropout = nn.Dropout(0.1)
+            layer = nn.TransformerEncoderLayer(d_model, heads, 16, 0.1, batch_first=True, norm_first=False)
+            self.encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+            self.flatten = nn.Flatten(start_dim=-2)
+            self.linear = nn.Linear(d_model * patch_num, target_window)
+
+        def forward(self, z):  # z: [bs x seq_len x nvars]
+            z = self.revin_layer(z, "norm")
+            z = z.permute(0, 2, 1)
+            z = self.padding_patch_layer(z)
+            z = z.unfold(dimension=-1, size=patch_len, step=stride)  # [bs x nvars x patch_num x patch_len]
+            n_vars = z.shape[1]
+            x = self.W_P(z)
+            u = lib.reshape(x, (x.shape[0] * x.shape[1], x.shape[2], x.shape[3]))
+            u = self.dropout(u + self.W_pos)
+            z = self.encoder(u)
+            z = lib.reshape(z, (-1, n_vars, z.shape[-2], z.shape[-1])).permute(0, 1, 3, 2)
+            z = self.linear(self.flatten(z.transpose(-1, -2)))
+            z = z.permute(0, 2, 1)
+            return self.revin_layer(z, "denorm")
+
+    return PatchTST
+
+
+SERIES = np.stack([np.sin(np.arange(40) / 3.0) * 2 + 1, np.cos(np.arange(40) / 5.0) - 0.5], 1).astype(np.float32)
+
+
+def train_patchtst(lib, reference):
+    model = build_patchtst(lib)()
+    copy_weights(reference, model)
+    optimizer = lib.optim.Adam(model.parameters(), lr=1e-3)
+    scheduler = lib.optim.lr_scheduler.OneCycleLR(optimizer, steps_per_epoch=2, pct_start=0.3, epochs=2, max_lr=1e-2)
+    windows = [SERIES[i : i + 20] for i in range(0, 20, 4)]
+    batch = lib.tensor(np.stack(windows))
+    x, y = batch[:, :16], batch[:, 16:]
+    lib.manual_seed(21)
+    record = []
+    for _ in range(2):
+        for half in (slice(0, 3), slice(3, 5)):
+            optimizer.zero_grad()
+            outputs = model(x[half])
+            loss = lib.nn.functional.mse_loss(outputs, y[half])
+            loss.backward()
+            for layer in model.encoder.layers:  # the key bias: a gradient of rounding noise (as in MAE above)
+                layer.self_attn.in_proj_bias.grad[8:16] = 0
+            optimizer.step()
+            scheduler.step()
+            record += [loss, outputs, scheduler.get_last_lr()[0]]
+    model.eval()
+    with lib.no_grad():
+        record.append(model(x))
+    return model, record
+
+
+def test_patchtst_with_revin_and_unfold_patches_trains_as_torch():
+    trained_on_both(build_patchtst, train_patchtst, atol=5e-5)
+
+
+def build_mixer(lib, image_size=8, patch_size=2, channels=3, dim=8, depth=2, num_classes=4, expansion=2):
+    nn = lib.nn
+    num_patches = (image_size // patch_size) ** 2
+
+    class PreNormResidual(nn.Module):
+        def __init__(self, fn):
+            super().__init__()
+            self.fn, self.norm = fn, nn.LayerNorm(dim)
+
+        def forward(self, x):
+            return self.fn(self.norm(x)) + x
+
+    def feed_forward(d, expansion_factor, dense):
+        inner = int(d * expansion_factor)
+        return nn.Sequential(dense(d, inner), nn.GELU(), nn.Dropout(0.1), dense(inner, d), nn.Dropout(0.1))
+
+    class Rearrange(nn.Module):
+        """einops' ``Rearrange('b c (h p1) (w p2) -> b (h w) (p1 p2 c)')`` by view/permute."""
+
+        def forward(self, x):
+            b, c, H, W = x.shape
+            h, w = H // patch_size, W // patch_size
+            x = x.view(b, c, h, patch_size, w, patch_size).permute(0, 2, 4, 3, 5, 1)
+            return x.reshape(b, h * w, patch_size * patch_size * c)
+
+    class Reduce(nn.Module):
+        def forward(self, x):
+            return x.mean(1)
+
+    def chan_first(i, o):  # nn.Conv1d with kernel_size=1 mixes the tokens
+        return nn.Conv1d(i, o, kernel_size=1)
+
+    return lambda: nn.Sequential(
+        Rearrange(),
+        nn.Linear((patch_size**2) * channels, dim),
+        *[
+            nn.Sequential(
+                PreNormResidual(feed_forward(num_patches, expansion, chan_first)),
+                PreNormResidual(feed_forward(dim, 0.5 * expansion, nn.Linear)),
+            )
+            for _ in range(depth)
+        ],
+        nn.LayerNorm(dim),
+        Reduce(),
+        nn.Linear(dim, num_classes),
+    )
+
+
+def train_mixer(lib, reference):
+    model = build_mixer(lib)()
+    copy_weights(reference, model)
+    for block in model[2:-3]:
+        # the token-mixing output bias adds a constant over each token's channels, which the LayerNorms remove:
+        # its gradient is rounding noise, which AdamW scales up
+        block[0].fn[3].bias.requires_grad_(False)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = lib.optim.AdamW(params, lr=2e-3, weight_decay=0.05)
+    x, y, record = lib.tensor(VIT_IMAGES), lib.tensor([3, 1, 0, 2]), []
+    lib.manual_seed(17)
+    for _ in range(3):
+        loss = lib.nn.functional.cross_entropy(model(x), y, label_smoothing=0.1)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        record.append(loss)
+    return model, record + [p.grad for p in params]
+
+
+def test_mlp_mixer_trains_as_torch():
+    trained_on_both(build_mixer, train_mixer)
