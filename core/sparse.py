@@ -383,10 +383,54 @@ class SparseCOOTensor:
     __mul__ = mul
     __rmul__ = mul
 
-    def div(self, other: Number) -> SparseCOOTensor:
-        return self.mul(1.0 / other)
+    def div(self, other: Number | Tensor, *, rounding_mode: str | None = None) -> SparseCOOTensor:
+        """The values divided by a number or a 0-d tensor (PyTorch's division, not a product by the reciprocal);
+        with a ``rounding_mode`` of the coalesced values (the result coalesced)."""
+        if isinstance(other, SparseCOOTensor) or (isinstance(other, Tensor) and other.ndim):
+            raise RuntimeError(
+                "Sparse division requires a scalar or zero-dim dense tensor divisor "
+                f"(got shape {list(other.shape)} for divisor)"
+            )
+        if rounding_mode is None:
+            return SparseCOOTensor(self._idx, self._vals / other, self._size, self._coalesced)
+        return self._map_values(lambda v: v.div(other, rounding_mode=rounding_mode))
 
     __truediv__ = div
+
+    def __floordiv__(self, other: Number | Tensor) -> SparseCOOTensor:
+        return self.div(other, rounding_mode="floor")
+
+    def index_select(self, dim: int, index: Tensor) -> SparseCOOTensor:
+        """The slices at ``index`` along ``dim`` (uncoalesced, as PyTorch's): along a sparse dimension the stored
+        entries of each selected slice, slice by slice in ``index``'s order; along a dense one, of the values."""
+        dim = wrap_dim(dim, self.ndim)
+        sparse_dim = self.sparse_dim()
+        if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype not in (dtypes.int64, dtypes.int32):
+            raise IndexError("index_select(): Expected a 1-D int64 or int32 index tensor")
+        index = index.reshape((-1,)).long()
+        size = list(self._size)
+        size[dim] = index.shape[0]
+        if dim >= sparse_dim:
+            return SparseCOOTensor(self._idx, self._vals.index_select(dim - sparse_dim + 1, index), size)
+        slot, entry = (index.unsqueeze(1) == self._idx[dim].unsqueeze(0)).nonzero().unbind(1)
+        indices = self._idx.index_select(1, entry).clone()
+        indices[dim] = slot
+        # (PyTorch marks a result of at most one element coalesced)
+        return SparseCOOTensor(indices, self._vals.index_select(0, entry), size, indices.shape[1] <= 1)
+
+    def unsqueeze(self, dim: int) -> SparseCOOTensor:
+        """A dimension of size 1 inserted at ``dim`` (a sparse one where ``dim`` is at most the number of sparse
+        dimensions, else a dense one)."""
+        dim = wrap_dim(dim, self.ndim + 1)
+        size = list(self._size)
+        size.insert(dim, 1)
+        sparse_dim = self.sparse_dim()
+        single = self._nnz() <= 1  # PyTorch's result is uncoalesced unless it holds at most one element
+        if dim > sparse_dim:
+            return SparseCOOTensor(self._idx, self._vals.unsqueeze(dim - sparse_dim + 1), size, single)
+        rows = list(self._idx.unbind(0))
+        rows.insert(dim, self._idx.new_zeros((self._nnz(),)))
+        return SparseCOOTensor(stack(rows, 0), self._vals, size, single)
 
     def neg(self) -> SparseCOOTensor:
         """``-self`` (the values negated; coalesced or not as ``self``)."""
