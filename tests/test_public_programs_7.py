@@ -10,14 +10,36 @@ outputs, gradients and the trained weights.
   ``GradScaler``/``unscale_``/``clip_grad_norm_``, ``crop_block_size`` and ``generate`` with top-k.
 - minGPT (karpathy/minGPT): ``NewGELU``, the weight-decay groups chosen by module type through
   ``named_modules``/``named_parameters`` with ``set`` bookkeeping, ``AdamW`` over the sorted groups.
-- A timm-style ViT: ``PatchEmbed`` (strided ``Conv2d``, ``flatten(2).transpose(1, 2)``), class token and
-  position embedding (``trunc_normal_``), ``DropPath`` as timm writes it (``x.new_empty().bernoulli_``),
-  ``LayerScale`` (``x.mul_`` when in place), the fused ``qkv`` ``unbind(0)``, global pooling.
-- ConvNeXt (facebookresearch/ConvNeXt): 7x7 depthwise convolutions, its ``channels_first`` LayerNorm
-  (``mean``/``pow``/``sqrt`` by hand), ``permute`` to channels-last for the MLP, the ``gamma`` layer scale.
-- U-Net (milesial/Pytorch-UNet): ``DoubleConv``, ``MaxPool2d`` downs, ``ConvTranspose2d`` ups with
-  ``F.pad`` by the size difference, ``cat`` of the skips, the Dice loss on ``softmax`` + ``one_hot``
-  ``permute``, ``RMSprop`` with ``foreach``, ``ReduceLROnPlateau``.
+- A timm-style ViT: ``PatchEmbed``, class token and position embedding (``trunc_normal_``), ``DropPath``
+  (``x.new_empty().bernoulli_``), ``LayerScale`` (``x.mul_`` in place), qk-norm, fused and manual attention.
+- ConvNeXt: 7x7 depthwise convolutions, its ``channels_first`` LayerNorm by hand, the ``gamma`` layer scale,
+  ``LinearLR`` + ``CosineAnnealingLR`` in ``SequentialLR``; float64 and float32.
+- U-Net (milesial/Pytorch-UNet): ``ConvTranspose2d`` or bilinear ups with ``F.pad`` by the size difference,
+  the Dice loss on ``softmax`` + ``one_hot(...).permute``, ``RMSprop(foreach=True)``, ``ReduceLROnPlateau``.
+- pyGAT's sparse GAT: a custom ``autograd.Function`` that saves a sparse adjacency with
+  ``save_for_backward`` and reads its ``_indices()``; a graph transformer whose attention is
+  ``torch.sparse.softmax`` over a hybrid sparse tensor, with Laplacian eigenvector encodings (``eigh``).
+- A VAE (pytorch/examples): reparameterisation, BCE + KL, a shuffling ``DataLoader``, ``kl_divergence`` and an
+  IWAE bound by ``rsample``/``logsumexp``; MAE (facebookresearch/mae): random masking by ``argsort``/``gather``,
+  NumPy sin-cos position embeddings, ``einsum`` patchify, ``norm_pix_loss``.
+- CleanRL's PPO (discrete ``Categorical`` and continuous ``Normal``), GAE, clipped policy and value losses;
+  REINFORCE (pytorch/examples) with normalised returns.
+- A char-RNN (GRU/LSTM) with ``Variable``, truncated BPTT and ``multinomial`` sampling; locuslab's TCN with
+  ``weight_norm`` (hooks and parametrizations) dilated causal convolutions on the adding problem.
+- DCGAN (pytorch/examples, ``weights_init`` by class name) and WGAN-GP (the double-backward penalty).
+- RealNVP on two moons (``MultivariateNormal`` prior) and a Glow step (ActNorm's data-dependent init,
+  invertible 1x1 convolutions by ``slogdet``/``inverse`` and by SciPy's LU, affine coupling).
+- Barlow Twins with its custom ``LARS`` optimizer (``Optimizer`` subclass, callables in the param groups,
+  ``state_dict`` round trip); MAML (second and first order) through ``func.functional_call`` and
+  ``autograd.grad(loss, params.values(), create_graph=True)``; prototypical networks; FiLM conditioning
+  on a packed-GRU question encoder with coordinate maps.
+- ESPCN super-resolution (``PixelShuffle``, ``orthogonal_`` with ``calculate_gain``); DeepFM with an
+  ``EmbeddingBag`` of weighted tags; PatchTST (RevIN, ``ReplicationPad1d``, ``unfold``, ``OneCycleLR``); an
+  MLP-Mixer.
+
+Where a parameter's gradient is zero up to rounding (a key bias before softmax, a bias before BatchNorm
+or LayerNorm), Adam would turn the rounding noise into full steps of either sign: such parameters are
+frozen, their gradient zeroed, or the program trained by SGD, as each program says.
 """
 
 from __future__ import annotations
