@@ -707,6 +707,55 @@ def _sparse_softmax(input: SparseCOOTensor, dim: int, dtype: _dtype | None, log:
     return SparseCOOTensor(merged._idx, out, merged._size, True)
 
 
+def _cat(tensors: Sequence[SparseCOOTensor], dim: int) -> SparseCOOTensor:
+    """``ember.cat`` of sparse COO tensors along a sparse dimension (PyTorch's batching of adjacencies): the
+    coordinates joined, each tensor's shifted by the sizes before it; uncoalesced."""
+    for i, t in enumerate(tensors):
+        if not isinstance(t, SparseCOOTensor):
+            raise RuntimeError(f"Concatenating sparse tensors, but a dense tensor was found at position {i}.")
+    first = tensors[0]
+    dim = wrap_dim(dim, first.ndim)
+    for i, t in enumerate(tensors):
+        if t.sparse_dim() != first.sparse_dim() or t.dense_dim() != first.dense_dim():
+            raise RuntimeError(
+                f"concatenating sparse tensors, but they have different numbers of sparse and dense dimensions: "
+                f"tensor 0 has {first.sparse_dim()} and {first.dense_dim()}, tensor {i} has {t.sparse_dim()} and "
+                f"{t.dense_dim()}"
+            )
+        if any(a != b for d, (a, b) in enumerate(zip(t.shape, first.shape)) if d != dim):
+            raise RuntimeError(
+                f"All tensors must have the same shape: {list(first.shape)} (except in the concatenating "
+                f"dimension), but found shape: {list(t.shape)} at position {i}."
+            )
+    if dim >= first.sparse_dim():
+        raise NotImplementedError("cat of sparse COO tensors along a dense dimension is not supported")
+    indices, offset = [], 0
+    for t in tensors:
+        shifted = t._idx.clone()
+        shifted[dim] += offset
+        indices.append(shifted)
+        offset += t.shape[dim]
+    size = list(first.shape)
+    size[dim] = offset
+    return SparseCOOTensor(cat(indices, 1), cat([t._vals for t in tensors], 0), size)
+
+
+def _stack(tensors: Sequence[SparseCOOTensor], dim: int) -> SparseCOOTensor:
+    """``ember.stack`` of sparse COO tensors: each given a new sparse dimension at ``dim``, then joined."""
+    for i, t in enumerate(tensors):
+        if not isinstance(t, SparseCOOTensor):
+            raise RuntimeError(f"Concatenating sparse tensors, but a dense tensor was found at position {i}.")
+    shape = tensors[0].shape
+    for i, t in enumerate(tensors):
+        if t.shape != shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and "
+                f"{list(t.shape)} at entry {i}"
+            )
+    dim = wrap_dim(dim, len(shape) + 1)
+    return _cat([t.unsqueeze(dim) for t in tensors], dim)
+
+
 def _dense_grad_mm(mat1: SparseCOOTensor, mat2: Tensor, of: SparseCOOTensor | None = None) -> Tensor:
     """:func:`mm`, giving a sparse leaf ``mat1`` that requires grad the dense gradient at every
     coordinate; ``of``: the leaf whose transpose ``mat1`` is (``dense @ sparse``), given the gradient instead."""

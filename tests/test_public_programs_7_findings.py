@@ -330,3 +330,41 @@ def _outcome_raw(fn):
         return fn()
     except Exception as error:  # noqa: BLE001 - the error's type is what is compared
         return type(error).__name__
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, a, b: lib.cat([a, b]),
+        lambda lib, a, b: lib.cat((a, b.coalesce()), -1),
+        lambda lib, a, b: lib.cat([a]),
+        lambda lib, a, b: lib.stack([a, b]),
+        lambda lib, a, b: lib.stack([a.coalesce(), b], 1),
+        lambda lib, a, b: lib.stack([a, b], dim=-1),
+        lambda lib, a, b: lib.cat([a, lib.ones(3, 3)]),
+        lambda lib, a, b: lib.stack([a, lib.ones(3, 3)]),
+    ],
+)
+def test_cat_and_stack_of_sparse_tensors_as_torch(call):
+    """Graph batching that joins sparse adjacencies with ``torch.cat``/``torch.stack``: PyTorch joins the
+    coordinates (shifted), uncoalesced; a dense member raises. ember raised TypeError for any sparse member.
+    (The gradients are compared where PyTorch's backward runs: it has no sparse ``as_strided`` for some.)"""
+    records, backward = {}, True
+    for lib in (torch, ember):
+        va, a = _sparse(lib, requires_grad=True)
+        vb, b = _sparse(lib, requires_grad=True, indices=[[0, 2, 1], [1, 1, 2]], values=[2.0, -1.0, 3.0])
+        result = _outcome_raw(lambda lib=lib, a=a, b=b: call(lib, a, b))
+        records[lib] = _sparse_record(result)
+        if isinstance(result, str):
+            continue
+        records[lib] = records[lib][:4] + (records[lib][4].tolist(),)
+        weights = lib.arange(float(result.shape.numel())).view(result.shape)
+        try:
+            if backward:
+                (result.to_dense() * weights).sum().backward()
+                records[lib] += (va.grad.tolist(), vb.grad.tolist())
+        except NotImplementedError:
+            backward = False
+    assert records[ember][:5] == records[torch][:5]
+    if backward:
+        assert records[ember] == records[torch]
