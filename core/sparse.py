@@ -25,10 +25,15 @@ from typing import TYPE_CHECKING, Any, overload
 from . import dtypes, printing
 from .autograd.function import Function
 from .autograd.grad_mode import grad_state
+from .autograd.grad_mode import no_grad as _no_grad
 from .layout import sparse_coo
 from .meta_errors import refuse_meta
+from .ops.dtype_support import not_implemented as _not_implemented
+from .ops.movement import broadcast_shapes as _broadcast_shapes
 from .ops.movement import cat, stack
 from .ops.operands import normalize_dims, wrap_dim
+from .ops.searching import searchsorted as _searchsorted
+from .ops.slicing_joining import unique as _unique
 from .tensor import Size, Tensor, tensor
 
 if TYPE_CHECKING:
@@ -39,6 +44,9 @@ __all__ = [
     "SparseCOOTensor",
     "sparse_coo_tensor",
     "mm",
+    "addmm",
+    "softmax",
+    "log_softmax",
     "spmm",
     "sum",
     "FloatTensor",
@@ -318,22 +326,143 @@ class SparseCOOTensor:
             return other + self
         return self.add(other)
 
-    def mul(self, other: Number | Tensor) -> SparseCOOTensor:
-        """Multiply the values by a number (or a 0-d tensor)."""
-        if isinstance(other, SparseCOOTensor) or (isinstance(other, Tensor) and other.ndim):
-            raise TypeError("mul: a sparse tensor can only be multiplied by a scalar here")
-        return SparseCOOTensor(self._idx, self._vals * other, self._size, self._coalesced)
+    def sub(self, other: Tensor | SparseCOOTensor, alpha: Number = 1) -> Tensor | SparseCOOTensor:
+        """``self - alpha * other`` (:meth:`add` of ``-alpha * other``)."""
+        if isinstance(other, Tensor):
+            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
+        return self.add(other, alpha=-alpha)
+
+    __sub__ = sub
+
+    def mul(self, other: Number | Tensor | SparseCOOTensor) -> SparseCOOTensor:
+        """The elementwise product, sparse with this tensor's coordinates (as PyTorch's): by a number or a
+        0-d tensor, by a dense tensor that broadcasts to this tensor's size (its elements at the stored
+        coordinates), or by a sparse tensor of this size (the coordinates stored in both)."""
+        if isinstance(other, SparseCOOTensor):
+            return self._mul_sparse(other)
+        if not isinstance(other, Tensor) or not other.ndim:
+            return SparseCOOTensor(self._idx, self._vals * other, self._size, self._coalesced)
+        if other.device != self.device:
+            raise RuntimeError(
+                f"mul: expected all tensors to be on the same device, but found {self.device} and {other.device}"
+            )
+        shape = tuple(self._size)
+        try:
+            broadcast = tuple(Size(_broadcast_shapes(shape, tuple(other.shape))))
+        except RuntimeError:
+            broadcast = None
+        if broadcast != shape:
+            raise RuntimeError(
+                f"mul: a sparse tensor of size {list(shape)} times a dense one of size {list(other.shape)}: "
+                "the dense operand must broadcast to the sparse one's size"
+            )
+        at_coordinates = other.expand(shape)[tuple(self._idx)]  # (nnz, *dense_dims)
+        return SparseCOOTensor(self._idx, self._vals * at_coordinates, self._size, self._coalesced)
+
+    def _mul_sparse(self, other: SparseCOOTensor) -> SparseCOOTensor:
+        """``self * other`` for two sparse tensors of one size: each of this tensor's entries times the
+        other's (coalesced) value at its coordinate; entries the other does not store are dropped."""
+        if tuple(other.shape) != tuple(self._size):
+            raise RuntimeError(f"mul: expected sizes to match, got {list(self._size)} and {list(other.shape)}")
+        if other.sparse_dim() != self.sparse_dim():
+            raise RuntimeError("mul: expected the two sparse tensors to have the same number of sparse dimensions")
+        other_coalesced, other = other._coalesced, other.coalesce()
+        if not self.sparse_dim():
+            raise NotImplementedError("mul: sparse tensors without sparse dimensions are not supported")
+        if not self._nnz() or not other._nnz():
+            values = self._vals[:0] * other._vals[:0]
+            return SparseCOOTensor(self._idx[:, :0], values, self._size, self._coalesced and other_coalesced)
+        ours, _ = self._linear_index()
+        theirs, _ = other._linear_index()
+        position = _searchsorted(theirs, ours).clamp(max=theirs.shape[0] - 1)
+        found = (theirs[position] == ours).nonzero().flatten()
+        values = self._vals.index_select(0, found) * other._vals.index_select(0, position[found])
+        coalesced = self._coalesced and other_coalesced
+        return SparseCOOTensor(self._idx.index_select(1, found), values, self._size, coalesced)
 
     __mul__ = mul
     __rmul__ = mul
 
-    def div(self, other: Number) -> SparseCOOTensor:
-        return self.mul(1.0 / other)
+    def div(self, other: Number | Tensor, *, rounding_mode: str | None = None) -> SparseCOOTensor:
+        """The values divided by a number or a 0-d tensor (PyTorch's division, not a product by the reciprocal);
+        with a ``rounding_mode`` of the coalesced values (the result coalesced)."""
+        if isinstance(other, SparseCOOTensor) or (isinstance(other, Tensor) and other.ndim):
+            raise RuntimeError(
+                "Sparse division requires a scalar or zero-dim dense tensor divisor "
+                f"(got shape {list(other.shape)} for divisor)"
+            )
+        if rounding_mode is None:
+            return SparseCOOTensor(self._idx, self._vals / other, self._size, self._coalesced)
+        return self._map_values(lambda v: v.div(other, rounding_mode=rounding_mode))
 
     __truediv__ = div
 
-    def __neg__(self) -> SparseCOOTensor:
-        return self.mul(-1)
+    def __floordiv__(self, other: Number | Tensor) -> SparseCOOTensor:
+        return self.div(other, rounding_mode="floor")
+
+    def index_select(self, dim: int, index: Tensor) -> SparseCOOTensor:
+        """The slices at ``index`` along ``dim`` (uncoalesced, as PyTorch's): along a sparse dimension the stored
+        entries of each selected slice, slice by slice in ``index``'s order; along a dense one, of the values."""
+        dim = wrap_dim(dim, self.ndim)
+        sparse_dim = self.sparse_dim()
+        if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype not in (dtypes.int64, dtypes.int32):
+            raise IndexError("index_select(): Expected a 1-D int64 or int32 index tensor")
+        index = index.reshape((-1,)).long()
+        size = list(self._size)
+        size[dim] = index.shape[0]
+        if dim >= sparse_dim:
+            return SparseCOOTensor(self._idx, self._vals.index_select(dim - sparse_dim + 1, index), size)
+        slot, entry = (index.unsqueeze(1) == self._idx[dim].unsqueeze(0)).nonzero().unbind(1)
+        indices = self._idx.index_select(1, entry).clone()
+        indices[dim] = slot
+        # (PyTorch marks a result of at most one element coalesced)
+        return SparseCOOTensor(indices, self._vals.index_select(0, entry), size, indices.shape[1] <= 1)
+
+    def unsqueeze(self, dim: int) -> SparseCOOTensor:
+        """A dimension of size 1 inserted at ``dim`` (a sparse one where ``dim`` is at most the number of sparse
+        dimensions, else a dense one)."""
+        dim = wrap_dim(dim, self.ndim + 1)
+        size = list(self._size)
+        size.insert(dim, 1)
+        sparse_dim = self.sparse_dim()
+        single = self._nnz() <= 1  # PyTorch's result is uncoalesced unless it holds at most one element
+        if dim > sparse_dim:
+            return SparseCOOTensor(self._idx, self._vals.unsqueeze(dim - sparse_dim + 1), size, single)
+        rows = list(self._idx.unbind(0))
+        rows.insert(dim, self._idx.new_zeros((self._nnz(),)))
+        return SparseCOOTensor(stack(rows, 0), self._vals, size, single)
+
+    def neg(self) -> SparseCOOTensor:
+        """``-self`` (the values negated; coalesced or not as ``self``)."""
+        return SparseCOOTensor(self._idx, -self._vals, self._size, self._coalesced)
+
+    __neg__ = neg
+
+    def _map_values(self, fn: Any) -> SparseCOOTensor:
+        """``fn`` (zero at zero) of every element: of the coalesced values, as PyTorch coalesces first."""
+        merged = self.coalesce()
+        return SparseCOOTensor(merged._idx, fn(merged._vals), self._size, True)
+
+    def abs(self) -> SparseCOOTensor:
+        """The elementwise absolute value (coalesced)."""
+        return self._map_values(lambda v: v.abs())
+
+    def sqrt(self) -> SparseCOOTensor:
+        """The elementwise square root (coalesced)."""
+        return self._map_values(lambda v: v.sqrt())
+
+    def pow(self, exponent: Number) -> SparseCOOTensor:
+        """The elementwise power by a number (coalesced); ``0`` is refused, as in PyTorch, for its
+        result would be dense."""
+        if isinstance(exponent, (Tensor, SparseCOOTensor)) and getattr(exponent, "ndim", 0):
+            raise RuntimeError("pow: a sparse tensor can only be raised to a scalar power")
+        if exponent == 0:
+            raise RuntimeError(
+                "pow: cannot raise to zeroth power on sparse tensor; it would make the result tensor dense"
+            )
+        return self._map_values(lambda v: v.pow(exponent))
+
+    __pow__ = pow
 
     def sum(self, dim: int | Sequence[int] | None = None, dtype: _dtype | None = None) -> Tensor | SparseCOOTensor:
         """The sum over ``dim`` (all dimensions by default): :func:`ember.sparse.sum`."""
@@ -343,6 +472,16 @@ class SparseCOOTensor:
         """``self @ other``: :func:`mm`, but a leaf ``self`` that requires grad gets the dense
         gradient at every coordinate, as PyTorch's ``@`` gives it."""
         return _dense_grad_mm(self, other) if isinstance(other, Tensor) else mm(self, other)
+
+    def matmul(self, other: Tensor | SparseCOOTensor) -> Tensor | SparseCOOTensor:
+        """``self @ other`` (``Tensor.matmul``)."""
+        return self @ other
+
+    def mm(self, mat2: Tensor | SparseCOOTensor) -> Tensor | SparseCOOTensor:
+        """``self @ mat2`` for a matrix ``mat2`` (``Tensor.mm``)."""
+        if not isinstance(mat2, (Tensor, SparseCOOTensor)) or mat2.ndim != 2:
+            raise RuntimeError(f"mm: mat2 must be a matrix, got {getattr(mat2, 'ndim', type(mat2).__name__)}-D tensor")
+        return self @ mat2
 
     def __rmatmul__(self, other: Tensor) -> Tensor:
         """``dense @ sparse`` as ``(sparse.t() @ dense.t()).t()``."""
@@ -467,6 +606,154 @@ def sum(
         return values.sum(0)
     size = [extent for d, extent in enumerate(input.shape) if d not in dims]
     return SparseCOOTensor(input._idx[kept], values, size).coalesce()
+
+
+def addmm(mat: Tensor, mat1: SparseCOOTensor, mat2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
+    """``beta * mat + alpha * (mat1 @ mat2)`` for the sparse COO matrix ``mat1``, differentiable as :func:`mm`.
+
+    Args:
+        mat (Tensor): the dense matrix added, ``(n, p)`` (or broadcastable to it).
+        mat1 (SparseCOOTensor): an ``(n, m)`` sparse matrix.
+        mat2 (Tensor): an ``(m, p)`` dense matrix.
+        beta (Number, optional): the multiplier for ``mat``. Default: ``1``.
+        alpha (Number, optional): the multiplier for ``mat1 @ mat2``. Default: ``1``.
+
+    Example::
+
+        >>> s = ember.sparse_coo_tensor([[0, 1], [1, 0]], [2.0, 3.0], (2, 2))
+        >>> ember.sparse.addmm(ember.ones(2, 1), s, ember.ones(2, 1), beta=0.5, alpha=2)
+        tensor([[4.5000],
+                [6.5000]])
+    """
+    product = mm(mat1, mat2)
+    product = product if alpha == 1 else product * alpha
+    return product + (mat if beta == 1 else mat * beta)
+
+
+def softmax(input: SparseCOOTensor, dim: int, *, dtype: _dtype | None = None) -> SparseCOOTensor:
+    r"""The softmax of the sparse COO tensor ``input`` along ``dim``, over its stored elements only: the
+    elements it does not store count as :math:`-\infty` (they stay unstored, not 0 probabilities).
+
+    .. math::
+        \text{softmax}(x)_i = \frac{\exp(x_i)}{\sum_{j \text{ stored}} \exp(x_j)}
+
+    The result is coalesced, with ``input``'s coordinates (duplicates summed first). Differentiable through
+    the values.
+
+    Args:
+        input (SparseCOOTensor): the input.
+        dim (int): the dimension softmax is taken along (a sparse or a dense one).
+        dtype (ember.dtype, optional): the dtype the values are cast to first. Default: ``None``.
+
+    Example::
+
+        >>> s = ember.sparse_coo_tensor([[0, 0, 1], [0, 2, 1]], [1.0, 1.0, 5.0], (2, 3))
+        >>> ember.sparse.softmax(s, dim=1).to_dense()
+        tensor([[0.5000, 0.0000, 0.5000],
+                [0.0000, 1.0000, 0.0000]])
+    """
+    return _sparse_softmax(input, dim, dtype, log=False)
+
+
+def log_softmax(input: SparseCOOTensor, dim: int, *, dtype: _dtype | None = None) -> SparseCOOTensor:
+    r"""The log of :func:`softmax` of the sparse COO tensor ``input`` along ``dim``, over its stored
+    elements only (the unstored ones stay unstored).
+
+    Args:
+        input (SparseCOOTensor): the input.
+        dim (int): the dimension log-softmax is taken along (a sparse or a dense one).
+        dtype (ember.dtype, optional): the dtype the values are cast to first. Default: ``None``.
+
+    Example::
+
+        >>> s = ember.sparse_coo_tensor([[0, 0, 1], [0, 2, 1]], [1.0, 1.0, 5.0], (2, 3))
+        >>> ember.sparse.log_softmax(s, dim=1).values()
+        tensor([-0.6931, -0.6931,  0.0000])
+    """
+    return _sparse_softmax(input, dim, dtype, log=True)
+
+
+def _sparse_softmax(input: SparseCOOTensor, dim: int, dtype: _dtype | None, log: bool) -> SparseCOOTensor:
+    name = "log_softmax" if log else "softmax"
+    if not isinstance(input, SparseCOOTensor):
+        raise TypeError(f"sparse.{name}: expected a sparse COO tensor, got {type(input).__name__}")
+    dim = wrap_dim(dim, input.ndim)
+    merged = input.coalesce()
+    values = merged._vals if dtype is None else merged._vals.to(dtype)
+    if not values.dtype.is_floating_point:
+        _not_implemented(name, values.dtype)
+    sparse_dim = merged.sparse_dim()
+    if dim >= sparse_dim:  # a dense dimension: each stored slice on its own
+        dense_dim = dim - sparse_dim + 1
+        out = values.log_softmax(dense_dim) if log else values.softmax(dense_dim)
+        return SparseCOOTensor(merged._idx, out, merged._size, True)
+    if not merged._nnz():
+        return SparseCOOTensor(merged._idx, values, merged._size, True)
+    # the stored elements that share every other sparse coordinate form one group
+    key = merged._idx.new_zeros((merged._nnz(),))
+    for d in range(sparse_dim):
+        if d != dim:
+            key = key * merged._size[d] + merged._idx[d]
+    _, group = _unique(key, return_inverse=True)
+    groups = int(group.max().item()) + 1
+    rest = tuple(values.shape[1:])
+    spread = group.reshape((-1,) + (1,) * len(rest)).expand(tuple(values.shape))
+    with _no_grad():
+        peak = values.new_full((groups, *rest), float("-inf")).scatter_reduce(0, spread, values, "amax")
+    shifted = values - peak.index_select(0, group)
+    exp = shifted.exp()
+    total = values.new_zeros((groups, *rest)).index_add(0, group, exp)
+    out = shifted - total.log().index_select(0, group) if log else exp / total.index_select(0, group)
+    return SparseCOOTensor(merged._idx, out, merged._size, True)
+
+
+def _cat(tensors: Sequence[SparseCOOTensor], dim: int) -> SparseCOOTensor:
+    """``ember.cat`` of sparse COO tensors along a sparse dimension (PyTorch's batching of adjacencies): the
+    coordinates joined, each tensor's shifted by the sizes before it; uncoalesced."""
+    for i, t in enumerate(tensors):
+        if not isinstance(t, SparseCOOTensor):
+            raise RuntimeError(f"Concatenating sparse tensors, but a dense tensor was found at position {i}.")
+    first = tensors[0]
+    dim = wrap_dim(dim, first.ndim)
+    for i, t in enumerate(tensors):
+        if t.sparse_dim() != first.sparse_dim() or t.dense_dim() != first.dense_dim():
+            raise RuntimeError(
+                f"concatenating sparse tensors, but they have different numbers of sparse and dense dimensions: "
+                f"tensor 0 has {first.sparse_dim()} and {first.dense_dim()}, tensor {i} has {t.sparse_dim()} and "
+                f"{t.dense_dim()}"
+            )
+        if any(a != b for d, (a, b) in enumerate(zip(t.shape, first.shape)) if d != dim):
+            raise RuntimeError(
+                f"All tensors must have the same shape: {list(first.shape)} (except in the concatenating "
+                f"dimension), but found shape: {list(t.shape)} at position {i}."
+            )
+    if dim >= first.sparse_dim():
+        raise NotImplementedError("cat of sparse COO tensors along a dense dimension is not supported")
+    indices, offset = [], 0
+    for t in tensors:
+        shifted = t._idx.clone()
+        shifted[dim] += offset
+        indices.append(shifted)
+        offset += t.shape[dim]
+    size = list(first.shape)
+    size[dim] = offset
+    return SparseCOOTensor(cat(indices, 1), cat([t._vals for t in tensors], 0), size)
+
+
+def _stack(tensors: Sequence[SparseCOOTensor], dim: int) -> SparseCOOTensor:
+    """``ember.stack`` of sparse COO tensors: each given a new sparse dimension at ``dim``, then joined."""
+    for i, t in enumerate(tensors):
+        if not isinstance(t, SparseCOOTensor):
+            raise RuntimeError(f"Concatenating sparse tensors, but a dense tensor was found at position {i}.")
+    shape = tensors[0].shape
+    for i, t in enumerate(tensors):
+        if t.shape != shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and "
+                f"{list(t.shape)} at entry {i}"
+            )
+    dim = wrap_dim(dim, len(shape) + 1)
+    return _cat([t.unsqueeze(dim) for t in tensors], dim)
 
 
 def _dense_grad_mm(mat1: SparseCOOTensor, mat2: Tensor, of: SparseCOOTensor | None = None) -> Tensor:

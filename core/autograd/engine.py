@@ -436,15 +436,18 @@ def reset_grads(tensors, set_to_none):
 
 
 def _as_list(x):
-    """A tensor (or a sparse one), a :class:`GradientEdge` (itself a tuple) or a list or tuple of them, as a
-    list; a number raises PyTorch's TypeError (its ``tuple(x)``'s)."""
+    """A tensor (or a sparse one), a :class:`GradientEdge` (itself a tuple) or any other iterable of them (a
+    list, a tuple, ``model.parameters()``, ``params.values()``), as a list; a number raises PyTorch's TypeError
+    (its ``tuple(x)``'s)."""
     if x is None:
         return None
     if isinstance(x, (list, tuple)) and not isinstance(x, GradientEdge):
         return list(x)
     if isinstance(x, Number):
         raise TypeError(f"'{type(x).__name__}' object is not iterable")
-    return [x]
+    if isinstance(x, (Tensor, GradientEdge)) or getattr(x, "is_sparse", False) or not hasattr(x, "__iter__"):
+        return [x]
+    return list(x)  # PyTorch takes tuple() of any other iterable
 
 
 def _checked_grad_output(i, output, grad):

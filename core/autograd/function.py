@@ -725,6 +725,11 @@ def _wrap_saved(ctx, outs):
             entries.append(None)
             continue
         if not isinstance(t, Tensor):
+            from ember.sparse import SparseCOOTensor
+
+            if isinstance(t, SparseCOOTensor):  # kept as it is (pyGAT's sparse spmm saves its adjacency)
+                entries.append(t)
+                continue
             raise TypeError(
                 f"save_for_backward can only save variables, but argument {i} is of type {type(t).__name__}"
             )

@@ -1350,7 +1350,11 @@ def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = 
     """
     if out is not None:
         return write_out("mul", mul(input, other), out, inputs=(input, other))
+    if getattr(other, "is_sparse", False) and type(other) is not Tensor:  # x * sparse: sparse, as in PyTorch
+        return other.mul(input)  # type: ignore[union-attr]  # a SparseCOOTensor
     if not isinstance(input, Tensor):
+        if getattr(input, "is_sparse", False):
+            return input.mul(other)  # type: ignore[union-attr]  # a SparseCOOTensor
         return _binary(_Mul, "mul", other, input)
     if input._data.dtype.itemsize == 2:  # perhaps float16/bfloat16 (a 0-d first operand is cast, as PyTorch's)
         other = _cpu_scalar_value(input, other)

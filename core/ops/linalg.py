@@ -148,6 +148,8 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         return write_out("matmul", matmul(input, other), out, exact_dtype=True)
     if type(input) is not Tensor and getattr(input, "is_sparse", False):
         return input @ other
+    if type(other) is not Tensor and getattr(other, "is_sparse", False) and isinstance(input, Tensor):
+        return other.__rmatmul__(input)  # dense @ sparse
     if _amp.active:
         return autocast_call("matmul", matmul, input, other)
     return _matmul(input, other)
@@ -205,6 +207,8 @@ def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
         return write_out("mm", mm(input, mat2), out, exact_dtype=True)
     if type(input) is not Tensor and getattr(input, "is_sparse", False):
         return input @ mat2
+    if type(mat2) is not Tensor and getattr(mat2, "is_sparse", False) and isinstance(input, Tensor):
+        return mat2.__rmatmul__(input)  # dense @ sparse
     if _amp.active:
         return autocast_call("mm", mm, input, mat2)
     _check_operands("mm", input, mat2)

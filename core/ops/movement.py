@@ -853,6 +853,10 @@ def _concatenated(tensors, dim):
     tensors = [t for t in tensors]
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    if any(getattr(t, "is_sparse", False) and not isinstance(t, Tensor) for t in tensors):
+        from ..sparse import _cat as sparse_cat  # sparse COO tensors (batched adjacencies)
+
+        return sparse_cat(tensors, dim)
     for t in tensors:
         if not isinstance(t, Tensor):
             raise TypeError(f"cat(): expected a sequence of Tensors, got {type(t).__name__}")
@@ -938,6 +942,12 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None,
         dim, _ = numpy_names("stack", dim, 0, axis, False, None)
     if out is not None:
         return write_out("stack", stack(tensors, dim), out, cast_error=TypeError)
+    if isinstance(tensors, (list, tuple)) and any(
+        getattr(t, "is_sparse", False) and not isinstance(t, Tensor) for t in tensors
+    ):
+        from ..sparse import _stack as sparse_stack  # sparse COO tensors
+
+        return sparse_stack(tensors, dim)
     tensors = tensor_list("stack", tensors)
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
