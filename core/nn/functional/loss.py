@@ -17,7 +17,6 @@ from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function, differentiable_backward
-from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import where
 from ...ops.creation import arange
 from ...ops.dtype_support import (
@@ -367,11 +366,6 @@ def soft_margin_loss(
         not input.dtype.is_floating_point and input.dtype is not dtypes.bool
     ):  # its float result goes into `input`'s type
         raise RuntimeError(f"result type Float can't be cast to the desired output type {TORCH_NAMES[input.dtype]}")
-    if target.requires_grad and grad_state.enabled:  # PyTorch's derivative of the target is not implemented
-        raise RuntimeError(
-            "The function 'soft_margin_loss' is not differentiable with respect to argument 'target'. "
-            "This input cannot have requires_grad True."
-        )
     # PyTorch's order: the input negated (a bool one refused), then times the target (a bool one as 0/1)
     loss = (-input * target).exp().log1p()
     if loss.dtype is not input.dtype:  # PyTorch's result has the input's type
