@@ -6,10 +6,12 @@ Ops cast their operands only while ``state.active`` is true, so a program that n
 
 from __future__ import annotations
 
+import contextlib
+
 from .. import dtypes
 from ..tensor import Tensor
 
-__all__ = ["state", "cast_to"]
+__all__ = ["state", "cast_to", "suspended"]
 
 
 class _State:
@@ -31,3 +33,15 @@ def _eligible(t):
 def cast_to(tensors, target):
     """``tensors`` with the ones autocast may cast (floating, not float64) cast to ``target``."""
     return [t.to(target) if _eligible(t) and t.dtype is not target else t for t in tensors]
+
+
+@contextlib.contextmanager
+def suspended():
+    """Autocast off for the block (an op's ``out=`` form: PyTorch's autocast casts only the plain
+    overloads, so ``mm(a, b, out=c)`` in a region runs in ``a``'s and ``b``'s own dtypes)."""
+    saved = state.active
+    state.active = False
+    try:
+        yield
+    finally:
+        state.active = saved

@@ -10,6 +10,8 @@ import warnings
 from collections.abc import Sequence
 
 from .. import dtypes
+from ..amp.policy import cast_inputs
+from ..amp.state import state as _amp
 from ..linalg import multi_dot, vector_norm
 from ..return_types import _return_type
 from ..tensor import Tensor
@@ -139,6 +141,8 @@ def lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> tuple[Tensor, 
         UserWarning,
         stacklevel=2,
     )
+    if _amp.active:  # PyTorch's _lu_with_info, on its autocast float32 list
+        (A,) = cast_inputs("lu", A)
     LU, pivots, info = linalg_lu_factor_ex(A, pivot=pivot)
     return (LU, pivots, info) if get_infos else (LU, pivots)
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..nn.modules.rnn import cell_step, check_cell_hidden, check_cell_input
+from ..amp.state import state as _amp
+from ..nn.modules.rnn import autocast_cell_operands, cell_step, check_cell_hidden, check_cell_input
 from ..tensor import Tensor
 
 __all__ = ["lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"]
@@ -28,7 +29,10 @@ def _step(
     check_cell_input(input, w_ih.shape[1])
     for k, state in enumerate(states):
         check_cell_hidden(k, state, input.shape[0], w_hh.shape[1])
-    return cell_step(mode, input, states[0], states[1] if len(states) > 1 else None, w_ih, w_hh, b_ih, b_hh)
+    operands = (input, states[0], states[1] if len(states) > 1 else None, w_ih, w_hh, b_ih, b_hh)
+    if _amp.active:  # as the cell modules: PyTorch's cells are linear ops, which autocast
+        operands = autocast_cell_operands(mode, operands, states[-1])
+    return cell_step(mode, *operands)
 
 
 def lstm_cell(
