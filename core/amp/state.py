@@ -11,15 +11,21 @@ import contextlib
 from .. import dtypes
 from ..tensor import Tensor
 
-__all__ = ["state", "cast_to", "suspended"]
+__all__ = ["state", "cast_to", "suspended", "snapshot", "restored"]
 
 
 class _State:
-    __slots__ = ("active", "dtypes")
+    __slots__ = ("active", "dtypes", "fast_dtypes", "cache_enabled", "nesting", "cache")
 
     def __init__(self):
         self.active = False
         self.dtypes = {}  # device type -> the lower-precision dtype while autocast is on for it
+        # device type -> the autocast dtype set by the innermost region or set_autocast_dtype, on or off
+        # (PyTorch keeps it apart from the enabled flag: get_autocast_dtype reads it either way)
+        self.fast_dtypes = {}
+        self.cache_enabled = True  # is_autocast_cache_enabled()
+        self.nesting = 0  # regions entered and not left: the cache is emptied when the last one exits
+        self.cache = {}  # id(weight) -> (weight, its cast): the casts of leaf float32 weights
 
 
 state = _State()
@@ -30,9 +36,38 @@ def _eligible(t):
     return isinstance(t, Tensor) and t.dtype.is_floating_point and t.dtype is not dtypes.float64
 
 
+def _grad_enabled():
+    from ..autograd.grad_mode import grad_state  # imported here: the autograd package imports the ops
+
+    return grad_state.enabled
+
+
+def _cast(t, target):
+    """``t.to(target)``, through PyTorch's weight-cast cache: inside a region, a float32 leaf that
+    requires grad (a parameter, not a view of one) cast to the region's dtype with grad mode on is
+    cast once, and the same cast (one node in the graph, whose gradient is accumulated in the
+    region's dtype) serves every later use until the outermost region exits."""
+    if (
+        state.cache_enabled
+        and t.dtype is dtypes.float32
+        and t.requires_grad
+        and target is state.dtypes.get(t.device.type)
+        and t.is_leaf
+        and _grad_enabled()
+        and not t._is_view()
+    ):
+        hit = state.cache.get(id(t))
+        if hit is not None and hit[0] is t:
+            return hit[1]
+        cast = t.to(target)
+        state.cache[id(t)] = (t, cast)
+        return cast
+    return t.to(target)
+
+
 def cast_to(tensors, target):
     """``tensors`` with the ones autocast may cast (floating, not float64) cast to ``target``."""
-    return [t.to(target) if _eligible(t) and t.dtype is not target else t for t in tensors]
+    return [_cast(t, target) if _eligible(t) and t.dtype is not target else t for t in tensors]
 
 
 @contextlib.contextmanager
@@ -45,3 +80,25 @@ def suspended():
         yield
     finally:
         state.active = saved
+
+
+def snapshot():
+    """The autocast settings in force (a recomputation replays them with :func:`restored`)."""
+    return state.active, dict(state.dtypes), dict(state.fast_dtypes), state.cache_enabled
+
+
+@contextlib.contextmanager
+def restored(settings):
+    """The block runs under the autocast ``settings`` of :func:`snapshot`, as a region does: the
+    weight casts it caches are dropped when it ends, unless a region encloses it."""
+    saved = snapshot()
+    state.active, dtypes_, fast, state.cache_enabled = settings
+    state.dtypes, state.fast_dtypes = dict(dtypes_), dict(fast)
+    state.nesting += 1
+    try:
+        yield
+    finally:
+        state.nesting -= 1
+        if state.nesting == 0:
+            state.cache.clear()
+        state.active, state.dtypes, state.fast_dtypes, state.cache_enabled = saved
