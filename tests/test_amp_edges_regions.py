@@ -184,3 +184,29 @@ def test_checkpoint_recomputation_casts_the_weights_of_its_step(amp_device):
                 w.grad = None
         results.append(grads)
     assert results[1] == results[0]
+
+
+def test_autocast_is_per_thread_as_torchs():
+    """A thread started inside a region runs without it, as PyTorch's thread-local autocast (ember's
+    state was global: the thread computed in bfloat16); parallel_apply hands its replica threads the
+    caller's settings, as PyTorch's does."""
+    import threading
+
+    for m in (torch, ember):
+        seen = []
+
+        def work(m=m, seen=seen):
+            seen.append(str(m.mm(m.ones(2, 2), m.ones(2, 2)).dtype).split(".")[-1])
+
+        with m.autocast("cpu"):
+            thread = threading.Thread(target=work)
+            thread.start()
+            thread.join()
+            work()
+        assert seen == ["float32", "bfloat16"], m.__name__
+    lin = ember.nn.Linear(3, 2)
+    x = ember.ones(4, 3)
+    with ember.autocast("cpu"):
+        outputs = ember.nn.parallel.parallel_apply([lin, lin], [(x,), (x,)])
+    assert [o.dtype for o in outputs] == [ember.bfloat16, ember.bfloat16]
+    assert not ember.is_autocast_enabled("cpu")

@@ -7,6 +7,7 @@ Ops cast their operands only while ``state.active`` is true, so a program that n
 from __future__ import annotations
 
 import contextlib
+import threading
 
 from .. import dtypes
 from ..tensor import Tensor
@@ -14,8 +15,9 @@ from ..tensor import Tensor
 __all__ = ["state", "cast_to", "suspended", "snapshot", "restored"]
 
 
-class _State:
-    __slots__ = ("active", "dtypes", "fast_dtypes", "cache_enabled", "nesting", "cache")
+class _State(threading.local):
+    """Per thread, as PyTorch's autocast state: a thread started inside a region runs without it
+    (:func:`ember.nn.parallel.parallel_apply` hands its replicas the caller's settings, as PyTorch's)."""
 
     def __init__(self):
         self.active = False
