@@ -69,6 +69,21 @@ CASES = {
     "stack_out": lambda m, t, d: m.stack(
         [t(X, d), t(X, "float32")], out=m.empty(2, 4, 6, dtype=m.float32, device=t(X, d).device)
     ),
+    "addbmm_out": lambda m, t, d: m.addbmm(
+        t(C, d), t(X, d)[None], t(W, d)[None], out=m.empty(4, 3, dtype=t(X, d).dtype, device=t(X, d).device)
+    ),
+    "linalg_vecdot_out": lambda m, t, d: m.linalg.vecdot(
+        t(X, d), t(X, d), out=m.empty(4, dtype=t(X, d).dtype, device=t(X, d).device)
+    ),
+    "linalg_svdvals_out": lambda m, t, d: m.linalg.svdvals(
+        t(M, d), out=m.empty(6, dtype=t(M, d).dtype, device=t(M, d).device)
+    ),
+    "linalg_solve_out": lambda m, t, d: m.linalg.solve(
+        t(M + 6 * np.eye(6, dtype=np.float32), d),
+        t(W, d),
+        out=m.empty(6, 3, dtype=t(W, d).dtype, device=t(W, d).device),
+    ),
+    "prod_out": lambda m, t, d: m.prod(t(C, d), 1, out=m.empty(4, dtype=t(C, d).dtype, device=t(C, d).device)),
     # in-place forms run in self's dtype (ember computed addmm_ in the region's dtype and wrote it back)
     "addmm_": lambda m, t, d: t(C, d).clone().addmm_(t(X, d), t(W, d)),
     "baddbmm_": lambda m, t, d: t(C, d)[None].clone().baddbmm_(t(X, d)[None], t(W, d)[None]),
