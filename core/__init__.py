@@ -23,6 +23,7 @@ from math import e, inf, nan, pi
 
 from . import amp, autograd, cpu, dtypes, fft, linalg, tensor_methods
 from .amp import GradScaler, autocast, get_autocast_dtype, is_autocast_enabled
+from .amp.scaler_ops import _amp_foreach_non_finite_check_and_unscale_, _amp_update_scale_
 from .autograd import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
 from .compiler import compile  # noqa: A004 - PyTorch's name: ember runs eagerly (see ember.compiler)
 from .device import device, get_device_module

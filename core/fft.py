@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 from . import dtypes
 from .amp.policy import cast_inputs
 from .amp.state import state as _amp
+from .amp.state import suspended as _amp_suspended
 from .autograd.function import Function
 from .ops.creation import arange
 from .ops.dtype_support import TORCH_NAMES, not_implemented
@@ -265,7 +266,8 @@ def fft(
         tensor([0.+0.j, 2.+0.j, 0.+0.j, 2.+0.j])
     """
     if out is not None:
-        return _write_out("fft", fft(input, n, dim, norm), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return _write_out("fft", fft(input, n, dim, norm), out)
     return _c2c("fft", input, _one(n), dim, norm, False)
 
 
@@ -288,7 +290,8 @@ def ifft(
         tensor([ 1.+0.j,  0.+0.j, -1.+0.j,  0.+0.j])
     """
     if out is not None:
-        return _write_out("ifft", ifft(input, n, dim, norm), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return _write_out("ifft", ifft(input, n, dim, norm), out)
     return _c2c("ifft", input, _one(n), dim, norm, True)
 
 
@@ -314,7 +317,8 @@ def rfft(
         tensor([0.+0.j, 2.+0.j, 0.+0.j])
     """
     if out is not None:
-        return _write_out("rfft", rfft(input, n, dim, norm), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return _write_out("rfft", rfft(input, n, dim, norm), out)
     return _r2c("rfft", input, _one(n), dim, norm)
 
 
@@ -337,7 +341,8 @@ def irfft(
         tensor([ 1.,  0., -1.,  0.])
     """
     if out is not None:
-        return _write_out("irfft", irfft(input, n, dim, norm), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return _write_out("irfft", irfft(input, n, dim, norm), out)
     return _c2r("irfft", input, _one(n), dim, norm)
 
 
@@ -360,7 +365,8 @@ def hfft(
         tensor([2., 1., 0., 1.])
     """
     if out is not None:
-        return _write_out("hfft", hfft(input, n, dim, norm), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return _write_out("hfft", hfft(input, n, dim, norm), out)
     return _c2r("hfft", _complex_input("hfft", input).conj(), _one(n), dim, _DUAL[_norm(norm)])
 
 
@@ -382,7 +388,8 @@ def ihfft(
         tensor([1.0000-0.j, 0.5000-0.j, 0.0000-0.j])
     """
     if out is not None:
-        return _write_out("ihfft", ihfft(input, n, dim, norm), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return _write_out("ihfft", ihfft(input, n, dim, norm), out)
     return _r2c("ihfft", input, _one(n), dim, _DUAL[_norm(norm)]).conj()
 
 
@@ -407,7 +414,8 @@ def fftn(
                 [1.+0.j, 1.+0.j]])
     """
     if out is not None:
-        return _write_out("fftn", fftn(input, s, dim, norm), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return _write_out("fftn", fftn(input, s, dim, norm), out)
     return _c2c("fftn", input, s, dim, norm, False)
 
 
@@ -430,7 +438,8 @@ def ifftn(
                 [0.+0.j, 0.+0.j]])
     """
     if out is not None:
-        return _write_out("ifftn", ifftn(input, s, dim, norm), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return _write_out("ifftn", ifftn(input, s, dim, norm), out)
     return _c2c("ifftn", input, s, dim, norm, True)
 
 
@@ -453,7 +462,8 @@ def rfftn(
         ember.Size([2, 3])
     """
     if out is not None:
-        return _write_out("rfftn", rfftn(input, s, dim, norm), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return _write_out("rfftn", rfftn(input, s, dim, norm), out)
     return _r2c("rfftn", input, s, dim, norm)
 
 
@@ -476,7 +486,8 @@ def irfftn(
         ember.Size([2, 4])
     """
     if out is not None:
-        return _write_out("irfftn", irfftn(input, s, dim, norm), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return _write_out("irfftn", irfftn(input, s, dim, norm), out)
     return _c2r("irfftn", input, s, dim, norm)
 
 
@@ -499,7 +510,8 @@ def hfftn(
         ember.Size([2, 4])
     """
     if out is not None:
-        return _write_out("hfftn", hfftn(input, s, dim, norm), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return _write_out("hfftn", hfftn(input, s, dim, norm), out)
     return _c2r("hfftn", _complex_input("hfftn", input).conj(), s, dim, _DUAL[_norm(norm)])
 
 
@@ -521,7 +533,8 @@ def ihfftn(
         ember.Size([2, 3])
     """
     if out is not None:
-        return _write_out("ihfftn", ihfftn(input, s, dim, norm), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return _write_out("ihfftn", ihfftn(input, s, dim, norm), out)
     return _r2c("ihfftn", input, s, dim, _DUAL[_norm(norm)]).conj()
 
 
@@ -547,7 +560,8 @@ def fft2(
                 [0.+0.j, 2.+0.j]])
     """
     if out is not None:
-        return _write_out("fft2", fft2(input, s, dim, norm), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return _write_out("fft2", fft2(input, s, dim, norm), out)
     return _c2c("fft2", input, s, dim, norm, False)
 
 
@@ -570,7 +584,8 @@ def ifft2(
                 [0., 1.]])
     """
     if out is not None:
-        return _write_out("ifft2", ifft2(input, s, dim, norm), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return _write_out("ifft2", ifft2(input, s, dim, norm), out)
     return _c2c("ifft2", input, s, dim, norm, True)
 
 
@@ -592,7 +607,8 @@ def rfft2(
         ember.Size([3, 3])
     """
     if out is not None:
-        return _write_out("rfft2", rfft2(input, s, dim, norm), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return _write_out("rfft2", rfft2(input, s, dim, norm), out)
     return _r2c("rfft2", input, s, dim, norm)
 
 
@@ -616,7 +632,8 @@ def irfft2(
                 [1., 1., 1., 1.]])
     """
     if out is not None:
-        return _write_out("irfft2", irfft2(input, s, dim, norm), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return _write_out("irfft2", irfft2(input, s, dim, norm), out)
     return _c2r("irfft2", input, s, dim, norm)
 
 
@@ -638,7 +655,8 @@ def hfft2(
         ember.Size([2, 4])
     """
     if out is not None:
-        return _write_out("hfft2", hfft2(input, s, dim, norm), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return _write_out("hfft2", hfft2(input, s, dim, norm), out)
     return hfftn(input, s, dim, norm)
 
 
@@ -660,7 +678,8 @@ def ihfft2(
         ember.Size([2, 3])
     """
     if out is not None:
-        return _write_out("ihfft2", ihfft2(input, s, dim, norm), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return _write_out("ihfft2", ihfft2(input, s, dim, norm), out)
     return ihfftn(input, s, dim, norm)
 
 

@@ -132,6 +132,11 @@ def test_autocast_state_at_top_level():
         assert ember.is_autocast_enabled("cpu") and not ember.is_autocast_enabled("cuda")
         assert lin(ember.randn(2, 4)).dtype is ember.bfloat16
         ember.set_autocast_dtype("cpu", ember.float16)
+        # the bfloat16 cast of lin.weight stays cached until cleared (PyTorch's cache then refuses the
+        # float16 input: "mat1 and mat2 must have the same dtype")
+        with pytest.raises(RuntimeError, match="same dtype"):
+            lin(ember.randn(2, 4))
+        ember.clear_autocast_cache()
         assert lin(ember.randn(2, 4)).dtype is ember.float16
     finally:
         ember.set_autocast_enabled("cpu", False)

@@ -21,7 +21,8 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 __all__ = ["autocast", "is_autocast_enabled", "get_autocast_dtype"]
 
-_DEFAULT = {"cpu": dtypes.bfloat16, "cuda": dtypes.float16}
+# PyTorch's default autocast dtype of each device type (bfloat16 for the others)
+_DEFAULT = {"cpu": dtypes.bfloat16, "cuda": dtypes.float16, "xpu": dtypes.float16, "mps": dtypes.float16}
 _ALLOWED = {"cpu": (dtypes.bfloat16, dtypes.float16), "cuda": (dtypes.bfloat16, dtypes.float16)}
 
 
@@ -32,11 +33,13 @@ class autocast:  # noqa: N801 - the public name mirrors torch.autocast
         device_type (str): ``'cpu'`` or ``'cuda'``; another registered device type follows the
             table its backend names in ``autocast_device_type`` (``'restricted'`` follows ``'cpu'``);
             on one with no table autocast warns and is disabled.
-        dtype (ember.dtype, optional): the lower-precision type. Default: ``bfloat16`` on
-            cpu, ``float16`` on cuda.
+        dtype (ember.dtype, optional): the lower-precision type. Default: the device type's
+            current :func:`get_autocast_dtype` (that of an enclosing region, else ``bfloat16`` on
+            cpu, ``float16`` on cuda).
         enabled (bool): whether autocast is on in the region. Default: ``True``
-        cache_enabled (bool, optional): accepted for PyTorch compatibility (ember keeps no
-            weight-cast cache). Default: ``None``
+        cache_enabled (bool, optional): whether the casts of float32 leaf tensors that require
+            grad (the weights) are cached inside the region, each weight cast once until the
+            outermost region exits. Default: :func:`ember.is_autocast_cache_enabled` (``True``)
 
     Examples::
 
@@ -58,7 +61,8 @@ class autocast:  # noqa: N801 - the public name mirrors torch.autocast
         if not isinstance(device_type, str):
             raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
         self.device = device_type
-        self.fast_dtype = dtypes.as_dtype(dtype) if dtype is not None else _DEFAULT.get(device_type, dtypes.bfloat16)
+        self.fast_dtype = dtypes.as_dtype(dtype) if dtype is not None else get_autocast_dtype(device_type)
+        self._cache_enabled = state.cache_enabled if cache_enabled is None else bool(cache_enabled)
         enabled = bool(enabled)
         if enabled and device_type == "cuda":
             from ..cuda.availability import is_available, is_bf16_supported
@@ -87,22 +91,28 @@ class autocast:  # noqa: N801 - the public name mirrors torch.autocast
         self._saved: Any = None
 
     def __enter__(self) -> Self:
-        self._saved = (state.active, dict(state.dtypes))
+        self._saved = (state.active, dict(state.dtypes), dict(state.fast_dtypes), state.cache_enabled)
         if self._enabled:
             state.dtypes[self.device] = self.fast_dtype
         else:
             state.dtypes.pop(self.device, None)
+        state.fast_dtypes[self.device] = self.fast_dtype
+        state.cache_enabled = self._cache_enabled
+        state.nesting += 1
         state.active = bool(state.dtypes)
         return self
 
     def __exit__(self, *exc: object) -> Literal[False]:
-        state.active, state.dtypes = self._saved
+        state.nesting -= 1
+        if state.nesting == 0:  # the outermost region: its weight casts are dropped
+            state.cache.clear()
+        state.active, state.dtypes, state.fast_dtypes, state.cache_enabled = self._saved
         return False
 
     def __call__(self, fn: _F) -> _F:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with autocast(self.device, self.fast_dtype, self._enabled):
+            with autocast(self.device, self.fast_dtype, self._enabled, self._cache_enabled):
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
@@ -139,7 +149,8 @@ def is_autocast_enabled(device_type: str = "cuda") -> bool:
 
 
 def get_autocast_dtype(device_type: str) -> dtypes.dtype:
-    """The lower-precision dtype of the autocast region for ``device_type`` (its default when off).
+    """The lower-precision dtype autocast uses for ``device_type``: the innermost region's (whether it
+    is enabled or not) or :func:`ember.set_autocast_dtype`'s, else the device type's default.
 
     Args:
         device_type (str): the device type, ``'cpu'`` or ``'cuda'``.
@@ -153,4 +164,5 @@ def get_autocast_dtype(device_type: str) -> dtypes.dtype:
         ...
         ember.float16
     """
-    return state.dtypes.get(device_type, _DEFAULT.get(device_type, dtypes.bfloat16))
+    dtype = state.fast_dtypes.get(device_type)
+    return dtype if dtype is not None else _DEFAULT.get(device_type, dtypes.bfloat16)

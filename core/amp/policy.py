@@ -133,6 +133,7 @@ POLICY = {
                 "cholesky_solve",
                 "inverse",
                 "lu_solve",
+                "lu",  # PyTorch's _lu_with_info, which torch.lu and Tensor.lu call
                 "pinverse",
                 "qr",
                 "svd",

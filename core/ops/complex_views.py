@@ -21,6 +21,7 @@ from typing import Any
 from .. import dtypes
 from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
+from ..amp.state import suspended as _amp_suspended
 from ..autograd.function import Function
 from ..tensor import Tensor
 from . import complex_math
@@ -146,7 +147,8 @@ def conj_physical(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         True
     """
     if out is not None:
-        return write_out("conj_physical", conj(input), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("conj_physical", conj(input), out, exact_dtype=True)
     return conj(input)
 
 
@@ -350,7 +352,8 @@ def complex(real: Tensor, imag: Tensor, *, out: Tensor | None = None) -> Tensor:
         tensor([1.+3.j, 2.-4.j])
     """
     if out is not None:
-        return write_out("complex", complex(real, imag), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("complex", complex(real, imag), out, exact_dtype=True)
     _check_parts("complex", real, imag)
     return _Complex.apply(real, imag)
 
@@ -372,7 +375,8 @@ def polar(abs: Tensor, angle: Tensor, *, out: Tensor | None = None) -> Tensor:  
     if _amp.active and out is None:
         return autocast_call("polar", polar, abs, angle)
     if out is not None:
-        return write_out("polar", polar(abs, angle), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("polar", polar(abs, angle), out, exact_dtype=True)
     _check_parts("polar", abs, angle)
     return complex(abs * angle.cos(), abs * angle.sin())
 
@@ -456,7 +460,8 @@ def angle(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         tensor([3.1416, 0.0000, 0.0000])
     """
     if out is not None:
-        return write_out("angle", angle(input), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("angle", angle(input), out)
     if input.dtype._category < 2:
         input = input.to(dtypes.get_default_dtype())
     return _Angle.apply(input)

@@ -9,6 +9,7 @@ import math
 from collections.abc import Sequence
 
 from .. import dtypes
+from ..amp.state import suspended as _amp_suspended
 from ..meta_errors import refuse_meta
 from ..tensor import Tensor
 from .creation import tensor, zeros
@@ -74,9 +75,11 @@ def block_diag(*tensors: Tensor) -> Tensor:
             b.to(dtype),
             b.new_zeros((b.shape[0], right), dtype=dtype),
         ]
-        rows.append(cat(pieces, 1))
+        with _amp_suspended():  # inner steps, not the user's cat
+            rows.append(cat(pieces, 1))
         left += b.shape[1]
-    return cat(rows, 0)
+    with _amp_suspended():
+        return cat(rows, 0)
 
 
 def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
@@ -136,7 +139,8 @@ def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
         columns.append(columns[-1] * base)
     if not increasing:
         columns.reverse()
-    return stack(columns, 1)
+    with _amp_suspended():  # an inner step, not the user's stack (autocast would refuse 16-bit columns of another type)
+        return stack(columns, 1)
 
 
 def unravel_index(indices: Tensor, shape: int | Sequence[int]) -> tuple[Tensor, ...]:

@@ -10,6 +10,9 @@ import warnings
 from collections.abc import Sequence
 
 from .. import dtypes
+from ..amp.policy import cast_inputs
+from ..amp.state import state as _amp
+from ..amp.state import suspended as _amp_suspended
 from ..linalg import multi_dot, vector_norm
 from ..return_types import _return_type
 from ..tensor import Tensor
@@ -42,7 +45,8 @@ def chain_matmul(*matrices: Tensor, out: Tensor | None = None) -> Tensor:
                 [12.]])
     """
     if out is not None:
-        return write_out("chain_matmul", chain_matmul(*matrices), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("chain_matmul", chain_matmul(*matrices), out, exact_dtype=True)
     warnings.warn(
         "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use torch.linalg.multi_dot "
         "instead, which accepts a list of two or more tensors rather than multiple parameters.",
@@ -139,6 +143,8 @@ def lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> tuple[Tensor, 
         UserWarning,
         stacklevel=2,
     )
+    if _amp.active:  # PyTorch's _lu_with_info, on its autocast float32 list
+        (A,) = cast_inputs("lu", A)
     LU, pivots, info = linalg_lu_factor_ex(A, pivot=pivot)
     return (LU, pivots, info) if get_infos else (LU, pivots)
 
@@ -195,7 +201,10 @@ def lu_unpack(
                 [3., 4.]])
     """
     if out is not None:
-        return write_out("lu_unpack", lu_unpack(LU_data, LU_pivots, unpack_data, unpack_pivots), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out(
+                "lu_unpack", lu_unpack(LU_data, LU_pivots, unpack_data, unpack_pivots), out, exact_dtype=True
+            )
     _check_lu_unpack(LU_data, LU_pivots, unpack_pivots)
     k = min(LU_data.shape[-2:])
     P, L, U = _unpack(LU_data, LU_pivots[..., :k])

@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import cast
 
+from ..amp.state import suspended as _amp_suspended
 from ..nn import functional as F
 from ..tensor import Tensor
 
@@ -319,6 +320,7 @@ def convolution(
         raise RuntimeError(
             f"convolution: expected a weight of 3, 4 or 5 dimensions (1, 2 or 3 spatial), got {weight.ndim}"
         )
-    if transposed:
-        return conv(input, weight, bias, stride, padding, output_padding, groups, dilation)
-    return conv(input, weight, bias, stride, padding, dilation, groups)
+    with _amp_suspended():  # PyTorch's autocast lists conv1d/2d/3d and the transposed ones, not convolution
+        if transposed:
+            return conv(input, weight, bias, stride, padding, output_padding, groups, dilation)
+        return conv(input, weight, bias, stride, padding, dilation, groups)

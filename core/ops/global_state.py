@@ -51,7 +51,6 @@ _state: dict[str, object] = {
     "warn_only": False,
     "interop_threads": max(os.cpu_count() or 1, 1),
     "warn_always": False,
-    "autocast_cache": True,
     "setting_precision": False,
 }
 
@@ -381,7 +380,7 @@ def set_autocast_dtype(device_type: str, dtype: dtypes.dtype) -> None:
         raise TypeError(f"set_autocast_dtype(): argument 'device_type' must be str, not {type(device_type).__name__}")
     if not isinstance(dtype, dtypes.dtype):
         raise TypeError(f"set_autocast_dtype(): argument 'dtype' must be ember.dtype, not {type(dtype).__name__}")
-    autocast_mode._DEFAULT[device_type] = dtype
+    _autocast_state.fast_dtypes[device_type] = dtype  # a region restores it on exit, as PyTorch's
     if device_type in _autocast_state.dtypes:
         _autocast_state.dtypes[device_type] = dtype
 
@@ -436,17 +435,15 @@ def is_autocast_cpu_enabled() -> bool:
 
 
 def is_autocast_cache_enabled() -> bool:
-    """Whether autocast may cache the lower-precision copies of weights (PyTorch's default: on).
-
-    ember's autocast keeps no such cache (it casts on every use); the setting is recorded for
-    programs that read it back.
+    """Whether autocast caches the lower-precision copies of weights (float32 leaf tensors that
+    require grad) inside a region, each cast once until the outermost region exits. Default: on.
 
     Example::
 
         >>> ember.is_autocast_cache_enabled()
         True
     """
-    return bool(_state["autocast_cache"])
+    return _autocast_state.cache_enabled
 
 
 def set_autocast_cache_enabled(enabled: bool) -> None:
@@ -462,16 +459,18 @@ def set_autocast_cache_enabled(enabled: bool) -> None:
         False
         >>> ember.set_autocast_cache_enabled(True)
     """
-    _state["autocast_cache"] = _flag("set_autocast_cache_enabled", "enabled", enabled, 1)
+    _autocast_state.cache_enabled = _flag("set_autocast_cache_enabled", "enabled", enabled, 1)
 
 
 def clear_autocast_cache() -> None:
-    """Empties autocast's weight-cast cache; ember's autocast keeps none, so nothing is held to free.
+    """Empties autocast's weight-cast cache (the outermost region's exit does it too): the weights
+    are cast again at their next use.
 
     Example::
 
         >>> ember.clear_autocast_cache()
     """
+    _autocast_state.cache.clear()
 
 
 def set_flush_denormal(mode: bool) -> bool:

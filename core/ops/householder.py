@@ -15,6 +15,7 @@ from typing import Any
 from .. import return_types
 from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
+from ..amp.state import suspended as _amp_suspended
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .arithmetic import where
@@ -48,7 +49,8 @@ def geqrf(input: Tensor, *, out: Any = None) -> return_types.geqrf:
                 [4.0000, 2.0000]])
     """
     if out is not None:
-        return write_out("geqrf", geqrf(input), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("geqrf", geqrf(input), out, exact_dtype=True)
     if _amp.active:
         return autocast_call("geqrf", geqrf, input)
     if not isinstance(input, Tensor):
@@ -129,7 +131,8 @@ def ormqr(
                 [ 0.0000,  0.4000]])
     """
     if out is not None:
-        return write_out("ormqr", ormqr(input, tau, other, left, transpose), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("ormqr", ormqr(input, tau, other, left, transpose), out, exact_dtype=True)
     if _amp.active:
         return autocast_call("ormqr", ormqr, input, tau, other, left, transpose)
     op = "torch.ormqr"

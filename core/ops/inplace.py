@@ -13,6 +13,8 @@ import warnings
 from typing import TYPE_CHECKING
 
 from .. import dtypes
+from ..amp.state import state as _amp
+from ..amp.state import suspended as _amp_suspended
 from ..autograd import function as autograd_function
 from ..autograd import tangents
 from ..autograd.function import Function
@@ -265,7 +267,11 @@ def _inplace(name):
             if recording:
                 check_inplace(self)
             copy = self.clone() if recording else self  # the graph must not see the storage the write changes
-            result = out_of_place(copy, *args, **kwargs)
+            if _amp.active:  # PyTorch's autocast casts no in-place overload: addmm_ runs in self's dtype
+                with _amp_suspended():
+                    result = out_of_place(copy, *args, **kwargs)
+            else:
+                result = out_of_place(copy, *args, **kwargs)
         except NotImplementedError as exc:  # a dtype the op refuses; PyTorch checks the output first
             _raise_output_error(name, self, args, exc)
         if result.dtype is not self.dtype:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from .. import dtypes
 from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
+from ..amp.state import suspended as _amp_suspended
 from ..autograd.function import Function, differentiable_backward, saved_reader
 from ..tensor import Tensor
 from .dtype_support import GEMM_REFUSED, not_implemented, refuse_limited
@@ -145,7 +146,9 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         [3.0, 3.0]
     """
     if out is not None:
-        return write_out("matmul", matmul(input, other), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overload only
+            result = matmul(input, other)
+        return write_out("matmul", result, out, exact_dtype=True)
     if type(input) is not Tensor and getattr(input, "is_sparse", False):
         return input @ other
     if type(other) is not Tensor and getattr(other, "is_sparse", False) and isinstance(input, Tensor):
@@ -204,7 +207,9 @@ def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     refuse_limited("addmm_impl_cpu_", input, among=GEMM_REFUSED)
     if out is not None:
-        return write_out("mm", mm(input, mat2), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overload only
+            result = mm(input, mat2)
+        return write_out("mm", result, out, exact_dtype=True)
     if type(input) is not Tensor and getattr(input, "is_sparse", False):
         return input @ mat2
     if type(mat2) is not Tensor and getattr(mat2, "is_sparse", False) and isinstance(input, Tensor):
@@ -239,7 +244,9 @@ def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     refuse_limited("bmm", input)
     if out is not None:
-        return write_out("bmm", bmm(input, mat2), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overload only
+            result = bmm(input, mat2)
+        return write_out("bmm", result, out, exact_dtype=True)
     if _amp.active:
         return autocast_call("bmm", bmm, input, mat2)
     _check_operands("bmm", input, mat2)
@@ -412,7 +419,9 @@ def addmm(
                 [6.5000, 8.5000]])
     """
     if out is not None:
-        return write_out("addmm", addmm(input, mat1, mat2, beta=beta, alpha=alpha), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overload only
+            result = addmm(input, mat1, mat2, beta=beta, alpha=alpha)
+        return write_out("addmm", result, out, exact_dtype=True)
     return _add_scaled_product("addmm", mm, input, mat1, mat2, beta, alpha)
 
 
@@ -472,7 +481,9 @@ def baddbmm(
         tensor([[[3.]]])
     """
     if out is not None:
-        return write_out("baddbmm", baddbmm(input, batch1, batch2, beta=beta, alpha=alpha), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overload only
+            result = baddbmm(input, batch1, batch2, beta=beta, alpha=alpha)
+        return write_out("baddbmm", result, out, exact_dtype=True)
     if isinstance(batch1, Tensor) and batch1.dtype is dtypes.bool:
         not_implemented("baddbmm", batch1.dtype)
     return _add_scaled_product("baddbmm", bmm, input, batch1, batch2, beta, alpha)

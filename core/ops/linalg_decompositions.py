@@ -13,6 +13,7 @@ from typing import Any
 from .. import dtypes
 from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
+from ..amp.state import suspended as _amp_suspended
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
@@ -96,9 +97,13 @@ def linalg_cholesky_ex(
     if _amp.active and out is None:
         return autocast_call("linalg_cholesky_ex", linalg_cholesky_ex, A, upper=upper, check_errors=check_errors)
     if out is not None:
-        return write_out(
-            "linalg.cholesky_ex", linalg_cholesky_ex(A, upper=upper, check_errors=check_errors), out, exact_dtype=True
-        )
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out(
+                "linalg.cholesky_ex",
+                linalg_cholesky_ex(A, upper=upper, check_errors=check_errors),
+                out,
+                exact_dtype=True,
+            )
     check_input("linalg.cholesky", A, kernel="cholesky_cpu")  # PyTorch's argument errors name linalg.cholesky
     L, info = _Cholesky.apply(A, upper)
     if check_errors:
@@ -127,7 +132,8 @@ def linalg_cholesky(A: Tensor, *, upper: bool = False, out: Tensor | None = None
     if _amp.active and out is None:
         return autocast_call("linalg_cholesky", linalg_cholesky, A, upper=upper)
     if out is not None:
-        return write_out("linalg.cholesky", linalg_cholesky(A, upper=upper), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("linalg.cholesky", linalg_cholesky(A, upper=upper), out, exact_dtype=True)
     check_input("linalg.cholesky", A, kernel="cholesky_cpu")
     L, info = _Cholesky.apply(A, upper)
     check_info("linalg.cholesky", info, _not_positive_definite)
@@ -151,7 +157,8 @@ def cholesky(input: Tensor, upper: bool = False, *, out: Tensor | None = None) -
     if _amp.active and out is None:
         return autocast_call("cholesky", cholesky, input, upper)
     if out is not None:
-        return write_out("cholesky", cholesky(input, upper), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("cholesky", cholesky(input, upper), out)
     warnings.warn(
         "torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a future PyTorch "
         "release.\nL = torch.cholesky(A)\nshould be replaced with\nL = torch.linalg.cholesky(A)\nand\n"
@@ -221,7 +228,8 @@ def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False, *, out: T
     if _amp.active and out is None:
         return autocast_call("cholesky_solve", cholesky_solve, input, input2, upper)
     if out is not None:
-        return write_out("cholesky_solve", cholesky_solve(input, input2, upper), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("cholesky_solve", cholesky_solve(input, input2, upper), out)
     return _cholesky_solve("cholesky_solve", input, input2, upper)
 
 
@@ -237,7 +245,8 @@ def cholesky_inverse(L: Tensor, upper: bool = False, *, out: Tensor | None = Non
     if _amp.active and out is None:
         return autocast_call("cholesky_inverse", cholesky_inverse, L, upper)
     if out is not None:
-        return write_out("cholesky_inverse", cholesky_inverse(L, upper), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("cholesky_inverse", cholesky_inverse(L, upper), out)
     check_input("cholesky_inverse", L, kernel="cholesky_inverse_out_cpu")
     if L.shape[-1]:  # a singular factor: LAPACK's potri refuses it
         zero = L.diagonal(0, -2, -1) == 0
@@ -312,7 +321,8 @@ def linalg_qr(A: Tensor, mode: str = "reduced", *, out: Any = None) -> results.l
     if _amp.active and out is None:
         return autocast_call("linalg_qr", linalg_qr, A, mode)
     if out is not None:
-        return write_out("linalg.qr", linalg_qr(A, mode), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("linalg.qr", linalg_qr(A, mode), out, exact_dtype=True)
     check_input("linalg.qr", A, square=False, kernel="geqrf_cpu")
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(
@@ -341,7 +351,8 @@ def qr(input: Tensor, some: bool = True, *, out: Any = None) -> results.qr:
     if _amp.active and out is None:
         return autocast_call("qr", qr, input, some)
     if out is not None:
-        return write_out("qr", qr(input, some), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("qr", qr(input, some), out, exact_dtype=True)
     warnings.warn(
         "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch release.\n"
         "The boolean parameter 'some' has been replaced with a string parameter 'mode'.\nQ, R = torch.qr(A, some)\n"
@@ -455,7 +466,8 @@ def linalg_svd(
     if _amp.active and out is None:
         return autocast_call("linalg_svd", linalg_svd, A, full_matrices, driver=driver)
     if out is not None:
-        return write_out("linalg.svd", linalg_svd(A, full_matrices, driver=driver), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("linalg.svd", linalg_svd(A, full_matrices, driver=driver), out, exact_dtype=True)
     check_input("linalg.svd", A, square=False, kernel="linalg_svd_cpu")
     check_svd_driver(A, driver)
     return results.linalg_svd(*_Svd.apply(A, full_matrices))
@@ -477,7 +489,8 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out: Any =
     if _amp.active and out is None:
         return autocast_call("svd", svd, input, some, compute_uv)
     if out is not None:
-        return write_out("svd", svd(input, some, compute_uv), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("svd", svd(input, some, compute_uv), out, exact_dtype=True)
     check_input("svd", input, square=False, kernel="linalg_svd_cpu")
     U, S, Vh = _Svd.apply(input, not some)
     if not compute_uv:  # zero-filled, and square, as PyTorch's
@@ -550,7 +563,8 @@ def linalg_eigh(A: Tensor, UPLO: str = "L", *, out: Any = None) -> results.linal
     if _amp.active and out is None:
         return autocast_call("linalg_eigh", linalg_eigh, A, UPLO)
     if out is not None:
-        return write_out("linalg.eigh", linalg_eigh(A, UPLO), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("linalg.eigh", linalg_eigh(A, UPLO), out, exact_dtype=True)
     return results.linalg_eigh(*_Eigh.apply(A, _checked_eigh("linalg.eigh", A, UPLO)))
 
 
@@ -565,7 +579,8 @@ def linalg_eigvalsh(A: Tensor, UPLO: str = "L", *, out: Tensor | None = None) ->
     if _amp.active and out is None:
         return autocast_call("linalg_eigvalsh", linalg_eigvalsh, A, UPLO)
     if out is not None:
-        return write_out("linalg.eigvalsh", linalg_eigvalsh(A, UPLO), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("linalg.eigvalsh", linalg_eigvalsh(A, UPLO), out, exact_dtype=True)
     return _Eigh.apply(A, _checked_eigh("linalg.eigvalsh", A, UPLO))[0]
 
 
@@ -631,7 +646,8 @@ def linalg_pinv(
     """
     atol, rtol = _legacy_tolerance("linalg_pinv", "rcond", rcond, atol, rtol, absolute=False)
     if out is not None:
-        return write_out("linalg.pinv", linalg_pinv(A, atol=atol, rtol=rtol, hermitian=hermitian), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("linalg.pinv", linalg_pinv(A, atol=atol, rtol=rtol, hermitian=hermitian), out)
     if isinstance(A, Tensor) and (A.ndim < 2 or A.dtype not in LAPACK_TYPES):
         shape = ", ".join(map(str, A.shape))
         raise RuntimeError(
@@ -717,7 +733,10 @@ def linalg_matrix_rank(
     if _amp.active and out is None:
         return autocast_call("linalg_matrix_rank", linalg_matrix_rank, A, atol=atol, rtol=rtol, hermitian=hermitian)
     if out is not None:
-        return write_out("linalg.matrix_rank", linalg_matrix_rank(A, atol=atol, rtol=rtol, hermitian=hermitian), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out(
+                "linalg.matrix_rank", linalg_matrix_rank(A, atol=atol, rtol=rtol, hermitian=hermitian), out
+            )
     if isinstance(A, Tensor) and A.ndim < 2:
         raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")
     check_input("linalg.matrix_rank", A, square=hermitian)

@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
+from ..amp.state import suspended as _amp_suspended
 from ..autograd.function import Function
 from ..tensor import Tensor
 from . import linalg_common as results
@@ -115,7 +116,8 @@ def linalg_eig(A: Tensor, *, out: Any = None) -> results.linalg_eig:
     if _amp.active and out is None:
         return autocast_call("linalg_eig", linalg_eig, A)
     if out is not None:
-        return write_out("linalg.eig", linalg_eig(A), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("linalg.eig", linalg_eig(A), out, exact_dtype=True)
     A = _checked("linalg.eig", A)
     if not bool(isfinite(A).all()):
         raise RuntimeError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
@@ -137,5 +139,6 @@ def linalg_eigvals(A: Tensor, *, out: Tensor | None = None) -> Tensor:
     if _amp.active and out is None:
         return autocast_call("linalg_eigvals", linalg_eigvals, A)
     if out is not None:
-        return write_out("linalg.eigvals", linalg_eigvals(A), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("linalg.eigvals", linalg_eigvals(A), out, exact_dtype=True)
     return _Eig.apply(_checked("linalg.eigvals", A))[0]

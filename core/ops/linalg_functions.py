@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
+from ..amp.state import suspended as _amp_suspended
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .arithmetic import where
@@ -87,7 +88,8 @@ def linalg_householder_product(A: Tensor, tau: Tensor, *, out: Tensor | None = N
     if _amp.active and out is None:
         return autocast_call("linalg_householder_product", linalg_householder_product, A, tau)
     if out is not None:
-        return write_out("linalg.householder_product", linalg_householder_product(A, tau), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("linalg.householder_product", linalg_householder_product(A, tau), out)
     op = "torch.linalg.householder_product"
     check_matrix(op, A, square=False)
     if not isinstance(tau, Tensor):
@@ -150,7 +152,8 @@ def linalg_multi_dot(tensors: Sequence[Tensor], *, out: Tensor | None = None) ->
         tensor(12.)
     """
     if out is not None:
-        return write_out("multi_dot", linalg_multi_dot(tensors), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("multi_dot", linalg_multi_dot(tensors), out, exact_dtype=True)
     op = "multi_dot"
     if len(tensors) < 2:
         raise RuntimeError(f"{op}(): expected at least 2 tensors but got {len(tensors)}")
@@ -198,7 +201,8 @@ def linalg_vecdot(x: Tensor, y: Tensor, *, dim: int = -1, out: Tensor | None = N
     if _amp.active and out is None:
         return autocast_call("linalg_vecdot", linalg_vecdot, x, y, dim=dim)
     if out is not None:
-        return write_out("linalg.vecdot", linalg_vecdot(x, y, dim=dim), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("linalg.vecdot", linalg_vecdot(x, y, dim=dim), out, exact_dtype=True)
     if not isinstance(x, Tensor) or not isinstance(y, Tensor):
         raise TypeError(f"linalg.vecdot(): expected Tensor arguments, got {type(x).__name__} and {type(y).__name__}")
     if not (x.dtype.is_floating_point or x.dtype.is_complex):
@@ -222,7 +226,8 @@ def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1, out: Tensor | N
         tensor([0., 0., 1.])
     """
     if out is not None:
-        return write_out("linalg.cross", linalg_cross(input, other, dim=dim), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("linalg.cross", linalg_cross(input, other, dim=dim), out, exact_dtype=True)
     return _cross(input, other, dim=dim)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
+from ..amp.state import suspended as _amp_suspended
 from ..autograd.function import Function
 from ..tensor import Tensor
 from . import linalg_common as results
@@ -190,7 +191,8 @@ def linalg_det(A: Tensor, *, out: Tensor | None = None) -> Tensor:
         tensor(5.)
     """
     if out is not None:
-        return write_out("linalg.det", linalg_det(A), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("linalg.det", linalg_det(A), out, exact_dtype=True)
     check_input("linalg.det", A, kernel="lu_cpu")
     return _Det.apply(A)
 
@@ -226,7 +228,8 @@ def linalg_slogdet(A: Tensor, *, out: Any = None) -> results.linalg_slogdet:
         (tensor(-1.), tensor(0.))
     """
     if out is not None:
-        return write_out("linalg.slogdet", linalg_slogdet(A), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("linalg.slogdet", linalg_slogdet(A), out, exact_dtype=True)
     check_input("linalg.slogdet", A)
     return results.linalg_slogdet(*_Slogdet.apply(A))
 
@@ -240,7 +243,8 @@ def slogdet(input: Tensor, *, out: Any = None) -> results.slogdet:
         tensor(-1.)
     """
     if out is not None:
-        return write_out("slogdet", slogdet(input), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("slogdet", slogdet(input), out, exact_dtype=True)
     check_input("slogdet", input)
     return results.slogdet(*_Slogdet.apply(input))
 
@@ -288,7 +292,8 @@ def linalg_inv_ex(A: Tensor, *, check_errors: bool = False, out: Any = None) -> 
     if _amp.active and out is None:
         return autocast_call("linalg_inv_ex", linalg_inv_ex, A, check_errors=check_errors)
     if out is not None:
-        return write_out("linalg.inv_ex", linalg_inv_ex(A, check_errors=check_errors), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("linalg.inv_ex", linalg_inv_ex(A, check_errors=check_errors), out, exact_dtype=True)
     check_input("linalg.inv", A)  # PyTorch names linalg.inv in inv_ex's argument errors
     inverse, info = _Inv.apply(A)
     if check_errors:
@@ -315,7 +320,8 @@ def linalg_inv(A: Tensor, *, out: Tensor | None = None) -> Tensor:
     if _amp.active and out is None:
         return autocast_call("linalg_inv", linalg_inv, A)
     if out is not None:
-        return write_out("linalg.inv", linalg_inv(A), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("linalg.inv", linalg_inv(A), out, exact_dtype=True)
     check_input("linalg.inv", A)
     inverse, info = _Inv.apply(A)
     check_info("linalg.inv", info, _singular_inverse)
@@ -333,7 +339,8 @@ def inverse(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     if _amp.active and out is None:
         return autocast_call("inverse", inverse, input)
     if out is not None:
-        return write_out("inverse", inverse(input), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("inverse", inverse(input), out, exact_dtype=True)
     return linalg_inv(input)
 
 
@@ -353,9 +360,10 @@ def linalg_solve_ex(
         (tensor([1.0000, 0.5000]), tensor(0, dtype=ember.int32))
     """
     if out is not None:
-        return write_out(
-            "linalg.solve_ex", linalg_solve_ex(A, B, left=left, check_errors=check_errors), out, exact_dtype=True
-        )
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out(
+                "linalg.solve_ex", linalg_solve_ex(A, B, left=left, check_errors=check_errors), out, exact_dtype=True
+            )
     X, info = _solve("linalg.solve", A, B, left)  # PyTorch's argument errors name linalg.solve
     if check_errors:
         check_info("torch.linalg.solve_ex", info, _singular_solve)
@@ -393,7 +401,8 @@ def linalg_solve(A: Tensor, B: Tensor, *, left: bool = True, out: Tensor | None 
     if _amp.active and out is None:
         return autocast_call("linalg_solve", linalg_solve, A, B, left=left)
     if out is not None:
-        return write_out("linalg.solve", linalg_solve(A, B, left=left), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("linalg.solve", linalg_solve(A, B, left=left), out, exact_dtype=True)
     X, info = _solve("linalg.solve", A, B, left)
     check_info("torch.linalg.solve", info, _singular_solve)
     return X
@@ -417,7 +426,8 @@ def linalg_tensorinv(A: Tensor, ind: int = 2, *, out: Tensor | None = None) -> T
     if _amp.active and out is None:
         return autocast_call("linalg_tensorinv", linalg_tensorinv, A, ind)
     if out is not None:
-        return write_out("linalg.tensorinv", linalg_tensorinv(A, ind), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("linalg.tensorinv", linalg_tensorinv(A, ind), out)
     if ind <= 0:
         raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
     rows, cols = math.prod(A.shape[:ind]), math.prod(A.shape[ind:])
@@ -452,7 +462,8 @@ def linalg_tensorsolve(
     if _amp.active and out is None:
         return autocast_call("linalg_tensorsolve", linalg_tensorsolve, A, B, dims)
     if out is not None:
-        return write_out("linalg.tensorsolve", linalg_tensorsolve(A, B, dims), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("linalg.tensorsolve", linalg_tensorsolve(A, B, dims), out)
     if dims is not None:
         A = A.movedim(tuple(dims), tuple(range(A.ndim - len(dims), A.ndim)))
     shape = tuple(A.shape[B.ndim :])
@@ -550,9 +561,10 @@ def triangular_solve(
     if _amp.active and out is None:
         return autocast_call("triangular_solve", triangular_solve, b, A, upper, transpose, unitriangular)
     if out is not None:
-        return write_out(
-            "triangular_solve", triangular_solve(b, A, upper, transpose, unitriangular), out, exact_dtype=True
-        )
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out(
+                "triangular_solve", triangular_solve(b, A, upper, transpose, unitriangular), out, exact_dtype=True
+            )
     warnings.warn(
         "torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangularand will be removed in a "
         "future PyTorch release.\ntorch.linalg.solve_triangular has its arguments reversed and does not return a "
@@ -667,9 +679,13 @@ def linalg_lu_factor_ex(
         tensor([2, 2], dtype=ember.int32)
     """
     if out is not None:
-        return write_out(
-            "linalg.lu_factor_ex", linalg_lu_factor_ex(A, pivot=pivot, check_errors=check_errors), out, exact_dtype=True
-        )
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out(
+                "linalg.lu_factor_ex",
+                linalg_lu_factor_ex(A, pivot=pivot, check_errors=check_errors),
+                out,
+                exact_dtype=True,
+            )
     LU, pivots, info = _lu_factor(A, pivot, "torch.lu_factor")
     if check_errors:
         _check_lu_info("torch.linalg.lu_factor_ex", info)
@@ -721,7 +737,8 @@ def linalg_lu_factor(A: Tensor, *, pivot: bool = True, out: Any = None) -> resul
                 [0.3333, 0.6667]])
     """
     if out is not None:
-        return write_out("linalg.lu_factor", linalg_lu_factor(A, pivot=pivot), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("linalg.lu_factor", linalg_lu_factor(A, pivot=pivot), out, exact_dtype=True)
     LU, pivots, info = linalg_lu_factor_ex(A, pivot=pivot)
     _check_lu_info("torch.linalg.lu_factor", info)
     return results.linalg_lu_factor(LU, pivots)
@@ -747,7 +764,8 @@ def linalg_lu(A: Tensor, *, pivot: bool = True, out: Any = None) -> results.lina
                 [1., 0.]])
     """
     if out is not None:
-        return write_out("linalg.lu", linalg_lu(A, pivot=pivot), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("linalg.lu", linalg_lu(A, pivot=pivot), out, exact_dtype=True)
     LU, pivots, _ = _lu_factor(A, pivot, "linalg.lu")
     return results.linalg_lu(*_unpack(LU, pivots))
 
@@ -774,9 +792,10 @@ def linalg_lu_solve(
                 [3.]])
     """
     if out is not None:
-        return write_out(
-            "linalg.lu_solve", linalg_lu_solve(LU, pivots, B, left=left, adjoint=adjoint), out, exact_dtype=True
-        )
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out(
+                "linalg.lu_solve", linalg_lu_solve(LU, pivots, B, left=left, adjoint=adjoint), out, exact_dtype=True
+            )
     op = "linalg.lu_solve"
     check_input(op, LU, "LU", kernel="linalg.lu_solve_cpu", B=B)
     if B.ndim < 2:
@@ -814,7 +833,8 @@ def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor, *, out: Tensor | Non
     if _amp.active and out is None:
         return autocast_call("lu_solve", lu_solve, b, LU_data, LU_pivots)
     if out is not None:
-        return write_out("lu_solve", lu_solve(b, LU_data, LU_pivots), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("lu_solve", lu_solve(b, LU_data, LU_pivots), out, exact_dtype=True)
     warnings.warn(
         "torch.lu_solve is deprecated in favor of torch.linalg.lu_solveand will be removed in a future PyTorch "
         "release.\nNote that torch.linalg.lu_solve has its arguments reversed.\nX = torch.lu_solve(B, LU, pivots)\n"
@@ -842,7 +862,8 @@ def matrix_power(input: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
                 [0., 1.]])
     """
     if out is not None:
-        return write_out("matrix_power", matrix_power(input, n), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("matrix_power", matrix_power(input, n), out, exact_dtype=True)
     op, A = "linalg.matrix_power", input
     if not isinstance(A, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(A).__name__}")

@@ -13,6 +13,7 @@ from typing import Any
 from .. import dtypes
 from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
+from ..amp.state import suspended as _amp_suspended
 from ..tensor import Tensor
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
@@ -550,4 +551,5 @@ def cross(
         )
     x = [a.select(axis, i) for i in range(3)]
     y = [b.select(axis, i) for i in range(3)]
-    return stack([x[1] * y[2] - x[2] * y[1], x[2] * y[0] - x[0] * y[2], x[0] * y[1] - x[1] * y[0]], axis)
+    with _amp_suspended():  # an inner step, not the user's stack: PyTorch's cross stacks nothing under autocast
+        return stack([x[1] * y[2] - x[2] * y[1], x[2] * y[0] - x[0] * y[2], x[0] * y[1] - x[1] * y[0]], axis)

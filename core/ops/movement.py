@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, cast
 from .. import dtypes
 from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
+from ..amp.state import suspended as _amp_suspended
 from ..autograd import function as autograd_function
 from ..autograd.function import Function
 from ..autograd.view_history import MULTI_OUTPUT_VIEW
@@ -837,6 +838,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None, out
         if dim != 0:
             raise TypeError("cat() got multiple values for argument 'dim' (as dim and as axis)")
         dim = axis
+    if out is not None and _amp.active:  # PyTorch autocasts the plain overload only
+        with _amp_suspended():
+            return cat(tensors, dim, out=out)
     result = _concatenated(tensors, dim)
     if out is not None:
         if isinstance(out, Tensor) and result.dtype._category > out.dtype._category:
@@ -941,7 +945,9 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None,
     if axis is not None:
         dim, _ = numpy_names("stack", dim, 0, axis, False, None)
     if out is not None:
-        return write_out("stack", stack(tensors, dim), out, cast_error=TypeError)
+        with _amp_suspended():  # PyTorch autocasts the plain overload only
+            result = stack(tensors, dim)
+        return write_out("stack", result, out, cast_error=TypeError)
     if isinstance(tensors, (list, tuple)) and any(
         getattr(t, "is_sparse", False) and not isinstance(t, Tensor) for t in tensors
     ):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from .. import dtypes
 from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
+from ..amp.state import suspended as _amp_suspended
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
@@ -141,7 +142,8 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float, *, out: Tensor | N
                 [0.3000, 0.4000]])
     """
     if out is not None:
-        return write_out("renorm", renorm(input, p, dim, maxnorm), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("renorm", renorm(input, p, dim, maxnorm), out, exact_dtype=True)
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(
             f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {_TORCH_NAMES[input.dtype.name]}"

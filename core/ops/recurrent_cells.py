@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..nn.modules.rnn import _GATES, cell_step, check_cell_hidden, check_cell_input
+from ..amp.state import state as _amp
+from ..nn.modules.rnn import _GATES, autocast_cell_operands, cell_step, check_cell_hidden, check_cell_input
 from ..tensor import Tensor
 
 __all__ = ["lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"]
@@ -35,13 +36,17 @@ def _step(
     for what, w in (("weight_ih", w_ih), ("weight_hh", w_hh)):
         if w.shape[0] != gates:
             raise RuntimeError(f"{what} first dim must be {_GATES[mode]} * hidden_size = {gates}, but got {w.shape[0]}")
-    for t in (w_ih, b_ih, states[0], w_hh, b_hh):  # PyTorch's matmuls refuse a mix (an LSTM's c promotes)
+    operands = (input, states[0], states[1] if len(states) > 1 else None, w_ih, w_hh, b_ih, b_hh)
+    if _amp.active:  # as the cell modules: PyTorch's cells are linear ops, which autocast
+        operands = autocast_cell_operands(mode, operands, states[-1])
+    input, h, c, w_ih, w_hh, b_ih, b_hh = operands
+    for t in (w_ih, b_ih, h, w_hh, b_hh):  # PyTorch's matmuls refuse a mix (an LSTM's c promotes)
         if t is not None and t.dtype is not input.dtype:
-            pair = (t.dtype, input.dtype) if t is states[0] else (input.dtype, t.dtype)  # PyTorch's operand order
+            pair = (t.dtype, input.dtype) if t is h else (input.dtype, t.dtype)  # PyTorch's operand order
             a, b = (str(d).split(".")[-1] for d in pair)
             raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_C_NAMES.get(a, a)} != "
                                f"{_C_NAMES.get(b, b)}")  # fmt: skip
-    return cell_step(mode, input, states[0], states[1] if len(states) > 1 else None, w_ih, w_hh, b_ih, b_hh)
+    return cell_step(mode, input, h, c, w_ih, w_hh, b_ih, b_hh)
 
 
 def lstm_cell(

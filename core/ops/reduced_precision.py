@@ -42,7 +42,9 @@ def _round(result: Any, dtype: dtypes.dtype) -> Any:
 def computes_in_float32(op: _Op) -> _Op:
     """``op`` with a float16/bfloat16 first argument computed in float32, its float results
     rounded back to the argument's type once; an explicit ``dtype=`` keeps the op's own rule, and
-    so does an autocast region whose policy casts the op's input (``avg_pool3d`` in float32).
+    so does an autocast region whose policy casts the op's input (``avg_pool3d`` in float32). An op
+    whose policy entry is another op's, depending on the input, names it by an ``autocast_op(input)``
+    attribute.
 
     Args:
         op: a function whose first argument is the tensor whose type sets the result's.
@@ -63,7 +65,8 @@ def computes_in_float32(op: _Op) -> _Op:
         d = getattr(input, "dtype", None)
         # with ``out=``, the op's own out path calls ``run`` back without it and writes the rounded result
         if d in dtypes.narrow_float and kwargs.get("dtype") is None and kwargs.get("out") is None:
-            if _amp.active and cast_inputs(name, input)[0].dtype is not d:
+            policy_name = op.autocast_op(input) if hasattr(op, "autocast_op") else name
+            if _amp.active and cast_inputs(policy_name, input)[0].dtype is not d:
                 return op(input, *args, **kwargs)  # autocast's policy sets the op's type
             return _round(op(input.float(), *args, **kwargs), d)
         return op(input, *args, **kwargs)

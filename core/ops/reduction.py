@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, overload
 from .. import dtypes, return_types
 from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
+from ..amp.state import suspended as _amp_suspended
 from ..autograd.function import Function, differentiable_backward
 from ..tensor import Tensor
 from ..typeinfo import finfo
@@ -120,9 +121,10 @@ def sum(
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("sum", dim, None, axis, keepdim, keepdims)
     if out is not None:
-        return write_out(
-            "sum", sum(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
-        )
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out(
+                "sum", sum(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+            )
     if _amp.active:
         (input,) = cast_inputs("sum", input, dtype=dtype)
     axes = normalize_dims(_every_dim_if_empty(dim), len(input._data.shape))
@@ -290,9 +292,10 @@ def prod(
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("prod", dim, None, axis, keepdim, keepdims)
     if out is not None:
-        return write_out(
-            "prod", prod(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
-        )
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out(
+                "prod", prod(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+            )
     refuse_keepdim_without_dim("prod", dim, keepdim)
     if _amp.active:  # float32 under autocast (cpu), or the dtype asked for (cuda)
         (input,) = cast_inputs("prod", input, dtype=dtype)
@@ -420,7 +423,8 @@ def amax(
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("amax", dim, (), axis, keepdim, keepdims)
     if out is not None:
-        return write_out("amax", amax(input, dim, keepdim), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("amax", amax(input, dim, keepdim), out, exact_dtype=True)
 
     if input.dtype.is_complex:
         not_implemented("max_values_cpu", input.dtype)
@@ -463,7 +467,8 @@ def amin(
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("amin", dim, (), axis, keepdim, keepdims)
     if out is not None:
-        return write_out("amin", amin(input, dim, keepdim), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("amin", amin(input, dim, keepdim), out, exact_dtype=True)
 
     if input.dtype.is_complex:
         not_implemented("min_values_cpu", input.dtype)
@@ -523,7 +528,8 @@ def argmax(
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("argmax", dim, None, axis, keepdim, keepdims)
     if out is not None:
-        return write_out("argmax", argmax(input, dim, keepdim), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("argmax", argmax(input, dim, keepdim), out, exact_dtype=True)
     if input.dtype is dtypes.bool:
         raise RuntimeError("argmax(): does not support bool input")
     return _arg("argmax", input, dim, keepdim)
@@ -561,7 +567,8 @@ def argmin(
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("argmin", dim, None, axis, keepdim, keepdims)
     if out is not None:
-        return write_out("argmin", argmin(input, dim, keepdim), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("argmin", argmin(input, dim, keepdim), out, exact_dtype=True)
     if input.dtype is dtypes.bool:
         raise RuntimeError("argmin(): does not support bool input")
     return _arg("argmin", input, dim, keepdim)
@@ -633,7 +640,8 @@ def max(  # noqa: A001
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("max", dim, None, axis, keepdim, keepdims)
     if out is not None:
-        return write_out("max", max(input, dim, keepdim), out, exact_dtype=isinstance(dim, int))  # type: ignore[arg-type]
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("max", max(input, dim, keepdim), out, exact_dtype=isinstance(dim, int))  # type: ignore[arg-type]
     return _extremum_with_indices("max", input, dim, keepdim, None)
 
 
@@ -679,7 +687,8 @@ def min(  # noqa: A001
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("min", dim, None, axis, keepdim, keepdims)
     if out is not None:
-        return write_out("min", min(input, dim, keepdim), out, exact_dtype=isinstance(dim, int))  # type: ignore[arg-type]
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("min", min(input, dim, keepdim), out, exact_dtype=isinstance(dim, int))  # type: ignore[arg-type]
     return _extremum_with_indices("min", input, dim, keepdim, None)
 
 
@@ -718,7 +727,8 @@ def aminmax(
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("aminmax", dim, None, axis, keepdim, keepdims)
     if out is not None:
-        return write_out("aminmax", aminmax(input, dim=dim, keepdim=keepdim), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("aminmax", aminmax(input, dim=dim, keepdim=keepdim), out, exact_dtype=True)
     d = () if dim is None else (wrap_dim(dim, input.ndim),)  # one int dim, not amin's tuples
     return return_types.aminmax(amin(input, d, keepdim), amax(input, d, keepdim))
 
@@ -843,7 +853,8 @@ def var(
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("var", dim, None, axis, keepdim, keepdims)
     if out is not None:
-        return write_out("var", var(input, dim, unbiased, keepdim, correction=correction), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("var", var(input, dim, unbiased, keepdim, correction=correction), out)
     return _variance(input, dim, unbiased, keepdim, correction, is_std=False)
 
 
@@ -885,7 +896,8 @@ def std(
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("std", dim, None, axis, keepdim, keepdims)
     if out is not None:
-        return write_out("std", std(input, dim, unbiased, keepdim, correction=correction), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("std", std(input, dim, unbiased, keepdim, correction=correction), out)
     return _variance(input, dim, unbiased, keepdim, correction, is_std=True)
 
 
@@ -1046,7 +1058,8 @@ def norm(
         tensor(8.)
     """
     if out is not None:
-        return write_out("norm", norm(input, p, dim, keepdim, dtype), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("norm", norm(input, p, dim, keepdim, dtype), out, exact_dtype=True)
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         (input,) = cast_inputs("norm", input)
     if p != "nuc":
@@ -1123,7 +1136,8 @@ def logsumexp(
     if axis is not None or keepdims is not None or dim is None:
         dim, keepdim = numpy_names("logsumexp", dim, None, axis, keepdim, keepdims, required=True)
     if out is not None:
-        return write_out("logsumexp", logsumexp(input, dim, keepdim), out)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("logsumexp", logsumexp(input, dim, keepdim), out)
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         (input,) = cast_inputs("logsumexp", input)
     axes = normalize_dims(_every_dim_if_empty(dim), input.ndim)
@@ -1180,9 +1194,10 @@ def cumsum(
     if axis is not None or dim is None:
         dim, _ = numpy_names("cumsum", dim, None, axis, False, None, required=True)
     if out is not None:
-        return write_out(
-            "cumsum", cumsum(input, dim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
-        )
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out(
+                "cumsum", cumsum(input, dim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+            )
     if _amp.active:
         (input,) = cast_inputs("cumsum", input, dtype=dtype)
     out = _accumulate_dtype(input.dtype, dtype, "cumsum_out_cpu")
@@ -1226,7 +1241,8 @@ def all(
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("all", dim, None, axis, keepdim, keepdims)
     if out is not None:
-        return write_out("all", all(input, dim, keepdim), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("all", all(input, dim, keepdim), out, exact_dtype=True)
     axes = normalize_dims(dim, input.ndim)
     data = input._data if input.dtype is dtypes.bool else input._data != 0
     out = _reduced(input, input._backend.xp.all(data, axis=axes, keepdims=keepdim))
@@ -1263,7 +1279,8 @@ def any(
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("any", dim, None, axis, keepdim, keepdims)
     if out is not None:
-        return write_out("any", any(input, dim, keepdim), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("any", any(input, dim, keepdim), out, exact_dtype=True)
     axes = normalize_dims(dim, input.ndim)
     data = input._data if input.dtype is dtypes.bool else input._data != 0
     out = _reduced(input, input._backend.xp.any(data, axis=axes, keepdims=keepdim))
@@ -1344,9 +1361,10 @@ def cumprod(
     if axis is not None or dim is None:
         dim, _ = numpy_names("cumprod", dim, None, axis, False, None, required=True)
     if out is not None:
-        return write_out(
-            "cumprod", cumprod(input, dim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
-        )
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out(
+                "cumprod", cumprod(input, dim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+            )
     out = _accumulate_dtype(input.dtype, dtype, "cumprod_out_cpu")
     if out is dtypes.bool:
         not_implemented("cumprod_out_cpu", out)
@@ -1458,7 +1476,8 @@ def cummax(input: Tensor, dim: int | None = None, *, out: Any = None, axis: int 
     if axis is not None or dim is None:
         dim, _ = numpy_names("cummax", dim, None, axis, False, None, required=True)
     if out is not None:
-        return write_out("cummax", cummax(input, dim), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("cummax", cummax(input, dim), out, exact_dtype=True)
     return _cumulative_extremum("cummax", input, dim, lambda xp, a, b: xp.greater_equal(a, b))
 
 
@@ -1482,7 +1501,8 @@ def cummin(input: Tensor, dim: int | None = None, *, out: Any = None, axis: int 
     if axis is not None or dim is None:
         dim, _ = numpy_names("cummin", dim, None, axis, False, None, required=True)
     if out is not None:
-        return write_out("cummin", cummin(input, dim), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("cummin", cummin(input, dim), out, exact_dtype=True)
     return _cumulative_extremum("cummin", input, dim, lambda xp, a, b: xp.less_equal(a, b))
 
 
@@ -1500,7 +1520,8 @@ def logcumsumexp(
     if axis is not None or dim is None:
         dim, _ = numpy_names("logcumsumexp", dim, None, axis, False, None, required=True)
     if out is not None:
-        return write_out("logcumsumexp", logcumsumexp(input, dim), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("logcumsumexp", logcumsumexp(input, dim), out, exact_dtype=True)
     if input.dtype not in FLOATING_AND_HALF and not input.dtype.is_complex:
         not_implemented("logcumsumexp_out_cpu", input.dtype)
     return _LogCumSumExp.apply(input, dim)
@@ -1604,7 +1625,8 @@ def median(
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("median", dim, None, axis, keepdim, keepdims)
     if out is not None:
-        return write_out("median", median(input, dim, keepdim), out, exact_dtype=True)  # type: ignore[arg-type]
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("median", median(input, dim, keepdim), out, exact_dtype=True)  # type: ignore[arg-type]
     refuse_keepdim_without_dim("median", dim, keepdim)
     if input.dtype is dtypes.bool or input.dtype.is_complex:
         not_implemented("median_cpu" if dim is None else "median_out", input.dtype)

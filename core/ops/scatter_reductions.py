@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from .. import dtypes
 from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
+from ..amp.state import suspended as _amp_suspended
 from ..tensor import Tensor
 from .arithmetic import where
 from .creation import arange
@@ -163,12 +164,13 @@ def index_reduce(
                 [ 1.,  1.]])
     """
     if out is not None:
-        return write_out(
-            "index_reduce",
-            index_reduce(input, dim, index, source, reduce, include_self=include_self),
-            out,
-            exact_dtype=True,
-        )
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out(
+                "index_reduce",
+                index_reduce(input, dim, index, source, reduce, include_self=include_self),
+                out,
+                exact_dtype=True,
+            )
     if reduce not in ("prod", "mean", "amax", "amin"):
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
     if not isinstance(index, Tensor):
@@ -215,9 +217,14 @@ def addbmm(
     if _amp.active and out is None:
         return autocast_call("addbmm", addbmm, input, batch1, batch2, beta=beta, alpha=alpha)
     if out is not None:
-        return write_out(
-            "addbmm", addbmm(input, batch1, batch2, beta=beta, alpha=alpha), out, exact_dtype=True, warn_resize=False
-        )
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out(
+                "addbmm",
+                addbmm(input, batch1, batch2, beta=beta, alpha=alpha),
+                out,
+                exact_dtype=True,
+                warn_resize=False,
+            )
     if batch1.dtype is dtypes.bool:  # PyTorch sums the products with addmm, which has no bool kernel
         not_implemented("addmm_impl_cpu_", batch1.dtype)
     if batch1.ndim != 3 or batch2.ndim != 3:

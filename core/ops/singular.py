@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
+from ..amp.state import suspended as _amp_suspended
 from ..autograd.function import Function, differentiable_backward, modified_after_saved
 from ..tensor import Tensor
 from .linalg_common import check_input, check_svd_driver
@@ -60,7 +61,8 @@ def svdvals(input: Tensor, *, driver: str | None = None, out: Tensor | None = No
     if _amp.active and out is None:
         return autocast_call("linalg_svdvals", svdvals, input)
     if out is not None:
-        return write_out("linalg.svdvals", svdvals(input, driver=driver), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("linalg.svdvals", svdvals(input, driver=driver), out, exact_dtype=True)
     if not isinstance(input, Tensor):
         raise TypeError(f"linalg.svdvals(): argument 'A' must be Tensor, not {type(input).__name__}")
     if input.ndim < 2:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, overload
 from .. import dtypes
 from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
+from ..amp.state import suspended as _amp_suspended
 from ..return_types import _return_type
 from ..tensor import Tensor
 from . import complex_views
@@ -140,9 +141,10 @@ def quantile(
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("quantile", dim, None, axis, keepdim, keepdims)
     if out is not None:
-        return write_out(
-            "quantile", quantile(input, q, dim, keepdim, interpolation=interpolation), out, exact_dtype=True
-        )
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out(
+                "quantile", quantile(input, q, dim, keepdim, interpolation=interpolation), out, exact_dtype=True
+            )
     return _quantile("quantile", input, q, dim, keepdim, interpolation, ignore_nan=False)
 
 
@@ -189,9 +191,10 @@ def nanquantile(
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("nanquantile", dim, None, axis, keepdim, keepdims)
     if out is not None:
-        return write_out(
-            "nanquantile", nanquantile(input, q, dim, keepdim, interpolation=interpolation), out, exact_dtype=True
-        )
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out(
+                "nanquantile", nanquantile(input, q, dim, keepdim, interpolation=interpolation), out, exact_dtype=True
+            )
     return _quantile("nanquantile", input, q, dim, keepdim, interpolation, ignore_nan=True)
 
 
@@ -231,7 +234,8 @@ def nanmedian(
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("nanmedian", dim, None, axis, keepdim, keepdims)
     if out is not None:
-        return write_out("nanmedian", nanmedian(input, dim, keepdim), out, exact_dtype=True)  # type: ignore[arg-type]
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("nanmedian", nanmedian(input, dim, keepdim), out, exact_dtype=True)  # type: ignore[arg-type]
     refuse_keepdim_without_dim("nanmedian", dim, keepdim)
     if input.dtype is dtypes.bool or input.dtype.is_complex:
         not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
@@ -289,7 +293,8 @@ def mode(
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("mode", dim, -1, axis, keepdim, keepdims)
     if out is not None:
-        return write_out("mode", mode(input, dim, keepdim), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("mode", mode(input, dim, keepdim), out, exact_dtype=True)
     dim = wrap_dim(dim, input.ndim)  # an int in range, also for a 0-d input
     if input.ndim == 0:
         return mode_result(input.clone(), input.new_zeros((), dtype=dtypes.int64))
@@ -425,7 +430,8 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0, *, out
         tensor([0., 2., 1., 0.])
     """
     if out is not None:
-        return write_out("histc", histc(input, bins, min, max), out, exact_dtype=True)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("histc", histc(input, bins, min, max), out, exact_dtype=True)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
     if bins <= 0:

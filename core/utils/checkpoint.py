@@ -26,7 +26,8 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from ..amp.state import state as _autocast
+from ..amp.state import restored as _autocast_restored
+from ..amp.state import snapshot as _autocast_snapshot
 from ..autograd.engine import backward as _backward
 from ..autograd.engine import run_backward
 from ..autograd.function import AccumulateGrad, Function
@@ -107,7 +108,7 @@ class _Segment:
         self.kwargs = kwargs
         tensors = [a for a in args if isinstance(a, Tensor)]
         self.rng = _RNGState(tensors) if preserve_rng_state else None
-        self.autocast = (_autocast.active, dict(_autocast.dtypes))
+        self.autocast = _autocast_snapshot()
         self.context_fn = context_fn
 
     def run(self, args: tuple[Any, ...], recompute: bool) -> Any:
@@ -115,14 +116,10 @@ class _Segment:
         when ``recompute``)."""
         replay = self.rng.replay() if recompute and self.rng is not None else contextlib.nullcontext()
         context = self.context_fn()[1 if recompute else 0]
-        saved = (_autocast.active, _autocast.dtypes)
-        if recompute:
-            _autocast.active, _autocast.dtypes = self.autocast[0], dict(self.autocast[1])
-        try:
-            with replay, context, enable_grad():
-                return self.function(*args, **self.kwargs)
-        finally:
-            _autocast.active, _autocast.dtypes = saved
+        # the forward's autocast settings, entered as a region is (PyTorch re-enters autocast there)
+        region = _autocast_restored(self.autocast) if recompute else contextlib.nullcontext()
+        with region, replay, context, enable_grad():
+            return self.function(*args, **self.kwargs)
 
 
 def _outputs(result: Tensor | Iterable[Any]) -> tuple[Any, ...]:

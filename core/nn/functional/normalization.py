@@ -273,12 +273,19 @@ def _check_channel_input(op, input, min_ndim, layout, **params):
 
 def _check_parameter_dtypes(op, input, **params):
     """PyTorch's normalizations take a float32 or float64 input's parameters in its own dtype only
-    (no promotion: a float32 input with a float64 weight is refused); 16-bit inputs have their own rules."""
+    (no promotion: a float32 input with a float64 weight is refused); a 16-bit input's in its own dtype
+    or float32 (a float16 input with bfloat16 or float64 parameters is refused)."""
+    if input.dtype in dtypes.narrow_float:
+        for name, value in params.items():
+            if value is not None and value.dtype not in (input.dtype, dtypes.float32):
+                raise RuntimeError(
+                    f"{op}(): mixed dtype (CPU): expect parameter {name} to have scalar type of Float, "
+                    f"but got {TORCH_NAMES[value.dtype]}"
+                )
+        return
     if input.dtype not in (dtypes.float32, dtypes.float64):
         return
     for name, value in params.items():
-        if _amp.active and value is not None and value.dtype in dtypes.narrow_float:
-            continue  # autocast takes a 16-bit parameter in float32, as PyTorch's
         if value is not None and value.dtype is not input.dtype:
             raise RuntimeError(
                 f"{op}(): mixed dtype (CPU): expect parameter {name} to have scalar type of "
@@ -889,12 +896,19 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
         return input
     channels = input.shape[1]
     squares = pad(input * input, (0, 0) * (input.ndim - 2) + (size // 2, (size - 1) // 2))
+    if _amp.active and input.ndim > 3:  # PyTorch averages the window with avg_pool3d there: float32 under autocast
+        (squares,) = cast_inputs("avg_pool3d", squares)
     div = squares.narrow(1, 0, channels)
     for offset in range(1, size):
         div = div + squares.narrow(1, offset, channels)
     # (PyTorch averages an int64 window in int64, truncating, before it scales)
     scaled = div * (alpha / size) if input.dtype.is_floating_point else div // size * alpha
     return input / (scaled + k).pow(beta)
+
+
+# PyTorch averages the window of a 4-D or larger input with avg_pool3d (float32 under cpu autocast), of a
+# 3-D one with avg_pool2d (the input's dtype)
+local_response_norm.__wrapped__.autocast_op = lambda input: "avg_pool3d" if input.ndim > 3 else "avg_pool2d"  # type: ignore[attr-defined]
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:

@@ -15,6 +15,7 @@ import numbers
 from ... import dtypes
 from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
+from ...amp.state import suspended as _amp_suspended
 from ...autograd.function import Function, differentiable_backward, node_output
 from ...ops.creation import rand
 from ...ops.dtype_support import FLOATING, FLOATING_AND_HALF, TORCH_NAMES, not_implemented
@@ -370,7 +371,8 @@ def max_pool3d_with_indices(
         >>> F.max_pool3d_with_indices(x, 2)
         (tensor([[[[[7.]]]]]), tensor([[[[[7]]]]]))
     """
-    return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode)
+    with _amp_suspended():  # PyTorch's autocast lists max_pool3d (float32), not this op (the input's dtype)
+        return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode)
 
 
 def _max_pool_doc(nd):
@@ -439,8 +441,9 @@ def max_pool3d(
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> Tensor | tuple[Tensor, Tensor]:
-    out = max_pool3d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
-    return out if return_indices else out[0]
+    if return_indices:
+        return max_pool3d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode)[0]
 
 
 max_pool1d.__doc__, max_pool2d.__doc__, max_pool3d.__doc__ = (_max_pool_doc(n) for n in (1, 2, 3))

@@ -26,6 +26,7 @@ from ... import autograd, dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import cast_to
 from ...amp.state import state as _amp
+from ...amp.state import suspended as _amp_suspended
 from ...autograd import function as autograd_function
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
@@ -225,17 +226,19 @@ def run_layers(
             operands = (layer_input, h0[k], c0[k] if lstm else None, w_ih, w_hh, b_ih, b_hh, w_hr)
             if autocast_op:
                 operands = tuple(cast_inputs(autocast_op, *operands))
-            elif _amp.active:  # PyTorch's GRU: linear ops whose gate arithmetic promotes to the state's dtype
-                operands = tuple(cast_to(operands, h0.dtype))
+            elif _amp.active:  # PyTorch's GRU: linear ops whose gate arithmetic promotes with the state
+                operands = tuple(cast_to(operands, _gate_dtype(h0)))
             result = _recurrent_layer(*operands, mode, batch_sizes, direction == 1)
             outputs.append(result[0])
             h_n.append(result[1])
             if lstm:  # a projected LSTM keeps its cell state in the dtype it was given, as PyTorch's
-                c_n.append(result[2].to(c0.dtype) if autocast_op and projected else result[2])  # type: ignore[union-attr]
-        layer_input = outputs[0] if directions == 1 else cat(outputs, 1)
+                c_n.append(result[2].to(_gate_dtype(c0)) if autocast_op and projected else result[2])  # type: ignore[arg-type]
+        with _amp_suspended():  # inner steps, not the user's cat and stack (PyTorch's layers cast nothing there)
+            layer_input = outputs[0] if directions == 1 else cat(outputs, 1)
         if dropout and train and layer < num_layers - 1:
             layer_input = _dropout(layer_input, dropout, training=True)
-    return layer_input, stack(h_n), stack(c_n) if lstm else None
+    with _amp_suspended():
+        return layer_input, stack(h_n), stack(c_n) if lstm else None
 
 
 def _param(shape, device, dtype):
@@ -775,12 +778,28 @@ class RNNCellBase(Module):
             full.append(state)
         operands = (input, full[0], full[1] if len(full) > 1 else None, self.weight_ih, self.weight_hh, self.bias_ih,
                     self.bias_hh)  # fmt: skip
-        if _amp.active:  # PyTorch's cpu cells are linear ops: an Elman cell's result is in the region's dtype,
-            # a GRU or LSTM cell's in its (last) state's dtype, which the gate arithmetic promotes to
-            elman = _AUTOCAST_OP[mode] if mode.startswith("RNN") else None
-            operands = cast_inputs(elman, *operands) if elman else cast_to(operands, full[-1].dtype)
+        if _amp.active:
+            operands = autocast_cell_operands(mode, operands, full[-1])
         result = cell_step(mode, *operands)
         return tuple(r if batched else r.squeeze(0) for r in result)
+
+
+def autocast_cell_operands(mode: str, operands: tuple[Any, ...], last_state: Tensor) -> list[Any]:
+    """The operands of one step of a cell (``mode`` as :func:`cell_step`'s) inside an autocast region.
+
+    PyTorch's cpu cells are linear ops: an Elman cell's result is in the region's dtype, a GRU or LSTM
+    cell's in the type its gate arithmetic promotes the (lower-precision) gates and its last state to:
+    the state's dtype, or float32 where the state is another 16-bit type than the region's."""
+    if mode.startswith("RNN"):
+        return cast_inputs(_AUTOCAST_OP[mode], *operands)
+    return cast_to(operands, _gate_dtype(last_state))
+
+
+def _gate_dtype(state: Tensor) -> dtypes.dtype:
+    """The dtype PyTorch's gate arithmetic gives inside an autocast region: the region's dtype (of the
+    linear ops' gates) promoted with the ``state``'s (float32 for another 16-bit type)."""
+    lower = _amp.dtypes.get(state.device.type)
+    return state.dtype if lower is None else dtypes.promote_types(lower, state.dtype)
 
 
 def check_cell_input(input: Tensor, input_size: int) -> None:

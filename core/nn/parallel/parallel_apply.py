@@ -6,6 +6,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ...amp.state import restored as _autocast_restored
+from ...amp.state import snapshot as _autocast_snapshot
 from ...autograd.grad_mode import grad_state, set_grad_enabled
 from ...device import device as _device
 from ...tensor import Tensor, placement
@@ -53,12 +55,13 @@ def parallel_apply(
         raise ValueError(f"parallel_apply: {len(modules)} modules but {len(kwargs_tup)} keyword sets")
     devices = list(devices) if devices is not None else [_device_of(x) for x in inputs]
     grad_enabled = grad_state.enabled
+    autocast_settings = _autocast_snapshot()  # the replicas' threads run under the caller's autocast
     results: list[Any] = [None] * len(modules)
     errors: list[BaseException | None] = [None] * len(modules)
 
     def worker(i: int, module: Callable[..., Any], args: Any, kwargs: dict[str, Any], dev: Any) -> None:
         try:
-            with set_grad_enabled(grad_enabled):
+            with set_grad_enabled(grad_enabled), _autocast_restored(autocast_settings):
                 if not isinstance(args, (list, tuple)):
                     args = (args,)
                 if dev is None:
