@@ -404,6 +404,11 @@ class SparseCompressedTensor:
                 )
             return self._same_layout(self._coo().mul(other._coo()))
         if isinstance(other, Tensor) and other.ndim:
+            if self.layout in _BLOCKED:
+                raise RuntimeError(
+                    "empty_sparse_compressed expected sparse compressed (non-block) tensor layout but got "
+                    f"{_NAMES[self.layout]}"
+                )
             if tuple(other.shape) != tuple(self._size):  # PyTorch masks the dense operand: no broadcasting
                 raise RuntimeError(
                     f"sparse_mask(): operands have incompatible sizes; self has size {list(other.shape)} "
@@ -427,11 +432,8 @@ class SparseCompressedTensor:
         return self._with_values(-self._vals)
 
     def pow(self, exponent: Number) -> SparseCompressedTensor:
-        if exponent == 0:
-            raise RuntimeError(
-                "pow: cannot raise to zeroth power on sparse tensor; it would make the result tensor dense"
-            )
-        return self._with_values(self._vals.pow(exponent))
+        """Refused, as PyTorch refuses it (``square()`` or ``values()`` instead)."""
+        raise RuntimeError(f"unsupported tensor layout: {_NAMES[self.layout]}")
 
     __pow__ = pow
 
@@ -567,17 +569,19 @@ def _validate(compressed: Tensor, plain: Tensor, values: Tensor, size: tuple[int
     if c[-1] != nnz:
         raise RuntimeError(f"`{cname}[..., -1] == nnz` is not satisfied.")
     nplain = "ncols" if layout in _ROW_MAJOR else "nrows"
-    if any(not 0 <= b - a <= n_plain for a, b in zip(c[:-1], c[1:], strict=True)):
-        raise RuntimeError(f"`0 <= {cname}[..., 1:] - {cname}[..., :-1] <= {nplain}` is not satisfied.")
-    if any(not 0 <= v < n_plain for v in p):
-        raise RuntimeError(f"`0 <= {pname} < {nplain}` is not satisfied.")
-    for a, b in zip(c[:-1], c[1:], strict=True):
+    nouter = "nrows" if layout in _ROW_MAJOR else "ncols"
+    for a, b in zip(c[:-1], c[1:], strict=True):  # row by row (column by column), in PyTorch's order
+        if not 0 <= b - a <= n_plain:
+            raise RuntimeError(f"`0 <= {cname}[..., 1:] - {cname}[..., :-1] <= {nplain}` is not satisfied.")
+        if any(not 0 <= p[k] < n_plain for k in range(a, b)):
+            raise RuntimeError(f"`0 <= {pname} < {nplain}` is not satisfied.")
         if any(p[k] >= p[k + 1] for k in range(a, b - 1)):
-            nouter = "nrows" if layout in _ROW_MAJOR else "ncols"
             raise RuntimeError(
                 f"`{pname}[..., {cname}[..., i - 1]:{cname}[..., i]] for all i = 1, ..., {nouter} "
                 "are sorted and distinct along the last dimension values` is not satisfied."
             )
+    if any(not 0 <= v < n_plain for v in p):
+        raise RuntimeError(f"`0 <= {pname} < {nplain}` is not satisfied.")
 
 
 def _short(dtype: _dtype) -> str:
