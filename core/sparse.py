@@ -1002,7 +1002,19 @@ def sspaddmm(
 
 
 def dsmm(input: SparseCOOTensor, mat: Tensor) -> Tensor:
-    """The product of the sparse matrix ``input`` and the dense ``mat``, dense (:func:`mm`)."""
+    """The product of the sparse matrix ``input`` and the dense ``mat``, dense (:func:`mm`).
+
+    Args:
+        input (SparseCOOTensor): an ``(n, m)`` sparse matrix.
+        mat (Tensor): an ``(m, p)`` dense matrix.
+
+    Example::
+
+        >>> s = ember.sparse_coo_tensor([[0], [1]], [2.0], (2, 2))
+        >>> ember.dsmm(s, ember.ones(2, 2))
+        tensor([[2., 2.],
+                [0., 0.]])
+    """
     _check_sparse_matrix("dsmm", input)
     return mm(input, mat)
 
