@@ -447,3 +447,21 @@ def test_sparse_buffer_in_a_module(tmp_path):
     assert other.adj.to_dense().tolist() == theirs.adj.to_dense().tolist() and other.adj.dtype is ember.float32
     x = ember.ones(3, 1)
     assert other(x).tolist() == module(torch)(torch.ones(3, 1)).tolist()
+
+
+# -- factories ---------------------------------------------------------------------------------------
+def test_sparse_factories(device):
+    # ember gave zeros_like/empty_like of a sparse tensor a dense result and refused zeros(layout=sparse_coo)
+    s = ember.sparse_coo_tensor([[0, 2]], [[1.0, 2.0], [3.0, 4.0]], (3, 2), dtype=ember.float64, device=device)
+    ts = torch.sparse_coo_tensor([[0, 2]], [[1.0, 2.0], [3.0, 4.0]], (3, 2), dtype=torch.float64)
+    pairs = [
+        (ember.zeros_like(s), torch.zeros_like(ts)),
+        (ember.empty_like(s), torch.empty_like(ts)),
+        (ember.zeros_like(s, dtype=ember.float32), torch.zeros_like(ts, dtype=torch.float32)),
+        (ember.zeros(2, 3, layout=ember.sparse_coo, device=device), torch.zeros(2, 3, layout=torch.sparse_coo)),
+        (ember.empty((2, 3), layout=ember.sparse_coo, dtype=ember.float64, device=device), torch.empty((2, 3), layout=torch.sparse_coo, dtype=torch.float64)),
+    ]  # fmt: skip
+    for ours, theirs in pairs:
+        assert ours._nnz() == theirs._nnz() == 0 and ours.is_coalesced() == theirs.is_coalesced()
+        assert ours.sparse_dim() == theirs.sparse_dim() and ours.dense_dim() == theirs.dense_dim()
+        _same_sparse(ours, theirs)
