@@ -18,6 +18,7 @@ dense tensor the sparse tensor keeps for it (``.grad`` is then dense).
 
 from __future__ import annotations
 
+import builtins
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, overload
@@ -617,6 +618,83 @@ class SparseCOOTensor:
         """The sum over ``dim`` (all dimensions by default): :func:`ember.sparse.sum`."""
         return sum(self, dim, dtype=dtype)
 
+    # -- shape ----------------------------------------------------------------------------------
+    def unsqueeze(self, dim: int) -> SparseCOOTensor:
+        """A new dimension of size 1 at ``dim``: a sparse one (a row of zero coordinates) where it lies
+        among the sparse dimensions (at their end included), else a dense one."""
+        dim = wrap_dim(dim, self.ndim + 1)
+        size = list(self._size)
+        size.insert(dim, 1)
+        if dim <= self.sparse_dim():
+            rows = list(self._idx.unbind(0)) if self.sparse_dim() else []
+            rows.insert(dim, self._idx.new_zeros((self._nnz(),)))
+            return SparseCOOTensor(stack(rows, 0), self._vals, size, self._coalesced)
+        return SparseCOOTensor(self._idx, self._vals.unsqueeze(dim - self.sparse_dim() + 1), size, self._coalesced)
+
+    def permute(self, *dims: Any) -> SparseCOOTensor:
+        """The dimensions reordered: sparse ones among themselves, dense ones among themselves (PyTorch's rule)."""
+        order = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], Sequence) else dims
+        if len(order) != self.ndim:
+            raise RuntimeError(
+                "permute(sparse_coo): number of dimensions in the tensor input does not match the length of the "
+                f"desired ordering of dimensions i.e. input.dim() = {self.ndim} is not equal to len(dims) = {len(order)}"
+            )
+        order = tuple(wrap_dim(d, self.ndim) for d in order)
+        if sorted(order) != list(range(self.ndim)):
+            raise RuntimeError("permute(sparse_coo): duplicate dims are not allowed.")
+        sparse_dim = self.sparse_dim()
+        if any(d >= sparse_dim for d in order[:sparse_dim]):
+            raise RuntimeError(
+                "permute(sparse_coo): transpositions between sparse and dense dimensions are not allowed."
+                "Only transpositions within sparse and dense dimensions are supported."
+            )
+        values = self._vals.permute((0,) + tuple(d - sparse_dim + 1 for d in order[sparse_dim:]))
+        size = [self._size[d] for d in order]
+        keep = order[:sparse_dim] == tuple(range(sparse_dim))
+        return SparseCOOTensor(self._idx[list(order[:sparse_dim])], values, size, self._coalesced and keep)
+
+    def index_select(self, dim: int, index: Tensor) -> SparseCOOTensor:
+        """The entries whose coordinate along ``dim`` is in ``index``, renumbered by their place in it
+        (an index given twice gives its entries twice); along a dense dimension, the values'."""
+        dim = wrap_dim(dim, self.ndim)
+        if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype not in (dtypes.int64, dtypes.int32):
+            raise IndexError("index_select() argument index must be 1-D strided (non-sparse) long-tensor.")
+        index = index.reshape(-1).long()
+        size = list(self._size)
+        size[dim] = index.shape[0]
+        if dim >= self.sparse_dim():
+            values = self._vals.index_select(dim - self.sparse_dim() + 1, index)
+            return SparseCOOTensor(self._idx, values, size, self._coalesced)
+        bad = ((index < 0) | (index >= self._size[dim])).nonzero().reshape(-1)
+        if bad.numel():
+            raise IndexError(
+                f"index_select(): index contains {int(index[bad[0]].item())} that is out of range for tensor of size "
+                f"{list(self._size)} at dimension {dim}"
+            )
+        hits = (index.unsqueeze(1) == self._idx[dim].unsqueeze(0)).nonzero()  # (place in index, entry)
+        place, entry = hits[:, 0], hits[:, 1]
+        indices = self._idx.index_select(1, entry)
+        indices[dim] = place
+        return SparseCOOTensor(indices, self._vals.index_select(0, entry), size)
+
+    def narrow_copy(self, dim: int, start: int, length: int) -> SparseCOOTensor:
+        """The entries with ``start <= coordinate < start + length`` along ``dim``, shifted to start at 0."""
+        dim = wrap_dim(dim, self.ndim)
+        if not (0 <= start and length >= 0 and start + length <= self._size[dim]):
+            raise RuntimeError(
+                f"Invalid range to narrow. range(start, start+length) must be a subset of range(0, {self._size[dim]})."
+            )
+        size = list(self._size)
+        size[dim] = length
+        if dim >= self.sparse_dim():
+            values = self._vals.narrow(dim - self.sparse_dim() + 1, start, length)
+            return SparseCOOTensor(self._idx, values, size, self._coalesced)
+        row = self._idx[dim]
+        keep = ((row >= start) & (row < start + length)).nonzero().reshape(-1)
+        indices = self._idx.index_select(1, keep)
+        indices[dim] = indices[dim] - start
+        return SparseCOOTensor(indices, self._vals.index_select(0, keep), size, self._coalesced)
+
     def __matmul__(self, other: Tensor | SparseCOOTensor) -> Tensor | SparseCOOTensor:
         """``self @ other``: :func:`mm`, but a leaf ``self`` that requires grad gets the dense
         gradient at every coordinate, as PyTorch's ``@`` gives it."""
@@ -687,6 +765,49 @@ for _name in _NONLINEAR_UNARY + _LINEAR_UNARY:
     setattr(SparseCOOTensor, _name, _m)
     if _name not in ("isnan", "isinf", "isposinf", "isneginf", "signbit", "positive", "conj_physical"):
         setattr(SparseCOOTensor, _name + "_", _m_)
+
+
+def sparse_cat(tensors: Sequence[SparseCOOTensor], dim: int = 0) -> SparseCOOTensor:
+    """``ember.cat`` of sparse COO tensors: along a sparse dimension their coordinates joined (each
+    shifted past the ones before it), along a dense one their values placed side by side."""
+    tensors = list(tensors)
+    first = tensors[0]
+    dim = wrap_dim(dim, first.ndim)
+    for i, t in enumerate(tensors):
+        if t.ndim != first.ndim or any(t.shape[d] != first.shape[d] for d in range(first.ndim) if d != dim):
+            raise RuntimeError(
+                f"All tensors must have the same shape: {list(first.shape)} (except in the concatenating dimension),"
+                f" but found shape: {list(t.shape)} at position {i}."
+            )
+    for i, t in enumerate(tensors):
+        if not isinstance(t, SparseCOOTensor):
+            raise TypeError(f"cat(): expected all tensors sparse COO, got {type(t).__name__} at position {i}")
+        if t.sparse_dim() != first.sparse_dim() or t.dense_dim() != first.dense_dim():
+            raise RuntimeError(
+                f"concatenating sparse tensors, but sparse_dim / dense_dim differ: ({first.sparse_dim()}, "
+                f"{first.dense_dim()}) at position 0 and ({t.sparse_dim()}, {t.dense_dim()}) at position {i}"
+            )
+        if t.device != first.device:
+            raise RuntimeError(f"cat(): expected all tensors on one device, got {first.device} and {t.device}")
+
+    size = list(first.shape)
+    size[dim] = builtins_sum(t.shape[dim] for t in tensors)
+    if dim < first.sparse_dim():
+        parts, offset = [], 0
+        for t in tensors:
+            shifted = t._idx.clone()
+            shifted[dim] = shifted[dim] + offset
+            parts.append(shifted)
+            offset += t.shape[dim]
+        return SparseCOOTensor(cat(parts, 1), cat([t._vals for t in tensors], 0), size)
+    along, offset, values = dim - first.sparse_dim() + 1, 0, []
+    for t in tensors:
+        pad = list(t._vals.shape)
+        before, after = pad.copy(), pad.copy()
+        before[along], after[along] = offset, size[dim] - offset - t.shape[dim]
+        values.append(cat((t._vals.new_zeros(tuple(before)), t._vals, t._vals.new_zeros(tuple(after))), along))
+        offset += t.shape[dim]
+    return SparseCOOTensor(cat([t._idx for t in tensors], 1), cat(values, 0), size)
 
 
 def _mul_dense(s: SparseCOOTensor, dense: Tensor) -> SparseCOOTensor:
@@ -1471,3 +1592,5 @@ _TYPE_CLASSES.update(
 from .sparse_compressed import SparseCompressedTensor, sampled_addmm  # noqa: E402  (it builds on this module)
 
 __all__ += ["SparseCompressedTensor", "sampled_addmm"]
+
+builtins_sum = builtins.sum  # this module's sum is ember.sparse.sum

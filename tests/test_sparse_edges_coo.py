@@ -465,3 +465,66 @@ def test_sparse_factories(device):
         assert ours._nnz() == theirs._nnz() == 0 and ours.is_coalesced() == theirs.is_coalesced()
         assert ours.sparse_dim() == theirs.sparse_dim() and ours.dense_dim() == theirs.dense_dim()
         _same_sparse(ours, theirs)
+
+
+# -- shape ---------------------------------------------------------------------------------------------
+HYBRID = ([[0, 2]], [[1.0, 2.0], [3.0, 4.0]], (3, 2))
+
+SHAPE_OPS = {
+    "cat 0": lambda s, h, lib, ix: lib.cat([s, s]),
+    "cat 1": lambda s, h, lib, ix: lib.cat([s, s.coalesce()], 1),
+    "cat hybrid dense dim": lambda s, h, lib, ix: lib.cat([h, h], 1),
+    "cat hybrid sparse dim": lambda s, h, lib, ix: lib.cat([h, h], 0),
+    "stack 0": lambda s, h, lib, ix: lib.stack([s.coalesce(), s.coalesce()]),
+    "stack 2": lambda s, h, lib, ix: lib.stack([s, s], 2),
+    "stack hybrid": lambda s, h, lib, ix: lib.stack([h, h], 2),
+    "unsqueeze 0": lambda s, h, lib, ix: s.unsqueeze(0),
+    "unsqueeze -1": lambda s, h, lib, ix: lib.unsqueeze(s, -1),
+    "unsqueeze hybrid 1": lambda s, h, lib, ix: h.unsqueeze(1),
+    "unsqueeze hybrid 2": lambda s, h, lib, ix: h.unsqueeze(2),
+    "permute": lambda s, h, lib, ix: lib.permute(s, (1, 0)),
+    "permute tuple": lambda s, h, lib, ix: s.permute((1, 0)),
+    "index_select 0": lambda s, h, lib, ix: lib.index_select(s, 0, ix([1, 1, 2])),
+    "index_select 1": lambda s, h, lib, ix: s.index_select(1, ix([2, 0, 2])),
+    "index_select dense dim": lambda s, h, lib, ix: h.index_select(1, ix([1])),
+    "index_select hybrid": lambda s, h, lib, ix: h.index_select(0, ix([2, 2, 0])),
+    "narrow_copy sparse": lambda s, h, lib, ix: s.narrow_copy(1, 1, 2),
+    "narrow_copy dense": lambda s, h, lib, ix: h.narrow_copy(1, 1, 1),
+}
+
+
+@pytest.mark.parametrize("name", list(SHAPE_OPS))
+def test_shape_operations(device, dtype, name):
+    s, ts = _pair(device, dtype)
+    h, th = _pair(device, dtype, indices=HYBRID[0], values=HYBRID[1], size=HYBRID[2])
+    ours = SHAPE_OPS[name](s, h, ember, lambda i: ember.tensor(i, device=device))
+    theirs = SHAPE_OPS[name](ts, th, torch, torch.tensor)
+    assert ours.sparse_dim() == theirs.sparse_dim() and ours.dense_dim() == theirs.dense_dim()
+    _same_sparse(ours, theirs, dtype)
+
+
+def test_shape_operation_gradients(device):
+    s, ts = _pair(device, ember.float64, requires_grad=True)
+    w, tw = _dense(device, ember.float64, 3, 6)
+    (ember.cat([s, s * 2], 1).to_dense() * w).sum().backward()
+    # PyTorch has no backward through a sparse cat: the dense gradient at the stored coordinates
+    td = ts.detach().to_dense().requires_grad_()
+    (torch.cat([td, td * 2], 1) * tw).sum().backward()
+    mask = ts.detach().coalesce().to_dense() != 0
+    _close(s.grad, td.grad * mask)
+
+
+def test_shape_operation_errors(device):
+    s, ts = _pair(device, ember.float64)
+    cases = [
+        (lambda x, lib: lib.cat([x, lib.sparse_coo_tensor([[0]], [1.0], (3,), dtype=x.dtype, device=x.device)]), RuntimeError, "All tensors must have the same shape: "),
+        (lambda x, lib: x.index_select(0, lib.tensor([3], device=x.device)), IndexError, r"index_select\(\): index contains 3 that is out of range for tensor of size \[3, 3\] at dimension 0"),
+        (lambda x, lib: x.index_select(0, lib.tensor([1.0], device=x.device)), IndexError, r"index_select\(\) argument index must be 1-D strided \(non-sparse\) long-tensor."),
+        (lambda x, lib: x.narrow_copy(1, 2, 2), RuntimeError, r"Invalid range to narrow. range\(start, start\+length\) must be a subset of range\(0, 3\)."),
+        (lambda x, lib: lib.sparse_coo_tensor(*HYBRID, device=x.device).permute(1, 0), RuntimeError, "permute\\(sparse_coo\\): transpositions between sparse and dense dimensions are not allowed."),
+    ]  # fmt: skip
+    for fn, kind, message in cases:
+        with pytest.raises(kind, match=message):
+            fn(ts, torch)
+        with pytest.raises(kind, match=message):
+            fn(s, ember)
