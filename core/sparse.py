@@ -353,9 +353,12 @@ class SparseCOOTensor:
 
     def t(self) -> SparseCOOTensor:
         """The transpose of a 2-D sparse matrix (indices swapped)."""
-        if self.sparse_dim() != 2 or self.dense_dim():
-            raise RuntimeError(f"t() expects a 2-D sparse matrix, got size {list(self._size)}")
-        return self.transpose(0, 1)
+        if self.sparse_dim() > 2 or self.dense_dim():
+            raise RuntimeError(
+                f"t() expects a tensor with <= 2 sparse and 0 dense dimensions, but got {self.sparse_dim()} sparse "
+                f"and {self.dense_dim()} dense dimensions"
+            )
+        return self.transpose(0, 1) if self.sparse_dim() == 2 else self
 
     def transpose(self, dim0: int, dim1: int) -> SparseCOOTensor:
         """Two sparse dimensions swapped (their rows of ``indices``); the result is not coalesced, as in PyTorch."""

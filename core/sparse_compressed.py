@@ -332,7 +332,7 @@ class SparseCompressedTensor:
     def t(self) -> SparseCompressedTensor:
         """The transpose: CSR <-> CSC (BSR <-> BSC) on the same indices, as PyTorch gives it."""
         if self.dense_dim():
-            raise RuntimeError(f"t() expects a 2-D sparse matrix, got size {list(self._size)}")
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
         return self.transpose(0, 1)
 
     def transpose(self, dim0: int, dim1: int) -> SparseCompressedTensor:

@@ -442,3 +442,30 @@ def test_compressed_buffer_in_a_module():
     other = Holder()
     other.load_state_dict(holder.state_dict())
     assert other.m.dtype is ember.float32 and other.m.to_dense().tolist() == DENSE
+
+
+def test_hybrid_compressed(device):
+    values = np.arange(12.0).reshape(2, 3, 2) * (np.arange(6).reshape(2, 3, 1) % 2)
+    x, tx = ember.tensor(values, device=device), torch.tensor(values)
+    ours, theirs = x.to_sparse_csr(dense_dim=1), tx.to_sparse_csr(dense_dim=1)
+    _same(ours, theirs)
+    assert ours.dense_dim() == theirs.dense_dim() == 1
+    _same(ours.to_sparse_csc(), theirs.to_sparse_csc())
+    _same(ours * 2, theirs * 2)
+    _same(x.to_sparse_bsr((1, 3), dense_dim=1), tx.to_sparse_bsr((1, 3), dense_dim=1))
+    _same(x.to_sparse_bsc((2, 1), dense_dim=1), tx.to_sparse_bsc((2, 1), dense_dim=1))
+    message = r"t\(\) expects a tensor with <= 2 dimensions, but self is 3D"
+    with pytest.raises(RuntimeError, match=message):
+        theirs.t()
+    with pytest.raises(RuntimeError, match=message):
+        ours.t()
+
+
+def test_empty_compressed(device):
+    for shape in ((3, 4), (0, 3)):
+        for layout in ("csr", "csc"):
+            x, tx = ember.zeros(*shape, device=device), torch.zeros(*shape)
+            _same(_convert(x, layout), _convert(tx, layout), ember.float32)
+    z, tz = ember.zeros(3, 4, device=device).to_sparse_csr(), torch.zeros(3, 4).to_sparse_csr()
+    _close(z @ ember.ones(4, 2, device=device), tz @ torch.ones(4, 2), ember.float32)
+    _same(z.to_sparse_bsr((3, 2)), tz.to_sparse_bsr((3, 2)), ember.float32)

@@ -528,3 +528,14 @@ def test_shape_operation_errors(device):
             fn(ts, torch)
         with pytest.raises(kind, match=message):
             fn(s, ember)
+
+
+def test_t_of_other_than_a_matrix(device):
+    h, th = _pair(device, ember.float32, indices=HYBRID[0], values=HYBRID[1], size=HYBRID[2])
+    message = r"t\(\) expects a tensor with <= 2 sparse and 0 dense dimensions, but got 1 sparse and 1 dense dimensions"
+    with pytest.raises(RuntimeError, match=message):
+        th.t()
+    with pytest.raises(RuntimeError, match=message):
+        h.t()
+    vector, tvector = ember.zeros(3, device=device).to_sparse(), torch.zeros(3).to_sparse()
+    _same_sparse(vector.t(), tvector.t(), ember.float32)
