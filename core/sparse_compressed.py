@@ -192,8 +192,16 @@ class SparseCompressedTensor:
     def grad(self) -> Any:
         """The gradient: in this layout at the stored elements (what ``to_dense`` and
         :func:`ember.sparse.mm` give), plus, densely, what ``self @ dense`` gives (then dense)."""
-        g = self._vals.grad
-        dense = None if self._dense_grad is None else self._dense_grad.grad
+        return self._gradient(self._vals.grad, None if self._dense_grad is None else self._dense_grad.grad)
+
+    def _grad_leaves(self) -> list[Tensor]:
+        """The dense leaves this tensor's gradient collects in (``autograd.grad`` differentiates through these)."""
+        return [self._vals] if self._dense_grad is None else [self._vals, self._dense_grad]
+
+    def _gradient(self, g: Tensor | None, dense: Tensor | None = None, materialize: bool = False) -> Any:
+        """This tensor's gradient from its values' gradient ``g`` and its dense stand-in's ``dense``."""
+        if g is None and dense is None and materialize:
+            g = self._vals.new_zeros(tuple(self._vals.shape))
         stored = None if g is None else self._with_values(g)
         if dense is None:
             return stored
@@ -438,10 +446,30 @@ class SparseCompressedTensor:
     __pow__ = pow
 
     def sum(self, dim: Any = None, keepdim: bool = False, dtype: _dtype | None = None) -> Any:
-        """The sum of all elements (a 0-d dense tensor); with ``dim``, that of the dense form."""
+        """The sum of all elements (a 0-d dense tensor); over ``dim`` with ``keepdim=True``, a sparse
+        matrix in this layout (PyTorch refuses ``keepdim=False`` then)."""
         if dim is None:
             return self._vals.sum(dtype=dtype)
-        return self.to_dense().sum(dim, keepdim=keepdim, dtype=dtype)
+        if not keepdim:
+            raise RuntimeError(
+                f"reduction operations on {_NAMES[self.layout][6:].upper()} tensors with keepdim=False is unsupported"
+            )
+        if self.layout in _BLOCKED:
+            summed = self.to_dense().sum(dim, keepdim=True, dtype=dtype)
+            return from_dense(summed, self.layout, self._blocksize(), None)
+        from .ops.operands import normalize_dims
+        from .sparse import sum as sparse_sum
+
+        dims = normalize_dims(dim, self.ndim)
+        if any(d >= 2 for d in dims):
+            raise RuntimeError(f"sum: reducing a dense dimension of a {_NAMES[self.layout]} tensor is not supported")
+        coo = self._coo()
+        if len(dims) == 2:  # one element: the total (stored, even when it is zero)
+            total = sparse_sum(coo, (0, 1), dtype=dtype).reshape((1,) + tuple(self._vals.shape[1:]))
+            one = coo._idx.new_zeros((2, 1))
+            return from_coo(SparseCOOTensor(one, total, (1, 1) + tuple(self._size[2:]), True), self.layout, None, None)
+        # every row (column) that stores an element keeps its sum, zero or not, as PyTorch keeps it
+        return from_coo(sparse_sum(coo, dims[0], dtype=dtype).unsqueeze(dims[0]), self.layout, None, None)
 
     # -- products ---------------------------------------------------------------------------
     def __matmul__(self, other: Any) -> Any:

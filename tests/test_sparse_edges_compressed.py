@@ -469,3 +469,29 @@ def test_empty_compressed(device):
     z, tz = ember.zeros(3, 4, device=device).to_sparse_csr(), torch.zeros(3, 4).to_sparse_csr()
     _close(z @ ember.ones(4, 2, device=device), tz @ torch.ones(4, 2), ember.float32)
     _same(z.to_sparse_bsr((3, 2)), tz.to_sparse_bsr((3, 2)), ember.float32)
+
+
+@pytest.mark.parametrize("how", ["sparse.mm", "@"])
+def test_autograd_grad_of_a_compressed_input(device, how):
+    # ember.autograd.grad(out, [csr]) failed with an AttributeError
+    ours, theirs = _pair(device, ember.float64, "csr")
+    ours.requires_grad_()
+    theirs.requires_grad_()
+    m, tm = _dense(device, ember.float64, 4, 2)
+    product = (lambda s, x, lib: lib.sparse.mm(s, x)) if how == "sparse.mm" else (lambda s, x, lib: s @ x)
+    (grad,) = ember.autograd.grad(product(ours, m, ember).sum(), [ours])
+    (tgrad,) = torch.autograd.grad(product(theirs, tm, torch).sum(), [theirs])
+    assert str(grad.layout).split(".")[-1] == str(tgrad.layout).split(".")[-1]
+    _close(grad, tgrad)
+
+
+def test_sum_over_a_dimension(device):
+    ours, theirs = _pair(device, ember.float64, "csr")
+    for dim in (0, 1, (0, 1)):
+        _same(ours.sum(dim, keepdim=True), theirs.sum(dim, keepdim=True))
+    message = "reduction operations on CSR tensors with keepdim=False is unsupported"
+    with pytest.raises(RuntimeError, match=message):
+        theirs.sum(0)
+    with pytest.raises(RuntimeError, match=message):
+        ours.sum(0)
+    _close(ours.sum(), theirs.sum())
