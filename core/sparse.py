@@ -1149,8 +1149,9 @@ def _softmax(op: str, input: SparseCOOTensor, dim: int, dtype: _dtype | None, lo
     dim = wrap_dim(dim, input.ndim)
     source = input.coalesce()
     values = source._vals if dtype is None else source._vals.to(dtype)
-    if not values.dtype.is_floating_point and not values.dtype.is_complex:
-        raise RuntimeError(f"\"{op}\" not implemented for '{str(values.dtype).split('.')[-1].capitalize()}'")
+    if values.dtype not in (dtypes.float32, dtypes.float64):  # PyTorch's sparse softmax kernels (CPU)
+        name = dtypes.TORCH_SCALAR_NAMES.get(values.dtype.name, values.dtype.name)
+        raise NotImplementedError(f"\"{op}\" not implemented for '{name}'")
     sparse_dim = source.sparse_dim()
     if dim >= sparse_dim:  # along a dense dimension: within each stored entry
         along = dim - sparse_dim + 1

@@ -539,3 +539,16 @@ def test_t_of_other_than_a_matrix(device):
         h.t()
     vector, tvector = ember.zeros(3, device=device).to_sparse(), torch.zeros(3).to_sparse()
     _same_sparse(vector.t(), tvector.t(), ember.float32)
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype_name, torch_name", [("int64", "Long"), ("float16", "Half"), ("int32", "Int")])
+def test_sparse_softmax_refuses_what_torch_refuses(fn, dtype_name, torch_name):
+    # ember raised RuntimeError "... for 'Int64'" and computed float16; PyTorch's CPU kernels refuse both
+    s = ember.sparse_coo_tensor([[0, 1]], ember.tensor([1, 2], dtype=getattr(ember, dtype_name)), (2,))
+    ts = torch.sparse_coo_tensor([[0, 1]], torch.tensor([1, 2], dtype=getattr(torch, dtype_name)), (2,))
+    message = f"\"{fn}\" not implemented for '{torch_name}'"
+    with pytest.raises(NotImplementedError, match=message):
+        getattr(torch.sparse, fn)(ts, 0)
+    with pytest.raises(NotImplementedError, match=message):
+        getattr(ember.sparse, fn)(s, 0)
