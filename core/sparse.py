@@ -1492,9 +1492,9 @@ def sparse_coo_tensor(
         values = values.to(device=device or values.device, dtype=dtype or values.dtype)
     if not isinstance(indices, Tensor):
         indices = tensor(indices, dtype=dtypes.int64, device=values.device)
-    if indices.dtype.is_floating_point:
-        raise RuntimeError(f"indices must be an int64 tensor, got {indices.dtype}")
-    indices = indices.long()
+    if indices.dtype.is_complex:
+        indices = indices.real
+    indices = indices.long()  # any real dtype, truncated as PyTorch converts it
     if indices.ndim != 2:
         raise RuntimeError(f"indices must be sparse_dim x nnz, but got: {list(indices.shape)}")
     if values.ndim < 1 or values.shape[0] != indices.shape[1]:

@@ -552,3 +552,12 @@ def test_sparse_softmax_refuses_what_torch_refuses(fn, dtype_name, torch_name):
         getattr(torch.sparse, fn)(ts, 0)
     with pytest.raises(NotImplementedError, match=message):
         getattr(ember.sparse, fn)(s, 0)
+
+
+def test_indices_of_other_dtypes_are_converted(device):
+    # ember refused float indices ("indices must be an int64 tensor"); PyTorch truncates them to int64
+    for values in ([[0.7, 1.2]], [[True, False]]):
+        s = ember.sparse_coo_tensor(ember.tensor(values, device=device), [1.0, 2.0], (3,), device=device)
+        ts = torch.sparse_coo_tensor(torch.tensor(values), [1.0, 2.0], (3,))
+        assert s._indices().dtype is ember.int64 and s._indices().tolist() == ts._indices().tolist()
+        _same_sparse(s, ts, ember.float32)
