@@ -236,8 +236,7 @@ class SparseCompressedTensor:
     def _coo(self) -> SparseCOOTensor:
         """The same elements as a COO tensor whose values are this tensor's (reshaped for the
         block layouts), in this tensor's order (coalesced for CSR)."""
-        counts = self._compressed.diff()
-        outer = self._compressed.new_tensor(list(range(counts.shape[0]))).repeat_interleave(counts)
+        outer = _outer_of(self._compressed.long(), self._nnz())
         rows, cols = (outer, self._plain) if self.layout in _ROW_MAJOR else (self._plain, outer)
         rows, cols = rows.long(), cols.long()
         if self.layout not in _BLOCKED:
@@ -590,6 +589,9 @@ def _validate(compressed: Tensor, plain: Tensor, values: Tensor, size: tuple[int
         raise RuntimeError(
             f"{pname}.shape[-1] must be equal to nnz (={nnz}) as defined by values.shape[0], but got {plain.shape[0]}"
         )
+    if _well_formed(compressed, plain, nnz, n_plain):
+        return
+    # something is wrong: found, and named as PyTorch names it, by the exact (slow) walk below
     c = [int(v) for v in compressed.tolist()]
     p = [int(v) for v in plain.tolist()]
     if c[0] != 0:
@@ -610,6 +612,33 @@ def _validate(compressed: Tensor, plain: Tensor, values: Tensor, size: tuple[int
             )
     if any(not 0 <= v < n_plain for v in p):
         raise RuntimeError(f"`0 <= {pname} < {nplain}` is not satisfied.")
+
+
+def _outer_of(compressed: Tensor, nnz: int) -> Tensor:
+    """The row (column) of each stored element, from well-formed int64 compressed indices: the number
+    of rows that end at or before it (a mark at each row's end, summed)."""
+    marks = compressed.new_zeros((nnz + 1,)).index_add(
+        0, compressed[1:-1], compressed.new_ones((max(compressed.shape[0] - 2, 0),))
+    )
+    return marks.cumsum(0)[:nnz]
+
+
+def _well_formed(compressed: Tensor, plain: Tensor, nnz: int, n_plain: int) -> bool:
+    """Whether the compressed and plain indices satisfy every invariant (tensor ops, no Python loop
+    over the elements)."""
+    c, p = compressed.long(), plain.long()
+    counts = c.diff()
+    if int(c[0].item()) != 0 or int(c[-1].item()) != nnz:
+        return False
+    if counts.numel() and not bool(((counts >= 0) & (counts <= n_plain)).all().item()):
+        return False
+    if nnz == 0:
+        return True
+    if not bool(((p >= 0) & (p < n_plain)).all().item()):
+        return False
+    outer = _outer_of(c, nnz)
+    same_row = outer[1:] == outer[:-1]
+    return bool(((p[1:] > p[:-1]) | ~same_row).all().item())
 
 
 def _short(dtype: _dtype) -> str:
