@@ -881,10 +881,10 @@ def _dense_sparse_mask(self: Tensor, mask: SparseCOOTensor) -> SparseCOOTensor:
 
 
 @overload
-def mm(mat1: SparseCOOTensor, mat2: Tensor) -> Tensor: ...
+def mm(mat1: SparseCOOTensor, mat2: Tensor, reduce: str = "sum") -> Tensor: ...
 @overload
-def mm(mat1: SparseCOOTensor, mat2: SparseCOOTensor) -> SparseCOOTensor: ...
-def mm(mat1: SparseCOOTensor, mat2: Tensor | SparseCOOTensor) -> Tensor | SparseCOOTensor:
+def mm(mat1: SparseCOOTensor, mat2: SparseCOOTensor, reduce: str = "sum") -> SparseCOOTensor: ...
+def mm(mat1: SparseCOOTensor, mat2: Tensor | SparseCOOTensor, reduce: str = "sum") -> Tensor | SparseCOOTensor:
     """Matrix product of the sparse COO matrix ``mat1`` and the dense (or sparse) ``mat2``.
 
     Differentiable with respect to ``mat2`` and to the values of ``mat1`` (whose ``.grad``
@@ -893,6 +893,9 @@ def mm(mat1: SparseCOOTensor, mat2: Tensor | SparseCOOTensor) -> Tensor | Sparse
     Args:
         mat1 (SparseCOOTensor): an ``(n, m)`` sparse matrix.
         mat2 (Tensor or SparseCOOTensor): an ``(m, p)`` matrix or an ``(m,)`` vector.
+        reduce (str, optional): how each row's products are combined, for a CSR ``mat1`` and a dense
+            ``mat2``: ``"sum"``, ``"mean"``, ``"amax"`` or ``"amin"`` over the stored elements (a row
+            storing none gives zeros). Default: ``"sum"``.
 
     Shape:
         - mat1: :math:`(n, m)`; mat2: :math:`(m, p)` or :math:`(m)`.
@@ -905,6 +908,8 @@ def mm(mat1: SparseCOOTensor, mat2: Tensor | SparseCOOTensor) -> Tensor | Sparse
         tensor([[3., 3.],
                 [9., 9.]])
     """
+    if reduce != "sum":
+        return _mm_reduce(mat1, mat2, reduce)
     if hasattr(mat1, "_coo"):  # a compressed sparse matrix: its COO form shares its values
         if hasattr(mat2, "_coo"):
             return mat1 @ mat2  # type: ignore[operator]
@@ -932,6 +937,27 @@ def mm(mat1: SparseCOOTensor, mat2: Tensor | SparseCOOTensor) -> Tensor | Sparse
     values = mat1._vals if mat2.ndim == 1 else mat1._vals.unsqueeze(1)
     out = mat2.new_zeros((mat1.shape[0],) + tuple(mat2.shape[1:]))
     return out.index_add(0, rows, gathered * values)
+
+
+def _mm_reduce(mat1: Any, mat2: Any, reduce: str) -> Tensor:
+    """``ember.sparse.mm(csr, dense, reduce)``: each row's products ``A[i, j] * mat2[j]`` over the
+    stored ``j`` combined by ``reduce``, as PyTorch's ``_sparse_mm_reduce_impl`` (CSR only)."""
+    if reduce not in ("mean", "amax", "amin"):
+        raise RuntimeError(f"sparse_mm_reduce: reduce type of {reduce} has not been enabled.")
+    layout = getattr(mat1, "layout", None)
+    if layout is sparse_coo:
+        raise NotImplementedError(
+            "Could not run 'aten::_sparse_mm_reduce_impl' with arguments from the 'SparseCPU' backend."
+        )
+    if layout is None or layout.name != "sparse_csr" or not isinstance(mat2, Tensor):
+        raise RuntimeError(f"sparse.mm with reduce={reduce!r}: expected a CSR matrix and a dense one")
+    coo = mat1._coo()
+    mm(coo.detach(), mat2.detach())  # its checks
+    rows, cols = coo._idx[0], coo._idx[1]
+    products = mat2.index_select(0, cols) * coo._vals.unsqueeze(1)
+    index = rows.unsqueeze(1).expand(tuple(products.shape))
+    out = products.new_zeros((mat1.shape[0], mat2.shape[1]))
+    return out.scatter_reduce(0, index, products, reduce, include_self=False)
 
 
 def spmm(input: SparseCOOTensor, mat2: Tensor) -> Tensor:

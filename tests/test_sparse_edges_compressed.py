@@ -495,3 +495,34 @@ def test_sum_over_a_dimension(device):
     with pytest.raises(RuntimeError, match=message):
         ours.sum(0)
     _close(ours.sum(), theirs.sum())
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean", "amax", "amin"])
+def test_sparse_mm_reduce(device, dtype, reduce):
+    # ember.sparse.mm took no reduce argument
+    ours, theirs = _pair(device, dtype, "csr")
+    m, tm = _dense(device, dtype, 4, 3, requires_grad=True)
+    if dtype is ember.float64:
+        ours.requires_grad_()
+        theirs.requires_grad_()
+    out, tout = ember.sparse.mm(ours, m, reduce), torch.sparse.mm(theirs, tm, reduce)
+    _close(out, tout, dtype)
+    if dtype is ember.float64:
+        out.sum().backward()
+        tout.sum().backward()
+        _close(m.grad, tm.grad)
+        _same(ours.grad, theirs.grad)
+
+
+def test_sparse_mm_reduce_errors(device):
+    ours, theirs = _pair(device, ember.float32, "csr")
+    m, tm = ember.ones(4, 2, device=device), torch.ones(4, 2)
+    message = "sparse_mm_reduce: reduce type of prod has not been enabled."
+    with pytest.raises(RuntimeError, match=message):
+        torch.sparse.mm(theirs, tm, "prod")
+    with pytest.raises(RuntimeError, match=message):
+        ember.sparse.mm(ours, m, "prod")
+    with pytest.raises(NotImplementedError, match="_sparse_mm_reduce_impl"):
+        torch.sparse.mm(theirs.to_sparse(), tm, "mean")
+    with pytest.raises(NotImplementedError, match="_sparse_mm_reduce_impl"):
+        ember.sparse.mm(ours.to_sparse(), m, "mean")
