@@ -621,6 +621,72 @@ class SparseCOOTensor:
         """The sum over ``dim`` (all dimensions by default): :func:`ember.sparse.sum`."""
         return sum(self, dim, dtype=dtype)
 
+    # -- Python protocols ----------------------------------------------------------------------
+    def __len__(self) -> int:
+        if not self._size:
+            raise TypeError("len() of a 0-d tensor")
+        return self._size[0]
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.to_dense().reshape(()).item())
+
+    def get_device(self) -> int:
+        """The device index (-1 on the CPU), as PyTorch's."""
+        return self._vals.get_device()
+
+    @property
+    def data(self) -> SparseCOOTensor:
+        """This tensor detached from autograd (the same indices and values)."""
+        return self.detach()
+
+    def select(self, dim: int, index: int) -> SparseCOOTensor:
+        """The slice at ``index`` along ``dim`` (that dimension removed): the entries there, for a
+        sparse ``dim``; every entry's values sliced, for a dense one."""
+        dim = wrap_dim(dim, self.ndim)
+        extent = self._size[dim]
+        if not -extent <= index < extent:
+            raise IndexError(
+                f"select(): index {index} out of range for tensor of size {list(self._size)} at dimension {dim}"
+            )
+        index %= extent
+        size = list(self._size)
+        del size[dim]
+        if dim >= self.sparse_dim():
+            return SparseCOOTensor(
+                self._idx, self._vals.select(dim - self.sparse_dim() + 1, index), size, self._coalesced
+            )
+        keep = (self._idx[dim] == index).nonzero().reshape(-1)
+        if self.sparse_dim() == 1:  # no sparse dimension left: the dense values there, summed (PyTorch's)
+            return self._vals.index_select(0, keep).sum(0, dtype=self.dtype)  # type: ignore[return-value]
+        rows = [r for d, r in enumerate(self._idx.index_select(1, keep).unbind(0)) if d != dim]
+        indices = stack(rows, 0) if rows else self._idx.new_zeros((0, keep.shape[0]))
+        return SparseCOOTensor(indices, self._vals.index_select(0, keep), size, self._coalesced)
+
+    def __getitem__(self, key: Any) -> Any:
+        """Integers and slices of step 1 per dimension (PyTorch takes integers and full slices): a
+        dense result once every sparse dimension is indexed away, as PyTorch's."""
+        key = key if isinstance(key, tuple) else (key,)
+        if len(key) > self.ndim:
+            raise IndexError(f"too many indices for tensor of dimension {self.ndim}")
+        result, dim = self, 0
+        for i, k in enumerate(key):
+            if isinstance(k, bool) or not isinstance(k, (int, slice)):
+                raise NotImplementedError(f"sparse tensors take integer and slice indices only, got {type(k).__name__}")
+            if isinstance(k, int):
+                result = result.select(dim, k)
+                if isinstance(result, Tensor):  # no sparse dimension left: dense from here on
+                    return result[key[i + 1 :]] if key[i + 1 :] else result
+                continue
+            start, stop, step = k.indices(result._size[dim])
+            if step != 1:
+                raise NotImplementedError("sparse tensors take slices of step 1 only")
+            if (start, stop) != (0, result._size[dim]):
+                result = result.narrow_copy(dim, start, max(stop - start, 0))
+            dim += 1
+        return result
+
     # -- shape ----------------------------------------------------------------------------------
     def unsqueeze(self, dim: int) -> SparseCOOTensor:
         """A new dimension of size 1 at ``dim``: a sparse one (a row of zero coordinates) where it lies

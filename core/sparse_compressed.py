@@ -123,6 +123,23 @@ class SparseCompressedTensor:
     def sparse_dim(self) -> int:
         return 2
 
+    def __len__(self) -> int:
+        return self._size[0]
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.to_dense().reshape(()).item())
+
+    def get_device(self) -> int:
+        """The device index (-1 on the CPU), as PyTorch's."""
+        return self._vals.get_device()
+
+    @property
+    def data(self) -> SparseCompressedTensor:
+        """This tensor detached from autograd (the same indices and values)."""
+        return self.detach()
+
     def dense_dim(self) -> int:
         return self.ndim - 2
 

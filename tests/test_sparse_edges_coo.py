@@ -561,3 +561,65 @@ def test_indices_of_other_dtypes_are_converted(device):
         ts = torch.sparse_coo_tensor(torch.tensor(values), [1.0, 2.0], (3,))
         assert s._indices().dtype is ember.int64 and s._indices().tolist() == ts._indices().tolist()
         _same_sparse(s, ts, ember.float32)
+
+
+# -- Python protocols and indexing --------------------------------------------------------------------
+INDEXING = [
+    "s[0]",
+    "s[1]",
+    "s[-1]",
+    "s[:, 2]",
+    "s[1, 2]",
+    "h[2]",
+    "h[:, 1]",
+    "h[0, 0]",
+    "s.select(1, 2)",
+    "h.select(1, 0)",
+]
+
+
+@pytest.mark.parametrize("expr", INDEXING)
+def test_indexing(device, dtype, expr):
+    # ember's sparse tensors were not subscriptable and had no select
+    s, ts = _pair(device, dtype)
+    h, th = _pair(device, dtype, indices=HYBRID[0], values=HYBRID[1], size=HYBRID[2])
+    ours, theirs = eval(expr, {"s": s, "h": h}), eval(expr, {"s": ts, "h": th})
+    if theirs.layout is torch.strided:  # every sparse dimension indexed away: dense, as PyTorch's
+        assert isinstance(ours, ember.Tensor)
+        _close(ours, theirs, dtype)
+        return
+    assert ours.sparse_dim() == theirs.sparse_dim() and ours.dense_dim() == theirs.dense_dim()
+    _same_sparse(ours, theirs, dtype)
+
+
+def test_slicing_beyond_torch(device):
+    # PyTorch cannot slice a sparse tensor (no as_strided); ember narrows it: checked against the dense slice
+    s, ts = _pair(device, ember.float64)
+    _close(s[0:2], ts.to_dense()[0:2])
+    _close(s[:, 1:3], ts.to_dense()[:, 1:3])
+    with pytest.raises(NotImplementedError, match="slices of step 1 only"):
+        s[::2]
+
+
+def test_python_protocols(device):
+    s, ts = _pair(device, ember.float32)
+    assert len(s) == len(ts) == 3
+    assert s.get_device() == ts.get_device() == -1 or device != "cpu"
+    assert s.data.layout is ember.sparse_coo and not s.data.requires_grad
+    with pytest.raises(RuntimeError, match="Boolean value of Tensor with more than one value is ambiguous"):
+        bool(ts.coalesce())
+    with pytest.raises(RuntimeError, match="Boolean value of Tensor with more than one value is ambiguous"):
+        bool(s)
+    one, tone = ember.sparse_coo_tensor([[0]], [2.0], (1,), device=device), torch.sparse_coo_tensor([[0]], [2.0], (1,))
+    assert bool(one) is bool(tone) is True
+
+
+def test_linear_of_a_sparse_input(device, dtype):
+    # F.linear(sparse, weight) raised TypeError
+    s, ts = _pair(device, dtype)
+    w, tw = _dense(device, dtype, 4, 3)
+    b, tb = _dense(device, dtype, 4, seed=1)
+    _close(ember.nn.functional.linear(s, w), torch.nn.functional.linear(ts, tw), dtype)
+    _close(ember.nn.functional.linear(s, w, b), torch.nn.functional.linear(ts, tw, tb), dtype)
+    csr, tcsr = s.to_dense().to_sparse_csr(), ts.to_dense().to_sparse_csr()
+    _close(ember.nn.functional.linear(csr, w, b), torch.nn.functional.linear(tcsr, tw, tb), dtype)
