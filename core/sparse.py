@@ -929,6 +929,57 @@ def _sparse_mask(dense: Tensor, mask: SparseCOOTensor) -> SparseCOOTensor:
     return SparseCOOTensor(mask._idx, values, mask._size, mask._coalesced)
 
 
+def _refused_on_dense(name: str, wanted: str) -> Any:
+    def method(self: Tensor) -> Any:
+        raise RuntimeError(f"{name} expected {wanted} tensor layout but got Strided")
+
+    method.__name__ = name
+    method.__doc__ = (
+        f"Refused on a dense tensor, as PyTorch refuses it (a {wanted} tensor's ``{name}``).\n\n"
+        f"Example::\n\n    >>> ember.ones(2).{name}()\n    Traceback (most recent call last):\n    ...\n"
+        f"    RuntimeError: {name} expected {wanted} tensor layout but got Strided\n"
+    )
+    return method
+
+
+#: the sparse accessors a dense tensor refuses with PyTorch's RuntimeError (ember.Tensor methods)
+DENSE_REFUSALS = {
+    name: _refused_on_dense(name, wanted)
+    for name, wanted in (
+        ("is_coalesced", "sparse coordinate"),
+        ("coalesce", "sparse coordinate"),
+        ("indices", "sparse coordinate"),
+        ("values", "sparse"),
+        ("crow_indices", "sparse row compressed"),
+        ("col_indices", "sparse row compressed"),
+        ("ccol_indices", "sparse column compressed"),
+        ("row_indices", "sparse column compressed"),
+    )
+}
+
+
+def _dense_sparse_dim(self: Tensor) -> int:
+    """0: a dense tensor has no sparse dimension (PyTorch's answer).
+
+    Example::
+
+        >>> ember.ones(2, 3).sparse_dim()
+        0
+    """
+    return 0
+
+
+def _dense_dense_dim(self: Tensor) -> int:
+    """All of a dense tensor's dimensions are dense (PyTorch's answer).
+
+    Example::
+
+        >>> ember.ones(2, 3).dense_dim()
+        2
+    """
+    return self.ndim
+
+
 def _dense_sparse_mask(self: Tensor, mask: SparseCOOTensor) -> SparseCOOTensor:
     """The elements of this dense tensor at the coordinates the sparse ``mask`` stores, as a sparse
     tensor with ``mask``'s coordinates (its values are not read).

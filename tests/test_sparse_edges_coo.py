@@ -623,3 +623,20 @@ def test_linear_of_a_sparse_input(device, dtype):
     _close(ember.nn.functional.linear(s, w, b), torch.nn.functional.linear(ts, tw, tb), dtype)
     csr, tcsr = s.to_dense().to_sparse_csr(), ts.to_dense().to_sparse_csr()
     _close(ember.nn.functional.linear(csr, w, b), torch.nn.functional.linear(tcsr, tw, tb), dtype)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["is_coalesced", "coalesce", "indices", "values", "crow_indices", "col_indices", "ccol_indices", "row_indices"],
+)
+def test_sparse_accessors_of_a_dense_tensor(device, name):
+    # ember raised AttributeError; PyTorch a RuntimeError naming the layout it expected
+    with pytest.raises(RuntimeError) as theirs:
+        getattr(torch.ones(2, 2), name)()
+    with pytest.raises(RuntimeError, match=f"^{str(theirs.value)}$"):
+        getattr(ember.ones(2, 2, device=device), name)()
+
+
+def test_sparse_and_dense_dims_of_a_dense_tensor(device):
+    assert ember.ones(2, 3, device=device).sparse_dim() == torch.ones(2, 3).sparse_dim() == 0
+    assert ember.ones(2, 3, device=device).dense_dim() == torch.ones(2, 3).dense_dim() == 2
