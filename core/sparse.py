@@ -1126,7 +1126,12 @@ def sum(
         tensor([3., 9.])
     """
     if not isinstance(input, SparseCOOTensor):
-        raise RuntimeError(f"sparse.sum: expected a sparse COO tensor, got {type(input).__name__}")
+        layout = {"strided": "Strided"}.get(getattr(getattr(input, "layout", None), "name", ""))
+        if hasattr(input, "_coo"):  # a compressed tensor: PyTorch's coalesce refuses it
+            layout = "Sparse" + input.layout.name[len("sparse_") :].capitalize()
+        if layout is None:
+            raise TypeError(f"sparse.sum: expected a sparse COO tensor, got {type(input).__name__}")
+        raise RuntimeError(f"coalesce expected sparse coordinate tensor layout but got {layout}")
     values = input._vals if dtype is None else input._vals.to(dtype)
     if dim is None:
         return values.sum(dtype=dtype)

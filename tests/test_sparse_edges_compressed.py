@@ -526,3 +526,16 @@ def test_sparse_mm_reduce_errors(device):
         torch.sparse.mm(theirs.to_sparse(), tm, "mean")
     with pytest.raises(NotImplementedError, match="_sparse_mm_reduce_impl"):
         ember.sparse.mm(ours.to_sparse(), m, "mean")
+
+
+@pytest.mark.parametrize("make", ["csr", "bsc", "dense"])
+def test_sparse_sum_refuses_other_layouts(make):
+    def build(lib):
+        x = lib.ones(2, 2)
+        return x if make == "dense" else _convert(x, make) if make != "bsc" else x.to_sparse_bsc((1, 1))
+
+    with pytest.raises(RuntimeError) as theirs:
+        torch.sparse.sum(build(torch))
+    assert str(theirs.value).startswith("coalesce expected sparse coordinate tensor layout but got")
+    with pytest.raises(RuntimeError, match=f"^{str(theirs.value)}$"):
+        ember.sparse.sum(build(ember))
