@@ -490,6 +490,7 @@ SHAPE_OPS = {
     "index_select hybrid": lambda s, h, lib, ix: h.index_select(0, ix([2, 2, 0])),
     "narrow_copy sparse": lambda s, h, lib, ix: s.narrow_copy(1, 1, 2),
     "narrow_copy dense": lambda s, h, lib, ix: h.narrow_copy(1, 1, 1),
+    "ember.narrow_copy": lambda s, h, lib, ix: lib.narrow_copy(s, 1, 0, 2),
 }
 
 
