@@ -63,6 +63,22 @@ __all__ = [
 ]
 
 
+class SparseUnsupportedError(NotImplementedError, AttributeError):
+    """A dense tensor's method that a sparse tensor lacks: PyTorch's ``NotImplementedError`` (its kernel
+    has no sparse version), and an ``AttributeError`` too, so ``hasattr`` still answers False."""
+
+
+def _missing_method(obj: Any, name: str, backend: str) -> Any:
+    """``obj.name`` for a name a sparse class lacks: PyTorch's error for a public ember.Tensor method."""
+    if not name.startswith("_") and hasattr(Tensor, name):
+        device = obj.device.type.upper() if obj.device.type in ("cpu", "cuda") else obj.device.type
+        raise SparseUnsupportedError(
+            f"Could not run 'aten::{name}' with arguments from the '{backend}{device}' backend: ember's "
+            f"{type(obj).__name__} has no {name}()"
+        )
+    raise AttributeError(f"'{type(obj).__name__}' object has no attribute '{name}'")
+
+
 class SparseCOOTensor:
     """A sparse tensor in coordinate format (duplicate coordinates sum, as in PyTorch).
 
@@ -96,6 +112,11 @@ class SparseCOOTensor:
     @property
     def ndim(self) -> int:
         return len(self._size)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # an internal name (or one asked before __init__ set the parts)
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        return _missing_method(self, name, "Sparse")
 
     @property
     def dtype(self) -> _dtype:
@@ -1287,6 +1308,10 @@ def dsmm(input: SparseCOOTensor, mat: Tensor) -> Tensor:
         tensor([[2., 2.],
                 [0., 0.]])
     """
+    if isinstance(input, Tensor):  # two dense matrices: their product, as PyTorch's dsmm gives it
+        from .ops.linalg import mm as dense_mm
+
+        return dense_mm(input, mat)
     _check_sparse_matrix("dsmm", input)
     return mm(input, mat)
 

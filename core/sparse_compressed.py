@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any
 from . import dtypes, printing
 from .layout import sparse_bsc, sparse_bsr, sparse_coo, sparse_csc, sparse_csr, strided
 from .ops.movement import cat, stack
-from .sparse import _LINEAR_UNARY, _NONLINEAR_UNARY, SparseCOOTensor, _dense_grad_mm, _transposed_owner
+from .sparse import (
+    _LINEAR_UNARY,
+    _NONLINEAR_UNARY,
+    SparseCOOTensor,
+    _dense_grad_mm,
+    _missing_method,
+    _transposed_owner,
+)
 from .tensor import Size, Tensor, tensor
 
 if TYPE_CHECKING:
@@ -82,6 +89,11 @@ class SparseCompressedTensor:
     @property
     def ndim(self) -> int:
         return len(self._size)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        return _missing_method(self, name, "SparseCsr")
 
     @property
     def dtype(self) -> _dtype:

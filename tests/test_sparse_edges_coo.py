@@ -641,3 +641,25 @@ def test_sparse_accessors_of_a_dense_tensor(device, name):
 def test_sparse_and_dense_dims_of_a_dense_tensor(device):
     assert ember.ones(2, 3, device=device).sparse_dim() == torch.ones(2, 3).sparse_dim() == 0
     assert ember.ones(2, 3, device=device).dense_dim() == torch.ones(2, 3).dense_dim() == 2
+
+
+def test_dense_methods_a_sparse_tensor_lacks_raise_not_implemented(device):
+    # ember raised AttributeError; PyTorch a NotImplementedError (no sparse kernel). hasattr stays False.
+    s, ts = _pair(device, ember.float64)
+    csr = ember.ones(2, 2, device=device).to_sparse_csr()
+    for name in ("mean", "max", "amax", "clamp"):
+        with pytest.raises(NotImplementedError):
+            getattr(ts, name)()
+        with pytest.raises(NotImplementedError, match=f"Could not run 'aten::{name}'"):
+            getattr(s, name)()
+        with pytest.raises(NotImplementedError, match=f"Could not run 'aten::{name}'"):
+            getattr(csr, name)()
+        assert not hasattr(s, name) and not hasattr(csr, name)
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_method'"):
+        s.no_such_method()
+
+
+def test_dsmm_of_dense_matrices(device):
+    a, ta = _dense(device, ember.float64, 3, 4)
+    b, tb = _dense(device, ember.float64, 4, 2, seed=1)
+    _close(ember.dsmm(a, b), torch.dsmm(ta, tb))
