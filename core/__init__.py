@@ -75,7 +75,11 @@ from .layout import (
     layout,
     memory_format,
     preserve_format,
+    sparse_bsc,
+    sparse_bsr,
     sparse_coo,
+    sparse_csc,
+    sparse_csr,
     strided,
 )
 from .ops.activations import *  # noqa: F403
@@ -183,7 +187,14 @@ from .quantized import (
 )
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, save
-from .sparse import sparse_coo_tensor, spmm
+from .sparse import dsmm, hspmm, smm, sparse_coo_tensor, spmm, sspaddmm
+from .sparse_compressed import (
+    sparse_bsc_tensor,
+    sparse_bsr_tensor,
+    sparse_compressed_tensor,
+    sparse_csc_tensor,
+    sparse_csr_tensor,
+)
 from .streams import Event, Stream
 from .tensor import Size, Tensor, as_tensor, from_numpy, tensor
 from .threads import get_num_threads, set_num_threads

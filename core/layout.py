@@ -1,4 +1,5 @@
-"""Memory layouts: ``ember.strided`` (dense tensors) and ``ember.sparse_coo`` (sparse COO tensors);
+"""Memory layouts: ``ember.strided`` (dense tensors), ``ember.sparse_coo`` (sparse COO tensors) and the
+compressed sparse layouts ``ember.sparse_csr``, ``sparse_csc``, ``sparse_bsr`` and ``sparse_bsc``;
 and the memory formats of dense tensors (``ember.contiguous_format``, ``ember.channels_last``,
 ``ember.channels_last_3d``, ``ember.preserve_format``)."""
 
@@ -10,6 +11,10 @@ __all__ = [
     "layout",
     "strided",
     "sparse_coo",
+    "sparse_csr",
+    "sparse_csc",
+    "sparse_bsr",
+    "sparse_bsc",
     "memory_format",
     "contiguous_format",
     "channels_last",
@@ -49,6 +54,10 @@ class layout:  # noqa: N801 - mirrors torch.layout
 
 strided = layout("strided")
 sparse_coo = layout("sparse_coo")
+sparse_csr = layout("sparse_csr")
+sparse_csc = layout("sparse_csc")
+sparse_bsr = layout("sparse_bsr")
+sparse_bsc = layout("sparse_bsc")
 
 
 class memory_format:  # noqa: N801 - mirrors torch.memory_format

@@ -12,7 +12,7 @@ import numpy as np
 from . import dtypes
 from .tensor import Tensor
 
-__all__ = ["tensor_repr", "sparse_coo_repr", "quantized_repr", "set_printoptions"]
+__all__ = ["tensor_repr", "sparse_coo_repr", "sparse_repr", "quantized_repr", "set_printoptions"]
 
 _options: dict[str, Any] = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
 #: ``set_printoptions(profile=...)`` presets, as PyTorch's
@@ -215,22 +215,29 @@ def tensor_repr(t: Tensor, *, tensor_contents: str | None = None) -> str:
 def sparse_coo_repr(s: Any) -> str:
     """A sparse COO tensor as PyTorch prints it: its indices and values (their values only, aligned
     under their own opening bracket), then its size, nnz, dtype and layout on a line of their own."""
+    return sparse_repr(s, (("indices", s._indices()), ("values", s._values())), s._nnz())
+
+
+def sparse_repr(s: Any, parts: Any, nnz: int) -> str:
+    """A sparse tensor as PyTorch prints it: its named ``parts`` (their values only, aligned under
+    their own opening bracket), then its size, nnz, dtype and layout: on a line of their own for
+    the COO layout, after the values for the compressed ones."""
     prefix = "tensor("
-    parts = []
-    for name, part in (("indices", s._indices()), ("values", s._values())):
+    texts = []
+    for name, part in parts:
         part_prefix = f"{name}=tensor("
         array = _host_values(part)
         if array.size:
-            parts.append(part_prefix + _values_text(array, len(prefix) + len(part_prefix)) + ")")
+            texts.append(part_prefix + _values_text(array, len(prefix) + len(part_prefix)) + ")")
         else:  # an empty part shows its size, whatever its dimensions
-            parts.append(f"{part_prefix}[], size={tuple(array.shape)})")
+            texts.append(f"{part_prefix}[], size={tuple(array.shape)})")
     extras = [] if s.device.type == "cpu" else [f"device='{s.device}'"]
-    extras += [f"size={tuple(s.shape)}", f"nnz={s._nnz()}"]
+    extras += [f"size={tuple(s.shape)}", f"nnz={nnz}"]
     if not _default_dtype_shown(s.dtype):
         extras.append(f"dtype={s.dtype!r}")
-    extras.append("layout=ember.sparse_coo")
-    body = (",\n" + " " * len(prefix)).join(parts)
-    return _with_extras(s, prefix, body, extras, first_on_new_line=True)
+    extras.append(f"layout={s.layout!r}")
+    body = (",\n" + " " * len(prefix)).join(texts)
+    return _with_extras(s, prefix, body, extras, first_on_new_line=s.layout.name == "sparse_coo")
 
 
 def quantized_repr(q: Any) -> str:

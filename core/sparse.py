@@ -18,6 +18,7 @@ dense tensor the sparse tensor keeps for it (``.grad`` is then dense).
 
 from __future__ import annotations
 
+import builtins
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, overload
@@ -25,15 +26,10 @@ from typing import TYPE_CHECKING, Any, overload
 from . import dtypes, printing
 from .autograd.function import Function
 from .autograd.grad_mode import grad_state
-from .autograd.grad_mode import no_grad as _no_grad
 from .layout import sparse_coo
 from .meta_errors import refuse_meta
-from .ops.dtype_support import not_implemented as _not_implemented
-from .ops.movement import broadcast_shapes as _broadcast_shapes
-from .ops.movement import cat, stack
+from .ops.movement import broadcast_shapes, cat, stack
 from .ops.operands import normalize_dims, wrap_dim
-from .ops.searching import searchsorted as _searchsorted
-from .ops.slicing_joining import unique as _unique
 from .tensor import Size, Tensor, tensor
 
 if TYPE_CHECKING:
@@ -44,11 +40,17 @@ __all__ = [
     "SparseCOOTensor",
     "sparse_coo_tensor",
     "mm",
-    "addmm",
-    "softmax",
-    "log_softmax",
     "spmm",
     "sum",
+    "addmm",
+    "smm",
+    "hspmm",
+    "sspaddmm",
+    "dsmm",
+    "softmax",
+    "log_softmax",
+    "spdiags",
+    "check_sparse_tensor_invariants",
     "FloatTensor",
     "DoubleTensor",
     "HalfTensor",
@@ -59,6 +61,22 @@ __all__ = [
     "CharTensor",
     "ByteTensor",
 ]
+
+
+class SparseUnsupportedError(NotImplementedError, AttributeError):
+    """A dense tensor's method that a sparse tensor lacks: PyTorch's ``NotImplementedError`` (its kernel
+    has no sparse version), and an ``AttributeError`` too, so ``hasattr`` still answers False."""
+
+
+def _missing_method(obj: Any, name: str, backend: str) -> Any:
+    """``obj.name`` for a name a sparse class lacks: PyTorch's error for a public ember.Tensor method."""
+    if not name.startswith("_") and hasattr(Tensor, name):
+        device = obj.device.type.upper() if obj.device.type in ("cpu", "cuda") else obj.device.type
+        raise SparseUnsupportedError(
+            f"Could not run 'aten::{name}' with arguments from the '{backend}{device}' backend: ember's "
+            f"{type(obj).__name__} has no {name}()"
+        )
+    raise AttributeError(f"'{type(obj).__name__}' object has no attribute '{name}'")
 
 
 class SparseCOOTensor:
@@ -76,6 +94,9 @@ class SparseCOOTensor:
         self._size = Size(size)
         self._coalesced = coalesced
         self._dense_grad: Tensor | None = None  # the leaf that ``sparse @ dense`` gives its gradient
+        # (tensor, True) for the transpose of a matrix that shares its values: its products give that
+        # tensor the dense gradient (transposed back), as PyTorch's ``s.t() @ dense`` gives ``s``
+        self._owner: tuple[Any, bool] | None = None
 
     # -- identity -----------------------------------------------------------------------
     @property
@@ -91,6 +112,11 @@ class SparseCOOTensor:
     @property
     def ndim(self) -> int:
         return len(self._size)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # an internal name (or one asked before __init__ set the parts)
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        return _missing_method(self, name, "Sparse")
 
     @property
     def dtype(self) -> _dtype:
@@ -171,10 +197,54 @@ class SparseCOOTensor:
         return self._vals
 
     def indices(self) -> Tensor:
+        """The coordinates of a coalesced tensor (``_indices()`` reads them from any tensor)."""
+        if not self._coalesced:
+            raise RuntimeError("Cannot get indices on an uncoalesced tensor, please call .coalesce() first")
         return self._idx
 
     def values(self) -> Tensor:
+        """The values of a coalesced tensor (``_values()`` reads them from any tensor)."""
+        if not self._coalesced:
+            raise RuntimeError("Cannot get values on an uncoalesced tensor, please call .coalesce() first")
         return self._vals
+
+    def _coalesced_(self, coalesced: bool) -> SparseCOOTensor:
+        """Declare the coordinates sorted and unique (or not), as PyTorch's ``_coalesced_``; returns ``self``."""
+        self._coalesced = bool(coalesced)
+        return self
+
+    # -- what PyTorch's sparse tensors answer about themselves ------------------------------
+    is_sparse_csr = False
+    is_quantized = False
+    is_mkldnn = False
+    is_nested = False
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    @property
+    def is_meta(self) -> bool:
+        return self.device.type == "meta"
+
+    def numel(self) -> int:
+        """The number of elements of the (dense) shape, as PyTorch counts them."""
+        return self._size.numel()
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._vals.element_size()
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    def is_complex(self) -> bool:
+        return self.dtype.is_complex
+
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        """False: a sparse tensor has no strides (PyTorch answers the same)."""
+        return False
 
     def is_coalesced(self) -> bool:
         return self._coalesced
@@ -185,6 +255,18 @@ class SparseCOOTensor:
     def clone(self) -> SparseCOOTensor:
         return SparseCOOTensor(self._idx.clone(), self._vals.clone(), self._size, self._coalesced)
 
+    def copy_(self, src: SparseCOOTensor, non_blocking: bool = False) -> SparseCOOTensor:
+        """Take ``src``'s size, coordinates and values (cast to this tensor's dtype, on its device); returns ``self``."""
+        if not isinstance(src, SparseCOOTensor):
+            raise NotImplementedError(
+                "copy_() between dense and sparse Tensors is not implemented! Found self type = "
+                f"SparseCOOTensor and src type = {type(src).__name__}"
+            )
+        values = src._vals.detach().to(device=self.device, dtype=self.dtype)
+        self._idx, self._vals = src._idx.to(self.device), values.requires_grad_(self._vals.requires_grad)
+        self._size, self._coalesced = src._size, src._coalesced
+        return self
+
     def zero_(self) -> SparseCOOTensor:
         """Empty this tensor in place: no coordinates left (coalesced), its size kept."""
         self._idx = self._idx.new_zeros((self._idx.shape[0], 0))
@@ -192,15 +274,112 @@ class SparseCOOTensor:
         self._coalesced = True
         return self
 
-    def to_sparse(self) -> SparseCOOTensor:
-        """This tensor (already sparse)."""
+    def to_sparse(
+        self,
+        sparse_dim: int | None = None,
+        *,
+        layout: Any = None,
+        blocksize: Sequence[int] | None = None,
+        dense_dim: int | None = None,
+    ) -> Any:
+        """This tensor (already sparse COO), or it in a compressed ``layout`` (2 sparse dimensions)."""
+        if layout is None or layout is sparse_coo:
+            if sparse_dim is not None and sparse_dim != self.sparse_dim():
+                raise RuntimeError(
+                    "to_sparse: conversion from Sparse to Sparse with sparse_dim argument !=self.sparse_dim() "
+                    "is not supported"
+                )
+            return self
+        from . import sparse_compressed
+
+        return sparse_compressed.from_coo(self, layout, blocksize, dense_dim)
+
+    def to_sparse_coo(self) -> SparseCOOTensor:
+        """This tensor (already sparse COO)."""
         return self
+
+    def to_sparse_csr(self, dense_dim: int | None = None) -> Any:
+        """This 2-D sparse matrix in CSR layout (:func:`ember.sparse_csr_tensor`)."""
+        from .layout import sparse_csr
+
+        return self.to_sparse(layout=sparse_csr, dense_dim=dense_dim)
+
+    def to_sparse_csc(self, dense_dim: int | None = None) -> Any:
+        """This 2-D sparse matrix in CSC layout (:func:`ember.sparse_csc_tensor`)."""
+        from .layout import sparse_csc
+
+        return self.to_sparse(layout=sparse_csc, dense_dim=dense_dim)
+
+    def to_sparse_bsr(self, blocksize: Sequence[int], dense_dim: int | None = None) -> Any:
+        """This 2-D sparse matrix in BSR layout with ``blocksize`` blocks."""
+        from .layout import sparse_bsr
+
+        return self.to_sparse(layout=sparse_bsr, blocksize=blocksize, dense_dim=dense_dim)
+
+    def to_sparse_bsc(self, blocksize: Sequence[int], dense_dim: int | None = None) -> Any:
+        """This 2-D sparse matrix in BSC layout with ``blocksize`` blocks."""
+        from .layout import sparse_bsc
+
+        return self.to_sparse(layout=sparse_bsc, blocksize=blocksize, dense_dim=dense_dim)
+
+    def sparse_mask(self, mask: SparseCOOTensor) -> SparseCOOTensor:
+        """This tensor's elements at the coordinates ``mask`` stores (:meth:`ember.Tensor.sparse_mask`)."""
+        return _sparse_mask(self.to_dense(), mask)
+
+    def sparse_resize_(self, size: Sequence[int], sparse_dim: int, dense_dim: int) -> SparseCOOTensor:
+        """Resize in place to ``size`` with ``sparse_dim`` sparse and ``dense_dim`` dense dimensions.
+
+        As in PyTorch, a tensor that stores elements may only grow its sparse sizes and keep its
+        dense ones and its numbers of dimensions; an empty one takes any size."""
+        size = tuple(int(n) for n in size)
+        if sparse_dim + dense_dim != len(size):
+            raise RuntimeError(
+                f"'len(size) == sparse_dim + dense_dim' is not satisfied: len(size) = {len(size)}, "
+                f"sparse_dim = {sparse_dim}, dense_dim = {dense_dim}"
+            )
+        if self._nnz():
+            for what, old, new in (("sparse", self.sparse_dim(), sparse_dim), ("dense", self.dense_dim(), dense_dim)):
+                if old != new:
+                    raise RuntimeError(
+                        f"changing the number of {what} dimensions (from {old} to {new}) on a non-empty sparse "
+                        "tensor is not supported."
+                    )
+            old_sparse, old_dense = list(self._size[:sparse_dim]), list(self._size[sparse_dim:])
+            if any(n < o for n, o in zip(size[:sparse_dim], old_sparse, strict=True)):
+                raise RuntimeError(
+                    f"shrinking the size of sparse dimensions (from {old_sparse} to {list(size[:sparse_dim])}) "
+                    "on a non-empty sparse tensor is not supported."
+                )
+            if list(size[sparse_dim:]) != old_dense:
+                raise RuntimeError(
+                    f"shrinking the size of dense dimensions (from {old_dense} to {list(size[sparse_dim:])}) "
+                    "on a non-empty sparse tensor is not supported."
+                )
+        else:
+            self._idx = self._idx.new_zeros((sparse_dim, 0))
+            self._vals = self._vals.new_zeros((0,) + size[sparse_dim:])
+        self._size = Size(size)
+        return self
+
+    def sparse_resize_and_clear_(self, size: Sequence[int], sparse_dim: int, dense_dim: int) -> SparseCOOTensor:
+        """Empty this tensor in place and give it ``size`` (``sparse_dim`` + ``dense_dim`` dimensions)."""
+        self.zero_()
+        self._idx = self._idx.new_zeros((sparse_dim, 0))
+        self._vals = self._vals.new_zeros((0,) + tuple(size)[sparse_dim:])
+        return self.sparse_resize_(size, sparse_dim, dense_dim)
+
+    def resize_as_(self, other: SparseCOOTensor) -> SparseCOOTensor:
+        """:meth:`sparse_resize_` to ``other``'s size and numbers of sparse and dense dimensions."""
+        return self.sparse_resize_(other.shape, other.sparse_dim(), other.dense_dim())
 
     def t(self) -> SparseCOOTensor:
         """The transpose of a 2-D sparse matrix (indices swapped)."""
-        if self.sparse_dim() != 2 or self.dense_dim():
-            raise RuntimeError(f"t() expects a 2-D sparse matrix, got size {list(self._size)}")
-        return self.transpose(0, 1)
+        if self.sparse_dim() > 2 or self.dense_dim():
+            raise RuntimeError(
+                f"t() expects a tensor with <= 2 sparse and 0 dense dimensions, but got {self.sparse_dim()} sparse "
+                f"and {self.dense_dim()} dense dimensions"
+            )
+        return self.transpose(0, 1) if self.sparse_dim() == 2 else self
 
     def transpose(self, dim0: int, dim1: int) -> SparseCOOTensor:
         """Two sparse dimensions swapped (their rows of ``indices``); the result is not coalesced, as in PyTorch."""
@@ -217,7 +396,10 @@ class SparseCOOTensor:
         order[d0], order[d1] = d1, d0
         size = list(self._size)
         size[d0], size[d1] = size[d1], size[d0]
-        return SparseCOOTensor(self._idx[order], self._vals, size)
+        result = SparseCOOTensor(self._idx[order], self._vals, size)
+        if self.ndim == 2:
+            result._owner = _transposed_owner(self)
+        return result
 
     def _as(self, dtype: _dtype) -> SparseCOOTensor:
         return self if self.dtype is dtype else self.to(dtype)
@@ -238,15 +420,41 @@ class SparseCOOTensor:
         """This tensor with int64 values (itself when they already are)."""
         return self._as(dtypes.int64)
 
+    def int(self) -> SparseCOOTensor:
+        """This tensor with int32 values (itself when they already are)."""
+        return self._as(dtypes.int32)
+
+    def bool(self) -> SparseCOOTensor:
+        """This tensor with bool values (itself when they already are)."""
+        return self._as(dtypes.bool)
+
+    def bfloat16(self) -> SparseCOOTensor:
+        """This tensor with bfloat16 values (itself when they already are)."""
+        return self._as(dtypes.bfloat16)
+
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+        """With no argument, the type name (``'ember.sparse.FloatTensor'``); else the values cast to ``dtype``."""
+        if dtype is None:
+            name = {v.dtype: k for k, v in _TYPE_CLASSES.items()}.get(self.dtype, "Tensor")
+            return f"ember.sparse.{name}"
+        if isinstance(dtype, str):
+            name = dtype.rsplit(".", 1)[-1]
+            if name not in _TYPE_CLASSES:
+                raise ValueError(f"invalid type: {dtype!r}")
+            dtype = _TYPE_CLASSES[name].dtype
+        return self._as(dtype)
+
+    def type_as(self, other: Any) -> SparseCOOTensor:
+        return self._as(other.dtype)
+
     def cpu(self) -> SparseCOOTensor:
         """This tensor on the CPU (itself when it is there)."""
         return self if self.device.type == "cpu" else self.to("cpu")
 
     def to(self, *args: Any, **kwargs: Any) -> SparseCOOTensor:
         """This tensor on another device or with another dtype (its values'); coalesced stays coalesced."""
-        return SparseCOOTensor(
-            self._idx.to(*args, **kwargs).long(), self._vals.to(*args, **kwargs), self._size, self._coalesced
-        )
+        values = self._vals.to(*args, **kwargs)  # the indices stay int64: only moved with the values
+        return SparseCOOTensor(self._idx.to(values.device), values, self._size, self._coalesced)
 
     # -- conversion ---------------------------------------------------------------------
     def _linear_index(self) -> tuple[Any, Size]:
@@ -255,6 +463,8 @@ class SparseCOOTensor:
         for d, extent in enumerate(sparse_shape):
             row = self._idx[d]
             flat = row if flat is None else flat * extent + row
+        if flat is None:  # no sparse dimension: every entry is at the one coordinate
+            flat = self._idx.new_zeros((self._nnz(),))
         return flat, sparse_shape
 
     def to_dense(self, dtype: _dtype | None = None, *, masked_grad: bool = True) -> Tensor:
@@ -293,7 +503,7 @@ class SparseCOOTensor:
         for extent in reversed(sparse_shape):
             rows.append(unique % extent)
             unique = unique.div(extent, rounding_mode="floor")
-        indices = stack(rows[::-1], 0)
+        indices = stack(rows[::-1], 0) if rows else self._idx[:, :count]
         return SparseCOOTensor(indices, values, self._size, True)
 
     # -- arithmetic ---------------------------------------------------------------------
@@ -327,65 +537,39 @@ class SparseCOOTensor:
         return self.add(other)
 
     def sub(self, other: Tensor | SparseCOOTensor, alpha: Number = 1) -> Tensor | SparseCOOTensor:
-        """``self - alpha * other`` (:meth:`add` of ``-alpha * other``)."""
+        """``self - alpha * other`` (:meth:`add` with ``-alpha``)."""
+        if isinstance(other, SparseCOOTensor):
+            return self.add(other, alpha=-alpha)
         if isinstance(other, Tensor):
-            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
-        return self.add(other, alpha=-alpha)
+            raise RuntimeError("sub(sparse, dense) is not supported. Use sub(dense, sparse) instead.")
+        raise TypeError(f"sub: unsupported operand type {type(other).__name__} for a sparse tensor")
 
     __sub__ = sub
+    subtract = sub
+
+    def __rsub__(self, other: Tensor) -> Tensor:
+        """``dense - sparse``: dense."""
+        if isinstance(other, Tensor):
+            return other - self.to_dense()
+        return NotImplemented
 
     def mul(self, other: Number | Tensor | SparseCOOTensor) -> SparseCOOTensor:
-        """The elementwise product, sparse with this tensor's coordinates (as PyTorch's): by a number or a
-        0-d tensor, by a dense tensor that broadcasts to this tensor's size (its elements at the stored
-        coordinates), or by a sparse tensor of this size (the coordinates stored in both)."""
-        if isinstance(other, SparseCOOTensor):
-            return self._mul_sparse(other)
-        if not isinstance(other, Tensor) or not other.ndim:
-            return SparseCOOTensor(self._idx, self._vals * other, self._size, self._coalesced)
-        if other.device != self.device:
-            raise RuntimeError(
-                f"mul: expected all tensors to be on the same device, but found {self.device} and {other.device}"
-            )
-        shape = tuple(self._size)
-        try:
-            broadcast = tuple(Size(_broadcast_shapes(shape, tuple(other.shape))))
-        except RuntimeError:
-            broadcast = None
-        if broadcast != shape:
-            raise RuntimeError(
-                f"mul: a sparse tensor of size {list(shape)} times a dense one of size {list(other.shape)}: "
-                "the dense operand must broadcast to the sparse one's size"
-            )
-        at_coordinates = other.expand(shape)[tuple(self._idx)]  # (nnz, *dense_dims)
-        return SparseCOOTensor(self._idx, self._vals * at_coordinates, self._size, self._coalesced)
+        """The elementwise product with a number, a dense tensor or a sparse tensor: sparse, as in PyTorch.
 
-    def _mul_sparse(self, other: SparseCOOTensor) -> SparseCOOTensor:
-        """``self * other`` for two sparse tensors of one size: each of this tensor's entries times the
-        other's (coalesced) value at its coordinate; entries the other does not store are dropped."""
-        if tuple(other.shape) != tuple(self._size):
-            raise RuntimeError(f"mul: expected sizes to match, got {list(self._size)} and {list(other.shape)}")
-        if other.sparse_dim() != self.sparse_dim():
-            raise RuntimeError("mul: expected the two sparse tensors to have the same number of sparse dimensions")
-        other_coalesced, other = other._coalesced, other.coalesce()
-        if not self.sparse_dim():
-            raise NotImplementedError("mul: sparse tensors without sparse dimensions are not supported")
-        if not self._nnz() or not other._nnz():
-            values = self._vals[:0] * other._vals[:0]
-            return SparseCOOTensor(self._idx[:, :0], values, self._size, self._coalesced and other_coalesced)
-        ours, _ = self._linear_index()
-        theirs, _ = other._linear_index()
-        position = _searchsorted(theirs, ours).clamp(max=theirs.shape[0] - 1)
-        found = (theirs[position] == ours).nonzero().flatten()
-        values = self._vals.index_select(0, found) * other._vals.index_select(0, position[found])
-        coalesced = self._coalesced and other_coalesced
-        return SparseCOOTensor(self._idx.index_select(1, found), values, self._size, coalesced)
+        A number (or a 0-d tensor) scales the values; a dense tensor is read at the stored coordinates
+        (it broadcasts to this tensor's size); two sparse tensors keep the coordinates both store."""
+        if isinstance(other, SparseCOOTensor):
+            return _mul_sparse(self, other)
+        if isinstance(other, Tensor) and other.ndim:
+            return _mul_dense(self, other)
+        return SparseCOOTensor(self._idx, self._vals * other, self._size, self._coalesced)
 
     __mul__ = mul
     __rmul__ = mul
+    multiply = mul
 
     def div(self, other: Number | Tensor, *, rounding_mode: str | None = None) -> SparseCOOTensor:
-        """The values divided by a number or a 0-d tensor (PyTorch's division, not a product by the reciprocal);
-        with a ``rounding_mode`` of the coalesced values (the result coalesced)."""
+        """The values divided by a number or a 0-d tensor (PyTorch refuses any other divisor)."""
         if isinstance(other, SparseCOOTensor) or (isinstance(other, Tensor) and other.ndim):
             raise RuntimeError(
                 "Sparse division requires a scalar or zero-dim dense tensor divisor "
@@ -393,95 +577,240 @@ class SparseCOOTensor:
             )
         if rounding_mode is None:
             return SparseCOOTensor(self._idx, self._vals / other, self._size, self._coalesced)
-        return self._map_values(lambda v: v.div(other, rounding_mode=rounding_mode))
+        coalesced = self.coalesce()  # a rounded quotient of a sum is not the sum of rounded quotients
+        values = coalesced._vals.div(other, rounding_mode=rounding_mode)
+        return SparseCOOTensor(coalesced._idx, values, self._size, True)
 
     __truediv__ = div
+    divide = div
+    true_divide = div
 
     def __floordiv__(self, other: Number | Tensor) -> SparseCOOTensor:
         return self.div(other, rounding_mode="floor")
 
-    def index_select(self, dim: int, index: Tensor) -> SparseCOOTensor:
-        """The slices at ``index`` along ``dim`` (uncoalesced, as PyTorch's): along a sparse dimension the stored
-        entries of each selected slice, slice by slice in ``index``'s order; along a dense one, of the values."""
-        dim = wrap_dim(dim, self.ndim)
-        sparse_dim = self.sparse_dim()
-        if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype not in (dtypes.int64, dtypes.int32):
-            raise IndexError("index_select(): Expected a 1-D int64 or int32 index tensor")
-        index = index.reshape((-1,)).long()
-        size = list(self._size)
-        size[dim] = index.shape[0]
-        if dim >= sparse_dim:
-            return SparseCOOTensor(self._idx, self._vals.index_select(dim - sparse_dim + 1, index), size)
-        slot, entry = (index.unsqueeze(1) == self._idx[dim].unsqueeze(0)).nonzero().unbind(1)
-        indices = self._idx.index_select(1, entry).clone()
-        indices[dim] = slot
-        # (PyTorch marks a result of at most one element coalesced)
-        return SparseCOOTensor(indices, self._vals.index_select(0, entry), size, indices.shape[1] <= 1)
-
-    def unsqueeze(self, dim: int) -> SparseCOOTensor:
-        """A dimension of size 1 inserted at ``dim`` (a sparse one where ``dim`` is at most the number of sparse
-        dimensions, else a dense one)."""
-        dim = wrap_dim(dim, self.ndim + 1)
-        size = list(self._size)
-        size.insert(dim, 1)
-        sparse_dim = self.sparse_dim()
-        single = self._nnz() <= 1  # PyTorch's result is uncoalesced unless it holds at most one element
-        if dim > sparse_dim:
-            return SparseCOOTensor(self._idx, self._vals.unsqueeze(dim - sparse_dim + 1), size, single)
-        rows = list(self._idx.unbind(0))
-        rows.insert(dim, self._idx.new_zeros((self._nnz(),)))
-        return SparseCOOTensor(stack(rows, 0), self._vals, size, single)
-
-    def neg(self) -> SparseCOOTensor:
-        """``-self`` (the values negated; coalesced or not as ``self``)."""
-        return SparseCOOTensor(self._idx, -self._vals, self._size, self._coalesced)
-
-    __neg__ = neg
-
-    def _map_values(self, fn: Any) -> SparseCOOTensor:
-        """``fn`` (zero at zero) of every element: of the coalesced values, as PyTorch coalesces first."""
-        merged = self.coalesce()
-        return SparseCOOTensor(merged._idx, fn(merged._vals), self._size, True)
-
-    def abs(self) -> SparseCOOTensor:
-        """The elementwise absolute value (coalesced)."""
-        return self._map_values(lambda v: v.abs())
-
-    def sqrt(self) -> SparseCOOTensor:
-        """The elementwise square root (coalesced)."""
-        return self._map_values(lambda v: v.sqrt())
+    def floor_divide(self, other: Number | Tensor) -> SparseCOOTensor:
+        return self.div(other, rounding_mode="floor")
 
     def pow(self, exponent: Number) -> SparseCOOTensor:
-        """The elementwise power by a number (coalesced); ``0`` is refused, as in PyTorch, for its
-        result would be dense."""
-        if isinstance(exponent, (Tensor, SparseCOOTensor)) and getattr(exponent, "ndim", 0):
-            raise RuntimeError("pow: a sparse tensor can only be raised to a scalar power")
+        """The values raised to ``exponent`` (not 0: that would fill the zeros with ones)."""
+        if isinstance(exponent, (Tensor, SparseCOOTensor)):
+            raise TypeError("pow: a sparse tensor can only be raised to a number")
         if exponent == 0:
             raise RuntimeError(
                 "pow: cannot raise to zeroth power on sparse tensor; it would make the result tensor dense"
             )
-        return self._map_values(lambda v: v.pow(exponent))
+        coalesced = self.coalesce()
+        return SparseCOOTensor(coalesced._idx, coalesced._vals.pow(exponent), self._size, True)
 
     __pow__ = pow
+
+    def __neg__(self) -> SparseCOOTensor:
+        return self.mul(-1)
+
+    def _assign(self, result: SparseCOOTensor) -> SparseCOOTensor:
+        """Take ``result``'s coordinates and values (an in-place op's result); returns ``self``."""
+        if result.dtype is not self.dtype:
+            raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output type {self.dtype}")
+        if tuple(result.shape) != tuple(self._size):
+            raise RuntimeError(
+                f"output with shape {list(self._size)} doesn't match the broadcast shape {list(result.shape)}"
+            )
+        self._idx, self._vals, self._coalesced = result._idx, result._vals, result._coalesced
+        return self
+
+    def add_(self, other: SparseCOOTensor, alpha: Number = 1) -> SparseCOOTensor:
+        return self._assign(self.add(other, alpha=alpha))  # type: ignore[arg-type]
+
+    def sub_(self, other: SparseCOOTensor, alpha: Number = 1) -> SparseCOOTensor:
+        return self._assign(self.sub(other, alpha=alpha))  # type: ignore[arg-type]
+
+    def mul_(self, other: Number | Tensor | SparseCOOTensor) -> SparseCOOTensor:
+        return self._assign(self.mul(other))
+
+    def div_(self, other: Number | Tensor, *, rounding_mode: str | None = None) -> SparseCOOTensor:
+        return self._assign(self.div(other, rounding_mode=rounding_mode))
+
+    def pow_(self, exponent: Number) -> SparseCOOTensor:
+        return self._assign(self.pow(exponent))
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
 
     def sum(self, dim: int | Sequence[int] | None = None, dtype: _dtype | None = None) -> Tensor | SparseCOOTensor:
         """The sum over ``dim`` (all dimensions by default): :func:`ember.sparse.sum`."""
         return sum(self, dim, dtype=dtype)
+
+    # -- Python protocols ----------------------------------------------------------------------
+    def __len__(self) -> int:
+        if not self._size:
+            raise TypeError("len() of a 0-d tensor")
+        return self._size[0]
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.to_dense().reshape(()).item())
+
+    def get_device(self) -> int:
+        """The device index (-1 on the CPU), as PyTorch's."""
+        return self._vals.get_device()
+
+    @property
+    def data(self) -> SparseCOOTensor:
+        """This tensor detached from autograd (the same indices and values)."""
+        return self.detach()
+
+    def select(self, dim: int, index: int) -> SparseCOOTensor:
+        """The slice at ``index`` along ``dim`` (that dimension removed): the entries there, for a
+        sparse ``dim``; every entry's values sliced, for a dense one."""
+        dim = wrap_dim(dim, self.ndim)
+        extent = self._size[dim]
+        if not -extent <= index < extent:
+            raise IndexError(
+                f"select(): index {index} out of range for tensor of size {list(self._size)} at dimension {dim}"
+            )
+        index %= extent
+        size = list(self._size)
+        del size[dim]
+        if dim >= self.sparse_dim():
+            return SparseCOOTensor(
+                self._idx, self._vals.select(dim - self.sparse_dim() + 1, index), size, self._coalesced
+            )
+        keep = (self._idx[dim] == index).nonzero().reshape(-1)
+        if self.sparse_dim() == 1:  # no sparse dimension left: the dense values there, summed (PyTorch's)
+            return self._vals.index_select(0, keep).sum(0, dtype=self.dtype)  # type: ignore[return-value]
+        rows = [r for d, r in enumerate(self._idx.index_select(1, keep).unbind(0)) if d != dim]
+        indices = stack(rows, 0) if rows else self._idx.new_zeros((0, keep.shape[0]))
+        return SparseCOOTensor(indices, self._vals.index_select(0, keep), size, self._coalesced)
+
+    def __getitem__(self, key: Any) -> Any:
+        """Integers and slices of step 1 per dimension (PyTorch takes integers and full slices): a
+        dense result once every sparse dimension is indexed away, as PyTorch's."""
+        key = key if isinstance(key, tuple) else (key,)
+        if len(key) > self.ndim:
+            raise IndexError(f"too many indices for tensor of dimension {self.ndim}")
+        result, dim = self, 0
+        for i, k in enumerate(key):
+            if isinstance(k, bool) or not isinstance(k, (int, slice)):
+                raise NotImplementedError(f"sparse tensors take integer and slice indices only, got {type(k).__name__}")
+            if isinstance(k, int):
+                result = result.select(dim, k)
+                if isinstance(result, Tensor):  # no sparse dimension left: dense from here on
+                    return result[key[i + 1 :]] if key[i + 1 :] else result
+                continue
+            start, stop, step = k.indices(result._size[dim])
+            if step != 1:
+                raise NotImplementedError("sparse tensors take slices of step 1 only")
+            if (start, stop) != (0, result._size[dim]):
+                result = result.narrow_copy(dim, start, max(stop - start, 0))
+            dim += 1
+        return result
+
+    # -- shape ----------------------------------------------------------------------------------
+    def unsqueeze(self, dim: int) -> SparseCOOTensor:
+        """A new dimension of size 1 at ``dim``: a sparse one (a row of zero coordinates) where it lies
+        among the sparse dimensions (at their end included), else a dense one."""
+        dim = wrap_dim(dim, self.ndim + 1)
+        size = list(self._size)
+        size.insert(dim, 1)
+        if dim <= self.sparse_dim():
+            rows = list(self._idx.unbind(0)) if self.sparse_dim() else []
+            rows.insert(dim, self._idx.new_zeros((self._nnz(),)))
+            return SparseCOOTensor(stack(rows, 0), self._vals, size, self._coalesced)
+        return SparseCOOTensor(self._idx, self._vals.unsqueeze(dim - self.sparse_dim() + 1), size, self._coalesced)
+
+    def permute(self, *dims: Any) -> SparseCOOTensor:
+        """The dimensions reordered: sparse ones among themselves, dense ones among themselves (PyTorch's rule)."""
+        order = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], Sequence) else dims
+        if len(order) != self.ndim:
+            raise RuntimeError(
+                "permute(sparse_coo): number of dimensions in the tensor input does not match the length of the "
+                f"desired ordering of dimensions i.e. input.dim() = {self.ndim} is not equal to len(dims) = {len(order)}"
+            )
+        order = tuple(wrap_dim(d, self.ndim) for d in order)
+        if sorted(order) != list(range(self.ndim)):
+            raise RuntimeError("permute(sparse_coo): duplicate dims are not allowed.")
+        sparse_dim = self.sparse_dim()
+        if any(d >= sparse_dim for d in order[:sparse_dim]):
+            raise RuntimeError(
+                "permute(sparse_coo): transpositions between sparse and dense dimensions are not allowed."
+                "Only transpositions within sparse and dense dimensions are supported."
+            )
+        values = self._vals.permute((0,) + tuple(d - sparse_dim + 1 for d in order[sparse_dim:]))
+        size = [self._size[d] for d in order]
+        keep = order[:sparse_dim] == tuple(range(sparse_dim))
+        return SparseCOOTensor(self._idx[list(order[:sparse_dim])], values, size, self._coalesced and keep)
+
+    def index_select(self, dim: int, index: Tensor) -> SparseCOOTensor:
+        """The entries whose coordinate along ``dim`` is in ``index``, renumbered by their place in it
+        (an index given twice gives its entries twice); along a dense dimension, the values'."""
+        dim = wrap_dim(dim, self.ndim)
+        if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype not in (dtypes.int64, dtypes.int32):
+            raise IndexError("index_select() argument index must be 1-D strided (non-sparse) long-tensor.")
+        index = index.reshape(-1).long()
+        size = list(self._size)
+        size[dim] = index.shape[0]
+        if dim >= self.sparse_dim():
+            values = self._vals.index_select(dim - self.sparse_dim() + 1, index)
+            return SparseCOOTensor(self._idx, values, size, self._coalesced)
+        bad = ((index < 0) | (index >= self._size[dim])).nonzero().reshape(-1)
+        if bad.numel():
+            raise IndexError(
+                f"index_select(): index contains {int(index[bad[0]].item())} that is out of range for tensor of size "
+                f"{list(self._size)} at dimension {dim}"
+            )
+        hits = (index.unsqueeze(1) == self._idx[dim].unsqueeze(0)).nonzero()  # (place in index, entry)
+        place, entry = hits[:, 0], hits[:, 1]
+        indices = self._idx.index_select(1, entry)
+        indices[dim] = place
+        return SparseCOOTensor(indices, self._vals.index_select(0, entry), size)
+
+    def narrow_copy(self, dim: int, start: int, length: int) -> SparseCOOTensor:
+        """The entries with ``start <= coordinate < start + length`` along ``dim``, shifted to start at 0."""
+        dim = wrap_dim(dim, self.ndim)
+        if not (0 <= start and length >= 0 and start + length <= self._size[dim]):
+            raise RuntimeError(
+                f"Invalid range to narrow. range(start, start+length) must be a subset of range(0, {self._size[dim]})."
+            )
+        size = list(self._size)
+        size[dim] = length
+        if dim >= self.sparse_dim():
+            values = self._vals.narrow(dim - self.sparse_dim() + 1, start, length)
+            return SparseCOOTensor(self._idx, values, size, self._coalesced)
+        row = self._idx[dim]
+        keep = ((row >= start) & (row < start + length)).nonzero().reshape(-1)
+        indices = self._idx.index_select(1, keep)
+        indices[dim] = indices[dim] - start
+        return SparseCOOTensor(indices, self._vals.index_select(0, keep), size, self._coalesced)
 
     def __matmul__(self, other: Tensor | SparseCOOTensor) -> Tensor | SparseCOOTensor:
         """``self @ other``: :func:`mm`, but a leaf ``self`` that requires grad gets the dense
         gradient at every coordinate, as PyTorch's ``@`` gives it."""
         return _dense_grad_mm(self, other) if isinstance(other, Tensor) else mm(self, other)
 
-    def matmul(self, other: Tensor | SparseCOOTensor) -> Tensor | SparseCOOTensor:
-        """``self @ other`` (``Tensor.matmul``)."""
-        return self @ other
-
     def mm(self, mat2: Tensor | SparseCOOTensor) -> Tensor | SparseCOOTensor:
-        """``self @ mat2`` for a matrix ``mat2`` (``Tensor.mm``)."""
-        if not isinstance(mat2, (Tensor, SparseCOOTensor)) or mat2.ndim != 2:
-            raise RuntimeError(f"mm: mat2 must be a matrix, got {getattr(mat2, 'ndim', type(mat2).__name__)}-D tensor")
+        """``ember.mm(self, mat2)``."""
+        if isinstance(mat2, Tensor) and mat2.ndim != 2:
+            raise RuntimeError(f"mat2 must be a matrix, got {mat2.ndim}-D tensor")
         return self @ mat2
+
+    matmul = __matmul__
+
+    def mv(self, vec: Tensor) -> Tensor:
+        """``ember.mv(self, vec)``: the sparse matrix times a dense vector."""
+        if not isinstance(vec, Tensor) or vec.ndim != 1 or self.ndim != 2:
+            raise RuntimeError(f"vector + matrix @ vector expected, got {self.ndim}, {getattr(vec, 'ndim', 0)}")
+        return self @ vec
+
+    def smm(self, mat2: Tensor) -> SparseCOOTensor:
+        """:func:`ember.smm`."""
+        return smm(self, mat2)
+
+    def hspmm(self, mat2: Tensor) -> SparseCOOTensor:
+        """:func:`ember.hspmm`."""
+        return hspmm(self, mat2)
 
     def __rmatmul__(self, other: Tensor) -> Tensor:
         """``dense @ sparse`` as ``(sparse.t() @ dense.t()).t()``."""
@@ -493,11 +822,207 @@ class SparseCOOTensor:
         return printing.sparse_coo_repr(self)
 
 
+# Elementwise functions that map 0 to 0, applied to the stored values as PyTorch applies them: the
+# nonlinear ones to the coalesced values (``f(a) + f(b)`` is not ``f(a + b)``), the linear ones as stored.
+_NONLINEAR_UNARY = (
+    "abs", "absolute", "sqrt", "square", "sin", "sinh", "tan", "tanh", "asin", "arcsin", "asinh", "arcsinh",
+    "atan", "arctan", "atanh", "arctanh", "relu", "sign", "sgn", "floor", "ceil", "round", "trunc", "fix", "frac",
+    "log1p", "expm1", "erf", "erfinv", "deg2rad", "rad2deg", "isnan", "isinf", "isposinf", "isneginf", "signbit",
+    "nan_to_num",
+)  # fmt: skip
+_LINEAR_UNARY = ("neg", "negative", "conj_physical", "positive")
+
+
+def _unary_method(name: str, coalesce: bool) -> Any:
+    def method(self: SparseCOOTensor, *args: Any, **kwargs: Any) -> SparseCOOTensor:
+        source = self.coalesce() if coalesce else self
+        values = getattr(source._vals, name)(*args, **kwargs)
+        return SparseCOOTensor(source._idx, values, self._size, source._coalesced)
+
+    def method_(self: SparseCOOTensor, *args: Any, **kwargs: Any) -> SparseCOOTensor:
+        if coalesce and not self._coalesced:
+            raise RuntimeError(f"{name}_ requires coalesced input")
+        return self._assign(method(self, *args, **kwargs))
+
+    method.__name__, method_.__name__ = name, name + "_"
+    method.__doc__ = f"``{name}`` of the stored values (a sparse result, as in PyTorch)."
+    method_.__doc__ = f"In-place ``{name}`` of the stored values."
+    return method, method_
+
+
+for _name in _NONLINEAR_UNARY + _LINEAR_UNARY:
+    _m, _m_ = _unary_method(_name, _name in _NONLINEAR_UNARY)
+    setattr(SparseCOOTensor, _name, _m)
+    if _name not in ("isnan", "isinf", "isposinf", "isneginf", "signbit", "positive", "conj_physical"):
+        setattr(SparseCOOTensor, _name + "_", _m_)
+
+
+def sparse_cat(tensors: Sequence[SparseCOOTensor], dim: int = 0) -> SparseCOOTensor:
+    """``ember.cat`` of sparse COO tensors: along a sparse dimension their coordinates joined (each
+    shifted past the ones before it), along a dense one their values placed side by side."""
+    tensors = list(tensors)
+    first = tensors[0]
+    dim = wrap_dim(dim, first.ndim)
+    for i, t in enumerate(tensors):
+        if t.ndim != first.ndim or any(t.shape[d] != first.shape[d] for d in range(first.ndim) if d != dim):
+            raise RuntimeError(
+                f"All tensors must have the same shape: {list(first.shape)} (except in the concatenating dimension),"
+                f" but found shape: {list(t.shape)} at position {i}."
+            )
+    for i, t in enumerate(tensors):
+        if not isinstance(t, SparseCOOTensor):
+            raise TypeError(f"cat(): expected all tensors sparse COO, got {type(t).__name__} at position {i}")
+        if t.sparse_dim() != first.sparse_dim() or t.dense_dim() != first.dense_dim():
+            raise RuntimeError(
+                f"concatenating sparse tensors, but sparse_dim / dense_dim differ: ({first.sparse_dim()}, "
+                f"{first.dense_dim()}) at position 0 and ({t.sparse_dim()}, {t.dense_dim()}) at position {i}"
+            )
+        if t.device != first.device:
+            raise RuntimeError(f"cat(): expected all tensors on one device, got {first.device} and {t.device}")
+
+    size = list(first.shape)
+    size[dim] = builtins_sum(t.shape[dim] for t in tensors)
+    if dim < first.sparse_dim():
+        parts, offset = [], 0
+        for t in tensors:
+            shifted = t._idx.clone()
+            shifted[dim] = shifted[dim] + offset
+            parts.append(shifted)
+            offset += t.shape[dim]
+        return SparseCOOTensor(cat(parts, 1), cat([t._vals for t in tensors], 0), size)
+    along, offset, values = dim - first.sparse_dim() + 1, 0, []
+    for t in tensors:
+        pad = list(t._vals.shape)
+        before, after = pad.copy(), pad.copy()
+        before[along], after[along] = offset, size[dim] - offset - t.shape[dim]
+        values.append(cat((t._vals.new_zeros(tuple(before)), t._vals, t._vals.new_zeros(tuple(after))), along))
+        offset += t.shape[dim]
+    return SparseCOOTensor(cat([t._idx for t in tensors], 1), cat(values, 0), size)
+
+
+def _mul_dense(s: SparseCOOTensor, dense: Tensor) -> SparseCOOTensor:
+    """``s * dense`` (either order): ``dense`` read at ``s``'s coordinates; sparse, with ``s``'s coordinates."""
+    shape = tuple(broadcast_shapes(tuple(s.shape), tuple(dense.shape)))
+    if shape != tuple(s.shape):  # the dense operand adds or widens dimensions: the product densely
+        product = s.to_dense() * dense
+        return product.to_sparse(s.sparse_dim() + product.ndim - s.ndim)
+    if dense.device != s.device:
+        raise RuntimeError(
+            f"mul: expected all tensors to be on the same device, but found {s.device} and {dense.device}"
+        )
+    at = dense.expand(shape)[tuple(s._idx.unbind(0))] if s.sparse_dim() else dense.expand(shape).unsqueeze(0)
+    return SparseCOOTensor(s._idx, s._vals * at, s._size, s._coalesced)
+
+
+def _mul_sparse(a: SparseCOOTensor, b: SparseCOOTensor) -> SparseCOOTensor:
+    """``a * b`` for two sparse tensors: the coordinates both store, the product of their (summed) values."""
+    if tuple(a.shape) != tuple(b.shape):
+        raise RuntimeError(f"mul_out_sparse: sizes mismatch: {list(a.shape)} vs {list(b.shape)}")
+    if a.sparse_dim() != b.sparse_dim():
+        raise RuntimeError(
+            f"mul: expected the same number of sparse dimensions, got {a.sparse_dim()} and {b.sparse_dim()}"
+        )
+    ca, cb = a.coalesce(), b.coalesce()
+    if ca._nnz() == 0 or cb._nnz() == 0:
+        keep_a = ca._idx.new_zeros((ca._nnz(),), dtype=dtypes.bool)
+        keep_b = cb._idx.new_zeros((cb._nnz(),), dtype=dtypes.bool)
+    else:
+        from .ops.value_tests import isin
+
+        fa, fb = ca._linear_index()[0], cb._linear_index()[0]
+        keep_a, keep_b = isin(fa, fb), isin(fb, fa)  # both sorted and unique: the kept ones pair in order
+    values = ca._vals[keep_a] * cb._vals[keep_b]
+    return SparseCOOTensor(ca._idx[:, keep_a], values, a._size, a._coalesced and b._coalesced)
+
+
+def _sparse_mask(dense: Tensor, mask: SparseCOOTensor) -> SparseCOOTensor:
+    """``dense`` at the coordinates ``mask`` stores (as ``mask`` stores them: duplicates kept)."""
+    if not isinstance(mask, SparseCOOTensor):
+        raise TypeError(f"sparse_mask: expected a sparse COO mask, got {type(mask).__name__}")
+    if tuple(dense.shape) != tuple(mask.shape):
+        raise RuntimeError(
+            f"sparse_mask(): operands have incompatible sizes; self has size {list(dense.shape)} "
+            f"but mask has size {list(mask.shape)}"
+        )
+    values = (
+        dense[tuple(mask._idx.unbind(0))] if mask.sparse_dim() else dense.unsqueeze(0).expand(mask._nnz(), *dense.shape)
+    )
+    return SparseCOOTensor(mask._idx, values, mask._size, mask._coalesced)
+
+
+def _refused_on_dense(name: str, wanted: str) -> Any:
+    def method(self: Tensor) -> Any:
+        raise RuntimeError(f"{name} expected {wanted} tensor layout but got Strided")
+
+    method.__name__ = name
+    method.__doc__ = (
+        f"Refused on a dense tensor, as PyTorch refuses it (a {wanted} tensor's ``{name}``).\n\n"
+        f"Example::\n\n    >>> ember.ones(2).{name}()\n    Traceback (most recent call last):\n    ...\n"
+        f"    RuntimeError: {name} expected {wanted} tensor layout but got Strided\n"
+    )
+    return method
+
+
+#: the sparse accessors a dense tensor refuses with PyTorch's RuntimeError (ember.Tensor methods)
+DENSE_REFUSALS = {
+    name: _refused_on_dense(name, wanted)
+    for name, wanted in (
+        ("is_coalesced", "sparse coordinate"),
+        ("coalesce", "sparse coordinate"),
+        ("indices", "sparse coordinate"),
+        ("values", "sparse"),
+        ("crow_indices", "sparse row compressed"),
+        ("col_indices", "sparse row compressed"),
+        ("ccol_indices", "sparse column compressed"),
+        ("row_indices", "sparse column compressed"),
+    )
+}
+
+
+def _dense_sparse_dim(self: Tensor) -> int:
+    """0: a dense tensor has no sparse dimension (PyTorch's answer).
+
+    Example::
+
+        >>> ember.ones(2, 3).sparse_dim()
+        0
+    """
+    return 0
+
+
+def _dense_dense_dim(self: Tensor) -> int:
+    """All of a dense tensor's dimensions are dense (PyTorch's answer).
+
+    Example::
+
+        >>> ember.ones(2, 3).dense_dim()
+        2
+    """
+    return self.ndim
+
+
+def _dense_sparse_mask(self: Tensor, mask: SparseCOOTensor) -> SparseCOOTensor:
+    """The elements of this dense tensor at the coordinates the sparse ``mask`` stores, as a sparse
+    tensor with ``mask``'s coordinates (its values are not read).
+
+    Args:
+        mask (SparseCOOTensor): a sparse tensor of this tensor's size.
+
+    Example::
+
+        >>> m = ember.sparse_coo_tensor([[0, 1], [1, 0]], [1.0, 1.0], (2, 2))
+        >>> ember.tensor([[1.0, 2.0], [3.0, 4.0]]).sparse_mask(m).to_dense()
+        tensor([[0., 2.],
+                [3., 0.]])
+    """
+    return _sparse_mask(self, mask)
+
+
 @overload
-def mm(mat1: SparseCOOTensor, mat2: Tensor) -> Tensor: ...
+def mm(mat1: SparseCOOTensor, mat2: Tensor, reduce: str = "sum") -> Tensor: ...
 @overload
-def mm(mat1: SparseCOOTensor, mat2: SparseCOOTensor) -> SparseCOOTensor: ...
-def mm(mat1: SparseCOOTensor, mat2: Tensor | SparseCOOTensor) -> Tensor | SparseCOOTensor:
+def mm(mat1: SparseCOOTensor, mat2: SparseCOOTensor, reduce: str = "sum") -> SparseCOOTensor: ...
+def mm(mat1: SparseCOOTensor, mat2: Tensor | SparseCOOTensor, reduce: str = "sum") -> Tensor | SparseCOOTensor:
     """Matrix product of the sparse COO matrix ``mat1`` and the dense (or sparse) ``mat2``.
 
     Differentiable with respect to ``mat2`` and to the values of ``mat1`` (whose ``.grad``
@@ -506,6 +1031,9 @@ def mm(mat1: SparseCOOTensor, mat2: Tensor | SparseCOOTensor) -> Tensor | Sparse
     Args:
         mat1 (SparseCOOTensor): an ``(n, m)`` sparse matrix.
         mat2 (Tensor or SparseCOOTensor): an ``(m, p)`` matrix or an ``(m,)`` vector.
+        reduce (str, optional): how each row's products are combined, for a CSR ``mat1`` and a dense
+            ``mat2``: ``"sum"``, ``"mean"``, ``"amax"`` or ``"amin"`` over the stored elements (a row
+            storing none gives zeros). Default: ``"sum"``.
 
     Shape:
         - mat1: :math:`(n, m)`; mat2: :math:`(m, p)` or :math:`(m)`.
@@ -518,6 +1046,12 @@ def mm(mat1: SparseCOOTensor, mat2: Tensor | SparseCOOTensor) -> Tensor | Sparse
         tensor([[3., 3.],
                 [9., 9.]])
     """
+    if reduce != "sum":
+        return _mm_reduce(mat1, mat2, reduce)
+    if hasattr(mat1, "_coo"):  # a compressed sparse matrix: its COO form shares its values
+        if hasattr(mat2, "_coo"):
+            return mat1 @ mat2  # type: ignore[operator]
+        return mm(mat1._coo(), mat2)  # type: ignore[union-attr]
     if not isinstance(mat1, SparseCOOTensor):
         raise TypeError(f"sparse.mm: expected a sparse COO first argument, got {type(mat1).__name__}")
     if isinstance(mat2, SparseCOOTensor):
@@ -541,6 +1075,27 @@ def mm(mat1: SparseCOOTensor, mat2: Tensor | SparseCOOTensor) -> Tensor | Sparse
     values = mat1._vals if mat2.ndim == 1 else mat1._vals.unsqueeze(1)
     out = mat2.new_zeros((mat1.shape[0],) + tuple(mat2.shape[1:]))
     return out.index_add(0, rows, gathered * values)
+
+
+def _mm_reduce(mat1: Any, mat2: Any, reduce: str) -> Tensor:
+    """``ember.sparse.mm(csr, dense, reduce)``: each row's products ``A[i, j] * mat2[j]`` over the
+    stored ``j`` combined by ``reduce``, as PyTorch's ``_sparse_mm_reduce_impl`` (CSR only)."""
+    if reduce not in ("mean", "amax", "amin"):
+        raise RuntimeError(f"sparse_mm_reduce: reduce type of {reduce} has not been enabled.")
+    layout = getattr(mat1, "layout", None)
+    if layout is sparse_coo:
+        raise NotImplementedError(
+            "Could not run 'aten::_sparse_mm_reduce_impl' with arguments from the 'SparseCPU' backend."
+        )
+    if layout is None or layout.name != "sparse_csr" or not isinstance(mat2, Tensor):
+        raise RuntimeError(f"sparse.mm with reduce={reduce!r}: expected a CSR matrix and a dense one")
+    coo = mat1._coo()
+    mm(coo.detach(), mat2.detach())  # its checks
+    rows, cols = coo._idx[0], coo._idx[1]
+    products = mat2.index_select(0, cols) * coo._vals.unsqueeze(1)
+    index = rows.unsqueeze(1).expand(tuple(products.shape))
+    out = products.new_zeros((mat1.shape[0], mat2.shape[1]))
+    return out.scatter_reduce(0, index, products, reduce, include_self=False)
 
 
 def spmm(input: SparseCOOTensor, mat2: Tensor) -> Tensor:
@@ -592,7 +1147,12 @@ def sum(
         tensor([3., 9.])
     """
     if not isinstance(input, SparseCOOTensor):
-        raise RuntimeError(f"sparse.sum: expected a sparse COO tensor, got {type(input).__name__}")
+        layout = {"strided": "Strided"}.get(getattr(getattr(input, "layout", None), "name", ""))
+        if hasattr(input, "_coo"):  # a compressed tensor: PyTorch's coalesce refuses it
+            layout = "Sparse" + input.layout.name[len("sparse_") :].capitalize()
+        if layout is None:
+            raise TypeError(f"sparse.sum: expected a sparse COO tensor, got {type(input).__name__}")
+        raise RuntimeError(f"coalesce expected sparse coordinate tensor layout but got {layout}")
     values = input._vals if dtype is None else input._vals.to(dtype)
     if dim is None:
         return values.sum(dtype=dtype)
@@ -608,163 +1168,364 @@ def sum(
     return SparseCOOTensor(input._idx[kept], values, size).coalesce()
 
 
+def _check_sparse_matrix(op: str, mat: Any) -> None:
+    if not isinstance(mat, SparseCOOTensor):
+        raise TypeError(f"{op}: expected a sparse COO matrix, got {type(mat).__name__}")
+    if mat.sparse_dim() != 2 or mat.dense_dim():
+        raise RuntimeError(f"{op}: expected a 2-D sparse matrix, got size {list(mat.shape)}")
+
+
 def addmm(mat: Tensor, mat1: SparseCOOTensor, mat2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
-    """``beta * mat + alpha * (mat1 @ mat2)`` for the sparse COO matrix ``mat1``, differentiable as :func:`mm`.
+    """``beta * mat + alpha * (mat1 @ mat2)`` for a sparse ``mat1``, differentiated as :func:`mm` (the
+    gradient of ``mat1`` at its stored coordinates).
 
     Args:
-        mat (Tensor): the dense matrix added, ``(n, p)`` (or broadcastable to it).
+        mat (Tensor): the dense matrix added, broadcast to ``(n, p)``.
         mat1 (SparseCOOTensor): an ``(n, m)`` sparse matrix.
         mat2 (Tensor): an ``(m, p)`` dense matrix.
-        beta (Number, optional): the multiplier for ``mat``. Default: ``1``.
-        alpha (Number, optional): the multiplier for ``mat1 @ mat2``. Default: ``1``.
+        beta (Number, optional): the multiplier of ``mat``. Default: 1.
+        alpha (Number, optional): the multiplier of the product. Default: 1.
 
     Example::
 
         >>> s = ember.sparse_coo_tensor([[0, 1], [1, 0]], [2.0, 3.0], (2, 2))
-        >>> ember.sparse.addmm(ember.ones(2, 1), s, ember.ones(2, 1), beta=0.5, alpha=2)
-        tensor([[4.5000],
-                [6.5000]])
+        >>> ember.sparse.addmm(ember.ones(2, 2), s, ember.eye(2), beta=0.5)
+        tensor([[0.5000, 2.5000],
+                [3.5000, 0.5000]])
     """
+    if not hasattr(mat1, "_coo"):  # a compressed matrix: mm checks it
+        _check_sparse_matrix("addmm", mat1)
     product = mm(mat1, mat2)
+    if not isinstance(mat, Tensor):
+        raise TypeError(f"addmm: expected a dense tensor to add, got {type(mat).__name__}")
+    if mat.dtype is not product.dtype:
+        raise RuntimeError(
+            f"addmm: expected self and mat2 to have the same dtype, but got: {mat.dtype} != {product.dtype}"
+        )
+    mat = mat.expand(tuple(product.shape))
+    scaled = product if alpha == 1 else product * alpha
+    return scaled if beta == 0 else scaled + (mat if beta == 1 else mat * beta)
+
+
+def smm(input: SparseCOOTensor, mat: Tensor) -> SparseCOOTensor:
+    """The product of the sparse matrix ``input`` and the dense matrix ``mat``, as a sparse matrix.
+
+    Args:
+        input (SparseCOOTensor): an ``(n, m)`` sparse matrix.
+        mat (Tensor): an ``(m, p)`` dense matrix.
+
+    Example::
+
+        >>> s = ember.sparse_coo_tensor([[0], [1]], [2.0], (2, 2))
+        >>> ember.smm(s, ember.ones(2, 2)).to_dense()
+        tensor([[2., 2.],
+                [0., 0.]])
+    """
+    _check_sparse_matrix("smm", input)
+    return mm(input, mat).to_sparse()
+
+
+def hspmm(mat1: SparseCOOTensor, mat2: Tensor) -> SparseCOOTensor:
+    """The product of the sparse matrix ``mat1`` and the dense matrix ``mat2`` as a hybrid sparse
+    tensor: one sparse dimension (the rows where ``mat1`` stores elements), one dense.
+
+    Args:
+        mat1 (SparseCOOTensor): an ``(n, m)`` sparse matrix.
+        mat2 (Tensor): an ``(m, p)`` dense matrix.
+
+    Example::
+
+        >>> s = ember.sparse_coo_tensor([[1], [0]], [2.0], (3, 2))
+        >>> ember.hspmm(s, ember.ones(2, 2))
+        tensor(indices=tensor([[1]]),
+               values=tensor([[2., 2.]]),
+               size=(3, 2), nnz=1, layout=ember.sparse_coo)
+    """
+    _check_sparse_matrix("hspmm", mat1)
+    if not isinstance(mat2, Tensor) or mat2.ndim != 2:
+        raise RuntimeError(
+            f"hspmm: Argument #3: Expected dim 0 size {mat1.shape[1]}, got {getattr(mat2, 'shape', None)}"
+        )
+    product = mm(mat1, mat2)
+    rows = mat1.coalesce()._idx[0].unique()
+    return SparseCOOTensor(rows.unsqueeze(0), product[rows], (mat1.shape[0], mat2.shape[1]), True)
+
+
+def sspaddmm(
+    input: SparseCOOTensor, mat1: SparseCOOTensor, mat2: Tensor, *, beta: Number = 1, alpha: Number = 1
+) -> SparseCOOTensor:
+    """``beta * input + alpha * (mat1 @ mat2)`` as a sparse matrix: ``input``'s coordinates followed
+    by those of the rows where ``mat1`` stores elements (uncoalesced, as PyTorch gives it).
+
+    Args:
+        input (SparseCOOTensor): the ``(n, p)`` sparse matrix added.
+        mat1 (SparseCOOTensor): an ``(n, m)`` sparse matrix.
+        mat2 (Tensor): an ``(m, p)`` dense matrix.
+        beta (Number, optional): the multiplier of ``input``. Default: 1.
+        alpha (Number, optional): the multiplier of the product. Default: 1.
+
+    Example::
+
+        >>> a = ember.sparse_coo_tensor([[0], [0]], [1.0], (2, 2))
+        >>> s = ember.sparse_coo_tensor([[1], [0]], [2.0], (2, 2))
+        >>> ember.sspaddmm(a, s, ember.ones(2, 2)).to_dense()
+        tensor([[1., 0.],
+                [2., 2.]])
+    """
+    _check_sparse_matrix("sspaddmm", mat1)
+    _check_sparse_matrix("sspaddmm", input)
+    if not isinstance(mat2, Tensor) or mat2.ndim != 2 or mat2.shape[0] != mat1.shape[1]:
+        raise RuntimeError(
+            f"sspaddmm: Argument #3: Expected dim 0 size {mat1.shape[1]}, got {getattr(mat2, 'shape', [None])[0]}"
+        )
+    if tuple(input.shape) != (mat1.shape[0], mat2.shape[1]):
+        raise RuntimeError(
+            f"sspaddmm: Argument #1: Expected dim 1 size {mat2.shape[1]}, got {input.shape[1]}"
+            if input.shape[0] == mat1.shape[0]
+            else f"sspaddmm: Argument #1: Expected dim 0 size {mat1.shape[0]}, got {input.shape[0]}"
+        )
+    part = hspmm(mat1, mat2)
+    cols = part._idx.new_tensor(list(range(mat2.shape[1])))
+    rows = part._idx[0].repeat_interleave(mat2.shape[1])
+    product = part._vals.reshape(-1)
     product = product if alpha == 1 else product * alpha
-    return product + (mat if beta == 1 else mat * beta)
+    kept = input._vals if beta == 1 else input._vals * beta
+    indices = cat((input._idx, stack((rows, cols.repeat(part._nnz())), 0)), 1)
+    return SparseCOOTensor(indices, cat((kept, product), 0), input.shape)
+
+
+def dsmm(input: SparseCOOTensor, mat: Tensor) -> Tensor:
+    """The product of the sparse matrix ``input`` and the dense ``mat``, dense (:func:`mm`).
+
+    Args:
+        input (SparseCOOTensor): an ``(n, m)`` sparse matrix.
+        mat (Tensor): an ``(m, p)`` dense matrix.
+
+    Example::
+
+        >>> s = ember.sparse_coo_tensor([[0], [1]], [2.0], (2, 2))
+        >>> ember.dsmm(s, ember.ones(2, 2))
+        tensor([[2., 2.],
+                [0., 0.]])
+    """
+    if isinstance(input, Tensor):  # two dense matrices: their product, as PyTorch's dsmm gives it
+        from .ops.linalg import mm as dense_mm
+
+        return dense_mm(input, mat)
+    _check_sparse_matrix("dsmm", input)
+    return mm(input, mat)
+
+
+def _softmax(op: str, input: SparseCOOTensor, dim: int, dtype: _dtype | None, log: bool) -> SparseCOOTensor:
+    if not isinstance(input, SparseCOOTensor):
+        raise TypeError(f"{op}: expected a sparse COO tensor, got {type(input).__name__}")
+    dim = wrap_dim(dim, input.ndim)
+    source = input.coalesce()
+    values = source._vals if dtype is None else source._vals.to(dtype)
+    if values.dtype not in (dtypes.float32, dtypes.float64):  # PyTorch's sparse softmax kernels (CPU)
+        name = dtypes.TORCH_SCALAR_NAMES.get(values.dtype.name, values.dtype.name)
+        raise NotImplementedError(f"\"{op}\" not implemented for '{name}'")
+    sparse_dim = source.sparse_dim()
+    if dim >= sparse_dim:  # along a dense dimension: within each stored entry
+        along = dim - sparse_dim + 1
+        out = values.log_softmax(along) if log else values.softmax(along)
+        return SparseCOOTensor(source._idx, out, input.shape, True)
+    nnz = source._nnz()
+    if nnz == 0:
+        return SparseCOOTensor(source._idx, values, input.shape, True)
+    group = None  # the entries that share every sparse coordinate but ``dim``'s are normalised together
+    for d in range(sparse_dim):
+        if d != dim:
+            row = source._idx[d]
+            group = row if group is None else group * input.shape[d] + row
+    if group is None:
+        group = source._idx.new_zeros((nnz,))
+    _, group = group.unique(return_inverse=True)
+    count = int(group.max().item()) + 1
+    shape = (count,) + tuple(values.shape[1:])
+    index = group.reshape((-1,) + (1,) * (values.ndim - 1)).expand(tuple(values.shape))
+    top = values.detach().new_zeros(shape).scatter_reduce(0, index, values.detach(), "amax", include_self=False)
+    shifted = values - top[group]
+    total = shifted.exp().new_zeros(shape).index_add(0, group, shifted.exp())
+    out = shifted - total.log()[group] if log else shifted.exp() / total[group]
+    return SparseCOOTensor(source._idx, out, input.shape, True)
 
 
 def softmax(input: SparseCOOTensor, dim: int, *, dtype: _dtype | None = None) -> SparseCOOTensor:
-    r"""The softmax of the sparse COO tensor ``input`` along ``dim``, over its stored elements only: the
-    elements it does not store count as :math:`-\infty` (they stay unstored, not 0 probabilities).
-
-    .. math::
-        \text{softmax}(x)_i = \frac{\exp(x_i)}{\sum_{j \text{ stored}} \exp(x_j)}
-
-    The result is coalesced, with ``input``'s coordinates (duplicates summed first). Differentiable through
-    the values.
+    """Softmax of a sparse tensor along ``dim`` over its stored elements only (the unstored ones count
+    as minus infinity, not zero), as ``torch.sparse.softmax``: a sparse result with the coalesced
+    coordinates. Differentiable through the values.
 
     Args:
         input (SparseCOOTensor): the input.
-        dim (int): the dimension softmax is taken along (a sparse or a dense one).
-        dtype (ember.dtype, optional): the dtype the values are cast to first. Default: ``None``.
+        dim (int): the dimension along which softmax is computed.
+        dtype (ember.dtype, optional): the dtype the values are cast to first. Default: None.
 
     Example::
 
         >>> s = ember.sparse_coo_tensor([[0, 0, 1], [0, 2, 1]], [1.0, 1.0, 5.0], (2, 3))
-        >>> ember.sparse.softmax(s, dim=1).to_dense()
+        >>> ember.sparse.softmax(s, 1).to_dense()
         tensor([[0.5000, 0.0000, 0.5000],
                 [0.0000, 1.0000, 0.0000]])
     """
-    return _sparse_softmax(input, dim, dtype, log=False)
+    return _softmax("softmax", input, dim, dtype, log=False)
 
 
 def log_softmax(input: SparseCOOTensor, dim: int, *, dtype: _dtype | None = None) -> SparseCOOTensor:
-    r"""The log of :func:`softmax` of the sparse COO tensor ``input`` along ``dim``, over its stored
-    elements only (the unstored ones stay unstored).
+    """Log-softmax of a sparse tensor along ``dim`` over its stored elements only, as
+    ``torch.sparse.log_softmax`` (see :func:`softmax`).
 
     Args:
         input (SparseCOOTensor): the input.
-        dim (int): the dimension log-softmax is taken along (a sparse or a dense one).
-        dtype (ember.dtype, optional): the dtype the values are cast to first. Default: ``None``.
+        dim (int): the dimension along which log-softmax is computed.
+        dtype (ember.dtype, optional): the dtype the values are cast to first. Default: None.
 
     Example::
 
-        >>> s = ember.sparse_coo_tensor([[0, 0, 1], [0, 2, 1]], [1.0, 1.0, 5.0], (2, 3))
-        >>> ember.sparse.log_softmax(s, dim=1).values()
-        tensor([-0.6931, -0.6931,  0.0000])
+        >>> s = ember.sparse_coo_tensor([[0, 0], [0, 2]], [1.0, 1.0], (1, 3))
+        >>> ember.sparse.log_softmax(s, 1).to_dense()
+        tensor([[-0.6931,  0.0000, -0.6931]])
     """
-    return _sparse_softmax(input, dim, dtype, log=True)
+    return _softmax("log_softmax", input, dim, dtype, log=True)
 
 
-def _sparse_softmax(input: SparseCOOTensor, dim: int, dtype: _dtype | None, log: bool) -> SparseCOOTensor:
-    name = "log_softmax" if log else "softmax"
-    if not isinstance(input, SparseCOOTensor):
-        raise TypeError(f"sparse.{name}: expected a sparse COO tensor, got {type(input).__name__}")
-    dim = wrap_dim(dim, input.ndim)
-    merged = input.coalesce()
-    values = merged._vals if dtype is None else merged._vals.to(dtype)
-    if not values.dtype.is_floating_point:
-        _not_implemented(name, values.dtype)
-    sparse_dim = merged.sparse_dim()
-    if dim >= sparse_dim:  # a dense dimension: each stored slice on its own
-        dense_dim = dim - sparse_dim + 1
-        out = values.log_softmax(dense_dim) if log else values.softmax(dense_dim)
-        return SparseCOOTensor(merged._idx, out, merged._size, True)
-    if not merged._nnz():
-        return SparseCOOTensor(merged._idx, values, merged._size, True)
-    # the stored elements that share every other sparse coordinate form one group
-    key = merged._idx.new_zeros((merged._nnz(),))
-    for d in range(sparse_dim):
-        if d != dim:
-            key = key * merged._size[d] + merged._idx[d]
-    _, group = _unique(key, return_inverse=True)
-    groups = int(group.max().item()) + 1
-    rest = tuple(values.shape[1:])
-    spread = group.reshape((-1,) + (1,) * len(rest)).expand(tuple(values.shape))
-    with _no_grad():
-        peak = values.new_full((groups, *rest), float("-inf")).scatter_reduce(0, spread, values, "amax")
-    shifted = values - peak.index_select(0, group)
-    exp = shifted.exp()
-    total = values.new_zeros((groups, *rest)).index_add(0, group, exp)
-    out = shifted - total.log().index_select(0, group) if log else exp / total.index_select(0, group)
-    return SparseCOOTensor(merged._idx, out, merged._size, True)
+def spdiags(diagonals: Tensor, offsets: Tensor, shape: Sequence[int], layout: Any = None) -> Any:
+    """A sparse ``shape`` matrix with the rows of ``diagonals`` on the diagonals ``offsets``
+    (0 the main one, positive above it): element ``j`` of row ``i`` goes to column ``j``, row
+    ``j - offsets[i]``, where that lies in the matrix (SciPy's and PyTorch's convention).
+
+    Args:
+        diagonals (Tensor): a 2-D tensor, one row per diagonal.
+        offsets (Tensor): a 1-D integer tensor, one offset per row of ``diagonals``.
+        shape (tuple of two ints): the size of the result.
+        layout (ember.layout, optional): ``ember.sparse_coo`` (default), ``ember.sparse_csr`` or
+            ``ember.sparse_csc``.
+
+    Example::
+
+        >>> ember.sparse.spdiags(ember.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), ember.tensor([0, -1]), (3, 3)).to_dense()
+        tensor([[1., 0., 0.],
+                [4., 2., 0.],
+                [0., 5., 3.]])
+    """
+    from .layout import sparse_csc, sparse_csr
+
+    if layout not in (None, sparse_coo, sparse_csr, sparse_csc):
+        raise RuntimeError("Only output layouts (Sparse, SparseCsc, SparseCsr) are supported")
+    if offsets.ndim != 1:
+        raise RuntimeError("Offsets tensor must be one-dimensional")
+    if diagonals.ndim != 2:
+        raise RuntimeError("Diagonals tensor must be two-dimensional")
+    if len(shape) != 2:
+        raise RuntimeError("Output shape must be 2d")
+    if diagonals.shape[0] != offsets.shape[0]:
+        raise RuntimeError(
+            f"Number of diagonals ({diagonals.shape[0]}) does not match the number of offsets ({offsets.shape[0]})"
+        )
+    rows_out, cols_out = int(shape[0]), int(shape[1])
+    offs = [int(k) for k in offsets.tolist()]
+    if len(set(offs)) != len(offs):
+        raise RuntimeError("Offset tensor contains duplicate values")
+    rows, cols, picks = [], [], []
+    for i, k in enumerate(offs):
+        first, last = max(0, k), min(cols_out, rows_out + k, diagonals.shape[1])
+        for j in range(first, last):
+            rows.append(j - k)
+            cols.append(j)
+            picks.append(i * diagonals.shape[1] + j)
+    where = tensor(picks, dtype=dtypes.int64, device=diagonals.device)
+    values = diagonals.reshape(-1)[where]
+    indices = tensor([rows, cols], dtype=dtypes.int64, device=diagonals.device).reshape(2, len(picks))
+    result = SparseCOOTensor(indices, values, (rows_out, cols_out), len(picks) <= 1)
+    return result if layout in (None, sparse_coo) else result.to_sparse(layout=layout)
 
 
-def _cat(tensors: Sequence[SparseCOOTensor], dim: int) -> SparseCOOTensor:
-    """``ember.cat`` of sparse COO tensors along a sparse dimension (PyTorch's batching of adjacencies): the
-    coordinates joined, each tensor's shifted by the sizes before it; uncoalesced."""
-    for i, t in enumerate(tensors):
-        if not isinstance(t, SparseCOOTensor):
-            raise RuntimeError(f"Concatenating sparse tensors, but a dense tensor was found at position {i}.")
-    first = tensors[0]
-    dim = wrap_dim(dim, first.ndim)
-    for i, t in enumerate(tensors):
-        if t.sparse_dim() != first.sparse_dim() or t.dense_dim() != first.dense_dim():
+class check_sparse_tensor_invariants:  # noqa: N801 - mirrors torch.sparse.check_sparse_tensor_invariants
+    """Check the invariants of the sparse tensors the constructors make (PyTorch's switch): coalesced
+    COO coordinates sorted and unique where declared so, compressed indices well formed. Use it as a
+    context manager, a decorator, or through its static methods.
+
+    ember checks the coordinates against the size and the compressed indices whatever the switch says
+    (a tensor that breaks them would give wrong answers); the switch adds the check that COO
+    coordinates declared coalesced are so.
+
+    Args:
+        enable (bool, optional): the state inside the context. Default: True.
+
+    Example::
+
+        >>> with ember.sparse.check_sparse_tensor_invariants():
+        ...     ember.sparse.check_sparse_tensor_invariants.is_enabled()
+        True
+        >>> ember.sparse.check_sparse_tensor_invariants.is_enabled()
+        False
+    """
+
+    _enabled = False
+
+    @staticmethod
+    def is_enabled() -> bool:
+        """Whether the constructors check the invariants by default."""
+        return check_sparse_tensor_invariants._enabled
+
+    @staticmethod
+    def enable() -> None:
+        """Check the invariants by default from now on."""
+        check_sparse_tensor_invariants._enabled = True
+
+    @staticmethod
+    def disable() -> None:
+        """Stop checking the invariants by default."""
+        check_sparse_tensor_invariants._enabled = False
+
+    def __init__(self, enable: bool = True) -> None:
+        self.state = enable
+        self.saved_state: bool | None = None
+
+    def __enter__(self) -> None:
+        if self.saved_state is not None:
             raise RuntimeError(
-                f"concatenating sparse tensors, but they have different numbers of sparse and dense dimensions: "
-                f"tensor 0 has {first.sparse_dim()} and {first.dense_dim()}, tensor {i} has {t.sparse_dim()} and "
-                f"{t.dense_dim()}"
+                "This context manager instance is already activated. Use a different context manager instance for context nesting."
             )
-        if any(a != b for d, (a, b) in enumerate(zip(t.shape, first.shape)) if d != dim):
-            raise RuntimeError(
-                f"All tensors must have the same shape: {list(first.shape)} (except in the concatenating "
-                f"dimension), but found shape: {list(t.shape)} at position {i}."
-            )
-    if dim >= first.sparse_dim():
-        raise NotImplementedError("cat of sparse COO tensors along a dense dimension is not supported")
-    indices, offset = [], 0
-    for t in tensors:
-        shifted = t._idx.clone()
-        shifted[dim] += offset
-        indices.append(shifted)
-        offset += t.shape[dim]
-    size = list(first.shape)
-    size[dim] = offset
-    return SparseCOOTensor(cat(indices, 1), cat([t._vals for t in tensors], 0), size)
+        self.saved_state = self.is_enabled()
+        check_sparse_tensor_invariants._enabled = self.state
+
+    def __exit__(self, *exc: Any) -> None:
+        assert self.saved_state is not None
+        check_sparse_tensor_invariants._enabled = self.saved_state
+        self.saved_state = None
+
+    def __call__(self, func: Any) -> Any:
+        import functools
+
+        @functools.wraps(func)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            with check_sparse_tensor_invariants(self.state):
+                return func(*args, **kwargs)
+
+        return wrapped
 
 
-def _stack(tensors: Sequence[SparseCOOTensor], dim: int) -> SparseCOOTensor:
-    """``ember.stack`` of sparse COO tensors: each given a new sparse dimension at ``dim``, then joined."""
-    for i, t in enumerate(tensors):
-        if not isinstance(t, SparseCOOTensor):
-            raise RuntimeError(f"Concatenating sparse tensors, but a dense tensor was found at position {i}.")
-    shape = tensors[0].shape
-    for i, t in enumerate(tensors):
-        if t.shape != shape:
-            raise RuntimeError(
-                f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and "
-                f"{list(t.shape)} at entry {i}"
-            )
-    dim = wrap_dim(dim, len(shape) + 1)
-    return _cat([t.unsqueeze(dim) for t in tensors], dim)
+def _transposed_owner(matrix: Any) -> tuple[Any, bool]:
+    """The ``_owner`` of the transpose of ``matrix`` (a sparse matrix, COO or compressed)."""
+    return (matrix, True) if matrix._owner is None else (matrix._owner[0], not matrix._owner[1])
 
 
-def _dense_grad_mm(mat1: SparseCOOTensor, mat2: Tensor, of: SparseCOOTensor | None = None) -> Tensor:
+def _dense_grad_mm(mat1: SparseCOOTensor, mat2: Tensor, of: Any = None, coo: SparseCOOTensor | None = None) -> Tensor:
     """:func:`mm`, giving a sparse leaf ``mat1`` that requires grad the dense gradient at every
-    coordinate; ``of``: the leaf whose transpose ``mat1`` is (``dense @ sparse``), given the gradient instead."""
-    leaf = mat1 if of is None else of
+    coordinate; ``of``: the leaf whose transpose ``mat1`` is (``dense @ sparse``), given the gradient
+    instead; a transpose made by ``t()`` gives it to the matrix it transposes. ``coo``: ``mat1`` in COO
+    form where ``mat1`` is compressed."""
+    leaf, transposed = (mat1, False) if of is None else (of, True)
+    if leaf._owner is not None:
+        leaf, transposed = leaf._owner[0], transposed != leaf._owner[1]
+    product = mat1 if coo is None else coo
     if not (grad_state.enabled and leaf.requires_grad and leaf.is_leaf):
-        return mm(mat1, mat2)
+        return mm(product, mat2)
+    mm(product.detach(), mat2.detach())  # its checks, before a slot is made
     if leaf._dense_grad is None:
         leaf._dense_grad = leaf._vals.new_zeros(tuple(leaf._size)).requires_grad_()
-    return _DenseGradProduct.apply(leaf._dense_grad, mat2, mat1, of is not None)
+    return _DenseGradProduct.apply(leaf._dense_grad, mat2, product, transposed)
 
 
 class _DenseGradProduct(Function):
@@ -792,8 +1553,16 @@ class _DenseGradProduct(Function):
         return grad_slot, grad_mat2, None, None
 
 
-def _to_sparse(self: Tensor, sparse_dim: int | None = None) -> SparseCOOTensor:
-    """This dense tensor as a coalesced sparse COO tensor holding its non-zero entries.
+def _to_sparse(
+    self: Tensor,
+    sparse_dim: int | None = None,
+    *,
+    layout: Any = None,
+    blocksize: Sequence[int] | None = None,
+    dense_dim: int | None = None,
+) -> Any:
+    """This dense tensor as a coalesced sparse COO tensor holding its non-zero entries (or, with
+    ``layout``, as a compressed sparse tensor: :meth:`to_sparse_csr` and its kin).
 
     Differentiable: the gradient reaches the entries that were stored.
 
@@ -801,6 +1570,9 @@ def _to_sparse(self: Tensor, sparse_dim: int | None = None) -> SparseCOOTensor:
         sparse_dim (int, optional): how many leading dimensions are sparse; the rest are
             stored densely per entry (an entry is kept where any of its values is non-zero).
             Default: all dimensions.
+        layout (ember.layout, optional): the layout of the result. Default: ``ember.sparse_coo``.
+        blocksize (tuple of two ints, optional): the block size of a BSR/BSC result.
+        dense_dim (int, optional): the number of dense dimensions of a compressed result.
 
     Example::
 
@@ -808,10 +1580,25 @@ def _to_sparse(self: Tensor, sparse_dim: int | None = None) -> SparseCOOTensor:
         tensor([[0, 1],
                 [1, 0]])
     """
+    if layout is not None and layout is not sparse_coo:
+        if sparse_dim is not None:
+            raise RuntimeError("to_sparse: sparse_dim argument must be None when layout is not sparse_coo")
+        from . import sparse_compressed
+
+        return sparse_compressed.from_dense(self, layout, blocksize, dense_dim)
+    if blocksize is not None:
+        raise RuntimeError("to_sparse for Strided to SparseCoo conversion does not use specified blocksize")
     sparse_dim = self.ndim if sparse_dim is None else int(sparse_dim)
-    if not 0 < sparse_dim <= self.ndim:
-        raise RuntimeError(f"to_sparse: sparse_dim {sparse_dim} out of range for a {self.ndim}-D tensor")
+    if self.ndim and sparse_dim <= 0:
+        raise RuntimeError("dense_to_sparse: sparse_dim argument must be in >0 when self.dim()>0")
+    if not 0 <= sparse_dim <= self.ndim:
+        raise RuntimeError(
+            f"dense_to_sparse: sparse_dim argument must be in [0,{self.ndim}] range, but {sparse_dim} is given"
+        )
     refuse_meta("to_sparse", self)  # which elements are stored depends on the values
+    if self.ndim == 0:  # one entry with no coordinates, as PyTorch keeps a 0-d tensor
+        indices = self.new_zeros((0, 1), dtype=dtypes.int64)
+        return SparseCOOTensor(indices, self.reshape(1), (), coalesced=True)
     sparse_shape = tuple(self.shape[:sparse_dim])
     present = self.detach() != 0
     if sparse_dim < self.ndim:
@@ -821,9 +1608,20 @@ def _to_sparse(self: Tensor, sparse_dim: int | None = None) -> SparseCOOTensor:
     return SparseCOOTensor(indices, values, tuple(self.shape), coalesced=True)
 
 
+def _to_sparse_coo(self: Tensor) -> SparseCOOTensor:
+    """This dense tensor as a sparse COO tensor (:meth:`to_sparse` with its defaults).
+
+    Example::
+
+        >>> ember.tensor([0.0, 3.0]).to_sparse_coo().values()
+        tensor([3.])
+    """
+    return _to_sparse(self)
+
+
 def sparse_coo_tensor(
-    indices: Any,
-    values: Any,
+    indices: Any = None,
+    values: Any = None,
     size: Sequence[int] | None = None,
     dtype: _dtype | None = None,
     device: Device = None,
@@ -854,15 +1652,22 @@ def sparse_coo_tensor(
         >>> s.coalesce().to_dense()
         tensor([4., 0., 2., 0.])
     """
+    if indices is None and values is None:  # sparse_coo_tensor(size=...): an empty tensor of that size
+        if size is None:
+            raise TypeError("sparse_coo_tensor() missing required argument 'size'")
+        indices = tensor([], dtype=dtypes.int64, device=device).reshape(len(size), 0)
+        values = tensor([], dtype=dtype or dtypes.get_default_dtype(), device=device)
+    elif indices is None or values is None:
+        raise TypeError("sparse_coo_tensor(): expected both indices and values (or neither, with size)")
     if not isinstance(values, Tensor):
         values = tensor(values, dtype=dtype, device=device)
     elif dtype is not None or device is not None:
         values = values.to(device=device or values.device, dtype=dtype or values.dtype)
     if not isinstance(indices, Tensor):
         indices = tensor(indices, dtype=dtypes.int64, device=values.device)
-    if indices.dtype.is_floating_point:
-        raise RuntimeError(f"indices must be an int64 tensor, got {indices.dtype}")
-    indices = indices.long()
+    if indices.dtype.is_complex:
+        indices = indices.real
+    indices = indices.long()  # any real dtype, truncated as PyTorch converts it
     if indices.ndim != 2:
         raise RuntimeError(f"indices must be sparse_dim x nnz, but got: {list(indices.shape)}")
     if values.ndim < 1 or values.shape[0] != indices.shape[1]:
@@ -877,14 +1682,16 @@ def sparse_coo_tensor(
     size = tuple(size)
     if len(size) != sparse_dim + values.ndim - 1:
         raise RuntimeError(
-            f"number of dimensions must be sparse_dim ({sparse_dim}) + dense_dim ({values.ndim - 1}), "
-            f"but got {len(size)}"
+            f"'len(size) == sparse_dim + dense_dim' is not satisfied: len(size) = {len(size)}, "
+            f"sparse_dim = {sparse_dim}, dense_dim = {values.ndim - 1}"
         )
     if indices.shape[1]:
         top = indices.amax(1).tolist()
         low = indices.amin(1).tolist()
         for d in range(sparse_dim):
-            if low[d] < 0 or top[d] >= size[d]:
+            if low[d] < 0:
+                raise RuntimeError(f"found negative index {low[d]} for dim {d}")
+            if top[d] >= size[d]:
                 raise RuntimeError(
                     f"size is inconsistent with indices: for dim {d}, size is {size[d]} but found index {top[d]}"
                 )
@@ -892,6 +1699,8 @@ def sparse_coo_tensor(
         values = values.detach().requires_grad_()
     nnz = indices.shape[1]
     result = SparseCOOTensor(indices, values, size, nnz <= 1 if is_coalesced is None else bool(is_coalesced))
+    if check_invariants is None:
+        check_invariants = check_sparse_tensor_invariants.is_enabled()
     if is_coalesced and check_invariants and nnz > 1:
         flat, _ = result._linear_index()
         if not bool((flat[1:] > flat[:-1]).all()):
@@ -939,6 +1748,7 @@ def _sparse_type(name: str, dtype: _dtype) -> type:
     return _SparseTypeMeta(name, (_SparseTensorType,), {"dtype": dtype, "__module__": __name__})
 
 
+_TYPE_CLASSES: dict[str, Any] = {}
 FloatTensor = _sparse_type("FloatTensor", dtypes.float32)
 DoubleTensor = _sparse_type("DoubleTensor", dtypes.float64)
 HalfTensor = _sparse_type("HalfTensor", dtypes.float16)
@@ -948,3 +1758,16 @@ IntTensor = _sparse_type("IntTensor", dtypes.int32)
 ShortTensor = _sparse_type("ShortTensor", dtypes.int16)
 CharTensor = _sparse_type("CharTensor", dtypes.int8)
 ByteTensor = _sparse_type("ByteTensor", dtypes.uint8)
+
+_TYPE_CLASSES.update(
+    (cls.__name__, cls)
+    for cls in (
+        FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor
+    )
+)  # fmt: skip
+
+from .sparse_compressed import SparseCompressedTensor, sampled_addmm  # noqa: E402  (it builds on this module)
+
+__all__ += ["SparseCompressedTensor", "sampled_addmm"]
+
+builtins_sum = builtins.sum  # this module's sum is ember.sparse.sum

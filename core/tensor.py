@@ -618,6 +618,17 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         """
         return False
 
+    @property
+    def is_sparse_csr(self) -> bool:
+        """True for a sparse CSR tensor; ``False`` for every dense tensor.
+
+        Example::
+
+            >>> ember.tensor([1.0]).is_sparse_csr
+            False
+        """
+        return False
+
     def is_floating_point(self) -> bool:
         """True if the tensor's dtype is a floating-point type.
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import warnings
 
 from . import device as _devices
-from . import dlpack, dtypes, pinned_memory, plugin, printing, quantized, shared_memory, sparse
+from . import dlpack, dtypes, pinned_memory, plugin, printing, quantized, shared_memory, sparse, sparse_compressed
 from . import tensor as _tensor
 from .autograd import engine, function
 from .ops import (
@@ -338,6 +338,15 @@ CONVERSION = {
     "pin_memory": pinned_memory.pin_memory,
     "is_pinned": pinned_memory.is_pinned,
     "to_sparse": sparse._to_sparse,
+    "to_sparse_coo": sparse._to_sparse_coo,
+    "sparse_mask": sparse._dense_sparse_mask,
+    "sparse_dim": sparse._dense_sparse_dim,
+    "dense_dim": sparse._dense_dense_dim,
+    **sparse.DENSE_REFUSALS,
+    "to_sparse_csr": sparse_compressed._to_sparse_csr,
+    "to_sparse_csc": sparse_compressed._to_sparse_csc,
+    "to_sparse_bsr": sparse_compressed._to_sparse_bsr,
+    "to_sparse_bsc": sparse_compressed._to_sparse_bsc,
     "to_dense": _to_dense,
     "__dlpack__": dlpack._dlpack,
     "__dlpack_device__": dlpack._dlpack_device,

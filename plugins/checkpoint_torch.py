@@ -156,6 +156,8 @@ class _Pickler(pickle._Pickler):
             return _GET_LAYOUT, (f"torch.{obj.name}",)
         if isinstance(obj, ember.sparse.SparseCOOTensor):  # its parts, as PyTorch saves a sparse tensor
             return _REBUILD_SPARSE, (obj.layout, (obj._indices(), obj._values(), obj.shape, obj.is_coalesced()))
+        if isinstance(obj, ember.sparse.SparseCompressedTensor):  # (compressed, plain, values, size), as PyTorch
+            return _REBUILD_SPARSE, (obj.layout, (obj._compressed, obj._plain, obj._vals, obj.shape))
         return NotImplemented
 
     def save(self, obj, save_persistent_id=True):
@@ -763,13 +765,22 @@ def _get_layout(name):
     found = getattr(ember, name[len("torch.") :], None) if isinstance(name, str) and name.startswith("torch.") else None
     if not isinstance(found, ember.layout):
         raise pickle.UnpicklingError(
-            f"ember.load: the file holds a layout ember does not have ({name!r}); ember has strided and sparse_coo"
+            f"ember.load: the file holds a layout ember does not have ({name!r}); ember has strided, sparse_coo, "
+            "sparse_csr, sparse_csc, sparse_bsr and sparse_bsc"
         )
     return found
 
 
 def _rebuild_sparse_tensor(layout, data):
-    """A sparse COO tensor from its parts ``(indices, values, size[, is_coalesced])``, as PyTorch saves it."""
+    """A sparse COO tensor from its parts ``(indices, values, size[, is_coalesced])``, or a compressed one
+    (CSR, CSC, BSR, BSC) from ``(compressed_indices, plain_indices, values, size)``, as PyTorch saves them."""
+    if layout in (ember.sparse_csr, ember.sparse_csc, ember.sparse_bsr, ember.sparse_bsc):
+        if not (isinstance(data, tuple) and len(data) == 4 and all(isinstance(t, ember.Tensor) for t in data[:3])):
+            raise CorruptCheckpoint("bad sparse compressed tensor record")
+        try:  # the invariants are checked: a record that breaks them is refused
+            return ember.sparse_compressed_tensor(*data[:3], data[3], layout=layout)
+        except (RuntimeError, NotImplementedError) as exc:
+            raise CorruptCheckpoint(f"bad sparse compressed tensor record: {exc}") from exc
     if layout is not ember.sparse_coo:
         raise pickle.UnpicklingError(
             f"ember.load: the file holds a sparse tensor of layout {layout}, which ember lacks"

@@ -513,8 +513,13 @@ def test_factories_take_layout_and_pin_memory(name):
     expected = make(torch, layout=torch.strided, pin_memory=False)
     got = make(ember, layout=ember.strided, pin_memory=False)
     np.testing.assert_array_equal(got.numpy(), expected.numpy())
-    with pytest.raises(NotImplementedError, match=f"{name}: layout ember.sparse_coo is not supported"):
-        make(ember, layout=ember.sparse_coo)
+    if name in ("zeros", "empty"):  # an empty sparse COO tensor of the size, as PyTorch's
+        sparse, tsparse = make(ember, layout=ember.sparse_coo), make(torch, layout=torch.sparse_coo)
+        assert sparse.layout is ember.sparse_coo and tsparse.layout is torch.sparse_coo
+        assert tuple(sparse.shape) == tuple(tsparse.shape) and sparse._nnz() == tsparse._nnz() == 0
+    else:
+        with pytest.raises(NotImplementedError, match=f"{name}: layout ember.sparse_coo is not supported"):
+            make(ember, layout=ember.sparse_coo)
     if not torch.accelerator.is_available() and not ember.accelerator.is_available():
         with pytest.raises(RuntimeError):
             make(torch, pin_memory=True)

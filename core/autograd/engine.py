@@ -620,7 +620,7 @@ def _grad(
             outputs, inputs_list, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads
         )
     grads = _default_grads(outputs, grad_outputs)
-    if any(not isinstance(x, GradientEdge) and x.is_sparse for x in inputs_list):
+    if any(_sparse_input(x) for x in inputs_list):
         return _grad_of_sparse_inputs(
             outputs, grads, inputs_list, retain_graph, create_graph, allow_unused, materialize_grads
         )
@@ -683,18 +683,24 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
     return tuple(None if column[0] is None else stack(list(column)) for column in zip(*rows))
 
 
+def _sparse_input(x):
+    """Whether the ``grad`` input ``x`` is a sparse tensor (COO or compressed): one differentiated
+    through the dense leaves its gradient collects in."""
+    return not isinstance(x, GradientEdge) and hasattr(x, "_grad_leaves")
+
+
 def _grad_of_sparse_inputs(outputs, grads, inputs, retain_graph, create_graph, allow_unused, materialize_grads):
-    """:func:`grad` where some inputs are sparse COO tensors: each is differentiated through the
+    """:func:`grad` where some inputs are sparse tensors (COO or compressed): each is differentiated through the
     dense leaves its gradient collects in (``SparseCOOTensor._grad_leaves``) and its gradient
     assembled from theirs, as its ``.grad`` is."""
-    groups = [x._grad_leaves() if x.is_sparse else [x] for x in inputs]
+    groups = [x._grad_leaves() if _sparse_input(x) else [x] for x in inputs]
     flat = run_backward(
         outputs, grads, retain_graph, create_graph, inputs=[t for g in groups for t in g], allow_unused=True
     )
     result, start = [], 0
     for i, (x, group) in enumerate(zip(inputs, groups)):
         part, start = flat[start : start + len(group)], start + len(group)
-        g = x._gradient(*part, materialize=materialize_grads) if x.is_sparse else part[0]
+        g = x._gradient(*part, materialize=materialize_grads) if _sparse_input(x) else part[0]
         if g is None and materialize_grads:
             g = x.new_zeros(x.shape)
         if g is None and not (allow_unused or materialize_grads):

@@ -357,6 +357,12 @@ def _like(fn: _SizeFactory) -> _LikeFactory:
         requires_grad: bool = False,
         memory_format: object = None,
     ) -> Tensor:
+        if (
+            make.__name__ in ("zeros_like", "empty_like")
+            and hasattr(input, "_nnz")
+            and input.layout.name == "sparse_coo"
+        ):
+            return _sparse_zeros_like(input, dtype, device, requires_grad)  # type: ignore[return-value]
         return laid_out_like(
             input,
             memory_format,
@@ -372,6 +378,17 @@ def _like(fn: _SizeFactory) -> _LikeFactory:
     make.__name__ = fn.__name__ + "_like"
     make.__doc__ = _generated_doc(make.__name__)
     return make
+
+
+def _sparse_zeros_like(input: Any, dtype: Any, device: Any, requires_grad: bool) -> Any:
+    """``zeros_like``/``empty_like`` of a sparse COO tensor: an empty one of its size and numbers of
+    sparse and dense dimensions (PyTorch's result)."""
+    values = input._vals.new_zeros((0,) + tuple(input._vals.shape[1:]), dtype=dtype or input.dtype)
+    indices = input._idx.new_zeros((input.sparse_dim(), 0))
+    if device is not None:
+        values, indices = values.to(device), indices.to(device)
+    result = type(input)(indices, values, input.shape, True)
+    return result.requires_grad_() if requires_grad else result
 
 
 zeros_like = layout_options(pin_memory=False)(_like(zeros))

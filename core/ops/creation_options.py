@@ -2,7 +2,8 @@
 ``arange``, the ``*_like`` functions, the ``new_*`` methods, ...).
 
 ember's factories make dense tensors, PyTorch's ``torch.strided`` layout: ``layout=ember.strided``
-(or ``None``) is accepted and another layout raises ``NotImplementedError`` naming the factory.
+(or ``None``) is accepted and another layout raises ``NotImplementedError`` naming the factory, but for
+``zeros``/``empty`` with ``layout=ember.sparse_coo``, which make an empty sparse COO tensor as PyTorch's.
 ``pin_memory=True`` returns the result in page-locked memory, as :meth:`Tensor.pin_memory` does
 (which raises ``RuntimeError`` without an accelerator, as PyTorch's CPU build does).
 """
@@ -13,12 +14,28 @@ import functools
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, cast
 
-from ..layout import strided
+from ..layout import sparse_coo, strided
 
 __all__ = ["layout_options"]
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
+
+
+def _sparse_zeros(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``zeros(*size, layout=ember.sparse_coo, ...)``: an empty sparse COO tensor of that size, as PyTorch
+    makes it (no dense tensor of the size is made: a sparse one may be far larger than memory)."""
+    from ..sparse import sparse_coo_tensor
+
+    size = kwargs.pop("size", None)
+    if size is None:
+        size = args[0] if len(args) == 1 and not isinstance(args[0], int) else args
+    requires_grad = kwargs.pop("requires_grad", False)
+    unknown = set(kwargs) - {"dtype", "device"}
+    if unknown:
+        raise TypeError(f"a sparse factory does not take {sorted(unknown)}")
+    result = sparse_coo_tensor(size=tuple(int(n) for n in size), dtype=kwargs.get("dtype"), device=kwargs.get("device"))
+    return result.requires_grad_() if requires_grad else result
 
 
 def _check_layout(op: str, layout: Any) -> None:
@@ -44,6 +61,8 @@ def layout_options(*, pin_memory: bool) -> Callable[[Callable[_P, _R]], Callable
 
             @functools.wraps(fn)
             def create(*args: Any, layout: Any = None, pin_memory: bool = False, **kwargs: Any) -> Any:
+                if layout is sparse_coo and name in ("zeros", "empty"):
+                    return _sparse_zeros(args, kwargs)
                 _check_layout(name, layout)
                 result = fn(*args, **kwargs)
                 return result.pin_memory() if pin_memory else result

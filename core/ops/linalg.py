@@ -133,6 +133,12 @@ def _check_operands(op, a, b):
         raise RuntimeError(f"{op}: both arguments need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
 
 
+def _is_sparse(x):
+    """Whether ``x`` (not a dense tensor) is a sparse tensor, COO or compressed."""
+    layout = getattr(x, "layout", None)
+    return layout is not None and getattr(layout, "name", "strided").startswith("sparse")
+
+
 def _shapes(a, b):
     return f"{'x'.join(map(str, a.shape))} and {'x'.join(map(str, b.shape))}"
 
@@ -149,9 +155,9 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         with _amp_suspended():  # PyTorch autocasts the plain overload only
             result = matmul(input, other)
         return write_out("matmul", result, out, exact_dtype=True)
-    if type(input) is not Tensor and getattr(input, "is_sparse", False):
+    if type(input) is not Tensor and _is_sparse(input):
         return input @ other
-    if type(other) is not Tensor and getattr(other, "is_sparse", False) and isinstance(input, Tensor):
+    if type(other) is not Tensor and _is_sparse(other) and isinstance(input, Tensor):
         return other.__rmatmul__(input)  # dense @ sparse
     if _amp.active:
         return autocast_call("matmul", matmul, input, other)
@@ -210,10 +216,8 @@ def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
         with _amp_suspended():  # PyTorch autocasts the plain overload only
             result = mm(input, mat2)
         return write_out("mm", result, out, exact_dtype=True)
-    if type(input) is not Tensor and getattr(input, "is_sparse", False):
-        return input @ mat2
-    if type(mat2) is not Tensor and getattr(mat2, "is_sparse", False) and isinstance(input, Tensor):
-        return mat2.__rmatmul__(input)  # dense @ sparse
+    if (type(input) is not Tensor and _is_sparse(input)) or (type(mat2) is not Tensor and _is_sparse(mat2)):
+        return input @ mat2  # a sparse operand computes the product (dense @ sparse: its __rmatmul__)
     if _amp.active:
         return autocast_call("mm", mm, input, mat2)
     _check_operands("mm", input, mat2)
@@ -275,6 +279,8 @@ def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.mv(ember.tensor([[1.0, 2.0], [3.0, 4.0]]), ember.tensor([1.0, 0.5]))
         tensor([2., 5.])
     """
+    if type(input) is not Tensor and _is_sparse(input):
+        return input.mv(vec)
     refuse_limited("addmv_impl_cpu", input)
     if out is not None:
         return write_out("mv", mv(input, vec), out, exact_dtype=True)
@@ -519,7 +525,7 @@ ger = outer
 
 def _matmul_operator(self, other):
     if type(other) is not Tensor:  # a dense tensor is neither sparse nor a NumPy array
-        if getattr(other, "is_sparse", False):
+        if _is_sparse(other):
             return NotImplemented  # the sparse operand's __rmatmul__ computes dense @ sparse
         operands = array_operands(self, other)
         if operands is not None:

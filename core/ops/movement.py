@@ -269,6 +269,8 @@ def permute(input: Tensor, *order: int | _size_t, dims: _size_t | None = None) -
     """
     if dims is not None:
         order = _sizes_or_keyword("permute", "dims", order, dims)
+    if type(input) is not Tensor and getattr(input, "is_sparse", False):
+        return input.permute(*order)  # type: ignore[return-value]  # a sparse COO tensor's own
     dims = _shape_arg(order, "permute")
     if len(dims) != input.ndim:
         raise RuntimeError(
@@ -392,6 +394,8 @@ def unsqueeze(input: Tensor, dim: int | None = None, *, axis: int | None = None)
     """
     if axis is not None or dim is None:
         dim, _ = numpy_names("unsqueeze", dim, None, axis, False, None, required=True)
+    if type(input) is not Tensor and getattr(input, "is_sparse", False):
+        return input.unsqueeze(dim)  # type: ignore[return-value]  # a sparse COO tensor's own
     axis = wrap_dim(dim, input.ndim + 1)
     shape = list(input.shape)
     shape.insert(axis, 1)
@@ -857,12 +861,12 @@ def _concatenated(tensors, dim):
     tensors = [t for t in tensors]
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
-    if any(getattr(t, "is_sparse", False) and not isinstance(t, Tensor) for t in tensors):
-        from ..sparse import _cat as sparse_cat  # sparse COO tensors (batched adjacencies)
-
-        return sparse_cat(tensors, dim)
     for t in tensors:
         if not isinstance(t, Tensor):
+            if getattr(t, "is_sparse", False):  # sparse COO tensors: their coordinates joined
+                from ..sparse import sparse_cat
+
+                return sparse_cat(tensors, dim)
             raise TypeError(f"cat(): expected a sequence of Tensors, got {type(t).__name__}")
     check_same_device("cat", *tensors)
     if _amp.active:
@@ -948,15 +952,13 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None,
         with _amp_suspended():  # PyTorch autocasts the plain overload only
             result = stack(tensors, dim)
         return write_out("stack", result, out, cast_error=TypeError)
-    if isinstance(tensors, (list, tuple)) and any(
-        getattr(t, "is_sparse", False) and not isinstance(t, Tensor) for t in tensors
-    ):
-        from ..sparse import _stack as sparse_stack  # sparse COO tensors
-
-        return sparse_stack(tensors, dim)
     tensors = tensor_list("stack", tensors)
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
+            if getattr(t, "is_sparse", False):  # sparse COO tensors: each unsqueezed, then joined
+                from ..sparse import sparse_cat
+
+                return sparse_cat([x.unsqueeze(dim) for x in tensors], dim)
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
     if _amp.active:
         tensors = cast_inputs("stack", *tensors)

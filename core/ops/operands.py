@@ -147,7 +147,7 @@ def promote(op, a, b, refuse_limited=True):
                 check_limited_support(op, da, True)
             return a, float(b), da
     elif not is_scalar(b):
-        if op in ("add", "sub") and getattr(b, "is_sparse", False):  # dense +/- sparse is dense, as in PyTorch
+        if op in ("add", "sub") and hasattr(b, "_nnz"):  # dense +/- sparse (COO or compressed) is dense, as in PyTorch
             return promote(op, a, b.to_dense(), refuse_limited)
         operands = array_operands(a, b)
         if operands is not None:

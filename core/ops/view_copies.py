@@ -140,6 +140,8 @@ def _doc(name: str, view: str, args: str, example: str, output: str, takes_out: 
 
 def _copy_function(name: str, view: Callable[..., Any], args: str, example: str, output: str) -> Callable[..., Tensor]:
     def function(input: Tensor, *a: Any, out: Tensor | None = None, **k: Any) -> Tensor:
+        if out is None and type(input) is not Tensor and getattr(input, "is_sparse", False) and hasattr(input, name):
+            return getattr(input, name)(*a, **k)  # a sparse COO tensor's own (narrow_copy: a new sparse tensor)
         if out is not None:
             result = _fresh(view(input, *a, **k))
             return write_out(name, result, out, exact_dtype=True, warn_resize=name != "narrow_copy")  # as torch

@@ -41,6 +41,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         return autocast_call("linear", linear, input, weight, bias)
     if _common_case(input, weight, bias):
         return _Linear.apply(input, weight, bias)
+    if hasattr(input, "_nnz") and isinstance(weight, Tensor) and weight.ndim == 2:  # a sparse matrix input
+        product = input @ weight.t()  # the sparse product, its gradient as PyTorch's addmm gives it
+        return product if bias is None else product + bias
     _check_tensor("linear", "input", input)
     _check_tensor("linear", "weight", weight)
     if weight.ndim not in (1, 2):

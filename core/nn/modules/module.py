@@ -164,6 +164,11 @@ def _addindent(s, num_spaces):
     return first + "\n" + "\n".join(num_spaces * " " + line for line in lines)
 
 
+def _is_sparse_tensor(value: Any) -> bool:
+    """Whether ``value`` is a sparse tensor (COO or compressed), which a module may hold as a buffer."""
+    return hasattr(value, "_nnz") and hasattr(value, "to_dense")
+
+
 def _typename(obj):
     if isinstance(obj, Tensor):
         return obj.type()
@@ -538,7 +543,7 @@ class Module:
             persistent (bool): whether the buffer is part of :meth:`state_dict`. Default: ``True``.
         """
         _check_new_member_name(self, "buffer", "_buffers", name)
-        if tensor is not None and not isinstance(tensor, Tensor):
+        if tensor is not None and not isinstance(tensor, Tensor) and not _is_sparse_tensor(tensor):
             raise TypeError(
                 f"cannot assign '{_typename(tensor)}' object to buffer '{name}' (torch Tensor or None required)"
             )
@@ -717,7 +722,7 @@ class Module:
             _assign_buffer(self, name, value, value.persistent)
             return
         if buffers is not None and name in buffers:
-            if value is not None and not isinstance(value, Tensor):
+            if value is not None and not isinstance(value, Tensor) and not _is_sparse_tensor(value):
                 raise TypeError(
                     f"cannot assign '{_typename(value)}' as buffer '{name}' "
                     "(torch.nn.Buffer, torch.Tensor or None expected)"
@@ -1369,7 +1374,7 @@ class Module:
                     missing_keys.append(key)
                 continue
             value = state_dict[key]
-            if not isinstance(value, Tensor):
+            if not isinstance(value, Tensor) and not _is_sparse_tensor(value):
                 error_msgs.append(
                     f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like object from '
                     f"checkpoint but received {type(value)}"
