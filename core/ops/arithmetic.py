@@ -1350,14 +1350,14 @@ def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = 
     """
     if out is not None:
         return write_out("mul", mul(input, other), out, inputs=(input, other))
-    if getattr(other, "is_sparse", False) and type(other) is not Tensor:  # x * sparse: sparse, as in PyTorch
-        return other.mul(input)  # type: ignore[union-attr]  # a SparseCOOTensor
+    if not isinstance(other, Tensor) and (
+        getattr(other, "is_sparse", False) or getattr(other, "layout", None) is not None
+    ):
+        return other.mul(input)  # type: ignore[union-attr]  # x * sparse: sparse, as in PyTorch
     if not isinstance(input, Tensor):
         if getattr(input, "is_sparse", False) or getattr(input, "layout", None) is not None:
             return input.mul(other)  # type: ignore[union-attr]  # a sparse tensor: a sparse product
         return _binary(_Mul, "mul", other, input)
-    if type(other) is not Tensor and not isinstance(other, (int, float)) and hasattr(other, "_nnz"):
-        return other.mul(input)  # dense * sparse is sparse, as in PyTorch
     if input._data.dtype.itemsize == 2:  # perhaps float16/bfloat16 (a 0-d first operand is cast, as PyTorch's)
         other = _cpu_scalar_value(input, other)
     return _binary(_Mul, "mul", input, other)
