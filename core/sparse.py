@@ -711,15 +711,17 @@ class SparseCOOTensor:
     # -- shape ----------------------------------------------------------------------------------
     def unsqueeze(self, dim: int) -> SparseCOOTensor:
         """A new dimension of size 1 at ``dim``: a sparse one (a row of zero coordinates) where it lies
-        among the sparse dimensions (at their end included), else a dense one."""
+        among the sparse dimensions (at their end included), else a dense one. Uncoalesced unless it holds at
+        most one element, as PyTorch marks it."""
         dim = wrap_dim(dim, self.ndim + 1)
+        single = self._nnz() <= 1
         size = list(self._size)
         size.insert(dim, 1)
         if dim <= self.sparse_dim():
             rows = list(self._idx.unbind(0)) if self.sparse_dim() else []
             rows.insert(dim, self._idx.new_zeros((self._nnz(),)))
-            return SparseCOOTensor(stack(rows, 0), self._vals, size, self._coalesced)
-        return SparseCOOTensor(self._idx, self._vals.unsqueeze(dim - self.sparse_dim() + 1), size, self._coalesced)
+            return SparseCOOTensor(stack(rows, 0), self._vals, size, single)
+        return SparseCOOTensor(self._idx, self._vals.unsqueeze(dim - self.sparse_dim() + 1), size, single)
 
     def permute(self, *dims: Any) -> SparseCOOTensor:
         """The dimensions reordered: sparse ones among themselves, dense ones among themselves (PyTorch's rule)."""
@@ -765,7 +767,8 @@ class SparseCOOTensor:
         place, entry = hits[:, 0], hits[:, 1]
         indices = self._idx.index_select(1, entry)
         indices[dim] = place
-        return SparseCOOTensor(indices, self._vals.index_select(0, entry), size)
+        # uncoalesced, as PyTorch's, unless it holds at most one element
+        return SparseCOOTensor(indices, self._vals.index_select(0, entry), size, indices.shape[1] <= 1)
 
     def narrow_copy(self, dim: int, start: int, length: int) -> SparseCOOTensor:
         """The entries with ``start <= coordinate < start + length`` along ``dim``, shifted to start at 0."""
@@ -871,7 +874,7 @@ def sparse_cat(tensors: Sequence[SparseCOOTensor], dim: int = 0) -> SparseCOOTen
             )
     for i, t in enumerate(tensors):
         if not isinstance(t, SparseCOOTensor):
-            raise TypeError(f"cat(): expected all tensors sparse COO, got {type(t).__name__} at position {i}")
+            raise RuntimeError(f"Concatenating sparse tensors, but a dense tensor was found at position {i}.")
         if t.sparse_dim() != first.sparse_dim() or t.dense_dim() != first.dense_dim():
             raise RuntimeError(
                 f"concatenating sparse tensors, but sparse_dim / dense_dim differ: ({first.sparse_dim()}, "
