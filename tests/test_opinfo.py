@@ -203,7 +203,7 @@ _TORCH_TO_EMBER = {}
 
 def _to_ember(value, device, dtype_map):
     if isinstance(value, torch.Tensor):
-        data = value.detach().cpu().numpy()
+        data = value.detach().cpu().resolve_conj().resolve_neg().numpy()  # a conjugate view reads as its values
         t = ember.tensor(data, dtype=getattr(ember, str(value.dtype).split(".")[-1]), device=device)
         if value.requires_grad:
             t.requires_grad_(True)

@@ -102,9 +102,10 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
         return input.new_empty((0,))
     pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     rows = list(pick(range(input.shape[0]), r))
-    if not rows:
-        return input.new_empty((0, r))
-    index = tensor(rows, dtype=dtypes.int64, device=input.device)
+    # no combination: an empty (0, r) selection, recorded by autograd as PyTorch's is
+    index = (
+        tensor(rows, dtype=dtypes.int64, device=input.device) if rows else input.new_zeros((0, r), dtype=dtypes.int64)
+    )
     return input[index]
 
 

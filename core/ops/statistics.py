@@ -382,7 +382,7 @@ def cov(
     centred = x - mean
     weighted = centred if weights is None else centred * weights
     result = (weighted @ centred.mH) / norm.clamp_min(0)  # conjugated: complex variables' covariance
-    return result.squeeze() if input.ndim < 2 else result
+    return result.squeeze()  # PyTorch squeezes always: one variable gives a 0-d tensor
 
 
 def corrcoef(input: Tensor) -> Tensor:

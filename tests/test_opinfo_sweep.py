@@ -1,0 +1,145 @@
+"""Differences found by running PyTorch's whole OpInfo database (all samples, more dtypes) against
+ember: each case is the smallest call that showed it, run on ember and torch and compared (values,
+shapes, dtypes, gradients and errors) on every test device.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+
+def _e(t, device, requires_grad=False):
+    """The ember copy of a torch tensor on ``device``."""
+    out = ember.tensor(t.detach().numpy(), dtype=getattr(ember, str(t.dtype).split(".")[-1]), device=device)
+    return out.requires_grad_(requires_grad)
+
+
+def _same(actual, expected, rtol=1e-7, atol=1e-9):
+    assert tuple(actual.shape) == tuple(expected.shape), (actual.shape, expected.shape)
+    assert str(actual.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1], (actual.dtype, expected.dtype)
+    if expected.dtype.is_floating_point or expected.dtype.is_complex:
+        np.testing.assert_allclose(actual.detach().cpu().numpy(), expected.detach().numpy(), rtol=rtol, atol=atol)
+    else:
+        np.testing.assert_array_equal(actual.cpu().numpy(), expected.numpy())
+
+
+def _tol(dtype):
+    return (1e-7, 1e-9) if dtype is ember.float64 else (2e-5, 1e-6)
+
+
+@pytest.mark.parametrize("fn", ["cov", "corrcoef"])
+@pytest.mark.parametrize("shape", [(1, 3), (3,), (2, 4)])
+def test_cov_of_one_variable_is_0d(device, dtype, fn, shape):
+    # ember gave (1, 1) for a (1, n) input; PyTorch squeezes the result always (0-d)
+    x = torch.randn(shape, dtype=getattr(torch, dtype.name))
+    expected = getattr(torch, fn)(x)
+    _same(getattr(ember, fn)(_e(x, device)), expected, *_tol(dtype))
+
+
+def test_gradient_spacing_and_dim_none(device, dtype):
+    # ember raised TypeError for spacing=None (PyTorch reads it as 1) with dim=None
+    x = torch.randn(5, 4, dtype=getattr(torch, dtype.name))
+    for kwargs in ({"spacing": None, "dim": None}, {"spacing": None, "dim": 1}, {"spacing": None}):
+        expected = torch.gradient(x, **kwargs)
+        actual = ember.gradient(_e(x, device), **kwargs)
+        assert len(actual) == len(expected)
+        for a, t in zip(actual, expected):
+            _same(a, t, *_tol(dtype))
+
+
+def test_diff_n0_ignores_prepend_and_append(device, dtype):
+    # ember returned the concatenation (8, 5); PyTorch returns the input unchanged
+    x = torch.randn(5, 5, dtype=getattr(torch, dtype.name))
+    p, a = torch.randn(1, 5, dtype=x.dtype), torch.randn(2, 5, dtype=x.dtype)
+    expected = torch.diff(x, 0, 0, p, a)
+    actual = ember.diff(_e(x, device), 0, 0, _e(p, device), _e(a, device))
+    _same(actual, expected)
+    with pytest.raises(RuntimeError, match="diff expects prepend or append to be the same dimension as input"):
+        ember.diff(_e(x, device), 0, 0, _e(torch.randn(5, dtype=x.dtype), device))
+    with pytest.raises(RuntimeError, match="diff expects prepend or append to be the same dimension as input"):
+        torch.diff(x, 0, 0, torch.randn(5, dtype=x.dtype))
+
+
+def test_take_along_dim_reads_indices_modulo_the_size(device, dtype):
+    # ember raised "index -1 is out of bounds"; PyTorch (2.13) wraps the indices modulo the size
+    x = torch.randn(3, 5, dtype=getattr(torch, dtype.name), requires_grad=True)
+    idx = torch.tensor([[-1, 0, 4], [-5, -6, 7], [10, -11, 2]])
+    expected = torch.take_along_dim(x, idx, 1)
+    xe = _e(x, device, requires_grad=True)
+    actual = ember.take_along_dim(xe, _e(idx, device), 1)
+    _same(actual, expected)
+    g = torch.randn(expected.shape, dtype=x.dtype)
+    (gt,) = torch.autograd.grad(expected, x, g)
+    (ge,) = ember.autograd.grad(actual, xe, _e(g, device))
+    _same(ge, gt, *_tol(dtype))
+    expected = torch.take_along_dim(x, torch.tensor([[-1], [2]]), 0)  # broadcast in the other dims
+    _same(ember.take_along_dim(xe, _e(torch.tensor([[-1], [2]]), device), 0), expected)
+
+
+def test_native_group_norm_empty_batch(device, dtype):
+    # ember raised "cannot reshape tensor of 0 elements into shape [0, 1, -1]"
+    tdt = getattr(torch, dtype.name)
+    x, w, b = torch.randn(0, 2, dtype=tdt), torch.randn(2, dtype=tdt), torch.randn(2, dtype=tdt)
+    expected = torch.native_group_norm(x, w, b, 0, 2, 1, 1, 1e-5)
+    actual = ember.native_group_norm(_e(x, device), _e(w, device), _e(b, device), 0, 2, 1, 1, 1e-5)
+    for a, t in zip(actual, expected):
+        _same(a, t)
+
+
+@pytest.mark.parametrize("r", [3, 4])
+def test_combinations_without_any_is_differentiable(device, dtype, r):
+    # ember's empty (0, r) result had no grad_fn: backward through it raised
+    x = torch.randn(2, dtype=getattr(torch, dtype.name), requires_grad=True)
+    expected = torch.combinations(x, r=r)
+    xe = _e(x, device, requires_grad=True)
+    actual = ember.combinations(xe, r=r)
+    _same(actual, expected)
+    assert actual.requires_grad == expected.requires_grad
+    (ge,) = ember.autograd.grad(actual.sum(), xe)
+    _same(ge, torch.autograd.grad(expected.sum(), x)[0])
+
+
+def test_householder_product_without_reflectors_is_differentiable(device, dtype):
+    # with an empty tau ember's result had no grad_fn (PyTorch's depends on A, a zero gradient)
+    A = torch.randn(4, 3, dtype=getattr(torch, dtype.name), requires_grad=True)
+    tau = torch.zeros(0, dtype=A.dtype)
+    expected = torch.linalg.householder_product(A, tau)
+    Ae = _e(A, device, requires_grad=True)
+    actual = ember.linalg.householder_product(Ae, _e(tau, device))
+    _same(actual, expected)
+    assert actual.requires_grad
+    (ge,) = ember.autograd.grad(actual.sum(), Ae)
+    _same(ge, torch.zeros_like(A))
+
+
+@pytest.mark.parametrize("driver", [None, "gelsy", "gelsd", "gels"])
+def test_lstsq_empty_residuals_require_grad(device, dtype, driver):
+    # ember's empty residuals did not require grad (PyTorch's do): backward through them raised
+    A = torch.randn(3, 3, dtype=getattr(torch, dtype.name), requires_grad=True)
+    B = torch.randn(3, 2, dtype=A.dtype)
+    expected = torch.linalg.lstsq(A, B, driver=driver)
+    Ae = _e(A, device, requires_grad=True)
+    actual = ember.linalg.lstsq(Ae, _e(B, device), driver=driver)
+    _same(actual.residuals, expected.residuals)
+    assert actual.residuals.requires_grad == expected.residuals.requires_grad
+    (ge,) = ember.autograd.grad(actual.residuals.sum(), Ae, allow_unused=True)
+    assert ge is None or not bool((ge != 0).any())
+
+
+@pytest.mark.parametrize("cdtype", ["complex128", "complex64"])
+@pytest.mark.parametrize("fn", ["linspace", "logspace"])
+def test_linspace_complex_dtype_real_ends(device, cdtype, fn):
+    # ember truncated real ends to integers for a complex dtype: linspace(4.3, -3, 5) began at 4
+    backend = ember.backends.get_backend(device)
+    if getattr(ember, cdtype) not in backend._complex_dtypes:
+        pytest.skip(f"{device} has no {cdtype}")
+    for start, end, steps in [(4.3, -3, 50), (0.1, 7.7, 13), (-2.5, 3.25, 7)]:
+        expected = getattr(torch, fn)(start, end, steps, dtype=getattr(torch, cdtype))
+        actual = getattr(ember, fn)(start, end, steps, dtype=getattr(ember, cdtype), device=device)
+        rtol = 1e-12 if cdtype == "complex128" else 2e-6
+        _same(actual, expected, rtol=rtol, atol=0)
