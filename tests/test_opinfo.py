@@ -203,7 +203,9 @@ _TORCH_TO_EMBER = {}
 
 def _to_ember(value, device, dtype_map):
     if isinstance(value, torch.Tensor):
-        data = value.detach().cpu().resolve_conj().resolve_neg().numpy()  # a conjugate view reads as its values
+        data = value.detach().cpu().resolve_conj().resolve_neg()  # a conjugate view reads as its values
+        # NumPy has no bfloat16: its values go through float32 (exactly)
+        data = data.float().numpy() if value.dtype == torch.bfloat16 else data.numpy()
         t = ember.tensor(data, dtype=getattr(ember, str(value.dtype).split(".")[-1]), device=device)
         if value.requires_grad:
             t.requires_grad_(True)

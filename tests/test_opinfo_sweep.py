@@ -143,3 +143,48 @@ def test_linspace_complex_dtype_real_ends(device, cdtype, fn):
         actual = getattr(ember, fn)(start, end, steps, dtype=getattr(ember, cdtype), device=device)
         rtol = 1e-12 if cdtype == "complex128" else 2e-6
         _same(actual, expected, rtol=rtol, atol=0)
+
+
+@pytest.mark.parametrize("fn", ["trapezoid", "trapz", "cumulative_trapezoid"])
+@pytest.mark.parametrize("int_dtype", ["uint8", "int32", "int64"])
+def test_trapezoid_integers_wrap_as_pytorch(device, fn, int_dtype):
+    # ember averaged in floating point: trapezoid(uint8 y, uint8 x) gave 2645.0 where PyTorch's
+    # uint8 sums and products wrap (213.0)
+    g = torch.Generator().manual_seed(0)
+    tdt = getattr(torch, int_dtype)
+    y = torch.randint(0, 120, (4, 6), generator=g).to(tdt)
+    x = torch.randint(0, 250, (4, 6), generator=g).to(tdt)
+    for args, kwargs in [((x,), {}), ((x[0],), {}), ((), {}), ((), {"dx": 3}), ((), {"dim": 0})]:
+        expected = getattr(torch, fn)(y, *args, **kwargs)
+        actual = getattr(ember, fn)(_e(y, device), *(_e(a, device) for a in args), **kwargs)
+        _same(actual, expected, rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("fn", ["trapezoid", "cumulative_trapezoid"])
+def test_trapezoid_floats(device, dtype, fn):
+    x = torch.randn(3, 7, dtype=getattr(torch, dtype.name))
+    t = torch.rand(7, dtype=x.dtype).cumsum(0)
+    for args, kwargs in [((t,), {}), ((), {}), ((), {"dx": 0.25}), ((), {"dim": 0})]:
+        expected = getattr(torch, fn)(x, *args, **kwargs)
+        actual = getattr(ember, fn)(_e(x, device), *(_e(a, device) for a in args), **kwargs)
+        _same(actual, expected, *_tol(dtype))
+
+
+@pytest.mark.parametrize(
+    "x_dtype,a_dtype", [("float32", "float64"), ("float64", "float32"), ("int64", "float64"), ("float32", "float32")]
+)
+def test_cov_promotes_with_aweights(device, x_dtype, a_dtype):
+    # ember returned the input's type; PyTorch promotes with aweights' (float32 x, float64 aweights: float64),
+    # and sums the weights in their own type
+    if "float64" in (x_dtype, a_dtype) and not ember.backends.get_backend(device).supports_float64:
+        pytest.skip("no float64")
+    g = torch.Generator().manual_seed(0)
+    x = (torch.randn(3, 6, generator=g) * 5).to(getattr(torch, x_dtype))
+    aw = torch.rand(6, generator=g, dtype=getattr(torch, a_dtype))
+    fw = torch.tensor([1, 2, 3, 1, 2, 1])
+    for kwargs in ({"aweights": aw}, {"aweights": aw, "fweights": fw, "correction": 2}):
+        expected = torch.cov(x, **kwargs)
+        actual = ember.cov(
+            _e(x, device), **{k: _e(v, device) if isinstance(v, torch.Tensor) else v for k, v in kwargs.items()}
+        )
+        _same(actual, expected, rtol=1e-5 if "float32" in (x_dtype, a_dtype) else 1e-12, atol=1e-6)

@@ -183,9 +183,10 @@ def _spacing(op: str, y: Tensor, x: Tensor | None, dx: float | None, dim: int) -
     return dim, steps
 
 
-def _pair_means(y: Tensor, dim: int) -> Tensor:
+def _pair_sums(y: Tensor, dim: int) -> Tensor:
+    """``y[i] + y[i + 1]`` along ``dim``, in ``y``'s dtype (integers wrap, as in PyTorch)."""
     n = y.shape[dim]
-    return (y.narrow(dim, 1, n - 1) + y.narrow(dim, 0, n - 1)) / 2
+    return y.narrow(dim, 0, n - 1) + y.narrow(dim, 1, n - 1)
 
 
 def trapezoid(
@@ -214,7 +215,10 @@ def trapezoid(
     dim, step = _spacing("trapezoid", y, x, dx, dim)
     if y.shape[dim] == 0:
         return y.sum(dim).to(y.dtype if y.dtype.is_floating_point else dtypes.get_default_dtype())
-    return (_pair_means(y, dim) * step).sum(dim)
+    # PyTorch's formulas and order of operations (integer sums and products stay in y's dtype)
+    if isinstance(step, Tensor):
+        return (_pair_sums(y, dim) * step).sum(dim) / 2.0
+    return (y.sum(dim) - (y.select(dim, 0) + y.select(dim, -1)) * 0.5) * step
 
 
 @dim_or_axis
@@ -251,7 +255,10 @@ def cumulative_trapezoid(
     dim, step = _spacing("cumulative_trapezoid", y, x, dx, dim)
     if y.shape[dim] == 0:
         return y.to(y.dtype if y.dtype.is_floating_point else dtypes.get_default_dtype())
-    return (_pair_means(y, dim) * step).cumsum(dim)
+    # PyTorch's formulas and order of operations (integer sums and products stay in y's dtype)
+    if isinstance(step, Tensor):
+        return (_pair_sums(y, dim) * step).cumsum(dim) / 2.0
+    return (step / 2.0 * _pair_sums(y, dim)).cumsum(dim)
 
 
 def unique_consecutive(
