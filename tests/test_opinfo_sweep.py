@@ -15,7 +15,8 @@ torch = pytest.importorskip("torch")
 
 def _e(t, device, requires_grad=False):
     """The ember copy of a torch tensor on ``device``."""
-    out = ember.tensor(t.detach().numpy(), dtype=getattr(ember, str(t.dtype).split(".")[-1]), device=device)
+    data = t.detach().float().numpy() if t.dtype == torch.bfloat16 else t.detach().numpy()  # NumPy has no bfloat16
+    out = ember.tensor(data, dtype=getattr(ember, str(t.dtype).split(".")[-1]), device=device)
     return out.requires_grad_(requires_grad)
 
 
@@ -188,3 +189,39 @@ def test_cov_promotes_with_aweights(device, x_dtype, a_dtype):
             _e(x, device), **{k: _e(v, device) if isinstance(v, torch.Tensor) else v for k, v in kwargs.items()}
         )
         _same(actual, expected, rtol=1e-5 if "float32" in (x_dtype, a_dtype) else 1e-12, atol=1e-6)
+
+
+def _has_bfloat16(device):
+    try:
+        ember.zeros(1, dtype=ember.bfloat16, device=device)
+    except Exception:  # noqa: BLE001 - no bfloat16 arrays on this device
+        return False
+    return True
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_max_pool_bfloat16_pads_with_minus_infinity(device, nd):
+    # ember padded bfloat16 planes with 0 (ml_dtypes' bfloat16 is not NumPy kind "f"): a window over
+    # the padding of negative values gave 0.0, PyTorch -0.574
+    if not _has_bfloat16(device):
+        pytest.skip(f"{device} has no bfloat16")
+    g = torch.Generator().manual_seed(0)
+    x = -torch.rand((2, 3, 5, 6, 7)[: nd + 2], generator=g)
+    fn = f"max_pool{nd}d"
+    for kwargs in ({"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}, {"kernel_size": 2, "padding": 1}):
+        tv, ti = getattr(torch.nn.functional, fn)(x.bfloat16(), return_indices=True, **kwargs)
+        ev, ei = getattr(ember.nn.functional, fn)(_e(x.bfloat16(), device), return_indices=True, **kwargs)
+        _same(ev.float(), tv.float(), rtol=0, atol=0)
+        _same(ei, ti)
+
+
+def test_adaptive_max_pool_bfloat16_nan_index(device):
+    # with a NaN in a bin, PyTorch's index is the NaN's (ember's bfloat16 skipped the NaN rule)
+    if not _has_bfloat16(device):
+        pytest.skip(f"{device} has no bfloat16")
+    x = torch.randn(1, 2, 5, 7, generator=torch.Generator().manual_seed(0))
+    x[0, 0, 0, 0] = x[0, 0, 1, 2] = float("nan")  # two in one bin: the last wins, as in PyTorch
+    tv, ti = torch.nn.functional.adaptive_max_pool2d(x.bfloat16(), (2, 3), return_indices=True)
+    ev, ei = ember.nn.functional.adaptive_max_pool2d(_e(x.bfloat16(), device), (2, 3), return_indices=True)
+    np.testing.assert_array_equal(ev.float().cpu().numpy(), tv.float().numpy())
+    _same(ei, ti)
