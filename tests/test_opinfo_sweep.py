@@ -225,3 +225,34 @@ def test_adaptive_max_pool_bfloat16_nan_index(device):
     ev, ei = ember.nn.functional.adaptive_max_pool2d(_e(x.bfloat16(), device), (2, 3), return_indices=True)
     np.testing.assert_array_equal(ev.float().cpu().numpy(), tv.float().numpy())
     _same(ei, ti)
+
+
+def _skip_without_complex(device, cdtype="complex64"):
+    if getattr(ember, cdtype) not in ember.backends.get_backend(device)._complex_dtypes:
+        pytest.skip(f"{device} has no {cdtype}")
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_conv_transpose_complex(device, nd):
+    # ember raised NotImplementedError "slow_conv_transpose2d_out_cpu" for complex; PyTorch computes it
+    _skip_without_complex(device)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn((1, 3, 4, 5, 3)[: nd + 2], dtype=torch.complex64, generator=g, requires_grad=True)
+    w = torch.randn((3, 2, 3, 2, 2)[: nd + 2], dtype=torch.complex64, generator=g, requires_grad=True)
+    b = torch.randn(2, dtype=torch.complex64, generator=g)
+    fn = f"conv_transpose{nd}d"
+    expected = getattr(torch.nn.functional, fn)(x, w, b, stride=2, padding=1)
+    xe, we = _e(x, device, True), _e(w, device, True)
+    actual = getattr(ember.nn.functional, fn)(xe, we, _e(b, device), stride=2, padding=1)
+    _same(actual, expected, rtol=1e-5, atol=1e-5)
+    up = torch.randn(expected.shape, dtype=expected.dtype, generator=g)
+    for ge, gt in zip(ember.autograd.grad(actual, [xe, we], _e(up, device)), torch.autograd.grad(expected, [x, w], up)):
+        _same(ge, gt, rtol=1e-5, atol=1e-5)
+
+
+def test_unfold_complex(device):
+    # ember raised NotImplementedError "im2col_out_cpu" for complex; PyTorch computes it
+    _skip_without_complex(device)
+    x = torch.randn(2, 3, 5, 4, dtype=torch.complex64, generator=torch.Generator().manual_seed(0))
+    expected = torch.nn.functional.unfold(x, (2, 3), padding=1, stride=(1, 2))
+    _same(ember.nn.functional.unfold(_e(x, device), (2, 3), padding=1, stride=(1, 2)), expected, rtol=0, atol=0)
