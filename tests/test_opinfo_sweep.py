@@ -256,3 +256,35 @@ def test_unfold_complex(device):
     x = torch.randn(2, 3, 5, 4, dtype=torch.complex64, generator=torch.Generator().manual_seed(0))
     expected = torch.nn.functional.unfold(x, (2, 3), padding=1, stride=(1, 2))
     _same(ember.nn.functional.unfold(_e(x, device), (2, 3), padding=1, stride=(1, 2)), expected, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    "name,call",
+    [
+        ("silu", lambda F, x: F.silu(x)),
+        ("rms_norm", lambda F, x: F.rms_norm(x, (4,))),
+        ("renorm", lambda F, x: (torch if F is torch.nn.functional else ember).renorm(x, 2, 0, 0.5)),
+    ],
+)
+def test_complex_inputs_pytorch_accepts(device, name, call):
+    # ember refused complex inputs PyTorch computes (NotImplementedError "silu_cpu" / "rms_norm" not
+    # implemented for 'ComplexFloat', renorm's "expected a floating point input")
+    _skip_without_complex(device)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 4, dtype=torch.complex64, generator=g, requires_grad=True)
+    if name == "silu":  # PyTorch's complex silu has no gradient: its error, then the values
+        message = "silu does not support automatic differentiation for outputs with complex dtype"
+        with pytest.raises(RuntimeError, match=message):
+            torch.nn.functional.silu(x)
+        with pytest.raises(RuntimeError, match=message):
+            ember.nn.functional.silu(_e(x, device, True))
+        _same(ember.nn.functional.silu(_e(x, device)), torch.nn.functional.silu(x.detach()), rtol=1e-5, atol=1e-6)
+        return
+    expected = call(torch.nn.functional, x)
+    xe = _e(x, device, True)
+    actual = call(ember.nn.functional, xe)
+    _same(actual, expected, rtol=1e-5, atol=1e-6)
+    up = torch.randn(expected.shape, dtype=expected.dtype, generator=g)
+    (gt,) = torch.autograd.grad(expected, x, up)
+    (ge,) = ember.autograd.grad(actual, xe, _e(up, device))
+    _same(ge, gt, rtol=1e-5, atol=1e-6)

@@ -142,7 +142,7 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float, *, out: Tensor | N
     """
     if out is not None:
         return write_out("renorm", renorm(input, p, dim, maxnorm), out, exact_dtype=True)
-    if not input.dtype.is_floating_point:
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(f"renorm: expected a floating point input, got {_TORCH_NAMES[input.dtype.name]}")
     if p <= 0:
         raise RuntimeError(f"renorm: non-positive-norm not supported (p = {p})")
