@@ -288,3 +288,13 @@ def test_complex_inputs_pytorch_accepts(device, name, call):
     (gt,) = torch.autograd.grad(expected, x, up)
     (ge,) = ember.autograd.grad(actual, xe, _e(up, device))
     _same(ge, gt, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("int_dtype", ["int32", "uint8", "bool"])
+@pytest.mark.parametrize(
+    "equation,shape", [("iji->j", (1, 3, 1)), ("ij->j", (1, 4)), ("ij->i", (3, 1)), ("ij->ji", (1, 4))]
+)
+def test_einsum_lone_operand_sums_size_one_dims(device, int_dtype, equation, shape):
+    # a lone operand's summed dimension of size 1 was squeezed: ember kept int32 where PyTorch sums (int64)
+    x = torch.randint(0, 5, shape, generator=torch.Generator().manual_seed(0)).to(getattr(torch, int_dtype))
+    _same(ember.einsum(equation, _e(x, device)), torch.einsum(equation, x))
