@@ -29,6 +29,15 @@ def _same(actual, expected, rtol=1e-7, atol=1e-9):
         np.testing.assert_array_equal(actual.cpu().numpy(), expected.numpy())
 
 
+def _has_dtype(device, name):
+    """Whether ``device`` holds arrays of ember.<name>."""
+    try:
+        ember.zeros(1, dtype=getattr(ember, name), device=device)
+    except Exception:  # noqa: BLE001 - no such arrays on this device
+        return False
+    return True
+
+
 def _tol(dtype):
     return (1e-7, 1e-9) if dtype is ember.float64 else (2e-5, 1e-6)
 
@@ -136,8 +145,7 @@ def test_lstsq_empty_residuals_require_grad(device, dtype, driver):
 @pytest.mark.parametrize("fn", ["linspace", "logspace"])
 def test_linspace_complex_dtype_real_ends(device, cdtype, fn):
     # ember truncated real ends to integers for a complex dtype: linspace(4.3, -3, 5) began at 4
-    backend = ember.backends.get_backend(device)
-    if getattr(ember, cdtype) not in backend._complex_dtypes:
+    if not _has_dtype(device, cdtype):
         pytest.skip(f"{device} has no {cdtype}")
     for start, end, steps in [(4.3, -3, 50), (0.1, 7.7, 13), (-2.5, 3.25, 7)]:
         expected = getattr(torch, fn)(start, end, steps, dtype=getattr(torch, cdtype))
@@ -192,11 +200,7 @@ def test_cov_promotes_with_aweights(device, x_dtype, a_dtype):
 
 
 def _has_bfloat16(device):
-    try:
-        ember.zeros(1, dtype=ember.bfloat16, device=device)
-    except Exception:  # noqa: BLE001 - no bfloat16 arrays on this device
-        return False
-    return True
+    return _has_dtype(device, "bfloat16")
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])
@@ -228,7 +232,7 @@ def test_adaptive_max_pool_bfloat16_nan_index(device):
 
 
 def _skip_without_complex(device, cdtype="complex64"):
-    if getattr(ember, cdtype) not in ember.backends.get_backend(device)._complex_dtypes:
+    if not _has_dtype(device, cdtype):
         pytest.skip(f"{device} has no {cdtype}")
 
 
