@@ -115,7 +115,7 @@ OPS = [
     # from the whole-database sweep (tests/test_opinfo_sweep.py has the cases it found)
     "cov", "corrcoef", "trapezoid", "trapz", "cumulative_trapezoid", "combinations", "gradient",
     "polygamma/polygamma_n_0", "polygamma/polygamma_n_1", "special.polygamma/special_polygamma_n_0", "cdouble",
-    "cfloat", "linalg.pinv/singular", "linalg.lstsq/grad_oriented",
+    "cfloat", "linalg.pinv/singular", "linalg.lstsq/grad_oriented", "H", "mH",
 ]  # fmt: skip
 
 #: (op, device type) -> reason: samples known to differ, kept short and explained.
@@ -201,6 +201,8 @@ ADAPTERS = {
     "linalg.lstsq": lambda a, b, driver: ember.linalg.lstsq(a, b, driver=driver)[:2],  # "grad_oriented"
     "T": lambda x: x.T,
     "mT": lambda x: x.mT,
+    "H": lambda x: x.H,
+    "mH": lambda x: x.mH,
 }
 
 
