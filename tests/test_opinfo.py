@@ -197,8 +197,8 @@ ADAPTERS = {
     "special.polygamma": lambda x, n, **kwargs: ember.special.polygamma(n, x, **kwargs),
     "cdouble": _method("cdouble"),
     "cfloat": _method("cfloat"),
-    "linalg.pinv": lambda a, b, **kwargs: ember.linalg.pinv(a @ b.mT, **kwargs),  # the "singular" variant
-    "linalg.lstsq": lambda a, b, driver: ember.linalg.lstsq(a, b, driver=driver)[:2],  # "grad_oriented"
+    "linalg.pinv/singular": lambda a, b, **kwargs: ember.linalg.pinv(a @ b.mT, **kwargs),
+    "linalg.lstsq/grad_oriented": lambda a, b, driver: ember.linalg.lstsq(a, b, driver=driver)[:2],
     "T": lambda x: x.T,
     "mT": lambda x: x.mT,
     "H": lambda x: x.H,
@@ -207,6 +207,8 @@ ADAPTERS = {
 
 
 def _resolve(name):
+    if name in ADAPTERS:  # one variant's own op
+        return ADAPTERS[name]
     base = name.partition("/")[0]
     if base in ADAPTERS:
         return ADAPTERS[base]
