@@ -112,11 +112,20 @@ OPS = [
     "sum_to_size", "byte", "char", "bfloat16", "triu_indices", "tril_indices", "bincount",
     "nn.functional.triplet_margin_with_distance_loss", "nn.functional.linear_cross_entropy",
     "nn.functional.linear_cross_entropy/chunked", "nn.functional.linear_cross_entropy/chunked_none",
+    # from the whole-database sweep (tests/test_opinfo_sweep.py has the cases it found)
+    "cov", "corrcoef", "trapezoid", "trapz", "cumulative_trapezoid", "combinations", "gradient",
+    "polygamma/polygamma_n_0", "polygamma/polygamma_n_1", "special.polygamma/special_polygamma_n_0", "cdouble",
+    "cfloat", "linalg.pinv/singular", "linalg.lstsq/grad_oriented", "H", "mH",
 ]  # fmt: skip
 
 #: (op, device type) -> reason: samples known to differ, kept short and explained.
 KNOWN = {
     ("bfloat16", "opencl"): "the OpenCL backend has no bfloat16 arrays",
+    **{  # the complex conversions: backends without complex arrays
+        (name, device): f"the {device} backend has no complex arrays"
+        for name in ("cdouble", "cfloat")
+        for device in ("restricted", "opencl")
+    },
     # the samples' tensor indices move to the device with the input; torch reads them from the CPU only
     ("tensor_split", "restricted"): "tensor_split's tensor indices must be on the CPU, as in PyTorch",
     ("tensor_split", "opencl"): "tensor_split's tensor indices must be on the CPU, as in PyTorch",
@@ -183,12 +192,23 @@ ADAPTERS = {
         )
     },  # fmt: skip
     "zero_": lambda x: x.clone().zero_(),  # the OpInfo's op zeroes a clone
+    # OpInfo ops whose argument order (or composition) is their own
+    "polygamma": lambda x, n, **kwargs: ember.polygamma(n, x, **kwargs),
+    "special.polygamma": lambda x, n, **kwargs: ember.special.polygamma(n, x, **kwargs),
+    "cdouble": _method("cdouble"),
+    "cfloat": _method("cfloat"),
+    "linalg.pinv/singular": lambda a, b, **kwargs: ember.linalg.pinv(a @ b.mT, **kwargs),
+    "linalg.lstsq/grad_oriented": lambda a, b, driver: ember.linalg.lstsq(a, b, driver=driver)[:2],
     "T": lambda x: x.T,
     "mT": lambda x: x.mT,
+    "H": lambda x: x.H,
+    "mH": lambda x: x.mH,
 }
 
 
 def _resolve(name):
+    if name in ADAPTERS:  # one variant's own op
+        return ADAPTERS[name]
     base = name.partition("/")[0]
     if base in ADAPTERS:
         return ADAPTERS[base]
@@ -203,7 +223,9 @@ _TORCH_TO_EMBER = {}
 
 def _to_ember(value, device, dtype_map):
     if isinstance(value, torch.Tensor):
-        data = value.detach().cpu().numpy()
+        data = value.detach().cpu().resolve_conj().resolve_neg()  # a conjugate view reads as its values
+        # NumPy has no bfloat16: its values go through float32 (exactly)
+        data = data.float().numpy() if value.dtype == torch.bfloat16 else data.numpy()
         t = ember.tensor(data, dtype=getattr(ember, str(value.dtype).split(".")[-1]), device=device)
         if value.requires_grad:
             t.requires_grad_(True)

@@ -29,10 +29,16 @@ def pool_padding(spatial, kernel, stride, padding, dilation, out_shape):
     )
 
 
+def _floating(dtype):
+    """Whether a native ``dtype`` is a floating one (ml_dtypes' bfloat16 has NumPy kind "V", not "f")."""
+    named = getattr(dtypes, getattr(dtype, "name", ""), None)
+    return dtype.kind == "f" or isinstance(named, dtypes.dtype) and named.is_floating_point
+
+
 def lowest(dtype):
     """The smallest value of a native ``dtype`` (-inf for a floating one): what max pooling pads
     with, so that padding never wins a window."""
-    if dtype.kind == "f":
+    if _floating(dtype):
         return -math.inf
     if dtype.kind == "i":
         return -(1 << (8 * dtype.itemsize - 1))
@@ -178,7 +184,7 @@ class PoolingKernels:
         windows = xp.reshape(xp.permute_dims(gathered, order), (n, c) + tuple(out_shape) + (math.prod(ks),))
         values = xp.max(windows, axis=-1)
         arg = xp.argmax(windows, axis=-1)
-        if windows.dtype.kind == "f":  # like PyTorch's scan (and :meth:`max_pool`), the last NaN wins
+        if _floating(windows.dtype):  # like PyTorch's scan (and :meth:`max_pool`), the last NaN wins
             nan = xp.isnan(windows)
             last_nan = windows.shape[-1] - 1 - xp.argmax(xp.flip(nan, axis=-1), axis=-1)
             arg = xp.where(xp.any(nan, axis=-1), last_nan, arg)

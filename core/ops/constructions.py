@@ -105,9 +105,10 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
         return input.new_empty((0,))
     pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     rows = list(pick(range(input.shape[0]), r))
-    if not rows:
-        return input.new_empty((0, r))
-    index = tensor(rows, dtype=dtypes.int64, device=input.device)
+    # no combination: an empty (0, r) selection, recorded by autograd as PyTorch's is
+    index = (
+        tensor(rows, dtype=dtypes.int64, device=input.device) if rows else input.new_zeros((0, r), dtype=dtypes.int64)
+    )
     return input[index]
 
 
@@ -186,9 +187,10 @@ def _spacing(op: str, y: Tensor, x: Tensor | None, dx: float | None, dim: int) -
     return dim, steps
 
 
-def _pair_means(y: Tensor, dim: int) -> Tensor:
+def _pair_sums(y: Tensor, dim: int) -> Tensor:
+    """``y[i] + y[i + 1]`` along ``dim``, in ``y``'s dtype (integers wrap, as in PyTorch)."""
     n = y.shape[dim]
-    return (y.narrow(dim, 1, n - 1) + y.narrow(dim, 0, n - 1)) / 2
+    return y.narrow(dim, 0, n - 1) + y.narrow(dim, 1, n - 1)
 
 
 def trapezoid(
@@ -217,7 +219,10 @@ def trapezoid(
     dim, step = _spacing("trapezoid", y, x, dx, dim)
     if y.shape[dim] == 0:
         return y.sum(dim).to(y.dtype if y.dtype.is_floating_point else dtypes.get_default_dtype())
-    return (_pair_means(y, dim) * step).sum(dim)
+    # PyTorch's formulas and order of operations (integer sums and products stay in y's dtype)
+    if isinstance(step, Tensor):
+        return (_pair_sums(y, dim) * step).sum(dim) / 2.0
+    return (y.sum(dim) - (y.select(dim, 0) + y.select(dim, -1)) * 0.5) * step
 
 
 @dim_or_axis
@@ -254,7 +259,10 @@ def cumulative_trapezoid(
     dim, step = _spacing("cumulative_trapezoid", y, x, dx, dim)
     if y.shape[dim] == 0:
         return y.to(y.dtype if y.dtype.is_floating_point else dtypes.get_default_dtype())
-    return (_pair_means(y, dim) * step).cumsum(dim)
+    # PyTorch's formulas and order of operations (integer sums and products stay in y's dtype)
+    if isinstance(step, Tensor):
+        return (_pair_sums(y, dim) * step).cumsum(dim) / 2.0
+    return (step / 2.0 * _pair_sums(y, dim)).cumsum(dim)
 
 
 def unique_consecutive(

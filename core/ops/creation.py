@@ -700,6 +700,8 @@ def _linspace_values(start, end, steps, dt):
     if any(isinstance(v, complex) or (isinstance(v, Tensor) and v.dtype.is_complex) for v in (start, end)):
         step = (end - start) / (steps - 1)
         return np.where(first, start + step * counts, end + step * counts)
+    if dt.is_complex:  # real ends: the real parts, computed as in the real type of the same precision
+        dt = dtypes.float32 if dt is dtypes.complex64 else dtypes.float64
     if dt in (dtypes.float16, dtypes.bfloat16):
         half, single = dtypes.host_dtype(dt).type, np.float32
         low, high = half(float(start)), half(float(end))

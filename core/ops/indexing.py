@@ -646,6 +646,8 @@ def take_along_dim(
             f"{input.ndim} dimensions for input, and {indices.ndim} dimensions for indices"
         )
     axis = wrap_dim(dim, input.ndim)
+    if input.shape[axis] and indices.numel():  # PyTorch reads the indices modulo the size (-1 is the last)
+        indices = indices.remainder(input.shape[axis])
     common = list(
         broadcast_shapes(*(tuple(1 if d == axis else s for d, s in enumerate(t.shape)) for t in (input, indices)))
     )

@@ -823,7 +823,8 @@ def linalg_lstsq(
     rank = (S > _tolerance(A, S, None, rtol)).sum(-1)
     X = linalg_pinv(A, rtol=rtol) @ B
     empty = zeros(0, dtype=S.dtype, device=A.device)  # real, as the residuals and singular values are
-    residuals = empty
+    # empty residuals are still an output of the differentiable solve (PyTorch's require grad)
+    residuals = X.reshape(-1)[:0].abs() if X.requires_grad else empty
     if driver != "gelsy" and m > n and (driver == "gels" or bool((rank == n).all())):
         residuals = ((A @ X - B).abs() ** 2).sum(-2)
     if driver == "gels":

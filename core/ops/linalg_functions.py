@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .. import dtypes
 from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
 from ..amp.state import suspended as _amp_suspended
@@ -12,7 +13,7 @@ from ..autograd.function import Function
 from ..tensor import Tensor
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
-from .creation import arange, eye
+from .creation import arange, eye, zeros
 from .linalg_common import check_input, check_matrix, check_precision
 from .matrix import cross as _cross
 from .matrix import diagonal as _diagonal
@@ -114,6 +115,8 @@ def linalg_householder_product(A: Tensor, tau: Tensor, *, out: Tensor | None = N
     for i in range(tau.shape[-1] - 1, -1, -1):  # H_i (H_i+1 ... H_k [I; 0])
         v = where(rows > i, A[..., :, i : i + 1], (rows == i).to(A.dtype))
         Q = Q - (tau[..., i, None, None] * v) * (v.mH @ Q)
+    if not tau.shape[-1] and A.requires_grad:  # no reflection: Q still depends on A (a zero gradient), as in PyTorch
+        Q = where(zeros(A.shape, dtype=dtypes.bool, device=A.device), A, Q)
     return Q
 
 

@@ -412,7 +412,8 @@ def einsum(equation: str | Tensor, *operands: Any) -> Tensor:
         if done:
             # a product's contraction keeps the operands' type (int32 stays int32), as in PyTorch
             result = result.sum(done, keepdim=True, dtype=result.dtype)
-    rest = [i for i in range(len(output), len(order)) if result.shape[i] != 1]
+    # a lone operand's summed dimensions of size 1 too: PyTorch sums them (integers widen to int64)
+    rest = [i for i in range(len(output), len(order)) if result.shape[i] != 1 or len(aligned) == 1]
     if rest:  # a lone operand's reduction is a sum (integers widen to int64); a product's keeps its type
         result = result.sum(rest, keepdim=True, dtype=result.dtype if len(aligned) > 1 else None)
     return result.reshape(tuple(result.shape[: len(output)]))

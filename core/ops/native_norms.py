@@ -97,4 +97,5 @@ def native_group_norm(
         (tensor([[2., 7.]]), tensor([[1.0000, 0.5000]]))
     """
     out = F.group_norm(input, group, weight, bias, eps)
-    return (out, *_moments(input.reshape(N, group, -1), (2,), eps, keepdim=False))
+    per_group = C * HxW // group  # spelt out: -1 is ambiguous for an empty batch
+    return (out, *_moments(input.reshape(N, group, per_group), (2,), eps, keepdim=False))

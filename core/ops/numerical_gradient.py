@@ -68,7 +68,7 @@ def _coordinates(f: Tensor, d: int, x: Tensor, edge_order: int) -> Tensor:
 def gradient(
     input: Tensor,
     *,
-    spacing: Number | Sequence[Number] | Sequence[Tensor] = 1,
+    spacing: Number | Sequence[Number] | Sequence[Tensor] | None = 1,
     dim: int | Sequence[int] | None = None,
     edge_order: int = 1,
 ) -> tuple[Tensor, ...]:
@@ -81,7 +81,7 @@ def gradient(
         input (Tensor): the samples.
         spacing (Number, sequence of Number or sequence of Tensor, optional): the distance between
             samples (one for every dimension, or one per dimension in ``dim``), or per dimension the
-            1-D tensor of the samples' coordinates. Default: ``1``.
+            1-D tensor of the samples' coordinates; ``None`` is ``1``. Default: ``1``.
         dim (int or sequence of int, optional): the dimensions to differentiate along. Default: all.
         edge_order (int, optional): 1 or 2, the order of the differences at the ends. Default: ``1``.
 
@@ -100,6 +100,8 @@ def gradient(
     for d in dims:
         if dims.count(d) > 1:
             raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    if spacing is None:
+        spacing = 1
     if isinstance(spacing, (int, float)):
         spacings: list = [spacing] * len(dims)
     else:

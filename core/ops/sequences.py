@@ -75,11 +75,13 @@ def diff(
     if not isinstance(n, int) or n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
     axis = wrap_dim(dim, input.ndim)
-    for name, extra in (("prepend", prepend), ("append", append)):
+    for extra in (prepend, append):
         if extra is not None:
             check_same_device("diff", input, extra)
             if extra.ndim != input.ndim:
-                raise RuntimeError(f"diff expects {name} and input to have the same number of dimensions")
+                raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+    if n == 0:  # PyTorch: no difference taken, prepend and append are not joined
+        return input.clone()
     x = (
         input
         if prepend is None and append is None

@@ -340,7 +340,9 @@ def cov(
     x = input.reshape(1, -1) if input.ndim < 2 else input
     if not (x.dtype.is_floating_point or x.dtype.is_complex):
         x = x.to(dtypes.get_default_dtype())
-    real = x.real if x.dtype.is_complex else x  # the type of the weights and the normalization
+    if isinstance(aweights, Tensor) and aweights.dtype.is_floating_point:  # PyTorch promotes with their type
+        x = x.to(dtypes.promote_types(x.dtype, aweights.dtype))
+    real = x.real if x.dtype.is_complex else x  # the type of the normalization without weights
     n = x.shape[1]
     weights = None
     if fweights is not None:
@@ -356,7 +358,7 @@ def cov(
             raise RuntimeError(
                 f"cov(): expected fweights to have the same numel as there are observations in the input but got {fweights.numel()} != {n}"
             )
-        weights = fweights.to(real.dtype)
+        weights = fweights  # integers: the weights keep their own type, as in PyTorch
     if aweights is not None:
         if aweights.ndim > 1:
             raise RuntimeError(
@@ -370,10 +372,11 @@ def cov(
             raise RuntimeError(
                 f"cov(): expected aweights to have the same numel as there are observations in the input but got {aweights.numel()} != {n}"
             )
-        weights = aweights.to(real.dtype) if weights is None else weights * aweights
+        weights = aweights if weights is None else weights * aweights
+    # PyTorch's order of operations: the sums of weights (and the normalization) in the weights' type
     if weights is None:
         total = real.new_full((), float(n))
-        mean = x.mean(1, keepdim=True)
+        mean = x.sum(1, keepdim=True) / total
         norm = total - correction
     else:
         total = weights.sum()
@@ -386,8 +389,8 @@ def cov(
             norm = total - correction * (weights * aweights).sum() / total
     centred = x - mean
     weighted = centred if weights is None else centred * weights
-    result = (weighted @ centred.mH) / norm.clamp_min(0)  # conjugated: complex variables' covariance
-    return result.squeeze() if input.ndim < 2 else result
+    result = (centred @ weighted.mH) / norm.clamp_min(0)  # conjugated: complex variables' covariance
+    return result.squeeze()  # PyTorch squeezes always: one variable gives a 0-d tensor
 
 
 def corrcoef(input: Tensor) -> Tensor:

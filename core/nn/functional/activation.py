@@ -76,7 +76,8 @@ def _check_tensor(name, input):
 #: activation -> (PyTorch's CPU kernel, the dtypes it is compiled for)
 _KERNELS = {
     **dict.fromkeys(("elu", "selu", "celu"), ("elu_cpu", FLOATING_AND_HALF)),
-    **{name: (f"{name}_cpu", FLOATING_AND_HALF) for name in ("silu", "mish", "hardsigmoid", "hardswish", "leaky_relu")},
+    **{name: (f"{name}_cpu", FLOATING_AND_HALF) for name in ("mish", "hardsigmoid", "hardswish", "leaky_relu")},
+    "silu": ("silu_cpu", FLOATING_AND_HALF | {dtypes.complex64, dtypes.complex128}),  # PyTorch's takes complex
     "rrelu": ("rrelu_with_noise_out_cpu", FLOATING_AND_HALF),
     **dict.fromkeys(("threshold", "threshold_"), ("threshold_cpu", ALL)),
 }
@@ -809,6 +810,8 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.silu(x)
         tensor([-0.2384, -0.1888,  0.0000,  0.7311,  2.8577])
     """
+    if isinstance(input, Tensor) and input.dtype.is_complex and grad_state.enabled and input.requires_grad:
+        raise RuntimeError("silu does not support automatic differentiation for outputs with complex dtype.")
     return _apply("silu", input, inplace, _Silu.apply)
 
 

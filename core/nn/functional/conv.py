@@ -225,7 +225,8 @@ def _check_operands(op, nd, input, weight, bias):
             raise RuntimeError(f"{op}: Input type ({input.dtype}) and {name} type ({t.dtype}) should be the same")
     if not input.dtype.is_floating_point:
         transposed = op.startswith("conv_transpose")  # PyTorch's transposed kernels take int64 only
-        if input.dtype is dtypes.bool or transposed and input.dtype is not dtypes.int64:
+        # (complex transposed convolutions PyTorch computes, as the others)
+        if input.dtype is dtypes.bool or transposed and input.dtype is not dtypes.int64 and not input.dtype.is_complex:
             not_implemented(
                 f"slow_conv{'_transpose' if transposed else ''}{max(nd, 2)}d{'_out' if transposed else ''}_cpu",
                 input.dtype,

@@ -78,7 +78,7 @@ def _blocks(size, kernel, dilation, padding, stride):
 
 
 #: PyTorch's im2col and col2im kernels: floating types and bool
-_IM2COL_TYPES = FLOATING_AND_HALF | {dtypes.bool}
+_IM2COL_TYPES = FLOATING_AND_HALF | {dtypes.bool, dtypes.complex64, dtypes.complex128}
 
 
 def unfold(

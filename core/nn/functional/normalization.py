@@ -243,6 +243,8 @@ def _check_tensor(op, name, value):
     if not isinstance(value, Tensor):
         raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(value).__name__}")
     if not value.dtype.is_floating_point:
+        if op == "rms_norm" and value.dtype.is_complex:
+            return  # PyTorch's rms_norm composes complex ops (x * x, not |x|^2)
         if op == "local_response_norm" and value.dtype is dtypes.int64:
             return  # PyTorch's avg_pool2d takes int64
         if op in _KERNELS:
