@@ -420,14 +420,6 @@ class SparseCOOTensor:
         """This tensor with int64 values (itself when they already are)."""
         return self._as(dtypes.int64)
 
-    def int(self) -> SparseCOOTensor:
-        """This tensor with int32 values (itself when they already are)."""
-        return self._as(dtypes.int32)
-
-    def bool(self) -> SparseCOOTensor:
-        """This tensor with bool values (itself when they already are)."""
-        return self._as(dtypes.bool)
-
     def bfloat16(self) -> SparseCOOTensor:
         """This tensor with bfloat16 values (itself when they already are)."""
         return self._as(dtypes.bfloat16)
@@ -805,7 +797,7 @@ class SparseCOOTensor:
         """``ember.mv(self, vec)``: the sparse matrix times a dense vector."""
         if not isinstance(vec, Tensor) or vec.ndim != 1 or self.ndim != 2:
             raise RuntimeError(f"vector + matrix @ vector expected, got {self.ndim}, {getattr(vec, 'ndim', 0)}")
-        return self @ vec
+        return self @ vec  # type: ignore[return-value]  # a dense vector gives a dense result
 
     def smm(self, mat2: Tensor) -> SparseCOOTensor:
         """:func:`ember.smm`."""
@@ -823,6 +815,15 @@ class SparseCOOTensor:
 
     def __repr__(self) -> str:
         return printing.sparse_coo_repr(self)
+
+    # last in the class: these names would hide the built-in int and bool from the annotations after them
+    def int(self) -> SparseCOOTensor:
+        """This tensor with int32 values (itself when they already are)."""
+        return self._as(dtypes.int32)
+
+    def bool(self) -> SparseCOOTensor:
+        """This tensor with bool values (itself when they already are)."""
+        return self._as(dtypes.bool)
 
 
 # Elementwise functions that map 0 to 0, applied to the stored values as PyTorch applies them: the
@@ -1053,8 +1054,8 @@ def mm(mat1: SparseCOOTensor, mat2: Tensor | SparseCOOTensor, reduce: str = "sum
         return _mm_reduce(mat1, mat2, reduce)
     if hasattr(mat1, "_coo"):  # a compressed sparse matrix: its COO form shares its values
         if hasattr(mat2, "_coo"):
-            return mat1 @ mat2  # type: ignore[operator]
-        return mm(mat1._coo(), mat2)  # type: ignore[union-attr]
+            return mat1 @ mat2
+        return mm(mat1._coo(), mat2)
     if not isinstance(mat1, SparseCOOTensor):
         raise TypeError(f"sparse.mm: expected a sparse COO first argument, got {type(mat1).__name__}")
     if isinstance(mat2, SparseCOOTensor):

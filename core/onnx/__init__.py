@@ -229,7 +229,7 @@ def export(
             f"onnx export: Unsupported onnx_opset_version: {opset}: opset_version {opset} is not supported (ember "
             f"writes opsets {MIN_OPSET} to {newest}, the newest that the installed onnx package defines)"
         )
-    mode = TrainingMode.EVAL if training in (None, False) else TrainingMode(int(getattr(training, "value", training)))
+    mode = TrainingMode.EVAL if training in (None, False) else TrainingMode(int(getattr(training, "value", training)))  # type: ignore[call-overload]
     if mode is TrainingMode.TRAINING or (mode is TrainingMode.PRESERVE and model.training):
         raise OnnxExporterError(
             f"onnx export: training={mode} (the model in training mode) is not supported: ember exports the "

@@ -362,7 +362,7 @@ def _like(fn: _SizeFactory) -> _LikeFactory:
             and hasattr(input, "_nnz")
             and input.layout.name == "sparse_coo"
         ):
-            return _sparse_zeros_like(input, dtype, device, requires_grad)  # type: ignore[return-value]
+            return _sparse_zeros_like(input, dtype, device, requires_grad)
         return laid_out_like(
             input,
             memory_format,

@@ -852,7 +852,7 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None =
                 [1., 2.]])
     """
     if type(input) is not Tensor and getattr(input, "is_sparse", False):
-        return input.index_select(dim, index)  # type: ignore[return-value]  # a sparse COO tensor's own
+        return input.index_select(dim, index)  # a sparse COO tensor's own
     refuse_limited("index_select", input, among=UNSIGNED_WIDE)
     if out is not None:
         check_no_overlap(out, input)

@@ -270,7 +270,7 @@ def permute(input: Tensor, *order: int | _size_t, dims: _size_t | None = None) -
     if dims is not None:
         order = _sizes_or_keyword("permute", "dims", order, dims)
     if type(input) is not Tensor and getattr(input, "is_sparse", False):
-        return input.permute(*order)  # type: ignore[return-value]  # a sparse COO tensor's own
+        return input.permute(*order)  # a sparse COO tensor's own
     dims = _shape_arg(order, "permute")
     if len(dims) != input.ndim:
         raise RuntimeError(
@@ -395,7 +395,7 @@ def unsqueeze(input: Tensor, dim: int | None = None, *, axis: int | None = None)
     if axis is not None or dim is None:
         dim, _ = numpy_names("unsqueeze", dim, None, axis, False, None, required=True)
     if type(input) is not Tensor and getattr(input, "is_sparse", False):
-        return input.unsqueeze(dim)  # type: ignore[return-value]  # a sparse COO tensor's own
+        return input.unsqueeze(dim)  # a sparse COO tensor's own
     axis = wrap_dim(dim, input.ndim + 1)
     shape = list(input.shape)
     shape.insert(axis, 1)

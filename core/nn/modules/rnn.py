@@ -223,7 +223,7 @@ def run_layers(
         for direction in range(directions):
             k = layer * directions + direction
             w_ih, w_hh, b_ih, b_hh, w_hr = weights[k]
-            operands = (layer_input, h0[k], c0[k] if lstm else None, w_ih, w_hh, b_ih, b_hh, w_hr)
+            operands = (layer_input, h0[k], c0[k] if c0 is not None else None, w_ih, w_hh, b_ih, b_hh, w_hr)
             if autocast_op:
                 operands = tuple(cast_inputs(autocast_op, *operands))
             elif _amp.active:  # PyTorch's GRU: linear ops whose gate arithmetic promotes with the state
