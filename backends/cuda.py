@@ -163,22 +163,20 @@ def sdp_kernel(enable_flash=True, enable_math=True, enable_mem_efficient=True, e
         ...         print(ember.backends.cuda.flash_sdp_enabled(), ember.backends.cuda.math_sdp_enabled())
         False True
     """
-    from ember.nn.attention import SDPBackend, sdpa_kernel
-
     warnings.warn(
         "`ember.backends.cuda.sdp_kernel()` is deprecated. In the future, this context manager will be removed. "
         "Please see `ember.nn.attention.sdpa_kernel()` for the new context manager, with updated signature.",
         FutureWarning,
         stacklevel=3,
     )
-    chosen = (
-        (enable_flash, SDPBackend.FLASH_ATTENTION),
-        (enable_mem_efficient, SDPBackend.EFFICIENT_ATTENTION),
-        (enable_math, SDPBackend.MATH),
-        (enable_cudnn, SDPBackend.CUDNN_ATTENTION),
-    )
-    with sdpa_kernel([backend for enabled, backend in chosen if enabled]) as context:
-        yield context
+    previous = dict(_sdp_enabled)
+    chosen = {"flash": enable_flash, "mem_efficient": enable_mem_efficient, "math": enable_math, "cudnn": enable_cudnn}
+    try:
+        for kind, enabled in chosen.items():
+            _sdp_enabled[kind] = bool(enabled)
+        yield {}
+    finally:
+        _sdp_enabled.update(previous)
 
 
 class SDPAParams:
@@ -363,11 +361,3 @@ class _FFTPlanCaches:
 
 
 cufft_plan_cache = _FFTPlanCaches()
-
-
-def __getattr__(name):
-    if name == "SDPBackend":  # PyTorch's torch.backends.cuda.SDPBackend is torch.nn.attention's
-        from ember.nn.attention import SDPBackend
-
-        return SDPBackend
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,6 +5,8 @@ and the memory formats of dense tensors (``ember.contiguous_format``, ``ember.ch
 
 from __future__ import annotations
 
+from typing import Any
+
 from .strides import contiguous_strides, dense_order, is_dense, ordered_strides
 
 __all__ = [
@@ -174,3 +176,8 @@ def suggest_memory_format(shape: tuple[int, ...], strides: tuple[int, ...]) -> m
             else:
                 return fmt
     return contiguous_format
+
+
+#: ember.sparse's ``sparse_coo_tensor``, which it installs here: the factories' ``layout=ember.sparse_coo``
+#: (``ember.zeros(2, 3, layout=ember.sparse_coo)``) without an import of ember.sparse by the ops it builds on
+sparse_coo_factory: Any = None

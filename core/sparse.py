@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, overload
 
-from . import dtypes, printing
+from . import dtypes, layout, printing
 from .autograd.function import Function
 from .autograd.grad_mode import grad_state
 from .layout import sparse_coo
@@ -290,9 +290,7 @@ class SparseCOOTensor:
                     "is not supported"
                 )
             return self
-        from . import sparse_compressed
-
-        return sparse_compressed.from_coo(self, layout, blocksize, dense_dim)
+        return _compressed.from_coo(self, layout, blocksize, dense_dim)
 
     def to_sparse_coo(self) -> SparseCOOTensor:
         """This tensor (already sparse COO)."""
@@ -779,6 +777,12 @@ class SparseCOOTensor:
         indices = self._idx.index_select(1, keep)
         indices[dim] = indices[dim] - start
         return SparseCOOTensor(indices, self._vals.index_select(0, keep), size, self._coalesced)
+
+    @staticmethod
+    def _joined(tensors: Sequence[SparseCOOTensor], dim: int) -> SparseCOOTensor:
+        """:func:`sparse_cat`, for ``ember.cat`` and ``ember.stack``, which find it on a sparse member of their
+        list (the ops do not import this module)."""
+        return sparse_cat(tensors, dim)
 
     def __matmul__(self, other: Tensor | SparseCOOTensor) -> Tensor | SparseCOOTensor:
         """``self @ other``: :func:`mm`, but a leaf ``self`` that requires grad gets the dense
@@ -1587,9 +1591,7 @@ def _to_sparse(
     if layout is not None and layout is not sparse_coo:
         if sparse_dim is not None:
             raise RuntimeError("to_sparse: sparse_dim argument must be None when layout is not sparse_coo")
-        from . import sparse_compressed
-
-        return sparse_compressed.from_dense(self, layout, blocksize, dense_dim)
+        return _compressed.from_dense(self, layout, blocksize, dense_dim)
     if blocksize is not None:
         raise RuntimeError("to_sparse for Strided to SparseCoo conversion does not use specified blocksize")
     sparse_dim = self.ndim if sparse_dim is None else int(sparse_dim)
@@ -1770,8 +1772,11 @@ _TYPE_CLASSES.update(
     )
 )  # fmt: skip
 
-from .sparse_compressed import SparseCompressedTensor, sampled_addmm  # noqa: E402  (it builds on this module)
+layout.sparse_coo_factory = sparse_coo_tensor  # the factories' layout=ember.sparse_coo (ember.layout)
 
-__all__ += ["SparseCompressedTensor", "sampled_addmm"]
+#: :mod:`ember.sparse_compressed`, which builds on this module: it installs itself here when ``ember``
+#: imports it (with ``SparseCompressedTensor`` and ``sampled_addmm`` in this namespace), so that the two
+#: modules do not import each other
+_compressed: Any = None
 
 builtins_sum = builtins.sum  # this module's sum is ember.sparse.sum

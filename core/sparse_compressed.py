@@ -15,6 +15,7 @@ stored elements), ``@``/``ember.mm`` the dense gradient at every element, as in 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -1029,3 +1030,11 @@ def _to_sparse_bsc(self: Tensor, blocksize: Sequence[int], dense_dim: int | None
                  [1.]]])
     """
     return from_dense(self, sparse_bsc, blocksize, dense_dim)
+
+
+# installed in ember.sparse, which this module builds on (see ember.sparse._compressed)
+_coo_module = sys.modules[SparseCOOTensor.__module__]
+_coo_module._compressed = sys.modules[__name__]
+_coo_module.SparseCompressedTensor = SparseCompressedTensor
+_coo_module.sampled_addmm = sampled_addmm
+_coo_module.__all__ += ["SparseCompressedTensor", "sampled_addmm"]

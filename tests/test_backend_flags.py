@@ -116,7 +116,6 @@ def test_deprecated_sdp_kernel_context_as_torch():
                     )
             assert switches.flash_sdp_enabled() and switches.math_sdp_enabled()
         assert seen[0] == seen[1], flags
-    assert ember.backends.cuda.SDPBackend is ember.nn.attention.SDPBackend
 
 
 def test_cuda_attention_queries_and_libraries_as_torch_without_a_gpu():

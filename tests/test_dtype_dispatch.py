@@ -21,7 +21,11 @@ from test_opinfo import OPS, TIED_INDICES, _compare, _find, _flatten, _resolve, 
 DTYPES = ["int64", "int32", "int16", "int8", "uint8", "bool", "float16", "bfloat16"]
 
 #: (op, dtype name) -> why ember's outcome differs from torch's: genuine differences only
-ALLOWED: dict[tuple[str, str], str] = {}
+ALLOWED: dict[tuple[str, str], str] = {
+    # the OpInfo op is pinv(a @ b.mT) on an empty batch: PyTorch's matmul returns the empty bool product
+    # without its kernel's dtype check (then pinv refuses bool), ember's matmul refuses bool whatever the size
+    ("linalg.pinv/singular", "bool"): "an empty bool product: ember's matmul refuses it first",
+}
 #: (op, dtype) pairs that PyTorch's CPU kernel refuses but its CUDA kernel takes, which ember takes off
 #: the CPU (the devices of other types: accelerators)
 OFF_CPU_ALLOWED: dict[tuple[str, str], str] = {

@@ -725,9 +725,7 @@ def _wrap_saved(ctx, outs):
             entries.append(None)
             continue
         if not isinstance(t, Tensor):
-            from ember.sparse import SparseCOOTensor
-
-            if isinstance(t, SparseCOOTensor):  # kept as it is (pyGAT's sparse spmm saves its adjacency)
+            if getattr(t, "is_sparse", False):  # a sparse COO tensor, kept as it is (pyGAT's spmm saves its adjacency)
                 entries.append(t)
                 continue
             raise TypeError(

@@ -10,12 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import nn
+from . import _nn_ops
 from ._ops import flatten_value, gelu_value
 from ._rnn import convert_cell, convert_rnn
 from ._tensor_ops import reduce_node
 from .errors import UnsupportedOperatorError
 
-__all__ = ["module_converters", "conv", "conv_transpose", "pool"]
+__all__ = ["module_converters"]
 
 
 def _tuple(value, n):
@@ -229,7 +230,7 @@ def _flatten(b, m, args, kwargs, out):
     b.bind(out, flatten_value(b, args[0], m.start_dim, m.end_dim, out))
 
 
-conv, conv_transpose, pool = _conv, _conv_transpose, _pool
+_nn_ops.LAYER_CONVERTERS.update(conv=_conv, conv_transpose=_conv_transpose, pool=_pool)
 
 
 def module_converters():

@@ -453,12 +453,15 @@ def _multi_head_attention(b, args, kwargs, out):
         b.bind(weights_out, w if batched else b.node("Squeeze", [w, b.ints([0])]))
 
 
+#: the layer converters of :mod:`._modules` that the functional forms reuse ("conv", "conv_transpose",
+#: "pool"), installed by it (it builds on this module)
+LAYER_CONVERTERS: dict = {}
+
+
 def _functional_layer(kind, n, names):
     """``F.conv2d``/``F.max_pool2d``...: the layer's converter on a stand-in holding the call's arguments."""
 
     def convert(b, args, kwargs, out):
-        from . import _modules
-
         values = dict(zip(names, args))
         values.update(kwargs)
         spec = types.SimpleNamespace(onnx_dims=n, **values)
@@ -469,7 +472,7 @@ def _functional_layer(kind, n, names):
             spec.padding_mode = "zeros"
             for key, default in (("stride", 1), ("padding", 0), ("dilation", 1), ("groups", 1), ("output_padding", 0)):
                 setattr(spec, key, values.get(key, default))
-            converter = _modules.conv if kind == "conv" else _modules.conv_transpose
+            converter = LAYER_CONVERTERS[kind]
             converter(b, spec, (values["input"],), {}, out)
             return
         for key, default in (("stride", None), ("padding", 0), ("dilation", 1), ("ceil_mode", False)):
@@ -477,7 +480,7 @@ def _functional_layer(kind, n, names):
         spec.count_include_pad = values.get("count_include_pad", True)
         spec.return_indices = values.get("return_indices", False)
         spec.divisor_override = values.get("divisor_override")
-        _modules.pool("MaxPool" if kind == "max" else "AveragePool")(b, spec, (values["input"],), {}, out)
+        LAYER_CONVERTERS["pool"]("MaxPool" if kind == "max" else "AveragePool")(b, spec, (values["input"],), {}, out)
 
     return convert
 

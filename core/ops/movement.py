@@ -864,9 +864,7 @@ def _concatenated(tensors, dim):
     for t in tensors:
         if not isinstance(t, Tensor):
             if getattr(t, "is_sparse", False):  # sparse COO tensors: their coordinates joined
-                from ..sparse import sparse_cat
-
-                return sparse_cat(tensors, dim)
+                return t._joined(tensors, dim)
             raise TypeError(f"cat(): expected a sequence of Tensors, got {type(t).__name__}")
     check_same_device("cat", *tensors)
     if _amp.active:
@@ -956,9 +954,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None,
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             if getattr(t, "is_sparse", False):  # sparse COO tensors: each unsqueezed, then joined
-                from ..sparse import sparse_cat
-
-                return sparse_cat([x.unsqueeze(dim) for x in tensors], dim)
+                return t._joined([x.unsqueeze(dim) for x in tensors], dim)
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
     if _amp.active:
         tensors = cast_inputs("stack", *tensors)
