@@ -178,6 +178,7 @@ def suggest_memory_format(shape: tuple[int, ...], strides: tuple[int, ...]) -> m
     return contiguous_format
 
 
-#: ember.sparse's ``sparse_coo_tensor``, which it installs here: the factories' ``layout=ember.sparse_coo``
-#: (``ember.zeros(2, 3, layout=ember.sparse_coo)``) without an import of ember.sparse by the ops it builds on
-sparse_coo_factory: Any = None
+#: layout name -> the factory of empty tensors of that layout that its module installs here ("sparse_coo":
+#: ember.sparse's ``sparse_coo_tensor``), for ``ember.zeros(2, 3, layout=ember.sparse_coo)`` without an import of
+#: ember.sparse by the ops it builds on
+factories: dict[str, Any] = {}

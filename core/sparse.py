@@ -23,10 +23,10 @@ import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, overload
 
-from . import dtypes, layout, printing
+from . import dtypes, printing
 from .autograd.function import Function
 from .autograd.grad_mode import grad_state
-from .layout import sparse_coo
+from .layout import factories, sparse_coo
 from .meta_errors import refuse_meta
 from .ops.movement import broadcast_shapes, cat, stack
 from .ops.operands import normalize_dims, wrap_dim
@@ -1772,7 +1772,7 @@ _TYPE_CLASSES.update(
     )
 )  # fmt: skip
 
-layout.sparse_coo_factory = sparse_coo_tensor  # the factories' layout=ember.sparse_coo (ember.layout)
+factories["sparse_coo"] = sparse_coo_tensor  # the factories' layout=ember.sparse_coo (ember.layout)
 
 #: :mod:`ember.sparse_compressed`, which builds on this module: it installs itself here when ``ember``
 #: imports it (with ``SparseCompressedTensor`` and ``sampled_addmm`` in this namespace), so that the two

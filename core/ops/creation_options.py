@@ -14,8 +14,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, cast
 
-from .. import layout as _layout
-from ..layout import sparse_coo, strided
+from ..layout import factories, sparse_coo, strided
 
 __all__ = ["layout_options"]
 
@@ -26,7 +25,7 @@ _R = TypeVar("_R")
 def _sparse_zeros(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """``zeros(*size, layout=ember.sparse_coo, ...)``: an empty sparse COO tensor of that size, as PyTorch
     makes it (no dense tensor of the size is made: a sparse one may be far larger than memory)."""
-    sparse_coo_tensor = _layout.sparse_coo_factory  # ember.sparse's, installed there
+    sparse_coo_tensor = factories["sparse_coo"]  # ember.sparse's, installed in ember.layout
 
     size = kwargs.pop("size", None)
     if size is None:
