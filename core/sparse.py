@@ -21,7 +21,7 @@ from __future__ import annotations
 import builtins
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Self, overload
 
 from . import dtypes, printing
 from .autograd.function import Function
@@ -79,7 +79,79 @@ def _missing_method(obj: Any, name: str, backend: str) -> Any:
     raise AttributeError(f"'{type(obj).__name__}' object has no attribute '{name}'")
 
 
-class SparseCOOTensor:
+class SparseTensorBase:
+    """What ember's sparse tensors (:class:`SparseCOOTensor` and the compressed
+    :class:`~ember.sparse_compressed.SparseCompressedTensor`) answer alike: the queries read from their
+    ``_size``, ``_vals``, ``dtype`` and ``device``, and the casts of their values through ``to``."""
+
+    _size: Size
+    _vals: Tensor
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"  # type: ignore[attr-defined]
+
+    @property
+    def is_meta(self) -> bool:
+        return self.device.type == "meta"  # type: ignore[attr-defined]
+
+    def numel(self) -> int:
+        """The number of elements of the (dense) shape, as PyTorch counts them."""
+        return self._size.numel()
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._vals.element_size()
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point  # type: ignore[attr-defined]
+
+    def is_complex(self) -> bool:
+        return self.dtype.is_complex  # type: ignore[attr-defined]
+
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        """False: a sparse tensor has no strides (PyTorch answers the same)."""
+        return False
+
+    def _as(self, dtype: _dtype) -> Self:
+        return self if self.dtype is dtype else self.to(dtype)  # type: ignore[attr-defined]
+
+    def float(self) -> Self:
+        """This tensor with float32 values (itself when they already are)."""
+        return self._as(dtypes.float32)
+
+    def double(self) -> Self:
+        """This tensor with float64 values (itself when they already are)."""
+        return self._as(dtypes.float64)
+
+    def half(self) -> Self:
+        """This tensor with float16 values (itself when they already are)."""
+        return self._as(dtypes.float16)
+
+    def bfloat16(self) -> Self:
+        """This tensor with bfloat16 values (itself when they already are)."""
+        return self._as(dtypes.bfloat16)
+
+    def long(self) -> Self:
+        """This tensor with int64 values (itself when they already are)."""
+        return self._as(dtypes.int64)
+
+    def cpu(self) -> Self:
+        """This tensor on the CPU (itself when it is there)."""
+        return self if self.device.type == "cpu" else self.to("cpu")  # type: ignore[attr-defined]
+
+    # last in the class: these names would hide the built-in int and bool from the annotations after them
+    def int(self) -> Self:
+        """This tensor with int32 values (itself when they already are)."""
+        return self._as(dtypes.int32)
+
+    def bool(self) -> Self:
+        """This tensor with bool values (itself when they already are)."""
+        return self._as(dtypes.bool)
+
+
+class SparseCOOTensor(SparseTensorBase):
     """A sparse tensor in coordinate format (duplicate coordinates sum, as in PyTorch).
 
     Build with :func:`ember.sparse_coo_tensor`.
@@ -218,33 +290,6 @@ class SparseCOOTensor:
     is_quantized = False
     is_mkldnn = False
     is_nested = False
-
-    @property
-    def is_cuda(self) -> bool:
-        return self.device.type == "cuda"
-
-    @property
-    def is_meta(self) -> bool:
-        return self.device.type == "meta"
-
-    def numel(self) -> int:
-        """The number of elements of the (dense) shape, as PyTorch counts them."""
-        return self._size.numel()
-
-    nelement = numel
-
-    def element_size(self) -> int:
-        return self._vals.element_size()
-
-    def is_floating_point(self) -> bool:
-        return self.dtype.is_floating_point
-
-    def is_complex(self) -> bool:
-        return self.dtype.is_complex
-
-    def is_contiguous(self, memory_format: Any = None) -> bool:
-        """False: a sparse tensor has no strides (PyTorch answers the same)."""
-        return False
 
     def is_coalesced(self) -> bool:
         return self._coalesced
@@ -399,29 +444,6 @@ class SparseCOOTensor:
             result._owner = _transposed_owner(self)
         return result
 
-    def _as(self, dtype: _dtype) -> SparseCOOTensor:
-        return self if self.dtype is dtype else self.to(dtype)
-
-    def float(self) -> SparseCOOTensor:
-        """This tensor with float32 values (itself when they already are)."""
-        return self._as(dtypes.float32)
-
-    def double(self) -> SparseCOOTensor:
-        """This tensor with float64 values (itself when they already are)."""
-        return self._as(dtypes.float64)
-
-    def half(self) -> SparseCOOTensor:
-        """This tensor with float16 values (itself when they already are)."""
-        return self._as(dtypes.float16)
-
-    def long(self) -> SparseCOOTensor:
-        """This tensor with int64 values (itself when they already are)."""
-        return self._as(dtypes.int64)
-
-    def bfloat16(self) -> SparseCOOTensor:
-        """This tensor with bfloat16 values (itself when they already are)."""
-        return self._as(dtypes.bfloat16)
-
     def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
         """With no argument, the type name (``'ember.sparse.FloatTensor'``); else the values cast to ``dtype``."""
         if dtype is None:
@@ -436,10 +458,6 @@ class SparseCOOTensor:
 
     def type_as(self, other: Any) -> SparseCOOTensor:
         return self._as(other.dtype)
-
-    def cpu(self) -> SparseCOOTensor:
-        """This tensor on the CPU (itself when it is there)."""
-        return self if self.device.type == "cpu" else self.to("cpu")
 
     def to(self, *args: Any, **kwargs: Any) -> SparseCOOTensor:
         """This tensor on another device or with another dtype (its values'); coalesced stays coalesced."""
@@ -819,15 +837,6 @@ class SparseCOOTensor:
 
     def __repr__(self) -> str:
         return printing.sparse_coo_repr(self)
-
-    # last in the class: these names would hide the built-in int and bool from the annotations after them
-    def int(self) -> SparseCOOTensor:
-        """This tensor with int32 values (itself when they already are)."""
-        return self._as(dtypes.int32)
-
-    def bool(self) -> SparseCOOTensor:
-        """This tensor with bool values (itself when they already are)."""
-        return self._as(dtypes.bool)
 
 
 # Elementwise functions that map 0 to 0, applied to the stored values as PyTorch applies them: the

@@ -26,6 +26,7 @@ from .sparse import (
     _LINEAR_UNARY,
     _NONLINEAR_UNARY,
     SparseCOOTensor,
+    SparseTensorBase,
     _dense_grad_mm,
     _missing_method,
     _transposed_owner,
@@ -56,7 +57,7 @@ def _index_names(layout: Any) -> tuple[str, str]:
     return ("crow_indices", "col_indices") if layout in _ROW_MAJOR else ("ccol_indices", "row_indices")
 
 
-class SparseCompressedTensor:
+class SparseCompressedTensor(SparseTensorBase):
     """A sparse matrix in a compressed layout (CSR, CSC, BSR or BSC), as PyTorch keeps it.
 
     Build with :func:`ember.sparse_csr_tensor` (and kin) or :meth:`ember.Tensor.to_sparse_csr`.
@@ -107,31 +108,6 @@ class SparseCompressedTensor:
     @property
     def is_sparse_csr(self) -> bool:
         return self.layout is sparse_csr
-
-    @property
-    def is_cuda(self) -> bool:
-        return self.device.type == "cuda"
-
-    @property
-    def is_meta(self) -> bool:
-        return self.device.type == "meta"
-
-    def numel(self) -> int:
-        return self._size.numel()
-
-    nelement = numel
-
-    def element_size(self) -> int:
-        return self._vals.element_size()
-
-    def is_floating_point(self) -> bool:
-        return self.dtype.is_floating_point
-
-    def is_complex(self) -> bool:
-        return self.dtype.is_complex
-
-    def is_contiguous(self, memory_format: Any = None) -> bool:
-        return False
 
     def sparse_dim(self) -> int:
         return 2
@@ -337,33 +313,6 @@ class SparseCompressedTensor:
         return SparseCompressedTensor(
             self._compressed.to(device), self._plain.to(device), values, self._size, self.layout
         )
-
-    def _as(self, dtype: _dtype) -> SparseCompressedTensor:
-        return self if self.dtype is dtype else self.to(dtype)
-
-    def float(self) -> SparseCompressedTensor:
-        return self._as(dtypes.float32)
-
-    def double(self) -> SparseCompressedTensor:
-        return self._as(dtypes.float64)
-
-    def half(self) -> SparseCompressedTensor:
-        return self._as(dtypes.float16)
-
-    def bfloat16(self) -> SparseCompressedTensor:
-        return self._as(dtypes.bfloat16)
-
-    def long(self) -> SparseCompressedTensor:
-        return self._as(dtypes.int64)
-
-    def int(self) -> SparseCompressedTensor:
-        return self._as(dtypes.int32)
-
-    def bool(self) -> SparseCompressedTensor:
-        return self._as(dtypes.bool)
-
-    def cpu(self) -> SparseCompressedTensor:
-        return self if self.device.type == "cpu" else self.to("cpu")
 
     # -- shape ------------------------------------------------------------------------------
     def t(self) -> SparseCompressedTensor:
