@@ -132,6 +132,7 @@ from .ops.creation import range as range  # noqa: A004
 from .ops.deprecated_linalg import *  # noqa: F403
 from .ops.foreach import *  # noqa: F403
 from .ops.global_state import *  # noqa: F403
+from .ops.hashing import hash_tensor
 from .ops.histograms import *  # noqa: F403
 from .ops.householder import geqrf, orgqr, ormqr
 from .ops.indexing import *  # noqa: F403
@@ -145,6 +146,7 @@ from .ops.movement import broadcast_shapes
 from .ops.numerical_gradient import *  # noqa: F403
 from .ops.pairwise import *  # noqa: F403
 from .ops.reduction import *  # noqa: F403
+from .ops.removed_linalg import *  # noqa: F403
 from .ops.scatter_reductions import *  # noqa: F403
 from .ops.scatter_views import *  # noqa: F403
 from .ops.sequences import *  # noqa: F403
@@ -157,6 +159,7 @@ from .ops.stft import istft, stft
 from .ops.storage_rebinding import as_strided_
 from .ops.strided import as_strided, as_strided_scatter
 from .ops.strided_empty import empty_permuted, empty_strided
+from .ops.symbolic_scalars import *  # noqa: F403
 from .ops.tensor_from_data import *  # noqa: F403
 from .ops.tensor_functions import *  # noqa: F403
 from .ops.tensor_queries import *  # noqa: F403
@@ -261,8 +264,12 @@ _TOP_LEVEL_LAZY |= dict.fromkeys(
     "top_level_dropouts",
 )
 _TOP_LEVEL_LAZY |= dict.fromkeys(("convolution", "native_channel_shuffle", "_grouped_mm"), "functional_top_level")
-_TOP_LEVEL_LAZY["conv_tbc"] = "functional_top_level"
+_TOP_LEVEL_LAZY |= dict.fromkeys(
+    ("conv_tbc", "max_pool1d_with_indices", "grid_sampler", "grid_sampler_2d", "grid_sampler_3d"),
+    "functional_top_level",
+)
 _TOP_LEVEL_LAZY |= dict.fromkeys(("svd_lowrank", "pca_lowrank"), "lowrank") | {"lobpcg": "lobpcg"}
+_TOP_LEVEL_LAZY |= dict.fromkeys(("cond", "while_loop"), "control_flow")
 
 
 def is_tensor(obj: object) -> _typing.TypeGuard[Tensor]:

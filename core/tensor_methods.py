@@ -29,6 +29,7 @@ from .ops import (
     deprecated_linalg,
     deprecated_resize,
     geometric_sampling,
+    hashing,
     histograms,
     householder,
     indexing,
@@ -42,6 +43,7 @@ from .ops import (
     pairwise,
     python_callables,
     reduction,
+    removed_linalg,
     scatter_reductions,
     scatter_views,
     sequences,
@@ -823,6 +825,11 @@ SURFACE = {
     "put": scatter_views.put,
     "geometric_": geometric_sampling.geometric_,
     "lu": deprecated_linalg.lu,
+    "eig": removed_linalg.eig,
+    "lstsq": removed_linalg.lstsq,
+    "solve": removed_linalg.solve,
+    "symeig": removed_linalg.symeig,
+    "hash_tensor": hashing.hash_tensor,
     "output_nr": tensor_functions.output_nr,
     "histogram": histograms.histogram,
     "nonzero_static": indexing.nonzero_static,
@@ -865,6 +872,7 @@ TOP_LEVEL_INPLACE = (
     "index_put_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_",
     "reciprocal_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_", "tanh_",
     "trunc_", "xlogy_", "zero_", "gcd_", "lcm_", "i0_", "ldexp_", "addmv_", "detach_",
+    "resize_as_",
 )  # fmt: skip
 
 TABLES = (

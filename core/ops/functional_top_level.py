@@ -25,7 +25,7 @@ __all__ = [
     "pdist", "pairwise_distance", "cosine_similarity", "kl_div", "binary_cross_entropy_with_logits", "bilinear",
     "ctc_loss", "rms_norm", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d",
     "adaptive_max_pool1d", "channel_shuffle", "convolution", "native_channel_shuffle", "conv_tbc",
-    "_grouped_mm",
+    "_grouped_mm", "max_pool1d_with_indices", "grid_sampler", "grid_sampler_2d", "grid_sampler_3d",
 ]  # fmt: skip
 
 # the same functions as ember.nn.functional's: PyTorch's top-level signature is theirs
@@ -270,6 +270,97 @@ for _nd, _op in ((1, max_pool1d), (2, max_pool2d), (3, max_pool3d)):
         >>> ember.max_pool{_nd}d(ember.zeros(1, 1{", 4" * _nd}), 2).shape
         ember.Size([1, 1{", 2" * _nd}])
     """
+
+
+def max_pool1d_with_indices(
+    input: Tensor,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] = (),
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+    ceil_mode: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """:func:`ember.nn.functional.max_pool1d_with_indices` with PyTorch's top-level signature (no
+    ``return_indices``; an empty ``stride`` means ``kernel_size``): returns ``(output, indices)``.
+
+    Example::
+
+        >>> ember.max_pool1d_with_indices(ember.tensor([[1.0, 5.0, 2.0, 4.0]]), 2)
+        (tensor([[5., 4.]]), tensor([[1, 3]]))
+    """
+    # F's annotations are 1-tuples; its kernel, as torch's, takes any sequence of one int
+    return F.max_pool1d_with_indices(
+        input,
+        kernel_size,  # type: ignore[arg-type]
+        stride if stride not in ((), []) else None,  # type: ignore[arg-type]
+        padding,  # type: ignore[arg-type]
+        dilation,  # type: ignore[arg-type]
+        ceil_mode,
+    )
+
+
+_INTERPOLATION_MODES = ("bilinear", "nearest", "bicubic")  # PyTorch's GridSamplerInterpolation codes 0, 1, 2
+_PADDING_MODES = ("zeros", "border", "reflection")  # its GridSamplerPadding codes 0, 1, 2
+
+
+def _grid_sampler_mode(name: str, position: int, code: object, modes: tuple[str, ...]) -> str:
+    if not isinstance(code, int) or isinstance(code, bool):
+        raise TypeError(
+            f"grid_sampler(): argument '{name}' (position {position}) must be int, not {type(code).__name__}"
+        )
+    if not 0 <= code < len(modes):
+        codes = ", ".join(f"{i}: {mode}" for i, mode in enumerate(modes))
+        raise RuntimeError(f"grid_sampler(): {name} {code} is not one of the codes ({codes})")
+    return modes[code]
+
+
+def grid_sampler(
+    input: Tensor, grid: Tensor, interpolation_mode: int, padding_mode: int, align_corners: bool
+) -> Tensor:
+    """:func:`ember.nn.functional.grid_sample` with PyTorch's top-level signature: the modes given by their
+    integer codes (``interpolation_mode``: 0 bilinear, 1 nearest, 2 bicubic; ``padding_mode``: 0 zeros,
+    1 border, 2 reflection) and ``align_corners`` required.
+
+    Args:
+        input (Tensor): :math:`(N, C, H_{in}, W_{in})` or :math:`(N, C, D_{in}, H_{in}, W_{in})`.
+        grid (Tensor): :math:`(N, H_{out}, W_{out}, 2)` or :math:`(N, D_{out}, H_{out}, W_{out}, 3)`.
+        interpolation_mode (int): the interpolation's code.
+        padding_mode (int): the padding's code.
+        align_corners (bool): whether -1 and 1 are the centres (``True``) or the outer edges of the corner pixels.
+
+    Example::
+
+        >>> x = ember.arange(4.0).reshape(1, 1, 2, 2)
+        >>> ember.grid_sampler(x, ember.zeros(1, 1, 1, 2), 0, 0, False)
+        tensor([[[[1.5000]]]])
+    """
+    mode = _grid_sampler_mode("interpolation_mode", 3, interpolation_mode, _INTERPOLATION_MODES)
+    padding = _grid_sampler_mode("padding_mode", 4, padding_mode, _PADDING_MODES)
+    return F.grid_sample(input, grid, mode, padding, bool(align_corners))
+
+
+def _grid_sampler_nd(nd: int) -> Callable[..., Tensor]:
+    def op(input: Tensor, grid: Tensor, interpolation_mode: int, padding_mode: int, align_corners: bool) -> Tensor:
+        for tensor in (input, grid):
+            if isinstance(tensor, Tensor) and tensor.ndim != nd + 2:
+                raise RuntimeError(
+                    f"grid_sampler(): expected {nd + 2}D input and grid with same number of dimensions, but got "
+                    f"input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}"
+                )
+        return grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners)
+
+    op.__name__ = op.__qualname__ = f"grid_sampler_{nd}d"
+    op.__doc__ = f""":func:`grid_sampler` for {nd + 2}-D ``input`` and ``grid`` only.
+
+    Example::
+
+        >>> ember.grid_sampler_{nd}d(ember.ones(1, 1{", 2" * nd}), ember.zeros(1{", 1" * nd}, {nd}), 0, 0, True)
+        tensor({"[" * (nd + 2)}1.{"]" * (nd + 2)})
+    """
+    return op
+
+
+grid_sampler_2d, grid_sampler_3d = _grid_sampler_nd(2), _grid_sampler_nd(3)
 
 
 def adaptive_max_pool1d(input: Tensor, output_size: int | Sequence[int]) -> tuple[Tensor, Tensor]:
