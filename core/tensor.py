@@ -276,10 +276,14 @@ def _check_grad(t, grad):
         raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(grad).__name__}")
     if grad.device != t._device:
         raise RuntimeError(f"assigned grad has data located on {grad.device}, whereas the tensor is on {t._device}")
-    if grad.dtype is not t.dtype:
+    wanted = getattr(t, "_grad_dtype", t.dtype)
+    if wanted is not None and grad.dtype is not wanted:
         raise RuntimeError(
-            f"attempting to assign a gradient with dtype '{grad.dtype}' to a tensor with dtype '{t.dtype}'. "
-            "Please ensure that the gradient and the tensor have the same dtype"
+            f"attempting to assign a gradient with dtype '{grad.dtype}' to a tensor with grad_dtype '{wanted}'. "
+            "The gradient must match the tensor's grad_dtype (defaults to the tensor's dtype). You can set the "
+            "tensor's grad_dtype attribute with a specific dtype, or None to allow any dtype. Set grad_dtype with "
+            "caution. Diverging the dtypes of a tensor and its gradient may break downstream systems that assume "
+            "they match."
         )
     if tuple(grad.shape) != tuple(t._data.shape):
         raise RuntimeError(
@@ -347,6 +351,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         "_view_of_requiring_grad",  # set only on a view made of a base that required grad: True, or "inference"
         "_rebase_refusal",  # set only on a view of a view that refuses a rebase (see view_history.rebase_refusal)
         "_reshaped_in_place",  # set only on a base that took another layout in place (view_history.current_replay)
+        "_grad_dtype",  # set only by the grad_dtype setter: the dtype .grad must have (None: any)
         "__weakref__",
         "__dict__",  # attributes a program sets on a tensor, as on PyTorch's (created on first use)
     )
@@ -796,6 +801,36 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         if value is not None:
             _check_grad(self, value)
         self._grad = value
+
+    @property
+    def grad_dtype(self) -> dtypes.dtype | None:
+        """The dtype :attr:`grad` must have: the tensor's own unless set (leaf tensors only).
+
+        Set it to another dtype and backward casts the gradients it accumulates into ``.grad`` to it;
+        set it to ``None`` and ``.grad`` may hold any dtype. Use with caution: code that assumes a
+        gradient has its tensor's dtype breaks.
+
+        Example::
+
+            >>> x = ember.tensor([1.0, 2.0], requires_grad=True)
+            >>> x.grad_dtype
+            ember.float32
+            >>> x.grad_dtype = ember.float64
+            >>> (x * 3).sum().backward()
+            >>> x.grad
+            tensor([3., 3.], dtype=ember.float64)
+        """
+        if self.grad_fn is not None:
+            raise RuntimeError("grad_dtype can only be accessed on leaf tensors.")
+        return getattr(self, "_grad_dtype", self.dtype)
+
+    @grad_dtype.setter
+    def grad_dtype(self, value: dtypes.dtype | None) -> None:
+        if self.grad_fn is not None:
+            raise RuntimeError("grad_dtype can only be set on leaf tensors.")
+        if value is not None and not isinstance(value, dtypes.dtype):
+            raise TypeError(f"grad_dtype must be a dtype or None, but got {type(value).__name__}")
+        self._grad_dtype = value
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place; returns ``self``.

@@ -342,9 +342,17 @@ def _accumulate_hooked(leaf, grad, create_graph, held):
     if current is None:
         if dense:
             grad = _first_gradient(leaf, grad, held, create_graph)
-        if dense and grad._data.dtype == leaf._data.dtype and grad._device is leaf._device:
+        if (
+            dense
+            and grad._data.dtype == leaf._data.dtype
+            and grad._device is leaf._device
+            and not hasattr(leaf, "_grad_dtype")
+        ):
             leaf._grad = grad  # what the checks of the ``grad`` setter would let through
         else:
+            wanted = getattr(leaf, "_grad_dtype", leaf.dtype)  # the leaf's grad_dtype: None takes any
+            if wanted is not None and grad.dtype is not wanted:
+                grad = grad.to(wanted)
             leaf.grad = grad
     elif grad.is_sparse or current.is_sparse:
         # sparse + sparse concatenates coordinates; dense + sparse (the order PyTorch allows) is dense
