@@ -680,3 +680,71 @@ def test_tensor_left_of_proxy_is_recorded_like_torch():
     torch = _torch()
     t_gm = torch.fx.symbolic_trace(build(torch))
     assert _structure(e_gm) == _structure(t_gm)
+
+
+# -- subgraph rewriting, printing ----------------------------------------------------------------------
+def _rewrite_case(lib):
+    class M(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = lib.nn.Linear(3, 3)
+
+        def forward(self, x, w):
+            a = lib.add(lib.mul(x, w), 1).relu()
+            b = lib.add(lib.mul(a, w), 1)
+            return self.lin(a + b) + lib.mul(x, w)
+
+    def pattern(a, b):
+        return lib.add(lib.mul(a, b), 1)
+
+    def replacement(a, b):
+        return lib.addcmul(lib.ones_like(a), a, b)
+
+    return M(), pattern, replacement
+
+
+def test_replace_pattern_matches_torch():
+    em, ep, er = _rewrite_case(ember)
+    e_gm = ember.fx.symbolic_trace(em)
+    x, w = ember.rand(2, 3), ember.rand(2, 3)
+    expected = em(x, w)
+    e_matches = ember.fx.replace_pattern(e_gm, ep, er)
+    assert len(e_matches) == 2 and all(n.target is not ember.add for n in e_gm.graph.nodes if n.op == "call_function")
+    np.testing.assert_allclose(_to_numpy(e_gm(x, w)), _to_numpy(expected), rtol=1e-6)
+    torch = _torch()
+    tm, tp, tr = _rewrite_case(torch)
+    tm.load_state_dict({k: torch.tensor(_to_numpy(v)) for k, v in em.state_dict().items()})
+    t_gm = torch.fx.symbolic_trace(tm)
+    t_matches = torch.fx.replace_pattern(t_gm, tp, tr)
+    assert _structure(e_gm) == _structure(t_gm)
+    assert [m.anchor.name for m in e_matches] == [m.anchor.name for m in t_matches]
+    assert [sorted(n.name for n in m.nodes_map.values()) for m in e_matches] == [
+        sorted(n.name for n in m.nodes_map.values()) for m in t_matches
+    ]
+    np.testing.assert_allclose(
+        _to_numpy(e_gm(x, w)), t_gm(torch.tensor(_to_numpy(x)), torch.tensor(_to_numpy(w))).detach().numpy(), rtol=1e-6
+    )
+
+
+def test_replace_pattern_skips_a_match_whose_inner_value_escapes():
+    def f(x):
+        m = ember.mul(x, 2)
+        return ember.add(m, 1) + m  # m is used outside the pattern's match
+
+    def pattern(a):
+        return ember.add(ember.mul(a, 2), 1)
+
+    def replacement(a):
+        return ember.addcmul(ember.ones_like(a), a, ember.full_like(a, 2.0))
+
+    gm = ember.fx.symbolic_trace(f)
+    assert ember.fx.replace_pattern(gm, pattern, replacement) == []
+
+
+def test_print_tabular(capsys):
+    gm = ember.fx.symbolic_trace(lambda x: ember.relu(x) + 1)
+    gm.graph.print_tabular()
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["opcode", "name", "target", "args", "kwargs"]
+    assert out[-3].split()[:3] == ["call_function", "relu", "ember.relu"]
+    assert out[-1].split()[:3] == ["output", "output", "output"]

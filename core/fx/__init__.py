@@ -36,6 +36,7 @@ from .graph_module import GraphModule
 from .interpreter import Interpreter, Transformer
 from .node import Node, has_side_effect, map_arg
 from .proxy import Proxy
+from .subgraph_rewriter import replace_pattern
 
 __all__ = [
     "symbolic_trace",
@@ -51,6 +52,7 @@ __all__ = [
     "PythonCode",
     "has_side_effect",
     "map_arg",
+    "replace_pattern",
     "PH",
     "is_fx_tracing",
     "passes",
