@@ -181,7 +181,7 @@ def test_functional_and_namespace_calls_are_recorded():
     def fn(x):
         y = EF.softmax(x, dim=-1) + ember.special.expit(x)
         z = ember.linalg.vector_norm(y, dim=1) + ember.sum(x)
-        return ember.fft.rfft(x).abs().sum() + z + math.sqrt(2.0)
+        return ember.fft.rfft(x).abs().sum() + z + math.sqrt(2.0) + math.sqrt(x.size(0))
 
     gm = ember.fx.symbolic_trace(fn)
     targets = [n.target for n in gm.graph.nodes if n.op == "call_function"]
@@ -748,3 +748,72 @@ def test_print_tabular(capsys):
     assert out[0].split() == ["opcode", "name", "target", "args", "kwargs"]
     assert out[-3].split()[:3] == ["call_function", "relu", "ember.relu"]
     assert out[-1].split()[:3] == ["output", "output", "output"]
+
+
+def double_it(x):
+    return x * 2
+
+
+def test_tracer_subclass_and_autowrap_functions_match_torch():
+    def build(lib, fx):
+        nn, F = lib.nn, lib.nn.functional
+
+        class Sub(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.weight = nn.Parameter(lib.randn(4, 3))
+                self.bias = nn.Parameter(lib.zeros(4))
+
+            def forward(self, x):
+                return double_it(F.linear(x, self.weight, self.bias))
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.sub = Sub()
+                self.norm = nn.LayerNorm(4)
+
+            def forward(self, x):
+                y = self.norm(self.sub(x))
+                return {"feat": y, "pooled": y.mean(0)}
+
+        class PathTracer(fx.Tracer):  # as torchvision's feature extractor tracks module paths
+            def __init__(self):
+                super().__init__(autowrap_functions=(double_it,))
+                self.paths = []
+
+            def call_module(self, m, forward, args, kwargs):
+                self.paths.append(self.path_of_module(m))
+                return super().call_module(m, forward, args, kwargs)
+
+        return M(), PathTracer
+
+    results = []
+    for lib, fx, _, _ in _libs():
+        m, tracer_cls = build(lib, fx)
+        tracer = tracer_cls()
+        graph = tracer.trace(m)
+        assert [n for n in graph.nodes if n.op == "call_function"][1].target is double_it
+        results.append((tracer.paths, [(n.op, n.name, _target_name(n), _arg(n.args)) for n in graph.nodes]))
+        if lib is ember:
+            gm = ember.fx.GraphModule(tracer.root, graph)
+            x = ember.randn(2, 3)
+            _assert_same_outputs(gm(x), m(x))
+    assert results[0][0] == ["sub", "norm"]
+    if len(results) == 2:
+        assert results[0] == results[1]
+
+
+def test_ember_call_in_another_modules_helper_is_recorded():
+    helpers = {}
+    exec("from ember import tanh as th\ndef helper(v):\n    return th(v) * 3\n", helpers)  # not the forward's globals
+
+    def f(x):
+        return helpers["helper"](x) + 1
+
+    tanh_code = ember.tanh.__code__
+    gm = ember.fx.symbolic_trace(f)
+    assert [n.target for n in gm.graph.nodes if n.op == "call_function"][0] is ember.tanh
+    x = ember.randn(3)
+    np.testing.assert_allclose(_to_numpy(gm(x)), _to_numpy(ember.tanh(x) * 3 + 1), rtol=1e-6)
+    assert ember.tanh.__code__ is tanh_code  # the code is back

@@ -89,13 +89,19 @@ def qualified_names() -> dict[int, str]:
     return _qualified
 
 
-def autowrap_ids() -> dict[int, Any]:
-    """The functions a traced ``forward``'s globals may hold that the tracer records (ember's, ``math``'s)."""
+def autowrap_ids(
+    modules: tuple[types.ModuleType, ...] = (math,), functions: tuple[Callable[..., Any], ...] = ()
+) -> dict[int, Any]:
+    """The functions a traced ``forward``'s globals may hold that the tracer records by replacing them there:
+    ember's callables that are not plain functions, the public functions of ``modules`` (``math``'s
+    built-ins), and ``functions``."""
     found = {id(value): value for _, _, value in namespace_members() if not isinstance(value, types.FunctionType)}
-    for name in dir(math):
-        value = getattr(math, name)
-        if not name.startswith("_") and callable(value):
-            found[id(value)] = value
+    for module in modules:
+        for name, value in vars(module).items():
+            if not name.startswith("_") and callable(value) and not isinstance(value, type):
+                found[id(value)] = value
+    for value in functions:
+        found[id(value)] = value
     return found
 
 
@@ -142,12 +148,12 @@ def _trampoline_code(fn: types.FunctionType) -> types.CodeType:
 class _Patcher:
     """Sets attributes and dict entries for the time of a trace, and puts every one back on exit."""
 
-    def __init__(self, proxy_type: type) -> None:
+    def __init__(self, proxy_type: type, autowrap: dict[int, Any] | None = None) -> None:
         self.proxy_type = proxy_type
         self._undo: list[Callable[[], None]] = []
         self._wrappers: dict[int, Callable[..., Any]] = {}
         self._patched_globals: set[int] = set()
-        self._autowrap: dict[int, Any] | None = None
+        self._autowrap = autowrap
 
     def __enter__(self) -> _Patcher:
         return self
@@ -246,7 +252,7 @@ class _Patcher:
         if self._autowrap is None:
             self._autowrap = autowrap_ids()
         for name, value in list(fn_globals.items()):
-            if id(value) in self._autowrap and not isinstance(value, type) and not name.startswith("__"):
+            if id(value) in self._autowrap and not isinstance(value, type) and not name.startswith("_"):
                 self.patch_dict(fn_globals, name, self.wrapper(value))
 
     def patch_wrapped(self, fn_globals: dict[str, Any], name: str) -> None:

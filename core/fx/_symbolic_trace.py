@@ -12,7 +12,7 @@ import ember
 from ember import nn
 
 from . import graph_module as _graph_module
-from ._namespaces import _Patcher, _wrapped_fns_to_patch, wrap
+from ._namespaces import _Patcher, _wrapped_fns_to_patch, autowrap_ids, wrap
 from .graph import Graph
 from .graph_module import GraphModule
 from .node import Argument
@@ -85,12 +85,6 @@ class Tracer(TracerBase):
         param_shapes_constant: bool = False,
     ) -> None:
         super().__init__()
-        self._autowrap_function_ids = {
-            id(value)
-            for module in autowrap_modules
-            for name, value in vars(module).items()
-            if callable(value) and not name.startswith("_")
-        } | {id(f) for f in autowrap_functions}
         self._autowrap_functions = tuple(autowrap_functions)
         self._autowrap_modules = tuple(autowrap_modules)
         self.param_shapes_constant = param_shapes_constant
@@ -172,10 +166,6 @@ class Tracer(TracerBase):
         self.module_stack[module_qualified_name] = (module_qualified_name, type(m))
         try:
             if not self.is_leaf_module(m, module_qualified_name):
-                if self._patcher is not None:
-                    fwd = getattr(type(m).forward, "__globals__", None)
-                    if fwd is not None:
-                        self._patcher.patch_globals(fwd)
                 return forward(*args, **kwargs)
             return self.create_proxy("call_module", module_qualified_name, args, kwargs)
         finally:
@@ -328,18 +318,17 @@ class Tracer(TracerBase):
                 def forward(*args: Any, **kwargs: Any) -> Any:
                     return orig_call(mod, *args, **kwargs)
 
+                patcher.patch_globals(getattr(getattr(mod, "forward", mod), "__globals__", {}))
                 return tracer.call_module(mod, forward, args, kwargs)
 
-            with _Patcher(Proxy) as patcher:
+            with _Patcher(Proxy, autowrap_ids(self._autowrap_modules, self._autowrap_functions)) as patcher:
                 self._patcher = patcher
                 patcher.patch_attr(nn.Module, "__getattr__", module_getattr_wrapper)
                 patcher.patch_attr(nn.Module, "__call__", module_call_wrapper)
                 patcher.patch_namespaces()
                 patcher.patch_globals(fn_globals)
-                if self._autowrap_functions or self._autowrap_modules != (math,):
-                    for name, value in list(fn_globals.items()):
-                        if id(value) in self._autowrap_function_ids and callable(value):
-                            patcher.patch_dict(fn_globals, name, patcher.wrapper(value))
+                for module in self._autowrap_modules:  # math.sqrt(proxy) too, as torch patches math's dict
+                    patcher.patch_globals(vars(module))
                 for (_, name), globals_ in _wrapped_fns_to_patch.items():
                     patcher.patch_wrapped(globals_, name)
                 result = fn(*args)
