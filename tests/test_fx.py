@@ -817,3 +817,13 @@ def test_ember_call_in_another_modules_helper_is_recorded():
     x = ember.randn(3)
     np.testing.assert_allclose(_to_numpy(gm(x)), _to_numpy(ember.tanh(x) * 3 + 1), rtol=1e-6)
     assert ember.tanh.__code__ is tanh_code  # the code is back
+
+
+def test_interpreter_error_names_the_node_like_torch():
+    for lib, fx, _, _ in _libs():
+        gm = fx.symbolic_trace(lambda x, y: x.matmul(y))
+        with pytest.raises(
+            RuntimeError, match=r"(?s)While executing %matmul : \[num_users=1\] = call_method\[target=matmul\]"
+        ) as info:
+            fx.Interpreter(gm).run(lib.ones(2, 3), lib.ones(2, 3))
+        assert "Original traceback:" in str(info.value)

@@ -125,22 +125,35 @@ _trampoline_codes: dict[int, types.CodeType] = {}  # id(function) -> its trampol
 _swapped: set[int] = set()  # the functions whose code is swapped now
 
 
+_SENTINEL_KEY = -271828182845  # the key in the template trampolines, replaced by each function's id
+_templates: dict[int, types.CodeType] = {}  # number of free variables -> template trampoline code
+
+
+def _template(n_free: int) -> types.CodeType:
+    code = _templates.get(n_free)
+    if code is None:
+        free = [f"v{i}" for i in range(n_free)]
+        lines = ["def outer():"]
+        if free:
+            lines.append(f"    {' = '.join(free)} = None")
+        lines += ["    def trampoline(*args, **kwargs):"]
+        if free:  # the free variables are declared, never read: the count must match the function's closure
+            lines += ["        if False:", f"            ({', '.join(free)},)"]
+        lines += [f"        return {_DISPATCH}[{_SENTINEL_KEY}](args, kwargs)", "    return trampoline"]
+        namespace: dict[str, Any] = {}
+        exec(compile("\n".join(lines) + "\n", "<ember.fx trampoline>", "exec"), namespace)  # noqa: S102
+        code = _templates[n_free] = namespace["outer"]().__code__
+    return code
+
+
 def _trampoline_code(fn: types.FunctionType) -> types.CodeType:
     """A code object for ``fn`` (as many free variables, never read) that calls
     ``__ember_fx_dispatch__[id(fn)](args, kwargs)`` from ``fn``'s globals."""
     code = _trampoline_codes.get(id(fn))
     if code is None:
-        free = [f"v{i}" for i in range(len(fn.__code__.co_freevars))]
-        lines = ["def outer():"]
-        if free:
-            lines.append(f"    {' = '.join(free)} = None")
-        lines += ["    def trampoline(*args, **kwargs):"]
-        if free:
-            lines += ["        if False:", f"            ({', '.join(free)},)"]
-        lines += [f"        return {_DISPATCH}[{id(fn)}](args, kwargs)", "    return trampoline"]
-        namespace: dict[str, Any] = {}
-        exec(compile("\n".join(lines) + "\n", f"<ember.fx trampoline of {fn.__qualname__}>", "exec"), namespace)  # noqa: S102
-        code = namespace["outer"]().__code__.replace(co_name=fn.__code__.co_name, co_qualname=fn.__code__.co_qualname)
+        template = _template(len(fn.__code__.co_freevars))
+        consts = tuple(id(fn) if c == _SENTINEL_KEY and type(c) is int else c for c in template.co_consts)
+        code = template.replace(co_consts=consts, co_name=fn.__code__.co_name, co_qualname=fn.__code__.co_qualname)
         _trampoline_codes[id(fn)] = code
     return code
 

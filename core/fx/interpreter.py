@@ -85,8 +85,13 @@ class Interpreter:
             try:
                 self.env[node] = self.run_node(node)
             except Exception as e:
-                if self.extra_traceback:
-                    e.add_note(f"While executing {node.format_node()}")
+                if self.extra_traceback:  # the node named in the message, as torch.fx's Interpreter does
+                    msg = f"While executing {node.format_node()}"
+                    msg = f"{e.args[0]}\n\n{msg}" if e.args else msg
+                    msg += f"\nOriginal traceback:\n{node.stack_trace}"
+                    e.args = (msg, *e.args[1:])
+                    if isinstance(e, KeyError):
+                        raise RuntimeError(*e.args) from e
                 raise
             if self.garbage_collect_values:
                 for to_delete in self.user_to_last_uses.get(node, []):

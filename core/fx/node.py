@@ -306,8 +306,14 @@ class Node:
 
         self._update_args_kwargs(map_arg(self._args, swap), map_arg(self._kwargs, swap))
 
-    def is_impure(self) -> bool:
-        """Whether the node has effects beyond its result (placeholder, output, in-place or marked calls)."""
+    def is_impure(self, impure_random: bool = True) -> bool:
+        """Whether the node has effects beyond its result: a placeholder or output, a call of a function marked
+        with :func:`has_side_effect`, a module with ``_is_impure``, and (unlike PyTorch, whose dead-code pass
+        drops an unused ``x.add_(1)``) an in-place method call (``x.add_(1)``).
+
+        Args:
+            impure_random (bool): accepted for PyTorch's API. Default: ``True``.
+        """
         if self.op in ("placeholder", "output"):
             return True
         if self.op == "call_function":
