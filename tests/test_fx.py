@@ -827,3 +827,19 @@ def test_interpreter_error_names_the_node_like_torch():
         ) as info:
             fx.Interpreter(gm).run(lib.ones(2, 3), lib.ones(2, 3))
         assert "Original traceback:" in str(info.value)
+
+
+def test_dead_code_elimination_keeps_in_place_calls():
+    def f(x):
+        y = x.clone()
+        y.add_(1)  # unused result, but y is changed
+        ember.relu_(y)
+        unused = x.exp()  # noqa: F841 - removed
+        return y
+
+    gm = ember.fx.symbolic_trace(f)
+    assert gm.graph.eliminate_dead_code()
+    assert [n.name for n in gm.graph.nodes] == ["x", "clone", "add_", "relu_", "output"]
+    gm.recompile()
+    x = ember.tensor([-3.0, 0.5])
+    assert ember.equal(gm(x), ember.tensor([0.0, 1.5]))

@@ -309,7 +309,7 @@ class Node:
     def is_impure(self, impure_random: bool = True) -> bool:
         """Whether the node has effects beyond its result: a placeholder or output, a call of a function marked
         with :func:`has_side_effect`, a module with ``_is_impure``, and (unlike PyTorch, whose dead-code pass
-        drops an unused ``x.add_(1)``) an in-place method call (``x.add_(1)``).
+        drops an unused ``x.add_(1)``) an in-place call (``x.add_(1)``, ``ember.relu_(x)``).
 
         Args:
             impure_random (bool): accepted for PyTorch's API. Default: ``True``.
@@ -317,7 +317,9 @@ class Node:
         if self.op in ("placeholder", "output"):
             return True
         if self.op == "call_function":
-            return self.target in _side_effectful_functions
+            name = getattr(self.target, "__name__", "")
+            in_place = name.endswith("_") and not name.endswith("__") and name != "_"
+            return self.target in _side_effectful_functions or in_place
         if self.op == "call_method":
             return isinstance(self.target, str) and self.target.endswith("_") and not self.target.endswith("__")
         if self.op == "call_module":
