@@ -843,3 +843,22 @@ def test_dead_code_elimination_keeps_in_place_calls():
     gm.recompile()
     x = ember.tensor([-3.0, 0.5])
     assert ember.equal(gm(x), ember.tensor([0.0, 1.5]))
+
+
+def test_annotations_in_generated_code_match_torch():
+    source = (  # compiled here: this file's ``from __future__ import annotations`` would make them strings
+        "from typing import List, Optional\n"
+        "def f(x: lib.Tensor, n: int = 2, ys: Optional[List[lib.Tensor]] = None) -> lib.Tensor:\n"
+        "    return x * n\n"
+    )
+
+    def build(lib):
+        namespace = {"lib": lib}
+        exec(compile(source, "<annotated>", "exec", dont_inherit=True), namespace)
+        return namespace["f"]
+
+    e_gm = ember.fx.symbolic_trace(build(ember))
+    assert e_gm.code.splitlines()[3].startswith("def forward(self, x : ember.Tensor, n : int = 2")
+    assert ember.equal(e_gm(ember.ones(2)), ember.full((2,), 2.0))
+    torch = _torch()
+    assert e_gm.code == torch.fx.symbolic_trace(build(torch)).code.replace("torch.", "ember.")

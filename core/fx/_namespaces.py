@@ -85,6 +85,11 @@ def qualified_names() -> dict[int, str]:
             if name == getattr(value, "__name__", None) and defined_in.startswith(module.__name__ + "."):
                 preferred.setdefault(id(value), dotted)
         table.update(preferred)
+        for _, module_name in NAMESPACES:  # the public classes too (annotations, isinstance targets)
+            module = importlib.import_module(module_name)
+            for name, value in vars(module).items():
+                if isinstance(value, type) and not name.startswith("_"):
+                    table.setdefault(id(value), f"{module_name}.{name}")
         _qualified = table
     return _qualified
 

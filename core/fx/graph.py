@@ -9,6 +9,8 @@ import inspect
 import keyword
 import math
 import re
+import types
+import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -64,6 +66,13 @@ magic_methods = {
     "neg": "-{}",
     "invert": "~{}",
     **reflectable_magic_methods,
+}
+
+
+# the typing aliases generated annotations name for the builtin generics (torch.fx's choice: typing.List[...])
+_ORIGIN_TYPES = {
+    origin: getattr(typing, name)
+    for origin, name in ((list, "List"), (dict, "Dict"), (set, "Set"), (frozenset, "FrozenSet"), (tuple, "Tuple"))
 }
 
 
@@ -196,9 +205,18 @@ class CodeGen:
             add_global(name, obj)
 
         def type_repr(o: object) -> str:
-            if isinstance(o, type):
-                return add_global(_type_repr(o), o)
-            return add_global(type(o).__name__, o)
+            if o == ():
+                return "()"
+            if isinstance(o, types.UnionType):
+                return "|".join(type_repr(a) for a in typing.get_args(o))
+            origin = getattr(o, "__origin__", None)
+            if origin is not None:  # List[Tensor], typing.Optional[...]: the origin and each argument as globals
+                if isinstance(o, typing._GenericAlias):  # type: ignore[attr-defined]
+                    origin = _ORIGIN_TYPES.get(origin, origin)
+                origin_name = add_global(_type_repr(origin), origin)
+                args = typing.get_args(o)
+                return f"{origin_name}[{','.join(type_repr(a) for a in args)}]" if args else origin_name
+            return add_global(_type_repr(o), o)
 
         def get_repr(arg: object) -> str:
             if isinstance(arg, Node):
@@ -710,7 +728,7 @@ class Graph:
     def __str__(self) -> str:
         placeholder_names: list[str] = []
         maybe_return_typename = [""]
-        node_strs = [node.format_node(placeholder_names, maybe_return_typename) for node in self.nodes]
+        node_strs = [node.format_node(placeholder_names) for node in self.nodes]  # as torch: no return type
         s = f"graph({', '.join(placeholder_names)}){maybe_return_typename[0]}:"
         for node_str in node_strs:
             if node_str:

@@ -74,7 +74,12 @@ def _format_arg(arg: object) -> str:
 
 def _type_repr(obj: object) -> str:
     if isinstance(obj, type):
-        return obj.__name__ if obj.__module__ == "builtins" else f"{obj.__module__}.{obj.__qualname__}"
+        public = qualified_names().get(id(obj))  # ember.Tensor, not ember.tensor.Tensor
+        if public is not None:
+            return public
+        return obj.__qualname__ if obj.__module__ == "builtins" else f"{obj.__module__}.{obj.__qualname__}"
+    if obj is ...:
+        return "..."
     return repr(obj)
 
 
