@@ -862,3 +862,31 @@ def test_annotations_in_generated_code_match_torch():
     assert ember.equal(e_gm(ember.ones(2)), ember.full((2,), 2.0))
     torch = _torch()
     assert e_gm.code == torch.fx.symbolic_trace(build(torch)).code.replace("torch.", "ember.")
+
+
+def test_print_readable_matches_torch():
+    def build(lib, fx):
+        class M(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.l = lib.nn.Linear(2, 2)
+                self.g = fx.symbolic_trace(lib.nn.Sequential(lib.nn.ReLU()))
+
+            def forward(self, x):
+                return self.g(lib.relu(self.l(x)) * 2)
+
+        class KeepGraphModules(fx.Tracer):
+            def is_leaf_module(self, m, qualname):
+                return isinstance(m, fx.GraphModule) or super().is_leaf_module(m, qualname)
+
+        m = M()
+        return fx.GraphModule(m, KeepGraphModules().trace(m))
+
+    text = build(ember, ember.fx).print_readable(print_output=False)
+    assert text.startswith("class GraphModule(ember.nn.Module):\n    def forward(self, x):\n")
+    assert "\n    class g(ember.nn.Module):\n        def forward(self, input):\n" in text
+    torch = _torch()
+    assert text == build(torch, torch.fx).print_readable(print_output=False).replace("torch.", "ember.")
+    assert ember.fx.symbolic_trace(enn.LayerNorm(2)).code.splitlines()[3] == (
+        "def forward(self, input : ember.Tensor) -> ember.Tensor:"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import math
 import types
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -235,7 +236,7 @@ class Tracer(TracerBase):
                 param = sig.parameters[name]
                 default = () if param.default is inspect.Parameter.empty else (param.default,)
             return self.create_proxy(
-                "placeholder", name, default, {}, type_expr=fn_for_analysis.__annotations__.get(name, None)
+                "placeholder", name, default, {}, type_expr=_annotations(fn_for_analysis).get(name, None)
             )
 
         args.extend(placeholder(n) for n in arg_names)
@@ -333,13 +334,33 @@ class Tracer(TracerBase):
                     patcher.patch_wrapped(globals_, name)
                 result = fn(*args)
                 self.create_node(
-                    "output", "output", (self.create_arg(result),), {}, type_expr=fn.__annotations__.get("return", None)
+                    "output",
+                    "output",
+                    (self.create_arg(result),),
+                    {},
+                    type_expr=_annotations(inspect.unwrap(fn)).get("return", None),
                 )
             self.submodule_paths = None
         finally:
             self._patcher = None
             _is_fx_tracing_flag = old_flag
         return self.graph
+
+
+def _annotations(fn: Callable[..., Any]) -> dict[str, Any]:
+    """``fn``'s annotations, as the generated code repeats them. ember's own modules (written with
+    ``from __future__ import annotations``) have theirs resolved, ``Any`` left out, so that a traced
+    ``ember.nn`` forward reads as torch's (``input : ember.Tensor``, not the string ``'Tensor'``)."""
+    annotations = getattr(fn, "__annotations__", None) or {}
+    if (getattr(fn, "__module__", None) or "").startswith("ember.") and any(
+        isinstance(a, str) for a in annotations.values()
+    ):
+        try:
+            resolved = typing.get_type_hints(fn)
+        except Exception:  # noqa: BLE001 - an annotation that does not resolve: none repeated
+            return {}
+        return {k: v for k, v in resolved.items() if v is not typing.Any}
+    return annotations
 
 
 def _positional_only(fn: Callable[..., Any], nargs: int) -> Callable[..., Any]:

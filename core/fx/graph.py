@@ -184,7 +184,9 @@ class CodeGen:
     def generate_output(self, output_args: Argument, repr_fn: Callable[[object], str]) -> str:
         return f"return {repr_fn(output_args)}"
 
-    def gen_python_code(self, nodes: list[Node], root_module: str, namespace: _Namespace) -> PythonCode:
+    def gen_python_code(
+        self, nodes: list[Node], root_module: str, namespace: _Namespace, verbose: bool = False
+    ) -> PythonCode:
         free_vars: list[str] = []
         body: list[str] = []
         globals_: dict[str, Any] = {}
@@ -323,7 +325,14 @@ class CodeGen:
                 return
             raise NotImplementedError(f"node: {node.op} {node.target}")
 
+        prev_summary = None
         for node in nodes:
+            if verbose and node.op not in ("placeholder", "output"):  # torch's source-location comment
+                trace = node.meta.get("stack_trace")
+                summary = f"\n# {trace.strip().splitlines()[-1].strip() if trace else 'No stacktrace found for following nodes'}\n"
+                if summary != prev_summary:
+                    prev_summary = summary
+                    body.append(summary)
             emit_node(node)
             delete_unused_values(node)
         if not body:
@@ -710,16 +719,17 @@ class Graph:
                     )
 
     # -- code -----------------------------------------------------------------------------------
-    def python_code(self, root_module: str) -> PythonCode:
+    def python_code(self, root_module: str, *, verbose: bool = False) -> PythonCode:
         """The Python source of the ``forward`` the graph computes, and the globals it needs.
 
         Args:
             root_module (str): the name generated code calls submodules and attributes on (``'self'``).
+            verbose (bool): comment each run of nodes with their source location. Default: ``False``.
         """
         namespace = _Namespace()
         for node in self.nodes:  # node names are taken first: the globals get the other names
             namespace._used_names.add(node.name)
-        return self._codegen.gen_python_code(list(self.nodes), root_module, namespace)
+        return self._codegen.gen_python_code(list(self.nodes), root_module, namespace, verbose)
 
     def on_generate_code(self, make_transformer: Callable[..., Any]) -> contextlib.AbstractContextManager[None]:
         """Accepted for PyTorch's API; ember's code generation has no transformers."""

@@ -171,23 +171,15 @@ class GraphModule(nn.Module):
         return python_code
 
     def print_readable(self, print_output: bool = True) -> str:
-        """The generated code as a class definition (with the generated submodules'), printed and returned.
+        """The generated code as a class definition (the generated submodules' after it), as torch.fx prints it.
 
         Args:
             print_output (bool): print it. Default: ``True``.
+
+        Returns:
+            str: the text.
         """
-        module_name = type(self).__name__
-        body = "\n".join("    " + line if line.strip() else line for line in self.code.strip("\n").split("\n"))
-        submodule_code = []
-        for _name, mod in self.named_children():
-            if isinstance(mod, GraphModule):
-                inner = mod.print_readable(print_output=False)
-                submodule_code.append("\n".join("    " + line if line.strip() else line for line in inner.split("\n")))
-        parts = [f"class {module_name}(ember.nn.Module):", *submodule_code, body]
-        output = "\n".join(parts) + "\n"
-        if print_output:
-            print(output)
-        return output
+        return _print_readable(self, type(self).__name__, print_output)
 
     def __str__(self) -> str:
         return f"{super().__str__()}\n\n\n\n{self.code}"
@@ -270,3 +262,24 @@ class GraphModule(nn.Module):
         to_delete = [name for name, _ in self.named_modules() if name and name not in used]
         for name in to_delete:
             self.delete_submodule(name)
+
+
+def _addindent(text: str, spaces: int) -> str:
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    first, rest = lines[0], lines[1:]
+    return first + "\n" + "\n".join(" " * spaces + line if line.strip() else "" for line in rest)
+
+
+def _print_readable(module: GraphModule, module_name: str, print_output: bool) -> str:
+    module_code = module.graph.python_code(root_module="self", verbose=True).src.lstrip("\n")
+    module_code = _addindent(f"class {module_name}(ember.nn.Module):\n" + module_code, 4)
+    submodule_code = [""]
+    for name, submodule in module.named_children():
+        if isinstance(submodule, GraphModule):
+            submodule_code.append(_print_readable(submodule, name, False))
+    output = module_code + _addindent("\n".join(submodule_code), 4)
+    if print_output:
+        print(output)
+    return output
