@@ -117,14 +117,6 @@ def _model(lib, nn):
     return Model
 
 
-def _pair():
-    torch = _torch()
-    tm = _model(torch, torch.nn)()
-    em = _model(ember, enn)()
-    _copy_weights(tm, em)
-    return torch, tm, em
-
-
 def _assert_same_outputs(t_out, e_out, rtol=1e-5, atol=1e-6):
     if isinstance(t_out, dict):
         assert t_out.keys() == e_out.keys()
@@ -153,27 +145,50 @@ def test_trace_runs_and_matches_eager():
 
 
 def test_trace_nodes_match_torch():
-    torch, tm, em = _pair()
-    t_gm, e_gm = torch.fx.symbolic_trace(tm), ember.fx.symbolic_trace(em)
+    em = _model(ember, enn)()
+    e_gm = ember.fx.symbolic_trace(em)
+    expected_start = [
+        ("placeholder", "x", "x"),
+        ("placeholder", "y", "y"),
+        ("call_module", "linear", "linear"),
+        ("call_function", "relu", "relu"),
+        ("get_attr", "p", "p"),
+        ("call_function", "add", "add"),
+        ("call_function", "mul", "mul"),
+        ("call_method", "sum", "sum_1"),
+        ("call_module", "seq.0", "seq_0"),
+        ("call_module", "seq.1", "seq_1"),
+    ]
+    assert [(op, target, name) for op, target, name, _, _ in _structure(e_gm)][:10] == expected_start
+    torch = _torch()
+    tm = _model(torch, torch.nn)()
+    _copy_weights(tm, em)
+    t_gm = torch.fx.symbolic_trace(tm)
     assert _structure(e_gm) == _structure(t_gm)
     x = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
     _assert_same_outputs(t_gm(torch.tensor(x)), e_gm(ember.tensor(x)))
 
 
 def test_generated_code_matches_torch():
-    torch, tm, em = _pair()
-    t_code = torch.fx.symbolic_trace(tm).code
-    e_code = ember.fx.symbolic_trace(em).code
+    e_code = ember.fx.symbolic_trace(_model(ember, enn)()).code
+    assert e_code.startswith("\n\n\ndef forward(self, x, y = 2):\n    linear = self.linear(x)\n")
+    assert "    relu = ember.relu(linear)\n    p = self.p\n    add = relu + p;  relu = None\n" in e_code  # p used later
+    assert "    getitem = getattr_1[0];  getattr_1 = None\n" in e_code
+    torch = _torch()
+    t_code = torch.fx.symbolic_trace(_model(torch, torch.nn)()).code
     assert e_code == t_code.replace("torch.", "ember.")
-    assert "linear = self.linear(x)\n" in e_code
-    assert "relu = ember.relu(linear);  linear = None" not in e_code  # linear is used later (returned)
-    assert "relu = ember.relu(linear)\n" in e_code
 
 
 def test_graph_printout_matches_torch():
-    torch, tm, em = _pair()
-    t_str = str(torch.fx.symbolic_trace(tm).graph)
-    e_str = str(ember.fx.symbolic_trace(em).graph)
+    e_str = str(ember.fx.symbolic_trace(_model(ember, enn)()).graph)
+    assert e_str.startswith(
+        "graph():\n    %x : [num_users=2] = placeholder[target=x]\n"
+        "    %y : [num_users=1] = placeholder[target=y](default=2)\n"
+        "    %linear : [num_users=2] = call_module[target=linear](args = (%x,), kwargs = {})\n"
+        "    %relu : [num_users=1] = call_function[target=ember.relu](args = (%linear,), kwargs = {})\n"
+    )
+    torch = _torch()
+    t_str = str(torch.fx.symbolic_trace(_model(torch, torch.nn)()).graph)
     assert e_str == t_str.replace("torch.", "ember.")
 
 
@@ -349,12 +364,21 @@ def _relu_to_gelu(fx, gm, lib, F):
 
 
 def test_relu_to_gelu_edit_matches_torch():
-    torch, tm, em = _pair()
-    t_gm = _relu_to_gelu(torch.fx, torch.fx.symbolic_trace(tm), torch, torch.nn.functional)
+    em = _model(ember, enn)()
     e_gm = _relu_to_gelu(ember.fx, ember.fx.symbolic_trace(em), ember, EF)
-    assert "gelu = ember.nn.functional.gelu(linear)" in e_gm.code
-    assert [n.name for n in e_gm.graph.nodes] == [n.name for n in t_gm.graph.nodes]
+    assert "gelu = ember.nn.functional.gelu(linear)" in e_gm.code and "relu = " not in e_gm.code.split("seq_0")[0]
     x = np.random.default_rng(1).standard_normal((2, 3)).astype(np.float32)
+
+    class Gelu(ember.fx.Interpreter):  # the edit's expected result, computed another way
+        def call_function(self, target, args, kwargs):
+            return super().call_function(EF.gelu if target is ember.relu else target, args, kwargs)
+
+    _assert_same_outputs(Gelu(ember.fx.symbolic_trace(em)).run(ember.tensor(x)), e_gm(ember.tensor(x)))
+    torch = _torch()
+    tm = _model(torch, torch.nn)()
+    _copy_weights(tm, em)
+    t_gm = _relu_to_gelu(torch.fx, torch.fx.symbolic_trace(tm), torch, torch.nn.functional)
+    assert [n.name for n in e_gm.graph.nodes] == [n.name for n in t_gm.graph.nodes]
     _assert_same_outputs(t_gm(torch.tensor(x)), e_gm(ember.tensor(x)))
 
 
@@ -491,10 +515,8 @@ def test_conv_bn_fusion_matches_torch():
 
 # -- GraphModule ---------------------------------------------------------------------------------------
 def test_graph_module_state_and_copies():
-    torch, tm, em = _pair()
-    e_gm, t_gm = ember.fx.symbolic_trace(em), torch.fx.symbolic_trace(tm)
-    assert list(e_gm.state_dict()) == list(t_gm.state_dict())
-    assert [n for n, _ in e_gm.named_parameters()] == [n for n, _ in t_gm.named_parameters()]
+    em = _model(ember, enn)()
+    e_gm = ember.fx.symbolic_trace(em)
     assert e_gm.linear.weight is em.linear.weight  # shared, as torch.fx does
     dup = copy.deepcopy(e_gm)
     assert dup.linear.weight is not e_gm.linear.weight and dup.code == e_gm.code
@@ -507,6 +529,11 @@ def test_graph_module_state_and_copies():
     assert as64(x.double())["out"].dtype == ember.float64
     e_gm.graph = e_gm.graph  # the setter recompiles
     assert e_gm.code == dup.code
+    torch = _torch()
+    tm = _model(torch, torch.nn)()
+    t_gm = torch.fx.symbolic_trace(tm)
+    assert list(e_gm.state_dict()) == list(t_gm.state_dict())
+    assert [n for n, _ in e_gm.named_parameters()] == [n for n, _ in t_gm.named_parameters()]
 
 
 def test_graph_module_pickles():
@@ -584,25 +611,36 @@ def test_transformer_matches_torch():
 
         return ReluToGelu
 
-    torch, tm, em = _pair()
+    em = _model(ember, enn)()
     e_new = build(ember, ember.fx, EF)(ember.fx.symbolic_trace(em)).transform()
-    t_new = build(torch, torch.fx, torch.nn.functional)(torch.fx.symbolic_trace(tm)).transform()
     assert isinstance(e_new, ember.fx.GraphModule)
+    assert EF.gelu in [n.target for n in e_new.graph.nodes] and ember.relu not in [n.target for n in e_new.graph.nodes]
+    x = np.random.default_rng(3).standard_normal((2, 3)).astype(np.float32)
+    edited = _relu_to_gelu(ember.fx, ember.fx.symbolic_trace(em), ember, EF)
+    _assert_same_outputs(e_new(ember.tensor(x)), edited(ember.tensor(x)))
+    torch = _torch()
+    tm = _model(torch, torch.nn)()
+    tm.load_state_dict({k: torch.tensor(_to_numpy(v)) for k, v in em.state_dict().items()})
+    t_new = build(torch, torch.fx, torch.nn.functional)(torch.fx.symbolic_trace(tm)).transform()
     assert [(n.op, _target_name(n), n.name) for n in e_new.graph.nodes] == [
         (n.op, _target_name(n), n.name) for n in t_new.graph.nodes
     ]
-    x = np.random.default_rng(3).standard_normal((2, 3)).astype(np.float32)
     _assert_same_outputs(t_new(torch.tensor(x)), e_new(ember.tensor(x)))
 
 
 def test_shape_prop_matches_torch():
+    em = _conv_net(ember, enn)
+    e_gm = ember.fx.symbolic_trace(em)
+    x = np.random.default_rng(4).standard_normal((2, 3, 8, 8)).astype(np.float32)
+    ShapeProp(e_gm).propagate(ember.tensor(x))
+    out_meta = list(e_gm.graph.nodes)[-1].meta["tensor_meta"]
+    assert tuple(out_meta.shape) == (2, 8) and out_meta.dtype == ember.float32 and out_meta.requires_grad
+    assert out_meta.memory_format == ember.contiguous_format and out_meta.stride == (8, 1)
     torch = _torch()
     from torch.fx.passes.shape_prop import ShapeProp as TorchShapeProp
 
-    em, tm = _conv_net(ember, enn), _conv_net(torch, torch.nn)
-    e_gm, t_gm = ember.fx.symbolic_trace(em), torch.fx.symbolic_trace(tm)
-    x = np.random.default_rng(4).standard_normal((2, 3, 8, 8)).astype(np.float32)
-    ShapeProp(e_gm).propagate(ember.tensor(x))
+    tm = _conv_net(torch, torch.nn)
+    t_gm = torch.fx.symbolic_trace(tm)
     TorchShapeProp(t_gm).propagate(torch.tensor(x))
     for en, tn in zip(e_gm.graph.nodes, t_gm.graph.nodes):
         em_, tm_ = en.meta["tensor_meta"], tn.meta["tensor_meta"]
