@@ -928,3 +928,23 @@ def test_print_readable_matches_torch():
     assert ember.fx.symbolic_trace(enn.LayerNorm(2)).code.splitlines()[3] == (
         "def forward(self, input : ember.Tensor) -> ember.Tensor:"
     )
+
+
+def test_wrap_builtin_len_matches_torch(tmp_path, monkeypatch):
+    source = "import {lib}, {lib}.fx\n{lib}.fx.wrap('len')\ndef f(x):\n    return x + len(x)\n"
+    for lib in ("ember", "torch"):
+        (tmp_path / f"fx_wrap_len_{lib}.py").write_text(source.format(lib=lib))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+
+    e_mod = importlib.import_module("fx_wrap_len_ember")
+    e_gm = ember.fx.symbolic_trace(e_mod.f)
+    assert [n.target for n in e_gm.graph.nodes if n.op == "call_function"][0] is len
+    assert "len" not in vars(e_mod)  # the patch is gone
+    assert ember.equal(e_gm(ember.ones(3)), ember.full((3,), 4.0))
+    assert ember.equal(pickle.loads(pickle.dumps(e_gm))(ember.ones(2)), ember.full((2,), 3.0))
+    _torch()
+    import torch.fx
+
+    t_gm = torch.fx.symbolic_trace(importlib.import_module("fx_wrap_len_torch").f)
+    assert e_gm.code == t_gm.code.replace("torch.", "ember.")

@@ -17,7 +17,7 @@ from typing import Any
 
 import ember
 
-from ._namespaces import qualified_names, wrap
+from ._namespaces import qualified_names
 from .node import Argument, Node, Target, _format_arg, _get_qualified_name, _type_repr, map_arg
 
 __all__ = ["Graph", "PythonCode", "CodeGen"]
@@ -338,7 +338,7 @@ class CodeGen:
         if not body:
             body.append("pass\n")
         if wrapped_fns:
-            wrap_name = add_global("wrap", wrap)
+            wrap_name = "ember.fx._symbolic_trace.wrap"  # as torch.fx names its wrap (ember is a global)
             wrap_stmts = "\n".join(f'{wrap_name}("{name}")' for name in wrapped_fns)
         else:
             wrap_stmts = ""
