@@ -948,3 +948,24 @@ def test_wrap_builtin_len_matches_torch(tmp_path, monkeypatch):
 
     t_gm = torch.fx.symbolic_trace(importlib.import_module("fx_wrap_len_torch").f)
     assert e_gm.code == t_gm.code.replace("torch.", "ember.")
+
+
+def test_traced_func_name_like_torch():
+    for lib, fx, _, _ in _libs():
+
+        class M(lib.nn.Module):
+            def forward(self, x):
+                return x + 1
+
+            def other(self, x):
+                return x * 2
+
+        tracer = fx.Tracer()
+        tracer.traced_func_name = "other"
+        assert [n.name for n in tracer.trace(M()).nodes] == ["x", "mul", "output"]
+        tracer.traced_func_name = "nope"
+        with pytest.raises(AssertionError, match="traced_func_name=nope doesn't exist in M"):
+            tracer.trace(M())
+    gm = ember.fx.symbolic_trace(lambda x: x.relu())
+    ShapeProp(gm, fake_mode=None).propagate(ember.ones(2))
+    assert tuple(list(gm.graph.nodes)[1].meta["tensor_meta"].shape) == (2,)

@@ -89,6 +89,7 @@ class Tracer(TracerBase):
         self._autowrap_functions = tuple(autowrap_functions)
         self._autowrap_modules = tuple(autowrap_modules)
         self.param_shapes_constant = param_shapes_constant
+        self.traced_func_name = "forward"  # the method of a module root that is traced, as torch.fx's attribute
         self.submodule_paths: dict[int, str] | None = None
         self.tensor_attrs: dict[int, str] = {}
         self.root: nn.Module = nn.Module()
@@ -291,7 +292,11 @@ class Tracer(TracerBase):
         try:
             if isinstance(root, nn.Module):
                 self.root = root
-                fn = type(root).forward
+                fn = getattr(type(root), self.traced_func_name, None)
+                if fn is None:
+                    raise AssertionError(
+                        f"traced_func_name={self.traced_func_name} doesn't exist in {type(root).__name__}"
+                    )
                 is_module = True
             else:
                 self.root = nn.Module()

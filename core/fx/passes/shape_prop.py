@@ -65,6 +65,10 @@ class ShapeProp(Interpreter):
         [('input_1', (2, 4)), ('_0', (2, 3)), ('_1', (2, 3)), ('output', (2, 3))]
     """
 
+    def __init__(self, gm: Any, fake_mode: Any = None) -> None:
+        super().__init__(gm)
+        self.fake_mode = fake_mode  # accepted for PyTorch's API; ember runs the module on the real inputs
+
     def run_node(self, n: Node) -> Any:
         result = super().run_node(n)
         found_tensor = False
