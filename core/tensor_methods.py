@@ -9,6 +9,7 @@ is an alias (``x.absolute is x.abs``). :func:`install` puts them on the class, o
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 from . import device as _devices
@@ -293,6 +294,40 @@ def _rlshift(self, other):
 def _rrshift(self, other):
     """``other >> self``."""
     return shifts.bitwise_right_shift(other, self)
+
+
+# A binary operator gives way to the other operand's reflected method (``x + Other()`` calls
+# ``Other.__radd__``, as in PyTorch, and ``param + proxy`` reaches the tracer's proxy) when that
+# operand's type is one the ops do not know and defines the reflected method. The check comes
+# before the op, which would otherwise probe the operand (``other.layout``, ``other.to_dense()``);
+# tensors and Python floats and ints, the common operands, pass after identity tests alone.
+
+
+def _defers(other, reflected):
+    """Whether ``tensor <op> other`` returns NotImplemented, letting ``other``'s ``reflected`` method run."""
+    kind = type(other)
+    return (
+        hasattr(kind, reflected)
+        and not isinstance(other, (Tensor, numbers.Number))
+        and not hasattr(kind, "__array__")  # NumPy's arrays and scalars: the ops take them
+        and not hasattr(kind, "is_sparse")  # ember's sparse tensors: the ops handle them
+    )
+
+
+def _deferring(op, reflected):
+    """``op`` as a Tensor's binary operator that gives way to an unknown operand's ``reflected`` method."""
+    tensor, real, integer = Tensor, float, int  # closure cells: faster to read than globals and builtins
+
+    def operator(self, other):
+        kind = other.__class__
+        if kind is tensor or kind is real or kind is integer or not _defers(other, reflected):
+            return op(self, other)
+        return NotImplemented
+
+    operator.__name__ = operator.__qualname__ = getattr(op, "__name__", "operator")
+    operator.__doc__ = op.__doc__
+    operator.__wrapped__ = op
+    return operator
 
 
 # -- the table ---------------------------------------------------------------------------------------
@@ -651,23 +686,23 @@ FILLS = {
 
 # Python operators (the reflected ones take the operands the other way round).
 OPERATORS = {
-    "__add__": arithmetic.add,
+    "__add__": _deferring(arithmetic.add, "__radd__"),
     "__radd__": _radd,
-    "__sub__": arithmetic.sub,
+    "__sub__": _deferring(arithmetic.sub, "__rsub__"),
     "__rsub__": _rsub,
-    "__mul__": arithmetic.mul,
+    "__mul__": _deferring(arithmetic.mul, "__rmul__"),
     "__rmul__": _rmul,
-    "__truediv__": arithmetic.div,
+    "__truediv__": _deferring(arithmetic.div, "__rtruediv__"),
     "__rtruediv__": _rtruediv,
-    "__div__": arithmetic.div,  # PyTorch keeps Python 2's names of the division operators
+    "__div__": _deferring(arithmetic.div, "__rtruediv__"),  # PyTorch keeps Python 2's names of the division operators
     "__rdiv__": _rtruediv,
-    "__floordiv__": arithmetic.floor_divide,
+    "__floordiv__": _deferring(arithmetic.floor_divide, "__rfloordiv__"),
     "__rfloordiv__": _rfloordiv,
-    "__mod__": arithmetic.remainder,
+    "__mod__": _deferring(arithmetic.remainder, "__rmod__"),
     "__rmod__": _rmod,
-    "__pow__": arithmetic.pow,
+    "__pow__": _deferring(arithmetic.pow, "__rpow__"),
     "__rpow__": _rpow,
-    "__matmul__": linalg._matmul_operator,
+    "__matmul__": _deferring(linalg._matmul_operator, "__rmatmul__"),
     "__rmatmul__": linalg._rmatmul_operator,
     "__neg__": arithmetic.neg,
     "__pos__": _pos,
@@ -675,19 +710,19 @@ OPERATORS = {
     "__invert__": _invert,
     "__eq__": _eq,
     "__ne__": _ne,
-    "__lt__": arithmetic.lt,
-    "__le__": arithmetic.le,
-    "__gt__": arithmetic.gt,
-    "__ge__": arithmetic.ge,
-    "__and__": arithmetic.bitwise_and,
+    "__lt__": _deferring(arithmetic.lt, "__gt__"),
+    "__le__": _deferring(arithmetic.le, "__ge__"),
+    "__gt__": _deferring(arithmetic.gt, "__lt__"),
+    "__ge__": _deferring(arithmetic.ge, "__le__"),
+    "__and__": _deferring(arithmetic.bitwise_and, "__rand__"),
     "__rand__": _rand,
-    "__or__": arithmetic.bitwise_or,
+    "__or__": _deferring(arithmetic.bitwise_or, "__ror__"),
     "__ror__": _ror,
-    "__xor__": arithmetic.bitwise_xor,
+    "__xor__": _deferring(arithmetic.bitwise_xor, "__rxor__"),
     "__rxor__": _rxor,
-    "__lshift__": shifts.bitwise_left_shift,
+    "__lshift__": _deferring(shifts.bitwise_left_shift, "__rlshift__"),
     "__rlshift__": _rlshift,
-    "__rshift__": shifts.bitwise_right_shift,
+    "__rshift__": _deferring(shifts.bitwise_right_shift, "__rrshift__"),
     "__rrshift__": _rrshift,
     "__getitem__": indexing.getitem,
     "__setitem__": indexing.setitem,
