@@ -969,3 +969,17 @@ def test_traced_func_name_like_torch():
     gm = ember.fx.symbolic_trace(lambda x: x.relu())
     ShapeProp(gm, fake_mode=None).propagate(ember.ones(2))
     assert tuple(list(gm.graph.nodes)[1].meta["tensor_meta"].shape) == (2,)
+
+
+def test_tracing_linear_itself_as_torch():
+    """ember.nn.Linear's input check ran on the proxy (``input.ndim == 0`` is a proxy, whose truth is
+    refused): tracing the module itself, as torch.fx traces torch.nn.Linear, raised TraceError."""
+    import ember.fx
+
+    layer = ember.nn.Linear(3, 4)
+    traced = ember.fx.symbolic_trace(layer)
+    assert [n.op for n in traced.graph.nodes] == ["placeholder", "get_attr", "get_attr", "call_function", "output"]
+    x = ember.randn(2, 3)
+    assert ember.equal(traced(x), layer(x))
+    with pytest.raises(RuntimeError, match="cannot be multiplied"):  # F.linear's check, as in torch.fx's graph
+        traced(ember.randn(2, 5))

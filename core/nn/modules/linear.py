@@ -98,7 +98,8 @@ class Linear(Module):
         _reset_kaiming(self)
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.ndim == 0 or input.shape[-1] != self.in_features:
+        # the check is on tensors only: a tracer's proxy (ember.fx) has no concrete shape to test
+        if isinstance(input, Tensor) and (input.ndim == 0 or input.shape[-1] != self.in_features):
             got = input.shape[-1] if input.ndim else "a 0-d tensor"
             raise RuntimeError(
                 f"Linear: expected input with {self.in_features} features (in_features), got {got} "
