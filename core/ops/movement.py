@@ -21,6 +21,7 @@ from .dtype_support import TORCH_NAMES, not_implemented
 from .dtype_views import view_dtype
 from .operands import check_same_device, dim_or_axis, normalize_dims, numpy_names, sum_to, wrap_dim
 from .out_argument import write_out
+from .overlap import check_no_overlap
 
 if TYPE_CHECKING:
     from ..types import _size as _size_t
@@ -851,6 +852,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None, out
             raise TypeError(
                 f"torch.cat(): input types can't be cast to the desired output type {TORCH_NAMES[out.dtype]}"
             )
+        for t in tensors if isinstance(out, Tensor) else ():
+            if isinstance(t, Tensor):
+                check_no_overlap(out, t)  # PyTorch refuses an out that is an input too, even whole
         return write_out("cat", result, out, cast_error=TypeError, inputs=tuple(tensors))
     return result
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+from collections.abc import Sequence
 
 from ... import dtypes
 from ...amp.policy import autocast_call
@@ -833,9 +834,11 @@ def lp_pool3d(
 # -- adaptive pooling -------------------------------------------------------------------------
 def _adaptive_output_size(op, nd, x, output_size):
     size = _ntuple(nd)(output_size)
-    if len(size) == 1 and nd > 1:
-        size = size * nd
-    if len(size) != nd:
+    if len(size) != nd:  # a sequence of another length (one int is not repeated either, as in PyTorch)
+        if nd == 1:
+            raise RuntimeError(f"{op}() argument 'output_size' should contain one int (got {len(size)})")
+        if op.startswith("adaptive_max"):
+            raise RuntimeError(f"{op}(): internal error: output_size.size() must be {nd}, got {output_size!r}")
         raise RuntimeError(f"{op}: output_size must be {nd}, got {output_size!r}")
     if nd == 1 and size[0] is None:  # only the 2-d and 3-d forms keep a size given as None
         raise TypeError(f"{op}(): argument 'output_size' (position 2) must be tuple of ints, not NoneType")
@@ -847,6 +850,14 @@ def _adaptive_output_size(op, nd, x, output_size):
     return size
 
 
+def _check_output_size_dims(nd, input, output_size):
+    """PyTorch's Python-level check of the 2-d and 3-d forms: a sequence ``output_size`` needs an input
+    with more dimensions than it has entries."""
+    if nd > 1 and isinstance(output_size, Sequence) and isinstance(input, Tensor):
+        if input.ndim <= len(output_size):
+            raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+
+
 def _adaptive_batched(op, nd, input):
     return _batched(op, nd, input, f"{op}(): Expected {nd + 1}D or {nd + 2}D tensor, but got {list(input.shape)}")
 
@@ -855,6 +866,7 @@ def _adaptive_max(nd, input, output_size):
     if _amp.active:
         return autocast_call(f"adaptive_max_pool{nd}d", _adaptive_max, nd, input, output_size)
     op = f"adaptive_max_pool{nd}d"
+    _check_output_size_dims(nd, input, output_size)
     x, batched = _adaptive_batched(op, nd, input)
     if x.dtype not in FLOATING_AND_HALF:
         not_implemented("adaptive_max_pool3d_cpu" if nd == 3 else "adaptive_max_pool2d", x.dtype)
@@ -1036,6 +1048,7 @@ def _adaptive_avg(nd, input, output_size):
     if input.dtype in dtypes.narrow_float:  # summed in float32 and rounded once, as PyTorch's
         return _adaptive_avg(nd, input.float(), output_size).to(input.dtype)
     op = f"adaptive_avg_pool{nd}d"
+    _check_output_size_dims(nd, input, output_size)
     x, batched = _adaptive_batched(op, nd, input)
     out_shape = _adaptive_output_size(op, nd, x, output_size)
     if x.dtype not in FLOATING_AND_HALF:
