@@ -499,7 +499,9 @@ def _check_index(op, input, dim, index, src=None):
         raise RuntimeError(f"{'gather' if op == 'gather' else 'scatter'}(): Expected dtype int32/int64 for index")
     axis = wrap_dim(dim, input.ndim)
     if index.ndim != input.ndim and index.numel() and input.ndim:
-        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+        raise RuntimeError(
+            f"Index tensor must have the same number of dimensions as {'input' if op == 'gather' else 'self'} tensor"
+        )
     if src is not None and index.numel() and max(index.ndim, 1) != max(src.ndim, 1):
         check_src_rank(input, axis, index, src)
     sizes = input.shape if input.ndim else (1,)

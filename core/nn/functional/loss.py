@@ -1141,7 +1141,7 @@ def triplet_margin_loss(
 
 def _triplet(name, anchor, positive, negative, distance, margin, swap, reduction):
     if margin <= 0:
-        raise ValueError(f"{name}: expected margin to be greater than 0, got {margin} instead")
+        raise ValueError(f"{name}: margin must be greater than 0, got {margin}")
     dims = (anchor.ndim, positive.ndim, negative.ndim)
     if len(set(dims)) != 1:
         raise RuntimeError(

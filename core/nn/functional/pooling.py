@@ -216,7 +216,8 @@ def _batched(op, nd, input, message=None):
     if input.ndim not in (nd + 1, nd + 2) or 0 in input.shape[input.ndim - nd - 1 :]:
         raise RuntimeError(
             message
-            or f"{op}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor for input, but got: {list(input.shape)}"
+            or f"{op}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with optional 0 dim batch size for input, "
+            f"but got: {list(input.shape)}"
         )
     if input.ndim == nd + 1:
         return input.unsqueeze(0), False
@@ -255,12 +256,23 @@ def _pool_geometry(op, nd, input, kernel_size, stride, padding, dilation, ceil_m
     dilation = _ints(op, "dilation", dilation, nd)
     if any(k <= 0 for k in kernel):
         raise RuntimeError(f"{op}: kernel_size must be greater than zero, but got {kernel}")
+    one_d = op == "max_pool1d"  # PyTorch's own kernel, with its own messages
     if any(s <= 0 for s in stride):
+        if one_d:
+            raise RuntimeError(f"max_pool1d() stride must be greater than zero, but got {stride[0]}")
+        if any(s < 0 for s in stride):
+            raise RuntimeError(f"{op}: stride should be greater than zero, but got {stride}")
         raise RuntimeError("stride should not be zero")
     if any(d <= 0 for d in dilation):
+        if one_d:
+            raise RuntimeError(f"max_pool1d() dilation must be greater than zero, but got {dilation[0]}")
         raise RuntimeError(f"{op}: dilation must be greater than zero, but got {dilation}")
     for k, p, d in zip(kernel, padding, dilation):
-        if p < 0 or p > ((k - 1) * d + 1) // 2:
+        if p < 0:
+            if one_d:
+                raise RuntimeError(f"max_pool1d() padding must be non-negative, but got {p}")
+            raise RuntimeError(f"{op}: pad must be non-negative, but got pad: {p}")
+        if p > ((k - 1) * d + 1) // 2:
             raise RuntimeError(
                 f"pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} and dilation={d}"
             )
@@ -269,6 +281,8 @@ def _pool_geometry(op, nd, input, kernel_size, stride, padding, dilation, ceil_m
         _pool_output_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(spatial, kernel, stride, padding, dilation)
     )
     if any(o <= 0 for o in out_shape):
+        if one_d:
+            raise RuntimeError(f"max_pool1d() Invalid computed output size: {out_shape[0]}")
         raise RuntimeError(
             f"Given input size: ({'x'.join(str(v) for v in input.shape[1:])}). Calculated output size: "
             f"({'x'.join(str(v) for v in (input.shape[1],) + out_shape)}). Output size is too small"
