@@ -74,9 +74,12 @@ def _histogramdd(
         )
     if isinstance(bins, int):
         bins = [bins] * dims
-    if len(bins) != dims:
+    if len(bins) != dims:  # PyTorch's two messages: bin counts, or the edges of each dimension
+        if not all(isinstance(b, Tensor) for b in bins):
+            raise RuntimeError("histogramdd: The size of bins must be equal to the innermost dimension of the input.")
         raise RuntimeError(
-            f"torch.histogramdd: expected {dims} sequences of bin edges for each dimension, but got {len(bins)}"
+            f"torch.histogramdd: expected {dims} sequences of bin edges for a {dims}-dimensional histogram but got "
+            f"{len(bins)}"
         )
     if all(isinstance(b, Tensor) for b in bins):
         edges = [b.to(dtype=input.dtype, device=input.device) for b in bins]  # type: ignore[union-attr]

@@ -499,7 +499,9 @@ def _check_index(op, input, dim, index, src=None):
         raise RuntimeError(f"{'gather' if op == 'gather' else 'scatter'}(): Expected dtype int32/int64 for index")
     axis = wrap_dim(dim, input.ndim)
     if index.ndim != input.ndim and index.numel() and input.ndim:
-        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+        raise RuntimeError(
+            f"Index tensor must have the same number of dimensions as {'input' if op == 'gather' else 'self'} tensor"
+        )
     if src is not None and index.numel() and max(index.ndim, 1) != max(src.ndim, 1):
         check_src_rank(input, axis, index, src)
     sizes = input.shape if input.ndim else (1,)
@@ -1121,6 +1123,8 @@ def masked_select(input: Tensor, mask: Tensor, *, out: Tensor | None = None) -> 
     refuse_limited("masked_select", input, among=UNSIGNED_WIDE)
     if out is not None:
         check_no_overlap(out, input)
+        if isinstance(mask, Tensor):
+            check_no_overlap(out, mask)
         return write_out("masked_select", masked_select(input, mask), out, exact_dtype=True)
     if mask.dtype is not dtypes.bool:
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {mask.dtype}")
@@ -1434,6 +1438,9 @@ def kthvalue(
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("kthvalue", dim, -1, axis, keepdim, keepdims)
     if out is not None:
+        for written in out if isinstance(out, (tuple, list)) else ():
+            if isinstance(written, Tensor):
+                check_no_overlap(written, input)
         return write_out("kthvalue", kthvalue(input, k, dim, keepdim), out, exact_dtype=True)
     if input.dtype is dtypes.bool or input.dtype.is_complex:
         not_implemented("kthvalue_cpu", input.dtype)

@@ -10,7 +10,7 @@ from ..amp.state import state as _amp
 from ..amp.state import suspended as _amp_suspended
 from ..autograd.function import Function, differentiable_backward, saved_reader
 from ..tensor import Tensor
-from .dtype_support import GEMM_REFUSED, not_implemented, refuse_limited
+from .dtype_support import GEMM_REFUSED, TORCH_NAMES, not_implemented, refuse_limited
 from .operands import (
     array_operands,
     check_same_device,
@@ -313,6 +313,14 @@ def dot(input: Tensor, tensor: Tensor, *, out: Tensor | None = None) -> Tensor:
         return write_out("dot", dot(input, tensor), out, exact_dtype=True)
     if _amp.active:  # one product, not matmul's policy (cpu leaves dot alone, cuda promotes)
         return autocast_call("dot", dot, input, tensor)
+    if isinstance(input, Tensor) and isinstance(tensor, Tensor):  # PyTorch's dot checks the dims, then the dtypes
+        if input.ndim != 1 or tensor.ndim != 1:
+            raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D tensors")
+        if input.dtype is not tensor.dtype:
+            raise RuntimeError(
+                "dot : expected both vectors to have same dtype, but found "
+                f"{TORCH_NAMES[input.dtype]} and {TORCH_NAMES[tensor.dtype]}"
+            )
     _check_operands("dot", input, tensor)
     if input.ndim != 1 or tensor.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D tensors")

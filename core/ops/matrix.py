@@ -546,7 +546,7 @@ def cross(
         axis = dim = sizes[0]
     else:
         axis = wrap_dim(dim, a.ndim)
-    if a.shape[axis] != 3:  # the dimension as it was given (-1, not 1)
+    if input.shape[axis] != 3 or other.shape[axis] != 3:  # before broadcasting; the dim as given (-1, not 1)
         raise RuntimeError(
             f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[axis]} and {other.shape[axis]}"
         )

@@ -19,8 +19,17 @@ from ..strides import is_ordered, ordered_strides, view_strides
 from ..tensor import Size, Tensor, size_arg, writable_data
 from .dtype_support import TORCH_NAMES, not_implemented
 from .dtype_views import view_dtype
-from .operands import check_same_device, dim_or_axis, normalize_dims, numpy_names, sum_to, wrap_dim
+from .operands import (
+    check_same_device,
+    dim_or_axis,
+    normalize_dims,
+    numpy_names,
+    raise_broadcast_error,
+    sum_to,
+    wrap_dim,
+)
 from .out_argument import write_out
+from .overlap import check_no_overlap
 
 if TYPE_CHECKING:
     from ..types import _size as _size_t
@@ -535,7 +544,10 @@ def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
         >>> b.shape
         ember.Size([2, 3])
     """
-    shape = broadcast_shapes(*(t.shape for t in tensors))
+    try:
+        shape = broadcast_shapes(*(t.shape for t in tensors))
+    except RuntimeError as exc:  # PyTorch's message here is its element-wise ops' (infer_size), not broadcast_shapes'
+        raise_broadcast_error(exc, *(tuple(t.shape) for t in tensors))
     # a tensor already of the broadcast shape is returned itself, as PyTorch does (not a view of it)
     return tuple(t if t.shape == shape else t.expand(shape) for t in tensors)
 
@@ -762,6 +774,8 @@ def roll(input: Tensor, shifts: int | _size_t, dims: int | _size_t | None = None
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shift_list)}, dims:{len(dim_list)}")
     out = input
     for s, d in zip(shift_list, dim_list):
+        if input.ndim == 0:  # (wrap_dim lets dim 0 of a 0-d tensor through)
+            raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
         d = wrap_dim(d, input.ndim)
         n = input.shape[d]
         if n == 0:
@@ -851,6 +865,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None, out
             raise TypeError(
                 f"torch.cat(): input types can't be cast to the desired output type {TORCH_NAMES[out.dtype]}"
             )
+        for t in tensors if isinstance(out, Tensor) else ():
+            if isinstance(t, Tensor):
+                check_no_overlap(out, t)  # PyTorch refuses an out that is an input too, even whole
         return write_out("cat", result, out, cast_error=TypeError, inputs=tuple(tensors))
     return result
 

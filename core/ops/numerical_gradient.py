@@ -114,11 +114,24 @@ def gradient(
     else:
         spacings = list(spacing)
         if len(spacings) != len(dims):
-            what = f"'self.dim() = {input.ndim}', since dim argument was not given" if dim is None else "'len(dim)'"
+            if dim is not None:  # PyTorch's own words for this case
+                raise RuntimeError(
+                    "torch.gradient expected spacing to be unspecified, a scalar or it's spacing and dim arguments "
+                    f"to have the same length, but got a spacing argument of length {len(spacings)} and a dim "
+                    f"argument of length {len(dims)}."
+                )
             raise RuntimeError(
                 "torch.gradient expected spacing to be unspecified, a scalar, or a list of length equal to "
-                f"{what}, but got a list of length {len(spacings)}"
+                f"'self.dim() = {input.ndim}', since dim argument was not given, but got a list of length "
+                f"{len(spacings)}"
             )
+        devices = [h.device for h in spacings if isinstance(h, Tensor)]
+        for device in devices:
+            if device != input.device:
+                raise RuntimeError(
+                    f"torch.gradient expected each tensor to be on the same device, but got devices {input.device} "
+                    f"and {device}!"
+                )
     for d in dims:
         if input.shape[d] < edge_order + 1:
             raise RuntimeError("torch.gradient expected each dimension size to be at least edge_order+1")

@@ -181,8 +181,8 @@ def mean(
         input = input.to(dtype)
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(
-            "mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {_TORCH_NAMES[input.dtype.name]}"
+            f"mean(): could not infer output dtype. {'Input' if dtype is None else 'Optional'} dtype must be either "
+            f"a floating point or complex dtype. Got: {_TORCH_NAMES[input.dtype.name]}"
         )
     axes = normalize_dims(_every_dim_if_empty(dim), len(input._data.shape))
     return (_Mean if dim is None else _MeanDims).apply(input, axes, keepdim)
@@ -730,6 +730,13 @@ def aminmax(
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out("aminmax", aminmax(input, dim=dim, keepdim=keepdim), out, exact_dtype=True)
     d = () if dim is None else (wrap_dim(dim, input.ndim),)  # one int dim, not amin's tuples
+    if input.numel() == 0:  # amin's errors, named as aminmax's
+        if dim is None:
+            raise RuntimeError(
+                "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity."
+            )
+        if input.ndim and input.shape[d[0]] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {d[0]} to have non-zero size.")
     return return_types.aminmax(amin(input, d, keepdim), amax(input, d, keepdim))
 
 

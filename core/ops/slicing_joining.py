@@ -8,6 +8,7 @@ Differentiable ones are composites of views, indexing and concatenation.
 from __future__ import annotations
 
 import math
+import operator
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -247,7 +248,31 @@ def tensor_split(
     return tuple(narrow(input, split_dim, a, b - a) for a, b in bounds)
 
 
+def _split_int(value):
+    """``value`` as an int where PyTorch's ``int sections``/``tuple of ints`` arguments take it (a Python or
+    NumPy integer, a 0-d integer tensor), else None (bool, float, str, a tensor of more dimensions)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Tensor):
+        return int(value) if value.ndim == 0 and value.dtype._category == 1 else None
+    return operator.index(value) if hasattr(value, "__index__") else None
+
+
 def _directional_split(name, input, indices_or_sections, axis, min_dims):
+    sections = _split_int(indices_or_sections)
+    if sections is not None:
+        indices_or_sections = sections
+    elif (
+        not isinstance(indices_or_sections, Sequence)
+        or isinstance(indices_or_sections, str)
+        or any(_split_int(i) is None for i in indices_or_sections)
+    ):
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got (Tensor, {type(indices_or_sections).__name__}), "
+            "but expected one of: (Tensor input, int sections) or (Tensor input, tuple of ints indices)"
+        )
+    else:
+        indices_or_sections = [_split_int(i) for i in indices_or_sections]
     if input.ndim < min_dims:
         raise RuntimeError(
             f"torch.{name} requires a tensor with at least {min_dims} dimension, but got a tensor with {input.ndim} dimensions!"

@@ -360,6 +360,8 @@ def cov(
             raise RuntimeError(
                 f"cov(): expected fweights to have the same numel as there are observations in the input but got {fweights.numel()} != {n}"
             )
+        if bool((fweights < 0).any()):
+            raise RuntimeError("cov(): fweights cannot be negative")
         weights = fweights  # integers: the weights keep their own type, as in PyTorch
     if aweights is not None:
         if aweights.ndim > 1:
@@ -374,6 +376,8 @@ def cov(
             raise RuntimeError(
                 f"cov(): expected aweights to have the same numel as there are observations in the input but got {aweights.numel()} != {n}"
             )
+        if bool((aweights < 0).any()):
+            raise RuntimeError("cov(): aweights cannot be negative")
         weights = aweights if weights is None else weights * aweights
     # PyTorch's order of operations: the sums of weights (and the normalization) in the weights' type
     if weights is None:

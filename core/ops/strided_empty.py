@@ -98,13 +98,16 @@ def empty_permuted(
             "Number of dimensions in size does not match the length of the physical_layout; i.e. "
             f"len(size) = {len(size)} is not equal to len(physical_layout) = {len(order)}"
         )
-    if len(set(order)) != len(order):
-        raise RuntimeError("Duplicate dim not allowed")
-    if any(not 0 <= d < len(size) for d in order):
-        raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-len(size)}, {len(size) - 1}], but got "
-            f"{max(order, key=abs)})"
-        )
+    seen = set()
+    for i, d in enumerate(order):  # PyTorch's order: each dim's range, then whether it came before
+        if not 0 <= d < len(size):
+            raise RuntimeError(
+                f"Dimension out of range (expected to be between 0 and {len(size) - 1}, but got {d} at index {i}).  "
+                "NB: negative dims not currently supported; file an issue if you want it."
+            )
+        if d in seen:
+            raise RuntimeError("Duplicate dim not allowed")
+        seen.add(d)
     for n in size:
         if n < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(size)}")

@@ -43,6 +43,18 @@ def _slice(input: Tensor, dim: int = 0, start: int | None = None, end: int | Non
     return input[(slice(None),) * dim + (slice(start, end, step),)]
 
 
+def _narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """``input.narrow``, after the checks of PyTorch's ``narrow_copy`` kernel, which differ from ``narrow``'s: a
+    ``dim`` past the last is a ``RuntimeError`` (a negative one out of range stays ``narrow``'s ``IndexError``),
+    and a negative ``length`` is said to exceed the size."""
+    if input.ndim and isinstance(dim, int) and dim >= input.ndim:
+        raise RuntimeError(f"narrow_copy(): Expected dim < {input.ndim} (the input's dimensions), but got dim={dim}")
+    if input.ndim and isinstance(length, int) and length < 0:
+        size = input.shape[dim]
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return input.narrow(dim, start, length)
+
+
 def split_with_sizes(
     input: Tensor, split_sizes: Sequence[int], dim: int = 0, *, axis: int | None = None
 ) -> tuple[Tensor, ...]:
@@ -94,7 +106,7 @@ _VIEWS: dict[str, tuple[Callable[..., Any], str, str, str]] = {
                       "ember.diagonal_copy(ember.tensor([[1.0, 2.0], [3.0, 4.0]]))", "tensor([1., 4.])"),
     "detach_copy": (lambda x: x.detach(), "", "ember.detach_copy(ember.ones(2, requires_grad=True)).requires_grad",
                     "False"),
-    "narrow_copy": (lambda x, dim, start, length: x.narrow(dim, start, length),
+    "narrow_copy": (_narrow,
                     "dim (int), start (int), length (int): the ``length`` elements from ``start`` along ``dim``.",
                     "ember.narrow_copy(ember.arange(5.0), 0, 1, 3)", "tensor([1., 2., 3.])"),
     "as_strided_copy": (lambda x, size, stride, storage_offset=None: x.as_strided(size, stride, storage_offset),

@@ -23,6 +23,7 @@ from ...ops.dtype_support import ALL, FLOATING_AND_HALF, TORCH_NAMES, not_implem
 from ...ops.movement import cat, row_major
 from ...ops.reduced_precision import opmath
 from ...tensor import Tensor, _new
+from ...typeinfo import finfo
 from ..common_types import _dtype_t
 
 __all__ = [
@@ -966,8 +967,11 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     _check_tensor("softshrink", input)
     if input.dtype not in FLOATING_AND_HALF:
         not_implemented("softshrink_check", input.dtype)
-    if lambd < 0:
-        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    if not 0 <= lambd <= finfo(input.dtype).max:  # (NaN too)
+        raise RuntimeError(
+            f"lambda must be in range [0, {finfo(input.dtype).max:g}] for input dtype "
+            f"{TORCH_NAMES[input.dtype]}, but found {float(lambd):g}"
+        )
     if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch (opmath)
         return softshrink(input.float(), lambd).to(input.dtype)
     # shrunk toward 0 outside [-lambd, lambd]

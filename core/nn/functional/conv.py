@@ -53,6 +53,8 @@ def _expand(op, name, value, n):
     out = _ntuple(n)(value)
     if isinstance(value, str) or not all(isinstance(v, int) and not isinstance(v, bool) for v in out):
         raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, not {value!r}")
+    if len(out) == 1:  # one value in a list serves every dimension, as PyTorch's expand_param_if_needed
+        out = out * n
     if len(out) != n:
         raise RuntimeError(f"{op}: expected {name} to be a single integer value or a list of {n} values, got {value!r}")
     return out

@@ -797,18 +797,18 @@ def hinge_embedding_loss(
 
 def _multiclass_shapes(name, input, target):
     """(N, C) input and (N,) target views; a 1-D input is one sample."""
-    if input.ndim not in (1, 2) or (input.ndim == 1 and input.numel() == 0):
+    if input.ndim not in (1, 2) or input.shape[-1] == 0:  # (N, 0) too: no class to score
         raise RuntimeError(
             f"{name}: Expected non-empty vector or matrix with optional 0-dim batch size, but got: {list(input.shape)}"
         )
-    if input.ndim == 1:
-        if target.ndim > 1 or target.numel() != 1:
-            raise RuntimeError(f"{name}: inconsistent target size, expected () or (1,) but got {list(target.shape)}")
-        return input.unsqueeze(0), target.reshape((1,))
-    if target.ndim != 1 or target.shape[0] != input.shape[0]:
+    batch = 1 if input.ndim == 1 else input.shape[0]
+    if target.ndim > 1 or target.numel() != batch:
         raise RuntimeError(
-            f"{name}: inconsistent target size, expected {[input.shape[0]]} but got {list(target.shape)}"
+            f"{name}: target tensor should be 1-D with size equal to the number of input samples (batch size). "
+            f"Expected target size {[batch]}, but got {list(target.shape)}. Input has shape {list(input.shape)}."
         )
+    if input.ndim == 1:
+        return input.unsqueeze(0), target.reshape((1,))
     return input, target
 
 
@@ -866,16 +866,18 @@ def multi_margin_loss(
         not_implemented("multi_margin_loss_cpu_kernel", input.dtype)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
-    _check_long("multi_margin_loss", target)
+    if weight is not None and isinstance(weight, Tensor) and weight.ndim != 1:
+        raise ValueError("weight must be one-dimensional")
     unbatched = input.ndim <= 1
     x, t = _multiclass_shapes("multi_margin_loss", input.reshape((1,)) if input.ndim == 0 else input, target)
     n_classes = x.shape[1]
+    if weight is not None and (weight.ndim != 1 or weight.shape[0] != n_classes):
+        raise RuntimeError(
+            f"multi_margin_loss: inconsistent weight size, expected {n_classes} but got {list(weight.shape)}"
+        )
+    _check_long("multi_margin_loss", target)  # after the shapes, as PyTorch
     _check_class_range("multi_margin_loss", t, n_classes, error=RuntimeError, message="target out of range")
     if weight is not None:
-        if weight.ndim != 1 or weight.shape[0] != n_classes:
-            raise RuntimeError(
-                f"multi_margin_loss: inconsistent weight size, expected {[n_classes]} but got {list(weight.shape)}"
-            )
         _check_weight_dtype(weight, input)
         weight = weight[t]
     loss = _MultiMargin.apply(x, t, weight, p, margin)
@@ -957,9 +959,8 @@ def multilabel_margin_loss(
     _check_tensors("multilabel_margin_loss", input=input, target=target)
     if input.dtype not in FLOATING:
         not_implemented("multilabel_margin_loss_forward_out_frame", input.dtype)
-    _check_long("multilabel_margin_loss", target)
     unbatched = input.ndim <= 1  # a 0-d input is one sample of one class
-    if input.ndim > 2 or (input.ndim == 1 and input.numel() == 0):
+    if input.ndim > 2 or (input.ndim >= 1 and input.shape[-1] == 0):  # (N, 0) too: no class to score
         raise RuntimeError(
             "multilabel_margin_loss: Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
             f"{list(input.shape)}"
@@ -969,6 +970,7 @@ def multilabel_margin_loss(
             f"multilabel_margin_loss: inconsistent target size: {list(target.shape)} for input of size: "
             f"{list(input.shape)}"
         )
+    _check_long("multilabel_margin_loss", target)  # after the shapes, as PyTorch
     x = input.reshape((1, input.numel())) if unbatched else input
     t = target.reshape((1, input.numel())) if unbatched else target
     n_classes = x.shape[1]
@@ -1139,7 +1141,7 @@ def triplet_margin_loss(
 
 def _triplet(name, anchor, positive, negative, distance, margin, swap, reduction):
     if margin <= 0:
-        raise ValueError(f"{name}: expected margin to be greater than 0, got {margin} instead")
+        raise ValueError(f"{name}: margin must be greater than 0, got {margin}")
     dims = (anchor.ndim, positive.ndim, negative.ndim)
     if len(set(dims)) != 1:
         raise RuntimeError(

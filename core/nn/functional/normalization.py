@@ -670,16 +670,22 @@ def _trailing_axes(op, input, normalized_shape, **params):
             )
     normalized_shape = _normalized_shape(normalized_shape)
     k = len(normalized_shape)
-    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k :]) != normalized_shape:
+    if k == 0:
+        raise RuntimeError(
+            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one element, but got "
+            f"normalized_shape = {list(normalized_shape)}"
+        )
+    for name, value in params.items():  # before the input's shape, as PyTorch
+        if value is not None and tuple(value.shape) != normalized_shape:
+            raise RuntimeError(
+                f"{op}(): Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                f"{list(value.shape)} and normalized_shape = {list(normalized_shape)}"
+            )
+    if input.ndim < k or tuple(input.shape[input.ndim - k :]) != normalized_shape:
         raise RuntimeError(
             f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
             f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size{list(input.shape)}"
         )
-    for name, value in params.items():
-        if value is not None and tuple(value.shape) != normalized_shape:
-            raise RuntimeError(
-                f"{op}(): expected {name} of shape {list(normalized_shape)}, but got {list(value.shape)}"
-            )
     return tuple(range(input.ndim - k, input.ndim))
 
 

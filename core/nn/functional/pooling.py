@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+from collections.abc import Sequence
 
 from ... import dtypes
 from ...amp.policy import autocast_call
@@ -215,7 +216,8 @@ def _batched(op, nd, input, message=None):
     if input.ndim not in (nd + 1, nd + 2) or 0 in input.shape[input.ndim - nd - 1 :]:
         raise RuntimeError(
             message
-            or f"{op}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor for input, but got: {list(input.shape)}"
+            or f"{op}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with optional 0 dim batch size for input, "
+            f"but got: {list(input.shape)}"
         )
     if input.ndim == nd + 1:
         return input.unsqueeze(0), False
@@ -254,12 +256,23 @@ def _pool_geometry(op, nd, input, kernel_size, stride, padding, dilation, ceil_m
     dilation = _ints(op, "dilation", dilation, nd)
     if any(k <= 0 for k in kernel):
         raise RuntimeError(f"{op}: kernel_size must be greater than zero, but got {kernel}")
+    one_d = op == "max_pool1d"  # PyTorch's own kernel, with its own messages
     if any(s <= 0 for s in stride):
+        if one_d:
+            raise RuntimeError(f"max_pool1d() stride must be greater than zero, but got {stride[0]}")
+        if any(s < 0 for s in stride):
+            raise RuntimeError(f"{op}: stride should be greater than zero, but got {stride}")
         raise RuntimeError("stride should not be zero")
     if any(d <= 0 for d in dilation):
+        if one_d:
+            raise RuntimeError(f"max_pool1d() dilation must be greater than zero, but got {dilation[0]}")
         raise RuntimeError(f"{op}: dilation must be greater than zero, but got {dilation}")
     for k, p, d in zip(kernel, padding, dilation):
-        if p < 0 or p > ((k - 1) * d + 1) // 2:
+        if p < 0:
+            if one_d:
+                raise RuntimeError(f"max_pool1d() padding must be non-negative, but got {p}")
+            raise RuntimeError(f"{op}: pad must be non-negative, but got pad: {p}")
+        if p > ((k - 1) * d + 1) // 2:
             raise RuntimeError(
                 f"pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} and dilation={d}"
             )
@@ -268,6 +281,8 @@ def _pool_geometry(op, nd, input, kernel_size, stride, padding, dilation, ceil_m
         _pool_output_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(spatial, kernel, stride, padding, dilation)
     )
     if any(o <= 0 for o in out_shape):
+        if one_d:
+            raise RuntimeError(f"max_pool1d() Invalid computed output size: {out_shape[0]}")
         raise RuntimeError(
             f"Given input size: ({'x'.join(str(v) for v in input.shape[1:])}). Calculated output size: "
             f"({'x'.join(str(v) for v in (input.shape[1],) + out_shape)}). Output size is too small"
@@ -833,9 +848,11 @@ def lp_pool3d(
 # -- adaptive pooling -------------------------------------------------------------------------
 def _adaptive_output_size(op, nd, x, output_size):
     size = _ntuple(nd)(output_size)
-    if len(size) == 1 and nd > 1:
-        size = size * nd
-    if len(size) != nd:
+    if len(size) != nd:  # a sequence of another length (one int is not repeated either, as in PyTorch)
+        if nd == 1:
+            raise RuntimeError(f"{op}() argument 'output_size' should contain one int (got {len(size)})")
+        if op.startswith("adaptive_max"):
+            raise RuntimeError(f"{op}(): internal error: output_size.size() must be {nd}, got {output_size!r}")
         raise RuntimeError(f"{op}: output_size must be {nd}, got {output_size!r}")
     if nd == 1 and size[0] is None:  # only the 2-d and 3-d forms keep a size given as None
         raise TypeError(f"{op}(): argument 'output_size' (position 2) must be tuple of ints, not NoneType")
@@ -847,6 +864,14 @@ def _adaptive_output_size(op, nd, x, output_size):
     return size
 
 
+def _check_output_size_dims(nd, input, output_size):
+    """PyTorch's Python-level check of the 2-d and 3-d forms: a sequence ``output_size`` needs an input
+    with more dimensions than it has entries."""
+    if nd > 1 and isinstance(output_size, Sequence) and isinstance(input, Tensor):
+        if input.ndim <= len(output_size):
+            raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+
+
 def _adaptive_batched(op, nd, input):
     return _batched(op, nd, input, f"{op}(): Expected {nd + 1}D or {nd + 2}D tensor, but got {list(input.shape)}")
 
@@ -855,6 +880,7 @@ def _adaptive_max(nd, input, output_size):
     if _amp.active:
         return autocast_call(f"adaptive_max_pool{nd}d", _adaptive_max, nd, input, output_size)
     op = f"adaptive_max_pool{nd}d"
+    _check_output_size_dims(nd, input, output_size)
     x, batched = _adaptive_batched(op, nd, input)
     if x.dtype not in FLOATING_AND_HALF:
         not_implemented("adaptive_max_pool3d_cpu" if nd == 3 else "adaptive_max_pool2d", x.dtype)
@@ -1036,6 +1062,7 @@ def _adaptive_avg(nd, input, output_size):
     if input.dtype in dtypes.narrow_float:  # summed in float32 and rounded once, as PyTorch's
         return _adaptive_avg(nd, input.float(), output_size).to(input.dtype)
     op = f"adaptive_avg_pool{nd}d"
+    _check_output_size_dims(nd, input, output_size)
     x, batched = _adaptive_batched(op, nd, input)
     out_shape = _adaptive_output_size(op, nd, x, output_size)
     if x.dtype not in FLOATING_AND_HALF:
