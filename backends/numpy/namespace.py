@@ -79,6 +79,8 @@ def _astype_rounding_as_pytorch(x, dtype, /, *, copy=True):
         return to_float8(x, dtype)
     if x.dtype.itemsize == 1 and x.dtype.kind in "fV" and dtype != x.dtype:  # out of float8 through float32,
         return _astype(_astype(x, np.float32), dtype, copy=False)  # as PyTorch (-2.5 into uint8 is 254)
+    if getattr(dtype, "kind", None) in ("i", "u") and native_dtype_name(x.dtype) == "bfloat16":  # so out of bfloat16
+        return _astype(_astype(x, np.float32), dtype, copy=False)  # (ml_dtypes gives 0 for -8 into uint8, not 248)
     return _astype(x, dtype, copy=copy)
 
 

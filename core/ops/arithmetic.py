@@ -1189,6 +1189,14 @@ def _binary(fn_cls, op, input, other, floating=False):
     return fn_cls.apply(a, b)
 
 
+def _numbers_as_tensor(input, other):
+    """``input`` as a 0-d CPU tensor of its own type where both operands are Python numbers (PyTorch's
+    add, sub, mul and div take two: ``torch.add(2, 3.5)`` is ``tensor(5.5)``); else ``input`` as it is."""
+    if is_scalar(input) and is_scalar(other):
+        return tensor(input, dtype=dtypes.scalar_dtype(input))
+    return input
+
+
 def full_like_scalar(like, value):
     """A 0-d tensor on ``like``'s device holding the Python scalar ``value``, of the type the
     scalar takes against ``like`` (a Python number is a weak operand: ``1 - int32`` is int32);
@@ -1224,6 +1232,7 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
     """
     if out is not None:
         return write_out("add", add(input, other, alpha=alpha), out, inputs=(input, other))
+    input = _numbers_as_tensor(input, other)
     if not isinstance(input, Tensor):
         if getattr(input, "is_sparse", False):  # sparse + dense: the sparse add raises as PyTorch's does
             return input.add(other, alpha=alpha)  # type: ignore[union-attr]  # a SparseCOOTensor
@@ -1265,6 +1274,7 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
     """
     if out is not None:
         return write_out("sub", sub(input, other, alpha=alpha), out, inputs=(input, other))
+    input = _numbers_as_tensor(input, other)
     input_bool = isinstance(input, bool) or isinstance(input, Tensor) and input.dtype is dtypes.bool
     other_bool = isinstance(other, bool) or isinstance(other, Tensor) and other.dtype is dtypes.bool
     if not isinstance(input, Tensor):
@@ -1350,6 +1360,7 @@ def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = 
     """
     if out is not None:
         return write_out("mul", mul(input, other), out, inputs=(input, other))
+    input = _numbers_as_tensor(input, other)
     if not isinstance(other, Tensor) and (
         getattr(other, "is_sparse", False) or getattr(other, "layout", None) is not None
     ):
@@ -1408,6 +1419,7 @@ def div(
     """
     if out is not None:
         return write_out("div", div(input, other, rounding_mode=rounding_mode), out, inputs=(input, other))
+    input = _numbers_as_tensor(input, other)
     if not isinstance(input, Tensor):
         if (
             rounding_mode is None
@@ -1988,10 +2000,9 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
         )
     if all(isinstance(t, Tensor) and t.dtype is dtypes.bool for t in (input, tensor1, tensor2)):
         not_implemented("addcmul_cpu_out", dtypes.bool)
-    narrow = _narrow_result(input, tensor1, tensor2)
-    if narrow is not None:  # computed in float32 and rounded once, as PyTorch (opmath)
-        return addcmul(input.float(), tensor1.float(), tensor2.float(), value=value).to(narrow)
     result = _result_type(input, tensor1, tensor2)
+    if result in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch (opmath)
+        return addcmul(input.float(), tensor1.float(), tensor2.float(), value=value).to(result)
     value = converted_factor(value, result)
     if value != 1 and not _floating_result(input, tensor1, tensor2):
         value = int(value)  # an integral addcmul truncates value to its type, as PyTorch
@@ -2001,6 +2012,7 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
         and _fuses(input, tensor2, result)
     ):
         return _Addcmul.apply(input, tensor1, tensor2, value)
+    tensor1, tensor2 = _in_result_type(result, tensor1, tensor2)
     return input + value * tensor1 * tensor2  # PyTorch's order of the products
 
 
@@ -2062,11 +2074,18 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
         )
     if all(isinstance(t, Tensor) and t.dtype._category < 2 for t in (tensor1, tensor2)):
         raise RuntimeError(_ADDCDIV_INTEGERS)
-    narrow = _narrow_result(input, tensor1, tensor2)
-    if narrow is not None:  # computed in float32 and rounded once, as PyTorch (opmath)
-        return addcdiv(input.float(), tensor1.float(), tensor2.float(), value=value).to(narrow)
-    value = converted_factor(value, _result_type(input, tensor1, tensor2))
+    result = _result_type(input, tensor1, tensor2)
+    if result in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch (opmath)
+        return addcdiv(input.float(), tensor1.float(), tensor2.float(), value=value).to(result)
+    value = converted_factor(value, result)
+    tensor1, tensor2 = _in_result_type(result, tensor1, tensor2)
     return input + value * tensor1 / tensor2  # PyTorch's order of the operations
+
+
+def _in_result_type(result: dtypes.dtype, *tensors: Tensor) -> tuple[Tensor, ...]:
+    """``tensors`` cast (differentiably) to ``result``, the type addcmul and addcdiv compute in: a
+    bfloat16 ``tensor1`` beside float32 ones is not rounded to bfloat16 by ``value * tensor1``."""
+    return tuple(t if t.dtype is result else t.to(result) for t in tensors)
 
 
 def _rounded_to(number, dtype):

@@ -43,7 +43,7 @@ def _asinh(b, x):
     a = xp.abs(x)
     small = xp.log1p(a + a * a / (1 + xp.sqrt(1 + a * a)))
     y = xp.where(a > _BIG, xp.log(a) + _LN2, small)
-    return xp.where(x < 0, -y, y)
+    return xp.where(x == 0, x, xp.where(x < 0, -y, y))  # -0.0 keeps its sign
 
 
 def _acosh(b, x):
@@ -57,9 +57,14 @@ def _acosh(b, x):
 
 
 def _atanh(b, x):
+    """``log1p(2a / (1 - a)) / 2`` of ``a = |x|``, the sign restored: for a negative ``x`` near -1 the
+    quotient would be near -1, where log1p magnifies its rounding (``atanh(-1 + 1e-7)`` lost 5 digits)."""
+    xp = b.xp
     if x.dtype.kind == "c":
-        return b.xp.atanh(x)
-    return 0.5 * b.xp.log1p(b.xp.divide(2 * x, 1 - x))
+        return xp.atanh(x)
+    a = xp.abs(x)
+    y = 0.5 * xp.log1p(xp.divide(2 * a, 1 - a))
+    return xp.where(x == 0, x, xp.where(x < 0, -y, y))  # -0.0 keeps its sign
 
 
 def _erfc(b, x):
@@ -240,8 +245,10 @@ class _Hypot(_Binary):
     def compute(xp, a, b):
         big = xp.maximum(xp.abs(a), xp.abs(b))
         small = xp.minimum(xp.abs(a), xp.abs(b))
-        ratio = small / xp.where(big == 0, 1, big)
-        return big * xp.sqrt(1 + ratio * ratio)  # no overflow where a*a + b*b would
+        a_inf, b_inf = xp.isinf(a), xp.isinf(b)  # an infinite operand gives inf, beside NaN or inf too (C's hypot)
+        ratio = small / xp.where((big == 0) | a_inf | b_inf, 1, big)
+        value = big * xp.sqrt(1 + ratio * ratio)  # no overflow where a*a + b*b would
+        return xp.where(a_inf | b_inf, xp.abs(xp.where(a_inf, a, b)), value)
 
     @staticmethod
     def gradients(ctx, g):
@@ -534,4 +541,6 @@ def rsub(input: Tensor, other: Tensor | Number, *, alpha: Number = 1) -> Tensor:
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"rsub(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if is_scalar(other):  # a weak operand, as in ``other - input``: ``rsub(int32, 0)`` is int32
+        return sub(other, input, alpha=alpha)
     return sub(as_tensor_arg("rsub", other, input), input, alpha=alpha)

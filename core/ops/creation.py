@@ -715,12 +715,18 @@ def _linspace_values(start, end, steps, dt):
     if dt.is_floating_point:
         low, high = float(start), float(end)
     else:
-        low, high = float(int(start)), float(int(end))  # PyTorch casts the ends to the dtype first
+        low, high = _integer_end(start, dt), _integer_end(end, dt)  # PyTorch casts the ends to the dtype first
     step = (high - low) / (steps - 1)
     bases = np.where(first, low, high)
     if all(np.isfinite(v) for v in (low, high, step * 134217729.0)):
         return _fused_multiply_add(np.float64(step), counts, bases)
     return step * counts + bases
+
+
+def _integer_end(value, dt):
+    """The end ``value`` of an integer linspace or logspace converted to ``dt`` as PyTorch converts it
+    (truncated, then wrapped into the type: ``-1`` is 255 in uint8), as a float."""
+    return float(np.array(int(value)).astype(dtypes.host_dtype(dt)))
 
 
 def _fused_multiply_add(a, b, c):
@@ -792,6 +798,9 @@ def logspace(
         exponent_dtype = dt
     else:  # integer results round base ** float
         exponent_dtype = dtypes.float64
+        meta = any(isinstance(v, Tensor) and v.is_meta for v in (start, end))  # no values to convert
+        if steps > 1 and not dt.is_floating_point and dt is not dtypes.bool and not meta:  # from the ends in the dtype
+            start, end = _integer_end(start, dt), _integer_end(end, dt)
     out = base ** linspace(start, end, steps, dtype=exponent_dtype, device=device)
     return out.to(dt).requires_grad_(requires_grad)
 

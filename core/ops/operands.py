@@ -88,11 +88,15 @@ def on_one_device(op, *tensors):
 
 def as_tensor_arg(op, value, like):
     """``value`` as a tensor on ``like``'s device (scalars become 0-d tensors, a 0-d CPU tensor
-    moves to ``like``'s accelerator)."""
+    moves to ``like``'s accelerator). A real floating-point number beside a floating-point ``like`` takes
+    ``like``'s type, the type it promotes to (a weak operand): ``0.1`` beside float64 is not rounded to float32."""
     if isinstance(value, Tensor):
         return on_one_device(op, like, value)[1]
     if is_scalar(value):
-        return tensor(value, dtype=dtypes.scalar_dtype(value), device=like._device)
+        dtype = dtypes.scalar_dtype(value)
+        if dtype.is_floating_point and like.dtype.is_floating_point:
+            dtype = like.dtype
+        return tensor(value, dtype=dtype, device=like._device)
     raise TypeError(f"{op}(): expected a Tensor or a number, got {type(value).__name__}")
 
 

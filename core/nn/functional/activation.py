@@ -21,6 +21,7 @@ from ...ops.arithmetic import _Pointwise, where
 from ...ops.conversion import check_inplace, write_result_
 from ...ops.dtype_support import ALL, FLOATING_AND_HALF, TORCH_NAMES, not_implemented, refuse_limited
 from ...ops.movement import cat, row_major
+from ...ops.operands import fill_value_for
 from ...ops.reduced_precision import opmath
 from ...tensor import Tensor, _new
 from ...typeinfo import finfo
@@ -122,6 +123,8 @@ class _Threshold(Function):
 
     @staticmethod
     def forward(ctx, x, threshold, value):
+        if x.dtype._category == 1:  # an integer input compares with and fills the numbers converted to its type
+            threshold, value = (int(fill_value_for(v, x.dtype)) for v in (threshold, value))
         y, ctx.keep = x._backend.kernels.threshold(x._data, threshold, value)
         ctx.y = y
         return x._make(y)
