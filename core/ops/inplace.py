@@ -25,7 +25,7 @@ from ..typeinfo import finfo, iinfo
 from .arithmetic import result_type
 from .comparison import _TORCH_NAMES
 from .conversion import assign_, check_inplace, write_result_
-from .dtype_support import FLOAT8, TORCH_NAMES, check_castable, check_random_bound, refuse_limited
+from .dtype_support import FLOAT8, TORCH_NAMES, check_castable, check_random_bound, not_implemented, refuse_limited
 from .movement import broadcast_shapes
 from .operands import fill_value_for, is_scalar, wrap_dim
 from .overlap import check_no_internal_overlap, check_no_partial_overlap, has_internal_overlap
@@ -568,6 +568,8 @@ def random_(
     unbounded = to is ... and from_ == 0  # random_(): PyTorch's sampler of the dtype's whole range
     if unbounded:
         refuse_limited("random_kernel_cpu", self)
+        if self.dtype.is_complex:
+            not_implemented("random_kernel_cpu", self.dtype)
     else:  # PyTorch samples a range into uint16/32/64, into no float8 type
         refuse_limited("random_update_from_to", self, among=FLOAT8)
     if to is ...:
@@ -577,6 +579,8 @@ def random_(
         else:
             check_random_bound("to - 1", top - 1, self.dtype)
     elif to is None:
+        if self.dtype.is_complex:
+            raise RuntimeError("random_from_to_impl handles only integral, floating-point and boolean types")
         check_random_bound("from", from_, self.dtype)
         top = _random_top(self.dtype) + 1
     else:
