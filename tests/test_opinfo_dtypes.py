@@ -293,3 +293,61 @@ def test_lowrank_draws_float32_for_other_types(device, fn, name):
         # (pca_lowrank of integers: the column means refused first, in PyTorch's words)
         match=None if (fn, name) == ("pca_lowrank", "int64") else f"same dtype, but got: ember.{name} != ember.float32",
     )
+
+
+#: (sampler, args, dtype) where PyTorch refuses: the integer and bool types, complex for the continuous ones that
+#: refuse it; geometric_ only bool and complex (it counts into integers)
+_SAMPLER_REFUSALS = [
+    (sampler, args, name)
+    for sampler, args in [
+        ("normal_", ()), ("uniform_", ()), ("uniform_", (1.0, 0.0)), ("exponential_", ()), ("cauchy_", ()),
+        ("log_normal_", ()), ("geometric_", (0.5,)),
+    ]
+    for name in ["int64", "uint8", "bool", "complex64"]
+    if (name != "complex64" or sampler in ("exponential_", "cauchy_", "geometric_"))
+    and (sampler != "geometric_" or name in ("bool", "complex64"))
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("sampler, args, name", _SAMPLER_REFUSALS)
+def test_samplers_refuse_as_pytorch(device, sampler, args, name):
+    # geometric_ filled bool and complex tensors (PyTorch: '"geometric_cpu" not implemented for Bool'); the others
+    # named ember's method ('"normal_" not implemented') where PyTorch names its kernel ("normal_kernel_cpu",
+    # "check_uniform_bounds" before the bounds' check, "log_normal_cpu"), or raised NotImplementedError where
+    # PyTorch's exponential_ and cauchy_ raise RuntimeError ("a continuous probability distribution")
+    _needs(device, name)
+    _same_refusal(
+        lambda: getattr(torch.ones(3, dtype=getattr(torch, name)), sampler)(*args),
+        lambda: getattr(ember.ones(3, dtype=getattr(ember, name), device=device), sampler)(*args),
+    )
+
+
+@pytest.mark.parametrize("call", ["clamp_min", "clamp_max", "method_min", "method_max_"])
+def test_clamp_with_a_tensor_bound_of_complex_names_the_kernel(device, call):
+    # ember: "clamp is not supported for complex types"; PyTorch's clamp_min/clamp_max of a tensor bound run
+    # maximum/minimum: '"maximum_cpu" not implemented for ComplexFloat'
+    _needs(device, "complex64")
+
+    def run(lib, dev):
+        x, bound = lib.ones(3, dtype=lib.complex64, **dev), lib.zeros(3, dtype=lib.complex64, **dev)
+        return {
+            "clamp_min": lambda: lib.clamp_min(x, bound),
+            "clamp_max": lambda: lib.clamp_max(x, bound),
+            "method_min": lambda: x.clamp_min(bound),
+            "method_max_": lambda: x.clamp_max_(bound),
+        }[call]()
+
+    _same_refusal(lambda: run(torch, {}), lambda: run(ember, {"device": device}))
+
+
+@pytest.mark.parametrize("call", ["aminmax", "aminmax_dim", "mode"])
+def test_aminmax_and_mode_of_complex_name_their_kernels(device, call):
+    # ember named amin's and amax's kernels ("min_values_cpu", "max_values_cpu"); PyTorch "aminmax_cpu", "mode_cpu"
+    _needs(device, "complex64")
+    fns = {
+        "aminmax": lambda L, x: L.aminmax(x),
+        "aminmax_dim": lambda L, x: L.aminmax(x, dim=0),
+        "mode": lambda L, x: L.mode(x),
+    }
+    x = torch.ones(3, 2, dtype=torch.complex64)
+    _same_refusal(lambda: fns[call](torch, x), lambda: fns[call](ember, _e(x, device)))

@@ -730,6 +730,8 @@ def aminmax(
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out("aminmax", aminmax(input, dim=dim, keepdim=keepdim), out, exact_dtype=True)
     d = () if dim is None else (wrap_dim(dim, input.ndim),)  # one int dim, not amin's tuples
+    if input.dtype.is_complex and input.numel():  # (an empty one: amin's error first, as PyTorch's)
+        not_implemented("aminmax_cpu", input.dtype)
     return return_types.aminmax(amin(input, d, keepdim), amax(input, d, keepdim))
 
 
