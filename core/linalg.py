@@ -230,9 +230,9 @@ def cond(A: Tensor, p: float | str | None = None, *, out: Tensor | None = None) 
     if p not in (None, 2, -2, 1, -1, math.inf, -math.inf, "fro", "nuc"):
         raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
     if p is None or p in (2, -2):
+        if isinstance(A, Tensor) and A.numel() == 0:  # zeros of the real type, whatever the dtype (as PyTorch)
+            return A.new_zeros(A.shape[:-2], dtype=A.dtype.to_real())
         check_matrix("linalg.svd", A, square=False)
-        if A.numel() == 0:
-            return A.new_zeros(A.shape[:-2])
         s = svdvals(A)
         largest, smallest = s[..., 0], s[..., -1]
         return smallest / largest if p == -2 else largest / smallest
@@ -243,9 +243,9 @@ def cond(A: Tensor, p: float | str | None = None, *, out: Tensor | None = None) 
             f"but they are {A.shape[-2]} by {A.shape[-1]} matrices"
         )
     # PyTorch's order of the dtype checks: the nuclear norm's SVD, else the inverse
+    if A.numel() == 0:  # zeros of the real type, whatever the dtype (as PyTorch)
+        return A.new_zeros(A.shape[:-2], dtype=A.dtype.to_real())
     check_matrix("linalg.svd" if p == "nuc" else "linalg.inv", A)
-    if A.numel() == 0:
-        return A.new_zeros(A.shape[:-2])
     inverse, info = inv_ex(A)
     inverse = inverse.masked_fill((info > 0)[..., None, None], math.inf)
     # inf * 0 (a singular matrix of zeros) is inf, as PyTorch's nan_to_num makes it

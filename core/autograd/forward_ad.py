@@ -252,7 +252,9 @@ class _Rule:
         """Give the differentiable outputs of the op their tangents."""
         level = live()
         assert level is not None
-        custom = cls._validates_gradients  # a user's Function: its jvp gives the rule
+        # a user's Function, or one of ember's whose backward does not serve (linalg.eig's refuses a cotangent
+        # that depends on the eigenvectors' phases): its jvp gives the rule
+        custom = cls._validates_gradients or "jvp" in vars(cls)
         if ctx._dirty and not custom:
             return  # ember's own in-place writes record their tangents where they are called (write_tangent)
         if ctx._name == "NotImplemented" and not custom:  # PyTorch's node of an op without derivatives

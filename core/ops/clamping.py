@@ -77,6 +77,8 @@ def clamp_min(input: Tensor, min: Tensor | Number, *, out: Tensor | None = None)
     """
     if out is not None:
         return write_out("clamp_min", clamp_min(input, min), out, exact_dtype=True)
+    if isinstance(min, Tensor) and isinstance(input, Tensor) and input.dtype.is_complex:
+        not_implemented("maximum_cpu", input.dtype)  # PyTorch's kernel of a tensor bound
     return clamp(input, min=min)
 
 
@@ -98,6 +100,8 @@ def clamp_max(input: Tensor, max: Tensor | Number, *, out: Tensor | None = None)
     """
     if out is not None:
         return write_out("clamp_max", clamp_max(input, max), out, exact_dtype=True)
+    if isinstance(max, Tensor) and isinstance(input, Tensor) and input.dtype.is_complex:
+        not_implemented("minimum_cpu", input.dtype)  # PyTorch's kernel of a tensor bound
     return clamp(input, max=max)
 
 

@@ -26,7 +26,7 @@ from ..autograd.function import Function
 from ..tensor import Tensor
 from . import complex_math
 from .arithmetic import where
-from .dtype_support import TORCH_NAMES
+from .dtype_support import TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes
 from .operands import sum_to
 from .out_argument import write_out
@@ -298,8 +298,9 @@ def view_as_complex(input: Tensor) -> Tensor:
     return _ViewAsComplex.apply(input)
 
 
-def _check_parts(op: str, first: Tensor, second: Tensor) -> None:
-    """PyTorch's checks of ``complex``/``polar`` operands: two tensors of one floating type."""
+def _check_parts(op: str, first: Tensor, second: Tensor, kernel: str | None = None) -> None:
+    """PyTorch's checks of ``complex``/``polar`` operands: two tensors of one floating type
+    (``kernel``: the op's kernel, which has no float16 instance where ember has no complex32)."""
     for t in (first, second):
         if not isinstance(t, Tensor):
             raise TypeError(f"{op}(): argument must be Tensor, not {type(t).__name__}")
@@ -313,6 +314,8 @@ def _check_parts(op: str, first: Tensor, second: Tensor) -> None:
             f"Expected object of scalar type {TORCH_NAMES[first.dtype]} but got scalar type "
             f"{TORCH_NAMES[second.dtype]} for second argument"
         )
+    if kernel is not None and first.dtype is dtypes.float16:
+        not_implemented(kernel, first.dtype)
     first.dtype.to_complex()  # raises for float16: no complex32
 
 
@@ -377,7 +380,7 @@ def polar(abs: Tensor, angle: Tensor, *, out: Tensor | None = None) -> Tensor:  
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out("polar", polar(abs, angle), out, exact_dtype=True)
-    _check_parts("polar", abs, angle)
+    _check_parts("polar", abs, angle, "polar_cpu")
     return complex(abs * angle.cos(), abs * angle.sin())
 
 

@@ -158,7 +158,7 @@ def unravel_index(indices: Tensor, shape: int | Sequence[int]) -> tuple[Tensor, 
     """
     if not isinstance(indices, Tensor):
         raise TypeError(f"expected 'indices' to be integer dtype, but got {type(indices).__name__}")
-    if indices.dtype.is_floating_point or indices.dtype is dtypes.bool:
+    if indices.dtype.is_floating_point or indices.dtype.is_complex or indices.dtype is dtypes.bool:
         raise TypeError(f"expected 'indices' to be integer dtype, but got ember.{indices.dtype.name}")
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     if any(s < 0 for s in shape):

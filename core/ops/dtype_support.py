@@ -175,7 +175,9 @@ def check_castable(result: dtype, target: dtype) -> None:
 
 def check_random_bound(name: str, value: int, dtype: dtypes.dtype) -> None:
     """PyTorch's check that a bound of ``random_`` (and ``randint``) fits ``dtype``: its range of finite
-    values for a floating one."""
+    values for a floating one; a complex dtype has no bound."""
+    if dtype.is_complex:
+        raise RuntimeError("check_random_bounds handles only integral, floating-point and boolean types")
     if dtype.is_floating_point:
         if not finfo(dtype).min <= value <= finfo(dtype).max:
             raise RuntimeError(f"{name} is out of bounds for {C_NAMES[dtype]}")

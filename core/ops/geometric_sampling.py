@@ -10,6 +10,7 @@ from .. import dtypes
 from ..random import Generator, drawn_in_memory_order, native_generator
 from ..tensor import Tensor
 from .creation import empty_like
+from .dtype_support import not_implemented
 from .inplace import _write
 
 __all__: list[str] = []
@@ -37,6 +38,8 @@ def geometric_(self: Tensor, p: float, *, generator: Generator | None = None) ->
     """
     if not 0.0 < p < 1.0:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
+    if self.dtype is dtypes.bool or self.dtype.is_complex:  # PyTorch's kernel: the real types but bool
+        not_implemented("geometric_cpu", self.dtype)
     backend = self._backend
     gen = native_generator(generator, backend, self._device.index)
     if (

@@ -61,7 +61,7 @@ def _histogramdd(
     weight: Tensor | None,
     density: bool,
 ) -> tuple[Tensor, list[Tensor]]:
-    if not input.dtype.is_floating_point:
+    if input.dtype not in (dtypes.float32, dtypes.float64):  # PyTorch's kernel: float and double only
         raise NotImplementedError(f"\"histogramdd\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
     refuse_meta(op, input)  # the bins and the counts in them come from the values
     dims = input.shape[-1]
@@ -201,5 +201,7 @@ def histogramdd(
                 [1., 0., 0.],
                 [1., 0., 1.]])
     """
+    if input.ndim < 2:  # a row per point
+        raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
     hist, edges = _histogramdd("torch.histogramdd", input, bins, range, weight, density)
     return histogramdd_result(hist, tuple(edges))

@@ -25,7 +25,15 @@ from ..typeinfo import finfo, iinfo
 from .arithmetic import result_type
 from .comparison import _TORCH_NAMES
 from .conversion import assign_, check_inplace, write_result_
-from .dtype_support import FLOAT8, TORCH_NAMES, check_castable, check_random_bound, refuse_limited
+from .dtype_support import (
+    C_NAMES,
+    FLOAT8,
+    TORCH_NAMES,
+    check_castable,
+    check_random_bound,
+    not_implemented,
+    refuse_limited,
+)
 from .movement import broadcast_shapes
 from .operands import fill_value_for, is_scalar, wrap_dim
 from .overlap import check_no_internal_overlap, check_no_partial_overlap, has_internal_overlap
@@ -431,6 +439,8 @@ def uniform_(
         tensor([-0.0075,  0.5364, -0.8230])
     """
     refuse_limited("check_uniform_bounds", self)
+    if not (self.dtype.is_floating_point or self.dtype.is_complex):  # PyTorch checks the dtype first here
+        not_implemented("check_uniform_bounds", self.dtype)
     a = _keyword_from("uniform_", from_, 0.0, from_keyword) if from_keyword else from_
     _require(a <= to, f"uniform_ expects to return a [from, to) range, but found from={a} > to={to}")
 
@@ -465,7 +475,7 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Gen
     sampler = "normal_scaled" if self.is_contiguous() else "normal_scaled_serially"
     return _sample_(
         self,
-        "normal_",
+        "normal_kernel_cpu",
         lambda g, s, d, xp: getattr(g, sampler)(s, d, mean, std),
         generator,
         draw_part=lambda g, s, d, xp: getattr(g, sampler)(s, d, mean, part_std),
@@ -495,6 +505,11 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Generator | Non
         sampled = g.exponential(s, d, lambd)
         return sampled if sampled is not None else xp.astype((-1.0 / lambd) * xp.log1p(-g.uniform(s, wide)), d)
 
+    if not self.dtype.is_floating_point:  # (complex included)
+        raise RuntimeError(
+            "Exponential distribution is a continuous probability distribution. dtype must be a floating point but "
+            f"you specified {TORCH_NAMES[self.dtype]}"
+        )
     return _sample_(self, "exponential_", draw, generator)
 
 
@@ -568,6 +583,8 @@ def random_(
     unbounded = to is ... and from_ == 0  # random_(): PyTorch's sampler of the dtype's whole range
     if unbounded:
         refuse_limited("random_kernel_cpu", self)
+        if self.dtype.is_complex:
+            not_implemented("random_kernel_cpu", self.dtype)
     else:  # PyTorch samples a range into uint16/32/64, into no float8 type
         refuse_limited("random_update_from_to", self, among=FLOAT8)
     if to is ...:
@@ -577,6 +594,8 @@ def random_(
         else:
             check_random_bound("to - 1", top - 1, self.dtype)
     elif to is None:
+        if self.dtype.is_complex:
+            raise RuntimeError("random_from_to_impl handles only integral, floating-point and boolean types")
         check_random_bound("from", from_, self.dtype)
         top = _random_top(self.dtype) + 1
     else:
@@ -617,7 +636,7 @@ def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator:
         sampled = g.log_normal(s, d, mean, std)
         return sampled if sampled is not None else xp.exp(g.normal(s, d) * std + mean)
 
-    return _sample_(self, "log_normal_", draw, generator)
+    return _sample_(self, "log_normal_cpu", draw, generator)
 
 
 def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator: Generator | None = None) -> Tensor:
@@ -643,4 +662,9 @@ def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator:
         sampled = g.cauchy(s, d, median, sigma)
         return sampled if sampled is not None else median + sigma * xp.tan(math.pi * (g.uniform(s, d) - 0.5))
 
+    if not self.dtype.is_floating_point:  # (complex included)
+        raise RuntimeError(
+            "Cauchy distribution is a continuous probability distribution. dtype must be a floating point but you "
+            f"specified {C_NAMES[self.dtype]}"
+        )
     return _sample_(self, "cauchy_", draw, generator)

@@ -141,9 +141,10 @@ LAPACK_TYPES = FLOATING | {dtypes.complex64, dtypes.complex128}
 _NO_B = object()  # check_input without a right-hand side
 
 
-def check_matrix(op: str, A: object, name: str = "A", square: bool = True) -> None:
+def check_matrix(op: str, A: object, name: str = "A", square: bool = True, floating: bool = True) -> None:
     """PyTorch's checks of a matrix argument: a floating point tensor of at least two
-    dimensions, square when ``square``."""
+    dimensions, square when ``square``. ``floating=False``: the op does not check the dtype
+    itself (its kernel's dispatch refuses an integer type, :func:`check_precision`)."""
     if not isinstance(A, Tensor):
         raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(A).__name__}")
     if A.ndim < 2:
@@ -152,7 +153,7 @@ def check_matrix(op: str, A: object, name: str = "A", square: bool = True) -> No
         raise RuntimeError(
             f"{op}: {name} must be batches of square matrices, but they are {A.shape[-2]} by {A.shape[-1]} matrices"
         )
-    if not (A.dtype.is_floating_point or A.dtype.is_complex):
+    if floating and not (A.dtype.is_floating_point or A.dtype.is_complex):
         raise RuntimeError(
             f"{op}: Expected a floating point or complex tensor as input. Got {_TORCH_NAMES[A.dtype.name]}"
         )
@@ -170,11 +171,18 @@ def check_precision(op: str, A: Tensor, kernel: str | None) -> None:
 
 
 def check_input(
-    op: str, A: object, name: str = "A", square: bool = True, *, kernel: str | None = None, B: object = _NO_B
+    op: str,
+    A: object,
+    name: str = "A",
+    square: bool = True,
+    *,
+    kernel: str | None = None,
+    B: object = _NO_B,
+    floating: bool = True,
 ) -> None:
     """:func:`check_matrix`, then with ``B`` :func:`check_pair`, then :func:`check_precision`, in
-    PyTorch's order."""
-    check_matrix(op, A, name, square)
+    PyTorch's order (``floating=False``: an integer ``A`` reaches ``kernel``'s refusal)."""
+    check_matrix(op, A, name, square, floating)
     matrix = cast(Tensor, A)
     if B is not _NO_B:
         check_pair(op, matrix, B, name)

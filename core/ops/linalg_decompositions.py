@@ -167,7 +167,7 @@ def cholesky(input: Tensor, upper: bool = False, *, out: Tensor | None = None) -
         UserWarning,
         stacklevel=2,
     )
-    check_input("cholesky", input, kernel="cholesky_cpu")
+    check_input("cholesky", input, kernel="cholesky_cpu", floating=False)
     return linalg_cholesky(input, upper=upper)
 
 
@@ -198,7 +198,7 @@ def _cholesky_solve(op, B, L, upper):
     if isinstance(B, Tensor) and B.ndim < 2:
         raise RuntimeError(f"b should have at least 2 dimensions, but has {B.ndim} dimensions instead")
     check_classic_pair(B, L)
-    check_input(op, L, kernel="cholesky_solve_cpu", B=B)
+    check_input(op, L, kernel="cholesky_solve_cpu", B=B, floating=False)
     if B.shape[-2] != L.shape[-1]:
         raise RuntimeError(
             f"{op}: Incompatible shapes of A and B for the equation AX = B ({L.shape[-2]}x{L.shape[-1]} and "
@@ -247,7 +247,7 @@ def cholesky_inverse(L: Tensor, upper: bool = False, *, out: Tensor | None = Non
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out("cholesky_inverse", cholesky_inverse(L, upper), out)
-    check_input("cholesky_inverse", L, kernel="cholesky_inverse_out_cpu")
+    check_input("cholesky_inverse", L, kernel="cholesky_inverse_out_cpu", floating=False)
     if L.shape[-1]:  # a singular factor: LAPACK's potri refuses it
         zero = L.diagonal(0, -2, -1) == 0
         check_info("cholesky_inverse", where(zero.any(-1), zero.int().argmax(-1) + 1, 0), _singular_inverse)

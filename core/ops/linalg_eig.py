@@ -70,12 +70,26 @@ class _Eig(Function):
         ctx.save_for_backward(L, V)
         ctx.set_materialize_grads(False)  # unused vectors: no 0 / (L_j - L_i) terms (NaN at repeated values)
         ctx.real_input = not A.dtype.is_complex
+        ctx.save_for_forward(L, V)
         return L, V
 
     @staticmethod
     def backward(ctx, gL, gV):
         gA = _eig_backward(*ctx.saved_tensors, gL, gV)
         return gA.real if ctx.real_input else gA
+
+    @staticmethod
+    def jvp(ctx, dA):
+        # PyTorch's forward formula (the backward, at a cotangent with phases, refuses): with dP = V^-1 dA V,
+        # dL = diag(dP) and dV = V (dP / (L_j - L_i), zero diagonal), less V Re(diag(V^H dV)) (unit norms)
+        L, V = ctx.saved_tensors
+        n = V.shape[-1]
+        dP = _solve_complex(V, dA.to(V.dtype) @ V)
+        gaps = L.unsqueeze(-2) - L.unsqueeze(-1) + eye(n, dtype=L.dtype, device=L.device)
+        off = dP / gaps - dP.diagonal(0, -2, -1).diag_embed()  # (the diagonal of dP / gaps is dP's own)
+        dV = V @ off
+        dV = dV - V * (V.mH @ dV).diagonal(0, -2, -1).real.unsqueeze(-2)
+        return dP.diagonal(0, -2, -1), dV
 
 
 def _checked(op: str, A: object) -> Tensor:

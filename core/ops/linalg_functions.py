@@ -14,7 +14,7 @@ from ..tensor import Tensor
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .creation import arange, eye, zeros
-from .linalg_common import check_input, check_matrix, check_precision
+from .linalg_common import check_matrix, check_precision
 from .matrix import cross as _cross
 from .matrix import diagonal as _diagonal
 from .movement import cat
@@ -63,7 +63,7 @@ def matrix_exp(A: Tensor) -> Tensor:
         tensor([[1., 1.],
                 [0., 1.]])
     """
-    check_input("linalg.matrix_exp", A)
+    check_matrix("linalg.matrix_exp", A)  # no LAPACK: float16 and bfloat16 too, as in PyTorch
     return _MatrixExp.apply(A)
 
 
@@ -92,7 +92,7 @@ def linalg_householder_product(A: Tensor, tau: Tensor, *, out: Tensor | None = N
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out("linalg.householder_product", linalg_householder_product(A, tau), out)
     op = "torch.linalg.householder_product"
-    check_matrix(op, A, square=False)
+    check_matrix(op, A, square=False, floating=False)
     if not isinstance(tau, Tensor):
         raise TypeError(f"{op}(): argument 'tau' must be Tensor, not {type(tau).__name__}")
     m, n = A.shape[-2:]

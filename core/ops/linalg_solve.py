@@ -696,7 +696,7 @@ def _lu_factor(A: Tensor, pivot: bool, op: str) -> tuple[Tensor, Tensor, Tensor]
     """``(LU, pivots, info)`` after PyTorch's checks (``op`` names the caller in the dimension check)."""
     if isinstance(A, Tensor) and A.ndim < 2:
         raise RuntimeError(f"{op}: Expected tensor with 2 or more dimensions. Got size: {list(A.shape)} instead")
-    check_input("linalg.lu_factor_ex", A, square=False, kernel="lu_cpu")
+    check_input("linalg.lu_factor_ex", A, square=False, kernel="lu_cpu", floating=False)
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     return _LuFactor.apply(A)

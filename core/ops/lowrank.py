@@ -8,6 +8,7 @@ compositions of differentiable ops)."""
 
 from __future__ import annotations
 
+from .. import dtypes
 from ..sparse import SparseCOOTensor
 from ..tensor import Tensor
 from .creation import ones, randn
@@ -23,7 +24,11 @@ def _adjoint(A: Tensor | SparseCOOTensor) -> Tensor | SparseCOOTensor:
 def _approximate_basis(A: Tensor | SparseCOOTensor, q: int, niter: int, M: Tensor | None) -> Tensor:
     """``Q`` with ``q`` orthonormal columns such that ``Q Q^H (A - M)`` approximates ``A - M``
     (Halko et al., algorithm 4.4: a random range, then ``niter`` subspace iterations)."""
-    dtype = A.dtype if A.dtype.is_floating_point or A.dtype.is_complex else None
+    # PyTorch's choice: A's own half, single, double or complex type, else float32 (bfloat16 and the
+    # integers: their product with a float32 matrix is then refused, as in PyTorch)
+    dtype = (
+        A.dtype if A.dtype in (dtypes.float16, dtypes.float32, dtypes.float64) or A.dtype.is_complex else dtypes.float32
+    )
     R = randn(A.shape[-1], q, dtype=dtype, device=A.device)
 
     def times(left: Tensor | SparseCOOTensor, minus: Tensor | None, right: Tensor) -> Tensor:

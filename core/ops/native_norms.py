@@ -41,8 +41,8 @@ def native_layer_norm(
     """
     out = F.layer_norm(input, list(normalized_shape), weight, bias, eps)
     dims = tuple(range(input.ndim - len(normalized_shape), input.ndim))
-    with no_grad():
-        return (out, *_moments(input, dims, eps, keepdim=True))
+    with no_grad():  # detached: no tangent in forward mode either, as PyTorch's
+        return (out, *_moments(input.detach(), dims, eps, keepdim=True))
 
 
 def native_batch_norm(
@@ -71,8 +71,8 @@ def native_batch_norm(
         empty = input.new_empty((0,))
         return out, empty, empty.clone()
     dims = (0, *range(2, input.ndim))
-    with no_grad():
-        return (out, *_moments(input, dims, eps, keepdim=False))
+    with no_grad():  # detached: no tangent in forward mode either, as PyTorch's
+        return (out, *_moments(input.detach(), dims, eps, keepdim=False))
 
 
 def native_group_norm(

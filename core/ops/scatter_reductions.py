@@ -96,6 +96,8 @@ def scatter_reduce(
     m = x.shape[dim]
     if idx.numel() and not idx.is_meta and bool(((idx < 0) | (idx >= m)).any()):  # (a meta index has no values)
         raise RuntimeError(f"scatter_reduce(): index out of bounds for dimension {dim} with size {m}")
+    if x.dtype.is_complex and reduce in ("amax", "amin"):  # PyTorch's kernels compare real numbers only
+        not_implemented(f"scatter_gather_tensor_cpu_reduce_{reduce}", x.dtype)
     for d in range(ndim):
         s = s.narrow(d, 0, idx.shape[d])
         short = x.shape[d] - idx.shape[d]
@@ -114,7 +116,7 @@ def scatter_reduce(
         else:
             divisor = (count + 1 if include_self else count.clamp_min(1)).to(x.dtype)
             mean = (x_last + total if include_self else total) / divisor
-            if not x.dtype.is_floating_point:
+            if not (x.dtype.is_floating_point or x.dtype.is_complex):
                 mean = ((x_last + total if include_self else total) // divisor).to(x.dtype)
             out = where(touched, mean, x_last)
     elif reduce == "prod":
@@ -188,6 +190,13 @@ def index_reduce(
     size = input.shape[dim] if input.ndim else 1
     message = f"index {{value}} is out of bounds for dimension {dim} with size {size}"
     index._backend.check_indices("index_reduce_", flat._data, size, None, IndexError, message)
+    if input.dtype is dtypes.bool or input.dtype.is_complex:  # kernels compiled for the real numbers only:
+        if not include_self:  # the one that fills the named slices first
+            not_implemented("index_reduce_func_exclude_input_init", input.dtype)
+        if input.ndim <= 1:  # the one of a vector
+            not_implemented("index_func_", input.dtype)
+        if input.dtype.is_complex and reduce in ("amax", "amin"):  # maximum/minimum, that compare
+            not_implemented("maximum_cpu" if reduce == "amax" else "minimum_cpu", input.dtype)
     shape = [1] * ndim
     shape[dim] = -1
     expanded = flat.to(dtypes.int64).reshape(shape).expand(source.shape or (1,))

@@ -300,6 +300,8 @@ def mode(
         return mode_result(input.clone(), input.new_zeros((), dtype=dtypes.int64))
     if input.shape[dim] == 0:
         raise IndexError(f"mode(): Expected reduction dim {dim} to have non-zero size.")
+    if input.dtype.is_complex:
+        not_implemented("mode_cpu", input.dtype)
     x = input.detach().movedim(dim, -1)
     n = x.shape[-1]
     same = x.unsqueeze(-1) == x.unsqueeze(-2)  # (..., n, n)

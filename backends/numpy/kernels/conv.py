@@ -296,7 +296,8 @@ class NumpyConvKernels:
         spatial = tuple(input_shape[2:])
         pitch = _unit_pitch(input_shape, kernel, stride, padding, dilation)
         order = self.col2im_order(k, grad, weight)
-        if pitch is not None and np.isfinite(weight).all():
+        # (a transposed convolution's output_padding can make grad shorter than the pitch's output)
+        if pitch is not None and pitch.out == out_shape and np.isfinite(weight).all():
             return _pitched_col2im(grad, weight, input_shape, pitch, groups, order)
         w_t = np.ascontiguousarray(np.swapaxes(weight.reshape(groups, cout // groups, -1), 1, 2))
         keys = window_keys(kernel, stride, dilation, out_shape)
@@ -334,7 +335,7 @@ class NumpyConvKernels:
         out_shape = tuple(grad.shape[2:])
         p, k = math.prod(out_shape), math.prod(kernel)
         pitch = _unit_pitch(x.shape, kernel, stride, padding, dilation)
-        if pitch is not None:
+        if pitch is not None and pitch.out == out_shape:  # (see conv_backward_input)
             dw = _pitched_weight_grad(x, grad, weight_shape, pitch, groups)
             if np.isfinite(dw).all():  # else a non-finite input met the grid's zeros: the strided path
                 return dw

@@ -170,6 +170,9 @@ class _ConvBackwardWeight(Function):
             d_x = _ConvBackwardInput.apply(grad, gw, tuple(x.shape), *ctx.args)
         if ctx.needs_input_grad[1]:
             d_grad = _Conv.apply(x, gw, None, *ctx.args)
+            # a transposed convolution's (x its output): an output_padding of at least the stride leaves
+            # trailing rows that no position of its input reached
+            d_grad = d_grad[(..., *(slice(0, n) for n in grad.shape[2:]))]
         return d_x, d_grad, None, None, None, None, None
 
 

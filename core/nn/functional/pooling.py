@@ -295,7 +295,7 @@ def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode):
     if _amp.active:
         return autocast_call(op, _max_pool, op, nd, input, kernel_size, stride, padding, dilation, ceil_mode)
     x, batched = _batched(op, nd, input)
-    if x.dtype is dtypes.bool or x.dtype in dtypes.limited_dtypes:
+    if x.dtype is dtypes.bool or x.dtype.is_complex or x.dtype in dtypes.limited_dtypes:
         not_implemented("max_pool3d" if nd == 3 else "max_pool2d", x.dtype)
     kernel, stride, padding, dilation, out_shape = _pool_geometry(
         op, nd, x, kernel_size, stride, padding, dilation, ceil_mode
