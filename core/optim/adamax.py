@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..ops.movement import cat
 from ._types import LearningRate, ParamsT
 from .optimizer import Optimizer, _betas, _check_adam, _hyperparameters, _start_state, _to_scalar
 
@@ -23,7 +24,10 @@ class Adamax(Optimizer):
         eps (float): term added to the denominator for numerical stability. Default: 1e-8.
         weight_decay (float): weight decay (L2 penalty). Default: 0.
         maximize (bool): maximize the objective instead of minimizing it. Default: False.
-        foreach, differentiable, capturable: accepted for compatibility.
+        differentiable (bool): run the step in tensor operations that autograd records (PyTorch's
+            differentiable path), so that the updated parameters are functions of the parameters, gradients
+            and state before it (meta-learning). Default: False.
+        foreach, capturable: accepted for compatibility.
 
     Example::
 
@@ -58,6 +62,13 @@ class Adamax(Optimizer):
         grad = self._weight_decay(grad, param, group["weight_decay"])
         exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
         exp_avg.lerp_(grad, 1 - beta1)
-        exp_inf.copy_(exp_inf.mul_(beta2).maximum(grad.abs().add_(group["eps"])))
+        if group["differentiable"]:  # the maximum as PyTorch's differentiable path takes it (ties share the gradient)
+            norm_buf = cat([exp_inf.mul_(beta2).unsqueeze(0), grad.abs().add_(group["eps"]).unsqueeze_(0)], 0)
+            exp_inf.copy_(norm_buf.amax(0))
+        else:
+            exp_inf.copy_(exp_inf.mul_(beta2).maximum(grad.abs().add_(group["eps"])))
         clr = _to_scalar(group["lr"]) / (1 - beta1 ** state["step"].item())
         param.addcdiv_(exp_avg, exp_inf, value=-clr)
+
+    #: ``differentiable=True`` runs the same tensor operations, recorded by autograd
+    _differentiable_update = _update

@@ -28,7 +28,10 @@ class ASGD(Optimizer):
         t0 (float): point at which to start averaging. Default: 1e6.
         weight_decay (float): weight decay (L2 penalty). Default: 0.
         maximize (bool): maximize the objective instead of minimizing it. Default: False.
-        foreach, differentiable, capturable: accepted for compatibility.
+        differentiable (bool): run the step in tensor operations that autograd records (PyTorch's
+            differentiable path), so that the updated parameters are functions of the parameters, gradients
+            and state before it (meta-learning). Default: False.
+        foreach, capturable: accepted for compatibility.
 
     Example::
 
@@ -79,6 +82,9 @@ class ASGD(Optimizer):
         # a loaded state dict may hold in the parameters' dtype: it is rounded to float32 all the same
         state["eta"].fill_(_in_scalar_dtype(lr / ((1 + lambd * lr * step) ** group["alpha"])))
         state["mu"].fill_(_in_scalar_dtype(1 / max(1, step - group["t0"])))
+
+    #: ``differentiable=True`` runs the same tensor operations, recorded by autograd (as PyTorch's)
+    _differentiable_update = _update
 
 
 def _in_scalar_dtype(value: float) -> float:

@@ -37,7 +37,10 @@ class NAdam(Optimizer):
         momentum_decay (float): the momentum decay :math:`\psi`. Default: 4e-3.
         decoupled_weight_decay (bool): decay the weights directly (NAdamW). Default: False.
         maximize (bool): maximize the objective instead of minimizing it. Default: False.
-        foreach, capturable, differentiable: accepted for compatibility.
+        differentiable (bool): run the step in tensor operations that autograd records (PyTorch's
+            differentiable path), so that the updated parameters are functions of the parameters, gradients
+            and state before it (meta-learning). Default: False.
+        foreach, capturable: accepted for compatibility.
 
     Example::
 
@@ -102,9 +105,22 @@ class NAdam(Optimizer):
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         exp_avg.lerp_(grad, 1 - beta1)
         exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        denom = exp_avg_sq.div(1 - beta2**step).sqrt().add_(group["eps"])
+        denom = exp_avg_sq.div(1 - beta2**step).sqrt()
+        if group["differentiable"]:
+            # PyTorch's differentiable path: the factors are 0-d tensors of the product's dtype (its rounding)
+            denom = denom.add(group["eps"])
+            mu_product_t = state["mu_product"]
+            grad = grad * (-lr * (1.0 - mu) / (1.0 - mu_product_t))
+            scaled_avg = exp_avg * (-lr * mu_next / (1.0 - mu_product_t * mu_next))
+            param.addcdiv_(grad, denom)
+            param.addcdiv_(scaled_avg, denom)
+            return
+        denom.add_(group["eps"])
         param.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - mu_product))
         param.addcdiv_(exp_avg, denom, value=-lr * mu_next / (1.0 - mu_product * mu_next))
+
+    #: ``differentiable=True`` runs the same tensor operations, recorded by autograd
+    _differentiable_update = _update
 
 
 def _decay(param, grad, lr, group):

@@ -13,7 +13,7 @@ from typing import Any
 from .. import dtypes, graphs
 from ..autograd.engine import reset_grads
 from ..autograd.grad_mode import enable_grad, set_grad_enabled
-from ..ops.complex_views import view_as_real
+from ..ops.complex_views import view_as_complex, view_as_real
 from ..tensor import Tensor, tensor
 from ..utils.hooks import RemovableHandle
 from ._types import LearningRate, ParamsT
@@ -114,10 +114,14 @@ def _sparse_rows(grad: Tensor, group: dict[str, Any], *targets: Tensor) -> tuple
     """
     grad = grad.coalesce()
     indices, values = grad._indices(), grad._values()
-    rows = indices[0]
-    for dim in range(1, grad.sparse_dim()):  # the row-major position across the sparse dimensions
-        rows = rows * grad.shape[dim] + indices[dim]
     sparse_dim = grad.sparse_dim()
+    if sparse_dim == 0:  # no sparse dimension (a 0-d parameter's gradient): every entry is the one row 0
+        rows = indices.new_zeros((values.shape[0],))
+        target_rows = [t.view(1, *t.shape) for t in targets]
+        return rows, -values if group.get("maximize", False) else values, *target_rows
+    rows = indices[0]
+    for dim in range(1, sparse_dim):  # the row-major position across the sparse dimensions
+        rows = rows * grad.shape[dim] + indices[dim]
     target_rows = [t if sparse_dim == 1 else t.view(-1, *t.shape[sparse_dim:]) for t in targets]
     return rows, -values if group.get("maximize", False) else values, *target_rows
 
@@ -162,10 +166,10 @@ class Optimizer:
         defaults (dict): default values of the optimization options.
 
     Subclasses implement :meth:`_update` (one parameter's update, run under ``no_grad``)
-    and may override :meth:`step` (LBFGS does). Those that take ``differentiable=True`` (SGD,
-    Adam, AdamW) implement :meth:`_differentiable_update` too: PyTorch's single-tensor update in
-    tensor operations, which autograd records (the step then runs with gradients enabled, and
-    the parameters may be non-leaf tensors); the others refuse the option when constructed.
+    and may override :meth:`step` (LBFGS does). Those that take ``differentiable=True`` set
+    :attr:`_differentiable_update`: PyTorch's single-tensor update in tensor operations, which
+    autograd records (the step then runs with gradients enabled, and the parameters may be non-leaf
+    tensors); the others (Adafactor, Muon, ...) refuse the option when constructed.
     """
 
     #: whether :meth:`_update` applies ``maximize`` to dense gradients itself (fused into
@@ -188,9 +192,7 @@ class Optimizer:
         self.defaults = defaults
         cls = type(self)
         if defaults.get("differentiable") and cls._differentiable_update is None:
-            raise NotImplementedError(
-                f"{cls.__name__}: differentiable=True is not implemented in ember (SGD, Adam and AdamW take it)"
-            )
+            raise NotImplementedError(f"{cls.__name__}: differentiable=True is not implemented in ember")
         if not getattr(cls.step, "_with_step_hooks", False):  # once per class, as PyTorch patches it
             cls.step = _with_step_hooks(cls.step)  # type: ignore[method-assign]
         if isinstance(params, Tensor):
@@ -469,7 +471,7 @@ class Optimizer:
             update = self._differentiable_update if group.get("differentiable") else self._update
             assert update is not None  # the constructor refuses differentiable=True without it
             if p.dtype.is_complex and self._complex_as_real and not grad.is_sparse:
-                update(view_as_real(p), view_as_real(grad), state, group)
+                state = _complex_state_update(update, p, grad, state, group)
             else:
                 update(p, grad, state, group)
             if state:  # like PyTorch, parameters that keep no state get no entry
@@ -494,6 +496,30 @@ class Optimizer:
     def _weight_decay(grad: Tensor, param: Tensor, weight_decay: float) -> Tensor:
         """The L2-penalised gradient ``grad + weight_decay * param``."""
         return grad.add(param, alpha=weight_decay) if weight_decay != 0 else grad
+
+
+def _complex_state_update(
+    update: Callable[[Tensor, Tensor, dict[str, Any], dict[str, Any]], None],
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Any],
+    group: dict[str, Any],
+) -> dict[str, Any]:
+    """Run ``update`` on the real view of a complex parameter and its gradient, as PyTorch's optimizers
+    do, with the state viewed the same way; the state is kept complex, as PyTorch keeps it (its
+    ``state_dict`` holds complex buffers shaped like the parameter): buffers the update made from the
+    real view (shaped like it) are stored as their complex view, the new and the updated alike."""
+    real = view_as_real(param)
+    real_state = {k: view_as_real(v) if _is_complex_buffer(v, param) else v for k, v in state.items()}
+    update(real, view_as_real(grad), real_state, group)
+    return {
+        k: view_as_complex(v) if isinstance(v, Tensor) and v.is_floating_point() and v.shape == real.shape else v
+        for k, v in real_state.items()
+    }
+
+
+def _is_complex_buffer(value: Any, param: Tensor) -> bool:
+    return isinstance(value, Tensor) and value.dtype.is_complex and value.shape == param.shape
 
 
 def _hyperparameters(arguments: dict[str, Any], order: tuple[str, ...] = ()) -> dict[str, Any]:

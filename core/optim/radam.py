@@ -26,7 +26,10 @@ class RAdam(Optimizer):
         weight_decay (float): weight decay. Default: 0.
         decoupled_weight_decay (bool): decay the weights directly (RAdamW). Default: False.
         maximize (bool): maximize the objective instead of minimizing it. Default: False.
-        foreach, capturable, differentiable: accepted for compatibility.
+        differentiable (bool): run the step in tensor operations that autograd records (PyTorch's
+            differentiable path), so that the updated parameters are functions of the parameters, gradients
+            and state before it (meta-learning). Default: False.
+        foreach, capturable: accepted for compatibility.
 
     Example::
 
@@ -87,7 +90,12 @@ class RAdam(Optimizer):
         rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
         if rho_t > 5.0:
             rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-            adaptive = (bias_correction2**0.5) / exp_avg_sq.sqrt().add_(group["eps"])
+            root = exp_avg_sq.sqrt()  # its result is saved for its backward: out of place when differentiable
+            root = root.add(group["eps"]) if group["differentiable"] else root.add_(group["eps"])
+            adaptive = (bias_correction2**0.5) / root
             param.add_(corrected * lr * adaptive * rect, alpha=-1.0)
         else:
             param.add_(corrected * lr, alpha=-1.0)
+
+    #: ``differentiable=True`` runs the same tensor operations, recorded by autograd
+    _differentiable_update = _update
