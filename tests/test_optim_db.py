@@ -51,8 +51,8 @@ def _to_torch(value):
     return value
 
 
-def _params(rng, dtype, with_complex, differentiable):
-    arrays = [rng.standard_normal(s).astype(dtype) for s in [(3, 4), (5,), ()]]
+def _params(rng, dtype, with_complex, differentiable, shapes=((3, 4), (5,), ())):
+    arrays = [rng.standard_normal(s).astype(dtype) for s in shapes]
     if with_complex:
         ctype = np.complex128 if dtype == np.float64 else np.complex64
         arrays.append((rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3))).astype(ctype))
@@ -121,7 +121,8 @@ def _steps(info, kwargs, dtype, steps=4):
     # (NotImplementedError) where ember refuses any complex one (RuntimeError, PyTorch's own refusal of an
     # all-complex group): fused steps run on real parameters, as PyTorch's tests run them
     with_complex = info.supports_complex and not kwargs.get("fused")
-    tp, ep = _params(rng, dtype, with_complex, differentiable)
+    shapes = ((3, 4), (4, 2)) if name == "Muon" else ((3, 4), (5,), ())  # Muon takes matrices only
+    tp, ep = _params(rng, dtype, with_complex, differentiable, shapes)
     if name == "LBFGS":
         # twenty iterations a step down to a converged, ill-conditioned history (the curvature pairs are
         # differences of nearly equal gradients): a last-place difference of a dot product grows from step
@@ -442,3 +443,50 @@ def test_sparse_adam_refuses_sparse_parameters_with_torchs_message():
         ):
             ember.optim.SparseAdam(params)
     ember.optim.SparseAdam(p for p in [ember.zeros(3, requires_grad=True)])  # a generator still works
+
+
+_TENSOR_LR = [
+    ("Adagrad", {"lr_decay": 0.3}),
+    ("Adagrad", {"lr_decay": 0.3, "fused": True}),
+    ("Adamax", {}),
+    ("NAdam", {}),
+    ("NAdam", {"weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("RAdam", {"weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("Adafactor", {"weight_decay": 0.1}),
+    ("Muon", {}),
+    ("Muon", {"weight_decay": 0.1, "adjust_lr_fn": "match_rms_adamw"}),
+]
+
+
+@pytest.mark.parametrize("name, options", _TENSOR_LR, ids=[f"{n}-{i}" for i, (n, _) in enumerate(_TENSOR_LR)])
+def test_tensor_lr_factors_round_as_torch(name, options):
+    """PyTorch keeps a 0-d tensor lr a tensor in its updates, so ``lr / bias_correction``,
+    ``1 - lr * weight_decay`` and the like are float32 tensors when lr is one: ember took lr's value
+    and computed them in double precision, float64 parameters then 1e-8 (relatively) off."""
+    rng = np.random.default_rng(3)
+    start = rng.standard_normal((4, 3))
+    tp, ep = torch.tensor(start, requires_grad=True), ember.tensor(start, requires_grad=True)
+    topt = getattr(torch.optim, name)([tp], lr=torch.tensor(0.0123), **options)
+    eopt = getattr(ember.optim, name)([ep], lr=ember.tensor(0.0123), **options)
+    for _ in range(4):
+        g = rng.standard_normal((4, 3))
+        tp.grad, ep.grad = torch.tensor(g), ember.tensor(g)
+        topt.step()
+        eopt.step()
+    np.testing.assert_array_equal(ep.detach().numpy(), tp.detach().numpy())
+
+
+def test_muon_match_rms_adamw_learning_rate_as_torch():
+    """PyTorch scales lr by ``0.2 * sqrt(max(rows, cols))`` computed first; ember's ``lr * 0.2 * sqrt(n)``
+    rounded differently."""
+    rng = np.random.default_rng(4)
+    start = rng.standard_normal((5, 3))
+    tp, ep = torch.tensor(start, requires_grad=True), ember.tensor(start, requires_grad=True)
+    topt = torch.optim.Muon([tp], lr=0.0123, adjust_lr_fn="match_rms_adamw")
+    eopt = ember.optim.Muon([ep], lr=0.0123, adjust_lr_fn="match_rms_adamw")
+    for _ in range(3):
+        g = rng.standard_normal((5, 3))
+        tp.grad, ep.grad = torch.tensor(g), ember.tensor(g)
+        topt.step()
+        eopt.step()
+    np.testing.assert_array_equal(ep.detach().numpy(), tp.detach().numpy())

@@ -8,6 +8,7 @@ from .optimizer import (
     _check_fused,
     _check_lr,
     _check_range,
+    _group_lr,
     _hyperparameters,
     _scalar_state,
     _sparse_rows,
@@ -99,7 +100,9 @@ class Adagrad(Optimizer):
             if grad.is_sparse:
                 raise RuntimeError("weight_decay option is not compatible with sparse gradients")
             grad = grad.add(param, alpha=weight_decay)
-        clr = _to_scalar(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
+        # a tensor lr's rounding, as PyTorch's single-tensor step (its fused step takes lr as a double)
+        lr = _to_scalar(group["lr"]) if group["fused"] else _group_lr(group)
+        clr = _to_scalar(lr / (1 + (step - 1) * group["lr_decay"]))
         state_sum = state["sum"]
         if grad.is_sparse:
             rows, values, param_rows, sum_rows = _sparse_rows(grad, group, param, state_sum)

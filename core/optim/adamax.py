@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..ops.movement import cat
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _betas, _check_adam, _hyperparameters, _start_state, _to_scalar
+from .optimizer import Optimizer, _betas, _check_adam, _group_lr, _hyperparameters, _start_state, _to_scalar
 
 __all__ = ["Adamax"]
 
@@ -67,7 +67,7 @@ class Adamax(Optimizer):
             exp_inf.copy_(norm_buf.amax(0))
         else:
             exp_inf.copy_(exp_inf.mul_(beta2).maximum(grad.abs().add_(group["eps"])))
-        clr = _to_scalar(group["lr"]) / (1 - beta1 ** state["step"].item())
+        clr = _to_scalar(_group_lr(group) / (1 - beta1 ** state["step"].item()))  # a tensor lr's rounding
         param.addcdiv_(exp_avg, exp_inf, value=-clr)
 
     #: ``differentiable=True`` runs the same tensor operations, recorded by autograd

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from .. import dtypes
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _check_lr, _check_range, _hyperparameters, _scalar_dtype, _scalar_state, _to_scalar
+from .optimizer import (
+    Optimizer,
+    _check_lr,
+    _check_range,
+    _group_lr,
+    _hyperparameters,
+    _scalar_dtype,
+    _scalar_state,
+    _to_scalar,
+)
 
 __all__ = ["ASGD"]
 
@@ -80,7 +89,8 @@ class ASGD(Optimizer):
         step = state["step"].item()
         # PyTorch makes each new value a tensor of the scalar dtype before copying it into the state, which
         # a loaded state dict may hold in the parameters' dtype: it is rounded to float32 all the same
-        state["eta"].fill_(_in_scalar_dtype(lr / ((1 + lambd * lr * step) ** group["alpha"])))
+        lr = _group_lr(group)  # a tensor lr: eta computed in its dtype, as PyTorch's
+        state["eta"].fill_(_in_scalar_dtype(_to_scalar(lr / ((1 + lambd * lr * step) ** group["alpha"]))))
         state["mu"].fill_(_in_scalar_dtype(1 / max(1, step - group["t0"])))
 
     #: ``differentiable=True`` runs the same tensor operations, recorded by autograd (as PyTorch's)

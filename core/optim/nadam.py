@@ -8,6 +8,7 @@ from .optimizer import (
     _betas,
     _check_adam,
     _check_range,
+    _group_lr,
     _hyperparameters,
     _scalar_state,
     _start_state,
@@ -93,7 +94,7 @@ class NAdam(Optimizer):
             state["mu_product"] = _scalar_state(1.0)
             state["exp_avg"] = param.new_zeros(param.shape)
             state["exp_avg_sq"] = param.new_zeros(param.shape)
-        lr = _to_scalar(group["lr"])
+        lr = _group_lr(group)  # a tensor lr: the factors are tensors of its dtype, as PyTorch's
         beta1, beta2 = _betas(group)
         state["step"] += 1
         step = state["step"].item()
@@ -116,8 +117,8 @@ class NAdam(Optimizer):
             param.addcdiv_(scaled_avg, denom)
             return
         denom.add_(group["eps"])
-        param.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - mu_product))
-        param.addcdiv_(exp_avg, denom, value=-lr * mu_next / (1.0 - mu_product * mu_next))
+        param.addcdiv_(grad, denom, value=_to_scalar(-lr * (1.0 - mu) / (1.0 - mu_product)))
+        param.addcdiv_(exp_avg, denom, value=_to_scalar(-lr * mu_next / (1.0 - mu_product * mu_next)))
 
     #: ``differentiable=True`` runs the same tensor operations, recorded by autograd
     _differentiable_update = _update
@@ -130,6 +131,6 @@ def _decay(param, grad, lr, group):
     if weight_decay == 0:
         return grad
     if group["decoupled_weight_decay"]:
-        param.mul_(1 - lr * weight_decay)
+        param.mul_(_to_scalar(1 - lr * weight_decay))  # a tensor lr's rounding, as PyTorch's
         return grad
     return grad.add(param, alpha=weight_decay)

@@ -87,6 +87,15 @@ def _to_scalar(x: Any) -> Any:
     return x.item() if isinstance(x, Tensor) else x
 
 
+def _group_lr(group: dict[str, Any]) -> float | Tensor:
+    """A group's learning rate as PyTorch's updates take it: a number, or a 0-dimensional tensor (a
+    1-element one squeezed), whose arithmetic with Python numbers then runs in the tensor's dtype, so
+    that the factors built from it (``lr / bias_correction``, ``1 - lr * weight_decay``) round as
+    PyTorch's do; :func:`_to_scalar` turns such a factor into the number an ``alpha`` takes."""
+    lr = group["lr"]
+    return lr.squeeze() if isinstance(lr, Tensor) and lr.dim() != 0 else lr
+
+
 def _scalar_dtype() -> dtypes.dtype:
     """The dtype PyTorch keeps scalar state (``step``, ASGD's ``eta``/``mu``) in."""
     return dtypes.float64 if dtypes.get_default_dtype() is dtypes.float64 else dtypes.float32
@@ -303,7 +312,7 @@ class Optimizer:
                 optimization options.
         """
         if not isinstance(param_group, dict):
-            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")  # PyTorch's <class 'list'>
         params = param_group["params"]
         if isinstance(params, Tensor):
             param_group["params"] = [params]

@@ -6,7 +6,7 @@ import math
 
 from ._types import LearningRate, ParamsT
 from .nadam import _decay
-from .optimizer import Optimizer, _betas, _check_adam, _hyperparameters, _start_state, _to_scalar
+from .optimizer import Optimizer, _betas, _check_adam, _group_lr, _hyperparameters, _start_state, _to_scalar
 
 __all__ = ["RAdam"]
 
@@ -76,11 +76,12 @@ class RAdam(Optimizer):
         self._reject_sparse(grad, "RAdam", alternative=None)
         if not state:
             _start_state(state, param, "exp_avg", "exp_avg_sq")
-        lr = _to_scalar(group["lr"])
+        lr_t = _group_lr(group)  # the decoupled decay's factor in a tensor lr's dtype, as PyTorch's
+        lr = _to_scalar(lr_t)
         beta1, beta2 = _betas(group)
         state["step"] += 1
         step = state["step"].item()
-        grad = _decay(param, grad, lr, group)
+        grad = _decay(param, grad, lr_t, group)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         exp_avg.lerp_(grad, 1 - beta1)
         exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
