@@ -490,3 +490,31 @@ def test_muon_match_rms_adamw_learning_rate_as_torch():
         topt.step()
         eopt.step()
     np.testing.assert_array_equal(ep.detach().numpy(), tp.detach().numpy())
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "Adagrad"])
+def test_fused_step_is_float32_under_a_float64_default_as_torch(name):
+    """PyTorch keeps a fused optimizer's ``step`` in float32 whatever the default dtype, and makes a
+    loaded ``step`` float32 when the saved group is fused or capturable; ember kept float64 under
+    ``set_default_dtype(float64)`` and loaded ``step`` as it was saved."""
+    got = []
+    for lib in (torch, ember):
+        previous = lib.get_default_dtype()
+        lib.set_default_dtype(lib.float64)
+        try:
+            p = lib.zeros(2, requires_grad=True)
+            fused = getattr(lib.optim, name)([p], lr=0.1, fused=True)
+            p.grad = lib.ones(2)
+            fused.step()
+            plain = getattr(lib.optim, name)([lib.zeros(2, requires_grad=True)], lr=0.1)
+            plain.param_groups[0]["params"][0].grad = lib.ones(2)
+            plain.step()
+            saved = plain.state_dict()  # a float64 step, its group marked fused as if saved so
+            saved["param_groups"][0]["fused"] = True
+            q = lib.zeros(2, requires_grad=True)
+            loaded = getattr(lib.optim, name)([q], lr=0.1, fused=True)
+            loaded.load_state_dict(saved)
+            got.append([str(fused.state[p]["step"].dtype), str(loaded.state[q]["step"].dtype)])
+        finally:
+            lib.set_default_dtype(previous)
+    assert got[1] == [s.replace("torch", "ember") for s in got[0]] == ["ember.float32", "ember.float32"]

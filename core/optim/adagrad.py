@@ -84,7 +84,7 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             for p in group["params"]:
                 state = self.state[p]
-                state["step"] = _scalar_state(0)
+                state["step"] = _scalar_state(0, fused=bool(group["fused"]))
                 # a complex parameter is updated as its real view (Optimizer._complex_as_real): both
                 # parts start at the initial value, as PyTorch's (the sum is kept complex, as PyTorch keeps it)
                 value = group["initial_accumulator_value"]

@@ -91,7 +91,14 @@ class Adam(Optimizer):
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "Adam")
         if not state:
-            _start_state(state, param, "exp_avg", "exp_avg_sq", "max_exp_avg_sq" if group["amsgrad"] else None)
+            _start_state(
+                state,
+                param,
+                "exp_avg",
+                "exp_avg_sq",
+                "max_exp_avg_sq" if group["amsgrad"] else None,
+                fused=bool(group["fused"]),
+            )
         beta1, beta2 = _betas(group)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         max_exp_avg_sq = state["max_exp_avg_sq"] if group["amsgrad"] else None
@@ -117,7 +124,14 @@ class Adam(Optimizer):
         """PyTorch's single-tensor Adam in tensor operations (``differentiable=True``): the bias
         corrections are computed from the ``step`` tensor (float32), as PyTorch's are on this path."""
         if not state:
-            _start_state(state, param, "exp_avg", "exp_avg_sq", "max_exp_avg_sq" if group["amsgrad"] else None)
+            _start_state(
+                state,
+                param,
+                "exp_avg",
+                "exp_avg_sq",
+                "max_exp_avg_sq" if group["amsgrad"] else None,
+                fused=bool(group["fused"]),
+            )
         lr, weight_decay, eps = group["lr"], group["weight_decay"], group["eps"]
         beta1, beta2 = group["betas"]
         exp_avg, exp_avg_sq, step = state["exp_avg"], state["exp_avg_sq"], state["step"]

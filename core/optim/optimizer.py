@@ -96,20 +96,22 @@ def _group_lr(group: dict[str, Any]) -> float | Tensor:
     return lr.squeeze() if isinstance(lr, Tensor) and lr.dim() != 0 else lr
 
 
-def _scalar_dtype() -> dtypes.dtype:
-    """The dtype PyTorch keeps scalar state (``step``, ASGD's ``eta``/``mu``) in."""
-    return dtypes.float64 if dtypes.get_default_dtype() is dtypes.float64 else dtypes.float32
+def _scalar_dtype(fused: bool = False) -> dtypes.dtype:
+    """The dtype PyTorch keeps scalar state (``step``, ASGD's ``eta``/``mu``) in: float32, or float64
+    under a float64 default dtype, but float32 always for a ``fused`` optimizer's ``step``."""
+    return dtypes.float64 if dtypes.get_default_dtype() is dtypes.float64 and not fused else dtypes.float32
 
 
-def _scalar_state(value: float | Tensor, device: Any = None) -> Tensor:
+def _scalar_state(value: float | Tensor, device: Any = None, fused: bool = False) -> Tensor:
     """A 0-dimensional state tensor such as ``step``."""
-    return tensor(float(value), dtype=_scalar_dtype(), device=device)
+    return tensor(float(value), dtype=_scalar_dtype(fused), device=device)
 
 
-def _start_state(state: dict[str, Any], param: Tensor, *buffers: str | None) -> None:
-    """A parameter's state on its first step: ``step`` 0, then a zero buffer shaped like ``param``
-    for each name in ``buffers`` (``None`` entries skipped: buffers an option turns off)."""
-    state["step"] = _scalar_state(0)
+def _start_state(state: dict[str, Any], param: Tensor, *buffers: str | None, fused: bool = False) -> None:
+    """A parameter's state on its first step: ``step`` 0 (float32 when ``fused``, as PyTorch's), then a
+    zero buffer shaped like ``param`` for each name in ``buffers`` (``None`` entries skipped: buffers an
+    option turns off)."""
+    state["step"] = _scalar_state(0, fused=fused)
     for name in buffers:
         if name is not None:
             state[name] = param.new_zeros(param.shape)
@@ -390,15 +392,18 @@ class Optimizer:
         return state_dict
 
     @staticmethod
-    def _cast_state(param: Tensor, value: Any, key: str | None = None) -> Any:
+    def _cast_state(param: Tensor, value: Any, key: str | None = None, float32_step: bool = False) -> Any:
+        """``value`` of ``param``'s state as loaded: floating tensors in the parameter's dtype and on its
+        device; ``step`` as it is, unless the group was saved ``fused`` or ``capturable`` (PyTorch then
+        makes it float32 on the parameter's device)."""
         if isinstance(value, Tensor):
             if key == "step":
-                return value
+                return value.to(dtype=dtypes.float32, device=param.device) if float32_step else value
             if param.is_floating_point():
                 return value.to(dtype=param.dtype, device=param.device)
             return value.to(device=param.device)
         if isinstance(value, dict):
-            return {k: Optimizer._cast_state(param, v, k) for k, v in value.items()}
+            return {k: Optimizer._cast_state(param, v, k, float32_step) for k, v in value.items()}
         if isinstance(value, Iterable) and not isinstance(value, str):
             return type(value)(Optimizer._cast_state(param, v) for v in value)  # type: ignore[call-arg]  # a concrete container type (list, tuple) rebuilt from its items
         return value
@@ -426,11 +431,15 @@ class Optimizer:
                 chain.from_iterable(g["params"] for g in groups),
             )
         )
+        # as PyTorch, the saved group's flags decide (its `fused`, `capturable`)
+        float32_step = {
+            k: bool(g.get("fused") or g.get("capturable")) for g in state_dict["param_groups"] for k in g["params"]
+        }
         state: defaultdict[Any, Any] = defaultdict(dict)
         for k, v in state_dict["state"].items():
             if k in id_map:
                 param = id_map[k]
-                state[param] = self._cast_state(param, v)
+                state[param] = self._cast_state(param, v, float32_step=float32_step.get(k, False))
             else:
                 state[k] = v
         for group, saved in zip(groups, saved_groups):
