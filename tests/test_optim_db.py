@@ -446,6 +446,9 @@ def test_sparse_adam_refuses_sparse_parameters_with_torchs_message():
 
 
 _TENSOR_LR = [
+    ("Adam", {}),
+    ("Adam", {"amsgrad": True, "weight_decay": 0.1}),
+    ("AdamW", {}),
     ("Adagrad", {"lr_decay": 0.3}),
     ("Adagrad", {"lr_decay": 0.3, "fused": True}),
     ("Adamax", {}),

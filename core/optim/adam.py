@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..ops.arithmetic import maximum
+from ..tensor import Tensor
 from ._types import LearningRate, ParamsT
 from .optimizer import (
     Optimizer,
@@ -10,6 +11,7 @@ from .optimizer import (
     _bump,
     _check_adam,
     _check_fused,
+    _group_lr,
     _hyperparameters,
     _start_state,
     _tensor_betas,
@@ -103,6 +105,16 @@ class Adam(Optimizer):
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         max_exp_avg_sq = state["max_exp_avg_sq"] if group["amsgrad"] else None
         state["step"] += 1
+        weight_decay, step_size = group["weight_decay"], None
+        if isinstance(group["lr"], Tensor) and not group["fused"]:
+            # PyTorch's single-tensor step keeps a tensor lr a tensor: 1 - lr * weight_decay and
+            # lr / bias_correction1 are then tensors of its dtype (the kernel would compute them in double);
+            # the decoupled decay comes first either way
+            lr = _group_lr(group)
+            if weight_decay != 0 and group["decoupled_weight_decay"]:
+                param.mul_(_to_scalar(1 - lr * weight_decay))
+                weight_decay = 0
+            step_size = _to_scalar(lr / (1 - beta1 ** state["step"].item()))
         param._backend.kernels.adam_step(
             param._data,
             grad._data,
@@ -114,9 +126,10 @@ class Adam(Optimizer):
             beta1,
             beta2,
             group["eps"],
-            group["weight_decay"],
+            weight_decay,
             group["maximize"],
             group["decoupled_weight_decay"],
+            step_size,
         )
         _bump(param, exp_avg, exp_avg_sq, max_exp_avg_sq)
 
