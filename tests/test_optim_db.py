@@ -521,3 +521,21 @@ def test_fused_step_is_float32_under_a_float64_default_as_torch(name):
         finally:
             lib.set_default_dtype(previous)
     assert got[1] == [s.replace("torch", "ember") for s in got[0]] == ["ember.float32", "ember.float32"]
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "Adadelta", "Adamax", "ASGD", "NAdam", "RAdam", "RMSprop", "Rprop"])
+def test_capturable_step_off_a_capturing_device_raises_as_torch(name, device):
+    """PyTorch takes ``capturable=True`` when the optimizer is made and refuses the step of a parameter on
+    the CPU (AssertionError naming the tensors); ember ran the step, the option ignored."""
+    p = torch.zeros(2, requires_grad=True)
+    optimizer = getattr(torch.optim, name)([p], capturable=True)
+    p.grad = torch.ones(2)
+    with pytest.raises(AssertionError) as expected:
+        optimizer.step()
+    message = str(expected.value).split(" must be")[0]
+    q = ember.zeros(2, requires_grad=True, device=device)
+    optimizer = getattr(ember.optim, name)([q], capturable=True)
+    q.grad = ember.ones(2, device=device)
+    with pytest.raises(AssertionError, match=message + " must be on supported devices"):
+        optimizer.step()
+    np.testing.assert_array_equal(q.detach().cpu().numpy(), [0.0, 0.0])  # nothing updated

@@ -43,7 +43,9 @@ class Adam(Optimizer):
         differentiable (bool): run the step in tensor operations that autograd records, so that
             the updated parameters are functions of the gradients and of the state before the step
             (meta-learning); its numbers are those of PyTorch's differentiable path. Default: False.
-        foreach, capturable, fused: accepted for compatibility.
+        foreach, fused: accepted for compatibility (the per-parameter update runs).
+        capturable (bool): taken where steps can be captured (CUDA devices); a step on another
+            device raises AssertionError, as PyTorch's. Default: False.
 
     Example::
 

@@ -40,7 +40,9 @@ class ASGD(Optimizer):
         differentiable (bool): run the step in tensor operations that autograd records (PyTorch's
             differentiable path), so that the updated parameters are functions of the parameters, gradients
             and state before it (meta-learning). Default: False.
-        foreach, capturable: accepted for compatibility.
+        foreach: accepted for compatibility (the per-parameter update runs).
+        capturable (bool): taken where steps can be captured (CUDA devices); a step on another
+            device raises AssertionError, as PyTorch's. Default: False.
 
     Example::
 
@@ -66,6 +68,7 @@ class ASGD(Optimizer):
         super().__init__(params, defaults)
 
     _scalar_state_keys = ("step", "eta", "mu")
+    _capturable_tensors = "params, mus, etas, and state_steps"
 
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "ASGD", alternative=None)

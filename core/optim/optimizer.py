@@ -188,6 +188,9 @@ class Optimizer:
     _update_maximizes = False
     #: whether a captured step replays correctly (no host-side state advanced per step)
     _capturable = False
+    #: the tensors PyTorch's refusal of ``capturable=True`` names (a parameter on a device whose steps
+    #: cannot be captured)
+    _capturable_tensors = "params and state_steps"
     #: whether a complex parameter is updated as the real view of its parts (``view_as_real``),
     #: each part its own coordinate, as PyTorch's optimizers do; its state is of that view
     _complex_as_real = True
@@ -477,6 +480,8 @@ class Optimizer:
     def _step_group(self, group: dict[str, Any]) -> None:
         if group.get("fused"):
             _check_fused_params(group)
+        if group.get("capturable"):
+            _check_capturable_devices(group, self._capturable_tensors)
         for p in group["params"]:
             grad = p.grad
             if grad is None:
@@ -591,6 +596,20 @@ def _check_fused(defaults: dict[str, Any]) -> None:
             raise RuntimeError("`fused` does not support `differentiable`")
         if defaults["foreach"]:
             raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
+#: the device types where ``capturable=True`` is taken (PyTorch's: CUDA and other graph-capturing accelerators)
+_CAPTURABLE_DEVICE_TYPES = ("cuda",)
+
+
+def _check_capturable_devices(group: dict[str, Any], tensors: str) -> None:
+    """Refuse, as PyTorch does at ``step`` (an ``AssertionError``), a ``capturable`` group holding a
+    parameter with a gradient on a device whose steps cannot be captured (the CPU)."""
+    for p in group["params"]:
+        if p.grad is not None and p.device.type not in _CAPTURABLE_DEVICE_TYPES:
+            raise AssertionError(
+                f"If capturable=True, {tensors} must be on supported devices: {list(_CAPTURABLE_DEVICE_TYPES)}."
+            )
 
 
 def _check_fused_params(group: dict[str, Any]) -> None:

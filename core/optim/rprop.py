@@ -24,7 +24,9 @@ class Rprop(Optimizer):
         differentiable (bool): run the step in tensor operations that autograd records (PyTorch's
             differentiable path), so that the updated parameters are functions of the parameters, gradients
             and state before it (meta-learning). Default: False.
-        foreach, capturable: accepted for compatibility.
+        foreach: accepted for compatibility (the per-parameter update runs).
+        capturable (bool): taken where steps can be captured (CUDA devices); a step on another
+            device raises AssertionError, as PyTorch's. Default: False.
 
     Example::
 
