@@ -539,3 +539,30 @@ def test_capturable_step_off_a_capturing_device_raises_as_torch(name, device):
     with pytest.raises(AssertionError, match=message + " must be on supported devices"):
         optimizer.step()
     np.testing.assert_array_equal(q.detach().cpu().numpy(), [0.0, 0.0])  # nothing updated
+
+
+def test_sgd_loads_torchs_sparse_momentum_buffer():
+    """After sparse gradients PyTorch's SGD keeps its momentum buffer sparse; loaded into ember, the step
+    failed (AttributeError: 'SparseCOOTensor' object has no attribute '_data'). It is held dense now:
+    the same values."""
+    g = np.array([[0.0, 1.0], [2.0, 0.0], [0.0, 0.0]])
+    tp = torch.ones(3, 2, requires_grad=True)
+    topt = torch.optim.SGD([tp], lr=0.1, momentum=0.9)
+    for _ in range(2):
+        tp.grad = torch.tensor(g, dtype=torch.float32).to_sparse()
+        topt.step()
+    saved = topt.state_dict()
+    buffer = saved["state"][0]["momentum_buffer"]
+    assert buffer.is_sparse
+    ep = ember.tensor(tp.detach().numpy(), requires_grad=True)
+    eopt = ember.optim.SGD([ep], lr=0.1, momentum=0.9)
+    converted = ember.sparse_coo_tensor(
+        ember.tensor(buffer._indices().numpy()), ember.tensor(buffer._values().numpy()), tuple(buffer.shape)
+    )
+    eopt.load_state_dict({"state": {0: {"momentum_buffer": converted}}, "param_groups": saved["param_groups"]})
+    for k in range(2):
+        tp.grad = torch.tensor(g * (k + 1), dtype=torch.float32).to_sparse()
+        ep.grad = ember.tensor(g * (k + 1), dtype=ember.float32).to_sparse()
+        topt.step()
+        eopt.step()
+        np.testing.assert_array_equal(ep.detach().numpy(), tp.detach().numpy())
