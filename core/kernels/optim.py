@@ -57,10 +57,14 @@ class AdamHyper(NamedTuple):
     weight_decay: float
     maximize: bool
     decoupled_weight_decay: bool
+    #: ``lr / (1 - beta1**step)`` computed by the caller (PyTorch computes it in a tensor lr's dtype), or
+    #: ``None``: computed here in double precision from ``lr``
+    step_size: float | None = None
 
     def bias_corrections(self):
         """``(lr / (1 - beta1**step), sqrt(1 - beta2**step))``."""
-        return self.lr / (1 - self.beta1**self.step), (1 - self.beta2**self.step) ** 0.5
+        step_size = self.lr / (1 - self.beta1**self.step) if self.step_size is None else self.step_size
+        return step_size, (1 - self.beta2**self.step) ** 0.5
 
     def fused_args(self):
         """``(scalars, flags)`` of ``ember_adam_step`` after its pointers and the gradient."""

@@ -24,7 +24,12 @@ class Adadelta(Optimizer):
         eps (float): term added to the denominator for numerical stability. Default: 1e-6.
         weight_decay (float): weight decay (L2 penalty). Default: 0.
         maximize (bool): maximize the objective instead of minimizing it. Default: False.
-        foreach, capturable, differentiable: accepted for compatibility.
+        differentiable (bool): run the step in tensor operations that autograd records (PyTorch's
+            differentiable path), so that the updated parameters are functions of the parameters, gradients
+            and state before it (meta-learning). Default: False.
+        foreach: accepted for compatibility (the per-parameter update runs).
+        capturable (bool): taken where steps can be captured (CUDA devices); a step on another
+            device raises AssertionError, as PyTorch's. Default: False.
 
     Example::
 
@@ -66,6 +71,12 @@ class Adadelta(Optimizer):
         square_avg, acc_delta = state["square_avg"], state["acc_delta"]
         square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)
         std = square_avg.add(eps).sqrt_()
-        delta = acc_delta.add(eps).sqrt_().div_(std).mul_(grad)
+        delta = acc_delta.add(eps).sqrt_()
+        if group["differentiable"]:  # the square root's result is saved for its backward: PyTorch clones it
+            delta = delta.clone()
+        delta.div_(std).mul_(grad)
         acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)
         param.add_(delta, alpha=-_to_scalar(group["lr"]))
+
+    #: ``differentiable=True`` runs the same tensor operations, recorded by autograd
+    _differentiable_update = _update

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..tensor import Tensor
 from ..typeinfo import finfo
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _hyperparameters, _start_state, _to_scalar
+from .optimizer import Optimizer, _group_lr, _hyperparameters, _start_state, _to_scalar
 
 __all__ = ["Adafactor"]
 
@@ -79,7 +79,7 @@ class Adafactor(Optimizer):
             if factored:
                 state["row_var"] = grad.new_zeros((*grad.shape[:-1], 1))
                 state["col_var"] = grad.new_zeros((*grad.shape[:-2], 1, grad.shape[-1]))
-        lr = _to_scalar(group["lr"])
+        lr = _group_lr(group)  # a tensor lr makes rho, alpha and the decay tensors of its dtype, as in PyTorch
         eps1, eps2 = group["eps"]
         if eps1 is None:
             eps1 = finfo(param.dtype).eps
@@ -89,7 +89,7 @@ class Adafactor(Optimizer):
         rho = min(lr, 1 / step**0.5)
         alpha = max(eps2, param.norm(2).item() / param.numel() ** 0.5) * rho
         if group["weight_decay"] != 0:
-            param.mul_(1 - lr * group["weight_decay"])
+            param.mul_(_to_scalar(1 - lr * group["weight_decay"]))
         if factored:
             row_var, col_var = state["row_var"], state["col_var"]
             row_var.lerp_(grad.norm(dim=-1, keepdim=True).square_().div_(grad.size(-1)), one_minus_beta2)
@@ -100,4 +100,4 @@ class Adafactor(Optimizer):
             estimate = state["variance"].clone()
         update = estimate.clamp_(min=eps1 * eps1).rsqrt_().mul_(grad)
         denom = max(1.0, update.norm(2).item() / (update.numel() ** 0.5 * group["d"]))
-        param.add_(update, alpha=-alpha / denom)
+        param.add_(update, alpha=_to_scalar(-alpha / denom))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ..ops.complex_views import view_as_real
 from ._types import LearningRate, ParamsT
 from .optimizer import (
     Optimizer,
     _check_fused,
     _check_lr,
     _check_range,
+    _group_lr,
     _hyperparameters,
     _scalar_state,
     _sparse_rows,
@@ -34,7 +34,10 @@ class Adagrad(Optimizer):
         initial_accumulator_value (float): initial value of the sum of squares. Default: 0.
         eps (float): term added to the denominator for numerical stability. Default: 1e-10.
         maximize (bool): maximize the objective instead of minimizing it. Default: False.
-        foreach, differentiable, fused: accepted for compatibility.
+        differentiable (bool): run the step in tensor operations that autograd records (PyTorch's
+            differentiable path), so that the updated parameters are functions of the parameters, gradients
+            and state before it (meta-learning). Default: False.
+        foreach, fused: accepted for compatibility.
 
     Sparse gradients update only the rows they touch (weight decay is then an error).
 
@@ -76,16 +79,16 @@ class Adagrad(Optimizer):
         _check_range(weight_decay, "weight_decay value")
         _check_range(initial_accumulator_value, "initial_accumulator_value value")
         _check_range(eps, "epsilon value")
-        _check_fused(defaults)  # before the base refuses differentiable=True, which Adagrad does not implement
+        _check_fused(defaults)
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:
                 state = self.state[p]
-                state["step"] = _scalar_state(0)
+                state["step"] = _scalar_state(0, fused=bool(group["fused"]))
                 # a complex parameter is updated as its real view (Optimizer._complex_as_real): both
-                # parts start at the initial value, as PyTorch's
-                coordinates = view_as_real(p) if p.dtype.is_complex else p
-                state["sum"] = coordinates.new_full(coordinates.shape, group["initial_accumulator_value"])
+                # parts start at the initial value, as PyTorch's (the sum is kept complex, as PyTorch keeps it)
+                value = group["initial_accumulator_value"]
+                state["sum"] = p.new_full(p.shape, complex(value, value) if p.dtype.is_complex else value)
 
     _scalar_state_keys = ("step",)
 
@@ -97,7 +100,9 @@ class Adagrad(Optimizer):
             if grad.is_sparse:
                 raise RuntimeError("weight_decay option is not compatible with sparse gradients")
             grad = grad.add(param, alpha=weight_decay)
-        clr = _to_scalar(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
+        # a tensor lr's rounding, as PyTorch's single-tensor step (its fused step takes lr as a double)
+        lr = _to_scalar(group["lr"]) if group["fused"] else _group_lr(group)
+        clr = _to_scalar(lr / (1 + (step - 1) * group["lr_decay"]))
         state_sum = state["sum"]
         if grad.is_sparse:
             rows, values, param_rows, sum_rows = _sparse_rows(grad, group, param, state_sum)
@@ -106,4 +111,10 @@ class Adagrad(Optimizer):
             param_rows.index_add_(0, rows, values / std, alpha=-clr)
             return
         state_sum.addcmul_(grad, grad, value=1)
-        param.addcdiv_(grad, state_sum.sqrt().add_(eps), value=-clr)
+        std = state_sum.sqrt()
+        # the square root's result is saved for its backward: out of place when differentiable, as PyTorch
+        std = std + eps if group["differentiable"] else std.add_(eps)
+        param.addcdiv_(grad, std, value=-clr)
+
+    #: ``differentiable=True`` runs the same tensor operations, recorded by autograd
+    _differentiable_update = _update

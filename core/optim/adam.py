@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..ops.arithmetic import maximum
+from ..tensor import Tensor
 from ._types import LearningRate, ParamsT
 from .optimizer import (
     Optimizer,
@@ -10,6 +11,7 @@ from .optimizer import (
     _bump,
     _check_adam,
     _check_fused,
+    _group_lr,
     _hyperparameters,
     _start_state,
     _tensor_betas,
@@ -41,7 +43,9 @@ class Adam(Optimizer):
         differentiable (bool): run the step in tensor operations that autograd records, so that
             the updated parameters are functions of the gradients and of the state before the step
             (meta-learning); its numbers are those of PyTorch's differentiable path. Default: False.
-        foreach, capturable, fused: accepted for compatibility.
+        foreach, fused: accepted for compatibility (the per-parameter update runs).
+        capturable (bool): taken where steps can be captured (CUDA devices); a step on another
+            device raises AssertionError, as PyTorch's. Default: False.
 
     Example::
 
@@ -91,11 +95,28 @@ class Adam(Optimizer):
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "Adam")
         if not state:
-            _start_state(state, param, "exp_avg", "exp_avg_sq", "max_exp_avg_sq" if group["amsgrad"] else None)
+            _start_state(
+                state,
+                param,
+                "exp_avg",
+                "exp_avg_sq",
+                "max_exp_avg_sq" if group["amsgrad"] else None,
+                fused=bool(group["fused"]),
+            )
         beta1, beta2 = _betas(group)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         max_exp_avg_sq = state["max_exp_avg_sq"] if group["amsgrad"] else None
         state["step"] += 1
+        weight_decay, step_size = group["weight_decay"], None
+        if isinstance(group["lr"], Tensor) and not group["fused"]:
+            # PyTorch's single-tensor step keeps a tensor lr a tensor: 1 - lr * weight_decay and
+            # lr / bias_correction1 are then tensors of its dtype (the kernel would compute them in double);
+            # the decoupled decay comes first either way
+            lr = _group_lr(group)
+            if weight_decay != 0 and group["decoupled_weight_decay"]:
+                param.mul_(_to_scalar(1 - lr * weight_decay))
+                weight_decay = 0
+            step_size = _to_scalar(lr / (1 - beta1 ** state["step"].item()))
         param._backend.kernels.adam_step(
             param._data,
             grad._data,
@@ -107,9 +128,10 @@ class Adam(Optimizer):
             beta1,
             beta2,
             group["eps"],
-            group["weight_decay"],
+            weight_decay,
             group["maximize"],
             group["decoupled_weight_decay"],
+            step_size,
         )
         _bump(param, exp_avg, exp_avg_sq, max_exp_avg_sq)
 
@@ -117,7 +139,14 @@ class Adam(Optimizer):
         """PyTorch's single-tensor Adam in tensor operations (``differentiable=True``): the bias
         corrections are computed from the ``step`` tensor (float32), as PyTorch's are on this path."""
         if not state:
-            _start_state(state, param, "exp_avg", "exp_avg_sq", "max_exp_avg_sq" if group["amsgrad"] else None)
+            _start_state(
+                state,
+                param,
+                "exp_avg",
+                "exp_avg_sq",
+                "max_exp_avg_sq" if group["amsgrad"] else None,
+                fused=bool(group["fused"]),
+            )
         lr, weight_decay, eps = group["lr"], group["weight_decay"], group["eps"]
         beta1, beta2 = group["betas"]
         exp_avg, exp_avg_sq, step = state["exp_avg"], state["exp_avg_sq"], state["step"]

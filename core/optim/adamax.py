@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from ..ops.movement import cat
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _betas, _check_adam, _hyperparameters, _start_state, _to_scalar
+from .optimizer import Optimizer, _betas, _check_adam, _group_lr, _hyperparameters, _start_state, _to_scalar
 
 __all__ = ["Adamax"]
 
@@ -23,7 +24,12 @@ class Adamax(Optimizer):
         eps (float): term added to the denominator for numerical stability. Default: 1e-8.
         weight_decay (float): weight decay (L2 penalty). Default: 0.
         maximize (bool): maximize the objective instead of minimizing it. Default: False.
-        foreach, differentiable, capturable: accepted for compatibility.
+        differentiable (bool): run the step in tensor operations that autograd records (PyTorch's
+            differentiable path), so that the updated parameters are functions of the parameters, gradients
+            and state before it (meta-learning). Default: False.
+        foreach: accepted for compatibility (the per-parameter update runs).
+        capturable (bool): taken where steps can be captured (CUDA devices); a step on another
+            device raises AssertionError, as PyTorch's. Default: False.
 
     Example::
 
@@ -58,6 +64,13 @@ class Adamax(Optimizer):
         grad = self._weight_decay(grad, param, group["weight_decay"])
         exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
         exp_avg.lerp_(grad, 1 - beta1)
-        exp_inf.copy_(exp_inf.mul_(beta2).maximum(grad.abs().add_(group["eps"])))
-        clr = _to_scalar(group["lr"]) / (1 - beta1 ** state["step"].item())
+        if group["differentiable"]:  # the maximum as PyTorch's differentiable path takes it (ties share the gradient)
+            norm_buf = cat([exp_inf.mul_(beta2).unsqueeze(0), grad.abs().add_(group["eps"]).unsqueeze_(0)], 0)
+            exp_inf.copy_(norm_buf.amax(0))
+        else:
+            exp_inf.copy_(exp_inf.mul_(beta2).maximum(grad.abs().add_(group["eps"])))
+        clr = _to_scalar(_group_lr(group) / (1 - beta1 ** state["step"].item()))  # a tensor lr's rounding
         param.addcdiv_(exp_avg, exp_inf, value=-clr)
+
+    #: ``differentiable=True`` runs the same tensor operations, recorded by autograd
+    _differentiable_update = _update

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from .. import dtypes
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _check_lr, _check_range, _hyperparameters, _scalar_dtype, _scalar_state, _to_scalar
+from .optimizer import (
+    Optimizer,
+    _check_lr,
+    _check_range,
+    _group_lr,
+    _hyperparameters,
+    _scalar_dtype,
+    _scalar_state,
+    _to_scalar,
+)
 
 __all__ = ["ASGD"]
 
@@ -28,7 +37,12 @@ class ASGD(Optimizer):
         t0 (float): point at which to start averaging. Default: 1e6.
         weight_decay (float): weight decay (L2 penalty). Default: 0.
         maximize (bool): maximize the objective instead of minimizing it. Default: False.
-        foreach, differentiable, capturable: accepted for compatibility.
+        differentiable (bool): run the step in tensor operations that autograd records (PyTorch's
+            differentiable path), so that the updated parameters are functions of the parameters, gradients
+            and state before it (meta-learning). Default: False.
+        foreach: accepted for compatibility (the per-parameter update runs).
+        capturable (bool): taken where steps can be captured (CUDA devices); a step on another
+            device raises AssertionError, as PyTorch's. Default: False.
 
     Example::
 
@@ -54,6 +68,7 @@ class ASGD(Optimizer):
         super().__init__(params, defaults)
 
     _scalar_state_keys = ("step", "eta", "mu")
+    _capturable_tensors = "params, mus, etas, and state_steps"
 
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "ASGD", alternative=None)
@@ -77,8 +92,12 @@ class ASGD(Optimizer):
         step = state["step"].item()
         # PyTorch makes each new value a tensor of the scalar dtype before copying it into the state, which
         # a loaded state dict may hold in the parameters' dtype: it is rounded to float32 all the same
-        state["eta"].fill_(_in_scalar_dtype(lr / ((1 + lambd * lr * step) ** group["alpha"])))
+        lr = _group_lr(group)  # a tensor lr: eta computed in its dtype, as PyTorch's
+        state["eta"].fill_(_in_scalar_dtype(_to_scalar(lr / ((1 + lambd * lr * step) ** group["alpha"]))))
         state["mu"].fill_(_in_scalar_dtype(1 / max(1, step - group["t0"])))
+
+    #: ``differentiable=True`` runs the same tensor operations, recorded by autograd (as PyTorch's)
+    _differentiable_update = _update
 
 
 def _in_scalar_dtype(value: float) -> float:

@@ -8,8 +8,9 @@ from typing import Any
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..ops.complex_views import view_as_real
 from ..ops.movement import cat
+from ..tensor import Tensor
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _check_lr, _hyperparameters, _to_scalar
+from .optimizer import Optimizer, _check_lr, _hyperparameters
 
 __all__ = ["LBFGS"]
 
@@ -197,7 +198,8 @@ class LBFGS(Optimizer):
 
     def _step(self, closure):
         group = self.param_groups[0]
-        lr = _to_scalar(group["lr"])
+        lr = group["lr"]  # a tensor stays one, as in PyTorch: the step size `t` kept in the state is then a tensor
+        lr = lr.squeeze() if isinstance(lr, Tensor) and lr.dim() != 0 else lr
         max_iter, max_eval = group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         line_search_fn, history_size = group["line_search_fn"], group["history_size"]

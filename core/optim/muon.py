@@ -7,7 +7,7 @@ import math
 from ..ops.linalg import addmm
 from ..tensor import Tensor
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _hyperparameters, _to_scalar
+from .optimizer import Optimizer, _group_lr, _hyperparameters, _to_scalar
 
 __all__ = ["Muon"]
 
@@ -98,9 +98,9 @@ class Muon(Optimizer):
         buffer.lerp_(grad, 1 - momentum)
         update = grad.lerp(buffer, momentum) if group["nesterov"] else buffer
         update = _orthogonalize(update, group["ns_coefficients"], group["ns_steps"], group["eps"])
-        lr = _to_scalar(group["lr"])
-        param.mul_(1 - lr * group["weight_decay"])
-        param.add_(update, alpha=-_adjusted_lr(lr, group["adjust_lr_fn"], param.shape))
+        lr = _group_lr(group)  # a tensor lr: the factors are tensors of its dtype, as in PyTorch
+        param.mul_(_to_scalar(1 - lr * group["weight_decay"]))
+        param.add_(update, alpha=_to_scalar(-_adjusted_lr(lr, group["adjust_lr_fn"], param.shape)))
 
 
 def _orthogonalize(matrix: Tensor, coefficients: tuple[float, float, float], steps: int, eps: float) -> Tensor:
@@ -124,8 +124,12 @@ def _orthogonalize(matrix: Tensor, coefficients: tuple[float, float, float], ste
     return x.T if tall else x
 
 
-def _adjusted_lr(lr: float, adjust_lr_fn: str | None, shape: tuple[int, ...]) -> float:
+def _adjusted_lr(lr: float | Tensor, adjust_lr_fn: str | None, shape: tuple[int, ...]) -> float | Tensor:
+    """``lr`` times the shape's ratio (the ratio computed first, as PyTorch's: ``lr * 0.2 * sqrt(n)``
+    rounds differently from ``lr * (0.2 * sqrt(n))``)."""
     rows, cols = shape[:2]
     if adjust_lr_fn is None or adjust_lr_fn == "original":
-        return lr * math.sqrt(max(1, rows / cols))
-    return lr * 0.2 * math.sqrt(max(rows, cols))
+        ratio = math.sqrt(max(1, rows / cols))
+    else:
+        ratio = 0.2 * math.sqrt(max(rows, cols))
+    return lr * ratio

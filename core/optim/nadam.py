@@ -8,6 +8,7 @@ from .optimizer import (
     _betas,
     _check_adam,
     _check_range,
+    _group_lr,
     _hyperparameters,
     _scalar_state,
     _start_state,
@@ -37,7 +38,12 @@ class NAdam(Optimizer):
         momentum_decay (float): the momentum decay :math:`\psi`. Default: 4e-3.
         decoupled_weight_decay (bool): decay the weights directly (NAdamW). Default: False.
         maximize (bool): maximize the objective instead of minimizing it. Default: False.
-        foreach, capturable, differentiable: accepted for compatibility.
+        differentiable (bool): run the step in tensor operations that autograd records (PyTorch's
+            differentiable path), so that the updated parameters are functions of the parameters, gradients
+            and state before it (meta-learning). Default: False.
+        foreach: accepted for compatibility (the per-parameter update runs).
+        capturable (bool): taken where steps can be captured (CUDA devices); a step on another
+            device raises AssertionError, as PyTorch's. Default: False.
 
     Example::
 
@@ -82,6 +88,7 @@ class NAdam(Optimizer):
         super().__init__(params, defaults)
 
     _scalar_state_keys = ("step", "mu_product")
+    _capturable_tensors = "params, mu_products and state_steps"
 
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "NAdam", alternative=None)
@@ -90,7 +97,7 @@ class NAdam(Optimizer):
             state["mu_product"] = _scalar_state(1.0)
             state["exp_avg"] = param.new_zeros(param.shape)
             state["exp_avg_sq"] = param.new_zeros(param.shape)
-        lr = _to_scalar(group["lr"])
+        lr = _group_lr(group)  # a tensor lr: the factors are tensors of its dtype, as PyTorch's
         beta1, beta2 = _betas(group)
         state["step"] += 1
         step = state["step"].item()
@@ -102,9 +109,22 @@ class NAdam(Optimizer):
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         exp_avg.lerp_(grad, 1 - beta1)
         exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        denom = exp_avg_sq.div(1 - beta2**step).sqrt().add_(group["eps"])
-        param.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - mu_product))
-        param.addcdiv_(exp_avg, denom, value=-lr * mu_next / (1.0 - mu_product * mu_next))
+        denom = exp_avg_sq.div(1 - beta2**step).sqrt()
+        if group["differentiable"]:
+            # PyTorch's differentiable path: the factors are 0-d tensors of the product's dtype (its rounding)
+            denom = denom.add(group["eps"])
+            mu_product_t = state["mu_product"]
+            grad = grad * (-lr * (1.0 - mu) / (1.0 - mu_product_t))
+            scaled_avg = exp_avg * (-lr * mu_next / (1.0 - mu_product_t * mu_next))
+            param.addcdiv_(grad, denom)
+            param.addcdiv_(scaled_avg, denom)
+            return
+        denom.add_(group["eps"])
+        param.addcdiv_(grad, denom, value=_to_scalar(-lr * (1.0 - mu) / (1.0 - mu_product)))
+        param.addcdiv_(exp_avg, denom, value=_to_scalar(-lr * mu_next / (1.0 - mu_product * mu_next)))
+
+    #: ``differentiable=True`` runs the same tensor operations, recorded by autograd
+    _differentiable_update = _update
 
 
 def _decay(param, grad, lr, group):
@@ -114,6 +134,6 @@ def _decay(param, grad, lr, group):
     if weight_decay == 0:
         return grad
     if group["decoupled_weight_decay"]:
-        param.mul_(1 - lr * weight_decay)
+        param.mul_(_to_scalar(1 - lr * weight_decay))  # a tensor lr's rounding, as PyTorch's
         return grad
     return grad.add(param, alpha=weight_decay)

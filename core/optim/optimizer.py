@@ -13,7 +13,7 @@ from typing import Any
 from .. import dtypes, graphs
 from ..autograd.engine import reset_grads
 from ..autograd.grad_mode import enable_grad, set_grad_enabled
-from ..ops.complex_views import view_as_real
+from ..ops.complex_views import view_as_complex, view_as_real
 from ..tensor import Tensor, tensor
 from ..utils.hooks import RemovableHandle
 from ._types import LearningRate, ParamsT
@@ -87,20 +87,31 @@ def _to_scalar(x: Any) -> Any:
     return x.item() if isinstance(x, Tensor) else x
 
 
-def _scalar_dtype() -> dtypes.dtype:
-    """The dtype PyTorch keeps scalar state (``step``, ASGD's ``eta``/``mu``) in."""
-    return dtypes.float64 if dtypes.get_default_dtype() is dtypes.float64 else dtypes.float32
+def _group_lr(group: dict[str, Any]) -> float | Tensor:
+    """A group's learning rate as PyTorch's updates take it: a number, or a 0-dimensional tensor (a
+    1-element one squeezed), whose arithmetic with Python numbers then runs in the tensor's dtype, so
+    that the factors built from it (``lr / bias_correction``, ``1 - lr * weight_decay``) round as
+    PyTorch's do; :func:`_to_scalar` turns such a factor into the number an ``alpha`` takes."""
+    lr = group["lr"]
+    return lr.squeeze() if isinstance(lr, Tensor) and lr.dim() != 0 else lr
 
 
-def _scalar_state(value: float | Tensor, device: Any = None) -> Tensor:
+def _scalar_dtype(fused: bool = False) -> dtypes.dtype:
+    """The dtype PyTorch keeps scalar state (``step``, ASGD's ``eta``/``mu``) in: float32, or float64
+    under a float64 default dtype, but float32 always for a ``fused`` optimizer's ``step``."""
+    return dtypes.float64 if dtypes.get_default_dtype() is dtypes.float64 and not fused else dtypes.float32
+
+
+def _scalar_state(value: float | Tensor, device: Any = None, fused: bool = False) -> Tensor:
     """A 0-dimensional state tensor such as ``step``."""
-    return tensor(float(value), dtype=_scalar_dtype(), device=device)
+    return tensor(float(value), dtype=_scalar_dtype(fused), device=device)
 
 
-def _start_state(state: dict[str, Any], param: Tensor, *buffers: str | None) -> None:
-    """A parameter's state on its first step: ``step`` 0, then a zero buffer shaped like ``param``
-    for each name in ``buffers`` (``None`` entries skipped: buffers an option turns off)."""
-    state["step"] = _scalar_state(0)
+def _start_state(state: dict[str, Any], param: Tensor, *buffers: str | None, fused: bool = False) -> None:
+    """A parameter's state on its first step: ``step`` 0 (float32 when ``fused``, as PyTorch's), then a
+    zero buffer shaped like ``param`` for each name in ``buffers`` (``None`` entries skipped: buffers an
+    option turns off)."""
+    state["step"] = _scalar_state(0, fused=fused)
     for name in buffers:
         if name is not None:
             state[name] = param.new_zeros(param.shape)
@@ -114,10 +125,14 @@ def _sparse_rows(grad: Tensor, group: dict[str, Any], *targets: Tensor) -> tuple
     """
     grad = grad.coalesce()
     indices, values = grad._indices(), grad._values()
-    rows = indices[0]
-    for dim in range(1, grad.sparse_dim()):  # the row-major position across the sparse dimensions
-        rows = rows * grad.shape[dim] + indices[dim]
     sparse_dim = grad.sparse_dim()
+    if sparse_dim == 0:  # no sparse dimension (a 0-d parameter's gradient): every entry is the one row 0
+        rows = indices.new_zeros((values.shape[0],))
+        target_rows = [t.view(1, *t.shape) for t in targets]
+        return rows, -values if group.get("maximize", False) else values, *target_rows
+    rows = indices[0]
+    for dim in range(1, sparse_dim):  # the row-major position across the sparse dimensions
+        rows = rows * grad.shape[dim] + indices[dim]
     target_rows = [t if sparse_dim == 1 else t.view(-1, *t.shape[sparse_dim:]) for t in targets]
     return rows, -values if group.get("maximize", False) else values, *target_rows
 
@@ -162,10 +177,10 @@ class Optimizer:
         defaults (dict): default values of the optimization options.
 
     Subclasses implement :meth:`_update` (one parameter's update, run under ``no_grad``)
-    and may override :meth:`step` (LBFGS does). Those that take ``differentiable=True`` (SGD,
-    Adam, AdamW) implement :meth:`_differentiable_update` too: PyTorch's single-tensor update in
-    tensor operations, which autograd records (the step then runs with gradients enabled, and
-    the parameters may be non-leaf tensors); the others refuse the option when constructed.
+    and may override :meth:`step` (LBFGS does). Those that take ``differentiable=True`` set
+    :attr:`_differentiable_update`: PyTorch's single-tensor update in tensor operations, which
+    autograd records (the step then runs with gradients enabled, and the parameters may be non-leaf
+    tensors); the others (Adafactor, Muon, ...) refuse the option when constructed.
     """
 
     #: whether :meth:`_update` applies ``maximize`` to dense gradients itself (fused into
@@ -173,6 +188,9 @@ class Optimizer:
     _update_maximizes = False
     #: whether a captured step replays correctly (no host-side state advanced per step)
     _capturable = False
+    #: the tensors PyTorch's refusal of ``capturable=True`` names (a parameter on a device whose steps
+    #: cannot be captured)
+    _capturable_tensors = "params and state_steps"
     #: whether a complex parameter is updated as the real view of its parts (``view_as_real``),
     #: each part its own coordinate, as PyTorch's optimizers do; its state is of that view
     _complex_as_real = True
@@ -188,9 +206,7 @@ class Optimizer:
         self.defaults = defaults
         cls = type(self)
         if defaults.get("differentiable") and cls._differentiable_update is None:
-            raise NotImplementedError(
-                f"{cls.__name__}: differentiable=True is not implemented in ember (SGD, Adam and AdamW take it)"
-            )
+            raise NotImplementedError(f"{cls.__name__}: differentiable=True is not implemented in ember")
         if not getattr(cls.step, "_with_step_hooks", False):  # once per class, as PyTorch patches it
             cls.step = _with_step_hooks(cls.step)  # type: ignore[method-assign]
         if isinstance(params, Tensor):
@@ -301,7 +317,7 @@ class Optimizer:
                 optimization options.
         """
         if not isinstance(param_group, dict):
-            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")  # PyTorch's <class 'list'>
         params = param_group["params"]
         if isinstance(params, Tensor):
             param_group["params"] = [params]
@@ -379,15 +395,18 @@ class Optimizer:
         return state_dict
 
     @staticmethod
-    def _cast_state(param: Tensor, value: Any, key: str | None = None) -> Any:
+    def _cast_state(param: Tensor, value: Any, key: str | None = None, float32_step: bool = False) -> Any:
+        """``value`` of ``param``'s state as loaded: floating tensors in the parameter's dtype and on its
+        device; ``step`` as it is, unless the group was saved ``fused`` or ``capturable`` (PyTorch then
+        makes it float32 on the parameter's device)."""
         if isinstance(value, Tensor):
             if key == "step":
-                return value
+                return value.to(dtype=dtypes.float32, device=param.device) if float32_step else value
             if param.is_floating_point():
                 return value.to(dtype=param.dtype, device=param.device)
             return value.to(device=param.device)
         if isinstance(value, dict):
-            return {k: Optimizer._cast_state(param, v, k) for k, v in value.items()}
+            return {k: Optimizer._cast_state(param, v, k, float32_step) for k, v in value.items()}
         if isinstance(value, Iterable) and not isinstance(value, str):
             return type(value)(Optimizer._cast_state(param, v) for v in value)  # type: ignore[call-arg]  # a concrete container type (list, tuple) rebuilt from its items
         return value
@@ -415,11 +434,15 @@ class Optimizer:
                 chain.from_iterable(g["params"] for g in groups),
             )
         )
+        # as PyTorch, the saved group's flags decide (its `fused`, `capturable`)
+        float32_step = {
+            k: bool(g.get("fused") or g.get("capturable")) for g in state_dict["param_groups"] for k in g["params"]
+        }
         state: defaultdict[Any, Any] = defaultdict(dict)
         for k, v in state_dict["state"].items():
             if k in id_map:
                 param = id_map[k]
-                state[param] = self._cast_state(param, v)
+                state[param] = self._cast_state(param, v, float32_step=float32_step.get(k, False))
             else:
                 state[k] = v
         for group, saved in zip(groups, saved_groups):
@@ -457,6 +480,8 @@ class Optimizer:
     def _step_group(self, group: dict[str, Any]) -> None:
         if group.get("fused"):
             _check_fused_params(group)
+        if group.get("capturable"):
+            _check_capturable_devices(group, self._capturable_tensors)
         for p in group["params"]:
             grad = p.grad
             if grad is None:
@@ -469,7 +494,7 @@ class Optimizer:
             update = self._differentiable_update if group.get("differentiable") else self._update
             assert update is not None  # the constructor refuses differentiable=True without it
             if p.dtype.is_complex and self._complex_as_real and not grad.is_sparse:
-                update(view_as_real(p), view_as_real(grad), state, group)
+                state = _complex_state_update(update, p, grad, state, group)
             else:
                 update(p, grad, state, group)
             if state:  # like PyTorch, parameters that keep no state get no entry
@@ -494,6 +519,30 @@ class Optimizer:
     def _weight_decay(grad: Tensor, param: Tensor, weight_decay: float) -> Tensor:
         """The L2-penalised gradient ``grad + weight_decay * param``."""
         return grad.add(param, alpha=weight_decay) if weight_decay != 0 else grad
+
+
+def _complex_state_update(
+    update: Callable[[Tensor, Tensor, dict[str, Any], dict[str, Any]], None],
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Any],
+    group: dict[str, Any],
+) -> dict[str, Any]:
+    """Run ``update`` on the real view of a complex parameter and its gradient, as PyTorch's optimizers
+    do, with the state viewed the same way; the state is kept complex, as PyTorch keeps it (its
+    ``state_dict`` holds complex buffers shaped like the parameter): buffers the update made from the
+    real view (shaped like it) are stored as their complex view, the new and the updated alike."""
+    real = view_as_real(param)
+    real_state = {k: view_as_real(v) if _is_complex_buffer(v, param) else v for k, v in state.items()}
+    update(real, view_as_real(grad), real_state, group)
+    return {
+        k: view_as_complex(v) if isinstance(v, Tensor) and v.is_floating_point() and v.shape == real.shape else v
+        for k, v in real_state.items()
+    }
+
+
+def _is_complex_buffer(value: Any, param: Tensor) -> bool:
+    return isinstance(value, Tensor) and value.dtype.is_complex and value.shape == param.shape
 
 
 def _hyperparameters(arguments: dict[str, Any], order: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -547,6 +596,20 @@ def _check_fused(defaults: dict[str, Any]) -> None:
             raise RuntimeError("`fused` does not support `differentiable`")
         if defaults["foreach"]:
             raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
+#: the device types where ``capturable=True`` is taken (PyTorch's: CUDA and other graph-capturing accelerators)
+_CAPTURABLE_DEVICE_TYPES = ("cuda",)
+
+
+def _check_capturable_devices(group: dict[str, Any], tensors: str) -> None:
+    """Refuse, as PyTorch does at ``step`` (an ``AssertionError``), a ``capturable`` group holding a
+    parameter with a gradient on a device whose steps cannot be captured (the CPU)."""
+    for p in group["params"]:
+        if p.grad is not None and p.device.type not in _CAPTURABLE_DEVICE_TYPES:
+            raise AssertionError(
+                f"If capturable=True, {tensors} must be on supported devices: {list(_CAPTURABLE_DEVICE_TYPES)}."
+            )
 
 
 def _check_fused_params(group: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ import math
 
 from ._types import LearningRate, ParamsT
 from .nadam import _decay
-from .optimizer import Optimizer, _betas, _check_adam, _hyperparameters, _start_state, _to_scalar
+from .optimizer import Optimizer, _betas, _check_adam, _group_lr, _hyperparameters, _start_state, _to_scalar
 
 __all__ = ["RAdam"]
 
@@ -26,7 +26,12 @@ class RAdam(Optimizer):
         weight_decay (float): weight decay. Default: 0.
         decoupled_weight_decay (bool): decay the weights directly (RAdamW). Default: False.
         maximize (bool): maximize the objective instead of minimizing it. Default: False.
-        foreach, capturable, differentiable: accepted for compatibility.
+        differentiable (bool): run the step in tensor operations that autograd records (PyTorch's
+            differentiable path), so that the updated parameters are functions of the parameters, gradients
+            and state before it (meta-learning). Default: False.
+        foreach: accepted for compatibility (the per-parameter update runs).
+        capturable (bool): taken where steps can be captured (CUDA devices); a step on another
+            device raises AssertionError, as PyTorch's. Default: False.
 
     Example::
 
@@ -73,11 +78,12 @@ class RAdam(Optimizer):
         self._reject_sparse(grad, "RAdam", alternative=None)
         if not state:
             _start_state(state, param, "exp_avg", "exp_avg_sq")
-        lr = _to_scalar(group["lr"])
+        lr_t = _group_lr(group)  # the decoupled decay's factor in a tensor lr's dtype, as PyTorch's
+        lr = _to_scalar(lr_t)
         beta1, beta2 = _betas(group)
         state["step"] += 1
         step = state["step"].item()
-        grad = _decay(param, grad, lr, group)
+        grad = _decay(param, grad, lr_t, group)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         exp_avg.lerp_(grad, 1 - beta1)
         exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
@@ -87,7 +93,12 @@ class RAdam(Optimizer):
         rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
         if rho_t > 5.0:
             rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-            adaptive = (bias_correction2**0.5) / exp_avg_sq.sqrt().add_(group["eps"])
+            root = exp_avg_sq.sqrt()  # its result is saved for its backward: out of place when differentiable
+            root = root.add(group["eps"]) if group["differentiable"] else root.add_(group["eps"])
+            adaptive = (bias_correction2**0.5) / root
             param.add_(corrected * lr * adaptive * rect, alpha=-1.0)
         else:
             param.add_(corrected * lr, alpha=-1.0)
+
+    #: ``differentiable=True`` runs the same tensor operations, recorded by autograd
+    _differentiable_update = _update

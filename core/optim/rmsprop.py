@@ -26,7 +26,12 @@ class RMSprop(Optimizer):
         momentum (float): momentum factor. Default: 0.
         centered (bool): normalize by an estimate of the gradient's variance. Default: False.
         maximize (bool): maximize the objective instead of minimizing it. Default: False.
-        capturable, foreach, differentiable: accepted for compatibility.
+        differentiable (bool): run the step in tensor operations that autograd records (PyTorch's
+            differentiable path), so that the updated parameters are functions of the parameters, gradients
+            and state before it (meta-learning). Default: False.
+        foreach: accepted for compatibility (the per-parameter update runs).
+        capturable (bool): taken where steps can be captured (CUDA devices); a step on another
+            device raises AssertionError, as PyTorch's. Default: False.
 
     Example::
 
@@ -87,7 +92,8 @@ class RMSprop(Optimizer):
             avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
         else:
             avg = square_avg.sqrt()
-        avg = avg.add_(group["eps"])
+        # the square root's result is saved for its backward: out of place when differentiable, as PyTorch
+        avg = avg.add(group["eps"]) if group["differentiable"] else avg.add_(group["eps"])
         lr = _to_scalar(group["lr"])
         if group["momentum"] > 0:
             buf = state["momentum_buffer"]
@@ -95,3 +101,6 @@ class RMSprop(Optimizer):
             param.add_(buf, alpha=-lr)
         else:
             param.addcdiv_(grad, avg, value=-lr)
+
+    #: ``differentiable=True`` runs the same tensor operations, recorded by autograd
+    _differentiable_update = _update

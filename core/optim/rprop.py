@@ -21,7 +21,12 @@ class Rprop(Optimizer):
         etas (Tuple[float, float]): ``(etaminus, etaplus)``. Default: (0.5, 1.2).
         step_sizes (Tuple[float, float]): minimal and maximal step sizes. Default: (1e-6, 50).
         maximize (bool): maximize the objective instead of minimizing it. Default: False.
-        foreach, capturable, differentiable: accepted for compatibility.
+        differentiable (bool): run the step in tensor operations that autograd records (PyTorch's
+            differentiable path), so that the updated parameters are functions of the parameters, gradients
+            and state before it (meta-learning). Default: False.
+        foreach: accepted for compatibility (the per-parameter update runs).
+        capturable (bool): taken where steps can be captured (CUDA devices); a step on another
+            device raises AssertionError, as PyTorch's. Default: False.
 
     Example::
 
@@ -62,10 +67,14 @@ class Rprop(Optimizer):
         step_min, step_max = group["step_sizes"]
         state["step"] += 1
         prev, step_size = state["prev"], state["step_size"]
-        sign = grad.mul(prev).sign()
+        # the product saves ``prev``, which the step overwrites: PyTorch clones it when differentiable
+        sign = grad.mul(prev.clone() if group["differentiable"] else prev).sign()
         rising, falling, flat = sign.gt(0), sign.lt(0), sign.eq(0)
         sign.masked_fill_(rising, etaplus).masked_fill_(falling, etaminus).masked_fill_(flat, 1)
         step_size.mul_(sign).clamp_(step_min, step_max)
         grad = grad.masked_fill(falling, 0)
         param.addcmul_(grad.sign(), step_size, value=-1)
         prev.copy_(grad)
+
+    #: ``differentiable=True`` runs the same tensor operations, recorded by autograd
+    _differentiable_update = _update

@@ -93,6 +93,8 @@ class SGD(Optimizer):
                 return
             grad, maximize = _densify(grad, group), False
         buf = state.get("momentum_buffer") if momentum != 0 else None
+        if buf is not None and buf.is_sparse:  # PyTorch's buffer after sparse gradients, loaded: held dense
+            buf = state["momentum_buffer"] = buf.to_dense()
         if buf is None and momentum != 0 and graphs.is_capturing():
             raise RuntimeError("SGD.step(): warm up before capturing: the first step's momentum update differs")
         new_buf = param._backend.kernels.sgd_step(

@@ -42,16 +42,25 @@ class SparseAdam(Optimizer):
         _check_range(_to_scalar(lr), "learning rate", open_low=True)
         _check_range(eps, "epsilon value", open_low=True)
         _check_betas(betas)
+        if not isinstance(params, Tensor):  # the base refuses a sparse tensor as no Tensor: PyTorch's message first
+            params = list(params)
+            groups = params if params and isinstance(params[0], dict) else [{"params": params}]
+            sparse_params = []
+            for index, group in enumerate(groups):
+                if isinstance(group, dict) and not isinstance(group.get("params"), (Tensor, type(None))):
+                    group["params"] = list(group["params"])
+                    members = group["params"]
+                    sparse_params += [[index, i] for i, p in enumerate(members) if getattr(p, "is_sparse", False)]
+            if sparse_params:
+                raise ValueError(
+                    f"Sparse params at indices {sparse_params}: SparseAdam requires dense parameter tensors"
+                )
         super().__init__(params, defaults)
-        sparse_params, complex_params = [], []
+        complex_params = []
         for index, group in enumerate(self.param_groups):
             for d_index, p in enumerate(group["params"]):
-                if p.is_sparse:
-                    sparse_params.append([index, d_index])
                 if p.is_complex():
                     complex_params.append([index, d_index])
-        if sparse_params:
-            raise ValueError(f"Sparse params at indices {sparse_params}: SparseAdam requires dense parameter tensors")
         if complex_params:
             raise ValueError(
                 f"Complex params at indices {complex_params}: SparseAdam does not support complex parameters"
@@ -80,5 +89,8 @@ class SparseAdam(Optimizer):
         numer = avg_update + old_avg
         denom = (sq_update + old_sq).sqrt().add_(group["eps"])
         step = state["step"]
-        step_size = _to_scalar(group["lr"]) * math.sqrt(1 - beta2**step) / (1 - beta1**step)
+        lr = group["lr"]
+        # a tensor lr makes PyTorch's step size a tensor of its dtype: the same rounding here
+        step_size = lr * math.sqrt(1 - beta2**step) / (1 - beta1**step)
+        step_size = step_size.item() if isinstance(step_size, Tensor) else step_size
         param_rows.index_add_(0, rows, numer / denom, alpha=-step_size)
