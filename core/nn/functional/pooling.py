@@ -213,9 +213,17 @@ def _batched(op, nd, input, message=None):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
     # an empty batch is allowed (PyTorch's "optional 0 dim batch size"), an empty channel or spatial dim is not
     if input.ndim not in (nd + 1, nd + 2) or 0 in input.shape[input.ndim - nd - 1 :]:
+        # PyTorch's words: "non-empty ... expected" for a 2-D/3-D op given the wrong number of dims
+        wrong_dims = nd > 1 and input.ndim not in (nd + 1, nd + 2)
         raise RuntimeError(
             message
-            or f"{op}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor for input, but got: {list(input.shape)}"
+            or (
+                f"{op}: non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for input, but got: "
+                if wrong_dims
+                else f"{op}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with optional 0 dim batch size for "
+                "input, but got: "
+            )
+            + str(list(input.shape))
         )
     if input.ndim == nd + 1:
         return input.unsqueeze(0), False

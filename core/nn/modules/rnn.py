@@ -383,7 +383,8 @@ class RNNBase(Module):
             raise TypeError(f"{self._name()}: input must be a Tensor or PackedSequence, got {type(input).__name__}")
         if input.dtype is not weight.dtype and not _amp.active:  # autocast casts it, as in PyTorch
             raise ValueError(
-                f"{self._name()} input dtype ({input.dtype}) does not match weight dtype ({weight.dtype}). Convert "
+                f"{'' if self._name() == 'RNN' else self._name() + ': '}RNN input dtype ({input.dtype}) does not match "
+                f"weight dtype ({weight.dtype}). Convert "
                 f"input: input.to({weight.dtype}), or convert model: model.to({input.dtype})"
             )
         if input.device != weight.device:
