@@ -1,0 +1,112 @@
+"""Module calls off the main road that module_db does not reach, each against PyTorch: the recurrent
+modules' hidden-state tuples of the wrong length (ember ran an LSTMCell on a one-element hx, its ``c``
+taken as zeros), and an EmbeddingBag with no bag at all.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from reference import assert_close, torch
+
+import ember
+from ember import nn
+
+
+def _pair(shape, device, dtype, seed=0):
+    x = np.random.default_rng(seed).standard_normal(shape)
+    return torch.tensor(x, dtype=getattr(torch, dtype.name)), ember.tensor(x, dtype=dtype, device=device)
+
+
+def _cell_pair(cls, device, dtype, *args):
+    torch.manual_seed(0)
+    t_mod = getattr(torch.nn, cls)(*args).to(getattr(torch, dtype.name))
+    e_mod = getattr(nn, cls)(*args).to(device=device, dtype=dtype)
+    e_mod.load_state_dict({k: ember.tensor(v.detach().numpy(), device=device) for k, v in t_mod.state_dict().items()})
+    return t_mod, e_mod
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_lstm_cell_batched_state_count(device, dtype, count):
+    t_mod, e_mod = _cell_pair("LSTMCell", device, dtype, 3, 4)
+    t_x, e_x = _pair((2, 3), device, dtype)
+    t_h, e_h = _pair((2, 4), device, dtype, seed=1)
+    with pytest.raises(RuntimeError, match="lstm_cell expects two hidden states"):
+        t_mod(t_x, (t_h,) * count)
+    with pytest.raises(
+        RuntimeError, match=r"LSTMCell: lstm_cell expects two hidden states \(h, c\), got " + str(count)
+    ):
+        e_mod(e_x, (e_h,) * count)
+
+
+def test_lstm_cell_unbatched_state_count(device, dtype):
+    """An unbatched input's state: PyTorch indexes hx[0] and hx[1] (an IndexError for one state, the
+    first two of three taken)."""
+    t_mod, e_mod = _cell_pair("LSTMCell", device, dtype, 3, 4)
+    t_x, e_x = _pair((3,), device, dtype)
+    t_h, e_h = _pair((4,), device, dtype, seed=1)
+    t_c, e_c = _pair((4,), device, dtype, seed=2)
+    with pytest.raises(IndexError):
+        t_mod(t_x, (t_h,))
+    with pytest.raises(IndexError, match="LSTMCell: hx must hold two hidden states"):
+        e_mod(e_x, (e_h,))
+    for e, t in zip(e_mod(e_x, (e_h, e_c, e_h)), t_mod(t_x, (t_h, t_c, t_h))):
+        assert_close(e, t, dtype)
+
+
+def test_lstm_state_count_and_type(device, dtype):
+    t_mod, e_mod = _cell_pair("LSTM", device, dtype, 3, 4)
+    t_x, e_x = _pair((5, 2, 3), device, dtype)
+    t_h, e_h = _pair((1, 2, 4), device, dtype, seed=1)
+    with pytest.raises(RuntimeError, match="lstm expects two hidden states"):
+        t_mod(t_x, (t_h,) * 3)
+    with pytest.raises(RuntimeError, match=r"LSTM: lstm expects two hidden states \(h_0, c_0\), got 3"):
+        e_mod(e_x, (e_h,) * 3)
+    t_hc, e_hc = _pair((2, 1, 2, 4), device, dtype, seed=2)  # a tensor, not a tuple, for a batched input
+    with pytest.raises(TypeError):
+        t_mod(t_x, t_hc)
+    with pytest.raises(TypeError, match=r"LSTM: hx must be a tuple of two Tensors \(h_0, c_0\), got a Tensor"):
+        e_mod(e_x, e_hc)
+    # an unbatched input's state: hx[0] and hx[1] taken, whatever else the tuple holds
+    t_x, e_x = _pair((5, 3), device, dtype)
+    t_h, e_h = _pair((1, 4), device, dtype, seed=3)
+    t_out = t_mod(t_x, (t_h, t_h, t_h))
+    e_out = e_mod(e_x, (e_h, e_h, e_h))
+    assert_close(e_out[0], t_out[0], dtype)
+    for e, t in zip(e_out[1], t_out[1]):
+        assert_close(e, t, dtype)
+
+
+def test_lstm_packed_tensor_state(device, dtype):
+    """A packed, unsorted input's state may be one tensor: PyTorch's permutation takes hx[0] and hx[1]."""
+    t_mod, e_mod = _cell_pair("LSTM", device, dtype, 3, 4)
+    t_x, e_x = _pair((5, 2, 3), device, dtype)
+    t_hc, e_hc = _pair((2, 1, 2, 4), device, dtype, seed=1)
+    t_p = torch.nn.utils.rnn.pack_padded_sequence(t_x, torch.tensor([3, 5]), enforce_sorted=False)
+    e_p = ember.nn.utils.rnn.pack_padded_sequence(e_x, ember.tensor([3, 5]), enforce_sorted=False)
+    _, (t_hn, t_cn) = t_mod(t_p, t_hc)
+    _, (e_hn, e_cn) = e_mod(e_p, e_hc)
+    assert_close(e_hn, t_hn, dtype)
+    assert_close(e_cn, t_cn, dtype)
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("indices", [[0, 1, 2], []])
+def test_embedding_bag_no_bag(device, dtype, mode, indices):
+    """include_last_offset with the one offset [0]: no bag, a (0, D) result that requires grad, as PyTorch
+    2.13 gives in float32 (ember's scatter failed). PyTorch itself is not called: its float64 kernel
+    crashes the interpreter on this input."""
+    w = ember.tensor(np.random.default_rng(0).standard_normal((5, 3)), dtype=dtype, device=device, requires_grad=True)
+    out = ember.nn.functional.embedding_bag(
+        ember.tensor(indices, dtype=ember.int64, device=device),
+        w,
+        ember.tensor([0], device=device),
+        mode=mode,
+        include_last_offset=True,
+    )
+    assert tuple(out.shape) == (0, 3) and out.dtype == dtype and out.requires_grad
+    out.sum().backward()
+    assert w.grad is None or not np.any(w.grad.cpu().numpy())
+    bag = nn.EmbeddingBag(5, 3, mode=mode, include_last_offset=True).to(device)
+    empty = bag(ember.tensor(indices, dtype=ember.int64, device=device), ember.tensor([0], device=device))
+    assert tuple(empty.shape) == (0, 3)
