@@ -1,6 +1,7 @@
 """Module calls off the main road that module_db does not reach, each against PyTorch: the recurrent
 modules' hidden-state tuples of the wrong length (ember ran an LSTMCell on a one-element hx, its ``c``
-taken as zeros), and an EmbeddingBag with no bag at all.
+taken as zeros), an EmbeddingBag with no bag at all, and
+fractional max pooling with random samples of another dtype than its input.
 """
 
 from __future__ import annotations
@@ -110,3 +111,25 @@ def test_embedding_bag_no_bag(device, dtype, mode, indices):
     bag = nn.EmbeddingBag(5, 3, mode=mode, include_last_offset=True).to(device)
     empty = bag(ember.tensor(indices, dtype=ember.int64, device=device), ember.tensor([0], device=device))
     assert tuple(empty.shape) == (0, 3)
+
+
+@pytest.mark.parametrize("nd", [2, 3])
+def test_fractional_max_pool_samples_dtype(device, dtype, nd):
+    """_random_samples of another dtype than the input: PyTorch refuses them (ember cast them)."""
+    other = ember.float32 if dtype is ember.float64 else ember.float64
+    t_x, e_x = _pair((1, 2) + (8,) * nd, device, dtype)
+    samples = np.random.default_rng(1).uniform(size=(1, 2, nd))
+    fn = f"fractional_max_pool{nd}d"
+    with pytest.raises(RuntimeError, match="Expect _random_samples to have the same dtype as input"):
+        getattr(torch.nn.functional, fn)(
+            t_x, 2, output_size=3, _random_samples=torch.tensor(samples).to(getattr(torch, other.name))
+        )
+    with pytest.raises(RuntimeError, match=rf"{fn}: Expect _random_samples to have the same dtype as input"):
+        getattr(ember.nn.functional, fn)(
+            e_x, 2, output_size=3, _random_samples=ember.tensor(samples, dtype=other, device=device)
+        )
+    t_out = getattr(torch.nn.functional, fn)(t_x, 2, output_size=3, _random_samples=torch.tensor(samples).to(t_x.dtype))
+    e_out = getattr(ember.nn.functional, fn)(
+        e_x, 2, output_size=3, _random_samples=ember.tensor(samples, dtype=dtype, device=device)
+    )
+    assert_close(e_out, t_out, dtype)

@@ -1157,11 +1157,15 @@ def _fractional_max(nd, input, kernel_size, output_size, output_ratio, _random_s
     else:
         samples = _random_samples
         check_same_device(op, x, samples)
+        if samples.dtype is not x.dtype:  # PyTorch takes the samples in the input's type, never casts them
+            raise RuntimeError(
+                f"{op}: Expect _random_samples to have the same dtype as input ({x.dtype}), got {samples.dtype}"
+            )
         if samples.ndim != 3 or samples.shape[0] < n or samples.shape[1] != c or samples.shape[2] != nd:
             raise RuntimeError(
                 f"{op}: expected _random_samples of shape [>= {n}, {c}, {nd}], but got {list(samples.shape)}"
             )
-        samples = samples[:n].to(x.dtype)
+        samples = samples[:n]
 
     def compute(kernels, data):
         return kernels.fractional_max_pool(data, kernel, out_shape, samples._data)
