@@ -133,3 +133,41 @@ def test_fractional_max_pool_samples_dtype(device, dtype, nd):
         e_x, 2, output_size=3, _random_samples=ember.tensor(samples, dtype=dtype, device=device)
     )
     assert_close(e_out, t_out, dtype)
+
+
+@pytest.mark.parametrize(
+    "ctor,shapes",
+    [
+        ("MultiheadAttention(8, 2, dropout=0.5)", [(5, 3, 8), (4, 3, 8), (4, 3, 8)]),
+        ("MultiheadAttention(8, 2, dropout=0.5, kdim=4, vdim=4)", [(5, 3, 8), (4, 3, 4), (4, 3, 4)]),
+        ("MultiheadAttention(8, 2, dropout=0.5, batch_first=True)", [(3, 5, 8), (3, 4, 8), (3, 4, 8)]),
+        ("TransformerDecoderLayer(8, 2, 16, dropout=0.3)", [(5, 3, 8), (4, 3, 8)]),
+        ("TransformerDecoderLayer(8, 2, 16, dropout=0.3, norm_first=True, batch_first=True)", [(3, 5, 8), (3, 4, 8)]),
+    ],
+)
+def test_attention_dropout_draws_as_torch(device, ctor, shapes):
+    """Attention dropout in training drops the same weights as PyTorch for the same seed (the cpu generator
+    is PyTorch's): the mask is drawn row-major over the (N*H, L, S) weights. ember drew it laid out like the
+    query when S equalled the head dim (a transposed view of that shape), so 4 keys for 5 queries of head
+    dim 4 dropped other weights than PyTorch."""
+    if device.split(":")[0] not in ("cpu", "restricted"):
+        pytest.skip(f"{device}'s generator is not PyTorch's: its draws differ by design")
+    torch.manual_seed(0)
+    t_mod = eval(f"torch.nn.{ctor}").train()
+    e_mod = eval(f"nn.{ctor}").to(device).train()
+    e_mod.load_state_dict({k: ember.tensor(v.detach().numpy(), device=device) for k, v in t_mod.state_dict().items()})
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    t_in = [torch.tensor(a, requires_grad=True) for a in arrays]
+    e_in = [ember.tensor(a, device=device, requires_grad=True) for a in arrays]
+    torch.manual_seed(7)
+    ember.manual_seed(7)
+    t_out = t_mod(*t_in)
+    e_out = e_mod(*e_in)
+    t_out, e_out = (t_out[0], e_out[0]) if isinstance(t_out, tuple) else (t_out, e_out)
+    assert_close(e_out, t_out, ember.float32)
+    upstream = rng.standard_normal(tuple(t_out.shape)).astype(np.float32)
+    (t_out * torch.tensor(upstream)).sum().backward()
+    (e_out * ember.tensor(upstream, device=device)).sum().backward()
+    for e, t in zip(e_in, t_in):
+        assert_close(e.grad, t.grad, ember.float32)
