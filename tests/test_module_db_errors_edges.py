@@ -1,13 +1,17 @@
 """Module calls off the main road that module_db does not reach, each against PyTorch: the recurrent
 modules' hidden-state tuples of the wrong length (ember ran an LSTMCell on a one-element hx, its ``c``
-taken as zeros), an EmbeddingBag with no bag at all, and
-fractional max pooling with random samples of another dtype than its input.
+taken as zeros), an EmbeddingBag with no bag at all, fractional max pooling with random samples of
+another dtype than its input, attention dropout's mask order, and complex inputs to max pooling
+(refused) and to adaptive average pooling to size 1 (taken).
 """
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
+from complex_support import holds_complex
 from reference import assert_close, torch
 
 import ember
@@ -171,3 +175,43 @@ def test_attention_dropout_draws_as_torch(device, ctor, shapes):
     (e_out * ember.tensor(upstream, device=device)).sum().backward()
     for e, t in zip(e_in, t_in):
         assert_close(e.grad, t.grad, ember.float32)
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_adaptive_avg_pool_complex_to_one(device, nd):
+    """A complex input pooled to size 1: PyTorch averages with mean(), which takes complex (ember refused)."""
+    if not holds_complex(device):
+        pytest.skip(f"{device} has no complex dtypes")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3) + (4,) * nd) + 1j * rng.standard_normal((2, 3) + (4,) * nd)
+    t_x = torch.tensor(x, requires_grad=True)
+    e_x = ember.tensor(x, device=device, requires_grad=True)
+    fn = f"adaptive_avg_pool{nd}d"
+    t_out = getattr(torch.nn.functional, fn)(t_x, 1)
+    e_out = getattr(ember.nn.functional, fn)(e_x, 1)
+    assert e_out.dtype == ember.complex128 and tuple(e_out.shape) == tuple(t_out.shape)
+    np.testing.assert_allclose(e_out.detach().cpu().numpy(), t_out.detach().numpy(), rtol=1e-12, atol=1e-12)
+    t_out.abs().sum().backward()
+    e_out.abs().sum().backward()
+    np.testing.assert_allclose(e_x.grad.cpu().numpy(), t_x.grad.numpy(), rtol=1e-10, atol=1e-12)
+    with pytest.raises(NotImplementedError) as t_err:  # other sizes: no complex kernel, in either
+        getattr(torch.nn.functional, fn)(t_x, 2)
+    with pytest.raises(NotImplementedError, match=re.escape(str(t_err.value))):
+        getattr(ember.nn.functional, fn)(e_x, 2)
+
+
+@pytest.mark.parametrize("nd", [2, 3])
+def test_max_pool_refuses_complex(device, nd):
+    """Complex numbers have no order: PyTorch's max_pool2d/3d refuse them (ember pooled by NumPy's
+    lexicographic order)."""
+    if not holds_complex(device):
+        pytest.skip(f"{device} has no complex dtypes")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 2) + (4,) * nd) + 1j * rng.standard_normal((1, 2) + (4,) * nd)
+    fn = f"max_pool{nd}d"
+    with pytest.raises(NotImplementedError) as t_err:
+        getattr(torch.nn.functional, fn)(torch.tensor(x), 2)
+    with pytest.raises(NotImplementedError, match=re.escape(str(t_err.value))):
+        getattr(ember.nn.functional, fn)(ember.tensor(x, device=device), 2)
+    with pytest.raises(NotImplementedError, match=re.escape(str(t_err.value))):
+        getattr(nn, f"MaxPool{nd}d")(2, return_indices=True)(ember.tensor(x, device=device))

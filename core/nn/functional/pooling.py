@@ -288,7 +288,7 @@ def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode):
     if _amp.active:
         return autocast_call(op, _max_pool, op, nd, input, kernel_size, stride, padding, dilation, ceil_mode)
     x, batched = _batched(op, nd, input)
-    if x.dtype is dtypes.bool or x.dtype in dtypes.limited_dtypes:
+    if x.dtype is dtypes.bool or x.dtype in dtypes.limited_dtypes or x.dtype.is_complex:  # (no order on complex)
         not_implemented("max_pool3d" if nd == 3 else "max_pool2d", x.dtype)
     kernel, stride, padding, dilation, out_shape = _pool_geometry(
         op, nd, x, kernel_size, stride, padding, dilation, ceil_mode
@@ -1046,6 +1046,8 @@ def _adaptive_avg(nd, input, output_size):
     op = f"adaptive_avg_pool{nd}d"
     x, batched = _adaptive_batched(op, nd, input)
     out_shape = _adaptive_output_size(op, nd, x, output_size)
+    if x.dtype.is_complex and all(o == 1 for o in out_shape):  # PyTorch's mean() path, which takes complex
+        return _unbatch(x.mean(tuple(range(2, 2 + nd)), keepdim=True), batched)
     if x.dtype not in FLOATING_AND_HALF:
         if x.numel() == 0 and nd < 3:  # PyTorch's 2-d kernel returns an empty batch before its dtype dispatch
             return _unbatch(x.new_zeros(tuple(x.shape[:2]) + tuple(out_shape)), batched)
