@@ -215,3 +215,22 @@ def test_max_pool_refuses_complex(device, nd):
         getattr(ember.nn.functional, fn)(ember.tensor(x, device=device), 2)
     with pytest.raises(NotImplementedError, match=re.escape(str(t_err.value))):
         getattr(nn, f"MaxPool{nd}d")(2, return_indices=True)(ember.tensor(x, device=device))
+
+
+@pytest.mark.parametrize("fn", ["dropout", "alpha_dropout", "feature_alpha_dropout", "dropout1d", "dropout2d"])
+@pytest.mark.parametrize("dt", ["complex64", "complex128"])
+def test_dropout_refuses_complex(device, fn, dt):
+    """A complex input in training: PyTorch's NotImplementedError from its Bernoulli kernel (ember raised a
+    RuntimeError about casting); p = 0 and p = 1 still pass it through or zero it, in both."""
+    if not holds_complex(device):
+        pytest.skip(f"{device} has no complex dtypes")
+    shape = (2, 3, 4, 4) if fn == "dropout2d" else (2, 3, 4)
+    with pytest.raises(NotImplementedError) as t_err:
+        getattr(torch.nn.functional, fn)(torch.ones(shape, dtype=getattr(torch, dt)), 0.5, True)
+    x = ember.ones(shape, dtype=getattr(ember, dt), device=device)
+    with pytest.raises(NotImplementedError, match=re.escape(str(t_err.value))):
+        getattr(ember.nn.functional, fn)(x, 0.5, True)
+    if fn == "dropout":
+        for p in (0.0, 1.0):
+            t_out = torch.nn.functional.dropout(torch.ones(shape, dtype=getattr(torch, dt)), p, True)
+            np.testing.assert_array_equal(ember.nn.functional.dropout(x, p, True).cpu().numpy(), t_out.numpy())
