@@ -23,7 +23,7 @@ from ...ops.movement import broadcast_shapes, cat
 from ...ops.reduced_precision import narrow_on_cpu
 from ...tensor import Tensor
 from ..attention.bias import CausalBias
-from .dropout import _keep_mask, dropout
+from .dropout import dropout
 from .linear import linear
 from .padding import pad
 
@@ -273,7 +273,9 @@ def _attention(query, key, value, mask, is_causal, scale, dropout_p, need_weight
     bias = None if mask is None else _mask_to_bias(mask, query.dtype).expand(batch + (L, S))
     keep = None
     if dropout_p > 0.0:
-        keep = _keep_mask(query, batch + (L, S), dropout_p)
+        # drawn row-major over the (..., L, S) weights, as PyTorch's dropout of its (contiguous) softmax (not
+        # laid out like the query, which may be a transposed view of the same shape when S equals E)
+        keep = query.detach().new_empty(batch + (L, S)).bernoulli_(1 - dropout_p)
         keep = (keep * (1.0 / (1.0 - dropout_p)) if dropout_p < 1.0 else keep * 0.0)._data
     return _Attention.apply(query, key, value, bias, scale, keep, need_weights)
 

@@ -7,7 +7,7 @@ import warnings
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...ops.creation import empty_like
-from ...ops.dtype_support import TORCH_NAMES
+from ...ops.dtype_support import TORCH_NAMES, not_implemented
 from ...random import memory_order, native_generator
 from ...tensor import Tensor
 
@@ -46,6 +46,8 @@ def _dropout_impl(name, input, p, training, inplace, mask_shape, alpha):
         return input
     if p == 1:  # times a zero of the input's dtype: an integer or bool input keeps its dtype (PyTorch)
         return _finish(input, input * input.new_zeros(()), inplace)
+    if input.dtype.is_complex:  # PyTorch draws the mask in the input's dtype: no complex Bernoulli kernel
+        not_implemented("bernoulli_scalar_cpu_", input.dtype)
     if not input.dtype.is_floating_point:  # the scaled mask is floating: PyTorch refuses to cast it back
         raise RuntimeError(f"result type Float can't be cast to the desired output type {TORCH_NAMES[input.dtype]}")
     if not alpha and tuple(mask_shape) == tuple(input.shape) and input.dtype.is_floating_point:

@@ -805,11 +805,11 @@ def _multiclass_shapes(name, input, target):
     if target.ndim > 1 or target.numel() != batch:
         raise RuntimeError(
             f"{name}: target tensor should be 1-D with size equal to the number of input samples (batch size). "
-            f"Expected target size {[batch]}, but got {list(target.shape)}. Input has shape {list(input.shape)}."
+            f"Expected target size [{batch}], but got {list(target.shape)}. Input has shape {list(input.shape)}."
         )
     if input.ndim == 1:
         return input.unsqueeze(0), target.reshape((1,))
-    return input, target
+    return input, target.reshape((batch,))
 
 
 def _check_long(name, target):
@@ -868,7 +868,6 @@ def multi_margin_loss(
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and isinstance(weight, Tensor) and weight.ndim != 1:
         raise ValueError("weight must be one-dimensional")
-    unbatched = input.ndim <= 1
     x, t = _multiclass_shapes("multi_margin_loss", input.reshape((1,)) if input.ndim == 0 else input, target)
     n_classes = x.shape[1]
     if weight is not None and (weight.ndim != 1 or weight.shape[0] != n_classes):
@@ -881,8 +880,8 @@ def multi_margin_loss(
         _check_weight_dtype(weight, input)
         weight = weight[t]
     loss = _MultiMargin.apply(x, t, weight, p, margin)
-    if unbatched and reduction == "none":
-        loss = loss.reshape(target.shape)  # () or (1,), as the target
+    if reduction == "none":
+        loss = loss.reshape(target.shape)  # as the target: () or (1,) for one sample, batched or not
     return _reduce(loss, reduction)
 
 
@@ -1342,8 +1341,15 @@ def _flatten_classes(name, input, target, target_is_index=True):
             raise RuntimeError(f"{name}: 0D or 1D target tensor expected, multi-target not supported")
         return input, target, tuple(target.shape)
     expected = (input.shape[0],) + tuple(input.shape[2:])
+    if input.ndim == 4 and target.ndim != 3:  # PyTorch's nll_loss2d words its checks its own way
+        raise RuntimeError(
+            f"{name}: only batches of spatial targets supported (3D tensors) but got targets of dimension: "
+            f"{target.ndim}"
+        )
     if tuple(target.shape) != expected:
-        raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , target: {list(target.shape)})")
+        if input.ndim == 4:
+            raise RuntimeError(f"{name}: size mismatch (got input: {list(input.shape)} , target: {list(target.shape)})")
+        raise RuntimeError(f"{name}: Expected target size {list(expected)}, got {list(target.shape)}")
     c = input.shape[1]
     return input.movedim(1, -1).reshape((-1, c)), target.reshape((-1,)), expected
 

@@ -214,10 +214,17 @@ def _batched(op, nd, input, message=None):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
     # an empty batch is allowed (PyTorch's "optional 0 dim batch size"), an empty channel or spatial dim is not
     if input.ndim not in (nd + 1, nd + 2) or 0 in input.shape[input.ndim - nd - 1 :]:
+        # PyTorch's words: "non-empty ... expected" for a 2-D/3-D op given the wrong number of dims
+        wrong_dims = nd > 1 and input.ndim not in (nd + 1, nd + 2)
         raise RuntimeError(
             message
-            or f"{op}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with optional 0 dim batch size for input, "
-            f"but got: {list(input.shape)}"
+            or (
+                f"{op}: non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for input, but got: "
+                if wrong_dims
+                else f"{op}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with optional 0 dim batch size for "
+                "input, but got: "
+            )
+            + str(list(input.shape))
         )
     if input.ndim == nd + 1:
         return input.unsqueeze(0), False
@@ -295,7 +302,7 @@ def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode):
     if _amp.active:
         return autocast_call(op, _max_pool, op, nd, input, kernel_size, stride, padding, dilation, ceil_mode)
     x, batched = _batched(op, nd, input)
-    if x.dtype is dtypes.bool or x.dtype.is_complex or x.dtype in dtypes.limited_dtypes:
+    if x.dtype is dtypes.bool or x.dtype in dtypes.limited_dtypes or x.dtype.is_complex:  # (no order on complex)
         not_implemented("max_pool3d" if nd == 3 else "max_pool2d", x.dtype)
     kernel, stride, padding, dilation, out_shape = _pool_geometry(
         op, nd, x, kernel_size, stride, padding, dilation, ceil_mode
@@ -1065,6 +1072,8 @@ def _adaptive_avg(nd, input, output_size):
     _check_output_size_dims(nd, input, output_size)
     x, batched = _adaptive_batched(op, nd, input)
     out_shape = _adaptive_output_size(op, nd, x, output_size)
+    if x.dtype.is_complex and all(o == 1 for o in out_shape):  # PyTorch's mean() path, which takes complex
+        return _unbatch(x.mean(tuple(range(2, 2 + nd)), keepdim=True), batched)
     if x.dtype not in FLOATING_AND_HALF:
         if x.numel() == 0 and nd < 3:  # PyTorch's 2-d kernel returns an empty batch before its dtype dispatch
             return _unbatch(x.new_zeros(tuple(x.shape[:2]) + tuple(out_shape)), batched)
@@ -1176,11 +1185,15 @@ def _fractional_max(nd, input, kernel_size, output_size, output_ratio, _random_s
     else:
         samples = _random_samples
         check_same_device(op, x, samples)
+        if samples.dtype is not x.dtype:  # PyTorch takes the samples in the input's type, never casts them
+            raise RuntimeError(
+                f"{op}: Expect _random_samples to have the same dtype as input ({x.dtype}), got {samples.dtype}"
+            )
         if samples.ndim != 3 or samples.shape[0] < n or samples.shape[1] != c or samples.shape[2] != nd:
             raise RuntimeError(
                 f"{op}: expected _random_samples of shape [>= {n}, {c}, {nd}], but got {list(samples.shape)}"
             )
-        samples = samples[:n].to(x.dtype)
+        samples = samples[:n]
 
     def compute(kernels, data):
         return kernels.fractional_max_pool(data, kernel, out_shape, samples._data)

@@ -268,6 +268,8 @@ def embedding_bag(
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)
     rows = _Embedding.apply(weight, input, padding_idx, scale_grad_by_freq, sparse)  # (n, D)
+    if num_bags == 0:  # (include_last_offset with one offset: no bag, whatever the input holds)
+        return rows[:0]
     # bag of each entry: how many offsets (after the first) are at or before it
     starts = offsets[1:].clamp(max=n)  # an offset past the input starts a bag that holds no entry: it marks slot n
     marks = input.new_zeros((n + 1,)).index_add(0, starts, input.new_ones(starts.shape))[:n]

@@ -383,7 +383,8 @@ class RNNBase(Module):
             raise TypeError(f"{self._name()}: input must be a Tensor or PackedSequence, got {type(input).__name__}")
         if input.dtype is not weight.dtype and not _amp.active:  # autocast casts it, as in PyTorch
             raise ValueError(
-                f"{self._name()} input dtype ({input.dtype}) does not match weight dtype ({weight.dtype}). Convert "
+                f"{'' if self._name() == 'RNN' else self._name() + ': '}RNN input dtype ({input.dtype}) does not match "
+                f"weight dtype ({weight.dtype}). Convert "
                 f"input: input.to({weight.dtype}), or convert model: model.to({input.dtype})"
             )
         if input.device != weight.device:
@@ -521,8 +522,8 @@ class RNNBase(Module):
                     kind = "batched 3-D" if batched else "unbatched 2-D"
                     got = f"({dims}) tensors" if lstm else f"{dims} tensor"
                     raise RuntimeError(f"For {kind} input, {what} should also be {want}-D but got {got}")
-                if not batched:
-                    hx = tuple(h.unsqueeze(1) for h in hx) if lstm else hx.unsqueeze(1)
+                if not batched:  # (an LSTM's hx[0] and hx[1], whatever else hx holds, as PyTorch)
+                    hx = tuple(h.unsqueeze(1) for h in hs) if lstm else hx.unsqueeze(1)
             self._check_input(input, None)
             if self.batch_first:
                 input = input.transpose(0, 1)
@@ -535,6 +536,11 @@ class RNNBase(Module):
             h0 = self._initial(data, batch)
             c0 = self._initial(data, batch, cell=True) if lstm else None
         else:
+            if lstm and isinstance(hx, Tensor) and sorted_indices is None:  # (PyTorch's permutation of a packed
+                # input's state takes hx[0] and hx[1])
+                raise TypeError(f"{name}: hx must be a tuple of two Tensors (h_0, c_0), got a Tensor")
+            if lstm and len(hx) != 2:
+                raise RuntimeError(f"{name}: lstm expects two hidden states (h_0, c_0), got {len(hx)}")
             h0, c0 = hx if lstm else (hx, None)
             if sorted_indices is not None:
                 h0 = h0.index_select(1, sorted_indices)
@@ -913,6 +919,15 @@ class LSTMCell(RNNCellBase):
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
         if isinstance(hx, Tensor) and input.ndim != 1:  # PyTorch unpacks a tensor only for an unbatched input
             raise TypeError("lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, not Tensor")
+        if hx is not None:
+            if input.ndim == 1:  # PyTorch indexes hx[0] and hx[1] of an unbatched input's state
+                if len(hx) < 2:
+                    raise IndexError(
+                        f"LSTMCell: hx must hold two hidden states (h, c), got {len(hx)}: tuple index out of range"
+                    )
+                hx = (hx[0], hx[1])
+            elif len(hx) != 2:
+                raise RuntimeError(f"LSTMCell: lstm_cell expects two hidden states (h, c), got {len(hx)}")
         return self._step("LSTM", input, (None, None) if hx is None else tuple(hx), ("hx[0]", "hx[1]"))
 
 
