@@ -37,7 +37,7 @@ def _host(tensor):
     aliased = host is tensor._data
     if not host.flags.c_contiguous or not host.flags.writeable:
         host, aliased = np.array(host, order="C", copy=True), False
-    if host.dtype == np.float16:  # MPI has no half type: reduce in float32
+    if host.dtype == np.float16 or host.dtype.name == "bfloat16":  # MPI has neither: reduce in float32
         host, aliased = host.astype(np.float32), False
     return host, aliased
 
@@ -171,6 +171,12 @@ class MPICommunicator(Communicator):
         self._broken = f"rank {self.rank}: the ranks called collectives that do not match ({described})"
         raise DistributedError(f"ember.distributed: {self._broken}")
 
+    def _op(self, op, host):
+        """The MPI operation for ``op`` on ``host``: on bool, SUM and MAX are OR, PRODUCT and MIN are AND (as torch's)."""
+        if host.dtype == np.bool_:
+            return self._mpi.LOR if op in (ReduceOp.SUM, ReduceOp.MAX) else self._mpi.LAND
+        return self._ops[op]
+
     # -- collectives -----------------------------------------------------------------------
     def _finish(self, tensor, host, aliased, op):
         if op is ReduceOp.AVG:
@@ -181,7 +187,7 @@ class MPICommunicator(Communicator):
     def all_reduce(self, tensor, op):
         host, aliased = _host(tensor)
         self._start("all_reduce", tensor, host, op)
-        request = self._world.Iallreduce(self._mpi.IN_PLACE, host, op=self._ops[op])
+        request = self._world.Iallreduce(self._mpi.IN_PLACE, host, op=self._op(op, host))
 
         def finish():
             self._wait(request, "all_reduce")
@@ -193,27 +199,27 @@ class MPICommunicator(Communicator):
         host, aliased = _host(tensor)
         self._start("reduce", tensor, host, op, dst)
         if self.rank == dst:
-            self._wait(self._world.Ireduce(self._mpi.IN_PLACE, host, op=self._ops[op], root=dst), "reduce")
+            self._wait(self._world.Ireduce(self._mpi.IN_PLACE, host, op=self._op(op, host), root=dst), "reduce")
             self._finish(tensor, host, aliased, op)
         else:
-            self._wait(self._world.Ireduce(host, None, op=self._ops[op], root=dst), "reduce")
+            self._wait(self._world.Ireduce(host, None, op=self._op(op, host), root=dst), "reduce")
         return Work()
 
     def broadcast(self, tensor, src):
-        host, aliased = _host(tensor)
+        host, aliased, raw = _raw(tensor)
         self._start("broadcast", tensor, host, None, src)
-        self._wait(self._world.Ibcast(host, root=src), "broadcast")
+        self._wait(self._world.Ibcast(raw, root=src), "broadcast")
         if self.rank != src and not aliased:
             _store(tensor, host)
         return Work()
 
     def all_gather(self, tensor_list, tensor):
-        host, _ = _host(tensor)
+        host, _, raw = _raw(tensor)
         self._start("all_gather", tensor, host)
-        gathered = np.empty((self.world_size, *host.shape), dtype=host.dtype)
-        self._wait(self._world.Iallgather(host, gathered), "all_gather")
+        gathered = np.empty((self.world_size, raw.size), dtype=np.uint8)
+        self._wait(self._world.Iallgather(raw, gathered), "all_gather")
         for out, values in zip(tensor_list, gathered):
-            _store(out, values)
+            _store(out, values.view(host.dtype).reshape(host.shape))
         return Work()
 
     def barrier(self):
@@ -286,7 +292,7 @@ class MPICommunicator(Communicator):
         host, aliased = _host(output)
         self._start("reduce_scatter", output, host, op)
         parts = np.stack([_host(t)[0].astype(host.dtype, copy=False) for t in input_list])
-        self._wait(self._world.Ireduce_scatter_block(parts, host, op=self._ops[op]), "reduce_scatter")
+        self._wait(self._world.Ireduce_scatter_block(parts, host, op=self._op(op, host)), "reduce_scatter")
         self._finish(output, host, aliased, op)
         return Work()
 

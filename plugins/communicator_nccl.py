@@ -263,7 +263,8 @@ class NCCLCommunicator(Communicator):
 
     @staticmethod
     def _copy(dst, src):
-        dst._data[...] = src._data
+        """This rank's own part: a copy on the GPU (``src`` has ``dst``'s number of elements)."""
+        dst._data[...] = src._data.reshape(dst._data.shape)
         dst._version_counter.value += 1
 
     # -- collectives with a root or one part per rank ---------------------------------------------

@@ -319,6 +319,27 @@ def all_to_all_single(uneven, dtype="float64", async_op=False):
     return fn
 
 
+def reductions(dtype, op):
+    """all_reduce, reduce, reduce_scatter_tensor (and all_gather, broadcast) of one dtype."""
+
+    def fn(L):
+        r, n = L.D.get_rank(), L.D.get_world_size()
+        red_op = getattr(L.D.ReduceOp, op)
+        a = L.data(r, (5,), dtype)
+        L.D.all_reduce(a, op=red_op)
+        b = L.data(r, (5,), dtype, offset=1)
+        L.D.reduce(b, dst=n - 1, op=red_op)
+        out = L.zeros(3, dtype=dtype)
+        L.D.reduce_scatter_tensor(out, L.data(r, (3 * n,), dtype, offset=2), op=red_op)
+        gathered = [L.zeros(2, dtype=dtype) for _ in range(n)]
+        L.D.all_gather(gathered, L.data(r, (2,), dtype, offset=3))
+        c = L.data(r, (4,), dtype, offset=4)
+        L.D.broadcast(c, src=n - 1)
+        return [a, b if r == n - 1 else None, out, gathered, c]
+
+    return fn
+
+
 def async_returns(L):
     """Every collective with async_op=True returns a Work whose wait() gives True."""
     r, n = L.D.get_rank(), L.D.get_world_size()
@@ -583,6 +604,19 @@ def checks(world_size):
     found["all_to_all_single_uneven"] = both(all_to_all_single(True, "float32", True))
     found["all_to_all_single_restricted"] = both(all_to_all_single(True), "restricted")
     found["async_returns"] = both(async_returns)
+    for dtype, ops in (
+        ("bool", ("SUM", "PRODUCT", "MIN", "MAX")),
+        ("bfloat16", ("SUM", "MAX")),
+        ("float16", ("SUM", "MIN")),
+        ("uint8", ("SUM", "PRODUCT")),
+        ("int8", ("SUM", "MAX")),
+        ("int32", ("SUM",)),
+        ("complex64", ("SUM",)),
+    ):
+        for op in ops:
+            # 3 ranks may add in another order than torch's: a rounding of the dtype apart
+            tol = {"bfloat16": 1e-2, "float16": 2e-3, "complex64": 1e-6}.get(dtype, 0.0)
+            found[f"reductions_{dtype}_{op}"] = both(reductions(dtype, op), tol=tol)
     for root in sorted({0, world_size - 1}):
         found[f"gather_object_{root}"] = both(gather_object(root))
         found[f"scatter_object_list_{root}"] = both(scatter_object_list(root))
