@@ -1315,7 +1315,7 @@ def recv_object_list(
 ) -> int:
     """Receive into ``object_list`` (of the sender's length) the objects of a :func:`send_object_list`.
 
-    Returns the sender's global rank (``src``, or the rank whose message came if ``None``).
+    Returns the sender's global rank ``src`` (``group_src``: a rank of ``group``).
     """
     name = "recv_object_list"
     if not isinstance(object_list, list):
@@ -1323,6 +1323,8 @@ def recv_object_list(
     pg = _group(name, group, warn=True)
     if pg is None:
         return -1
+    if src is None and group_src is None:  # as PyTorch's: no receiving from any rank here
+        raise ValueError(f"{name}: must specify src or group_src")
     on = pg._comm.object_device()
     sizes = zeros(len(object_list), dtype=dtypes.int64, device=on)
     work = irecv(sizes, src, group, 0, group_src)

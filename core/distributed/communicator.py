@@ -99,6 +99,31 @@ class Work:
             self.wait()
         return self._finish is None
 
+    def is_success(self) -> bool:
+        """Whether the operation completed without an error (an error is raised by :meth:`wait`)."""
+        return self.is_completed()
+
+    def exception(self) -> None:
+        """None: a failed operation raises from :meth:`wait` instead."""
+        return None
+
+    def synchronize(self) -> None:
+        """Finish the operation (:meth:`wait`)."""
+        self.wait()
+
+    def source_rank(self) -> int:
+        """The rank (within the group) that a completed receive's message came from.
+
+        Raises:
+            RuntimeError: this work is not a receive.
+        """
+        self.wait()
+        if not isinstance(self._result, int) or isinstance(self._result, bool):
+            raise RuntimeError("source_rank: this Work is not a receive (irecv)")
+        return self._result
+
+    _source_rank = source_rank
+
 
 class Communicator:
     """Base class of communicator plugins.

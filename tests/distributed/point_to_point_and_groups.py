@@ -145,8 +145,14 @@ def recv_any_source(L):
             t = L.zeros(2)
             src = L.D.recv(t)
             got.append((src, float(t[0].item()) == src))
+        t = L.zeros(2)
+        work = L.D.irecv(t)
+        work.wait()
+        got.append((work.source_rank(), work._source_rank(), float(t[0].item()) == work.source_rank()))
         return sorted(got)
     L.D.send(L.T.full((2,), float(r), dtype=L.T.float64), dst=0)
+    if r == n - 1:
+        L.D.send(L.T.full((2,), float(r), dtype=L.T.float64), dst=0)
     return None
 
 
@@ -462,6 +468,9 @@ def subgroup(ranks, sort_ranks=True):
         res.append(L.D.barrier(group=g))
         res.append(L.D.gather_object(r, [None] * k if r == first else None, dst=first, group=g))
         res.append(L.D.get_process_group_ranks(L.D.group.WORLD))
+        bol = [r, "x" * r]
+        res.append(L.D.broadcast_object_list(bol, src=max(ranks), group=g))
+        res.append(bol)
         L.D.destroy_process_group(g)
         red = red if info[1] == k - 1 else None  # elsewhere torch leaves scratch values in it
         return [info, res, t, b, gathered, gl, sc, rs, a2a, red, objs if member else None]
@@ -520,6 +529,7 @@ def errors(L):
         "new_group_dup": lambda: L.D.new_group([0, 0]),
         "p2pop_op": lambda: L.D.P2POp(L.D.all_reduce, f, 1),
         "batch_not_p2pop": lambda: L.D.batch_isend_irecv([1]),
+        "recv_object_list_any": lambda: L.D.recv_object_list([0], src=None),
         "sol_empty": lambda: L.D.scatter_object_list([], [1] * n, src=r),
         "non_member_rank": lambda: L.D.get_rank(L.D.GroupMember.NON_GROUP_MEMBER),
         "non_member_size": lambda: L.D.get_world_size(L.D.GroupMember.NON_GROUP_MEMBER),
