@@ -447,8 +447,10 @@ def _check_tensor(op, tensor, name="tensor"):
 def _check_op(name, tensor, op):
     if not isinstance(op, ReduceOp):
         raise TypeError(f"{name}: op must be an ember.distributed.ReduceOp, got {op!r}")
-    if op is ReduceOp.AVG and not tensor.dtype.is_floating_point:
+    if op is ReduceOp.AVG and not (tensor.dtype.is_floating_point or tensor.dtype.is_complex):
         raise TypeError(f"{name}: ReduceOp.AVG needs a floating-point tensor, got {tensor.dtype}")
+    if tensor.dtype.is_complex and op in (ReduceOp.MAX, ReduceOp.MIN, ReduceOp.PRODUCT):
+        raise ValueError(f"{name} does not support ReduceOp.{op.name} on complex tensors ({tensor.dtype})")
 
 
 def _describe(t):
@@ -890,7 +892,7 @@ def barrier(
     return Work() if async_op else None
 
 
-_MONITOR_TAG = 32_000  # the tag of monitored_barrier's messages
+_MONITOR_TAG = 32_767  # the tag of monitored_barrier's messages (MPI's smallest allowed upper bound)
 
 
 def monitored_barrier(
@@ -1039,8 +1041,10 @@ def recv(
 
 
 def _tag(name, tag):
-    if not isinstance(tag, int) or isinstance(tag, bool) or not 0 <= tag < _MONITOR_TAG:
-        raise ValueError(f"{name}: tag must be an int in [0, {_MONITOR_TAG}), got {tag!r}")
+    if not isinstance(tag, int) or isinstance(tag, bool):
+        raise TypeError(f"{name}: tag must be an int, got {type(tag).__name__}")
+    if not 0 <= tag < _MONITOR_TAG:  # MPI guarantees tags up to 32767; the last is monitored_barrier's
+        raise RuntimeError(f"{name}: Tag must be nonnegative and below {_MONITOR_TAG}, got {tag}")
     return tag
 
 
