@@ -37,9 +37,22 @@ def _host(tensor):
     aliased = host is tensor._data
     if not host.flags.c_contiguous or not host.flags.writeable:
         host, aliased = np.array(host, order="C", copy=True), False
-    if host.dtype == np.float16:  # MPI has no half type: reduce in float32
+    if host.dtype == np.float16 or host.dtype.name == "bfloat16":  # MPI has neither: reduce in float32
         host, aliased = host.astype(np.float32), False
     return host, aliased
+
+
+def _raw(tensor):
+    """A C-contiguous host array of ``tensor``'s own dtype, whether it *is* the storage, and its bytes.
+
+    Sends, receives, gathers and scatters move bytes, so every dtype travels (bfloat16,
+    complex, bool, half) without a conversion.
+    """
+    host = tensor._backend.to_host(tensor._data)
+    aliased = host is tensor._data
+    if not host.flags.c_contiguous or not host.flags.writeable:
+        host, aliased = np.array(host, order="C", copy=True), False
+    return host, aliased, host.reshape(-1).view(np.uint8)
 
 
 def _store(tensor, host):
@@ -51,7 +64,17 @@ def _store(tensor, host):
 
 
 #: collective -> code in the argument signature that ranks compare before each collective
-_COLLECTIVES = ("all_reduce", "reduce", "broadcast", "all_gather", "barrier")
+_COLLECTIVES = (
+    "all_reduce",
+    "reduce",
+    "broadcast",
+    "all_gather",
+    "barrier",
+    "gather",
+    "scatter",
+    "reduce_scatter",
+    "all_to_all",
+)
 _DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64", "bfloat16")
 _OPS = tuple(ReduceOp)
 _DIMS = 8  # shapes up to this rank are compared (and reported) dimension by dimension
@@ -70,10 +93,21 @@ class MPICommunicator(Communicator):
     def __init__(self, init_method=None, world_size=-1, rank=-1):
         from mpi4py import MPI
 
+        self._adopt(MPI, MPI.COMM_WORLD.Dup())
+        for arg, given, actual in (("world_size", world_size, self.world_size), ("rank", rank, self.rank)):
+            if given != -1 and given != actual:
+                self._world.Free()
+                raise ValueError(
+                    f"init_process_group: {arg}={given} contradicts the MPI launcher, which gave {actual} "
+                    "(start the job with `mpiexec -n WORLD_SIZE python ...`)"
+                )
+
+    def _adopt(self, MPI, comm):  # noqa: N803 - the module's own name
+        """Run the collectives over the MPI communicator ``comm`` (which this object then owns)."""
         self._mpi = MPI
-        self._world = MPI.COMM_WORLD.Dup()
-        self.rank = self._world.Get_rank()
-        self.world_size = self._world.Get_size()
+        self._world = comm
+        self.rank = comm.Get_rank()
+        self.world_size = comm.Get_size()
         self._ops = {
             ReduceOp.SUM: MPI.SUM,
             ReduceOp.AVG: MPI.SUM,
@@ -84,23 +118,16 @@ class MPICommunicator(Communicator):
         self._check = os.environ.get("EMBER_DISTRIBUTED_DEBUG", "").upper() != "OFF"
         self._calls = 0
         self._broken = None
-        for arg, given, actual in (("world_size", world_size, self.world_size), ("rank", rank, self.rank)):
-            if given != -1 and given != actual:
-                self._world.Free()
-                raise ValueError(
-                    f"init_process_group: {arg}={given} contradicts the MPI launcher, which gave {actual} "
-                    "(start the job with `mpiexec -n WORLD_SIZE python ...`)"
-                )
 
     # -- waiting with a deadline ---------------------------------------------------------
-    def _wait(self, request, what):
+    def _wait(self, request, what, status=None):
         """Complete ``request``, polling; DistributedError once :attr:`timeout` has passed."""
         for _ in range(_SPINS):
-            if request.Test():
+            if request.Test(status):
                 return
         deadline = time.monotonic() + self.timeout
         delay = 1e-5
-        while not request.Test():
+        while not request.Test(status):
             if time.monotonic() > deadline:
                 self._broken = (
                     f"rank {self.rank}: {what} timed out after {self.timeout:g} s waiting for the other ranks "
@@ -124,8 +151,9 @@ class MPICommunicator(Communicator):
         sig[0] = _COLLECTIVES.index(what)
         sig[1] = -1 if op is None else _OPS.index(op)
         sig[2] = root
-        if host is not None:
+        if tensor is not None:
             sig[3] = _DTYPES.index(tensor.dtype.name) if tensor.dtype.name in _DTYPES else 99
+        if host is not None:
             sig[4] = host.ndim
             dims = host.shape[:_DIMS] if host.ndim <= _DIMS else (*host.shape[: _DIMS - 1], hash(host.shape))
             sig[5 : 5 + len(dims)] = dims
@@ -143,6 +171,12 @@ class MPICommunicator(Communicator):
         self._broken = f"rank {self.rank}: the ranks called collectives that do not match ({described})"
         raise DistributedError(f"ember.distributed: {self._broken}")
 
+    def _op(self, op, host):
+        """The MPI operation for ``op`` on ``host``: on bool, SUM and MAX are OR, PRODUCT and MIN are AND (as torch's)."""
+        if host.dtype == np.bool_:
+            return self._mpi.LOR if op in (ReduceOp.SUM, ReduceOp.MAX) else self._mpi.LAND
+        return self._ops[op]
+
     # -- collectives -----------------------------------------------------------------------
     def _finish(self, tensor, host, aliased, op):
         if op is ReduceOp.AVG:
@@ -153,7 +187,7 @@ class MPICommunicator(Communicator):
     def all_reduce(self, tensor, op):
         host, aliased = _host(tensor)
         self._start("all_reduce", tensor, host, op)
-        request = self._world.Iallreduce(self._mpi.IN_PLACE, host, op=self._ops[op])
+        request = self._world.Iallreduce(self._mpi.IN_PLACE, host, op=self._op(op, host))
 
         def finish():
             self._wait(request, "all_reduce")
@@ -165,32 +199,132 @@ class MPICommunicator(Communicator):
         host, aliased = _host(tensor)
         self._start("reduce", tensor, host, op, dst)
         if self.rank == dst:
-            self._wait(self._world.Ireduce(self._mpi.IN_PLACE, host, op=self._ops[op], root=dst), "reduce")
+            self._wait(self._world.Ireduce(self._mpi.IN_PLACE, host, op=self._op(op, host), root=dst), "reduce")
             self._finish(tensor, host, aliased, op)
         else:
-            self._wait(self._world.Ireduce(host, None, op=self._ops[op], root=dst), "reduce")
+            self._wait(self._world.Ireduce(host, None, op=self._op(op, host), root=dst), "reduce")
         return Work()
 
     def broadcast(self, tensor, src):
-        host, aliased = _host(tensor)
+        host, aliased, raw = _raw(tensor)
         self._start("broadcast", tensor, host, None, src)
-        self._wait(self._world.Ibcast(host, root=src), "broadcast")
+        self._wait(self._world.Ibcast(raw, root=src), "broadcast")
         if self.rank != src and not aliased:
             _store(tensor, host)
         return Work()
 
     def all_gather(self, tensor_list, tensor):
-        host, _ = _host(tensor)
+        host, _, raw = _raw(tensor)
         self._start("all_gather", tensor, host)
-        gathered = np.empty((self.world_size, *host.shape), dtype=host.dtype)
-        self._wait(self._world.Iallgather(host, gathered), "all_gather")
+        gathered = np.empty((self.world_size, raw.size), dtype=np.uint8)
+        self._wait(self._world.Iallgather(raw, gathered), "all_gather")
         for out, values in zip(tensor_list, gathered):
-            _store(out, values)
+            _store(out, values.view(host.dtype).reshape(host.shape))
         return Work()
 
     def barrier(self):
         self._start("barrier")
         self._wait(self._world.Ibarrier(), "barrier")
+
+    # -- point to point ----------------------------------------------------------------------
+    def send(self, tensor, dst, tag):
+        if self._broken is not None:
+            raise DistributedError(f"ember.distributed: send on a broken process group ({self._broken})")
+        _, _, raw = _raw(tensor)
+        request = self._world.Isend(raw, dest=dst, tag=tag)
+        return Work(lambda: self._wait(request, f"send to rank {dst}"), request.Test)
+
+    def recv(self, tensor, src, tag):
+        if self._broken is not None:
+            raise DistributedError(f"ember.distributed: recv on a broken process group ({self._broken})")
+        host, aliased, raw = _raw(tensor)
+        status = self._mpi.Status()
+        source = self._mpi.ANY_SOURCE if src is None else src
+        request = self._world.Irecv(raw, source=source, tag=tag)
+        done = []  # Test() on a completed request empties the status: complete it once
+
+        def poll():
+            if not done and request.Test(status):
+                done.append(True)
+            return bool(done)
+
+        def finish():
+            if not done:
+                self._wait(request, "recv" if src is None else f"recv from rank {src}", status)
+            if status.Get_count(self._mpi.BYTE) != raw.size:
+                raise RuntimeError(
+                    f"recv: rank {status.Get_source()} sent {status.Get_count(self._mpi.BYTE)} bytes, but the tensor "
+                    f"({tensor.dtype} {list(tensor.shape)}) holds {raw.size}"
+                )
+            if not aliased:
+                _store(tensor, host)
+            return status.Get_source()
+
+        return Work(finish, poll)
+
+    # -- collectives with a root or with one part per rank ------------------------------------
+    def gather(self, tensor, gather_list, dst):
+        host, _, raw = _raw(tensor)
+        self._start("gather", tensor, host, None, dst)
+        if self.rank == dst:
+            everyone = np.empty((self.world_size, raw.size), dtype=np.uint8)
+            self._wait(self._world.Igather(raw, everyone, root=dst), "gather")
+            for out, values in zip(gather_list, everyone):
+                _store(out, values.view(host.dtype).reshape(host.shape))
+        else:
+            self._wait(self._world.Igather(raw, None, root=dst), "gather")
+        return Work()
+
+    def scatter(self, tensor, scatter_list, src):
+        host, aliased, raw = _raw(tensor)
+        self._start("scatter", tensor, host, None, src)
+        parts = None
+        if self.rank == src:
+            parts = np.empty((self.world_size, raw.size), dtype=np.uint8)
+            for row, t in zip(parts, scatter_list):
+                row[...] = _raw(t)[2]
+        self._wait(self._world.Iscatter(parts, raw, root=src), "scatter")
+        if not aliased:
+            _store(tensor, host)
+        return Work()
+
+    def reduce_scatter(self, output, input_list, op):
+        host, aliased = _host(output)
+        self._start("reduce_scatter", output, host, op)
+        parts = np.stack([_host(t)[0].astype(host.dtype, copy=False) for t in input_list])
+        self._wait(self._world.Ireduce_scatter_block(parts, host, op=self._op(op, host)), "reduce_scatter")
+        self._finish(output, host, aliased, op)
+        return Work()
+
+    def all_to_all(self, output_list, input_list):
+        self._start("all_to_all", input_list[0] if input_list else None, None)
+        sends = [_raw(t)[2] for t in input_list]
+        outs = [_raw(t) for t in output_list]
+        send_counts = [s.size for s in sends]
+        recv_counts = [o[2].size for o in outs]
+        send_buf = np.concatenate(sends) if sends else np.empty(0, np.uint8)
+        recv_buf = np.empty(sum(recv_counts), dtype=np.uint8)
+        byte = self._mpi.BYTE
+        request = self._world.Ialltoallv(
+            [send_buf, (send_counts, _offsets(send_counts)), byte],
+            [recv_buf, (recv_counts, _offsets(recv_counts)), byte],
+        )
+        self._wait(request, "all_to_all")
+        for (host, _, raw), start, count, out in zip(outs, _offsets(recv_counts), recv_counts, output_list):
+            raw[...] = recv_buf[start : start + count]
+            _store(out, host)
+        return Work()
+
+    def split(self, ranks):
+        """``MPI_Comm_create_group``: only the members of ``ranks`` take part."""
+        if self.rank not in ranks:
+            return None
+        group = self._world.Get_group().Incl(list(ranks))
+        comm = self._world.Create_group(group)
+        group.Free()
+        sub = object.__new__(type(self))
+        sub._adopt(self._mpi, comm)
+        return sub
 
     def abort(self, code=1):
         """``MPI_Abort``: the launcher ends every rank, and the job's exit status is non-zero."""
@@ -200,14 +334,18 @@ class MPICommunicator(Communicator):
         self._world.Free()
 
 
+def _offsets(counts):
+    return [int(x) for x in np.concatenate([[0], np.cumsum(counts)[:-1]])] if counts else []
+
+
 def _describe(sig):
     """A rank's collective call in words, from its signature."""
     what = _COLLECTIVES[sig[0]] if 0 <= sig[0] < len(_COLLECTIVES) else "?"
     parts = [what]
+    if sig[3] >= 0 or sig[4] >= 0:
+        parts.append(_DTYPES[sig[3]] if 0 <= sig[3] < len(_DTYPES) else "?")
     if sig[4] >= 0:
-        dtype = _DTYPES[sig[3]] if 0 <= sig[3] < len(_DTYPES) else "?"
-        dims = [int(d) for d in sig[5 : 5 + min(int(sig[4]), _DIMS)]]
-        parts.append(f"{dtype} {dims}")
+        parts.append(str([int(d) for d in sig[5 : 5 + min(int(sig[4]), _DIMS)]]))
     if sig[1] >= 0:
         parts.append(f"op={_OPS[sig[1]].name}")
     if sig[2] >= 0:

@@ -39,26 +39,35 @@ class NCCLCommunicator(Communicator):
         import cupy
         from cupy.cuda import nccl
 
-        self._cupy, self._nccl = cupy, nccl
+        mpi_comm = None
         if _launched_by_mpi() or world_size > 1:
             from mpi4py import MPI
 
-            world = MPI.COMM_WORLD
-            self.rank, self.world_size = world.Get_rank(), world.Get_size()
-            local = world.Split_type(MPI.COMM_TYPE_SHARED)
+            mpi_comm = MPI.COMM_WORLD
+            local = mpi_comm.Split_type(MPI.COMM_TYPE_SHARED)
             local_rank = local.Get_rank()
             local.Free()
-            uid = nccl.get_unique_id() if self.rank == 0 else None
-            uid = world.bcast(uid, root=0)
         else:
-            self.rank, self.world_size, local_rank, uid = 0, 1, 0, nccl.get_unique_id()
-        for arg, given, actual in (("world_size", world_size, self.world_size), ("rank", rank, self.rank)):
+            local_rank = 0
+        size = 1 if mpi_comm is None else mpi_comm.Get_size()
+        me = 0 if mpi_comm is None else mpi_comm.Get_rank()
+        for arg, given, actual in (("world_size", world_size, size), ("rank", rank, me)):
             if given != -1 and given != actual:
                 raise ValueError(
                     f"init_process_group: {arg}={given} contradicts the MPI launcher, which gave {actual} "
                     "(start the job with `mpiexec -n WORLD_SIZE python ...`)"
                 )
-        self.device_index = local_rank % cupy.cuda.runtime.getDeviceCount()
+        self._setup(cupy, nccl, mpi_comm, local_rank % cupy.cuda.runtime.getDeviceCount())
+
+    def _setup(self, cupy, nccl, mpi_comm, device_index):
+        """Join an NCCL communicator over the ranks of ``mpi_comm`` (``None``: a world of one) on one GPU."""
+        self._cupy, self._nccl, self._mpi_comm = cupy, nccl, mpi_comm
+        if mpi_comm is None:
+            self.rank, self.world_size, uid = 0, 1, nccl.get_unique_id()
+        else:
+            self.rank, self.world_size = mpi_comm.Get_rank(), mpi_comm.Get_size()
+            uid = mpi_comm.bcast(nccl.get_unique_id() if self.rank == 0 else None, root=0)
+        self.device_index = device_index
         with cupy.cuda.Device(self.device_index):
             self._comm = nccl.NcclCommunicator(self.world_size, uid, self.rank)
         self._types = {
@@ -179,6 +188,140 @@ class NCCLCommunicator(Communicator):
                 )
             time.sleep(1e-4)
 
+    # -- point to point: bytes, so every dtype travels ------------------------------------------
+    def _bytes(self, name, tensor):
+        """``tensor``'s contiguous CuPy array, whether it is the storage, and a uint8 view of it."""
+        if tensor.device.type != "cuda" or tensor.device.index != self.device_index:
+            raise RuntimeError(
+                f"{name}: the nccl communicator of rank {self.rank} works on cuda:{self.device_index} tensors, "
+                f"got one on {tensor.device}"
+            )
+        data = self._cupy.ascontiguousarray(tensor._data)
+        return data, data is tensor._data, data.reshape(-1).view(self._cupy.uint8)
+
+    def _queue(self, kind, tensor, peer):
+        """Queue one ``ncclSend``/``ncclRecv`` of ``tensor``'s bytes; returns what to run once it is launched.
+
+        Inside ``groupStart``/``groupEnd`` NCCL launches the transfers only at ``groupEnd``, so the
+        copy of a received non-contiguous tensor back into its storage must be queued after that.
+        """
+        data, aliased, raw = self._bytes(kind, tensor)
+        with self._cupy.cuda.Device(self.device_index):
+            if kind == "send":
+                self._comm.send(raw.data.ptr, raw.size, self._nccl.NCCL_UINT8, peer, self._stream())
+            else:
+                self._comm.recv(raw.data.ptr, raw.size, self._nccl.NCCL_UINT8, peer, self._stream())
+
+        def after():
+            with self._cupy.cuda.Device(self.device_index):
+                self._watch(f"{kind} {'to' if kind == 'send' else 'from'} rank {peer}")
+            if kind == "recv":
+                self._store(tensor, data, aliased)
+
+        return after
+
+    def send(self, tensor, dst, tag):
+        self._queue("send", tensor, dst)()
+        return Work()
+
+    def recv(self, tensor, src, tag):
+        if src is None:
+            raise RuntimeError("recv: the nccl communicator cannot receive from any source; name src")
+        self._queue("recv", tensor, src)()
+        return Work(lambda: src)
+
+    def batch_p2p(self, ops):
+        for kind, _, peer, _ in ops:
+            if kind == "recv" and peer is None:
+                raise RuntimeError("batch_isend_irecv: the nccl communicator cannot receive from any source")
+        afters = []
+        self._nccl.groupStart()
+        try:
+            for kind, tensor, peer, _ in ops:
+                afters.append(self._queue(kind, tensor, peer))
+        finally:
+            self._nccl.groupEnd()
+        works = []
+        for (kind, _, peer, _), after in zip(ops, afters):
+            after()
+            works.append(Work(lambda peer=peer: peer) if kind == "recv" else Work())
+        return works
+
+    def _exchange(self, sends, recvs):
+        """Queue ``sends`` and ``recvs`` (``(tensor, peer)`` pairs) as one NCCL group, then the copies back."""
+        afters = []
+        self._nccl.groupStart()
+        try:
+            for tensor, peer in sends:
+                afters.append(self._queue("send", tensor, peer))
+            for tensor, peer in recvs:
+                afters.append(self._queue("recv", tensor, peer))
+        finally:
+            self._nccl.groupEnd()
+        for after in afters:
+            after()
+
+    @staticmethod
+    def _copy(dst, src):
+        """This rank's own part: a copy on the GPU (``src`` has ``dst``'s number of elements)."""
+        dst._data[...] = src._data.reshape(dst._data.shape)
+        dst._version_counter.value += 1
+
+    # -- collectives with a root or one part per rank ---------------------------------------------
+    def gather(self, tensor, gather_list, dst):
+        if self.rank == dst:
+            recvs = [(out, i) for i, out in enumerate(gather_list) if i != self.rank]
+            self._exchange([], recvs)
+            self._copy(gather_list[self.rank], tensor)
+        else:
+            self._exchange([(tensor, dst)], [])
+        return Work()
+
+    def scatter(self, tensor, scatter_list, src):
+        if self.rank == src:
+            sends = [(part, i) for i, part in enumerate(scatter_list) if i != self.rank]
+            self._exchange(sends, [])
+            self._copy(tensor, scatter_list[self.rank])
+        else:
+            self._exchange([], [(tensor, src)])
+        return Work()
+
+    def all_to_all(self, output_list, input_list):
+        others = [j for j in range(self.world_size) if j != self.rank]
+        self._exchange([(input_list[j], j) for j in others], [(output_list[j], j) for j in others])
+        self._copy(output_list[self.rank], input_list[self.rank])
+        return Work()
+
+    def reduce_scatter(self, output, input_list, op):
+        if output.dtype.name == "bool":
+            raise TypeError("reduce_scatter: the nccl communicator does not reduce bool tensors")
+        data, aliased, dtype = self._buffer("reduce_scatter", output)
+        with self._cupy.cuda.Device(self.device_index):
+            parts = self._cupy.concatenate([self._buffer("reduce_scatter", t)[0].reshape(-1) for t in input_list])
+            self._comm.reduceScatter(parts.data.ptr, data.data.ptr, data.size, dtype, self._ops[op], self._stream())
+            self._watch("reduce_scatter")
+            if op is ReduceOp.AVG and self._avg is None:
+                data[...] = data / self.world_size
+        self._store(output, data, aliased)
+        return Work()
+
+    def split(self, ranks):
+        """A new NCCL communicator over ``ranks``; its unique id travels over an MPI subcommunicator."""
+        if self._mpi_comm is None:
+            if list(ranks) != [0]:
+                raise ValueError(f"new_group: ranks {ranks} in a world of one")
+            sub = object.__new__(type(self))
+            sub._setup(self._cupy, self._nccl, None, self.device_index)
+            return sub
+        if self.rank not in ranks:
+            return None
+        group = self._mpi_comm.Get_group().Incl(list(ranks))
+        mpi_sub = self._mpi_comm.Create_group(group)
+        group.Free()
+        sub = object.__new__(type(self))
+        sub._setup(self._cupy, self._nccl, mpi_sub, self.device_index)
+        return sub
+
     def abort(self, code=1):
         """``ncclCommAbort``, then end this process; the MPI launcher ends the other ranks."""
         try:
@@ -188,3 +331,11 @@ class NCCLCommunicator(Communicator):
 
     def destroy(self):
         self._comm.destroy()
+        if self._mpi_comm is not None and self._mpi_comm is not _world_comm():
+            self._mpi_comm.Free()
+
+
+def _world_comm():
+    from mpi4py import MPI
+
+    return MPI.COMM_WORLD

@@ -1,6 +1,7 @@
 """``ember.distributed``: collectives between the processes of one training job.
 
-The API is ``torch.distributed``'s default-group subset. The collectives run through a
+The API is ``torch.distributed``'s: collectives, point-to-point sends and receives, and
+process subgroups (:func:`new_group`; every call takes ``group=``). They run through a
 *communicator* plugin (see :mod:`ember.distributed.communicator`): ``mpi`` moves any
 device's tensors through host memory with mpi4py, ``nccl`` reduces CUDA tensors on the
 GPUs with ``cupy.cuda.nccl``.
@@ -34,46 +35,97 @@ from __future__ import annotations
 import datetime
 import pickle
 import sys
+import time
 import traceback
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import dtypes, plugin
-from ..ops.creation import zeros
+from ..ops.creation import empty, empty_like, zeros
+from ..ops.movement import cat
 from ..tensor import Tensor
 from ..tensor import tensor as _make_tensor
-from .communicator import Communicator, CommunicatorRegistry, DistributedError, ReduceOp, Watchdog, Work
+from .communicator import (
+    Communicator,
+    CommunicatorRegistry,
+    DistributedError,
+    ReduceOp,
+    Watchdog,
+    Work,
+    _copy_into,
+)
+from .process_group import (
+    _NOT_INITIALIZED,
+    Backend,
+    GroupMember,
+    ProcessGroup,
+    _state,
+    group,
+    is_gloo_available,
+    is_mpi_available,
+    is_nccl_available,
+    is_torchelastic_launched,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..types import Device
 
 __all__ = [
+    "Backend",
     "Communicator",
     "CommunicatorRegistry",
     "DistributedError",
+    "GroupMember",
+    "P2POp",
+    "ProcessGroup",
     "ReduceOp",
     "Watchdog",
     "Work",
     "all_gather",
+    "all_gather_into_tensor",
     "all_gather_object",
     "all_reduce",
+    "all_to_all",
+    "all_to_all_single",
     "barrier",
+    "batch_isend_irecv",
     "broadcast",
     "broadcast_object_list",
     "destroy_process_group",
+    "gather",
+    "gather_object",
     "get_backend",
+    "get_global_rank",
+    "get_group_rank",
+    "get_process_group_ranks",
     "get_rank",
     "get_world_size",
+    "group",
     "init_process_group",
+    "irecv",
     "is_available",
+    "is_gloo_available",
     "is_initialized",
+    "is_mpi_available",
+    "is_nccl_available",
+    "is_torchelastic_launched",
+    "isend",
+    "monitored_barrier",
+    "new_group",
+    "recv",
+    "recv_object_list",
     "reduce",
+    "reduce_scatter",
+    "reduce_scatter_tensor",
+    "scatter",
+    "scatter_object_list",
+    "send",
+    "send_object_list",
 ]
-
-_NOT_INITIALIZED = "Default process group has not been initialized, please make sure to call init_process_group."
-
-_state: dict[str, Any] = {"comm": None, "excepthook": None}
 
 #: PyTorch's default collective timeout (``torch.distributed.constants.default_pg_timeout``).
 default_pg_timeout = datetime.timedelta(minutes=30)
@@ -140,19 +192,21 @@ def init_process_group(
     comm.name = name
     comm.timeout = seconds
     _state["comm"] = comm
+    _state["world"] = ProcessGroup(comm, list(range(comm.world_size)), "0")
+    _state["groups"] = []
     _state["excepthook"] = sys.excepthook
     sys.excepthook = _abort_on_uncaught
 
 
-def _seconds(timeout):
+def _seconds(timeout, name="init_process_group"):
     if isinstance(timeout, datetime.timedelta):
         seconds = timeout.total_seconds()
     elif isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
         seconds = float(timeout)
     else:
-        raise TypeError(f"init_process_group: timeout must be a datetime.timedelta, got {type(timeout).__name__}")
+        raise TypeError(f"{name}: timeout must be a datetime.timedelta, got {type(timeout).__name__}")
     if not seconds > 0:
-        raise ValueError(f"init_process_group: timeout must be positive, got {timeout}")
+        raise ValueError(f"{name}: timeout must be positive, got {timeout}")
     return seconds
 
 
@@ -175,30 +229,214 @@ def is_initialized() -> bool:
     return _state["comm"] is not None
 
 
-def get_rank(group: object = None) -> int:
-    """This process's rank in the default group."""
-    return _comm().rank
+# -- groups -------------------------------------------------------------------------------------
+def _is_non_member(group) -> bool:
+    return isinstance(group, int) and not isinstance(group, bool) and group == GroupMember.NON_GROUP_MEMBER
 
 
-def get_world_size(group: object = None) -> int:
-    """The number of processes in the default group."""
-    return _comm().world_size
+def _group(name, group, warn=False) -> ProcessGroup | None:
+    """The group a call runs on; ``None`` where this rank is not a member (the call then does nothing).
+
+    With ``warn``, a non-member is told so in a UserWarning, as PyTorch's collectives do.
+    """
+    world = _state["world"]
+    if world is None:
+        raise ValueError(_NOT_INITIALIZED)
+    if group is None or group is world:
+        return world
+    if _is_non_member(group):
+        if warn:
+            warnings.warn(
+                f"Running {name} on global rank {_comm().rank} which does not belong to the given group.",
+                stacklevel=3,
+            )
+        return None
+    if not isinstance(group, ProcessGroup):
+        raise TypeError(f"{name}: group must be a ProcessGroup (from new_group) or None, got {type(group).__name__}")
+    if group._comm is None:
+        raise ValueError(f"{name}: {group!r} was destroyed")
+    return group
 
 
-def get_backend(group: object = None) -> str:
-    """The name of the default group's communicator (``"mpi"``, ``"nccl"``)."""
-    return _comm().name
+def _peer(name, pg, arg, global_rank, group_rank, default=None) -> int:
+    """The group rank that ``arg`` (a global rank) or ``group_arg`` (a group rank) names in ``pg``."""
+    if group_rank is not None:
+        if global_rank is not None:
+            raise ValueError(f"{name}: can't specify both {arg} and group_{arg} (a global and a group rank)")
+        if not isinstance(group_rank, int) or isinstance(group_rank, bool) or not 0 <= group_rank < pg.size():
+            raise ValueError(f"{name}: group_{arg}={group_rank!r} is not a rank of the group (size {pg.size()})")
+        return group_rank
+    if global_rank is None:
+        if default is None:
+            raise ValueError(f"{name}: must specify {arg} or group_{arg}")
+        global_rank = default
+    if not isinstance(global_rank, int) or isinstance(global_rank, bool) or global_rank not in pg._ranks:
+        where = f"world size {pg.size()}" if pg is _state["world"] else f"ranks {pg._ranks}"
+        raise ValueError(f"{name}: {arg}={global_rank!r} is not a rank of the group ({where})")
+    return pg._ranks.index(global_rank)
 
 
-def destroy_process_group(group: object = None) -> None:
-    """Leave the default group; :func:`init_process_group` may be called again afterwards."""
+def get_rank(group: ProcessGroup | None = None) -> int:
+    """This process's rank in ``group`` (the default group if ``None``); ``-1`` if it is not a member."""
+    pg = _group("get_rank", group)
+    return -1 if pg is None else pg.rank()
+
+
+def get_world_size(group: ProcessGroup | None = None) -> int:
+    """The number of processes in ``group`` (the default group if ``None``); ``-1`` if this rank is not a member."""
+    pg = _group("get_world_size", group)
+    return -1 if pg is None else pg.size()
+
+
+def get_backend(group: ProcessGroup | None = None) -> str:
+    """The name of ``group``'s communicator (``"mpi"``, ``"nccl"``)."""
+    pg = _group("get_backend", group)
+    if pg is None:
+        raise ValueError("get_backend: invalid process group specified (this rank is not a member)")
+    return pg.name()
+
+
+def get_process_group_ranks(group: ProcessGroup | None) -> list[int]:
+    """The global ranks of ``group``'s members, in group-rank order.
+
+    Example::
+
+        >>> g = dist.new_group([2, 0])        # on every rank of a job of 3 or more
+        >>> dist.get_process_group_ranks(g)    # on ranks 0 and 2
+        [0, 2]
+    """
+    pg = _group("get_process_group_ranks", group)
+    if pg is None:
+        raise ValueError("get_process_group_ranks: this rank is not a member of the group")
+    return list(pg._ranks)
+
+
+def get_global_rank(group: ProcessGroup, group_rank: int) -> int:
+    """The global rank of ``group``'s member number ``group_rank``; ValueError if there is none."""
+    pg = _group("get_global_rank", group)
+    if pg is None or pg is _state["world"]:
+        return group_rank  # the default group's ranks are global ranks (torch: the identity)
+    if not isinstance(group_rank, int) or isinstance(group_rank, bool) or not 0 <= group_rank < pg.size():
+        raise ValueError(f"Group rank {group_rank} is not part of group {pg!r}")
+    return pg._ranks[group_rank]
+
+
+def get_group_rank(group: ProcessGroup, global_rank: int) -> int:
+    """The rank within ``group`` of global rank ``global_rank``; ValueError if it is not a member."""
+    pg = _group("get_group_rank", group)
+    if pg is None or pg is _state["world"]:
+        return global_rank
+    if global_rank not in pg._ranks:
+        raise ValueError(f"Global rank {global_rank} is not part of group {pg!r}")
+    return pg._ranks.index(global_rank)
+
+
+def new_group(
+    ranks: list[int] | None = None,
+    timeout: datetime.timedelta | float | None = None,
+    backend: str | None = None,
+    pg_options: object = None,
+    use_local_synchronization: bool = False,
+    group_desc: str | None = None,
+    device_id: object = None,
+    sort_ranks: bool = True,
+) -> ProcessGroup | int:
+    """A process group of the global ranks ``ranks``, for the ``group=`` argument of every collective.
+
+    Every rank of the job calls it with the same ``ranks`` (only the members need to if
+    ``use_local_synchronization=True``). A member gets the :class:`ProcessGroup`; any other
+    rank gets ``GroupMember.NON_GROUP_MEMBER``, and collectives given that do nothing and
+    return ``None``. The members' group ranks follow ``sorted(ranks)`` (``ranks``' own order
+    with ``sort_ranks=False``).
+
+    Args:
+        ranks (list[int], optional): global ranks of the members. Default: all ranks.
+        timeout (datetime.timedelta or float, optional): the group's collective timeout.
+            Default: the default group's.
+        backend (str, optional): the group's communicator, e.g. a ``"gloo"`` (``mpi``) group
+            for objects beside an ``nccl`` world. Default: the default group's.
+        use_local_synchronization (bool): only the members call it. Default: ``False``.
+
+    Example::
+
+        >>> evens = dist.new_group([0, 2])          # under mpiexec -n 3, on every rank
+        >>> t = ember.ones(2)
+        >>> dist.all_reduce(t, group=evens)         # ranks 0 and 2: t == 2; rank 1: no-op, None
+    """
+    world = _group("new_group", None)
+    size = world.size()  # type: ignore[union-attr]
+    if ranks is None:
+        ranks = list(range(size))
+    if not isinstance(ranks, (list, tuple, range)):
+        raise TypeError(f"new_group: ranks must be a list of ints, got {type(ranks).__name__}")
+    ranks = [int(r) if isinstance(r, int) and not isinstance(r, bool) else r for r in ranks]
+    if sort_ranks:
+        ranks = sorted(ranks, key=lambda r: (not isinstance(r, int), r if isinstance(r, int) else 0))
+    if len(set(ranks)) != len(ranks):
+        raise ValueError(f"ranks list must not contain duplicate entries, got {ranks}")
+    if len(ranks) > size:
+        raise ValueError(
+            "the new group's world size should be less or equal to the world size set by init_process_group"
+        )
+    for r in ranks:
+        if not isinstance(r, int) or not 0 <= r < size:
+            raise ValueError(f"new_group: rank {r!r} is not a rank of the job (world size {size})")
+    seconds = _comm().timeout if timeout is None else _seconds(timeout, "new_group")
+    comm = _communicator(backend)
+    _state["groups"].append(None)
+    name = str(len(_state["groups"]))
+    sub = comm.split(list(ranks))
+    if sub is None:
+        return GroupMember.NON_GROUP_MEMBER
+    sub.name, sub.timeout = comm.name, seconds
+    pg = ProcessGroup(sub, ranks, name)
+    _state["groups"][-1] = pg
+    return pg
+
+
+def _communicator(backend):
+    """The world communicator of ``backend`` (the default group's if ``None``), made on first use."""
     comm = _comm()
-    _state["comm"] = None
+    if backend is None:
+        return comm
+    name = str(backend).lower()
+    cls = plugin.communicator_registry().load(name)
+    if isinstance(comm, cls):
+        return comm
+    worlds = _state.setdefault("worlds", {})
+    if name not in worlds:
+        other = cls(world_size=comm.world_size, rank=comm.rank)
+        other.name, other.timeout = name, comm.timeout
+        worlds[name] = other
+    return worlds[name]
+
+
+def destroy_process_group(group: ProcessGroup | None = None) -> None:
+    """Leave ``group``; with ``None`` (the default group), leave the job and every subgroup.
+
+    :func:`init_process_group` may be called again afterwards.
+    """
+    pg = _group("destroy_process_group", group)
+    if pg is None:
+        return
+    if pg is not _state["world"]:
+        comm, pg._comm = pg._comm, None
+        comm.destroy()
+        return
+    for sub in _state["groups"]:
+        if sub is not None and sub._comm is not None:
+            sub._comm.destroy()
+            sub._comm = None
+    for other in _state.pop("worlds", {}).values():
+        other.destroy()
+    comm = _state["comm"]
+    _state.update(comm=None, world=None, groups=[])
     if sys.excepthook is _abort_on_uncaught:
         sys.excepthook = _state["excepthook"] or sys.__excepthook__
     comm.destroy()
 
 
+# -- argument checks ----------------------------------------------------------------------------
 def _check_tensor(op, tensor, name="tensor"):
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{op}: {name} must be a Tensor, got {type(tensor).__name__}")
@@ -209,13 +447,45 @@ def _check_tensor(op, tensor, name="tensor"):
 def _check_op(name, tensor, op):
     if not isinstance(op, ReduceOp):
         raise TypeError(f"{name}: op must be an ember.distributed.ReduceOp, got {op!r}")
-    if op is ReduceOp.AVG and not tensor.dtype.is_floating_point:
+    if op is ReduceOp.AVG and not (tensor.dtype.is_floating_point or tensor.dtype.is_complex):
         raise TypeError(f"{name}: ReduceOp.AVG needs a floating-point tensor, got {tensor.dtype}")
+    if tensor.dtype.is_complex and op in (ReduceOp.MAX, ReduceOp.MIN, ReduceOp.PRODUCT):
+        raise ValueError(f"{name} does not support ReduceOp.{op.name} on complex tensors ({tensor.dtype})")
 
 
-def _check_rank(name, arg, value, comm):
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < comm.world_size:
-        raise ValueError(f"{name}: {arg}={value!r} is not a rank of the group (world size {comm.world_size})")
+def _describe(t):
+    return f"{t.dtype} {list(t.shape)} on {t.device}"
+
+
+def _check_list(name, arg, tensors, count, like, like_name="tensor", same_shape=True):
+    """``tensors``: a list of ``count`` tensors of ``like``'s dtype and device (and shape).
+
+    As in PyTorch: a dtype that differs is a ValueError, a wrong count or shape a RuntimeError.
+    """
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{name}: {arg} must be a list of Tensors, got {type(tensors).__name__}")
+    for i, t in enumerate(tensors):
+        _check_tensor(name, t, f"{arg}[{i}]")
+        if t.dtype != like.dtype:
+            raise ValueError(
+                f"{name}: invalid usage of tensors with different dtypes: {arg}[{i}] is {t.dtype}, "
+                f"{like_name} is {like.dtype}"
+            )
+    if len(tensors) != count:
+        raise RuntimeError(f"{name}: {arg} has {len(tensors)} tensors, expected one per rank of the group ({count})")
+    for i, t in enumerate(tensors):
+        if t.device != like.device or (same_shape and t.shape != like.shape):
+            raise RuntimeError(f"{name}: {arg}[{i}] is {_describe(t)}, but {like_name} is {_describe(like)}")
+
+
+def _check_same(name, a, a_name, b, b_name):
+    """``a`` and ``b`` share dtype and device (a dtype that differs: ValueError, as in PyTorch)."""
+    if a.dtype != b.dtype:
+        raise ValueError(
+            f"{name}: invalid usage of tensors with different dtypes: {a_name} is {a.dtype}, {b_name} is {b.dtype}"
+        )
+    if a.device != b.device:
+        raise RuntimeError(f"{name}: {a_name} is on {a.device}, but {b_name} is on {b.device}")
 
 
 def _finish(work, async_op):
@@ -225,15 +495,27 @@ def _finish(work, async_op):
     return None
 
 
+def _then(work, after):
+    """A :class:`Work` that waits for ``work``, then runs ``after``."""
+
+    def finish():
+        work.wait()
+        after()
+
+    return Work(finish)
+
+
+# -- collectives --------------------------------------------------------------------------------
 def all_reduce(
-    tensor: Tensor, op: ReduceOp = ReduceOp.SUM, group: object = None, async_op: bool = False
+    tensor: Tensor, op: ReduceOp = ReduceOp.SUM, group: ProcessGroup | None = None, async_op: bool = False
 ) -> Work | None:
-    """Reduce ``tensor`` over all ranks with ``op``, in place; every rank gets the result.
+    """Reduce ``tensor`` over all ranks of ``group`` with ``op``, in place; every rank gets the result.
 
     Args:
         tensor (Tensor): input and output, the same shape and dtype on every rank.
         op (ReduceOp): ``SUM``, ``AVG``, ``PRODUCT``, ``MIN`` or ``MAX``. Default: ``SUM``.
-        group: only the default group (``None``) is supported.
+        group (ProcessGroup, optional): the ranks taking part (see :func:`new_group`).
+            Default: all of them.
         async_op (bool): return a :class:`Work` to ``wait()`` on instead of blocking.
             Default: ``False``.
 
@@ -242,104 +524,823 @@ def all_reduce(
         >>> t = ember.ones(2) * (dist.get_rank() + 1)
         >>> dist.all_reduce(t, op=dist.ReduceOp.MAX)   # t == world_size everywhere
     """
-    comm = _comm()
     _check_tensor("all_reduce", tensor)
     _check_op("all_reduce", tensor, op)
-    return _finish(comm.all_reduce(tensor, op), async_op)
+    pg = _group("all_reduce", group, warn=True)
+    if pg is None:
+        return None
+    return _finish(pg._comm.all_reduce(tensor, op), async_op)
 
 
 def reduce(
-    tensor: Tensor, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group: object = None, async_op: bool = False
+    tensor: Tensor,
+    dst: int | None = None,
+    op: ReduceOp = ReduceOp.SUM,
+    group: ProcessGroup | None = None,
+    async_op: bool = False,
+    group_dst: int | None = None,
 ) -> Work | None:
     """Like :func:`all_reduce`, but only rank ``dst``'s ``tensor`` receives the result.
 
     Args:
         tensor (Tensor): input, and output on rank ``dst``.
-        dst (int): the receiving rank. Default: 0.
+        dst (int): the receiving rank (a global rank). Default: 0.
         op (ReduceOp): see :func:`all_reduce`. Default: ``SUM``.
+        group_dst (int, optional): the receiving rank as a rank of ``group`` instead.
     """
-    comm = _comm()
     _check_tensor("reduce", tensor)
     _check_op("reduce", tensor, op)
-    _check_rank("reduce", "dst", dst, comm)
-    return _finish(comm.reduce(tensor, dst, op), async_op)
+    pg = _group("reduce", group, warn=True)
+    if pg is None:
+        return None
+    root = _peer("reduce", pg, "dst", dst, group_dst, default=pg._ranks[0])
+    return _finish(pg._comm.reduce(tensor, root, op), async_op)
 
 
-def broadcast(tensor: Tensor, src: int = 0, group: object = None, async_op: bool = False) -> Work | None:
-    """Copy rank ``src``'s ``tensor`` into ``tensor`` on every other rank.
+def broadcast(
+    tensor: Tensor,
+    src: int | None = None,
+    group: ProcessGroup | None = None,
+    async_op: bool = False,
+    group_src: int | None = None,
+) -> Work | None:
+    """Copy rank ``src``'s ``tensor`` into ``tensor`` on every other rank of ``group``.
 
     Args:
         tensor (Tensor): data to send on ``src``, to overwrite elsewhere.
-        src (int): the sending rank. Default: 0.
+        src (int): the sending rank (a global rank). Default: 0.
+        group_src (int, optional): the sending rank as a rank of ``group`` instead.
     """
-    comm = _comm()
     _check_tensor("broadcast", tensor)
-    _check_rank("broadcast", "src", src, comm)
-    return _finish(comm.broadcast(tensor, src), async_op)
+    pg = _group("broadcast", group, warn=True)
+    if pg is None:
+        return None
+    root = _peer("broadcast", pg, "src", src, group_src, default=pg._ranks[0])
+    return _finish(pg._comm.broadcast(tensor, root), async_op)
 
 
-def all_gather(tensor_list: list[Tensor], tensor: Tensor, group: object = None, async_op: bool = False) -> Work | None:
-    """Gather every rank's ``tensor`` into ``tensor_list`` (``tensor_list[i]`` from rank ``i``).
+def all_gather(
+    tensor_list: list[Tensor], tensor: Tensor, group: ProcessGroup | None = None, async_op: bool = False
+) -> Work | None:
+    """Gather every rank's ``tensor`` into ``tensor_list`` (``tensor_list[i]`` from group rank ``i``).
 
     Args:
-        tensor_list (list[Tensor]): ``world_size`` tensors shaped and typed like ``tensor``.
+        tensor_list (list[Tensor]): one tensor per rank of the group, shaped and typed like
+            ``tensor`` (a dtype that differs raises ValueError, a count or shape RuntimeError).
         tensor (Tensor): this rank's contribution.
     """
-    comm = _comm()
     _check_tensor("all_gather", tensor)
-    if not isinstance(tensor_list, list):
-        raise TypeError(f"all_gather: tensor_list must be a list of Tensors, got {type(tensor_list).__name__}")
-    if len(tensor_list) != comm.world_size:
-        raise ValueError(
-            f"all_gather: tensor_list has {len(tensor_list)} tensors, expected one per rank ({comm.world_size})"
+    pg = _group("all_gather", group, warn=True)
+    if pg is None:
+        return None
+    _check_list("all_gather", "tensor_list", tensor_list, pg.size(), tensor)
+    return _finish(pg._comm.all_gather(list(tensor_list), tensor), async_op)
+
+
+def all_gather_into_tensor(
+    output_tensor: Tensor, input_tensor: Tensor, group: ProcessGroup | None = None, async_op: bool = False
+) -> Work | None:
+    """Gather every rank's ``input_tensor`` into one tensor, concatenated in rank order.
+
+    Args:
+        output_tensor (Tensor): ``world_size * input_tensor.numel()`` elements of the same
+            dtype: shaped ``(world_size * n, ...)`` (concatenated) or ``(world_size, n, ...)``
+            (stacked).
+        input_tensor (Tensor): this rank's contribution.
+
+    Example::
+
+        >>> out = ember.empty(2 * dist.get_world_size())
+        >>> dist.all_gather_into_tensor(out, ember.full((2,), float(dist.get_rank())))
+        >>> out                      # on 2 ranks: tensor([0., 0., 1., 1.])
+    """
+    name = "all_gather_into_tensor"
+    _check_tensor(name, output_tensor, "output_tensor")
+    _check_tensor(name, input_tensor, "input_tensor")
+    pg = _group(name, group, warn=True)
+    if pg is None:
+        return None
+    n = pg.size()
+    if output_tensor.dtype != input_tensor.dtype or output_tensor.device != input_tensor.device:
+        raise RuntimeError(
+            f"{name}: output_tensor is {_describe(output_tensor)}, but input_tensor is {_describe(input_tensor)}"
         )
-    for i, t in enumerate(tensor_list):
-        _check_tensor("all_gather", t, f"tensor_list[{i}]")
-        if t.shape != tensor.shape or t.dtype is not tensor.dtype or t.device != tensor.device:
-            raise ValueError(
-                f"all_gather: tensor_list[{i}] is {t.dtype} {list(t.shape)} on {t.device}, but tensor is "
-                f"{tensor.dtype} {list(tensor.shape)} on {tensor.device}"
-            )
-    return _finish(comm.all_gather(tensor_list, tensor), async_op)
+    if output_tensor.numel() != n * input_tensor.numel():
+        raise RuntimeError(
+            f"{name}: output_tensor {list(output_tensor.shape)} must hold world_size ({n}) times input_tensor "
+            f"{list(input_tensor.shape)}: {n * input_tensor.numel()} elements, not {output_tensor.numel()}"
+        )
+    parts = [empty_like(input_tensor) for _ in range(n)]
+    work = pg._comm.all_gather(parts, input_tensor)
+    return _finish(_then(work, lambda: _copy_into(output_tensor, _stack_flat(parts, output_tensor))), async_op)
 
 
-def barrier(group: object = None, async_op: bool = False, device_ids: list[int] | None = None) -> Work | None:
-    """Block until every rank has reached this call."""
-    comm = _comm()
-    comm.barrier()
+def _stack_flat(parts, like):
+    return cat([p.reshape(-1) for p in parts]).reshape(like.shape)
+
+
+def reduce_scatter(
+    output: Tensor,
+    input_list: list[Tensor],
+    op: ReduceOp = ReduceOp.SUM,
+    group: ProcessGroup | None = None,
+    async_op: bool = False,
+) -> Work | None:
+    """Reduce ``input_list[i]`` over the ranks with ``op`` into group rank ``i``'s ``output``.
+
+    Args:
+        output (Tensor): receives this rank's reduced part.
+        input_list (list[Tensor]): one tensor per rank of the group, shaped and typed like
+            ``output``.
+        op (ReduceOp): see :func:`all_reduce`. Default: ``SUM``.
+
+    Example::
+
+        >>> out = ember.empty(1)
+        >>> dist.reduce_scatter(out, [ember.ones(1) * i for i in range(dist.get_world_size())])
+        >>> out                      # rank r: tensor([r * world_size])
+    """
+    _check_tensor("reduce_scatter", output, "output")
+    _check_op("reduce_scatter", output, op)
+    pg = _group("reduce_scatter", group, warn=True)
+    if pg is None:
+        return None
+    _check_list("reduce_scatter", "input_list", input_list, pg.size(), output, "output")
+    return _finish(pg._comm.reduce_scatter(output, list(input_list), op), async_op)
+
+
+def reduce_scatter_tensor(
+    output: Tensor,
+    input: Tensor,  # noqa: A002 - torch's name
+    op: ReduceOp = ReduceOp.SUM,
+    group: ProcessGroup | None = None,
+    async_op: bool = False,
+) -> Work | None:
+    """Reduce ``input`` over the ranks and give group rank ``i`` the ``i``-th of its ``world_size`` equal parts.
+
+    Args:
+        output (Tensor): receives this rank's part, ``input.numel() / world_size`` elements.
+        input (Tensor): ``world_size * output.numel()`` elements of the same dtype, split
+            along its flattened order (``(world_size * n, ...)`` or ``(world_size, n, ...)``).
+        op (ReduceOp): see :func:`all_reduce`. Default: ``SUM``.
+    """
+    name = "reduce_scatter_tensor"
+    _check_tensor(name, output, "output")
+    _check_tensor(name, input, "input")
+    _check_op(name, output, op)
+    pg = _group(name, group, warn=True)
+    if pg is None:
+        return None
+    n = pg.size()
+    if output.dtype != input.dtype or output.device != input.device:
+        raise RuntimeError(f"{name}: output is {_describe(output)}, but input is {_describe(input)}")
+    if input.numel() != n * output.numel():
+        raise RuntimeError(
+            f"{name}: input {list(input.shape)} must hold world_size ({n}) times output {list(output.shape)}: "
+            f"{n * output.numel()} elements, not {input.numel()}"
+        )
+    parts = list(input.reshape(n, *output.shape).unbind(0)) if n else []
+    return _finish(pg._comm.reduce_scatter(output, parts, op), async_op)
+
+
+def gather(
+    tensor: Tensor,
+    gather_list: list[Tensor] | None = None,
+    dst: int | None = None,
+    group: ProcessGroup | None = None,
+    async_op: bool = False,
+    group_dst: int | None = None,
+) -> Work | None:
+    """Gather every rank's ``tensor`` into ``gather_list`` on rank ``dst`` only.
+
+    Args:
+        tensor (Tensor): this rank's contribution, the same shape and dtype on every rank.
+        gather_list (list[Tensor], optional): on ``dst``, one tensor per rank of the group,
+            shaped and typed like ``tensor``; ``None`` (or empty) on the other ranks.
+        dst (int): the receiving rank (a global rank). Default: 0.
+        group_dst (int, optional): the receiving rank as a rank of ``group`` instead.
+
+    Example::
+
+        >>> t = ember.tensor([float(dist.get_rank())])
+        >>> out = [ember.empty(1) for _ in range(dist.get_world_size())] if dist.get_rank() == 0 else None
+        >>> dist.gather(t, out, dst=0)      # rank 0: out == [tensor([0.]), tensor([1.]), ...]
+    """
+    _check_tensor("gather", tensor)
+    pg = _group("gather", group, warn=True)
+    if pg is None:
+        return None
+    root = _peer("gather", pg, "dst", dst, group_dst, default=pg._ranks[0])
+    if pg.rank() == root:
+        if gather_list is None:
+            raise ValueError("gather: argument ``gather_list`` must be specified on the destination rank")
+        _check_list("gather", "gather_list", gather_list, pg.size(), tensor)
+        gather_list = list(gather_list)
+    elif gather_list:
+        raise ValueError("gather: argument ``gather_list`` must NOT be specified on non-destination ranks")
+    else:
+        gather_list = None
+    return _finish(pg._comm.gather(tensor, gather_list, root), async_op)
+
+
+def scatter(
+    tensor: Tensor,
+    scatter_list: list[Tensor] | None = None,
+    src: int | None = None,
+    group: ProcessGroup | None = None,
+    async_op: bool = False,
+    group_src: int | None = None,
+) -> Work | None:
+    """Give group rank ``i`` the tensor ``scatter_list[i]`` of rank ``src``, in its ``tensor``.
+
+    Args:
+        tensor (Tensor): receives this rank's part.
+        scatter_list (list[Tensor], optional): on ``src``, one tensor per rank of the group,
+            shaped and typed like ``tensor``; ``None`` (or empty) on the other ranks.
+        src (int): the sending rank (a global rank). Default: 0.
+        group_src (int, optional): the sending rank as a rank of ``group`` instead.
+    """
+    _check_tensor("scatter", tensor)
+    pg = _group("scatter", group, warn=True)
+    if pg is None:
+        return None
+    root = _peer("scatter", pg, "src", src, group_src, default=pg._ranks[0])
+    if pg.rank() == root:
+        if scatter_list is None:
+            raise ValueError("scatter: argument ``scatter_list`` must be specified on the source rank")
+        _check_list("scatter", "scatter_list", scatter_list, pg.size(), tensor)
+        scatter_list = list(scatter_list)
+    elif scatter_list:
+        raise ValueError("scatter: argument ``scatter_list`` must NOT be specified on non-source ranks")
+    else:
+        scatter_list = None
+    return _finish(pg._comm.scatter(tensor, scatter_list, root), async_op)
+
+
+def all_to_all(
+    output_tensor_list: list[Tensor],
+    input_tensor_list: list[Tensor],
+    group: ProcessGroup | None = None,
+    async_op: bool = False,
+) -> Work | None:
+    """Send ``input_tensor_list[j]`` to group rank ``j``; receive rank ``j``'s part into ``output_tensor_list[j]``.
+
+    Args:
+        output_tensor_list (list[Tensor]): one tensor per rank of the group; entry ``j``
+            has the size of what rank ``j`` sends here (sizes may differ).
+        input_tensor_list (list[Tensor]): one tensor per rank, all of one dtype.
+
+    Example::
+
+        >>> r, n = dist.get_rank(), dist.get_world_size()
+        >>> out = [ember.empty(1) for _ in range(n)]
+        >>> dist.all_to_all(out, [ember.tensor([10.0 * r + j]) for j in range(n)])
+        >>> out                                  # [tensor([10*j + r]) for j in range(n)]
+    """
+    name = "all_to_all"
+    pg = _group(name, group, warn=True)
+    if pg is None:
+        return None
+    for arg, tensors in (("output_tensor_list", output_tensor_list), ("input_tensor_list", input_tensor_list)):
+        if not isinstance(tensors, (list, tuple)) or not tensors:
+            raise RuntimeError(f"{name}: {arg} must be a list of one tensor per rank of the group ({pg.size()})")
+        _check_tensor(name, tensors[0], f"{arg}[0]")
+    like = input_tensor_list[0]
+    _check_list(name, "input_tensor_list", input_tensor_list, pg.size(), like, "input_tensor_list[0]", False)
+    _check_list(name, "output_tensor_list", output_tensor_list, pg.size(), like, "input_tensor_list[0]", False)
+    return _finish(pg._comm.all_to_all(list(output_tensor_list), list(input_tensor_list)), async_op)
+
+
+def _splits(name, arg, sizes, tensor, n):
+    """The dim-0 sizes of ``tensor``'s ``n`` parts: ``sizes``, or equal parts if ``None``."""
+    if tensor.dim() == 0:
+        raise RuntimeError(f"{name}: {arg[:-12] or 'tensor'} must have at least one dimension, got a 0-d tensor")
+    total = tensor.shape[0]
+    if sizes is None or len(sizes) == 0:
+        if total % n:
+            raise RuntimeError(f"{name}: dim 0 of {list(tensor.shape)} does not split into {n} equal parts")
+        return [total // n] * n
+    sizes = [int(s) for s in sizes]
+    if len(sizes) != n:
+        raise RuntimeError(
+            f"{name}: {arg} has {len(sizes)} entries; the number of splits must equal the group size ({n})"
+        )
+    if any(s < 0 for s in sizes) or sum(sizes) != total:
+        raise RuntimeError(f"{name}: {arg} {sizes} doesn't match the total dim 0 size {total} of {list(tensor.shape)}")
+    return sizes
+
+
+def all_to_all_single(
+    output: Tensor,
+    input: Tensor,  # noqa: A002 - torch's name
+    output_split_sizes: list[int] | None = None,
+    input_split_sizes: list[int] | None = None,
+    group: ProcessGroup | None = None,
+    async_op: bool = False,
+) -> Work | None:
+    """Split ``input`` along dim 0, send part ``j`` to group rank ``j``, concatenate what arrives into ``output``.
+
+    Args:
+        output (Tensor): receives the parts, rank 0's first.
+        input (Tensor): the parts to send, concatenated along dim 0.
+        output_split_sizes (list[int], optional): dim-0 size of the part from each rank.
+            Default: equal parts.
+        input_split_sizes (list[int], optional): dim-0 size of the part to each rank.
+            Default: equal parts.
+
+    Example::
+
+        >>> n = dist.get_world_size()
+        >>> out = ember.empty(n)
+        >>> dist.all_to_all_single(out, ember.arange(n, dtype=ember.float32) + 10 * dist.get_rank())
+        >>> out                                  # rank r: tensor([r, 10 + r, 20 + r, ...])
+    """
+    name = "all_to_all_single"
+    _check_tensor(name, output, "output")
+    _check_tensor(name, input, "input")
+    pg = _group(name, group, warn=True)
+    if pg is None:
+        return None
+    _check_same(name, output, "output", input, "input")
+    n = pg.size()
+    ins = _splits(name, "input_split_sizes", input_split_sizes, input, n)
+    outs = _splits(name, "output_split_sizes", output_split_sizes, output, n)
+    if output.shape[1:] != input.shape[1:]:
+        raise RuntimeError(f"{name}: output {list(output.shape)} and input {list(input.shape)} differ beyond dim 0")
+    inner = tuple(input.shape[1:])
+    parts = list(input.split(ins, dim=0))
+    received = [empty((s, *inner), dtype=output.dtype, device=output.device) for s in outs]
+    work = pg._comm.all_to_all(received, parts)
+
+    def store():
+        _copy_into(output, cat(received, dim=0))
+
+    return _finish(_then(work, store), async_op)
+
+
+def barrier(
+    group: ProcessGroup | None = None,
+    async_op: bool = False,
+    device_ids: list[int] | None = None,
+    timeout: datetime.timedelta | None = None,
+) -> Work | None:
+    """Block until every rank of ``group`` has reached this call."""
+    pg = _group("barrier", group, warn=True)
+    if pg is None:
+        return None
+    pg._comm.barrier()
     return Work() if async_op else None
 
 
+_MONITOR_TAG = 32_767  # the tag of monitored_barrier's messages (MPI's smallest allowed upper bound)
+
+
+def monitored_barrier(
+    group: ProcessGroup | None = None, timeout: datetime.timedelta | float | None = None, wait_all_ranks: bool = False
+) -> None:
+    """A barrier that names the ranks that did not reach it within ``timeout``.
+
+    Group rank 0 waits for a message from every other rank, then answers each; if some do
+    not come in time it raises RuntimeError naming them (the first one, or all with
+    ``wait_all_ranks=True``), as PyTorch's does.
+
+    Args:
+        timeout (datetime.timedelta or float, optional): how long rank 0 waits. Default:
+            the group's timeout.
+        wait_all_ranks (bool): report every missing rank, not only the first. Default: ``False``.
+    """
+    pg = _group("monitored_barrier", group, warn=True)
+    if pg is None:
+        return None
+    comm = pg._comm
+    seconds = comm.timeout if timeout is None else _seconds(timeout, "monitored_barrier")
+    token = zeros(1, dtype=dtypes.uint8, device=comm.object_device())
+    if pg.rank() != 0:
+        comm.send(token, 0, _MONITOR_TAG).wait()
+        comm.recv(token, 0, _MONITOR_TAG).wait()
+        return None
+    pending = {
+        r: comm.recv(zeros(1, dtype=dtypes.uint8, device=token.device), r, _MONITOR_TAG) for r in range(1, pg.size())
+    }
+    deadline = time.monotonic() + seconds
+    while any(not w.is_completed() for w in pending.values()) and time.monotonic() < deadline:
+        time.sleep(1e-3)
+    missing = [pg._ranks[r] for r, w in pending.items() if not w.is_completed()]
+    if missing:
+        shown = missing if wait_all_ranks else missing[:1]
+        which = f"Ranks {', '.join(map(str, shown))}" if len(shown) > 1 else f"Rank {shown[0]}"
+        raise DistributedError(f"monitored_barrier: {which} failed to pass monitoredBarrier in {seconds * 1000:g} ms")
+    for r in range(1, pg.size()):
+        comm.send(token, r, _MONITOR_TAG).wait()
+    return None
+
+
+# -- point to point -----------------------------------------------------------------------------
+def _p2p_peer(name, tensor, peer, group, group_peer, arg):
+    """The group and the peer's group rank of a send or receive; ``(None, None)`` on a non-member."""
+    _check_tensor(name, tensor)
+    pg = _group(name, group, warn=True)
+    if pg is None:
+        return None, None
+    rank = _peer(name, pg, arg, peer, group_peer)
+    if rank == pg.rank():
+        what = "destination" if arg == "dst" else "source"
+        raise ValueError(
+            f"Invalid {what} rank: {what} rank should not be the same as the rank of the current process ({name})."
+        )
+    return pg, rank
+
+
+def isend(
+    tensor: Tensor,
+    dst: int | None = None,
+    group: ProcessGroup | None = None,
+    tag: int = 0,
+    group_dst: int | None = None,
+) -> Work | None:
+    """Start sending ``tensor`` to rank ``dst``; returns a :class:`Work` (``wait()``, ``is_completed()``).
+
+    Do not change ``tensor`` before the work completed. ``None`` on a rank outside ``group``.
+
+    Example::
+
+        >>> if dist.get_rank() == 0:
+        ...     dist.isend(ember.ones(3), dst=1).wait()
+        ... else:
+        ...     t = ember.empty(3)
+        ...     dist.irecv(t, src=0).wait()          # t == tensor([1., 1., 1.])
+    """
+    pg, peer = _p2p_peer("isend", tensor, dst, group, group_dst, "dst")
+    if pg is None:
+        return None
+    return pg._comm.send(tensor, peer, _tag("isend", tag))
+
+
+def send(
+    tensor: Tensor,
+    dst: int | None = None,
+    group: ProcessGroup | None = None,
+    tag: int = 0,
+    group_dst: int | None = None,
+) -> None:
+    """Send ``tensor`` to rank ``dst`` (a global rank; ``group_dst``: a rank of ``group``), blocking until sent.
+
+    Args:
+        tensor (Tensor): the values to send; the receiver's tensor has its size and dtype.
+        dst (int): the receiving rank, not this one.
+        tag (int): matches the receive with the same tag. Default: 0.
+    """
+    if _is_non_member(group):  # as PyTorch's send (isend returns None instead)
+        raise ValueError("send: Invalid process group specified (this rank is not a member of the group)")
+    work = isend(tensor, dst, group, tag, group_dst)
+    if work is not None:
+        work.wait()
+
+
+def irecv(
+    tensor: Tensor,
+    src: int | None = None,
+    group: ProcessGroup | None = None,
+    tag: int = 0,
+    group_src: int | None = None,
+) -> Work | None:
+    """Start receiving into ``tensor`` from rank ``src`` (any rank if ``None``); returns a :class:`Work`."""
+    name = "irecv"
+    if src is None and group_src is None:
+        _check_tensor(name, tensor)
+        pg = _group(name, group, warn=True)
+        return None if pg is None else pg._comm.recv(tensor, None, _tag(name, tag))
+    pg, peer = _p2p_peer(name, tensor, src, group, group_src, "src")
+    if pg is None:
+        return None
+    return pg._comm.recv(tensor, peer, _tag(name, tag))
+
+
+def recv(
+    tensor: Tensor,
+    src: int | None = None,
+    group: ProcessGroup | None = None,
+    tag: int = 0,
+    group_src: int | None = None,
+) -> int:
+    """Receive into ``tensor`` from rank ``src`` (any rank if ``None``), blocking; returns the sender's rank.
+
+    The rank returned is global (``-1`` on a rank outside ``group``).
+
+    Args:
+        tensor (Tensor): receives the values; the size and dtype of what was sent.
+        src (int, optional): the sending rank, a global rank. Default: any.
+        tag (int): matches the send with the same tag. Default: 0.
+    """
+    work = irecv(tensor, src, group, tag, group_src)
+    if work is None:
+        return -1
+    work.wait()
+    pg = _group("recv", group)
+    return pg._ranks[int(work._result)]  # type: ignore[union-attr, call-overload]
+
+
+def _tag(name, tag):
+    if not isinstance(tag, int) or isinstance(tag, bool):
+        raise TypeError(f"{name}: tag must be an int, got {type(tag).__name__}")
+    if not 0 <= tag < _MONITOR_TAG:  # MPI guarantees tags up to 32767; the last is monitored_barrier's
+        raise RuntimeError(f"{name}: Tag must be nonnegative and below {_MONITOR_TAG}, got {tag}")
+    return tag
+
+
+class P2POp:
+    """One send or receive of :func:`batch_isend_irecv`.
+
+    Args:
+        op: :func:`isend` or :func:`irecv`.
+        tensor (Tensor): what to send, or where to receive.
+        peer (int): the other rank (global). ``group_peer``: it as a rank of ``group``.
+        group (ProcessGroup, optional): the group. Default: the default group.
+        tag (int): the message tag. Default: 0.
+    """
+
+    def __init__(
+        self,
+        op: Callable[..., Any],
+        tensor: Tensor,
+        peer: int | None = None,
+        group: ProcessGroup | None = None,
+        tag: int = 0,
+        group_peer: int | None = None,
+    ) -> None:
+        if op not in (isend, irecv):
+            raise ValueError(
+                "Invalid ``op``. Expected ``op`` to be of type ``ember.distributed.isend`` or "
+                f"``ember.distributed.irecv``, got {op!r}."
+            )
+        _check_tensor("P2POp", tensor)
+        self.op, self.tensor, self.peer, self.group, self.tag, self.group_peer = (
+            op,
+            tensor,
+            peer,
+            group,
+            tag,
+            group_peer,
+        )
+
+    def __repr__(self) -> str:
+        return f"P2POp({self.op.__name__}, peer={self.peer}, tag={self.tag}, shape={list(self.tensor.shape)})"
+
+
+def batch_isend_irecv(p2p_op_list: list[P2POp]) -> list[Work]:
+    """Start every send and receive of ``p2p_op_list`` at once; returns their :class:`Work` s, in order.
+
+    All ops use one group. Starting all before waiting lets ranks exchange with each other
+    (a ring) without deadlock.
+
+    Example::
+
+        >>> r, n = dist.get_rank(), dist.get_world_size()
+        >>> got = ember.empty(1)
+        >>> ops = [dist.P2POp(dist.isend, ember.tensor([float(r)]), (r + 1) % n),
+        ...        dist.P2POp(dist.irecv, got, (r - 1) % n)]
+        >>> for work in dist.batch_isend_irecv(ops):
+        ...     work.wait()                           # got == tensor([(r - 1) % n])
+    """
+    if not isinstance(p2p_op_list, list) or not all(isinstance(p, P2POp) for p in p2p_op_list):
+        raise ValueError("Invalid ``p2p_op_list``. Each op is expected to be of type ``ember.distributed.P2POp``.")
+    if not p2p_op_list:
+        raise ValueError("batch_isend_irecv: p2p_op_list is empty")
+    if not all(p.group is p2p_op_list[0].group for p in p2p_op_list):
+        raise ValueError("All ops need to use the same group.")
+    pg = _group("batch_isend_irecv", p2p_op_list[0].group, warn=True)
+    if pg is None:
+        return []
+    ops = []
+    for p in p2p_op_list:
+        send_op = p.op is isend
+        _, peer = _p2p_peer("batch_isend_irecv", p.tensor, p.peer, p.group, p.group_peer, "dst" if send_op else "src")
+        ops.append(("send" if send_op else "recv", p.tensor, peer, _tag("batch_isend_irecv", p.tag)))
+    return pg._comm.batch_p2p(ops)
+
+
+# -- objects ------------------------------------------------------------------------------------
 def _object_to_tensor(obj, device):
     payload = pickle.dumps(obj)
     return _make_tensor(np.frombuffer(payload, dtype=np.uint8), device=device), len(payload)
 
 
 def _tensor_to_object(t, size):
-    return pickle.loads(np.asarray(t)[:size].tobytes())
+    return pickle.loads(np.asarray(t.cpu())[:size].tobytes())
 
 
-def all_gather_object(object_list: list[Any], obj: Any, group: object = None) -> None:
-    """Gather a picklable object from every rank into ``object_list`` (of length ``world_size``)."""
-    comm = _comm()
-    if not isinstance(object_list, list) or len(object_list) != comm.world_size:
-        raise ValueError(f"all_gather_object: object_list must be a list of world_size={comm.world_size} entries")
+def _padded(payload, size, length, device):
+    padded = zeros(length, dtype=dtypes.uint8, device=device)
+    if size:
+        padded[:size] = payload
+    return padded
+
+
+def _longest(comm, size, device):
+    """The largest ``size`` over the ranks of ``comm`` (one all-reduce)."""
+    t = _make_tensor([size], dtype=dtypes.int64, device=device)
+    comm.all_reduce(t, ReduceOp.MAX).wait()
+    return int(t.item())
+
+
+def all_gather_object(object_list: list[Any], obj: Any, group: ProcessGroup | None = None) -> None:
+    """Gather a picklable object from every rank of ``group`` into ``object_list`` (one entry per rank)."""
+    pg = _group("all_gather_object", group, warn=True)
+    if pg is None:
+        return None
+    n = pg.size()
+    if not isinstance(object_list, list) or len(object_list) != n:
+        raise ValueError(f"all_gather_object: object_list must be a list of world_size={n} entries")
+    comm = pg._comm
     device = comm.object_device()
     payload, size = _object_to_tensor(obj, device)
-    sizes = [_make_tensor([0], dtype=dtypes.int64, device=device) for _ in range(comm.world_size)]
-    all_gather(sizes, _make_tensor([size], dtype=dtypes.int64, device=device))
+    sizes = [_make_tensor([0], dtype=dtypes.int64, device=device) for _ in range(n)]
+    comm.all_gather(sizes, _make_tensor([size], dtype=dtypes.int64, device=device)).wait()
     longest = max(int(s.item()) for s in sizes)
-    padded = zeros(longest, dtype=dtypes.uint8, device=device)
-    padded[:size] = payload
-    gathered = [zeros(longest, dtype=dtypes.uint8, device=device) for _ in range(comm.world_size)]
-    all_gather(gathered, padded)
+    gathered = [zeros(longest, dtype=dtypes.uint8, device=device) for _ in range(n)]
+    comm.all_gather(gathered, _padded(payload, size, longest, device)).wait()
     for i, (t, s) in enumerate(zip(gathered, sizes)):
         object_list[i] = _tensor_to_object(t, int(s.item()))
+    return None
 
 
-def broadcast_object_list(object_list: list[Any], src: int = 0, group: object = None, device: Device = None) -> None:
+def broadcast_object_list(
+    object_list: list[Any],
+    src: int | None = None,
+    group: ProcessGroup | None = None,
+    device: Device = None,
+    group_src: int | None = None,
+) -> None:
     """Replace ``object_list``'s entries on every rank with rank ``src``'s (picklable objects)."""
-    gathered: list[Any] = [None] * get_world_size()
-    _check_rank("broadcast_object_list", "src", src, _comm())
-    all_gather_object(gathered, list(object_list) if get_rank() == src else None)
-    object_list[:] = gathered[src]
+    pg = _group("broadcast_object_list", group, warn=True)
+    if pg is None:
+        return None
+    root = _peer("broadcast_object_list", pg, "src", src, group_src, default=pg._ranks[0])
+    comm = pg._comm
+    on = comm.object_device()
+    payload, size = _object_to_tensor(list(object_list) if pg.rank() == root else None, on)
+    length = _make_tensor([size], dtype=dtypes.int64, device=on)
+    comm.broadcast(length, root).wait()
+    buffer = (
+        _padded(payload, size, int(length.item()), on)
+        if pg.rank() == root
+        else zeros(int(length.item()), dtype=dtypes.uint8, device=on)
+    )
+    comm.broadcast(buffer, root).wait()
+    if pg.rank() != root:
+        object_list[:] = _tensor_to_object(buffer, int(length.item()))
+    return None
+
+
+def gather_object(
+    obj: Any,
+    object_gather_list: list[Any] | None = None,
+    dst: int | None = None,
+    group: ProcessGroup | None = None,
+    group_dst: int | None = None,
+) -> None:
+    """Gather a picklable object from every rank into ``object_gather_list`` on rank ``dst``.
+
+    Args:
+        obj: this rank's object.
+        object_gather_list (list, optional): on ``dst``, a list of one entry per rank of the
+            group, overwritten; ``None`` on the other ranks.
+        dst (int): the receiving rank (global). Default: 0.
+    """
+    name = "gather_object"
+    pg = _group(name, group, warn=True)
+    if pg is None:
+        return None
+    root = _peer(name, pg, "dst", dst, group_dst, default=pg._ranks[0])
+    n = pg.size()
+    if pg.rank() == root:
+        if object_gather_list is None:
+            raise ValueError(f"{name}: argument ``object_gather_list`` must be specified on the destination rank")
+        if len(object_gather_list) < n:
+            raise ValueError(f"{name}: object_gather_list has {len(object_gather_list)} entries, expected {n}")
+    elif object_gather_list:
+        raise ValueError(f"{name}: argument ``object_gather_list`` must NOT be specified on non-destination ranks")
+    comm = pg._comm
+    device = comm.object_device()
+    payload, size = _object_to_tensor(obj, device)
+    longest = _longest(comm, size, device) + 8
+    mine = _padded(payload, size, longest, device)
+    mine[longest - 8 :] = _make_tensor(np.frombuffer(np.int64(size).tobytes(), dtype=np.uint8), device=device)
+    parts = [zeros(longest, dtype=dtypes.uint8, device=device) for _ in range(n)] if pg.rank() == root else None
+    comm.gather(mine, parts, root).wait()
+    if parts is not None:
+        for i, t in enumerate(parts):
+            raw = np.asarray(t.cpu())
+            object_gather_list[i] = _tensor_to_object(t, int(raw[longest - 8 :].view(np.int64)[0]))  # type: ignore[index]
+    return None
+
+
+def scatter_object_list(
+    scatter_object_output_list: list[Any],
+    scatter_object_input_list: list[Any] | None = None,
+    src: int | None = None,
+    group: ProcessGroup | None = None,
+    group_src: int | None = None,
+) -> None:
+    """Put rank ``src``'s ``scatter_object_input_list[i]`` into group rank ``i``'s ``scatter_object_output_list[0]``.
+
+    Args:
+        scatter_object_output_list (list): at least one entry; the first is overwritten.
+        scatter_object_input_list (list, optional): on ``src``, one picklable object per rank.
+        src (int): the sending rank (global). Default: 0.
+    """
+    name = "scatter_object_list"
+    pg = _group(name, group, warn=True)
+    if pg is None:
+        return None
+    if not isinstance(scatter_object_output_list, list) or len(scatter_object_output_list) < 1:
+        raise ValueError("Expected argument scatter_object_output_list to be a list of size at least 1.")
+    root = _peer(name, pg, "src", src, group_src, default=pg._ranks[0])
+    n = pg.size()
+    comm = pg._comm
+    device = comm.object_device()
+    if pg.rank() == root:
+        if not isinstance(scatter_object_input_list, (list, tuple)) or len(scatter_object_input_list) != n:
+            raise ValueError(f"{name}: scatter_object_input_list must hold one object per rank of the group ({n})")
+        payloads = [_object_to_tensor(o, device) for o in scatter_object_input_list]
+        longest = max(s for _, s in payloads)
+    else:
+        longest = 0
+    longest = _longest(comm, longest, device) + 8
+    parts = None
+    if pg.rank() == root:
+        parts = []
+        for payload, size in payloads:
+            part = _padded(payload, size, longest, device)
+            part[longest - 8 :] = _make_tensor(np.frombuffer(np.int64(size).tobytes(), dtype=np.uint8), device=device)
+            parts.append(part)
+    mine = zeros(longest, dtype=dtypes.uint8, device=device)
+    comm.scatter(mine, parts, root).wait()
+    size = int(np.asarray(mine.cpu())[longest - 8 :].view(np.int64)[0])
+    scatter_object_output_list[0] = _tensor_to_object(mine, size)
+    return None
+
+
+def send_object_list(
+    object_list: list[Any],
+    dst: int | None = None,
+    group: ProcessGroup | None = None,
+    device: Device = None,
+    group_dst: int | None = None,
+    use_batch: bool = False,
+) -> None:
+    """Send the picklable objects of ``object_list`` to rank ``dst``, whose :func:`recv_object_list` takes them.
+
+    The receiver's list has the same length.
+    """
+    name = "send_object_list"
+    if not isinstance(object_list, list):
+        raise TypeError(f"{name}: object_list must be a list, got {type(object_list).__name__}")
+    token = zeros(1)
+    pg, peer = _p2p_peer(name, token, dst, group, group_dst, "dst")
+    if pg is None:
+        return None
+    on = pg._comm.object_device()
+    pairs = [_object_to_tensor(o, on) for o in object_list]
+    sizes = _make_tensor([s for _, s in pairs], dtype=dtypes.int64, device=on)
+    pg._comm.send(sizes, peer, 0).wait()
+    if pairs and sum(s for _, s in pairs):
+        pg._comm.send(cat([p for p, _ in pairs]), peer, 0).wait()
+    return None
+
+
+def recv_object_list(
+    object_list: list[Any],
+    src: int | None = None,
+    group: ProcessGroup | None = None,
+    device: Device = None,
+    group_src: int | None = None,
+    use_batch: bool = False,
+) -> int:
+    """Receive into ``object_list`` (of the sender's length) the objects of a :func:`send_object_list`.
+
+    Returns the sender's global rank ``src`` (``group_src``: a rank of ``group``).
+    """
+    name = "recv_object_list"
+    if not isinstance(object_list, list):
+        raise TypeError(f"{name}: object_list must be a list, got {type(object_list).__name__}")
+    pg = _group(name, group, warn=True)
+    if pg is None:
+        return -1
+    if src is None and group_src is None:  # as PyTorch's: no receiving from any rank here
+        raise ValueError(f"{name}: must specify src or group_src")
+    on = pg._comm.object_device()
+    sizes = zeros(len(object_list), dtype=dtypes.int64, device=on)
+    work = irecv(sizes, src, group, 0, group_src)
+    work.wait()  # type: ignore[union-attr]
+    sender = int(work._result)  # type: ignore[union-attr, call-overload]
+    counts = [int(s) for s in np.asarray(sizes.cpu())]
+    payload = zeros(sum(counts), dtype=dtypes.uint8, device=on)
+    if sum(counts):
+        pg._comm.recv(payload, sender, 0).wait()
+    raw = np.asarray(payload.cpu()).tobytes()
+    offset = 0
+    for i, c in enumerate(counts):
+        object_list[i] = pickle.loads(raw[offset : offset + c])
+        offset += c
+    return pg._ranks[sender]

@@ -12,6 +12,19 @@ and implements the hook ``ember_register_communicators``::
 
 ``MyCommunicator`` subclasses :class:`Communicator`. ember ships two: ``mpi`` (mpi4py, any
 device, through host memory) and ``nccl`` (``cupy.cuda.nccl``, CUDA tensors on the GPU).
+
+What a communicator implements: :meth:`~Communicator.all_reduce`,
+:meth:`~Communicator.broadcast`, :meth:`~Communicator.all_gather`,
+:meth:`~Communicator.reduce` and :meth:`~Communicator.barrier` (the collectives);
+:meth:`~Communicator.send` and :meth:`~Communicator.recv` (point to point, which
+``isend``/``irecv``, ``batch_isend_irecv``, the object sends and ``monitored_barrier`` use);
+:meth:`~Communicator.all_to_all`; :meth:`~Communicator.split` (for ``new_group``). The base
+class derives :meth:`~Communicator.gather`, :meth:`~Communicator.scatter` and
+:meth:`~Communicator.reduce_scatter` from the collectives (override them where the library
+does better), and :mod:`ember.distributed` derives the rest (``all_gather_into_tensor``,
+``reduce_scatter_tensor``, ``all_to_all_single``, the object collectives). The methods get
+checked arguments: ranks are ranks of this communicator (the caller translates global
+ranks), tensor lists have one entry per rank with matching dtypes and shapes.
 """
 
 from __future__ import annotations
@@ -59,26 +72,57 @@ class ReduceOp(enum.Enum):
 
 
 class Work:
-    """A handle on a collective that may still be running; :meth:`wait` finishes it.
+    """A handle on a collective or a send/receive that may still be running; :meth:`wait` finishes it.
 
     Args:
-        finish: called once by the first :meth:`wait` (``None`` for a collective that has
-            already completed).
+        finish: called once by the first :meth:`wait` (``None`` for an operation that has
+            already completed); what it returns is kept (a receive's source rank).
+        poll: optional test, true once the operation has completed without waiting;
+            :meth:`is_completed` then finishes it.
     """
 
-    def __init__(self, finish: Callable[[], object] | None = None) -> None:
+    def __init__(self, finish: Callable[[], object] | None = None, poll: Callable[[], bool] | None = None) -> None:
         self._finish = finish
+        self._poll = poll
+        self._result: object = None
 
     def wait(self, timeout: object = None) -> bool:
-        """Block until the collective completed and its result is in the tensor(s); returns True."""
+        """Block until the operation completed and its result is in the tensor(s); returns True."""
         finish, self._finish = self._finish, None
         if finish is not None:
-            finish()
+            self._result = finish()
         return True
 
     def is_completed(self) -> bool:
-        """Whether :meth:`wait` has nothing left to do."""
+        """Whether the operation has completed (a finished :meth:`wait`, or a poll that says so)."""
+        if self._finish is not None and self._poll is not None and self._poll():
+            self.wait()
         return self._finish is None
+
+    def is_success(self) -> bool:
+        """Whether the operation completed without an error (an error is raised by :meth:`wait`)."""
+        return self.is_completed()
+
+    def exception(self) -> None:
+        """None: a failed operation raises from :meth:`wait` instead."""
+        return None
+
+    def synchronize(self) -> None:
+        """Finish the operation (:meth:`wait`)."""
+        self.wait()
+
+    def source_rank(self) -> int:
+        """The rank (within the group) that a completed receive's message came from.
+
+        Raises:
+            RuntimeError: this work is not a receive.
+        """
+        self.wait()
+        if not isinstance(self._result, int) or isinstance(self._result, bool):
+            raise RuntimeError("source_rank: this Work is not a receive (irecv)")
+        return self._result
+
+    _source_rank = source_rank
 
 
 class Communicator:
@@ -132,8 +176,106 @@ class Communicator:
         """Return once every rank called it."""
         raise NotImplementedError
 
+    # -- point to point --------------------------------------------------------------------
+    def send(self, tensor: Tensor, dst: int, tag: int) -> Work:
+        """Start sending ``tensor``'s values to rank ``dst`` (never this rank) with message tag ``tag``.
+
+        The returned :class:`Work` completes once ``tensor`` may be changed again; ``tensor``
+        must not be written before. Messages between two ranks with the same tag arrive in
+        the order they were sent. A communicator without tags (NCCL) ignores ``tag``.
+        """
+        raise NotImplementedError(f"the {self.name!r} communicator has no point-to-point send")
+
+    def recv(self, tensor: Tensor, src: int | None, tag: int) -> Work:
+        """Start receiving into ``tensor`` a message of ``tensor``'s size and dtype from rank ``src``.
+
+        ``src=None`` accepts the first matching message from any rank (a communicator that
+        cannot, raises RuntimeError). The :class:`Work`'s ``wait()`` leaves the values in
+        ``tensor`` and its finish function returns the sender's rank.
+        """
+        raise NotImplementedError(f"the {self.name!r} communicator has no point-to-point recv")
+
+    def batch_p2p(self, ops: list[tuple[str, Tensor, int, int]]) -> list[Work]:
+        """Start several sends and receives (``("send" | "recv", tensor, peer, tag)``) at once.
+
+        All of them are started before any is waited for, so pairs that send to each other
+        cannot deadlock. The default calls :meth:`send` and :meth:`recv` in order; NCCL
+        groups them between ``groupStart`` and ``groupEnd``.
+        """
+        return [self.send(t, peer, tag) if kind == "send" else self.recv(t, peer, tag) for kind, t, peer, tag in ops]
+
+    # -- collectives with a root or with one part per rank ----------------------------------
+    def gather(self, tensor: Tensor, gather_list: list[Tensor] | None, dst: int) -> Work:
+        """Copy rank ``i``'s ``tensor`` into ``gather_list[i]`` on rank ``dst`` (``None`` elsewhere).
+
+        Every rank's ``tensor`` has the same shape and dtype; ``gather_list`` holds
+        ``world_size`` tensors like it. The default gathers everywhere with
+        :meth:`all_gather` and keeps the result on ``dst``.
+        """
+        from ..ops.creation import empty_like
+
+        parts = gather_list if gather_list is not None else [empty_like(tensor) for _ in range(self.world_size)]
+        return self.all_gather(parts, tensor)
+
+    def scatter(self, tensor: Tensor, scatter_list: list[Tensor] | None, src: int) -> Work:
+        """Copy rank ``src``'s ``scatter_list[i]`` into rank ``i``'s ``tensor``.
+
+        ``scatter_list`` (``world_size`` tensors shaped like ``tensor``) is given on ``src``
+        only. The default broadcasts each part from ``src`` and keeps this rank's.
+        """
+        from ..ops.creation import empty_like
+
+        for i in range(self.world_size):
+            if i == self.rank:
+                part = tensor
+                if self.rank == src:
+                    _copy_into(tensor, scatter_list[i])  # type: ignore[index]
+            else:
+                part = scatter_list[i] if self.rank == src else empty_like(tensor)  # type: ignore[index]
+            self.broadcast(part, src).wait()
+        return Work()
+
+    def reduce_scatter(self, output: Tensor, input_list: list[Tensor], op: ReduceOp) -> Work:
+        """Reduce ``input_list[i]`` over all ranks with ``op`` into rank ``i``'s ``output``.
+
+        ``input_list`` holds ``world_size`` tensors shaped and typed like ``output``; the
+        inputs are not changed. The default all-reduces a copy of each part.
+        """
+        from ..ops.creation import empty_like
+
+        for i, part in enumerate(input_list):
+            mine = output if i == self.rank else empty_like(part)
+            _copy_into(mine, part)
+            self.all_reduce(mine, op).wait()
+        return Work()
+
+    def all_to_all(self, output_list: list[Tensor], input_list: list[Tensor]) -> Work:
+        """Send ``input_list[j]`` to rank ``j``; receive rank ``j``'s part for this rank into ``output_list[j]``.
+
+        All tensors have one dtype; their sizes may differ (uneven splits), but the part
+        rank ``i`` sends to rank ``j`` has the size of ``output_list[i]`` on rank ``j``.
+        """
+        raise NotImplementedError(f"the {self.name!r} communicator has no all_to_all")
+
+    def split(self, ranks: list[int]) -> Communicator | None:
+        """A communicator over ``ranks`` (ranks of this communicator, in their new order).
+
+        Called by the members of ``ranks`` (and possibly by the other ranks too, which get
+        ``None`` back). In the result, ``ranks[i]`` has rank ``i``; its :attr:`name` and
+        :attr:`timeout` are set by the caller.
+        """
+        raise NotImplementedError(f"the {self.name!r} communicator cannot make subgroups")
+
     def destroy(self) -> None:
         """Leave the job and release the communicator's resources."""
+
+
+def _copy_into(dst: Tensor, src: Tensor) -> None:
+    """``dst[...] = src`` without recording it for autograd (the collectives' buffers)."""
+    from ..autograd import no_grad
+
+    with no_grad():
+        dst.copy_(src)
 
 
 class Watchdog:

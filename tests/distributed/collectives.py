@@ -118,8 +118,10 @@ def check_errors():
     expect_raises(TypeError, "must be a Tensor", lambda: dist.all_reduce([1, 2]))
     expect_raises(ValueError, "src=2", lambda: dist.broadcast(t, src=2))
     expect_raises(ValueError, "dst=-1", lambda: dist.reduce(t, dst=-1))
-    expect_raises(ValueError, "expected one per rank", lambda: dist.all_gather([t], t))
-    expect_raises(ValueError, "tensor_list[1]", lambda: dist.all_gather([t, ember.zeros(3, dtype=ember.int64)], t))
+    # as in torch: a wrong count or shape is a RuntimeError, a dtype that differs a ValueError
+    expect_raises(RuntimeError, "expected one per rank", lambda: dist.all_gather([t], t))
+    expect_raises(RuntimeError, "tensor_list[1]", lambda: dist.all_gather([t, ember.zeros(3, dtype=ember.int64)], t))
+    expect_raises(ValueError, "different dtypes", lambda: dist.all_gather([t, ember.zeros(2)], t))
     expect_raises(ValueError, "twice", lambda: dist.init_process_group("mpi"))
 
 

@@ -40,6 +40,34 @@ def main():
     objs = [None]
     dist.all_gather_object(objs, {"rank": 0})
     assert objs == [{"rank": 0}]
+    # the rooted and all-to-all collectives and a subgroup, in a world of one (the local copies
+    # and an empty NCCL group; sends between ranks need a second GPU)
+    x = ember.arange(6.0, device="cuda:0").reshape(2, 3)
+    out = [ember.zeros(2, 3, device="cuda:0")]
+    dist.gather(x, out)
+    assert out[0].cpu().numpy().tolist() == x.cpu().numpy().tolist()
+    got = ember.zeros(2, 3, device="cuda:0")
+    dist.scatter(got, [x.t().contiguous().t()])
+    assert got.cpu().numpy().tolist() == x.cpu().numpy().tolist()
+    for op in (dist.ReduceOp.SUM, dist.ReduceOp.AVG, dist.ReduceOp.MAX):
+        red = ember.zeros(2, 3, device="cuda:0")
+        dist.reduce_scatter(red, [x], op=op)
+        assert red.cpu().numpy().tolist() == x.cpu().numpy().tolist(), (op, red)
+    flat = ember.zeros(6, device="cuda:0")
+    dist.all_gather_into_tensor(flat, x)
+    dist.reduce_scatter_tensor(got, flat)
+    assert got.cpu().numpy().tolist() == x.cpu().numpy().tolist()
+    a2a = [ember.zeros(2, 3, dtype=ember.bfloat16, device="cuda:0")]
+    dist.all_to_all(a2a, [x.to(ember.bfloat16)])
+    assert a2a[0].float().cpu().numpy().tolist() == x.cpu().numpy().tolist()
+    single = ember.zeros(2, 3, device="cuda:0")
+    dist.all_to_all_single(single, x, [2], [2])
+    assert single.cpu().numpy().tolist() == x.cpu().numpy().tolist()
+    sub = dist.new_group([0])
+    t = ember.ones(3, device="cuda:0")
+    dist.all_reduce(t, group=sub)
+    assert dist.get_process_group_ranks(sub) == [0] and t.cpu().numpy().tolist() == [1.0, 1.0, 1.0]
+    dist.destroy_process_group(sub)
     dist.barrier()
     time.sleep(0.5)  # the watchdog (polling every 0.1 s) has let go of every finished collective
     assert not dist._comm()._watchdog._pending, "the NCCL watchdog still holds finished collectives"
