@@ -230,11 +230,11 @@ def is_initialized() -> bool:
 
 
 # -- groups -------------------------------------------------------------------------------------
-def _is_non_member(group) -> bool:
+def _is_non_member(group: object) -> bool:
     return isinstance(group, int) and not isinstance(group, bool) and group == GroupMember.NON_GROUP_MEMBER
 
 
-def _group(name, group, warn=False) -> ProcessGroup | None:
+def _group(name: str, group: object, warn: bool = False) -> ProcessGroup | None:
     """The group a call runs on; ``None`` where this rank is not a member (the call then does nothing).
 
     With ``warn``, a non-member is told so in a UserWarning, as PyTorch's collectives do.
@@ -258,7 +258,9 @@ def _group(name, group, warn=False) -> ProcessGroup | None:
     return group
 
 
-def _peer(name, pg, arg, global_rank, group_rank, default=None) -> int:
+def _peer(
+    name: str, pg: ProcessGroup, arg: str, global_rank: object, group_rank: object, default: int | None = None
+) -> int:
     """The group rank that ``arg`` (a global rank) or ``group_arg`` (a group rank) names in ``pg``."""
     if group_rank is not None:
         if global_rank is not None:
@@ -1037,7 +1039,7 @@ def recv(
         return -1
     work.wait()
     pg = _group("recv", group)
-    return pg._ranks[int(work._result)]  # type: ignore[union-attr, call-overload]
+    return pg._ranks[work.source_rank()]  # type: ignore[union-attr]
 
 
 def _tag(name, tag):
@@ -1333,7 +1335,7 @@ def recv_object_list(
     sizes = zeros(len(object_list), dtype=dtypes.int64, device=on)
     work = irecv(sizes, src, group, 0, group_src)
     work.wait()  # type: ignore[union-attr]
-    sender = int(work._result)  # type: ignore[union-attr, call-overload]
+    sender = work.source_rank()  # type: ignore[union-attr]
     counts = [int(s) for s in np.asarray(sizes.cpu())]
     payload = zeros(sum(counts), dtype=dtypes.uint8, device=on)
     if sum(counts):
