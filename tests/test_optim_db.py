@@ -587,3 +587,17 @@ def test_asgd_foreach_step_as_torch(options):
         eopt.step()
         np.testing.assert_allclose(ep.detach().numpy(), tp.detach().numpy(), rtol=1e-15, atol=1e-15)
     _assert_states(topt, eopt, [tp], [ep], 1e-15, 1e-15)
+
+
+def test_messages_worded_as_torch():
+    """add_param_group of a non-dict names its class as PyTorch does (``<class 'list'>``); a scheduler
+    resumed without ``initial_lr`` gives PyTorch's whole KeyError text (its two likely causes)."""
+    for lib in (torch, ember):
+        optimizer = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+        with pytest.raises(TypeError, match=r"^param_group must be a dict, but got <class 'list'>$"):
+            optimizer.add_param_group([lib.zeros(1, requires_grad=True)])
+        with pytest.raises(KeyError) as raised:
+            lib.optim.lr_scheduler.StepLR(optimizer, 3, last_epoch=5)
+        assert raised.value.args[0].endswith(
+            "2. You're using last_epoch >= 0 for a fresh training run (not recommended)"
+        )
