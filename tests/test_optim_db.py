@@ -566,3 +566,38 @@ def test_sgd_loads_torchs_sparse_momentum_buffer():
         topt.step()
         eopt.step()
         np.testing.assert_array_equal(ep.detach().numpy(), tp.detach().numpy())
+
+
+@pytest.mark.parametrize("options", [{}, {"weight_decay": 0.1, "maximize": True}, {"t0": 1}])
+def test_asgd_foreach_step_as_torch(options):
+    """PyTorch's foreach ASGD has its own arithmetic: eta from the float32 step tensor (float32
+    arithmetic, where the per-parameter step takes the step as a Python number), param - eta * (grad +
+    lambd * param), ax + mu * (param - ax); ember ran the per-parameter step: 1e-9 (relatively) apart
+    after two steps in float64. (Three steps here: from the fourth, float32 ``**`` differs from
+    PyTorch's in the last place at a near-tie, 1.0000040531 ** 0.75.)"""
+    rng = np.random.default_rng(5)
+    start = rng.standard_normal((3, 4))
+    tp, ep = torch.tensor(start, requires_grad=True), ember.tensor(start, requires_grad=True)
+    topt = torch.optim.ASGD([tp], lr=0.01, foreach=True, **options)
+    eopt = ember.optim.ASGD([ep], lr=0.01, foreach=True, **options)
+    for _ in range(3):
+        g = rng.standard_normal((3, 4))
+        tp.grad, ep.grad = torch.tensor(g), ember.tensor(g)
+        topt.step()
+        eopt.step()
+        np.testing.assert_allclose(ep.detach().numpy(), tp.detach().numpy(), rtol=1e-15, atol=1e-15)
+    _assert_states(topt, eopt, [tp], [ep], 1e-15, 1e-15)
+
+
+def test_messages_worded_as_torch():
+    """add_param_group of a non-dict names its class as PyTorch does (``<class 'list'>``); a scheduler
+    resumed without ``initial_lr`` gives PyTorch's whole KeyError text (its two likely causes)."""
+    for lib in (torch, ember):
+        optimizer = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+        with pytest.raises(TypeError, match=r"^param_group must be a dict, but got <class 'list'>$"):
+            optimizer.add_param_group([lib.zeros(1, requires_grad=True)])
+        with pytest.raises(KeyError) as raised:
+            lib.optim.lr_scheduler.StepLR(optimizer, 3, last_epoch=5)
+        assert raised.value.args[0].endswith(
+            "2. You're using last_epoch >= 0 for a fresh training run (not recommended)"
+        )

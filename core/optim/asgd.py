@@ -81,19 +81,28 @@ class ASGD(Optimizer):
         lambd = group["lambd"]
         state["step"] += 1
         grad = self._weight_decay(grad, param, group["weight_decay"])
-        eta = state["eta"].item()
-        param.mul_(1 - lambd * eta)
-        param.add_(grad, alpha=-eta)
         ax, mu = state["ax"], state["mu"]
-        if mu.item() != 1:
-            ax.add_(param.sub(ax).mul_(mu))
+        foreach = bool(group["foreach"]) and not group["differentiable"]
+        if foreach:
+            # PyTorch's foreach step, its own arithmetic: param - eta * (grad + lambd * param), then
+            # ax + mu * (param - ax), eta and mu kept as the 0-d state tensors
+            param.addcmul_(grad.add(param, alpha=lambd), state["eta"], value=-1)
+            ax.addcmul_(param.sub(ax), mu)
         else:
-            ax.copy_(param)
+            eta = state["eta"].item()
+            param.mul_(1 - lambd * eta)
+            param.add_(grad, alpha=-eta)
+            if mu.item() != 1:
+                ax.add_(param.sub(ax).mul_(mu))
+            else:
+                ax.copy_(param)
         step = state["step"].item()
         # PyTorch makes each new value a tensor of the scalar dtype before copying it into the state, which
-        # a loaded state dict may hold in the parameters' dtype: it is rounded to float32 all the same
-        lr = _group_lr(group)  # a tensor lr: eta computed in its dtype, as PyTorch's
-        state["eta"].fill_(_in_scalar_dtype(_to_scalar(lr / ((1 + lambd * lr * step) ** group["alpha"]))))
+        # a loaded state dict may hold in the parameters' dtype: it is rounded to float32 all the same;
+        # a tensor lr (and, in the foreach step, the step tensor) makes eta a tensor of its dtype
+        lr = _group_lr(group)
+        counted = state["step"] if foreach else step
+        state["eta"].fill_(_in_scalar_dtype(_to_scalar(lr / ((1 + lambd * lr * counted) ** group["alpha"]))))
         state["mu"].fill_(_in_scalar_dtype(1 / max(1, step - group["t0"])))
 
     #: ``differentiable=True`` runs the same tensor operations, recorded by autograd (as PyTorch's)
