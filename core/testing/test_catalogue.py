@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import types
+import zlib
 
 import numpy as np
 import pytest
@@ -21,7 +22,10 @@ _IDS = [e.name for e in ENTRIES]
 
 
 def _arrays(entry):
-    rng = np.random.default_rng(abs(hash(entry.name)) % (2**32))
+    """The entry's inputs, drawn from a stream seeded by its name: the same in every run (``hash()`` of a str
+    changes from one process to the next, which made a rare draw, such as NLLLoss's targets all equal to its
+    ignore_index and so a NaN mean, fail one run in a hundred)."""
+    rng = np.random.default_rng(zlib.crc32(entry.name.encode()))
     return [None if spec is None else (spec.make(rng), spec.grad) for spec in entry.inputs]
 
 
