@@ -157,7 +157,8 @@ class NumpyOptimKernels:
     def adam_step(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, h):
         if param.ndim == 0 or param.dtype.itemsize == 2:  # 16-bit: the portable kernel's PyTorch rounding
             return super().adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *h)
-        _, lr, beta1, beta2, eps, weight_decay, maximize, decoupled = h[:8]  # the step: in bias_corrections()
+        lr, beta1, beta2, eps, weight_decay = h.lr, h.beta1, h.beta2, h.eps, h.weight_decay  # step: bias_corrections()
+        maximize, decoupled = h.maximize, h.decoupled_weight_decay
         fused = _fused_on(self, False)
         g = np.negative(grad) if maximize else grad
         if weight_decay != 0:
