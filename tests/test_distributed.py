@@ -95,6 +95,8 @@ DDP_CHECKS = [
     "find_unused_parameters",
     "sampler_default_group",
     "loader_training",
+    "process_group_of_the_world",
+    "process_group_of_one_rank",
 ]
 
 

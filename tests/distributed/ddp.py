@@ -209,6 +209,33 @@ def check_loader_training():
     assert all(np.array_equal(a, b) for a, b in zip(everyone[0], everyone[1]))
 
 
+def check_process_group_of_the_world():
+    """DDP over a subgroup holding every rank averages as over the default group."""
+    train_matches_single_process(ember.float64, 1e-6, process_group=dist.new_group([0, 1]))()
+
+
+def check_process_group_of_one_rank():
+    """DDP over one-rank groups (each rank its own): nothing is averaged across ranks, so each rank trains
+    on its own shard exactly as a single process does, starting from its own weights."""
+    groups = [dist.new_group([0]), dist.new_group([1])]  # every rank makes every group, as PyTorch requires
+    mine = groups[dist.get_rank()]
+    model = make_model(seed=10 + dist.get_rank())
+    reference = copy.deepcopy(model)
+    ddp = DDP(model, process_group=mine)
+    x, y = data()
+    opt = ember.optim.SGD(ddp.parameters(), lr=0.1)
+    ref_opt = ember.optim.SGD(reference.parameters(), lr=0.1)
+    for _ in range(STEPS):
+        for o, m in ((opt, ddp), (ref_opt, reference)):
+            o.zero_grad()
+            nn.functional.mse_loss(m(shard(x)), shard(y)).backward()
+            o.step()
+    diff = max_diff(model.parameters(), reference.parameters())
+    assert diff <= 1e-12, f"a one-rank group's DDP differs from single-process training by {diff}"
+    expect_raises(ValueError, "not a member", lambda: DDP(make_model(0), process_group=groups[1 - dist.get_rank()]))
+    expect_raises(TypeError, "ProcessGroup", lambda: DDP(make_model(0), process_group="world"))
+
+
 def main():
     dist.init_process_group("mpi")
     checks = {
@@ -229,6 +256,8 @@ def main():
         "find_unused_parameters": check_find_unused_parameters,
         "sampler_default_group": check_sampler_default_group,
         "loader_training": check_loader_training,
+        "process_group_of_the_world": check_process_group_of_the_world,
+        "process_group_of_one_rank": check_process_group_of_one_rank,
     }
     failed = run_checks(checks)
     dist.destroy_process_group()

@@ -49,8 +49,9 @@ def _unflatten_into(flat, tensors):
         offset += n
 
 
-def _broadcast_coalesced(tensors, src, check_only=False):
-    """Broadcast ``tensors`` from rank ``src`` in one message per dtype and device.
+def _broadcast_coalesced(tensors, src, process_group, check_only=False):
+    """Broadcast ``tensors`` from rank ``src`` of ``process_group`` (``None``: the default group) in
+    one message per dtype and device.
 
     With ``check_only``, nothing is overwritten; returns the tensors whose values differ
     from rank ``src``'s.
@@ -58,9 +59,9 @@ def _broadcast_coalesced(tensors, src, check_only=False):
     differing = []
     for group in _group(tensors):
         flat = _flatten(group)
-        dist.broadcast(flat, src)
+        dist.broadcast(flat, group=process_group, group_src=src)
         if not check_only:
-            if dist.get_rank() != src:
+            if dist.get_rank(process_group) != src:
                 _unflatten_into(flat, group)
             continue
         local = _flatten(group)
@@ -179,7 +180,8 @@ class DistributedDataParallel(Module):
             Default: ``True``.
         init_sync (bool): broadcast rank 0's parameters and buffers at construction;
             with ``False`` they are only checked to be equal. Default: ``True``.
-        process_group: only the default group (``None``) is supported.
+        process_group (ProcessGroup, optional): the group whose ranks average the gradients (one
+            made by :func:`ember.distributed.new_group`); ``None``: the default group. Default: ``None``.
         bucket_cap_mb (float): bucket size in megabytes. Default: 25.
         find_unused_parameters (bool): after every forward, find the parameters that the
             output does not depend on and count them as reduced (with zero gradient), so
@@ -208,8 +210,12 @@ class DistributedDataParallel(Module):
         super().__init__()
         if not dist.is_initialized():
             raise ValueError(dist._NOT_INITIALIZED)
-        if process_group is not None:
-            raise ValueError("DistributedDataParallel: only the default process group (None) is supported")
+        if process_group is dist.GroupMember.NON_GROUP_MEMBER:  # what new_group gave a rank outside the group
+            raise ValueError("DistributedDataParallel: this rank is not a member of process_group")
+        if process_group is not None and not isinstance(process_group, dist.ProcessGroup):
+            raise TypeError(
+                f"DistributedDataParallel: process_group must be a ProcessGroup, got {type(process_group).__name__}"
+            )
         if not isinstance(module, Module):
             raise TypeError(f"DistributedDataParallel: module must be an nn.Module, got {type(module).__name__}")
         named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
@@ -247,6 +253,7 @@ class DistributedDataParallel(Module):
             raise ValueError(f"DistributedDataParallel: bucket_cap_mb must be positive, got {bucket_cap_mb}")
 
         self.module = module
+        self.process_group = process_group
         self.device_ids = None if device_ids is None else [self.device]
         self.output_device = output_device
         self.dim = dim
@@ -264,9 +271,9 @@ class DistributedDataParallel(Module):
         self._verify_same_model()
         states = self._params + list(module.buffers())
         if init_sync:
-            _broadcast_coalesced(states, 0)
+            _broadcast_coalesced(states, 0, process_group)
         else:
-            differing = {id(t) for t in _broadcast_coalesced(states, 0, check_only=True)}
+            differing = {id(t) for t in _broadcast_coalesced(states, 0, process_group, check_only=True)}
             self._raise_if_differing(differing)
 
         self._build_buckets(bucket_cap_mb * 1024 * 1024)
@@ -279,8 +286,8 @@ class DistributedDataParallel(Module):
     # -- construction ---------------------------------------------------------------------
     def _verify_same_model(self):
         mine = [(n, list(p.shape), p.dtype.name) for n, p in zip(self._names, self._params)]
-        everyone = [None] * dist.get_world_size()
-        dist.all_gather_object(everyone, mine)
+        everyone = [None] * dist.get_world_size(self.process_group)
+        dist.all_gather_object(everyone, mine, group=self.process_group)
         reference = everyone[0]
         for rank, theirs in enumerate(everyone):
             if len(theirs) != len(reference):
@@ -297,7 +304,7 @@ class DistributedDataParallel(Module):
 
     def _raise_if_differing(self, differing):
         flag = tensor([1 if differing else 0])
-        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX, group=self.process_group)
         if flag.item():
             names = [n for n, p in zip(self._names, self._params) if id(p) in differing]
             names += [n for n, b in self.module.named_buffers() if id(b) in differing]
@@ -378,7 +385,7 @@ class DistributedDataParallel(Module):
         # buckets start in index order on every rank, so that the collectives match up
         while self._next_bucket < len(self._buckets) and self._buckets[self._next_bucket].pending == 0:
             bucket = self._buckets[self._next_bucket]
-            bucket.work = dist.all_reduce(bucket.flat, op=dist.ReduceOp.AVG, async_op=True)
+            bucket.work = dist.all_reduce(bucket.flat, op=dist.ReduceOp.AVG, group=self.process_group, async_op=True)
             self._next_bucket += 1
         if self._next_bucket == len(self._buckets):
             self._finalize()
@@ -389,7 +396,7 @@ class DistributedDataParallel(Module):
         globally_used = None
         if self.find_unused_parameters:
             used = tensor([int(u) for u in self._locally_used])
-            dist.all_reduce(used)
+            dist.all_reduce(used, group=self.process_group)
             globally_used = [bool(u) for u in used.tolist()]
         with no_grad():
             for bucket in self._buckets:
@@ -453,10 +460,10 @@ class DistributedDataParallel(Module):
         return output
 
     def _sync_buffers(self):
-        if self.broadcast_buffers and dist.get_world_size() > 1:
+        if self.broadcast_buffers and dist.get_world_size(self.process_group) > 1:
             buffers = list(self.module.buffers())
             if buffers:
-                _broadcast_coalesced(buffers, 0)
+                _broadcast_coalesced(buffers, 0, self.process_group)
 
     def join(
         self, divide_by_initial_world_size: bool = True, enable: bool = True, throw_on_early_termination: bool = False
@@ -493,16 +500,17 @@ class DistributedDataParallel(Module):
         self._sync_buffers()
         for bucket in self._buckets:
             bucket.flat._data[...] = 0
-            dist.all_reduce(bucket.flat, op=dist.ReduceOp.AVG)
+            dist.all_reduce(bucket.flat, op=dist.ReduceOp.AVG, group=self.process_group)
         if self.find_unused_parameters:
-            dist.all_reduce(zeros(len(self._params), dtype=dtypes.int64))
+            dist.all_reduce(zeros(len(self._params), dtype=dtypes.int64), group=self.process_group)
 
     def _sync_final_model(self):
         """Broadcast the model of the rank that trained longest (it saw every update)."""
-        world = dist.get_world_size()
-        key = tensor([self._iterations * world + dist.get_rank()])
-        dist.all_reduce(key, op=dist.ReduceOp.MAX)
-        _broadcast_coalesced(self._params + list(self.module.buffers()), int(key.item()) % world)
+        group = self.process_group
+        world = dist.get_world_size(group)
+        key = tensor([self._iterations * world + dist.get_rank(group)])
+        dist.all_reduce(key, op=dist.ReduceOp.MAX, group=group)
+        _broadcast_coalesced(self._params + list(self.module.buffers()), int(key.item()) % world, group)
 
     @contextlib.contextmanager
     def no_sync(self) -> Iterator[None]:
@@ -534,15 +542,16 @@ class _Join:
 
     def _count_active(self, active):
         flag = tensor([int(active)])
-        dist.all_reduce(flag)
+        dist.all_reduce(flag, group=self.ddp.process_group)
         return int(flag.item())
 
     def notify_active(self):
         """Called by each forward of a rank still training: learn how many ranks still are."""
         active = self._count_active(True)
-        if active < dist.get_world_size() and self.throw:
+        world = dist.get_world_size(self.ddp.process_group)
+        if active < world and self.throw:
             raise RuntimeError(self._EARLY)
-        self.ddp._grad_scale = 1.0 if self.divide else dist.get_world_size() / active
+        self.ddp._grad_scale = 1.0 if self.divide else world / active
 
     def __enter__(self):
         if self.ddp._join is not None:
