@@ -705,6 +705,21 @@ def reduce_scatter_tensor(
     return _finish(pg._comm.reduce_scatter(output, parts, op), async_op)
 
 
+def _root_list(
+    name: str, arg: str, role: str, pg: ProcessGroup, root: int, tensors: list[Tensor] | None, tensor: Tensor
+) -> list[Tensor] | None:
+    """The list argument of a rooted collective (``gather``'s ``gather_list``, ``scatter``'s ``scatter_list``):
+    required and checked on the root (as a new list), refused elsewhere (``None`` there)."""
+    if pg.rank() == root:
+        if tensors is None:
+            raise ValueError(f"{name}: argument ``{arg}`` must be specified on the {role} rank")
+        _check_list(name, arg, tensors, pg.size(), tensor)
+        return list(tensors)
+    if tensors:
+        raise ValueError(f"{name}: argument ``{arg}`` must NOT be specified on non-{role} ranks")
+    return None
+
+
 def gather(
     tensor: Tensor,
     gather_list: list[Tensor] | None = None,
@@ -733,15 +748,7 @@ def gather(
     if pg is None:
         return None
     root = _peer("gather", pg, "dst", dst, group_dst, default=pg._ranks[0])
-    if pg.rank() == root:
-        if gather_list is None:
-            raise ValueError("gather: argument ``gather_list`` must be specified on the destination rank")
-        _check_list("gather", "gather_list", gather_list, pg.size(), tensor)
-        gather_list = list(gather_list)
-    elif gather_list:
-        raise ValueError("gather: argument ``gather_list`` must NOT be specified on non-destination ranks")
-    else:
-        gather_list = None
+    gather_list = _root_list("gather", "gather_list", "destination", pg, root, gather_list, tensor)
     return _finish(pg._comm.gather(tensor, gather_list, root), async_op)
 
 
@@ -767,15 +774,7 @@ def scatter(
     if pg is None:
         return None
     root = _peer("scatter", pg, "src", src, group_src, default=pg._ranks[0])
-    if pg.rank() == root:
-        if scatter_list is None:
-            raise ValueError("scatter: argument ``scatter_list`` must be specified on the source rank")
-        _check_list("scatter", "scatter_list", scatter_list, pg.size(), tensor)
-        scatter_list = list(scatter_list)
-    elif scatter_list:
-        raise ValueError("scatter: argument ``scatter_list`` must NOT be specified on non-source ranks")
-    else:
-        scatter_list = None
+    scatter_list = _root_list("scatter", "scatter_list", "source", pg, root, scatter_list, tensor)
     return _finish(pg._comm.scatter(tensor, scatter_list, root), async_op)
 
 
