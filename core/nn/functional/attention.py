@@ -18,6 +18,7 @@ from ... import dtypes
 from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...autograd.function import Function, differentiable_backward
+from ...ops.dtype_support import TORCH_NAMES, not_implemented
 from ...ops.movement import broadcast_shapes, cat
 from ...ops.reduced_precision import narrow_on_cpu
 from ...tensor import Tensor
@@ -179,10 +180,16 @@ def _check_sdpa(query, key, value, attn_mask):
             raise TypeError(f"scaled_dot_product_attention(): argument '{name}' must be Tensor, not {type(t).__name__}")
         if t.ndim < 2:
             raise RuntimeError(f"scaled_dot_product_attention(): {name} must be at least 2-D, got {t.ndim}-D")
-    if not query.dtype.is_floating_point or query.dtype is not key.dtype or query.dtype is not value.dtype:
+    if query.dtype is not key.dtype or query.dtype is not value.dtype:
         raise RuntimeError(
             "Expected query, key, and value to have the same dtype, but got query.dtype: "
             f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead."
+        )
+    if query.dtype.is_complex:  # PyTorch's softmax has no complex kernel
+        not_implemented("softmax_lastdim_kernel_impl", query.dtype)
+    if not query.dtype.is_floating_point:  # (one dtype, not a floating one: PyTorch's matmul words it)
+        raise RuntimeError(
+            f"scaled_dot_product_attention(): expected scalar type Float but found {TORCH_NAMES[query.dtype]}"
         )
     if query.device != key.device or query.device != value.device:
         raise RuntimeError(
@@ -236,6 +243,8 @@ def _attention(query, key, value, mask, is_causal, scale, dropout_p, need_weight
 
     ``mask`` is None, a bool mask (True attends) or an additive float mask; ``is_causal``
     masks the keys after each query (never with ``mask``)."""
+    if query.dtype.is_complex:  # (MultiheadAttention's way in) PyTorch's softmax has no complex kernel
+        not_implemented("softmax_lastdim_kernel_impl", query.dtype)
     L, S = query.shape[-2], key.shape[-2]
     if S == 0:  # no keys: zeros, as PyTorch gives, from products over the empty axis (zero gradients)
         scores = query.matmul(key.mT)
