@@ -234,3 +234,38 @@ def test_dropout_refuses_complex(device, fn, dt):
         for p in (0.0, 1.0):
             t_out = torch.nn.functional.dropout(torch.ones(shape, dtype=getattr(torch, dt)), p, True)
             np.testing.assert_array_equal(ember.nn.functional.dropout(x, p, True).cpu().numpy(), t_out.numpy())
+
+
+@pytest.mark.parametrize("dt", ["int64", "complex64", "complex128"])
+def test_attention_refuses_non_floating(device, dt):
+    """One dtype for query, key and value, but not a floating one: PyTorch's own errors (ember said the
+    three dtypes differed; MultiheadAttention ran on complex inputs, where PyTorch's softmax refuses)."""
+    if dt.startswith("complex") and not holds_complex(device):
+        pytest.skip(f"{device} has no complex dtypes")
+    shape = (2, 3, 4)
+    t_x = torch.ones(shape, dtype=getattr(torch, dt))
+    e_x = ember.ones(shape, dtype=getattr(ember, dt), device=device)
+    with pytest.raises(Exception) as t_err:
+        torch.nn.functional.scaled_dot_product_attention(t_x, t_x, t_x)
+    with pytest.raises(type(t_err.value), match=re.escape(str(t_err.value))):
+        ember.nn.functional.scaled_dot_product_attention(e_x, e_x, e_x)
+    if dt.startswith("complex"):
+        with pytest.raises(NotImplementedError) as t_err:
+            torch.nn.MultiheadAttention(4, 2).to(t_x.dtype)(t_x, t_x, t_x)
+        with pytest.raises(NotImplementedError, match=re.escape(str(t_err.value))):
+            nn.MultiheadAttention(4, 2).to(device=device, dtype=e_x.dtype)(e_x, e_x, e_x)
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("complex_target", [False, True])
+def test_soft_margin_loss_complex(device, reduction, complex_target):
+    """A complex input: PyTorch computes log(1 + exp(-y x)) in complex (ember refused it as a cast)."""
+    if not holds_complex(device):
+        pytest.skip(f"{device} has no complex dtypes")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))
+    y = np.sign(rng.standard_normal((3, 4))) + (0j if complex_target else 0)
+    t_out = torch.nn.SoftMarginLoss(reduction=reduction)(torch.tensor(x), torch.tensor(y))
+    e_out = nn.SoftMarginLoss(reduction=reduction)(ember.tensor(x, device=device), ember.tensor(y, device=device))
+    assert e_out.dtype == ember.complex128 and tuple(e_out.shape) == tuple(t_out.shape)
+    np.testing.assert_allclose(e_out.cpu().numpy(), t_out.numpy(), rtol=1e-12, atol=1e-12)

@@ -363,8 +363,8 @@ def soft_margin_loss(
     _check_tensors("soft_margin_loss", input=input, target=target)
     refuse_gradients("soft_margin_loss", target=target)
     if (
-        not input.dtype.is_floating_point and not input.dtype.is_complex and input.dtype is not dtypes.bool
-    ):  # its float result goes into `input`'s type
+        not (input.dtype.is_floating_point or input.dtype.is_complex) and input.dtype is not dtypes.bool
+    ):  # its float result goes into `input`'s type (a complex one is computed in complex, as PyTorch)
         raise RuntimeError(f"result type Float can't be cast to the desired output type {TORCH_NAMES[input.dtype]}")
     # PyTorch's order: the input negated (a bool one refused), then times the target (a bool one as 0/1)
     loss = (-input * target).exp().log1p()
