@@ -185,12 +185,6 @@ def _check_sdpa(query, key, value, attn_mask):
             "Expected query, key, and value to have the same dtype, but got query.dtype: "
             f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead."
         )
-    if query.dtype.is_complex:  # PyTorch's softmax has no complex kernel
-        not_implemented("softmax_lastdim_kernel_impl", query.dtype)
-    if not query.dtype.is_floating_point:  # (one dtype, not a floating one: PyTorch's matmul words it)
-        raise RuntimeError(
-            f"scaled_dot_product_attention(): expected scalar type Float but found {TORCH_NAMES[query.dtype]}"
-        )
     if query.device != key.device or query.device != value.device:
         raise RuntimeError(
             "Expected query, key, and value to have the same device type, but got query.device: "
