@@ -256,3 +256,31 @@ def test_round_with_decimals_as_pytorch(device, dtype_name, decimals):
         getattr(torch, dtype_name)
     )
     _same(ember.round(_e(x, device), decimals=decimals), torch.round(x, decimals=decimals), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_nll_and_cross_entropy_of_an_ignored_row_with_minus_inf(device, dtype, reduction, weighted):
+    # ember gave nan for nll_loss(x, [-100, 1]) where the ignored row's x[n, 0] is -inf (the ignored row
+    # was -x[n, 0] * 0); PyTorch skips the row: 0 (and 0.5 for the mean); cross_entropy alike, with
+    # label smoothing too
+    td = getattr(torch, dtype.name)
+    inf = math.inf
+    logp = torch.tensor([[-inf, -0.1, -2.0], [-1.0, -0.5, -3.0], [-1.0, -inf, -3.0]], dtype=td, requires_grad=True)
+    logits = torch.tensor([[-inf, 1.0, 2.0], [1.0, 0.5, 3.0], [2.0, -inf, 1.0]], dtype=td, requires_grad=True)
+    target = torch.tensor([-100, 1, 2])
+    weight = torch.tensor([0.5, 1.0, 2.0], dtype=td) if weighted else None
+    ew = _e(weight, device) if weighted else None
+    cases = [(torch.nn.functional.nll_loss, ember.nn.functional.nll_loss, logp, {})]
+    cases += [
+        (torch.nn.functional.cross_entropy, ember.nn.functional.cross_entropy, logits, {"label_smoothing": s})
+        for s in (0.0, 0.2)
+    ]
+    for torch_fn, ember_fn, x, kwargs in cases:
+        expected = torch_fn(x, target, weight=weight, reduction=reduction, **kwargs)
+        ex = _e(x, device).requires_grad_()
+        actual = ember_fn(ex, _e(target, device), weight=ew, reduction=reduction, **kwargs)
+        _same(actual, expected, 1e-6, 1e-6)
+        (gx,) = torch.autograd.grad(expected.sum(), x)
+        actual.sum().backward()
+        _same(ex.grad, gx, 1e-6, 1e-6)
