@@ -32,7 +32,9 @@ class LossKernels:
         xp = self.xp
         safe, w = self._nll_picks(target, weight, ignore_index, x.dtype)
         picked = xp.take_along_axis(x, xp.expand_dims(safe, axis=1), axis=1)
-        return -xp.reshape(picked, (x.shape[0],)) * w, w
+        # selected, not multiplied: an ignored row is 0 even where its stand-in pick x[n, 0] is -inf
+        losses = xp.where(target != ignore_index, -xp.reshape(picked, (x.shape[0],)) * w, xp.zeros((), dtype=x.dtype))
+        return losses, w
 
     def nll_loss_backward(self, coeff, target, weight, ignore_index, num_classes):
         """The (N, C) gradient of ``sum(coeff * nll_loss(x))``: ``-coeff[n] * weight[t_n]`` at ``(n, t_n)``,
@@ -60,7 +62,7 @@ class LossKernels:
         losses, w = self.nll_loss(logp, target, weight, ignore_index)
         if label_smoothing > 0:
             terms = logp if weight is None else logp * xp.reshape(weight, (1, -1))
-            smooth = -xp.sum(terms, axis=1) * xp.astype(target != ignore_index, x.dtype)
+            smooth = xp.where(target != ignore_index, -xp.sum(terms, axis=1), xp.zeros((), dtype=x.dtype))
             losses = losses * (1 - label_smoothing) + smooth * (label_smoothing / x.shape[1])
         return logp, losses, w
 

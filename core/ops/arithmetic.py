@@ -727,6 +727,8 @@ def round(input: Tensor, decimals: int | None = None, *, out: Tensor | None = No
         not_implemented("round_vml_cpu" if decimals == 0 else "round_cpu", input.dtype)
     if decimals == 0:
         return _round_half_even(input)
+    if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch
+        return round(input.float(), decimals).to(input.dtype)
     scale = 10.0**decimals
     return _round_half_even(input * scale) / scale
 

@@ -77,6 +77,7 @@ class NumpyLossKernels:
         picked = x[np.arange(x.shape[0]), safe]  # a fresh array: negated and weighted in place
         np.negative(picked, out=picked)
         np.multiply(picked, w, out=picked)
+        np.putmask(picked, target == ignore_index, 0)  # an ignored row is 0, even where x[n, 0] is -inf
         return picked, w
 
     def nll_loss_backward(self, coeff, target, weight, ignore_index, num_classes):
@@ -95,13 +96,15 @@ class NumpyLossKernels:
         safe, w = self._nll_picks(target, weight, ignore_index, x.dtype)
         losses = np.subtract(lse, x[np.arange(n), safe])  # -log_softmax(x) at the targets
         np.multiply(losses, w, out=losses)
+        ignored = target == ignore_index
+        np.putmask(losses, ignored, 0)  # an ignored row is 0, even where x[n, 0] is -inf
         if label_smoothing > 0:  # -sum_c weight_c log_softmax(x)_c, zero where ignored
             blas = x.dtype in _BLAS_DTYPES and x.nbytes > _softmax.BLOCK_BYTES  # as in the log-sum-exp's blocks
             ones = np.ones(num_classes, dtype=x.dtype) if blas else None
             total = num_classes if weight is None else np.sum(weight)
             smooth = np.multiply(lse, total)
             smooth -= _row_sums(x, ones) if weight is None else np.matmul(x, weight)
-            smooth *= target != ignore_index
+            np.putmask(smooth, ignored, 0)
             losses *= 1 - label_smoothing
             losses += smooth * (label_smoothing / num_classes)
         return _RowLogSumExp(x, lse), losses, w

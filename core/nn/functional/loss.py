@@ -325,7 +325,8 @@ def huber_loss(
     input, target = _pointwise_target("huber_loss", input, target, "huber_cpu")
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    z = (input - target).abs()
+    a, b = (input.float(), target.float()) if input.dtype is dtypes.float16 else (input, target)
+    z = (a - b).abs()  # float16 in float32, rounded once, as PyTorch's kernel (its bfloat16 one rounds between)
     loss = where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
     if loss.dtype is not input.dtype:
         loss = loss.to(input.dtype)

@@ -790,7 +790,7 @@ class _NarrowGroupNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, groups, eps):
         n, xf = x.shape[0], x.float()
-        grouped = xf.reshape((n, groups, -1))
+        grouped = xf.reshape((n, groups, math.prod(x.shape[1:]) // groups))  # not -1: n may be 0
         y, mean, var = _Normalize.apply(grouped, (2,), eps)
         view = lambda t: _channel_view(t, x.ndim)  # noqa: E731
         y = _affine(y.reshape(x.shape), _float32(weight), _float32(bias), view)
@@ -824,7 +824,9 @@ class _NarrowGroupNorm(Function):
                 else a.reshape((n, groups, 1)) * gamma
             )
             dx = c1.reshape((n, c, 1)) * dy
-            dx = dx.reshape((n, groups, -1)) + b.reshape((n, groups, 1)) * xf.reshape((n, groups, -1))
+            per_group_elements = per_group * planes[2]  # not -1: n may be 0
+            grouped = (n, groups, per_group_elements)
+            dx = dx.reshape(grouped) + b.reshape((n, groups, 1)) * xf.reshape(grouped)
             grad_x = (dx + cc.reshape((n, groups, 1))).reshape(x.shape).to(x.dtype)
         if weight is not None and ctx.needs_input_grad[1]:
             spread = lambda t: t.reshape((n, groups, 1)).expand((n, groups, per_group)).reshape((n, c))  # noqa: E731
