@@ -215,3 +215,10 @@ def test_removed_linalg_raise_as_torch(name):
     if hasattr(torch.Tensor, name):
         with pytest.raises(RuntimeError, match="now removed"):
             getattr(ember.eye(2), name)(*((ember.eye(2),) if name in ("solve", "lstsq") else ()))
+
+
+def test_true_divide_refuses_rounding_mode_as_torch(device):
+    """true_divide was div itself and took ``rounding_mode``, which PyTorch's refuses (a silent floor)."""
+    assert _errors_alike(lambda T: T.true_divide(T.ones(2), 2, rounding_mode="floor")) is TypeError
+    x = ember.tensor([1.0, 3.0], device=device)
+    assert ember.true_divide(x, 2).tolist() == x.true_divide(2).tolist() == [0.5, 1.5]

@@ -2300,8 +2300,25 @@ bitwise_xor = _bitwise("bitwise_xor", logical_xor, lambda a, b: a ^ b)
 
 subtract = sub
 multiply = mul
-divide = true_divide = div
+divide = div
 negative = neg
+
+
+def true_divide(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
+    """``input / other``, always true division: :func:`div` without ``rounding_mode`` (which this alias
+    of it refuses, as PyTorch's does).
+
+    Args:
+        input (Tensor or Number): the dividend.
+        other (Tensor or Number): the divisor.
+        out (Tensor, optional): the output tensor. Default: ``None``.
+
+    Example::
+
+        >>> ember.true_divide(ember.tensor([1, 3]), 2)
+        tensor([0.5000, 1.5000])
+    """
+    return div(input, other, out=out)
 
 
 def _comparable(other):
