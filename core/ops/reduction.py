@@ -120,6 +120,9 @@ def sum(
     """
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("sum", dim, None, axis, keepdim, keepdims)
+    if out is None and not isinstance(input, Tensor) and getattr(input, "layout", None) is not None:
+        # a sparse tensor (COO or compressed): its own sum (keepdim=False is the COO's only)
+        return input.sum(dim, keepdim=True, dtype=dtype) if keepdim else input.sum(dim, dtype=dtype)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out(
