@@ -830,13 +830,20 @@ def test_opinfo_sparse_error_inputs_raise_like_torch(name, layout):
 
 @pytest.mark.parametrize("layout", ["sparse_coo", "sparse_csr"])
 @pytest.mark.parametrize(
-    "kwargs", [{}, {"dtype": "float64"}, {"dim": 0}, {"dim": 1, "keepdim": True}, {"dim": (0, 1), "keepdim": True}]
+    "kwargs",
+    [
+        {},
+        {"dtype": "float64"},
+        {"dim": 0},
+        {"dim": 1, "keepdim": True},
+        {"dim": (0, 1), "keepdim": True},
+        {"dim": -1, "keepdim": True},
+    ],
 )
 def test_sum_of_a_sparse_tensor(layout, kwargs):
     # ember.sum(sparse) failed with AttributeError "... has no attribute '_data'"; PyTorch sums it (a COO over a
-    # dim gives a COO, a CSR keeps its layout with keepdim=True and refuses keepdim=False)
-    if layout == "sparse_coo" and kwargs.get("keepdim"):
-        pytest.skip("ember's COO sum has no keepdim")
+    # dim gives a COO, with keepdim too, over every dim a dense tensor; a CSR keeps its layout with keepdim=True
+    # and refuses keepdim=False)
     x = torch.tensor([[1.0, 0.0, 2.0], [0.0, 3.0, 0.0]])
     t_kwargs = {k: getattr(torch, v) if k == "dtype" else v for k, v in kwargs.items()}
     e_kwargs = {k: getattr(ember, v) if k == "dtype" else v for k, v in kwargs.items()}
