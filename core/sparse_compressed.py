@@ -428,13 +428,15 @@ class SparseCompressedTensor(SparseTensorBase):
         matrix in this layout (PyTorch refuses ``keepdim=False`` then)."""
         if dim is None:
             return self._vals.sum(dtype=dtype)
+        if self.layout is not sparse_csr:  # PyTorch sums over a dimension of CSR only
+            raise RuntimeError(
+                "Currently the only compressed sparse format supported for sum.dim_IntList is CSR, but got layout "
+                f"{_NAMES[self.layout]}"
+            )
         if not keepdim:
             raise RuntimeError(
                 f"reduction operations on {_NAMES[self.layout][6:].upper()} tensors with keepdim=False is unsupported"
             )
-        if self.layout in _BLOCKED:
-            summed = self.to_dense().sum(dim, keepdim=True, dtype=dtype)
-            return from_dense(summed, self.layout, self._blocksize(), None)
         from .ops.operands import normalize_dims
         from .sparse import sum as sparse_sum
 

@@ -12,6 +12,7 @@ from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
 from ..amp.state import suspended as _amp_suspended
 from ..autograd.function import Function, differentiable_backward
+from ..layout import sparse_coo
 from ..tensor import Tensor
 from ..typeinfo import finfo
 from . import arithmetic, composite_math
@@ -120,6 +121,19 @@ def sum(
     """
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("sum", dim, None, axis, keepdim, keepdims)
+    if out is None and not isinstance(input, Tensor) and getattr(input, "layout", None) is not None:
+        # a sparse tensor (COO or compressed): its own sum
+        if not keepdim:
+            return input.sum(dim, dtype=dtype)
+        if input.layout is not sparse_coo:
+            return input.sum(dim, keepdim=True, dtype=dtype)
+        summed = input.sum(dim, dtype=dtype)  # the COO's sum keeps no dims: they come back with size 1
+        axes = sorted(normalize_dims(_every_dim_if_empty(dim), input.ndim))
+        if len(axes) == input.ndim:  # every dim: a dense result, as PyTorch's
+            return summed.reshape((1,) * input.ndim)
+        for axis in axes:
+            summed = summed.unsqueeze(axis)
+        return summed
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out(
