@@ -426,3 +426,19 @@ def test_hardtanh_of_uint8_reads_the_limits_truncated(device):
         x = torch.arange(5, dtype=torch.uint8)
         expected = torch.nn.functional.hardtanh(x, low, high)
         _same_values(ember.nn.functional.hardtanh(_e(x, device), low, high), expected)
+
+
+@pytest.mark.parametrize("call", ["fractional_max_pool2d", "fractional_max_pool3d", "mvlgamma_1", "mvlgamma_3"])
+def test_complex_refusals_name_pytorchs_kernel(device, call):
+    # ember named the kernel of a step PyTorch takes for complex: the samples' draw ("check_uniform_bounds",
+    # PyTorch: its pooling kernel "fractional_max_pool2d_out_frame"), lgamma's (PyTorch: "arange_cpu")
+    _needs(device, "complex64")
+
+    def run(lib, dev):
+        if call.startswith("fractional"):
+            nd = int(call[-2])
+            x = lib.ones(1, 2, *([6] * nd), dtype=lib.complex64, **dev)
+            return getattr(lib.nn.functional, call)(x, 2, output_size=3)
+        return lib.mvlgamma(lib.full((3,), 2.0 + 0j, dtype=lib.complex64, **dev), int(call[-1]))
+
+    _same_refusal(lambda: run(torch, {}), lambda: run(ember, {"device": device}))
