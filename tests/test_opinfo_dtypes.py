@@ -442,3 +442,18 @@ def test_complex_refusals_name_pytorchs_kernel(device, call):
         return lib.mvlgamma(lib.full((3,), 2.0 + 0j, dtype=lib.complex64, **dev), int(call[-1]))
 
     _same_refusal(lambda: run(torch, {}), lambda: run(ember, {"device": device}))
+
+
+@pytest.mark.parametrize("fn", ["amax", "amin", "argmax", "argmin", "softmax", "log_softmax", "iinfo"])
+def test_masked_extrema_of_complex_raise_type_error(device, fn):
+    # ember raised NotImplementedError ("identity of amax on ember.complex64 input") and ember.iinfo(complex64) a
+    # ValueError ("Invalid integer data type 'c'"); PyTorch's identity asks iinfo, whose TypeError it raises
+    _needs(device, "complex64")
+
+    def run(lib, dev):
+        if fn == "iinfo":
+            return lib.iinfo(lib.complex64)
+        x = lib.ones(3, dtype=lib.complex64, **dev)
+        return getattr(lib.masked, fn)(x, 0, mask=lib.tensor([True, False, True], **dev))
+
+    _same_refusal(lambda: run(torch, {}), lambda: run(ember, {"device": device}))
