@@ -96,7 +96,7 @@ class iinfo:  # noqa: N801 - the public name mirrors torch.iinfo
         type = dtypes.as_dtype(type)  # noqa: A001
         if type is dtypes.bool:
             raise TypeError("torch.bool is not supported by torch.iinfo")
-        if type.is_floating_point:
+        if type.is_floating_point or type.is_complex:
             raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to handle 'torch.iinfo'")
         # a quantized type has the limits of the integers that hold it (quint4x2 and quint2x4: a byte's), as PyTorch
         held = {"qint8": "int8", "quint8": "uint8", "qint32": "int32", "quint4x2": "uint8", "quint2x4": "uint8"}

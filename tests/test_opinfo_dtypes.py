@@ -351,3 +351,109 @@ def test_aminmax_and_mode_of_complex_name_their_kernels(device, call):
     }
     x = torch.ones(3, 2, dtype=torch.complex64)
     _same_refusal(lambda: fns[call](torch, x), lambda: fns[call](ember, _e(x, device)))
+
+
+# -- from PyTorch's later samples (the second to fourth) ---------------------------------------------
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("name", ["int32", "int16", "int8", "uint8"])
+def test_dilated_integer_convolution_is_refused(device, nd, name):
+    # ember convolved; PyTorch's dilated CPU kernel (slow_conv_dilated) takes int64 but no other integer type
+    x = torch.ones(1, 2, *([6] * nd), dtype=getattr(torch, name))
+    w = torch.ones(2, 2, *([2] * nd), dtype=x.dtype)
+    conv = f"conv{nd}d"
+    _same_refusal(
+        lambda: getattr(torch.nn.functional, conv)(x, w, dilation=2),
+        lambda: getattr(ember.nn.functional, conv)(_e(x, device), _e(w, device), dilation=2),
+    )
+    # undilated, and int64 dilated, PyTorch computes: so does ember
+    _same_values(
+        getattr(ember.nn.functional, conv)(_e(x, device), _e(w, device)), getattr(torch.nn.functional, conv)(x, w)
+    )
+    x64, w64 = x.long(), w.long()
+    expected = getattr(torch.nn.functional, conv)(x64, w64, dilation=2)
+    _same_values(getattr(ember.nn.functional, conv)(_e(x64, device), _e(w64, device), dilation=2), expected)
+
+
+@pytest.mark.parametrize("call", ["hardtanh", "hardtanh_", "hardtanh_neg_max", "inplace_swapped_limits", "module"])
+def test_hardtanh_of_uint8_refuses_negative_limits(device, call):
+    # ember clamped uint8 to [-1, 1] (wrapped); PyTorch: "cannot do hardtanh on an unsigned type with negative limits"
+    def run(lib, dev):
+        x = lib.arange(5, dtype=lib.uint8, **dev)
+        return {
+            "hardtanh": lambda: lib.nn.functional.hardtanh(x),
+            "hardtanh_": lambda: lib.nn.functional.hardtanh_(x),
+            "hardtanh_neg_max": lambda: lib.nn.functional.hardtanh(x, -2.0, -1.0),
+            "inplace_swapped_limits": lambda: lib.nn.functional.hardtanh_(x, 0.0, -1.0),  # this check comes first
+            "module": lambda: lib.nn.Hardtanh()(x),
+        }[call]()
+
+    _same_refusal(lambda: run(torch, {}), lambda: run(ember, {"device": device}))
+
+
+@pytest.mark.parametrize("fn", ["trapezoid", "cumulative_trapezoid"])
+@pytest.mark.parametrize("which", ["y", "y_with_x", "x", "y_with_dx"])
+def test_trapezoid_refuses_bool(device, fn, which):
+    # cumulative_trapezoid of a bool y (dx spacing) summed it; trapezoid named only `y` where x was given
+    y, x = torch.ones(6), torch.arange(6.0)
+    args = {
+        "y": ((y.bool(),), {}),
+        "y_with_x": ((y.bool(), x), {}),
+        "x": ((y, x.bool()), {}),
+        "y_with_dx": ((y.bool(),), {"dx": 2.0}),
+    }[which]
+    _same_refusal(
+        lambda: getattr(torch, fn)(*args[0], **args[1]),
+        lambda: getattr(ember, fn)(*(_e(t, device) for t in args[0]), **args[1]),
+    )
+
+
+@pytest.mark.parametrize("fn", ["cummax", "cummin"])
+@pytest.mark.parametrize("shape, dim", [((), 0), ((0,), 0), ((3, 0), 0), ((3, 0), 1)])
+def test_cummax_of_complex_without_elements_to_compare(device, fn, shape, dim):
+    # ember refused every complex input ('"cummax_cpu" not implemented'); PyTorch calls no kernel for a 0-d or
+    # empty one and returns it with zero indices
+    _needs(device, "complex64")
+    x = torch.full(shape, 1 + 2j, dtype=torch.complex64)
+    expected = getattr(torch, fn)(x, dim)
+    actual = getattr(ember, fn)(_e(x, device), dim)
+    _same_values(actual.values, expected.values)
+    _same_values(actual.indices, expected.indices)
+
+
+def test_hardtanh_of_uint8_reads_the_limits_truncated(device):
+    # PyTorch reads the limits in the input's type: -0.99 and -0.5 truncate to 0, which it accepts
+    for low, high in [(-0.99, 1.0), (-0.5, 0.5)]:
+        x = torch.arange(5, dtype=torch.uint8)
+        expected = torch.nn.functional.hardtanh(x, low, high)
+        _same_values(ember.nn.functional.hardtanh(_e(x, device), low, high), expected)
+
+
+@pytest.mark.parametrize("call", ["fractional_max_pool2d", "fractional_max_pool3d", "mvlgamma_1", "mvlgamma_3"])
+def test_complex_refusals_name_pytorchs_kernel(device, call):
+    # ember named the kernel of a step PyTorch takes for complex: the samples' draw ("check_uniform_bounds",
+    # PyTorch: its pooling kernel "fractional_max_pool2d_out_frame"), lgamma's (PyTorch: "arange_cpu")
+    _needs(device, "complex64")
+
+    def run(lib, dev):
+        if call.startswith("fractional"):
+            nd = int(call[-2])
+            x = lib.ones(1, 2, *([6] * nd), dtype=lib.complex64, **dev)
+            return getattr(lib.nn.functional, call)(x, 2, output_size=3)
+        return lib.mvlgamma(lib.full((3,), 2.0 + 0j, dtype=lib.complex64, **dev), int(call[-1]))
+
+    _same_refusal(lambda: run(torch, {}), lambda: run(ember, {"device": device}))
+
+
+@pytest.mark.parametrize("fn", ["amax", "amin", "argmax", "argmin", "softmax", "log_softmax", "iinfo"])
+def test_masked_extrema_of_complex_raise_type_error(device, fn):
+    # ember raised NotImplementedError ("identity of amax on ember.complex64 input") and ember.iinfo(complex64) a
+    # ValueError ("Invalid integer data type 'c'"); PyTorch's identity asks iinfo, whose TypeError it raises
+    _needs(device, "complex64")
+
+    def run(lib, dev):
+        if fn == "iinfo":
+            return lib.iinfo(lib.complex64)
+        x = lib.ones(3, dtype=lib.complex64, **dev)
+        return getattr(lib.masked, fn)(x, 0, mask=lib.tensor([True, False, True], **dev))
+
+    _same_refusal(lambda: run(torch, {}), lambda: run(ember, {"device": device}))

@@ -85,12 +85,12 @@ def _identity(op, input, ord=2.0):
     elif op in ("amax", "argmax", "logaddexp", "logsumexp"):
         if dtype.is_floating_point or (op == "logsumexp" and dtype.is_complex):
             value = -math.inf
-        elif integer:
+        elif integer or dtype.is_complex:  # (complex: iinfo's TypeError, as PyTorch's)
             value = iinfo(dtype).min
     elif op in ("amin", "argmin"):
         if dtype.is_floating_point:
             value = math.inf
-        elif integer:
+        elif integer or dtype.is_complex:  # (complex: iinfo's TypeError, as PyTorch's)
             value = iinfo(dtype).max
     elif op == "norm":
         value = math.inf if ord == -math.inf else 0

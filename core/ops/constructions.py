@@ -187,6 +187,13 @@ def _spacing(op: str, y: Tensor, x: Tensor | None, dx: float | None, dim: int) -
     return dim, steps
 
 
+def _refuse_bool(op: str, y: Tensor, x: Tensor | None) -> None:
+    """PyTorch's refusal of bool samples (``x`` named where it is given)."""
+    if any(isinstance(t, Tensor) and t.dtype is dtypes.bool for t in (y, x)):
+        names = "`y`" if x is None else "`x` or `y`"
+        raise RuntimeError(f"{op}: received a bool input for {names}, but bool is not supported")
+
+
 def _pair_sums(y: Tensor, dim: int) -> Tensor:
     """``y[i] + y[i + 1]`` along ``dim``, in ``y``'s dtype (integers wrap, as in PyTorch)."""
     n = y.shape[dim]
@@ -214,8 +221,7 @@ def trapezoid(
     """
     if axis is not None:
         dim, _ = numpy_names("trapezoid", dim, -1, axis, False, None)
-    if isinstance(y, Tensor) and y.dtype is dtypes.bool:
-        raise RuntimeError("trapezoid: received a bool input for `y`, but bool is not supported")
+    _refuse_bool("trapezoid", y, x)
     dim, step = _spacing("trapezoid", y, x, dx, dim)
     if y.shape[dim] == 0:
         return y.sum(dim).to(y.dtype if y.dtype.is_floating_point else dtypes.get_default_dtype())
@@ -256,6 +262,7 @@ def cumulative_trapezoid(
     """
     if axis is not None:
         dim, _ = numpy_names("cumulative_trapezoid", dim, -1, axis, False, None)
+    _refuse_bool("cumulative_trapezoid", y, x)
     dim, step = _spacing("cumulative_trapezoid", y, x, dx, dim)
     if y.shape[dim] == 0:
         return y.to(y.dtype if y.dtype.is_floating_point else dtypes.get_default_dtype())

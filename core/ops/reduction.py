@@ -1460,7 +1460,7 @@ def _cumprod_grad_differentiable(x, out, grad, axis):
 
 
 def _cumulative_extremum(name, input, dim, better):
-    if input.dtype.is_complex:
+    if input.dtype.is_complex and input.ndim and input.numel():  # (0-d or empty: PyTorch calls no kernel)
         not_implemented(f"{name}_cpu", input.dtype)
     axis = wrap_dim(dim, input.ndim)
     xp, backend = input._backend.xp, input._backend

@@ -18,7 +18,7 @@ from .. import dtypes
 from ..tensor import Tensor
 from ..typeinfo import finfo
 from .arithmetic import _unary, where
-from .dtype_support import FLOATING_AND_HALF
+from .dtype_support import FLOATING_AND_HALF, not_implemented
 from .out_argument import write_out
 
 __all__ = ["lgamma", "digamma", "polygamma", "erfinv", "i0", "mvlgamma"]
@@ -269,6 +269,8 @@ def mvlgamma(input: Tensor, p: int, *, out: Tensor | None = None) -> Tensor:
         raise RuntimeError("mvlgamma: The input tensor may not be a boolean tensor.")
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
+    if input.dtype.is_complex:  # PyTorch's arange of the offsets in the input's type refuses it first
+        not_implemented("arange_cpu", input.dtype)
     total = lgamma(input)
     for j in range(1, p):
         total = total + lgamma(input - j / 2)

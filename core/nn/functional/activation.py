@@ -330,7 +330,15 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     """
     if min_val > max_val:
         raise ValueError("hardtanh: min_val cannot be greater than max_val")
+    _check_unsigned_limits(input, min_val, max_val)
     return _apply("hardtanh", input, inplace, lambda x: _hardtanh(x, min_val, max_val))
+
+
+def _check_unsigned_limits(input, min_val, max_val):
+    """PyTorch's refusal of negative limits for an unsigned input (uint8 would wrap them), the limits read
+    in the input's type (truncated: -0.5 is 0 and passes)."""
+    if isinstance(input, Tensor) and input.dtype is dtypes.uint8 and (int(min_val) < 0 or int(max_val) < 0):
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
@@ -345,6 +353,7 @@ def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Ten
         >>> x
         tensor([-1.0000, -0.5000,  0.0000,  1.0000,  1.0000])
     """
+    _check_unsigned_limits(input, min_val, max_val)  # (before the order of the limits, as PyTorch's)
     return hardtanh(input, min_val, max_val, inplace=True)
 
 

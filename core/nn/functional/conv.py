@@ -342,6 +342,8 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
             f"Calculated padded input size per channel: ({_fmt(padded)}). Kernel size: ({_fmt(extent)}). "
             "Kernel size can't be greater than actual input size"
         )
+    if input.dtype._category < 2 and input.dtype is not dtypes.int64 and any(d != 1 for d in dilation):
+        not_implemented("slow_conv_dilated<>", input.dtype)  # PyTorch's dilated kernel: of the integers, int64 only
     if input.dtype._category < 2:  # PyTorch's integer convolution: exact, in the input's type
         return _finish(integer_conv(input, weight, stride, pads, dilation, groups), bias, nd, batched)
     narrow = _computed_in_float32(input)

@@ -1178,7 +1178,9 @@ def _fractional_max(nd, input, kernel_size, output_size, output_ratio, _random_s
     n, c = x.shape[0], x.shape[1]
     if x.dtype not in FLOATING_AND_HALF:  # PyTorch draws (or takes) the samples in the input's type
         if _random_samples is None or _random_samples.dtype is x.dtype:
-            not_implemented("check_uniform_bounds" if _random_samples is None else f"{op}_out_frame", x.dtype)
+            # (complex samples PyTorch draws; its pooling kernel refuses them)
+            drawn = _random_samples is None and not x.dtype.is_complex
+            not_implemented("check_uniform_bounds" if drawn else f"{op}_out_frame", x.dtype)
         raise RuntimeError("Expect _random_samples to have the same dtype as input")
     if _random_samples is None:
         samples = rand(n, c, nd, dtype=x.dtype, device=x.device)
