@@ -381,20 +381,17 @@ class SparseCompressedTensor(SparseTensorBase):
         return NotImplemented
 
     def mul(self, other: Any) -> SparseCompressedTensor:
-        """The elementwise product with a number or a 0-d tensor (the values scaled), or with a dense
-        tensor of this size (read at the stored elements): in this layout, as in PyTorch."""
+        """The elementwise product with a number or a 0-d tensor (the values scaled), or, for CSR only (as
+        PyTorch), with a CSR tensor or a dense tensor of this size (read at the stored elements)."""
         if isinstance(other, SparseCompressedTensor):
             if other.layout is not self.layout:
                 raise RuntimeError(
                     f"mul: expected both operands in one sparse layout, got {self.layout} and {other.layout}"
                 )
+            self._check_product_layout()
             return self._same_layout(self._coo().mul(other._coo()))
         if isinstance(other, Tensor) and other.ndim:
-            if self.layout in _BLOCKED:
-                raise RuntimeError(
-                    "empty_sparse_compressed expected sparse compressed (non-block) tensor layout but got "
-                    f"{_NAMES[self.layout]}"
-                )
+            self._check_product_layout()
             if tuple(other.shape) != tuple(self._size):  # PyTorch masks the dense operand: no broadcasting
                 raise RuntimeError(
                     f"sparse_mask(): operands have incompatible sizes; self has size {list(other.shape)} "
@@ -407,6 +404,16 @@ class SparseCompressedTensor(SparseTensorBase):
 
     __mul__ = mul
     __rmul__ = mul
+
+    def _check_product_layout(self) -> None:
+        """PyTorch multiplies a compressed tensor by a tensor (not a number) in CSR only."""
+        if self.layout in _BLOCKED:
+            raise RuntimeError(
+                "empty_sparse_compressed expected sparse compressed (non-block) tensor layout but got "
+                f"{_NAMES[self.layout]}"
+            )
+        if self.layout is not sparse_csr:
+            raise RuntimeError("Expected result Tensor to be of format CSR")
 
     def div(self, other: Any) -> SparseCompressedTensor:
         """Refused, as PyTorch refuses it (multiply by the reciprocal instead)."""
@@ -795,7 +802,9 @@ sparse_bsc_tensor.__doc__ = """A sparse matrix in BSC layout (CSC of dense block
 
 
 # -- conversions --------------------------------------------------------------------------------------
-def _blocks(blocksize: Sequence[int] | None, layout: Any, op: str) -> tuple[int, int]:
+def _blocks(blocksize: int | Sequence[int] | None, layout: Any, op: str) -> tuple[int, int]:
+    if isinstance(blocksize, int) and not isinstance(blocksize, bool):  # one int: square blocks, as PyTorch's
+        blocksize = (blocksize, blocksize)
     if layout not in _BLOCKED:
         if blocksize is not None and tuple(blocksize) != (1, 1):
             raise RuntimeError(f"{op}: blocksize is only meaningful for the block layouts, got {tuple(blocksize)}")

@@ -791,15 +791,6 @@ SPARSE_OPS = {
 
 
 #: (op, layout) -> what ember does where PyTorch raises (a known difference, kept visible as a strict xfail)
-SPARSE_KNOWN = {
-    ("mul", "sparse_csc"): "ember multiplies two CSC matrices (test_sparse_edges_compressed.py's test_gradients "
-    "checks CSC * dense against PyTorch's CSR on purpose); PyTorch: 'Expected result Tensor to be of format CSR'",
-    **{
-        ("mul", layout): "ember multiplies two block-sparse matrices of one layout; PyTorch refuses a non-scalar "
-        "operand of a block layout"
-        for layout in ("sparse_bsr", "sparse_bsc")
-    },
-}
 
 
 @pytest.mark.parametrize("layout", _SPARSE_LAYOUTS)
@@ -807,8 +798,6 @@ SPARSE_KNOWN = {
 def test_opinfo_sparse_error_inputs_raise_like_torch(name, layout):
     # ember summed over a dimension of CSC/BSR/BSC (and ember.sum itself failed on any sparse tensor with
     # "'SparseCompressedTensor' object has no attribute '_data'"); PyTorch sums over a dimension of CSR only
-    if (name, layout) in SPARSE_KNOWN:
-        pytest.xfail(SPARSE_KNOWN[name, layout])
     op, fn = SPARSE_OPS[name], _callable(name)
     checked = 0
     for error in op.error_inputs_sparse("cpu", getattr(torch, layout)):

@@ -295,7 +295,12 @@ def test_gradients(device, layout, how):
         "values": lambda s, m, w, lib: s.values() * 3,
         "* dense": lambda s, m, w, lib: (s * w).to_dense(),
     }
-    if layout == "csc" and how in ("sparse.mm", "to_dense", "values", "* dense"):
+    if layout == "csc" and how == "* dense":  # PyTorch multiplies a compressed tensor by a tensor in CSR only
+        s = _convert(ember.tensor(DENSE, dtype=ember.float64, device=device), layout)
+        with pytest.raises(RuntimeError, match="Expected result Tensor to be of format CSR"):
+            s * _dense(device, ember.float64, 4, 4, seed=3)[0]
+        return
+    if layout == "csc" and how in ("sparse.mm", "to_dense", "values"):
         # PyTorch refuses these for CSC (no backward, or no contiguity check); ember's CSC gradient is
         # checked against PyTorch's CSR one at the same elements
         theirs = torch.tensor(DENSE, dtype=torch.float64).to_sparse_csr().requires_grad_()
@@ -539,3 +544,25 @@ def test_sparse_sum_refuses_other_layouts(make):
     assert str(theirs.value).startswith("coalesce expected sparse coordinate tensor layout but got")
     with pytest.raises(RuntimeError, match=f"^{str(theirs.value)}$"):
         ember.sparse.sum(build(ember))
+
+
+@pytest.mark.parametrize("layout", ["csc", "bsr", "bsc"])
+@pytest.mark.parametrize("other", ["same layout", "dense"])
+def test_product_by_a_tensor_refused_outside_csr_as_torch(device, layout, other):
+    """ember multiplied CSC, BSR and BSC tensors by a tensor (of their layout, or dense); PyTorch does so in
+    CSR only and refuses the rest (a number still scales any layout)."""
+    blocks = {"bsr": 2, "bsc": 2}.get(layout)
+
+    def make(lib, dev):
+        a = lib.eye(4, device=dev) if lib is ember else lib.eye(4)
+        s = getattr(a, f"to_sparse_{layout}")(*(() if blocks is None else (blocks,)))
+        return s, (s if other == "same layout" else a)
+
+    messages = []
+    for lib, dev in ((torch, "cpu"), (ember, device)):
+        s, t = make(lib, dev)
+        with pytest.raises(RuntimeError) as info:
+            s * t
+        messages.append(str(info.value))
+        assert (s * 2).layout is s.layout
+    assert messages[1] == messages[0]
