@@ -222,3 +222,18 @@ def test_true_divide_refuses_rounding_mode_as_torch(device):
     assert _errors_alike(lambda T: T.true_divide(T.ones(2), 2, rounding_mode="floor")) is TypeError
     x = ember.tensor([1.0, 3.0], device=device)
     assert ember.true_divide(x, 2).tolist() == x.true_divide(2).tolist() == [0.5, 1.5]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.nn.Linear(2, 2).to("cpu", "cpu"),
+        lambda T: T.ones(2).to("cpu", "cpu"),
+        lambda T: T.ones(2).to(T.float64, "cpu"),
+        lambda T: T.ones(2).to("cpu", device="cpu"),
+        lambda T: T.ones(2).to(T.ones(1), "cpu"),
+    ],
+)
+def test_to_refuses_a_second_device_as_torch(call):
+    """``to('cpu', 'cpu')`` and a device after a dtype or a tensor target: ember took the last one."""
+    assert _errors_alike(call) is TypeError

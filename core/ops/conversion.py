@@ -154,6 +154,11 @@ def _parse_to(args, kwargs):
             targets += isinstance(arg, Tensor)
             dev, dt = (arg.device, arg.dtype) if isinstance(arg, Tensor) else (dev, arg)
         elif isinstance(arg, (str, _device, int)):
+            if dev is not None or dt is not None or targets:  # the device comes first, and once
+                raise TypeError(
+                    f"to() received an invalid combination of arguments: a device {arg!r} beside "
+                    f"device={dev!r}, dtype={dt!r}"
+                )
             dev = arg
         elif arg is None:
             continue
