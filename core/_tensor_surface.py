@@ -234,7 +234,7 @@ if TYPE_CHECKING:
         transpose = movement.transpose
         tril = matrix.tril
         triu = matrix.triu
-        true_divide = arithmetic.div
+        true_divide = arithmetic.true_divide
         type = conversion.type_
         type_as = conversion.type_as
         unbind = movement.unbind
