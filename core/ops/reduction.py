@@ -749,8 +749,9 @@ def aminmax(
             raise RuntimeError(
                 "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity."
             )
-        if input.ndim and input.shape[d[0]] == 0:
-            raise IndexError(f"aminmax: Expected reduction dim {d[0]} to have non-zero size.")
+        axis = wrap_dim(dim, input.ndim)
+        if input.ndim and input.shape[axis] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {axis} to have non-zero size.")
     if input.dtype.is_complex and input.numel():  # (an empty one: amin's error first, as PyTorch's)
         not_implemented("aminmax_cpu", input.dtype)
     return return_types.aminmax(amin(input, d, keepdim), amax(input, d, keepdim))

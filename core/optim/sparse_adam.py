@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from ..tensor import Tensor
 from ._types import LearningRate, ParamsT
@@ -43,8 +44,9 @@ class SparseAdam(Optimizer):
         _check_range(eps, "epsilon value", open_low=True)
         _check_betas(betas)
         if not isinstance(params, Tensor):  # the base refuses a sparse tensor as no Tensor: PyTorch's message first
-            params = list(params)
-            groups = params if params and isinstance(params[0], dict) else [{"params": params}]
+            given: list[Any] = list(params)  # (a generator is read once: the base gets the list)
+            params = given
+            groups = given if given and isinstance(given[0], dict) else [{"params": given}]
             sparse_params = []
             for index, group in enumerate(groups):
                 if isinstance(group, dict) and not isinstance(group.get("params"), (Tensor, type(None))):
