@@ -1234,7 +1234,8 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
     """
     if out is not None:
         return write_out("add", add(input, other, alpha=alpha), out, inputs=(input, other))
-    input = _numbers_as_tensor(input, other)
+    if type(input) is not Tensor:  # (one identity test on the tensor path)
+        input = _numbers_as_tensor(input, other)
     if not isinstance(input, Tensor):
         if getattr(input, "is_sparse", False):  # sparse + dense: the sparse add raises as PyTorch's does
             return input.add(other, alpha=alpha)  # type: ignore[union-attr]  # a SparseCOOTensor
@@ -1276,7 +1277,8 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
     """
     if out is not None:
         return write_out("sub", sub(input, other, alpha=alpha), out, inputs=(input, other))
-    input = _numbers_as_tensor(input, other)
+    if type(input) is not Tensor:  # (one identity test on the tensor path)
+        input = _numbers_as_tensor(input, other)
     input_bool = isinstance(input, bool) or isinstance(input, Tensor) and input.dtype is dtypes.bool
     other_bool = isinstance(other, bool) or isinstance(other, Tensor) and other.dtype is dtypes.bool
     if not isinstance(input, Tensor):
@@ -1362,7 +1364,8 @@ def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = 
     """
     if out is not None:
         return write_out("mul", mul(input, other), out, inputs=(input, other))
-    input = _numbers_as_tensor(input, other)
+    if type(input) is not Tensor:  # (one identity test on the tensor path)
+        input = _numbers_as_tensor(input, other)
     if not isinstance(other, Tensor) and (
         getattr(other, "is_sparse", False) or getattr(other, "layout", None) is not None
     ):
@@ -1421,7 +1424,8 @@ def div(
     """
     if out is not None:
         return write_out("div", div(input, other, rounding_mode=rounding_mode), out, inputs=(input, other))
-    input = _numbers_as_tensor(input, other)
+    if type(input) is not Tensor:  # (one identity test on the tensor path)
+        input = _numbers_as_tensor(input, other)
     if not isinstance(input, Tensor):
         if (
             rounding_mode is None
