@@ -22,6 +22,7 @@ import typing as _typing
 from math import e, inf, nan, pi
 
 from . import amp, autograd, cpu, dtypes, fft, linalg, tensor_methods
+from .after_import import call_after_import as _call_after_import
 from .amp import GradScaler, autocast, get_autocast_dtype, is_autocast_enabled
 from .amp.scaler_ops import _amp_foreach_non_finite_check_and_unscale_, _amp_update_scale_
 from .autograd import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
@@ -364,3 +365,7 @@ def __getattr__(name: str) -> _typing.Any:
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")
+
+
+# einops finds ember's backend (ember.einops_backend) whether it is imported before or after ember
+_call_after_import("einops", lambda: _importlib.import_module(f"{__name__}.einops_backend"))
