@@ -1349,9 +1349,13 @@ def size_arg(op, value, position):
     return int(value)
 
 
+NUMBER_TYPES = (numbers.Number, np.bool_)
+
+
 def is_number(value):
-    """A Python or NumPy number (bool included), not a tensor."""
-    return isinstance(value, numbers.Number)
+    """A Python or NumPy number (bool included), not a tensor. NumPy's bool scalar, no ``numbers.Number``,
+    counts: PyTorch's argument parser reads it as a floating-point number."""
+    return isinstance(value, NUMBER_TYPES)
 
 
 def _element_type(data):

@@ -42,6 +42,7 @@ from .operands import (
     on_one_device,
     promote,
     promote_floating,
+    python_scalar,
     raise_broadcast_error,
     require_tensors,
     sum_to,
@@ -1548,6 +1549,7 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
     if not isinstance(input, Tensor):
         if not is_scalar(input):
             raise TypeError(f"pow(): unsupported base type {type(input).__name__}")
+        input = python_scalar(input)
         if exponent.dtype is dtypes.bool:  # an int base raises a bool exponent to int64, a bool base has no kernel
             if isinstance(input, bool):
                 not_implemented("pow", dtypes.bool)
@@ -1558,6 +1560,8 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
         if isinstance(input, complex) and not x.dtype.is_complex:  # a complex base makes the result complex
             x = x.to(x.dtype.to_complex())
         return _RPow.apply(x, input)
+    if type(exponent) is not float and type(exponent) is not int and not isinstance(exponent, Tensor):
+        exponent = python_scalar(exponent)
     if input.dtype is dtypes.bool and isinstance(exponent, bool):  # x ** True is x, x ** False is True
         return input.clone() if exponent else input.new_ones(input.shape)
     if input.dtype is dtypes.bool and isinstance(exponent, Tensor) and exponent.dtype is dtypes.bool:

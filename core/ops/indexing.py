@@ -444,7 +444,11 @@ def _write_item(self, key, value):
         if value.dtype is not self.dtype:
             check_index_put_dtype(self, key, value)
             value = value.to(self.dtype)
-    elif not is_scalar(value):  # PyTorch writes tensors and numbers only (no list, tuple or array)
+    elif not is_scalar(value) or (
+        isinstance(value, np.generic) and not isinstance(value, (float, complex, np.integer))
+    ):
+        # PyTorch writes tensors and numbers only (no list, tuple or array), and of NumPy's scalars those
+        # that are Python floats (float64, complex128) or integers: float32, float16, bool, complex64 raise
         kind = type(value)
         name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
         raise TypeError(f"can't assign a {name} to a {self.type()}")

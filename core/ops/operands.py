@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.grad_mode import grad_state
-from ..tensor import Tensor, tensor
+from ..tensor import NUMBER_TYPES, Tensor, tensor
 from ..typeinfo import iinfo
 from .dtype_support import check_limited_support
 
@@ -50,8 +50,18 @@ _C_TYPES = {
 
 
 def is_scalar(value: object) -> TypeGuard[Number]:
-    """A Python (or NumPy) number, not a tensor."""
-    return isinstance(value, numbers.Number) and not isinstance(value, Tensor)
+    """A Python (or NumPy) number, not a tensor. NumPy's bool scalar counts: PyTorch's argument parser
+    takes it as a floating-point number (``int_tensor + numpy.bool_(True)`` is float32)."""
+    return isinstance(value, NUMBER_TYPES) and not isinstance(value, Tensor)
+
+
+def python_scalar(value: Number) -> Number:
+    """The Python number PyTorch's argument parser reads from ``value``: a NumPy scalar becomes the
+    Python int, float or complex it holds (its bool a float), so it promotes as a Python number
+    would (NumPy's own scalars are not 'weak': float64 ** float32 array is float64 there)."""
+    if isinstance(value, np.generic):
+        return float(value) if isinstance(value, np.bool_) else value.item()
+    return value
 
 
 def check_same_device(op, *tensors):
