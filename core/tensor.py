@@ -1107,6 +1107,11 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         array = self._backend.to_host(self._data)
         return array if dtype is None else array.astype(dtype)
 
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        # a NumPy function of a tensor returns a CPU tensor, as PyTorch's (``numpy.exp(t)``); a bool
+        # result is uint8 there, a workaround PyTorch kept from before it had bool tensors
+        return from_numpy(array.astype(np.uint8) if array.dtype == np.bool_ else array)
+
     def item(self) -> Any:
         """The single value of a one-element tensor as a Python number.
 

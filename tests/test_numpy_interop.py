@@ -1,8 +1,11 @@
-"""NumPy scalars as operands, against PyTorch: its argument parser reads them as Python numbers (a
-``numpy.bool_`` as a float), so they promote as Python numbers do, and its indexed write refuses
-the ones that are neither Python floats nor integers."""
+"""NumPy with ember tensors, against PyTorch: NumPy scalars as operands (PyTorch's argument parser reads
+them as Python numbers, a ``numpy.bool_`` as a float, so they promote as Python numbers do; its indexed
+write refuses the ones that are neither Python floats nor integers), and NumPy functions of tensors
+(their results come back as CPU tensors)."""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pytest
@@ -69,3 +72,31 @@ def test_indexed_write_of_numpy_scalar_as_on_torch(device, scalar, dtype):
         return
     actual[0] = value
     np.testing.assert_array_equal(actual.cpu().numpy(), expected.numpy())
+
+
+UFUNCS = {
+    "exp": lambda t: np.exp(t),
+    "add": lambda t: np.add(t, t),
+    "greater": lambda t: np.greater(t, 1),  # bool: uint8, as PyTorch's __array_wrap__ gives
+    "negative of int": lambda t: np.negative(t.long()),
+    "sqrt of 0-d": lambda t: np.sqrt(t[0]),
+}
+
+
+@pytest.mark.parametrize("call", UFUNCS)
+def test_numpy_function_of_tensor_is_a_tensor_as_on_torch(call):
+    with warnings.catch_warnings():  # PyTorch's __array_wrap__ has NumPy 1's signature, which NumPy 2 warns about
+        warnings.simplefilter("ignore", DeprecationWarning)
+        expected = UFUNCS[call](torch.tensor([1.0, 4.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # ember's takes NumPy 2's arguments
+        actual = UFUNCS[call](ember.tensor([1.0, 4.0]))
+    assert type(actual) is ember.Tensor and str(actual.dtype) == str(expected.dtype).replace("torch", "ember")
+    assert tuple(actual.shape) == tuple(expected.shape)
+    np.testing.assert_array_equal(actual.numpy(), expected.numpy())
+
+
+def test_numpy_function_of_tensor_requiring_grad_raises_as_on_torch():
+    for T in (torch, ember):
+        with pytest.raises(RuntimeError, match="Can't call numpy\\(\\) on Tensor that requires grad"):
+            np.exp(T.ones(2, requires_grad=True))
