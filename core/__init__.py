@@ -206,6 +206,8 @@ from .typeinfo import can_cast, finfo, iinfo
 
 if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on first access, for checkers
     from . import (
+        _dynamo,
+        _inductor,
         accelerator,
         ao,
         backend,
@@ -362,6 +364,8 @@ def __getattr__(name: str) -> _typing.Any:
         "masked",
         "ao",
         "quantization",
+        "_dynamo",
+        "_inductor",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")
