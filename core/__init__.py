@@ -218,6 +218,7 @@ if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on f
         distributed,
         distributions,
         func,
+        futures,
         fx,
         hub,
         jit,
@@ -366,6 +367,7 @@ def __getattr__(name: str) -> _typing.Any:
         "quantization",
         "_dynamo",
         "_inductor",
+        "futures",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -29,15 +29,16 @@ tdist = pytest.importorskip("torch.distributed")
 SCRIPT = "point_to_point_and_groups.py"
 
 
-def _check_names(world_size):
+def _check_names(*args, script=SCRIPT):
+    """The names of the checks of ``script`` (its ``checks(*args)``), one test each."""
     sys.path.insert(0, str(SCRIPTS))
     try:
-        spec = importlib.util.spec_from_file_location("point_to_point_and_groups", SCRIPTS / SCRIPT)
+        spec = importlib.util.spec_from_file_location(script.removesuffix(".py"), SCRIPTS / script)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     finally:
         sys.path.remove(str(SCRIPTS))
-    return list(module.checks(world_size))
+    return list(module.checks(*args))
 
 
 def _free_port():
@@ -46,7 +47,8 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _launch(ranks):
+def _launch(ranks, script=SCRIPT):
+    """Run ``script`` under ``mpiexec -n ranks`` with a torch port: ``({(rank, check): "ok" or why}, output)``."""
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
@@ -54,7 +56,7 @@ def _launch(ranks):
     env["EMBER_TEST_TORCH_PORT"] = str(_free_port())
     try:
         proc = subprocess.run(
-            [_mpiexec(), "-n", str(ranks), sys.executable, str(SCRIPTS / SCRIPT)],
+            [_mpiexec(), "-n", str(ranks), sys.executable, str(SCRIPTS / script)],
             capture_output=True,
             text=True,
             timeout=TIMEOUT,
@@ -62,7 +64,7 @@ def _launch(ranks):
             cwd=SCRIPTS,
         )
     except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"{SCRIPT} did not finish in {TIMEOUT}s under mpiexec -n {ranks}: {exc.stdout}")
+        pytest.fail(f"{script} did not finish in {TIMEOUT}s under mpiexec -n {ranks}: {exc.stdout}")
     results = {}
     for rank, status, name, rest in re.findall(r"\[(\d+)\] (ok|FAIL) ([\w.]+)(: [^\[]*)?", proc.stdout):
         results[(int(rank), name)] = "ok" if status == "ok" else rest

@@ -56,6 +56,7 @@ from .communicator import (
     Work,
     _copy_into,
 )
+from .grad_bucket import GradBucket
 from .process_group import (
     _NOT_INITIALIZED,
     Backend,
@@ -79,6 +80,7 @@ __all__ = [
     "Communicator",
     "CommunicatorRegistry",
     "DistributedError",
+    "GradBucket",
     "GroupMember",
     "P2POp",
     "ProcessGroup",
@@ -490,8 +492,10 @@ def _check_same(name, a, a_name, b, b_name):
         raise RuntimeError(f"{name}: {a_name} is on {a.device}, but {b_name} is on {b.device}")
 
 
-def _finish(work, async_op):
+def _finish(work, async_op, outputs=()):
+    """``work`` to wait on (``async_op``), its future a future of ``outputs``; else None once it is done."""
     if async_op:
+        work._outputs = list(outputs)
         return work
     work.wait()
     return None
@@ -531,7 +535,7 @@ def all_reduce(
     pg = _group("all_reduce", group, warn=True)
     if pg is None:
         return None
-    return _finish(pg._comm.all_reduce(tensor, op), async_op)
+    return _finish(pg._comm.all_reduce(tensor, op), async_op, [tensor])
 
 
 def reduce(
@@ -556,7 +560,7 @@ def reduce(
     if pg is None:
         return None
     root = _peer("reduce", pg, "dst", dst, group_dst, default=pg._ranks[0])
-    return _finish(pg._comm.reduce(tensor, root, op), async_op)
+    return _finish(pg._comm.reduce(tensor, root, op), async_op, [tensor])
 
 
 def broadcast(
@@ -578,7 +582,7 @@ def broadcast(
     if pg is None:
         return None
     root = _peer("broadcast", pg, "src", src, group_src, default=pg._ranks[0])
-    return _finish(pg._comm.broadcast(tensor, root), async_op)
+    return _finish(pg._comm.broadcast(tensor, root), async_op, [tensor])
 
 
 def all_gather(
@@ -596,7 +600,7 @@ def all_gather(
     if pg is None:
         return None
     _check_list("all_gather", "tensor_list", tensor_list, pg.size(), tensor)
-    return _finish(pg._comm.all_gather(list(tensor_list), tensor), async_op)
+    return _finish(pg._comm.all_gather(list(tensor_list), tensor), async_op, [list(tensor_list)])
 
 
 def all_gather_into_tensor(
@@ -634,7 +638,9 @@ def all_gather_into_tensor(
         )
     parts = [empty_like(input_tensor) for _ in range(n)]
     work = pg._comm.all_gather(parts, input_tensor)
-    return _finish(_then(work, lambda: _copy_into(output_tensor, _stack_flat(parts, output_tensor))), async_op)
+    return _finish(
+        _then(work, lambda: _copy_into(output_tensor, _stack_flat(parts, output_tensor))), async_op, [output_tensor]
+    )
 
 
 def _stack_flat(parts, like):
@@ -668,7 +674,7 @@ def reduce_scatter(
     if pg is None:
         return None
     _check_list("reduce_scatter", "input_list", input_list, pg.size(), output, "output")
-    return _finish(pg._comm.reduce_scatter(output, list(input_list), op), async_op)
+    return _finish(pg._comm.reduce_scatter(output, list(input_list), op), async_op, [output])
 
 
 def reduce_scatter_tensor(
@@ -702,7 +708,7 @@ def reduce_scatter_tensor(
             f"{n * output.numel()} elements, not {input.numel()}"
         )
     parts = list(input.reshape(n, *output.shape).unbind(0)) if n else []
-    return _finish(pg._comm.reduce_scatter(output, parts, op), async_op)
+    return _finish(pg._comm.reduce_scatter(output, parts, op), async_op, [output])
 
 
 def _root_list(

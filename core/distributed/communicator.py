@@ -40,6 +40,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .. import plugin
+from ..futures import Future
 
 if TYPE_CHECKING:
     from ..device import device as _device
@@ -85,6 +86,7 @@ class Work:
         self._finish = finish
         self._poll = poll
         self._result: object = None
+        self._outputs: list[Tensor] = []  # the tensors the operation writes: get_future()'s value
 
     def wait(self, timeout: object = None) -> bool:
         """Block until the operation completed and its result is in the tensor(s); returns True."""
@@ -92,6 +94,17 @@ class Work:
         if finish is not None:
             self._result = finish()
         return True
+
+    def get_future(self) -> Future[list[Tensor]]:
+        """A :class:`~ember.futures.Future` of the list of tensors the operation writes (``[tensor]``
+        for :func:`~ember.distributed.all_reduce`), completed when the operation is: waiting on the
+        future (or on one chained to it with ``then``) waits on this work."""
+
+        def finish(future: Future[list[Tensor]]) -> None:
+            self.wait()
+            future.set_result(list(self._outputs))
+
+        return Future._completed_by(finish)
 
     def is_completed(self) -> bool:
         """Whether the operation has completed (a finished :meth:`wait`, or a poll that says so)."""

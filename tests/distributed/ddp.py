@@ -67,9 +67,11 @@ def train_matches_single_process(dtype, tol, device="cpu", **ddp_kwargs):
 
 def check_buckets():
     ddp = DDP(make_model(0, hidden=300), bucket_cap_mb=0.005)
-    # reverse registration order, split by size: bias of layer 2 and its weight first
+    # reverse registration order, split by size: bias of layer 2 and its weight first; within a
+    # bucket, parameter order (PyTorch's layout of a bucket)
     indices = [b.indices for b in ddp._buckets]
-    assert sorted(i for b in indices for i in b) == [0, 1, 2, 3] and indices[0][0] == 3, indices
+    assert sorted(i for b in indices for i in b) == [0, 1, 2, 3] and 3 in indices[0], indices
+    assert all(b == sorted(b) for b in indices), indices
     assert len(indices) > 1, indices
     assert len(DDP(make_model(0)).__dict__["_buckets"]) == 1
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -12,6 +13,7 @@ from ... import dtypes
 from ...autograd.function import AccumulateGrad
 from ...autograd.grad_mode import grad_state, no_grad
 from ...device import device as _device
+from ...futures import Future
 from ...ops.creation import zeros
 from ...tensor import Tensor, placement, tensor
 from ..modules.module import Module
@@ -144,6 +146,18 @@ class _Bucket:
         else:
             self.flat._data[start : start + numel] = self.flat._backend.xp.reshape(grad._data, (numel,))
 
+    def adopt(self, reduced):
+        """Take a communication hook's result, ``reduced`` (the bucket's gradients, flat, maybe another dtype)."""
+        if reduced is self.flat:
+            return
+        if not isinstance(reduced, Tensor) or reduced.numel() != self.flat.numel():
+            raise RuntimeError(
+                "DistributedDataParallel: a communication hook's future must hold a tensor of the bucket's "
+                f"{self.flat.numel()} elements, got {reduced!r:.80}"
+            )
+        xp = self.flat._backend.xp
+        self.flat._data[...] = xp.astype(xp.reshape(reduced._data, (-1,)), self.flat._data.dtype)
+
     def take(self, slot, param):
         """The reduced gradient of the parameter at ``slot``, as a new native array."""
         xp = self.flat._backend.xp
@@ -262,6 +276,7 @@ class DistributedDataParallel(Module):
         self.bucket_cap_mb = bucket_cap_mb
         self.require_backward_grad_sync = True
         self._join = None  # the active join() context, if any
+        self._comm_hook = None  # (hook, state) of register_comm_hook
         self._grad_scale = 1.0
         self._iterations = 0
         self._names = [n for n, _ in named]
@@ -321,7 +336,7 @@ class DistributedDataParallel(Module):
         first_cap = min(cap, _FIRST_BUCKET_BYTES)
 
         def close(kind):
-            indices = open_by_kind.pop(kind)[0]
+            indices = sorted(open_by_kind.pop(kind)[0])  # in the bucket, in parameter order (PyTorch's layout)
             self._buckets.append(_Bucket(indices, [self._params[i] for i in indices]))
 
         for i in reversed(range(len(self._params))):
@@ -385,14 +400,33 @@ class DistributedDataParallel(Module):
         # buckets start in index order on every rank, so that the collectives match up
         while self._next_bucket < len(self._buckets) and self._buckets[self._next_bucket].pending == 0:
             bucket = self._buckets[self._next_bucket]
-            bucket.work = dist.all_reduce(bucket.flat, op=dist.ReduceOp.AVG, group=self.process_group, async_op=True)
+            bucket.work = self._start_reduction(self._next_bucket)
             self._next_bucket += 1
         if self._next_bucket == len(self._buckets):
             self._finalize()
 
+    def _start_reduction(self, index):
+        """Start averaging bucket ``index`` (the registered communication hook's way, if there is one):
+        a Work or Future whose ``wait()`` finishes it."""
+        bucket = self._buckets[index]
+        if self._comm_hook is None:
+            return dist.all_reduce(bucket.flat, op=dist.ReduceOp.AVG, group=self.process_group, async_op=True)
+        hook, state = self._comm_hook
+        last = index == len(self._buckets) - 1
+        params = [self._params[i] for i in bucket.indices]
+        future = hook(state, dist.GradBucket(index, bucket.flat, bucket.offsets, params, last))
+        if not isinstance(future, Future):
+            raise RuntimeError(
+                f"DistributedDataParallel: communication hook {getattr(hook, '__qualname__', hook)!r} must return an "
+                f"ember.futures.Future of the reduced bucket, got {type(future).__name__}"
+            )
+        return future
+
     def _finalize(self):
         for bucket in self._buckets:
-            bucket.work.wait()
+            reduced = bucket.work.wait()
+            if self._comm_hook is not None:
+                bucket.adopt(reduced)
         globally_used = None
         if self.find_unused_parameters:
             used = tensor([int(u) for u in self._locally_used])
@@ -465,6 +499,36 @@ class DistributedDataParallel(Module):
             if buffers:
                 _broadcast_coalesced(buffers, 0, self.process_group)
 
+    def register_comm_hook(self, state: object, hook: Any) -> None:
+        """Reduce each gradient bucket with ``hook(state, bucket)`` instead of the averaging all-reduce.
+
+        The hook gets a :class:`~ember.distributed.GradBucket` and returns an
+        :class:`ember.futures.Future` of the bucket's reduced gradients (a flat tensor of the
+        bucket's size, in any floating dtype: DDP casts it back); it starts its collectives with
+        ``async_op=True`` and chains work with ``Future.then``. DDP does no averaging of its own
+        then: the hook divides (:mod:`~ember.distributed.algorithms.ddp_comm_hooks.default_hooks`
+        has PyTorch's hooks). Every rank must register the same hook, once, before the first backward.
+
+        Args:
+            state (object): passed to the hook as is (the process group for the default hooks).
+            hook (callable): ``hook(state, bucket) -> Future[Tensor]``.
+
+        Example::
+
+            >>> from ember.distributed.algorithms.ddp_comm_hooks import default_hooks
+            >>> ddp_model.register_comm_hook(None, default_hooks.fp16_compress_hook)   # under mpiexec
+        """
+        if not callable(hook):
+            raise TypeError("Communication hook must be callable.")
+        signature = inspect.signature(hook)
+        if signature.parameters["bucket"].annotation not in (inspect.Parameter.empty, dist.GradBucket):
+            raise ValueError("Communication hook: bucket annotation should be dist.GradBucket.")
+        if signature.return_annotation not in (inspect.Signature.empty, Future[Tensor]):
+            raise ValueError("Communication hook: return annotation should be ember.futures.Future[ember.Tensor].")
+        if self._comm_hook is not None:
+            raise RuntimeError("register_comm_hook or register_builtin_comm_hook can only be called once.")
+        self._comm_hook = (hook, state)
+
     def join(
         self, divide_by_initial_world_size: bool = True, enable: bool = True, throw_on_early_termination: bool = False
     ) -> contextlib.AbstractContextManager[Any]:
@@ -498,9 +562,9 @@ class DistributedDataParallel(Module):
     def _shadow_iteration(self):
         """What a joined rank does for one iteration of the ranks still training."""
         self._sync_buffers()
-        for bucket in self._buckets:
+        for index, bucket in enumerate(self._buckets):
             bucket.flat._data[...] = 0
-            dist.all_reduce(bucket.flat, op=dist.ReduceOp.AVG, group=self.process_group)
+            self._start_reduction(index).wait()
         if self.find_unused_parameters:
             dist.all_reduce(zeros(len(self._params), dtype=dtypes.int64), group=self.process_group)
 
