@@ -1,0 +1,1 @@
+"""``ember.distributed.elastic.multiprocessing``: its :mod:`~ember.distributed.elastic.multiprocessing.errors`."""
