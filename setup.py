@@ -14,7 +14,7 @@ DATA_SUFFIXES = (".cl", ".cu", ".h", ".npz")
 
 def _walked(folder):
     for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")) and "-" not in d)
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")) and "-" not in d)  # __pycache__ out, _dynamo in
         yield root, files
 
 

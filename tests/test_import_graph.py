@@ -30,7 +30,7 @@ def _modules(folders):
         for path in sorted(folder.rglob("*.py")):
             relative = path.relative_to(folder)
             if any(
-                part.startswith((".", "_")) and part != "__init__.py" and not part.endswith(".py")
+                part.startswith((".", "__")) and part != "__init__.py" and not part.endswith(".py")
                 for part in relative.parts
             ):
                 continue

@@ -31,8 +31,15 @@ _Hook = Callable[[Any, GradBucket], Future[Tensor]]
 def _averaged(process_group: ProcessGroup | None, tensor: Tensor) -> Future[list[Tensor]]:
     """Start the all-reduce of ``tensor`` divided by the group's size: a future of ``[tensor]``."""
     ranks = process_group if process_group is not None else group.WORLD
+    if ranks is None:
+        raise ValueError("Default process group has not been initialized, please make sure to call init_process_group.")
     tensor.div_(ranks.size())
-    return all_reduce(tensor, group=ranks, async_op=True).get_future()
+    work = all_reduce(tensor, group=ranks, async_op=True)
+    if work is None:  # this rank is outside process_group: its bucket stays as it is
+        unchanged: Future[list[Tensor]] = Future()
+        unchanged.set_result([tensor])
+        return unchanged
+    return work.get_future()
 
 
 def allreduce_hook(process_group: ProcessGroup | None, bucket: GradBucket) -> Future[Tensor]:
