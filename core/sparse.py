@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Self, overload
 from . import dtypes, printing
 from .autograd.function import Function
 from .autograd.grad_mode import grad_state
-from .layout import factories, sparse_coo
+from .layout import factories, sparse_bsc, sparse_bsr, sparse_coo, sparse_csc, sparse_csr
 from .meta_errors import refuse_meta
 from .ops.movement import broadcast_shapes, cat, stack
 from .ops.operands import normalize_dims, wrap_dim
@@ -82,7 +82,8 @@ def _missing_method(obj: Any, name: str, backend: str) -> Any:
 class SparseTensorBase:
     """What ember's sparse tensors (:class:`SparseCOOTensor` and the compressed
     :class:`~ember.sparse_compressed.SparseCompressedTensor`) answer alike: the queries read from their
-    ``_size``, ``_vals``, ``dtype`` and ``device``, and the casts of their values through ``to``."""
+    ``_size``, ``_vals``, ``dtype`` and ``device``, the casts of their values through ``to``, and the
+    conversions to each compressed layout through ``to_sparse``."""
 
     _size: Size
     _vals: Tensor
@@ -136,6 +137,22 @@ class SparseTensorBase:
     def long(self) -> Self:
         """This tensor with int64 values (itself when they already are)."""
         return self._as(dtypes.int64)
+
+    def to_sparse_csr(self, dense_dim: int | None = None) -> Any:
+        """This 2-D sparse matrix in CSR layout (:func:`ember.sparse_csr_tensor`)."""
+        return self.to_sparse(layout=sparse_csr, dense_dim=dense_dim)  # type: ignore[attr-defined]
+
+    def to_sparse_csc(self, dense_dim: int | None = None) -> Any:
+        """This 2-D sparse matrix in CSC layout (:func:`ember.sparse_csc_tensor`)."""
+        return self.to_sparse(layout=sparse_csc, dense_dim=dense_dim)  # type: ignore[attr-defined]
+
+    def to_sparse_bsr(self, blocksize: Sequence[int], dense_dim: int | None = None) -> Any:
+        """This 2-D sparse matrix in BSR layout with ``blocksize`` blocks."""
+        return self.to_sparse(layout=sparse_bsr, blocksize=blocksize, dense_dim=dense_dim)  # type: ignore[attr-defined]
+
+    def to_sparse_bsc(self, blocksize: Sequence[int], dense_dim: int | None = None) -> Any:
+        """This 2-D sparse matrix in BSC layout with ``blocksize`` blocks."""
+        return self.to_sparse(layout=sparse_bsc, blocksize=blocksize, dense_dim=dense_dim)  # type: ignore[attr-defined]
 
     def cpu(self) -> Self:
         """This tensor on the CPU (itself when it is there)."""
@@ -340,30 +357,6 @@ class SparseCOOTensor(SparseTensorBase):
     def to_sparse_coo(self) -> SparseCOOTensor:
         """This tensor (already sparse COO)."""
         return self
-
-    def to_sparse_csr(self, dense_dim: int | None = None) -> Any:
-        """This 2-D sparse matrix in CSR layout (:func:`ember.sparse_csr_tensor`)."""
-        from .layout import sparse_csr
-
-        return self.to_sparse(layout=sparse_csr, dense_dim=dense_dim)
-
-    def to_sparse_csc(self, dense_dim: int | None = None) -> Any:
-        """This 2-D sparse matrix in CSC layout (:func:`ember.sparse_csc_tensor`)."""
-        from .layout import sparse_csc
-
-        return self.to_sparse(layout=sparse_csc, dense_dim=dense_dim)
-
-    def to_sparse_bsr(self, blocksize: Sequence[int], dense_dim: int | None = None) -> Any:
-        """This 2-D sparse matrix in BSR layout with ``blocksize`` blocks."""
-        from .layout import sparse_bsr
-
-        return self.to_sparse(layout=sparse_bsr, blocksize=blocksize, dense_dim=dense_dim)
-
-    def to_sparse_bsc(self, blocksize: Sequence[int], dense_dim: int | None = None) -> Any:
-        """This 2-D sparse matrix in BSC layout with ``blocksize`` blocks."""
-        from .layout import sparse_bsc
-
-        return self.to_sparse(layout=sparse_bsc, blocksize=blocksize, dense_dim=dense_dim)
 
     def sparse_mask(self, mask: SparseCOOTensor) -> SparseCOOTensor:
         """This tensor's elements at the coordinates ``mask`` stores (:meth:`ember.Tensor.sparse_mask`)."""

@@ -294,18 +294,6 @@ class SparseCompressedTensor(SparseTensorBase):
     def to_sparse_coo(self) -> SparseCOOTensor:
         return self.to_sparse()
 
-    def to_sparse_csr(self, dense_dim: int | None = None) -> SparseCompressedTensor:
-        return self.to_sparse(layout=sparse_csr, dense_dim=dense_dim)
-
-    def to_sparse_csc(self, dense_dim: int | None = None) -> SparseCompressedTensor:
-        return self.to_sparse(layout=sparse_csc, dense_dim=dense_dim)
-
-    def to_sparse_bsr(self, blocksize: Sequence[int], dense_dim: int | None = None) -> SparseCompressedTensor:
-        return self.to_sparse(layout=sparse_bsr, blocksize=blocksize, dense_dim=dense_dim)
-
-    def to_sparse_bsc(self, blocksize: Sequence[int], dense_dim: int | None = None) -> SparseCompressedTensor:
-        return self.to_sparse(layout=sparse_bsc, blocksize=blocksize, dense_dim=dense_dim)
-
     def to(self, *args: Any, **kwargs: Any) -> SparseCompressedTensor:
         """This tensor on another device or with another dtype (its values'; the indices keep theirs)."""
         values = self._vals.to(*args, **kwargs)
