@@ -89,12 +89,48 @@ class SparseTensorBase:
     _vals: Tensor
 
     @property
+    def shape(self) -> Size:
+        return self._size
+
+    def size(self, dim: int | None = None) -> Any:
+        return self._size if dim is None else self._size[dim]
+
+    def dim(self) -> int:
+        return len(self._size)
+
+    @property
+    def ndim(self) -> int:
+        return len(self._size)
+
+    @property
+    def dtype(self) -> _dtype:
+        return self._vals.dtype
+
+    @property
+    def device(self) -> _device:
+        return self._vals.device
+
+    def get_device(self) -> int:
+        """The device index (-1 on the CPU), as PyTorch's."""
+        return self._vals.get_device()
+
+    @property
+    def data(self) -> Self:
+        """This tensor detached from autograd (the same indices and values)."""
+        return self.detach()  # type: ignore[attr-defined]
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.to_dense().reshape(()).item())  # type: ignore[attr-defined]
+
+    @property
     def is_cuda(self) -> bool:
-        return self.device.type == "cuda"  # type: ignore[attr-defined]
+        return self.device.type == "cuda"
 
     @property
     def is_meta(self) -> bool:
-        return self.device.type == "meta"  # type: ignore[attr-defined]
+        return self.device.type == "meta"
 
     def numel(self) -> int:
         """The number of elements of the (dense) shape, as PyTorch counts them."""
@@ -106,10 +142,10 @@ class SparseTensorBase:
         return self._vals.element_size()
 
     def is_floating_point(self) -> bool:
-        return self.dtype.is_floating_point  # type: ignore[attr-defined]
+        return self.dtype.is_floating_point
 
     def is_complex(self) -> bool:
-        return self.dtype.is_complex  # type: ignore[attr-defined]
+        return self.dtype.is_complex
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
         """False: a sparse tensor has no strides (PyTorch answers the same)."""
@@ -188,32 +224,10 @@ class SparseCOOTensor(SparseTensorBase):
         self._owner: tuple[Any, bool] | None = None
 
     # -- identity -----------------------------------------------------------------------
-    @property
-    def shape(self) -> Size:
-        return self._size
-
-    def size(self, dim: int | None = None) -> Any:
-        return self._size if dim is None else self._size[dim]
-
-    def dim(self) -> int:
-        return len(self._size)
-
-    @property
-    def ndim(self) -> int:
-        return len(self._size)
-
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):  # an internal name (or one asked before __init__ set the parts)
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
         return _missing_method(self, name, "Sparse")
-
-    @property
-    def dtype(self) -> _dtype:
-        return self._vals.dtype
-
-    @property
-    def device(self) -> _device:
-        return self._vals.device
 
     # -- autograd (through the values) ----------------------------------------------------
     @property
@@ -648,20 +662,6 @@ class SparseCOOTensor(SparseTensorBase):
         if not self._size:
             raise TypeError("len() of a 0-d tensor")
         return self._size[0]
-
-    def __bool__(self) -> bool:
-        if self.numel() != 1:
-            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-        return bool(self.to_dense().reshape(()).item())
-
-    def get_device(self) -> int:
-        """The device index (-1 on the CPU), as PyTorch's."""
-        return self._vals.get_device()
-
-    @property
-    def data(self) -> SparseCOOTensor:
-        """This tensor detached from autograd (the same indices and values)."""
-        return self.detach()
 
     def select(self, dim: int, index: int) -> SparseCOOTensor:
         """The slice at ``index`` along ``dim`` (that dimension removed): the entries there, for a

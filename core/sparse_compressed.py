@@ -34,7 +34,6 @@ from .sparse import (
 from .tensor import Size, Tensor, tensor
 
 if TYPE_CHECKING:
-    from .device import device as _device
     from .types import Device, Number, _dtype
 
 __all__ = [
@@ -78,32 +77,10 @@ class SparseCompressedTensor(SparseTensorBase):
         self._owner: tuple[Any, bool] | None = None  # as SparseCOOTensor._owner
 
     # -- identity -----------------------------------------------------------------------
-    @property
-    def shape(self) -> Size:
-        return self._size
-
-    def size(self, dim: int | None = None) -> Any:
-        return self._size if dim is None else self._size[dim]
-
-    def dim(self) -> int:
-        return len(self._size)
-
-    @property
-    def ndim(self) -> int:
-        return len(self._size)
-
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
         return _missing_method(self, name, "SparseCsr")
-
-    @property
-    def dtype(self) -> _dtype:
-        return self._vals.dtype
-
-    @property
-    def device(self) -> _device:
-        return self._vals.device
 
     @property
     def is_sparse_csr(self) -> bool:
@@ -114,20 +91,6 @@ class SparseCompressedTensor(SparseTensorBase):
 
     def __len__(self) -> int:
         return self._size[0]
-
-    def __bool__(self) -> bool:
-        if self.numel() != 1:
-            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-        return bool(self.to_dense().reshape(()).item())
-
-    def get_device(self) -> int:
-        """The device index (-1 on the CPU), as PyTorch's."""
-        return self._vals.get_device()
-
-    @property
-    def data(self) -> SparseCompressedTensor:
-        """This tensor detached from autograd (the same indices and values)."""
-        return self.detach()
 
     def dense_dim(self) -> int:
         return self.ndim - 2
