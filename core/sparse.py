@@ -110,6 +110,23 @@ class SparseTensorBase:
     def device(self) -> _device:
         return self._vals.device
 
+    @property
+    def requires_grad(self) -> bool:
+        return self._vals.requires_grad
+
+    def requires_grad_(self, requires_grad: bool = True) -> Self:
+        """Record operations on the values for autograd; returns ``self``."""
+        self._vals.requires_grad_(requires_grad)
+        return self
+
+    @property
+    def grad_fn(self) -> Any:
+        return self._vals.grad_fn
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._vals.grad_fn is None
+
     def get_device(self) -> int:
         """The device index (-1 on the CPU), as PyTorch's."""
         return self._vals.get_device()
@@ -231,15 +248,6 @@ class SparseCOOTensor(SparseTensorBase):
 
     # -- autograd (through the values) ----------------------------------------------------
     @property
-    def requires_grad(self) -> bool:
-        return self._vals.requires_grad
-
-    def requires_grad_(self, requires_grad: bool = True) -> SparseCOOTensor:
-        """Record operations on the values for autograd; returns ``self``."""
-        self._vals.requires_grad_(requires_grad)
-        return self
-
-    @property
     def grad(self) -> Tensor | SparseCOOTensor | None:
         """The gradient: at the stored coordinates as a coalesced sparse tensor (what
         :func:`mm` and ``to_dense`` give), plus, densely, what ``sparse @ dense`` gives at every
@@ -273,14 +281,6 @@ class SparseCOOTensor(SparseTensorBase):
                 summed._idx, summed._vals / counts.reshape((-1,) + (1,) * (g.ndim - 1)), self._size, True
             )
         return stored if dense is None else dense + stored
-
-    @property
-    def grad_fn(self) -> Any:
-        return self._vals.grad_fn
-
-    @property
-    def is_leaf(self) -> bool:
-        return self._vals.grad_fn is None
 
     def sparse_dim(self) -> int:
         return self._idx.shape[0]

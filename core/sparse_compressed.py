@@ -142,22 +142,6 @@ class SparseCompressedTensor(SparseTensorBase):
 
     # -- autograd (through the values) ----------------------------------------------------
     @property
-    def requires_grad(self) -> bool:
-        return self._vals.requires_grad
-
-    def requires_grad_(self, requires_grad: bool = True) -> SparseCompressedTensor:
-        self._vals.requires_grad_(requires_grad)
-        return self
-
-    @property
-    def grad_fn(self) -> Any:
-        return self._vals.grad_fn
-
-    @property
-    def is_leaf(self) -> bool:
-        return self._vals.grad_fn is None
-
-    @property
     def grad(self) -> Any:
         """The gradient: in this layout at the stored elements (what ``to_dense`` and
         :func:`ember.sparse.mm` give), plus, densely, what ``self @ dense`` gives (then dense)."""
