@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .named_constant import NamedConstant
 from .strides import contiguous_strides, dense_order, is_dense, ordered_strides
 
 __all__ = [
@@ -29,7 +30,7 @@ __all__ = [
 ]
 
 
-class layout:  # noqa: N801 - mirrors torch.layout
+class layout(NamedConstant):  # noqa: N801 - mirrors torch.layout
     """How a tensor's elements are stored, as :attr:`ember.Tensor.layout` reports it.
 
     There is one object per layout, so layouts compare with ``is`` and ``==``.
@@ -42,16 +43,7 @@ class layout:  # noqa: N801 - mirrors torch.layout
         True
     """
 
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"ember.{self.name}"
-
-    def __reduce__(self) -> str:
-        return self.name
+    __slots__ = ()
 
 
 strided = layout("strided")
@@ -62,7 +54,7 @@ sparse_bsr = layout("sparse_bsr")
 sparse_bsc = layout("sparse_bsc")
 
 
-class memory_format:  # noqa: N801 - mirrors torch.memory_format
+class memory_format(NamedConstant):  # noqa: N801 - mirrors torch.memory_format
     """The order in which a dense tensor's elements are asked to lie in memory.
 
     PyTorch programs pass these as ``memory_format=`` to ``Tensor.to``, ``Module.to``,
@@ -80,22 +72,16 @@ class memory_format:  # noqa: N801 - mirrors torch.memory_format
         (12, 1, 6, 3)
     """
 
-    __slots__ = ("name", "order")
+    __slots__ = ("order",)
 
     def __init__(self, name: str, order: tuple[int, ...] | None = None) -> None:
-        self.name = name
+        super().__init__(name)
         self.order = order  # the dimensions from the outermost to the innermost (None: row-major)
 
     @property
     def rank(self) -> int | None:
         """The rank a tensor needs for this format (None: any)."""
         return None if self.order is None else len(self.order)
-
-    def __repr__(self) -> str:
-        return f"ember.{self.name}"
-
-    def __reduce__(self) -> str:
-        return self.name
 
 
 contiguous_format = memory_format("contiguous_format")

@@ -35,6 +35,7 @@ import numpy as np
 from . import dtypes, printing
 from .autograd.function import Function
 from .layout import strided
+from .named_constant import NamedConstant
 from .ops.arithmetic import where
 from .ops.creation import zeros_like
 from .tensor import Size, Tensor, tensor
@@ -60,7 +61,7 @@ __all__ = [
 ]
 
 
-class qscheme:  # noqa: N801 - mirrors torch.qscheme
+class qscheme(NamedConstant):  # noqa: N801 - mirrors torch.qscheme
     """A quantization scheme: how a quantized tensor's scale and zero point apply to its elements.
 
     One object per scheme (``ember.per_tensor_affine``, ``ember.per_channel_affine``,
@@ -75,16 +76,7 @@ class qscheme:  # noqa: N801 - mirrors torch.qscheme
         ember.per_tensor_affine
     """
 
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"ember.{self.name}"
-
-    def __reduce__(self) -> str:
-        return self.name
+    __slots__ = ()
 
 
 per_tensor_affine = qscheme("per_tensor_affine")

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Self, overload
 from . import dtypes, printing
 from .autograd.function import Function
 from .autograd.grad_mode import grad_state
-from .layout import factories, sparse_coo
+from .layout import factories, sparse_bsc, sparse_bsr, sparse_coo, sparse_csc, sparse_csr
 from .meta_errors import refuse_meta
 from .ops.movement import broadcast_shapes, cat, stack
 from .ops.operands import normalize_dims, wrap_dim
@@ -82,18 +82,72 @@ def _missing_method(obj: Any, name: str, backend: str) -> Any:
 class SparseTensorBase:
     """What ember's sparse tensors (:class:`SparseCOOTensor` and the compressed
     :class:`~ember.sparse_compressed.SparseCompressedTensor`) answer alike: the queries read from their
-    ``_size``, ``_vals``, ``dtype`` and ``device``, and the casts of their values through ``to``."""
+    ``_size``, ``_vals``, ``dtype`` and ``device``, the casts of their values through ``to``, and the
+    conversions to each compressed layout through ``to_sparse``."""
 
     _size: Size
     _vals: Tensor
 
     @property
+    def shape(self) -> Size:
+        return self._size
+
+    def size(self, dim: int | None = None) -> Any:
+        return self._size if dim is None else self._size[dim]
+
+    def dim(self) -> int:
+        return len(self._size)
+
+    @property
+    def ndim(self) -> int:
+        return len(self._size)
+
+    @property
+    def dtype(self) -> _dtype:
+        return self._vals.dtype
+
+    @property
+    def device(self) -> _device:
+        return self._vals.device
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._vals.requires_grad
+
+    def requires_grad_(self, requires_grad: bool = True) -> Self:
+        """Record operations on the values for autograd; returns ``self``."""
+        self._vals.requires_grad_(requires_grad)
+        return self
+
+    @property
+    def grad_fn(self) -> Any:
+        return self._vals.grad_fn
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._vals.grad_fn is None
+
+    def get_device(self) -> int:
+        """The device index (-1 on the CPU), as PyTorch's."""
+        return self._vals.get_device()
+
+    @property
+    def data(self) -> Self:
+        """This tensor detached from autograd (the same indices and values)."""
+        return self.detach()  # type: ignore[attr-defined]
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.to_dense().reshape(()).item())  # type: ignore[attr-defined]
+
+    @property
     def is_cuda(self) -> bool:
-        return self.device.type == "cuda"  # type: ignore[attr-defined]
+        return self.device.type == "cuda"
 
     @property
     def is_meta(self) -> bool:
-        return self.device.type == "meta"  # type: ignore[attr-defined]
+        return self.device.type == "meta"
 
     def numel(self) -> int:
         """The number of elements of the (dense) shape, as PyTorch counts them."""
@@ -105,10 +159,10 @@ class SparseTensorBase:
         return self._vals.element_size()
 
     def is_floating_point(self) -> bool:
-        return self.dtype.is_floating_point  # type: ignore[attr-defined]
+        return self.dtype.is_floating_point
 
     def is_complex(self) -> bool:
-        return self.dtype.is_complex  # type: ignore[attr-defined]
+        return self.dtype.is_complex
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
         """False: a sparse tensor has no strides (PyTorch answers the same)."""
@@ -136,6 +190,22 @@ class SparseTensorBase:
     def long(self) -> Self:
         """This tensor with int64 values (itself when they already are)."""
         return self._as(dtypes.int64)
+
+    def to_sparse_csr(self, dense_dim: int | None = None) -> Any:
+        """This 2-D sparse matrix in CSR layout (:func:`ember.sparse_csr_tensor`)."""
+        return self.to_sparse(layout=sparse_csr, dense_dim=dense_dim)  # type: ignore[attr-defined]
+
+    def to_sparse_csc(self, dense_dim: int | None = None) -> Any:
+        """This 2-D sparse matrix in CSC layout (:func:`ember.sparse_csc_tensor`)."""
+        return self.to_sparse(layout=sparse_csc, dense_dim=dense_dim)  # type: ignore[attr-defined]
+
+    def to_sparse_bsr(self, blocksize: Sequence[int], dense_dim: int | None = None) -> Any:
+        """This 2-D sparse matrix in BSR layout with ``blocksize`` blocks."""
+        return self.to_sparse(layout=sparse_bsr, blocksize=blocksize, dense_dim=dense_dim)  # type: ignore[attr-defined]
+
+    def to_sparse_bsc(self, blocksize: Sequence[int], dense_dim: int | None = None) -> Any:
+        """This 2-D sparse matrix in BSC layout with ``blocksize`` blocks."""
+        return self.to_sparse(layout=sparse_bsc, blocksize=blocksize, dense_dim=dense_dim)  # type: ignore[attr-defined]
 
     def cpu(self) -> Self:
         """This tensor on the CPU (itself when it is there)."""
@@ -171,43 +241,12 @@ class SparseCOOTensor(SparseTensorBase):
         self._owner: tuple[Any, bool] | None = None
 
     # -- identity -----------------------------------------------------------------------
-    @property
-    def shape(self) -> Size:
-        return self._size
-
-    def size(self, dim: int | None = None) -> Any:
-        return self._size if dim is None else self._size[dim]
-
-    def dim(self) -> int:
-        return len(self._size)
-
-    @property
-    def ndim(self) -> int:
-        return len(self._size)
-
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):  # an internal name (or one asked before __init__ set the parts)
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
         return _missing_method(self, name, "Sparse")
 
-    @property
-    def dtype(self) -> _dtype:
-        return self._vals.dtype
-
-    @property
-    def device(self) -> _device:
-        return self._vals.device
-
     # -- autograd (through the values) ----------------------------------------------------
-    @property
-    def requires_grad(self) -> bool:
-        return self._vals.requires_grad
-
-    def requires_grad_(self, requires_grad: bool = True) -> SparseCOOTensor:
-        """Record operations on the values for autograd; returns ``self``."""
-        self._vals.requires_grad_(requires_grad)
-        return self
-
     @property
     def grad(self) -> Tensor | SparseCOOTensor | None:
         """The gradient: at the stored coordinates as a coalesced sparse tensor (what
@@ -242,14 +281,6 @@ class SparseCOOTensor(SparseTensorBase):
                 summed._idx, summed._vals / counts.reshape((-1,) + (1,) * (g.ndim - 1)), self._size, True
             )
         return stored if dense is None else dense + stored
-
-    @property
-    def grad_fn(self) -> Any:
-        return self._vals.grad_fn
-
-    @property
-    def is_leaf(self) -> bool:
-        return self._vals.grad_fn is None
 
     def sparse_dim(self) -> int:
         return self._idx.shape[0]
@@ -340,30 +371,6 @@ class SparseCOOTensor(SparseTensorBase):
     def to_sparse_coo(self) -> SparseCOOTensor:
         """This tensor (already sparse COO)."""
         return self
-
-    def to_sparse_csr(self, dense_dim: int | None = None) -> Any:
-        """This 2-D sparse matrix in CSR layout (:func:`ember.sparse_csr_tensor`)."""
-        from .layout import sparse_csr
-
-        return self.to_sparse(layout=sparse_csr, dense_dim=dense_dim)
-
-    def to_sparse_csc(self, dense_dim: int | None = None) -> Any:
-        """This 2-D sparse matrix in CSC layout (:func:`ember.sparse_csc_tensor`)."""
-        from .layout import sparse_csc
-
-        return self.to_sparse(layout=sparse_csc, dense_dim=dense_dim)
-
-    def to_sparse_bsr(self, blocksize: Sequence[int], dense_dim: int | None = None) -> Any:
-        """This 2-D sparse matrix in BSR layout with ``blocksize`` blocks."""
-        from .layout import sparse_bsr
-
-        return self.to_sparse(layout=sparse_bsr, blocksize=blocksize, dense_dim=dense_dim)
-
-    def to_sparse_bsc(self, blocksize: Sequence[int], dense_dim: int | None = None) -> Any:
-        """This 2-D sparse matrix in BSC layout with ``blocksize`` blocks."""
-        from .layout import sparse_bsc
-
-        return self.to_sparse(layout=sparse_bsc, blocksize=blocksize, dense_dim=dense_dim)
 
     def sparse_mask(self, mask: SparseCOOTensor) -> SparseCOOTensor:
         """This tensor's elements at the coordinates ``mask`` stores (:meth:`ember.Tensor.sparse_mask`)."""
@@ -655,20 +662,6 @@ class SparseCOOTensor(SparseTensorBase):
         if not self._size:
             raise TypeError("len() of a 0-d tensor")
         return self._size[0]
-
-    def __bool__(self) -> bool:
-        if self.numel() != 1:
-            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-        return bool(self.to_dense().reshape(()).item())
-
-    def get_device(self) -> int:
-        """The device index (-1 on the CPU), as PyTorch's."""
-        return self._vals.get_device()
-
-    @property
-    def data(self) -> SparseCOOTensor:
-        """This tensor detached from autograd (the same indices and values)."""
-        return self.detach()
 
     def select(self, dim: int, index: int) -> SparseCOOTensor:
         """The slice at ``index`` along ``dim`` (that dimension removed): the entries there, for a

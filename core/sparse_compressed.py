@@ -34,7 +34,6 @@ from .sparse import (
 from .tensor import Size, Tensor, tensor
 
 if TYPE_CHECKING:
-    from .device import device as _device
     from .types import Device, Number, _dtype
 
 __all__ = [
@@ -78,32 +77,10 @@ class SparseCompressedTensor(SparseTensorBase):
         self._owner: tuple[Any, bool] | None = None  # as SparseCOOTensor._owner
 
     # -- identity -----------------------------------------------------------------------
-    @property
-    def shape(self) -> Size:
-        return self._size
-
-    def size(self, dim: int | None = None) -> Any:
-        return self._size if dim is None else self._size[dim]
-
-    def dim(self) -> int:
-        return len(self._size)
-
-    @property
-    def ndim(self) -> int:
-        return len(self._size)
-
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
         return _missing_method(self, name, "SparseCsr")
-
-    @property
-    def dtype(self) -> _dtype:
-        return self._vals.dtype
-
-    @property
-    def device(self) -> _device:
-        return self._vals.device
 
     @property
     def is_sparse_csr(self) -> bool:
@@ -114,20 +91,6 @@ class SparseCompressedTensor(SparseTensorBase):
 
     def __len__(self) -> int:
         return self._size[0]
-
-    def __bool__(self) -> bool:
-        if self.numel() != 1:
-            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-        return bool(self.to_dense().reshape(()).item())
-
-    def get_device(self) -> int:
-        """The device index (-1 on the CPU), as PyTorch's."""
-        return self._vals.get_device()
-
-    @property
-    def data(self) -> SparseCompressedTensor:
-        """This tensor detached from autograd (the same indices and values)."""
-        return self.detach()
 
     def dense_dim(self) -> int:
         return self.ndim - 2
@@ -178,22 +141,6 @@ class SparseCompressedTensor(SparseTensorBase):
     _indices = indices
 
     # -- autograd (through the values) ----------------------------------------------------
-    @property
-    def requires_grad(self) -> bool:
-        return self._vals.requires_grad
-
-    def requires_grad_(self, requires_grad: bool = True) -> SparseCompressedTensor:
-        self._vals.requires_grad_(requires_grad)
-        return self
-
-    @property
-    def grad_fn(self) -> Any:
-        return self._vals.grad_fn
-
-    @property
-    def is_leaf(self) -> bool:
-        return self._vals.grad_fn is None
-
     @property
     def grad(self) -> Any:
         """The gradient: in this layout at the stored elements (what ``to_dense`` and
@@ -293,18 +240,6 @@ class SparseCompressedTensor(SparseTensorBase):
 
     def to_sparse_coo(self) -> SparseCOOTensor:
         return self.to_sparse()
-
-    def to_sparse_csr(self, dense_dim: int | None = None) -> SparseCompressedTensor:
-        return self.to_sparse(layout=sparse_csr, dense_dim=dense_dim)
-
-    def to_sparse_csc(self, dense_dim: int | None = None) -> SparseCompressedTensor:
-        return self.to_sparse(layout=sparse_csc, dense_dim=dense_dim)
-
-    def to_sparse_bsr(self, blocksize: Sequence[int], dense_dim: int | None = None) -> SparseCompressedTensor:
-        return self.to_sparse(layout=sparse_bsr, blocksize=blocksize, dense_dim=dense_dim)
-
-    def to_sparse_bsc(self, blocksize: Sequence[int], dense_dim: int | None = None) -> SparseCompressedTensor:
-        return self.to_sparse(layout=sparse_bsc, blocksize=blocksize, dense_dim=dense_dim)
 
     def to(self, *args: Any, **kwargs: Any) -> SparseCompressedTensor:
         """This tensor on another device or with another dtype (its values'; the indices keep theirs)."""

@@ -89,6 +89,16 @@ def dtype(request, device):
 
 
 @pytest.fixture
+def amp_device(device):
+    """``(device, its autocast device type)`` for the autocast tests that compare with PyTorch's CPU
+    autocast: skipped on devices that do not follow the cpu policy table."""
+    backend = ember.backends.get_backend(device)
+    if "cpu" not in (backend.device_type, backend.autocast_device_type):
+        pytest.skip(f"{device} does not follow the cpu policy table (PyTorch has no autocast of its kind to compare)")
+    return device, backend.device_type
+
+
+@pytest.fixture
 def numpy_threads(monkeypatch):
     """``numpy_threads(n)`` runs the rest of the test on ``n`` intra-op threads, the NumPy kernels
     splitting their work however small it is; the thread count is restored afterwards."""

@@ -24,14 +24,6 @@ pytest.importorskip("ml_dtypes")
 TOL = {"bfloat16": 3e-2, "float16": 4e-3}
 
 
-@pytest.fixture
-def amp_device(device):
-    backend = ember.backends.get_backend(device)
-    if "cpu" not in (backend.device_type, backend.autocast_device_type):
-        pytest.skip(f"{device} does not follow the cpu policy table (PyTorch has no autocast of its kind to compare)")
-    return device, backend.device_type
-
-
 def _arrays(seed, *shapes):
     rng = np.random.default_rng(seed)
     return [rng.standard_normal(s).astype(np.float32) for s in shapes]

@@ -20,14 +20,6 @@ from ember.amp.state import state
 pytest.importorskip("ml_dtypes")
 
 
-@pytest.fixture
-def amp_device(device):
-    backend = ember.backends.get_backend(device)
-    if "cpu" not in (backend.device_type, backend.autocast_device_type):
-        pytest.skip(f"{device} does not follow the cpu policy table (PyTorch has no autocast of its kind to compare)")
-    return device, backend.device_type
-
-
 def _both(amp_device):
     """(module, device keyword arguments, autocast device type) for torch and ember."""
     device, device_type = amp_device

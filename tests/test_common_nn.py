@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from complex_support import holds_complex
 from reference import assert_close, torch
-from test_module_specs import _convert, _outputs
+from test_module_specs import _convert, _outputs, _pair
 
 import ember
 from ember import nn
@@ -99,23 +99,6 @@ def _ember_module(test, args, device):
     if isinstance(constructor, type):
         return getattr(nn, constructor.__name__)(*_convert(args))
     return _ember_function(constructor, device)(*_convert(args))
-
-
-def _pair(value, device, dtype, leaves):
-    """The torch and ember forms of an input (float tensors in ``dtype``, requiring grad as made)."""
-    if isinstance(value, torch.Tensor):
-        t = value.detach()
-        t = t.to(getattr(torch, dtype.name)) if t.is_floating_point() else t.clone()
-        e = _convert(t, device)
-        if value.requires_grad:
-            t.requires_grad_()
-            e.requires_grad_()
-            leaves.append((t, e))
-        return t, e
-    if isinstance(value, (tuple, list)):
-        pairs = [_pair(v, device, dtype, leaves) for v in value]
-        return type(value)(p[0] for p in pairs), type(value)(p[1] for p in pairs)
-    return value, _convert(value, device)
 
 
 def _dense(t):

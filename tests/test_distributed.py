@@ -46,8 +46,9 @@ def _env():
     return env
 
 
-def launch(script, ranks=2):
-    """Run ``script`` under ``mpiexec -n ranks``; returns {(rank, check): "ok" | reason} and the output."""
+def launch(script, ranks=2, extra_env=None):
+    """Run ``script`` under ``mpiexec -n ranks`` (with ``extra_env`` added to the environment); returns
+    {(rank, check): "ok" | reason} and the output."""
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
@@ -57,11 +58,11 @@ def launch(script, ranks=2):
             capture_output=True,
             text=True,
             timeout=TIMEOUT,
-            env=_env(),
+            env={**_env(), **(extra_env or {})},
             cwd=SCRIPTS,
         )
     except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"{script} did not finish in {TIMEOUT}s under mpiexec: {exc.stdout}")
+        pytest.fail(f"{script} did not finish in {TIMEOUT}s under mpiexec -n {ranks}: {exc.stdout}")
     results = {}
     for rank, status, name, rest in re.findall(r"\[(\d+)\] (ok|FAIL) ([\w.]+)(: [^\[]*)?", proc.stdout):
         results[(int(rank), name)] = "ok" if status == "ok" else rest

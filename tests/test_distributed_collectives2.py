@@ -11,13 +11,11 @@ prints is one test here. The rest runs in this process: the names, and the base
 from __future__ import annotations
 
 import importlib.util
-import re
 import socket
-import subprocess
 import sys
 
 import pytest
-from test_distributed import SCRIPTS, TIMEOUT, _env, _mpiexec, _skip_reason
+from test_distributed import SCRIPTS, launch
 
 import ember
 import ember.distributed as dist
@@ -49,26 +47,7 @@ def _free_port():
 
 def _launch(ranks, script=SCRIPT):
     """Run ``script`` under ``mpiexec -n ranks`` with a torch port: ``({(rank, check): "ok" or why}, output)``."""
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
-    env = _env()
-    env["EMBER_TEST_TORCH_PORT"] = str(_free_port())
-    try:
-        proc = subprocess.run(
-            [_mpiexec(), "-n", str(ranks), sys.executable, str(SCRIPTS / script)],
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            env=env,
-            cwd=SCRIPTS,
-        )
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"{script} did not finish in {TIMEOUT}s under mpiexec -n {ranks}: {exc.stdout}")
-    results = {}
-    for rank, status, name, rest in re.findall(r"\[(\d+)\] (ok|FAIL) ([\w.]+)(: [^\[]*)?", proc.stdout):
-        results[(int(rank), name)] = "ok" if status == "ok" else rest
-    return results, proc.stdout + proc.stderr
+    return launch(script, ranks, extra_env={"EMBER_TEST_TORCH_PORT": str(_free_port())})
 
 
 @pytest.fixture(scope="module")

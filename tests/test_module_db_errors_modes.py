@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from reference import assert_close, torch
 from test_module_specs import MODULES as SPEC_MODULES
-from test_module_specs import _cases, _convert, _outputs
+from test_module_specs import _cases, _convert, _outputs, _pair, _params
 
 import ember
 from ember import nn
@@ -36,39 +36,6 @@ NAMES = sorted(
 
 #: float32 gradient tolerances wider than reference.py's, with the reason.
 FLOAT32_GRAD_ATOL = {}
-
-
-def _params():
-    out = []
-    for name in NAMES:
-        for training in (True, False):
-            _, cases = _cases(name, training)
-            out += [
-                pytest.param(name, training, i, id=f"{name}-{'train' if training else 'eval'}-{i}")
-                for i in range(len(cases))
-            ]
-    return out
-
-
-def _pair(value, device, dtype, leaves):
-    """The torch and ember forms of one forward argument (float tensors in ``dtype``, ``requires_grad`` as
-    the case has it); the pairs of tensors that require grad are appended to ``leaves``."""
-    if isinstance(value, torch.Tensor):
-        t = value.detach()
-        t = t.to(getattr(torch, dtype.name)) if t.is_floating_point() else t.clone()
-        e = _convert(t, device)
-        if value.requires_grad:
-            t.requires_grad_()
-            e.requires_grad_()
-            leaves.append((t, e))
-        return t, e
-    if isinstance(value, (tuple, list)):
-        pairs = [_pair(v, device, dtype, leaves) for v in value]
-        return type(value)(p[0] for p in pairs), type(value)(p[1] for p in pairs)
-    if isinstance(value, dict):
-        pairs = {k: _pair(v, device, dtype, leaves) for k, v in value.items()}
-        return {k: p[0] for k, p in pairs.items()}, {k: p[1] for k, p in pairs.items()}
-    return value, _convert(value, device)
 
 
 def _run_case(device, dtype, name, training, index):
@@ -124,6 +91,6 @@ def _run_case(device, dtype, name, training, index):
         assert_close(e_buffers[bname], t_buf, dtype if t_buf.is_floating_point() else None, what=bname)
 
 
-@pytest.mark.parametrize("name,training,index", _params())
+@pytest.mark.parametrize("name,training,index", _params(NAMES))
 def test_module_db_mode(device, dtype, name, training, index):
     _run_case(device, dtype, name, training, index)

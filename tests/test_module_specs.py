@@ -70,9 +70,10 @@ def _cases(name, training):
         )
 
 
-def _params():
+def _params(names=MODULES):
+    """One test parameter per module of ``names``, mode (training, eval) and ``ModuleInput`` case."""
     out = []
-    for name in MODULES:
+    for name in names:
         for training in (True, False):
             _, cases = _cases(name, training)
             out += [
@@ -115,6 +116,27 @@ def _convert(value, device="cpu", dtype=None):
     if isinstance(value, torch.dtype):
         return getattr(ember, str(value).split(".")[1])
     return value
+
+
+def _pair(value, device, dtype, leaves):
+    """The torch and ember forms of one forward argument (float tensors in ``dtype``, ``requires_grad`` as
+    the case has it); the pairs of tensors that require grad are appended to ``leaves``."""
+    if isinstance(value, torch.Tensor):
+        t = value.detach()
+        t = t.to(getattr(torch, dtype.name)) if t.is_floating_point() else t.clone()
+        e = _convert(t, device)
+        if value.requires_grad:
+            t.requires_grad_()
+            e.requires_grad_()
+            leaves.append((t, e))
+        return t, e
+    if isinstance(value, (tuple, list)):
+        pairs = [_pair(v, device, dtype, leaves) for v in value]
+        return type(value)(p[0] for p in pairs), type(value)(p[1] for p in pairs)
+    if isinstance(value, dict):
+        pairs = {k: _pair(v, device, dtype, leaves) for k, v in value.items()}
+        return {k: p[0] for k, p in pairs.items()}, {k: p[1] for k, p in pairs.items()}
+    return value, _convert(value, device)
 
 
 def _float_leaves(value):

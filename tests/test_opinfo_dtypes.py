@@ -12,26 +12,11 @@ import re
 
 import numpy as np
 import pytest
+from opinfo_support import ember_copy, need_dtypes
 
 import ember
 
 torch = pytest.importorskip("torch")
-
-
-def _e(t, device):
-    """The ember copy of a torch tensor on ``device``."""
-    data = t.detach().float().numpy() if t.dtype == torch.bfloat16 else t.detach().numpy()  # NumPy has no bfloat16
-    return ember.tensor(data, dtype=getattr(ember, str(t.dtype).split(".")[-1]), device=device)
-
-
-def _needs(device, *names):
-    """Skip where ``device`` holds no arrays of one of the dtypes ``names`` (complex on restricted and
-    OpenCL, bfloat16 on OpenCL): the op cannot be called there at all."""
-    for name in names:
-        try:
-            ember.zeros(1, dtype=getattr(ember, name), device=device)
-        except Exception:  # noqa: BLE001 - no such arrays on this device
-            pytest.skip(f"{device} has no {name} arrays")
 
 
 def _same_refusal(torch_call, ember_call, match=None):
@@ -65,20 +50,20 @@ def _same_values(actual, expected, rtol=1e-7, atol=1e-9):
 @pytest.mark.parametrize("name", ["complex64", "complex128"])
 def test_max_pool_refuses_complex(device, nd, return_indices, name):
     # ember returned the maxima of the complex values' ordering; PyTorch has no complex max_pool kernel
-    _needs(device, name)
+    need_dtypes(device, name)
     x = torch.randn(1, 2, *([4] * nd), dtype=getattr(torch, name))
     pool = f"max_pool{nd}d"
     _same_refusal(
         lambda: getattr(torch.nn.functional, pool)(x, 2, return_indices=return_indices),
-        lambda: getattr(ember.nn.functional, pool)(_e(x, device), 2, return_indices=return_indices),
+        lambda: getattr(ember.nn.functional, pool)(ember_copy(x, device), 2, return_indices=return_indices),
     )
 
 
 def test_unravel_index_refuses_complex(device):
     # ember cast complex indices to int64 and unravelled them; PyTorch asks for an integer dtype
-    _needs(device, "complex64")
+    need_dtypes(device, "complex64")
     x = torch.tensor([4.0 + 0j, 5.0 + 0j], dtype=torch.complex64)
-    _same_refusal(lambda: torch.unravel_index(x, (2, 3)), lambda: ember.unravel_index(_e(x, device), (2, 3)))
+    _same_refusal(lambda: torch.unravel_index(x, (2, 3)), lambda: ember.unravel_index(ember_copy(x, device), (2, 3)))
 
 
 @pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
@@ -86,14 +71,16 @@ def test_unravel_index_refuses_complex(device):
 @pytest.mark.parametrize("shape", [(3,), ()])
 def test_index_reduce_of_a_vector_refuses_bool_and_complex(device, reduce, name, shape):
     # ember reduced into a 0-d or 1-D bool/complex tensor; PyTorch's kernel for them is compiled for real numbers
-    _needs(device, name)
+    need_dtypes(device, name)
     dt = getattr(torch, name)
     x = torch.ones(shape, dtype=dt)
     index = torch.tensor([0, 2] if shape else [0])
     source = torch.ones((2,) if shape else (), dtype=dt)
     _same_refusal(
         lambda: torch.index_reduce(x, 0, index, source, reduce),
-        lambda: ember.index_reduce(_e(x, device), 0, _e(index, device), _e(source, device), reduce),
+        lambda: ember.index_reduce(
+            ember_copy(x, device), 0, ember_copy(index, device), ember_copy(source, device), reduce
+        ),
     )
 
 
@@ -101,43 +88,49 @@ def test_index_reduce_of_a_vector_refuses_bool_and_complex(device, reduce, name,
 @pytest.mark.parametrize("name", ["bool", "complex64"])
 def test_index_reduce_excluding_self_refuses_bool_and_complex(device, reduce, name):
     # ember reduced; PyTorch's kernel that first fills the named slices is compiled for real numbers only
-    _needs(device, name)
+    need_dtypes(device, name)
     dt = getattr(torch, name)
     x, source = torch.ones(3, 2, dtype=dt), torch.ones(2, 2, dtype=dt)
     index = torch.tensor([0, 2])
     _same_refusal(
         lambda: torch.index_reduce(x, 0, index, source, reduce, include_self=False),
-        lambda: ember.index_reduce(_e(x, device), 0, _e(index, device), _e(source, device), reduce, include_self=False),
+        lambda: ember.index_reduce(
+            ember_copy(x, device), 0, ember_copy(index, device), ember_copy(source, device), reduce, include_self=False
+        ),
     )
 
 
 @pytest.mark.parametrize("reduce", ["amax", "amin"])
 def test_index_reduce_amax_of_complex_names_the_kernel(device, reduce):
     # ember named "max_values_cpu"; PyTorch's "maximum_cpu" (the same NotImplementedError)
-    _needs(device, "complex64")
+    need_dtypes(device, "complex64")
     x, source = torch.ones(3, 2, dtype=torch.complex64), torch.ones(2, 2, dtype=torch.complex64)
     index = torch.tensor([0, 2])
     _same_refusal(
         lambda: torch.index_reduce(x, 0, index, source, reduce),
-        lambda: ember.index_reduce(_e(x, device), 0, _e(index, device), _e(source, device), reduce),
+        lambda: ember.index_reduce(
+            ember_copy(x, device), 0, ember_copy(index, device), ember_copy(source, device), reduce
+        ),
     )
 
 
 @pytest.mark.parametrize("reduce", ["amax", "amin"])
 def test_scatter_reduce_amax_of_complex_names_the_kernel(device, reduce):
-    _needs(device, "complex64")
+    need_dtypes(device, "complex64")
     x, src = torch.ones(3, 2, dtype=torch.complex64), torch.ones(1, 2, dtype=torch.complex64)
     index = torch.tensor([[0, 2]])
     _same_refusal(
         lambda: torch.scatter_reduce(x, 0, index, src, reduce),
-        lambda: ember.scatter_reduce(_e(x, device), 0, _e(index, device), _e(src, device), reduce),
+        lambda: ember.scatter_reduce(
+            ember_copy(x, device), 0, ember_copy(index, device), ember_copy(src, device), reduce
+        ),
     )
 
 
 @pytest.mark.parametrize("call", ["randint_like", "randint", "random_from_to", "random_to", "random_", "random_from"])
 def test_random_integers_refuse_complex(device, call):
     # ember drew integers into complex tensors; PyTorch's bounds check knows no complex type
-    _needs(device, "complex64")
+    need_dtypes(device, "complex64")
 
     def run(lib, dev):
         x = lib.ones(3, dtype=lib.complex64, **dev)
@@ -157,31 +150,33 @@ def test_random_integers_refuse_complex(device, call):
 @pytest.mark.parametrize("name", ["float16", "bfloat16"])
 def test_histogram_refuses_half(device, fn, name):
     # ember counted float16/bfloat16 points; PyTorch's histogramdd kernel is float and double only
-    _needs(device, name)
+    need_dtypes(device, name)
     x = torch.rand(6, 2).to(getattr(torch, name))
-    _same_refusal(lambda: getattr(torch, fn)(x, 3), lambda: getattr(ember, fn)(_e(x, device), 3))
+    _same_refusal(lambda: getattr(torch, fn)(x, 3), lambda: getattr(ember, fn)(ember_copy(x, device), 3))
 
 
 def test_histogramdd_of_a_vector_is_refused(device):
     # ember read a 1-D input as one 3-D point (a 3 x 3 x 3 histogram); PyTorch wants points in rows
     x = torch.rand(3)
-    _same_refusal(lambda: torch.histogramdd(x, 3), lambda: ember.histogramdd(_e(x, device), 3))
+    _same_refusal(lambda: torch.histogramdd(x, 3), lambda: ember.histogramdd(ember_copy(x, device), 3))
 
 
 @pytest.mark.parametrize("name", ["complex64", "int64", "bool", "int8"])
 def test_scaled_dot_product_attention_refuses_non_floating(device, name):
     # ember said "Expected query, key, and value to have the same dtype" of three tensors of one dtype
-    _needs(device, name)
+    need_dtypes(device, name)
     q = torch.ones(1, 2, 3, 4, dtype=getattr(torch, name))
     _same_refusal(
         lambda: torch.nn.functional.scaled_dot_product_attention(q, q, q),
-        lambda: ember.nn.functional.scaled_dot_product_attention(_e(q, device), _e(q, device), _e(q, device)),
+        lambda: ember.nn.functional.scaled_dot_product_attention(
+            ember_copy(q, device), ember_copy(q, device), ember_copy(q, device)
+        ),
     )
 
 
 def test_multi_head_attention_refuses_complex(device):
     # ember computed attention of complex scores; PyTorch has no complex softmax
-    _needs(device, "complex64")
+    need_dtypes(device, "complex64")
     torch.manual_seed(0)
     x = torch.randn(3, 2, 2, dtype=torch.complex64)
     w, b = torch.randn(6, 2, dtype=torch.complex64), torch.randn(6, dtype=torch.complex64)
@@ -193,7 +188,7 @@ def test_multi_head_attention_refuses_complex(device):
             training=False,
         )  # fmt: skip
 
-    _same_refusal(lambda: run(torch, lambda t: t), lambda: run(ember, lambda t: _e(t, device)))
+    _same_refusal(lambda: run(torch, lambda t: t), lambda: run(ember, lambda t: ember_copy(t, device)))
 
 
 # -- ops ember refused where PyTorch computes ---------------------------------------------------------
@@ -201,31 +196,31 @@ def test_multi_head_attention_refuses_complex(device):
 @pytest.mark.parametrize("include_self", [True, False])
 def test_scatter_reduce_mean_of_complex(device, name, include_self):
     # ember raised '"div_floor_cpu" not implemented for ComplexFloat': a complex mean divides truly
-    _needs(device, name)
+    need_dtypes(device, name)
     dt = getattr(torch, name)
     torch.manual_seed(0)
     x, src = torch.randn(3, 2, dtype=dt), torch.randn(4, 2, dtype=dt)
     index = torch.tensor([[0, 1], [0, 2], [2, 2], [0, 0]])
     expected = torch.scatter_reduce(x, 0, index, src, "mean", include_self=include_self)
     actual = ember.scatter_reduce(
-        _e(x, device), 0, _e(index, device), _e(src, device), "mean", include_self=include_self
+        ember_copy(x, device), 0, ember_copy(index, device), ember_copy(src, device), "mean", include_self=include_self
     )
     _same_values(actual, expected, 1e-6, 1e-6)
     if include_self:  # (without: PyTorch's index_reduce has no complex kernel, see below)
         ix = torch.tensor([0, 2, 2, 0])
         expected = torch.index_reduce(x, 0, ix, src, "mean")
-        actual = ember.index_reduce(_e(x, device), 0, _e(ix, device), _e(src, device), "mean")
+        actual = ember.index_reduce(ember_copy(x, device), 0, ember_copy(ix, device), ember_copy(src, device), "mean")
         _same_values(actual, expected, 1e-6, 1e-6)
 
 
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
 def test_soft_margin_loss_of_complex(device, reduction):
     # ember raised "result type Float can't be cast to the desired output type ComplexFloat"
-    _needs(device, "complex128")
+    need_dtypes(device, "complex128")
     x = torch.tensor([1 + 1j, 2 - 1j, -0.5 + 0.25j], dtype=torch.complex128)
     y = torch.tensor([1 + 0j, -1 + 0j, 1 + 0j], dtype=torch.complex128)
     expected = torch.nn.functional.soft_margin_loss(x, y, reduction=reduction)
-    actual = ember.nn.functional.soft_margin_loss(_e(x, device), _e(y, device), reduction=reduction)
+    actual = ember.nn.functional.soft_margin_loss(ember_copy(x, device), ember_copy(y, device), reduction=reduction)
     _same_values(actual, expected)
 
 
@@ -233,23 +228,23 @@ def test_soft_margin_loss_of_complex(device, reduction):
 def test_matrix_exp_of_half(device, name):
     # ember raised "Low precision dtypes not supported"; PyTorch's CPU computes the 16-bit types (its own
     # 16-bit values are often inf/NaN, so ember's are compared with the float32 exponential rounded)
-    _needs(device, name)
+    need_dtypes(device, name)
     torch.manual_seed(0)
     a = torch.randn(2, 3, 3) * 0.3
     dt = getattr(torch, name)
     assert torch.linalg.matrix_exp(a.to(dt)).dtype == dt  # PyTorch computes (no error)
     expected = torch.linalg.matrix_exp(a.to(dt).float()).to(dt)
     for fn in (ember.linalg.matrix_exp, ember.matrix_exp):
-        _same_values(fn(_e(a.to(dt), device)), expected, 2e-2, 2e-2)
+        _same_values(fn(ember_copy(a.to(dt), device)), expected, 2e-2, 2e-2)
 
 
 @pytest.mark.parametrize("p", [None, 2, -2, "fro", "nuc", 1, math.inf])
 @pytest.mark.parametrize("name", ["complex64", "int64", "float32"])
 def test_cond_of_empty_matrices(device, p, name):
     # ember gave complex64 zeros for an empty complex64 batch (PyTorch: float32) and refused empty int64
-    _needs(device, name)
+    need_dtypes(device, name)
     x = torch.zeros(2, 0, 0, dtype=getattr(torch, name))
-    _same_values(ember.linalg.cond(_e(x, device), p), torch.linalg.cond(x, p))
+    _same_values(ember.linalg.cond(ember_copy(x, device), p), torch.linalg.cond(x, p))
 
 
 # -- the exception type PyTorch raises ---------------------------------------------------------------
@@ -271,13 +266,13 @@ def test_linalg_kernels_refuse_integers_with_not_implemented(device, op, name):
     # kernel's dispatch, which raises NotImplementedError ('"lu_cpu" not implemented for 'Long'')
     x = torch.eye(3).to(getattr(torch, name))
     fn = _INTEGER_LINALG[op]
-    _same_refusal(lambda: fn(torch, x), lambda: fn(ember, _e(x, device)))
+    _same_refusal(lambda: fn(torch, x), lambda: fn(ember, ember_copy(x, device)))
 
 
 def test_polar_refuses_half_with_not_implemented(device):
     # ember raised TypeError (it has no complex32); PyTorch has no float16 polar kernel
     x = torch.ones(2, dtype=torch.float16)
-    _same_refusal(lambda: torch.polar(x, x), lambda: ember.polar(_e(x, device), _e(x, device)))
+    _same_refusal(lambda: torch.polar(x, x), lambda: ember.polar(ember_copy(x, device), ember_copy(x, device)))
 
 
 @pytest.mark.parametrize("fn", ["svd_lowrank", "pca_lowrank"])
@@ -285,11 +280,11 @@ def test_polar_refuses_half_with_not_implemented(device):
 def test_lowrank_draws_float32_for_other_types(device, fn, name):
     # ember drew the random matrix in bfloat16 and failed in QR ('"geqrf_cpu" not implemented'); PyTorch
     # draws float32 for anything but float16/32/64 and complex, and the product is refused
-    _needs(device, name)
+    need_dtypes(device, name)
     x = torch.ones(5, 4, dtype=getattr(torch, name))
     _same_refusal(
         lambda: getattr(torch, fn)(x, q=2),
-        lambda: getattr(ember, fn)(_e(x, device), q=2),
+        lambda: getattr(ember, fn)(ember_copy(x, device), q=2),
         # (pca_lowrank of integers: the column means refused first, in PyTorch's words)
         match=None if (fn, name) == ("pca_lowrank", "int64") else f"same dtype, but got: ember.{name} != ember.float32",
     )
@@ -315,7 +310,7 @@ def test_samplers_refuse_as_pytorch(device, sampler, args, name):
     # named ember's method ('"normal_" not implemented') where PyTorch names its kernel ("normal_kernel_cpu",
     # "check_uniform_bounds" before the bounds' check, "log_normal_cpu"), or raised NotImplementedError where
     # PyTorch's exponential_ and cauchy_ raise RuntimeError ("a continuous probability distribution")
-    _needs(device, name)
+    need_dtypes(device, name)
     _same_refusal(
         lambda: getattr(torch.ones(3, dtype=getattr(torch, name)), sampler)(*args),
         lambda: getattr(ember.ones(3, dtype=getattr(ember, name), device=device), sampler)(*args),
@@ -326,7 +321,7 @@ def test_samplers_refuse_as_pytorch(device, sampler, args, name):
 def test_clamp_with_a_tensor_bound_of_complex_names_the_kernel(device, call):
     # ember: "clamp is not supported for complex types"; PyTorch's clamp_min/clamp_max of a tensor bound run
     # maximum/minimum: '"maximum_cpu" not implemented for ComplexFloat'
-    _needs(device, "complex64")
+    need_dtypes(device, "complex64")
 
     def run(lib, dev):
         x, bound = lib.ones(3, dtype=lib.complex64, **dev), lib.zeros(3, dtype=lib.complex64, **dev)
@@ -343,14 +338,14 @@ def test_clamp_with_a_tensor_bound_of_complex_names_the_kernel(device, call):
 @pytest.mark.parametrize("call", ["aminmax", "aminmax_dim", "mode"])
 def test_aminmax_and_mode_of_complex_name_their_kernels(device, call):
     # ember named amin's and amax's kernels ("min_values_cpu", "max_values_cpu"); PyTorch "aminmax_cpu", "mode_cpu"
-    _needs(device, "complex64")
+    need_dtypes(device, "complex64")
     fns = {
         "aminmax": lambda L, x: L.aminmax(x),
         "aminmax_dim": lambda L, x: L.aminmax(x, dim=0),
         "mode": lambda L, x: L.mode(x),
     }
     x = torch.ones(3, 2, dtype=torch.complex64)
-    _same_refusal(lambda: fns[call](torch, x), lambda: fns[call](ember, _e(x, device)))
+    _same_refusal(lambda: fns[call](torch, x), lambda: fns[call](ember, ember_copy(x, device)))
 
 
 # -- from PyTorch's later samples (the second to fourth) ---------------------------------------------
@@ -363,15 +358,18 @@ def test_dilated_integer_convolution_is_refused(device, nd, name):
     conv = f"conv{nd}d"
     _same_refusal(
         lambda: getattr(torch.nn.functional, conv)(x, w, dilation=2),
-        lambda: getattr(ember.nn.functional, conv)(_e(x, device), _e(w, device), dilation=2),
+        lambda: getattr(ember.nn.functional, conv)(ember_copy(x, device), ember_copy(w, device), dilation=2),
     )
     # undilated, and int64 dilated, PyTorch computes: so does ember
     _same_values(
-        getattr(ember.nn.functional, conv)(_e(x, device), _e(w, device)), getattr(torch.nn.functional, conv)(x, w)
+        getattr(ember.nn.functional, conv)(ember_copy(x, device), ember_copy(w, device)),
+        getattr(torch.nn.functional, conv)(x, w),
     )
     x64, w64 = x.long(), w.long()
     expected = getattr(torch.nn.functional, conv)(x64, w64, dilation=2)
-    _same_values(getattr(ember.nn.functional, conv)(_e(x64, device), _e(w64, device), dilation=2), expected)
+    _same_values(
+        getattr(ember.nn.functional, conv)(ember_copy(x64, device), ember_copy(w64, device), dilation=2), expected
+    )
 
 
 @pytest.mark.parametrize("call", ["hardtanh", "hardtanh_", "hardtanh_neg_max", "inplace_swapped_limits", "module"])
@@ -403,7 +401,7 @@ def test_trapezoid_refuses_bool(device, fn, which):
     }[which]
     _same_refusal(
         lambda: getattr(torch, fn)(*args[0], **args[1]),
-        lambda: getattr(ember, fn)(*(_e(t, device) for t in args[0]), **args[1]),
+        lambda: getattr(ember, fn)(*(ember_copy(t, device) for t in args[0]), **args[1]),
     )
 
 
@@ -412,10 +410,10 @@ def test_trapezoid_refuses_bool(device, fn, which):
 def test_cummax_of_complex_without_elements_to_compare(device, fn, shape, dim):
     # ember refused every complex input ('"cummax_cpu" not implemented'); PyTorch calls no kernel for a 0-d or
     # empty one and returns it with zero indices
-    _needs(device, "complex64")
+    need_dtypes(device, "complex64")
     x = torch.full(shape, 1 + 2j, dtype=torch.complex64)
     expected = getattr(torch, fn)(x, dim)
-    actual = getattr(ember, fn)(_e(x, device), dim)
+    actual = getattr(ember, fn)(ember_copy(x, device), dim)
     _same_values(actual.values, expected.values)
     _same_values(actual.indices, expected.indices)
 
@@ -425,14 +423,14 @@ def test_hardtanh_of_uint8_reads_the_limits_truncated(device):
     for low, high in [(-0.99, 1.0), (-0.5, 0.5)]:
         x = torch.arange(5, dtype=torch.uint8)
         expected = torch.nn.functional.hardtanh(x, low, high)
-        _same_values(ember.nn.functional.hardtanh(_e(x, device), low, high), expected)
+        _same_values(ember.nn.functional.hardtanh(ember_copy(x, device), low, high), expected)
 
 
 @pytest.mark.parametrize("call", ["fractional_max_pool2d", "fractional_max_pool3d", "mvlgamma_1", "mvlgamma_3"])
 def test_complex_refusals_name_pytorchs_kernel(device, call):
     # ember named the kernel of a step PyTorch takes for complex: the samples' draw ("check_uniform_bounds",
     # PyTorch: its pooling kernel "fractional_max_pool2d_out_frame"), lgamma's (PyTorch: "arange_cpu")
-    _needs(device, "complex64")
+    need_dtypes(device, "complex64")
 
     def run(lib, dev):
         if call.startswith("fractional"):
@@ -448,7 +446,7 @@ def test_complex_refusals_name_pytorchs_kernel(device, call):
 def test_masked_extrema_of_complex_raise_type_error(device, fn):
     # ember raised NotImplementedError ("identity of amax on ember.complex64 input") and ember.iinfo(complex64) a
     # ValueError ("Invalid integer data type 'c'"); PyTorch's identity asks iinfo, whose TypeError it raises
-    _needs(device, "complex64")
+    need_dtypes(device, "complex64")
 
     def run(lib, dev):
         if fn == "iinfo":

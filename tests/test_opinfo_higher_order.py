@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from opinfo_support import ember_copy
 
 import ember
 import ember.autograd.forward_ad as efwd
 
 torch = pytest.importorskip("torch")
 import torch.autograd.forward_ad as tfwd  # noqa: E402
-
-
-def _e(t, device, requires_grad=False):
-    return ember.tensor(t.detach().numpy(), device=device).requires_grad_(requires_grad)
 
 
 def _tol(dtype):
@@ -62,10 +59,10 @@ def test_conv_transpose_second_order_with_output_padding(
     vx, vw = torch.randn(gx.shape, dtype=tdt), torch.randn(gw.shape, dtype=tdt)
     expected = torch.autograd.grad([gx, gw], [x, w], [vx, vw])
 
-    ex, ew, eb = _e(x, device, True), _e(w, device, True), _e(b, device, True)
+    ex, ew, eb = ember_copy(x, device, True), ember_copy(w, device, True), ember_copy(b, device, True)
     e_out = getattr(ember.nn.functional, conv)(ex, ew, eb, **kw)
-    egx, egw, _ = ember.autograd.grad(e_out, [ex, ew, eb], _e(up, device), create_graph=True)
-    actual = ember.autograd.grad([egx, egw], [ex, ew], [_e(vx, device), _e(vw, device)])
+    egx, egw, _ = ember.autograd.grad(e_out, [ex, ew, eb], ember_copy(up, device), create_graph=True)
+    actual = ember.autograd.grad([egx, egw], [ex, ew], [ember_copy(vx, device), ember_copy(vw, device)])
     for a, t in zip(actual, expected):
         _close(a, t, dtype)
 
@@ -89,7 +86,7 @@ def test_native_norm_statistics_have_no_tangent(device, dtype, op):
             return [fwd.unpack_dual(o).tangent for o in outs]
 
     expected = run(torch, tfwd, lambda t: t)
-    actual = run(ember, efwd, lambda t: _e(t, device))
+    actual = run(ember, efwd, lambda t: ember_copy(t, device))
     _close(actual[0], expected[0], dtype)
     assert expected[1] is None and expected[2] is None
     assert actual[1] is None and actual[2] is None, actual[1:]
@@ -116,7 +113,7 @@ def test_eig_forward_ad(device, dtype, op, complex_input):
             return [fwd.unpack_dual(o) for o in outs]
 
     expected = run(torch, tfwd, lambda t: t)
-    actual = run(ember, efwd, lambda t: _e(t, device))
+    actual = run(ember, efwd, lambda t: ember_copy(t, device))
     assert len(actual) == len(expected)
     rtol, atol = (1e-7, 1e-9) if dtype is ember.float64 else (1e-3, 1e-3)
     for k, (x, y) in enumerate(zip(actual, expected)):

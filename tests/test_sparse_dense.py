@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from sparse_support import dense_pair
 
 import ember
 
@@ -21,20 +22,13 @@ def _pair(device, dtype, requires_grad=False):
     return ours, theirs
 
 
-def _dense_pair(device, dtype, *shape, requires_grad=False):
-    values = np.random.default_rng(sum(shape)).standard_normal(shape)
-    ours = ember.tensor(values, dtype=dtype, device=device, requires_grad=requires_grad)
-    theirs = torch.tensor(values, dtype=getattr(torch, dtype.name), requires_grad=requires_grad)
-    return ours, theirs
-
-
 def _close(ours, theirs, dtype):
     tol = 1e-12 if dtype is ember.float64 else 1e-5
     np.testing.assert_allclose(np.asarray(ours.cpu().detach().numpy()), theirs.detach().numpy(), rtol=tol, atol=tol)
 
 
 def test_to_sparse_matches_torch(device, dtype):
-    x, tx = _dense_pair(device, dtype, 3, 4)
+    x, tx = dense_pair(device, dtype, 3, 4, seed=7)
     x = x * (x > 0.3)
     tx = tx * (tx > 0.3)
     ours, theirs = x.to_sparse(), tx.to_sparse()
@@ -64,7 +58,7 @@ def test_to_sparse_of_zeros_and_identity_conversions(device):
 
 
 def test_to_sparse_gradient_reaches_stored_entries(device, dtype):
-    x, tx = _dense_pair(device, dtype, 3, 3, requires_grad=True)
+    x, tx = dense_pair(device, dtype, 3, 3, seed=6, requires_grad=True)
     mask = np.eye(3) > 0
     masked = x * ember.tensor(mask, device=device).to(dtype)
     tmasked = tx * torch.tensor(mask).to(tx.dtype)
@@ -76,7 +70,7 @@ def test_to_sparse_gradient_reaches_stored_entries(device, dtype):
 @pytest.mark.parametrize("fn", ["sparse.mm", "spmm", "matmul_operator", "mm", "matmul"])
 def test_sparse_dense_product_and_gradients_match_torch(fn, device, dtype):
     s, ts = _pair(device, dtype, requires_grad=True)
-    d, td = _dense_pair(device, dtype, 3, 2, requires_grad=True)
+    d, td = dense_pair(device, dtype, 3, 2, seed=5, requires_grad=True)
     if fn == "sparse.mm":
         ours, theirs = ember.sparse.mm(s, d), torch.sparse.mm(ts, td)
     elif fn == "spmm":
@@ -106,9 +100,9 @@ def test_sparse_dense_product_and_gradients_match_torch(fn, device, dtype):
 
 def test_sparse_matrix_vector_and_dense_sparse_products(device, dtype):
     s, ts = _pair(device, dtype)
-    v, tv = _dense_pair(device, dtype, 3)
+    v, tv = dense_pair(device, dtype, 3, seed=3)
     _close(s @ v, ts @ tv, dtype)
-    m, tm = _dense_pair(device, dtype, 2, 4)
+    m, tm = dense_pair(device, dtype, 2, 4, seed=6)
     _close(m @ s, tm @ ts, dtype)
     _close(ember.sparse.mm(s, s.t()).to_dense(), torch.sparse.mm(ts, ts.t()).to_dense(), dtype)
 
@@ -125,7 +119,7 @@ def test_product_shape_error_matches_torch(device):
 @pytest.mark.parametrize("op", ["add", "sub", "add_alpha"])
 def test_dense_plus_sparse_matches_torch(op, device, dtype):
     s, ts = _pair(device, dtype, requires_grad=True)
-    d, td = _dense_pair(device, dtype, *SIZE, requires_grad=True)
+    d, td = dense_pair(device, dtype, *SIZE, seed=sum(SIZE), requires_grad=True)
     if op == "add":
         ours, theirs = d + s, td + ts
     elif op == "sub":

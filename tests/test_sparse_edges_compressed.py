@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from sparse_support import assert_dense_close, dense_pair
 
 import ember
 
@@ -39,19 +40,6 @@ def _pair(device, dtype, layout, dense=DENSE):
     return ours, theirs
 
 
-def _np(x):
-    if not isinstance(x, (ember.Tensor, torch.Tensor)) or x.layout not in (ember.strided, torch.strided):
-        x = x.to_dense()
-    return np.asarray(x.detach().cpu().numpy())
-
-
-def _close(ours, theirs, dtype=ember.float64):
-    tol = 1e-12 if dtype is ember.float64 else 1e-5
-    a, b = _np(ours), _np(theirs)
-    assert a.shape == b.shape and str(a.dtype) == str(b.dtype), (a.dtype, b.dtype, a.shape, b.shape)
-    np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
-
-
 def _same(ours, theirs, dtype=ember.float64):
     """Same layout, size, dtype, parts and values."""
     layout = str(theirs.layout).split(".")[-1]
@@ -60,15 +48,8 @@ def _same(ours, theirs, dtype=ember.float64):
     if layout != "sparse_coo":
         for part in PARTS[layout[len("sparse_") :]]:
             assert getattr(ours, part)().tolist() == getattr(theirs, part)().tolist(), part
-        _close(ours.values(), theirs.values(), dtype)
-    _close(ours, theirs, dtype)
-
-
-def _dense(device, dtype, *shape, seed=0, requires_grad=False):
-    values = np.random.default_rng(seed).standard_normal(shape)
-    ours = ember.tensor(values, dtype=dtype, device=device, requires_grad=requires_grad)
-    theirs = torch.tensor(values, dtype=_lib_dtype(torch, dtype), requires_grad=requires_grad)
-    return ours, theirs
+        assert_dense_close(ours.values(), theirs.values(), dtype)
+    assert_dense_close(ours, theirs, dtype)
 
 
 # -- layouts and conversions ---------------------------------------------------------------------------
@@ -255,21 +236,21 @@ def test_printing_matches_torch(layout):
 @pytest.mark.parametrize("layout", ["csr", "csc", "bsr"])
 def test_products(device, dtype, layout):
     s, ts = _pair(device, dtype, layout)
-    m, tm = _dense(device, dtype, 4, 3)
-    v, tv = _dense(device, dtype, 4, seed=1)
-    a, ta = _dense(device, dtype, 4, 3, seed=2)
-    _close(s @ m, ts @ tm, dtype)
-    _close(ember.mm(s, m), torch.mm(ts, tm), dtype)
-    _close(ember.matmul(s, m), torch.matmul(ts, tm), dtype)
-    _close(s.matmul(m), ts.matmul(tm), dtype)
-    _close(s @ v, ts @ tv, dtype)
-    _close(ember.addmm(a, s, m, beta=0.5, alpha=2), torch.addmm(ta, ts, tm, beta=0.5, alpha=2), dtype)
+    m, tm = dense_pair(device, dtype, 4, 3)
+    v, tv = dense_pair(device, dtype, 4, seed=1)
+    a, ta = dense_pair(device, dtype, 4, 3, seed=2)
+    assert_dense_close(s @ m, ts @ tm, dtype)
+    assert_dense_close(ember.mm(s, m), torch.mm(ts, tm), dtype)
+    assert_dense_close(ember.matmul(s, m), torch.matmul(ts, tm), dtype)
+    assert_dense_close(s.matmul(m), ts.matmul(tm), dtype)
+    assert_dense_close(s @ v, ts @ tv, dtype)
+    assert_dense_close(ember.addmm(a, s, m, beta=0.5, alpha=2), torch.addmm(ta, ts, tm, beta=0.5, alpha=2), dtype)
     if layout == "csr":
-        _close(ember.mv(s, v), torch.mv(ts, tv), dtype)
-        _close(ember.sparse.mm(s, m), torch.sparse.mm(ts, tm), dtype)
-        _close(ember.sparse.addmm(a, s, m), torch.sparse.addmm(ta, ts, tm), dtype)
-        _close(m.t() @ s, tm.t() @ ts, dtype)
-        _close(ember.mm(m.t(), s), torch.mm(tm.t(), ts), dtype)
+        assert_dense_close(ember.mv(s, v), torch.mv(ts, tv), dtype)
+        assert_dense_close(ember.sparse.mm(s, m), torch.sparse.mm(ts, tm), dtype)
+        assert_dense_close(ember.sparse.addmm(a, s, m), torch.sparse.addmm(ta, ts, tm), dtype)
+        assert_dense_close(m.t() @ s, tm.t() @ ts, dtype)
+        assert_dense_close(ember.mm(m.t(), s), torch.mm(tm.t(), ts), dtype)
 
 
 def test_bsc_product_is_refused_as_in_torch(device):
@@ -298,7 +279,7 @@ def test_gradients(device, layout, how):
     if layout == "csc" and how == "* dense":  # PyTorch multiplies a compressed tensor by a tensor in CSR only
         s = _convert(ember.tensor(DENSE, dtype=ember.float64, device=device), layout)
         with pytest.raises(RuntimeError, match="Expected result Tensor to be of format CSR"):
-            s * _dense(device, ember.float64, 4, 4, seed=3)[0]
+            s * dense_pair(device, ember.float64, 4, 4, seed=3)[0]
         return
     if layout == "csc" and how in ("sparse.mm", "to_dense", "values"):
         # PyTorch refuses these for CSC (no backward, or no contiguity check); ember's CSC gradient is
@@ -307,27 +288,27 @@ def test_gradients(device, layout, how):
     else:
         theirs = _convert(torch.tensor(DENSE, dtype=torch.float64), layout).requires_grad_()
     ours = _convert(ember.tensor(DENSE, dtype=ember.float64, device=device), layout).requires_grad_()
-    m, tm = _dense(device, ember.float64, 4, 3, requires_grad=True)
-    w, tw = _dense(device, ember.float64, 4, 4, seed=3)
+    m, tm = dense_pair(device, ember.float64, 4, 3, requires_grad=True)
+    w, tw = dense_pair(device, ember.float64, 4, 4, seed=3)
     fns[how](ours, m, w, ember).sum().backward()
     fns[how](theirs, tm, tw, torch).sum().backward()
     grad, tgrad = ours.grad, theirs.grad
     assert grad is not None
     if tgrad.layout is torch.strided:
         assert grad.layout is ember.strided
-        _close(grad, tgrad)
+        assert_dense_close(grad, tgrad)
     else:
         assert grad.layout is ours.layout
-        _close(grad, tgrad)
+        assert_dense_close(grad, tgrad)
     if tm.grad is not None:
-        _close(m.grad, tm.grad)
+        assert_dense_close(m.grad, tm.grad)
 
 
 # -- arithmetic -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("layout", ["csr", "csc", "bsr"])
 def test_arithmetic(device, dtype, layout):
     s, ts = _pair(device, dtype, layout)
-    d, td = _dense(device, dtype, 4, 4)
+    d, td = dense_pair(device, dtype, 4, 4)
     _same(s * 2, ts * 2, dtype)
     _same(2.5 * s, 2.5 * ts, dtype)
     _same(-s, -ts, dtype)
@@ -335,11 +316,11 @@ def test_arithmetic(device, dtype, layout):
     _same(s.abs(), ts.abs(), dtype)
     _same(s.sin(), ts.sin(), dtype)
     if layout != "bsr":  # PyTorch fails an internal assert for BSR + dense
-        _close(d + s, td + ts, dtype)
-        _close(s + d, ts + td, dtype)
+        assert_dense_close(d + s, td + ts, dtype)
+        assert_dense_close(s + d, ts + td, dtype)
     else:
-        _close(d + s, td + ts.to_dense(), dtype)
-    _close(s.sum(), ts.sum(), dtype)
+        assert_dense_close(d + s, td + ts.to_dense(), dtype)
+    assert_dense_close(s.sum(), ts.sum(), dtype)
     _same(s.to(ember.float64), ts.to(torch.float64))
     if layout == "csr":
         _same(s * d, ts * td, dtype)
@@ -355,7 +336,7 @@ def test_arithmetic(device, dtype, layout):
         _same(s + o, ts + to, dtype)
         _same(s.add(o, alpha=2), ts.add(to, alpha=2), dtype)
     if layout == "bsr":  # PyTorch's BSR + BSR fails in MKL: against the dense sum
-        _close(s + o, ts.to_dense() + to.to_dense(), dtype)
+        assert_dense_close(s + o, ts.to_dense() + to.to_dense(), dtype)
         assert (s + o).layout is ember.sparse_bsr and (s + o).values().shape[1:] == (2, 2)
 
 
@@ -385,8 +366,8 @@ def test_transpose(device, layout):
 # -- sampled_addmm --------------------------------------------------------------------------------------
 def test_sampled_addmm(device, dtype):
     s, ts = _pair(device, dtype, "csr")
-    a, ta = _dense(device, dtype, 4, 5)
-    b, tb = _dense(device, dtype, 5, 4, seed=1)
+    a, ta = dense_pair(device, dtype, 4, 5)
+    b, tb = dense_pair(device, dtype, 5, 4, seed=1)
     _same(ember.sparse.sampled_addmm(s, a, b), torch.sparse.sampled_addmm(ts, ta, tb), dtype)
     _same(
         ember.sparse.sampled_addmm(s, a, b, beta=0.5, alpha=2),
@@ -409,14 +390,14 @@ def test_sampled_addmm_gradient(device):
     s, ts = _pair(device, ember.float64, "csr")
     s.requires_grad_()
     ts.requires_grad_()
-    a, ta = _dense(device, ember.float64, 4, 5, requires_grad=True)
-    b, tb = _dense(device, ember.float64, 5, 4, seed=1, requires_grad=True)
-    w, tw = _dense(device, ember.float64, 4, 4, seed=2)
+    a, ta = dense_pair(device, ember.float64, 4, 5, requires_grad=True)
+    b, tb = dense_pair(device, ember.float64, 5, 4, seed=1, requires_grad=True)
+    w, tw = dense_pair(device, ember.float64, 4, 4, seed=2)
     (ember.sparse.sampled_addmm(s, a, b, beta=0.5).to_dense() * w).sum().backward()
     (torch.sparse.sampled_addmm(ts, ta, tb, beta=0.5).to_dense() * tw).sum().backward()
-    _close(a.grad, ta.grad)
-    _close(b.grad, tb.grad)
-    _close(s.grad, ts.grad)
+    assert_dense_close(a.grad, ta.grad)
+    assert_dense_close(b.grad, tb.grad)
+    assert_dense_close(s.grad, ts.grad)
 
 
 # -- files --------------------------------------------------------------------------------------------
@@ -472,7 +453,7 @@ def test_empty_compressed(device):
             x, tx = ember.zeros(*shape, device=device), torch.zeros(*shape)
             _same(_convert(x, layout), _convert(tx, layout), ember.float32)
     z, tz = ember.zeros(3, 4, device=device).to_sparse_csr(), torch.zeros(3, 4).to_sparse_csr()
-    _close(z @ ember.ones(4, 2, device=device), tz @ torch.ones(4, 2), ember.float32)
+    assert_dense_close(z @ ember.ones(4, 2, device=device), tz @ torch.ones(4, 2), ember.float32)
     _same(z.to_sparse_bsr((3, 2)), tz.to_sparse_bsr((3, 2)), ember.float32)
 
 
@@ -482,12 +463,12 @@ def test_autograd_grad_of_a_compressed_input(device, how):
     ours, theirs = _pair(device, ember.float64, "csr")
     ours.requires_grad_()
     theirs.requires_grad_()
-    m, tm = _dense(device, ember.float64, 4, 2)
+    m, tm = dense_pair(device, ember.float64, 4, 2)
     product = (lambda s, x, lib: lib.sparse.mm(s, x)) if how == "sparse.mm" else (lambda s, x, lib: s @ x)
     (grad,) = ember.autograd.grad(product(ours, m, ember).sum(), [ours])
     (tgrad,) = torch.autograd.grad(product(theirs, tm, torch).sum(), [theirs])
     assert str(grad.layout).split(".")[-1] == str(tgrad.layout).split(".")[-1]
-    _close(grad, tgrad)
+    assert_dense_close(grad, tgrad)
 
 
 def test_sum_over_a_dimension(device):
@@ -499,23 +480,23 @@ def test_sum_over_a_dimension(device):
         theirs.sum(0)
     with pytest.raises(RuntimeError, match=message):
         ours.sum(0)
-    _close(ours.sum(), theirs.sum())
+    assert_dense_close(ours.sum(), theirs.sum())
 
 
 @pytest.mark.parametrize("reduce", ["sum", "mean", "amax", "amin"])
 def test_sparse_mm_reduce(device, dtype, reduce):
     # ember.sparse.mm took no reduce argument
     ours, theirs = _pair(device, dtype, "csr")
-    m, tm = _dense(device, dtype, 4, 3, requires_grad=True)
+    m, tm = dense_pair(device, dtype, 4, 3, requires_grad=True)
     if dtype is ember.float64:
         ours.requires_grad_()
         theirs.requires_grad_()
     out, tout = ember.sparse.mm(ours, m, reduce), torch.sparse.mm(theirs, tm, reduce)
-    _close(out, tout, dtype)
+    assert_dense_close(out, tout, dtype)
     if dtype is ember.float64:
         out.sum().backward()
         tout.sum().backward()
-        _close(m.grad, tm.grad)
+        assert_dense_close(m.grad, tm.grad)
         _same(ours.grad, theirs.grad)
 
 

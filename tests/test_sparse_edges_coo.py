@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
 import pytest
 import torch
+from sparse_support import assert_dense_close, dense_pair
 
 import ember
 
@@ -27,32 +27,12 @@ def _pair(device, dtype, requires_grad=False, indices=INDICES, values=VALUES, si
     return ours, theirs
 
 
-def _dense(device, dtype, *shape, seed=0, requires_grad=False):
-    values = np.random.default_rng(seed).standard_normal(shape)
-    ours = ember.tensor(values, dtype=dtype, device=device, requires_grad=requires_grad)
-    theirs = torch.tensor(values, dtype=getattr(torch, dtype.name), requires_grad=requires_grad)
-    return ours, theirs
-
-
-def _np(x):
-    if not isinstance(x, (ember.Tensor, torch.Tensor)) or x.layout not in (ember.strided, torch.strided):
-        x = x.to_dense()
-    return np.asarray(x.detach().cpu().numpy())
-
-
-def _close(ours, theirs, dtype=ember.float64):
-    tol = 1e-12 if dtype is ember.float64 else 1e-5
-    a, b = _np(ours), _np(theirs)
-    assert a.shape == b.shape and str(a.dtype) == str(b.dtype), (a.dtype, b.dtype, a.shape, b.shape)
-    np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
-
-
 def _same_sparse(ours, theirs, dtype=ember.float64):
     """Same layout name, size, coalesced flag, indices and values (both coalesced first when the flags differ)."""
     assert str(ours.layout).split(".")[-1] == str(theirs.layout).split(".")[-1]
     assert tuple(ours.shape) == tuple(theirs.shape)
     assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
-    _close(ours, theirs, dtype)
+    assert_dense_close(ours, theirs, dtype)
 
 
 # -- accessors ---------------------------------------------------------------------------------------
@@ -137,7 +117,7 @@ def test_sparse_coo_tensor_edges(device):
 
 # -- sparse_mask -------------------------------------------------------------------------------------
 def test_sparse_mask(device, dtype):
-    d, td = _dense(device, dtype, 3, 3)
+    d, td = dense_pair(device, dtype, 3, 3)
     s, ts = _pair(device, dtype)
     for mask, tmask in ((s, ts), (s.coalesce(), ts.coalesce())):
         ours, theirs = d.sparse_mask(mask), td.sparse_mask(tmask)
@@ -154,20 +134,20 @@ def test_sparse_mask(device, dtype):
 
 
 def test_sparse_mask_gradient(device):
-    d, td = _dense(device, ember.float64, 3, 3, requires_grad=True)
+    d, td = dense_pair(device, ember.float64, 3, 3, requires_grad=True)
     s, ts = _pair(device, ember.float64)
-    w, tw = _dense(device, ember.float64, 3, 3, seed=1)
+    w, tw = dense_pair(device, ember.float64, 3, 3, seed=1)
     (d.sparse_mask(s.coalesce()).to_dense() * w).sum().backward()
     (td.sparse_mask(ts.coalesce()).to_dense() * tw).sum().backward()
-    _close(d.grad, td.grad)
+    assert_dense_close(d.grad, td.grad)
 
 
 # -- elementwise -------------------------------------------------------------------------------------
 def test_sub_and_products(device, dtype):
     s, ts = _pair(device, dtype)
     c, tc = s.coalesce(), ts.coalesce()
-    d, td = _dense(device, dtype, 3, 3)
-    row, trow = _dense(device, dtype, 3, seed=2)
+    d, td = dense_pair(device, dtype, 3, 3)
+    row, trow = dense_pair(device, dtype, 3, seed=2)
     cases = [
         (lambda a, b, x, y: a - b, "s - c"),
         (lambda a, b, x, y: a.sub(b, alpha=2), "sub alpha"),
@@ -187,7 +167,7 @@ def test_sub_and_products(device, dtype):
         _same_sparse(ours, theirs, dtype)
         if name in ("coalesced * coalesced", "floor division", "pow", "s - c", "sparse * dense"):
             assert ours.is_coalesced() == theirs.is_coalesced(), name
-    _close(td - ts, d - s, dtype)
+    assert_dense_close(td - ts, d - s, dtype)
 
 
 def test_elementwise_errors(device):
@@ -237,13 +217,13 @@ def test_zero_preserving_functions(device, dtype, name):
 def test_zero_preserving_function_gradient(device):
     # PyTorch has no sparse tanh backward: the reference differentiates its coalesced values densely
     s, ts = _pair(device, ember.float64, requires_grad=True, values=[0.3, -0.4, 0.5, 0.1, -0.25])
-    w, tw = _dense(device, ember.float64, 3, 3)
+    w, tw = dense_pair(device, ember.float64, 3, 3)
     (s.tanh().to_dense() * w).sum().backward()
     tc = ts.detach().coalesce()
     values = tc.values().requires_grad_()
     (torch.sparse_coo_tensor(tc.indices(), values.tanh(), tc.shape).to_dense() * tw).sum().backward()
     assert s.grad.is_coalesced() and s.grad.indices().tolist() == tc.indices().tolist()
-    _close(s.grad.values(), values.grad)
+    assert_dense_close(s.grad.values(), values.grad)
 
 
 def test_in_place_arithmetic(device):
@@ -281,23 +261,25 @@ def test_sparse_resize(device):
 # -- products ----------------------------------------------------------------------------------------
 def test_sparse_products(device, dtype):
     s, ts = _pair(device, dtype)
-    m, tm = _dense(device, dtype, 3, 2)
-    v, tv = _dense(device, dtype, 3, seed=3)
-    a, ta = _dense(device, dtype, 3, 2, seed=4)
+    m, tm = dense_pair(device, dtype, 3, 2)
+    v, tv = dense_pair(device, dtype, 3, seed=3)
+    a, ta = dense_pair(device, dtype, 3, 2, seed=4)
     _same_sparse(ember.smm(s, m), torch.smm(ts, tm), dtype)
     _same_sparse(s.smm(m), ts.smm(tm), dtype)
     h, th = ember.hspmm(s, m), torch.hspmm(ts, tm)
     assert h.sparse_dim() == th.sparse_dim() == 1 and h._indices().tolist() == th._indices().tolist()
     _same_sparse(h, th, dtype)
-    _close(ember.dsmm(s, m), torch.dsmm(ts, tm), dtype)
-    _close(ember.sparse.addmm(a, s, m, beta=0.5, alpha=2), torch.sparse.addmm(ta, ts, tm, beta=0.5, alpha=2), dtype)
-    _close(s.mm(m), ts.mm(tm), dtype)
-    _close(s.matmul(m), ts.matmul(tm), dtype)
-    _close(s.mv(v), ts.mv(tv), dtype)
-    _close(ember.mv(s, v), torch.mv(ts, tv), dtype)
-    _close(ember.mm(m.t(), s), torch.mm(tm.t(), ts), dtype)
+    assert_dense_close(ember.dsmm(s, m), torch.dsmm(ts, tm), dtype)
+    assert_dense_close(
+        ember.sparse.addmm(a, s, m, beta=0.5, alpha=2), torch.sparse.addmm(ta, ts, tm, beta=0.5, alpha=2), dtype
+    )
+    assert_dense_close(s.mm(m), ts.mm(tm), dtype)
+    assert_dense_close(s.matmul(m), ts.matmul(tm), dtype)
+    assert_dense_close(s.mv(v), ts.mv(tv), dtype)
+    assert_dense_close(ember.mv(s, v), torch.mv(ts, tv), dtype)
+    assert_dense_close(ember.mm(m.t(), s), torch.mm(tm.t(), ts), dtype)
     c, tc = s.coalesce(), ts.coalesce()
-    sq, tsq = _dense(device, dtype, 3, 3, seed=5)
+    sq, tsq = dense_pair(device, dtype, 3, 3, seed=5)
     ours, theirs = ember.sspaddmm(c, s, sq, beta=2, alpha=3), torch.sspaddmm(tc, ts, tsq, beta=2, alpha=3)
     assert ours._nnz() == theirs._nnz() and ours._indices().tolist() == theirs._indices().tolist()
     _same_sparse(ours, theirs, dtype)
@@ -328,11 +310,11 @@ def test_dense_gradient_through_a_transpose(device, how):
         "mm(s.t(), d)": lambda s, d, lib: lib.mm(s.t(), d),
     }
     s, ts = _pair(device, ember.float64, requires_grad=True)
-    d, td = _dense(device, ember.float64, 3, 3)
+    d, td = dense_pair(device, ember.float64, 3, 3)
     fns[how](s, d, ember).sum().backward()
     fns[how](ts, td, torch).sum().backward()
     assert s.grad is not None and s.grad.layout is ember.strided and ts.grad.layout is torch.strided
-    _close(s.grad, ts.grad)
+    assert_dense_close(s.grad, ts.grad)
 
 
 # -- softmax -----------------------------------------------------------------------------------------
@@ -347,7 +329,7 @@ def test_sparse_softmax(device, dtype, fn, dim):
     if dtype is ember.float64:
         if dim < 0:  # PyTorch's backward does not wrap a negative dim (its gradient is wrong): that of dim 1
             theirs = getattr(torch.sparse, fn)(ts, dim + 2)
-        w, tw = _dense(device, dtype, 3, 3)
+        w, tw = dense_pair(device, dtype, 3, 3)
         (ours.to_dense() * w).sum().backward()
         (theirs.to_dense() * tw).sum().backward()
         _same_sparse(s.grad, ts.grad, dtype)
@@ -506,13 +488,13 @@ def test_shape_operations(device, dtype, name):
 
 def test_shape_operation_gradients(device):
     s, ts = _pair(device, ember.float64, requires_grad=True)
-    w, tw = _dense(device, ember.float64, 3, 6)
+    w, tw = dense_pair(device, ember.float64, 3, 6)
     (ember.cat([s, s * 2], 1).to_dense() * w).sum().backward()
     # PyTorch has no backward through a sparse cat: the dense gradient at the stored coordinates
     td = ts.detach().to_dense().requires_grad_()
     (torch.cat([td, td * 2], 1) * tw).sum().backward()
     mask = ts.detach().coalesce().to_dense() != 0
-    _close(s.grad, td.grad * mask)
+    assert_dense_close(s.grad, td.grad * mask)
 
 
 def test_shape_operation_errors(device):
@@ -587,7 +569,7 @@ def test_indexing(device, dtype, expr):
     ours, theirs = eval(expr, {"s": s, "h": h}), eval(expr, {"s": ts, "h": th})
     if theirs.layout is torch.strided:  # every sparse dimension indexed away: dense, as PyTorch's
         assert isinstance(ours, ember.Tensor)
-        _close(ours, theirs, dtype)
+        assert_dense_close(ours, theirs, dtype)
         return
     assert ours.sparse_dim() == theirs.sparse_dim() and ours.dense_dim() == theirs.dense_dim()
     _same_sparse(ours, theirs, dtype)
@@ -596,8 +578,8 @@ def test_indexing(device, dtype, expr):
 def test_slicing_beyond_torch(device):
     # PyTorch cannot slice a sparse tensor (no as_strided); ember narrows it: checked against the dense slice
     s, ts = _pair(device, ember.float64)
-    _close(s[0:2], ts.to_dense()[0:2])
-    _close(s[:, 1:3], ts.to_dense()[:, 1:3])
+    assert_dense_close(s[0:2], ts.to_dense()[0:2])
+    assert_dense_close(s[:, 1:3], ts.to_dense()[:, 1:3])
     with pytest.raises(NotImplementedError, match="slices of step 1 only"):
         s[::2]
 
@@ -618,12 +600,12 @@ def test_python_protocols(device):
 def test_linear_of_a_sparse_input(device, dtype):
     # F.linear(sparse, weight) raised TypeError
     s, ts = _pair(device, dtype)
-    w, tw = _dense(device, dtype, 4, 3)
-    b, tb = _dense(device, dtype, 4, seed=1)
-    _close(ember.nn.functional.linear(s, w), torch.nn.functional.linear(ts, tw), dtype)
-    _close(ember.nn.functional.linear(s, w, b), torch.nn.functional.linear(ts, tw, tb), dtype)
+    w, tw = dense_pair(device, dtype, 4, 3)
+    b, tb = dense_pair(device, dtype, 4, seed=1)
+    assert_dense_close(ember.nn.functional.linear(s, w), torch.nn.functional.linear(ts, tw), dtype)
+    assert_dense_close(ember.nn.functional.linear(s, w, b), torch.nn.functional.linear(ts, tw, tb), dtype)
     csr, tcsr = s.to_dense().to_sparse_csr(), ts.to_dense().to_sparse_csr()
-    _close(ember.nn.functional.linear(csr, w, b), torch.nn.functional.linear(tcsr, tw, tb), dtype)
+    assert_dense_close(ember.nn.functional.linear(csr, w, b), torch.nn.functional.linear(tcsr, tw, tb), dtype)
 
 
 @pytest.mark.parametrize(
@@ -660,6 +642,6 @@ def test_dense_methods_a_sparse_tensor_lacks_raise_not_implemented(device):
 
 
 def test_dsmm_of_dense_matrices(device):
-    a, ta = _dense(device, ember.float64, 3, 4)
-    b, tb = _dense(device, ember.float64, 4, 2, seed=1)
-    _close(ember.dsmm(a, b), torch.dsmm(ta, tb))
+    a, ta = dense_pair(device, ember.float64, 3, 4)
+    b, tb = dense_pair(device, ember.float64, 4, 2, seed=1)
+    assert_dense_close(ember.dsmm(a, b), torch.dsmm(ta, tb))

@@ -236,22 +236,14 @@ def _is_non_member(group: object) -> bool:
     return isinstance(group, int) and not isinstance(group, bool) and group == GroupMember.NON_GROUP_MEMBER
 
 
-def _group(name: str, group: object, warn: bool = False) -> ProcessGroup | None:
-    """The group a call runs on; ``None`` where this rank is not a member (the call then does nothing).
-
-    With ``warn``, a non-member is told so in a UserWarning, as PyTorch's collectives do.
-    """
+def _group(name: str, group: object) -> ProcessGroup | None:
+    """The group a call runs on; ``None`` where this rank is not a member (the call then does nothing)."""
     world = _state["world"]
     if world is None:
         raise ValueError(_NOT_INITIALIZED)
     if group is None or group is world:
         return world
     if _is_non_member(group):
-        if warn:
-            warnings.warn(
-                f"Running {name} on global rank {_comm().rank} which does not belong to the given group.",
-                stacklevel=3,
-            )
         return None
     if not isinstance(group, ProcessGroup):
         raise TypeError(f"{name}: group must be a ProcessGroup (from new_group) or None, got {type(group).__name__}")
@@ -457,6 +449,29 @@ def _check_op(name, tensor, op):
         raise ValueError(f"{name} does not support ReduceOp.{op.name} on complex tensors ({tensor.dtype})")
 
 
+_NOT_REDUCING = object()  # _collective_group's op where the collective takes none
+
+
+def _collective_group(name: str, group: object, op: object = _NOT_REDUCING, **tensors: object) -> ProcessGroup | None:
+    """The group a collective (or point-to-point call) runs on, after the checks each starts with.
+
+    Each of ``tensors`` (argument name: value, in the order checked) must be a dense Tensor, and
+    ``op``, for the reducing collectives, a ReduceOp that the first of them can take. ``None`` where
+    this rank is not a member of ``group``: the call then does nothing, after a UserWarning (pointing
+    at the collective's caller), as PyTorch's collectives do.
+    """
+    for arg, tensor in tensors.items():
+        _check_tensor(name, tensor, arg)
+    if op is not _NOT_REDUCING:
+        _check_op(name, next(iter(tensors.values())), op)
+    pg = _group(name, group)
+    if pg is None:
+        warnings.warn(
+            f"Running {name} on global rank {_comm().rank} which does not belong to the given group.", stacklevel=3
+        )
+    return pg
+
+
 def _describe(t):
     return f"{t.dtype} {list(t.shape)} on {t.device}"
 
@@ -530,9 +545,7 @@ def all_reduce(
         >>> t = ember.ones(2) * (dist.get_rank() + 1)
         >>> dist.all_reduce(t, op=dist.ReduceOp.MAX)   # t == world_size everywhere
     """
-    _check_tensor("all_reduce", tensor)
-    _check_op("all_reduce", tensor, op)
-    pg = _group("all_reduce", group, warn=True)
+    pg = _collective_group("all_reduce", group, op, tensor=tensor)
     if pg is None:
         return None
     return _finish(pg._comm.all_reduce(tensor, op), async_op, [tensor])
@@ -554,9 +567,7 @@ def reduce(
         op (ReduceOp): see :func:`all_reduce`. Default: ``SUM``.
         group_dst (int, optional): the receiving rank as a rank of ``group`` instead.
     """
-    _check_tensor("reduce", tensor)
-    _check_op("reduce", tensor, op)
-    pg = _group("reduce", group, warn=True)
+    pg = _collective_group("reduce", group, op, tensor=tensor)
     if pg is None:
         return None
     root = _peer("reduce", pg, "dst", dst, group_dst, default=pg._ranks[0])
@@ -577,8 +588,7 @@ def broadcast(
         src (int): the sending rank (a global rank). Default: 0.
         group_src (int, optional): the sending rank as a rank of ``group`` instead.
     """
-    _check_tensor("broadcast", tensor)
-    pg = _group("broadcast", group, warn=True)
+    pg = _collective_group("broadcast", group, tensor=tensor)
     if pg is None:
         return None
     root = _peer("broadcast", pg, "src", src, group_src, default=pg._ranks[0])
@@ -595,8 +605,7 @@ def all_gather(
             ``tensor`` (a dtype that differs raises ValueError, a count or shape RuntimeError).
         tensor (Tensor): this rank's contribution.
     """
-    _check_tensor("all_gather", tensor)
-    pg = _group("all_gather", group, warn=True)
+    pg = _collective_group("all_gather", group, tensor=tensor)
     if pg is None:
         return None
     _check_list("all_gather", "tensor_list", tensor_list, pg.size(), tensor)
@@ -621,9 +630,7 @@ def all_gather_into_tensor(
         >>> out                      # on 2 ranks: tensor([0., 0., 1., 1.])
     """
     name = "all_gather_into_tensor"
-    _check_tensor(name, output_tensor, "output_tensor")
-    _check_tensor(name, input_tensor, "input_tensor")
-    pg = _group(name, group, warn=True)
+    pg = _collective_group(name, group, output_tensor=output_tensor, input_tensor=input_tensor)
     if pg is None:
         return None
     n = pg.size()
@@ -668,9 +675,7 @@ def reduce_scatter(
         >>> dist.reduce_scatter(out, [ember.ones(1) * i for i in range(dist.get_world_size())])
         >>> out                      # rank r: tensor([r * world_size])
     """
-    _check_tensor("reduce_scatter", output, "output")
-    _check_op("reduce_scatter", output, op)
-    pg = _group("reduce_scatter", group, warn=True)
+    pg = _collective_group("reduce_scatter", group, op, output=output)
     if pg is None:
         return None
     _check_list("reduce_scatter", "input_list", input_list, pg.size(), output, "output")
@@ -693,10 +698,7 @@ def reduce_scatter_tensor(
         op (ReduceOp): see :func:`all_reduce`. Default: ``SUM``.
     """
     name = "reduce_scatter_tensor"
-    _check_tensor(name, output, "output")
-    _check_tensor(name, input, "input")
-    _check_op(name, output, op)
-    pg = _group(name, group, warn=True)
+    pg = _collective_group(name, group, op, output=output, input=input)
     if pg is None:
         return None
     n = pg.size()
@@ -749,8 +751,7 @@ def gather(
         >>> out = [ember.empty(1) for _ in range(dist.get_world_size())] if dist.get_rank() == 0 else None
         >>> dist.gather(t, out, dst=0)      # rank 0: out == [tensor([0.]), tensor([1.]), ...]
     """
-    _check_tensor("gather", tensor)
-    pg = _group("gather", group, warn=True)
+    pg = _collective_group("gather", group, tensor=tensor)
     if pg is None:
         return None
     root = _peer("gather", pg, "dst", dst, group_dst, default=pg._ranks[0])
@@ -775,8 +776,7 @@ def scatter(
         src (int): the sending rank (a global rank). Default: 0.
         group_src (int, optional): the sending rank as a rank of ``group`` instead.
     """
-    _check_tensor("scatter", tensor)
-    pg = _group("scatter", group, warn=True)
+    pg = _collective_group("scatter", group, tensor=tensor)
     if pg is None:
         return None
     root = _peer("scatter", pg, "src", src, group_src, default=pg._ranks[0])
@@ -805,7 +805,7 @@ def all_to_all(
         >>> out                                  # [tensor([10*j + r]) for j in range(n)]
     """
     name = "all_to_all"
-    pg = _group(name, group, warn=True)
+    pg = _collective_group(name, group)
     if pg is None:
         return None
     for arg, tensors in (("output_tensor_list", output_tensor_list), ("input_tensor_list", input_tensor_list)):
@@ -863,9 +863,7 @@ def all_to_all_single(
         >>> out                                  # rank r: tensor([r, 10 + r, 20 + r, ...])
     """
     name = "all_to_all_single"
-    _check_tensor(name, output, "output")
-    _check_tensor(name, input, "input")
-    pg = _group(name, group, warn=True)
+    pg = _collective_group(name, group, output=output, input=input)
     if pg is None:
         return None
     _check_same(name, output, "output", input, "input")
@@ -892,7 +890,7 @@ def barrier(
     timeout: datetime.timedelta | None = None,
 ) -> Work | None:
     """Block until every rank of ``group`` has reached this call."""
-    pg = _group("barrier", group, warn=True)
+    pg = _collective_group("barrier", group)
     if pg is None:
         return None
     pg._comm.barrier()
@@ -916,7 +914,7 @@ def monitored_barrier(
             the group's timeout.
         wait_all_ranks (bool): report every missing rank, not only the first. Default: ``False``.
     """
-    pg = _group("monitored_barrier", group, warn=True)
+    pg = _collective_group("monitored_barrier", group)
     if pg is None:
         return None
     comm = pg._comm
@@ -945,8 +943,7 @@ def monitored_barrier(
 # -- point to point -----------------------------------------------------------------------------
 def _p2p_peer(name, tensor, peer, group, group_peer, arg):
     """The group and the peer's group rank of a send or receive; ``(None, None)`` on a non-member."""
-    _check_tensor(name, tensor)
-    pg = _group(name, group, warn=True)
+    pg = _collective_group(name, group, tensor=tensor)
     if pg is None:
         return None, None
     rank = _peer(name, pg, arg, peer, group_peer)
@@ -1014,8 +1011,7 @@ def irecv(
     """Start receiving into ``tensor`` from rank ``src`` (any rank if ``None``); returns a :class:`Work`."""
     name = "irecv"
     if src is None and group_src is None:
-        _check_tensor(name, tensor)
-        pg = _group(name, group, warn=True)
+        pg = _collective_group(name, group, tensor=tensor)
         return None if pg is None else pg._comm.recv(tensor, None, _tag(name, tag))
     pg, peer = _p2p_peer(name, tensor, src, group, group_src, "src")
     if pg is None:
@@ -1115,7 +1111,7 @@ def batch_isend_irecv(p2p_op_list: list[P2POp]) -> list[Work]:
         raise ValueError("batch_isend_irecv: p2p_op_list is empty")
     if not all(p.group is p2p_op_list[0].group for p in p2p_op_list):
         raise ValueError("All ops need to use the same group.")
-    pg = _group("batch_isend_irecv", p2p_op_list[0].group, warn=True)
+    pg = _collective_group("batch_isend_irecv", p2p_op_list[0].group)
     if pg is None:
         return []
     ops = []
@@ -1152,7 +1148,7 @@ def _longest(comm, size, device):
 
 def all_gather_object(object_list: list[Any], obj: Any, group: ProcessGroup | None = None) -> None:
     """Gather a picklable object from every rank of ``group`` into ``object_list`` (one entry per rank)."""
-    pg = _group("all_gather_object", group, warn=True)
+    pg = _collective_group("all_gather_object", group)
     if pg is None:
         return None
     n = pg.size()
@@ -1179,7 +1175,7 @@ def broadcast_object_list(
     group_src: int | None = None,
 ) -> None:
     """Replace ``object_list``'s entries on every rank with rank ``src``'s (picklable objects)."""
-    pg = _group("broadcast_object_list", group, warn=True)
+    pg = _collective_group("broadcast_object_list", group)
     if pg is None:
         return None
     root = _peer("broadcast_object_list", pg, "src", src, group_src, default=pg._ranks[0])
@@ -1215,7 +1211,7 @@ def gather_object(
         dst (int): the receiving rank (global). Default: 0.
     """
     name = "gather_object"
-    pg = _group(name, group, warn=True)
+    pg = _collective_group(name, group)
     if pg is None:
         return None
     root = _peer(name, pg, "dst", dst, group_dst, default=pg._ranks[0])
@@ -1257,7 +1253,7 @@ def scatter_object_list(
         src (int): the sending rank (global). Default: 0.
     """
     name = "scatter_object_list"
-    pg = _group(name, group, warn=True)
+    pg = _collective_group(name, group)
     if pg is None:
         return None
     if not isinstance(scatter_object_output_list, list) or len(scatter_object_output_list) < 1:
@@ -1331,7 +1327,7 @@ def recv_object_list(
     name = "recv_object_list"
     if not isinstance(object_list, list):
         raise TypeError(f"{name}: object_list must be a list, got {type(object_list).__name__}")
-    pg = _group(name, group, warn=True)
+    pg = _collective_group(name, group)
     if pg is None:
         return -1
     if src is None and group_src is None:  # as PyTorch's: no receiving from any rank here

@@ -92,17 +92,23 @@ class Adam(Optimizer):
     _update_maximizes = True
     _scalar_state_keys = ("step",)
 
+    @staticmethod
+    def _first_step_state(state, param, group):
+        """A parameter's state on its first step, for both update paths: ``step``, ``exp_avg``,
+        ``exp_avg_sq`` and, with ``amsgrad``, ``max_exp_avg_sq``."""
+        _start_state(
+            state,
+            param,
+            "exp_avg",
+            "exp_avg_sq",
+            "max_exp_avg_sq" if group["amsgrad"] else None,
+            fused=bool(group["fused"]),
+        )
+
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "Adam")
         if not state:
-            _start_state(
-                state,
-                param,
-                "exp_avg",
-                "exp_avg_sq",
-                "max_exp_avg_sq" if group["amsgrad"] else None,
-                fused=bool(group["fused"]),
-            )
+            self._first_step_state(state, param, group)
         beta1, beta2 = _betas(group)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         max_exp_avg_sq = state["max_exp_avg_sq"] if group["amsgrad"] else None
@@ -139,14 +145,7 @@ class Adam(Optimizer):
         """PyTorch's single-tensor Adam in tensor operations (``differentiable=True``): the bias
         corrections are computed from the ``step`` tensor (float32), as PyTorch's are on this path."""
         if not state:
-            _start_state(
-                state,
-                param,
-                "exp_avg",
-                "exp_avg_sq",
-                "max_exp_avg_sq" if group["amsgrad"] else None,
-                fused=bool(group["fused"]),
-            )
+            self._first_step_state(state, param, group)
         lr, weight_decay, eps = group["lr"], group["weight_decay"], group["eps"]
         beta1, beta2 = group["betas"]
         exp_avg, exp_avg_sq, step = state["exp_avg"], state["exp_avg_sq"], state["step"]
