@@ -361,6 +361,8 @@ def __getattr__(name: str) -> _typing.Any:
         "masked",
         "ao",
         "quantization",
+        "overrides",
+        "_C",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -13,7 +13,18 @@ import numbers
 import warnings
 
 from . import device as _devices
-from . import dlpack, dtypes, pinned_memory, plugin, printing, quantized, shared_memory, sparse, sparse_compressed
+from . import (
+    dlpack,
+    dtypes,
+    overrides,
+    pinned_memory,
+    plugin,
+    printing,
+    quantized,
+    shared_memory,
+    sparse,
+    sparse_compressed,
+)
 from . import tensor as _tensor
 from .autograd import engine, function
 from .ops import (
@@ -910,7 +921,15 @@ TOP_LEVEL_INPLACE = (
     "resize_as_",
 )  # fmt: skip
 
+# PyTorch's __torch_function__ protocol (ember.overrides): the default handler every subclass inherits,
+# and the hook that wraps a subclass's surface when it is defined (Tensor's own stays unwrapped)
+PROTOCOL = {
+    "__torch_function__": classmethod(overrides.default_torch_function),
+    "__init_subclass__": classmethod(overrides.init_subclass),
+}
+
 TABLES = (
+    PROTOCOL,
     AUTOGRAD,
     CONSTRUCTION,
     CONVERSION,
@@ -946,3 +965,25 @@ def install():
         setattr(Tensor, alias, Tensor.__dict__[name])
     _tensor.connect(plugin.backend_registry, creation.default_device)
     _devices.connect(plugin.backend_registry)
+    overrides.connect(_wrap_surface, _restore_surface)
+
+
+_UNWRAPPED: dict = {}  # while a TorchFunctionMode is active: the surface's own methods and properties
+
+
+def _wrap_surface(wrap):
+    """Replace each method and property of ``Tensor`` by ``wrap(name, value)`` (not None), keeping the
+    originals for :func:`_restore_surface`: a :class:`~ember.overrides.TorchFunctionMode` sees plain
+    tensors' calls only while one is active."""
+    for name, value in list(Tensor.__dict__.items()):
+        wrapped = wrap(name, value)
+        if wrapped is not None:
+            _UNWRAPPED[name] = value
+            setattr(Tensor, name, wrapped)
+    return _UNWRAPPED
+
+
+def _restore_surface():
+    for name, value in _UNWRAPPED.items():
+        setattr(Tensor, name, value)
+    _UNWRAPPED.clear()

@@ -1,0 +1,665 @@
+"""``ember.overrides``: PyTorch's ``__torch_function__`` protocol for :class:`~ember.Tensor` subclasses.
+
+A subclass of :class:`~ember.Tensor` sees every operation on its instances through the classmethod
+``__torch_function__(cls, func, types, args=(), kwargs=None)``. The default one, inherited from
+``Tensor``, runs ``func`` with the subclass handling switched off and returns its tensor results
+(also inside tuples, lists and named tuples) as instances of the subclass; a subclass that defines
+its own can log, rewrite or replace any call, and reach the default through ``super()``.
+:class:`~ember.nn.Parameter` switches the protocol off (``_disabled_torch_function_impl``): operations
+on parameters give plain tensors.
+
+Plain tensors pay nothing for this: a subclass's methods, operators and properties are wrapped on
+the subclass itself when it is defined, and the public functions of ``ember`` and
+``ember.nn.functional`` are replaced by checking wrappers only once a subclass with the protocol
+(or a :class:`TorchFunctionMode`) first exists. A function object taken from those modules before
+that moment (``from ember import add``) keeps calling the unchecked function; a method called on a
+plain tensor with a subclass instance as an operand (``plain.add(sub)``) gives a plain tensor
+(operators, ``plain + sub``, do reach the subclass, whose reflected operator Python tries first).
+
+Example::
+
+    >>> class Logged(ember.Tensor):
+    ...     calls = []
+    ...     @classmethod
+    ...     def __torch_function__(cls, func, types, args=(), kwargs=None):
+    ...         cls.calls.append(func.__name__)
+    ...         return super().__torch_function__(func, types, args, kwargs)
+    >>> x = ember.ones(2).as_subclass(Logged)
+    >>> y = (x + 1).sum()
+    >>> type(y).__name__, Logged.calls
+    ('Logged', ['add', 'sum'])
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import threading
+import types as _types
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .tensor import Tensor
+
+__all__ = [
+    "BaseTorchFunctionMode",
+    "TorchFunctionMode",
+    "get_default_nowrap_functions",
+    "get_ignored_functions",
+    "handle_torch_function",
+    "has_torch_function",
+    "has_torch_function_unary",
+    "has_torch_function_variadic",
+    "is_tensor_like",
+    "is_tensor_method_or_property",
+    "resolve_name",
+]
+
+
+class _State(threading.local):
+    """Per thread, as PyTorch's: whether subclass handling (and mode handling) is switched off, and
+    the stack of active :class:`TorchFunctionMode` s."""
+
+    subclasses_off = False
+    modes_off = False
+
+    def __init__(self) -> None:
+        self.modes: list[TorchFunctionMode] = []
+
+
+_STATE = _State()
+
+
+class DisableTorchFunctionSubclass:
+    """Context manager under which the ``__torch_function__`` of tensor subclasses is not called:
+    operations on subclass instances run as on plain tensors and give plain tensors (as
+    ``torch._C.DisableTorchFunctionSubclass``; active modes still see the calls).
+
+    Example::
+
+        >>> class Sub(ember.Tensor):
+        ...     pass
+        >>> x = ember.ones(2).as_subclass(Sub)
+        >>> with ember._C.DisableTorchFunctionSubclass():
+        ...     type(x + 1).__name__
+        'Tensor'
+    """
+
+    def __enter__(self) -> DisableTorchFunctionSubclass:
+        self._previous = _STATE.subclasses_off
+        _STATE.subclasses_off = True
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        _STATE.subclasses_off = self._previous
+
+
+class DisableTorchFunction:
+    """Context manager under which neither tensor subclasses nor :class:`TorchFunctionMode` s see
+    calls (as ``torch._C.DisableTorchFunction``).
+
+    Example::
+
+        >>> class Sub(ember.Tensor):
+        ...     pass
+        >>> with ember._C.DisableTorchFunction():
+        ...     type(ember.ones(2).as_subclass(Sub) * 2).__name__
+        'Tensor'
+    """
+
+    def __enter__(self) -> DisableTorchFunction:
+        self._previous = (_STATE.subclasses_off, _STATE.modes_off)
+        _STATE.subclasses_off = _STATE.modes_off = True
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        _STATE.subclasses_off, _STATE.modes_off = self._previous
+
+
+def _disabled_torch_function_impl(func: Callable, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+    """The ``__torch_function__`` of a class that opts out of the protocol (:class:`~ember.nn.Parameter`):
+    ``func`` runs as on plain tensors, its results are left as they are."""
+    with DisableTorchFunctionSubclass():
+        return func(*args, **(kwargs or {}))
+
+
+def _opted_out(handler: Any) -> bool:
+    return handler is None or getattr(handler, "__func__", handler) is _disabled_torch_function_impl
+
+
+_PLAIN_TYPES = frozenset((int, float, bool, complex, str, type(None), slice))  # never overloaded
+_mode_users = 0  # how many modes are active, in all threads (0: the wrappers' fast path)
+
+
+def _overloaded_args(relevant: Iterable[Any]) -> list[Any]:
+    """The arguments whose type has its own ``__torch_function__`` (one per type, a subclass before its
+    bases, else in argument order), looking one level into lists and tuples (``ember.cat([a, b])``)."""
+    found: list[Any] = []
+    seen: list[type] = []
+
+    def visit(value: Any) -> None:
+        kind = type(value)
+        if kind is Tensor or kind in seen:
+            return
+        if kind in _PLAIN_TYPES:
+            return
+        if _opted_out(getattr(kind, "__torch_function__", None)):
+            return
+        seen.append(kind)
+        for i, other in enumerate(found):
+            if issubclass(kind, type(other)):
+                found.insert(i, value)
+                return
+        found.append(value)
+
+    for value in relevant:
+        if isinstance(value, (list, tuple)) and not isinstance(value, Tensor):
+            for item in value:
+                visit(item)
+        else:
+            visit(value)
+    return found
+
+
+def _relevant(args: tuple, kwargs: dict | None) -> tuple:
+    return args + tuple(kwargs.values()) if kwargs else args
+
+
+def resolve_name(f: Callable) -> str | None:
+    """The dotted public name of an ember function or Tensor method, for messages.
+
+    Example::
+
+        >>> ember.overrides.resolve_name(ember.Tensor.sum)
+        'ember.Tensor.sum'
+    """
+    name = getattr(f, "__name__", None)
+    if name is None:
+        return None
+    if is_tensor_method_or_property(f):
+        return f"ember.Tensor.{name}"
+    for module_name in _FUNCTION_MODULES:
+        module = sys.modules.get(module_name)
+        if module is not None and getattr(module, name, None) is f:
+            return f"{module_name}.{name}"
+    return f"{getattr(f, '__module__', None) or 'ember'}.{name}"
+
+
+def handle_torch_function(public_api: Callable, relevant_args: Iterable[Any], *args: Any, **kwargs: Any) -> Any:
+    """Call the ``__torch_function__`` of the active mode or of the overloaded arguments for ``public_api``.
+
+    A Python function that takes tensors implements the protocol with
+    ``if has_torch_function(relevant_args): return handle_torch_function(fn, relevant_args, *args, **kwargs)``.
+
+    Args:
+        public_api (Callable): the function the handlers see as ``func`` (the public one).
+        relevant_args (iterable): the arguments to search for ``__torch_function__``.
+        *args, **kwargs: the arguments of the call.
+
+    Returns:
+        What the first handler that does not return ``NotImplemented`` returns.
+
+    Raises:
+        TypeError: if every handler returned ``NotImplemented``.
+
+    Example::
+
+        >>> def double(x):
+        ...     if ember.overrides.has_torch_function_unary(x):
+        ...         return ember.overrides.handle_torch_function(double, (x,), x)
+        ...     return x * 2
+        >>> class Sub(ember.Tensor):
+        ...     pass
+        >>> type(double(ember.ones(2).as_subclass(Sub))).__name__
+        'Sub'
+    """
+    overloaded = [] if _STATE.subclasses_off else _overloaded_args(relevant_args)
+    return _handle(public_api, overloaded, args, kwargs)
+
+
+def _modes_on() -> bool:
+    return bool(_STATE.modes) and not _STATE.modes_off
+
+
+def _handle(public_api: Callable, overloaded: list, args: tuple, kwargs: dict | None) -> Any:
+    """Ask the innermost active mode, then each overloaded argument's type, to run ``public_api``."""
+    kinds = tuple(type(arg) for arg in overloaded)
+    if _modes_on():
+        mode = _STATE.modes.pop()  # the mode runs below itself, as PyTorch's
+        try:
+            result = mode.__torch_function__(public_api, kinds, args, kwargs)
+        finally:
+            _STATE.modes.append(mode)
+        if result is not NotImplemented:
+            return result
+    for arg in overloaded:
+        result = type(arg).__torch_function__(public_api, kinds, args, kwargs)
+        if result is not NotImplemented:
+            return result
+    handlers = "".join(f"\n  - tensor subclass {kind}" for kind in kinds)
+    raise TypeError(
+        f"Multiple dispatch failed for '{resolve_name(public_api)}'; all __torch_function__ handlers returned "
+        f"NotImplemented:\n{handlers}"
+    )
+
+
+def _active(relevant: Iterable[Any]) -> bool:
+    if _modes_on():
+        return True
+    return not _STATE.subclasses_off and bool(_overloaded_args(relevant))
+
+
+def has_torch_function(relevant_args: Iterable[Any]) -> bool:
+    """Whether any of ``relevant_args`` has a ``__torch_function__`` of its own (a tensor subclass that
+    did not opt out, or another type that implements the protocol), or a mode is active.
+
+    Args:
+        relevant_args (iterable): the arguments to check.
+
+    Example::
+
+        >>> class Sub(ember.Tensor):
+        ...     pass
+        >>> ember.overrides.has_torch_function((ember.ones(1), 2.0))
+        False
+        >>> ember.overrides.has_torch_function((ember.ones(1).as_subclass(Sub),))
+        True
+    """
+    return _active(relevant_args)
+
+
+def has_torch_function_unary(obj: Any) -> bool:
+    """:func:`has_torch_function` for a single argument.
+
+    Example::
+
+        >>> ember.overrides.has_torch_function_unary(ember.ones(1))
+        False
+    """
+    return _active((obj,))
+
+
+def has_torch_function_variadic(*args: Any) -> bool:
+    """:func:`has_torch_function` for the arguments given one by one.
+
+    Example::
+
+        >>> ember.overrides.has_torch_function_variadic(ember.ones(1), ember.zeros(1))
+        False
+    """
+    return _active(args)
+
+
+def is_tensor_like(inp: Any) -> bool:
+    """Whether ``inp`` is a tensor or an object that implements ``__torch_function__``.
+
+    Example::
+
+        >>> ember.overrides.is_tensor_like(ember.ones(1)), ember.overrides.is_tensor_like([1.0])
+        (True, False)
+    """
+    return type(inp) is Tensor or hasattr(inp, "__torch_function__")
+
+
+@functools.cache
+def _tensor_methods() -> frozenset:
+    methods = {name: _MODE_PATCHED.get(name, value) for name, value in vars(Tensor).items()}
+    return frozenset(value for value in methods.values() if isinstance(value, _types.FunctionType))
+
+
+def is_tensor_method_or_property(func: Callable) -> bool:
+    """Whether ``func`` is a method of :class:`~ember.Tensor` or the ``__get__`` of one of its properties
+    (handlers use it to tell ``x.sum()`` from ``ember.sum(x)``).
+
+    Example::
+
+        >>> ember.overrides.is_tensor_method_or_property(ember.Tensor.add)
+        True
+        >>> ember.overrides.is_tensor_method_or_property(ember.Tensor.T.__get__)
+        True
+    """
+    try:
+        if func in _tensor_methods():
+            return True
+    except TypeError:
+        return False
+    return getattr(func, "__name__", None) == "__get__"
+
+
+@functools.cache
+def _nowrap() -> frozenset:
+    grad = _MODE_PATCHED.get("grad", vars(Tensor)["grad"])
+    return frozenset((Tensor._base.__get__, grad.__get__, Tensor._grad.__get__))
+
+
+def get_default_nowrap_functions() -> set[Callable]:
+    """The functions whose results the default ``__torch_function__`` leaves as they are, not
+    converted to the subclass: the getters of ``Tensor._base``, ``Tensor.grad`` and ``Tensor._grad``.
+
+    Example::
+
+        >>> ember.Tensor.grad.__get__ in ember.overrides.get_default_nowrap_functions()
+        True
+    """
+    return set(_nowrap())
+
+
+# What PyTorch does not pass through the protocol (torch.overrides.get_ignored_functions): the
+# Tensor methods and top-level functions of that list that ember has, and the Tensor's own plumbing.
+_IGNORED_METHODS = frozenset(
+    """__class__ __delattr__ __delitem__ __dir__ __getattribute__ __hash__ __init__ __iter__ __new__ __setattr__
+    __init_subclass__ __torch_function__ __getattr__ __reduce__ __reduce_ex__ __setstate__ __getstate__
+    __array_priority__ __weakref__ __dict__ __slots__ __module__ __doc__ __annotations__ __class_getitem__
+    as_subclass new new_empty new_empty_strided new_full new_ones new_tensor new_zeros stride unflatten
+    _make_subclass _typed_storage _use_count _view_func to_sparse_coo to_sparse_csr to_sparse_csc
+    to_sparse_bsr to_sparse_bsc""".split()
+)
+_IGNORED_FUNCTIONS = frozenset(
+    """arange are_deterministic_algorithms_enabled as_strided as_tensor asarray bartlett_window blackman_window
+    broadcast_shapes can_cast compile cond default_generator device dtype empty empty_permuted empty_strided
+    enable_grad eye finfo from_file from_numpy frombuffer full get_default_device get_default_dtype
+    get_device_module get_float32_matmul_precision get_num_interop_threads get_num_threads get_rng_state
+    hamming_window hann_window iinfo inference_mode initial_seed is_grad_enabled is_inference_mode_enabled
+    is_storage is_tensor kaiser_window layout linspace load logspace manual_seed memory_format no_grad normal
+    ones promote_types rand randint randn randperm range result_type save scalar_tensor seed set_default_device
+    set_default_dtype set_default_tensor_type set_deterministic_debug_mode set_float32_matmul_precision
+    set_flush_denormal set_grad_enabled set_num_interop_threads set_num_threads set_printoptions set_rng_state
+    set_warn_always sparse_bsc_tensor sparse_bsr_tensor sparse_compressed_tensor sparse_coo_tensor
+    sparse_csc_tensor sparse_csr_tensor tensor tril_indices triu_indices typename use_deterministic_algorithms
+    vander vmap zeros is_floating_point numel is_complex""".split()
+) - {"is_floating_point", "numel", "is_complex"}
+
+
+def get_ignored_functions() -> set[Callable]:
+    """The public functions of ``ember`` that do not take part in the protocol (creation functions,
+    global settings), as ``torch.overrides.get_ignored_functions``.
+
+    Example::
+
+        >>> ember.zeros in ember.overrides.get_ignored_functions()
+        True
+    """
+    module = sys.modules["ember"]
+    return {getattr(module, name) for name in _IGNORED_FUNCTIONS if callable(getattr(module, name, None))}
+
+
+# -- the subclass side: wrappers installed on each subclass that takes part -------------------------
+def _convert(result: Any, cls: type) -> Any:
+    """``result`` with its tensors (also inside tuples and lists) as instances of ``cls``."""
+    if cls is Tensor:
+        return result
+    if isinstance(result, Tensor):
+        return result if isinstance(result, cls) else result.as_subclass(cls)
+    if isinstance(result, (tuple, list)):
+        items = [_convert(item, cls) for item in result]
+        kind = type(result)
+        make = getattr(kind, "_make", None)  # a named tuple (ember.return_types.max)
+        return make(items) if make is not None else kind(items)
+    return result
+
+
+def default_torch_function(cls: type, func: Callable, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+    """``Tensor.__torch_function__``: run ``func`` with subclass handling off, then give its tensor results
+    the class ``cls`` (the getters :func:`get_default_nowrap_functions` names aside)."""
+    if kwargs is None:
+        kwargs = {}
+    if not all(issubclass(cls, kind) for kind in types):
+        return NotImplemented
+    with DisableTorchFunctionSubclass():
+        result = func(*args, **kwargs)
+        if func in _nowrap():
+            return result
+        return _convert(result, cls)
+
+
+def _dispatch(func: Callable, args: tuple, kwargs: dict) -> Any:
+    """Run ``func`` through the protocol if a mode is active or an argument overloads it, else as it is."""
+    overloaded = [] if _STATE.subclasses_off else _overloaded_args(_relevant(args, kwargs))
+    if not overloaded and not _modes_on():
+        return func(*args, **kwargs)
+    return _handle(func, overloaded, args, kwargs or None)
+
+
+# operators whose handlers see the method PyTorch passes for them (``1 + x`` passes ``Tensor.add``)
+_OPERATOR_METHODS = {"__radd__": "add", "__rmul__": "mul", "__matmul__": "matmul"}
+
+
+def _method_wrapper(func: Callable, public: Callable | None = None) -> Callable:
+    public = public or func
+
+    @functools.wraps(func)
+    def method(*args: Any, **kwargs: Any) -> Any:
+        if _STATE.subclasses_off and not _STATE.modes:
+            return func(*args, **kwargs)
+        return _dispatch(public, args, kwargs)
+
+    method._ember_wrapped = func  # type: ignore[attr-defined]
+    return method
+
+
+def _operator_wrapper(func: Callable, public: Callable) -> Callable:
+    """A binary operator that gives way to unknown operands (``Tensor.__add__``): its handlers see the
+    method PyTorch passes (``Tensor.add``) when the other operand is a tensor or a number; for any other
+    operand the operator itself runs the call (and may return ``NotImplemented``)."""
+
+    @functools.wraps(func)
+    def operator(self: Any, other: Any) -> Any:
+        if _STATE.subclasses_off and not _STATE.modes:
+            return func(self, other)
+        known = isinstance(other, Tensor) or type(other) in _PLAIN_TYPES
+        return _dispatch(public if known else func, (self, other), {})
+
+    operator._ember_wrapped = func  # type: ignore[attr-defined]
+    return operator
+
+
+def _property_wrapper(prop: property) -> property:
+    getter = prop.__get__  # what a handler sees as ``func`` for ``x.T``, as PyTorch's ``Tensor.T.__get__``
+
+    def get(self: Any) -> Any:
+        if _STATE.subclasses_off and not _STATE.modes:
+            return getter(self)
+        return _dispatch(getter, (self,), {})
+
+    wrapped = property(get, prop.fset, prop.fdel, prop.__doc__)
+    return wrapped
+
+
+def _rebuild_subclass(cls: type, rebuild: Callable, args: tuple, state: Any) -> Any:
+    """Unpickle a subclass instance: the tensor as ``Tensor`` pickles it, as ``cls``, with its attributes."""
+    with DisableTorchFunctionSubclass():
+        result = rebuild(*args)
+        if type(result) is not cls:
+            result = result.as_subclass(cls)
+    if state:
+        result.__dict__.update(state)
+    return result
+
+
+def _reduce_ex(self: Any, protocol: int) -> Any:
+    with DisableTorchFunctionSubclass():
+        rebuild, args, state = Tensor.__reduce_ex__(self, protocol)[:3]
+    return (_rebuild_subclass, (type(self), rebuild, args, state))
+
+
+def init_subclass(cls: type, **kwargs: Any) -> None:
+    """``Tensor.__init_subclass__``: a subclass that takes part in the protocol (its
+    ``__torch_function__`` is not ``_disabled_torch_function_impl``) gets, for each method, operator and
+    property it would inherit from ``Tensor`` itself, a wrapper that passes the call through
+    ``__torch_function__``; the first such subclass also switches on the checking wrappers of the public
+    functions. ``Tensor``'s own methods stay as they are."""
+    super(Tensor, cls).__init_subclass__(**kwargs)
+    if _opted_out(getattr(cls, "__torch_function__", None)) or "_legacy_dtype" in cls.__dict__:
+        return
+    for name, value in vars(Tensor).items():
+        if name in _IGNORED_METHODS or _owner(cls, name) is not Tensor:
+            continue
+        value = _MODE_PATCHED.get(name, value)  # the original, while a mode has Tensor's wrapped
+        if isinstance(value, _types.FunctionType):
+            public = _OPERATOR_METHODS.get(name)
+            if public is None and name.startswith("__") and hasattr(value, "__wrapped__"):
+                setattr(cls, name, _operator_wrapper(value, value.__wrapped__))
+                continue
+            setattr(cls, name, _method_wrapper(value, public and _MODE_PATCHED.get(public, vars(Tensor)[public])))
+        elif isinstance(value, property):
+            setattr(cls, name, _property_wrapper(value))
+    if _owner(cls, "__reduce_ex__") is Tensor:
+        cls.__reduce_ex__ = _reduce_ex  # type: ignore[attr-defined]
+    enable_function_checks()
+
+
+def _owner(cls: type, name: str) -> type | None:
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            return klass
+    return None
+
+
+# -- the function side: checking wrappers of the public functions, switched on once -----------------
+_FUNCTION_MODULES = ("ember", "ember.nn.functional")
+_enabled = False
+_wrapped_modules: set[str] = set()
+
+
+def _function_wrapper(func: Callable) -> Callable:
+    @functools.wraps(func)
+    def function(*args: Any, **kwargs: Any) -> Any:
+        if not kwargs and not _mode_users:  # the common case, checked first: plain tensors and numbers
+            for value in args:
+                kind = type(value)
+                if kind is not Tensor and kind not in _PLAIN_TYPES:
+                    break
+            else:
+                return func(*args)
+        if _STATE.subclasses_off and not _STATE.modes:
+            return func(*args, **kwargs)
+        overloaded = [] if _STATE.subclasses_off else _overloaded_args(_relevant(args, kwargs))
+        if not overloaded and not _modes_on():
+            return func(*args, **kwargs)
+        return _handle(function, overloaded, args, kwargs or None)
+
+    function._ember_wrapped = func  # type: ignore[attr-defined]
+    return function
+
+
+def wrap_module_functions(namespace: dict, module_name: str) -> None:
+    """Replace the public functions in ``namespace`` (a module's globals) by checking wrappers, once,
+    if the checks are on (a module imported after they were switched on calls this itself)."""
+    if not _enabled or module_name in _wrapped_modules:
+        return
+    _wrapped_modules.add(module_name)
+    ignored = _IGNORED_FUNCTIONS if module_name == "ember" else frozenset()
+    for name, value in list(namespace.items()):
+        if name.startswith("_") or name in ignored or not isinstance(value, _types.FunctionType):
+            continue
+        if hasattr(value, "_ember_wrapped"):
+            continue
+        namespace[name] = _function_wrapper(value)
+
+
+def enable_function_checks() -> None:
+    """Switch on the checking wrappers of ``ember``'s and ``ember.nn.functional``'s public functions
+    (done when the first subclass with the protocol is defined or the first mode entered)."""
+    global _enabled
+    _enabled = True
+    for module_name in _FUNCTION_MODULES:
+        module = sys.modules.get(module_name)
+        if module is not None:
+            wrap_module_functions(vars(module), module_name)
+
+
+# -- modes ------------------------------------------------------------------------------------------
+_MODE_PATCHED: dict[str, Any] = {}  # while a mode is active: Tensor's own methods and properties
+_surface: dict[str, Callable] = {}
+
+
+def connect(wrap_surface: Callable, restore_surface: Callable) -> None:
+    """Called once by :mod:`ember.tensor_methods`: how to swap ``Tensor``'s surface for wrappers while a
+    :class:`TorchFunctionMode` is active, and how to put it back."""
+    _surface.update(wrap=wrap_surface, restore=restore_surface)
+
+
+def _mode_wrapper(name: str, value: Any) -> Any:
+    if name in _IGNORED_METHODS:
+        return None
+    if isinstance(value, _types.FunctionType):
+        return _method_wrapper(value)
+    if isinstance(value, property):
+        return _property_wrapper(value)
+    return None
+
+
+def _patch_tensor_for_modes() -> None:
+    """While a mode is active, plain tensors' methods and properties pass through the protocol too
+    (put back when the last mode exits, so that plain tensors are as fast as ever without one)."""
+    global _MODE_PATCHED
+    _MODE_PATCHED = _surface["wrap"](_mode_wrapper)
+
+
+def _unpatch_tensor() -> None:
+    global _MODE_PATCHED
+    _surface["restore"]()
+    _MODE_PATCHED = {}
+
+
+_mode_lock = threading.Lock()
+
+
+class TorchFunctionMode:
+    """A context manager whose ``__torch_function__(self, func, types, args=(), kwargs=None)`` sees every
+    call of a Tensor method, operator or property and of the public functions of ``ember`` and
+    ``ember.nn.functional`` made inside its ``with`` block, on plain tensors as well as subclasses. The
+    mode is switched off while its own ``__torch_function__`` runs, so calling ``func`` there runs the op.
+
+    Example::
+
+        >>> class Count(ember.overrides.TorchFunctionMode):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.names = []
+        ...     def __torch_function__(self, func, types, args=(), kwargs=None):
+        ...         self.names.append(func.__name__)
+        ...         return func(*args, **(kwargs or {}))
+        >>> with Count() as mode:
+        ...     y = ember.add(ember.ones(2), 1).sum()
+        >>> mode.names
+        ['add', 'sum']
+    """
+
+    def __init__(self) -> None:
+        pass
+
+    def __torch_function__(self, func: Callable, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        raise NotImplementedError
+
+    def __enter__(self) -> TorchFunctionMode:
+        global _mode_users
+        with _mode_lock:
+            if _mode_users == 0:
+                enable_function_checks()
+                _patch_tensor_for_modes()
+            _mode_users += 1
+        _STATE.modes.append(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        global _mode_users
+        _STATE.modes.remove(self)
+        with _mode_lock:
+            _mode_users -= 1
+            if _mode_users == 0:
+                _unpatch_tensor()
+
+    @classmethod
+    def push(cls, *args: Any, **kwargs: Any) -> TorchFunctionMode:
+        """Make a mode and enter it; leave it with its ``__exit__``."""
+        mode = cls(*args, **kwargs)
+        mode.__enter__()
+        return mode
+
+
+class BaseTorchFunctionMode(TorchFunctionMode):
+    """A :class:`TorchFunctionMode` whose ``__torch_function__`` runs the call as it is."""
+
+    def __torch_function__(self, func: Callable, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        return func(*args, **(kwargs or {}))
