@@ -10,8 +10,8 @@ on parameters give plain tensors.
 
 Plain tensors pay nothing for this: a subclass's methods, operators and properties are wrapped on
 the subclass itself when it is defined, and the public functions of ``ember`` and
-``ember.nn.functional`` are replaced by checking wrappers only once a subclass with the protocol
-(or a :class:`TorchFunctionMode`) first exists. A function object taken from those modules before
+``ember.nn.functional`` (and ``ember.autograd.grad``/``backward``, as PyTorch's) are replaced by checking
+wrappers only once a subclass with the protocol (or a :class:`TorchFunctionMode`) first exists. A function object taken from those modules before
 that moment (``from ember import add``) keeps calling the unchecked function; a method called on a
 plain tensor with a subclass instance as an operand (``plain.add(sub)``) gives a plain tensor
 (operators, ``plain + sub``, do reach the subclass, whose reflected operator Python tries first).
@@ -39,7 +39,7 @@ import types as _types
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .tensor import Tensor
+from .tensor import Tensor, _copy_slots
 
 __all__ = [
     "BaseTorchFunctionMode",
@@ -344,14 +344,13 @@ def get_default_nowrap_functions() -> set[Callable]:
     return set(_nowrap())
 
 
-# What PyTorch does not pass through the protocol (torch.overrides.get_ignored_functions): the
-# Tensor methods and top-level functions of that list that ember has, and the Tensor's own plumbing.
+# The Tensor's own plumbing and the methods PyTorch never hands to a handler (``as_subclass``); the
+# top-level functions of torch.overrides.get_ignored_functions that ember has (creation, global state).
 _IGNORED_METHODS = frozenset(
     """__class__ __delattr__ __delitem__ __dir__ __getattribute__ __hash__ __init__ __iter__ __new__ __setattr__
     __init_subclass__ __torch_function__ __getattr__ __reduce__ __reduce_ex__ __setstate__ __getstate__
     __array_priority__ __weakref__ __dict__ __slots__ __module__ __doc__ __annotations__ __class_getitem__
-    as_subclass new new_empty new_empty_strided new_full new_ones new_tensor new_zeros stride unflatten
-    _make_subclass _typed_storage _use_count _view_func to_sparse_coo to_sparse_csr to_sparse_csc
+    as_subclass _make_subclass _typed_storage _use_count _view_func to_sparse_coo to_sparse_csr to_sparse_csc
     to_sparse_bsr to_sparse_bsc""".split()
 )
 _IGNORED_FUNCTIONS = frozenset(
@@ -515,8 +514,51 @@ def _owner(cls: type, name: str) -> type | None:
     return None
 
 
+def make_subclass(cls: type, data: Tensor, require_grad: bool = False, **kwargs: Any) -> Tensor:
+    """``Tensor._make_subclass(cls, data, require_grad=False)``: a leaf of class ``cls`` over the memory of
+    ``data`` (detached), requiring grad as ``require_grad`` says; what a subclass's ``__new__`` calls.
+
+    Args:
+        cls (type): a subclass of :class:`~ember.Tensor`.
+        data (Tensor): the tensor whose memory the new one shares.
+        require_grad (bool, optional): whether the new leaf requires grad. Default: ``False``.
+
+    Example::
+
+        >>> class Tagged(ember.Tensor):
+        ...     def __new__(cls, data, tag):
+        ...         t = ember.Tensor._make_subclass(cls, data, True)
+        ...         t.tag = tag
+        ...         return t
+        >>> t = Tagged(ember.ones(2), "w")
+        >>> type(t).__name__, t.tag, t.requires_grad, t.is_leaf
+        ('Tagged', 'w', True, True)
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError(f"cls must be a type (got {cls!r})")
+    if not isinstance(data, Tensor):
+        raise TypeError(f"_make_subclass(): argument 'data' must be Tensor, not {type(data).__name__}")
+    with DisableTorchFunctionSubclass():
+        source = data.detach()
+    result = object.__new__(cls)
+    _copy_slots(source, result)
+    if not source._data.shape:  # NumPy gives 0-d results as immutable scalars; a leaf is updated in place
+        result._data = source._backend.xp.asarray(source._data)
+    result._requires_grad = False
+    result._grad = None
+    if require_grad:
+        Tensor.requires_grad_(result, True)
+    return result
+
+
 # -- the function side: checking wrappers of the public functions, switched on once -----------------
-_FUNCTION_MODULES = ("ember", "ember.nn.functional")
+# the modules whose public functions take part: all of them, or only the names given (as PyTorch's
+# torch.autograd, whose grad and backward are overridable)
+_FUNCTION_MODULES: dict[str, frozenset | None] = {
+    "ember": None,
+    "ember.nn.functional": None,
+    "ember.autograd": frozenset(("grad", "backward")),
+}
 _enabled = False
 _wrapped_modules: set[str] = set()
 
@@ -549,8 +591,11 @@ def wrap_module_functions(namespace: dict, module_name: str) -> None:
         return
     _wrapped_modules.add(module_name)
     ignored = _IGNORED_FUNCTIONS if module_name == "ember" else frozenset()
+    only = _FUNCTION_MODULES.get(module_name)
     for name, value in list(namespace.items()):
         if name.startswith("_") or name in ignored or not isinstance(value, _types.FunctionType):
+            continue
+        if only is not None and name not in only:
             continue
         if hasattr(value, "_ember_wrapped"):
             continue

@@ -926,6 +926,7 @@ TOP_LEVEL_INPLACE = (
 PROTOCOL = {
     "__torch_function__": classmethod(overrides.default_torch_function),
     "__init_subclass__": classmethod(overrides.init_subclass),
+    "_make_subclass": staticmethod(overrides.make_subclass),
 }
 
 TABLES = (

@@ -86,6 +86,19 @@ PROGRAMS = [
     "a.split(1)",
     "list(a)",
     "a.chunk(2, 1)",
+    "a.new_zeros(2)",
+    "a.new_full((2,), 3.0)",
+    "a.unflatten(1, (3, 1))",
+    "E.zeros_like(a)",
+    "E.broadcast_tensors(a, p[0])",
+    "a.masked_fill(a > 1, 0)",
+    "E.einsum('ij->i', a)",
+    "F.normalize(a)",
+    "a.add_(1)",
+    "a.to('cpu')",
+    "a.contiguous()",
+    "a.data",
+    "sum([a, p])",
 ]
 
 
@@ -423,3 +436,65 @@ def test_torch_function_mode_sees_plain_tensor_calls(device):
         with ember._C.DisableTorchFunction():
             x + 1
     assert outer.names == []
+
+
+def test_modules_and_losses_keep_the_subclass(device):
+    """Layers and losses (through ``ember.nn.functional``) give the subclass, as PyTorch's."""
+    got, expected = [], []
+    for lib, cls, out, kwargs in ((torch, TORCH_SUB, expected, {}), (ember, EMBER_SUB, got, {"device": device})):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.ReLU(), lib.nn.Linear(4, 2)).to(**kwargs)
+        a = lib.ones(2, 3, **kwargs).as_subclass(cls)
+        y = model(a)
+        loss = lib.nn.functional.cross_entropy(y, lib.tensor([0, 1], **kwargs))
+        grads = lib.autograd.grad(loss, list(model.parameters()))
+        out += [type(y).__name__, type(loss).__name__, y.requires_grad, [type(g).__name__ for g in grads]]
+    assert got == expected
+
+
+def test_autograd_grad_of_a_subclass_input():
+    for lib, cls in ((torch, TORCH_SUB), (ember, EMBER_SUB)):
+        x = lib.tensor([1.0, 2.0]).as_subclass(cls).requires_grad_()
+        (g,) = lib.autograd.grad((x * x).sum(), x)
+        assert type(g) is cls and g.tolist() == [2.0, 4.0]
+
+
+def test_make_subclass():
+    """``Tensor._make_subclass``: a leaf of the class over the data's memory, as PyTorch's."""
+    for lib, cls in ((torch, TORCH_SUB), (ember, EMBER_SUB)):
+        data = lib.ones(2, requires_grad=True)
+        t = lib.Tensor._make_subclass(cls, data, True)
+        assert type(t) is cls and t.requires_grad and t.is_leaf and t.grad_fn is None
+        u = lib.Tensor._make_subclass(cls, data)
+        assert not u.requires_grad and u.is_leaf
+        with lib.no_grad():
+            data[0] = 5.0
+        assert t.tolist() == u.tolist() == [5.0, 1.0]
+        (t * 3).sum().backward()
+        assert type(t.grad) is lib.Tensor and t.grad.tolist() == [3.0, 3.0] and data.grad is None
+    with pytest.raises(TypeError, match="_make_subclass"):
+        ember.Tensor._make_subclass(EMBER_SUB, [1.0])
+
+
+def test_save_and_load_keep_the_subclass(tmp_path):
+    a = ember.tensor([1.0, 2.0]).as_subclass(PickledSub)
+    ember.save(a, tmp_path / "a.pt")
+    b = ember.load(tmp_path / "a.pt", weights_only=False)
+    assert type(b) is PickledSub and b.tolist() == [1.0, 2.0]
+
+
+def test_duck_type_with_torch_function():
+    """An object that is no tensor but implements ``__torch_function__`` handles ember's functions."""
+
+    class Duck:
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            return ("handled", func.__name__, types)
+
+    class TDuck(Duck):
+        pass
+
+    assert torch.add(TDuck(), 1) == ("handled", "add", (TDuck,))
+    assert ember.add(Duck(), 1) == ("handled", "add", (Duck,))
+    assert F.relu(Duck()) == ("handled", "relu", (Duck,))
+    assert ember.overrides.is_tensor_like(Duck()) and ember.overrides.has_torch_function_unary(Duck())
