@@ -36,6 +36,7 @@ import functools
 import sys
 import threading
 import types as _types
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -221,6 +222,22 @@ def _modes_on() -> bool:
     return bool(_STATE.modes) and not _STATE.modes_off
 
 
+def _handler(arg: Any) -> Callable:
+    """``arg.__torch_function__`` as PyTorch calls it: a classmethod bound to the class, the opt-out as it is,
+    a plain method (deprecated) bound to the argument."""
+    handler = arg.__torch_function__
+    if getattr(handler, "__self__", None) is arg:
+        if handler.__func__ is _disabled_torch_function_impl:
+            return _disabled_torch_function_impl
+        warnings.warn(
+            "Defining your `__torch_function__` as a plain method is deprecated and will be an error in future, "
+            "please define it as a classmethod.",
+            UserWarning,  # PyTorch's category (its warning comes from C++)
+            stacklevel=3,
+        )
+    return handler
+
+
 def _handle(public_api: Callable, overloaded: list, args: tuple, kwargs: dict | None) -> Any:
     """Ask the innermost active mode, then each overloaded argument's type, to run ``public_api``."""
     kinds = tuple(type(arg) for arg in overloaded)
@@ -233,7 +250,7 @@ def _handle(public_api: Callable, overloaded: list, args: tuple, kwargs: dict | 
         if result is not NotImplemented:
             return result
     for arg in overloaded:
-        result = type(arg).__torch_function__(public_api, kinds, args, kwargs)
+        result = _handler(arg)(public_api, kinds, args, kwargs)
         if result is not NotImplemented:
             return result
     handlers = "".join(f"\n  - tensor subclass {kind}" for kind in kinds)

@@ -498,3 +498,29 @@ def test_duck_type_with_torch_function():
     assert ember.add(Duck(), 1) == ("handled", "add", (Duck,))
     assert F.relu(Duck()) == ("handled", "relu", (Duck,))
     assert ember.overrides.is_tensor_like(Duck()) and ember.overrides.has_torch_function_unary(Duck())
+
+
+def test_opted_out_bases_and_plain_method_handlers():
+    """A subclass of an opted-out class that defines its own handler takes part, and ``super()`` reaches
+    the opt-out (plain results); a handler written as a plain method still runs, with PyTorch's warning."""
+    results = []
+    for lib in (torch, ember):
+
+        class Off(lib.Tensor):
+            __torch_function__ = lib._C._disabled_torch_function_impl
+
+        class On(Off):
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                return super().__torch_function__(func, types, args, kwargs)
+
+        class Plain(lib.Tensor):
+            def __torch_function__(self, func, types, args=(), kwargs=None):
+                return (type(self).__name__, func.__name__)
+
+        with pytest.warns(UserWarning, match="as a plain method is deprecated"):
+            plain = lib.ones(1).as_subclass(Plain) * 2
+        results.append((type(lib.ones(1).as_subclass(Off) + 1), type(lib.ones(1).as_subclass(On) + 1), plain))
+    (t_off, t_on, t_plain), (e_off, e_on, e_plain) = results
+    assert (t_off, t_on) == (torch.Tensor, torch.Tensor) and (e_off, e_on) == (ember.Tensor, ember.Tensor)
+    assert t_plain == e_plain == ("Plain", "mul")
