@@ -33,6 +33,7 @@ Example::
 from __future__ import annotations
 
 import functools
+import inspect
 import sys
 import threading
 import types as _types
@@ -508,7 +509,7 @@ def init_subclass(cls: type, **kwargs: Any) -> None:
     if _opted_out(getattr(cls, "__torch_function__", None)) or "_legacy_dtype" in cls.__dict__:
         return
     for name, value in vars(Tensor).items():
-        if name in _IGNORED_METHODS or _owner(cls, name) is not Tensor:
+        if name in _IGNORED_METHODS or _private(name) or _owner(cls, name) is not Tensor:
             continue
         value = _MODE_PATCHED.get(name, value)  # the original, while a mode has Tensor's wrapped
         if isinstance(value, _types.FunctionType):
@@ -522,6 +523,11 @@ def init_subclass(cls: type, **kwargs: Any) -> None:
     if _owner(cls, "__reduce_ex__") is Tensor:
         cls.__reduce_ex__ = _reduce_ex  # type: ignore[attr-defined]
     enable_function_checks()
+
+
+def _private(name: str) -> bool:
+    """ember's own plumbing (``Tensor._make``): not a method PyTorch has, so no handler sees it."""
+    return name.startswith("_") and not name.startswith("__")
 
 
 def _owner(cls: type, name: str) -> type | None:
@@ -580,7 +586,9 @@ _enabled = False
 _wrapped_modules: set[str] = set()
 
 
-def _function_wrapper(func: Callable) -> Callable:
+def _function_wrapper(func: Callable, public: Callable | None = None) -> Callable:
+    """``func`` with the protocol's check: handlers see ``public`` (by default the wrapper itself)."""
+
     @functools.wraps(func)
     def function(*args: Any, **kwargs: Any) -> Any:
         if not kwargs and not _mode_users:  # the common case, checked first: plain tensors and numbers
@@ -595,15 +603,20 @@ def _function_wrapper(func: Callable) -> Callable:
         overloaded = [] if _STATE.subclasses_off else _overloaded_args(_relevant(args, kwargs))
         if not overloaded and not _modes_on():
             return func(*args, **kwargs)
-        return _handle(function, overloaded, args, kwargs or None)
+        return _handle(public or function, overloaded, args, kwargs or None)
 
     function._ember_wrapped = func  # type: ignore[attr-defined]
     return function
 
 
 def wrap_module_functions(namespace: dict, module_name: str) -> None:
-    """Replace the public functions in ``namespace`` (a module's globals) by checking wrappers, once,
-    if the checks are on (a module imported after they were switched on calls this itself)."""
+    """Put the checks on the public functions in ``namespace`` (a module's globals), once, if the checks
+    are on (a module imported after they were switched on calls this itself).
+
+    The functions ``ember.nn.functional`` defines get the check in their own code object (the function
+    object stays the same, so ``F.relu`` reached through any name, a layer's ``forward`` included, is
+    checked); the others (``ember.add``, also ``Tensor.add``) are replaced in the module's namespace only,
+    so that ember's own calls of them, and plain tensors' methods, stay unchecked."""
     if not _enabled or module_name in _wrapped_modules:
         return
     _wrapped_modules.add(module_name)
@@ -614,9 +627,41 @@ def wrap_module_functions(namespace: dict, module_name: str) -> None:
             continue
         if only is not None and name not in only:
             continue
-        if hasattr(value, "_ember_wrapped"):
+        if hasattr(value, "_ember_wrapped") or id(value) in _CHECKED_IN_PLACE:
             continue
-        namespace[name] = _function_wrapper(value)
+        if (value.__module__ or "").startswith("ember.nn.functional"):
+            _check_in_place(value)
+        else:
+            namespace[name] = _function_wrapper(value)
+
+
+_DISPATCH = "__ember_torch_function__"  # the name of the checked functions' table in their module's globals
+_CHECKED_IN_PLACE: set[int] = set()
+
+
+def _check_in_place(func: _types.FunctionType) -> None:
+    """Give ``func`` a code object that calls a checking wrapper of a copy of its original code (the
+    handlers see ``func`` itself); its signature stays what ``inspect`` reports."""
+    original = _types.FunctionType(func.__code__, func.__globals__, func.__name__, func.__defaults__, func.__closure__)
+    original.__kwdefaults__ = func.__kwdefaults__
+    original.__qualname__ = func.__qualname__
+    original.__module__ = func.__module__
+    signature = inspect.signature(original)
+    func.__globals__.setdefault(_DISPATCH, {})[id(func)] = _function_wrapper(original, public=func)
+    free = [f"_v{i}" for i in range(len(func.__code__.co_freevars))]
+    lines = ["def outer():"]
+    if free:  # as many free variables as the function's closure has cells; never read
+        lines.append(f"    {' = '.join(free)} = None")
+    lines.append("    def trampoline(*args, **kwargs):")
+    if free:
+        lines += ["        if False:", f"            ({', '.join(free)},)"]
+    lines += [f"        return {_DISPATCH}[{id(func)}](*args, **kwargs)", "    return trampoline"]
+    scope: dict[str, Any] = {}
+    exec(compile("\n".join(lines) + "\n", f"<ember.overrides check of {func.__qualname__}>", "exec"), scope)  # noqa: S102
+    code = scope["outer"]().__code__
+    func.__code__ = code.replace(co_name=func.__code__.co_name, co_qualname=func.__code__.co_qualname)
+    func.__signature__ = signature  # type: ignore[attr-defined]
+    _CHECKED_IN_PLACE.add(id(func))
 
 
 def enable_function_checks() -> None:
@@ -642,7 +687,7 @@ def connect(wrap_surface: Callable, restore_surface: Callable) -> None:
 
 
 def _mode_wrapper(name: str, value: Any) -> Any:
-    if name in _IGNORED_METHODS:
+    if name in _IGNORED_METHODS or _private(name):
         return None
     if isinstance(value, _types.FunctionType):
         return _method_wrapper(value)

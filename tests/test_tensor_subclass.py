@@ -524,3 +524,28 @@ def test_opted_out_bases_and_plain_method_handlers():
     (t_off, t_on, t_plain), (e_off, e_on, e_plain) = results
     assert (t_off, t_on) == (torch.Tensor, torch.Tensor) and (e_off, e_on) == (ember.Tensor, ember.Tensor)
     assert t_plain == e_plain == ("Plain", "mul")
+
+
+def test_layers_reach_the_handler_through_the_functional_form(device):
+    """A layer's ``forward`` calls its functional form by whatever name it holds (``nn.ReLU`` keeps
+    ``F.relu`` as a class attribute): the handler sees that one call, as PyTorch's."""
+    names = {}
+    for lib, cls, kwargs in ((torch, TORCH_LOGGED, {}), (ember, EMBER_LOGGED, {"device": device})):
+        nn = lib.nn
+        layers = [nn.ReLU(), nn.Dropout(0.0), nn.LayerNorm(3).to(**kwargs), nn.Softmax(-1), nn.GELU(), nn.Tanh()]
+        a = lib.ones(2, 3, **kwargs).as_subclass(cls)
+        cls.calls.clear()
+        y = nn.Sequential(*layers)(a)
+        loss = nn.functional.cross_entropy(y, lib.tensor([0, 1], **kwargs))
+        assert type(y) is cls and type(loss) is cls
+        names[lib] = [f.__name__ for f, _ in cls.calls]
+    assert names[ember] == names[torch]
+
+
+def test_functional_forms_keep_their_identity_and_signature():
+    import inspect
+
+    assert F.relu is ember.nn.functional.activation.relu
+    assert str(inspect.signature(F.relu)) == "(input, inplace=False)"
+    assert F.relu.__name__ == "relu" and "Rectified" in F.relu.__doc__
+    assert pickle.loads(pickle.dumps(F.relu)) is F.relu
