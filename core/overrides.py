@@ -10,7 +10,8 @@ on parameters give plain tensors.
 
 Plain tensors pay nothing for this: a subclass's methods, operators and properties are wrapped on
 the subclass itself when it is defined, and the public functions of ``ember`` and
-``ember.nn.functional`` (and ``ember.autograd.grad``/``backward``, as PyTorch's) are replaced by checking
+``ember.nn.functional``, ``ember.linalg``, ``ember.fft``, ``ember.special`` (and ``ember.autograd.grad``/``backward``,
+as PyTorch's) are replaced by checking
 wrappers only once a subclass with the protocol (or a :class:`TorchFunctionMode`) first exists. A function object taken from those modules before
 that moment (``from ember import add``) keeps calling the unchecked function; a method called on a
 plain tensor with a subclass instance as an operand (``plain.add(sub)``) gives a plain tensor
@@ -581,6 +582,9 @@ _FUNCTION_MODULES: dict[str, frozenset | None] = {
     "ember": None,
     "ember.nn.functional": None,
     "ember.autograd": frozenset(("grad", "backward")),
+    "ember.linalg": None,
+    "ember.fft": None,
+    "ember.special": None,
 }
 _enabled = False
 _wrapped_modules: set[str] = set()
