@@ -12,6 +12,18 @@ Example::
 
 from __future__ import annotations
 
-from .overrides import DisableTorchFunction, DisableTorchFunctionSubclass, _disabled_torch_function_impl
+from .overrides import (
+    DisableTorchFunction,
+    DisableTorchFunctionSubclass,
+    _disabled_torch_function_impl,
+    _is_torch_function_enabled,
+    _is_torch_function_mode_enabled,
+)
 
-__all__ = ["DisableTorchFunction", "DisableTorchFunctionSubclass", "_disabled_torch_function_impl"]
+__all__ = [
+    "DisableTorchFunction",
+    "DisableTorchFunctionSubclass",
+    "_disabled_torch_function_impl",
+    "_is_torch_function_enabled",
+    "_is_torch_function_mode_enabled",
+]

@@ -56,6 +56,7 @@ __all__ = [
     "is_tensor_like",
     "is_tensor_method_or_property",
     "resolve_name",
+    "wrap_torch_function",
 ]
 
 
@@ -361,6 +362,59 @@ def get_default_nowrap_functions() -> set[Callable]:
         True
     """
     return set(_nowrap())
+
+
+def wrap_torch_function(dispatcher: Callable[..., Iterable[Any]]) -> Callable[[Callable], Callable]:
+    """Decorator giving a Python function the protocol: ``dispatcher``, called with the function's
+    arguments, returns the arguments to search for ``__torch_function__``.
+
+    Args:
+        dispatcher (Callable): returns the tensor-like arguments of a call.
+
+    Example::
+
+        >>> def dispatcher(x, scale=None):
+        ...     return (x,)
+        >>> @ember.overrides.wrap_torch_function(dispatcher)
+        ... def scaled(x, scale=2.0):
+        ...     return x * scale
+        >>> class Sub(ember.Tensor):
+        ...     pass
+        >>> type(scaled(ember.ones(2).as_subclass(Sub))).__name__
+        'Sub'
+    """
+
+    def decorator(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            relevant = dispatcher(*args, **kwargs)
+            if has_torch_function(relevant):
+                return handle_torch_function(wrapped, relevant, *args, **kwargs)
+            return func(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _is_torch_function_enabled() -> bool:
+    """Whether subclasses' handlers are called (``torch._C._is_torch_function_enabled``)."""
+    return not _STATE.subclasses_off
+
+
+def _is_torch_function_mode_enabled() -> bool:
+    """Whether a :class:`TorchFunctionMode` is active and not switched off."""
+    return _modes_on()
+
+
+def _get_current_function_mode_stack() -> list:
+    """The active modes of this thread, outermost first."""
+    return list(_STATE.modes)
+
+
+def _get_current_function_mode() -> Any:
+    """The innermost active mode of this thread, or ``None``."""
+    return _STATE.modes[-1] if _STATE.modes else None
 
 
 # The Tensor's own plumbing and the methods PyTorch never hands to a handler (``as_subclass``); the

@@ -560,3 +560,30 @@ def test_functional_forms_keep_their_identity_and_signature():
     assert str(inspect.signature(F.relu)) == "(input, inplace=False)"
     assert F.relu.__name__ == "relu" and "Rectified" in F.relu.__doc__
     assert pickle.loads(pickle.dumps(F.relu)) is F.relu
+
+
+def test_mode_and_switch_queries():
+    from ember import overrides
+
+    assert ember._C._is_torch_function_enabled() is torch._C._is_torch_function_enabled() is True
+    with ember._C.DisableTorchFunctionSubclass(), torch._C.DisableTorchFunctionSubclass():
+        assert ember._C._is_torch_function_enabled() is torch._C._is_torch_function_enabled() is False
+    assert overrides._get_current_function_mode() is None and overrides._get_current_function_mode_stack() == []
+    with overrides.BaseTorchFunctionMode() as mode:
+        assert overrides._get_current_function_mode() is mode and overrides._is_torch_function_mode_enabled()
+        assert type(ember.ones(2) + 1) is ember.Tensor
+    assert not overrides._is_torch_function_mode_enabled()
+
+
+def test_wrap_torch_function_against_torch():
+    for lib in (torch, ember):
+
+        @lib.overrides.wrap_torch_function(lambda x, y=None: (x, y))
+        def combine(x, y=None):
+            return x + (y if y is not None else 0)
+
+        class Sub(lib.Tensor):
+            pass
+
+        assert type(combine(lib.ones(1), lib.ones(1).as_subclass(Sub))) is Sub
+        assert type(combine(lib.ones(1))) is lib.Tensor
