@@ -82,8 +82,12 @@ __all__ = ["install"]
 
 # -- small adapters: a method whose operands or result differ from its function's -----------------
 def _construct(cls, *args, device=None, dtype=None):
-    """``ember.Tensor(2, 3)`` (uninitialised, of that size) or ``ember.Tensor([1, 2])`` (from data)."""
-    return creation.legacy_new(cls, args, device=device, dtype=dtype)
+    """``ember.Tensor(2, 3)`` (uninitialised, of that size) or ``ember.Tensor([1, 2])`` (from data); a
+    subclass's constructor (``class M(ember.Tensor)``, ``M([1.0])``) gives an instance of that subclass."""
+    result = creation.legacy_new(cls, args, device=device, dtype=dtype)
+    if cls is not Tensor and not any("_legacy_dtype" in klass.__dict__ for klass in cls.__mro__):
+        result = overrides.make_subclass(cls, result, result.requires_grad)
+    return result
 
 
 def _new(self, *args):

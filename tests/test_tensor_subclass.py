@@ -587,3 +587,19 @@ def test_wrap_torch_function_against_torch():
 
         assert type(combine(lib.ones(1), lib.ones(1).as_subclass(Sub))) is Sub
         assert type(combine(lib.ones(1))) is lib.Tensor
+
+
+def test_subclass_constructor():
+    """``M([1.0, 2.0])``, ``M(2, 3)``, ``M(tensor)`` (aliasing it) make instances of the subclass, as PyTorch's."""
+    for lib in (torch, ember):
+
+        class Made(lib.Tensor):
+            pass
+
+        assert type(Made([1.0, 2.0])) is Made and Made([1.0, 2.0]).tolist() == [1.0, 2.0]
+        assert type(Made(2, 3)) is Made and tuple(Made(2, 3).shape) == (2, 3) and Made(2, 3).dtype is lib.float32
+        x = lib.ones(2)
+        alias = Made(x)
+        x[0] = 5.0
+        assert type(alias) is Made and alias.tolist() == [5.0, 1.0] and alias.is_leaf
+        assert type(lib.Tensor([1.0])) is lib.Tensor and type(lib.FloatTensor([1.0])) is lib.Tensor
