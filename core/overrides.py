@@ -243,6 +243,8 @@ def _handler(arg: Any) -> Callable:
 
 def _handle(public_api: Callable, overloaded: list, args: tuple, kwargs: dict | None) -> Any:
     """Ask the innermost active mode, then each overloaded argument's type, to run ``public_api``."""
+    if _PATCHED_SURFACE:  # a mode has Tensor's surface wrapped: handlers see (and call) what Tensor holds now
+        public_api = _current_surface(public_api)
     kinds = tuple(type(arg) for arg in overloaded)
     if _modes_on():
         mode = _STATE.modes.pop()  # the mode runs below itself, as PyTorch's
@@ -440,6 +442,18 @@ _IGNORED_FUNCTIONS = frozenset(
     sparse_csc_tensor sparse_csr_tensor tensor tril_indices triu_indices typename use_deterministic_algorithms
     vander vmap zeros is_floating_point numel is_complex""".split()
 ) - {"is_floating_point", "numel", "is_complex"}
+
+
+# Of those, what no handler sees at all (global settings, queries about objects); the factories are seen by
+# modes (PyTorch's TorchFunctionMode sees ``torch.zeros``), and these three by modes only, never by a
+# subclass's handler (``torch.tensor(sub)`` is a plain copy without asking it).
+_UNCHECKED = frozenset(
+    """from_numpy range is_tensor is_storage get_default_dtype get_default_device is_grad_enabled
+    is_inference_mode_enabled manual_seed seed initial_seed broadcast_shapes compile load save get_num_threads
+    get_num_interop_threads get_rng_state set_rng_state are_deterministic_algorithms_enabled
+    use_deterministic_algorithms typename get_device_module get_float32_matmul_precision""".split()
+)
+_MODE_ONLY = frozenset(("tensor", "as_tensor", "asarray"))
 
 
 def get_ignored_functions() -> set[Callable]:
@@ -644,8 +658,20 @@ _enabled = False
 _wrapped_modules: set[str] = set()
 
 
-def _function_wrapper(func: Callable, public: Callable | None = None) -> Callable:
-    """``func`` with the protocol's check: handlers see ``public`` (by default the wrapper itself)."""
+def _function_wrapper(func: Callable, public: Callable | None = None, modes_only: bool = False) -> Callable:
+    """``func`` with the protocol's check: handlers see ``public`` (by default the wrapper itself); with
+    ``modes_only``, only modes are asked."""
+
+    if modes_only:
+
+        @functools.wraps(func)
+        def seen_by_modes(*args: Any, **kwargs: Any) -> Any:
+            if not _mode_users or not _modes_on():
+                return func(*args, **kwargs)
+            return _handle(public or seen_by_modes, [], args, kwargs or None)
+
+        seen_by_modes._ember_wrapped = func  # type: ignore[attr-defined]
+        return seen_by_modes
 
     @functools.wraps(func)
     def function(*args: Any, **kwargs: Any) -> Any:
@@ -678,10 +704,12 @@ def wrap_module_functions(namespace: dict, module_name: str) -> None:
     if not _enabled or module_name in _wrapped_modules:
         return
     _wrapped_modules.add(module_name)
-    ignored = _IGNORED_FUNCTIONS if module_name == "ember" else frozenset()
+    top_level = module_name == "ember"
     only = _FUNCTION_MODULES.get(module_name)
     for name, value in list(namespace.items()):
-        if name.startswith("_") or name in ignored or not isinstance(value, _types.FunctionType):
+        if name.startswith("_") or not isinstance(value, _types.FunctionType):
+            continue
+        if top_level and (name in _UNCHECKED or name.startswith("set_")):
             continue
         if only is not None and name not in only:
             continue
@@ -690,7 +718,7 @@ def wrap_module_functions(namespace: dict, module_name: str) -> None:
         if (value.__module__ or "").startswith("ember.nn.functional"):
             _check_in_place(value)
         else:
-            namespace[name] = _function_wrapper(value)
+            namespace[name] = _function_wrapper(value, modes_only=top_level and name in _MODE_ONLY)
 
 
 _DISPATCH = "__ember_torch_function__"  # the name of the checked functions' table in their module's globals
@@ -754,15 +782,34 @@ def _mode_wrapper(name: str, value: Any) -> Any:
     return None
 
 
+_PATCHED_SURFACE: dict[int, Any] = {}  # while a mode is active: id(original) -> what Tensor holds instead
+
+
+def _current_surface(func: Any) -> Any:
+    """The wrapper Tensor holds now in place of ``func`` (a method, or a property's ``__get__``), so that a
+    handler's ``func is ember.Tensor.sum`` holds and calling ``func`` passes through the protocol again."""
+    replacement = _PATCHED_SURFACE.get(id(func))
+    if replacement is not None:
+        return replacement
+    owner = getattr(func, "__self__", None)
+    if isinstance(owner, property) and getattr(func, "__name__", None) == "__get__":
+        patched = _PATCHED_SURFACE.get(id(owner))
+        if patched is not None:
+            return patched.__get__
+    return func
+
+
 def _patch_tensor_for_modes() -> None:
     """While a mode is active, plain tensors' methods and properties pass through the protocol too
     (put back when the last mode exits, so that plain tensors are as fast as ever without one)."""
     global _MODE_PATCHED
     _MODE_PATCHED = _surface["wrap"](_mode_wrapper)
+    _PATCHED_SURFACE.update({id(original): vars(Tensor)[name] for name, original in _MODE_PATCHED.items()})
 
 
 def _unpatch_tensor() -> None:
     global _MODE_PATCHED
+    _PATCHED_SURFACE.clear()
     _surface["restore"]()
     _MODE_PATCHED = {}
 
@@ -788,7 +835,7 @@ class TorchFunctionMode:
         >>> with Count() as mode:
         ...     y = ember.add(ember.ones(2), 1).sum()
         >>> mode.names
-        ['add', 'sum']
+        ['ones', 'add', 'sum']
     """
 
     def __init__(self) -> None:
