@@ -368,6 +368,8 @@ def __getattr__(name: str) -> _typing.Any:
         "_dynamo",
         "_inductor",
         "futures",
+        "overrides",
+        "_C",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -19,6 +19,7 @@ Example::
 
 from __future__ import annotations
 
+from . import overrides as _overrides
 from .ops.activations import log_softmax, softmax
 from .ops.arithmetic import erf, expm1, log1p, round, sigmoid  # noqa: A004 - PyTorch's name
 from .ops.bessel_second_kind import (
@@ -81,3 +82,6 @@ expit = sigmoid
 gammaln = lgamma
 psi = digamma
 multigammaln = mvlgamma
+
+# PyTorch's __torch_function__ protocol: checking wrappers for tensor subclasses, if one was defined before
+_overrides.wrap_module_functions(globals(), __name__)

@@ -13,7 +13,18 @@ import numbers
 import warnings
 
 from . import device as _devices
-from . import dlpack, dtypes, pinned_memory, plugin, printing, quantized, shared_memory, sparse, sparse_compressed
+from . import (
+    dlpack,
+    dtypes,
+    overrides,
+    pinned_memory,
+    plugin,
+    printing,
+    quantized,
+    shared_memory,
+    sparse,
+    sparse_compressed,
+)
 from . import tensor as _tensor
 from .autograd import engine, function
 from .ops import (
@@ -71,8 +82,12 @@ __all__ = ["install"]
 
 # -- small adapters: a method whose operands or result differ from its function's -----------------
 def _construct(cls, *args, device=None, dtype=None):
-    """``ember.Tensor(2, 3)`` (uninitialised, of that size) or ``ember.Tensor([1, 2])`` (from data)."""
-    return creation.legacy_new(cls, args, device=device, dtype=dtype)
+    """``ember.Tensor(2, 3)`` (uninitialised, of that size) or ``ember.Tensor([1, 2])`` (from data); a
+    subclass's constructor (``class M(ember.Tensor)``, ``M([1.0])``) gives an instance of that subclass."""
+    result = creation.legacy_new(cls, args, device=device, dtype=dtype)
+    if cls is not Tensor and not any("_legacy_dtype" in klass.__dict__ for klass in cls.__mro__):
+        result = overrides.make_subclass(cls, result, result.requires_grad)
+    return result
 
 
 def _new(self, *args):
@@ -910,7 +925,16 @@ TOP_LEVEL_INPLACE = (
     "resize_as_",
 )  # fmt: skip
 
+# PyTorch's __torch_function__ protocol (ember.overrides): the default handler every subclass inherits,
+# and the hook that wraps a subclass's surface when it is defined (Tensor's own stays unwrapped)
+PROTOCOL = {
+    "__torch_function__": classmethod(overrides.default_torch_function),
+    "__init_subclass__": classmethod(overrides.init_subclass),
+    "_make_subclass": staticmethod(overrides.make_subclass),
+}
+
 TABLES = (
+    PROTOCOL,
     AUTOGRAD,
     CONSTRUCTION,
     CONVERSION,
@@ -946,3 +970,25 @@ def install():
         setattr(Tensor, alias, Tensor.__dict__[name])
     _tensor.connect(plugin.backend_registry, creation.default_device)
     _devices.connect(plugin.backend_registry)
+    overrides.connect(_wrap_surface, _restore_surface)
+
+
+_UNWRAPPED: dict = {}  # while a TorchFunctionMode is active: the surface's own methods and properties
+
+
+def _wrap_surface(wrap):
+    """Replace each method and property of ``Tensor`` by ``wrap(name, value)`` (not None), keeping the
+    originals for :func:`_restore_surface`: a :class:`~ember.overrides.TorchFunctionMode` sees plain
+    tensors' calls only while one is active."""
+    for name, value in list(Tensor.__dict__.items()):
+        wrapped = wrap(name, value)
+        if wrapped is not None:
+            _UNWRAPPED[name] = value
+            setattr(Tensor, name, wrapped)
+    return _UNWRAPPED
+
+
+def _restore_surface():
+    for name, value in _UNWRAPPED.items():
+        setattr(Tensor, name, value)
+    _UNWRAPPED.clear()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
+from ..overrides import _disabled_torch_function_impl
 from ..tensor import Tensor, _copy_slots, requires_grad_flag
 
 __all__ = ["Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer"]
@@ -30,6 +31,9 @@ class Parameter(Tensor):
         Parameter containing:
         tensor([0., 0.], requires_grad=True)
     """
+
+    # operations on a parameter give plain tensors, as PyTorch's (ember.overrides)
+    __torch_function__ = _disabled_torch_function_impl
 
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
@@ -95,6 +99,7 @@ class Buffer(Tensor):
     """
 
     _printed_as_tensor = True  # PyTorch's Buffer makes a plain tensor
+    __torch_function__ = _disabled_torch_function_impl  # and so operations on it give plain tensors
 
     def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> Buffer:
         if data is None:

@@ -1,5 +1,6 @@
 """``ember.nn.functional``: the stateless forms of every layer and loss (``import ember.nn.functional as F``)."""
 
+from ... import overrides as _overrides
 from .. import grad  # PyTorch's F.grad is torch.nn.grad
 from .activation import *
 from .attention import *
@@ -17,3 +18,6 @@ from .padding import *
 from .pooling import *
 from .sparse import *
 from .vision import *
+
+# PyTorch's __torch_function__ protocol: checking wrappers for tensor subclasses, if one was defined before
+_overrides.wrap_module_functions(globals(), __name__)

@@ -1,0 +1,877 @@
+"""``ember.overrides``: PyTorch's ``__torch_function__`` protocol for :class:`~ember.Tensor` subclasses.
+
+A subclass of :class:`~ember.Tensor` sees every operation on its instances through the classmethod
+``__torch_function__(cls, func, types, args=(), kwargs=None)``. The default one, inherited from
+``Tensor``, runs ``func`` with the subclass handling switched off and returns its tensor results
+(also inside tuples, lists and named tuples) as instances of the subclass; a subclass that defines
+its own can log, rewrite or replace any call, and reach the default through ``super()``.
+:class:`~ember.nn.Parameter` switches the protocol off (``_disabled_torch_function_impl``): operations
+on parameters give plain tensors.
+
+Plain tensors pay nothing for this: a subclass's methods, operators and properties are wrapped on
+the subclass itself when it is defined, and the public functions of ``ember`` and
+``ember.nn.functional``, ``ember.linalg``, ``ember.fft``, ``ember.special`` (and ``ember.autograd.grad``/``backward``,
+as PyTorch's) are replaced by checking
+wrappers only once a subclass with the protocol (or a :class:`TorchFunctionMode`) first exists. A function object taken from those modules before
+that moment (``from ember import add``) keeps calling the unchecked function; a method called on a
+plain tensor with a subclass instance as an operand (``plain.add(sub)``) gives a plain tensor
+(operators, ``plain + sub``, do reach the subclass, whose reflected operator Python tries first).
+
+Example::
+
+    >>> class Logged(ember.Tensor):
+    ...     calls = []
+    ...     @classmethod
+    ...     def __torch_function__(cls, func, types, args=(), kwargs=None):
+    ...         cls.calls.append(func.__name__)
+    ...         return super().__torch_function__(func, types, args, kwargs)
+    >>> x = ember.ones(2).as_subclass(Logged)
+    >>> y = (x + 1).sum()
+    >>> type(y).__name__, Logged.calls
+    ('Logged', ['add', 'sum'])
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import sys
+import threading
+import types as _types
+import warnings
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .tensor import Tensor, _copy_slots
+
+__all__ = [
+    "BaseTorchFunctionMode",
+    "TorchFunctionMode",
+    "get_default_nowrap_functions",
+    "get_ignored_functions",
+    "handle_torch_function",
+    "has_torch_function",
+    "has_torch_function_unary",
+    "has_torch_function_variadic",
+    "is_tensor_like",
+    "is_tensor_method_or_property",
+    "resolve_name",
+    "wrap_torch_function",
+]
+
+
+class _State(threading.local):
+    """Per thread, as PyTorch's: whether subclass handling (and mode handling) is switched off, and
+    the stack of active :class:`TorchFunctionMode` s."""
+
+    subclasses_off = False
+    modes_off = False
+
+    def __init__(self) -> None:
+        self.modes: list[TorchFunctionMode] = []
+
+
+_STATE = _State()
+
+
+class DisableTorchFunctionSubclass:
+    """Context manager under which the ``__torch_function__`` of tensor subclasses is not called:
+    operations on subclass instances run as on plain tensors and give plain tensors (as
+    ``torch._C.DisableTorchFunctionSubclass``; active modes still see the calls).
+
+    Example::
+
+        >>> class Sub(ember.Tensor):
+        ...     pass
+        >>> x = ember.ones(2).as_subclass(Sub)
+        >>> with ember._C.DisableTorchFunctionSubclass():
+        ...     type(x + 1).__name__
+        'Tensor'
+    """
+
+    def __enter__(self) -> DisableTorchFunctionSubclass:
+        self._previous = _STATE.subclasses_off
+        _STATE.subclasses_off = True
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        _STATE.subclasses_off = self._previous
+
+
+class DisableTorchFunction:
+    """Context manager under which neither tensor subclasses nor :class:`TorchFunctionMode` s see
+    calls (as ``torch._C.DisableTorchFunction``).
+
+    Example::
+
+        >>> class Sub(ember.Tensor):
+        ...     pass
+        >>> with ember._C.DisableTorchFunction():
+        ...     type(ember.ones(2).as_subclass(Sub) * 2).__name__
+        'Tensor'
+    """
+
+    def __enter__(self) -> DisableTorchFunction:
+        self._previous = (_STATE.subclasses_off, _STATE.modes_off)
+        _STATE.subclasses_off = _STATE.modes_off = True
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        _STATE.subclasses_off, _STATE.modes_off = self._previous
+
+
+def _disabled_torch_function_impl(func: Callable, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+    """The ``__torch_function__`` of a class that opts out of the protocol (:class:`~ember.nn.Parameter`):
+    ``func`` runs as on plain tensors, its results are left as they are."""
+    with DisableTorchFunctionSubclass():
+        return func(*args, **(kwargs or {}))
+
+
+def _opted_out(handler: Any) -> bool:
+    return handler is None or getattr(handler, "__func__", handler) is _disabled_torch_function_impl
+
+
+_PLAIN_TYPES = frozenset((int, float, bool, complex, str, type(None), slice))  # never overloaded
+_mode_users = 0  # how many modes are active, in all threads (0: the wrappers' fast path)
+
+
+def _overloaded_args(relevant: Iterable[Any]) -> list[Any]:
+    """The arguments whose type has its own ``__torch_function__`` (one per type, a subclass before its
+    bases, else in argument order), looking one level into lists and tuples (``ember.cat([a, b])``)."""
+    found: list[Any] = []
+    seen: list[type] = []
+
+    def visit(value: Any) -> None:
+        kind = type(value)
+        if kind is Tensor or kind in seen:
+            return
+        if kind in _PLAIN_TYPES:
+            return
+        if _opted_out(getattr(kind, "__torch_function__", None)):
+            return
+        seen.append(kind)
+        for i, other in enumerate(found):
+            if issubclass(kind, type(other)):
+                found.insert(i, value)
+                return
+        found.append(value)
+
+    for value in relevant:
+        if isinstance(value, (list, tuple)) and not isinstance(value, Tensor):
+            for item in value:
+                visit(item)
+        else:
+            visit(value)
+    return found
+
+
+def _relevant(args: tuple, kwargs: dict | None) -> tuple:
+    return args + tuple(kwargs.values()) if kwargs else args
+
+
+def resolve_name(f: Callable) -> str | None:
+    """The dotted public name of an ember function or Tensor method, for messages.
+
+    Example::
+
+        >>> ember.overrides.resolve_name(ember.Tensor.sum)
+        'ember.Tensor.sum'
+    """
+    name = getattr(f, "__name__", None)
+    if name is None:
+        return None
+    if is_tensor_method_or_property(f):
+        return f"ember.Tensor.{name}"
+    for module_name in _FUNCTION_MODULES:
+        module = sys.modules.get(module_name)
+        if module is not None and getattr(module, name, None) is f:
+            return f"{module_name}.{name}"
+    return f"{getattr(f, '__module__', None) or 'ember'}.{name}"
+
+
+def handle_torch_function(public_api: Callable, relevant_args: Iterable[Any], *args: Any, **kwargs: Any) -> Any:
+    """Call the ``__torch_function__`` of the active mode or of the overloaded arguments for ``public_api``.
+
+    A Python function that takes tensors implements the protocol with
+    ``if has_torch_function(relevant_args): return handle_torch_function(fn, relevant_args, *args, **kwargs)``.
+
+    Args:
+        public_api (Callable): the function the handlers see as ``func`` (the public one).
+        relevant_args (iterable): the arguments to search for ``__torch_function__``.
+        *args, **kwargs: the arguments of the call.
+
+    Returns:
+        What the first handler that does not return ``NotImplemented`` returns.
+
+    Raises:
+        TypeError: if every handler returned ``NotImplemented``.
+
+    Example::
+
+        >>> def double(x):
+        ...     if ember.overrides.has_torch_function_unary(x):
+        ...         return ember.overrides.handle_torch_function(double, (x,), x)
+        ...     return x * 2
+        >>> class Sub(ember.Tensor):
+        ...     pass
+        >>> type(double(ember.ones(2).as_subclass(Sub))).__name__
+        'Sub'
+    """
+    overloaded = [] if _STATE.subclasses_off else _overloaded_args(relevant_args)
+    return _handle(public_api, overloaded, args, kwargs)
+
+
+def _modes_on() -> bool:
+    return bool(_STATE.modes) and not _STATE.modes_off
+
+
+def _handler(arg: Any) -> Callable:
+    """``arg.__torch_function__`` as PyTorch calls it: a classmethod bound to the class, the opt-out as it is,
+    a plain method (deprecated) bound to the argument."""
+    handler = arg.__torch_function__
+    if getattr(handler, "__self__", None) is arg:
+        if handler.__func__ is _disabled_torch_function_impl:
+            return _disabled_torch_function_impl
+        warnings.warn(
+            "Defining your `__torch_function__` as a plain method is deprecated and will be an error in future, "
+            "please define it as a classmethod.",
+            UserWarning,  # PyTorch's category (its warning comes from C++)
+            stacklevel=3,
+        )
+    return handler
+
+
+def _handle(public_api: Callable, overloaded: list, args: tuple, kwargs: dict | None) -> Any:
+    """Ask the innermost active mode, then each overloaded argument's type, to run ``public_api``."""
+    if _PATCHED_SURFACE:  # a mode has Tensor's surface wrapped: handlers see (and call) what Tensor holds now
+        public_api = _current_surface(public_api)
+    kinds = tuple(type(arg) for arg in overloaded)
+    if _modes_on():
+        mode = _STATE.modes.pop()  # the mode runs below itself, as PyTorch's
+        try:
+            result = mode.__torch_function__(public_api, kinds, args, kwargs)
+        finally:
+            _STATE.modes.append(mode)
+        if result is not NotImplemented:
+            return result
+    for arg in overloaded:
+        result = _handler(arg)(public_api, kinds, args, kwargs)
+        if result is not NotImplemented:
+            return result
+    handlers = "".join(f"\n  - tensor subclass {kind}" for kind in kinds)
+    raise TypeError(
+        f"Multiple dispatch failed for '{resolve_name(public_api)}'; all __torch_function__ handlers returned "
+        f"NotImplemented:\n{handlers}"
+    )
+
+
+def _active(relevant: Iterable[Any]) -> bool:
+    if _modes_on():
+        return True
+    return not _STATE.subclasses_off and bool(_overloaded_args(relevant))
+
+
+def has_torch_function(relevant_args: Iterable[Any]) -> bool:
+    """Whether any of ``relevant_args`` has a ``__torch_function__`` of its own (a tensor subclass that
+    did not opt out, or another type that implements the protocol), or a mode is active.
+
+    Args:
+        relevant_args (iterable): the arguments to check.
+
+    Example::
+
+        >>> class Sub(ember.Tensor):
+        ...     pass
+        >>> ember.overrides.has_torch_function((ember.ones(1), 2.0))
+        False
+        >>> ember.overrides.has_torch_function((ember.ones(1).as_subclass(Sub),))
+        True
+    """
+    return _active(relevant_args)
+
+
+def has_torch_function_unary(obj: Any) -> bool:
+    """:func:`has_torch_function` for a single argument.
+
+    Example::
+
+        >>> ember.overrides.has_torch_function_unary(ember.ones(1))
+        False
+    """
+    return _active((obj,))
+
+
+def has_torch_function_variadic(*args: Any) -> bool:
+    """:func:`has_torch_function` for the arguments given one by one.
+
+    Example::
+
+        >>> ember.overrides.has_torch_function_variadic(ember.ones(1), ember.zeros(1))
+        False
+    """
+    return _active(args)
+
+
+def is_tensor_like(inp: Any) -> bool:
+    """Whether ``inp`` is a tensor or an object that implements ``__torch_function__``.
+
+    Example::
+
+        >>> ember.overrides.is_tensor_like(ember.ones(1)), ember.overrides.is_tensor_like([1.0])
+        (True, False)
+    """
+    return type(inp) is Tensor or hasattr(inp, "__torch_function__")
+
+
+@functools.cache
+def _tensor_methods() -> frozenset:
+    methods = {name: _MODE_PATCHED.get(name, value) for name, value in vars(Tensor).items()}
+    return frozenset(value for value in methods.values() if isinstance(value, _types.FunctionType))
+
+
+def is_tensor_method_or_property(func: Callable) -> bool:
+    """Whether ``func`` is a method of :class:`~ember.Tensor` or the ``__get__`` of one of its properties
+    (handlers use it to tell ``x.sum()`` from ``ember.sum(x)``).
+
+    Example::
+
+        >>> ember.overrides.is_tensor_method_or_property(ember.Tensor.add)
+        True
+        >>> ember.overrides.is_tensor_method_or_property(ember.Tensor.T.__get__)
+        True
+    """
+    try:
+        if func in _tensor_methods():
+            return True
+    except TypeError:
+        return False
+    return getattr(func, "__name__", None) == "__get__"
+
+
+@functools.cache
+def _nowrap() -> frozenset:
+    grad = _MODE_PATCHED.get("grad", vars(Tensor)["grad"])
+    return frozenset((Tensor._base.__get__, grad.__get__, Tensor._grad.__get__))
+
+
+def get_default_nowrap_functions() -> set[Callable]:
+    """The functions whose results the default ``__torch_function__`` leaves as they are, not
+    converted to the subclass: the getters of ``Tensor._base``, ``Tensor.grad`` and ``Tensor._grad``.
+
+    Example::
+
+        >>> ember.Tensor.grad.__get__ in ember.overrides.get_default_nowrap_functions()
+        True
+    """
+    return set(_nowrap())
+
+
+def wrap_torch_function(dispatcher: Callable[..., Iterable[Any]]) -> Callable[[Callable], Callable]:
+    """Decorator giving a Python function the protocol: ``dispatcher``, called with the function's
+    arguments, returns the arguments to search for ``__torch_function__``.
+
+    Args:
+        dispatcher (Callable): returns the tensor-like arguments of a call.
+
+    Example::
+
+        >>> def dispatcher(x, scale=None):
+        ...     return (x,)
+        >>> @ember.overrides.wrap_torch_function(dispatcher)
+        ... def scaled(x, scale=2.0):
+        ...     return x * scale
+        >>> class Sub(ember.Tensor):
+        ...     pass
+        >>> type(scaled(ember.ones(2).as_subclass(Sub))).__name__
+        'Sub'
+    """
+
+    def decorator(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            relevant = dispatcher(*args, **kwargs)
+            if has_torch_function(relevant):
+                return handle_torch_function(wrapped, relevant, *args, **kwargs)
+            return func(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _is_torch_function_enabled() -> bool:
+    """Whether subclasses' handlers are called (``torch._C._is_torch_function_enabled``)."""
+    return not _STATE.subclasses_off
+
+
+def _is_torch_function_mode_enabled() -> bool:
+    """Whether a :class:`TorchFunctionMode` is active and not switched off."""
+    return _modes_on()
+
+
+def _get_current_function_mode_stack() -> list:
+    """The active modes of this thread, outermost first."""
+    return list(_STATE.modes)
+
+
+def _get_current_function_mode() -> Any:
+    """The innermost active mode of this thread, or ``None``."""
+    return _STATE.modes[-1] if _STATE.modes else None
+
+
+# The Tensor's own plumbing and the methods PyTorch never hands to a handler (``as_subclass``); the
+# top-level functions of torch.overrides.get_ignored_functions that ember has (creation, global state).
+_IGNORED_METHODS = frozenset(
+    """__class__ __delattr__ __delitem__ __dir__ __getattribute__ __hash__ __init__ __iter__ __new__ __setattr__
+    __init_subclass__ __torch_function__ __getattr__ __reduce__ __reduce_ex__ __setstate__ __getstate__
+    __array_priority__ __weakref__ __dict__ __slots__ __module__ __doc__ __annotations__ __class_getitem__
+    as_subclass _make_subclass _typed_storage _use_count _view_func to_sparse_coo to_sparse_csr to_sparse_csc
+    to_sparse_bsr to_sparse_bsc""".split()
+)
+_IGNORED_FUNCTIONS = frozenset(
+    """arange are_deterministic_algorithms_enabled as_strided as_tensor asarray bartlett_window blackman_window
+    broadcast_shapes can_cast compile cond default_generator device dtype empty empty_permuted empty_strided
+    enable_grad eye finfo from_file from_numpy frombuffer full get_default_device get_default_dtype
+    get_device_module get_float32_matmul_precision get_num_interop_threads get_num_threads get_rng_state
+    hamming_window hann_window iinfo inference_mode initial_seed is_grad_enabled is_inference_mode_enabled
+    is_storage is_tensor kaiser_window layout linspace load logspace manual_seed memory_format no_grad normal
+    ones promote_types rand randint randn randperm range result_type save scalar_tensor seed set_default_device
+    set_default_dtype set_default_tensor_type set_deterministic_debug_mode set_float32_matmul_precision
+    set_flush_denormal set_grad_enabled set_num_interop_threads set_num_threads set_printoptions set_rng_state
+    set_warn_always sparse_bsc_tensor sparse_bsr_tensor sparse_compressed_tensor sparse_coo_tensor
+    sparse_csc_tensor sparse_csr_tensor tensor tril_indices triu_indices typename use_deterministic_algorithms
+    vander vmap zeros is_floating_point numel is_complex""".split()
+) - {"is_floating_point", "numel", "is_complex"}
+
+
+# Of those, what no handler sees at all (global settings, queries about objects); the factories are seen by
+# modes (PyTorch's TorchFunctionMode sees ``torch.zeros``), and these three by modes only, never by a
+# subclass's handler (``torch.tensor(sub)`` is a plain copy without asking it).
+_UNCHECKED = frozenset(
+    """from_numpy range is_tensor is_storage get_default_dtype get_default_device is_grad_enabled
+    is_inference_mode_enabled manual_seed seed initial_seed broadcast_shapes compile load save get_num_threads
+    get_num_interop_threads get_rng_state set_rng_state are_deterministic_algorithms_enabled
+    use_deterministic_algorithms typename get_device_module get_float32_matmul_precision""".split()
+)
+_MODE_ONLY = frozenset(("tensor", "as_tensor", "asarray"))
+
+
+def get_ignored_functions() -> set[Callable]:
+    """The public functions of ``ember`` that do not take part in the protocol (creation functions,
+    global settings), as ``torch.overrides.get_ignored_functions``.
+
+    Example::
+
+        >>> ember.zeros in ember.overrides.get_ignored_functions()
+        True
+    """
+    module = sys.modules["ember"]
+    return {getattr(module, name) for name in _IGNORED_FUNCTIONS if callable(getattr(module, name, None))}
+
+
+# -- the subclass side: wrappers installed on each subclass that takes part -------------------------
+def _convert(result: Any, cls: type) -> Any:
+    """``result`` with its tensors (also inside tuples and lists) as instances of ``cls``."""
+    if cls is Tensor:
+        return result
+    if isinstance(result, Tensor):
+        return result if isinstance(result, cls) else result.as_subclass(cls)
+    if isinstance(result, (tuple, list)):
+        items = [_convert(item, cls) for item in result]
+        kind = type(result)
+        make = getattr(kind, "_make", None)  # a named tuple (ember.return_types.max)
+        return make(items) if make is not None else kind(items)
+    return result
+
+
+def default_torch_function(cls: type, func: Callable, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+    """``Tensor.__torch_function__``: run ``func`` with subclass handling off, then give its tensor results
+    the class ``cls`` (the getters :func:`get_default_nowrap_functions` names aside)."""
+    if kwargs is None:
+        kwargs = {}
+    if not all(issubclass(cls, kind) for kind in types):
+        return NotImplemented
+    with DisableTorchFunctionSubclass():
+        result = func(*args, **kwargs)
+        if func in _nowrap():
+            return result
+        return _convert(result, cls)
+
+
+def _dispatch(func: Callable, args: tuple, kwargs: dict) -> Any:
+    """Run ``func`` through the protocol if a mode is active or an argument overloads it, else as it is."""
+    overloaded = [] if _STATE.subclasses_off else _overloaded_args(_relevant(args, kwargs))
+    if not overloaded and not _modes_on():
+        return func(*args, **kwargs)
+    return _handle(func, overloaded, args, kwargs or None)
+
+
+# operators whose handlers see the method PyTorch passes for them (``1 + x`` passes ``Tensor.add``)
+_OPERATOR_METHODS = {"__radd__": "add", "__rmul__": "mul", "__matmul__": "matmul"}
+
+
+def _method_wrapper(func: Callable, public: Callable | None = None) -> Callable:
+    public = public or func
+
+    @functools.wraps(func)
+    def method(*args: Any, **kwargs: Any) -> Any:
+        if _STATE.subclasses_off and not _STATE.modes:
+            return func(*args, **kwargs)
+        return _dispatch(public, args, kwargs)
+
+    method._ember_wrapped = func  # type: ignore[attr-defined]
+    return method
+
+
+def _operator_wrapper(func: Callable, public: Callable) -> Callable:
+    """A binary operator that gives way to unknown operands (``Tensor.__add__``): its handlers see the
+    method PyTorch passes (``Tensor.add``) when the other operand is a tensor or a number; for any other
+    operand the operator itself runs the call (and may return ``NotImplemented``)."""
+
+    @functools.wraps(func)
+    def operator(self: Any, other: Any) -> Any:
+        if _STATE.subclasses_off and not _STATE.modes:
+            return func(self, other)
+        known = isinstance(other, Tensor) or type(other) in _PLAIN_TYPES
+        return _dispatch(public if known else func, (self, other), {})
+
+    operator._ember_wrapped = func  # type: ignore[attr-defined]
+    return operator
+
+
+def _property_wrapper(prop: property) -> property:
+    getter = prop.__get__  # what a handler sees as ``func`` for ``x.T``, as PyTorch's ``Tensor.T.__get__``
+
+    def get(self: Any) -> Any:
+        if _STATE.subclasses_off and not _STATE.modes:
+            return getter(self)
+        return _dispatch(getter, (self,), {})
+
+    wrapped = property(get, prop.fset, prop.fdel, prop.__doc__)
+    return wrapped
+
+
+def _rebuild_subclass(cls: type, rebuild: Callable, args: tuple, state: Any) -> Any:
+    """Unpickle a subclass instance: the tensor as ``Tensor`` pickles it, as ``cls``, with its attributes."""
+    with DisableTorchFunctionSubclass():
+        result = rebuild(*args)
+        if type(result) is not cls:
+            result = result.as_subclass(cls)
+    if state:
+        result.__dict__.update(state)
+    return result
+
+
+def _reduce_ex(self: Any, protocol: int) -> Any:
+    with DisableTorchFunctionSubclass():
+        rebuild, args, state = Tensor.__reduce_ex__(self, protocol)[:3]
+    return (_rebuild_subclass, (type(self), rebuild, args, state))
+
+
+def init_subclass(cls: type, **kwargs: Any) -> None:
+    """``Tensor.__init_subclass__``: a subclass that takes part in the protocol (its
+    ``__torch_function__`` is not ``_disabled_torch_function_impl``) gets, for each method, operator and
+    property it would inherit from ``Tensor`` itself, a wrapper that passes the call through
+    ``__torch_function__``; the first such subclass also switches on the checking wrappers of the public
+    functions. ``Tensor``'s own methods stay as they are."""
+    super(Tensor, cls).__init_subclass__(**kwargs)
+    if _opted_out(getattr(cls, "__torch_function__", None)) or "_legacy_dtype" in cls.__dict__:
+        return
+    for name, value in vars(Tensor).items():
+        if name in _IGNORED_METHODS or _private(name) or _owner(cls, name) is not Tensor:
+            continue
+        value = _MODE_PATCHED.get(name, value)  # the original, while a mode has Tensor's wrapped
+        if isinstance(value, _types.FunctionType):
+            public = _OPERATOR_METHODS.get(name)
+            if public is None and name.startswith("__") and hasattr(value, "__wrapped__"):
+                setattr(cls, name, _operator_wrapper(value, value.__wrapped__))
+                continue
+            setattr(cls, name, _method_wrapper(value, public and _MODE_PATCHED.get(public, vars(Tensor)[public])))
+        elif isinstance(value, property):
+            setattr(cls, name, _property_wrapper(value))
+    if _owner(cls, "__reduce_ex__") is Tensor:
+        cls.__reduce_ex__ = _reduce_ex  # type: ignore[attr-defined]
+    enable_function_checks()
+
+
+def _private(name: str) -> bool:
+    """ember's own plumbing (``Tensor._make``): not a method PyTorch has, so no handler sees it."""
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _owner(cls: type, name: str) -> type | None:
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            return klass
+    return None
+
+
+def make_subclass(cls: type, data: Tensor, require_grad: bool = False, **kwargs: Any) -> Tensor:
+    """``Tensor._make_subclass(cls, data, require_grad=False)``: a leaf of class ``cls`` over the memory of
+    ``data`` (detached), requiring grad as ``require_grad`` says; what a subclass's ``__new__`` calls.
+
+    Args:
+        cls (type): a subclass of :class:`~ember.Tensor`.
+        data (Tensor): the tensor whose memory the new one shares.
+        require_grad (bool, optional): whether the new leaf requires grad. Default: ``False``.
+
+    Example::
+
+        >>> class Tagged(ember.Tensor):
+        ...     def __new__(cls, data, tag):
+        ...         t = ember.Tensor._make_subclass(cls, data, True)
+        ...         t.tag = tag
+        ...         return t
+        >>> t = Tagged(ember.ones(2), "w")
+        >>> type(t).__name__, t.tag, t.requires_grad, t.is_leaf
+        ('Tagged', 'w', True, True)
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError(f"cls must be a type (got {cls!r})")
+    if not isinstance(data, Tensor):
+        raise TypeError(f"_make_subclass(): argument 'data' must be Tensor, not {type(data).__name__}")
+    with DisableTorchFunctionSubclass():
+        source = data.detach()
+    result = object.__new__(cls)
+    _copy_slots(source, result)
+    if not source._data.shape:  # NumPy gives 0-d results as immutable scalars; a leaf is updated in place
+        result._data = source._backend.xp.asarray(source._data)
+    result._requires_grad = False
+    result._grad = None
+    if require_grad:
+        Tensor.requires_grad_(result, True)
+    return result
+
+
+# -- the function side: checking wrappers of the public functions, switched on once -----------------
+# the modules whose public functions take part: all of them, or only the names given (as PyTorch's
+# torch.autograd, whose grad and backward are overridable)
+_FUNCTION_MODULES: dict[str, frozenset | None] = {
+    "ember": None,
+    "ember.nn.functional": None,
+    "ember.autograd": frozenset(("grad", "backward")),
+    "ember.linalg": None,
+    "ember.fft": None,
+    "ember.special": None,
+}
+_enabled = False
+_wrapped_modules: set[str] = set()
+
+
+def _function_wrapper(func: Callable, public: Callable | None = None, modes_only: bool = False) -> Callable:
+    """``func`` with the protocol's check: handlers see ``public`` (by default the wrapper itself); with
+    ``modes_only``, only modes are asked."""
+
+    if modes_only:
+
+        @functools.wraps(func)
+        def seen_by_modes(*args: Any, **kwargs: Any) -> Any:
+            if not _mode_users or not _modes_on():
+                return func(*args, **kwargs)
+            return _handle(public or seen_by_modes, [], args, kwargs or None)
+
+        seen_by_modes._ember_wrapped = func  # type: ignore[attr-defined]
+        return seen_by_modes
+
+    @functools.wraps(func)
+    def function(*args: Any, **kwargs: Any) -> Any:
+        if not kwargs and not _mode_users:  # the common case, checked first: plain tensors and numbers
+            for value in args:
+                kind = type(value)
+                if kind is not Tensor and kind not in _PLAIN_TYPES:
+                    break
+            else:
+                return func(*args)
+        if _STATE.subclasses_off and not _STATE.modes:
+            return func(*args, **kwargs)
+        overloaded = [] if _STATE.subclasses_off else _overloaded_args(_relevant(args, kwargs))
+        if not overloaded and not _modes_on():
+            return func(*args, **kwargs)
+        return _handle(public or function, overloaded, args, kwargs or None)
+
+    function._ember_wrapped = func  # type: ignore[attr-defined]
+    return function
+
+
+def wrap_module_functions(namespace: dict, module_name: str) -> None:
+    """Put the checks on the public functions in ``namespace`` (a module's globals), once, if the checks
+    are on (a module imported after they were switched on calls this itself).
+
+    The functions ``ember.nn.functional`` defines get the check in their own code object (the function
+    object stays the same, so ``F.relu`` reached through any name, a layer's ``forward`` included, is
+    checked); the others (``ember.add``, also ``Tensor.add``) are replaced in the module's namespace only,
+    so that ember's own calls of them, and plain tensors' methods, stay unchecked."""
+    if not _enabled or module_name in _wrapped_modules:
+        return
+    _wrapped_modules.add(module_name)
+    top_level = module_name == "ember"
+    only = _FUNCTION_MODULES.get(module_name)
+    for name, value in list(namespace.items()):
+        if name.startswith("_") or not isinstance(value, _types.FunctionType):
+            continue
+        if top_level and (name in _UNCHECKED or name.startswith("set_")):
+            continue
+        if only is not None and name not in only:
+            continue
+        if hasattr(value, "_ember_wrapped") or id(value) in _CHECKED_IN_PLACE:
+            continue
+        if (value.__module__ or "").startswith("ember.nn.functional"):
+            _check_in_place(value)
+        else:
+            namespace[name] = _function_wrapper(value, modes_only=top_level and name in _MODE_ONLY)
+
+
+_DISPATCH = "__ember_torch_function__"  # the name of the checked functions' table in their module's globals
+_CHECKED_IN_PLACE: set[int] = set()
+
+
+def _check_in_place(func: _types.FunctionType) -> None:
+    """Give ``func`` a code object that calls a checking wrapper of a copy of its original code (the
+    handlers see ``func`` itself); its signature stays what ``inspect`` reports."""
+    original = _types.FunctionType(func.__code__, func.__globals__, func.__name__, func.__defaults__, func.__closure__)
+    original.__kwdefaults__ = func.__kwdefaults__
+    original.__qualname__ = func.__qualname__
+    original.__module__ = func.__module__
+    signature = inspect.signature(original)
+    func.__globals__.setdefault(_DISPATCH, {})[id(func)] = _function_wrapper(original, public=func)
+    free = [f"_v{i}" for i in range(len(func.__code__.co_freevars))]
+    lines = ["def outer():"]
+    if free:  # as many free variables as the function's closure has cells; never read
+        lines.append(f"    {' = '.join(free)} = None")
+    lines.append("    def trampoline(*args, **kwargs):")
+    if free:
+        lines += ["        if False:", f"            ({', '.join(free)},)"]
+    lines += [f"        return {_DISPATCH}[{id(func)}](*args, **kwargs)", "    return trampoline"]
+    scope: dict[str, Any] = {}
+    exec(compile("\n".join(lines) + "\n", f"<ember.overrides check of {func.__qualname__}>", "exec"), scope)  # noqa: S102
+    code = scope["outer"]().__code__
+    func.__code__ = code.replace(co_name=func.__code__.co_name, co_qualname=func.__code__.co_qualname)
+    func.__signature__ = signature  # type: ignore[attr-defined]
+    _CHECKED_IN_PLACE.add(id(func))
+
+
+def enable_function_checks() -> None:
+    """Switch on the checking wrappers of ``ember``'s and ``ember.nn.functional``'s public functions
+    (done when the first subclass with the protocol is defined or the first mode entered)."""
+    global _enabled
+    _enabled = True
+    for module_name in _FUNCTION_MODULES:
+        module = sys.modules.get(module_name)
+        if module is not None:
+            wrap_module_functions(vars(module), module_name)
+
+
+# -- modes ------------------------------------------------------------------------------------------
+_MODE_PATCHED: dict[str, Any] = {}  # while a mode is active: Tensor's own methods and properties
+_surface: dict[str, Callable] = {}
+
+
+def connect(wrap_surface: Callable, restore_surface: Callable) -> None:
+    """Called once by :mod:`ember.tensor_methods`: how to swap ``Tensor``'s surface for wrappers while a
+    :class:`TorchFunctionMode` is active, and how to put it back."""
+    _surface.update(wrap=wrap_surface, restore=restore_surface)
+
+
+def _mode_wrapper(name: str, value: Any) -> Any:
+    if name in _IGNORED_METHODS or _private(name):
+        return None
+    if isinstance(value, _types.FunctionType):
+        return _method_wrapper(value)
+    if isinstance(value, property):
+        return _property_wrapper(value)
+    return None
+
+
+_PATCHED_SURFACE: dict[int, Any] = {}  # while a mode is active: id(original) -> what Tensor holds instead
+
+
+def _current_surface(func: Any) -> Any:
+    """The wrapper Tensor holds now in place of ``func`` (a method, or a property's ``__get__``), so that a
+    handler's ``func is ember.Tensor.sum`` holds and calling ``func`` passes through the protocol again."""
+    replacement = _PATCHED_SURFACE.get(id(func))
+    if replacement is not None:
+        return replacement
+    owner = getattr(func, "__self__", None)
+    if isinstance(owner, property) and getattr(func, "__name__", None) == "__get__":
+        patched = _PATCHED_SURFACE.get(id(owner))
+        if patched is not None:
+            return patched.__get__
+    return func
+
+
+def _patch_tensor_for_modes() -> None:
+    """While a mode is active, plain tensors' methods and properties pass through the protocol too
+    (put back when the last mode exits, so that plain tensors are as fast as ever without one)."""
+    global _MODE_PATCHED
+    _MODE_PATCHED = _surface["wrap"](_mode_wrapper)
+    _PATCHED_SURFACE.update({id(original): vars(Tensor)[name] for name, original in _MODE_PATCHED.items()})
+
+
+def _unpatch_tensor() -> None:
+    global _MODE_PATCHED
+    _PATCHED_SURFACE.clear()
+    _surface["restore"]()
+    _MODE_PATCHED = {}
+
+
+_mode_lock = threading.Lock()
+
+
+class TorchFunctionMode:
+    """A context manager whose ``__torch_function__(self, func, types, args=(), kwargs=None)`` sees every
+    call of a Tensor method, operator or property and of the public functions of ``ember`` and
+    ``ember.nn.functional`` made inside its ``with`` block, on plain tensors as well as subclasses. The
+    mode is switched off while its own ``__torch_function__`` runs, so calling ``func`` there runs the op.
+
+    Example::
+
+        >>> class Count(ember.overrides.TorchFunctionMode):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.names = []
+        ...     def __torch_function__(self, func, types, args=(), kwargs=None):
+        ...         self.names.append(func.__name__)
+        ...         return func(*args, **(kwargs or {}))
+        >>> with Count() as mode:
+        ...     y = ember.add(ember.ones(2), 1).sum()
+        >>> mode.names
+        ['ones', 'add', 'sum']
+    """
+
+    def __init__(self) -> None:
+        pass
+
+    def __torch_function__(self, func: Callable, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        raise NotImplementedError
+
+    def __enter__(self) -> TorchFunctionMode:
+        global _mode_users
+        with _mode_lock:
+            if _mode_users == 0:
+                enable_function_checks()
+                _patch_tensor_for_modes()
+            _mode_users += 1
+        _STATE.modes.append(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        global _mode_users
+        _STATE.modes.remove(self)
+        with _mode_lock:
+            _mode_users -= 1
+            if _mode_users == 0:
+                _unpatch_tensor()
+
+    @classmethod
+    def push(cls, *args: Any, **kwargs: Any) -> TorchFunctionMode:
+        """Make a mode and enter it; leave it with its ``__exit__``."""
+        mode = cls(*args, **kwargs)
+        mode.__enter__()
+        return mode
+
+
+class BaseTorchFunctionMode(TorchFunctionMode):
+    """A :class:`TorchFunctionMode` whose ``__torch_function__`` runs the call as it is."""
+
+    def __torch_function__(self, func: Callable, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        return func(*args, **(kwargs or {}))
