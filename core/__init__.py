@@ -224,6 +224,7 @@ if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on f
         jit,
         kernels,
         library,
+        mps,
         multiprocessing,
         nn,
         onnx,
@@ -236,6 +237,7 @@ if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on f
         testing,
         utils,
         version,
+        xpu,
     )
 
 __version__ = "0.1.0"
@@ -370,6 +372,8 @@ def __getattr__(name: str) -> _typing.Any:
         "futures",
         "overrides",
         "_C",
+        "xpu",
+        "mps",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

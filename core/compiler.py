@@ -12,7 +12,7 @@ import builtins
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["compile", "is_compiling", "is_dynamo_compiling", "disable"]
+__all__ = ["compile", "cudagraph_mark_step_begin", "disable", "is_compiling", "is_dynamo_compiling"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -114,3 +114,13 @@ def disable(fn: Any = None, recursive: bool = True, *, reason: str | None = None
     if fn is None:
         return lambda f: f
     return fn
+
+
+def cudagraph_mark_step_begin() -> None:
+    """Mark the start of a training or inference step for the CUDA graphs of ``mode="reduce-overhead"``
+    compilation: ember compiles nothing, so there is no graph to step.
+
+    Example::
+
+        >>> ember.compiler.cudagraph_mark_step_begin()
+    """

@@ -166,3 +166,17 @@ def get_autocast_dtype(device_type: str) -> dtypes.dtype:
     """
     dtype = state.fast_dtypes.get(device_type)
     return dtype if dtype is not None else _DEFAULT.get(device_type, dtypes.bfloat16)
+
+
+def is_autocast_available(device_type: str) -> bool:
+    """Whether :class:`~ember.amp.autocast` has a policy for ``device_type``.
+
+    Args:
+        device_type (str): ``'cpu'``, ``'cuda'``, or another registered device type.
+
+    Example::
+
+        >>> ember.amp.is_autocast_available("cpu")
+        True
+    """
+    return device_type in POLICY or _follow_backend_table(device_type)

@@ -1,5 +1,5 @@
 """``amp.custom_fwd``/``amp.custom_bwd``: autocast-aware ``forward``/``backward`` of custom
-:class:`~ember.autograd.Function` subclasses, and ``amp.is_autocast_available``."""
+:class:`~ember.autograd.Function` subclasses."""
 
 from __future__ import annotations
 
@@ -9,24 +9,9 @@ from typing import Any
 
 from .. import dtypes
 from ..tensor import Tensor
-from .autocast_mode import _follow_backend_table, autocast, get_autocast_dtype, is_autocast_enabled
-from .policy import POLICY
+from .autocast_mode import autocast, get_autocast_dtype, is_autocast_enabled
 
-__all__ = ["custom_fwd", "custom_bwd", "is_autocast_available"]
-
-
-def is_autocast_available(device_type: str) -> bool:
-    """Whether :class:`~ember.amp.autocast` has a policy for ``device_type``.
-
-    Args:
-        device_type (str): ``'cpu'``, ``'cuda'``, or another registered device type.
-
-    Example::
-
-        >>> ember.amp.is_autocast_available("cpu")
-        True
-    """
-    return device_type in POLICY or _follow_backend_table(device_type)
+__all__ = ["custom_fwd", "custom_bwd"]
 
 
 def _cast(value: Any, device_type: str, dtype: dtypes.dtype) -> Any:
