@@ -10,12 +10,8 @@ the buckets the hook saw, the futures' values and the registration errors. Each 
 
 from __future__ import annotations
 
-import datetime
-import os
-import sys
-
 import numpy as np
-from common import run_checks
+from common import run_against_torch
 from point_to_point_and_groups import Raised, attempt, same
 
 import ember
@@ -187,7 +183,7 @@ def check_work_futures():
             same(ours[1], b, "broadcast through its future")
 
 
-def checks():
+def checks(world_size=2):
     return {
         "allreduce_hook": train_alike(allreduce),
         "allreduce_hook_world_state": train_alike(allreduce, state=world_group),
@@ -202,21 +198,5 @@ def checks():
     }
 
 
-def main():
-    rank, size = int(os.environ["PMI_RANK"]), int(os.environ["PMI_SIZE"])
-    tdist.init_process_group(
-        "gloo",
-        init_method=f"tcp://127.0.0.1:{os.environ['EMBER_TEST_TORCH_PORT']}",
-        rank=rank,
-        world_size=size,
-        timeout=datetime.timedelta(seconds=60),
-    )
-    edist.init_process_group("mpi", timeout=datetime.timedelta(seconds=60))
-    failed = run_checks(checks())
-    edist.destroy_process_group()
-    tdist.destroy_process_group()
-    sys.exit(1 if failed else 0)
-
-
 if __name__ == "__main__":
-    main()
+    run_against_torch(checks)

@@ -6,6 +6,9 @@ Each check prints ``ok <name>`` or ``FAIL <name>: <reason>`` prefixed by the ran
 
 from __future__ import annotations
 
+import datetime
+import os
+import sys
 import traceback
 
 import numpy as np
@@ -46,3 +49,23 @@ def assert_close(actual, expected, tol=0.0):
         assert np.array_equal(actual, expected), f"{actual} != {expected}"
     else:
         np.testing.assert_allclose(actual, expected, rtol=tol, atol=tol)
+
+
+def run_against_torch(make_checks):
+    """Join an ember ``mpi`` group and a torch ``gloo`` group (at ``EMBER_TEST_TORCH_PORT``) on this
+    rank, run the checks ``make_checks(world_size)`` gives, leave both groups and exit (1 if one failed)."""
+    import torch.distributed as tdist
+
+    rank, size = int(os.environ["PMI_RANK"]), int(os.environ["PMI_SIZE"])
+    tdist.init_process_group(
+        "gloo",
+        init_method=f"tcp://127.0.0.1:{os.environ['EMBER_TEST_TORCH_PORT']}",
+        rank=rank,
+        world_size=size,
+        timeout=datetime.timedelta(seconds=60),
+    )
+    dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=60))
+    failed = run_checks(make_checks(size))
+    dist.destroy_process_group()
+    tdist.destroy_process_group()
+    sys.exit(1 if failed else 0)

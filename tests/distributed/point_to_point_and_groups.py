@@ -11,11 +11,9 @@ scripts of this folder.
 from __future__ import annotations
 
 import datetime
-import os
-import sys
 
 import numpy as np
-from common import run_checks
+from common import run_against_torch
 
 import ember
 import ember.distributed as edist
@@ -653,21 +651,5 @@ def checks(world_size):
     return found
 
 
-def main():
-    rank, size = int(os.environ["PMI_RANK"]), int(os.environ["PMI_SIZE"])
-    tdist.init_process_group(
-        "gloo",
-        init_method=f"tcp://127.0.0.1:{os.environ['EMBER_TEST_TORCH_PORT']}",
-        rank=rank,
-        world_size=size,
-        timeout=datetime.timedelta(seconds=60),
-    )
-    edist.init_process_group("mpi", timeout=datetime.timedelta(seconds=60))
-    failed = run_checks(checks(size))
-    edist.destroy_process_group()
-    tdist.destroy_process_group()
-    sys.exit(1 if failed else 0)
-
-
 if __name__ == "__main__":
-    main()
+    run_against_torch(checks)

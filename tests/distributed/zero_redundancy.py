@@ -5,12 +5,8 @@ model, weights, data shards and wrapped optimizer in both libraries, under ``mpi
 
 from __future__ import annotations
 
-import datetime
-import os
-import sys
-
 import numpy as np
-from common import run_checks
+from common import run_against_torch
 from point_to_point_and_groups import Raised, attempt, same
 
 import ember
@@ -152,7 +148,7 @@ def check_errors():
                 assert isinstance(a, Raised) and isinstance(b, Raised) and a.type == b.type, (i, a, b)
 
 
-def checks():
+def checks(world_size=2):
     return {
         "sgd_momentum": steps_alike("SGD", lr=0.1, momentum=0.9),
         "adam": steps_alike("Adam", lr=0.01),
@@ -164,21 +160,5 @@ def checks():
     }
 
 
-def main():
-    rank, size = int(os.environ["PMI_RANK"]), int(os.environ["PMI_SIZE"])
-    tdist.init_process_group(
-        "gloo",
-        init_method=f"tcp://127.0.0.1:{os.environ['EMBER_TEST_TORCH_PORT']}",
-        rank=rank,
-        world_size=size,
-        timeout=datetime.timedelta(seconds=60),
-    )
-    edist.init_process_group("mpi", timeout=datetime.timedelta(seconds=60))
-    failed = run_checks(checks())
-    edist.destroy_process_group()
-    tdist.destroy_process_group()
-    sys.exit(1 if failed else 0)
-
-
 if __name__ == "__main__":
-    main()
+    run_against_torch(checks)

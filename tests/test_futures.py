@@ -1,30 +1,16 @@
-"""DistributedDataParallel's communication hooks (``register_comm_hook``, PyTorch's default hooks,
-:class:`~ember.distributed.GradBucket`) and the futures of asynchronous collectives, against
-torch.distributed: ``tests/distributed/comm_hooks.py`` runs under ``mpiexec -n 2``, every check it
-prints is one test here. :mod:`ember.futures` itself is checked in this process, against torch's."""
+""":mod:`ember.futures` against ``torch.futures``, and :class:`~ember.distributed.GradBucket`, in this process
+(DDP's communication hooks and the futures of collectives run on two ranks in
+``tests/test_distributed_against_torch.py``)."""
 
 from __future__ import annotations
 
 import threading
 
 import pytest
-from test_distributed_collectives2 import _assert_ok, _check_names, _launch
 
 import ember
 
 torch = pytest.importorskip("torch")
-
-SCRIPT = "comm_hooks.py"
-
-
-@pytest.fixture(scope="module")
-def two_ranks():
-    return _launch(2, SCRIPT)
-
-
-@pytest.mark.parametrize("name", _check_names(script=SCRIPT))
-def test_two_ranks_against_torch(two_ranks, name):
-    _assert_ok(two_ranks, name, 2)
 
 
 @pytest.mark.parametrize("T", [torch, ember], ids=["torch", "ember"])
