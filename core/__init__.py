@@ -21,7 +21,7 @@ import importlib as _importlib
 import typing as _typing
 from math import e, inf, nan, pi
 
-from . import amp, autograd, cpu, dtypes, fft, linalg, tensor_methods
+from . import amp, autograd, cpu, dtypes, fft, linalg, tensor_methods, torch_version
 from .amp import GradScaler, autocast, get_autocast_dtype, is_autocast_enabled
 from .amp.scaler_ops import _amp_foreach_non_finite_check_and_unscale_, _amp_update_scale_
 from .autograd import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
@@ -215,6 +215,7 @@ if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on f
         distributed,
         distributions,
         func,
+        functional,
         fx,
         hub,
         jit,
@@ -230,11 +231,13 @@ if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on f
         quasirandom,
         signal,
         testing,
+        types,
         utils,
         version,
     )
 
-__version__ = "0.1.0"
+#: a ``str`` that compares as a version: ``ember.__version__ >= (0, 1)`` (as ``torch.__version__``)
+__version__ = torch_version.TorchVersion("0.1.0")
 #: ``x[:, ember.newaxis]``: NumPy's and PyTorch's name for ``None`` in an index
 newaxis = None
 globals().update(_LEGACY_STORAGES)  # ember.FloatStorage, ember.LongStorage, ...
@@ -361,6 +364,8 @@ def __getattr__(name: str) -> _typing.Any:
         "masked",
         "ao",
         "quantization",
+        "functional",
+        "types",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -1,0 +1,176 @@
+"""Names PyTorch programs reach that ember lacked, against torch: ``ember.functional``, ``ember.types``,
+``ember.torch_version`` and ``ember.__version__``, the deprecated autocast setters, ``SymInt``/``SymFloat``/
+``SymBool``, the top-level ``embedding_bag`` (4-tuple) and ``segment_reduce``, and the Tensor's flags and
+methods for devices ember has no backend for."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from reference import assert_close
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+
+def _outcome(fn, *args, **kwargs):
+    """``fn``'s result, or its exception's type; and the categories and messages of the warnings it gave
+    (``torch.``/``ember.`` and PyTorch's C++ location left out)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - the type is compared
+            result = type(exc)
+    said = [
+        (w.category, str(w.message).split(" (Triggered")[0].replace("torch.", "").replace("ember.", ""))
+        for w in caught
+    ]
+    if isinstance(result, (torch.dtype, ember.dtype)):
+        result = str(result).split(".")[1]
+    return result, said
+
+
+# --- ember.functional, ember.types ---------------------------------------------------------------
+
+
+def test_functional_module_holds_the_top_level_functions():
+    import torch.functional as torch_functional
+
+    assert ember.functional.__all__ == torch_functional.__all__
+    for name in torch_functional.__all__:
+        assert getattr(ember.functional, name) is getattr(ember, name), name
+    a, b = ember.functional.meshgrid(ember.arange(2.0), ember.arange(3.0), indexing="ij")
+    ta, tb = torch.functional.meshgrid(torch.arange(2.0), torch.arange(3.0), indexing="ij")
+    assert_close(a, ta)
+    assert_close(b, tb)
+
+
+def test_types_module_names():
+    import torch.types
+
+    for name in ("Number", "Device", "FileLike", "Storage", "_dtype", "_size", "_int", "_float", "_bool",
+                 "_complex", "_str", "_bytes", "_layout", "_device", "_qscheme", "_TensorOrTensors",
+                 "IntLikeType", "FloatLikeType", "BoolLikeType", "PySymType", "py_sym_types"):  # fmt: skip
+        assert hasattr(torch.types, name) and hasattr(ember.types, name), name
+    assert ember.types._dtype is ember.dtype and ember.types._layout is ember.layout
+    assert ember.types.py_sym_types == (ember.SymInt, ember.SymFloat, ember.SymBool)
+    assert ember.types.Number == torch.types.Number
+
+
+# --- TorchVersion ----------------------------------------------------------------------------------
+
+VERSIONS = ["2.13.0+cpu", "2.13", "2.13.0", "2.13.0a0", "2.13.0.post1", "parrot", "2.13.0rc1", "1.0.dev1",
+            "1.0a1", "1.0", "1!0.5", "1.0+abc.5", "1.0+abc.xyz", "1.0+5", "1.0.post1.dev2", "1.0-1", "v1.0",
+            "1.0.RC1", "1.0alpha2", "1.10", "1.9", "0.1.0"]  # fmt: skip
+OTHERS = VERSIONS + [(2, 13), (2, 13, 0), (2, 14), (2,), [1, 10], (1, "x"), 3, None]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_torch_version_compares_as_torchs(version):
+    from torch.torch_version import TorchVersion
+
+    from ember.torch_version import TorchVersion as EmberVersion
+
+    for other in OTHERS:
+        for op in ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"):
+            got = _outcome(getattr(EmberVersion(version), op), other)
+            want = _outcome(getattr(TorchVersion(version), op), other)
+            assert got == want, (version, other, op)
+
+
+def test_version_is_a_torch_version():
+    from torch._vendor.packaging.version import Version
+
+    v = ember.__version__
+    assert isinstance(v, ember.torch_version.TorchVersion) and isinstance(v, str)
+    assert isinstance(torch.__version__, str) and type(torch.__version__).__name__ == "TorchVersion"
+    assert v == "0.1.0" and v >= (0, 1) and v < (1,) and v > "0.0.9" and v == Version("0.1")
+    assert hash(v) == hash("0.1.0") and {v: 1}["0.1.0"] == 1 and str(v) == "0.1.0"
+    with pytest.raises(TypeError):
+        v < 3  # noqa: B015 - as torch.__version__ < 3
+
+
+# --- autocast -------------------------------------------------------------------------------------
+
+AUTOCAST_CALLS = [
+    ("set_autocast_cpu_dtype", ("float16",)),
+    ("set_autocast_cpu_dtype", ("x",)),
+    ("set_autocast_cpu_enabled", (True,)),
+    ("set_autocast_cpu_enabled", (1,)),
+    ("set_autocast_gpu_dtype", ("bfloat16",)),
+    ("set_autocast_gpu_dtype", (None,)),
+    ("set_autocast_ipu_enabled", (True,)),
+    ("set_autocast_ipu_dtype", ("bfloat16",)),
+    ("set_autocast_xla_enabled", (True,)),
+    ("set_autocast_xla_dtype", ("float16",)),
+    ("is_autocast_ipu_enabled", ()),
+    ("is_autocast_xla_enabled", ()),
+    ("get_autocast_ipu_dtype", ()),
+    ("get_autocast_xla_dtype", ()),
+]
+
+
+@pytest.mark.parametrize("name, args", AUTOCAST_CALLS)
+def test_deprecated_autocast_functions_as_torch(name, args):
+    def run(T):
+        real = [getattr(T, a) if a in ("float16", "bfloat16") else a for a in args]
+        out = _outcome(getattr(T, name), *real)
+        seen = [str(T.get_autocast_dtype(d)) for d in ("cpu", "cuda", "ipu", "xla")]
+        seen += [T.is_autocast_enabled(d) for d in ("cpu", "ipu", "xla")]
+        return out, [s.split(".")[-1] for s in seen[:4]] + seen[4:]
+
+    try:
+        assert run(ember) == run(torch)
+    finally:  # back to the defaults
+        for T in (torch, ember):
+            for device, dtype in (("cpu", T.bfloat16), ("cuda", T.float16), ("ipu", T.float16), ("xla", T.bfloat16)):
+                T.set_autocast_dtype(device, dtype)
+                T.set_autocast_enabled(device, False)
+
+
+def test_autocast_getters_see_the_setters_and_regions():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ember.set_autocast_cpu_enabled(True)
+        try:
+            assert ember.is_autocast_enabled("cpu") and ember.is_autocast_cpu_enabled()
+            x = ember.nn.functional.linear(ember.ones(2, 3), ember.ones(4, 3))
+            assert x.dtype is ember.bfloat16  # the setter turns the policy on, as a region does
+        finally:
+            ember.set_autocast_cpu_enabled(False)
+        assert not ember.is_autocast_enabled("cpu")
+    for T in (torch, ember):
+        assert [T.get_autocast_dtype(d) for d in ("ipu", "mtia", "privateuseone")] == [T.float16] * 3
+
+
+def test_autocast_nesting_counts_as_torchs():
+    results = []
+    for T in (torch, ember):
+        counts = [T.autocast_increment_nesting(), T.autocast_increment_nesting(), T.autocast_decrement_nesting()]
+        with T.autocast("cpu"):
+            counts.append(T.autocast_increment_nesting())
+            counts.append(T.autocast_decrement_nesting())
+        counts.append(T.autocast_decrement_nesting())
+        results.append(counts)
+    assert results[0] == results[1] == [1, 2, 1, 3, 2, 0]
+
+
+# --- SymInt, SymFloat, SymBool --------------------------------------------------------------------
+
+
+def test_sym_classes_are_not_plain_numbers():
+    for name in ("SymInt", "SymFloat", "SymBool"):
+        cls = getattr(ember, name)
+        assert isinstance(cls, type)
+        for value in (3, 2.5, True, ember.zeros(3).shape[0]):
+            assert not isinstance(value, cls) and not isinstance(value, getattr(torch, name))
+    assert not issubclass(ember.SymInt, int) and not issubclass(torch.SymInt, int)
+    assert ember.SymInt("s0").node == "s0"
+    with pytest.raises(TypeError):
+        ember.SymInt()
+    with pytest.raises(TypeError):
+        torch.SymInt()
