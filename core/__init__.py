@@ -269,7 +269,7 @@ _TOP_LEVEL_LAZY |= dict.fromkeys(
 )
 _TOP_LEVEL_LAZY |= dict.fromkeys(("convolution", "native_channel_shuffle", "_grouped_mm"), "functional_top_level")
 _TOP_LEVEL_LAZY |= dict.fromkeys(
-    ("conv_tbc", "max_pool1d_with_indices", "grid_sampler", "grid_sampler_2d", "grid_sampler_3d"),
+    ("conv_tbc", "max_pool1d_with_indices", "grid_sampler", "grid_sampler_2d", "grid_sampler_3d", "embedding_bag"),
     "functional_top_level",
 )
 _TOP_LEVEL_LAZY |= dict.fromkeys(("svd_lowrank", "pca_lowrank"), "lowrank") | {"lobpcg": "lobpcg"}

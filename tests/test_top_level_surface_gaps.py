@@ -26,8 +26,7 @@ def _outcome(fn, *args, **kwargs):
         except Exception as exc:  # noqa: BLE001 - the type is compared
             result = type(exc)
     said = [
-        (w.category, str(w.message).split(" (Triggered")[0].replace("torch.", "").replace("ember.", ""))
-        for w in caught
+        (w.category, str(w.message).split(" (Triggered")[0].replace("torch.", "").replace("ember.", "")) for w in caught
     ]
     if isinstance(result, (torch.dtype, ember.dtype)):
         result = str(result).split(".")[1]
@@ -174,3 +173,111 @@ def test_sym_classes_are_not_plain_numbers():
         ember.SymInt()
     with pytest.raises(TypeError):
         torch.SymInt()
+
+
+# --- embedding_bag (the top-level 4-tuple) --------------------------------------------------------
+
+BAG_CASES = [
+    ([0, 2, 1, 3, 3, 5], [0, 3, 3]),  # an empty bag in the middle
+    ([0, 2, 1, 3, 3, 5], [0, 1, 2, 6]),
+    ([], [0, 0]),  # no index at all
+    ([4, 4, 1], [0]),
+    ([1, 2, 3, 4], [0, 2, 4]),
+]
+
+
+def _bag_pair(device, dtype, weight):
+    we = ember.tensor(weight, dtype=dtype, device=device, requires_grad=True)
+    wt = torch.tensor(weight, dtype=getattr(torch, dtype.name), requires_grad=True)
+    return we, wt
+
+
+# include_last_offset where the last offset is the input's length (PyTorch's own kernels disagree otherwise)
+BAG_CASES_LAST = [(i, o, False) for i, o in BAG_CASES] + [(i, o, True) for i, o in BAG_CASES if o[-1] == len(i)]
+
+
+@pytest.mark.parametrize("indices, offsets, include_last_offset", BAG_CASES_LAST)
+@pytest.mark.parametrize("mode", [0, 1, 2])
+@pytest.mark.parametrize("padding_idx", [None, 4, -2])
+@pytest.mark.parametrize("index_dtype", ["int64", "int32"])
+def test_embedding_bag_four_results_as_torch(
+    device, dtype, indices, offsets, include_last_offset, mode, padding_idx, index_dtype
+):
+    weight = np.random.default_rng(0).standard_normal((6, 3))
+    we, wt = _bag_pair(device, dtype, weight)
+    idx = np.array(indices, dtype=index_dtype)
+    args = (mode, False, None, include_last_offset, padding_idx)
+    got = ember.embedding_bag(
+        we, ember.tensor(idx, device=device), ember.tensor(np.array(offsets, dtype=index_dtype), device=device), False,
+        *args,
+    )  # fmt: skip
+    want = torch.embedding_bag(wt, torch.tensor(idx), torch.tensor(np.array(offsets, dtype=index_dtype)), False, *args)
+    assert len(got) == 4
+    assert_close(got[0], want[0], dtype)
+    for name, a, b in zip(("offset2bag", "bag_size", "max_indices"), got[1:], want[1:]):
+        assert a.dtype.name == str(b.dtype).split(".")[1], name
+        assert_close(a, b, what=name)
+        assert not a.requires_grad
+    if want[0].numel():
+        grad = np.random.default_rng(1).standard_normal(tuple(want[0].shape))
+        got[0].backward(ember.tensor(grad, dtype=dtype, device=device))
+        want[0].backward(torch.tensor(grad, dtype=wt.dtype))
+        assert_close(we.grad, wt.grad, dtype, what="weight grad")
+
+
+@pytest.mark.parametrize("weight_dtype", ["float32", "float16", "bfloat16"])
+def test_embedding_bag_fast_sum_has_no_offset2bag(weight_dtype):
+    """PyTorch's fast CPU sum (16/32-bit weight, unit column stride, no padding_idx) fills no offset2bag."""
+    weight = np.arange(12.0).reshape(4, 3)
+    for per_sample in (False, True):
+        results = []
+        for T in (torch, ember):
+            w = T.tensor(weight).to(getattr(T, weight_dtype))
+            psw = T.tensor([1.0, 2.0, 3.0, 4.0]).to(w.dtype) if per_sample else None
+            out = T.embedding_bag(w, T.tensor([0, 2, 1, 3]), T.tensor([0, 2]), False, 0, False, psw)
+            strided = T.embedding_bag(w.t().contiguous().t(), T.tensor([0, 2, 1, 3]), T.tensor([0, 2]), False, 0)
+            results.append([(tuple(o.shape), o.float().tolist()) for o in (*out, strided[1])])
+        assert results[0] == results[1]
+
+
+def test_embedding_bag_sparse_and_keywords():
+    weight = np.arange(12.0).reshape(4, 3)
+    grads = []
+    for T in (torch, ember):
+        w = T.tensor(weight, requires_grad=True)
+        T.embedding_bag(w, T.tensor([0, 2, 2]), T.tensor([0, 1]), False, 0, True)[0].sum().backward()
+        assert w.grad.is_sparse
+        grads.append(w.grad.to_dense().tolist())
+        out = T.embedding_bag(weight=w.detach(), indices=T.tensor([0, 2]), offsets=T.tensor([0]), mode=1)
+        grads.append([o.tolist() for o in out])
+    assert grads[0] == grads[2] and grads[1] == grads[3]
+
+
+EMBEDDING_BAG_ERRORS = [
+    lambda T, w: T.embedding_bag(w, T.tensor([0, 2]), T.tensor([0]), False, 3),
+    lambda T, w: T.embedding_bag(w, T.tensor([0, 2]), T.tensor([0]), False, "sum"),
+    lambda T, w: T.embedding_bag(w, T.tensor([0, 2]), T.tensor([0]), False, True),
+    lambda T, w: T.embedding_bag(w, T.tensor([0, 2]), None, False, 0),
+    lambda T, w: T.embedding_bag(w[0], T.tensor([0, 2]), T.tensor([0]), False, 0),
+    lambda T, w: T.embedding_bag(w, T.tensor([0, 2]), T.tensor([[0]]), False, 0),
+    lambda T, w: T.embedding_bag(w, T.tensor([0, 2]), T.tensor([0]), False, 1, False, T.ones(2, dtype=w.dtype)),
+    lambda T, w: T.embedding_bag(w, T.tensor([0, 2]), T.tensor([0]), False, 0, False, T.ones(3, dtype=w.dtype)),
+    lambda T, w: T.embedding_bag(w, T.tensor([0, 2]), T.tensor([0]), False, 0, False, T.ones(2, dtype=T.float32)),
+    lambda T, w: T.embedding_bag(w, T.tensor([0, 2]), T.tensor([0]), False, 0, False, None, False, 4),
+    lambda T, w: T.embedding_bag(w, T.tensor([0, 2]), T.tensor([1]), False, 0),
+    lambda T, w: T.embedding_bag(w, T.tensor([0, 9]), T.tensor([0]), False, 0),
+    lambda T, w: T.embedding_bag(w, T.tensor([0.0, 2.0]), T.tensor([0]), False, 0),
+    lambda T, w: T.embedding_bag(w.long(), T.tensor([0, 2]), T.tensor([0]), False, 0),
+    lambda T, w: T.embedding_bag(w, T.tensor([0, 2]), T.tensor([], dtype=T.int64), False, 0, False, None, True),
+]
+
+
+@pytest.mark.parametrize("case", range(len(EMBEDDING_BAG_ERRORS)))
+def test_embedding_bag_errors_as_torch(device, case):
+    weight = np.arange(12.0).reshape(4, 3)
+    raised = []
+    for T, kwargs in ((torch, {}), (ember, {"device": device})):
+        with pytest.raises(Exception) as info:  # noqa: PT011 - the type is compared with torch's below
+            EMBEDDING_BAG_ERRORS[case](T, T.tensor(weight, **kwargs))
+        raised.append(info.type)
+    assert raised[0] is raised[1]
