@@ -82,6 +82,7 @@ from .layout import (
     sparse_csr,
     strided,
 )
+from .ops.absent_devices import is_distributed
 from .ops.activations import *  # noqa: F403
 from .ops.aliases import *  # noqa: F403
 from .ops.arithmetic import *  # noqa: F403
@@ -230,6 +231,7 @@ if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on f
         quantization,
         quasirandom,
         signal,
+        storage,
         testing,
         types,
         utils,
@@ -323,12 +325,14 @@ def is_floating_point(input: Tensor) -> _builtins.bool:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _TOP_LEVEL_FUNCTIONAL | set(_TOP_LEVEL_LAZY) | {"vmap"})
+    return sorted(set(globals()) | _TOP_LEVEL_FUNCTIONAL | set(_TOP_LEVEL_LAZY) | {"vmap", "Storage"})
 
 
 def __getattr__(name: str) -> _typing.Any:
     if name in _TOP_LEVEL_FUNCTIONAL:
         return getattr(_importlib.import_module(f"{__name__}.ops.functional_top_level"), name)
+    if name == "Storage":  # PyTorch's legacy storage class of the default dtype (torch.FloatStorage by default)
+        return next(cls for cls in _LEGACY_STORAGES.values() if cls._fixed_dtype is get_default_dtype())
     if name == "vmap":  # torch.vmap is torch.func.vmap
         return _importlib.import_module(f"{__name__}.func").vmap
     if name in _TOP_LEVEL_LAZY:
@@ -366,6 +370,7 @@ def __getattr__(name: str) -> _typing.Any:
         "quantization",
         "functional",
         "types",
+        "storage",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -281,3 +281,96 @@ def test_embedding_bag_errors_as_torch(device, case):
             EMBEDDING_BAG_ERRORS[case](T, T.tensor(weight, **kwargs))
         raised.append(info.type)
     assert raised[0] is raised[1]
+
+
+# --- the Tensor's flags and methods for absent devices; storages ------------------------------------
+
+FLAGS = ["is_nested", "is_xla", "is_ipu", "is_mtia", "is_maia", "is_vulkan", "is_mkldnn", "name"]
+
+
+def test_absent_device_flags_as_torch(device):
+    x, t = ember.ones(2, device=device), torch.ones(2)
+    for flag in FLAGS:
+        assert getattr(x, flag) == getattr(t, flag), flag
+        assert isinstance(getattr(ember.Tensor, flag), property), flag
+    assert x.is_distributed() is t.is_distributed() is False
+    assert ember.is_distributed(x) is torch.is_distributed(t) is False
+    for T in (torch, ember):
+        with pytest.raises(TypeError, match="must be Tensor"):
+            T.is_distributed(3)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: x.xpu(),
+        lambda x: x.xpu(0),
+        lambda x: x.ipu(),
+        lambda x: x.ipu(0),
+        lambda x: x.mtia(),
+        lambda x: x.mtia(0),
+        lambda x: x.to_padded_tensor(0.0),
+        lambda x: x.to_padded_tensor(0.0, [3]),
+    ],
+)
+def test_absent_device_methods_raise_as_torch(call):
+    with pytest.raises(Exception) as want:  # noqa: PT011 - compared below
+        call(torch.ones(2))
+    with pytest.raises(want.type):
+        call(ember.ones(2))
+
+
+def test_record_stream_refused_off_cuda_as_torch():
+    with pytest.raises(NotImplementedError):
+        torch.ones(2).record_stream(torch.Stream())
+    with pytest.raises(NotImplementedError, match="record_stream"):
+        ember.ones(2).record_stream(ember.Stream("cpu"))
+
+
+def test_chalf_has_no_complex32():
+    with pytest.raises(RuntimeError, match="complex32"):
+        ember.ones(2).chalf()
+
+
+@pytest.mark.parametrize("assign", [False, True])
+def test_module_load_as_torch(assign):
+    results = []
+    for T in (torch, ember):
+        param = T.nn.Parameter(T.zeros(3))
+        other = T.arange(3.0, requires_grad=True)
+        with T.no_grad():
+            out = param.module_load(other, assign=assign)
+        results.append((out.tolist(), param.tolist(), out.requires_grad, out is other, out is param))
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float64", "float16", "bfloat16", "int64", "int32", "int16",
+                                        "int8", "uint8", "bool", "complex64", "complex128", "uint16"])  # fmt: skip
+def test_storage_type_as_torch(dtype_name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = ember.ones(2, dtype=getattr(ember, dtype_name)).storage_type()
+        want = torch.ones(2, dtype=getattr(torch, dtype_name)).storage_type()
+    assert (got and got.__name__) == (want and want.__name__)
+    if got is not None:
+        assert got is getattr(ember, got.__name__)
+
+
+def test_storage_names():
+    assert ember.Storage is ember.FloatStorage and torch.Storage is torch.FloatStorage
+    ember.set_default_dtype(ember.float64)
+    torch.set_default_dtype(torch.float64)
+    try:
+        assert ember.Storage is ember.DoubleStorage and torch.Storage is torch.DoubleStorage
+    finally:
+        ember.set_default_dtype(ember.float32)
+        torch.set_default_dtype(torch.float32)
+    assert ember.storage.TypedStorage is ember.TypedStorage and ember.storage.UntypedStorage is ember.UntypedStorage
+    assert sorted(ember.storage.__all__) == sorted(torch.storage.__all__)
+
+
+def test_conj_physical_top_level_in_place():
+    x = ember.tensor([1 + 2j, -3j])
+    t = torch.tensor([1 + 2j, -3j])
+    assert ember.conj_physical_(x) is x and torch.conj_physical_(t) is t
+    assert x.tolist() == t.tolist()
