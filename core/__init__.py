@@ -150,6 +150,7 @@ from .ops.reduction import *  # noqa: F403
 from .ops.removed_linalg import *  # noqa: F403
 from .ops.scatter_reductions import *  # noqa: F403
 from .ops.scatter_views import *  # noqa: F403
+from .ops.segment_reduce import segment_reduce
 from .ops.sequences import *  # noqa: F403
 from .ops.shifts import *  # noqa: F403
 from .ops.slicing_joining import *  # noqa: F403

@@ -374,3 +374,85 @@ def test_conj_physical_top_level_in_place():
     t = torch.tensor([1 + 2j, -3j])
     assert ember.conj_physical_(x) is x and torch.conj_physical_(t) is t
     assert x.tolist() == t.tolist()
+
+
+# --- segment_reduce -------------------------------------------------------------------------------
+
+_D1 = [1.0, 3.0, 2.0, 5.0, 5.0, 0.0, 4.0]
+_D1_TIES = [5.0, 5.0, 1.0, 0.0, 0.0, 2.0, 2.0]  # ties for max/min, zeros for prod
+SEGMENT_CASES = [
+    (_D1, {"lengths": [2, 0, 3, 2]}),
+    (_D1_TIES, {"lengths": [2, 0, 3, 2]}),
+    (_D1_TIES, {"offsets": [0, 2, 2, 5, 7]}),
+    (_D1, {"lengths": [0, 0, 7, 0]}),
+    (_D1, {"lengths": [2, 2], "unsafe": True}),  # the positions past the last segment left out
+    (_D1_TIES, {"offsets": [1, 3, 3]}),  # offsets need not start at 0 nor end at the length
+    ("3d", {"lengths": [[1, 3], [2, 2], [0, 4]], "axis": 1}),
+    ("3d", {"lengths": [1, 2], "axis": 0}),
+    ("3d", {"offsets": [[0, 1, 4], [0, 0, 4], [0, 4, 4]], "axis": -2}),
+    ("3d", {"lengths": [[[1, 1], [2, 0], [0, 2], [1, 1]]] * 3, "axis": 2}),
+]
+
+
+@pytest.mark.parametrize("data, kwargs", SEGMENT_CASES)
+@pytest.mark.parametrize("reduce", ["sum", "mean", "max", "min", "prod", "amax"])
+@pytest.mark.parametrize("initial", [None, 2.0, 5.0])
+@pytest.mark.parametrize("index_dtype", ["int64", "int32"])
+def test_segment_reduce_as_torch(device, dtype, data, kwargs, reduce, initial, index_dtype):
+    if isinstance(data, str):
+        data = np.random.default_rng(0).standard_normal((3, 4, 2))
+        data[0, 1] = data[0, 0]  # a tie
+    data = np.asarray(data)
+    tkw = {k: torch.tensor(np.array(v, dtype=index_dtype)) if isinstance(v, list) else v for k, v in kwargs.items()}
+    ekw = {k: ember.tensor(np.array(v, dtype=index_dtype), device=device) if isinstance(v, list) else v
+           for k, v in kwargs.items()}  # fmt: skip
+    xt = torch.tensor(data, dtype=getattr(torch, dtype.name), requires_grad=True)
+    xe = ember.tensor(data, dtype=dtype, device=device, requires_grad=True)
+    want = torch.segment_reduce(xt, reduce, initial=initial, **tkw)
+    got = ember.segment_reduce(xe, reduce, initial=initial, **ekw)
+    assert got.dtype is dtype
+    assert_close(got, want, dtype)
+    grad = np.arange(1.0, 1.0 + want.numel()).reshape(tuple(want.shape))
+    (gt,) = torch.autograd.grad(want, xt, torch.tensor(grad, dtype=xt.dtype))
+    (ge,) = ember.autograd.grad(got, xe, ember.tensor(grad, dtype=dtype, device=device))
+    assert_close(ge, gt, dtype, what="data grad")
+
+
+def test_segment_reduce_half_precision():
+    for name in ("float16", "bfloat16"):
+        for reduce in ("mean", "prod", "max"):
+            want = torch.segment_reduce(
+                torch.tensor(_D1, dtype=getattr(torch, name)), reduce, lengths=torch.tensor([2, 0, 5])
+            )
+            got = ember.segment_reduce(
+                ember.tensor(_D1, dtype=getattr(ember, name)), reduce, lengths=ember.tensor([2, 0, 5])
+            )
+            assert got.dtype.name == name
+            assert_close(got.float(), want.float())
+
+
+SEGMENT_ERRORS = [
+    lambda T, d: T.segment_reduce(d, "sum", lengths=T.tensor([2, 2])),
+    lambda T, d: T.segment_reduce(d, "sum", lengths=T.tensor([2, -1, 6])),
+    lambda T, d: T.segment_reduce(d, "sum"),
+    lambda T, d: T.segment_reduce(d, "sum", lengths=T.tensor([2.0, 5.0])),
+    lambda T, d: T.segment_reduce(d, "sum", lengths=T.tensor([2, 5]), axis=1),
+    lambda T, d: T.segment_reduce(d, "sum", lengths=T.tensor([2, 5]), indices=T.tensor([2, 5])),
+    lambda T, d: T.segment_reduce(d, "avg", lengths=T.tensor([2, 5])),
+    lambda T, d: T.segment_reduce(d.long(), "sum", lengths=T.tensor([2, 5])),
+    lambda T, d: T.segment_reduce(d, "sum", offsets=T.tensor([0, 2, 1, 7])),
+    lambda T, d: T.segment_reduce(d[0], "sum", lengths=T.tensor([1])),
+    lambda T, d: T.segment_reduce(d.reshape(1, 7), "sum", lengths=T.tensor([[1, 2], [3, 1]]), axis=0),
+    lambda T, d: T.segment_reduce(d, "sum", T.tensor([2, 5])),
+    lambda T, d: T.segment_reduce(d, "sum", lengths=T.tensor([], dtype=T.int64)),
+]
+
+
+@pytest.mark.parametrize("case", range(len(SEGMENT_ERRORS)))
+def test_segment_reduce_errors_as_torch(case):
+    raised = []
+    for T in (torch, ember):
+        with pytest.raises(Exception) as info:  # noqa: PT011 - the type is compared with torch's below
+            SEGMENT_ERRORS[case](T, T.tensor(_D1))
+        raised.append(info.type)
+    assert raised[0] is raised[1]
