@@ -72,7 +72,7 @@ def segment_reduce(
         >>> ember.segment_reduce(data, "sum", lengths=ember.tensor([2, 0, 3]))
         tensor([ 4.,  0., 11.])
         >>> ember.segment_reduce(data, "max", offsets=ember.tensor([0, 2, 2, 5]))
-        tensor([ 3., -inf,  5.])
+        tensor([3., -inf, 5.])
     """
     if reduce not in _REDUCTIONS:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
