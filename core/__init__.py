@@ -170,6 +170,7 @@ from .ops.typed_storage import TypedStorage
 from .ops.untyped_storage import UntypedStorage
 from .ops.value_tests import *  # noqa: F403
 from .ops.view_copies import *  # noqa: F403
+from .ops.weight_norms import norm_except_dim
 from .ops.windows import *  # noqa: F403
 from .printing import set_printoptions
 from .quantized import (
@@ -192,7 +193,7 @@ from .quantized import (
 )
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, save
-from .sparse import dsmm, hspmm, smm, sparse_coo_tensor, spmm, sspaddmm
+from .sparse import dsmm, hspmm, saddmm, smm, sparse_coo_tensor, spmm, sspaddmm
 from .sparse_compressed import (
     sparse_bsc_tensor,
     sparse_bsr_tensor,
@@ -273,6 +274,10 @@ _TOP_LEVEL_LAZY |= dict.fromkeys(
 _TOP_LEVEL_LAZY |= dict.fromkeys(("convolution", "native_channel_shuffle", "_grouped_mm"), "functional_top_level")
 _TOP_LEVEL_LAZY |= dict.fromkeys(
     ("conv_tbc", "max_pool1d_with_indices", "grid_sampler", "grid_sampler_2d", "grid_sampler_3d", "embedding_bag"),
+    "functional_top_level",
+)
+_TOP_LEVEL_LAZY |= dict.fromkeys(
+    ("embedding_renorm_", "native_norm"),
     "functional_top_level",
 )
 _TOP_LEVEL_LAZY |= dict.fromkeys(("svd_lowrank", "pca_lowrank"), "lowrank") | {"lobpcg": "lobpcg"}

@@ -431,4 +431,6 @@ if TYPE_CHECKING:
         to_padded_tensor = absent_devices.to_padded_tensor
         module_load = absent_devices.module_load
         chalf = absent_devices.chalf
+        smm = absent_devices.smm
+        sspaddmm = absent_devices.sspaddmm
         storage_type = typed_storage.storage_type

@@ -44,6 +44,7 @@ __all__ = [
     "sum",
     "addmm",
     "smm",
+    "saddmm",
     "hspmm",
     "sspaddmm",
     "dsmm",
@@ -824,6 +825,10 @@ class SparseCOOTensor(SparseTensorBase):
     def smm(self, mat2: Tensor) -> SparseCOOTensor:
         """:func:`ember.smm`."""
         return smm(self, mat2)
+
+    def sspaddmm(self, mat1: SparseCOOTensor, mat2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> SparseCOOTensor:
+        """:func:`ember.sspaddmm` with ``self`` as ``input``."""
+        return sspaddmm(self, mat1, mat2, beta=beta, alpha=alpha)
 
     def hspmm(self, mat2: Tensor) -> SparseCOOTensor:
         """:func:`ember.hspmm`."""
@@ -1789,3 +1794,6 @@ factories["sparse_coo"] = sparse_coo_tensor  # the factories' layout=ember.spars
 _compressed: Any = None
 
 builtins_sum = builtins.sum  # this module's sum is ember.sparse.sum
+
+
+saddmm = sspaddmm  # PyTorch's older name of the same op (torch.saddmm)

@@ -456,3 +456,90 @@ def test_segment_reduce_errors_as_torch(case):
             SEGMENT_ERRORS[case](T, T.tensor(_D1))
         raised.append(info.type)
     assert raised[0] is raised[1]
+
+
+# --- norm_except_dim, embedding_renorm_, native_norm, the sparse products --------------------------
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4), (5,), (3, 1)])
+@pytest.mark.parametrize("pow_, dim", [(2, 0), (2, 1), (2, -1), (1, 0), (3, -2), (0, 0)])
+def test_norm_except_dim_as_torch(device, dtype, shape, pow_, dim):
+    if dim >= len(shape) or dim < -len(shape):
+        with pytest.raises(IndexError):
+            torch.norm_except_dim(torch.ones(shape), pow_, dim)
+        with pytest.raises(IndexError):
+            ember.norm_except_dim(ember.ones(shape, device=device), pow_, dim)
+        return
+    data = np.random.default_rng(0).standard_normal(shape)
+    xt = torch.tensor(data, dtype=getattr(torch, dtype.name), requires_grad=True)
+    xe = ember.tensor(data, dtype=dtype, device=device, requires_grad=True)
+    want, got = torch.norm_except_dim(xt, pow_, dim), ember.norm_except_dim(xe, pow_, dim)
+    assert_close(got, want, dtype)
+    if pow_:
+        grad = np.random.default_rng(1).standard_normal(tuple(want.shape))
+        (gt,) = torch.autograd.grad(want, xt, torch.tensor(grad, dtype=xt.dtype))
+        (ge,) = ember.autograd.grad(got, xe, ember.tensor(grad, dtype=dtype, device=device))
+        assert_close(ge, gt, dtype, what="grad")
+
+
+def test_norm_except_dim_errors_as_torch():
+    for T in (torch, ember):
+        with pytest.raises(TypeError, match="pow"):
+            T.norm_except_dim(T.ones(2, 3), 2.0, 0)
+        with pytest.raises(IndexError):
+            T.norm_except_dim(T.tensor(3.0), 2, 0)
+    assert ember.norm_except_dim(ember.ones(2, 3, dtype=ember.float16)).dtype is ember.float16
+
+
+@pytest.mark.parametrize("indices", [[1, 3, 1], [[1], [2]], [0, 2]])
+@pytest.mark.parametrize("max_norm, norm_type", [(5.0, 2.0), (5.0, 1.0), (100.0, 2.0)])
+def test_embedding_renorm_as_torch(device, dtype, indices, max_norm, norm_type):
+    weight = np.arange(12.0).reshape(4, 3)
+    wt = torch.tensor(weight, dtype=getattr(torch, dtype.name))
+    we = ember.tensor(weight, dtype=dtype, device=device)
+    assert torch.embedding_renorm_(wt, torch.tensor(indices), max_norm, norm_type) is wt
+    assert ember.embedding_renorm_(we, ember.tensor(indices, device=device), max_norm, norm_type) is we
+    assert_close(we, wt, dtype)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T, w: T.embedding_renorm_(w.float(), T.tensor([1.0]), 1.0, 2.0),
+        lambda T, w: T.embedding_renorm_(w, T.tensor([9]), 1.0, 2.0),
+        lambda T, w: T.embedding_renorm_(w[0], T.tensor([1]), 1.0, 2.0),
+        lambda T, w: T.embedding_renorm_(w.requires_grad_(), T.tensor([1]), 1.0, 2.0),
+    ],
+)
+def test_embedding_renorm_errors_as_torch(call):
+    raised = []
+    for T in (torch, ember):
+        with pytest.raises(Exception) as info:  # noqa: PT011 - the type is compared with torch's below
+            call(T, T.arange(12.0, dtype=T.float64).reshape(4, 3))
+        raised.append(info.type)
+    assert raised[0] is raised[1]
+
+
+def test_native_norm_sparse_only_as_torch():
+    results = []
+    for T in (torch, ember):
+        s = T.sparse_coo_tensor([[0, 2, 2]], [3.0, 4.0, -2.0], (3,))  # coalesced: 3 and 2
+        results.append([round(float(T.native_norm(s, p)), 5) for p in (2, 1, 3)])
+        with pytest.raises(NotImplementedError):
+            T.native_norm(T.ones(3))
+    assert results[0] == results[1]
+
+
+def test_sparse_products_as_torch():
+    results = []
+    for T in (torch, ember):
+        s = T.sparse_coo_tensor([[0, 1], [1, 0]], [2.0, 3.0], (2, 2))
+        d = T.tensor([[1.0, 2.0], [3.0, 4.0]])
+        products = [s.smm(d), s.sspaddmm(s, d), T.saddmm(s, s, d), T.sspaddmm(s, s, d, beta=2, alpha=3)]
+        assert all(p.is_sparse for p in products)
+        results.append([p.to_dense().tolist() for p in products])
+        with pytest.raises(RuntimeError):
+            d.smm(d)
+        with pytest.raises(RuntimeError):
+            d.sspaddmm(s, d)
+    assert results[0] == results[1]

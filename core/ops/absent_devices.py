@@ -18,6 +18,7 @@ from ..tensor import Tensor
 __all__ = [
     "is_nested", "is_xla", "is_ipu", "is_mtia", "is_maia", "is_vulkan", "is_mkldnn", "name",
     "is_distributed", "xpu", "ipu", "mtia", "record_stream", "to_padded_tensor", "module_load", "chalf",
+    "smm", "sspaddmm",
 ]  # fmt: skip
 
 
@@ -222,3 +223,32 @@ def chalf(self: Tensor, memory_format: Any = None) -> Tensor:
         no complex32
     """
     raise RuntimeError("chalf: ember has no complex32 (ComplexHalf) dtype; use cfloat() for complex64")
+
+
+def smm(self: Tensor, mat2: Tensor) -> Tensor:
+    """:func:`ember.smm` for a sparse ``self``; a strided tensor raises ``RuntimeError``, as in PyTorch (the sparse
+    COO tensor's own method does the product).
+
+    Example::
+
+        >>> try:
+        ...     ember.ones(2, 2).smm(ember.ones(2, 2))
+        ... except RuntimeError:
+        ...     print("sparse only")
+        sparse only
+    """
+    raise RuntimeError("tensor.sspaddmm(...) can only be called on sparse tensors")
+
+
+def sspaddmm(self: Tensor, mat1: Any, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """:func:`ember.sspaddmm` for a sparse ``self``; a strided tensor raises ``RuntimeError``, as in PyTorch.
+
+    Example::
+
+        >>> try:
+        ...     ember.ones(2, 2).sspaddmm(ember.ones(2, 2), ember.ones(2, 2))
+        ... except RuntimeError:
+        ...     print("sparse only")
+        sparse only
+    """
+    raise RuntimeError(f"sspaddmm: expected a sparse COO self, got a strided tensor of size {list(self.shape)}")

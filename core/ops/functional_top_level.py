@@ -16,8 +16,9 @@ from typing import cast
 
 from .. import dtypes
 from ..amp.state import suspended as _amp_suspended
+from ..autograd.grad_mode import grad_state
 from ..nn import functional as F
-from ..nn.functional.sparse import _embedding_bag
+from ..nn.functional.sparse import _embedding_bag, _renorm_
 from ..tensor import Tensor
 
 __all__ = [
@@ -28,7 +29,7 @@ __all__ = [
     "ctc_loss", "rms_norm", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d",
     "adaptive_max_pool1d", "channel_shuffle", "convolution", "native_channel_shuffle", "conv_tbc",
     "_grouped_mm", "max_pool1d_with_indices", "grid_sampler", "grid_sampler_2d", "grid_sampler_3d",
-    "embedding_bag",
+    "embedding_bag", "embedding_renorm_", "native_norm",
 ]  # fmt: skip
 
 # the same functions as ember.nn.functional's: PyTorch's top-level signature is theirs
@@ -271,6 +272,73 @@ def embedding_bag(
             max_rows = bag.new_zeros((0, weight.shape[1])) if name == "max" else bag_size
         max_indices = max_rows.clone()
     return out, bag.to(index_dtype), bag_size.to(index_dtype), max_indices.to(index_dtype)
+
+
+def embedding_renorm_(input: Tensor, indices: Tensor, max_norm: float, norm_type: float) -> Tensor:
+    """Rescales in place the rows of the embedding table ``input`` named by ``indices`` whose ``norm_type``-norm
+    exceeds ``max_norm`` to that norm (each by ``max_norm / (norm + 1e-7)``), as :func:`ember.nn.functional.embedding`
+    does with ``max_norm``; returns ``input``.
+
+    Args:
+        input (Tensor): the table, :math:`(V, D)`.
+        indices (Tensor): int64/int32 row indices, any shape.
+        max_norm (float): the largest norm kept.
+        norm_type (float): the p of the p-norm.
+
+    Example::
+
+        >>> w = ember.tensor([[3.0, 4.0], [0.6, 0.8]])
+        >>> ember.embedding_renorm_(w, ember.tensor([0, 1]), 1.0, 2.0)
+        tensor([[0.6000, 0.8000],
+                [0.6000, 0.8000]])
+    """
+    if isinstance(input, Tensor) and input.ndim != 2:
+        raise RuntimeError(
+            f"Expected 2-dimensional tensor, but got {input.ndim}-dimensional tensor for argument #1 'self' "
+            "(while checking arguments for embedding_renorm_)"
+        )
+    if isinstance(indices, Tensor) and indices.dtype not in (dtypes.int64, dtypes.int32):
+        raise RuntimeError(
+            "Expected tensor for argument #2 'indices' to have one of the following scalar types: Long, Int; "
+            f"but got {indices.dtype} instead (while checking arguments for embedding_renorm_)"
+        )
+    if grad_state.enabled and input.requires_grad and input.is_leaf:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if indices.numel() and not indices.is_meta:
+        low, high = int(indices.min().item()), int(indices.max().item())
+        if low < 0 or high >= input.shape[0]:
+            bad = low if low < 0 else high
+            raise IndexError(f"embedding_renorm_: index {bad} out of range for a table of {input.shape[0]} rows")
+    _renorm_(input, indices.long(), max_norm, norm_type)
+    return input
+
+
+def native_norm(
+    input: Tensor,
+    p: float = 2,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    dtype: dtypes.dtype | None = None,
+) -> Tensor:
+    """The ``p``-norm of a sparse tensor's values (ATen's ``native_norm``, which PyTorch implements for sparse
+    tensors only: a dense tensor raises ``NotImplementedError``, as there; use :func:`ember.linalg.vector_norm`).
+
+    Example::
+
+        >>> s = ember.sparse_coo_tensor([[0, 2]], [3.0, 4.0], (3,))
+        >>> ember.native_norm(s)
+        tensor(5.)
+    """
+    if not getattr(input, "is_sparse", False):
+        raise NotImplementedError(
+            "native_norm: implemented for sparse COO tensors only (as PyTorch's); got a strided tensor, "
+            "use ember.linalg.vector_norm"
+        )
+    values = input.coalesce().values()
+    if dim is not None or keepdim:
+        raise NotImplementedError("native_norm: ember computes the norm of all of a sparse tensor's values only")
+    out = values.norm(p) if dtype is None else values.to(dtype).norm(p)
+    return out
 
 
 def kl_div(input: Tensor, target: Tensor, reduction: int = 0, *, log_target: bool = False) -> Tensor:
