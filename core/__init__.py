@@ -159,7 +159,7 @@ from .ops.special_functions import igamma, igammac
 from .ops.statistics import *  # noqa: F403
 from .ops.stft import istft, stft
 from .ops.storage_rebinding import as_strided_
-from .ops.strided import as_strided, as_strided_scatter
+from .ops.strided import as_strided, as_strided_scatter, slice_inverse
 from .ops.strided_empty import empty_permuted, empty_strided
 from .ops.symbolic_scalars import *  # noqa: F403
 from .ops.tensor_from_data import *  # noqa: F403

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         sequences,
         shifts,
         slicing_joining,
+        strided,
         typed_storage,
     )
     from .tensor import Tensor
@@ -434,3 +435,4 @@ if TYPE_CHECKING:
         smm = absent_devices.smm
         sspaddmm = absent_devices.sspaddmm
         storage_type = typed_storage.storage_type
+        slice_inverse = strided.slice_inverse

@@ -876,6 +876,7 @@ SURFACE = {
     "orgqr": householder.orgqr,
     "ormqr": householder.ormqr,
     "storage_type": typed_storage.storage_type,
+    "slice_inverse": strided.slice_inverse,
 }
 # the flags and methods of the devices, layouts and features ember has no backend for (ops/absent_devices.py)
 SURFACE |= {name: getattr(absent_devices, name) for name in absent_devices.__all__}

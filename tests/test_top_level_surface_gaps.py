@@ -543,3 +543,21 @@ def test_sparse_products_as_torch():
         with pytest.raises(RuntimeError):
             d.sspaddmm(s, d)
     assert results[0] == results[1]
+
+
+def test_slice_inverse_as_torch(device, dtype):
+    data = np.arange(12.0).reshape(3, 4)
+    bt, be = torch.tensor(data, dtype=getattr(torch, dtype.name)), ember.tensor(data, dtype=dtype, device=device)
+    for slicer, args in ((lambda b: b[1:3, ::2], (1, 0, None, 2)), (lambda b: b[1:], (0,)), (lambda b: b, (0,))):
+        rt = slicer(bt).slice_inverse(bt, *args)
+        re_ = slicer(be).slice_inverse(be, *args)
+        assert (tuple(re_.shape), re_.stride(), re_.storage_offset()) == (
+            tuple(rt.shape),
+            rt.stride(),
+            rt.storage_offset(),
+        )
+        assert_close(re_, rt, dtype)
+    assert ember.slice_inverse(be[1:], be, 0).shape == (3, 4)
+    for T in (torch, ember):
+        with pytest.raises(RuntimeError):
+            T.ones(2).slice_inverse(T.ones(5), 0)
