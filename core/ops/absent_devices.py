@@ -37,7 +37,11 @@ def _on(kind: str) -> property:
     return property(flag)
 
 
-is_xla, is_ipu, is_mtia, is_maia, is_vulkan = (_on(kind) for kind in ("xla", "ipu", "mtia", "maia", "vulkan"))
+is_xla: property = _on("xla")
+is_ipu: property = _on("ipu")
+is_mtia: property = _on("mtia")
+is_maia: property = _on("maia")
+is_vulkan: property = _on("vulkan")
 
 
 def _never(doc: str) -> property:
@@ -48,7 +52,7 @@ def _never(doc: str) -> property:
     return property(flag)
 
 
-is_nested = _never(
+is_nested: property = _never(
     """True for a nested (jagged) tensor: ``False`` for every ember tensor (ember has no nested layout).
 
     Example::
@@ -57,7 +61,7 @@ is_nested = _never(
         False
     """
 )
-is_mkldnn = _never(
+is_mkldnn: property = _never(
     """True for a tensor in MKL-DNN's opaque layout: ``False`` for every ember tensor.
 
     Example::
@@ -79,7 +83,7 @@ def _name(self: Tensor) -> None:
     return None
 
 
-name = property(_name)
+name: property = property(_name)
 
 
 def is_distributed(input: Tensor) -> bool:
@@ -139,9 +143,15 @@ def _mover(kind: str, unlinked: type[Exception], message: str) -> Callable[..., 
     return mover
 
 
-xpu = _mover("xpu", AssertionError, "Torch not compiled with XPU enabled (ember has no xpu backend)")
-ipu = _mover("ipu", RuntimeError, "PyTorch is not linked with support for ipu devices (ember has no ipu backend)")
-mtia = _mover("mtia", AssertionError, "Torch not compiled with MTIA enabled (ember has no mtia backend)")
+xpu: Callable[..., Tensor] = _mover(
+    "xpu", AssertionError, "Torch not compiled with XPU enabled (ember has no xpu backend)"
+)
+ipu: Callable[..., Tensor] = _mover(
+    "ipu", RuntimeError, "PyTorch is not linked with support for ipu devices (ember has no ipu backend)"
+)
+mtia: Callable[..., Tensor] = _mover(
+    "mtia", AssertionError, "Torch not compiled with MTIA enabled (ember has no mtia backend)"
+)
 
 
 def record_stream(self: Tensor, stream: Any) -> None:
