@@ -542,6 +542,12 @@ def test_sparse_products_as_torch():
             d.smm(d)
         with pytest.raises(RuntimeError):
             d.sspaddmm(s, d)
+        with pytest.raises(RuntimeError):  # a strided tensor where a sparse one goes
+            T.smm(d, d)
+        with pytest.raises(RuntimeError):
+            T.sspaddmm(d, s, d)
+        with pytest.raises(RuntimeError):
+            T.saddmm(s, d, d)
     assert results[0] == results[1]
 
 
