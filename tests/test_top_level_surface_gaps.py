@@ -567,3 +567,22 @@ def test_slice_inverse_as_torch(device, dtype):
     for T in (torch, ember):
         with pytest.raises(RuntimeError):
             T.ones(2).slice_inverse(T.ones(5), 0)
+
+
+@pytest.mark.parametrize("padding_idx", [None, 2])
+def test_embedding_bag_per_sample_weights_gradients_as_torch(device, dtype, padding_idx):
+    weight = np.random.default_rng(0).standard_normal((5, 3))
+    psw = np.array([0.5, -1.0, 2.0, 3.0])
+    results = []
+    for T, kwargs in ((torch, {"dtype": getattr(torch, dtype.name)}), (ember, {"dtype": dtype, "device": device})):
+        w = T.tensor(weight, requires_grad=True, **kwargs)
+        p = T.tensor(psw, requires_grad=True, **kwargs)
+        index_kwargs = {"device": device} if T is ember else {}
+        out = T.embedding_bag(
+            w, T.tensor([0, 2, 2, 4], **index_kwargs), T.tensor([0, 1, 1], **index_kwargs), False, 0, False, p,
+            False, padding_idx,
+        )  # fmt: skip
+        out[0].backward(T.ones(3, 3, **kwargs) * T.tensor([[1.0], [2.0], [3.0]], **kwargs))
+        results.append((out[0], w.grad, p.grad, out[1]))
+    for got, want in zip(results[1], results[0]):
+        assert_close(got, want, dtype if got.dtype.is_floating_point else None)
