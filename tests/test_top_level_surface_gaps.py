@@ -586,3 +586,36 @@ def test_embedding_bag_per_sample_weights_gradients_as_torch(device, dtype, padd
         results.append((out[0], w.grad, p.grad, out[1]))
     for got, want in zip(results[1], results[0]):
         assert_close(got, want, dtype if got.dtype.is_floating_point else None)
+
+
+_NAN, _INF = float("nan"), float("inf")
+_NONFINITE_TABLE = [[1.0, 5.0], [_NAN, 3.0], [3.0, _NAN], [0.0, 0.0], [_NAN, _NAN], [-_INF, -_INF], [-_INF, 2.0]]
+
+
+@pytest.mark.parametrize(
+    "indices, offsets",
+    [([0, 1, 2], [0]), ([1, 0, 2], [0]), ([0, 4], [0]), ([4, 0], [0]), ([5, 6, 5], [0]), ([3, 5, 6], [0, 1]),
+     ([2, 5, 1], [0, 0, 1, 3])],
+)  # fmt: skip
+@pytest.mark.parametrize("padding_idx", [None, 1, 5])
+def test_embedding_bag_max_with_nan_and_inf_as_torch(device, dtype, indices, offsets, padding_idx):
+    """A bag's NaN counts only as its first entry, later ones are passed over (PyTorch's kernels move to a
+    later entry only when it is greater); a bag of -inf keeps its first entry."""
+    results = []
+    for T, kwargs in ((torch, {"dtype": getattr(torch, dtype.name)}), (ember, {"dtype": dtype, "device": device})):
+        index_kwargs = {"device": device} if T is ember else {}
+        w = T.tensor(_NONFINITE_TABLE, requires_grad=True, **kwargs)
+        out = T.embedding_bag(
+            w, T.tensor(indices, **index_kwargs), T.tensor(offsets, **index_kwargs), False, 2, False, None, False,
+            padding_idx,
+        )  # fmt: skip
+        out[0].sum().backward()
+        results.append((out[0], out[3], w.grad))
+        if T is ember:  # the functional form gives the same output
+            f = ember.nn.functional.embedding_bag(
+                ember.tensor(indices, device=device), w.detach(), ember.tensor(offsets, device=device), mode="max",
+                padding_idx=padding_idx,
+            )  # fmt: skip
+            assert_close(f, out[0], dtype)
+    for got, want in zip(results[1], results[0]):
+        assert_close(got, want, dtype if got.dtype.is_floating_point else None)

@@ -293,12 +293,20 @@ def _embedding_bag(
     dim = weight.shape[1]
     if mode == "max" and n:  # (no entry at all: every bag is empty, the zeros of the sum below)
         member = (bag.unsqueeze(0) == arange(num_bags, device=input.device).unsqueeze(1)).logical_and(keep.unsqueeze(0))
-        filled = where(member.unsqueeze(-1), rows.unsqueeze(0), float("-inf")).to(rows.dtype)
-        # the first maximum of each bag takes the gradient (PyTorch's max_indices), selected
-        top = filled.max(1)
+        # PyTorch's kernels start from a bag's first entry and move to a later one only when it is greater:
+        # a NaN first entry stays, a later NaN is passed over, and of equal maxima the first is kept
+        nan = rows.isnan()
+        valid = member.unsqueeze(-1).logical_and(nan.logical_not().unsqueeze(0))
+        filled = where(valid, rows.unsqueeze(0), float("-inf")).to(rows.dtype)
+        top = filled.max(1)  # the first maximum of each bag takes the gradient (PyTorch's max_indices)
         filled_bag = member.any(1, keepdim=True)
-        out = where(filled_bag, top.values, 0.0).to(rows.dtype)
-        return out, bag, keep, num_bags, where(filled_bag, input[top.indices], 0)
+        first = member.long().argmax(1)  # each bag's first entry (0 for an empty bag: selected away below)
+        # (a maximum of -inf: every number of the bag is -inf, and the first entry is the one kept)
+        use_first = filled_bag.logical_and(nan[first].logical_or(top.values == float("-inf")))
+        values = where(use_first, rows[first], top.values).to(rows.dtype)
+        out = where(filled_bag, values, 0.0).to(rows.dtype)
+        positions = where(use_first, first.unsqueeze(1), top.indices)
+        return out, bag, keep, num_bags, where(filled_bag, input[positions], 0)
     narrow = weight.dtype if weight.dtype in dtypes.narrow_float else None
     if narrow is not None:  # PyTorch sums 16-bit rows and their weights in float32
         rows = rows.float()
