@@ -21,7 +21,7 @@ import importlib as _importlib
 import typing as _typing
 from math import e, inf, nan, pi
 
-from . import amp, autograd, cpu, dtypes, fft, linalg, tensor_methods
+from . import amp, autograd, cpu, dtypes, fft, linalg, tensor_methods, torch_version
 from .after_import import call_after_import as _call_after_import
 from .amp import GradScaler, autocast, get_autocast_dtype, is_autocast_enabled
 from .amp.scaler_ops import _amp_foreach_non_finite_check_and_unscale_, _amp_update_scale_
@@ -83,6 +83,7 @@ from .layout import (
     sparse_csr,
     strided,
 )
+from .ops.absent_devices import is_distributed
 from .ops.activations import *  # noqa: F403
 from .ops.aliases import *  # noqa: F403
 from .ops.arithmetic import *  # noqa: F403
@@ -150,6 +151,7 @@ from .ops.reduction import *  # noqa: F403
 from .ops.removed_linalg import *  # noqa: F403
 from .ops.scatter_reductions import *  # noqa: F403
 from .ops.scatter_views import *  # noqa: F403
+from .ops.segment_reduce import segment_reduce
 from .ops.sequences import *  # noqa: F403
 from .ops.shifts import *  # noqa: F403
 from .ops.slicing_joining import *  # noqa: F403
@@ -158,7 +160,7 @@ from .ops.special_functions import igamma, igammac
 from .ops.statistics import *  # noqa: F403
 from .ops.stft import istft, stft
 from .ops.storage_rebinding import as_strided_
-from .ops.strided import as_strided, as_strided_scatter
+from .ops.strided import as_strided, as_strided_scatter, slice_inverse
 from .ops.strided_empty import empty_permuted, empty_strided
 from .ops.symbolic_scalars import *  # noqa: F403
 from .ops.tensor_from_data import *  # noqa: F403
@@ -169,6 +171,7 @@ from .ops.typed_storage import TypedStorage
 from .ops.untyped_storage import UntypedStorage
 from .ops.value_tests import *  # noqa: F403
 from .ops.view_copies import *  # noqa: F403
+from .ops.weight_norms import norm_except_dim
 from .ops.windows import *  # noqa: F403
 from .printing import set_printoptions
 from .quantized import (
@@ -191,7 +194,7 @@ from .quantized import (
 )
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, save
-from .sparse import dsmm, hspmm, smm, sparse_coo_tensor, spmm, sspaddmm
+from .sparse import dsmm, hspmm, saddmm, smm, sparse_coo_tensor, spmm, sspaddmm
 from .sparse_compressed import (
     sparse_bsc_tensor,
     sparse_bsr_tensor,
@@ -218,6 +221,7 @@ if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on f
         distributed,
         distributions,
         func,
+        functional,
         futures,
         fx,
         hub,
@@ -234,13 +238,16 @@ if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on f
         quantization,
         quasirandom,
         signal,
+        storage,
         testing,
+        types,
         utils,
         version,
         xpu,
     )
 
-__version__ = "0.1.0"
+#: a ``str`` that compares as a version: ``ember.__version__ >= (0, 1)`` (as ``torch.__version__``)
+__version__ = torch_version.TorchVersion("0.1.0")
 #: ``x[:, ember.newaxis]``: NumPy's and PyTorch's name for ``None`` in an index
 newaxis = None
 globals().update(_LEGACY_STORAGES)  # ember.FloatStorage, ember.LongStorage, ...
@@ -272,7 +279,11 @@ _TOP_LEVEL_LAZY |= dict.fromkeys(
 )
 _TOP_LEVEL_LAZY |= dict.fromkeys(("convolution", "native_channel_shuffle", "_grouped_mm"), "functional_top_level")
 _TOP_LEVEL_LAZY |= dict.fromkeys(
-    ("conv_tbc", "max_pool1d_with_indices", "grid_sampler", "grid_sampler_2d", "grid_sampler_3d"),
+    ("conv_tbc", "max_pool1d_with_indices", "grid_sampler", "grid_sampler_2d", "grid_sampler_3d", "embedding_bag"),
+    "functional_top_level",
+)
+_TOP_LEVEL_LAZY |= dict.fromkeys(
+    ("embedding_renorm_", "native_norm"),
     "functional_top_level",
 )
 _TOP_LEVEL_LAZY |= dict.fromkeys(("svd_lowrank", "pca_lowrank"), "lowrank") | {"lobpcg": "lobpcg"}
@@ -326,12 +337,14 @@ def is_floating_point(input: Tensor) -> _builtins.bool:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _TOP_LEVEL_FUNCTIONAL | set(_TOP_LEVEL_LAZY) | {"vmap"})
+    return sorted(set(globals()) | _TOP_LEVEL_FUNCTIONAL | set(_TOP_LEVEL_LAZY) | {"vmap", "Storage"})
 
 
 def __getattr__(name: str) -> _typing.Any:
     if name in _TOP_LEVEL_FUNCTIONAL:
         return getattr(_importlib.import_module(f"{__name__}.ops.functional_top_level"), name)
+    if name == "Storage":  # PyTorch's legacy storage class of the default dtype (torch.FloatStorage by default)
+        return next(cls for cls in _LEGACY_STORAGES.values() if cls._fixed_dtype is get_default_dtype())
     if name == "vmap":  # torch.vmap is torch.func.vmap
         return _importlib.import_module(f"{__name__}.func").vmap
     if name in _TOP_LEVEL_LAZY:
@@ -374,6 +387,9 @@ def __getattr__(name: str) -> _typing.Any:
         "_C",
         "xpu",
         "mps",
+        "functional",
+        "types",
+        "storage",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from .dtypes import dtype as _dtype
     from .ops import (
+        absent_devices,
         activations,
         arithmetic,
         clamping,
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
         sequences,
         shifts,
         slicing_joining,
+        strided,
+        typed_storage,
     )
     from .tensor import Tensor
     from .types import Device, Number, _size
@@ -412,3 +415,24 @@ if TYPE_CHECKING:
         new_ones: _NewFactory
         new_full = creation._new_full
         new_tensor = creation._new_tensor
+        # the devices, layouts and features ember has no backend for (flags, and methods that raise)
+        is_nested = absent_devices.is_nested
+        is_xla = absent_devices.is_xla
+        is_ipu = absent_devices.is_ipu
+        is_mtia = absent_devices.is_mtia
+        is_maia = absent_devices.is_maia
+        is_vulkan = absent_devices.is_vulkan
+        is_mkldnn = absent_devices.is_mkldnn
+        name = absent_devices.name
+        is_distributed = absent_devices.is_distributed
+        xpu = absent_devices.xpu
+        ipu = absent_devices.ipu
+        mtia = absent_devices.mtia
+        record_stream = absent_devices.record_stream
+        to_padded_tensor = absent_devices.to_padded_tensor
+        module_load = absent_devices.module_load
+        chalf = absent_devices.chalf
+        smm = absent_devices.smm
+        sspaddmm = absent_devices.sspaddmm
+        storage_type = typed_storage.storage_type
+        slice_inverse = strided.slice_inverse

@@ -44,6 +44,7 @@ __all__ = [
     "sum",
     "addmm",
     "smm",
+    "saddmm",
     "hspmm",
     "sspaddmm",
     "dsmm",
@@ -818,6 +819,10 @@ class SparseCOOTensor(SparseTensorBase):
         """:func:`ember.smm`."""
         return smm(self, mat2)
 
+    def sspaddmm(self, mat1: SparseCOOTensor, mat2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> SparseCOOTensor:
+        """:func:`ember.sspaddmm` with ``self`` as ``input``."""
+        return sspaddmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
     def hspmm(self, mat2: Tensor) -> SparseCOOTensor:
         """:func:`ember.hspmm`."""
         return hspmm(self, mat2)
@@ -1178,6 +1183,16 @@ def sum(
     return SparseCOOTensor(input._idx[kept], values, size).coalesce()
 
 
+def _check_sparse_self(op: str, mat: Any) -> None:
+    """PyTorch's RuntimeError for a strided tensor where smm/sspaddmm take a sparse one (a non-tensor is
+    left to :func:`_check_sparse_matrix`'s TypeError)."""
+    if isinstance(mat, Tensor) and not isinstance(mat, SparseCOOTensor):
+        raise RuntimeError(
+            f"{op}: expected sparse COO tensors where a sparse operand goes, got a strided tensor of size "
+            f"{list(mat.shape)} (tensor.sspaddmm(...) can only be called on sparse tensors)"
+        )
+
+
 def _check_sparse_matrix(op: str, mat: Any) -> None:
     if not isinstance(mat, SparseCOOTensor):
         raise TypeError(f"{op}: expected a sparse COO matrix, got {type(mat).__name__}")
@@ -1231,6 +1246,7 @@ def smm(input: SparseCOOTensor, mat: Tensor) -> SparseCOOTensor:
         tensor([[2., 2.],
                 [0., 0.]])
     """
+    _check_sparse_self("smm", input)
     _check_sparse_matrix("smm", input)
     return mm(input, mat).to_sparse()
 
@@ -1282,6 +1298,8 @@ def sspaddmm(
         tensor([[1., 0.],
                 [2., 2.]])
     """
+    _check_sparse_self("sspaddmm", input)
+    _check_sparse_self("sspaddmm", mat1)
     _check_sparse_matrix("sspaddmm", mat1)
     _check_sparse_matrix("sspaddmm", input)
     if not isinstance(mat2, Tensor) or mat2.ndim != 2 or mat2.shape[0] != mat1.shape[1]:
@@ -1782,3 +1800,6 @@ factories["sparse_coo"] = sparse_coo_tensor  # the factories' layout=ember.spars
 _compressed: Any = None
 
 builtins_sum = builtins.sum  # this module's sum is ember.sparse.sum
+
+
+saddmm = sspaddmm  # PyTorch's older name of the same op (torch.saddmm)

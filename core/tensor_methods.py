@@ -28,6 +28,7 @@ from . import (
 from . import tensor as _tensor
 from .autograd import engine, function
 from .ops import (
+    absent_devices,
     activations,
     aliases,
     arithmetic,
@@ -889,7 +890,11 @@ SURFACE = {
     "geqrf": householder.geqrf,
     "orgqr": householder.orgqr,
     "ormqr": householder.ormqr,
+    "storage_type": typed_storage.storage_type,
+    "slice_inverse": strided.slice_inverse,
 }
+# the flags and methods of the devices, layouts and features ember has no backend for (ops/absent_devices.py)
+SURFACE |= {name: getattr(absent_devices, name) for name in absent_devices.__all__}
 
 # In-place twins (as INPLACE_TWINS) and aliases (as INPLACE_ALIASES) of the surface work.
 SURFACE_INPLACE_TWINS = (
@@ -922,7 +927,7 @@ TOP_LEVEL_INPLACE = (
     "index_put_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_",
     "reciprocal_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_", "tanh_",
     "trunc_", "xlogy_", "zero_", "gcd_", "lcm_", "i0_", "ldexp_", "addmv_", "detach_",
-    "resize_as_",
+    "resize_as_", "conj_physical_",
 )  # fmt: skip
 
 # PyTorch's __torch_function__ protocol (ember.overrides): the default handler every subclass inherits,

@@ -468,6 +468,7 @@ _SWEEP_SKIPS = {
     "vander": "torch's double backward trips on its own in-place write",
     "spmm": "ember takes a sparse matrix only", "histogram": "ember needs bins", "sparse_coo_tensor": "not an op",
     "dequantize": "torch refuses (of a float tensor: a cast to float32, whose tangent ember carries)",
+    "chalf": "ember has no complex32: it raises",
 }  # fmt: skip
 #: torch refuses forward over reverse (silu_backward, huber_loss_backward and the like have no forward
 #: formula), gives no tangent (logdet's, without create_graph) or a wrong one (det's without create_graph,

@@ -22,7 +22,15 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 __all__ = ["autocast", "is_autocast_enabled", "get_autocast_dtype"]
 
 # PyTorch's default autocast dtype of each device type (bfloat16 for the others)
-_DEFAULT = {"cpu": dtypes.bfloat16, "cuda": dtypes.float16, "xpu": dtypes.float16, "mps": dtypes.float16}
+_DEFAULT = {
+    "cpu": dtypes.bfloat16,
+    "cuda": dtypes.float16,
+    "xpu": dtypes.float16,
+    "mps": dtypes.float16,
+    "ipu": dtypes.float16,
+    "mtia": dtypes.float16,
+    "privateuseone": dtypes.float16,
+}
 _ALLOWED = {"cpu": (dtypes.bfloat16, dtypes.float16), "cuda": (dtypes.bfloat16, dtypes.float16)}
 
 

@@ -14,8 +14,11 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import cast
 
+from .. import dtypes
 from ..amp.state import suspended as _amp_suspended
+from ..autograd.grad_mode import grad_state
 from ..nn import functional as F
+from ..nn.functional.sparse import _embedding_bag, _renorm_
 from ..tensor import Tensor
 
 __all__ = [
@@ -26,6 +29,7 @@ __all__ = [
     "ctc_loss", "rms_norm", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d",
     "adaptive_max_pool1d", "channel_shuffle", "convolution", "native_channel_shuffle", "conv_tbc",
     "_grouped_mm", "max_pool1d_with_indices", "grid_sampler", "grid_sampler_2d", "grid_sampler_3d",
+    "embedding_bag", "embedding_renorm_", "native_norm",
 ]  # fmt: skip
 
 # the same functions as ember.nn.functional's: PyTorch's top-level signature is theirs
@@ -179,6 +183,162 @@ def embedding(
     """
     padding = None if padding_idx == -1 else padding_idx
     return F.embedding(indices, weight, padding, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+
+
+_BAG_MODES = ("sum", "mean", "max")  # PyTorch's EmbeddingBagMode codes 0, 1, 2
+
+
+def embedding_bag(
+    weight: Tensor,
+    indices: Tensor,
+    offsets: Tensor,
+    scale_grad_by_freq: bool = False,
+    mode: int = 0,
+    sparse: bool = False,
+    per_sample_weights: Tensor | None = None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """:func:`ember.nn.functional.embedding_bag` with PyTorch's top-level signature (the weight first,
+    ``offsets`` required, ``mode`` a code: 0 sum, 1 mean, 2 max; no ``max_norm``), returning ATen's four
+    results ``(output, offset2bag, bag_size, max_indices)`` as PyTorch's CPU kernels give them:
+
+    - ``offset2bag``: the bag of each index, ``(N,)``; empty in sum mode for a float32/float16/bfloat16
+      weight with unit column stride and no ``padding_idx`` (PyTorch's fast path computes none);
+    - ``bag_size``: the number of indices counted in each bag (``padding_idx`` left out), ``(B,)``; zeros in
+      sum mode;
+    - ``max_indices``: in max mode the row of ``weight`` each maximum came from, ``(B, D)`` (0 for an empty
+      bag); ``bag_size`` in mean mode; zeros in sum mode.
+
+    The three are int32 when ``indices`` and ``offsets`` both are, int64 otherwise, and carry no gradient.
+    In max mode ``sparse`` and ``scale_grad_by_freq`` are ignored: the gradient is dense and unscaled.
+
+    Example::
+
+        >>> w = ember.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+        >>> out, offset2bag, bag_size, max_indices = ember.embedding_bag(
+        ...     w, ember.tensor([0, 2, 1]), ember.tensor([0, 2]), mode=2)
+        >>> out
+        tensor([[5., 6.],
+                [3., 4.]])
+        >>> offset2bag, bag_size, max_indices
+        (tensor([0, 0, 1]), tensor([2, 1]), tensor([[2, 2],
+                [1, 1]]))
+    """
+    if not isinstance(mode, int) or isinstance(mode, bool):
+        raise TypeError(f"embedding_bag(): argument 'mode' (position 5) must be int, not {type(mode).__name__}")
+    if not isinstance(offsets, Tensor):
+        raise TypeError(
+            f"embedding_bag(): argument 'offsets' (position 3) must be Tensor, not {type(offsets).__name__}"
+        )
+    if isinstance(weight, Tensor) and weight.ndim != 2:
+        raise RuntimeError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.ndim}")
+    if offsets.ndim != 1:
+        raise RuntimeError(f"offsets has to be a 1D Tensor, but got Tensor of dimension {offsets.ndim}")
+    if not 0 <= mode < len(_BAG_MODES):
+        raise RuntimeError("`mode` must be sum, mean, or max.")
+    if isinstance(indices, Tensor) and indices.ndim != 1:  # ATen reads the indices flat
+        indices = indices.reshape(-1)
+    if per_sample_weights is not None:
+        if mode != 0:
+            raise RuntimeError("embedding_bag: per_sample_weights only supported with mode='sum'")
+        if per_sample_weights.numel() != indices.numel():
+            raise RuntimeError(
+                f"embedding_bag: expected per_sample_weights of {indices.numel()} elements (one per index), "
+                f"got {per_sample_weights.numel()}"
+            )
+        if per_sample_weights.dtype is not weight.dtype:
+            raise RuntimeError(
+                f"embedding_bag: expected per_sample_weights of weight's dtype {weight.dtype}, "
+                f"got {per_sample_weights.dtype}"
+            )
+        per_sample_weights = per_sample_weights.reshape(-1)
+    name = _BAG_MODES[mode]
+    dense = name == "max"  # PyTorch's max mode has a dense, unscaled gradient whatever is asked
+    out, bag, keep, num_bags, max_rows = _embedding_bag(
+        indices, weight, offsets, None, 2, scale_grad_by_freq and not dense, name, sparse and not dense,
+        per_sample_weights, include_last_offset, padding_idx,
+    )  # fmt: skip
+    index_dtype = dtypes.int32 if indices.dtype is offsets.dtype is dtypes.int32 else dtypes.int64
+    if name == "sum":
+        bag_size = bag.new_zeros((num_bags,))
+        max_indices = bag_size.clone()
+        fast = weight.dtype in (dtypes.float32, dtypes.float16, dtypes.bfloat16) and padding_idx is None
+        if fast and weight.device.type != "cuda" and weight.stride(1) == 1:
+            bag = bag[:0]  # PyTorch's fast CPU sum computes no offset2bag
+    else:
+        bag_size = bag.new_zeros((num_bags,)).index_add(0, bag, keep.long()) if num_bags else bag.new_zeros((0,))
+        if max_rows is None:  # (max mode with no bag at all)
+            max_rows = bag.new_zeros((0, weight.shape[1])) if name == "max" else bag_size
+        max_indices = max_rows.clone()
+    return out, bag.to(index_dtype), bag_size.to(index_dtype), max_indices.to(index_dtype)
+
+
+def embedding_renorm_(input: Tensor, indices: Tensor, max_norm: float, norm_type: float) -> Tensor:
+    """Rescales in place the rows of the embedding table ``input`` named by ``indices`` whose ``norm_type``-norm
+    exceeds ``max_norm`` to that norm (each by ``max_norm / (norm + 1e-7)``), as :func:`ember.nn.functional.embedding`
+    does with ``max_norm``; returns ``input``.
+
+    Args:
+        input (Tensor): the table, :math:`(V, D)`.
+        indices (Tensor): int64/int32 row indices, any shape.
+        max_norm (float): the largest norm kept.
+        norm_type (float): the p of the p-norm.
+
+    Example::
+
+        >>> w = ember.tensor([[3.0, 4.0], [0.6, 0.8]])
+        >>> ember.embedding_renorm_(w, ember.tensor([0, 1]), 1.0, 2.0)
+        tensor([[0.6000, 0.8000],
+                [0.6000, 0.8000]])
+    """
+    if isinstance(input, Tensor) and input.ndim != 2:
+        raise RuntimeError(
+            f"Expected 2-dimensional tensor, but got {input.ndim}-dimensional tensor for argument #1 'self' "
+            "(while checking arguments for embedding_renorm_)"
+        )
+    if isinstance(indices, Tensor) and indices.dtype not in (dtypes.int64, dtypes.int32):
+        raise RuntimeError(
+            "Expected tensor for argument #2 'indices' to have one of the following scalar types: Long, Int; "
+            f"but got {indices.dtype} instead (while checking arguments for embedding_renorm_)"
+        )
+    if grad_state.enabled and input.requires_grad and input.is_leaf:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if indices.numel() and not indices.is_meta:
+        low, high = int(indices.min().item()), int(indices.max().item())
+        if low < 0 or high >= input.shape[0]:
+            bad = low if low < 0 else high
+            raise IndexError(f"embedding_renorm_: index {bad} out of range for a table of {input.shape[0]} rows")
+    _renorm_(input, indices.long(), max_norm, norm_type)
+    return input
+
+
+def native_norm(
+    input: Tensor,
+    p: float = 2,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    dtype: dtypes.dtype | None = None,
+) -> Tensor:
+    """The ``p``-norm of a sparse tensor's values (ATen's ``native_norm``, which PyTorch implements for sparse
+    tensors only: a dense tensor raises ``NotImplementedError``, as there; use :func:`ember.linalg.vector_norm`).
+
+    Example::
+
+        >>> s = ember.sparse_coo_tensor([[0, 2]], [3.0, 4.0], (3,))
+        >>> ember.native_norm(s)
+        tensor(5.)
+    """
+    if not getattr(input, "is_sparse", False):
+        raise NotImplementedError(
+            "native_norm: implemented for sparse COO tensors only (as PyTorch's); got a strided tensor, "
+            "use ember.linalg.vector_norm"
+        )
+    values = input.coalesce().values()
+    if dim is not None or keepdim:
+        raise NotImplementedError("native_norm: ember computes the norm of all of a sparse tensor's values only")
+    out = values.norm(p) if dtype is None else values.to(dtype).norm(p)
+    return out
 
 
 def kl_div(input: Tensor, target: Tensor, reduction: int = 0, *, log_target: bool = False) -> Tensor:

@@ -39,6 +39,19 @@ __all__ = [
     "is_autocast_cache_enabled",
     "set_autocast_cache_enabled",
     "clear_autocast_cache",
+    "set_autocast_cpu_enabled",
+    "set_autocast_cpu_dtype",
+    "set_autocast_gpu_dtype",
+    "is_autocast_ipu_enabled",
+    "set_autocast_ipu_enabled",
+    "get_autocast_ipu_dtype",
+    "set_autocast_ipu_dtype",
+    "is_autocast_xla_enabled",
+    "set_autocast_xla_enabled",
+    "get_autocast_xla_dtype",
+    "set_autocast_xla_dtype",
+    "autocast_increment_nesting",
+    "autocast_decrement_nesting",
     "set_flush_denormal",
     "set_default_tensor_type",
 ]
@@ -471,6 +484,163 @@ def clear_autocast_cache() -> None:
         >>> ember.clear_autocast_cache()
     """
     _autocast_state.cache.clear()
+
+
+def _deprecated_setter(old: str, new: str) -> None:
+    warnings.warn(f"ember.{old} is deprecated. Please use ember.{new} instead.", DeprecationWarning, stacklevel=3)
+
+
+def _legacy_enabled(value: object) -> bool:
+    if not isinstance(value, bool):  # PyTorch's message for its one-device setters
+        raise TypeError(f"enabled must be a bool (got {type(value).__name__})")
+    return value
+
+
+def _legacy_dtype(value: object) -> dtypes.dtype:
+    if not isinstance(value, dtypes.dtype):
+        raise TypeError(f"dtype must be an ember.dtype (got {type(value).__name__})")
+    return value
+
+
+def set_autocast_cpu_enabled(enabled: bool) -> None:
+    """Deprecated spelling of ``set_autocast_enabled('cpu', enabled)``.
+
+    Args:
+        enabled (bool): on or off.
+
+    Example::
+
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     ember.set_autocast_cpu_enabled(True)
+        ...     print(ember.is_autocast_enabled("cpu"))
+        ...     ember.set_autocast_cpu_enabled(False)
+        True
+    """
+    on = _legacy_enabled(enabled)  # checked before the warning, as PyTorch's
+    _deprecated_setter("set_autocast_cpu_enabled(enabled)", "set_autocast_enabled('cpu', enabled)")
+    set_autocast_enabled("cpu", on)
+
+
+def set_autocast_cpu_dtype(dtype: dtypes.dtype) -> None:
+    """Deprecated spelling of ``set_autocast_dtype('cpu', dtype)``: what :func:`ember.get_autocast_dtype`
+    gives for ``'cpu'`` afterwards.
+
+    Args:
+        dtype (ember.dtype): the dtype.
+
+    Example::
+
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     ember.set_autocast_cpu_dtype(ember.float16)
+        ...     print(ember.get_autocast_dtype("cpu"))
+        ...     ember.set_autocast_cpu_dtype(ember.bfloat16)
+        ember.float16
+    """
+    dtype = _legacy_dtype(dtype)
+    _deprecated_setter("set_autocast_cpu_dtype(dtype)", "set_autocast_dtype('cpu', dtype)")
+    set_autocast_dtype("cpu", dtype)
+
+
+def set_autocast_gpu_dtype(dtype: dtypes.dtype) -> None:
+    """Deprecated spelling of ``set_autocast_dtype('cuda', dtype)``.
+
+    Args:
+        dtype (ember.dtype): the dtype.
+
+    Example::
+
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     ember.set_autocast_gpu_dtype(ember.bfloat16)
+        ...     print(ember.get_autocast_dtype("cuda"))
+        ...     ember.set_autocast_gpu_dtype(ember.float16)
+        ember.bfloat16
+    """
+    dtype = _legacy_dtype(dtype)
+    _deprecated_setter("set_autocast_gpu_dtype(dtype)", "set_autocast_dtype('cuda', dtype)")
+    set_autocast_dtype("cuda", dtype)
+
+
+def _legacy_device_functions(device_type: str) -> tuple:
+    """PyTorch's deprecated one-device autocast functions for ``device_type`` (``'ipu'``, ``'xla'``)."""
+
+    def is_enabled() -> bool:
+        _deprecated(f"is_autocast_{device_type}_enabled", f"is_autocast_enabled('{device_type}')")
+        return autocast_mode.is_autocast_enabled(device_type)
+
+    def set_enabled(enabled: bool) -> None:
+        enabled = _legacy_enabled(enabled)
+        _deprecated_setter(
+            f"set_autocast_{device_type}_enabled(enabled)", f"set_autocast_enabled('{device_type}', enabled)"
+        )
+        set_autocast_enabled(device_type, enabled)
+
+    def get_dtype() -> dtypes.dtype:
+        _deprecated(f"get_autocast_{device_type}_dtype", f"get_autocast_dtype('{device_type}')")
+        return autocast_mode.get_autocast_dtype(device_type)
+
+    def set_dtype(dtype: dtypes.dtype) -> None:
+        dtype = _legacy_dtype(dtype)
+        _deprecated_setter(f"set_autocast_{device_type}_dtype(dtype)", f"set_autocast_dtype('{device_type}', dtype)")
+        set_autocast_dtype(device_type, dtype)
+
+    functions = (is_enabled, set_enabled, get_dtype, set_dtype)
+    names = (f"is_autocast_{device_type}_enabled", f"set_autocast_{device_type}_enabled")
+    names += (f"get_autocast_{device_type}_dtype", f"set_autocast_{device_type}_dtype")
+    modern = ("is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype", "set_autocast_dtype")
+    for function, name, new in zip(functions, names, modern):
+        function.__name__ = function.__qualname__ = name
+        function.__doc__ = f"""Deprecated spelling of ``{new}('{device_type}', ...)`` (ember has no {device_type} backend:
+    the setting is kept, as PyTorch keeps it without one).
+
+    Example::
+
+        >>> callable(ember.{name})
+        True
+    """
+    return functions
+
+
+is_autocast_ipu_enabled, set_autocast_ipu_enabled, get_autocast_ipu_dtype, set_autocast_ipu_dtype = (
+    _legacy_device_functions("ipu")
+)
+is_autocast_xla_enabled, set_autocast_xla_enabled, get_autocast_xla_dtype, set_autocast_xla_dtype = (
+    _legacy_device_functions("xla")
+)
+
+
+def autocast_increment_nesting() -> int:
+    """Counts one more autocast region entered (what :class:`ember.autocast` does on entry); returns the
+    count. Code that manages autocast by hand pairs it with :func:`autocast_decrement_nesting` and
+    empties the weight-cast cache (:func:`clear_autocast_cache`) when the count is back to 0.
+
+    Example::
+
+        >>> ember.autocast_increment_nesting()
+        1
+        >>> ember.autocast_decrement_nesting()
+        0
+    """
+    _autocast_state.nesting += 1
+    return _autocast_state.nesting
+
+
+def autocast_decrement_nesting() -> int:
+    """Counts one autocast region left; returns the count (it goes below 0 unchecked, as PyTorch's).
+
+    Example::
+
+        >>> with ember.autocast("cpu"):
+        ...     print(ember.autocast_decrement_nesting(), ember.autocast_increment_nesting())
+        0 1
+    """
+    _autocast_state.nesting -= 1
+    return _autocast_state.nesting
 
 
 def set_flush_denormal(mode: bool) -> bool:

@@ -18,7 +18,7 @@ from ..strides import storage_extent
 from ..tensor import Tensor, writable_data
 from .creation import arange, full
 
-__all__ = ["as_strided", "as_strided_scatter", "storage_error"]
+__all__ = ["as_strided", "as_strided_scatter", "storage_error", "slice_inverse"]
 
 
 def _positions(t: Tensor, shape, strides, offset) -> Tensor:
@@ -140,3 +140,24 @@ def as_strided_scatter(
         )
     target.copy_(src)
     return out
+
+
+def slice_inverse(
+    input: Tensor, src: Tensor, dim: int = 0, start: int | None = None, end: int | None = None, step: int = 1
+) -> Tensor:
+    """The inverse of slicing ``src``: a view of ``input``'s storage with ``src``'s size, strides and offset
+    (``input`` being the slice, this is the sliced tensor again). ``dim``, ``start``, ``end`` and ``step``
+    name the slice and are not needed to undo it, as in PyTorch.
+
+    Args:
+        input (Tensor): the slice (a view of ``src``'s storage).
+        src (Tensor): the tensor that was sliced.
+
+    Example::
+
+        >>> base = ember.arange(6.0).reshape(2, 3)
+        >>> base[1:].slice_inverse(base, 0)
+        tensor([[0., 1., 2.],
+                [3., 4., 5.]])
+    """
+    return as_strided(input, tuple(src.shape), src.stride(), src.storage_offset())

@@ -3,6 +3,10 @@
 In PyTorch they compute on ``SymInt``/``SymFloat`` sizes without branching while ``torch.export``
 traces, and on plain numbers as Python does. ember's sizes are always concrete numbers, so these
 are the plain-number forms, with PyTorch's rules (``sym_max`` of an int and a float is a float).
+
+:class:`SymInt`, :class:`SymFloat` and :class:`SymBool` are PyTorch's classes of those symbolic values, for
+the ``isinstance`` checks of code that handles both kinds: no ember size, shape or number is one of them
+(a plain ``int`` is not a ``SymInt``, as in PyTorch).
 """
 
 from __future__ import annotations
@@ -12,7 +16,68 @@ import math
 import numbers
 from typing import Any
 
-__all__ = ["sym_int", "sym_float", "sym_max", "sym_min", "sym_not", "sym_ite", "sym_sqrt", "sym_sum"]
+__all__ = [
+    "SymInt",
+    "SymFloat",
+    "SymBool",
+    "sym_int",
+    "sym_float",
+    "sym_max",
+    "sym_min",
+    "sym_not",
+    "sym_ite",
+    "sym_sqrt",
+    "sym_sum",
+]
+
+
+class _SymScalar:
+    """A symbolic number: a node of a traced graph standing for a value known only when the graph runs."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: Any) -> None:
+        self.node = node
+
+    def __repr__(self) -> str:
+        return repr(self.node)
+
+
+class SymInt(_SymScalar):
+    """PyTorch's symbolic ``int`` (a size that ``torch.export`` keeps symbolic). ember's sizes are concrete
+    ints, so no ember value is one; ``isinstance(n, (int, ember.SymInt))`` accepts what PyTorch code expects.
+
+    Example::
+
+        >>> isinstance(ember.zeros(3).shape[0], ember.SymInt)
+        False
+    """
+
+    __slots__ = ()
+
+
+class SymFloat(_SymScalar):
+    """PyTorch's symbolic ``float``; no ember value is one (see :class:`SymInt`).
+
+    Example::
+
+        >>> isinstance(2.5, ember.SymFloat)
+        False
+    """
+
+    __slots__ = ()
+
+
+class SymBool(_SymScalar):
+    """PyTorch's symbolic ``bool``; no ember value is one (see :class:`SymInt`).
+
+    Example::
+
+        >>> isinstance(True, ember.SymBool)
+        False
+    """
+
+    __slots__ = ()
 
 
 def sym_int(a: Any) -> int:

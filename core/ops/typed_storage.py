@@ -16,7 +16,7 @@ from ..tensor import Tensor, _new, tensor
 from .creation import empty
 from .untyped_storage import UntypedStorage, storage_bytes, storage_text, untyped_storage
 
-__all__ = ["TypedStorage", "LEGACY_STORAGES", "storage"]
+__all__ = ["TypedStorage", "LEGACY_STORAGES", "storage", "storage_type"]
 
 _warned = False
 
@@ -246,3 +246,18 @@ def storage(input: Tensor) -> TypedStorage:
     """
     _warn_typed_storage_removal()
     return TypedStorage._of(untyped_storage(input), input.dtype)
+
+
+def storage_type(input: Tensor) -> type[TypedStorage] | None:
+    """The legacy storage class of ``input``'s dtype (``ember.FloatStorage`` for float32), ``None`` for a dtype
+    that has none (uint16, the float8 types), as PyTorch's; deprecated with :class:`TypedStorage`.
+
+    Example::
+
+        >>> import warnings
+        >>> with warnings.catch_warnings(action="ignore"):
+        ...     ember.ones(2).storage_type() is ember.FloatStorage
+        True
+    """
+    _warn_typed_storage_removal()
+    return next((cls for cls in LEGACY_STORAGES.values() if cls._fixed_dtype is input.dtype), None)

@@ -198,6 +198,19 @@ def embedding_bag(
         tensor([[ 4.,  6.],
                 [12., 14.]])
     """
+    return _embedding_bag(
+        input, weight, offsets, max_norm, norm_type, scale_grad_by_freq, mode, sparse, per_sample_weights,
+        include_last_offset, padding_idx,
+    )[0]  # fmt: skip
+
+
+def _embedding_bag(
+    input, weight, offsets, max_norm, norm_type, scale_grad_by_freq, mode, sparse, per_sample_weights,
+    include_last_offset, padding_idx,
+):  # fmt: skip
+    """:func:`embedding_bag`'s output with what ``ember.embedding_bag`` returns beside it: the bag of each
+    entry (int64, ``(N,)``), whether it counts in its bag (bool, ``(N,)``), the number of bags, and in
+    ``'max'`` mode the row of ``weight`` each maximum came from (int64, ``(B, D)``; 0 for an empty bag)."""
     if isinstance(weight, Tensor) and weight.dtype not in FLOATING_AND_HALF:
         raise RuntimeError(
             "Expected tensor for argument #1 'weight' to have one of the following scalar types: Half, BFloat16, "
@@ -269,7 +282,7 @@ def embedding_bag(
         _renorm_(weight, input, max_norm, norm_type)
     rows = _Embedding.apply(weight, input, padding_idx, scale_grad_by_freq, sparse)  # (n, D)
     if num_bags == 0:  # (include_last_offset with one offset: no bag, whatever the input holds)
-        return rows[:0]
+        return rows[:0], input.new_zeros((n,)), input.new_zeros((n,), dtype=dtypes.bool), 0, None
     # bag of each entry: how many offsets (after the first) are at or before it
     starts = offsets[1:].clamp(max=n)  # an offset past the input starts a bag that holds no entry: it marks slot n
     marks = input.new_zeros((n + 1,)).index_add(0, starts, input.new_ones(starts.shape))[:n]
@@ -280,9 +293,20 @@ def embedding_bag(
     dim = weight.shape[1]
     if mode == "max" and n:  # (no entry at all: every bag is empty, the zeros of the sum below)
         member = (bag.unsqueeze(0) == arange(num_bags, device=input.device).unsqueeze(1)).logical_and(keep.unsqueeze(0))
-        filled = where(member.unsqueeze(-1), rows.unsqueeze(0), float("-inf")).to(rows.dtype)
-        # the first maximum of each bag takes the gradient (PyTorch's max_indices), selected
-        return where(member.any(1, keepdim=True), filled.max(1).values, 0.0).to(rows.dtype)
+        # PyTorch's kernels start from a bag's first entry and move to a later one only when it is greater:
+        # a NaN first entry stays, a later NaN is passed over, and of equal maxima the first is kept
+        nan = rows.isnan()
+        valid = member.unsqueeze(-1).logical_and(nan.logical_not().unsqueeze(0))
+        filled = where(valid, rows.unsqueeze(0), float("-inf")).to(rows.dtype)
+        top = filled.max(1)  # the first maximum of each bag takes the gradient (PyTorch's max_indices)
+        filled_bag = member.any(1, keepdim=True)
+        first = member.long().argmax(1)  # each bag's first entry (0 for an empty bag: selected away below)
+        # (a maximum of -inf: every number of the bag is -inf, and the first entry is the one kept)
+        use_first = filled_bag.logical_and(nan[first].logical_or(top.values == float("-inf")))
+        values = where(use_first, rows[first], top.values).to(rows.dtype)
+        out = where(filled_bag, values, 0.0).to(rows.dtype)
+        positions = where(use_first, first.unsqueeze(1), top.indices)
+        return out, bag, keep, num_bags, where(filled_bag, input[positions], 0)
     narrow = weight.dtype if weight.dtype in dtypes.narrow_float else None
     if narrow is not None:  # PyTorch sums 16-bit rows and their weights in float32
         rows = rows.float()
@@ -292,13 +316,15 @@ def embedding_bag(
     # the entries left out are selected away, so an inf/NaN upstream does not reach them (as in PyTorch)
     kept = where(keep.unsqueeze(1), rows, 0.0).to(rows.dtype)
     out = rows.new_zeros((num_bags, dim)).index_add(0, bag, kept)
+    max_rows = input.new_zeros((num_bags, dim)) if mode == "max" else None  # (no entry: every bag empty)
     if narrow is not None and weight.device.type != "cuda":
         # PyTorch's CPU kernels (FBGEMM's) round the sums once, then divide the means in the 16-bit type
         out = _RoundedHalfAway.apply(out) if narrow is dtypes.bfloat16 else out.to(narrow)
     if mode == "mean":
         counts = out.detach().new_zeros((num_bags,)).index_add(0, bag, keep.to(out.dtype))
         out = out / counts.clamp(min=1).unsqueeze(1)
-    return out if narrow is None else out.to(narrow)  # (CUDA's: the means in float32, rounded once)
+    # (CUDA's: the means in float32, rounded once)
+    return (out if narrow is None else out.to(narrow)), bag, keep, num_bags, max_rows
 
 
 class _RoundedHalfAway(Function):

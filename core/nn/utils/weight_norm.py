@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ...ops.weight_norms import norm_except_dim
 from ...tensor import Tensor
 from ..parameter import Parameter
 
@@ -18,13 +19,9 @@ __all__ = ["weight_norm", "remove_weight_norm"]
 
 def _norm_except_dim(v: Tensor, dim: int) -> Tensor:
     """The 2-norm of ``v`` over every dimension but ``dim``, shaped to broadcast against ``v``
-    (the whole-tensor norm, a scalar, when ``dim == -1``: PyTorch's ``norm_except_dim``).
+    (the whole-tensor norm, a scalar, when ``dim == -1``): :func:`ember.norm_except_dim`.
     """
-    if dim == -1:
-        return v.norm(2)
-    dim = v._wrap_dim(dim)
-    others = tuple(d for d in range(v.dim()) if d != dim)
-    return v.norm(2, dim=others, keepdim=True) if others else v.abs()
+    return norm_except_dim(v, 2, dim)
 
 
 class WeightNorm:
