@@ -173,6 +173,7 @@ from .ops.value_tests import *  # noqa: F403
 from .ops.view_copies import *  # noqa: F403
 from .ops.weight_norms import norm_except_dim
 from .ops.windows import *  # noqa: F403
+from .overrides import checked as _checked
 from .printing import set_printoptions
 from .quantized import (
     _fake_quantize_learnable_per_channel_affine,
@@ -342,13 +343,13 @@ def __dir__() -> list[str]:
 
 def __getattr__(name: str) -> _typing.Any:
     if name in _TOP_LEVEL_FUNCTIONAL:
-        return getattr(_importlib.import_module(f"{__name__}.ops.functional_top_level"), name)
+        return _checked(getattr(_importlib.import_module(f"{__name__}.ops.functional_top_level"), name))
     if name == "Storage":  # PyTorch's legacy storage class of the default dtype (torch.FloatStorage by default)
         return next(cls for cls in _LEGACY_STORAGES.values() if cls._fixed_dtype is get_default_dtype())
     if name == "vmap":  # torch.vmap is torch.func.vmap
         return _importlib.import_module(f"{__name__}.func").vmap
     if name in _TOP_LEVEL_LAZY:
-        return getattr(_importlib.import_module(f"{__name__}.ops.{_TOP_LEVEL_LAZY[name]}"), name)
+        return _checked(getattr(_importlib.import_module(f"{__name__}.ops.{_TOP_LEVEL_LAZY[name]}"), name))
     # Subpackages that pull in more code are imported on first access.
     if name in (
         "nn",

@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+from . import overrides as _overrides
 from .ops.constructions import block_diag, unique_consecutive, unravel_index
 from .ops.deprecated_linalg import chain_matmul, lu
 from .ops.lowrank import pca_lowrank, svd_lowrank
@@ -31,3 +32,5 @@ __all__ = [
     "block_diag", "cdist", "chain_matmul", "einsum", "istft", "lu", "norm", "meshgrid", "pca_lowrank",
     "split", "stft", "svd_lowrank", "tensordot", "unique", "unique_consecutive", "unravel_index",
 ]  # fmt: skip
+
+_overrides.wrap_module_functions(globals(), __name__)  # if Tensor subclasses already take part

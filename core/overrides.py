@@ -132,6 +132,21 @@ def _opted_out(handler: Any) -> bool:
 
 
 _PLAIN_TYPES = frozenset((int, float, bool, complex, str, type(None), slice))  # never overloaded
+_FOREIGN: dict[type, bool] = {}
+
+
+def _foreign_tensor(kind: type) -> bool:
+    """Whether ``kind`` is PyTorch's tensor type (or derives from it): ember reads such tensors
+    (``from_dlpack``, ``ember.tensor``) and never hands its calls to their ``__torch_function__``."""
+    foreign = _FOREIGN.get(kind)
+    if foreign is None:
+        foreign = _FOREIGN[kind] = any(
+            base.__module__.partition(".")[0] == "torch" and base.__name__ in ("Tensor", "TensorBase")
+            for base in kind.__mro__
+        )
+    return foreign
+
+
 _mode_users = 0  # how many modes are active, in all threads (0: the wrappers' fast path)
 
 
@@ -147,7 +162,7 @@ def _overloaded_args(relevant: Iterable[Any]) -> list[Any]:
             return
         if kind in _PLAIN_TYPES:
             return
-        if _opted_out(getattr(kind, "__torch_function__", None)):
+        if _opted_out(getattr(kind, "__torch_function__", None)) or _foreign_tensor(kind):
             return
         seen.append(kind)
         for i, other in enumerate(found):
@@ -653,7 +668,11 @@ _FUNCTION_MODULES: dict[str, frozenset | None] = {
     "ember.linalg": None,
     "ember.fft": None,
     "ember.special": None,
+    # modules that hold some of the functions above under PyTorch's other paths to them
+    "ember.functional": None,
+    "ember.utils.dlpack": None,
 }
+_TOP_LEVEL_ALIASES = frozenset(("ember", "ember.functional", "ember.utils.dlpack"))
 _enabled = False
 _wrapped_modules: set[str] = set()
 
@@ -671,7 +690,7 @@ def _function_wrapper(func: Callable, public: Callable | None = None, modes_only
             return _handle(public or seen_by_modes, [], args, kwargs or None)
 
         seen_by_modes._ember_wrapped = func  # type: ignore[attr-defined]
-        return seen_by_modes
+        return _hidden_from_warnings(seen_by_modes)
 
     @functools.wraps(func)
     def function(*args: Any, **kwargs: Any) -> Any:
@@ -690,7 +709,18 @@ def _function_wrapper(func: Callable, public: Callable | None = None, modes_only
         return _handle(public or function, overloaded, args, kwargs or None)
 
     function._ember_wrapped = func  # type: ignore[attr-defined]
-    return function
+    return _hidden_from_warnings(function)
+
+
+# CPython's warnings machinery passes over frames whose file name holds both "importlib" and "_bootstrap"
+# (its import system's) when it counts ``stacklevel``; the wrappers' frames are named so, and a warning
+# that ember issues for its caller still points at the user's line once the checks are on
+_WRAPPER_FILENAME = "<ember.overrides wrapper, skipped by warnings as importlib._bootstrap frames are>"
+
+
+def _hidden_from_warnings(wrapper: _types.FunctionType) -> _types.FunctionType:
+    wrapper.__code__ = wrapper.__code__.replace(co_filename=_WRAPPER_FILENAME)
+    return wrapper
 
 
 def wrap_module_functions(namespace: dict, module_name: str) -> None:
@@ -704,7 +734,7 @@ def wrap_module_functions(namespace: dict, module_name: str) -> None:
     if not _enabled or module_name in _wrapped_modules:
         return
     _wrapped_modules.add(module_name)
-    top_level = module_name == "ember"
+    top_level = module_name in _TOP_LEVEL_ALIASES  # ember, or a module holding some of its functions
     only = _FUNCTION_MODULES.get(module_name)
     for name, value in list(namespace.items()):
         if name.startswith("_") or not isinstance(value, _types.FunctionType):
@@ -717,8 +747,25 @@ def wrap_module_functions(namespace: dict, module_name: str) -> None:
             continue
         if (value.__module__ or "").startswith("ember.nn.functional"):
             _check_in_place(value)
-        else:
-            namespace[name] = _function_wrapper(value, modes_only=top_level and name in _MODE_ONLY)
+        else:  # one wrapper per function, whichever module names it (ember.einsum is ember.functional.einsum)
+            wrapper = _WRAPPERS.get(id(value))
+            if wrapper is None:
+                wrapper = _WRAPPERS[id(value)] = _function_wrapper(value, modes_only=top_level and name in _MODE_ONLY)
+            namespace[name] = wrapper
+
+
+_WRAPPERS: dict[int, Callable] = {}  # id(function) -> its checking wrapper, shared by the modules naming it
+
+
+def checked(func: Callable) -> Callable:
+    """``func`` as ember's namespace hands it out: its checking wrapper once the checks are on (for the
+    top-level functions ``ember`` loads on first access), else ``func`` itself."""
+    if not _enabled or not isinstance(func, _types.FunctionType) or hasattr(func, "_ember_wrapped"):
+        return func
+    wrapper = _WRAPPERS.get(id(func))
+    if wrapper is None:
+        wrapper = _WRAPPERS[id(func)] = _function_wrapper(func)
+    return wrapper
 
 
 _DISPATCH = "__ember_torch_function__"  # the name of the checked functions' table in their module's globals
@@ -743,7 +790,7 @@ def _check_in_place(func: _types.FunctionType) -> None:
         lines += ["        if False:", f"            ({', '.join(free)},)"]
     lines += [f"        return {_DISPATCH}[{id(func)}](*args, **kwargs)", "    return trampoline"]
     scope: dict[str, Any] = {}
-    exec(compile("\n".join(lines) + "\n", f"<ember.overrides check of {func.__qualname__}>", "exec"), scope)  # noqa: S102
+    exec(compile("\n".join(lines) + "\n", _WRAPPER_FILENAME, "exec"), scope)  # noqa: S102
     code = scope["outer"]().__code__
     func.__code__ = code.replace(co_name=func.__code__.co_name, co_qualname=func.__code__.co_qualname)
     func.__signature__ = signature  # type: ignore[attr-defined]

@@ -629,3 +629,27 @@ def test_mode_sees_factories_and_then_the_subclass_handler():
     """A mode sees factory functions and calls on subclass instances first; calling ``func`` then reaches the
     subclass's handler, which sees the same ``func`` (``func is Tensor.sum`` holds in both), as PyTorch's."""
     assert _mode_and_subclass_log(ember) == _mode_and_subclass_log(torch)
+
+
+# -- once the checks are on (this module defines subclasses): what plain programs see stays the same --------
+def test_warnings_still_point_at_the_caller():
+    with pytest.warns(UserWarning, match="To copy construct from a tensor") as record:
+        ember.tensor(ember.ones(2, requires_grad=True))
+    assert record[0].filename == __file__
+    with pytest.warns(UserWarning, match="To copy construct from a tensor") as record:
+        ember.nn.functional.linear(ember.tensor(ember.ones(2)), ember.ones(3, 2))
+    assert record[0].filename == __file__
+
+
+def test_pytorch_tensors_are_read_not_dispatched_to():
+    source = torch.arange(3.0)
+    assert ember.from_dlpack(source).tolist() == [0.0, 1.0, 2.0]
+    assert ember.as_tensor(source.numpy()).tolist() == [0.0, 1.0, 2.0]
+
+
+def test_one_function_under_every_name():
+    import ember.functional
+    import ember.utils.dlpack
+
+    assert ember.functional.einsum is ember.einsum and ember.utils.dlpack.from_dlpack is ember.from_dlpack
+    assert ember.functional.pca_lowrank is ember.pca_lowrank

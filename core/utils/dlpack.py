@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 
+from .. import overrides as _overrides
 from ..dlpack import from_dlpack, to_dlpack
 
 __all__ = ["DLDeviceType", "from_dlpack", "to_dlpack"]
@@ -37,3 +38,6 @@ class DLDeviceType(enum.IntEnum):
     kDLWebGPU = 15
     kDLHexagon = 16
     kDLMAIA = 17
+
+
+_overrides.wrap_module_functions(globals(), __name__)  # if Tensor subclasses already take part
