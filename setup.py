@@ -14,7 +14,8 @@ DATA_SUFFIXES = (".cl", ".cu", ".h", ".npz")
 
 def _walked(folder):
     for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")) and "-" not in d)  # __pycache__ out, _dynamo in
+        # dot folders and __pycache__ stay out; a package folder may start with one underscore (_dynamo)
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")) and "-" not in d)
         yield root, files
 
 
