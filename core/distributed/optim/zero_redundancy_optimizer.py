@@ -72,7 +72,10 @@ class ZeroRedundancyOptimizer(Optimizer):
                     "ZeroRedundancyOptimizer only supports using the same dense type for all parameters but got "
                     f"both {first} and {other}"
                 )
-        self.process_group = process_group if process_group is not None else dist.group.WORLD
+        group = process_group if process_group is not None else dist.group.WORLD
+        if group is None:
+            raise ValueError(dist._NOT_INITIALIZED)
+        self.process_group: dist.ProcessGroup = group
         self.world_size = dist.get_world_size(self.process_group)
         self.rank = dist.get_rank(self.process_group)
         self._optimizer_class = optimizer_class
