@@ -572,3 +572,158 @@ def test_word_language_model_trains_and_generates_as_torch(rnn_type):
     if rnn_type != "Transformer":
         assert reference.decoder.weight is reference.encoder.weight
         assert build_rnn_model(ember, rnn_type)().decoder.weight is not None
+
+
+# -- siamese_network -----------------------------------------------------------------------------------------
+
+
+def build_siamese(lib):
+    nn = lib.nn
+
+    class BasicBlock(nn.Module):
+        def __init__(self, inplanes, planes, stride=1):
+            super().__init__()
+            self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(planes)
+            self.relu = nn.ReLU(inplace=True)
+            self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(planes)
+            self.downsample = None
+            if stride != 1 or inplanes != planes:
+                self.downsample = nn.Sequential(
+                    nn.Conv2d(inplanes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes)
+                )
+
+        def forward(self, x):
+            identity = x if self.downsample is None else self.downsample(x)
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            out += identity
+            return self.relu(out)
+
+    class ResNet(nn.Module):
+        """torchvision's resnet18 layout at a toy size: conv1, bn1, relu, maxpool, layers, avgpool, fc."""
+
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 4, kernel_size=7, stride=2, padding=3, bias=False)
+            self.bn1 = nn.BatchNorm2d(4)
+            self.relu = nn.ReLU(inplace=True)
+            self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+            self.layer1 = nn.Sequential(BasicBlock(4, 4))
+            self.layer2 = nn.Sequential(BasicBlock(4, 8, stride=2))
+            self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+            self.fc = nn.Linear(8, 1000)
+
+    class SiameseNetwork(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.resnet = ResNet()
+            self.resnet.conv1 = nn.Conv2d(1, 4, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False)
+            self.fc_in_features = self.resnet.fc.in_features
+            self.resnet = nn.Sequential(*(list(self.resnet.children())[:-1]))
+            self.fc = nn.Sequential(nn.Linear(self.fc_in_features * 2, 6), nn.ReLU(inplace=True), nn.Linear(6, 1))
+            self.sigmoid = nn.Sigmoid()
+            self.resnet.apply(self.init_weights)
+            self.fc.apply(self.init_weights)
+
+        def init_weights(self, m):
+            if isinstance(m, nn.Linear):
+                lib.nn.init.xavier_uniform_(m.weight)
+                m.bias.data.fill_(0.01)
+
+        def forward_once(self, x):
+            output = self.resnet(x)
+            return output.view(output.size()[0], -1)
+
+        def forward(self, input1, input2):
+            output = lib.cat((self.forward_once(input1), self.forward_once(input2)), 1)
+            return self.sigmoid(self.fc(output))
+
+    return SiameseNetwork
+
+
+SIAMESE_IMAGES = RNG.integers(0, 256, (30, 12, 12)).astype(np.uint8)
+SIAMESE_LABELS = RNG.integers(0, 3, 30)
+
+
+def make_app_matcher(lib, images, labels):
+    import random
+
+    class APP_MATCHER(lib.utils.data.Dataset):
+        """The pairs dataset: even indices pair two images of one class (target 1), odd ones two classes (0)."""
+
+        def __init__(self):
+            super().__init__()
+            self.targets = lib.tensor(labels)
+            self.data = lib.tensor(images).unsqueeze(1).clone()
+            np_arr = np.array(self.targets.clone(), dtype=None, copy=None)
+            self.grouped_examples = {i: np.where(np_arr == i)[0] for i in range(3)}
+
+        def __len__(self):
+            return self.data.shape[0]
+
+        def __getitem__(self, index):
+            selected_class = random.randint(0, 2)
+            group = self.grouped_examples[selected_class]
+            random_index_1 = random.randint(0, group.shape[0] - 1)
+            image_1 = self.data[group[random_index_1]].clone().float()
+            if index % 2 == 0:
+                random_index_2 = random.randint(0, group.shape[0] - 1)
+                while random_index_2 == random_index_1:
+                    random_index_2 = random.randint(0, group.shape[0] - 1)
+                image_2 = self.data[group[random_index_2]].clone().float()
+                target = lib.tensor(1, dtype=lib.float)
+            else:
+                other = random.randint(0, 2)
+                while other == selected_class:
+                    other = random.randint(0, 2)
+                other_group = self.grouped_examples[other]
+                image_2 = self.data[other_group[random.randint(0, other_group.shape[0] - 1)]].clone().float()
+                target = lib.tensor(0, dtype=lib.float)
+            return image_1 / 255.0, image_2 / 255.0, target
+
+    return APP_MATCHER()
+
+
+def train_siamese(lib, reference):
+    import random
+
+    model = build_siamese(lib)()
+    copy_weights(reference, model)
+    train_set = make_app_matcher(lib, SIAMESE_IMAGES[:20], SIAMESE_LABELS[:20])
+    test_set = make_app_matcher(lib, SIAMESE_IMAGES[20:], SIAMESE_LABELS[20:])
+    train_loader = lib.utils.data.DataLoader(
+        train_set, batch_size=6, shuffle=True, generator=lib.Generator().manual_seed(2)
+    )
+    test_loader = lib.utils.data.DataLoader(test_set, batch_size=4)
+    optimizer = lib.optim.Adadelta(model.parameters(), lr=1.0)
+    scheduler = lib.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.7)
+    random.seed(3)
+    record = []
+    for _epoch in range(2):
+        model.train()
+        criterion = lib.nn.BCELoss()
+        for images_1, images_2, targets in train_loader:
+            optimizer.zero_grad()
+            outputs = model(images_1, images_2).squeeze()
+            loss = criterion(outputs, targets)
+            loss.backward()
+            optimizer.step()
+            record += [loss, outputs, model.fc[0].weight.grad]
+        scheduler.step()
+        model.eval()
+        test_loss, correct = 0, 0
+        with lib.no_grad():
+            for images_1, images_2, targets in test_loader:
+                outputs = model(images_1, images_2).squeeze()
+                test_loss += criterion(outputs, targets).sum().item()
+                pred = lib.where(outputs > 0.5, 1, 0)
+                correct += pred.eq(targets.view_as(pred)).sum().item()
+                record += [pred, targets]
+        record += [test_loss / len(test_loader.dataset), correct]
+    return model, record
+
+
+def test_siamese_network_with_bce_as_torch():
+    trained_on_both(build_siamese, train_siamese)
