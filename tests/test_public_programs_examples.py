@@ -727,3 +727,342 @@ def train_siamese(lib, reference):
 
 def test_siamese_network_with_bce_as_torch():
     trained_on_both(build_siamese, train_siamese)
+
+
+# -- language_translation ------------------------------------------------------------------------------------
+
+PAD, BOS, EOS = 1, 2, 3
+
+
+def build_translator(lib, src_vocab=11, tgt_vocab=12, embed_size=8, num_heads=2, layers=2, ff=16, dropout=0.1):
+    nn = lib.nn
+
+    class PositionalEncoding(nn.Module):
+        def __init__(self, emb_size, dropout, maxlen=32):
+            super().__init__()
+            den = lib.exp(-lib.arange(0, emb_size, 2) * math.log(10000) / emb_size)
+            pos = lib.arange(0, maxlen).reshape(maxlen, 1)
+            pos_embedding = lib.zeros((maxlen, emb_size))
+            pos_embedding[:, 0::2] = lib.sin(pos * den)
+            pos_embedding[:, 1::2] = lib.cos(pos * den)
+            self.dropout = nn.Dropout(dropout)
+            self.register_buffer("pos_embedding", pos_embedding.unsqueeze(-2))
+
+        def forward(self, token_embedding):
+            return self.dropout(token_embedding + self.pos_embedding[: token_embedding.size(0), :])
+
+    class Translator(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.src_embedding = nn.Embedding(src_vocab, embed_size)
+            self.tgt_embedding = nn.Embedding(tgt_vocab, embed_size)
+            self.pos_enc = PositionalEncoding(embed_size, dropout)
+            self.transformer = nn.Transformer(
+                d_model=embed_size,
+                nhead=num_heads,
+                num_encoder_layers=layers,
+                num_decoder_layers=layers,
+                dim_feedforward=ff,
+                dropout=dropout,
+            )
+            self.ff = nn.Linear(embed_size, tgt_vocab)
+            for p in self.parameters():
+                if p.dim() > 1:
+                    nn.init.xavier_uniform_(p)
+
+        def forward(self, src, trg, src_mask, tgt_mask, src_padding_mask, tgt_padding_mask, memory_key_padding_mask):
+            src_emb = self.pos_enc(self.src_embedding(src))
+            tgt_emb = self.pos_enc(self.tgt_embedding(trg))
+            outs = self.transformer(
+                src_emb, tgt_emb, src_mask, tgt_mask, None, src_padding_mask, tgt_padding_mask, memory_key_padding_mask
+            )
+            return self.ff(outs)
+
+        def encode(self, src, src_mask):
+            return self.transformer.encoder(self.pos_enc(self.src_embedding(src)), src_mask)
+
+        def decode(self, tgt, memory, tgt_mask):
+            return self.transformer.decoder(self.pos_enc(self.tgt_embedding(tgt)), memory, tgt_mask)
+
+    return Translator
+
+
+def translation_batch(n, src_vocab=11, tgt_vocab=12):
+    """collate_fn's output: <bos> tokens <eos>, padded with <pad> to the longest, sequence first."""
+    srcs, tgts = [], []
+    for _ in range(n):
+        srcs.append([BOS, *RNG.integers(4, src_vocab, RNG.integers(2, 6)), EOS])
+        tgts.append([BOS, *RNG.integers(4, tgt_vocab, RNG.integers(2, 7)), EOS])
+
+    def pad(seqs):
+        width = max(map(len, seqs))
+        return np.array([s + [PAD] * (width - len(s)) for s in seqs], np.int64).T
+
+    return pad(srcs), pad(tgts)
+
+
+TRANSLATION_BATCHES = [translation_batch(3) for _ in range(3)]
+
+
+def train_translator(lib, reference, label_smoothing):
+    model = build_translator(lib)()
+    copy_weights(reference, model)
+
+    def generate_square_subsequent_mask(size):
+        mask = (lib.triu(lib.ones((size, size))) == 1).transpose(0, 1)
+        return mask.float().masked_fill(mask == 0, float("-inf")).masked_fill(mask == 1, 0.0)
+
+    def create_mask(src, tgt):
+        tgt_mask = generate_square_subsequent_mask(tgt.shape[0])
+        src_mask = lib.zeros((src.shape[0], src.shape[0])).type(lib.bool)
+        return src_mask, tgt_mask, (src == PAD).transpose(0, 1), (tgt == PAD).transpose(0, 1)
+
+    def greedy_decode(src, src_mask, max_len):
+        memory = model.encode(src, src_mask)
+        ys = lib.ones(1, 1).fill_(BOS).type(lib.long)
+        for _ in range(max_len - 1):
+            tgt_mask = generate_square_subsequent_mask(ys.size(0)).type(lib.bool)
+            out = model.decode(ys, memory, tgt_mask).transpose(0, 1)
+            prob = model.ff(out[:, -1])
+            _, next_word = lib.max(prob, dim=1)
+            next_word = next_word.item()
+            ys = lib.cat([ys, lib.ones(1, 1).type_as(src.data).fill_(next_word)], dim=0)
+            if next_word == EOS:
+                break
+        return ys
+
+    loss_fn = lib.nn.CrossEntropyLoss(ignore_index=PAD, label_smoothing=label_smoothing)
+    optim = lib.optim.Adam(model.parameters(), lr=1e-2, betas=(0.9, 0.98), eps=1e-9)
+    attentions = [m for m in model.modules() if isinstance(m, lib.nn.MultiheadAttention)]
+    lib.manual_seed(9)
+    record = []
+    for _epoch in range(2):
+        model.train()
+        losses = 0
+        for src, tgt in TRANSLATION_BATCHES[:2]:
+            src, tgt = lib.from_numpy(src), lib.from_numpy(tgt)
+            tgt_input = tgt[:-1, :]
+            src_mask, tgt_mask, src_padding_mask, tgt_padding_mask = create_mask(src, tgt_input)
+            logits = model(src, tgt_input, src_mask, tgt_mask, src_padding_mask, tgt_padding_mask, src_padding_mask)
+            optim.zero_grad()
+            tgt_out = tgt[1:, :]
+            loss = loss_fn(logits.reshape(-1, logits.shape[-1]), tgt_out.reshape(-1))
+            loss.backward()
+            for m in attentions:
+                # the key bias's gradient is zero but for rounding (softmax ignores a per-query constant): Adam
+                # would turn the noise into full steps, so it is zeroed
+                m.in_proj_bias.grad[m.embed_dim : 2 * m.embed_dim] = 0
+            optim.step()
+            losses += loss.item()
+            record += [loss, logits, model.ff.weight.grad]
+        record.append(losses / len(TRANSLATION_BATCHES[:2]))
+        model.eval()
+        with lib.no_grad():
+            src, tgt = map(lib.from_numpy, TRANSLATION_BATCHES[2])
+            tgt_input = tgt[:-1, :]
+            src_mask, tgt_mask, src_padding_mask, tgt_padding_mask = create_mask(src, tgt_input)
+            logits = model(src, tgt_input, src_mask, tgt_mask, src_padding_mask, tgt_padding_mask, src_padding_mask)
+            record += [logits, loss_fn(logits.reshape(-1, logits.shape[-1]), tgt[1:, :].reshape(-1))]
+    src = lib.from_numpy(TRANSLATION_BATCHES[2][0][:, :1].copy())
+    num_tokens = src.shape[0]
+    with lib.no_grad():
+        record.append(greedy_decode(src, lib.zeros(num_tokens, num_tokens).type(lib.bool), num_tokens + 5))
+    return model, record
+
+
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+def test_language_translation_transformer_with_masks_as_torch(label_smoothing):
+    trained_on_both(
+        build_translator, lambda lib, ref: train_translator(lib, ref, label_smoothing), rtol=5e-4, atol=5e-5
+    )
+
+
+# -- imagenet's training loop ----------------------------------------------------------------------------------
+
+
+def build_imagenet_model(lib):
+    nn = lib.nn
+    return lambda: nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1, bias=False),
+        nn.BatchNorm2d(4),
+        nn.ReLU(inplace=True),
+        nn.AdaptiveAvgPool2d(2),
+        nn.Flatten(),
+        nn.Linear(16, 7),
+    )
+
+
+IMAGENET_IMAGES = RNG.standard_normal((20, 3, 6, 6)).astype(np.float32)
+IMAGENET_LABELS = RNG.integers(0, 7, 20)
+
+
+def imagenet_helpers(lib):
+    from enum import Enum
+
+    class Summary(Enum):
+        NONE, AVERAGE, SUM, COUNT = 0, 1, 2, 3
+
+    class AverageMeter:
+        def __init__(self, name, fmt=":f", summary_type=Summary.AVERAGE):
+            self.name, self.fmt, self.summary_type = name, fmt, summary_type
+            self.reset()
+
+        def reset(self):
+            self.val = self.avg = self.sum = self.count = 0
+
+        def update(self, val, n=1):
+            self.val = val
+            self.sum += val * n
+            self.count += n
+            self.avg = self.sum / self.count
+
+        def all_reduce(self):
+            # single process: the tensor the program builds for dist.all_reduce, read back
+            total = lib.tensor([self.sum, self.count], dtype=lib.float32)
+            self.sum, self.count = total.tolist()
+            self.avg = self.sum / self.count
+
+        def __str__(self):
+            return ("{name} {val" + self.fmt + "} ({avg" + self.fmt + "})").format(**self.__dict__)
+
+        def summary(self):
+            fmtstr = {
+                Summary.NONE: "",
+                Summary.AVERAGE: "{name} {avg:.3f}",
+                Summary.SUM: "{name} {sum:.3f}",
+                Summary.COUNT: "{name} {count:.3f}",
+            }[self.summary_type]
+            return fmtstr.format(**self.__dict__)
+
+    class ProgressMeter:
+        def __init__(self, num_batches, meters, prefix=""):
+            num_digits = len(str(num_batches // 1))
+            fmt = "{:" + str(num_digits) + "d}"
+            self.batch_fmtstr = "[" + fmt + "/" + fmt.format(num_batches) + "]"
+            self.meters, self.prefix = meters, prefix
+
+        def display(self, batch):
+            return "\t".join([self.prefix + self.batch_fmtstr.format(batch)] + [str(meter) for meter in self.meters])
+
+        def display_summary(self):
+            return " ".join([" *"] + [meter.summary() for meter in self.meters])
+
+    def accuracy(output, target, topk=(1,)):
+        with lib.no_grad():
+            maxk = max(topk)
+            batch_size = target.size(0)
+            _, pred = output.topk(maxk, 1, True, True)
+            pred = pred.t()
+            correct = pred.eq(target.view(1, -1).expand_as(pred))
+            res = []
+            for k in topk:
+                correct_k = correct[:k].reshape(-1).float().sum(0, keepdim=True)
+                res.append(correct_k.mul_(100.0 / batch_size))
+            return res
+
+    return Summary, AverageMeter, ProgressMeter, accuracy
+
+
+def train_imagenet(lib, reference, tmp_path):
+    import shutil
+
+    Summary, AverageMeter, ProgressMeter, accuracy = imagenet_helpers(lib)
+    folder = tmp_path / lib.__name__
+    folder.mkdir()
+    model = build_imagenet_model(lib)()
+    copy_weights(reference, model)
+    criterion = lib.nn.CrossEntropyLoss()
+    optimizer = lib.optim.SGD(model.parameters(), 0.1, momentum=0.9, weight_decay=1e-4)
+    scheduler = lib.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.1)
+    data = lib.utils.data.TensorDataset(lib.tensor(IMAGENET_IMAGES[:14]), lib.tensor(IMAGENET_LABELS[:14]))
+    train_loader = lib.utils.data.DataLoader(data, batch_size=5, shuffle=True, generator=lib.Generator().manual_seed(5))
+    val_data = lib.utils.data.TensorDataset(lib.tensor(IMAGENET_IMAGES[14:]), lib.tensor(IMAGENET_LABELS[14:]))
+    val_loader = lib.utils.data.DataLoader(val_data, batch_size=4)
+
+    def save_checkpoint(state, is_best, filename=folder / "checkpoint.pth.tar"):
+        lib.save(state, filename)
+        if is_best:
+            shutil.copyfile(filename, folder / "model_best.pth.tar")
+
+    def train(epoch):
+        losses, top1, top5 = (
+            AverageMeter("Loss", ":.4e"),
+            AverageMeter("Acc@1", ":6.2f"),
+            AverageMeter("Acc@5", ":6.2f"),
+        )
+        progress = ProgressMeter(len(train_loader), [losses, top1, top5], prefix=f"Epoch: [{epoch}]")
+        model.train()
+        lines = []
+        for i, (images, target) in enumerate(train_loader):
+            output = model(images)
+            loss = criterion(output, target)
+            acc1, acc5 = accuracy(output, target, topk=(1, 5))
+            losses.update(loss.item(), images.size(0))
+            top1.update(acc1[0], images.size(0))
+            top5.update(acc5[0], images.size(0))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            lines.append(progress.display(i + 1))
+        return lines + [loss, acc1, acc5]
+
+    def validate():
+        losses = AverageMeter("Loss", ":.4e", Summary.NONE)
+        top1 = AverageMeter("Acc@1", ":6.2f", Summary.AVERAGE)
+        top5 = AverageMeter("Acc@5", ":6.2f", Summary.AVERAGE)
+        progress = ProgressMeter(len(val_loader), [losses, top1, top5], prefix="Test: ")
+        model.eval()
+        lines = []
+        with lib.no_grad():
+            for i, (images, target) in enumerate(val_loader):
+                output = model(images)
+                loss = criterion(output, target)
+                acc1, acc5 = accuracy(output, target, topk=(1, 5))
+                losses.update(loss.item(), images.size(0))
+                top1.update(acc1[0], images.size(0))
+                top5.update(acc5[0], images.size(0))
+                lines.append(progress.display(i + 1))
+        top1.all_reduce()
+        top5.all_reduce()
+        lines.append(progress.display_summary())
+        return top1.avg, lines
+
+    best_acc1 = 0
+    record = []
+    for epoch in range(2):
+        record += train(epoch)
+        acc1, lines = validate()
+        record += lines
+        scheduler.step()
+        is_best = acc1 > best_acc1
+        best_acc1 = max(acc1, best_acc1)
+        save_checkpoint(
+            {
+                "epoch": epoch + 1,
+                "arch": "toy",
+                "state_dict": model.state_dict(),
+                "best_acc1": best_acc1,
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+            },
+            is_best,
+        )
+        record += [acc1, is_best]
+    # --resume: a fresh model, optimizer and scheduler from the file, then one more epoch
+    model = build_imagenet_model(lib)()
+    optimizer = lib.optim.SGD(model.parameters(), 0.1, momentum=0.9, weight_decay=1e-4)
+    scheduler = lib.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.1)
+    checkpoint = lib.load(folder / "checkpoint.pth.tar", map_location="cpu")
+    start_epoch, best_acc1 = checkpoint["epoch"], checkpoint["best_acc1"]
+    model.load_state_dict(checkpoint["state_dict"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    best = lib.load(folder / "model_best.pth.tar", map_location=lib.device("cpu"), weights_only=False)
+    record += [start_epoch, best_acc1, best["epoch"], scheduler.get_last_lr()[0], optimizer.param_groups[0]["lr"]]
+    record += train(start_epoch)
+    record.append(optimizer.state_dict()["state"][0]["momentum_buffer"])
+    return model, record
+
+
+def test_imagenet_training_loop_meters_and_checkpoints_as_torch(tmp_path):
+    trained_on_both(build_imagenet_model, lambda lib, ref: train_imagenet(lib, ref, tmp_path))
