@@ -1066,3 +1066,98 @@ def train_imagenet(lib, reference, tmp_path):
 
 def test_imagenet_training_loop_meters_and_checkpoints_as_torch(tmp_path):
     trained_on_both(build_imagenet_model, lambda lib, ref: train_imagenet(lib, ref, tmp_path))
+
+
+# -- gcn ---------------------------------------------------------------------------------------------------------
+
+
+def build_gcn(lib, input_dim=6, hidden_dim=5, output_dim=3, use_bias=True, dropout_p=0.1):
+    nn, F = lib.nn, lib.nn.functional
+
+    class GraphConv(nn.Module):
+        def __init__(self, input_dim, output_dim, use_bias=False):
+            super().__init__()
+            self.kernel = nn.Parameter(lib.Tensor(input_dim, output_dim))
+            nn.init.xavier_normal_(self.kernel)
+            self.bias = None
+            if use_bias:
+                self.bias = nn.Parameter(lib.Tensor(output_dim))
+                nn.init.zeros_(self.bias)
+
+        def forward(self, input_tensor, adj_mat):
+            support = lib.mm(input_tensor, self.kernel)
+            output = lib.spmm(adj_mat, support)
+            return output if self.bias is None else output + self.bias
+
+    class GCN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gc1 = GraphConv(input_dim, hidden_dim, use_bias=use_bias)
+            self.gc2 = GraphConv(hidden_dim, output_dim, use_bias=use_bias)
+            self.dropout = nn.Dropout(dropout_p)
+
+        def forward(self, input_tensor, adj_mat):
+            x = self.dropout(F.relu(self.gc1(input_tensor, adj_mat)))
+            return F.log_softmax(self.gc2(x, adj_mat), dim=1)
+
+    return GCN
+
+
+GCN_NODES = 12
+GCN_FEATURES = (RNG.random((GCN_NODES, 6)) < 0.4).astype(np.int32)
+GCN_FEATURES[4] = 0  # a node without features: its scale 1/0 = inf is set to 0
+GCN_EDGES = RNG.integers(0, GCN_NODES, (20, 2)).astype(np.int32)
+GCN_LABELS = RNG.integers(0, 3, GCN_NODES)
+
+
+def load_graph(lib):
+    """load_cora's preprocessing on a small random graph: row-normalised features and the renormalised
+    adjacency D^-1/2 (A + I) D^-1/2, both through sparse diagonal matrices, returned sparse."""
+    features = lib.FloatTensor(GCN_FEATURES)
+    scale_vector = 1 / lib.sum(features, dim=1)
+    scale_vector[scale_vector == float("inf")] = 0
+    features = lib.diag(scale_vector).to_sparse() @ features
+    labels = lib.LongTensor(GCN_LABELS)
+    adj_mat = lib.sparse_coo_tensor(GCN_EDGES.T, lib.ones(len(GCN_EDGES)), (GCN_NODES, GCN_NODES), dtype=lib.int64)
+    adj_mat = lib.eye(GCN_NODES) + adj_mat
+    degree_mat = lib.sqrt(1 / lib.sum(adj_mat, dim=1))
+    degree_mat[degree_mat == float("inf")] = 0
+    degree_mat = lib.diag(degree_mat).to_sparse()
+    adj_mat = degree_mat @ adj_mat @ degree_mat
+    return features.to_sparse().to("cpu"), labels, adj_mat.to_sparse().to("cpu")
+
+
+def train_gcn(lib, reference):
+    gcn = build_gcn(lib)()
+    copy_weights(reference, gcn)
+    features, labels, adj_mat = load_graph(lib)
+    lib.manual_seed(4)
+    idx = lib.randperm(len(labels))
+    idx_test, idx_val, idx_train = idx[:3], idx[3:6], idx[6:]
+    optimizer = lib.optim.Adam(gcn.parameters(), lr=0.01, weight_decay=5e-4)
+    criterion = lib.nn.NLLLoss()
+
+    def test(mask):
+        gcn.eval()
+        with lib.no_grad():
+            output = gcn(features, adj_mat)
+            output, target = output[mask], labels[mask]
+            loss = criterion(output, target)
+            acc = (output.argmax(dim=1) == target).float().sum() / len(target)
+        return loss.item(), acc.item()
+
+    record = [features.to_dense(), adj_mat.to_dense(), adj_mat._nnz(), adj_mat.is_coalesced(), adj_mat.dtype, idx]
+    for _epoch in range(4):
+        gcn.train()
+        optimizer.zero_grad()
+        output = gcn(features, adj_mat)
+        loss = criterion(output[idx_train], labels[idx_train])
+        loss.backward()
+        optimizer.step()
+        record += [loss, output, gcn.gc1.kernel.grad, *test(idx_train), *test(idx_val)]
+    record += [*test(idx_test)]
+    return gcn, record
+
+
+def test_gcn_with_sparse_adjacency_as_torch():
+    trained_on_both(build_gcn, train_gcn)

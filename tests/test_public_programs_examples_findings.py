@@ -49,3 +49,13 @@ def test_data_parallel_function_on_the_host_raises_as_torch():
         torch.nn.parallel.data_parallel(theirs, torch.ones(4, 3))
     with pytest.raises(RuntimeError, match="device type could not be determined"):
         ember.nn.parallel.data_parallel(ours, ember.ones(4, 3))
+
+
+@pytest.mark.parametrize("layout", ["to_sparse", "to_sparse_csr"])
+def test_is_tensor_of_a_sparse_tensor_as_torch(layout):
+    """gcn's inputs are sparse COO tensors (``features.to_sparse()``, the adjacency): ``is_tensor`` of one is
+    True in PyTorch; ember gave False (its sparse tensors are not ``Tensor`` instances)."""
+    for lib in (torch, ember):
+        assert lib.is_tensor(getattr(lib.eye(3), layout)()) is True
+        assert lib.is_tensor(lib.eye(3)) is True
+        assert lib.is_tensor([1.0]) is False
