@@ -1161,3 +1161,75 @@ def train_gcn(lib, reference):
 
 def test_gcn_with_sparse_adjacency_as_torch():
     trained_on_both(build_gcn, train_gcn)
+
+
+# -- fx ------------------------------------------------------------------------------------------------------------
+
+
+def run_fx_examples(lib):
+    """fx/replace_op.py, fx/subgraph_rewriter_basic_use.py and fx/invert.py: the graphs' code (the library's
+    name blanked out) and the rewritten modules' values."""
+    import operator
+
+    fx = lib.fx
+    record = []
+
+    class Adds(lib.nn.Module):
+        def forward(self, x, y):
+            return x + y, lib.add(x, y), x.add(y)
+
+    traced = fx.symbolic_trace(Adds())
+    patterns = {operator.add, lib.add, "add"}
+    for n in traced.graph.nodes:
+        if any(n.target == pattern for pattern in patterns):
+            with traced.graph.inserting_after(n):
+                new_node = traced.graph.call_function(lib.bitwise_and, n.args, n.kwargs)
+                n.replace_all_uses_with(new_node)
+            traced.graph.erase_node(n)
+    traced.recompile()
+    record += [*traced(lib.tensor([3, 5, 12]), lib.tensor([6, 4, 10])), traced.code.replace(lib.__name__, "L")]
+
+    class Doubled(lib.nn.Module):
+        def forward(self, x, w1, w2):
+            m1 = lib.cat([lib.neg(w1), w2]).sum()
+            m2 = lib.cat([lib.neg(w1), w2]).sum()
+            return x + lib.max(m1) + lib.max(m2)
+
+    def pattern(a1, a2):
+        return lib.cat([lib.neg(a1), a2]).sum()
+
+    def replacement(w1, w2):
+        return lib.stack([w1, w2])
+
+    traced = fx.symbolic_trace(Doubled())
+    matches = fx.replace_pattern(traced, pattern, replacement)
+    record += [len(matches), traced.code.replace(lib.__name__, "L")]
+    record.append(traced(lib.ones(2), lib.tensor([1.0, 2.0]), lib.tensor([3.0, 4.0])))
+
+    invert_mapping = {}
+    for a, b in [(lib.sin, lib.arcsin), (lib.cos, lib.arccos), (lib.tan, lib.arctan), (lib.exp, lib.log)]:
+        invert_mapping[a], invert_mapping[b] = b, a
+
+    def invert(model):
+        fx_model = fx.symbolic_trace(model)
+        new_graph, env = fx.Graph(), {}
+        for node in reversed(fx_model.graph.nodes):
+            if node.op == "call_function":
+                env[node.args[0].name] = new_graph.call_function(invert_mapping[node.target], (env[node.name],))
+            elif node.op == "output":
+                env[node.args[0].name] = new_graph.placeholder(node.name)
+            elif node.op == "placeholder":
+                new_graph.output(env[node.name])
+        new_graph.lint()
+        return fx.GraphModule(fx_model, new_graph)
+
+    def f(x):
+        return lib.exp(lib.tan(x))
+
+    res = invert(f)
+    record += [str([n.op for n in res.graph.nodes]), res(lib.arange(5) + 1), f(res(lib.arange(5) + 1))]
+    return record
+
+
+def test_fx_examples_as_torch():
+    assert_same_run(run_fx_examples(ember), run_fx_examples(torch), rtol=1e-6, atol=1e-6)
