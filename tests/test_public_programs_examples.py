@@ -18,7 +18,18 @@ data of the real shapes' kind (no dataset downloads), run on ember and on torch 
   decoder weights), ``batchify``, ``repackage_hidden``, ``clip_grad_norm_`` and the manual
   ``p.data.add_(p.grad, alpha=-lr)`` step, the evaluation loop; the ``TransformerModel`` that subclasses
   ``nn.Transformer`` (its ``decoder`` replaced by a ``Linear``) with the ``log(tril(ones))`` mask, trained
-  by ``AdamW``; and ``generate.py``'s sampling by ``multinomial(output.div(temperature).exp(), 1)``.
+  by manual SGD; and ``generate.py``'s sampling by ``multinomial(output.div(temperature).exp(), 1)``.
+- ``siamese_network/main.py``: a toy resnet's ``children()[:-1]`` in a ``Sequential``, ``apply(init_weights)``
+  with ``bias.data.fill_``, a pairs ``Dataset`` drawn by ``random``, ``BCELoss``, ``where(outputs > 0.5, 1, 0)``.
+- ``language_translation``: ``nn.Transformer`` with a float causal mask, boolean padding masks (PyTorch's
+  mismatched-mask warning), ``CrossEntropyLoss(ignore_index, label_smoothing)``, ``Adam``, greedy decoding
+  with a boolean ``tgt_mask``.
+- ``imagenet/main.py``'s loop: ``AverageMeter``/``ProgressMeter`` strings of 0-d tensors, top-k
+  ``accuracy``, ``StepLR``, ``save_checkpoint`` with the best-model copy, resume with ``map_location``.
+- ``gcn/main.py`` (``load_cora``'s sparse diagonal normalisations, ``spmm`` layers) and ``gat/main.py``
+  (dense multi-head attention masked by ``where(adj_mat > 0, e, -9e16)``, heads averaged or concatenated).
+- ``fx``: ``replace_op.py``, ``subgraph_rewriter_basic_use.py``, ``invert.py`` (the graphs built by hand
+  and the proxies called outside a trace are in tests/test_public_programs_examples_findings.py).
 """
 
 from __future__ import annotations
@@ -1233,3 +1244,85 @@ def run_fx_examples(lib):
 
 def test_fx_examples_as_torch():
     assert_same_run(run_fx_examples(ember), run_fx_examples(torch), rtol=1e-6, atol=1e-6)
+
+
+# -- gat -----------------------------------------------------------------------------------------------------------
+
+
+def build_gat(lib, in_features=6, n_hidden=8, n_heads=2, num_classes=3, concat=False, dropout=0.4, slope=0.2):
+    nn, F = lib.nn, lib.nn.functional
+
+    class GraphAttentionLayer(nn.Module):
+        def __init__(self, in_features, out_features, n_heads, concat=False):
+            super().__init__()
+            self.n_heads, self.concat, self.dropout = n_heads, concat, dropout
+            if concat:
+                self.out_features = out_features
+                self.n_hidden = out_features // n_heads
+            else:
+                self.n_hidden = out_features
+            self.W = nn.Parameter(lib.empty(size=(in_features, self.n_hidden * n_heads)))
+            self.a = nn.Parameter(lib.empty(size=(n_heads, 2 * self.n_hidden, 1)))
+            self.leakyrelu = nn.LeakyReLU(slope)
+            self.softmax = nn.Softmax(dim=1)
+            nn.init.xavier_normal_(self.W)
+            nn.init.xavier_normal_(self.a)
+
+        def forward(self, h, adj_mat):
+            n_nodes = h.shape[0]
+            h_transformed = F.dropout(lib.mm(h, self.W), self.dropout, training=self.training)
+            h_transformed = h_transformed.view(n_nodes, self.n_heads, self.n_hidden).permute(1, 0, 2)
+            source_scores = lib.matmul(h_transformed, self.a[:, : self.n_hidden, :])
+            target_scores = lib.matmul(h_transformed, self.a[:, self.n_hidden :, :])
+            e = self.leakyrelu(source_scores + target_scores.mT)
+            e = lib.where(adj_mat > 0, e, -9e16 * lib.ones_like(e))
+            attention = F.dropout(F.softmax(e, dim=-1), self.dropout, training=self.training)
+            h_prime = lib.matmul(attention, h_transformed)
+            if self.concat:
+                return h_prime.permute(1, 0, 2).contiguous().view(n_nodes, self.out_features)
+            return h_prime.mean(dim=0)
+
+    class GAT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gat1 = GraphAttentionLayer(in_features, n_hidden, n_heads, concat=concat)
+            self.gat2 = GraphAttentionLayer(n_hidden, num_classes, 1, concat=False)
+
+        def forward(self, input_tensor, adj_mat):
+            x = F.elu(self.gat1(input_tensor, adj_mat))
+            return F.log_softmax(self.gat2(x, adj_mat), dim=1)
+
+    return GAT
+
+
+def train_gat(lib, reference, concat):
+    gat_net = build_gat(lib, concat=concat)()
+    copy_weights(reference, gat_net)
+    features, labels, _ = load_graph(lib)
+    features = features.to_dense()
+    adj = lib.sparse_coo_tensor(GCN_EDGES.T, lib.ones(len(GCN_EDGES)), (GCN_NODES, GCN_NODES), dtype=lib.int64)
+    adj_mat = lib.eye(GCN_NODES) + adj
+    lib.manual_seed(6)
+    idx = lib.randperm(len(labels))
+    idx_val, idx_train = idx[:4], idx[4:]
+    optimizer = lib.optim.Adam(gat_net.parameters(), lr=0.005, weight_decay=5e-4)
+    criterion = lib.nn.NLLLoss()
+    record = []
+    for _epoch in range(4):
+        gat_net.train()
+        optimizer.zero_grad()
+        output = gat_net(features, adj_mat)
+        loss = criterion(output[idx_train], labels[idx_train])
+        loss.backward()
+        optimizer.step()
+        record += [loss, output, gat_net.gat1.a.grad]
+        gat_net.eval()
+        with lib.no_grad():
+            output = gat_net(features, adj_mat)[idx_val]
+            record += [criterion(output, labels[idx_val]), (output.argmax(dim=1) == labels[idx_val]).float().sum()]
+    return gat_net, record
+
+
+@pytest.mark.parametrize("concat", [False, True])
+def test_gat_dense_attention_as_torch(concat):
+    trained_on_both(lambda lib: build_gat(lib, concat=concat), lambda lib, ref: train_gat(lib, ref, concat))
