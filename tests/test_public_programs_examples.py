@@ -28,6 +28,9 @@ data of the real shapes' kind (no dataset downloads), run on ember and on torch 
   ``accuracy``, ``StepLR``, ``save_checkpoint`` with the best-model copy, resume with ``map_location``.
 - ``gcn/main.py`` (``load_cora``'s sparse diagonal normalisations, ``spmm`` layers) and ``gat/main.py``
   (dense multi-head attention masked by ``where(adj_mat > 0, e, -9e16)``, heads averaged or concatenated).
+- ``fast_neural_style``: ``TransformerNet`` (``ReflectionPad2d``, affine ``InstanceNorm2d``, nearest
+  ``interpolate`` ups) trained by ``Adam`` against a frozen toy ``Vgg16`` (``Sequential`` slices, a namedtuple
+  of activations), ``gram_matrix`` by ``bmm``, ``normalize_batch`` with ``new_tensor``/``div_``.
 - ``fx``: ``replace_op.py``, ``subgraph_rewriter_basic_use.py``, ``invert.py`` (the graphs built by hand
   and the proxies called outside a trace are in tests/test_public_programs_examples_findings.py).
 """
@@ -1326,3 +1329,159 @@ def train_gat(lib, reference, concat):
 @pytest.mark.parametrize("concat", [False, True])
 def test_gat_dense_attention_as_torch(concat):
     trained_on_both(lambda lib: build_gat(lib, concat=concat), lambda lib, ref: train_gat(lib, ref, concat))
+
+
+# -- fast_neural_style -----------------------------------------------------------------------------------------------
+
+
+def build_fast_neural_style(lib, c1=4, c2=6, c3=8):
+    nn, F = lib.nn, lib.nn.functional
+    from collections import namedtuple
+
+    class ConvLayer(nn.Module):
+        def __init__(self, in_channels, out_channels, kernel_size, stride):
+            super().__init__()
+            self.reflection_pad = nn.ReflectionPad2d(kernel_size // 2)
+            self.conv2d = nn.Conv2d(in_channels, out_channels, kernel_size, stride)
+
+        def forward(self, x):
+            return self.conv2d(self.reflection_pad(x))
+
+    class ResidualBlock(nn.Module):
+        def __init__(self, channels):
+            super().__init__()
+            self.conv1, self.in1 = ConvLayer(channels, channels, 3, 1), nn.InstanceNorm2d(channels, affine=True)
+            self.conv2, self.in2 = ConvLayer(channels, channels, 3, 1), nn.InstanceNorm2d(channels, affine=True)
+            self.relu = nn.ReLU()
+
+        def forward(self, x):
+            return self.in2(self.conv2(self.relu(self.in1(self.conv1(x))))) + x
+
+    class UpsampleConvLayer(nn.Module):
+        def __init__(self, in_channels, out_channels, kernel_size, stride, upsample=None):
+            super().__init__()
+            self.upsample = upsample
+            self.reflection_pad = nn.ReflectionPad2d(kernel_size // 2)
+            self.conv2d = nn.Conv2d(in_channels, out_channels, kernel_size, stride)
+
+        def forward(self, x):
+            if self.upsample:
+                x = F.interpolate(x, mode="nearest", scale_factor=self.upsample)
+            return self.conv2d(self.reflection_pad(x))
+
+    class TransformerNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.in1 = ConvLayer(3, c1, 9, 1), nn.InstanceNorm2d(c1, affine=True)
+            self.conv2, self.in2 = ConvLayer(c1, c2, 3, 2), nn.InstanceNorm2d(c2, affine=True)
+            self.conv3, self.in3 = ConvLayer(c2, c3, 3, 2), nn.InstanceNorm2d(c3, affine=True)
+            self.res1, self.res2 = ResidualBlock(c3), ResidualBlock(c3)
+            self.deconv1, self.in4 = UpsampleConvLayer(c3, c2, 3, 1, upsample=2), nn.InstanceNorm2d(c2, affine=True)
+            self.deconv2, self.in5 = UpsampleConvLayer(c2, c1, 3, 1, upsample=2), nn.InstanceNorm2d(c1, affine=True)
+            self.deconv3 = ConvLayer(c1, 3, 9, 1)
+            self.relu = nn.ReLU()
+
+        def forward(self, X):
+            y = self.relu(self.in1(self.conv1(X)))
+            y = self.relu(self.in2(self.conv2(y)))
+            y = self.res2(self.res1(self.relu(self.in3(self.conv3(y)))))
+            y = self.relu(self.in4(self.deconv1(y)))
+            y = self.relu(self.in5(self.deconv2(y)))
+            return self.deconv3(y)
+
+    class Vgg(nn.Module):
+        """vgg.py's Vgg16 at a toy size: slices of a Sequential, the activations as a namedtuple, frozen."""
+
+        def __init__(self):
+            super().__init__()
+            features = nn.Sequential(
+                nn.Conv2d(3, 4, 3, padding=1),
+                nn.ReLU(inplace=True),
+                nn.MaxPool2d(2),
+                nn.Conv2d(4, 5, 3, padding=1),
+                nn.ReLU(inplace=True),
+            )
+            self.slice1, self.slice2 = nn.Sequential(), nn.Sequential()
+            for x in range(2):
+                self.slice1.add_module(str(x), features[x])
+            for x in range(2, 5):
+                self.slice2.add_module(str(x), features[x])
+            for param in self.parameters():
+                param.requires_grad = False
+
+        def forward(self, X):
+            h_relu1_2 = self.slice1(X)
+            h_relu2_2 = self.slice2(h_relu1_2)
+            return namedtuple("VggOutputs", ["relu1_2", "relu2_2"])(h_relu1_2, h_relu2_2)
+
+    class Both(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.transformer, self.vgg = TransformerNet(), Vgg()
+
+    return Both
+
+
+STYLE_IMAGE = (RNG.random((1, 3, 12, 12)) * 255).astype(np.float32)
+CONTENT_IMAGES = (RNG.random((4, 3, 12, 12)) * 255).astype(np.float32)
+
+
+def train_fast_neural_style(lib, reference):
+    both = build_fast_neural_style(lib)()
+    copy_weights(reference, both)
+    transformer, vgg = both.transformer, both.vgg
+
+    def gram_matrix(y):
+        (b, ch, h, w) = y.size()
+        features = y.view(b, ch, w * h)
+        return features.bmm(features.transpose(1, 2)) / (ch * h * w)
+
+    def normalize_batch(batch):
+        mean = batch.new_tensor([0.485, 0.456, 0.406]).view(-1, 1, 1)
+        std = batch.new_tensor([0.229, 0.224, 0.225]).view(-1, 1, 1)
+        batch = batch.div_(255.0)
+        return (batch - mean) / std
+
+    optimizer = lib.optim.Adam(transformer.parameters(), 1e-2)
+    mse_loss = lib.nn.MSELoss()
+    style = lib.tensor(STYLE_IMAGE).repeat(2, 1, 1, 1)
+    gram_style = [gram_matrix(y) for y in vgg(normalize_batch(style))]
+    # a convolution's bias before an InstanceNorm has a zero gradient but for rounding, which Adam would turn
+    # into full steps: those biases are left out of the step (deconv3's is the only one that counts); so are
+    # the residual blocks' last InstanceNorm biases (a per-channel constant that in4 removes again)
+    inert = [m.conv2d.bias for name, m in transformer.named_modules() if hasattr(m, "conv2d") and name != "deconv3"]
+    inert += [transformer.res1.in2.bias, transformer.res2.in2.bias]
+    record = []
+    agg_content_loss = agg_style_loss = 0.0
+    for batch_id in range(2):
+        x = lib.tensor(CONTENT_IMAGES[2 * batch_id : 2 * batch_id + 2])
+        n_batch = len(x)
+        optimizer.zero_grad()
+        y = normalize_batch(transformer(x))
+        x = normalize_batch(x)
+        features_y, features_x = vgg(y), vgg(x)
+        content_loss = 1e5 * mse_loss(features_y.relu2_2, features_x.relu2_2)
+        style_loss = 0.0
+        for ft_y, gm_s in zip(features_y, gram_style):
+            style_loss += mse_loss(gram_matrix(ft_y), gm_s[:n_batch, :, :])
+        style_loss *= 1e10
+        total_loss = content_loss + style_loss
+        total_loss.backward()
+        for bias in inert:
+            bias.grad = None
+        optimizer.step()
+        agg_content_loss += content_loss.item()
+        agg_style_loss += style_loss.item()
+        # the gradient at its scale (1e4: elements near zero are sums of much larger terms)
+        grad = transformer.deconv3.conv2d.weight.grad / 1e4
+        record += [content_loss, style_loss, y, grad, agg_content_loss, agg_style_loss]
+    transformer.eval()
+    with lib.no_grad():
+        output = transformer(lib.tensor(CONTENT_IMAGES[:1])).cpu()
+        img = output[0].clone().clamp(0, 255).numpy().transpose(1, 2, 0).astype("uint8")
+    record += [output, img]
+    return both, record
+
+
+def test_fast_neural_style_transformer_net_as_torch():
+    trained_on_both(build_fast_neural_style, train_fast_neural_style, rtol=1e-3, atol=1e-4)
