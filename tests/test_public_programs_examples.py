@@ -31,6 +31,8 @@ data of the real shapes' kind (no dataset downloads), run on ember and on torch 
 - ``fast_neural_style``: ``TransformerNet`` (``ReflectionPad2d``, affine ``InstanceNorm2d``, nearest
   ``interpolate`` ups) trained by ``Adam`` against a frozen toy ``Vgg16`` (``Sequential`` slices, a namedtuple
   of activations), ``gram_matrix`` by ``bmm``, ``normalize_batch`` with ``new_tensor``/``div_``.
+- ``reinforcement_learning/actor_critic.py`` on a NumPy CartPole: ``Categorical`` sampling, ``SavedAction``
+  namedtuples, normalised returns, ``smooth_l1_loss(value, tensor([R]))`` of a 0-d tensor ``R``.
 - ``fx``: ``replace_op.py``, ``subgraph_rewriter_basic_use.py``, ``invert.py`` (the graphs built by hand
   and the proxies called outside a trace are in tests/test_public_programs_examples_findings.py).
 """
@@ -1485,3 +1487,110 @@ def train_fast_neural_style(lib, reference):
 
 def test_fast_neural_style_transformer_net_as_torch():
     trained_on_both(build_fast_neural_style, train_fast_neural_style, rtol=1e-3, atol=1e-4)
+
+
+# -- reinforcement_learning/actor_critic.py ------------------------------------------------------------------------
+
+
+class CartPole:
+    """gymnasium's CartPole-v1 dynamics (Euler steps), in NumPy: the environment the program plays."""
+
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+
+    def reset(self):
+        self.state = self.rng.uniform(-0.05, 0.05, 4)
+        self.steps = 0
+        return self.state.astype(np.float32), {}
+
+    def step(self, action):
+        x, x_dot, theta, theta_dot = self.state
+        force = 10.0 if action == 1 else -10.0
+        cos, sin = math.cos(theta), math.sin(theta)
+        temp = (force + 0.05 * theta_dot**2 * sin) / 1.1
+        theta_acc = (9.8 * sin - cos * temp) / (0.5 * (4.0 / 3.0 - 0.1 * cos**2 / 1.1))
+        x_acc = temp - 0.05 * theta_acc * cos / 1.1
+        self.state = np.array(
+            [x + 0.02 * x_dot, x_dot + 0.02 * x_acc, theta + 0.02 * theta_dot, theta_dot + 0.02 * theta_acc]
+        )
+        self.steps += 1
+        terminated = bool(abs(self.state[0]) > 2.4 or abs(self.state[2]) > 12 * 2 * math.pi / 360)
+        return self.state.astype(np.float32), 1.0, terminated, self.steps >= 30, {}
+
+
+def build_actor_critic(lib, hidden=16):
+    nn, F = lib.nn, lib.nn.functional
+
+    class Policy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.affine1 = nn.Linear(4, hidden)
+            self.action_head = nn.Linear(hidden, 2)
+            self.value_head = nn.Linear(hidden, 1)
+            self.saved_actions, self.rewards = [], []
+
+        def forward(self, x):
+            x = F.relu(self.affine1(x))
+            return F.softmax(self.action_head(x), dim=-1), self.value_head(x)
+
+    return Policy
+
+
+def train_actor_critic(lib, reference):
+    from collections import namedtuple
+
+    F = lib.nn.functional
+    SavedAction = namedtuple("SavedAction", ["log_prob", "value"])
+    model = build_actor_critic(lib)()
+    copy_weights(reference, model)
+    optimizer = lib.optim.Adam(model.parameters(), lr=3e-2)
+    eps = np.finfo(np.float32).eps.item()
+    env, gamma = CartPole(543), 0.99
+    lib.manual_seed(543)
+    record = []
+
+    def select_action(state):
+        probs, state_value = model(lib.from_numpy(state).float())
+        m = lib.distributions.Categorical(probs)
+        action = m.sample()
+        model.saved_actions.append(SavedAction(m.log_prob(action), state_value))
+        return action.item()
+
+    def finish_episode():
+        R, policy_losses, value_losses, returns = 0, [], [], []
+        for r in model.rewards[::-1]:
+            R = r + gamma * R
+            returns.insert(0, R)
+        returns = lib.tensor(returns)
+        returns = (returns - returns.mean()) / (returns.std() + eps)
+        for (log_prob, value), R in zip(model.saved_actions, returns):
+            advantage = R - value.item()
+            policy_losses.append(-log_prob * advantage)
+            value_losses.append(F.smooth_l1_loss(value, lib.tensor([R])))
+        optimizer.zero_grad()
+        loss = lib.stack(policy_losses).sum() + lib.stack(value_losses).sum()
+        loss.backward()
+        optimizer.step()
+        del model.rewards[:]
+        del model.saved_actions[:]
+        return [returns, loss]
+
+    running_reward = 10
+    for _episode in range(3):
+        state, _ = env.reset()
+        ep_reward, actions = 0, []
+        for _t in range(1, 10000):
+            action = select_action(state)
+            actions.append(action)
+            state, reward, terminated, truncated, _ = env.step(action)
+            model.rewards.append(reward)
+            ep_reward += reward
+            if terminated or truncated:
+                break
+        running_reward = 0.05 * ep_reward + (1 - 0.05) * running_reward
+        record += [str(actions), *finish_episode(), running_reward]
+    return model, record
+
+
+def test_actor_critic_as_torch():
+    trained_on_both(build_actor_critic, train_actor_critic)
