@@ -303,8 +303,14 @@ def is_tensor(obj: object) -> _typing.TypeGuard[Tensor]:
         True
         >>> ember.is_tensor([1.0])
         False
+        >>> ember.is_tensor(ember.eye(2).to_sparse())
+        True
     """
-    return isinstance(obj, Tensor)
+    if isinstance(obj, Tensor):
+        return True
+    from .sparse import SparseTensorBase  # sparse tensors are tensors, as in PyTorch
+
+    return isinstance(obj, SparseTensorBase)
 
 
 def numel(input: Tensor) -> _builtins.int:

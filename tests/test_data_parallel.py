@@ -167,7 +167,16 @@ def test_single_device_and_functional(device):
 
 
 def test_default_device_ids_are_every_device_of_the_type():
-    dp = nn.DataParallel(make("cpu", ember.float32))
+    dp = nn.DataParallel(make("restricted", ember.float32))
+    count = backend_for_device(ember.device("restricted")).device_count()
+    assert count > 1 and dp.device_ids == [ember.device("restricted")] + [
+        ember.device("restricted", i) for i in range(1, count)
+    ]
+    assert dp.output_device == ember.device("restricted")
+    # on the host, as PyTorch without an accelerator: no devices, the module runs as it is
+    # (tests/test_public_programs_examples_findings.py compares it with torch)
+    assert nn.DataParallel(make("cpu", ember.float32)).device_ids == []
+    dp = nn.DataParallel(make("cpu", ember.float32), device_ids=[0, 1])
     assert dp.device_ids == [ember.device("cpu"), ember.device("cpu", 1)]
     assert dp.output_device == ember.device("cpu")
 

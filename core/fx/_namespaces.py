@@ -43,6 +43,10 @@ _qualified: dict[int, str] | None = None
 # (id of a module's globals, function name) -> those globals: the functions wrap() made leaves
 _wrapped_fns_to_patch: dict[tuple[int, str], dict[str, Any]] = {}
 _members: list[tuple[types.ModuleType, str, Any]] | None = None
+# whether ember.overrides' checking wrappers were on when _members was read: switching them on puts a
+# wrapper in the namespaces in each function's place, the object a program then names (ember.exp)
+_members_checked = False
+_earlier_names: dict[int, str] = {}  # the names before that, for graphs already recorded
 
 
 def _is_function(value: object) -> bool:
@@ -53,8 +57,15 @@ def _is_function(value: object) -> bool:
 
 def namespace_members() -> list[tuple[types.ModuleType, str, Any]]:
     """``(module, name, function)`` for every public function of ember's function namespaces."""
-    global _members
+    global _members, _members_checked, _qualified
+    from .. import overrides
+
+    if _members is not None and _members_checked != overrides._enabled:
+        _members = None
+        _earlier_names.update(_qualified or {})
+        _qualified = None
     if _members is None:
+        _members_checked = overrides._enabled
         found = []
         for _, module_name in NAMESPACES:
             module = importlib.import_module(module_name)
@@ -75,10 +86,11 @@ def namespace_members() -> list[tuple[types.ModuleType, str, Any]]:
 def qualified_names() -> dict[int, str]:
     """``id(function) -> 'ember.relu'``: the public dotted name generated code reaches a function by."""
     global _qualified
+    members = namespace_members()  # first: it drops the tables read before the checks were on
     if _qualified is None:
-        table: dict[int, str] = {}
+        table: dict[int, str] = dict(_earlier_names)
         preferred: dict[int, str] = {}
-        for module, name, value in namespace_members():
+        for module, name, value in members:
             dotted = f"{module.__name__}.{name}"
             table.setdefault(id(value), dotted)
             defined_in = getattr(value, "__module__", None) or ""

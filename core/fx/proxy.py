@@ -18,6 +18,8 @@ from typing import Any
 
 import ember
 
+from .. import overrides as _overrides
+from ._namespaces import _find_proxy
 from .graph import Graph, magic_methods, reflectable_magic_methods
 from .node import Argument, Node, Target
 
@@ -188,8 +190,21 @@ class Proxy:
     def __init__(self, node: Node, tracer: TracerBase | None = None) -> None:
         if tracer is None:
             tracer = GraphAppendingTracer(node.graph)
+        if isinstance(tracer, GraphAppendingTracer) and not _overrides._enabled:
+            # a graph built by hand, outside any trace: ember's functions called on the proxy
+            # (``ember.cat([x, y])``, a module's ``F.relu``) reach __torch_function__ below
+            _overrides.enable_function_checks()
         self.tracer = tracer
         self.node = node
+
+    @classmethod
+    def __torch_function__(
+        cls, orig_method: Callable, types: Any, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
+    ) -> Proxy:
+        """An ember function called on proxies records a ``call_function`` node of that function."""
+        kwargs = kwargs or {}
+        proxy = _find_proxy(args, kwargs, Proxy)
+        return proxy.tracer.create_proxy("call_function", orig_method, args, kwargs)
 
     def __repr__(self) -> str:
         return f"Proxy({self.node.name})"

@@ -73,7 +73,9 @@ class DataParallel(Module):
         module (Module): module to be parallelized; its parameters and buffers must be on
             ``device_ids[0]``.
         device_ids (list of int or device): the devices. Ints are indices of the module's
-            device type. Default: all devices of that type.
+            device type. Default: all devices of that type; for a module on ``cpu``, none: as
+            PyTorch without an accelerator, the module then runs as it is (``device_ids`` is
+            ``[]``) and the host's devices ``cpu:0``, ``cpu:1``, ... are used only when named.
         output_device (int or device): where the output is gathered. Default:
             ``device_ids[0]``.
         dim (int): the dimension along which inputs are split and outputs joined.
@@ -98,15 +100,23 @@ class DataParallel(Module):
         super().__init__()
         if not isinstance(module, Module):
             raise TypeError(f"DataParallel: module must be an nn.Module, got {type(module).__name__}")
+        self.dim = dim
+        if device_ids is None and _default_device_type(module) == "cpu":
+            # PyTorch without an accelerator: the module runs as it is, on the whole batch (BatchNorm's
+            # statistics over all of it); the host's extra devices are used only when named
+            self.module = module
+            self.device_ids = []
+            return
         devices, output = _resolve_devices(module, device_ids, output_device)
         self.module = module
         self.device_ids = devices
         self.output_device = output
-        self.dim = dim
         self.src_device_obj = devices[0]
         _check_on_source(module, self.src_device_obj)
 
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
+        if not self.device_ids:
+            return self.module(*inputs, **kwargs)
         _check_on_source(self.module, self.src_device_obj)
         inputs, module_kwargs = self.scatter(inputs, kwargs, self.device_ids)
         if not inputs and not module_kwargs:
@@ -149,4 +159,7 @@ def data_parallel(
     """
     if not isinstance(inputs, tuple):
         inputs = (inputs,) if inputs is not None else ()
+    if device_ids is None and isinstance(module, Module) and _default_device_type(module) == "cpu":
+        # PyTorch's data_parallel without an accelerator
+        raise RuntimeError("device type could not be determined")
     return DataParallel(module, device_ids, output_device, dim)(*inputs, **(module_kwargs or {}))
