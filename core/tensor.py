@@ -1208,7 +1208,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         return bool((element == self).any().item())
 
     def __iter__(self) -> Iterator[Tensor]:
-        if self.ndim == 0:
+        if self.dim() == 0:  # (what PyTorch asks, as a handler sees)
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
 
