@@ -17,6 +17,13 @@ seeds, comparing losses, outputs, gradients and the trained weights.
 - torchvision's ``tv_tensors``: ``Image``/``BoundingBoxes`` subclasses carrying ``format``/``canvas_size``,
   whose ``__torch_function__`` (under ``DisableTorchFunctionSubclass``) gives plain tensors back except for
   ``clone``/``to``/``detach``/``requires_grad_``; a flip + resize pipeline and a box-regression loss.
+- A DDP script written for torchrun (pytorch/examples' and PyTorch's DDP tutorial scripts): ``LOCAL_RANK``
+  from the environment, ``@record`` on ``main``, ``register_comm_hook`` with ``fp16_compress_hook``, a
+  ``ZeroRedundancyOptimizer(Adam)`` consolidated on rank 0, started by ``python -m ember.distributed.run
+  --nproc-per-node=2``; its weights are those of torch's single process over the whole batch.
+- A script with torch.compile settings (``_dynamo.config``, ``_inductor.config``, ``compile(model)``) and
+  NumPy interop: NumPy scalars in the loss and the optimizer's arguments, ``np.asarray`` of outputs,
+  ``np.exp``/``np.sqrt``/``np.greater`` of tensors giving tensors.
 - A logging / precision-upcasting ``__torch_function__`` subclass (as op-logging tensors and AMP-style
   wrappers are written) around a CNN's inputs during training: the logged names
   (``torch.overrides.resolve_name``) and the results are torch's.
@@ -25,10 +32,14 @@ seeds, comparing losses, outputs, gradients and the trained weights.
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
 from public_programs import copy_weights, torch, trained_on_both
+from test_distributed import _env, _skip_reason
 
 import ember
 
@@ -684,3 +695,133 @@ def run_log(lib, reference):
 
 def test_logging_and_upcasting_subclass_around_training_inputs_as_torch():
     trained_on_both(build_net, run_log)
+
+
+# -- a DDP script launched the torchrun way -----------------------------------------------------------
+
+DDP_SCRIPT = textwrap.dedent(
+    """
+    import os, sys
+    import numpy as np
+    import ember as torch
+    import ember.distributed as dist
+    from ember.distributed.algorithms.ddp_comm_hooks import default_hooks
+    from ember.distributed.elastic.multiprocessing.errors import record
+    from ember.distributed.optim import ZeroRedundancyOptimizer
+    from ember.nn.parallel import DistributedDataParallel as DDP
+
+
+    @record
+    def main(weights_in, data_in, weights_out, steps):
+        local_rank = int(os.environ["LOCAL_RANK"])
+        dist.init_process_group("gloo")
+        rank, world = dist.get_rank(), dist.get_world_size()
+        model = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+        state = np.load(weights_in)
+        model.load_state_dict({name: torch.from_numpy(state[name]) for name in state.files})
+        ddp_model = DDP(model, device_ids=None)
+        ddp_model.register_comm_hook(state=None, hook=default_hooks.fp16_compress_hook)
+        optimizer = ZeroRedundancyOptimizer(ddp_model.parameters(), optimizer_class=torch.optim.Adam, lr=0.01)
+        data = np.load(data_in)
+        shard = data["x"].shape[0] // world
+        x = torch.from_numpy(data["x"][rank * shard : (rank + 1) * shard])
+        y = torch.from_numpy(data["y"][rank * shard : (rank + 1) * shard])
+        losses = []
+        for _ in range(steps):
+            optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(ddp_model(x), y)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        optimizer.consolidate_state_dict(to=0)
+        if rank == 0:
+            steps_taken = [float(s["step"]) for s in optimizer.state_dict()["state"].values()]
+            weights = {name: value.detach().numpy() for name, value in model.state_dict().items()}
+            np.savez(weights_out, losses=losses, local_rank=local_rank, world=world, steps=steps_taken, **weights)
+        dist.destroy_process_group()
+
+
+    if __name__ == "__main__":
+        main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    """
+)
+
+
+def test_ddp_script_with_fp16_hook_and_zero_launched_by_run_as_torch_full_batch(tmp_path):
+    """Gradient averaging over the two halves gives the whole batch's gradient (up to the fp16 rounding of
+    the hook), so the trained weights are those of torch's single process over the whole batch."""
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+    torch.manual_seed(0)
+    reference = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    rng = np.random.default_rng(9)
+    x, y = rng.standard_normal((8, 5)).astype(np.float32), rng.integers(0, 3, 8)
+    np.savez(tmp_path / "weights.npz", **{name: value.numpy() for name, value in reference.state_dict().items()})
+    np.savez(tmp_path / "data.npz", x=x, y=y)
+    (tmp_path / "train.py").write_text(DDP_SCRIPT)
+    arguments = [str(tmp_path / name) for name in ("train.py", "weights.npz", "data.npz", "out.npz")]
+    command = [sys.executable, "-m", "ember.distributed.run", "--nproc-per-node=2", *arguments, "4"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=_env())
+    assert result.returncode == 0, result.stderr
+    out = np.load(tmp_path / "out.npz")
+    optimizer = torch.optim.Adam(reference.parameters(), lr=0.01)
+    losses = []
+    for _ in range(4):
+        optimizer.zero_grad()
+        losses.append(torch.nn.functional.cross_entropy(reference(torch.from_numpy(x[:4])), torch.from_numpy(y[:4])))
+        torch.nn.functional.cross_entropy(reference(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+        optimizer.step()
+    assert (int(out["local_rank"]), int(out["world"]), out["steps"].tolist()) == (0, 2, [4.0] * 4)
+    np.testing.assert_allclose(out["losses"], [loss.item() for loss in losses], rtol=1e-4)
+    for name, value in reference.state_dict().items():
+        np.testing.assert_allclose(out[name], value.numpy(), rtol=1e-3, atol=2e-4, err_msg=name)
+
+
+# -- torch.compile settings and NumPy interop ----------------------------------------------------------
+
+
+def build_regressor(lib):
+    nn = lib.nn
+    return lambda: nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
+
+
+REGRESSION_X = np.random.default_rng(8).standard_normal((16, 4)).astype(np.float32)
+REGRESSION_Y = (REGRESSION_X @ np.array([1.0, -2.0, 0.5, 0.0], dtype=np.float32))[:, None]
+
+
+def train_compiled_with_numpy(lib, reference):
+    lib._dynamo.config.suppress_errors = True
+    lib._dynamo.config.cache_size_limit = 16
+    lib._inductor.config.coordinate_descent_tuning = True
+    lib._inductor.config.fx_graph_cache = False
+    base = build_regressor(lib)()
+    copy_weights(reference, base)
+    model = lib.compile(base, backend="eager", dynamic=False)
+    record = [getattr(model, "_orig_mod", model) is base]
+    optimizer = lib.optim.Adam(model.parameters(), lr=np.float64(1e-2), betas=(np.float64(0.9), 0.999))
+    weight = np.float32(0.5)
+    for _ in range(3):
+        out = model(lib.from_numpy(REGRESSION_X))
+        mse = ((out - lib.from_numpy(REGRESSION_Y)) ** 2).mean()
+        loss = mse * weight + np.float64(0.01) * sum(p.pow(2).sum() for p in model.parameters())
+        record += [loss, (loss * np.float32(2)).dtype, (np.float64(2) * loss).dtype, type(np.int64(2) * loss).__name__]
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        detached = out.detach()
+        array = np.asarray(detached)
+        record += [
+            array.dtype.name,
+            float(array.sum()),
+            np.exp(detached),
+            np.sqrt(mse.detach()),
+            np.greater(detached, 0),
+        ]
+        record += [bool(np.float32(1.5) < mse.detach()), (np.int64(3) + lib.arange(2)).dtype]
+    return base, record
+
+
+@pytest.mark.filterwarnings("ignore:__array_wrap__ must accept context:DeprecationWarning")  # torch's, NumPy 2
+def test_compile_settings_and_numpy_interop_as_torch():
+    trained_on_both(build_regressor, train_compiled_with_numpy)
