@@ -105,3 +105,25 @@ def test_linear_still_names_the_wrong_feature_count():
         ember.nn.Linear(3, 2)(ember.ones(4, 2))
     with pytest.raises(RuntimeError, match="a 0-d tensor"):
         ember.nn.Linear(3, 2)(ember.tensor(1.0))
+
+
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_copy_of_a_subclass_keeps_its_attributes(requires_grad):
+    """``copy.copy`` of a tensor subclass carrying metadata (a tv_tensors-style box set): the copy is of the
+    class, with the attributes and ``requires_grad``. ember's copy had the class but lost the attributes (its
+    ``__copy__`` ran under the handler, with subclasses off, and the plain result was made the class anew).
+    (PyTorch's copy of a leaf that requires grad is an alias with ``AliasBackward0``, its pickling path; ember's
+    is a leaf: ``is_leaf`` is not compared.)"""
+    import copy
+
+    results = []
+    for lib in (torch, ember):
+
+        class Boxes(lib.Tensor):
+            pass
+
+        boxes = lib.tensor([[1.0, 2.0, 3.0, 4.0]]).as_subclass(Boxes).requires_grad_(requires_grad)
+        boxes.format = "XYXY"
+        copied = copy.copy(boxes)
+        results.append((type(copied).__name__, copied.__dict__, copied.requires_grad, copied.tolist()))
+    assert results[0] == results[1]
