@@ -127,3 +127,38 @@ def test_copy_of_a_subclass_keeps_its_attributes(requires_grad):
         copied = copy.copy(boxes)
         results.append((type(copied).__name__, copied.__dict__, copied.requires_grad, copied.tolist()))
     assert results[0] == results[1]
+
+
+def test_parameter_of_a_subclass_instance_keeps_its_class():
+    """``nn.Parameter(t)`` of a tensor subclass's instance (a tv_tensors-like or quantized weight): PyTorch keeps
+    the class, flags the tensor ``_is_param`` (``isinstance(p, nn.Parameter)`` holds, the module registers it,
+    it prints as ``Parameter(B(...))``) and optimizers update it in place. ember made a plain ``Parameter`` of
+    it, losing the class."""
+    results = []
+    for lib in (torch, ember):
+
+        class Weight(lib.Tensor):
+            pass
+
+        model = lib.nn.Linear(2, 2)
+        model.weight = lib.nn.Parameter(lib.ones(2, 2).as_subclass(Weight))
+        marked = model.weight
+        out = model(lib.ones(1, 2))
+        out.sum().backward()
+        lib.optim.SGD(model.parameters(), lr=0.5).step()
+        frozen = lib.nn.Parameter(lib.ones(2, dtype=lib.float64).as_subclass(Weight), requires_grad=False)
+        results.append(
+            (
+                type(marked).__name__,
+                isinstance(marked, lib.nn.Parameter),
+                isinstance(lib.ones(1).as_subclass(Weight), lib.nn.Parameter),
+                isinstance(lib.ones(1), lib.nn.Parameter),
+                [name for name, _ in model.named_parameters()],
+                (marked.requires_grad, marked.is_leaf, model.weight is marked, type(out).__name__),
+                type(model.state_dict()["weight"]).__name__,
+                marked.tolist(),
+                repr(marked).replace("torch.", "").replace("ember.", ""),
+                repr(frozen).replace("torch.", "").replace("ember.", ""),
+            )
+        )
+    assert results[1] == results[0]
