@@ -191,10 +191,18 @@ def resolve_name(f: Callable) -> str | None:
 
         >>> ember.overrides.resolve_name(ember.Tensor.sum)
         'ember.Tensor.sum'
+        >>> ember.overrides.resolve_name(ember.Tensor.T.__get__)
+        'ember.Tensor.T.__get__'
     """
     name = getattr(f, "__name__", None)
     if name is None:
         return None
+    owner = getattr(f, "__self__", None)
+    if name == "__get__" and isinstance(owner, property):  # ``x.T``'s handler sees ``Tensor.T.__get__``
+        for surface in (vars(Tensor), _MODE_PATCHED):  # Tensor's own, or what a mode has put there
+            for attribute, value in surface.items():
+                if value is owner:
+                    return f"ember.Tensor.{attribute}.__get__"
     if is_tensor_method_or_property(f):
         return f"ember.Tensor.{name}"
     for module_name in _FUNCTION_MODULES:
@@ -356,7 +364,7 @@ def is_tensor_method_or_property(func: Callable) -> bool:
         True
     """
     try:
-        if func in _tensor_methods():
+        if func in _tensor_methods() or getattr(func, "_ember_method", False):  # or a wrapper of one
             return True
     except TypeError:
         return False
@@ -521,8 +529,33 @@ def _dispatch(func: Callable, args: tuple, kwargs: dict) -> Any:
     return _handle(func, overloaded, args, kwargs or None)
 
 
-# operators whose handlers see the method PyTorch passes for them (``1 + x`` passes ``Tensor.add``)
-_OPERATOR_METHODS = {"__radd__": "add", "__rmul__": "mul", "__matmul__": "matmul"}
+# operators whose handlers see the method PyTorch passes for them (``1 + x`` passes ``Tensor.add``); the
+# other operators that defer to a reflected one pass the op they compute (``x - 1``: ``Tensor.sub``), but for
+# those PyTorch passes as themselves (``x // 2``: ``Tensor.__floordiv__``)
+_OPERATOR_METHODS = {
+    "__radd__": "add",
+    "__rmul__": "mul",
+    "__matmul__": "matmul",
+    "__ne__": "ne",
+    "__pos__": "positive",
+    "__rand__": "bitwise_and",
+    "__ror__": "bitwise_or",
+    "__rxor__": "bitwise_xor",
+}
+_OPERATORS_AS_THEMSELVES = frozenset(("__floordiv__", "__and__", "__or__", "__xor__", "__lshift__", "__rshift__"))
+
+
+def _surface_wrapper(name: str, value: Any) -> Any:
+    """The wrapper of ``Tensor``'s method or property ``name`` that passes its calls through the protocol
+    (for a subclass's surface, or Tensor's own while a mode is active); None for what is not wrapped."""
+    if isinstance(value, property):
+        return _property_wrapper(value)
+    if not isinstance(value, _types.FunctionType):
+        return None
+    public = _OPERATOR_METHODS.get(name)
+    if public is None and name.startswith("__") and hasattr(value, "__wrapped__"):
+        return _operator_wrapper(value, value if name in _OPERATORS_AS_THEMSELVES else value.__wrapped__)
+    return _method_wrapper(value, public and _MODE_PATCHED.get(public, vars(Tensor)[public]))
 
 
 def _method_wrapper(func: Callable, public: Callable | None = None) -> Callable:
@@ -535,6 +568,7 @@ def _method_wrapper(func: Callable, public: Callable | None = None) -> Callable:
         return _dispatch(public, args, kwargs)
 
     method._ember_wrapped = func  # type: ignore[attr-defined]
+    method._ember_method = True  # type: ignore[attr-defined]
     return method
 
 
@@ -551,6 +585,7 @@ def _operator_wrapper(func: Callable, public: Callable) -> Callable:
         return _dispatch(public if known else func, (self, other), {})
 
     operator._ember_wrapped = func  # type: ignore[attr-defined]
+    operator._ember_method = True  # type: ignore[attr-defined]
     return operator
 
 
@@ -595,15 +630,9 @@ def init_subclass(cls: type, **kwargs: Any) -> None:
     for name, value in vars(Tensor).items():
         if name in _IGNORED_METHODS or _private(name) or _owner(cls, name) is not Tensor:
             continue
-        value = _MODE_PATCHED.get(name, value)  # the original, while a mode has Tensor's wrapped
-        if isinstance(value, _types.FunctionType):
-            public = _OPERATOR_METHODS.get(name)
-            if public is None and name.startswith("__") and hasattr(value, "__wrapped__"):
-                setattr(cls, name, _operator_wrapper(value, value.__wrapped__))
-                continue
-            setattr(cls, name, _method_wrapper(value, public and _MODE_PATCHED.get(public, vars(Tensor)[public])))
-        elif isinstance(value, property):
-            setattr(cls, name, _property_wrapper(value))
+        wrapper = _surface_wrapper(name, _MODE_PATCHED.get(name, value))  # the original, while a mode is on
+        if wrapper is not None:
+            setattr(cls, name, wrapper)
     if _owner(cls, "__reduce_ex__") is Tensor:
         cls.__reduce_ex__ = _reduce_ex  # type: ignore[attr-defined]
     enable_function_checks()
@@ -822,11 +851,7 @@ def connect(wrap_surface: Callable, restore_surface: Callable) -> None:
 def _mode_wrapper(name: str, value: Any) -> Any:
     if name in _IGNORED_METHODS or _private(name):
         return None
-    if isinstance(value, _types.FunctionType):
-        return _method_wrapper(value)
-    if isinstance(value, property):
-        return _property_wrapper(value)
-    return None
+    return _surface_wrapper(name, value)
 
 
 _PATCHED_SURFACE: dict[int, Any] = {}  # while a mode is active: id(original) -> what Tensor holds instead

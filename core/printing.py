@@ -186,6 +186,12 @@ def _prefix(t: Tensor) -> str:
 def tensor_repr(t: Tensor, *, tensor_contents: str | None = None) -> str:
     """``t`` as PyTorch prints it; ``tensor_contents`` (a subclass's) in place of its values, with the
     suffixes that go with them."""
+    text = _tensor_text(t, tensor_contents)
+    # a tensor subclass's instance made an nn.Parameter (its ``_is_param`` flag) says so, as PyTorch's
+    return f"Parameter({text})" if getattr(t, "__dict__", {}).get("_is_param") else text
+
+
+def _tensor_text(t: Tensor, tensor_contents: str | None) -> str:
     prefix = _prefix(t)
     if t._device.type == "meta":  # no values to show: PyTorch's "..." and the size
         extras = [f"device='{t._device}'", f"size={tuple(t.shape)}"]

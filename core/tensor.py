@@ -1208,7 +1208,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         return bool((element == self).any().item())
 
     def __iter__(self) -> Iterator[Tensor]:
-        if self.ndim == 0:
+        if self.dim() == 0:  # (what PyTorch asks, as a handler sees)
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
 
@@ -1222,6 +1222,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         """``copy.copy``: as PyTorch's, a tensor of its own over the same memory, with its
         ``requires_grad`` and attributes."""
         result = self.detach()
+        if type(result) is not type(self):  # a subclass's handler runs this with subclasses off: detach is plain
+            result = result.as_subclass(type(self))
         result._requires_grad = self._requires_grad
         result.__dict__.update(self.__dict__)
         return result

@@ -10,6 +10,8 @@ is an alias (``x.absolute is x.abs``). :func:`install` puts them on the class, o
 from __future__ import annotations
 
 import numbers
+import sys
+import types
 import warnings
 
 from . import device as _devices
@@ -973,9 +975,28 @@ def install():
         setattr(Tensor, name + "_", slicing_joining._shape_inplace(name))
     for alias, name in (INPLACE_ALIASES | SURFACE_INPLACE_ALIASES).items():
         setattr(Tensor, alias, Tensor.__dict__[name])
+    _name_after_tensor()
     _tensor.connect(plugin.backend_registry, creation.default_device)
     _devices.connect(plugin.backend_registry)
     overrides.connect(_wrap_surface, _restore_surface)
+
+
+def _name_after_tensor():
+    """A method whose function has an internal name (``indexing.getitem`` as ``Tensor.__getitem__``,
+    ``_split`` as ``Tensor.split``) takes the name ``Tensor`` gives it first, as PyTorch's methods have:
+    a ``__torch_function__`` handler or a mode that logs ``func.__name__`` sees PyTorch's names. Aliases
+    stay one function (``Tensor.greater`` is ``Tensor.gt``); a function that is also public under its own
+    name elsewhere keeps it. (An operator named after the op it computes, ``x * 2``'s ``mul``, takes its own
+    name: its handlers see the op, ``Tensor.mul``.)"""
+    public = vars(sys.modules["ember"])  # being imported: what it holds so far
+    for name, value in list(Tensor.__dict__.items()):
+        if not isinstance(value, types.FunctionType) or overrides._private(name) or value.__name__ == name:
+            continue
+        if (value.__name__ in Tensor.__dict__ and not hasattr(value, "__wrapped__")) or public.get(
+            value.__name__
+        ) is value:
+            continue
+        value.__name__ = name
 
 
 _UNWRAPPED: dict = {}  # while a TorchFunctionMode is active: the surface's own methods and properties

@@ -6,13 +6,23 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from ..overrides import _disabled_torch_function_impl
-from ..tensor import Tensor, _copy_slots, requires_grad_flag
+from ..overrides import _disabled_torch_function_impl, _opted_out
+from ..tensor import Tensor, _copy_slots, _TensorTypeMeta, requires_grad_flag
 
 __all__ = ["Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer"]
 
 
-class Parameter(Tensor):
+class _ParameterMeta(_TensorTypeMeta):
+    """``isinstance(t, Parameter)`` also holds for a tensor subclass's instance made a parameter (its
+    ``_is_param`` flag), as PyTorch's ``_ParameterMeta`` answers."""
+
+    def __instancecheck__(cls, instance: object) -> bool:
+        if cls is Parameter and isinstance(instance, Tensor) and getattr(instance, "_is_param", False):
+            return True
+        return type.__instancecheck__(cls, instance)
+
+
+class Parameter(Tensor, metaclass=_ParameterMeta):
     r"""A kind of tensor that is to be considered a module parameter.
 
     Parameters are :class:`~ember.Tensor` subclasses that have a special property when
@@ -42,6 +52,17 @@ class Parameter(Tensor):
             data = empty(0)
         elif not isinstance(data, Tensor):
             raise TypeError(f"Parameter: data must be a Tensor, got {type(data).__name__}")
+        elif cls is Parameter and type(data) is not Tensor and not _opted_out(type(data).__torch_function__):
+            # a tensor subclass with __torch_function__ (tv_tensors, a quantized weight) stays of its class,
+            # flagged as a parameter, as PyTorch's custom-tensor path does
+            param = data.detach().requires_grad_(requires_grad)
+            if type(param) is not type(data):
+                raise RuntimeError(
+                    f"Creating a Parameter from an instance of type {type(data).__name__} requires that detach() "
+                    f"returns an instance of the same type, but return type {type(param).__name__} was found instead"
+                )
+            param._is_param = True
+            return param
         param = object.__new__(cls)
         _copy_slots(data.detach(), param)
         if not data._data.shape:

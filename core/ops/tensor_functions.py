@@ -133,5 +133,8 @@ def as_subclass(self: Tensor, cls: type[Tensor]) -> Tensor:
     if not (isinstance(cls, type) and issubclass(cls, Tensor)):
         raise TypeError(f"as_subclass(): argument 'cls' must be a subclass of Tensor, got {cls!r}")
     result = object.__new__(cls)
-    copy_slots(self[...], result)  # an alias of the whole tensor (PyTorch's AliasBackward0)
+    from ..overrides import DisableTorchFunction  # no handler or mode sees the alias being made
+
+    with DisableTorchFunction():
+        copy_slots(self[...], result)  # an alias of the whole tensor (PyTorch's AliasBackward0)
     return result

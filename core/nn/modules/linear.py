@@ -99,11 +99,13 @@ class Linear(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         # the check is on tensors only: a tracer's proxy (ember.fx) has no concrete shape to test
-        if isinstance(input, Tensor) and (input.ndim == 0 or input.shape[-1] != self.in_features):
-            got = input.shape[-1] if input.ndim else "a 0-d tensor"
+        # (read from the data: a subclass's ``__torch_function__`` sees F.linear only, as PyTorch's does)
+        shape = input._data.shape if isinstance(input, Tensor) else None
+        if shape is not None and (len(shape) == 0 or shape[-1] != self.in_features):
+            got = shape[-1] if shape else "a 0-d tensor"
             raise RuntimeError(
                 f"Linear: expected input with {self.in_features} features (in_features), got {got} "
-                f"(input shape {list(input.shape)})"
+                f"(input shape {list(shape)})"
             )
         return F.linear(input, self.weight, self.bias)
 
