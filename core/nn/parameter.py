@@ -17,9 +17,15 @@ class _ParameterMeta(_TensorTypeMeta):
     ``_is_param`` flag), as PyTorch's ``_ParameterMeta`` answers."""
 
     def __instancecheck__(cls, instance: object) -> bool:
-        if cls is Parameter and isinstance(instance, Tensor) and getattr(instance, "_is_param", False):
+        if type.__instancecheck__(cls, instance):
             return True
-        return type.__instancecheck__(cls, instance)
+        # a plain tensor answers at once; only a subclass's instance can carry the flag
+        return (
+            cls is Parameter
+            and type(instance) is not Tensor
+            and isinstance(instance, Tensor)
+            and getattr(instance, "_is_param", False)
+        )
 
 
 class Parameter(Tensor, metaclass=_ParameterMeta):
