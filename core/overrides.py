@@ -777,10 +777,7 @@ def wrap_module_functions(namespace: dict, module_name: str) -> None:
         if (value.__module__ or "").startswith("ember.nn.functional"):
             _check_in_place(value)
         else:  # one wrapper per function, whichever module names it (ember.einsum is ember.functional.einsum)
-            wrapper = _WRAPPERS.get(id(value))
-            if wrapper is None:
-                wrapper = _WRAPPERS[id(value)] = _function_wrapper(value, modes_only=top_level and name in _MODE_ONLY)
-            namespace[name] = wrapper
+            namespace[name] = _shared_wrapper(value, modes_only=top_level and name in _MODE_ONLY)
 
 
 _WRAPPERS: dict[int, Callable] = {}  # id(function) -> its checking wrapper, shared by the modules naming it
@@ -791,9 +788,14 @@ def checked(func: Callable) -> Callable:
     top-level functions ``ember`` loads on first access), else ``func`` itself."""
     if not _enabled or not isinstance(func, _types.FunctionType) or hasattr(func, "_ember_wrapped"):
         return func
+    return _shared_wrapper(func)
+
+
+def _shared_wrapper(func: Callable, modes_only: bool = False) -> Callable:
+    """The one checking wrapper of ``func``, made on first request."""
     wrapper = _WRAPPERS.get(id(func))
     if wrapper is None:
-        wrapper = _WRAPPERS[id(func)] = _function_wrapper(func)
+        wrapper = _WRAPPERS[id(func)] = _function_wrapper(func, modes_only=modes_only)
     return wrapper
 
 

@@ -16,6 +16,7 @@ from ....dtypes import dtype as _dtype
 from ....futures import Future
 from ....tensor import Tensor
 from ... import GradBucket, ProcessGroup, all_reduce, group
+from ...process_group import _NOT_INITIALIZED
 
 __all__ = [
     "allreduce_hook",
@@ -32,13 +33,11 @@ def _averaged(process_group: ProcessGroup | None, tensor: Tensor) -> Future[list
     """Start the all-reduce of ``tensor`` divided by the group's size: a future of ``[tensor]``."""
     ranks = process_group if process_group is not None else group.WORLD
     if ranks is None:
-        raise ValueError("Default process group has not been initialized, please make sure to call init_process_group.")
+        raise ValueError(_NOT_INITIALIZED)
     tensor.div_(ranks.size())
     work = all_reduce(tensor, group=ranks, async_op=True)
-    if work is None:  # this rank is outside process_group: its bucket stays as it is
-        unchanged: Future[list[Tensor]] = Future()
-        unchanged.set_result([tensor])
-        return unchanged
+    if work is None:  # all_reduce skips a rank outside the group; a group object is only its members'
+        raise RuntimeError("DDP communication hook: this rank is not a member of process_group")
     return work.get_future()
 
 
