@@ -86,8 +86,11 @@ SCRIPT = textwrap.dedent(
     dist.init_process_group("gloo", init_method="env://")
     total = ember.tensor([float(os.environ["RANK"])])
     dist.all_reduce(total)
-    print("rank", os.environ["RANK"], os.environ["LOCAL_RANK"], os.environ["WORLD_SIZE"], args.local_rank,
-          int(total.item()), dist.is_torchelastic_launched(), __name__, flush=True)
+    fields = (os.environ["RANK"], os.environ["LOCAL_RANK"], os.environ["WORLD_SIZE"], args.local_rank,
+              int(total.item()), dist.is_torchelastic_launched(), __name__)
+    report = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rank" + os.environ["RANK"] + ".txt")
+    with open(report, "w") as f:
+        f.write(" ".join(map(str, fields)))
     if args.fail and dist.get_rank() == 1:
         raise SystemExit(3)
     dist.destroy_process_group()
@@ -105,14 +108,16 @@ def _start(tmp_path, module, *args):
     return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 
-def _ranks(result):
-    return sorted(line.split()[1:] for line in result.stdout.splitlines() if line.startswith("rank "))
+def _ranks(tmp_path):
+    """What each rank reported, in rank order. The ranks write files: their lines on the one stdout
+    that mpiexec forwards can interleave."""
+    return sorted(report.read_text().split() for report in tmp_path.glob("rank*.txt"))
 
 
 def test_run_starts_ranks_with_torchrun_environment(tmp_path):
     result = _start(tmp_path, "ember.distributed.run")
     assert result.returncode == 0, result.stderr
-    assert _ranks(result) == [
+    assert _ranks(tmp_path) == [
         ["0", "0", "2", "-1", "1", "True", "__main__"],
         ["1", "1", "2", "-1", "1", "True", "__main__"],
     ]
@@ -121,7 +126,7 @@ def test_run_starts_ranks_with_torchrun_environment(tmp_path):
 def test_launch_passes_local_rank_argument(tmp_path):
     result = _start(tmp_path, "ember.distributed.launch")
     assert result.returncode == 0, result.stderr
-    assert [r[3] for r in _ranks(result)] == ["0", "1"]
+    assert [r[3] for r in _ranks(tmp_path)] == ["0", "1"]
 
 
 def test_failing_rank_fails_the_job(tmp_path):
