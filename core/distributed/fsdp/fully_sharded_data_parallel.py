@@ -14,7 +14,7 @@ from ... import distributed as dist
 from ...autograd.grad_mode import no_grad
 from ...nn.modules.module import Module, _IncompatibleKeys
 from ...nn.parameter import Parameter
-from ...ops.creation import zeros
+from ...ops.creation import empty, zeros
 from ...tensor import Tensor, tensor
 from .api import (
     BackwardPrefetch,
@@ -295,6 +295,7 @@ class FullyShardedDataParallel(Module):
                 self._register_pieces()
             else:
                 module.register_parameter(FLAT_PARAM, handle.flat_param)
+                self._uninstall()
 
     # -- the wrapped module ----------------------------------------------------------------------------
     @property
@@ -363,13 +364,20 @@ class FullyShardedDataParallel(Module):
         for m, name, index in self._shared:
             m.__dict__[name] = views[index]
 
-    def _uninstall(self) -> None:
+    def _uninstall(self, placeholders: bool = True) -> None:
+        """Take the full parameters away again; with ``use_orig_params=False`` the attributes keep
+        placeholders of the parameters' shapes and dtypes holding no memory (``device="meta"``), as
+        PyTorch's keep tensors whose storage is freed."""
         handle = self._handle
         assert handle is not None
         for info in handle.infos:
             info.module.__dict__.pop(info.name, None)
         for m, name, _ in self._shared:
             m.__dict__.pop(name, None)
+        if self._use_orig_params or not placeholders:
+            return
+        stubs = [empty(info.shape, dtype=handle.dtype, device="meta") for info in handle.infos]
+        self._install(stubs)
 
     # -- forward ----------------------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -549,6 +557,7 @@ class FullyShardedDataParallel(Module):
         if offload_to_cpu:
             full = full.cpu()
         params = [Parameter(v, info.requires_grad) for info, v in zip(handle.infos, handle.views(full))]
+        self._uninstall(placeholders=False)
         if not self._use_orig_params:
             del self._fsdp_wrapped_module._parameters[FLAT_PARAM]
         for info, p in zip(handle.infos, params):
@@ -579,6 +588,7 @@ class FullyShardedDataParallel(Module):
             self._register_pieces()
         else:
             self._fsdp_wrapped_module.register_parameter(FLAT_PARAM, handle.flat_param)
+            self._uninstall()
 
     def named_parameters(
         self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
