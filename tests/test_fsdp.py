@@ -244,3 +244,18 @@ def test_world_of_one_options(worlds_of_one):
         )
     assert math.isfinite(float(fsdp.clip_grad_norm_(1.0)))
     assert fsdp.module is fsdp._fsdp_wrapped_module and fsdp[0] is model[0]
+
+
+@pytest.mark.parametrize("module", ["ember.distributed.fsdp.api", "ember.distributed.fsdp.wrap"])
+def test_docstring_examples_run(module):
+    """docs/test_doctests.py skips ember.distributed (several processes); these two modules' examples run in one."""
+    import doctest
+    import importlib
+
+    mod = importlib.import_module(module)
+    finder, runner = doctest.DocTestFinder(), doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    tests = [t for t in finder.find(mod, globs={"ember": ember, "nn": ember.nn}) if t.examples]
+    assert tests
+    for test in tests:
+        runner.run(test)
+    assert runner.failures == 0, f"{runner.failures} of {runner.tries} examples failed"

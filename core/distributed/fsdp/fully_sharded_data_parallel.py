@@ -39,7 +39,7 @@ FSDP_PREFIX = FSDP_WRAPPED_MODULE + "."
 FLAT_PARAM = "_flat_param"
 
 _HYBRID = (ShardingStrategy.HYBRID_SHARD, ShardingStrategy._HYBRID_SHARD_ZERO2)
-_DEFAULT_CONFIGS = {
+_DEFAULT_CONFIGS: dict[StateDictType, type[StateDictConfig]] = {
     StateDictType.FULL_STATE_DICT: FullStateDictConfig,
     StateDictType.LOCAL_STATE_DICT: LocalStateDictConfig,
     StateDictType.SHARDED_STATE_DICT: ShardedStateDictConfig,
@@ -312,7 +312,7 @@ class FullyShardedDataParallel(Module):
             return getattr(self._fsdp_wrapped_module, name)
 
     def __getitem__(self, key: int) -> Any:
-        return self._fsdp_wrapped_module.__getitem__(key)  # type: ignore[operator]
+        return self._fsdp_wrapped_module.__getitem__(key)
 
     @staticmethod
     def fsdp_modules(module: Module, root_only: bool = False) -> list[FullyShardedDataParallel]:
@@ -576,6 +576,10 @@ class FullyShardedDataParallel(Module):
                 full = zeros(handle.padded_numel, dtype=handle.dtype, device=handle.pieces[0].device)
                 for info in handle.infos:
                     value = info.module._parameters[info.name]
+                    if value is None:
+                        raise RuntimeError(
+                            f"summon_full_params: parameter {info.fqn} was set to None inside the context"
+                        )
                     full[info.offset : info.offset + info.numel] = (
                         value.detach().reshape(-1).to(full.device, full.dtype)
                     )
@@ -610,7 +614,9 @@ class FullyShardedDataParallel(Module):
         """Set the state dict that the FSDP units of ``module`` give and take; returns the previous setting."""
         if not isinstance(state_dict_type, StateDictType):
             raise TypeError(f"set_state_dict_type: expected a StateDictType, got {state_dict_type!r}")
-        config = state_dict_config if state_dict_config is not None else _DEFAULT_CONFIGS[state_dict_type]()
+        config: StateDictConfig = (
+            state_dict_config if state_dict_config is not None else _DEFAULT_CONFIGS[state_dict_type]()
+        )
         expected = _DEFAULT_CONFIGS[state_dict_type]
         if not isinstance(config, expected):
             raise RuntimeError(f"Expected state_dict_config of type {expected} but got {type(config)}")

@@ -24,9 +24,9 @@ __all__ = [
 ]
 
 #: modules whose children :func:`size_based_auto_wrap_policy` never wraps apart
-FORCE_LEAF_MODULES = {MultiheadAttention}
+FORCE_LEAF_MODULES: set[type[Module]] = {MultiheadAttention}
 #: containers that :func:`size_based_auto_wrap_policy` never wraps themselves
-EXCLUDE_WRAP_MODULES = {ModuleList, ModuleDict}
+EXCLUDE_WRAP_MODULES: set[type[Module]] = {ModuleList, ModuleDict}
 
 
 def always_wrap_policy(module: Module, recurse: bool, nonwrapped_numel: int) -> bool:
@@ -134,12 +134,12 @@ def size_based_auto_wrap_policy(
         >>> policy(nn.Linear(5, 7), recurse=False, nonwrapped_numel=42), policy(nn.Linear(3, 1), False, 4)
         (True, False)
     """
-    force_leaf_modules = FORCE_LEAF_MODULES if force_leaf_modules is None else force_leaf_modules
-    exclude_wrap_modules = EXCLUDE_WRAP_MODULES if exclude_wrap_modules is None else exclude_wrap_modules
+    leaves: set[type[Module]] = set(FORCE_LEAF_MODULES if force_leaf_modules is None else force_leaf_modules)
+    excluded: set[type[Module]] = set(EXCLUDE_WRAP_MODULES if exclude_wrap_modules is None else exclude_wrap_modules)
     is_large = nonwrapped_numel >= min_num_params
     if recurse:
-        return is_large and not isinstance(module, tuple(force_leaf_modules))
-    return is_large and not isinstance(module, tuple(exclude_wrap_modules))
+        return is_large and not isinstance(module, tuple(leaves))
+    return is_large and not isinstance(module, tuple(excluded))
 
 
 # the old name
