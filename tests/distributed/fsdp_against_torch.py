@@ -321,6 +321,54 @@ def check_all_reduce_of_computed_scalar():
     same(ours, theirs, "all_reduce of a computed 0-d tensor")
 
 
+def check_optim_state_dict(use_orig_params):
+    def check():
+        pair = wrapped("nested", "module", use_orig_params=use_orig_params)
+        optimizers = []
+        for (T, _, _), m in zip(LIBS, pair):
+            params = list(m.parameters())
+            optimizers.append(T.optim.Adam([{"params": params[:2]}, {"params": params[2:], "lr": 0.05}], lr=0.01))
+        for step in range(STEPS):
+            x, y = batch(step)
+            for (T, _, _), m, opt in zip(LIBS, pair, optimizers):
+                opt.zero_grad()
+                T.nn.functional.mse_loss(m(T.tensor(x)), T.tensor(y)).backward()
+                opt.step()
+        full = []
+        for (_, F, _), m, opt in zip(LIBS, pair, optimizers):
+            FSDP = F.FullyShardedDataParallel
+            config = F.FullOptimStateDictConfig(offload_to_cpu=F is efsdp)  # torch's offload fails on CPU
+            with FSDP.state_dict_type(m, F.StateDictType.FULL_STATE_DICT, F.FullStateDictConfig(), config):
+                full.append(FSDP.optim_state_dict(m, opt))
+        ours, theirs = full
+        assert ours["param_groups"] == theirs["param_groups"], (ours["param_groups"], theirs["param_groups"])
+        assert sorted(ours["state"]) == sorted(theirs["state"]), (sorted(ours["state"]), sorted(theirs["state"]))
+        for name in theirs["state"]:
+            assert sorted(ours["state"][name]) == sorted(theirs["state"][name]), name
+            for key in theirs["state"][name]:
+                same(ours["state"][name][key], theirs["state"][name][key], f"state[{name!r}][{key!r}]", 1e-6)
+        # a fresh model and optimizer on every rank take the saved model and optimizer state and train alike
+        model_states = [m.state_dict() for m in pair]
+        fresh = wrapped("nested", "module", seed=5, use_orig_params=use_orig_params)
+        fresh_opts = []
+        for (T, F, _), m, state, osd in zip(LIBS, fresh, model_states, full):
+            m.load_state_dict(state)
+            params = list(m.parameters())
+            opt = T.optim.Adam([{"params": params[:2]}, {"params": params[2:], "lr": 0.05}], lr=0.01)
+            opt.load_state_dict(F.FullyShardedDataParallel.optim_state_dict_to_load(m, opt, osd))
+            fresh_opts.append(opt)
+        for step in range(2):
+            x, y = batch(10 + step)
+            for (T, _, _), m, opt in zip(LIBS, fresh, fresh_opts):
+                opt.zero_grad()
+                T.nn.functional.mse_loss(m(T.tensor(x)), T.tensor(y)).backward()
+                opt.step()
+        same_local(fresh, 1e-6)
+        same_full(fresh, 1e-6)
+
+    return check
+
+
 def check_errors():
     pair = wrapped("nested", "module")
     x, _ = batch(0)
@@ -380,6 +428,8 @@ def checks(world_size=2):
             "load_state_dict": check_load_state_dict,
             "summon_full_params": check_summon_full_params,
             "sync_module_states": check_sync_module_states,
+            "optim_state_dict": check_optim_state_dict(False),
+            "optim_state_dict_orig_params": check_optim_state_dict(True),
             "errors": check_errors,
             "all_reduce_of_computed_scalar": check_all_reduce_of_computed_scalar,
         }

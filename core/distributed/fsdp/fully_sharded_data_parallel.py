@@ -714,6 +714,58 @@ class FullyShardedDataParallel(Module):
             result[prefix + _clean(key)] = value
         return result
 
+    @staticmethod
+    def optim_state_dict(
+        model: Module, optim: Any, optim_state_dict: dict[str, Any] | None = None, group: Any = None
+    ) -> dict[str, Any]:
+        """The optimizer's state as a full state dict: keyed by the original parameter names, each
+        state tensor whole (gathered from every rank's shard, a collective), ``param_groups``
+        listing names. Save it next to :meth:`state_dict`; :meth:`optim_state_dict_to_load` turns it
+        back into this rank's optimizer state.
+
+        Args:
+            model (nn.Module): the FSDP model ``optim`` steps.
+            optim (Optimizer): the optimizer over ``model.parameters()``.
+            optim_state_dict (dict, optional): ``optim.state_dict()`` taken earlier. Default: now.
+            group (ProcessGroup, optional): accepted for PyTorch's signature. Default: ``None``.
+
+        Example::
+
+            >>> osd = FSDP.optim_state_dict(model, optimizer)                 # doctest: +SKIP
+            >>> optimizer.load_state_dict(FSDP.optim_state_dict_to_load(model, optimizer, osd))
+        """
+        from .optim_state import full_optim_state_dict
+
+        units = FullyShardedDataParallel.fsdp_modules(model)
+        if units and units[0]._state_dict_type is not StateDictType.FULL_STATE_DICT:
+            raise NotImplementedError(
+                f"FullyShardedDataParallel.optim_state_dict: {units[0]._state_dict_type} is not supported by "
+                "ember; use StateDictType.FULL_STATE_DICT"
+            )
+        config = units[0]._optim_state_dict_config if units else FullOptimStateDictConfig()
+        result = full_optim_state_dict(model, optim, optim_state_dict, group, config.offload_to_cpu)
+        if getattr(config, "rank0_only", False) and dist.get_rank(units[0].process_group if units else None) != 0:
+            return {}
+        return result
+
+    @staticmethod
+    def optim_state_dict_to_load(
+        model: Module,
+        optim: Any,
+        optim_state_dict: dict[str, Any],
+        is_named_optimizer: bool = False,
+        load_directly: bool = False,
+        group: Any = None,
+    ) -> dict[str, Any]:
+        """This rank's optimizer state dict from a full one (:meth:`optim_state_dict`), ready for
+        ``optim.load_state_dict``; with ``load_directly`` it is loaded into ``optim`` too."""
+        from .optim_state import optim_state_dict_to_load
+
+        result = optim_state_dict_to_load(model, optim, optim_state_dict)
+        if load_directly:
+            optim.load_state_dict(result)
+        return result
+
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False) -> Any:
         """Load a full state dict (original names, whole tensors) into the shards, as
         :meth:`state_dict` gives it; missing and unexpected keys are named as in it."""
