@@ -369,6 +369,33 @@ def check_optim_state_dict(use_orig_params):
     return check
 
 
+def check_sharded_grad_scaler():
+    """An inf in rank 1's shard only: every rank skips that step and backs the scale off."""
+    from torch.distributed.fsdp.sharded_grad_scaler import ShardedGradScaler as TorchScaler
+
+    from ember.distributed.fsdp.sharded_grad_scaler import ShardedGradScaler as EmberScaler
+
+    pair = wrapped()
+    optimizers = [T.optim.SGD(m.parameters(), lr=0.1) for (T, _, _), m in zip(LIBS, pair)]
+    scalers = [
+        EmberScaler("cpu", init_scale=256.0, growth_interval=2),
+        TorchScaler("cpu", init_scale=256.0, growth_interval=2),
+    ]
+    for step in range(4):
+        x, y = batch(step)
+        for (T, _, _), m, opt, scaler in zip(LIBS, pair, optimizers, scalers):
+            opt.zero_grad()
+            scaler.scale(T.nn.functional.mse_loss(m(T.tensor(x)), T.tensor(y))).backward()
+            if step == 1 and edist.get_rank() == 1:
+                for p in m.parameters():
+                    p.grad.data[0] = float("inf")
+            scaler.step(opt)
+            scaler.update()
+        assert scalers[0].get_scale() == scalers[1].get_scale(), (step, scalers[0].get_scale(), scalers[1].get_scale())
+        same_local(pair, 1e-6)
+    assert scalers[0].get_scale() == 256.0, scalers[0].get_scale()  # halved at step 1, doubled after 2 clean ones
+
+
 def check_errors():
     pair = wrapped("nested", "module")
     x, _ = batch(0)
@@ -430,6 +457,7 @@ def checks(world_size=2):
             "sync_module_states": check_sync_module_states,
             "optim_state_dict": check_optim_state_dict(False),
             "optim_state_dict_orig_params": check_optim_state_dict(True),
+            "sharded_grad_scaler": check_sharded_grad_scaler,
             "errors": check_errors,
             "all_reduce_of_computed_scalar": check_all_reduce_of_computed_scalar,
         }
