@@ -259,3 +259,37 @@ def test_docstring_examples_run(module):
     for test in tests:
         runner.run(test)
     assert runner.failures == 0, f"{runner.failures} of {runner.tries} examples failed"
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_mixed_precision_leaves_batch_norm_in_float32(worlds_of_one):
+    """With an auto_wrap_policy, batch norm gets a unit of its own without mixed precision: float32
+    parameters and inputs, its output cast back to the inputs' dtype (as PyTorch's FSDP)."""
+    torch.manual_seed(0)
+    reference = torch.nn.Sequential(
+        torch.nn.Linear(6, 8), torch.nn.BatchNorm1d(8), torch.nn.Tanh(), torch.nn.Linear(8, 3)
+    )
+    model = ember.nn.Sequential(ember.nn.Linear(6, 8), ember.nn.BatchNorm1d(8), ember.nn.Tanh(), ember.nn.Linear(8, 3))
+    model.load_state_dict({k: ember.tensor(v.numpy()) for k, v in reference.state_dict().items()})
+    ours = efsdp.FullyShardedDataParallel(
+        model,
+        auto_wrap_policy=ewrap.ModuleWrapPolicy({ember.nn.Linear}),
+        mixed_precision=efsdp.MixedPrecision(param_dtype=ember.bfloat16),
+    )
+    theirs = tfsdp.FullyShardedDataParallel(
+        reference,
+        auto_wrap_policy=twrap.ModuleWrapPolicy({torch.nn.Linear}),
+        mixed_precision=tfsdp.MixedPrecision(param_dtype=torch.bfloat16),
+        device_id=torch.device("cpu"),
+    )
+    assert repr(ours).replace("ember.", "") == repr(theirs).replace("torch.", "")
+    assert ours.module[1].mixed_precision.param_dtype is None
+    x = np.random.RandomState(0).randn(5, 6).astype(np.float32)
+    seen = []
+    ours.module[1].module.register_forward_hook(lambda m, args, out: seen.append((args[0].dtype, m.weight.dtype)))
+    out_e, out_t = ours(ember.tensor(x)), theirs(torch.tensor(x))
+    assert seen == [(ember.float32, ember.float32)]
+    assert out_e.dtype == ember.bfloat16 and out_t.dtype == torch.bfloat16
+    np.testing.assert_allclose(out_e.float().detach().numpy(), out_t.float().detach().numpy(), rtol=2e-2, atol=2e-2)
+    out_e.float().sum().backward()
+    assert all(p.grad is not None and p.grad.dtype == ember.float32 for p in ours.parameters())

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from enum import Enum, auto
 from typing import Any, NamedTuple
 
+from ...nn.modules.batchnorm import _BatchNorm
+
 __all__ = [
     "BackwardPrefetch",
     "CPUOffload",
@@ -77,6 +79,9 @@ class MixedPrecision:
         cast_forward_inputs (bool): cast the floating-point inputs of every FSDP unit's forward to
             ``param_dtype``. Default: ``False``.
         cast_root_forward_inputs (bool): cast the root unit's floating-point inputs. Default: ``True``.
+        _module_classes_to_ignore (tuple of type): with an ``auto_wrap_policy``, modules of these
+            classes become units of their own without mixed precision, their inputs cast to
+            float32 and their outputs back. Default: ``(nn.modules.batchnorm._BatchNorm,)``.
 
     Example::
 
@@ -91,7 +96,7 @@ class MixedPrecision:
     keep_low_precision_grads: bool = False
     cast_forward_inputs: bool = False
     cast_root_forward_inputs: bool = True
-    _module_classes_to_ignore: tuple[type, ...] = ()
+    _module_classes_to_ignore: tuple[type, ...] = (_BatchNorm,)
 
 
 @dataclass

@@ -63,6 +63,49 @@ def _cast_inputs(value: Any, dtype: Any) -> Any:
     return value
 
 
+def _or_policy(policy: Callable[..., bool], module_classes: tuple[type, ...]) -> Callable[..., bool]:
+    """``policy``, and also every module of ``module_classes`` a unit of its own."""
+
+    def combined(module: Module, recurse: bool, nonwrapped_numel: int) -> bool:
+        if policy(module=module, recurse=recurse, nonwrapped_numel=nonwrapped_numel):
+            return True
+        return recurse or isinstance(module, module_classes)
+
+    return combined
+
+
+def _run_in_float32(module: Module) -> None:
+    """Hooks that run ``module`` on float32 inputs and give its outputs back in its inputs' dtype
+    (PyTorch's for the module classes its mixed precision leaves out, batch norm first)."""
+    from ...dtypes import float32
+
+    seen: dict[str, Any] = {}
+
+    def cast(dtype: Any, value: Any) -> Any:
+        if isinstance(value, Tensor):
+            if not value.is_floating_point() or value.dtype == dtype:
+                return value
+            seen.setdefault("dtype", value.dtype)
+            return value.to(dtype)
+        if isinstance(value, (list, tuple)):
+            return type(value)(cast(dtype, v) for v in value)
+        if isinstance(value, dict):
+            return {k: cast(dtype, v) for k, v in value.items()}
+        return value
+
+    def pre_hook(mod: Module, args: Any) -> Any:
+        seen.clear()
+        return cast(float32, args)
+
+    def post_hook(mod: Module, args: Any, output: Any) -> Any:
+        if "dtype" in seen:
+            return cast(seen["dtype"], output)
+        return None
+
+    module.register_forward_pre_hook(pre_hook)
+    module.register_forward_hook(post_hook)
+
+
 def _recursive_wrap(module, policy, wrap, ignored, only_wrap_children=False):
     """Wrap the submodules of ``module`` that ``policy`` picks, innermost first (PyTorch's order);
     returns the module (wrapped or not) and the number of parameters now inside units."""
@@ -235,6 +278,13 @@ class FullyShardedDataParallel(Module):
             module.to(device_id)
         self._fsdp_ignored = ignored
         if auto_wrap_policy is not None:
+            full_precision: tuple[type, ...] = ()
+            if mixed_precision is not None and mixed_precision._module_classes_to_ignore:
+                full_precision = tuple(mixed_precision._module_classes_to_ignore)
+                auto_wrap_policy = _or_policy(auto_wrap_policy, full_precision)
+                for m in module.modules():
+                    if isinstance(m, full_precision) and m not in ignored:
+                        _run_in_float32(m)
 
             def wrap(child):
                 return FullyShardedDataParallel(
@@ -243,7 +293,7 @@ class FullyShardedDataParallel(Module):
                     sharding_strategy=strategy,
                     cpu_offload=cpu_offload,
                     backward_prefetch=backward_prefetch,
-                    mixed_precision=mixed_precision,
+                    mixed_precision=None if isinstance(child, full_precision) else mixed_precision,
                     ignored_modules=ignored or None,
                     param_init_fn=param_init_fn,
                     device_id=device_id,
