@@ -293,3 +293,23 @@ def test_mixed_precision_leaves_batch_norm_in_float32(worlds_of_one):
     np.testing.assert_allclose(out_e.float().detach().numpy(), out_t.float().detach().numpy(), rtol=2e-2, atol=2e-2)
     out_e.float().sum().backward()
     assert all(p.grad is not None and p.grad.dtype == ember.float32 for p in ours.parameters())
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("use_orig_params", [False, True])
+def test_world_of_one_dtype_conversion_after_wrapping(worlds_of_one, use_orig_params):
+    """``model.double()`` after wrapping converts the shards in place; forward, gradients and the
+    state dict follow, as in torch's FSDP."""
+    ours, theirs = _pair("cpu", use_orig_params)
+    ours.double()
+    theirs.double()
+    x = np.random.RandomState(1).randn(4, 5)
+    out_e, out_t = ours(ember.tensor(x)), theirs(torch.tensor(x))
+    assert out_e.dtype == ember.float64 and out_t.dtype == torch.float64
+    _close(out_e, out_t, 1e-12)
+    out_e.sum().backward()
+    out_t.sum().backward()
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        assert p.grad.dtype == ember.float64
+        _close(p.grad, q.grad, 1e-12)
+    assert all(v.dtype == ember.float64 for v in ours.state_dict().values())

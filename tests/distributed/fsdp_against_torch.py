@@ -300,6 +300,27 @@ def check_summon_full_params():
         same_full(pair, 1e-6)
 
 
+def check_summon_with_grads():
+    pair = wrapped("nested", "size", use_orig_params=True)
+    x, y = batch(0)
+    for (T, _, _), m in zip(LIBS, pair):
+        T.nn.functional.mse_loss(m(T.tensor(x)), T.tensor(y)).backward()
+    inside = []
+    for (_, F, _), m in zip(LIBS, pair):
+        with F.FullyShardedDataParallel.summon_full_params(m, with_grads=True):
+            inside.append([(n, p.grad.clone()) for n, p in m.named_parameters()])
+    assert [n for n, _ in inside[0]] == [n for n, _ in inside[1]]
+    for (name, a), (_, b) in zip(*inside):
+        same(a, b, f"summoned gradient of {name}", 1e-6)
+    flat = wrapped("nested", "size")
+    outcomes = [
+        attempt(lambda F=F, m=m: F.FullyShardedDataParallel.summon_full_params(m, with_grads=True).__enter__())
+        for (_, F, _), m in zip(LIBS, flat)
+    ]
+    same(outcomes[0], outcomes[1], "with_grads=True without use_orig_params")
+    assert outcomes[0].text == outcomes[1].text, outcomes
+
+
 def check_sync_module_states():
     """torch's FSDP refuses CPU modules with sync_module_states=True (it broadcasts on the GPU); ember's
     takes rank 0's states and then trains as torch's FSDP built from rank 0's model."""
@@ -454,6 +475,7 @@ def checks(world_size=2):
             "state_dict_buffers": check_buffers_in_state_dict,
             "load_state_dict": check_load_state_dict,
             "summon_full_params": check_summon_full_params,
+            "summon_full_params_with_grads": check_summon_with_grads,
             "sync_module_states": check_sync_module_states,
             "optim_state_dict": check_optim_state_dict(False),
             "optim_state_dict_orig_params": check_optim_state_dict(True),

@@ -89,27 +89,24 @@ class FlatParamHandle:
         self.world_size = dist.get_world_size(self.group)
         self.sharded = strategy is not ShardingStrategy.NO_SHARD and self.world_size > 1
         first = params[0]
-        self.dtype = first.dtype
+        dtype = first.dtype
         for info, p in zip(infos, params):
-            if p.dtype != self.dtype:
+            if p.dtype != dtype:
                 raise ValueError(
-                    f"Must flatten tensors with uniform dtype but got {self.dtype} and {p.dtype} (parameter {info.fqn})"
+                    f"Must flatten tensors with uniform dtype but got {dtype} and {p.dtype} (parameter {info.fqn})"
                 )
             if not use_orig_params and p.requires_grad != first.requires_grad:
                 raise ValueError(
                     "Must flatten tensors with uniform `requires_grad` when `use_orig_params=False`"
                     f" (parameter {info.fqn})"
                 )
-        self.compute_dtype = param_dtype if param_dtype is not None else self.dtype
-        if reduce_dtype is not None:
-            self.reduce_dtype = reduce_dtype
-        else:
-            self.reduce_dtype = param_dtype if param_dtype is not None else self.dtype
+        self._param_dtype = param_dtype
+        self._reduce_dtype = reduce_dtype
         self.predivide = _predivide_factor(self.world_size)
         self.postdivide = self.world_size / self.predivide
         self._pending_grad: Tensor | None = None  # the unreduced gradient kept under no_sync()
         # the layout: each parameter's offset, aligned as PyTorch aligns it with use_orig_params
-        align = _ALIGNMENT_BYTES // self.compute_dtype.itemsize if use_orig_params else 0
+        align = _ALIGNMENT_BYTES // (param_dtype or dtype).itemsize if use_orig_params else 0
         total = 0
         for info in infos:
             if align and total % align:
@@ -121,7 +118,7 @@ class FlatParamHandle:
         self.padded_numel = self.shard_numel * (self.world_size if self.sharded else 1)
         self.shard_start = self.rank * self.shard_numel if self.sharded else 0
         with no_grad():
-            full = zeros(self.padded_numel, dtype=self.dtype, device=first.device)
+            full = zeros(self.padded_numel, dtype=dtype, device=first.device)
             for info, p in zip(infos, params):
                 full[info.offset : info.offset + info.numel] = p.detach().reshape(-1)
             shard = full[self.shard_start : self.shard_start + self.shard_numel].clone()
@@ -143,6 +140,24 @@ class FlatParamHandle:
             self.flat_param = Parameter(shard, first.requires_grad)
             self.pieces = [self.flat_param]
             self.piece_ranges = [(0, self.shard_numel)]
+
+    # -- dtypes (read each time: ``model.double()`` converts the shards in place) ----------------------
+    @property
+    def dtype(self) -> Any:
+        """The dtype of the shards (and of the gradients the optimizer sees)."""
+        return self.pieces[0].dtype
+
+    @property
+    def compute_dtype(self) -> Any:
+        """The dtype forward and backward compute in: ``MixedPrecision.param_dtype`` or the shards'."""
+        return self._param_dtype if self._param_dtype is not None else self.dtype
+
+    @property
+    def reduce_dtype(self) -> Any:
+        """The dtype gradients are reduced in: ``reduce_dtype``, else ``param_dtype``, else the shards'."""
+        if self._reduce_dtype is not None:
+            return self._reduce_dtype
+        return self.compute_dtype
 
     # -- the shard ---------------------------------------------------------------------------------
     def _local_shard(self, pieces=None):

@@ -568,7 +568,8 @@ class FullyShardedDataParallel(Module):
             rank0_only (bool): only rank 0 sees the whole parameters (needs ``writeback=False``).
                 Default: ``False``.
             offload_to_cpu (bool): the whole parameters on the CPU. Default: ``False``.
-            with_grads (bool): not supported by ember (NotImplementedError). Default: ``False``.
+            with_grads (bool): the whole gradients too, as ``.grad`` (needs ``use_orig_params=True``).
+                Default: ``False``.
 
         Example::
 
@@ -576,37 +577,60 @@ class FullyShardedDataParallel(Module):
             ...     print([name for name, _ in model.named_parameters()])
             ['0.weight', '0.bias', '2.weight', '2.bias']
         """
-        if with_grads:
-            raise NotImplementedError(f"with_grads={with_grads} is not supported yet by ember's summon_full_params")
-        if writeback and rank0_only:
-            raise NotImplementedError("writeback=True and rank0_only=True is not supported yet")
         if isinstance(module, FullyShardedDataParallel) and not recurse:
             units = [module]
         else:
             units = FullyShardedDataParallel.fsdp_modules(module) if recurse else []
+        for unit in units:
+            if with_grads and (offload_to_cpu or not unit._use_orig_params):
+                raise NotImplementedError(
+                    f"with_grads={with_grads}, use_orig_params={unit._use_orig_params}, "
+                    f"offload_to_cpu={offload_to_cpu} is not supported yet"
+                )
+            if offload_to_cpu and unit._handle is not None and not unit._handle.sharded:
+                raise NotImplementedError("offload_to_cpu=True and NO_SHARD is not supported yet")
+        if writeback and rank0_only:
+            raise NotImplementedError("writeback=True and rank0_only=True is not supported yet")
         entered: list[FullyShardedDataParallel] = []
         try:
             for unit in units:
                 if unit._summoned is not None:
                     raise RuntimeError("summon_full_params: this FSDP unit's parameters are already summoned")
-                unit._summon(rank0_only, offload_to_cpu)
+                unit._summon(rank0_only, offload_to_cpu, with_grads)
                 entered.append(unit)
             yield
         finally:
             for unit in reversed(entered):
                 unit._unsummon(writeback)
 
-    def _summon(self, rank0_only: bool, offload_to_cpu: bool) -> None:
+    def _summon(self, rank0_only: bool, offload_to_cpu: bool, with_grads: bool = False) -> None:
         handle = self._handle
         self._summoned = []
         if handle is None:
             return
         full = handle.full_flat()
+        grads = None
+        if with_grads:  # the gradient shards gathered too (zeros where a rank's part has none)
+            have = [p.grad for p in handle.pieces]
+            with no_grad():
+                shard = zeros(handle.shard_numel, dtype=handle.dtype, device=handle.pieces[0].device)
+                for g, (start, length) in zip(have, handle.piece_ranges):
+                    if g is not None and length:
+                        shard[start : start + length] = g.detach().reshape(-1)
+                grads = handle.views(handle._gather(shard, handle.dtype))
+            anyone = [any(g is not None for g in have)]
+            everyone: list[Any] = [None] * handle.world_size
+            dist.all_gather_object(everyone, anyone, group=handle.group)
+            if not any(e[0] for e in everyone):
+                grads = None
         if rank0_only and self.rank != 0:
             return
         if offload_to_cpu:
             full = full.cpu()
         params = [Parameter(v, info.requires_grad) for info, v in zip(handle.infos, handle.views(full))]
+        if grads is not None:
+            for p, g in zip(params, grads):
+                p.grad = g.clone()
         self._uninstall(placeholders=False)
         if not self._use_orig_params:
             del self._fsdp_wrapped_module._parameters[FLAT_PARAM]
