@@ -1,6 +1,6 @@
 """ember.distributed.fsdp (FullyShardedDataParallel) against torch.distributed.fsdp.
 
-Two ranks: ``tests/distributed/fsdp_against_torch.py`` runs under ``mpiexec -n 2``; every rank builds the
+Two and three ranks: ``tests/distributed/fsdp_against_torch.py`` runs under ``mpiexec -n 2`` and ``-n 3``; every rank builds the
 same model in both libraries, wraps it in each library's FSDP (torch's over gloo on the CPU) and compares
 the shards, the training (FULL_SHARD, SHARD_GRAD_OP, NO_SHARD, flat and original parameters, auto-wrap
 policies, mixed precision, gradient clipping, no_sync), the full state dicts, summon_full_params and the
@@ -40,9 +40,20 @@ def two_ranks():
     return _launch(2, SCRIPT)
 
 
+@pytest.fixture(scope="module")
+def three_ranks():
+    return _launch(3, SCRIPT)
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_two_ranks_against_torch(two_ranks, name):
     _assert_ok(two_ranks, name, 2)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_three_ranks_against_torch(three_ranks, name):
+    """Three ranks: shards padded unevenly, gradients divided by 2 before the sum and by 1.5 after it."""
+    _assert_ok(three_ranks, name, 3)
 
 
 # -- in this process ---------------------------------------------------------------------------------

@@ -199,9 +199,15 @@ def check_mixed_precision(param, reduce, buffer=None, kind="mlp", tol=2e-2):
                         b.data = b.data.to(getattr(torch, buffer))
             out_t = low(torch.tensor(x).to(pd))
             torch.nn.functional.mse_loss(out_t.float(), torch.tensor(y)).backward()
+            world = tdist.get_world_size()
+            pre = 1
+            while world % pre == 0 and world / pre > pre:
+                pre *= 2
             for p, q in zip(master.parameters(), low.parameters()):
-                g = q.grad.to(rd) / 2
+                g = q.grad.to(rd) / pre  # FSDP divides by this before the sum, by the rest after it
                 tdist.all_reduce(g)
+                if world / pre > 1:
+                    g = g / (world / pre)
                 p.grad = g.to(p.dtype)
             opt_t.step()
             for b, c in zip(master.buffers(), low.buffers()):

@@ -31,13 +31,16 @@ __all__ = [
 class ShardingStrategy(Enum):
     """How :class:`FullyShardedDataParallel` shards parameters, gradients and optimizer states.
 
-    - ``FULL_SHARD``: parameters, gradients and optimizer states are sharded; the parameters are
-      all-gathered before forward and again before backward, and freed after each.
-    - ``SHARD_GRAD_OP``: gradients and optimizer states are sharded; the parameters gathered for
-      forward stay whole until backward is done.
+    - ``FULL_SHARD``: parameters, gradients and optimizer states are sharded (ZeRO-3).
+    - ``SHARD_GRAD_OP``: gradients and optimizer states are sharded (ZeRO-2).
     - ``NO_SHARD``: nothing is sharded; gradients are all-reduced as in DistributedDataParallel.
     - ``HYBRID_SHARD``, ``_HYBRID_SHARD_ZERO2``: shard within a node and replicate across nodes
       (not supported by ember: NotImplementedError).
+
+    The strategies give the same numbers. In ember the whole parameters a unit gathers for forward
+    stay referenced by the autograd graph until its backward, under ``FULL_SHARD`` too (PyTorch
+    frees them after forward and gathers them again for backward); between steps only the shards
+    are kept under both sharded strategies.
 
     Example::
 

@@ -149,10 +149,10 @@ class FullyShardedDataParallel(Module):
 
     The parameters of ``module`` (those not inside a nested unit or an ignored module) are
     flattened into one 1-d tensor, padded to a multiple of the world size and split: each rank
-    keeps one shard, and its optimizer steps on that shard only. Before forward (and, with
-    ``FULL_SHARD``, again before backward) the shards are all-gathered into the full parameters;
-    in backward the gradient is reduce-scattered, averaged over the ranks, so each rank gets its
-    shard's gradient -- the same update as :class:`~ember.nn.parallel.DistributedDataParallel`
+    keeps one shard, and its optimizer steps on that shard only. Before forward the shards are
+    all-gathered into the full parameters (kept by the autograd graph until backward: ember does
+    not free and gather them again in between, as PyTorch's ``FULL_SHARD`` does); in backward the
+    gradient is reduce-scattered, averaged over the ranks, so each rank gets its shard's gradient -- the same update as :class:`~ember.nn.parallel.DistributedDataParallel`
     with each rank feeding its own part of the batch.
 
     ``auto_wrap_policy`` makes FSDP units of chosen submodules (see
