@@ -57,6 +57,9 @@ def build(T, kind):
     if kind == "blocks":
         block = BLOCKS.setdefault(T.__name__, _block_class(T))
         return T.nn.Sequential(T.nn.Linear(6, 8), block(8), block(8), T.nn.Linear(8, 3))
+    if kind == "transformer":
+        layer = functools.partial(T.nn.TransformerEncoderLayer, 6, 2, dim_feedforward=12, dropout=0.0, batch_first=True)
+        return T.nn.Sequential(T.nn.Linear(6, 6), layer(), layer(), T.nn.Flatten(), T.nn.Linear(12, 3))
     if kind == "batchnorm":
         return T.nn.Sequential(T.nn.Linear(6, 8), T.nn.BatchNorm1d(8), T.nn.Tanh(), T.nn.Linear(8, 3))
     raise ValueError(kind)
@@ -80,6 +83,10 @@ def policy(lib, name):
         return functools.partial(wrap.size_based_auto_wrap_policy, min_num_params=20)
     if name == "transformer":
         return functools.partial(wrap.transformer_auto_wrap_policy, transformer_layer_cls={BLOCKS[T.__name__]})
+    if name == "encoder_layer":
+        return functools.partial(
+            wrap.transformer_auto_wrap_policy, transformer_layer_cls={T.nn.TransformerEncoderLayer}
+        )
     if name == "always":
         return wrap.always_wrap_policy
     raise ValueError(name)
@@ -106,13 +113,14 @@ def wrapped(kind="mlp", wrap_policy=None, seed=0, **options):
     return built
 
 
-def batch(step, n_in=6, n_out=3):
+def batch(step, n_in=6, n_out=3, kind=None):
     rank = edist.get_rank()
-    x = np.random.RandomState(100 * step + rank).randn(4, n_in).astype(np.float32)
+    shape = (4, 2, n_in) if kind == "transformer" else (4, n_in)
+    x = np.random.RandomState(100 * step + rank).randn(*shape).astype(np.float32)
     return x, np.random.RandomState(7 + step).randn(4, n_out).astype(np.float32)
 
 
-def train(pair, optimizer="Adam", steps=STEPS, clip=None, no_sync_steps=0, **opt_kwargs):
+def train(pair, optimizer="Adam", steps=STEPS, clip=None, no_sync_steps=0, kind=None, **opt_kwargs):
     """``steps`` optimizer steps on both; returns each step's clip norms ``[(ember's, torch's)]``."""
     opt_kwargs = opt_kwargs or {"lr": 0.01}
     optimizers = [getattr(T.optim, optimizer)(m.parameters(), **opt_kwargs) for (T, _, _), m in zip(LIBS, pair)]
@@ -125,7 +133,7 @@ def train(pair, optimizer="Adam", steps=STEPS, clip=None, no_sync_steps=0, **opt
                 x, y = batch(50 + 10 * step + micro)
                 with m.no_sync():
                     T.nn.functional.mse_loss(m(T.tensor(x)).float(), T.tensor(y)).backward()
-            x, y = batch(step)
+            x, y = batch(step, kind=kind)
             T.nn.functional.mse_loss(m(T.tensor(x)).float(), T.tensor(y)).backward()
             if clip is not None:
                 row.append(m.clip_grad_norm_(*clip))
@@ -160,7 +168,7 @@ def trains_alike(kind="mlp", wrap_policy=None, optimizer="Adam", tol=1e-6, opt_k
         pair = wrapped(kind, wrap_policy, **options)
         assert str(pair[0]).replace("ember.", "") == str(pair[1]).replace("torch.", ""), (str(pair[0]), str(pair[1]))
         same_local(pair)
-        train(pair, optimizer, **(opt_kwargs or {}))
+        train(pair, optimizer, kind=kind, **(opt_kwargs or {}))
         same_local(pair, tol)
         same_full(pair, tol)
 
@@ -466,6 +474,13 @@ def checks(world_size=2):
             "module_wrap_policy": trains_alike("nested", "module"),
             "module_wrap_policy_orig_params": trains_alike("nested", "module", "AdamW", use_orig_params=True),
             "transformer_wrap_policy": trains_alike("blocks", "transformer"),
+            # SGD: the key bias's gradient is zero up to rounding, which Adam would blow up to +-lr steps
+            "transformer_encoder_layers": trains_alike(
+                "transformer", "encoder_layer", "SGD", tol=1e-5, opt_kwargs={"lr": 0.1, "momentum": 0.9}
+            ),
+            "transformer_encoder_layers_orig_params": trains_alike(
+                "transformer", "encoder_layer", "SGD", tol=1e-5, opt_kwargs={"lr": 0.1}, use_orig_params=True
+            ),
             "always_wrap_policy_shard_grad_op": trains_alike("blocks", "always", sharding_strategy=S.SHARD_GRAD_OP),
             "module_wrap_policy_no_shard": trains_alike("nested", "module", sharding_strategy=S.NO_SHARD),
             "mixed_precision_bfloat16_float32": check_mixed_precision("bfloat16", "float32"),
