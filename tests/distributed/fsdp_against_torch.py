@@ -335,6 +335,26 @@ def check_summon_with_grads():
     assert outcomes[0].text == outcomes[1].text, outcomes
 
 
+def check_apply_init():
+    """model.apply(init) after wrapping sets the whole parameters (each unit gathered around it)."""
+    pair = wrapped("nested", "module")
+
+    def init(T):
+        def fn(m):
+            if isinstance(m, T.nn.Linear):
+                with T.no_grad():
+                    m.weight.copy_(T.arange(m.weight.numel(), dtype=T.float32).reshape(m.weight.shape) / 10)
+                    m.bias.fill_(0.5)
+
+        return fn
+
+    for (T, _, _), m in zip(LIBS, pair):
+        assert m.apply(init(T)) is m
+    same_full(pair, 0.0)
+    assert float(pair[0].state_dict()["2.2.bias"][0]) == 0.5
+    same_local(pair, 0.0)
+
+
 def check_sync_module_states():
     """torch's FSDP refuses CPU modules with sync_module_states=True (it broadcasts on the GPU); ember's
     takes rank 0's states and then trains as torch's FSDP built from rank 0's model."""
@@ -497,6 +517,7 @@ def checks(world_size=2):
             "load_state_dict": check_load_state_dict,
             "summon_full_params": check_summon_full_params,
             "summon_full_params_with_grads": check_summon_with_grads,
+            "apply_init": check_apply_init,
             "sync_module_states": check_sync_module_states,
             "optim_state_dict": check_optim_state_dict(False),
             "optim_state_dict_orig_params": check_optim_state_dict(True),

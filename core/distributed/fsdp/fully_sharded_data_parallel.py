@@ -444,6 +444,18 @@ class FullyShardedDataParallel(Module):
         finally:
             self._uninstall()
 
+    def apply(self, fn: Callable[[Module], None]) -> FullyShardedDataParallel:
+        """As :meth:`nn.Module.apply`, with each unit's whole parameters in place while ``fn`` runs on
+        its modules (and written back to the shards after), so that initialisers see them.
+
+        Example::
+
+            >>> model.apply(lambda m: nn.init.zeros_(m.bias) if isinstance(m, nn.Linear) else None)  # doctest: +SKIP
+        """
+        with self.summon_full_params(self, recurse=False, writeback=True):
+            super().apply(fn)
+        return self
+
     @contextlib.contextmanager
     def no_sync(self) -> Iterator[None]:
         """Skip the gradient reduction inside the context: the gradients of the backward passes run
