@@ -451,6 +451,46 @@ def check_sharded_grad_scaler():
     assert scalers[0].get_scale() == 256.0, scalers[0].get_scale()  # halved at step 1, doubled after 2 clean ones
 
 
+def check_full_optim_state_dict():
+    """The older API: full_optim_state_dict (rank 0 only), scatter_full_optim_state_dict and
+    shard_full_optim_state_dict without the optimizer."""
+    pair = wrapped("nested", "module")
+    optimizers = [T.optim.Adam(m.parameters(), lr=0.01) for (T, _, _), m in zip(LIBS, pair)]
+    for step in range(STEPS):
+        x, y = batch(step)
+        for (T, _, _), m, opt in zip(LIBS, pair, optimizers):
+            opt.zero_grad()
+            T.nn.functional.mse_loss(m(T.tensor(x)), T.tensor(y)).backward()
+            opt.step()
+    full = [F.FullyShardedDataParallel.full_optim_state_dict(m, o) for (_, F, _), m, o in zip(LIBS, pair, optimizers)]
+    if edist.get_rank() == 0:
+        assert full[0]["param_groups"] == full[1]["param_groups"]
+        assert sorted(full[0]["state"]) == sorted(full[1]["state"])
+        for name, values in full[1]["state"].items():
+            for key, value in values.items():
+                same(full[0]["state"][name][key], value, f"state[{name!r}][{key!r}]", 1e-6)
+    else:
+        assert full[0] == {} and full[1] == {}, (full[0], full[1])
+    fresh = wrapped("nested", "module", seed=5)
+    for m, state in zip(fresh, [m.state_dict() for m in pair]):
+        m.load_state_dict(state)
+    fresh_opts = [T.optim.Adam(m.parameters(), lr=0.01) for (T, _, _), m in zip(LIBS, fresh)]
+    for (_, F, _), m, opt, osd in zip(LIBS, fresh, fresh_opts, full):
+        local = F.FullyShardedDataParallel.scatter_full_optim_state_dict(osd or None, m)
+        opt.load_state_dict(local)
+    ours_local = efsdp.FullyShardedDataParallel.shard_full_optim_state_dict(
+        efsdp.FullyShardedDataParallel.full_optim_state_dict(pair[0], optimizers[0], rank0_only=False), fresh[0]
+    )
+    assert sorted(ours_local["state"]) == sorted(fresh_opts[0].state_dict()["state"])
+    for step in range(2):
+        x, y = batch(10 + step)
+        for (T, _, _), m, opt in zip(LIBS, fresh, fresh_opts):
+            opt.zero_grad()
+            T.nn.functional.mse_loss(m(T.tensor(x)), T.tensor(y)).backward()
+            opt.step()
+    same_full(fresh, 1e-6)
+
+
 def check_errors():
     pair = wrapped("nested", "module")
     x, _ = batch(0)
@@ -522,6 +562,7 @@ def checks(world_size=2):
             "optim_state_dict": check_optim_state_dict(False),
             "optim_state_dict_orig_params": check_optim_state_dict(True),
             "sharded_grad_scaler": check_sharded_grad_scaler,
+            "full_optim_state_dict": check_full_optim_state_dict,
             "errors": check_errors,
             "all_reduce_of_computed_scalar": check_all_reduce_of_computed_scalar,
         }

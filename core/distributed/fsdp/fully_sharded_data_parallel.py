@@ -852,6 +852,48 @@ class FullyShardedDataParallel(Module):
             optim.load_state_dict(result)
         return result
 
+    @staticmethod
+    def full_optim_state_dict(
+        model: Module, optim: Any, optim_input: Any = None, rank0_only: bool = True, group: Any = None
+    ) -> dict[str, Any]:
+        """The older spelling of :meth:`optim_state_dict`: the full optimizer state (on the CPU),
+        on rank 0 only unless ``rank0_only=False`` (the other ranks get ``{}``). A collective."""
+        from .optim_state import full_optim_state_dict
+
+        result = full_optim_state_dict(model, optim, None, group, True)
+        units = FullyShardedDataParallel.fsdp_modules(model)
+        if rank0_only and dist.get_rank(units[0].process_group if units else None) != 0:
+            return {}
+        return result
+
+    @staticmethod
+    def shard_full_optim_state_dict(
+        full_optim_state_dict: dict[str, Any], model: Module, optim_input: Any = None, optim: Any = None
+    ) -> dict[str, Any]:
+        """This rank's optimizer state dict from a full one every rank holds (``optim`` gives the
+        parameter groups; without it, the groups the full state dict names, in
+        ``model.parameters()`` order)."""
+        from .optim_state import _NamedGroups, optim_state_dict_to_load
+
+        target = optim if optim is not None else _NamedGroups(model, full_optim_state_dict)
+        return optim_state_dict_to_load(model, target, full_optim_state_dict)
+
+    @staticmethod
+    def scatter_full_optim_state_dict(
+        full_optim_state_dict: dict[str, Any] | None,
+        model: Module,
+        optim_input: Any = None,
+        optim: Any = None,
+        group: Any = None,
+    ) -> dict[str, Any]:
+        """As :meth:`shard_full_optim_state_dict`, with the full state dict given on rank 0 only
+        (``None`` elsewhere) and sent to the other ranks. A collective."""
+        units = FullyShardedDataParallel.fsdp_modules(model)
+        pg = group if group is not None else (units[0].process_group if units else None)
+        holder = [full_optim_state_dict if dist.get_rank(pg) == 0 else None]
+        dist.broadcast_object_list(holder, group=pg, group_src=0)
+        return FullyShardedDataParallel.shard_full_optim_state_dict(holder[0], model, optim=optim)
+
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False) -> Any:
         """Load a full state dict (original names, whole tensors) into the shards, as
         :meth:`state_dict` gives it; missing and unexpected keys are named as in it."""

@@ -168,3 +168,25 @@ def optim_state_dict_to_load(model: Module, optim: Any, full: dict[str, Any]) ->
         offset += len(group_obj["params"])
         groups.append(entry)
     return {"state": state, "param_groups": groups}
+
+
+class _NamedGroups:
+    """Stands in for an optimizer when only the model is given: its parameter groups are those the
+    full state dict names, each holding this rank's parameters in ``model.parameters()`` order."""
+
+    def __init__(self, model: Module, full: dict[str, Any]) -> None:
+        owners, others = _units_and_owners(model)
+        names: dict[int, list[str]] = {}
+        for p in model.parameters():
+            owner = owners.get(id(p))
+            if owner is None:
+                names[id(p)] = [others.get(id(p), "")]
+            else:
+                unit, h, index = owner
+                infos = h.infos if index is None else [h.infos[index]]
+                names[id(p)] = [_fqn(unit, info) for info in infos]
+        self.param_groups = []
+        for group in full["param_groups"]:
+            wanted = set(group["params"])
+            params = [p for p in model.parameters() if wanted.intersection(names[id(p)])]
+            self.param_groups.append({"params": params})
