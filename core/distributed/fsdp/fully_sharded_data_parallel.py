@@ -892,6 +892,8 @@ class FullyShardedDataParallel(Module):
         pg = group if group is not None else (units[0].process_group if units else None)
         holder = [full_optim_state_dict if dist.get_rank(pg) == 0 else None]
         dist.broadcast_object_list(holder, group=pg, group_src=0)
+        if holder[0] is None:
+            raise ValueError("scatter_full_optim_state_dict: rank 0 must give the full optimizer state dict")
         return FullyShardedDataParallel.shard_full_optim_state_dict(holder[0], model, optim=optim)
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False) -> Any:
