@@ -59,7 +59,12 @@ def _store(tensor, host):
     """Write ``host`` into ``tensor``'s storage (views of it see the change)."""
     backend = tensor._backend
     native = backend.native_dtype(tensor.dtype)
-    tensor._data[...] = backend.from_host(np.asarray(host, dtype=native), tensor._device.index)
+    value = backend.from_host(np.asarray(host, dtype=native), tensor._device.index)
+    if isinstance(tensor._data, np.generic):
+        # a 0-d result that NumPy gives as a scalar (``norm ** 2``): immutable, so no view shares it
+        tensor._data = value.reshape(())
+    else:
+        tensor._data[...] = value
     tensor._version_counter.value += 1
 
 
