@@ -361,6 +361,26 @@ def test_saved_tensors_hooks(device):
     assert results[0][0] == results[1][0]
 
 
+def test_linear_holds_its_saved_operands_only_through_the_hooks():
+    # F.linear kept the raw arrays of both operands beside what it saved, so a pack hook that moves a
+    # saved tensor elsewhere (save_on_cpu, FSDP freeing gathered weights) freed nothing: PyTorch's
+    # graph holds a saved tensor only as the pack hook returned it
+    import gc
+    import weakref
+
+    leaf = ember.randn(4, 3, 5, requires_grad=True)
+    weight = ember.randn(2, 5, requires_grad=True)
+    with ember.autograd.graph.saved_tensors_hooks(lambda t: t.detach().numpy().copy(), ember.from_numpy):
+        x, w = leaf * 1.0, weight * 1.0  # not leaves: nothing else holds their storage
+        y = ember.nn.functional.linear(x, w)
+    storages = weakref.ref(x._data), weakref.ref(w._data)
+    del x, w
+    gc.collect()
+    assert [ref() is None for ref in storages] == [True, True]
+    y.sum().backward()
+    assert leaf.grad.shape == leaf.shape and weight.grad.shape == weight.shape
+
+
 def test_once_differentiable_refuses_a_second_derivative():
     # ember's once_differentiable did nothing: the backward was recorded as it ran (a differentiable
     # backward gave a second derivative, one using constants a silently wrong one); PyTorch runs it

@@ -133,11 +133,12 @@ class _Linear(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias):
-        # each operand is read for the other's gradient only: saved (checked against in-place writes) where
-        # that gradient is wanted, as PyTorch's mm saves them; the arrays are kept for their shapes
+        # each operand is read for the other's gradient only: saved (checked against in-place writes, and
+        # through the saved-tensor hooks) where that gradient is wanted, as PyTorch's mm saves them; the
+        # array of an operand not saved is kept for its shape alone
         needs_x, needs_w = ctx.needs_input_grad[:2]
         ctx.save_for_backward(x if needs_w else None, weight if needs_x else None)
-        ctx.arrays = (x._data, weight._data)
+        ctx.arrays = (None if needs_w else x._data, None if needs_x else weight._data)
         backend, data, w = x._backend, x._data, weight._data
         b = None if bias is None else bias._data
         kernels = backend.kernels
@@ -156,6 +157,7 @@ class _Linear(Function):
         needs_x, needs_w, needs_b = ctx.needs_input_grad
         data, w = ctx.arrays  # an operand not saved: its values are not read
         data, w = data if x is None else x._data, w if weight is None else weight._data
+        input_shape = data.shape
         count = math.prod(data.shape[:-1])
         if differentiable_backward():  # create_graph: differentiable tensor operations
             grad_rows = grad.reshape(count, w.shape[0])
@@ -172,7 +174,7 @@ class _Linear(Function):
             data = xp.reshape(data, (count, data.shape[-1]))
         grad_x, grad_w, grad_b = backend.kernels.linear_backward(g, data, w, needs_x, needs_w, needs_b)
         if grad_x is not None and not rows:
-            grad_x = xp.reshape(grad_x, ctx.arrays[0].shape)
+            grad_x = xp.reshape(grad_x, input_shape)
         return (
             None if grad_x is None else _new(grad_x, backend, dev),
             None if grad_w is None else _new(grad_w, backend, dev),
