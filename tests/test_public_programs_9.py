@@ -1061,3 +1061,374 @@ def train_gpt2(lib, autocast):
 def test_build_nanogpt_from_pretrained_with_accumulation_and_hellaswag_eval_as_torch(autocast):
     tol = dict(rtol=3e-2, atol=3e-3) if autocast else {}
     both(train_gpt2, autocast, **tol)
+
+
+# -- PointNet (fxia22/pointnet.pytorch), DGCNN (WangYueFt/dgcnn), PointNet++ (yanx27) ---------------------
+
+
+def build_pointnet(lib, k=4, feature_transform=True, width=16):
+    nn, F = lib.nn, lib.nn.functional
+    Variable = lib.autograd.Variable
+
+    class STNkd(nn.Module):
+        def __init__(self, k=3):
+            super().__init__()
+            self.conv1 = lib.nn.Conv1d(k, width, 1)
+            self.conv2 = lib.nn.Conv1d(width, 2 * width, 1)
+            self.fc1 = nn.Linear(2 * width, width)
+            self.fc2 = nn.Linear(width, k * k)
+            self.relu = nn.ReLU()
+            self.bn1 = nn.BatchNorm1d(width)
+            self.bn2 = nn.BatchNorm1d(2 * width)
+            self.bn3 = nn.BatchNorm1d(width)
+            self.k = k
+
+        def forward(self, x):
+            batchsize = x.size()[0]
+            x = F.relu(self.bn1(self.conv1(x)))
+            x = F.relu(self.bn2(self.conv2(x)))
+            x = lib.max(x, 2, keepdim=True)[0]
+            x = x.view(-1, 2 * width)
+            x = F.relu(self.bn3(self.fc1(x)))
+            x = self.fc2(x)
+            iden = (
+                Variable(lib.from_numpy(np.eye(self.k).flatten().astype(np.float32)))
+                .view(1, self.k * self.k)
+                .repeat(batchsize, 1)
+            )
+            if x.is_cuda:
+                iden = iden.cuda()
+            x = x + iden
+            x = x.view(-1, self.k, self.k)
+            return x
+
+    class PointNetfeat(nn.Module):
+        def __init__(self, global_feat=True, feature_transform=False):
+            super().__init__()
+            self.stn = STNkd(k=3)
+            self.conv1 = lib.nn.Conv1d(3, width, 1)
+            self.conv2 = lib.nn.Conv1d(width, width, 1)
+            self.conv3 = lib.nn.Conv1d(width, 2 * width, 1)
+            self.bn1 = nn.BatchNorm1d(width)
+            self.bn2 = nn.BatchNorm1d(width)
+            self.bn3 = nn.BatchNorm1d(2 * width)
+            self.global_feat = global_feat
+            self.feature_transform = feature_transform
+            if self.feature_transform:
+                self.fstn = STNkd(k=width)
+
+        def forward(self, x):
+            n_pts = x.size()[2]
+            trans = self.stn(x)
+            x = x.transpose(2, 1)
+            x = lib.bmm(x, trans)
+            x = x.transpose(2, 1)
+            x = F.relu(self.bn1(self.conv1(x)))
+            if self.feature_transform:
+                trans_feat = self.fstn(x)
+                x = x.transpose(2, 1)
+                x = lib.bmm(x, trans_feat)
+                x = x.transpose(2, 1)
+            else:
+                trans_feat = None
+            pointfeat = x
+            x = F.relu(self.bn2(self.conv2(x)))
+            x = self.bn3(self.conv3(x))
+            x = lib.max(x, 2, keepdim=True)[0]
+            x = x.view(-1, 2 * width)
+            if self.global_feat:
+                return x, trans, trans_feat
+            x = x.view(-1, 2 * width, 1).repeat(1, 1, n_pts)
+            return lib.cat([x, pointfeat], 1), trans, trans_feat
+
+    class PointNetCls(nn.Module):
+        def __init__(self, k=2, feature_transform=False):
+            super().__init__()
+            self.feature_transform = feature_transform
+            self.feat = PointNetfeat(global_feat=True, feature_transform=feature_transform)
+            self.fc1 = nn.Linear(2 * width, width)
+            self.fc2 = nn.Linear(width, k)
+            self.dropout = nn.Dropout(p=0.3)
+            self.bn1 = nn.BatchNorm1d(width)
+            self.relu = nn.ReLU()
+
+        def forward(self, x):
+            x, trans, trans_feat = self.feat(x)
+            x = F.relu(self.bn1(self.dropout(self.fc1(x))))
+            x = self.fc2(x)
+            return F.log_softmax(x, dim=1), trans, trans_feat
+
+    class PointNetDenseCls(nn.Module):
+        def __init__(self, k=2, feature_transform=False):
+            super().__init__()
+            self.k = k
+            self.feature_transform = feature_transform
+            self.feat = PointNetfeat(global_feat=False, feature_transform=feature_transform)
+            self.conv1 = lib.nn.Conv1d(3 * width, width, 1)
+            self.conv2 = lib.nn.Conv1d(width, self.k, 1)
+            self.bn1 = nn.BatchNorm1d(width)
+
+        def forward(self, x):
+            batchsize = x.size()[0]
+            n_pts = x.size()[2]
+            x, trans, trans_feat = self.feat(x)
+            x = F.relu(self.bn1(self.conv1(x)))
+            x = self.conv2(x)
+            x = x.transpose(2, 1).contiguous()
+            x = F.log_softmax(x.view(-1, self.k), dim=-1)
+            x = x.view(batchsize, n_pts, self.k)
+            return x, trans, trans_feat
+
+    class Both(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cls = PointNetCls(k=k, feature_transform=feature_transform)
+            self.seg = PointNetDenseCls(k=3, feature_transform=feature_transform)
+
+    return Both
+
+
+def feature_transform_regularizer(lib, trans):
+    d = trans.size()[1]
+    I = lib.eye(d)[None, :, :]  # noqa: E741 - the program's name
+    if trans.is_cuda:
+        I = I.cuda()
+    return lib.mean(lib.norm((lib.bmm(trans, trans.transpose(2, 1)) - I), dim=(1, 2)))
+
+
+POINTS = np.random.default_rng(4).standard_normal((6, 3, 20)).astype(np.float32)
+POINT_LABELS = np.array([0, 1, 2, 3, 1, 0])
+POINT_PARTS = np.random.default_rng(5).integers(0, 3, (6, 20))
+
+
+def train_pointnet(lib, reference):
+    F = lib.nn.functional
+    model = build_pointnet(lib)()
+    copy_weights(reference, model)
+    # float64: with batch norm over three clouds and the learned transforms, float32 rounding alone moves the
+    # gradients by 1e-3 (torch's own float32 gradients are that far from its float64 ones), and the biases that
+    # batch norm cancels have gradients that are zero up to rounding, which Adam would turn into full steps
+    model.double()
+    classifier, segmenter = model.cls, model.seg
+    lib.manual_seed(0)
+    optimizer = lib.optim.Adam(model.parameters(), lr=0.001, betas=(0.9, 0.999))
+    scheduler = lib.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+    record = []
+    for epoch in range(2):
+        for i in range(2):
+            points = lib.from_numpy(POINTS[3 * i : 3 * i + 3].copy()).double()
+            target = lib.from_numpy(POINT_LABELS[3 * i : 3 * i + 3])
+            parts = lib.from_numpy(POINT_PARTS[3 * i : 3 * i + 3])
+            optimizer.zero_grad()
+            classifier = classifier.train()
+            pred, trans, trans_feat = classifier(points)
+            loss = F.nll_loss(pred, target)
+            loss += feature_transform_regularizer(lib, trans_feat) * 0.001
+            seg_pred, _, seg_trans_feat = segmenter(points)
+            seg_pred = seg_pred.view(-1, 3)
+            seg_loss = F.nll_loss(seg_pred, parts.view(-1, 1)[:, 0])
+            seg_loss += feature_transform_regularizer(lib, seg_trans_feat) * 0.001
+            (loss + seg_loss).backward()
+            optimizer.step()
+            pred_choice = pred.data.max(1)[1]
+            correct = pred_choice.eq(target.data).cpu().sum()
+            record += [loss, seg_loss, trans, correct.item() / float(3), seg_pred.data.max(1)[1]]
+        scheduler.step()
+    model.eval()
+    with lib.no_grad():
+        pred, _, _ = classifier(lib.from_numpy(POINTS).double())
+        record.append(pred)
+    return model, record
+
+
+def test_pointnet_classification_and_segmentation_train_as_torch():
+    trained_on_both(lambda lib: build_pointnet(lib), train_pointnet)
+
+
+def build_dgcnn(lib, k=4, emb_dims=16, output_channels=4):
+    nn, F = lib.nn, lib.nn.functional
+
+    def knn(x, k):
+        inner = -2 * lib.matmul(x.transpose(2, 1), x)
+        xx = lib.sum(x**2, dim=1, keepdim=True)
+        pairwise_distance = -xx - inner - xx.transpose(2, 1)
+        idx = pairwise_distance.topk(k=k, dim=-1)[1]
+        return idx
+
+    def get_graph_feature(x, k=20, idx=None):
+        batch_size = x.size(0)
+        num_points = x.size(2)
+        x = x.view(batch_size, -1, num_points)
+        if idx is None:
+            idx = knn(x, k=k)
+        idx_base = lib.arange(0, batch_size).view(-1, 1, 1) * num_points
+        idx = idx + idx_base
+        idx = idx.view(-1)
+        _, num_dims, _ = x.size()
+        x = x.transpose(2, 1).contiguous()
+        feature = x.view(batch_size * num_points, -1)[idx, :]
+        feature = feature.view(batch_size, num_points, k, num_dims)
+        x = x.view(batch_size, num_points, 1, num_dims).repeat(1, 1, k, 1)
+        feature = lib.cat((feature - x, x), dim=3).permute(0, 3, 1, 2).contiguous()
+        return feature
+
+    class DGCNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.k = k
+            self.bn1 = nn.BatchNorm2d(8)
+            self.bn2 = nn.BatchNorm2d(8)
+            self.bn5 = nn.BatchNorm1d(emb_dims)
+            self.conv1 = nn.Sequential(
+                nn.Conv2d(6, 8, kernel_size=1, bias=False), self.bn1, nn.LeakyReLU(negative_slope=0.2)
+            )
+            self.conv2 = nn.Sequential(
+                nn.Conv2d(16, 8, kernel_size=1, bias=False), self.bn2, nn.LeakyReLU(negative_slope=0.2)
+            )
+            self.conv5 = nn.Sequential(
+                nn.Conv1d(16, emb_dims, kernel_size=1, bias=False), self.bn5, nn.LeakyReLU(negative_slope=0.2)
+            )
+            self.linear1 = nn.Linear(emb_dims * 2, 12, bias=False)
+            self.bn6 = nn.BatchNorm1d(12)
+            self.dp1 = nn.Dropout(p=0.5)
+            self.linear3 = nn.Linear(12, output_channels)
+
+        def forward(self, x):
+            batch_size = x.size(0)
+            x = get_graph_feature(x, k=self.k)
+            x = self.conv1(x)
+            x1 = x.max(dim=-1, keepdim=False)[0]
+            x = get_graph_feature(x1, k=self.k)
+            x = self.conv2(x)
+            x2 = x.max(dim=-1, keepdim=False)[0]
+            x = lib.cat((x1, x2), dim=1)
+            x = self.conv5(x)
+            x1 = F.adaptive_max_pool1d(x, 1).view(batch_size, -1)
+            x2 = F.adaptive_avg_pool1d(x, 1).view(batch_size, -1)
+            x = lib.cat((x1, x2), 1)
+            x = F.leaky_relu(self.bn6(self.linear1(x)), negative_slope=0.2)
+            x = self.dp1(x)
+            return self.linear3(x)
+
+    return DGCNN
+
+
+def cal_loss(lib, pred, gold, smoothing=True):
+    F = lib.nn.functional
+    gold = gold.contiguous().view(-1)
+    if smoothing:
+        eps = 0.2
+        n_class = pred.size(1)
+        one_hot = lib.zeros_like(pred).scatter(1, gold.view(-1, 1), 1)
+        one_hot = one_hot * (1 - eps) + (1 - one_hot) * eps / (n_class - 1)
+        log_prb = F.log_softmax(pred, dim=1)
+        loss = -(one_hot * log_prb).sum(dim=1).mean()
+    else:
+        loss = F.cross_entropy(pred, gold, reduction="mean")
+    return loss
+
+
+def train_dgcnn(lib, reference):
+    model = build_dgcnn(lib)()
+    copy_weights(reference, model)
+    lib.manual_seed(1)
+    opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
+    scheduler = lib.optim.lr_scheduler.CosineAnnealingLR(opt, 4, eta_min=0.001)
+    record = []
+    data = lib.from_numpy(POINTS.transpose(0, 2, 1).copy())
+    label = lib.from_numpy(POINT_LABELS)
+    for epoch in range(4):
+        model.train()
+        opt.zero_grad()
+        logits = model(data.permute(0, 2, 1))
+        loss = cal_loss(lib, logits, label, smoothing=epoch % 2 == 0)
+        loss.backward()
+        opt.step()
+        scheduler.step()
+        preds = logits.max(dim=1)[1]
+        record += [loss, preds, scheduler.get_last_lr()[0]]
+    model.eval()
+    with lib.no_grad():
+        record.append(model(data.permute(0, 2, 1)))
+    return model, record
+
+
+def test_dgcnn_with_knn_graph_features_trains_as_torch():
+    trained_on_both(lambda lib: build_dgcnn(lib), train_dgcnn)
+
+
+def pointnet2_sampling_and_grouping(lib):
+    def square_distance(src, dst):
+        B, N, _ = src.shape
+        _, M, _ = dst.shape
+        dist = -2 * lib.matmul(src, dst.permute(0, 2, 1))
+        dist += lib.sum(src**2, -1).view(B, N, 1)
+        dist += lib.sum(dst**2, -1).view(B, 1, M)
+        return dist
+
+    def index_points(points, idx):
+        device = points.device
+        B = points.shape[0]
+        view_shape = list(idx.shape)
+        view_shape[1:] = [1] * (len(view_shape) - 1)
+        repeat_shape = list(idx.shape)
+        repeat_shape[0] = 1
+        batch_indices = lib.arange(B, dtype=lib.long).to(device).view(view_shape).repeat(repeat_shape)
+        new_points = points[batch_indices, idx, :]
+        return new_points
+
+    def farthest_point_sample(xyz, npoint):
+        device = xyz.device
+        B, N, C = xyz.shape
+        centroids = lib.zeros(B, npoint, dtype=lib.long).to(device)
+        distance = lib.ones(B, N).to(device) * 1e10
+        farthest = lib.randint(0, N, (B,), dtype=lib.long).to(device)
+        batch_indices = lib.arange(B, dtype=lib.long).to(device)
+        for i in range(npoint):
+            centroids[:, i] = farthest
+            centroid = xyz[batch_indices, farthest, :].view(B, 1, 3)
+            dist = lib.sum((xyz - centroid) ** 2, -1)
+            mask = dist < distance
+            distance[mask] = dist[mask]
+            farthest = lib.max(distance, -1)[1]
+        return centroids
+
+    def query_ball_point(radius, nsample, xyz, new_xyz):
+        device = xyz.device
+        B, N, C = xyz.shape
+        _, S, _ = new_xyz.shape
+        group_idx = lib.arange(N, dtype=lib.long).to(device).view(1, 1, N).repeat([B, S, 1])
+        sqrdists = square_distance(new_xyz, xyz)
+        group_idx[sqrdists > radius**2] = N
+        group_idx = group_idx.sort(dim=-1)[0][:, :, :nsample]
+        group_first = group_idx[:, :, 0].view(B, S, 1).repeat([1, 1, nsample])
+        mask = group_idx == N
+        group_idx[mask] = group_first[mask]
+        return group_idx
+
+    def sample_and_group(npoint, radius, nsample, xyz, points):
+        B, N, C = xyz.shape
+        S = npoint
+        fps_idx = farthest_point_sample(xyz, npoint)
+        new_xyz = index_points(xyz, fps_idx)
+        idx = query_ball_point(radius, nsample, xyz, new_xyz)
+        grouped_xyz = index_points(xyz, idx)
+        grouped_xyz_norm = grouped_xyz - new_xyz.view(B, S, 1, C)
+        if points is not None:
+            grouped_points = index_points(points, idx)
+            new_points = lib.cat([grouped_xyz_norm, grouped_points], dim=-1)
+        else:
+            new_points = grouped_xyz_norm
+        return new_xyz, new_points, fps_idx, idx
+
+    lib.manual_seed(0)
+    xyz = lib.from_numpy(POINTS.transpose(0, 2, 1).copy())
+    feats = xyz * 2 + 1
+    feats.requires_grad_()
+    new_xyz, new_points, fps_idx, idx = sample_and_group(5, 1.2, 6, xyz, feats)
+    new_points.sum(dim=(2, 3)).pow(2).sum().backward()
+    return [new_xyz, new_points, fps_idx, idx, feats.grad]
+
+
+def test_pointnet2_farthest_point_sampling_and_ball_query_as_torch():
+    both(pointnet2_sampling_and_grouping)
