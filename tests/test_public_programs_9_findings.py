@@ -1,0 +1,90 @@
+"""Differences from PyTorch found by the round-9 public programs (tests/test_public_programs_9.py), each
+checked against torch on its own."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_fused_multiply_add import _exact
+from test_reduced_precision import _holds
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+RNG = np.random.default_rng(0)
+BASE = RNG.standard_normal((7, 64)) * 0.06
+OTHER = RNG.standard_normal((7, 64))
+
+PAIRS = [
+    ("float64", "bfloat16"),
+    ("float32", "bfloat16"),
+    ("float32", "float16"),
+    ("float64", "float32"),
+    ("float32", "float64"),
+    ("bfloat16", "float32"),
+    ("float32", "int64"),
+]
+
+
+def _pair(lib, base_dtype, other_dtype, device="cpu"):
+    base = lib.tensor(BASE, dtype=getattr(lib, base_dtype), device=device)
+    other = lib.tensor(OTHER * (7 if other_dtype == "int64" else 1), device=device).to(getattr(lib, other_dtype))
+    return base, other
+
+
+def _bits(t):
+    return t.detach().cpu().float().numpy() if t.dtype in (torch.bfloat16, ember.bfloat16) else t.detach().cpu().numpy()
+
+
+@pytest.mark.parametrize("base_dtype, other_dtype", PAIRS)
+@pytest.mark.parametrize("call", ["add", "sub", "add_", "sub_", "method"])
+def test_add_with_alpha_of_mixed_dtypes_rounds_once_as_torch(device, base_dtype, other_dtype, call):
+    """``param.add_(bfloat16_update, alpha=-lr)`` (Muon, mixed-precision optimizers): PyTorch casts both
+    operands to the result type and computes ``input + alpha * other`` as one fused multiply-add; ember
+    rounded the product first (a unit in the last place in a third of the elements)."""
+    backend = ember.backends.get_backend(device)
+    if "float64" in (base_dtype, other_dtype) and not backend.supports_float64:
+        pytest.skip(f"{device} has no float64")
+    for narrow in {"bfloat16", "float16"} & {base_dtype, other_dtype}:
+        if not _holds(device, narrow):
+            pytest.skip(f"{device} cannot hold {narrow}")
+
+    def run(lib, dev):
+        base, other = _pair(lib, base_dtype, other_dtype, dev)
+        if call == "add":
+            return lib.add(base, other, alpha=-0.064)
+        if call == "sub":
+            return lib.sub(base, other, alpha=0.3)
+        if call == "method":
+            return base.add(other[:1], alpha=1.7)  # broadcast
+        getattr(base, call)(other, alpha=-0.064 if call == "add_" else 0.3)
+        return base
+
+    expected, actual = run(torch, "cpu"), run(ember, device)
+    assert str(actual.dtype).rpartition(".")[2] == str(expected.dtype).rpartition(".")[2]
+    computed_in = "float64" if "float64" in (base_dtype, other_dtype) else "float32"
+    if _exact(device, computed_in):
+        np.testing.assert_array_equal(_bits(actual), _bits(expected))
+    else:  # a fused multiply-add of this type is PyTorch's within rounding there (test_fused_multiply_add)
+        wide = computed_in == "float64"
+        np.testing.assert_allclose(
+            _bits(actual), _bits(expected), rtol=1e-14 if wide else 1e-6, atol=1e-16 if wide else 1e-7
+        )
+
+
+@pytest.mark.parametrize(
+    "base_dtype, other_dtype", [("float32", "float64"), ("float64", "float32"), ("float32", "bfloat16")]
+)
+def test_add_with_alpha_of_mixed_dtypes_gives_gradients_in_each_dtype_as_torch(base_dtype, other_dtype):
+    results = []
+    for lib in (torch, ember):
+        base, other = _pair(lib, base_dtype, other_dtype)
+        base.requires_grad_()
+        other.requires_grad_()
+        out = lib.sub(base, other, alpha=0.5)
+        (out * out).sum().backward()
+        results.append([out, base.grad, other.grad])
+    for expected, actual in zip(*results):
+        assert str(actual.dtype).rpartition(".")[2] == str(expected.dtype).rpartition(".")[2]
+        np.testing.assert_allclose(_bits(actual), _bits(expected), rtol=1e-6, atol=1e-7)
