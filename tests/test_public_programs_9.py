@@ -1598,7 +1598,7 @@ def grad_cam_and_guided_backprop(lib, reference):
     def relu_backward_hook(module, grad_in, grad_out):
         return (lib.clamp(grad_in[0], min=0.0),)
 
-    for name, module in model.named_modules():
+    for _name, module in model.named_modules():
         if isinstance(module, nn.ReLU):
             module.inplace = False
             handles.append(module.register_full_backward_hook(relu_backward_hook))
@@ -1866,7 +1866,13 @@ def train_with_muon(lib, reference, which):
     if which == "keller":
         param_groups = [
             dict(params=hidden_weights, use_muon=True, lr=0.02, weight_decay=0.01),
-            dict(params=hidden_gains_biases + nonhidden_params, use_muon=False, lr=3e-3, betas=(0.9, 0.95), weight_decay=0.01),
+            dict(
+                params=hidden_gains_biases + nonhidden_params,
+                use_muon=False,
+                lr=3e-3,
+                betas=(0.9, 0.95),
+                weight_decay=0.01,
+            ),
         ]
         optimizers = [MuonWithAuxAdam(param_groups)]
     else:

@@ -856,7 +856,9 @@ def _fused_operands(
         return None
     if not (result is dtypes.float32 or result is dtypes.float64) or input.is_complex() or other.is_complex():
         return None
-    return (input if input.dtype is result else input.to(result)), (other if other.dtype is result else other.to(result))
+    return (input if input.dtype is result else input.to(result)), (
+        other if other.dtype is result else other.to(result)
+    )
 
 
 def _fuses(input: Tensor | Number, other: Tensor | Number, result: dtypes.dtype) -> bool:
