@@ -20,7 +20,8 @@ gradients and the trained weights.
   buffers skipped), ``NANOGPT_SCALE_INIT``, ``set_float32_matmul_precision``, ``DataLoaderLite`` views,
   gradient accumulation with ``loss.detach()`` sums, the cosine schedule, ``clip_grad_norm_``'s norm in an
   f-string, the HellaSwag row scoring (``cross_entropy(reduction="none")`` masked, ``argmin``) and top-k
-  sampling with ``gather`` from a seeded ``Generator``; in float32 and under bfloat16 autocast.
+  sampling with ``gather`` from a seeded ``Generator`` (under autocast from bfloat16 probabilities, many
+  equal: ``topk`` takes PyTorch's choice among them); in float32 and under bfloat16 autocast.
 - PointNet (fxia22/pointnet.pytorch): the input and feature STNs (identity from NumPy through ``Variable``,
   ``bmm``), the feature-transform regularizer (``norm(dim=(1, 2))``), classification and segmentation heads;
   DGCNN's ``knn``/``get_graph_feature`` (``topk`` of pairwise distances, flat advanced indexing) with its
@@ -1042,8 +1043,8 @@ def train_gpt2(lib, autocast):
             sample_rng.manual_seed(42)
             while xgen.size(1) < max_length:
                 with lib.no_grad():
-                    # no autocast here: bfloat16 probabilities tie, and topk orders ties as it likes
-                    logits, loss = model(xgen)
+                    with lib.autocast(**amp):
+                        logits, loss = model(xgen)
                     logits = logits[:, -1, :]
                     probs = F.softmax(logits, dim=-1)
                     topk_probs, topk_indices = lib.topk(probs, 8, dim=-1)

@@ -13,10 +13,11 @@ from ..amp.state import state as _amp
 from ..autograd import function as autograd_function
 from ..autograd import tangents
 from ..autograd.function import Function
-from ..autograd.grad_mode import grad_state
+from ..autograd.grad_mode import grad_state, no_grad
 from ..layout import contiguous_format
 from ..meta_errors import refuse_meta
 from ..tensor import Tensor, tensor, writable_data
+from ._std_select import topk_order
 from .arithmetic import where
 from .conversion import assign_, check_inplace, check_view_of_leaf_writable, zero_overwritten
 from .creation import full
@@ -1406,8 +1407,43 @@ def topk(  # noqa: A002
         raise RuntimeError(f"selected index k out of range (k={k}, size {size} in dimension {axis})")
     if input.ndim == 0:
         return return_types.topk(input.clone(), input.new_zeros((), dtype=dtypes.int64))
-    indices = _sort_indices(input, axis, largest).narrow(axis, 0, k).contiguous()  # a tensor of its own, as torch's
+    order = _sort_indices(input, axis, largest)
+    indices = order.narrow(axis, 0, k).contiguous()  # a tensor of its own, as torch's
+    if k and not input.is_meta:
+        indices = _topk_ties_as_torch(input, axis, order, indices, largest, sorted)
     return return_types.topk(_Gather.apply(input, axis, indices), indices)
+
+
+def _topk_ties_as_torch(
+    input: Tensor, axis: int, order: Tensor, indices: Tensor, largest: bool, sorted: bool
+) -> Tensor:
+    """``indices`` (the first ``k`` of the stable ``order``) with PyTorch's choice among equal elements in the
+    rows where ties decide which elements are taken or their order: PyTorch's CPU kernel selects with
+    ``std::partial_sort``/``std::nth_element``, which are not stable (bfloat16 probabilities, integer
+    scores and masked ``-inf`` logits tie often, and sampling from the top-k then draws other tokens)."""
+    k, n = indices.shape[axis], input.shape[axis]
+    with no_grad():
+        m = min(k + 1, n)
+        if m < 2:
+            return indices
+        values = input.detach().gather(axis, order.narrow(axis, 0, m))
+        after, before = values.narrow(axis, 1, m - 1), values.narrow(axis, 0, m - 1)
+        tied = after == before
+        if input.dtype.is_floating_point:
+            tied = tied | (after.isnan() & before.isnan())
+        rows = tied.any(dim=axis).reshape(-1)
+        if not bool(rows.any()):
+            return indices
+        host = input.detach().movedim(axis, -1).cpu()
+        if host.dtype in dtypes.narrow_float:
+            host = host.float()  # exact: PyTorch compares them in float32 too
+        host = host.reshape(-1, n).numpy()
+        chosen = indices.movedim(axis, -1).cpu().reshape(-1, k).numpy().copy()
+        for row in np.flatnonzero(rows.cpu().numpy()):
+            chosen[row] = topk_order(host[row].tolist(), k, largest, sorted)
+        shape = list(indices.movedim(axis, -1).shape)
+        fixed = tensor(chosen.reshape(shape), device=indices.device)
+    return fixed.movedim(-1, axis).contiguous()
 
 
 def kthvalue(
