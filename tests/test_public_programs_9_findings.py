@@ -132,3 +132,35 @@ def test_topk_of_tied_values_passes_gradients_to_torchs_choice():
         (top.values * lib.arange(1.0, 6.0)).sum().backward()
         grads.append(x.grad.tolist())
     assert grads[0] == grads[1]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16", "int64", "bool"])
+@pytest.mark.parametrize("shape, dim", [((3, 7), -1), ((2, 40), -1), ((300,), 0), ((25, 3), 0), ((40000,), 0)])
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("call", ["sort", "argsort", "stable"])
+def test_sort_orders_equal_elements_as_torch(device, dtype, shape, dim, descending, call):
+    """Llama's ``sample_top_p`` sorts bfloat16 probabilities (many equal) and samples in that order:
+    PyTorch's CPU ``sort(stable=False)`` runs ``std::sort`` (not stable; a radix sort, stable, for a long
+    1-D integer tensor ascending), ember's stable sort ordered equal elements by position."""
+    if dtype == "float64" and not ember.backends.get_backend(device).supports_float64:
+        pytest.skip(f"{device} has no float64")
+    if dtype == "bfloat16" and not _holds(device, "bfloat16"):
+        pytest.skip(f"{device} cannot hold bfloat16")
+    values = _tied("float32" if dtype == "bfloat16" else dtype, shape, seed=2)
+    if dtype == "bool":
+        values = values > 2
+
+    def run(lib, dev):
+        x = lib.tensor(values, device=dev).to(getattr(lib, dtype))
+        if call == "argsort":
+            return [x.argsort(dim, descending=descending)]
+        result = lib.sort(x, dim=dim, descending=descending, stable=call == "stable")
+        return [result.indices, result.values]
+
+    for expected, actual in zip(run(torch, "cpu"), run(ember, device)):
+        np.testing.assert_array_equal(_bits(actual), _bits(expected))
+
+
+def test_sort_of_an_expanded_dimension_keeps_the_positions_as_torch():
+    expected = torch.tensor([1.0]).expand(5).sort(descending=True).indices
+    assert ember.tensor([1.0]).expand(5).sort(descending=True).indices.tolist() == expected.tolist()

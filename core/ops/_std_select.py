@@ -1,7 +1,7 @@
-"""The order in which PyTorch's CPU ``topk`` leaves equal elements: its kernel selects with the C++
+"""The order in which PyTorch's CPU ``topk`` and ``sort`` leave equal elements: ``topk`` selects with the C++
 standard library (GNU libstdc++, which PyTorch's Linux builds use): ``std::partial_sort`` when
-``64 * k <= n``, else ``std::nth_element`` then, when ``sorted``, ``std::sort`` of the first ``k - 1``.
-Neither is stable, so which of several equal elements are taken, and in which order, follows these
+``64 * k <= n``, else ``std::nth_element`` then, when ``sorted``, ``std::sort`` of the first ``k - 1``;
+``sort(stable=False)`` runs ``std::sort``. None is stable, so which of several equal elements are taken, and in which order, follows these
 algorithms step by step; they are written out here on a Python list (slow: used only for the rows
 where ties decide the result).
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["topk_order"]
+__all__ = ["sort_order", "topk_order"]
 
 Less = Callable[[Any, Any], bool]
 
@@ -190,15 +190,7 @@ def _isnan(x: Any) -> bool:
 
 def topk_order(values: list, k: int, largest: bool, sorted: bool) -> list[int]:  # noqa: A002 - PyTorch's name
     """The positions PyTorch's CPU ``topk`` returns for one row of ``values`` (Python numbers)."""
-    if largest:
-
-        def less(x, y):
-            return (_isnan(x[0]) and not _isnan(y[0])) or x[0] > y[0]
-    else:
-
-        def less(x, y):
-            return (not _isnan(x[0]) and _isnan(y[0])) or x[0] < y[0]
-
+    less = _less(largest)
     n = len(values)
     queue = [(v, j) for j, v in enumerate(values)]
     if k == 0:
@@ -210,3 +202,17 @@ def topk_order(values: list, k: int, largest: bool, sorted: bool) -> list[int]: 
         if sorted:
             std_sort(queue, 0, k - 1, less)
     return [j for _, j in queue[:k]]
+
+
+def _less(largest: bool) -> Less:
+    """PyTorch's comparators of (value, position) pairs: NaN above every number, equal NaNs tied."""
+    if largest:
+        return lambda x, y: (_isnan(x[0]) and not _isnan(y[0])) or x[0] > y[0]
+    return lambda x, y: (not _isnan(x[0]) and _isnan(y[0])) or x[0] < y[0]
+
+
+def sort_order(values: list, descending: bool) -> list[int]:
+    """The positions PyTorch's CPU ``sort(stable=False)`` gives one row of ``values`` (Python numbers)."""
+    queue = [(v, j) for j, v in enumerate(values)]
+    std_sort(queue, 0, len(queue), _less(descending))
+    return [j for _, j in queue]
