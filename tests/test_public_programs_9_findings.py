@@ -164,3 +164,32 @@ def test_sort_orders_equal_elements_as_torch(device, dtype, shape, dim, descendi
 def test_sort_of_an_expanded_dimension_keeps_the_positions_as_torch():
     expected = torch.tensor([1.0]).expand(5).sort(descending=True).indices
     assert ember.tensor([1.0]).expand(5).sort(descending=True).indices.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+@pytest.mark.parametrize("shape, dim", [((4, 9), -1), ((3, 120), 1), ((50, 2), 0)])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_kthvalue_and_mode_give_torchs_position_among_equal_elements(device, dtype, shape, dim, keepdim):
+    """PyTorch's CPU ``kthvalue`` finds the element by TH's quickselect and ``mode`` sorts with ``std::sort``;
+    neither is stable, and of equal elements they return another position than the first or last."""
+    if dtype == "float64" and not ember.backends.get_backend(device).supports_float64:
+        pytest.skip(f"{device} has no float64")
+    values = np.random.default_rng(4).integers(0, 4, shape).astype(np.float64)
+    n = shape[dim]
+    for k in sorted({1, n // 2, n}):
+        expected = torch.kthvalue(torch.tensor(values).to(getattr(torch, dtype)), k, dim, keepdim)
+        actual = ember.kthvalue(ember.tensor(values, device=device).to(getattr(ember, dtype)), k, dim, keepdim)
+        assert actual.indices.tolist() == expected.indices.tolist(), k
+        assert actual.values.tolist() == expected.values.tolist()
+    expected = torch.mode(torch.tensor(values).to(getattr(torch, dtype)), dim, keepdim)
+    actual = ember.mode(ember.tensor(values, device=device).to(getattr(ember, dtype)), dim, keepdim)
+    assert actual.indices.tolist() == expected.indices.tolist()
+    assert actual.values.tolist() == expected.values.tolist()
+
+
+def test_kthvalue_with_nan_among_equal_elements_as_torch():
+    values = np.array([[np.nan, 1.0, np.nan, 1.0, 0.0, np.nan, 1.0] * 3])
+    for k in range(1, 22):
+        expected = torch.kthvalue(torch.tensor(values), k)
+        actual = ember.kthvalue(ember.tensor(values), k)
+        assert actual.indices.tolist() == expected.indices.tolist(), k

@@ -1,7 +1,7 @@
 """The order in which PyTorch's CPU ``topk`` and ``sort`` leave equal elements: ``topk`` selects with the C++
 standard library (GNU libstdc++, which PyTorch's Linux builds use): ``std::partial_sort`` when
 ``64 * k <= n``, else ``std::nth_element`` then, when ``sorted``, ``std::sort`` of the first ``k - 1``;
-``sort(stable=False)`` runs ``std::sort``. None is stable, so which of several equal elements are taken, and in which order, follows these
+``sort(stable=False)`` and ``mode`` run ``std::sort``; ``kthvalue`` runs TH's quickselect. None is stable, so which of several equal elements are taken, and in which order, follows these
 algorithms step by step; they are written out here on a Python list (slow: used only for the rows
 where ties decide the result).
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["sort_order", "topk_order"]
+__all__ = ["kthvalue_position", "mode_position", "sort_order", "topk_order"]
 
 Less = Callable[[Any, Any], bool]
 
@@ -216,3 +216,65 @@ def sort_order(values: list, descending: bool) -> list[int]:
     queue = [(v, j) for j, v in enumerate(values)]
     std_sort(queue, 0, len(queue), _less(descending))
     return [j for _, j in queue]
+
+
+def kthvalue_position(values: list, k: int) -> int:
+    """The position PyTorch's CPU ``kthvalue`` returns for the ``k``-th smallest (counting from 0) of one row
+    of ``values``: its kernel runs TH's quickselect (Sedgewick's partitioning, the pivot the median of three
+    with the middle element swapped next to the left end), moving a copy of the row and its positions."""
+    arr = list(values)
+    pos = list(range(len(arr)))
+
+    def gt(x, y):
+        return (_isnan(x) and not _isnan(y)) or x > y
+
+    def swap(a, b):
+        arr[a], arr[b] = arr[b], arr[a]
+        pos[a], pos[b] = pos[b], pos[a]
+
+    left, right = 0, len(arr) - 1
+    while right > left:
+        if right == left + 1:
+            if gt(arr[left], arr[right]):
+                swap(left, right)
+            break
+        swap((left + right) >> 1, left + 1)
+        if gt(arr[left + 1], arr[right]):
+            swap(left + 1, right)
+        if gt(arr[left], arr[right]):
+            swap(left, right)
+        if gt(arr[left + 1], arr[left]):
+            swap(left + 1, left)
+        i, j, pivot = left + 1, right, arr[left]
+        while True:
+            i += 1
+            while gt(pivot, arr[i]):
+                i += 1
+            j -= 1
+            while gt(arr[j], pivot):
+                j -= 1
+            if j < i:
+                break
+            swap(i, j)
+        swap(left, j)
+        if j <= k:
+            left = i
+        if j >= k:
+            right = j - 1
+    return pos[k]
+
+
+def mode_position(values: list) -> int:
+    """The position PyTorch's CPU ``mode`` returns for one row of ``values``: it ``std::sort``-s the
+    (value, position) pairs by value alone and takes, of the first longest run of equal values, its last
+    pair's position."""
+    queue = [(v, j) for j, v in enumerate(values)]
+    std_sort(queue, 0, len(queue), lambda x, y: x[0] < y[0])
+    best, position, run = 0, 0, 0
+    for i, (value, j) in enumerate(queue):
+        run += 1
+        if i == len(queue) - 1 or value != queue[i + 1][0]:
+            if run > best:
+                best, position = run, j
+            run = 0
+    return position

@@ -18,7 +18,7 @@ from ..autograd.grad_mode import grad_state, no_grad
 from ..layout import contiguous_format
 from ..meta_errors import refuse_meta
 from ..tensor import Tensor, tensor, writable_data
-from ._std_select import sort_order, topk_order
+from ._std_select import kthvalue_position, sort_order, topk_order
 from .arithmetic import where
 from .conversion import assign_, check_inplace, check_view_of_leaf_writable, zero_overwritten
 from .creation import full
@@ -1467,6 +1467,23 @@ def _topk_ties_as_torch(
         return _reordered_rows(input, axis, indices, rows, lambda row: topk_order(row, k, largest, sorted))
 
 
+def _kthvalue_ties_as_torch(input: Tensor, axis: int, order: Tensor, indices: Tensor, k: int) -> Tensor:
+    """``indices`` with PyTorch's position of the ``k``-th smallest in the rows where another element equals
+    it: PyTorch's CPU kernel finds it by quickselect, which is not stable."""
+    with no_grad():
+        source = input.detach()
+        if source.dtype in UNSIGNED_WIDE:  # compared as int64, one to one
+            source = source.to(dtypes.int64)
+        kth = source.gather(axis, indices)
+        same = source == kth
+        if source.dtype.is_floating_point:
+            same = same | (source.isnan() & kth.isnan())
+        rows = (same.sum(dim=axis) > 1).reshape(-1)
+        if not bool(rows.any()):
+            return indices
+        return _reordered_rows(input, axis, indices, rows, lambda row: [kthvalue_position(row, k - 1)])
+
+
 #: the most elements (over the tied rows) whose unstable order ``sort`` reproduces on the host; beyond it the
 #: stable order stands (a valid order too, but not PyTorch's among equal elements)
 _SORT_TIES_LIMIT = 1 << 20
@@ -1534,7 +1551,10 @@ def kthvalue(
         return return_types.kthvalue(values.reshape(()), indices.reshape(()))
     if not 1 <= k <= input.shape[axis]:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
-    indices = _sort_indices(input, axis, False).narrow(axis, k - 1, 1).contiguous()  # as torch's: its own tensor
+    order = _sort_indices(input, axis, False)
+    indices = order.narrow(axis, k - 1, 1).contiguous()  # as torch's: its own tensor
+    if input.shape[axis] > 1 and not input.is_meta:
+        indices = _kthvalue_ties_as_torch(input, axis, order, indices, k)
     values = _Gather.apply(input, axis, indices)
     if not keepdim:
         values, indices = values.squeeze(axis), indices.squeeze(axis)
