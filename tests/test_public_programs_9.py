@@ -35,6 +35,12 @@ gradients and the trained weights.
 - Muon: Keller Jordan's ``SingleDeviceMuonWithAuxAdam`` (an ``Optimizer`` with empty defaults, bfloat16
   Newton-Schulz with ``mT``, ``lerp_`` momentum, Adam for the rest) and ``optim.Muon`` with each
   ``adjust_lr_fn`` beside AdamW and SGD.
+- Meta's Llama 3 inference (``llama/model.py``, ``generation.py``) in bfloat16: RMSNorm in float32 ``type_as``,
+  rotary embeddings by ``polar``/``view_as_complex``/``view_as_real``, a KV cache of ``zeros`` buffers
+  written by slices (``.to(xq)``), ``repeat_kv``, the ``triu``/``hstack`` mask, ``inference_mode``, greedy and
+  ``sample_top_p`` (``sort`` of bfloat16 probabilities, many equal: PyTorch's order among them), the prompt
+  mask by ``where``, ``isin`` stop tokens, per-token log-probabilities by ``cross_entropy(reduction="none",
+  ignore_index=pad_id)``.
 """
 
 from __future__ import annotations
@@ -1912,4 +1918,215 @@ def test_muon_newton_schulz_optimizers_train_as_torch(which):
         lambda lib, ref: train_with_muon(lib, ref, which),
         model_rtol=1e-2 if loose else 1e-5,
         model_atol=2e-3 if loose else 1e-6,
+    )
+
+
+# -- Meta's Llama 3 inference (llama/model.py, llama/generation.py) in bfloat16 -----------------------------
+
+
+def build_llama3(lib, dim=16, n_layers=2, n_heads=4, n_kv_heads=2, vocab_size=256, max_batch_size=3, max_seq_len=16):
+    nn, F = lib.nn, lib.nn.functional
+
+    class RMSNorm(nn.Module):
+        def __init__(self, dim, eps=1e-6):
+            super().__init__()
+            self.eps = eps
+            self.weight = nn.Parameter(lib.ones(dim))
+
+        def _norm(self, x):
+            return x * lib.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
+
+        def forward(self, x):
+            output = self._norm(x.float()).type_as(x)
+            return output * self.weight
+
+    def precompute_freqs_cis(dim, end, theta=500000.0):
+        freqs = 1.0 / (theta ** (lib.arange(0, dim, 2)[: (dim // 2)].float() / dim))
+        t = lib.arange(end, device=freqs.device, dtype=lib.float32)
+        freqs = lib.outer(t, freqs)
+        return lib.polar(lib.ones_like(freqs), freqs)
+
+    def reshape_for_broadcast(freqs_cis, x):
+        ndim = x.ndim
+        assert freqs_cis.shape == (x.shape[1], x.shape[-1])
+        shape = [d if i == 1 or i == ndim - 1 else 1 for i, d in enumerate(x.shape)]
+        return freqs_cis.view(*shape)
+
+    def apply_rotary_emb(xq, xk, freqs_cis):
+        xq_ = lib.view_as_complex(xq.float().reshape(*xq.shape[:-1], -1, 2))
+        xk_ = lib.view_as_complex(xk.float().reshape(*xk.shape[:-1], -1, 2))
+        freqs_cis = reshape_for_broadcast(freqs_cis, xq_)
+        xq_out = lib.view_as_real(xq_ * freqs_cis).flatten(3)
+        xk_out = lib.view_as_real(xk_ * freqs_cis).flatten(3)
+        return xq_out.type_as(xq), xk_out.type_as(xk)
+
+    def repeat_kv(x, n_rep):
+        bs, slen, n_kv_heads, head_dim = x.shape
+        if n_rep == 1:
+            return x
+        return (
+            x[:, :, :, None, :]
+            .expand(bs, slen, n_kv_heads, n_rep, head_dim)
+            .reshape(bs, slen, n_kv_heads * n_rep, head_dim)
+        )
+
+    class Attention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.n_kv_heads = n_kv_heads
+            self.n_local_heads = n_heads
+            self.n_local_kv_heads = self.n_kv_heads
+            self.n_rep = self.n_local_heads // self.n_local_kv_heads
+            self.head_dim = dim // n_heads
+            self.wq = nn.Linear(dim, n_heads * self.head_dim, bias=False)
+            self.wk = nn.Linear(dim, self.n_kv_heads * self.head_dim, bias=False)
+            self.wv = nn.Linear(dim, self.n_kv_heads * self.head_dim, bias=False)
+            self.wo = nn.Linear(n_heads * self.head_dim, dim, bias=False)
+            self.cache_k = lib.zeros((max_batch_size, max_seq_len, self.n_local_kv_heads, self.head_dim))
+            self.cache_v = lib.zeros((max_batch_size, max_seq_len, self.n_local_kv_heads, self.head_dim))
+
+        def forward(self, x, start_pos, freqs_cis, mask):
+            bsz, seqlen, _ = x.shape
+            xq, xk, xv = self.wq(x), self.wk(x), self.wv(x)
+            xq = xq.view(bsz, seqlen, self.n_local_heads, self.head_dim)
+            xk = xk.view(bsz, seqlen, self.n_local_kv_heads, self.head_dim)
+            xv = xv.view(bsz, seqlen, self.n_local_kv_heads, self.head_dim)
+            xq, xk = apply_rotary_emb(xq, xk, freqs_cis=freqs_cis)
+            self.cache_k = self.cache_k.to(xq)
+            self.cache_v = self.cache_v.to(xq)
+            self.cache_k[:bsz, start_pos : start_pos + seqlen] = xk
+            self.cache_v[:bsz, start_pos : start_pos + seqlen] = xv
+            keys = self.cache_k[:bsz, : start_pos + seqlen]
+            values = self.cache_v[:bsz, : start_pos + seqlen]
+            keys = repeat_kv(keys, self.n_rep)
+            values = repeat_kv(values, self.n_rep)
+            xq = xq.transpose(1, 2)
+            keys = keys.transpose(1, 2)
+            values = values.transpose(1, 2)
+            scores = lib.matmul(xq, keys.transpose(2, 3)) / math.sqrt(self.head_dim)
+            if mask is not None:
+                scores = scores + mask
+            scores = F.softmax(scores.float(), dim=-1).type_as(xq)
+            output = lib.matmul(scores, values)
+            output = output.transpose(1, 2).contiguous().view(bsz, seqlen, -1)
+            return self.wo(output)
+
+    class FeedForward(nn.Module):
+        def __init__(self, hidden_dim=40, multiple_of=8):
+            super().__init__()
+            hidden_dim = int(2 * hidden_dim / 3)
+            hidden_dim = multiple_of * ((hidden_dim + multiple_of - 1) // multiple_of)
+            self.w1 = nn.Linear(dim, hidden_dim, bias=False)
+            self.w2 = nn.Linear(hidden_dim, dim, bias=False)
+            self.w3 = nn.Linear(dim, hidden_dim, bias=False)
+
+        def forward(self, x):
+            return self.w2(F.silu(self.w1(x)) * self.w3(x))
+
+    class TransformerBlock(nn.Module):
+        def __init__(self, layer_id):
+            super().__init__()
+            self.attention = Attention()
+            self.feed_forward = FeedForward()
+            self.layer_id = layer_id
+            self.attention_norm = RMSNorm(dim)
+            self.ffn_norm = RMSNorm(dim)
+
+        def forward(self, x, start_pos, freqs_cis, mask):
+            h = x + self.attention(self.attention_norm(x), start_pos, freqs_cis, mask)
+            return h + self.feed_forward(self.ffn_norm(h))
+
+    class Transformer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.vocab_size = vocab_size
+            self.n_layers = n_layers
+            self.tok_embeddings = nn.Embedding(vocab_size, dim)
+            self.layers = nn.ModuleList([TransformerBlock(i) for i in range(n_layers)])
+            self.norm = RMSNorm(dim)
+            self.output = nn.Linear(dim, vocab_size, bias=False)
+            self.freqs_cis = precompute_freqs_cis(dim // n_heads, max_seq_len * 2)
+
+        @lib.inference_mode()
+        def forward(self, tokens, start_pos):
+            _bsz, seqlen = tokens.shape
+            h = self.tok_embeddings(tokens)
+            self.freqs_cis = self.freqs_cis.to(h.device)
+            freqs_cis = self.freqs_cis[start_pos : start_pos + seqlen]
+            mask = None
+            if seqlen > 1:
+                mask = lib.full((seqlen, seqlen), float("-inf"), device=tokens.device)
+                mask = lib.triu(mask, diagonal=1)
+                mask = lib.hstack([lib.zeros((seqlen, start_pos), device=tokens.device), mask]).type_as(h)
+            for layer in self.layers:
+                h = layer(h, start_pos, freqs_cis, mask)
+            h = self.norm(h)
+            return self.output(h).float()
+
+    return Transformer
+
+
+def sample_top_p(lib, probs, p, generator):
+    probs_sort, probs_idx = lib.sort(probs, dim=-1, descending=True)
+    probs_sum = lib.cumsum(probs_sort, dim=-1)
+    mask = probs_sum - probs_sort > p
+    probs_sort[mask] = 0.0
+    probs_sort.div_(probs_sort.sum(dim=-1, keepdim=True))
+    next_token = lib.multinomial(probs_sort, num_samples=1, generator=generator)
+    return lib.gather(probs_idx, -1, next_token)
+
+
+def llama3_generate(lib, reference, temperature, logprobs=True):
+    F = lib.nn.functional
+    model = build_llama3(lib)()
+    copy_weights(reference, model)
+    model = model.to(lib.bfloat16)
+    prompt_tokens = [[1, 5, 9, 2], [1, 7], [1, 3, 3, 8, 4]]
+    max_gen_len, pad_id, stop_tokens = 8, 0, lib.tensor([255, 254])
+    bsz = len(prompt_tokens)
+    min_prompt_len = min(len(t) for t in prompt_tokens)
+    max_prompt_len = max(len(t) for t in prompt_tokens)
+    total_len = min(16, max_gen_len + max_prompt_len)
+    tokens = lib.full((bsz, total_len), pad_id, dtype=lib.long)
+    for k, t in enumerate(prompt_tokens):
+        tokens[k, : len(t)] = lib.tensor(t, dtype=lib.long)
+    token_logprobs = lib.zeros_like(tokens, dtype=lib.float)
+    prev_pos = 0
+    eos_reached = lib.tensor([False] * bsz)
+    input_text_mask = tokens != pad_id
+    generator = lib.Generator().manual_seed(7)
+    record = []
+    for cur_pos in range(min_prompt_len, total_len):
+        logits = model.forward(tokens[:, prev_pos:cur_pos], prev_pos)
+        record.append(logits[:, -1])
+        if temperature > 0:
+            probs = lib.softmax(logits[:, -1] / temperature, dim=-1).to(lib.bfloat16)
+            next_token = sample_top_p(lib, probs, 0.9, generator)
+        else:
+            next_token = lib.argmax(logits[:, -1], dim=-1)
+        next_token = next_token.reshape(-1)
+        next_token = lib.where(input_text_mask[:, cur_pos], tokens[:, cur_pos], next_token)
+        tokens[:, cur_pos] = next_token
+        if logprobs:
+            token_logprobs[:, prev_pos + 1 : cur_pos + 1] = -F.cross_entropy(
+                input=logits.transpose(1, 2),
+                target=tokens[:, prev_pos + 1 : cur_pos + 1],
+                reduction="none",
+                ignore_index=pad_id,
+            )
+        eos_reached |= (~input_text_mask[:, cur_pos]) & (lib.isin(next_token, stop_tokens))
+        prev_pos = cur_pos
+        if all(eos_reached):
+            break
+    record += [tokens, token_logprobs, eos_reached, model.layers[0].attention.cache_k]
+    return model, record
+
+
+@pytest.mark.parametrize("temperature", [0.0, 0.8])
+def test_llama3_bfloat16_inference_with_a_kv_cache_and_top_p_sampling_as_torch(temperature):
+    trained_on_both(
+        lambda lib: build_llama3(lib),
+        lambda lib, ref: llama3_generate(lib, ref, temperature),
+        rtol=2e-2,
+        atol=2e-2,
     )
