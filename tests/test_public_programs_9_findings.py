@@ -38,7 +38,7 @@ def _bits(t):
 
 
 @pytest.mark.parametrize("base_dtype, other_dtype", PAIRS)
-@pytest.mark.parametrize("call", ["add", "sub", "add_", "sub_", "method"])
+@pytest.mark.parametrize("call", ["add", "sub", "add_", "sub_", "method", "addcmul", "addcmul_"])
 def test_add_with_alpha_of_mixed_dtypes_rounds_once_as_torch(device, base_dtype, other_dtype, call):
     """``param.add_(bfloat16_update, alpha=-lr)`` (Muon, mixed-precision optimizers): PyTorch casts both
     operands to the result type and computes ``input + alpha * other`` as one fused multiply-add; ember
@@ -58,6 +58,10 @@ def test_add_with_alpha_of_mixed_dtypes_rounds_once_as_torch(device, base_dtype,
             return lib.sub(base, other, alpha=0.3)
         if call == "method":
             return base.add(other[:1], alpha=1.7)  # broadcast
+        if call == "addcmul":
+            return lib.addcmul(base, other, other.flip(0), value=0.3)
+        if call == "addcmul_":
+            return base.addcmul_(other, other, value=-0.01)
         getattr(base, call)(other, alpha=-0.064 if call == "add_" else 0.3)
         return base
 

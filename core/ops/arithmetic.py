@@ -2033,10 +2033,10 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
         value = int(value)  # an integral addcmul truncates value to its type, as PyTorch
     if (
         all(isinstance(t, Tensor) for t in (tensor1, tensor2))
-        and _fuses(input, tensor1, result)
-        and _fuses(input, tensor2, result)
-    ):
-        return _Addcmul.apply(input, tensor1, tensor2, value)
+        and (first := _fused_operands(input, tensor1, result)) is not None
+        and (second := _fused_operands(input, tensor2, result)) is not None
+    ):  # mixed real types cast to the result's first, as PyTorch's TensorIterator before its fma
+        return _Addcmul.apply(first[0], first[1], second[1], value)
     tensor1, tensor2 = _in_result_type(result, tensor1, tensor2)
     return input + value * tensor1 * tensor2  # PyTorch's order of the products
 
