@@ -846,6 +846,21 @@ class _SubScaled(_AddScaled):
     _backward_name = "SubBackward0"
 
 
+def _fused_operands(
+    input: Tensor | Number, other: Tensor | Number, result: dtypes.dtype
+) -> tuple[Tensor, Tensor] | None:
+    """The operands of ``add``/``sub`` with ``alpha`` as one fused multiply-add in ``result`` (float32 or
+    float64): two real tensors on one device, each cast to ``result`` first, as PyTorch's TensorIterator
+    does before its one ``fmadd`` (``float64 + alpha * bfloat16`` rounds once in float64); else None."""
+    if not (isinstance(input, Tensor) and isinstance(other, Tensor)) or input._device != other._device:
+        return None
+    if not (result is dtypes.float32 or result is dtypes.float64) or input.is_complex() or other.is_complex():
+        return None
+    return (input if input.dtype is result else input.to(result)), (
+        other if other.dtype is result else other.to(result)
+    )
+
+
 def _fuses(input: Tensor | Number, other: Tensor | Number, result: dtypes.dtype) -> bool:
     """Whether ``add``/``sub`` with ``alpha`` runs as one fused multiply-add: two float32 or float64
     tensors of the result's type on one device (the other cases keep their roundings)."""
@@ -1251,8 +1266,8 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         elif _narrow_with_number(input, other, result):  # the number and alpha as the 16-bit type holds them
             d = cast(Tensor, input).dtype
             return add(cast(Tensor, input).float(), _rounded_to(other, d) * _rounded_to(alpha, d)).to(d)
-        elif not isinstance(alpha, Tensor) and _fuses(input, other, result):
-            return _AddScaled.apply(input, other, alpha)
+        elif not isinstance(alpha, Tensor) and (fused := _fused_operands(input, other, result)) is not None:
+            return _AddScaled.apply(*fused, alpha)
         else:
             other = _scaled(other, alpha, result)
     return _binary(_Add, "add", input, other)
@@ -1311,8 +1326,8 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         elif _narrow_with_number(input, other, result):  # the number and alpha as the 16-bit type holds them
             d = cast(Tensor, input).dtype
             return sub(cast(Tensor, input).float(), _rounded_to(other, d) * _rounded_to(alpha, d)).to(d)
-        elif not isinstance(alpha, Tensor) and _fuses(input, other, result):
-            return _SubScaled.apply(input, other, -alpha)
+        elif not isinstance(alpha, Tensor) and (fused := _fused_operands(input, other, result)) is not None:
+            return _SubScaled.apply(*fused, -alpha)
         else:
             other = _scaled(other, alpha, result)
     return _binary(_Sub, "sub", input, other)
@@ -2018,10 +2033,10 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
         value = int(value)  # an integral addcmul truncates value to its type, as PyTorch
     if (
         all(isinstance(t, Tensor) for t in (tensor1, tensor2))
-        and _fuses(input, tensor1, result)
-        and _fuses(input, tensor2, result)
-    ):
-        return _Addcmul.apply(input, tensor1, tensor2, value)
+        and (first := _fused_operands(input, tensor1, result)) is not None
+        and (second := _fused_operands(input, tensor2, result)) is not None
+    ):  # mixed real types cast to the result's first, as PyTorch's TensorIterator before its fma
+        return _Addcmul.apply(first[0], first[1], second[1], value)
     tensor1, tensor2 = _in_result_type(result, tensor1, tensor2)
     return input + value * tensor1 * tensor2  # PyTorch's order of the products
 

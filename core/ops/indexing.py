@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
@@ -13,10 +14,11 @@ from ..amp.state import state as _amp
 from ..autograd import function as autograd_function
 from ..autograd import tangents
 from ..autograd.function import Function
-from ..autograd.grad_mode import grad_state
+from ..autograd.grad_mode import grad_state, no_grad
 from ..layout import contiguous_format
 from ..meta_errors import refuse_meta
 from ..tensor import Tensor, tensor, writable_data
+from ._std_select import kthvalue_position, sort_order, topk_order
 from .arithmetic import where
 from .conversion import assign_, check_inplace, check_view_of_leaf_writable, zero_overwritten
 from .creation import full
@@ -1327,6 +1329,8 @@ def sort(
     if input.ndim == 0:
         return return_types.sort(input.clone(), input.new_zeros((), dtype=dtypes.int64))
     indices = _sort_indices(input, axis, descending)
+    if not stable:
+        indices = _sort_ties_as_torch(input, axis, indices, descending)
     values = _Gather.apply(input, axis, indices)  # both laid out as the input, as PyTorch's
     return return_types.sort(laid_out_like(values, input), laid_out_like(indices, input))
 
@@ -1357,7 +1361,11 @@ def argsort(
     _check_sortable(input)
     if input.ndim == 0:
         return input.new_zeros((), dtype=dtypes.int64)
-    return laid_out_like(_sort_indices(input, wrap_dim(dim, input.ndim), descending), input)
+    axis = wrap_dim(dim, input.ndim)
+    indices = _sort_indices(input, axis, descending)
+    if not stable:
+        indices = _sort_ties_as_torch(input, axis, indices, descending)
+    return laid_out_like(indices, input)
 
 
 def topk(  # noqa: A002
@@ -1406,8 +1414,97 @@ def topk(  # noqa: A002
         raise RuntimeError(f"selected index k out of range (k={k}, size {size} in dimension {axis})")
     if input.ndim == 0:
         return return_types.topk(input.clone(), input.new_zeros((), dtype=dtypes.int64))
-    indices = _sort_indices(input, axis, largest).narrow(axis, 0, k).contiguous()  # a tensor of its own, as torch's
+    order = _sort_indices(input, axis, largest)
+    indices = order.narrow(axis, 0, k).contiguous()  # a tensor of its own, as torch's
+    if k and not input.is_meta:
+        indices = _topk_ties_as_torch(input, axis, order, indices, largest, sorted)
     return return_types.topk(_Gather.apply(input, axis, indices), indices)
+
+
+def _tied_rows(input: Tensor, axis: int, order: Tensor, m: int) -> Tensor | None:
+    """The rows (flattened, ``axis`` last) where two of the first ``m`` elements of the stable ``order``
+    are equal (NaNs equal to each other, as PyTorch's comparators leave them), or None where none is."""
+    source = input.detach()
+    if source.dtype in UNSIGNED_WIDE:  # compared as int64, one to one (uint32/64 have few kernels, as in PyTorch)
+        source = source.to(dtypes.int64)
+    values = source.gather(axis, order.narrow(axis, 0, m))
+    after, before = values.narrow(axis, 1, m - 1), values.narrow(axis, 0, m - 1)
+    tied = after == before
+    if input.dtype.is_floating_point:
+        tied = tied | (after.isnan() & before.isnan())
+    rows = tied.any(dim=axis).reshape(-1)
+    return rows if bool(rows.any()) else None
+
+
+def _reordered_rows(input: Tensor, axis: int, indices: Tensor, rows: Tensor, order: Callable[[list], list]) -> Tensor:
+    """``indices`` with the flagged ``rows`` replaced by ``order(values of the row)``, computed on the host."""
+    n, k = input.shape[axis], indices.shape[axis]
+    host = input.detach().movedim(axis, -1).cpu()
+    if host.dtype in dtypes.narrow_float:
+        host = host.float()  # exact: PyTorch compares them in float32 too
+    host = host.reshape(-1, n).numpy()
+    chosen = indices.movedim(axis, -1).cpu().reshape(-1, k).numpy().copy()
+    for row in np.flatnonzero(rows.cpu().numpy()):
+        chosen[row] = order(host[row].tolist())
+    fixed = tensor(chosen.reshape(list(indices.movedim(axis, -1).shape)), device=indices.device)
+    return fixed.movedim(-1, axis).contiguous()
+
+
+def _topk_ties_as_torch(
+    input: Tensor, axis: int, order: Tensor, indices: Tensor, largest: bool, sorted: bool
+) -> Tensor:
+    """``indices`` (the first ``k`` of the stable ``order``) with PyTorch's choice among equal elements in the
+    rows where ties decide which elements are taken or their order: PyTorch's CPU kernel selects with
+    ``std::partial_sort``/``std::nth_element``, which are not stable (bfloat16 probabilities, integer
+    scores and masked ``-inf`` logits tie often, and sampling from the top-k then draws other tokens)."""
+    k, n = indices.shape[axis], input.shape[axis]
+    if min(k + 1, n) < 2:
+        return indices
+    with no_grad():
+        rows = _tied_rows(input, axis, order, min(k + 1, n))
+        if rows is None:
+            return indices
+        return _reordered_rows(input, axis, indices, rows, lambda row: topk_order(row, k, largest, sorted))
+
+
+def _kthvalue_ties_as_torch(input: Tensor, axis: int, order: Tensor, indices: Tensor, k: int) -> Tensor:
+    """``indices`` with PyTorch's position of the ``k``-th smallest in the rows where another element equals
+    it: PyTorch's CPU kernel finds it by quickselect, which is not stable."""
+    with no_grad():
+        source = input.detach()
+        if source.dtype in UNSIGNED_WIDE:  # compared as int64, one to one
+            source = source.to(dtypes.int64)
+        kth = source.gather(axis, indices)
+        same = source == kth
+        if source.dtype.is_floating_point:
+            same = same | (source.isnan() & kth.isnan())
+        rows = (same.sum(dim=axis) > 1).reshape(-1)
+        if not bool(rows.any()):
+            return indices
+        return _reordered_rows(input, axis, indices, rows, lambda row: [kthvalue_position(row, k - 1)])
+
+
+#: the most elements (over the tied rows) whose unstable order ``sort`` reproduces on the host; beyond it the
+#: stable order stands (a valid order too, but not PyTorch's among equal elements)
+_SORT_TIES_LIMIT = 1 << 20
+
+
+def _sort_ties_as_torch(input: Tensor, axis: int, indices: Tensor, descending: bool) -> Tensor:
+    """The stable ``indices`` with PyTorch's order among equal elements for ``sort(stable=False)``: its CPU
+    kernel runs ``std::sort`` (introsort, not stable; Llama's top-p sampling sorts bfloat16 probabilities and
+    draws from them in that order), except for a radix sort (stable) of a long 1-D integer tensor ascending
+    and for an expanded (zero-stride) dimension, which it leaves in place."""
+    n = input.shape[axis]
+    if n < 2 or input.is_meta or input.stride(axis) == 0:
+        return indices
+    integral = not (input.dtype.is_floating_point or input.dtype.is_complex or input.dtype is dtypes.bool)
+    if input.ndim == 1 and not descending and integral and n >= 32768:
+        return indices
+    with no_grad():
+        rows = _tied_rows(input, axis, indices, n)
+        if rows is None or int(rows.sum()) * n > _SORT_TIES_LIMIT:
+            return indices
+        return _reordered_rows(input, axis, indices, rows, lambda row: sort_order(row, descending))
 
 
 def kthvalue(
@@ -1454,7 +1551,10 @@ def kthvalue(
         return return_types.kthvalue(values.reshape(()), indices.reshape(()))
     if not 1 <= k <= input.shape[axis]:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
-    indices = _sort_indices(input, axis, False).narrow(axis, k - 1, 1).contiguous()  # as torch's: its own tensor
+    order = _sort_indices(input, axis, False)
+    indices = order.narrow(axis, k - 1, 1).contiguous()  # as torch's: its own tensor
+    if input.shape[axis] > 1 and not input.is_meta:
+        indices = _kthvalue_ties_as_torch(input, axis, order, indices, k)
     values = _Gather.apply(input, axis, indices)
     if not keepdim:
         values, indices = values.squeeze(axis), indices.squeeze(axis)

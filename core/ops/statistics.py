@@ -263,6 +263,26 @@ def _nanmedian_along(input: Tensor, dim: int) -> tuple[Tensor, Tensor]:
     return values.gather(-1, k).squeeze(-1), order.gather(-1, k).squeeze(-1)
 
 
+#: the most elements (over the rows whose mode repeats) for which ``mode`` reproduces PyTorch's position on the
+#: host; beyond it the last position of the mode value stands
+_MODE_TIES_LIMIT = 1 << 20
+
+
+def _mode_ties_as_torch(x: Tensor, index: Tensor, rows: Tensor) -> Tensor:
+    """``index`` (the last position of the mode along the last dimension of ``x``) with PyTorch's position in
+    the rows where the mode repeats: its CPU kernel sorts the row with ``std::sort``, not stable, and takes
+    the last of the mode's run in that order."""
+    from ._std_select import mode_position
+    from .indexing import _reordered_rows
+
+    if x.is_meta or x.dtype.is_floating_point and bool(x.isnan().any()):  # NaN: left as it was
+        return index
+    count = int(rows.sum())
+    if count == 0 or count * x.shape[-1] > _MODE_TIES_LIMIT:
+        return index
+    return _reordered_rows(x, x.ndim - 1, index, rows, lambda row: [mode_position(row)])
+
+
 def mode(
     input: Tensor,
     dim: int = -1,
@@ -311,6 +331,7 @@ def mode(
     value = candidates.amin(-1, keepdim=True)
     positions = arange(n, device=x.device).expand(x.shape)
     index = where(x == value, positions, positions.new_full((), -1)).amax(-1, keepdim=True)
+    index = _mode_ties_as_torch(x, index, (best > 1).reshape(-1))
     values = input.movedim(dim, -1).gather(-1, index)  # differentiable through the gather
     values, index = values.squeeze(-1), index.squeeze(-1)
     if keepdim:

@@ -1,0 +1,199 @@
+"""Differences from PyTorch found by the round-9 public programs (tests/test_public_programs_9.py), each
+checked against torch on its own."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_fused_multiply_add import _exact
+from test_reduced_precision import _holds
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+RNG = np.random.default_rng(0)
+BASE = RNG.standard_normal((7, 64)) * 0.06
+OTHER = RNG.standard_normal((7, 64))
+
+PAIRS = [
+    ("float64", "bfloat16"),
+    ("float32", "bfloat16"),
+    ("float32", "float16"),
+    ("float64", "float32"),
+    ("float32", "float64"),
+    ("bfloat16", "float32"),
+    ("float32", "int64"),
+]
+
+
+def _pair(lib, base_dtype, other_dtype, device="cpu"):
+    base = lib.tensor(BASE, dtype=getattr(lib, base_dtype), device=device)
+    other = lib.tensor(OTHER * (7 if other_dtype == "int64" else 1), device=device).to(getattr(lib, other_dtype))
+    return base, other
+
+
+def _bits(t):
+    return t.detach().cpu().float().numpy() if t.dtype in (torch.bfloat16, ember.bfloat16) else t.detach().cpu().numpy()
+
+
+@pytest.mark.parametrize("base_dtype, other_dtype", PAIRS)
+@pytest.mark.parametrize("call", ["add", "sub", "add_", "sub_", "method", "addcmul", "addcmul_"])
+def test_add_with_alpha_of_mixed_dtypes_rounds_once_as_torch(device, base_dtype, other_dtype, call):
+    """``param.add_(bfloat16_update, alpha=-lr)`` (Muon, mixed-precision optimizers): PyTorch casts both
+    operands to the result type and computes ``input + alpha * other`` as one fused multiply-add; ember
+    rounded the product first (a unit in the last place in a third of the elements)."""
+    backend = ember.backends.get_backend(device)
+    if "float64" in (base_dtype, other_dtype) and not backend.supports_float64:
+        pytest.skip(f"{device} has no float64")
+    for narrow in {"bfloat16", "float16"} & {base_dtype, other_dtype}:
+        if not _holds(device, narrow):
+            pytest.skip(f"{device} cannot hold {narrow}")
+
+    def run(lib, dev):
+        base, other = _pair(lib, base_dtype, other_dtype, dev)
+        if call == "add":
+            return lib.add(base, other, alpha=-0.064)
+        if call == "sub":
+            return lib.sub(base, other, alpha=0.3)
+        if call == "method":
+            return base.add(other[:1], alpha=1.7)  # broadcast
+        if call == "addcmul":
+            return lib.addcmul(base, other, other.flip(0), value=0.3)
+        if call == "addcmul_":
+            return base.addcmul_(other, other, value=-0.01)
+        getattr(base, call)(other, alpha=-0.064 if call == "add_" else 0.3)
+        return base
+
+    expected, actual = run(torch, "cpu"), run(ember, device)
+    assert str(actual.dtype).rpartition(".")[2] == str(expected.dtype).rpartition(".")[2]
+    computed_in = "float64" if "float64" in (base_dtype, other_dtype) else "float32"
+    if _exact(device, computed_in):
+        np.testing.assert_array_equal(_bits(actual), _bits(expected))
+    else:  # a fused multiply-add of this type is PyTorch's within rounding there (test_fused_multiply_add)
+        wide = computed_in == "float64"
+        np.testing.assert_allclose(
+            _bits(actual), _bits(expected), rtol=1e-14 if wide else 1e-6, atol=1e-16 if wide else 1e-7
+        )
+
+
+@pytest.mark.parametrize(
+    "base_dtype, other_dtype", [("float32", "float64"), ("float64", "float32"), ("float32", "bfloat16")]
+)
+def test_add_with_alpha_of_mixed_dtypes_gives_gradients_in_each_dtype_as_torch(base_dtype, other_dtype):
+    results = []
+    for lib in (torch, ember):
+        base, other = _pair(lib, base_dtype, other_dtype)
+        base.requires_grad_()
+        other.requires_grad_()
+        out = lib.sub(base, other, alpha=0.5)
+        (out * out).sum().backward()
+        results.append([out, base.grad, other.grad])
+    for expected, actual in zip(*results):
+        assert str(actual.dtype).rpartition(".")[2] == str(expected.dtype).rpartition(".")[2]
+        np.testing.assert_allclose(_bits(actual), _bits(expected), rtol=1e-6, atol=1e-7)
+
+
+def _tied(dtype, shape, seed=1):
+    rng = np.random.default_rng(seed)
+    values = rng.integers(0, 5, shape).astype(np.float64)
+    if dtype in ("float32", "float64", "bfloat16"):
+        values[rng.random(shape) < 0.05] = np.nan
+        values[rng.random(shape) < 0.05] = -0.0
+    return values
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16", "int64"])
+@pytest.mark.parametrize(
+    "n, k, dim",
+    [(7, 3, -1), (64, 1, -1), (200, 3, -1), (200, 150, -1), (40, 40, -1), (30, 6, 0), (2000, 20, -1)],
+)
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize("sorted", [True, False])
+def test_topk_takes_and_orders_equal_elements_as_torch(device, dtype, n, k, dim, largest, sorted):  # noqa: A002
+    """build-nanogpt samples from ``topk`` of bfloat16 probabilities under autocast, where many are equal:
+    PyTorch's CPU kernel selects with ``std::partial_sort`` (``64 * k <= n``) or ``std::nth_element`` (then
+    ``std::sort`` of the first ``k - 1``), neither stable; ember's stable sort took other tokens among the
+    equal ones, and the sampled text differed."""
+    if dtype == "float64" and not ember.backends.get_backend(device).supports_float64:
+        pytest.skip(f"{device} has no float64")
+    if dtype == "bfloat16" and not _holds(device, "bfloat16"):
+        pytest.skip(f"{device} cannot hold bfloat16")
+    shape = (n, 4) if dim == 0 else (3, n)
+    values = _tied(dtype, shape)
+    expected = torch.topk(torch.tensor(values).to(getattr(torch, dtype)), k, dim, largest, sorted)
+    actual = ember.topk(ember.tensor(values, device=device).to(getattr(ember, dtype)), k, dim, largest, sorted)
+    assert actual.indices.tolist() == expected.indices.tolist()
+    np.testing.assert_array_equal(_bits(actual.values), _bits(expected.values))
+
+
+def test_topk_of_tied_values_passes_gradients_to_torchs_choice():
+    values = _tied("float32", (2, 100), seed=3)
+    grads = []
+    for lib in (torch, ember):
+        x = lib.tensor(values, dtype=lib.float32, requires_grad=True)
+        top = lib.topk(lib.nan_to_num(x, nan=9.0), 5)
+        (top.values * lib.arange(1.0, 6.0)).sum().backward()
+        grads.append(x.grad.tolist())
+    assert grads[0] == grads[1]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16", "int64", "bool"])
+@pytest.mark.parametrize("shape, dim", [((3, 7), -1), ((2, 40), -1), ((300,), 0), ((25, 3), 0), ((40000,), 0)])
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("call", ["sort", "argsort", "stable"])
+def test_sort_orders_equal_elements_as_torch(device, dtype, shape, dim, descending, call):
+    """Llama's ``sample_top_p`` sorts bfloat16 probabilities (many equal) and samples in that order:
+    PyTorch's CPU ``sort(stable=False)`` runs ``std::sort`` (not stable; a radix sort, stable, for a long
+    1-D integer tensor ascending), ember's stable sort ordered equal elements by position."""
+    if dtype == "float64" and not ember.backends.get_backend(device).supports_float64:
+        pytest.skip(f"{device} has no float64")
+    if dtype == "bfloat16" and not _holds(device, "bfloat16"):
+        pytest.skip(f"{device} cannot hold bfloat16")
+    values = _tied("float32" if dtype == "bfloat16" else dtype, shape, seed=2)
+    if dtype == "bool":
+        values = values > 2
+
+    def run(lib, dev):
+        x = lib.tensor(values, device=dev).to(getattr(lib, dtype))
+        if call == "argsort":
+            return [x.argsort(dim, descending=descending)]
+        result = lib.sort(x, dim=dim, descending=descending, stable=call == "stable")
+        return [result.indices, result.values]
+
+    for expected, actual in zip(run(torch, "cpu"), run(ember, device)):
+        np.testing.assert_array_equal(_bits(actual), _bits(expected))
+
+
+def test_sort_of_an_expanded_dimension_keeps_the_positions_as_torch():
+    expected = torch.tensor([1.0]).expand(5).sort(descending=True).indices
+    assert ember.tensor([1.0]).expand(5).sort(descending=True).indices.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+@pytest.mark.parametrize("shape, dim", [((4, 9), -1), ((3, 120), 1), ((50, 2), 0)])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_kthvalue_and_mode_give_torchs_position_among_equal_elements(device, dtype, shape, dim, keepdim):
+    """PyTorch's CPU ``kthvalue`` finds the element by TH's quickselect and ``mode`` sorts with ``std::sort``;
+    neither is stable, and of equal elements they return another position than the first or last."""
+    if dtype == "float64" and not ember.backends.get_backend(device).supports_float64:
+        pytest.skip(f"{device} has no float64")
+    values = np.random.default_rng(4).integers(0, 4, shape).astype(np.float64)
+    n = shape[dim]
+    for k in sorted({1, n // 2, n}):
+        expected = torch.kthvalue(torch.tensor(values).to(getattr(torch, dtype)), k, dim, keepdim)
+        actual = ember.kthvalue(ember.tensor(values, device=device).to(getattr(ember, dtype)), k, dim, keepdim)
+        assert actual.indices.tolist() == expected.indices.tolist(), k
+        assert actual.values.tolist() == expected.values.tolist()
+    expected = torch.mode(torch.tensor(values).to(getattr(torch, dtype)), dim, keepdim)
+    actual = ember.mode(ember.tensor(values, device=device).to(getattr(ember, dtype)), dim, keepdim)
+    assert actual.indices.tolist() == expected.indices.tolist()
+    assert actual.values.tolist() == expected.values.tolist()
+
+
+def test_kthvalue_with_nan_among_equal_elements_as_torch():
+    values = np.array([[np.nan, 1.0, np.nan, 1.0, 0.0, np.nan, 1.0] * 3])
+    for k in range(1, 22):
+        expected = torch.kthvalue(torch.tensor(values), k)
+        actual = ember.kthvalue(ember.tensor(values), k)
+        assert actual.indices.tolist() == expected.indices.tolist(), k
