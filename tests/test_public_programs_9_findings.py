@@ -139,7 +139,7 @@ def test_topk_of_tied_values_passes_gradients_to_torchs_choice():
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16", "int64", "bool"])
-@pytest.mark.parametrize("shape, dim", [((3, 7), -1), ((2, 40), -1), ((300,), 0), ((25, 3), 0), ((40000,), 0)])
+@pytest.mark.parametrize("shape, dim", [((3, 7), -1), ((2, 40), -1), ((300,), 0), ((25, 3), 0), ((8000,), 0)])
 @pytest.mark.parametrize("descending", [False, True])
 @pytest.mark.parametrize("call", ["sort", "argsort", "stable"])
 def test_sort_orders_equal_elements_as_torch(device, dtype, shape, dim, descending, call):
@@ -163,6 +163,22 @@ def test_sort_orders_equal_elements_as_torch(device, dtype, shape, dim, descendi
 
     for expected, actual in zip(run(torch, "cpu"), run(ember, device)):
         np.testing.assert_array_equal(_bits(actual), _bits(expected))
+
+
+@pytest.mark.parametrize("dtype, descending", [("int64", False), ("int64", True), ("float32", False)])
+def test_long_sorts_with_ties_are_valid_and_follow_torch_where_it_is_stable(device, dtype, descending):
+    """Beyond ``TIED_ELEMENTS_LIMIT`` ember keeps its stable order (working out ``std::sort``'s on the host
+    would take seconds): the values are PyTorch's and the indices sort the input; a long 1-D integer
+    tensor in ascending order is PyTorch's radix sort, stable, so the indices are PyTorch's too."""
+    values = _tied(dtype, (40000,), seed=4)
+    expected = torch.sort(torch.tensor(values).to(getattr(torch, dtype)), descending=descending)
+    x = ember.tensor(values, device=device).to(getattr(ember, dtype))
+    actual = ember.sort(x, descending=descending)
+    np.testing.assert_array_equal(actual.values.cpu().numpy(), expected.values.numpy())  # -0.0 and 0.0 tie
+    np.testing.assert_array_equal(x[actual.indices].cpu().numpy(), expected.values.numpy())
+    assert sorted(actual.indices.tolist()) == list(range(40000))
+    if dtype == "int64" and not descending:
+        np.testing.assert_array_equal(_bits(actual.indices), _bits(expected.indices))
 
 
 def test_sort_of_an_expanded_dimension_keeps_the_positions_as_torch():

@@ -12,7 +12,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["kthvalue_position", "mode_position", "sort_order", "topk_order"]
+__all__ = [
+    "TIED_ELEMENTS_LIMIT",
+    "follows_cpu_kernels",
+    "kthvalue_position",
+    "mode_position",
+    "sort_order",
+    "topk_order",
+]
+
+#: the most elements (over the rows where ties decide the result) whose order is worked out here, on the
+#: host, per call (about 3 ms per thousand); beyond it the stable order stands, a valid order too, but not
+#: PyTorch's among equal elements (a bfloat16 sort over a 128k vocabulary would take seconds)
+TIED_ELEMENTS_LIMIT = 1 << 13
+
+
+def follows_cpu_kernels(tensor: Any) -> bool:
+    """Whether ``tensor`` lives on a host backend, whose reference is PyTorch's CPU kernels. On an accelerator
+    PyTorch's kernels (radix sorts, bitonic selection) leave ties in other orders again, and finding the tied
+    rows would cost a device sync per call."""
+    backend = tensor._backend
+    return "cpu" in (backend.device_type, backend.autocast_device_type) and not tensor.is_meta
+
 
 Less = Callable[[Any, Any], bool]
 

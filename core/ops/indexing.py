@@ -18,7 +18,7 @@ from ..autograd.grad_mode import grad_state, no_grad
 from ..layout import contiguous_format
 from ..meta_errors import refuse_meta
 from ..tensor import Tensor, tensor, writable_data
-from ._std_select import kthvalue_position, sort_order, topk_order
+from ._std_select import TIED_ELEMENTS_LIMIT, follows_cpu_kernels, kthvalue_position, sort_order, topk_order
 from .arithmetic import where
 from .conversion import assign_, check_inplace, check_view_of_leaf_writable, zero_overwritten
 from .creation import full
@@ -1329,7 +1329,7 @@ def sort(
     if input.ndim == 0:
         return return_types.sort(input.clone(), input.new_zeros((), dtype=dtypes.int64))
     indices = _sort_indices(input, axis, descending)
-    if not stable:
+    if not stable and follows_cpu_kernels(input):
         indices = _sort_ties_as_torch(input, axis, indices, descending)
     values = _Gather.apply(input, axis, indices)  # both laid out as the input, as PyTorch's
     return return_types.sort(laid_out_like(values, input), laid_out_like(indices, input))
@@ -1363,7 +1363,7 @@ def argsort(
         return input.new_zeros((), dtype=dtypes.int64)
     axis = wrap_dim(dim, input.ndim)
     indices = _sort_indices(input, axis, descending)
-    if not stable:
+    if not stable and follows_cpu_kernels(input):
         indices = _sort_ties_as_torch(input, axis, indices, descending)
     return laid_out_like(indices, input)
 
@@ -1416,7 +1416,7 @@ def topk(  # noqa: A002
         return return_types.topk(input.clone(), input.new_zeros((), dtype=dtypes.int64))
     order = _sort_indices(input, axis, largest)
     indices = order.narrow(axis, 0, k).contiguous()  # a tensor of its own, as torch's
-    if k and not input.is_meta:
+    if k and follows_cpu_kernels(input):
         indices = _topk_ties_as_torch(input, axis, order, indices, largest, sorted)
     return return_types.topk(_Gather.apply(input, axis, indices), indices)
 
@@ -1433,7 +1433,8 @@ def _tied_rows(input: Tensor, axis: int, order: Tensor, m: int) -> Tensor | None
     if input.dtype.is_floating_point:
         tied = tied | (after.isnan() & before.isnan())
     rows = tied.any(dim=axis).reshape(-1)
-    return rows if bool(rows.any()) else None
+    count = int(rows.sum())
+    return rows if 0 < count * input.shape[axis] <= TIED_ELEMENTS_LIMIT else None
 
 
 def _reordered_rows(input: Tensor, axis: int, indices: Tensor, rows: Tensor, order: Callable[[list], list]) -> Tensor:
@@ -1479,14 +1480,9 @@ def _kthvalue_ties_as_torch(input: Tensor, axis: int, order: Tensor, indices: Te
         if source.dtype.is_floating_point:
             same = same | (source.isnan() & kth.isnan())
         rows = (same.sum(dim=axis) > 1).reshape(-1)
-        if not bool(rows.any()):
+        if not 0 < int(rows.sum()) * input.shape[axis] <= TIED_ELEMENTS_LIMIT:
             return indices
         return _reordered_rows(input, axis, indices, rows, lambda row: [kthvalue_position(row, k - 1)])
-
-
-#: the most elements (over the tied rows) whose unstable order ``sort`` reproduces on the host; beyond it the
-#: stable order stands (a valid order too, but not PyTorch's among equal elements)
-_SORT_TIES_LIMIT = 1 << 20
 
 
 def _sort_ties_as_torch(input: Tensor, axis: int, indices: Tensor, descending: bool) -> Tensor:
@@ -1495,14 +1491,14 @@ def _sort_ties_as_torch(input: Tensor, axis: int, indices: Tensor, descending: b
     draws from them in that order), except for a radix sort (stable) of a long 1-D integer tensor ascending
     and for an expanded (zero-stride) dimension, which it leaves in place."""
     n = input.shape[axis]
-    if n < 2 or input.is_meta or input.stride(axis) == 0:
+    if n < 2 or input.stride(axis) == 0:
         return indices
     integral = not (input.dtype.is_floating_point or input.dtype.is_complex or input.dtype is dtypes.bool)
     if input.ndim == 1 and not descending and integral and n >= 32768:
         return indices
     with no_grad():
         rows = _tied_rows(input, axis, indices, n)
-        if rows is None or int(rows.sum()) * n > _SORT_TIES_LIMIT:
+        if rows is None:
             return indices
         return _reordered_rows(input, axis, indices, rows, lambda row: sort_order(row, descending))
 
@@ -1553,7 +1549,7 @@ def kthvalue(
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
     order = _sort_indices(input, axis, False)
     indices = order.narrow(axis, k - 1, 1).contiguous()  # as torch's: its own tensor
-    if input.shape[axis] > 1 and not input.is_meta:
+    if input.shape[axis] > 1 and follows_cpu_kernels(input):
         indices = _kthvalue_ties_as_torch(input, axis, order, indices, k)
     values = _Gather.apply(input, axis, indices)
     if not keepdim:

@@ -14,10 +14,12 @@ from ..amp.state import suspended as _amp_suspended
 from ..return_types import _return_type
 from ..tensor import Tensor
 from . import complex_views
+from ._std_select import TIED_ELEMENTS_LIMIT, follows_cpu_kernels, mode_position
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .creation import arange, zeros
 from .dtype_support import not_implemented
+from .indexing import _reordered_rows
 from .operands import numpy_names, refuse_keepdim_without_dim, wrap_dim
 from .out_argument import write_out
 from .reduction import _Nanmedian, median_of_no_elements
@@ -263,22 +265,13 @@ def _nanmedian_along(input: Tensor, dim: int) -> tuple[Tensor, Tensor]:
     return values.gather(-1, k).squeeze(-1), order.gather(-1, k).squeeze(-1)
 
 
-#: the most elements (over the rows whose mode repeats) for which ``mode`` reproduces PyTorch's position on the
-#: host; beyond it the last position of the mode value stands
-_MODE_TIES_LIMIT = 1 << 20
-
-
 def _mode_ties_as_torch(x: Tensor, index: Tensor, rows: Tensor) -> Tensor:
     """``index`` (the last position of the mode along the last dimension of ``x``) with PyTorch's position in
     the rows where the mode repeats: its CPU kernel sorts the row with ``std::sort``, not stable, and takes
     the last of the mode's run in that order."""
-    from ._std_select import mode_position
-    from .indexing import _reordered_rows
-
-    if x.is_meta or x.dtype.is_floating_point and bool(x.isnan().any()):  # NaN: left as it was
+    if not follows_cpu_kernels(x) or x.dtype.is_floating_point and bool(x.isnan().any()):  # NaN: left as it was
         return index
-    count = int(rows.sum())
-    if count == 0 or count * x.shape[-1] > _MODE_TIES_LIMIT:
+    if not 0 < int(rows.sum()) * x.shape[-1] <= TIED_ELEMENTS_LIMIT:
         return index
     return _reordered_rows(x, x.ndim - 1, index, rows, lambda row: [mode_position(row)])
 

@@ -31,12 +31,10 @@ from .api import (
     StateDictType,
 )
 from .flat_param import FlatParamHandle, ParamInfo
+from .names import FLAT_PARAM, FSDP_WRAPPED_MODULE, clean_name
+from .optim_state import _NamedGroups, full_optim_state_dict, optim_state_dict_to_load
 
 __all__ = ["FullyShardedDataParallel"]
-
-FSDP_WRAPPED_MODULE = "_fsdp_wrapped_module"
-FSDP_PREFIX = FSDP_WRAPPED_MODULE + "."
-FLAT_PARAM = "_flat_param"
 
 _HYBRID = (ShardingStrategy.HYBRID_SHARD, ShardingStrategy._HYBRID_SHARD_ZERO2)
 _DEFAULT_CONFIGS: dict[StateDictType, type[StateDictConfig]] = {
@@ -44,10 +42,6 @@ _DEFAULT_CONFIGS: dict[StateDictType, type[StateDictConfig]] = {
     StateDictType.LOCAL_STATE_DICT: LocalStateDictConfig,
     StateDictType.SHARDED_STATE_DICT: ShardedStateDictConfig,
 }
-
-
-def _clean(name: str) -> str:
-    return name.replace(FSDP_PREFIX, "")
 
 
 def _cast_inputs(value: Any, dtype: Any) -> Any:
@@ -687,7 +681,7 @@ class FullyShardedDataParallel(Module):
         original ones (without ``_fsdp_wrapped_module.``)."""
         clean = any(u._summoned for u in self.fsdp_modules(self))
         for name, p in super().named_parameters(prefix=prefix, recurse=recurse, remove_duplicate=remove_duplicate):
-            yield (_clean(name) if clean else name), p
+            yield (clean_name(name) if clean else name), p
 
     # -- state dicts -----------------------------------------------------------------------------------
     @staticmethod
@@ -797,7 +791,7 @@ class FullyShardedDataParallel(Module):
                     value = value.to(buffer_keys[key])
                 if config.offload_to_cpu:
                     value = value.cpu()
-            result[prefix + _clean(key)] = value
+            result[prefix + clean_name(key)] = value
         return result
 
     @staticmethod
@@ -820,8 +814,6 @@ class FullyShardedDataParallel(Module):
             >>> osd = FSDP.optim_state_dict(model, optimizer)                 # doctest: +SKIP
             >>> optimizer.load_state_dict(FSDP.optim_state_dict_to_load(model, optimizer, osd))
         """
-        from .optim_state import full_optim_state_dict
-
         units = FullyShardedDataParallel.fsdp_modules(model)
         if units and units[0]._state_dict_type is not StateDictType.FULL_STATE_DICT:
             raise NotImplementedError(
@@ -845,8 +837,6 @@ class FullyShardedDataParallel(Module):
     ) -> dict[str, Any]:
         """This rank's optimizer state dict from a full one (:meth:`optim_state_dict`), ready for
         ``optim.load_state_dict``; with ``load_directly`` it is loaded into ``optim`` too."""
-        from .optim_state import optim_state_dict_to_load
-
         result = optim_state_dict_to_load(model, optim, optim_state_dict)
         if load_directly:
             optim.load_state_dict(result)
@@ -858,8 +848,6 @@ class FullyShardedDataParallel(Module):
     ) -> dict[str, Any]:
         """The older spelling of :meth:`optim_state_dict`: the full optimizer state (on the CPU),
         on rank 0 only unless ``rank0_only=False`` (the other ranks get ``{}``). A collective."""
-        from .optim_state import full_optim_state_dict
-
         result = full_optim_state_dict(model, optim, None, group, True)
         units = FullyShardedDataParallel.fsdp_modules(model)
         if rank0_only and dist.get_rank(units[0].process_group if units else None) != 0:
@@ -873,8 +861,6 @@ class FullyShardedDataParallel(Module):
         """This rank's optimizer state dict from a full one every rank holds (``optim`` gives the
         parameter groups; without it, the groups the full state dict names, in
         ``model.parameters()`` order)."""
-        from .optim_state import _NamedGroups, optim_state_dict_to_load
-
         target = optim if optim is not None else _NamedGroups(model, full_optim_state_dict)
         return optim_state_dict_to_load(model, target, full_optim_state_dict)
 
@@ -909,16 +895,18 @@ class FullyShardedDataParallel(Module):
                 unit._collecting = True
             try:
                 names = list(Module.state_dict(self, keep_vars=True))
-                actual = {_clean(n): n for n in names}
+                actual = {clean_name(n): n for n in names}
                 renamed = OrderedDict((actual.get(k, k), v) for k, v in state_dict.items())
                 try:
                     result = Module.load_state_dict(self, renamed, strict=strict, assign=assign)
                 except RuntimeError as exc:
-                    raise RuntimeError(_clean(str(exc))) from None
+                    raise RuntimeError(clean_name(str(exc))) from None
             finally:
                 for unit in units:
                     unit._collecting = False
-        return _IncompatibleKeys([_clean(k) for k in result.missing_keys], [_clean(k) for k in result.unexpected_keys])
+        return _IncompatibleKeys(
+            [clean_name(k) for k in result.missing_keys], [clean_name(k) for k in result.unexpected_keys]
+        )
 
 
 def _grad_norm(params: list[Tensor], norm_type: float, device: Any) -> Tensor:

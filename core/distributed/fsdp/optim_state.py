@@ -12,6 +12,8 @@ from ...autograd.grad_mode import no_grad
 from ...nn.modules.module import Module
 from ...ops.creation import zeros
 from ...tensor import Tensor
+from .flat_param import FlatParamHandle
+from .names import FSDP_WRAPPED_MODULE, clean_name
 
 __all__: list[str] = []
 
@@ -19,12 +21,10 @@ __all__: list[str] = []
 def _units_and_owners(model: Module) -> tuple[dict[int, tuple[Any, Any, int | None]], dict[int, str]]:
     """``{id(param): (unit, handle, piece index or None for a flat parameter)}`` for the FSDP-managed
     parameters of ``model``, and ``{id(param): name}`` for the others."""
-    from .fully_sharded_data_parallel import FullyShardedDataParallel, _clean
-
     owners: dict[int, tuple[Any, Any, int | None]] = {}
     prefixes: dict[int, str] = {}
     for name, m in model.named_modules():
-        if isinstance(m, FullyShardedDataParallel) and m._handle is not None:
+        if isinstance(m.__dict__.get("_handle"), FlatParamHandle):  # an FSDP unit that holds parameters
             prefixes[id(m)] = name
             h = m._handle
             if h.use_orig_params:
@@ -32,16 +32,14 @@ def _units_and_owners(model: Module) -> tuple[dict[int, tuple[Any, Any, int | No
                     owners[id(piece)] = (m, h, i)
             else:
                 owners[id(h.flat_param)] = (m, h, None)
-    others = {id(p): _clean(n) for n, p in model.named_parameters() if id(p) not in owners}
+    others = {id(p): clean_name(n) for n, p in model.named_parameters() if id(p) not in owners}
     for unit, _, _ in owners.values():
         unit._optim_prefix = prefixes[id(unit)]
     return owners, others
 
 
 def _fqn(unit: Any, info: Any) -> str:
-    from .fully_sharded_data_parallel import FSDP_WRAPPED_MODULE, _clean
-
-    return _clean(".".join(part for part in (unit._optim_prefix, FSDP_WRAPPED_MODULE, info.fqn) if part))
+    return clean_name(".".join(part for part in (unit._optim_prefix, FSDP_WRAPPED_MODULE, info.fqn) if part))
 
 
 def _ordered_params(optim: Any) -> list[Any]:
