@@ -170,6 +170,7 @@ class DeviceMesh:
         """The process group of this rank's line along ``mesh_dim`` (a name or an int; optional for 1-D).
 
         Raises:
+            IndexError: this rank is not in the mesh.
             RuntimeError: ``mesh_dim`` is omitted for a mesh of more than one dimension.
             KeyError: no dimension has the name ``mesh_dim``.
         """
@@ -178,10 +179,20 @@ class DeviceMesh:
             " If you want to get the list of all the ProcessGroups in the DeviceMesh, please use "
             "`get_all_groups()` instead.",
         )
+        self._member("get_group")
         return self._groups[dim]
+
+    def _member(self, name):
+        """IndexError (PyTorch's type) where this rank is not in the mesh: it has no group in it."""
+        if self.get_coordinate() is None:
+            raise IndexError(
+                f"DeviceMesh.{name}: rank {_dist().get_rank()} is not in the mesh {self._array.tolist()}, "
+                "so it has no group in it"
+            )
 
     def get_all_groups(self) -> list[Any]:
         """The process group of each dimension (:meth:`get_group` of each), in order."""
+        self._member("get_all_groups")
         return list(self._groups)
 
     def get_rank(self) -> int:
@@ -194,7 +205,9 @@ class DeviceMesh:
         The group numbers its members in increasing global rank (as :func:`new_group` does), which
         is the coordinate along ``mesh_dim`` unless the mesh lists ranks out of order.
         """
-        return _dist().get_rank(self._groups[self._need_dim(mesh_dim, "")])
+        dim = self._need_dim(mesh_dim, "")
+        self._member("get_local_rank")
+        return _dist().get_rank(self._groups[dim])
 
     def get_coordinate(self) -> tuple[int, ...] | None:
         """This rank's index in :attr:`mesh` (``None`` if the rank is not in the mesh)."""
@@ -204,7 +217,13 @@ class DeviceMesh:
     # -- slicing -------------------------------------------------------------------------------
     def __getitem__(self, mesh_dim_names: str | tuple[str, ...]) -> DeviceMesh:
         """The mesh of the dimensions ``mesh_dim_names`` through this rank (e.g. ``mesh["dp"]``),
-        in the order named; it reuses this mesh's groups."""
+        in the order named; it reuses this mesh's groups.
+
+        Raises:
+            RuntimeError: the mesh has no dimension names.
+            KeyError: a name is unknown or repeated, or dimensions of size above 1 are named out
+                of the mesh's order.
+        """
         if not self.mesh_dim_names:
             raise RuntimeError("Cannot slice a DeviceMesh without mesh_dim_names!")
         names = (mesh_dim_names,) if isinstance(mesh_dim_names, str) else tuple(mesh_dim_names)
@@ -215,6 +234,9 @@ class DeviceMesh:
                 f"Invalid mesh_dim_names {names} specified. Valid mesh_dim_names are {list(self.mesh_dim_names)}."
             )
         dims = [self.mesh_dim_names.index(n) for n in names]
+        spanning = [d for d in dims if self.shape[d] > 1]  # dims of size 1 may move, the others keep their order
+        if spanning != sorted(spanning):
+            raise KeyError(f"Invalid mesh_dim_names {names} specified. Mesh dim indices should be in ascending order.")
         where = self.get_coordinate() or (0,) * self.ndim
         index = tuple(slice(None) if d in dims else where[d] for d in range(self.ndim))
         kept = [d for d in range(self.ndim) if d in dims]  # the slice keeps the mesh's own order ...
