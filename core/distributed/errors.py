@@ -10,6 +10,7 @@ Every one is a :class:`RuntimeError`, so ``except RuntimeError`` catches them al
 
 Example::
 
+    >>> import datetime
     >>> import ember.distributed as dist
     >>> store = dist.HashStore()
     >>> store.set_timeout(datetime.timedelta(milliseconds=10))
