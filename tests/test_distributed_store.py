@@ -327,3 +327,46 @@ def test_init_process_group_store_argument_errors_as_torch():
         with pytest.raises(AssertionError, match=str(reference.value)):
             dist.init_process_group("gloo", **kwargs)
         assert not dist.is_initialized()
+
+
+@pytest.mark.parametrize("kind", ["hash", "file", "tcp", "prefix_tcp"])
+def test_zero_timeout_as_torch(kind, tmp_path):
+    """A zero timeout: no limit for HashStore and FileStore, no waiting for TCPStore (as torch's)."""
+
+    def make(lib):
+        if kind == "hash":
+            return lib.HashStore()
+        if kind == "file":
+            return lib.FileStore(str(tmp_path / f"{lib.__name__}-zero"), 1)
+        server = lib.TCPStore("127.0.0.1", 0, None, True)
+        return lib.PrefixStore("p", server) if kind == "prefix_tcp" else server
+
+    outcomes = []
+    for lib in (dist, tdist):
+        store = make(lib)
+        threading.Timer(0.2, store.set, ("k", "v")).start()
+        try:
+            store.wait(["k"], datetime.timedelta(0))
+            outcomes.append("waited")
+        except RuntimeError as exc:
+            assert type(exc).__name__ == "DistStoreError"
+            outcomes.append("timed out")
+        time.sleep(0.3)
+    assert outcomes[0] == outcomes[1], outcomes
+
+
+def test_add_amount_beyond_int64_as_torch():
+    for lib in (dist, tdist):
+        with pytest.raises(TypeError):
+            lib.HashStore().add("big", 2**63)
+    assert dist.HashStore().add("big", 2**63 - 1) == tdist.HashStore().add("big", 2**63 - 1)
+
+
+def test_one_tcp_store_shared_by_threads():
+    """A thread blocked in get() on a TCPStore does not hold up another thread's set() on the same object
+    (each thread has its own connection; torch's one connection makes the get time out instead)."""
+    store = dist.TCPStore("127.0.0.1", 0, None, True, timeout=datetime.timedelta(seconds=20))
+    threading.Timer(0.1, store.set, ("k", "v")).start()
+    assert store.get("k") == b"v"
+    store.set_timeout(datetime.timedelta(0))  # no waiting: the key exists
+    assert store.get("k") == b"v"

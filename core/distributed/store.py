@@ -149,7 +149,10 @@ class Store:
         return self._timeout
 
     def set_timeout(self, timeout: datetime.timedelta) -> None:
-        """Set :attr:`timeout`, the default wait of :meth:`get` and :meth:`wait` (zero: no limit).
+        """Set :attr:`timeout`, the default wait of :meth:`get` and :meth:`wait`.
+
+        Zero means no limit for a :class:`HashStore` or :class:`FileStore`, and no waiting at all
+        for a :class:`TCPStore` (as PyTorch's).
 
         Args:
             timeout (datetime.timedelta): the new timeout.
@@ -187,7 +190,10 @@ class Store:
         Raises:
             ValueError: the key holds something other than an integer.
         """
-        return self._add(_key("add", key), _int("add", "amount", amount))
+        amount = _int("add", "amount", amount)
+        if not -(2**63) <= amount < 2**63:
+            raise TypeError(f"add(): amount must fit in 64 bits, got {amount}")
+        return self._add(_key("add", key), amount)
 
     def compare_set(self, key: str, expected_value: str | bytes, desired_value: str | bytes) -> bytes:
         """Store ``desired_value`` if ``key`` holds ``expected_value``; returns the value it ends with.
@@ -225,9 +231,12 @@ class Store:
         keys = _keys("wait", keys)
         self._await(keys, self.timeout if timeout is None else _timedelta("wait", timeout))
 
+    #: whether a zero timeout means no limit (HashStore, FileStore) or not waiting at all (TCPStore)
+    _zero_waits_forever = True
+
     def _await(self, keys: list[str], timeout: datetime.timedelta) -> None:
         seconds = timeout.total_seconds()
-        if not self._wait(keys, seconds if seconds > 0 else None):
+        if not self._wait(keys, None if seconds <= 0 and self._zero_waits_forever else max(seconds, 0.0)):
             raise DistStoreError(self._timeout_message(keys, seconds))
 
     def check(self, keys: list[str]) -> bool:
@@ -561,7 +570,7 @@ class _Server:
             elif command == _WAIT:
                 seconds = float(fields[0])
                 keys = [f.decode() for f in fields[1:]]
-                return (_DONE if store._wait(keys, seconds if seconds > 0 else None) else _ABSENT), []
+                return (_DONE if store._wait(keys, None if seconds < 0 else seconds) else _ABSENT), []
             elif command != _PING:
                 return _FAILED, [f"unknown TCPStore command {command}".encode()]
         except ValueError as exc:
@@ -652,8 +661,9 @@ class TCPStore(Store):
                 self._server = shared
             port = shared.port
         self._port = port
-        self._lock = threading.Lock()
-        self._sock = self._connect()
+        self._local = threading.local()  # each thread talks over its own connection: one blocked
+        self._sockets: list[socket.socket] = []  # in get/wait does not hold up the others
+        self._socket()
         if wait_for_workers and world_size is not None:
             self._add(_INIT_KEY, 1)
             if is_master:
@@ -678,6 +688,14 @@ class TCPStore(Store):
                 time.sleep(delay)
                 delay = min(2 * delay, 0.5)
 
+    def _socket(self) -> socket.socket:
+        """This thread's connection to the server (made on its first call)."""
+        sock = getattr(self._local, "sock", None)
+        if sock is None:
+            sock = self._local.sock = self._connect()
+            self._sockets.append(sock)
+        return sock
+
     def _wait_for_workers(self):
         seconds = self._timeout.total_seconds()
         deadline = time.monotonic() + seconds
@@ -692,12 +710,12 @@ class TCPStore(Store):
             time.sleep(_POLL)
 
     def _call(self, command: int, *fields: bytes) -> tuple[int, list[bytes]]:
-        with self._lock:
-            try:
-                _send(self._sock, command, list(fields))
-                status, reply = _recv(self._sock)
-            except OSError as exc:
-                raise DistNetworkError(f"TCPStore ({self._host}, {self._port}): the connection failed: {exc}") from None
+        sock = self._socket()
+        try:
+            _send(sock, command, list(fields))
+            status, reply = _recv(sock)
+        except OSError as exc:
+            raise DistNetworkError(f"TCPStore ({self._host}, {self._port}): the connection failed: {exc}") from None
         if status == _FAILED:
             raise ValueError(reply[0].decode())
         return status, reply
@@ -739,16 +757,20 @@ class TCPStore(Store):
     def _num_keys(self):
         return int(self._call(_NUM_KEYS)[1][0])
 
+    _zero_waits_forever = False
+
     def _wait(self, keys, seconds):
-        status, _ = self._call(_WAIT, repr(seconds or 0.0).encode(), *(k.encode() for k in keys))
+        forever = -1.0  # the server's code for no limit
+        status, _ = self._call(
+            _WAIT, repr(forever if seconds is None else seconds).encode(), *(k.encode() for k in keys)
+        )
         return status == _DONE
 
     def _timeout_message(self, keys, seconds):
         return f"wait timeout after {seconds * 1000:g}ms, keys: {', '.join(keys)}"
 
     def __del__(self) -> None:
-        sock = getattr(self, "_sock", None)
-        if sock is not None:
+        for sock in getattr(self, "_sockets", ()):
             sock.close()
         if getattr(self, "_owns_server", False) and self._server is not None:
             self._server.stop()
@@ -795,6 +817,10 @@ class PrefixStore(Store):
     def set_timeout(self, timeout: datetime.timedelta) -> None:
         """Set the underlying store's timeout."""
         self._store.set_timeout(timeout)
+
+    @property
+    def _zero_waits_forever(self):  # type: ignore[override]
+        return self._store._zero_waits_forever
 
     def _k(self, key):
         return f"{self._prefix}/{key}"
