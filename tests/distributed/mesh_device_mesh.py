@@ -207,6 +207,50 @@ def check_helpers():
     assert _rank_not_in_group(outside) == tdist.distributed_c10d._rank_not_in_group(theirs)
 
 
+def check_ddp_over_mesh(n):
+    """DistributedDataParallel(device_mesh=mesh["dp"]) averages over the mesh's dp group, as torch's."""
+
+    def check():
+        shape = (n // 2, 2) if n % 2 == 0 else (n, 1)
+        ours_mesh = ember_mesh("cpu", shape, mesh_dim_names=("dp", "tp"))
+        theirs_mesh = torch_mesh("cpu", shape, mesh_dim_names=("dp", "tp"))
+        torch.manual_seed(0)
+        reference = torch.nn.Linear(3, 2)
+        model = ember.nn.Linear(3, 2)
+        model.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in reference.state_dict().items()})
+        ours = ember.nn.parallel.DistributedDataParallel(model, device_mesh=ours_mesh["dp"])
+        theirs = torch.nn.parallel.DistributedDataParallel(reference, device_mesh=theirs_mesh["dp"])
+        rank = edist.get_rank()
+        x = [[float(rank + i + j) for j in range(3)] for i in range(2)]
+        ours(ember.tensor(x)).sum().backward()
+        theirs(torch.tensor(x)).sum().backward()
+        for (name, p), q in zip(model.named_parameters(), reference.parameters()):
+            same(p.grad, q.grad, f"grad of {name}", tol=1e-6)
+        for kwargs in (
+            {"device_mesh": ours_mesh},
+            {"device_mesh": ours_mesh["dp"], "process_group": edist.group.WORLD},
+        ):
+            twin = {
+                k: (
+                    theirs_mesh
+                    if v is ours_mesh
+                    else theirs_mesh["dp"]
+                    if v is not edist.group.WORLD
+                    else tdist.group.WORLD
+                )
+                for k, v in kwargs.items()
+            }
+            mine = attempt(lambda k=kwargs: ember.nn.parallel.DistributedDataParallel(ember.nn.Linear(3, 2), **k))
+            theirs_raised = attempt(
+                lambda k=twin: torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(3, 2), **k)
+            )
+            assert isinstance(mine, Raised) and isinstance(theirs_raised, Raised), (mine, theirs_raised)
+            assert mine.type == theirs_raised.type == "RuntimeError", (mine, theirs_raised)
+            assert mine.text.split(",")[0] == theirs_raised.text.split(",")[0], (mine, theirs_raised)
+
+    return check
+
+
 def checks(world_size=2):
     n = world_size
     cases = {
@@ -227,6 +271,7 @@ def checks(world_size=2):
         "mesh_collectives": check_collective_over_dims(n),
         "mesh_equality": check_equality(n),
         "new_subgroups": check_subgroups(n),
+        "ddp_over_mesh": check_ddp_over_mesh(n),
         "helpers": check_helpers,
     }
     if n % 2 == 0 and n > 2:
