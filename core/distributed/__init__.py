@@ -33,6 +33,7 @@ Example::
 from __future__ import annotations
 
 import datetime
+import os
 import pickle
 import sys
 import time
@@ -56,6 +57,9 @@ from .communicator import (
     Work,
     _copy_into,
 )
+from .debug import DebugLevel, get_debug_level, set_debug_level, set_debug_level_from_env
+from .device_mesh import DeviceMesh, init_device_mesh
+from .errors import DistBackendError, DistError, DistNetworkError, DistStoreError
 from .grad_bucket import GradBucket
 from .process_group import (
     _NOT_INITIALIZED,
@@ -69,6 +73,7 @@ from .process_group import (
     is_nccl_available,
     is_torchelastic_launched,
 )
+from .store import FileStore, HashStore, PrefixStore, Store, TCPStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -79,12 +84,23 @@ __all__ = [
     "Backend",
     "Communicator",
     "CommunicatorRegistry",
+    "DebugLevel",
+    "DeviceMesh",
+    "DistBackendError",
+    "DistError",
+    "DistNetworkError",
+    "DistStoreError",
     "DistributedError",
+    "FileStore",
     "GradBucket",
     "GroupMember",
+    "HashStore",
     "P2POp",
+    "PrefixStore",
     "ProcessGroup",
     "ReduceOp",
+    "Store",
+    "TCPStore",
     "Watchdog",
     "Work",
     "all_gather",
@@ -101,23 +117,33 @@ __all__ = [
     "gather",
     "gather_object",
     "get_backend",
+    "get_debug_level",
+    "get_default_backend_for_device",
     "get_global_rank",
     "get_group_rank",
+    "get_node_local_rank",
+    "get_pg_count",
     "get_process_group_ranks",
     "get_rank",
     "get_world_size",
     "group",
+    "init_device_mesh",
     "init_process_group",
     "irecv",
     "is_available",
+    "is_backend_available",
     "is_gloo_available",
     "is_initialized",
     "is_mpi_available",
     "is_nccl_available",
     "is_torchelastic_launched",
+    "is_ucc_available",
+    "is_xccl_available",
     "isend",
     "monitored_barrier",
     "new_group",
+    "new_subgroups",
+    "new_subgroups_by_enumeration",
     "recv",
     "recv_object_list",
     "reduce",
@@ -127,6 +153,8 @@ __all__ = [
     "scatter_object_list",
     "send",
     "send_object_list",
+    "set_debug_level",
+    "set_debug_level_from_env",
 ]
 
 #: PyTorch's default collective timeout (``torch.distributed.constants.default_pg_timeout``).
@@ -151,6 +179,10 @@ def init_process_group(
     timeout: datetime.timedelta | float | None = None,
     world_size: int = -1,
     rank: int = -1,
+    store: Store | None = None,
+    group_name: str = "",
+    pg_options: object = None,
+    device_id: object = None,
 ) -> None:
     """Join the job: create the default process group over communicator ``backend``.
 
@@ -171,6 +203,16 @@ def init_process_group(
         world_size (int): number of processes; ``-1`` takes it from the launcher. A value
             that contradicts the launcher raises ValueError. Default: ``-1``.
         rank (int): this process's rank; ``-1`` takes it from the launcher. Default: ``-1``.
+        store (Store, optional): a key-value store every rank reaches (a :class:`TCPStore`
+            on rank 0, a :class:`FileStore`), instead of ``init_method``; ``rank`` and
+            ``world_size`` are then required. Each rank checks in there (all ``world_size``
+            must arrive within ``timeout``, or :class:`DistStoreError`); the collectives still
+            run over the communicator. :func:`distributed_c10d._get_default_store` returns it. Default: ``None``.
+        group_name, pg_options, device_id: accepted for PyTorch's signature.
+
+    Raises:
+        AssertionError: ``store`` with ``init_method``, or without ``rank``/``world_size``
+            (as PyTorch).
 
     Example::
 
@@ -188,16 +230,62 @@ def init_process_group(
         raise ValueError(f"init_process_group: world_size must be positive or -1, got {world_size}")
     if rank != -1 and not 0 <= rank < (world_size if world_size > 0 else rank + 1):
         raise ValueError(f"init_process_group: rank {rank} is not in [0, world_size={world_size})")
+    if store is not None:
+        if init_method is not None:
+            raise AssertionError("Cannot specify both init_method and store.")
+        if world_size <= 0:
+            raise AssertionError("world_size must be positive if using store")
+        if rank < 0:
+            raise AssertionError("rank must be non-negative if using store")
+        if not isinstance(store, Store):
+            raise TypeError(f"init_process_group: store must be an ember.distributed.Store, got {type(store).__name__}")
     seconds = _seconds(default_pg_timeout if timeout is None else timeout)
     cls = plugin.communicator_registry().load(name)
     comm = cls(init_method=init_method, world_size=world_size, rank=rank)
     comm.name = name
     comm.timeout = seconds
+    if store is not None:
+        _check_in(store, comm.rank, comm.world_size, seconds)
+    _state["store"] = store
     _state["comm"] = comm
     _state["world"] = ProcessGroup(comm, list(range(comm.world_size)), "0")
     _state["groups"] = []
     _state["excepthook"] = sys.excepthook
     sys.excepthook = _abort_on_uncaught
+
+
+def _check_in(store, rank, world_size, seconds):
+    """Every rank of the job reaches ``store``: each sets its key of this initialisation, then waits
+    (at most ``seconds``) for all ``world_size`` keys; a rank that reports another world size fails."""
+    generation = _state["inits"] = _state.get("inits", 0) + 1
+    prefix = PrefixStore(f"ember_init/{generation}", store)
+    prefix.set(f"rank/{rank}", str(world_size))
+    keys = [f"rank/{r}" for r in range(world_size)]
+    try:
+        prefix.wait(keys, datetime.timedelta(seconds=seconds))
+    except DistStoreError:
+        missing = [r for r in range(world_size) if not prefix.check([f"rank/{r}"])]
+        raise DistStoreError(
+            f"init_process_group: rank {rank} waited {seconds:g} s for the {world_size} ranks at the store; "
+            f"ranks {missing} did not arrive"
+        ) from None
+    sizes = {int(v) for v in prefix.multi_get(keys)}
+    if sizes != {world_size}:
+        raise ValueError(f"init_process_group: the ranks at the store disagree on world_size: {sorted(sizes)}")
+
+
+def _get_default_store() -> Store:
+    """The store given to :func:`init_process_group` (``store=``), as PyTorch's private function.
+
+    Raises:
+        ValueError: the default group is not initialised.
+        RuntimeError: it was initialised without a store (ember's communicators find each
+            other through the MPI launcher, not a store).
+    """
+    _comm()
+    if _state.get("store") is None:
+        raise RuntimeError("_get_default_store: init_process_group was called without store=")
+    return _state["store"]
 
 
 def _seconds(timeout, name="init_process_group"):
@@ -390,6 +478,208 @@ def new_group(
     return pg
 
 
+def new_subgroups(
+    group_size: int | None = None,
+    group: ProcessGroup | None = None,
+    timeout: datetime.timedelta | float | None = None,
+    backend: str | None = None,
+    pg_options: object = None,
+    group_desc: str | None = None,
+) -> tuple[ProcessGroup | None, list[ProcessGroup | int]]:
+    """Split ``group``'s ranks into consecutive subgroups of ``group_size`` ranks each.
+
+    Every rank of the job calls it. Returns the subgroup this rank belongs to and the list
+    of all subgroups (what each rank is not a member of is ``GroupMember.NON_GROUP_MEMBER``),
+    for :func:`destroy_process_group` at the end.
+
+    Args:
+        group_size (int): ranks per subgroup; it must divide the group's size. Default:
+            the number of CUDA devices (so it is required without CUDA).
+        group (ProcessGroup, optional): the ranks to split. Default: all of them.
+        timeout, backend, pg_options, group_desc: as :func:`new_group`'s.
+
+    Raises:
+        ValueError: ``group_size`` is missing without CUDA, not positive, larger than the
+            group, or does not divide its size.
+
+    Example (under ``mpiexec -n 4``)::
+
+        >>> mine, subgroups = dist.new_subgroups(group_size=2)   # ranks [0, 1] and [2, 3]
+        >>> t = ember.ones(1)
+        >>> dist.all_reduce(t, group=mine)                       # t == 2 on every rank
+        >>> for g in subgroups:
+        ...     dist.destroy_process_group(g)
+    """
+    if group_size is None:
+        count = _cuda_device_count()
+        if not count:
+            raise ValueError(
+                "Default group size only takes effect when CUDA is available. If your subgroup using a backend "
+                "that does not depend on CUDA, please pass in 'group_size' correctly."
+            )
+        group_size = count
+    if not isinstance(group_size, int) or isinstance(group_size, bool):
+        raise TypeError(f"new_subgroups: group_size must be an int, got {type(group_size).__name__}")
+    if group_size <= 0:
+        raise ValueError(f"The arg 'group_size' ({group_size}) must be positive")
+    world_size = get_world_size(group)
+    if world_size < group_size:
+        raise ValueError(f"The arg 'group_size' ({group_size}) must not exceed the world size ({world_size})")
+    if world_size % group_size:
+        raise ValueError(f"The world size ({world_size}) must be divisible by 'group_size={group_size}'")
+    ranks = get_process_group_ranks(group)
+    return new_subgroups_by_enumeration(
+        [ranks[i : i + group_size] for i in range(0, len(ranks), group_size)],
+        timeout=timeout,
+        backend=backend,
+        pg_options=pg_options,
+        group_desc=group_desc,
+    )
+
+
+def _cuda_device_count() -> int:
+    try:
+        from .. import cuda
+
+        return int(cuda.device_count()) if cuda.is_available() else 0
+    except Exception:  # noqa: BLE001 - no CUDA backend at all
+        return 0
+
+
+def new_subgroups_by_enumeration(
+    ranks_per_subgroup_list: list[list[int]],
+    timeout: datetime.timedelta | float | None = None,
+    backend: str | None = None,
+    pg_options: object = None,
+    group_desc: str | None = None,
+) -> tuple[ProcessGroup | None, list[ProcessGroup | int]]:
+    """One subgroup per list of global ranks in ``ranks_per_subgroup_list`` (no rank in two).
+
+    Every rank of the job calls it; a rank may be in none of the lists. Returns this rank's
+    subgroup (``None`` if it is in none) and the list of all subgroups.
+
+    Raises:
+        ValueError: the list is empty, or a rank appears in two subgroups.
+
+    Example (under ``mpiexec -n 4``)::
+
+        >>> mine, subgroups = dist.new_subgroups_by_enumeration([[0, 2], [1, 3]])
+        >>> dist.get_process_group_ranks(mine)                    # on rank 2
+        [0, 2]
+    """
+    if ranks_per_subgroup_list is None or len(ranks_per_subgroup_list) == 0:
+        raise ValueError("The arg 'ranks_per_subgroup_list' cannot be empty")
+    subgroups: list[ProcessGroup | int] = []
+    mine = None
+    seen: dict[int, list[int]] = {}
+    me = get_rank()
+    for ranks in ranks_per_subgroup_list:
+        subgroup = new_group(
+            ranks=ranks, timeout=timeout, backend=backend, pg_options=pg_options, group_desc=group_desc
+        )
+        subgroups.append(subgroup)
+        for r in ranks:
+            if r in seen:
+                raise ValueError(f"Rank {r} has appeared in both subgroup {seen[r]} and {ranks}")
+            seen[r] = ranks
+            if r == me:
+                mine = subgroup
+    return mine, subgroups  # type: ignore[return-value]
+
+
+def get_pg_count() -> int:
+    """The number of process groups this process has made (the default group counts; destroyed ones too)."""
+    return 0 if _state["comm"] is None else 1 + len(_state["groups"])
+
+
+def get_node_local_rank(fallback_rank: int | None = None) -> int:
+    """This process's rank among those of its machine: ``LOCAL_RANK`` from the environment.
+
+    ``python -m ember.distributed.run`` (and torchrun) set ``LOCAL_RANK``.
+
+    Args:
+        fallback_rank (int, optional): what to return where ``LOCAL_RANK`` is not set.
+
+    Raises:
+        RuntimeError: ``LOCAL_RANK`` is not set and no ``fallback_rank`` was given.
+
+    Example::
+
+        >>> dist.get_node_local_rank(fallback_rank=0)   # 0 outside a launcher
+        0
+    """
+    if "LOCAL_RANK" in os.environ:
+        return int(os.environ["LOCAL_RANK"])
+    if fallback_rank is not None:
+        return int(fallback_rank)
+    raise RuntimeError(
+        "LOCAL_RANK is not in the environment. Consider passing fallback_rank to allow `get_node_local_rank` to "
+        "work, assuming you are not running in a multi-device context and want the code to run locally instead."
+    )
+
+
+def is_backend_available(backend: str) -> bool:
+    """Whether communicator ``backend`` can run here (its library imports).
+
+    ``"gloo"`` and ``"mpi"`` need mpi4py, ``"nccl"`` ``cupy.cuda.nccl``; a plugin's name, its
+    communicator class loading. A ``"cpu:gloo,cuda:nccl"`` string needs every one it names.
+
+    Example::
+
+        >>> dist.is_backend_available("ucc")
+        False
+    """
+    if not isinstance(backend, str):
+        raise TypeError(f"is_backend_available: backend must be a str, got {type(backend).__name__}")
+    name = backend.lower()
+    if ":" in name:
+        parts = [p.split(":", 1)[-1].strip() for p in name.split(",") if p.strip()]
+        return bool(parts) and all(is_backend_available(p) for p in parts)
+    if name in ("gloo", "mpi"):
+        return is_mpi_available()
+    if name == "nccl":
+        return is_nccl_available()
+    if name not in plugin.communicator_registry().names():
+        return False
+    try:
+        plugin.communicator_registry().load(name)
+    except Exception:  # noqa: BLE001 - its library is missing or broken
+        return False
+    return True
+
+
+def is_ucc_available() -> bool:
+    """False: ember has no UCC communicator."""
+    return False
+
+
+def is_xccl_available() -> bool:
+    """False: ember has no XCCL communicator."""
+    return False
+
+
+def get_default_backend_for_device(device: Device) -> str:
+    """The communicator PyTorch programs name for ``device``'s type.
+
+    ``"gloo"`` for ``"cpu"``, ``"nccl"`` for ``"cuda"``, ``"mpi"`` for ember's other devices
+    (``"opencl"``: the ``mpi`` communicator moves any device's tensors through host memory).
+
+    Raises:
+        ValueError: ``"meta"`` (no data to communicate).
+
+    Example::
+
+        >>> dist.get_default_backend_for_device("cuda:1"), dist.get_default_backend_for_device("cpu")
+        ('nccl', 'gloo')
+    """
+    from ..device import device as _device
+
+    kind = device.type if isinstance(device, _device) else _device(device).type
+    if kind == "meta":
+        raise ValueError(f"Default backend not registered for device : {device}")
+    return {"cpu": "gloo", "cuda": "nccl"}.get(kind, "mpi")
+
+
 def _communicator(backend):
     """The world communicator of ``backend`` (the default group's if ``None``), made on first use."""
     comm = _comm()
@@ -426,7 +716,7 @@ def destroy_process_group(group: ProcessGroup | None = None) -> None:
     for other in _state.pop("worlds", {}).values():
         other.destroy()
     comm = _state["comm"]
-    _state.update(comm=None, world=None, groups=[])
+    _state.update(comm=None, world=None, groups=[], store=None)
     if sys.excepthook is _abort_on_uncaught:
         sys.excepthook = _state["excepthook"] or sys.__excepthook__
     comm.destroy()
@@ -1347,3 +1637,6 @@ def recv_object_list(
         object_list[i] = pickle.loads(raw[offset : offset + c])
         offset += c
     return pg._ranks[sender]
+
+
+from . import distributed_c10d  # noqa: E402 - PyTorch's module of these functions, for `from ... import`

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .. import plugin
 from ..futures import Future
+from .errors import DistBackendError
 
 if TYPE_CHECKING:
     from ..device import device as _device
@@ -49,10 +50,11 @@ if TYPE_CHECKING:
 __all__ = ["Communicator", "CommunicatorRegistry", "DistributedError", "ReduceOp", "Watchdog", "Work"]
 
 
-class DistributedError(RuntimeError):
+class DistributedError(DistBackendError):
     """A collective failed: it timed out, or the ranks called it with arguments that disagree.
 
-    The message names this rank and the collective. (``torch.distributed.DistBackendError``'s role.)
+    The message names this rank and the collective. A :class:`~ember.distributed.DistBackendError`
+    (so ``except dist.DistBackendError`` catches it, as PyTorch's collectives' failures).
     """
 
 

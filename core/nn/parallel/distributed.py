@@ -196,6 +196,9 @@ class DistributedDataParallel(Module):
             with ``False`` they are only checked to be equal. Default: ``True``.
         process_group (ProcessGroup, optional): the group whose ranks average the gradients (one
             made by :func:`ember.distributed.new_group`); ``None``: the default group. Default: ``None``.
+        device_mesh (DeviceMesh, optional): a 1-D :class:`~ember.distributed.device_mesh.DeviceMesh`
+            whose group averages the gradients, instead of ``process_group`` (e.g. ``mesh["dp"]``).
+            Default: ``None``.
         bucket_cap_mb (float): bucket size in megabytes. Default: 25.
         find_unused_parameters (bool): after every forward, find the parameters that the
             output does not depend on and count them as reduced (with zero gradient), so
@@ -220,10 +223,19 @@ class DistributedDataParallel(Module):
         process_group=None,
         bucket_cap_mb=None,
         find_unused_parameters=False,
+        *,
+        device_mesh=None,
     ):
         super().__init__()
         if not dist.is_initialized():
             raise ValueError(dist._NOT_INITIALIZED)
+        if device_mesh is not None:  # as PyTorch: a 1-D mesh names the group
+            if process_group is not None:
+                raise RuntimeError("Cannot specify both process_group and device_mesh arguments.")
+            if device_mesh.ndim != 1:
+                raise RuntimeError(f"Only 1D device mesh is supported, but got {device_mesh}.")
+            process_group = device_mesh.get_group(mesh_dim=0)
+        self.device_mesh = device_mesh
         if process_group is dist.GroupMember.NON_GROUP_MEMBER:  # what new_group gave a rank outside the group
             raise ValueError("DistributedDataParallel: this rank is not a member of process_group")
         if process_group is not None and not isinstance(process_group, dist.ProcessGroup):
