@@ -1,0 +1,153 @@
+"""``ember.export.export`` and ``ember.export.save``: ember modules captured as ATen graphs, saved, read
+back by ember, and read by ``torch.export.load`` (real interop), compared with the module itself and with
+the same model in PyTorch."""
+
+import io
+
+import numpy as np
+import pytest
+
+import ember
+import ember.export
+import ember.nn as enn
+import ember.nn.functional as EF
+
+torch = pytest.importorskip("torch")
+
+
+class _Net(enn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = enn.Conv2d(3, 4, 3, padding=1)
+        self.bn = enn.BatchNorm2d(4)
+        self.pool = enn.MaxPool2d(2)
+        self.fc = enn.Linear(4, 3)
+        self.ln = enn.LayerNorm(3)
+
+    def forward(self, x):
+        y = ember.relu(self.bn(self.conv(x)))
+        y = EF.adaptive_avg_pool2d(self.pool(y), 1).flatten(1)
+        b = x.shape[0]
+        return self.ln(self.fc(y)).softmax(-1).view(b, -1) * 2 + 1
+
+
+def _roundtrip(ep):
+    buf = io.BytesIO()
+    ember.export.save(ep, buf)
+    buf.seek(0)
+    return buf
+
+
+def test_export_records_aten_graph_and_runs_as_module():
+    ember.manual_seed(0)
+    model = _Net().eval()
+    x = ember.randn(2, 3, 6, 6)
+    ep = ember.export.export(model, (x,))
+    targets = [str(n.target) for n in ep.graph.nodes if n.op == "call_function"]
+    assert targets[:3] == [
+        "torch.ops.aten.conv2d.default",
+        "torch.ops.aten.batch_norm.default",
+        "torch.ops.aten.relu.default",
+    ]
+    assert "torch.ops.aten.sym_size.int" in targets
+    assert list(ep.graph_signature.parameters) == [n for n, _ in model.named_parameters()]
+    assert sorted(ep.graph_signature.buffers) == sorted(n for n, _ in model.named_buffers())
+    assert ep.graph_signature.user_inputs == ["x"]
+    assert isinstance(ep.graph_module, ember.fx.GraphModule)
+    m = ep.module()
+    for n in (2, 5):  # sizes read in forward are recorded, not frozen
+        x = ember.randn(n, 3, 6, 6)
+        assert ember.allclose(m(x), model(x), atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["eval", "train"])
+def test_save_load_roundtrip_in_ember(mode, device):
+    ember.manual_seed(0)
+    model = getattr(_Net(), mode)()
+    x = ember.randn(2, 3, 6, 6)
+    ep = ember.export.export(model, (x,))
+    loaded = ember.export.load(_roundtrip(ep))
+    reference = getattr(_Net(), mode)()
+    reference.load_state_dict(model.state_dict())
+    ours = loaded.module().to(device)
+    reference.to(device)
+    xd = x.to(device)
+    np.testing.assert_allclose(
+        ours(xd).detach().cpu().numpy(), reference(xd).detach().cpu().numpy(), rtol=1e-5, atol=1e-6
+    )
+    for key, value in reference.state_dict().items():
+        np.testing.assert_allclose(ours.state_dict()[key].cpu().numpy(), value.cpu().numpy(), rtol=1e-6, err_msg=key)
+
+
+@pytest.mark.parametrize("mode", ["eval", "train"])
+def test_torch_export_load_reads_embers_archive(mode):
+    ember.manual_seed(0)
+    model = getattr(_Net(), mode)()
+    x = ember.randn(2, 3, 6, 6)
+    ep = ember.export.export(model, (x,))
+    theirs = torch.export.load(_roundtrip(ep))
+    assert [str(s.kind).split(".")[-1] for s in theirs.graph_signature.input_specs][-1] == "USER_INPUT"
+    expected = ep.module()
+    for _ in range(2):  # the archive's sizes are static: torch checks them
+        x = ember.randn(2, 3, 6, 6)
+        got = theirs.module()(torch.tensor(x.numpy()))
+        np.testing.assert_allclose(got.detach().numpy(), expected(x).detach().numpy(), rtol=1e-5, atol=1e-6)
+    if mode == "train":  # torch's module updates the running statistics as ember's does
+        np.testing.assert_allclose(
+            theirs.module().state_dict()["bn.running_mean"].numpy(), model.state_dict()["bn.running_mean"].numpy()
+        )
+
+
+def test_gpt_style_block_exports_and_torch_reads_it():
+    class Block(enn.Module):
+        def __init__(self, d=8, heads=2):
+            super().__init__()
+            self.heads = heads
+            self.emb = enn.Embedding(20, d)
+            self.ln = enn.LayerNorm(d)
+            self.qkv = enn.Linear(d, 3 * d)
+            self.mlp = enn.Sequential(enn.Linear(d, 16), enn.GELU(), enn.Linear(16, d))
+
+        def forward(self, idx):
+            x = self.emb(idx)
+            B, T, C = x.shape
+            q, k, v = self.qkv(self.ln(x)).split(C, dim=2)
+            q = q.view(B, T, self.heads, C // self.heads).transpose(1, 2)
+            k = k.view(B, T, self.heads, C // self.heads).transpose(1, 2)
+            v = v.view(B, T, self.heads, C // self.heads).transpose(1, 2)
+            y = EF.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, C)
+            x = x + y
+            return x + self.mlp(x)
+
+    ember.manual_seed(0)
+    model = Block().eval()
+    idx = ember.randint(0, 20, (2, 5))
+    ep = ember.export.export(model, (idx,))
+    np.testing.assert_allclose(ep.module()(idx).detach().numpy(), model(idx).detach().numpy(), rtol=1e-5, atol=1e-6)
+    theirs = torch.export.load(_roundtrip(ep))
+    got = theirs.module()(torch.tensor(idx.numpy()))
+    np.testing.assert_allclose(got.detach().numpy(), model(idx).detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_export_does_not_change_the_modules_buffers():
+    model = _Net().train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    ember.export.export(model, (ember.randn(2, 3, 6, 6),))
+    for key, value in model.state_dict().items():
+        assert ember.equal(value, before[key]), key
+
+
+def test_unlowered_call_is_named():
+    class M(enn.Module):
+        def forward(self, x):
+            return ember.cumprod(x, 0)
+
+    with pytest.raises(NotImplementedError, match="cumprod"):
+        ember.export.export(M(), (ember.randn(3),))
+
+
+def test_export_checks_its_arguments():
+    with pytest.raises(TypeError, match="tuple"):
+        ember.export.export(enn.Linear(2, 2), ember.randn(1, 2))
+    with pytest.raises(TypeError, match="Module"):
+        ember.export.export(lambda x: x, (ember.randn(1, 2),))

@@ -1,0 +1,237 @@
+"""``ember.export.load`` against PyTorch: archives written by ``torch.export.save`` (made here by torch
+itself), run by ember with ember's ops, compared with ``torch``'s own ``ep.module()`` -- outputs, and the
+buffers a training-mode batch norm updates."""
+
+import copy
+import io
+
+import numpy as np
+import pytest
+
+import ember
+import ember.export
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+F = torch.nn.functional
+
+
+class _ResBlock(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 8, 3, padding=1, bias=False)
+        self.b1 = nn.BatchNorm2d(8)
+        self.c2 = nn.Conv2d(8, 8, 3, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x):
+        y = F.relu(self.b1(self.c1(x)))
+        y = self.c2(y) + y
+        y = F.avg_pool2d(self.pool(y), 2)
+        return self.fc(torch.flatten(self.gap(y), 1))
+
+
+class _GPTBlock(nn.Module):
+    def __init__(self, d=16, heads=2):
+        super().__init__()
+        self.heads = heads
+        self.emb = nn.Embedding(50, d)
+        self.ln = nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(approximate="tanh"), nn.Linear(4 * d, d), nn.SiLU())
+        self.drop = nn.Dropout(0.1)
+
+    def forward(self, idx):
+        x = self.emb(idx)
+        B, T, C = x.shape
+        q, k, v = self.qkv(self.ln(x)).split(C, dim=2)
+        q, k, v = (t.view(B, T, self.heads, C // self.heads).transpose(1, 2) for t in (q, k, v))
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).contiguous().view(B, T, C)
+        x = x + self.drop(self.proj(y))
+        x = x + self.mlp(x)
+        return F.softmax(x, -1), x.mean(dim=1)
+
+
+def _models():
+    return {
+        "mlp": (
+            lambda: nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2), nn.Tanh()),
+            lambda: (torch.randn(3, 4),),
+        ),
+        "resblock_eval": (lambda: _ResBlock().eval(), lambda: (torch.randn(2, 3, 8, 8),)),
+        "resblock_train": (lambda: _ResBlock().train(), lambda: (torch.randn(2, 3, 8, 8),)),
+        "gpt_block": (lambda: _GPTBlock().eval(), lambda: (torch.randint(0, 50, (2, 5)),)),
+        "transformer_encoder": (
+            lambda: nn.TransformerEncoderLayer(16, 2, 32, batch_first=True, dropout=0.0).eval(),
+            lambda: (torch.randn(2, 5, 16),),
+        ),
+        "lstm": (lambda: nn.LSTM(4, 6, batch_first=True).eval(), lambda: (torch.randn(2, 3, 4),)),
+        "gru": (lambda: nn.GRU(4, 6, num_layers=2).eval(), lambda: (torch.randn(3, 2, 4),)),
+    }
+
+
+def _save(ep):
+    buf = io.BytesIO()
+    torch.export.save(ep, buf)
+    buf.seek(0)
+    return buf
+
+
+def _leaves(out):
+    if isinstance(out, (tuple, list)):
+        return [leaf for item in out for leaf in _leaves(item)]
+    return [out]
+
+
+def _to_ember(t, device, dtype):
+    e = ember.tensor(t.numpy(), device=device)
+    return e.to(dtype) if e.is_floating_point() else e
+
+
+def _check_outputs(ours, theirs, dtype):
+    assert type(ours) is type(theirs) or not isinstance(theirs, (tuple, list))
+    ours, theirs = _leaves(ours), _leaves(theirs)
+    assert len(ours) == len(theirs)
+    tol = 1e-12 if dtype is ember.float64 else 2e-5
+    for a, b in zip(ours, theirs):
+        assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1]
+        assert tuple(a.shape) == tuple(b.shape)
+        np.testing.assert_allclose(a.detach().cpu().numpy(), b.detach().numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("decompose", [False, True], ids=["training_ir", "decomposed"])
+@pytest.mark.parametrize("name", list(_models()))
+def test_load_runs_torch_exports_as_torch(name, decompose, device, dtype):
+    make, inputs = _models()[name]
+    torch.manual_seed(0)
+    tdtype = torch.float64 if dtype is ember.float64 else torch.float32
+    model = make().to(tdtype)
+    args = tuple(a.to(tdtype) if a.is_floating_point() else a for a in inputs())
+    ep = torch.export.export(copy.deepcopy(model), args)
+    if decompose:
+        ep = ep.run_decompositions()
+    loaded = ember.export.load(_save(ep))
+    ours_module = loaded.module().to(device)
+    theirs_module = ep.module()
+    for _ in range(2):  # twice: training-mode batch norm's updated statistics are used again
+        ours = ours_module(*(_to_ember(a, device, dtype) for a in args))
+        theirs = theirs_module(*args)
+        _check_outputs(ours, theirs, dtype)
+    ours_state, theirs_state = ours_module.state_dict(), theirs_module.state_dict()
+    assert sorted(ours_state) == sorted(theirs_state)
+    for key, value in theirs_state.items():
+        np.testing.assert_allclose(ours_state[key].cpu().numpy(), value.numpy(), rtol=1e-6, atol=1e-6, err_msg=key)
+
+
+def test_train_mode_batch_norm_updates_buffers_as_torch():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU()).train()
+    x = torch.randn(4, 2, 5, 5)
+    for decompose in (False, True):
+        ep = torch.export.export(copy.deepcopy(model), (x,))
+        ep = ep.run_decompositions() if decompose else ep
+        ours, theirs = ember.export.load(_save(ep)).module(), ep.module()
+        before = ours.state_dict()["1.running_mean"].clone()
+        ours(ember.tensor(x.numpy()))
+        theirs(x)
+        assert not ember.equal(ours.state_dict()["1.running_mean"], before)
+        for key in ("1.running_mean", "1.running_var", "1.num_batches_tracked"):
+            np.testing.assert_allclose(ours.state_dict()[key].numpy(), theirs.state_dict()[key].numpy(), rtol=1e-6)
+        assert ours.state_dict()["1.num_batches_tracked"].dtype is ember.int64
+
+
+def test_dynamic_batch_runs_at_other_sizes():
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(4, 6)
+
+        def forward(self, x):
+            y = self.lin(x)
+            b = y.shape[0]
+            return F.gelu(y.view(b * 2, 3), approximate="tanh").reshape(b, -1).softmax(-1), y[:, 1:5:2]
+
+    torch.manual_seed(0)
+    batch = torch.export.Dim("batch", min=2, max=64)
+    ep = torch.export.export(M(), (torch.randn(5, 4),), dynamic_shapes={"x": {0: batch}})
+    targets = {str(n.target) for n in ep.graph.nodes}
+    assert "aten.sym_size.int" in targets
+    for decompose in (False, True):
+        ep2 = ep.run_decompositions() if decompose else ep
+        loaded = ember.export.load(_save(ep2))
+        assert loaded.range_constraints
+        for n in (2, 7, 13):
+            x = torch.randn(n, 4)
+            _check_outputs(loaded.module()(ember.tensor(x.numpy())), ep2.module()(x), ember.float32)
+
+
+def test_keyword_inputs_and_nested_outputs():
+    class M(nn.Module):
+        def forward(self, x, *, scale):
+            return {"sum": x + scale, "parts": [x * 2, torch.tanh(scale)]}
+
+    x, s = torch.randn(2, 3), torch.randn(2, 3)
+    ep = torch.export.export(M(), (x,), {"scale": s})
+    ours = ember.export.load(_save(ep)).module()(ember.tensor(x.numpy()), scale=ember.tensor(s.numpy()))
+    theirs = ep.module()(x, scale=s)
+    assert isinstance(ours, dict) and list(ours) == list(theirs) and isinstance(ours["parts"], list)
+    _check_outputs([ours["sum"], ours["parts"]], [theirs["sum"], theirs["parts"]], ember.float32)
+
+
+def test_loaded_program_exposes_signature_state_and_graph(tmp_path):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2)).eval()
+    ep = torch.export.export(model, (torch.randn(4, 3),))
+    path = tmp_path / "model.pt2"
+    torch.export.save(ep, str(path))
+    loaded = ember.export.load(str(path))
+    assert isinstance(loaded, ember.export.ExportedProgram)
+    sig = loaded.graph_signature
+    assert list(sig.parameters) == list(ep.graph_signature.parameters)
+    assert list(sig.buffers) == list(ep.graph_signature.buffers)
+    assert list(sig.user_inputs) == list(ep.graph_signature.user_inputs)
+    assert sorted(loaded.state_dict) == sorted(ep.state_dict)
+    assert isinstance(loaded.state_dict["0.weight"], ember.nn.Parameter)
+    ours_targets = [str(n.target) for n in loaded.graph.nodes if n.op == "call_function"]
+    theirs_targets = ["torch.ops." + str(n.target) for n in ep.graph.nodes if n.op == "call_function"]
+    assert ours_targets == theirs_targets
+    module = loaded.module()
+    assert isinstance(module, ember.nn.Module)
+    assert sorted(dict(module.named_parameters())) == sorted(dict(ep.module().named_parameters()))
+    with pytest.raises(RuntimeError, match="module()"):
+        loaded(ember.randn(4, 3))
+
+
+def test_gradients_flow_to_loaded_parameters():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)).double()
+    x = torch.randn(5, 3, dtype=torch.float64)
+    ep = torch.export.export(model, (x,))
+    ours = ember.export.load(_save(ep)).module()
+    ours(ember.tensor(x.numpy())).sum().backward()
+    model(x).sum().backward()
+    for (name, p), (_, q) in zip(ours.named_parameters(), model.named_parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-12, err_msg=name)
+
+
+def test_unknown_operator_names_the_aten_op():
+    class M(nn.Module):
+        def forward(self, x):
+            return torch.special.bessel_j0(x)
+
+    ep = torch.export.export(M(), (torch.randn(3),))
+    with pytest.raises(NotImplementedError, match="aten.special_bessel_j0.default"):
+        ember.export.load(_save(ep))
+
+
+def test_not_an_archive_is_a_clear_error(tmp_path):
+    path = tmp_path / "x.pt2"
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("a/b.txt", "x")
+    with pytest.raises(RuntimeError, match="not a torch.export archive"):
+        ember.export.load(str(path))
