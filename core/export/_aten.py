@@ -83,7 +83,9 @@ def _F() -> Any:
 
 
 def _factory(fn_name: str) -> Callable[..., Any]:
-    def make(*args: Any, dtype: Any = None, layout: Any = None, device: Any = None, pin_memory: Any = None, **kw: Any):
+    def make(
+        *args: Any, dtype: Any = None, layout: Any = None, device: Any = None, pin_memory: Any = None, **kw: Any
+    ) -> Any:
         kw.pop("memory_format", None)
         kw.pop("requires_grad", None)
         return getattr(_ember(), fn_name)(*args, dtype=dtype, device=_device(device), **kw)
@@ -92,7 +94,7 @@ def _factory(fn_name: str) -> Callable[..., Any]:
 
 
 def _like(fn_name: str) -> Callable[..., Any]:
-    def make(self: Any, *args: Any, dtype: Any = None, layout: Any = None, device: Any = None, **kw: Any):
+    def make(self: Any, *args: Any, dtype: Any = None, layout: Any = None, device: Any = None, **kw: Any) -> Any:
         kw.pop("pin_memory", None)
         kw.pop("memory_format", None)
         return getattr(_ember(), fn_name)(self, *args, dtype=dtype, device=device)
@@ -100,61 +102,61 @@ def _like(fn_name: str) -> Callable[..., Any]:
     return make
 
 
-def _scalar_tensor(s: Any, *, dtype: Any = None, layout: Any = None, device: Any = None, pin_memory: Any = None):
+def _scalar_tensor(s: Any, *, dtype: Any = None, layout: Any = None, device: Any = None, pin_memory: Any = None) -> Any:
     ember = _ember()
     return ember.tensor(s, dtype=dtype if dtype is not None else ember.get_default_dtype(), device=_device(device))
 
 
-def _to_copy(self: Any, *, dtype: Any = None, layout: Any = None, device: Any = None, **kw: Any):
+def _to_copy(self: Any, *, dtype: Any = None, layout: Any = None, device: Any = None, **kw: Any) -> Any:
     out = self.to(dtype=dtype) if dtype is not None else self
     if device is not None and _RUN_DEVICE.get() is None:
         out = out.to(device)
     return out.clone() if out is self else out
 
 
-def _to_dtype(self: Any, dtype: Any, non_blocking: bool = False, copy: bool = False, memory_format: Any = None):
+def _to_dtype(self: Any, dtype: Any, non_blocking: bool = False, copy: bool = False, memory_format: Any = None) -> Any:
     out = self.to(dtype)
     return out.clone() if copy and out is self else out
 
 
-def _to_dtype_layout(self: Any, *, dtype: Any = None, device: Any = None, copy: bool = False, **kw: Any):
+def _to_dtype_layout(self: Any, *, dtype: Any = None, device: Any = None, copy: bool = False, **kw: Any) -> Any:
     out = self if dtype is None else self.to(dtype)
     if device is not None and _RUN_DEVICE.get() is None:
         out = out.to(device)
     return out.clone() if copy and out is self else out
 
 
-def _to_device(self: Any, device: Any, dtype: Any, non_blocking: bool = False, copy: bool = False, **kw: Any):
+def _to_device(self: Any, device: Any, dtype: Any, non_blocking: bool = False, copy: bool = False, **kw: Any) -> Any:
     return _to_dtype_layout(self, dtype=dtype, device=device, copy=copy)
 
 
-def _slice(self: Any, dim: int = 0, start: Any = None, end: Any = None, step: int = 1):
+def _slice(self: Any, dim: int = 0, start: Any = None, end: Any = None, step: int = 1) -> Any:
     index = [slice(None)] * self.dim()
     index[dim] = slice(start, end, step)
     return self[tuple(index)]
 
 
-def _select(self: Any, dim: int, index: int):
+def _select(self: Any, dim: int, index: int) -> Any:
     return self.select(dim, index)
 
 
-def _index(self: Any, indices: list[Any]):
+def _index(self: Any, indices: list[Any]) -> Any:
     return self[tuple(slice(None) if i is None else i for i in indices)]
 
 
-def _index_put(self: Any, indices: list[Any], values: Any, accumulate: bool = False):
+def _index_put(self: Any, indices: list[Any], values: Any, accumulate: bool = False) -> Any:
     return _ember().index_put(self, tuple(indices), values, accumulate)
 
 
-def _addmm(self: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1):
+def _addmm(self: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:
     return _ember().addmm(self, mat1, mat2, beta=beta, alpha=alpha)
 
 
-def _expand(self: Any, size: list[int], *, implicit: bool = False):
+def _expand(self: Any, size: list[int], *, implicit: bool = False) -> Any:
     return self.expand(*size)
 
 
-def _view(self: Any, size: list[int]):
+def _view(self: Any, size: list[int]) -> Any:
     try:
         return self.view(*size)
     except RuntimeError:
@@ -163,23 +165,23 @@ def _view(self: Any, size: list[int]):
         return self.reshape(*size)
 
 
-def _reshape(self: Any, shape: list[int]):
+def _reshape(self: Any, shape: list[int]) -> Any:
     return self.reshape(*shape)
 
 
-def _view_dtype(self: Any, dtype: Any):
+def _view_dtype(self: Any, dtype: Any) -> Any:
     return self.view(dtype)
 
 
-def _permute(self: Any, dims: list[int]):
+def _permute(self: Any, dims: list[int]) -> Any:
     return self.permute(*dims)
 
 
-def _squeeze_dims(self: Any, dim: list[int]):
+def _squeeze_dims(self: Any, dim: list[int]) -> Any:
     return self.squeeze(tuple(dim)) if len(dim) else self
 
 
-def _sum(self: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None):
+def _sum(self: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
     ember = _ember()
     if dim is None or (isinstance(dim, (list, tuple)) and len(dim) == 0):
         return (
@@ -190,7 +192,7 @@ def _sum(self: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
     return ember.sum(self, tuple(dim), keepdim, dtype=dtype)
 
 
-def _mean(self: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None):
+def _mean(self: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
     ember = _ember()
     if dim is None or (isinstance(dim, (list, tuple)) and len(dim) == 0):
         return (
@@ -202,7 +204,7 @@ def _mean(self: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = Non
 
 
 def _amax(fn_name: str) -> Callable[..., Any]:
-    def reduce(self: Any, dim: Any = (), keepdim: bool = False):
+    def reduce(self: Any, dim: Any = (), keepdim: bool = False) -> Any:
         dims = tuple(dim) if dim is not None and len(dim) else tuple(range(self.dim()))
         return getattr(_ember(), fn_name)(self, dims, keepdim)
 
@@ -210,7 +212,7 @@ def _amax(fn_name: str) -> Callable[..., Any]:
 
 
 def _var_correction(fn_name: str) -> Callable[..., Any]:
-    def reduce(self: Any, dim: Any = None, *, correction: Any = None, keepdim: bool = False):
+    def reduce(self: Any, dim: Any = None, *, correction: Any = None, keepdim: bool = False) -> Any:
         dims = tuple(dim) if dim is not None and len(dim) else None
         return getattr(_ember(), fn_name)(
             self, dims, correction=1 if correction is None else correction, keepdim=keepdim
@@ -220,7 +222,7 @@ def _var_correction(fn_name: str) -> Callable[..., Any]:
 
 
 def _any_all(fn_name: str) -> Callable[..., Any]:
-    def reduce(self: Any, dim: Any = None, keepdim: bool = False):
+    def reduce(self: Any, dim: Any = None, keepdim: bool = False) -> Any:
         fn = getattr(_ember(), fn_name)
         if dim is None:
             return fn(self)
@@ -236,15 +238,15 @@ def _any_all(fn_name: str) -> Callable[..., Any]:
     return reduce
 
 
-def _split(self: Any, split_size: Any, dim: int = 0):
+def _split(self: Any, split_size: Any, dim: int = 0) -> Any:
     return list(_ember().split(self, split_size, dim))
 
 
-def _unbind(self: Any, dim: int = 0):
+def _unbind(self: Any, dim: int = 0) -> Any:
     return list(_ember().unbind(self, dim))
 
 
-def _chunk(self: Any, chunks: int, dim: int = 0):
+def _chunk(self: Any, chunks: int, dim: int = 0) -> Any:
     return list(_ember().chunk(self, chunks, dim))
 
 
@@ -258,7 +260,7 @@ def _convolution(
     transposed: bool,
     output_padding: list[int],
     groups: int,
-):
+) -> Any:
     F = _F()
     n = weight.dim() - 2
     if n not in (1, 2, 3):
@@ -526,7 +528,7 @@ def _unsupported(what: str) -> Any:
 def _inplace(method: str) -> Callable[..., Any]:
     """``aten.add_.Tensor``: the tensor method of that name, which writes into ``self`` (a buffer's update)."""
 
-    def run(self: Any, *args: Any, **kwargs: Any):
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
         from ..autograd.grad_mode import no_grad
 
         if getattr(self, "requires_grad", False):
@@ -542,14 +544,14 @@ def _copy(self, src, non_blocking=False):
 
 
 def _method(method: str) -> Callable[..., Any]:
-    def run(self: Any, *args: Any, **kwargs: Any):
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
         return getattr(self, method)(*args, **kwargs)
 
     return run
 
 
 def _top(fn_name: str) -> Callable[..., Any]:
-    def run(*args: Any, **kwargs: Any):
+    def run(*args: Any, **kwargs: Any) -> Any:
         return getattr(_ember(), fn_name)(*args, **kwargs)
 
     run.__name__ = fn_name
@@ -557,7 +559,7 @@ def _top(fn_name: str) -> Callable[..., Any]:
 
 
 def _functional(fn_name: str) -> Callable[..., Any]:
-    def run(*args: Any, **kwargs: Any):
+    def run(*args: Any, **kwargs: Any) -> Any:
         return getattr(_F(), fn_name)(*args, **kwargs)
 
     run.__name__ = fn_name
@@ -641,7 +643,7 @@ _SAME_NAMED = {
     "relu6": None,
 }
 
-_BINARY = ("add", "sub", "mul", "div", "remainder", "fmod", "pow", "eq", "ne", "lt", "le", "gt", "ge")
+_BINARY: tuple[str, ...] = ("add", "sub", "mul", "div", "remainder", "fmod", "pow", "eq", "ne", "lt", "le", "gt", "ge")
 _BINARY += ("bitwise_and", "bitwise_or", "bitwise_xor", "floor_divide", "rsub")
 
 

@@ -177,11 +177,11 @@ class _Lowering:
         args = tuple(self.arg(a) for a in node.args)
         kwargs = {k: self.arg(v) for k, v in node.kwargs.items()}
         if node.op == "get_attr":
-            return self.state(node.target)  # type: ignore[arg-type]
+            return self.state(node.target)
         if node.op == "call_module":
-            return self.module(node, self.root.get_submodule(node.target), args, kwargs)  # type: ignore[arg-type]
+            return self.module(node, self.root.get_submodule(node.target), args, kwargs)
         if node.op == "call_method":
-            return self.method(node, node.target, args, kwargs)  # type: ignore[arg-type]
+            return self.method(node, node.target, args, kwargs)
         if node.op == "call_function":
             return self.function(node, node.target, args, kwargs)
         raise NotImplementedError(f"ember.export: fx node {node.op} is not supported")
@@ -274,15 +274,15 @@ class _Lowering:
                 m.count_include_pad, m.divisor_override,
             )  # fmt: skip
         if isinstance(m, nn.AdaptiveAvgPool2d):
-            size = m.output_size
-            size = list(size) if isinstance(size, (tuple, list)) else [size, size]
-            if None not in size:
-                return self.emit("adaptive_avg_pool2d.default", x, size)
+            out_size: Any = m.output_size
+            sizes = list(out_size) if isinstance(out_size, (tuple, list)) else [out_size, out_size]
+            if None not in sizes:
+                return self.emit("adaptive_avg_pool2d.default", x, sizes)
         for cls, name in ((nn.ReLU, "relu"), (nn.Tanh, "tanh"), (nn.Sigmoid, "sigmoid"), (nn.SiLU, "silu")):
             if type(m) is cls:
                 return self.emit(f"{name}.default", x)
-        for cls, name in ((nn.Hardswish, "hardswish"), (nn.Hardsigmoid, "hardsigmoid"), (nn.Mish, "mish")):
-            if type(m) is cls:
+        for other, name in ((nn.Hardswish, "hardswish"), (nn.Hardsigmoid, "hardsigmoid"), (nn.Mish, "mish")):
+            if type(m) is other:
                 return self.emit(f"{name}.default", x)
         raise NotImplementedError(f"ember.export: the layer {type(m).__name__} ({path}) has no ATen lowering")
 

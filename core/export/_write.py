@@ -137,7 +137,7 @@ class _GraphWriter:
             names = [f"{node.name}_unused_{i}" for i in range(len(val))]
             for user in node.users:
                 if user.op == "call_function" and user.target is operator.getitem:
-                    names[user.args[1]] = user.name  # type: ignore[index]
+                    names[user.args[1]] = user.name
                     self.folded.add(user)
             if isinstance(val, list):
                 return [{"as_tensors": [{"name": n} for n in names]}]

@@ -99,12 +99,12 @@ class ExportedProgram:
         for name in self._graph_signature.parameters:
             yield name, self._state_dict[name]
 
-    def buffers(self) -> Iterator[Tensor]:
+    def buffers(self) -> Iterator[Any]:
         """The buffers the graph takes, in order."""
         for _, b in self.named_buffers():
             yield b
 
-    def named_buffers(self) -> Iterator[tuple[str, Tensor]]:
+    def named_buffers(self) -> Iterator[tuple[str, Any]]:
         """``(name, buffer)`` for each buffer the graph takes."""
         for name in self._graph_signature.buffers:
             value = self._state_dict.get(name, self._constants.get(name))
@@ -228,17 +228,17 @@ class _ExportedModule(Module):
             outputs = Interpreter(self._ep_graph_module).run(*inputs)
         if not isinstance(outputs, (tuple, list)):
             outputs = (outputs,)
-        user_outputs = []
-        for spec, value in zip(self._ep_signature.output_specs, outputs):
-            if spec.kind in (OutputKind.BUFFER_MUTATION, OutputKind.PARAMETER_MUTATION):
+        user_outputs: list[Any] = []
+        for out_spec, value in zip(self._ep_signature.output_specs, outputs):
+            if out_spec.kind in (OutputKind.BUFFER_MUTATION, OutputKind.PARAMETER_MUTATION):
                 with no_grad():
-                    _get_nested(self, spec.target).copy_(value)  # type: ignore[arg-type]
-            elif spec.kind is OutputKind.USER_INPUT_MUTATION:
-                index = self._ep_signature.user_inputs.index(spec.target)  # type: ignore[arg-type]
+                    _get_nested(self, str(out_spec.target)).copy_(value)
+            elif out_spec.kind is OutputKind.USER_INPUT_MUTATION:
+                index = self._ep_signature.user_inputs.index(str(out_spec.target))
                 with no_grad():
                     flat_user[index].copy_(value)
-            elif spec.kind in (OutputKind.USER_OUTPUT, OutputKind.LOSS_OUTPUT):
+            elif out_spec.kind in (OutputKind.USER_OUTPUT, OutputKind.LOSS_OUTPUT):
                 user_outputs.append(value)
-            elif spec.kind is not OutputKind.TOKEN:
-                raise NotImplementedError(f"ember.export: graph outputs of kind {spec.kind.name} are not supported")
+            elif out_spec.kind is not OutputKind.TOKEN:
+                raise NotImplementedError(f"ember.export: graph outputs of kind {out_spec.kind.name} are not supported")
         return _pytree.unflatten(user_outputs, self._ep_out_spec)

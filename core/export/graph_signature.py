@@ -73,8 +73,8 @@ class ExportGraphSignature:
         >>> ep = ember.export.export(ember.nn.Linear(2, 1), (ember.randn(3, 2),))
         >>> ep.graph_signature.parameters
         ['weight', 'bias']
-        >>> ep.graph_signature.user_inputs
-        ['x']
+        >>> [s.kind.name for s in ep.graph_signature.input_specs]
+        ['PARAMETER', 'PARAMETER', 'USER_INPUT']
     """
 
     input_specs: list[InputSpec]
