@@ -238,6 +238,27 @@ def _any_all(fn_name: str) -> Callable[..., Any]:
     return reduce
 
 
+def _var_dim(fn_name: str) -> Callable[..., Any]:
+    def reduce(self: Any, dim: Any = None, unbiased: bool = True, keepdim: bool = False) -> Any:
+        dims = tuple(dim) if dim is not None and len(dim) else None
+        return getattr(_ember(), fn_name)(self, dims, unbiased=unbiased, keepdim=keepdim)
+
+    return reduce
+
+
+def _vector_norm(self: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
+    dims = tuple(dim) if dim is not None and len(dim) else None
+    return _ember().linalg.vector_norm(self, ord, dims, keepdim, dtype=dtype)
+
+
+def _norm(self: Any, p: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
+    return _vector_norm(self, 2 if p is None else p, dim, keepdim, dtype=dtype)
+
+
+def _native_group_norm(input: Any, weight: Any, bias: Any, N: int, C: int, HxW: int, group: int, eps: float) -> Any:
+    return tuple(_ember().native_group_norm(input, weight, bias, N, C, HxW, group, eps))
+
+
 def _split(self: Any, split_size: Any, dim: int = 0) -> Any:
     return list(_ember().split(self, split_size, dim))
 
@@ -414,14 +435,17 @@ def _leaky_relu(self, negative_slope=0.01):
     return _F().leaky_relu(self, negative_slope)
 
 
-def _elu(self, alpha=1.0, scale=1.0, input_scale=1.0):
-    if scale != 1.0 or input_scale != 1.0:
-        return (
-            _F().selu(self)
-            if (alpha, scale) == (1.6732632423543772, 1.0507009873554805)
-            else _unsupported("aten.elu with scale/input_scale")
-        )
-    return _F().elu(self, alpha)
+def _elu(self: Any, alpha: float = 1.0, scale: float = 1.0, input_scale: float = 1.0) -> Any:
+    # ATen's elu: scale * (x if x > 0 else alpha * (exp(x * input_scale) - 1)); selu is (alpha, scale) fixed
+    if scale == 1.0 and input_scale == 1.0:
+        return _F().elu(self, alpha)
+    ember = _ember()
+    negative = alpha * (ember.exp(self * input_scale) - 1)
+    return scale * ember.where(self > 0, self, negative)
+
+
+def _einsum(equation: str, tensors: list[Any], *, path: Any = None) -> Any:
+    return _ember().einsum(equation, *tensors)
 
 
 def _softplus(self, beta=1.0, threshold=20.0):
@@ -631,7 +655,6 @@ _SAME_NAMED = {
     "argmax": "default",
     "argmin": "default",
     "outer": "default",
-    "einsum": "default",
     "topk": "default",
     "sort": "default",
     "prod": "dim_int",
@@ -643,8 +666,26 @@ _SAME_NAMED = {
     "relu6": None,
 }
 
-_BINARY: tuple[str, ...] = ("add", "sub", "mul", "div", "remainder", "fmod", "pow", "eq", "ne", "lt", "le", "gt", "ge")
-_BINARY += ("bitwise_and", "bitwise_or", "bitwise_xor", "floor_divide", "rsub")
+# the binary operators and their ATen overloads (each the same-named ember function)
+_BINARY: dict[str, tuple[str, ...]] = {
+    "add": ("Tensor", "Scalar"),
+    "sub": ("Tensor", "Scalar"),
+    "mul": ("Tensor", "Scalar"),
+    "div": ("Tensor", "Scalar", "Tensor_mode", "Scalar_mode"),
+    "remainder": ("Tensor", "Scalar", "Scalar_Tensor"),
+    "fmod": ("Tensor", "Scalar"),
+    "pow": ("Tensor_Tensor", "Tensor_Scalar", "Scalar"),
+    "floor_divide": ("default", "Scalar"),
+    "bitwise_and": ("Tensor", "Scalar", "Scalar_Tensor"),
+    "bitwise_or": ("Tensor", "Scalar", "Scalar_Tensor"),
+    "bitwise_xor": ("Tensor", "Scalar", "Scalar_Tensor"),
+    **{name: ("Tensor", "Scalar") for name in ("eq", "ne", "lt", "le", "gt", "ge")},
+}
+_BINARY_INPLACE = ("add", "sub", "mul", "div", "remainder", "fmod", "pow", "eq", "ne", "lt", "le", "gt", "ge")
+
+
+def _rsub(self: Any, other: Any, alpha: Any = 1) -> Any:
+    return _ember().rsub(self, other, alpha=alpha)
 
 
 def _build() -> dict[str, Callable[..., Any]]:
@@ -652,18 +693,13 @@ def _build() -> dict[str, Callable[..., Any]]:
     for name, overload in _SAME_NAMED.items():
         fn = _functional(name) if overload is None else _top(name)
         table[f"{name}.{overload or 'default'}"] = fn
-    for name in _BINARY:
-        for overload in (
-            "Tensor",
-            "Scalar",
-            "Tensor_Scalar",
-            "Tensor_Tensor",
-            "Scalar_Tensor",
-            "Tensor_mode",
-            "Scalar_mode",
-        ):
+    for name, overloads in _BINARY.items():
+        for overload in overloads:
             table[f"{name}.{overload}"] = _top(name)
-        table[f"{name}_.Tensor"] = table[f"{name}_.Scalar"] = _inplace(f"{name}_")
+    for name in _BINARY_INPLACE:
+        for overload in ("Tensor", "Scalar"):
+            table[f"{name}_.{overload}"] = _inplace(f"{name}_")
+    table["rsub.Tensor"] = table["rsub.Scalar"] = _rsub
     table.update(
         {
             "squeeze.default": _method("squeeze"),
@@ -695,6 +731,14 @@ def _build() -> dict[str, Callable[..., Any]]:
             "amin.default": _amax("amin"),
             "var.correction": _var_correction("var"),
             "std.correction": _var_correction("std"),
+            "var.dim": _var_dim("var"),
+            "std.dim": _var_dim("std"),
+            "var.default": lambda self, unbiased=True: _ember().var(self, unbiased=unbiased),
+            "std.default": lambda self, unbiased=True: _ember().std(self, unbiased=unbiased),
+            "linalg_vector_norm.default": _vector_norm,
+            "norm.ScalarOpt_dim": _norm,
+            "norm.Scalar": lambda self, p=2: _vector_norm(self, p),
+            "native_group_norm.default": _native_group_norm,
             "any.default": _any_all("any"),
             "any.dim": _any_all("any"),
             "any.dims": _any_all("any"),
@@ -781,6 +825,7 @@ def _build() -> dict[str, Callable[..., Any]]:
             "hardtanh.default": _hardtanh,
             "leaky_relu.default": _leaky_relu,
             "elu.default": _elu,
+            "einsum.default": _einsum,
             "softplus.default": _softplus,
             "dropout.default": _dropout,
             "native_dropout.default": _native_dropout,
