@@ -42,7 +42,7 @@ def test_export_records_aten_graph_and_runs_as_module():
     ember.manual_seed(0)
     model = _Net().eval()
     x = ember.randn(2, 3, 6, 6)
-    ep = ember.export.export(model, (x,))
+    ep = ember.export.export(model, (x,), dynamic_shapes={"x": {0: ember.export.Dim("batch", max=8)}})
     targets = [str(n.target) for n in ep.graph.nodes if n.op == "call_function"]
     assert targets[:3] == [
         "torch.ops.aten.conv2d.default",
@@ -58,6 +58,51 @@ def test_export_records_aten_graph_and_runs_as_module():
     for n in (2, 5):  # sizes read in forward are recorded, not frozen
         x = ember.randn(n, 3, 6, 6)
         assert ember.allclose(m(x), model(x), atol=1e-6)
+    assert ep.range_constraints == {"batch": (None, 8)}
+    with pytest.raises(AssertionError, match=r"Guard failed: x.size\(\)\[0\] <= 8"):
+        m(ember.randn(9, 3, 6, 6))
+    with pytest.raises(AssertionError, match=r"Guard failed: x.size\(\)\[2\] == 6"):
+        m(ember.randn(2, 3, 5, 6))
+
+
+def test_static_export_refuses_other_sizes_as_torch():
+    model = enn.Linear(3, 2)
+    ep = ember.export.export(model, (ember.randn(4, 3),))
+    t_ep = torch.export.export(torch.nn.Linear(3, 2), (torch.randn(4, 3),))
+    with pytest.raises(AssertionError) as ours:
+        ep.module()(ember.randn(5, 3))
+    with pytest.raises(AssertionError) as theirs:
+        t_ep.module()(torch.randn(5, 3))
+    assert str(ours.value) == str(theirs.value) == "Guard failed: input.size()[0] == 4"
+    with pytest.raises(ValueError, match="not inputs of forward"):
+        ember.export.export(model, (ember.randn(4, 3),), dynamic_shapes={"x": {0: ember.export.Dim("b")}})
+
+
+def test_loaded_module_checks_sizes_as_torch():
+    class M(torch.nn.Module):
+        def forward(self, x, y):
+            return x.sum(1) + y
+
+    b = torch.export.Dim("b", min=2, max=8)
+    t_ep = torch.export.export(M(), (torch.randn(4, 3), torch.randn(4)), dynamic_shapes={"x": {0: b}, "y": {0: b}})
+    buf = io.BytesIO()
+    torch.export.save(t_ep, buf)
+    buf.seek(0)
+    ours = ember.export.load(buf).module()
+    theirs = t_ep.module()
+    cases = [((1, 3), (1,)), ((9, 3), (9,)), ((4, 2), (4,)), ((4, 3), (5,)), ((6, 3), (6,))]
+    for xs, ys in cases:
+        x, y = torch.randn(*xs), torch.randn(*ys)
+        try:
+            expected = theirs(x, y)
+        except AssertionError as exc:
+            with pytest.raises(AssertionError) as got:
+                ours(ember.tensor(x.numpy()), ember.tensor(y.numpy()))
+            assert str(got.value) == str(exc)
+        else:
+            np.testing.assert_allclose(
+                ours(ember.tensor(x.numpy()), ember.tensor(y.numpy())).numpy(), expected.numpy(), rtol=1e-6
+            )
 
 
 @pytest.mark.parametrize("mode", ["eval", "train"])

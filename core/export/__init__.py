@@ -33,10 +33,12 @@ from typing import IO, Any
 
 from ._aten import supported_ops
 from ._trace import export
+from .dynamic_shapes import Dim
 from .exported_program import ExportedProgram
 from .graph_signature import ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec
 
 __all__ = [
+    "Dim",
     "ExportedProgram",
     "ExportGraphSignature",
     "InputKind",

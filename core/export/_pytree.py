@@ -62,15 +62,19 @@ def flatten(obj: Any, spec: dict[str, Any] | None) -> list[Any]:
     if kind in _SEQUENCES:
         values = list(obj)
         if len(values) != len(children):
-            raise TypeError(
-                f"the exported module expected {len(children)} inputs in a {kind.split('.')[1]}, got {len(values)}"
+            raise ValueError(
+                f"Trying to flatten user inputs with exported input tree spec: expected {len(children)} inputs "
+                f"in a {kind.split('.')[1]}, got {len(values)}"
             )
     else:
         keys = json.loads(spec["context"])
         missing = [k for k in keys if k not in obj]
         extra = [k for k in obj if k not in keys]
         if missing or extra:
-            raise TypeError(f"the exported module expected the keyword inputs {keys}, got {list(obj)}")
+            raise ValueError(
+                f"Trying to flatten user inputs with exported input tree spec: expected the keyword inputs {keys}, "
+                f"got {list(obj)}"
+            )
         values = [obj[k] for k in keys]
     out: list[Any] = []
     for value, child in zip(values, children):

@@ -26,6 +26,7 @@ from ..nn.parameter import Parameter
 from ..tensor import Tensor, from_numpy
 from . import _pytree
 from ._aten import get_op
+from .dynamic_shapes import guards_from_meta
 from .exported_program import ExportedProgram
 from .graph_signature import ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec
 
@@ -401,6 +402,12 @@ def read_archive(f: str | os.PathLike[str] | IO[bytes], name: str | None = None)
     root = next((entry for entry in call_graph if entry.get("fqn") == ""), None)
     root_sig = (root or {}).get("signature") or {}
     ranges = {k: (v.get("min_val"), v.get("max_val")) for k, v in (model.get("range_constraints") or {}).items()}
+    tensor_values = gm_json["graph"].get("tensor_values", {})
+    guards = [
+        guards_from_meta(spec.arg, tensor_values[spec.arg]["sizes"], ranges) if spec.arg in tensor_values else None
+        for spec in signature.input_specs
+        if spec.kind is InputKind.USER_INPUT
+    ]
     return ExportedProgram(
         graph_module,
         signature,
@@ -410,6 +417,7 @@ def read_archive(f: str | os.PathLike[str] | IO[bytes], name: str | None = None)
         out_spec=_pytree.decode(root_sig.get("out_spec")),
         forward_arg_names=root_sig.get("forward_arg_names"),
         range_constraints=ranges,
+        input_guards=guards,
     )
 
 

@@ -24,6 +24,7 @@ from ..nn.modules.module import Module
 from ..tensor import Tensor
 from . import _pytree
 from ._aten import get_op
+from .dynamic_shapes import Dim
 from .exported_program import ExportedProgram
 from .graph_signature import ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec
 
@@ -581,16 +582,18 @@ def export(
 
     As ``torch.export.export``: the program's graph takes the parameters, buffers and tensor
     constants (lifted) and then the user's inputs; :meth:`ExportedProgram.module` runs it. Sizes
-    read in ``forward`` (``x.shape[0]``, ``x.size(1)``) are recorded as ``aten.sym_size.int`` nodes,
-    so a program reshaping by its input's sizes runs at other sizes too; ``dynamic_shapes`` is
-    accepted and recorded as PyTorch's (ember records no size guards). Batch norm in training mode
-    updates its running statistics in place, as in PyTorch's training-IR graphs.
+    read in ``forward`` (``x.shape[0]``, ``x.size(1)``) are recorded as ``aten.sym_size.int`` nodes;
+    the module checks its inputs' sizes as PyTorch's does (``AssertionError: Guard failed: ...``):
+    fixed to the example's, except the dimensions ``dynamic_shapes`` marks with a :class:`Dim`
+    (within its ``min``/``max``; dimensions sharing a :class:`Dim` must be equal). Batch norm in
+    training mode updates its running statistics in place, as in PyTorch's training-IR graphs.
 
     Args:
         mod (Module): the module to export.
         args (tuple): example positional inputs.
         kwargs (dict, optional): example keyword inputs. Default: ``None``
-        dynamic_shapes: which input sizes may vary (as PyTorch's; recorded, not checked). Default: ``None``
+        dynamic_shapes (dict, tuple or list, optional): per input (by ``forward``'s argument name, or in
+            order), ``{dim: Dim}`` or a per-dimension list of :class:`Dim`/``None``. Default: ``None``
         strict (bool): accepted for PyTorch's signature. Default: ``False``
 
     Raises:
@@ -604,7 +607,7 @@ def export(
         >>> ep = ember.export.export(model, (ember.randn(2, 4),))
         >>> [str(n.target) for n in ep.graph.nodes if n.op == "call_function"]
         ['torch.ops.aten.linear.default', 'torch.ops.aten.relu.default']
-        >>> x = ember.randn(5, 4)
+        >>> x = ember.randn(2, 4)
         >>> ember.equal(ep.module()(x), model(x))
         True
     """
@@ -686,6 +689,8 @@ def export(
     lifted_values = [state_dict.get(s.target, constants.get(s.target)) for s in lowering.input_specs]  # type: ignore[arg-type]
     _with_state_restored(mod, lambda: _Recorder(graph_module, "val").run(*lifted_values, *flat_inputs))
     in_spec = _pytree.spec_of((tuple(flat_inputs), {}))
+    arg_names = [str(p.target) for p in placeholders]
+    guards, ranges = _guards(arg_names, flat_inputs, dynamic_shapes)
     return ExportedProgram(
         graph_module,
         signature,
@@ -693,9 +698,59 @@ def export(
         constants,
         in_spec=in_spec,
         out_spec=out_spec,
-        forward_arg_names=[str(p.target) for p in placeholders],
-        range_constraints={},
+        forward_arg_names=arg_names,
+        range_constraints=ranges,
+        input_guards=guards,
     )
+
+
+def _guards(names: list[str], inputs: list[Any], dynamic_shapes: Any) -> tuple[list[Any], dict[str, Any]]:
+    """Each input's sizes: fixed to the example's, or a symbol where ``dynamic_shapes`` names a :class:`Dim`."""
+    if dynamic_shapes is None:
+        per_input: list[Any] = [None] * len(inputs)
+    elif isinstance(dynamic_shapes, dict):
+        unknown = [k for k in dynamic_shapes if k not in names]
+        if unknown:
+            raise ValueError(
+                f"ember.export.export: dynamic_shapes names {unknown}, which are not inputs of forward {names}"
+            )
+        per_input = [dynamic_shapes.get(n) for n in names]
+    elif isinstance(dynamic_shapes, (tuple, list)):
+        if len(dynamic_shapes) != len(inputs):
+            raise ValueError(
+                f"ember.export.export: dynamic_shapes has {len(dynamic_shapes)} entries for {len(inputs)} inputs"
+            )
+        per_input = list(dynamic_shapes)
+    else:
+        raise TypeError(
+            f"ember.export.export: dynamic_shapes must be a dict, tuple or list, got {type(dynamic_shapes).__name__}"
+        )
+    guards: list[Any] = []
+    ranges: dict[str, Any] = {}
+    for name, value, spec in zip(names, inputs, per_input):
+        shape = list(value.shape)
+        dims: list[Any] = list(shape)
+        entries = spec.items() if isinstance(spec, dict) else enumerate(spec) if isinstance(spec, (tuple, list)) else ()
+        for i, dim in entries:
+            if dim is None or dim is Dim.STATIC:
+                continue
+            if not isinstance(i, int) or not -len(shape) <= i < len(shape):
+                raise ValueError(
+                    f"ember.export.export: dynamic_shapes names dimension {i} of {name}, which has {len(shape)}"
+                )
+            symbol = f"{name}_dim{i % len(shape)}" if dim in (Dim.AUTO, Dim.DYNAMIC) else getattr(dim, "__name__", None)
+            if symbol is None:
+                raise TypeError(f"ember.export.export: dynamic_shapes entries must be Dim objects, got {dim!r}")
+            low, high = getattr(dim, "min", None), getattr(dim, "max", None)
+            size = shape[i]
+            if (high is not None and size > high) or (low is not None and size < low):
+                raise ValueError(
+                    f"ember.export.export: the example's {name}.size()[{i}] = {size} is outside the range [{low}, {high}] of {symbol}"
+                )
+            dims[i] = (symbol, low, high)
+            ranges[symbol] = (low, high)
+        guards.append((name, dims))
+    return guards, ranges
 
 
 def _get(root: Module, target: str) -> Any:

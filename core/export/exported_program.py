@@ -14,6 +14,7 @@ from ..nn.parameter import Parameter
 from ..tensor import Tensor
 from . import _pytree
 from ._aten import running_on
+from .dynamic_shapes import check_inputs
 from .graph_signature import ExportGraphSignature, InputKind, OutputKind
 
 __all__ = ["ExportedProgram"]
@@ -34,8 +35,8 @@ class ExportedProgram:
         >>> sorted(ep.state_dict)
         ['0.bias', '0.weight']
         >>> m = ep.module()
-        >>> m(ember.ones(1, 3)).shape
-        ember.Size([1, 2])
+        >>> m(ember.ones(4, 3)).shape
+        ember.Size([4, 2])
     """
 
     def __init__(
@@ -49,6 +50,7 @@ class ExportedProgram:
         out_spec: Any = None,
         forward_arg_names: list[str] | None = None,
         range_constraints: dict[str, Any] | None = None,
+        input_guards: list[Any] | None = None,
     ) -> None:
         self._graph_module = graph_module
         self._graph_signature = graph_signature
@@ -58,6 +60,7 @@ class ExportedProgram:
         self._out_spec = out_spec
         self._forward_arg_names = list(forward_arg_names or [])
         self._range_constraints = dict(range_constraints or {})
+        self._input_guards = list(input_guards or [])
 
     @property
     def graph_module(self) -> GraphModule:
@@ -168,6 +171,7 @@ class _ExportedModule(Module):
         self._ep_in_spec = ep._in_spec
         self._ep_out_spec = ep._out_spec
         self._ep_arg_names = ep._forward_arg_names
+        self._ep_guards = ep._input_guards
         for spec in signature.input_specs:
             if spec.target is None:
                 continue
@@ -197,6 +201,8 @@ class _ExportedModule(Module):
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         flat_user = self._flat_user_inputs(args, dict(kwargs))
+        if self._ep_guards:
+            check_inputs(self._ep_guards, flat_user)
         user_iter = iter(flat_user)
         inputs: list[Any] = []
         device = None
@@ -205,13 +211,11 @@ class _ExportedModule(Module):
                 try:
                     value = next(user_iter)
                 except StopIteration:
-                    raise TypeError(
+                    raise ValueError(
                         f"the exported module takes {len(self._ep_signature.user_inputs)} inputs, got {len(flat_user)}"
                     ) from None
                 if spec.value is not None and not isinstance(value, Tensor) and value != spec.value:
-                    raise RuntimeError(
-                        f"the exported module was specialized for {spec.arg} = {spec.value!r}, got {value!r}"
-                    )
+                    raise AssertionError(f"Guard failed: {spec.arg} == {spec.value!r}")
             elif spec.kind is InputKind.TOKEN:
                 value = None
             else:
@@ -221,7 +225,7 @@ class _ExportedModule(Module):
             inputs.append(value)
         leftover = sum(1 for _ in user_iter)
         if leftover:
-            raise TypeError(
+            raise ValueError(
                 f"the exported module takes {len(self._ep_signature.user_inputs)} inputs, got {len(flat_user)}"
             )
         with running_on(device):
