@@ -235,3 +235,93 @@ def test_not_an_archive_is_a_clear_error(tmp_path):
         z.writestr("a/b.txt", "x")
     with pytest.raises(RuntimeError, match="not a torch.export archive"):
         ember.export.load(str(path))
+
+
+@pytest.mark.parametrize("decompose", [False, True], ids=["training_ir", "decomposed"])
+@pytest.mark.parametrize("name", ["mlp", "resblock_train", "gpt_block", "lstm"])
+def test_ember_save_of_a_loaded_program_is_read_by_torch(name, decompose):
+    """torch.export.save -> ember.export.load -> ember.export.save -> torch.export.load gives torch's numbers."""
+    make, inputs = _models()[name]
+    torch.manual_seed(0)
+    model, args = make(), inputs()
+    ep = torch.export.export(copy.deepcopy(model), args)
+    if decompose:
+        ep = ep.run_decompositions()
+    loaded = ember.export.load(_save(ep))
+    buf = io.BytesIO()
+    ember.export.save(loaded, buf)
+    buf.seek(0)
+    again = torch.export.load(buf)
+    assert [s.kind for s in again.graph_signature.input_specs] == [s.kind for s in ep.graph_signature.input_specs]
+    _check_outputs(again.module()(*args), ep.module()(*args), ember.float32)
+    buf.seek(0)
+    ours = ember.export.load(buf).module()(*(_to_ember(a, "cpu", ember.float32) for a in args))
+    _check_outputs(ours, ep.module()(*args), ember.float32)
+
+
+@pytest.mark.parametrize("decompose", [False, True], ids=["training_ir", "decomposed"])
+def test_mutated_user_input_and_buffer_written_back_as_torch(decompose):
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("count", torch.zeros(2))
+
+        def forward(self, inp, y):
+            inp.add_(1)
+            self.count.add_(y.sum(0))
+            return inp * 2
+
+    x, y = torch.randn(2, 2), torch.randn(3, 2)
+    ep = torch.export.export(M(), (x.clone(), y))
+    if decompose:
+        ep = ep.run_decompositions()
+        kinds = [s.kind.name for s in ep.graph_signature.output_specs]
+        assert kinds == ["BUFFER_MUTATION", "USER_INPUT_MUTATION", "USER_OUTPUT"]
+    ours_module, theirs_module = ember.export.load(_save(ep)).module(), ep.module()
+    xe, xt = ember.tensor(x.numpy()), x.clone()
+    for _ in range(2):
+        out_e, out_t = ours_module(xe, ember.tensor(y.numpy())), theirs_module(xt, y)
+        np.testing.assert_array_equal(out_e.numpy(), out_t.numpy())
+        np.testing.assert_array_equal(xe.numpy(), xt.numpy())
+        np.testing.assert_array_equal(ours_module.count.numpy(), theirs_module.count.numpy())
+
+
+def test_constant_input_is_specialized_as_torch():
+    class M(nn.Module):
+        def forward(self, x, n: int):
+            return x * n
+
+    x = torch.randn(2, 3)
+    ep = torch.export.export(M(), (x, 3))
+    ours = ember.export.load(_save(ep)).module()
+    np.testing.assert_array_equal(ours(ember.tensor(x.numpy()), 3).numpy(), ep.module()(x, 3).numpy())
+    with pytest.raises(AssertionError) as theirs:
+        ep.module()(x, 4)
+    with pytest.raises(AssertionError) as got:
+        ours(ember.tensor(x.numpy()), 4)
+    assert str(got.value) == str(theirs.value)
+
+
+def test_constants_and_non_persistent_buffers():
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("offset", torch.arange(3.0), persistent=False)
+            self.scale = torch.tensor([1.0, 2.0, 3.0])
+            self.lin = nn.Linear(3, 3)
+
+        def forward(self, x):
+            return self.lin(x) * self.scale + self.offset
+
+    torch.manual_seed(0)
+    x = torch.randn(2, 3)
+    for decompose in (False, True):
+        ep = torch.export.export(M(), (x,))
+        ep = ep.run_decompositions() if decompose else ep
+        loaded = ember.export.load(_save(ep))
+        assert loaded.graph_signature.non_persistent_buffers == ["offset"]
+        module = loaded.module()
+        assert "offset" not in module.state_dict() and "offset" in dict(module.named_buffers())
+        np.testing.assert_allclose(
+            module(ember.tensor(x.numpy())).detach().numpy(), ep.module()(x).detach().numpy(), rtol=1e-6
+        )

@@ -305,12 +305,16 @@ class _GraphReader:
             else:
                 args.append(value)
         outputs = node["outputs"]
+        # the schema's argument names, for writing the node again (ember.export.save)
+        arg_names = [(named["name"], named.get("kind") or 1) for named in node["inputs"]]
         single = self._single_name(outputs)
         if single is not None:
             fx_node = self.graph.create_node("call_function", op, tuple(args), kwargs, name=single)
+            fx_node.meta["arg_names"] = arg_names
             self.env[single] = fx_node
             return
         fx_node = self.graph.create_node("call_function", op, tuple(args), kwargs, name=node.get("name") or op.__name__)
+        fx_node.meta["arg_names"] = arg_names
         import operator
 
         if len(outputs) == 1 and "as_tensors" in outputs[0]:
@@ -367,10 +371,20 @@ def _read_graph(serialized: dict[str, Any], signature: ExportGraphSignature) -> 
         node = graph.placeholder(name or spec.arg)
         if name:
             reader.env[name] = node
+        meta = serialized.get("tensor_values", {}).get(name)
+        if meta is not None:  # an example of the input's dtype and sizes (the hints of symbolic ones)
+            node.meta["example_meta"] = (scalar_type(meta["dtype"]), [_sym_int(s) for s in meta["sizes"]])
     for node in serialized["nodes"]:
         reader.node(node)
     outputs = [reader.argument(a) for a in serialized["outputs"]]
     graph.output(tuple(outputs))
+    # the signature names the graph's values as the graph module does (an fx name may differ: input -> input_1)
+    for spec in [*signature.input_specs, *signature.output_specs]:
+        if spec.arg is not None and spec.arg in reader.env:
+            spec.arg = reader.env[spec.arg].name
+    for out in signature.output_specs:
+        if out.kind is OutputKind.USER_INPUT_MUTATION and out.target in reader.env:
+            out.target = reader.env[out.target].name
     return graph
 
 
@@ -390,6 +404,13 @@ def read_archive(f: str | os.PathLike[str] | IO[bytes], name: str | None = None)
     signature = ExportGraphSignature(
         [_input_spec(s) for s in sig["input_specs"]], [_output_spec(s) for s in sig["output_specs"]]
     )
+    ranges = {k: (v.get("min_val"), v.get("max_val")) for k, v in (model.get("range_constraints") or {}).items()}
+    tensor_values = gm_json["graph"].get("tensor_values", {})
+    guards = [
+        guards_from_meta(spec.arg, tensor_values[spec.arg]["sizes"], ranges) if spec.arg in tensor_values else None
+        for spec in signature.input_specs
+        if spec.kind is InputKind.USER_INPUT
+    ]
     graph = _read_graph(gm_json["graph"], signature)
     graph_module = GraphModule(Module(), graph)
     state_dict = archive.tensors(f"data/weights/{name}_weights_config.json", "data/weights/")
@@ -401,13 +422,6 @@ def read_archive(f: str | os.PathLike[str] | IO[bytes], name: str | None = None)
     call_graph = gm_json.get("module_call_graph") or []
     root = next((entry for entry in call_graph if entry.get("fqn") == ""), None)
     root_sig = (root or {}).get("signature") or {}
-    ranges = {k: (v.get("min_val"), v.get("max_val")) for k, v in (model.get("range_constraints") or {}).items()}
-    tensor_values = gm_json["graph"].get("tensor_values", {})
-    guards = [
-        guards_from_meta(spec.arg, tensor_values[spec.arg]["sizes"], ranges) if spec.arg in tensor_values else None
-        for spec in signature.input_specs
-        if spec.kind is InputKind.USER_INPUT
-    ]
     return ExportedProgram(
         graph_module,
         signature,

@@ -216,8 +216,32 @@ def _output_spec(spec: Any, writer: _GraphWriter, value: Any) -> dict[str, Any]:
     raise NotImplementedError(f"ember.export.save: outputs of kind {spec.kind.name} cannot be written")
 
 
+def _record_values(ep: ExportedProgram) -> None:
+    """Runs the graph once on inputs made from the archive's recorded sizes and dtypes (zeros; copies of the
+    state, which the run may update), for each value's metadata: a program read by :func:`load` has none."""
+    import ember
+
+    from ._trace import _Recorder
+
+    inputs: list[Any] = []
+    user = iter([s for s in ep.graph_signature.input_specs])
+    for node, spec in zip([n for n in ep.graph.nodes if n.op == "placeholder"], user):
+        if spec.kind is InputKind.USER_INPUT:
+            if "example_meta" not in node.meta:
+                raise NotImplementedError(f"ember.export.save: the input {node.name} has no recorded size")
+            dtype, sizes = node.meta["example_meta"]
+            inputs.append(ember.zeros(sizes, dtype=dtype))
+        else:
+            value = ep.state_dict.get(spec.target, ep.constants.get(spec.target))  # type: ignore[arg-type]
+            inputs.append(value.detach().clone() if isinstance(value, Tensor) else value)
+    with ember.no_grad():
+        _Recorder(ep.graph_module, "val").run(*inputs)
+
+
 def _model_json(ep: ExportedProgram) -> dict[str, Any]:
     graph = ep.graph
+    if any(n.op == "placeholder" and "val" not in n.meta for n in graph.nodes):
+        _record_values(ep)
     writer = _GraphWriter()
     inputs, nodes, outputs = [], [], []
     for node in graph.nodes:
