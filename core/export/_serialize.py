@@ -379,7 +379,8 @@ def _read_graph(serialized: dict[str, Any], signature: ExportGraphSignature) -> 
     outputs = [reader.argument(a) for a in serialized["outputs"]]
     graph.output(tuple(outputs))
     # the signature names the graph's values as the graph module does (an fx name may differ: input -> input_1)
-    for spec in [*signature.input_specs, *signature.output_specs]:
+    specs: list[InputSpec | OutputSpec] = [*signature.input_specs, *signature.output_specs]
+    for spec in specs:
         if spec.arg is not None and spec.arg in reader.env:
             spec.arg = reader.env[spec.arg].name
     for out in signature.output_specs:
