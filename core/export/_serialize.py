@@ -380,9 +380,9 @@ def _read_graph(serialized: dict[str, Any], signature: ExportGraphSignature) -> 
     graph.output(tuple(outputs))
     # the signature names the graph's values as the graph module does (an fx name may differ: input -> input_1)
     specs: list[InputSpec | OutputSpec] = [*signature.input_specs, *signature.output_specs]
-    for spec in specs:
-        if spec.arg is not None and spec.arg in reader.env:
-            spec.arg = reader.env[spec.arg].name
+    for named in specs:
+        if named.arg is not None and named.arg in reader.env:
+            named.arg = reader.env[named.arg].name
     for out in signature.output_specs:
         if out.kind is OutputKind.USER_INPUT_MUTATION and out.target in reader.env:
             out.target = reader.env[out.target].name
