@@ -89,8 +89,9 @@ def test_loaded_module_checks_sizes_as_torch():
     torch.export.save(t_ep, buf)
     buf.seek(0)
     ours = ember.export.load(buf).module()
-    theirs = t_ep.module()
-    cases = [((1, 3), (1,)), ((9, 3), (9,)), ((4, 2), (4,)), ((4, 3), (5,)), ((6, 3), (6,))]
+    buf.seek(0)
+    theirs = torch.export.load(buf).module()
+    cases = [((1, 3), (1,)), ((9, 3), (9,)), ((4, 2), (4,)), ((4, 3), (5,)), ((6, 3), (6,)), ((4, 3, 1), (4,))]
     for xs, ys in cases:
         x, y = torch.randn(*xs), torch.randn(*ys)
         try:
@@ -141,6 +142,37 @@ def test_torch_export_load_reads_embers_archive(mode):
         np.testing.assert_allclose(
             theirs.module().state_dict()["bn.running_mean"].numpy(), model.state_dict()["bn.running_mean"].numpy()
         )
+
+
+def test_dynamic_batch_survives_save_for_torch_and_ember():
+    class M(enn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = enn.Linear(4, 6)
+
+        def forward(self, x):
+            b = x.shape[0]
+            return self.lin(x).view(b * 2, 3).softmax(-1).reshape(b, -1)
+
+    ember.manual_seed(0)
+    model = M()
+    ep = ember.export.export(model, (ember.randn(3, 4),), dynamic_shapes=({0: ember.export.Dim("batch", max=64)},))
+    buf = _roundtrip(ep)
+    theirs = torch.export.load(buf)
+    buf.seek(0)
+    ours = ember.export.load(buf)
+    assert ours.range_constraints == {"batch": (0, 64)}
+    for n in (1, 3, 7):
+        x = ember.randn(n, 4)
+        expected = model(x).detach().numpy()
+        np.testing.assert_allclose(
+            theirs.module()(torch.tensor(x.numpy())).detach().numpy(), expected, rtol=1e-6, atol=1e-7
+        )
+        np.testing.assert_allclose(ours.module()(x).detach().numpy(), expected, rtol=1e-6, atol=1e-7)
+    with pytest.raises(RuntimeError, match="<= 64"):
+        theirs.module()(torch.randn(65, 4))
+    with pytest.raises(AssertionError, match="<= 64"):
+        ours.module()(ember.randn(65, 4))
 
 
 def test_gpt_style_block_exports_and_torch_reads_it():

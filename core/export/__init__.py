@@ -73,9 +73,11 @@ def save(
     by ``torch.export.load``).
 
     The weights are written as raw little-endian bytes (contiguous), the graph as the archive's JSON
-    schema with every argument named by its ATen schema. The sizes written are those of the
-    example inputs: PyTorch checks them when it runs the program it loads (ember's loaded module
-    does not).
+    schema with every argument named by its ATen schema. The inputs' dynamic dimensions (a
+    :class:`Dim` of :func:`export`, or a symbol of a loaded archive) are written as symbols with
+    their ranges, so a loader lets them vary; every other size recorded is the example's, which
+    the loaders check on the inputs. A program read by :func:`load` is run once on zeros of its
+    recorded input sizes to record every value's size.
 
     Args:
         ep (ExportedProgram): from :func:`export` or :func:`load`.

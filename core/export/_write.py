@@ -51,6 +51,11 @@ def _contiguous_meta(t: Tensor) -> dict[str, Any]:
     return meta
 
 
+def _symbol(name: str, hint: int) -> dict[str, Any]:
+    """A symbolic size in the archive's form (a SymPy expression string and the example's value)."""
+    return {"as_expr": {"expr_str": f"Symbol({name!r}, positive=True, integer=True)", "hint": {"as_int": hint}}}
+
+
 def _float(v: float) -> Any:
     if math.isnan(v):
         return "NaN"
@@ -244,6 +249,18 @@ def _model_json(ep: ExportedProgram) -> dict[str, Any]:
         _record_values(ep)
     writer = _GraphWriter()
     inputs, nodes, outputs = [], [], []
+    # the user inputs' dynamic dimensions: written as symbols, so that a loader lets them vary
+    user_names = [s.arg for s in ep.graph_signature.input_specs if s.kind is InputKind.USER_INPUT]
+    dynamic: dict[str, dict[int, str]] = {}
+    ranges: dict[str, Any] = {}
+    for name, guard in zip(user_names, ep._input_guards):
+        if guard is None:
+            continue
+        for i, dim in enumerate(guard[1]):
+            if isinstance(dim, tuple):
+                symbol, low, high = dim
+                dynamic.setdefault(str(name), {})[i] = symbol
+                ranges[symbol] = {"min_val": 0 if low is None else low, "max_val": high}
     for node in graph.nodes:
         if node.op == "placeholder":
             val = node.meta.get("val")
@@ -252,11 +269,20 @@ def _model_json(ep: ExportedProgram) -> dict[str, Any]:
                     f"ember.export.save: the input {node.name} has no recorded tensor value (run the program once)"
                 )
             writer.record(node)
+            for i, symbol in dynamic.get(node.name, {}).items():
+                writer.tensor_values[node.name]["sizes"][i] = _symbol(symbol, int(val.shape[i]))
             inputs.append({"as_tensor": {"name": node.name}})
         elif node.op == "call_function":
             if node in writer.folded:
                 continue
             writer.record(node)
+            target = getattr(node.target, "name", "")
+            if target == "torch.ops.aten.sym_size.int" and isinstance(node.args[0], Node):
+                symbol = dynamic.get(node.args[0].name, {}).get(
+                    int(node.args[1]) % max(node.args[0].meta["val"].dim(), 1)
+                )
+                if symbol is not None:
+                    writer.sym_int_values[node.name] = _symbol(symbol, int(node.meta["val"]))
             nodes.append(writer.node(node))
         elif node.op == "output":
             outputs = list(node.args[0]) if isinstance(node.args[0], (tuple, list)) else [node.args[0]]
@@ -297,7 +323,7 @@ def _model_json(ep: ExportedProgram) -> dict[str, Any]:
             "treespec_namedtuple_fields": {},
         },
         "opset_version": {"aten": 10},
-        "range_constraints": {},
+        "range_constraints": ranges,
         "schema_version": _SCHEMA_VERSION,
         "verifiers": ["TRAINING"],
         "torch_version": "2.13.0",

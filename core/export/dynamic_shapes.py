@@ -93,9 +93,7 @@ def check_inputs(guards: Sequence[InputGuard | None], inputs: Sequence[Any]) -> 
         if guard is None or not hasattr(value, "shape"):
             continue
         name, dims = guard
-        shape = tuple(value.shape)
-        if len(shape) != len(dims):
-            raise AssertionError(f"Guard failed: {name}.dim() == {len(dims)}")
+        shape = tuple(value.shape)  # the rank is not checked, as PyTorch's guards do not
         for i, (dim, size) in enumerate(zip(dims, shape)):
             where = f"{name}.size()[{i}]"
             if isinstance(dim, int):
