@@ -74,6 +74,8 @@ def test_static_export_refuses_other_sizes_as_torch():
     with pytest.raises(AssertionError) as theirs:
         t_ep.module()(torch.randn(5, 3))
     assert str(ours.value) == str(theirs.value) == "Guard failed: input.size()[0] == 4"
+    assert ep.graph_signature.user_inputs == list(t_ep.graph_signature.user_inputs) == ["input"]
+    assert list(ep.graph_signature.parameters) == list(t_ep.graph_signature.parameters)
     with pytest.raises(ValueError, match="not inputs of forward"):
         ember.export.export(model, (ember.randn(4, 3),), dynamic_shapes={"x": {0: ember.export.Dim("b")}})
 

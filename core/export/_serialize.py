@@ -378,14 +378,11 @@ def _read_graph(serialized: dict[str, Any], signature: ExportGraphSignature) -> 
         reader.node(node)
     outputs = [reader.argument(a) for a in serialized["outputs"]]
     graph.output(tuple(outputs))
-    # the signature names the graph's values as the graph module does (an fx name may differ: input -> input_1)
-    specs: list[InputSpec | OutputSpec] = [*signature.input_specs, *signature.output_specs]
-    for named in specs:
-        if named.arg is not None and named.arg in reader.env:
-            named.arg = reader.env[named.arg].name
-    for out in signature.output_specs:
-        if out.kind is OutputKind.USER_INPUT_MUTATION and out.target in reader.env:
-            out.target = reader.env[out.target].name
+    # the name each value has in the archive, where the graph module's differs (input -> input_1): the
+    # signature keeps the archive's names, as PyTorch's, and save writes them again
+    for original, fx_node in reader.env.items():
+        if fx_node.name != original:
+            fx_node.meta["serialized_name"] = original
     return graph
 
 

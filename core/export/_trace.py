@@ -647,8 +647,10 @@ def export(
             if node in placeholders:
                 new = lowering.graph.placeholder(node.name)
                 new.meta["ember_val"] = node.meta.get("ember_val")
+                if new.name != node.target:  # the signature and the archive name it as forward does (input)
+                    new.meta["serialized_name"] = str(node.target)
                 user_nodes.append(new)
-                user_specs.append(InputSpec(InputKind.USER_INPUT, new.name, None))
+                user_specs.append(InputSpec(InputKind.USER_INPUT, str(node.target), None))
                 lowering.env[node] = new
             else:
                 lowering.env[node] = node.args[0] if node.args else None

@@ -51,6 +51,11 @@ def _contiguous_meta(t: Tensor) -> dict[str, Any]:
     return meta
 
 
+def _name(node: Any) -> str:
+    """The value's name in the archive: the one it was read under (an fx name may differ: input -> input_1)."""
+    return str(node.meta.get("serialized_name", node.name))
+
+
 def _symbol(name: str, hint: int) -> dict[str, Any]:
     """A symbolic size in the archive's form (a SymPy expression string and the example's value)."""
     return {"as_expr": {"expr_str": f"Symbol({name!r}, positive=True, integer=True)", "hint": {"as_int": hint}}}
@@ -80,13 +85,13 @@ class _GraphWriter:
         if isinstance(a, Node):
             val = a.meta.get("val")
             if isinstance(val, Tensor):
-                return {"as_tensor": {"name": a.name}}
+                return {"as_tensor": {"name": _name(a)}}
             if isinstance(val, bool):
-                return {"as_sym_bool": {"as_name": a.name}}
+                return {"as_sym_bool": {"as_name": _name(a)}}
             if isinstance(val, int):
-                return {"as_sym_int": {"as_name": a.name}}
+                return {"as_sym_int": {"as_name": _name(a)}}
             if isinstance(val, float):
-                return {"as_sym_float": {"as_name": a.name}}
+                return {"as_sym_float": {"as_name": _name(a)}}
             raise NotImplementedError(f"ember.export.save: the value {a.name} ({type(val).__name__}) cannot be written")
         if a is None:
             return {"as_none": True}
@@ -112,15 +117,15 @@ class _GraphWriter:
         if isinstance(a, (list, tuple)):
             items = list(a)
             if all(isinstance(x, Node) and self.is_tensor(x) for x in items) and items:
-                return {"as_tensors": [{"name": x.name} for x in items]}
+                return {"as_tensors": [{"name": _name(x)} for x in items]}
             if any(isinstance(x, Node) and self.is_tensor(x) for x in items):
                 return {
                     "as_optional_tensors": [
-                        {"as_tensor": {"name": x.name}} if x is not None else {"as_none": True} for x in items
+                        {"as_tensor": {"name": _name(x)}} if x is not None else {"as_none": True} for x in items
                     ]
                 }
             if any(isinstance(x, Node) for x in items):
-                return {"as_sym_ints": [{"as_name": x.name} if isinstance(x, Node) else {"as_int": x} for x in items]}
+                return {"as_sym_ints": [{"as_name": _name(x)} if isinstance(x, Node) else {"as_int": x} for x in items]}
             if all(isinstance(x, bool) for x in items) and items:
                 return {"as_bools": items}
             if all(isinstance(x, int) and not isinstance(x, bool) for x in items):
@@ -134,15 +139,15 @@ class _GraphWriter:
     def outputs(self, node: Node) -> list[dict[str, Any]]:
         val = node.meta.get("val")
         if isinstance(val, Tensor):
-            return [{"as_tensor": {"name": node.name}}]
+            return [{"as_tensor": {"name": _name(node)}}]
         if isinstance(val, (bool, int, float)):
             kind = "as_sym_bool" if isinstance(val, bool) else "as_sym_int" if isinstance(val, int) else "as_sym_float"
-            return [{kind: {"as_name": node.name}}]
+            return [{kind: {"as_name": _name(node)}}]
         if isinstance(val, (list, tuple)):
-            names = [f"{node.name}_unused_{i}" for i in range(len(val))]
+            names = [f"{_name(node)}_unused_{i}" for i in range(len(val))]
             for user in node.users:
                 if user.op == "call_function" and user.target is operator.getitem:
-                    names[user.args[1]] = user.name
+                    names[user.args[1]] = _name(user)
                     self.folded.add(user)
             if isinstance(val, list):
                 return [{"as_tensors": [{"name": n} for n in names]}]
@@ -156,16 +161,16 @@ class _GraphWriter:
     def record(self, node: Node) -> None:
         val = node.meta.get("val")
         if isinstance(val, Tensor):
-            self.tensor_values[node.name] = _tensor_meta(val)
+            self.tensor_values[_name(node)] = _tensor_meta(val)
         elif isinstance(val, int) and not isinstance(val, bool):
-            self.sym_int_values[node.name] = {"as_int": val}
+            self.sym_int_values[_name(node)] = {"as_int": val}
         elif isinstance(val, (list, tuple)):
             for user in node.users:
                 if user.target is operator.getitem and isinstance(user.meta.get("val"), Tensor):
-                    self.tensor_values[user.name] = _tensor_meta(user.meta["val"])
+                    self.tensor_values[_name(user)] = _tensor_meta(user.meta["val"])
             for i, v in enumerate(val):
                 if isinstance(v, Tensor):
-                    self.tensor_values.setdefault(f"{node.name}_unused_{i}", _tensor_meta(v))
+                    self.tensor_values.setdefault(f"{_name(node)}_unused_{i}", _tensor_meta(v))
 
     def node(self, node: Node) -> dict[str, Any]:
         target = node.target
@@ -184,7 +189,7 @@ class _GraphWriter:
             "outputs": self.outputs(node),
             "metadata": {},
             "is_hop_single_tensor_return": None,
-            "name": node.name,
+            "name": _name(node),
         }
 
 
@@ -269,20 +274,20 @@ def _model_json(ep: ExportedProgram) -> dict[str, Any]:
                     f"ember.export.save: the input {node.name} has no recorded tensor value (run the program once)"
                 )
             writer.record(node)
-            for i, symbol in dynamic.get(node.name, {}).items():
-                writer.tensor_values[node.name]["sizes"][i] = _symbol(symbol, int(val.shape[i]))
-            inputs.append({"as_tensor": {"name": node.name}})
+            for i, symbol in dynamic.get(_name(node), {}).items():
+                writer.tensor_values[_name(node)]["sizes"][i] = _symbol(symbol, int(val.shape[i]))
+            inputs.append({"as_tensor": {"name": _name(node)}})
         elif node.op == "call_function":
             if node in writer.folded:
                 continue
             writer.record(node)
             target = getattr(node.target, "name", "")
             if target == "torch.ops.aten.sym_size.int" and isinstance(node.args[0], Node):
-                symbol = dynamic.get(node.args[0].name, {}).get(
+                symbol = dynamic.get(_name(node.args[0]), {}).get(
                     int(node.args[1]) % max(node.args[0].meta["val"].dim(), 1)
                 )
                 if symbol is not None:
-                    writer.sym_int_values[node.name] = _symbol(symbol, int(node.meta["val"]))
+                    writer.sym_int_values[_name(node)] = _symbol(symbol, int(node.meta["val"]))
             nodes.append(writer.node(node))
         elif node.op == "output":
             outputs = list(node.args[0]) if isinstance(node.args[0], (tuple, list)) else [node.args[0]]
