@@ -230,3 +230,32 @@ def test_export_checks_its_arguments():
         ember.export.export(enn.Linear(2, 2), ember.randn(1, 2))
     with pytest.raises(TypeError, match="Module"):
         ember.export.export(lambda x: x, (ember.randn(1, 2),))
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs",
+    [("LSTM", {"batch_first": True}), ("GRU", {"num_layers": 2, "bidirectional": True}), ("LSTM", {"num_layers": 2})],
+)
+def test_recurrent_layers_export_as_aten_rnn_and_torch_reads_them(cls, kwargs):
+    class M(enn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = getattr(enn, cls)(4, 5, **kwargs)
+            self.fc = enn.Linear(5 * (2 if kwargs.get("bidirectional") else 1), 2)
+
+        def forward(self, x):
+            out, state = self.rnn(x)
+            return self.fc(out), state
+
+    ember.manual_seed(0)
+    model = M().eval()
+    x = ember.randn(2, 3, 4)
+    ep = ember.export.export(model, (x,))
+    targets = {str(n.target) for n in ep.graph.nodes if n.op == "call_function"}
+    assert f"torch.ops.aten.{cls.lower()}.input" in targets
+    expected = model(x)
+    flat = lambda o: [z for y in o for z in flat(y)] if isinstance(o, (tuple, list)) else [o]  # noqa: E731
+    for got in (ep.module()(x), torch.export.load(_roundtrip(ep)).module()(torch.tensor(x.numpy()))):
+        assert len(flat(got)) == len(flat(expected))
+        for a, b in zip(flat(got), flat(expected)):
+            np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)

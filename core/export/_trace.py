@@ -72,6 +72,9 @@ SCHEMAS: dict[str, str] = {
     "select.int": "self, dim, index",
     "slice.Tensor": "self, dim, start, end, step",
     "sym_size.int": "self, dim",
+    "zeros.default": "size, *, dtype, layout, device, pin_memory",
+    "lstm.input": "input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first",
+    "gru.input": "input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first",
     "matmul.default": "self, other",
     "scaled_dot_product_attention.default": "query, key, value, attn_mask, dropout_p, is_causal, *, scale, enable_gqa",
     "add_.Tensor": "self, other, *, alpha",
@@ -241,6 +244,8 @@ class _Lowering:
             return self.emit("dropout.default", x, float(m.p), m.training)
         if isinstance(m, nn.Identity):
             return x
+        if isinstance(m, (nn.LSTM, nn.GRU)) and not getattr(m, "proj_size", 0):
+            return self.recurrent(m, path, x, args[1] if len(args) > 1 else kwargs.get("hx"))
         if isinstance(m, nn.Flatten):
             return self.emit("flatten.using_ints", x, m.start_dim, m.end_dim)
         if isinstance(m, nn.GELU):
@@ -286,6 +291,41 @@ class _Lowering:
             if type(m) is other:
                 return self.emit(f"{name}.default", x)
         raise NotImplementedError(f"ember.export: the layer {type(m).__name__} ({path}) has no ATen lowering")
+
+    def recurrent(self, m: Any, path: Any, x: Any, hx: Any) -> Any:
+        """``nn.LSTM``/``nn.GRU`` on a padded batch: ``aten.lstm.input``/``aten.gru.input`` as torch.export records them."""
+        import ember.nn as nn
+
+        value = self.values_of(x)
+        if not isinstance(value, Tensor):
+            raise NotImplementedError(f"ember.export: {type(m).__name__} on a packed sequence has no ATen lowering")
+        lstm = isinstance(m, nn.LSTM)
+        batched = value.dim() == 3
+        if not batched:
+            raise NotImplementedError(f"ember.export: {type(m).__name__} on an unbatched input has no ATen lowering")
+        directions = 2 if m.bidirectional else 1
+        if hx is None:
+            batch = self.emit("sym_size.int", x, 0 if m.batch_first else 1)
+            size = [m.num_layers * directions, batch, m.hidden_size]
+            h0 = self.emit("zeros.default", size, dtype=value.dtype, device=value.device, pin_memory=False)
+            h0.meta["ember_val"] = value.new_zeros(
+                (m.num_layers * directions, value.shape[0 if m.batch_first else 1], m.hidden_size)
+            )
+            hx = (
+                [h0, self.emit("zeros.default", size, dtype=value.dtype, device=value.device, pin_memory=False)]
+                if lstm
+                else h0
+            )
+            if lstm:
+                hx[1].meta["ember_val"] = h0.meta["ember_val"]
+        params = [self.state(f"{path}.{name}") for name in m._flat_weights_names]
+        op = "lstm.input" if lstm else "gru.input"
+        hx_arg = list(hx) if lstm else hx  # aten.gru.input takes one Tensor hx
+        node = self.emit(
+            op, x, hx_arg, params, m.bias, m.num_layers, float(m.dropout), m.training, m.bidirectional, m.batch_first
+        )
+        outs = tuple(self.graph.call_function(operator.getitem, (node, i), {}) for i in range(3 if lstm else 2))
+        return (outs[0], (outs[1], outs[2])) if lstm else (outs[0], outs[1])
 
     def shape_of(self, x: Node) -> list[Any]:
         rank = self.values_of(x).dim()
