@@ -325,3 +325,20 @@ def test_constants_and_non_persistent_buffers():
         np.testing.assert_allclose(
             module(ember.tensor(x.numpy())).detach().numpy(), ep.module()(x).detach().numpy(), rtol=1e-6
         )
+
+
+def test_mode_switch_refused_and_copies_independent_as_torch():
+    torch.manual_seed(0)
+    ep = torch.export.export(nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2)), (torch.randn(4, 3),))
+    ours, theirs = ember.export.load(_save(ep)).module(), ep.module()
+    for name in ("train", "eval"):
+        with pytest.raises(NotImplementedError) as expected:
+            getattr(theirs, name)()
+        with pytest.raises(NotImplementedError) as got:
+            getattr(ours, name)()
+        assert str(got.value) == str(expected.value)
+    twin = copy.deepcopy(ours)
+    x = ember.randn(4, 3)
+    assert ember.equal(twin(x), ours(x))
+    assert ember.equal(twin.state_dict()["1.running_mean"], ours.state_dict()["1.running_mean"])
+    assert twin.state_dict()["1.running_mean"] is not ours.state_dict()["1.running_mean"]

@@ -187,6 +187,13 @@ class _ExportedModule(Module):
     def graph(self) -> Graph:
         return self._ep_graph_module.graph
 
+    def train(self, mode: bool = True) -> _ExportedModule:
+        # the graph was captured in one mode (dropout, batch norm's statistics): PyTorch refuses to switch it
+        raise NotImplementedError("Calling train() is not supported yet.")
+
+    def eval(self) -> _ExportedModule:
+        raise NotImplementedError("Calling eval() is not supported yet.")
+
     def _flat_user_inputs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
         names = self._ep_arg_names
         spec = self._ep_in_spec
