@@ -342,3 +342,19 @@ def test_mode_switch_refused_and_copies_independent_as_torch():
     assert ember.equal(twin(x), ours(x))
     assert ember.equal(twin.state_dict()["1.running_mean"], ours.state_dict()["1.running_mean"])
     assert twin.state_dict()["1.running_mean"] is not ours.state_dict()["1.running_mean"]
+
+
+def test_example_inputs_read_and_written_as_torch():
+    torch.manual_seed(0)
+    x = torch.randn(2, 3)
+    ep = torch.export.export(nn.Linear(3, 2), (x,))
+    loaded = ember.export.load(_save(ep))
+    (args, kwargs) = loaded.example_inputs
+    assert kwargs == {} and len(args) == 1
+    np.testing.assert_array_equal(args[0].numpy(), x.numpy())
+    buf = io.BytesIO()
+    ember.export.save(loaded, buf)
+    buf.seek(0)
+    (t_args, t_kwargs) = torch.export.load(buf).example_inputs
+    assert t_kwargs == {}
+    assert torch.equal(t_args[0], x)

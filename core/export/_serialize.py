@@ -417,6 +417,15 @@ def read_archive(f: str | os.PathLike[str] | IO[bytes], name: str | None = None)
     for spec in signature.input_specs:
         if spec.kind is InputKind.BUFFER and spec.target not in state_dict and spec.target in constants:
             state_dict[spec.target] = constants.pop(spec.target)
+    example_inputs = None
+    if archive.has(f"data/sample_inputs/{name}.pt"):
+        data = archive.read(f"data/sample_inputs/{name}.pt")
+        if data:
+            import io
+
+            from ..serialization import load as _load
+
+            example_inputs = _load(io.BytesIO(data))  # PyTorch's .pt format, weights_only rules
     call_graph = gm_json.get("module_call_graph") or []
     root = next((entry for entry in call_graph if entry.get("fqn") == ""), None)
     root_sig = (root or {}).get("signature") or {}
@@ -430,6 +439,7 @@ def read_archive(f: str | os.PathLike[str] | IO[bytes], name: str | None = None)
         forward_arg_names=root_sig.get("forward_arg_names"),
         range_constraints=ranges,
         input_guards=guards,
+        example_inputs=example_inputs,
     )
 
 

@@ -656,6 +656,7 @@ def export(
     if not isinstance(args, tuple):
         raise TypeError(f"ember.export.export: expected args to be a tuple, got {type(args).__name__}")
     kwargs = dict(kwargs or {})
+    kwargs_given = dict(kwargs)
     traced = symbolic_trace(mod)
     placeholders = [n for n in traced.graph.nodes if n.op == "placeholder"]
     names = [n.target for n in placeholders]
@@ -743,6 +744,7 @@ def export(
         forward_arg_names=arg_names,
         range_constraints=ranges,
         input_guards=guards,
+        example_inputs=(tuple(args), dict(kwargs_given)),
     )
 
 

@@ -234,9 +234,20 @@ def _record_values(ep: ExportedProgram) -> None:
     from ._trace import _Recorder
 
     inputs: list[Any] = []
+    examples: list[Any] | None = None
+    if ep.example_inputs is not None:  # the archive's own examples where it kept them
+        try:
+            examples = _pytree.flatten(ep.example_inputs, ep._in_spec)
+        except (TypeError, ValueError, NotImplementedError):
+            examples = None
+    user_index = 0
     user = iter([s for s in ep.graph_signature.input_specs])
     for node, spec in zip([n for n in ep.graph.nodes if n.op == "placeholder"], user):
         if spec.kind is InputKind.USER_INPUT:
+            if examples is not None and user_index < len(examples):
+                inputs.append(examples[user_index])
+                user_index += 1
+                continue
             if "example_meta" not in node.meta:
                 raise NotImplementedError(f"ember.export.save: the input {node.name} has no recorded size")
             dtype, sizes = node.meta["example_meta"]
@@ -352,6 +363,20 @@ def _payload(tensors: dict[str, Tensor], prefix: str) -> tuple[dict[str, Any], d
     return {"config": config}, files
 
 
+def _example_inputs(ep: ExportedProgram) -> bytes:
+    """``(args, kwargs)`` in PyTorch's ``.pt`` format, or nothing (which torch reads as none)."""
+    if ep.example_inputs is None:
+        return b""
+    import io
+
+    from ..serialization import save as _save
+
+    args, kwargs = ep.example_inputs
+    buffer = io.BytesIO()
+    _save((tuple(a.detach() if isinstance(a, Tensor) else a for a in args), dict(kwargs)), buffer)
+    return buffer.getvalue()
+
+
 def write_archive(ep: ExportedProgram, f: str | os.PathLike[str] | IO[bytes], name: str = "model") -> None:
     """Writes ``ep`` as a ``.pt2`` archive in ``torch.export.save``'s layout."""
     top = os.path.splitext(os.path.basename(os.fspath(f)))[0] if isinstance(f, (str, os.PathLike)) else "archive"
@@ -365,7 +390,7 @@ def write_archive(ep: ExportedProgram, f: str | os.PathLike[str] | IO[bytes], na
         z.writestr(f"{top}/byteorder", "little")
         z.writestr(f"{top}/.data/version", "6\n")
         z.writestr(f"{top}/models/{name}.json", json.dumps(model))
-        z.writestr(f"{top}/data/sample_inputs/{name}.pt", b"")  # no example inputs kept (torch reads empty as none)
+        z.writestr(f"{top}/data/sample_inputs/{name}.pt", _example_inputs(ep))
         z.writestr(f"{top}/data/weights/{name}_weights_config.json", json.dumps(weights_config))
         for path, data in weight_files.items():
             z.writestr(f"{top}/data/weights/{path}", data)

@@ -51,6 +51,7 @@ class ExportedProgram:
         forward_arg_names: list[str] | None = None,
         range_constraints: dict[str, Any] | None = None,
         input_guards: list[Any] | None = None,
+        example_inputs: tuple[tuple[Any, ...], dict[str, Any]] | None = None,
     ) -> None:
         self._graph_module = graph_module
         self._graph_signature = graph_signature
@@ -61,6 +62,7 @@ class ExportedProgram:
         self._forward_arg_names = list(forward_arg_names or [])
         self._range_constraints = dict(range_constraints or {})
         self._input_guards = list(input_guards or [])
+        self._example_inputs = example_inputs
 
     @property
     def graph_module(self) -> GraphModule:
@@ -86,6 +88,11 @@ class ExportedProgram:
     def constants(self) -> dict[str, Any]:
         """The tensor constants the graph takes, by name."""
         return self._constants
+
+    @property
+    def example_inputs(self) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
+        """``(args, kwargs)`` the program was exported with, where the archive or :func:`export` kept them."""
+        return self._example_inputs
 
     @property
     def range_constraints(self) -> dict[str, Any]:
