@@ -55,6 +55,70 @@ class _GPTBlock(nn.Module):
         return F.softmax(x, -1), x.mean(dim=1)
 
 
+class _CNN1D(nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.c = nn.Conv1d(3, 8, 5, padding=2)
+        s.b = nn.BatchNorm1d(8)
+        s.p = nn.MaxPool1d(2)
+        s.g = nn.AdaptiveAvgPool1d(1)
+        s.f = nn.Linear(8, 2)
+
+    def forward(s, x):
+        return s.f(s.g(s.p(F.relu(s.b(s.c(x))))).squeeze(-1))
+
+
+class _ViT(nn.Module):
+    def __init__(s, d=16):
+        super().__init__()
+        s.pe = nn.Conv2d(3, d, 4, stride=4)
+        s.cls = nn.Parameter(torch.randn(1, 1, d))
+        s.pos = nn.Parameter(torch.randn(1, 5, d))
+        s.mha = nn.MultiheadAttention(d, 2)
+        s.ln = nn.LayerNorm(d)
+        s.head = nn.Linear(d, 3)
+
+    def forward(s, x):
+        y = s.pe(x).flatten(2).transpose(1, 2)
+        y = torch.cat([s.cls.expand(y.shape[0], -1, -1), y], 1) + s.pos
+        z = s.ln(y).transpose(0, 1)
+        a, _ = s.mha(z, z, z)
+        y = y + a.transpose(0, 1)
+        return s.head(y[:, 0])
+
+
+class _Mobile(nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.dw = nn.Conv2d(4, 4, 3, padding=1, groups=4)
+        s.pw = nn.Conv2d(4, 8, 1)
+        s.bn = nn.BatchNorm2d(8)
+        s.act = nn.Hardswish()
+        s.r6 = nn.ReLU6()
+        s.se = nn.Sequential(
+            nn.AdaptiveAvgPool2d(1), nn.Conv2d(8, 2, 1), nn.ReLU(), nn.Conv2d(2, 8, 1), nn.Hardsigmoid()
+        )
+
+    def forward(s, x):
+        y = s.act(s.bn(s.pw(s.r6(s.dw(x)))))
+        return y * s.se(y)
+
+
+class _Causal(nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.register_buffer("mask", torch.tril(torch.ones(6, 6)).view(1, 1, 6, 6))
+        s.q = nn.Linear(8, 8)
+
+    def forward(s, x):
+        B, T, C = x.size()
+        q = s.q(x).view(B, T, 2, 4).transpose(1, 2)
+        att = (q @ q.transpose(-2, -1)) * (1.0 / (4**0.5))
+        att = att.masked_fill(s.mask[:, :, :T, :T] == 0, float("-inf"))
+        att = F.softmax(att, dim=-1)
+        return (att @ q).transpose(1, 2).contiguous().view(B, T, C)
+
+
 def _models():
     return {
         "mlp": (
@@ -69,6 +133,10 @@ def _models():
             lambda: (torch.randn(2, 5, 16),),
         ),
         "lstm": (lambda: nn.LSTM(4, 6, batch_first=True).eval(), lambda: (torch.randn(2, 3, 4),)),
+        "cnn1d_train": (lambda: _CNN1D().train(), lambda: (torch.randn(2, 3, 16),)),
+        "vit_mha": (lambda: _ViT().eval(), lambda: (torch.randn(2, 3, 8, 8),)),
+        "mobile_se_train": (lambda: _Mobile().train(), lambda: (torch.randn(2, 4, 6, 6),)),
+        "causal_mask_attention": (lambda: _Causal(), lambda: (torch.randn(2, 6, 8),)),
         "gru": (lambda: nn.GRU(4, 6, num_layers=2).eval(), lambda: (torch.randn(3, 2, 4),)),
     }
 
