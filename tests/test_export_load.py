@@ -426,3 +426,22 @@ def test_example_inputs_read_and_written_as_torch():
     (t_args, t_kwargs) = torch.export.load(buf).example_inputs
     assert t_kwargs == {}
     assert torch.equal(t_args[0], x)
+
+
+def test_inline_constant_and_item_run_and_cond_is_refused_by_name():
+    class WithItem(nn.Module):
+        def forward(self, x):
+            return x * torch.tensor([1.0, 2.0, 3.0]) + x.sum().item()
+
+    class WithCond(nn.Module):
+        def forward(self, x):
+            return torch.cond(x.sum() > 0, lambda x: x + 1, lambda x: x - 1, (x,))
+
+    x = torch.randn(2, 3)
+    ep = torch.export.export(WithItem(), (x,))
+    assert "aten.item.default" in {str(n.target) for n in ep.graph.nodes}
+    ours = ember.export.load(_save(ep)).module()(ember.tensor(x.numpy()))
+    np.testing.assert_allclose(ours.numpy(), ep.module()(x).numpy(), rtol=1e-6, atol=1e-6)
+    ep = torch.export.export(WithCond(), (x,))
+    with pytest.raises(NotImplementedError, match=r"torch\.ops\.higher_order\.cond"):
+        ember.export.load(_save(ep))
