@@ -260,3 +260,32 @@ def test_recurrent_layers_export_as_aten_rnn_and_torch_reads_them(cls, kwargs):
         assert len(flat(got)) == len(flat(expected))
         for a, b in zip(flat(got), flat(expected)):
             np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_keyword_input_dict_output_and_tensor_constant():
+    class M(enn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = enn.Conv2d(3, 4, 3)
+            self.scale = ember.tensor([1.0, 2.0, 3.0, 4.0])
+            self.lin = enn.Linear(4, 2)
+
+        def forward(self, x, y=None):
+            h = EF.relu(self.conv(x), inplace=True).mean(dim=(2, 3)) * self.scale
+            return {"logits": self.lin(ember.flatten(h, 1)), "aux": h.sum(-1, keepdim=True) + y.mean()}
+
+    ember.manual_seed(0)
+    model = M()
+    x, y = ember.randn(2, 3, 5, 5), ember.randn(4)
+    ep = ember.export.export(model, (x,), {"y": y})
+    kinds = [(s.kind.name, s.target) for s in ep.graph_signature.input_specs]
+    assert ("CONSTANT_TENSOR", "scale") in kinds and kinds[-2:] == [("USER_INPUT", None), ("USER_INPUT", None)]
+    expected = model(x, y=y)
+    buf = _roundtrip(ep)
+    theirs = torch.export.load(buf).module()(torch.tensor(x.numpy()), y=torch.tensor(y.numpy()))
+    buf.seek(0)
+    ours = ember.export.load(buf).module()(x, y=y)
+    for got in (ep.module()(x, y=y), ours, theirs):
+        assert list(got) == ["logits", "aux"]
+        for key in got:
+            np.testing.assert_allclose(got[key].detach().numpy(), expected[key].detach().numpy(), rtol=1e-5, atol=1e-6)

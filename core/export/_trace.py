@@ -731,8 +731,10 @@ def export(
     graph_module = GraphModule(Module(), graph)
     lifted_values = [state_dict.get(s.target, constants.get(s.target)) for s in lowering.input_specs]  # type: ignore[arg-type]
     _with_state_restored(mod, lambda: _Recorder(graph_module, "val").run(*lifted_values, *flat_inputs))
-    in_spec = _pytree.spec_of((tuple(flat_inputs), {}))
     arg_names = [str(p.target) for p in placeholders]
+    # as torch.export: the positional inputs, then the keyword ones (in forward's order, that of the graph)
+    keyword_inputs = {name: kwargs_given[name] for name in arg_names if name in kwargs_given}
+    in_spec = _pytree.spec_of((tuple(args), keyword_inputs))
     guards, ranges = _guards(arg_names, flat_inputs, dynamic_shapes)
     return ExportedProgram(
         graph_module,
@@ -744,7 +746,7 @@ def export(
         forward_arg_names=arg_names,
         range_constraints=ranges,
         input_guards=guards,
-        example_inputs=(tuple(args), dict(kwargs_given)),
+        example_inputs=(tuple(args), keyword_inputs),
     )
 
 
