@@ -289,3 +289,39 @@ def test_keyword_input_dict_output_and_tensor_constant():
         assert list(got) == ["logits", "aux"]
         for key in got:
             np.testing.assert_allclose(got[key].detach().numpy(), expected[key].detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_export_checks_its_graph_against_the_module(monkeypatch):
+    """A lowering mistake (here relu recorded as tanh) is an error at export, never a different program."""
+    from ember.export import _trace
+
+    emit = _trace._Lowering.emit
+
+    def wrong(self, op, *args, **kwargs):
+        return emit(self, "tanh.default" if op == "relu.default" else op, *args, **kwargs)
+
+    monkeypatch.setattr(_trace._Lowering, "emit", wrong)
+    with pytest.raises(RuntimeError, match="does not reproduce the module's output"):
+        ember.export.export(enn.Sequential(enn.Linear(3, 3), enn.ReLU()), (ember.randn(4, 3),))
+    ember.export.export(enn.Sequential(enn.Linear(3, 3), enn.Tanh()), (ember.randn(4, 3),))
+
+
+def test_functional_conv_pool_activations_lower_as_torch():
+    class M(enn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = enn.Parameter(ember.randn(4, 3, 3, 3))
+            self.b = enn.Parameter(ember.randn(4))
+
+        def forward(self, x):
+            y = EF.conv2d(x, self.w, self.b, stride=2, padding=1)
+            y = EF.max_pool2d(EF.leaky_relu(y, 0.1), 2) + EF.avg_pool2d(EF.relu6(y), 2, stride=2)
+            return EF.hardtanh(y, -0.5, 0.5)
+
+    ember.manual_seed(0)
+    model, x = M(), ember.randn(2, 3, 8, 8)
+    ep = ember.export.export(model, (x,))
+    names = [str(n.target).split(".")[-2] for n in ep.graph.nodes if n.op == "call_function"]
+    assert names == ["conv2d", "leaky_relu", "max_pool2d", "hardtanh", "avg_pool2d", "add", "hardtanh"]
+    got = torch.export.load(_roundtrip(ep)).module()(torch.tensor(x.numpy()))
+    np.testing.assert_allclose(got.detach().numpy(), model(x).detach().numpy(), rtol=1e-5, atol=1e-6)

@@ -562,6 +562,43 @@ class _Lowering:
             return self.emit("dropout.default", x, float(opt(0, "p", 0.5)), bool(opt(1, "training", True)))
         if name == "where":
             return self.emit("where.self", x, rest[0], rest[1])
+        if name in ("conv1d", "conv2d", "conv3d"):
+            n = int(name[4])
+            padding = opt(3, "padding", 0)
+            if not isinstance(padding, str):
+
+                def many(v: Any) -> list[Any]:
+                    return list(v) if isinstance(v, (tuple, list)) else [v] * n
+
+                return self.emit(
+                    f"{name}.default", x, opt(0, "weight", None), opt(1, "bias", None), many(opt(2, "stride", 1)),
+                    many(padding), many(opt(4, "dilation", 1)), opt(5, "groups", 1),
+                )  # fmt: skip
+        wants_indices = name == "max_pool2d" and bool(opt(5, "return_indices", False))
+        if name in ("max_pool2d", "avg_pool2d") and not wants_indices:
+
+            def pair(v: Any) -> list[Any]:
+                return list(v) if isinstance(v, (tuple, list)) else [v, v]
+
+            kernel = pair(opt(0, "kernel_size", None))
+            stride = opt(1, "stride", None)
+            stride = kernel if stride is None or stride == [] else pair(stride)
+            if name == "max_pool2d":
+                return self.emit(
+                    "max_pool2d.default", x, kernel, stride, pair(opt(2, "padding", 0)), pair(opt(3, "dilation", 1)),
+                    bool(opt(4, "ceil_mode", False)),
+                )  # fmt: skip
+            return self.emit(
+                "avg_pool2d.default", x, kernel, stride, pair(opt(2, "padding", 0)), bool(opt(3, "ceil_mode", False)),
+                bool(opt(4, "count_include_pad", True)), opt(5, "divisor_override", None),
+            )  # fmt: skip
+        if name == "leaky_relu":
+            return self.emit("leaky_relu.default", x, float(opt(0, "negative_slope", 0.01)))
+        if name in ("hardtanh", "relu6"):
+            low, high = (
+                (0.0, 6.0) if name == "relu6" else (float(opt(0, "min_val", -1.0)), float(opt(1, "max_val", 1.0)))
+            )
+            return self.emit("hardtanh.default", x, low, high)
         if name == "adaptive_avg_pool2d":
             size = opt(0, "output_size", None)
             size = list(size) if isinstance(size, (tuple, list)) else [size, size]
@@ -698,6 +735,7 @@ def export(
             continue
         if node.op == "output":
             result = lowering.arg(node.args[0])
+            expected = _pytree.flatten(_values(node.args[0]), None)
             break
         lowered = lowering.lower(node)
         if isinstance(lowered, Node) and "ember_val" not in lowered.meta:
@@ -730,7 +768,8 @@ def export(
             state_dict[spec.target] = value  # type: ignore[index]
     graph_module = GraphModule(Module(), graph)
     lifted_values = [state_dict.get(s.target, constants.get(s.target)) for s in lowering.input_specs]  # type: ignore[arg-type]
-    _with_state_restored(mod, lambda: _Recorder(graph_module, "val").run(*lifted_values, *flat_inputs))
+    outputs = _with_state_restored(mod, lambda: _Recorder(graph_module, "val").run(*lifted_values, *flat_inputs))
+    _check_lowering(graph, expected, list(outputs))
     arg_names = [str(p.target) for p in placeholders]
     # as torch.export: the positional inputs, then the keyword ones (in forward's order, that of the graph)
     keyword_inputs = {name: kwargs_given[name] for name in arg_names if name in kwargs_given}
@@ -797,6 +836,42 @@ def _guards(names: list[str], inputs: list[Any], dynamic_shapes: Any) -> tuple[l
             ranges[symbol] = (low, high)
         guards.append((name, dims))
     return guards, ranges
+
+
+def _values(arg: Any) -> Any:
+    """The values the traced module computed for an output structure of fx nodes."""
+    if isinstance(arg, Node):
+        return arg.meta.get("ember_val")
+    if isinstance(arg, (tuple, list)):
+        return type(arg)(_values(a) for a in arg)
+    if isinstance(arg, dict):
+        return {k: _values(v) for k, v in arg.items()}
+    return arg
+
+
+def _check_lowering(graph: Graph, expected: list[Any], got: list[Any]) -> None:
+    """The ATen graph gives the module's outputs on the example inputs (a lowering mistake is an error, never a
+    silently different program); skipped where the graph draws random numbers (dropout in training)."""
+    import ember
+
+    for node in graph.nodes:
+        name = getattr(node.target, "name", "")
+        if name.endswith(("dropout.default", "native_dropout.default")) and (len(node.args) < 3 or node.args[2]):
+            return
+    for a, b in zip(expected, got):
+        if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+            continue
+        same = a.shape == b.shape and a.dtype == b.dtype
+        if same and a.numel():
+            if a.is_floating_point() or a.is_complex():
+                same = bool(ember.allclose(b.detach(), a.detach(), rtol=1e-4, atol=1e-5, equal_nan=True))
+            else:
+                same = bool(ember.equal(a, b))
+        if not same:
+            raise RuntimeError(
+                "ember.export.export: the exported graph does not reproduce the module's output on the example "
+                f"inputs (shape {list(b.shape)} {b.dtype}, expected {list(a.shape)} {a.dtype}); please report this"
+            )
 
 
 def _get(root: Module, target: str) -> Any:
