@@ -30,20 +30,14 @@ import numpy as np
 from .. import dtypes
 from ..tensor import Tensor
 from ..tensor import tensor as _make_tensor
+from . import distributed_c10d as dist
 
 __all__ = ["DeviceMesh", "init_device_mesh"]
-
-
-def _dist():
-    from .. import distributed
-
-    return distributed
 
 
 def _groups_of(array: np.ndarray, world: Any) -> list[Any]:
     """One group per dimension of the mesh ``array``: the line through this rank (WORLD where a line
     holds every rank). Every rank creates every line's group, in the same order."""
-    dist = _dist()
     size = dist.get_world_size()
     me = dist.get_rank()
     groups = []
@@ -92,7 +86,6 @@ class DeviceMesh:
         _groups: list[Any] | None = None,
         _strides: tuple[Any, ...] | None = None,
     ) -> None:
-        dist = _dist()
         if not isinstance(device_type, str):
             raise TypeError(f"DeviceMesh: device_type must be a str, got {type(device_type).__name__}")
         array = np.asarray(mesh.cpu().numpy() if isinstance(mesh, Tensor) else mesh)
@@ -186,7 +179,7 @@ class DeviceMesh:
         """IndexError (PyTorch's type) where this rank is not in the mesh: it has no group in it."""
         if self.get_coordinate() is None:
             raise IndexError(
-                f"DeviceMesh.{name}: rank {_dist().get_rank()} is not in the mesh {self._array.tolist()}, "
+                f"DeviceMesh.{name}: rank {dist.get_rank()} is not in the mesh {self._array.tolist()}, "
                 "so it has no group in it"
             )
 
@@ -197,7 +190,7 @@ class DeviceMesh:
 
     def get_rank(self) -> int:
         """This process's global rank."""
-        return _dist().get_rank()
+        return dist.get_rank()
 
     def get_local_rank(self, mesh_dim: int | str | None = None) -> int:
         """This rank's rank in the group of dimension ``mesh_dim`` (optional for a 1-D mesh).
@@ -207,11 +200,11 @@ class DeviceMesh:
         """
         dim = self._need_dim(mesh_dim, "")
         self._member("get_local_rank")
-        return _dist().get_rank(self._groups[dim])
+        return dist.get_rank(self._groups[dim])
 
     def get_coordinate(self) -> tuple[int, ...] | None:
         """This rank's index in :attr:`mesh` (``None`` if the rank is not in the mesh)."""
-        found = np.argwhere(self._array == _dist().get_rank())
+        found = np.argwhere(self._array == dist.get_rank())
         return None if not len(found) else tuple(int(i) for i in found[0])
 
     # -- slicing -------------------------------------------------------------------------------
@@ -260,7 +253,6 @@ class DeviceMesh:
     ) -> DeviceMesh:
         """A mesh over an existing process group (1-D: its ranks), or over one group per dimension
         of ``mesh`` (a list of groups, ``mesh`` then required); no group is created."""
-        dist = _dist()
         if isinstance(group, (list, tuple)):
             if mesh is None:
                 raise ValueError("Expects ``mesh`` to be specified when ``group`` is a list of process groups")
