@@ -356,6 +356,42 @@ def numpy_names(
     return dim, keepdim
 
 
+class _Omitted:
+    """The default of an argument whose absence PyTorch's parser tells from its default value: ``dim`` of
+    ``sum``/``mean``, whose ``keepdim`` belongs to the overload with a ``dim`` (``x.sum(None, True)`` is
+    accepted, ``x.sum(keepdim=True)`` is not). It reads as the value it stands for (repr, truth)."""
+
+    __slots__ = ("_shown",)
+
+    def __init__(self, shown: str) -> None:
+        self._shown = shown
+
+    def __repr__(self) -> str:
+        return self._shown
+
+    def __bool__(self) -> bool:
+        return False
+
+
+#: ``dim`` not given (reads as ``None``); ``keepdim`` not given (reads as ``False``)
+DIM_OMITTED: Any = _Omitted("None")
+KEEPDIM_OMITTED: Any = _Omitted("False")
+
+
+def dim_and_keepdim(op: str, dim: Any, keepdim: Any) -> tuple[Any, bool]:
+    """``(dim, keepdim)`` of a reduction whose ``dim`` and ``keepdim`` default to :data:`DIM_OMITTED` and
+    :data:`KEEPDIM_OMITTED`: PyTorch's TypeError for a ``keepdim`` given without a ``dim`` (its overload
+    without ``dim`` takes no ``keepdim``: ``x.sum(keepdim=True)``), else the values they stand for."""
+    if dim is DIM_OMITTED:
+        if keepdim is not KEEPDIM_OMITTED:
+            raise TypeError(
+                f"{op}() received an invalid combination of arguments - got (keepdim=bool, ): the overload "
+                f"without dim takes no keepdim (give dim=None to reduce every dimension and keep them)"
+            )
+        return None, False
+    return dim, False if keepdim is KEEPDIM_OMITTED else keepdim
+
+
 def refuse_keepdim_without_dim(op: str, dim: object, keepdim: bool) -> None:
     """PyTorch's TypeError for ``keepdim=True`` given to a reduction over a single ``dim`` without one
     (``x.prod(keepdim=True)``): its overload without ``dim`` takes no ``keepdim``, and the result

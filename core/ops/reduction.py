@@ -21,7 +21,15 @@ from .comparison import _TORCH_NAMES
 from .dtype_support import FLOAT8, FLOATING_AND_HALF, not_implemented, refuse_limited
 from .matrix_norms import check_vector_norm_dtype, matrix_norm
 from .movement import cat, row_major, stack
-from .operands import normalize_dims, numpy_names, refuse_keepdim_without_dim, wrap_dim
+from .operands import (
+    DIM_OMITTED,
+    KEEPDIM_OMITTED,
+    dim_and_keepdim,
+    normalize_dims,
+    numpy_names,
+    refuse_keepdim_without_dim,
+    wrap_dim,
+)
 from .out_argument import write_out
 from .reduced_precision import computes_in_float32
 
@@ -86,8 +94,8 @@ def _accumulate_dtype(d, dtype, kernel):
 
 def sum(
     input: Tensor,
-    dim: int | Sequence[int] | None = None,
-    keepdim: bool = False,
+    dim: int | Sequence[int] | None = DIM_OMITTED,
+    keepdim: bool = KEEPDIM_OMITTED,
     *,
     dtype: _dtype | None = None,
     out: Tensor | None = None,
@@ -119,6 +127,7 @@ def sum(
         tensor([[ 6.],
                 [15.]])
     """
+    dim, keepdim = dim_and_keepdim("sum", None if dim is DIM_OMITTED and axis is not None else dim, keepdim)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("sum", dim, None, axis, keepdim, keepdims)
     if out is None and not isinstance(input, Tensor) and getattr(input, "layout", None) is not None:
@@ -153,8 +162,8 @@ def sum(
 
 def mean(
     input: Tensor,
-    dim: int | Sequence[int] | None = None,
-    keepdim: bool = False,
+    dim: int | Sequence[int] | None = DIM_OMITTED,
+    keepdim: bool = KEEPDIM_OMITTED,
     *,
     dtype: _dtype | None = None,
     out: Tensor | None = None,
@@ -183,6 +192,7 @@ def mean(
         >>> ember.mean(x, dim=1)
         tensor([2., 5.])
     """
+    dim, keepdim = dim_and_keepdim("mean", None if dim is DIM_OMITTED and axis is not None else dim, keepdim)
     if dtype is None:
         refuse_limited("sum_cpu", input, among=FLOAT8)
     if axis is not None or keepdims is not None:
