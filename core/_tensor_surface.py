@@ -94,7 +94,7 @@ if TYPE_CHECKING:
         bitwise_not = clamping.bitwise_not
         bitwise_right_shift = shifts.bitwise_right_shift
         bmm = linalg.bmm
-        broadcast_to = movement.broadcast_to
+        broadcast_to = movement._broadcast_to_method
         cauchy_ = inplace.cauchy_
         chunk = movement.chunk
         clamp = arithmetic.clamp

@@ -624,7 +624,7 @@ SHAPE = {
     "movedim": movement.movedim,
     "expand": movement.expand,
     "expand_as": movement.expand_as,
-    "broadcast_to": movement.broadcast_to,
+    "broadcast_to": movement._broadcast_to_method,
     "broadcast_tensors": movement.broadcast_tensors,
     "sum_to_size": slicing_joining.sum_to_size,
     "contiguous": movement.contiguous,

@@ -1566,6 +1566,8 @@ class _LogCumSumExp(Function):
     parts of ``grad`` go through a reversed logcumsumexp in log space (a NaN ``grad`` is neither, so it does
     not spread along the scan as the chain of log-add-exps would spread it)."""
 
+    _backward_name = "LogcumsumexpBackward0"
+
     @staticmethod
     def forward(ctx, input, dim):
         out = _complex_log_add_exp_scan(input, dim) if input.dtype.is_complex else _scan(input, dim, _log_add_exp)
