@@ -12,7 +12,6 @@ from .arithmetic import (  # noqa: A004
     _ClampMaxTensor,
     _ClampMin,
     _ClampMinTensor,
-    clamp,
     clamp_with_nodes,
     pow,
     where,

@@ -9,7 +9,7 @@ Each op follows PyTorch's definition, including its values and gradients at the 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import dtypes
 from ..tensor import Tensor
