@@ -44,6 +44,7 @@ from .operands import (
     promote_floating,
     python_scalar,
     raise_broadcast_error,
+    renamed,
     require_tensors,
     sum_to,
     wrap_integer,
@@ -1844,7 +1845,7 @@ def clamp_with_nodes(input: Tensor, min: Any, max: Any, node: Any, tensor_node: 
     return (tensor_node if isinstance(min, Tensor) or isinstance(max, Tensor) else node).apply(input, min, max)
 
 
-clip = clamp
+clip = renamed(clamp, "clip")
 
 
 class _Where(Function):
@@ -2356,10 +2357,10 @@ bitwise_and = _bitwise("bitwise_and", logical_and, lambda a, b: a & b)
 bitwise_or = _bitwise("bitwise_or", logical_or, lambda a, b: a | b)
 bitwise_xor = _bitwise("bitwise_xor", logical_xor, lambda a, b: a ^ b)
 
-subtract = sub
-multiply = mul
-divide = div
-negative = neg
+subtract = renamed(sub, "subtract")
+multiply = renamed(mul, "multiply")
+divide = renamed(div, "divide")
+negative = renamed(neg, "negative")
 
 
 def true_divide(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:

@@ -25,6 +25,7 @@ from .operands import (
     normalize_dims,
     numpy_names,
     raise_broadcast_error,
+    renamed,
     sum_to,
     wrap_dim,
 )
@@ -320,7 +321,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return _Transpose.apply(input, tuple(dims))
 
 
-swapdims = transpose
+swapdims = renamed(transpose, "swapdims")
 
 
 def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
@@ -952,7 +953,7 @@ class _Stack(Function):
         return grad.unbind(ctx.axis)
 
 
-concat = concatenate = cat
+concat, concatenate = renamed(cat, "concat"), renamed(cat, "concatenate")
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None, axis: int | None = None) -> Tensor:

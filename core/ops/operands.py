@@ -6,6 +6,7 @@ import functools
 import math
 import numbers
 import sys
+import types
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn, TypeGuard, TypeVar, cast
 
@@ -529,3 +530,28 @@ def raise_broadcast_error(exc: BaseException, *operands: object) -> NoReturn:
         padded = [(1,) * (n - len(s)) + s for s in (so_far, shape)]
         so_far = tuple(a if b == 1 else b for a, b in zip(*padded))
     raise exc
+
+
+_RENAMED: dict[tuple[int, str], Any] = {}  # (id(function), alias) -> the function under the alias
+
+
+def renamed(func: Any, name: str) -> Any:
+    """``func`` as a function of its own named ``name`` (the same code, defaults and closure; one per pair,
+    so that ``ember.arctan is ember.Tensor.arctan`` as ``ember.atan is ember.Tensor.atan``); anything but a
+    plain function, or one already so named, as it is."""
+    if not isinstance(func, types.FunctionType) or func.__name__ == name:
+        return func
+    key = (id(func), name)
+    clone = _RENAMED.get(key)
+    if clone is None:
+        clone = types.FunctionType(func.__code__, func.__globals__, name, func.__defaults__, func.__closure__)
+        clone.__kwdefaults__ = None if func.__kwdefaults__ is None else dict(func.__kwdefaults__)
+        clone.__dict__.update(func.__dict__)
+        clone.__doc__, clone.__module__, clone.__qualname__ = func.__doc__, func.__module__, name
+        clone.__annotations__ = func.__annotations__
+        _RENAMED[key] = clone
+        _KEEP.append(func)  # the id stays the function's
+    return clone
+
+
+_KEEP: list[Any] = []
