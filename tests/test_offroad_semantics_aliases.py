@@ -78,6 +78,7 @@ def test_alias_computes_the_op_and_its_gradient(device, dtype, alias):
 
 def test_torch_function_handler_sees_the_alias_called():
     for lib in (torch, ember):
+
         class Spy(lib.Tensor):
             seen: list = []
 

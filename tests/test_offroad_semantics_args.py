@@ -171,3 +171,19 @@ def test_config_accepts_pytorch_settings_it_does_not_list():
         assert getattr(config, name) is True
         setattr(config, name, previous)
     ember._dynamo.config.cache_size_limit = 8  # its own settings as ever
+
+
+# -- a Python number beyond a 16-bit type's range -----------------------------------------------------
+@pytest.mark.parametrize("name", ["float16", "bfloat16"])
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div"])
+def test_16_bit_op_with_a_number_out_of_range_says_nothing(device, name, op):
+    import warnings
+
+    values = (1e5, -1e5, 65504.0, 65519.0, 65520.0, 70000, 3e38, 3.4e38, 1e39, float("nan"), float("inf"), 0.1)
+    for value in values:
+        expected = getattr(torch, op)(torch.tensor([1.5, -2.0], dtype=getattr(torch, name)), value)
+        x = ember.tensor([1.5, -2.0], dtype=getattr(ember, name), device=device)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # NumPy's "overflow encountered in cast" leaked to the user
+            got = getattr(ember, op)(x, value)
+        assert str(got.cpu().tolist()) == str(expected.tolist()), value
