@@ -187,3 +187,27 @@ def test_16_bit_op_with_a_number_out_of_range_says_nothing(device, name, op):
             warnings.simplefilter("error")  # NumPy's "overflow encountered in cast" leaked to the user
             got = getattr(ember, op)(x, value)
         assert str(got.cpu().tolist()) == str(expected.tolist()), value
+
+
+# -- an ember tensor among PyTorch's operands, or a PyTorch tensor among ember's ---------------------
+MIXED = {
+    "ember + torch": lambda e, t: e + t,
+    "torch + ember": lambda e, t: t + e,
+    "ember.add(e, t)": lambda e, t: ember.add(e, t),
+    "torch.add(t, e)": lambda e, t: torch.add(t, e),
+    "torch.sin(e)": lambda e, t: torch.sin(e),
+    "ember * torch": lambda e, t: e * t,
+    "torch F.relu(e)": lambda e, t: torch.nn.functional.relu(e),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MIXED))
+def test_mixing_ember_and_torch_tensors_raises_type_error(case):
+    # ember gave RecursionError: each side's dispatch handed the call back to the other for ever
+    with pytest.raises(TypeError):
+        MIXED[case](ember.ones(2), torch.ones(2))
+
+
+def test_comparing_ember_and_torch_tensors_ends():
+    e, t = ember.ones(2), torch.ones(2)
+    assert (e == t) is False and (t == e) is False  # neither side compares with the other: identity

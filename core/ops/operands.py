@@ -162,7 +162,9 @@ def promote(op, a, b, refuse_limited=True):
                 check_limited_support(op, da, True)
             return a, float(b), da
     elif not is_scalar(b):
-        if op in ("add", "sub") and hasattr(b, "_nnz"):  # dense +/- sparse (COO or compressed) is dense, as in PyTorch
+        # dense +/- sparse (COO or compressed) is dense, as in PyTorch (an ember sparse tensor: PyTorch's own
+        # tensors have a _nnz too, and their to_dense is themselves)
+        if op in ("add", "sub") and hasattr(b, "_nnz") and type(b).__module__.startswith("ember."):
             return promote(op, a, b.to_dense(), refuse_limited)
         operands = array_operands(a, b)
         if operands is not None:
