@@ -179,6 +179,10 @@ def test_config_accepts_pytorch_settings_it_does_not_list():
 def test_16_bit_op_with_a_number_out_of_range_says_nothing(device, name, op):
     import warnings
 
+    try:
+        ember.backends.get_backend(device).native_dtype(getattr(ember, name))
+    except TypeError as exc:
+        pytest.skip(str(exc))  # the device holds no such type
     values = (1e5, -1e5, 65504.0, 65519.0, 65520.0, 70000, 3e38, 3.4e38, 1e39, float("nan"), float("inf"), 0.1)
     for value in values:
         expected = getattr(torch, op)(torch.tensor([1.5, -2.0], dtype=getattr(torch, name)), value)

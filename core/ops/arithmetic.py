@@ -1967,6 +1967,8 @@ def lerp(input: Tensor, end: Tensor, weight: Tensor | Number, *, out: Tensor | N
             )
     if input.dtype not in FLOATING_AND_HALF and not input.dtype.is_complex:
         not_implemented("lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar", input.dtype)
+    if isinstance(weight, Tensor):  # a 0-d CPU weight joins the others' device, as PyTorch's scalars do
+        input, end, weight = on_one_device("lerp", input, end, weight)
     return (_LerpTensor if isinstance(weight, Tensor) else _Lerp).apply(input, end, weight)
 
 
