@@ -127,7 +127,12 @@ def sum(
         tensor([[ 6.],
                 [15.]])
     """
-    dim, keepdim = dim_and_keepdim("sum", None if dim is DIM_OMITTED and axis is not None else dim, keepdim)
+    if dim is DIM_OMITTED:  # (identity tests inline: the common call, x.sum(), pays no call for them)
+        if keepdim is not KEEPDIM_OMITTED and axis is None:
+            dim_and_keepdim("sum", dim, keepdim)  # PyTorch's TypeError: keepdim without dim
+        dim = None
+    if keepdim is KEEPDIM_OMITTED:
+        keepdim = False
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("sum", dim, None, axis, keepdim, keepdims)
     if out is None and not isinstance(input, Tensor) and getattr(input, "layout", None) is not None:
@@ -192,7 +197,12 @@ def mean(
         >>> ember.mean(x, dim=1)
         tensor([2., 5.])
     """
-    dim, keepdim = dim_and_keepdim("mean", None if dim is DIM_OMITTED and axis is not None else dim, keepdim)
+    if dim is DIM_OMITTED:  # (identity tests inline: the common call, x.mean(), pays no call for them)
+        if keepdim is not KEEPDIM_OMITTED and axis is None:
+            dim_and_keepdim("mean", dim, keepdim)  # PyTorch's TypeError: keepdim without dim
+        dim = None
+    if keepdim is KEEPDIM_OMITTED:
+        keepdim = False
     if dtype is None:
         refuse_limited("sum_cpu", input, among=FLOAT8)
     if axis is not None or keepdims is not None:
