@@ -50,6 +50,10 @@ NODE_CASES = {
     "igamma": lambda L, x, y: L.igamma(x.detach(), y),
     "igammac": lambda L, x, y: L.igammac(x.detach(), y),
     "special.gammainc": lambda L, x, y: L.special.gammainc(x.detach(), y),
+    "masked_fill number": lambda L, x, y: x.masked_fill(y > 1, 0.5),
+    "masked_fill tensor": lambda L, x, y: x.masked_fill(x > 2, y.sum()),
+    "masked_fill 0-d tensor": lambda L, x, y: x.masked_fill(x > 2, L.tensor(-1.0)),
+    "masked_fill_": lambda L, x, y: x.clone().masked_fill_(y > 1, 0.5),
     "softplus": lambda L, x, y: L.nn.functional.softplus(x),
     "softplus beta": lambda L, x, y: L.nn.functional.softplus(x, 2.0, 3.0),
 }

@@ -1871,6 +1871,28 @@ class _Where(Function):
         return None, ga, gb
 
 
+class _MaskedFill(_Where):
+    """``masked_fill(input, mask, number)``: :class:`_Where` of ``(mask, value, input)``, PyTorch's
+    MaskedFillBackward0 (a tensor value's node is MaskedFillBackward1)."""
+
+    _backward_name = "MaskedFillBackward0"
+
+
+class _MaskedFillTensor(_Where):
+    _backward_name = "MaskedFillBackward1"
+
+
+def where_with_node(node: Any, condition: Tensor, input: Tensor, other: Tensor) -> Tensor:
+    """:func:`where` of three tensors of one dtype, computed by ``node`` (a :class:`_Where`): an op that is
+    a selection in PyTorch's name (``masked_fill``) has its own node name."""
+    condition, input, other = on_one_device("where", condition, input, other)
+    error = broadcast_error(condition.shape, input.shape) or broadcast_error(condition.shape, other.shape)
+    error = error or broadcast_error(input.shape, other.shape)
+    if error is not None:
+        raise error
+    return node.apply(condition, input, other)
+
+
 @overload
 def where(condition: Tensor, /) -> tuple[Tensor, ...]: ...
 @overload

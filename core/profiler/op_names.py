@@ -78,6 +78,7 @@ _NAMED: dict[str, Callable[[tuple[Any, ...]], Names]] = {
     "_RoundedDiv": _fixed("aten::div"),
     "_FloorDiv": _fixed("aten::floor_divide"),
     "_RemainderTensor": _fixed("aten::remainder"),
+    "_MaskedFillTensor": _fixed("aten::masked_fill"),
     "_FmodTensor": _fixed("aten::fmod"),
     "_ClampMinTensor": _fixed("aten::clamp_min"),
     "_ClampMaxTensor": _fixed("aten::clamp_max"),
