@@ -17,7 +17,7 @@ from ..autograd.grad_mode import grad_state
 from ..layout import contiguous_format
 from ..meta_errors import refuse_meta
 from ..tensor import Tensor, tensor, writable_data
-from .arithmetic import _MaskedFill, _MaskedFillTensor, where, where_with_node
+from .arithmetic import _MaskedFill, _MaskedFillTensor, where_with_node
 from .conversion import assign_, check_inplace, check_view_of_leaf_writable, zero_overwritten
 from .creation import full
 from .dtype_support import C_NAMES, FLOAT8, TORCH_NAMES, UNSIGNED_WIDE, not_implemented, refuse_limited
