@@ -83,6 +83,7 @@ from .layout import (
     sparse_csr,
     strided,
 )
+from .ops import aliases as _aliases
 from .ops.absent_devices import is_distributed
 from .ops.activations import *  # noqa: F403
 from .ops.aliases import *  # noqa: F403
@@ -258,6 +259,8 @@ tensor_methods.install()
 # PyTorch's top-level in-place forms (``ember.exp_(x)``) are the Tensor's in-place methods themselves.
 for _name in tensor_methods.TOP_LEVEL_INPLACE:
     globals()[_name] = getattr(Tensor, _name)
+# PyTorch's other names of ops (clip, subtract, arctan, ...): functions of their own, named after themselves
+_aliases.rename_aliases(globals())
 # PyTorch's functional ops at the top level (``ember.conv2d``): imported on first access, as ``ember.nn``.
 _TOP_LEVEL_FUNCTIONAL = frozenset(
     """conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d layer_norm group_norm batch_norm

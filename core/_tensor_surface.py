@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .ops import (
         absent_devices,
         activations,
+        aliases,
         arithmetic,
         clamping,
         comparison,
@@ -69,7 +70,7 @@ if TYPE_CHECKING:
         """The op functions that are Tensor methods (``input`` or ``self`` is the tensor)."""
 
         abs = arithmetic.abs
-        absolute = arithmetic.abs
+        absolute = aliases.absolute
         add = arithmetic.add
         addcdiv = arithmetic.addcdiv
         addcmul = arithmetic.addcmul
@@ -94,13 +95,13 @@ if TYPE_CHECKING:
         bitwise_not = clamping.bitwise_not
         bitwise_right_shift = shifts.bitwise_right_shift
         bmm = linalg.bmm
-        broadcast_to = movement.broadcast_to
+        broadcast_to = movement._broadcast_to_method
         cauchy_ = inplace.cauchy_
         chunk = movement.chunk
         clamp = arithmetic.clamp
         clamp_max = clamping.clamp_max
         clamp_min = clamping.clamp_min
-        clip = arithmetic.clamp
+        clip = arithmetic.clip
         clone = conversion.clone
         contiguous = movement.contiguous
         copy_ = conversion.copy_
@@ -119,7 +120,7 @@ if TYPE_CHECKING:
         diagonal = matrix.diagonal
         diff = sequences.diff
         div = arithmetic.div
-        divide = arithmetic.div
+        divide = arithmetic.divide
         dot = linalg.dot
         dsplit = slicing_joining.dsplit
         equal = comparison.equal
@@ -138,7 +139,7 @@ if TYPE_CHECKING:
         fmod = arithmetic.fmod
         frac = arithmetic.frac
         gather = indexing.gather
-        ger = linalg.outer
+        ger = linalg.ger
         hardshrink = activations.hardshrink
         heaviside = composite_math.heaviside
         hsplit = slicing_joining.hsplit
@@ -180,14 +181,14 @@ if TYPE_CHECKING:
         movedim = movement.movedim
         msort = sequences.msort
         mul = arithmetic.mul
-        multiply = arithmetic.mul
+        multiply = arithmetic.multiply
         mv = linalg.mv
         nan_to_num = clamping.nan_to_num
         nanmean = reduction.nanmean
         nansum = reduction.nansum
         narrow = movement.narrow
         neg = arithmetic.neg
-        negative = arithmetic.neg
+        negative = arithmetic.negative
         nonzero = indexing.nonzero
         norm = reduction.norm
         normal_ = inplace.normal_
@@ -223,10 +224,10 @@ if TYPE_CHECKING:
         std = reduction.std
         std_mean = reduction.std_mean
         sub = arithmetic.sub
-        subtract = arithmetic.sub
+        subtract = arithmetic.subtract
         sum = reduction.sum
         swapaxes = movement.swapaxes
-        swapdims = movement.transpose
+        swapdims = movement.swapdims
         t = movement.t
         take = indexing.take
         take_along_dim = indexing.take_along_dim

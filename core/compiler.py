@@ -12,11 +12,67 @@ import builtins
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["compile", "cudagraph_mark_step_begin", "disable", "is_compiling", "is_dynamo_compiling"]
+__all__ = [
+    "compile",
+    "cudagraph_mark_step_begin",
+    "disable",
+    "is_compiling",
+    "is_dynamo_compiling",
+    "list_backends",
+]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
-_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+_MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
+
+#: PyTorch's registered compiler backends (``torch._dynamo.list_backends(None)``) with their tags: ember
+#: accepts each name (and runs eagerly whichever is named); any other name is PyTorch's InvalidBackend
+_BACKENDS = {
+    **dict.fromkeys(("cudagraphs", "inductor", "openxla", "tvm"), ()),
+    "openxla_eval": ("experimental",),
+    **dict.fromkeys(
+        (
+            "aot_eager",
+            "aot_eager_decomp_partition",
+            "aot_eager_decomp_partition_crossref",
+            "aot_eager_decomp_partition_with_mode",
+            "aot_eager_default_partitioner",
+            "aot_ts",
+            "dynamo_accuracy_minifier_backend",
+            "dynamo_minifier_backend",
+            "eager",
+            "eager_debug",
+            "eager_noexcept",
+            "invoke_subgraph",
+            "non_leaf_compile_error_TESTING_ONLY",
+            "pre_dispatch_eager",
+            "relu_accuracy_error_TESTING_ONLY",
+            "relu_compile_error_TESTING_ONLY",
+            "relu_runtime_error_TESTING_ONLY",
+            "ts",
+        ),  # fmt: skip
+        ("debug",),
+    ),
+}
+
+
+def list_backends(exclude_tags: tuple[str, ...] | None = ("debug", "experimental")) -> list[str]:
+    """The names ``compile(..., backend=name)`` accepts: PyTorch's registered backends, sorted (ember runs
+    the model eagerly whichever is named).
+
+    Args:
+        exclude_tags (tuple of str, optional): leave out the backends with any of these tags
+            (``"debug"``, ``"experimental"``); ``None`` lists all. Default: ``("debug", "experimental")``.
+
+    Example::
+
+        >>> ember.compiler.list_backends()
+        ['cudagraphs', 'inductor', 'openxla', 'tvm']
+        >>> "eager" in ember.compiler.list_backends(exclude_tags=None)
+        True
+    """
+    excluded = set(exclude_tags or ())
+    return sorted(name for name, tags in _BACKENDS.items() if not excluded.intersection(tags))
 
 
 def compile(  # noqa: A001 - PyTorch's name
@@ -63,12 +119,30 @@ def compile(  # noqa: A001 - PyTorch's name
         def decorate(model: Any) -> Any:
             if model is None:
                 raise RuntimeError("Model can't be None")
-            return compile(model, mode=mode, options=options)
+            return compile(
+                model,
+                fullgraph=fullgraph,
+                dynamic=dynamic,
+                backend=backend,
+                mode=mode,
+                options=options,
+                name=name,
+                disable=disable,
+                recompile_limit=recompile_limit,
+                isolate_recompiles=isolate_recompiles,
+                shapes_spec=shapes_spec,
+            )
 
         return decorate
     if mode is not None and options is not None:
         raise RuntimeError("Either mode or options can be specified, but both can't be specified at the same time.")
-    if mode is not None and mode not in _MODES:
+    if backend is None:
+        backend = "inductor"
+    if isinstance(backend, str) and backend not in _BACKENDS:  # checked as PyTorch's registry looks it up
+        from ._dynamo.exc import InvalidBackend
+
+        raise InvalidBackend(backend)
+    if backend == "inductor" and mode is not None and mode not in _MODES:  # the inductor's own modes
         raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(_MODES)}")
     return model
 

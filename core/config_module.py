@@ -52,6 +52,35 @@ class ConfigPatch(contextlib.ContextDecorator):
             setattr(*self.targets[name], value)
 
 
+class ConfigModule(ModuleType):
+    """The class of a configuration module: an assignment to a name that is neither one of its settings
+    nor one of PyTorch's for the module (``known``) is PyTorch's AttributeError, and so is reading one
+    (a misspelt setting would otherwise be kept and steer nothing, silently)."""
+
+    _known: frozenset[str] = frozenset()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not name.startswith("__") and name not in self.__dict__ and name not in self._known:
+            raise AttributeError(f"{self.__name__}.{name} does not exist")
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if not name.startswith("__"):
+            raise AttributeError(f"{self.__name__}.{name} cannot be deleted")
+        super().__delattr__(name)
+
+    def __getattr__(self, name: str) -> Any:  # only for a name the module does not have
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise AttributeError(f"{self.__name__}.{name} does not exist")
+
+
+def install(module_name: str, known: frozenset[str]) -> None:
+    """Make module ``module_name`` a :class:`ConfigModule` that also accepts PyTorch's settings ``known``."""
+    module = sys.modules[module_name]
+    module.__class__ = type(ConfigModule.__name__, (ConfigModule,), {"_known": known, "__module__": __name__})
+
+
 def patcher(module_name: str) -> Callable[..., ConfigPatch]:
     """The ``patch`` function of configuration module ``module_name``: ``patch(name, value)``,
     ``patch({name: value})`` or ``patch(name=value, ...)``."""

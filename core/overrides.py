@@ -507,12 +507,21 @@ def _convert(result: Any, cls: type) -> Any:
     return result
 
 
+def _foreign_function(func: Any) -> bool:
+    """Whether ``func`` is PyTorch's own (``torch.sin``, ``torch.Tensor.__eq__``): PyTorch hands it to an ember
+    tensor's ``__torch_function__`` when the tensor is among its operands, and running it again would hand
+    it back for ever; the handler declines it instead, so that PyTorch raises its TypeError."""
+    owner = getattr(func, "__objclass__", None)
+    module = getattr(func, "__module__", None) or getattr(owner, "__module__", None) or ""
+    return module.partition(".")[0] == "torch"
+
+
 def default_torch_function(cls: type, func: Callable, types: Any, args: Any = (), kwargs: Any = None) -> Any:
     """``Tensor.__torch_function__``: run ``func`` with subclass handling off, then give its tensor results
     the class ``cls`` (the getters :func:`get_default_nowrap_functions` names aside)."""
     if kwargs is None:
         kwargs = {}
-    if not all(issubclass(cls, kind) for kind in types):
+    if not all(issubclass(cls, kind) for kind in types) or _foreign_function(func):
         return NotImplemented
     with DisableTorchFunctionSubclass():
         result = func(*args, **kwargs)

@@ -1067,6 +1067,15 @@ def mm(mat1: SparseCOOTensor, mat2: Tensor | SparseCOOTensor, reduce: str = "sum
         if hasattr(mat2, "_coo"):
             return mat1 @ mat2
         return mm(mat1._coo(), mat2)
+    if isinstance(mat1, Tensor):  # a dense first matrix: PyTorch's _sparse_mm, (mat2^T @ mat1^T)^T, dense
+        if not isinstance(mat2, Tensor) and getattr(mat2, "layout", None) is None:
+            raise TypeError(f"_sparse_mm(): argument 'dense' (position 2) must be Tensor, not {type(mat2).__name__}")
+        left, right = mat2.transpose(-2, -1), mat1.transpose(-2, -1)
+        if isinstance(left, Tensor):
+            from .ops.linalg import mm as dense_mm
+
+            return dense_mm(left, right).transpose(-2, -1)
+        return mm(left, right).transpose(-2, -1)
     if not isinstance(mat1, SparseCOOTensor):
         raise TypeError(f"sparse.mm: expected a sparse COO first argument, got {type(mat1).__name__}")
     if isinstance(mat2, SparseCOOTensor):
@@ -1130,6 +1139,10 @@ def spmm(input: SparseCOOTensor, mat2: Tensor) -> Tensor:
         tensor([[1., 1.],
                 [1., 1.]])
     """
+    if isinstance(input, Tensor):  # a dense matrix: PyTorch's spmm is mm then
+        from .ops.linalg import mm as dense_mm
+
+        return dense_mm(input, mat2)
     if not isinstance(input, SparseCOOTensor) or not isinstance(mat2, Tensor):
         raise TypeError(
             f"spmm: expected a sparse COO matrix and a dense tensor, got {type(input).__name__} and {type(mat2).__name__}"

@@ -624,7 +624,7 @@ SHAPE = {
     "movedim": movement.movedim,
     "expand": movement.expand,
     "expand_as": movement.expand_as,
-    "broadcast_to": movement.broadcast_to,
+    "broadcast_to": movement._broadcast_to_method,
     "broadcast_tensors": movement.broadcast_tensors,
     "sum_to_size": slicing_joining.sum_to_size,
     "contiguous": movement.contiguous,
@@ -975,6 +975,10 @@ def install():
         setattr(Tensor, name + "_", slicing_joining._shape_inplace(name))
     for alias, name in (INPLACE_ALIASES | SURFACE_INPLACE_ALIASES).items():
         setattr(Tensor, alias, Tensor.__dict__[name])
+    for table in TABLES:  # PyTorch's other names: functions of their own (Tensor.arctan is not Tensor.atan)
+        aliases.rename_aliases(table)
+    for name in aliases.TORCH_ALIASES.intersection(Tensor.__dict__):
+        setattr(Tensor, name, aliases.renamed(Tensor.__dict__[name], name))
     _name_after_tensor()
     _tensor.connect(plugin.backend_registry, creation.default_device)
     _devices.connect(plugin.backend_registry)

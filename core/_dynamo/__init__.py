@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..compiler import disable, is_compiling
-from . import config, eval_frame
+from ..compiler import disable, is_compiling, list_backends
+from . import config, eval_frame, exc
 from .eval_frame import OptimizedModule
 
 __all__ = [
@@ -39,6 +39,8 @@ __all__ = [
     "optimize",
     "reset",
     "eval_frame",
+    "exc",
+    "list_backends",
 ]
 
 _F = TypeVar("_F", bound=Callable[..., Any])

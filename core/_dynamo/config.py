@@ -10,7 +10,8 @@ Example::
     >>> ember._dynamo.config.cache_size_limit = 8
 """
 
-from ..config_module import copier, patcher
+from .._torch_compiler_settings import DYNAMO as _TORCH_SETTINGS
+from ..config_module import copier, install, patcher
 
 suppress_errors = False
 verbose = False
@@ -33,3 +34,4 @@ compiled_autograd = False
 
 patch = patcher(__name__)
 get_config_copy = copier(__name__)
+install(__name__, _TORCH_SETTINGS)

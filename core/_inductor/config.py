@@ -11,7 +11,8 @@ Example::
     >>> config.coordinate_descent_tuning = False
 """
 
-from ..config_module import copier, patcher
+from .._torch_compiler_settings import INDUCTOR as _TORCH_SETTINGS
+from ..config_module import copier, install, patcher
 
 debug = False
 coordinate_descent_tuning = False
@@ -39,3 +40,4 @@ class triton:
 
 patch = patcher(__name__)
 get_config_copy = copier(__name__)
+install(__name__, _TORCH_SETTINGS)

@@ -44,6 +44,7 @@ from .operands import (
     promote_floating,
     python_scalar,
     raise_broadcast_error,
+    renamed,
     require_tensors,
     sum_to,
     wrap_integer,
@@ -1154,6 +1155,20 @@ class _Fmod(_KernelBinary):
         return g, gb
 
 
+class _RemainderTensor(_Remainder):
+    """``remainder(Tensor, Tensor)``: PyTorch's RemainderBackward1 (a number divisor's is RemainderBackward0)."""
+
+    _backward_name = "RemainderBackward1"
+
+
+class _FmodTensor(_Fmod):
+    _backward_name = "FmodBackward1"
+
+
+#: the node of a divisor that is a tensor, where PyTorch's overload for it names its node apart
+_TENSOR_DIVISOR_NODE = {_Remainder: _RemainderTensor, _Fmod: _FmodTensor}
+
+
 class _RoundedDiv(_Binary):
     """Division rounded to an integer: piecewise constant, so both gradients are zero (as in PyTorch)."""
 
@@ -1166,16 +1181,22 @@ class _RoundedDiv(_Binary):
 
 
 class _FloorDiv(_RoundedDiv):
+    _backward_name = "DivBackward2"  # div(..., rounding_mode=...), PyTorch's div.Tensor_mode/Scalar_mode
+
     @classmethod
     def values(cls, backend, a, b):
         return backend.kernels.floor_divide(a, b)
 
 
 class _TruncDiv(_RoundedDiv):
+    _backward_name = "DivBackward2"
+
     compute = staticmethod(lambda xp, a, b: xp.trunc(xp.divide(a, b)))
 
 
 class _IntTruncDiv(_RoundedDiv):
+    _backward_name = "DivBackward2"
+
     # the floor quotient is one below the truncated one where the division is inexact and the signs differ
     compute = staticmethod(
         lambda xp, a, b: xp.floor_divide(a, b) + xp.astype((xp.remainder(a, b) != 0) & ((a < 0) != (b < 0)), a.dtype)
@@ -1190,6 +1211,8 @@ def _exact_binary(fn_cls, op, input, other, kernel=None):
         # a float8 tensor and a number: div_floor_cpu_reduced_float, ...
         reduced = kernel is not None and result.is_floating_point and (not isinstance(b, Tensor) or b.ndim == 0)
         not_implemented(f"{kernel}_reduced_float" if reduced else kernel or f"{op}_cpu", result)
+    if isinstance(b, Tensor):
+        fn_cls = _TENSOR_DIVISOR_NODE.get(fn_cls, fn_cls)
     if result.is_floating_point:
         return fn_cls.apply(a, b)
     if result is dtypes.bool or result.is_complex:
@@ -1715,6 +1738,22 @@ class _ClampTensors(_Clamp):
     _backward_name = "ClampBackward0"
 
 
+class _ClampMin(_Clamp):
+    _backward_name = "ClampMinBackward0"
+
+
+class _ClampMinTensor(_Clamp):
+    _backward_name = "ClampMinBackward1"
+
+
+class _ClampMax(_Clamp):
+    _backward_name = "ClampMaxBackward0"
+
+
+class _ClampMaxTensor(_Clamp):
+    _backward_name = "ClampMaxBackward1"
+
+
 def _bool_clamp_kernel(low, high):
     """The PyTorch kernel that refuses clamping a bool tensor to these bounds; None where one takes them."""
     if isinstance(low, Tensor) and isinstance(high, Tensor):
@@ -1764,6 +1803,12 @@ def clamp(  # noqa: A002
     """
     if out is not None:
         return write_out("clamp", clamp(input, min, max), out, exact_dtype=True, inputs=(input, min, max))
+    return clamp_with_nodes(input, min, max, _Clamp, _ClampTensors)
+
+
+def clamp_with_nodes(input: Tensor, min: Any, max: Any, node: Any, tensor_node: Any) -> Tensor:  # noqa: A002
+    """:func:`clamp` computed by ``node`` (number bounds) or ``tensor_node`` (a tensor bound): PyTorch names
+    the nodes of ``clamp_min``/``clamp_max`` apart from ``clamp``'s."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     for bound in (min, max):
@@ -1812,10 +1857,10 @@ def clamp(  # noqa: A002
     else:  # a number bound is converted as a fill value (-1 is 255 for uint8, 300 raises)
         min = fill_value_for(min, result) if is_scalar(min) else min  # noqa: A001
         max = fill_value_for(max, result) if is_scalar(max) else max  # noqa: A001
-    return (_ClampTensors if isinstance(min, Tensor) or isinstance(max, Tensor) else _Clamp).apply(input, min, max)
+    return (tensor_node if isinstance(min, Tensor) or isinstance(max, Tensor) else node).apply(input, min, max)
 
 
-clip = clamp
+clip = renamed(clamp, "clip")
 
 
 class _Where(Function):
@@ -1839,6 +1884,28 @@ class _Where(Function):
         ga = sum_to(where(condition, grad, zero), ctx.shapes[0]) if ctx.needs_input_grad[1] else None
         gb = sum_to(where(condition, zero, grad), ctx.shapes[1]) if ctx.needs_input_grad[2] else None
         return None, ga, gb
+
+
+class _MaskedFill(_Where):
+    """``masked_fill(input, mask, number)``: :class:`_Where` of ``(mask, value, input)``, PyTorch's
+    MaskedFillBackward0 (a tensor value's node is MaskedFillBackward1)."""
+
+    _backward_name = "MaskedFillBackward0"
+
+
+class _MaskedFillTensor(_Where):
+    _backward_name = "MaskedFillBackward1"
+
+
+def where_with_node(node: Any, condition: Tensor, input: Tensor, other: Tensor) -> Tensor:
+    """:func:`where` of three tensors of one dtype, computed by ``node`` (a :class:`_Where`): an op that is
+    a selection in PyTorch's name (``masked_fill``) has its own node name."""
+    condition, input, other = on_one_device("where", condition, input, other)
+    error = broadcast_error(condition.shape, input.shape) or broadcast_error(condition.shape, other.shape)
+    error = error or broadcast_error(input.shape, other.shape)
+    if error is not None:
+        raise error
+    return node.apply(condition, input, other)
 
 
 @overload
@@ -1937,7 +2004,9 @@ def lerp(input: Tensor, end: Tensor, weight: Tensor | Number, *, out: Tensor | N
             )
     if input.dtype not in FLOATING_AND_HALF and not input.dtype.is_complex:
         not_implemented("lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar", input.dtype)
-    return _Lerp.apply(input, end, weight)
+    if isinstance(weight, Tensor):  # a 0-d CPU weight joins the others' device, as PyTorch's scalars do
+        input, end, weight = on_one_device("lerp", input, end, weight)
+    return (_LerpTensor if isinstance(weight, Tensor) else _Lerp).apply(input, end, weight)
 
 
 def _lerp_fused(input: Tensor, end: Tensor, diff: Tensor, weight: Tensor | Number) -> Tensor:
@@ -1999,6 +2068,12 @@ class _Lerp(Function):
         ge = sum_to(grad * weight, end_shape) if needs[1] else None
         gw = sum_to(grad * (end - input), weight.shape) if input is not None and needs[2] else None
         return gi, ge, gw
+
+
+class _LerpTensor(_Lerp):
+    """``lerp`` with a tensor weight: PyTorch's LerpBackward1 (a number weight's is LerpBackward0)."""
+
+    _backward_name = "LerpBackward1"
 
 
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1, out: Tensor | None = None) -> Tensor:
@@ -2321,10 +2396,10 @@ bitwise_and = _bitwise("bitwise_and", logical_and, lambda a, b: a & b)
 bitwise_or = _bitwise("bitwise_or", logical_or, lambda a, b: a | b)
 bitwise_xor = _bitwise("bitwise_xor", logical_xor, lambda a, b: a ^ b)
 
-subtract = sub
-multiply = mul
-divide = div
-negative = neg
+subtract = renamed(sub, "subtract")
+multiply = renamed(mul, "multiply")
+divide = renamed(div, "divide")
+negative = renamed(neg, "negative")
 
 
 def true_divide(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Any
 from .. import dtypes
 from ..tensor import Tensor
 from ..typeinfo import finfo
-from .arithmetic import clamp, pow, where  # noqa: A004
+from .arithmetic import (  # noqa: A004
+    _ClampMax,
+    _ClampMaxTensor,
+    _ClampMin,
+    _ClampMinTensor,
+    clamp_with_nodes,
+    pow,
+    where,
+)
 from .complex_views import complex as complex_from_parts
 from .dtype_support import FLOAT8, UNSIGNED_WIDE, not_implemented, refuse_limited
 from .out_argument import write_out
@@ -79,7 +87,7 @@ def clamp_min(input: Tensor, min: Tensor | Number, *, out: Tensor | None = None)
         return write_out("clamp_min", clamp_min(input, min), out, exact_dtype=True)
     if isinstance(min, Tensor) and isinstance(input, Tensor) and input.dtype.is_complex:
         not_implemented("maximum_cpu", input.dtype)  # PyTorch's kernel of a tensor bound
-    return clamp(input, min=min)
+    return clamp_with_nodes(input, min, None, _ClampMin, _ClampMinTensor)
 
 
 def clamp_max(input: Tensor, max: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
@@ -102,7 +110,7 @@ def clamp_max(input: Tensor, max: Tensor | Number, *, out: Tensor | None = None)
         return write_out("clamp_max", clamp_max(input, max), out, exact_dtype=True)
     if isinstance(max, Tensor) and isinstance(input, Tensor) and input.dtype.is_complex:
         not_implemented("minimum_cpu", input.dtype)  # PyTorch's kernel of a tensor bound
-    return clamp(input, max=max)
+    return clamp_with_nodes(input, None, max, _ClampMax, _ClampMaxTensor)
 
 
 def float_power(

@@ -9,7 +9,7 @@ Each op follows PyTorch's definition, including its values and gradients at the 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import dtypes
 from ..tensor import Tensor
@@ -171,6 +171,8 @@ def fmin(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
 class _LogAddExp(_Binary):
     """``log(exp(a) + exp(b))`` without overflow; the gradients are the softmax weights."""
 
+    _backward_name = "LogaddexpBackward0"
+
     saves = 3
 
     @classmethod
@@ -323,7 +325,13 @@ def xlogy(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None 
     """
     if out is not None:
         return write_out("xlogy", xlogy(input, other), out)
-    return _XLogY.apply(*_floating_pair("xlogy", input, other))
+    return xlogy_nodes(_XLOGY_NODES, input, other).apply(*_floating_pair("xlogy", input, other))
+
+
+def xlogy_nodes(nodes: tuple[Any, Any, Any], input: Any, other: Any) -> Any:
+    """The node of ``xlogy``/``xlog1py`` PyTorch's overload names: ``nodes[0]`` for two tensors, ``nodes[1]``
+    for a number ``input``, ``nodes[2]`` for a number ``other``."""
+    return nodes[1] if not isinstance(input, Tensor) else nodes[0] if isinstance(other, Tensor) else nodes[2]
 
 
 class _XLogY(_Binary):
@@ -331,6 +339,7 @@ class _XLogY(_Binary):
     gradients: ``xlogy(g, b)``, zeroed where ``a == 0`` and ``b`` is outside the log's domain, and
     ``g * a / b`` (NaN at ``a == b == 0``)."""
 
+    _backward_name = "XlogyBackward0"
     saves = 2
     log, edge = "log", 0  # the function of b, and the end of its domain
 
@@ -349,6 +358,17 @@ class _XLogY(_Binary):
         if ctx.needs_input_grad[1]:
             gb = g * a / (b - cls.edge)
         return ga, gb
+
+
+class _XLogYScalarSelf(_XLogY):
+    _backward_name = "XlogyBackward1"
+
+
+class _XLogYScalarOther(_XLogY):
+    _backward_name = "XlogyBackward2"
+
+
+_XLOGY_NODES = (_XLogY, _XLogYScalarSelf, _XLogYScalarOther)
 
 
 def sinc(input: Tensor, *, out: Tensor | None = None) -> Tensor:

@@ -19,7 +19,7 @@ from ..layout import contiguous_format
 from ..meta_errors import refuse_meta
 from ..tensor import Tensor, tensor, writable_data
 from ._std_select import TIED_ELEMENTS_LIMIT, follows_cpu_kernels, kthvalue_position, sort_order, topk_order
-from .arithmetic import where
+from .arithmetic import _MaskedFill, _MaskedFillTensor, where_with_node
 from .conversion import assign_, check_inplace, check_view_of_leaf_writable, zero_overwritten
 from .creation import full
 from .dtype_support import C_NAMES, FLOAT8, TORCH_NAMES, UNSIGNED_WIDE, not_implemented, refuse_limited
@@ -1096,6 +1096,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor:
         raise RuntimeError(
             f"masked_fill_ only supports boolean masks, but got mask with dtype {C_NAMES.get(mask.dtype, mask.dtype)}"
         )
+    node = _MaskedFillTensor if isinstance(value, Tensor) else _MaskedFill
     if isinstance(value, Tensor):
         if value.ndim:
             raise RuntimeError(
@@ -1106,7 +1107,9 @@ def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor:
         value = value.to(input.dtype)
     else:
         value = input.new_full((), value)
-    out = where(mask, value, input)  # of the broadcast shape, which may be larger than input's (as in PyTorch)
+    out = where_with_node(
+        node, mask, value, input
+    )  # of the broadcast shape, which may be larger than input's (as PyTorch's)
     if not out._backend.is_contiguous(out._data):  # PyTorch fills a row-major copy; where follows input's layout
         out._data = row_major(out._backend, out._data)  # the fresh result: no other tensor sees its memory
     return out

@@ -16,6 +16,7 @@ from .operands import (
     check_same_device,
     converted_factor,
     raise_broadcast_error,
+    renamed,
     require_tensors,
     sum_to,
     sum_to_array,
@@ -528,7 +529,7 @@ def outer(input: Tensor, vec2: Tensor, *, out: Tensor | None = None) -> Tensor:
     return input.unsqueeze(1) * vec2.unsqueeze(0)
 
 
-ger = outer
+ger = renamed(outer, "ger")
 
 
 def _matmul_operator(self, other):

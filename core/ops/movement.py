@@ -25,6 +25,7 @@ from .operands import (
     normalize_dims,
     numpy_names,
     raise_broadcast_error,
+    renamed,
     sum_to,
     wrap_dim,
 )
@@ -320,7 +321,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return _Transpose.apply(input, tuple(dims))
 
 
-swapdims = transpose
+swapdims = renamed(transpose, "swapdims")
 
 
 def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
@@ -485,12 +486,12 @@ def expand_as(input: Tensor, other: Tensor) -> Tensor:
     return expand(input, other.shape)
 
 
-def broadcast_to(input: Tensor, shape: _size_t) -> Tensor:
-    """``input`` broadcast to ``shape`` without copying, as ``input.expand(shape)``.
+def broadcast_to(input: Tensor, size: _size_t) -> Tensor:
+    """``input`` broadcast to ``size`` without copying, as ``input.expand(size)``.
 
     Args:
         input (Tensor): the input tensor.
-        shape (list or tuple of ints): the new shape; -1 keeps a dimension's size.
+        size (list or tuple of ints): the new shape; -1 keeps a dimension's size.
 
     Example::
 
@@ -498,7 +499,20 @@ def broadcast_to(input: Tensor, shape: _size_t) -> Tensor:
         tensor([[1, 2, 3],
                 [1, 2, 3]])
     """
-    return expand(input, tuple(shape))
+    return expand(input, tuple(size))
+
+
+def _broadcast_to_method(input: Tensor, *sizes: int | _size_t, size: _size_t | None = None) -> Tensor:
+    """``Tensor.broadcast_to``: the sizes as ints or one sequence (``x.broadcast_to(2, 3)``), or the keyword
+    ``size``, as PyTorch's method takes them (:func:`broadcast_to` takes one sequence)."""
+    if size is not None:
+        sizes = _sizes_or_keyword("broadcast_to", "size", sizes, size)
+    if not sizes:
+        raise TypeError('broadcast_to() missing 1 required positional arguments: "size"')
+    return expand(input, _shape_arg(sizes, "broadcast_to"))
+
+
+_broadcast_to_method.__name__ = _broadcast_to_method.__qualname__ = "broadcast_to"  # the method's name, as PyTorch's
 
 
 def broadcast_shapes(*shapes: int | _size_t) -> Size:
@@ -939,7 +953,7 @@ class _Stack(Function):
         return grad.unbind(ctx.axis)
 
 
-concat = concatenate = cat
+concat, concatenate = renamed(cat, "concat"), renamed(cat, "concatenate")
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None, axis: int | None = None) -> Tensor:

@@ -6,6 +6,7 @@ import functools
 import math
 import numbers
 import sys
+import types
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn, TypeGuard, TypeVar, cast
 
@@ -161,7 +162,9 @@ def promote(op, a, b, refuse_limited=True):
                 check_limited_support(op, da, True)
             return a, float(b), da
     elif not is_scalar(b):
-        if op in ("add", "sub") and hasattr(b, "_nnz"):  # dense +/- sparse (COO or compressed) is dense, as in PyTorch
+        # dense +/- sparse (COO or compressed) is dense, as in PyTorch (an ember sparse tensor: PyTorch's own
+        # tensors have a _nnz too, and their to_dense is themselves)
+        if op in ("add", "sub") and hasattr(b, "_nnz") and type(b).__module__.startswith("ember."):
             return promote(op, a, b.to_dense(), refuse_limited)
         operands = array_operands(a, b)
         if operands is not None:
@@ -356,6 +359,42 @@ def numpy_names(
     return dim, keepdim
 
 
+class _Omitted:
+    """The default of an argument whose absence PyTorch's parser tells from its default value: ``dim`` of
+    ``sum``/``mean``, whose ``keepdim`` belongs to the overload with a ``dim`` (``x.sum(None, True)`` is
+    accepted, ``x.sum(keepdim=True)`` is not). It reads as the value it stands for (repr, truth)."""
+
+    __slots__ = ("_shown",)
+
+    def __init__(self, shown: str) -> None:
+        self._shown = shown
+
+    def __repr__(self) -> str:
+        return self._shown
+
+    def __bool__(self) -> bool:
+        return False
+
+
+#: ``dim`` not given (reads as ``None``); ``keepdim`` not given (reads as ``False``)
+DIM_OMITTED: Any = _Omitted("None")
+KEEPDIM_OMITTED: Any = _Omitted("False")
+
+
+def dim_and_keepdim(op: str, dim: Any, keepdim: Any) -> tuple[Any, bool]:
+    """``(dim, keepdim)`` of a reduction whose ``dim`` and ``keepdim`` default to :data:`DIM_OMITTED` and
+    :data:`KEEPDIM_OMITTED`: PyTorch's TypeError for a ``keepdim`` given without a ``dim`` (its overload
+    without ``dim`` takes no ``keepdim``: ``x.sum(keepdim=True)``), else the values they stand for."""
+    if dim is DIM_OMITTED:
+        if keepdim is not KEEPDIM_OMITTED:
+            raise TypeError(
+                f"{op}() received an invalid combination of arguments - got (keepdim=bool, ): the overload "
+                f"without dim takes no keepdim (give dim=None to reduce every dimension and keep them)"
+            )
+        return None, False
+    return dim, False if keepdim is KEEPDIM_OMITTED else keepdim
+
+
 def refuse_keepdim_without_dim(op: str, dim: object, keepdim: bool) -> None:
     """PyTorch's TypeError for ``keepdim=True`` given to a reduction over a single ``dim`` without one
     (``x.prod(keepdim=True)``): its overload without ``dim`` takes no ``keepdim``, and the result
@@ -493,3 +532,28 @@ def raise_broadcast_error(exc: BaseException, *operands: object) -> NoReturn:
         padded = [(1,) * (n - len(s)) + s for s in (so_far, shape)]
         so_far = tuple(a if b == 1 else b for a, b in zip(*padded))
     raise exc
+
+
+_RENAMED: dict[tuple[int, str], Any] = {}  # (id(function), alias) -> the function under the alias
+
+
+def renamed(func: Any, name: str) -> Any:
+    """``func`` as a function of its own named ``name`` (the same code, defaults and closure; one per pair,
+    so that ``ember.arctan is ember.Tensor.arctan`` as ``ember.atan is ember.Tensor.atan``); anything but a
+    plain function, or one already so named, as it is."""
+    if not isinstance(func, types.FunctionType) or func.__name__ == name:
+        return func
+    key = (id(func), name)
+    clone = _RENAMED.get(key)
+    if clone is None:
+        clone = types.FunctionType(func.__code__, func.__globals__, name, func.__defaults__, func.__closure__)
+        clone.__kwdefaults__ = None if func.__kwdefaults__ is None else dict(func.__kwdefaults__)
+        clone.__dict__.update(func.__dict__)
+        clone.__doc__, clone.__module__, clone.__qualname__ = func.__doc__, func.__module__, name
+        clone.__annotations__ = func.__annotations__
+        _RENAMED[key] = clone
+        _KEEP.append(func)  # the id stays the function's
+    return clone
+
+
+_KEEP: list[Any] = []

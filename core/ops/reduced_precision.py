@@ -93,6 +93,14 @@ def narrow_on_cpu(input: Any) -> bool:
 _COMPUTED_IN_FLOAT32 = frozenset(dtypes.narrow_float + dtypes.float8_dtypes)
 
 
+def _rounded_number(xp: Any, number: float, narrow: Any) -> Any:
+    """``number`` rounded to the 16-bit type ``narrow``: one beyond float16's range becomes inf through the
+    backend's cast, which says nothing (as PyTorch's), where NumPy's ``asarray`` would warn of the overflow."""
+    if -65504.0 <= number <= 65504.0:  # within every 16-bit type's range (also False for NaN)
+        return xp.asarray(number, dtype=narrow)
+    return xp.astype(xp.asarray(number), narrow)
+
+
 def opmath(like: Any, compute: Callable[..., Any], *operands: Any, round_numbers: bool = False) -> Any:
     """The native result of ``compute(*operands)`` as PyTorch's element-wise kernels compute a
     float16/bfloat16 (or float8) tensor ``like``: its native arrays among ``operands`` read in float32 (a
@@ -119,7 +127,7 @@ def opmath(like: Any, compute: Callable[..., Any], *operands: Any, round_numbers
     widened = [
         xp.astype(o, wide)
         if getattr(o, "dtype", None) == narrow
-        else xp.astype(xp.asarray(o, dtype=narrow), wide)
+        else xp.astype(_rounded_number(xp, o, narrow), wide)
         if round_numbers and isinstance(o, (int, float))
         else o
         for o in operands

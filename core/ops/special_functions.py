@@ -18,7 +18,7 @@ from .. import dtypes
 from ..tensor import Tensor
 from .arithmetic import _Binary, _unary, where
 from .comparison import _TORCH_NAMES
-from .composite_math import _erfc, _floating_pair, _tensor_pair, _XLogY, erfc
+from .composite_math import _erfc, _floating_pair, _tensor_pair, _XLogY, erfc, xlogy_nodes
 from .dtype_support import FLOATING, FLOATING_AND_HALF, not_implemented
 from .movement import broadcast_tensors
 from .operands import require_tensors
@@ -181,11 +181,23 @@ def xlog1py(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | Non
     """
     if out is not None:
         return write_out("special_xlog1py", xlog1py(input, other), out)
-    return _XLog1PY.apply(*_floating_pair("xlog1py", input, other))
+    return xlogy_nodes(_XLOG1PY_NODES, input, other).apply(*_floating_pair("xlog1py", input, other))
 
 
 class _XLog1PY(_XLogY):
+    _backward_name = "SpecialXlog1PyBackward0"
     log, edge = "log1p", -1
+
+
+class _XLog1PYScalarSelf(_XLog1PY):
+    _backward_name = "SpecialXlog1PyBackward1"
+
+
+class _XLog1PYScalarOther(_XLog1PY):
+    _backward_name = "SpecialXlog1PyBackward2"
+
+
+_XLOG1PY_NODES = (_XLog1PY, _XLog1PYScalarSelf, _XLog1PYScalarOther)
 
 
 class _InFloat64Binary(_Binary):
@@ -281,6 +293,7 @@ def _incomplete_gamma(b, a, x, upper):
 
 
 class _GammaInc(_InFloat64Binary):
+    _backward_name = "IgammaBackward0"
     saves = 2
     upper = False
     function = staticmethod(lambda b, a, x: _incomplete_gamma(b, a, x, False))
@@ -295,6 +308,7 @@ class _GammaInc(_InFloat64Binary):
 
 
 class _GammaIncC(_GammaInc):
+    _backward_name = "IgammacBackward0"
     upper = True
     function = staticmethod(lambda b, a, x: _incomplete_gamma(b, a, x, True))
 

@@ -952,13 +952,64 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     _check_tensor("softplus", input)
     if input.dtype not in FLOATING_AND_HALF:
         not_implemented("softplus_cpu", input.dtype)
-    if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch (opmath)
-        return softplus(input.float(), beta, threshold).to(input.dtype)
-    scaled = input * beta if beta != 1 else input
-    smooth = scaled.clamp(max=threshold).exp().log1p()
-    if beta != 1:
-        smooth = smooth / beta
-    return where(scaled > threshold, input, smooth)
+    return _Softplus.apply(input, beta, threshold)
+
+
+class _Softplus(Function):
+    """Softplus as one node (PyTorch's ``SoftplusBackward0``), each way in float32 for 16-bit inputs;
+    the gradient is PyTorch's ``softplus_backward``: ``grad * z / (z + 1)`` with ``z = exp(x * beta)``,
+    ``grad`` itself where ``x * beta > threshold`` (``beta=0``: ``grad / 2``, never ``0 / 0``)."""
+
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        if x.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch (opmath)
+            return _Softplus.value(x.float(), beta, threshold).to(x.dtype)
+        return _Softplus.value(x, beta, threshold)
+
+    @staticmethod
+    def value(x, beta, threshold):
+        scaled = x * beta if beta != 1 else x
+        smooth = scaled.clamp(max=threshold).exp().log1p()
+        if beta != 1:
+            smooth = smooth / beta
+        return where(scaled > threshold, x, smooth)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return _SoftplusBackward.apply(grad, x, ctx.beta, ctx.threshold), None, None
+
+
+class _SoftplusBackward(Function):
+    """PyTorch's ``softplus_backward`` as a node of its own, for double backward: its derivative in ``x`` is
+    PyTorch's ``gg * grad * s * (1 - s) * beta`` with ``s = sigmoid(x * beta)`` (0 from ``x * beta >= threshold``),
+    not the difference of two nearly equal terms that differentiating ``grad * z / (z + 1)`` would give."""
+
+    @staticmethod
+    def forward(ctx, grad, x, beta, threshold):
+        ctx.save_for_backward(grad, x)
+        ctx.beta, ctx.threshold = beta, threshold
+        if x.dtype in dtypes.narrow_float:  # PyTorch's backward kernel's opmath
+            return _SoftplusBackward.value(grad.float(), x.float(), beta, threshold).to(x.dtype)
+        return _SoftplusBackward.value(grad, x, beta, threshold)
+
+    @staticmethod
+    def value(grad, x, beta, threshold):
+        scaled = x * beta
+        z = scaled.exp()
+        return where(scaled > threshold, grad, grad * z / (z + 1))
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, x = ctx.saved_tensors
+        beta, threshold = ctx.beta, ctx.threshold
+        scaled = x * beta
+        s = scaled.sigmoid()
+        # PyTorch's softplus_double_backward: sigmoid_backward(gg * grad, s) where x * beta < threshold, times beta
+        d_x = (gg * grad) * (1 - s) * s * (scaled < threshold).to(gg.dtype) * beta
+        return _SoftplusBackward.apply(gg, x, beta, threshold), d_x, None, None
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
