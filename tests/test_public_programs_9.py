@@ -1086,7 +1086,12 @@ def train_gpt2(lib, autocast):
 @pytest.mark.parametrize("autocast", [False, True])
 def test_build_nanogpt_from_pretrained_with_accumulation_and_hellaswag_eval_as_torch(autocast):
     tol = dict(rtol=3e-2, atol=3e-3) if autocast else {}
-    both(train_gpt2, autocast, **tol)
+    before = [lib.get_float32_matmul_precision() for lib in (torch, ember)]
+    try:
+        both(train_gpt2, autocast, **tol)
+    finally:  # the program sets the process-wide precision
+        for lib, precision in zip((torch, ember), before):
+            lib.set_float32_matmul_precision(precision)
 
 
 # -- PointNet (fxia22/pointnet.pytorch), DGCNN (WangYueFt/dgcnn), PointNet++ (yanx27) ---------------------

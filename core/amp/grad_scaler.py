@@ -212,8 +212,18 @@ class GradScaler:
 
         inv_scale = scale.double().reciprocal().float()
         found_inf = zeros((), dtype=dtypes.float32, device=scale.device)
-        state["found_inf_per_device"] = self._unscale_grads_(optimizer, inv_scale, found_inf, False)
+        found = self._unscale_grads_(optimizer, inv_scale, found_inf, self._unscales_float16)
+        state["found_inf_per_device"] = self._combined_found_inf(found, found_inf)
         state["stage"] = OptState.UNSCALED
+
+    #: whether float16 gradients may be unscaled (PyTorch's GradScaler refuses them: they are the
+    #: half-precision weights' own gradients, which a scaler cannot protect)
+    _unscales_float16 = False
+
+    def _combined_found_inf(self, found: dict[Any, Tensor], found_inf: Tensor) -> dict[Any, Tensor]:
+        """The found-inf flags per device that :meth:`step` reads (``found_inf`` is the zero flag a
+        device without gradients would have): this scaler's own."""
+        return found
 
     def step(self, optimizer: Optimizer, *args: Any, **kwargs: Any) -> Any:
         """Unscale (unless :meth:`unscale_` already did) and run ``optimizer.step`` unless a

@@ -609,7 +609,7 @@ def is_backend_available(backend: str) -> bool:
     """
     if not isinstance(backend, str):
         raise TypeError(f"is_backend_available: backend must be a str, got {type(backend).__name__}")
-    name = backend.lower()
+    name = str(backend).lower()  # (a str: checked above)
     if ":" in name:
         parts = [p.split(":", 1)[-1].strip() for p in name.split(",") if p.strip()]
         return bool(parts) and all(is_backend_available(p) for p in parts)

@@ -331,15 +331,7 @@ class FullyShardedDataParallel(Module):
                 self, infos, params, strategy, self._use_orig_params, mp.param_dtype, mp.reduce_dtype
             )
             self._handle = handle
-            for info in infos:
-                del info.module._parameters[info.name]
-            for m, name, _ in self._shared:
-                del m._parameters[name]
-            if self._use_orig_params:
-                self._register_pieces()
-            else:
-                module.register_parameter(FLAT_PARAM, handle.flat_param)
-                self._uninstall()
+            self._hold_shards()
 
     # -- the wrapped module ----------------------------------------------------------------------------
     @property
@@ -390,6 +382,20 @@ class FullyShardedDataParallel(Module):
                         if b is not None and b.is_floating_point() and b.dtype != dtype:
                             self._buffer_dtypes[(id(m), name)] = b.dtype
                             m._buffers[name] = b.to(dtype)
+
+    def _hold_shards(self) -> None:
+        """Take the whole parameters off the wrapped modules and register what the unit holds instead:
+        the shards under the original names (``use_orig_params``) or the flat parameter."""
+        handle = self._handle
+        for info in handle.infos:
+            del info.module._parameters[info.name]
+        for m, name, _ in self._shared:
+            del m._parameters[name]
+        if self._use_orig_params:
+            self._register_pieces()
+        else:
+            self._fsdp_wrapped_module.register_parameter(FLAT_PARAM, handle.flat_param)
+            self._uninstall()
 
     def _register_pieces(self) -> None:
         handle = self._handle
@@ -664,15 +670,7 @@ class FullyShardedDataParallel(Module):
                         value.detach().reshape(-1).to(full.device, full.dtype)
                     )
                 handle._set_local_shard(full[handle.shard_start : handle.shard_start + handle.shard_numel])
-        for info in handle.infos:
-            del info.module._parameters[info.name]
-        for m, name, _ in self._shared:
-            del m._parameters[name]
-        if self._use_orig_params:
-            self._register_pieces()
-        else:
-            self._fsdp_wrapped_module.register_parameter(FLAT_PARAM, handle.flat_param)
-            self._uninstall()
+        self._hold_shards()
 
     def named_parameters(
         self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True

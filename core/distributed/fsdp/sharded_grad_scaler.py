@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from ... import distributed as dist
-from ...amp.grad_scaler import GradScaler, OptState
-from ...ops.creation import zeros
+from ...amp.grad_scaler import GradScaler
+from ...tensor import Tensor
 
 __all__ = ["ShardedGradScaler"]
 
@@ -57,22 +57,12 @@ class ShardedGradScaler(GradScaler):
         )
         self.process_group = process_group
 
-    def unscale_(self, optimizer: Any) -> None:
-        """Unscale ``optimizer``'s gradients (in place), then combine the found-inf flags over the ranks."""
-        if not self._enabled:
-            return
-        scale, _ = self._check_scale_growth_tracker("unscale_")
-        state = self._per_optimizer_states[id(optimizer)]
-        if state["stage"] is OptState.UNSCALED:
-            raise RuntimeError("unscale_() has already been called on this optimizer since the last update().")
-        if state["stage"] is OptState.STEPPED:
-            raise RuntimeError("unscale_() is being called after step().")
-        inv_scale = scale.double().reciprocal().float()
-        found_inf = zeros((), dtype=scale.dtype, device=scale.device)
-        found = self._unscale_grads_(optimizer, inv_scale, found_inf, True)
-        if not found:  # a rank with no gradient still joins the reduction
-            found = {scale.device: found_inf}
+    _unscales_float16 = True  # FSDP's reduce_dtype may be float16
+
+    def _combined_found_inf(self, found: dict[Any, Tensor], found_inf: Tensor) -> dict[Any, Tensor]:
+        """The found-inf flags all-reduced over the ranks of ``process_group`` (a rank with no gradient
+        still joins with its zero flag)."""
+        found = found or {found_inf.device: found_inf}
         for flag in found.values():
             dist.all_reduce(flag, group=self.process_group)
-        state["found_inf_per_device"] = found
-        state["stage"] = OptState.UNSCALED
+        return found
