@@ -9,6 +9,7 @@ from test_fused_multiply_add import _exact
 from test_reduced_precision import _holds
 
 import ember
+from ember.ops._std_select import follows_cpu_kernels
 
 torch = pytest.importorskip("torch")
 
@@ -103,6 +104,22 @@ def _tied(dtype, shape, seed=1):
     return values
 
 
+def _host_numbers(t):
+    return t.detach().cpu().float().numpy() if t.is_floating_point() else t.detach().cpu().numpy()
+
+
+def _assert_a_valid_choice(x, dim, values, indices, expected_values, ordered=True):
+    """Off the host backends ember keeps its stable order among equal elements (PyTorch's accelerator
+    kernels have orders of their own, and its CPU kernels are not the reference there): the values are
+    PyTorch's (per row as a set where not ``ordered``) and the indices point at them."""
+    if indices.dim() < x.dim():
+        values, indices, expected_values = values.unsqueeze(dim), indices.unsqueeze(dim), expected_values.unsqueeze(dim)
+    np.testing.assert_array_equal(_host_numbers(x.gather(dim, indices)), _host_numbers(values))
+    if not ordered:
+        values, expected_values = values.sort(dim).values, expected_values.sort(dim).values
+    np.testing.assert_array_equal(_host_numbers(values), _host_numbers(expected_values))  # -0.0 and 0.0 tie
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16", "int64"])
 @pytest.mark.parametrize(
     "n, k, dim",
@@ -122,9 +139,33 @@ def test_topk_takes_and_orders_equal_elements_as_torch(device, dtype, n, k, dim,
     shape = (n, 4) if dim == 0 else (3, n)
     values = _tied(dtype, shape)
     expected = torch.topk(torch.tensor(values).to(getattr(torch, dtype)), k, dim, largest, sorted)
-    actual = ember.topk(ember.tensor(values, device=device).to(getattr(ember, dtype)), k, dim, largest, sorted)
+    x = ember.tensor(values, device=device).to(getattr(ember, dtype))
+    actual = ember.topk(x, k, dim, largest, sorted)
+    if not follows_cpu_kernels(x):
+        _assert_a_valid_choice(x, dim, actual.values, actual.indices, expected.values, ordered=sorted)
+        return
     assert actual.indices.tolist() == expected.indices.tolist()
     np.testing.assert_array_equal(_bits(actual.values), _bits(expected.values))
+
+
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize(
+    "shape, k, dim", [((100,), 5, 0), ((100,), 60, 0), ((10,), 3, 0), ((4, 30), 7, 1), ((30, 4), 7, 0)]
+)
+def test_unsorted_topk_returns_torchs_order(device, shape, k, dim, largest):
+    """``sorted=False`` with ``64 * k > n``: PyTorch returns the ``k`` elements in the order
+    ``std::nth_element`` leaves them, distinct values or not; ember returned them sorted."""
+    values = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
+    expected = torch.topk(torch.tensor(values), k, dim, largest, sorted=False)
+    x = ember.tensor(values, device=device, requires_grad=True)
+    actual = ember.topk(x, k, dim, largest, sorted=False)
+    if not follows_cpu_kernels(x):
+        _assert_a_valid_choice(x, dim, actual.values, actual.indices, expected.values, ordered=False)
+        return
+    assert actual.indices.tolist() == expected.indices.tolist()
+    np.testing.assert_array_equal(actual.values.detach().cpu().numpy(), expected.values.numpy())
+    actual.values.sum().backward()
+    assert x.grad.sum().item() == expected.values.numel()
 
 
 def test_topk_of_tied_values_passes_gradients_to_torchs_choice():
@@ -161,8 +202,15 @@ def test_sort_orders_equal_elements_as_torch(device, dtype, shape, dim, descendi
         result = lib.sort(x, dim=dim, descending=descending, stable=call == "stable")
         return [result.indices, result.values]
 
-    for expected, actual in zip(run(torch, "cpu"), run(ember, device)):
-        np.testing.assert_array_equal(_bits(actual), _bits(expected))
+    expected, actual = run(torch, "cpu"), run(ember, device)
+    x = ember.tensor(values, device=device).to(getattr(ember, dtype))
+    if call != "stable" and not follows_cpu_kernels(x):
+        sorted_values = actual[1] if call == "sort" else x.gather(dim, actual[0])
+        want = torch.tensor(values).to(getattr(torch, dtype)).sort(dim, descending).values
+        _assert_a_valid_choice(x, dim, sorted_values, actual[0], want)
+        return
+    for want, got in zip(expected, actual):
+        np.testing.assert_array_equal(_bits(got), _bits(want))
 
 
 @pytest.mark.parametrize("dtype, descending", [("int64", False), ("int64", True), ("float32", False)])
@@ -196,15 +244,18 @@ def test_kthvalue_and_mode_give_torchs_position_among_equal_elements(device, dty
         pytest.skip(f"{device} has no float64")
     values = np.random.default_rng(4).integers(0, 4, shape).astype(np.float64)
     n = shape[dim]
-    for k in sorted({1, n // 2, n}):
-        expected = torch.kthvalue(torch.tensor(values).to(getattr(torch, dtype)), k, dim, keepdim)
-        actual = ember.kthvalue(ember.tensor(values, device=device).to(getattr(ember, dtype)), k, dim, keepdim)
-        assert actual.indices.tolist() == expected.indices.tolist(), k
-        assert actual.values.tolist() == expected.values.tolist()
-    expected = torch.mode(torch.tensor(values).to(getattr(torch, dtype)), dim, keepdim)
-    actual = ember.mode(ember.tensor(values, device=device).to(getattr(ember, dtype)), dim, keepdim)
-    assert actual.indices.tolist() == expected.indices.tolist()
-    assert actual.values.tolist() == expected.values.tolist()
+    x = ember.tensor(values, device=device).to(getattr(ember, dtype))
+    source = torch.tensor(values).to(getattr(torch, dtype))
+    results = [(torch.kthvalue(source, k, dim, keepdim), ember.kthvalue(x, k, dim, keepdim)) for k in {1, n // 2, n}]
+    results.append((torch.mode(source, dim, keepdim), ember.mode(x, dim, keepdim)))
+    for expected, actual in results:
+        if follows_cpu_kernels(x):
+            assert actual.indices.tolist() == expected.indices.tolist()
+            assert actual.values.tolist() == expected.values.tolist()
+        else:
+            _assert_a_valid_choice(
+                x, dim, actual.values, actual.indices, ember.tensor(expected.values.numpy()).to(x.device)
+            )
 
 
 def test_kthvalue_with_nan_among_equal_elements_as_torch():

@@ -58,6 +58,7 @@ from .store import FileStore, HashStore, PrefixStore, Store, TCPStore
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from ..device import device as DeviceObject
     from ..types import Device
 
 __all__ = [
@@ -636,7 +637,7 @@ def is_xccl_available() -> bool:
     return False
 
 
-def get_default_backend_for_device(device: Device) -> str:
+def get_default_backend_for_device(device: str | DeviceObject) -> str:
     """The communicator PyTorch programs name for ``device``'s type.
 
     ``"gloo"`` for ``"cpu"``, ``"nccl"`` for ``"cuda"``, ``"mpi"`` for ember's other devices

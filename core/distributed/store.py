@@ -701,7 +701,7 @@ class TCPStore(Store):
         deadline = time.monotonic() + seconds
         while True:
             joined = int(self._get(_INIT_KEY) or b"0")
-            if joined >= self._world_size:  # type: ignore[operator]
+            if joined >= self._world_size:
                 return
             if time.monotonic() >= deadline:
                 raise DistStoreError(
@@ -819,7 +819,7 @@ class PrefixStore(Store):
         self._store.set_timeout(timeout)
 
     @property
-    def _zero_waits_forever(self):  # type: ignore[override]
+    def _zero_waits_forever(self):
         return self._store._zero_waits_forever
 
     def _k(self, key):

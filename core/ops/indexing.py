@@ -1460,12 +1460,18 @@ def _topk_ties_as_torch(
     """``indices`` (the first ``k`` of the stable ``order``) with PyTorch's choice among equal elements in the
     rows where ties decide which elements are taken or their order: PyTorch's CPU kernel selects with
     ``std::partial_sort``/``std::nth_element``, which are not stable (bfloat16 probabilities, integer
-    scores and masked ``-inf`` logits tie often, and sampling from the top-k then draws other tokens)."""
+    scores and masked ``-inf`` logits tie often, and sampling from the top-k then draws other tokens).
+    With ``sorted=False`` and ``64 * k > n`` every row is reordered: ``nth_element`` leaves the ``k``
+    elements it takes in an order of its own, which PyTorch returns as it is."""
     k, n = indices.shape[axis], input.shape[axis]
     if min(k + 1, n) < 2:
         return indices
     with no_grad():
-        rows = _tied_rows(input, axis, order, min(k + 1, n))
+        if not sorted and k > 1 and 64 * k > n:  # std::nth_element's order of the k taken, tied or not
+            count = input.numel() // n
+            rows = input.new_ones(count, dtype=dtypes.bool) if count * n <= TIED_ELEMENTS_LIMIT else None
+        else:
+            rows = _tied_rows(input, axis, order, min(k + 1, n))
         if rows is None:
             return indices
         return _reordered_rows(input, axis, indices, rows, lambda row: topk_order(row, k, largest, sorted))

@@ -537,7 +537,7 @@ def raise_broadcast_error(exc: BaseException, *operands: object) -> NoReturn:
 _RENAMED: dict[tuple[int, str], Any] = {}  # (id(function), alias) -> the function under the alias
 
 
-def renamed(func: Any, name: str) -> Any:
+def renamed(func: _Op, name: str) -> _Op:
     """``func`` as a function of its own named ``name`` (the same code, defaults and closure; one per pair,
     so that ``ember.arctan is ember.Tensor.arctan`` as ``ember.atan is ember.Tensor.atan``); anything but a
     plain function, or one already so named, as it is."""
@@ -553,7 +553,7 @@ def renamed(func: Any, name: str) -> Any:
         clone.__annotations__ = func.__annotations__
         _RENAMED[key] = clone
         _KEEP.append(func)  # the id stays the function's
-    return clone
+    return cast("_Op", clone)
 
 
 _KEEP: list[Any] = []

@@ -387,6 +387,7 @@ class FullyShardedDataParallel(Module):
         """Take the whole parameters off the wrapped modules and register what the unit holds instead:
         the shards under the original names (``use_orig_params``) or the flat parameter."""
         handle = self._handle
+        assert handle is not None, "a unit without parameters holds no shards"
         for info in handle.infos:
             del info.module._parameters[info.name]
         for m, name, _ in self._shared:
