@@ -29,6 +29,7 @@ from .optim import OptimKernels
 from .pooling import PoolingKernels
 from .rnn import RnnKernels
 from .running_stats import RunningStatsKernels
+from .selection import SelectionKernels
 from .softmax import SoftmaxKernels
 from .vision import VisionKernels
 
@@ -54,6 +55,7 @@ class Kernels(
     LinalgKernels,
     EmbeddingKernels,
     AccumulationKernels,
+    SelectionKernels,
 ):
     """The portable kernel table (see the module docstring)."""
 

@@ -1417,7 +1417,9 @@ def topk(  # noqa: A002
         raise RuntimeError(f"selected index k out of range (k={k}, size {size} in dimension {axis})")
     if input.ndim == 0:
         return return_types.topk(input.clone(), input.new_zeros((), dtype=dtypes.int64))
-    order = _sort_indices(input, axis, largest)
+    backend = input._backend
+    head = backend.kernels.stable_order_head(input._data, min(k + 1, size), axis, largest)  # one more: ties
+    order = input._make(backend.xp.astype(head, backend.native_dtype(dtypes.int64)))
     indices = order.narrow(axis, 0, k).contiguous()  # a tensor of its own, as torch's
     if k and follows_cpu_kernels(input):
         indices = _topk_ties_as_torch(input, axis, order, indices, largest, sorted)

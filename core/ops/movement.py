@@ -504,7 +504,14 @@ def broadcast_to(input: Tensor, size: _size_t) -> Tensor:
 
 def _broadcast_to_method(input: Tensor, *sizes: int | _size_t, size: _size_t | None = None) -> Tensor:
     """``Tensor.broadcast_to``: the sizes as ints or one sequence (``x.broadcast_to(2, 3)``), or the keyword
-    ``size``, as PyTorch's method takes them (:func:`broadcast_to` takes one sequence)."""
+    ``size``, as PyTorch's method takes them (:func:`broadcast_to` takes one sequence).
+
+    Example::
+
+        >>> ember.tensor([1, 2, 3]).broadcast_to(2, 3)
+        tensor([[1, 2, 3],
+                [1, 2, 3]])
+    """
     if size is not None:
         sizes = _sizes_or_keyword("broadcast_to", "size", sizes, size)
     if not sizes:

@@ -18,6 +18,7 @@ from .onednn_conv import OnednnConvKernels
 from .optim import NumpyOptimKernels
 from .pooling import NumpyPoolingKernels
 from .rnn import NumpyRnnKernels
+from .selection import NumpySelectionKernels
 from .softmax import NumpySoftmaxKernels
 from .vision import NumpyVisionKernels
 
@@ -51,6 +52,7 @@ class NumpyKernels(
     NumpyEmbeddingKernels,
     InPlaceAccumulationKernels,
     NumpyAttentionKernels,
+    NumpySelectionKernels,
     Kernels,
 ):
     """The kernel table of the NumPy backend: the portable defaults plus these overrides."""

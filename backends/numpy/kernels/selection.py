@@ -1,0 +1,39 @@
+"""NumPy's selection kernel: the head of a stable order found by partitioning, not by a whole sort."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ember.kernels.selection import SelectionKernels
+
+__all__ = ["NumpySelectionKernels"]
+
+#: partition where the head is at most this fraction of the dimension (below it a whole sort is as fast)
+_HEAD_FRACTION = 16
+_PARTITIONED_KINDS = "fiub"  # NumPy's own numbers
+
+
+class NumpySelectionKernels(SelectionKernels):
+    def stable_order_head(self, x, m, axis, descending):
+        n = x.shape[axis]
+        if x.dtype.kind == "V" and x.dtype.itemsize <= 2:  # ml_dtypes' bfloat16 and float8s: float32 holds them
+            x = x.astype(np.float32)
+        if m * _HEAD_FRACTION > n or x.dtype.kind not in _PARTITIONED_KINDS:
+            return super().stable_order_head(x, m, axis, descending)
+        rows = np.moveaxis(x, axis, -1)
+        # the m-th element of the order: NaN sorts last in NumPy's partition, PyTorch's NaN is the largest
+        threshold = np.partition(rows, n - m if descending else m - 1, axis=-1)[..., n - m if descending else m - 1]
+        threshold = threshold[..., None]
+        before = rows > threshold if descending else rows < threshold
+        equal = rows == threshold
+        if rows.dtype.kind == "f":
+            nan, nan_threshold = np.isnan(rows), np.isnan(threshold)
+            before |= (nan & ~nan_threshold) if descending else (~nan & nan_threshold)
+            equal |= nan & nan_threshold
+        # all that come before the m-th, then the equal ones in position order until there are m
+        needed = m - np.count_nonzero(before, axis=-1, keepdims=True)
+        taken = before | (equal & (np.cumsum(equal, axis=-1) <= needed))
+        positions = np.nonzero(taken)[-1].reshape(rows.shape[:-1] + (m,))
+        values = np.take_along_axis(rows, positions, axis=-1)
+        order = self.xp.argsort(values, axis=-1, descending=descending, stable=True)
+        return np.moveaxis(np.take_along_axis(positions, order, axis=-1), -1, axis)
