@@ -14,7 +14,7 @@ from ..amp.state import state as _amp
 from ..autograd import function as autograd_function
 from ..autograd import tangents
 from ..autograd.function import Function
-from ..autograd.grad_mode import grad_state, no_grad
+from ..autograd.grad_mode import grad_state
 from ..layout import contiguous_format
 from ..meta_errors import refuse_meta
 from ..tensor import Tensor, tensor, writable_data
@@ -1426,31 +1426,49 @@ def topk(  # noqa: A002
     return return_types.topk(_Gather.apply(input, axis, indices), indices)
 
 
-def _tied_rows(input: Tensor, axis: int, order: Tensor, m: int) -> Tensor | None:
+def _host_rows(t: Tensor, axis: int) -> np.ndarray:
+    """The values of ``t`` (a host backend's: no transfer) as NumPy rows along ``axis``; float16 and bfloat16
+    as float32, exactly (PyTorch compares them in float32 too)."""
+    host = np.asarray(t._backend.to_host(t._data))
+    if axis != host.ndim - 1:
+        host = np.moveaxis(host, axis, -1)
+    if t.dtype in dtypes.narrow_float:
+        host = host.astype(np.float32)
+    return host.reshape(-1, host.shape[-1])
+
+
+def _row_take(rows: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """``rows[r, positions[r, j]]`` for NumPy rows (``take_along_axis`` without its checks)."""
+    return rows[np.arange(rows.shape[0])[:, None], positions]
+
+
+def _equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Elementwise equality with NaN equal to NaN, as PyTorch's comparators leave them (neither before)."""
+    same = a == b
+    if a.dtype.kind == "f":
+        same |= np.isnan(a) & np.isnan(b)
+    return same
+
+
+def _few(rows: np.ndarray, n: int) -> np.ndarray | None:
+    """``rows`` (flags) where some are set and their elements are within :data:`TIED_ELEMENTS_LIMIT`."""
+    return rows if 0 < np.count_nonzero(rows) * n <= TIED_ELEMENTS_LIMIT else None
+
+
+def _tied_rows(input: Tensor, axis: int, order: Tensor, m: int) -> np.ndarray | None:
     """The rows (flattened, ``axis`` last) where two of the first ``m`` elements of the stable ``order``
-    are equal (NaNs equal to each other, as PyTorch's comparators leave them), or None where none is."""
-    source = input.detach()
-    if source.dtype in UNSIGNED_WIDE:  # compared as int64, one to one (uint32/64 have few kernels, as in PyTorch)
-        source = source.to(dtypes.int64)
-    values = source.gather(axis, order.narrow(axis, 0, m))
-    after, before = values.narrow(axis, 1, m - 1), values.narrow(axis, 0, m - 1)
-    tied = after == before
-    if input.dtype.is_floating_point:
-        tied = tied | (after.isnan() & before.isnan())
-    rows = tied.any(dim=axis).reshape(-1)
-    count = int(rows.sum())
-    return rows if 0 < count * input.shape[axis] <= TIED_ELEMENTS_LIMIT else None
+    are equal, or None where none is (or too many elements are)."""
+    values = _row_take(_host_rows(input, axis), _host_rows(order, axis)[:, :m])
+    return _few(_equal(values[:, 1:], values[:, :-1]).any(axis=1), input.shape[axis])
 
 
-def _reordered_rows(input: Tensor, axis: int, indices: Tensor, rows: Tensor, order: Callable[[list], list]) -> Tensor:
+def _reordered_rows(
+    input: Tensor, axis: int, indices: Tensor, rows: np.ndarray, order: Callable[[list], list]
+) -> Tensor:
     """``indices`` with the flagged ``rows`` replaced by ``order(values of the row)``, computed on the host."""
-    n, k = input.shape[axis], indices.shape[axis]
-    host = input.detach().movedim(axis, -1).cpu()
-    if host.dtype in dtypes.narrow_float:
-        host = host.float()  # exact: PyTorch compares them in float32 too
-    host = host.reshape(-1, n).numpy()
-    chosen = indices.movedim(axis, -1).cpu().reshape(-1, k).numpy().copy()
-    for row in np.flatnonzero(rows.cpu().numpy()):
+    host = _host_rows(input, axis)
+    chosen = _host_rows(indices, axis).copy()
+    for row in np.flatnonzero(rows):
         chosen[row] = order(host[row].tolist())
     fixed = tensor(chosen.reshape(list(indices.movedim(axis, -1).shape)), device=indices.device)
     return fixed.movedim(-1, axis).contiguous()
@@ -1468,32 +1486,24 @@ def _topk_ties_as_torch(
     k, n = indices.shape[axis], input.shape[axis]
     if min(k + 1, n) < 2:
         return indices
-    with no_grad():
-        if not sorted and k > 1 and 64 * k > n:  # std::nth_element's order of the k taken, tied or not
-            count = input.numel() // n
-            rows = input.new_ones(count, dtype=dtypes.bool) if count * n <= TIED_ELEMENTS_LIMIT else None
-        else:
-            rows = _tied_rows(input, axis, order, min(k + 1, n))
-        if rows is None:
-            return indices
-        return _reordered_rows(input, axis, indices, rows, lambda row: topk_order(row, k, largest, sorted))
+    if not sorted and k > 1 and 64 * k > n:  # std::nth_element's order of the k taken, tied or not
+        rows = _few(np.ones(input.numel() // n, dtype=bool), n)
+    else:
+        rows = _tied_rows(input, axis, order, min(k + 1, n))
+    if rows is None:
+        return indices
+    return _reordered_rows(input, axis, indices, rows, lambda row: topk_order(row, k, largest, sorted))
 
 
 def _kthvalue_ties_as_torch(input: Tensor, axis: int, order: Tensor, indices: Tensor, k: int) -> Tensor:
     """``indices`` with PyTorch's position of the ``k``-th smallest in the rows where another element equals
     it: PyTorch's CPU kernel finds it by quickselect, which is not stable."""
-    with no_grad():
-        source = input.detach()
-        if source.dtype in UNSIGNED_WIDE:  # compared as int64, one to one
-            source = source.to(dtypes.int64)
-        kth = source.gather(axis, indices)
-        same = source == kth
-        if source.dtype.is_floating_point:
-            same = same | (source.isnan() & kth.isnan())
-        rows = (same.sum(dim=axis) > 1).reshape(-1)
-        if not 0 < int(rows.sum()) * input.shape[axis] <= TIED_ELEMENTS_LIMIT:
-            return indices
-        return _reordered_rows(input, axis, indices, rows, lambda row: [kthvalue_position(row, k - 1)])
+    host = _host_rows(input, axis)
+    kth = _row_take(host, _host_rows(indices, axis))
+    rows = _few(np.count_nonzero(_equal(host, kth), axis=1) > 1, input.shape[axis])
+    if rows is None:
+        return indices
+    return _reordered_rows(input, axis, indices, rows, lambda row: [kthvalue_position(row, k - 1)])
 
 
 def _sort_ties_as_torch(input: Tensor, axis: int, indices: Tensor, descending: bool) -> Tensor:
@@ -1507,11 +1517,10 @@ def _sort_ties_as_torch(input: Tensor, axis: int, indices: Tensor, descending: b
     integral = not (input.dtype.is_floating_point or input.dtype.is_complex or input.dtype is dtypes.bool)
     if input.ndim == 1 and not descending and integral and n >= 32768:
         return indices
-    with no_grad():
-        rows = _tied_rows(input, axis, indices, n)
-        if rows is None:
-            return indices
-        return _reordered_rows(input, axis, indices, rows, lambda row: sort_order(row, descending))
+    rows = _tied_rows(input, axis, indices, n)
+    if rows is None:
+        return indices
+    return _reordered_rows(input, axis, indices, rows, lambda row: sort_order(row, descending))
 
 
 def kthvalue(
