@@ -1459,7 +1459,7 @@ def _tied_rows(input: Tensor, axis: int, order: Tensor, m: int) -> np.ndarray | 
     """The rows (flattened, ``axis`` last) where two of the first ``m`` elements of the stable ``order``
     are equal, or None where none is (or too many elements are)."""
     values = _row_take(_host_rows(input, axis), _host_rows(order, axis)[:, :m])
-    return _few(_equal(values[:, 1:], values[:, :-1]).any(axis=1), input.shape[axis])
+    return _few(np.asarray(_equal(values[:, 1:], values[:, :-1]).any(axis=1)), input.shape[axis])
 
 
 def _reordered_rows(
