@@ -299,7 +299,7 @@ def init_device_mesh(
     mesh_dim_names: tuple[str, ...] | None = None,
     backend_override: Any = None,
 ) -> DeviceMesh:
-    """A :class:`DeviceMesh` of shape ``mesh_shape`` over ranks ``0 .. prod(mesh_shape) - 1`` in order.
+    """A :class:`DeviceMesh` of shape ``mesh_shape`` over the ranks from 0 to ``prod(mesh_shape) - 1``, in order.
 
     Every rank calls it with the same arguments. The default group is initialised first if it
     is not (:func:`~ember.distributed.init_process_group` with the launcher's ranks).
