@@ -1,0 +1,58 @@
+"""``ember.distributed.checkpoint``: checkpoints that every rank of a job writes and reads together,
+in the directory format of ``torch.distributed.checkpoint`` (DCP).
+
+:func:`save` writes a state_dict (nested dicts and lists of tensors and other values; modules and
+optimizers through their ``state_dict()``) to a directory: each rank writes its items to
+``__<rank>_0.distcp``, each in PyTorch's ``.pt`` zip format, and rank 0 writes ``.metadata``, the
+pickled :class:`~ember.distributed.checkpoint.metadata.Metadata`. :func:`load` fills a state_dict in
+place from such a directory. PyTorch reads what ember writes and ember reads what PyTorch writes
+(``torch.distributed.checkpoint.save``/``load``), tensors saved in chunks (DTensor, FSDP shards)
+included. Without a process group (or with ``no_dist=True``) one process saves or loads alone.
+
+:mod:`ember.distributed.checkpoint.state_dict` gives the model and optimizer state_dicts with
+PyTorch's names (FQNs; the optimizer's state keyed by parameter name), for plain and
+``DistributedDataParallel`` models.
+
+Example::
+
+    >>> import tempfile
+    >>> import ember.distributed.checkpoint as dcp
+    >>> model = ember.nn.Linear(2, 1)
+    >>> path = tempfile.mkdtemp()
+    >>> _ = dcp.save({"model": model.state_dict()}, checkpoint_id=path, no_dist=True)
+    >>> state = {"model": ember.nn.Linear(2, 1).state_dict()}
+    >>> dcp.load(state, checkpoint_id=path, no_dist=True)
+    >>> bool((state["model"]["weight"] == model.weight).all())
+    True
+"""
+
+from . import state_dict
+from .api import CheckpointException
+from .filesystem import FileSystemReader, FileSystemWriter
+from .metadata import (
+    BytesStorageMetadata,
+    ChunkStorageMetadata,
+    Metadata,
+    MetadataIndex,
+    StorageMeta,
+    TensorProperties,
+    TensorStorageMetadata,
+)
+from .state_dict_loader import load
+from .state_dict_saver import save
+
+__all__ = [
+    "save",
+    "load",
+    "FileSystemWriter",
+    "FileSystemReader",
+    "CheckpointException",
+    "Metadata",
+    "MetadataIndex",
+    "TensorStorageMetadata",
+    "BytesStorageMetadata",
+    "ChunkStorageMetadata",
+    "TensorProperties",
+    "StorageMeta",
+    "state_dict",
+]

@@ -1,0 +1,76 @@
+"""``ember.distributed.checkpoint.load``: fill a state_dict in place from a checkpoint directory (written
+by ember or by ``torch.distributed.checkpoint.save``)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .api import _Ranks
+from .filesystem import FileSystemReader
+from .planner import create_local_load_plan, flatten_state_dict
+from .state_dict_saver import _is_stateful, _single_process, _storage
+
+__all__ = ["load"]
+
+
+def load(
+    state_dict: dict[str, Any],
+    *,
+    checkpoint_id: str | os.PathLike | None = None,
+    storage_reader: FileSystemReader | None = None,
+    planner: Any = None,
+    process_group: Any = None,
+    no_dist: bool = False,
+) -> None:
+    """Load a checkpoint into ``state_dict`` in place (SPMD: every rank calls it with the same keys).
+
+    Each tensor of ``state_dict`` (nested dicts and lists too) is filled with the saved values (copied
+    to its device and dtype; the saved size must match); every other value is replaced by the saved
+    one. A value with ``state_dict`` and ``load_state_dict`` methods (a module, an optimizer) is
+    filled through its ``state_dict()`` and then given it back with ``load_state_dict``. A key that the
+    checkpoint lacks is an error (raised on every rank as a :class:`CheckpointException`).
+
+    Values that are not tensors are unpickled by ember's restricted unpickler (PyTorch's
+    ``weights_only`` rules; allow more classes with ``ember.serialization.add_safe_globals``).
+
+    Args:
+        state_dict (dict): the state to fill.
+        checkpoint_id (str or os.PathLike, optional): the checkpoint's directory. Default: ``None``.
+        storage_reader (FileSystemReader, optional): the reader (else one for ``checkpoint_id``).
+            Default: ``None``.
+        planner: accepted for PyTorch's signature; only the default planner (``None``) is supported.
+        process_group (ProcessGroup, optional): the ranks that load together. Default: the default group.
+        no_dist (bool): load in this process alone. Default: ``False``.
+
+    Example::
+
+        >>> import tempfile
+        >>> import ember.distributed.checkpoint as dcp
+        >>> path = tempfile.mkdtemp()
+        >>> _ = dcp.save({"w": ember.arange(3.0), "step": 7}, checkpoint_id=path, no_dist=True)
+        >>> state = {"w": ember.zeros(3), "step": 0}
+        >>> dcp.load(state, checkpoint_id=path, no_dist=True)
+        >>> state
+        {'w': tensor([0., 1., 2.]), 'step': 7}
+    """
+    if planner is not None:
+        raise NotImplementedError("ember.distributed.checkpoint.load: only the default planner (None) is supported")
+    no_dist = _single_process(no_dist, "load")
+    reader = _storage(storage_reader, checkpoint_id, FileSystemReader, "load")
+    ranks = _Ranks(process_group, not no_dist)
+    keys = sorted(state_dict)
+    stateful = {key: state_dict[key].state_dict() if _is_stateful(state_dict[key]) else state_dict[key] for key in keys}
+
+    def read():
+        metadata = reader.read_metadata()
+        reader.set_up_storage_reader(metadata, ranks.is_coordinator, rank=ranks.rank)
+        flat, mapping = flatten_state_dict(stateful)
+        reader.read_data(create_local_load_plan(flat, metadata), flat, mapping, stateful)
+
+    ranks.all_gather("read", read)
+    for key in keys:
+        if _is_stateful(state_dict[key]):
+            state_dict[key].load_state_dict(stateful[key])
+        else:
+            state_dict[key] = stateful[key]

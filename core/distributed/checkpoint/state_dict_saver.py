@@ -1,0 +1,113 @@
+"""``ember.distributed.checkpoint.save``: every rank writes its part of a state_dict to a checkpoint
+directory in PyTorch's format (see :mod:`ember.distributed.checkpoint`)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Any
+
+import ember.distributed as dist
+
+from .api import _Ranks
+from .filesystem import FileSystemWriter
+from .metadata import Metadata
+from .planner import create_global_save_plan, create_local_save_plan, flatten_state_dict
+
+__all__ = ["save"]
+
+
+def _is_stateful(value: Any) -> bool:
+    return callable(getattr(value, "state_dict", None)) and callable(getattr(value, "load_state_dict", None))
+
+
+def _storage(storage, checkpoint_id, kind, name):
+    if storage is not None:
+        if checkpoint_id is not None:
+            storage.reset(checkpoint_id)
+        return storage
+    if not checkpoint_id:
+        raise RuntimeError("`checkpoint_id` must be specified if storage_reader/storage_writer is None.")
+    if not kind.validate_checkpoint_id(checkpoint_id):
+        raise RuntimeError(
+            f"ember.distributed.checkpoint.{name}: cannot detect which StorageReader or StorageWriter to use for "
+            f"{checkpoint_id!r}. Please specify the storage_reader/storage_writer."
+        )
+    storage = kind(checkpoint_id)
+    storage.reset(checkpoint_id)
+    return storage
+
+
+def _single_process(no_dist: bool, verb: str) -> bool:
+    no_dist = no_dist or not (dist.is_available() and dist.is_initialized())
+    if no_dist:
+        warnings.warn(
+            "ember.distributed is disabled, unavailable or uninitialized, assuming the intent is to "
+            f"{verb} in a single process.",
+            stacklevel=3,
+        )
+    return no_dist
+
+
+def save(
+    state_dict: dict[str, Any],
+    *,
+    checkpoint_id: str | os.PathLike | None = None,
+    storage_writer: FileSystemWriter | None = None,
+    planner: Any = None,
+    process_group: Any = None,
+    no_dist: bool = False,
+    use_collectives: bool = True,
+) -> Metadata:
+    """Save ``state_dict`` to a checkpoint, each rank writing its part (SPMD: every rank calls it).
+
+    Nested dicts and lists are flattened into dotted keys; each tensor is written once (a tensor that
+    every rank holds, replicated, is written by one of them), every other value is pickled as bytes;
+    rank 0 writes the ``.metadata``. The directory is PyTorch's format:
+    ``torch.distributed.checkpoint.load`` reads it. A value with ``state_dict`` and
+    ``load_state_dict`` methods (a module, an optimizer) is saved as its ``state_dict()``.
+
+    Without a process group (or with ``no_dist=True``) the process saves alone, with a warning.
+
+    Args:
+        state_dict (dict): the state to save.
+        checkpoint_id (str or os.PathLike, optional): the checkpoint's directory. Default: ``None``.
+        storage_writer (FileSystemWriter, optional): the writer (else one for ``checkpoint_id``).
+            Default: ``None``.
+        planner: accepted for PyTorch's signature; only the default planner (``None``) is supported.
+        process_group (ProcessGroup, optional): the ranks that save together. Default: the default group.
+        no_dist (bool): save in this process alone. Default: ``False``.
+        use_collectives (bool): only ``True`` (a global ``.metadata``) is supported. Default: ``True``.
+
+    Returns:
+        Metadata: the checkpoint's metadata.
+
+    Example::
+
+        >>> import tempfile
+        >>> import ember.distributed.checkpoint as dcp
+        >>> path = tempfile.mkdtemp()
+        >>> state = {"model": {"w": ember.arange(4.0)}, "step": 7}
+        >>> md = dcp.save(state, checkpoint_id=path, no_dist=True)
+        >>> sorted(md.state_dict_metadata)
+        ['model.w', 'step']
+    """
+    if planner is not None:
+        raise NotImplementedError("ember.distributed.checkpoint.save: only the default planner (None) is supported")
+    if not use_collectives:
+        raise NotImplementedError("ember.distributed.checkpoint.save: use_collectives=False is not supported")
+    no_dist = _single_process(no_dist, "save")
+    writer = _storage(storage_writer, checkpoint_id, FileSystemWriter, "save")
+    state_dict = {key: value.state_dict() if _is_stateful(value) else value for key, value in state_dict.items()}
+    ranks = _Ranks(process_group, not no_dist)
+    flat, mapping = flatten_state_dict(state_dict)
+
+    def local_plan():
+        writer.set_up_storage_writer(ranks.is_coordinator, rank=ranks.rank, use_collectives=True)
+        return writer.prepare_local_plan(create_local_save_plan(flat, mapping))
+
+    plans = ranks.all_gather("plan", local_plan)
+    global_plans, metadata = create_global_save_plan(plans)
+    results = ranks.all_gather("write", lambda: writer.write_data(global_plans[ranks.rank], flat))
+    ranks.on_coordinator("finish", lambda: writer.finish(metadata, results))
+    return metadata
