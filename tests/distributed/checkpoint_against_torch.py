@@ -1,0 +1,240 @@
+"""ember.distributed.checkpoint against torch.distributed.checkpoint (gloo, CPU) under ``mpiexec -n N``
+with ``EMBER_TEST_TORCH_PORT`` set (see ``tests/test_distributed_checkpoint_ranks.py``): every rank
+joins an ember ``mpi`` group and a torch ``gloo`` group; checkpoints written by one library are read
+by the other on every rank, the files and the rank each item is written by (deduplication of
+replicated tensors) are compared, and all_gather_coalesced and split_group are checked. Each check
+prints ``ok``/``FAIL`` like the other scripts of this folder."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+
+import numpy as np
+from common import run_against_torch
+
+import ember
+import ember.distributed as edist
+import ember.distributed.checkpoint as edcp
+from ember.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
+
+try:
+    import torch
+    import torch.distributed as tdist
+    import torch.distributed.checkpoint as tdcp
+    from torch.distributed.checkpoint.state_dict import get_state_dict as t_get_state_dict
+except ImportError:  # the test file skips without torch
+    torch = tdist = tdcp = t_get_state_dict = None
+
+warnings.simplefilter("ignore")
+
+
+def shared_dir(tag):
+    """A fresh directory that every rank names alike (made by rank 0, broadcast)."""
+    path = [tempfile.mkdtemp(prefix=f"ember-dcp-{tag}-") if edist.get_rank() == 0 else None]
+    edist.broadcast_object_list(path, src=0)
+    return path[0]
+
+
+def values(seed, lib):
+    """The same replicated state on every rank, in ``lib`` (ember or torch)."""
+    rng = np.random.RandomState(seed)
+    return {
+        "model": {
+            "big": lib.tensor(rng.randn(8, 5).astype(np.float32)),
+            "small": lib.tensor(rng.randn(3).astype(np.float64)),
+            "ints": lib.tensor(np.arange(6, dtype=np.int64).reshape(2, 3)),
+        },
+        "extra": [lib.tensor(rng.randn(4).astype(np.float32)), 7, "text"],
+        "step": 11,
+        "betas": (0.9, 0.99),
+    }
+
+
+def zeros_like_state(lib):
+    state = values(0, lib)
+    state["model"] = {k: lib.zeros_like(v) for k, v in state["model"].items()}
+    state["extra"] = [lib.zeros(4), 0, ""]
+    state["step"], state["betas"] = 0, None
+    return state
+
+
+def same(e, t, path="state", tol=0.0):
+    """``e`` (ember's) holds ``t``'s values (torch's), bit for bit or within ``tol``."""
+    if isinstance(t, dict):
+        assert sorted(e) == sorted(t), (path, sorted(e), sorted(t))
+        for k in t:
+            same(e[k], t[k], f"{path}.{k}", tol)
+    elif isinstance(t, (list, tuple)):
+        assert type(e) is type(t) and len(e) == len(t), (path, e, t)
+        for i, (a, b) in enumerate(zip(e, t)):
+            same(a, b, f"{path}[{i}]", tol)
+    elif isinstance(t, torch.Tensor):
+        assert isinstance(e, ember.Tensor), (path, type(e))
+        assert str(e.dtype).split(".")[1] == str(t.dtype).split(".")[1], (path, e.dtype, t.dtype)
+        np.testing.assert_allclose(np.asarray(e.detach()), t.detach().numpy(), rtol=tol, atol=tol, err_msg=path)
+    else:
+        assert e == t and type(e) is type(t), (path, e, t)
+
+
+def placement(path):
+    """``{fqn: file}`` of a checkpoint's .metadata, read by torch."""
+    md = tdcp.FileSystemReader(path).read_metadata()
+    return {index.fqn: info.relative_path for index, info in md.storage_data.items()}
+
+
+def check_ember_save_torch_load():
+    path = shared_dir("e2t")
+    edcp.save(values(1, ember), checkpoint_id=path)
+    tdist.barrier()
+    loaded = zeros_like_state(torch)
+    tdcp.load(loaded, checkpoint_id=path)
+    expected = values(1, torch)
+    for key in ("model", "extra", "step", "betas"):
+        assert str(loaded[key]) == str(expected[key]), key
+
+
+def check_torch_save_ember_load():
+    path = shared_dir("t2e")
+    tdcp.save(values(2, torch), checkpoint_id=path)
+    edist.barrier()
+    loaded = zeros_like_state(ember)
+    edcp.load(loaded, checkpoint_id=path)
+    same(loaded, values(2, torch))
+
+
+def check_same_files_and_dedup():
+    """Each rank writes __<rank>_0.distcp; each replicated item is written by the rank torch picks."""
+    e_path, t_path = shared_dir("ef"), shared_dir("tf")
+    e_md = edcp.save(values(3, ember), checkpoint_id=e_path)
+    t_md = tdcp.save(values(3, torch), checkpoint_id=t_path)
+    edist.barrier()
+    assert sorted(os.listdir(e_path)) == sorted(os.listdir(t_path)), (os.listdir(e_path), os.listdir(t_path))
+    assert placement(e_path) == placement(t_path), (placement(e_path), placement(t_path))
+    assert sorted(e_md.state_dict_metadata) == sorted(t_md.state_dict_metadata)
+    assert e_md.planner_data == t_md.planner_data
+
+
+def models():
+    torch.manual_seed(0)
+    reference = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.Tanh(), torch.nn.Linear(6, 2))
+    model = ember.nn.Sequential(ember.nn.Linear(4, 6), ember.nn.Tanh(), ember.nn.Linear(6, 2))
+    model.load_state_dict({k: ember.tensor(v.numpy()) for k, v in reference.state_dict().items()})
+    return model, reference
+
+
+def check_ddp_state_dict_round_trip():
+    """DDP model + Adam: the FQN state dicts match torch's; saved by ember, loaded by torch into a
+    torch DDP model and back into a fresh ember one."""
+    model, reference = models()
+    ddp = ember.nn.parallel.DistributedDataParallel(model)
+    tddp = torch.nn.parallel.DistributedDataParallel(reference)
+    opt, topt = ember.optim.Adam(ddp.parameters(), lr=0.01), torch.optim.Adam(tddp.parameters(), lr=0.01)
+    x = np.random.RandomState(edist.get_rank()).randn(5, 4).astype(np.float32)
+    for m, o, T in ((ddp, opt, ember), (tddp, topt, torch)):
+        o.zero_grad()
+        m(T.tensor(x)).pow(2).sum().backward()
+        o.step()
+    msd, osd = get_state_dict(ddp, opt)
+    tmsd, tosd = t_get_state_dict(tddp, topt)
+    assert list(msd) == list(tmsd), (list(msd), list(tmsd))
+    same(msd, tmsd, tol=1e-6)  # one Adam step apart from the rounding of the two libraries
+    same(osd, tosd, tol=1e-6)
+    path = shared_dir("ddp")
+    edcp.save({"model": msd, "optim": osd}, checkpoint_id=path)
+    tdist.barrier()
+    # torch reads it into a fresh torch model and optimizer
+    _, fresh_reference = models()
+    fresh_t = torch.nn.parallel.DistributedDataParallel(fresh_reference)
+    fresh_topt = torch.optim.Adam(fresh_t.parameters(), lr=0.01)
+    t_state = dict(zip(("model", "optim"), t_get_state_dict(fresh_t, fresh_topt)))
+    tdcp.load(t_state, checkpoint_id=path)
+    same(msd, t_state["model"])
+    same(osd, t_state["optim"])
+    # ember reads it into a fresh ember model and optimizer
+    fresh, _ = models()
+    fresh_ddp = ember.nn.parallel.DistributedDataParallel(fresh)
+    fresh_opt = ember.optim.Adam(fresh_ddp.parameters(), lr=0.01)
+    e_state = dict(zip(("model", "optim"), get_state_dict(fresh_ddp, fresh_opt)))
+    edcp.load(e_state, checkpoint_id=path)
+    set_state_dict(fresh_ddp, fresh_opt, model_state_dict=e_state["model"], optim_state_dict=e_state["optim"])
+    as_torch = {k: torch.tensor(np.asarray(v)) for k, v in msd.items()}
+    same(get_state_dict(fresh_ddp, fresh_opt), (as_torch, osd_as_torch(osd)))
+
+
+def osd_as_torch(osd):
+    """An ember optimizer state_dict's tensors as torch's (to compare ember with ember through ``same``)."""
+    return {
+        "state": {k: {n: torch.tensor(np.asarray(v)) for n, v in s.items()} for k, s in osd["state"].items()},
+        "param_groups": osd["param_groups"],
+    }
+
+
+def check_errors_on_every_rank():
+    """A key missing from the checkpoint on one rank: every rank raises CheckpointException."""
+    path = shared_dir("err")
+    edcp.save({"w": ember.ones(2)}, checkpoint_id=path)
+    state = {"w": ember.zeros(2)}
+    if edist.get_rank() == edist.get_world_size() - 1:
+        state["missing"] = ember.zeros(1)
+    try:
+        edcp.load(state, checkpoint_id=path)
+    except edcp.CheckpointException as exc:
+        assert list(exc.failures) == [edist.get_world_size() - 1], exc.failures
+        assert "Missing key in checkpoint state_dict: missing." in str(exc)
+    else:
+        raise AssertionError("no CheckpointException")
+
+
+def check_all_gather_coalesced():
+    rank, n = edist.get_rank(), edist.get_world_size()
+    results = []
+    for T, lib in ((ember, edist), (torch, tdist)):
+        inputs = [T.full((2, 2), float(rank)), T.tensor([10.0 + rank]), T.arange(3.0) * (rank + 1)]
+        outputs = [[T.zeros(2, 2), T.zeros(1), T.zeros(3)] for _ in range(n)]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert lib.all_gather_coalesced(outputs, inputs) is None
+        assert any(issubclass(w.category, FutureWarning) for w in caught)
+        results.append(outputs)
+    same(results[0], results[1])
+    work = edist.all_gather_coalesced([[ember.zeros(1)] for _ in range(n)], [ember.ones(1)], async_op=True)
+    work.wait()
+
+
+def check_split_group():
+    rank, n = edist.get_rank(), edist.get_world_size()
+    splits = [[r for r in range(n) if r % 2 == 0], [r for r in range(n) if r % 2 == 1]]
+    group = edist.split_group(split_ranks=splits)
+    mine = splits[rank % 2]
+    assert edist.get_process_group_ranks(group) == mine
+    assert edist.get_rank(group) == mine.index(rank)
+    t = ember.tensor([float(rank)])
+    edist.all_reduce(t, group=group)
+    assert t.item() == float(sum(mine)), (t, mine)
+    for bad, message in (([[0, 0]], "duplicate ranks"), ([list(range(n + 1))], "less or equal"), ([[n]], "not a rank")):
+        try:
+            edist.split_group(split_ranks=bad)
+        except ValueError as exc:
+            assert message in str(exc), exc
+        else:
+            raise AssertionError(f"split_group({bad}) raised nothing")
+    only_first = edist.split_group(split_ranks=[[0]])
+    assert (only_first is None) == (rank != 0), only_first
+
+
+def checks(world_size=2):
+    return {
+        "ember_save_torch_load": check_ember_save_torch_load,
+        "torch_save_ember_load": check_torch_save_ember_load,
+        "same_files_and_dedup": check_same_files_and_dedup,
+        "ddp_state_dict_round_trip": check_ddp_state_dict_round_trip,
+        "errors_on_every_rank": check_errors_on_every_rank,
+        "all_gather_coalesced": check_all_gather_coalesced,
+        "split_group": check_split_group,
+    }
+
+
+if __name__ == "__main__":
+    run_against_torch(checks)
