@@ -46,6 +46,8 @@ API_MODULES = (
     "ember.utils.tensorboard",
     "ember.utils.tensorboard.summary",
     "ember.distributed",
+    "ember.distributed.checkpoint",
+    "ember.distributed.checkpoint.state_dict",
     "ember.backend",
     "ember.kernels",
     "ember.plugin",

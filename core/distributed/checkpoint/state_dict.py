@@ -67,9 +67,7 @@ class StateDictOptions:
 
         >>> from ember.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
         >>> model = ember.nn.Linear(2, 1)
-        >>> model.bias.requires_grad_(False)
-        Parameter containing:
-        tensor([...], requires_grad=False)
+        >>> _ = model.bias.requires_grad_(False)
         >>> list(get_model_state_dict(model, options=StateDictOptions(ignore_frozen_params=True)))
         ['weight']
     """
