@@ -5,6 +5,7 @@ raises on all of them instead of leaving them waiting)."""
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 import ember.distributed as dist
@@ -58,20 +59,20 @@ class _Ranks:
     """The ranks taking part in one save or load: ``group`` (the default group where ``None``), or this
     process alone (``use_dist=False``)."""
 
-    def __init__(self, group, use_dist: bool, coordinator_rank: int = 0):
+    def __init__(self, group: Any, use_dist: bool, coordinator_rank: int = 0) -> None:
         self.group, self.use_dist = group, use_dist
         self.rank = dist.get_rank(group) if use_dist else 0
         self.world_size = dist.get_world_size(group) if use_dist else 1
         self.coordinator_rank = coordinator_rank
         self.is_coordinator = self.rank == coordinator_rank
 
-    def _run(self, step, *args):
+    def _run(self, step: Callable[..., Any], *args: Any) -> Any:
         try:
             return step(*args)
         except Exception as exc:  # noqa: BLE001 - gathered and raised on every rank
             return _Failure(exc)
 
-    def all_gather(self, name: str, step) -> list:
+    def all_gather(self, name: str, step: Callable[[], Any]) -> list:
         """Run ``step()`` here and gather every rank's result; raise on all ranks if one failed."""
         result = self._run(step)
         if self.use_dist:
@@ -84,7 +85,7 @@ class _Ranks:
             raise CheckpointException(name, failures)
         return gathered
 
-    def on_coordinator(self, name: str, step) -> None:
+    def on_coordinator(self, name: str, step: Callable[[], Any]) -> None:
         """Run ``step()`` on the coordinator, then raise on all ranks if it failed."""
         result = self._run(step) if self.is_coordinator else None
         if self.use_dist:

@@ -52,7 +52,7 @@ def _split(bins: int, items: list[WriteItem]) -> list[list[WriteItem]]:
     byte_items = [item for item in items if item.type == WriteItemType.BYTE_IO]
     tensors = sorted(
         (item for item in items if item.type != WriteItemType.BYTE_IO),
-        key=lambda item: item.tensor_storage_size(),
+        key=lambda item: item.tensor_storage_size() or 0,
         reverse=True,
     )
     for i, item in enumerate(byte_items):
@@ -60,7 +60,7 @@ def _split(bins: int, items: list[WriteItem]) -> list[list[WriteItem]]:
     for item in tensors:
         smallest = min(range(bins), key=lambda b: sizes[b])
         buckets[smallest].append(item)
-        sizes[smallest] += item.tensor_storage_size()
+        sizes[smallest] += item.tensor_storage_size() or 0
     return buckets
 
 
@@ -221,6 +221,7 @@ class FileSystemReader:
         metadata = _loads((self.path / name).read_bytes())
         if getattr(metadata, "storage_meta", None) is None:
             metadata.storage_meta = StorageMeta()
+        assert metadata.storage_meta is not None
         metadata.storage_meta.load_id = self.load_id
         return metadata
 

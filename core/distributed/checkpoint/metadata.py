@@ -195,7 +195,7 @@ class MetadataIndex:
     offset: ember.Size | None = None
     index: int | None = field(hash=False, compare=False, default=None)
 
-    def __init__(self, fqn: str, offset=None, index: int | None = None):
+    def __init__(self, fqn: str, offset: Any = None, index: int | None = None) -> None:
         object.__setattr__(self, "fqn", fqn)
         object.__setattr__(self, "index", index)
         if offset is not None:  # left out of the instance's state otherwise, as PyTorch's
@@ -272,7 +272,7 @@ class _MetadataUnpickler(_Unpickler):
         return _Unpickler._load_build(self)
 
     dispatch = dict(_Unpickler.dispatch)
-    dispatch[pickle.BUILD[0]] = _load_build_metadata
+    dispatch[pickle.BUILD[0]] = _load_build_metadata  # type: ignore[assignment]
 
 
 def _dumps(metadata: Metadata) -> bytes:

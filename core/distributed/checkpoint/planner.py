@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import ember
@@ -139,7 +139,7 @@ def _is_tensor(value):
     return isinstance(value, ember.Tensor)
 
 
-def _traverse(state_dict: Mapping, visit) -> None:
+def _traverse(state_dict: Mapping, visit: Callable[[tuple, Any], None]) -> None:
     """Call ``visit(path, value)`` for each leaf of ``state_dict``: mappings are entered (their keys as
     strings), lists only where they hold a tensor or a container that is entered; other values
     (tuples, lists of plain values) are leaves, as PyTorch's ``traverse_state_dict``."""
@@ -194,7 +194,7 @@ def flatten_state_dict(state_dict: Mapping) -> tuple[dict[str, Any], dict[str, t
     return flat, mapping
 
 
-def _set_element(root, path, value) -> None:
+def _set_element(root: Any, path: tuple, value: Any) -> None:
     """Put ``value`` at ``path`` in ``root``, creating the dicts and lists on the way (lists padded with ``None``)."""
     node = root
     for key, following in zip(path[:-1], path[1:]):
@@ -265,6 +265,7 @@ def create_global_save_plan(plans: list[SavePlan]) -> tuple[list[SavePlan], Meta
                 items.append(item)
                 continue
             data = item.tensor_data
+            assert data is not None  # a tensor item has its shape
             md = described.setdefault(item.index.fqn, TensorStorageMetadata(data.properties, data.size, []))
             items.append(dataclasses.replace(item, index=dataclasses.replace(item.index, index=len(md.chunks))))
             md.chunks.append(data.chunk)
@@ -275,7 +276,7 @@ def create_global_save_plan(plans: list[SavePlan]) -> tuple[list[SavePlan], Meta
     return finished, Metadata(described, planner_data=mapping)
 
 
-def _chunk_overlap(saved: ChunkStorageMetadata, wanted: ChunkStorageMetadata):
+def _chunk_overlap(saved: ChunkStorageMetadata, wanted: ChunkStorageMetadata) -> tuple | None:
     """``(storage offsets, destination offsets, lengths)`` of the overlap of two boxes, or ``None``."""
     storage, dest, lengths = [], [], []
     for s_off, s_len, d_off, d_len in zip(saved.offsets, saved.sizes, wanted.offsets, wanted.sizes):
@@ -328,7 +329,7 @@ def create_local_load_plan(flat: Mapping[str, Any], metadata: Metadata, strict: 
     return LoadPlan(requests)
 
 
-def narrow(tensor: ember.Tensor, offsets, lengths) -> ember.Tensor:
+def narrow(tensor: ember.Tensor, offsets: Any, lengths: Any) -> ember.Tensor:
     """The view of ``tensor`` at the box ``offsets``/``lengths``."""
     for dim, (start, length) in enumerate(zip(offsets, lengths)):
         if start != 0 or length != tensor.shape[dim]:

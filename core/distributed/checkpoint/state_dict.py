@@ -97,7 +97,7 @@ def _wrapper_prefix(module: Any) -> str | None:
 def _fqn(model: ember.nn.Module, name: str) -> str:
     """The canonical name of ``model``'s state key ``name`` (its wrappers' prefixes removed)."""
     name = name.replace(_CHECKPOINT_PREFIX, "")
-    parts, kept, current = name.split("."), [], model
+    parts, kept, current = name.split("."), [], model  # type: Any
     for i, part in enumerate(parts):
         wrapped = _wrapper_prefix(current)
         if wrapped is not None and part == wrapped:
@@ -140,14 +140,14 @@ def _offload(state: dict, options: StateDictOptions) -> dict:
     return cpu(state)
 
 
-def _submodule_prefixes(model, submodules) -> list[str]:
+def _submodule_prefixes(model: Any, submodules: Any) -> list[str]:
     if not submodules:
         return []
     wanted = set(submodules)
     return [f"{_fqn(model, name)}." for name, module in model.named_modules() if module in wanted]
 
 
-def _model_state_dict(model, submodules, options) -> dict[str, Any]:
+def _model_state_dict(model: Any, submodules: Any, options: StateDictOptions) -> dict[str, Any]:
     state = {_fqn(model, key): value for key, value in model.state_dict().items()}
     prefixes = _submodule_prefixes(model, submodules)
     if prefixes:
@@ -185,7 +185,7 @@ def get_model_state_dict(
     return _offload(_model_state_dict(model, submodules, options), options)
 
 
-def _init_optim_state(optim) -> None:
+def _init_optim_state(optim: Any) -> None:
     """Give ``optim`` its state where it has none: a step with zero gradients and learning rate 0."""
     if optim.state:
         return
@@ -207,7 +207,7 @@ def _init_optim_state(optim) -> None:
     optim.zero_grad(set_to_none=True)
 
 
-def _names_of(model) -> dict[int, list[str]]:
+def _names_of(model: Any) -> dict[int, list[str]]:
     """``id(parameter) -> its canonical names`` (several for a shared parameter)."""
     names: dict[int, list[str]] = {}
     for key, param in model.named_parameters(remove_duplicate=False):
@@ -332,7 +332,7 @@ def get_state_dict(
     return model_sd, optim_sd
 
 
-def _unflatten_model_state_dict(model, state_dict) -> dict[str, Any]:
+def _unflatten_model_state_dict(model: Any, state_dict: Any) -> dict[str, Any]:
     """A state_dict keyed by submodules (``{submodule: its state_dict}``) as one keyed by FQNs."""
     if not state_dict or not isinstance(next(iter(state_dict)), ember.nn.Module):
         return dict(state_dict)
@@ -344,7 +344,7 @@ def _unflatten_model_state_dict(model, state_dict) -> dict[str, Any]:
     return merged
 
 
-def _load_model(model, state_dict, options) -> _IncompatibleKeys:
+def _load_model(model: Any, state_dict: Any, options: StateDictOptions) -> _IncompatibleKeys:
     if not state_dict:
         return _IncompatibleKeys([], [])
     state_dict = dict(state_dict)
@@ -378,7 +378,7 @@ def set_model_state_dict(
     return _load_model(model, _unflatten_model_state_dict(model, model_state_dict), options)
 
 
-def _unflatten_optim(optim, flat, names, options) -> dict[str, Any]:
+def _unflatten_optim(optim: Any, flat: dict, names: dict, options: StateDictOptions) -> dict[str, Any]:
     state: dict[str, Any] = {}
     groups: list[dict[str, Any]] = []
     for group in optim.param_groups:
@@ -414,7 +414,7 @@ def _unflatten_optim(optim, flat, names, options) -> dict[str, Any]:
     return {_STATE: state, _PG: groups}
 
 
-def _split_optim(optim, osd, names, options) -> dict[str, Any]:
+def _split_optim(optim: Any, osd: dict, names: dict, options: StateDictOptions) -> dict[str, Any]:
     """The part of a merged optimizer state_dict (keyed by FQNs) that belongs to ``optim``."""
     if all(isinstance(k, int) for k in osd[_STATE]):
         return osd
@@ -469,7 +469,7 @@ def set_optimizer_state_dict(
     _load_optims(model, _optimizers(optimizers), optim_state_dict, options)
 
 
-def _load_optims(model, optimizers, optim_state_dict, options) -> None:
+def _load_optims(model: Any, optimizers: tuple, optim_state_dict: dict, options: StateDictOptions) -> None:
     names = _names_of(model)
     for optim in optimizers:
         _init_optim_state(optim)
