@@ -97,7 +97,8 @@ def _wrapper_prefix(module: Any) -> str | None:
 def _fqn(model: ember.nn.Module, name: str) -> str:
     """The canonical name of ``model``'s state key ``name`` (its wrappers' prefixes removed)."""
     name = name.replace(_CHECKPOINT_PREFIX, "")
-    parts, kept, current = name.split("."), [], model  # type: Any
+    parts, kept = name.split("."), []
+    current: Any = model
     for i, part in enumerate(parts):
         wrapped = _wrapper_prefix(current)
         if wrapped is not None and part == wrapped:
