@@ -275,6 +275,22 @@ def test_writer_options_and_reader(tmp_path):
         dcp.save(state, checkpoint_id=tmp_path / "two")
 
 
+def test_load_casts_and_replaces_as_torch(tmp_path):
+    """A tensor loads into a tensor of another dtype (copied, cast); a value that is not a tensor
+    replaces the given one, whatever it was."""
+    dcp.save({"w": ember.tensor([1.5, 2.25], dtype=ember.float64), "n": ember.ones(1)}, checkpoint_id=tmp_path)
+    for T, lib in ((ember, dcp), (torch, tdcp)):
+        for dtype in ("float32", "int64", "float16"):
+            state = {"w": T.zeros(2, dtype=getattr(T, dtype))}
+            lib.load(state, checkpoint_id=tmp_path)
+            assert str(state["w"].dtype).endswith(dtype)
+            assert state["w"].tolist() == ([1, 2] if dtype == "int64" else [1.5, 2.25])
+    tdcp.save({"n": 3}, checkpoint_id=tmp_path / "value")
+    state = {"n": ember.ones(1)}
+    dcp.load(state, checkpoint_id=tmp_path / "value")
+    assert state == {"n": 3}
+
+
 def test_warns_without_process_group(tmp_path):
     with pytest.warns(UserWarning, match="assuming the intent is to save in a single process"):
         dcp.save({"a": ember.ones(1)}, checkpoint_id=tmp_path)
@@ -293,6 +309,12 @@ def test_errors_as_torch(tmp_path):
         with pytest.raises(BaseException) as info:
             lib.load({"w": T.zeros(3)}, checkpoint_id=path)
         assert "ValueError: Size mismatch between saved" in str(info.value) and "for w" in str(info.value)
+        with pytest.raises(BaseException) as info:
+            lib.save({"a.b": T.ones(1), "a": {"b": T.ones(1)}}, checkpoint_id=path / "dup")
+        assert type(info.value).__name__ == "CheckpointException" and "duplicated flatten key a.b" in str(info.value)
+        with pytest.raises(BaseException) as info:
+            lib.load({"w": None}, checkpoint_id=path)
+        assert "Invalid checkpoint metadata for w, expected BytesStorageMetadata" in str(info.value)
         with pytest.raises(RuntimeError, match="`checkpoint_id` must be specified"):
             lib.save({"w": T.zeros(1)})
         with pytest.raises(RuntimeError, match="`checkpoint_id` must be specified"):

@@ -85,6 +85,13 @@ class _Ranks:
             raise CheckpointException(name, failures)
         return gathered
 
+    def alike(self, name: str, step: Callable[[], Any]) -> Any:
+        """Run ``step()``, which every rank runs on the same gathered inputs (so fails on all alike)."""
+        result = self._run(step)
+        if isinstance(result, _Failure):
+            raise CheckpointException(name, {self.rank: (result.exc, result.trace)})
+        return result
+
     def on_coordinator(self, name: str, step: Callable[[], Any]) -> None:
         """Run ``step()`` on the coordinator, then raise on all ranks if it failed."""
         result = self._run(step) if self.is_coordinator else None

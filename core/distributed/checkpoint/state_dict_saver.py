@@ -100,14 +100,16 @@ def save(
     writer = _storage(storage_writer, checkpoint_id, FileSystemWriter, "save")
     state_dict = {key: value.state_dict() if _is_stateful(value) else value for key, value in state_dict.items()}
     ranks = _Ranks(process_group, not no_dist)
-    flat, mapping = flatten_state_dict(state_dict)
+    flat: dict[str, Any] = {}
 
-    def local_plan():
+    def local_plan():  # every failure from here on raises on every rank (CheckpointException)
+        flattened, mapping = flatten_state_dict(state_dict)
+        flat.update(flattened)
         writer.set_up_storage_writer(ranks.is_coordinator, rank=ranks.rank, use_collectives=True)
         return writer.prepare_local_plan(create_local_save_plan(flat, mapping))
 
     plans = ranks.all_gather("plan", local_plan)
-    global_plans, metadata = create_global_save_plan(plans)
+    global_plans, metadata = ranks.alike("global plan", lambda: create_global_save_plan(plans))
     results = ranks.all_gather("write", lambda: writer.write_data(global_plans[ranks.rank], flat))
     ranks.on_coordinator("finish", lambda: writer.finish(metadata, results))
     return metadata
