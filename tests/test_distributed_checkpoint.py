@@ -291,6 +291,40 @@ def test_load_casts_and_replaces_as_torch(tmp_path):
     assert state == {"n": 3}
 
 
+def test_planner_options_as_torch(tmp_path):
+    """flatten_state_dict=False (nested values saved whole, as bytes) and allow_partial_load, both ways."""
+    e_md = dcp.save(
+        {"w": ember.ones(2), "model": {"w": ember.arange(3.0)}, "step": 2},
+        checkpoint_id=tmp_path / "e",
+        planner=dcp.DefaultSavePlanner(flatten_state_dict=False),
+    )
+    t_md = tdcp.save(
+        {"w": torch.ones(2), "model": {"w": torch.arange(3.0)}, "step": 2},
+        checkpoint_id=tmp_path / "t",
+        planner=tdcp.DefaultSavePlanner(flatten_state_dict=False),
+    )
+    assert list(e_md.state_dict_metadata) == list(t_md.state_dict_metadata) == ["w", "model", "step"]
+    assert isinstance(e_md.state_dict_metadata["model"], dcp.BytesStorageMetadata)
+    assert e_md.planner_data is None and t_md.planner_data is None
+    for path in ("e", "t"):
+        # torch fills the tensors (its unflattened load leaves the other values as they were: it puts
+        # them in a copy of the state_dict); ember replaces them too
+        target = {"w": torch.zeros(2), "model": None, "step": 0}
+        tdcp.load(target, checkpoint_id=tmp_path / path, planner=tdcp.DefaultLoadPlanner(flatten_state_dict=False))
+        assert target["w"].tolist() == [1.0, 1.0]
+        target = {"w": ember.zeros(2), "model": None, "step": 0}
+        dcp.load(target, checkpoint_id=tmp_path / path, planner=dcp.DefaultLoadPlanner(flatten_state_dict=False))
+        assert target["w"].tolist() == [1.0, 1.0] and target["step"] == 2
+        assert isinstance(target["model"]["w"], ember.Tensor) and target["model"]["w"].tolist() == [0.0, 1.0, 2.0]
+    dcp.save({"w": ember.ones(2)}, checkpoint_id=tmp_path / "p")
+    for T, lib in ((ember, dcp), (torch, tdcp)):
+        target = {"w": T.zeros(2), "new": T.zeros(1)}
+        lib.load(target, checkpoint_id=tmp_path / "p", planner=lib.DefaultLoadPlanner(allow_partial_load=True))
+        assert target["w"].tolist() == [1.0, 1.0] and target["new"].tolist() == [0.0]
+    with pytest.raises(NotImplementedError, match="only DefaultLoadPlanner is supported"):
+        dcp.load({"w": ember.zeros(2)}, checkpoint_id=tmp_path / "p", planner=object())
+
+
 def test_warns_without_process_group(tmp_path):
     with pytest.warns(UserWarning, match="assuming the intent is to save in a single process"):
         dcp.save({"a": ember.ones(1)}, checkpoint_id=tmp_path)

@@ -116,6 +116,15 @@ def check_same_files_and_dedup():
     assert e_md.planner_data == t_md.planner_data
 
 
+def check_dedup_to_lowest_rank():
+    e_path, t_path = shared_dir("el"), shared_dir("tl")
+    edcp.save(values(4, ember), checkpoint_id=e_path, planner=edcp.DefaultSavePlanner(dedup_save_to_lowest_rank=True))
+    tdcp.save(values(4, torch), checkpoint_id=t_path, planner=tdcp.DefaultSavePlanner(dedup_save_to_lowest_rank=True))
+    edist.barrier()
+    assert placement(e_path) == placement(t_path), (placement(e_path), placement(t_path))
+    assert set(placement(e_path).values()) == {"__0_0.distcp"}
+
+
 def models():
     torch.manual_seed(0)
     reference = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.Tanh(), torch.nn.Linear(6, 2))
@@ -229,6 +238,7 @@ def checks(world_size=2):
         "ember_save_torch_load": check_ember_save_torch_load,
         "torch_save_ember_load": check_torch_save_ember_load,
         "same_files_and_dedup": check_same_files_and_dedup,
+        "dedup_to_lowest_rank": check_dedup_to_lowest_rank,
         "ddp_state_dict_round_trip": check_ddp_state_dict_round_trip,
         "errors_on_every_rank": check_errors_on_every_rank,
         "all_gather_coalesced": check_all_gather_coalesced,

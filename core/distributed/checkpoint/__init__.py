@@ -38,6 +38,7 @@ from .metadata import (
     TensorProperties,
     TensorStorageMetadata,
 )
+from .planner import DefaultLoadPlanner, DefaultSavePlanner
 from .state_dict_loader import load
 from .state_dict_saver import save
 
@@ -46,6 +47,8 @@ __all__ = [
     "load",
     "FileSystemWriter",
     "FileSystemReader",
+    "DefaultSavePlanner",
+    "DefaultLoadPlanner",
     "CheckpointException",
     "Metadata",
     "MetadataIndex",

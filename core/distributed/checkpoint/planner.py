@@ -30,7 +30,16 @@ from .metadata import (
     TensorStorageMetadata,
 )
 
-__all__ = ["WriteItemType", "LoadItemType", "WriteItem", "ReadItem", "SavePlan", "LoadPlan"]
+__all__ = [
+    "DefaultSavePlanner",
+    "DefaultLoadPlanner",
+    "WriteItemType",
+    "LoadItemType",
+    "WriteItem",
+    "ReadItem",
+    "SavePlan",
+    "LoadPlan",
+]
 
 
 class WriteItemType(enum.Enum):
@@ -229,9 +238,10 @@ def create_local_save_plan(flat: Mapping[str, Any], mapping: dict) -> SavePlan:
     return SavePlan([item for fqn, value in flat.items() for item in _write_items(fqn, value)], planner_data=mapping)
 
 
-def _dedup(plans: list[SavePlan]) -> list[SavePlan]:
+def _dedup(plans: list[SavePlan], to_lowest_rank: bool = False) -> list[SavePlan]:
     """Each item that several plans hold kept in one: the plan with the fewest bytes planned so far
-    (the lowest rank among equals), as PyTorch's ``dedup_save_plans``."""
+    (the lowest rank among equals; the lowest rank always with ``to_lowest_rank``), as PyTorch's
+    ``dedup_save_plans``."""
     holders: dict[MetadataIndex, list[int]] = {}
     items: dict[MetadataIndex, WriteItem] = {}
     for rank, plan in enumerate(plans):
@@ -241,7 +251,7 @@ def _dedup(plans: list[SavePlan]) -> list[SavePlan]:
     sizes = [0] * len(plans)
     keep: list[set] = [set() for _ in plans]
     for index, ranks in holders.items():
-        chosen = min(sorted(set(ranks)), key=lambda r: sizes[r])
+        chosen = min(ranks) if to_lowest_rank else min(sorted(set(ranks)), key=lambda r: sizes[r])
         sizes[chosen] += items[index].tensor_storage_size() or 1
         keep[chosen].add(index)
     return [
@@ -250,9 +260,11 @@ def _dedup(plans: list[SavePlan]) -> list[SavePlan]:
     ]
 
 
-def create_global_save_plan(plans: list[SavePlan]) -> tuple[list[SavePlan], Metadata]:
+def create_global_save_plan(
+    plans: list[SavePlan], to_lowest_rank: bool = False, flattened: bool = True
+) -> tuple[list[SavePlan], Metadata]:
     """The plans deduplicated, each rank's file prefix set, and the checkpoint's metadata."""
-    plans = _dedup(plans)
+    plans = _dedup(plans, to_lowest_rank)
     described: dict[str, Any] = {}
     finished = []
     for rank, plan in enumerate(plans):
@@ -273,7 +285,7 @@ def create_global_save_plan(plans: list[SavePlan]) -> tuple[list[SavePlan], Meta
     mapping: dict[str, tuple] = {}
     for plan in reversed(plans):  # the first rank's path wins, as a ChainMap of the plans
         mapping.update(plan.planner_data or {})
-    return finished, Metadata(described, planner_data=mapping)
+    return finished, Metadata(described, planner_data=mapping if flattened else None)
 
 
 def _chunk_overlap(saved: ChunkStorageMetadata, wanted: ChunkStorageMetadata) -> tuple | None:
@@ -335,3 +347,76 @@ def narrow(tensor: ember.Tensor, offsets: Any, lengths: Any) -> ember.Tensor:
         if start != 0 or length != tensor.shape[dim]:
             tensor = tensor.narrow(dim, start, length)
     return tensor
+
+
+class DefaultSavePlanner:
+    """The options of PyTorch's default save planner, for ``save(..., planner=...)``.
+
+    Args:
+        flatten_state_dict (bool): flatten nested dicts and lists into dotted keys (else each
+            top-level value that is not a tensor is saved whole, as bytes). Default: ``True``.
+        flatten_sharded_tensors (bool): accepted for PyTorch's signature. Default: ``True``.
+        dedup_replicated_tensors: deprecated in PyTorch, without effect. Default: ``None``.
+        dedup_save_to_lowest_rank (bool): a replicated item is written by the lowest rank holding it
+            (else by the rank with the fewest bytes planned). Default: ``False``.
+        enable_plan_caching (bool): accepted for PyTorch's signature. Default: ``False``.
+
+    Example::
+
+        >>> import tempfile
+        >>> import ember.distributed.checkpoint as dcp
+        >>> planner = dcp.DefaultSavePlanner(flatten_state_dict=False)
+        >>> md = dcp.save({"opt": {"lr": 0.1}}, checkpoint_id=tempfile.mkdtemp(), planner=planner, no_dist=True)
+        >>> md.state_dict_metadata
+        {'opt': BytesStorageMetadata()}
+    """
+
+    def __init__(
+        self,
+        flatten_state_dict: bool = True,
+        flatten_sharded_tensors: bool = True,
+        dedup_replicated_tensors: bool | None = None,
+        dedup_save_to_lowest_rank: bool = False,
+        enable_plan_caching: bool = False,
+    ) -> None:
+        self.flatten_state_dict = flatten_state_dict
+        self.flatten_sharded_tensors = flatten_sharded_tensors
+        self.dedup_save_to_lowest_rank = dedup_save_to_lowest_rank
+        self.enable_plan_caching = enable_plan_caching
+
+
+class DefaultLoadPlanner:
+    """The options of PyTorch's default load planner, for ``load(..., planner=...)``.
+
+    Args:
+        flatten_state_dict (bool): flatten nested dicts and lists into dotted keys, as the saver did.
+            Default: ``True``.
+        flatten_sharded_tensors (bool): accepted for PyTorch's signature. Default: ``True``.
+        allow_partial_load (bool): keys of the state_dict that the checkpoint lacks are left as they
+            are (else an error). Default: ``False``.
+
+    Example::
+
+        >>> import tempfile
+        >>> import ember.distributed.checkpoint as dcp
+        >>> path = tempfile.mkdtemp()
+        >>> _ = dcp.save({"w": ember.ones(2)}, checkpoint_id=path, no_dist=True)
+        >>> state = {"w": ember.zeros(2), "new": ember.zeros(1)}
+        >>> dcp.load(state, checkpoint_id=path, planner=dcp.DefaultLoadPlanner(allow_partial_load=True), no_dist=True)
+        >>> state["w"], state["new"]
+        (tensor([1., 1.]), tensor([0.]))
+    """
+
+    def __init__(
+        self, flatten_state_dict: bool = True, flatten_sharded_tensors: bool = True, allow_partial_load: bool = False
+    ) -> None:
+        self.flatten_state_dict = flatten_state_dict
+        self.flatten_sharded_tensors = flatten_sharded_tensors
+        self.allow_partial_load = allow_partial_load
+
+
+def _flattened(state_dict: Mapping, flatten: bool) -> tuple[dict[str, Any], dict[str, tuple]]:
+    """The state_dict's items and their paths: flattened, or its top-level keys as they are."""
+    if flatten:
+        return flatten_state_dict(state_dict)
+    return dict(state_dict), {key: (key,) for key in state_dict}

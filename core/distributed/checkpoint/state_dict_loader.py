@@ -8,8 +8,8 @@ from typing import Any
 
 from .api import _Ranks
 from .filesystem import FileSystemReader
-from .planner import create_local_load_plan, flatten_state_dict
-from .state_dict_saver import _is_stateful, _single_process, _storage
+from .planner import DefaultLoadPlanner, _flattened, create_local_load_plan
+from .state_dict_saver import _is_stateful, _planner, _single_process, _storage
 
 __all__ = ["load"]
 
@@ -19,7 +19,7 @@ def load(
     *,
     checkpoint_id: str | os.PathLike | None = None,
     storage_reader: FileSystemReader | None = None,
-    planner: Any = None,
+    planner: DefaultLoadPlanner | None = None,
     process_group: Any = None,
     no_dist: bool = False,
 ) -> None:
@@ -39,7 +39,8 @@ def load(
         checkpoint_id (str or os.PathLike, optional): the checkpoint's directory. Default: ``None``.
         storage_reader (FileSystemReader, optional): the reader (else one for ``checkpoint_id``).
             Default: ``None``.
-        planner: accepted for PyTorch's signature; only the default planner (``None``) is supported.
+        planner (DefaultLoadPlanner, optional): the default planner's options (``allow_partial_load``).
+            Default: ``None`` (the defaults).
         process_group (ProcessGroup, optional): the ranks that load together. Default: the default group.
         no_dist (bool): load in this process alone. Default: ``False``.
 
@@ -54,8 +55,7 @@ def load(
         >>> state
         {'w': tensor([0., 1., 2.]), 'step': 7}
     """
-    if planner is not None:
-        raise NotImplementedError("ember.distributed.checkpoint.load: only the default planner (None) is supported")
+    planner = _planner(planner, DefaultLoadPlanner, "load")
     no_dist = _single_process(no_dist, "load")
     reader = _storage(storage_reader, checkpoint_id, FileSystemReader, "load")
     ranks = _Ranks(process_group, not no_dist)
@@ -65,8 +65,9 @@ def load(
     def read():
         metadata = reader.read_metadata()
         reader.set_up_storage_reader(metadata, ranks.is_coordinator, rank=ranks.rank)
-        flat, mapping = flatten_state_dict(stateful)
-        reader.read_data(create_local_load_plan(flat, metadata), flat, mapping, stateful)
+        flat, mapping = _flattened(stateful, planner.flatten_state_dict)
+        plan = create_local_load_plan(flat, metadata, strict=not planner.allow_partial_load)
+        reader.read_data(plan, flat, mapping, stateful)
 
     ranks.all_gather("read", read)
     for key in keys:

@@ -12,7 +12,7 @@ import ember.distributed as dist
 from .api import _Ranks
 from .filesystem import FileSystemWriter
 from .metadata import Metadata
-from .planner import create_global_save_plan, create_local_save_plan, flatten_state_dict
+from .planner import DefaultSavePlanner, _flattened, create_global_save_plan, create_local_save_plan
 
 __all__ = ["save"]
 
@@ -38,6 +38,17 @@ def _storage(storage, checkpoint_id, kind, name):
     return storage
 
 
+def _planner(planner: Any, kind: type, name: str) -> Any:
+    if planner is None:
+        return kind()
+    if type(planner) is not kind:
+        raise NotImplementedError(
+            f"ember.distributed.checkpoint.{name}: only {kind.__name__} is supported as the planner, "
+            f"got {type(planner).__name__}"
+        )
+    return planner
+
+
 def _single_process(no_dist: bool, verb: str) -> bool:
     no_dist = no_dist or not (dist.is_available() and dist.is_initialized())
     if no_dist:
@@ -54,7 +65,7 @@ def save(
     *,
     checkpoint_id: str | os.PathLike | None = None,
     storage_writer: FileSystemWriter | None = None,
-    planner: Any = None,
+    planner: DefaultSavePlanner | None = None,
     process_group: Any = None,
     no_dist: bool = False,
     use_collectives: bool = True,
@@ -74,7 +85,7 @@ def save(
         checkpoint_id (str or os.PathLike, optional): the checkpoint's directory. Default: ``None``.
         storage_writer (FileSystemWriter, optional): the writer (else one for ``checkpoint_id``).
             Default: ``None``.
-        planner: accepted for PyTorch's signature; only the default planner (``None``) is supported.
+        planner (DefaultSavePlanner, optional): the default planner's options. Default: ``None`` (the defaults).
         process_group (ProcessGroup, optional): the ranks that save together. Default: the default group.
         no_dist (bool): save in this process alone. Default: ``False``.
         use_collectives (bool): only ``True`` (a global ``.metadata``) is supported. Default: ``True``.
@@ -92,8 +103,7 @@ def save(
         >>> sorted(md.state_dict_metadata)
         ['model.w', 'step']
     """
-    if planner is not None:
-        raise NotImplementedError("ember.distributed.checkpoint.save: only the default planner (None) is supported")
+    planner = _planner(planner, DefaultSavePlanner, "save")
     if not use_collectives:
         raise NotImplementedError("ember.distributed.checkpoint.save: use_collectives=False is not supported")
     no_dist = _single_process(no_dist, "save")
@@ -103,13 +113,16 @@ def save(
     flat: dict[str, Any] = {}
 
     def local_plan():  # every failure from here on raises on every rank (CheckpointException)
-        flattened, mapping = flatten_state_dict(state_dict)
+        flattened, mapping = _flattened(state_dict, planner.flatten_state_dict)
         flat.update(flattened)
         writer.set_up_storage_writer(ranks.is_coordinator, rank=ranks.rank, use_collectives=True)
         return writer.prepare_local_plan(create_local_save_plan(flat, mapping))
 
     plans = ranks.all_gather("plan", local_plan)
-    global_plans, metadata = ranks.alike("global plan", lambda: create_global_save_plan(plans))
+    global_plans, metadata = ranks.alike(
+        "global plan",
+        lambda: create_global_save_plan(plans, planner.dedup_save_to_lowest_rank, planner.flatten_state_dict),
+    )
     results = ranks.all_gather("write", lambda: writer.write_data(global_plans[ranks.rank], flat))
     ranks.on_coordinator("finish", lambda: writer.finish(metadata, results))
     return metadata
