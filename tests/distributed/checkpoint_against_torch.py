@@ -125,6 +125,23 @@ def check_dedup_to_lowest_rank():
     assert set(placement(e_path).values()) == {"__0_0.distcp"}
 
 
+def check_subgroup():
+    """The ranks 1.. of the job save in a subgroup (files named by group rank) and load it back."""
+    n = edist.get_world_size()
+    members = list(range(1, n))
+    e_group, t_group = edist.new_group(members), tdist.new_group(members)
+    e_path, t_path = shared_dir("eg"), shared_dir("tg")
+    if edist.get_rank() in members:
+        edcp.save(values(5, ember), checkpoint_id=e_path, process_group=e_group)
+        tdcp.save(values(5, torch), checkpoint_id=t_path, process_group=t_group)
+        loaded = zeros_like_state(ember)
+        edcp.load(loaded, checkpoint_id=t_path, process_group=e_group)
+        same(loaded, values(5, torch))
+    edist.barrier()
+    assert sorted(os.listdir(e_path)) == sorted(os.listdir(t_path)), (os.listdir(e_path), os.listdir(t_path))
+    assert placement(e_path) == placement(t_path)
+
+
 def models():
     torch.manual_seed(0)
     reference = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.Tanh(), torch.nn.Linear(6, 2))
@@ -239,6 +256,7 @@ def checks(world_size=2):
         "torch_save_ember_load": check_torch_save_ember_load,
         "same_files_and_dedup": check_same_files_and_dedup,
         "dedup_to_lowest_rank": check_dedup_to_lowest_rank,
+        "subgroup": check_subgroup,
         "ddp_state_dict_round_trip": check_ddp_state_dict_round_trip,
         "errors_on_every_rank": check_errors_on_every_rank,
         "all_gather_coalesced": check_all_gather_coalesced,
