@@ -368,6 +368,14 @@ def test_refuses_unknown_classes(tmp_path):
         dcp.load({"w": ember.zeros(1)}, checkpoint_id=tmp_path)
     assert "names fractions.Fraction" in str(info.value)
     assert isinstance(info.value.failures[0][0], pickle.UnpicklingError)
+    # an item placed outside the checkpoint's directory
+    md.planner_data = {"w": ("w",)}
+    for info in md.storage_data.values():
+        info.relative_path = "../elsewhere.distcp"
+    with open(tmp_path / ".metadata", "wb") as f:
+        pickle.dump(md, f)
+    with pytest.raises(dcp.CheckpointException, match="not a file of the checkpoint's directory"):
+        dcp.load({"w": ember.zeros(1)}, checkpoint_id=tmp_path)
     # a value that is not a tensor: read under PyTorch's weights_only rules, more classes where allowed
     tdcp.save({"frac": fractions.Fraction(1, 3)}, checkpoint_id=tmp_path / "value")
     with pytest.raises(dcp.CheckpointException, match="fractions.Fraction"):

@@ -267,6 +267,14 @@ class FileSystemReader:
         info = self.storage_data.get(index)
         if info is None:
             raise RuntimeError(f"ember.distributed.checkpoint.load: the checkpoint's metadata does not place {index}")
+        name, offset, length = info.relative_path, info.offset, info.length
+        if not (isinstance(name, str) and pathlib.PurePath(name).name == name and name not in ("", ".", "..")):
+            raise RuntimeError(
+                f"ember.distributed.checkpoint.load: the metadata places {index.fqn!r} in {name!r}, "
+                "which is not a file of the checkpoint's directory"
+            )
+        if not (type(offset) is int and type(length) is int and offset >= 0 and length >= 0):
+            raise RuntimeError(f"ember.distributed.checkpoint.load: bad place of {index.fqn!r}: {info}")
         if getattr(info, "transform_descriptors", None):
             raise RuntimeError(
                 f"ember.distributed.checkpoint.load: {index.fqn!r} was written through the stream transforms "
