@@ -325,6 +325,34 @@ def test_planner_options_as_torch(tmp_path):
         dcp.load({"w": ember.zeros(2)}, checkpoint_id=tmp_path / "p", planner=object())
 
 
+def test_format_utils_as_torch(tmp_path):
+    """dcp_to_torch_save and torch_save_to_dcp, each library's output read by the other."""
+    from torch.distributed.checkpoint import format_utils as tfu
+
+    from ember.distributed.checkpoint import format_utils as efu
+
+    tdcp.save(
+        {"model": {"w": torch.arange(6.0).reshape(2, 3)}, "l": [torch.ones(1), 2], "step": 3},
+        checkpoint_id=tmp_path / "t",
+    )
+    efu.dcp_to_torch_save(tmp_path / "t", tmp_path / "e.pt")
+    tfu.dcp_to_torch_save(tmp_path / "t", tmp_path / "t.pt")
+    ours, theirs = torch.load(tmp_path / "e.pt"), torch.load(tmp_path / "t.pt")
+    assert str(ours) == str(theirs)
+    loaded = ember.load(tmp_path / "t.pt")
+    assert loaded["model"]["w"].tolist() == [[0, 1, 2], [3, 4, 5]] and loaded["l"][1] == 2 and loaded["step"] == 3
+    torch.save({"w": torch.ones(2), "n": {"b": torch.zeros(3, dtype=torch.int64)}}, tmp_path / "in.pt")
+    efu.torch_save_to_dcp(tmp_path / "in.pt", tmp_path / "e_dcp")
+    tfu.torch_save_to_dcp(tmp_path / "in.pt", tmp_path / "t_dcp")
+    for path in ("e_dcp", "t_dcp"):
+        state = {"w": torch.zeros(2), "n": {"b": torch.ones(3, dtype=torch.int64)}}
+        tdcp.load(state, checkpoint_id=tmp_path / path)
+        assert state["w"].tolist() == [1.0, 1.0] and state["n"]["b"].tolist() == [0, 0, 0]
+    assert tdcp.FileSystemReader(tmp_path / "e_dcp").read_metadata().state_dict_metadata == (
+        tdcp.FileSystemReader(tmp_path / "t_dcp").read_metadata().state_dict_metadata
+    )
+
+
 def test_warns_without_process_group(tmp_path):
     with pytest.warns(UserWarning, match="assuming the intent is to save in a single process"):
         dcp.save({"a": ember.ones(1)}, checkpoint_id=tmp_path)

@@ -48,6 +48,7 @@ API_MODULES = (
     "ember.distributed",
     "ember.distributed.checkpoint",
     "ember.distributed.checkpoint.state_dict",
+    "ember.distributed.checkpoint.format_utils",
     "ember.backend",
     "ember.kernels",
     "ember.plugin",

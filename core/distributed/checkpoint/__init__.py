@@ -26,7 +26,7 @@ Example::
     True
 """
 
-from . import state_dict
+from . import format_utils, state_dict
 from .api import CheckpointException
 from .filesystem import FileSystemReader, FileSystemWriter
 from .metadata import (
@@ -58,4 +58,5 @@ __all__ = [
     "TensorProperties",
     "StorageMeta",
     "state_dict",
+    "format_utils",
 ]

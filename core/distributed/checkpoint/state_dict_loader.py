@@ -6,9 +6,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import ember
+
 from .api import _Ranks
 from .filesystem import FileSystemReader
-from .planner import DefaultLoadPlanner, _flattened, create_local_load_plan
+from .metadata import Metadata, TensorStorageMetadata
+from .planner import DefaultLoadPlanner, _flattened, _set_element, create_local_load_plan
 from .state_dict_saver import _is_stateful, _planner, _single_process, _storage
 
 __all__ = ["load"]
@@ -58,20 +61,50 @@ def load(
     planner = _planner(planner, DefaultLoadPlanner, "load")
     no_dist = _single_process(no_dist, "load")
     reader = _storage(storage_reader, checkpoint_id, FileSystemReader, "load")
-    ranks = _Ranks(process_group, not no_dist)
     keys = sorted(state_dict)
     stateful = {key: state_dict[key].state_dict() if _is_stateful(state_dict[key]) else state_dict[key] for key in keys}
-
-    def read():
-        metadata = reader.read_metadata()
-        reader.set_up_storage_reader(metadata, ranks.is_coordinator, rank=ranks.rank)
-        flat, mapping = _flattened(stateful, planner.flatten_state_dict)
-        plan = create_local_load_plan(flat, metadata, strict=not planner.allow_partial_load)
-        reader.read_data(plan, flat, mapping, stateful)
-
-    ranks.all_gather("read", read)
+    _load_state_dict(stateful, reader, planner, process_group, no_dist)
     for key in keys:
         if _is_stateful(state_dict[key]):
             state_dict[key].load_state_dict(stateful[key])
         else:
             state_dict[key] = stateful[key]
+
+
+def _load_state_dict(
+    stateful: dict[str, Any],
+    reader: FileSystemReader,
+    planner: DefaultLoadPlanner,
+    process_group: Any = None,
+    no_dist: bool = False,
+    rebuild: bool = False,
+) -> None:
+    """``load`` after its arguments are resolved (no warning; Stateful values already their state_dicts).
+    ``rebuild``: ``stateful`` is empty and made from the metadata first (every saved item, tensors
+    allocated on the CPU), as PyTorch's ``_EmptyStateDictLoadPlanner``."""
+    ranks = _Ranks(process_group, not no_dist)
+
+    def read():
+        metadata = reader.read_metadata()
+        reader.set_up_storage_reader(metadata, ranks.is_coordinator, rank=ranks.rank)
+        if rebuild:
+            _rebuild(stateful, metadata)
+        flat, mapping = _flattened(stateful, planner.flatten_state_dict)
+        plan = create_local_load_plan(flat, metadata, strict=not planner.allow_partial_load)
+        reader.read_data(plan, flat, mapping, stateful)
+
+    ranks.all_gather("read", read)
+
+
+def _rebuild(state_dict: dict[str, Any], metadata: Metadata) -> None:
+    """Fill the empty ``state_dict`` with an item per saved key (at its path in the nested state_dict):
+    an empty CPU tensor of the saved size and dtype, or a placeholder for a value read from bytes."""
+    if state_dict:
+        raise ValueError("ember.distributed.checkpoint: the state_dict to rebuild from the metadata must be empty")
+    paths = metadata.planner_data or {}
+    for key, md in metadata.state_dict_metadata.items():
+        value = ember.empty(tuple(md.size), dtype=md.properties.dtype) if isinstance(md, TensorStorageMetadata) else md
+        if key in paths:
+            _set_element(state_dict, paths[key], value)
+        else:
+            state_dict[key] = value

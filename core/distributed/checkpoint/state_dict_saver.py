@@ -109,6 +109,17 @@ def save(
     no_dist = _single_process(no_dist, "save")
     writer = _storage(storage_writer, checkpoint_id, FileSystemWriter, "save")
     state_dict = {key: value.state_dict() if _is_stateful(value) else value for key, value in state_dict.items()}
+    return _save_state_dict(state_dict, writer, planner, process_group, no_dist)
+
+
+def _save_state_dict(
+    state_dict: dict[str, Any],
+    writer: FileSystemWriter,
+    planner: DefaultSavePlanner,
+    process_group: Any = None,
+    no_dist: bool = False,
+) -> Metadata:
+    """``save`` after its arguments are resolved (no warning; Stateful values already their state_dicts)."""
     ranks = _Ranks(process_group, not no_dist)
     flat: dict[str, Any] = {}
 
