@@ -353,6 +353,37 @@ def test_format_utils_as_torch(tmp_path):
     )
 
 
+def test_deprecated_spellings_and_stateful_as_torch(tmp_path):
+    for lib, T, path in ((dcp, ember, tmp_path / "e"), (tdcp, torch, tmp_path / "t")):
+        with pytest.warns(FutureWarning, match="`save_state_dict` is deprecated"):
+            lib.save_state_dict({"w": T.ones(2)}, lib.FileSystemWriter(path), no_dist=True)
+        state = {"w": T.zeros(2)}
+        with pytest.warns(FutureWarning, match="`load_state_dict` is deprecated"):
+            lib.load_state_dict(state, lib.FileSystemReader(path), no_dist=True)
+        assert state["w"].tolist() == [1.0, 1.0]
+    from torch.distributed.checkpoint.stateful import Stateful as TorchStateful
+
+    class Counter:
+        def __init__(self):
+            self.n = 0
+
+        def state_dict(self):
+            return {"n": self.n}
+
+        def load_state_dict(self, sd):
+            self.n = sd["n"]
+
+    assert isinstance(Counter(), dcp.Stateful) == isinstance(Counter(), TorchStateful) is True
+    assert isinstance(ember.ones(1), dcp.Stateful) == isinstance(torch.ones(1), TorchStateful) is False
+    saved = Counter()
+    saved.n = 5
+    dcp.save({"c": saved}, checkpoint_id=tmp_path / "c")
+    for lib in (dcp, tdcp):
+        fresh = Counter()
+        lib.load({"c": fresh}, checkpoint_id=tmp_path / "c")
+        assert fresh.n == 5
+
+
 def test_warns_without_process_group(tmp_path):
     with pytest.warns(UserWarning, match="assuming the intent is to save in a single process"):
         dcp.save({"a": ember.ones(1)}, checkpoint_id=tmp_path)

@@ -49,6 +49,7 @@ API_MODULES = (
     "ember.distributed.checkpoint",
     "ember.distributed.checkpoint.state_dict",
     "ember.distributed.checkpoint.format_utils",
+    "ember.distributed.checkpoint.stateful",
     "ember.backend",
     "ember.kernels",
     "ember.plugin",

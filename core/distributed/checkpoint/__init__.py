@@ -38,13 +38,21 @@ from .metadata import (
     TensorProperties,
     TensorStorageMetadata,
 )
-from .planner import DefaultLoadPlanner, DefaultSavePlanner
-from .state_dict_loader import load
-from .state_dict_saver import save
+from .planner import DefaultLoadPlanner, DefaultSavePlanner, LoadPlan, ReadItem, SavePlan, WriteItem
+from .state_dict_loader import load, load_state_dict
+from .state_dict_saver import save, save_state_dict
+from .stateful import Stateful
 
 __all__ = [
     "save",
     "load",
+    "save_state_dict",
+    "load_state_dict",
+    "Stateful",
+    "SavePlan",
+    "LoadPlan",
+    "WriteItem",
+    "ReadItem",
     "FileSystemWriter",
     "FileSystemReader",
     "DefaultSavePlanner",

@@ -4,6 +4,7 @@ by ember or by ``torch.distributed.checkpoint.save``)."""
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import ember
@@ -14,7 +15,7 @@ from .metadata import Metadata, TensorStorageMetadata
 from .planner import DefaultLoadPlanner, _flattened, _set_element, create_local_load_plan
 from .state_dict_saver import _is_stateful, _planner, _single_process, _storage
 
-__all__ = ["load"]
+__all__ = ["load", "load_state_dict"]
 
 
 def load(
@@ -78,11 +79,12 @@ def _load_state_dict(
     process_group: Any = None,
     no_dist: bool = False,
     rebuild: bool = False,
+    coordinator_rank: int = 0,
 ) -> None:
     """``load`` after its arguments are resolved (no warning; Stateful values already their state_dicts).
     ``rebuild``: ``stateful`` is empty and made from the metadata first (every saved item, tensors
     allocated on the CPU), as PyTorch's ``_EmptyStateDictLoadPlanner``."""
-    ranks = _Ranks(process_group, not no_dist)
+    ranks = _Ranks(process_group, not no_dist, coordinator_rank)
 
     def read():
         metadata = reader.read_metadata()
@@ -108,3 +110,37 @@ def _rebuild(state_dict: dict[str, Any], metadata: Metadata) -> None:
             _set_element(state_dict, paths[key], value)
         else:
             state_dict[key] = value
+
+
+def load_state_dict(
+    state_dict: dict[str, Any],
+    storage_reader: FileSystemReader,
+    process_group: Any = None,
+    coordinator_rank: int = 0,
+    no_dist: bool = False,
+    planner: DefaultLoadPlanner | None = None,
+) -> None:
+    """The former spelling of :func:`load` (deprecated, with PyTorch's FutureWarning): ``storage_reader``
+    required, Stateful values not called, no single-process warning.
+
+    Example::
+
+        >>> import tempfile, warnings
+        >>> import ember.distributed.checkpoint as dcp
+        >>> path = tempfile.mkdtemp()
+        >>> _ = dcp.save({"w": ember.ones(2)}, checkpoint_id=path, no_dist=True)
+        >>> state = {"w": ember.zeros(2)}
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore", FutureWarning)
+        ...     dcp.load_state_dict(state, dcp.FileSystemReader(path), no_dist=True)
+        >>> state["w"]
+        tensor([1., 1.])
+    """
+    warnings.warn(
+        "`load_state_dict` is deprecated and will be removed in future versions. Please use `load` instead.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    storage_reader.reset()
+    planner = _planner(planner, DefaultLoadPlanner, "load_state_dict")
+    _load_state_dict(state_dict, storage_reader, planner, process_group, no_dist, coordinator_rank=coordinator_rank)

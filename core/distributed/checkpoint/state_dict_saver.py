@@ -13,12 +13,13 @@ from .api import _Ranks
 from .filesystem import FileSystemWriter
 from .metadata import Metadata
 from .planner import DefaultSavePlanner, _flattened, create_global_save_plan, create_local_save_plan
+from .stateful import Stateful
 
-__all__ = ["save"]
+__all__ = ["save", "save_state_dict"]
 
 
 def _is_stateful(value: Any) -> bool:
-    return callable(getattr(value, "state_dict", None)) and callable(getattr(value, "load_state_dict", None))
+    return isinstance(value, Stateful)
 
 
 def _storage(storage, checkpoint_id, kind, name):
@@ -118,9 +119,10 @@ def _save_state_dict(
     planner: DefaultSavePlanner,
     process_group: Any = None,
     no_dist: bool = False,
+    coordinator_rank: int = 0,
 ) -> Metadata:
     """``save`` after its arguments are resolved (no warning; Stateful values already their state_dicts)."""
-    ranks = _Ranks(process_group, not no_dist)
+    ranks = _Ranks(process_group, not no_dist, coordinator_rank)
     flat: dict[str, Any] = {}
 
     def local_plan():  # every failure from here on raises on every rank (CheckpointException)
@@ -137,3 +139,34 @@ def _save_state_dict(
     results = ranks.all_gather("write", lambda: writer.write_data(global_plans[ranks.rank], flat))
     ranks.on_coordinator("finish", lambda: writer.finish(metadata, results))
     return metadata
+
+
+def save_state_dict(
+    state_dict: dict[str, Any],
+    storage_writer: FileSystemWriter,
+    process_group: Any = None,
+    coordinator_rank: int = 0,
+    no_dist: bool = False,
+    planner: DefaultSavePlanner | None = None,
+) -> Metadata:
+    """The former spelling of :func:`save` (deprecated, with PyTorch's FutureWarning): ``storage_writer``
+    required, Stateful values not turned into their state_dicts, no single-process warning.
+
+    Example::
+
+        >>> import tempfile, warnings
+        >>> import ember.distributed.checkpoint as dcp
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore", FutureWarning)
+        ...     md = dcp.save_state_dict({"w": ember.ones(2)}, dcp.FileSystemWriter(tempfile.mkdtemp()), no_dist=True)
+        >>> list(md.state_dict_metadata)
+        ['w']
+    """
+    warnings.warn(
+        "`save_state_dict` is deprecated and will be removed in future versions.Please use `save` instead.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    storage_writer.reset()
+    planner = _planner(planner, DefaultSavePlanner, "save_state_dict")
+    return _save_state_dict(state_dict, storage_writer, planner, process_group, no_dist, coordinator_rank)
