@@ -673,3 +673,41 @@ def test_split_group_needs_a_process_group():
     for lib in (dist, tdist):
         with pytest.raises(ValueError):
             lib.split_group(split_ranks=[[0]])
+
+
+# -- FullyShardedDataParallel models (whole state dicts) ------------------------------------------
+from test_fsdp import _pair, worlds_of_one  # noqa: E402, F401 - the fixture
+
+
+@pytest.mark.parametrize("options", [{"full_state_dict": True}, {"full_state_dict": True, "cpu_offload": True}])
+def test_fsdp_state_dict_as_torch(worlds_of_one, tmp_path, options):  # noqa: F811
+    """An FSDP model's whole state dicts: the same keys and values as torch's DSD (full_state_dict), saved
+    by ember and loaded by torch, and set back."""
+    ours, theirs = _pair("cpu")
+    opts = [ember.optim.Adam(ours.parameters(), lr=0.01), torch.optim.Adam(theirs.parameters(), lr=0.01)]
+    x = np.random.RandomState(0).randn(4, 5).astype(np.float32)
+    for T, m, opt in ((ember, ours, opts[0]), (torch, theirs, opts[1])):
+        opt.zero_grad()
+        m(T.tensor(x)).pow(2).mean().backward()
+        opt.step()
+    got = esd.get_state_dict(ours, opts[0], options=esd.StateDictOptions(**options))
+    want = tsd.get_state_dict(theirs, opts[1], options=tsd.StateDictOptions(**options))
+    # ember's FSDP.optim_state_dict keeps the optimizer's order of each state (step first), torch's FSDP
+    # puts the tensors first: compared by name
+    in_order = lambda osd: {k: dict(sorted(v.items())) for k, v in osd["state"].items()}  # noqa: E731
+    _same(got[0], want[0], tol=1e-6)
+    _same(in_order(got[1]), in_order(want[1]), tol=1e-6)
+    _same(got[1]["param_groups"], want[1]["param_groups"])
+    dcp.save({"model": got[0], "optim": got[1]}, checkpoint_id=tmp_path)
+    state = {"model": want[0], "optim": want[1]}
+    tdcp.load(state, checkpoint_id=tmp_path)
+    _same(got[0], state["model"])
+    _same(in_order(got[1]), in_order(state["optim"]))
+    got[1]["param_groups"][0]["lr"] = 0.5
+    esd.set_state_dict(
+        ours, opts[0], model_state_dict=got[0], optim_state_dict=got[1], options=esd.StateDictOptions(**options)
+    )
+    assert opts[0].param_groups[0]["lr"] == 0.5
+    again = esd.get_state_dict(ours, opts[0], options=esd.StateDictOptions(**options))
+    _same(again[0], want[0], tol=1e-6)
+    _same(in_order(again[1]), in_order(want[1]), tol=1e-6)

@@ -10,6 +10,10 @@ The optimizer's state is keyed by those names too, not by position: ``{"state": 
 not stepped yet is given its state first (a step with zero gradients and learning rate 0), as
 PyTorch does, so that its state_dict has tensors to load into.
 
+A ``FullyShardedDataParallel`` model gives and takes whole state dicts (its ``FULL_STATE_DICT``; on
+rank 0 only with ``cpu_offload``), what PyTorch gives with ``full_state_dict=True``: ember has no
+DTensor for PyTorch's sharded default. Its optimizer state loads from one optimizer's nested state dict.
+
 Example::
 
     >>> from ember.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
@@ -26,7 +30,9 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import Iterator
 from itertools import chain
 from typing import Any
 
@@ -111,6 +117,36 @@ def _fqn(model: ember.nn.Module, name: str) -> str:
     return ".".join(kept)
 
 
+def _fsdp_units(model: Any) -> list:
+    """The FullyShardedDataParallel units in ``model`` (empty for plain and DDP models)."""
+    from ember.distributed.fsdp import FullyShardedDataParallel
+
+    return FullyShardedDataParallel.fsdp_modules(model)
+
+
+@contextlib.contextmanager
+def _fsdp_context(model: Any, options: StateDictOptions) -> Iterator[None]:
+    """Inside, the FSDP units of ``model`` give and take whole (``FULL_STATE_DICT``) state dicts,
+    on rank 0 only with ``cpu_offload`` (ember has no DTensor for PyTorch's sharded ones)."""
+    if not _fsdp_units(model):
+        yield
+        return
+    from ember.distributed.fsdp import (
+        FullOptimStateDictConfig,
+        FullStateDictConfig,
+        FullyShardedDataParallel,
+        StateDictType,
+    )
+
+    with FullyShardedDataParallel.state_dict_type(
+        model,
+        StateDictType.FULL_STATE_DICT,
+        FullStateDictConfig(offload_to_cpu=options.cpu_offload, rank0_only=options.cpu_offload),
+        FullOptimStateDictConfig(offload_to_cpu=options.cpu_offload, rank0_only=options.cpu_offload),
+    ):
+        yield
+
+
 def _options(options: StateDictOptions | None) -> StateDictOptions:
     options = options or StateDictOptions()
     if options.broadcast_from_rank0:
@@ -149,7 +185,8 @@ def _submodule_prefixes(model: Any, submodules: Any) -> list[str]:
 
 
 def _model_state_dict(model: Any, submodules: Any, options: StateDictOptions) -> dict[str, Any]:
-    state = {_fqn(model, key): value for key, value in model.state_dict().items()}
+    with _fsdp_context(model, options):
+        state = {_fqn(model, key): value for key, value in model.state_dict().items()}
     prefixes = _submodule_prefixes(model, submodules)
     if prefixes:
         kept = {}
@@ -271,6 +308,15 @@ def get_optimizer_state_dict(
     names = _names_of(model)
     for optim in _optimizers(optimizers):
         _init_optim_state(optim)
+        if _fsdp_units(model):  # FSDP names the state by the original parameters itself
+            from ember.distributed.fsdp import FullyShardedDataParallel
+
+            with _fsdp_context(model, options):
+                osd = FullyShardedDataParallel.optim_state_dict(model, optim)
+            if osd:
+                merged[_STATE].update(osd[_STATE])
+                merged[_PG].extend(osd[_PG])
+            continue
         osd = optim.state_dict()
         params = list(chain.from_iterable(g[_PARAMS] for g in optim.param_groups))
         fqn_of = {}
@@ -349,7 +395,9 @@ def _load_model(model: Any, state_dict: Any, options: StateDictOptions) -> _Inco
     if not state_dict:
         return _IncompatibleKeys([], [])
     state_dict = dict(state_dict)
-    for key in model.state_dict():
+    with _fsdp_context(model, options):
+        keys = list(model.state_dict())
+    for key in keys:
         fqn = _fqn(model, key)
         if fqn == key:
             continue
@@ -357,7 +405,8 @@ def _load_model(model: Any, state_dict: Any, options: StateDictOptions) -> _Inco
             state_dict[key] = state_dict.pop(fqn)
         elif options.strict:
             raise RuntimeError(f"Missing key: {fqn}.")
-    return model.load_state_dict(state_dict, strict=options.strict)
+    with _fsdp_context(model, options):
+        return model.load_state_dict(state_dict, strict=options.strict)
 
 
 def set_model_state_dict(
@@ -472,9 +521,22 @@ def set_optimizer_state_dict(
 
 def _load_optims(model: Any, optimizers: tuple, optim_state_dict: dict, options: StateDictOptions) -> None:
     names = _names_of(model)
+    fsdp = bool(_fsdp_units(model))
+    if fsdp and (len(optimizers) > 1 or (optim_state_dict and _STATE not in optim_state_dict)):
+        raise NotImplementedError(
+            "ember.distributed.checkpoint.state_dict: a FullyShardedDataParallel model's optimizer state loads "
+            "from one optimizer's unflattened state dict (not several optimizers, not "
+            "flatten_optimizer_state_dict)"
+        )
     for optim in optimizers:
         _init_optim_state(optim)
         if not optim_state_dict:
+            continue
+        if fsdp:
+            from ember.distributed.fsdp import FullyShardedDataParallel
+
+            with _fsdp_context(model, options):
+                optim.load_state_dict(FullyShardedDataParallel.optim_state_dict_to_load(model, optim, optim_state_dict))
             continue
         if _STATE in optim_state_dict:
             osd = _split_optim(optim, optim_state_dict, names, options)
