@@ -384,6 +384,22 @@ def test_deprecated_spellings_and_stateful_as_torch(tmp_path):
         assert fresh.n == 5
 
 
+def test_async_save_writes_the_state_at_the_call(tmp_path):
+    w = ember.ones(3)
+    state = {"model": {"w": w}, "step": 1}
+    future = dcp.async_save(state, checkpoint_id=tmp_path)
+    w.add_(5.0)  # after the call: not in the checkpoint
+    md = future.result(timeout=60)
+    assert sorted(md.state_dict_metadata) == ["model.w", "step"]
+    target = {"model": {"w": torch.zeros(3)}, "step": 0}
+    tdcp.load(target, checkpoint_id=tmp_path)
+    assert target["model"]["w"].tolist() == [1.0, 1.0, 1.0] and target["step"] == 1
+    assert dcp.AsyncCheckpointerType.THREAD.value == tdcp.state_dict_saver.AsyncCheckpointerType.THREAD.value
+    bad = dcp.async_save({"a.b": ember.ones(1), "a": {"b": ember.ones(1)}}, checkpoint_id=tmp_path / "bad")
+    with pytest.raises(dcp.CheckpointException, match="duplicated flatten key"):
+        bad.result(timeout=60)
+
+
 def test_warns_without_process_group(tmp_path):
     with pytest.warns(UserWarning, match="assuming the intent is to save in a single process"):
         dcp.save({"a": ember.ones(1)}, checkpoint_id=tmp_path)

@@ -104,6 +104,19 @@ def check_torch_save_ember_load():
     same(loaded, values(2, torch))
 
 
+def check_async_save():
+    """With a process group async_save writes before it returns; torch reads the checkpoint."""
+    path = shared_dir("async")
+    future = edcp.async_save(values(6, ember), checkpoint_id=path)
+    assert future.done()
+    assert sorted(future.result().state_dict_metadata) == sorted(
+        tdcp.FileSystemReader(path).read_metadata().state_dict_metadata
+    )
+    loaded = zeros_like_state(torch)
+    tdcp.load(loaded, checkpoint_id=path)
+    assert str(loaded["model"]) == str(values(6, torch)["model"])
+
+
 def check_same_files_and_dedup():
     """Each rank writes __<rank>_0.distcp; each replicated item is written by the rank torch picks."""
     e_path, t_path = shared_dir("ef"), shared_dir("tf")
@@ -296,6 +309,7 @@ def checks(world_size=2):
         "ember_save_torch_load": check_ember_save_torch_load,
         "torch_save_ember_load": check_torch_save_ember_load,
         "same_files_and_dedup": check_same_files_and_dedup,
+        "async_save": check_async_save,
         "dedup_to_lowest_rank": check_dedup_to_lowest_rank,
         "subgroup": check_subgroup,
         "ddp_state_dict_round_trip": check_ddp_state_dict_round_trip,

@@ -40,12 +40,14 @@ from .metadata import (
 )
 from .planner import DefaultLoadPlanner, DefaultSavePlanner, LoadPlan, ReadItem, SavePlan, WriteItem
 from .state_dict_loader import load, load_state_dict
-from .state_dict_saver import save, save_state_dict
+from .state_dict_saver import AsyncCheckpointerType, async_save, save, save_state_dict
 from .stateful import Stateful
 
 __all__ = [
     "save",
     "load",
+    "async_save",
+    "AsyncCheckpointerType",
     "save_state_dict",
     "load_state_dict",
     "Stateful",

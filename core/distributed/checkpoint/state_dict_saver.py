@@ -3,10 +3,14 @@ directory in PyTorch's format (see :mod:`ember.distributed.checkpoint`)."""
 
 from __future__ import annotations
 
+import enum
 import os
+import threading
 import warnings
+from concurrent.futures import Future
 from typing import Any
 
+import ember
 import ember.distributed as dist
 
 from .api import _Ranks
@@ -15,7 +19,7 @@ from .metadata import Metadata
 from .planner import DefaultSavePlanner, _flattened, create_global_save_plan, create_local_save_plan
 from .stateful import Stateful
 
-__all__ = ["save", "save_state_dict"]
+__all__ = ["save", "async_save", "save_state_dict", "AsyncCheckpointerType"]
 
 
 def _is_stateful(value: Any) -> bool:
@@ -170,3 +174,81 @@ def save_state_dict(
     storage_writer.reset()
     planner = _planner(planner, DefaultSavePlanner, "save_state_dict")
     return _save_state_dict(state_dict, storage_writer, planner, process_group, no_dist, coordinator_rank)
+
+
+class AsyncCheckpointerType(enum.Enum):
+    """How :func:`async_save` writes: in a thread (or, in PyTorch, a process)."""
+
+    THREAD = "thread"
+    PROCESS = "process"
+
+
+def _staged(value: Any) -> Any:
+    """``value`` with every tensor copied to the CPU (nested dicts, lists and tuples), so that the
+    caller may go on changing the originals while the copy is written."""
+    if isinstance(value, ember.Tensor):
+        return value.detach().cpu().clone()
+    if isinstance(value, dict):
+        return {k: _staged(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_staged(v) for v in value]
+    if type(value) is tuple:
+        return tuple(_staged(v) for v in value)
+    return value
+
+
+def async_save(
+    state_dict: dict[str, Any],
+    *,
+    checkpoint_id: str | os.PathLike | None = None,
+    storage_writer: FileSystemWriter | None = None,
+    planner: DefaultSavePlanner | None = None,
+    process_group: Any = None,
+    async_checkpointer_type: AsyncCheckpointerType = AsyncCheckpointerType.THREAD,
+    async_stager: Any = None,
+    no_dist: bool = False,
+    use_collectives: bool = True,
+) -> Future:
+    """:func:`save`, returning a ``concurrent.futures.Future`` of its metadata once the state has been
+    copied to the CPU (so training may change the tensors at once).
+
+    In a single process the copy is written by a thread. With a process group it is written before
+    ``async_save`` returns (the future is done): the ranks' coordination runs over the same
+    communicator as training's collectives, which one thread at a time may use. The checkpoint is
+    the same either way.
+
+    Args:
+        state_dict, checkpoint_id, storage_writer, planner, process_group, no_dist, use_collectives:
+            as :func:`save`.
+        async_checkpointer_type (AsyncCheckpointerType): accepted for PyTorch's signature (a thread).
+        async_stager: only ``None`` (the copy to the CPU) is supported.
+
+    Example::
+
+        >>> import tempfile
+        >>> import ember.distributed.checkpoint as dcp
+        >>> future = dcp.async_save({"w": ember.ones(2)}, checkpoint_id=tempfile.mkdtemp(), no_dist=True)
+        >>> list(future.result().state_dict_metadata)
+        ['w']
+    """
+    if async_stager is not None:
+        raise NotImplementedError("ember.distributed.checkpoint.async_save: only async_stager=None is supported")
+    planner = _planner(planner, DefaultSavePlanner, "async_save")
+    if not use_collectives:
+        raise NotImplementedError("ember.distributed.checkpoint.async_save: use_collectives=False is not supported")
+    no_dist = _single_process(no_dist, "save")
+    writer = _storage(storage_writer, checkpoint_id, FileSystemWriter, "async_save")
+    staged = _staged({key: value.state_dict() if _is_stateful(value) else value for key, value in state_dict.items()})
+    future: Future = Future()
+
+    def write() -> None:
+        try:
+            future.set_result(_save_state_dict(staged, writer, planner, process_group, no_dist))
+        except BaseException as exc:  # noqa: BLE001 - handed to the future's owner
+            future.set_exception(exc)
+
+    if no_dist:
+        threading.Thread(target=write, name="ember-async-save", daemon=False).start()
+    else:
+        write()
+    return future
