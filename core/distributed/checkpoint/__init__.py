@@ -9,9 +9,13 @@ place from such a directory. PyTorch reads what ember writes and ember reads wha
 (``torch.distributed.checkpoint.save``/``load``), tensors saved in chunks (DTensor, FSDP shards)
 included. Without a process group (or with ``no_dist=True``) one process saves or loads alone.
 
+:func:`async_save` returns once the state is copied to the CPU; :class:`DefaultSavePlanner` and
+:class:`DefaultLoadPlanner` take PyTorch's planner options (``allow_partial_load``...);
+:mod:`~ember.distributed.checkpoint.format_utils` converts to and from a single ``torch.save`` file.
+
 :mod:`ember.distributed.checkpoint.state_dict` gives the model and optimizer state_dicts with
-PyTorch's names (FQNs; the optimizer's state keyed by parameter name), for plain and
-``DistributedDataParallel`` models.
+PyTorch's names (FQNs; the optimizer's state keyed by parameter name), for plain,
+``DistributedDataParallel`` and (whole state dicts) ``FullyShardedDataParallel`` models.
 
 Example::
 
