@@ -1639,3 +1639,171 @@ def _rank_not_in_group(group: Any) -> bool:
 def _get_process_group_name(pg: Any) -> str:
     """``pg``'s name (``pg.group_name``)."""
     return pg.group_name
+
+
+# -- all_gather_coalesced and split_group -------------------------------------------------------
+def _check_tensor_list(name: str, arg: str, tensors: object) -> None:
+    """``tensors`` is a list of tensors of one dtype (PyTorch's TypeError and ValueError otherwise)."""
+    if not isinstance(tensors, list):
+        raise TypeError(
+            f"{name}: invalid function argument. Expected parameter `{arg}` of type List[Tensor] "
+            f"but got {type(tensors).__name__} instead."
+        )
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"{name}: invalid function argument. Expected parameter `{arg}` of type List[Tensor] "
+                f"but got a list with elements of type {[type(p).__name__ for p in tensors]}."
+            )
+    for t in tensors[1:]:
+        if t.dtype != tensors[0].dtype:
+            raise ValueError(
+                f"{name}: invalid usage of tensors with different dtypes: found {tensors[0].dtype} and {t.dtype}"
+            )
+
+
+def all_gather_coalesced(
+    output_tensor_lists: list[list[Tensor]],
+    input_tensor_list: list[Tensor],
+    group: ProcessGroup | None = None,
+    async_op: bool = False,
+) -> Work | None:
+    """Gather a list of tensors from every rank in one collective: ``output_tensor_lists[r][i]`` receives
+    rank ``r``'s ``input_tensor_list[i]`` (deprecated in PyTorch: a FutureWarning, as there).
+
+    The inputs are flattened into one buffer, gathered with one all-gather and split into the outputs,
+    so the tensors may differ in shape from each other but each output must have the shape of the
+    input it receives.
+
+    Args:
+        output_tensor_lists (list[list[Tensor]]): one list per rank of the group, each with one
+            tensor per input, shaped and typed like it.
+        input_tensor_list (list[Tensor]): this rank's tensors (one dtype).
+        group (ProcessGroup, optional): the group. Default: the default group.
+        async_op (bool): return a :class:`Work` to wait on. Default: ``False``.
+
+    Returns:
+        A :class:`Work` with ``async_op=True``, else ``None`` (and ``None`` on a rank outside ``group``).
+
+    Example::
+
+        >>> # under mpiexec -n 2; rank r passes [ember.full((2,), r), ember.full((1,), 10 + r)]
+        >>> out = [[ember.zeros(2), ember.zeros(1)] for _ in range(2)]
+        >>> dist.all_gather_coalesced(out, [ember.full((2,), float(rank)), ember.full((1,), 10.0 + rank)])
+        >>> out            # [[tensor([0., 0.]), tensor([10.])], [tensor([1., 1.]), tensor([11.])]]
+    """
+    name = "all_gather_coalesced"
+    warnings.warn(
+        "`ember.distributed.all_gather_coalesced` will be deprecated (as `torch.distributed.all_gather_coalesced`).",
+        FutureWarning,
+        stacklevel=2,
+    )
+    pg = _collective_group(name, group)
+    if pg is None:
+        return None
+    _check_tensor_list(name, "input_tensor_list", input_tensor_list)
+    if not isinstance(output_tensor_lists, list):
+        raise TypeError(f"{name}: invalid function argument: output_tensor_lists should be a list")
+    for outputs in output_tensor_lists:
+        _check_tensor_list(name, "output_tensor_lists", outputs)
+    n = pg.size()
+    if len(output_tensor_lists) != n:
+        raise RuntimeError(f"{name}: output lists should be equal to world size ({n}), got {len(output_tensor_lists)}")
+    for outputs in output_tensor_lists:
+        if len(outputs) != len(input_tensor_list):
+            raise RuntimeError(
+                f"{name}: invalid output size: (expected length {len(input_tensor_list)}, got {len(outputs)})"
+            )
+        for i, (out, inp) in enumerate(zip(outputs, input_tensor_list)):
+            if out.shape != inp.shape:
+                raise RuntimeError(
+                    f"{name}: invalid size of output tensor at index {i} (expected {tuple(inp.shape)}, "
+                    f"got {tuple(out.shape)})"
+                )
+            if out.dtype != inp.dtype:
+                raise RuntimeError(f"{name}: invalid tensor type at index {i} (expected {inp.dtype}, got {out.dtype})")
+    if not input_tensor_list:
+        return _finish(Work(), async_op)
+    flat = cat([t.detach().reshape(-1) for t in input_tensor_list])
+    gathered = [empty_like(flat) for _ in range(n)]
+    work = pg._comm.all_gather(gathered, flat)
+
+    def scatter_back():
+        for outputs, buffer in zip(output_tensor_lists, gathered):
+            start = 0
+            for out in outputs:
+                count = out.numel()
+                _copy_into(out, buffer[start : start + count].reshape(out.shape))
+                start += count
+
+    return _finish(_then(work, scatter_back), async_op, output_tensor_lists)
+
+
+def split_group(
+    parent_pg: ProcessGroup | None = None,
+    split_ranks: list | None = None,
+    timeout: datetime.timedelta | None = None,
+    pg_options: object = None,
+    group_desc: str | None = None,
+    backend: str | None = None,
+) -> ProcessGroup | None:
+    """Split ``parent_pg`` into the disjoint groups ``split_ranks`` (lists of ranks *of the parent*); every
+    rank of the parent calls it with the same splits and gets the group it is in, or ``None`` where no
+    split holds it. Group ranks follow each split's sorted order.
+
+    Args:
+        parent_pg (ProcessGroup, optional): the group to split. Default: the default group.
+        split_ranks (list[list[int]]): the splits (not empty, no rank twice within one).
+        timeout (datetime.timedelta, optional): the new group's collective timeout. Default: the parent's.
+        pg_options: accepted for PyTorch's signature.
+        group_desc (str, optional): a description of the group.
+        backend (str, optional): the new group's backend: the parent's (the only one allowed). Default: ``None``.
+
+    Example::
+
+        >>> # under mpiexec -n 4, on every rank
+        >>> pair = dist.split_group(split_ranks=[[0, 1], [2, 3]])
+        >>> dist.get_process_group_ranks(pair)     # [0, 1] on ranks 0 and 1, [2, 3] on ranks 2 and 3
+    """
+    name = "split_group"
+    if split_ranks is None or len(split_ranks) == 0:
+        raise ValueError("split_ranks cannot be None or empty")
+    world = _group(name, None)
+    parent = world if parent_pg is None else _group(name, parent_pg)
+    if parent is None:
+        raise ValueError(f"Global rank {_comm().rank} is not part of the parent group {parent_pg}")
+    if backend is not None and Backend(backend) != get_backend(parent):
+        raise ValueError(
+            f"{name}: backend {backend!r} does not match the parent group's backend {get_backend(parent)!r}"
+        )
+    size = world.size()  # type: ignore[union-attr]
+    splits = []
+    for split in split_ranks:
+        if len(split) == 0:
+            raise ValueError("the split group cannot be empty")
+        if len(split) > size:
+            raise ValueError(
+                "the split group's size should be less or equal to the world_size set by init_process_group"
+            )
+        if len(split) != len(set(split)):
+            raise ValueError("the split group cannot have duplicate ranks")
+        for r in split:
+            if not isinstance(r, int) or isinstance(r, bool) or not 0 <= r < parent.size():
+                raise ValueError(f"{name}: rank {r!r} is not a rank of the parent group (size {parent.size()})")
+        splits.append(sorted(split))
+    here = parent.rank()
+    mine = next((split for split in splits if here in split), None)
+    if mine is None:
+        return None
+    seconds = parent._comm.timeout if timeout is None else _seconds(timeout, name)
+    sub = parent._comm.split(mine)
+    if sub is None:
+        return None
+    sub.name, sub.timeout = parent._comm.name, seconds
+    _state["groups"].append(None)
+    pg = ProcessGroup(sub, [parent._ranks[r] for r in mine], str(len(_state["groups"])))
+    _state["groups"][-1] = pg
+    return pg
+
+
+__all__ += ["all_gather_coalesced", "split_group"]
