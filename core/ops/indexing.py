@@ -1495,7 +1495,7 @@ def _topk_ties_as_torch(
     return _reordered_rows(input, axis, indices, rows, lambda row: topk_order(row, k, largest, sorted))
 
 
-def _kthvalue_ties_as_torch(input: Tensor, axis: int, order: Tensor, indices: Tensor, k: int) -> Tensor:
+def _kthvalue_ties_as_torch(input: Tensor, axis: int, indices: Tensor, k: int) -> Tensor:
     """``indices`` with PyTorch's position of the ``k``-th smallest in the rows where another element equals
     it: PyTorch's CPU kernel finds it by quickselect, which is not stable."""
     host = _host_rows(input, axis)
@@ -1570,7 +1570,7 @@ def kthvalue(
     order = _sort_indices(input, axis, False)
     indices = order.narrow(axis, k - 1, 1).contiguous()  # as torch's: its own tensor
     if input.shape[axis] > 1 and follows_cpu_kernels(input):
-        indices = _kthvalue_ties_as_torch(input, axis, order, indices, k)
+        indices = _kthvalue_ties_as_torch(input, axis, indices, k)
     values = _Gather.apply(input, axis, indices)
     if not keepdim:
         values, indices = values.squeeze(axis), indices.squeeze(axis)
