@@ -22,6 +22,14 @@ from ._std_select import (
 
 __all__ = ["kthvalue_ties_as_torch", "mode_ties_as_torch", "sort_ties_as_torch", "topk_ties_as_torch"]
 
+#: the longest row that libstdc++'s ``std::sort`` sorts by insertion alone (its introsort loop partitions
+#: only longer ranges), and insertion sort is stable: PyTorch's ``sort(stable=False)`` and ``mode`` leave
+#: equal elements of such a row in position order, the stable order ember computes, with no tie work
+_INSERTION_SORTED = 16
+#: likewise the longest row that ``std::nth_element`` (introselect) sorts by insertion alone: ``topk``'s
+#: order of it is the stable order too
+_INSERTION_SELECTED = 3
+
 
 def _host_rows(t: Tensor, axis: int) -> np.ndarray:
     """The values of ``t`` (a host backend's: no transfer) as NumPy rows along ``axis``; float16 and bfloat16
@@ -47,6 +55,18 @@ def _equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return same
 
 
+def _neighbours_tied(values: np.ndarray) -> np.ndarray | None:
+    """The rows of ``values`` (in an order: equal ones next to each other) where two neighbours are equal
+    (NaN equal to NaN); None where none is. Rows without ties, the common case, cost one comparison and
+    one ``any`` (two more for floats: NaN)."""
+    same = values[:, 1:] == values[:, :-1]
+    if values.dtype.kind == "f":
+        nan = np.isnan(values)
+        if nan.any():
+            same |= nan[:, 1:] & nan[:, :-1]
+    return same.any(axis=1) if same.any() else None
+
+
 def _few(rows: np.ndarray, n: int) -> np.ndarray | None:
     """``rows`` (flags) where some are set and their elements are within :data:`TIED_ELEMENTS_LIMIT`."""
     return rows if 0 < np.count_nonzero(rows) * n <= TIED_ELEMENTS_LIMIT else None
@@ -56,7 +76,8 @@ def _tied_rows(input: Tensor, axis: int, order: Tensor, m: int) -> np.ndarray | 
     """The rows (flattened, ``axis`` last) where two of the first ``m`` elements of the stable ``order``
     are equal, or None where none is (or too many elements are)."""
     values = _row_take(_host_rows(input, axis), _host_rows(order, axis)[:, :m])
-    return _few(np.asarray(_equal(values[:, 1:], values[:, :-1]).any(axis=1)), input.shape[axis])
+    rows = _neighbours_tied(values)
+    return None if rows is None else _few(rows, input.shape[axis])
 
 
 def _reordered_rows(
@@ -79,7 +100,7 @@ def topk_ties_as_torch(input: Tensor, axis: int, order: Tensor, indices: Tensor,
     With ``sorted=False`` and ``64 * k > n`` every row is reordered: ``nth_element`` leaves the ``k``
     elements it takes in an order of its own, which PyTorch returns as it is."""
     k, n = indices.shape[axis], input.shape[axis]
-    if min(k + 1, n) < 2:
+    if min(k + 1, n) < 2 or n <= _INSERTION_SELECTED:
         return indices
     if not sorted and k > 1 and 64 * k > n:  # std::nth_element's order of the k taken, tied or not
         rows = _few(np.ones(input.numel() // n, dtype=bool), n)
@@ -107,13 +128,13 @@ def sort_ties_as_torch(input: Tensor, axis: int, indices: Tensor, descending: bo
     draws from them in that order), except for a radix sort (stable) of a long 1-D integer tensor ascending
     and for an expanded (zero-stride) dimension, which it leaves in place."""
     n = input.shape[axis]
-    if n < 2 or input.stride(axis) == 0:
+    if n <= _INSERTION_SORTED:
         return indices
     integral = not (input.dtype.is_floating_point or input.dtype.is_complex or input.dtype is dtypes.bool)
     if input.ndim == 1 and not descending and integral and n >= 32768:
         return indices
     rows = _tied_rows(input, axis, indices, n)
-    if rows is None:
+    if rows is None or input.stride(axis) == 0:  # the stride last: it costs more than the tie check
         return indices
     return _reordered_rows(input, axis, indices, rows, lambda row: sort_order(row, descending))
 
@@ -122,7 +143,7 @@ def mode_ties_as_torch(x: Tensor, index: Tensor, counts: Tensor) -> Tensor:
     """``index`` (the last position of the mode along the last dimension of ``x``) with PyTorch's position in
     the rows where the mode repeats (``counts`` > 1): its CPU kernel sorts the row with ``std::sort``, not
     stable, and takes the last of the mode's run in that order."""
-    if not follows_cpu_kernels(x):
+    if x.shape[-1] <= _INSERTION_SORTED or not follows_cpu_kernels(x):
         return index
     host = _host_rows(x, x.ndim - 1)
     if host.dtype.kind == "f" and np.isnan(host).any():  # NaN: left as it was

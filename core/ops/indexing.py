@@ -1419,9 +1419,14 @@ def topk(  # noqa: A002
         return return_types.topk(input.clone(), input.new_zeros((), dtype=dtypes.int64))
     backend = input._backend
     head = backend.kernels.stable_order_head(input._data, min(k + 1, size), axis, largest)  # one more: ties
-    order = input._make(backend.xp.astype(head, backend.native_dtype(dtypes.int64)))
-    indices = order.narrow(axis, 0, k).contiguous()  # a tensor of its own, as torch's
+    int64 = backend.native_dtype(dtypes.int64)
+    first_k = [slice(None)] * input.ndim
+    first_k[axis] = slice(0, k)
+    # a row-major tensor of its own, as torch's (sliced natively: narrow().contiguous() cost more than the rest)
+    taken = backend.xp.astype(head[tuple(first_k)], int64)
+    indices = input._make(taken if backend.is_contiguous(taken) else row_major(backend, taken))
     if k and follows_cpu_kernels(input):
+        order = input._make(backend.xp.astype(head, int64, copy=False))
         indices = topk_ties_as_torch(input, axis, order, indices, largest, sorted)
     return return_types.topk(_Gather.apply(input, axis, indices), indices)
 
