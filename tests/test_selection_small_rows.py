@@ -179,3 +179,24 @@ def test_topk_indices_are_a_tensor_of_their_own():
         assert indices.untyped_storage().nbytes() == indices.numel() * 8
         expected = torch.tensor(x.tolist()).topk(2, dim=dim).indices
         assert indices.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16", "float16"])
+def test_mode_of_rows_with_nan(dtype, device):
+    """PyTorch's CPU mode sorts by ``<``, under which NaN equals nothing and stays about where it stood: a
+    NaN that comes first is the mode of a row of distinct numbers, and a row of NaN only has mode NaN. ember
+    took the most frequent number (or, for a row of NaN only, failed in its gather: index -1), and skipped
+    the tie order of every row of a tensor with a NaN anywhere."""
+    rng = np.random.default_rng(0)
+    for n in [1, 2, 3, 5, 8, 16, 17, 24, 40]:
+        pool = np.array([np.nan, 0.0, 1.0, 2.0, -0.0, 3.0])
+        rows = [rng.choice(pool[: rng.integers(1, 7)], n) for _ in range(30)]
+        rows += [np.full(n, np.nan), np.array([np.nan] + list(range(1, n)), dtype=float)]
+        t, e = _pair(np.stack(rows).tolist(), dtype, device)
+        expected, got = torch.mode(t, -1), ember.mode(e, -1)
+        if follows_cpu_kernels(e):
+            _same(got.values, expected.values, n)
+            _same(got.indices, expected.indices, n)
+        else:  # PyTorch's kernels choose otherwise there: a NaN-only row still has mode NaN
+            taken = e.gather(-1, got.indices.unsqueeze(-1)).squeeze(-1)
+            assert ember.equal(taken.isnan(), got.values.isnan()) and bool(got.values[-2].isnan())

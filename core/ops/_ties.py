@@ -141,14 +141,20 @@ def sort_ties_as_torch(input: Tensor, axis: int, indices: Tensor, descending: bo
 
 def mode_ties_as_torch(x: Tensor, index: Tensor, counts: Tensor) -> Tensor:
     """``index`` (the last position of the mode along the last dimension of ``x``) with PyTorch's position in
-    the rows where the mode repeats (``counts`` > 1): its CPU kernel sorts the row with ``std::sort``, not
-    stable, and takes the last of the mode's run in that order."""
-    if x.shape[-1] <= _INSERTION_SORTED or not follows_cpu_kernels(x):
+    the rows where the mode repeats (``counts`` > 1) or NaN stands: its CPU kernel sorts the row with
+    ``std::sort`` by ``<``, not stable, and takes the last of the first longest run in that order. Every NaN
+    is a run of its own there (NaN is not equal to NaN) and stays about where it was (no ``<`` holds), so a
+    row of distinct numbers and NaN has a NaN mode where one comes first, or no mode ember found at all (an
+    index of -1 where every element is NaN)."""
+    if not follows_cpu_kernels(x):
         return index
+    n = x.shape[-1]
     host = _host_rows(x, x.ndim - 1)
-    if host.dtype.kind == "f" and np.isnan(host).any():  # NaN: left as it was
+    nan = np.isnan(host).any(axis=1) if host.dtype.kind == "f" else None
+    if n <= _INSERTION_SORTED and (nan is None or not nan.any()):
         return index
-    rows = _few(_host_rows(counts, counts.ndim - 1).reshape(-1) > 1, x.shape[-1])
+    repeats = _host_rows(counts, counts.ndim - 1).reshape(-1) > 1
+    rows = _few(repeats if nan is None else repeats | nan, n)
     if rows is None:
         return index
     return _reordered_rows(x, x.ndim - 1, index, rows, lambda row: [mode_position(row)])

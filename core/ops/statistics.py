@@ -311,7 +311,10 @@ def mode(
     candidates = where(counts == best, x, x.new_full((), math.inf) if x.dtype.is_floating_point else x.amax())
     value = candidates.amin(-1, keepdim=True)
     positions = arange(n, device=x.device).expand(x.shape)
-    index = where(x == value, positions, positions.new_full((), -1)).amax(-1, keepdim=True)
+    hit = x == value
+    if x.dtype.is_floating_point:  # a row of NaN only: its mode is NaN (positions of the host's choice)
+        hit = hit | (x.isnan() & value.isnan())
+    index = where(hit, positions, positions.new_full((), -1)).amax(-1, keepdim=True)
     index = mode_ties_as_torch(x, index, best)
     values = input.movedim(dim, -1).gather(-1, index)  # differentiable through the gather
     values, index = values.squeeze(-1), index.squeeze(-1)
