@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import timeit
 
 import numpy as np
+from bench_overhead import _time  # best microseconds per call
 
 import ember
 
@@ -25,12 +25,6 @@ except ImportError:  # pragma: no cover - the benchmark still reports ember alon
     torch = None
 
 __all__ = ["main"]
-
-
-def _time(fn, iters, repeat=7):
-    """Best microseconds per call of ``fn`` over ``repeat`` runs of ``iters`` calls."""
-    fn()
-    return min(timeit.repeat(fn, number=iters, repeat=repeat)) / iters * 1e6
 
 
 def _inputs(T):
@@ -77,7 +71,7 @@ def main(argv=None):
     print(f"{'call':44s}" + "".join(f"{name:>10s}" for name, _ in libs) + "   (us per call)")
     for input_name in inputs["ember"]:
         for call_name, call in SMALL:
-            row = [_time(lambda x=inputs[name][input_name], c=call: c(x), args.iters) for name, _ in libs]
+            row = [_time(lambda x=inputs[name][input_name], c=call: c(x), args.iters, repeat=7) for name, _ in libs]
             print(f"{call_name + ' of ' + input_name:44s}" + "".join(f"{t:10.1f}" for t in row))
     if args.large:
         large = {name: _large(T) for name, T in libs}

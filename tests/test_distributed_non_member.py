@@ -1,5 +1,5 @@
 """Collectives called on a rank outside their group, in a world of one (no launcher): each does
-nothing, returns what PyTorch's does (``None``; ``-1`` from ``recv``) and warns once with PyTorch's
+nothing, returns None as PyTorch's do and warns once with PyTorch's
 message, the warning pointing at the line that called the collective, as every collective runs
 through the one ``_collective`` wrapper of ``distributed_c10d``."""
 
@@ -8,37 +8,11 @@ from __future__ import annotations
 import warnings
 
 import pytest
+from test_distributed_collectives2 import world_of_one  # noqa: F401 - the fixture: a world of one rank
 
 import ember
 import ember.distributed as dist
-from ember.distributed import Communicator, CommunicatorRegistry, Work
-
-
-class _One(Communicator):
-    def all_reduce(self, tensor, op):
-        return Work()
-
-    def broadcast(self, tensor, src):
-        return Work()
-
-    def all_gather(self, tensor_list, tensor):
-        tensor_list[0].copy_(tensor)
-        return Work()
-
-    def barrier(self):
-        pass
-
-
-@pytest.fixture
-def world_of_one(monkeypatch):
-    from ember import plugin
-
-    registry = CommunicatorRegistry()
-    registry.register_communicator("one", _One)
-    monkeypatch.setattr(plugin, "communicator_registry", lambda: registry)
-    dist.init_process_group("one")
-    yield
-    dist.destroy_process_group()
+from ember.distributed import Work
 
 
 def _calls():
@@ -66,7 +40,8 @@ def _calls():
 
 
 @pytest.mark.parametrize("name", list(_calls()))
-def test_non_member_call_does_nothing_and_warns_at_the_caller(world_of_one, name):
+@pytest.mark.usefixtures("world_of_one")
+def test_non_member_call_does_nothing_and_warns_at_the_caller(name):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         out = _calls()[name]()
@@ -78,7 +53,8 @@ def test_non_member_call_does_nothing_and_warns_at_the_caller(world_of_one, name
     assert w.filename == __file__, (w.filename, w.lineno)
 
 
-def test_non_member_async_op_gives_no_work(world_of_one):
+@pytest.mark.usefixtures("world_of_one")
+def test_non_member_async_op_gives_no_work():
     g = dist.GroupMember.NON_GROUP_MEMBER
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -88,7 +64,8 @@ def test_non_member_async_op_gives_no_work(world_of_one):
     assert [w.filename for w in caught] == [__file__] * 3
 
 
-def test_non_member_values_are_untouched(world_of_one):
+@pytest.mark.usefixtures("world_of_one")
+def test_non_member_values_are_untouched():
     g = dist.GroupMember.NON_GROUP_MEMBER
     t = ember.tensor([1.0, 2.0])
     out = [ember.zeros(2)]
@@ -101,7 +78,8 @@ def test_non_member_values_are_untouched(world_of_one):
     assert out[0].tolist() == [0.0, 0.0] and t.tolist() == [1.0, 2.0] and objects == [None]
 
 
-def test_member_async_work_gives_the_outputs(world_of_one):
+@pytest.mark.usefixtures("world_of_one")
+def test_member_async_work_gives_the_outputs():
     t = ember.tensor([1.0, 2.0])
     work = dist.all_reduce(t, async_op=True)
     assert isinstance(work, Work)
