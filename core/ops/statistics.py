@@ -103,6 +103,22 @@ def _quantile(
     return result[0] if not isinstance(q, Tensor) or q.ndim == 0 else result
 
 
+def _quantile_call(fn, input, q, dim, keepdim, interpolation, out, axis, keepdims):
+    """A call of ``fn`` (:func:`quantile` or :func:`nanquantile`): autocast, NumPy's argument names and
+    ``out`` (with autocast off, as PyTorch autocasts the plain overloads only), then the computation."""
+    name = fn.__name__
+    if _amp.active and out is None:
+        return autocast_call(
+            name, fn, input, q, dim, keepdim, interpolation=interpolation, axis=axis, keepdims=keepdims
+        )
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names(name, dim, None, axis, keepdim, keepdims)
+    if out is not None:
+        with _amp_suspended():
+            return write_out(name, fn(input, q, dim, keepdim, interpolation=interpolation), out, exact_dtype=True)
+    return _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan=fn is nanquantile)
+
+
 def quantile(
     input: Tensor,
     q: float | Tensor,
@@ -135,18 +151,7 @@ def quantile(
         >>> ember.quantile(x, ember.tensor([0.0, 1.0]))
         tensor([1., 4.])
     """
-    if _amp.active and out is None:
-        return autocast_call(
-            "quantile", quantile, input, q, dim, keepdim, interpolation=interpolation, axis=axis, keepdims=keepdims
-        )
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("quantile", dim, None, axis, keepdim, keepdims)
-    if out is not None:
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out(
-                "quantile", quantile(input, q, dim, keepdim, interpolation=interpolation), out, exact_dtype=True
-            )
-    return _quantile("quantile", input, q, dim, keepdim, interpolation, ignore_nan=False)
+    return _quantile_call(quantile, input, q, dim, keepdim, interpolation, out, axis, keepdims)
 
 
 def nanquantile(
@@ -177,26 +182,7 @@ def nanquantile(
         >>> ember.nanquantile(ember.tensor([1.0, float('nan'), 3.0]), 0.5)
         tensor(2.)
     """
-    if _amp.active and out is None:
-        return autocast_call(
-            "nanquantile",
-            nanquantile,
-            input,
-            q,
-            dim,
-            keepdim,
-            interpolation=interpolation,
-            axis=axis,
-            keepdims=keepdims,
-        )
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("nanquantile", dim, None, axis, keepdim, keepdims)
-    if out is not None:
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out(
-                "nanquantile", nanquantile(input, q, dim, keepdim, interpolation=interpolation), out, exact_dtype=True
-            )
-    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, ignore_nan=True)
+    return _quantile_call(nanquantile, input, q, dim, keepdim, interpolation, out, axis, keepdims)
 
 
 @overload
