@@ -115,8 +115,10 @@ def kthvalue_ties_as_torch(input: Tensor, axis: int, indices: Tensor, k: int) ->
     """``indices`` with PyTorch's position of the ``k``-th smallest in the rows where another element equals
     it: PyTorch's CPU kernel finds it by quickselect, which is not stable."""
     host = _host_rows(input, axis)
-    kth = _row_take(host, _host_rows(indices, axis))
-    rows = _few(np.count_nonzero(_equal(host, kth), axis=1) > 1, input.shape[axis])
+    same = _equal(host, _row_take(host, _host_rows(indices, axis)))
+    if np.count_nonzero(same) == same.shape[0]:  # each row's k-th equals itself only: no ties
+        return indices
+    rows = _few(np.count_nonzero(same, axis=1) > 1, input.shape[axis])
     if rows is None:
         return indices
     return _reordered_rows(input, axis, indices, rows, lambda row: [kthvalue_position(row, k - 1)])

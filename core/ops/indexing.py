@@ -1371,6 +1371,17 @@ def argsort(
     return laid_out_like(indices, input)
 
 
+def _own_slice(t: Tensor, axis: int, start: int, stop: int) -> Tensor:
+    """``t[start:stop]`` along ``axis`` as a row-major tensor with a storage of its own (sliced natively:
+    ``narrow().contiguous()`` costs more than a small topk's selection, and keeps a contiguous slice in
+    ``t``'s storage)."""
+    backend = t._backend
+    key = [slice(None)] * t.ndim
+    key[axis] = slice(start, stop)
+    data = backend.xp.astype(t._data[tuple(key)], t._data.dtype)  # a copy
+    return t._make(data if backend.is_contiguous(data) else row_major(backend, data))
+
+
 def topk(  # noqa: A002
     input: Tensor,
     k: int,
@@ -1420,13 +1431,9 @@ def topk(  # noqa: A002
     backend = input._backend
     head = backend.kernels.stable_order_head(input._data, min(k + 1, size), axis, largest)  # one more: ties
     int64 = backend.native_dtype(dtypes.int64)
-    first_k = [slice(None)] * input.ndim
-    first_k[axis] = slice(0, k)
-    # a row-major tensor of its own, as torch's (sliced natively: narrow().contiguous() cost more than the rest)
-    taken = backend.xp.astype(head[tuple(first_k)], int64)
-    indices = input._make(taken if backend.is_contiguous(taken) else row_major(backend, taken))
+    order = input._make(backend.xp.astype(head, int64, copy=False))
+    indices = _own_slice(order, axis, 0, k)  # a tensor of its own, as torch's
     if k and follows_cpu_kernels(input):
-        order = input._make(backend.xp.astype(head, int64, copy=False))
         indices = topk_ties_as_torch(input, axis, order, indices, largest, sorted)
     return return_types.topk(_Gather.apply(input, axis, indices), indices)
 
@@ -1476,7 +1483,7 @@ def kthvalue(
     if not 1 <= k <= input.shape[axis]:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
     order = _sort_indices(input, axis, False)
-    indices = order.narrow(axis, k - 1, 1).contiguous()  # as torch's: its own tensor
+    indices = _own_slice(order, axis, k - 1, k)  # as torch's: its own tensor
     if input.shape[axis] > 1 and follows_cpu_kernels(input):
         indices = kthvalue_ties_as_torch(input, axis, indices, k)
     values = _Gather.apply(input, axis, indices)
