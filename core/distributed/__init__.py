@@ -36,7 +36,6 @@ from .distributed_c10d import *  # noqa: F403 - the process-group API
 from .distributed_c10d import (  # the private names the package's other modules and PyTorch programs use
     _NOT_INITIALIZED,
     _comm,
-    _finish,
     _get_default_group,
     _get_default_store,
     _rank_not_in_group,

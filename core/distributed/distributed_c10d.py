@@ -721,13 +721,15 @@ def _check_op(name, tensor, op):
 _NOT_REDUCING = object()  # _collective_group's op where the collective takes none
 
 
-def _collective_group(name: str, group: object, op: object = _NOT_REDUCING, **tensors: object) -> ProcessGroup | None:
+def _collective_group(
+    name: str, group: object, op: object = _NOT_REDUCING, stacklevel: int = 3, **tensors: object
+) -> ProcessGroup | None:
     """The group a collective (or point-to-point call) runs on, after the checks each starts with.
 
     Each of ``tensors`` (argument name: value, in the order checked) must be a dense Tensor, and
     ``op``, for the reducing collectives, a ReduceOp that the first of them can take. ``None`` where
-    this rank is not a member of ``group``: the call then does nothing, after a UserWarning (pointing
-    at the collective's caller), as PyTorch's collectives do.
+    this rank is not a member of ``group``: the call then does nothing, after a UserWarning (at
+    ``stacklevel``: by default the caller of this function's caller), as PyTorch's collectives do.
     """
     for arg, tensor in tensors.items():
         _check_tensor(name, tensor, arg)
@@ -736,7 +738,8 @@ def _collective_group(name: str, group: object, op: object = _NOT_REDUCING, **te
     pg = _group(name, group)
     if pg is None:
         warnings.warn(
-            f"Running {name} on global rank {_comm().rank} which does not belong to the given group.", stacklevel=3
+            f"Running {name} on global rank {_comm().rank} which does not belong to the given group.",
+            stacklevel=stacklevel,
         )
     return pg
 
@@ -776,8 +779,41 @@ def _check_same(name, a, a_name, b, b_name):
         raise RuntimeError(f"{name}: {a_name} is on {a.device}, but {b_name} is on {b.device}")
 
 
-def _finish(work, async_op, outputs=()):
-    """``work`` to wait on (``async_op``), its future a future of ``outputs``; else None once it is done."""
+def _collective(
+    name: str,
+    group: object,
+    async_op: bool,
+    start: Callable[..., Work | tuple[Work, list[Any]]],
+    *,
+    op: object = _NOT_REDUCING,
+    root: tuple[str, int | None, int | None] | None = None,
+    **tensors: object,
+) -> Work | None:
+    """Run one collective: the checks it starts with, ``start``, then the wait or the :class:`Work`.
+
+    Args:
+        name: the collective's name, for messages.
+        group, op, tensors: checked by :func:`_collective_group`. Where this rank is not a
+            member of ``group``, the call returns ``None`` (after a UserWarning pointing at the
+            collective's caller) without running ``start``.
+        async_op: return the work to wait on (its future a future of the outputs) instead of
+            waiting for it and returning ``None``.
+        start: ``start(pg)`` (``start(pg, root)`` with ``root``) checks the rest and starts the
+            collective on ``pg``'s communicator; it returns the :class:`Work`, or ``(work,
+            outputs)`` where the work's future gives ``outputs``.
+        root: a rooted collective's ``(argument name, global rank, group rank)``
+            (``("dst", dst, group_dst)``); ``start`` gets the group rank it names (default: the
+            group's first rank).
+    """
+    pg = _collective_group(name, group, op, stacklevel=4, **tensors)
+    if pg is None:
+        return None
+    if root is None:
+        started = start(pg)
+    else:
+        arg, global_rank, group_rank = root
+        started = start(pg, _peer(name, pg, arg, global_rank, group_rank, default=pg._ranks[0]))
+    work, outputs = started if isinstance(started, tuple) else (started, [])
     if async_op:
         work._outputs = list(outputs)
         return work
@@ -814,10 +850,9 @@ def all_reduce(
         >>> t = ember.ones(2) * (dist.get_rank() + 1)
         >>> dist.all_reduce(t, op=dist.ReduceOp.MAX)   # t == world_size everywhere
     """
-    pg = _collective_group("all_reduce", group, op, tensor=tensor)
-    if pg is None:
-        return None
-    return _finish(pg._comm.all_reduce(tensor, op), async_op, [tensor])
+    return _collective(
+        "all_reduce", group, async_op, lambda pg: (pg._comm.all_reduce(tensor, op), [tensor]), op=op, tensor=tensor
+    )
 
 
 def reduce(
@@ -836,11 +871,15 @@ def reduce(
         op (ReduceOp): see :func:`all_reduce`. Default: ``SUM``.
         group_dst (int, optional): the receiving rank as a rank of ``group`` instead.
     """
-    pg = _collective_group("reduce", group, op, tensor=tensor)
-    if pg is None:
-        return None
-    root = _peer("reduce", pg, "dst", dst, group_dst, default=pg._ranks[0])
-    return _finish(pg._comm.reduce(tensor, root, op), async_op, [tensor])
+    return _collective(
+        "reduce",
+        group,
+        async_op,
+        lambda pg, root: (pg._comm.reduce(tensor, root, op), [tensor]),
+        op=op,
+        root=("dst", dst, group_dst),
+        tensor=tensor,
+    )
 
 
 def broadcast(
@@ -857,11 +896,14 @@ def broadcast(
         src (int): the sending rank (a global rank). Default: 0.
         group_src (int, optional): the sending rank as a rank of ``group`` instead.
     """
-    pg = _collective_group("broadcast", group, tensor=tensor)
-    if pg is None:
-        return None
-    root = _peer("broadcast", pg, "src", src, group_src, default=pg._ranks[0])
-    return _finish(pg._comm.broadcast(tensor, root), async_op, [tensor])
+    return _collective(
+        "broadcast",
+        group,
+        async_op,
+        lambda pg, root: (pg._comm.broadcast(tensor, root), [tensor]),
+        root=("src", src, group_src),
+        tensor=tensor,
+    )
 
 
 def all_gather(
@@ -874,11 +916,12 @@ def all_gather(
             ``tensor`` (a dtype that differs raises ValueError, a count or shape RuntimeError).
         tensor (Tensor): this rank's contribution.
     """
-    pg = _collective_group("all_gather", group, tensor=tensor)
-    if pg is None:
-        return None
-    _check_list("all_gather", "tensor_list", tensor_list, pg.size(), tensor)
-    return _finish(pg._comm.all_gather(list(tensor_list), tensor), async_op, [list(tensor_list)])
+
+    def start(pg):
+        _check_list("all_gather", "tensor_list", tensor_list, pg.size(), tensor)
+        return pg._comm.all_gather(list(tensor_list), tensor), [list(tensor_list)]
+
+    return _collective("all_gather", group, async_op, start, tensor=tensor)
 
 
 def all_gather_into_tensor(
@@ -899,24 +942,23 @@ def all_gather_into_tensor(
         >>> out                      # on 2 ranks: tensor([0., 0., 1., 1.])
     """
     name = "all_gather_into_tensor"
-    pg = _collective_group(name, group, output_tensor=output_tensor, input_tensor=input_tensor)
-    if pg is None:
-        return None
-    n = pg.size()
-    if output_tensor.dtype != input_tensor.dtype or output_tensor.device != input_tensor.device:
-        raise RuntimeError(
-            f"{name}: output_tensor is {_describe(output_tensor)}, but input_tensor is {_describe(input_tensor)}"
-        )
-    if output_tensor.numel() != n * input_tensor.numel():
-        raise RuntimeError(
-            f"{name}: output_tensor {list(output_tensor.shape)} must hold world_size ({n}) times input_tensor "
-            f"{list(input_tensor.shape)}: {n * input_tensor.numel()} elements, not {output_tensor.numel()}"
-        )
-    parts = [empty_like(input_tensor) for _ in range(n)]
-    work = pg._comm.all_gather(parts, input_tensor)
-    return _finish(
-        _then(work, lambda: _copy_into(output_tensor, _stack_flat(parts, output_tensor))), async_op, [output_tensor]
-    )
+
+    def start(pg):
+        n = pg.size()
+        if output_tensor.dtype != input_tensor.dtype or output_tensor.device != input_tensor.device:
+            raise RuntimeError(
+                f"{name}: output_tensor is {_describe(output_tensor)}, but input_tensor is {_describe(input_tensor)}"
+            )
+        if output_tensor.numel() != n * input_tensor.numel():
+            raise RuntimeError(
+                f"{name}: output_tensor {list(output_tensor.shape)} must hold world_size ({n}) times input_tensor "
+                f"{list(input_tensor.shape)}: {n * input_tensor.numel()} elements, not {output_tensor.numel()}"
+            )
+        parts = [empty_like(input_tensor) for _ in range(n)]
+        work = pg._comm.all_gather(parts, input_tensor)
+        return _then(work, lambda: _copy_into(output_tensor, _stack_flat(parts, output_tensor))), [output_tensor]
+
+    return _collective(name, group, async_op, start, output_tensor=output_tensor, input_tensor=input_tensor)
 
 
 def _stack_flat(parts, like):
@@ -944,11 +986,12 @@ def reduce_scatter(
         >>> dist.reduce_scatter(out, [ember.ones(1) * i for i in range(dist.get_world_size())])
         >>> out                      # rank r: tensor([r * world_size])
     """
-    pg = _collective_group("reduce_scatter", group, op, output=output)
-    if pg is None:
-        return None
-    _check_list("reduce_scatter", "input_list", input_list, pg.size(), output, "output")
-    return _finish(pg._comm.reduce_scatter(output, list(input_list), op), async_op, [output])
+
+    def start(pg):
+        _check_list("reduce_scatter", "input_list", input_list, pg.size(), output, "output")
+        return pg._comm.reduce_scatter(output, list(input_list), op), [output]
+
+    return _collective("reduce_scatter", group, async_op, start, op=op, output=output)
 
 
 def reduce_scatter_tensor(
@@ -967,19 +1010,20 @@ def reduce_scatter_tensor(
         op (ReduceOp): see :func:`all_reduce`. Default: ``SUM``.
     """
     name = "reduce_scatter_tensor"
-    pg = _collective_group(name, group, op, output=output, input=input)
-    if pg is None:
-        return None
-    n = pg.size()
-    if output.dtype != input.dtype or output.device != input.device:
-        raise RuntimeError(f"{name}: output is {_describe(output)}, but input is {_describe(input)}")
-    if input.numel() != n * output.numel():
-        raise RuntimeError(
-            f"{name}: input {list(input.shape)} must hold world_size ({n}) times output {list(output.shape)}: "
-            f"{n * output.numel()} elements, not {input.numel()}"
-        )
-    parts = list(input.reshape(n, *output.shape).unbind(0)) if n else []
-    return _finish(pg._comm.reduce_scatter(output, parts, op), async_op, [output])
+
+    def start(pg):
+        n = pg.size()
+        if output.dtype != input.dtype or output.device != input.device:
+            raise RuntimeError(f"{name}: output is {_describe(output)}, but input is {_describe(input)}")
+        if input.numel() != n * output.numel():
+            raise RuntimeError(
+                f"{name}: input {list(input.shape)} must hold world_size ({n}) times output {list(output.shape)}: "
+                f"{n * output.numel()} elements, not {input.numel()}"
+            )
+        parts = list(input.reshape(n, *output.shape).unbind(0)) if n else []
+        return pg._comm.reduce_scatter(output, parts, op), [output]
+
+    return _collective(name, group, async_op, start, op=op, output=output, input=input)
 
 
 def _root_list(
@@ -1020,12 +1064,12 @@ def gather(
         >>> out = [ember.empty(1) for _ in range(dist.get_world_size())] if dist.get_rank() == 0 else None
         >>> dist.gather(t, out, dst=0)      # rank 0: out == [tensor([0.]), tensor([1.]), ...]
     """
-    pg = _collective_group("gather", group, tensor=tensor)
-    if pg is None:
-        return None
-    root = _peer("gather", pg, "dst", dst, group_dst, default=pg._ranks[0])
-    gather_list = _root_list("gather", "gather_list", "destination", pg, root, gather_list, tensor)
-    return _finish(pg._comm.gather(tensor, gather_list, root), async_op)
+
+    def start(pg, root):
+        parts = _root_list("gather", "gather_list", "destination", pg, root, gather_list, tensor)
+        return pg._comm.gather(tensor, parts, root)
+
+    return _collective("gather", group, async_op, start, root=("dst", dst, group_dst), tensor=tensor)
 
 
 def scatter(
@@ -1045,12 +1089,12 @@ def scatter(
         src (int): the sending rank (a global rank). Default: 0.
         group_src (int, optional): the sending rank as a rank of ``group`` instead.
     """
-    pg = _collective_group("scatter", group, tensor=tensor)
-    if pg is None:
-        return None
-    root = _peer("scatter", pg, "src", src, group_src, default=pg._ranks[0])
-    scatter_list = _root_list("scatter", "scatter_list", "source", pg, root, scatter_list, tensor)
-    return _finish(pg._comm.scatter(tensor, scatter_list, root), async_op)
+
+    def start(pg, root):
+        parts = _root_list("scatter", "scatter_list", "source", pg, root, scatter_list, tensor)
+        return pg._comm.scatter(tensor, parts, root)
+
+    return _collective("scatter", group, async_op, start, root=("src", src, group_src), tensor=tensor)
 
 
 def all_to_all(
@@ -1074,17 +1118,18 @@ def all_to_all(
         >>> out                                  # [tensor([10*j + r]) for j in range(n)]
     """
     name = "all_to_all"
-    pg = _collective_group(name, group)
-    if pg is None:
-        return None
-    for arg, tensors in (("output_tensor_list", output_tensor_list), ("input_tensor_list", input_tensor_list)):
-        if not isinstance(tensors, (list, tuple)) or not tensors:
-            raise RuntimeError(f"{name}: {arg} must be a list of one tensor per rank of the group ({pg.size()})")
-        _check_tensor(name, tensors[0], f"{arg}[0]")
-    like = input_tensor_list[0]
-    _check_list(name, "input_tensor_list", input_tensor_list, pg.size(), like, "input_tensor_list[0]", False)
-    _check_list(name, "output_tensor_list", output_tensor_list, pg.size(), like, "input_tensor_list[0]", False)
-    return _finish(pg._comm.all_to_all(list(output_tensor_list), list(input_tensor_list)), async_op)
+
+    def start(pg):
+        for arg, tensors in (("output_tensor_list", output_tensor_list), ("input_tensor_list", input_tensor_list)):
+            if not isinstance(tensors, (list, tuple)) or not tensors:
+                raise RuntimeError(f"{name}: {arg} must be a list of one tensor per rank of the group ({pg.size()})")
+            _check_tensor(name, tensors[0], f"{arg}[0]")
+        like = input_tensor_list[0]
+        _check_list(name, "input_tensor_list", input_tensor_list, pg.size(), like, "input_tensor_list[0]", False)
+        _check_list(name, "output_tensor_list", output_tensor_list, pg.size(), like, "input_tensor_list[0]", False)
+        return pg._comm.all_to_all(list(output_tensor_list), list(input_tensor_list))
+
+    return _collective(name, group, async_op, start)
 
 
 def _splits(name, arg, sizes, tensor, n):
@@ -1132,24 +1177,21 @@ def all_to_all_single(
         >>> out                                  # rank r: tensor([r, 10 + r, 20 + r, ...])
     """
     name = "all_to_all_single"
-    pg = _collective_group(name, group, output=output, input=input)
-    if pg is None:
-        return None
-    _check_same(name, output, "output", input, "input")
-    n = pg.size()
-    ins = _splits(name, "input_split_sizes", input_split_sizes, input, n)
-    outs = _splits(name, "output_split_sizes", output_split_sizes, output, n)
-    if output.shape[1:] != input.shape[1:]:
-        raise RuntimeError(f"{name}: output {list(output.shape)} and input {list(input.shape)} differ beyond dim 0")
-    inner = tuple(input.shape[1:])
-    parts = list(input.split(ins, dim=0))
-    received = [empty((s, *inner), dtype=output.dtype, device=output.device) for s in outs]
-    work = pg._comm.all_to_all(received, parts)
 
-    def store():
-        _copy_into(output, cat(received, dim=0))
+    def start(pg):
+        _check_same(name, output, "output", input, "input")
+        n = pg.size()
+        ins = _splits(name, "input_split_sizes", input_split_sizes, input, n)
+        outs = _splits(name, "output_split_sizes", output_split_sizes, output, n)
+        if output.shape[1:] != input.shape[1:]:
+            raise RuntimeError(f"{name}: output {list(output.shape)} and input {list(input.shape)} differ beyond dim 0")
+        inner = tuple(input.shape[1:])
+        parts = list(input.split(ins, dim=0))
+        received = [empty((s, *inner), dtype=output.dtype, device=output.device) for s in outs]
+        work = pg._comm.all_to_all(received, parts)
+        return _then(work, lambda: _copy_into(output, cat(received, dim=0)))
 
-    return _finish(_then(work, store), async_op)
+    return _collective(name, group, async_op, start, output=output, input=input)
 
 
 def barrier(
@@ -1159,11 +1201,12 @@ def barrier(
     timeout: datetime.timedelta | None = None,
 ) -> Work | None:
     """Block until every rank of ``group`` has reached this call."""
-    pg = _collective_group("barrier", group)
-    if pg is None:
-        return None
-    pg._comm.barrier()
-    return Work() if async_op else None
+
+    def start(pg):
+        pg._comm.barrier()
+        return Work()
+
+    return _collective("barrier", group, async_op, start)
 
 
 _MONITOR_TAG = 32_767  # the tag of monitored_barrier's messages (MPI's smallest allowed upper bound)
@@ -1408,6 +1451,18 @@ def _padded(payload, size, length, device):
     return padded
 
 
+def _sized(payload, size, length, device):
+    """``payload``'s first ``size`` bytes in ``length`` bytes, ``size`` itself (int64) in the last 8."""
+    part = _padded(payload, size, length, device)
+    part[length - 8 :] = _make_tensor(np.frombuffer(np.int64(size).tobytes(), dtype=np.uint8), device=device)
+    return part
+
+
+def _sized_object(t):
+    """The object that :func:`_sized` put in ``t``."""
+    return _tensor_to_object(t, int(np.asarray(t.cpu())[-8:].view(np.int64)[0]))
+
+
 def _longest(comm, size, device):
     """The largest ``size`` over the ranks of ``comm`` (one all-reduce)."""
     t = _make_tensor([size], dtype=dtypes.int64, device=device)
@@ -1496,14 +1551,12 @@ def gather_object(
     device = comm.object_device()
     payload, size = _object_to_tensor(obj, device)
     longest = _longest(comm, size, device) + 8
-    mine = _padded(payload, size, longest, device)
-    mine[longest - 8 :] = _make_tensor(np.frombuffer(np.int64(size).tobytes(), dtype=np.uint8), device=device)
+    mine = _sized(payload, size, longest, device)
     parts = [zeros(longest, dtype=dtypes.uint8, device=device) for _ in range(n)] if pg.rank() == root else None
     comm.gather(mine, parts, root).wait()
     if parts is not None:
         for i, t in enumerate(parts):
-            raw = np.asarray(t.cpu())
-            object_gather_list[i] = _tensor_to_object(t, int(raw[longest - 8 :].view(np.int64)[0]))  # type: ignore[index]
+            object_gather_list[i] = _sized_object(t)  # type: ignore[index]
     return None
 
 
@@ -1541,15 +1594,10 @@ def scatter_object_list(
     longest = _longest(comm, longest, device) + 8
     parts = None
     if pg.rank() == root:
-        parts = []
-        for payload, size in payloads:
-            part = _padded(payload, size, longest, device)
-            part[longest - 8 :] = _make_tensor(np.frombuffer(np.int64(size).tobytes(), dtype=np.uint8), device=device)
-            parts.append(part)
+        parts = [_sized(payload, size, longest, device) for payload, size in payloads]
     mine = zeros(longest, dtype=dtypes.uint8, device=device)
     comm.scatter(mine, parts, root).wait()
-    size = int(np.asarray(mine.cpu())[longest - 8 :].view(np.int64)[0])
-    scatter_object_output_list[0] = _tensor_to_object(mine, size)
+    scatter_object_output_list[0] = _sized_object(mine)
     return None
 
 

@@ -79,17 +79,36 @@ SCHEMAS: dict[str, str] = {
     "scaled_dot_product_attention.default": "query, key, value, attn_mask, dropout_p, is_causal, *, scale, enable_gqa",
     "add_.Tensor": "self, other, *, alpha",
     "rsub.Scalar": "self, other, alpha",
-    "pow.Tensor_Scalar": "self, exponent",
-    "pow.Tensor_Tensor": "self, exponent",
-    "pow.Scalar": "self, exponent",
     "where.self": "condition, self, other",
     "clamp.default": "self, min, max",
+    "clamp.Tensor": "self, min, max",
     "masked_fill.Scalar": "self, mask, value",
+    "div.Tensor_mode": "self, other, *, rounding_mode",
 }
-for _name in ("add", "sub"):
-    SCHEMAS[f"{_name}.Tensor"] = "self, other, *, alpha"
-for _name in ("mul", "div", "eq", "ne", "lt", "le", "gt", "ge", "remainder", "maximum", "minimum", "floor_divide"):
-    SCHEMAS[f"{_name}.Tensor"] = "self, other"
+
+# The binary ops, lowered alike from the ember function, the tensor method of the same name and the
+# Python operator (``clamp``, which methods also hand to ``function``, is lowered there on its own).
+# Each: the overload torch.export records for (tensor, tensor), (tensor, number) and (number, tensor).
+# None: no overload of its own. ``maximum`` of a number is a TypeError in both libraries; a number
+# first is turned around (``0.5 + x`` is ``add.Tensor(x, 0.5)``, ``0.5 < x`` is ``gt.Scalar(x, 0.5)``).
+_BINARY: dict[str, tuple[str, str | None, str | None]] = {
+    "add": ("Tensor", "Tensor", None),
+    "sub": ("Tensor", "Tensor", None),
+    "mul": ("Tensor", "Tensor", None),
+    "div": ("Tensor", "Tensor", None),
+    "floor_divide": ("default", "default", "default"),
+    "remainder": ("Tensor", "Scalar", "Scalar_Tensor"),
+    "pow": ("Tensor_Tensor", "Tensor_Scalar", "Scalar"),
+    "maximum": ("default", None, None),
+    "minimum": ("default", None, None),
+    **{name: ("Tensor", "Scalar", None) for name in ("eq", "ne", "lt", "le", "gt", "ge")},
+}
+# a number first, turned around: the op that takes the operands the other way
+_TURNED = {"add": "add", "mul": "mul", "eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
+for _name, _overloads in _BINARY.items():
+    for _overload in filter(None, _overloads):
+        SCHEMAS[f"{_name}.{_overload}"] = "self, other, *, alpha" if _name in ("add", "sub") else "self, other"
+SCHEMAS["pow.Scalar"] = SCHEMAS["pow.Tensor_Scalar"] = SCHEMAS["pow.Tensor_Tensor"] = "self, exponent"
 _UNARY = (
     "relu", "sigmoid", "tanh", "exp", "log", "sqrt", "rsqrt", "abs", "neg", "sin", "cos", "erf", "silu",
     "floor", "ceil", "reciprocal", "logical_not", "hardswish", "hardsigmoid", "mish",
@@ -104,6 +123,7 @@ _BINARY_OPERATORS = {
     operator.truediv: "div",
     operator.floordiv: "floor_divide",
     operator.mod: "remainder",
+    operator.pow: "pow",
     operator.eq: "eq",
     operator.ne: "ne",
     operator.lt: "lt",
@@ -369,27 +389,10 @@ class _Lowering:
             return self.function(node, name, args, kwargs)
         if name == "squeeze":
             return self.function(node, "squeeze", args, kwargs)
-        if name in ("sum", "mean", "masked_fill"):
+        if name in _BINARY or name in ("sum", "mean", "masked_fill", "clamp"):
             return self.function(node, name, args, kwargs)
         if name in _UNARY and not rest and not kwargs:
             return self.emit(f"{name}.default", x)
-        if name in (
-            "add",
-            "sub",
-            "mul",
-            "div",
-            "pow",
-            "eq",
-            "ne",
-            "lt",
-            "le",
-            "gt",
-            "ge",
-            "maximum",
-            "minimum",
-            "clamp",
-        ):
-            return self.function(node, name, args, kwargs)
         raise NotImplementedError(f"ember.export: the tensor method {name!r} has no ATen lowering")
 
     def binary(self, name: str, a: Any, b: Any, alpha: Any = None) -> Any:
@@ -402,23 +405,23 @@ class _Lowering:
             node = self.graph.call_function(get_op(f"_operator.{fn.__name__}"), (a, b), {})
             node.meta["arg_names"] = [("a", 1), ("b", 1)]
             return node
-        if name == "pow":
-            if not a_t:
-                return self.emit("pow.Scalar", a, b)
-            return self.emit("pow.Tensor_Tensor" if b_t else "pow.Tensor_Scalar", a, b)
-        if not a_t:  # scalar op tensor
-            if name in ("add", "mul", "eq", "ne", "maximum", "minimum"):
-                a, b = b, a
-            elif name == "sub":
-                return self.emit("rsub.Scalar", b, a, 1 if alpha is None else alpha)
-            elif name in ("lt", "le", "gt", "ge"):
-                name = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}[name]
-                a, b = b, a
-            else:
-                raise NotImplementedError(f"ember.export: {name} of a number and a tensor has no lowering")
+        both, number_second, number_first = _BINARY[name]
+        if not a_t:  # a number first
+            if number_first is not None:
+                return self.emit(f"{name}.{number_first}", a, b)
+            if name in _TURNED and alpha in (None, 1):
+                return self.binary(_TURNED[name], b, a)
+            if name == "sub":
+                return self.emit("rsub.Scalar", b, a, *(() if alpha in (None, 1) else (alpha,)))
+            if name == "div":  # as torch records ``0.5 / x``
+                return self.emit("mul.Tensor", self.emit("reciprocal.default", b), a)
+            raise NotImplementedError(f"ember.export: {name} of a number and a tensor has no lowering")
+        overload = both if b_t else number_second
+        if overload is None:
+            raise NotImplementedError(f"ember.export: {name} of a tensor and a number has no lowering")
         if alpha is not None and alpha != 1:
-            return self.emit(f"{name}.Tensor", a, b, alpha=alpha)
-        return self.emit(f"{name}.Tensor", a, b)
+            return self.emit(f"{name}.{overload}", a, b, alpha=alpha)
+        return self.emit(f"{name}.{overload}", a, b)
 
     def getitem(self, node: Node, obj: Any, index: Any) -> Any:
         if isinstance(obj, (list, tuple)):
@@ -483,25 +486,13 @@ class _Lowering:
         def opt(i: int, key: str, default: Any) -> Any:
             return rest[i] if len(rest) > i else kwargs.get(key, default)
 
-        if name in (
-            "add",
-            "sub",
-            "mul",
-            "div",
-            "eq",
-            "ne",
-            "lt",
-            "le",
-            "gt",
-            "ge",
-            "maximum",
-            "minimum",
-            "pow",
-            "remainder",
-        ):
-            return self.binary(
-                name, x, rest[0] if rest else kwargs.get("other", kwargs.get("exponent")), kwargs.get("alpha")
-            )
+        if name in _BINARY:
+            other = rest[0] if rest else kwargs.get("other", kwargs.get("exponent"))
+            if "rounding_mode" in kwargs:  # even None: as torch records it
+                if not self.is_tensor(x):
+                    raise NotImplementedError(f"ember.export: {name} of a number with rounding_mode has no lowering")
+                return self.emit("div.Tensor_mode", x, other, rounding_mode=kwargs["rounding_mode"])
+            return self.binary(name, x, other, kwargs.get("alpha"))
         if name in _UNARY and not rest:
             if name == "relu" and kwargs.get("inplace"):
                 kwargs.pop("inplace")
@@ -614,7 +605,9 @@ class _Lowering:
             padding_idx = opt(1, "padding_idx", None)
             return self.emit("embedding.default", opt(0, "weight", None), x, -1 if padding_idx is None else padding_idx)
         if name == "clamp":
-            return self.emit("clamp.default", x, opt(0, "min", None), opt(1, "max", None))
+            bounds = [opt(0, "min", None), opt(1, "max", None)]  # both tensors or both numbers (else a TypeError)
+            overload = "clamp.Tensor" if any(self.is_tensor(v) for v in bounds) else "clamp.default"
+            return self.emit(overload, x, *bounds[: 2 if bounds[1] is not None else 1])  # as torch: no max=None
         if name == "masked_fill":
             return self.emit("masked_fill.Scalar", x, rest[0], rest[1])
         raise NotImplementedError(f"ember.export: the function ember.{name} has no ATen lowering")

@@ -9,6 +9,7 @@ Each algorithm takes ``items``, a list rearranged in place, and ``less(a, b)``, 
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -211,7 +212,7 @@ def _isnan(x: Any) -> bool:
 
 def topk_order(values: list, k: int, largest: bool, sorted: bool) -> list[int]:  # noqa: A002 - PyTorch's name
     """The positions PyTorch's CPU ``topk`` returns for one row of ``values`` (Python numbers)."""
-    less = _less(largest)
+    less = _less(largest, values)
     n = len(values)
     queue = [(v, j) for j, v in enumerate(values)]
     if k == 0:
@@ -225,8 +226,12 @@ def topk_order(values: list, k: int, largest: bool, sorted: bool) -> list[int]: 
     return [j for _, j in queue[:k]]
 
 
-def _less(largest: bool) -> Less:
-    """PyTorch's comparators of (value, position) pairs: NaN above every number, equal NaNs tied."""
+def _less(largest: bool, values: list) -> Less:
+    """PyTorch's comparators of (value, position) pairs: NaN above every number, equal NaNs tied. Without a
+    NaN among ``values`` they reduce to ``>`` or ``<`` of the values (the same answers, without the NaN
+    tests: about half the time of a row's order)."""
+    if not any(v != v for v in values):
+        return (lambda x, y: x[0] > y[0]) if largest else (lambda x, y: x[0] < y[0])
     if largest:
         return lambda x, y: (_isnan(x[0]) and not _isnan(y[0])) or x[0] > y[0]
     return lambda x, y: (not _isnan(x[0]) and _isnan(y[0])) or x[0] < y[0]
@@ -235,8 +240,13 @@ def _less(largest: bool) -> Less:
 def sort_order(values: list, descending: bool) -> list[int]:
     """The positions PyTorch's CPU ``sort(stable=False)`` gives one row of ``values`` (Python numbers)."""
     queue = [(v, j) for j, v in enumerate(values)]
-    std_sort(queue, 0, len(queue), _less(descending))
+    std_sort(queue, 0, len(queue), _less(descending, values))
     return [j for _, j in queue]
+
+
+def _gt(x: Any, y: Any) -> bool:
+    """``x > y`` with NaN above every number."""
+    return (_isnan(x) and not _isnan(y)) or x > y
 
 
 def kthvalue_position(values: list, k: int) -> int:
@@ -246,8 +256,7 @@ def kthvalue_position(values: list, k: int) -> int:
     arr = list(values)
     pos = list(range(len(arr)))
 
-    def gt(x, y):
-        return (_isnan(x) and not _isnan(y)) or x > y
+    gt: Callable[[Any, Any], bool] = _gt if any(v != v for v in arr) else operator.gt  # no NaN: no NaN tests
 
     def swap(a, b):
         arr[a], arr[b] = arr[b], arr[a]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
@@ -18,7 +17,8 @@ from ..autograd.grad_mode import grad_state
 from ..layout import contiguous_format
 from ..meta_errors import refuse_meta
 from ..tensor import Tensor, tensor, writable_data
-from ._std_select import TIED_ELEMENTS_LIMIT, follows_cpu_kernels, kthvalue_position, sort_order, topk_order
+from ._std_select import follows_cpu_kernels
+from ._ties import kthvalue_ties_as_torch, sort_ties_as_torch, topk_ties_as_torch
 from .arithmetic import _MaskedFill, _MaskedFillTensor, where_with_node
 from .conversion import assign_, check_inplace, check_view_of_leaf_writable, zero_overwritten
 from .creation import full
@@ -1333,7 +1333,7 @@ def sort(
         return return_types.sort(input.clone(), input.new_zeros((), dtype=dtypes.int64))
     indices = _sort_indices(input, axis, descending)
     if not stable and follows_cpu_kernels(input):
-        indices = _sort_ties_as_torch(input, axis, indices, descending)
+        indices = sort_ties_as_torch(input, axis, indices, descending)
     values = _Gather.apply(input, axis, indices)  # both laid out as the input, as PyTorch's
     return return_types.sort(laid_out_like(values, input), laid_out_like(indices, input))
 
@@ -1367,8 +1367,19 @@ def argsort(
     axis = wrap_dim(dim, input.ndim)
     indices = _sort_indices(input, axis, descending)
     if not stable and follows_cpu_kernels(input):
-        indices = _sort_ties_as_torch(input, axis, indices, descending)
+        indices = sort_ties_as_torch(input, axis, indices, descending)
     return laid_out_like(indices, input)
+
+
+def _own_slice(t: Tensor, axis: int, start: int, stop: int) -> Tensor:
+    """``t[start:stop]`` along ``axis`` as a row-major tensor with a storage of its own (sliced natively:
+    ``narrow().contiguous()`` costs more than a small topk's selection, and keeps a contiguous slice in
+    ``t``'s storage)."""
+    backend = t._backend
+    key = [slice(None)] * t.ndim
+    key[axis] = slice(start, stop)
+    data = backend.xp.astype(t._data[tuple(key)], t._data.dtype)  # a copy
+    return t._make(data if backend.is_contiguous(data) else row_major(backend, data))
 
 
 def topk(  # noqa: A002
@@ -1419,108 +1430,12 @@ def topk(  # noqa: A002
         return return_types.topk(input.clone(), input.new_zeros((), dtype=dtypes.int64))
     backend = input._backend
     head = backend.kernels.stable_order_head(input._data, min(k + 1, size), axis, largest)  # one more: ties
-    order = input._make(backend.xp.astype(head, backend.native_dtype(dtypes.int64)))
-    indices = order.narrow(axis, 0, k).contiguous()  # a tensor of its own, as torch's
+    int64 = backend.native_dtype(dtypes.int64)
+    order = input._make(backend.xp.astype(head, int64, copy=False))
+    indices = _own_slice(order, axis, 0, k)  # a tensor of its own, as torch's
     if k and follows_cpu_kernels(input):
-        indices = _topk_ties_as_torch(input, axis, order, indices, largest, sorted)
+        indices = topk_ties_as_torch(input, axis, order, indices, largest, sorted)
     return return_types.topk(_Gather.apply(input, axis, indices), indices)
-
-
-def _host_rows(t: Tensor, axis: int) -> np.ndarray:
-    """The values of ``t`` (a host backend's: no transfer) as NumPy rows along ``axis``; float16 and bfloat16
-    as float32, exactly (PyTorch compares them in float32 too)."""
-    host = np.asarray(t._backend.to_host(t._data))
-    if axis != host.ndim - 1:
-        host = np.moveaxis(host, axis, -1)
-    if t.dtype in dtypes.narrow_float:
-        host = host.astype(np.float32)
-    return host.reshape(-1, host.shape[-1])
-
-
-def _row_take(rows: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """``rows[r, positions[r, j]]`` for NumPy rows (``take_along_axis`` without its checks)."""
-    return rows[np.arange(rows.shape[0])[:, None], positions]
-
-
-def _equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Elementwise equality with NaN equal to NaN, as PyTorch's comparators leave them (neither before)."""
-    same = a == b
-    if a.dtype.kind == "f":
-        same |= np.isnan(a) & np.isnan(b)
-    return same
-
-
-def _few(rows: np.ndarray, n: int) -> np.ndarray | None:
-    """``rows`` (flags) where some are set and their elements are within :data:`TIED_ELEMENTS_LIMIT`."""
-    return rows if 0 < np.count_nonzero(rows) * n <= TIED_ELEMENTS_LIMIT else None
-
-
-def _tied_rows(input: Tensor, axis: int, order: Tensor, m: int) -> np.ndarray | None:
-    """The rows (flattened, ``axis`` last) where two of the first ``m`` elements of the stable ``order``
-    are equal, or None where none is (or too many elements are)."""
-    values = _row_take(_host_rows(input, axis), _host_rows(order, axis)[:, :m])
-    return _few(np.asarray(_equal(values[:, 1:], values[:, :-1]).any(axis=1)), input.shape[axis])
-
-
-def _reordered_rows(
-    input: Tensor, axis: int, indices: Tensor, rows: np.ndarray, order: Callable[[list], list]
-) -> Tensor:
-    """``indices`` with the flagged ``rows`` replaced by ``order(values of the row)``, computed on the host."""
-    host = _host_rows(input, axis)
-    chosen = _host_rows(indices, axis).copy()
-    for row in np.flatnonzero(rows):
-        chosen[row] = order(host[row].tolist())
-    fixed = tensor(chosen.reshape(list(indices.movedim(axis, -1).shape)), device=indices.device)
-    return fixed.movedim(-1, axis).contiguous()
-
-
-def _topk_ties_as_torch(
-    input: Tensor, axis: int, order: Tensor, indices: Tensor, largest: bool, sorted: bool
-) -> Tensor:
-    """``indices`` (the first ``k`` of the stable ``order``) with PyTorch's choice among equal elements in the
-    rows where ties decide which elements are taken or their order: PyTorch's CPU kernel selects with
-    ``std::partial_sort``/``std::nth_element``, which are not stable (bfloat16 probabilities, integer
-    scores and masked ``-inf`` logits tie often, and sampling from the top-k then draws other tokens).
-    With ``sorted=False`` and ``64 * k > n`` every row is reordered: ``nth_element`` leaves the ``k``
-    elements it takes in an order of its own, which PyTorch returns as it is."""
-    k, n = indices.shape[axis], input.shape[axis]
-    if min(k + 1, n) < 2:
-        return indices
-    if not sorted and k > 1 and 64 * k > n:  # std::nth_element's order of the k taken, tied or not
-        rows = _few(np.ones(input.numel() // n, dtype=bool), n)
-    else:
-        rows = _tied_rows(input, axis, order, min(k + 1, n))
-    if rows is None:
-        return indices
-    return _reordered_rows(input, axis, indices, rows, lambda row: topk_order(row, k, largest, sorted))
-
-
-def _kthvalue_ties_as_torch(input: Tensor, axis: int, order: Tensor, indices: Tensor, k: int) -> Tensor:
-    """``indices`` with PyTorch's position of the ``k``-th smallest in the rows where another element equals
-    it: PyTorch's CPU kernel finds it by quickselect, which is not stable."""
-    host = _host_rows(input, axis)
-    kth = _row_take(host, _host_rows(indices, axis))
-    rows = _few(np.count_nonzero(_equal(host, kth), axis=1) > 1, input.shape[axis])
-    if rows is None:
-        return indices
-    return _reordered_rows(input, axis, indices, rows, lambda row: [kthvalue_position(row, k - 1)])
-
-
-def _sort_ties_as_torch(input: Tensor, axis: int, indices: Tensor, descending: bool) -> Tensor:
-    """The stable ``indices`` with PyTorch's order among equal elements for ``sort(stable=False)``: its CPU
-    kernel runs ``std::sort`` (introsort, not stable; Llama's top-p sampling sorts bfloat16 probabilities and
-    draws from them in that order), except for a radix sort (stable) of a long 1-D integer tensor ascending
-    and for an expanded (zero-stride) dimension, which it leaves in place."""
-    n = input.shape[axis]
-    if n < 2 or input.stride(axis) == 0:
-        return indices
-    integral = not (input.dtype.is_floating_point or input.dtype.is_complex or input.dtype is dtypes.bool)
-    if input.ndim == 1 and not descending and integral and n >= 32768:
-        return indices
-    rows = _tied_rows(input, axis, indices, n)
-    if rows is None:
-        return indices
-    return _reordered_rows(input, axis, indices, rows, lambda row: sort_order(row, descending))
 
 
 def kthvalue(
@@ -1568,9 +1483,9 @@ def kthvalue(
     if not 1 <= k <= input.shape[axis]:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
     order = _sort_indices(input, axis, False)
-    indices = order.narrow(axis, k - 1, 1).contiguous()  # as torch's: its own tensor
+    indices = _own_slice(order, axis, k - 1, k)  # as torch's: its own tensor
     if input.shape[axis] > 1 and follows_cpu_kernels(input):
-        indices = _kthvalue_ties_as_torch(input, axis, order, indices, k)
+        indices = kthvalue_ties_as_torch(input, axis, indices, k)
     values = _Gather.apply(input, axis, indices)
     if not keepdim:
         values, indices = values.squeeze(axis), indices.squeeze(axis)

@@ -7,8 +7,6 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
-import numpy as np
-
 from .. import dtypes
 from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
@@ -16,12 +14,11 @@ from ..amp.state import suspended as _amp_suspended
 from ..return_types import _return_type
 from ..tensor import Tensor
 from . import complex_views
-from ._std_select import follows_cpu_kernels, mode_position
+from ._ties import mode_ties_as_torch
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .creation import arange, zeros
 from .dtype_support import not_implemented
-from .indexing import _few, _host_rows, _reordered_rows
 from .operands import numpy_names, refuse_keepdim_without_dim, wrap_dim
 from .out_argument import write_out
 from .reduction import _Nanmedian, median_of_no_elements
@@ -106,6 +103,22 @@ def _quantile(
     return result[0] if not isinstance(q, Tensor) or q.ndim == 0 else result
 
 
+def _quantile_call(fn, input, q, dim, keepdim, interpolation, out, axis, keepdims):
+    """A call of ``fn`` (:func:`quantile` or :func:`nanquantile`): autocast, NumPy's argument names and
+    ``out`` (with autocast off, as PyTorch autocasts the plain overloads only), then the computation."""
+    name = fn.__name__
+    if _amp.active and out is None:
+        return autocast_call(
+            name, fn, input, q, dim, keepdim, interpolation=interpolation, axis=axis, keepdims=keepdims
+        )
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names(name, dim, None, axis, keepdim, keepdims)
+    if out is not None:
+        with _amp_suspended():
+            return write_out(name, fn(input, q, dim, keepdim, interpolation=interpolation), out, exact_dtype=True)
+    return _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan=fn is nanquantile)
+
+
 def quantile(
     input: Tensor,
     q: float | Tensor,
@@ -138,18 +151,7 @@ def quantile(
         >>> ember.quantile(x, ember.tensor([0.0, 1.0]))
         tensor([1., 4.])
     """
-    if _amp.active and out is None:
-        return autocast_call(
-            "quantile", quantile, input, q, dim, keepdim, interpolation=interpolation, axis=axis, keepdims=keepdims
-        )
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("quantile", dim, None, axis, keepdim, keepdims)
-    if out is not None:
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out(
-                "quantile", quantile(input, q, dim, keepdim, interpolation=interpolation), out, exact_dtype=True
-            )
-    return _quantile("quantile", input, q, dim, keepdim, interpolation, ignore_nan=False)
+    return _quantile_call(quantile, input, q, dim, keepdim, interpolation, out, axis, keepdims)
 
 
 def nanquantile(
@@ -180,26 +182,7 @@ def nanquantile(
         >>> ember.nanquantile(ember.tensor([1.0, float('nan'), 3.0]), 0.5)
         tensor(2.)
     """
-    if _amp.active and out is None:
-        return autocast_call(
-            "nanquantile",
-            nanquantile,
-            input,
-            q,
-            dim,
-            keepdim,
-            interpolation=interpolation,
-            axis=axis,
-            keepdims=keepdims,
-        )
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("nanquantile", dim, None, axis, keepdim, keepdims)
-    if out is not None:
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out(
-                "nanquantile", nanquantile(input, q, dim, keepdim, interpolation=interpolation), out, exact_dtype=True
-            )
-    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, ignore_nan=True)
+    return _quantile_call(nanquantile, input, q, dim, keepdim, interpolation, out, axis, keepdims)
 
 
 @overload
@@ -267,21 +250,6 @@ def _nanmedian_along(input: Tensor, dim: int) -> tuple[Tensor, Tensor]:
     return values.gather(-1, k).squeeze(-1), order.gather(-1, k).squeeze(-1)
 
 
-def _mode_ties_as_torch(x: Tensor, index: Tensor, counts: Tensor) -> Tensor:
-    """``index`` (the last position of the mode along the last dimension of ``x``) with PyTorch's position in
-    the rows where the mode repeats (``counts`` > 1): its CPU kernel sorts the row with ``std::sort``, not
-    stable, and takes the last of the mode's run in that order."""
-    if not follows_cpu_kernels(x):
-        return index
-    host = _host_rows(x, x.ndim - 1)
-    if host.dtype.kind == "f" and np.isnan(host).any():  # NaN: left as it was
-        return index
-    rows = _few(_host_rows(counts, counts.ndim - 1).reshape(-1) > 1, x.shape[-1])
-    if rows is None:
-        return index
-    return _reordered_rows(x, x.ndim - 1, index, rows, lambda row: [mode_position(row)])
-
-
 def mode(
     input: Tensor,
     dim: int = -1,
@@ -329,8 +297,11 @@ def mode(
     candidates = where(counts == best, x, x.new_full((), math.inf) if x.dtype.is_floating_point else x.amax())
     value = candidates.amin(-1, keepdim=True)
     positions = arange(n, device=x.device).expand(x.shape)
-    index = where(x == value, positions, positions.new_full((), -1)).amax(-1, keepdim=True)
-    index = _mode_ties_as_torch(x, index, best)
+    hit = x == value
+    if x.dtype.is_floating_point:  # a row of NaN only: its mode is NaN (positions of the host's choice)
+        hit = hit | (x.isnan() & value.isnan())
+    index = where(hit, positions, positions.new_full((), -1)).amax(-1, keepdim=True)
+    index = mode_ties_as_torch(x, index, best)
     values = input.movedim(dim, -1).gather(-1, index)  # differentiable through the gather
     values, index = values.squeeze(-1), index.squeeze(-1)
     if keepdim:
