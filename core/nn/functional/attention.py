@@ -19,6 +19,7 @@ from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...autograd.function import Function, differentiable_backward
 from ...ops.dtype_support import TORCH_NAMES, not_implemented
+from ...ops.linalg import check_added_dtype
 from ...ops.movement import broadcast_shapes, cat
 from ...ops.reduced_precision import narrow_on_cpu
 from ...tensor import Tensor
@@ -350,7 +351,9 @@ def scaled_dot_product_attention(
             aligned as it says. Default: ``None``
         dropout_p (float): dropout probability applied to the attention weights. Default: 0.0
         is_causal (bool): mask out the keys after each query (lower-triangular mask, top-left
-            aligned); an error with ``attn_mask``. Default: ``False``
+            aligned); with ``attn_mask``, where PyTorch's CPU flash kernel applies (4-D inputs, a
+            2-D or 4-D mask that needs no gradient, no dropout), both masks apply, elsewhere an
+            error. Default: ``False``
         scale (float, optional): factor of :math:`Q K^T`. Default: :math:`1/\sqrt{E}`
         enable_gqa (bool): grouped-query attention: ``key``/``value`` with :math:`H` heads,
             :math:`H` dividing :math:`H_q`, each head shared by :math:`H_q/H` query heads.
@@ -381,15 +384,40 @@ def scaled_dot_product_attention(
     if isinstance(attn_mask, CausalBias):
         attn_mask, is_causal = attn_mask._attention_mask(query.device, is_causal)
     _check_sdpa(query, key, value, attn_mask)
+    out_shape = tuple(query.shape[:-1]) + (value.shape[-1],)
+    if 0 in key.shape[:-1] or 0 in out_shape:
+        # PyTorch returns at once, before its other checks: zeros of the query's batch shape, NaN where any
+        # input holds one (its products with zero), zero gradients
+        return query.new_zeros(out_shape) + (query.sum() + key.sum() + value.sum()) * 0
     if dropout_p < 0.0 or dropout_p > 1.0:
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+    if enable_gqa and min(query.ndim, key.ndim, value.ndim) < 3:  # PyTorch reads the heads at dim -3
+        raise IndexError("Dimension out of range (expected to be in range of [-2, 1], but got -3)")
     grouped_key, grouped_value = key, value
     if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
-    if is_causal and attn_mask is not None:
-        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
     if attn_mask is not None:
+        if attn_mask.ndim < 2 and not attn_mask.requires_grad:
+            if _takes_flash_kernel(query, grouped_key, grouped_value, None, dropout_p, enable_gqa):
+                # PyTorch's CPU flash kernel reads the mask's last two sizes (its math path would broadcast it)
+                raise IndexError(
+                    "Dimension specified as -2 but tensor has no dimensions"
+                    if attn_mask.ndim == 0
+                    else "Dimension out of range (expected to be in range of [-1, 0], but got -2)"
+                )
         _check_mask_fits_scores(attn_mask, query, key)
+    if is_causal and attn_mask is not None and query.numel() and key.numel() and value.numel():
+        # PyTorch's CPU flash kernel takes both and masks with their intersection; its math path refuses them
+        if not _takes_flash_kernel(query, grouped_key, grouped_value, attn_mask, dropout_p, enable_gqa):
+            raise RuntimeError(
+                "_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True"
+            )
+        causal = query.new_ones((query.shape[-2], key.shape[-2]), dtype=dtypes.bool).tril()
+        if attn_mask.dtype is dtypes.bool:
+            attn_mask = attn_mask.logical_and(causal)
+        else:
+            attn_mask = attn_mask.masked_fill(causal.logical_not(), float("-inf"))
+        is_causal = False
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     if narrow_on_cpu(query) and query.shape[-2] and key.shape[-2]:
         return _narrow_attention_on_cpu(
@@ -488,7 +516,8 @@ def _check_attn_mask(attn_mask, bsz, num_heads, tgt_len, src_len):
 
 def _narrow_heads_attention(q, k, v, attn_mask, is_causal, dropout_p, need_weights, bsz):
     """``(out, weights)`` of 16-bit heads ``q`` ``(N * H, L, E)``, ``k``/``v`` ``(N * H, S, E)`` on a
-    CPU device as PyTorch's ``multi_head_attention_forward`` computes them: with the weights,
+    CPU device (or of any heads with a fully masked query and the weights) as PyTorch's
+    ``multi_head_attention_forward`` computes them: with the weights,
     tensor operations each rounded to the 16-bit type (``q * sqrt(1 / E)``, ``baddbmm`` of the mask,
     softmax, dropout, ``bmm``); without them, ``scaled_dot_product_attention`` of ``(N, H, L, E)``
     views, which takes PyTorch's flash kernel (:func:`_narrow_attention_on_cpu`)."""
@@ -623,6 +652,11 @@ def multi_head_attention_forward(
         key_padding_mask = None if key_padding_mask is None else pad(key_padding_mask, (0, 1))
     elif bias_k is not None or bias_v is not None:
         raise AssertionError("bias_k and bias_v must both be set or both be None")
+    for name, static in (("static_k", static_k), ("static_v", static_v)):
+        if static is not None:
+            for dim, size in ((0, bsz * num_heads), (2, head_dim)):
+                if static.shape[dim] != size:
+                    raise AssertionError(f"expecting {name}.size({dim}) of {size}, but got {static.shape[dim]}")
     q = q.reshape((tgt_len, bsz * num_heads, head_dim)).transpose(0, 1)
     k = k.reshape((k.shape[0], bsz * num_heads, head_dim)).transpose(0, 1) if static_k is None else static_k
     v = v.reshape((v.shape[0], bsz * num_heads, head_dim)).transpose(0, 1) if static_v is None else static_v
@@ -643,15 +677,16 @@ def multi_head_attention_forward(
         attn_mask = kpm if attn_mask is None else attn_mask + kpm
     if not training:
         dropout_p = 0.0
-    if narrow_on_cpu(q):
+    if need_weights and attn_mask is not None and attn_mask.dtype is not q.dtype and not _amp.active:
+        check_added_dtype("baddbmm", attn_mask, q, k)  # PyTorch adds the mask to the scores with baddbmm
+    # PyTorch computes the weights with a plain softmax: a row with every key masked is NaN, and so are the
+    # gradients that pass through it; its tensor ops (_narrow_heads_attention's) give both
+    plain = need_weights and attn_mask is not None and bool(attn_mask.isneginf().all(-1).any())
+    if narrow_on_cpu(q) or plain:
         out, weights = _narrow_heads_attention(q, k, v, attn_mask, causal_hint, dropout_p, need_weights, bsz)
     else:
         result = _attention(q, k, v, attn_mask, causal_hint, 1.0 / math.sqrt(head_dim), dropout_p, need_weights)
         out, weights = result if need_weights else (result, None)
-    if weights is not None and attn_mask is not None:
-        # PyTorch computes the weights with a plain softmax: a row with every key masked is NaN
-        masked_rows = attn_mask.isneginf().all(-1, keepdim=True)
-        out, weights = out.masked_fill(masked_rows, float("nan")), weights.masked_fill(masked_rows, float("nan"))
     out = out.transpose(0, 1).reshape((tgt_len * bsz, embed_dim))
     out = linear(out, out_proj_weight, out_proj_bias)
     out = out.reshape((tgt_len, bsz, out.shape[-1]))  # not -1: an empty batch is 0 elements

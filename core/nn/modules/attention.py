@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ... import dtypes
 from ...amp import is_autocast_enabled
 from ...autograd.grad_mode import grad_state
 from ...ops.creation import empty
+from ...ops.dtype_support import C_NAMES
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
@@ -23,6 +25,19 @@ def _fastpath_enabled() -> bool:
     from ...backends import mha
 
     return mha.get_fastpath_enabled()
+
+
+def _fast_path_mask(mask: Tensor | None, query: Tensor) -> Tensor | None:
+    """A float ``mask`` in ``query``'s dtype for the inference fast path, which takes bool, float32 and the
+    query's dtype (the weights' path adds the mask with ``baddbmm``, which promotes nothing)."""
+    if mask is None or mask.dtype is dtypes.bool or mask.dtype is query.dtype:
+        return mask
+    if mask.dtype is not dtypes.float32:
+        raise RuntimeError(
+            "Expected attn_mask dtype to be bool or float or to match query dtype, but got attn_mask.dtype: "
+            f"{C_NAMES[mask.dtype]} and  query.dtype: {C_NAMES[query.dtype]} instead."
+        )
+    return mask.to(query.dtype)
 
 
 class MultiheadAttention(Module):
@@ -171,6 +186,8 @@ class MultiheadAttention(Module):
         masked = key_padding_mask is not None or attn_mask is not None
         # PyTorch's fast path gives NaN for a query whose every key is masked, as the weights' path does
         weights_path = need_weights or masked and self._takes_fast_path(query, key, value)
+        if weights_path and not need_weights:  # the fast path's kernel takes the masks as SDPA does
+            key_padding_mask, attn_mask = (_fast_path_mask(m, query) for m in (key_padding_mask, attn_mask))
         if self.batch_first and batched:  # one tensor stays one (self-attention projects it at once)
             key_t = key.transpose(1, 0)
             value_t = key_t if value is key else value.transpose(1, 0)
