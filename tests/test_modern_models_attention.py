@@ -331,3 +331,47 @@ def test_multihead_attention_fast_path_takes_a_float32_mask_with_float64_inputs_
             ),
         ):
             m(xt, xt, xt, need_weights=False, **{which: lib.tensor(mask, **kw).half()})
+
+
+def test_multihead_attention_without_weights_checks_the_mask_dtype_as_sdpa_as_torch(device):
+    messages = []
+    for lib in (torch, ember):
+        kw = {} if lib is torch else {"device": device}
+        m = lib.nn.MultiheadAttention(8, 2, **kw)
+        x = lib.ones(3, 2, 8, **kw)
+        with pytest.raises(RuntimeError) as info:
+            m(x, x, x, need_weights=False, attn_mask=lib.zeros(3, 3, dtype=lib.float64, **kw))
+        messages.append(str(info.value))
+    assert messages[1] == messages[0]
+
+
+@pytest.mark.parametrize("which", ["key", "value"])
+def test_multihead_attention_separate_weights_check_the_input_widths_as_torch(device, which):
+    messages = []
+    for lib in (torch, ember):
+        kw = {} if lib is torch else {"device": device}
+        m = lib.nn.MultiheadAttention(8, 2, kdim=4, vdim=4, **kw)
+        k, v = lib.ones(4, 2, 4, **kw), lib.ones(4, 2, 4, **kw)
+        if which == "key":
+            k = lib.ones(4, 2, 5, **kw)
+        else:
+            v = lib.ones(4, 2, 5, **kw)
+        with pytest.raises(AssertionError) as info:
+            m(lib.ones(3, 2, 8, **kw), k, v)
+        messages.append(str(info.value).replace("torch.Size", "Size").replace("ember.Size", "Size"))
+    assert messages[1] == messages[0]
+
+
+@pytest.mark.parametrize("case", ["value_dtype", "mask_dtype"])
+def test_sdpa_dtype_errors_name_the_dtypes_as_torch(device, case):
+    messages = []
+    for lib, fn in ((torch, TF.scaled_dot_product_attention), (ember, F.scaled_dot_product_attention)):
+        kw = {} if lib is torch else {"device": device}
+        q = lib.ones(1, 2, 2, **kw)
+        with pytest.raises(RuntimeError) as info:
+            if case == "value_dtype":
+                fn(q, q, lib.ones(1, 2, 2, dtype=lib.float16, **kw))
+            else:
+                fn(q, q, q, attn_mask=lib.ones(2, 2, dtype=lib.int64, **kw))
+        messages.append(str(info.value))
+    assert messages[1] == messages[0]

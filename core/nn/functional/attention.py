@@ -18,7 +18,7 @@ from ... import dtypes
 from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...autograd.function import Function, differentiable_backward
-from ...ops.dtype_support import TORCH_NAMES, not_implemented
+from ...ops.dtype_support import C_NAMES, TORCH_NAMES, not_implemented
 from ...ops.linalg import check_added_dtype
 from ...ops.movement import broadcast_shapes, cat
 from ...ops.reduced_precision import narrow_on_cpu
@@ -184,7 +184,7 @@ def _check_sdpa(query, key, value, attn_mask):
     if query.dtype is not key.dtype or query.dtype is not value.dtype:
         raise RuntimeError(
             "Expected query, key, and value to have the same dtype, but got query.dtype: "
-            f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead."
+            f"{C_NAMES[query.dtype]} key.dtype: {C_NAMES[key.dtype]} and value.dtype: {C_NAMES[value.dtype]} instead."
         )
     if query.device != key.device or query.device != value.device:
         raise RuntimeError(
@@ -201,13 +201,18 @@ def _check_sdpa(query, key, value, attn_mask):
             raise TypeError(
                 f"scaled_dot_product_attention(): argument 'attn_mask' must be Tensor, not {type(attn_mask).__name__}"
             )
-        if attn_mask.dtype not in (dtypes.bool, dtypes.float32, query.dtype):
-            raise RuntimeError(
-                f"Expected attn_mask dtype to be bool or float or to match query dtype, but got "
-                f"attn_mask.dtype: {attn_mask.dtype} and query.dtype: {query.dtype} instead."
-            )
+        check_mask_dtype(attn_mask, query)
     if not query.dtype.is_floating_point and not query.dtype.is_complex:  # complex: refused by _attention
         raise RuntimeError(f"expected scalar type Float but found {TORCH_NAMES[query.dtype]}")
+
+
+def check_mask_dtype(mask, query):
+    """SDPA's rule: a bool mask, a float32 one or one of the query's dtype."""
+    if mask.dtype not in (dtypes.bool, dtypes.float32, query.dtype):
+        raise RuntimeError(
+            "Expected attn_mask dtype to be bool or float or to match query dtype, but got "
+            f"attn_mask.dtype: {C_NAMES[mask.dtype]} and  query.dtype: {C_NAMES[query.dtype]} instead."
+        )
 
 
 def _check_mask_fits_scores(attn_mask, query, key):
@@ -491,6 +496,13 @@ def _in_projection(query, key, value, in_proj_weight, in_proj_bias, q_proj_weigh
     else:
         weights = (q_proj_weight, k_proj_weight, v_proj_weight)
     biases = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3)
+    if in_proj_weight is None:  # PyTorch's _in_projection asserts the three weights' and biases' shapes
+        embed = query.shape[-1]
+        for name, x, w, b in zip(("query", "key", "value"), (query, key, value), weights, biases):
+            if tuple(w.shape) != (embed, x.shape[-1]):
+                raise AssertionError(f"expecting {name} weights shape of {(embed, x.shape[-1])}, but got {w.shape}")
+            if b is not None and tuple(b.shape) != (embed,):
+                raise AssertionError(f"expecting {name} bias shape of {(embed,)}, but got {b.shape}")
     return tuple(linear(x, w, b) for x, w, b in zip((query, key, value), weights, biases))
 
 
@@ -677,6 +689,8 @@ def multi_head_attention_forward(
         attn_mask = kpm if attn_mask is None else attn_mask + kpm
     if not training:
         dropout_p = 0.0
+    if not need_weights and attn_mask is not None and not _amp.active:
+        check_mask_dtype(attn_mask, q)  # PyTorch calls SDPA here
     if need_weights and attn_mask is not None and attn_mask.dtype is not q.dtype and not _amp.active:
         check_added_dtype("baddbmm", attn_mask, q, k)  # PyTorch adds the mask to the scores with baddbmm
     # PyTorch computes the weights with a plain softmax: a row with every key masked is NaN, and so are the

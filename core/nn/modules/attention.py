@@ -8,11 +8,11 @@ from ... import dtypes
 from ...amp import is_autocast_enabled
 from ...autograd.grad_mode import grad_state
 from ...ops.creation import empty
-from ...ops.dtype_support import C_NAMES
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..common_types import _device_t, _dtype_t
+from ..functional.attention import check_mask_dtype
 from ..parameter import Parameter
 from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
@@ -32,11 +32,7 @@ def _fast_path_mask(mask: Tensor | None, query: Tensor) -> Tensor | None:
     query's dtype (the weights' path adds the mask with ``baddbmm``, which promotes nothing)."""
     if mask is None or mask.dtype is dtypes.bool or mask.dtype is query.dtype:
         return mask
-    if mask.dtype is not dtypes.float32:
-        raise RuntimeError(
-            "Expected attn_mask dtype to be bool or float or to match query dtype, but got attn_mask.dtype: "
-            f"{C_NAMES[mask.dtype]} and  query.dtype: {C_NAMES[query.dtype]} instead."
-        )
+    check_mask_dtype(mask, query)
     return mask.to(query.dtype)
 
 
