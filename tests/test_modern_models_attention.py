@@ -375,3 +375,76 @@ def test_sdpa_dtype_errors_name_the_dtypes_as_torch(device, case):
                 fn(q, q, q, attn_mask=lib.ones(2, 2, dtype=lib.int64, **kw))
         messages.append(str(info.value))
     assert messages[1] == messages[0]
+
+
+def test_canonical_mask_and_none_or_dtype_as_torch(device):
+    # PyTorch's private helpers, which programs that copy its Transformer layers call
+    mask = np.array([[False, True], [True, False]])
+    for lib, fn in ((torch, TF), (ember, F)):
+        kw = {} if lib is torch else {"device": device}
+        got = fn._canonical_mask(
+            mask=lib.tensor(mask, **kw), mask_name="key_padding_mask", other_type=None, other_name="attn_mask",
+            target_type=lib.float64,
+        )  # fmt: skip
+        assert got.dtype == lib.float64
+        np.testing.assert_array_equal(got.cpu().numpy(), np.where(mask, -np.inf, 0.0))
+        floats = lib.zeros(2, 2, **kw)
+        with pytest.warns(UserWarning, match="Support for mismatched key_padding_mask and attn_mask is deprecated"):
+            assert fn._canonical_mask(floats, "key_padding_mask", lib.bool, "attn_mask", lib.float32) is floats
+        with pytest.raises(AssertionError, match="only bool and floating types of key_padding_mask are supported"):
+            fn._canonical_mask(
+                lib.zeros(2, 2, dtype=lib.int64, **kw), "key_padding_mask", None, "attn_mask", lib.float32
+            )
+        assert fn._none_or_dtype(None) is None and fn._none_or_dtype(floats) == lib.float32
+        with pytest.raises(RuntimeError, match="must be None or torch.Tensor"):
+            fn._none_or_dtype(3)
+
+
+@pytest.mark.parametrize("inputs", ["self", "key_is_value", "separate"])
+def test_in_projection_helpers_as_torch(device, dtype, inputs):
+    q, k, w, b = randn(3, 2, 8), randn(4, 2, 8), randn(24, 8), randn(24)
+
+    def packed(fn, lib):
+        def run(q, k, w, b):
+            key = q if inputs == "self" else k
+            value = key if inputs != "separate" else k * 2
+            return fn._in_projection_packed(q, key, value, w, b)
+
+        return run
+
+    check(packed(F, ember), packed(TF, torch), [q, k, w, b], device=device, dtype=dtype)
+    check(
+        lambda q, k, w, b: F._in_projection(q, k, k, w[:8], w[8:16], w[16:], b[:8], b[8:16], b[16:]),
+        lambda q, k, w, b: TF._in_projection(q, k, k, w[:8], w[8:16], w[16:], b[:8], b[8:16], b[16:]),
+        [q, k, w, b],
+        device=device,
+        dtype=dtype,
+    )
+
+
+def test_transformer_module_helpers_as_torch(device):
+    import torch.nn.modules.transformer as torch_transformer
+
+    import ember.nn.modules.transformer as ember_transformer
+
+    for lib, mod in ((torch, torch_transformer), (ember, ember_transformer)):
+        kw = {} if lib is torch else {"device": device}
+        assert mod._get_seq_len(lib.zeros(2, 5, 3, **kw), True) == 5
+        assert mod._get_seq_len(lib.zeros(2, 5, 3, **kw), False) == 2
+        assert mod._get_seq_len(lib.zeros(5, 3, **kw), True) == 5
+        assert mod._get_activation_fn("gelu") is lib.nn.functional.gelu
+        with pytest.raises(RuntimeError, match="activation should be relu/gelu, not tanh"):
+            mod._get_activation_fn("tanh")
+        clones = mod._get_clones(lib.nn.Linear(2, 2, **kw), 3)
+        assert isinstance(clones, lib.nn.ModuleList) and len(clones) == 3 and clones[0].weight is not clones[1].weight
+        causal = lib.nn.Transformer.generate_square_subsequent_mask(3, **kw)
+        assert mod._detect_is_causal_mask(causal) is True
+        assert mod._detect_is_causal_mask(causal, None, 4) is False
+        assert mod._detect_is_causal_mask(lib.zeros(3, 3, **kw)) is False
+        assert mod._detect_is_causal_mask(None) is False
+        assert (
+            lib.nn.functional._mha_shape_check(
+                lib.zeros(3, 8, **kw), lib.zeros(4, 8, **kw), lib.zeros(4, 8, **kw), None, None, 2
+            )
+            is False
+        )

@@ -431,7 +431,7 @@ def scaled_dot_product_attention(
     return _attention(query, key, value, attn_mask, is_causal, scale, dropout_p, False)
 
 
-def _canonical_mask(mask, name, query):
+def _float_mask(mask, name, query):
     """A float mask (``-inf`` where a bool ``mask`` is True) in ``query``'s dtype, or None."""
     if mask is None:
         return None
@@ -440,6 +440,46 @@ def _canonical_mask(mask, name, query):
     if not mask.dtype.is_floating_point:
         raise AssertionError(f"only bool and floating types of {name} are supported")
     return mask
+
+
+def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True):
+    """PyTorch's ``F._canonical_mask``: a bool ``mask`` as a float mask of ``target_type`` (``-inf`` where
+    True), a float one as it is; warns when ``other_type`` (the other mask's dtype) differs."""
+    if mask is None:
+        return None
+    if mask.dtype is not dtypes.bool and not mask.dtype.is_floating_point:
+        raise AssertionError(f"only bool and floating types of {mask_name} are supported")
+    if check_other and other_type is not None and mask.dtype != other_type:
+        warnings.warn(
+            f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for both instead.",
+            stacklevel=2,
+        )
+    if mask.dtype is dtypes.bool:
+        return mask.new_zeros(mask.shape, dtype=target_type).masked_fill_(mask, float("-inf"))
+    return mask
+
+
+def _none_or_dtype(input):
+    """PyTorch's ``F._none_or_dtype``: ``input``'s dtype, or None for None."""
+    if input is None:
+        return None
+    if isinstance(input, Tensor):
+        return input.dtype
+    raise RuntimeError("input to _none_or_dtype() must be None or torch.Tensor")
+
+
+def _in_projection_packed(q, k, v, w, b=None):
+    """PyTorch's ``F._in_projection_packed``: the query, key and value projections by one packed weight
+    ``w`` :math:`(3E, E)` and bias ``b`` :math:`(3E)`."""
+    return _project_inputs(q, k, v, w, b, None, None, None)
+
+
+def _in_projection(q, k, v, w_q, w_k, w_v, b_q=None, b_k=None, b_v=None):
+    """PyTorch's ``F._in_projection``: the query, key and value projections by three weights and biases."""
+    biases = None
+    if b_q is not None or b_k is not None or b_v is not None:
+        biases = (b_q, b_k, b_v)
+    return _project_inputs(q, k, v, None, biases, w_q, w_k, w_v)
 
 
 def _mha_is_batched(query, key, value, key_padding_mask, attn_mask, num_heads):
@@ -479,7 +519,7 @@ def _split_projection(projected, parts, embed):
     return tuple(stacked[i] for i in range(parts))
 
 
-def _in_projection(query, key, value, in_proj_weight, in_proj_bias, q_proj_weight, k_proj_weight, v_proj_weight):
+def _project_inputs(query, key, value, in_proj_weight, in_proj_bias, q_proj_weight, k_proj_weight, v_proj_weight):
     """``q, k, v``: the three input projections, from one packed weight or three separate ones. As in
     PyTorch, self-attention (one tensor for all three) projects with the whole packed weight at once
     and encoder-decoder attention (``key is value``) the key and value together, so that the input's
@@ -495,7 +535,10 @@ def _in_projection(query, key, value, in_proj_weight, in_proj_bias, q_proj_weigh
         weights = in_proj_weight.chunk(3)
     else:
         weights = (q_proj_weight, k_proj_weight, v_proj_weight)
-    biases = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3)
+    if in_proj_bias is None or isinstance(in_proj_bias, tuple):
+        biases = in_proj_bias or (None, None, None)
+    else:
+        biases = in_proj_bias.chunk(3)
     if in_proj_weight is None:  # PyTorch's _in_projection asserts the three weights' and biases' shapes
         embed = query.shape[-1]
         for name, x, w, b in zip(("query", "key", "value"), (query, key, value), weights, biases):
@@ -628,7 +671,7 @@ def multi_head_attention_forward(
             "Support for mismatched key_padding_mask and attn_mask is deprecated. Use same type for both instead.",
             stacklevel=2,
         )
-    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", query)
+    key_padding_mask = _float_mask(key_padding_mask, "key_padding_mask", query)
     if is_causal and attn_mask is None:
         raise RuntimeError(
             "Need attn_mask if specifying the is_causal hint. You may use the Transformer module method "
@@ -636,7 +679,7 @@ def multi_head_attention_forward(
         )
     # without a padding mask or the weights, PyTorch trusts the hint: SDPA's causal mask, top-left aligned
     causal_hint = is_causal and key_padding_mask is None and not need_weights
-    attn_mask = None if causal_hint else _canonical_mask(attn_mask, "attn_mask", query)
+    attn_mask = None if causal_hint else _float_mask(attn_mask, "attn_mask", query)
     if embed_dim != embed_dim_to_check:
         raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}")
     head_dim = embed_dim // num_heads
@@ -650,7 +693,7 @@ def multi_head_attention_forward(
         in_proj_weight = None
     elif key.shape != value.shape:
         raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
-    q, k, v = _in_projection(
+    q, k, v = _project_inputs(
         query, key, value, in_proj_weight, in_proj_bias, q_proj_weight, k_proj_weight, v_proj_weight
     )
     src_len = k.shape[0]
@@ -712,3 +755,6 @@ def multi_head_attention_forward(
         out = out.squeeze(1)
         weights = None if weights is None else weights.squeeze(0)
     return out, weights
+
+
+_mha_shape_check = _mha_is_batched  # PyTorch's name
