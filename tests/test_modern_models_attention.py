@@ -448,3 +448,19 @@ def test_transformer_module_helpers_as_torch(device):
             )
             is False
         )
+
+
+@pytest.mark.parametrize("shape", [(0, 3, 8), (2, 0, 8)])
+def test_encoder_layer_with_padding_mask_and_no_elements_is_an_error_as_torch(device, shape):
+    # PyTorch views the merged mask as (N, H, -1, S) on the way to SDPA: ambiguous without elements
+    messages = []
+    for lib in (torch, ember):
+        kw = {} if lib is torch else {"device": device}
+        layer = lib.nn.TransformerEncoderLayer(8, 2, 16, 0.0, batch_first=True, **kw)
+        x = lib.zeros(shape, **kw)
+        with pytest.raises(RuntimeError, match="cannot reshape tensor of 0 elements") as info:
+            layer(x, src_key_padding_mask=lib.zeros(shape[:2], dtype=lib.bool, **kw))
+        messages.append(str(info.value))
+        out = layer(x)  # without the mask: an empty output
+        assert tuple(out.shape) == shape
+    assert messages[1] == messages[0]

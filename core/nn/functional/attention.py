@@ -732,8 +732,11 @@ def multi_head_attention_forward(
         attn_mask = kpm if attn_mask is None else attn_mask + kpm
     if not training:
         dropout_p = 0.0
-    if not need_weights and attn_mask is not None and not _amp.active:
-        check_mask_dtype(attn_mask, q)  # PyTorch calls SDPA here
+    if not need_weights and attn_mask is not None:
+        if not _amp.active:
+            check_mask_dtype(attn_mask, q)  # PyTorch calls SDPA here
+        if attn_mask.numel() == 0 and not (attn_mask.ndim == 3 and attn_mask.shape[0] == 1):
+            attn_mask.reshape(bsz, num_heads, -1, src_len)  # PyTorch's view of the mask: an error without elements
     if need_weights and attn_mask is not None and attn_mask.dtype is not q.dtype and not _amp.active:
         check_added_dtype("baddbmm", attn_mask, q, k)  # PyTorch adds the mask to the scores with baddbmm
     # PyTorch computes the weights with a plain softmax: a row with every key masked is NaN, and so are the
