@@ -464,3 +464,37 @@ def test_encoder_layer_with_padding_mask_and_no_elements_is_an_error_as_torch(de
         out = layer(x)  # without the mask: an empty output
         assert tuple(out.shape) == shape
     assert messages[1] == messages[0]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"is_causal": 1},
+        {"is_causal": None},
+        {"is_causal": np.bool_(True)},
+        {"enable_gqa": 1},
+        {"scale": "x"},
+        {"dropout_p": None},
+        {"scale": "vector"},
+    ],
+)
+def test_sdpa_argument_types_as_torch(device, kwargs):
+    messages = []
+    for lib, fn in ((torch, TF.scaled_dot_product_attention), (ember, F.scaled_dot_product_attention)):
+        kw = {} if lib is torch else {"device": device}
+        q = lib.ones(1, 2, 3, 4, **kw)
+        args = {k: (lib.ones(2, **kw) if v == "vector" else v) for k, v in kwargs.items()}
+        with pytest.raises(TypeError) as info:
+            fn(q, q, q, **args)
+        messages.append(str(info.value))
+    assert messages[1] == messages[0]
+
+
+def test_sdpa_scale_and_enable_gqa_are_keyword_only_as_torch(device):
+    for lib, fn in ((torch, TF.scaled_dot_product_attention), (ember, F.scaled_dot_product_attention)):
+        kw = {} if lib is torch else {"device": device}
+        q = lib.ones(1, 2, 3, 4, **kw)
+        with pytest.raises(TypeError, match="positional argument"):
+            fn(q, q, q, None, 0.0, False, 0.5)
+        # numbers of other types and 0-d tensors are factors, as PyTorch's parser takes them
+        assert fn(q, q, q, dropout_p=lib.tensor(0.0, **kw), scale=np.float32(0.5)).shape == q.shape

@@ -11,6 +11,7 @@ written with tensor ops, so that attention differentiates twice.
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from array import array
 
@@ -173,6 +174,26 @@ class _ScaledDotProductFlashAttentionForCpu(Function):
             ctx.groups,
         )
         return q._make(dq), q._make(dk), q._make(dv), None, None, None
+
+
+def _check_sdpa_arguments(dropout_p, is_causal, scale, enable_gqa):
+    """The types PyTorch's argument parser takes: bool flags, float factors (a 0-d tensor converts)."""
+
+    def name_of(value):
+        kind = type(value)
+        if isinstance(value, Tensor) or kind.__module__ == "builtins":
+            return "Tensor" if isinstance(value, Tensor) else kind.__name__
+        return f"{kind.__module__}.{kind.__name__}"
+
+    for name, flag in (("is_causal", is_causal), ("enable_gqa", enable_gqa)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"scaled_dot_product_attention(): argument '{name}' must be bool, not {name_of(flag)}")
+    for name, factor, optional in (("dropout_p", dropout_p, False), ("scale", scale, True)):
+        if factor is None and optional:
+            continue
+        if isinstance(factor, Tensor) and factor.ndim == 0 or isinstance(factor, numbers.Real):
+            continue
+        raise TypeError(f"scaled_dot_product_attention(): argument '{name}' must be float, not {name_of(factor)}")
 
 
 def _check_sdpa(query, key, value, attn_mask):
@@ -339,6 +360,7 @@ def scaled_dot_product_attention(
     attn_mask: Tensor | None = None,
     dropout_p: float = 0.0,
     is_causal: bool = False,
+    *,
     scale: float | None = None,
     enable_gqa: bool = False,
 ) -> Tensor:
@@ -373,6 +395,7 @@ def scaled_dot_product_attention(
         >>> F.scaled_dot_product_attention(q, q, q, is_causal=True).shape
         ember.Size([2, 4, 5, 8])
     """
+    _check_sdpa_arguments(dropout_p, is_causal, scale, enable_gqa)
     if _amp.active:
         return autocast_call(
             "scaled_dot_product_attention",
@@ -383,8 +406,8 @@ def scaled_dot_product_attention(
             attn_mask,
             dropout_p,
             is_causal,
-            scale,
-            enable_gqa,
+            scale=scale,
+            enable_gqa=enable_gqa,
         )
     if isinstance(attn_mask, CausalBias):
         attn_mask, is_causal = attn_mask._attention_mask(query.device, is_causal)
