@@ -24,3 +24,16 @@ def test_cuda_autocast_without_cuda_warns_as_torch():
         assert got[1] == []
     else:
         assert got == expected == (False, ["CUDA is not available or torch_xla is imported. Disabling autocast."])
+
+
+def test_cpu_amp_spellings_warn_as_deprecated_as_torch():
+    for name in ("autocast", "GradScaler"):
+        messages = []
+        for lib in (torch, ember):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                getattr(lib.cpu.amp, name)()
+            messages.append(
+                [str(w.message).replace(lib.__name__, "LIB") for w in caught if w.category is FutureWarning]
+            )
+        assert messages[1] == messages[0] and len(messages[0]) == 1
