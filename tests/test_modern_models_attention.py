@@ -498,3 +498,25 @@ def test_sdpa_scale_and_enable_gqa_are_keyword_only_as_torch(device):
             fn(q, q, q, None, 0.0, False, 0.5)
         # numbers of other types and 0-d tensors are factors, as PyTorch's parser takes them
         assert fn(q, q, q, dropout_p=lib.tensor(0.0, **kw), scale=np.float32(0.5)).shape == q.shape
+
+
+@pytest.mark.parametrize("equation", ["ij,jk->ik", "ij,ij->i", "i,i", "bij,bjk->bik", "ij,ij->ij", "ij,k->ijk"])
+@pytest.mark.parametrize(
+    "dtypes_", [("float32", "float64"), ("int64", "float32"), ("bool", "float32"), ("float32", "bool")]
+)
+def test_einsum_of_two_dtypes_as_torch(device, equation, dtypes_):
+    # a label summed over both operands contracts with bmm, which promotes nothing (and has no bool kernel);
+    # a plain product promotes
+    if "float64" in dtypes_ and not ember.backends.get_backend(device).supports_float64:
+        pytest.skip(f"{device} has no float64")
+    results = []
+    for lib in (torch, ember):
+        kw = {} if lib is torch else {"device": device}
+        terms = equation.split("->")[0].split(",")
+        ops = [lib.ones(*[2] * len(t), dtype=getattr(lib, d), **kw) for t, d in zip(terms, dtypes_)]
+        try:
+            out = lib.einsum(equation, *ops)
+            results.append((out.dtype.__repr__().split(".")[1], out.cpu().tolist()))
+        except (RuntimeError, NotImplementedError) as exc:
+            results.append((type(exc).__name__, str(exc)))
+    assert results[1] == results[0]
