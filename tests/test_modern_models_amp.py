@@ -1,4 +1,5 @@
-"""Autocast off the main road, against PyTorch's CPU build: the warning of a CUDA autocast without CUDA."""
+"""Autocast off the main road, against PyTorch's CPU build: the deprecated ``cpu.amp`` spellings and the
+weight-cast cache under ``no_grad``."""
 
 from __future__ import annotations
 
@@ -7,23 +8,6 @@ import warnings
 from reference import torch
 
 import ember
-
-
-def _warnings_of_cuda_autocast(lib):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        with lib.autocast("cuda"):
-            enabled = lib.is_autocast_enabled("cuda")
-    return enabled, [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
-
-
-def test_cuda_autocast_without_cuda_warns_as_torch():
-    expected = _warnings_of_cuda_autocast(torch) if not torch.cuda.is_available() else None
-    got = _warnings_of_cuda_autocast(ember)
-    if ember.cuda.is_available() or expected is None:  # a CUDA machine: autocast runs, without the warning
-        assert got[1] == []
-    else:
-        assert got == expected == (False, ["CUDA is not available or torch_xla is imported. Disabling autocast."])
 
 
 def test_cpu_amp_spellings_warn_as_deprecated_as_torch():
@@ -37,3 +21,30 @@ def test_cpu_amp_spellings_warn_as_deprecated_as_torch():
                 [str(w.message).replace(lib.__name__, "LIB") for w in caught if w.category is FutureWarning]
             )
         assert messages[1] == messages[0] and len(messages[0]) == 1
+
+
+def _weight_cast_under_no_grad(lib, device_kw, device_type):
+    """Outputs of a linear layer in one region: under no_grad, after an in-place change of its weight
+    under no_grad, then with grad, and the weight's gradient from that last output."""
+    lib.manual_seed(0)
+    layer = lib.nn.Linear(4, 3, **device_kw)
+    with lib.no_grad():
+        layer.weight.copy_(lib.arange(12.0, **device_kw).reshape(3, 4) / 8)
+    x = lib.ones(2, 4, **device_kw)
+    with lib.autocast(device_type, dtype=lib.bfloat16):
+        with lib.no_grad():
+            first = layer(x)
+            layer.weight.add_(1.0)
+            second = layer(x)  # PyTorch's cache made the weight's cast under no_grad too: still the old one
+        third = layer(x)
+    third.float().sum().backward()
+    return [t.detach().float().cpu().numpy() for t in (first, second, third, layer.weight.grad)], third.requires_grad
+
+
+def test_weight_cast_cache_under_no_grad_as_torch(amp_device):
+    device, device_type = amp_device
+    want, want_rg = _weight_cast_under_no_grad(torch, {}, "cpu")
+    got, got_rg = _weight_cast_under_no_grad(ember, {"device": device}, device_type)
+    assert got_rg is want_rg is True
+    for g, w in zip(got, want):
+        assert (g == w).all()

@@ -76,7 +76,7 @@ class autocast:  # noqa: N801 - the public name mirrors torch.autocast
             from ..cuda.availability import is_available, is_bf16_supported
 
             if not is_available():
-                warnings.warn("CUDA is not available or torch_xla is imported. Disabling autocast.", stacklevel=2)
+                warnings.warn("CUDA is not available. Disabling autocast.", stacklevel=2)
                 enabled = False
             elif self.fast_dtype is dtypes.bfloat16 and not is_bf16_supported():
                 raise RuntimeError("Current CUDA Device does not support bfloat16. Please switch dtype to float16.")
