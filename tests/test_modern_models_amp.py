@@ -48,3 +48,25 @@ def test_weight_cast_cache_under_no_grad_as_torch(amp_device):
     assert got_rg is want_rg is True
     for g, w in zip(got, want):
         assert (g == w).all()
+
+
+def test_rms_norm_warns_once_on_a_weight_of_another_dtype_as_torch(monkeypatch):
+    # PyTorch's TORCH_WARN_ONCE: the first call in a process warns, later ones do not
+    import ember.nn.functional.normalization as normalization
+
+    monkeypatch.setattr(normalization, "_rms_norm_warned", [])
+    x, w = ember.randn(2, 4, dtype=ember.float16), ember.rand(4)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = ember.nn.functional.rms_norm(x, (4,), w)
+        ember.nn.functional.rms_norm(x, (4,), w)
+    assert out.dtype == ember.float16
+    assert [str(c.message) for c in caught] == [
+        "Mismatch dtype between input and weight: input dtype = c10::Half, weight dtype = float, "
+        "Cannot dispatch to fused implementation."
+    ]
+    tx, tw = torch.randn(2, 4, dtype=torch.float16), torch.rand(4)
+    with warnings.catch_warnings(record=True) as caught:  # torch warned already in this process, or now
+        warnings.simplefilter("always")
+        torch.nn.functional.rms_norm(tx, (4,), tw)
+    assert all("Mismatch dtype between input and weight: input dtype = c10::Half" in str(c.message) for c in caught)
