@@ -520,3 +520,56 @@ def test_einsum_of_two_dtypes_as_torch(device, equation, dtypes_):
         except (RuntimeError, NotImplementedError) as exc:
             results.append((type(exc).__name__, str(exc)))
     assert results[1] == results[0]
+
+
+@pytest.mark.parametrize(
+    "shapes,kwargs",
+    [
+        (((8,), (5, 8), (5, 8)), {}),  # under 2-D
+        (((2, 3, 4, 8), (2, 3, 5, 4), (2, 3, 5, 8)), {}),  # head dims of query and key
+        (((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 6, 7)), {}),  # keys and values
+        (((4, 8), (5, 4), (5, 8)), {}),
+        (((2, 1, 4, 8), (3, 5, 4), (3, 5, 8)), {}),
+        (((2, 6, 4, 8), (2, 3, 5, 8), (2, 3, 5, 8)), {}),  # heads without enable_gqa
+        (((2, 4, 3, 8), (2, 3, 5, 8), (2, 3, 5, 8)), {"enable_gqa": True}),
+        (((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 8)), {"mask": (4, 6)}),
+        (((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 8)), {"dropout_p": -0.1}),  # the flash kernel's refusal
+        (((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 8)), {"dropout_p": float("nan")}),
+        (((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 8)), {"dropout_p": 1.5}),
+    ],
+)
+def test_sdpa_shape_errors_as_torch(device, shapes, kwargs):
+    messages = []
+    for lib, fn in ((torch, TF.scaled_dot_product_attention), (ember, F.scaled_dot_product_attention)):
+        kw = {} if lib is torch else {"device": device}
+        args = dict(kwargs)
+        if "mask" in args:
+            args["attn_mask"] = lib.ones(args.pop("mask"), dtype=lib.bool, **kw)
+        with pytest.raises(RuntimeError) as info:
+            fn(*[lib.ones(s, **kw) for s in shapes], **args)
+        messages.append(str(info.value))
+    assert messages[1] == messages[0]
+
+
+@pytest.mark.parametrize("dropout_p", [-0.1, float("nan")])
+def test_sdpa_negative_dropout_off_the_flash_kernel_drops_nothing_as_torch(device, dropout_p):
+    q = randn(3, 4, 8)
+    check(
+        lambda q: F.scaled_dot_product_attention(q, q, q, dropout_p=dropout_p),
+        lambda q: TF.scaled_dot_product_attention(q, q, q, dropout_p=dropout_p),
+        [q],
+        device=device,
+    )
+
+
+def test_sdpa_argument_type_errors_name_positions_as_torch(device):
+    q = np.ones((1, 2, 3))
+    messages = []
+    for lib, fn in ((torch, TF.scaled_dot_product_attention), (ember, F.scaled_dot_product_attention)):
+        kw = {} if lib is torch else {"device": device}
+        t = lib.ones(1, 2, 3, **kw)
+        for args, extra in (((q, t, t), {}), ((t, t, q), {}), ((t, t, t), {"attn_mask": np.ones((2, 2), bool)})):
+            with pytest.raises(TypeError) as info:
+                fn(*args, **extra)
+            messages.append(str(info.value))
+    assert messages[3:] == messages[:3]

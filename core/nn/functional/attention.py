@@ -176,32 +176,40 @@ class _ScaledDotProductFlashAttentionForCpu(Function):
         return q._make(dq), q._make(dk), q._make(dv), None, None, None
 
 
+def _type_name(value):
+    """The name PyTorch's argument parser gives ``value``'s type ("Tensor", "str", "numpy.ndarray")."""
+    kind = type(value)
+    if isinstance(value, Tensor):
+        return "Tensor"
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+
+
 def _check_sdpa_arguments(dropout_p, is_causal, scale, enable_gqa):
     """The types PyTorch's argument parser takes: bool flags, float factors (a 0-d tensor converts)."""
 
-    def name_of(value):
-        kind = type(value)
-        if isinstance(value, Tensor) or kind.__module__ == "builtins":
-            return "Tensor" if isinstance(value, Tensor) else kind.__name__
-        return f"{kind.__module__}.{kind.__name__}"
-
     for name, flag in (("is_causal", is_causal), ("enable_gqa", enable_gqa)):
         if not isinstance(flag, bool):
-            raise TypeError(f"scaled_dot_product_attention(): argument '{name}' must be bool, not {name_of(flag)}")
+            raise TypeError(f"scaled_dot_product_attention(): argument '{name}' must be bool, not {_type_name(flag)}")
     for name, factor, optional in (("dropout_p", dropout_p, False), ("scale", scale, True)):
         if factor is None and optional:
             continue
         if isinstance(factor, Tensor) and factor.ndim == 0 or isinstance(factor, numbers.Real):
             continue
-        raise TypeError(f"scaled_dot_product_attention(): argument '{name}' must be float, not {name_of(factor)}")
+        raise TypeError(f"scaled_dot_product_attention(): argument '{name}' must be float, not {_type_name(factor)}")
 
 
 def _check_sdpa(query, key, value, attn_mask):
-    for name, t in (("query", query), ("key", key), ("value", value)):
+    for position, (name, t) in enumerate((("query", query), ("key", key), ("value", value)), 1):
         if not isinstance(t, Tensor):
-            raise TypeError(f"scaled_dot_product_attention(): argument '{name}' must be Tensor, not {type(t).__name__}")
-        if t.ndim < 2:
-            raise RuntimeError(f"scaled_dot_product_attention(): {name} must be at least 2-D, got {t.ndim}-D")
+            raise TypeError(
+                f"scaled_dot_product_attention(): argument '{name}' (position {position}) must be Tensor, "
+                f"not {_type_name(t)}"
+            )
+    if min(query.ndim, key.ndim, value.ndim) < 2:
+        raise RuntimeError(
+            "Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: "
+            f"{query.ndim} key.dim: {key.ndim} and value.dim: {value.ndim} instead."
+        )
     if query.dtype is not key.dtype or query.dtype is not value.dtype:
         raise RuntimeError(
             "Expected query, key, and value to have the same dtype, but got query.dtype: "
@@ -212,15 +220,24 @@ def _check_sdpa(query, key, value, attn_mask):
             "Expected query, key, and value to have the same device type, but got query.device: "
             f"{query.device} key.device: {key.device} and value.device: {value.device} instead."
         )
-    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+    # PyTorch's math path multiplies q @ k^T, then weights @ v: its matrix products' errors
+    for (a, b), (rows, inner, got) in (
+        ((query, key), (query.shape[-2], query.shape[-1], key.shape[-1])),
+        ((query, value), (query.shape[-2], key.shape[-2], value.shape[-2])),
+    ):
+        if inner == got:
+            continue
+        if a.ndim == 2 and b.ndim == 2:
+            other = key.shape[-2] if b is key else value.shape[-1]
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{inner} and {got}x{other})")
+        batch = math.prod(_broadcast_batch(query.shape[:-2], key.shape[:-2], value.shape[:-2]))
         raise RuntimeError(
-            f"scaled_dot_product_attention(): incompatible shapes query {tuple(query.shape)}, "
-            f"key {tuple(key.shape)}, value {tuple(value.shape)}"
+            f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {inner}] but got: [{batch}, {got}]."
         )
     if attn_mask is not None:
         if not isinstance(attn_mask, Tensor):
             raise TypeError(
-                f"scaled_dot_product_attention(): argument 'attn_mask' must be Tensor, not {type(attn_mask).__name__}"
+                f"scaled_dot_product_attention(): argument 'attn_mask' must be Tensor, not {_type_name(attn_mask)}"
             )
         check_mask_dtype(attn_mask, query)
     if not query.dtype.is_floating_point and not query.dtype.is_complex:  # complex: refused by _attention
@@ -236,10 +253,31 @@ def check_mask_dtype(mask, query):
         )
 
 
+def _broadcast_error(a, b):
+    """The broadcast shape of ``a`` and ``b``; PyTorch's error where they do not broadcast."""
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    for dim in range(n - 1, -1, -1):
+        if a[dim] != b[dim] and a[dim] != 1 and b[dim] != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({a[dim]}) must match the size of tensor b ({b[dim]}) at non-singleton "
+                f"dimension {dim}"
+            )
+    return tuple(y if x == 1 else x for x, y in zip(a, b))
+
+
+def _broadcast_batch(*shapes):
+    """The broadcast of the batch shapes (their product for an error message), the first if they do not."""
+    try:
+        return tuple(broadcast_shapes(*shapes))
+    except RuntimeError:
+        return tuple(shapes[0])
+
+
 def _check_mask_fits_scores(attn_mask, query, key):
     """PyTorch adds the mask to the scores in place: a mask whose batch axes would grow them is an error."""
-    scores = tuple(broadcast_shapes(query.shape[:-2], key.shape[:-2])) + (query.shape[-2], key.shape[-2])
-    grown = tuple(broadcast_shapes(scores, attn_mask.shape))
+    scores = _broadcast_error(query.shape[:-2], key.shape[:-2]) + (query.shape[-2], key.shape[-2])
+    grown = _broadcast_error(scores, attn_mask.shape)
     if grown != scores:
         raise RuntimeError(f"output with shape {list(scores)} doesn't match the broadcast shape {list(grown)}")
 
@@ -248,10 +286,8 @@ def _repeat_heads(t, heads):
     """``t`` ``(*, H, S, E)`` with each head repeated to make ``heads`` heads (``repeat_interleave``)."""
     h = t.shape[-3]
     if heads % h:
-        raise RuntimeError(
-            f"scaled_dot_product_attention(): number of heads in key/value ({h}) must divide the "
-            f"number of heads in query ({heads})"
-        )
+        # PyTorch's text, cut where it ends
+        raise RuntimeError("Number of heads in key and value must divide the number of heads in ")
     lead = tuple(t.shape[:-3])
     return (
         t.unsqueeze(-3)
@@ -417,13 +453,19 @@ def scaled_dot_product_attention(
         # PyTorch returns at once, before its other checks: zeros of the query's batch shape, NaN where any
         # input holds one (its products with zero), zero gradients
         return query.new_zeros(out_shape) + (query.sum() + key.sum() + value.sum()) * 0
-    if dropout_p < 0.0 or dropout_p > 1.0:
+    if dropout_p > 1.0:
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+    if not dropout_p >= 0.0:  # negative or NaN: PyTorch's flash kernel refuses it (with this text), its math
+        # path drops nothing
+        if _takes_flash_kernel(query, key, value, attn_mask, dropout_p, enable_gqa):
+            raise RuntimeError("scaled_dot_product_attention_flash_attention: Currently do not support dropout > 0")
+        dropout_p = 0.0
     if enable_gqa and min(query.ndim, key.ndim, value.ndim) < 3:  # PyTorch reads the heads at dim -3
         raise IndexError("Dimension out of range (expected to be in range of [-2, 1], but got -3)")
     grouped_key, grouped_value = key, value
     if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
+    _broadcast_error(_broadcast_error(query.shape[:-2], key.shape[:-2]), value.shape[:-2])  # the products' batches
     if attn_mask is not None:
         if attn_mask.ndim < 2 and not attn_mask.requires_grad:
             if _takes_flash_kernel(query, grouped_key, grouped_value, None, dropout_p, enable_gqa):
@@ -531,7 +573,7 @@ def _mha_is_batched(query, key, value, key_padding_mask, attn_mask, num_heads):
             )
         expected = (num_heads, query.shape[0], key.shape[0])  # checked here for unbatched inputs only
         if nd == 2 and attn_mask.ndim == 3 and tuple(attn_mask.shape) != expected:
-            raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got {tuple(attn_mask.shape)}")
+            raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got {attn_mask.shape}")
     return nd == 3
 
 
@@ -746,10 +788,11 @@ def multi_head_attention_forward(
         key_padding_mask = None if key_padding_mask is None else pad(key_padding_mask, (0, 1))
     src_len = k.shape[1]
     if key_padding_mask is not None:
-        if tuple(key_padding_mask.shape) != (bsz, src_len):
-            raise AssertionError(
-                f"expecting key_padding_mask shape of {(bsz, src_len)}, but got {tuple(key_padding_mask.shape)}"
-            )
+        for dim, size in ((0, bsz), (1, src_len)):  # PyTorch's _check_key_padding_mask (its spelling)
+            if key_padding_mask.shape[dim] != size:
+                raise AssertionError(
+                    f"Expected key_padded_mask.shape[{dim}] to be {size}, but got {key_padding_mask.shape[dim]}"
+                )
         kpm = key_padding_mask.reshape((bsz, 1, 1, src_len)).expand((bsz, num_heads, 1, src_len))
         kpm = kpm.reshape((bsz * num_heads, 1, src_len))
         attn_mask = kpm if attn_mask is None else attn_mask + kpm
