@@ -1,7 +1,7 @@
 """Autocast regions against PyTorch 2.13 on cpu, off the main road of test_amp_regions: the weight-cast
 cache (one cast of a weight per region, shared by its uses, kept until the outermost region exits,
-stale after an in-place change of the weight as PyTorch's, off with ``cache_enabled=False`` and under
-``no_grad``), the dtype a nested region inherits, ``get_autocast_dtype`` inside disabled regions,
+stale after an in-place change of the weight as PyTorch's, made under ``no_grad`` too, off with
+``cache_enabled=False``), the dtype a nested region inherits, ``get_autocast_dtype`` inside disabled regions,
 ``set_autocast_dtype`` restored on exit, the cache flag inside a region, and the deprecated
 ``cuda.amp.custom_fwd``/``custom_bwd`` spellings.
 """
@@ -63,7 +63,7 @@ def _stale(m, kw, device_type, cache_enabled=None, no_grad_first=False):
     with m.autocast(device_type, cache_enabled=cache_enabled):
         if no_grad_first:
             with m.no_grad():
-                m.mm(x, w)  # a cast made without grad is not cached
+                m.mm(x, w)  # a cast made under no_grad is cached too (with its grad_fn)
         first = m.mm(x, w).float().sum().item()
         with m.no_grad():
             w.mul_(3)

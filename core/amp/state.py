@@ -38,30 +38,32 @@ def _eligible(t):
     return isinstance(t, Tensor) and t.dtype.is_floating_point and t.dtype is not dtypes.float64
 
 
-def _grad_enabled():
-    from ..autograd.grad_mode import grad_state  # imported here: the autograd package imports the ops
+def _cast_with_grad(t, target):
+    """``t.to(target)`` recorded for autograd whatever the grad mode, as PyTorch's cache makes its casts."""
+    from ..autograd.grad_mode import enable_grad  # imported here: the autograd package imports the ops
 
-    return grad_state.enabled
+    with enable_grad():
+        return t.to(target)
 
 
 def _cast(t, target):
     """``t.to(target)``, through PyTorch's weight-cast cache: inside a region, a float32 leaf that
-    requires grad (a parameter, not a view of one) cast to the region's dtype with grad mode on is
-    cast once, and the same cast (one node in the graph, whose gradient is accumulated in the
-    region's dtype) serves every later use until the outermost region exits."""
+    requires grad (a parameter, not a view of one) cast to the region's dtype is cast once, under
+    ``no_grad`` too (the cast is recorded for autograd all the same), and the same cast (one node in
+    the graph, whose gradient is accumulated in the region's dtype) serves every later use until the
+    outermost region exits."""
     if (
         state.cache_enabled
         and t.dtype is dtypes.float32
         and t.requires_grad
         and target is state.dtypes.get(t.device.type)
         and t.is_leaf
-        and _grad_enabled()
         and not t._is_view()
     ):
         hit = state.cache.get(id(t))
         if hit is not None and hit[0] is t:
             return hit[1]
-        cast = t.to(target)
+        cast = _cast_with_grad(t, target)
         state.cache[id(t)] = (t, cast)
         return cast
     return t.to(target)

@@ -84,9 +84,7 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        result = type(self)(self.detach().clone(), self._requires_grad)
-        if self.grad is not None:
-            result.grad = self.grad.__deepcopy__(memo)
+        result = type(self)(self.detach().clone(), self._requires_grad)  # without .grad, as PyTorch's
         memo[id(self)] = result
         return result
 

@@ -10,7 +10,7 @@ from ..amp.state import state as _amp
 from ..amp.state import suspended as _amp_suspended
 from ..autograd.function import Function, differentiable_backward, saved_reader
 from ..tensor import Tensor
-from .dtype_support import GEMM_REFUSED, TORCH_NAMES, not_implemented, refuse_limited
+from .dtype_support import C_NAMES, GEMM_REFUSED, TORCH_NAMES, not_implemented, refuse_limited
 from .operands import (
     array_operands,
     check_same_device,
@@ -397,10 +397,34 @@ def scale_by(t, factor):
     return t * factor
 
 
+def check_added_dtype(op, input, a, b):
+    """PyTorch refuses an added ``input`` of another dtype than the product's factors (it promotes nothing)."""
+    if not (isinstance(input, Tensor) and isinstance(a, Tensor) and isinstance(b, Tensor)):
+        return
+    if input.dtype is a.dtype and a.dtype is b.dtype:
+        return
+    names = (TORCH_NAMES[input.dtype], TORCH_NAMES[a.dtype], TORCH_NAMES[b.dtype])
+    if op == "addmv":
+        raise RuntimeError(
+            f"addmv input tensors must have the same dtype, but got {', '.join(names[:2])}, and {names[2]}"
+        )
+    if op == "baddbmm":
+        if a.ndim == 3 and b.ndim == 3:  # shapes are checked first
+            raise RuntimeError(
+                f"Input dtypes must be the same, got: input {C_NAMES[input.dtype]}, batch1: {C_NAMES[a.dtype]}, "
+                f"batch2: {C_NAMES[b.dtype]}"
+            )
+        return
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {names[1]} and {names[2]}")
+    raise RuntimeError(f"self and mat2 must have the same dtype, but got {names[0]} and {names[2]}")
+
+
 def _add_scaled_product(op, product, input, a, b, beta, alpha):
     """``beta * input + alpha * product(a, b)``: the body of addmm, addmv and baddbmm (autocast first)."""
     if _amp.active:
         return autocast_call(op, _add_scaled_product, op, product, input, a, b, beta, alpha)
+    check_added_dtype(op, input, a, b)
     narrow = a.dtype
     if narrow in dtypes.narrow_float and input.dtype is narrow and b.dtype is narrow:
         # PyTorch adds into the product's float32 accumulator and rounds once

@@ -18,7 +18,7 @@ from ..tensor import Tensor
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .creation import arange, zeros
-from .dtype_support import not_implemented, refuse_limited
+from .dtype_support import TORCH_NAMES, not_implemented, refuse_limited
 from .movement import broadcast_tensors, cat, stack
 from .operands import broadcast_error, check_same_device, numpy_names, wrap_dim
 from .out_argument import write_out
@@ -383,6 +383,16 @@ def einsum(equation: str | Tensor, *operands: Any) -> Tensor:
         and any(sum(lab in labels for labels in labs) > 1 for lab in contracted)
     ):  # PyTorch contracts a label shared by two operands with bmm, which has no bool kernel
         not_implemented("bmm", dtypes.bool)
+    if (
+        len(ops) == 2
+        and ops[0].dtype is not ops[1].dtype
+        and not _amp.active
+        and any(lab in labs[0] and lab in labs[1] for lab in contracted)
+    ):  # ... dispatched on the first operand's dtype, and promotes nothing (a product without a shared sum
+        # multiplies, and promotes)
+        if ops[0].dtype is dtypes.bool:
+            not_implemented("bmm", dtypes.bool)
+        raise RuntimeError(f"expected scalar type {TORCH_NAMES[ops[0].dtype]} but found {TORCH_NAMES[ops[1].dtype]}")
     order = output + contracted
     aligned = []
     for t, labels in zip(ops, labs):

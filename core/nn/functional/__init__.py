@@ -4,6 +4,13 @@ from ... import overrides as _overrides
 from .. import grad  # PyTorch's F.grad is torch.nn.grad
 from .activation import *
 from .attention import *
+from .attention import (  # PyTorch's private helpers, which programs that copy its layers call
+    _canonical_mask,
+    _in_projection,
+    _in_projection_packed,
+    _mha_shape_check,
+    _none_or_dtype,
+)
 from .conv import *
 from .ctc import *
 from .distance import *

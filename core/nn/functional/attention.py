@@ -11,6 +11,7 @@ written with tensor ops, so that attention differentiates twice.
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from array import array
 
@@ -18,7 +19,8 @@ from ... import dtypes
 from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...autograd.function import Function, differentiable_backward
-from ...ops.dtype_support import TORCH_NAMES, not_implemented
+from ...ops.dtype_support import C_NAMES, TORCH_NAMES, not_implemented
+from ...ops.linalg import check_added_dtype
 from ...ops.movement import broadcast_shapes, cat
 from ...ops.reduced_precision import narrow_on_cpu
 from ...tensor import Tensor
@@ -174,45 +176,108 @@ class _ScaledDotProductFlashAttentionForCpu(Function):
         return q._make(dq), q._make(dk), q._make(dv), None, None, None
 
 
+def _type_name(value):
+    """The name PyTorch's argument parser gives ``value``'s type ("Tensor", "str", "numpy.ndarray")."""
+    kind = type(value)
+    if isinstance(value, Tensor):
+        return "Tensor"
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+
+
+def _check_sdpa_arguments(dropout_p, is_causal, scale, enable_gqa):
+    """The types PyTorch's argument parser takes: bool flags, float factors (a 0-d tensor converts)."""
+
+    for name, flag in (("is_causal", is_causal), ("enable_gqa", enable_gqa)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"scaled_dot_product_attention(): argument '{name}' must be bool, not {_type_name(flag)}")
+    for name, factor, optional in (("dropout_p", dropout_p, False), ("scale", scale, True)):
+        if factor is None and optional:
+            continue
+        if isinstance(factor, Tensor) and factor.ndim == 0 or isinstance(factor, numbers.Real):
+            continue
+        raise TypeError(f"scaled_dot_product_attention(): argument '{name}' must be float, not {_type_name(factor)}")
+
+
 def _check_sdpa(query, key, value, attn_mask):
-    for name, t in (("query", query), ("key", key), ("value", value)):
+    for position, (name, t) in enumerate((("query", query), ("key", key), ("value", value)), 1):
         if not isinstance(t, Tensor):
-            raise TypeError(f"scaled_dot_product_attention(): argument '{name}' must be Tensor, not {type(t).__name__}")
-        if t.ndim < 2:
-            raise RuntimeError(f"scaled_dot_product_attention(): {name} must be at least 2-D, got {t.ndim}-D")
+            raise TypeError(
+                f"scaled_dot_product_attention(): argument '{name}' (position {position}) must be Tensor, "
+                f"not {_type_name(t)}"
+            )
+    if min(query.ndim, key.ndim, value.ndim) < 2:
+        raise RuntimeError(
+            "Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: "
+            f"{query.ndim} key.dim: {key.ndim} and value.dim: {value.ndim} instead."
+        )
     if query.dtype is not key.dtype or query.dtype is not value.dtype:
         raise RuntimeError(
             "Expected query, key, and value to have the same dtype, but got query.dtype: "
-            f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead."
+            f"{C_NAMES[query.dtype]} key.dtype: {C_NAMES[key.dtype]} and value.dtype: {C_NAMES[value.dtype]} instead."
         )
     if query.device != key.device or query.device != value.device:
         raise RuntimeError(
             "Expected query, key, and value to have the same device type, but got query.device: "
             f"{query.device} key.device: {key.device} and value.device: {value.device} instead."
         )
-    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+    # PyTorch's math path multiplies q @ k^T, then weights @ v: its matrix products' errors
+    for (a, b), (rows, inner, got) in (
+        ((query, key), (query.shape[-2], query.shape[-1], key.shape[-1])),
+        ((query, value), (query.shape[-2], key.shape[-2], value.shape[-2])),
+    ):
+        if inner == got:
+            continue
+        if a.ndim == 2 and b.ndim == 2:
+            other = key.shape[-2] if b is key else value.shape[-1]
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{inner} and {got}x{other})")
+        batch = math.prod(_broadcast_batch(query.shape[:-2], key.shape[:-2], value.shape[:-2]))
         raise RuntimeError(
-            f"scaled_dot_product_attention(): incompatible shapes query {tuple(query.shape)}, "
-            f"key {tuple(key.shape)}, value {tuple(value.shape)}"
+            f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {inner}] but got: [{batch}, {got}]."
         )
     if attn_mask is not None:
         if not isinstance(attn_mask, Tensor):
             raise TypeError(
-                f"scaled_dot_product_attention(): argument 'attn_mask' must be Tensor, not {type(attn_mask).__name__}"
+                f"scaled_dot_product_attention(): argument 'attn_mask' must be Tensor, not {_type_name(attn_mask)}"
             )
-        if attn_mask.dtype not in (dtypes.bool, dtypes.float32, query.dtype):
-            raise RuntimeError(
-                f"Expected attn_mask dtype to be bool or float or to match query dtype, but got "
-                f"attn_mask.dtype: {attn_mask.dtype} and query.dtype: {query.dtype} instead."
-            )
+        check_mask_dtype(attn_mask, query)
     if not query.dtype.is_floating_point and not query.dtype.is_complex:  # complex: refused by _attention
         raise RuntimeError(f"expected scalar type Float but found {TORCH_NAMES[query.dtype]}")
 
 
+def check_mask_dtype(mask, query):
+    """SDPA's rule: a bool mask, a float32 one or one of the query's dtype."""
+    if mask.dtype not in (dtypes.bool, dtypes.float32, query.dtype):
+        raise RuntimeError(
+            "Expected attn_mask dtype to be bool or float or to match query dtype, but got "
+            f"attn_mask.dtype: {C_NAMES[mask.dtype]} and  query.dtype: {C_NAMES[query.dtype]} instead."
+        )
+
+
+def _broadcast_error(a, b):
+    """The broadcast shape of ``a`` and ``b``; PyTorch's error where they do not broadcast."""
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    for dim in range(n - 1, -1, -1):
+        if a[dim] != b[dim] and a[dim] != 1 and b[dim] != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({a[dim]}) must match the size of tensor b ({b[dim]}) at non-singleton "
+                f"dimension {dim}"
+            )
+    return tuple(y if x == 1 else x for x, y in zip(a, b))
+
+
+def _broadcast_batch(*shapes):
+    """The broadcast of the batch shapes (their product for an error message), the first if they do not."""
+    try:
+        return tuple(broadcast_shapes(*shapes))
+    except RuntimeError:
+        return tuple(shapes[0])
+
+
 def _check_mask_fits_scores(attn_mask, query, key):
     """PyTorch adds the mask to the scores in place: a mask whose batch axes would grow them is an error."""
-    scores = tuple(broadcast_shapes(query.shape[:-2], key.shape[:-2])) + (query.shape[-2], key.shape[-2])
-    grown = tuple(broadcast_shapes(scores, attn_mask.shape))
+    scores = _broadcast_error(query.shape[:-2], key.shape[:-2]) + (query.shape[-2], key.shape[-2])
+    grown = _broadcast_error(scores, attn_mask.shape)
     if grown != scores:
         raise RuntimeError(f"output with shape {list(scores)} doesn't match the broadcast shape {list(grown)}")
 
@@ -221,10 +286,8 @@ def _repeat_heads(t, heads):
     """``t`` ``(*, H, S, E)`` with each head repeated to make ``heads`` heads (``repeat_interleave``)."""
     h = t.shape[-3]
     if heads % h:
-        raise RuntimeError(
-            f"scaled_dot_product_attention(): number of heads in key/value ({h}) must divide the "
-            f"number of heads in query ({heads})"
-        )
+        # PyTorch's text, cut where it ends
+        raise RuntimeError("Number of heads in key and value must divide the number of heads in ")
     lead = tuple(t.shape[:-3])
     return (
         t.unsqueeze(-3)
@@ -333,6 +396,7 @@ def scaled_dot_product_attention(
     attn_mask: Tensor | None = None,
     dropout_p: float = 0.0,
     is_causal: bool = False,
+    *,
     scale: float | None = None,
     enable_gqa: bool = False,
 ) -> Tensor:
@@ -350,7 +414,9 @@ def scaled_dot_product_attention(
             aligned as it says. Default: ``None``
         dropout_p (float): dropout probability applied to the attention weights. Default: 0.0
         is_causal (bool): mask out the keys after each query (lower-triangular mask, top-left
-            aligned); an error with ``attn_mask``. Default: ``False``
+            aligned); with ``attn_mask``, where PyTorch's CPU flash kernel applies (4-D inputs, a
+            2-D or 4-D mask that needs no gradient, no dropout), both masks apply, elsewhere an
+            error. Default: ``False``
         scale (float, optional): factor of :math:`Q K^T`. Default: :math:`1/\sqrt{E}`
         enable_gqa (bool): grouped-query attention: ``key``/``value`` with :math:`H` heads,
             :math:`H` dividing :math:`H_q`, each head shared by :math:`H_q/H` query heads.
@@ -365,6 +431,7 @@ def scaled_dot_product_attention(
         >>> F.scaled_dot_product_attention(q, q, q, is_causal=True).shape
         ember.Size([2, 4, 5, 8])
     """
+    _check_sdpa_arguments(dropout_p, is_causal, scale, enable_gqa)
     if _amp.active:
         return autocast_call(
             "scaled_dot_product_attention",
@@ -375,21 +442,52 @@ def scaled_dot_product_attention(
             attn_mask,
             dropout_p,
             is_causal,
-            scale,
-            enable_gqa,
+            scale=scale,
+            enable_gqa=enable_gqa,
         )
     if isinstance(attn_mask, CausalBias):
         attn_mask, is_causal = attn_mask._attention_mask(query.device, is_causal)
     _check_sdpa(query, key, value, attn_mask)
-    if dropout_p < 0.0 or dropout_p > 1.0:
+    out_shape = tuple(query.shape[:-1]) + (value.shape[-1],)
+    if 0 in key.shape[:-1] or 0 in out_shape:
+        # PyTorch returns at once, before its other checks: zeros of the query's batch shape, NaN where any
+        # input holds one (its products with zero), zero gradients
+        return query.new_zeros(out_shape) + (query.sum() + key.sum() + value.sum()) * 0
+    if dropout_p > 1.0:
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+    if not dropout_p >= 0.0:  # negative or NaN: PyTorch's flash kernel refuses it (with this text), its math
+        # path drops nothing
+        if _takes_flash_kernel(query, key, value, attn_mask, dropout_p, enable_gqa):
+            raise RuntimeError("scaled_dot_product_attention_flash_attention: Currently do not support dropout > 0")
+        dropout_p = 0.0
+    if enable_gqa and min(query.ndim, key.ndim, value.ndim) < 3:  # PyTorch reads the heads at dim -3
+        raise IndexError("Dimension out of range (expected to be in range of [-2, 1], but got -3)")
     grouped_key, grouped_value = key, value
     if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
-    if is_causal and attn_mask is not None:
-        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    _broadcast_error(_broadcast_error(query.shape[:-2], key.shape[:-2]), value.shape[:-2])  # the products' batches
     if attn_mask is not None:
+        if attn_mask.ndim < 2 and not attn_mask.requires_grad:
+            if _takes_flash_kernel(query, grouped_key, grouped_value, None, dropout_p, enable_gqa):
+                # PyTorch's CPU flash kernel reads the mask's last two sizes (its math path would broadcast it)
+                raise IndexError(
+                    "Dimension specified as -2 but tensor has no dimensions"
+                    if attn_mask.ndim == 0
+                    else "Dimension out of range (expected to be in range of [-1, 0], but got -2)"
+                )
         _check_mask_fits_scores(attn_mask, query, key)
+    if is_causal and attn_mask is not None and query.numel() and key.numel() and value.numel():
+        # PyTorch's CPU flash kernel takes both and masks with their intersection; its math path refuses them
+        if not _takes_flash_kernel(query, grouped_key, grouped_value, attn_mask, dropout_p, enable_gqa):
+            raise RuntimeError(
+                "_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True"
+            )
+        causal = query.new_ones((query.shape[-2], key.shape[-2]), dtype=dtypes.bool).tril()
+        if attn_mask.dtype is dtypes.bool:
+            attn_mask = attn_mask.logical_and(causal)
+        else:
+            attn_mask = attn_mask.masked_fill(causal.logical_not(), float("-inf"))
+        is_causal = False
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     if narrow_on_cpu(query) and query.shape[-2] and key.shape[-2]:
         return _narrow_attention_on_cpu(
@@ -398,7 +496,7 @@ def scaled_dot_product_attention(
     return _attention(query, key, value, attn_mask, is_causal, scale, dropout_p, False)
 
 
-def _canonical_mask(mask, name, query):
+def _float_mask(mask, name, query):
     """A float mask (``-inf`` where a bool ``mask`` is True) in ``query``'s dtype, or None."""
     if mask is None:
         return None
@@ -407,6 +505,46 @@ def _canonical_mask(mask, name, query):
     if not mask.dtype.is_floating_point:
         raise AssertionError(f"only bool and floating types of {name} are supported")
     return mask
+
+
+def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True):
+    """PyTorch's ``F._canonical_mask``: a bool ``mask`` as a float mask of ``target_type`` (``-inf`` where
+    True), a float one as it is; warns when ``other_type`` (the other mask's dtype) differs."""
+    if mask is None:
+        return None
+    if mask.dtype is not dtypes.bool and not mask.dtype.is_floating_point:
+        raise AssertionError(f"only bool and floating types of {mask_name} are supported")
+    if check_other and other_type is not None and mask.dtype != other_type:
+        warnings.warn(
+            f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for both instead.",
+            stacklevel=2,
+        )
+    if mask.dtype is dtypes.bool:
+        return mask.new_zeros(mask.shape, dtype=target_type).masked_fill_(mask, float("-inf"))
+    return mask
+
+
+def _none_or_dtype(input):
+    """PyTorch's ``F._none_or_dtype``: ``input``'s dtype, or None for None."""
+    if input is None:
+        return None
+    if isinstance(input, Tensor):
+        return input.dtype
+    raise RuntimeError("input to _none_or_dtype() must be None or torch.Tensor")
+
+
+def _in_projection_packed(q, k, v, w, b=None):
+    """PyTorch's ``F._in_projection_packed``: the query, key and value projections by one packed weight
+    ``w`` :math:`(3E, E)` and bias ``b`` :math:`(3E)`."""
+    return _project_inputs(q, k, v, w, b, None, None, None)
+
+
+def _in_projection(q, k, v, w_q, w_k, w_v, b_q=None, b_k=None, b_v=None):
+    """PyTorch's ``F._in_projection``: the query, key and value projections by three weights and biases."""
+    biases = None
+    if b_q is not None or b_k is not None or b_v is not None:
+        biases = (b_q, b_k, b_v)
+    return _project_inputs(q, k, v, None, biases, w_q, w_k, w_v)
 
 
 def _mha_is_batched(query, key, value, key_padding_mask, attn_mask, num_heads):
@@ -435,7 +573,7 @@ def _mha_is_batched(query, key, value, key_padding_mask, attn_mask, num_heads):
             )
         expected = (num_heads, query.shape[0], key.shape[0])  # checked here for unbatched inputs only
         if nd == 2 and attn_mask.ndim == 3 and tuple(attn_mask.shape) != expected:
-            raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got {tuple(attn_mask.shape)}")
+            raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got {attn_mask.shape}")
     return nd == 3
 
 
@@ -446,7 +584,7 @@ def _split_projection(projected, parts, embed):
     return tuple(stacked[i] for i in range(parts))
 
 
-def _in_projection(query, key, value, in_proj_weight, in_proj_bias, q_proj_weight, k_proj_weight, v_proj_weight):
+def _project_inputs(query, key, value, in_proj_weight, in_proj_bias, q_proj_weight, k_proj_weight, v_proj_weight):
     """``q, k, v``: the three input projections, from one packed weight or three separate ones. As in
     PyTorch, self-attention (one tensor for all three) projects with the whole packed weight at once
     and encoder-decoder attention (``key is value``) the key and value together, so that the input's
@@ -462,7 +600,17 @@ def _in_projection(query, key, value, in_proj_weight, in_proj_bias, q_proj_weigh
         weights = in_proj_weight.chunk(3)
     else:
         weights = (q_proj_weight, k_proj_weight, v_proj_weight)
-    biases = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3)
+    if in_proj_bias is None or isinstance(in_proj_bias, tuple):
+        biases = in_proj_bias or (None, None, None)
+    else:
+        biases = in_proj_bias.chunk(3)
+    if in_proj_weight is None:  # PyTorch's _in_projection asserts the three weights' and biases' shapes
+        embed = query.shape[-1]
+        for name, x, w, b in zip(("query", "key", "value"), (query, key, value), weights, biases):
+            if tuple(w.shape) != (embed, x.shape[-1]):
+                raise AssertionError(f"expecting {name} weights shape of {(embed, x.shape[-1])}, but got {w.shape}")
+            if b is not None and tuple(b.shape) != (embed,):
+                raise AssertionError(f"expecting {name} bias shape of {(embed,)}, but got {b.shape}")
     return tuple(linear(x, w, b) for x, w, b in zip((query, key, value), weights, biases))
 
 
@@ -488,7 +636,8 @@ def _check_attn_mask(attn_mask, bsz, num_heads, tgt_len, src_len):
 
 def _narrow_heads_attention(q, k, v, attn_mask, is_causal, dropout_p, need_weights, bsz):
     """``(out, weights)`` of 16-bit heads ``q`` ``(N * H, L, E)``, ``k``/``v`` ``(N * H, S, E)`` on a
-    CPU device as PyTorch's ``multi_head_attention_forward`` computes them: with the weights,
+    CPU device (or of any heads with a fully masked query and the weights) as PyTorch's
+    ``multi_head_attention_forward`` computes them: with the weights,
     tensor operations each rounded to the 16-bit type (``q * sqrt(1 / E)``, ``baddbmm`` of the mask,
     softmax, dropout, ``bmm``); without them, ``scaled_dot_product_attention`` of ``(N, H, L, E)``
     views, which takes PyTorch's flash kernel (:func:`_narrow_attention_on_cpu`)."""
@@ -587,7 +736,7 @@ def multi_head_attention_forward(
             "Support for mismatched key_padding_mask and attn_mask is deprecated. Use same type for both instead.",
             stacklevel=2,
         )
-    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", query)
+    key_padding_mask = _float_mask(key_padding_mask, "key_padding_mask", query)
     if is_causal and attn_mask is None:
         raise RuntimeError(
             "Need attn_mask if specifying the is_causal hint. You may use the Transformer module method "
@@ -595,7 +744,7 @@ def multi_head_attention_forward(
         )
     # without a padding mask or the weights, PyTorch trusts the hint: SDPA's causal mask, top-left aligned
     causal_hint = is_causal and key_padding_mask is None and not need_weights
-    attn_mask = None if causal_hint else _canonical_mask(attn_mask, "attn_mask", query)
+    attn_mask = None if causal_hint else _float_mask(attn_mask, "attn_mask", query)
     if embed_dim != embed_dim_to_check:
         raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}")
     head_dim = embed_dim // num_heads
@@ -609,7 +758,7 @@ def multi_head_attention_forward(
         in_proj_weight = None
     elif key.shape != value.shape:
         raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
-    q, k, v = _in_projection(
+    q, k, v = _project_inputs(
         query, key, value, in_proj_weight, in_proj_bias, q_proj_weight, k_proj_weight, v_proj_weight
     )
     src_len = k.shape[0]
@@ -623,6 +772,11 @@ def multi_head_attention_forward(
         key_padding_mask = None if key_padding_mask is None else pad(key_padding_mask, (0, 1))
     elif bias_k is not None or bias_v is not None:
         raise AssertionError("bias_k and bias_v must both be set or both be None")
+    for name, static in (("static_k", static_k), ("static_v", static_v)):
+        if static is not None:
+            for dim, size in ((0, bsz * num_heads), (2, head_dim)):
+                if static.shape[dim] != size:
+                    raise AssertionError(f"expecting {name}.size({dim}) of {size}, but got {static.shape[dim]}")
     q = q.reshape((tgt_len, bsz * num_heads, head_dim)).transpose(0, 1)
     k = k.reshape((k.shape[0], bsz * num_heads, head_dim)).transpose(0, 1) if static_k is None else static_k
     v = v.reshape((v.shape[0], bsz * num_heads, head_dim)).transpose(0, 1) if static_v is None else static_v
@@ -634,24 +788,31 @@ def multi_head_attention_forward(
         key_padding_mask = None if key_padding_mask is None else pad(key_padding_mask, (0, 1))
     src_len = k.shape[1]
     if key_padding_mask is not None:
-        if tuple(key_padding_mask.shape) != (bsz, src_len):
-            raise AssertionError(
-                f"expecting key_padding_mask shape of {(bsz, src_len)}, but got {tuple(key_padding_mask.shape)}"
-            )
+        for dim, size in ((0, bsz), (1, src_len)):  # PyTorch's _check_key_padding_mask (its spelling)
+            if key_padding_mask.shape[dim] != size:
+                raise AssertionError(
+                    f"Expected key_padded_mask.shape[{dim}] to be {size}, but got {key_padding_mask.shape[dim]}"
+                )
         kpm = key_padding_mask.reshape((bsz, 1, 1, src_len)).expand((bsz, num_heads, 1, src_len))
         kpm = kpm.reshape((bsz * num_heads, 1, src_len))
         attn_mask = kpm if attn_mask is None else attn_mask + kpm
     if not training:
         dropout_p = 0.0
-    if narrow_on_cpu(q):
+    if not need_weights and attn_mask is not None:
+        if not _amp.active:
+            check_mask_dtype(attn_mask, q)  # PyTorch calls SDPA here
+        if attn_mask.numel() == 0 and not (attn_mask.ndim == 3 and attn_mask.shape[0] == 1):
+            attn_mask.reshape(bsz, num_heads, -1, src_len)  # PyTorch's view of the mask: an error without elements
+    if need_weights and attn_mask is not None and attn_mask.dtype is not q.dtype and not _amp.active:
+        check_added_dtype("baddbmm", attn_mask, q, k)  # PyTorch adds the mask to the scores with baddbmm
+    # PyTorch computes the weights with a plain softmax: a row with every key masked is NaN, and so are the
+    # gradients that pass through it; its tensor ops (_narrow_heads_attention's) give both
+    plain = need_weights and attn_mask is not None and bool(attn_mask.isneginf().all(-1).any())
+    if narrow_on_cpu(q) or plain:
         out, weights = _narrow_heads_attention(q, k, v, attn_mask, causal_hint, dropout_p, need_weights, bsz)
     else:
         result = _attention(q, k, v, attn_mask, causal_hint, 1.0 / math.sqrt(head_dim), dropout_p, need_weights)
         out, weights = result if need_weights else (result, None)
-    if weights is not None and attn_mask is not None:
-        # PyTorch computes the weights with a plain softmax: a row with every key masked is NaN
-        masked_rows = attn_mask.isneginf().all(-1, keepdim=True)
-        out, weights = out.masked_fill(masked_rows, float("nan")), weights.masked_fill(masked_rows, float("nan"))
     out = out.transpose(0, 1).reshape((tgt_len * bsz, embed_dim))
     out = linear(out, out_proj_weight, out_proj_bias)
     out = out.reshape((tgt_len, bsz, out.shape[-1]))  # not -1: an empty batch is 0 elements
@@ -663,3 +824,6 @@ def multi_head_attention_forward(
         out = out.squeeze(1)
         weights = None if weights is None else weights.squeeze(0)
     return out, weights
+
+
+_mha_shape_check = _mha_is_batched  # PyTorch's name

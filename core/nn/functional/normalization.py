@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from array import array
 from collections.abc import Sequence
 
@@ -22,7 +23,7 @@ from ...autograd import function as autograd_function
 from ...autograd.function import Function, differentiable_backward
 from ...autograd.grad_mode import no_grad
 from ...ops.arithmetic import div
-from ...ops.dtype_support import TORCH_NAMES, not_implemented, refuse_limited
+from ...ops.dtype_support import C_NAMES, TORCH_NAMES, not_implemented, refuse_limited
 from ...ops.operands import check_same_device, refuse_gradients
 from ...ops.reduced_precision import computes_in_float32, narrow_on_cpu
 from ...tensor import Tensor
@@ -711,8 +712,22 @@ def rms_norm(
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         input, weight = cast_inputs("rms_norm", input, weight)
     axes = _trailing_axes("rms_norm", input, normalized_shape, weight=weight)
+    if weight is not None and weight.dtype is not input.dtype and not _rms_norm_warned:
+        _rms_norm_warned.append(True)  # PyTorch warns once a process (TORCH_WARN_ONCE)
+        warnings.warn(
+            f"Mismatch dtype between input and weight: input dtype = {C_NAMES[input.dtype]}, weight dtype = "
+            f"{C_NAMES[weight.dtype]}, Cannot dispatch to fused implementation.",
+            stacklevel=2,
+        )
+    return _rms_norm(input, axes, normalized_shape, weight, eps)
+
+
+_rms_norm_warned: list[bool] = []
+
+
+def _rms_norm(input, axes, normalized_shape, weight, eps):
     if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch's
-        return rms_norm(input.float(), normalized_shape, weight, eps).to(input.dtype)
+        return _rms_norm(input.float(), axes, normalized_shape, weight, eps).to(input.dtype)
     if eps is None:  # the epsilon of the type computed in (float32 for a 16-bit input), as PyTorch's
         eps = finfo(input.dtype).eps
     y = _affine(input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt(), weight, None, lambda t: t)

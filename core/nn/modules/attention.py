@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ... import dtypes
 from ...amp import is_autocast_enabled
 from ...autograd.grad_mode import grad_state
 from ...ops.creation import empty
@@ -11,6 +12,7 @@ from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..common_types import _device_t, _dtype_t
+from ..functional.attention import check_mask_dtype
 from ..parameter import Parameter
 from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
@@ -23,6 +25,15 @@ def _fastpath_enabled() -> bool:
     from ...backends import mha
 
     return mha.get_fastpath_enabled()
+
+
+def _fast_path_mask(mask: Tensor | None, query: Tensor) -> Tensor | None:
+    """A float ``mask`` in ``query``'s dtype for the inference fast path, which takes bool, float32 and the
+    query's dtype (the weights' path adds the mask with ``baddbmm``, which promotes nothing)."""
+    if mask is None or mask.dtype is dtypes.bool or mask.dtype is query.dtype:
+        return mask
+    check_mask_dtype(mask, query)
+    return mask.to(query.dtype)
 
 
 class MultiheadAttention(Module):
@@ -171,6 +182,8 @@ class MultiheadAttention(Module):
         masked = key_padding_mask is not None or attn_mask is not None
         # PyTorch's fast path gives NaN for a query whose every key is masked, as the weights' path does
         weights_path = need_weights or masked and self._takes_fast_path(query, key, value)
+        if weights_path and not need_weights:  # the fast path's kernel takes the masks as SDPA does
+            key_padding_mask, attn_mask = (_fast_path_mask(m, query) for m in (key_padding_mask, attn_mask))
         if self.batch_first and batched:  # one tensor stays one (self-attention projects it at once)
             key_t = key.transpose(1, 0)
             value_t = key_t if value is key else value.transpose(1, 0)

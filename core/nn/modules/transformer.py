@@ -20,7 +20,7 @@ from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..common_types import _device_t, _dtype_t
-from ..functional.attention import _canonical_mask
+from ..functional.attention import _float_mask
 from .attention import MultiheadAttention, _fastpath_enabled
 from .container import ModuleList
 from .dropout import Dropout
@@ -96,13 +96,27 @@ def _seq_len(src, batch_first):
     return src.shape[1 if batch_first else 0]
 
 
-def _detect_is_causal_mask(mask, is_causal, size):
+def _detect_is_causal_mask(mask, is_causal=None, size=None):
     """``is_causal`` if given, else whether ``mask`` is the square subsequent mask of ``size``."""
     if is_causal is None and mask is not None:
         size = mask.shape[-2] if size is None else size
         causal = _generate_square_subsequent_mask(size, device=mask.device, dtype=mask.dtype)
         return tuple(mask.shape) == tuple(causal.shape) and bool((mask == causal).all())
-    return bool(is_causal)
+    return is_causal is True
+
+
+def _get_seq_len(src, batch_first):
+    """PyTorch's ``_get_seq_len``: the sequence length of ``src`` (None for a nested tensor)."""
+    return None if getattr(src, "is_nested", False) else _seq_len(src, batch_first)
+
+
+def _get_activation_fn(activation):
+    """PyTorch's ``_get_activation_fn``: ``F.relu`` or ``F.gelu`` by name."""
+    if activation == "relu":
+        return F.relu
+    if activation == "gelu":
+        return F.gelu
+    raise RuntimeError(f"activation should be relu/gelu, not {activation}")
 
 
 def _canonical_masks(padding_mask, padding_name, mask, mask_name, like):
@@ -114,7 +128,7 @@ def _canonical_masks(padding_mask, padding_name, mask, mask_name, like):
             f"Support for mismatched {padding_name} and {mask_name} is deprecated. Use same type for both instead.",
             stacklevel=3,
         )
-    return _canonical_mask(padding_mask, padding_name, like), _canonical_mask(mask, mask_name, like)
+    return _float_mask(padding_mask, padding_name, like), _float_mask(mask, mask_name, like)
 
 
 class _LayerBase(Module):
@@ -280,6 +294,9 @@ class TransformerDecoderLayer(_LayerBase):
 
 def _clones(module, n):
     return ModuleList([copy.deepcopy(module) for _ in range(n)])
+
+
+_get_clones = _clones  # PyTorch's name
 
 
 class TransformerEncoder(Module):
