@@ -1746,45 +1746,50 @@ def all_gather_coalesced(
         FutureWarning,
         stacklevel=2,
     )
-    pg = _collective_group(name, group)
-    if pg is None:
-        return None
-    _check_tensor_list(name, "input_tensor_list", input_tensor_list)
-    if not isinstance(output_tensor_lists, list):
-        raise TypeError(f"{name}: invalid function argument: output_tensor_lists should be a list")
-    for outputs in output_tensor_lists:
-        _check_tensor_list(name, "output_tensor_lists", outputs)
-    n = pg.size()
-    if len(output_tensor_lists) != n:
-        raise RuntimeError(f"{name}: output lists should be equal to world size ({n}), got {len(output_tensor_lists)}")
-    for outputs in output_tensor_lists:
-        if len(outputs) != len(input_tensor_list):
+
+    def start(pg):
+        _check_tensor_list(name, "input_tensor_list", input_tensor_list)
+        if not isinstance(output_tensor_lists, list):
+            raise TypeError(f"{name}: invalid function argument: output_tensor_lists should be a list")
+        for outputs in output_tensor_lists:
+            _check_tensor_list(name, "output_tensor_lists", outputs)
+        n = pg.size()
+        if len(output_tensor_lists) != n:
             raise RuntimeError(
-                f"{name}: invalid output size: (expected length {len(input_tensor_list)}, got {len(outputs)})"
+                f"{name}: output lists should be equal to world size ({n}), got {len(output_tensor_lists)}"
             )
-        for i, (out, inp) in enumerate(zip(outputs, input_tensor_list)):
-            if out.shape != inp.shape:
+        for outputs in output_tensor_lists:
+            if len(outputs) != len(input_tensor_list):
                 raise RuntimeError(
-                    f"{name}: invalid size of output tensor at index {i} (expected {tuple(inp.shape)}, "
-                    f"got {tuple(out.shape)})"
+                    f"{name}: invalid output size: (expected length {len(input_tensor_list)}, got {len(outputs)})"
                 )
-            if out.dtype != inp.dtype:
-                raise RuntimeError(f"{name}: invalid tensor type at index {i} (expected {inp.dtype}, got {out.dtype})")
-    if not input_tensor_list:
-        return _finish(Work(), async_op)
-    flat = cat([t.detach().reshape(-1) for t in input_tensor_list])
-    gathered = [empty_like(flat) for _ in range(n)]
-    work = pg._comm.all_gather(gathered, flat)
+            for i, (out, inp) in enumerate(zip(outputs, input_tensor_list)):
+                if out.shape != inp.shape:
+                    raise RuntimeError(
+                        f"{name}: invalid size of output tensor at index {i} (expected {tuple(inp.shape)}, "
+                        f"got {tuple(out.shape)})"
+                    )
+                if out.dtype != inp.dtype:
+                    raise RuntimeError(
+                        f"{name}: invalid tensor type at index {i} (expected {inp.dtype}, got {out.dtype})"
+                    )
+        if not input_tensor_list:
+            return Work(), output_tensor_lists
+        flat = cat([t.detach().reshape(-1) for t in input_tensor_list])
+        gathered = [empty_like(flat) for _ in range(n)]
+        work = pg._comm.all_gather(gathered, flat)
 
-    def scatter_back():
-        for outputs, buffer in zip(output_tensor_lists, gathered):
-            start = 0
-            for out in outputs:
-                count = out.numel()
-                _copy_into(out, buffer[start : start + count].reshape(out.shape))
-                start += count
+        def scatter_back():
+            for outputs, buffer in zip(output_tensor_lists, gathered):
+                offset = 0
+                for out in outputs:
+                    count = out.numel()
+                    _copy_into(out, buffer[offset : offset + count].reshape(out.shape))
+                    offset += count
 
-    return _finish(_then(work, scatter_back), async_op, output_tensor_lists)
+        return _then(work, scatter_back), output_tensor_lists
+
+    return _collective(name, group, async_op, start)
 
 
 def split_group(
