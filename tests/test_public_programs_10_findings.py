@@ -36,3 +36,40 @@ def test_gamma_rsample_keeps_the_gradient_of_draws_lifted_to_tiny_as_torch(devic
         # ember sums the series of the exact implicit gradient)
         for ours, reference, rtol in zip((value, concentration_grad, rate_grad), theirs, (1e-6, 1e-3, 1e-6)):
             np.testing.assert_allclose(ours.detach().numpy(), reference.detach().numpy(), rtol=rtol, atol=0)
+
+
+FACTORIES = {
+    "rand": lambda lib, g: lib.rand(3, generator=g),
+    "randn": lambda lib, g: lib.randn(3, generator=g),
+    "randint": lambda lib, g: lib.randint(1, 9, (3,), generator=g),
+    "randperm": lambda lib, g: lib.randperm(5, generator=g),
+}
+
+
+@pytest.mark.parametrize("factory", sorted(FACTORIES))
+def test_random_factories_sample_on_the_default_device_whatever_the_generators_as_torch(device, factory):
+    # DPO's ``make`` draws with ``Generator()`` (a CPU one) under ``set_default_device``: PyTorch samples on
+    # the default device and refuses the generator ("Expected a 'cuda' device type for generator but found
+    # 'cpu'"; a CUDA generator without a device: "... 'cpu' device type ... found 'cuda'", as in DataLoader
+    # shuffles); ember sampled on the generator's device
+    draw = FACTORIES[factory]
+    if ember.device(device).type == "cpu":
+        # the default meta device takes any generator: both give meta tensors
+        for lib in (torch, ember):
+            lib.set_default_device("meta")
+            try:
+                assert draw(lib, lib.Generator().manual_seed(0)).device.type == "meta"
+            finally:
+                lib.set_default_device("cpu")
+        return
+    kind = ember.device(device).type
+    ember.set_default_device(device)
+    try:
+        with pytest.raises(RuntimeError, match=f"Expected a '{kind}' device type for generator but found 'cpu'"):
+            draw(ember, ember.Generator().manual_seed(0))
+        assert draw(ember, ember.Generator(device).manual_seed(0)).device == ember.device(device)
+    finally:
+        ember.set_default_device("cpu")
+    with pytest.raises(RuntimeError, match=f"Expected a 'cpu' device type for generator but found '{kind}'"):
+        draw(ember, ember.Generator(device).manual_seed(0))
+    assert draw(ember, ember.Generator().manual_seed(0)).device.type == "cpu"
