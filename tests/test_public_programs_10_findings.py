@@ -73,3 +73,40 @@ def test_random_factories_sample_on_the_default_device_whatever_the_generators_a
     with pytest.raises(RuntimeError, match=f"Expected a 'cpu' device type for generator but found '{kind}'"):
         draw(ember, ember.Generator(device).manual_seed(0))
     assert draw(ember, ember.Generator().manual_seed(0)).device.type == "cpu"
+
+
+LEGACY = {
+    "Tensor(data)": lambda lib: lib.Tensor([1.0, 2.0]),
+    "Tensor(size)": lambda lib: lib.Tensor(2, 3),
+    "Tensor()": lambda lib: lib.Tensor(),
+    "FloatTensor(size)": lambda lib: lib.FloatTensor(2),
+    "LongTensor(data)": lambda lib: lib.LongTensor([1, 2]),
+    "Tensor(array)": lambda lib: lib.Tensor(np.array([2.0])),
+}
+
+
+@pytest.mark.parametrize("call", sorted(LEGACY))
+def test_legacy_constructors_build_on_the_cpu_under_a_default_device_as_torch(device, call):
+    # CleanRL's ``torch.Tensor(envs.single_action_space.shape)`` and pyro's ``torch.Tensor().device``: the
+    # legacy constructors ignore set_default_device (pytorch/pytorch#126533) and refuse another device
+    # type; ember built on the default device and took any device (torch stands in with a default meta
+    # device, its legacy constructors' other device type)
+    build = LEGACY[call]
+    for lib, default in ((torch, "meta"), (ember, device)):
+        lib.set_default_device(default)
+        try:
+            result = build(lib)
+            assert result.device.type == "cpu", lib.__name__
+            assert lib.zeros(1).device.type == lib.device(default).type
+        finally:
+            lib.set_default_device("cpu")
+    for lib, other in ((torch, "meta"), (ember, device if ember.device(device).type != "cpu" else "meta")):
+        kind = lib.device(other).type
+        with pytest.raises(RuntimeError, match=f"legacy constructor expects device type: cpu but device type: {kind}"):
+            lib.Tensor([1.0], device=other)
+        with pytest.raises(RuntimeError, match=f"legacy constructor expects device type: cpu but device type: {kind}"):
+            lib.FloatTensor(2, device=other)
+    # a tensor is aliased, wherever it is
+    for lib, other in ((torch, "meta"), (ember, device)):
+        source = lib.zeros(2, device=other)
+        assert lib.Tensor(source).device == source.device
