@@ -1236,7 +1236,7 @@ def sac_td3(lib):
     policy_noise, noise_clip = 0.2, 0.5
     for global_step in range(4):
         with lib.no_grad():
-            clipped_noise = (lib.randn_like(actions, device="cpu") * policy_noise).clamp(
+            clipped_noise = (lib.randn_like(actions) * policy_noise).clamp(
                 -noise_clip, noise_clip
             ) * target_actor.action_scale
             next_state_actions = (target_actor(next_obs) + clipped_noise).clamp(
