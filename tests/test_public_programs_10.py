@@ -1356,3 +1356,322 @@ def rectified_flow(lib):
 
 def test_rectified_flow_with_ema_trains_and_samples_as_torch():
     both(rectified_flow)
+
+
+# -- Show, Attend and Tell ------------------------------------------------------------------------------------
+
+
+def show_attend_tell(lib):
+    nn = lib.nn
+    from_packed = lib.nn.utils.rnn.pack_padded_sequence
+
+    class Attention(nn.Module):
+        def __init__(self, encoder_dim, decoder_dim, attention_dim):
+            super().__init__()
+            self.encoder_att = nn.Linear(encoder_dim, attention_dim)
+            self.decoder_att = nn.Linear(decoder_dim, attention_dim)
+            self.full_att = nn.Linear(attention_dim, 1)
+            self.relu = nn.ReLU()
+            self.softmax = nn.Softmax(dim=1)
+
+        def forward(self, encoder_out, decoder_hidden):
+            att1 = self.encoder_att(encoder_out)
+            att2 = self.decoder_att(decoder_hidden)
+            att = self.full_att(self.relu(att1 + att2.unsqueeze(1))).squeeze(2)
+            alpha = self.softmax(att)
+            attention_weighted_encoding = (encoder_out * alpha.unsqueeze(2)).sum(dim=1)
+            return attention_weighted_encoding, alpha
+
+    class DecoderWithAttention(nn.Module):
+        def __init__(self, attention_dim, embed_dim, decoder_dim, vocab_size, encoder_dim=12, dropout=0.5):
+            super().__init__()
+            self.encoder_dim, self.vocab_size = encoder_dim, vocab_size
+            self.attention = Attention(encoder_dim, decoder_dim, attention_dim)
+            self.embedding = nn.Embedding(vocab_size, embed_dim)
+            self.dropout = nn.Dropout(p=dropout)
+            self.decode_step = nn.LSTMCell(embed_dim + encoder_dim, decoder_dim, bias=True)
+            self.init_h = nn.Linear(encoder_dim, decoder_dim)
+            self.init_c = nn.Linear(encoder_dim, decoder_dim)
+            self.f_beta = nn.Linear(decoder_dim, encoder_dim)
+            self.sigmoid = nn.Sigmoid()
+            self.fc = nn.Linear(decoder_dim, vocab_size)
+            self.embedding.weight.data.uniform_(-0.1, 0.1)
+            self.fc.bias.data.fill_(0)
+            self.fc.weight.data.uniform_(-0.1, 0.1)
+
+        def init_hidden_state(self, encoder_out):
+            mean_encoder_out = encoder_out.mean(dim=1)
+            return self.init_h(mean_encoder_out), self.init_c(mean_encoder_out)
+
+        def forward(self, encoder_out, encoded_captions, caption_lengths):
+            batch_size = encoder_out.size(0)
+            encoder_dim = encoder_out.size(-1)
+            encoder_out = encoder_out.view(batch_size, -1, encoder_dim)
+            num_pixels = encoder_out.size(1)
+            caption_lengths, sort_ind = caption_lengths.squeeze(1).sort(dim=0, descending=True)
+            encoder_out = encoder_out[sort_ind]
+            encoded_captions = encoded_captions[sort_ind]
+            embeddings = self.embedding(encoded_captions)
+            h, c = self.init_hidden_state(encoder_out)
+            decode_lengths = (caption_lengths - 1).tolist()
+            predictions = lib.zeros(batch_size, max(decode_lengths), self.vocab_size)
+            alphas = lib.zeros(batch_size, max(decode_lengths), num_pixels)
+            for t in range(max(decode_lengths)):
+                batch_size_t = sum([l > t for l in decode_lengths])  # noqa: E741
+                attention_weighted_encoding, alpha = self.attention(encoder_out[:batch_size_t], h[:batch_size_t])
+                gate = self.sigmoid(self.f_beta(h[:batch_size_t]))
+                attention_weighted_encoding = gate * attention_weighted_encoding
+                h, c = self.decode_step(
+                    lib.cat([embeddings[:batch_size_t, t, :], attention_weighted_encoding], dim=1),
+                    (h[:batch_size_t], c[:batch_size_t]),
+                )
+                preds = self.fc(self.dropout(h))
+                predictions[:batch_size_t, t, :] = preds
+                alphas[:batch_size_t, t, :] = alpha
+            return predictions, encoded_captions, decode_lengths, alphas, sort_ind
+
+    def accuracy(scores, targets, k):
+        batch_size = targets.size(0)
+        _, ind = scores.topk(k, 1, True, True)
+        correct = ind.eq(targets.view(-1, 1).expand_as(ind))
+        correct_total = correct.view(-1).float().sum()
+        return correct_total.item() * (100.0 / batch_size)
+
+    def clip_gradient(optimizer, grad_clip):
+        for group in optimizer.param_groups:
+            for param in group["params"]:
+                if param.grad is not None:
+                    param.grad.data.clamp_(-grad_clip, grad_clip)
+
+    lib.manual_seed(0)
+    vocab = 15
+    decoder = DecoderWithAttention(attention_dim=10, embed_dim=8, decoder_dim=16, vocab_size=vocab)
+    # (the attention score's bias gets no gradient but rounding noise, the softmax being shift-invariant:
+    # Adam's normalised steps would follow the noise)
+    decoder.attention.full_att.bias.requires_grad_(False)
+    decoder_optimizer = lib.optim.Adam(params=filter(lambda p: p.requires_grad, decoder.parameters()), lr=4e-3)
+    criterion = nn.CrossEntropyLoss()
+    imgs = lib.randn(4, 3, 3, 12)
+    caps = lib.randint(1, vocab, (4, 7))
+    caplens = lib.tensor([[5], [7], [3], [6]])
+    record = []
+    for _ in range(3):
+        scores, caps_sorted, decode_lengths, alphas, sort_ind = decoder(imgs, caps, caplens)
+        targets = caps_sorted[:, 1:]
+        scores = from_packed(scores, decode_lengths, batch_first=True).data
+        targets = from_packed(targets, decode_lengths, batch_first=True).data
+        loss = criterion(scores, targets)
+        loss += 1.0 * ((1.0 - alphas.sum(dim=1)) ** 2).mean()
+        decoder_optimizer.zero_grad()
+        loss.backward()
+        clip_gradient(decoder_optimizer, 0.05)
+        decoder_optimizer.step()
+        record += [loss, accuracy(scores, targets, 5), sort_ind, scores]
+    record += params(decoder)
+    return record
+
+
+def test_show_attend_and_tell_with_packed_targets_trains_as_torch():
+    both(show_attend_tell)
+
+
+# -- ArcFace, SwAV's Sinkhorn-Knopp and DINO ------------------------------------------------------------------
+
+
+def arcface_swav_dino(lib):
+    nn, F = lib.nn, lib.nn.functional
+    record = []
+
+    class ArcMarginProduct(nn.Module):
+        def __init__(self, in_features, out_features, s=30.0, m=0.50, easy_margin=False):
+            super().__init__()
+            self.s, self.m = s, m
+            self.weight = nn.Parameter(lib.FloatTensor(out_features, in_features))
+            nn.init.xavier_uniform_(self.weight)
+            self.easy_margin = easy_margin
+            self.cos_m, self.sin_m = math.cos(m), math.sin(m)
+            self.th = math.cos(math.pi - m)
+            self.mm = math.sin(math.pi - m) * m
+
+        def forward(self, input, label):
+            cosine = F.linear(F.normalize(input), F.normalize(self.weight))
+            sine = lib.sqrt((1.0 - lib.pow(cosine, 2)).clamp(0, 1))
+            phi = cosine * self.cos_m - sine * self.sin_m
+            if self.easy_margin:
+                phi = lib.where(cosine > 0, phi, cosine)
+            else:
+                phi = lib.where(cosine > self.th, phi, cosine - self.mm)
+            one_hot = lib.zeros(cosine.size())
+            one_hot.scatter_(1, label.view(-1, 1).long(), 1)
+            output = (one_hot * phi) + ((1.0 - one_hot) * cosine)
+            return output * self.s
+
+    lib.manual_seed(0)
+    backbone = nn.Sequential(nn.Linear(6, 16), nn.PReLU(), nn.Linear(16, 8), nn.BatchNorm1d(8))
+    head = ArcMarginProduct(8, 5, s=16.0, m=0.3)
+    opt = lib.optim.SGD(
+        [{"params": backbone.parameters()}, {"params": head.parameters(), "weight_decay": 5e-4}], lr=0.05
+    )
+    x = lib.randn(10, 6)
+    y = lib.randint(0, 5, (10,))
+    for _ in range(3):
+        loss = F.cross_entropy(head(backbone(x), y), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        record.append(loss)
+    record += params(backbone) + params(head)
+
+    @lib.no_grad()
+    def distributed_sinkhorn(out, epsilon=0.05, sinkhorn_iterations=3):
+        Q = lib.exp(out / epsilon).t()
+        B = Q.shape[1]
+        K = Q.shape[0]
+        sum_Q = lib.sum(Q)
+        Q /= sum_Q
+        for _ in range(sinkhorn_iterations):
+            sum_of_rows = lib.sum(Q, dim=1, keepdim=True)
+            Q /= sum_of_rows
+            Q /= K
+            Q /= lib.sum(Q, dim=0, keepdim=True)
+            Q /= B
+        Q *= B
+        return Q.t()
+
+    lib.manual_seed(1)
+    projection = nn.Sequential(nn.Linear(6, 16), nn.BatchNorm1d(16), nn.ReLU(inplace=True), nn.Linear(16, 8))
+    prototypes = nn.Linear(8, 6, bias=False)
+    opt = lib.optim.SGD(list(projection.parameters()) + list(prototypes.parameters()), lr=0.1, momentum=0.9)
+    crops = [lib.randn(8, 6) for _ in range(3)]
+    for it in range(3):
+        with lib.no_grad():
+            w = prototypes.weight.data.clone()
+            w = F.normalize(w, dim=1, p=2)
+            prototypes.weight.copy_(w)
+        embedding = F.normalize(projection(lib.cat(crops)), dim=1, p=2)
+        output = prototypes(embedding)
+        bs = 8
+        loss = 0
+        for crop_id in [0, 1]:
+            with lib.no_grad():
+                out = output[bs * crop_id : bs * (crop_id + 1)].detach()
+                q = distributed_sinkhorn(out)[-bs:]
+            subloss = 0
+            for v in np.delete(np.arange(3), crop_id):
+                x = output[bs * v : bs * (v + 1)] / 0.1
+                subloss -= lib.mean(lib.sum(q * F.log_softmax(x, dim=1), dim=1))
+            loss += subloss / 2
+        loss /= 2
+        opt.zero_grad()
+        loss.backward()
+        if it < 1:
+            for name, p in prototypes.named_parameters():
+                if "weight" in name:
+                    p.grad = None
+        opt.step()
+        record += [loss, q]
+    record += params(projection) + params(prototypes)
+
+    class DINOHead(nn.Module):
+        def __init__(self, in_dim, out_dim, norm_last_layer=True, hidden_dim=16, bottleneck_dim=8):
+            super().__init__()
+            self.mlp = nn.Sequential(nn.Linear(in_dim, hidden_dim), nn.GELU(), nn.Linear(hidden_dim, bottleneck_dim))
+            self.apply(self._init_weights)
+            self.last_layer = nn.utils.weight_norm(nn.Linear(bottleneck_dim, out_dim, bias=False))
+            self.last_layer.weight_g.data.fill_(1)
+            if norm_last_layer:
+                self.last_layer.weight_g.requires_grad = False
+
+        def _init_weights(self, m):
+            if isinstance(m, nn.Linear):
+                nn.init.trunc_normal_(m.weight, std=0.02)
+                if m.bias is not None:
+                    nn.init.constant_(m.bias, 0)
+
+        def forward(self, x):
+            x = self.mlp(x)
+            x = F.normalize(x, dim=-1, p=2)
+            return self.last_layer(x)
+
+    class DINOLoss(nn.Module):
+        def __init__(self, out_dim, ncrops, warmup_teacher_temp=0.04, teacher_temp=0.07, student_temp=0.1):
+            super().__init__()
+            self.student_temp = student_temp
+            self.center_momentum = 0.9
+            self.ncrops = ncrops
+            self.register_buffer("center", lib.zeros(1, out_dim))
+            self.teacher_temp_schedule = np.concatenate(
+                (np.linspace(warmup_teacher_temp, teacher_temp, 2), np.ones(3) * teacher_temp)
+            )
+
+        def forward(self, student_output, teacher_output, epoch):
+            student_out = student_output / self.student_temp
+            student_out = student_out.chunk(self.ncrops)
+            temp = self.teacher_temp_schedule[epoch]
+            teacher_out = F.softmax((teacher_output - self.center) / temp, dim=-1)
+            teacher_out = teacher_out.detach().chunk(2)
+            total_loss = 0
+            n_loss_terms = 0
+            for iq, q in enumerate(teacher_out):
+                for v in range(len(student_out)):
+                    if v == iq:
+                        continue
+                    loss = lib.sum(-q * F.log_softmax(student_out[v], dim=-1), dim=-1)
+                    total_loss += loss.mean()
+                    n_loss_terms += 1
+            total_loss /= n_loss_terms
+            self.update_center(teacher_output)
+            return total_loss
+
+        @lib.no_grad()
+        def update_center(self, teacher_output):
+            batch_center = lib.sum(teacher_output, dim=0, keepdim=True)
+            batch_center = batch_center / len(teacher_output)
+            self.center = self.center * self.center_momentum + batch_center * (1 - self.center_momentum)
+
+    lib.manual_seed(2)
+    student = nn.Sequential(nn.Linear(6, 12), DINOHead(12, 10))
+    teacher = nn.Sequential(nn.Linear(6, 12), DINOHead(12, 10))
+    teacher.load_state_dict(student.state_dict())
+    for p in teacher.parameters():
+        p.requires_grad = False
+    dino_loss = DINOLoss(10, ncrops=4)
+    regularized = [p for n, p in student.named_parameters() if not n.endswith(".bias") and len(p.shape) != 1]
+    not_regularized = [p for n, p in student.named_parameters() if n.endswith(".bias") or len(p.shape) == 1]
+    opt = lib.optim.AdamW([{"params": regularized}, {"params": not_regularized, "weight_decay": 0.0}], lr=5e-3)
+    wd_schedule = np.linspace(0.04, 0.4, 4)
+    momentum_schedule = 1 - (1 - 0.996) * (np.cos(np.pi * np.arange(4) / 4) + 1) / 2
+    images = [lib.randn(6, 6) for _ in range(4)]
+    for it in range(4):
+        for i, param_group in enumerate(opt.param_groups):
+            if i == 0:
+                param_group["weight_decay"] = wd_schedule[it]
+        teacher_output = teacher(lib.cat(images[:2]))
+        student_output = student(lib.cat(images))
+        loss = dino_loss(student_output, teacher_output, it)
+        opt.zero_grad()
+        loss.backward()
+        norms = []
+        for _, p in student.named_parameters():
+            if p.grad is not None:
+                param_norm = p.grad.data.norm(2)
+                norms.append(param_norm.item())
+                clip_coef = 3.0 / (param_norm + 1e-6)
+                if clip_coef < 1:
+                    p.grad.data.mul_(clip_coef)
+        if it == 0:
+            for n, p in student.named_parameters():
+                if "last_layer" in n:
+                    p.grad = None
+        opt.step()
+        with lib.no_grad():
+            m = momentum_schedule[it]
+            for param_q, param_k in zip(student.parameters(), teacher.parameters()):
+                param_k.data.mul_(m).add_((1 - m) * param_q.detach().data)
+        record += [loss, dino_loss.center, norms]
+    record += params(student) + params(teacher) + [student[1].last_layer.weight]
+    return record
+
+
+def test_arcface_swav_sinkhorn_and_dino_train_as_torch():
+    both(arcface_swav_dino)
