@@ -1675,3 +1675,205 @@ def arcface_swav_dino(lib):
 
 def test_arcface_swav_sinkhorn_and_dino_train_as_torch():
     both(arcface_swav_dino)
+
+
+# -- EfficientNet blocks in channels-last ------------------------------------------------------------------------
+
+
+def efficientnet_channels_last(lib):
+    nn, F = lib.nn, lib.nn.functional
+
+    class SqueezeExcitation(nn.Module):
+        def __init__(self, input_channels, squeeze_channels, activation=nn.ReLU, scale_activation=nn.Hardsigmoid):
+            super().__init__()
+            self.avgpool = nn.AdaptiveAvgPool2d(1)
+            self.fc1 = nn.Conv2d(input_channels, squeeze_channels, 1)
+            self.fc2 = nn.Conv2d(squeeze_channels, input_channels, 1)
+            self.activation = activation()
+            self.scale_activation = scale_activation()
+
+        def forward(self, input):
+            scale = self.scale_activation(self.fc2(self.activation(self.fc1(self.avgpool(input)))))
+            return scale * input
+
+    def stochastic_depth(input, p, mode, training=True):
+        if not training or p == 0.0:
+            return input
+        survival_rate = 1.0 - p
+        size = [input.shape[0]] + [1] * (input.ndim - 1) if mode == "row" else [1] * input.ndim
+        noise = lib.empty(size, dtype=input.dtype, device=input.device)
+        noise = noise.bernoulli_(survival_rate)
+        if survival_rate > 0.0:
+            noise.div_(survival_rate)
+        return input * noise
+
+    class MBConv(nn.Module):
+        def __init__(self, c, expand_ratio, sd_prob, activation):
+            super().__init__()
+            h = c * expand_ratio
+            self.block = nn.Sequential(
+                nn.Conv2d(c, h, 1, bias=False), nn.BatchNorm2d(h, eps=1e-3, momentum=0.01), activation(inplace=True),
+                nn.Conv2d(h, h, 3, padding=1, groups=h, bias=False), nn.BatchNorm2d(h, eps=1e-3, momentum=0.01),
+                activation(inplace=True), SqueezeExcitation(h, max(1, c // 4)),
+                nn.Conv2d(h, c, 1, bias=False), nn.BatchNorm2d(c, eps=1e-3, momentum=0.01),
+            )  # fmt: skip
+            self.sd_prob = sd_prob
+
+        def forward(self, input):
+            result = self.block(input)
+            return stochastic_depth(result, self.sd_prob, "row", self.training) + input
+
+    class Net(nn.Module):
+        def __init__(self, num_classes=4):
+            super().__init__()
+            self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1, bias=False), nn.BatchNorm2d(8), nn.Hardswish())
+            self.blocks = nn.Sequential(MBConv(8, 4, 0.1, nn.SiLU), MBConv(8, 6, 0.2, nn.Hardswish))
+            self.head = nn.Sequential(nn.Dropout(p=0.2, inplace=True), nn.Linear(8, num_classes))
+            for m in self.modules():
+                if isinstance(m, nn.Conv2d):
+                    nn.init.kaiming_normal_(m.weight, mode="fan_out")
+                    if m.bias is not None:
+                        nn.init.zeros_(m.bias)
+                elif isinstance(m, nn.Linear):
+                    init_range = 1.0 / math.sqrt(m.out_features)
+                    nn.init.uniform_(m.weight, -init_range, init_range)
+                    nn.init.zeros_(m.bias)
+
+        def forward(self, x):
+            x = self.blocks(self.stem(x))
+            x = lib.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+            return self.head(x)
+
+    lib.manual_seed(0)
+    model = Net().to(memory_format=lib.channels_last)
+    ema = lib.optim.swa_utils.AveragedModel(model, multi_avg_fn=lib.optim.swa_utils.get_ema_multi_avg_fn(0.99))
+    x = lib.randn(6, 3, 12, 12).contiguous(memory_format=lib.channels_last)
+    y = lib.randint(0, 4, (6,))
+    opt = lib.optim.RMSprop(model.parameters(), lr=0.01, alpha=0.9, eps=1e-3, momentum=0.9, weight_decay=1e-5)
+    sched = lib.optim.lr_scheduler.ExponentialLR(opt, gamma=0.97)
+    criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
+    record = [model.stem[0].weight.is_contiguous(memory_format=lib.channels_last)]
+    for _ in range(3):
+        output = model(x)
+        loss = criterion(output, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        ema.update_parameters(model)
+        record += [loss, output.is_contiguous(), model.blocks[0].block[0].weight.grad]
+    lib.optim.swa_utils.update_bn([(x, y)], ema)
+    record += params(model) + list(model.state_dict().values()) + list(ema.module.state_dict().values())
+    model.eval()
+    with lib.no_grad():
+        features = model.blocks(model.stem(x))
+        record += [features, features.is_contiguous(memory_format=lib.channels_last), model(x), ema(x)]
+    return record
+
+
+def test_efficientnet_blocks_in_channels_last_with_stochastic_depth_and_ema_train_as_torch():
+    both(efficientnet_channels_last)
+
+
+# -- a pointer network for the TSP with REINFORCE ----------------------------------------------------------------
+
+
+def pointer_network(lib):
+    nn, F = lib.nn, lib.nn.functional
+
+    class Attention(nn.Module):
+        def __init__(self, hidden, use_tanh=False, C=10.0):
+            super().__init__()
+            self.W_query = nn.Linear(hidden, hidden)
+            self.W_ref = nn.Conv1d(hidden, hidden, 1, 1)
+            self.V = nn.Parameter(lib.FloatTensor(hidden))
+            self.V.data.uniform_(-(1.0 / math.sqrt(hidden)), 1.0 / math.sqrt(hidden))
+            self.use_tanh, self.C = use_tanh, C
+
+        def forward(self, query, ref):
+            ref = ref.permute(1, 2, 0)
+            q = self.W_query(query).unsqueeze(2)
+            e = self.W_ref(ref)
+            expanded_q = q.repeat(1, 1, e.size(2))
+            v_view = self.V.unsqueeze(0).expand(expanded_q.size(0), len(self.V)).unsqueeze(1)
+            u = lib.bmm(v_view, lib.tanh(expanded_q + e)).squeeze(1)
+            logits = self.C * lib.tanh(u) if self.use_tanh else u
+            return e, logits
+
+    class PointerNetwork(nn.Module):
+        def __init__(self, embedding_dim, hidden_dim, n_glimpses=1):
+            super().__init__()
+            self.embedding = nn.Linear(2, embedding_dim, bias=False)
+            self.encoder = nn.LSTM(embedding_dim, hidden_dim)
+            self.decoder = nn.LSTMCell(embedding_dim, hidden_dim)
+            self.pointer = Attention(hidden_dim, use_tanh=True, C=10.0)
+            self.glimpse = Attention(hidden_dim, use_tanh=False)
+            self.n_glimpses = n_glimpses
+            self.decoder_in_0 = nn.Parameter(lib.FloatTensor(embedding_dim))
+            self.decoder_in_0.data.uniform_(-(1.0 / math.sqrt(embedding_dim)), 1.0 / math.sqrt(embedding_dim))
+
+        def forward(self, inputs, greedy=False):
+            batch_size, graph_size, _ = inputs.size()
+            embedded = self.embedding(inputs).transpose(0, 1)
+            enc_h, (h, c) = self.encoder(embedded)
+            h, c = h[0], c[0]
+            mask = lib.zeros(batch_size, graph_size, dtype=lib.bool)
+            decoder_input = self.decoder_in_0.unsqueeze(0).repeat(batch_size, 1)
+            log_ps, selections = [], []
+            for _ in range(graph_size):
+                h, c = self.decoder(decoder_input, (h, c))
+                g_l = h
+                for _ in range(self.n_glimpses):
+                    ref, logits = self.glimpse(g_l, enc_h)
+                    logits = logits.masked_fill(mask, -math.inf)
+                    g_l = lib.bmm(ref, F.softmax(logits, dim=1).unsqueeze(2)).squeeze(2)
+                _, logits = self.pointer(g_l, enc_h)
+                logits = logits.masked_fill(mask, -math.inf)
+                log_p = lib.log_softmax(logits, dim=1)
+                if greedy:
+                    idxs = log_p.exp().max(1)[1]
+                else:
+                    idxs = log_p.exp().multinomial(1).squeeze(1)
+                log_ps.append(log_p)
+                selections.append(idxs)
+                mask = mask.scatter(1, idxs.unsqueeze(-1), True)
+                decoder_input = lib.gather(
+                    embedded, 0, idxs.contiguous().view(1, batch_size, 1).expand(1, batch_size, embedded.size(-1))
+                ).squeeze(0)
+            return lib.stack(log_ps, 1), lib.stack(selections, 1)
+
+    def tour_length(dataset, pi):
+        assert (lib.arange(pi.size(1), out=pi.data.new()).view(1, -1).expand_as(pi) == pi.data.sort(1)[0]).all(), (
+            "Invalid tour"
+        )
+        d = dataset.gather(1, pi.unsqueeze(-1).expand_as(dataset))
+        return (d[:, 1:] - d[:, :-1]).norm(p=2, dim=2).sum(1) + (d[:, 0] - d[:, -1]).norm(p=2, dim=1)
+
+    lib.manual_seed(0)
+    model = PointerNetwork(8, 16)
+    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+    baseline = None
+    record = []
+    for _ in range(4):
+        x = lib.rand(5, 6, 2)
+        log_p, pi = model(x)
+        ll = log_p.gather(2, pi.unsqueeze(-1)).squeeze(-1).sum(1)
+        cost = tour_length(x, pi)
+        baseline = cost.mean() if baseline is None else 0.8 * baseline + 0.2 * cost.mean()
+        reinforce_loss = ((cost - baseline.detach()) * ll).mean()
+        opt.zero_grad()
+        reinforce_loss.backward()
+        grad_norms = lib.nn.utils.clip_grad_norm_(model.parameters(), 1.0, norm_type=2)
+        opt.step()
+        record += [pi, cost, reinforce_loss, grad_norms, log_p]
+    record += params(model)
+    model.eval()
+    with lib.no_grad():
+        x = lib.rand(3, 7, 2)
+        _, pi = model(x, greedy=True)
+        record += [pi, tour_length(x, pi)]
+    return record
+
+
+def test_pointer_network_with_reinforce_on_the_tsp_trains_as_torch():
+    both(pointer_network)
