@@ -110,3 +110,56 @@ def test_legacy_constructors_build_on_the_cpu_under_a_default_device_as_torch(de
     for lib, other in ((torch, "meta"), (ember, device)):
         source = lib.zeros(2, device=other)
         assert lib.Tensor(source).device == source.device
+
+
+def _net(lib):
+    lib.manual_seed(0)
+    return lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Dropout(0.5), lib.nn.Linear(4, 2))
+
+
+def test_jit_fork_wait_and_the_inference_helpers_run_eagerly_as_torch():
+    # an ensemble written for TorchScript: ``torch.jit.fork`` of each member, ``torch.jit.wait`` for the
+    # results, the model exported with ``freeze``/``optimize_for_inference``; ember had none of these names
+    results = {}
+    for lib in (torch, ember):
+        models = [_net(lib) for _ in range(2)]
+        x = lib.ones(2, 3)
+        futures = [lib.jit.fork(m, x) for m in models]
+        assert all(f.done() for f in futures)
+        out = lib.stack([lib.jit.wait(f) for f in futures]).mean(0)
+        with pytest.raises(ValueError, match="boom"):
+            lib.jit.fork(lambda: (_ for _ in ()).throw(ValueError("boom")))
+        scripted = lib.jit.script(models[0])
+        with pytest.raises(RuntimeError, match="only implemented for modules in eval mode"):
+            lib.jit.freeze(scripted)
+        frozen = lib.jit.freeze(scripted.eval())
+        optimized = lib.jit.optimize_for_inference(lib.jit.script(models[1].train()))
+        if lib is ember:  # (PyTorch's frozen ScriptModule has no ``training``)
+            assert not optimized.training
+        with lib.jit.optimized_execution(False):
+            inferred = frozen(x) + optimized(x)
+        traced_helper = lib.jit.script_if_tracing(lambda t: t * 2)
+        results[lib.__name__] = [out, inferred, traced_helper(x)]
+    for ours, theirs in zip(results["ember"], results["torch"]):
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "obj, target",
+    [
+        ([1, 2], "list[int]"), ([1, "a"], "list[int]"), ([[1]], "list[list[int]]"), ({"a": 1}, "dict[str, int]"),
+        ({"a": 1}, "dict[str, Tensor]"), ((1, "a"), "tuple[int, str]"), ((1, "a", 2), "tuple[int, str]"),
+        (None, "Optional[int]"), (3.0, "Optional[int]"), (3, "Union[int, str]"), (3.0, "int"), (True, "int"),
+        (3, "(int, str)"), ("a", "Tensor"), ([1], "list"), ((1,), "tuple"), ({1: 2}, "dict"), ([1], "'list'"),
+    ],
+)  # fmt: skip
+def test_jit_isinstance_checks_the_contained_types_as_torch(obj, target):
+    from typing import Optional, Union
+
+    def check(lib):
+        try:
+            return lib.jit.isinstance(obj, eval(target, {"Tensor": lib.Tensor, "Optional": Optional, "Union": Union}))
+        except RuntimeError as e:
+            return f"RuntimeError: {e}"
+
+    assert check(ember) == check(torch)
