@@ -163,3 +163,30 @@ def test_jit_isinstance_checks_the_contained_types_as_torch(obj, target):
             return f"RuntimeError: {e}"
 
     assert check(ember) == check(torch)
+
+
+def _activation_grads(lib, name, dtype, device="cpu", **kwargs):
+    x = lib.linspace(-20.0, 4.0, 97, dtype=getattr(lib, dtype), device=device).requires_grad_()
+    y = getattr(lib.nn.functional, name)(x, **kwargs)
+    y.backward(lib.linspace(-1.0, 2.0, 97, dtype=getattr(lib, dtype), device=device))
+    return y, x.grad
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [("hardsigmoid", {}), ("elu", {}), ("elu", {"alpha": 1.3}), ("selu", {}), ("celu", {"alpha": 0.7}), ("celu", {})],
+)
+def test_hardsigmoid_and_elu_family_gradients_follow_torchs_kernels(device, dtype, name, kwargs):
+    # EfficientNet/MobileNetV3's squeeze-excitation (Hardsigmoid) and ELU-family networks in float64:
+    # PyTorch's hardsigmoid backward multiplies by 1.0f / 6.0f, a float32 (ember: exact 1/6, 3e-8 apart);
+    # CELU's derivative reads 1 / alpha with alpha as a float32 (ember: 2e-7 apart in float64); ember's ELU
+    # gradient went through expm1's (y + 1), which cancels for x far below 0 (2.4e-3 apart in float32)
+    dtype = str(dtype).rpartition(".")[2]
+    ours, their = (
+        _activation_grads(ember, name, dtype, device, **kwargs),
+        _activation_grads(torch, name, dtype, **kwargs),
+    )
+    assert ours[0].grad_fn.name() == their[0].grad_fn.name()
+    rtol = 1e-13 if dtype == "float64" else 1e-6
+    for a, b in zip(ours, their):
+        np.testing.assert_allclose(a.detach().cpu().numpy(), b.detach().numpy(), rtol=rtol, atol=0)
