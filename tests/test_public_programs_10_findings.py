@@ -190,3 +190,20 @@ def test_hardsigmoid_and_elu_family_gradients_follow_torchs_kernels(device, dtyp
     rtol = 1e-13 if dtype == "float64" else 1e-6
     for a, b in zip(ours, their):
         np.testing.assert_allclose(a.detach().cpu().numpy(), b.detach().numpy(), rtol=rtol, atol=0)
+
+
+def test_erfinv_near_one_in_float64_as_torch(device):
+    # a Gaussian quantile of a probability within 1e-8 of 1 (Normal.icdf, ndtri) in float64: ember's Newton
+    # steps on erf stalled where erf rounds to 1 (erfinv(1 - 2**-53): ember 5.3644, PyTorch 5.8636)
+    if not ember.backends.get_backend(device).supports_float64:
+        pytest.skip(f"{device} has no float64")
+    gaps = np.concatenate([[2.0**-53, 2.0**-52, 1e-15, 1e-12, 1e-10, 1e-8, 1e-6], np.logspace(-16, -5, 40)])
+    x = np.concatenate([1 - gaps, -1 + gaps])
+    ours = ember.erfinv(ember.tensor(x, device=device)).cpu().numpy()
+    np.testing.assert_allclose(ours, torch.erfinv(torch.tensor(x)).numpy(), rtol=2e-15, atol=0)
+    q = np.array([1e-13, 1e-9, 0.5, 1 - 1e-9, 1 - 1e-13])
+    normal = ember.distributions.Normal(ember.tensor(0.0, dtype=ember.float64, device=device), 1.0)
+    theirs = torch.distributions.Normal(torch.tensor(0.0, dtype=torch.float64), 1.0).icdf(torch.tensor(q))
+    np.testing.assert_allclose(
+        normal.icdf(ember.tensor(q, device=device)).cpu().numpy(), theirs.numpy(), rtol=1e-12, atol=1e-15
+    )
