@@ -217,3 +217,44 @@ def test_float32_erfc_within_an_ulp_or_two_of_torch(device):
     x = np.linspace(-3.0, 9.0, 2401, dtype=np.float32)
     ours = ember.erfc(ember.tensor(x, device=device)).cpu().numpy()
     np.testing.assert_allclose(ours, torch.erfc(torch.tensor(x)).numpy(), rtol=2.5e-7, atol=0)
+
+
+@pytest.mark.parametrize(
+    "equation, shapes",
+    [
+        ("i,i->", [(3,), (3,)]), ("ij,jk->ik", [(2, 3), (3, 4)]), ("bij,bjk->bik", [(2, 2, 3), (2, 3, 4)]),
+        ("ij,ij->ij", [(2, 3), (2, 3)]), ("i,j->ij", [(2,), (3,)]), ("ij,kj->j", [(2, 3), (4, 3)]),
+        ("ij,jk->ik", [(2, 1), (1, 4)]), ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)]), ("i,i,i->i", [(3,), (3,), (3,)]),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize(
+    "dtypes_", [("float32", "float64"), ("float64", "float32"), ("int32", "int64"), ("bool", "float32")]
+)
+def test_einsum_of_two_dtypes_contracts_or_promotes_as_torch(device, equation, shapes, dtypes_):
+    # a mel filterbank kept in float32 (np.float32 filters) against float64 spectrograms in an einsum:
+    # PyTorch contracts a shared label with bmm, which refuses two dtypes ("expected scalar type Float but
+    # found Double"), and promotes where the operands only multiply; ember promoted everywhere
+    kinds = [dtypes_[i == len(shapes) - 1] for i in range(len(shapes))]
+
+    def run(lib, device="cpu"):
+        try:
+            operands = [lib.ones(s, dtype=getattr(lib, k), device=device) for s, k in zip(shapes, kinds)]
+            result = lib.einsum(equation, *operands)
+            return str(result.dtype).rpartition(".")[2], result.sum().item()
+        except (RuntimeError, NotImplementedError) as e:
+            return f"{type(e).__name__}: {e}"
+
+    assert run(ember, device) == run(torch)
+
+
+def test_embedding_bag_refuses_per_sample_weights_of_another_dtype_as_torch(device):
+    # DeepFM-style bags with float64 per-sample weights over float32 embeddings: PyTorch raises, ember computed
+    indices, offsets = ember.tensor([0, 2, 1], device=device), ember.tensor([0, 1], device=device)
+    weight = ember.ones(3, 2, device=device)
+    with pytest.raises(RuntimeError, match=r"same type as tensor for argument #1 'per_sample_weights'.*DoubleTensor"):
+        ember.nn.functional.embedding_bag(
+            indices, weight, offsets, mode="sum", per_sample_weights=ember.ones(3, dtype=ember.float64, device=device)
+        )
+    bag = ember.nn.EmbeddingBag(3, 2, mode="sum").to(device)
+    with pytest.raises(RuntimeError, match="while checking arguments for embedding_bag"):
+        bag(indices.view(1, 3), per_sample_weights=ember.ones(1, 3, dtype=ember.float64, device=device))

@@ -403,6 +403,20 @@ def einsum(equation: str | Tensor, *operands: Any) -> Tensor:
         done = [i for i in done if result.shape[i] != 1 or aligned[k].shape[i] != 1]
         if done and _amp.active:  # PyTorch contracts such a pair through bmm, which autocast casts
             result, aligned[k] = cast_inputs("bmm", result, aligned[k])
+        before = {lab for labels in labs[:k] for lab in labels}
+        if result.dtype is not aligned[k].dtype and any(
+            lab in before
+            and lab in labs[k]
+            and lab not in later
+            and result.shape[order.index(lab)] != 1
+            and aligned[k].shape[order.index(lab)] != 1
+            for lab in contracted
+        ):  # PyTorch contracts a label the two share with bmm, which takes one dtype (a product promotes)
+            if result.dtype is dtypes.bool:
+                not_implemented("bmm", dtypes.bool)
+            raise RuntimeError(
+                f"expected scalar type {_TORCH_NAMES[result.dtype.name]} but found {_TORCH_NAMES[aligned[k].dtype.name]}"
+            )
         if done and result.dtype in dtypes.narrow_float and aligned[k].dtype is result.dtype:
             # PyTorch's bmm: exact products summed in float32, rounded to the 16-bit type once
             narrow = result.dtype
