@@ -258,3 +258,32 @@ def test_embedding_bag_refuses_per_sample_weights_of_another_dtype_as_torch(devi
     bag = ember.nn.EmbeddingBag(3, 2, mode="sum").to(device)
     with pytest.raises(RuntimeError, match="while checking arguments for embedding_bag"):
         bag(indices.view(1, 3), per_sample_weights=ember.ones(1, 3, dtype=ember.float64, device=device))
+
+
+ADDED_PRODUCTS = {
+    "addmm": lambda lib, d, e: lib.addmm(lib.ones(2, 2, dtype=d), lib.ones(2, 3, dtype=e), lib.ones(3, 2, dtype=e)),
+    "addmm_": lambda lib, d, e: lib.ones(2, 2, dtype=d).addmm_(lib.ones(2, 3, dtype=e), lib.ones(3, 2, dtype=e)),
+    "addmv": lambda lib, d, e: lib.addmv(lib.ones(2, dtype=d), lib.ones(2, 3, dtype=e), lib.ones(3, dtype=e)),
+    "baddbmm": lambda lib, d, e: lib.baddbmm(
+        lib.ones(2, dtype=d), lib.ones(2, 2, 3, dtype=e), lib.ones(2, 3, 2, dtype=e)
+    ),
+    "addbmm": lambda lib, d, e: lib.addbmm(
+        lib.ones(2, 2, dtype=d), lib.ones(2, 2, 3, dtype=e), lib.ones(2, 3, 2, dtype=e)
+    ),
+}
+
+
+@pytest.mark.parametrize("op", sorted(ADDED_PRODUCTS))
+@pytest.mark.parametrize(
+    "dtypes_", [("float64", "float32"), ("float32", "float64"), ("int64", "float32"), ("float16", "float32")]
+)
+def test_added_products_refuse_an_input_of_another_dtype_as_torch(op, dtypes_):
+    # a float64 bias added to a float32 product (``torch.addmm(b.double(), x, w)``): PyTorch refuses it,
+    # ember promoted to float64
+    def run(lib):
+        try:
+            return str(ADDED_PRODUCTS[op](lib, getattr(lib, dtypes_[0]), getattr(lib, dtypes_[1])).dtype)
+        except RuntimeError as e:
+            return str(e)
+
+    assert run(ember) == run(torch)

@@ -10,7 +10,7 @@ from ..amp.state import state as _amp
 from ..amp.state import suspended as _amp_suspended
 from ..autograd.function import Function, differentiable_backward, saved_reader
 from ..tensor import Tensor
-from .dtype_support import GEMM_REFUSED, TORCH_NAMES, not_implemented, refuse_limited
+from .dtype_support import C_NAMES, GEMM_REFUSED, TORCH_NAMES, not_implemented, refuse_limited
 from .operands import (
     array_operands,
     check_same_device,
@@ -397,10 +397,30 @@ def scale_by(t, factor):
     return t * factor
 
 
+def check_added_dtype(op, input, a, b):
+    """PyTorch's refusal of an ``input`` whose dtype is not the product's operands' in addmm (and addbmm,
+    which adds through it), addmv and baddbmm, with its messages (the operands' own mismatch is the
+    product's to refuse)."""
+    if op in ("addmm", "addbmm") and input.dtype is not b.dtype:
+        raise RuntimeError(
+            f"self and mat2 must have the same dtype, but got {TORCH_NAMES[input.dtype]} and {TORCH_NAMES[b.dtype]}"
+        )
+    if op == "addmv" and not input.dtype is a.dtype is b.dtype:
+        names = ", ".join(TORCH_NAMES[t.dtype] for t in (input, a))
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {names}, and {TORCH_NAMES[b.dtype]}")
+    if op == "baddbmm" and input.dtype is not a.dtype:
+        raise RuntimeError(
+            f"Input dtypes must be the same, got: input {C_NAMES[input.dtype]}, batch1: {C_NAMES[a.dtype]}, "
+            f"batch2: {C_NAMES[b.dtype]}"
+        )
+
+
 def _add_scaled_product(op, product, input, a, b, beta, alpha):
     """``beta * input + alpha * product(a, b)``: the body of addmm, addmv and baddbmm (autocast first)."""
     if _amp.active:
         return autocast_call(op, _add_scaled_product, op, product, input, a, b, beta, alpha)
+    if isinstance(input, Tensor) and isinstance(a, Tensor) and isinstance(b, Tensor):
+        check_added_dtype(op, input, a, b)
     narrow = a.dtype
     if narrow in dtypes.narrow_float and input.dtype is narrow and b.dtype is narrow:
         # PyTorch adds into the product's float32 accumulator and rounds once

@@ -20,7 +20,7 @@ from .arithmetic import where
 from .creation import arange
 from .dtype_support import TORCH_NAMES, not_implemented
 from .indexing import check_index_func_source, check_src_rank
-from .linalg import scale_by
+from .linalg import check_added_dtype, scale_by
 from .movement import cat
 from .operands import dim_or_axis, wrap_dim
 from .out_argument import write_out
@@ -236,6 +236,8 @@ def addbmm(
             )
     if batch1.dtype is dtypes.bool:  # PyTorch sums the products with addmm, which has no bool kernel
         not_implemented("addmm_impl_cpu_", batch1.dtype)
+    if isinstance(input, Tensor):
+        check_added_dtype("addbmm", input, batch1, batch2)
     if batch1.ndim != 3 or batch2.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor" if batch1.ndim != 3 else "batch2 must be a 3D tensor")
     if batch1.shape[0] != batch2.shape[0] or batch1.shape[2] != batch2.shape[1]:
