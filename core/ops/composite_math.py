@@ -14,7 +14,18 @@ from typing import TYPE_CHECKING, Any
 from .. import dtypes
 from ..tensor import Tensor
 from . import complex_math
-from .arithmetic import _Binary, _Pointwise, _unary, abs, result_type, sign, sub, trunc, where  # noqa: A004
+from .arithmetic import (  # noqa: A004
+    _Binary,
+    _Pointwise,
+    _unary,
+    abs,
+    float32_via_float64,
+    result_type,
+    sign,
+    sub,
+    trunc,
+    where,
+)
 from .comparison import _TORCH_NAMES
 from .complex_views import complex_sgn
 from .dtype_support import FLOAT8, not_implemented, refuse_limited
@@ -243,6 +254,10 @@ def logaddexp2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Te
 class _Hypot(_Binary):
     saves = 3
     keeps = staticmethod(lambda needs: needs[:2])  # each operand for its own gradient, as PyTorch saves them
+
+    @classmethod
+    def values(cls, backend, a, b):
+        return float32_via_float64(backend, cls.compute, a, b)
 
     @staticmethod
     def compute(xp, a, b):
