@@ -86,7 +86,18 @@ __all__ = ["install"]
 # -- small adapters: a method whose operands or result differ from its function's -----------------
 def _construct(cls, *args, device=None, dtype=None):
     """``ember.Tensor(2, 3)`` (uninitialised, of that size) or ``ember.Tensor([1, 2])`` (from data); a
-    subclass's constructor (``class M(ember.Tensor)``, ``M([1.0])``) gives an instance of that subclass."""
+    subclass's constructor (``class M(ember.Tensor)``, ``M([1.0])``) gives an instance of that subclass.
+    As PyTorch's legacy constructors, they build on their class's device type (``ember.cuda.FloatTensor``
+    on CUDA, the others on the CPU), whatever ``set_default_device`` says, and refuse another one."""
+    expected = "cuda" if any(klass.__dict__.get("_legacy_cuda") for klass in cls.__mro__) else "cpu"
+    if device is None:
+        if not (args and isinstance(args[0], Tensor)):  # a tensor is aliased, wherever it is
+            device = expected
+    elif _devices.device(device).type != expected:
+        raise RuntimeError(
+            f"legacy constructor expects device type: {expected} but device type: {_devices.device(device).type} "
+            "was passed"
+        )
     result = creation.legacy_new(cls, args, device=device, dtype=dtype)
     if cls is not Tensor and not any("_legacy_dtype" in klass.__dict__ for klass in cls.__mro__):
         result = overrides.make_subclass(cls, result, result.requires_grad)

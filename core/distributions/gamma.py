@@ -87,7 +87,10 @@ class Gamma(ExponentialFamily):
     def rsample(self, sample_shape: Any = ()) -> ember.Tensor:
         shape = self._extended_shape(sample_shape)
         value = reparameterized_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
-        return value.clamp(min=ember.finfo(value.dtype).tiny)
+        # clamped in place through a detached alias, as PyTorch does: the draw keeps the quotient's
+        # gradient (DivBackward0) where it underflowed to 0 and was lifted to ``tiny``
+        value.detach().clamp_(min=ember.finfo(value.dtype).tiny)
+        return value
 
     def log_prob(self, value: ember.Tensor) -> ember.Tensor:
         value = ember.as_tensor(value, dtype=self.rate.dtype, device=self.rate.device)

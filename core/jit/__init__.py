@@ -7,7 +7,11 @@ decorators (:func:`ignore`, :func:`unused`, :func:`export`, ...) return what the
 and :func:`is_scripting`/:func:`is_tracing` are ``False``: the code is always eager.
 """
 
-from collections.abc import Callable
+import builtins
+import contextlib
+import typing
+import warnings
+from collections.abc import Callable, Iterator
 from typing import Any, Final, TypeVar
 
 from . import annotations  # the submodule (no ``from __future__ import annotations`` here: it would shadow it)
@@ -24,6 +28,13 @@ __all__ = [
     "interface",
     "Final",
     "annotations",
+    "fork",
+    "wait",
+    "freeze",
+    "optimize_for_inference",
+    "optimized_execution",
+    "script_if_tracing",
+    "isinstance",
 ]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -73,7 +84,13 @@ def trace(
     """
     if example_inputs is None and example_kwarg_inputs is None:
         raise RuntimeError("example_kwarg_inputs or example_inputs must be provided")
-    args = example_inputs if isinstance(example_inputs, tuple) else () if example_inputs is None else (example_inputs,)
+    args = (
+        example_inputs
+        if builtins.isinstance(example_inputs, tuple)
+        else ()
+        if example_inputs is None
+        else (example_inputs,)
+    )
     func(*args, **(example_kwarg_inputs or {}))
     return func
 
@@ -162,3 +179,150 @@ def annotate(the_type: Any, the_value: Any) -> Any:
         []
     """
     return the_value
+
+
+def fork(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run ``func(*args, **kwargs)`` as a task, as ``torch.jit.fork`` does in eager code: at once, its
+    result held by a completed :class:`ember.futures.Future` (an exception raises here).
+
+    Args:
+        func (callable): the function to run.
+        *args, **kwargs: its arguments.
+
+    Example::
+
+        >>> fut = ember.jit.fork(lambda a, b: a + b, 1, b=2)
+        >>> ember.jit.wait(fut)
+        3
+    """
+    from ..futures import Future
+
+    future: Future[Any] = Future()
+    future.set_result(func(*args, **kwargs))
+    return future
+
+
+def wait(future: Any) -> Any:
+    """The result of a :func:`fork`-ed task: ``future.wait()``.
+
+    Example::
+
+        >>> ember.jit.wait(ember.jit.fork(abs, -2))
+        2
+    """
+    return future.wait()
+
+
+def freeze(mod: Any, preserved_attrs: list[str] | None = None, optimize_numerics: bool = True) -> Any:
+    """``torch.jit.freeze`` for eager ember: the (scripted, that is the same) module ``mod`` itself,
+    which must be in eval mode as PyTorch requires.
+
+    Args:
+        mod (nn.Module): the module, in eval mode.
+        preserved_attrs, optimize_numerics: accepted.
+
+    Example::
+
+        >>> model = ember.jit.script(nn.Linear(3, 1).eval())
+        >>> ember.jit.freeze(model) is model
+        True
+    """
+    if mod.training:
+        raise RuntimeError(
+            "Freezing is currently only implemented for modules in eval mode. Please call .eval() on your "
+            "module before freezing."
+        )
+    return mod
+
+
+def optimize_for_inference(mod: Any, other_methods: list[str] | None = None) -> Any:
+    """``torch.jit.optimize_for_inference`` for eager ember: ``mod`` put in eval mode, and returned.
+
+    Args:
+        mod (nn.Module): the (scripted, that is the same) module.
+        other_methods: accepted.
+
+    Example::
+
+        >>> model = ember.jit.optimize_for_inference(ember.jit.script(nn.Dropout()))
+        >>> model.training
+        False
+    """
+    return freeze(mod.eval())
+
+
+@contextlib.contextmanager
+def optimized_execution(should_optimize: bool) -> Iterator[None]:
+    """Switch TorchScript's graph optimizations within a ``with`` block: nothing to switch in eager
+    ember.
+
+    Example::
+
+        >>> with ember.jit.optimized_execution(False):
+        ...     print(ember.tensor([1.0]) * 2)
+        tensor([2.])
+    """
+    yield
+
+
+def script_if_tracing(fn: _F) -> _F:
+    """Compile ``fn`` when a trace first calls it: in eager ember, ``fn`` itself.
+
+    Example::
+
+        >>> ember.jit.script_if_tracing(abs)(-2)
+        2
+    """
+    return fn
+
+
+_CONTAINERS = {list: "list[int]", tuple: "tuple[int]", dict: "dict[int, int]"}
+
+
+def isinstance(obj: Any, target_type: Any) -> bool:
+    """Whether ``obj`` is of ``target_type``, a type or a typing form (``list[int]``,
+    ``dict[str, Tensor]``, ``tuple[int, str]``, ``Optional[int]``, ``Union[...]``) checked element by
+    element, as ``torch.jit.isinstance`` in eager code. A bare container type is refused, as in PyTorch.
+
+    Args:
+        obj: the object.
+        target_type: the type.
+
+    Example::
+
+        >>> ember.jit.isinstance([1, 2], list[int]), ember.jit.isinstance({"a": 1}, dict[str, ember.Tensor])
+        (True, False)
+    """
+    if builtins.isinstance(target_type, tuple):
+        return any(isinstance(obj, t) for t in target_type)
+    if target_type in _CONTAINERS:
+        name, example = target_type.__name__, _CONTAINERS[target_type]
+        if target_type is dict:
+            raise RuntimeError(
+                f"Attempted to use dict without contained types. Please add contained type, e.g. {example}"
+            )
+        raise RuntimeError(
+            f"Attempted to use {name} without a contained type. Please add a contained type, e.g. {example}"
+        )
+    origin, args = typing.get_origin(target_type), typing.get_args(target_type)
+    if origin is None:
+        if not builtins.isinstance(target_type, type):
+            raise RuntimeError("The second argument to `torch.jit.isinstance` must be a type or a tuple of types")
+        return builtins.isinstance(obj, target_type)
+    if origin is typing.Union or type(target_type).__name__ == "UnionType":
+        return any(isinstance(obj, t) for t in args)
+    if not builtins.isinstance(obj, origin):
+        return False
+    if not obj:
+        warnings.warn(
+            "The inner type of a container is lost when calling torch.jit.isinstance in eager mode. For example, "
+            "List[int] would become list and therefore falsely return True for List[float] or List[str].",
+            stacklevel=2,
+        )
+    if origin is list:
+        return all(isinstance(item, args[0]) for item in obj)
+    if origin is dict:
+        return all(isinstance(k, args[0]) and isinstance(v, args[1]) for k, v in obj.items())
+    if origin is tuple:
+        return len(obj) == len(args) and all(isinstance(item, t) for item, t in zip(obj, args))
+    return True

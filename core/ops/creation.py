@@ -122,14 +122,6 @@ def _sizes(name, args, size):
     return _size(tuple(size), name)
 
 
-def _sampling_device(device, generator):
-    """The device a random factory samples on: ``device``, else ``generator``'s; but under a default meta
-    device that device, as PyTorch, whose meta kernels take any generator (and draw nothing from it)."""
-    if device is not None or generator is None or default_device().type == "meta":
-        return device
-    return generator.device
-
-
 def _place(dtype, device, default=None, op="tensor factory"):
     backend, dev = placement(device)
     dt = dtype_arg(op, dtype) if dtype is not None else (default or dtypes.get_default_dtype())
@@ -867,7 +859,6 @@ def _random(
     ``sample_part``: where complex samples exist, ``sample`` for their real and imaginary parts, each
     sampled on its own (``randn``: with a standard deviation of ``1 / sqrt(2)``, for a variance of 1)."""
     shape = _size(size, op)
-    device = _sampling_device(device, generator)
     backend, dev, dt = _place(dtype, device, default, op)
     complex_parts = dt.is_complex and sample_part is not None
     if kernel is not None and (not dt.is_floating_point or dt in FLOAT8) and not complex_parts:
@@ -1089,7 +1080,6 @@ def randperm(
     if dtype is not None and dtype_arg("randperm", dtype) in dtypes.limited_dtypes:
         not_implemented("randperm", dtype_arg("randperm", dtype))
     _check_permutation_dtype(n, dtype or dtypes.int64)
-    device = _sampling_device(device, generator)
     backend, dev, _ = _place(dtypes.int64, device, op="randperm")
     with backend.device_context(dev.index):
         order = native_generator(generator, backend, dev.index).permutation(n)

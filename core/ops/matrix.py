@@ -18,7 +18,7 @@ from ..tensor import Tensor
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .creation import arange, zeros
-from .dtype_support import TORCH_NAMES, not_implemented, refuse_limited
+from .dtype_support import not_implemented, refuse_limited
 from .movement import broadcast_tensors, cat, stack
 from .operands import broadcast_error, check_same_device, numpy_names, wrap_dim
 from .out_argument import write_out
@@ -383,16 +383,6 @@ def einsum(equation: str | Tensor, *operands: Any) -> Tensor:
         and any(sum(lab in labels for labels in labs) > 1 for lab in contracted)
     ):  # PyTorch contracts a label shared by two operands with bmm, which has no bool kernel
         not_implemented("bmm", dtypes.bool)
-    if (
-        len(ops) == 2
-        and ops[0].dtype is not ops[1].dtype
-        and not _amp.active
-        and any(lab in labs[0] and lab in labs[1] for lab in contracted)
-    ):  # ... dispatched on the first operand's dtype, and promotes nothing (a product without a shared sum
-        # multiplies, and promotes)
-        if ops[0].dtype is dtypes.bool:
-            not_implemented("bmm", dtypes.bool)
-        raise RuntimeError(f"expected scalar type {TORCH_NAMES[ops[0].dtype]} but found {TORCH_NAMES[ops[1].dtype]}")
     order = output + contracted
     aligned = []
     for t, labels in zip(ops, labs):
@@ -413,6 +403,20 @@ def einsum(equation: str | Tensor, *operands: Any) -> Tensor:
         done = [i for i in done if result.shape[i] != 1 or aligned[k].shape[i] != 1]
         if done and _amp.active:  # PyTorch contracts such a pair through bmm, which autocast casts
             result, aligned[k] = cast_inputs("bmm", result, aligned[k])
+        before = {lab for labels in labs[:k] for lab in labels}
+        if result.dtype is not aligned[k].dtype and any(
+            lab in before
+            and lab in labs[k]
+            and lab not in later
+            and result.shape[order.index(lab)] != 1
+            and aligned[k].shape[order.index(lab)] != 1
+            for lab in contracted
+        ):  # PyTorch contracts a label the two share with bmm, which takes one dtype (a product promotes)
+            if result.dtype is dtypes.bool:
+                not_implemented("bmm", dtypes.bool)
+            raise RuntimeError(
+                f"expected scalar type {_TORCH_NAMES[result.dtype.name]} but found {_TORCH_NAMES[aligned[k].dtype.name]}"
+            )
         if done and result.dtype in dtypes.narrow_float and aligned[k].dtype is result.dtype:
             # PyTorch's bmm: exact products summed in float32, rounded to the 16-bit type once
             narrow = result.dtype

@@ -380,6 +380,42 @@ def _elu(x, alpha, scale=1.0, input_scale=1.0):
     return out * scale if scale != 1.0 else out
 
 
+class _Elu(Function):
+    """ELU (SELU, CELU: ``scale``, ``input_scale``) as PyTorch's kernels compute it, their coefficients
+    ``alpha * scale``, ``scale`` and ``input_scale`` rounded to the input's type (float32 for the 16-bit
+    ones): ``expm1(x * input_scale) * alpha * scale`` where ``x`` is not positive, else ``x * scale``;
+    the gradient ``grad * input_scale * alpha * scale * exp(x * input_scale)`` there, else ``grad * scale``
+    (NaN where ``x`` is: the vectorised kernels' choice). ``grad_input_scale`` is the ``input_scale`` the
+    backward reads (CELU's derivative takes ``1.0 / alpha.toFloat()``: ``alpha`` read as a float32)."""
+
+    @staticmethod
+    def forward(ctx, x, alpha, scale, input_scale, grad_input_scale):
+        ctx.save_for_backward(x)
+        negcoef, poscoef, negiptcoef = _elu_coefficients(x.dtype, alpha, scale, input_scale)
+        ctx.coefficients = _elu_coefficients(x.dtype, alpha, scale, grad_input_scale)
+        return where(x > 0, x * poscoef, (x * negiptcoef).expm1() * negcoef)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        negcoef, poscoef, negiptcoef = ctx.coefficients
+        result = where(x > 0, grad * poscoef, grad * negiptcoef * negcoef * (x * negiptcoef).exp())
+        return result, None, None, None, None
+
+
+def _elu_coefficients(dtype, alpha, scale, input_scale):
+    """PyTorch's ``negcoef``, ``poscoef`` and ``negiptcoef`` of an ELU kernel over ``dtype``: in double for
+    float64, else in float32 (``alpha.to<float>() * scale.to<float>()``)."""
+    if dtype is dtypes.float64:
+        return alpha * scale, scale, input_scale
+    f32 = np.float32
+    return float(f32(alpha) * f32(scale)), float(f32(scale)), float(f32(input_scale))
+
+
+class _Celu(_Elu):
+    """CELU: :class:`_Elu`, its graph node named as PyTorch's (``CeluBackward0``)."""
+
+
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     r"""ELU: :math:`\max(0,x) + \min(0, \alpha (e^x - 1))`, element-wise.
 
@@ -396,7 +432,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
         >>> F.elu(x)
         tensor([-0.8647, -0.3935,  0.0000,  1.0000,  3.0000])
     """
-    return _apply("elu", input, inplace, lambda x: _elu(x, alpha))
+    return _apply("elu", input, inplace, lambda x: _Elu.apply(x, alpha, 1.0, 1.0, 1.0))
 
 
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
@@ -431,7 +467,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.selu(x)
         tensor([-1.5202, -0.6918,  0.0000,  1.0507,  3.1521])
     """
-    return _apply("selu", input, inplace, lambda x: _elu(x, _SELU_ALPHA, _SELU_SCALE))
+    return _apply("selu", input, inplace, lambda x: _Elu.apply(x, _SELU_ALPHA, _SELU_SCALE, 1.0, 1.0))
 
 
 def selu_(input: Tensor) -> Tensor:
@@ -467,7 +503,8 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: celu: alpha must not be 0")
-    return _apply("celu", input, inplace, lambda x: _elu(x, alpha, input_scale=1.0 / alpha))
+    backward_scale = 1.0 / float(np.float32(alpha))  # PyTorch's derivative reads alpha as a float
+    return _apply("celu", input, inplace, lambda x: _Celu.apply(x, alpha, 1.0, 1.0 / alpha, backward_scale))
 
 
 def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
@@ -796,6 +833,20 @@ class _LogSigmoid(_Pointwise):
         return where(x < 0, 1 - share, share) * grad
 
 
+class _Hardsigmoid(_Pointwise):
+    @staticmethod
+    def value(x):
+        return _hardtanh(x + 3, 0.0, 6.0) / 6
+
+    @staticmethod
+    def gradient(x, grad):
+        # grad * 1/6 on (-3, 3), else 0 (NaN too): PyTorch's kernel's one_sixth is 1.0f / 6.0f, a float
+        return where((x > -3) & (x < 3), grad * _ONE_SIXTH, grad.new_zeros(()))
+
+
+_ONE_SIXTH = float(np.float32(1.0) / np.float32(6.0))
+
+
 class _Hardswish(_Pointwise):
     @staticmethod
     def value(x):
@@ -1091,7 +1142,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.hardsigmoid(ember.tensor([-4.0, -1.5, 0.0, 1.5, 4.0]))
         tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
     """
-    return _apply("hardsigmoid", input, inplace, lambda x: _hardtanh(x + 3, 0.0, 6.0) / 6)
+    return _apply("hardsigmoid", input, inplace, _Hardsigmoid.apply)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:

@@ -10,7 +10,7 @@ from ...autograd.function import Function, differentiable_backward
 from ...autograd.grad_mode import no_grad
 from ...ops.arithmetic import where
 from ...ops.creation import arange
-from ...ops.dtype_support import FLOATING_AND_HALF
+from ...ops.dtype_support import FLOATING_AND_HALF, TORCH_NAMES
 from ...ops.operands import check_same_device
 from ...sparse import SparseCOOTensor
 from ...tensor import Tensor
@@ -229,6 +229,12 @@ def _embedding_bag(
             raise ValueError(
                 f"embedding_bag: If per_sample_weights ({list(per_sample_weights.shape)}) is not None, then it "
                 f"must have the same shape as the input ({list(input.shape)})"
+            )
+        if per_sample_weights.dtype is not weight.dtype:
+            raise RuntimeError(
+                "Expected tensor for argument #1 'weight' to have the same type as tensor for argument #1 "
+                f"'per_sample_weights'; but type torch.{TORCH_NAMES[weight.dtype]}Tensor does not equal "
+                f"torch.{TORCH_NAMES[per_sample_weights.dtype]}Tensor (while checking arguments for embedding_bag)"
             )
     if mode == "max" and (scale_grad_by_freq or sparse):
         raise ValueError(
