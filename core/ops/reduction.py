@@ -28,6 +28,7 @@ from .operands import (
     normalize_dims,
     numpy_names,
     refuse_keepdim_without_dim,
+    refuse_none_dim,
     wrap_dim,
 )
 from .out_argument import write_out
@@ -99,7 +100,7 @@ def sum(
     *,
     dtype: _dtype | None = None,
     out: Tensor | None = None,
-    axis: int | Sequence[int] | None = None,
+    axis: int | Sequence[int] | None = DIM_OMITTED,
     keepdims: bool | None = None,
 ) -> Tensor:  # noqa: A001
     """Sum of elements over ``dim`` (all when None); integer inputs sum in int64.
@@ -128,9 +129,11 @@ def sum(
                 [15.]])
     """
     if dim is DIM_OMITTED:  # (identity tests inline: the common call, x.sum(), pays no call for them)
-        if keepdim is not KEEPDIM_OMITTED and axis is None:
-            dim_and_keepdim("sum", dim, keepdim)  # PyTorch's TypeError: keepdim without dim
+        if (keepdim is not KEEPDIM_OMITTED or keepdims is not None) and axis is DIM_OMITTED:
+            dim_and_keepdim("sum", dim, keepdim if keepdims is None else keepdims)  # TypeError: keepdim without dim
         dim = None
+    if axis is DIM_OMITTED:  # (omitted and None differ only above: x.sum(axis=None, keepdims=True) is accepted)
+        axis = None
     if keepdim is KEEPDIM_OMITTED:
         keepdim = False
     if axis is not None or keepdims is not None:
@@ -172,7 +175,7 @@ def mean(
     *,
     dtype: _dtype | None = None,
     out: Tensor | None = None,
-    axis: int | Sequence[int] | None = None,
+    axis: int | Sequence[int] | None = DIM_OMITTED,
     keepdims: bool | None = None,
 ) -> Tensor:
     """Arithmetic mean over ``dim``; the input must be floating point (or give ``dtype``).
@@ -198,9 +201,11 @@ def mean(
         tensor([2., 5.])
     """
     if dim is DIM_OMITTED:  # (identity tests inline: the common call, x.mean(), pays no call for them)
-        if keepdim is not KEEPDIM_OMITTED and axis is None:
-            dim_and_keepdim("mean", dim, keepdim)  # PyTorch's TypeError: keepdim without dim
+        if (keepdim is not KEEPDIM_OMITTED or keepdims is not None) and axis is DIM_OMITTED:
+            dim_and_keepdim("mean", dim, keepdim if keepdims is None else keepdims)  # TypeError: keepdim without dim
         dim = None
+    if axis is DIM_OMITTED:  # (omitted and None differ only above: x.mean(axis=None, keepdims=True) is accepted)
+        axis = None
     if keepdim is KEEPDIM_OMITTED:
         keepdim = False
     if dtype is None:
@@ -296,7 +301,7 @@ def where_(condition, a, b):
 
 def prod(
     input: Tensor,
-    dim: int | None = None,
+    dim: int | None = DIM_OMITTED,
     keepdim: bool = False,
     *,
     dtype: _dtype | None = None,
@@ -323,12 +328,16 @@ def prod(
         >>> ember.prod(x, dim=1)
         tensor([  6., 120.])
     """
+    dim = refuse_none_dim("prod", dim)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("prod", dim, None, axis, keepdim, keepdims)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out(
-                "prod", prod(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+                "prod",
+                prod(input, DIM_OMITTED if dim is None else dim, keepdim, dtype=out.dtype if dtype is None else dtype),
+                out,
+                exact_dtype=True,
             )
     refuse_keepdim_without_dim("prod", dim, keepdim)
     if _amp.active:  # float32 under autocast (cpu), or the dtype asked for (cuda)
@@ -414,10 +423,11 @@ class _AllMin(_Evenly, _Amin):
     _backward_name = "MinBackward1"
 
 
-def _check_nonempty(name, input, axes):
-    for a in axes:
+def _check_nonempty(name, input, axes, given=None):
+    for i, a in enumerate(axes):
         if input.shape[a] == 0:
-            raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size.")
+            shown = a if given is None else given[i]  # amax/amin name the dim as given (-1), others wrapped
+            raise IndexError(f"{name}(): Expected reduction dim {shown} to have non-zero size.")
     if input.numel() == 0 and not axes:
         raise RuntimeError(
             f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument."
@@ -463,6 +473,8 @@ def amax(
     if input.dtype.is_complex:
         not_implemented("max_values_cpu", input.dtype)
     every = _every_dim_if_empty(dim) is None  # () and [] reduce every dimension
+    given = () if every or not input.ndim else tuple(dim) if isinstance(dim, Sequence) else (dim,)
+    _check_nonempty("amax", input, [wrap_dim(d, input.ndim) for d in given], given)  # before a repeated dim
     axes = normalize_dims(None if every else dim, input.ndim)
     _check_nonempty("amax", input, () if every else axes)
     return _Amax.apply(input, axes, keepdim)
@@ -507,6 +519,8 @@ def amin(
     if input.dtype.is_complex:
         not_implemented("min_values_cpu", input.dtype)
     every = _every_dim_if_empty(dim) is None  # () and [] reduce every dimension
+    given = () if every or not input.ndim else tuple(dim) if isinstance(dim, Sequence) else (dim,)
+    _check_nonempty("amin", input, [wrap_dim(d, input.ndim) for d in given], given)  # before a repeated dim
     axes = normalize_dims(None if every else dim, input.ndim)
     _check_nonempty("amin", input, () if every else axes)
     return _Amin.apply(input, axes, keepdim)
@@ -625,6 +639,8 @@ def _extremum_with_indices(name, input, dim, keepdim, other):
             )
         return (_AllMax if name == "max" else _AllMin).apply(input, tuple(range(input.ndim)), False)
     axis = wrap_dim(dim, input.ndim)
+    if input.ndim:
+        _check_nonempty(name, input, (axis,))
     indices = _arg("argmax" if name == "max" else "argmin", input, axis, True)
     values = input.gather(axis, indices) if input.ndim else input.clone()
     if not keepdim and input.ndim:
@@ -640,7 +656,7 @@ def max(input: Tensor, dim: int, keepdim: bool = False) -> return_types.max: ...
 def max(input: Tensor, dim: Tensor) -> Tensor: ...  # noqa: A001
 def max(  # noqa: A001
     input: Tensor,
-    dim: int | Tensor | None = None,
+    dim: int | Tensor | None = DIM_OMITTED,
     keepdim: bool = False,
     *,
     out: Any = None,
@@ -671,11 +687,14 @@ def max(  # noqa: A001
         values=tensor([3., 6.]),
         indices=tensor([2, 2]))
     """
+    dim = refuse_none_dim("max", dim)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("max", dim, None, axis, keepdim, keepdims)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("max", max(input, dim, keepdim), out, exact_dtype=isinstance(dim, int))  # type: ignore[arg-type]
+            return write_out(
+                "max", max(input, DIM_OMITTED if dim is None else dim, keepdim), out, exact_dtype=isinstance(dim, int)
+            )  # type: ignore[arg-type]
     return _extremum_with_indices("max", input, dim, keepdim, None)
 
 
@@ -687,7 +706,7 @@ def min(input: Tensor, dim: int, keepdim: bool = False) -> return_types.min: ...
 def min(input: Tensor, dim: Tensor) -> Tensor: ...  # noqa: A001
 def min(  # noqa: A001
     input: Tensor,
-    dim: int | Tensor | None = None,
+    dim: int | Tensor | None = DIM_OMITTED,
     keepdim: bool = False,
     *,
     out: Any = None,
@@ -718,11 +737,14 @@ def min(  # noqa: A001
         values=tensor([1., 2., 3.]),
         indices=tensor([0, 0, 0]))
     """
+    dim = refuse_none_dim("min", dim)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("min", dim, None, axis, keepdim, keepdims)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("min", min(input, dim, keepdim), out, exact_dtype=isinstance(dim, int))  # type: ignore[arg-type]
+            return write_out(
+                "min", min(input, DIM_OMITTED if dim is None else dim, keepdim), out, exact_dtype=isinstance(dim, int)
+            )  # type: ignore[arg-type]
     return _extremum_with_indices("min", input, dim, keepdim, None)
 
 
@@ -775,6 +797,16 @@ def aminmax(
     if input.dtype.is_complex and input.numel():  # (an empty one: amin's error first, as PyTorch's)
         not_implemented("aminmax_cpu", input.dtype)
     return return_types.aminmax(amin(input, d, keepdim), amax(input, d, keepdim))
+
+
+def _refuse_unbiased_and_correction(op, dim, unbiased, correction):
+    """PyTorch's TypeError for ``unbiased`` and ``correction`` given together (they belong to two overloads):
+    ``x.var(unbiased=False, correction=1)`` would otherwise pick one of them silently."""
+    if correction is not None and (unbiased is not None or isinstance(dim, bool)):
+        raise TypeError(
+            f"{op}() received an invalid combination of arguments - got (correction=..., unbiased=bool): give "
+            "either correction or unbiased"
+        )
 
 
 def _correction(unbiased, correction):
@@ -896,6 +928,7 @@ def var(
     """
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("var", dim, None, axis, keepdim, keepdims)
+    _refuse_unbiased_and_correction("var", dim, unbiased, correction)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out("var", var(input, dim, unbiased, keepdim, correction=correction), out)
@@ -939,6 +972,7 @@ def std(
     """
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("std", dim, None, axis, keepdim, keepdims)
+    _refuse_unbiased_and_correction("std", dim, unbiased, correction)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out("std", std(input, dim, unbiased, keepdim, correction=correction), out)
@@ -976,6 +1010,7 @@ def var_mean(
     refuse_limited("std_cpu", input, among=FLOAT8)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("var_mean", dim, None, axis, keepdim, keepdims)
+    _refuse_unbiased_and_correction("var_mean", dim, unbiased, correction)
     mean_dim = None if isinstance(dim, bool) else dim  # ``var_mean(x, True)``: the positional ``unbiased``
     return var(input, dim, unbiased, keepdim, correction=correction), input.mean(
         normalize_dims(_every_dim_if_empty(mean_dim), input.ndim), keepdim
@@ -1013,6 +1048,7 @@ def std_mean(
     refuse_limited("std_cpu", input, among=FLOAT8)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("std_mean", dim, None, axis, keepdim, keepdims)
+    _refuse_unbiased_and_correction("std_mean", dim, unbiased, correction)
     mean_dim = None if isinstance(dim, bool) else dim  # ``std_mean(x, True)``: the positional ``unbiased``
     return std(input, dim, unbiased, keepdim, correction=correction), input.mean(
         normalize_dims(_every_dim_if_empty(mean_dim), input.ndim), keepdim
@@ -1185,6 +1221,11 @@ def logsumexp(
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         (input,) = cast_inputs("logsumexp", input)
     axes = normalize_dims(_every_dim_if_empty(dim), input.ndim)
+    if not keepdim and input.ndim and input.numel() and _every_dim_if_empty(dim) is None:
+        # PyTorch's kernel reduces every dim for () but writes into an output shaped for no dim reduced
+        raise RuntimeError(
+            f"logsumexp(): output with shape [] doesn't match the broadcast shape [{', '.join(['1'] * input.ndim)}]"
+        )
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         input = input.to(dtypes.get_default_dtype())
     if input.numel() == 0:
@@ -1643,7 +1684,7 @@ def median(input: Tensor) -> Tensor: ...
 def median(input: Tensor, dim: int, keepdim: bool = False) -> return_types.median: ...
 def median(
     input: Tensor,
-    dim: int | None = None,
+    dim: int | None = DIM_OMITTED,
     keepdim: bool = False,
     *,
     out: Any = None,
@@ -1668,11 +1709,14 @@ def median(
         tensor(2.)
     """
     refuse_limited("median_cpu", input)
+    dim = refuse_none_dim("median", dim)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("median", dim, None, axis, keepdim, keepdims)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("median", median(input, dim, keepdim), out, exact_dtype=True)  # type: ignore[arg-type]
+            return write_out(
+                "median", median(input, DIM_OMITTED if dim is None else dim, keepdim), out, exact_dtype=True
+            )  # type: ignore[arg-type]
     refuse_keepdim_without_dim("median", dim, keepdim)
     if input.dtype is dtypes.bool or input.dtype.is_complex:
         not_implemented("median_cpu" if dim is None else "median_out", input.dtype)

@@ -22,7 +22,7 @@ from .comparison import _TORCH_NAMES
 from .creation import arange, zeros
 from .dtype_support import not_implemented
 from .indexing import _few, _host_rows, _reordered_rows
-from .operands import numpy_names, refuse_keepdim_without_dim, wrap_dim
+from .operands import DIM_OMITTED, numpy_names, refuse_keepdim_without_dim, refuse_none_dim, wrap_dim
 from .out_argument import write_out
 from .reduction import _Nanmedian, median_of_no_elements
 
@@ -208,7 +208,7 @@ def nanmedian(input: Tensor) -> Tensor: ...
 def nanmedian(input: Tensor, dim: int, keepdim: bool = False) -> nanmedian_result: ...
 def nanmedian(
     input: Tensor,
-    dim: int | None = None,
+    dim: int | None = DIM_OMITTED,
     keepdim: bool = False,
     *,
     out: Any = None,
@@ -235,11 +235,14 @@ def nanmedian(
         values=tensor([2.]),
         indices=tensor([3]))
     """
+    dim = refuse_none_dim("nanmedian", dim)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("nanmedian", dim, None, axis, keepdim, keepdims)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("nanmedian", nanmedian(input, dim, keepdim), out, exact_dtype=True)  # type: ignore[arg-type]
+            return write_out(
+                "nanmedian", nanmedian(input, DIM_OMITTED if dim is None else dim, keepdim), out, exact_dtype=True
+            )  # type: ignore[arg-type]
     refuse_keepdim_without_dim("nanmedian", dim, keepdim)
     if input.dtype is dtypes.bool or input.dtype.is_complex:
         not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
@@ -249,7 +252,7 @@ def nanmedian(
         return _Nanmedian.apply(input.reshape(-1), lambda x: _nanmedian_along(x, 0)[0])
     dim = wrap_dim(dim, input.ndim)
     if input.ndim and input.shape[dim] == 0:
-        raise IndexError(f"nanmedian(): Expected reduction dim {dim} to have non-zero size.")
+        raise IndexError(f"median(): Expected reduction dim {dim} to have non-zero size.")  # PyTorch's name
     values, indices = _nanmedian_along(input, dim)
     if keepdim and input.ndim:
         values, indices = values.unsqueeze(dim), indices.unsqueeze(dim)
