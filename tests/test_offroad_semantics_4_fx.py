@@ -78,24 +78,24 @@ def test_generated_code_is_pytorchs():
     assert _trace(ember, program).code == expected
 
 
-def test_a_keyword_pattern_matches_a_positional_call():
+@pytest.mark.parametrize("lib", [torch, ember], ids=["torch", "ember"])
+def test_a_keyword_pattern_matches_a_positional_call(lib):
     """``replace_pattern`` finds ``F.leaky_relu(x, negative_slope=0.2)`` in a module that called it positionally."""
-    for lib in (torch, ember):
-        F = lib.nn.functional
+    F = lib.nn.functional
 
-        class M(lib.nn.Module):
-            def forward(self, x):
-                return F.leaky_relu(x, 0.2) * 2
+    class M(lib.nn.Module):
+        def forward(self, x):
+            return F.leaky_relu(x, 0.2) * 2
 
-        def pattern(x):
-            return F.leaky_relu(x, negative_slope=0.2)
+    def pattern(x):
+        return F.leaky_relu(x, negative_slope=0.2)
 
-        def replacement(x):
-            return F.relu(x)
+    def replacement(x):
+        return F.relu(x)
 
-        gm = lib.fx.symbolic_trace(M())
-        matches = lib.fx.subgraph_rewriter.replace_pattern(gm, pattern, replacement)
-        assert len(matches) == 1, lib.__name__
-        assert [n.target.__name__ for n in gm.graph.nodes if n.op == "call_function"][0] == "relu"
-        x = lib.tensor([-1.0, 2.0])
-        assert gm(x).tolist() == [0.0, 4.0]
+    gm = lib.fx.symbolic_trace(M())
+    matches = lib.fx.subgraph_rewriter.replace_pattern(gm, pattern, replacement)
+    assert len(matches) == 1
+    assert [n.target.__name__ for n in gm.graph.nodes if n.op == "call_function"][0] == "relu"
+    x = lib.tensor([-1.0, 2.0])
+    assert gm(x).tolist() == [0.0, 4.0]
