@@ -131,3 +131,43 @@ def test_empty_dim_errors_name_the_op_as_pytorch(device, call):
     got = _outcome(ember, on_empty, device)
     assert expected[0] == "IndexError", expected
     assert got == expected
+
+
+def _warnings(lib, call):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call(lib)
+    return [str(w.message).split(" (Triggered")[0] for w in caught if w.category is UserWarning]
+
+
+@pytest.mark.parametrize("op", ["var", "std", "var_mean", "std_mean"])
+@pytest.mark.parametrize(
+    "shape, dim, correction",
+    [((), None, 1), ((3,), None, 3), ((3,), 0, 2.5), ((3,), None, 2), ((0,), None, 0), ((0, 3), 0, 1), ((0, 3), 1, 0),
+     ((2, 3), 1, 3), ((2, 3), (0, 1), 5), ((2, 3), (), 1), ((1, 1), 0, 1), ((2, 3), 1, 1)],
+)  # fmt: skip
+def test_variance_warns_of_no_degrees_of_freedom_as_pytorch(device, op, shape, dim, correction):
+    """PyTorch warns "var(): degrees of freedom is <= 0" where the correction reaches the reduction factor."""
+
+    def call(lib):
+        kwargs = {"device": device} if lib is ember else {}
+        return getattr(lib, op)(lib.zeros(shape, **kwargs), dim=dim, correction=correction)
+
+    expected = _warnings(torch, call)
+    assert _warnings(ember, call) == expected
+
+
+def test_complex_variance_warns_for_each_part_as_pytorch():
+    def call(lib):
+        lib.tensor([1 + 1j, 2]).std(correction=2)
+
+    assert (
+        _warnings(ember, call)
+        == _warnings(torch, call)
+        == [
+            "std(): degrees of freedom is <= 0. Correction should be strictly less than the reduction factor (input numel divided by output numel)."
+        ]
+        * 2
+    )

@@ -39,6 +39,7 @@ from .operands import (
     converted_factor,
     fill_value_for,
     is_scalar,
+    named_node,
     on_one_device,
     promote,
     promote_floating,
@@ -701,7 +702,7 @@ def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         return write_out("square", square(input), out)
     if input.dtype is dtypes.bool:
         input = input.to(dtypes.int64)
-    return mul(input, input)
+    return named_node(mul(input, input), "PowBackward0")  # PyTorch's square is pow(input, 2)
 
 
 def round(input: Tensor, decimals: int | None = None, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
@@ -728,11 +729,11 @@ def round(input: Tensor, decimals: int | None = None, *, out: Tensor | None = No
     if isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF:
         not_implemented("round_vml_cpu" if decimals == 0 else "round_cpu", input.dtype)
     if decimals == 0:
-        return _round_half_even(input)
+        return named_node(_round_half_even(input), "RoundBackward1")
     if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch
-        return round(input.float(), decimals).to(input.dtype)
+        return named_node(round(input.float(), decimals).to(input.dtype), "RoundBackward1")
     scale = 10.0**decimals
-    return _round_half_even(input * scale) / scale
+    return named_node(_round_half_even(input * scale) / scale, "RoundBackward1")
 
 
 # -- binary --------------------------------------------------------------------------------
@@ -2176,10 +2177,11 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
         raise RuntimeError(_ADDCDIV_INTEGERS)
     result = _result_type(input, tensor1, tensor2)
     if result in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch (opmath)
-        return addcdiv(input.float(), tensor1.float(), tensor2.float(), value=value).to(result)
+        quotient = addcdiv(input.float(), tensor1.float(), tensor2.float(), value=value).to(result)
+        return named_node(quotient, "AddcdivBackward0")
     value = converted_factor(value, result)
     tensor1, tensor2 = _in_result_type(result, tensor1, tensor2)
-    return input + value * tensor1 / tensor2  # PyTorch's order of the operations
+    return named_node(input + value * tensor1 / tensor2, "AddcdivBackward0")  # PyTorch's order of the operations
 
 
 def _in_result_type(result: dtypes.dtype, *tensors: Tensor) -> tuple[Tensor, ...]:

@@ -18,7 +18,7 @@ from .arithmetic import _Binary, _Pointwise, _unary, abs, result_type, sign, sub
 from .comparison import _TORCH_NAMES
 from .complex_views import complex_sgn
 from .dtype_support import FLOAT8, not_implemented, refuse_limited
-from .operands import as_tensor_arg, is_scalar, promote, promote_floating, require_tensors
+from .operands import as_tensor_arg, is_scalar, named_node, promote, promote_floating, require_tensors
 from .out_argument import write_out
 from .result_layout import composite_in_operands_layout
 
@@ -148,7 +148,7 @@ def fmax(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     a, b = _tensor_pair("fmax", input, other)
     if a.dtype.is_complex:
         raise RuntimeError("fmax not implemented for complex tensors.")
-    return where((a >= b) | b.isnan(), a, b)
+    return named_node(where((a >= b) | b.isnan(), a, b), "FmaxBackward0")
 
 
 def fmin(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -165,7 +165,7 @@ def fmin(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     a, b = _tensor_pair("fmin", input, other)
     if a.dtype.is_complex:
         raise RuntimeError("fmin not implemented for complex tensors.")
-    return where((a <= b) | b.isnan(), a, b)
+    return named_node(where((a <= b) | b.isnan(), a, b), "FminBackward0")
 
 
 class _LogAddExp(_Binary):
@@ -236,7 +236,7 @@ def logaddexp2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Te
     if out is not None:
         return write_out("logaddexp2", logaddexp2(input, other), out)
     a, b = _floating_only("logaddexp2", input, other)
-    return _LogAddExp.apply(a * _LN2, b * _LN2) / _LN2
+    return named_node(_LogAddExp.apply(a * _LN2, b * _LN2) / _LN2, "Logaddexp2Backward0")
 
 
 class _Hypot(_Binary):
@@ -420,7 +420,7 @@ def deg2rad(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     if out is not None:
         return write_out("deg2rad", deg2rad(input), out)
-    return _angle_units("deg2rad", input) * (math.pi / 180.0)
+    return named_node(_angle_units("deg2rad", input) * (math.pi / 180.0), "Deg2RadBackward0")
 
 
 def rad2deg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -433,7 +433,7 @@ def rad2deg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     if out is not None:
         return write_out("rad2deg", rad2deg(input), out)
-    return _angle_units("rad2deg", input) * (180.0 / math.pi)
+    return named_node(_angle_units("rad2deg", input) * (180.0 / math.pi), "Rad2DegBackward0")
 
 
 def heaviside(input: Tensor, values: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -490,8 +490,9 @@ def copysign(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None
         if not a.dtype.is_floating_point:
             a = a.to(dtypes.get_default_dtype())
         negative = math.copysign(1.0, b) < 0
-        return -abs(a) if negative else abs(a)
-    return composite_in_operands_layout(where(signbit(b), -abs(a), abs(a)), a, b)  # type: ignore[arg-type]
+        return named_node(-abs(a) if negative else abs(a), "CopysignBackward1")
+    result = composite_in_operands_layout(where(signbit(b), -abs(a), abs(a)), a, b)  # type: ignore[arg-type]
+    return named_node(result, "CopysignBackward0")
 
 
 def sgn(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -513,8 +514,8 @@ def sgn(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         return write_out("sgn", sgn(input), out, exact_dtype=True)
 
     if input.dtype.is_complex:
-        return complex_sgn(input)
-    return sign(input)
+        return named_node(complex_sgn(input), "SgnBackward0")
+    return named_node(sign(input), "SgnBackward0")
 
 
 def fix(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -563,4 +564,4 @@ def rsub(input: Tensor, other: Tensor | Number, *, alpha: Number = 1) -> Tensor:
         raise TypeError(f"rsub(): argument 'input' must be Tensor, not {type(input).__name__}")
     if is_scalar(other):  # a weak operand, as in ``other - input``: ``rsub(int32, 0)`` is int32
         return sub(other, input, alpha=alpha)
-    return sub(as_tensor_arg("rsub", other, input), input, alpha=alpha)
+    return named_node(sub(as_tensor_arg("rsub", other, input), input, alpha=alpha), "RsubBackward0")

@@ -548,6 +548,24 @@ def raise_broadcast_error(exc: BaseException, *operands: object) -> NoReturn:
     raise exc
 
 
+_NAMED_NODES: dict[tuple[type, str], type] = {}  # (node class, name) -> its subclass of that name
+
+
+def named_node(result: Tensor, name: str) -> Tensor:
+    """``result``, made by a composite op, with the node that made it named as PyTorch names the op's one node
+    (``F.elu``, a ``where``: "EluBackward0"): the same node, of a subclass of its class named ``name``, so that
+    ``type(y.grad_fn).__name__`` and ``y.grad_fn.name()`` read PyTorch's. ``result`` as it is without a node."""
+    node = result._grad_fn
+    if node is None or type(node).__name__ == name:
+        return result
+    cls = type(node)
+    renamed_cls = _NAMED_NODES.get((cls, name))
+    if renamed_cls is None:
+        renamed_cls = _NAMED_NODES[cls, name] = type(name, (cls,), {"__slots__": (), "_name": name})
+    node.__class__ = renamed_cls
+    return result
+
+
 _RENAMED: dict[tuple[int, str], Any] = {}  # (id(function), alias) -> the function under the alias
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, overload
 
@@ -25,6 +26,7 @@ from .operands import (
     DIM_OMITTED,
     KEEPDIM_OMITTED,
     dim_and_keepdim,
+    named_node,
     normalize_dims,
     numpy_names,
     refuse_keepdim_without_dim,
@@ -872,11 +874,12 @@ class _StandardDeviation(_Variance):
     _backward_name = "StdBackward0"
 
 
-def _variance(input, dim, unbiased, keepdim, correction, is_std):
+def _variance(input, dim, unbiased, keepdim, correction, is_std, op=None):
+    op = op or ("std" if is_std else "var")  # the name in the warning: var_mean and std_mean give their own
     if isinstance(dim, bool):
         unbiased, dim = dim, None
     if input.dtype.is_complex:  # the variance of complex numbers: the real parts' plus the imaginary parts'
-        parts = (_variance(part, dim, unbiased, keepdim, correction, False) for part in (input.real, input.imag))
+        parts = (_variance(part, dim, unbiased, keepdim, correction, False, op) for part in (input.real, input.imag))
         variance = builtins.sum(parts)
         return variance.sqrt() if is_std else variance
     if not input.dtype.is_floating_point:
@@ -887,8 +890,17 @@ def _variance(input, dim, unbiased, keepdim, correction, is_std):
         if full and dim is None:
             raise RuntimeError(f"std_var_all: Unsupported dtype {_TORCH_NAMES[input.dtype.name]}")
         not_implemented("std_cpu", input.dtype)
+    correction = _correction(unbiased, correction)
+    kept = math.prod(n for i, n in enumerate(input.shape) if i not in axes)
+    if input.numel() / builtins.max(kept, 1) - correction <= 0:  # PyTorch's reduction factor: numel in / out
+        warnings.warn(
+            f"{op}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction factor "
+            "(input numel divided by output numel).",
+            UserWarning,
+            stacklevel=3,
+        )
     node = _StandardDeviation if is_std else _Variance
-    return node.apply(input, axes, keepdim, _correction(unbiased, correction), is_std, full)
+    return node.apply(input, axes, keepdim, correction, is_std, full)
 
 
 def var(
@@ -1012,7 +1024,7 @@ def var_mean(
         dim, keepdim = numpy_names("var_mean", dim, None, axis, keepdim, keepdims)
     _refuse_unbiased_and_correction("var_mean", dim, unbiased, correction)
     mean_dim = None if isinstance(dim, bool) else dim  # ``var_mean(x, True)``: the positional ``unbiased``
-    return var(input, dim, unbiased, keepdim, correction=correction), input.mean(
+    return _variance(input, dim, unbiased, keepdim, correction, False, "var_mean"), input.mean(
         normalize_dims(_every_dim_if_empty(mean_dim), input.ndim), keepdim
     )
 
@@ -1050,7 +1062,7 @@ def std_mean(
         dim, keepdim = numpy_names("std_mean", dim, None, axis, keepdim, keepdims)
     _refuse_unbiased_and_correction("std_mean", dim, unbiased, correction)
     mean_dim = None if isinstance(dim, bool) else dim  # ``std_mean(x, True)``: the positional ``unbiased``
-    return std(input, dim, unbiased, keepdim, correction=correction), input.mean(
+    return _variance(input, dim, unbiased, keepdim, correction, True, "std_mean"), input.mean(
         normalize_dims(_every_dim_if_empty(mean_dim), input.ndim), keepdim
     )
 
@@ -1233,7 +1245,7 @@ def logsumexp(
     m = input.detach().real.amax(axes, keepdim=True)  # complex numbers shift by their largest real part
     m = m.masked_fill(m.isinf(), 0)
     out = (input - m).exp().sum(axes, keepdim=True).log() + m
-    return out if keepdim else out.squeeze(axes) if axes else out
+    return named_node(out if keepdim else out.squeeze(axes) if axes else out, "LogsumexpBackward0")
 
 
 class _Cumsum(Function):
@@ -1795,7 +1807,7 @@ def nansum(
         input = input.to(dtype)
     if input.dtype.is_floating_point:
         input = input.masked_fill(input.detach().isnan(), 0)
-    return sum(input, dim, keepdim, dtype=dtype)
+    return named_node(sum(input, dim, keepdim, dtype=dtype), "NansumBackward0")
 
 
 def nanmean(
