@@ -75,6 +75,15 @@ NODE_CASES = {
     "trace": lambda L, x, y, p, t: x.trace(),
     "logsumexp": lambda L, x, y, p, t: x.logsumexp(1),
     "logsumexp keepdim": lambda L, x, y, p, t: L.logsumexp(x, (0, 1), keepdim=True),
+    "special.i0e": lambda L, x, y, p, t: L.special.i0e(x),
+    "special.i1": lambda L, x, y, p, t: L.special.i1(x),
+    "special.i1e": lambda L, x, y, p, t: L.special.i1e(x),
+    "special.erfcx": lambda L, x, y, p, t: L.special.erfcx(x),
+    "special.ndtri": lambda L, x, y, p, t: L.special.ndtri(x.sigmoid()),
+    "special.log_ndtr": lambda L, x, y, p, t: L.special.log_ndtr(x),
+    "special.entr": lambda L, x, y, p, t: L.special.entr(x),
+    "special.zeta": lambda L, x, y, p, t: L.special.zeta(p + 2, x.abs() + 1),
+    "special.zeta number": lambda L, x, y, p, t: L.special.zeta(3.0, x.abs() + 1),
 }
 
 

@@ -428,8 +428,9 @@ def _unary(
     divides: bool = False,
     fused_in_float32: tuple[dtypes.dtype, ...] = dtypes.narrow_float,
     kernel_dtypes: frozenset[dtypes.dtype] | None = None,
+    node: str | None = None,
 ) -> Callable[[Tensor], Tensor]:
-    """The op ``name`` computing ``compute(backend, x)``; ``complex_error``: PyTorch's message for a
+    """The op ``name`` computing ``compute(backend, x)`` (its node named ``node``, by default after ``name``); ``complex_error``: PyTorch's message for a
     complex input where it has no complex kernel (None: complex inputs are computed as they are);
     ``divides``: the gradient is ``grad / derivative(x, y)``, PyTorch's rounding for its formulas
     that divide; ``fused_in_float32``: the 16-bit types whose ``fused_backward`` reads float32 and
@@ -447,6 +448,8 @@ def _unary(
         "fused_in_float32": fused_in_float32,
         "_saved_attributes": saved if derivative is not None else {},
     }
+    if node is not None:  # PyTorch's torch.special ops: "SpecialI0EBackward0"
+        attributes["_backward_name"] = node
     # named as PyTorch's node: "log1p" -> Log1PBackward0, "expm1" -> Expm1Backward0
     cls: Any = type(name.title().replace("_", ""), (_Unary,), attributes)
     cls.compute = staticmethod(compute)
