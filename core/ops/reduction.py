@@ -647,6 +647,7 @@ def _extremum_with_indices(name, input, dim, keepdim, other):
     values = input.gather(axis, indices) if input.ndim else input.clone()
     if not keepdim and input.ndim:
         values, indices = values.squeeze(axis), indices.squeeze(axis)
+    values = named_node(values, "MaxBackward0" if name == "max" else "MinBackward0")  # PyTorch's one node
     return getattr(return_types, name)(values, indices)
 
 
@@ -1556,7 +1557,8 @@ def _cumulative_extremum(name, input, dim, better):
         index = xp.where(take, xp.full(index.shape, i, dtype=long), index)
         indices.append(index)
     indices = input._make(xp.stack(indices, axis=axis))
-    return getattr(return_types, name)(input.gather(axis, indices), indices)
+    values = named_node(input.gather(axis, indices), f"{name.capitalize()}Backward0")  # CummaxBackward0
+    return getattr(return_types, name)(values, indices)
 
 
 def cummax(input: Tensor, dim: int | None = None, *, out: Any = None, axis: int | None = None) -> return_types.cummax:
@@ -1740,7 +1742,8 @@ def median(
     axis = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         return return_types.median(
-            input.clone(), input._make(input._backend.xp.zeros((), dtype=input._backend.native_dtype(dtypes.int64)))
+            named_node(input.clone(), "MedianBackward1"),
+            input._make(input._backend.xp.zeros((), dtype=input._backend.native_dtype(dtypes.int64))),
         )
     n = input.shape[axis]
     if n == 0:
@@ -1754,7 +1757,7 @@ def median(
     values = input.gather(axis, index)
     if not keepdim:
         values, index = values.squeeze(axis), index.squeeze(axis)
-    return return_types.median(values, index)
+    return return_types.median(named_node(values, "MedianBackward1"), index)
 
 
 def _refuse_complex_nansum(input: Tensor) -> None:

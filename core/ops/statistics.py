@@ -22,7 +22,7 @@ from .comparison import _TORCH_NAMES
 from .creation import arange, zeros
 from .dtype_support import not_implemented
 from .indexing import _few, _host_rows, _reordered_rows
-from .operands import DIM_OMITTED, numpy_names, refuse_keepdim_without_dim, refuse_none_dim, wrap_dim
+from .operands import DIM_OMITTED, named_node, numpy_names, refuse_keepdim_without_dim, refuse_none_dim, wrap_dim
 from .out_argument import write_out
 from .reduction import _Nanmedian, median_of_no_elements
 
@@ -256,7 +256,7 @@ def nanmedian(
     values, indices = _nanmedian_along(input, dim)
     if keepdim and input.ndim:
         values, indices = values.unsqueeze(dim), indices.unsqueeze(dim)
-    return nanmedian_result(values, indices)
+    return nanmedian_result(named_node(values, "NanmedianBackward1"), indices)
 
 
 def _nanmedian_along(input: Tensor, dim: int) -> tuple[Tensor, Tensor]:
@@ -319,7 +319,7 @@ def mode(
             return write_out("mode", mode(input, dim, keepdim), out, exact_dtype=True)
     dim = wrap_dim(dim, input.ndim)  # an int in range, also for a 0-d input
     if input.ndim == 0:
-        return mode_result(input.clone(), input.new_zeros((), dtype=dtypes.int64))
+        return mode_result(named_node(input.clone(), "ModeBackward0"), input.new_zeros((), dtype=dtypes.int64))
     if input.shape[dim] == 0:
         raise IndexError(f"mode(): Expected reduction dim {dim} to have non-zero size.")
     if input.dtype.is_complex:
@@ -338,7 +338,7 @@ def mode(
     values, index = values.squeeze(-1), index.squeeze(-1)
     if keepdim:
         values, index = values.unsqueeze(dim), index.unsqueeze(dim)
-    return mode_result(values, index)
+    return mode_result(named_node(values, "ModeBackward0"), index)
 
 
 def cov(
