@@ -694,10 +694,9 @@ def max(  # noqa: A001
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("max", dim, None, axis, keepdim, keepdims)
     if out is not None:
+        given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out(
-                "max", max(input, DIM_OMITTED if dim is None else dim, keepdim), out, exact_dtype=isinstance(dim, int)
-            )  # type: ignore[arg-type]
+            return write_out("max", max(input, given, keepdim), out, exact_dtype=isinstance(dim, int))
     return _extremum_with_indices("max", input, dim, keepdim, None)
 
 
@@ -744,10 +743,9 @@ def min(  # noqa: A001
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("min", dim, None, axis, keepdim, keepdims)
     if out is not None:
+        given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out(
-                "min", min(input, DIM_OMITTED if dim is None else dim, keepdim), out, exact_dtype=isinstance(dim, int)
-            )  # type: ignore[arg-type]
+            return write_out("min", min(input, given, keepdim), out, exact_dtype=isinstance(dim, int))
     return _extremum_with_indices("min", input, dim, keepdim, None)
 
 
@@ -1727,10 +1725,9 @@ def median(
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("median", dim, None, axis, keepdim, keepdims)
     if out is not None:
+        given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out(
-                "median", median(input, DIM_OMITTED if dim is None else dim, keepdim), out, exact_dtype=True
-            )  # type: ignore[arg-type]
+            return write_out("median", median(input, given, keepdim), out, exact_dtype=True)
     refuse_keepdim_without_dim("median", dim, keepdim)
     if input.dtype is dtypes.bool or input.dtype.is_complex:
         not_implemented("median_cpu" if dim is None else "median_out", input.dtype)

@@ -239,10 +239,9 @@ def nanmedian(
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("nanmedian", dim, None, axis, keepdim, keepdims)
     if out is not None:
+        given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out(
-                "nanmedian", nanmedian(input, DIM_OMITTED if dim is None else dim, keepdim), out, exact_dtype=True
-            )  # type: ignore[arg-type]
+            return write_out("nanmedian", nanmedian(input, given, keepdim), out, exact_dtype=True)
     refuse_keepdim_without_dim("nanmedian", dim, keepdim)
     if input.dtype is dtypes.bool or input.dtype.is_complex:
         not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
