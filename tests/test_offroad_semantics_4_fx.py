@@ -99,3 +99,15 @@ def test_a_keyword_pattern_matches_a_positional_call(lib):
     assert [n.target.__name__ for n in gm.graph.nodes if n.op == "call_function"][0] == "relu"
     x = lib.tensor([-1.0, 2.0])
     assert gm(x).tolist() == [0.0, 4.0]
+
+
+def test_functional_calls_are_recorded_as_pytorchs_with_the_subclass_checks_on():
+    """Once a Tensor subclass exists, ember's public functions are checking wrappers (ember.overrides): the calls
+    through them are recorded as PyTorch's all the same."""
+
+    class Marked(ember.Tensor):
+        pass
+
+    assert Marked is not None and ember.overrides._enabled
+    for case in ("leaky_relu positional", "softmax positional", "layer_norm positional", "relu"):
+        assert _records(_trace(ember, CALLS[case])) == _records(_trace(torch, CALLS[case])), case

@@ -173,7 +173,11 @@ def _as_pytorch_records(
     if not (name.startswith("ember.nn.functional.") or (fn.__module__ or "").startswith("ember.nn.functional")):
         return args, kwargs  # (ember.celu is ember.nn.functional.celu: the functional's record)
     try:
-        signature = inspect.signature(code or fn)
+        # a checking wrapper of ember.overrides (functools.wraps: __wrapped__) or a function checked in place
+        # (its __signature__) is read for the signature of the function it stands for
+        signature = getattr(fn, "__signature__", None) or inspect.signature(
+            getattr(fn, "__wrapped__", None) or code or fn
+        )
         bound = signature.bind(*args, **kwargs)
     except (TypeError, ValueError):
         return args, kwargs
