@@ -20,6 +20,7 @@ from .complex_views import complex_sgn
 from .dtype_support import FLOAT8, not_implemented, refuse_limited
 from .operands import as_tensor_arg, is_scalar, named_node, promote, promote_floating, require_tensors
 from .out_argument import write_out
+from .reduced_precision import opmath
 from .result_layout import composite_in_operands_layout
 
 if TYPE_CHECKING:
@@ -243,6 +244,20 @@ class _Hypot(_Binary):
     saves = 3
     keeps = staticmethod(lambda needs: needs[:2])  # each operand for its own gradient, as PyTorch saves them
 
+    @classmethod
+    def values(cls, backend, a, b):
+        """float32 (and the 16-bit types, read in float32) in float64, where neither square overflows nor
+        underflows, rounded once: C's hypotf, which PyTorch's kernel calls, is so rounded (the scaled formula
+        below rounds three times: hypot(1, 300) gave 300.00165, PyTorch 300.00168)."""
+        xp = backend.xp
+        if a.dtype == backend.native_dtype(dtypes.float32) and backend.supports_float64:
+            wide = backend.native_dtype(dtypes.float64)
+            a64, b64 = xp.astype(a, wide), xp.astype(b, wide)
+            value = xp.astype(xp.sqrt(a64 * a64 + b64 * b64), a.dtype)
+            a_inf, b_inf = xp.isinf(a), xp.isinf(b)  # an infinite operand gives inf, beside NaN too (C's hypot)
+            return xp.where(a_inf | b_inf, xp.abs(xp.where(a_inf, a, b)), value)
+        return cls.compute(xp, a, b)
+
     @staticmethod
     def compute(xp, a, b):
         big = xp.maximum(xp.abs(a), xp.abs(b))
@@ -345,9 +360,25 @@ class _XLogY(_Binary):
 
     @classmethod
     def compute(cls, xp, a, b):
-        zero = a == 0
-        value = xp.where(zero, 0, a * getattr(xp, cls.log)(xp.where(zero, 1 - cls.edge, b)))  # a +0.0 for -0.0
+        return cls._combine(xp, a, b, cls._log(xp, a, b))
+
+    @classmethod
+    def _log(cls, xp, a, b):
+        return getattr(xp, cls.log)(xp.where(a == 0, 1 - cls.edge, b))  # (b where a is 0 is not read)
+
+    @staticmethod
+    def _combine(xp, a, b, log_b):
+        value = xp.where(a == 0, 0, a * log_b)  # a +0.0 for -0.0
         return xp.where(xp.isnan(b), b, value)
+
+    @classmethod
+    def narrow_values(cls, a, data, other):
+        """A 16-bit operand: PyTorch's kernel takes ``log(b)`` in the 16-bit type (c10's log of a reduced
+        floating type returns that type), then the product in float32, rounded again: ``xlogy(3, 2.5)`` in
+        float16 is 2.75, not 2.748 (3 log 2.5 rounded once)."""
+        xp = a._backend.xp
+        log_b = opmath(a, lambda x, y: cls._log(xp, x, y), data, other, round_numbers=True)
+        return opmath(a, lambda x, y, lb: cls._combine(xp, x, y, lb), data, other, log_b, round_numbers=True)
 
     @classmethod
     def gradients(cls, ctx, g):
