@@ -61,3 +61,29 @@ def test_hypot_is_pytorchs_bit_for_bit(device, dtype):
         return lib.hypot(*(lib.tensor(v, **kwargs).to(getattr(lib, dtype)) for v in (a, b)))
 
     _same(call(ember, device=device), call(torch))
+
+
+# name -> f(lib, x): a complex bound of a real tensor
+COMPLEX_BOUNDS = {
+    "clamp(min=number)": lambda L, x: x.clamp(min=1 + 2j),
+    "clamp(number, number)": lambda L, x: x.clamp(1j, 2),
+    "clamp_min(number)": lambda L, x: L.clamp_min(x, 1j),
+    "clamp_max(number)": lambda L, x: L.clamp_max(x, 1j),
+    "clamp(min=0-d tensor)": lambda L, x: x.clamp(min=L.tensor(1j, device=x.device)),
+    "clamp(max=tensor)": lambda L, x: x.clamp(max=L.tensor([1j, 2, 3], device=x.device)),
+}
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int64", "float32", "float64"])
+@pytest.mark.parametrize("call", sorted(COMPLEX_BOUNDS))
+def test_a_complex_clamp_bound_of_a_real_tensor_is_pytorchs_error(device, dtype, call):
+    """PyTorch refuses it (ember gave a complex64 result)."""
+    _backend_has(device, dtype)
+    if dtype == "float64" or "tensor" in call:
+        _backend_has(device, "complex64")
+    with pytest.raises((RuntimeError, NotImplementedError)) as expected:
+        COMPLEX_BOUNDS[call](torch, torch.tensor([1, 0, 3]).to(getattr(torch, dtype)))
+    x = ember.tensor([1, 0, 3], device=device).to(getattr(ember, dtype))
+    with pytest.raises(expected.type) as got:
+        COMPLEX_BOUNDS[call](ember, x)
+    assert str(got.value).split(" for ")[0] == str(expected.value).split(" for ")[0]

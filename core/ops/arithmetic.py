@@ -1847,6 +1847,12 @@ def clamp_with_nodes(input: Tensor, min: Any, max: Any, node: Any, tensor_node: 
         elif value is not None:
             groups[2].append(dtypes.scalar_dtype(value))
     result = dtypes.result_type(*groups)
+    if result.is_complex:  # a complex bound of a real input: PyTorch's errors, not a complex result
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            not_implemented("maximum_cpu" if min is not None else "minimum_cpu", result)
+        if node is _Clamp and input.dtype.is_floating_point:  # clamp's number overload reads the bounds as doubles
+            raise RuntimeError("value cannot be converted to type double without overflow")
+        raise NotImplementedError("clamp is not supported for complex types")
     if input.dtype is not result:
         input = input.to(result)
     min, max = (  # noqa: A001
