@@ -12,6 +12,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from .. import dtypes
+from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
 from . import complex_math
 from .arithmetic import _Binary, _Pointwise, _unary, abs, result_type, sign, sub, trunc, where  # noqa: A004
@@ -523,6 +524,8 @@ def copysign(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None
         negative = math.copysign(1.0, b) < 0
         return named_node(-abs(a) if negative else abs(a), "CopysignBackward1")
     result = composite_in_operands_layout(where(signbit(b), -abs(a), abs(a)), a, b)  # type: ignore[arg-type]
+    if b.requires_grad and grad_state.enabled:  # other's gradient: PyTorch's zeros, not None
+        result = where(b.new_zeros((), dtype=dtypes.bool), b, result)
     return named_node(result, "CopysignBackward0")
 
 
