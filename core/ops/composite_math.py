@@ -524,7 +524,7 @@ def copysign(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None
         negative = math.copysign(1.0, b) < 0
         return named_node(-abs(a) if negative else abs(a), "CopysignBackward1")
     result = composite_in_operands_layout(where(signbit(b), -abs(a), abs(a)), a, b)  # type: ignore[arg-type]
-    if b.requires_grad and grad_state.enabled:  # other's gradient: PyTorch's zeros, not None
+    if isinstance(b, Tensor) and b.requires_grad and grad_state.enabled:  # other's gradient: zeros, not None
         result = where(b.new_zeros((), dtype=dtypes.bool), b, result)
     return named_node(result, "CopysignBackward0")
 
