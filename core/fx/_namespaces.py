@@ -17,6 +17,7 @@ from __future__ import annotations
 import builtins
 import functools
 import importlib
+import inspect
 import math
 import sys
 import types
@@ -137,6 +138,67 @@ def _find_proxy(args: tuple[Any, ...], kwargs: dict[str, Any], proxy_type: type)
     return None
 
 
+# the functions of ember.nn.functional that PyTorch writes in Python: their calls reach a tracer through
+# ``handle_torch_function`` with the required arguments positional and every other one by keyword, defaults
+# filled in (``F.leaky_relu(x, 0.2)`` is recorded as ``leaky_relu(x, negative_slope=0.2, inplace=False)``), so
+# that a pattern written either way matches; PyTorch's built-in ones (``F.linear``, ``F.gelu``) are recorded
+# as called
+_KEYWORD_RECORDED = frozenset(
+    """adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d adaptive_max_pool1d_with_indices adaptive_max_pool2d
+    adaptive_max_pool2d_with_indices adaptive_max_pool3d adaptive_max_pool3d_with_indices affine_grid alpha_dropout
+    batch_norm binary_cross_entropy binary_cross_entropy_with_logits celu cosine_embedding_loss cross_entropy
+    ctc_loss dropout dropout1d dropout2d dropout3d elu embedding embedding_bag feature_alpha_dropout fold
+    fractional_max_pool2d fractional_max_pool2d_with_indices fractional_max_pool3d fractional_max_pool3d_with_indices
+    gaussian_nll_loss glu grid_sample group_norm gumbel_softmax hardsigmoid hardswish hardtanh hinge_embedding_loss
+    huber_loss instance_norm interpolate kl_div l1_loss layer_norm leaky_relu local_response_norm log_softmax
+    lp_pool1d lp_pool2d lp_pool3d margin_ranking_loss max_pool1d max_pool1d_with_indices max_pool2d
+    max_pool2d_with_indices max_pool3d max_pool3d_with_indices max_unpool1d max_unpool2d max_unpool3d mish mse_loss
+    multi_margin_loss multilabel_margin_loss multilabel_soft_margin_loss nll_loss normalize pad poisson_nll_loss relu
+    relu6 rms_norm rrelu selu silu smooth_l1_loss soft_margin_loss softmax softmin softsign tanhshrink threshold
+    triplet_margin_loss triplet_margin_with_distance_loss unfold upsample upsample_bilinear upsample_nearest""".split()
+)
+_LITERALS = (type(None), bool, int, float, str)
+
+
+def _as_pytorch_records(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], code: Callable[..., Any] | None = None
+) -> tuple[tuple, dict]:
+    """``(args, kwargs)`` of a call of ``fn`` as PyTorch's tracer records it: for the functions in
+    :data:`_KEYWORD_RECORDED`, the required arguments positional and the others by keyword (a default filled in
+    where it is a plain value); the call as made for the others, or where it does not bind. ``code`` is ``fn``
+    with its own code, where the tracer swapped ``fn``'s."""
+    name = qualified_names().get(id(fn), "")
+    if name.rpartition(".")[2] not in _KEYWORD_RECORDED:
+        return args, kwargs
+    if not (name.startswith("ember.nn.functional.") or (fn.__module__ or "").startswith("ember.nn.functional")):
+        return args, kwargs  # (ember.celu is ember.nn.functional.celu: the functional's record)
+    try:
+        # a checking wrapper of ember.overrides (functools.wraps: __wrapped__) or a function checked in place
+        # (its __signature__) is read for the signature of the function it stands for
+        signature = getattr(fn, "__signature__", None) or inspect.signature(
+            getattr(fn, "__wrapped__", None) or code or fn
+        )
+        bound = signature.bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        return args, kwargs
+    positional: list[Any] = []
+    keywords: dict[str, Any] = {}
+    for parameter in signature.parameters.values():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            return args, kwargs
+        if parameter.name in bound.arguments:
+            value = bound.arguments[parameter.name]
+        elif isinstance(parameter.default, _LITERALS):
+            value = parameter.default
+        else:  # a default that is no plain value (a sentinel): left out, as omitted
+            continue
+        if parameter.default is parameter.empty and parameter.kind is not parameter.KEYWORD_ONLY:
+            positional.append(value)
+        else:
+            keywords[parameter.name] = value
+    return tuple(positional), keywords
+
+
 _DISPATCH = "__ember_fx_dispatch__"  # the name of the trampolines' table in each function's globals
 _trampoline_codes: dict[int, types.CodeType] = {}  # id(function) -> its trampoline's code (made once)
 _swapped: set[int] = set()  # the functions whose code is swapped now
@@ -204,6 +266,8 @@ class _Patcher:
             proxy = _find_proxy(args, kwargs, proxy_type)
             if proxy is None:
                 return orig(*args, **kwargs)
+            if not is_wrapped:
+                args, kwargs = _as_pytorch_records(orig, args, kwargs)
             result = proxy.tracer.create_proxy("call_function", orig, args, kwargs)
             if is_wrapped:
                 result.node.meta["is_wrapped"] = True
@@ -249,7 +313,7 @@ class _Patcher:
             proxy = _find_proxy(args, kwargs, proxy_type)
             if proxy is None:
                 return impl(*args, **kwargs)
-            return proxy.tracer.create_proxy("call_function", fn, args, kwargs)
+            return proxy.tracer.create_proxy("call_function", fn, *_as_pytorch_records(fn, args, kwargs, impl))
 
         table = fn.__globals__.get(_DISPATCH)
         if table is None:

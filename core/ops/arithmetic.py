@@ -39,6 +39,7 @@ from .operands import (
     converted_factor,
     fill_value_for,
     is_scalar,
+    named_node,
     on_one_device,
     promote,
     promote_floating,
@@ -427,8 +428,9 @@ def _unary(
     divides: bool = False,
     fused_in_float32: tuple[dtypes.dtype, ...] = dtypes.narrow_float,
     kernel_dtypes: frozenset[dtypes.dtype] | None = None,
+    node: str | None = None,
 ) -> Callable[[Tensor], Tensor]:
-    """The op ``name`` computing ``compute(backend, x)``; ``complex_error``: PyTorch's message for a
+    """The op ``name`` computing ``compute(backend, x)`` (its node named ``node``, by default after ``name``); ``complex_error``: PyTorch's message for a
     complex input where it has no complex kernel (None: complex inputs are computed as they are);
     ``divides``: the gradient is ``grad / derivative(x, y)``, PyTorch's rounding for its formulas
     that divide; ``fused_in_float32``: the 16-bit types whose ``fused_backward`` reads float32 and
@@ -446,6 +448,8 @@ def _unary(
         "fused_in_float32": fused_in_float32,
         "_saved_attributes": saved if derivative is not None else {},
     }
+    if node is not None:  # PyTorch's torch.special ops: "SpecialI0EBackward0"
+        attributes["_backward_name"] = node
     # named as PyTorch's node: "log1p" -> Log1PBackward0, "expm1" -> Expm1Backward0
     cls: Any = type(name.title().replace("_", ""), (_Unary,), attributes)
     cls.compute = staticmethod(compute)
@@ -701,7 +705,7 @@ def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         return write_out("square", square(input), out)
     if input.dtype is dtypes.bool:
         input = input.to(dtypes.int64)
-    return mul(input, input)
+    return named_node(mul(input, input), "PowBackward0")  # PyTorch's square is pow(input, 2)
 
 
 def round(input: Tensor, decimals: int | None = None, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
@@ -728,11 +732,11 @@ def round(input: Tensor, decimals: int | None = None, *, out: Tensor | None = No
     if isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF:
         not_implemented("round_vml_cpu" if decimals == 0 else "round_cpu", input.dtype)
     if decimals == 0:
-        return _round_half_even(input)
+        return named_node(_round_half_even(input), "RoundBackward1")
     if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch
-        return round(input.float(), decimals).to(input.dtype)
+        return named_node(round(input.float(), decimals).to(input.dtype), "RoundBackward1")
     scale = 10.0**decimals
-    return _round_half_even(input * scale) / scale
+    return named_node(_round_half_even(input * scale) / scale, "RoundBackward1")
 
 
 # -- binary --------------------------------------------------------------------------------
@@ -1859,6 +1863,12 @@ def clamp_with_nodes(input: Tensor, min: Any, max: Any, node: Any, tensor_node: 
         elif value is not None:
             groups[2].append(dtypes.scalar_dtype(value))
     result = dtypes.result_type(*groups)
+    if result.is_complex:  # a complex bound of a real input: PyTorch's errors, not a complex result
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            not_implemented("maximum_cpu" if min is not None else "minimum_cpu", result)
+        if node is _Clamp and input.dtype.is_floating_point:  # clamp's number overload reads the bounds as doubles
+            raise RuntimeError("value cannot be converted to type double without overflow")
+        raise NotImplementedError("clamp is not supported for complex types")
     if input.dtype is not result:
         input = input.to(result)
     min, max = (  # noqa: A001
@@ -2192,10 +2202,11 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
         raise RuntimeError(_ADDCDIV_INTEGERS)
     result = _result_type(input, tensor1, tensor2)
     if result in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch (opmath)
-        return addcdiv(input.float(), tensor1.float(), tensor2.float(), value=value).to(result)
+        quotient = addcdiv(input.float(), tensor1.float(), tensor2.float(), value=value).to(result)
+        return named_node(quotient, "AddcdivBackward0")
     value = converted_factor(value, result)
     tensor1, tensor2 = _in_result_type(result, tensor1, tensor2)
-    return input + value * tensor1 / tensor2  # PyTorch's order of the operations
+    return named_node(input + value * tensor1 / tensor2, "AddcdivBackward0")  # PyTorch's order of the operations
 
 
 def _in_result_type(result: dtypes.dtype, *tensors: Tensor) -> tuple[Tensor, ...]:

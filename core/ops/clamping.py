@@ -18,6 +18,7 @@ from .arithmetic import (  # noqa: A004
 )
 from .complex_views import complex as complex_from_parts
 from .dtype_support import FLOAT8, UNSIGNED_WIDE, not_implemented, refuse_limited
+from .operands import named_node
 from .out_argument import write_out
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def nan_to_num(
     x = input.detach()
     out = where(x.isnan(), x.new_full((), float(nan)), input)
     out = where(x == float("inf"), x.new_full((), float(posinf)), out)
-    return where(x == float("-inf"), x.new_full((), float(neginf)), out)
+    return named_node(where(x == float("-inf"), x.new_full((), float(neginf)), out), "NanToNumBackward0")
 
 
 def clamp_min(input: Tensor, min: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002

@@ -12,6 +12,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from .. import dtypes
+from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
 from . import complex_math
 from .arithmetic import (  # noqa: A004
@@ -29,8 +30,9 @@ from .arithmetic import (  # noqa: A004
 from .comparison import _TORCH_NAMES
 from .complex_views import complex_sgn
 from .dtype_support import FLOAT8, not_implemented, refuse_limited
-from .operands import as_tensor_arg, is_scalar, promote, promote_floating, require_tensors
+from .operands import as_tensor_arg, is_scalar, named_node, promote, promote_floating, require_tensors
 from .out_argument import write_out
+from .reduced_precision import opmath
 from .result_layout import composite_in_operands_layout
 from .special import _in_float64
 
@@ -160,7 +162,7 @@ def fmax(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     a, b = _tensor_pair("fmax", input, other)
     if a.dtype.is_complex:
         raise RuntimeError("fmax not implemented for complex tensors.")
-    return where((a >= b) | b.isnan(), a, b)
+    return named_node(where((a >= b) | b.isnan(), a, b), "FmaxBackward0")
 
 
 def fmin(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -177,7 +179,7 @@ def fmin(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     a, b = _tensor_pair("fmin", input, other)
     if a.dtype.is_complex:
         raise RuntimeError("fmin not implemented for complex tensors.")
-    return where((a <= b) | b.isnan(), a, b)
+    return named_node(where((a <= b) | b.isnan(), a, b), "FminBackward0")
 
 
 class _LogAddExp(_Binary):
@@ -248,7 +250,7 @@ def logaddexp2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Te
     if out is not None:
         return write_out("logaddexp2", logaddexp2(input, other), out)
     a, b = _floating_only("logaddexp2", input, other)
-    return _LogAddExp.apply(a * _LN2, b * _LN2) / _LN2
+    return named_node(_LogAddExp.apply(a * _LN2, b * _LN2) / _LN2, "Logaddexp2Backward0")
 
 
 class _Hypot(_Binary):
@@ -361,9 +363,25 @@ class _XLogY(_Binary):
 
     @classmethod
     def compute(cls, xp, a, b):
-        zero = a == 0
-        value = xp.where(zero, 0, a * getattr(xp, cls.log)(xp.where(zero, 1 - cls.edge, b)))  # a +0.0 for -0.0
+        return cls._combine(xp, a, b, cls._log(xp, a, b))
+
+    @classmethod
+    def _log(cls, xp, a, b):
+        return getattr(xp, cls.log)(xp.where(a == 0, 1 - cls.edge, b))  # (b where a is 0 is not read)
+
+    @staticmethod
+    def _combine(xp, a, b, log_b):
+        value = xp.where(a == 0, 0, a * log_b)  # a +0.0 for -0.0
         return xp.where(xp.isnan(b), b, value)
+
+    @classmethod
+    def narrow_values(cls, a, data, other):
+        """A 16-bit operand: PyTorch's kernel takes ``log(b)`` in the 16-bit type (c10's log of a reduced
+        floating type returns that type), then the product in float32, rounded again: ``xlogy(3, 2.5)`` in
+        float16 is 2.75, not 2.748 (3 log 2.5 rounded once)."""
+        xp = a._backend.xp
+        log_b = opmath(a, lambda x, y: cls._log(xp, x, y), data, other, round_numbers=True)
+        return opmath(a, lambda x, y, lb: cls._combine(xp, x, y, lb), data, other, log_b, round_numbers=True)
 
     @classmethod
     def gradients(cls, ctx, g):
@@ -436,7 +454,7 @@ def deg2rad(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     if out is not None:
         return write_out("deg2rad", deg2rad(input), out)
-    return _angle_units("deg2rad", input) * (math.pi / 180.0)
+    return named_node(_angle_units("deg2rad", input) * (math.pi / 180.0), "Deg2RadBackward0")
 
 
 def rad2deg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -449,7 +467,7 @@ def rad2deg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     if out is not None:
         return write_out("rad2deg", rad2deg(input), out)
-    return _angle_units("rad2deg", input) * (180.0 / math.pi)
+    return named_node(_angle_units("rad2deg", input) * (180.0 / math.pi), "Rad2DegBackward0")
 
 
 def heaviside(input: Tensor, values: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -506,8 +524,11 @@ def copysign(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None
         if not a.dtype.is_floating_point:
             a = a.to(dtypes.get_default_dtype())
         negative = math.copysign(1.0, b) < 0
-        return -abs(a) if negative else abs(a)
-    return composite_in_operands_layout(where(signbit(b), -abs(a), abs(a)), a, b)  # type: ignore[arg-type]
+        return named_node(-abs(a) if negative else abs(a), "CopysignBackward1")
+    result = composite_in_operands_layout(where(signbit(b), -abs(a), abs(a)), a, b)  # type: ignore[arg-type]
+    if isinstance(b, Tensor) and b.requires_grad and grad_state.enabled:  # other's gradient: zeros, not None
+        result = where(b.new_zeros((), dtype=dtypes.bool), b, result)
+    return named_node(result, "CopysignBackward0")
 
 
 def sgn(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -529,8 +550,8 @@ def sgn(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         return write_out("sgn", sgn(input), out, exact_dtype=True)
 
     if input.dtype.is_complex:
-        return complex_sgn(input)
-    return sign(input)
+        return named_node(complex_sgn(input), "SgnBackward0")
+    return named_node(sign(input), "SgnBackward0")
 
 
 def fix(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -579,4 +600,4 @@ def rsub(input: Tensor, other: Tensor | Number, *, alpha: Number = 1) -> Tensor:
         raise TypeError(f"rsub(): argument 'input' must be Tensor, not {type(input).__name__}")
     if is_scalar(other):  # a weak operand, as in ``other - input``: ``rsub(int32, 0)`` is int32
         return sub(other, input, alpha=alpha)
-    return sub(as_tensor_arg("rsub", other, input), input, alpha=alpha)
+    return named_node(sub(as_tensor_arg("rsub", other, input), input, alpha=alpha), "RsubBackward0")

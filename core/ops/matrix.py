@@ -20,7 +20,7 @@ from .comparison import _TORCH_NAMES
 from .creation import arange, zeros
 from .dtype_support import not_implemented, refuse_limited
 from .movement import broadcast_tensors, cat, stack
-from .operands import broadcast_error, check_same_device, numpy_names, wrap_dim
+from .operands import broadcast_error, check_same_device, named_node, numpy_names, wrap_dim
 from .out_argument import write_out
 from .strided import as_strided
 
@@ -169,7 +169,7 @@ def trace(input: Tensor) -> Tensor:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
     if _amp.active:
         (input,) = cast_inputs("trace", input)
-    return diagonal(input).sum()
+    return named_node(diagonal(input).sum(), "TraceBackward0")
 
 
 def _triangle(op, input, diagonal, lower):
@@ -205,7 +205,7 @@ def tril(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tens
     refuse_limited("tril", input)
     if out is not None:
         return write_out("tril", tril(input, diagonal), out, exact_dtype=True)
-    return _triangle("tril", input, diagonal, True)
+    return named_node(_triangle("tril", input, diagonal, True), "TrilBackward0")
 
 
 def triu(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tensor:
@@ -231,7 +231,7 @@ def triu(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tens
     refuse_limited("triu", input)
     if out is not None:
         return write_out("triu", triu(input, diagonal), out, exact_dtype=True)
-    return _triangle("triu", input, diagonal, False)
+    return named_node(_triangle("triu", input, diagonal, False), "TriuBackward0")
 
 
 # -- einsum ----------------------------------------------------------------------------------

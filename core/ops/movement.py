@@ -22,6 +22,7 @@ from .dtype_views import view_dtype
 from .operands import (
     check_same_device,
     dim_or_axis,
+    named_node,
     normalize_dims,
     numpy_names,
     raise_broadcast_error,
@@ -607,7 +608,7 @@ def repeat(input: Tensor, *counts: int | _size_t, repeats: _size_t | None = None
             raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {final}")
     out = x.reshape(interleaved).expand(target).reshape(final)  # type: ignore[arg-type]
     # a copy, as in PyTorch: the reshape is a view of ``input`` where nothing was tiled (all counts 1)
-    return out.clone(memory_format=contiguous_format) if out._base is not None else out
+    return named_node(out.clone(memory_format=contiguous_format) if out._base is not None else out, "RepeatBackward0")
 
 
 def tile(input: Tensor, *copies: int | _size_t, dims: _size_t | None = None) -> Tensor:
@@ -788,9 +789,9 @@ def roll(input: Tensor, shifts: int | _size_t, dims: int | _size_t | None = None
     if not shift_list:
         raise RuntimeError("`shifts` required")
     if not dim_list and len(shift_list) == 1:  # no dims (None or empty): the flattened tensor rolls
-        return roll(input.reshape(-1), shift_list, 0).reshape(input.shape)
+        return named_node(roll(input.reshape(-1), shift_list, 0).reshape(input.shape), "RollBackward0")
     if input.numel() == 0:  # nothing moves (PyTorch checks no dims here)
-        return input.clone()
+        return named_node(input.clone(), "RollBackward0")
     if len(shift_list) != len(dim_list):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shift_list)}, dims:{len(dim_list)}")
     out = input
@@ -805,7 +806,7 @@ def roll(input: Tensor, shifts: int | _size_t, dims: int | _size_t | None = None
         if s:
             out = cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d)
     # a new tensor even when nothing moves: then a row-major one, as PyTorch's
-    return input.clone(memory_format=contiguous_format) if out is input else out
+    return named_node(input.clone(memory_format=contiguous_format) if out is input else out, "RollBackward0")
 
 
 def _joined(tensors, data):

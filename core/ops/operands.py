@@ -395,6 +395,18 @@ def dim_and_keepdim(op: str, dim: Any, keepdim: Any) -> tuple[Any, bool]:
     return dim, False if keepdim is KEEPDIM_OMITTED else keepdim
 
 
+def refuse_none_dim(op: str, dim: Any) -> Any:
+    """``dim`` of a reduction whose ``dim`` defaults to :data:`DIM_OMITTED` and whose whole-tensor overload
+    takes no ``dim`` (``prod``, ``max``, ``min``, ``median``, ``nanmedian``): PyTorch's TypeError for
+    ``dim=None`` given (``x.max(dim=None)``), else ``dim``, None when it was omitted."""
+    if dim is None:
+        raise TypeError(
+            f"{op}() received an invalid combination of arguments - got (dim=NoneType, ): dim must be an int "
+            f"(omit it to reduce every element)"
+        )
+    return None if dim is DIM_OMITTED else dim
+
+
 def refuse_keepdim_without_dim(op: str, dim: object, keepdim: bool) -> None:
     """PyTorch's TypeError for ``keepdim=True`` given to a reduction over a single ``dim`` without one
     (``x.prod(keepdim=True)``): its overload without ``dim`` takes no ``keepdim``, and the result
@@ -477,7 +489,9 @@ def wrap_dim(dim, ndim):
         return dim + ndim if dim < 0 else dim
     bound = max(ndim, 1)
     if not isinstance(dim, int) or isinstance(dim, bool):
-        if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+        if isinstance(dim, Tensor) and dim.ndim == 0 and not (dim.dtype.is_floating_point or dim.dtype.is_complex):
+            dim = int(dim)  # a 0-d integer tensor, which PyTorch's argument parser takes as an int
+        elif isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
             raise TypeError(f"dim must be an int, got {type(dim).__name__}")
         dim = int(dim)  # a NumPy integer, which PyTorch's argument parser takes as an int
     if not -bound <= dim < bound:
@@ -493,7 +507,7 @@ def normalize_dims(dim, ndim):
         if type(dim) is int and ndim:
             return (wrap_dim(dim, ndim),)
         dim = (dim,)
-    elif isinstance(dim, numbers.Integral):  # a NumPy integer
+    elif isinstance(dim, numbers.Integral) or isinstance(dim, Tensor) and dim.ndim == 0:  # NumPy's int, 0-d tensor
         dim = (dim,)
     wrapped = [wrap_dim(d, ndim) for d in dim]
     axes = tuple(sorted(set(wrapped)))
@@ -532,6 +546,24 @@ def raise_broadcast_error(exc: BaseException, *operands: object) -> NoReturn:
         padded = [(1,) * (n - len(s)) + s for s in (so_far, shape)]
         so_far = tuple(a if b == 1 else b for a, b in zip(*padded))
     raise exc
+
+
+_NAMED_NODES: dict[tuple[type, str], type] = {}  # (node class, name) -> its subclass of that name
+
+
+def named_node(result: Tensor, name: str) -> Tensor:
+    """``result``, made by a composite op, with the node that made it named as PyTorch names the op's one node
+    (``F.elu``, a ``where``: "EluBackward0"): the same node, of a subclass of its class named ``name``, so that
+    ``type(y.grad_fn).__name__`` and ``y.grad_fn.name()`` read PyTorch's. ``result`` as it is without a node."""
+    node = result._grad_fn
+    if node is None or type(node).__name__ == name:
+        return result
+    cls = type(node)
+    renamed_cls = _NAMED_NODES.get((cls, name))
+    if renamed_cls is None:
+        renamed_cls = _NAMED_NODES[cls, name] = type(name, (cls,), {"__slots__": (), "_name": name})
+    node.__class__ = renamed_cls
+    return result
 
 
 _RENAMED: dict[tuple[int, str], Any] = {}  # (id(function), alias) -> the function under the alias

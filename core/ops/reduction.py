@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, overload
 
@@ -25,9 +26,11 @@ from .operands import (
     DIM_OMITTED,
     KEEPDIM_OMITTED,
     dim_and_keepdim,
+    named_node,
     normalize_dims,
     numpy_names,
     refuse_keepdim_without_dim,
+    refuse_none_dim,
     wrap_dim,
 )
 from .out_argument import write_out
@@ -99,7 +102,7 @@ def sum(
     *,
     dtype: _dtype | None = None,
     out: Tensor | None = None,
-    axis: int | Sequence[int] | None = None,
+    axis: int | Sequence[int] | None = DIM_OMITTED,
     keepdims: bool | None = None,
 ) -> Tensor:  # noqa: A001
     """Sum of elements over ``dim`` (all when None); integer inputs sum in int64.
@@ -128,9 +131,11 @@ def sum(
                 [15.]])
     """
     if dim is DIM_OMITTED:  # (identity tests inline: the common call, x.sum(), pays no call for them)
-        if keepdim is not KEEPDIM_OMITTED and axis is None:
-            dim_and_keepdim("sum", dim, keepdim)  # PyTorch's TypeError: keepdim without dim
+        if (keepdim is not KEEPDIM_OMITTED or keepdims is not None) and axis is DIM_OMITTED:
+            dim_and_keepdim("sum", dim, keepdim if keepdims is None else keepdims)  # TypeError: keepdim without dim
         dim = None
+    if axis is DIM_OMITTED:  # (omitted and None differ only above: x.sum(axis=None, keepdims=True) is accepted)
+        axis = None
     if keepdim is KEEPDIM_OMITTED:
         keepdim = False
     if axis is not None or keepdims is not None:
@@ -172,7 +177,7 @@ def mean(
     *,
     dtype: _dtype | None = None,
     out: Tensor | None = None,
-    axis: int | Sequence[int] | None = None,
+    axis: int | Sequence[int] | None = DIM_OMITTED,
     keepdims: bool | None = None,
 ) -> Tensor:
     """Arithmetic mean over ``dim``; the input must be floating point (or give ``dtype``).
@@ -198,9 +203,11 @@ def mean(
         tensor([2., 5.])
     """
     if dim is DIM_OMITTED:  # (identity tests inline: the common call, x.mean(), pays no call for them)
-        if keepdim is not KEEPDIM_OMITTED and axis is None:
-            dim_and_keepdim("mean", dim, keepdim)  # PyTorch's TypeError: keepdim without dim
+        if (keepdim is not KEEPDIM_OMITTED or keepdims is not None) and axis is DIM_OMITTED:
+            dim_and_keepdim("mean", dim, keepdim if keepdims is None else keepdims)  # TypeError: keepdim without dim
         dim = None
+    if axis is DIM_OMITTED:  # (omitted and None differ only above: x.mean(axis=None, keepdims=True) is accepted)
+        axis = None
     if keepdim is KEEPDIM_OMITTED:
         keepdim = False
     if dtype is None:
@@ -296,7 +303,7 @@ def where_(condition, a, b):
 
 def prod(
     input: Tensor,
-    dim: int | None = None,
+    dim: int | None = DIM_OMITTED,
     keepdim: bool = False,
     *,
     dtype: _dtype | None = None,
@@ -323,12 +330,16 @@ def prod(
         >>> ember.prod(x, dim=1)
         tensor([  6., 120.])
     """
+    dim = refuse_none_dim("prod", dim)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("prod", dim, None, axis, keepdim, keepdims)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out(
-                "prod", prod(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+                "prod",
+                prod(input, DIM_OMITTED if dim is None else dim, keepdim, dtype=out.dtype if dtype is None else dtype),
+                out,
+                exact_dtype=True,
             )
     refuse_keepdim_without_dim("prod", dim, keepdim)
     if _amp.active:  # float32 under autocast (cpu), or the dtype asked for (cuda)
@@ -414,10 +425,11 @@ class _AllMin(_Evenly, _Amin):
     _backward_name = "MinBackward1"
 
 
-def _check_nonempty(name, input, axes):
-    for a in axes:
+def _check_nonempty(name, input, axes, given=None):
+    for i, a in enumerate(axes):
         if input.shape[a] == 0:
-            raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size.")
+            shown = a if given is None else given[i]  # amax/amin name the dim as given (-1), others wrapped
+            raise IndexError(f"{name}(): Expected reduction dim {shown} to have non-zero size.")
     if input.numel() == 0 and not axes:
         raise RuntimeError(
             f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument."
@@ -463,6 +475,8 @@ def amax(
     if input.dtype.is_complex:
         not_implemented("max_values_cpu", input.dtype)
     every = _every_dim_if_empty(dim) is None  # () and [] reduce every dimension
+    given = () if every or not input.ndim else tuple(dim) if isinstance(dim, Sequence) else (dim,)
+    _check_nonempty("amax", input, [wrap_dim(d, input.ndim) for d in given], given)  # before a repeated dim
     axes = normalize_dims(None if every else dim, input.ndim)
     _check_nonempty("amax", input, () if every else axes)
     return _Amax.apply(input, axes, keepdim)
@@ -507,6 +521,8 @@ def amin(
     if input.dtype.is_complex:
         not_implemented("min_values_cpu", input.dtype)
     every = _every_dim_if_empty(dim) is None  # () and [] reduce every dimension
+    given = () if every or not input.ndim else tuple(dim) if isinstance(dim, Sequence) else (dim,)
+    _check_nonempty("amin", input, [wrap_dim(d, input.ndim) for d in given], given)  # before a repeated dim
     axes = normalize_dims(None if every else dim, input.ndim)
     _check_nonempty("amin", input, () if every else axes)
     return _Amin.apply(input, axes, keepdim)
@@ -625,10 +641,13 @@ def _extremum_with_indices(name, input, dim, keepdim, other):
             )
         return (_AllMax if name == "max" else _AllMin).apply(input, tuple(range(input.ndim)), False)
     axis = wrap_dim(dim, input.ndim)
+    if input.ndim:
+        _check_nonempty(name, input, (axis,))
     indices = _arg("argmax" if name == "max" else "argmin", input, axis, True)
     values = input.gather(axis, indices) if input.ndim else input.clone()
     if not keepdim and input.ndim:
         values, indices = values.squeeze(axis), indices.squeeze(axis)
+    values = named_node(values, "MaxBackward0" if name == "max" else "MinBackward0")  # PyTorch's one node
     return getattr(return_types, name)(values, indices)
 
 
@@ -640,7 +659,7 @@ def max(input: Tensor, dim: int, keepdim: bool = False) -> return_types.max: ...
 def max(input: Tensor, dim: Tensor) -> Tensor: ...  # noqa: A001
 def max(  # noqa: A001
     input: Tensor,
-    dim: int | Tensor | None = None,
+    dim: int | Tensor | None = DIM_OMITTED,
     keepdim: bool = False,
     *,
     out: Any = None,
@@ -671,11 +690,13 @@ def max(  # noqa: A001
         values=tensor([3., 6.]),
         indices=tensor([2, 2]))
     """
+    dim = refuse_none_dim("max", dim)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("max", dim, None, axis, keepdim, keepdims)
     if out is not None:
+        given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("max", max(input, dim, keepdim), out, exact_dtype=isinstance(dim, int))  # type: ignore[arg-type]
+            return write_out("max", max(input, given, keepdim), out, exact_dtype=isinstance(dim, int))
     return _extremum_with_indices("max", input, dim, keepdim, None)
 
 
@@ -687,7 +708,7 @@ def min(input: Tensor, dim: int, keepdim: bool = False) -> return_types.min: ...
 def min(input: Tensor, dim: Tensor) -> Tensor: ...  # noqa: A001
 def min(  # noqa: A001
     input: Tensor,
-    dim: int | Tensor | None = None,
+    dim: int | Tensor | None = DIM_OMITTED,
     keepdim: bool = False,
     *,
     out: Any = None,
@@ -718,11 +739,13 @@ def min(  # noqa: A001
         values=tensor([1., 2., 3.]),
         indices=tensor([0, 0, 0]))
     """
+    dim = refuse_none_dim("min", dim)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("min", dim, None, axis, keepdim, keepdims)
     if out is not None:
+        given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("min", min(input, dim, keepdim), out, exact_dtype=isinstance(dim, int))  # type: ignore[arg-type]
+            return write_out("min", min(input, given, keepdim), out, exact_dtype=isinstance(dim, int))
     return _extremum_with_indices("min", input, dim, keepdim, None)
 
 
@@ -775,6 +798,16 @@ def aminmax(
     if input.dtype.is_complex and input.numel():  # (an empty one: amin's error first, as PyTorch's)
         not_implemented("aminmax_cpu", input.dtype)
     return return_types.aminmax(amin(input, d, keepdim), amax(input, d, keepdim))
+
+
+def _refuse_unbiased_and_correction(op, dim, unbiased, correction):
+    """PyTorch's TypeError for ``unbiased`` and ``correction`` given together (they belong to two overloads):
+    ``x.var(unbiased=False, correction=1)`` would otherwise pick one of them silently."""
+    if correction is not None and (unbiased is not None or isinstance(dim, bool)):
+        raise TypeError(
+            f"{op}() received an invalid combination of arguments - got (correction=..., unbiased=bool): give "
+            "either correction or unbiased"
+        )
 
 
 def _correction(unbiased, correction):
@@ -840,11 +873,12 @@ class _StandardDeviation(_Variance):
     _backward_name = "StdBackward0"
 
 
-def _variance(input, dim, unbiased, keepdim, correction, is_std):
+def _variance(input, dim, unbiased, keepdim, correction, is_std, op=None):
+    op = op or ("std" if is_std else "var")  # the name in the warning: var_mean and std_mean give their own
     if isinstance(dim, bool):
         unbiased, dim = dim, None
     if input.dtype.is_complex:  # the variance of complex numbers: the real parts' plus the imaginary parts'
-        parts = (_variance(part, dim, unbiased, keepdim, correction, False) for part in (input.real, input.imag))
+        parts = (_variance(part, dim, unbiased, keepdim, correction, False, op) for part in (input.real, input.imag))
         variance = builtins.sum(parts)
         return variance.sqrt() if is_std else variance
     if not input.dtype.is_floating_point:
@@ -855,8 +889,17 @@ def _variance(input, dim, unbiased, keepdim, correction, is_std):
         if full and dim is None:
             raise RuntimeError(f"std_var_all: Unsupported dtype {_TORCH_NAMES[input.dtype.name]}")
         not_implemented("std_cpu", input.dtype)
+    correction = _correction(unbiased, correction)
+    kept = math.prod(n for i, n in enumerate(input.shape) if i not in axes)
+    if input.numel() / builtins.max(kept, 1) - correction <= 0:  # PyTorch's reduction factor: numel in / out
+        warnings.warn(
+            f"{op}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction factor "
+            "(input numel divided by output numel).",
+            UserWarning,
+            stacklevel=3,
+        )
     node = _StandardDeviation if is_std else _Variance
-    return node.apply(input, axes, keepdim, _correction(unbiased, correction), is_std, full)
+    return node.apply(input, axes, keepdim, correction, is_std, full)
 
 
 def var(
@@ -896,6 +939,7 @@ def var(
     """
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("var", dim, None, axis, keepdim, keepdims)
+    _refuse_unbiased_and_correction("var", dim, unbiased, correction)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out("var", var(input, dim, unbiased, keepdim, correction=correction), out)
@@ -939,6 +983,7 @@ def std(
     """
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("std", dim, None, axis, keepdim, keepdims)
+    _refuse_unbiased_and_correction("std", dim, unbiased, correction)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out("std", std(input, dim, unbiased, keepdim, correction=correction), out)
@@ -976,8 +1021,9 @@ def var_mean(
     refuse_limited("std_cpu", input, among=FLOAT8)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("var_mean", dim, None, axis, keepdim, keepdims)
+    _refuse_unbiased_and_correction("var_mean", dim, unbiased, correction)
     mean_dim = None if isinstance(dim, bool) else dim  # ``var_mean(x, True)``: the positional ``unbiased``
-    return var(input, dim, unbiased, keepdim, correction=correction), input.mean(
+    return _variance(input, dim, unbiased, keepdim, correction, False, "var_mean"), input.mean(
         normalize_dims(_every_dim_if_empty(mean_dim), input.ndim), keepdim
     )
 
@@ -1013,8 +1059,9 @@ def std_mean(
     refuse_limited("std_cpu", input, among=FLOAT8)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("std_mean", dim, None, axis, keepdim, keepdims)
+    _refuse_unbiased_and_correction("std_mean", dim, unbiased, correction)
     mean_dim = None if isinstance(dim, bool) else dim  # ``std_mean(x, True)``: the positional ``unbiased``
-    return std(input, dim, unbiased, keepdim, correction=correction), input.mean(
+    return _variance(input, dim, unbiased, keepdim, correction, True, "std_mean"), input.mean(
         normalize_dims(_every_dim_if_empty(mean_dim), input.ndim), keepdim
     )
 
@@ -1185,6 +1232,11 @@ def logsumexp(
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         (input,) = cast_inputs("logsumexp", input)
     axes = normalize_dims(_every_dim_if_empty(dim), input.ndim)
+    if not keepdim and input.ndim and input.numel() and _every_dim_if_empty(dim) is None:
+        # PyTorch's kernel reduces every dim for () but writes into an output shaped for no dim reduced
+        raise RuntimeError(
+            f"logsumexp(): output with shape [] doesn't match the broadcast shape [{', '.join(['1'] * input.ndim)}]"
+        )
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         input = input.to(dtypes.get_default_dtype())
     if input.numel() == 0:
@@ -1192,7 +1244,7 @@ def logsumexp(
     m = input.detach().real.amax(axes, keepdim=True)  # complex numbers shift by their largest real part
     m = m.masked_fill(m.isinf(), 0)
     out = (input - m).exp().sum(axes, keepdim=True).log() + m
-    return out if keepdim else out.squeeze(axes) if axes else out
+    return named_node(out if keepdim else out.squeeze(axes) if axes else out, "LogsumexpBackward0")
 
 
 class _Cumsum(Function):
@@ -1503,7 +1555,8 @@ def _cumulative_extremum(name, input, dim, better):
         index = xp.where(take, xp.full(index.shape, i, dtype=long), index)
         indices.append(index)
     indices = input._make(xp.stack(indices, axis=axis))
-    return getattr(return_types, name)(input.gather(axis, indices), indices)
+    values = named_node(input.gather(axis, indices), f"{name.capitalize()}Backward0")  # CummaxBackward0
+    return getattr(return_types, name)(values, indices)
 
 
 def cummax(input: Tensor, dim: int | None = None, *, out: Any = None, axis: int | None = None) -> return_types.cummax:
@@ -1643,7 +1696,7 @@ def median(input: Tensor) -> Tensor: ...
 def median(input: Tensor, dim: int, keepdim: bool = False) -> return_types.median: ...
 def median(
     input: Tensor,
-    dim: int | None = None,
+    dim: int | None = DIM_OMITTED,
     keepdim: bool = False,
     *,
     out: Any = None,
@@ -1668,11 +1721,13 @@ def median(
         tensor(2.)
     """
     refuse_limited("median_cpu", input)
+    dim = refuse_none_dim("median", dim)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("median", dim, None, axis, keepdim, keepdims)
     if out is not None:
+        given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("median", median(input, dim, keepdim), out, exact_dtype=True)  # type: ignore[arg-type]
+            return write_out("median", median(input, given, keepdim), out, exact_dtype=True)
     refuse_keepdim_without_dim("median", dim, keepdim)
     if input.dtype is dtypes.bool or input.dtype.is_complex:
         not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
@@ -1684,7 +1739,8 @@ def median(
     axis = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         return return_types.median(
-            input.clone(), input._make(input._backend.xp.zeros((), dtype=input._backend.native_dtype(dtypes.int64)))
+            named_node(input.clone(), "MedianBackward1"),
+            input._make(input._backend.xp.zeros((), dtype=input._backend.native_dtype(dtypes.int64))),
         )
     n = input.shape[axis]
     if n == 0:
@@ -1698,7 +1754,7 @@ def median(
     values = input.gather(axis, index)
     if not keepdim:
         values, index = values.squeeze(axis), index.squeeze(axis)
-    return return_types.median(values, index)
+    return return_types.median(named_node(values, "MedianBackward1"), index)
 
 
 def _refuse_complex_nansum(input: Tensor) -> None:
@@ -1751,7 +1807,7 @@ def nansum(
         input = input.to(dtype)
     if input.dtype.is_floating_point:
         input = input.masked_fill(input.detach().isnan(), 0)
-    return sum(input, dim, keepdim, dtype=dtype)
+    return named_node(sum(input, dim, keepdim, dtype=dtype), "NansumBackward0")
 
 
 def nanmean(

@@ -29,7 +29,7 @@ from .movement import _sizes_or_keyword, cat, flip, movedim, narrow, tensor_list
 
 if TYPE_CHECKING:
     pass
-from .operands import check_same_device, dim_or_axis, numpy_names, sum_to, wrap_dim
+from .operands import check_same_device, dim_or_axis, named_node, numpy_names, sum_to, wrap_dim
 from .out_argument import write_out
 from .searching import searchsorted
 from .strided import as_strided
@@ -502,12 +502,12 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {a} and dim1 = {b}")
     k %= 4
     if k == 1:
-        return transpose(flip(input, (b,)), a, b)
+        return named_node(transpose(flip(input, (b,)), a, b), "Rot90Backward0")
     if k == 2:
-        return flip(input, (a, b))
+        return named_node(flip(input, (a, b)), "Rot90Backward0")
     if k == 3:
-        return flip(transpose(input, a, b), (b,))
-    return input.clone()
+        return named_node(flip(transpose(input, a, b), (b,)), "Rot90Backward0")
+    return named_node(input.clone(), "Rot90Backward0")
 
 
 def meshgrid(*tensors: Tensor | Sequence[Tensor], indexing: str | None = None) -> tuple[Tensor, ...]:

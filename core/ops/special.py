@@ -239,6 +239,7 @@ _i1: Callable[[Tensor], Tensor] = _unary(
     lambda x, y: where(_not_tiny(x), i0(x) - y / x, 0.5),
     saves="xy",
     kernel_dtypes=FLOATING_AND_HALF,
+    node="SpecialI1Backward0",
 )
 i0: Callable[[Tensor], Tensor] = _unary(
     "i0",

@@ -21,7 +21,7 @@ from .comparison import _TORCH_NAMES
 from .composite_math import _erfc, _floating_pair, _tensor_pair, _XLogY, erfc, xlogy_nodes
 from .dtype_support import FLOATING, FLOATING_AND_HALF, not_implemented
 from .movement import broadcast_tensors
-from .operands import require_tensors
+from .operands import named_node, require_tensors
 from .out_argument import write_out
 from .special import _bessel_i, _erfinv, _i1, _in_float64, _integer_order_zeta, _lgamma, _not_tiny, i0
 
@@ -116,6 +116,7 @@ i0e: Callable[[Tensor], Tensor] = _unary(
     lambda x, y: i1e(x) - x.sign() * y,
     saves="xy",
     kernel_dtypes=FLOATING_AND_HALF,
+    node="SpecialI0EBackward0",
 )
 i1e: Callable[[Tensor], Tensor] = _unary(
     "i1e",
@@ -123,13 +124,24 @@ i1e: Callable[[Tensor], Tensor] = _unary(
     lambda x, y: where(_not_tiny(x), i0e(x) - y * (x.sign() + 1 / x), 0.5),
     saves="xy",
     kernel_dtypes=FLOATING_AND_HALF,
+    node="SpecialI1EBackward0",
 )
 i1: Callable[[Tensor], Tensor] = _i1
 erfcx: Callable[[Tensor], Tensor] = _unary(
-    "erfcx", _in_float64(_erfcx), lambda x, y: 2 * x * y - 2 / _SQRT_PI, saves="xy", kernel_dtypes=FLOATING
+    "erfcx",
+    _in_float64(_erfcx),
+    lambda x, y: 2 * x * y - 2 / _SQRT_PI,
+    saves="xy",
+    kernel_dtypes=FLOATING,
+    node="SpecialErfcxBackward0",
 )
 ndtri: Callable[[Tensor], Tensor] = _unary(
-    "ndtri", _in_float64(_ndtri), lambda x, y: (0.5 * y * y).exp() * _SQRT_2PI, saves="y", kernel_dtypes=FLOATING
+    "ndtri",
+    _in_float64(_ndtri),
+    lambda x, y: (0.5 * y * y).exp() * _SQRT_2PI,
+    saves="y",
+    kernel_dtypes=FLOATING,
+    node="SpecialNdtriBackward0",
 )
 log_ndtr: Callable[[Tensor], Tensor] = _unary(
     "log_ndtr",
@@ -137,8 +149,11 @@ log_ndtr: Callable[[Tensor], Tensor] = _unary(
     lambda x, y: (-0.5 * x * x - y).exp() / _SQRT_2PI,
     saves="xy",
     kernel_dtypes=FLOATING,
+    node="SpecialLogNdtrBackward0",
 )
-entr: Callable[[Tensor], Tensor] = _unary("entr", _entr, lambda x, y: -(x.log() + 1), kernel_dtypes=FLOATING_AND_HALF)
+entr: Callable[[Tensor], Tensor] = _unary(
+    "entr", _entr, lambda x, y: -(x.log() + 1), kernel_dtypes=FLOATING_AND_HALF, node="SpecialEntrBackward0"
+)
 
 
 def ndtr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -235,6 +250,7 @@ def _no_derivative(name: str) -> None:
 
 
 class _Zeta(_InFloat64Binary):
+    _backward_name = "SpecialZetaBackward0"
     saves = 2
     function = staticmethod(lambda b, x, q: _zeta(b, x, q))
 
@@ -344,7 +360,8 @@ def zeta(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None =
     x, q = _floating_pair("zeta", input, other)
     if x.dtype in dtypes.narrow_float or x.dtype.is_complex:  # PyTorch's CPU kernel: float32 and float64
         not_implemented("zeta_cpu", x.dtype)
-    return _Zeta.apply(*broadcast_tensors(x, q))
+    result = _Zeta.apply(*broadcast_tensors(x, q))
+    return result if isinstance(input, Tensor) else named_node(result, "SpecialZetaBackward1")  # a number input
 
 
 def gammainc(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:

@@ -19,7 +19,7 @@ from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .creation import arange, zeros
 from .dtype_support import not_implemented
-from .operands import numpy_names, refuse_keepdim_without_dim, wrap_dim
+from .operands import DIM_OMITTED, named_node, numpy_names, refuse_keepdim_without_dim, refuse_none_dim, wrap_dim
 from .out_argument import write_out
 from .reduction import _Nanmedian, median_of_no_elements
 
@@ -191,7 +191,7 @@ def nanmedian(input: Tensor) -> Tensor: ...
 def nanmedian(input: Tensor, dim: int, keepdim: bool = False) -> nanmedian_result: ...
 def nanmedian(
     input: Tensor,
-    dim: int | None = None,
+    dim: int | None = DIM_OMITTED,
     keepdim: bool = False,
     *,
     out: Any = None,
@@ -218,11 +218,13 @@ def nanmedian(
         values=tensor([2.]),
         indices=tensor([3]))
     """
+    dim = refuse_none_dim("nanmedian", dim)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("nanmedian", dim, None, axis, keepdim, keepdims)
     if out is not None:
+        given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("nanmedian", nanmedian(input, dim, keepdim), out, exact_dtype=True)  # type: ignore[arg-type]
+            return write_out("nanmedian", nanmedian(input, given, keepdim), out, exact_dtype=True)
     refuse_keepdim_without_dim("nanmedian", dim, keepdim)
     if input.dtype is dtypes.bool or input.dtype.is_complex:
         not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
@@ -232,11 +234,11 @@ def nanmedian(
         return _Nanmedian.apply(input.reshape(-1), lambda x: _nanmedian_along(x, 0)[0])
     dim = wrap_dim(dim, input.ndim)
     if input.ndim and input.shape[dim] == 0:
-        raise IndexError(f"nanmedian(): Expected reduction dim {dim} to have non-zero size.")
+        raise IndexError(f"median(): Expected reduction dim {dim} to have non-zero size.")  # PyTorch's name
     values, indices = _nanmedian_along(input, dim)
     if keepdim and input.ndim:
         values, indices = values.unsqueeze(dim), indices.unsqueeze(dim)
-    return nanmedian_result(values, indices)
+    return nanmedian_result(named_node(values, "NanmedianBackward1"), indices)
 
 
 def _nanmedian_along(input: Tensor, dim: int) -> tuple[Tensor, Tensor]:
@@ -284,7 +286,7 @@ def mode(
             return write_out("mode", mode(input, dim, keepdim), out, exact_dtype=True)
     dim = wrap_dim(dim, input.ndim)  # an int in range, also for a 0-d input
     if input.ndim == 0:
-        return mode_result(input.clone(), input.new_zeros((), dtype=dtypes.int64))
+        return mode_result(named_node(input.clone(), "ModeBackward0"), input.new_zeros((), dtype=dtypes.int64))
     if input.shape[dim] == 0:
         raise IndexError(f"mode(): Expected reduction dim {dim} to have non-zero size.")
     if input.dtype.is_complex:
@@ -306,7 +308,7 @@ def mode(
     values, index = values.squeeze(-1), index.squeeze(-1)
     if keepdim:
         values, index = values.unsqueeze(dim), index.unsqueeze(dim)
-    return mode_result(values, index)
+    return mode_result(named_node(values, "ModeBackward0"), index)
 
 
 def cov(

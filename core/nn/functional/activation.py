@@ -21,7 +21,7 @@ from ...ops.arithmetic import _Pointwise, where
 from ...ops.conversion import check_inplace, write_result_
 from ...ops.dtype_support import ALL, FLOATING_AND_HALF, TORCH_NAMES, not_implemented, refuse_limited
 from ...ops.movement import cat, row_major
-from ...ops.operands import fill_value_for
+from ...ops.operands import fill_value_for, named_node
 from ...ops.reduced_precision import opmath
 from ...tensor import Tensor, _new
 from ...typeinfo import finfo
@@ -90,6 +90,15 @@ _KERNELS = {
 _OPMATH = frozenset(("elu", "selu", "celu", "hardsigmoid", "hardswish"))
 
 
+# the composite activations' nodes as PyTorch names its one node: (out of place, in place)
+_NODE_NAMES = {
+    "elu": ("EluBackward0", "EluBackward1"),
+    "selu": ("EluBackward0", "EluBackward1"),
+    "celu": ("CeluBackward0", "CeluBackward1"),
+    "hardsigmoid": ("HardsigmoidBackward0", "HardsigmoidBackward0"),
+}
+
+
 def _apply(name, input, inplace, fn):
     """Run the out-of-place activation ``fn``; with ``inplace`` write the result into ``input``."""
     _check_tensor(name, input)
@@ -103,13 +112,15 @@ def _apply(name, input, inplace, fn):
         raise RuntimeError("Bool inputs not supported for hardtanh")
     if name in _OPMATH and dtype in dtypes.narrow_float:
         fn = _in_float32(fn)
+    names = _NODE_NAMES.get(name)
     if not inplace:
-        return fn(input)
+        return fn(input) if names is None else named_node(fn(input), names[0])
     if grad_state.enabled and input.requires_grad:
         check_inplace(input)
         # compute from a copy so that the graph never reads the storage the write changes
         copy = input.clone()
-        return write_result_(input, fn(copy), copy)
+        result = write_result_(input, fn(copy), copy)
+        return result if names is None or input._base is not None else named_node(result, names[1])
     return input.copy_(fn(input))
 
 
@@ -372,12 +383,6 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
         tensor([0., 3., 6.])
     """
     return _apply("relu6", input, inplace, lambda x: _hardtanh(x, 0.0, 6.0))
-
-
-def _elu(x, alpha, scale=1.0, input_scale=1.0):
-    negative = alpha * (x.clamp(max=0) * input_scale).expm1()
-    out = where(x > 0, x, negative)
-    return out * scale if scale != 1.0 else out
 
 
 class _Elu(Function):
@@ -714,7 +719,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     if input.dtype in dtypes.narrow_float:
         return _NarrowGlu.apply(input, d)
     a, b = input.chunk(2, d)
-    return a * b.sigmoid()
+    return named_node(a * b.sigmoid(), "GluBackward0")
 
 
 class _NarrowGlu(Function):

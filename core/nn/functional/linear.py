@@ -9,6 +9,7 @@ from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...autograd.function import Function, differentiable_backward
 from ...ops.dtype_support import GEMM_REFUSED, TORCH_NAMES, not_implemented, refuse_limited
+from ...ops.operands import named_node
 from ...ops.reduced_precision import opmath
 from ...tensor import Tensor, _new
 
@@ -40,7 +41,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if _amp.active:
         return autocast_call("linear", linear, input, weight, bias)
     if _common_case(input, weight, bias):
-        return _Linear.apply(input, weight, bias)
+        return named_node(_Linear.apply(input, weight, bias), _node_name(input, bias))
     if hasattr(input, "_nnz") and isinstance(weight, Tensor) and weight.ndim == 2:  # a sparse matrix input
         product = input @ weight.t()  # the sparse product, its gradient as PyTorch's addmm gives it
         return product if bias is None else product + bias
@@ -82,7 +83,23 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     out = _Linear.apply(input, matrix, bias if fused_bias else None)
     if weight.ndim == 1:
         out = out.squeeze(-1)
-    return out if fused_bias else out + bias
+    result = out if fused_bias else out + bias
+    if weight.ndim == 2 and (fused_bias or input.ndim == 2):
+        return named_node(result, _node_name(input, bias))
+    if weight.ndim == 1 and bias is None and input.ndim <= 2:  # PyTorch's mv, or dot of two vectors
+        return named_node(result, "MvBackward0" if input.ndim == 2 else "DotBackward0")
+    return result
+
+
+def _node_name(input, bias):
+    """The node PyTorch's linear ends in: addmm or mm of a matrix, the view back to the batch dims of any other
+    input (``nn.Linear(3, 4)(x).grad_fn`` is AddmmBackward0)."""
+    if input.ndim == 2:
+        return "MmBackward0" if bias is None else "AddmmBackward0"
+    if bias is None:
+        return "SqueezeBackward4" if input.ndim == 1 else "UnsafeViewBackward0"
+    # its flattened addmm takes a contiguous input and bias; else a matmul and an add
+    return "ViewBackward0" if input.is_contiguous() and bias.is_contiguous() else "AddBackward0"
 
 
 def _common_case(input, weight, bias):

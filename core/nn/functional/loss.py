@@ -29,7 +29,7 @@ from ...ops.dtype_support import (
     refuse_limited,
 )
 from ...ops.movement import broadcast_shapes
-from ...ops.operands import check_same_device, refuse_gradients, sum_to
+from ...ops.operands import check_same_device, named_node, refuse_gradients, sum_to
 from ...ops.reduced_precision import narrow_on_cpu
 from ...tensor import Tensor
 from .activation import log_softmax, logsigmoid, softmax
@@ -293,8 +293,10 @@ def smooth_l1_loss(
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     z = (input - target).abs()
     if beta == 0:
-        return _reduce(z, reduction)
-    return _reduce(where(z < beta, (0.5 / beta) * z * z, z - 0.5 * beta), reduction)
+        return _reduce(z, reduction)  # PyTorch's l1_loss
+    return named_node(
+        _reduce(where(z < beta, (0.5 / beta) * z * z, z - 0.5 * beta), reduction), "SmoothL1LossBackward0"
+    )
 
 
 def huber_loss(
@@ -332,7 +334,7 @@ def huber_loss(
         loss = loss.to(input.dtype)
     if weight is not None:
         return _reduce_weighted(loss, weight, input, reduction, mean_over_weight=False)
-    return _reduce(loss, reduction)
+    return named_node(_reduce(loss, reduction), "HuberLossBackward0")
 
 
 def soft_margin_loss(
@@ -594,7 +596,7 @@ def binary_cross_entropy(
     loss = _BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = (loss * weight).to(loss.dtype)  # the weight does not promote (PyTorch)
-    return _reduce(loss, reduction)
+    return named_node(_reduce(loss, reduction), "BinaryCrossEntropyBackward0")
 
 
 class _BinaryCrossEntropy(Function):
@@ -665,7 +667,7 @@ def binary_cross_entropy_with_logits(
     loss = _BinaryCrossEntropyWithLogits.apply(input, target, pos_weight)
     if weight is not None:
         loss = (loss * weight).to(loss.dtype)  # weighted in place in PyTorch: no promotion
-    return _reduce(loss, reduction)
+    return named_node(_reduce(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0")
 
 
 class _BinaryCrossEntropyWithLogits(Function):
@@ -883,7 +885,7 @@ def multi_margin_loss(
     loss = _MultiMargin.apply(x, t, weight, p, margin)
     if reduction == "none":
         loss = loss.reshape(target.shape)  # as the target: () or (1,) for one sample, batched or not
-    return _reduce(loss, reduction)
+    return named_node(_reduce(loss, reduction), "MultiMarginLossBackward0")
 
 
 def _arange_like(x, n):
@@ -987,7 +989,7 @@ def multilabel_margin_loss(
     loss = _MultiLabelMargin.apply(x, safe, hits, mask)
     if unbatched and reduction == "none":
         loss = loss.reshape(())
-    return _reduce(loss, reduction)
+    return named_node(_reduce(loss, reduction), "MultilabelMarginLossBackward0")
 
 
 class _MultiLabelMargin(Function):
@@ -1421,7 +1423,7 @@ def nll_loss(
         not_implemented("nll_loss_out_frame", input.dtype)
     x, t, out_shape, weight = _class_index_operands(input, target, weight, ignore_index)
     loss = _NLLLoss.apply(x, t, weight, ignore_index, reduction)
-    return loss.reshape(out_shape) if reduction == "none" else loss
+    return named_node(loss.reshape(out_shape), "NllLossBackward0") if reduction == "none" else loss
 
 
 def _class_index_operands(input, target, weight, ignore_index):
@@ -1502,7 +1504,9 @@ def cross_entropy(
     if not probabilities and fused and input.ndim >= 1:
         x, t, out_shape, weight = _class_index_operands(input, target, weight, ignore_index)
         loss = _CrossEntropy.apply(x, t, weight, ignore_index, reduction, label_smoothing)
-        return loss.reshape(out_shape) if reduction == "none" else loss
+        loss = loss.reshape(out_shape) if reduction == "none" else loss
+        # PyTorch's cross_entropy is nll_loss(log_softmax), plus the smoothing term when there is one
+        return named_node(loss, "AddBackward0" if label_smoothing > 0 else "NllLossBackward0")
     logp = log_softmax(input, class_dim)
     n_classes = input.shape[class_dim] if input.ndim else 0
     if probabilities:

@@ -24,7 +24,7 @@ from ...autograd.function import Function, differentiable_backward
 from ...autograd.grad_mode import no_grad
 from ...ops.arithmetic import div
 from ...ops.dtype_support import C_NAMES, TORCH_NAMES, not_implemented, refuse_limited
-from ...ops.operands import check_same_device, refuse_gradients
+from ...ops.operands import check_same_device, named_node, refuse_gradients
 from ...ops.reduced_precision import computes_in_float32, narrow_on_cpu
 from ...tensor import Tensor
 from ...threads import get_num_threads
@@ -567,11 +567,13 @@ def layer_norm(
         rounded = all(p is None or p.dtype is input.dtype for p in (weight, bias))
         mixed = all(p is None or p.dtype is dtypes.float32 for p in (weight, bias))
         if narrow_on_cpu(input) and (rounded or mixed):
-            return _NarrowLayerNorm.apply(input.contiguous(), weight, bias, axes, eps, rounded)
+            y = _NarrowLayerNorm.apply(input.contiguous(), weight, bias, axes, eps, rounded)
+            return named_node(y, "NativeLayerNormBackward0")
         weight, bias = (None if p is None else p.float() for p in (weight, bias))
-        return layer_norm(input.float(), normalized_shape, weight, bias, eps).to(input.dtype)
+        y = layer_norm(input.float(), normalized_shape, weight, bias, eps).to(input.dtype)
+        return named_node(y, "NativeLayerNormBackward0")
     y, _, _ = _Normalize.apply(input.contiguous(), axes, eps)  # row-major whatever the input's layout, as PyTorch
-    return _affine(y, weight, bias, lambda t: t)
+    return named_node(_affine(y, weight, bias, lambda t: t), "NativeLayerNormBackward0")  # PyTorch's one node
 
 
 class _NarrowLayerNorm(Function):
@@ -780,17 +782,20 @@ def group_norm(
     _check_parameter_dtypes(op, input, weight=weight, bias=bias)
     if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch's
         if narrow_on_cpu(input) and all(p is None or p.dtype is input.dtype for p in (weight, bias)):
-            return _NarrowGroupNorm.apply(input.contiguous(), weight, bias, num_groups, eps)
-        return group_norm(input.float(), num_groups, _float32(weight), _float32(bias), eps).to(input.dtype)
+            y = _NarrowGroupNorm.apply(input.contiguous(), weight, bias, num_groups, eps)
+            return named_node(y, "NativeGroupNormBackward0")
+        y = group_norm(input.float(), num_groups, _float32(weight), _float32(bias), eps).to(input.dtype)
+        return named_node(y, "NativeGroupNormBackward0")
     grouped = input.reshape(input.shape[0], num_groups, math.prod(input.shape[1:]) // num_groups)
     y, mean, var = _Normalize.apply(grouped, (2,), eps)
-    return _affine(
+    y = _affine(
         y.reshape(input.shape),
         weight,
         bias,
         lambda t: _channel_view(t, input.ndim),
         lambda y, w: _GroupScale.apply(y, w, input, mean, var, eps),
     )
+    return named_node(y, "NativeGroupNormBackward0")  # PyTorch's one node
 
 
 class _NarrowGroupNorm(Function):
