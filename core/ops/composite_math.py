@@ -34,7 +34,7 @@ from .operands import as_tensor_arg, is_scalar, named_node, promote, promote_flo
 from .out_argument import write_out
 from .reduced_precision import opmath
 from .result_layout import composite_in_operands_layout
-from .special import _in_float64
+from .special import _erfc, _in_float64
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -79,21 +79,6 @@ def _atanh(b, x):
     a = xp.abs(x)
     y = 0.5 * xp.log1p(xp.divide(2 * a, 1 - a))
     return xp.where(x == 0, x, xp.where(x < 0, -y, y))  # -0.0 keeps its sign
-
-
-def _erfc(b, x):
-    """``1 - erf(|x|)`` near zero; Laplace's continued fraction (30 terms, evaluated from the
-    tail) where that difference would lose the digits; ``2 - erfc(-x)`` for negative x."""
-    xp = b.xp
-    a = xp.abs(x)
-    threshold = 3.0 if x.dtype.itemsize >= 8 else 1.0
-    z = xp.maximum(a, threshold)  # keeps the fraction finite where it is not used
-    f = z
-    for k in range(30, 0, -1):
-        f = z + (0.5 * k) / f
-    tail = xp.exp(-z * z) / (_SQRT_PI * f)
-    positive = xp.where(a >= threshold, tail, 1 - b.erf(a))
-    return xp.where(x < 0, 2 - positive, positive)
 
 
 asinh = _unary("asinh", _asinh, lambda x, y: (x * x + 1).rsqrt())
