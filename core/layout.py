@@ -119,10 +119,24 @@ def format_order(shape: tuple[int, ...], strides: tuple[int, ...], fmt: object) 
     return None if order is None or order == tuple(range(len(shape))) else order
 
 
+def may_keep_other_strides(shape: tuple[int, ...]) -> bool:
+    """Whether a contiguous tensor of ``shape`` may have strides other than the row-major ones, which
+    ``preserve_format`` keeps (:func:`format_strides`): a size-1 dimension's beside others, or any of a
+    tensor without elements. Where it may not, a contiguous tensor's copy is simply row-major.
+
+    Example::
+
+        >>> may_keep_other_strides((32, 1, 3, 3)), may_keep_other_strides((4, 3))
+        (True, False)
+    """
+    return (len(shape) > 1 and 1 in shape) or 0 in shape
+
+
 def format_strides(shape: tuple[int, ...], strides: tuple[int, ...], fmt: object) -> tuple[int, ...] | None:
     """The strides of a new tensor of ``shape`` made with memory format ``fmt`` (None meaning
     ``preserve_format``) from a tensor with ``strides``, as PyTorch lays out ``empty_like`` and
-    ``clone``: ``strides`` themselves where ``preserve_format`` finds them dense, else those of
+    ``clone``: ``strides`` themselves where ``preserve_format`` finds them dense (a size-1 dimension's
+    stride too, whatever it is; any strides of a tensor without elements), else those of
     :func:`format_order`; None where they are row-major.
 
     Example::
@@ -132,7 +146,7 @@ def format_strides(shape: tuple[int, ...], strides: tuple[int, ...], fmt: object
         >>> format_strides((2, 3, 2, 2), (12, 4, 2, 1), ember.channels_last)
         (12, 1, 6, 3)
     """
-    if (fmt is None or fmt is preserve_format) and is_dense(shape, strides):
+    if (fmt is None or fmt is preserve_format) and (0 in shape or is_dense(shape, strides)):
         return None if strides == contiguous_strides(shape) else strides
     order = format_order(shape, strides, fmt)
     return None if order is None else ordered_strides(shape, order)

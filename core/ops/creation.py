@@ -13,7 +13,14 @@ import numpy as np
 from .. import dtypes
 from ..device import default_device, set_default_device
 from ..device import device as _device
-from ..layout import check_memory_format, contiguous_format, format_strides, layout, preserve_format
+from ..layout import (
+    check_memory_format,
+    contiguous_format,
+    format_strides,
+    layout,
+    may_keep_other_strides,
+    preserve_format,
+)
 from ..random import check_probabilities, native_generator
 from ..strides import ordered_strides
 from ..tensor import (
@@ -325,7 +332,11 @@ def laid_out_like(input: Tensor, memory_format: object, op: str, make: Callable[
     shape = input.shape
     if not isinstance(input, Tensor):  # a sparse tensor has no strides: a row-major dense result
         return make(shape)
-    if (memory_format is None or memory_format is preserve_format) and input._backend.is_contiguous(input._data):
+    if (
+        (memory_format is None or memory_format is preserve_format)
+        and input._backend.is_contiguous(input._data)
+        and not may_keep_other_strides(shape)
+    ):
         return make(shape)
     strides = format_strides(tuple(shape), input.stride(), memory_format)
     if strides is None:

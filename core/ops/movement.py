@@ -14,8 +14,16 @@ from ..amp.state import suspended as _amp_suspended
 from ..autograd import function as autograd_function
 from ..autograd.function import Function
 from ..autograd.view_history import MULTI_OUTPUT_VIEW
-from ..layout import check_memory_format, contiguous_format, format_order, preserve_format, suggest_memory_format
-from ..strides import is_ordered, ordered_strides, view_strides
+from ..layout import (
+    check_memory_format,
+    contiguous_format,
+    format_order,
+    format_strides,
+    may_keep_other_strides,
+    preserve_format,
+    suggest_memory_format,
+)
+from ..strides import dense_order, is_ordered, ordered_strides, view_strides
 from ..tensor import Size, Tensor, size_arg, writable_data
 from .dtype_support import TORCH_NAMES, not_implemented
 from .dtype_views import view_dtype
@@ -1306,11 +1314,27 @@ def format_copy(x, native_dtype, memory_format=None):
     innermost). The copy is row-major in that order of the dimensions, on every backend."""
     backend, data = x._backend, x._data
     xp = backend.xp
-    if (memory_format is None or memory_format is preserve_format) and backend.is_contiguous(data) and data.size:
-        return xp.astype(data, native_dtype, copy=True)  # (an array without elements counts as contiguous)
-    return ordered_copy(
-        backend, data, native_dtype, format_order(tuple(data.shape), tuple(backend.layout(data)[0]), memory_format)
-    )
+    preserve = memory_format is None or memory_format is preserve_format
+    if preserve and backend.is_contiguous(data) and not may_keep_other_strides(data.shape):
+        return xp.astype(data, native_dtype, copy=True)
+    shape, strides = tuple(data.shape), tuple(backend.layout(data)[0])
+    if preserve:
+        # a dense ``x``'s strides are kept exactly, a size-1 dimension's too (PyTorch's empty_like)
+        kept = format_strides(shape, strides, None)
+        if kept is None:
+            return (
+                xp.astype(data, native_dtype, copy=True)
+                if backend.is_contiguous(data) and data.size
+                else (ordered_copy(backend, data, native_dtype, None))
+            )
+        copied = ordered_copy(backend, data, native_dtype, dense_order(shape, kept))
+        if tuple(backend.layout(copied)[0]) == kept:
+            return copied
+        try:  # only the strides of size-1 dimensions differ: the same elements, seen with ``x``'s strides
+            return backend.as_strided(copied, shape, kept, backend.layout(copied)[1])
+        except NotImplementedError:  # a backend without strided views
+            return copied
+    return ordered_copy(backend, data, native_dtype, format_order(shape, strides, memory_format))
 
 
 def ordered_copy(backend, data, native_dtype, order):
