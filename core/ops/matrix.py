@@ -567,4 +567,5 @@ def cross(
     x = [a.select(axis, i) for i in range(3)]
     y = [b.select(axis, i) for i in range(3)]
     with _amp_suspended():  # an inner step, not the user's stack: PyTorch's cross stacks nothing under autocast
-        return stack([x[1] * y[2] - x[2] * y[1], x[2] * y[0] - x[0] * y[2], x[0] * y[1] - x[1] * y[0]], axis)
+        products = [x[1] * y[2] - x[2] * y[1], x[2] * y[0] - x[0] * y[2], x[0] * y[1] - x[1] * y[0]]
+        return named_node(stack(products, axis), "LinalgCrossBackward0")  # PyTorch's one node
