@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from . import overrides as _overrides
 from .ops.activations import log_softmax, softmax
-from .ops.arithmetic import erf, expm1, log1p, round, sigmoid  # noqa: A004 - PyTorch's name
+from .ops.arithmetic import erf, expm1, log1p, sigmoid
+from .ops.arithmetic import round as _round
 from .ops.bessel_second_kind import (
     airy_ai,
     bessel_y0,
@@ -67,6 +68,7 @@ from .ops.special_functions import (
     xlog1py,
     zeta,
 )
+from .tensor import Tensor
 
 __all__ = [
     "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
@@ -82,6 +84,26 @@ expit = sigmoid
 gammaln = lgamma
 psi = digamma
 multigammaln = mvlgamma
+
+
+def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Tensor:  # noqa: A001 - PyTorch's name
+    """Alias for :func:`ember.round`, with ``decimals`` a keyword only: PyTorch's ``special_round`` is
+    ``round(input, decimals=...)``, so its node is ``RoundBackward1`` even for ``decimals=0``.
+
+    Args:
+        input (Tensor): the input tensor.
+        decimals (int): the number of decimal places to round to. Default: ``0``.
+        out (Tensor, optional): the output tensor. Default: ``None``.
+
+    Example::
+
+        >>> ember.special.round(ember.tensor([1.25, 2.5, -1.5]))
+        tensor([ 1.,  2., -2.])
+        >>> ember.special.round(ember.tensor([1.25, 2.55]), decimals=1)
+        tensor([1.2000, 2.6000])
+    """
+    return _round(input, decimals=decimals, out=out)
+
 
 # PyTorch's __torch_function__ protocol: checking wrappers for tensor subclasses, if one was defined before
 _overrides.wrap_module_functions(globals(), __name__)

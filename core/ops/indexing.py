@@ -24,7 +24,16 @@ from .conversion import assign_, check_inplace, check_view_of_leaf_writable, zer
 from .creation import full
 from .dtype_support import C_NAMES, FLOAT8, TORCH_NAMES, UNSIGNED_WIDE, not_implemented, refuse_limited
 from .movement import broadcast_shapes, cat, laid_out_like, row_major
-from .operands import check_same_device, dim_or_axis, fill_value_for, is_scalar, numpy_names, sum_to, wrap_dim
+from .operands import (
+    check_same_device,
+    dim_or_axis,
+    fill_value_for,
+    is_scalar,
+    named_node,
+    numpy_names,
+    sum_to,
+    wrap_dim,
+)
 from .out_argument import write_out
 from .overlap import (
     aliases,
@@ -962,13 +971,16 @@ def index_add(
     )
     check_index_func_source("index_add", input, axis, index, source)
     if input.ndim == 0:
-        return _on_0d(lambda x, d, i, s: index_add(x, d, i, s, alpha=alpha), input, index, source).reshape(())
+        result = _on_0d(lambda x, d, i, s: index_add(x, d, i, s, alpha=alpha), input, index, source).reshape(())
+        return named_node(result, "IndexAddBackward0")
     if alpha != 1:
         source = source * alpha
     view = [1] * max(source.ndim, 1)
     view[axis] = index.numel()
     expanded = index.reshape(view).expand(source.shape if source.ndim else (1,))
-    return scatter_add(input, axis, expanded, source if source.ndim else source.reshape(1))
+    return named_node(
+        scatter_add(input, axis, expanded, source if source.ndim else source.reshape(1)), "IndexAddBackward0"
+    )
 
 
 def _check_copy_source(input: Tensor, axis: int, index: Tensor, source: Tensor) -> None:
@@ -1026,14 +1038,14 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor, *, out: T
         )
     _check_copy_source(input, axis, index, source)
     if input.ndim == 0:
-        return _on_0d(index_copy, input, index, source).reshape(())
+        return named_node(_on_0d(index_copy, input, index, source).reshape(()), "IndexCopyBackward0")
     size = input.shape[axis]  # no negative indices, as PyTorch's index_copy (an IndexError)
     message = f"index_copy_(): index {{value}} is out of bounds for dimension {axis} with size {size}"
     input._backend.check_indices("index_copy_", index._data, size, None, IndexError, message)
     src = source if source.ndim else source.reshape(1)
     view = [1] * src.ndim
     view[axis] = index.numel()
-    return scatter(input, axis, index.reshape(view).expand(src.shape), src)
+    return named_node(scatter(input, axis, index.reshape(view).expand(src.shape), src), "IndexCopyBackward0")
 
 
 @dim_or_axis
@@ -1065,13 +1077,15 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Tensor | Number) -
         raise RuntimeError("Index has to be a vector/scalar")
     _check_index_dtype(index, _LONG, IndexError, "index_fill_(): Expected dtype int64 for index.")
     check_same_device("index_fill", input, index)
+    name = "IndexFillBackward1" if isinstance(value, Tensor) else "IndexFillBackward0"  # PyTorch's one node
     if input.ndim == 0:
-        return _on_0d(lambda x, d, i: index_fill(x, d, i, value), input, index).reshape(())
+        return named_node(_on_0d(lambda x, d, i: index_fill(x, d, i, value), input, index).reshape(()), name)
     mask = input.new_zeros(input.shape[axis], dtype=dtypes.bool)
     mask[index] = True
     view = [1] * input.ndim
     view[axis] = input.shape[axis]
-    return laid_out_like(masked_fill(input, mask.reshape(view), value), input)  # PyTorch fills a clone of input
+    # PyTorch fills a clone of input
+    return named_node(laid_out_like(masked_fill(input, mask.reshape(view), value), input), name)
 
 
 def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor:
@@ -1175,7 +1189,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
         raise RuntimeError("masked_scatter: Number of elements of source < number of ones in mask")
     out = a.clone(memory_format=contiguous_format)  # row-major whatever input's layout, as PyTorch's
     out[m] = source.reshape(-1)[:count]
-    return out
+    return named_node(out, "MaskedScatterBackward0")
 
 
 class _MaskedScatterOnMeta(Function):
@@ -1330,12 +1344,13 @@ def sort(
     _check_sortable(input)
     axis = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
-        return return_types.sort(input.clone(), input.new_zeros((), dtype=dtypes.int64))
+        return return_types.sort(named_node(input.clone(), "SortBackward0"), input.new_zeros((), dtype=dtypes.int64))
     indices = _sort_indices(input, axis, descending)
     if not stable and follows_cpu_kernels(input):
         indices = sort_ties_as_torch(input, axis, indices, descending)
     values = _Gather.apply(input, axis, indices)  # both laid out as the input, as PyTorch's
-    return return_types.sort(laid_out_like(values, input), laid_out_like(indices, input))
+    values = named_node(laid_out_like(values, input), "SortBackward0")  # PyTorch's one node
+    return return_types.sort(values, laid_out_like(indices, input))
 
 
 def argsort(
@@ -1427,7 +1442,7 @@ def topk(  # noqa: A002
     if not 0 <= k <= size:
         raise RuntimeError(f"selected index k out of range (k={k}, size {size} in dimension {axis})")
     if input.ndim == 0:
-        return return_types.topk(input.clone(), input.new_zeros((), dtype=dtypes.int64))
+        return return_types.topk(named_node(input.clone(), "TopkBackward0"), input.new_zeros((), dtype=dtypes.int64))
     backend = input._backend
     head = backend.kernels.stable_order_head(input._data, min(k + 1, size), axis, largest)  # one more: ties
     int64 = backend.native_dtype(dtypes.int64)
@@ -1435,7 +1450,7 @@ def topk(  # noqa: A002
     indices = _own_slice(order, axis, 0, k)  # a tensor of its own, as torch's
     if k and follows_cpu_kernels(input):
         indices = topk_ties_as_torch(input, axis, order, indices, largest, sorted)
-    return return_types.topk(_Gather.apply(input, axis, indices), indices)
+    return return_types.topk(named_node(_Gather.apply(input, axis, indices), "TopkBackward0"), indices)
 
 
 def kthvalue(
@@ -1479,7 +1494,7 @@ def kthvalue(
     axis = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         values, indices = kthvalue(input.reshape(1), k, 0, keepdim)
-        return return_types.kthvalue(values.reshape(()), indices.reshape(()))
+        return return_types.kthvalue(named_node(values.reshape(()), "KthvalueBackward0"), indices.reshape(()))
     if not 1 <= k <= input.shape[axis]:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
     order = _sort_indices(input, axis, False)
@@ -1489,7 +1504,7 @@ def kthvalue(
     values = _Gather.apply(input, axis, indices)
     if not keepdim:
         values, indices = values.squeeze(axis), indices.squeeze(axis)
-    return return_types.kthvalue(values, indices)
+    return return_types.kthvalue(named_node(values, "KthvalueBackward0"), indices)
 
 
 def take(input: Tensor, index: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -1515,4 +1530,4 @@ def take(input: Tensor, index: Tensor, *, out: Tensor | None = None) -> Tensor:
     if not isinstance(index, Tensor):
         raise TypeError(f"take(): argument 'index' must be Tensor, not {type(index).__name__}")
     _check_index_dtype(index, _LONG, RuntimeError, "take(): Expected a long tensor for index, but got {dtype}")
-    return input.reshape(-1)[index.reshape(-1)].reshape(index.shape)
+    return named_node(input.reshape(-1)[index.reshape(-1)].reshape(index.shape), "TakeBackward0")

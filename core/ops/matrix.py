@@ -383,6 +383,17 @@ def einsum(equation: str | Tensor, *operands: Any) -> Tensor:
         and any(sum(lab in labels for labels in labs) > 1 for lab in contracted)
     ):  # PyTorch contracts a label shared by two operands with bmm, which has no bool kernel
         not_implemented("bmm", dtypes.bool)
+    if len(ops) > 1:  # PyTorch first sums each label that one operand alone has (bool and integers widen to int64)
+        for k, (t, labels) in enumerate(zip(ops, labs)):
+            own = [
+                i
+                for i, lab in enumerate(labels)
+                if lab in contracted
+                and t.shape[i] != 1
+                and not any(lab in other for j, other in enumerate(labs) if j != k)
+            ]
+            if own:
+                ops[k], labs[k] = t.sum(own), [lab for i, lab in enumerate(labels) if i not in own]
     order = output + contracted
     aligned = []
     for t, labels in zip(ops, labs):
@@ -567,4 +578,5 @@ def cross(
     x = [a.select(axis, i) for i in range(3)]
     y = [b.select(axis, i) for i in range(3)]
     with _amp_suspended():  # an inner step, not the user's stack: PyTorch's cross stacks nothing under autocast
-        return stack([x[1] * y[2] - x[2] * y[1], x[2] * y[0] - x[0] * y[2], x[0] * y[1] - x[1] * y[0]], axis)
+        products = [x[1] * y[2] - x[2] * y[1], x[2] * y[0] - x[0] * y[2], x[0] * y[1] - x[1] * y[0]]
+        return named_node(stack(products, axis), "LinalgCrossBackward0")  # PyTorch's one node

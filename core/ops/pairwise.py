@@ -11,7 +11,7 @@ from ..autograd.function import Function
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
 from .movement import broadcast_shapes, cat
-from .operands import dim_or_axis, require_tensors, wrap_dim
+from .operands import dim_or_axis, named_node, require_tensors, wrap_dim
 from .out_argument import write_out
 
 __all__ = ["cdist", "renorm", "dist"]
@@ -117,10 +117,10 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_fo
         compute_mode == "use_mm_for_euclid_dist" or compute_mode == _MM_MODES[0] and (rows1 > 25 or rows2 > 25)
     )
     if rows1 == 0 or rows2 == 0 or x1.shape[-1] == 0:  # sums over no columns: zeros on the inputs' graph
-        return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).sum(-1)
+        return named_node((x1.unsqueeze(-2) - x2.unsqueeze(-3)).sum(-1), "CdistBackward0")
     if by_mm:
         return _EuclideanByMM.apply(x1, x2)
-    return distance_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p)
+    return named_node(distance_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p), "CdistBackward0")  # PyTorch's one node
 
 
 @dim_or_axis
@@ -158,7 +158,7 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float, *, out: Tensor | N
     others = tuple(d for d in range(input.ndim) if d != dim)
     norms = input.norm(p, dim=others, keepdim=True)
     factor = (maxnorm / (norms + 1e-7)).where(norms > maxnorm, norms.new_ones(()))
-    return input * factor
+    return named_node(input * factor, "RenormBackward0")  # PyTorch's one node
 
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
@@ -175,4 +175,4 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
         tensor(5.)
     """
     require_tensors("dist", ("input", "other"), input, other)
-    return (input - other).norm(p)
+    return named_node((input - other).norm(p), "DistBackward0")  # PyTorch's one node

@@ -1023,9 +1023,9 @@ def var_mean(
         dim, keepdim = numpy_names("var_mean", dim, None, axis, keepdim, keepdims)
     _refuse_unbiased_and_correction("var_mean", dim, unbiased, correction)
     mean_dim = None if isinstance(dim, bool) else dim  # ``var_mean(x, True)``: the positional ``unbiased``
-    return _variance(input, dim, unbiased, keepdim, correction, False, "var_mean"), input.mean(
-        normalize_dims(_every_dim_if_empty(mean_dim), input.ndim), keepdim
-    )
+    var = _variance(input, dim, unbiased, keepdim, correction, False, "var_mean")
+    mean = input.mean(normalize_dims(_every_dim_if_empty(mean_dim), input.ndim), keepdim)
+    return named_node(var, "VarMeanBackward0"), named_node(mean, "VarMeanBackward0")  # PyTorch's one node's name
 
 
 def std_mean(
@@ -1061,9 +1061,9 @@ def std_mean(
         dim, keepdim = numpy_names("std_mean", dim, None, axis, keepdim, keepdims)
     _refuse_unbiased_and_correction("std_mean", dim, unbiased, correction)
     mean_dim = None if isinstance(dim, bool) else dim  # ``std_mean(x, True)``: the positional ``unbiased``
-    return _variance(input, dim, unbiased, keepdim, correction, True, "std_mean"), input.mean(
-        normalize_dims(_every_dim_if_empty(mean_dim), input.ndim), keepdim
-    )
+    std = _variance(input, dim, unbiased, keepdim, correction, True, "std_mean")
+    mean = input.mean(normalize_dims(_every_dim_if_empty(mean_dim), input.ndim), keepdim)
+    return named_node(std, "StdMeanBackward0"), named_node(mean, "StdMeanBackward0")  # PyTorch's one node's name
 
 
 class _PNorm(Function):

@@ -22,7 +22,7 @@ from .dtype_support import TORCH_NAMES, not_implemented
 from .indexing import check_index_func_source, check_src_rank
 from .linalg import check_added_dtype, scale_by
 from .movement import cat
-from .operands import dim_or_axis, wrap_dim
+from .operands import dim_or_axis, named_node, wrap_dim
 from .out_argument import write_out
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ def scatter_reduce(
             out = both.amax(-2) if reduce == "amax" else both.amin(-2)
         else:
             out = where(touched, pick(-2), x_last)
-    return out.movedim(-1, dim).reshape(input.shape)
+    return named_node(out.movedim(-1, dim).reshape(input.shape), "ScatterReduceBackward0")  # PyTorch's one node
 
 
 @dim_or_axis
@@ -200,7 +200,10 @@ def index_reduce(
     shape = [1] * ndim
     shape[dim] = -1
     expanded = flat.to(dtypes.int64).reshape(shape).expand(source.shape or (1,))
-    return scatter_reduce(input, dim, expanded, source.reshape(source.shape or (1,)), reduce, include_self=include_self)
+    result = scatter_reduce(
+        input, dim, expanded, source.reshape(source.shape or (1,)), reduce, include_self=include_self
+    )
+    return named_node(result, "IndexReduceBackward0")
 
 
 def addbmm(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
-from .operands import dim_or_axis
+from .operands import dim_or_axis, named_node
 from .view_copies import _slice
 
 __all__ = ["select_scatter", "slice_scatter", "diagonal_scatter", "put"]
@@ -45,7 +45,7 @@ def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
                 [0., 0.]])
     """
     out = input.clone()
-    return _scatter_into(out, out.select(dim, index), src)
+    return named_node(_scatter_into(out, out.select(dim, index), src), "SelectScatterBackward0")
 
 
 @dim_or_axis
@@ -69,7 +69,7 @@ def slice_scatter(
                 [1., 0., 1., 0.]])
     """
     out = input.clone()
-    return _scatter_into(out, _slice(out, dim, start, end, step), src)
+    return named_node(_scatter_into(out, _slice(out, dim, start, end, step), src), "SliceScatterBackward0")
 
 
 def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
@@ -89,7 +89,7 @@ def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
                 [0., 2.]])
     """
     out = input.clone()
-    return _scatter_into(out, out.diagonal(offset, dim1, dim2), src)
+    return named_node(_scatter_into(out, out.diagonal(offset, dim1, dim2), src), "DiagonalScatterBackward0")
 
 
 def _row_major(t: Tensor) -> bool:
@@ -132,12 +132,15 @@ def put_(self: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
             "put_(): Expected source and index to have the same number of elements, "
             f"but got source.numel() = {source.numel()}, index.numel() = {index.numel()}"
         )
+    before = self._grad_fn
     if _row_major(self):
         self.view(-1).index_put_((index.reshape(-1),), source.reshape(-1), accumulate)
-        return self
-    flat = self.contiguous().view(-1)
-    flat.index_put_((index.reshape(-1),), source.reshape(-1), accumulate)
-    return self.copy_(flat.view(self.shape))
+    else:
+        flat = self.contiguous().view(-1)
+        flat.index_put_((index.reshape(-1),), source.reshape(-1), accumulate)
+        self.copy_(flat.view(self.shape))
+    # PyTorch's one node, when this write recorded one (a view's node stays a view's)
+    return self if self._grad_fn is before or self._base is not None else named_node(self, "PutBackward0")
 
 
 def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:

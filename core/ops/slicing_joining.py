@@ -689,7 +689,7 @@ def index_put(
     native, advanced, _ = _native_key(input, key)
     target = tuple(input.detach()[key].shape)
     values = values.to(input.dtype).expand(target)
-    return input + _IndexAccumulate.apply(values, input.shape, native, advanced)
+    return named_node(input + _IndexAccumulate.apply(values, input.shape, native, advanced), "IndexPutBackward0")
 
 
 def is_complex(input: Tensor) -> bool:

@@ -612,7 +612,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
             weight = weight.reshape((n,) + (1,) * (input.ndim - 2))
     elif weight.ndim == 1 and input.ndim == 0:
         weight = weight.reshape(())
-    return where(input > 0, input, weight * input)
+    return named_node(where(input > 0, input, weight * input), "PreluKernelBackward0")  # PyTorch's one node
 
 
 def _rrelu_slopes_as_torch_cpu(values: Tensor, lower: float, upper: float) -> Tensor:

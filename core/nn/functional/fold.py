@@ -14,6 +14,7 @@ from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...ops.creation import eye
 from ...ops.dtype_support import FLOATING_AND_HALF, not_implemented
+from ...ops.operands import named_node
 from ...tensor import Tensor
 from ..common_types import _size_any_t
 from .conv import conv2d, conv_transpose2d
@@ -125,7 +126,7 @@ def unfold(
     # row-major columns whatever the input's layout, as PyTorch's im2col (a channels-last convolution stays so)
     cols = conv2d(x.contiguous(), _one_hot_weight(x, c, kernel), stride=st, padding=pd, dilation=dil, groups=c)
     cols = cols.reshape((x.shape[0], cols.shape[1], math.prod(cols.shape[2:])))  # -1 fails on an empty batch
-    return cols if batched else cols.squeeze(0)
+    return named_node(cols if batched else cols.squeeze(0), "Im2ColBackward0")  # PyTorch's one node
 
 
 def fold(
@@ -186,4 +187,4 @@ def fold(
     extra = [s + 2 * p - f for s, p, f in zip(size, pd, full.shape[2:])]
     full = pad(full, (0, extra[1], 0, extra[0]))
     out = full[:, :, pd[0] : pd[0] + size[0], pd[1] : pd[1] + size[1]]
-    return out if batched else out.squeeze(0)
+    return named_node(out if batched else out.squeeze(0), "Col2ImBackward0")  # PyTorch's one node

@@ -754,7 +754,7 @@ def margin_ranking_loss(
             "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
             f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} "
         )
-    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+    return _reduce(named_node((-target * (input1 - input2) + margin).clamp(min=0), "ClampMinBackward0"), reduction)
 
 
 def hinge_embedding_loss(
@@ -1154,7 +1154,7 @@ def _triplet(name, anchor, positive, negative, distance, margin, swap, reduction
     d_neg = distance(anchor, negative)
     if swap:
         d_neg = d_neg.minimum(distance(positive, negative))
-    return _reduce((margin + d_pos - d_neg).clamp(min=0), reduction)
+    return _reduce(named_node((margin + d_pos - d_neg).clamp(min=0), "ClampMinBackward0"), reduction)
 
 
 def triplet_margin_with_distance_loss(

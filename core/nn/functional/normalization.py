@@ -495,15 +495,17 @@ def instance_norm(
             raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
     if input.dtype in dtypes.narrow_float:  # rounded as PyTorch's batch norm rounds it
         stats = (running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
-        return _instance_norm_as_batch_norm(input, *stats)
-    if not use_input_stats:
-        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+        return named_node(_instance_norm_as_batch_norm(input, *stats), "ViewBackward0")
+    if not use_input_stats:  # PyTorch's instance norm: a batch norm of one sample, viewed back (its last node)
+        return named_node(
+            batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps), "ViewBackward0"
+        )
     y, mean, var = _Normalize.apply(input.contiguous(), axes, eps)  # row-major whatever the input's layout, as PyTorch
     if running_mean is not None:
         _update_running(running_mean, mean.reshape(input.shape[:2]).mean(0), momentum)
     if running_var is not None:
         _update_running(running_var, var.reshape(input.shape[:2]).mean(0), momentum, count / (count - 1))
-    return _affine(y, weight, bias, view)
+    return named_node(_affine(y, weight, bias, view), "ViewBackward0")
 
 
 def _instance_norm_as_batch_norm(input, running_mean, running_var, weight, bias, use_input_stats, momentum, eps):

@@ -10,7 +10,7 @@ from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...ops.dtype_support import not_implemented
-from ...ops.operands import check_scalar_fits
+from ...ops.operands import check_scalar_fits, named_node
 from ...tensor import Tensor
 from .spatial_layout import in_input_format
 
@@ -206,7 +206,9 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
             before, after = int(pad[2 * i]), int(pad[2 * i + 1])
             if before or after:
                 out = take_axis(out, _source_index(xp, input.shape[dim], before, after, mode), dim)
-    if out is input:  # a new tensor even when nothing pads
-        return input.clone()
-    # PyTorch's reflection and replication kernels keep a channels-last input so; its circular padding does not
-    return out.contiguous() if mode == "circular" else in_input_format(out, input)
+    if mode == "circular":  # PyTorch's circular padding does not keep a channels-last input so
+        return input.clone() if out is input else out.contiguous()
+    # a new tensor even when nothing pads; PyTorch's reflection and replication kernels keep a channels-last input
+    # so, and their one node is named by the mode and the count of padded dimensions (ReflectionPad2DBackward0)
+    out = input.clone() if out is input else in_input_format(out, input)
+    return named_node(out, f"{_AUTOCAST_NAMES[mode].title().replace('_', '')}{len(pad) // 2}DBackward0")

@@ -21,7 +21,7 @@ from ...autograd.function import Function, differentiable_backward, node_output
 from ...ops.creation import rand
 from ...ops.dtype_support import FLOATING, FLOATING_AND_HALF, TORCH_NAMES, not_implemented
 from ...ops.movement import cat
-from ...ops.operands import check_same_device
+from ...ops.operands import check_same_device, named_node
 from ...ops.reduced_precision import computes_in_float32, narrow_on_cpu
 from ...tensor import Tensor
 from ...tensor import tensor as _tensor
@@ -297,6 +297,12 @@ def _pool_geometry(op, nd, input, kernel_size, stride, padding, dilation, ceil_m
     return kernel, stride, padding, dilation, out_shape
 
 
+def _pool_node(out: Tensor, nd: int, name: str) -> Tensor:
+    """``out`` with its node named as PyTorch names its pooling's last node: ``name`` with the count of pooled
+    dimensions; for 1-D pooling, a 2-D one between an unsqueeze and a squeeze in PyTorch, its squeeze's."""
+    return named_node(out, "SqueezeBackward1" if nd == 1 else name.format(nd))
+
+
 # -- max pooling ------------------------------------------------------------------------------
 def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode):
     if _amp.active:
@@ -313,7 +319,7 @@ def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode):
 
     values, indices = _MAX_POOL_NODES.get(nd, _MaxByIndex).apply(x, compute)
     values, indices = in_input_format(values, x), in_input_format(indices, x)
-    return _unbatch(values, batched), _unbatch(indices, batched)
+    return _pool_node(_unbatch(values, batched), nd, "MaxPool{}DWithIndicesBackward0"), _unbatch(indices, batched)
 
 
 def max_pool1d_with_indices(
@@ -514,7 +520,7 @@ def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_siz
     plane = _unpool_output_size(op, x, kernel, stride, padding, output_size)
     message = f"Found an invalid max index: {{value}} (output volumes are of size {'x'.join(str(p) for p in plane)})"
     x._backend.check_indices(op, idx._data, math.prod(plane), None, RuntimeError, message)
-    return _unbatch(_Unpool.apply(x, idx.long(), plane), batched)
+    return _pool_node(_unbatch(_Unpool.apply(x, idx.long(), plane), batched), nd, "MaxUnpool{}DBackward0")
 
 
 def max_unpool1d(
@@ -641,9 +647,8 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
     out = node.apply(x, kernel, stride, padding, out_shape, bool(count_include_pad), divisor_override)
     if not x.dtype.is_floating_point and out.dtype is not x.dtype:  # an integer mean truncates, as in PyTorch
         out = out.trunc().to(x.dtype)
-    return _unbatch(
-        in_input_format(out, x) if nd == 2 else out.contiguous(), batched
-    )  # PyTorch's 3-d kernel: row-major
+    out = _unbatch(in_input_format(out, x) if nd == 2 else out.contiguous(), batched)  # PyTorch's 3-d kernel: row-major
+    return _pool_node(out, nd, "AvgPool{}DBackward0")
 
 
 @computes_in_float32
@@ -901,7 +906,7 @@ def _adaptive_max(nd, input, output_size):
         values, indices = in_input_format(values, x), in_input_format(indices, x)
     else:  # PyTorch's 3-d kernel gives row-major results
         values, indices = values.contiguous(), indices.contiguous()
-    return _unbatch(values, batched), _unbatch(indices, batched)
+    return _pool_node(_unbatch(values, batched), nd, "AdaptiveMaxPool{}DBackward0"), _unbatch(indices, batched)
 
 
 def adaptive_max_pool1d_with_indices(
@@ -1089,9 +1094,9 @@ def _adaptive_avg(nd, input, output_size):
         pooled = _average_bins(pooled.transpose(axis, -1), o).transpose(axis, -1)
     if pooled is x:  # every bin is one element; still a new tensor, as in PyTorch
         pooled = x.clone()
-    return _unbatch(
-        in_input_format(pooled, x) if nd == 2 else pooled.contiguous(), batched
-    )  # PyTorch's 3-d kernel: row-major
+    pooled = _unbatch(in_input_format(pooled, x) if nd == 2 else pooled.contiguous(), batched)  # 3-d: row-major
+    # PyTorch averages into 1x1 with mean()
+    return _pool_node(pooled, nd, "MeanBackward1" if all(o == 1 for o in out_shape) else "AdaptiveAvgPool{}DBackward0")
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: _size_1_opt_t) -> Tensor:

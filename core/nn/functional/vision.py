@@ -25,6 +25,7 @@ from ...ops.arithmetic import where
 from ...ops.creation import linspace
 from ...ops.dtype_support import FLOATING_AND_HALF, not_implemented
 from ...ops.movement import stack
+from ...ops.operands import named_node
 from ...ops.reduced_precision import computes_in_float32, narrow_on_cpu
 from ...tensor import Tensor
 from .padding import take_axis
@@ -88,7 +89,8 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     b = len(batch)
     x = input.reshape(tuple(batch) + (c // (r * r), r, r, h, w))
     x = x.permute(tuple(range(b)) + (b, b + 3, b + 1, b + 4, b + 2))
-    return _new_tensor(in_input_format(x.reshape(tuple(batch) + (c // (r * r), h * r, w * r)), input))
+    out = _new_tensor(in_input_format(x.reshape(tuple(batch) + (c // (r * r), h * r, w * r)), input))
+    return named_node(out, "PixelShuffleBackward0")  # PyTorch's one node
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -119,7 +121,8 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     b = len(batch)
     x = input.reshape(tuple(batch) + (c, h // r, r, w // r, r))
     x = x.permute(tuple(range(b)) + (b, b + 2, b + 4, b + 1, b + 3))
-    return _new_tensor(in_input_format(x.reshape(tuple(batch) + (c * r * r, h // r, w // r)), input))
+    out = _new_tensor(in_input_format(x.reshape(tuple(batch) + (c * r * r, h // r, w // r)), input))
+    return named_node(out, "PixelUnshuffleBackward0")  # PyTorch's one node
 
 
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
@@ -449,7 +452,9 @@ def _interpolate(
                 out = resampled
                 continue
             out = _resample_axis(out, i + 2, taps)
-    return in_input_format(out, input)
+    # PyTorch's one node, named by the mode and the count of resampled dimensions (UpsampleBilinear2DBackward0)
+    kind = "".join(part.title() for part in mode.split("-"))
+    return named_node(in_input_format(out, input), f"Upsample{kind}{dim}DBackward0")
 
 
 _interpolate.__name__ = "interpolate"  # autocast's policy knows the op by this name
