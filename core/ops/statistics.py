@@ -19,6 +19,7 @@ from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .creation import arange, zeros
 from .dtype_support import not_implemented
+from .movement import cat
 from .operands import DIM_OMITTED, named_node, numpy_names, refuse_keepdim_without_dim, refuse_none_dim, wrap_dim
 from .out_argument import write_out
 from .reduction import _Nanmedian, median_of_no_elements
@@ -252,6 +253,33 @@ def _nanmedian_along(input: Tensor, dim: int) -> tuple[Tensor, Tensor]:
     return values.gather(-1, k).squeeze(-1), order.gather(-1, k).squeeze(-1)
 
 
+_PAIRWISE_MODE_LIMIT = 64  # rows up to this long count equal elements by comparing every pair (fewer ops)
+
+
+def _longest_run(x: Tensor) -> tuple[Tensor, Tensor]:
+    """How often the most frequent value along the last dimension of ``x`` occurs, and the smallest value
+    occurring that often, both with the dimension kept. Every NaN counts once (NaN is not equal to NaN);
+    where no value repeats, a NaN of the row is the value (the smallest, as ``amin`` reads it).
+
+    Short rows compare every pair (n * n elements, few ops); longer ones count the runs of the sorted row
+    (O(n log n): a row of 200,000 elements would have needed 40 GB of comparisons)."""
+    if x.shape[-1] <= _PAIRWISE_MODE_LIMIT:
+        counts = (x.unsqueeze(-1) == x.unsqueeze(-2)).sum(-1)  # (..., n, n) compared
+        best = counts.amax(-1, keepdim=True)
+        candidates = where(counts == best, x, x.new_full((), math.inf) if x.dtype.is_floating_point else x.amax())
+        return best, candidates.amin(-1, keepdim=True)
+    ordered = x.sort(-1, stable=True).values  # ascending, NaN last (stable: no tie order to work out)
+    new_run = (ordered[..., 1:] != ordered[..., :-1]).long()
+    run = cat([new_run.new_zeros((*x.shape[:-1], 1)), new_run.cumsum(-1)], -1)  # each position's run
+    counts = run.new_zeros(x.shape).scatter_add_(-1, run, run.new_ones(()).expand(x.shape))  # per run
+    best = counts.amax(-1, keepdim=True)
+    longest = (counts == best).int().argmax(-1, keepdim=True)  # the first longest run: the smallest value
+    value = ordered.gather(-1, (run == longest).int().argmax(-1, keepdim=True))
+    if x.dtype.is_floating_point:
+        value = where((best == 1) & x.isnan().any(-1, keepdim=True), x.new_full((), math.nan), value)
+    return best, value
+
+
 def mode(
     input: Tensor,
     dim: int = -1,
@@ -293,11 +321,7 @@ def mode(
         not_implemented("mode_cpu", input.dtype)
     x = input.detach().movedim(dim, -1)
     n = x.shape[-1]
-    same = x.unsqueeze(-1) == x.unsqueeze(-2)  # (..., n, n)
-    counts = same.sum(-1)
-    best = counts.amax(-1, keepdim=True)
-    candidates = where(counts == best, x, x.new_full((), math.inf) if x.dtype.is_floating_point else x.amax())
-    value = candidates.amin(-1, keepdim=True)
+    best, value = _longest_run(x)
     positions = arange(n, device=x.device).expand(x.shape)
     hit = x == value
     if x.dtype.is_floating_point:  # a row of NaN only: its mode is NaN (positions of the host's choice)
