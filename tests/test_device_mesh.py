@@ -11,7 +11,7 @@ runs in this process.
 from __future__ import annotations
 
 import pytest
-from test_distributed_collectives2 import _assert_ok, _check_names, _launch
+from test_distributed_collectives2 import _check_names, rank_tests
 
 import ember.distributed as dist
 from ember.distributed.device_mesh import DeviceMesh, init_device_mesh
@@ -22,24 +22,7 @@ tdist = pytest.importorskip("torch.distributed")
 SCRIPT = "mesh_device_mesh.py"
 
 
-@pytest.fixture(scope="module")
-def two_ranks():
-    return _launch(2, SCRIPT)
-
-
-@pytest.fixture(scope="module")
-def four_ranks():
-    return _launch(4, SCRIPT)
-
-
-@pytest.mark.parametrize("name", _check_names(2, script=SCRIPT))
-def test_two_ranks_against_torch(two_ranks, name):
-    _assert_ok(two_ranks, name, 2)
-
-
-@pytest.mark.parametrize("name", _check_names(4, script=SCRIPT))
-def test_four_ranks_against_torch(four_ranks, name):
-    _assert_ok(four_ranks, name, 4)
+globals().update(rank_tests(SCRIPT, sizes=(2, 4), names_of=lambda ranks: _check_names(ranks, script=SCRIPT)))
 
 
 # -- in this process ---------------------------------------------------------------------------

@@ -12,29 +12,8 @@ is one test here.
 from __future__ import annotations
 
 import pytest
-from test_distributed_collectives2 import _assert_ok, _check_names, _launch
+from test_distributed_collectives2 import rank_tests
 
 pytest.importorskip("torch")
 
-SCRIPT = "checkpoint_against_torch.py"
-CASES = _check_names(script=SCRIPT)
-
-
-@pytest.fixture(scope="module")
-def two_ranks():
-    return _launch(2, SCRIPT)
-
-
-@pytest.fixture(scope="module")
-def three_ranks():
-    return _launch(3, SCRIPT)
-
-
-@pytest.mark.parametrize("name", CASES)
-def test_two_ranks_against_torch(two_ranks, name):
-    _assert_ok(two_ranks, name, 2)
-
-
-@pytest.mark.parametrize("name", CASES)
-def test_three_ranks_against_torch(three_ranks, name):
-    _assert_ok(three_ranks, name, 3)
+globals().update(rank_tests("checkpoint_against_torch.py"))

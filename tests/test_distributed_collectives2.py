@@ -50,14 +50,41 @@ def _launch(ranks, script=SCRIPT):
     return launch(script, ranks, extra_env={"EMBER_TEST_TORCH_PORT": str(_free_port())})
 
 
-@pytest.fixture(scope="module")
-def two_ranks():
-    return _launch(2)
+_WORDS = {2: "two", 3: "three", 4: "four"}
 
 
-@pytest.fixture(scope="module")
-def three_ranks():
-    return _launch(3)
+def rank_tests(script, sizes=(2, 3), names_of=None):
+    """The fixtures and tests that run ``script`` under ``mpiexec`` on each of ``sizes`` ranks.
+
+    For each size n (say 2): a module fixture ``two_ranks`` that launches the script once, and
+    ``test_two_ranks_against_torch``, one test per check the script prints. ``names_of(n)`` gives the
+    check names of an n-rank run (default: the script's ``checks()``, the same for every size). Add
+    the result to the test module's names so that pytest collects them:
+    ``globals().update(rank_tests("fsdp_against_torch.py"))``.
+    """
+    if names_of is None:
+        names = _check_names(script=script)
+
+        def names_of(ranks):
+            return names
+
+    found = {}
+    for ranks in sizes:
+        word = _WORDS[ranks]
+        found[f"{word}_ranks"] = pytest.fixture(scope="module", name=f"{word}_ranks")(
+            lambda ranks=ranks: _launch(ranks, script)
+        )
+        found[f"test_{word}_ranks_against_torch"] = _rank_test(word, ranks, names_of(ranks))
+    return found
+
+
+def _rank_test(word, ranks, names):
+    @pytest.mark.parametrize("name", names)
+    def test(request, name):
+        _assert_ok(request.getfixturevalue(f"{word}_ranks"), name, ranks)
+
+    test.__name__ = f"test_{word}_ranks_against_torch"
+    return test
 
 
 def _assert_ok(run, name, ranks):
@@ -67,14 +94,7 @@ def _assert_ok(run, name, ranks):
         assert status == "ok", f"rank {rank} of {ranks}, check {name}: {status or 'not reported'}\n{output[-3000:]}"
 
 
-@pytest.mark.parametrize("name", _check_names(2))
-def test_two_ranks_against_torch(two_ranks, name):
-    _assert_ok(two_ranks, name, 2)
-
-
-@pytest.mark.parametrize("name", _check_names(3))
-def test_three_ranks_against_torch(three_ranks, name):
-    _assert_ok(three_ranks, name, 3)
+globals().update(rank_tests(SCRIPT, names_of=_check_names))
 
 
 # -- in this process ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 import pytest
-from test_distributed_collectives2 import _assert_ok, _check_names, _launch, _One
+from test_distributed_collectives2 import _One, rank_tests
 
 import ember
 import ember.distributed as dist
@@ -31,29 +31,7 @@ tdist = pytest.importorskip("torch.distributed")
 tfsdp = pytest.importorskip("torch.distributed.fsdp")
 twrap = pytest.importorskip("torch.distributed.fsdp.wrap")
 
-SCRIPT = "fsdp_against_torch.py"
-CASES = _check_names(script=SCRIPT)
-
-
-@pytest.fixture(scope="module")
-def two_ranks():
-    return _launch(2, SCRIPT)
-
-
-@pytest.fixture(scope="module")
-def three_ranks():
-    return _launch(3, SCRIPT)
-
-
-@pytest.mark.parametrize("name", CASES)
-def test_two_ranks_against_torch(two_ranks, name):
-    _assert_ok(two_ranks, name, 2)
-
-
-@pytest.mark.parametrize("name", CASES)
-def test_three_ranks_against_torch(three_ranks, name):
-    """Three ranks: shards padded unevenly, gradients divided by 2 before the sum and by 1.5 after it."""
-    _assert_ok(three_ranks, name, 3)
+globals().update(rank_tests("fsdp_against_torch.py"))
 
 
 # -- in this process ---------------------------------------------------------------------------------
