@@ -246,6 +246,14 @@ class Backend:
         if cls.__dict__.get("xp") is not None:
             cls.xp = complete_namespace(cls.xp)
 
+    @property
+    def on_host(self) -> bool:
+        """Whether PyTorch's CPU kernels are this backend's reference: a host backend (NumPy, the
+        restricted one, meta), whose device type or autocast device type is ``"cpu"``. Such a backend
+        follows the CPU kernels' choices (tie orders, float16 refusals), and reading a value of its
+        arrays costs no device sync."""
+        return "cpu" in (self.device_type, self.autocast_device_type)
+
     def __init__(self) -> None:
         self._lazy_dtypes: dict[_dtype, Callable[[], _Native | None]] = {}
         self._native = _DtypeTable(self)

@@ -32,8 +32,7 @@ def follows_cpu_kernels(tensor: Any) -> bool:
     """Whether ``tensor`` lives on a host backend, whose reference is PyTorch's CPU kernels. On an accelerator
     PyTorch's kernels (radix sorts, bitonic selection) leave ties in other orders again, and finding the tied
     rows would cost a device sync per call."""
-    backend = tensor._backend
-    return "cpu" in (backend.device_type, backend.autocast_device_type) and not tensor.is_meta
+    return tensor._backend.on_host and not tensor.is_meta
 
 
 Less = Callable[[Any, Any], bool]

@@ -178,8 +178,7 @@ def _erfinv_float64(b, x):
     y = _erfinv(b, x)
     remainder = 1 - xp.abs(x)
     in_tail = xp.logical_and(remainder < _ERFINV_TAIL, remainder > 0)
-    on_host = "cpu" in (b.device_type, b.autocast_device_type)
-    if on_host and not bool(b.to_host(xp.any(in_tail))):  # most inputs have no element there; an
+    if b.on_host and not bool(b.to_host(xp.any(in_tail))):  # most inputs have no element there; an
         return y  # accelerator runs the steps rather than wait for the device to say so
     target = xp.log(xp.maximum(remainder, 1e-300))
     tail = xp.abs(y)

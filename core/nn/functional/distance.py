@@ -134,7 +134,7 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
         input.dtype in dtypes.narrow_float
         and input.shape[0] > 1
         and input.shape[1] > 0  # PyTorch's CPU kernel, which an empty result never reaches
-        and (input._backend.autocast_device_type or input.device.type) == "cpu"
+        and input._backend.on_host
     ):
         not_implemented("pdist", input.dtype)
     if p < 0:

@@ -14,8 +14,6 @@ from .module import Module
 
 __all__ = ["SyncBatchNorm", "ChannelShuffle"]
 
-_HOST_DEVICES = ("cpu",)
-
 
 class SyncBatchNorm(_BatchNorm):
     r"""Batch normalization over any :math:`(N, C, *)` input whose statistics, in training, are
@@ -66,7 +64,7 @@ class SyncBatchNorm(_BatchNorm):
         if input.shape[1] == 0:
             raise ValueError("SyncBatchNorm number of input channels should be non-zero")
         if self.training and distributed.is_available() and distributed.is_initialized():
-            if (input._backend.autocast_device_type or input.device.type) in _HOST_DEVICES:
+            if input._backend.on_host:
                 raise ValueError("SyncBatchNorm expected input tensor to be on GPU or XPU or privateuseone")
             if distributed.get_world_size(self.process_group) > 1:
                 raise NotImplementedError("SyncBatchNorm: ember does not synchronise batch statistics across processes")
