@@ -137,3 +137,87 @@ def test_decorators_leave_model_code_eager():
         def forward(self, x): ...
 
     assert Iface.__name__ == "Iface"
+
+
+_LIBS = {"torch": torch, "ember": ember}
+
+
+@pytest.mark.parametrize("lib_name", sorted(_LIBS))
+def test_compiler_helpers_run_eagerly_as_torch(lib_name):
+    lib = _LIBS[lib_name]
+
+    def f(x):
+        return x + 1
+
+    c = lib.compiler
+    assert c.allow_in_graph(f) is f and c.assume_constant_result(f) is f
+    assert c.allow_in_graph((f, f)) == [f, f] and c.allow_in_graph([f]) == [f]
+    assert c.reset() is None and c.is_exporting() is False
+    assert c.get_default_backend() == "inductor"
+    c.set_default_backend("eager")
+    assert c.get_default_backend() == "eager"
+    c.set_default_backend(None)
+    assert c.get_default_backend() == "inductor"
+    region = c.nested_compile_region(lambda x: x * 2)
+    assert region(lib.ones(1)).item() == 2
+    assert c.nested_compile_region()(lambda x: x * 3)(lib.ones(1)).item() == 3
+
+    @c.set_stance("force_eager")
+    def g(x):
+        return lib.compile(f)(x)
+
+    assert g(lib.zeros(1)).item() == 1
+    with c.set_stance("eager_on_recompile"):
+        assert lib.compile(f)(lib.zeros(1)).item() == 1
+    c.set_stance("default")
+
+    def original(seq, start=0):
+        return start + len(seq)
+
+    @c.substitute_in_graph(original)
+    def polyfill(seq, start=0):
+        return -1  # a compiler would trace this; eagerly the decorated name calls the original
+
+    assert polyfill([1, 2, 3]) == 3 and polyfill.__name__ == "polyfill"
+    with pytest.raises(ValueError, match="Duplicate"):
+        c.substitute_in_graph(original)(lambda seq, start=0: 0)
+    with pytest.raises(TypeError, match="expects a function"):
+        c.substitute_in_graph(len)(3)
+    with pytest.raises(TypeError, match="Signature mismatch"):
+        c.substitute_in_graph(lambda a, b=1: a)(lambda a, b=2: a)
+    c.substitute_in_graph(lambda a, b=1: a, skip_signature_check=True)(lambda a, b=2: a)
+    with pytest.raises(AssertionError, match="allow_in_graph expects a callable"):
+        c.allow_in_graph(3)
+    with pytest.raises(RuntimeError, match="non-default stance cannot have force_backend set"):
+        c.set_stance("force_eager", force_backend="eager")
+
+
+def test_wrap_numpy_converts_tensors_in_and_arrays_out_as_torch():
+    def fn(a, pair, scale=1.0):
+        return np.sum(a * pair[0], axis=0) * scale, [a.T, np.sum(a)], pair[1]
+
+    results = []
+    for lib in (torch, ember):
+        a, b = lib.tensor(_X), lib.tensor(_X + 1)
+        out, (t, total), passed = lib.compiler.wrap_numpy(fn)(a, (b, "tag"), scale=2.0)
+        with pytest.raises(RuntimeError, match="requires grad"):
+            lib.compiler.wrap_numpy(fn)(a, (b.requires_grad_(), "tag"))
+        assert type(out) is lib.Tensor and type(t) is lib.Tensor and passed == "tag"
+        assert isinstance(total, np.floating)  # a NumPy scalar is not an array: it passes through
+        results.append((out.numpy(), t.numpy(), total))
+    for want, got in zip(*results):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("lib_name", sorted(_LIBS))
+def test_is_exporting_inside_export_as_torch(lib_name):
+    lib = _LIBS[lib_name]
+    seen = []
+
+    class M(lib.nn.Module):
+        def forward(self, x):
+            seen.append(lib.compiler.is_exporting())
+            return x + 1
+
+    lib.export.export(M(), (lib.ones(2),))
+    assert seen and all(seen) and lib.compiler.is_exporting() is False

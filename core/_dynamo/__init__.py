@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..compiler import disable, is_compiling, list_backends
+from ..compiler import allow_in_graph, disable, is_compiling, list_backends, reset
 from . import config, eval_frame, exc
 from .eval_frame import OptimizedModule
 
@@ -44,15 +44,6 @@ __all__ = [
 ]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def reset() -> None:
-    """Clear compiled code and guards: ember keeps none.
-
-    Example::
-
-        >>> ember._dynamo.reset()
-    """
 
 
 def mark_dynamic(t: Any, index: int | list[int] | tuple[int, ...], **kwargs: Any) -> None:
@@ -103,18 +94,6 @@ def graph_break(msg: str = "") -> None:
 
         >>> ember._dynamo.graph_break()
     """
-
-
-def allow_in_graph(fn: _F) -> _F:
-    """Let the compiler put ``fn`` into a graph as one call: ``fn`` itself, in ember.
-
-    Example::
-
-        >>> f = lambda x: x + 1
-        >>> ember._dynamo.allow_in_graph(f) is f
-        True
-    """
-    return fn
 
 
 def disallow_in_graph(fn: _F) -> _F:

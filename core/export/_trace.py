@@ -15,6 +15,7 @@ import operator
 from typing import Any
 
 from ..autograd.grad_mode import no_grad
+from ..compiler import _exporting_scope
 from ..fx._symbolic_trace import symbolic_trace
 from ..fx.graph import Graph
 from ..fx.graph_module import GraphModule
@@ -687,7 +688,8 @@ def export(
         raise TypeError(f"ember.export.export: expected args to be a tuple, got {type(args).__name__}")
     kwargs = dict(kwargs or {})
     kwargs_given = dict(kwargs)
-    traced = symbolic_trace(mod)
+    with _exporting_scope():  # the module's forward sees compiler.is_exporting() True, as in PyTorch
+        traced = symbolic_trace(mod)
     placeholders = [n for n in traced.graph.nodes if n.op == "placeholder"]
     names = [n.target for n in placeholders]
     flat_inputs: list[Any] = list(args)
@@ -700,7 +702,8 @@ def export(
         raise TypeError(f"ember.export.export: unexpected keyword inputs {sorted(kwargs)}")
     if len(flat_inputs) != len(placeholders):
         placeholders = placeholders[: len(flat_inputs)]
-    _with_state_restored(mod, lambda: _Recorder(traced, "ember_val").run(*flat_inputs))
+    with _exporting_scope():
+        _with_state_restored(mod, lambda: _Recorder(traced, "ember_val").run(*flat_inputs))
     lowering = _Lowering(mod, {})
     user_specs: list[InputSpec] = []
     user_nodes: list[Node] = []
