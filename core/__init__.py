@@ -402,6 +402,7 @@ def __getattr__(name: str) -> _typing.Any:
         "functional",
         "types",
         "storage",
+        "__future__",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

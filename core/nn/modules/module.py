@@ -11,6 +11,7 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Self
 
+from ... import __future__ as future
 from ...autograd.engine import reset_grads
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state, no_grad
@@ -20,6 +21,7 @@ from ...device import device as _device
 from ...ops.conversion import _parse_to
 from ...ops.creation import empty_like
 from ...tensor import Tensor
+from ...utils._swap import swap_tensors
 from ...utils.hooks import RemovableHandle
 from ..parameter import Buffer, Parameter
 
@@ -912,17 +914,51 @@ class Module:
 
     # -- moving and casting ------------------------------------------------------------------------
     def _apply(self, fn, recurse=True):
+        """``fn`` applied to every parameter (and its gradient) and buffer. A parameter is changed in place
+        (``param.data = fn(param)``), or, as :mod:`ember.__future__` says, replaced by a new Parameter or
+        swapped with the result (:func:`ember.utils.swap_tensors`), as PyTorch's ``Module._apply``."""
         if recurse:
             for module in self.children():
                 module._apply(fn)
-        for param in self._parameters.values():
+        swap = future.get_swap_module_params_on_conversion()
+        overwrite = future.get_overwrite_module_params_on_conversion()
+        for key, param in self._parameters.items():
             if param is None:
                 continue
             with no_grad():
-                param.data = fn(param)
-            if param.grad is not None:
-                with no_grad():
-                    param.grad.data = fn(param.grad)
+                param_applied = fn(param)
+            param_grad = param.grad
+            if swap:
+                try:
+                    if param_grad is not None:  # a tensor's .grad holds a reference PyTorch's swap refuses
+                        param.grad = None
+                    swap_tensors(param, Parameter(param_applied, requires_grad=param.requires_grad))
+                except Exception as e:
+                    if param_grad is not None:
+                        param.grad = param_grad
+                    raise RuntimeError(f"_apply(): Couldn't swap {self._get_name()}.{key}") from e
+                out_param = param
+            elif not overwrite and _same_kind(param, param_applied):
+                param.data = param_applied
+                out_param = param
+            else:
+                out_param = Parameter(param_applied, param.requires_grad)
+                self._parameters[key] = out_param
+            if param_grad is None:
+                continue
+            with no_grad():
+                grad_applied = fn(param_grad)
+            if swap:
+                grad_applied.requires_grad_(param_grad.requires_grad)
+                try:
+                    swap_tensors(param_grad, grad_applied)
+                except Exception as e:
+                    raise RuntimeError(f"_apply(): Couldn't swap {self._get_name()}.{key}.grad") from e
+                out_param.grad = param_grad
+            elif not overwrite and _same_kind(param_grad, grad_applied):
+                out_param.grad.data = grad_applied
+            else:
+                out_param.grad = grad_applied.requires_grad_(param_grad.requires_grad)
         for key, buf in self._buffers.items():
             if buf is not None:
                 self._buffers[key] = fn(buf)
@@ -1390,7 +1426,9 @@ class Module:
                 continue
             try:
                 with no_grad():
-                    if assign:
+                    if future.get_swap_module_params_on_conversion():
+                        _swap_loaded(param, value, assign)
+                    elif assign:
                         if isinstance(param, Parameter):
                             if not isinstance(value, Parameter):
                                 value = Parameter(value, requires_grad=param.requires_grad)
@@ -1408,8 +1446,9 @@ class Module:
                             )
                         param.copy_(value)
             except Exception as ex:
+                action = "swapping" if future.get_swap_module_params_on_conversion() else "copying"
                 error_msgs.append(
-                    f'While copying the parameter named "{key}", whose dimensions in the model are {param.size()} '
+                    f'While {action} the parameter named "{key}", whose dimensions in the model are {param.size()} '
                     f"and whose dimensions in the checkpoint are {value.size()}, an exception occurred : {ex.args}."
                 )
         extra_key = prefix + _EXTRA_STATE_KEY_SUFFIX
@@ -1514,3 +1553,26 @@ class Module:
             else:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
+
+
+def _same_kind(tensor: Tensor, applied: Tensor) -> bool:
+    """Whether ``applied`` can become ``tensor``'s data in place (``tensor.data = applied``): both are dense
+    tensors (PyTorch's ``_has_compatible_shallow_copy_type``)."""
+    return isinstance(applied, Tensor) and tensor.layout == applied.layout
+
+
+def _swap_loaded(param: Tensor, value: Tensor, assign: bool) -> None:
+    """``load_state_dict``'s load by swapping (:func:`ember.__future__.set_swap_module_params_on_conversion`):
+    ``param.module_load(value, assign)`` is swapped into ``param``, as a Parameter where ``param`` is one."""
+    loaded = param.module_load(value, assign=assign)
+    if loaded is value or loaded is param:
+        raise RuntimeError(
+            "module_load returned one of self or other, please .detach() the result if returning one of the "
+            "inputs in module_load"
+        )
+    if isinstance(param, Parameter):
+        if isinstance(loaded, Parameter):
+            loaded.requires_grad_(param.requires_grad)
+        else:
+            loaded = Parameter(loaded, requires_grad=param.requires_grad)
+    swap_tensors(param, loaded)
