@@ -1,6 +1,6 @@
 """Memory layouts: ``ember.strided`` (dense tensors), ``ember.sparse_coo`` (sparse COO tensors) and the
-compressed sparse layouts ``ember.sparse_csr``, ``sparse_csc``, ``sparse_bsr`` and ``sparse_bsc``;
-and the memory formats of dense tensors (``ember.contiguous_format``, ``ember.channels_last``,
+compressed sparse layouts ``ember.sparse_csr``, ``sparse_csc``, ``sparse_bsr`` and ``sparse_bsc``,
+``ember.jagged`` (nested tensors, :mod:`ember.nested`); and the memory formats of dense tensors (``ember.contiguous_format``, ``ember.channels_last``,
 ``ember.channels_last_3d``, ``ember.preserve_format``)."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ __all__ = [
     "sparse_csc",
     "sparse_bsr",
     "sparse_bsc",
+    "jagged",
     "memory_format",
     "contiguous_format",
     "channels_last",
@@ -52,6 +53,7 @@ sparse_csr = layout("sparse_csr")
 sparse_csc = layout("sparse_csc")
 sparse_bsr = layout("sparse_bsr")
 sparse_bsc = layout("sparse_bsc")
+jagged = layout("jagged")  # a nested tensor's (ember.nested): components of different lengths, packed
 
 
 class memory_format(NamedConstant):  # noqa: N801 - mirrors torch.memory_format
