@@ -56,6 +56,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from . import dtypes
+from .amp.autocast_mode import autocast, is_autocast_available, is_autocast_enabled
 from .autograd import function as autograd_function
 from .autograd.engine import grad
 from .autograd.function import RUN_FORWARD, Function
@@ -76,6 +77,7 @@ __all__ = [
     "impl_abstract",
     "infer_schema",
     "opcheck",
+    "register_autocast",
     "register_autograd",
     "register_fake",
     "register_kernel",
@@ -327,6 +329,7 @@ class CustomOpDef:
         self._backward: _Kernel | None = None
         self._setup_context: _Kernel | None = None
         self._vmap: _Kernel | None = None  # the batching rule of register_vmap
+        self._autocast: dict[str, dtypes.dtype] = {}  # device type -> the dtype register_autocast casts to
         self._from_custom_op = False  # made by custom_op: its autograd is registered (a raising backward)
         self._function = _gradient_function(self)
 
@@ -384,6 +387,22 @@ class CustomOpDef:
             return rule
 
         return register if func is None else register(func)
+
+    def register_autocast(self, device_type: str, cast_inputs: dtypes.dtype) -> None:
+        """Registers the operator's autocast rule for ``device_type``: in a region where autocast is on
+        for that device type, its floating-point tensor inputs there (but float64 ones) are cast to
+        ``cast_inputs`` and it runs with autocast off. The first registration for a device type stands."""
+        if not isinstance(device_type, str):
+            raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+        if not is_autocast_available(device_type):
+            raise ValueError(f"Device type '{device_type}' does not support autocast.")
+        self._autocast.setdefault(device_type, cast_inputs)
+
+    def _autocast_call(self, device_type: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """The call under autocast: the inputs cast as :meth:`register_autocast` says, autocast off."""
+        dtype = self._autocast[device_type]
+        with autocast(device_type, enabled=False):
+            return self(*_autocast_cast(args, device_type, dtype), **kwargs)
 
     # -- calls ----------------------------------------------------------------------------------
     def _kernel_for(self, device_type: str) -> _Kernel:
@@ -461,6 +480,10 @@ class CustomOpDef:
             )
         values = tuple(bound.arguments.values())
         tensors = [t for value in values for t in _tensors_in(value)]
+        if self._autocast:  # register_autocast's rule, where autocast is on for the inputs' device type
+            device_type = tensors[0].device.type if tensors else "cpu"
+            if device_type in self._autocast and is_autocast_enabled(device_type):
+                return self._autocast_call(device_type, bound.args, bound.kwargs)
         needs_grad = is_grad_enabled() and any(t.requires_grad for t in tensors)
         if needs_grad and self._autograd_kernel is not None:
             return self._autograd_kernel(*args, **kwargs)
@@ -493,6 +516,17 @@ class CustomOpDef:
             if tensor.requires_grad:
                 tensor.register_hook(warn)
         return output
+
+
+def _autocast_cast(value: Any, device_type: str, dtype: dtypes.dtype) -> Any:
+    """``value`` with its floating-point tensors on ``device_type`` (but float64 ones) cast to ``dtype``,
+    also inside lists and tuples (PyTorch's rule for a custom operator's autocast)."""
+    if isinstance(value, Tensor):
+        eligible = value.is_floating_point() and value.device.type == device_type and value.dtype is not dtypes.float64
+        return value.to(dtype) if eligible else value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_autocast_cast(v, device_type, dtype) for v in value)
+    return value
 
 
 class FakeImplCtx:
@@ -801,6 +835,35 @@ def register_kernel(
         tensor([2.5000])
     """
     return _lookup(op).register_kernel(device_types, func)
+
+
+def register_autocast(
+    op: str | CustomOpDef, device_type: str, cast_inputs: dtypes.dtype, /, *, lib: Library | None = None
+) -> None:
+    r"""Registers ``op``'s autocast rule (see :meth:`CustomOpDef.register_autocast`): inside an autocast
+    region for ``device_type``, its floating-point tensor inputs are cast to ``cast_inputs`` and it runs
+    with autocast off.
+
+    Args:
+        op (str or CustomOpDef): the operator (``"ns::name"``).
+        device_type (str): a device type autocast serves (``"cpu"``, ``"cuda"``).
+        cast_inputs (ember.dtype): the dtype of its floating-point inputs in an autocast region.
+        lib (Library, optional): accepted.
+
+    Example::
+
+        >>> @ember.library.custom_op("demo::my_sin", mutates_args=())
+        ... def my_sin(x: ember.Tensor) -> ember.Tensor:
+        ...     return ember.sin(x)
+        >>> ember.library.register_autocast("demo::my_sin", "cpu", ember.bfloat16)
+        >>> with ember.autocast("cpu"):
+        ...     print(my_sin(ember.zeros(2)).dtype)
+        ember.bfloat16
+    """
+    if not isinstance(device_type, str):
+        raise TypeError(f"register_autocast(): argument 'device_type' must be str, not {type(device_type).__name__}")
+    _device(device_type)  # an unknown device type is PyTorch's RuntimeError, before any other check
+    _lookup(op).register_autocast(device_type, cast_inputs)
 
 
 # -- the older interface: schema strings and dispatch keys ---------------------------------------
