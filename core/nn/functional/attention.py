@@ -906,6 +906,13 @@ def multi_head_attention_forward(
             attn_mask.reshape(bsz, num_heads, -1, src_len)  # PyTorch's view of the mask: an error without elements
     if need_weights and attn_mask is not None and attn_mask.dtype is not q.dtype and not _amp.active:
         check_added_dtype("baddbmm", attn_mask, q, k)  # PyTorch adds the mask to the scores with baddbmm
+    if v.shape[1] != src_len:  # a static_k or static_v of another length: PyTorch's bmm, or its view for SDPA
+        if need_weights:
+            raise RuntimeError(
+                "Expected size for first two dimensions of batch2 tensor to be: "
+                f"[{v.shape[0]}, {src_len}] but got: [{v.shape[0]}, {v.shape[1]}]."
+            )
+        raise RuntimeError(f"shape '{[bsz, num_heads, src_len, head_dim]}' is invalid for input of size {v.numel()}")
     # PyTorch computes the weights with a plain softmax: a row with every key masked is NaN, and so are the
     # gradients that pass through it; its tensor ops (_narrow_heads_attention's) give both
     plain = need_weights and attn_mask is not None and bool(attn_mask.isneginf().all(-1).any())
