@@ -97,9 +97,8 @@ def is_built():
 
 # -- scaled dot-product attention kernels -------------------------------------------------------
 # PyTorch chooses among several attention kernels and lets programs switch each off. ember's
-# ``scaled_dot_product_attention`` has one implementation per backend, which computes what all
-# of PyTorch's kernels compute; the switches are kept and reported, so that programs which set
-# and query them run, and they do not change which kernel runs.
+# ``scaled_dot_product_attention`` follows PyTorch's CPU choice between its flash kernel and its
+# math path with these switches (their numbers and errors differ), and refuses where none is on.
 _sdp_enabled = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True}
 
 

@@ -93,8 +93,13 @@ def test_cuda_sdp_switches_as_torch():
                 getattr(theirs, f"enable_{kind}_sdp")("yes")
             with pytest.raises(RuntimeError, match="expects a bool"):
                 getattr(ours, f"enable_{kind}_sdp")("yes")
-        q = ember.ones(1, 2, 3, 4)  # attention still runs with the switches off
-        assert ember.nn.functional.scaled_dot_product_attention(q, q, q).shape == q.shape
+        # with every kernel off PyTorch's CPU refuses attention, and so does ember
+        with pytest.raises(RuntimeError, match="No viable backend for scaled_dot_product_attention") as want:
+            torch.nn.functional.scaled_dot_product_attention(*(torch.ones(1, 2, 3, 4),) * 3)
+        q = ember.ones(1, 2, 3, 4)
+        with pytest.raises(RuntimeError) as got:
+            ember.nn.functional.scaled_dot_product_attention(q, q, q)
+        assert str(got.value) == str(want.value)
     finally:
         for kind in kinds:
             for lib in (theirs, ours):

@@ -69,10 +69,11 @@ class autocast:  # noqa: N801 - the public name mirrors torch.autocast
         if not isinstance(device_type, str):
             raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
         self.device = device_type
+        device_type = self._type = _device_type(device_type)  # "cpu:0" is a cpu region, as PyTorch's
         self.fast_dtype = dtypes.as_dtype(dtype) if dtype is not None else get_autocast_dtype(device_type)
         self._cache_enabled = state.cache_enabled if cache_enabled is None else bool(cache_enabled)
         enabled = bool(enabled)
-        if enabled and device_type == "cuda":
+        if enabled and self.device == "cuda":  # PyTorch asks for CUDA where the string is "cuda" alone
             from ..cuda.availability import is_available, is_bf16_supported
 
             if not is_available():
@@ -101,10 +102,10 @@ class autocast:  # noqa: N801 - the public name mirrors torch.autocast
     def __enter__(self) -> Self:
         self._saved = (state.active, dict(state.dtypes), dict(state.fast_dtypes), state.cache_enabled)
         if self._enabled:
-            state.dtypes[self.device] = self.fast_dtype
+            state.dtypes[self._type] = self.fast_dtype
         else:
-            state.dtypes.pop(self.device, None)
-        state.fast_dtypes[self.device] = self.fast_dtype
+            state.dtypes.pop(self._type, None)
+        state.fast_dtypes[self._type] = self.fast_dtype
         state.cache_enabled = self._cache_enabled
         state.nesting += 1
         state.active = bool(state.dtypes)
@@ -124,6 +125,20 @@ class autocast:  # noqa: N801 - the public name mirrors torch.autocast
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
+
+
+#: device types that need no parsing (the others are device strings: "cpu:0", or PyTorch's error)
+_PLAIN_TYPES = frozenset({"cpu", "cuda", "mps", "xpu", "xla", "hpu", "mtia", "opencl", "restricted"})
+
+
+def _device_type(name: str) -> str:
+    """The device type of the device string ``name`` (``'cuda:0'`` -> ``'cuda'``), with
+    :class:`ember.device`'s errors for a string that names none (``'gpu'``, ``'cuda:x'``), as PyTorch."""
+    if name in _PLAIN_TYPES or not isinstance(name, str):
+        return name
+    from ..device import device
+
+    return device(name).type
 
 
 def _follow_backend_table(device_type: str) -> bool:
@@ -153,7 +168,7 @@ def is_autocast_enabled(device_type: str = "cuda") -> bool:
         ...
         True
     """
-    return device_type in state.dtypes
+    return _device_type(device_type) in state.dtypes
 
 
 def get_autocast_dtype(device_type: str) -> dtypes.dtype:
@@ -172,6 +187,7 @@ def get_autocast_dtype(device_type: str) -> dtypes.dtype:
         ...
         ember.float16
     """
+    device_type = _device_type(device_type)
     dtype = state.fast_dtypes.get(device_type)
     return dtype if dtype is not None else _DEFAULT.get(device_type, dtypes.bfloat16)
 
@@ -187,4 +203,5 @@ def is_autocast_available(device_type: str) -> bool:
         >>> ember.amp.is_autocast_available("cpu")
         True
     """
+    device_type = _device_type(device_type)
     return device_type in POLICY or _follow_backend_table(device_type)

@@ -367,6 +367,7 @@ def set_autocast_enabled(device_type: str | bool, enabled: bool | None = None) -
     if not isinstance(device_type, str):
         raise TypeError(f"set_autocast_enabled(): argument 'device_type' must be str, not {type(device_type).__name__}")
     on = _flag("set_autocast_enabled", "enabled", enabled, 2)
+    device_type = autocast_mode._device_type(device_type)
     if on:
         _autocast_state.dtypes[device_type] = autocast_mode.get_autocast_dtype(device_type)
     else:
@@ -393,6 +394,7 @@ def set_autocast_dtype(device_type: str, dtype: dtypes.dtype) -> None:
         raise TypeError(f"set_autocast_dtype(): argument 'device_type' must be str, not {type(device_type).__name__}")
     if not isinstance(dtype, dtypes.dtype):
         raise TypeError(f"set_autocast_dtype(): argument 'dtype' must be ember.dtype, not {type(dtype).__name__}")
+    device_type = autocast_mode._device_type(device_type)
     _autocast_state.fast_dtypes[device_type] = dtype  # a region restores it on exit, as PyTorch's
     if device_type in _autocast_state.dtypes:
         _autocast_state.dtypes[device_type] = dtype

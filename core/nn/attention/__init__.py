@@ -3,9 +3,11 @@
 
 :func:`sdpa_kernel` switches the kernels named by :class:`SDPBackend` on and the others off for
 the duration of a block, through the switches of :mod:`ember.backends.cuda`
-(``flash_sdp_enabled()`` and the others report them inside the block, as in PyTorch). ember's
-attention has one implementation per backend, which computes what every one of PyTorch's
-kernels computes, and it runs whatever the switches say.
+(``flash_sdp_enabled()`` and the others report them inside the block, as in PyTorch). As
+PyTorch's CPU, attention on a device other than CUDA takes the flash kernel where it is on and
+takes the inputs, else the math path, and raises where neither is left (``with
+sdpa_kernel(SDPBackend.MATH)`` gives the math path's numbers and errors;
+``SDPBackend.EFFICIENT_ATTENTION`` alone is refused); on CUDA any kernel left on serves.
 
 Example::
 
@@ -38,6 +40,12 @@ class SDPBackend(enum.IntEnum):
     CUDNN_ATTENTION = 3
     OVERRIDEABLE = 4
 
+    def __str__(self) -> str:  # PyTorch's enum prints its name, an IntEnum its number
+        return f"SDPBackend.{self.name}"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
 
 #: the switch of :mod:`ember.backends.cuda` that each kernel has
 _SWITCHES = {
@@ -57,7 +65,8 @@ def sdpa_kernel(backends: list[SDPBackend] | SDPBackend, set_priority: bool = Fa
     Args:
         backends (SDPBackend or list of SDPBackend): the kernels allowed.
         set_priority (bool): whether the order of ``backends`` is their priority; accepted for
-            PyTorch compatibility (ember has one kernel). Default: ``False``
+            PyTorch compatibility (PyTorch's CPU, as ember, tries the flash kernel first
+            whatever the order). Default: ``False``
 
     Raises:
         AssertionError: ``backends`` is neither an :class:`SDPBackend` nor a list of them (as PyTorch).

@@ -198,7 +198,7 @@ def _check_sdpa_arguments(dropout_p, is_causal, scale, enable_gqa):
         raise TypeError(f"scaled_dot_product_attention(): argument '{name}' must be float, not {_type_name(factor)}")
 
 
-def _check_sdpa(query, key, value, attn_mask):
+def _check_sdpa(query, key, value, attn_mask, dropout_p=0.0, enable_gqa=False):
     for position, (name, t) in enumerate((("query", query), ("key", key), ("value", value)), 1):
         if not isinstance(t, Tensor):
             raise TypeError(
@@ -220,6 +220,9 @@ def _check_sdpa(query, key, value, attn_mask):
             "Expected query, key, and value to have the same device type, but got query.device: "
             f"{query.device} key.device: {key.device} and value.device: {value.device} instead."
         )
+    out_shape = tuple(query.shape[:-1]) + (value.shape[-1],)
+    if not (0 in key.shape[:-1] or 0 in out_shape):  # empty inputs return at once, before PyTorch chooses
+        _check_kernel_choice(query, key, value, attn_mask, dropout_p, enable_gqa)
     # PyTorch's math path multiplies q @ k^T, then weights @ v: its matrix products' errors
     for (a, b), (rows, inner, got) in (
         ((query, key), (query.shape[-2], query.shape[-1], key.shape[-1])),
@@ -343,22 +346,120 @@ def _attention(query, key, value, mask, is_causal, scale, dropout_p, need_weight
     return _Attention.apply(query, key, value, bias, scale, keep, need_weights)
 
 
+def _sdp_switches():
+    """The attention kernels' switches of :mod:`ember.backends.cuda` (:func:`ember.nn.attention.sdpa_kernel`
+    sets them); ember.backends imports ember: resolved on use."""
+    from ...backends import cuda
+
+    return cuda._sdp_enabled
+
+
 def _takes_flash_kernel(query, key, value, attn_mask, dropout_p, enable_gqa):
-    """Whether PyTorch's CPU runs this attention through its flash kernel
-    (``use_flash_attention_cpp`` in ``sdp_utils_cpp.cpp``), else through its math path: 4-D
-    inputs of one batch size and one head dim, key and value heads equal and equal to the
-    query's (or dividing them, with ``enable_gqa``), a 2-D or 4-D mask that needs no gradient,
-    no dropout, no empty sequence and the last axes contiguous."""
-    if dropout_p > 0.0 or query.ndim != 4 or key.ndim != 4 or value.ndim != 4:
-        return False
+    """Whether PyTorch's CPU runs this attention through its flash kernel, else through its math path:
+    the flash kernel switched on (:func:`ember.nn.attention.sdpa_kernel`) and taking these inputs
+    (:func:`_flash_refusal`)."""
+    return _sdp_switches()["flash"] and _flash_refusal(query, key, value, attn_mask, dropout_p, enable_gqa) is None
+
+
+def _flash_refusal(query, key, value, attn_mask, dropout_p, enable_gqa):
+    """None where PyTorch's CPU flash kernel takes this attention (``use_flash_attention_cpp`` in
+    ``sdp_utils_cpp.cpp``), else the reason it gives ("" where it gives none): no dropout, 4-D inputs of
+    one batch size and one head dim, key and value heads equal and equal to the query's (or dividing
+    them, with ``enable_gqa``), a 2-D or 4-D mask that needs no gradient, no empty sequence, the last
+    axes contiguous and a floating dtype."""
+    if dropout_p > 0.0:
+        return "Both fused kernels do not support non-zero dropout."
+    if query.ndim != 4 or key.ndim != 4 or value.ndim != 4:
+        return (
+            "All fused kernels requires query, key and value to be 4 dimensional, but got Query dim: "
+            f"{query.ndim}, Key dim: {key.ndim}, Value dim: {value.ndim} instead."
+        )
     (b, h, L, e), (bk, hk, S, ek), (bv, hv, _, ev) = query.shape, key.shape, value.shape
-    if not (b == bk == bv and e == ek == ev and hk == hv and L and S):
-        return False
-    if h != hk and not (enable_gqa and h % hk == 0):
-        return False
-    if attn_mask is not None and (attn_mask.ndim not in (2, 4) or attn_mask.requires_grad):
-        return False
-    return all(t.stride(-1) == 1 for t in (query, key, value))
+    sizes = [list(query.shape), list(key.shape), list(value.shape)]  # for the messages
+    if not b == bk == bv:
+        return (
+            "For dense inputs, both fused kernels require query, key and value to have the same batch_size. "
+            f"Query.sizes(): {sizes[0]}, Key.sizes(): {sizes[1]}, Value.sizes(): {sizes[2]} instead. "
+            "To broadcast dense inputs, try using unsqueeze and expand_to before passing them into the kernel."
+        )
+    if enable_gqa:
+        if hk != hv:
+            return (
+                "Both fused kernels require key and value to have the same num_heads and batch_size but got: "
+                f"Key sizes: {sizes[1]}, Value sizes: {sizes[2]}, Query sizes: {sizes[0]} instead."
+            )
+        if h % hk:
+            return (
+                "The number of heads in key/value must divide number of heads in query."
+                f"Got input Key sizes(): {hk}, Value sizes(): {hv}, Query sizes(): {h} instead."
+            )
+    elif not h == hk == hv:
+        return (
+            "For dense input, both fused kernels require query, key and value to have the same num_heads. "
+            f"Query.sizes(): {sizes[0]}, Key sizes(): {sizes[1]}, Value sizes(): {sizes[2]} instead. "
+            "To broadcast dense inputs, try using unsqueeze and expand_to before passing them into the kernel."
+        )
+    if attn_mask is not None:
+        if attn_mask.requires_grad:
+            return ""
+        if attn_mask.ndim < 2:  # PyTorch's kernel reads the mask's last two sizes
+            raise IndexError(
+                "Dimension specified as -2 but tensor has no dimensions"
+                if attn_mask.ndim == 0
+                else "Dimension out of range (expected to be in range of [-1, 0], but got -2)"
+            )
+        if attn_mask.ndim not in (2, 4):
+            return (
+                "Please use the following attn mask shapes: 2d - ({Q_seq_len, 1}  x {KV_seq_len, 1}); "
+                "4d - ({Batch, 1} x {Num_heads, 1} x {Q_seq_len, 1}  x {KV_seq_len, 1})"
+            )
+    if not e == ek == ev:
+        return (
+            "Flash attention requires q,k,v to have the same last dimension. Got Query.size(-1): "
+            f"{e}, Key.size(-1): {ek}, Value.size(-1): {ev} instead."
+        )
+    if not (L and S):
+        return ""
+    if any(t.stride(-1) != 1 for t in (query, key, value)):
+        return (
+            "All fused kernels require the last dimension of the input to have stride 1. Got Query.stride(-1): "
+            f"{query.stride(-1)}, Key.stride(-1): {key.stride(-1)}, Value.stride(-1): {value.stride(-1)}"
+        )
+    if not query.dtype.is_floating_point:
+        names = ", ".join(f"{n} dtype: {C_NAMES[t.dtype]}" for n, t in (("Query", query), ("Key", key)))
+        return (
+            "Expected query, key and value to all be of dtype: {Float, Double, BFloat16, Half}. Got "
+            f"{names}, and Value dtype: {C_NAMES[value.dtype]} instead."
+        )
+    return None
+
+
+def _check_kernel_choice(query, key, value, attn_mask, dropout_p, enable_gqa):
+    """PyTorch's choice of an attention kernel among those :func:`ember.nn.attention.sdpa_kernel` leaves
+    on, and its errors where none is left: on CUDA any kernel serves; elsewhere (PyTorch's CPU) the flash
+    kernel where it takes the inputs, else the math path."""
+    switches = _sdp_switches()
+    if query.device.type == "cuda":
+        if not any(switches.values()):
+            raise RuntimeError(_NO_VIABLE_BACKEND)
+        return
+    if switches["math"]:
+        return
+    if not switches["flash"]:
+        raise RuntimeError(_NO_VIABLE_BACKEND)
+    refusal = _flash_refusal(query, key, value, attn_mask, dropout_p, enable_gqa)
+    if refusal is None:
+        return
+    warnings.warn("Flash attention kernel not used because:", stacklevel=4)
+    if refusal:
+        warnings.warn(refusal, stacklevel=4)
+    raise RuntimeError("No available kernel.  Aborting execution.")
+
+
+_NO_VIABLE_BACKEND = (
+    "No viable backend for scaled_dot_product_attention was found. This is likely due to turning off both "
+    "the math kernel and the fused kernels."
+)
 
 
 def _narrow_attention_on_cpu(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa):
@@ -447,7 +548,7 @@ def scaled_dot_product_attention(
         )
     if isinstance(attn_mask, CausalBias):
         attn_mask, is_causal = attn_mask._attention_mask(query.device, is_causal)
-    _check_sdpa(query, key, value, attn_mask)
+    _check_sdpa(query, key, value, attn_mask, dropout_p, enable_gqa)
     out_shape = tuple(query.shape[:-1]) + (value.shape[-1],)
     if 0 in key.shape[:-1] or 0 in out_shape:
         # PyTorch returns at once, before its other checks: zeros of the query's batch shape, NaN where any
@@ -805,6 +906,13 @@ def multi_head_attention_forward(
             attn_mask.reshape(bsz, num_heads, -1, src_len)  # PyTorch's view of the mask: an error without elements
     if need_weights and attn_mask is not None and attn_mask.dtype is not q.dtype and not _amp.active:
         check_added_dtype("baddbmm", attn_mask, q, k)  # PyTorch adds the mask to the scores with baddbmm
+    if v.shape[1] != src_len:  # a static_k or static_v of another length: PyTorch's bmm, or its view for SDPA
+        if need_weights:
+            raise RuntimeError(
+                "Expected size for first two dimensions of batch2 tensor to be: "
+                f"[{v.shape[0]}, {src_len}] but got: [{v.shape[0]}, {v.shape[1]}]."
+            )
+        raise RuntimeError(f"shape '{[bsz, num_heads, src_len, head_dim]}' is invalid for input of size {v.numel()}")
     # PyTorch computes the weights with a plain softmax: a row with every key masked is NaN, and so are the
     # gradients that pass through it; its tensor ops (_narrow_heads_attention's) give both
     plain = need_weights and attn_mask is not None and bool(attn_mask.isneginf().all(-1).any())

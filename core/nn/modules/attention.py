@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ... import dtypes
 from ...amp import is_autocast_enabled
+from ...amp.state import state as _amp
 from ...autograd.grad_mode import grad_state
 from ...ops.creation import empty
+from ...ops.reduced_precision import narrow_on_cpu
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
@@ -161,6 +164,21 @@ class MultiheadAttention(Module):
         tensors = (query, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight, self.out_proj.bias)
         return not (grad_state.enabled and any(t is not None and t.requires_grad for t in tensors))
 
+    def _narrow_fast_path(self, x: Tensor) -> Tensor:
+        """Self-attention of a 16-bit ``x`` ``(N, L, E)`` without masks as PyTorch's CPU inference kernel
+        (``_native_multi_head_attention``) rounds it: the packed projection without its bias, the bias
+        added and the query scaled in float32 (``_transform_bias_rescale_qkv``), rounded once, then the
+        scores, their softmax and the weighted values each rounded to the 16-bit type, and the output
+        projection (its slow path runs scaled dot-product attention on the biased projection)."""
+        n, length, embed = x.shape
+        heads = self.num_heads
+        qkv = (x.matmul(self.in_proj_weight.t()).float() + self.in_proj_bias.float()).reshape(n, length, 3, heads, -1)
+        q, k, v = (qkv.select(2, i).transpose(1, 2) for i in range(3))
+        q = (q / math.sqrt(embed // heads)).to(x.dtype)
+        weights = q.matmul(k.to(x.dtype).mT).softmax(-1)
+        out = weights.matmul(v.to(x.dtype)).transpose(1, 2).reshape(n, length, embed)
+        return F.linear(out, self.out_proj.weight, self.out_proj.bias)
+
     def forward(
         self,
         query: Tensor,
@@ -180,6 +198,9 @@ class MultiheadAttention(Module):
         """
         batched = query.ndim == 3
         masked = key_padding_mask is not None or attn_mask is not None
+        if not (need_weights or masked or _amp.active) and narrow_on_cpu(query):
+            if self._takes_fast_path(query, key, value):
+                return self._narrow_fast_path(query), None
         # PyTorch's fast path gives NaN for a query whose every key is masked, as the weights' path does
         weights_path = need_weights or masked and self._takes_fast_path(query, key, value)
         if weights_path and not need_weights:  # the fast path's kernel takes the masks as SDPA does
