@@ -349,8 +349,31 @@ class RNNBase(Module):
     @property
     def _flat_weights(self) -> list[Parameter | None]:
         """The parameters named by :attr:`_flat_weights_names`, looked up now (so a reassigned parameter
-        is the one listed): the ``params`` that ``ember.lstm`` and its siblings take."""
+        is the one listed): the ``params`` that ``ember.lstm`` and its siblings take. A list assigned
+        to it (as weight-drop wrappers do: ``rnn._flat_weights = [getattr(rnn, n) for n in names]``)
+        is kept and used, as PyTorch's, until the module is moved or cast; assigning one of the named
+        weights also replaces its entry there."""
+        assigned = self.__dict__.get("_assigned_flat_weights")
+        if assigned is not None:
+            return assigned
         return [getattr(self, name, None) for name in self._flat_weights_names]
+
+    @_flat_weights.setter
+    def _flat_weights(self, value: list[Tensor | None]) -> None:
+        self.__dict__["_assigned_flat_weights"] = value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        assigned = self.__dict__.get("_assigned_flat_weights")
+        if assigned is not None and name in self._flat_weights_names:
+            index = self._flat_weights_names.index(name)
+            if index < len(assigned):
+                assigned[index] = value
+        super().__setattr__(name, value)
+
+    def _apply(self, fn, recurse=True):
+        # PyTorch rebuilds its list from the names after a move or cast: the live look-up again
+        self.__dict__.pop("_assigned_flat_weights", None)
+        return super()._apply(fn, recurse)
 
     @property
     def all_weights(self) -> list[list[Parameter]]:
@@ -471,11 +494,11 @@ class RNNBase(Module):
 
     def _layer_weights(self):
         """``(w_ih, w_hh, b_ih, b_hh, w_hr)`` of each layer and direction, in PyTorch's order."""
-        weights = []
+        weights, flat = [], iter(self._flat_weights)
         for names in self._all_weights:
-            w_ih, w_hh = getattr(self, names[0]), getattr(self, names[1])
-            b_ih, b_hh = (getattr(self, names[2]), getattr(self, names[3])) if self.bias else (None, None)
-            weights.append((w_ih, w_hh, b_ih, b_hh, getattr(self, names[-1]) if self.proj_size else None))
+            group = [next(flat, None) for _ in names]
+            b_ih, b_hh = (group[2], group[3]) if self.bias else (None, None)
+            weights.append((group[0], group[1], b_ih, b_hh, group[-1] if self.proj_size else None))
         return weights
 
     def _run(self, data, batch_sizes, h0, c0):

@@ -1,0 +1,1282 @@
+"""Public programs, round 11: condensed versions of programs people write and run today, each run on
+ember and on torch from the same seeds, comparing losses, outputs and the trained weights.
+
+- ResNet on CIFAR (torchvision ``resnet.py``, kuangliu/pytorch-cifar): ``BasicBlock`` and
+  ``Bottleneck`` with ``downsample`` shortcuts, ``kaiming_normal_(mode="fan_out")`` and zero-init of
+  the last BN, SGD with Nesterov momentum and ``weight_decay``, cross entropy with label smoothing,
+  ``OneCycleLR``, a ``SequentialLR`` of ``LinearLR`` warm-up then ``CosineAnnealingLR``, and
+  ``ReduceLROnPlateau`` on a validation loss.
+- GPT-2 (Hugging Face ``modeling_gpt2.py``): ``Conv1D`` by ``addmm``, the ``bias`` mask buffer with
+  ``finfo.min`` by ``where``, attention scaled by the inverse layer index, ``NewGELUActivation``, the
+  ``c_proj`` re-initialisation, tied ``lm_head``/``wte``, a left-padded prompt turned into position ids
+  (``cumsum``, ``masked_fill_``) and an additive mask, ``past_key_values`` decoding with a repetition
+  penalty (``gather``/``scatter``), temperature, top-k/top-p filtering and ``multinomial`` with a generator.
+- BERT for sequence classification: embeddings with ``position_ids``/``token_type_ids`` buffers
+  (``expand``), the extended attention mask ``(1 - mask) * finfo.min``, ``_init_weights`` with the padding
+  row zeroed, no-decay groups, ``get_linear_schedule_with_warmup`` (``LambdaLR``), a multi-label head.
+- Mixtral's sparse MoE block: top-2 routing with ``softmax(dtype=float)``, jitter noise, ``one_hot`` expert
+  masks, ``where`` over them, ``index_add_`` of the weighted expert outputs, the load-balancing loss with
+  an attention mask, the router z-loss, per-expert counts by ``bincount``/``scatter_add_``/``histc``.
+- GIN (Xu et al., PyG style): sum aggregation by ``index_add_``, a trainable ``eps``, readouts by
+  ``scatter_add_``, ``scatter_reduce`` (``mean``/``amax``, ``include_self=False``) and ``index_reduce_``.
+- TabNet (dreamquark-ai/tabnet): a ``Sparsemax`` ``autograd.Function``, Ghost BatchNorm (``chunk`` into
+  virtual batches), GLU layers with shared ``fc``, attentive transformers with priors, in float64.
+- AWD-LSTM (salesforce/awd-lstm-lm): ``LockedDropout``, ``embedded_dropout``, ``WeightDrop`` moving the
+  recurrent weight to ``_raw`` and rebuilding the LSTM's ``_flat_weights`` (or a ``parametrize``
+  drop-connect), tied weights, activation regularisation, variable BPTT lengths, and the switch to
+  ``ASGD`` (NT-ASGD) whose averaged weights ``ax`` evaluate.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from public_programs import assert_same_run, torch
+
+import ember
+
+
+def both(program, *args, rtol=2e-4, atol=2e-5):
+    """``program(lib, *args)`` on ember and on torch give the same record."""
+    theirs = program(torch, *args)
+    ours = program(ember, *args)
+    assert_same_run(ours, theirs, rtol, atol)
+    return ours, theirs
+
+
+def both_in_float64(program, *args, rtol=1e-9, atol=1e-12):
+    """``both`` with float64 as the default dtype of both libraries: for programs whose float32
+    rounding differences grow chaotically (batch norms over a handful of rows, Adam on tiny
+    gradients), float64 shows the same computation."""
+    previous = torch.get_default_dtype(), ember.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    ember.set_default_dtype(ember.float64)
+    try:
+        return both(program, *args, rtol=rtol, atol=atol)
+    finally:
+        torch.set_default_dtype(previous[0])
+        ember.set_default_dtype(previous[1])
+
+
+def params(module):
+    return [p.detach().clone() for p in module.parameters()]
+
+
+# -- ResNet on CIFAR ----------------------------------------------------------------------------------------
+
+
+def resnet_cifar(lib, schedule):
+    nn, F = lib.nn, lib.nn.functional
+
+    def conv3x3(in_planes, out_planes, stride=1, groups=1, dilation=1):
+        return nn.Conv2d(
+            in_planes,
+            out_planes,
+            kernel_size=3,
+            stride=stride,
+            padding=dilation,
+            groups=groups,
+            bias=False,
+            dilation=dilation,
+        )
+
+    def conv1x1(in_planes, out_planes, stride=1):
+        return nn.Conv2d(in_planes, out_planes, kernel_size=1, stride=stride, bias=False)
+
+    class BasicBlock(nn.Module):
+        expansion = 1
+
+        def __init__(self, inplanes, planes, stride=1, downsample=None, norm_layer=None):
+            super().__init__()
+            norm_layer = norm_layer or nn.BatchNorm2d
+            self.conv1 = conv3x3(inplanes, planes, stride)
+            self.bn1 = norm_layer(planes)
+            self.relu = nn.ReLU(inplace=True)
+            self.conv2 = conv3x3(planes, planes)
+            self.bn2 = norm_layer(planes)
+            self.downsample = downsample
+            self.stride = stride
+
+        def forward(self, x):
+            identity = x
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            if self.downsample is not None:
+                identity = self.downsample(x)
+            out += identity
+            return self.relu(out)
+
+    class Bottleneck(nn.Module):
+        expansion = 4
+
+        def __init__(self, inplanes, planes, stride=1, downsample=None, norm_layer=None):
+            super().__init__()
+            norm_layer = norm_layer or nn.BatchNorm2d
+            width = planes
+            self.conv1 = conv1x1(inplanes, width)
+            self.bn1 = norm_layer(width)
+            self.conv2 = conv3x3(width, width, stride)
+            self.bn2 = norm_layer(width)
+            self.conv3 = conv1x1(width, planes * self.expansion)
+            self.bn3 = norm_layer(planes * self.expansion)
+            self.relu = nn.ReLU(inplace=True)
+            self.downsample = downsample
+
+        def forward(self, x):
+            identity = x
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.relu(self.bn2(self.conv2(out)))
+            out = self.bn3(self.conv3(out))
+            if self.downsample is not None:
+                identity = self.downsample(x)
+            out += identity
+            return self.relu(out)
+
+    class ResNet(nn.Module):
+        def __init__(self, layers, num_classes=10, zero_init_residual=True):
+            super().__init__()
+            self.inplanes = 8
+            self.conv1 = nn.Conv2d(3, self.inplanes, kernel_size=3, stride=1, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(self.inplanes)
+            self.relu = nn.ReLU(inplace=True)
+            self.layer1 = self._make_layer(BasicBlock, 8, layers[0])
+            self.layer2 = self._make_layer(Bottleneck, 4, layers[1], stride=2)
+            self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+            self.fc = nn.Linear(16, num_classes)
+            for m in self.modules():
+                if isinstance(m, nn.Conv2d):
+                    nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
+                    nn.init.constant_(m.weight, 1)
+                    nn.init.constant_(m.bias, 0)
+            if zero_init_residual:
+                for m in self.modules():
+                    if isinstance(m, Bottleneck) and m.bn3.weight is not None:
+                        nn.init.constant_(m.bn3.weight, 0)
+                    elif isinstance(m, BasicBlock) and m.bn2.weight is not None:
+                        nn.init.constant_(m.bn2.weight, 0)
+
+        def _make_layer(self, block, planes, blocks, stride=1):
+            downsample = None
+            if stride != 1 or self.inplanes != planes * block.expansion:
+                downsample = nn.Sequential(
+                    conv1x1(self.inplanes, planes * block.expansion, stride),
+                    nn.BatchNorm2d(planes * block.expansion),
+                )
+            layers = [block(self.inplanes, planes, stride, downsample)]
+            self.inplanes = planes * block.expansion
+            for _ in range(1, blocks):
+                layers.append(block(self.inplanes, planes))
+            return nn.Sequential(*layers)
+
+        def forward(self, x):
+            x = self.relu(self.bn1(self.conv1(x)))
+            x = self.layer2(self.layer1(x))
+            x = self.avgpool(x)
+            x = lib.flatten(x, 1)
+            return self.fc(x)
+
+    lib.manual_seed(0)
+    model = ResNet([2, 2])
+    mean = lib.tensor([0.4914, 0.4822, 0.4465]).view(1, 3, 1, 1)
+    std = lib.tensor([0.2470, 0.2435, 0.2616]).view(1, 3, 1, 1)
+    images = lib.rand(24, 3, 8, 8)
+    labels = lib.randint(0, 10, (24,))
+    criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
+    decay, no_decay = [], []
+    for _name, p in model.named_parameters():
+        (no_decay if p.ndim <= 1 else decay).append(p)
+    optimizer = lib.optim.SGD(
+        [{"params": decay, "weight_decay": 5e-4}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=0.1,
+        momentum=0.9,
+        nesterov=True,
+    )
+    steps = 6
+    if schedule == "onecycle":
+        scheduler = lib.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=0.2, total_steps=steps, pct_start=0.3, anneal_strategy="cos", three_phase=True
+        )
+    elif schedule == "warmup_cosine":
+        warmup = lib.optim.lr_scheduler.LinearLR(optimizer, start_factor=0.01, end_factor=1.0, total_iters=2)
+        cosine = lib.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps - 2, eta_min=1e-4)
+        scheduler = lib.optim.lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[2])
+    else:
+        scheduler = lib.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=0.5, patience=0)
+    record = []
+    for step in range(steps):
+        model.train()
+        batch = slice((step % 3) * 8, (step % 3) * 8 + 8)
+        x = (images[batch] - mean) / std
+        if step % 2:
+            x = lib.flip(x, dims=[3])
+        loss = criterion(model(x), labels[batch])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        record += [loss, optimizer.param_groups[0]["lr"], optimizer.param_groups[1]["lr"]]
+        model.eval()
+        with lib.no_grad():
+            logits = model((images - mean) / std)
+            val_loss = F.cross_entropy(logits, labels)
+            correct = (logits.argmax(1) == labels).sum().item()
+        record += [val_loss, correct]
+        if schedule == "plateau":
+            scheduler.step(val_loss)
+        else:
+            scheduler.step()
+        record.append(scheduler.get_last_lr() if schedule != "plateau" else scheduler.get_last_lr())
+    record += params(model) + list(model.buffers())
+    record.append(scheduler.state_dict().get("last_epoch", -1))
+    return record
+
+
+@pytest.mark.parametrize("schedule", ["onecycle", "warmup_cosine", "plateau"])
+def test_resnet_on_cifar_with_label_smoothing_and_lr_schedules_trains_as_torch(schedule):
+    both(resnet_cifar, schedule)
+
+
+# -- GPT-2 (Hugging Face style) -----------------------------------------------------------------------------
+
+
+def gpt2(lib):
+    nn, F = lib.nn, lib.nn.functional
+
+    class Conv1D(nn.Module):
+        def __init__(self, nf, nx):
+            super().__init__()
+            self.nf = nf
+            self.weight = nn.Parameter(lib.empty(nx, nf))
+            self.bias = nn.Parameter(lib.zeros(nf))
+            nn.init.normal_(self.weight, std=0.02)
+
+        def forward(self, x):
+            size_out = x.size()[:-1] + (self.nf,)
+            x = lib.addmm(self.bias, x.view(-1, x.size(-1)), self.weight)
+            return x.view(size_out)
+
+    class GPT2Attention(nn.Module):
+        def __init__(self, config, layer_idx):
+            super().__init__()
+            max_positions = config["n_positions"]
+            self.register_buffer(
+                "bias",
+                lib.tril(lib.ones((max_positions, max_positions), dtype=lib.bool)).view(
+                    1, 1, max_positions, max_positions
+                ),
+                persistent=False,
+            )
+            self.register_buffer("masked_bias", lib.tensor(-1e4), persistent=False)
+            self.embed_dim = config["n_embd"]
+            self.num_heads = config["n_head"]
+            self.head_dim = self.embed_dim // self.num_heads
+            self.layer_idx = layer_idx
+            self.c_attn = Conv1D(3 * self.embed_dim, self.embed_dim)
+            self.c_proj = Conv1D(self.embed_dim, self.embed_dim)
+            self.attn_dropout = nn.Dropout(config["attn_pdrop"])
+            self.resid_dropout = nn.Dropout(config["resid_pdrop"])
+
+        def _attn(self, query, key, value, attention_mask=None):
+            attn_weights = lib.matmul(query, key.transpose(-1, -2))
+            attn_weights = attn_weights / lib.full(
+                [], value.size(-1) ** 0.5, dtype=attn_weights.dtype, device=attn_weights.device
+            )
+            attn_weights = attn_weights / float(self.layer_idx + 1)
+            query_length, key_length = query.size(-2), key.size(-2)
+            causal_mask = self.bias[:, :, key_length - query_length : key_length, :key_length]
+            mask_value = lib.finfo(attn_weights.dtype).min
+            mask_value = lib.full([], mask_value, dtype=attn_weights.dtype, device=attn_weights.device)
+            attn_weights = lib.where(causal_mask, attn_weights.to(attn_weights.dtype), mask_value)
+            if attention_mask is not None:
+                attn_weights = attn_weights + attention_mask
+            attn_weights = nn.functional.softmax(attn_weights, dim=-1)
+            attn_weights = attn_weights.type(value.dtype)
+            attn_weights = self.attn_dropout(attn_weights)
+            return lib.matmul(attn_weights, value), attn_weights
+
+        def _split_heads(self, tensor, num_heads, attn_head_size):
+            new_shape = tensor.size()[:-1] + (num_heads, attn_head_size)
+            return tensor.view(new_shape).permute(0, 2, 1, 3)
+
+        def _merge_heads(self, tensor, num_heads, attn_head_size):
+            tensor = tensor.permute(0, 2, 1, 3).contiguous()
+            new_shape = tensor.size()[:-2] + (num_heads * attn_head_size,)
+            return tensor.view(new_shape)
+
+        def forward(self, hidden_states, layer_past=None, attention_mask=None, use_cache=False):
+            query, key, value = self.c_attn(hidden_states).split(self.embed_dim, dim=2)
+            query = self._split_heads(query, self.num_heads, self.head_dim)
+            key = self._split_heads(key, self.num_heads, self.head_dim)
+            value = self._split_heads(value, self.num_heads, self.head_dim)
+            if layer_past is not None:
+                past_key, past_value = layer_past
+                key = lib.cat((past_key, key), dim=-2)
+                value = lib.cat((past_value, value), dim=-2)
+            present = (key, value) if use_cache else None
+            attn_output, _ = self._attn(query, key, value, attention_mask)
+            attn_output = self._merge_heads(attn_output, self.num_heads, self.head_dim)
+            attn_output = self.resid_dropout(self.c_proj(attn_output))
+            return attn_output, present
+
+    class NewGELUActivation(nn.Module):
+        def forward(self, input):
+            return 0.5 * input * (1.0 + lib.tanh(math.sqrt(2.0 / math.pi) * (input + 0.044715 * lib.pow(input, 3.0))))
+
+    class GPT2MLP(nn.Module):
+        def __init__(self, intermediate_size, config):
+            super().__init__()
+            self.c_fc = Conv1D(intermediate_size, config["n_embd"])
+            self.c_proj = Conv1D(config["n_embd"], intermediate_size)
+            self.act = NewGELUActivation()
+            self.dropout = nn.Dropout(config["resid_pdrop"])
+
+        def forward(self, hidden_states):
+            return self.dropout(self.c_proj(self.act(self.c_fc(hidden_states))))
+
+    class GPT2Block(nn.Module):
+        def __init__(self, config, layer_idx):
+            super().__init__()
+            hidden_size = config["n_embd"]
+            self.ln_1 = nn.LayerNorm(hidden_size, eps=1e-5)
+            self.attn = GPT2Attention(config, layer_idx)
+            self.ln_2 = nn.LayerNorm(hidden_size, eps=1e-5)
+            self.mlp = GPT2MLP(4 * hidden_size, config)
+
+        def forward(self, hidden_states, layer_past=None, attention_mask=None, use_cache=False):
+            residual = hidden_states
+            attn_output, present = self.attn(
+                self.ln_1(hidden_states), layer_past=layer_past, attention_mask=attention_mask, use_cache=use_cache
+            )
+            hidden_states = attn_output + residual
+            residual = hidden_states
+            hidden_states = residual + self.mlp(self.ln_2(hidden_states))
+            return hidden_states, present
+
+    class GPT2LMHeadModel(nn.Module):
+        def __init__(self, config):
+            super().__init__()
+            self.config = config
+            self.wte = nn.Embedding(config["vocab_size"], config["n_embd"])
+            self.wpe = nn.Embedding(config["n_positions"], config["n_embd"])
+            self.drop = nn.Dropout(config["embd_pdrop"])
+            self.h = nn.ModuleList([GPT2Block(config, layer_idx=i) for i in range(config["n_layer"])])
+            self.ln_f = nn.LayerNorm(config["n_embd"], eps=1e-5)
+            self.lm_head = nn.Linear(config["n_embd"], config["vocab_size"], bias=False)
+            self.apply(self._init_weights)
+            for name, p in self.named_parameters():
+                if name.endswith("c_proj.weight"):
+                    p.data.normal_(mean=0.0, std=0.02 / math.sqrt(2 * config["n_layer"]))
+            self.lm_head.weight = self.wte.weight
+
+        def _init_weights(self, module):
+            if isinstance(module, (nn.Linear, Conv1D)):
+                module.weight.data.normal_(mean=0.0, std=0.02)
+                if module.bias is not None:
+                    module.bias.data.zero_()
+            elif isinstance(module, nn.Embedding):
+                module.weight.data.normal_(mean=0.0, std=0.02)
+            elif isinstance(module, nn.LayerNorm):
+                module.bias.data.zero_()
+                module.weight.data.fill_(1.0)
+
+        def forward(self, input_ids, past_key_values=None, attention_mask=None, labels=None, use_cache=False):
+            input_shape = input_ids.size()
+            batch_size = input_ids.shape[0]
+            past_length = 0 if past_key_values is None else past_key_values[0][0].size(-2)
+            if past_key_values is None:
+                past_key_values = tuple([None] * len(self.h))
+            if attention_mask is not None:
+                position_ids = attention_mask.long().cumsum(-1) - 1
+                position_ids.masked_fill_(attention_mask == 0, 1)
+                position_ids = position_ids[:, past_length:]
+                attention_mask = attention_mask.view(batch_size, -1)[:, None, None, :]
+                attention_mask = attention_mask.to(dtype=self.wte.weight.dtype)
+                attention_mask = (1.0 - attention_mask) * lib.finfo(self.wte.weight.dtype).min
+            else:
+                position_ids = lib.arange(past_length, input_shape[-1] + past_length, dtype=lib.long)
+                position_ids = position_ids.unsqueeze(0)
+            hidden_states = self.drop(self.wte(input_ids) + self.wpe(position_ids))
+            presents = () if use_cache else None
+            for block, layer_past in zip(self.h, past_key_values):
+                hidden_states, present = block(
+                    hidden_states, layer_past=layer_past, attention_mask=attention_mask, use_cache=use_cache
+                )
+                if use_cache:
+                    presents = presents + (present,)
+            hidden_states = self.ln_f(hidden_states)
+            lm_logits = self.lm_head(hidden_states)
+            loss = None
+            if labels is not None:
+                shift_logits = lm_logits[..., :-1, :].contiguous()
+                shift_labels = labels[..., 1:].contiguous()
+                loss = nn.CrossEntropyLoss()(shift_logits.view(-1, shift_logits.size(-1)), shift_labels.view(-1))
+            return loss, lm_logits, presents
+
+    def top_k_top_p_filtering(logits, top_k=0, top_p=1.0, filter_value=-float("inf"), min_tokens_to_keep=1):
+        if top_k > 0:
+            top_k = min(max(top_k, min_tokens_to_keep), logits.size(-1))
+            indices_to_remove = logits < lib.topk(logits, top_k)[0][..., -1, None]
+            logits = logits.masked_fill(indices_to_remove, filter_value)
+        if top_p < 1.0:
+            sorted_logits, sorted_indices = lib.sort(logits, descending=False)
+            cumulative_probs = sorted_logits.softmax(dim=-1).cumsum(dim=-1)
+            sorted_indices_to_remove = cumulative_probs <= (1 - top_p)
+            sorted_indices_to_remove[..., -min_tokens_to_keep:] = 0
+            indices_to_remove = sorted_indices_to_remove.scatter(1, sorted_indices, sorted_indices_to_remove)
+            logits = logits.masked_fill(indices_to_remove, filter_value)
+        return logits
+
+    def repetition_penalty(input_ids, scores, penalty):
+        score = lib.gather(scores, 1, input_ids)
+        score = lib.where(score < 0, score * penalty, score / penalty)
+        return scores.scatter(1, input_ids, score)
+
+    config = dict(
+        vocab_size=23, n_positions=16, n_embd=32, n_layer=2, n_head=4, attn_pdrop=0.1, resid_pdrop=0.1, embd_pdrop=0.1
+    )
+    lib.manual_seed(0)
+    model = GPT2LMHeadModel(config)
+    record = [model.lm_head.weight is model.wte.weight, len(list(model.parameters()))]
+    data = lib.randint(0, config["vocab_size"], (4, 12))
+    optimizer = lib.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.1)
+    for _step in range(4):
+        model.train()
+        loss, logits, _ = model(data, labels=data)
+        loss.backward()
+        record.append(nn.utils.clip_grad_norm_(model.parameters(), 1.0))
+        optimizer.step()
+        optimizer.zero_grad()
+        record.append(loss)
+    record += params(model)
+    model.eval()
+    with lib.no_grad():
+        # left-padded batch, the attention mask turned into position ids and an additive mask
+        prompt = lib.tensor([[0, 0, 5, 6, 7], [1, 2, 3, 4, 5]])
+        mask = lib.tensor([[0, 0, 1, 1, 1], [1, 1, 1, 1, 1]])
+        _, full_logits, past = model(prompt, attention_mask=mask, use_cache=True)
+        record.append(full_logits[:, -1])
+        generated = prompt
+        gen = lib.Generator().manual_seed(1234)
+        for _ in range(6):
+            next_logits = full_logits[:, -1, :] if generated is prompt else logits[:, -1, :]
+            next_logits = repetition_penalty(generated, next_logits, 1.3)
+            next_logits = next_logits / 0.8
+            filtered = top_k_top_p_filtering(next_logits, top_k=8, top_p=0.9)
+            probs = F.softmax(filtered, dim=-1)
+            record.append(probs)
+            next_tokens = lib.multinomial(probs, num_samples=1, generator=gen)
+            generated = lib.cat([generated, next_tokens], dim=-1)
+            mask = lib.cat([mask, mask.new_ones((mask.shape[0], 1))], dim=-1)
+            _, logits, past = model(next_tokens, past_key_values=past, attention_mask=mask, use_cache=True)
+        record.append(generated)
+        # the cached logits are the full forward's
+        _, again, _ = model(generated, attention_mask=mask)
+        record.append(again[:, -1] - logits[:, -1])
+    return record
+
+
+def test_gpt2_with_conv1d_tied_embeddings_and_cached_sampling_trains_as_torch():
+    ours, _ = both(gpt2)
+    np.testing.assert_allclose(ours[-1].numpy(), 0, atol=1e-5)
+
+
+# -- BERT sequence classifier -------------------------------------------------------------------------------
+
+
+def bert_classifier(lib):
+    nn, F = lib.nn, lib.nn.functional
+
+    class BertEmbeddings(nn.Module):
+        def __init__(self, cfg):
+            super().__init__()
+            self.word_embeddings = nn.Embedding(cfg["vocab_size"], cfg["hidden"], padding_idx=0)
+            self.position_embeddings = nn.Embedding(cfg["max_pos"], cfg["hidden"])
+            self.token_type_embeddings = nn.Embedding(2, cfg["hidden"])
+            self.LayerNorm = nn.LayerNorm(cfg["hidden"], eps=1e-12)
+            self.dropout = nn.Dropout(0.1)
+            self.register_buffer("position_ids", lib.arange(cfg["max_pos"]).expand((1, -1)), persistent=False)
+            self.register_buffer(
+                "token_type_ids", lib.zeros(self.position_ids.size(), dtype=lib.long), persistent=False
+            )
+
+        def forward(self, input_ids, token_type_ids=None):
+            seq_length = input_ids.size(1)
+            position_ids = self.position_ids[:, :seq_length]
+            if token_type_ids is None:
+                buffered = self.token_type_ids[:, :seq_length]
+                token_type_ids = buffered.expand(input_ids.size(0), seq_length)
+            embeddings = self.word_embeddings(input_ids) + self.token_type_embeddings(token_type_ids)
+            embeddings = embeddings + self.position_embeddings(position_ids)
+            return self.dropout(self.LayerNorm(embeddings))
+
+    class BertSelfAttention(nn.Module):
+        def __init__(self, cfg):
+            super().__init__()
+            self.num_attention_heads = cfg["heads"]
+            self.attention_head_size = cfg["hidden"] // cfg["heads"]
+            self.all_head_size = self.num_attention_heads * self.attention_head_size
+            self.query = nn.Linear(cfg["hidden"], self.all_head_size)
+            self.key = nn.Linear(cfg["hidden"], self.all_head_size)
+            self.value = nn.Linear(cfg["hidden"], self.all_head_size)
+            self.dropout = nn.Dropout(0.1)
+
+        def transpose_for_scores(self, x):
+            new_x_shape = x.size()[:-1] + (self.num_attention_heads, self.attention_head_size)
+            return x.view(new_x_shape).permute(0, 2, 1, 3)
+
+        def forward(self, hidden_states, attention_mask):
+            query_layer = self.transpose_for_scores(self.query(hidden_states))
+            key_layer = self.transpose_for_scores(self.key(hidden_states))
+            value_layer = self.transpose_for_scores(self.value(hidden_states))
+            attention_scores = lib.matmul(query_layer, key_layer.transpose(-1, -2))
+            attention_scores = attention_scores / math.sqrt(self.attention_head_size)
+            attention_scores = attention_scores + attention_mask
+            attention_probs = self.dropout(nn.functional.softmax(attention_scores, dim=-1))
+            context_layer = lib.matmul(attention_probs, value_layer)
+            context_layer = context_layer.permute(0, 2, 1, 3).contiguous()
+            return context_layer.view(context_layer.size()[:-2] + (self.all_head_size,))
+
+    class BertLayer(nn.Module):
+        def __init__(self, cfg):
+            super().__init__()
+            h = cfg["hidden"]
+            self.attention = BertSelfAttention(cfg)
+            self.attention_output = nn.Linear(h, h)
+            self.attention_norm = nn.LayerNorm(h, eps=1e-12)
+            self.intermediate = nn.Linear(h, 4 * h)
+            self.output = nn.Linear(4 * h, h)
+            self.output_norm = nn.LayerNorm(h, eps=1e-12)
+            self.dropout = nn.Dropout(0.1)
+
+        def forward(self, hidden_states, attention_mask):
+            attn = self.dropout(self.attention_output(self.attention(hidden_states, attention_mask)))
+            hidden_states = self.attention_norm(attn + hidden_states)
+            inter = F.gelu(self.intermediate(hidden_states))
+            return self.output_norm(self.dropout(self.output(inter)) + hidden_states)
+
+    class BertForSequenceClassification(nn.Module):
+        def __init__(self, cfg):
+            super().__init__()
+            self.embeddings = BertEmbeddings(cfg)
+            self.layers = nn.ModuleList([BertLayer(cfg) for _ in range(cfg["layers"])])
+            self.pooler = nn.Linear(cfg["hidden"], cfg["hidden"])
+            self.dropout = nn.Dropout(0.1)
+            self.classifier = nn.Linear(cfg["hidden"], cfg["labels"])
+            self.apply(self._init_weights)
+
+        def _init_weights(self, module):
+            if isinstance(module, nn.Linear):
+                module.weight.data.normal_(mean=0.0, std=0.02)
+                if module.bias is not None:
+                    module.bias.data.zero_()
+            elif isinstance(module, nn.Embedding):
+                module.weight.data.normal_(mean=0.0, std=0.02)
+                if module.padding_idx is not None:
+                    module.weight.data[module.padding_idx].zero_()
+            elif isinstance(module, nn.LayerNorm):
+                module.bias.data.zero_()
+                module.weight.data.fill_(1.0)
+
+        def get_extended_attention_mask(self, attention_mask, dtype):
+            extended = attention_mask[:, None, None, :]
+            extended = extended.to(dtype=dtype)
+            return (1.0 - extended) * lib.finfo(dtype).min
+
+        def forward(self, input_ids, attention_mask, token_type_ids=None, labels=None):
+            ext = self.get_extended_attention_mask(attention_mask, self.classifier.weight.dtype)
+            hidden = self.embeddings(input_ids, token_type_ids)
+            for layer in self.layers:
+                hidden = layer(hidden, ext)
+            pooled = lib.tanh(self.pooler(hidden[:, 0]))
+            logits = self.classifier(self.dropout(pooled))
+            loss = None
+            if labels is not None:
+                if labels.dtype in (lib.long, lib.int):
+                    loss = F.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1))
+                else:
+                    loss = F.binary_cross_entropy_with_logits(logits, labels)
+            return loss, logits
+
+    def get_linear_schedule_with_warmup(optimizer, num_warmup_steps, num_training_steps, last_epoch=-1):
+        def lr_lambda(current_step: int):
+            if current_step < num_warmup_steps:
+                return float(current_step) / float(max(1, num_warmup_steps))
+            return max(
+                0.0, float(num_training_steps - current_step) / float(max(1, num_training_steps - num_warmup_steps))
+            )
+
+        return lib.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda, last_epoch)
+
+    cfg = dict(vocab_size=30, hidden=32, heads=4, layers=2, max_pos=16, labels=3)
+    lib.manual_seed(0)
+    model = BertForSequenceClassification(cfg)
+    lengths = lib.tensor([10, 7, 4, 10, 2, 9])
+    ids = lib.randint(1, cfg["vocab_size"], (6, 10))
+    attention_mask = (lib.arange(10)[None, :] < lengths[:, None]).long()
+    ids = ids * attention_mask
+    token_type_ids = (lib.arange(10)[None, :] >= (lengths[:, None] // 2)).long() * attention_mask
+    labels = lib.randint(0, cfg["labels"], (6,))
+    no_decay = ["bias", "LayerNorm.weight", "_norm.weight"]
+    groups = [
+        {
+            "params": [p for n, p in model.named_parameters() if not any(nd in n for nd in no_decay)],
+            "weight_decay": 0.01,
+        },
+        {"params": [p for n, p in model.named_parameters() if any(nd in n for nd in no_decay)], "weight_decay": 0.0},
+    ]
+    optimizer = lib.optim.AdamW(groups, lr=5e-4, eps=1e-8)
+    scheduler = get_linear_schedule_with_warmup(optimizer, num_warmup_steps=2, num_training_steps=6)
+    record = [optimizer.param_groups[0]["lr"]]
+    for _step in range(6):
+        model.train()
+        loss, logits = model(ids, attention_mask, token_type_ids, labels=labels)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        model.zero_grad()
+        record += [loss, scheduler.get_last_lr()[0]]
+    # a multi-label head on float targets
+    multi = lib.rand(6, cfg["labels"]).round()
+    loss, _ = model(ids, attention_mask, token_type_ids, labels=multi)
+    loss.backward()
+    record.append(loss)
+    record += params(model)
+    record += [p.grad for p in model.parameters()]
+    model.eval()
+    with lib.no_grad():
+        _, logits = model(ids, attention_mask, token_type_ids)
+        # padding is invisible: trimming a row to its length gives the same logits
+        _, short = model(ids[2:3, :4], attention_mask[2:3, :4], token_type_ids[2:3, :4])
+        record += [logits, logits.softmax(-1).argmax(-1), short - logits[2:3]]
+    return record
+
+
+def test_bert_classifier_with_extended_mask_and_linear_warmup_trains_as_torch():
+    ours, _ = both(bert_classifier)
+    np.testing.assert_allclose(ours[-1].numpy(), 0, atol=1e-5)
+
+
+# -- Mixtral sparse mixture of experts ----------------------------------------------------------------------
+
+
+def mixtral_moe(lib):
+    nn, F = lib.nn, lib.nn.functional
+
+    class MixtralBlockSparseTop2MLP(nn.Module):
+        def __init__(self, hidden_dim, ffn_dim):
+            super().__init__()
+            self.w1 = nn.Linear(hidden_dim, ffn_dim, bias=False)
+            self.w2 = nn.Linear(ffn_dim, hidden_dim, bias=False)
+            self.w3 = nn.Linear(hidden_dim, ffn_dim, bias=False)
+            self.act_fn = nn.SiLU()
+
+        def forward(self, hidden_states):
+            current_hidden_states = self.act_fn(self.w1(hidden_states)) * self.w3(hidden_states)
+            return self.w2(current_hidden_states)
+
+    class MixtralSparseMoeBlock(nn.Module):
+        def __init__(self, hidden_dim, ffn_dim, num_experts, top_k, jitter_noise=0.0):
+            super().__init__()
+            self.hidden_dim = hidden_dim
+            self.num_experts = num_experts
+            self.top_k = top_k
+            self.gate = nn.Linear(hidden_dim, num_experts, bias=False)
+            self.experts = nn.ModuleList([MixtralBlockSparseTop2MLP(hidden_dim, ffn_dim) for _ in range(num_experts)])
+            self.jitter_noise = jitter_noise
+
+        def forward(self, hidden_states):
+            batch_size, sequence_length, hidden_dim = hidden_states.shape
+            if self.training and self.jitter_noise > 0:
+                hidden_states *= lib.empty_like(hidden_states).uniform_(
+                    1.0 - self.jitter_noise, 1.0 + self.jitter_noise
+                )
+            hidden_states = hidden_states.view(-1, hidden_dim)
+            router_logits = self.gate(hidden_states)
+            routing_weights = F.softmax(router_logits, dim=1, dtype=lib.float)
+            routing_weights, selected_experts = lib.topk(routing_weights, self.top_k, dim=-1)
+            routing_weights /= routing_weights.sum(dim=-1, keepdim=True)
+            routing_weights = routing_weights.to(hidden_states.dtype)
+            final_hidden_states = lib.zeros(
+                (batch_size * sequence_length, hidden_dim), dtype=hidden_states.dtype, device=hidden_states.device
+            )
+            expert_mask = lib.nn.functional.one_hot(selected_experts, num_classes=self.num_experts).permute(2, 1, 0)
+            expert_hit = lib.greater(expert_mask.sum(dim=(-1, -2)), 0).nonzero()
+            for expert_idx in expert_hit:
+                expert_layer = self.experts[expert_idx]
+                idx, top_x = lib.where(expert_mask[expert_idx].squeeze(0))
+                current_state = hidden_states[None, top_x].reshape(-1, hidden_dim)
+                current_hidden_states = expert_layer(current_state) * routing_weights[top_x, idx, None]
+                final_hidden_states.index_add_(0, top_x, current_hidden_states.to(hidden_states.dtype))
+            final_hidden_states = final_hidden_states.reshape(batch_size, sequence_length, hidden_dim)
+            return final_hidden_states, router_logits
+
+    def load_balancing_loss_func(gate_logits, num_experts, top_k=2, attention_mask=None):
+        concatenated_gate_logits = lib.cat([layer_gate for layer_gate in gate_logits], dim=0)
+        routing_weights = lib.nn.functional.softmax(concatenated_gate_logits, dim=-1)
+        _, selected_experts = lib.topk(routing_weights, top_k, dim=-1)
+        expert_mask = lib.nn.functional.one_hot(selected_experts, num_experts)
+        if attention_mask is None:
+            tokens_per_expert = lib.mean(expert_mask.float(), dim=0)
+            router_prob_per_expert = lib.mean(routing_weights, dim=0)
+        else:
+            batch_size, sequence_length = attention_mask.shape
+            num_hidden_layers = concatenated_gate_logits.shape[0] // (batch_size * sequence_length)
+            expert_attention_mask = (
+                attention_mask[None, :, :, None, None]
+                .expand((num_hidden_layers, batch_size, sequence_length, top_k, num_experts))
+                .reshape(-1, top_k, num_experts)
+            )
+            tokens_per_expert = lib.sum(expert_mask.float() * expert_attention_mask, dim=0) / lib.sum(
+                expert_attention_mask, dim=0
+            )
+            router_per_expert_attention_mask = (
+                attention_mask[None, :, :, None]
+                .expand((num_hidden_layers, batch_size, sequence_length, num_experts))
+                .reshape(-1, num_experts)
+            )
+            router_prob_per_expert = lib.sum(routing_weights * router_per_expert_attention_mask, dim=0) / lib.sum(
+                router_per_expert_attention_mask, dim=0
+            )
+        overall_loss = lib.sum(tokens_per_expert * router_prob_per_expert.unsqueeze(0))
+        return overall_loss * num_experts
+
+    def router_z_loss_func(router_logits):
+        num_groups, tokens_per_group, _ = router_logits.shape
+        log_z = lib.logsumexp(router_logits, dim=-1)
+        z_loss = log_z**2
+        return lib.sum(z_loss) / (num_groups * tokens_per_group)
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(17, 16)
+            self.layers = nn.ModuleList([MixtralSparseMoeBlock(16, 24, 4, 2, jitter_noise=0.01) for _ in range(2)])
+            self.norms = nn.ModuleList([nn.RMSNorm(16, eps=1e-6) for _ in range(2)])
+            self.head = nn.Linear(16, 17, bias=False)
+
+        def forward(self, ids):
+            h = self.embed(ids)
+            all_logits = []
+            for norm, layer in zip(self.norms, self.layers):
+                out, router_logits = layer(norm(h))
+                h = h + out
+                all_logits.append(router_logits)
+            return self.head(h), tuple(all_logits)
+
+    lib.manual_seed(0)
+    model = Model()
+    ids = lib.randint(0, 17, (3, 8))
+    attention_mask = lib.ones(3, 8, dtype=lib.long)
+    attention_mask[1, 6:] = 0
+    attention_mask[2, 3:] = 0
+    opt = lib.optim.AdamW(model.parameters(), lr=2e-3)
+    record = []
+    for step in range(4):
+        logits, router_logits = model(ids)
+        ce = F.cross_entropy(
+            logits[:, :-1].reshape(-1, 17), ids[:, 1:].masked_fill(attention_mask[:, 1:] == 0, -100).reshape(-1)
+        )
+        aux = load_balancing_loss_func(router_logits, 4, 2, attention_mask if step % 2 else None)
+        z = router_z_loss_func(lib.stack(router_logits).view(2, -1, 4))
+        loss = ce + 0.02 * aux + 0.001 * z
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        record += [ce, aux, z]
+        # per-expert token counts, two ways
+        _, selected = lib.topk(router_logits[0], 2, dim=-1)
+        record.append(lib.bincount(selected.flatten(), minlength=4))
+        counts = lib.zeros(4, dtype=lib.long).scatter_add_(0, selected.flatten(), lib.ones_like(selected.flatten()))
+        record.append(counts)
+        record.append(lib.histc(selected.flatten().float(), bins=4, min=0, max=3))
+    record += params(model)
+    model.eval()
+    with lib.no_grad():
+        record.append(model(ids)[0])
+    return record
+
+
+def test_mixtral_top2_router_with_load_balancing_and_z_loss_trains_as_torch():
+    both(mixtral_moe)
+
+
+# -- Graph Isomorphism Network ------------------------------------------------------------------------------
+
+
+def gin(lib, readout):
+    nn, F = lib.nn, lib.nn.functional
+
+    class GINConv(nn.Module):
+        def __init__(self, mlp, eps=0.0, train_eps=True):
+            super().__init__()
+            self.nn = mlp
+            self.eps = nn.Parameter(lib.tensor([eps])) if train_eps else eps
+
+        def forward(self, x, edge_index):
+            src, dst = edge_index
+            out = lib.zeros_like(x).index_add_(0, dst, x.index_select(0, src))
+            return self.nn((1 + self.eps) * x + out)
+
+    class GIN(nn.Module):
+        def __init__(self, in_dim, hidden, out_dim, num_layers=3):
+            super().__init__()
+            self.convs = nn.ModuleList()
+            self.bns = nn.ModuleList()
+            for i in range(num_layers):
+                mlp = nn.Sequential(
+                    # (no bias before the batch norm: its gradient is rounding noise, which Adam
+                    # would scale up to whole steps)
+                    nn.Linear(in_dim if i == 0 else hidden, hidden, bias=False),
+                    nn.BatchNorm1d(hidden),
+                    nn.ReLU(),
+                    nn.Linear(hidden, hidden, bias=False),
+                )
+                self.convs.append(GINConv(mlp, train_eps=i % 2 == 0))
+                self.bns.append(nn.BatchNorm1d(hidden))
+            self.lin1 = nn.Linear(hidden * num_layers, hidden)
+            self.lin2 = nn.Linear(hidden, out_dim)
+
+        def pool(self, h, batch, num_graphs):
+            index = batch.unsqueeze(-1).expand_as(h)
+            if readout == "sum":
+                return lib.zeros(num_graphs, h.size(1)).scatter_add_(0, index, h)
+            if readout == "mean":
+                return lib.zeros(num_graphs, h.size(1)).scatter_reduce(0, index, h, reduce="mean", include_self=False)
+            if readout == "max":
+                return lib.full((num_graphs, h.size(1)), -1e9).scatter_reduce(
+                    0, index, h, reduce="amax", include_self=False
+                )
+            counts = lib.bincount(batch, minlength=num_graphs).clamp(min=1).unsqueeze(-1).to(h.dtype)
+            return lib.zeros(num_graphs, h.size(1)).index_reduce_(0, batch, h, "prod", include_self=False) / counts
+
+        def forward(self, x, edge_index, batch, num_graphs):
+            hs = []
+            for conv, bn in zip(self.convs, self.bns):
+                x = F.relu(bn(conv(x, edge_index)))
+                hs.append(self.pool(x, batch, num_graphs))
+            h = lib.cat(hs, dim=1)
+            h = F.dropout(F.relu(self.lin1(h)), p=0.5, training=self.training)
+            return self.lin2(h)
+
+    lib.manual_seed(0)
+    sizes = [5, 3, 6, 4]
+    batch = lib.repeat_interleave(lib.arange(len(sizes)), lib.tensor(sizes))
+    ptr = lib.cat([lib.zeros(1, dtype=lib.long), lib.cumsum(lib.tensor(sizes), 0)])
+    edges = []
+    for g, n in enumerate(sizes):
+        s = lib.randint(0, n, (2 * n,)) + ptr[g]
+        d = lib.randint(0, n, (2 * n,)) + ptr[g]
+        edges.append(lib.stack([lib.cat([s, d]), lib.cat([d, s])]))
+    edge_index = lib.cat(edges, dim=1)
+    edge_index = lib.unique(edge_index, dim=1)
+    x = lib.randn(int(ptr[-1]), 7)
+    y = lib.tensor([0, 1, 1, 0])
+    model = GIN(7, 16, 2)
+    opt = lib.optim.Adam(model.parameters(), lr=0.01)
+    sched = lib.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    record = [edge_index]
+    for _ in range(4):
+        model.train()
+        opt.zero_grad()
+        out = model(x, edge_index, batch, len(sizes))
+        loss = F.cross_entropy(out, y)
+        loss.backward()
+        opt.step()
+        sched.step()
+        record += [loss, out]
+    record += params(model)
+    model.eval()
+    with lib.no_grad():
+        pred = model(x, edge_index, batch, len(sizes)).argmax(dim=1)
+        record += [pred, int((pred == y).sum())]
+    return record
+
+
+@pytest.mark.parametrize("readout", ["sum", "mean", "max", "prod"])
+def test_gin_with_scatter_reduce_readouts_trains_as_torch(readout):
+    both(gin, readout)
+
+
+# -- TabNet ---------------------------------------------------------------------------------------------------
+
+
+def tabnet(lib):
+    nn, F = lib.nn, lib.nn.functional
+
+    class Sparsemax(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, input, dim=-1):
+            ctx.dim = dim
+            max_val, _ = input.max(dim=dim, keepdim=True)
+            input = input - max_val
+            tau, supp_size = Sparsemax._threshold_and_support(input, dim=dim)
+            output = lib.clamp(input - tau, min=0)
+            ctx.save_for_backward(supp_size, output)
+            return output
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            supp_size, output = ctx.saved_tensors
+            dim = ctx.dim
+            grad_input = grad_output.clone()
+            grad_input[output == 0] = 0
+            v_hat = grad_input.sum(dim=dim) / supp_size.to(output.dtype).squeeze()
+            v_hat = v_hat.unsqueeze(dim)
+            grad_input = lib.where(output != 0, grad_input - v_hat, grad_input)
+            return grad_input, None
+
+        @staticmethod
+        def _threshold_and_support(input, dim=-1):
+            input_srt, _ = lib.sort(input, descending=True, dim=dim)
+            input_cumsum = input_srt.cumsum(dim) - 1
+            d = input.size(dim)
+            rhos = lib.arange(1, d + 1, device=input.device, dtype=input.dtype)
+            view = [1] * input.dim()
+            view[0] = -1
+            rhos = rhos.view(view).transpose(0, dim)
+            support = rhos * input_srt > input_cumsum
+            support_size = support.sum(dim=dim).unsqueeze(dim)
+            tau = input_cumsum.gather(dim, support_size - 1)
+            tau /= support_size.to(input.dtype)
+            return tau, support_size
+
+    class GBN(nn.Module):
+        def __init__(self, input_dim, virtual_batch_size=128, momentum=0.01):
+            super().__init__()
+            self.input_dim = input_dim
+            self.virtual_batch_size = virtual_batch_size
+            self.bn = nn.BatchNorm1d(self.input_dim, momentum=momentum)
+
+        def forward(self, x):
+            chunks = x.chunk(int(np.ceil(x.shape[0] / self.virtual_batch_size)), 0)
+            res = [self.bn(x_) for x_ in chunks]
+            return lib.cat(res, dim=0)
+
+    class GLU_Layer(nn.Module):
+        def __init__(self, input_dim, output_dim, fc=None, virtual_batch_size=128, momentum=0.02):
+            super().__init__()
+            self.output_dim = output_dim
+            self.fc = fc if fc is not None else nn.Linear(input_dim, 2 * output_dim, bias=False)
+            gain = np.sqrt((input_dim + 2 * output_dim) / np.sqrt(4 * input_dim))
+            nn.init.xavier_normal_(self.fc.weight, gain=gain)
+            self.bn = GBN(2 * output_dim, virtual_batch_size=virtual_batch_size, momentum=momentum)
+
+        def forward(self, x):
+            x = self.bn(self.fc(x))
+            return lib.mul(x[:, : self.output_dim], lib.sigmoid(x[:, self.output_dim :]))
+
+    class FeatTransformer(nn.Module):
+        def __init__(self, input_dim, output_dim, shared, vbs):
+            super().__init__()
+            self.shared = nn.ModuleList(
+                [
+                    GLU_Layer(input_dim if i == 0 else output_dim, output_dim, fc=fc, virtual_batch_size=vbs)
+                    for i, fc in enumerate(shared)
+                ]
+            )
+            self.specifics = nn.ModuleList(
+                [GLU_Layer(output_dim, output_dim, virtual_batch_size=vbs) for _ in range(2)]
+            )
+            self.scale = lib.sqrt(lib.FloatTensor([0.5]))
+
+        def forward(self, x):
+            x = self.shared[0](x)
+            for glu in list(self.shared[1:]) + list(self.specifics):
+                x = lib.add(x, glu(x))
+                x = x * self.scale
+            return x
+
+    class AttentiveTransformer(nn.Module):
+        def __init__(self, input_dim, group_dim, vbs):
+            super().__init__()
+            self.fc = nn.Linear(input_dim, group_dim, bias=False)
+            gain = np.sqrt((input_dim + group_dim) / np.sqrt(4 * input_dim))
+            nn.init.xavier_normal_(self.fc.weight, gain=gain)
+            self.bn = GBN(group_dim, virtual_batch_size=vbs, momentum=0.02)
+
+        def forward(self, priors, processed_feat):
+            x = self.bn(self.fc(processed_feat))
+            x = lib.mul(x, priors)
+            return Sparsemax.apply(x, -1)
+
+    class TabNet(nn.Module):
+        def __init__(self, input_dim, output_dim, n_d=8, n_a=8, n_steps=3, gamma=1.3, vbs=8):
+            super().__init__()
+            self.n_d, self.n_steps, self.gamma = n_d, n_steps, gamma
+            self.initial_bn = nn.BatchNorm1d(input_dim, momentum=0.01)
+            shared = nn.ModuleList(
+                [nn.Linear(input_dim, 2 * (n_d + n_a), bias=False), nn.Linear(n_d + n_a, 2 * (n_d + n_a), bias=False)]
+            )
+            self.initial_splitter = FeatTransformer(input_dim, n_d + n_a, shared, vbs)
+            self.feat_transformers = nn.ModuleList(
+                [FeatTransformer(input_dim, n_d + n_a, shared, vbs) for _ in range(n_steps)]
+            )
+            self.att_transformers = nn.ModuleList([AttentiveTransformer(n_a, input_dim, vbs) for _ in range(n_steps)])
+            self.final_mapping = nn.Linear(n_d, output_dim, bias=False)
+
+        def forward(self, x):
+            x = self.initial_bn(x)
+            prior = lib.ones(x.shape).to(x.device)
+            M_loss = 0
+            att = self.initial_splitter(x)[:, self.n_d :]
+            steps_output = []
+            for step in range(self.n_steps):
+                M = self.att_transformers[step](prior, att)
+                M_loss += lib.mean(lib.sum(lib.mul(M, lib.log(M + 1e-15)), dim=1))
+                prior = lib.mul(self.gamma - M, prior)
+                masked_x = lib.mul(M, x)
+                out = self.feat_transformers[step](masked_x)
+                d = nn.ReLU()(out[:, : self.n_d])
+                steps_output.append(d)
+                att = out[:, self.n_d :]
+            res = lib.sum(lib.stack(steps_output, dim=0), dim=0)
+            return self.final_mapping(res), M_loss / self.n_steps
+
+    lib.manual_seed(0)
+    model = TabNet(6, 3)
+    x = lib.randn(20, 6)
+    y = lib.randint(0, 3, (20,))
+    opt = lib.optim.Adam(model.parameters(), lr=2e-2)
+    sched = lib.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.9)
+    record = []
+    for _ in range(4):
+        model.train()
+        perm = lib.randperm(20)
+        for i in range(0, 20, 10):
+            idx = perm[i : i + 10]
+            out, m_loss = model(x[idx])
+            loss = F.cross_entropy(out, y[idx]) - 1e-3 * m_loss
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            record += [loss, m_loss]
+        sched.step()
+    record += params(model) + list(model.buffers())
+    model.eval()
+    with lib.no_grad():
+        out, _ = model(x)
+        record += [out, lib.softmax(out, dim=1)]
+    return record
+
+
+def test_tabnet_with_ghost_batch_norm_and_a_sparsemax_function_trains_as_torch():
+    # (float32 rounding grows through ghost batch norms of 5 rows: float64 compares the computation)
+    both_in_float64(tabnet, rtol=1e-6, atol=1e-9)
+
+
+# -- AWD-LSTM -------------------------------------------------------------------------------------------------
+
+
+def awd_lstm(lib, weight_drop):
+    nn, F = lib.nn, lib.nn.functional
+
+    class LockedDropout(nn.Module):
+        def forward(self, x, dropout=0.5):
+            if not self.training or not dropout:
+                return x
+            m = x.data.new(1, x.size(1), x.size(2)).bernoulli_(1 - dropout)
+            mask = m.requires_grad_(False) / (1 - dropout)
+            mask = mask.expand_as(x)
+            return mask * x
+
+    def embedded_dropout(embed, words, dropout=0.1, scale=None):
+        if dropout:
+            mask = embed.weight.data.new().resize_((embed.weight.size(0), 1)).bernoulli_(1 - dropout).expand_as(
+                embed.weight
+            ) / (1 - dropout)
+            masked_embed_weight = mask * embed.weight
+        else:
+            masked_embed_weight = embed.weight
+        if scale:
+            masked_embed_weight = scale.expand_as(masked_embed_weight) * masked_embed_weight
+        padding_idx = embed.padding_idx if embed.padding_idx is not None else -1
+        return F.embedding(
+            words,
+            masked_embed_weight,
+            padding_idx,
+            embed.max_norm,
+            embed.norm_type,
+            embed.scale_grad_by_freq,
+            embed.sparse,
+        )
+
+    class WeightDrop(nn.Module):
+        """The raw weight moved to ``<name>_raw``; a dropped copy set as a plain attribute before each run."""
+
+        def __init__(self, module, weights, dropout=0.0):
+            super().__init__()
+            self.module = module
+            self.weights = weights
+            self.dropout = dropout
+            for name_w in self.weights:
+                w = getattr(self.module, name_w)
+                del self.module._parameters[name_w]
+                self.module.register_parameter(name_w + "_raw", nn.Parameter(w.data))
+
+        def _setweights(self):
+            for name_w in self.weights:
+                raw_w = getattr(self.module, name_w + "_raw")
+                w = F.dropout(raw_w, p=self.dropout, training=self.training)
+                # (not setattr: in eval mode ``w`` is the raw Parameter, which would be registered
+                # under the old name, and a plain tensor refused there on the next training step)
+                object.__setattr__(self.module, name_w, w)
+
+        def forward(self, *args):
+            self._setweights()
+            # the flattened-weights cache of the LSTM holds the old tensors: rebuild it
+            self.module._flat_weights = [getattr(self.module, wn) for wn in self.module._flat_weights_names]
+            return self.module.forward(*args)
+
+    class DropConnect(nn.Module):
+        """The same with ``torch.nn.utils.parametrize`` (the newer way), one mask drawn per batch (PyTorch's
+        RNN looks a parametrized weight up four times a forward: a mask drawn inside would be the fourth)."""
+
+        def __init__(self, p, shape):
+            super().__init__()
+            self.p = p
+            self.register_buffer("mask", lib.ones(shape))
+
+        def resample(self):
+            self.mask.bernoulli_(1 - self.p).div_(1 - self.p)
+
+        def forward(self, w):
+            return w * self.mask if self.training else w
+
+    class RNNModel(nn.Module):
+        def __init__(
+            self, ntoken, ninp, nhid, nlayers, dropout=0.4, dropouth=0.3, dropouti=0.5, dropoute=0.1, wdrop=0.5
+        ):
+            super().__init__()
+            self.lockdrop = LockedDropout()
+            self.encoder = nn.Embedding(ntoken, ninp)
+            rnns = [nn.LSTM(ninp if l == 0 else nhid, nhid if l != nlayers - 1 else ninp, 1) for l in range(nlayers)]
+            if weight_drop == "raw":
+                rnns = [WeightDrop(rnn, ["weight_hh_l0"], dropout=wdrop) for rnn in rnns]
+            else:
+                for rnn in rnns:
+                    nn.utils.parametrize.register_parametrization(
+                        rnn, "weight_hh_l0", DropConnect(wdrop, rnn.weight_hh_l0.shape)
+                    )
+            self.rnns = nn.ModuleList(rnns)
+            self.decoder = nn.Linear(ninp, ntoken)
+            self.decoder.weight = self.encoder.weight
+            self.ninp, self.nhid, self.nlayers = ninp, nhid, nlayers
+            self.dropout, self.dropouti, self.dropouth, self.dropoute = dropout, dropouti, dropouth, dropoute
+            initrange = 0.1
+            self.encoder.weight.data.uniform_(-initrange, initrange)
+            self.decoder.bias.data.fill_(0)
+
+        def forward(self, input, hidden):
+            emb = embedded_dropout(self.encoder, input, dropout=self.dropoute if self.training else 0)
+            raw_output = self.lockdrop(emb, self.dropouti)
+            new_hidden, raw_outputs, outputs = [], [], []
+            for l, rnn in enumerate(self.rnns):
+                raw_output, new_h = rnn(raw_output, hidden[l])
+                new_hidden.append(new_h)
+                raw_outputs.append(raw_output)
+                if l != self.nlayers - 1:
+                    raw_output = self.lockdrop(raw_output, self.dropouth)
+                    outputs.append(raw_output)
+            output = self.lockdrop(raw_output, self.dropout)
+            outputs.append(output)
+            return self.decoder(output.view(-1, output.size(2))), new_hidden, raw_outputs, outputs
+
+        def init_hidden(self, bsz):
+            weight = next(self.parameters()).data
+            return [
+                (
+                    weight.new(1, bsz, self.nhid if l != self.nlayers - 1 else self.ninp).zero_(),
+                    weight.new(1, bsz, self.nhid if l != self.nlayers - 1 else self.ninp).zero_(),
+                )
+                for l in range(self.nlayers)
+            ]
+
+    def repackage_hidden(h):
+        if isinstance(h, lib.Tensor):
+            return h.detach()
+        return tuple(repackage_hidden(v) for v in h)
+
+    def batchify(data, bsz):
+        nbatch = data.size(0) // bsz
+        data = data.narrow(0, 0, nbatch * bsz)
+        return data.view(bsz, -1).t().contiguous()
+
+    lib.manual_seed(0)
+    ntokens, bptt, bsz = 19, 5, 3
+    corpus = lib.randint(0, ntokens, (70,))
+    train_data = batchify(corpus[:50], bsz)
+    val_data = batchify(corpus[50:], 2)
+    model = RNNModel(ntokens, 8, 12, 2)
+    params_ = list(model.parameters())
+    record = [len(params_), sum(p.numel() for p in params_)]
+    optimizer = lib.optim.SGD(params_, lr=2.0, weight_decay=1.2e-6)
+    criterion = nn.CrossEntropyLoss()
+
+    def evaluate(data_source, batch_size):
+        model.eval()
+        total_loss = 0
+        hidden = model.init_hidden(batch_size)
+        with lib.no_grad():
+            for i in range(0, data_source.size(0) - 1, bptt):
+                seq_len = min(bptt, len(data_source) - 1 - i)
+                data, targets = data_source[i : i + seq_len], data_source[i + 1 : i + 1 + seq_len].view(-1)
+                output, hidden, _, _ = model(data, hidden)
+                total_loss += len(data) * criterion(output, targets).item()
+                hidden = repackage_hidden(hidden)
+        return total_loss / len(data_source)
+
+    best_val_loss = []
+    for epoch in range(3):
+        model.train()
+        hidden = model.init_hidden(bsz)
+        i = 0
+        while i < train_data.size(0) - 2:
+            seq_len = max(3, int(np.random.default_rng(epoch * 100 + i).normal(bptt, 1)))
+            lr2 = optimizer.param_groups[0]["lr"]
+            optimizer.param_groups[0]["lr"] = lr2 * seq_len / bptt
+            seq_len = min(seq_len, train_data.size(0) - 1 - i)
+            data, targets = train_data[i : i + seq_len], train_data[i + 1 : i + 1 + seq_len].view(-1)
+            hidden = repackage_hidden(hidden)
+            optimizer.zero_grad()
+            for m in model.modules():
+                if isinstance(m, DropConnect):
+                    m.resample()
+            output, hidden, rnn_hs, dropped_rnn_hs = model(data, hidden)
+            raw_loss = criterion(output, targets)
+            loss = raw_loss
+            loss = loss + sum(2.0 * dropped_rnn_h.pow(2).mean() for dropped_rnn_h in dropped_rnn_hs[-1:])
+            loss = loss + sum(1.0 * (rnn_h[1:] - rnn_h[:-1]).pow(2).mean() for rnn_h in rnn_hs[-1:])
+            loss.backward()
+            nn.utils.clip_grad_norm_(params_, 0.25)
+            optimizer.step()
+            optimizer.param_groups[0]["lr"] = lr2
+            record += [raw_loss, loss]
+            i += seq_len
+        if "t0" in optimizer.param_groups[0]:
+            tmp = {}
+            for prm in model.parameters():
+                tmp[prm] = prm.data.clone()
+                prm.data = optimizer.state[prm]["ax"].clone()
+            val_loss = evaluate(val_data, 2)
+            record.append(val_loss)
+            for prm in model.parameters():
+                prm.data = tmp[prm].clone()
+        else:
+            val_loss = evaluate(val_data, 2)
+            record.append(val_loss)
+            if len(best_val_loss) > 0 and val_loss > min(best_val_loss) or epoch == 1:
+                optimizer = lib.optim.ASGD(params_, lr=2.0, t0=0, lambd=0.0, weight_decay=1.2e-6)
+            best_val_loss.append(val_loss)
+    record += params(model)
+    record += [optimizer.state[p]["ax"] for p in params_]
+    record += [optimizer.state[p]["eta"] for p in params_[:2]] + [optimizer.state[p]["mu"] for p in params_[:2]]
+    return record
+
+
+@pytest.mark.parametrize("weight_drop", ["raw", "parametrize"])
+def test_awd_lstm_with_weight_drop_and_nt_asgd_trains_as_torch(weight_drop):
+    both(awd_lstm, weight_drop)

@@ -1,0 +1,49 @@
+"""Differences from PyTorch found by the round-11 public programs (tests/test_public_programs_11.py), each
+checked against torch on its own."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+
+def _weight_dropped_lstm(lib, cls_name, then):
+    # AWD-LSTM style weight drop: the raw weight kept elsewhere, a modified copy put on the module
+    # behind its __setattr__, and the module's flat weight list rebuilt by assignment
+    lib.manual_seed(0)
+    rnn = getattr(lib.nn, cls_name)(3, 4, num_layers=2)
+    raw = rnn.weight_hh_l0
+    del rnn._parameters["weight_hh_l0"]
+    rnn.register_parameter("weight_hh_l0_raw", lib.nn.Parameter(raw.data))
+    object.__setattr__(rnn, "weight_hh_l0", rnn.weight_hh_l0_raw * 0.5)
+    rnn._flat_weights = [getattr(rnn, name) for name in rnn._flat_weights_names]
+    x = lib.randn(5, 2, 3)
+    record = [rnn(x)[0]]
+    record[0].sum().backward()
+    record.append(rnn.weight_hh_l0_raw.grad)
+    if then == "assign":
+        # assigning a named weight replaces its entry in the assigned list
+        rnn.weight_ih_l1 = lib.nn.Parameter(rnn.weight_ih_l1.detach() * 2)
+        record.append(rnn(x)[0])
+    elif then == "cast":
+        # a cast rebuilds the list from the names: the weights the module holds then
+        rnn.double()
+        object.__setattr__(rnn, "weight_hh_l0", rnn.weight_hh_l0_raw * 0.25)
+        record.append(rnn(x.double())[0])
+    return [r.detach().numpy() for r in record]
+
+
+@pytest.mark.parametrize("then", ["run", "assign", "cast"])
+@pytest.mark.parametrize("cls_name", ["LSTM", "GRU", "RNN"])
+def test_an_assigned_flat_weight_list_is_the_one_the_rnn_runs_as_torch(cls_name, then):
+    # ember refused the assignment: "property '_flat_weights' of 'LSTM' object has no setter"
+    ours = _weight_dropped_lstm(ember, cls_name, then)
+    theirs = _weight_dropped_lstm(torch, cls_name, then)
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        assert a.dtype == b.dtype
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
