@@ -25,6 +25,20 @@ ember and on torch from the same seeds, comparing losses, outputs and the traine
   recurrent weight to ``_raw`` and rebuilding the LSTM's ``_flat_weights`` (or a ``parametrize``
   drop-connect), tied weights, activation regularisation, variable BPTT lengths, and the switch to
   ``ASGD`` (NT-ASGD) whose averaged weights ``ax`` evaluate.
+- Soft Actor-Critic (denisyarats/pytorch_sac): a ``TanhTransform`` subclass of ``Transform`` in a
+  ``SquashedNormal(TransformedDistribution)`` with a ``mean`` property, and the library's ``TanhTransform``
+  with ``Independent(Normal)`` and an ``AffineTransform``; double-Q critics, temperature tuning, Polyak.
+- Gradient accumulation with ``utils.checkpoint`` (``use_reentrant`` both ways, ``checkpoint_sequential``,
+  dropout replayed by ``preserve_rng_state``), ``clip_grad_norm_(foreach=True, error_if_nonfinite=True)``,
+  ``get_total_norm``, ``clip_grad_value_``.
+- Gemma 2 / Qwen 2 style decoder: RMSNorm with ``(1 + weight)`` in float32, RoPE with ``rope_scaling``
+  (linear, dynamic NTK, llama3, YaRN with its attention factor), GQA by ``repeat_kv`` and by
+  ``scaled_dot_product_attention(enable_gqa=True, scale=)``, attention and final logit soft-capping,
+  sliding-window masks, ``sqrt(hidden)`` embedding normaliser, left padding with ``cumsum`` positions.
+- DDIM with classifier-free guidance (openai/guided-diffusion style UNet): sinusoidal timestep
+  embeddings, ``GroupNorm``/``SiLU`` ResBlocks with scale-shift norm and ``zero_module``, a QKV attention
+  block by ``einsum``, label dropout to a null class, an EMA by ``AveragedModel(get_ema_multi_avg_fn)``,
+  and deterministic (``eta=0``) and stochastic DDIM sampling with a seeded ``Generator``.
 """
 
 from __future__ import annotations
@@ -1280,3 +1294,664 @@ def awd_lstm(lib, weight_drop):
 @pytest.mark.parametrize("weight_drop", ["raw", "parametrize"])
 def test_awd_lstm_with_weight_drop_and_nt_asgd_trains_as_torch(weight_drop):
     both(awd_lstm, weight_drop)
+
+
+# -- Soft Actor-Critic with torch.distributions transforms ------------------------------------------------
+
+
+def sac_distributions(lib):
+    nn, F = lib.nn, lib.nn.functional
+    D = lib.distributions
+
+    class TanhTransform(D.transforms.Transform):
+        """As in denisyarats/pytorch_sac: ``atanh`` by ``0.5 * (log1p(x) - log1p(-x))``, the softplus form
+        of the log-determinant."""
+
+        domain = D.constraints.real
+        codomain = D.constraints.interval(-1.0, 1.0)
+        bijective = True
+        sign = +1
+
+        def __init__(self, cache_size=1):
+            super().__init__(cache_size=cache_size)
+
+        @staticmethod
+        def atanh(x):
+            return 0.5 * (x.log1p() - (-x).log1p())
+
+        def __eq__(self, other):
+            return isinstance(other, TanhTransform)
+
+        def _call(self, x):
+            return x.tanh()
+
+        def _inverse(self, y):
+            return self.atanh(y)
+
+        def log_abs_det_jacobian(self, x, y):
+            return 2.0 * (math.log(2.0) - x - F.softplus(-2.0 * x))
+
+    class SquashedNormal(D.transformed_distribution.TransformedDistribution):
+        def __init__(self, loc, scale):
+            self.loc = loc
+            self.scale = scale
+            self.base_dist = D.Normal(loc, scale)
+            super().__init__(self.base_dist, [TanhTransform()])
+
+        @property
+        def mean(self):
+            mu = self.loc
+            for tr in self.transforms:
+                mu = tr(mu)
+            return mu
+
+    class DiagGaussianActor(nn.Module):
+        def __init__(self, obs_dim, action_dim, hidden_dim, log_std_bounds):
+            super().__init__()
+            self.log_std_bounds = log_std_bounds
+            self.trunk = nn.Sequential(
+                nn.Linear(obs_dim, hidden_dim), nn.ReLU(inplace=True), nn.Linear(hidden_dim, 2 * action_dim)
+            )
+
+        def forward(self, obs):
+            mu, log_std = self.trunk(obs).chunk(2, dim=-1)
+            log_std = lib.tanh(log_std)
+            log_std_min, log_std_max = self.log_std_bounds
+            log_std = log_std_min + 0.5 * (log_std_max - log_std_min) * (log_std + 1)
+            std = log_std.exp()
+            return SquashedNormal(mu, std)
+
+    class BuiltinActor(DiagGaussianActor):
+        """The same policy with the library's own ``TanhTransform`` and ``Independent``."""
+
+        def forward(self, obs):
+            mu, log_std = self.trunk(obs).chunk(2, dim=-1)
+            log_std = lib.clamp(log_std, -5, 2)
+            base = D.Independent(D.Normal(mu, log_std.exp()), 1)
+            return D.TransformedDistribution(base, [D.TanhTransform(cache_size=1), D.AffineTransform(0.0, 2.0)])
+
+    class DoubleQCritic(nn.Module):
+        def __init__(self, obs_dim, action_dim, hidden_dim):
+            super().__init__()
+            self.Q1 = nn.Sequential(nn.Linear(obs_dim + action_dim, hidden_dim), nn.ReLU(), nn.Linear(hidden_dim, 1))
+            self.Q2 = nn.Sequential(nn.Linear(obs_dim + action_dim, hidden_dim), nn.ReLU(), nn.Linear(hidden_dim, 1))
+
+        def forward(self, obs, action):
+            obs_action = lib.cat([obs, action], dim=-1)
+            return self.Q1(obs_action), self.Q2(obs_action)
+
+    def soft_update_params(net, target_net, tau):
+        for param, target_param in zip(net.parameters(), target_net.parameters()):
+            target_param.data.copy_(tau * param.data + (1 - tau) * target_param.data)
+
+    lib.manual_seed(0)
+    obs_dim, action_dim, hidden = 5, 2, 32
+    record = []
+    for actor_cls in (DiagGaussianActor, BuiltinActor):
+        actor = actor_cls(obs_dim, action_dim, hidden, (-5, 2))
+        critic = DoubleQCritic(obs_dim, action_dim, hidden)
+        critic_target = DoubleQCritic(obs_dim, action_dim, hidden)
+        critic_target.load_state_dict(critic.state_dict())
+        log_alpha = lib.tensor(np.log(0.1), dtype=lib.float32).requires_grad_(True)
+        target_entropy = -action_dim
+        actor_opt = lib.optim.Adam(actor.parameters(), lr=1e-3, betas=(0.9, 0.999))
+        critic_opt = lib.optim.Adam(critic.parameters(), lr=1e-3)
+        alpha_opt = lib.optim.Adam([log_alpha], lr=1e-3)
+        obs = lib.randn(16, obs_dim)
+        next_obs = obs + 0.1 * lib.randn(16, obs_dim)
+        action = lib.rand(16, action_dim) * 2 - 1
+        reward = lib.randn(16, 1)
+        not_done = (lib.rand(16, 1) > 0.1).float()
+        for step in range(3):
+            dist = actor(next_obs)
+            next_action = dist.rsample()
+            log_prob = dist.log_prob(next_action)
+            if log_prob.dim() == 2:
+                log_prob = log_prob.sum(-1, keepdim=True)
+            else:
+                log_prob = log_prob.unsqueeze(-1)
+            target_Q1, target_Q2 = critic_target(next_obs, next_action)
+            target_V = lib.min(target_Q1, target_Q2) - log_alpha.exp().detach() * log_prob
+            target_Q = (reward + (not_done * 0.99 * target_V)).detach()
+            current_Q1, current_Q2 = critic(obs, action)
+            critic_loss = F.mse_loss(current_Q1, target_Q) + F.mse_loss(current_Q2, target_Q)
+            critic_opt.zero_grad()
+            critic_loss.backward()
+            critic_opt.step()
+            dist = actor(obs)
+            a = dist.rsample()
+            log_prob = dist.log_prob(a)
+            log_prob = log_prob.sum(-1, keepdim=True) if log_prob.dim() == 2 else log_prob.unsqueeze(-1)
+            actor_Q1, actor_Q2 = critic(obs, a)
+            actor_Q = lib.min(actor_Q1, actor_Q2)
+            actor_loss = (log_alpha.exp().detach() * log_prob - actor_Q).mean()
+            actor_opt.zero_grad()
+            actor_loss.backward()
+            actor_opt.step()
+            alpha_opt.zero_grad()
+            alpha_loss = (log_alpha.exp() * (-log_prob - target_entropy).detach()).mean()
+            alpha_loss.backward()
+            alpha_opt.step()
+            if step % 2 == 0:
+                soft_update_params(critic, critic_target, 0.005)
+            record += [critic_loss, actor_loss, alpha_loss, log_alpha, -log_prob.mean()]
+        with lib.no_grad():
+            dist = actor(obs[:4])
+            try:
+                record.append(dist.mean)
+            except NotImplementedError:
+                record.append("no mean")
+            record += [dist.sample(), tuple(dist.batch_shape), tuple(dist.event_shape)]
+            # the cached transform inverts its own output exactly; a fresh value goes through atanh
+            y = dist.rsample()
+            record += [dist.log_prob(y), dist.log_prob(y.clone().clamp(-0.999, 0.999))]
+        record += params(actor) + params(critic) + params(critic_target)
+    return record
+
+
+def test_sac_with_a_squashed_normal_of_transforms_trains_as_torch():
+    both(sac_distributions)
+
+
+# -- gradient accumulation with activation checkpointing -----------------------------------------------------
+
+
+def checkpointed_accumulation(lib, use_reentrant):
+    nn, F = lib.nn, lib.nn.functional
+    checkpoint = lib.utils.checkpoint.checkpoint
+
+    class Block(nn.Module):
+        def __init__(self, d):
+            super().__init__()
+            self.norm = nn.LayerNorm(d)
+            self.fc1 = nn.Linear(d, 4 * d)
+            self.drop = nn.Dropout(0.1)
+            self.fc2 = nn.Linear(4 * d, d)
+
+        def forward(self, x):
+            return x + self.fc2(self.drop(F.gelu(self.fc1(self.norm(x)))))
+
+    class Net(nn.Module):
+        def __init__(self, d=16, depth=3, grad_checkpointing=True):
+            super().__init__()
+            self.embed = nn.Linear(6, d)
+            self.blocks = nn.ModuleList([Block(d) for _ in range(depth)])
+            self.head = nn.Linear(d, 3)
+            self.grad_checkpointing = grad_checkpointing
+
+        def forward(self, x):
+            x = self.embed(x)
+            for i, blk in enumerate(self.blocks):
+                if self.grad_checkpointing and self.training:
+                    x = checkpoint(blk, x, use_reentrant=use_reentrant, preserve_rng_state=True)
+                else:
+                    x = blk(x)
+            if self.training and self.grad_checkpointing:
+                x = lib.utils.checkpoint.checkpoint_sequential(
+                    [nn.Identity(), nn.Tanh(), nn.Identity()], 2, x, use_reentrant=use_reentrant
+                )
+            return self.head(x.mean(1))
+
+    lib.manual_seed(0)
+    model = Net()
+    x = lib.randn(8, 5, 6, requires_grad=use_reentrant)
+    y = lib.randint(0, 3, (8,))
+    opt = lib.optim.AdamW(model.parameters(), lr=1e-3, foreach=True)
+    accumulation_steps = 4
+    record = []
+    for step in range(2):
+        opt.zero_grad(set_to_none=True)
+        for micro in range(accumulation_steps):
+            xb, yb = x[micro * 2 : micro * 2 + 2], y[micro * 2 : micro * 2 + 2]
+            loss = F.cross_entropy(model(xb), yb) / accumulation_steps
+            loss.backward()
+            record.append(loss)
+        total_norm = nn.utils.clip_grad_norm_(model.parameters(), 0.5, foreach=True, error_if_nonfinite=True)
+        record.append(total_norm)
+        record.append(nn.utils.get_total_norm([p.grad for p in model.parameters()], norm_type=2.0))
+        nn.utils.clip_grad_value_(model.parameters(), clip_value=0.05, foreach=True)
+        opt.step()
+    record += params(model)
+    # a non-finite gradient is refused before any is scaled
+    model.head.weight.grad = lib.full_like(model.head.weight, float("inf"))
+    kept = model.embed.weight.grad.clone()
+    try:
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0, foreach=True, error_if_nonfinite=True)
+        record.append("no error")
+    except RuntimeError as error:
+        record.append("non-finite" in str(error))
+    record.append(model.embed.weight.grad - kept)
+    return record
+
+
+@pytest.mark.parametrize("use_reentrant", [False, True])
+def test_gradient_accumulation_with_checkpointing_and_foreach_clipping_trains_as_torch(use_reentrant):
+    both(checkpointed_accumulation, use_reentrant)
+
+
+# -- Gemma 2 / Qwen 2 style decoder ------------------------------------------------------------------------
+
+
+def gemma_qwen(lib, rope_type):
+    nn, F = lib.nn, lib.nn.functional
+
+    class GemmaRMSNorm(nn.Module):
+        def __init__(self, dim, eps=1e-6):
+            super().__init__()
+            self.eps = eps
+            self.weight = nn.Parameter(lib.zeros(dim))
+
+        def _norm(self, x):
+            return x * lib.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
+
+        def forward(self, x):
+            output = self._norm(x.float())
+            output = output * (1.0 + self.weight.float())
+            return output.type_as(x)
+
+    def compute_inv_freq(dim, base, cfg, seq_len=None):
+        inv_freq = 1.0 / (base ** (lib.arange(0, dim, 2, dtype=lib.int64).float() / dim))
+        if rope_type == "linear":
+            return inv_freq, 1.0
+        if rope_type == "dynamic":
+            max_pos = cfg["original_max_position_embeddings"]
+            if seq_len is not None and seq_len > max_pos:
+                base = base * ((cfg["factor"] * seq_len / max_pos) - (cfg["factor"] - 1)) ** (dim / (dim - 2))
+                inv_freq = 1.0 / (base ** (lib.arange(0, dim, 2, dtype=lib.int64).float().to(lib.float32) / dim))
+            return inv_freq, 1.0
+        if rope_type == "llama3":
+            factor, low, high = cfg["factor"], cfg["low_freq_factor"], cfg["high_freq_factor"]
+            old_context_len = cfg["original_max_position_embeddings"]
+            low_freq_wavelen = old_context_len / low
+            high_freq_wavelen = old_context_len / high
+            wavelen = 2 * math.pi / inv_freq
+            inv_freq_llama = lib.where(wavelen > low_freq_wavelen, inv_freq / factor, inv_freq)
+            smooth_factor = (old_context_len / wavelen - low) / (high - low)
+            smoothed = (1 - smooth_factor) * inv_freq_llama / factor + smooth_factor * inv_freq_llama
+            is_medium = ~(wavelen < high_freq_wavelen) * ~(wavelen > low_freq_wavelen)
+            return lib.where(is_medium, smoothed, inv_freq_llama), 1.0
+        # yarn
+        factor, beta_fast, beta_slow = cfg["factor"], 32, 1
+        original = cfg["original_max_position_embeddings"]
+        attention_factor = 0.1 * math.log(factor) + 1.0
+
+        def find_correction_dim(num_rotations):
+            return (dim * math.log(original / (num_rotations * 2 * math.pi))) / (2 * math.log(base))
+
+        low = max(math.floor(find_correction_dim(beta_fast)), 0)
+        high = min(math.ceil(find_correction_dim(beta_slow)), dim - 1)
+        if low == high:
+            high += 0.001
+        linear_func = (lib.arange(dim // 2, dtype=lib.float32) - low) / (high - low)
+        ramp = lib.clamp(linear_func, 0, 1)
+        pos_freqs = base ** (lib.arange(0, dim, 2).to(dtype=lib.float) / dim)
+        inv_freq_extrapolation = 1.0 / pos_freqs
+        inv_freq_interpolation = 1.0 / (factor * pos_freqs)
+        inv_freq_extrapolation_factor = 1 - ramp
+        inv_freq = (
+            inv_freq_interpolation * (1 - inv_freq_extrapolation_factor)
+            + inv_freq_extrapolation * inv_freq_extrapolation_factor
+        )
+        return inv_freq, attention_factor
+
+    class RotaryEmbedding(nn.Module):
+        def __init__(self, dim, base, cfg):
+            super().__init__()
+            self.dim, self.base, self.cfg = dim, base, cfg
+            inv_freq, self.attention_scaling = compute_inv_freq(dim, base, cfg)
+            self.register_buffer("inv_freq", inv_freq, persistent=False)
+            self.original_inv_freq = self.inv_freq
+
+        @lib.no_grad()
+        def forward(self, x, position_ids):
+            if rope_type == "dynamic":
+                seq_len = int(lib.max(position_ids)) + 1
+                inv_freq, _ = compute_inv_freq(self.dim, self.base, self.cfg, seq_len)
+                self.register_buffer("inv_freq", inv_freq, persistent=False)
+            inv_freq = self.inv_freq
+            if rope_type == "linear":
+                position_ids = position_ids.float() / self.cfg["factor"]
+            inv_freq_expanded = inv_freq[None, :, None].float().expand(position_ids.shape[0], -1, 1)
+            position_ids_expanded = position_ids[:, None, :].float()
+            freqs = (inv_freq_expanded.float() @ position_ids_expanded.float()).transpose(1, 2)
+            emb = lib.cat((freqs, freqs), dim=-1)
+            cos = emb.cos() * self.attention_scaling
+            sin = emb.sin() * self.attention_scaling
+            return cos.to(dtype=x.dtype), sin.to(dtype=x.dtype)
+
+    def rotate_half(x):
+        x1 = x[..., : x.shape[-1] // 2]
+        x2 = x[..., x.shape[-1] // 2 :]
+        return lib.cat((-x2, x1), dim=-1)
+
+    def apply_rotary_pos_emb(q, k, cos, sin, unsqueeze_dim=1):
+        cos = cos.unsqueeze(unsqueeze_dim)
+        sin = sin.unsqueeze(unsqueeze_dim)
+        return (q * cos) + (rotate_half(q) * sin), (k * cos) + (rotate_half(k) * sin)
+
+    def repeat_kv(hidden_states, n_rep):
+        batch, num_key_value_heads, slen, head_dim = hidden_states.shape
+        if n_rep == 1:
+            return hidden_states
+        hidden_states = hidden_states[:, :, None, :, :].expand(batch, num_key_value_heads, n_rep, slen, head_dim)
+        return hidden_states.reshape(batch, num_key_value_heads * n_rep, slen, head_dim)
+
+    class Attention(nn.Module):
+        def __init__(self, cfg, layer_idx):
+            super().__init__()
+            self.head_dim = cfg["head_dim"]
+            self.num_heads, self.num_kv = cfg["heads"], cfg["kv_heads"]
+            self.num_key_value_groups = self.num_heads // self.num_kv
+            self.scaling = cfg["query_pre_attn_scalar"] ** -0.5
+            self.softcap = cfg["attn_logit_softcapping"]
+            self.sliding_window = cfg["sliding_window"] if layer_idx % 2 == 0 else None
+            h = cfg["hidden"]
+            self.q_proj = nn.Linear(h, self.num_heads * self.head_dim, bias=True)
+            self.k_proj = nn.Linear(h, self.num_kv * self.head_dim, bias=True)
+            self.v_proj = nn.Linear(h, self.num_kv * self.head_dim, bias=True)
+            self.o_proj = nn.Linear(self.num_heads * self.head_dim, h, bias=False)
+
+        def forward(self, hidden_states, position_embeddings, attention_mask, sdpa):
+            input_shape = hidden_states.shape[:-1]
+            hidden_shape = (*input_shape, -1, self.head_dim)
+            q = self.q_proj(hidden_states).view(hidden_shape).transpose(1, 2)
+            k = self.k_proj(hidden_states).view(hidden_shape).transpose(1, 2)
+            v = self.v_proj(hidden_states).view(hidden_shape).transpose(1, 2)
+            cos, sin = position_embeddings
+            q, k = apply_rotary_pos_emb(q, k, cos, sin)
+            mask = attention_mask
+            if self.sliding_window is not None:
+                n = hidden_states.shape[1]
+                i = lib.arange(n)
+                too_far = (i[:, None] - i[None, :]) >= self.sliding_window
+                mask = mask.masked_fill(too_far, lib.finfo(mask.dtype).min)
+            if sdpa and self.softcap is None:
+                out = F.scaled_dot_product_attention(
+                    q, k, v, attn_mask=mask, scale=self.scaling, enable_gqa=True, dropout_p=0.0
+                )
+            else:
+                key_states = repeat_kv(k, self.num_key_value_groups)
+                value_states = repeat_kv(v, self.num_key_value_groups)
+                attn_weights = lib.matmul(q, key_states.transpose(2, 3)) * self.scaling
+                if self.softcap is not None:
+                    attn_weights = attn_weights / self.softcap
+                    attn_weights = lib.tanh(attn_weights)
+                    attn_weights = attn_weights * self.softcap
+                attn_weights = attn_weights + mask[:, :, :, : key_states.shape[-2]]
+                attn_weights = F.softmax(attn_weights, dim=-1, dtype=lib.float32).to(q.dtype)
+                out = lib.matmul(attn_weights, value_states)
+            out = out.transpose(1, 2).reshape(*input_shape, -1).contiguous()
+            return self.o_proj(out)
+
+    class MLP(nn.Module):
+        def __init__(self, h, inter):
+            super().__init__()
+            self.gate_proj = nn.Linear(h, inter, bias=False)
+            self.up_proj = nn.Linear(h, inter, bias=False)
+            self.down_proj = nn.Linear(inter, h, bias=False)
+
+        def forward(self, x):
+            return self.down_proj(F.gelu(self.gate_proj(x), approximate="tanh") * self.up_proj(x))
+
+    class DecoderLayer(nn.Module):
+        def __init__(self, cfg, i):
+            super().__init__()
+            h = cfg["hidden"]
+            self.self_attn = Attention(cfg, i)
+            self.mlp = MLP(h, 3 * h)
+            self.input_layernorm = GemmaRMSNorm(h)
+            self.post_attention_layernorm = GemmaRMSNorm(h)
+            self.pre_feedforward_layernorm = GemmaRMSNorm(h)
+            self.post_feedforward_layernorm = GemmaRMSNorm(h)
+
+        def forward(self, x, pos, mask, sdpa):
+            residual = x
+            x = self.post_attention_layernorm(self.self_attn(self.input_layernorm(x), pos, mask, sdpa))
+            x = residual + x
+            residual = x
+            x = self.post_feedforward_layernorm(self.mlp(self.pre_feedforward_layernorm(x)))
+            return residual + x
+
+    class Model(nn.Module):
+        def __init__(self, cfg):
+            super().__init__()
+            self.cfg = cfg
+            self.embed_tokens = nn.Embedding(cfg["vocab"], cfg["hidden"], padding_idx=0)
+            self.layers = nn.ModuleList([DecoderLayer(cfg, i) for i in range(2)])
+            self.norm = GemmaRMSNorm(cfg["hidden"])
+            self.rotary_emb = RotaryEmbedding(cfg["head_dim"], 10000.0, cfg["rope_scaling"])
+            self.lm_head = nn.Linear(cfg["hidden"], cfg["vocab"], bias=False)
+            self.lm_head.weight = self.embed_tokens.weight
+
+        def forward(self, input_ids, attention_mask, sdpa=False):
+            b, n = input_ids.shape
+            x = self.embed_tokens(input_ids)
+            normalizer = lib.tensor(self.cfg["hidden"] ** 0.5, dtype=x.dtype)
+            x = x * normalizer
+            position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+            pos = self.rotary_emb(x, position_ids)
+            min_value = lib.finfo(x.dtype).min
+            causal = lib.full((n, n), fill_value=min_value, dtype=x.dtype).triu(diagonal=1)
+            causal = causal[None, None, :, :].expand(b, 1, -1, -1).clone()
+            padding_mask = causal + attention_mask[:, None, None, :].to(x.dtype)
+            causal = causal.masked_fill(padding_mask == 0, min_value)
+            for layer in self.layers:
+                x = layer(x, pos, causal, sdpa)
+            logits = self.lm_head(self.norm(x))
+            cap = self.cfg["final_logit_softcapping"]
+            if cap is not None:
+                logits = lib.tanh(logits / cap) * cap
+            return logits
+
+    cfg = dict(
+        vocab=29,
+        hidden=24,
+        head_dim=8,
+        heads=4,
+        kv_heads=2,
+        query_pre_attn_scalar=8,
+        attn_logit_softcapping=50.0,
+        final_logit_softcapping=30.0,
+        sliding_window=3,
+        rope_scaling=dict(factor=4.0, original_max_position_embeddings=4, low_freq_factor=1.0, high_freq_factor=4.0),
+    )
+    lib.manual_seed(0)
+    model = Model(cfg)
+    ids = lib.randint(1, 29, (3, 9))
+    attention_mask = lib.ones(3, 9, dtype=lib.long)
+    attention_mask[1, :2] = 0
+    attention_mask[2, :4] = 0
+    ids = ids.masked_fill(attention_mask == 0, 0)
+    labels = ids.masked_fill(attention_mask == 0, -100)
+    opt = lib.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.0)
+    record = [model.rotary_emb.inv_freq, model.rotary_emb.attention_scaling]
+    for step in range(4):
+        logits = model(ids, attention_mask)
+        loss = F.cross_entropy(logits[:, :-1].flatten(0, 1), labels[:, 1:].flatten(), ignore_index=-100)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        record.append(loss)
+    record += params(model)
+    model.eval()
+    with lib.no_grad():
+        record.append(model(ids, attention_mask)[:, -1])
+        model.cfg["attn_logit_softcapping"] = None
+        for layer in model.layers:
+            layer.self_attn.softcap = None
+        eager = model(ids, attention_mask)
+        fused = model(ids, attention_mask, sdpa=True)
+        record += [eager[:, -1], fused[:, -1] - eager[:, -1], model.rotary_emb.inv_freq]
+    return record
+
+
+@pytest.mark.parametrize("rope_type", ["linear", "dynamic", "llama3", "yarn"])
+def test_gemma2_and_qwen2_style_decoder_with_rope_scaling_trains_as_torch(rope_type):
+    ours, _ = both(gemma_qwen, rope_type)
+    np.testing.assert_allclose(ours[-2].numpy(), 0, atol=2e-5)
+
+
+# -- DDIM sampling with classifier-free guidance -----------------------------------------------------------
+
+
+def ddim_cfg(lib, eta):
+    nn, F = lib.nn, lib.nn.functional
+
+    def timestep_embedding(timesteps, dim, max_period=10000):
+        half = dim // 2
+        freqs = lib.exp(-math.log(max_period) * lib.arange(start=0, end=half, dtype=lib.float32) / half).to(
+            device=timesteps.device
+        )
+        args = timesteps[:, None].float() * freqs[None]
+        embedding = lib.cat([lib.cos(args), lib.sin(args)], dim=-1)
+        if dim % 2:
+            embedding = lib.cat([embedding, lib.zeros_like(embedding[:, :1])], dim=-1)
+        return embedding
+
+    def zero_module(module):
+        for p in module.parameters():
+            p.detach().zero_()
+        return module
+
+    class ResBlock(nn.Module):
+        def __init__(self, channels, emb_channels, out_channels=None, dropout=0.1, use_scale_shift_norm=True):
+            super().__init__()
+            self.out_channels = out_channels or channels
+            self.use_scale_shift_norm = use_scale_shift_norm
+            self.in_layers = nn.Sequential(
+                nn.GroupNorm(4, channels), nn.SiLU(), nn.Conv2d(channels, self.out_channels, 3, padding=1)
+            )
+            self.emb_layers = nn.Sequential(
+                nn.SiLU(), nn.Linear(emb_channels, 2 * self.out_channels if use_scale_shift_norm else self.out_channels)
+            )
+            self.out_layers = nn.Sequential(
+                nn.GroupNorm(4, self.out_channels),
+                nn.SiLU(),
+                nn.Dropout(p=dropout),
+                zero_module(nn.Conv2d(self.out_channels, self.out_channels, 3, padding=1)),
+            )
+            self.skip_connection = (
+                nn.Identity() if self.out_channels == channels else nn.Conv2d(channels, self.out_channels, 1)
+            )
+
+        def forward(self, x, emb):
+            h = self.in_layers(x)
+            emb_out = self.emb_layers(emb).type(h.dtype)
+            while len(emb_out.shape) < len(h.shape):
+                emb_out = emb_out[..., None]
+            if self.use_scale_shift_norm:
+                out_norm, out_rest = self.out_layers[0], self.out_layers[1:]
+                scale, shift = lib.chunk(emb_out, 2, dim=1)
+                h = out_norm(h) * (1 + scale) + shift
+                h = out_rest(h)
+            else:
+                h = self.out_layers(h + emb_out)
+            return self.skip_connection(x) + h
+
+    class AttentionBlock(nn.Module):
+        def __init__(self, channels, num_heads=2):
+            super().__init__()
+            self.num_heads = num_heads
+            self.norm = nn.GroupNorm(4, channels)
+            self.qkv = nn.Conv1d(channels, channels * 3, 1)
+            self.proj_out = zero_module(nn.Conv1d(channels, channels, 1))
+
+        def forward(self, x):
+            b, c, *spatial = x.shape
+            x = x.reshape(b, c, -1)
+            qkv = self.qkv(self.norm(x))
+            bs, width, length = qkv.shape
+            ch = width // (3 * self.num_heads)
+            q, k, v = qkv.reshape(bs * self.num_heads, ch * 3, length).split(ch, dim=1)
+            scale = 1 / math.sqrt(math.sqrt(ch))
+            weight = lib.einsum("bct,bcs->bts", q * scale, k * scale)
+            weight = lib.softmax(weight.float(), dim=-1).type(weight.dtype)
+            a = lib.einsum("bts,bcs->bct", weight, v)
+            h = self.proj_out(a.reshape(bs, -1, length))
+            return (x + h).reshape(b, c, *spatial)
+
+    class UNet(nn.Module):
+        def __init__(self, ch=16, num_classes=3):
+            super().__init__()
+            self.ch = ch
+            emb_dim = ch * 4
+            self.time_embed = nn.Sequential(nn.Linear(ch, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
+            self.label_emb = nn.Embedding(num_classes + 1, emb_dim)  # the last class is "no label"
+            self.inp = nn.Conv2d(3, ch, 3, padding=1)
+            self.down = ResBlock(ch, emb_dim, 2 * ch)
+            self.pool = nn.Conv2d(2 * ch, 2 * ch, 3, stride=2, padding=1)
+            self.mid = ResBlock(2 * ch, emb_dim)
+            self.attn = AttentionBlock(2 * ch)
+            self.up = nn.Upsample(scale_factor=2, mode="nearest")
+            self.dec = ResBlock(4 * ch, emb_dim, ch, use_scale_shift_norm=False)
+            self.out = nn.Sequential(nn.GroupNorm(4, ch), nn.SiLU(), zero_module(nn.Conv2d(ch, 3, 3, padding=1)))
+
+        def forward(self, x, timesteps, y):
+            emb = self.time_embed(timestep_embedding(timesteps, self.ch)) + self.label_emb(y)
+            h0 = self.down(self.inp(x), emb)
+            h = self.attn(self.mid(self.pool(h0), emb))
+            h = self.dec(lib.cat([self.up(h), h0], dim=1), emb)
+            return self.out(h)
+
+    T = 50
+    betas = lib.linspace(1e-4, 0.02, T, dtype=lib.float64)
+    alphas_cumprod = lib.cumprod(1.0 - betas, dim=0)
+
+    def extract(a, t, x_shape):
+        return a.gather(-1, t).float().reshape(t.shape[0], *((1,) * (len(x_shape) - 1)))
+
+    lib.manual_seed(0)
+    model = UNet()
+    ema = lib.optim.swa_utils.AveragedModel(model, multi_avg_fn=lib.optim.swa_utils.get_ema_multi_avg_fn(0.9))
+    opt = lib.optim.AdamW(model.parameters(), lr=2e-3)
+    x0 = lib.rand(6, 3, 8, 8) * 2 - 1
+    y = lib.randint(0, 3, (6,))
+    record = []
+    for step in range(3):
+        t = lib.randint(0, T, (6,))
+        noise = lib.randn_like(x0)
+        x_t = (
+            extract(alphas_cumprod.sqrt(), t, x0.shape) * x0 + extract((1 - alphas_cumprod).sqrt(), t, x0.shape) * noise
+        )
+        drop = lib.rand(6) < 0.2
+        labels = lib.where(drop, lib.full_like(y, 3), y)
+        loss = F.mse_loss(model(x_t, t, labels), noise)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        ema.update_parameters(model)
+        record.append(loss)
+    record += params(model) + params(ema.module) + [ema.n_averaged]
+
+    @lib.no_grad()
+    def ddim_sample(net, n, guidance_scale, steps=5):
+        net.eval()
+        g = lib.Generator().manual_seed(7)
+        x = lib.randn(n, 3, 8, 8, generator=g)
+        cls = lib.arange(n) % 3
+        times = lib.linspace(T - 1, 0, steps + 1).long()
+        out = []
+        for i in range(steps):
+            t, t_next = times[i], times[i + 1]
+            tt = t.repeat(n)
+            model_in = lib.cat([x, x])
+            labels = lib.cat([cls, lib.full_like(cls, 3)])
+            eps_cond, eps_uncond = net(model_in, lib.cat([tt, tt]), labels).chunk(2)
+            eps = eps_uncond + guidance_scale * (eps_cond - eps_uncond)
+            a_t = alphas_cumprod[t].float()
+            a_next = alphas_cumprod[t_next].float() if i < steps - 1 else lib.tensor(1.0)
+            x0_pred = ((x - (1 - a_t).sqrt() * eps) / a_t.sqrt()).clamp(-1, 1)
+            sigma = eta * ((1 - a_next) / (1 - a_t) * (1 - a_t / a_next)).sqrt()
+            dir_xt = (1 - a_next - sigma**2).clamp(min=0).sqrt() * eps
+            x = a_next.sqrt() * x0_pred + dir_xt + sigma * lib.randn(x.shape, generator=g)
+            out.append(x0_pred)
+        return x, lib.stack(out)
+
+    record += list(ddim_sample(ema.module, 4, 3.0))
+    record += list(ddim_sample(model, 2, 1.0))
+    return record
+
+
+@pytest.mark.parametrize("eta", [0.0, 1.0])
+def test_ddim_sampling_with_classifier_free_guidance_and_ema_trains_as_torch(eta):
+    both(ddim_cfg, eta)
