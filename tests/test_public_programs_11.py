@@ -1481,7 +1481,7 @@ def checkpointed_accumulation(lib, use_reentrant):
 
         def forward(self, x):
             x = self.embed(x)
-            for i, blk in enumerate(self.blocks):
+            for _i, blk in enumerate(self.blocks):
                 if self.grad_checkpointing and self.training:
                     x = checkpoint(blk, x, use_reentrant=use_reentrant, preserve_rng_state=True)
                 else:
@@ -1499,7 +1499,7 @@ def checkpointed_accumulation(lib, use_reentrant):
     opt = lib.optim.AdamW(model.parameters(), lr=1e-3, foreach=True)
     accumulation_steps = 4
     record = []
-    for step in range(2):
+    for _step in range(2):
         opt.zero_grad(set_to_none=True)
         for micro in range(accumulation_steps):
             xb, yb = x[micro * 2 : micro * 2 + 2], y[micro * 2 : micro * 2 + 2]
@@ -1765,7 +1765,7 @@ def gemma_qwen(lib, rope_type):
     labels = ids.masked_fill(attention_mask == 0, -100)
     opt = lib.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.0)
     record = [model.rotary_emb.inv_freq, model.rotary_emb.attention_scaling]
-    for step in range(4):
+    for _step in range(4):
         logits = model(ids, attention_mask)
         loss = F.cross_entropy(logits[:, :-1].flatten(0, 1), labels[:, 1:].flatten(), ignore_index=-100)
         opt.zero_grad()
@@ -1907,7 +1907,7 @@ def ddim_cfg(lib, eta):
     x0 = lib.rand(6, 3, 8, 8) * 2 - 1
     y = lib.randint(0, 3, (6,))
     record = []
-    for step in range(3):
+    for _step in range(3):
         t = lib.randint(0, T, (6,))
         noise = lib.randn_like(x0)
         x_t = (
