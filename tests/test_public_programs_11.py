@@ -39,6 +39,14 @@ ember and on torch from the same seeds, comparing losses, outputs and the traine
   embeddings, ``GroupNorm``/``SiLU`` ResBlocks with scale-shift norm and ``zero_module``, a QKV attention
   block by ``einsum``, label dropout to a null class, an EMA by ``AveragedModel(get_ema_multi_avg_fn)``,
   and deterministic (``eta=0``) and stochastic DDIM sampling with a seeded ``Generator``.
+- Performer (lucidrains/performer-pytorch): Gaussian orthogonal random features from ``linalg.qr``
+  blocks, the positive softmax kernel with ``amax`` stabilisers, linear and chunked causal linear
+  attention by ``einsum``/``cumsum``, feature redraws by ``copy_`` under ``no_grad``; FNet's
+  ``fft(fft(x, dim=-1), dim=-2).real`` mixing.
+- Informer (zhouhaoyi/Informer2020): ``Conv1d`` token embeddings with ``padding_mode="circular"``,
+  ProbSparse attention (``randint`` key samples, ``topk(sorted=False)``, gathers and scatter-assignment by
+  broadcast ``arange`` indices, ``ProbMask`` from an expanded ``triu``, ``cumsum`` initial context), the
+  distilling ``ConvLayer`` (``BatchNorm1d``, ``ELU``, ``MaxPool1d`` with padding).
 """
 
 from __future__ import annotations
@@ -1955,3 +1963,361 @@ def ddim_cfg(lib, eta):
 @pytest.mark.parametrize("eta", [0.0, 1.0])
 def test_ddim_sampling_with_classifier_free_guidance_and_ema_trains_as_torch(eta):
     both(ddim_cfg, eta)
+
+
+# -- Performer (FAVOR+) and FNet mixing ---------------------------------------------------------------------
+
+
+def performer(lib, causal):
+    nn, F = lib.nn, lib.nn.functional
+
+    def orthogonal_matrix_chunk(cols):
+        unstructured_block = lib.randn((cols, cols))
+        q, r = lib.linalg.qr(unstructured_block.cpu(), mode="reduced")
+        return q.t()
+
+    def gaussian_orthogonal_random_matrix(nb_rows, nb_columns, scaling=0):
+        nb_full_blocks = int(nb_rows / nb_columns)
+        block_list = []
+        for _ in range(nb_full_blocks):
+            block_list.append(orthogonal_matrix_chunk(nb_columns))
+        remaining_rows = nb_rows - nb_full_blocks * nb_columns
+        if remaining_rows > 0:
+            q = orthogonal_matrix_chunk(nb_columns)
+            block_list.append(q[:remaining_rows])
+        final_matrix = lib.cat(block_list)
+        if scaling == 0:
+            multiplier = lib.randn((nb_rows, nb_columns)).norm(dim=1)
+        else:
+            multiplier = math.sqrt(float(nb_columns)) * lib.ones((nb_rows,))
+        return lib.diag(multiplier) @ final_matrix
+
+    def softmax_kernel(data, *, projection_matrix, is_query, normalize_data=True, eps=1e-4):
+        b, h, *_ = data.shape
+        data_normalizer = (data.shape[-1] ** -0.25) if normalize_data else 1.0
+        ratio = projection_matrix.shape[0] ** -0.5
+        projection = projection_matrix.unsqueeze(0).unsqueeze(0).expand(b, h, -1, -1).type_as(data)
+        data_dash = lib.einsum("...id,...jd->...ij", (data_normalizer * data), projection)
+        diag_data = data**2
+        diag_data = lib.sum(diag_data, dim=-1)
+        diag_data = (diag_data / 2.0) * (data_normalizer**2)
+        diag_data = diag_data.unsqueeze(dim=-1)
+        if is_query:
+            data_dash = ratio * (
+                lib.exp(data_dash - diag_data - lib.amax(data_dash, dim=-1, keepdim=True).detach()) + eps
+            )
+        else:
+            data_dash = ratio * (
+                lib.exp(data_dash - diag_data - lib.amax(data_dash, dim=(-1, -2), keepdim=True).detach()) + eps
+            )
+        return data_dash.type_as(data)
+
+    def linear_attention(q, k, v):
+        k_cumsum = k.sum(dim=-2)
+        D_inv = 1.0 / lib.einsum("...nd,...d->...n", q, k_cumsum.type_as(q))
+        context = lib.einsum("...nd,...ne->...de", k, v)
+        return lib.einsum("...de,...nd,...n->...ne", context, q, D_inv)
+
+    def causal_linear_attention_noncuda(q, k, v, chunk_size=3, eps=1e-6):
+        last_k_cumsum = 0
+        last_context_cumsum = 0
+        outs = []
+        for q, k, v in zip(*map(lambda t: t.chunk(chunk_size, dim=-2), (q, k, v))):  # noqa: B020
+            k_cumsum = last_k_cumsum + k.cumsum(dim=-2)
+            D_inv = 1.0 / lib.einsum("...nd,...nd->...n", q, k_cumsum.type_as(q) + eps)
+            context = lib.einsum("...nd,...ne->...nde", k, v)
+            context_cumsum = last_context_cumsum + context.cumsum(dim=-3)
+            out = lib.einsum("...nde,...nd,...n->...ne", context_cumsum, q, D_inv)
+            last_k_cumsum = k_cumsum[:, :, -1:]
+            last_context_cumsum = context_cumsum[:, :, -1:]
+            outs.append(out)
+        return lib.cat(outs, dim=-2)
+
+    class FastAttention(nn.Module):
+        def __init__(self, dim_heads, nb_features=None, causal=False):
+            super().__init__()
+            nb_features = nb_features or int(dim_heads * math.log(dim_heads))
+            self.dim_heads, self.nb_features = dim_heads, nb_features
+            projection_matrix = gaussian_orthogonal_random_matrix(nb_features, dim_heads)
+            self.register_buffer("projection_matrix", projection_matrix)
+            self.causal = causal
+
+        @lib.no_grad()
+        def redraw_projection_matrix(self):
+            projections = gaussian_orthogonal_random_matrix(self.nb_features, self.dim_heads)
+            self.projection_matrix.copy_(projections)
+            del projections
+
+        def forward(self, q, k, v):
+            q = softmax_kernel(q, is_query=True, projection_matrix=self.projection_matrix)
+            k = softmax_kernel(k, is_query=False, projection_matrix=self.projection_matrix)
+            attn_fn = causal_linear_attention_noncuda if self.causal else linear_attention
+            return attn_fn(q, k, v)
+
+    class Attention(nn.Module):
+        def __init__(self, dim, heads=2, dim_head=8, causal=False):
+            super().__init__()
+            self.heads = heads
+            self.fast_attention = FastAttention(dim_head, 12, causal=causal)
+            self.to_q = nn.Linear(dim, heads * dim_head, bias=False)
+            self.to_k = nn.Linear(dim, heads * dim_head, bias=False)
+            self.to_v = nn.Linear(dim, heads * dim_head, bias=False)
+            self.to_out = nn.Linear(heads * dim_head, dim)
+
+        def forward(self, x):
+            b, n, _ = x.shape
+            q, k, v = self.to_q(x), self.to_k(x), self.to_v(x)
+            q, k, v = (t.reshape(b, n, self.heads, -1).permute(0, 2, 1, 3) for t in (q, k, v))
+            out = self.fast_attention(q, k, v)
+            out = out.permute(0, 2, 1, 3).reshape(b, n, -1)
+            return self.to_out(out)
+
+    class FNetBlock(nn.Module):
+        def forward(self, x):
+            return lib.fft.fft(lib.fft.fft(x, dim=-1), dim=-2).real
+
+    class Model(nn.Module):
+        def __init__(self, dim=16, depth=2):
+            super().__init__()
+            self.emb = nn.Embedding(13, dim)
+            self.pos = nn.Parameter(lib.randn(1, 9, dim) * 0.02)
+            self.layers = nn.ModuleList()
+            for i in range(depth):
+                mixer = Attention(dim, causal=causal) if i % 2 == 0 else FNetBlock()
+                self.layers.append(
+                    nn.ModuleList(
+                        [
+                            nn.LayerNorm(dim),
+                            mixer,
+                            nn.LayerNorm(dim),
+                            nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Linear(2 * dim, dim)),
+                        ]
+                    )
+                )
+            self.out = nn.Linear(dim, 13)
+
+        def forward(self, ids):
+            x = self.emb(ids) + self.pos[:, : ids.shape[1]]
+            for n1, mix, n2, ff in self.layers:
+                x = x + mix(n1(x))
+                x = x + ff(n2(x))
+            return self.out(x)
+
+    lib.manual_seed(0)
+    model = Model()
+    record = [model.layers[0][1].fast_attention.projection_matrix]
+    ids = lib.randint(0, 13, (3, 9))
+    opt = lib.optim.Adam(model.parameters(), lr=3e-3)
+    for step in range(4):
+        if step == 2:
+            for m in model.modules():
+                if isinstance(m, FastAttention):
+                    m.redraw_projection_matrix()
+        logits = model(ids)
+        loss = F.cross_entropy(logits.transpose(1, 2), lib.roll(ids, -1, dims=1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        record.append(loss)
+    record += [p.detach().clone() for p in model.parameters()]
+    return record
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_performer_favor_attention_with_orthogonal_features_and_fnet_trains_as_torch(causal):
+    both(performer, causal)
+
+
+# -- Informer -----------------------------------------------------------------------------------------------
+
+
+def informer(lib, mix):
+    nn, F = lib.nn, lib.nn.functional
+
+    class TokenEmbedding(nn.Module):
+        def __init__(self, c_in, d_model):
+            super().__init__()
+            self.tokenConv = nn.Conv1d(
+                in_channels=c_in, out_channels=d_model, kernel_size=3, padding=1, padding_mode="circular", bias=False
+            )
+            for m in self.modules():
+                if isinstance(m, nn.Conv1d):
+                    nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="leaky_relu")
+
+        def forward(self, x):
+            return self.tokenConv(x.permute(0, 2, 1)).transpose(1, 2)
+
+    class PositionalEmbedding(nn.Module):
+        def __init__(self, d_model, max_len=64):
+            super().__init__()
+            pe = lib.zeros(max_len, d_model).float()
+            pe.require_grad = False
+            position = lib.arange(0, max_len).float().unsqueeze(1)
+            div_term = (lib.arange(0, d_model, 2).float() * -(math.log(10000.0) / d_model)).exp()
+            pe[:, 0::2] = lib.sin(position * div_term)
+            pe[:, 1::2] = lib.cos(position * div_term)
+            pe = pe.unsqueeze(0)
+            self.register_buffer("pe", pe)
+
+        def forward(self, x):
+            return self.pe[:, : x.size(1)]
+
+    class ProbMask:
+        def __init__(self, B, H, L, index, scores, device="cpu"):
+            _mask = lib.ones(L, scores.shape[-1], dtype=lib.bool).to(device).triu(1)
+            _mask_ex = _mask[None, None, :].expand(B, H, L, scores.shape[-1])
+            indicator = _mask_ex[lib.arange(B)[:, None, None], lib.arange(H)[None, :, None], index, :].to(device)
+            self._mask = indicator.view(scores.shape).to(device)
+
+        @property
+        def mask(self):
+            return self._mask
+
+    class ProbAttention(nn.Module):
+        def __init__(self, mask_flag=True, factor=2, scale=None, attention_dropout=0.1):
+            super().__init__()
+            self.factor, self.scale, self.mask_flag = factor, scale, mask_flag
+            self.dropout = nn.Dropout(attention_dropout)
+
+        def _prob_QK(self, Q, K, sample_k, n_top):
+            B, H, L_K, E = K.shape
+            _, _, L_Q, _ = Q.shape
+            K_expand = K.unsqueeze(-3).expand(B, H, L_Q, L_K, E)
+            index_sample = lib.randint(L_K, (L_Q, sample_k))
+            K_sample = K_expand[:, :, lib.arange(L_Q).unsqueeze(1), index_sample, :]
+            Q_K_sample = lib.matmul(Q.unsqueeze(-2), K_sample.transpose(-2, -1)).squeeze(-2)
+            M = Q_K_sample.max(-1)[0] - lib.div(Q_K_sample.sum(-1), L_K)
+            M_top = M.topk(n_top, sorted=False)[1]
+            Q_reduce = Q[lib.arange(B)[:, None, None], lib.arange(H)[None, :, None], M_top, :]
+            Q_K = lib.matmul(Q_reduce, K.transpose(-2, -1))
+            return Q_K, M_top
+
+        def _get_initial_context(self, V, L_Q):
+            B, H, L_V, D = V.shape
+            if not self.mask_flag:
+                V_sum = V.mean(dim=-2)
+                contex = V_sum.unsqueeze(-2).expand(B, H, L_Q, V_sum.shape[-1]).clone()
+            else:
+                contex = V.cumsum(dim=-2)
+            return contex
+
+        def _update_context(self, context_in, V, scores, index, L_Q):
+            B, H, L_V, D = V.shape
+            if self.mask_flag:
+                attn_mask = ProbMask(B, H, L_Q, index, scores)
+                scores.masked_fill_(attn_mask.mask, -np.inf)
+            attn = lib.softmax(scores, dim=-1)
+            context_in[lib.arange(B)[:, None, None], lib.arange(H)[None, :, None], index, :] = lib.matmul(
+                attn, V
+            ).type_as(context_in)
+            return context_in
+
+        def forward(self, queries, keys, values):
+            B, L_Q, H, D = queries.shape
+            _, L_K, _, _ = keys.shape
+            queries, keys, values = queries.transpose(2, 1), keys.transpose(2, 1), values.transpose(2, 1)
+            U_part = self.factor * np.ceil(np.log(L_K)).astype("int").item()
+            u = self.factor * np.ceil(np.log(L_Q)).astype("int").item()
+            U_part = U_part if U_part < L_K else L_K
+            u = u if u < L_Q else L_Q
+            scores_top, index = self._prob_QK(queries, keys, sample_k=U_part, n_top=u)
+            scale = self.scale or 1.0 / math.sqrt(D)
+            scores_top = scores_top * scale
+            context = self._get_initial_context(values, L_Q)
+            context = self._update_context(context, values, scores_top, index, L_Q)
+            return context.transpose(2, 1).contiguous()
+
+    class AttentionLayer(nn.Module):
+        def __init__(self, attention, d_model, n_heads, mix=False):
+            super().__init__()
+            d_keys = d_model // n_heads
+            self.inner_attention = attention
+            self.query_projection = nn.Linear(d_model, d_keys * n_heads)
+            self.key_projection = nn.Linear(d_model, d_keys * n_heads)
+            self.value_projection = nn.Linear(d_model, d_keys * n_heads)
+            self.out_projection = nn.Linear(d_keys * n_heads, d_model)
+            self.n_heads, self.mix = n_heads, mix
+
+        def forward(self, queries, keys, values):
+            B, L, _ = queries.shape
+            _, S, _ = keys.shape
+            H = self.n_heads
+            queries = self.query_projection(queries).view(B, L, H, -1)
+            keys = self.key_projection(keys).view(B, S, H, -1)
+            values = self.value_projection(values).view(B, S, H, -1)
+            out = self.inner_attention(queries, keys, values)
+            if self.mix:
+                out = out.transpose(2, 1).contiguous()
+            out = out.view(B, L, -1)
+            return self.out_projection(out)
+
+    class ConvLayer(nn.Module):
+        def __init__(self, c_in):
+            super().__init__()
+            self.downConv = nn.Conv1d(c_in, c_in, kernel_size=3, padding=1, padding_mode="circular")
+            self.norm = nn.BatchNorm1d(c_in)
+            self.activation = nn.ELU()
+            self.maxPool = nn.MaxPool1d(kernel_size=3, stride=2, padding=1)
+
+        def forward(self, x):
+            x = self.downConv(x.permute(0, 2, 1))
+            x = self.maxPool(self.activation(self.norm(x)))
+            return x.transpose(1, 2)
+
+    class EncoderLayer(nn.Module):
+        def __init__(self, attention, d_model, d_ff=32, dropout=0.1):
+            super().__init__()
+            self.attention = attention
+            self.conv1 = nn.Conv1d(d_model, d_ff, 1)
+            self.conv2 = nn.Conv1d(d_ff, d_model, 1)
+            self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+            self.dropout = nn.Dropout(dropout)
+
+        def forward(self, x):
+            x = x + self.dropout(self.attention(x, x, x))
+            y = x = self.norm1(x)
+            y = self.dropout(F.gelu(self.conv1(y.transpose(-1, 1))))
+            y = self.dropout(self.conv2(y).transpose(-1, 1))
+            return self.norm2(x + y)
+
+    class Model(nn.Module):
+        def __init__(self, c_in=3, d_model=16, n_heads=2, pred_len=4):
+            super().__init__()
+            self.enc_value = TokenEmbedding(c_in, d_model)
+            self.pos = PositionalEmbedding(d_model)
+            self.l1 = EncoderLayer(AttentionLayer(ProbAttention(False), d_model, n_heads, mix), d_model)
+            self.conv = ConvLayer(d_model)
+            self.l2 = EncoderLayer(AttentionLayer(ProbAttention(True), d_model, n_heads, mix), d_model)
+            self.proj = nn.Linear(d_model, c_in)
+            self.pred_len = pred_len
+
+        def forward(self, x):
+            h = self.enc_value(x) + self.pos(x)
+            h = self.conv(self.l1(h))
+            h = self.l2(h)
+            return self.proj(h)[:, -self.pred_len :, :]
+
+    lib.manual_seed(0)
+    model = Model()
+    t = lib.arange(0, 40, dtype=lib.get_default_dtype())
+    series = lib.stack([lib.sin(t / 3), lib.cos(t / 5), lib.sin(t / 7) * 0.5], -1)
+    x = lib.stack([series[i : i + 16] for i in range(0, 20, 4)])
+    y = lib.stack([series[i + 16 : i + 20] for i in range(0, 20, 4)])
+    # (SGD, not the paper's Adam: the key bias and the bias before the batch norm get gradients of
+    # rounding noise only, which Adam would scale up to whole steps of either sign)
+    opt = lib.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    rec = []
+    for _ in range(3):
+        out = model(x)
+        loss = F.mse_loss(out, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        rec.append(loss)
+    rec += [p.detach().clone() for p in model.parameters()]
+    return rec
+
+
+@pytest.mark.parametrize("mix", [False, True])
+def test_informer_prob_sparse_attention_with_distilling_trains_as_torch(mix):
+    both(informer, mix)
