@@ -1154,19 +1154,15 @@ def awd_lstm(lib, weight_drop):
             return self.module.forward(*args)
 
     class DropConnect(nn.Module):
-        """The same with ``torch.nn.utils.parametrize`` (the newer way), one mask drawn per batch (PyTorch's
-        RNN looks a parametrized weight up four times a forward: a mask drawn inside would be the fourth)."""
+        """The same with ``torch.nn.utils.parametrize`` (the newer way). (PyTorch's RNN evaluates a
+        parametrized weight four times a forward, in ``hasattr``/``getattr`` pairs, and runs the last.)"""
 
-        def __init__(self, p, shape):
+        def __init__(self, p):
             super().__init__()
             self.p = p
-            self.register_buffer("mask", lib.ones(shape))
-
-        def resample(self):
-            self.mask.bernoulli_(1 - self.p).div_(1 - self.p)
 
         def forward(self, w):
-            return w * self.mask if self.training else w
+            return F.dropout(w, p=self.p, training=self.training)
 
     class RNNModel(nn.Module):
         def __init__(
@@ -1180,9 +1176,7 @@ def awd_lstm(lib, weight_drop):
                 rnns = [WeightDrop(rnn, ["weight_hh_l0"], dropout=wdrop) for rnn in rnns]
             else:
                 for rnn in rnns:
-                    nn.utils.parametrize.register_parametrization(
-                        rnn, "weight_hh_l0", DropConnect(wdrop, rnn.weight_hh_l0.shape)
-                    )
+                    nn.utils.parametrize.register_parametrization(rnn, "weight_hh_l0", DropConnect(wdrop))
             self.rnns = nn.ModuleList(rnns)
             self.decoder = nn.Linear(ninp, ntoken)
             self.decoder.weight = self.encoder.weight
@@ -1264,9 +1258,6 @@ def awd_lstm(lib, weight_drop):
             data, targets = train_data[i : i + seq_len], train_data[i + 1 : i + 1 + seq_len].view(-1)
             hidden = repackage_hidden(hidden)
             optimizer.zero_grad()
-            for m in model.modules():
-                if isinstance(m, DropConnect):
-                    m.resample()
             output, hidden, rnn_hs, dropped_rnn_hs = model(data, hidden)
             raw_loss = criterion(output, targets)
             loss = raw_loss
