@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+import weakref
 from typing import Any
 
 from ... import autograd, dtypes
@@ -331,6 +332,7 @@ class RNNBase(Module):
                     setattr(self, name, _param(shape, device, dtype))
                 self._all_weights.append(list(shapes))
         self.reset_parameters()
+        self._init_flat_weights()
 
     def reset_parameters(self) -> None:
         """Draw every parameter from :math:`\\mathcal{U}(-k, k)`, :math:`k = 1/\\sqrt{hidden\\_size}`."""
@@ -347,10 +349,60 @@ class RNNBase(Module):
         return [name for names in self._all_weights for name in names]
 
     @property
-    def _flat_weights(self) -> list[Parameter | None]:
-        """The parameters named by :attr:`_flat_weights_names`, looked up now (so a reassigned parameter
-        is the one listed): the ``params`` that ``ember.lstm`` and its siblings take."""
-        return [getattr(self, name, None) for name in self._flat_weights_names]
+    def _flat_weights(self) -> list[Tensor | None]:
+        """The weights that ``ember.lstm`` and its siblings take, in :attr:`_flat_weights_names` order:
+        a list kept as PyTorch keeps it. It is rebuilt from the attributes when the module is built,
+        moved or cast, and at a forward where one of them is no longer the tensor listed (a
+        reassigned or parametrized weight: each rebuild evaluates a parametrization as PyTorch's
+        ``hasattr``/``getattr`` do, so side effects such as spectral norm's power iteration and
+        random draws happen as often); assigning a named weight replaces its entry, and a list
+        assigned to it (as weight-drop wrappers do) is used until then."""
+        flat = self.__dict__.get("_flat_weights_list")
+        if flat is None:
+            return [getattr(self, name, None) for name in self._flat_weights_names]
+        return flat
+
+    @_flat_weights.setter
+    def _flat_weights(self, value: list[Tensor | None]) -> None:
+        self.__dict__["_flat_weights_list"] = value
+
+    def _init_flat_weights(self) -> None:
+        flat = [getattr(self, name) if hasattr(self, name) else None for name in self._flat_weights_names]
+        self.__dict__["_flat_weights_list"] = flat
+        self.__dict__["_flat_weight_refs"] = [None if w is None else weakref.ref(w) for w in flat]
+
+    def _weights_have_changed(self) -> bool:
+        refs = self.__dict__.get("_flat_weight_refs")
+        if refs is None or "_flat_weights_list" not in self.__dict__:
+            return True
+        for ref, name in zip(refs, self._flat_weights_names):
+            weight = getattr(self, name) if hasattr(self, name) else None
+            if weight is not None and ref is not None and ref() is not weight:
+                return True
+        return False
+
+    def _update_flat_weights(self) -> None:
+        if self._weights_have_changed():
+            self._init_flat_weights()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        flat = self.__dict__.get("_flat_weights_list")
+        if flat is not None and name in self._flat_weights_names:
+            index = self._flat_weights_names.index(name)
+            if index < len(flat):
+                flat[index] = value
+        super().__setattr__(name, value)
+
+    def _apply(self, fn, recurse=True):
+        result = super()._apply(fn, recurse)
+        self._init_flat_weights()
+        return result
+
+    def __getstate__(self) -> dict[str, Any]:
+        # weak references do not pickle: the list is rebuilt at the next forward
+        state = self.__dict__.copy()
+        state.pop("_flat_weight_refs", None)
+        return state
 
     @property
     def all_weights(self) -> list[list[Parameter]]:
@@ -378,7 +430,7 @@ class RNNBase(Module):
         return "RNN" if self.mode.startswith("RNN") else self.mode
 
     def _check_input(self, input, batch_sizes):
-        weight = self.weight_ih_l0
+        weight = self._flat_weights[0]  # (the listed one: a parametrization is not evaluated again)
         if not isinstance(input, Tensor):
             raise TypeError(f"{self._name()}: input must be a Tensor or PackedSequence, got {type(input).__name__}")
         if input.dtype is not weight.dtype and not _amp.active:  # autocast casts it, as in PyTorch
@@ -408,7 +460,7 @@ class RNNBase(Module):
     def _check_hidden(self, hx, expected, msg="Expected hidden size {}, got {}"):
         if not isinstance(hx, Tensor):
             raise TypeError(f"{self._name()}: hidden state must be a Tensor, got {type(hx).__name__}")
-        weight = self.weight_ih_l0
+        weight = self._flat_weights[0]  # (the listed one: a parametrization is not evaluated again)
         if hx.device != weight.device:
             raise RuntimeError(
                 f"{self._name()}: Input and hidden tensors are not at the same device, found input tensor at "
@@ -471,11 +523,11 @@ class RNNBase(Module):
 
     def _layer_weights(self):
         """``(w_ih, w_hh, b_ih, b_hh, w_hr)`` of each layer and direction, in PyTorch's order."""
-        weights = []
+        weights, flat = [], iter(self._flat_weights)
         for names in self._all_weights:
-            w_ih, w_hh = getattr(self, names[0]), getattr(self, names[1])
-            b_ih, b_hh = (getattr(self, names[2]), getattr(self, names[3])) if self.bias else (None, None)
-            weights.append((w_ih, w_hh, b_ih, b_hh, getattr(self, names[-1]) if self.proj_size else None))
+            group = [next(flat, None) for _ in names]
+            b_ih, b_hh = (group[2], group[3]) if self.bias else (None, None)
+            weights.append((group[0], group[1], b_ih, b_hh, group[-1] if self.proj_size else None))
         return weights
 
     def _run(self, data, batch_sizes, h0, c0):
@@ -494,6 +546,7 @@ class RNNBase(Module):
         )
 
     def forward(self, input: Any, hx: Any = None) -> tuple[Any, Any]:
+        self._update_flat_weights()
         lstm = self.mode == "LSTM"
         name = self._name()
         packed = isinstance(input, PackedSequence)

@@ -15,9 +15,9 @@ _M = TypeVar("_M")
 def skip_init(module_cls: type[_M], *args: Any, **kwargs: Any) -> _M:
     r"""Instantiate ``module_cls(*args, **kwargs)`` whose parameters the caller will set.
 
-    PyTorch builds the module on the ``meta`` device and allocates uninitialised storage on
-    ``device``. ember has no ``meta`` device: the module is built directly on ``device``, so its
-    initialiser runs; treat the values as uninitialised, as PyTorch's contract says.
+    As PyTorch's, the module is built on the ``meta`` device and its storage then allocated,
+    uninitialised, on ``device`` (:meth:`~ember.nn.Module.to_empty`): its initialiser draws nothing
+    from the random generator.
 
     Args:
         module_cls: a :class:`~ember.nn.Module` subclass whose constructor takes ``device``.
@@ -33,5 +33,6 @@ def skip_init(module_cls: type[_M], *args: Any, **kwargs: Any) -> _M:
         raise RuntimeError(f"Expected a Module; got {module_cls}")
     if "device" not in inspect.signature(module_cls).parameters:
         raise RuntimeError("Module must support a 'device' arg to skip initialization")
-    kwargs.setdefault("device", "cpu")
-    return module_cls(*args, **kwargs)
+    final_device = kwargs.pop("device", "cpu")
+    kwargs["device"] = "meta"
+    return module_cls(*args, **kwargs).to_empty(device=final_device)
