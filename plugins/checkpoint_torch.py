@@ -304,8 +304,9 @@ def _write(archive, name, data):
 
 
 # -- reading ------------------------------------------------------------------------------
-def _validated(archive, size):
-    """The archive's record prefix and entries by name, after checking the directory."""
+def _validated(archive, limit):
+    """The archive's record prefix and entries by name, after checking the directory (``limit``: the position
+    where the archive's bytes end, ``None`` where unknown)."""
     infos = archive.infolist()
     pickles = [i.filename for i in infos if i.filename.endswith("/data.pkl") and i.filename.count("/") == 1]
     if len(pickles) != 1:
@@ -324,7 +325,7 @@ def _validated(archive, size):
     for (_, end, first), (begin, _, second) in zip(spans, spans[1:]):
         if begin < end:
             raise CorruptCheckpoint(f"entries {first.filename!r} and {second.filename!r} overlap")
-    if size is not None and spans and spans[-1][1] > size:
+    if limit is not None and spans and spans[-1][1] > limit:
         raise CorruptCheckpoint(f"entry {spans[-1][2].filename!r} runs past the end of the file")
     byteorder = prefix + "byteorder"
     if byteorder in archive.NameToInfo and archive.read(byteorder) not in (b"little", b"big"):
@@ -678,11 +679,11 @@ def unsafe_globals(stream):
     and a ``weights_only`` load refuses, found by reading the pickle's opcodes (nothing runs)."""
     size = stream_size(stream)
     try:
-        archive = zipfile.ZipFile(stream)
-    except zipfile.BadZipFile:
+        archive, end, _ = _open_archive(stream, size)
+    except (zipfile.BadZipFile, CorruptCheckpoint):
         raise ValueError("Expected input to be a checkpoint returned by torch.save") from None
     with archive:
-        prefix, entries = _validated(archive, size)
+        prefix, entries = _validated(archive, end)
         pickled = archive.read(entries[prefix + "data.pkl"])
     checker = _Unpickler(io.BytesIO(), None, None, True, None)
     found = (_python3_spelling(module, name) for module, name in _globals_in_pickle(pickled))
@@ -884,18 +885,106 @@ def load(stream, map_location=None, weights_only=True, mmap=False, pickle_load_a
     if head != b"PK\x03\x04":
         raise CorruptCheckpoint("not a zip archive (PyTorch's format starts with a zip entry)")
     try:
-        archive = zipfile.ZipFile(stream)
+        archive, end, bounded = _open_archive(stream, size)
     except zipfile.BadZipFile as exc:
         raise CorruptCheckpoint(f"not a zip archive ({exc})") from None
     with archive:
-        prefix, entries = _validated(archive, size)
+        prefix, entries = _validated(archive, end)
         mapped = _mmap.mmap(stream.fileno(), 0, access=_mmap.ACCESS_COPY) if mmap else None
         with archive.open(entries[prefix + "data.pkl"]) as pickled:
             storages = _ZipStorages(archive, prefix, entries, mapped)
             unpickler = _Unpickler(
                 io.BufferedReader(pickled), storages, map_location, weights_only, size, pickle_load_args
             )
-            return unpickler.load()
+            result = unpickler.load()
+    if bounded:  # the stream holds more after this archive: the next load reads on from its end
+        stream.seek(end)
+    return result
+
+
+def _open_archive(stream, size):
+    """``(archive, end, bounded)``: the zip archive that starts at ``stream``'s position, and where it ends.
+
+    A zip archive is read from its end (its central directory), so a stream that several ``torch.save``
+    calls wrote one after another would give the last archive's values whatever the position (PyTorch's
+    reader reads the one at the position only where the archives are laid out alike, and fails otherwise).
+    That archive's end is then found (its end-of-directory record, checked against the directory it
+    closes) and the archive read through a window that ends there (``bounded``), as the legacy format's
+    checkpoints are read one after another."""
+    here = stream.tell()
+    end = None if size is None else here + size
+    archive = zipfile.ZipFile(stream)
+    first = min((info.header_offset for info in archive.infolist()), default=here)
+    if first <= here:
+        return archive, end, False
+    archive.close()  # the caller's stream stays open
+    end = _archive_end(stream, here)
+    stream.seek(here)
+    return zipfile.ZipFile(_Window(stream, end)), end, True
+
+
+_EOCD, _ZIP64_EOCD, _ZIP64_LOCATOR = b"PK\x05\x06", b"PK\x06\x06", b"PK\x06\x07"
+
+
+def _archive_end(stream, here):
+    """The position after the first zip archive from ``here``: the end of the first end-of-directory record
+    whose directory (zip64's where it has one) ends where the record begins."""
+
+    def at(position, length):
+        stream.seek(position)
+        return stream.read(length)
+
+    position, tail = here, b""
+    while True:
+        chunk = at(position, 1 << 20)
+        if not chunk:
+            raise CorruptCheckpoint("the zip archive at the stream's position has no end-of-directory record")
+        block, start = tail + chunk, position - len(tail)
+        found = block.find(_EOCD)
+        while found >= 0:
+            record = start + found
+            fields = at(record, 22)
+            if len(fields) == 22:
+                _, _, _, _, _, cd_size, cd_offset, comment = struct.unpack("<4s4H2LH", fields)
+                directory_end = here + cd_offset + cd_size
+                if directory_end == record:
+                    return record + 22 + comment
+                locator = at(record - 20, 20)
+                if len(locator) == 20 and locator[:4] == _ZIP64_LOCATOR:
+                    zip64 = here + struct.unpack("<Q", locator[8:16])[0]
+                    header = at(zip64, 56)
+                    if len(header) == 56 and header[:4] == _ZIP64_EOCD:
+                        cd_size, cd_offset = struct.unpack("<QQ", header[40:56])
+                        if here + cd_offset + cd_size == zip64 and zip64 + 56 <= record - 20:
+                            return record + 22 + comment
+            found = block.find(_EOCD, found + 1)
+        tail, position = block[-3:], position + len(chunk)
+
+
+class _Window(io.RawIOBase):
+    """``stream`` read only up to ``end`` (positions are the stream's own)."""
+
+    def __init__(self, stream, end):
+        self._stream, self._end = stream, end
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def tell(self):
+        return self._stream.tell()
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        if whence == io.SEEK_END:
+            return self._stream.seek(self._end + offset)
+        return self._stream.seek(offset, whence)
+
+    def readinto(self, buffer):
+        left = max(0, self._end - self._stream.tell())
+        view = memoryview(buffer).cast("B")[:left]
+        return self._stream.readinto(view) if len(view) else 0
 
 
 class _DataUnpickler(pickle.Unpickler):
