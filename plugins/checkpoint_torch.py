@@ -66,6 +66,20 @@ _STORAGES = {
     "ComplexDoubleStorage": "complex128",
 }
 _STORAGE_OF = {dtype: name for name, dtype in _STORAGES.items()}
+#: torch storage class of quantized tensors -> (ember's quantized dtype, the integer dtype of its values)
+_QUANTIZED_STORAGES = {
+    "QInt8Storage": ("qint8", "int8"),
+    "QUInt8Storage": ("quint8", "uint8"),
+    "QInt32Storage": ("qint32", "int32"),
+}
+_QUANTIZED_STORAGE_OF = {quantized: name for name, (quantized, _) in _QUANTIZED_STORAGES.items()}
+_QSCHEME_NAMES = (
+    "per_tensor_affine",
+    "per_channel_affine",
+    "per_tensor_symmetric",
+    "per_channel_symmetric",
+    "per_channel_affine_float_qparams",
+)
 #: the dtypes PyTorch saves as bytes (an UntypedStorage) rebuilt by ``_rebuild_tensor_v3``, which names the dtype
 _BYTE_STORED = tuple(d.name for d in (*ember.dtypes.unsigned_dtypes, *ember.dtypes.float8_dtypes))
 
@@ -88,26 +102,31 @@ _REBUILD_META = _Global("torch._utils", "_rebuild_meta_tensor_no_storage")
 _DTYPES_EMBER_LACKS = frozenset(
     {"complex32", "chalf", "bits1x8", "bits2x4", "bits4x2", "bits8", "bits16", "float4_e2m1fn_x2"}
     | {f"{kind}{bits}" for kind in ("int", "uint") for bits in range(1, 8)}
-    | {"qint8", "qint32", "quint8", "quint4x2", "quint2x4"}
+    | {"QUInt4x2Storage", "QUInt2x4Storage"}  # packed two or four to a byte: ember holds one value per element
 )
 _REBUILD_TENSOR_V3 = _Global("torch._utils", "_rebuild_tensor_v3")
 _UNTYPED_STORAGE = _Global("torch.storage", "UntypedStorage")
 _GET_LAYOUT = _Global("torch.serialization", "_get_layout")  # a layout, by its name ("torch.sparse_coo")
 _REBUILD_SPARSE = _Global("torch._utils", "_rebuild_sparse_tensor")
+_REBUILD_QTENSOR = _Global("torch._utils", "_rebuild_qtensor")
 _GENERATOR = _Global("torch._C", "Generator")
 _RETURN_TYPES: dict = {}  # name -> the global torch.return_types.<name>, made once
+_QSCHEMES: dict = {}  # name -> the global torch.<name> of a quantization scheme, made once
 _REBUILD_FROM_TYPE = _Global("torch._tensor", "_rebuild_from_type_v2")  # a tensor with Python attributes
 _TORCH = {
     name: _Global("torch", name)
-    for name in ("device", "Size", "Tensor", *_STORAGES, *_STORAGES.values(), *_BYTE_STORED)
+    for name in ("device", "Size", "Tensor", *_STORAGES, *_STORAGES.values(), *_BYTE_STORED, *_QUANTIZED_STORAGES)
 }
+_PACKED_QUANTIZED = ("quint4x2", "quint2x4")
+_TORCH.update({name: _Global("torch", name) for name in (*_QUANTIZED_STORAGE_OF, *_PACKED_QUANTIZED)})
 
 
 class _Storage:
-    """One storage to write: a C-contiguous host array and its key."""
+    """One storage to write: a C-contiguous host array and its key (``quantized``: the storage class of a
+    quantized tensor's integers, ``QInt8Storage``...)."""
 
-    def __init__(self, key, host, location):
-        self.key, self.host, self.location = key, host, location
+    def __init__(self, key, host, location, quantized=None):
+        self.key, self.host, self.location, self.quantized = key, host, location, quantized
 
 
 class _Pickler(pickle._Pickler):
@@ -128,7 +147,9 @@ class _Pickler(pickle._Pickler):
 
     def persistent_id(self, obj):
         if isinstance(obj, _Storage):
-            if obj.host.dtype.name in _STORAGE_OF:
+            if obj.quantized is not None:
+                pid = ("storage", _TORCH[obj.quantized], obj.key, obj.location, obj.host.size)
+            elif obj.host.dtype.name in _STORAGE_OF:
                 pid = ("storage", _TORCH[_STORAGE_OF[obj.host.dtype.name]], obj.key, obj.location, obj.host.size)
             elif self._legacy:  # PyTorch's legacy format cannot write untyped storages either
                 raise TypeError(f"ember.save: PyTorch's legacy format has no storage for dtype {obj.host.dtype.name}")
@@ -154,6 +175,8 @@ class _Pickler(pickle._Pickler):
             return (_GENERATOR, *obj.__reduce__()[1:])
         if isinstance(obj, ember.layout):
             return _GET_LAYOUT, (f"torch.{obj.name}",)
+        if isinstance(obj, ember.quantized.QuantizedTensor):
+            return self._reduce_quantized(obj)
         if isinstance(obj, ember.sparse.SparseCOOTensor):  # its parts, as PyTorch saves a sparse tensor
             return _REBUILD_SPARSE, (obj.layout, (obj._indices(), obj._values(), obj.shape, obj.is_coalesced()))
         if isinstance(obj, ember.sparse.SparseCompressedTensor):  # (compressed, plain, values, size), as PyTorch
@@ -165,6 +188,8 @@ class _Pickler(pickle._Pickler):
             return super().save(_TORCH[obj.name], save_persistent_id)
         if isinstance(obj, type) and obj in _LEGACY_TENSOR_TYPES:  # ember.FloatTensor is torch.FloatTensor
             return super().save(_LEGACY_TENSOR_TYPES[obj], save_persistent_id)
+        if isinstance(obj, ember.qscheme):  # a global of torch's, as PyTorch pickles it (torch.per_tensor_affine)
+            return super().save(_QSCHEMES.setdefault(obj.name, _Global("torch", obj.name)), save_persistent_id)
         return super().save(obj, save_persistent_id)
 
     def _reduce_tensor(self, t):
@@ -177,6 +202,29 @@ class _Pickler(pickle._Pickler):
         if own and not state:
             return func, args
         return _REBUILD_FROM_TYPE, (func, _TORCH["Tensor"] if own else type(t), args, dict(state))
+
+    def _reduce_quantized(self, q):
+        """A quantized tensor as PyTorch saves one: its integers in a storage of the quantized type, and the
+        quantizer's parameters (the per-channel schemes written as ``per_channel_affine``, as PyTorch writes them)."""
+        storage_class = _QUANTIZED_STORAGE_OF.get(q.dtype.name)
+        if storage_class is None:
+            raise TypeError(f"ember.save: PyTorch's format has no storage for quantized dtype {q.dtype}")
+        host = np.ascontiguousarray(np.asarray(q._ints._backend.to_host(q._ints._data)))
+        storage = _Storage(str(len(self.storages)), host.reshape(-1), _location(q.device), storage_class)
+        self.storages[id(storage)] = storage
+        self._keep.append(storage)
+        scheme = q.qscheme()
+        if scheme is ember.per_tensor_affine:
+            params = (scheme, q.q_scale(), q.q_zero_point())
+        else:
+            params = (
+                ember.per_channel_affine,
+                q.q_per_channel_scales(),
+                q.q_per_channel_zero_points(),
+                q.q_per_channel_axis(),
+            )
+        args = (storage, 0, tuple(q.shape), tuple(_contiguous(q.shape)), params, False, collections.OrderedDict())
+        return _REBUILD_QTENSOR, args
 
     def _reduce_values(self, t):
         """``(rebuild function, its arguments)`` of a tensor's values and geometry."""
@@ -334,8 +382,8 @@ def _validated(archive, limit):
 
 
 class _StorageType:
-    def __init__(self, dtype):
-        self.dtype = dtype
+    def __init__(self, dtype, quantized=None):
+        self.dtype, self.quantized = dtype, quantized  # quantized: the quantized dtype whose integers it holds
 
 
 def _dtype_globals():
@@ -346,6 +394,10 @@ def _dtype_globals():
     for storage, name in _STORAGES.items():
         if f"torch.{name}" in found:
             found[f"torch.{storage}"] = _StorageType(found[f"torch.{name}"])
+    for quantized in (*_QUANTIZED_STORAGE_OF, *_PACKED_QUANTIZED):
+        found[f"torch.{quantized}"] = getattr(ember, quantized)
+    for storage, (quantized, values) in _QUANTIZED_STORAGES.items():
+        found[f"torch.{storage}"] = _StorageType(getattr(ember, values), getattr(ember, quantized))
     found.update(_legacy_tensor_types())
     return found
 
@@ -434,6 +486,7 @@ class _Unpickler(pickle._Unpickler):
         self._read_storage = storages  # (key, native dtype, numel) -> little-endian host array
         self._map_location, self._weights_only = map_location, weights_only
         self._storages = {}
+        self._quantized = {}  # id(storage) -> the quantized dtype of the tensors over it
         self._locations = set()  # the devices the storages were saved on
         self._references = self._rebuilt = 0  # storage references read, and tensors rebuilt over one
         self._copied, self._limit = 0, size
@@ -458,9 +511,12 @@ class _Unpickler(pickle._Unpickler):
                 "torch._utils._rebuild_parameter_with_state": _rebuild_parameter,
                 "torch._tensor._rebuild_from_type_v2": _rebuild_from_type,
                 "torch._utils._rebuild_sparse_tensor": _rebuild_sparse_tensor,
+                "torch._utils._rebuild_qtensor": self._rebuild_qtensor,
                 "torch.serialization._get_layout": _get_layout,
             }
         )
+        for qscheme in _QSCHEME_NAMES:  # on PyTorch's weights-only allow-list
+            self._allowed[f"torch.{qscheme}"] = getattr(ember, qscheme)
         for item in get_safe_globals():
             obj, name = item if isinstance(item, tuple) else (item, f"{item.__module__}.{item.__qualname__}")
             self._allowed.setdefault(name, obj)
@@ -519,6 +575,8 @@ class _Unpickler(pickle._Unpickler):
             self._locations.add(location)
             # placed once per storage (map_location sees storages, as in torch); tensors are views of it
             storage = self._storages[key] = place(host.astype(native, copy=False), location, self._map_location)
+            if kind.quantized is not None:
+                self._quantized[id(storage)] = kind.quantized
         elif storage.dtype is not kind.dtype:
             raise CorruptCheckpoint(f"storage {key!r} is read as two dtypes")
         self._references += 1
@@ -563,6 +621,42 @@ class _Unpickler(pickle._Unpickler):
         if requires_grad:
             t.requires_grad_(True)
         return t
+
+    def _rebuild_qtensor(self, storage, offset, size, stride, quantizer_params, requires_grad=False, hooks=None):
+        """A quantized tensor: its integers over a storage of a quantized type, and the quantizer's parameters
+        ``(scheme, scale, zero_point)`` or ``(scheme, scales, zero_points, axis)``, as PyTorch saves it."""
+        qdtype = self._quantized.get(id(storage))
+        if qdtype is None:
+            raise CorruptCheckpoint("_rebuild_qtensor over a storage that is not of a quantized type")
+        ints = self._rebuild_tensor(storage, offset, size, stride)
+        params = quantizer_params if isinstance(quantizer_params, tuple) else ()
+        scheme = params[0] if params else None
+        if scheme is ember.per_tensor_affine and len(params) == 3:
+            _, scale, zero_point = params
+            if not (isinstance(scale, (int, float)) and type(zero_point) is int):
+                raise CorruptCheckpoint(f"bad quantizer parameters {params!r}")
+            return ember.quantized.QuantizedTensor(ints, qdtype, scheme, float(scale), zero_point)
+        if scheme in (ember.per_channel_affine, ember.per_channel_affine_float_qparams) and len(params) == 4:
+            _, scales, zero_points, axis = params
+            if type(axis) is not int or not 0 <= axis < len(tuple(size)):
+                raise ValueError(f"_rebuild_qtensor: per_channel axis {axis} out of range for size {tuple(size)}")
+            if isinstance(scales, list) and isinstance(zero_points, list):  # as PyTorch: the scheme's dtypes
+                affine = scheme is ember.per_channel_affine
+                scales = ember.tensor(scales, dtype=ember.float64 if affine else ember.float32, device=ints.device)
+                zero_points = ember.tensor(
+                    zero_points, dtype=ember.int64 if affine else ember.float32, device=ints.device
+                )
+            if not (isinstance(scales, ember.Tensor) and isinstance(zero_points, ember.Tensor)):
+                raise CorruptCheckpoint(f"bad quantizer parameters {params!r}")
+            if scales.numel() != size[axis] or zero_points.numel() != size[axis]:
+                raise ValueError(
+                    f"_rebuild_qtensor: per_channel scales/zero_points length must equal size[axis]={size[axis]}, "
+                    f"got scales={scales.numel()}, zero_points={zero_points.numel()}"
+                )
+            if zero_points.is_floating_point():  # what PyTorch's float zero points make
+                scheme = ember.per_channel_affine_float_qparams
+            return ember.quantized.QuantizedTensor(ints, qdtype, scheme, scales, zero_points, axis)
+        raise RuntimeError(f"Can't deserialize quantized tensor with qscheme {scheme}")
 
     def _rebuild_tensor_v3(self, storage, offset, size, stride, requires_grad, hooks, dtype, metadata=None):
         """A tensor of ``dtype`` (uint16/32/64, float8) over a storage of bytes, as PyTorch saves those."""
