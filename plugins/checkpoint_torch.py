@@ -538,7 +538,7 @@ class _Unpickler(pickle._Unpickler):
         found = self.allowed(module, name)
         if found is not None:
             return found
-        module = _ember_module(module)
+        spelt, module = module, _ember_module(module)
         if module == "ember" and (name.endswith("Storage") or name in _DTYPES_EMBER_LACKS):
             # a storage class of another dtype, or a dtype of a tensor rebuilt over bytes (complex32, int4...)
             raise pickle.UnpicklingError(
@@ -554,7 +554,21 @@ class _Unpickler(pickle._Unpickler):
         found = _c_extension_global(module, name)
         if found is None and module.split(".")[0] == "ember":
             found = _ember_object(module, name, imports=True)
-        return found if found is not None else super().find_class(module, name)
+            if found is None and spelt.split(".")[0] == "torch":
+                raise pickle.UnpicklingError(
+                    f"ember.load: the file holds {spelt}.{name}, which ember does not have (no {module}.{name}); "
+                    "save the object's state (a state_dict) with PyTorch and load that instead"
+                )
+        if found is None:
+            found = super().find_class(module, name)
+        base = _torch_base(found)
+        if base is not None:  # a class of a library built on PyTorch (or a program's, on torch.nn.Module...)
+            raise pickle.UnpicklingError(
+                f"ember.load: the file holds a {module}.{name}, a class built on PyTorch's {base}, which ember "
+                "cannot rebuild (its methods would run PyTorch's code on ember's tensors); save its state_dict "
+                "with PyTorch and load that into the ember model instead"
+            )
+        return found
 
     def persistent_load(self, pid):
         if isinstance(pid, tuple) and len(pid) == 4 and pid[0] == "module":  # legacy: a class and its source
@@ -749,6 +763,17 @@ def _c_extension_global(module, name):
     namespace, prefix = _C_NAMESPACES[module]
     short = name[len(prefix) :] if name.startswith(prefix) else name
     return getattr(sys.modules.get(namespace) or importlib.import_module(namespace), _C_RENAMED.get(short, short), None)
+
+
+def _torch_base(found):
+    """The first of PyTorch's own classes (``"torch.nn.modules.module.Module"``) that class ``found`` is built on, or
+    ``None`` (where ``found`` is not a class, or is one of PyTorch's classes' ember spellings)."""
+    if not isinstance(found, type):
+        return None
+    for kind in found.__mro__:
+        if str(getattr(kind, "__module__", "")).split(".")[0] == "torch":
+            return f"{kind.__module__}.{kind.__qualname__}"
+    return None
 
 
 def _structseq(kind, values, fields=None):
