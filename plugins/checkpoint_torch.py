@@ -393,7 +393,8 @@ def _dtype_globals():
             found[f"torch.{name}"] = getattr(ember, name)
     for storage, name in _STORAGES.items():
         if f"torch.{name}" in found:
-            found[f"torch.{storage}"] = _StorageType(found[f"torch.{name}"])
+            # torch.cuda.FloatStorage: how checkpoints saved on a GPU before PyTorch 1.0 name their storages
+            found[f"torch.{storage}"] = found[f"torch.cuda.{storage}"] = _StorageType(found[f"torch.{name}"])
     for quantized in (*_QUANTIZED_STORAGE_OF, *_PACKED_QUANTIZED):
         found[f"torch.{quantized}"] = getattr(ember, quantized)
     for storage, (quantized, values) in _QUANTIZED_STORAGES.items():
