@@ -175,7 +175,7 @@ def add_safe_globals(safe_globals: list[_SafeGlobal]) -> None:
         True
         >>> ember.serialization.clear_safe_globals()
     """
-    _safe_globals.extend(safe_globals)
+    _safe_globals.extend(item for item in dict.fromkeys(safe_globals) if item not in _safe_globals)
 
 
 def get_safe_globals() -> list[_SafeGlobal]:
@@ -326,7 +326,8 @@ def flatten(obj: object) -> tuple[Any, dict[str, np.ndarray]]:
 
 
 class _PlacementFailed(Exception):
-    """Carries an error of ``map_location`` or device placement out of decoding, unchanged."""
+    """Carries an error that is not the file's fault (of ``map_location``, device placement, or the list of
+    :func:`add_safe_globals`) out of decoding, unchanged."""
 
     def __init__(self, original):
         super().__init__(str(original))

@@ -44,6 +44,7 @@ import ember
 from ember.ops.untyped_storage import storage_bytes
 from ember.plugin import hookimpl
 from ember.serialization import CorruptCheckpoint, get_safe_globals, place, read_exactly, stream_size
+from ember.serialization import _PlacementFailed as _NotTheFilesFault
 
 __all__ = ["ember_register_checkpoint_formats", "save", "load", "unsafe_globals"]
 
@@ -518,14 +519,40 @@ class _Unpickler(pickle._Unpickler):
         )
         for qscheme in _QSCHEME_NAMES:  # on PyTorch's weights-only allow-list
             self._allowed[f"torch.{qscheme}"] = getattr(ember, qscheme)
-        for item in get_safe_globals():
-            obj, name = item if isinstance(item, tuple) else (item, f"{item.__module__}.{item.__qualname__}")
-            self._allowed.setdefault(name, obj)
+        self._user_globals_read = False
+
+    def _read_user_globals(self):
+        """Add the globals allowed by ``add_safe_globals``: read when a global is not on the default list, as
+        PyTorch reads them, so a malformed entry raises PyTorch's error then (not the file's fault)."""
+        if self._user_globals_read:
+            return
+        self._user_globals_read = True
+        try:
+            for item in get_safe_globals():
+                if isinstance(item, tuple):
+                    if len(item) != 2:
+                        raise ValueError(
+                            f"Expected tuple of length 2 (global, str of callable full path), but got tuple of length: "
+                            f"{len(item)}"
+                        )
+                    if type(item[1]) is not str:
+                        raise TypeError(
+                            f"Expected second item in tuple to be str of callable full path, but got: {type(item[1])}"
+                        )
+                    obj, name = item
+                else:
+                    obj, name = item, f"{item.__module__}.{item.__qualname__}"
+                self._allowed.setdefault(name, obj)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise _NotTheFilesFault(exc) from None
 
     def allowed(self, module, name):
         """The object a ``weights_only`` load rebuilds for the global ``module.name`` (Python 3's
         spelling), or ``None`` where it refuses it."""
         found = self._allowed.get(f"{module}.{name}")
+        if found is None and not self._user_globals_read:
+            self._read_user_globals()
+            found = self._allowed.get(f"{module}.{name}")
         if found is None and module != _ember_module(module):  # PyTorch's classes are ember's of that path
             module = _ember_module(module)
             found = self._allowed.get(f"{module}.{name}")
@@ -807,7 +834,10 @@ def unsafe_globals(stream):
         pickled = archive.read(entries[prefix + "data.pkl"])
     checker = _Unpickler(io.BytesIO(), None, None, True, None)
     found = (_python3_spelling(module, name) for module, name in _globals_in_pickle(pickled))
-    return [f"{module}.{name}" for module, name in found if checker.allowed(module, name) is None]
+    try:
+        return [f"{module}.{name}" for module, name in found if checker.allowed(module, name) is None]
+    except _NotTheFilesFault as exc:
+        raise exc.original from None
 
 
 def _globals_in_pickle(pickled):
