@@ -429,7 +429,15 @@ class _ZipStorages:
         # a file written on a big-endian machine records it: its typed storages are byte-swapped
         # as read (as torch.load does; untyped ones, bytes, are not)
         byteorder = entries.get(f"{prefix}byteorder")
-        self._swap = byteorder is not None and archive.read(byteorder) != sys.byteorder.encode()
+        if byteorder is not None:
+            self._swap = archive.read(byteorder) != sys.byteorder.encode()
+        else:  # a file from before PyTorch 2.1: the order set_default_load_endianness names, else the machine's
+            assumed = ember.serialization.get_default_load_endianness()
+            orders = {
+                ember.serialization.LoadEndianness.LITTLE: "little",
+                ember.serialization.LoadEndianness.BIG: "big",
+            }
+            self._swap = orders.get(assumed, sys.byteorder) != sys.byteorder
 
     def __call__(self, key, native, numel):
         info = self._entries.get(f"{self._prefix}data/{key}")
@@ -1040,7 +1048,7 @@ def load(stream, map_location=None, weights_only=True, mmap=False, pickle_load_a
         raise CorruptCheckpoint(f"not a zip archive ({exc})") from None
     with archive:
         prefix, entries = _validated(archive, end)
-        mapped = _mmap.mmap(stream.fileno(), 0, access=_mmap.ACCESS_COPY) if mmap else None
+        mapped = _mapped(stream) if mmap else None
         with archive.open(entries[prefix + "data.pkl"]) as pickled:
             storages = _ZipStorages(archive, prefix, entries, mapped)
             unpickler = _Unpickler(
@@ -1050,6 +1058,15 @@ def load(stream, map_location=None, weights_only=True, mmap=False, pickle_load_a
     if bounded:  # the stream holds more after this archive: the next load reads on from its end
         stream.seek(end)
     return result
+
+
+def _mapped(stream):
+    """The file of ``stream`` memory-mapped as ``set_default_mmap_options`` asks: copy-on-write (``MAP_PRIVATE``,
+    the default), or shared with the file (``MAP_SHARED``: writes to the tensors reach it)."""
+    if ember.serialization.get_default_mmap_options() != getattr(_mmap, "MAP_SHARED", None):
+        return _mmap.mmap(stream.fileno(), 0, access=_mmap.ACCESS_COPY)
+    with open(stream.name, "r+b") as writable:  # the map outlives the file object
+        return _mmap.mmap(writable.fileno(), 0, access=_mmap.ACCESS_WRITE)
 
 
 def _open_archive(stream, size):
