@@ -56,6 +56,8 @@ class _Capsule:
         self._device = (int(device[0]), int(device[1]))
         self._dtype = ctypes.cast(address + 12, ctypes.POINTER(ctypes.c_uint8))  # after device (8) and ndim (4)
         self._capsule = capsule
+        # a capsule before DLPack 1.0 has no read-only flag: its tensor is writable, as PyTorch imports it
+        self.unversioned = name == b"dltensor"
 
     @property
     def type_code(self) -> tuple[int, int]:

@@ -83,3 +83,22 @@ def test_tensor_requiring_grad_is_refused_as_in_torch():
     for lib in (torch, ember):  # the legacy capsule API exports it (without its grad)
         t = lib.utils.dlpack.to_dlpack(lib.ones(2, requires_grad=True))
         assert lib.utils.dlpack.from_dlpack(t).tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "bool", "bfloat16"])
+def test_legacy_capsules_import_writable_as_in_torch(dtype):
+    # a capsule of torch.utils.dlpack.to_dlpack (DLPack before 1.0) has no read-only flag: PyTorch imports it
+    # writable, so do ember's in-place ops; a read-only NumPy array (flagged by DLPack 1.0) stays read-only
+    for theirs in (
+        torch.zeros(4, 6, dtype=getattr(torch, dtype)),
+        torch.zeros(4, 6, dtype=getattr(torch, dtype))[1:3, ::2].t(),
+    ):
+        ours = ember.from_dlpack(torch.utils.dlpack.to_dlpack(theirs))
+        assert ours.stride() == theirs.stride() and ours.data_ptr() == theirs.data_ptr()
+        ours.fill_(1)
+        again = torch.utils.dlpack.from_dlpack(torch.utils.dlpack.to_dlpack(theirs))
+        again.fill_(1)  # PyTorch's own import is writable too
+        assert theirs.float().sum().item() == theirs.numel()
+    frozen = np.arange(3.0)
+    frozen.flags.writeable = False
+    assert not ember.from_dlpack(frozen).numpy().flags.writeable
