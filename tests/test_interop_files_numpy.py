@@ -67,3 +67,18 @@ def test_asarray_of_a_tensor_shares_memory_and_strides():
         assert t[0, 0].item() == 7.0
         with pytest.raises(RuntimeError, match="Can't call numpy\\(\\) on Tensor that requires grad"):
             np.asarray(lib.ones(2, requires_grad=True))
+
+
+def test_writes_to_a_read_only_arrays_tensor_raise_naming_it():
+    # PyTorch writes into the read-only array (its warning calls that undefined behaviour); ember's warning says
+    # that writing raises, and an indexed write says why (it said the value did not broadcast)
+    array = np.arange(3.0)
+    array.flags.writeable = False
+    with pytest.warns(UserWarning, match="not writable"):
+        t = ember.from_numpy(array)
+    with pytest.raises(RuntimeError, match="index_put_: the tensor's memory is read-only.*clone"):
+        t[0] = 5.0
+    assert array.tolist() == [0.0, 1.0, 2.0]
+    copy = t.clone()
+    copy[0] = 5.0
+    assert copy.tolist() == [5.0, 1.0, 2.0]
