@@ -581,6 +581,11 @@ class _Unpickler(pickle._Unpickler):
                 f"ember.load: the file holds tensors of a dtype ember does not have (it names torch{module[5:]}.{name}); "
                 f"ember reads tensors of dtypes {', '.join((*_STORAGES.values(), *_BYTE_STORED))}"
             )
+        lacking = _ALLOWED_BY_TORCH_EMBER_LACKS.get(f"{spelt}.{name}")
+        if lacking is not None:  # on PyTorch's weights-only allow-list: nothing to allow, ember cannot rebuild it
+            raise pickle.UnpicklingError(
+                f"ember.load: the file holds {lacking} (it names {spelt}.{name}), which ember does not have"
+            )
         if self._weights_only:
             raise pickle.UnpicklingError(
                 f"Weights only load failed: unsupported global {module}.{name}. Loading this file with "
@@ -748,6 +753,14 @@ def _resolved(t, metadata):
         t = t.neg()
     return t
 
+
+#: globals on PyTorch's weights-only allow-list that ember has no object for -> what they hold
+_ALLOWED_BY_TORCH_EMBER_LACKS = {
+    "torch._utils._rebuild_nested_tensor": "a nested tensor (torch.nested)",
+    "torch._utils._rebuild_wrapper_subclass": "a tensor subclass without storage (a wrapper subclass)",
+    "torch._utils._rebuild_device_tensor_from_cpu_tensor": "a tensor of a device saved through the CPU",
+    "torch._utils._rebuild_device_tensor_from_numpy": "a tensor of a device saved through NumPy",
+}
 
 #: the namespaces of PyTorch's C extension that whole-model pickles name (a module holding F.gelu
 #: names torch._C._nn.gelu; torch.linalg.norm is torch._C._linalg.linalg_norm), as ember modules
