@@ -146,7 +146,16 @@ def _versioned_capsule(ext_tensor: Any) -> Any:
 def _dlpack(self, *, stream=None, max_version=None, dl_device=None, copy=None):
     if self._requires_grad:  # PyTorch's error (a BufferError, as the DLPack protocol's errors are)
         raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
-    return _export(self, stream, max_version)
+    source = self
+    if dl_device is not None and tuple(int(v) for v in dl_device) != _dlpack_device(self):
+        if copy is False or int(dl_device[0]) not in (1, 3):  # only a copy to the CPU is made here
+            raise BufferError(
+                f"__dlpack__: cannot export a tensor on {self.device} to DLPack device {tuple(dl_device)}"
+            )
+        source = self.cpu()  # a copy: its memory is the consumer's alone
+    elif copy:  # the consumer asks for memory of its own (the array API's copy=True): never this tensor's
+        source = self.clone()
+    return _export(source, stream, max_version)
 
 
 def _export(self, stream, max_version):

@@ -102,3 +102,23 @@ def test_legacy_capsules_import_writable_as_in_torch(dtype):
     frozen = np.arange(3.0)
     frozen.flags.writeable = False
     assert not ember.from_dlpack(frozen).numpy().flags.writeable
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_consumers_asking_for_a_copy_get_one(dtype):
+    # torch.from_dlpack(x, copy=True) and np.from_dlpack(x, copy=True) pass copy=True to x.__dlpack__: the
+    # result must not share x's memory (ember shared it: the consumer's writes reached the tensor)
+    for lib in (torch, ember):
+        source = lib.zeros(3, dtype=getattr(lib, dtype))
+        copied = torch.from_dlpack(source, copy=True)
+        copied.add_(1)
+        shared = torch.from_dlpack(source, copy=False)
+        assert source.tolist() == [0.0, 0.0, 0.0] and copied.tolist() == [1.0, 1.0, 1.0]
+        shared.add_(2)
+        assert source.tolist() == [2.0, 2.0, 2.0]
+    source = ember.zeros(3)
+    array = np.from_dlpack(source, copy=True)
+    array += 1
+    assert source.tolist() == [0.0, 0.0, 0.0]
+    with pytest.raises(BufferError):
+        source.__dlpack__(dl_device=(2, 0))  # CUDA: not reachable from a CPU tensor here
