@@ -1105,7 +1105,12 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             except TypeError:  # a tensor off the CPU, which this copies to the host
                 pass
         array = self._backend.to_host(self._data)
-        return array if dtype is None else array.astype(dtype)
+        if dtype is not None and np.dtype(dtype) != array.dtype:
+            if copy is False:  # NumPy's error for np.array(..., copy=False) that needs a copy
+                raise ValueError("Unable to avoid copy while creating an array as requested.")
+            return array.astype(dtype)
+        # NumPy trusts the protocol: copy=True (np.array's default) must give memory of its own
+        return np.array(array, copy=True) if copy else array
 
     def __array_wrap__(self, array, context=None, return_scalar=False):
         # a NumPy function of a tensor returns a CPU tensor, as PyTorch's (``numpy.exp(t)``); a bool

@@ -82,3 +82,21 @@ def test_writes_to_a_read_only_arrays_tensor_raise_naming_it():
     copy = t.clone()
     copy[0] = 5.0
     assert copy.tolist() == [5.0, 1.0, 2.0]
+
+
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")  # torch's
+def test_np_array_copies_and_np_asarray_shares_as_in_torch():
+    # np.array's copy=True (its default) must give memory of its own: ember handed out the tensor's, so
+    # writes to the "copy" changed the tensor
+    for lib in (torch, ember):
+        t = lib.zeros(3)
+        for made in (np.array(t), np.array(t, copy=True), np.array(t, dtype=np.float64)):
+            made += 1
+        assert t.tolist() == [0.0, 0.0, 0.0], lib.__name__
+        for view in (np.asarray(t), np.asarray(t, dtype=np.float32)):
+            view += 1
+        assert t.tolist() == [2.0, 2.0, 2.0], lib.__name__
+    shared = np.array(ember.zeros(2), copy=False)  # torch's __array__ takes no copy= (NumPy refuses it there)
+    assert shared.flags.writeable
+    with pytest.raises(ValueError, match="Unable to avoid copy while creating an array as requested"):
+        np.array(ember.zeros(2), dtype=np.float64, copy=False)
