@@ -122,3 +122,11 @@ def test_consumers_asking_for_a_copy_get_one(dtype):
     assert source.tolist() == [0.0, 0.0, 0.0]
     with pytest.raises(BufferError):
         source.__dlpack__(dl_device=(2, 0))  # CUDA: not reachable from a CPU tensor here
+
+
+def test_a_backend_without_dlpack_raises_buffer_error():
+    # the DLPack protocol's error, as PyTorch's for what it cannot export; ember raised
+    # AttributeError: 'RestrictedArray' object has no attribute '__dlpack__'
+    e = ember.arange(3.0, device="restricted")
+    with pytest.raises(BufferError, match="the restricted backend does not export DLPack"):
+        torch.from_dlpack(e)
