@@ -584,7 +584,8 @@ class _Unpickler(pickle._Unpickler):
         lacking = _ALLOWED_BY_TORCH_EMBER_LACKS.get(f"{spelt}.{name}")
         if lacking is not None:  # on PyTorch's weights-only allow-list: nothing to allow, ember cannot rebuild it
             raise pickle.UnpicklingError(
-                f"ember.load: the file holds {lacking} (it names {spelt}.{name}), which ember does not have"
+                f"ember.load: the file holds {lacking} (it names {spelt}.{name}), which ember cannot rebuild from "
+                "PyTorch's files"
             )
         if self._weights_only:
             raise pickle.UnpicklingError(
@@ -754,7 +755,7 @@ def _resolved(t, metadata):
     return t
 
 
-#: globals on PyTorch's weights-only allow-list that ember has no object for -> what they hold
+#: globals on PyTorch's weights-only allow-list that ember's loader cannot rebuild -> what they hold
 _ALLOWED_BY_TORCH_EMBER_LACKS = {
     "torch._utils._rebuild_nested_tensor": "a nested tensor (torch.nested)",
     "torch._utils._rebuild_wrapper_subclass": "a tensor subclass without storage (a wrapper subclass)",
