@@ -591,6 +591,8 @@ class Backend:
             kwargs["stream"] = stream
         if max_version is not None:
             kwargs["max_version"] = max_version
+        if not hasattr(array, "__dlpack__"):  # the DLPack protocol's error, as from_dlpack's is
+            raise BufferError(f"the {self.name} backend does not export DLPack")
         return array.__dlpack__(**kwargs)
 
     def from_dlpack(self, obj: Any) -> tuple[_Array, int]:

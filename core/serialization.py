@@ -20,11 +20,13 @@ from __future__ import annotations
 import base64
 import collections
 import contextlib
+import enum
 import errno
 import functools
 import inspect
 import io
 import math
+import mmap as _mmap
 import os
 import pickle
 import socket
@@ -67,6 +69,13 @@ __all__ = [
     "default_restore_location",
     "DEFAULT_PROTOCOL",
     "SourceChangeWarning",
+    "LoadEndianness",
+    "get_default_load_endianness",
+    "set_default_load_endianness",
+    "get_crc32_options",
+    "set_crc32_options",
+    "get_default_mmap_options",
+    "set_default_mmap_options",
 ]
 
 #: The pickle protocol of :func:`save` in PyTorch's format (as ``torch.serialization.DEFAULT_PROTOCOL``).
@@ -136,6 +145,136 @@ class SourceChangeWarning(Warning):
 _builtin_lock = threading.Lock()
 
 
+# -- options of save and load (torch.serialization's) ----------------------------------------
+class LoadEndianness(enum.Enum):
+    """The byte order :func:`load` reads a PyTorch checkpoint's tensors in where the file does not record one
+    (files written before PyTorch 2.1); see :func:`set_default_load_endianness`."""
+
+    NATIVE = 1
+    LITTLE = 2
+    BIG = 3
+
+
+_options: dict[str, Any] = {"endianness": None, "crc32": True, "mmap_flags": getattr(_mmap, "MAP_PRIVATE", 2)}
+
+
+def get_default_load_endianness() -> LoadEndianness | None:
+    """The byte order assumed for checkpoints that record none (``None``, the default: the machine's own).
+
+    Example::
+
+        >>> ember.serialization.get_default_load_endianness() is None
+        True
+    """
+    return _options["endianness"]
+
+
+def set_default_load_endianness(endianness: LoadEndianness | None) -> None:
+    """Set the byte order :func:`load` assumes for a PyTorch checkpoint that records none (``torch.save``
+    records it since PyTorch 2.1; older files written on a big-endian machine need ``LoadEndianness.BIG``).
+
+    Args:
+        endianness (LoadEndianness or None): ``None`` or ``NATIVE``: the machine's own.
+
+    Raises:
+        TypeError: ``endianness`` is neither a :class:`LoadEndianness` nor ``None``.
+
+    Example::
+
+        >>> ember.serialization.set_default_load_endianness(ember.serialization.LoadEndianness.LITTLE)
+        >>> ember.serialization.get_default_load_endianness()
+        <LoadEndianness.LITTLE: 2>
+        >>> ember.serialization.set_default_load_endianness(None)
+    """
+    if not isinstance(endianness, LoadEndianness) and endianness is not None:
+        raise TypeError("Invalid argument type in function set_default_load_endianness")
+    _options["endianness"] = endianness
+
+
+def get_crc32_options() -> bool:
+    """Whether :func:`save` is asked to compute the CRC-32 of each record (``True``, the default).
+
+    Example::
+
+        >>> ember.serialization.get_crc32_options()
+        True
+    """
+    return _options["crc32"]
+
+
+def set_crc32_options(compute_crc32: bool) -> None:
+    """Ask :func:`save` to compute (or skip) each record's CRC-32, as ``torch.serialization.set_crc32_options``.
+
+    PyTorch skips them to save time on large checkpoints; ember's zip writer computes them either way
+    (zlib's CRC-32 runs at memory speed), so its files always pass ``unzip -t``. :func:`load` reads files
+    written without them.
+
+    Args:
+        compute_crc32 (bool): the flag :func:`get_crc32_options` returns.
+
+    Example::
+
+        >>> ember.serialization.set_crc32_options(False)
+        >>> ember.serialization.get_crc32_options()
+        False
+        >>> ember.serialization.set_crc32_options(True)
+    """
+    _options["crc32"] = bool(compute_crc32)
+
+
+def get_default_mmap_options() -> int:
+    """The flags of the memory maps that ``load(..., mmap=True)`` makes: ``mmap.MAP_PRIVATE`` (the default:
+    writes to the tensors stay in memory) or ``mmap.MAP_SHARED`` (they reach the file).
+
+    Example::
+
+        >>> import mmap
+        >>> ember.serialization.get_default_mmap_options() == mmap.MAP_PRIVATE
+        True
+    """
+    return _options["mmap_flags"]
+
+
+class set_default_mmap_options:  # noqa: N801 - torch's name: a function that is also a context manager
+    """Set the flags of the memory maps that ``load(..., mmap=True)`` makes, for the program or (used as a context
+    manager) for the loads inside the ``with`` block: ``mmap.MAP_SHARED`` maps the file so that writes to the
+    loaded tensors reach it, ``mmap.MAP_PRIVATE`` (the default) keeps them in memory.
+
+    Args:
+        flags (int): ``mmap.MAP_PRIVATE`` or ``mmap.MAP_SHARED``.
+
+    Raises:
+        ValueError: ``flags`` is neither.
+
+    Example::
+
+        >>> import mmap
+        >>> with ember.serialization.set_default_mmap_options(mmap.MAP_SHARED):
+        ...     ember.serialization.get_default_mmap_options() == mmap.MAP_SHARED
+        True
+        >>> ember.serialization.get_default_mmap_options() == mmap.MAP_PRIVATE
+        True
+    """
+
+    def __init__(self, flags: int) -> None:
+        private, shared = getattr(_mmap, "MAP_PRIVATE", None), getattr(_mmap, "MAP_SHARED", None)
+        if private is None:
+            raise RuntimeError("Changing the default mmap options is currently not supported for Windows")
+        if flags != private and flags != shared:
+            raise ValueError(
+                "Invalid argument in function set_default_mmap_options, "
+                f"expected mmap.MAP_PRIVATE or mmap.MAP_SHARED, but got {flags}"
+            )
+        self.prev = _options["mmap_flags"]
+        _options["mmap_flags"] = flags
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        _options["mmap_flags"] = self.prev
+
+
 plugin.declare_registry("ember_register_checkpoint_formats", CheckpointFormatRegistry)
 
 
@@ -175,7 +314,7 @@ def add_safe_globals(safe_globals: list[_SafeGlobal]) -> None:
         True
         >>> ember.serialization.clear_safe_globals()
     """
-    _safe_globals.extend(safe_globals)
+    _safe_globals.extend(item for item in dict.fromkeys(safe_globals) if item not in _safe_globals)
 
 
 def get_safe_globals() -> list[_SafeGlobal]:
@@ -326,7 +465,8 @@ def flatten(obj: object) -> tuple[Any, dict[str, np.ndarray]]:
 
 
 class _PlacementFailed(Exception):
-    """Carries an error of ``map_location`` or device placement out of decoding, unchanged."""
+    """Carries an error that is not the file's fault (of ``map_location``, device placement, or the list of
+    :func:`add_safe_globals`) out of decoding, unchanged."""
 
     def __init__(self, original):
         super().__init__(str(original))

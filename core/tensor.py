@@ -1105,7 +1105,12 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             except TypeError:  # a tensor off the CPU, which this copies to the host
                 pass
         array = self._backend.to_host(self._data)
-        return array if dtype is None else array.astype(dtype)
+        if dtype is not None and np.dtype(dtype) != array.dtype:
+            if copy is False:  # NumPy's error for np.array(..., copy=False) that needs a copy
+                raise ValueError("Unable to avoid copy while creating an array as requested.")
+            return array.astype(dtype)
+        # NumPy trusts the protocol: copy=True (np.array's default) must give memory of its own
+        return np.array(array, copy=True) if copy else array
 
     def __array_wrap__(self, array, context=None, return_scalar=False):
         # a NumPy function of a tensor returns a CPU tensor, as PyTorch's (``numpy.exp(t)``); a bool
@@ -1390,11 +1395,8 @@ def _infer_host(data, dtype):
                 array = _uint64_numbers(data)
             elif _beyond_int64(array):
                 array = _wide_numbers(data, dtype)
-        if array.dtype == object and isinstance(data, np.ndarray):
-            raise TypeError(
-                "can't convert np.ndarray of type numpy.object_. The only supported types are: float64, "
-                "float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, and bool."
-            )
+        if isinstance(data, np.ndarray):
+            _numpy_array_dtype(array)  # PyTorch's error for element types it has no dtype for
         if array.dtype == object:
             raise RuntimeError(f"tensor: Could not infer dtype of {_element_type(data)}")
         if from_typed is not None:  # PyTorch promotes the tensors' dtypes with the numbers' types
@@ -1707,5 +1709,17 @@ def from_numpy(array: np.ndarray) -> Tensor:
         )
     dev = _device("cpu")
     backend = backend_for_device(dev)
-    dtypes.as_dtype(dtypes.native_dtype_name(array.dtype))  # raises for unsupported element types
+    _numpy_array_dtype(array)  # raises for unsupported element types
     return _new(backend.from_host(array, 0, copy=False), backend, dev)
+
+
+def _numpy_array_dtype(array: np.ndarray) -> dtypes.dtype:
+    """The dtype of a NumPy array's elements; PyTorch's TypeError for an element type without one."""
+    try:
+        return dtypes.as_dtype(dtypes.native_dtype_name(array.dtype))
+    except TypeError:
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{array.dtype.type.__name__}. The only supported types are: "
+            "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, uint32, uint16, "
+            "uint8, and bool (and ml_dtypes' bfloat16 and float8 types)."
+        ) from None

@@ -44,6 +44,7 @@ import ember
 from ember.ops.untyped_storage import storage_bytes
 from ember.plugin import hookimpl
 from ember.serialization import CorruptCheckpoint, get_safe_globals, place, read_exactly, stream_size
+from ember.serialization import _PlacementFailed as _NotTheFilesFault
 
 __all__ = ["ember_register_checkpoint_formats", "save", "load", "unsafe_globals"]
 
@@ -66,6 +67,20 @@ _STORAGES = {
     "ComplexDoubleStorage": "complex128",
 }
 _STORAGE_OF = {dtype: name for name, dtype in _STORAGES.items()}
+#: torch storage class of quantized tensors -> (ember's quantized dtype, the integer dtype of its values)
+_QUANTIZED_STORAGES = {
+    "QInt8Storage": ("qint8", "int8"),
+    "QUInt8Storage": ("quint8", "uint8"),
+    "QInt32Storage": ("qint32", "int32"),
+}
+_QUANTIZED_STORAGE_OF = {quantized: name for name, (quantized, _) in _QUANTIZED_STORAGES.items()}
+_QSCHEME_NAMES = (
+    "per_tensor_affine",
+    "per_channel_affine",
+    "per_tensor_symmetric",
+    "per_channel_symmetric",
+    "per_channel_affine_float_qparams",
+)
 #: the dtypes PyTorch saves as bytes (an UntypedStorage) rebuilt by ``_rebuild_tensor_v3``, which names the dtype
 _BYTE_STORED = tuple(d.name for d in (*ember.dtypes.unsigned_dtypes, *ember.dtypes.float8_dtypes))
 
@@ -88,26 +103,31 @@ _REBUILD_META = _Global("torch._utils", "_rebuild_meta_tensor_no_storage")
 _DTYPES_EMBER_LACKS = frozenset(
     {"complex32", "chalf", "bits1x8", "bits2x4", "bits4x2", "bits8", "bits16", "float4_e2m1fn_x2"}
     | {f"{kind}{bits}" for kind in ("int", "uint") for bits in range(1, 8)}
-    | {"qint8", "qint32", "quint8", "quint4x2", "quint2x4"}
+    | {"QUInt4x2Storage", "QUInt2x4Storage"}  # packed two or four to a byte: ember holds one value per element
 )
 _REBUILD_TENSOR_V3 = _Global("torch._utils", "_rebuild_tensor_v3")
 _UNTYPED_STORAGE = _Global("torch.storage", "UntypedStorage")
 _GET_LAYOUT = _Global("torch.serialization", "_get_layout")  # a layout, by its name ("torch.sparse_coo")
 _REBUILD_SPARSE = _Global("torch._utils", "_rebuild_sparse_tensor")
+_REBUILD_QTENSOR = _Global("torch._utils", "_rebuild_qtensor")
 _GENERATOR = _Global("torch._C", "Generator")
 _RETURN_TYPES: dict = {}  # name -> the global torch.return_types.<name>, made once
+_QSCHEMES: dict = {}  # name -> the global torch.<name> of a quantization scheme, made once
 _REBUILD_FROM_TYPE = _Global("torch._tensor", "_rebuild_from_type_v2")  # a tensor with Python attributes
 _TORCH = {
     name: _Global("torch", name)
-    for name in ("device", "Size", "Tensor", *_STORAGES, *_STORAGES.values(), *_BYTE_STORED)
+    for name in ("device", "Size", "Tensor", *_STORAGES, *_STORAGES.values(), *_BYTE_STORED, *_QUANTIZED_STORAGES)
 }
+_PACKED_QUANTIZED = ("quint4x2", "quint2x4")
+_TORCH.update({name: _Global("torch", name) for name in (*_QUANTIZED_STORAGE_OF, *_PACKED_QUANTIZED)})
 
 
 class _Storage:
-    """One storage to write: a C-contiguous host array and its key."""
+    """One storage to write: a C-contiguous host array and its key (``quantized``: the storage class of a
+    quantized tensor's integers, ``QInt8Storage``...)."""
 
-    def __init__(self, key, host, location):
-        self.key, self.host, self.location = key, host, location
+    def __init__(self, key, host, location, quantized=None):
+        self.key, self.host, self.location, self.quantized = key, host, location, quantized
 
 
 class _Pickler(pickle._Pickler):
@@ -128,7 +148,9 @@ class _Pickler(pickle._Pickler):
 
     def persistent_id(self, obj):
         if isinstance(obj, _Storage):
-            if obj.host.dtype.name in _STORAGE_OF:
+            if obj.quantized is not None:
+                pid = ("storage", _TORCH[obj.quantized], obj.key, obj.location, obj.host.size)
+            elif obj.host.dtype.name in _STORAGE_OF:
                 pid = ("storage", _TORCH[_STORAGE_OF[obj.host.dtype.name]], obj.key, obj.location, obj.host.size)
             elif self._legacy:  # PyTorch's legacy format cannot write untyped storages either
                 raise TypeError(f"ember.save: PyTorch's legacy format has no storage for dtype {obj.host.dtype.name}")
@@ -154,6 +176,8 @@ class _Pickler(pickle._Pickler):
             return (_GENERATOR, *obj.__reduce__()[1:])
         if isinstance(obj, ember.layout):
             return _GET_LAYOUT, (f"torch.{obj.name}",)
+        if isinstance(obj, ember.quantized.QuantizedTensor):
+            return self._reduce_quantized(obj)
         if isinstance(obj, ember.sparse.SparseCOOTensor):  # its parts, as PyTorch saves a sparse tensor
             return _REBUILD_SPARSE, (obj.layout, (obj._indices(), obj._values(), obj.shape, obj.is_coalesced()))
         if isinstance(obj, ember.sparse.SparseCompressedTensor):  # (compressed, plain, values, size), as PyTorch
@@ -165,6 +189,8 @@ class _Pickler(pickle._Pickler):
             return super().save(_TORCH[obj.name], save_persistent_id)
         if isinstance(obj, type) and obj in _LEGACY_TENSOR_TYPES:  # ember.FloatTensor is torch.FloatTensor
             return super().save(_LEGACY_TENSOR_TYPES[obj], save_persistent_id)
+        if isinstance(obj, ember.qscheme):  # a global of torch's, as PyTorch pickles it (torch.per_tensor_affine)
+            return super().save(_QSCHEMES.setdefault(obj.name, _Global("torch", obj.name)), save_persistent_id)
         return super().save(obj, save_persistent_id)
 
     def _reduce_tensor(self, t):
@@ -177,6 +203,29 @@ class _Pickler(pickle._Pickler):
         if own and not state:
             return func, args
         return _REBUILD_FROM_TYPE, (func, _TORCH["Tensor"] if own else type(t), args, dict(state))
+
+    def _reduce_quantized(self, q):
+        """A quantized tensor as PyTorch saves one: its integers in a storage of the quantized type, and the
+        quantizer's parameters (the per-channel schemes written as ``per_channel_affine``, as PyTorch writes them)."""
+        storage_class = _QUANTIZED_STORAGE_OF.get(q.dtype.name)
+        if storage_class is None:
+            raise TypeError(f"ember.save: PyTorch's format has no storage for quantized dtype {q.dtype}")
+        host = np.ascontiguousarray(np.asarray(q._ints._backend.to_host(q._ints._data)))
+        storage = _Storage(str(len(self.storages)), host.reshape(-1), _location(q.device), storage_class)
+        self.storages[id(storage)] = storage
+        self._keep.append(storage)
+        scheme = q.qscheme()
+        if scheme is ember.per_tensor_affine:
+            params = (scheme, q.q_scale(), q.q_zero_point())
+        else:
+            params = (
+                ember.per_channel_affine,
+                q.q_per_channel_scales(),
+                q.q_per_channel_zero_points(),
+                q.q_per_channel_axis(),
+            )
+        args = (storage, 0, tuple(q.shape), tuple(_contiguous(q.shape)), params, False, collections.OrderedDict())
+        return _REBUILD_QTENSOR, args
 
     def _reduce_values(self, t):
         """``(rebuild function, its arguments)`` of a tensor's values and geometry."""
@@ -304,8 +353,9 @@ def _write(archive, name, data):
 
 
 # -- reading ------------------------------------------------------------------------------
-def _validated(archive, size):
-    """The archive's record prefix and entries by name, after checking the directory."""
+def _validated(archive, limit):
+    """The archive's record prefix and entries by name, after checking the directory (``limit``: the position
+    where the archive's bytes end, ``None`` where unknown)."""
     infos = archive.infolist()
     pickles = [i.filename for i in infos if i.filename.endswith("/data.pkl") and i.filename.count("/") == 1]
     if len(pickles) != 1:
@@ -324,7 +374,7 @@ def _validated(archive, size):
     for (_, end, first), (begin, _, second) in zip(spans, spans[1:]):
         if begin < end:
             raise CorruptCheckpoint(f"entries {first.filename!r} and {second.filename!r} overlap")
-    if size is not None and spans and spans[-1][1] > size:
+    if limit is not None and spans and spans[-1][1] > limit:
         raise CorruptCheckpoint(f"entry {spans[-1][2].filename!r} runs past the end of the file")
     byteorder = prefix + "byteorder"
     if byteorder in archive.NameToInfo and archive.read(byteorder) not in (b"little", b"big"):
@@ -333,8 +383,8 @@ def _validated(archive, size):
 
 
 class _StorageType:
-    def __init__(self, dtype):
-        self.dtype = dtype
+    def __init__(self, dtype, quantized=None):
+        self.dtype, self.quantized = dtype, quantized  # quantized: the quantized dtype whose integers it holds
 
 
 def _dtype_globals():
@@ -344,7 +394,12 @@ def _dtype_globals():
             found[f"torch.{name}"] = getattr(ember, name)
     for storage, name in _STORAGES.items():
         if f"torch.{name}" in found:
-            found[f"torch.{storage}"] = _StorageType(found[f"torch.{name}"])
+            # torch.cuda.FloatStorage: how checkpoints saved on a GPU before PyTorch 1.0 name their storages
+            found[f"torch.{storage}"] = found[f"torch.cuda.{storage}"] = _StorageType(found[f"torch.{name}"])
+    for quantized in (*_QUANTIZED_STORAGE_OF, *_PACKED_QUANTIZED):
+        found[f"torch.{quantized}"] = getattr(ember, quantized)
+    for storage, (quantized, values) in _QUANTIZED_STORAGES.items():
+        found[f"torch.{storage}"] = _StorageType(getattr(ember, values), getattr(ember, quantized))
     found.update(_legacy_tensor_types())
     return found
 
@@ -374,7 +429,15 @@ class _ZipStorages:
         # a file written on a big-endian machine records it: its typed storages are byte-swapped
         # as read (as torch.load does; untyped ones, bytes, are not)
         byteorder = entries.get(f"{prefix}byteorder")
-        self._swap = byteorder is not None and archive.read(byteorder) != sys.byteorder.encode()
+        if byteorder is not None:
+            self._swap = archive.read(byteorder) != sys.byteorder.encode()
+        else:  # a file from before PyTorch 2.1: the order set_default_load_endianness names, else the machine's
+            assumed = ember.serialization.get_default_load_endianness()
+            orders = {
+                ember.serialization.LoadEndianness.LITTLE: "little",
+                ember.serialization.LoadEndianness.BIG: "big",
+            }
+            self._swap = orders.get(assumed, sys.byteorder) != sys.byteorder
 
     def __call__(self, key, native, numel):
         info = self._entries.get(f"{self._prefix}data/{key}")
@@ -433,6 +496,7 @@ class _Unpickler(pickle._Unpickler):
         self._read_storage = storages  # (key, native dtype, numel) -> little-endian host array
         self._map_location, self._weights_only = map_location, weights_only
         self._storages = {}
+        self._quantized = {}  # id(storage) -> the quantized dtype of the tensors over it
         self._locations = set()  # the devices the storages were saved on
         self._references = self._rebuilt = 0  # storage references read, and tensors rebuilt over one
         self._copied, self._limit = 0, size
@@ -457,17 +521,46 @@ class _Unpickler(pickle._Unpickler):
                 "torch._utils._rebuild_parameter_with_state": _rebuild_parameter,
                 "torch._tensor._rebuild_from_type_v2": _rebuild_from_type,
                 "torch._utils._rebuild_sparse_tensor": _rebuild_sparse_tensor,
+                "torch._utils._rebuild_qtensor": self._rebuild_qtensor,
                 "torch.serialization._get_layout": _get_layout,
             }
         )
-        for item in get_safe_globals():
-            obj, name = item if isinstance(item, tuple) else (item, f"{item.__module__}.{item.__qualname__}")
-            self._allowed.setdefault(name, obj)
+        for qscheme in _QSCHEME_NAMES:  # on PyTorch's weights-only allow-list
+            self._allowed[f"torch.{qscheme}"] = getattr(ember, qscheme)
+        self._user_globals_read = False
+
+    def _read_user_globals(self):
+        """Add the globals allowed by ``add_safe_globals``: read when a global is not on the default list, as
+        PyTorch reads them, so a malformed entry raises PyTorch's error then (not the file's fault)."""
+        if self._user_globals_read:
+            return
+        self._user_globals_read = True
+        try:
+            for item in get_safe_globals():
+                if isinstance(item, tuple):
+                    if len(item) != 2:
+                        raise ValueError(
+                            f"Expected tuple of length 2 (global, str of callable full path), but got tuple of length: "
+                            f"{len(item)}"
+                        )
+                    if type(item[1]) is not str:
+                        raise TypeError(
+                            f"Expected second item in tuple to be str of callable full path, but got: {type(item[1])}"
+                        )
+                    obj, name = item
+                else:
+                    obj, name = item, f"{item.__module__}.{item.__qualname__}"
+                self._allowed.setdefault(name, obj)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise _NotTheFilesFault(exc) from None
 
     def allowed(self, module, name):
         """The object a ``weights_only`` load rebuilds for the global ``module.name`` (Python 3's
         spelling), or ``None`` where it refuses it."""
         found = self._allowed.get(f"{module}.{name}")
+        if found is None and not self._user_globals_read:
+            self._read_user_globals()
+            found = self._allowed.get(f"{module}.{name}")
         if found is None and module != _ember_module(module):  # PyTorch's classes are ember's of that path
             module = _ember_module(module)
             found = self._allowed.get(f"{module}.{name}")
@@ -481,12 +574,18 @@ class _Unpickler(pickle._Unpickler):
         found = self.allowed(module, name)
         if found is not None:
             return found
-        module = _ember_module(module)
+        spelt, module = module, _ember_module(module)
         if module == "ember" and (name.endswith("Storage") or name in _DTYPES_EMBER_LACKS):
             # a storage class of another dtype, or a dtype of a tensor rebuilt over bytes (complex32, int4...)
             raise pickle.UnpicklingError(
                 f"ember.load: the file holds tensors of a dtype ember does not have (it names torch{module[5:]}.{name}); "
                 f"ember reads tensors of dtypes {', '.join((*_STORAGES.values(), *_BYTE_STORED))}"
+            )
+        lacking = _ALLOWED_BY_TORCH_EMBER_LACKS.get(f"{spelt}.{name}")
+        if lacking is not None:  # on PyTorch's weights-only allow-list: nothing to allow, ember cannot rebuild it
+            raise pickle.UnpicklingError(
+                f"ember.load: the file holds {lacking} (it names {spelt}.{name}), which ember cannot rebuild from "
+                "PyTorch's files"
             )
         if self._weights_only:
             raise pickle.UnpicklingError(
@@ -497,7 +596,21 @@ class _Unpickler(pickle._Unpickler):
         found = _c_extension_global(module, name)
         if found is None and module.split(".")[0] == "ember":
             found = _ember_object(module, name, imports=True)
-        return found if found is not None else super().find_class(module, name)
+            if found is None and spelt.split(".")[0] == "torch":
+                raise pickle.UnpicklingError(
+                    f"ember.load: the file holds {spelt}.{name}, which ember does not have (no {module}.{name}); "
+                    "save the object's state (a state_dict) with PyTorch and load that instead"
+                )
+        if found is None:
+            found = super().find_class(module, name)
+        base = _torch_base(found)
+        if base is not None:  # a class of a library built on PyTorch (or a program's, on torch.nn.Module...)
+            raise pickle.UnpicklingError(
+                f"ember.load: the file holds a {module}.{name}, a class built on PyTorch's {base}, which ember "
+                "cannot rebuild (its methods would run PyTorch's code on ember's tensors); save its state_dict "
+                "with PyTorch and load that into the ember model instead"
+            )
+        return found
 
     def persistent_load(self, pid):
         if isinstance(pid, tuple) and len(pid) == 4 and pid[0] == "module":  # legacy: a class and its source
@@ -518,6 +631,8 @@ class _Unpickler(pickle._Unpickler):
             self._locations.add(location)
             # placed once per storage (map_location sees storages, as in torch); tensors are views of it
             storage = self._storages[key] = place(host.astype(native, copy=False), location, self._map_location)
+            if kind.quantized is not None:
+                self._quantized[id(storage)] = kind.quantized
         elif storage.dtype is not kind.dtype:
             raise CorruptCheckpoint(f"storage {key!r} is read as two dtypes")
         self._references += 1
@@ -563,6 +678,42 @@ class _Unpickler(pickle._Unpickler):
             t.requires_grad_(True)
         return t
 
+    def _rebuild_qtensor(self, storage, offset, size, stride, quantizer_params, requires_grad=False, hooks=None):
+        """A quantized tensor: its integers over a storage of a quantized type, and the quantizer's parameters
+        ``(scheme, scale, zero_point)`` or ``(scheme, scales, zero_points, axis)``, as PyTorch saves it."""
+        qdtype = self._quantized.get(id(storage))
+        if qdtype is None:
+            raise CorruptCheckpoint("_rebuild_qtensor over a storage that is not of a quantized type")
+        ints = self._rebuild_tensor(storage, offset, size, stride)
+        params = quantizer_params if isinstance(quantizer_params, tuple) else ()
+        scheme = params[0] if params else None
+        if scheme is ember.per_tensor_affine and len(params) == 3:
+            _, scale, zero_point = params
+            if not (isinstance(scale, (int, float)) and type(zero_point) is int):
+                raise CorruptCheckpoint(f"bad quantizer parameters {params!r}")
+            return ember.quantized.QuantizedTensor(ints, qdtype, scheme, float(scale), zero_point)
+        if scheme in (ember.per_channel_affine, ember.per_channel_affine_float_qparams) and len(params) == 4:
+            _, scales, zero_points, axis = params
+            if type(axis) is not int or not 0 <= axis < len(tuple(size)):
+                raise ValueError(f"_rebuild_qtensor: per_channel axis {axis} out of range for size {tuple(size)}")
+            if isinstance(scales, list) and isinstance(zero_points, list):  # as PyTorch: the scheme's dtypes
+                affine = scheme is ember.per_channel_affine
+                scales = ember.tensor(scales, dtype=ember.float64 if affine else ember.float32, device=ints.device)
+                zero_points = ember.tensor(
+                    zero_points, dtype=ember.int64 if affine else ember.float32, device=ints.device
+                )
+            if not (isinstance(scales, ember.Tensor) and isinstance(zero_points, ember.Tensor)):
+                raise CorruptCheckpoint(f"bad quantizer parameters {params!r}")
+            if scales.numel() != size[axis] or zero_points.numel() != size[axis]:
+                raise ValueError(
+                    f"_rebuild_qtensor: per_channel scales/zero_points length must equal size[axis]={size[axis]}, "
+                    f"got scales={scales.numel()}, zero_points={zero_points.numel()}"
+                )
+            if zero_points.is_floating_point():  # what PyTorch's float zero points make
+                scheme = ember.per_channel_affine_float_qparams
+            return ember.quantized.QuantizedTensor(ints, qdtype, scheme, scales, zero_points, axis)
+        raise RuntimeError(f"Can't deserialize quantized tensor with qscheme {scheme}")
+
     def _rebuild_tensor_v3(self, storage, offset, size, stride, requires_grad, hooks, dtype, metadata=None):
         """A tensor of ``dtype`` (uint16/32/64, float8) over a storage of bytes, as PyTorch saves those."""
         if not isinstance(dtype, ember.dtype) or dtype.name not in _BYTE_STORED:
@@ -603,6 +754,14 @@ def _resolved(t, metadata):
         t = t.neg()
     return t
 
+
+#: globals on PyTorch's weights-only allow-list that ember's loader cannot rebuild -> what they hold
+_ALLOWED_BY_TORCH_EMBER_LACKS = {
+    "torch._utils._rebuild_nested_tensor": "a nested tensor (torch.nested)",
+    "torch._utils._rebuild_wrapper_subclass": "a tensor subclass without storage (a wrapper subclass)",
+    "torch._utils._rebuild_device_tensor_from_cpu_tensor": "a tensor of a device saved through the CPU",
+    "torch._utils._rebuild_device_tensor_from_numpy": "a tensor of a device saved through NumPy",
+}
 
 #: the namespaces of PyTorch's C extension that whole-model pickles name (a module holding F.gelu
 #: names torch._C._nn.gelu; torch.linalg.norm is torch._C._linalg.linalg_norm), as ember modules
@@ -656,6 +815,17 @@ def _c_extension_global(module, name):
     return getattr(sys.modules.get(namespace) or importlib.import_module(namespace), _C_RENAMED.get(short, short), None)
 
 
+def _torch_base(found):
+    """The first of PyTorch's own classes (``"torch.nn.modules.module.Module"``) that class ``found`` is built on, or
+    ``None`` (where ``found`` is not a class, or is one of PyTorch's classes' ember spellings)."""
+    if not isinstance(found, type):
+        return None
+    for kind in found.__mro__:
+        if str(getattr(kind, "__module__", "")).split(".")[0] == "torch":
+            return f"{kind.__module__}.{kind.__qualname__}"
+    return None
+
+
 def _structseq(kind, values, fields=None):
     """An ember return type (a named tuple) built as PyTorch's structseq types are unpickled."""
     return kind(*values)
@@ -678,15 +848,18 @@ def unsafe_globals(stream):
     and a ``weights_only`` load refuses, found by reading the pickle's opcodes (nothing runs)."""
     size = stream_size(stream)
     try:
-        archive = zipfile.ZipFile(stream)
-    except zipfile.BadZipFile:
+        archive, end, _ = _open_archive(stream, size)
+    except (zipfile.BadZipFile, CorruptCheckpoint):
         raise ValueError("Expected input to be a checkpoint returned by torch.save") from None
     with archive:
-        prefix, entries = _validated(archive, size)
+        prefix, entries = _validated(archive, end)
         pickled = archive.read(entries[prefix + "data.pkl"])
     checker = _Unpickler(io.BytesIO(), None, None, True, None)
     found = (_python3_spelling(module, name) for module, name in _globals_in_pickle(pickled))
-    return [f"{module}.{name}" for module, name in found if checker.allowed(module, name) is None]
+    try:
+        return [f"{module}.{name}" for module, name in found if checker.allowed(module, name) is None]
+    except _NotTheFilesFault as exc:
+        raise exc.original from None
 
 
 def _globals_in_pickle(pickled):
@@ -884,18 +1057,115 @@ def load(stream, map_location=None, weights_only=True, mmap=False, pickle_load_a
     if head != b"PK\x03\x04":
         raise CorruptCheckpoint("not a zip archive (PyTorch's format starts with a zip entry)")
     try:
-        archive = zipfile.ZipFile(stream)
+        archive, end, bounded = _open_archive(stream, size)
     except zipfile.BadZipFile as exc:
         raise CorruptCheckpoint(f"not a zip archive ({exc})") from None
     with archive:
-        prefix, entries = _validated(archive, size)
-        mapped = _mmap.mmap(stream.fileno(), 0, access=_mmap.ACCESS_COPY) if mmap else None
+        prefix, entries = _validated(archive, end)
+        mapped = _mapped(stream) if mmap else None
         with archive.open(entries[prefix + "data.pkl"]) as pickled:
             storages = _ZipStorages(archive, prefix, entries, mapped)
             unpickler = _Unpickler(
                 io.BufferedReader(pickled), storages, map_location, weights_only, size, pickle_load_args
             )
-            return unpickler.load()
+            result = unpickler.load()
+    if bounded:  # the stream holds more after this archive: the next load reads on from its end
+        stream.seek(end)
+    return result
+
+
+def _mapped(stream):
+    """The file of ``stream`` memory-mapped as ``set_default_mmap_options`` asks: copy-on-write (``MAP_PRIVATE``,
+    the default), or shared with the file (``MAP_SHARED``: writes to the tensors reach it)."""
+    if ember.serialization.get_default_mmap_options() != getattr(_mmap, "MAP_SHARED", None):
+        return _mmap.mmap(stream.fileno(), 0, access=_mmap.ACCESS_COPY)
+    with open(stream.name, "r+b") as writable:  # the map outlives the file object
+        return _mmap.mmap(writable.fileno(), 0, access=_mmap.ACCESS_WRITE)
+
+
+def _open_archive(stream, size):
+    """``(archive, end, bounded)``: the zip archive that starts at ``stream``'s position, and where it ends.
+
+    A zip archive is read from its end (its central directory), so a stream that several ``torch.save``
+    calls wrote one after another would give the last archive's values whatever the position (PyTorch's
+    reader reads the one at the position only where the archives are laid out alike, and fails otherwise).
+    That archive's end is then found (its end-of-directory record, checked against the directory it
+    closes) and the archive read through a window that ends there (``bounded``), as the legacy format's
+    checkpoints are read one after another."""
+    here = stream.tell()
+    end = None if size is None else here + size
+    archive = zipfile.ZipFile(stream)
+    first = min((info.header_offset for info in archive.infolist()), default=here)
+    if first <= here:
+        return archive, end, False
+    archive.close()  # the caller's stream stays open
+    end = _archive_end(stream, here)
+    stream.seek(here)
+    return zipfile.ZipFile(_Window(stream, end)), end, True
+
+
+_EOCD, _ZIP64_EOCD, _ZIP64_LOCATOR = b"PK\x05\x06", b"PK\x06\x06", b"PK\x06\x07"
+
+
+def _archive_end(stream, here):
+    """The position after the first zip archive from ``here``: the end of the first end-of-directory record
+    whose directory (zip64's where it has one) ends where the record begins."""
+
+    def at(position, length):
+        stream.seek(position)
+        return stream.read(length)
+
+    position, tail = here, b""
+    while True:
+        chunk = at(position, 1 << 20)
+        if not chunk:
+            raise CorruptCheckpoint("the zip archive at the stream's position has no end-of-directory record")
+        block, start = tail + chunk, position - len(tail)
+        found = block.find(_EOCD)
+        while found >= 0:
+            record = start + found
+            fields = at(record, 22)
+            if len(fields) == 22:
+                _, _, _, _, _, cd_size, cd_offset, comment = struct.unpack("<4s4H2LH", fields)
+                directory_end = here + cd_offset + cd_size
+                if directory_end == record:
+                    return record + 22 + comment
+                locator = at(record - 20, 20)
+                if len(locator) == 20 and locator[:4] == _ZIP64_LOCATOR:
+                    zip64 = here + struct.unpack("<Q", locator[8:16])[0]
+                    header = at(zip64, 56)
+                    if len(header) == 56 and header[:4] == _ZIP64_EOCD:
+                        cd_size, cd_offset = struct.unpack("<QQ", header[40:56])
+                        if here + cd_offset + cd_size == zip64 and zip64 + 56 <= record - 20:
+                            return record + 22 + comment
+            found = block.find(_EOCD, found + 1)
+        tail, position = block[-3:], position + len(chunk)
+
+
+class _Window(io.RawIOBase):
+    """``stream`` read only up to ``end`` (positions are the stream's own)."""
+
+    def __init__(self, stream, end):
+        self._stream, self._end = stream, end
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def tell(self):
+        return self._stream.tell()
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        if whence == io.SEEK_END:
+            return self._stream.seek(self._end + offset)
+        return self._stream.seek(offset, whence)
+
+    def readinto(self, buffer):
+        left = max(0, self._end - self._stream.tell())
+        view = memoryview(buffer).cast("B")[:left]
+        return self._stream.readinto(view) if len(view) else 0
 
 
 class _DataUnpickler(pickle.Unpickler):

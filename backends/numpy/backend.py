@@ -155,4 +155,18 @@ class NumpyBackend(Backend):
         return CpuGenerator(seed)
 
     def from_dlpack(self, obj):
-        return np.from_dlpack(obj), 0
+        array = np.from_dlpack(obj)
+        if not array.flags.writeable and getattr(obj, "unversioned", False):
+            # NumPy imports a capsule without DLPack 1.0's read-only flag read-only; its producer meant it writable
+            array = np.asarray(_WritableAlias(array))
+        return array, 0
+
+
+class _WritableAlias:
+    """A writable view of ``array``'s memory through the array interface (it keeps ``array``, the memory's owner, alive)."""
+
+    def __init__(self, array):
+        self._array = array
+        interface = dict(array.__array_interface__)
+        interface["data"] = (interface["data"][0], False)
+        self.__array_interface__ = interface

@@ -491,6 +491,11 @@ def _write_item(self, key, value):
     try:
         writable_data(self)[native] = value._data if isinstance(value, Tensor) else value
     except ValueError as exc:  # the backend's words for a value that does not broadcast to the target
+        if not getattr(getattr(self._data, "flags", None), "writeable", True):
+            raise RuntimeError(
+                "index_put_: the tensor's memory is read-only (it shares a non-writable NumPy array, from "
+                "from_numpy or as_tensor); write to a copy (tensor.clone())"
+            ) from None
         raise RuntimeError(
             f"index_put_: a value of shape {list(value.shape) if isinstance(value, Tensor) else []} does not "
             f"broadcast to the indexed shape of a tensor of shape {list(self.shape)}: {exc}"
