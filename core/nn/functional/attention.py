@@ -346,12 +346,18 @@ def _attention(query, key, value, mask, is_causal, scale, dropout_p, need_weight
     return _Attention.apply(query, key, value, bias, scale, keep, need_weights)
 
 
+_switches: dict[str, bool] = {}  # ember.backends.cuda's switches, found on first use
+
+
 def _sdp_switches():
     """The attention kernels' switches of :mod:`ember.backends.cuda` (:func:`ember.nn.attention.sdpa_kernel`
-    sets them); ember.backends imports ember: resolved on use."""
-    from ...backends import cuda
+    sets them): that module's dict, changed in place; ember.backends imports ember, so it is looked up on
+    the first call, not at import."""
+    if not _switches:
+        from ...backends import cuda
 
-    return cuda._sdp_enabled
+        _switches["dict"] = cuda._sdp_enabled
+    return _switches["dict"]
 
 
 def _takes_flash_kernel(query, key, value, attn_mask, dropout_p, enable_gqa):
