@@ -106,6 +106,8 @@ _GRADS = {
     "sum": lambda lib, x: x,
     "masked_fill": lambda lib, x: x.masked_fill(x > 1, 0.0),
     "copysign_number": lambda lib, x: lib.copysign(x, -1.0),
+    "gelu": lambda lib, x: lib.nn.functional.gelu(x),  # gelu_backward(grad, x): one element-wise op
+    "clamp": lambda lib, x: x.clamp(0.6, 2.0),  # where((x >= min).logical_and_(x <= max), grad, 0)
 }
 
 
@@ -140,3 +142,24 @@ def test_row_major_operands_give_row_major_results(device, shape):
     x = ember.tensor(t.tolist(), dtype=ember.float64, device=device)
     for f in (lambda x: x + x, lambda x: x * 2, lambda x: x.exp(), lambda x: -x, lambda x: x > 0.5, lambda x: x**2):
         assert f(x).stride() == f(t).stride()
+
+
+@pytest.mark.parametrize("in_channels,out_channels", [(1, 4), (3, 1), (1, 1)])
+def test_conv2d_channels_last_with_one_channel(device, in_channels, out_channels):
+    # a channels-last (N, 1, H, W) tensor is contiguous too; PyTorch lays out the results channels-last
+    results = []
+    for lib, kw in ((torch, {}), (ember, {"device": device})):
+        conv = lib.nn.Conv2d(in_channels, out_channels, 3).to(dtype=lib.float64, **kw)
+        with lib.no_grad():
+            for i, p in enumerate(conv.parameters()):
+                p.copy_(lib.linspace(-1.0, 1.0, p.numel(), dtype=lib.float64).reshape(p.shape) * (i + 1))
+        conv = conv.to(memory_format=lib.channels_last)
+        x = lib.linspace(0.0, 1.0, 2 * in_channels * 25, dtype=lib.float64).reshape(2, in_channels, 5, 5)
+        x = x.to(**kw).to(memory_format=lib.channels_last).requires_grad_()
+        y = conv(x)
+        y.sum().backward()
+        pooled = lib.nn.functional.max_pool2d(x.detach(), 2)
+        results.append((y, x.grad, conv.weight.grad, pooled))
+    for t, e in zip(*results):
+        assert e.stride() == t.stride()
+        torch.testing.assert_close(torch.tensor(e.tolist(), dtype=torch.float64), t, rtol=1e-12, atol=1e-12)

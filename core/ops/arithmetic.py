@@ -1773,7 +1773,8 @@ class _Clamp(Function):
             mask = x >= low
         if high is not None:
             upper = x <= high
-            mask = upper if mask is None else mask & upper
+            # in place, as PyTorch's ``(x >= min).logical_and_(x <= max)``: the mask keeps its layout
+            mask = upper if mask is None else mask.logical_and_(upper)
         zero = grad.new_zeros(())  # selected, not multiplied: an inf/NaN grad does not leak past a bound
         g = sum_to(where(mask, grad, zero) if mask is not None else grad, x.shape)
         glow = ghigh = None
