@@ -23,7 +23,7 @@ def in_input_format(out: Tensor, *inputs: Tensor) -> Tensor:
             if fmt is not contiguous_format:
                 out = out.contiguous(memory_format=fmt)
                 shape = tuple(out.shape)
-                if 1 in shape and out.stride() != ordered_strides(shape, fmt.order):  # type: ignore[attr-defined]
+                if 1 in shape and fmt.order is not None and out.stride() != ordered_strides(shape, fmt.order):
                     # contiguous in both formats: PyTorch's fresh result has the format's strides exactly
                     out = out.clone(memory_format=fmt)
                 return out
