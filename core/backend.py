@@ -425,6 +425,20 @@ class Backend:
         ``Tensor.storage_offset``). The default is a fresh row-major array's: contiguous strides, offset 0."""
         return contiguous_strides(tuple(int(n) for n in array.shape)), 0
 
+    def strides(self, array: _Array) -> tuple[int, ...]:
+        """``array``'s strides in elements, :meth:`layout`'s first item, for the callers that need no
+        offset. The default reads :meth:`layout`; a backend overrides it where the offset costs more."""
+        return tuple(self.layout(array)[0])
+
+    def is_row_major(self, array: _Array) -> bool:
+        """Whether ``array``'s strides (:meth:`layout`) are exactly a fresh row-major array's, a size-1
+        dimension's stride too (:meth:`is_contiguous` lets a size-1 dimension step as it likes). An
+        element-wise op whose operands are all so has a row-major result in PyTorch, whatever their
+        shapes: the one check that lets it skip working out its result's layout. The default reads
+        :meth:`layout`; a backend overrides it where that costs more than a look at the strides."""
+        shape = tuple(int(n) for n in array.shape)
+        return self.layout(array)[0] == contiguous_strides(shape)
+
     def storage_size(self, array: _Array) -> int:
         """The number of elements of the storage ``array`` views (the positions :meth:`layout`'s
         offset and strides address). The default is a fresh array's: its own size."""

@@ -51,6 +51,10 @@ def _ml_dtype(d):
     return None if native is None else np.dtype(native)
 
 
+#: (shape, itemsize) -> a fresh row-major array's strides in bytes, for is_row_major
+_ROW_MAJOR_BYTES: dict[tuple[tuple[int, ...], int], tuple[int, ...]] = {}
+
+
 class NumpyBackend(Backend):
     """Device type ``cpu``: arrays are ``numpy.ndarray``.
 
@@ -99,6 +103,24 @@ class NumpyBackend(Backend):
 
     def is_contiguous(self, array):
         return array.flags.c_contiguous
+
+    def strides(self, array):
+        size = array.itemsize
+        strides = tuple([s // size for s in array.strides])
+        if not array.size and not any(strides):  # as layout reads them
+            return contiguous_strides(array.shape)
+        return strides
+
+    def is_row_major(self, array):
+        key = (array.shape, array.itemsize)
+        expected = _ROW_MAJOR_BYTES.get(key)
+        if expected is None:
+            if len(_ROW_MAJOR_BYTES) > 4096:
+                _ROW_MAJOR_BYTES.clear()
+            expected = _ROW_MAJOR_BYTES[key] = tuple(s * array.itemsize for s in contiguous_strides(array.shape))
+        strides = array.strides
+        # (an empty array's zeroed strides read as row-major, as layout reads them)
+        return strides == expected or (not array.size and not any(strides))
 
     def layout(self, array):
         if isinstance(array, np.generic):  # a 0-d result NumPy returns as a scalar: a storage of its own

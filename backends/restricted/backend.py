@@ -81,6 +81,12 @@ class RestrictedBackend(NumpyBackend):
     def is_contiguous(self, array):
         return super().is_contiguous(array._array)
 
+    def strides(self, array):
+        return super().strides(array._array)
+
+    def is_row_major(self, array):
+        return super().is_row_major(array._array)
+
     def layout(self, array):
         return super().layout(array._array)
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from numbers import Number
 from typing import Any, overload
 
+from ..layout import contiguous_format
 from ..ops.overlap import check_no_internal_overlap
 from ..strides import is_dense
 from ..tensor import NODE_PREHOOK, Tensor, retained_gradient
@@ -395,7 +396,7 @@ def _first_gradient(leaf, grad, held, create_graph):
     if backend is not leaf._backend:  # the ``grad`` setter's device error follows
         return grad
     is_contiguous = backend.is_contiguous
-    # the gradient layout contract: a dense leaf's strides, else contiguous
+    # the gradient layout contract: a dense leaf's strides (but for a size-1 dimension's), else contiguous
     leaf_strides = None
     if not is_contiguous(leaf_data):
         strides = backend.layout(leaf_data)[0]
@@ -405,9 +406,19 @@ def _first_gradient(leaf, grad, held, create_graph):
     if not create_graph and (contiguous if leaf_strides is None else _same_strides(backend, data, leaf_strides)):
         if _hold(held, grad):
             return grad
+    # a copy takes a dense leaf's strides exactly, a size-1 dimension's too (PyTorch's clone_obey_contract)
+    if (
+        leaf_strides is None
+        and 1 in leaf_data.shape
+        and is_contiguous(leaf_data)
+        and not backend.is_row_major(leaf_data)
+    ):
+        leaf_strides = backend.layout(leaf_data)[0]
     if leaf_strides is not None:
         return grad.new_empty_strided(leaf_data.shape, leaf_strides).copy_(grad)
-    return grad.clone() if contiguous else grad.contiguous()
+    if contiguous and backend.is_row_major(data):
+        return grad.clone()
+    return grad.clone(memory_format=contiguous_format)
 
 
 def _hold(held, tensor):

@@ -15,6 +15,7 @@ from .. import dtypes
 from ..amp.policy import cast_inputs, has_policy
 from ..amp.state import state as _amp
 from ..autograd.function import Function, differentiable_backward, saved_reader
+from ..layout import contiguous_format
 from ..tensor import Tensor, tensor
 from . import complex_math
 from .comparison import _TORCH_NAMES
@@ -52,7 +53,7 @@ from .operands import (
 )
 from .out_argument import OUT_ARG, write_out
 from .reduced_precision import CPU_DEVICE_TYPES, opmath
-from .result_layout import in_operands_layout
+from .result_layout import binary_layout, in_operands_layout, laid_out
 
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
@@ -358,11 +359,14 @@ class _Unary(Function):
 
     @classmethod
     def forward(cls, ctx, x):
-        data = x._data
+        data, backend = x._data, x._backend
         if data.dtype.itemsize == 2:  # perhaps float16/bfloat16: computed as opmath says
-            y = x._make(opmath(x, lambda native: cls.compute(x._backend, native), data))
+            native = opmath(x, lambda native: cls.compute(backend, native), data)
         else:  # the per-op path: no closure
-            y = x._make(cls.compute(x._backend, data))
+            native = cls.compute(backend, data)
+        if not backend.is_contiguous(data) and 1 in data.shape:  # PyTorch keeps a dense x's strides exactly
+            native = in_operands_layout(backend, native, (data,))
+        y = x._make(native)
         if cls.derivative is not None:
             saves = cls.saves
             ctx.save_for_backward(x if "x" in saves else None, y if "y" in saves else None)
@@ -380,13 +384,22 @@ class _Unary(Function):
             return grad * cls.derivative(x, y).conj()
         if not differentiable_backward():  # no graph to build, no tangents to give
             if cls.fused_backward is not None:  # one kernel, not one per operation
-                kernel = getattr(grad._backend.kernels, cls.fused_backward)
+                backend, data = grad._backend, grad._data
+                kernel = getattr(backend.kernels, cls.fused_backward)
                 if grad.dtype in cls.fused_in_float32:
-                    return grad._make(opmath(grad, kernel, grad._data, y._data))
-                return grad._make(kernel(grad._data, y._data))
+                    native = opmath(grad, kernel, data, y._data)
+                else:
+                    native = kernel(data, y._data)
+                if not backend.is_contiguous(data) or (1 in data.shape and not backend.is_contiguous(y._data)):
+                    native = in_operands_layout(backend, native, (data, y._data))  # as PyTorch's grad * f'(x)
+                return grad._make(native)
             if cls.arithmetic:  # one native expression
                 native = cls.derivative(None if x is None else x._data, None if y is None else y._data)
-                return grad._make(grad._data * native)
+                backend, data = grad._backend, grad._data
+                product = data * native
+                if not backend.is_contiguous(data) or (1 in data.shape and not backend.is_contiguous(native)):
+                    product = in_operands_layout(backend, product, (data, native))  # as PyTorch's grad * f'(x)
+                return grad._make(product)
         return grad * cls.derivative(x, y)
 
 
@@ -589,7 +602,10 @@ _round_half_even = _unary(
 class _Neg(Function):
     @staticmethod
     def forward(ctx, x):
-        return x._make(-x._data)
+        data = x._data
+        if not x._backend.is_contiguous(data) and 1 in data.shape:  # PyTorch keeps a dense x's strides exactly
+            return x._make(in_operands_layout(x._backend, -data, (data,)))
+        return x._make(-data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -749,6 +765,9 @@ class _Binary(Function):
     # whether a float16/bfloat16 op reads a Python-number operand unrounded (PyTorch's mul and div
     # kernels do; add, sub, pow, remainder, ... first round it to the tensor's type)
     exact_number = False
+    # whether PyTorch runs the op with a Python-number ``b`` as a unary op (pow(Tensor, Scalar)): its
+    # result's layout then follows ``a`` alone, not TensorIterator's order over ``a`` and a wrapped number
+    unary_with_number = False
 
     @classmethod
     def values(cls, backend, a, b):
@@ -764,19 +783,30 @@ class _Binary(Function):
     @classmethod
     def forward(cls, ctx, a, b):
         scalar = not isinstance(b, Tensor)
-        data, other = a._data, b if scalar else b._data
+        data, other, backend = a._data, b if scalar else b._data, a._backend
+        dtype, shape = data.dtype, data.shape
         try:
-            if data.dtype.itemsize <= 2 and data.dtype.kind not in "biu":  # float16/bfloat16, float8
+            if dtype.itemsize <= 2 and dtype.kind not in "biu":  # float16/bfloat16, float8
                 native = cls.narrow_values(a, data, other)
             else:  # the per-op path: no closure
-                native = cls.values(a._backend, data, other)
+                native = cls.values(backend, data, other)
         except Exception as exc:  # the backend's own error for shapes that do not broadcast
             raise_broadcast_error(exc, a, b)
-        if not scalar and not a._backend.is_contiguous(data):  # the first operand's layout may win
-            native = in_operands_layout(a._backend, native, (data, other))
+        # PyTorch's layout (TensorIterator's) where NumPy's may differ: the first operand's may win, and a
+        # size-1 dimension's stride counts unless every operand is row-major (of one shape, or exactly)
+        if scalar:
+            if cls.unary_with_number:
+                if not backend.is_contiguous(data) and 1 in shape:
+                    native = in_operands_layout(backend, native, (data,))
+            elif 1 in shape and not backend.is_row_major(data):
+                native = laid_out(backend, native, (data, other))
+        elif not backend.is_contiguous(data) or (
+            1 in native.shape and not (shape == other.shape and backend.is_contiguous(other))
+        ):
+            native = in_operands_layout(backend, native, (data, other))
         z = a._make(native)
-        ctx.a_shape = a._data.shape
-        ctx.b_shape = None if scalar else b._data.shape
+        ctx.a_shape = shape
+        ctx.b_shape = None if scalar else other.shape
         if cls.saves:
             # keep only what the needed gradients read, so that unrelated in-place changes
             # of an operand do not invalidate the graph (PyTorch saves the same way)
@@ -833,7 +863,9 @@ class _AddScaled(Function):
             native = backend.kernels.fused_multiply_add(other, alpha, data)
         except ValueError as exc:  # shapes that do not broadcast
             raise_broadcast_error(exc, a, b)
-        if not (backend.is_contiguous(data) and backend.is_contiguous(other)):  # the first operand's layout may win
+        if not (backend.is_contiguous(data) and backend.is_contiguous(other)) or (
+            1 in native.shape and data.shape != other.shape
+        ):  # the first operand's layout may win; a size-1 dimension's stride may count
             native = in_operands_layout(backend, native, (data, other))
         ctx.alpha, ctx.a_shape, ctx.b_shape = alpha, data.shape, other.shape
         return a._make(native)
@@ -975,6 +1007,7 @@ _COMPLEX_POW_BY_ARITHMETIC: dict[float, Callable[[Any, Any], Any]] = {
 
 class _Pow(_Binary):
     saves = 3
+    unary_with_number = True
     keeps_result = staticmethod(lambda needs: needs[1])  # z is read for the exponent's gradient only
     _saved_attributes = {"_saved_self": saved_reader(0), "_saved_exponent": _saved_operand}
     compute = staticmethod(_pow)
@@ -1740,7 +1773,8 @@ class _Clamp(Function):
             mask = x >= low
         if high is not None:
             upper = x <= high
-            mask = upper if mask is None else mask & upper
+            # in place, as PyTorch's ``(x >= min).logical_and_(x <= max)``: the mask keeps its layout
+            mask = upper if mask is None else mask.logical_and_(upper)
         zero = grad.new_zeros(())  # selected, not multiplied: an inf/NaN grad does not leak past a bound
         g = sum_to(where(mask, grad, zero) if mask is not None else grad, x.shape)
         glow = ghigh = None
@@ -1898,8 +1932,12 @@ class _Where(Function):
         operands = (condition._data, a._data, b._data)
         native = xp.where(*operands)
         backend = condition._backend
-        # NumPy's order differs from PyTorch's only where an earlier operand than the last is not row-major
-        if not (backend.is_contiguous(operands[0]) and backend.is_contiguous(operands[1])):
+        # NumPy's order differs from PyTorch's only where an earlier operand than the last is not row-major,
+        # or a size-1 dimension's stride counts (operands not all of one shape and row-major)
+        first, second, third = operands
+        if not (backend.is_contiguous(first) and backend.is_contiguous(second)) or (
+            1 in native.shape and not (first.shape == second.shape == third.shape and backend.is_contiguous(third))
+        ):
             native = in_operands_layout(backend, native, operands)
         return condition._make(native)
 
@@ -1918,8 +1956,16 @@ class _MaskedFill(_Where):
 
     _backward_name = "MaskedFillBackward0"
 
+    @staticmethod
+    def backward(ctx, grad):
+        none, ga, gb = _Where.backward(ctx, grad)
+        # PyTorch's ``grad.masked_fill(mask, 0)`` fills a row-major copy (masked_fill)
+        if gb is not None and not gb._backend.is_row_major(gb._data):
+            gb = gb.clone(memory_format=contiguous_format)
+        return none, ga, gb
 
-class _MaskedFillTensor(_Where):
+
+class _MaskedFillTensor(_MaskedFill):
     _backward_name = "MaskedFillBackward1"
 
 
@@ -2073,7 +2119,7 @@ class _Lerp(Function):
             out = where(weight.abs() < 0.5, input + weight * diff, end - diff * (1 - weight))
         else:
             out = input + weight * diff if builtins.abs(weight) < 0.5 else end - diff * (1 - weight)
-        operands = (input._data, end._data, weight._data if isinstance(weight, Tensor) else weight)
+        operands = (input._data, end._data) + ((weight._data,) if isinstance(weight, Tensor) else ())
         if not all(input._backend.is_contiguous(x) for x in operands[:2]):  # ``input``'s layout may win
             out = out._make(in_operands_layout(input._backend, out._data, operands))
         return out if narrow is None else out.to(narrow)
@@ -2284,8 +2330,12 @@ def _compare(
             data = compute(a._backend.xp, a._data, other_data)
         except Exception as exc:
             raise_broadcast_error(exc, a, b)
-        if isinstance(b, Tensor) and not a._backend.is_contiguous(a._data):  # the first operand's layout may win
-            data = in_operands_layout(a._backend, data, (a._data, other_data))
+        backend, first = a._backend, a._data
+        if isinstance(b, Tensor):  # the first operand's layout may win; a size-1 dimension's stride may count
+            if not backend.is_contiguous(first) or 1 in data.shape:
+                data = binary_layout(backend, data, first, other_data)
+        elif 1 in data.shape and not backend.is_row_major(first):  # a number: TensorIterator's ordered path
+            data = laid_out(backend, data, (first, other_data))
         return input._make(data)
 
     op.__name__ = name
@@ -2315,9 +2365,7 @@ def _logical(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor
             data = compute(input._backend.xp, a, b)
         except Exception as exc:
             raise_broadcast_error(exc, input, other)
-        if not input._backend.is_contiguous(a):  # ``input``'s layout may win
-            data = in_operands_layout(input._backend, data, (a, b))
-        return input._make(data)
+        return input._make(binary_layout(input._backend, data, a, b))  # ``input``'s layout may win
 
     op.__name__ = name
     op.__doc__ = _generated_doc(name, takes_out=True)
@@ -2409,10 +2457,12 @@ def _bitwise(
         a, b, result = promote(name, first, other)
         if result._category >= 2:  # an integer tensor with a float or complex number
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_TORCH_NAMES[result.name]}'")
+        other_data = b._data if isinstance(b, Tensor) else b
         try:
-            return first._make(integer(a._data, b._data if isinstance(b, Tensor) else b))
+            native = integer(a._data, other_data)
         except Exception as exc:
             raise_broadcast_error(exc, a, b)
+        return first._make(binary_layout(a._backend, native, a._data, other_data))  # as PyTorch's TensorIterator
 
     op.__name__ = name
     op.__doc__ = _generated_doc(name, takes_out=True)

@@ -509,7 +509,8 @@ def copysign(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None
         if not a.dtype.is_floating_point:
             a = a.to(dtypes.get_default_dtype())
         negative = math.copysign(1.0, b) < 0
-        return named_node(-abs(a) if negative else abs(a), "CopysignBackward1")
+        # PyTorch wraps the number: TensorIterator's ordered layout over ``a`` and a 0-d operand
+        return named_node(composite_in_operands_layout(-abs(a) if negative else abs(a), a, b), "CopysignBackward1")
     result = composite_in_operands_layout(where(signbit(b), -abs(a), abs(a)), a, b)  # type: ignore[arg-type]
     if isinstance(b, Tensor) and b.requires_grad and grad_state.enabled:  # other's gradient: zeros, not None
         result = where(b.new_zeros((), dtype=dtypes.bool), b, result)

@@ -1129,7 +1129,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor:
     out = where_with_node(
         node, mask, value, input
     )  # of the broadcast shape, which may be larger than input's (as PyTorch's)
-    if not out._backend.is_contiguous(out._data):  # PyTorch fills a row-major copy; where follows input's layout
+    if not out._backend.is_row_major(out._data):  # PyTorch fills a row-major copy; where follows input's layout
         out._data = row_major(out._backend, out._data)  # the fresh result: no other tensor sees its memory
     return out
 

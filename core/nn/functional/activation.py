@@ -23,6 +23,7 @@ from ...ops.dtype_support import ALL, FLOATING_AND_HALF, TORCH_NAMES, not_implem
 from ...ops.movement import cat, row_major
 from ...ops.operands import fill_value_for, named_node
 from ...ops.reduced_precision import opmath
+from ...ops.result_layout import binary_layout
 from ...tensor import Tensor, _new
 from ...typeinfo import finfo
 from ..common_types import _dtype_t
@@ -791,8 +792,11 @@ class _Gelu(Function):
                 return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * slope), None
             cdf = 0.5 * (1 + (x * (1 / math.sqrt(2))).erf())
             return grad * (cdf + x * (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi))), None
-        backward = grad._backend.kernels.gelu_backward
-        return grad._make(opmath(grad, lambda g, data: backward(g, data, ctx.approximate), grad._data, x._data)), None
+        backend = grad._backend
+        backward = backend.kernels.gelu_backward
+        native = opmath(grad, lambda g, data: backward(g, data, ctx.approximate), grad._data, x._data)
+        # laid out as PyTorch's gelu_backward(grad, x), one element-wise op
+        return grad._make(binary_layout(backend, native, grad._data, x._data)), None
 
 
 class _Silu(_Pointwise):
