@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -722,7 +723,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, out: Ten
     axis = _check_index("scatter_add", input, dim, index, src)
     if src.dtype is not input.dtype:
         raise RuntimeError(
-            f"scatter_add(): Expected self.dtype to be equal to src.dtype ({input.dtype} vs {src.dtype})"
+            f"scatter(): Expected self.dtype to be equal to src.dtype ({TORCH_NAMES[input.dtype]} vs {TORCH_NAMES[src.dtype]})"
         )
     if not index.numel():  # an empty index of any rank scatters nothing
         return _scatter_nothing(_ScatterAdd, input, index, src)
@@ -833,7 +834,9 @@ def scatter(
         value, src = src, None
     axis = _check_index("scatter", input, dim, index, src)
     if src is not None and (check_same_device("scatter", input, src) or src.dtype is not input.dtype):
-        raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype ({input.dtype} vs {src.dtype})")
+        raise RuntimeError(
+            f"scatter(): Expected self.dtype to be equal to src.dtype ({TORCH_NAMES[input.dtype]} vs {TORCH_NAMES[src.dtype]})"
+        )
     if not index.numel():  # an empty index of any rank scatters nothing
         return _scatter_nothing(_Scatter, input, index, src)
     if input.ndim == 0:
@@ -1150,7 +1153,7 @@ def masked_select(input: Tensor, mask: Tensor, *, out: Tensor | None = None) -> 
             check_no_overlap(out, mask)
         return write_out("masked_select", masked_select(input, mask), out, exact_dtype=True)
     if mask.dtype is not dtypes.bool:
-        raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {mask.dtype}")
+        raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {TORCH_NAMES[mask.dtype]}")
     check_same_device("masked_select", input, mask)
     refuse_meta("masked_select", mask)
     a, m = input.broadcast_tensors(mask)
@@ -1307,12 +1310,35 @@ def _check_sortable(input: Tensor) -> None:
         raise RuntimeError("Sort does not support complex dtypes on CPU")
 
 
+def _stable_by_keyword(op: Any) -> Any:
+    """``op`` (sort, argsort) with PyTorch's two signatures: ``(input, dim=-1, descending=False)``, or, once
+    ``stable`` is given (a keyword only), ``(input, *, stable, dim=-1, descending=False)``: a positional
+    ``dim`` or ``descending`` beside ``stable`` is PyTorch's TypeError."""
+    name = op.__name__
+    out = ", tuple of Tensors out = None" if name == "sort" else ", Tensor out = None"
+
+    @functools.wraps(op)
+    def checked(input: Any, *args: Any, **kwargs: Any) -> Any:
+        if args and "stable" in kwargs:
+            given = [type(a).__name__ for a in args] + [f"{k}={type(v).__name__}" for k, v in kwargs.items()]
+            got = ", ".join(["Tensor", *given])
+            raise TypeError(
+                f"{name}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                f" * (Tensor input, *, bool stable, int dim = -1, bool descending = False{out})\n"
+                " * (Tensor input, int dim = -1, bool descending = False)\n"
+            )
+        return op(input, *args, **kwargs)
+
+    return checked
+
+
+@_stable_by_keyword
 def sort(
     input: Tensor,
     dim: int = -1,
     descending: bool = False,
-    stable: bool = False,
     *,
+    stable: bool | None = False,
     out: Any = None,
     axis: int | None = None,
 ) -> return_types.sort:
@@ -1339,7 +1365,7 @@ def sort(
     if axis is not None:
         dim, _ = numpy_names("sort", dim, -1, axis, False, None)
     if out is not None:
-        return write_out("sort", sort(input, dim, descending, stable), out, exact_dtype=True)
+        return write_out("sort", sort(input, dim=dim, descending=descending, stable=stable), out, exact_dtype=True)
 
     _check_sortable(input)
     axis = wrap_dim(dim, input.ndim)
@@ -1353,8 +1379,9 @@ def sort(
     return return_types.sort(values, laid_out_like(indices, input))
 
 
+@_stable_by_keyword
 def argsort(
-    input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False, *, axis: int | None = None
+    input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool | None = False, axis: int | None = None
 ) -> Tensor:
     """Indices that sort ``input`` along ``dim``.
 

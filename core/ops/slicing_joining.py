@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .. import dtypes
 from ..autograd import function as autograd_function
 from ..autograd import tangents
+from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..autograd.view_history import check_view_writable, mark_reshaped_in_place
 from ..meta_errors import refuse_meta
@@ -63,6 +64,28 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     return input[(slice(None),) * axis + (index % size,)]
 
 
+class _NoDerivative(Function):
+    """The values ``data`` of an op that PyTorch records without a derivative (``unique``'s): its result
+    requires grad, and a backward through its node raises PyTorch's NotImplementedError."""
+
+    @staticmethod
+    def forward(ctx, input, data, name):
+        ctx.op_name = name
+        return input._make(data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError(f"the derivative for '{ctx.op_name}' is not implemented.")
+
+
+def without_derivative(input: Tensor, values: Tensor, name: str, node: str) -> Tensor:
+    """``values``, computed from ``input``, recorded as PyTorch records ``name`` (a node named ``node`` whose
+    backward raises) where ``input`` requires grad; as they are otherwise."""
+    if not (input._requires_grad and grad_state.enabled):
+        return values
+    return named_node(_NoDerivative.apply(input, values.detach()._data, name), node)
+
+
 def unique(  # noqa: A002
     input: Tensor,
     sorted: bool = True,
@@ -89,7 +112,10 @@ def unique(  # noqa: A002
     if input.dtype.is_complex:  # no order to sort by
         not_implemented("unique", input.dtype)
     if dim is not None:
-        return _unique_dim(input, wrap_dim(dim, input.ndim), return_inverse, return_counts)
+        out = _unique_dim(input, wrap_dim(dim, input.ndim), return_inverse, return_counts)
+        if isinstance(out, tuple):
+            return (without_derivative(input, out[0], "unique_dim", "UniqueDimBackward0"), *out[1:])
+        return without_derivative(input, out, "unique_dim", "UniqueDimBackward0")
     backend = input._backend
     xp, long = backend.xp, backend.native_dtype(dtypes.int64)
     flat = xp.reshape(input.detach()._data, (-1,))
@@ -102,7 +128,7 @@ def unique(  # noqa: A002
         )
     else:
         first = xp.zeros((0,), dtype=backend.native_dtype(dtypes.bool))
-    out = [input._make(values[first])]
+    out = [without_derivative(input, input._make(values[first]), "_unique2", "Unique2Backward0")]
     if return_inverse:
         group = xp.cumulative_sum(xp.astype(first, long)) - 1
         inverse = xp.zeros((n,), dtype=long)

@@ -246,7 +246,7 @@ def _nanmedian_along(input: Tensor, dim: int) -> tuple[Tensor, Tensor]:
     if input.ndim == 0:
         return input.clone(), input.new_zeros((), dtype=dtypes.int64)
     x = input.movedim(dim, -1)
-    order = x.argsort(-1, stable=True)  # NaN sorts last
+    order = x.argsort(dim=-1, stable=True)  # NaN sorts last
     values = x.gather(-1, order)
     count = (~values.isnan()).sum(-1, keepdim=True)
     k = ((count - 1).clamp_min(0) // 2).where(count > 0, x.new_full((), x.shape[-1] - 1, dtype=dtypes.int64))
@@ -268,7 +268,7 @@ def _longest_run(x: Tensor) -> tuple[Tensor, Tensor]:
         best = counts.amax(-1, keepdim=True)
         candidates = where(counts == best, x, x.new_full((), math.inf) if x.dtype.is_floating_point else x.amax())
         return best, candidates.amin(-1, keepdim=True)
-    ordered = x.sort(-1, stable=True).values  # ascending, NaN last (stable: no tie order to work out)
+    ordered = x.sort(dim=-1, stable=True).values  # ascending, NaN last (stable: no tie order to work out)
     new_run = (ordered[..., 1:] != ordered[..., :-1]).long()
     run = cat([new_run.new_zeros((*x.shape[:-1], 1)), new_run.cumsum(-1)], -1)  # each position's run
     counts = run.new_zeros(x.shape).scatter_add_(-1, run, run.new_ones(()).expand(x.shape))  # per run
