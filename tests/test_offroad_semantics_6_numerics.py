@@ -108,3 +108,86 @@ def test_lerp_errors(fn):
         fn(torch)
     with pytest.raises(type(expected.value), match=f"^{__import__('re').escape(str(expected.value))}$"):
         fn(ember)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+@pytest.mark.parametrize(
+    "value", [65504.0, 65510.0, 65519.9, 65520.0, 70000.0, 3.3895e38, 3.4028235e38, 3.4028236e38, 1e39, 1e308]
+)
+def test_nan_to_num_casts_replacements_unchecked(device, dtype, value):
+    # ember raised "value cannot be converted to type c10::Half without overflow"; PyTorch casts (to inf)
+    if dtype == "float64" and not ember.backends.get_backend(device).supports_float64:
+        pytest.skip(f"{device} has no float64")
+    data = [float("nan"), float("inf"), -float("inf"), 1.0]
+    got = ember.tensor(data, dtype=getattr(ember, dtype), device=device).nan_to_num(value, value, -value)
+    expected = torch.tensor(data, dtype=getattr(torch, dtype)).nan_to_num(value, value, -value)
+    assert got.double().tolist() == expected.double().tolist()
+
+
+# name -> f(lib, device): histc of NaN or infinite data or bounds, and of no bins: PyTorch's errors
+HISTC_ERRORS = {
+    "inf data": lambda L, d: L.histc(L.tensor([1.0, float("inf")], device=d), bins=3),
+    "-inf data": lambda L, d: L.histc(L.tensor([-float("inf"), 1.0], device=d), bins=3),
+    "large and inf data": lambda L, d: L.histc(L.tensor([123456789.0, float("inf")], device=d), bins=3),
+    "small and inf data": lambda L, d: L.histc(L.tensor([1e-7, float("inf")], device=d), bins=3),
+    "inf max": lambda L, d: L.histc(L.tensor([1.0, 2.0], device=d), bins=3, min=0, max=float("inf")),
+    "nan min": lambda L, d: L.histc(L.tensor([1.0], device=d), bins=3, min=float("nan"), max=1),
+    "fraction and inf": lambda L, d: L.histc(L.tensor([1.0], device=d), bins=3, min=0.1, max=float("inf")),
+    "no bins": lambda L, d: L.histc(L.tensor([1.0, 2.0], device=d), bins=0),
+}
+
+
+@pytest.mark.parametrize("case", list(HISTC_ERRORS))
+def test_histc_errors(device, case):
+    # ember counted inf data in the last bin (and NaN data nowhere); PyTorch refuses a range that is not finite
+    fn = HISTC_ERRORS[case]
+    with pytest.raises(RuntimeError) as expected:
+        fn(torch, "cpu")
+    with pytest.raises(RuntimeError, match=f"^{__import__('re').escape(str(expected.value))}$"):
+        fn(ember, device)
+
+
+def test_histc_of_nan_data_raises(device):
+    with pytest.raises(RuntimeError, match=r"^torch\.histc: range of \[-?nan, -?nan\] is not finite$"):
+        ember.histc(ember.tensor([1.0, float("nan")], device=device), bins=3)
+    with pytest.raises(RuntimeError, match=r"range of \[-?nan, -?nan\] is not finite"):
+        torch.histc(torch.tensor([1.0, float("nan")]), bins=3)
+    # NaN among data with given bounds is no error: it lands in no bin
+    got = ember.histc(ember.tensor([1.0, float("nan")], device=device), bins=3, min=0, max=3)
+    assert got.tolist() == torch.histc(torch.tensor([1.0, float("nan")]), bins=3, min=0, max=3).tolist()
+
+
+@pytest.mark.parametrize("weights", [None, "float32", "float64", "int64"])
+@pytest.mark.parametrize("minlength", [0, 3])
+def test_bincount_of_nothing_counts_in_int64(device, weights, minlength):
+    # ember gave a float weights' dtype (float32 for float32 weights); PyTorch gives int64 zeros
+    results = []
+    for L, d in ((ember, device), (torch, "cpu")):
+        w = None if weights is None else L.tensor([], dtype=getattr(L, weights), device=d)
+        r = L.bincount(L.tensor([], dtype=L.int64, device=d), weights=w, minlength=minlength)
+        results.append((str(r.dtype).split(".")[1], r.tolist()))
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("minlength", [2.0, True, None])
+def test_bincount_minlength_must_be_int(minlength):
+    # ember took 2.0 (and True) as a minlength
+    with pytest.raises(TypeError) as expected:
+        torch.bincount(torch.tensor([0, 1]), minlength=minlength)
+    with pytest.raises(TypeError, match=f"^{__import__('re').escape(str(expected.value))}$"):
+        ember.bincount(ember.tensor([0, 1]), minlength=minlength)
+    assert ember.bincount(ember.tensor([0, 1]), minlength=ember.tensor(3)).tolist() == [1, 1, 0]
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "int32", "int64"])
+def test_lcm_of_narrow_integers_wraps_after_the_abs(device, dtype):
+    # ember wrapped a / g * b to int8 before taking |.|: lcm(int8 100, int8 99) gave 84, PyTorch -84
+    # (C++ computes an 8- or 16-bit lcm in int): 9296 of 20000 random int8 pairs differed
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(0)
+    a = rng.integers(info.min + 1, info.max, 2000, endpoint=True).astype(dtype)
+    b = rng.integers(info.min + 1, info.max, 2000, endpoint=True).astype(dtype)
+    a[:20], b[20:40] = 0, 0
+    a[40:45], b[40:45] = 100, 99
+    got = ember.lcm(ember.tensor(a, device=device), ember.tensor(b, device=device)).cpu().numpy()
+    np.testing.assert_array_equal(got, torch.lcm(torch.tensor(a), torch.tensor(b)).numpy())

@@ -216,3 +216,23 @@ def test_dtypes_ember_adds_to_messages_are_scalar_types(fn, names):
         fn(torch)
     with pytest.raises(RuntimeError, match=re.escape(f"{expected.value}") + r",? " + re.escape(names)):
         fn(ember)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L: L.tensor([1, 5]).clamp_(min=2.5),
+        lambda L: L.tensor([1, 5]).clamp_max_(2.5),
+        lambda L: L.tensor([1, 5]).clamp_min_(2.5),
+        lambda L: L.tensor([1, 5], dtype=L.int8).clip_(0.5, 2.5),
+        lambda L: L.tensor([True]).clamp_(0.5),
+        lambda L: L.tensor([1, 5]).clamp_(min=L.tensor([2.5])),  # a tensor bound: the ScalarType ("Long")
+        lambda L: L.tensor([1, 5]).add_(1.5),
+    ],
+)
+def test_inplace_clamp_refusal_names_the_c_type(fn):
+    # ember said "... desired output type Long" where PyTorch's scalar clamp_ says "long int"
+    with pytest.raises(RuntimeError) as expected:
+        fn(torch)
+    with pytest.raises(RuntimeError, match=f"^{re.escape(str(expected.value))}$"):
+        fn(ember)

@@ -8,6 +8,7 @@ Differentiable ones are composites of views, indexing and concatenation.
 from __future__ import annotations
 
 import math
+import numbers
 import operator
 import warnings
 from collections.abc import Sequence
@@ -162,6 +163,10 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
         raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
     if input.ndim != 1:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if isinstance(minlength, Tensor) and minlength.ndim == 0 and not minlength.dtype.is_floating_point:
+        minlength = int(minlength.item())  # PyTorch's argument parser takes a 0-d integer tensor as an int
+    if isinstance(minlength, bool) or not isinstance(minlength, numbers.Integral):
+        raise TypeError(f"bincount(): argument 'minlength' must be int, not {type(minlength).__name__}")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
     refuse_meta("bincount", input)  # the count of bins is the largest value plus one
@@ -174,7 +179,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     if weights is not None:
         check_same_device("bincount", input, weights)
     bins = max(int(input.max().item()) + 1 if n else 0, minlength)
-    if weights is None:
+    if weights is None or not n:  # PyTorch counts no elements in int64, weighted or not
         dt, values = dtypes.int64, None
     else:
         dt = weights.dtype if weights.dtype in (dtypes.float32, dtypes.float64) else dtypes.float64
