@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 import ember
@@ -236,3 +237,42 @@ def test_inplace_clamp_refusal_names_the_c_type(fn):
         fn(torch)
     with pytest.raises(RuntimeError, match=f"^{re.escape(str(expected.value))}$"):
         fn(ember)
+
+
+# name -> f(lib, x): topk/kthvalue's k that is no int, argsort's out without stable, a 0-d argsort's dim
+SORTING_ARGUMENT_ERRORS = {
+    "topk k float": lambda L, x: L.topk(x, 2.0),
+    "topk k bool": lambda L, x: L.topk(x, True),
+    "topk k float tensor": lambda L, x: L.topk(x, L.tensor(2.0)),
+    "kthvalue k float": lambda L, x: L.kthvalue(x, 2.0),
+    "argsort out without stable": lambda L, x: L.argsort(x, out=L.empty(3, dtype=L.int64)),
+    "0-d argsort dim 3": lambda L, x: L.argsort(x[0], 3),
+}
+
+
+@pytest.mark.parametrize("case", list(SORTING_ARGUMENT_ERRORS))
+def test_sorting_argument_errors(case):
+    # ember: "slice indices must be integers" for a float k, an unexpected keyword 'out', a 0-d argsort's dim unchecked
+    fn = SORTING_ARGUMENT_ERRORS[case]
+    with pytest.raises(Exception) as expected:
+        fn(torch, torch.tensor([3.0, 1.0, 2.0]))
+    with pytest.raises(type(expected.value)) as got:
+        fn(ember, ember.tensor([3.0, 1.0, 2.0]))
+    first_line = str(expected.value).splitlines()[0]
+    assert str(got.value).splitlines()[0] == first_line
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L, x: L.topk(x, np.int64(2)).values,
+        lambda L, x: L.topk(x, L.tensor(2)).values,
+        lambda L, x: L.kthvalue(x, L.tensor(2)).values,
+        lambda L, x: L.argsort(x, stable=True, out=L.empty(3, dtype=L.int64, device=x.device)),
+        lambda L, x: L.argsort(x, stable=True, descending=True, out=L.empty(3, dtype=L.int64, device=x.device)),
+        lambda L, x: L.argsort(x[0], -1),
+    ],
+)
+def test_sorting_arguments_still_taken(device, fn):
+    got = fn(ember, ember.tensor([3.0, 1.0, 2.0], device=device))
+    _same(got, fn(torch, torch.tensor([3.0, 1.0, 2.0])))
