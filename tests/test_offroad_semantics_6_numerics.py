@@ -20,6 +20,17 @@ def _values():
     return np.concatenate([v, np.round(v) + 0.5, np.arange(-1000, 1000, 5.0), special])
 
 
+def _require(device, dtype):
+    """Skip where ``device``'s backend lacks ``dtype`` (float64, bfloat16 on OpenCL)."""
+    backend = ember.backends.get_backend(device)
+    try:
+        backend.native_dtype(getattr(ember, dtype))
+    except TypeError:
+        pytest.skip(f"{device} has no {dtype}")
+    if dtype == "float64" and not backend.supports_float64:
+        pytest.skip(f"{device} has no float64")
+
+
 def _same_bits(got, expected):
     got, expected = got.astype(np.float64), expected.astype(np.float64)
     both_nan = np.isnan(got) & np.isnan(expected)
@@ -33,8 +44,7 @@ def _same_bits(got, expected):
 def test_round_decimals(device, dtype, decimals):
     # ember multiplied by 10.0**decimals for a negative one: round(2411.0037, decimals=-3) gave 1999.9999 in
     # float32 (PyTorch 2000), and decimals=400 raised OverflowError (PyTorch NaN)
-    if dtype == "float64" and not ember.backends.get_backend(device).supports_float64:
-        pytest.skip(f"{device} has no float64")
+    _require(device, dtype)
     v = _values()
     got = ember.tensor(v, device=device).to(getattr(ember, dtype)).round(decimals=decimals).float().cpu().numpy()
     expected = torch.tensor(v).to(getattr(torch, dtype)).round(decimals=decimals).float().numpy()
@@ -116,8 +126,7 @@ def test_lerp_errors(fn):
 )
 def test_nan_to_num_casts_replacements_unchecked(device, dtype, value):
     # ember raised "value cannot be converted to type c10::Half without overflow"; PyTorch casts (to inf)
-    if dtype == "float64" and not ember.backends.get_backend(device).supports_float64:
-        pytest.skip(f"{device} has no float64")
+    _require(device, dtype)
     data = [float("nan"), float("inf"), -float("inf"), 1.0]
     got = ember.tensor(data, dtype=getattr(ember, dtype), device=device).nan_to_num(value, value, -value)
     expected = torch.tensor(data, dtype=getattr(torch, dtype)).nan_to_num(value, value, -value)

@@ -190,6 +190,10 @@ DTYPE_NAMES = {
     "where float condition": lambda L: L.where(L.tensor([1.0, 0.0]), L.ones(2), L.zeros(2)),
     "mm float32 float64": lambda L: L.ones(2, 2).mm(L.ones(2, 2, dtype=L.float64)),
     "matmul float32 float64": lambda L: L.ones(2, 2) @ L.ones(2, 2, dtype=L.float64),
+    # an out= of another dtype where the op takes none: ember said "dtype ember.float32, but got ember.float64"
+    "max out float64": lambda L: L.max(L.ones(2), 0, out=(L.empty((), dtype=L.float64), L.empty((), dtype=L.int64))),
+    "argmax out int32": lambda L: L.argmax(L.ones(2), 0, out=L.empty((), dtype=L.int32)),
+    "matmul out float64": lambda L: L.matmul(L.ones(2, 2), L.ones(2, 2), out=L.empty(2, 2, dtype=L.float64)),
 }
 
 
@@ -276,3 +280,25 @@ def test_sorting_argument_errors(case):
 def test_sorting_arguments_still_taken(device, fn):
     got = fn(ember, ember.tensor([3.0, 1.0, 2.0], device=device))
     _same(got, fn(torch, torch.tensor([3.0, 1.0, 2.0])))
+
+
+# name -> f(lib, x): a whole shape or dims argument that is no sequence (ember: "'float' object is not iterable")
+NOT_SEQUENCES = {
+    "x.flip(1.5)": lambda L, x: x.flip(1.5),
+    "x.reshape(6.0)": lambda L, x: x.reshape(6.0),
+    "x.repeat(2.0)": lambda L, x: x.repeat(2.0),
+    "x.tile(2.0)": lambda L, x: x.tile(2.0),
+    "x.permute(1.5)": lambda L, x: x.permute(1.5),
+    "x.expand(None)": lambda L, x: x.expand(None),
+    "tensordot dims=1.5": lambda L, x: L.tensordot(x, x.T, dims=1.5),  # ember: TypeError, PyTorch RuntimeError
+    "tensordot dims=None": lambda L, x: L.tensordot(x, x.T, dims=None),
+}
+
+
+@pytest.mark.parametrize("case", list(NOT_SEQUENCES))
+def test_arguments_that_are_no_sequence(case):
+    fn = NOT_SEQUENCES[case]
+    with pytest.raises(Exception) as expected:
+        fn(torch, torch.ones(2, 3))
+    with pytest.raises(type(expected.value), match=f"^{re.escape(str(expected.value))}$"):
+        fn(ember, ember.ones(2, 3))
