@@ -673,7 +673,9 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         n = self.ndim if ndim is None else ndim
         if not isinstance(dim, int):
             if not isinstance(dim, numbers.Integral):
-                raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+                from .ops.operands import dim_type_error
+
+                raise dim_type_error(dim)
             dim = int(dim)  # a NumPy integer, which PyTorch's argument parser takes as an int
         bound = max(n, 1)
         if not -bound <= dim < bound:

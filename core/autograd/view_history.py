@@ -144,6 +144,18 @@ def current_replay(view: Tensor) -> Any:
     return storage_replay
 
 
+def as_strided_node(fresh: Tensor) -> Tensor:
+    """``fresh``, a view replayed on its base after an in-place write, with its node named as PyTorch's
+    (which regenerates such a view with ``as_strided``: "AsStridedBackward0"; a view that changes the dtype,
+    ``view_as_real``/``view_as_complex``, keeps its own node, as PyTorch replays it with its own function)."""
+    from ..ops.operands import named_node
+
+    node = fresh._grad_fn
+    if node is None or type(node).__name__ in ("ViewAsRealBackward0", "ViewAsComplexBackward0"):
+        return fresh
+    return named_node(fresh, "AsStridedBackward0")
+
+
 def refresh_view_history(view: Tensor) -> None:
     """Give ``view``, whose storage was written in place since its history was set, the history of
     the same view made of its base now.
@@ -161,7 +173,7 @@ def refresh_view_history(view: Tensor) -> None:
         previous = grad_state.enabled
         grad_state.enabled = True  # the history is read whatever the grad mode
         try:
-            fresh = current_replay(view)(base)
+            fresh = as_strided_node(current_replay(view)(base))
         finally:
             grad_state.enabled = previous
         view._grad_fn, view._output_nr, view._requires_grad = fresh._grad_fn, fresh._output_nr, True

@@ -751,7 +751,12 @@ def round(input: Tensor, decimals: int | None = None, *, out: Tensor | None = No
         return named_node(_round_half_even(input), "RoundBackward1")
     if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch
         return named_node(round(input.float(), decimals).to(input.dtype), "RoundBackward1")
-    scale = 10.0**decimals
+    # PyTorch's: times 10**decimals, rounded, divided back; for negative decimals divided by 10**-decimals first
+    # (times 0.001 is not divided by 1000: 2411 rounds to 1999.9999 in float32), an infinite power past float64's
+    power = -decimals if decimals < 0 else decimals
+    scale = 10.0**power if power <= 308 else math.inf
+    if decimals < 0:
+        return named_node(_round_half_even(input / scale) * scale, "RoundBackward1")
     return named_node(_round_half_even(input * scale) / scale, "RoundBackward1")
 
 
@@ -2024,7 +2029,7 @@ def where(
             condition = condition.to(dtypes.bool)
         else:
             raise RuntimeError(
-                f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}"
+                f"where expected condition to be a boolean tensor, but got a tensor with dtype {_TORCH_NAMES[condition.dtype.name]}"
             )
     like = input if isinstance(input, Tensor) else other
     if not isinstance(like, Tensor):
@@ -2069,6 +2074,11 @@ def lerp(input: Tensor, end: Tensor, weight: Tensor | Number, *, out: Tensor | N
     require_tensors("lerp", ("input", "end"), input, end)
     if out is not None:
         return write_out("lerp", lerp(input, end, weight), out, inputs=(input, end, weight))
+    if isinstance(weight, Tensor) and weight.ndim == 0 and weight.dtype is not input.dtype and end.dtype is input.dtype:
+        # a 0-d weight of another dtype takes part in the promotion as PyTorch's 0-d operands do (float32 ends
+        # with a float64 weight stay float32, a complex weight makes them complex, int64 ends with a float one float)
+        result = dtypes.result_type([input.dtype, end.dtype], [weight.dtype], [])
+        input, end, weight = input.to(result), end.to(result), weight.to(result)
     for name, operand in (("end", end), ("weight", weight)):
         if isinstance(operand, Tensor) and operand.dtype is not input.dtype:
             raise RuntimeError(
@@ -2076,6 +2086,8 @@ def lerp(input: Tensor, end: Tensor, weight: Tensor | Number, *, out: Tensor | N
             )
     if input.dtype not in FLOATING_AND_HALF and not input.dtype.is_complex:
         not_implemented("lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar", input.dtype)
+    if isinstance(weight, complex) and not input.dtype.is_complex:  # PyTorch's conversion error, or its real part
+        weight = converted_factor(weight, input.dtype)
     if isinstance(weight, Tensor):  # a 0-d CPU weight joins the others' device, as PyTorch's scalars do
         input, end, weight = on_one_device("lerp", input, end, weight)
     return (_LerpTensor if isinstance(weight, Tensor) else _Lerp).apply(input, end, weight)

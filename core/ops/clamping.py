@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from .. import dtypes
@@ -62,10 +63,21 @@ def nan_to_num(
     info = finfo(input.dtype)
     posinf = info.max if posinf is None else posinf
     neginf = info.min if neginf is None else neginf
+    nan, posinf, neginf = (_cast_to(value, info) for value in (nan, posinf, neginf))
     x = input.detach()
-    out = where(x.isnan(), x.new_full((), float(nan)), input)
-    out = where(x == float("inf"), x.new_full((), float(posinf)), out)
-    return named_node(where(x == float("-inf"), x.new_full((), float(neginf)), out), "NanToNumBackward0")
+    out = where(x.isnan(), x.new_full((), nan), input)
+    out = where(x == float("inf"), x.new_full((), posinf), out)
+    return named_node(where(x == float("-inf"), x.new_full((), neginf), out), "NanToNumBackward0")
+
+
+def _cast_to(value: float, info: Any) -> float:
+    """``value`` as a cast to the floating type of ``info`` (its finfo) makes it, as PyTorch casts nan_to_num's
+    replacements, unchecked: past the largest finite value infinite (once it would not round down to it)."""
+    v = float(value)
+    if not math.isfinite(v) or abs(v) <= info.max:
+        return v
+    threshold = info.max + info.max / (2 - info.eps) * info.eps / 2  # halfway to the next power of two
+    return math.copysign(math.inf if abs(v) >= threshold else info.max, v)
 
 
 def clamp_min(input: Tensor, min: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002

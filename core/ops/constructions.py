@@ -311,7 +311,9 @@ def unique_consecutive(
         inverse = run.reshape(input.shape) if dim is None else run
         ends = cat([keep[1:], keep.new_full((1,), n)])
         counts = ends - keep
-    out = [values]
+    from .slicing_joining import without_derivative
+
+    out = [without_derivative(input, values, "unique_consecutive", "UniqueConsecutiveBackward0")]
     if return_inverse:
         out.append(inverse)
     if return_counts:

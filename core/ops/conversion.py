@@ -10,7 +10,7 @@ from ..autograd import function as autograd_function
 from ..autograd import tangents
 from ..autograd.function import Function, connect_rebase_view
 from ..autograd.grad_mode import grad_state
-from ..autograd.view_history import check_view_writable, current_replay
+from ..autograd.view_history import as_strided_node, check_view_writable, current_replay
 from ..device import device as _device
 from ..layout import check_memory_format, format_order, preserve_format, suggest_memory_format
 from ..tensor import Tensor, _new, dtype_arg, placement, writable_data
@@ -493,7 +493,7 @@ def rebase_view(target, value, written=False):
     if base._requires_grad and base._grad_fn is None:
         raise RuntimeError(_VIEW_OF_LEAF)
     _CopySlices.apply(base, value, replay, written)
-    fresh = replay(base)
+    fresh = as_strided_node(replay(base))
     target._grad_fn, target._output_nr, target._requires_grad = fresh._grad_fn, fresh._output_nr, True
     target._view_version = target._version_counter.value
     target._move_retained_grad()

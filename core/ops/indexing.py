@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import numbers
 import warnings
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -727,7 +729,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, out: Ten
     axis = _check_index("scatter_add", input, dim, index, src)
     if src.dtype is not input.dtype:
         raise RuntimeError(
-            f"scatter_add(): Expected self.dtype to be equal to src.dtype ({input.dtype} vs {src.dtype})"
+            f"scatter(): Expected self.dtype to be equal to src.dtype ({TORCH_NAMES[input.dtype]} vs {TORCH_NAMES[src.dtype]})"
         )
     if not index.numel():  # an empty index of any rank scatters nothing
         return _scatter_nothing(_ScatterAdd, input, index, src)
@@ -838,7 +840,9 @@ def scatter(
         value, src = src, None
     axis = _check_index("scatter", input, dim, index, src)
     if src is not None and (check_same_device("scatter", input, src) or src.dtype is not input.dtype):
-        raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype ({input.dtype} vs {src.dtype})")
+        raise RuntimeError(
+            f"scatter(): Expected self.dtype to be equal to src.dtype ({TORCH_NAMES[input.dtype]} vs {TORCH_NAMES[src.dtype]})"
+        )
     if not index.numel():  # an empty index of any rank scatters nothing
         return _scatter_nothing(_Scatter, input, index, src)
     if input.ndim == 0:
@@ -1155,7 +1159,7 @@ def masked_select(input: Tensor, mask: Tensor, *, out: Tensor | None = None) -> 
             check_no_overlap(out, mask)
         return write_out("masked_select", masked_select(input, mask), out, exact_dtype=True)
     if mask.dtype is not dtypes.bool:
-        raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {mask.dtype}")
+        raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {TORCH_NAMES[mask.dtype]}")
     check_same_device("masked_select", input, mask)
     refuse_meta("masked_select", mask)
     a, m = input.broadcast_tensors(mask)
@@ -1312,12 +1316,37 @@ def _check_sortable(input: Tensor) -> None:
         raise RuntimeError("Sort does not support complex dtypes on CPU")
 
 
+def _stable_by_keyword(op: Any) -> Any:
+    """``op`` (sort, argsort) with PyTorch's two signatures: ``(input, dim=-1, descending=False)``, or, once
+    ``stable`` is given (a keyword only), ``(input, *, stable, dim=-1, descending=False)``: a positional
+    ``dim`` or ``descending`` beside ``stable`` is PyTorch's TypeError (and argsort's ``out`` without ``stable``,
+    which only its first signature has)."""
+    name = op.__name__
+    out = ", tuple of Tensors out = None" if name == "sort" else ", Tensor out = None"
+
+    @functools.wraps(op)
+    def checked(input: Any, *args: Any, **kwargs: Any) -> Any:
+        stable = "stable" in kwargs
+        if args and stable or name == "argsort" and "out" in kwargs and not stable:
+            given = [type(a).__name__ for a in args] + [f"{k}={type(v).__name__}" for k, v in kwargs.items()]
+            got = ", ".join(["Tensor", *given])
+            raise TypeError(
+                f"{name}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                f" * (Tensor input, *, bool stable, int dim = -1, bool descending = False{out})\n"
+                " * (Tensor input, int dim = -1, bool descending = False)\n"
+            )
+        return op(input, *args, **kwargs)
+
+    return checked
+
+
+@_stable_by_keyword
 def sort(
     input: Tensor,
     dim: int = -1,
     descending: bool = False,
-    stable: bool = False,
     *,
+    stable: bool | None = False,
     out: Any = None,
     axis: int | None = None,
 ) -> return_types.sort:
@@ -1344,7 +1373,7 @@ def sort(
     if axis is not None:
         dim, _ = numpy_names("sort", dim, -1, axis, False, None)
     if out is not None:
-        return write_out("sort", sort(input, dim, descending, stable), out, exact_dtype=True)
+        return write_out("sort", sort(input, dim=dim, descending=descending, stable=stable), out, exact_dtype=True)
 
     _check_sortable(input)
     axis = wrap_dim(dim, input.ndim)
@@ -1358,8 +1387,15 @@ def sort(
     return return_types.sort(values, laid_out_like(indices, input))
 
 
+@_stable_by_keyword
 def argsort(
-    input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False, *, axis: int | None = None
+    input: Tensor,
+    dim: int = -1,
+    descending: bool = False,
+    *,
+    stable: bool | None = False,
+    out: Tensor | None = None,
+    axis: int | None = None,
 ) -> Tensor:
     """Indices that sort ``input`` along ``dim``.
 
@@ -1368,6 +1404,8 @@ def argsort(
         dim (int): the dimension to sort along. Default: ``-1``.
         descending (bool): sort from largest to smallest. Default: ``False``.
         stable (bool): keep the order of equal elements. Default: ``False``.
+        out (Tensor, optional): the output tensor (with ``stable`` only, as PyTorch), resized and returned.
+            Default: ``None``.
         axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
@@ -1381,14 +1419,28 @@ def argsort(
     refuse_limited("sorting_kernel_method_name", input, among=FLOAT8)
     if axis is not None:
         dim, _ = numpy_names("argsort", dim, -1, axis, False, None)
+    if out is not None:
+        return write_out("argsort", argsort(input, dim=dim, descending=descending, stable=stable), out, exact_dtype=True)
     _check_sortable(input)
+    axis = wrap_dim(dim, input.ndim)  # a 0-d input takes dim 0 or -1 only
     if input.ndim == 0:
         return input.new_zeros((), dtype=dtypes.int64)
-    axis = wrap_dim(dim, input.ndim)
     indices = _sort_indices(input, axis, descending)
     if not stable and follows_cpu_kernels(input):
         indices = sort_ties_as_torch(input, axis, indices, descending)
     return laid_out_like(indices, input)
+
+
+def _k_arg(op: str, k: Any) -> int:
+    """``k`` of topk/kthvalue as an int (an integer 0-d tensor or NumPy integer too); anything else is PyTorch's
+    TypeError (``topk(x, 2.0)``)."""
+    if type(k) is int:
+        return k
+    if isinstance(k, Tensor) and k.ndim == 0 and not (k.dtype.is_floating_point or k.dtype.is_complex):
+        return int(k.item())
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+        raise TypeError(f"{op}(): argument 'k' (position 2) must be int, not {type(k).__name__}")
+    return int(k)
 
 
 def _own_slice(t: Tensor, axis: int, start: int, stop: int) -> Tensor:
@@ -1435,6 +1487,7 @@ def topk(  # noqa: A002
         indices=tensor([0, 2]))
     """
     refuse_limited("topk_cpu", input)
+    k = _k_arg("topk", k)
     if axis is not None:
         dim, _ = numpy_names("topk", dim, -1, axis, False, None)
     if out is not None:
@@ -1487,6 +1540,7 @@ def kthvalue(
         indices=tensor(3))
     """
     refuse_limited("kthvalue_cpu", input)
+    k = _k_arg("kthvalue", k)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("kthvalue", dim, -1, axis, keepdim, keepdims)
     if out is not None:

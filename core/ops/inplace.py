@@ -207,6 +207,8 @@ def _generated_doc(name):
 
 #: in-place twins whose result must already have the tensor's dtype (PyTorch casts no result of theirs)
 _EXACT_RESULT_DTYPE = frozenset({"float_power"})
+#: in-place ops whose refusal of a number's result type names the target's C type, as PyTorch's ("long int")
+_C_NAMED_TARGET = frozenset({"clamp", "clip", "clamp_min", "clamp_max"})
 
 
 def _raise_output_error(name, self, args, exc):
@@ -288,6 +290,12 @@ def _inplace(name):
                     f"the base given to {name}_ has dtype {TORCH_NAMES[self.dtype]} but the operation's result "
                     f"requires dtype {TORCH_NAMES[result.dtype]}"
                 )
+            if name in _C_NAMED_TARGET and result.dtype._category > self.dtype._category and self.dtype in C_NAMES:
+                if not any(isinstance(a, Tensor) for a in (*args, *kwargs.values())):
+                    raise RuntimeError(
+                        f"result type {TORCH_NAMES[result.dtype]} can't be cast to the desired output type "
+                        f"{C_NAMES[self.dtype]}"
+                    )
             check_castable(result.dtype, self.dtype)
             if self.dtype.is_complex and result.dtype.is_floating_point:  # abs_: a real result
                 raise RuntimeError(f"In-place {name} is not supported for complex tensors.")

@@ -129,7 +129,9 @@ def _check_operands(op, a, b):
     if a._device is not b._device:
         check_same_device(op, a, b)
     if a._data.dtype != b._data.dtype:
-        raise RuntimeError(f"{op}: expected m1 and m2 to have the same dtype, but got: {a.dtype} != {b.dtype}")
+        raise RuntimeError(
+            f"{op}: expected m1 and m2 to have the same dtype, but got: {C_NAMES.get(a.dtype, a.dtype.name)} != {C_NAMES.get(b.dtype, b.dtype.name)}"
+        )
     if not a._data.shape or not b._data.shape:
         raise RuntimeError(f"{op}: both arguments need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
 

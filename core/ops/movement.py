@@ -66,6 +66,11 @@ def _shape_arg(shape, op="reshape"):
     # one argument is the whole shape, unless it is a single size (an int, or a 0-d tensor as in PyTorch)
     if len(shape) == 1 and not isinstance(shape[0], numbers.Integral) and getattr(shape[0], "ndim", None) != 0:
         shape = shape[0]
+        if not hasattr(shape, "__iter__"):  # a float, None: PyTorch's TypeError naming the op's argument
+            name = {"reshape": "shape", "flip": "dims", "permute": "dims", "repeat": "repeats", "tile": "dims"}
+            raise TypeError(
+                f"{op}(): argument '{name.get(op, 'size')}' (position 1) must be tuple of ints, not {type(shape).__name__}"
+            )
     return tuple(size_arg(op, s, i) for i, s in enumerate(shape))
 
 

@@ -157,6 +157,8 @@ def promote(op, a, b, refuse_limited=True):
     tb = type(b)
     if tb is float or tb is int:  # the common case: a Python number with a floating tensor
         da = a._backend._ember[a._data.dtype]
+        if tb is int and not -(1 << 63) <= b < 1 << 64:
+            raise _int_overflow(b)
         if da.is_floating_point:  # no scalar outranks a floating tensor's category
             if da in dtypes.limited_dtypes and refuse_limited:
                 check_limited_support(op, da, True)
@@ -172,6 +174,10 @@ def promote(op, a, b, refuse_limited=True):
         raise TypeError(f"{op}(): expected a Tensor or a number as the other operand, got {type(b).__name__}")
     da = a.dtype
     sd = dtypes.scalar_dtype(b)
+    if da is dtypes.bool and sd is dtypes.int64 and b >= 1 << 63:  # PyTorch's scalar is a uint64 there
+        raise RuntimeError(
+            "Promotion for uint16, uint32, uint64 types is not supported, attempted to promote Bool and UInt64"
+        )
     if sd._category > da._category:
         result = da.to_complex() if sd.is_complex and da.is_floating_point else sd
         a = a.to(result)
@@ -212,16 +218,20 @@ def promote_floating(op, a, b):
 
 def wrap_integer(value, dtype):
     """A Python int as the integer ``dtype`` holds it: wrapped modulo 2**bits as PyTorch casts a
-    scalar (``uint8 tensor + -1`` adds 255); a value beyond int64 is an error."""
+    scalar (``uint8 tensor + -1`` adds 255, ``int64 tensor + 2**63`` adds -2**63: PyTorch reads an int
+    from 2**63 up as a uint64); a value beyond both int64 and uint64 is PyTorch's OverflowError."""
     bits = 8 * dtype.itemsize
     low = -(1 << (bits - 1)) if dtype.is_signed else 0
     if low <= value < low + (1 << bits):
         return value
-    if bits >= 64:
-        if not dtype.is_signed and -(1 << 63) <= value < 0:  # an int64 read as uint64: -1 is 2**64 - 1
-            return value + (1 << 64)
-        raise OverflowError(f"value {value} cannot be converted to type {dtype.name} without overflow")
+    if not -(1 << 63) <= value < 1 << 64:
+        raise _int_overflow(value)
     return (value - low) % (1 << bits) + low
+
+
+def _int_overflow(value):
+    """PyTorch's error for a Python int that is neither an int64 nor a uint64 (its argument parser's)."""
+    return OverflowError("int too big to convert" if value > 0 else "can't convert negative int to unsigned")
 
 
 #: the C++ type of an element, as PyTorch's conversion errors name it (the integers: ``int64_t``, ...)
@@ -443,7 +453,10 @@ def refuse_gradients(op: str, **arguments: Tensor | None) -> None:
 def converted_factor(factor: Number, dtype: dtypes.dtype) -> Number:
     """``factor`` as PyTorch converts a scalar multiplier to ``dtype``: a complex number with an imaginary
     part is its RuntimeError for a real type ("value cannot be converted to type float without
-    overflow"), one without counts as its real part (``2+0j`` is 2)."""
+    overflow"), one without counts as its real part (``2+0j`` is 2); a real number outside the range of
+    ``dtype`` is its RuntimeError too (``value=300`` for int8)."""
+    if isinstance(factor, (int, float)) and not isinstance(factor, bool):
+        fill_value_for(factor, dtype)  # raises where it does not fit
     if isinstance(factor, complex) and not dtype.is_complex:
         if factor.imag:
             fill_value_for(factor, dtype)  # raises
@@ -454,7 +467,10 @@ def converted_factor(factor: Number, dtype: dtypes.dtype) -> Number:
 def check_factor(name: str, factor: Number, result: dtypes.dtype) -> None:
     """PyTorch's checks of a scalar factor (``add``'s ``alpha``, ``addr``'s ``beta``) against the dtype of
     the result it scales: no float factor for an integral or bool result, no bool factor for a non-bool
-    result, no complex factor for a real one."""
+    result, no complex factor for a real one, none outside the range of the result's type (``alpha=300``
+    for uint8: PyTorch's overflow error)."""
+    if isinstance(factor, (int, float)) and not isinstance(factor, bool) and result is not dtypes.bool:
+        fill_value_for(factor, result)  # raises where it does not fit
     if isinstance(factor, (bool, np.bool_)):
         if result is not dtypes.bool:
             raise RuntimeError(f"Boolean {name} only supported for Boolean results.")
@@ -492,11 +508,30 @@ def wrap_dim(dim, ndim):
         if isinstance(dim, Tensor) and dim.ndim == 0 and not (dim.dtype.is_floating_point or dim.dtype.is_complex):
             dim = int(dim)  # a 0-d integer tensor, which PyTorch's argument parser takes as an int
         elif isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
-            raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+            raise dim_type_error(dim)
         dim = int(dim)  # a NumPy integer, which PyTorch's argument parser takes as an int
     if not -bound <= dim < bound:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-bound}, {bound - 1}], but got {dim})")
     return dim % bound
+
+
+def dim_type_error(dim: object, expected: str = "int") -> TypeError:
+    """PyTorch's TypeError for a ``dim`` that is no int (``x.cumsum(dim=1.5)``: "cumsum(): argument 'dim'
+    must be int, not float"), naming the ember op that was called: the outermost ember function on the
+    stack whose name is a public op (found only on this error path)."""
+    import ember
+
+    from ..nn import functional
+
+    op = None
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("ember."):
+        name = frame.f_code.co_name
+        if not name.startswith("_") and any(hasattr(m, name) for m in (ember, Tensor, functional)):
+            op = name
+        frame = frame.f_back
+    prefix = f"{op}(): " if op else ""
+    return TypeError(f"{prefix}argument 'dim' must be {expected}, not {type(dim).__name__}")
 
 
 def normalize_dims(dim, ndim):
@@ -509,6 +544,8 @@ def normalize_dims(dim, ndim):
         dim = (dim,)
     elif isinstance(dim, numbers.Integral) or isinstance(dim, Tensor) and dim.ndim == 0:  # NumPy's int, 0-d tensor
         dim = (dim,)
+    elif not isinstance(dim, (tuple, list, Tensor)):
+        raise dim_type_error(dim, "tuple of ints")
     wrapped = [wrap_dim(d, ndim) for d in dim]
     axes = tuple(sorted(set(wrapped)))
     if len(axes) != len(wrapped):
@@ -561,7 +598,10 @@ def named_node(result: Tensor, name: str) -> Tensor:
     cls = type(node)
     renamed_cls = _NAMED_NODES.get((cls, name))
     if renamed_cls is None:
-        renamed_cls = _NAMED_NODES[cls, name] = type(name, (cls,), {"__slots__": (), "_name": name})
+        full_name = (
+            "torch::autograd::CopySlices" if name == "CopySlices" else name
+        )  # a C++ node's name() has its namespace
+        renamed_cls = _NAMED_NODES[cls, name] = type(name, (cls,), {"__slots__": (), "_name": full_name})
     node.__class__ = renamed_cls
     return result
 

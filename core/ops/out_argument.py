@@ -27,7 +27,7 @@ from ..autograd import function as autograd_function
 from ..autograd.grad_mode import grad_state
 from ..autograd.tangents import tangent_of
 from ..tensor import Tensor, writable_data
-from .dtype_support import TORCH_NAMES
+from .dtype_support import C_NAMES, TORCH_NAMES
 from .overlap import check_no_internal_overlap, check_no_partial_overlap
 
 __all__: list[str] = []
@@ -103,7 +103,8 @@ def write_out(
         )
     if exact_dtype:
         if result.dtype is not out.dtype:
-            raise RuntimeError(f"{op}(): Expected out tensor to have dtype {result.dtype}, but got {out.dtype} instead")
+            want, got = (C_NAMES.get(d, TORCH_NAMES.get(d, d.name)) for d in (result.dtype, out.dtype))  # "float", "double"
+            raise RuntimeError(f"{op}(): Expected out tensor to have dtype {want}, but got {got} instead")
     elif result.dtype._category > out.dtype._category:
         raise cast_error(
             f"result type {TORCH_NAMES[result.dtype]} can't be cast to the desired output type {TORCH_NAMES[out.dtype]}"

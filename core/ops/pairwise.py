@@ -24,6 +24,8 @@ class _EuclideanByMM(Function):
     Its gradient is PyTorch's ``_euclidean_dist_backward``: 0 where a distance is 0 (the square root's
     derivative would make it NaN), in differentiable ops."""
 
+    _backward_name = "EuclideanDistBackward0"
+
     @staticmethod
     def forward(ctx, x1, x2):
         x1_norm = x1.pow(2).sum(-1, keepdim=True)
@@ -119,7 +121,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_fo
     if rows1 == 0 or rows2 == 0 or x1.shape[-1] == 0:  # sums over no columns: zeros on the inputs' graph
         return named_node((x1.unsqueeze(-2) - x2.unsqueeze(-3)).sum(-1), "CdistBackward0")
     if by_mm:
-        return _EuclideanByMM.apply(x1, x2)
+        out = _EuclideanByMM.apply(x1, x2)
+        return out.view(out.shape)  # a view of the product's result, as PyTorch's (ViewBackward0)
     return named_node(distance_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p), "CdistBackward0")  # PyTorch's one node
 
 

@@ -19,7 +19,7 @@ from ..typeinfo import finfo
 from . import arithmetic, composite_math
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
-from .dtype_support import FLOAT8, FLOATING_AND_HALF, not_implemented, refuse_limited
+from .dtype_support import FLOAT8, FLOATING_AND_HALF, TORCH_NAMES, not_implemented, refuse_limited
 from .matrix_norms import check_vector_norm_dtype, matrix_norm
 from .movement import cat, row_major, stack
 from .operands import (
@@ -882,7 +882,9 @@ def _variance(input, dim, unbiased, keepdim, correction, is_std, op=None):
         variance = builtins.sum(parts)
         return variance.sqrt() if is_std else variance
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f"std and var only support floating point and complex dtypes, got {input.dtype}")
+        raise RuntimeError(
+            f"std and var only support floating point and complex dtypes, got {TORCH_NAMES[input.dtype]}"
+        )
     axes = normalize_dims(_every_dim_if_empty(dim), input.ndim)
     full = len(axes) == input.ndim
     if input.dtype in FLOAT8:  # PyTorch's whole-tensor kernel and its kernel over dims both refuse float8
@@ -1745,7 +1747,7 @@ def median(
     n = input.shape[axis]
     if n == 0:
         raise IndexError(f"median(): Expected reduction dim {axis} to have non-zero size.")
-    order = input.detach().argsort(axis, stable=True)
+    order = input.detach().argsort(dim=axis, stable=True)
     index = order.narrow(axis, (n - 1) // 2, 1)
     if input.dtype.is_floating_point:
         nan = input.detach().isnan()

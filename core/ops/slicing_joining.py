@@ -8,6 +8,7 @@ Differentiable ones are composites of views, indexing and concatenation.
 from __future__ import annotations
 
 import math
+import numbers
 import operator
 import warnings
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .. import dtypes
 from ..autograd import function as autograd_function
 from ..autograd import tangents
+from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..autograd.view_history import check_view_writable, mark_reshaped_in_place
 from ..meta_errors import refuse_meta
@@ -63,6 +65,28 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     return input[(slice(None),) * axis + (index % size,)]
 
 
+class _NoDerivative(Function):
+    """The values ``data`` of an op that PyTorch records without a derivative (``unique``'s): its result
+    requires grad, and a backward through its node raises PyTorch's NotImplementedError."""
+
+    @staticmethod
+    def forward(ctx, input, data, name):
+        ctx.op_name = name
+        return input._make(data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError(f"the derivative for '{ctx.op_name}' is not implemented.")
+
+
+def without_derivative(input: Tensor, values: Tensor, name: str, node: str) -> Tensor:
+    """``values``, computed from ``input``, recorded as PyTorch records ``name`` (a node named ``node`` whose
+    backward raises) where ``input`` requires grad; as they are otherwise."""
+    if not (input._requires_grad and grad_state.enabled):
+        return values
+    return named_node(_NoDerivative.apply(input, values.detach()._data, name), node)
+
+
 def unique(  # noqa: A002
     input: Tensor,
     sorted: bool = True,
@@ -89,7 +113,10 @@ def unique(  # noqa: A002
     if input.dtype.is_complex:  # no order to sort by
         not_implemented("unique", input.dtype)
     if dim is not None:
-        return _unique_dim(input, wrap_dim(dim, input.ndim), return_inverse, return_counts)
+        out = _unique_dim(input, wrap_dim(dim, input.ndim), return_inverse, return_counts)
+        if isinstance(out, tuple):
+            return (without_derivative(input, out[0], "unique_dim", "UniqueDimBackward0"), *out[1:])
+        return without_derivative(input, out, "unique_dim", "UniqueDimBackward0")
     backend = input._backend
     xp, long = backend.xp, backend.native_dtype(dtypes.int64)
     flat = xp.reshape(input.detach()._data, (-1,))
@@ -102,7 +129,7 @@ def unique(  # noqa: A002
         )
     else:
         first = xp.zeros((0,), dtype=backend.native_dtype(dtypes.bool))
-    out = [input._make(values[first])]
+    out = [without_derivative(input, input._make(values[first]), "_unique2", "Unique2Backward0")]
     if return_inverse:
         group = xp.cumulative_sum(xp.astype(first, long)) - 1
         inverse = xp.zeros((n,), dtype=long)
@@ -136,6 +163,10 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
         raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
     if input.ndim != 1:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if isinstance(minlength, Tensor) and minlength.ndim == 0 and not minlength.dtype.is_floating_point:
+        minlength = int(minlength.item())  # PyTorch's argument parser takes a 0-d integer tensor as an int
+    if isinstance(minlength, bool) or not isinstance(minlength, numbers.Integral):
+        raise TypeError(f"bincount(): argument 'minlength' must be int, not {type(minlength).__name__}")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
     refuse_meta("bincount", input)  # the count of bins is the largest value plus one
@@ -148,7 +179,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     if weights is not None:
         check_same_device("bincount", input, weights)
     bins = max(int(input.max().item()) + 1 if n else 0, minlength)
-    if weights is None:
+    if weights is None or not n:  # PyTorch counts no elements in int64, weighted or not
         dt, values = dtypes.int64, None
     else:
         dt = weights.dtype if weights.dtype in (dtypes.float32, dtypes.float64) else dtypes.float64

@@ -246,7 +246,7 @@ def _nanmedian_along(input: Tensor, dim: int) -> tuple[Tensor, Tensor]:
     if input.ndim == 0:
         return input.clone(), input.new_zeros((), dtype=dtypes.int64)
     x = input.movedim(dim, -1)
-    order = x.argsort(-1, stable=True)  # NaN sorts last
+    order = x.argsort(dim=-1, stable=True)  # NaN sorts last
     values = x.gather(-1, order)
     count = (~values.isnan()).sum(-1, keepdim=True)
     k = ((count - 1).clamp_min(0) // 2).where(count > 0, x.new_full((), x.shape[-1] - 1, dtype=dtypes.int64))
@@ -268,7 +268,7 @@ def _longest_run(x: Tensor) -> tuple[Tensor, Tensor]:
         best = counts.amax(-1, keepdim=True)
         candidates = where(counts == best, x, x.new_full((), math.inf) if x.dtype.is_floating_point else x.amax())
         return best, candidates.amin(-1, keepdim=True)
-    ordered = x.sort(-1, stable=True).values  # ascending, NaN last (stable: no tie order to work out)
+    ordered = x.sort(dim=-1, stable=True).values  # ascending, NaN last (stable: no tie order to work out)
     new_run = (ordered[..., 1:] != ordered[..., :-1]).long()
     run = cat([new_run.new_zeros((*x.shape[:-1], 1)), new_run.cumsum(-1)], -1)  # each position's run
     counts = run.new_zeros(x.shape).scatter_add_(-1, run, run.new_ones(()).expand(x.shape))  # per run
@@ -441,6 +441,13 @@ def corrcoef(input: Tensor) -> Tensor:
     return c.clamp(-1, 1)
 
 
+def _c_float(v: float) -> str:
+    """``v`` as C++'s stream prints a double (six significant digits, ``inf``, ``-nan`` with its sign)."""
+    if v != v:
+        return "-nan" if math.copysign(1.0, v) < 0 else "nan"
+    return f"{v:g}"
+
+
 def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """Histogram of ``input``: ``bins`` equal-width bins between ``min`` and ``max`` (the data's range
     when both are 0); elements outside are ignored, ``max`` falls in the last bin.
@@ -463,14 +470,18 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0, *, out
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
     if bins <= 0:
-        raise RuntimeError(f"torch.histc: bins must be > 0, but got {bins} for dimension 0")
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
     if min > max:
         raise RuntimeError("torch.histc: max must be larger than min")
     x = input.detach().reshape(-1)
     if min == max and x.numel():
         low, high = x.amin(), x.amax()
+        ends = (float(low.item()), float(high.item()))
     else:
-        low, high = x.new_full((), float(min)), x.new_full((), float(max))
+        ends = (float(min), float(max))
+        low, high = x.new_full((), ends[0]), x.new_full((), ends[1])
+    if not (math.isfinite(ends[0]) and math.isfinite(ends[1])):  # NaN or infinite data (or bounds): PyTorch's error
+        raise RuntimeError(f"torch.histc: range of [{_c_float(ends[0])}, {_c_float(ends[1])}] is not finite")
     same = low == high
     low, high = where(same, low - 1, low), where(same, high + 1, high)
     position = ((x - low) * bins / (high - low)).floor().long()

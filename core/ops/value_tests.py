@@ -183,7 +183,10 @@ def lcm(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         return write_out("lcm", lcm(input, other), out)
     a, b = _integer_pair("lcm", input, other)
     g = gcd(a, b)
-    return where(g == 0, g, (a // where(g == 0, g.new_ones(()), g) * b).abs())
+    result = a.dtype
+    if result.itemsize < 4:  # C++ computes a narrow type's |a / g * b| in int, wrapped once after the abs
+        a, b, g = a.to(dtypes.int32), b.to(dtypes.int32), g.to(dtypes.int32)
+    return where(g == 0, g, (a // where(g == 0, g.new_ones(()), g) * b).abs()).to(result)
 
 
 def ldexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:

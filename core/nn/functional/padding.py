@@ -9,6 +9,7 @@ from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
+from ...layout import contiguous_format
 from ...ops.dtype_support import not_implemented
 from ...ops.operands import check_scalar_fits, named_node
 from ...tensor import Tensor
@@ -207,7 +208,9 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
             if before or after:
                 out = take_axis(out, _source_index(xp, input.shape[dim], before, after, mode), dim)
     if mode == "circular":  # PyTorch's circular padding does not keep a channels-last input so
-        return input.clone() if out is input else out.contiguous()
+        # and writes the wrapped-around parts into slices of its result (its last node a CopySlices)
+        out = input.clone(memory_format=contiguous_format) if out is input else out.contiguous()
+        return named_node(out, "CopySlices")
     # a new tensor even when nothing pads; PyTorch's reflection and replication kernels keep a channels-last input
     # so, and their one node is named by the mode and the count of padded dimensions (ReflectionPad2DBackward0)
     out = input.clone() if out is input else in_input_format(out, input)

@@ -414,7 +414,8 @@ def _interpolate(
             )
         if input.dtype not in (dtypes.float32, dtypes.float64):
             not_implemented("compute_index_ranges_weights", input.dtype)
-        return in_input_format(resample_antialias(input, out_sizes, scales, mode, bool(align_corners)), input)
+        out = in_input_format(resample_antialias(input, out_sizes, scales, mode, bool(align_corners)), input)
+        return named_node(out, f"Upsample{mode.title()}2DAaBackward0")  # PyTorch's one node
     if not input.dtype.is_floating_point or input.dtype in dtypes.float8_dtypes:  # PyTorch resamples no float8
         if input.dtype is not dtypes.uint8 or mode in ("linear", "trilinear", "area"):
             not_implemented(_interpolate_kernel(mode, dim), input.dtype)
