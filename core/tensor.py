@@ -23,6 +23,7 @@ import numpy as np
 from . import dtypes
 from .device import current_index
 from .device import device as _device
+from .dim_errors import dim_type_error
 from .layout import contiguous_format as _contiguous_format
 from .layout import layout as _layout
 from .layout import strided as _strided
@@ -673,8 +674,6 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         n = self.ndim if ndim is None else ndim
         if not isinstance(dim, int):
             if not isinstance(dim, numbers.Integral):
-                from .ops.operands import dim_type_error
-
                 raise dim_type_error(dim)
             dim = int(dim)  # a NumPy integer, which PyTorch's argument parser takes as an int
         bound = max(n, 1)

@@ -25,6 +25,7 @@ from typing import Any
 from .. import tensor as _tensor
 from ..tensor import Tensor
 from .grad_mode import grad_state
+from .named_nodes import named_node
 
 __all__ = [
     "refresh_view_history",
@@ -148,8 +149,6 @@ def as_strided_node(fresh: Tensor) -> Tensor:
     """``fresh``, a view replayed on its base after an in-place write, with its node named as PyTorch's
     (which regenerates such a view with ``as_strided``: "AsStridedBackward0"; a view that changes the dtype,
     ``view_as_real``/``view_as_complex``, keeps its own node, as PyTorch replays it with its own function)."""
-    from ..ops.operands import named_node
-
     node = fresh._grad_fn
     if node is None or type(node).__name__ in ("ViewAsRealBackward0", "ViewAsComplexBackward0"):
         return fresh

@@ -1420,7 +1420,9 @@ def argsort(
     if axis is not None:
         dim, _ = numpy_names("argsort", dim, -1, axis, False, None)
     if out is not None:
-        return write_out("argsort", argsort(input, dim=dim, descending=descending, stable=stable), out, exact_dtype=True)
+        return write_out(
+            "argsort", argsort(input, dim=dim, descending=descending, stable=stable), out, exact_dtype=True
+        )
     _check_sortable(input)
     axis = wrap_dim(dim, input.ndim)  # a 0-d input takes dim 0 or -1 only
     if input.ndim == 0:

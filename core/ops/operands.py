@@ -14,6 +14,8 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.grad_mode import grad_state
+from ..autograd.named_nodes import named_node  # noqa: F401 - the ops take it from here with the other helpers
+from ..dim_errors import dim_type_error
 from ..tensor import NUMBER_TYPES, Tensor, tensor
 from ..typeinfo import iinfo
 from .dtype_support import check_limited_support
@@ -515,25 +517,6 @@ def wrap_dim(dim, ndim):
     return dim % bound
 
 
-def dim_type_error(dim: object, expected: str = "int") -> TypeError:
-    """PyTorch's TypeError for a ``dim`` that is no int (``x.cumsum(dim=1.5)``: "cumsum(): argument 'dim'
-    must be int, not float"), naming the ember op that was called: the outermost ember function on the
-    stack whose name is a public op (found only on this error path)."""
-    import ember
-
-    from ..nn import functional
-
-    op = None
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("ember."):
-        name = frame.f_code.co_name
-        if not name.startswith("_") and any(hasattr(m, name) for m in (ember, Tensor, functional)):
-            op = name
-        frame = frame.f_back
-    prefix = f"{op}(): " if op else ""
-    return TypeError(f"{prefix}argument 'dim' must be {expected}, not {type(dim).__name__}")
-
-
 def normalize_dims(dim, ndim):
     """``dim`` (None, an int or a sequence) as a sorted tuple of non-negative axes."""
     if dim is None:
@@ -583,27 +566,6 @@ def raise_broadcast_error(exc: BaseException, *operands: object) -> NoReturn:
         padded = [(1,) * (n - len(s)) + s for s in (so_far, shape)]
         so_far = tuple(a if b == 1 else b for a, b in zip(*padded))
     raise exc
-
-
-_NAMED_NODES: dict[tuple[type, str], type] = {}  # (node class, name) -> its subclass of that name
-
-
-def named_node(result: Tensor, name: str) -> Tensor:
-    """``result``, made by a composite op, with the node that made it named as PyTorch names the op's one node
-    (``F.elu``, a ``where``: "EluBackward0"): the same node, of a subclass of its class named ``name``, so that
-    ``type(y.grad_fn).__name__`` and ``y.grad_fn.name()`` read PyTorch's. ``result`` as it is without a node."""
-    node = result._grad_fn
-    if node is None or type(node).__name__ == name:
-        return result
-    cls = type(node)
-    renamed_cls = _NAMED_NODES.get((cls, name))
-    if renamed_cls is None:
-        full_name = (
-            "torch::autograd::CopySlices" if name == "CopySlices" else name
-        )  # a C++ node's name() has its namespace
-        renamed_cls = _NAMED_NODES[cls, name] = type(name, (cls,), {"__slots__": (), "_name": full_name})
-    node.__class__ = renamed_cls
-    return result
 
 
 _RENAMED: dict[tuple[int, str], Any] = {}  # (id(function), alias) -> the function under the alias

@@ -103,7 +103,9 @@ def write_out(
         )
     if exact_dtype:
         if result.dtype is not out.dtype:
-            want, got = (C_NAMES.get(d, TORCH_NAMES.get(d, d.name)) for d in (result.dtype, out.dtype))  # "float", "double"
+            want, got = (
+                C_NAMES.get(d, TORCH_NAMES.get(d, d.name)) for d in (result.dtype, out.dtype)
+            )  # "float", "double"
             raise RuntimeError(f"{op}(): Expected out tensor to have dtype {want}, but got {got} instead")
     elif result.dtype._category > out.dtype._category:
         raise cast_error(
