@@ -177,3 +177,45 @@ def test_a_worker_dead_with_a_batch_in_flight_is_the_same_error(how):
         assert error == (RuntimeError, "DataLoader worker (pid(s) N) exited unexpectedly")
         assert issubclass(cause[0], (RuntimeError, EOFError, ConnectionError))
     assert eud.get_worker_info() is None
+
+
+# -- factories given a size that is no size; NumPy arrays of element types without a dtype ---------
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.zeros(2.5),
+        lambda lib: lib.ones(2.5),
+        lambda lib: lib.empty(2.5),
+        lambda lib: lib.randn(2.5),
+        lambda lib: lib.rand(None),
+        lambda lib: lib.full(2.5, 1.0),
+    ],
+    ids=["zeros", "ones", "empty", "randn", "rand-None", "full"],
+)
+def test_a_size_that_is_no_size_names_the_factory_as_torch(call):
+    expected = _error(lambda: call(torch))
+    with pytest.raises(TypeError) as caught:
+        call(ember)
+    assert str(caught.value) == str(expected)
+
+
+_ARRAYS = {
+    "str": lambda np: np.array(["a"]),
+    "bytes": lambda np: np.array([b"a"]),
+    "datetime64": lambda np: np.array([np.datetime64("2020-01-01")]),
+    "timedelta64": lambda np: np.array([np.timedelta64(1)]),
+    "void": lambda np: np.zeros(1, dtype=[("a", "i4")]),
+    "object": lambda np: np.array([object()]),
+}
+
+
+@pytest.mark.parametrize("kind", list(_ARRAYS))
+@pytest.mark.parametrize("convert", ["tensor", "as_tensor", "from_numpy"])
+def test_numpy_arrays_without_a_dtype_are_refused_as_torch(kind, convert):
+    import numpy as np
+
+    array = _ARRAYS[kind](np)
+    expected = _error(lambda: getattr(torch, convert)(array))
+    with pytest.raises(TypeError) as caught:
+        getattr(ember, convert)(array)
+    assert str(caught.value) == str(expected)
