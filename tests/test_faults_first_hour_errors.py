@@ -219,3 +219,21 @@ def test_numpy_arrays_without_a_dtype_are_refused_as_torch(kind, convert):
     with pytest.raises(TypeError) as caught:
         getattr(ember, convert)(array)
     assert str(caught.value) == str(expected)
+
+
+# -- a generator= that is not a Generator (a seed given in its place) ------------------------------
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.randn(2, generator=3),
+        lambda lib: lib.randperm(3, generator="seed"),
+        lambda lib: lib.ones(2).normal_(generator=3),
+        lambda lib: lib.multinomial(lib.ones(2), 1, generator=3),
+        lambda lib: list(lib.utils.data.DataLoader([1, 2], shuffle=True, generator=3)),
+    ],
+    ids=["randn", "randperm", "normal_", "multinomial", "DataLoader-shuffle"],
+)
+def test_a_generator_that_is_no_generator_is_a_type_error_as_torch(call):
+    assert isinstance(_error(lambda: call(torch)), TypeError)
+    with pytest.raises(TypeError, match=r"argument 'generator' must be ember\.Generator, not (int|str)"):
+        call(ember)
