@@ -91,6 +91,8 @@ class WorkerPoolIterator:
                 raise
             self._index_queues.append(index_queue)
             self._workers.append(process)
+        self._reader = self._result_queue._reader  # type: ignore[attr-defined]
+        self._waitables = [self._reader, *(process.sentinel for process in self._workers)]
         # the index sampler's iterator of this epoch, made once the workers started, as PyTorch makes
         # it (its loader iterator made and dropped one before drawing the base seed)
         self._start(loader._index_sampler)
@@ -180,9 +182,16 @@ class WorkerPoolIterator:
                 if deadline is None
                 else min(_worker.STATUS_INTERVAL, deadline - time.monotonic())
             )
+            # the queue's pipe and the workers' sentinels: a worker's death ends the wait at once, as
+            # PyTorch's SIGCHLD handler does (a result already queued is still received first)
+            ready = multiprocessing.connection.wait(self._waitables, timeout=max(wait, 0.0))
             try:
-                return self._result_queue.get(timeout=max(wait, 0.0))
+                return self._result_queue.get(timeout=_worker.STATUS_INTERVAL if self._reader in ready else 0.0)
             except queue.Empty:
+                if len(ready) > (self._reader in ready):  # a sentinel: reap its worker (its fds close first)
+                    for process in self._workers:
+                        if process.sentinel in ready:
+                            process.join(_worker.STATUS_INTERVAL)
                 self._raise_if_a_worker_died()
                 if deadline is not None and time.monotonic() >= deadline:
                     raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds") from None
