@@ -91,7 +91,7 @@ class WorkerPoolIterator:
                 raise
             self._index_queues.append(index_queue)
             self._workers.append(process)
-        self._reader = self._result_queue._reader  # type: ignore[attr-defined]
+        self._reader = self._result_queue._reader  # the queue's end of its pipe
         self._waitables = [self._reader, *(process.sentinel for process in self._workers)]
         # the index sampler's iterator of this epoch, made once the workers started, as PyTorch makes
         # it (its loader iterator made and dropped one before drawing the base seed)
