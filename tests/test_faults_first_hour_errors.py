@@ -237,3 +237,17 @@ def test_a_generator_that_is_no_generator_is_a_type_error_as_torch(call):
     assert isinstance(_error(lambda: call(torch)), TypeError)
     with pytest.raises(TypeError, match=r"argument 'generator' must be ember\.Generator, not (int|str)"):
         call(ember)
+
+
+# -- set_grad_enabled takes a bool only: a truthy string switched recording on ---------------------
+@pytest.mark.parametrize("mode", ["no", 0, 1, None, 1.0], ids=["str", "int0", "int1", "None", "float"])
+def test_set_grad_enabled_refuses_what_is_not_a_bool_as_torch(mode):
+    expected = _error(lambda: torch.set_grad_enabled(mode))
+    assert type(expected) is TypeError and torch.is_grad_enabled()
+    with pytest.raises(TypeError) as caught:
+        ember.set_grad_enabled(mode)
+    assert str(caught.value) == str(expected)
+    assert ember.is_grad_enabled()
+    with ember.set_grad_enabled(False):
+        assert not (ember.ones(1, requires_grad=True) * 2).requires_grad
+    assert ember.is_grad_enabled()
