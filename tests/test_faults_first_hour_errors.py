@@ -251,3 +251,17 @@ def test_set_grad_enabled_refuses_what_is_not_a_bool_as_torch(mode):
     with ember.set_grad_enabled(False):
         assert not (ember.ones(1, requires_grad=True) * 2).requires_grad
     assert ember.is_grad_enabled()
+
+
+# -- dropout's training flag is a bool: training="no" dropped elements -----------------------------
+@pytest.mark.parametrize("fn", ["dropout", "alpha_dropout", "dropout2d", "dropout3d", "feature_alpha_dropout"])
+@pytest.mark.parametrize("training", ["no", None, 1, 0], ids=["str", "None", "int1", "int0"])
+def test_dropout_training_flag_must_be_a_bool_as_torch(fn, training, device):
+    x = torch.ones(2, 3, 4, 4)
+    expected = _error(lambda: getattr(torch.nn.functional, fn)(x, 0.5, training))
+    assert type(expected) is TypeError
+    with pytest.raises(TypeError) as caught:
+        getattr(ember.nn.functional, fn)(ember.ones(2, 3, 4, 4, device=device), 0.5, training)
+    assert str(caught.value) == str(expected)
+    y = ember.ones(2, 3, 4, 4, device=device)
+    assert getattr(ember.nn.functional, fn)(y, 0.5, False) is y
