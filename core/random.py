@@ -335,11 +335,13 @@ def native_generator(generator, backend, index):
     Under ``ember.vmap`` the draw is checked or replayed (``randomness="error"``/``"same"``)."""
     if generator is None or backend.device_type == "meta":
         native = backend.generator(index)
-    elif generator.device.type != backend.device_type:  # PyTorch's check_generator
-        raise RuntimeError(
-            f"Expected a '{backend.device_type}' device type for generator but found '{generator.device.type}'"
-        )
     else:
+        try:
+            kind = generator.device.type
+        except AttributeError:  # PyTorch's argument parser's TypeError
+            raise TypeError(f"argument 'generator' must be ember.Generator, not {type(generator).__name__}") from None
+        if kind != backend.device_type:  # PyTorch's check_generator
+            raise RuntimeError(f"Expected a '{backend.device_type}' device type for generator but found '{kind}'")
         native = generator._native
     if autograd_function.vmap_level is not None:
         autograd_function.vmap_level.random_draw(native)

@@ -1397,13 +1397,13 @@ def _infer_host(data, dtype):
             elif _beyond_int64(array):
                 array = _wide_numbers(data, dtype)
         if isinstance(data, np.ndarray):
-            _numpy_array_dtype(array)  # PyTorch's error for element types it has no dtype for
+            _array_dtype(array)  # PyTorch's error for element types it has no dtype for
         if array.dtype == object:
             raise RuntimeError(f"tensor: Could not infer dtype of {_element_type(data)}")
         if from_typed is not None:  # PyTorch promotes the tensors' dtypes with the numbers' types
             inferred = from_typed
         elif isinstance(data, (np.ndarray, np.generic)):  # NumPy data keeps its own type
-            inferred = dtypes.as_dtype(dtypes.native_dtype_name(array.dtype))
+            inferred = _array_dtype(array)
         elif array.dtype.kind == "f":
             inferred = dtypes.get_default_dtype()
         elif array.dtype.kind in "iu":
@@ -1665,6 +1665,18 @@ def as_tensor(data: Any, dtype: dtypes.dtype | None = None, device: Device = Non
     return tensor(data, dtype=dtype, device=device)
 
 
+def _array_dtype(array):
+    """The dtype of a NumPy array's tensor; PyTorch's TypeError for the element types it has no dtype of."""
+    try:
+        return dtypes.as_dtype(dtypes.native_dtype_name(array.dtype))
+    except TypeError:
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{array.dtype.type.__name__}. The only supported types are: "
+            "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, uint32, uint16, "
+            "uint8, and bool."
+        ) from None
+
+
 def from_numpy(array: np.ndarray) -> Tensor:
     """A CPU tensor sharing memory with the NumPy array ``array``.
 
@@ -1710,17 +1722,5 @@ def from_numpy(array: np.ndarray) -> Tensor:
         )
     dev = _device("cpu")
     backend = backend_for_device(dev)
-    _numpy_array_dtype(array)  # raises for unsupported element types
+    _array_dtype(array)  # raises for unsupported element types
     return _new(backend.from_host(array, 0, copy=False), backend, dev)
-
-
-def _numpy_array_dtype(array: np.ndarray) -> dtypes.dtype:
-    """The dtype of a NumPy array's elements; PyTorch's TypeError for an element type without one."""
-    try:
-        return dtypes.as_dtype(dtypes.native_dtype_name(array.dtype))
-    except TypeError:
-        raise TypeError(
-            f"can't convert np.ndarray of type numpy.{array.dtype.type.__name__}. The only supported types are: "
-            "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, uint32, uint16, "
-            "uint8, and bool (and ml_dtypes' bfloat16 and float8 types)."
-        ) from None

@@ -93,7 +93,7 @@ def test_functional_matches_torch(name, arrays, targets, kwargs, reduction, devi
 def test_legacy_size_average_reduce(size_average, reduce, device, dtype):
     with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated"):
         _run("mse_loss", [X, Y], (), {}, device, dtype, size_average=size_average, reduce=reduce)
-    with pytest.warns(DeprecationWarning):
+    with pytest.warns(UserWarning, match="please use reduction="):
         m = nn.CrossEntropyLoss(size_average=size_average, reduce=reduce)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

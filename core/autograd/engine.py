@@ -119,6 +119,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             if isinstance(tensor, GradientEdge):
                 capture.setdefault((tensor.node, tensor.output_nr), []).append(i)
                 continue
+            if not isinstance(tensor, Tensor):
+                raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got {type(tensor).__name__}")
             if not tensor.requires_grad:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
             capture.setdefault(tensor._gradient_edge(), []).append(i)

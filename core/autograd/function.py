@@ -27,6 +27,7 @@ import functools
 import inspect
 import itertools
 import re
+import warnings
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -380,6 +381,23 @@ class Function(metaclass=_FunctionMeta):
 
     #: an op's node's ``_saved_*`` attributes, as PyTorch names them: name -> ``reader(ctx)``
     _saved_attributes: dict[str, Callable[[Any], Any]] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # the legacy style, ``MyFunction()(x)``: PyTorch warns here and refuses the call
+        warnings.warn(
+            f"{self.__class__} should not be instantiated. Methods on autograd functions are all static, so you "
+            "should invoke them on the class itself. Instantiating an autograd function will raise an error in a "
+            "future version of PyTorch.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(
+            "Legacy autograd function with non-static forward method is deprecated. Please use new-style autograd "
+            "function with static forward method. (Example: "
+            "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)"
+        )
 
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:

@@ -196,7 +196,7 @@ def vjp(
                 "The vector v can only be None if the user-provided function returns a single Tensor with a single "
                 "element."
             )
-    with set_grad_enabled(create_graph or is_grad_enabled()):
+    with set_grad_enabled(bool(create_graph) or is_grad_enabled()):
         result = _zeros_for_none(_grad(outputs, inputs, v, create_graph), inputs, strict, create_graph, "back")
     return _unpack(_finish(outputs, create_graph), is_outputs_tuple), _unpack(
         _finish(result, create_graph), is_inputs_tuple
@@ -237,7 +237,7 @@ def jvp(
         _check(grad_inputs, "grad_inputs", strict)
         if any(computed_off_graph(g) for g in grad_inputs):  # its derivative in grad_outputs would be zero
             raise RuntimeError("jvp: the derivative of an op's backward is not implemented (computed off the graph)")
-    with set_grad_enabled(create_graph or is_grad_enabled()):
+    with set_grad_enabled(bool(create_graph) or is_grad_enabled()):
         found = _grad(grad_inputs, grad_outputs, v, create_graph)
         result = _zeros_for_none(found, outputs, strict, create_graph, "back_trick")
     return _unpack(_finish(outputs, create_graph), is_outputs_tuple), _unpack(
@@ -421,7 +421,7 @@ def vhp(
     """
     with enable_grad():
         is_inputs_tuple, inputs, v, outputs, jac = _gradient_at(func, inputs, v, create_graph, strict, "vhp")
-    with set_grad_enabled(create_graph or is_grad_enabled()):
+    with set_grad_enabled(bool(create_graph) or is_grad_enabled()):
         result = _zeros_for_none(_grad(jac, inputs, v, create_graph), inputs, strict, create_graph, "double_back")
     return _unpack(_finish(outputs, create_graph), False), _unpack(_finish(result, create_graph), is_inputs_tuple)
 
@@ -453,7 +453,7 @@ def hvp(
         grad_jac = tuple(cotangent_for(t) for t in inputs)
         double_back = _grad(jac, inputs, grad_jac, create_graph=True)
         _check(jac, "hessian", strict)
-    with set_grad_enabled(create_graph or is_grad_enabled()):
+    with set_grad_enabled(bool(create_graph) or is_grad_enabled()):
         found = _grad(double_back, grad_jac, v, create_graph)
         result = _zeros_for_none(found, inputs, strict, create_graph, "double_back_trick")
     return _unpack(_finish(outputs, create_graph), False), _unpack(_finish(result, create_graph), is_inputs_tuple)

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
-from ..tensor import _InferenceVersion, _Version, enter_version_class, exit_version_class
+from ..tensor import Tensor, _InferenceVersion, _Version, enter_version_class, exit_version_class
 from .multithreading import set_multithreading_enabled  # PyTorch's path: autograd.grad_mode.set_multithreading_enabled
 
 __all__ = [
@@ -208,7 +208,12 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
     """
 
     def __init__(self, mode: bool) -> None:
-        self.mode = bool(mode)
+        if mode.__class__ is not bool:  # PyTorch's argument parser takes a bool only: "no", 1, None refused
+            kind = type(mode)
+            name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+            name = "Tensor" if isinstance(mode, Tensor) else name
+            raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, not {name}")
+        self.mode = mode
         self._prev = grad_state.enabled
         grad_state.enabled = self.mode
 

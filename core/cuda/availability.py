@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from .. import dtypes
 from ..device import device as _device
+from ..plugin.registry import BackendUnavailableError
 from ..tensor import backend_for_device
 
 if TYPE_CHECKING:
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["CudaUnavailableError", "backend", "is_available", "is_bf16_supported"]
 
 
-class CudaUnavailableError(AssertionError, RuntimeError):
+class CudaUnavailableError(BackendUnavailableError):
     """No backend serves ``cuda``: what PyTorch's CPU build raises as ``AssertionError`` ("Torch not
     compiled with CUDA enabled") and its CUDA build, on a machine without a GPU, as ``RuntimeError``;
     either ``except`` catches it."""

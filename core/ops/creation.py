@@ -108,7 +108,14 @@ def get_default_device() -> _device:
 def _size(size, op="tensor factory"):
     if len(size) == 1 and not isinstance(size[0], numbers.Integral) and getattr(size[0], "ndim", None) != 0:
         size = size[0]  # one sequence of sizes; a 0-d integer tensor or array is one size, as in PyTorch
-    shape = tuple(size_arg(op, s, i) for i, s in enumerate(size))
+    try:
+        shape = tuple(size_arg(op, s, i) for i, s in enumerate(size))
+    except TypeError:
+        if hasattr(size, "__iter__"):
+            raise
+        raise TypeError(
+            f"{op}(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}"
+        ) from None
     for s in shape:
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
@@ -175,7 +182,7 @@ def full(
     if out is not None:
         dt, dev = creation_placement("full", dtype, device, out)
         return write_out("full", full(size, fill_value, dtype=dt, device=dev), out, warn_resize=False)
-    shape = _size((size,) if isinstance(size, int) else tuple(size), "full")
+    shape = _size((size,) if isinstance(size, int) or not hasattr(size, "__iter__") else tuple(size), "full")
     if not (is_number(fill_value) or isinstance(fill_value, Tensor) and fill_value.ndim == 0):
         raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not {type(fill_value).__name__}")
     if dtype is None:

@@ -12,10 +12,20 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 if TYPE_CHECKING:
     from ..backend import Backend
 
-__all__ = ["BackendRegistry", "BackendSpec"]
+__all__ = ["BackendRegistry", "BackendSpec", "BackendUnavailableError"]
 
 # a "module:attribute" string, or a callable giving a backend or its class, or either itself
 _Loader: TypeAlias = "str | Callable[[], Backend | type[Backend]] | Backend | type[Backend]"
+
+
+class BackendUnavailableError(AssertionError, RuntimeError):
+    """Backends claim a device type but none of them loads (its library is absent, or no device).
+
+    PyTorch's CPU build raises ``AssertionError`` ("Torch not compiled with CUDA enabled") for
+    ``.cuda()``, ``.to("cuda")`` or ``torch.zeros(2, device="cuda")``, its CUDA build on a machine
+    without a GPU ``RuntimeError``: this error is both, so either ``except`` catches it. A device type
+    that no backend claims at all (``"mps"``) stays a plain ``RuntimeError``, as PyTorch's.
+    """
 
 
 @dataclass
@@ -139,4 +149,4 @@ class BackendRegistry:
                 self._chosen[device_type] = backend
                 return backend
         reasons = "; ".join(f"{s.name}: {s.error}" for s in specs if s.error)
-        raise RuntimeError(f"no backend available for device type {device_type!r} ({reasons})")
+        raise BackendUnavailableError(f"no backend available for device type {device_type!r} ({reasons})")

@@ -42,7 +42,12 @@ def _finish(input, out, inplace):
 
 def _dropout_impl(name, input, p, training, inplace, mask_shape, alpha):
     _check(name, input, p)
-    if not training or p == 0:
+    if training is not True:  # PyTorch's kernels take a bool only: training="no" would have dropped
+        if training is not False:
+            op = "feature_dropout" if name in ("dropout1d", "dropout2d", "dropout3d") else name
+            raise TypeError(f"{op}(): argument 'train' (position 3) must be bool, not {type(training).__name__}")
+        return input
+    if p == 0:
         return input
     if p == 1:  # times a zero of the input's dtype: an integer or bool input keeps its dtype (PyTorch)
         return _finish(input, input * input.new_zeros(()), inplace)

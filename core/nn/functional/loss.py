@@ -63,8 +63,10 @@ __all__ = [
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-class LegacyReductionWarning(UserWarning, DeprecationWarning):
-    """Warned when the classic ``size_average``/``reduce`` arguments are used."""
+class LegacyReductionWarning(UserWarning):
+    """Warned when the classic ``size_average``/``reduce`` arguments are used: a ``UserWarning``, as
+    PyTorch's, so that Python's default filters (which hide a ``DeprecationWarning`` raised outside
+    ``__main__``) show it where a model built in a module passes them."""
 
 
 def legacy_get_string(size_average: bool | None, reduce: bool | None, emit_warning: bool = True) -> str:

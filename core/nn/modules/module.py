@@ -393,6 +393,11 @@ def _warn_non_full_backward_hook(inputs, result, grad_fn):
 
 
 def _forward_unimplemented(self, *input):
+    r"""Define the computation performed at every call.
+
+    Should be overridden by all subclasses. Call the module instance (``module(x)``) rather than
+    ``forward`` itself: the instance runs the registered hooks, ``forward`` ignores them.
+    """
     raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import multiprocessing.connection
 import os
 import pickle
 import queue
+import signal
 import time
 import warnings
 
@@ -31,6 +33,21 @@ def _context(spec):
     if isinstance(spec, str):
         return multiprocessing.get_context(spec)
     return spec
+
+
+def _death(process):
+    """How a worker died, as PyTorch's SIGCHLD handler words it: the cause of the loader's error."""
+    code = process.exitcode
+    if code is not None and code < 0:
+        try:
+            name = signal.strsignal(-code) or f"signal {-code}"
+        except ValueError:
+            name = f"signal {-code}"
+        return RuntimeError(f"DataLoader worker (pid {process.pid}) is killed by signal: {name}. ")
+    return RuntimeError(
+        f"DataLoader worker (pid {process.pid}) exited unexpectedly with exit code {code}. Details are lost due "
+        "to multiprocessing. Rerunning with num_workers=0 may give better error trace."
+    )
 
 
 class WorkerPoolIterator:
@@ -74,6 +91,8 @@ class WorkerPoolIterator:
                 raise
             self._index_queues.append(index_queue)
             self._workers.append(process)
+        self._reader = self._result_queue._reader  # the queue's end of its pipe
+        self._waitables = [self._reader, *(process.sentinel for process in self._workers)]
         # the index sampler's iterator of this epoch, made once the workers started, as PyTorch makes
         # it (its loader iterator made and dropped one before drawing the base seed)
         self._start(loader._index_sampler)
@@ -97,7 +116,7 @@ class WorkerPoolIterator:
             if isinstance(task_id, _worker.Resume):
                 waiting -= 1
             else:  # unpickled, so that the worker hands over (and closes) its batch's shared segments
-                pickle.loads(payload)
+                self._load(payload)
         self._start(loader._index_sampler)
 
     def __iter__(self):
@@ -139,7 +158,7 @@ class WorkerPoolIterator:
             task_id, payload = self._get()
             if isinstance(task_id, _worker.Resume):
                 continue
-            data = pickle.loads(payload)
+            data = self._load(payload)
             if isinstance(data, _worker.IterationEnd):
                 self._active[data.worker_id] = False
                 continue
@@ -163,15 +182,39 @@ class WorkerPoolIterator:
                 if deadline is None
                 else min(_worker.STATUS_INTERVAL, deadline - time.monotonic())
             )
+            # the queue's pipe and the workers' sentinels: a worker's death ends the wait at once, as
+            # PyTorch's SIGCHLD handler does (a result already queued is still received first)
+            ready = multiprocessing.connection.wait(self._waitables, timeout=max(wait, 0.0))
             try:
-                return self._result_queue.get(timeout=max(wait, 0.0))
+                return self._result_queue.get(timeout=_worker.STATUS_INTERVAL if self._reader in ready else 0.0)
             except queue.Empty:
-                dead = [str(w.pid) for w in self._workers if not w.is_alive()]
-                if dead:
-                    self.close()
-                    raise RuntimeError(f"DataLoader worker (pid(s) {', '.join(dead)}) exited unexpectedly") from None
+                if len(ready) > (self._reader in ready):  # a sentinel: reap its worker (its fds close first)
+                    for process in self._workers:
+                        if process.sentinel in ready:
+                            process.join(_worker.STATUS_INTERVAL)
+                self._raise_if_a_worker_died()
                 if deadline is not None and time.monotonic() >= deadline:
                     raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds") from None
+
+    def _load(self, payload):
+        try:
+            return pickle.loads(payload)
+        except Exception as exc:  # a tensor's shared memory is fetched from its worker, which may be dead
+            self._raise_if_a_worker_died(exc)
+            raise
+
+    def _raise_if_a_worker_died(self, cause=None):
+        """PyTorch's error when a worker is dead, from ``cause`` (the error met while waiting) or, without
+        one, from how the first dead worker died (its signal or exit code)."""
+        if cause is not None:  # a worker that broke the connection may be exiting, and not reaped yet
+            sentinels = {w.sentinel: w for w in self._workers}
+            for ready in multiprocessing.connection.wait(list(sentinels), timeout=_worker.STATUS_INTERVAL):
+                sentinels[ready].join(_worker.STATUS_INTERVAL)  # its fds close before it can be waited for
+        dead = [w for w in self._workers if not w.is_alive()]
+        if dead:
+            self.close()
+            pids = ", ".join(str(w.pid) for w in dead)
+            raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly") from (cause or _death(dead[0]))
 
     def close(self):
         """Stop the workers and release the queues (idempotent)."""
