@@ -31,24 +31,20 @@ def _linear(input: NestedTensor, weight: Tensor, bias: Tensor | None = None) -> 
     return input._like(F.linear(input._values, weight, bias))
 
 
-def _layer_norm(input: NestedTensor, normalized_shape: Any, *args: Any, **kwargs: Any) -> NestedTensor:
-    count = 1 if isinstance(normalized_shape, int) else len(normalized_shape)
-    if input._ragged_idx >= input.dim() - count:
-        raise RuntimeError(
-            f"layer_norm(): normalizing over the ragged dimension of a nested tensor of shape {tuple(input.shape)} "
-            "is not supported"
-        )
-    return input._like(F.layer_norm(input._values, normalized_shape, *args, **kwargs))
+def _over_trailing_dims(name: str) -> Callable[..., NestedTensor]:
+    """A normalization of ``ember.nn.functional`` (``layer_norm``, ``rms_norm``) over a nested tensor's
+    trailing ``normalized_shape``, which must leave out the ragged dimension: it runs on the values."""
 
+    def run(input: NestedTensor, normalized_shape: Any, *args: Any, **kwargs: Any) -> NestedTensor:
+        count = 1 if isinstance(normalized_shape, int) else len(normalized_shape)
+        if input._ragged_idx >= input.dim() - count:
+            raise RuntimeError(
+                f"{name}(): normalizing over the ragged dimension of a nested tensor of shape "
+                f"{tuple(input.shape)} is not supported"
+            )
+        return input._like(getattr(F, name)(input._values, normalized_shape, *args, **kwargs))
 
-def _rms_norm(input: NestedTensor, normalized_shape: Any, *args: Any, **kwargs: Any) -> NestedTensor:
-    count = 1 if isinstance(normalized_shape, int) else len(normalized_shape)
-    if input._ragged_idx >= input.dim() - count:
-        raise RuntimeError(
-            f"rms_norm(): normalizing over the ragged dimension of a nested tensor of shape {tuple(input.shape)} "
-            "is not supported"
-        )
-    return input._like(F.rms_norm(input._values, normalized_shape, *args, **kwargs))
+    return run
 
 
 def _softmax(name: str) -> Callable[..., NestedTensor]:
@@ -115,8 +111,8 @@ def _cat(tensors: Any, dim: int = 0) -> NestedTensor:
 
 _HANDLERS: dict[Any, Callable[..., Any]] = {
     F.linear: _linear,
-    F.layer_norm: _layer_norm,
-    F.rms_norm: _rms_norm,
+    F.layer_norm: _over_trailing_dims("layer_norm"),
+    F.rms_norm: _over_trailing_dims("rms_norm"),
     F.softmax: _softmax("softmax"),
     F.log_softmax: _softmax("log_softmax"),
     F.scaled_dot_product_attention: _scaled_dot_product_attention,
