@@ -637,7 +637,7 @@ def init_subclass(cls: type, **kwargs: Any) -> None:
     super(Tensor, cls).__init_subclass__(**kwargs)
     if _opted_out(getattr(cls, "__torch_function__", None)) or "_legacy_dtype" in cls.__dict__:
         return
-    check_plain_methods()  # first: the subclass's wrappers wrap (and pass handlers) the checked methods
+    _check_plain_methods()  # first: the subclass's wrappers wrap (and pass handlers) the checked methods
     for name, value in vars(Tensor).items():
         if name in _IGNORED_METHODS or _private(name) or _owner(cls, name) is not Tensor:
             continue
@@ -653,7 +653,7 @@ _plain_methods_checked = False
 _checked: dict[int, Callable] = {}  # id(Tensor's own method) -> its argument-checked wrapper
 
 
-def check_plain_methods() -> None:
+def _check_plain_methods() -> None:
     """Once a subclass takes part in the protocol, ``Tensor``'s own methods look at their other arguments:
     a plain tensor's method called with a subclass instance (``plain.add(sub)``) is handed to the subclass's
     ``__torch_function__`` (which sees ``Tensor.add``), as in PyTorch. Until then they are the plain

@@ -71,7 +71,6 @@ CASES = {
     "pow": lambda lib, nt, w: nt**2,
     "mul dense inner": lambda lib, nt, w: nt * w["v4"],
     "dense plus nested": lambda lib, nt, w: w["v4"] + nt,
-    "dense method with nested": lambda lib, nt, w: w["v4"].mul(nt),
     "add dense per batch": lambda lib, nt, w: nt + w["b14"],
     "compare": lambda lib, nt, w: (nt > 0).to(nt.dtype),
     "where": lambda lib, nt, w: lib.where(nt > 0, nt, 0.0),
