@@ -563,8 +563,7 @@ def _surface_wrapper(name: str, value: Any) -> Any:
         return None
     public = _OPERATOR_METHODS.get(name)
     if public is None and name.startswith("__") and hasattr(value, "__wrapped__"):
-        op = value.__wrapped__  # the method the operator computes, as Tensor holds it (checked or not)
-        return _operator_wrapper(value, value if name in _OPERATORS_AS_THEMSELVES else _checked.get(id(op), op))
+        return _operator_wrapper(value, value if name in _OPERATORS_AS_THEMSELVES else value.__wrapped__)
     return _method_wrapper(value, public and _MODE_PATCHED.get(public, vars(Tensor)[public]))
 
 
@@ -637,7 +636,6 @@ def init_subclass(cls: type, **kwargs: Any) -> None:
     super(Tensor, cls).__init_subclass__(**kwargs)
     if _opted_out(getattr(cls, "__torch_function__", None)) or "_legacy_dtype" in cls.__dict__:
         return
-    _check_plain_methods()  # first: the subclass's wrappers wrap (and pass handlers) the checked methods
     for name, value in vars(Tensor).items():
         if name in _IGNORED_METHODS or _private(name) or _owner(cls, name) is not Tensor:
             continue
@@ -647,55 +645,6 @@ def init_subclass(cls: type, **kwargs: Any) -> None:
     if _owner(cls, "__reduce_ex__") is Tensor:
         cls.__reduce_ex__ = _reduce_ex  # type: ignore[attr-defined]
     enable_function_checks()
-
-
-_plain_methods_checked = False
-_checked: dict[int, Callable] = {}  # id(Tensor's own method) -> its argument-checked wrapper
-
-
-def _check_plain_methods() -> None:
-    """Once a subclass takes part in the protocol, ``Tensor``'s own methods look at their other arguments:
-    a plain tensor's method called with a subclass instance (``plain.add(sub)``) is handed to the subclass's
-    ``__torch_function__`` (which sees ``Tensor.add``), as in PyTorch. Until then they are the plain
-    functions; afterwards a call with tensors and numbers only costs a look at each argument's type."""
-    global _plain_methods_checked
-    if _plain_methods_checked:
-        return
-    _plain_methods_checked = True
-    surface = _MODE_PATCHED or vars(Tensor)  # while a mode is on: the originals it puts back at its exit
-    for name, value in list(surface.items()):
-        if name in _IGNORED_METHODS or name.startswith("_") or not isinstance(value, _types.FunctionType):
-            continue
-        wrapper = _checked.get(id(value))  # one wrapper per function: aliases (Tensor.greater is Tensor.gt) stay one
-        if wrapper is None:
-            wrapper = _checked[id(value)] = _argument_checked(value)
-        if _MODE_PATCHED:
-            _MODE_PATCHED[name] = wrapper
-            _PATCHED_SURFACE[id(wrapper)] = vars(Tensor)[name]
-        else:
-            setattr(Tensor, name, wrapper)
-    _tensor_methods.cache_clear()
-
-
-def _argument_checked(func: Callable) -> Callable:
-    """``Tensor`` method ``func`` that hands a call with an overloading argument to its handlers."""
-
-    @functools.wraps(func)
-    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        for value in args:
-            kind = type(value)
-            if kind is not Tensor and kind not in _PLAIN_TYPES:
-                break
-        else:
-            if not kwargs:  # tensors and numbers only: the common case
-                return func(self, *args)
-        if not _STATE.subclasses_off:
-            overloaded = _overloaded_args(_relevant(args, kwargs))
-            if overloaded:
-                return _handle(method, overloaded, (self, *args), kwargs or None)
-        return func(self, *args, **kwargs)
-
-    return method
 
 
 def _private(name: str) -> bool:
