@@ -63,7 +63,7 @@ class _Structure:
     """What nested tensors with the same components' lengths share: the offsets (a tensor on the values'
     device and, where known without reading the device, a host copy) and the ragged size."""
 
-    __slots__ = ("offsets", "_host", "size", "padded_length")
+    __slots__ = ("offsets", "_host", "size", "padded_length", "_positions")
 
     def __init__(self, offsets: Tensor, host: list[int] | None = None, padded_length: int | None = None) -> None:
         self.offsets = offsets
@@ -72,6 +72,7 @@ class _Structure:
         #: the ragged length :meth:`NestedTensor.to_padded_tensor` pads to where it is not the longest
         #: component's (PyTorch's nested_tensor_from_jagged without max_seqlen pads to the values' length)
         self.padded_length = padded_length
+        self._positions: dict[Any, tuple[Tensor, Tensor]] = {}  # device -> positions(device)
 
     @property
     def host(self) -> list[int]:
@@ -84,12 +85,16 @@ class _Structure:
         return [host[i + 1] - host[i] for i in range(len(host) - 1)]
 
     def positions(self, device: Any) -> tuple[Tensor, Tensor]:
-        """For each row of the values, the index of its component and its position within it."""
-        lengths = self.lengths()
-        batch = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-        starts = np.repeat(np.asarray(self.host[:-1], dtype=np.int64), lengths)
-        position = np.arange(len(batch), dtype=np.int64) - starts
-        return tensor(batch, device=device), tensor(position, device=device)
+        """For each row of the values, the index of its component and its position within it: built once
+        per device (padding, unpadding and per-batch operands of every tensor of this structure use them)."""
+        found = self._positions.get(device)
+        if found is None:
+            lengths = self.lengths()
+            batch = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+            starts = np.repeat(np.asarray(self.host[:-1], dtype=np.int64), lengths)
+            position = np.arange(len(batch), dtype=np.int64) - starts
+            found = self._positions[device] = (tensor(batch, device=device), tensor(position, device=device))
+        return found
 
 
 class NestedTensor:
