@@ -21,7 +21,8 @@ _VIEWS = {
 
 
 def _values(t):
-    return t.float().numpy() if isinstance(t, torch.Tensor) else t.float().numpy()
+    """A torch or ember tensor's values as float32 NumPy (bfloat16/float8 have no NumPy type)."""
+    return t.float().numpy()
 
 
 @pytest.mark.parametrize("view", list(_VIEWS))
