@@ -1434,11 +1434,7 @@ class Module:
                     if future.get_swap_module_params_on_conversion():
                         _swap_loaded(param, value, assign)
                     elif assign:
-                        if isinstance(param, Parameter):
-                            if not isinstance(value, Parameter):
-                                value = Parameter(value, requires_grad=param.requires_grad)
-                            else:
-                                value.requires_grad_(param.requires_grad)
+                        value = _kind_of(param, value)
                         setattr(self, name, value)
                     else:
                         if param.is_meta and not value.is_meta:
@@ -1575,9 +1571,14 @@ def _swap_loaded(param: Tensor, value: Tensor, assign: bool) -> None:
             "module_load returned one of self or other, please .detach() the result if returning one of the "
             "inputs in module_load"
         )
-    if isinstance(param, Parameter):
-        if isinstance(loaded, Parameter):
-            loaded.requires_grad_(param.requires_grad)
-        else:
-            loaded = Parameter(loaded, requires_grad=param.requires_grad)
-    swap_tensors(param, loaded)
+    swap_tensors(param, _kind_of(param, loaded))
+
+
+def _kind_of(param: Tensor, value: Tensor) -> Tensor:
+    """``value``, loaded in place of ``param``, as a Parameter requiring grad as ``param`` does where
+    ``param`` is one (``value`` itself if it already is a Parameter), else as it is."""
+    if not isinstance(param, Parameter):
+        return value
+    if isinstance(value, Parameter):
+        return value.requires_grad_(param.requires_grad)
+    return Parameter(value, requires_grad=param.requires_grad)
