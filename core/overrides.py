@@ -678,7 +678,9 @@ def check_plain_methods() -> None:
 def _argument_check_of(name: str, value: Any) -> Callable | None:
     """The argument-checking wrapper of ``Tensor``'s method ``name`` (one per function: aliases that are one
     function stay one, ``Tensor.__iadd__ is Tensor.add_``), or None for what takes no part."""
-    if name in _IGNORED_METHODS or _private(name) or not isinstance(value, _types.FunctionType):
+    if name in _IGNORED_METHODS or name in _NO_TENSOR_ARGUMENTS or _private(name):
+        return None
+    if not isinstance(value, _types.FunctionType):
         return None
     code = value.__code__
     if code.co_argcount == 1 and not code.co_kwonlyargcount and not code.co_flags & _VARARGS:
@@ -689,6 +691,9 @@ def _argument_check_of(name: str, value: Any) -> Callable | None:
     return wrapper
 
 
+# methods whose other arguments PyTorch reads as data or numbers, never as tensors that overload (its handler
+# is not asked for ``plain.new_tensor(sub)``)
+_NO_TENSOR_ARGUMENTS = frozenset(("new_tensor", "new_full"))
 _VARARGS = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
 _CHECK_CODE: list = []  # the one code object of the argument-checking wrappers (named as warnings skip it)
 

@@ -147,14 +147,23 @@ def test_plain_operands_stay_plain_and_are_not_seen():
     assert Logged.calls == []
 
 
+@pytest.mark.parametrize("program", ["p.new_tensor(a)", "p.new_full((2,), a.sum())"])
+def test_data_arguments_are_not_handed_to_the_handler(program):
+    """PyTorch reads ``new_tensor``'s data and ``new_full``'s fill value as data: the result is plain."""
+    theirs, ours = _run(torch, 0, program)[0], _run(ember, 0, program)[0]
+    assert type(ours).__name__ == type(theirs).__name__ == "Tensor"
+    assert ours.tolist() == theirs.tolist()
+
+
 def test_a_method_warning_still_points_at_the_callers_line():
-    """The copy-construct warning of ``new_tensor`` names the line that called it (stacklevel), with the
-    argument checks on (a subclass is defined above)."""
-    x = ember.ones(2)
+    """A warning issued inside a method names the line that called it (stacklevel), with the argument
+    checks on (a subclass is defined above): var's and std's 'degrees of freedom' warnings."""
+    x = ember.ones(1, 3)
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        x.new_tensor(x)
-    assert [w.filename for w in seen] == [__file__]
+        x.var(0)
+        x.std(dim=0)
+    assert [w.filename for w in seen] == [__file__, __file__]
 
 
 def test_vmap_refuses_a_mapped_scalar_read_with_the_checks_on():
