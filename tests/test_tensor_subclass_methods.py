@@ -181,3 +181,41 @@ def test_dense_method_with_a_nested_argument():
     assert ours.is_nested and theirs.is_nested
     for t, e in zip(theirs.unbind(), ours.unbind()):
         assert e.tolist() == t.tolist()
+
+
+def _family(lib, log):
+    def handler(name, owner):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            log.append((name, func.__name__, [t.__name__ for t in types], len(args), sorted(kwargs or {})))
+            return super(owner[0], cls).__torch_function__(func, types, args, kwargs)
+
+        return __torch_function__
+
+    classes = {}
+    for name, base in (("A", lib.Tensor), ("B", "A"), ("C", lib.Tensor)):
+        owner = []
+        classes[name] = type(name, (classes.get(base, base),), {"__torch_function__": handler(name, owner)})
+        owner.append(classes[name])
+    return classes["A"], classes["B"], classes["C"]
+
+
+@pytest.mark.parametrize(
+    "program",
+    ["p.add(other=b)", "p.where(p > 0, b)", "p.addcmul(a, b)", "p.addcmul(a, c)", "p.clamp(a, c)", "p.lerp(c, a)"],
+)
+def test_several_subclass_arguments_in_pytorchs_order(program):
+    """A subclass's handler before its base's; two unrelated classes whose handlers both decline (each
+    default handler declines the other's type) give PyTorch's TypeError."""
+    outcomes = {}
+    for lib in (torch, ember):
+        log = []
+        A, B, C = _family(lib, log)
+        env = {"p": lib.ones(3), "a": lib.ones(3).as_subclass(A), "b": lib.ones(3).as_subclass(B)}
+        env["c"] = lib.ones(3).as_subclass(C)
+        try:
+            result = type(eval(program, {}, env)).__name__  # noqa: S307 - the test's own programs
+        except TypeError as error:
+            result = "TypeError" if "Multiple dispatch failed" in str(error) else str(error)
+        outcomes[lib.__name__] = (result, log)
+    assert outcomes["ember"] == outcomes["torch"]
