@@ -562,8 +562,14 @@ def _surface_wrapper(name: str, value: Any) -> Any:
     if not isinstance(value, _types.FunctionType):
         return None
     public = _OPERATOR_METHODS.get(name)
-    if public is None and name.startswith("__") and hasattr(value, "__wrapped__"):
-        return _operator_wrapper(value, value if name in _OPERATORS_AS_THEMSELVES else value.__wrapped__)
+    if (
+        public is None
+        and name.startswith("__")
+        and hasattr(value, "__wrapped__")
+        and not hasattr(value, "_ember_checked")
+    ):
+        op = value.__wrapped__  # the method the operator computes, as Tensor holds it (checked or not)
+        return _operator_wrapper(value, value if name in _OPERATORS_AS_THEMSELVES else _checked.get(id(op), op))
     return _method_wrapper(value, public and _MODE_PATCHED.get(public, vars(Tensor)[public]))
 
 
@@ -636,6 +642,7 @@ def init_subclass(cls: type, **kwargs: Any) -> None:
     super(Tensor, cls).__init_subclass__(**kwargs)
     if _opted_out(getattr(cls, "__torch_function__", None)) or "_legacy_dtype" in cls.__dict__:
         return
+    check_plain_methods()  # first: the subclass's wrappers wrap (and pass handlers) the checked methods
     for name, value in vars(Tensor).items():
         if name in _IGNORED_METHODS or _private(name) or _owner(cls, name) is not Tensor:
             continue
@@ -645,6 +652,87 @@ def init_subclass(cls: type, **kwargs: Any) -> None:
     if _owner(cls, "__reduce_ex__") is Tensor:
         cls.__reduce_ex__ = _reduce_ex  # type: ignore[attr-defined]
     enable_function_checks()
+
+
+_plain_methods_checked = False
+_checked: dict[int, Callable] = {}  # id(Tensor's own method) -> its argument-checked wrapper
+
+
+def check_plain_methods() -> None:
+    """Once a subclass takes part in the protocol, ``Tensor``'s own methods look at their other arguments:
+    a plain tensor's method called with a subclass instance (``plain.add(sub)``) is handed to the subclass's
+    ``__torch_function__`` (which sees ``Tensor.add``), as in PyTorch. Until then they are the plain
+    functions (a program without such a subclass pays nothing); afterwards a call with tensors and numbers
+    only costs a look at each argument's type. :mod:`ember.tensor_methods` puts the wrappers on ``Tensor``."""
+    global _plain_methods_checked
+    if _plain_methods_checked:
+        return
+    _plain_methods_checked = True
+    _surface["check"](_argument_check_of, _MODE_PATCHED)
+    for name, value in _MODE_PATCHED.items():  # a mode is on: handlers see what Tensor holds now
+        if hasattr(value, "_ember_checked"):
+            _PATCHED_SURFACE[id(value)] = vars(Tensor)[name]
+    _tensor_methods.cache_clear()
+
+
+def _argument_check_of(name: str, value: Any) -> Callable | None:
+    """The argument-checking wrapper of ``Tensor``'s method ``name`` (one per function: aliases that are one
+    function stay one, ``Tensor.__iadd__ is Tensor.add_``), or None for what takes no part."""
+    if name in _IGNORED_METHODS or name in _NO_TENSOR_ARGUMENTS or _private(name):
+        return None
+    if not isinstance(value, _types.FunctionType):
+        return None
+    code = value.__code__
+    if code.co_argcount == 1 and not code.co_kwonlyargcount and not code.co_flags & _VARARGS:
+        return None  # a method of ``self`` alone (``x.exp()``): no other argument to look at
+    wrapper = _checked.get(id(value))
+    if wrapper is None and not name.startswith("__"):  # an operator is checked as the method it is, if any
+        wrapper = _checked[id(value)] = _argument_checked(value)
+    return wrapper
+
+
+# methods whose other arguments PyTorch reads as data or numbers, never as tensors that overload (its handler
+# is not asked for ``plain.new_tensor(sub)``)
+_NO_TENSOR_ARGUMENTS = frozenset(("new_tensor", "new_full"))
+_VARARGS = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
+_CHECK_CODE: list = []  # the one code object of the argument-checking wrappers (named as warnings skip it)
+
+
+def _argument_checked(func: Callable) -> Callable:
+    """``Tensor`` method ``func`` that hands a call with an overloading argument to its handlers."""
+
+    @functools.wraps(func)
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs:  # the common calls, tensors and numbers only, forwarded as they are (no unpacking)
+            count = len(args)
+            if not count:
+                return func(self)
+            kind = type(args[0])
+            if kind is Tensor or kind in _PLAIN_TYPES:
+                if count == 1:
+                    return func(self, args[0])
+                kind = type(args[1])
+                if count == 2 and (kind is Tensor or kind in _PLAIN_TYPES):
+                    return func(self, args[0], args[1])
+        for value in args:
+            kind = type(value)
+            if kind is not Tensor and kind not in _PLAIN_TYPES:
+                break
+        else:
+            if not kwargs:  # tensors and numbers only
+                return func(self, *args)
+        if not _STATE.subclasses_off:
+            overloaded = _overloaded_args(_relevant(args, kwargs))
+            if overloaded:
+                return _handle(method, overloaded, (self, *args), kwargs or None)
+        return func(self, *args, **kwargs)
+
+    if not _CHECK_CODE:
+        _CHECK_CODE.append(_hidden_from_warnings(method).__code__)
+    method.__code__ = _CHECK_CODE[0]
+    method._ember_wrapped = func  # type: ignore[attr-defined]
+    method._ember_checked = True  # type: ignore[attr-defined]
+    return method
 
 
 def _private(name: str) -> bool:
@@ -853,10 +941,10 @@ _MODE_PATCHED: dict[str, Any] = {}  # while a mode is active: Tensor's own metho
 _surface: dict[str, Callable] = {}
 
 
-def connect(wrap_surface: Callable, restore_surface: Callable) -> None:
+def connect(wrap_surface: Callable, restore_surface: Callable, check_surface: Callable) -> None:
     """Called once by :mod:`ember.tensor_methods`: how to swap ``Tensor``'s surface for wrappers while a
-    :class:`TorchFunctionMode` is active, and how to put it back."""
-    _surface.update(wrap=wrap_surface, restore=restore_surface)
+    :class:`TorchFunctionMode` is active, how to put it back, and how to put the argument checks on it."""
+    _surface.update(wrap=wrap_surface, restore=restore_surface, check=check_surface)
 
 
 def _mode_wrapper(name: str, value: Any) -> Any:

@@ -993,7 +993,7 @@ def install():
     _name_after_tensor()
     _tensor.connect(plugin.backend_registry, creation.default_device)
     _devices.connect(plugin.backend_registry)
-    overrides.connect(_wrap_surface, _restore_surface)
+    overrides.connect(_wrap_surface, _restore_surface, _check_surface)
 
 
 def _name_after_tensor():
@@ -1033,3 +1033,18 @@ def _restore_surface():
     for name, value in _UNWRAPPED.items():
         setattr(Tensor, name, value)
     _UNWRAPPED.clear()
+
+
+def _check_surface(check, originals):
+    """Replace each method of ``Tensor`` by ``check(name, value)`` (not None), for good: the argument checks
+    that :mod:`ember.overrides` switches on once a subclass takes part in ``__torch_function__``. While a
+    mode is active (``originals``: what it puts back at its exit), the checked methods go there instead."""
+    surface = originals or Tensor.__dict__
+    for name, value in sorted(surface.items(), key=lambda item: item[0].startswith("__")):  # methods first
+        checked = check(name, value)
+        if checked is None:
+            continue
+        if originals:
+            originals[name] = checked
+        else:
+            setattr(Tensor, name, checked)

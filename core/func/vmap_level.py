@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 from ..autograd import function as autograd_function
 from ..autograd.function import RUN_FORWARD, Function
+from ..overrides import _WRAPPER_FILENAME
 from ..tensor import Tensor
 from .pytree import broadcast_prefix, tree_flatten, tree_unflatten
 
@@ -322,7 +323,9 @@ def _scalar_read(tensor: Tensor, value: Any, use: str) -> None:
     if level is None:  # a batching rule is running, outside every level
         return
     frame: FrameType | None = sys._getframe(1)
-    while frame is not None and frame.f_globals.get("__name__") == "ember.tensor":
+    while frame is not None and (
+        frame.f_globals.get("__name__") == "ember.tensor" or frame.f_code.co_filename == _WRAPPER_FILENAME
+    ):  # the tensor's own code, and the protocol's checking wrapper of the method the user called
         frame = frame.f_back
     if frame is not None and str(frame.f_globals.get("__name__", "")).startswith("ember."):
         return

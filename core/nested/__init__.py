@@ -24,7 +24,7 @@ import numpy as np
 
 from ..layout import jagged, strided
 from ..ops.movement import cat
-from ..overrides import enable_function_checks
+from ..overrides import check_plain_methods, enable_function_checks
 from ..tensor import Tensor, tensor
 from . import _functions
 from .nested_tensor import NestedInt, NestedTensor, _Structure
@@ -244,4 +244,6 @@ def _torch_function(cls: type, func: Any, types: Any, args: tuple = (), kwargs: 
 
 
 NestedTensor.__torch_function__ = classmethod(_torch_function)  # type: ignore[assignment,method-assign]
-enable_function_checks()  # a nested tensor is not an ember.Tensor: the functions look for it from now on
+# a nested tensor is not an ember.Tensor: the functions, and a plain tensor's methods, look for it from now on
+enable_function_checks()
+check_plain_methods()
