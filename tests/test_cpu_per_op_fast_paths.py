@@ -136,3 +136,35 @@ def test_result_type_of_tensors(pair, ndims):
     e = [ember.zeros(s, dtype=getattr(ember, d)) for s, d in zip(shapes, pair)]
     t = [torch.zeros(s, dtype=getattr(torch, d)) for s, d in zip(shapes, pair)]
     assert str(ember.result_type(*e)).split(".")[-1] == str(torch.result_type(*t)).split(".")[-1]
+
+
+def _numpy_fma():
+    from ember.backends.numpy import loops
+    from ember.backends.numpy.kernels.arithmetic import fused_multiply_add
+
+    if loops.serial() is None:
+        pytest.skip("Numba is not installed: no compiled fused multiply-add")  # (a CI leg without it)
+    return fused_multiply_add
+
+
+@pytest.mark.parametrize("kind", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "broadcast"])
+def test_numpy_fused_multiply_add_scales(kind, layout):
+    """A NumPy scalar or 0-d array scale of the arrays' type runs as a number (it took the array path,
+    broadcast to the arrays' size): the same values as a full array of it; another type's 0-d scale
+    is left to the caller (None), as before."""
+    fma = _numpy_fma()
+    rng = np.random.default_rng(3)
+    x, y = (rng.standard_normal((6, 5)).astype(kind) for _ in range(2))
+    if layout == "transposed":
+        x, y = rng.standard_normal((5, 6)).astype(kind).T, y
+    elif layout == "broadcast":
+        y = y[:1]
+    reference = fma(x, np.full(np.broadcast_shapes(x.shape, y.shape), 0.3, dtype=kind), y)
+    for scale in (kind(0.3), np.array(0.3, dtype=kind), 0.3):
+        np.testing.assert_array_equal(fma(x, scale, y), reference)
+        out = np.empty(reference.shape, dtype=kind)
+        assert fma(x, scale, y, out) is out
+        np.testing.assert_array_equal(out, reference)
+    other = np.float64 if kind is np.float32 else np.float32
+    assert fma(x, np.array(0.3, dtype=other), y) is None
