@@ -168,3 +168,30 @@ def test_numpy_fused_multiply_add_scales(kind, layout):
         np.testing.assert_array_equal(out, reference)
     other = np.float64 if kind is np.float32 else np.float32
     assert fma(x, np.array(0.3, dtype=other), y) is None
+
+
+@pytest.mark.parametrize("grad", [False, True])
+def test_inplace_twins_as_torch(device, grad):
+    """The in-place twins' checks and recording after the per-call trims: a broadcast that does not fit
+    the target, an operand requiring grad given by keyword (not recorded, as before), partial overlap,
+    and the recorded history of a write."""
+    results = []
+    for L in (ember, torch):
+        where = {"device": device} if L is ember else {}
+        base = L.tensor([[1.0, 2.0], [3.0, 4.0]], **where)
+        other = L.tensor([0.5, -1.0], **where).requires_grad_(grad)
+        x = base.clone().requires_grad_(grad)
+        y = x * 1 if grad else x
+        y.add_(other, alpha=2).mul_(3.0).sub_(other)
+        if grad:
+            y.sum().backward()
+            results.append((y.detach(), x.grad, other.grad))
+        else:
+            results.append((y,))
+        with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+            L.zeros(2, **where).add_(L.ones(2, 2, **where))
+        z = L.arange(4.0, **where)
+        with pytest.raises(RuntimeError, match="partially overlap|unsupported operation"):
+            z[1:].add_(z[:-1])
+    for e, t in zip(*results):
+        _same(e, t)
