@@ -195,3 +195,37 @@ def test_inplace_twins_as_torch(device, grad):
             z[1:].add_(z[:-1])
     for e, t in zip(*results):
         _same(e, t)
+
+
+_SHAPE_CALLS = {
+    "view ints": lambda x: x.view(4, 6),
+    "view -1": lambda x: x.view(-1, 3),
+    "view tuple": lambda x: x.view((2, 12)),
+    "view list": lambda x: x.view([24]),
+    "view Size": lambda x: x.view(x.shape),
+    "view empty tuple of one": lambda x: x[:1, :1].reshape(()),
+    "reshape ints": lambda x: x.reshape(3, 8),
+    "reshape tuple": lambda x: x.reshape((6, -1)),
+    "permute ints": lambda x: x.permute(1, 0),
+    "permute list": lambda x: x.permute([1, 0]),
+    "flip tuple": lambda x: x.flip((0,)),
+    "repeat ints": lambda x: x.repeat(2, 1),
+    "tile tuple": lambda x: x.tile((1, 2)),
+}
+
+
+@pytest.mark.parametrize("call", sorted(_SHAPE_CALLS))
+def test_shape_arguments_as_torch(device, call):
+    e = ember.arange(24.0, device=device).reshape(4, 6)
+    t = torch.arange(24.0).reshape(4, 6)
+    _same(_SHAPE_CALLS[call](e), _SHAPE_CALLS[call](t))
+    assert e.numel() == 24 and e[:0].numel() == 0 and ember.tensor(1.0).numel() == 1
+
+
+@pytest.mark.parametrize("bad", [(2.0, 12), (True, 24), ((2, 12.0),), ([2, None],), (None,)], ids=repr)
+def test_shape_argument_errors_as_torch(bad):
+    e, t = ember.zeros(24), torch.zeros(24)
+    with pytest.raises(TypeError) as expected:
+        t.view(*bad)
+    with pytest.raises(type(expected.value)):
+        e.view(*bad)
