@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy as copy_module
 import itertools
+import math
 import numbers
 import threading
 import warnings
@@ -496,10 +497,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             >>> ember.zeros(2, 3).nelement()
             6
         """
-        n = 1
-        for s in self._data.shape:
-            n *= s
-        return n
+        return math.prod(self._data.shape)
 
     nelement = numel
 

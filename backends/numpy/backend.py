@@ -157,8 +157,8 @@ class NumpyBackend(Backend):
 
     def check_indices(self, name, indices, bound, ignore_index, error, message):
         # two reductions answer the common case, every index in range; the default finds the culprit
-        host = self.to_host(indices)
-        if not host.size or (host.min() >= 0 and host.max() < bound):
+        host = self.to_host(indices)  # (the ufuncs' reductions: the min/max methods add a Python wrapper)
+        if not host.size or (np.minimum.reduce(host, axis=None) >= 0 and np.maximum.reduce(host, axis=None) < bound):
             return
         super().check_indices(name, indices, bound, ignore_index, error, message)
 

@@ -1,4 +1,5 @@
-"""Portable kernels of selection: the first elements of a stable order (``topk``'s candidates)."""
+"""Portable kernels of selection: the first elements of a stable order (``topk``'s candidates), and the
+mode's positions in short rows (no portable form: ``mode`` composes tensor ops where a backend has none)."""
 
 from __future__ import annotations
 
@@ -15,3 +16,11 @@ class SelectionKernels:
         index = [slice(None)] * x.ndim
         index[axis] = slice(0, m)
         return order[tuple(index)]
+
+    def mode_positions(self, x):
+        """For the rows along the last axis of ``x`` (at most 64 long, not empty): how often each row's
+        most frequent value occurs (each element compared with every other: a NaN matches nothing) and
+        the last position of the smallest value occurring that often (a NaN of the row where it is the
+        row's minimum), both ``int64`` with the axis kept, as :func:`ember.mode` computes them from
+        tensor ops; or None, the default, where the backend has no faster way (the ops then run)."""
+        return None

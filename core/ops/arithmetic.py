@@ -894,9 +894,13 @@ def _fused_operands(
     """The operands of ``add``/``sub`` with ``alpha`` as one fused multiply-add in ``result`` (float32 or
     float64): two real tensors on one device, each cast to ``result`` first, as PyTorch's TensorIterator
     does before its one ``fmadd`` (``float64 + alpha * bfloat16`` rounds once in float64); else None."""
-    if not (isinstance(input, Tensor) and isinstance(other, Tensor)) or input._device != other._device:
+    if not (isinstance(input, Tensor) and isinstance(other, Tensor)) or (
+        input._device is not other._device and input._device != other._device
+    ):
         return None
-    if not (result is dtypes.float32 or result is dtypes.float64) or input.is_complex() or other.is_complex():
+    if not (result is dtypes.float32 or result is dtypes.float64):
+        return None
+    if (input.dtype is not result or other.dtype is not result) and (input.is_complex() or other.is_complex()):
         return None
     return (input if input.dtype is result else input.to(result)), (
         other if other.dtype is result else other.to(result)
@@ -2528,6 +2532,8 @@ def result_type(tensor1: Tensor | Number, tensor2: Tensor | Number) -> dtypes.dt
         >>> ember.result_type(ember.tensor([1, 2], dtype=ember.int32), ember.tensor([1], dtype=ember.int64))
         ember.int64
     """
+    if type(tensor1) is Tensor and type(tensor2) is Tensor and tensor1._data.dtype is tensor2._data.dtype:
+        return tensor1._backend._ember[tensor1._data.dtype]  # one type: no groups to weigh
     groups: tuple[list[dtypes.dtype], list[dtypes.dtype], list[dtypes.dtype]] = ([], [], [])
     for value in (tensor1, tensor2):
         if isinstance(value, Tensor):

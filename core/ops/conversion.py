@@ -513,7 +513,7 @@ def assign_(target, value, *, one_value=False):
     """
     if target._base is not None and not one_value:
         check_no_internal_overlap(target)
-    if value._device != target._device:
+    if value._device is not target._device and value._device != target._device:
         value = value.to(target._device)
     if grad_state.enabled and (target.requires_grad or value._requires_grad):
         check_inplace(target)

@@ -258,6 +258,14 @@ def _write_aliased(name, write, self, args, kwargs):
     return self
 
 
+def _any_requires_grad(args):
+    """Whether a tensor among ``args`` requires grad (a plain loop: the in-place ops' per-call test)."""
+    for a in args:
+        if isinstance(a, Tensor) and a.requires_grad:
+            return True
+    return False
+
+
 def _inplace(name):
     out_of_place = getattr(Tensor, name)
     aliased_write = _ALIASED_WRITES.get(name)
@@ -267,12 +275,14 @@ def _inplace(name):
             autograd_function.vmap_level.check_inplace(self)
         if aliased_write is not None and has_internal_overlap(self) and not (grad_state.enabled and self.requires_grad):
             return _write_aliased(name, aliased_write, self, args, kwargs)
-        for operand in (*args, *kwargs.values()):
+        for operand in args:
             if isinstance(operand, Tensor):
                 check_no_partial_overlap(self, operand)
-        recording = grad_state.enabled and (
-            self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args)
-        )
+        if kwargs:
+            for operand in kwargs.values():
+                if isinstance(operand, Tensor):
+                    check_no_partial_overlap(self, operand)
+        recording = grad_state.enabled and (self.requires_grad or _any_requires_grad(args))
         try:
             if recording:
                 check_inplace(self)
@@ -299,7 +309,7 @@ def _inplace(name):
             check_castable(result.dtype, self.dtype)
             if self.dtype.is_complex and result.dtype.is_floating_point:  # abs_: a real result
                 raise RuntimeError(f"In-place {name} is not supported for complex tensors.")
-        if tuple(result.shape) != tuple(self.shape):
+        if result._data.shape != self._data.shape and tuple(result.shape) != tuple(self.shape):
             raise RuntimeError(
                 f"{name}_: output with shape {list(self.shape)} doesn't match the broadcast shape {list(result.shape)}"
             )

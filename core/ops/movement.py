@@ -63,6 +63,17 @@ def _sizes_or_keyword(op, name, sizes, keyword):
 
 
 def _shape_arg(shape, op="reshape"):
+    for s in shape:  # the common cases first: sizes given as plain ints ...
+        if type(s) is not int:
+            break
+    else:
+        return tuple(shape)
+    if len(shape) == 1 and (type(shape[0]) is tuple or type(shape[0]) is list or type(shape[0]) is Size):
+        for s in shape[0]:  # ... or as one tuple, list or Size of them
+            if type(s) is not int:
+                break
+        else:
+            return tuple(shape[0])
     # one argument is the whole shape, unless it is a single size (an int, or a 0-d tensor as in PyTorch)
     if len(shape) == 1 and not isinstance(shape[0], numbers.Integral) and getattr(shape[0], "ndim", None) != 0:
         shape = shape[0]

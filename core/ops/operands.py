@@ -245,12 +245,14 @@ def fill_value_for(value, dtype):
     float32, 70000 no float16; PyTorch's one-element fills skip that check, ember does not); a
     complex number goes into complex types only. Anything beyond raises PyTorch's RuntimeError;
     other types take ``value`` as it is."""
-    if isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real) and not dtype.is_complex:
-        raise RuntimeError(
-            f"value cannot be converted to type {_C_TYPES.get(dtype, dtype.name + '_t')} without overflow"
-        )
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return value
+    kind = type(value)
+    if kind is not float and kind is not int:  # (a Python float or int, the common case, is a real number)
+        if isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real) and not dtype.is_complex:
+            raise RuntimeError(
+                f"value cannot be converted to type {_C_TYPES.get(dtype, dtype.name + '_t')} without overflow"
+            )
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            return value
     if dtype._category == 2:  # a floating type takes a finite number in its range (float16: up to 65504)
         if _finite(value) and abs(value) > _FLOAT_MAX[dtype]:
             raise _overflow(dtype)
@@ -471,6 +473,10 @@ def check_factor(name: str, factor: Number, result: dtypes.dtype) -> None:
     the result it scales: no float factor for an integral or bool result, no bool factor for a non-bool
     result, no complex factor for a real one, none outside the range of the result's type (``alpha=300``
     for uint8: PyTorch's overflow error)."""
+    kind = type(factor)
+    if (kind is float or kind is int) and result.is_floating_point:  # the common case: its range alone
+        fill_value_for(factor, result)  # raises where it does not fit
+        return
     if isinstance(factor, (int, float)) and not isinstance(factor, bool) and result is not dtypes.bool:
         fill_value_for(factor, result)  # raises where it does not fit
     if isinstance(factor, (bool, np.bool_)):

@@ -319,16 +319,21 @@ def mode(
         raise IndexError(f"mode(): Expected reduction dim {dim} to have non-zero size.")
     if input.dtype.is_complex:
         not_implemented("mode_cpu", input.dtype)
-    x = input.detach().movedim(dim, -1)
+    last = dim == input.ndim - 1  # (no movedim to make: the rows lie along the last dimension)
+    x = input.detach() if last else input.detach().movedim(dim, -1)
     n = x.shape[-1]
-    best, value = _longest_run(x)
-    positions = arange(n, device=x.device).expand(x.shape)
-    hit = x == value
-    if x.dtype.is_floating_point:  # a row of NaN only: its mode is NaN (positions of the host's choice)
-        hit = hit | (x.isnan() & value.isnan())
-    index = where(hit, positions, positions.new_full((), -1)).amax(-1, keepdim=True)
+    found = x._backend.kernels.mode_positions(x._data) if n <= _PAIRWISE_MODE_LIMIT else None
+    if found is not None:  # the backend's own form of the ops below (the NumPy backend's: a few calls)
+        best, index = x._make(found[0]), x._make(found[1])
+    else:
+        best, value = _longest_run(x)
+        positions = arange(n, device=x.device).expand(x.shape)
+        hit = x == value
+        if x.dtype.is_floating_point:  # a row of NaN only: its mode is NaN (positions of the host's choice)
+            hit = hit | (x.isnan() & value.isnan())
+        index = where(hit, positions, positions.new_full((), -1)).amax(-1, keepdim=True)
     index = mode_ties_as_torch(x, index, best)
-    values = input.movedim(dim, -1).gather(-1, index)  # differentiable through the gather
+    values = (input if last else input.movedim(dim, -1)).gather(-1, index)  # differentiable through the gather
     values, index = values.squeeze(-1), index.squeeze(-1)
     if keepdim:
         values, index = values.unsqueeze(dim), index.unsqueeze(dim)

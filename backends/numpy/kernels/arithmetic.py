@@ -41,19 +41,28 @@ def fused_multiply_add(x, scale, y, out=None, serial=False):
     kind = x.dtype
     if kind not in _FLOATS or y.dtype != kind or (array_scale and scale.dtype != kind):
         return None
-    operands = (x, scale, y) if array_scale else (x, y)
-    if not all(a.shape == x.shape and a.flags.c_contiguous for a in operands):
-        operands = tuple(np.ascontiguousarray(a) for a in np.broadcast_arrays(*operands))
-    serial = serial or operands[0].size < loops.MIN_ELEMENTWISE
+    if array_scale and not scale.shape:  # a NumPy scalar or 0-d array of the arrays' type: a number
+        array_scale = False
+    shape = x.shape
+    if array_scale:
+        operands = (x, scale, y)
+        if not all(a.shape == shape and a.flags.c_contiguous for a in operands):
+            if not (scale.shape == shape and y.shape == shape):  # (one shape: no broadcast to work out)
+                operands = np.broadcast_arrays(*operands)
+            operands = tuple(np.ascontiguousarray(a) for a in operands)
+            shape = operands[0].shape
+        flat = [a.reshape(-1) for a in operands]
+    else:  # (the common case, spelled out: no generator, no list insert)
+        if not (y.shape == shape and x.flags.c_contiguous and y.flags.c_contiguous):
+            x, y = (np.ascontiguousarray(a) for a in (np.broadcast_arrays(x, y) if y.shape != shape else (x, y)))
+            shape = x.shape
+        flat = [x.reshape(-1), kind.type(scale), y.reshape(-1)]
+    serial = serial or flat[0].size < loops.MIN_ELEMENTWISE
     compiled = loops.serial() if serial else loops.get()
     if compiled is None:
         return None
-    shape = operands[0].shape
     direct = out is not None and out.shape == shape and out.flags.c_contiguous
     target = out if direct else np.empty(shape, dtype=kind)
-    flat = [a.reshape(-1) for a in operands]
-    if not array_scale:
-        flat.insert(1, kind.type(scale))
     if serial:
         loop = compiled.multiply_add_arrays_serial if array_scale else compiled.multiply_add_scalar_serial
         loop(*flat, target.reshape(-1))

@@ -1,4 +1,5 @@
-"""NumPy's selection kernel: the head of a stable order found by partitioning, not by a whole sort."""
+"""NumPy's selection kernels: the head of a stable order found by partitioning, not by a whole sort; the
+mode's counts and positions in short rows by a few NumPy calls (``mode`` composes some 20 tensor ops)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ __all__ = ["NumpySelectionKernels"]
 #: partition where the head is at most this fraction of the dimension (below it a whole sort is as fast)
 _HEAD_FRACTION = 16
 _PARTITIONED_KINDS = "fiub"  # NumPy's own numbers
+_NATIVE_NUMBERS = "?bBhHiIlLqQefd"  # NumPy's own bool, integer and floating types (no ml_dtypes)
 
 
 class NumpySelectionKernels(SelectionKernels):
@@ -37,3 +39,19 @@ class NumpySelectionKernels(SelectionKernels):
         values = np.take_along_axis(rows, positions, axis=-1)
         order = self.xp.argsort(values, axis=-1, descending=descending, stable=True)
         return np.moveaxis(np.take_along_axis(positions, order, axis=-1), -1, axis)
+
+    def mode_positions(self, x):
+        if x.dtype.char not in _NATIVE_NUMBERS or not x.size:
+            return None
+        # the pairwise counts of ember.ops.statistics._longest_run and the last hit of mode(), step for step
+        # (the ufuncs' reduce methods: np.max, np.min and count_nonzero add Python wrappers)
+        counts = np.add.reduce(x[..., :, None] == x[..., None, :], axis=-1, dtype=np.int64)
+        best = np.maximum.reduce(counts, axis=-1, keepdims=True)
+        floating = x.dtype.kind == "f"
+        fill = np.array(np.inf if floating else np.maximum.reduce(x, axis=None), dtype=x.dtype)
+        value = np.minimum.reduce(np.where(counts == best, x, fill), axis=-1, keepdims=True)  # NaN wins, as amin
+        hit = x == value
+        if floating:
+            hit |= np.isnan(x) & np.isnan(value)
+        positions = np.arange(x.shape[-1], dtype=np.int64)
+        return best, np.maximum.reduce(np.where(hit, positions, np.int64(-1)), axis=-1, keepdims=True)
