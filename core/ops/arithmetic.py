@@ -1345,9 +1345,10 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         result = _alpha_result_type(input, other, alpha)
         if result is dtypes.bool:
             other = other if alpha else other * False  # alpha is True or False in a bool result
-        elif _narrow_result(input, other) is not None:  # one rounding of input + alpha * other, as PyTorch
-            a, b = cast(Tensor, input), cast(Tensor, other)  # both tensors: _narrow_result says so
-            return add(a.float(), b.float(), alpha=_rounded_to(alpha, a.dtype)).to(a.dtype)
+        elif result in dtypes.narrow_float and isinstance(input, Tensor) and isinstance(other, Tensor):
+            # both operands in the 16-bit type first, then one rounding of input + alpha * other, as PyTorch
+            a, b = input.to(result).float(), other.to(result).float()
+            return add(a, b, alpha=_rounded_to(alpha, result)).to(result)
         elif _narrow_with_number(input, other, result):  # the number and alpha as the 16-bit type holds them
             d = cast(Tensor, input).dtype
             return add(cast(Tensor, input).float(), _rounded_to(other, d) * _rounded_to(alpha, d)).to(d)
@@ -1405,9 +1406,10 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         result = _alpha_result_type(input, other, alpha)
         if result is dtypes.bool:
             other = other if alpha else other * False  # alpha is True or False in a bool result
-        elif _narrow_result(input, other) is not None:  # one rounding of input - alpha * other, as PyTorch
-            a, b = cast(Tensor, input), cast(Tensor, other)  # both tensors: _narrow_result says so
-            return sub(a.float(), b.float(), alpha=_rounded_to(alpha, a.dtype)).to(a.dtype)
+        elif result in dtypes.narrow_float and isinstance(input, Tensor) and isinstance(other, Tensor):
+            # both operands in the 16-bit type first, then one rounding of input - alpha * other, as PyTorch
+            a, b = input.to(result).float(), other.to(result).float()
+            return sub(a, b, alpha=_rounded_to(alpha, result)).to(result)
         elif _narrow_with_number(input, other, result):  # the number and alpha as the 16-bit type holds them
             d = cast(Tensor, input).dtype
             return sub(cast(Tensor, input).float(), _rounded_to(other, d) * _rounded_to(alpha, d)).to(d)
@@ -1419,15 +1421,10 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
 
 
 def _scaled(other: Tensor | Number, alpha: Number, result: dtypes.dtype) -> Tensor | Number:
-    """``alpha * other`` for ``add``/``sub``, in the result's dtype: a narrower floating-point ``other`` is
-    widened first, so that ``float32 + alpha * bfloat16`` does not round the product to bfloat16 (PyTorch
-    computes it in float32)."""
-    if (
-        isinstance(other, Tensor)
-        and other.dtype is not result
-        and other.dtype.is_floating_point
-        and result.is_floating_point
-    ):
+    """``alpha * other`` for ``add``/``sub``, in the result's dtype: a tensor ``other`` of another type is cast
+    to it first, as PyTorch's operands are, so that ``float32 + alpha * bfloat16`` does not round the product
+    to bfloat16 and ``uint8 + alpha * bool`` stays uint8."""
+    if isinstance(other, Tensor) and other.dtype is not result:
         other = other.to(result)
     return other * alpha
 
