@@ -1100,11 +1100,10 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
 
     # -- conversion -----------------------------------------------------------------------
     def __array__(self, dtype=None, copy=None):
-        if self._requires_grad:  # NumPy's view would escape autograd: numpy()'s RuntimeError, in grad mode
-            try:
-                self.numpy()
-            except TypeError:  # a tensor off the CPU, which this copies to the host
-                pass
+        if self._requires_grad or self._device.type != "cpu":
+            # numpy()'s errors, as torch's __array__ (which calls numpy()): np.asarray(t) of a tensor that requires
+            # grad (in grad mode), or off the CPU (PyTorch's TypeError for a CUDA tensor: Use Tensor.cpu())
+            self.numpy()
         array = self._backend.to_host(self._data)
         if dtype is not None and np.dtype(dtype) != array.dtype:
             if copy is False:  # NumPy's error for np.array(..., copy=False) that needs a copy
