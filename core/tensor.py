@@ -1218,6 +1218,10 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         return iter(self.unbind(0))
 
     def __reduce_ex__(self, protocol):
+        if self._hooks:  # a leaf's backward hooks are not pickled: PyTorch warns
+            from .utils.hooks import warn_if_has_hooks
+
+            warn_if_has_hooks(self)
         state = self.__dict__ or None  # the attributes set on it travel along, as in PyTorch
         if self._device.type == "meta":  # no values: its size, strides and dtype rebuild it
             return (_rebuild_meta, (tuple(self.shape), self.stride(), self.dtype, self._requires_grad), state)
