@@ -44,3 +44,36 @@ def test_requires_grad_raises_in_grad_mode_only_as_torch(device):
         if ember.device(dev).type == "cpu":
             with lib.no_grad():
                 assert np.asarray(t).tolist() == [1.0, 2.0]
+
+
+_LAYOUTS = {
+    "big-endian": (lambda: np.array([1.0, 2.0], ">f4"), "byte order different from the native byte order"),
+    "negative-stride": (lambda: np.arange(4.0)[::-1], "At least one stride in the given numpy array is negative"),
+    "negative-column-stride": (
+        lambda: np.arange(6).reshape(2, 3)[:, ::-2],
+        "At least one stride in the given numpy array is negative",
+    ),
+}
+_BUILDERS = {
+    "tensor": lambda lib, a: lib.tensor(a),
+    "tensor-dtype": lambda lib, a: lib.tensor(a, dtype=lib.float64),
+    "as_tensor-dtype": lambda lib, a: lib.as_tensor(a, dtype=lib.float32),
+    "asarray": lambda lib, a: lib.asarray(a),
+    "asarray-copy": lambda lib, a: lib.asarray(a, copy=True),
+    "new_tensor": lambda lib, a: lib.ones(1).new_tensor(a),
+    "from_numpy": lambda lib, a: lib.from_numpy(a),
+}
+
+
+@pytest.mark.parametrize("layout", list(_LAYOUTS))
+@pytest.mark.parametrize("build", list(_BUILDERS))
+def test_arrays_torch_takes_no_tensor_of_raise_its_valueerror(layout, build):
+    make, message = _LAYOUTS[layout]
+    for lib in (torch, ember):
+        with pytest.raises(ValueError, match=message):
+            _BUILDERS[build](lib, make())
+    # nested in a list, PyTorch copies them as they are
+    want = torch.tensor([make(), make()]).tolist()
+    assert ember.tensor([make(), make()]).tolist() == want
+    native = make().astype(make().dtype.newbyteorder("="))  # the remedy: a copy in the native order, strides > 0
+    assert ember.tensor(native).tolist() == torch.tensor(native).tolist()
