@@ -877,7 +877,14 @@ def unsafe_globals(stream):
     except (zipfile.BadZipFile, CorruptCheckpoint):
         raise ValueError("Expected input to be a checkpoint returned by torch.save") from None
     with archive:
-        prefix, entries = _validated(archive, end)
+        if _torchscript_prefix(archive) is not None:  # torch's words
+            raise ValueError(
+                "Expected input to be a checkpoint returned by torch.save but got a torchscript checkpoint"
+            )
+        try:
+            prefix, entries = _validated(archive, end)
+        except CorruptCheckpoint as exc:
+            raise ValueError(f"Expected input to be a checkpoint returned by torch.save ({exc})") from None
         pickled = archive.read(entries[prefix + "data.pkl"])
     checker = _Unpickler(io.BytesIO(), None, None, True, None)
     found = (_python3_spelling(module, name) for module, name in _globals_in_pickle(pickled))

@@ -58,6 +58,9 @@ def test_ember_load_names_torchscript(weights_only):
         torch.load(io.BytesIO(data), weights_only=True)  # torch's own refusal (weights_only=False runs it)
     with pytest.raises(RuntimeError, match=r"TorchScript archive \(written by torch.jit.save.*ember.jit.load"):
         ember.load(io.BytesIO(data), weights_only=weights_only)
+    for lib in (torch, ember):
+        with pytest.raises(ValueError, match="checkpoint returned by torch.save but got a torchscript checkpoint"):
+            lib.serialization.get_unsafe_globals_in_checkpoint(io.BytesIO(data))
 
 
 def test_jit_load_gives_torchs_state_dict_and_structure(tmp_path):
