@@ -76,6 +76,9 @@ __all__ = [
     "set_crc32_options",
     "get_default_mmap_options",
     "set_default_mmap_options",
+    "register_package",
+    "location_tag",
+    "skip_data",
 ]
 
 #: The pickle protocol of :func:`save` in PyTorch's format (as ``torch.serialization.DEFAULT_PROTOCOL``).
@@ -155,7 +158,11 @@ class LoadEndianness(enum.Enum):
     BIG = 3
 
 
-_options: dict[str, Any] = {"endianness": None, "crc32": True, "mmap_flags": getattr(_mmap, "MAP_PRIVATE", 2)}
+def _config() -> Any:
+    """:mod:`ember.utils.serialization.config`, which holds the options (imported on first use, as PyTorch's)."""
+    from ember.utils.serialization import config
+
+    return config
 
 
 def get_default_load_endianness() -> LoadEndianness | None:
@@ -166,7 +173,7 @@ def get_default_load_endianness() -> LoadEndianness | None:
         >>> ember.serialization.get_default_load_endianness() is None
         True
     """
-    return _options["endianness"]
+    return _config().load.endianness
 
 
 def set_default_load_endianness(endianness: LoadEndianness | None) -> None:
@@ -188,7 +195,7 @@ def set_default_load_endianness(endianness: LoadEndianness | None) -> None:
     """
     if not isinstance(endianness, LoadEndianness) and endianness is not None:
         raise TypeError("Invalid argument type in function set_default_load_endianness")
-    _options["endianness"] = endianness
+    _config().load.endianness = endianness
 
 
 def get_crc32_options() -> bool:
@@ -199,7 +206,7 @@ def get_crc32_options() -> bool:
         >>> ember.serialization.get_crc32_options()
         True
     """
-    return _options["crc32"]
+    return _config().save.compute_crc32
 
 
 def set_crc32_options(compute_crc32: bool) -> None:
@@ -219,7 +226,7 @@ def set_crc32_options(compute_crc32: bool) -> None:
         False
         >>> ember.serialization.set_crc32_options(True)
     """
-    _options["crc32"] = bool(compute_crc32)
+    _config().save.compute_crc32 = bool(compute_crc32)
 
 
 def get_default_mmap_options() -> int:
@@ -232,7 +239,7 @@ def get_default_mmap_options() -> int:
         >>> ember.serialization.get_default_mmap_options() == mmap.MAP_PRIVATE
         True
     """
-    return _options["mmap_flags"]
+    return _config().load.mmap_flags
 
 
 class set_default_mmap_options:  # noqa: N801 - torch's name: a function that is also a context manager
@@ -265,14 +272,14 @@ class set_default_mmap_options:  # noqa: N801 - torch's name: a function that is
                 "Invalid argument in function set_default_mmap_options, "
                 f"expected mmap.MAP_PRIVATE or mmap.MAP_SHARED, but got {flags}"
             )
-        self.prev = _options["mmap_flags"]
-        _options["mmap_flags"] = flags
+        self.prev = _config().load.mmap_flags
+        _config().load.mmap_flags = flags
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, *exc: object) -> None:
-        _options["mmap_flags"] = self.prev
+        _config().load.mmap_flags = self.prev
 
 
 plugin.declare_registry("ember_register_checkpoint_formats", CheckpointFormatRegistry)
@@ -329,7 +336,11 @@ def clear_safe_globals() -> None:
 
 @contextlib.contextmanager
 def safe_globals(safe_globals: list[_SafeGlobal]) -> Iterator[None]:
-    """A context manager that allows ``safe_globals`` for the loads inside it only.
+    """A context manager that allows ``safe_globals`` for the loads inside it.
+
+    As ``torch.serialization.safe_globals``: entering adds them as :func:`add_safe_globals` does, leaving
+    removes them, even those that were allowed before the ``with`` block; globals added inside the block
+    by :func:`add_safe_globals` stay.
 
     Example::
 
@@ -337,13 +348,14 @@ def safe_globals(safe_globals: list[_SafeGlobal]) -> Iterator[None]:
         >>> with ember.serialization.safe_globals([collections.Counter]):
         ...     collections.Counter in ember.serialization.get_safe_globals()
         True
+        >>> collections.Counter in ember.serialization.get_safe_globals()
+        False
     """
-    before = list(_safe_globals)
-    _safe_globals.extend(safe_globals)
+    add_safe_globals(safe_globals)
     try:
         yield
     finally:
-        _safe_globals[:] = before
+        _safe_globals[:] = [item for item in _safe_globals if item not in safe_globals]
 
 
 def get_unsafe_globals_in_checkpoint(f: FileLike) -> list[str]:
@@ -379,9 +391,11 @@ def default_restore_location(storage: Tensor, location: str) -> Tensor:
 
     As ``torch.serialization.default_restore_location``, the fallback of ``map_location``
     functions: ``map_location=lambda storage, loc: default_restore_location(storage, "cpu")``.
+    The deserializers of :func:`register_package` are tried in priority order (ember's own, for
+    every device ember has, at priorities 10 and 20) until one returns a tensor.
 
     Raises:
-        RuntimeError: ``location`` names no device ember can place tensors on.
+        RuntimeError: no deserializer takes ``location`` (it names no device ember can place tensors on).
 
     Example::
 
@@ -392,12 +406,141 @@ def default_restore_location(storage: Tensor, location: str) -> Tensor:
         >>> ember.load(buffer, map_location=lambda s, loc: ember.serialization.default_restore_location(s, "cpu"))
         {'w': tensor([1., 1.])}
     """
+    for _, _, deserializer in list(_package_registry):
+        result = deserializer(storage, location)
+        if result is not None:
+            return result
+    raise RuntimeError(f"don't know how to restore data location of {type(storage).__name__} (tagged with {location})")
+
+
+_Tagger: TypeAlias = Callable[[Any], "str | None"]
+_Deserializer: TypeAlias = Callable[[Any, str], Any]
+#: (priority, tagger, deserializer), lowest priority first: torch.serialization's _package_registry
+_package_registry: list[tuple[int, _Tagger, _Deserializer]] = []
+
+
+def register_package(priority: int, tagger: _Tagger, deserializer: _Deserializer) -> None:
+    """Add a tagger and a deserializer of storage locations, tried in ``priority`` order (lower first) by
+    :func:`save` (which location a storage is saved with) and :func:`load` (where a saved location goes),
+    as ``torch.serialization.register_package``.
+
+    ember's own (``cpu`` at priority 10, every other device ember has at 20) tag a storage with its
+    device (``"cpu"``, ``"opencl:0"``) and place a location that names an ember device there; a
+    package registered at a lower priority runs first and can take locations over.
+
+    Args:
+        priority (int): the order (lower first).
+        tagger: ``tagger(storage) -> str or None``: the location to save ``storage`` with, or ``None``
+            to leave it to the next tagger. ``storage`` is a 1-d tensor (its ``device`` is the storage's).
+        deserializer: ``deserializer(storage, location) -> tensor or None``: ``storage`` (on the CPU) put
+            where ``location`` says, or ``None`` to leave it to the next one.
+
+    Example::
+
+        >>> def tag(storage):
+        ...     return "cpu" if storage.device.type == "meta" else None
+        >>> def place(storage, location):
+        ...     return storage.to("meta") if location == "meta" else None
+        >>> ember.serialization.register_package(5, tag, place)
+        >>> ember.serialization.location_tag(ember.ones(2, device="meta"))
+        'cpu'
+        >>> ember.serialization.default_restore_location(ember.ones(2), "meta").device
+        device(type='meta')
+        >>> ember.serialization._package_registry.pop(0)[0]
+        5
+    """
+    _package_registry.append((priority, tagger, deserializer))
+    _package_registry.sort(key=lambda entry: entry[0])
+
+
+def location_tag(storage: Any) -> str:
+    """The location :func:`save` records for ``storage`` (a tensor, or anything with a ``device``): the
+    first tagger of :func:`register_package` that gives one (ember's own: the device, ``"cpu"``, ``"opencl:0"``).
+
+    Raises:
+        RuntimeError: no tagger knows ``storage``.
+
+    Example::
+
+        >>> ember.serialization.location_tag(ember.ones(2))
+        'cpu'
+    """
+    for _, tagger, _ in list(_package_registry):
+        location = tagger(storage)
+        if location:
+            return location
+    raise RuntimeError(f"don't know how to determine data location of {type(storage).__name__}")
+
+
+def _cpu_tag(obj: Any) -> str | None:
+    return "cpu" if obj.device.type == "cpu" else None
+
+
+def _cpu_deserialize(obj: Any, location: str) -> Any:
+    return obj if location == "cpu" else None
+
+
+def _device_tag(obj: Any) -> str | None:
+    return str(obj.device)
+
+
+def _device_deserialize(obj: Any, location: str) -> Any:
     try:
-        return storage.to(device(location))
+        target = device(location)
+    except (RuntimeError, TypeError, ValueError):
+        return None  # no device of ember's: another package's location
+    try:
+        return obj.to(target)
     except (RuntimeError, TypeError, ValueError) as exc:
         raise RuntimeError(
-            f"don't know how to restore data location of {type(storage).__name__} (tagged with {location})"
+            f"don't know how to restore data location of {type(obj).__name__} (tagged with {location}): {exc}"
         ) from exc
+
+
+register_package(10, _cpu_tag, _cpu_deserialize)
+register_package(20, _device_tag, _device_deserialize)
+
+
+class skip_data:  # noqa: N801 - torch's name
+    """A context manager under which :func:`save` writes no tensor data (the space it would take is left
+    zero, to be filled in another pass) and :func:`load` reads none (the tensors are zero), for PyTorch's
+    format, as ``torch.serialization.skip_data``.
+
+    Args:
+        materialize_fake_tensors (bool): accepted (ember has no fake tensors). Default: ``False``.
+
+    Raises:
+        RuntimeError: a save inside it asks for the legacy format (``_use_new_zipfile_serialization=False``).
+
+    Example::
+
+        >>> import io
+        >>> buffer = io.BytesIO()
+        >>> with ember.serialization.skip_data():
+        ...     ember.save(ember.ones(2, 3), buffer)
+        >>> _ = buffer.seek(0)
+        >>> ember.load(buffer)
+        tensor([[0., 0., 0.],
+                [0., 0., 0.]])
+    """
+
+    def __init__(self, materialize_fake_tensors: bool = False) -> None:
+        self.materialize_fake_tensors = materialize_fake_tensors
+
+    def __enter__(self) -> None:
+        self._old_skip_data = skipping_data()
+        _serialization_tls.skip_data = True
+
+    def __exit__(self, *exc: object) -> None:
+        _serialization_tls.skip_data = self._old_skip_data
+
+
+_serialization_tls = threading.local()
+
+
+def skipping_data() -> bool:
+    """Whether this thread is inside :class:`skip_data` (for format plugins)."""
+    return getattr(_serialization_tls, "skip_data", False)
 
 
 # -- tree <-> object (formats that store the structure as JSON) ----------------------------
@@ -569,6 +712,10 @@ def _place(host: np.ndarray, location: str, map_location: MapLocation) -> Tensor
         target = map_location.get(location, location)
     elif map_location is not None:
         target = map_location
+    if len(_package_registry) > 2:  # a program registered packages: torch's order
+        restored = _restore(host, str(target))
+        if restored is not None:
+            return restored
     try:
         if device(target) == device("cpu"):
             return from_numpy(host)
@@ -578,6 +725,23 @@ def _place(host: np.ndarray, location: str, map_location: MapLocation) -> Tensor
             f"ember.load: cannot place a tensor saved on {location!r} on {str(target)!r} ({exc}); "
             "pass map_location (e.g. map_location='cpu') to load it elsewhere"
         ) from exc
+
+
+def _restore(host: np.ndarray, location: str) -> Tensor | None:
+    """``host`` placed by the first package of :func:`register_package` that takes ``location``; ``None`` where
+    ember's own comes first (``location`` names an ember device) or none does: :func:`_place` places it."""
+    storage = from_numpy(host)
+    for _, _, deserializer in list(_package_registry):
+        if deserializer is _cpu_deserialize or deserializer is _device_deserialize:
+            try:
+                device(location)
+            except (RuntimeError, TypeError, ValueError):
+                continue  # not ember's: the next package
+            return None
+        result = deserializer(storage, location)
+        if result is not None:
+            return result
+    return None
 
 
 def read_exactly(stream: io.BufferedIOBase, array: np.ndarray) -> None:
@@ -775,7 +939,7 @@ def load(  # noqa: A002 - torch's name (format=)
         mmap: map the file into memory instead of reading it: the tensors (on the CPU) are
             copy-on-write views of the file's bytes, read from disk as they are used; writes to
             them never reach the file. Needs a path, and a format whose loader takes ``mmap``
-            (PyTorch's). Default: ``False``.
+            (PyTorch's). Default (``None``): ``ember.utils.serialization.config.load.mmap`` (``False``).
         format: the checkpoint format. Default: chosen by the file's suffix, else by the
             file's first bytes.
         **pickle_load_args: keywords for the unpickler (``encoding="latin1"`` for the strings of
@@ -799,6 +963,8 @@ def load(  # noqa: A002 - torch's name (format=)
         <All keys matched successfully>
     """
     weights_only = _weights_only(weights_only, default=pickle_module is None)
+    if mmap is None:
+        mmap = _config().load.mmap
     if weights_only and pickle_module is not None:
         raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
     if pickle_load_args and weights_only:

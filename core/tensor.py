@@ -1098,11 +1098,10 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
 
     # -- conversion -----------------------------------------------------------------------
     def __array__(self, dtype=None, copy=None):
-        if self._requires_grad:  # NumPy's view would escape autograd: numpy()'s RuntimeError, in grad mode
-            try:
-                self.numpy()
-            except TypeError:  # a tensor off the CPU, which this copies to the host
-                pass
+        if self._requires_grad or self._device.type != "cpu":
+            # numpy()'s errors, as torch's __array__ (which calls numpy()): np.asarray(t) of a tensor that requires
+            # grad (in grad mode), or off the CPU (PyTorch's TypeError for a CUDA tensor: Use Tensor.cpu())
+            self.numpy()
         array = self._backend.to_host(self._data)
         if dtype is not None and np.dtype(dtype) != array.dtype:
             if copy is False:  # NumPy's error for np.array(..., copy=False) that needs a copy
@@ -1217,6 +1216,10 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         return iter(self.unbind(0))
 
     def __reduce_ex__(self, protocol):
+        if self._hooks:  # a leaf's backward hooks are not pickled: PyTorch warns
+            from .utils.hooks import warn_if_has_hooks
+
+            warn_if_has_hooks(self)
         state = self.__dict__ or None  # the attributes set on it travel along, as in PyTorch
         if self._device.type == "meta":  # no values: its size, strides and dtype rebuild it
             return (_rebuild_meta, (tuple(self.shape), self.stride(), self.dtype, self._requires_grad), state)
@@ -1600,8 +1603,31 @@ def tensor(
     return copy_to_tensor(data, dtype, device, requires_grad)
 
 
+def _check_numpy_layout(array: np.ndarray) -> None:
+    """PyTorch's ValueErrors for a NumPy array it takes no tensor of (``from_numpy``, and ``tensor``/``as_tensor``
+    of the array itself, which go through it there): another byte order, negative or unaligned strides."""
+    if not array.dtype.isnative:
+        raise ValueError(
+            "given numpy array has byte order different from the native byte order. "
+            "Conversion between byte orders is currently not supported."
+        )
+    if any(stride < 0 for stride in array.strides):
+        raise ValueError(
+            "At least one stride in the given numpy array is negative, and tensors with negative strides "
+            "are not currently supported. (You can probably work around this by making a copy of your "
+            "array with array.copy().)"
+        )
+    if any(stride % array.itemsize for stride in array.strides):
+        raise ValueError(
+            "given numpy array strides not a multiple of the element byte size. "
+            "Copy the numpy array to reallocate the memory."
+        )
+
+
 def copy_to_tensor(data: Any, dtype: dtypes.dtype | None, device: Device, requires_grad: bool) -> Tensor:
     """:func:`tensor` without its warning for a tensor ``data``."""
+    if type(data) is np.ndarray and data.dtype.kind in "biufc":  # (nested in lists, PyTorch copies them as they are)
+        _check_numpy_layout(data)
     backend, dev = placement(device if device is not None or not isinstance(data, Tensor) else data.device)
     array, dt = _infer_host(data, dtype)
     if array.dtype.kind == "c" and not dt.is_complex and not isinstance(data, (Tensor, np.ndarray)):
@@ -1694,22 +1720,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray (got {type(array).__name__})")
-    if not array.dtype.isnative:
-        raise ValueError(
-            "given numpy array has byte order different from the native byte order. "
-            "Conversion between byte orders is currently not supported."
-        )
-    if any(stride < 0 for stride in array.strides):
-        raise ValueError(
-            "At least one stride in the given numpy array is negative, and tensors with negative strides "
-            "are not currently supported. (You can probably work around this by making a copy of your "
-            "array with array.copy().)"
-        )
-    if any(stride % array.itemsize for stride in array.strides):
-        raise ValueError(
-            "given numpy array strides not a multiple of the element byte size. "
-            "Copy the numpy array to reallocate the memory."
-        )
+    _check_numpy_layout(array)
     if not array.flags.writeable:
         warnings.warn(
             "The given NumPy array is not writable, and ember does not support non-writable tensors: writing "

@@ -26,6 +26,7 @@ the storage keys' pickle, then each storage's element count and bytes.
 from __future__ import annotations
 
 import _compat_pickle
+import ast
 import collections
 import functools
 import importlib
@@ -34,6 +35,7 @@ import math
 import mmap as _mmap
 import pickle
 import pickletools
+import re
 import struct
 import sys
 import zipfile
@@ -46,7 +48,7 @@ from ember.plugin import hookimpl
 from ember.serialization import CorruptCheckpoint, get_safe_globals, place, read_exactly, stream_size
 from ember.serialization import _PlacementFailed as _NotTheFilesFault
 
-__all__ = ["ember_register_checkpoint_formats", "save", "load", "unsafe_globals"]
+__all__ = ["ember_register_checkpoint_formats", "save", "load", "load_torchscript", "unsafe_globals"]
 
 _ALIGNMENT = 64
 #: the legacy format's first two records (torch.serialization's MAGIC_NUMBER and PROTOCOL_VERSION)
@@ -211,7 +213,7 @@ class _Pickler(pickle._Pickler):
         if storage_class is None:
             raise TypeError(f"ember.save: PyTorch's format has no storage for quantized dtype {q.dtype}")
         host = np.ascontiguousarray(np.asarray(q._ints._backend.to_host(q._ints._data)))
-        storage = _Storage(str(len(self.storages)), host.reshape(-1), _location(q.device), storage_class)
+        storage = _Storage(str(len(self.storages)), host.reshape(-1), _location(q), storage_class)
         self.storages[id(storage)] = storage
         self._keep.append(storage)
         scheme = q.qscheme()
@@ -260,7 +262,7 @@ class _Pickler(pickle._Pickler):
             owner = root = host = np.array(host, order="C")
             storage = None
         if storage is None:
-            storage = self.storages[id(owner)] = _Storage(str(len(self.storages)), root, _location(t.device))
+            storage = self.storages[id(owner)] = _Storage(str(len(self.storages)), root, _location(t))
             self._keep.append(owner)
         return storage, root, host
 
@@ -275,26 +277,45 @@ def _inside(view, root):
     return last + itemsize <= root.nbytes
 
 
-def _location(dev):
-    return "cpu" if dev.type == "cpu" and dev.index == 0 else str(dev)
+def _location(t):
+    """The location a storage of ``t`` is saved with: ``torch.serialization.location_tag``'s (``"cpu"``, ``"opencl:0"``)."""
+    return ember.serialization.location_tag(t)
 
 
 def save(obj, stream, pickle_protocol=2, _use_new_zipfile_serialization=True):
     """Write ``obj`` to ``stream`` as ``torch.save`` does (its legacy format where asked)."""
+    skip = ember.serialization.skipping_data()
     if not _use_new_zipfile_serialization:
+        if skip:
+            raise RuntimeError("Cannot use skip_data=True with _use_new_zipfile_serialization=False")
         return _save_legacy(obj, stream, pickle_protocol)
     pickled = io.BytesIO()
     pickler = _Pickler(pickled, pickle_protocol)
     pickler.dump(obj)
+    alignment = _storage_alignment()
     with zipfile.ZipFile(_Tell(stream), "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-        _write(archive, "archive/data.pkl", memoryview(pickled.getbuffer()))
-        _write(archive, "archive/.format_version", b"1")
-        _write(archive, "archive/.storage_alignment", str(_ALIGNMENT).encode())
-        _write(archive, "archive/byteorder", b"little")
+        _write(archive, "archive/data.pkl", memoryview(pickled.getbuffer()), alignment)
+        _write(archive, "archive/.format_version", b"1", alignment)
+        _write(archive, "archive/.storage_alignment", str(alignment).encode(), alignment)
+        _write(archive, "archive/byteorder", b"little", alignment)
         for storage in pickler.storages.values():
             host = storage.host.astype(storage.host.dtype.newbyteorder("<"), copy=False)
-            _write(archive, f"archive/data/{storage.key}", memoryview(host.reshape(-1).view(np.uint8)))
-        _write(archive, "archive/version", b"3\n")
+            data = memoryview(host.reshape(-1).view(np.uint8))
+            if skip:  # skip_data: the record's room, zero, for another pass to fill
+                data = memoryview(np.zeros(data.nbytes, np.uint8))
+            _write(archive, f"archive/data/{storage.key}", data, alignment)
+        _write(archive, "archive/version", b"3\n", alignment)
+
+
+def _storage_alignment():
+    """``ember.utils.serialization.config.save.storage_alignment``, checked: a positive int whose padding fits a
+    zip entry's extra field (PyTorch's writer takes any positive one, and crashes the process for 0)."""
+    from ember.utils.serialization import config
+
+    alignment = config.save.storage_alignment
+    if type(alignment) is not int or not 0 < alignment <= 65532:
+        raise ValueError(f"ember.save: config.save.storage_alignment must be an int from 1 to 65532, got {alignment!r}")
+    return alignment
 
 
 def _save_legacy(obj, stream, protocol):
@@ -341,12 +362,12 @@ class _Tell(io.RawIOBase):
             flush()
 
 
-def _write(archive, name, data):
-    """Add a stored entry whose bytes start at a multiple of the alignment (as PyTorch's writer does)."""
+def _write(archive, name, data, alignment=_ALIGNMENT):
+    """Add a stored entry whose bytes start at a multiple of ``alignment`` (as PyTorch's writer does)."""
     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_STORED
     start = archive.fp.tell() + 30 + len(name.encode()) + 4
-    info.extra = b"FB" + struct.pack("<H", -start % _ALIGNMENT) + b"Z" * (-start % _ALIGNMENT)
+    info.extra = b"FB" + struct.pack("<H", -start % alignment) + b"Z" * (-start % alignment)
     with archive.open(info, "w", force_zip64=len(data) >= 1 << 31) as entry:
         for begin in range(0, len(data), 16 << 20):
             entry.write(data[begin : begin + (16 << 20)])
@@ -443,6 +464,8 @@ class _ZipStorages:
         info = self._entries.get(f"{self._prefix}data/{key}")
         if info is None or info.file_size != numel * native.itemsize:
             raise CorruptCheckpoint(f"storage {key!r} is missing or does not hold {numel} x {native}")
+        if ember.serialization.skipping_data():  # skip_data: the tensors are made, their data not read
+            return np.zeros(numel, dtype=native)
         if self._mapped is not None:  # a copy-on-write view of the file's bytes, as torch's MAP_PRIVATE
             start = _data_offset(self._mapped, info)  # each storage its own array (its own root) over the map
             host = np.ndarray((numel,), native, buffer=self._mapped, offset=start)
@@ -528,6 +551,8 @@ class _Unpickler(pickle._Unpickler):
         for qscheme in _QSCHEME_NAMES:  # on PyTorch's weights-only allow-list
             self._allowed[f"torch.{qscheme}"] = getattr(ember, qscheme)
         self._user_globals_read = False
+        if weights_only and type(self).dispatch is _Unpickler.dispatch:  # torch.load's: its opcodes only
+            self.dispatch = _WEIGHTS_ONLY_DISPATCH
 
     def _read_user_globals(self):
         """Add the globals allowed by ``add_safe_globals``: read when a global is not on the default list, as
@@ -852,7 +877,14 @@ def unsafe_globals(stream):
     except (zipfile.BadZipFile, CorruptCheckpoint):
         raise ValueError("Expected input to be a checkpoint returned by torch.save") from None
     with archive:
-        prefix, entries = _validated(archive, end)
+        if _torchscript_prefix(archive) is not None:  # torch's words
+            raise ValueError(
+                "Expected input to be a checkpoint returned by torch.save but got a torchscript checkpoint"
+            )
+        try:
+            prefix, entries = _validated(archive, end)
+        except CorruptCheckpoint as exc:
+            raise ValueError(f"Expected input to be a checkpoint returned by torch.save ({exc})") from None
         pickled = archive.read(entries[prefix + "data.pkl"])
     checker = _Unpickler(io.BytesIO(), None, None, True, None)
     found = (_python3_spelling(module, name) for module, name in _globals_in_pickle(pickled))
@@ -1061,6 +1093,15 @@ def load(stream, map_location=None, weights_only=True, mmap=False, pickle_load_a
     except zipfile.BadZipFile as exc:
         raise CorruptCheckpoint(f"not a zip archive ({exc})") from None
     with archive:
+        if _torchscript_prefix(archive) is not None:  # torch.load's check (it dispatches to torch.jit.load)
+            raise _NotTheFilesFault(
+                RuntimeError(
+                    "ember.load: the file is a TorchScript archive (written by torch.jit.save or "
+                    "ScriptModule.save), not a torch.save checkpoint; ember cannot run TorchScript code. "
+                    "ember.jit.load reads its parameters and buffers into a module whose state_dict() loads "
+                    "into an ember model; torch.jit.load runs it in PyTorch"
+                )
+            )
         prefix, entries = _validated(archive, end)
         mapped = _mapped(stream) if mmap else None
         with archive.open(entries[prefix + "data.pkl"]) as pickled:
@@ -1072,6 +1113,173 @@ def load(stream, map_location=None, weights_only=True, mmap=False, pickle_load_a
     if bounded:  # the stream holds more after this archive: the next load reads on from its end
         stream.seek(end)
     return result
+
+
+def _torchscript_prefix(archive):
+    """The record prefix (``"archive/"``) of a TorchScript archive, which holds ``constants.pkl`` beside
+    ``data.pkl`` (torch.serialization's ``_is_torchscript_zip``); ``None`` for other zip files."""
+    names = archive.NameToInfo
+    for name in names:
+        if name.count("/") == 1 and name.endswith("/data.pkl") and name[: -len("data.pkl")] + "constants.pkl" in names:
+            return name[: -len("data.pkl")]
+    return None
+
+
+class _ScriptObject:
+    """An object of a TorchScript class as ``torch.jit.save`` pickled it: its qualified name
+    (``__torch__.torch.nn.modules.linear.Linear``) and its attributes (set by pickle's BUILD)."""
+
+    qualified_name = ""
+    state: dict = {}  # noqa: RUF012 - replaced (never changed) by __setstate__
+
+    def __setstate__(self, state):
+        if not isinstance(state, dict) or not all(isinstance(key, str) for key in state):
+            raise CorruptCheckpoint(f"bad attributes of a {self.qualified_name}")
+        self.state = state
+
+
+def _jit_list(data):
+    if not isinstance(data, list):
+        raise CorruptCheckpoint(f"bad TorchScript list {data!r}")
+    return data
+
+
+#: torch.jit._pickle's functions, which TorchScript archives call for typed lists and container type tags
+_JIT_PICKLE = {
+    "build_intlist": _jit_list,
+    "build_tensorlist": _jit_list,
+    "build_doublelist": _jit_list,
+    "build_boollist": _jit_list,
+    "restore_type_tag": lambda value, type_str: value,
+}
+
+
+#: the pickle opcodes PyTorch's weights-only unpickler reads (torch/_weights_only_unpickler.py); it refuses the
+#: others (those of protocols 3 to 5: bytes, frames, STACK_GLOBAL, frozensets...) with "Unsupported operand"
+_WEIGHTS_ONLY_OPCODES = (
+    "GLOBAL NEWOBJ REDUCE BUILD APPEND APPENDS SETITEM SETITEMS MARK TUPLE TUPLE1 TUPLE2 TUPLE3 NONE NEWFALSE "
+    "NEWTRUE EMPTY_TUPLE EMPTY_LIST EMPTY_DICT EMPTY_SET BININT BININT1 BININT2 BINFLOAT BINUNICODE "
+    "SHORT_BINSTRING BINPERSID BINGET LONG_BINGET BINPUT LONG_BINPUT LONG1 PROTO STOP"
+).split()
+
+
+def _refuse_opcode(name, proto, code, unpickler):
+    raise pickle.UnpicklingError(
+        f"Weights only load failed: unsupported pickle opcode {name} ({code}) of pickle protocol {proto}, which "
+        "PyTorch's weights-only unpickler does not read (it reads torch.save's default protocol, 2). Loading "
+        "this file with weights_only=False runs code from it: do that only for a file you trust; or save it "
+        "again with pickle_protocol=2."
+    )
+
+
+def _weights_only_dispatch():
+    allowed = {getattr(pickle, name)[0] for name in _WEIGHTS_ONLY_OPCODES}
+    dispatch = dict(_Unpickler.dispatch)
+    for opcode in pickletools.opcodes:
+        code = opcode.code.encode("latin1")[0]
+        if code not in allowed and code in dispatch:
+            dispatch[code] = functools.partial(_refuse_opcode, opcode.name, opcode.proto, code)
+    return dispatch
+
+
+_WEIGHTS_ONLY_DISPATCH = _weights_only_dispatch()
+
+
+class _ScriptUnpickler(_Unpickler):
+    """The weights-only unpickler, plus TorchScript's own classes (``__torch__.*``) rebuilt as
+    :class:`_ScriptObject` records (no code of the archive runs)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._classes = {}
+
+    def find_class(self, module, name):
+        if module == "__torch__" or module.startswith("__torch__."):
+            qualified = f"{module}.{name}"
+            if qualified not in self._classes:
+                self._classes[qualified] = type(name, (_ScriptObject,), {"qualified_name": qualified})
+            return self._classes[qualified]
+        if module == "torch.jit._pickle" and name in _JIT_PICKLE:  # typed lists and tags: the value itself
+            return _JIT_PICKLE[name]
+        return super().find_class(module, name)
+
+    def _load_build(self):
+        if isinstance(self.stack[-2], _ScriptObject):
+            pickle._Unpickler.load_build(self)
+        else:
+            _Unpickler._load_build(self)
+
+    dispatch = dict(_Unpickler.dispatch)
+    dispatch[pickle.BUILD[0]] = _load_build
+
+
+def load_torchscript(stream, map_location=None, extra_files=None):
+    """``(root, classes)`` of the TorchScript archive in ``stream`` (a seekable binary file): ``root``, its
+    ``data.pkl`` with TorchScript objects as :class:`_ScriptObject` records and tensors as ember's, and
+    ``classes``: each class's qualified name -> ``(parameter names, buffer names, constants)`` as its code declares
+    them.
+    ``extra_files`` (a dict of names) gets the contents of the archive's ``extra/<name>`` records, as
+    ``torch.jit.load``'s ``_extra_files``."""
+    size = stream_size(stream)
+    try:
+        archive, end, _ = _open_archive(stream, size)
+    except zipfile.BadZipFile as exc:
+        raise CorruptCheckpoint(f"not a zip archive ({exc})") from None
+    with archive:
+        prefix = _torchscript_prefix(archive)
+        if prefix is None:
+            raise _NotTheFilesFault(
+                RuntimeError(
+                    "ember.jit.load: the file is not a TorchScript archive (it has no constants.pkl); "
+                    "a checkpoint written by torch.save is read by ember.load"
+                )
+            )
+        entries = archive.NameToInfo
+        classes = {}
+        code = f"{prefix}code/"
+        for name in entries:
+            if name.startswith(code) and name.endswith(".py"):
+                module = name[len(code) : -len(".py")].replace("/", ".")
+                classes.update(_declared_state(module, archive.read(name).decode("utf-8", "replace")))
+        for key in extra_files or {}:  # as torch.jit.load: b"" for a name the archive lacks
+            record = entries.get(f"{prefix}extra/{key}")
+            extra_files[key] = archive.read(record) if record is not None else b""
+        for info in entries.values():
+            if info.CRC == 0 and info.file_size:  # written without CRC-32s: read unchecked, as by _validated
+                del info.CRC
+        storages = _ZipStorages(archive, prefix, entries)
+        with archive.open(entries[prefix + "data.pkl"]) as pickled:
+            root = _ScriptUnpickler(io.BufferedReader(pickled), storages, map_location, True, size).load()
+    return root, classes
+
+
+_CLASS_LINE = re.compile(r"^class (\w+)\(")
+_DECLARED = re.compile(r"^  __(parameters|buffers)__ = \[(.*)\]\s*$")
+_CONSTANT = re.compile(r"^  (\w+) : Final\[.*\] = (.*)$")
+
+
+def _declared_state(module, source):
+    """``{qualified class name: (parameters, buffers, constants)}`` of the TorchScript code of ``module``, from
+    the ``__parameters__ = [...]`` and ``__buffers__ = [...]`` lines of each class and its ``Final`` constants
+    (``eps : Final[float] = 1e-05``) whose values are Python literals."""
+    found, current = {}, None
+    for line in source.splitlines():
+        match = _CLASS_LINE.match(line)
+        if match:
+            current = found[f"{module}.{match.group(1)}"] = ([], [], {})
+            continue
+        if current is None:
+            continue
+        match = _DECLARED.match(line)
+        if match:
+            names = [part.strip().strip('"') for part in match.group(2).split(",") if part.strip()]
+            current[0 if match.group(1) == "parameters" else 1].extend(names)
+        elif match := _CONSTANT.match(line):
+            try:
+                current[2][match.group(1)] = ast.literal_eval(match.group(2))
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                pass  # a constant that is no literal (a tensor, a type): not given
+    return found
 
 
 def _mapped(stream):

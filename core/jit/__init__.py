@@ -9,6 +9,8 @@ and :func:`is_scripting`/:func:`is_tracing` are ``False``: the code is always ea
 
 import builtins
 import contextlib
+import functools
+import pickle
 import typing
 import warnings
 from collections.abc import Callable, Iterator
@@ -35,6 +37,7 @@ __all__ = [
     "optimized_execution",
     "script_if_tracing",
     "isinstance",
+    "load",
 ]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -326,3 +329,122 @@ def isinstance(obj: Any, target_type: Any) -> bool:
     if origin is tuple:
         return len(obj) == len(args) and all(isinstance(item, t) for item, t in zip(obj, args))
     return True
+
+
+def load(
+    f: Any, map_location: Any = None, _extra_files: dict[str, Any] | None = None, _restore_shapes: bool = False
+) -> Any:
+    """Read the parameters and buffers of a TorchScript archive (a file ``torch.jit.save`` wrote) into a module tree.
+
+    ember does not run TorchScript code: the result is an ``nn.Module`` of the archive's structure (submodules
+    under their names, each ``original_name`` the scripted class's name), whose parameters, buffers and
+    ``training`` flags are the saved ones, so that ``state_dict()`` gives the same keys and values as
+    ``torch.jit.load(f).state_dict()`` and loads into the ember model of the same architecture. Calling it
+    raises ``NotImplementedError``. Nothing in the file runs: tensors and plain data are rebuilt as
+    ``ember.load(weights_only=True)`` rebuilds them.
+
+    Args:
+        f: a path or a seekable binary file object.
+        map_location: where to put the tensors, as :func:`ember.load`'s. Default: where they were saved.
+        _extra_files (dict): names of the archive's extra files (``torch.jit.save(..., _extra_files=...)``);
+            each is set to its contents (``bytes``), as in PyTorch.
+        _restore_shapes: accepted.
+
+    Raises:
+        ValueError: ``f`` is a path to a file that does not exist (PyTorch's error).
+        RuntimeError: the file is not a TorchScript archive (a ``torch.save`` checkpoint is read by
+            :func:`ember.load`), or is corrupt.
+
+    Example::
+
+        >>> import io, torch
+        >>> buffer = io.BytesIO()
+        >>> torch.jit.save(torch.jit.script(torch.nn.Linear(3, 2)), buffer)
+        >>> _ = buffer.seek(0)
+        >>> weights = ember.jit.load(buffer)
+        >>> weights
+        RecursiveScriptModule(original_name=Linear)
+        >>> model = ember.nn.Linear(3, 2)
+        >>> model.load_state_dict(weights.state_dict())
+        <All keys matched successfully>
+    """
+    import os
+
+    from ember import serialization
+    from ember.plugins.checkpoint_torch import load_torchscript  # deferred: the plugin is built on ember
+
+    if builtins.isinstance(f, (str, os.PathLike)):
+        if not os.path.exists(f):
+            raise ValueError(f"The provided filename {os.fspath(f)} does not exist")
+        if os.path.isdir(f):
+            raise ValueError(f"The provided filename {os.fspath(f)} is a directory")
+    name = os.fspath(f) if builtins.isinstance(f, (str, os.PathLike)) else getattr(f, "name", repr(f))
+    with open(f, "rb") if builtins.isinstance(f, (str, os.PathLike)) else contextlib.nullcontext(f) as stream:
+        try:
+            root, classes = load_torchscript(stream, map_location, _extra_files)
+        except serialization._PlacementFailed as exc:
+            raise exc.original from None
+        except (ImportError, pickle.UnpicklingError):
+            raise
+        except Exception as exc:  # anything a decoder raises means the bytes are bad
+            raise RuntimeError(f"ember.jit.load: {name} is not a valid TorchScript archive: {exc}") from exc
+    return _scripted_module(root, classes)
+
+
+def _scripted_module(record: Any, classes: dict[str, tuple[list[str], list[str], dict[str, Any]]]) -> Any:
+    from ember import nn
+    from ember.plugins.checkpoint_torch import _ScriptObject
+
+    if not builtins.isinstance(record, _ScriptObject) or record.qualified_name not in classes:
+        raise RuntimeError("ember.jit.load: the archive's data.pkl does not hold a scripted module")
+    parameters, buffers, constants = classes[record.qualified_name]
+    module = _loaded_script_module_class()(record.qualified_name.rsplit(".", 1)[-1])
+    for key, value in constants.items():
+        setattr(module, key, value)
+    for key, value in record.state.items():
+        if key in parameters:
+            if value is None or builtins.isinstance(value, nn.Parameter):
+                module.register_parameter(key, value)
+            else:
+                module.register_parameter(key, nn.Parameter(value, requires_grad=value.requires_grad))
+        elif key in buffers:
+            module.register_buffer(key, value)
+        elif key == "training":
+            module.training = bool(value)
+        elif key == "_is_full_backward_hook":
+            continue
+        elif builtins.isinstance(value, _ScriptObject) and value.qualified_name in classes:
+            module.add_module(key, _scripted_module(value, classes))
+        elif builtins.isinstance(value, _ScriptObject):
+            raise RuntimeError(
+                f"ember.jit.load: the module's attribute {key!r} is an object of the TorchScript class "
+                f"{value.qualified_name}, which ember cannot rebuild"
+            )
+        else:
+            setattr(module, key, value)
+    return module
+
+
+@functools.cache
+def _loaded_script_module_class() -> type:
+    from ember import nn
+
+    class RecursiveScriptModule(nn.Module):
+        """The weights of one scripted module that :func:`load` read; its code does not run in ember."""
+
+        def __init__(self, original_name: str) -> None:
+            super().__init__()
+            self.original_name = original_name
+
+        def extra_repr(self) -> str:
+            return f"original_name={self.original_name}"
+
+        def forward(self, *args: Any, **kwargs: Any) -> Any:
+            raise NotImplementedError(
+                f"ember.jit.load: the TorchScript code of {self.original_name} does not run in ember (ember has no "
+                "TorchScript); load this module's state_dict() into the ember model of the same architecture, "
+                "or run the archive with torch.jit.load"
+            )
+
+    RecursiveScriptModule.__module__ = __name__
+    return RecursiveScriptModule

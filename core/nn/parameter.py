@@ -89,7 +89,9 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
         return result
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild_parameter, (self.detach(), self._requires_grad))
+        # the attributes set on it travel along, as PyTorch's _rebuild_parameter_with_state; its hooks do not
+        # (without the warning a plain tensor's give, as in PyTorch)
+        return (_rebuild_parameter, (self.detach(), self._requires_grad), self.__dict__ or None)
 
     _printed_as_tensor = True  # "tensor(...)" inside; a subclass prints its own name
 

@@ -589,6 +589,10 @@ def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
 def numpy(self: Tensor, *, force: bool = False) -> Any:
     """The values as a NumPy array (sharing memory for CPU tensors).
 
+    ``np.asarray(t)`` and ``np.array(t)`` go through it, as in PyTorch: a tensor off the CPU (``opencl:0``,
+    ``cuda:0``) raises the same ``TypeError`` instead of being copied to the host behind the program's back
+    (copy it with ``t.cpu()`` or ``t.numpy(force=True)``).
+
     Args:
         force (bool): copy to the host (detaching, and from any device) instead of raising for tensors that require grad
             or live off the CPU. Default: ``False``.

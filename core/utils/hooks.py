@@ -1,15 +1,17 @@
 """Hook handles: :class:`RemovableHandle`, what ``register_*_hook`` methods return (modules,
-optimizers), as ``torch.utils.hooks``."""
+optimizers), as ``torch.utils.hooks``; and :func:`unserializable_hook` / :func:`warn_if_has_hooks`, which
+say which tensor hooks pickling drops."""
 
 from __future__ import annotations
 
 import itertools
+import warnings
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["RemovableHandle"]
+__all__ = ["RemovableHandle", "unserializable_hook", "warn_if_has_hooks"]
 
 
 class RemovableHandle:
@@ -51,3 +53,49 @@ class RemovableHandle:
 
     def __exit__(self, *exc: object) -> None:
         self.remove()
+
+
+def unserializable_hook(f: Any) -> Any:
+    """Mark ``f``, a tensor hook, as one that pickling a tensor is expected to drop: :func:`warn_if_has_hooks`
+    (run when a tensor with hooks is pickled) then does not warn about it, as ``torch.utils.hooks.unserializable_hook``.
+
+    Example::
+
+        >>> import pickle, warnings
+        >>> @ember.utils.hooks.unserializable_hook
+        ... def hook(grad):
+        ...     return grad
+        >>> x = ember.ones(2, requires_grad=True)
+        >>> _ = x.register_hook(hook)
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("error")
+        ...     pickle.loads(pickle.dumps(x))
+        tensor([1., 1.], requires_grad=True)
+    """
+    f.__torch_unserializable__ = True
+    return f
+
+
+def warn_if_has_hooks(tensor: Any) -> None:
+    """Warn (``UserWarning``) for each backward hook of leaf ``tensor`` that pickling it drops, unless the hook
+    is marked with :func:`unserializable_hook`; as ``torch.utils.hooks.warn_if_has_hooks``, which pickling a
+    tensor runs.
+
+    Example::
+
+        >>> import warnings
+        >>> x = ember.ones(2, requires_grad=True)
+        >>> _ = x.register_hook(lambda grad: grad * 2)
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     ember.utils.hooks.warn_if_has_hooks(x)
+        >>> "will not be serialized" in str(caught[0].message)
+        True
+    """
+    for hook in getattr(tensor, "_hooks", None) or ():
+        if not hasattr(hook, "__torch_unserializable__"):
+            warnings.warn(
+                f"backward hook {hook!r} on tensor will not be serialized.  If this is expected, you can "
+                "decorate the function with @ember.utils.hooks.unserializable_hook to suppress this warning",
+                stacklevel=3,
+            )
