@@ -17,7 +17,7 @@ from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..common_types import _device_t, _dtype_t
-from ..functional.attention import check_mask_dtype
+from ..functional.attention import _causal_bias_tensor, check_mask_dtype
 from ..parameter import Parameter
 from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
@@ -280,6 +280,7 @@ class MultiheadAttention(Module):
         PyTorch, a query whose every key is masked gives NaN with ``need_weights`` and on the
         inference fast path (see :mod:`ember.backends.mha`), zeros otherwise.
         """
+        attn_mask = _causal_bias_tensor(attn_mask)  # the float tensor PyTorch's module sees
         batched = query.ndim == 3
         masked = key_padding_mask is not None or attn_mask is not None
         if batched and (_amp.active or narrow_on_cpu(query)):
