@@ -280,7 +280,7 @@ class MultiheadAttention(Module):
         PyTorch, a query whose every key is masked gives NaN with ``need_weights`` and on the
         inference fast path (see :mod:`ember.backends.mha`), zeros otherwise.
         """
-        attn_mask = _causal_bias_tensor(attn_mask)  # the float tensor PyTorch's module sees
+        attn_mask = _causal_bias_tensor(attn_mask, query.device)  # the float tensor PyTorch's module sees
         batched = query.ndim == 3
         masked = key_padding_mask is not None or attn_mask is not None
         if batched and (_amp.active or narrow_on_cpu(query)):
