@@ -216,10 +216,12 @@ class MultiheadAttention(Module):
             tensors = cast_inputs("native_multi_head_attention", *tensors, device_type=query.device.type)
         if not narrow_on_cpu(tensors[0]) or any(t is None or t.dtype is not tensors[0].dtype for t in tensors):
             return None
+        x, in_weight, in_bias, out_weight, out_bias = tensors
         with suspended():  # its matrix products run in the cast type, as the kernel's
             return self._narrow_fast_path(
-                *tensors, key_padding_mask, attn_mask, need_weights, average_attn_weights, nested
-            )
+                x, in_weight, in_bias, out_weight, out_bias, key_padding_mask, attn_mask, need_weights,
+                average_attn_weights, nested,
+            )  # fmt: skip
 
     def _narrow_fast_path(
         self,
