@@ -181,3 +181,52 @@ def test_a_float_attention_bias_keeps_its_values_on_the_encoder_layer(device):
         torch.backends.mha.set_fastpath_enabled(True)
     got = _run(ember, device, "layer", "float32", False, {"src_mask": bias})
     np.testing.assert_allclose(got[0], want[0], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("region", [True, False], ids=["autocast", "16-bit_module"])
+@pytest.mark.parametrize("is_causal", [True, False])
+def test_float_mask_keeps_the_slow_path_in_evaluation_as_torch(amp_device, region, is_causal):
+    """A float ``attn_mask`` (``generate_square_subsequent_mask``, a decoder's) blocks PyTorch's fast path:
+    its slow path runs scaled dot-product attention. ember ran the weights' path in evaluation without
+    autograd (kept for the fast path's NaN on fully masked queries): 230 of 480 bfloat16 outputs of this
+    decoder self-attention differed from PyTorch's (and every float32 output of a bfloat16-autocast
+    ``nn.Transformer`` after it, by up to 4e-3)."""
+    device, _ = amp_device
+    outs = []
+    for lib in (ember, torch):
+        module = _module(lib, device if lib is ember else "cpu", "mha")
+        x = lib.tensor(X[:, :5])
+        x = x if lib is torch else x.to(device)
+        mask = lib.nn.Transformer.generate_square_subsequent_mask(5)
+        mask = mask if lib is torch else mask.to(device)
+        if not region:
+            module, x, mask = module.to(lib.bfloat16), x.to(lib.bfloat16), mask.to(lib.bfloat16)
+        region_type = "cpu" if lib is torch else ember.device(device).type
+        with lib.no_grad(), lib.autocast(region_type, dtype=lib.bfloat16, enabled=region):
+            out = module(x, x, x, attn_mask=mask, is_causal=is_causal, need_weights=False)[0]
+        outs.append(out.float().cpu().numpy())
+    np.testing.assert_array_equal(*outs)
+
+
+def test_transformer_in_an_autocast_region_as_torch(amp_device):
+    """``nn.Transformer`` in evaluation in a bfloat16 region: the encoder's fused layers (16-bit output), the
+    decoder's slow path with its float causal mask; float32 out, to float32's rounding."""
+    device, _ = amp_device
+    torch.manual_seed(0)
+    reference = torch.nn.Transformer(E, H, 2, 2, 64, dropout=0.0, batch_first=True)
+    with torch.no_grad():
+        for p in reference.parameters():
+            p.copy_(torch.randn_like(p) * 0.3)
+    model = ember.nn.Transformer(E, H, 2, 2, 64, dropout=0.0, batch_first=True)
+    model.load_state_dict({k: ember.tensor(v.numpy()) for k, v in reference.state_dict().items()})
+    model = model.to(device).eval()
+    tgt = _RNG.standard_normal((N, 5, E)).astype(np.float32)
+    outs = []
+    for lib, module in ((ember, model), (torch, reference.eval())):
+        dev = device if lib is ember else "cpu"
+        mask = lib.nn.Transformer.generate_square_subsequent_mask(5).to(dev)
+        with lib.no_grad(), lib.autocast(ember.device(dev).type if lib is ember else "cpu", dtype=lib.bfloat16):
+            out = module(lib.tensor(X).to(dev), lib.tensor(tgt).to(dev), tgt_mask=mask, tgt_is_causal=True)
+        outs.append((out.float().cpu().numpy(), str(out.dtype).split(".")[-1]))
+    assert outs[0][1] == outs[1][1] == "float32"
+    np.testing.assert_allclose(outs[0][0], outs[1][0], rtol=1e-5, atol=1e-5)

@@ -291,8 +291,10 @@ class MultiheadAttention(Module):
             )
             if fast is not None:
                 return fast
-        # PyTorch's fast path gives NaN for a query whose every key is masked, as the weights' path does
-        weights_path = need_weights or masked and self._takes_fast_path(query, key, value)
+        # PyTorch's fast path (bool masks: it refuses float ones) gives NaN for a query whose every key is
+        # masked, as the weights' path does
+        float_mask = any(m is not None and m.dtype.is_floating_point for m in (key_padding_mask, attn_mask))
+        weights_path = need_weights or masked and not float_mask and self._takes_fast_path(query, key, value)
         if weights_path and not need_weights:  # the fast path's kernel takes the masks as SDPA does
             key_padding_mask, attn_mask = (_fast_path_mask(m, query) for m in (key_padding_mask, attn_mask))
         if self.batch_first and batched:  # one tensor stays one (self-attention projects it at once)

@@ -96,6 +96,13 @@ def _bool_mask(mask):
     return masked if bool((masked <= (mask == float("-inf"))).all()) else mask
 
 
+def _bool_masks(*masks):
+    """``masks`` each as :func:`_bool_mask` makes it, where each becomes bool (or is None); else unchanged
+    (one kind of mask for the attention, which would warn of mixed ones)."""
+    converted = tuple(_bool_mask(m) for m in masks)
+    return converted if all(m is None or m.dtype is dtypes.bool for m in converted) else masks
+
+
 def _left_aligned(padding_mask):
     """Whether each row of ``padding_mask`` (True or nonzero: padding) pads only at its end."""
     pad = padding_mask if padding_mask.dtype is dtypes.bool else padding_mask != 0
@@ -237,10 +244,12 @@ class TransformerEncoderLayer(_LayerBase):
         src_key_padding_mask, src_mask = _canonical_masks(
             src_key_padding_mask, "src_key_padding_mask", src_mask, "src_mask", src
         )
-        if src.ndim == 3 and (_amp.active or narrow_on_cpu(src)):
-            fast = self._fast_path_16_bit(src, src_mask, src_key_padding_mask, is_causal)
-            if fast is not None:
-                return fast
+        if src.ndim == 3 and self._takes_fast_path(src):  # PyTorch's fused layer reads the masks as bool
+            src_key_padding_mask, src_mask = _bool_masks(src_key_padding_mask, src_mask)
+            if _amp.active or narrow_on_cpu(src):
+                fast = self._fast_path_16_bit(src, src_mask, src_key_padding_mask, is_causal)
+                if fast is not None:
+                    return fast
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -281,7 +290,7 @@ class TransformerEncoderLayer(_LayerBase):
         if (is_causal and src_mask is None) or not self._takes_fast_path(src):
             return None
         x = self.norm1(src) if self.norm_first else src
-        src_key_padding_mask, src_mask = (_bool_mask(m) for m in (src_key_padding_mask, src_mask))
+        src_key_padding_mask, src_mask = _bool_masks(src_key_padding_mask, src_mask)
         attention = self.self_attn._fast_path_16_bit(
             x, x, x, src_key_padding_mask, src_mask, False, True, same_dtype=False, nested=nested
         )
