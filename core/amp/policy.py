@@ -88,6 +88,8 @@ POLICY = {
         # mkldnn_rnn_layer: the LSTM layer PyTorch's cpu LSTM (without projections) runs. rnn_tanh and
         # rnn_relu are not in PyTorch's table: its cpu RNN is made of linear ops, so the layer comes
         # out in the region's dtype as these entries give it (its GRU stays float32: no entry).
+        # native_multi_head_attention: the inference kernel of nn.MultiheadAttention, which its cpu regions
+        # run (the module checks cuda's autocast alone).
         LOWER: frozenset(
             (
                 *_MATMUL,
@@ -95,6 +97,7 @@ POLICY = {
                 "prelu",
                 "scaled_dot_product_attention",
                 "flex_attention",
+                "native_multi_head_attention",
                 "mkldnn_rnn_layer",
                 "rnn_tanh",
                 "rnn_relu",

@@ -1223,9 +1223,42 @@ def _softmax_in_float32(x, kernel, dim):
         shifted = data - xp.max(data, axis=dim, keepdims=True)
         total = xp.astype(xp.astype(xp.sum(xp.exp(shifted), axis=dim, keepdims=True), narrow), wide)
         result = shifted - xp.astype(xp.astype(xp.log(total), narrow), wide)
+    elif kernel == "softmax" and dim < x.ndim - 1:
+        result = _softmax_across(backend, data, narrow, dim)
     else:
         result = getattr(backend.kernels, kernel)(data, dim)
     return xp.astype(result, narrow)
+
+
+def _softmax_across(backend, data, narrow, dim):
+    """Softmax over a dim that is not the last of float32 ``data`` (a 16-bit input's values) as PyTorch's
+    CPU kernel for 16-bit inputs (``_vec_softmax``) computes it: through the flat positions
+    ``(outer, inner)`` of each thread's share (:func:`ember.get_num_threads`), runs of a 16-bit vector's
+    width that fit in the row and the share are computed in float32 and rounded once; the positions
+    left at the end of a row or a share go through its scalar loop, which rounds each exponential to
+    the 16-bit type before dividing it by the float32 sum of the unrounded ones."""
+    from ...threads import get_num_threads
+
+    xp = backend.xp
+    shape = data.shape
+    outer, size, inner = math.prod(shape[:dim]), shape[dim], math.prod(shape[dim + 1 :])
+    rows = xp.reshape(data, (outer, size, inner))
+    exps = xp.exp(rows - xp.max(rows, axis=1, keepdims=True))
+    total = xp.sum(exps, axis=1, keepdims=True)
+    vector = exps / total
+    scalar = xp.astype(xp.astype(exps, narrow), data.dtype) / total
+    lanes = backend.kernels.VECTOR_LANES
+    width = 2 * lanes if lanes else 16  # the 16-bit vector: two float32 ones
+    count = outer * inner
+    share = -(-count // max(1, min(get_num_threads(), count)))
+    position = xp.arange(count)
+    start = (position // share) * share
+    row = (position // inner) * inner
+    first = xp.maximum(start, row)  # where the run of this row and share begins, and ends
+    last = xp.minimum(xp.minimum(start + share, count), row + inner)
+    vectorized = (position - first) < ((last - first) // width) * width
+    vectorized = xp.reshape(vectorized, (outer, 1, inner))
+    return xp.reshape(xp.where(vectorized, vector, scalar), shape)
 
 
 class _SoftmaxKernel(Function):

@@ -603,6 +603,20 @@ def scaled_dot_product_attention(
     return _attention(query, key, value, attn_mask, is_causal, scale, dropout_p, False)
 
 
+def _causal_bias_tensor(mask, device):
+    """``mask``, or a :class:`~ember.nn.attention.bias.CausalBias` as the tensor that multi-head attention
+    sees in PyTorch, where the bias is a tensor subclass whose own data is a float32 tensor of shape
+    ``(variant, L, S)`` (its constructor's arguments; 1 upper-left, 2 lower-right) that only scaled
+    dot-product attention reads as a bias: a 3-D float mask whose shape attention then refuses unless
+    ``N * num_heads`` is the variant's number. PyTorch leaves that tensor uninitialised; here it holds the
+    bias (``-inf`` where a key is masked), on ``device`` (the query's)."""
+    if not isinstance(mask, CausalBias):
+        return mask
+    allowed = mask._materialize(device)
+    additive = allowed.new_zeros(allowed.shape, dtype=dtypes.float32).masked_fill(~allowed, float("-inf"))
+    return additive.expand(int(mask.variant), *allowed.shape).contiguous()
+
+
 def _float_mask(mask, name, query):
     """A float mask (``-inf`` where a bool ``mask`` is True) in ``query``'s dtype, or None."""
     if mask is None:
@@ -832,6 +846,7 @@ def multi_head_attention_forward(
         >>> out.shape, w.shape
         (ember.Size([5, 3, 8]), ember.Size([3, 5, 5]))
     """
+    attn_mask = _causal_bias_tensor(attn_mask, query.device)
     batched = _mha_is_batched(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not batched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)

@@ -7,7 +7,9 @@ from typing import Any
 
 from ... import dtypes
 from ...amp import is_autocast_enabled
+from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
+from ...amp.state import suspended
 from ...autograd.grad_mode import grad_state
 from ...ops.creation import empty
 from ...ops.reduced_precision import narrow_on_cpu
@@ -15,7 +17,7 @@ from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..common_types import _device_t, _dtype_t
-from ..functional.attention import check_mask_dtype
+from ..functional.attention import _causal_bias_tensor, check_mask_dtype
 from ..parameter import Parameter
 from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
@@ -37,6 +39,20 @@ def _fast_path_mask(mask: Tensor | None, query: Tensor) -> Tensor | None:
         return mask
     check_mask_dtype(mask, query)
     return mask.to(query.dtype)
+
+
+def _masked_softmax(scores: Tensor, masked: Tensor) -> Tensor:
+    """The softmax over the last dim of 16-bit ``scores`` where the bool ``masked`` is False, as PyTorch's
+    CPU ``_masked_softmax`` (its inference kernel's with a mask) rounds it: the difference from the row's
+    largest unmasked score and its exponential each rounded to the 16-bit type, their sum taken in float32,
+    its reciprocal rounded to the 16-bit type and the products rounded once more. A row whose every score
+    is masked comes out NaN."""
+    narrow = scores.dtype
+    wide = scores.float()
+    largest = wide.masked_fill(masked, float("-inf")).amax(-1, keepdim=True)
+    exps = (wide - largest).to(narrow).float().exp().to(narrow).masked_fill(masked, 0.0).float()
+    inverse = exps.sum(-1, keepdim=True).reciprocal().to(narrow).float()
+    return (exps * inverse).to(narrow)
 
 
 class MultiheadAttention(Module):
@@ -147,10 +163,11 @@ class MultiheadAttention(Module):
         if self.bias_v is not None:
             init.xavier_normal_(self.bias_v)
 
-    def _takes_fast_path(self, query: Tensor, key: Tensor, value: Tensor) -> bool:
+    def _takes_fast_path(self, query: Tensor, key: Tensor, value: Tensor, same_dtype: bool = True) -> bool:
         """Whether PyTorch would run this call on its fused inference kernel: batched self-attention
-        in evaluation, without autograd or autocast, ``batch_first``, an even head count, packed
-        input projections with biases, no ``bias_k``/``bias_v``/``add_zero_attn``."""
+        in evaluation, without autograd or cuda autocast, ``batch_first``, an even head count, packed
+        input projections with biases, no ``bias_k``/``bias_v``/``add_zero_attn``, and (``same_dtype``:
+        the module's check, not the encoder layer's) a query of the projections' dtype."""
         if not _fastpath_enabled():
             return False
         if self.training or query.ndim != 3 or query is not key or key is not value or not self.batch_first:
@@ -159,25 +176,94 @@ class MultiheadAttention(Module):
             return False
         if self.in_proj_weight is None or self.in_proj_bias is None:
             return False
-        if query.dtype is not self.in_proj_weight.dtype or query.dtype is not self.in_proj_bias.dtype:
+        if same_dtype and (query.dtype is not self.in_proj_weight.dtype or query.dtype is not self.in_proj_bias.dtype):
             return False
         tensors = (query, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight, self.out_proj.bias)
         return not (grad_state.enabled and any(t is not None and t.requires_grad for t in tensors))
 
-    def _narrow_fast_path(self, x: Tensor) -> Tensor:
-        """Self-attention of a 16-bit ``x`` ``(N, L, E)`` without masks as PyTorch's CPU inference kernel
+    def _fast_path_16_bit(
+        self,
+        query: Tensor,
+        key: Tensor,
+        value: Tensor,
+        key_padding_mask: Tensor | None,
+        attn_mask: Tensor | None,
+        need_weights: bool,
+        average_attn_weights: bool,
+        same_dtype: bool = True,
+        nested: bool = False,
+    ) -> tuple[Tensor, Tensor | None] | None:
+        """``(output, weights)`` of PyTorch's CPU inference kernel (``_native_multi_head_attention``) where
+        it runs in a 16-bit type: on 16-bit inputs, or on float32 ones in a cpu autocast region, which
+        casts the query and the weights (its check of autocast is of cuda's alone); None where PyTorch
+        would not run it so (it takes bool masks, a float one it refuses) or its numbers are the slow
+        path's to rounding. ``same_dtype=False``: the encoder layer's call, which does not check the
+        query's dtype (in a region, a layer's 16-bit output feeds the next layer's float32 weights);
+        ``nested``: the padding is that of the encoder's nested tensor, whose rows PyTorch's kernel
+        softmaxes as shorter rows (their plain softmax's rounding)."""
+        if not self._takes_fast_path(query, key, value, same_dtype) or query.numel() == 0:
+            return None
+        n, length, _ = query.shape
+        if key_padding_mask is not None and (
+            key_padding_mask.dtype is not dtypes.bool or tuple(key_padding_mask.shape) != (n, length)
+        ):
+            return None
+        square = ((length, length), (n * self.num_heads, length, length))
+        if attn_mask is not None and (attn_mask.dtype is not dtypes.bool or tuple(attn_mask.shape) not in square):
+            return None
+        tensors = [query, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight, self.out_proj.bias]
+        if _amp.active:
+            tensors = cast_inputs("native_multi_head_attention", *tensors, device_type=query.device.type)
+        if not narrow_on_cpu(tensors[0]) or any(t is None or t.dtype is not tensors[0].dtype for t in tensors):
+            return None
+        x, in_weight, in_bias, out_weight, out_bias = tensors
+        with suspended():  # its matrix products run in the cast type, as the kernel's
+            return self._narrow_fast_path(
+                x, in_weight, in_bias, out_weight, out_bias, key_padding_mask, attn_mask, need_weights,
+                average_attn_weights, nested,
+            )  # fmt: skip
+
+    def _narrow_fast_path(
+        self,
+        x: Tensor,
+        in_weight: Tensor,
+        in_bias: Tensor,
+        out_weight: Tensor,
+        out_bias: Tensor,
+        key_padding_mask: Tensor | None,
+        attn_mask: Tensor | None,
+        need_weights: bool,
+        average_attn_weights: bool,
+        nested: bool = False,
+    ) -> tuple[Tensor, Tensor | None]:
+        """Self-attention of a 16-bit ``x`` ``(N, L, E)`` as PyTorch's CPU inference kernel
         (``_native_multi_head_attention``) rounds it: the packed projection without its bias, the bias
         added and the query scaled in float32 (``_transform_bias_rescale_qkv``), rounded once, then the
-        scores, their softmax and the weighted values each rounded to the 16-bit type, and the output
-        projection (its slow path runs scaled dot-product attention on the biased projection)."""
+        scores, their softmax (with bool masks, ``_masked_softmax``'s rounding) and the weighted values
+        each rounded to the 16-bit type, and the output projection (its slow path runs scaled
+        dot-product attention on the biased projection). The weights, averaged, are the heads' sum
+        divided by their number, each rounded."""
         n, length, embed = x.shape
         heads = self.num_heads
-        qkv = (x.matmul(self.in_proj_weight.t()).float() + self.in_proj_bias.float()).reshape(n, length, 3, heads, -1)
+        qkv = (x.matmul(in_weight.t()).float() + in_bias.float()).reshape(n, length, 3, heads, -1)
         q, k, v = (qkv.select(2, i).transpose(1, 2) for i in range(3))
         q = (q / math.sqrt(embed // heads)).to(x.dtype)
-        weights = q.matmul(k.to(x.dtype).mT).softmax(-1)
+        scores = q.matmul(k.to(x.dtype).mT)
+        masked = None if key_padding_mask is None else key_padding_mask.reshape(n, 1, 1, length)
+        if attn_mask is not None:  # PyTorch's merge_masks: (L, L) or (N * heads, L, L), or-ed with the padding
+            square = attn_mask.reshape(n, heads, length, length) if attn_mask.ndim == 3 else attn_mask
+            masked = square if masked is None else square | masked
+        if masked is None:
+            weights = scores.softmax(-1)
+        elif nested:  # each sequence without its padding: the plain softmax of a shorter row
+            weights = scores.masked_fill(masked, float("-inf")).softmax(-1)
+        else:
+            weights = _masked_softmax(scores, masked)
         out = weights.matmul(v.to(x.dtype)).transpose(1, 2).reshape(n, length, embed)
-        return F.linear(out, self.out_proj.weight, self.out_proj.bias)
+        out = F.linear(out, out_weight, out_bias)
+        if not need_weights:
+            return out, None
+        return out, weights.sum(1) / heads if average_attn_weights else weights
 
     def forward(
         self,
@@ -196,13 +282,19 @@ class MultiheadAttention(Module):
         PyTorch, a query whose every key is masked gives NaN with ``need_weights`` and on the
         inference fast path (see :mod:`ember.backends.mha`), zeros otherwise.
         """
+        attn_mask = _causal_bias_tensor(attn_mask, query.device)  # the float tensor PyTorch's module sees
         batched = query.ndim == 3
         masked = key_padding_mask is not None or attn_mask is not None
-        if not (need_weights or masked or _amp.active) and narrow_on_cpu(query):
-            if self._takes_fast_path(query, key, value):
-                return self._narrow_fast_path(query), None
-        # PyTorch's fast path gives NaN for a query whose every key is masked, as the weights' path does
-        weights_path = need_weights or masked and self._takes_fast_path(query, key, value)
+        if batched and (_amp.active or narrow_on_cpu(query)):
+            fast = self._fast_path_16_bit(
+                query, key, value, key_padding_mask, attn_mask, need_weights, average_attn_weights
+            )
+            if fast is not None:
+                return fast
+        # PyTorch's fast path (bool masks: it refuses float ones) gives NaN for a query whose every key is
+        # masked, as the weights' path does
+        float_mask = any(m is not None and m.dtype.is_floating_point for m in (key_padding_mask, attn_mask))
+        weights_path = need_weights or masked and not float_mask and self._takes_fast_path(query, key, value)
         if weights_path and not need_weights:  # the fast path's kernel takes the masks as SDPA does
             key_padding_mask, attn_mask = (_fast_path_mask(m, query) for m in (key_padding_mask, attn_mask))
         if self.batch_first and batched:  # one tensor stays one (self-attention projects it at once)

@@ -13,9 +13,11 @@ from typing import Any, cast
 
 from ... import dtypes
 from ...amp import is_autocast_enabled
+from ...amp.state import state as _amp
 from ...autograd.grad_mode import grad_state
 from ...ops.creation import full
 from ...ops.matrix import triu
+from ...ops.reduced_precision import narrow_on_cpu
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
@@ -81,6 +83,24 @@ def _why_no_nested_tensor(layer):
     if attn.num_heads % 2 == 1:
         return f"{name}.self_attn.num_heads is odd"
     return ""
+
+
+def _bool_mask(mask):
+    """A float ``mask`` of zeros and ``-inf`` (a bool mask made float, as the encoder hands its layers) as
+    the bool mask it was, which PyTorch's fused layer reads as ``mask != 0``; another float mask unchanged
+    (the layer then takes its slow path: for one holding other values PyTorch's kernel masks every
+    nonzero position, pytorch/pytorch#118628)."""
+    if mask is None or mask.dtype is dtypes.bool or not mask.dtype.is_floating_point:
+        return mask
+    masked = mask != 0
+    return masked if bool((masked <= (mask == float("-inf"))).all()) else mask
+
+
+def _bool_masks(*masks):
+    """``masks`` each as :func:`_bool_mask` makes it, where each becomes bool (or is None); else unchanged
+    (one kind of mask for the attention, which would warn of mixed ones)."""
+    converted = tuple(_bool_mask(m) for m in masks)
+    return converted if all(m is None or m.dtype is dtypes.bool for m in converted) else masks
 
 
 def _left_aligned(padding_mask):
@@ -224,6 +244,12 @@ class TransformerEncoderLayer(_LayerBase):
         src_key_padding_mask, src_mask = _canonical_masks(
             src_key_padding_mask, "src_key_padding_mask", src_mask, "src_mask", src
         )
+        if src.ndim == 3 and self._takes_fast_path(src):  # PyTorch's fused layer reads the masks as bool
+            src_key_padding_mask, src_mask = _bool_masks(src_key_padding_mask, src_mask)
+            if _amp.active or narrow_on_cpu(src):
+                fast = self._fast_path_16_bit(src, src_mask, src_key_padding_mask, is_causal)
+                if fast is not None:
+                    return fast
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -232,6 +258,49 @@ class TransformerEncoderLayer(_LayerBase):
             x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
             x = self.norm2(x + self._ff_block(x, self.dropout2))
         return x
+
+    def _takes_fast_path(self, src: Tensor) -> bool:
+        """Whether PyTorch would run this layer on its fused inference kernel
+        (``_transformer_encoder_layer_fwd``): batched ``batch_first`` input in evaluation, without
+        autograd, hooks or cuda autocast, packed attention projections with biases, an even head count,
+        ReLU or GELU, one eps for both layer normalizations."""
+        attn = self.self_attn
+        if not attn._takes_fast_path(src, src, src, same_dtype=False) or not _relu_or_gelu(self.activation):
+            return False
+        if self.norm1.eps != self.norm2.eps or any(m._forward_hooks or m._forward_pre_hooks for m in self.modules()):
+            return False
+        parameters = (*self.norm1.parameters(), *self.norm2.parameters())
+        parameters += (*self.linear1.parameters(), *self.linear2.parameters())
+        return not (grad_state.enabled and any(p.requires_grad for p in parameters))
+
+    def _fast_path_16_bit(
+        self,
+        src: Tensor,
+        src_mask: Tensor | None,
+        src_key_padding_mask: Tensor | None,
+        is_causal: bool,
+        nested: bool = False,
+    ) -> Tensor | None:
+        """The layer as PyTorch's inference kernel runs it where its attention is 16-bit (16-bit
+        inputs, or float32 ones in a cpu autocast region): each residual is added into the output of
+        its block, in that output's type, so that in a region the layer's output is the region's type
+        where its slow path gives float32. None where PyTorch would not run the kernel, or where the
+        attention takes float masks (the kernel reads them as bool: ``mask != 0``). ``nested``: the
+        encoder's call on its nested tensor (``src_key_padding_mask`` its padding)."""
+        if (is_causal and src_mask is None) or not self._takes_fast_path(src):
+            return None
+        x = self.norm1(src) if self.norm_first else src
+        src_key_padding_mask, src_mask = _bool_masks(src_key_padding_mask, src_mask)
+        attention = self.self_attn._fast_path_16_bit(
+            x, x, x, src_key_padding_mask, src_mask, False, True, same_dtype=False, nested=nested
+        )
+        if attention is None:
+            return None
+        x = attention[0].add_(src)
+        if not self.norm_first:
+            x = self.norm1(x)
+        out = self.linear2(self.activation(self.linear1(self.norm2(x) if self.norm_first else x))).add_(x)
+        return out if self.norm_first else self.norm2(out)
 
 
 class TransformerDecoderLayer(_LayerBase):
@@ -372,9 +441,15 @@ class TransformerEncoder(Module):
         is_causal = _detect_is_causal_mask(mask, is_causal, _seq_len(src, batch_first))
         padding, attn_mask = _canonical_masks(src_key_padding_mask, "src_key_padding_mask", mask, "mask", src)
         output = src
+        nested = self._zeroes_padding(src, mask, src_key_padding_mask)
         for layer in self.layers:
-            output = layer(output, src_mask=attn_mask, is_causal=is_causal, src_key_padding_mask=padding)
-        if self._zeroes_padding(src, mask, src_key_padding_mask):
+            fast = None
+            if nested and (_amp.active or narrow_on_cpu(output)):  # the layer's kernel on the nested sequences
+                fast = layer._fast_path_16_bit(output, None, padding, is_causal, nested=True)
+            if fast is None:
+                fast = layer(output, src_mask=attn_mask, is_causal=is_causal, src_key_padding_mask=padding)
+            output = fast
+        if nested:
             # PyTorch's nested tensor holds the unpadded tokens only: padded back with zeros
             given = cast(Tensor, src_key_padding_mask)  # _zeroes_padding holds only with a mask
             pad = given if given.dtype is dtypes.bool else given != 0
