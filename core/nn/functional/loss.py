@@ -17,6 +17,7 @@ from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function, differentiable_backward
+from ...layout import contiguous_format
 from ...ops.arithmetic import where
 from ...ops.creation import arange
 from ...ops.dtype_support import (
@@ -256,6 +257,8 @@ class _MSELoss(Function):
         count = input.numel()
         norm = 2.0 if ctx.reduction != "mean" else 2.0 / count if count else math.inf
         gradient = input.new_tensor(norm).item() * (input - target) * grad
+        if not gradient._backend.is_row_major(gradient._data):  # PyTorch writes it into a row-major tensor
+            gradient = gradient.clone(memory_format=contiguous_format)
         needs_input, needs_target, _ = ctx.needs_input_grad
         return gradient if needs_input else None, -gradient if needs_target else None, None
 
@@ -609,12 +612,13 @@ class _BinaryCrossEntropy(Function):
     @staticmethod
     def forward(ctx, input, target):
         ctx.save_for_backward(input, target)
-        return -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+        # the loss and the input's gradient are laid out as the input (PyTorch's empty_like(input))
+        return -(input.log().clamp(min=-100) * target + (1 - input).log().clamp(min=-100) * (1 - target))
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        gx = grad * (x - y) / ((1 - x) * x).clamp(min=1e-12) if ctx.needs_input_grad[0] else None
+        gx = (x - y) * grad / ((1 - x) * x).clamp(min=1e-12) if ctx.needs_input_grad[0] else None
         gy = -x.logit() * grad if ctx.needs_input_grad[1] else None
         return gx, gy
 
