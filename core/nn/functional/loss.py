@@ -17,6 +17,7 @@ from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function, differentiable_backward
+from ...autograd.grad_mode import grad_state
 from ...layout import contiguous_format
 from ...ops.arithmetic import where
 from ...ops.creation import arange
@@ -296,12 +297,37 @@ def smooth_l1_loss(
     input, target = _pointwise_target("smooth_l1_loss", input, target, "smooth_l1_cpu")
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    z = (input - target).abs()
     if beta == 0:
-        return _reduce(z, reduction)  # PyTorch's l1_loss
+        return _reduce((input - target).abs(), reduction)  # PyTorch's l1_loss
+    input, target = _row_major_gradients(input, target)
+    z = (input - target).abs()
     return named_node(
         _reduce(where(z < beta, (0.5 / beta) * z * z, z - 0.5 * beta), reduction), "SmoothL1LossBackward0"
     )
+
+
+class _RowMajorGradient(Function):
+    """``x``'s values (a copy in its layout) whose gradient is laid out row-major, as PyTorch's smooth_l1 and
+    huber backward kernels write it (into ``zeros_like(input, contiguous_format)``) where a composite's
+    gradient would follow ``x``."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad._backend.is_row_major(grad._data):
+            return grad
+        return grad.clone(memory_format=contiguous_format)
+
+
+def _row_major_gradients(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """``tensors``, each that needs a gradient through :class:`_RowMajorGradient` where any is not row-major
+    (the composite's gradients then follow its layout)."""
+    if not grad_state.enabled or all(t._backend.is_row_major(t._data) for t in tensors):
+        return tensors
+    return tuple(_RowMajorGradient.apply(t) if t.requires_grad else t for t in tensors)
 
 
 def huber_loss(
@@ -332,6 +358,7 @@ def huber_loss(
     input, target = _pointwise_target("huber_loss", input, target, "huber_cpu")
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    input, target = _row_major_gradients(input, target)
     a, b = (input.float(), target.float()) if input.dtype is dtypes.float16 else (input, target)
     z = (a - b).abs()  # float16 in float32, rounded once, as PyTorch's kernel (its bfloat16 one rounds between)
     loss = where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
