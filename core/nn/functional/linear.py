@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from ... import dtypes
 from ...amp.policy import autocast_call
@@ -214,7 +215,7 @@ class _Linear(Function):
         )
 
 
-def _column_major(backend, data) -> bool:
+def _column_major(backend: Any, data: Any) -> bool:
     """Whether the native matrix ``data`` steps as a transposed row-major one (:func:`ember.ops.linalg.column_major`)."""
     if backend.is_contiguous(data) and 1 not in data.shape:
         return False
@@ -222,7 +223,7 @@ def _column_major(backend, data) -> bool:
     return strides[0] == 1 and strides[1] == data.shape[0]
 
 
-def _transposed_copy(backend, data):
+def _transposed_copy(backend: Any, data: Any) -> Any:
     """The native matrix ``data``'s values laid out column-major."""
     xp = backend.xp
     return xp.permute_dims(row_major(backend, xp.permute_dims(data, (1, 0))), (1, 0))

@@ -28,7 +28,7 @@ def in_format(out: Tensor, fmt: memory_format) -> Tensor:
     too, as PyTorch's fresh result has them); ``out`` itself where it already is."""
     out = out.contiguous(memory_format=fmt)
     shape = tuple(out.shape)
-    if 1 in shape and fmt.order is not None and out.stride() != ordered_strides(shape, fmt.order):  # type: ignore[attr-defined]
+    if 1 in shape and fmt.order is not None and out.stride() != ordered_strides(shape, fmt.order):
         out = out.clone(memory_format=fmt)
     return out
 
