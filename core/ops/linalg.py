@@ -11,6 +11,7 @@ from ..amp.state import suspended as _amp_suspended
 from ..autograd.function import Function, differentiable_backward, saved_reader
 from ..tensor import Tensor
 from .dtype_support import C_NAMES, GEMM_REFUSED, TORCH_NAMES, not_implemented, refuse_limited
+from .movement import row_major
 from .operands import (
     array_operands,
     check_same_device,
@@ -41,8 +42,17 @@ class _Matmul(Function):
         needs_a, needs_b = ctx.needs_input_grad
         ctx.save_for_backward(a if needs_b else None, b if needs_a else None)
         ctx.shapes = (a._data.shape, b._data.shape)
+        # PyTorch folds a matrix @ a batch into b.mT @ a.mT where the matrix needs a gradient (should_fold):
+        # b's gradient is then a row-major (..., n, k) transposed
+        ctx.b_folded = needs_b and needs_a and a.ndim == 2 and b.ndim > 2
         if needs_b and b.ndim == 2:
-            ctx.b_transposed = _transposed_layout(b)
+            ctx.b_transposed = column_major(b)
+        # PyTorch's mm makes the gradient of a column-major (transposed) first matrix column-major too
+        # (PyTorch folds a matrix @ a batch into b.mT @ a.mT, whose a.mT gradient is column-major but where
+        # a.mT is: a's gradient is row-major only for a row-major a)
+        ctx.a_transposed = (
+            needs_a and a.ndim == 2 and (column_major(a) if b.ndim == 2 else not a._backend.is_row_major(a._data))
+        )
         xp, x, w = a._backend.xp, a._data, b._data
         if x.ndim > 2 and w.ndim == 2:  # one matrix product, not a loop over the leading dims
             rows = _rows(x.shape)
@@ -57,7 +67,14 @@ class _Matmul(Function):
             a, b = (None if a is None else a.conj()), (None if b is None else b.conj())
         if not differentiable_backward():  # no graph to build: the products on native arrays
             return _native_matmul_backward(ctx, grad, a, b)
-        ga = sum_to(grad @ b.mT, a_shape) if ctx.needs_input_grad[0] else None
+        if not ctx.needs_input_grad[0]:
+            ga = None
+        elif ctx.a_transposed and len(b_shape) == 2:
+            ga = (b @ grad.mT).mT
+        elif ctx.a_transposed:
+            ga = sum_to(grad @ b.mT, a_shape).mT.contiguous().mT
+        else:
+            ga = sum_to(grad @ b.mT, a_shape)
         gb = None
         if ctx.needs_input_grad[1]:
             if len(b_shape) == 2:  # (rows, k).T @ (rows, n) instead of a batch of products summed
@@ -68,6 +85,8 @@ class _Matmul(Function):
                 # in b's layout: the gradient of a transposed matrix (Linear's weight.t()) is
                 # made transposed, so that the weight's own gradient comes out row-major
                 gb = (g.mT @ x).mT if ctx.b_transposed else x.mT @ g
+            elif ctx.b_folded:
+                gb = (grad.mT @ a).mT
             else:
                 gb = sum_to(a.mT @ grad, b_shape)
         return ga, gb
@@ -87,7 +106,13 @@ def _native_matmul_backward(ctx, grad, a, b):
     a_shape, b_shape = ctx.shapes
     ga = gb = None
     if ctx.needs_input_grad[0]:
-        ga = grad._make(sum_to_array(xp, xp.matmul(g, _swap_last(xp, b._data)), a_shape))
+        if ctx.a_transposed and len(b_shape) == 2:
+            ga = grad._make(xp.permute_dims(xp.matmul(b._data, xp.permute_dims(g, (1, 0))), (1, 0)))
+        elif ctx.a_transposed:
+            ga = sum_to_array(xp, xp.matmul(g, _swap_last(xp, b._data)), a_shape)
+            ga = grad._make(_swap_last(xp, row_major(grad._backend, _swap_last(xp, ga))))
+        else:
+            ga = grad._make(sum_to_array(xp, xp.matmul(g, _swap_last(xp, b._data)), a_shape))
     if ctx.needs_input_grad[1]:
         x = a._data
         if len(b_shape) == 2:
@@ -99,6 +124,8 @@ def _native_matmul_backward(ctx, grad, a, b):
             else:
                 product = xp.matmul(xp.permute_dims(x, (1, 0)), g)
             gb = grad._make(product)
+        elif ctx.b_folded:
+            gb = grad._make(_swap_last(xp, xp.matmul(_swap_last(xp, g), x)))
         else:
             gb = grad._make(sum_to_array(xp, xp.matmul(_swap_last(xp, x), g), b_shape))
     return ga, gb
@@ -110,10 +137,14 @@ def _swap_last(xp, array):
     return xp.permute_dims(array, (*range(n - 2), n - 1, n - 2))
 
 
-def _transposed_layout(matrix):
-    """True for a non-contiguous matrix whose transpose is contiguous."""
+def column_major(matrix: Tensor) -> bool:
+    """Whether ``matrix`` steps as a transposed row-major matrix, strides ``(1, rows)``: PyTorch's test in
+    ``mm``'s backward, which then makes the matrix's gradient column-major too."""
     backend, data = matrix._backend, matrix._data
-    return not backend.is_contiguous(data) and backend.is_contiguous(backend.xp.permute_dims(data, (1, 0)))
+    if backend.is_contiguous(data) and 1 not in data.shape:
+        return False
+    strides = backend.strides(data)
+    return strides[0] == 1 and strides[1] == data.shape[0]
 
 
 def _rows(shape):

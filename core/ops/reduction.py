@@ -57,9 +57,11 @@ def _restore_dims(grad, axes, ndim, keepdim):
 
 def _reduced(x: Tensor, data: Any) -> Tensor:
     """``x._make(data)`` for the native result of a reduction or scan of ``x``, laid out row-major as
-    PyTorch lays out those results (NumPy follows the order of a transposed or channels-last input)."""
-    if not x._backend.is_contiguous(data):
-        data = row_major(x._backend, data)
+    PyTorch lays out those results (NumPy follows the order of a transposed or channels-last input), a
+    size-1 dimension's stride too (``sum(1, keepdim=True)`` of a transposed input)."""
+    backend = x._backend
+    if not backend.is_contiguous(data) or (1 in data.shape and not backend.is_row_major(data)):
+        data = row_major(backend, data)
     return x._make(data)
 
 
@@ -246,13 +248,14 @@ class _Mean(Function):
     def backward(ctx, grad):
         shape, axes, keepdim = ctx.shape, ctx.axes, ctx.keepdim
         count = math.prod([shape[a] for a in axes])
+        # PyTorch divides the expanded gradient: a fresh row-major tensor, not a broadcast view
         if differentiable_backward():  # create_graph (or tangents): differentiable ops
-            return _restore_dims(grad / count, axes, len(shape), keepdim).expand(shape), None, None
+            return _restore_dims(grad, axes, len(shape), keepdim).expand(shape) / count, None, None
         xp = grad._backend.xp
-        g = xp.divide(grad._data, count)
+        g = grad._data
         if axes and not keepdim:
             g = xp.reshape(g, tuple(1 if i in axes else n for i, n in enumerate(shape)))
-        return grad._make(xp.broadcast_to(g, shape)), None, None
+        return grad._make(xp.divide(xp.broadcast_to(g, shape), count)), None, None
 
 
 class _MeanDims(_Mean):
@@ -1103,16 +1106,16 @@ class _PNorm(Function):
         y = _restore_dims(y, ctx.axes, x.ndim, ctx.keepdim)
         grad = _restore_dims(grad, ctx.axes, x.ndim, ctx.keepdim)
         # PyTorch's norm_backward: the subgradient 0 at a zero norm is a factor of grad, so an inf/NaN grad
-        # still gives NaN there, as in PyTorch
+        # still gives NaN there, as in PyTorch; its masked_fill_ in place keeps the layout of the quotient
         if p == 1:
             g = x.sign() * grad
         elif p == 2:
-            g = grad * (x / y).masked_fill(y == 0, 0)
+            g = grad * (x / y).masked_fill_(y == 0, 0)
         elif p < 1:
-            g = x.sign() * x.abs().pow(p - 1).masked_fill(x == 0, 0) * grad * y.pow(1 - p)
+            g = x.sign() * x.abs().pow(p - 1).masked_fill_(x == 0, 0) * grad * y.pow(1 - p)
         else:
             scaled = x.sign() * x.abs().pow(p - 1) if p < 2 else x * x.abs().pow(p - 2)
-            g = scaled * (grad / y.pow(p - 1)).masked_fill(y == 0, 0)
+            g = scaled * (grad / y.pow(p - 1)).masked_fill_(y == 0, 0)
         return g, None, None, None
 
 

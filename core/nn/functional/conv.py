@@ -104,12 +104,12 @@ class _Conv(Function):
             gw = _ConvBackwardWeight.apply(x, grad, tuple(weight.shape), *ctx.args)
         if ctx.needs_input_grad[2]:
             gb = grad.sum((0,) + tuple(range(2, grad.ndim)))
-        # a channels-last operand with a size-1 dimension (one channel) is contiguous too: PyTorch's
-        # gradients are laid out channels-last all the same
+        # PyTorch's gradients are laid out channels-last where an operand is (one with a size-1 dimension,
+        # one channel, is contiguous too)
         backend = x._backend
-        if gx is not None and 1 in x._data.shape and not backend.is_row_major(x._data):
+        if gx is not None and not backend.is_row_major(x._data):
             gx = in_input_format(gx, x, weight)
-        if gw is not None and 1 in weight._data.shape and not backend.is_row_major(weight._data):
+        if gw is not None and not backend.is_row_major(weight._data):
             gw = in_input_format(gw, x, weight)
         return gx, gw, gb, None, None, None, None
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from ... import dtypes
 from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...autograd.function import Function, differentiable_backward
 from ...ops.dtype_support import GEMM_REFUSED, TORCH_NAMES, not_implemented, refuse_limited
+from ...ops.movement import row_major
 from ...ops.operands import named_node
 from ...ops.reduced_precision import opmath
 from ...tensor import Tensor, _new
@@ -178,9 +180,18 @@ class _Linear(Function):
         count = math.prod(data.shape[:-1])
         if differentiable_backward():  # create_graph: differentiable tensor operations
             grad_rows = grad.reshape(count, w.shape[0])
+            # PyTorch's mm makes the gradient of a column-major input (or of weight.t()) column-major too
+            if needs_x and data.ndim == 2 and _column_major(grad._backend, data):
+                grad_x = weight.mT.matmul(grad.mT).mT
+            else:
+                grad_x = grad.matmul(weight) if needs_x else None
+            grad_w = None
+            if needs_w:
+                rows = x.reshape(count, data.shape[-1])
+                grad_w = grad_rows.t().matmul(rows) if grad._backend.is_row_major(w) else rows.t().matmul(grad_rows).t()
             return (
-                grad.matmul(weight) if needs_x else None,
-                grad_rows.t().matmul(x.reshape(count, data.shape[-1])) if needs_w else None,
+                grad_x,
+                grad_w,
                 grad_rows.sum(0) if needs_b else None,
             )
         backend, dev, g = grad._backend, grad._device, grad._data
@@ -192,11 +203,30 @@ class _Linear(Function):
         grad_x, grad_w, grad_b = backend.kernels.linear_backward(g, data, w, needs_x, needs_w, needs_b)
         if grad_x is not None and not rows:
             grad_x = xp.reshape(grad_x, input_shape)
+        elif grad_x is not None and _column_major(backend, data):
+            # PyTorch's mm makes the gradient of a column-major (transposed) input column-major too
+            grad_x = _transposed_copy(backend, grad_x)
+        if grad_w is not None and not backend.is_row_major(w):  # the gradient of weight.t() likewise
+            grad_w = _transposed_copy(backend, grad_w)
         return (
             None if grad_x is None else _new(grad_x, backend, dev),
             None if grad_w is None else _new(grad_w, backend, dev),
             None if grad_b is None else _new(grad_b, backend, dev),
         )
+
+
+def _column_major(backend: Any, data: Any) -> bool:
+    """Whether the native matrix ``data`` steps as a transposed row-major one (:func:`ember.ops.linalg.column_major`)."""
+    if backend.is_contiguous(data) and 1 not in data.shape:
+        return False
+    strides = backend.strides(data)
+    return strides[0] == 1 and strides[1] == data.shape[0]
+
+
+def _transposed_copy(backend: Any, data: Any) -> Any:
+    """The native matrix ``data``'s values laid out column-major."""
+    xp = backend.xp
+    return xp.permute_dims(row_major(backend, xp.permute_dims(data, (1, 0))), (1, 0))
 
 
 def _conj(operand: Tensor | None) -> Tensor | None:

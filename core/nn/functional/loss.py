@@ -17,6 +17,8 @@ from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function, differentiable_backward
+from ...autograd.grad_mode import grad_state
+from ...layout import contiguous_format
 from ...ops.arithmetic import where
 from ...ops.creation import arange
 from ...ops.dtype_support import (
@@ -256,6 +258,8 @@ class _MSELoss(Function):
         count = input.numel()
         norm = 2.0 if ctx.reduction != "mean" else 2.0 / count if count else math.inf
         gradient = input.new_tensor(norm).item() * (input - target) * grad
+        if not gradient._backend.is_row_major(gradient._data):  # PyTorch writes it into a row-major tensor
+            gradient = gradient.clone(memory_format=contiguous_format)
         needs_input, needs_target, _ = ctx.needs_input_grad
         return gradient if needs_input else None, -gradient if needs_target else None, None
 
@@ -293,12 +297,37 @@ def smooth_l1_loss(
     input, target = _pointwise_target("smooth_l1_loss", input, target, "smooth_l1_cpu")
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    z = (input - target).abs()
     if beta == 0:
-        return _reduce(z, reduction)  # PyTorch's l1_loss
+        return _reduce((input - target).abs(), reduction)  # PyTorch's l1_loss
+    input, target = _row_major_gradients(input, target)
+    z = (input - target).abs()
     return named_node(
         _reduce(where(z < beta, (0.5 / beta) * z * z, z - 0.5 * beta), reduction), "SmoothL1LossBackward0"
     )
+
+
+class _RowMajorGradient(Function):
+    """``x``'s values (a copy in its layout) whose gradient is laid out row-major, as PyTorch's smooth_l1 and
+    huber backward kernels write it (into ``zeros_like(input, contiguous_format)``) where a composite's
+    gradient would follow ``x``."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad._backend.is_row_major(grad._data):
+            return grad
+        return grad.clone(memory_format=contiguous_format)
+
+
+def _row_major_gradients(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """``tensors``, each that needs a gradient through :class:`_RowMajorGradient` where any is not row-major
+    (the composite's gradients then follow its layout)."""
+    if not grad_state.enabled or all(t._backend.is_row_major(t._data) for t in tensors):
+        return tensors
+    return tuple(_RowMajorGradient.apply(t) if t.requires_grad else t for t in tensors)
 
 
 def huber_loss(
@@ -329,6 +358,7 @@ def huber_loss(
     input, target = _pointwise_target("huber_loss", input, target, "huber_cpu")
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    input, target = _row_major_gradients(input, target)
     a, b = (input.float(), target.float()) if input.dtype is dtypes.float16 else (input, target)
     z = (a - b).abs()  # float16 in float32, rounded once, as PyTorch's kernel (its bfloat16 one rounds between)
     loss = where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
@@ -609,12 +639,13 @@ class _BinaryCrossEntropy(Function):
     @staticmethod
     def forward(ctx, input, target):
         ctx.save_for_backward(input, target)
-        return -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+        # the loss and the input's gradient are laid out as the input (PyTorch's empty_like(input))
+        return -(input.log().clamp(min=-100) * target + (1 - input).log().clamp(min=-100) * (1 - target))
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        gx = grad * (x - y) / ((1 - x) * x).clamp(min=1e-12) if ctx.needs_input_grad[0] else None
+        gx = (x - y) * grad / ((1 - x) * x).clamp(min=1e-12) if ctx.needs_input_grad[0] else None
         gy = -x.logit() * grad if ctx.needs_input_grad[1] else None
         return gx, gy
 

@@ -37,7 +37,7 @@ from ..common_types import (
 )
 from .activation import relu
 from .conv import _ntuple
-from .spatial_layout import in_input_format
+from .spatial_layout import channels_last_format, in_format, in_input_format
 
 __all__ = [
     "max_pool1d",
@@ -75,14 +75,19 @@ __all__ = [
 class _MaxByIndex(Function):
     """Runs a max-type pooling kernel ``compute(kernels, x) -> (values, indices)``."""
 
-    @staticmethod
-    def forward(ctx, x, compute):
+    #: whether PyTorch lays the input's gradient out channels-last where the input is (its kernels that
+    #: keep the channels-last format; the 3-d adaptive and the fractional ones are row-major)
+    _channels_last_gradient = False
+
+    @classmethod
+    def forward(cls, ctx, x, compute):
         values, indices = compute(x._backend.kernels, x._data)
         idx = x._make(indices)
         ctx.mark_non_differentiable(idx)
         ctx.save_for_backward(idx)  # returned to the caller: written in place afterwards, backward refuses
         ctx.values = values
         ctx.plane = tuple(x.shape[2:])
+        ctx.format = channels_last_format(x) if cls._channels_last_gradient else None
         return x._make(values), idx
 
     @staticmethod
@@ -91,7 +96,8 @@ class _MaxByIndex(Function):
         # PyTorch's max_pool2d_with_indices_backward reads the saved input: a second derivative is zeros
         pooled = node_output(ctx, ctx.values, grad) if differentiable_backward() else None
         (indices,) = ctx.saved_tensors
-        return _ScatterAdd.apply(grad, indices, ctx.plane, pooled), None
+        gx = _ScatterAdd.apply(grad, indices, ctx.plane, pooled)
+        return gx if ctx.format is None else in_format(gx, ctx.format), None
 
 
 class _Gather(Function):
@@ -149,6 +155,8 @@ class _AvgPool(Function):
     def forward(ctx, x, kernel, stride, padding, out_shape, count_include_pad, divisor_override):
         ctx.input_shape = tuple(x.shape)
         ctx.args = (kernel, stride, padding, count_include_pad, divisor_override)
+        # PyTorch's gradient is laid out as a 2-d batch's input (its 3-d kernel's is row-major)
+        ctx.format = channels_last_format(x) if x.ndim == 4 else None
         return x._make(
             x._backend.kernels.avg_pool(
                 x._data, kernel, stride, padding, out_shape, count_include_pad, divisor_override
@@ -157,20 +165,24 @@ class _AvgPool(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return (_AvgPoolBackward.apply(grad, ctx.input_shape, *ctx.args),) + (None,) * 6
+        gx = _AvgPoolBackward.apply(grad, ctx.input_shape, *ctx.args)
+        return (gx.contiguous() if ctx.format is None else in_format(gx, ctx.format),) + (None,) * 6
 
 
 # the pooling nodes of 2-D and 3-D batches, named as PyTorch's (its 1-D pooling is a 2-D one between
 # an unsqueeze and a squeeze)
 class _MaxPool2d(_MaxByIndex):
+    _channels_last_gradient = True
     _backward_name = "MaxPool2DWithIndicesBackward0"
 
 
 class _MaxPool3d(_MaxByIndex):
+    _channels_last_gradient = True
     _backward_name = "MaxPool3DWithIndicesBackward0"
 
 
 class _AdaptiveMaxPool2d(_MaxByIndex):
+    _channels_last_gradient = True
     _backward_name = "AdaptiveMaxPool2DBackward0"
 
 
