@@ -1217,9 +1217,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
 
     def __reduce_ex__(self, protocol):
         if self._hooks:  # a leaf's backward hooks are not pickled: PyTorch warns
-            from .utils.hooks import warn_if_has_hooks
-
-            warn_if_has_hooks(self)
+            warn_dropped_hooks(self, stacklevel=2)
         state = self.__dict__ or None  # the attributes set on it travel along, as in PyTorch
         if self._device.type == "meta":  # no values: its size, strides and dtype rebuild it
             return (_rebuild_meta, (tuple(self.shape), self.stride(), self.dtype, self._requires_grad), state)
@@ -1320,6 +1318,19 @@ class _ListHandle:
 
     def __exit__(self, *exc: object) -> None:
         self.remove()
+
+
+def warn_dropped_hooks(tensor: Tensor, stacklevel: int) -> None:
+    """Warn (``UserWarning``) for each backward hook of ``tensor`` that pickling it drops, unless the hook is
+    marked with :func:`ember.utils.hooks.unserializable_hook`, as PyTorch does; ``stacklevel`` is
+    what the caller would give :func:`warnings.warn`."""
+    for hook in getattr(tensor, "_hooks", None) or ():
+        if not hasattr(hook, "__torch_unserializable__"):
+            warnings.warn(
+                f"backward hook {hook!r} on tensor will not be serialized.  If this is expected, you can "
+                "decorate the function with @ember.utils.hooks.unserializable_hook to suppress this warning",
+                stacklevel=stacklevel + 1,
+            )
 
 
 def _rebuild(array, dev, requires_grad):

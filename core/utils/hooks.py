@@ -5,11 +5,12 @@ say which tensor hooks pickling drops."""
 from __future__ import annotations
 
 import itertools
-import warnings
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
+
+from ..tensor import warn_dropped_hooks
 
 __all__ = ["RemovableHandle", "unserializable_hook", "warn_if_has_hooks"]
 
@@ -92,10 +93,4 @@ def warn_if_has_hooks(tensor: Any) -> None:
         >>> "will not be serialized" in str(caught[0].message)
         True
     """
-    for hook in getattr(tensor, "_hooks", None) or ():
-        if not hasattr(hook, "__torch_unserializable__"):
-            warnings.warn(
-                f"backward hook {hook!r} on tensor will not be serialized.  If this is expected, you can "
-                "decorate the function with @ember.utils.hooks.unserializable_hook to suppress this warning",
-                stacklevel=3,
-            )
+    warn_dropped_hooks(tensor, stacklevel=3)
