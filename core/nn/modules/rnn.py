@@ -39,6 +39,7 @@ from .. import init
 from ..common_types import _device_t, _dtype_t
 from ..functional.activation import relu
 from ..functional.dropout import dropout as _dropout
+from ..functional.linear import linear as _linear
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
 from .module import Module
@@ -116,11 +117,15 @@ class _RecurrentLayer(Function):
         return gx, gh0, gc0, gw_ih, gw_hh, gb_ih, gb_hh, gw_hr, None, None, None
 
 
-def _composite_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes, reverse):
-    """:class:`_RecurrentLayer`'s forward written with differentiable per-step tensor ops."""
-    gx = x.matmul(w_ih.t())
-    if b_ih is not None:
-        gx = gx + b_ih
+def _composite_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes, reverse, amp=False):
+    """:class:`_RecurrentLayer`'s forward written with differentiable per-step tensor ops (with ``amp``, those of
+    PyTorch's cpu LSTM and GRU cells inside an autocast region: see :func:`_autocast_gates`)."""
+    if amp:
+        gx = _linear(x, w_ih, b_ih)
+    else:
+        gx = x.matmul(w_ih.t())
+        if b_ih is not None:
+            gx = gx + b_ih
     w_hh_t = w_hh.t()
     steps = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
     offsets = [sum(batch_sizes[:t]) for t in range(len(batch_sizes))]
@@ -144,7 +149,9 @@ def _composite_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes,
         if b_hh is not None:
             gh = gh + b_hh
         g_in = gx[offsets[t] : offsets[t] + size]
-        if mode == "LSTM":
+        if amp:
+            h, c = _autocast_gates(mode, g_in, h, c, w_hh, b_hh)
+        elif mode == "LSTM":
             i, f, g, o = (g_in + gh).chunk(4, 1)
             c = f.sigmoid() * c + i.sigmoid() * g.tanh()
             h = o.sigmoid() * c.tanh()
@@ -162,6 +169,23 @@ def _composite_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes,
         outputs[t] = h
     result = (cat(outputs, 0), cat([h, *ended_h], 0))
     return result + (cat([c, *ended_c], 0),) if c is not None else result
+
+
+def _autocast_gates(mode, g_in, h, c, w_hh, b_hh):
+    """One step of an LSTM or GRU cell from the input's gate pre-activations ``g_in`` inside an autocast region,
+    in the order of ATen's cpu ``LSTMCell`` and ``GRUCell``: the linear ops give gates in the region's dtype, and
+    the gate arithmetic runs in those, promoted only where it meets the state (``h`` and ``c`` of their own
+    dtypes). Returns ``(h', c')`` (``c'`` None for GRU)."""
+    gh = _linear(h, w_hh, b_hh)
+    if mode == "LSTM":
+        i, f, g, o = (gh + g_in).chunk(4, 1)
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        return o.sigmoid() * c.tanh(), c
+    xr, xz, xn = g_in.chunk(3, 1)
+    hr, hz, hn = gh.chunk(3, 1)
+    r, z = (hr + xr).sigmoid(), (hz + xz).sigmoid()
+    n = (xn + hn * r).tanh()
+    return (h - n) * z + n, None
 
 
 def _recurrent_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes, reverse):
@@ -229,7 +253,10 @@ def run_layers(
                 operands = tuple(cast_inputs(autocast_op, *operands))
             elif _amp.active:  # PyTorch's GRU: linear ops whose gate arithmetic promotes with the state
                 operands = tuple(cast_to(operands, _gate_dtype(h0)))
-            result = _recurrent_layer(*operands, mode, batch_sizes, direction == 1)
+            if _amp.active and not autocast_op:
+                result = _composite_layer(*operands, mode, batch_sizes, direction == 1, amp=True)
+            else:
+                result = _recurrent_layer(*operands, mode, batch_sizes, direction == 1)
             outputs.append(result[0])
             h_n.append(result[1])
             if lstm:  # a projected LSTM keeps its cell state in the dtype it was given, as PyTorch's
@@ -892,6 +919,8 @@ def cell_step(
         b_ih = zeros(b_hh.shape, dtype=b_hh.dtype, device=b_hh.device)
     elif b_hh is None and b_ih is not None:
         b_hh = zeros(b_ih.shape, dtype=b_ih.dtype, device=b_ih.device)
+    if _amp.active and mode in ("LSTM", "GRU"):  # linear ops in the region's dtype, as PyTorch's cpu cells
+        return _composite_layer(input, h, c, w_ih, w_hh, b_ih, b_hh, None, mode, (input.shape[0],), False, amp=True)[1:]
     if c is not None and c.dtype is not input.dtype:  # PyTorch's gate arithmetic promotes to the cell state's
         return _composite_layer(input, h, c, w_ih, w_hh, b_ih, b_hh, None, mode, (input.shape[0],), False)[1:]
     return _recurrent_layer(input, h, c, w_ih, w_hh, b_ih, b_hh, None, mode, (input.shape[0],), False)[1:]

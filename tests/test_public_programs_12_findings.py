@@ -1,0 +1,65 @@
+"""Differences from PyTorch found by the round-12 public programs (tests/test_public_programs_12.py), each
+checked against torch on its own."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+
+def _recurrent_under_autocast(lib, which, dtype_name):
+    lib.manual_seed(0)
+    x = lib.randn(5, 3, 6, requires_grad=True)
+    h = lib.randn(3, 4)
+    if which == "LSTMCell":
+        module = lib.nn.LSTMCell(6, 4)
+        run = lambda: module(x[0], (h, h * 0.5))  # noqa: E731
+    elif which == "GRUCell":
+        module = lib.nn.GRUCell(6, 4)
+        run = lambda: module(x[0], h)  # noqa: E731
+    elif which == "GRUCell-no-bias":
+        module = lib.nn.GRUCell(6, 4, bias=False)
+        run = lambda: module(x[0])  # noqa: E731
+    elif which == "lstm_cell":
+        module = lib.nn.LSTMCell(6, 4)
+        run = lambda: lib.lstm_cell(x[0], (h, h), module.weight_ih, module.weight_hh, module.bias_ih, module.bias_hh)  # noqa: E731
+    elif which == "GRU":
+        module = lib.nn.GRU(6, 4, num_layers=2)
+        run = lambda: module(x, lib.stack([h, -h]))  # noqa: E731
+    elif which == "GRU-bidirectional-packed":
+        module = lib.nn.GRU(6, 4, bidirectional=True, batch_first=True)
+        packed = lib.nn.utils.rnn.pack_padded_sequence(
+            x.transpose(0, 1), lib.tensor([5, 2, 4]), batch_first=True, enforce_sorted=False
+        )
+        run = lambda: lib.nn.utils.rnn.pad_packed_sequence(module(packed)[0], batch_first=True)[0]  # noqa: E731
+    with lib.autocast("cpu", dtype=getattr(lib, dtype_name)):
+        out = run()
+    out = out if isinstance(out, tuple) else (out,)
+    out = [o for o in out if isinstance(o, lib.Tensor)]
+    sum(o.float().sum() * (k + 1) for k, o in enumerate(out)).backward()
+    grads = [x.grad] + [p.grad for p in module.parameters()]
+    return out, grads
+
+
+@pytest.mark.parametrize("dtype_name", ["bfloat16", "float16"])
+@pytest.mark.parametrize(
+    "which", ["LSTMCell", "GRUCell", "GRUCell-no-bias", "lstm_cell", "GRU", "GRU-bidirectional-packed"]
+)
+def test_gru_and_lstm_cells_under_autocast_run_their_linear_ops_in_the_lower_precision_as_torch(which, dtype_name):
+    # PyTorch's cpu LSTM and GRU cells (and its GRU layers) are linear ops and gate arithmetic: in an autocast
+    # region the linear ops give float16/bfloat16 gates and the arithmetic on them rounds to that type until it
+    # meets the float32 state. ember computed the whole cell in float32 there: an LSTMCell's h off by 8e-3
+    # relative under bfloat16 (0.08281 where PyTorch gives 0.08212)
+    ours, our_grads = _recurrent_under_autocast(ember, which, dtype_name)
+    theirs, their_grads = _recurrent_under_autocast(torch, which, dtype_name)
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1]
+        np.testing.assert_allclose(a.detach().float().numpy(), b.detach().float().numpy(), rtol=1e-5, atol=1e-6)
+    for a, b in zip(our_grads, their_grads):
+        assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1]
+        np.testing.assert_allclose(a.float().numpy(), b.float().numpy(), rtol=2e-2, atol=2e-3)
