@@ -117,10 +117,14 @@ class _RecurrentLayer(Function):
         return gx, gh0, gc0, gw_ih, gw_hh, gb_ih, gb_hh, gw_hr, None, None, None
 
 
-def _composite_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes, reverse, amp=False):
+def _composite_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes, reverse, amp=False, strided=False):
     """:class:`_RecurrentLayer`'s forward written with differentiable per-step tensor ops (with ``amp``, those of
-    PyTorch's cpu LSTM and GRU cells inside an autocast region: see :func:`_autocast_gates`)."""
-    if amp:
+    PyTorch's cpu LSTM and GRU cells inside an autocast region: see :func:`_autocast_gates`; ``strided``: the
+    layer's input was a strided 3-D tensor, whose linear op PyTorch runs as a product, then the bias added)."""
+    if amp and strided:
+        gx = _linear(x, w_ih)
+        gx = gx if b_ih is None else gx + b_ih.to(gx.dtype)
+    elif amp:
         gx = _linear(x, w_ih, b_ih)
     else:
         gx = x.matmul(w_ih.t())
@@ -223,11 +227,13 @@ def run_layers(
     bidirectional: bool,
     dropout: float,
     train: bool,
+    strided: bool = False,
 ) -> tuple[Tensor, Tensor, Tensor | None]:
     """A stack of recurrent layers over packed rows ``data`` (``batch_sizes`` as a PackedSequence's), from the
     initial states ``h0`` (and ``c0`` for ``"LSTM"``), ``(num_layers * directions, B, *)``; ``weights`` holds
     ``(w_ih, w_hh, b_ih, b_hh, w_hr)`` per layer and direction (``None`` for an absent bias or projection).
-    ``dropout`` is applied to the outputs of every layer but the last when ``train``. Returns
+    ``dropout`` is applied to the outputs of every layer but the last when ``train``. ``strided``: ``data`` are
+    the rows of a time-major 3-D input that was not contiguous (as a ``batch_first`` one). Returns
     ``(output, h_n, c_n)`` (``c_n`` ``None`` unless LSTM). What :class:`RNNBase` and ``ember.lstm``, ``ember.gru``,
     ``ember.rnn_tanh``, ``ember.rnn_relu`` run."""
     directions = 2 if bidirectional else 1
@@ -254,7 +260,8 @@ def run_layers(
             elif _amp.active:  # PyTorch's GRU: linear ops whose gate arithmetic promotes with the state
                 operands = tuple(cast_to(operands, _gate_dtype(h0)))
             if _amp.active and not autocast_op:
-                result = _composite_layer(*operands, mode, batch_sizes, direction == 1, amp=True)
+                first = strided and layer == 0
+                result = _composite_layer(*operands, mode, batch_sizes, direction == 1, amp=True, strided=first)
             else:
                 result = _recurrent_layer(*operands, mode, batch_sizes, direction == 1)
             outputs.append(result[0])
@@ -557,8 +564,8 @@ class RNNBase(Module):
             weights.append((group[0], group[1], b_ih, b_hh, group[-1] if self.proj_size else None))
         return weights
 
-    def _run(self, data, batch_sizes, h0, c0):
-        """All layers over packed rows ``data``; returns ``(output, h_n, c_n)``."""
+    def _run(self, data, batch_sizes, h0, c0, strided=False):
+        """All layers over packed rows ``data`` (``strided`` as :func:`run_layers`'); returns ``(output, h_n, c_n)``."""
         return run_layers(
             self.mode,
             data,
@@ -570,6 +577,7 @@ class RNNBase(Module):
             self.bidirectional,
             self.dropout,
             self.training,
+            strided,
         )
 
     def forward(self, input: Any, hx: Any = None) -> tuple[Any, Any]:
@@ -612,6 +620,7 @@ class RNNBase(Module):
                 raise RuntimeError(f"{name}: Expected sequence length to be larger than 0 in RNN")
             batch_sizes = (batch,) * steps
             data = input.reshape(steps * batch, input.shape[2])
+            strided = not input.is_contiguous()
         if hx is None:
             h0 = self._initial(data, batch)
             c0 = self._initial(data, batch, cell=True) if lstm else None
@@ -630,7 +639,7 @@ class RNNBase(Module):
                 self._check_hidden(c0, self._expected_hidden_size(batch, True), "Expected hidden[1] size {}, got {}")
             else:
                 self._check_hidden(h0, self._expected_hidden_size(batch))
-        output, h_n, c_n = self._run(data, batch_sizes, h0, c0)
+        output, h_n, c_n = self._run(data, batch_sizes, h0, c0, not packed and strided)
         if unsorted_indices is not None:
             h_n = h_n.index_select(1, unsorted_indices)
             c_n = c_n.index_select(1, unsorted_indices) if lstm else None
