@@ -176,11 +176,15 @@ def _composite_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes,
 
 
 def _autocast_gates(mode, g_in, h, c, w_hh, b_hh):
-    """One step of an LSTM or GRU cell from the input's gate pre-activations ``g_in`` inside an autocast region,
-    in the order of ATen's cpu ``LSTMCell`` and ``GRUCell``: the linear ops give gates in the region's dtype, and
-    the gate arithmetic runs in those, promoted only where it meets the state (``h`` and ``c`` of their own
-    dtypes). Returns ``(h', c')`` (``c'`` None for GRU)."""
+    """One step of a cell from the input's gate pre-activations ``g_in``, op by op in the order of ATen's cpu
+    ``SimpleCell``, ``LSTMCell`` and ``GRUCell`` (inside an autocast region, or in float16/bfloat16): the linear
+    ops give gates in the region's (or the weights') dtype, and the gate arithmetic runs in those, rounding after
+    each op, promoted only where it meets a state of another dtype. Returns ``(h', c')`` (``c'`` None but for
+    LSTM)."""
     gh = _linear(h, w_hh, b_hh)
+    if mode.startswith("RNN"):
+        pre = gh + g_in
+        return (pre.tanh() if mode == "RNN_TANH" else relu(pre)), None
     if mode == "LSTM":
         i, f, g, o = (gh + g_in).chunk(4, 1)
         c = f.sigmoid() * c + i.sigmoid() * g.tanh()
@@ -259,7 +263,8 @@ def run_layers(
                 operands = tuple(cast_inputs(autocast_op, *operands))
             elif _amp.active:  # PyTorch's GRU: linear ops whose gate arithmetic promotes with the state
                 operands = tuple(cast_to(operands, _gate_dtype(h0)))
-            if _amp.active and not autocast_op:
+            reduced = operands[0].dtype in (dtypes.float16, dtypes.bfloat16)  # PyTorch's op-by-op roundings
+            if (_amp.active and not autocast_op) or (reduced and not lstm):
                 first = strided and layer == 0
                 result = _composite_layer(*operands, mode, batch_sizes, direction == 1, amp=True, strided=first)
             else:
@@ -928,7 +933,8 @@ def cell_step(
         b_ih = zeros(b_hh.shape, dtype=b_hh.dtype, device=b_hh.device)
     elif b_hh is None and b_ih is not None:
         b_hh = zeros(b_ih.shape, dtype=b_ih.dtype, device=b_ih.device)
-    if _amp.active and mode in ("LSTM", "GRU"):  # linear ops in the region's dtype, as PyTorch's cpu cells
+    reduced = input.dtype in (dtypes.float16, dtypes.bfloat16)  # PyTorch's cells round after each op there
+    if (_amp.active and mode in ("LSTM", "GRU")) or reduced:  # linear ops in the region's dtype, as PyTorch's
         return _composite_layer(input, h, c, w_ih, w_hh, b_ih, b_hh, None, mode, (input.shape[0],), False, amp=True)[1:]
     if c is not None and c.dtype is not input.dtype:  # PyTorch's gate arithmetic promotes to the cell state's
         return _composite_layer(input, h, c, w_ih, w_hh, b_ih, b_hh, None, mode, (input.shape[0],), False)[1:]
