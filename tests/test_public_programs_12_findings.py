@@ -11,6 +11,13 @@ import ember
 torch = pytest.importorskip("torch")
 
 
+def _flat(out):
+    """The tensors of a recurrent module's result (``output, (h, c)`` and the like), in order."""
+    if isinstance(out, (tuple, list)):
+        return [t for o in out for t in _flat(o)]
+    return [out]
+
+
 def _recurrent_under_autocast(lib, which, dtype_name, device="cpu", device_type="cpu"):
     lib.manual_seed(0)
     x = lib.randn(5, 3, 6).to(device).requires_grad_()
@@ -44,6 +51,11 @@ def _recurrent_under_autocast(lib, which, dtype_name, device="cpu", device_type=
     elif which == "RNN":
         module = lib.nn.RNN(6, 4, num_layers=2, batch_first=True)
         run = lambda: module(x.transpose(0, 1).contiguous())  # noqa: E731
+    elif which == "LSTM-projected":
+        # PyTorch runs an LSTM with projections as linear ops (oneDNN's layer has none): its cell state stays
+        # float32, h is the projection's bfloat16/float16 product
+        module = lib.nn.LSTM(6, 4, proj_size=3, bidirectional=True, batch_first=True)
+        run = lambda: module(x.transpose(0, 1).contiguous())  # noqa: E731
     elif which == "RNNCell":
         module = lib.nn.RNNCell(6, 4, nonlinearity="relu")
         run = lambda: module(x[0], h)  # noqa: E731
@@ -56,8 +68,7 @@ def _recurrent_under_autocast(lib, which, dtype_name, device="cpu", device_type=
     module.to(device)
     with lib.autocast(device_type, dtype=getattr(lib, dtype_name)):
         out = run()
-    out = out if isinstance(out, tuple) else (out,)
-    out = [o for o in out if isinstance(o, lib.Tensor)]
+    out = _flat(out)
     sum(o.float().sum() * (k + 1) for k, o in enumerate(out)).backward()
     grads = [x.grad] + [p.grad for p in module.parameters()]
     return out, grads
@@ -77,6 +88,7 @@ def _recurrent_under_autocast(lib, which, dtype_name, device="cpu", device_type=
         "GRU-bidirectional-packed",
         "RNN",
         "RNNCell",
+        "LSTM-projected",
     ],
 )
 def test_gru_and_lstm_cells_under_autocast_run_their_linear_ops_in_the_lower_precision_as_torch(
@@ -120,6 +132,7 @@ def _recurrent_in_16_bits(lib, which, dtype_name, device="cpu"):
         "RNNCell": lambda: lib.nn.RNNCell(6, 4),
         "GRUCell": lambda: lib.nn.GRUCell(6, 4),
         "LSTMCell": lambda: lib.nn.LSTMCell(6, 4),
+        "LSTM-projected": lambda: lib.nn.LSTM(6, 4, proj_size=3),
     }
     module = make[which]().to(device=device, dtype=dtype)
     if which == "LSTMCell":
@@ -130,12 +143,15 @@ def _recurrent_in_16_bits(lib, which, dtype_name, device="cpu"):
         out = module(x.transpose(0, 1).contiguous())
     else:
         out = module(x)
+    out = _flat(out)
     sum(o.float().sum() * (k + 1) for k, o in enumerate(out)).backward()
-    return list(out) + [x.grad] + [p.grad for p in module.parameters()]
+    return out + [x.grad] + [p.grad for p in module.parameters()]
 
 
 @pytest.mark.parametrize("dtype_name", ["bfloat16", "float16"])
-@pytest.mark.parametrize("which", ["RNN", "RNN-relu-batch-first", "GRU", "RNNCell", "GRUCell", "LSTMCell"])
+@pytest.mark.parametrize(
+    "which", ["RNN", "RNN-relu-batch-first", "GRU", "RNNCell", "GRUCell", "LSTMCell", "LSTM-projected"]
+)
 def test_16_bit_recurrent_layers_and_cells_round_after_each_op_as_torch(device, which, dtype_name):
     # PyTorch's cpu RNN/GRU layers and RNN/GRU/LSTM cells in float16 or bfloat16 (and RNN ones under autocast)
     # are linear ops and gate arithmetic, each rounding to the 16-bit type; ember's fused kernels rounded

@@ -155,6 +155,8 @@ def _composite_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes,
         g_in = gx[offsets[t] : offsets[t] + size]
         if amp:
             h, c = _autocast_gates(mode, g_in, h, c, w_hh, b_hh)
+            if w_hr is not None:  # ATen's matmul_hr
+                h = h.matmul(w_hr.t())
         elif mode == "LSTM":
             i, f, g, o = (g_in + gh).chunk(4, 1)
             c = f.sigmoid() * c + i.sigmoid() * g.tanh()
@@ -259,12 +261,12 @@ def run_layers(
             k = layer * directions + direction
             w_ih, w_hh, b_ih, b_hh, w_hr = weights[k]
             operands = (layer_input, h0[k], c0[k] if c0 is not None else None, w_ih, w_hh, b_ih, b_hh, w_hr)
-            if autocast_op:
+            if autocast_op and not projected:
                 operands = tuple(cast_inputs(autocast_op, *operands))
-            elif _amp.active:  # PyTorch's GRU: linear ops whose gate arithmetic promotes with the state
-                operands = tuple(cast_to(operands, _gate_dtype(h0)))
+            elif _amp.active:  # PyTorch's GRU and projected LSTM: linear ops whose gate arithmetic promotes
+                operands = tuple(cast_to(operands, _gate_dtype(h0 if not lstm else c0)))  # with the state
             reduced = operands[0].dtype in (dtypes.float16, dtypes.bfloat16)  # PyTorch's op-by-op roundings
-            if (_amp.active and not autocast_op) or (reduced and not lstm):
+            if (_amp.active and not (autocast_op and not projected)) or (reduced and (projected or not lstm)):
                 first = strided and layer == 0
                 result = _composite_layer(*operands, mode, batch_sizes, direction == 1, amp=True, strided=first)
             else:
