@@ -264,7 +264,7 @@ def run_layers(
             if autocast_op and not projected:
                 operands = tuple(cast_inputs(autocast_op, *operands))
             elif _amp.active:  # PyTorch's GRU and projected LSTM: linear ops whose gate arithmetic promotes
-                operands = tuple(cast_to(operands, _gate_dtype(h0 if not lstm else c0)))  # with the state
+                operands = tuple(cast_to(operands, _gate_dtype(c0 if c0 is not None else h0)))  # with the state
             reduced = operands[0].dtype in (dtypes.float16, dtypes.bfloat16)  # PyTorch's op-by-op roundings
             if (_amp.active and not (autocast_op and not projected)) or (reduced and (projected or not lstm)):
                 first = strided and layer == 0
