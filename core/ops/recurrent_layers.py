@@ -152,6 +152,7 @@ def _run(mode: str, args: tuple, kwargs: dict) -> tuple[Tensor, ...]:
             raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         batch_sizes = (batch,) * steps
         data = x.reshape(steps * batch, x.shape[2])
+    strided = not packed and not x.is_contiguous()
     # the weights, checked against the states and each layer's input
     hidden = c0.shape[2] if lstm else h0.shape[2]  # type: ignore[union-attr]  # c0 is a tensor when lstm
     real_hidden = h0.shape[2]
@@ -179,7 +180,7 @@ def _run(mode: str, args: tuple, kwargs: dict) -> tuple[Tensor, ...]:
         if tuple(h.shape) != want:
             raise RuntimeError(f"{name}: expected hidden state {k} of size {list(want)}, got {list(h.shape)}")
     output, h_n, c_n = run_layers(
-        mode, data, batch_sizes, h0, c0, weights, num_layers, bidirectional, float(a["dropout"]), a["train"]
+        mode, data, batch_sizes, h0, c0, weights, num_layers, bidirectional, float(a["dropout"]), a["train"], strided
     )
     if not packed:
         output = output.reshape(len(batch_sizes), batch, output.shape[1])

@@ -39,6 +39,7 @@ from .. import init
 from ..common_types import _device_t, _dtype_t
 from ..functional.activation import relu
 from ..functional.dropout import dropout as _dropout
+from ..functional.linear import linear as _linear
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
 from .module import Module
@@ -116,11 +117,19 @@ class _RecurrentLayer(Function):
         return gx, gh0, gc0, gw_ih, gw_hh, gb_ih, gb_hh, gw_hr, None, None, None
 
 
-def _composite_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes, reverse):
-    """:class:`_RecurrentLayer`'s forward written with differentiable per-step tensor ops."""
-    gx = x.matmul(w_ih.t())
-    if b_ih is not None:
-        gx = gx + b_ih
+def _composite_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes, reverse, amp=False, strided=False):
+    """:class:`_RecurrentLayer`'s forward written with differentiable per-step tensor ops (with ``amp``, those of
+    PyTorch's cpu LSTM and GRU cells inside an autocast region: see :func:`_autocast_gates`; ``strided``: the
+    layer's input was a strided 3-D tensor, whose linear op PyTorch runs as a product, then the bias added)."""
+    if amp and strided:
+        gx = _linear(x, w_ih)
+        gx = gx if b_ih is None else gx + b_ih.to(gx.dtype)
+    elif amp:
+        gx = _linear(x, w_ih, b_ih)
+    else:
+        gx = x.matmul(w_ih.t())
+        if b_ih is not None:
+            gx = gx + b_ih
     w_hh_t = w_hh.t()
     steps = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
     offsets = [sum(batch_sizes[:t]) for t in range(len(batch_sizes))]
@@ -144,7 +153,11 @@ def _composite_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes,
         if b_hh is not None:
             gh = gh + b_hh
         g_in = gx[offsets[t] : offsets[t] + size]
-        if mode == "LSTM":
+        if amp:
+            h, c = _autocast_gates(mode, g_in, h, c, w_hh, b_hh)
+            if w_hr is not None:  # ATen's matmul_hr
+                h = h.matmul(w_hr.t())
+        elif mode == "LSTM":
             i, f, g, o = (g_in + gh).chunk(4, 1)
             c = f.sigmoid() * c + i.sigmoid() * g.tanh()
             h = o.sigmoid() * c.tanh()
@@ -162,6 +175,27 @@ def _composite_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes,
         outputs[t] = h
     result = (cat(outputs, 0), cat([h, *ended_h], 0))
     return result + (cat([c, *ended_c], 0),) if c is not None else result
+
+
+def _autocast_gates(mode, g_in, h, c, w_hh, b_hh):
+    """One step of a cell from the input's gate pre-activations ``g_in``, op by op in the order of ATen's cpu
+    ``SimpleCell``, ``LSTMCell`` and ``GRUCell`` (inside an autocast region, or in float16/bfloat16): the linear
+    ops give gates in the region's (or the weights') dtype, and the gate arithmetic runs in those, rounding after
+    each op, promoted only where it meets a state of another dtype. Returns ``(h', c')`` (``c'`` None but for
+    LSTM)."""
+    gh = _linear(h, w_hh, b_hh)
+    if mode.startswith("RNN"):
+        pre = gh + g_in
+        return (pre.tanh() if mode == "RNN_TANH" else relu(pre)), None
+    if mode == "LSTM":
+        i, f, g, o = (gh + g_in).chunk(4, 1)
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        return o.sigmoid() * c.tanh(), c
+    xr, xz, xn = g_in.chunk(3, 1)
+    hr, hz, hn = gh.chunk(3, 1)
+    r, z = (hr + xr).sigmoid(), (hz + xz).sigmoid()
+    n = (xn + hn * r).tanh()
+    return (h - n) * z + n, None
 
 
 def _recurrent_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes, reverse):
@@ -199,11 +233,13 @@ def run_layers(
     bidirectional: bool,
     dropout: float,
     train: bool,
+    strided: bool = False,
 ) -> tuple[Tensor, Tensor, Tensor | None]:
     """A stack of recurrent layers over packed rows ``data`` (``batch_sizes`` as a PackedSequence's), from the
     initial states ``h0`` (and ``c0`` for ``"LSTM"``), ``(num_layers * directions, B, *)``; ``weights`` holds
     ``(w_ih, w_hh, b_ih, b_hh, w_hr)`` per layer and direction (``None`` for an absent bias or projection).
-    ``dropout`` is applied to the outputs of every layer but the last when ``train``. Returns
+    ``dropout`` is applied to the outputs of every layer but the last when ``train``. ``strided``: ``data`` are
+    the rows of a time-major 3-D input that was not contiguous (as a ``batch_first`` one). Returns
     ``(output, h_n, c_n)`` (``c_n`` ``None`` unless LSTM). What :class:`RNNBase` and ``ember.lstm``, ``ember.gru``,
     ``ember.rnn_tanh``, ``ember.rnn_relu`` run."""
     directions = 2 if bidirectional else 1
@@ -225,11 +261,16 @@ def run_layers(
             k = layer * directions + direction
             w_ih, w_hh, b_ih, b_hh, w_hr = weights[k]
             operands = (layer_input, h0[k], c0[k] if c0 is not None else None, w_ih, w_hh, b_ih, b_hh, w_hr)
-            if autocast_op:
+            if autocast_op and not projected:
                 operands = tuple(cast_inputs(autocast_op, *operands))
-            elif _amp.active:  # PyTorch's GRU: linear ops whose gate arithmetic promotes with the state
-                operands = tuple(cast_to(operands, _gate_dtype(h0)))
-            result = _recurrent_layer(*operands, mode, batch_sizes, direction == 1)
+            elif _amp.active:  # PyTorch's GRU and projected LSTM: linear ops whose gate arithmetic promotes
+                operands = tuple(cast_to(operands, _gate_dtype(c0 if c0 is not None else h0)))  # with the state
+            reduced = operands[0].dtype in (dtypes.float16, dtypes.bfloat16)  # PyTorch's op-by-op roundings
+            if (_amp.active and not (autocast_op and not projected)) or (reduced and (projected or not lstm)):
+                first = strided and layer == 0
+                result = _composite_layer(*operands, mode, batch_sizes, direction == 1, amp=True, strided=first)
+            else:
+                result = _recurrent_layer(*operands, mode, batch_sizes, direction == 1)
             outputs.append(result[0])
             h_n.append(result[1])
             if lstm:  # a projected LSTM keeps its cell state in the dtype it was given, as PyTorch's
@@ -530,8 +571,8 @@ class RNNBase(Module):
             weights.append((group[0], group[1], b_ih, b_hh, group[-1] if self.proj_size else None))
         return weights
 
-    def _run(self, data, batch_sizes, h0, c0):
-        """All layers over packed rows ``data``; returns ``(output, h_n, c_n)``."""
+    def _run(self, data, batch_sizes, h0, c0, strided=False):
+        """All layers over packed rows ``data`` (``strided`` as :func:`run_layers`'); returns ``(output, h_n, c_n)``."""
         return run_layers(
             self.mode,
             data,
@@ -543,6 +584,7 @@ class RNNBase(Module):
             self.bidirectional,
             self.dropout,
             self.training,
+            strided,
         )
 
     def forward(self, input: Any, hx: Any = None) -> tuple[Any, Any]:
@@ -585,6 +627,7 @@ class RNNBase(Module):
                 raise RuntimeError(f"{name}: Expected sequence length to be larger than 0 in RNN")
             batch_sizes = (batch,) * steps
             data = input.reshape(steps * batch, input.shape[2])
+            strided = not input.is_contiguous()
         if hx is None:
             h0 = self._initial(data, batch)
             c0 = self._initial(data, batch, cell=True) if lstm else None
@@ -603,7 +646,7 @@ class RNNBase(Module):
                 self._check_hidden(c0, self._expected_hidden_size(batch, True), "Expected hidden[1] size {}, got {}")
             else:
                 self._check_hidden(h0, self._expected_hidden_size(batch))
-        output, h_n, c_n = self._run(data, batch_sizes, h0, c0)
+        output, h_n, c_n = self._run(data, batch_sizes, h0, c0, not packed and strided)
         if unsorted_indices is not None:
             h_n = h_n.index_select(1, unsorted_indices)
             c_n = c_n.index_select(1, unsorted_indices) if lstm else None
@@ -892,6 +935,9 @@ def cell_step(
         b_ih = zeros(b_hh.shape, dtype=b_hh.dtype, device=b_hh.device)
     elif b_hh is None and b_ih is not None:
         b_hh = zeros(b_ih.shape, dtype=b_ih.dtype, device=b_ih.device)
+    reduced = input.dtype in (dtypes.float16, dtypes.bfloat16)  # PyTorch's cells round after each op there
+    if (_amp.active and mode in ("LSTM", "GRU")) or reduced:  # linear ops in the region's dtype, as PyTorch's
+        return _composite_layer(input, h, c, w_ih, w_hh, b_ih, b_hh, None, mode, (input.shape[0],), False, amp=True)[1:]
     if c is not None and c.dtype is not input.dtype:  # PyTorch's gate arithmetic promotes to the cell state's
         return _composite_layer(input, h, c, w_ih, w_hh, b_ih, b_hh, None, mode, (input.shape[0],), False)[1:]
     return _recurrent_layer(input, h, c, w_ih, w_hh, b_ih, b_hh, None, mode, (input.shape[0],), False)[1:]
