@@ -693,7 +693,8 @@ def linspace(
     if dt is dtypes.bool and steps > 1:
         not_implemented("linspace_cpu", dt)
     if steps == 1:
-        host = np.array([start], dtype=np.complex128 if dt.is_complex else np.float64)
+        first = start.item() if isinstance(start, Tensor) else start  # (a device tensor has no host array)
+        host = np.array([first], dtype=np.complex128 if dt.is_complex else np.float64)
     else:
         host = _linspace_values(start, end, steps, dt)
     return _finish(backend.from_host(host.astype(dtypes.host_dtype(dt)), dev.index), backend, dev, requires_grad)
