@@ -188,6 +188,10 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
                     f"pad: the negative padding ({before}, {after}) crops more than the {size} elements of "
                     f"dimension {dim} of the input"
                 )
+        if isinstance(value, Tensor):  # a one-element tensor is read as the number it holds (PyTorch's float)
+            if value.numel() != 1:
+                raise TypeError("pad(): argument 'value' (position 4) must be float, not Tensor")
+            value = value.item()
         if isinstance(value, numbers.Real):  # PyTorch's checked conversion of the fill value
             check_scalar_fits(value, input.dtype)
         return in_input_format(_ConstantPad.apply(input, pairs, 0 if value is None else value), input)
