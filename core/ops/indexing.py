@@ -419,6 +419,8 @@ class _IndexPut(_SetItem):
 
 def setitem(self, key, value):
     """``self[key] = value`` in place; ``value`` broadcasts and is cast to ``self.dtype``."""
+    if type(value) is int and not -(1 << 63) <= value < 1 << 63:  # PyTorch unpacks an int as a C long long first
+        raise ValueError("Overflow when unpacking long long")
     _write_item(self, key, value)
     if autograd_function.tangent_rule is not None:
         tangents.write_tangent(self, value, key)

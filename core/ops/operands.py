@@ -109,6 +109,10 @@ def as_tensor_arg(op, value, like):
         dtype = dtypes.scalar_dtype(value)
         if dtype.is_floating_point and like.dtype.is_floating_point:
             dtype = like.dtype
+        elif type(value) is int and not -(1 << 63) <= value < 1 << 63:  # PyTorch reads 2**63 .. 2**64 - 1 as a uint64
+            if value >> 64 or value < 0:
+                raise _int_overflow(value)
+            dtype = dtypes.uint64
         return tensor(value, dtype=dtype, device=like._device)
     raise TypeError(f"{op}(): expected a Tensor or a number, got {type(value).__name__}")
 
@@ -251,6 +255,8 @@ def fill_value_for(value, dtype):
         )
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return value
+    if type(value) is int and not -(1 << 63) <= value < 1 << 64:  # PyTorch's argument parser refuses it first
+        raise _int_overflow(value)
     if dtype._category == 2:  # a floating type takes a finite number in its range (float16: up to 65504)
         if _finite(value) and abs(value) > _FLOAT_MAX[dtype]:
             raise _overflow(dtype)
@@ -303,6 +309,8 @@ def check_scalar_fits(value, dtype):
     """Raise PyTorch's overflow error where the Python number ``value`` lies outside the range of
     ``dtype`` (an integer type's, or a floating type's finite range; infinities and NaN fit), as
     PyTorch's checked conversion of a scalar operand does (``int8_tensor ** 300``)."""
+    if type(value) is int and not -(1 << 63) <= value < 1 << 64:  # PyTorch's argument parser refuses it first
+        raise _int_overflow(value)
     if dtype._category == 1:
         info = iinfo(dtype)
         if not info.min <= value <= info.max:
