@@ -163,7 +163,7 @@ def _parse_to(args, kwargs):
         elif arg is None:
             continue
         else:
-            dt = dtypes.as_dtype(arg)
+            dt = dtype_arg("to", arg)  # a NumPy dtype neither (PyTorch's TypeError)
     dev = _device(dev) if dev is not None else None
     return dev, (dtypes.as_dtype(dt) if dt is not None else None), bool(flags[0]), flags[1]
 

@@ -27,6 +27,7 @@ from .creation import full
 from .dtype_support import C_NAMES, FLOAT8, TORCH_NAMES, UNSIGNED_WIDE, not_implemented, refuse_limited
 from .movement import broadcast_shapes, cat, laid_out_like, row_major
 from .operands import (
+    bool_arg_error,
     check_same_device,
     dim_or_axis,
     fill_value_for,
@@ -1241,6 +1242,8 @@ def nonzero(input: Tensor, *, as_tuple: bool = False, out: Tensor | None = None)
         (tensor([0, 1]), tensor([0, 1]))
     """
     refuse_limited("nonzero_count_cpu", input)
+    if as_tuple is not False and as_tuple is not True:
+        raise bool_arg_error("nonzero", "as_tuple", as_tuple)
     if out is not None:
         return write_out("nonzero", nonzero(input), out, exact_dtype=True)
     backend = input._backend
@@ -1372,6 +1375,10 @@ def sort(
         tensor([3., 2., 1.])
     """
     refuse_limited("sorting_kernel_method_name", input, among=FLOAT8)
+    if descending is not True and descending is not False:
+        raise bool_arg_error("sort", "descending", descending)
+    if stable is not False and stable is not True and stable is not None:
+        raise bool_arg_error("sort", "stable", stable)
     if axis is not None:
         dim, _ = numpy_names("sort", dim, -1, axis, False, None)
     if out is not None:
@@ -1419,6 +1426,10 @@ def argsort(
                 [1, 0]])
     """
     refuse_limited("sorting_kernel_method_name", input, among=FLOAT8)
+    if descending is not True and descending is not False:
+        raise bool_arg_error("argsort", "descending", descending)
+    if stable is not False and stable is not True:
+        raise bool_arg_error("argsort", "stable", stable)
     if axis is not None:
         dim, _ = numpy_names("argsort", dim, -1, axis, False, None)
     if out is not None:
@@ -1492,6 +1503,10 @@ def topk(  # noqa: A002
     """
     refuse_limited("topk_cpu", input)
     k = _k_arg("topk", k)
+    if largest is not True and largest is not False:
+        raise bool_arg_error("topk", "largest", largest)
+    if sorted is not True and sorted is not False:
+        raise bool_arg_error("topk", "sorted", sorted)
     if axis is not None:
         dim, _ = numpy_names("topk", dim, -1, axis, False, None)
     if out is not None:
@@ -1547,6 +1562,8 @@ def kthvalue(
     k = _k_arg("kthvalue", k)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("kthvalue", dim, -1, axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("kthvalue", "keepdim", keepdim)
     if out is not None:
         for written in out if isinstance(out, (tuple, list)) else ():
             if isinstance(written, Tensor):

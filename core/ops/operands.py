@@ -40,6 +40,7 @@ __all__ = [
     "raise_broadcast_error",
     "fill_value_for",
     "check_scalar_fits",
+    "bool_arg_error",
 ]
 
 #: ember dtype -> the C++ type PyTorch's overflow errors name
@@ -401,6 +402,15 @@ DIM_OMITTED: Any = _Omitted("None")
 KEEPDIM_OMITTED: Any = _Omitted("False")
 
 
+def bool_arg_error(op: str, name: str, value: object) -> TypeError:
+    """PyTorch's TypeError for a bool argument given anything but ``True`` or ``False`` (an int, None, a
+    NumPy bool: ``x.sum(0, keepdim=1)``: "sum(): argument 'keepdim' must be bool, not int"). The callers test
+    ``value is not True and value is not False`` first, which costs the common call nothing measurable."""
+    kind = type(value)
+    name_of_type = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    return TypeError(f"{op}(): argument '{name}' must be bool, not {name_of_type}")
+
+
 def dim_and_keepdim(op: str, dim: Any, keepdim: Any) -> tuple[Any, bool]:
     """``(dim, keepdim)`` of a reduction whose ``dim`` and ``keepdim`` default to :data:`DIM_OMITTED` and
     :data:`KEEPDIM_OMITTED`: PyTorch's TypeError for a ``keepdim`` given without a ``dim`` (its overload
@@ -430,7 +440,10 @@ def refuse_none_dim(op: str, dim: Any) -> Any:
 def refuse_keepdim_without_dim(op: str, dim: object, keepdim: bool) -> None:
     """PyTorch's TypeError for ``keepdim=True`` given to a reduction over a single ``dim`` without one
     (``x.prod(keepdim=True)``): its overload without ``dim`` takes no ``keepdim``, and the result
-    would otherwise lose the dimensions the caller asked to keep."""
+    would otherwise lose the dimensions the caller asked to keep; and its TypeError for a ``keepdim`` that is
+    no bool (``x.prod(0, keepdim=1)``)."""
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error(op, "keepdim", keepdim)
     if dim is None and keepdim:
         raise TypeError(
             f"{op}() received an invalid combination of arguments - got (keepdim=bool, ): keepdim needs dim"

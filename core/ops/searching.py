@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from .. import dtypes
 from ..tensor import Tensor
 from .dtype_support import not_implemented
-from .operands import as_tensor_arg
+from .operands import as_tensor_arg, bool_arg_error
 from .out_argument import write_out
 
 if TYPE_CHECKING:
@@ -53,6 +53,9 @@ def searchsorted(
     if out is not None:
         result = searchsorted(sorted_sequence, input, out_int32=out_int32, right=right, side=side, sorter=sorter)
         return write_out("searchsorted", result, out, exact_dtype=True)
+    for name, flag in (("out_int32", out_int32), ("right", right)):
+        if flag is not True and flag is not False:
+            raise bool_arg_error("searchsorted", name, flag)
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
