@@ -113,7 +113,8 @@ def as_tensor_arg(op, value, like):
         elif type(value) is int and not -(1 << 63) <= value < 1 << 63:  # PyTorch reads 2**63 .. 2**64 - 1 as a uint64
             if value >> 64 or value < 0:
                 raise _int_overflow(value)
-            dtype = dtypes.uint64
+            # beside a floating tensor, the value it casts to (also where the backend holds no uint64: OpenCL)
+            dtype = like.dtype if like.dtype.is_floating_point or like.dtype.is_complex else dtypes.uint64
         return tensor(value, dtype=dtype, device=like._device)
     raise TypeError(f"{op}(): expected a Tensor or a number, got {type(value).__name__}")
 
