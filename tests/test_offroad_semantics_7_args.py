@@ -5,6 +5,8 @@ no ember dtype nor float/int/bool/complex (a name, a NumPy type or dtype) are it
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -139,3 +141,24 @@ def test_dtype_arguments_still_taken(case, given):
     got = DTYPE_ARGUMENTS[case](ember, getattr(ember, given) if given != "float" else float)
     assert str(got.dtype).split(".")[1] == str(expected.dtype).split(".")[1]
     np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-12)
+
+
+# name -> f(lib): div's rounding_mode that is no mode (RuntimeError) or no str (TypeError)
+ROUNDING_MODES = {
+    "'round'": lambda L: L.div(L.tensor([1]), 2, rounding_mode="round"),  # ember raised ValueError
+    "method 'x'": lambda L: L.tensor([1.0]).div(2, rounding_mode="x"),
+    "in place 'x'": lambda L: L.tensor([1.0]).div_(2, rounding_mode="x"),
+    "5": lambda L: L.div(L.tensor([1]), 2, rounding_mode=5),
+}
+
+
+@pytest.mark.parametrize("case", list(ROUNDING_MODES))
+def test_div_rounding_mode_errors(case):
+    with pytest.raises(Exception) as expected:
+        ROUNDING_MODES[case](torch)
+    if isinstance(expected.value, RuntimeError):
+        with pytest.raises(RuntimeError, match=f"^{re.escape(str(expected.value))}$"):
+            ROUNDING_MODES[case](ember)
+    else:
+        with pytest.raises(type(expected.value), match="rounding_mode"):
+            ROUNDING_MODES[case](ember)
