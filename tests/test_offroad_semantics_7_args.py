@@ -57,6 +57,12 @@ BOOL_ARGUMENTS = {
     "unique return_counts": (lambda L, v: _x(L).unique(return_counts=v), "return_counts"),
     "nonzero as_tuple": (lambda L, v: _x(L).nonzero(as_tuple=v), "as_tuple"),
     "searchsorted right": (lambda L, v: L.searchsorted(L.tensor([1, 2, 3]), L.tensor([2]), right=v), "right"),
+    "quantile keepdim": (lambda L, v: L.quantile(_x(L), 0.5, dim=0, keepdim=v), "keepdim"),
+    "nanquantile keepdim": (lambda L, v: L.nanquantile(_x(L), 0.5, dim=0, keepdim=v), "keepdim"),
+    "unique_consecutive return_inverse": (lambda L, v: L.unique_consecutive(_x(L), return_inverse=v), "return_inverse"),
+    "unique_consecutive return_counts": (lambda L, v: L.unique_consecutive(_x(L), return_counts=v), "return_counts"),
+    "to copy": (lambda L, v: _x(L).to(L.float64, copy=v), "copy"),
+    "to non_blocking": (lambda L, v: _x(L).to(L.float64, non_blocking=v), "non_blocking"),
     "searchsorted out_int32": (
         lambda L, v: L.searchsorted(L.tensor([1, 2, 3]), L.tensor([2]), out_int32=v),
         "out_int32",

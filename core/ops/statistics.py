@@ -122,6 +122,8 @@ def _quantile_call(fn, input, q, dim, keepdim, interpolation, out, axis, keepdim
         )
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names(name, dim, None, axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error(name, "keepdim", keepdim)
     if out is not None:
         with _amp_suspended():
             return write_out(name, fn(input, q, dim, keepdim, interpolation=interpolation), out, exact_dtype=True)
