@@ -48,11 +48,11 @@ from .ops.linalg_solve import linalg_tensorinv as tensorinv
 from .ops.linalg_solve import linalg_tensorsolve as tensorsolve
 from .ops.linalg_solve import matrix_power
 from .ops.matrix_norms import _check_floating, matrix_norm
-from .ops.operands import numpy_names
+from .ops.operands import bool_arg_error, numpy_names
 from .ops.out_argument import write_out
 from .ops.reduction import norm as _pnorm
 from .ops.singular import svdvals
-from .tensor import Tensor
+from .tensor import Tensor, dtype_arg
 
 if TYPE_CHECKING:
     from .types import _dtype
@@ -139,6 +139,8 @@ def vector_norm(
     """
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("vector_norm", dim, None, axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("linalg_vector_norm", "keepdim", keepdim)
     if out is not None:
         return write_out("linalg.vector_norm", vector_norm(x, ord, dim, keepdim, dtype=dtype), out, exact_dtype=True)
 
@@ -146,6 +148,8 @@ def vector_norm(
         _check_floating("linalg.vector_norm", x, "x")
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
+    if dtype is not None:
+        dtype = dtype_arg("linalg_vector_norm", dtype)
     return _pnorm(x, ord, dim=None if dim == () else dim, keepdim=keepdim, dtype=dtype)
 
 
@@ -183,6 +187,8 @@ def norm(
     """
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("norm", dim, None, axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("linalg_norm", "keepdim", keepdim)
     if out is not None:
         return write_out("linalg.norm", norm(A, ord, dim, keepdim, dtype=dtype), out, exact_dtype=True)
     if dim is not None:

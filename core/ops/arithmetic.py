@@ -1541,7 +1541,9 @@ def div(
         return _exact_binary(_FloorDiv, "div", input, other, "div_floor_cpu")
     if rounding_mode == "trunc":
         return _exact_binary(_TruncDiv, "div", input, other, "div_trunc_cpu")
-    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+    if not isinstance(rounding_mode, str):  # PyTorch's argument parser takes a str only
+        raise TypeError(f"div(): argument 'rounding_mode' must be str, not {type(rounding_mode).__name__}")
+    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
 
 def floor_divide(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:

@@ -16,7 +16,7 @@ from .creation import tensor, zeros
 from .dtype_support import FLOAT8, not_implemented
 from .matrix import diag
 from .movement import cat, stack
-from .operands import dim_or_axis, numpy_names, wrap_dim
+from .operands import bool_arg_error, dim_or_axis, numpy_names, wrap_dim
 
 __all__ = [
     "diagflat", "block_diag", "combinations", "vander", "unravel_index", "trapezoid", "trapz",
@@ -289,6 +289,9 @@ def unique_consecutive(
         (tensor([1, 2, 3, 1, 2]), tensor([2, 2, 1, 2, 1]))
     """
     refuse_meta("unique_consecutive", input)
+    for name, flag in (("return_inverse", return_inverse), ("return_counts", return_counts)):
+        if flag is not True and flag is not False:
+            raise bool_arg_error("unique_consecutive", name, flag)
     if input.dtype.is_complex or input.dtype in FLOAT8:  # PyTorch's unique kernels have neither
         not_implemented("unique", input.dtype)
     if dim is None:

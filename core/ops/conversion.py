@@ -16,7 +16,7 @@ from ..layout import check_memory_format, format_order, preserve_format, suggest
 from ..tensor import Tensor, _new, dtype_arg, placement, writable_data
 from .creation import CLASSLESS_TYPE_NAMES, LEGACY_TYPES, legacy_type
 from .movement import broadcast_shapes, format_copy, row_major
-from .operands import sum_to
+from .operands import bool_arg_error, sum_to
 from .overlap import check_no_internal_overlap, check_no_partial_overlap
 
 if TYPE_CHECKING:
@@ -127,6 +127,9 @@ def _parse_to(args, kwargs):
     if dt is not None:
         dt = dtype_arg("to", dt)  # a dtype or a Python type, never a name
     flags = [kwargs.pop("non_blocking", None), kwargs.pop("copy", None)]
+    for name, flag in zip(("non_blocking", "copy"), flags):
+        if flag is not None and flag is not True and flag is not False:  # PyTorch's parser takes a bool only
+            raise bool_arg_error("to", name, flag)
     check_memory_format(kwargs.pop("memory_format", None), None, "to")
     if kwargs:
         raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
@@ -163,7 +166,7 @@ def _parse_to(args, kwargs):
         elif arg is None:
             continue
         else:
-            dt = dtypes.as_dtype(arg)
+            dt = dtype_arg("to", arg)  # a NumPy dtype neither (PyTorch's TypeError)
     dev = _device(dev) if dev is not None else None
     return dev, (dtypes.as_dtype(dt) if dt is not None else None), bool(flags[0]), flags[1]
 

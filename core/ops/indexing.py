@@ -27,6 +27,7 @@ from .creation import full
 from .dtype_support import C_NAMES, FLOAT8, TORCH_NAMES, UNSIGNED_WIDE, not_implemented, refuse_limited
 from .movement import broadcast_shapes, cat, laid_out_like, row_major
 from .operands import (
+    bool_arg_error,
     check_same_device,
     dim_or_axis,
     fill_value_for,
@@ -274,11 +275,56 @@ def _native_key(x, key):
     return tuple(out), advanced, _Index if advanced else basic
 
 
+def _index_out_of_bounds(x, key):
+    """PyTorch's IndexError for the first index tensor of the native ``key`` holding an index outside its
+    dimension of ``x``: "index 3 is out of bounds for dimension 0 with size 3", the dimension counted among the
+    index tensors (``x[:, [3]]`` names dimension 0, as PyTorch's); None where no index is outside (read on
+    the error path only, where the backend's own error would name NumPy's axis or nothing)."""
+    parts = [k if k is None or k is Ellipsis or isinstance(k, (int, slice)) else x._backend.to_host(k) for k in key]
+    spanned = [
+        0 if k is None or k is Ellipsis else 1 if isinstance(k, (int, slice)) or k.dtype.kind != "b" else k.ndim
+        for k in parts
+    ]
+    consumed = tensors = 0
+    for k, span in zip(parts, spanned):
+        if k is Ellipsis:
+            consumed += x.ndim - sum(spanned)
+        elif k is None:
+            continue
+        elif isinstance(k, (int, slice)):
+            consumed += 1
+        elif k.dtype.kind == "b":
+            consumed += span
+            tensors += span
+        else:
+            host = k
+            size = x.shape[consumed]
+            outside = host[(host < -size) | (host >= size)]
+            if outside.size:
+                return IndexError(
+                    f"index {int(outside.flat[0])} is out of bounds for dimension {tensors} with size {size}"
+                )
+            consumed += 1
+            tensors += 1
+    return None
+
+
+def _read_indexed(x, key):
+    """``x``'s data at the native ``key``, with PyTorch's error for an index outside its dimension."""
+    try:
+        return writable_data(x)[key]
+    except IndexError as error:
+        translated = _index_out_of_bounds(x, key)
+        if translated is None:
+            raise
+        raise translated from error
+
+
 class _Index(Function):
     @staticmethod
     def forward(ctx, x, key, advanced):
         ctx.shape, ctx.key, ctx.advanced = x.shape, key, advanced
-        data = writable_data(x)[key]
+        data = _read_indexed(x, key) if advanced else writable_data(x)[key]
         if advanced and not x._backend.is_contiguous(data):
             data = row_major(x._backend, data)  # PyTorch lays an advanced index out row-major
         if advanced:
@@ -396,7 +442,13 @@ class _SetItem(Function):
 
     @staticmethod
     def forward(ctx, x, value, key):
-        writable_data(x)[key] = value._data
+        try:
+            writable_data(x)[key] = value._data
+        except IndexError as error:  # PyTorch's message for an index outside its dimension
+            translated = _index_out_of_bounds(x, key)
+            if translated is None:
+                raise
+            raise translated from error
         ctx.key, ctx.value_shape = key, value.shape
         ctx.mark_dirty(x)
         return x
@@ -419,6 +471,8 @@ class _IndexPut(_SetItem):
 
 def setitem(self, key, value):
     """``self[key] = value`` in place; ``value`` broadcasts and is cast to ``self.dtype``."""
+    if type(value) is int and not -(1 << 63) <= value < 1 << 63:  # PyTorch unpacks an int as a C long long first
+        raise ValueError("Overflow when unpacking long long")
     _write_item(self, key, value)
     if autograd_function.tangent_rule is not None:
         tangents.write_tangent(self, value, key)
@@ -492,6 +546,11 @@ def _write_item(self, key, value):
             check_no_internal_overlap(self)
     try:
         writable_data(self)[native] = value._data if isinstance(value, Tensor) else value
+    except IndexError as error:  # PyTorch's message for an index outside its dimension
+        translated = _index_out_of_bounds(self, native)
+        if translated is None:
+            raise
+        raise translated from error
     except ValueError as exc:  # the backend's words for a value that does not broadcast to the target
         if not getattr(getattr(self._data, "flags", None), "writeable", True):
             raise RuntimeError(
@@ -982,6 +1041,16 @@ def index_add(
     if input.ndim == 0:
         result = _on_0d(lambda x, d, i, s: index_add(x, d, i, s, alpha=alpha), input, index, source).reshape(())
         return named_node(result, "IndexAddBackward0")
+    if index.numel():  # PyTorch's errors: an IndexError into a vector (as index_select's), else scatter_add's words
+        size = input.shape[axis] if input.ndim else 1
+        vector = input.ndim <= 1
+        message = (
+            f"index out of range in self (index {{value}} for dimension {axis} with size {size})"
+            if vector
+            else f"index {{value}} is out of bounds for dimension {axis} with size {size}"
+        )
+        error = IndexError if vector else RuntimeError
+        input._backend.check_indices("index_add", index._data, size, None, error, message)
     if alpha != 1:
         source = source * alpha
     view = [1] * max(source.ndim, 1)
@@ -1239,6 +1308,8 @@ def nonzero(input: Tensor, *, as_tuple: bool = False, out: Tensor | None = None)
         (tensor([0, 1]), tensor([0, 1]))
     """
     refuse_limited("nonzero_count_cpu", input)
+    if as_tuple is not False and as_tuple is not True:
+        raise bool_arg_error("nonzero", "as_tuple", as_tuple)
     if out is not None:
         return write_out("nonzero", nonzero(input), out, exact_dtype=True)
     backend = input._backend
@@ -1370,6 +1441,10 @@ def sort(
         tensor([3., 2., 1.])
     """
     refuse_limited("sorting_kernel_method_name", input, among=FLOAT8)
+    if descending is not True and descending is not False:
+        raise bool_arg_error("sort", "descending", descending)
+    if stable is not False and stable is not True and stable is not None:
+        raise bool_arg_error("sort", "stable", stable)
     if axis is not None:
         dim, _ = numpy_names("sort", dim, -1, axis, False, None)
     if out is not None:
@@ -1417,6 +1492,10 @@ def argsort(
                 [1, 0]])
     """
     refuse_limited("sorting_kernel_method_name", input, among=FLOAT8)
+    if descending is not True and descending is not False:
+        raise bool_arg_error("argsort", "descending", descending)
+    if stable is not False and stable is not True:
+        raise bool_arg_error("argsort", "stable", stable)
     if axis is not None:
         dim, _ = numpy_names("argsort", dim, -1, axis, False, None)
     if out is not None:
@@ -1490,6 +1569,10 @@ def topk(  # noqa: A002
     """
     refuse_limited("topk_cpu", input)
     k = _k_arg("topk", k)
+    if largest is not True and largest is not False:
+        raise bool_arg_error("topk", "largest", largest)
+    if sorted is not True and sorted is not False:
+        raise bool_arg_error("topk", "sorted", sorted)
     if axis is not None:
         dim, _ = numpy_names("topk", dim, -1, axis, False, None)
     if out is not None:
@@ -1545,6 +1628,8 @@ def kthvalue(
     k = _k_arg("kthvalue", k)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("kthvalue", dim, -1, axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("kthvalue", "keepdim", keepdim)
     if out is not None:
         for written in out if isinstance(out, (tuple, list)) else ():
             if isinstance(written, Tensor):
@@ -1591,4 +1676,18 @@ def take(input: Tensor, index: Tensor, *, out: Tensor | None = None) -> Tensor:
     if not isinstance(index, Tensor):
         raise TypeError(f"take(): argument 'index' must be Tensor, not {type(index).__name__}")
     _check_index_dtype(index, _LONG, RuntimeError, "take(): Expected a long tensor for index, but got {dtype}")
-    return named_node(input.reshape(-1)[index.reshape(-1)].reshape(index.shape), "TakeBackward0")
+    try:
+        taken = input.reshape(-1)[index.reshape(-1)]
+    except IndexError as error:
+        raise flat_index_error(input, index) from error
+    return named_node(taken.reshape(index.shape), "TakeBackward0")
+
+
+def flat_index_error(input: Tensor, index: Tensor) -> IndexError:
+    """PyTorch's IndexError of ``take``/``put_`` for the first flat ``index`` outside ``[-n, n)``, ``n`` the
+    number of elements of ``input`` (read on the error path only)."""
+    n = input.numel()
+    host = index._backend.to_host(index._data).reshape(-1)
+    outside = host[(host < -n) | (host >= n)]
+    value = int(outside[0]) if outside.size else n
+    return IndexError(f"out of range: tried to access index {value} on a tensor of {n} elements.")

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .. import dtypes
-from ..tensor import Tensor
+from ..tensor import Tensor, dtype_arg
 from .comparison import _TORCH_NAMES
 from .dtype_support import TORCH_NAMES
 from .operands import wrap_dim
@@ -116,6 +116,8 @@ def matrix_norm(
     """
     if out is not None:
         return write_out("linalg.matrix_norm", matrix_norm(A, ord, dim, keepdim, dtype=dtype), out, exact_dtype=True)
+    if dtype is not None:
+        dtype = dtype_arg("linalg_matrix_norm", dtype)
     low = dtype or getattr(A, "dtype", None)
     if ord in ("nuc", 2, -2) and low in dtypes.narrow_float:  # PyTorch's SVD has no float16 kernel
         _check_floating("linalg.matrix_norm", A, "A")  # (its earlier checks first)

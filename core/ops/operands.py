@@ -40,6 +40,7 @@ __all__ = [
     "raise_broadcast_error",
     "fill_value_for",
     "check_scalar_fits",
+    "bool_arg_error",
 ]
 
 #: ember dtype -> the C++ type PyTorch's overflow errors name
@@ -109,6 +110,11 @@ def as_tensor_arg(op, value, like):
         dtype = dtypes.scalar_dtype(value)
         if dtype.is_floating_point and like.dtype.is_floating_point:
             dtype = like.dtype
+        elif type(value) is int and not -(1 << 63) <= value < 1 << 63:  # PyTorch reads 2**63 .. 2**64 - 1 as a uint64
+            if value >> 64 or value < 0:
+                raise _int_overflow(value)
+            # beside a floating tensor, the value it casts to (also where the backend holds no uint64: OpenCL)
+            dtype = like.dtype if like.dtype.is_floating_point or like.dtype.is_complex else dtypes.uint64
         return tensor(value, dtype=dtype, device=like._device)
     raise TypeError(f"{op}(): expected a Tensor or a number, got {type(value).__name__}")
 
@@ -253,6 +259,8 @@ def fill_value_for(value, dtype):
             )
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             return value
+    elif kind is int and not -(1 << 63) <= value < 1 << 64:  # PyTorch's argument parser refuses it first
+        raise _int_overflow(value)
     if dtype._category == 2:  # a floating type takes a finite number in its range (float16: up to 65504)
         if _finite(value) and abs(value) > _FLOAT_MAX[dtype]:
             raise _overflow(dtype)
@@ -305,6 +313,8 @@ def check_scalar_fits(value, dtype):
     """Raise PyTorch's overflow error where the Python number ``value`` lies outside the range of
     ``dtype`` (an integer type's, or a floating type's finite range; infinities and NaN fit), as
     PyTorch's checked conversion of a scalar operand does (``int8_tensor ** 300``)."""
+    if type(value) is int and not -(1 << 63) <= value < 1 << 64:  # PyTorch's argument parser refuses it first
+        raise _int_overflow(value)
     if dtype._category == 1:
         info = iinfo(dtype)
         if not info.min <= value <= info.max:
@@ -395,6 +405,15 @@ DIM_OMITTED: Any = _Omitted("None")
 KEEPDIM_OMITTED: Any = _Omitted("False")
 
 
+def bool_arg_error(op: str, name: str, value: object) -> TypeError:
+    """PyTorch's TypeError for a bool argument given anything but ``True`` or ``False`` (an int, None, a
+    NumPy bool: ``x.sum(0, keepdim=1)``: "sum(): argument 'keepdim' must be bool, not int"). The callers test
+    ``value is not True and value is not False`` first, which costs the common call nothing measurable."""
+    kind = type(value)
+    name_of_type = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    return TypeError(f"{op}(): argument '{name}' must be bool, not {name_of_type}")
+
+
 def dim_and_keepdim(op: str, dim: Any, keepdim: Any) -> tuple[Any, bool]:
     """``(dim, keepdim)`` of a reduction whose ``dim`` and ``keepdim`` default to :data:`DIM_OMITTED` and
     :data:`KEEPDIM_OMITTED`: PyTorch's TypeError for a ``keepdim`` given without a ``dim`` (its overload
@@ -424,7 +443,10 @@ def refuse_none_dim(op: str, dim: Any) -> Any:
 def refuse_keepdim_without_dim(op: str, dim: object, keepdim: bool) -> None:
     """PyTorch's TypeError for ``keepdim=True`` given to a reduction over a single ``dim`` without one
     (``x.prod(keepdim=True)``): its overload without ``dim`` takes no ``keepdim``, and the result
-    would otherwise lose the dimensions the caller asked to keep."""
+    would otherwise lose the dimensions the caller asked to keep; and its TypeError for a ``keepdim`` that is
+    no bool (``x.prod(0, keepdim=1)``)."""
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error(op, "keepdim", keepdim)
     if dim is None and keepdim:
         raise TypeError(
             f"{op}() received an invalid combination of arguments - got (keepdim=bool, ): keepdim needs dim"

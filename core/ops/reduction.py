@@ -14,7 +14,7 @@ from ..amp.state import state as _amp
 from ..amp.state import suspended as _amp_suspended
 from ..autograd.function import Function, differentiable_backward
 from ..layout import sparse_coo
-from ..tensor import Tensor
+from ..tensor import Tensor, dtype_arg
 from ..typeinfo import finfo
 from . import arithmetic, composite_math
 from .arithmetic import where
@@ -25,6 +25,7 @@ from .movement import cat, row_major, stack
 from .operands import (
     DIM_OMITTED,
     KEEPDIM_OMITTED,
+    bool_arg_error,
     dim_and_keepdim,
     named_node,
     normalize_dims,
@@ -91,7 +92,8 @@ def _every_dim_if_empty(dim):
 def _accumulate_dtype(d, dtype, kernel):
     """The type a sum or product of elements of type ``d`` is computed in; PyTorch's ``kernel`` has
     no instance for uint16/32/64 nor the float8 types (an unsigned input sums in int64)."""
-    result = dtypes.as_dtype(dtype) if dtype is not None else dtypes.int64 if d._category < 2 else d
+    # (PyTorch takes a dtype or float/int/bool/complex, not a name nor a NumPy type: sum(dtype='float64') raises)
+    result = dtype_arg(kernel.split("_")[0], dtype) if dtype is not None else dtypes.int64 if d._category < 2 else d
     if result in dtypes.limited_dtypes:
         not_implemented(kernel, result)
     return result
@@ -140,6 +142,8 @@ def sum(
         axis = None
     if keepdim is KEEPDIM_OMITTED:
         keepdim = False
+    elif keepdim is not True and keepdim is not False:
+        raise bool_arg_error("sum", "keepdim", keepdim)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("sum", dim, None, axis, keepdim, keepdims)
     if out is None and not isinstance(input, Tensor) and getattr(input, "layout", None) is not None:
@@ -212,6 +216,8 @@ def mean(
         axis = None
     if keepdim is KEEPDIM_OMITTED:
         keepdim = False
+    elif keepdim is not True and keepdim is not False:
+        raise bool_arg_error("mean", "keepdim", keepdim)
     if dtype is None:
         refuse_limited("sum_cpu", input, among=FLOAT8)
     if axis is not None or keepdims is not None:
@@ -221,7 +227,7 @@ def mean(
             dtype = out.dtype
         return write_out("mean", mean(input, dim, keepdim, dtype=dtype), out, exact_dtype=True)
     if dtype is not None:
-        input = input.to(dtype)
+        input = input.to(dtype_arg("mean", dtype))
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(
             f"mean(): could not infer output dtype. {'Input' if dtype is None else 'Optional'} dtype must be either "
@@ -471,6 +477,8 @@ def amax(
     refuse_limited("max_values_cpu", input)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("amax", dim, (), axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("amax", "keepdim", keepdim)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out("amax", amax(input, dim, keepdim), out, exact_dtype=True)
@@ -517,6 +525,8 @@ def amin(
     refuse_limited("min_values_cpu", input)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("amin", dim, (), axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("amin", "keepdim", keepdim)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out("amin", amin(input, dim, keepdim), out, exact_dtype=True)
@@ -580,6 +590,8 @@ def argmax(
     refuse_limited("argmax_cpu", input)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("argmax", dim, None, axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("argmax", "keepdim", keepdim)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out("argmax", argmax(input, dim, keepdim), out, exact_dtype=True)
@@ -619,6 +631,8 @@ def argmin(
     refuse_limited("argmin_cpu", input)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("argmin", dim, None, axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("argmin", "keepdim", keepdim)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out("argmin", argmin(input, dim, keepdim), out, exact_dtype=True)
@@ -786,6 +800,8 @@ def aminmax(
     refuse_limited("aminmax_cpu", input)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("aminmax", dim, None, axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("aminmax", "keepdim", keepdim)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out("aminmax", aminmax(input, dim=dim, keepdim=keepdim), out, exact_dtype=True)
@@ -805,7 +821,10 @@ def aminmax(
 
 def _refuse_unbiased_and_correction(op, dim, unbiased, correction):
     """PyTorch's TypeError for ``unbiased`` and ``correction`` given together (they belong to two overloads):
-    ``x.var(unbiased=False, correction=1)`` would otherwise pick one of them silently."""
+    ``x.var(unbiased=False, correction=1)`` would otherwise pick one of them silently; and its TypeError for an
+    ``unbiased`` that is no bool (``x.var(0, unbiased=1)``)."""
+    if unbiased is not None and unbiased is not True and unbiased is not False:
+        raise bool_arg_error(op, "unbiased", unbiased)
     if correction is not None and (unbiased is not None or isinstance(dim, bool)):
         raise TypeError(
             f"{op}() received an invalid combination of arguments - got (correction=..., unbiased=bool): give "
@@ -944,6 +963,8 @@ def var(
     """
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("var", dim, None, axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("var", "keepdim", keepdim)
     _refuse_unbiased_and_correction("var", dim, unbiased, correction)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
@@ -988,6 +1009,8 @@ def std(
     """
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("std", dim, None, axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("std", "keepdim", keepdim)
     _refuse_unbiased_and_correction("std", dim, unbiased, correction)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
@@ -1026,6 +1049,8 @@ def var_mean(
     refuse_limited("std_cpu", input, among=FLOAT8)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("var_mean", dim, None, axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("var_mean", "keepdim", keepdim)
     _refuse_unbiased_and_correction("var_mean", dim, unbiased, correction)
     mean_dim = None if isinstance(dim, bool) else dim  # ``var_mean(x, True)``: the positional ``unbiased``
     var = _variance(input, dim, unbiased, keepdim, correction, False, "var_mean")
@@ -1064,6 +1089,8 @@ def std_mean(
     refuse_limited("std_cpu", input, among=FLOAT8)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("std_mean", dim, None, axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("std_mean", "keepdim", keepdim)
     _refuse_unbiased_and_correction("std_mean", dim, unbiased, correction)
     mean_dim = None if isinstance(dim, bool) else dim  # ``std_mean(x, True)``: the positional ``unbiased``
     std = _variance(input, dim, unbiased, keepdim, correction, True, "std_mean")
@@ -1158,6 +1185,8 @@ def norm(
             return write_out("norm", norm(input, p, dim, keepdim, dtype), out, exact_dtype=True)
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         (input,) = cast_inputs("norm", input)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("norm", "keepdim", keepdim)
     if p != "nuc":
         check_vector_norm_dtype("linalg.vector_norm", input, dtype)
     if dtype is not None:
@@ -1231,6 +1260,8 @@ def logsumexp(
     """
     if axis is not None or keepdims is not None or dim is None:
         dim, keepdim = numpy_names("logsumexp", dim, None, axis, keepdim, keepdims, required=True)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("logsumexp", "keepdim", keepdim)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out("logsumexp", logsumexp(input, dim, keepdim), out)
@@ -1341,6 +1372,8 @@ def all(
     """
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("all", dim, None, axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("all", "keepdim", keepdim)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out("all", all(input, dim, keepdim), out, exact_dtype=True)
@@ -1379,6 +1412,8 @@ def any(
     """
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("any", dim, None, axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("any", "keepdim", keepdim)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out("any", any(input, dim, keepdim), out, exact_dtype=True)
@@ -1798,8 +1833,12 @@ def nansum(
     """
     if dtype is None:
         refuse_limited("nansum_cpu", input, among=FLOAT8)
+    else:
+        dtype = dtype_arg("nansum", dtype)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("nansum", dim, None, axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("nansum", "keepdim", keepdim)
     if out is not None:  # computed in out's dtype, as torch, which has no integer kernel for a floating input
         if dtype is None and input.dtype.is_floating_point and not out.dtype.is_floating_point:
             not_implemented("nansum_cpu", out.dtype)
@@ -1846,6 +1885,8 @@ def nanmean(
     """
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("nanmean", dim, None, axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("nanmean", "keepdim", keepdim)
     if out is not None:  # computed in out's dtype, as torch
         return write_out(
             "nanmean", nanmean(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
@@ -1857,6 +1898,7 @@ def nanmean(
         )
     _refuse_complex_nansum(input)  # before a cast to ``dtype`` could drop the imaginary parts
     if dtype is not None:
+        dtype = dtype_arg("nanmean", dtype)
         if dtypes.as_dtype(dtype).is_complex:
             not_implemented("nansum_cpu", dtypes.as_dtype(dtype))
         if not dtypes.as_dtype(dtype).is_floating_point:

@@ -95,8 +95,10 @@ def scatter_reduce(
             )
     m = x.shape[dim]
     if idx.numel() and not idx.is_meta and bool(((idx < 0) | (idx >= m)).any()):  # (a meta index has no values)
-        raise RuntimeError(f"scatter_reduce(): index out of bounds for dimension {dim} with size {m}")
-    if x.dtype.is_complex and reduce in ("amax", "amin"):  # PyTorch's kernels compare real numbers only
+        value = int(idx[(idx < 0) | (idx >= m)][0])  # the first, as PyTorch names it
+        raise RuntimeError(f"scatter_reduce(): index {value} is out of bounds for dimension {dim} with size {m}")
+    if x.dtype.is_complex and reduce in ("amax", "amin") or x.dtype is dtypes.bool and reduce == "mean":
+        # PyTorch's kernels compare real numbers only, and take no mean of bools
         not_implemented(f"scatter_gather_tensor_cpu_reduce_{reduce}", x.dtype)
     for d in range(ndim):
         s = s.narrow(d, 0, idx.shape[d])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
+from .indexing import flat_index_error
 from .operands import dim_or_axis, named_node
 from .view_copies import _slice
 
@@ -133,12 +134,15 @@ def put_(self: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
             f"but got source.numel() = {source.numel()}, index.numel() = {index.numel()}"
         )
     before = self._grad_fn
-    if _row_major(self):
-        self.view(-1).index_put_((index.reshape(-1),), source.reshape(-1), accumulate)
-    else:
-        flat = self.contiguous().view(-1)
-        flat.index_put_((index.reshape(-1),), source.reshape(-1), accumulate)
-        self.copy_(flat.view(self.shape))
+    try:
+        if _row_major(self):
+            self.view(-1).index_put_((index.reshape(-1),), source.reshape(-1), accumulate)
+        else:
+            flat = self.contiguous().view(-1)
+            flat.index_put_((index.reshape(-1),), source.reshape(-1), accumulate)
+            self.copy_(flat.view(self.shape))
+    except IndexError as error:  # PyTorch's words for a flat index outside [-n, n)
+        raise flat_index_error(self, index) from error
     # PyTorch's one node, when this write recorded one (a view's node stays a view's)
     return self if self._grad_fn is before or self._base is not None else named_node(self, "PutBackward0")
 

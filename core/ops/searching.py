@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from .. import dtypes
 from ..tensor import Tensor
 from .dtype_support import not_implemented
+from .operands import as_tensor_arg, bool_arg_error
 from .out_argument import write_out
 
 if TYPE_CHECKING:
@@ -52,6 +53,9 @@ def searchsorted(
     if out is not None:
         result = searchsorted(sorted_sequence, input, out_int32=out_int32, right=right, side=side, sorter=sorter)
         return write_out("searchsorted", result, out, exact_dtype=True)
+    for name, flag in (("out_int32", out_int32), ("right", right)):
+        if flag is not True and flag is not False:
+            raise bool_arg_error("searchsorted", name, flag)
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
@@ -68,9 +72,15 @@ def searchsorted(
     if sorter is not None:
         seq = seq.gather(-1, sorter)
     scalar = not isinstance(input, Tensor)
-    values = seq.new_full((), input) if scalar else input.detach()  # type: ignore[union-attr]
+    if scalar:  # a weak operand: cast (wrapping) to the type it promotes to with the sequence (uint8: -1 is 255)
+        values = as_tensor_arg("searchsorted", input, seq)
+        values = values.to(dtypes.result_type([seq.dtype], [], [values.dtype]))
+    else:
+        values = input.detach()  # type: ignore[union-attr]
     if seq.dtype is dtypes.bool and values.dtype is dtypes.bool and values.numel():
         not_implemented("searchsorted_out_cpu", seq.dtype)
+    if seq.dtype.is_complex or values.dtype.is_complex:  # complex numbers have no order
+        not_implemented("searchsorted_out_cpu", seq.dtype if seq.dtype.is_complex else values.dtype)
     if seq.ndim > 1 and tuple(seq.shape[:-1]) != tuple(values.shape[:-1]):
         raise RuntimeError(
             "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries "

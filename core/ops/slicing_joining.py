@@ -31,7 +31,7 @@ from .movement import _sizes_or_keyword, cat, flip, movedim, narrow, tensor_list
 
 if TYPE_CHECKING:
     pass
-from .operands import check_same_device, dim_or_axis, named_node, numpy_names, sum_to, wrap_dim
+from .operands import bool_arg_error, check_same_device, dim_or_axis, named_node, numpy_names, sum_to, wrap_dim
 from .out_argument import write_out
 from .searching import searchsorted
 from .strided import as_strided
@@ -110,6 +110,9 @@ def unique(  # noqa: A002
     """
     refuse_limited("unique", input, among=FLOAT8)
     refuse_meta("unique", input)
+    for name, flag in (("sorted", sorted), ("return_inverse", return_inverse), ("return_counts", return_counts)):
+        if flag is not True and flag is not False:
+            raise bool_arg_error("_unique2" if dim is None else "unique_dim", name, flag)
     if input.dtype.is_complex:  # no order to sort by
         not_implemented("unique", input.dtype)
     if dim is not None:

@@ -20,7 +20,15 @@ from .comparison import _TORCH_NAMES
 from .creation import arange, zeros
 from .dtype_support import not_implemented
 from .movement import cat
-from .operands import DIM_OMITTED, named_node, numpy_names, refuse_keepdim_without_dim, refuse_none_dim, wrap_dim
+from .operands import (
+    DIM_OMITTED,
+    bool_arg_error,
+    named_node,
+    numpy_names,
+    refuse_keepdim_without_dim,
+    refuse_none_dim,
+    wrap_dim,
+)
 from .out_argument import write_out
 from .reduction import _Nanmedian, median_of_no_elements
 
@@ -114,6 +122,8 @@ def _quantile_call(fn, input, q, dim, keepdim, interpolation, out, axis, keepdim
         )
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names(name, dim, None, axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error(name, "keepdim", keepdim)
     if out is not None:
         with _amp_suspended():
             return write_out(name, fn(input, q, dim, keepdim, interpolation=interpolation), out, exact_dtype=True)
@@ -309,6 +319,8 @@ def mode(
     """
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("mode", dim, -1, axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("mode", "keepdim", keepdim)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out("mode", mode(input, dim, keepdim), out, exact_dtype=True)

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import dtypes
 from ..device import device as _device
-from ..tensor import Tensor, from_numpy, tensor
+from ..tensor import Tensor, dtype_arg, from_numpy, tensor
 
 __all__ = ["asarray", "frombuffer", "scalar_tensor"]
 
@@ -206,5 +206,5 @@ def scalar_tensor(
     """
     if isinstance(s, Tensor) or not isinstance(s, (bool, int, float, np.number, np.bool_)):
         raise TypeError(f"scalar_tensor(): argument 's' (position 1) must be Number, not {type(s).__name__}")
-    dt = dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
+    dt = dtypes.get_default_dtype() if dtype is None else dtype_arg("scalar_tensor", dtype)
     return tensor(s, dtype=dt, device=device, requires_grad=requires_grad)

@@ -13,7 +13,7 @@ from ..typeinfo import finfo
 from .arithmetic import pow, where
 from .comparison import _TORCH_NAMES
 from .dtype_support import TORCH_NAMES, not_implemented
-from .operands import as_tensor_arg, promote, require_tensors
+from .operands import as_tensor_arg, is_scalar, promote, require_tensors
 from .out_argument import write_out
 from .slicing_joining import searchsorted
 
@@ -54,11 +54,16 @@ def isin(
         raise TypeError("isin() received an invalid combination of arguments: at least one argument must be a Tensor")
     a = elements if isinstance(elements, Tensor) else as_tensor_arg("isin", elements, test_elements)
     b = test_elements if isinstance(test_elements, Tensor) else as_tensor_arg("isin", test_elements, a)
-    if a.dtype is dtypes.bool or b.dtype is dtypes.bool:
-        raise RuntimeError("Unsupported input type encountered for isin(): Bool")
-    common = dtypes.promote_types(a.dtype, b.dtype)
-    if common.is_complex:  # complex numbers have no order to search
-        raise RuntimeError(f"Unsupported input type encountered for isin(): {TORCH_NAMES[common]}")
+    for value, t in ((elements, a), (test_elements, b)):  # complex numbers have no order to search
+        if t.dtype is dtypes.bool or t.dtype.is_complex:  # (a complex number is PyTorch's complex128 scalar)
+            name = "ComplexDouble" if t.dtype.is_complex and is_scalar(value) else TORCH_NAMES[t.dtype]
+            raise RuntimeError(f"Unsupported input type encountered for isin(): {name}")
+    # a number is a weak operand, cast (wrapping) to the tensor's type: isin(uint8 tensor, 300) looks for 44
+    if is_scalar(elements) or is_scalar(test_elements):
+        tensor_type, number_type = (b.dtype, a.dtype) if is_scalar(elements) else (a.dtype, b.dtype)
+        common = dtypes.result_type([tensor_type], [], [number_type])
+    else:
+        common = dtypes.promote_types(a.dtype, b.dtype)
     values, pool = a.to(common), b.to(common).reshape(-1)
     if pool.numel() == 0:
         found = values.new_zeros(values.shape, dtype=dtypes.bool)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import dtypes
-from ..tensor import Tensor
+from ..tensor import Tensor, dtype_arg
 from .creation import arange, ones, zeros
 from .movement import cat
 from .special import i0
@@ -31,7 +31,7 @@ def _window(
     values: Callable[[Tensor, int], Tensor],
 ) -> Tensor:
     """``values(arange(N), N)`` for the symmetric length ``N`` (``window_length + 1`` when periodic)."""
-    dt = dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
+    dt = dtypes.get_default_dtype() if dtype is None else dtype_arg(name, dtype)
     if window_length < 0:
         raise RuntimeError(f"{name} requires non-negative window_length, got window_length={window_length}")
     if not dt.is_floating_point:

@@ -30,8 +30,12 @@ from collections.abc import Iterator
 __all__ = ["SDPBackend", "sdpa_kernel"]
 
 
-class SDPBackend(enum.IntEnum):
-    """The kernels of scaled dot-product attention, with PyTorch's names and values."""
+class SDPBackend(enum.Enum):
+    """The kernels of scaled dot-product attention, with PyTorch's names and values.
+
+    As PyTorch's (a C++ enum), a member converts to its value (``int(SDPBackend.MATH)`` is 0, and it
+    indexes) but is no int: ``SDPBackend.MATH == 0`` is False, members neither order nor add.
+    """
 
     ERROR = -1
     MATH = 0
@@ -43,8 +47,31 @@ class SDPBackend(enum.IntEnum):
     def __str__(self) -> str:  # PyTorch's enum prints its name, an IntEnum its number
         return f"SDPBackend.{self.name}"
 
+    def __int__(self) -> int:
+        return int(self.value)
+
+    def __index__(self) -> int:
+        return int(self.value)
+
+    def __hash__(self) -> int:  # PyTorch's members hash as their values
+        return hash(self.value)
+
     def __format__(self, spec: str) -> str:
         return format(str(self), spec)
+
+
+#: the names PyTorch's torch.nn.attention takes from torch.backends.cuda (not in its __all__ either)
+_FROM_CUDA_FLAGS = ("SDPAParams", "can_use_flash_attention", "can_use_efficient_attention")
+
+
+def __getattr__(name: str) -> object:
+    """``SDPAParams``, ``can_use_flash_attention`` and ``can_use_efficient_attention``: the objects of
+    :mod:`ember.backends.cuda` (which imports ember, so they are read on first use)."""
+    if name in _FROM_CUDA_FLAGS:
+        from ...backends import cuda
+
+        return getattr(cuda, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 #: the switch of :mod:`ember.backends.cuda` that each kernel has

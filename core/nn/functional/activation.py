@@ -24,7 +24,7 @@ from ...ops.movement import cat, row_major
 from ...ops.operands import fill_value_for, named_node
 from ...ops.reduced_precision import opmath
 from ...ops.result_layout import binary_layout
-from ...tensor import Tensor, _new
+from ...tensor import Tensor, _new, dtype_arg
 from ...typeinfo import finfo
 from ..common_types import _dtype_t
 
@@ -1322,7 +1322,7 @@ def _softmax_family(name, fn, input, dim, stacklevel, dtype):
     if _amp.active:  # softmax and log_softmax run in float32 (or dtype) under autocast on cuda
         (input,) = cast_inputs(name, input, dtype=dtype)
     if dtype is not None:
-        input = input.to(dtypes.as_dtype(dtype))
+        input = input.to(dtype_arg(name, dtype))
     axis = input._wrap_dim(dim)
     if input.dtype not in FLOATING_AND_HALF and input.numel():
         kernel = "log_softmax" if name == "log_softmax" else "softmax"

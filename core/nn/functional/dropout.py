@@ -6,6 +6,7 @@ import warnings
 
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
+from ...ops.conversion import check_inplace, write_result_
 from ...ops.creation import empty_like
 from ...ops.dtype_support import TORCH_NAMES, not_implemented
 from ...random import memory_order, native_generator
@@ -32,11 +33,13 @@ def _keep_mask(input, shape, p):
     return (empty_like(input.detach()) if like else input.detach().new_empty(shape)).bernoulli_(1 - p)
 
 
-def _finish(input, out, inplace):
+def _finish(input, out, inplace, copy=None):
     if not inplace:
         return out
     if grad_state.enabled and input.requires_grad and input.grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if copy is not None:  # computed from a clone: the result's node becomes input's, as an in-place op's
+        return write_result_(input, out, copy)
     return input.copy_(out)
 
 
@@ -50,25 +53,40 @@ def _dropout_impl(name, input, p, training, inplace, mask_shape, alpha):
     if p == 0:
         return input
     if p == 1:  # times a zero of the input's dtype: an integer or bool input keeps its dtype (PyTorch)
+        if inplace and grad_state.enabled and input.requires_grad and input.grad_fn is not None:
+            check_inplace(input)
+            copy = input.clone()
+            return _finish(input, copy * copy.new_zeros(()), inplace, copy)
         return _finish(input, input * input.new_zeros(()), inplace)
     if input.dtype.is_complex:  # PyTorch draws the mask in the input's dtype: no complex Bernoulli kernel
         not_implemented("bernoulli_scalar_cpu_", input.dtype)
     if not input.dtype.is_floating_point:  # the scaled mask is floating: PyTorch refuses to cast it back
         raise RuntimeError(f"result type Float can't be cast to the desired output type {TORCH_NAMES[input.dtype]}")
+    source = copy = None
+    if inplace and grad_state.enabled and input.requires_grad and input.grad_fn is not None:
+        # PyTorch's CPU dropout multiplies the input in place by the scaled mask: its node becomes the input's
+        # grad_fn (MulBackward0 reading the input's old history), not a copy's
+        check_inplace(input)
+        source = copy = input.clone()
+    else:
+        source = input
     if not alpha and tuple(mask_shape) == tuple(input.shape) and input.dtype.is_floating_point:
-        return _finish(input, _Dropout.apply(input, p), inplace)
-    noise = _keep_mask(input, mask_shape, p)
+        return _finish(input, _Dropout.apply(source, p), inplace, copy)
+    noise = _keep_mask(source, mask_shape, p)
     if alpha:
         a = 1.0 / ((_ALPHA * _ALPHA * p + 1) * (1 - p)) ** 0.5
         b = (noise - 1) * (_ALPHA * a) + _ALPHA * a * p
-        out = input * (noise * a) + b
+        out = source * (noise * a) + b
     else:
-        out = input * (noise * (1.0 / (1 - p)))
-    return _finish(input, out, inplace)
+        out = source * (noise * (1.0 / (1 - p)))
+    return _finish(input, out, inplace, copy)
 
 
 class _Dropout(Function):
-    """Element-wise dropout as one node: the backend's ``dropout`` draws the mask and applies it."""
+    """Element-wise dropout as one node: the backend's ``dropout`` draws the mask and applies it (named as
+    PyTorch's CPU node: its dropout multiplies by the scaled mask)."""
+
+    _backward_name = "MulBackward0"
 
     @staticmethod
     def forward(ctx, x, p):
