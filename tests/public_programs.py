@@ -75,3 +75,29 @@ def trained_on_both(build, run, *args, rtol=2e-4, atol=2e-5, model_rtol=2e-4, mo
     assert_same_run(our_record, their_record, rtol, atol)
     assert_same_models(ours, theirs, model_rtol, model_atol)
     return reference
+
+
+def both(program, *args, rtol=2e-4, atol=2e-5):
+    """``program(lib, *args)`` on ember and on torch give the same record."""
+    theirs = program(torch, *args)
+    ours = program(ember, *args)
+    assert_same_run(ours, theirs, rtol, atol)
+    return ours, theirs
+
+
+def both_in_float64(program, *args, rtol=1e-9, atol=1e-12):
+    """``both`` with float64 as the default dtype of both libraries: for programs whose float32
+    rounding differences grow chaotically (batch norms over a handful of rows, Adam on tiny
+    gradients), float64 shows the same computation."""
+    previous = torch.get_default_dtype(), ember.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    ember.set_default_dtype(ember.float64)
+    try:
+        return both(program, *args, rtol=rtol, atol=atol)
+    finally:
+        torch.set_default_dtype(previous[0])
+        ember.set_default_dtype(previous[1])
+
+
+def params(module):
+    return [p.detach().clone() for p in module.parameters()]

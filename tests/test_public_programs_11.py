@@ -55,36 +55,7 @@ import math
 
 import numpy as np
 import pytest
-from public_programs import assert_same_run, torch
-
-import ember
-
-
-def both(program, *args, rtol=2e-4, atol=2e-5):
-    """``program(lib, *args)`` on ember and on torch give the same record."""
-    theirs = program(torch, *args)
-    ours = program(ember, *args)
-    assert_same_run(ours, theirs, rtol, atol)
-    return ours, theirs
-
-
-def both_in_float64(program, *args, rtol=1e-9, atol=1e-12):
-    """``both`` with float64 as the default dtype of both libraries: for programs whose float32
-    rounding differences grow chaotically (batch norms over a handful of rows, Adam on tiny
-    gradients), float64 shows the same computation."""
-    previous = torch.get_default_dtype(), ember.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    ember.set_default_dtype(ember.float64)
-    try:
-        return both(program, *args, rtol=rtol, atol=atol)
-    finally:
-        torch.set_default_dtype(previous[0])
-        ember.set_default_dtype(previous[1])
-
-
-def params(module):
-    return [p.detach().clone() for p in module.parameters()]
-
+from public_programs import both, both_in_float64, params
 
 # -- ResNet on CIFAR ----------------------------------------------------------------------------------------
 
