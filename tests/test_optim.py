@@ -86,7 +86,8 @@ def test_matches_torch(name, kwargs, device):
     for i in st["state"]:
         assert set(se["state"][i]) == set(st["state"][i])
         for key, value in st["state"][i].items():
-            np.testing.assert_allclose(np.asarray(se["state"][i][key]), value.numpy(), rtol=1e-6, atol=1e-6)
+            ours = se["state"][i][key]  # (a tensor on the device: np.asarray of it raises, as of a cuda tensor)
+            np.testing.assert_allclose(np.asarray(ours.cpu()), value.numpy(), rtol=1e-6, atol=1e-6)
 
 
 def test_float32_close(device):
