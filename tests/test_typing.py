@@ -90,7 +90,10 @@ def test_tensor_surface_is_what_tensor_carries():
     spelt = [node for node in surface.body if isinstance(node, ast.FunctionDef)]
     assert len(assigned) > 100 and len(spelt) > 10
     for name, module, function in assigned:
-        assert getattr(ember.Tensor, name) is getattr(importlib.import_module(f"ember.ops.{module}"), function), name
+        carried = getattr(ember.Tensor, name)
+        # (behind the argument check ember.overrides puts on each method once a subclass with a handler exists)
+        carried = getattr(carried, "_ember_wrapped", carried)
+        assert carried is getattr(importlib.import_module(f"ember.ops.{module}"), function), name
     for node in spelt:
         parameters = inspect.signature(getattr(ember.Tensor, node.name)).parameters.values()
         runtime = [p.name for p in parameters if p.kind is not p.KEYWORD_ONLY]  # the operands (out= aside)
