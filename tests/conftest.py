@@ -168,6 +168,18 @@ def _seed():
 
 
 @pytest.fixture(autouse=True)
+def _torch_modes_stay_with_their_test():
+    """A torch function mode left pushed (``torch.set_default_device("cpu")`` pushes one) turns
+    ``has_torch_function`` on for every later test of the worker: fail the test that leaves it."""
+    yield
+    torch = sys.modules.get("torch")
+    if torch is not None and torch._C._len_torch_function_stack():
+        while torch._C._len_torch_function_stack():
+            torch._C._pop_torch_function_stack()
+        pytest.fail("the test left a torch function mode pushed (reset the default device with None)")
+
+
+@pytest.fixture(autouse=True)
 def _cuda_errors_stay_with_their_test(request):
     """On CUDA, index checks report at the next sync: sync after each cuda test so that a failure
     surfaces in the test that caused it, not in a later one."""

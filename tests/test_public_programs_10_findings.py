@@ -69,7 +69,7 @@ def test_random_factories_sample_on_the_default_device_whatever_the_generators_a
             draw(ember, ember.Generator().manual_seed(0))
         assert draw(ember, ember.Generator(device).manual_seed(0)).device == ember.device(device)
     finally:
-        ember.set_default_device("cpu")
+        ember.set_default_device(None)
     with pytest.raises(RuntimeError, match=f"Expected a 'cpu' device type for generator but found '{kind}'"):
         draw(ember, ember.Generator(device).manual_seed(0))
     assert draw(ember, ember.Generator().manual_seed(0)).device.type == "cpu"
@@ -99,7 +99,7 @@ def test_legacy_constructors_build_on_the_cpu_under_a_default_device_as_torch(de
             assert result.device.type == "cpu", lib.__name__
             assert lib.zeros(1).device.type == lib.device(default).type
         finally:
-            lib.set_default_device("cpu")
+            lib.set_default_device(None)  # torch's "cpu" would leave its device mode pushed
     for lib, other in ((torch, "meta"), (ember, device if ember.device(device).type != "cpu" else "meta")):
         kind = lib.device(other).type
         with pytest.raises(RuntimeError, match=f"legacy constructor expects device type: cpu but device type: {kind}"):
