@@ -167,16 +167,36 @@ def _seed():
     yield
 
 
+def _global_state(lib):
+    """The process-wide settings a test may change and must put back, of ember or torch."""
+    distribution = getattr(sys.modules.get(f"{lib.__name__}.distributions"), "Distribution", None)
+    return (
+        lib.get_default_dtype(),
+        lib.is_grad_enabled(),
+        lib.is_inference_mode_enabled(),
+        lib.are_deterministic_algorithms_enabled(),
+        lib.is_autocast_enabled("cpu"),
+        str(lib.get_default_device()),
+        getattr(distribution, "_validate_args", None),
+    )
+
+
 @pytest.fixture(autouse=True)
-def _torch_modes_stay_with_their_test():
-    """A torch function mode left pushed (``torch.set_default_device("cpu")`` pushes one) turns
-    ``has_torch_function`` on for every later test of the worker: fail the test that leaves it."""
+def _global_state_stays_with_its_test():
+    """A setting left changed (a default dtype, grad mode, a torch function mode: torch's
+    ``set_default_device("cpu")`` pushes one, which turns ``has_torch_function`` on) changes every
+    later test of the worker: fail the test that leaves it, not the one that trips on it."""
+    torch = sys.modules.get("torch")
+    before = {lib: _global_state(lib) for lib in (ember, torch) if lib is not None}
     yield
     torch = sys.modules.get("torch")
     if torch is not None and torch._C._len_torch_function_stack():
         while torch._C._len_torch_function_stack():
             torch._C._pop_torch_function_stack()
         pytest.fail("the test left a torch function mode pushed (reset the default device with None)")
+    for lib, state in before.items():
+        if _global_state(lib) != state:
+            pytest.fail(f"the test left {lib.__name__}'s global settings changed: {state} -> {_global_state(lib)}")
 
 
 @pytest.fixture(autouse=True)
