@@ -17,13 +17,26 @@ torch = pytest.importorskip("torch")
 _MODULES = {
     "conv2d": (lambda L: L.nn.Conv2d(2, 3, 3), (1, 2, 5, 5)),
     "batchnorm2d": (lambda L: L.nn.BatchNorm2d(3), (2, 3, 4, 4)),
+    "batchnorm2d_eval": (lambda L: L.nn.BatchNorm2d(3).eval(), (2, 3, 4, 4)),
+    "instancenorm2d": (lambda L: L.nn.InstanceNorm2d(3, affine=True), (2, 3, 4, 4)),
+    "layernorm": (lambda L: L.nn.LayerNorm(4), (2, 3, 4)),
+    "layernorm_2d": (lambda L: L.nn.LayerNorm((3, 4)), (2, 3, 4)),
+    "groupnorm": (lambda L: L.nn.GroupNorm(2, 4), (2, 4, 3)),
+    "linear": (lambda L: L.nn.Linear(4, 3), (2, 4)),
+    "linear_3d": (lambda L: L.nn.Linear(4, 3), (2, 2, 4)),
+    "linear_1d": (lambda L: L.nn.Linear(4, 3), (4,)),
     "embedding": (lambda L: L.nn.Embedding(5, 3), None),
     "lstm": (lambda L: L.nn.LSTM(3, 4, num_layers=2), (5, 2, 3)),
     "lstm_bidirectional": (lambda L: L.nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True), (2, 5, 3)),
+    "sequential_linear": (
+        lambda L: L.nn.Sequential(L.nn.Linear(4, 4), L.nn.Linear(4, 3, bias=False), L.nn.LayerNorm(3), L.nn.Linear(3, 2)),
+        (2, 4),
+    ),
     "sequential": (
         lambda L: L.nn.Sequential(
             L.nn.Conv2d(2, 4, 3), L.nn.BatchNorm2d(4), L.nn.ReLU(), L.nn.Conv2d(4, 2, 1, bias=False),
-            L.nn.BatchNorm2d(2), L.nn.Conv2d(2, 3, 2),
+            L.nn.BatchNorm2d(2), L.nn.Conv2d(2, 3, 2), L.nn.GroupNorm(1, 3), L.nn.Flatten(), L.nn.Linear(27, 5),
+            L.nn.LayerNorm(5),
         ),
         (2, 2, 6, 6),
     ),
