@@ -6,9 +6,8 @@ from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.grad_mode import no_grad
-from ...ops.operands import named_node
 from ...ops.dtype_support import TORCH_NAMES, not_implemented
-from ...ops.operands import numpy_names
+from ...ops.operands import named_node, numpy_names
 from ...ops.pairwise import distance_norm
 from ...ops.sequences import triu_indices
 from ...tensor import Tensor
