@@ -91,6 +91,12 @@ def node_output(node: Any, data: Any, like: Tensor, output_nr: int = 0) -> Tenso
     return like._make(data)._alias_with_grad_fn(node, output_nr, True)
 
 
+_NO_EDGE = (None, 0)
+#: the edge of a forward argument that is not a tensor: an edge to no node, which
+#: ``Node.next_functions`` leaves out (PyTorch's nodes have inputs for tensors only)
+NOT_A_TENSOR = cast(tuple[None, int], tuple([None, 0]))  # its own object: compared by identity
+
+
 class Node:
     """A vertex of the backward graph.
 
@@ -170,13 +176,19 @@ class AccumulateGrad(Node):
 
     __slots__ = ("_variable", "_pre_hooks", "_post_hooks")
     _output_meta = None  # one output, whose shape the leaf gives
+    #: PyTorch's (UINT64_MAX): the engine runs a sink as soon as it is ready, before any other node
+    _sequence_nr = 2**64 - 1
 
     def __init__(self, variable: Tensor) -> None:
         self._variable = weakref.ref(variable)  # the leaf holds this node; no reference cycle
         self._edges = ()
-        self._sequence_nr = next(_sequence)
         self._pre_hooks = None
         self._post_hooks = None
+
+    def __lt__(self, other: object) -> bool:
+        # the engine's ready heap orders (priority, node) pairs: sinks tie on priority, and a tie is no
+        # order (as in PyTorch's std::priority_queue), so the heap's own moves decide which runs first
+        return False
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"  # PyTorch's name, of a node its C++ core defines
@@ -381,6 +393,10 @@ class Function(metaclass=_FunctionMeta):
 
     #: an op's node's ``_saved_*`` attributes, as PyTorch names them: name -> ``reader(ctx)``
     _saved_attributes: dict[str, Callable[[Any], Any]] = {}
+    #: the edge of an argument that is not a tensor: none (:data:`NOT_A_TENSOR`), or, for an op that PyTorch
+    #: runs with a Python number as a tensor (``x * 2`` is ``mul(x, tensor(2))``: add, sub, mul, div), an edge
+    #: to no node, which ``next_functions`` shows as ``(None, 0)``
+    _non_tensor_edge: tuple[None, int] = NOT_A_TENSOR
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # the legacy style, ``MyFunction()(x)``: PyTorch warns here and refuses the call
@@ -529,7 +545,7 @@ class Function(metaclass=_FunctionMeta):
             for a in args:
                 if not isinstance(a, tensor_cls):
                     needs.append(False)
-                    edges.append(NOT_A_TENSOR)
+                    edges.append(cls._non_tensor_edge)
                     continue
                 seen = a._view_version
                 if seen is not None and seen != a._version_counter.value:
@@ -666,12 +682,6 @@ def _forward_then_setup_context(cls, ctx, args, kwargs):
     outputs = cls.forward(*inputs)
     cls.setup_context(ctx, inputs, outputs)
     return outputs
-
-
-_NO_EDGE = (None, 0)
-#: the edge of a forward argument that is not a tensor: an edge to no node, which
-#: ``Node.next_functions`` leaves out (PyTorch's nodes have inputs for tensors only)
-NOT_A_TENSOR = cast(tuple[None, int], tuple([None, 0]))  # its own object: compared by identity
 
 
 def _attach(ctx, outputs):

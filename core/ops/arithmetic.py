@@ -843,13 +843,20 @@ def _conj(value):
     return value.conj() if isinstance(value, Tensor) else value.conjugate()
 
 
+#: the edge of a Python-number operand of add, sub, mul and div, which PyTorch takes as a tensor
+#: (``(x * 2).grad_fn.next_functions`` ends with ``(None, 0)``)
+_WRAPPED_NUMBER = (None, 0)
+
+
 class _Add(_Binary):
+    _non_tensor_edge = _WRAPPED_NUMBER
     saves = 0
     compute = staticmethod(lambda xp, a, b: xp.add(a, b))
     gradients = staticmethod(lambda ctx, g: (g, g))
 
 
 class _Sub(_Binary):
+    _non_tensor_edge = _WRAPPED_NUMBER
     saves = 0
     compute = staticmethod(lambda xp, a, b: xp.subtract(a, b))
     gradients = staticmethod(lambda ctx, g: (g, -g))
@@ -931,6 +938,7 @@ class _RSub(_Binary):
 
 
 class _Mul(_Binary):
+    _non_tensor_edge = _WRAPPED_NUMBER
     exact_number = True
     saves = 2
     _saved_attributes = {"_saved_self": saved_reader(0), "_saved_other": _saved_operand}
@@ -950,6 +958,7 @@ class _Mul(_Binary):
 
 
 class _Div(_Binary):
+    _non_tensor_edge = _WRAPPED_NUMBER
     exact_number = True
     saves = 2
     _saved_attributes = {"_saved_self": saved_reader(0), "_saved_other": _saved_operand}

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .. import dtypes
 from ..autograd import function as autograd_function
 from ..autograd import tangents
-from ..autograd.function import Function, connect_rebase_view
+from ..autograd.function import NOT_A_TENSOR, Function, connect_rebase_view
 from ..autograd.grad_mode import grad_state
 from ..autograd.view_history import as_strided_node, check_view_writable, current_replay
 from ..device import device as _device
@@ -429,12 +429,17 @@ class _CopySlices(Function):
 
     The backward reads that region of the gradient by replaying the view on it, laid out as ``base``
     was: a view of storage positions picks the same elements there as in ``base``.
+
+    When ``value`` is the result of an op on the view's old values, the node wraps that op's node, as
+    PyTorch's does (:func:`_wrap_inner`): its inputs are the base's and the op's other ones, and the op's
+    gradient of the view's old values fills the region of the base's gradient.
     """
 
     _backward_name = "torch::autograd::CopySlices"
 
     @staticmethod
     def forward(ctx, base, value, replay, written=False):
+        ctx.inner = None  # the node of the op that computed ``value`` from the view, once wrapped
         writable_data(base)  # before the view is made, so that the region aliases what base keeps
         ctx.base_layout = _storage_layout(base)
         region = replay(base)
@@ -454,6 +459,8 @@ class _CopySlices(Function):
         layout = ctx.base_layout
         if _storage_layout(grad) != layout:
             grad = _laid_out_copy(grad, layout)
+        if ctx.inner is not None:
+            return _backward_through_inner(ctx, grad)
         if ctx.needs_input_grad[0] and ctx.region_changes_dtype:
             # the view may be one part of each element (.real, .imag) or pairs of them (view_as_complex),
             # which a boolean mask cannot mark: PyTorch's way, the written region of a copy of grad set to zero
@@ -464,6 +471,38 @@ class _CopySlices(Function):
         if ctx.needs_input_grad[1]:
             gv = sum_to(ctx.replay(grad), ctx.value_shape).to(ctx.value_dtype)
         return gb, gv, None, None
+
+
+def _wrap_inner(ctx, inner):
+    """Make the :class:`_CopySlices` node ``ctx`` wrap ``inner``, the node of the op whose result it wrote,
+    computed from the view's old values (its first input): ``ctx``'s inputs become the base's and
+    ``inner``'s others, as PyTorch's ``CopySlices`` lists them (``y[0].mul_(w)``: the base's history, then
+    ``w``'s). A view that changes the dtype (``.real``) keeps the plain form."""
+    if ctx.region_changes_dtype:
+        return
+    ctx.inner = inner
+    ctx._edges = (ctx._edges[0], *inner._edges[1:])
+    ctx.needs_input_grad = (ctx.needs_input_grad[0], *inner.needs_input_grad[1:])
+
+
+def _backward_through_inner(ctx, grad):
+    """The backward of a :class:`_CopySlices` that wraps a node (``grad`` laid out as the base): the wrapped
+    node's backward on the region's gradient; its gradient of the view's old values fills that region of the
+    base's gradient, the others go to its other inputs."""
+    ctx.saved_tensors  # noqa: B018 -- refuses a second backward through a freed graph, as PyTorch's
+    inner = ctx.inner
+    grads = inner._function.backward(inner, ctx.replay(grad))
+    if not isinstance(grads, tuple):
+        grads = (grads,)
+    gb = None
+    if ctx.needs_input_grad[0]:
+        gb = _laid_out_copy(grad, ctx.base_layout)
+        region = ctx.replay(gb)
+        if grads[0] is None:
+            region.zero_()
+        else:
+            region.copy_(grads[0])
+    return (gb, *grads[1 : len(ctx._edges)])
 
 
 _VIEW_OF_LEAF = "a view of a leaf Variable that requires grad is being used in an in-place operation."
@@ -483,12 +522,14 @@ def check_inplace(tensor):
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 
 
-def rebase_view(target, value, written=False):
+def rebase_view(target, value, written=False, inner=None, number=False):
     """Record on the base of the view ``target`` that ``value`` was written over the region the view
     covers (PyTorch's ``CopySlices``) and give ``target`` that region's history in the rewritten base.
 
     Used by an in-place write into a view and, with ``written`` (the write done and counted), by a
     custom Function that marks a view dirty: ``value`` is then the view itself, with the Function's node.
+    ``inner`` is the node of the op that computed ``value`` from the view's old values (the node then wraps
+    it); ``number`` says that ``value`` stands for a Python number (``fill_``), which is no input of the node.
     """
     base, replay = target._base, current_replay(target)
     if not written:  # a custom Function may write into a view it marks dirty
@@ -496,6 +537,11 @@ def rebase_view(target, value, written=False):
     if base._requires_grad and base._grad_fn is None:
         raise RuntimeError(_VIEW_OF_LEAF)
     _CopySlices.apply(base, value, replay, written)
+    if inner is not None:
+        _wrap_inner(base._grad_fn, inner)
+    elif number:
+        node = base._grad_fn
+        node._edges = (node._edges[0], NOT_A_TENSOR, *node._edges[2:])
     fresh = as_strided_node(replay(base))
     target._grad_fn, target._output_nr, target._requires_grad = fresh._grad_fn, fresh._output_nr, True
     target._view_version = target._version_counter.value
@@ -506,13 +552,13 @@ def rebase_view(target, value, written=False):
 connect_rebase_view(rebase_view)
 
 
-def assign_(target, value, *, one_value=False):
+def assign_(target, value, *, one_value=False, inner=None, number=False):
     """Write ``value`` into ``target``'s storage, recording the write for autograd.
 
     When ``target`` is a view, the write is recorded on its base (PyTorch's ``CopySlices``)
     and the view's history is rebuilt from the base's, so gradients reach both. A view whose
     elements alias each other (a broadcast) is refused as PyTorch refuses it, unless the
-    write stores ``one_value`` everywhere (``fill_``).
+    write stores ``one_value`` everywhere (``fill_``). ``inner`` and ``number``: see :func:`rebase_view`.
     """
     if target._base is not None and not one_value:
         check_no_internal_overlap(target)
@@ -523,7 +569,7 @@ def assign_(target, value, *, one_value=False):
         if target._base is None or target._view_replay is None:
             _Assign.apply(target, value)
         else:
-            rebase_view(target, value)
+            rebase_view(target, value, inner=inner, number=number)
     else:
         data = value._data
         if data.dtype != target._data.dtype:
@@ -546,14 +592,11 @@ def write_result_(target, result, copy):
     """
     node = result._grad_fn
     copied = copy._grad_fn
-    if (
-        node is None
-        or node is copied
-        or result._base is not None
-        or result.dtype is not target.dtype
-        or (target._base is not None and target._view_replay is not None)
-    ):
+    if node is None or node is copied or result._base is not None or result.dtype is not target.dtype:
         return assign_(target, result)
+    if target._base is not None and target._view_replay is not None:
+        # PyTorch's CopySlices wraps the op's node where the op read the view's old values first
+        return assign_(target, result, inner=node if node._edges and node._edges[0][0] is copied else None)
     if copied is not None:
         node._edges = tuple(copied._edges[0] if edge[0] is copied else edge for edge in node._edges)
     writable_data(target)[...] = result._data

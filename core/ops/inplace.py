@@ -363,7 +363,7 @@ def _fill_number(self, value, node):
     if grad_state.enabled and self._requires_grad:
         check_inplace(self)
         if self._base is not None and self._view_replay is not None:  # recorded on the base (CopySlices)
-            return assign_(self, self.new_full((), value), one_value=True)
+            return assign_(self, self.new_full((), value), one_value=True, number=True)
         node.apply(self, value if node is _Zero else fill_value_for(value, self.dtype))
         if autograd_function.tangent_rule is not None:  # values that carry no tangent
             tangents.write_tangent(self)

@@ -637,14 +637,14 @@ def unfold(self, dimension, size, step):
     window_strides = list(strides)
     window_strides[axis] = strides[axis] * step
     try:  # a view, as in PyTorch, where the backend has strided views
-        return as_strided(self, shape + [size], window_strides + [strides[axis]], offset)
+        windows = as_strided(self, shape + [size], window_strides + [strides[axis]], offset)
     except NotImplementedError:
-        pass
-    index = (arange(count, device=self._device) * step).unsqueeze(-1) + arange(size, device=self._device)
-    picked = self.index_select(axis, index.reshape(-1))
-    shape = list(self.shape)
-    shape[axis : axis + 1] = [count, size]
-    return movedim(picked.reshape(shape), axis + 1, -1)
+        index = (arange(count, device=self._device) * step).unsqueeze(-1) + arange(size, device=self._device)
+        picked = self.index_select(axis, index.reshape(-1))
+        shape = list(self.shape)
+        shape[axis : axis + 1] = [count, size]
+        windows = movedim(picked.reshape(shape), axis + 1, -1)
+    return named_node(windows, "UnfoldBackward0")  # PyTorch's node of the view
 
 
 def sum_to_size(self, *sizes, size=None):

@@ -29,7 +29,7 @@ def _matmul_names(args: tuple[Any, ...]) -> Names:
 
 
 def _linear_names(args: tuple[Any, ...]) -> Names:
-    x, bias = args[0], args[2]
+    bias, x = args[0], args[1]
     if x.ndim == 2:
         return ("aten::linear", "aten::mm" if bias is None else "aten::addmm")
     return ("aten::linear", "aten::matmul")

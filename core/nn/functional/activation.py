@@ -97,6 +97,9 @@ _NODE_NAMES = {
     "selu": ("EluBackward0", "EluBackward1"),
     "celu": ("CeluBackward0", "CeluBackward1"),
     "hardsigmoid": ("HardsigmoidBackward0", "HardsigmoidBackward0"),
+    "leaky_relu": ("LeakyReluBackward0", "LeakyReluBackward1"),
+    "rrelu": ("RreluWithNoiseBackward0", "RreluWithNoiseBackward1"),
+    "threshold": ("ThresholdBackward0", "ThresholdBackward1"),
 }
 
 

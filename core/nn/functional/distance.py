@@ -7,7 +7,7 @@ from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.grad_mode import no_grad
 from ...ops.dtype_support import TORCH_NAMES, not_implemented
-from ...ops.operands import numpy_names
+from ...ops.operands import named_node, numpy_names
 from ...ops.pairwise import distance_norm
 from ...ops.sequences import triu_indices
 from ...tensor import Tensor
@@ -100,7 +100,7 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     diff = x1 - x2 + eps
     if diff.ndim == 0:
         diff = diff.reshape((1,))
-    return diff.norm(p, dim, keepdim=keepdim)
+    return named_node(diff.norm(p, dim, keepdim=keepdim), "NormBackward1")  # PyTorch's norm of the difference
 
 
 def pdist(input: Tensor, p: float = 2.0) -> Tensor:
@@ -142,4 +142,4 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     n = input.shape[0]
     i, j = triu_indices(n, n, 1, device=input.device)
     diff = input[i] - input[j]
-    return distance_norm(diff, p) if diff.shape[0] else diff.sum(1)
+    return named_node(distance_norm(diff, p) if diff.shape[0] else diff.sum(1), "PdistBackward0")  # PyTorch's one node

@@ -43,7 +43,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if _amp.active:
         return autocast_call("linear", linear, input, weight, bias)
     if _common_case(input, weight, bias):
-        return named_node(_Linear.apply(input, weight, bias), _node_name(input, bias))
+        return named_node(_Linear.apply(bias, input, weight), _node_name(input, bias))
     if hasattr(input, "_nnz") and isinstance(weight, Tensor) and weight.ndim == 2:  # a sparse matrix input
         product = input @ weight.t()  # the sparse product, its gradient as PyTorch's addmm gives it
         return product if bias is None else product + bias
@@ -82,7 +82,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     fused_bias = bias is None or (
         bias.dtype is input.dtype and bias.shape == matrix.shape[:1] and bias.device == input.device
     )
-    out = _Linear.apply(input, matrix, bias if fused_bias else None)
+    out = _Linear.apply(bias if fused_bias else None, input, matrix)
     if weight.ndim == 1:
         out = out.squeeze(-1)
     result = out if fused_bias else out + bias
@@ -148,14 +148,18 @@ def _linear(like, kernels, rows, w, b):
 
 
 class _Linear(Function):
-    """``x @ w^T + b`` as one autograd node (the backend's ``linear``/``linear_backward``), ``x`` (*, in)."""
+    """``x @ w^T + b`` as one autograd node (the backend's ``linear``/``linear_backward``), ``x`` (*, in).
+
+    Its operands come in PyTorch's ``addmm`` order, ``(bias, x, weight)``: so do the node's inputs
+    (``next_functions``), and the engine then accumulates the bias's gradient before the weight's, as PyTorch's.
+    """
 
     @staticmethod
-    def forward(ctx, x, weight, bias):
+    def forward(ctx, bias, x, weight):
         # each operand is read for the other's gradient only: saved (checked against in-place writes, and
         # through the saved-tensor hooks) where that gradient is wanted, as PyTorch's mm saves them; the
         # array of an operand not saved is kept for its shape alone
-        needs_x, needs_w = ctx.needs_input_grad[:2]
+        needs_x, needs_w = ctx.needs_input_grad[1:]
         ctx.save_for_backward(x if needs_w else None, weight if needs_x else None)
         ctx.arrays = (None if needs_w else x._data, None if needs_x else weight._data)
         backend, data, w = x._backend, x._data, weight._data
@@ -173,7 +177,7 @@ class _Linear(Function):
         x, weight = ctx.saved_tensors
         if grad.dtype.is_complex:  # conjugate Wirtinger gradients: grad @ conj(w), grad^T @ conj(x)
             x, weight = _conj(x), _conj(weight)
-        needs_x, needs_w, needs_b = ctx.needs_input_grad
+        needs_b, needs_x, needs_w = ctx.needs_input_grad
         data, w = ctx.arrays  # an operand not saved: its values are not read
         data, w = data if x is None else x._data, w if weight is None else weight._data
         input_shape = data.shape
@@ -189,11 +193,7 @@ class _Linear(Function):
             if needs_w:
                 rows = x.reshape(count, data.shape[-1])
                 grad_w = grad_rows.t().matmul(rows) if grad._backend.is_row_major(w) else rows.t().matmul(grad_rows).t()
-            return (
-                grad_x,
-                grad_w,
-                grad_rows.sum(0) if needs_b else None,
-            )
+            return grad_rows.sum(0) if needs_b else None, grad_x, grad_w
         backend, dev, g = grad._backend, grad._device, grad._data
         rows = data.ndim == 2
         if not rows:
@@ -209,9 +209,9 @@ class _Linear(Function):
         if grad_w is not None and not backend.is_row_major(w):  # the gradient of weight.t() likewise
             grad_w = _transposed_copy(backend, grad_w)
         return (
+            None if grad_b is None else _new(grad_b, backend, dev),
             None if grad_x is None else _new(grad_x, backend, dev),
             None if grad_w is None else _new(grad_w, backend, dev),
-            None if grad_b is None else _new(grad_b, backend, dev),
         )
 
 

@@ -24,7 +24,7 @@ from ...autograd.function import Function, differentiable_backward
 from ...autograd.grad_mode import no_grad
 from ...ops.arithmetic import div
 from ...ops.dtype_support import C_NAMES, TORCH_NAMES, not_implemented, refuse_limited
-from ...ops.operands import check_same_device, named_node, refuse_gradients
+from ...ops.operands import check_same_device, named_node, refuse_gradients, sum_to
 from ...ops.reduced_precision import computes_in_float32, narrow_on_cpu
 from ...tensor import Tensor
 from ...threads import get_num_threads
@@ -301,14 +301,51 @@ def _channel_view(t, ndim):
     return t.reshape((1, -1) + (1,) * (ndim - 2))
 
 
-def _affine(y, weight, bias, view, scale=None):
-    """``y * weight + bias`` per channel (``view`` shapes them), ``scale(y, weight)`` for the product where given."""
+def _affine(y, weight, bias, view, fused=True):
+    """``y * weight + bias`` per channel (``view`` shapes them): one node (:class:`_ScaleShift`) where both
+    parameters are given and of ``y``'s real floating type, unless not ``fused`` (instance norm, whose PyTorch
+    graph repeats the parameters per sample and accumulates the bias's gradient before the weight's)."""
     low = _mixed_type(y)
-    if weight is not None:
-        y = y * view(weight) if scale is None else scale(y, weight)
-    if bias is not None:
-        y = y + view(bias)
+    if (
+        fused
+        and weight is not None
+        and bias is not None
+        and y.dtype is weight.dtype is bias.dtype
+        and not y.is_complex()
+    ):
+        y = _ScaleShift.apply(y, weight, bias, view)
+    else:
+        if weight is not None:
+            y = y * view(weight)
+        if bias is not None:
+            y = y + view(bias)
     return y if low is None or y.dtype is low else y.to(low)
+
+
+class _ScaleShift(Function):
+    """``y * view(weight) + view(bias)``, rounded as the two ops round it, as one node whose inputs are
+    ``(y, weight, bias)``, as PyTorch's normalization nodes list them: the engine then accumulates the
+    weight's gradient before the bias's, as PyTorch's does."""
+
+    @staticmethod
+    def forward(ctx, y, weight, bias, view):
+        needs_y, needs_weight = ctx.needs_input_grad[:2]
+        ctx.save_for_backward(y if needs_weight else None, weight if needs_y else None)
+        ctx.view, ctx.shapes = view, (weight.shape, bias.shape)
+        return y * view(weight) + view(bias)
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, weight = ctx.saved_tensors
+        view, (weight_shape, bias_shape) = ctx.view, ctx.shapes
+        needs_y, needs_weight, needs_bias = ctx.needs_input_grad[:3]
+        grad_y = grad * view(weight) if needs_y else None
+        grad_weight = grad_bias = None
+        if needs_weight:
+            grad_weight = sum_to(grad * y, view(y.new_empty(weight_shape)).shape).reshape(weight_shape)
+        if needs_bias:
+            grad_bias = sum_to(grad, view(grad.new_empty(bias_shape)).shape).reshape(bias_shape)
+        return grad_y, grad_weight, grad_bias, None
 
 
 def _mixed_type(y):
@@ -505,7 +542,7 @@ def instance_norm(
         _update_running(running_mean, mean.reshape(input.shape[:2]).mean(0), momentum)
     if running_var is not None:
         _update_running(running_var, var.reshape(input.shape[:2]).mean(0), momentum, count / (count - 1))
-    return named_node(_affine(y, weight, bias, view), "ViewBackward0")
+    return named_node(_affine(y, weight, bias, view, fused=False), "ViewBackward0")
 
 
 def _instance_norm_as_batch_norm(input, running_mean, running_var, weight, bias, use_input_stats, momentum, eps):
@@ -790,13 +827,11 @@ def group_norm(
         return named_node(y, "NativeGroupNormBackward0")
     grouped = input.reshape(input.shape[0], num_groups, math.prod(input.shape[1:]) // num_groups)
     y, mean, var = _Normalize.apply(grouped, (2,), eps)
-    y = _affine(
-        y.reshape(input.shape),
-        weight,
-        bias,
-        lambda t: _channel_view(t, input.ndim),
-        lambda y, w: _GroupScale.apply(y, w, input, mean, var, eps),
-    )
+    y = y.reshape(input.shape)
+    if weight is not None:
+        y = _GroupScale.apply(y, weight, bias, input, mean, var, eps)
+    elif bias is not None:
+        y = y + _channel_view(bias, input.ndim)
     return named_node(y, "NativeGroupNormBackward0")  # PyTorch's one node
 
 
@@ -859,22 +894,28 @@ class _NarrowGroupNorm(Function):
 
 
 class _GroupScale(Function):
-    """``xhat * weight`` per channel in group_norm; the weight's gradient is PyTorch's grouping,
-    ``sum_n (sum(grad x) - sum(grad) mean) rstd`` per channel (an inf upstream gives inf - inf = NaN where
-    ``sum(grad xhat)`` would not), and ``sum(grad xhat)`` under create_graph (it differentiates again)."""
+    """``xhat * weight + bias`` per channel in group_norm (``bias`` may be None), one node whose inputs are
+    ``xhat``, ``weight`` and ``bias``, so that the weight's gradient is accumulated before the bias's, as
+    PyTorch's; the weight's gradient is PyTorch's grouping, ``sum_n (sum(grad x) - sum(grad) mean) rstd`` per
+    channel (an inf upstream gives inf - inf = NaN where ``sum(grad xhat)`` would not), and ``sum(grad xhat)``
+    under create_graph (it differentiates again)."""
 
     @staticmethod
-    def forward(ctx, y, weight, x, mean, var, eps):
+    def forward(ctx, y, weight, bias, x, mean, var, eps):
         ctx.save_for_backward(y, weight, x, mean, var)
         ctx.eps = eps
-        return y * _channel_view(weight, y.ndim)
+        out = y * _channel_view(weight, y.ndim)
+        return out if bias is None else out + _channel_view(bias, y.ndim)
 
     @staticmethod
     def backward(ctx, grad):
         y, weight, x, mean, var = ctx.saved_tensors
         grad_y = (grad * _channel_view(weight, y.ndim)).to(y.dtype)
+        grad_bias = None
+        if ctx.needs_input_grad[2]:
+            grad_bias = sum_to(grad, (1, weight.shape[0]) + (1,) * (y.ndim - 2)).reshape(weight.shape)
         if not ctx.needs_input_grad[1]:
-            return grad_y, None, None, None, None, None
+            return grad_y, None, grad_bias, None, None, None, None
         planes = (x.shape[0], x.shape[1], math.prod(x.shape[2:]))
         batch, channels = planes[:2]
         if differentiable_backward():
@@ -887,7 +928,7 @@ class _GroupScale(Function):
             mean = mean.reshape(batch, groups, 1).expand(spread).reshape(batch, channels)
             rstd = (var + ctx.eps).rsqrt().reshape(batch, groups, 1).expand(spread).reshape(batch, channels)
             grad_weight = ((by_channel - grad.sum(2) * mean) * rstd).sum(0)
-        return grad_y, grad_weight.to(weight.dtype), None, None, None, None
+        return grad_y, grad_weight.to(weight.dtype), grad_bias, None, None, None, None
 
 
 @computes_in_float32

@@ -146,9 +146,8 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     if c % groups:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
     rest = tuple(input.shape[2:])
-    return _new_tensor(
-        in_input_format(input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(input.shape), input)
-    )
+    shuffled = in_input_format(input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(input.shape), input)
+    return named_node(_new_tensor(shuffled), "ChannelShuffleBackward0")  # PyTorch's one node
 
 
 native_channel_shuffle = channel_shuffle  # PyTorch's name of the same kernel (F.native_channel_shuffle)
