@@ -263,7 +263,9 @@ def _rtruediv(self, other):
 
 
 def _rfloordiv(self, other):
-    """``other // self``."""
+    """``other // self`` (a number as a 0-d tensor of the type it takes against ``self``)."""
+    if isinstance(other, Tensor):
+        return arithmetic.floor_divide(other, self)
     return arithmetic.floor_divide(arithmetic.full_like_scalar(self, other), self)
 
 
