@@ -269,3 +269,25 @@ def test_reflected_floor_division_of_two_tensors_warns_nothing():
             warnings.simplefilter("error")
             values[lib.__name__] = lib.arange(1.0, 5.0).__rfloordiv__(lib.tensor([1.0, 3.0, 2.0, 0.5])).tolist()
     assert values["ember"] == values["torch"]
+
+
+def _layouts(lib):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch's beta and prototype warnings
+        return [
+            lib.sparse_coo_tensor([[0, 1], [1, 0]], [1.0, 2.0], (2, 2)),
+            lib.ones(2, 2).to_sparse(),
+            lib.ones(2, 2).to_sparse_csr(),
+            lib.ones(2, 2).to_sparse_csc(),
+            lib.nested.nested_tensor([lib.ones(2), lib.ones(3)]),
+            lib.nested.nested_tensor([lib.ones(2, 4), lib.ones(3, 4)], layout=lib.jagged),
+            lib.ones(2),
+            [lib.ones(1)],
+            2.0,
+        ]
+
+
+def test_is_tensor_of_sparse_and_nested_tensors():
+    """``is_tensor`` is True for sparse (COO, compressed) and nested tensors, as PyTorch's. (Unlike PyTorch's,
+    ember's sparse and nested tensors are not instances of ``ember.Tensor``: classes of their own.)"""
+    assert [ember.is_tensor(t) for t in _layouts(ember)] == [torch.is_tensor(t) for t in _layouts(torch)]
