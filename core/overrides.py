@@ -533,12 +533,13 @@ def default_torch_function(cls: type, func: Callable, types: Any, args: Any = ()
         return _convert(result, cls)
 
 
-def _dispatch(func: Callable, args: tuple, kwargs: dict) -> Any:
-    """Run ``func`` through the protocol if a mode is active or an argument overloads it, else as it is."""
+def _dispatch(func: Callable, args: tuple, kwargs: dict, plain_kind: bool = False) -> Any:
+    """Run ``func`` through the protocol if a mode is active or an argument overloads it, else as it is
+    (``plain_kind``: as :func:`_handle`'s)."""
     overloaded = [] if _STATE.subclasses_off else _overloaded_args(_relevant(args, kwargs))
     if not overloaded and not _modes_on():
         return func(*args, **kwargs)
-    return _handle(func, overloaded, args, kwargs or None)
+    return _handle(func, overloaded, args, kwargs or None, plain_kind)
 
 
 # operators whose handlers see the method PyTorch passes for them (``1 + x`` passes ``Tensor.add``); the
@@ -555,22 +556,26 @@ _OPERATOR_METHODS = {
     "__rxor__": "bitwise_xor",
 }
 _OPERATORS_AS_THEMSELVES = frozenset(
-    ("__floordiv__", "__pow__", "__and__", "__or__", "__xor__", "__lshift__", "__rshift__")
+    """__floordiv__ __pow__ __and__ __or__ __xor__ __lshift__ __rshift__ __ipow__ __iand__ __ior__ __ixor__
+    __ilshift__ __irshift__""".split()
 )
 # the operators PyTorch writes in Python (torch/_tensor.py): their handlers' ``types`` name ``Tensor`` too when
 # an operand is a plain tensor (PyTorch's Python-side dispatch counts it among the overloaded arguments)
 _PYTHON_OPERATORS = frozenset(
     """__rsub__ __rtruediv__ __rdiv__ __floordiv__ __rfloordiv__ __rmod__ __pow__ __rpow__ __rmatmul__
-    __rlshift__ __rrshift__""".split()
+    __rlshift__ __rrshift__ __ipow__""".split()
 )
 # what a plain tensor's operator passes instead when only its other operand overloads (``plain.__eq__(sub)``
 # passes ``Tensor.eq``, ``sub.__eq__(plain)`` passes ``Tensor.__eq__``, as PyTorch's)
 _PLAIN_SELF_OPERATOR_METHODS = {"__eq__": "eq"}
-# Tensor's binary operators: once the checks are on, each looks at both operands (a subclass inherits it)
+# Tensor's binary operators, and the in-place ones that are not other names of a method (``__iand__``; the
+# others, ``__iadd__``, are checked as their method): once the checks are on, each looks at both operands (a
+# subclass inherits it)
 _BINARY_OPERATORS = frozenset(
     """__add__ __radd__ __sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ __div__ __rdiv__ __floordiv__
     __rfloordiv__ __mod__ __rmod__ __pow__ __rpow__ __matmul__ __rmatmul__ __eq__ __ne__ __lt__ __le__ __gt__
-    __ge__ __and__ __rand__ __or__ __ror__ __xor__ __rxor__ __lshift__ __rlshift__ __rshift__ __rrshift__""".split()
+    __ge__ __and__ __rand__ __or__ __ror__ __xor__ __rxor__ __lshift__ __rlshift__ __rshift__ __rrshift__
+    __ipow__ __iand__ __ior__ __ixor__ __ilshift__ __irshift__""".split()
 )
 # the indexing methods, checked as the methods are (``plain[sub]`` passes ``Tensor.__getitem__``)
 _INDEXING_METHODS = frozenset(("__getitem__", "__setitem__"))
@@ -591,25 +596,27 @@ def _surface_wrapper(name: str, value: Any) -> Any:
         and not hasattr(value, "_ember_checked")
     ):
         op = value.__wrapped__  # the method the operator computes, as Tensor holds it (checked or not)
-        return _operator_wrapper(value, value if name in _OPERATORS_AS_THEMSELVES else _checked.get(id(op), op))
-    return _method_wrapper(value, public and _MODE_PATCHED.get(public, vars(Tensor)[public]))
+        public = value if name in _OPERATORS_AS_THEMSELVES else _checked.get(id(op), op)
+        return _operator_wrapper(value, public, name in _PYTHON_OPERATORS)
+    public = public and _MODE_PATCHED.get(public, vars(Tensor)[public])
+    return _method_wrapper(value, public, name in _PYTHON_OPERATORS)
 
 
-def _method_wrapper(func: Callable, public: Callable | None = None) -> Callable:
+def _method_wrapper(func: Callable, public: Callable | None = None, plain_kind: bool = False) -> Callable:
     public = public or func
 
     @functools.wraps(func)
     def method(*args: Any, **kwargs: Any) -> Any:
         if _STATE.subclasses_off and not _STATE.modes:
             return func(*args, **kwargs)
-        return _dispatch(public, args, kwargs)
+        return _dispatch(public, args, kwargs, plain_kind)
 
     method._ember_wrapped = func  # type: ignore[attr-defined]
     method._ember_method = True  # type: ignore[attr-defined]
     return method
 
 
-def _operator_wrapper(func: Callable, public: Callable) -> Callable:
+def _operator_wrapper(func: Callable, public: Callable, plain_kind: bool = False) -> Callable:
     """A binary operator that gives way to unknown operands (``Tensor.__add__``): its handlers see the
     method PyTorch passes (``Tensor.add``) when the other operand is a tensor or a number; for any other
     operand the operator itself runs the call (and may return ``NotImplemented``)."""
@@ -619,7 +626,7 @@ def _operator_wrapper(func: Callable, public: Callable) -> Callable:
         if _STATE.subclasses_off and not _STATE.modes:
             return func(self, other)
         known = isinstance(other, Tensor) or type(other) in _PLAIN_TYPES
-        return _dispatch(public if known else func, (self, other), {})
+        return _dispatch(public if known else func, (self, other), {}, plain_kind)
 
     operator._ember_wrapped = func  # type: ignore[attr-defined]
     operator._ember_method = True  # type: ignore[attr-defined]

@@ -136,6 +136,19 @@ OPERATORS = [
     "i.__rshift__(k)",
     "i.__rrshift__(k)",
     "a.__add__(s)",
+    # the in-place operators: PyTorch's handlers see Tensor.add_ for __iadd__, but Tensor.__iand__ itself
+    "a.__iadd__(f)",
+    "a.__imul__(f)",
+    "a.__itruediv__(f)",
+    "a.__ipow__(f)",
+    "i.__iand__(k)",
+    "i.__ior__(k)",
+    "i.__ixor__(k)",
+    "i.__ilshift__(k)",
+    "i.__irshift__(k)",
+    "f.__ipow__(a)",
+    "f.__ipow__(2)",
+    "k.__iand__(i)",
     # the operators: the plain left operand's runs first, with the operands in the order written
     "a + f",
     "a - f",
@@ -291,3 +304,42 @@ def test_is_tensor_of_sparse_and_nested_tensors():
     """``is_tensor`` is True for sparse (COO, compressed) and nested tensors, as PyTorch's. (Unlike PyTorch's,
     ember's sparse and nested tensors are not instances of ``ember.Tensor``: classes of their own.)"""
     assert [ember.is_tensor(t) for t in _layouts(ember)] == [torch.is_tensor(t) for t in _layouts(torch)]
+
+
+MODE_PROGRAMS = [
+    "x ** 2",
+    "2 ** x",
+    "1 - x",
+    "x + 1",
+    "x // 2",
+    "x == 1",
+    "x.__eq__(x)",
+    "x[0]",
+    "x[x > 2]",
+    "x.__setitem__(0, 1.0)",
+    "x.clone().__ipow__(2)",
+    "x.long().__iand__(1)",
+    "y = x.clone(); y **= 2",
+    "y = x.long(); y |= 2",
+]
+
+
+@pytest.mark.parametrize("program", MODE_PROGRAMS)
+def test_a_mode_sees_the_operators_as_pytorchs(program):
+    """A TorchFunctionMode sees the function PyTorch passes for each operator, and its ``types`` (``Tensor`` for
+    the operators PyTorch writes in Python, ``Tensor.__rsub__``)."""
+    logs = [_mode_log(lib, program) for lib in (torch, ember)]
+    assert logs[1] == logs[0]
+
+
+def _mode_log(lib, program):
+    log = []
+
+    class Mode(lib.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            log.append((lib.overrides.resolve_name(func).partition(".")[2], [t.__name__ for t in types]))
+            return func(*args, **(kwargs or {}))
+
+    with Mode():
+        exec(program, {"x": lib.arange(1.0, 7.0).view(2, 3)})  # noqa: S102 - the test's own programs
+    return log
