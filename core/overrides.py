@@ -690,7 +690,8 @@ _checked: dict[int, Callable] = {}  # id(Tensor's own method) -> its argument-ch
 def check_plain_methods() -> None:
     """Once a subclass takes part in the protocol, ``Tensor``'s own methods look at their other arguments:
     a plain tensor's method called with a subclass instance (``plain.add(sub)``) is handed to the subclass's
-    ``__torch_function__`` (which sees ``Tensor.add``), as in PyTorch. Until then they are the plain
+    ``__torch_function__`` (which sees ``Tensor.add``), as in PyTorch; so are its indexing (``plain[sub]``)
+    and its binary operators (``plain + sub``, which look at both operands). Until then they are the plain
     functions (a program without such a subclass pays nothing); afterwards a call with tensors and numbers
     only costs a look at each argument's type. :mod:`ember.tensor_methods` puts the wrappers on ``Tensor``."""
     global _plain_methods_checked
