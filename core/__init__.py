@@ -311,12 +311,19 @@ def is_tensor(obj: object) -> _typing.TypeGuard[Tensor]:
         False
         >>> ember.is_tensor(ember.eye(2).to_sparse())
         True
+        >>> ember.is_tensor(ember.nested.nested_tensor([ember.ones(2), ember.ones(3)]))
+        True
     """
     if isinstance(obj, Tensor):
         return True
-    from .sparse import SparseTensorBase  # sparse tensors are tensors, as in PyTorch
+    import sys
 
-    return isinstance(obj, SparseTensorBase)
+    from .sparse import SparseTensorBase  # sparse and nested tensors are tensors, as in PyTorch
+
+    if isinstance(obj, SparseTensorBase):
+        return True
+    nested = sys.modules.get("ember.nested.nested_tensor")  # not loaded: no nested tensor exists
+    return nested is not None and isinstance(obj, nested.NestedTensor)
 
 
 def numel(input: Tensor) -> _builtins.int:

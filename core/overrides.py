@@ -13,9 +13,9 @@ the subclass itself when it is defined, and the public functions of ``ember`` an
 ``ember.nn.functional``, ``ember.linalg``, ``ember.fft``, ``ember.special`` (and ``ember.autograd.grad``/``backward``,
 as PyTorch's) are replaced by checking
 wrappers only once a subclass with the protocol (or a :class:`TorchFunctionMode`) first exists. A function object taken from those modules before
-that moment (``from ember import add``) keeps calling the unchecked function; a method called on a
-plain tensor with a subclass instance as an operand (``plain.add(sub)``) gives a plain tensor
-(operators, ``plain + sub``, do reach the subclass, whose reflected operator Python tries first).
+that moment (``from ember import add``) keeps calling the unchecked function. From that moment too, a
+plain tensor's methods, operators and indexing look at their other arguments: ``plain.add(sub)``,
+``plain + sub`` (run as ``plain.__add__(sub)``, as PyTorch's) and ``plain[sub]`` reach the subclass's handler.
 
 Example::
 
@@ -264,11 +264,14 @@ def _handler(arg: Any) -> Callable:
     return handler
 
 
-def _handle(public_api: Callable, overloaded: list, args: tuple, kwargs: dict | None) -> Any:
-    """Ask the innermost active mode, then each overloaded argument's type, to run ``public_api``."""
+def _handle(public_api: Callable, overloaded: list, args: tuple, kwargs: dict | None, plain_kind: bool = False) -> Any:
+    """Ask the innermost active mode, then each overloaded argument's type, to run ``public_api``; with
+    ``plain_kind``, ``types`` also names ``Tensor`` (last) when a plain tensor is among ``args``."""
     if _PATCHED_SURFACE:  # a mode has Tensor's surface wrapped: handlers see (and call) what Tensor holds now
         public_api = _current_surface(public_api)
     kinds = tuple(type(arg) for arg in overloaded)
+    if plain_kind and any(type(arg) is Tensor for arg in args):
+        kinds += (Tensor,)
     if _modes_on():
         mode = _STATE.modes.pop()  # the mode runs below itself, as PyTorch's
         try:
@@ -530,12 +533,13 @@ def default_torch_function(cls: type, func: Callable, types: Any, args: Any = ()
         return _convert(result, cls)
 
 
-def _dispatch(func: Callable, args: tuple, kwargs: dict) -> Any:
-    """Run ``func`` through the protocol if a mode is active or an argument overloads it, else as it is."""
+def _dispatch(func: Callable, args: tuple, kwargs: dict, plain_kind: bool = False) -> Any:
+    """Run ``func`` through the protocol if a mode is active or an argument overloads it, else as it is
+    (``plain_kind``: as :func:`_handle`'s)."""
     overloaded = [] if _STATE.subclasses_off else _overloaded_args(_relevant(args, kwargs))
     if not overloaded and not _modes_on():
         return func(*args, **kwargs)
-    return _handle(func, overloaded, args, kwargs or None)
+    return _handle(func, overloaded, args, kwargs or None, plain_kind)
 
 
 # operators whose handlers see the method PyTorch passes for them (``1 + x`` passes ``Tensor.add``); the
@@ -551,7 +555,30 @@ _OPERATOR_METHODS = {
     "__ror__": "bitwise_or",
     "__rxor__": "bitwise_xor",
 }
-_OPERATORS_AS_THEMSELVES = frozenset(("__floordiv__", "__and__", "__or__", "__xor__", "__lshift__", "__rshift__"))
+_OPERATORS_AS_THEMSELVES = frozenset(
+    """__floordiv__ __pow__ __and__ __or__ __xor__ __lshift__ __rshift__ __ipow__ __iand__ __ior__ __ixor__
+    __ilshift__ __irshift__""".split()
+)
+# the operators PyTorch writes in Python (torch/_tensor.py): their handlers' ``types`` name ``Tensor`` too when
+# an operand is a plain tensor (PyTorch's Python-side dispatch counts it among the overloaded arguments)
+_PYTHON_OPERATORS = frozenset(
+    """__rsub__ __rtruediv__ __rdiv__ __floordiv__ __rfloordiv__ __rmod__ __pow__ __rpow__ __rmatmul__
+    __rlshift__ __rrshift__ __ipow__""".split()
+)
+# what a plain tensor's operator passes instead when only its other operand overloads (``plain.__eq__(sub)``
+# passes ``Tensor.eq``, ``sub.__eq__(plain)`` passes ``Tensor.__eq__``, as PyTorch's)
+_PLAIN_SELF_OPERATOR_METHODS = {"__eq__": "eq"}
+# Tensor's binary operators, and the in-place ones that are not other names of a method (``__iand__``; the
+# others, ``__iadd__``, are checked as their method): once the checks are on, each looks at both operands (a
+# subclass inherits it)
+_BINARY_OPERATORS = frozenset(
+    """__add__ __radd__ __sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ __div__ __rdiv__ __floordiv__
+    __rfloordiv__ __mod__ __rmod__ __pow__ __rpow__ __matmul__ __rmatmul__ __eq__ __ne__ __lt__ __le__ __gt__
+    __ge__ __and__ __rand__ __or__ __ror__ __xor__ __rxor__ __lshift__ __rlshift__ __rshift__ __rrshift__
+    __ipow__ __iand__ __ior__ __ixor__ __ilshift__ __irshift__""".split()
+)
+# the indexing methods, checked as the methods are (``plain[sub]`` passes ``Tensor.__getitem__``)
+_INDEXING_METHODS = frozenset(("__getitem__", "__setitem__"))
 
 
 def _surface_wrapper(name: str, value: Any) -> Any:
@@ -559,8 +586,8 @@ def _surface_wrapper(name: str, value: Any) -> Any:
     (for a subclass's surface, or Tensor's own while a mode is active); None for what is not wrapped."""
     if isinstance(value, property):
         return _property_wrapper(value)
-    if not isinstance(value, _types.FunctionType):
-        return None
+    if not isinstance(value, _types.FunctionType) or hasattr(value, "_ember_method"):
+        return None  # not a method, or one that passes its calls through the protocol already (an operator)
     public = _OPERATOR_METHODS.get(name)
     if (
         public is None
@@ -569,25 +596,27 @@ def _surface_wrapper(name: str, value: Any) -> Any:
         and not hasattr(value, "_ember_checked")
     ):
         op = value.__wrapped__  # the method the operator computes, as Tensor holds it (checked or not)
-        return _operator_wrapper(value, value if name in _OPERATORS_AS_THEMSELVES else _checked.get(id(op), op))
-    return _method_wrapper(value, public and _MODE_PATCHED.get(public, vars(Tensor)[public]))
+        public = value if name in _OPERATORS_AS_THEMSELVES else _checked.get(id(op), op)
+        return _operator_wrapper(value, public, name in _PYTHON_OPERATORS)
+    public = public and _MODE_PATCHED.get(public, vars(Tensor)[public])
+    return _method_wrapper(value, public, name in _PYTHON_OPERATORS)
 
 
-def _method_wrapper(func: Callable, public: Callable | None = None) -> Callable:
+def _method_wrapper(func: Callable, public: Callable | None = None, plain_kind: bool = False) -> Callable:
     public = public or func
 
     @functools.wraps(func)
     def method(*args: Any, **kwargs: Any) -> Any:
         if _STATE.subclasses_off and not _STATE.modes:
             return func(*args, **kwargs)
-        return _dispatch(public, args, kwargs)
+        return _dispatch(public, args, kwargs, plain_kind)
 
     method._ember_wrapped = func  # type: ignore[attr-defined]
     method._ember_method = True  # type: ignore[attr-defined]
     return method
 
 
-def _operator_wrapper(func: Callable, public: Callable) -> Callable:
+def _operator_wrapper(func: Callable, public: Callable, plain_kind: bool = False) -> Callable:
     """A binary operator that gives way to unknown operands (``Tensor.__add__``): its handlers see the
     method PyTorch passes (``Tensor.add``) when the other operand is a tensor or a number; for any other
     operand the operator itself runs the call (and may return ``NotImplemented``)."""
@@ -597,7 +626,7 @@ def _operator_wrapper(func: Callable, public: Callable) -> Callable:
         if _STATE.subclasses_off and not _STATE.modes:
             return func(self, other)
         known = isinstance(other, Tensor) or type(other) in _PLAIN_TYPES
-        return _dispatch(public if known else func, (self, other), {})
+        return _dispatch(public if known else func, (self, other), {}, plain_kind)
 
     operator._ember_wrapped = func  # type: ignore[attr-defined]
     operator._ember_method = True  # type: ignore[attr-defined]
@@ -661,7 +690,8 @@ _checked: dict[int, Callable] = {}  # id(Tensor's own method) -> its argument-ch
 def check_plain_methods() -> None:
     """Once a subclass takes part in the protocol, ``Tensor``'s own methods look at their other arguments:
     a plain tensor's method called with a subclass instance (``plain.add(sub)``) is handed to the subclass's
-    ``__torch_function__`` (which sees ``Tensor.add``), as in PyTorch. Until then they are the plain
+    ``__torch_function__`` (which sees ``Tensor.add``), as in PyTorch; so are its indexing (``plain[sub]``)
+    and its binary operators (``plain + sub``, which look at both operands). Until then they are the plain
     functions (a program without such a subclass pays nothing); afterwards a call with tensors and numbers
     only costs a look at each argument's type. :mod:`ember.tensor_methods` puts the wrappers on ``Tensor``."""
     global _plain_methods_checked
@@ -685,9 +715,12 @@ def _argument_check_of(name: str, value: Any) -> Callable | None:
     code = value.__code__
     if code.co_argcount == 1 and not code.co_kwonlyargcount and not code.co_flags & _VARARGS:
         return None  # a method of ``self`` alone (``x.exp()``): no other argument to look at
-    wrapper = _checked.get(id(value))
-    if wrapper is None and not name.startswith("__"):  # an operator is checked as the method it is, if any
-        wrapper = _checked[id(value)] = _argument_checked(value)
+    wrapper = _checked.get(id(value))  # one wrapper per function (``Tensor.__iadd__`` is ``Tensor.add_``)
+    if wrapper is None:
+        if name in _BINARY_OPERATORS:
+            wrapper = _checked[id(value)] = _operator_checked(name, value)
+        elif not name.startswith("__") or name in _INDEXING_METHODS:
+            wrapper = _checked[id(value)] = _argument_checked(value)
     return wrapper
 
 
@@ -733,6 +766,47 @@ def _argument_checked(func: Callable) -> Callable:
     method._ember_wrapped = func  # type: ignore[attr-defined]
     method._ember_checked = True  # type: ignore[attr-defined]
     return method
+
+
+def _operator_checked(name: str, func: Callable) -> Callable:
+    """``Tensor``'s binary operator ``func`` (``__add__``) that hands a call with an overloading operand,
+    ``self`` or the other, to its handlers: they see the method PyTorch passes (``Tensor.add``) or the
+    operator itself (``Tensor.__rsub__``). Subclasses inherit it instead of wrapping it, so that Python runs
+    ``plain + sub`` as ``plain.__add__(sub)``, as PyTorch does (a subclass's own ``__radd__`` would run first);
+    an operand that is neither a tensor nor a number is left to the operator (which may give way to it)."""
+    mapped = _OPERATOR_METHODS.get(name)
+    if mapped is None and name not in _OPERATORS_AS_THEMSELVES and hasattr(func, "__wrapped__"):
+        op = func.__wrapped__  # the method the operator computes (``x - y``: ``Tensor.sub``)
+        public = _checked.get(id(op), op)
+    else:
+        public = mapped and _MODE_PATCHED.get(mapped, vars(Tensor)[mapped])
+    plain = _PLAIN_SELF_OPERATOR_METHODS.get(name)
+    plain_public = _MODE_PATCHED.get(plain, vars(Tensor)[plain]) if plain else public
+    plain_kind = name in _PYTHON_OPERATORS
+
+    @functools.wraps(func)
+    def operator(self: Any, other: Any) -> Any:
+        if not _mode_users and type(self) is Tensor:  # the common calls: tensors and numbers only
+            kind = type(other)
+            if kind is Tensor or kind in _PLAIN_TYPES:
+                return func(self, other)
+        if _STATE.subclasses_off and not _STATE.modes:
+            return func(self, other)
+        known = isinstance(other, Tensor) or type(other) in _PLAIN_TYPES
+        if not known and type(self) is Tensor and not _modes_on():
+            return func(self, other)  # the operator gives way to the other operand's (an fx Proxy's)
+        overloaded = [] if _STATE.subclasses_off else _overloaded_args((self, other))
+        if not overloaded and not _modes_on():
+            return func(self, other)
+        if not known:
+            return _handle(func, overloaded, (self, other), None)
+        seen = plain_public if type(self) is Tensor and not _modes_on() else public
+        return _handle(seen or operator, overloaded, (self, other), None, plain_kind)
+
+    operator._ember_wrapped = func  # type: ignore[attr-defined]
+    operator._ember_method = True  # type: ignore[attr-defined]
+    operator._ember_checked = True  # type: ignore[attr-defined]
+    return _hidden_from_warnings(operator)
 
 
 def _private(name: str) -> bool:

@@ -263,7 +263,9 @@ def _rtruediv(self, other):
 
 
 def _rfloordiv(self, other):
-    """``other // self``."""
+    """``other // self`` (a number as a 0-d tensor of the type it takes against ``self``)."""
+    if isinstance(other, Tensor):
+        return arithmetic.floor_divide(other, self)
     return arithmetic.floor_divide(arithmetic.full_like_scalar(self, other), self)
 
 
@@ -804,6 +806,10 @@ INPLACE_ALIASES = {
     "__ixor__": "bitwise_xor_",
 }
 
+# The in-place operators that are methods of their own in PyTorch, not other names of the twins: a handler or
+# a mode sees ``Tensor.__iand__`` for ``x &= y`` (but ``Tensor.add_`` for ``x += y``), as PyTorch's.
+OWN_INPLACE_OPERATORS = ("__ipow__", "__ilshift__", "__irshift__", "__iand__", "__ior__", "__ixor__")
+
 # PyTorch's surface that programs call and the tables above lacked (the surface work, one block).
 SURFACE = {
     "apply_": python_callables.apply_,
@@ -988,7 +994,7 @@ def install():
         setattr(Tensor, alias, Tensor.__dict__[name])
     for table in TABLES:  # PyTorch's other names: functions of their own (Tensor.arctan is not Tensor.atan)
         aliases.rename_aliases(table)
-    for name in aliases.TORCH_ALIASES.intersection(Tensor.__dict__):
+    for name in aliases.TORCH_ALIASES.intersection(Tensor.__dict__) | set(OWN_INPLACE_OPERATORS):
         setattr(Tensor, name, aliases.renamed(Tensor.__dict__[name], name))
     _name_after_tensor()
     _tensor.connect(plugin.backend_registry, creation.default_device)

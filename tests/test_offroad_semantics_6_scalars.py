@@ -10,23 +10,9 @@ import re
 
 import numpy as np
 import pytest
+from against_torch import same, same_error, torch
 
 import ember
-
-torch = pytest.importorskip("torch")
-
-
-def _same(got, expected):
-    assert str(got.dtype).split(".")[1] == str(expected.dtype).split(".")[1]
-    assert got.tolist() == expected.tolist()
-
-
-def _same_error(fn):
-    with pytest.raises(Exception) as expected:
-        fn(torch)
-    with pytest.raises(type(expected.value), match=f"^{re.escape(str(expected.value))}$"):
-        fn(ember)
-
 
 # name -> f(lib, device): a Python int at or beyond 2**63 with an integer or floating tensor
 WIDE_SCALARS = {
@@ -54,7 +40,7 @@ WIDE_SCALARS = {
 @pytest.mark.parametrize("case", list(WIDE_SCALARS))
 def test_ints_from_2_63_are_uint64_scalars(device, case):
     # ember raised OverflowError("value 9223372036854775808 cannot be converted to type int64 ...") for int64
-    _same(WIDE_SCALARS[case](ember, device), WIDE_SCALARS[case](torch, "cpu"))
+    same(WIDE_SCALARS[case](ember, device), WIDE_SCALARS[case](torch, "cpu"))
 
 
 # name -> f(lib): the errors of an int beyond uint64 (OverflowError), or below int64, and of 2**63 with bool
@@ -75,7 +61,7 @@ OVERFLOWING_SCALARS = {
 
 @pytest.mark.parametrize("case", list(OVERFLOWING_SCALARS))
 def test_ints_beyond_uint64_raise(case):
-    _same_error(OVERFLOWING_SCALARS[case])
+    same_error(OVERFLOWING_SCALARS[case])
 
 
 # name -> f(lib): a scalar factor outside the range of its result's type is PyTorch's overflow RuntimeError
@@ -96,7 +82,7 @@ FACTORS = {
 @pytest.mark.parametrize("case", list(FACTORS))
 def test_factors_out_of_range_raise(case):
     # ember wrapped them: uint8 alpha=300 added 45 times the other, float16 alpha=1e6 gave inf
-    _same_error(FACTORS[case])
+    same_error(FACTORS[case])
 
 
 @pytest.mark.parametrize(
@@ -109,7 +95,7 @@ def test_factors_out_of_range_raise(case):
     ],
 )
 def test_factors_in_range_still_work(fn):
-    _same(fn(ember), fn(torch))
+    same(fn(ember), fn(torch))
 
 
 # name -> f(lib, x): sort/argsort with a positional dim or descending beside the keyword stable
@@ -152,7 +138,7 @@ def test_stable_by_keyword_still_sorts(device, fn):
     for g, e in zip(
         got if isinstance(got, tuple) else (got,), expected if isinstance(expected, tuple) else (expected,)
     ):
-        _same(g, e)
+        same(g, e)
 
 
 # name -> (f(lib, x), op): a dim that is no int; torch's TypeError names the op ("cumsum(): argument 'dim' ...")
@@ -279,7 +265,7 @@ def test_sorting_argument_errors(case):
 )
 def test_sorting_arguments_still_taken(device, fn):
     got = fn(ember, ember.tensor([3.0, 1.0, 2.0], device=device))
-    _same(got, fn(torch, torch.tensor([3.0, 1.0, 2.0])))
+    same(got, fn(torch, torch.tensor([3.0, 1.0, 2.0])))
 
 
 # name -> f(lib, x): a whole shape or dims argument that is no sequence (ember: "'float' object is not iterable")

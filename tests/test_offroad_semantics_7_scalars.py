@@ -6,25 +6,10 @@ result type), ``isin``'s and ``searchsorted``'s number operands cast, wrapping, 
 
 from __future__ import annotations
 
-import re
-
 import pytest
+from against_torch import same, same_error, torch
 
 import ember
-
-torch = pytest.importorskip("torch")
-
-
-def _same(got, expected):
-    assert str(got.dtype).split(".")[1] == str(expected.dtype).split(".")[1]
-    assert got.tolist() == expected.tolist()
-
-
-def _same_error(fn):
-    with pytest.raises(Exception) as expected:
-        fn(torch, "cpu")
-    with pytest.raises(type(expected.value), match=f"^{re.escape(str(expected.value))}$"):
-        fn(ember, "cpu")
 
 
 def _c(L, d):
@@ -81,7 +66,7 @@ def test_ints_from_2_63_are_uint64_operands(device, case):
         with pytest.raises(TypeError, match="does not support dtype ember.uint64"):
             WIDE_OPERANDS[case](ember, device)
         return
-    _same(WIDE_OPERANDS[case](ember, device), WIDE_OPERANDS[case](torch, "cpu"))
+    same(WIDE_OPERANDS[case](ember, device), WIDE_OPERANDS[case](torch, "cpu"))
 
 
 def test_where_keeps_uint64(device):
@@ -114,7 +99,7 @@ WIDE_ERRORS = {
 
 @pytest.mark.parametrize("case", list(WIDE_ERRORS))
 def test_wide_int_errors(case):
-    _same_error(WIDE_ERRORS[case])
+    same_error(WIDE_ERRORS[case], "cpu")
 
 
 # name -> f(lib, device): a number operand of isin/searchsorted cast to the type it promotes to
@@ -138,7 +123,7 @@ NUMBER_OPERANDS = {
 @pytest.mark.parametrize("case", list(NUMBER_OPERANDS))
 def test_number_operands_promote_weakly(device, case):
     # ember: isin(uint8 [44], 300) gave False, searchsorted(uint8, 300) raised the uint8_t overflow error
-    _same(NUMBER_OPERANDS[case](ember, device), NUMBER_OPERANDS[case](torch, "cpu"))
+    same(NUMBER_OPERANDS[case](ember, device), NUMBER_OPERANDS[case](torch, "cpu"))
 
 
 UNORDERED = {
@@ -154,7 +139,7 @@ UNORDERED = {
 
 @pytest.mark.parametrize("case", list(UNORDERED))
 def test_unordered_types_refused(case):
-    _same_error(UNORDERED[case])
+    same_error(UNORDERED[case], "cpu")
 
 
 def _set(L, dtype, value, index):
@@ -171,7 +156,7 @@ INDICES = {"int": lambda L: 0, "mask": lambda L: L.tensor([True, False]), "slice
 @pytest.mark.parametrize("index", list(INDICES))
 def test_setitem_int_beyond_int64(dtype, value, index):
     # ember raised the dtype's overflow RuntimeError, OverflowError, or stored 9.2e18 in float32
-    _same_error(lambda L, d: _set(L, dtype, value, INDICES[index]))
+    same_error(lambda L, d: _set(L, dtype, value, INDICES[index]), "cpu")
 
 
 @pytest.mark.parametrize("dtype", ["int64", "float32", "uint8"])
@@ -180,6 +165,6 @@ def test_setitem_ints_within_int64(dtype, value):
     try:
         expected = _set(torch, dtype, value, INDICES["int"])
     except RuntimeError:
-        _same_error(lambda L, d: _set(L, dtype, value, INDICES["int"]))
+        same_error(lambda L, d: _set(L, dtype, value, INDICES["int"]), "cpu")
         return
-    _same(_set(ember, dtype, value, INDICES["int"]), expected)
+    same(_set(ember, dtype, value, INDICES["int"]), expected)
