@@ -126,10 +126,11 @@ _TORCH.update({name: _Global("torch", name) for name in (*_QUANTIZED_STORAGE_OF,
 
 class _Storage:
     """One storage to write: a C-contiguous host array and its key (``quantized``: the storage class of a
-    quantized tensor's integers, ``QInt8Storage``...)."""
+    quantized tensor's integers, ``QInt8Storage``...; ``dtype``: the ember dtype its tensors view it as, one
+    per storage as in PyTorch)."""
 
-    def __init__(self, key, host, location, quantized=None):
-        self.key, self.host, self.location, self.quantized = key, host, location, quantized
+    def __init__(self, key, host, location, quantized=None, dtype=None):
+        self.key, self.host, self.location, self.quantized, self.dtype = key, host, location, quantized, dtype
 
 
 class _Pickler(pickle._Pickler):
@@ -248,6 +249,8 @@ class _Pickler(pickle._Pickler):
         (one per memory, so views share it), whose array ``t``'s views."""
         if t.dtype.name not in _STORAGE_OF and t.dtype.name not in _BYTE_STORED:
             raise TypeError(f"ember.save: PyTorch's format has no storage for dtype {t.dtype}")
+        if t.device.type != "cpu":  # to_host copies: the device storage's copy, once, and t's view of it
+            return self._device_storage_of(t)
         host = np.asarray(t._backend.to_host(t._data))
         root = host
         while isinstance(root.base, np.ndarray):
@@ -258,13 +261,43 @@ class _Pickler(pickle._Pickler):
         if not (root.dtype == host.dtype and root.flags.c_contiguous and _inside(host, root)):
             owner = root = host = np.asarray(host, order="C")
         storage = self.storages.get(id(owner))
-        if storage is not None and storage.host.dtype != host.dtype:  # one memory as two dtypes: a copy of its own
-            owner = root = host = np.array(host, order="C")
-            storage = None
+        _one_dtype(storage, t)
         if storage is None:
-            storage = self.storages[id(owner)] = _Storage(str(len(self.storages)), root, _location(t))
+            storage = self.storages[id(owner)] = _Storage(str(len(self.storages)), root, _location(t), dtype=t.dtype)
             self._keep.append(owner)
         return storage, root, host
+
+    def _device_storage_of(self, t):
+        """:meth:`_storage_of` for a tensor off the CPU: its whole device storage copied to the host once (so
+        the views of one storage share one record, as in torch), ``t``'s host array a view of that copy."""
+        backend, data = t._backend, t._data
+        owner = backend.memory_owner(data)
+        strides, offset = backend.layout(data)
+        storage = self.storages.get(id(owner))
+        if storage is None:
+            try:
+                whole = backend.as_strided(data, (backend.storage_size(data),), (1,), 0)
+            except NotImplementedError:  # a backend without strided views: t's values, a storage of their own
+                owner, whole, strides, offset = data, data, _contiguous(t.shape), 0
+            root = np.ascontiguousarray(np.asarray(backend.to_host(whole))).reshape(-1)
+            storage = self.storages[id(owner)] = _Storage(str(len(self.storages)), root, _location(t), dtype=t.dtype)
+            self._keep.append(owner)
+        _one_dtype(storage, t)
+        root = storage.host
+        host = np.lib.stride_tricks.as_strided(
+            root[offset:], tuple(t.shape), tuple(s * root.itemsize for s in strides), writeable=False
+        )
+        return storage, root, host
+
+
+def _one_dtype(storage, t):
+    """Refuse ``t`` over a storage already written as another dtype, with PyTorch's error (it keeps one dtype
+    per storage)."""
+    if storage is not None and storage.dtype != t.dtype:
+        raise RuntimeError(
+            "Cannot save multiple tensors or storages that view the same data as different types "
+            f"(ember.save: {storage.dtype} and {t.dtype})"
+        )
 
 
 def _inside(view, root):
