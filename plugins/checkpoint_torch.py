@@ -38,6 +38,7 @@ import pickletools
 import re
 import struct
 import sys
+import warnings
 import zipfile
 
 import numpy as np
@@ -179,7 +180,14 @@ class _Pickler(pickle._Pickler):
             return (_GENERATOR, *obj.__reduce__()[1:])
         if isinstance(obj, ember.layout):
             return _GET_LAYOUT, (f"torch.{obj.name}",)
-        if isinstance(obj, ember.quantized.QuantizedTensor):
+        if isinstance(obj, (ember.quantized.QuantizedTensor, ember.nested.NestedTensor)):
+            if ember.serialization.skipping_data():  # torch's refusals under skip_data
+                kind = "qtensor" if isinstance(obj, ember.quantized.QuantizedTensor) else "nested tensor"
+                raise RuntimeError(
+                    f"Cannot serialize {kind} under skip_data context manager, file an issue if you need this feature"
+                )
+            if isinstance(obj, ember.nested.NestedTensor):
+                return NotImplemented
             return self._reduce_quantized(obj)
         if isinstance(obj, ember.sparse.SparseCOOTensor):  # its parts, as PyTorch saves a sparse tensor
             return _REBUILD_SPARSE, (obj.layout, (obj._indices(), obj._values(), obj.shape, obj.is_coalesced()))
@@ -233,6 +241,10 @@ class _Pickler(pickle._Pickler):
     def _reduce_values(self, t):
         """``(rebuild function, its arguments)`` of a tensor's values and geometry."""
         if t.is_meta:  # no values, no storage: its dtype, size and strides (as PyTorch writes it)
+            if ember.serialization.skipping_data():
+                warnings.warn(
+                    "Serializing tensors on the meta device under skip_data context manager is a no-op", stacklevel=2
+                )
             return _REBUILD_META, (t.dtype, tuple(t.shape), t.stride(), t.requires_grad)
         storage, root, host = self._storage_of(t)
         itemsize = host.dtype.itemsize
@@ -1433,7 +1445,12 @@ def _load_legacy(stream, map_location, weights_only, size, pickle_load_args):
     storages = _LegacyStorages(size - (body - start))
     first = _Unpickler(stream, storages, "cpu", weights_only, size, pickle_load_args)
     result = first.load()
-    storages.read(stream, _DataUnpickler(stream).load())
+    keys = _DataUnpickler(stream).load()
+    if ember.serialization.skipping_data():  # skip_data: the storages' bytes are left unread, as torch leaves them
+        for host in storages.hosts.values():
+            host.fill(0)
+    else:
+        storages.read(stream, keys)
     if all(_on_cpu(location, map_location) for location in first._locations):
         return result  # the tensors already view the filled storages
     stream.seek(body)

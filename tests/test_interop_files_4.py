@@ -4,6 +4,7 @@ memory saved as two dtypes refused as torch refuses it, and ``torch.serializatio
 beyond the zip format's (legacy files, mmap, nesting, the tensors it refuses)."""
 
 import io
+import pickle
 
 import pytest
 
@@ -130,3 +131,95 @@ def test_one_memory_saved_as_two_dtypes_raises_as_torch(kind, legacy):
             outcomes.append(RuntimeError)
     assert outcomes[0] is outcomes[1], outcomes
     assert (outcomes[0] is None) == (kind == "one_dtype_twice")
+
+
+def _legacy_views(lib):
+    base = lib.arange(6.0)
+    return {"a": base, "v": base[2:4], "i": lib.arange(3)}
+
+
+@pytest.mark.parametrize("saver", LIBS, ids=["torch_saved", "ember_saved"])
+def test_skip_data_reads_no_legacy_storages(saver):
+    saved = io.BytesIO()
+    saver.save(_legacy_views(saver), saved, _use_new_zipfile_serialization=False)
+    saved.write(b"trailing bytes")
+    unread = (8 + 6 * 4) + (8 + 3 * 8) + len(b"trailing bytes")  # each storage's count and bytes, then the tail
+    for lib in LIBS:
+        stream = io.BytesIO(saved.getvalue())
+        with lib.serialization.skip_data():
+            back = lib.load(stream)
+        assert len(saved.getvalue()) - stream.tell() == unread, lib.__name__  # the load stops before the data
+        assert back["v"].storage_offset() == 2 and back["v"].untyped_storage().data_ptr() == back["a"].data_ptr()
+        assert str(back["i"].dtype).endswith("int64") and tuple(back["a"].shape) == (6,)
+        if lib is ember:  # torch's are uninitialized memory; ember's zero
+            assert back["a"].tolist() == [0.0] * 6
+        assert lib.load(io.BytesIO(saved.getvalue()))["v"].tolist() == [2.0, 3.0]  # outside it: read
+
+
+def test_skip_data_with_mmap_as_torch(tmp_path):
+    for lib in LIBS:
+        path = tmp_path / f"{lib.__name__}.pt"
+        lib.save(_legacy_views(lib), path)
+        with lib.serialization.skip_data():
+            back = lib.load(path, mmap=True)
+        assert back["v"].storage_offset() == 2 and back["v"].untyped_storage().data_ptr() == back["a"].data_ptr()
+        assert tuple(back["i"].shape) == (3,)
+        if lib is ember:
+            assert back["a"].tolist() == [0.0] * 6
+        assert lib.load(path, mmap=True)["v"].tolist() == [2.0, 3.0]
+        with lib.serialization.skip_data():  # a skip_data save leaves the records' room for another pass
+            lib.save(_legacy_views(lib), path)
+        assert [tuple(t.shape) for t in lib.load(path, mmap=True).values()] == [(6,), (2,), (3,)]
+        legacy = tmp_path / f"{lib.__name__}_legacy.pt"
+        lib.save(_legacy_views(lib), legacy, _use_new_zipfile_serialization=False)
+        with pytest.raises(RuntimeError, match="mmap can only be used with files saved with"):
+            with lib.serialization.skip_data():
+                lib.load(legacy, mmap=True)
+
+
+def test_nested_skip_data_contexts_as_torch():
+    for lib in LIBS:
+        with lib.serialization.skip_data():
+            with lib.serialization.skip_data(materialize_fake_tensors=True):
+                pass
+            with pytest.raises(RuntimeError, match="Cannot use skip_data=True with _use_new_zipfile_serialization"):
+                lib.save(lib.ones(2), io.BytesIO(), _use_new_zipfile_serialization=False)  # still skipping
+        buffer = io.BytesIO()
+        lib.save(lib.ones(2), buffer, _use_new_zipfile_serialization=False)  # the outer exit ended it
+        assert lib.load(io.BytesIO(buffer.getvalue())).tolist() == [1.0, 1.0]
+        with pytest.raises(KeyError):
+            with lib.serialization.skip_data():
+                raise KeyError("x")
+        assert lib.serialization._serialization_tls.skip_data is False
+        once = lib.serialization.skip_data()  # one object entered twice: its second entry records "skipping"
+        try:
+            with once:
+                with once:
+                    pass
+            assert lib.serialization._serialization_tls.skip_data is True, lib.__name__
+        finally:
+            lib.serialization._serialization_tls.skip_data = False
+
+
+@pytest.mark.parametrize("lib", LIBS, ids=["torch", "ember"])
+def test_what_skip_data_refuses_as_torch(lib):
+    quantized = lib.quantize_per_tensor(lib.ones(3), 0.1, 0, lib.qint8)
+    nested = lib.nested.nested_tensor([lib.ones(2), lib.ones(3)])
+    with lib.serialization.skip_data():
+        with pytest.raises(RuntimeError, match=r"^Cannot serialize qtensor under skip_data context manager, file an"):
+            lib.save(quantized, io.BytesIO())
+        with pytest.raises(RuntimeError, match=r"^Cannot serialize nested tensor under skip_data context manager"):
+            lib.save({"n": nested}, io.BytesIO())
+        meta = io.BytesIO()
+        with pytest.warns(UserWarning, match="Serializing tensors on the meta device under skip_data context manager"):
+            lib.save(lib.ones(2, 3, device="meta"), meta)
+        for obj in (lib.arange(3.0), lib.nn.Parameter(lib.ones(2))):  # plain pickle: torch's legacy storage format
+            with pytest.raises(RuntimeError, match="Cannot use skip_data=True with _use_new_zipfile_serialization"):
+                pickle.dumps(obj)
+        with pytest.warns(UserWarning, match="Serializing tensors on the meta device under skip_data"):
+            pickle.dumps(lib.ones(2, device="meta"))
+    assert tuple(lib.load(io.BytesIO(meta.getvalue())).shape) == (2, 3)
+    assert pickle.loads(pickle.dumps(lib.arange(3.0))).tolist() == [0.0, 1.0, 2.0]
+    buffer = io.BytesIO()
+    lib.save(quantized, buffer)
+    assert lib.load(io.BytesIO(buffer.getvalue()), weights_only=False).int_repr().tolist() == [10, 10, 10]
