@@ -5,6 +5,7 @@ beyond the zip format's (legacy files, mmap, nesting, the tensors it refuses).""
 
 import io
 import pickle
+import warnings
 
 import pytest
 
@@ -223,3 +224,260 @@ def test_what_skip_data_refuses_as_torch(lib):
     buffer = io.BytesIO()
     lib.save(quantized, buffer)
     assert lib.load(io.BytesIO(buffer.getvalue()), weights_only=False).int_repr().tolist() == [10, 10, 10]
+
+
+# -- torch.masked.MaskedTensor -----------------------------------------------------------------------------------
+
+_DATA = [[1.0, -2.0, 3.5], [4.0, 0.25, -6.0]]
+_MASK = [[True, False, True], [False, False, True]]
+_PROTOTYPE = "The PyTorch API of MaskedTensors is in prototype stage"
+_quiet = pytest.mark.filterwarnings(f"ignore:{_PROTOTYPE}:UserWarning")
+
+
+def _mt(lib, data=_DATA, mask=_MASK, dtype="float32", device="cpu"):
+    kind = getattr(lib, dtype)
+    place = {"device": device} if lib is ember else {}
+    return lib.masked.masked_tensor(lib.tensor(data, dtype=kind, **place), lib.tensor(mask, **place))
+
+
+def _same(ours, theirs):
+    """The same MaskedTensor (text, data where specified, mask, dtype) or the same plain result."""
+    if isinstance(theirs, torch.Tensor) and not torch.masked.is_masked_tensor(theirs):
+        assert not ember.masked.is_masked_tensor(ours)
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+        assert ours.tolist() == theirs.tolist() or ember.allclose(ours.cpu(), ember.tensor(theirs.tolist()))
+        return
+    if isinstance(theirs, (tuple, list)):
+        assert len(ours) == len(theirs)
+        for a, b in zip(ours, theirs):
+            _same(a, b)
+        return
+    if not torch.masked.is_masked_tensor(theirs):
+        assert ours == theirs
+        return
+    assert ember.masked.is_masked_tensor(ours) and isinstance(ours, ember.Tensor)
+    assert repr(ours) == repr(theirs)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1] and tuple(ours.shape) == theirs.shape
+    assert ours.get_mask().tolist() == theirs.get_mask().tolist()
+    fill = False if theirs.dtype == torch.bool else 0
+    assert ours.to_tensor(fill).cpu().flatten().tolist() == pytest.approx(
+        theirs.to_tensor(fill).flatten().tolist(), rel=1e-6, nan_ok=True
+    )
+
+
+def _both(device, build, dtype="float32"):
+    return build(ember, _mt(ember, dtype=dtype, device=device)), build(torch, _mt(torch, dtype=dtype))
+
+
+@_quiet
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32", "bool", "float16", "int8"])
+def test_masked_tensor_construction_and_text_as_torch(device, dtype):
+    data = [[1, 0, 3], [4, 0, 6]] if dtype in ("bool", "int64", "int32", "int8") else _DATA
+    for build in (
+        lambda lib, d: lib.masked.masked_tensor(
+            lib.tensor(data, dtype=getattr(lib, dtype), **d), lib.tensor(_MASK, **d)
+        ),
+        lambda lib, d: lib.masked.as_masked_tensor(
+            lib.tensor(data[0], dtype=getattr(lib, dtype), **d), lib.tensor(_MASK[0], **d)
+        ),
+        lambda lib, d: lib.masked.MaskedTensor(
+            lib.tensor(data[1][2], dtype=getattr(lib, dtype), **d), lib.tensor(True, **d)
+        ),
+        lambda lib, d: lib.masked.masked_tensor(
+            lib.tensor(data[0][1], dtype=getattr(lib, dtype), **d), lib.tensor(False, **d)
+        ),
+        lambda lib, d: lib.masked.masked_tensor(
+            lib.tensor([data] * 2, dtype=getattr(lib, dtype), **d), lib.tensor([_MASK, _MASK], **d)
+        ),
+    ):
+        ours, theirs = build(ember, {"device": device}), build(torch, {})
+        _same(ours, theirs)
+        assert (ours.dim(), ours.numel(), ours.requires_grad, ours.is_leaf) == (
+            theirs.dim(),
+            theirs.numel(),
+            theirs.requires_grad,
+            theirs.is_leaf,
+        )
+        assert str(ours) == str(theirs) and str(ours.device) == str(ember.device(device))
+
+
+def test_masked_tensor_warnings_and_errors_as_torch():
+    for lib in LIBS:
+        with pytest.warns(UserWarning, match=_PROTOTYPE):
+            mt = lib.masked.masked_tensor(lib.ones(2), lib.tensor([True, False]), requires_grad=True)
+        assert mt.requires_grad and lib.masked.is_masked_tensor(mt) and isinstance(mt, lib.Tensor)
+        with pytest.warns(
+            UserWarning, match="It is not recommended to create a MaskedTensor with a tensor that requires_grad"
+        ):
+            lib.masked.masked_tensor(lib.ones(2, requires_grad=True), lib.tensor([True, False]))
+        assert not lib.masked.is_masked_tensor(lib.ones(2))
+    cases = [
+        (lambda lib: ([1.0], lib.tensor([True])), TypeError, "data must be a Tensor"),
+        (lambda lib: (lib.ones(2), [True, False]), TypeError, "mask must be a Tensor"),
+        (lambda lib: (lib.ones(2), lib.ones(2)), TypeError, "mask must have dtype bool."),
+        (
+            lambda lib: (lib.ones(2, dtype=lib.uint8), lib.tensor([True, True])),
+            TypeError,
+            "uint8 is not supported in MaskedTensor.",
+        ),
+        (lambda lib: (lib.ones(2, 3), lib.ones(3, dtype=lib.bool)), ValueError, "data.dim() must equal mask.dim()"),
+        (
+            lambda lib: (lib.ones(2, 3), lib.ones(3, 2, dtype=lib.bool)),
+            ValueError,
+            "data.size() must equal mask.size()",
+        ),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for make, kind, message in cases:
+            for lib in LIBS:
+                with pytest.raises(kind) as raised:
+                    lib.masked.masked_tensor(*make(lib))
+                assert str(raised.value).endswith(message), (lib.__name__, str(raised.value))
+
+
+_UNARY = {
+    "exp": lambda lib, x: x.exp(),
+    "function": lambda lib, x: lib.sin(x),
+    "neg": lambda lib, x: -x,
+    "abs": lambda lib, x: abs(x),
+    "sqrt_of_abs": lambda lib, x: x.abs().sqrt(),
+    "clamp": lambda lib, x: x.clamp(0, 2),
+    "clamp_min": lambda lib, x: x.clamp(min=0.5),
+    "pow": lambda lib, x: x**2,
+    "sigmoid": lambda lib, x: lib.sigmoid(x),
+    "isnan": lambda lib, x: x.isnan(),
+    "round": lambda lib, x: x.round(),
+    "inplace": lambda lib, x: x.exp_(),
+    "inplace_then_data": lambda lib, x: x.tanh_().get_data(),
+}
+
+
+@_quiet
+@pytest.mark.parametrize("op", list(_UNARY))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_masked_tensor_unary_ops_as_torch(device, op, dtype):
+    _same(*_both(device, _UNARY[op], dtype))
+
+
+_BINARY = {
+    "add_scalar": lambda lib, x: x + 1,
+    "radd": lambda lib, x: 2 + x,
+    "mul_itself": lambda lib, x: x * x,
+    "sub_tensor": lambda lib, x: x - lib.arange(3.0, dtype=x.dtype).to(x.device),
+    "div": lambda lib, x: x / 4,
+    "rdiv": lambda lib, x: 2 / x,
+    "floordiv": lambda lib, x: x // 2,
+    "eq": lambda lib, x: x == 1,
+    "lt": lambda lib, x: x < 1,
+    "maximum": lambda lib, x: lib.maximum(x, x * 2),
+    "inplace": lambda lib, x: x.add_(1),
+    "inplace_mt": lambda lib, x: x.mul_(x),
+}
+
+
+@_quiet
+@pytest.mark.parametrize("op", list(_BINARY))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_masked_tensor_binary_ops_as_torch(device, op, dtype):
+    _same(*_both(device, _BINARY[op], dtype))
+
+
+@_quiet
+def test_masked_tensor_op_errors_as_torch(device):
+    cases = [
+        (
+            lambda lib, x: x + lib.masked.masked_tensor(x.get_data(), ~x.get_mask()),
+            ValueError,
+            "Input masks must match",
+        ),
+        (lambda lib, x: x.add(x, alpha=2), ValueError, "len(kwargs) must equal 0"),
+        (lambda lib, x: x.tolist(), RuntimeError, ".tolist() is not supported for tensor subclasses, got MaskedTensor"),
+        (lambda lib, x: x.matmul(x.t()), TypeError, "Multiple dispatch failed"),
+        (lambda lib, x: x.max(), TypeError, "Multiple dispatch failed"),
+    ]
+    for make, kind, message in cases:
+        for lib in LIBS:
+            x = _mt(lib, device=device if lib is ember else "cpu")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with pytest.raises(kind) as raised:
+                    make(lib, x)
+            assert message in str(raised.value), (lib.__name__, str(raised.value))
+
+
+_REDUCTIONS = {
+    "sum": lambda lib, x: x.sum(),
+    "sum_dim": lambda lib, x: x.sum(1),
+    "sum_kw": lambda lib, x: lib.sum(x, dim=0, keepdim=True),
+    "sum_dims": lambda lib, x: x.sum((0, 1)),
+    "mean": lambda lib, x: x.mean(),
+    "mean_dim": lambda lib, x: x.mean(0),  # a column with no element specified: unspecified, nan
+    "mean_keepdim": lambda lib, x: lib.mean(x, 1, keepdim=True),
+    "amax": lambda lib, x: x.amax(),
+    "amax_dim": lambda lib, x: x.amax(1),
+    "amin": lambda lib, x: lib.amin(x),
+    "amin_dims": lambda lib, x: x.amin(dim=(0, 1)),
+    "prod_dim": lambda lib, x: x.prod(1),
+    "var": lambda lib, x: x.var(),
+    "std_dim": lambda lib, x: x.std(1),
+    "all": lambda lib, x: (x > 2).all(),
+    "all_dim": lambda lib, x: (x > 2).all(1),
+    "softmax": lambda lib, x: x.softmax(1),
+    "item": lambda lib, x: x.sum().item(),
+}
+
+
+@_quiet
+@pytest.mark.parametrize("op", list(_REDUCTIONS))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_masked_tensor_reductions_as_torch(device, op, dtype):
+    ours, theirs = _both(device, _REDUCTIONS[op], dtype)
+    if op == "item":
+        assert ours == pytest.approx(theirs)
+    else:
+        _same(ours, theirs)
+
+
+@_quiet
+def test_masked_tensor_integer_reductions_as_torch(device):
+    _same(*_both(device, lambda lib, x: x.sum(), "int64"))
+    _same(*_both(device, lambda lib, x: x.amax(0), "int32"))
+    for lib in LIBS:
+        x = _mt(lib, dtype="int64", device=device if lib is ember else "cpu")
+        with pytest.raises(ValueError, match=r"mean\(\): Could not infer output dtype. Input dtype must be either a"):
+            x.mean()
+
+
+_SHAPES = {
+    "index": lambda lib, x: x[0],
+    "slice": lambda lib, x: x[:, 1:],
+    "t": lambda lib, x: x.t(),
+    "transpose": lambda lib, x: x.transpose(0, 1),
+    "view": lambda lib, x: x.view(3, 2),
+    "reshape": lambda lib, x: x.reshape(6),
+    "unsqueeze": lambda lib, x: x.unsqueeze(0),
+    "cat": lambda lib, x: lib.cat([x, x]),
+    "stack": lambda lib, x: lib.stack([x, x], 1),
+    "split": lambda lib, x: x.split(1),
+    "clone": lambda lib, x: x.clone(),
+    "detach": lambda lib, x: x.detach(),
+    "to": lambda lib, x: x.to(lib.float64),
+    "int": lambda lib, x: x.int(),
+    "to_tensor": lambda lib, x: x.to_tensor(-1.0),
+    "to_tensor_int": lambda lib, x: x.int().to_tensor(7),
+    "get_data": lambda lib, x: x.get_data(),
+    "size": lambda lib, x: tuple(x.size()),
+    "len": lambda lib, x: len(x),
+    "stride": lambda lib, x: x.stride(),
+}
+
+
+@_quiet
+@pytest.mark.parametrize("op", list(_SHAPES))
+def test_masked_tensor_shapes_and_conversions_as_torch(device, op):
+    _same(*_both(device, _SHAPES[op]))
+
+
+def test_masked_namespace_as_torch():
+    assert sorted(ember.masked.__all__) == sorted(torch.masked.__all__)

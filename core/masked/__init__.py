@@ -13,5 +13,8 @@ Example::
 
 from __future__ import annotations
 
+from . import maskedtensor, operations
+from .maskedtensor import *  # noqa: F403
 from .operations import *  # noqa: F403
-from .operations import __all__
+
+__all__ = operations.__all__ + maskedtensor.__all__
