@@ -373,6 +373,7 @@ _BINARY = {
     "maximum": lambda lib, x: lib.maximum(x, x * 2),
     "inplace": lambda lib, x: x.add_(1),
     "inplace_mt": lambda lib, x: x.mul_(x),
+    "tensor_on_the_left": lambda lib, x: lib.ones(3, dtype=x.dtype).to(x.device) * x,
 }
 
 
@@ -425,6 +426,8 @@ _REDUCTIONS = {
     "all_dim": lambda lib, x: (x > 2).all(1),
     "softmax": lambda lib, x: x.softmax(1),
     "item": lambda lib, x: x.sum().item(),
+    "sum_dtype": lambda lib, x: x.sum(-1, dtype=lib.float64),
+    "var_dim": lambda lib, x: lib.var(x, 1),
 }
 
 
@@ -470,6 +473,12 @@ _SHAPES = {
     "size": lambda lib, x: tuple(x.size()),
     "len": lambda lib, x: len(x),
     "stride": lambda lib, x: x.stride(),
+    "bool_index": lambda lib, x: x[lib.tensor([True, False]).to(x.device)],
+    "ellipsis": lambda lib, x: x[..., 0],
+    "select": lambda lib, x: x.select(1, 2),
+    "type": lambda lib, x: x.type(lib.float64),
+    "type_name": lambda lib, x: x.type().split(".")[-1],
+    "clone_keeps_requires_grad": lambda lib, x: (x.requires_grad_().clone().requires_grad, x.detach().requires_grad),
 }
 
 

@@ -197,7 +197,7 @@ class MaskedTensor(Tensor):
     def __torch_function__(cls, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
         name = _name(func)
-        if name in _METADATA:
+        if name in _METADATA or (name == "type" and not args[1:] and not kwargs):  # type(): the type's name
             with DisableTorchFunctionSubclass():
                 return func(*args, **kwargs)
         if name in _UNARY or name in _UNARY_INPLACE:
@@ -208,8 +208,9 @@ class MaskedTensor(Tensor):
             return _reduce(name, *args, **kwargs)
         if name in _PASSTHROUGH:
             return _wrapped(func(*_mapped(args, _data), **kwargs), func(*_mapped(args, _mask), **kwargs))
-        if name in _DATA_ONLY:
-            return MaskedTensor(func(_data(args[0]), *args[1:], **kwargs), args[0].get_mask())
+        if name in _DATA_ONLY or name == "type":
+            keeps = name != "detach" and args[0].requires_grad  # a differentiable copy, as PyTorch's
+            return MaskedTensor(func(_data(args[0]), *args[1:], **kwargs), args[0].get_mask(), keeps)
         if name in _SCALARS:
             return func(_data(args[0]), *args[1:], **kwargs)
         if name == "softmax":
