@@ -40,6 +40,8 @@ from typing import IO, Any, TypeAlias, TypeGuard
 import numpy as np
 
 from . import plugin
+from ._serialization_state import serialization_tls as _serialization_tls
+from ._serialization_state import skipping_data
 from .device import device
 from .dtypes import as_dtype, dtype
 from .tensor import Tensor, from_numpy, tensor
@@ -533,14 +535,6 @@ class skip_data:  # noqa: N801 - torch's name
 
     def __exit__(self, *exc: object) -> None:
         _serialization_tls.skip_data = self._old_skip_data
-
-
-_serialization_tls = threading.local()
-
-
-def skipping_data() -> bool:
-    """Whether this thread is inside :class:`skip_data` (for format plugins)."""
-    return getattr(_serialization_tls, "skip_data", False)
 
 
 # -- tree <-> object (formats that store the structure as JSON) ----------------------------

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 import numpy as np
 
 from . import dtypes
+from ._serialization_state import skipping_data
 from .device import current_index
 from .device import device as _device
 from .dim_errors import dim_type_error
@@ -1220,7 +1221,13 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             warn_dropped_hooks(self, stacklevel=2)
         state = self.__dict__ or None  # the attributes set on it travel along, as in PyTorch
         if self._device.type == "meta":  # no values: its size, strides and dtype rebuild it
+            if skipping_data():
+                warnings.warn(
+                    "Serializing tensors on the meta device under skip_data context manager is a no-op", stacklevel=2
+                )
             return (_rebuild_meta, (tuple(self.shape), self.stride(), self.dtype, self._requires_grad), state)
+        if skipping_data():  # PyTorch pickles a storage in its legacy format, which skip_data refuses
+            raise RuntimeError("Cannot use skip_data=True with _use_new_zipfile_serialization=False")
         return (_rebuild, (self.numpy(force=True), str(self._device), self._requires_grad), state)
 
     def __copy__(self):

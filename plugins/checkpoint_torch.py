@@ -38,6 +38,7 @@ import pickletools
 import re
 import struct
 import sys
+import warnings
 import zipfile
 
 import numpy as np
@@ -126,10 +127,11 @@ _TORCH.update({name: _Global("torch", name) for name in (*_QUANTIZED_STORAGE_OF,
 
 class _Storage:
     """One storage to write: a C-contiguous host array and its key (``quantized``: the storage class of a
-    quantized tensor's integers, ``QInt8Storage``...)."""
+    quantized tensor's integers, ``QInt8Storage``...; ``dtype``: the ember dtype its tensors view it as, one
+    per storage as in PyTorch)."""
 
-    def __init__(self, key, host, location, quantized=None):
-        self.key, self.host, self.location, self.quantized = key, host, location, quantized
+    def __init__(self, key, host, location, quantized=None, dtype=None):
+        self.key, self.host, self.location, self.quantized, self.dtype = key, host, location, quantized, dtype
 
 
 class _Pickler(pickle._Pickler):
@@ -178,7 +180,14 @@ class _Pickler(pickle._Pickler):
             return (_GENERATOR, *obj.__reduce__()[1:])
         if isinstance(obj, ember.layout):
             return _GET_LAYOUT, (f"torch.{obj.name}",)
-        if isinstance(obj, ember.quantized.QuantizedTensor):
+        if isinstance(obj, (ember.quantized.QuantizedTensor, ember.nested.NestedTensor)):
+            if ember.serialization.skipping_data():  # torch's refusals under skip_data
+                kind = "qtensor" if isinstance(obj, ember.quantized.QuantizedTensor) else "nested tensor"
+                raise RuntimeError(
+                    f"Cannot serialize {kind} under skip_data context manager, file an issue if you need this feature"
+                )
+            if isinstance(obj, ember.nested.NestedTensor):
+                return NotImplemented
             return self._reduce_quantized(obj)
         if isinstance(obj, ember.sparse.SparseCOOTensor):  # its parts, as PyTorch saves a sparse tensor
             return _REBUILD_SPARSE, (obj.layout, (obj._indices(), obj._values(), obj.shape, obj.is_coalesced()))
@@ -232,6 +241,10 @@ class _Pickler(pickle._Pickler):
     def _reduce_values(self, t):
         """``(rebuild function, its arguments)`` of a tensor's values and geometry."""
         if t.is_meta:  # no values, no storage: its dtype, size and strides (as PyTorch writes it)
+            if ember.serialization.skipping_data():
+                warnings.warn(
+                    "Serializing tensors on the meta device under skip_data context manager is a no-op", stacklevel=2
+                )
             return _REBUILD_META, (t.dtype, tuple(t.shape), t.stride(), t.requires_grad)
         storage, root, host = self._storage_of(t)
         itemsize = host.dtype.itemsize
@@ -248,6 +261,8 @@ class _Pickler(pickle._Pickler):
         (one per memory, so views share it), whose array ``t``'s views."""
         if t.dtype.name not in _STORAGE_OF and t.dtype.name not in _BYTE_STORED:
             raise TypeError(f"ember.save: PyTorch's format has no storage for dtype {t.dtype}")
+        if t.device.type != "cpu":  # to_host copies: the device storage's copy, once, and t's view of it
+            return self._device_storage_of(t)
         host = np.asarray(t._backend.to_host(t._data))
         root = host
         while isinstance(root.base, np.ndarray):
@@ -258,13 +273,43 @@ class _Pickler(pickle._Pickler):
         if not (root.dtype == host.dtype and root.flags.c_contiguous and _inside(host, root)):
             owner = root = host = np.asarray(host, order="C")
         storage = self.storages.get(id(owner))
-        if storage is not None and storage.host.dtype != host.dtype:  # one memory as two dtypes: a copy of its own
-            owner = root = host = np.array(host, order="C")
-            storage = None
+        _one_dtype(storage, t)
         if storage is None:
-            storage = self.storages[id(owner)] = _Storage(str(len(self.storages)), root, _location(t))
+            storage = self.storages[id(owner)] = _Storage(str(len(self.storages)), root, _location(t), dtype=t.dtype)
             self._keep.append(owner)
         return storage, root, host
+
+    def _device_storage_of(self, t):
+        """:meth:`_storage_of` for a tensor off the CPU: its whole device storage copied to the host once (so
+        the views of one storage share one record, as in torch), ``t``'s host array a view of that copy."""
+        backend, data = t._backend, t._data
+        owner = backend.memory_owner(data)
+        strides, offset = backend.layout(data)
+        storage = self.storages.get(id(owner))
+        if storage is None:
+            try:
+                whole = backend.as_strided(data, (backend.storage_size(data),), (1,), 0)
+            except NotImplementedError:  # a backend without strided views: t's values, a storage of their own
+                owner, whole, strides, offset = data, data, _contiguous(t.shape), 0
+            root = np.ascontiguousarray(np.asarray(backend.to_host(whole))).reshape(-1)
+            storage = self.storages[id(owner)] = _Storage(str(len(self.storages)), root, _location(t), dtype=t.dtype)
+            self._keep.append(owner)
+        _one_dtype(storage, t)
+        root = storage.host
+        host = np.lib.stride_tricks.as_strided(
+            root[offset:], tuple(t.shape), tuple(s * root.itemsize for s in strides), writeable=False
+        )
+        return storage, root, host
+
+
+def _one_dtype(storage, t):
+    """Refuse ``t`` over a storage already written as another dtype, with PyTorch's error (it keeps one dtype
+    per storage)."""
+    if storage is not None and storage.dtype != t.dtype:
+        raise RuntimeError(
+            "Cannot save multiple tensors or storages that view the same data as different types "
+            f"(ember.save: {storage.dtype} and {t.dtype})"
+        )
 
 
 def _inside(view, root):
@@ -1400,7 +1445,12 @@ def _load_legacy(stream, map_location, weights_only, size, pickle_load_args):
     storages = _LegacyStorages(size - (body - start))
     first = _Unpickler(stream, storages, "cpu", weights_only, size, pickle_load_args)
     result = first.load()
-    storages.read(stream, _DataUnpickler(stream).load())
+    keys = _DataUnpickler(stream).load()
+    if ember.serialization.skipping_data():  # skip_data: the storages' bytes are left unread, as torch leaves them
+        for host in storages.hosts.values():
+            host.fill(0)
+    else:
+        storages.read(stream, keys)
     if all(_on_cpu(location, map_location) for location in first._locations):
         return result  # the tensors already view the filled storages
     stream.seek(body)

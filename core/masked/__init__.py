@@ -13,5 +13,25 @@ Example::
 
 from __future__ import annotations
 
+from typing import Any
+
+from . import operations
 from .operations import *  # noqa: F403
-from .operations import __all__
+
+# MaskedTensor's module is imported on first use: defining a Tensor subclass that overrides
+# __torch_function__ switches on the argument checks of Tensor's methods for the whole process
+_MASKED_TENSOR_NAMES = ("MaskedTensor", "as_masked_tensor", "is_masked_tensor", "masked_tensor")
+
+__all__ = operations.__all__ + list(_MASKED_TENSOR_NAMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MASKED_TENSOR_NAMES:
+        from . import maskedtensor
+
+        return getattr(maskedtensor, name)
+    raise AttributeError(f"module 'ember.masked' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_MASKED_TENSOR_NAMES))
