@@ -177,7 +177,7 @@ def _global_state(lib):
         lib.are_deterministic_algorithms_enabled(),
         lib.is_autocast_enabled("cpu"),
         str(lib.get_default_device()),
-        getattr(distribution, "_validate_args", None),
+        getattr(distribution, "_validate_args", __debug__),  # its default, until the module is imported
     )
 
 
@@ -190,6 +190,10 @@ def _global_state_stays_with_its_test():
     before = {lib: _global_state(lib) for lib in (ember, torch) if lib is not None}
     yield
     torch = sys.modules.get("torch")
+    if torch is not None and not torch.distributions.Distribution._validate_args:
+        # torch._dynamo's first use (torch.export, torch.compile) turns validation off for the whole
+        # process: later comparisons of the distributions' errors would see torch accept bad arguments
+        torch.distributions.Distribution.set_default_validate_args(True)
     if torch is not None and torch._C._len_torch_function_stack():
         while torch._C._len_torch_function_stack():
             torch._C._pop_torch_function_stack()
