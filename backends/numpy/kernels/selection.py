@@ -1,4 +1,5 @@
 """NumPy's selection kernels: the head of a stable order found by partitioning, not by a whole sort; the
+median's positions from a sort of the values and a count of the equal ones before (no stable argsort); the
 mode's counts and positions in short rows by a few NumPy calls (``mode`` composes some 20 tensor ops)."""
 
 from __future__ import annotations
@@ -39,6 +40,26 @@ class NumpySelectionKernels(SelectionKernels):
         values = np.take_along_axis(rows, positions, axis=-1)
         order = self.xp.argsort(values, axis=-1, descending=descending, stable=True)
         return np.moveaxis(np.take_along_axis(positions, order, axis=-1), -1, axis)
+
+    def median_positions(self, x, axis):
+        if x.dtype.kind == "V" and x.dtype.itemsize <= 2:  # ml_dtypes' bfloat16 and float8s: float32 holds them
+            x = x.astype(np.float32)
+        if x.dtype.kind not in _PARTITIONED_KINDS:
+            return super().median_positions(x, axis)
+        rows = np.moveaxis(x, axis, -1)
+        middle = (rows.shape[-1] - 1) // 2
+        # the median's value (NaN sorts last), then which of the elements equal to it the stable order puts
+        # there: the one with as many equal ones before it as the order places between the smaller ones and it
+        value = np.sort(rows, axis=-1)[..., middle : middle + 1]
+        smaller = np.add.reduce(rows < value, axis=-1, keepdims=True, dtype=np.intp)
+        equal_before = np.cumsum(rows == value, axis=-1, dtype=np.intp)
+        position = np.argmax(equal_before > middle - smaller, axis=-1, keepdims=True)
+        if rows.dtype.kind == "f":  # a row with NaN: its first NaN
+            nan = np.isnan(rows)
+            position = np.where(
+                np.logical_or.reduce(nan, axis=-1, keepdims=True), np.argmax(nan, axis=-1, keepdims=True), position
+            )
+        return np.moveaxis(position.astype(np.int64, copy=False), -1, axis)
 
     def mode_positions(self, x):
         if x.dtype.char not in _NATIVE_NUMBERS or not x.size:
