@@ -1782,10 +1782,10 @@ def median(
         >>> ember.median(ember.tensor([3.0, 1.0, 2.0, 4.0]))
         tensor(2.)
     """
-    refuse_limited("median_cpu", input)
     dim = refuse_none_dim("median", dim)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("median", dim, None, axis, keepdim, keepdims)
+    refuse_limited("median_cpu" if dim is None else "median_out", input)  # PyTorch's kernel of each overload
     if out is not None:
         given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=

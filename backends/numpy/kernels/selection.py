@@ -59,7 +59,9 @@ class NumpySelectionKernels(SelectionKernels):
             position = np.where(
                 np.logical_or.reduce(nan, axis=-1, keepdims=True), np.argmax(nan, axis=-1, keepdims=True), position
             )
-        return np.moveaxis(position.astype(np.int64, copy=False), -1, axis)
+        shape = list(x.shape)
+        shape[axis] = 1  # a reshape, not a moveaxis: the strides of a fresh array, as PyTorch's
+        return position.astype(np.int64, copy=False).reshape(shape)
 
     def mode_positions(self, x):
         if x.dtype.char not in _NATIVE_NUMBERS or not x.size:
