@@ -41,6 +41,10 @@ def _values(shape, dtype, seed, specials=True):
 
 
 def _both(x, dtype, device, requires_grad=False):
+    try:
+        ember.backends.get_backend(device).native_dtype(getattr(ember, dtype))
+    except TypeError as exc:  # (bfloat16 on opencl)
+        pytest.skip(str(exc))
     e = ember.tensor(x, device=device).to(getattr(ember, dtype))
     t = torch.tensor(x).to(getattr(torch, dtype))
     if requires_grad:
@@ -239,6 +243,8 @@ def test_stable_sort_of_long_rows_matches_torch(device, dtype, descending):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32"])
 def test_default_sort_of_long_rows_with_ties_matches_torch(device, dtype):
+    if not ember.backends.get_backend(device).on_host:  # an accelerator's order of ties is its own, as PyTorch's
+        pytest.skip("PyTorch's CPU order of equal elements is followed on host backends")
     e, t = _both(_values((64, 64), dtype, 4), dtype, device)
     for dim in (0, 1):
         got, want = e.sort(dim), t.sort(dim)

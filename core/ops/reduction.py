@@ -1807,7 +1807,11 @@ def median(
     n = input.shape[axis]
     if n == 0:
         raise IndexError(f"median(): Expected reduction dim {axis} to have non-zero size.")
-    index = input._make(input._backend.kernels.median_positions(input._data, axis))
+    backend = input._backend
+    positions = backend.kernels.median_positions(input._data, axis)
+    if not backend.is_row_major(positions):  # PyTorch's indices are laid out as a fresh tensor
+        positions = row_major(backend, positions)
+    index = input._make(positions)
     return return_types.median(*_selected_along(input, axis, index, keepdim, "MedianBackward1"))
 
 
