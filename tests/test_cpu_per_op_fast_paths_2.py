@@ -307,3 +307,46 @@ def test_relu_errors_match_torch(make):
     with pytest.raises(type(want.value)) as got:
         make(ember)
     assert str(got.value) == str(want.value)
+
+
+def _softmax_by_reduce(x, axis):
+    """The NumPy softmax kernel's formula with the maxima of ``maximum.reduce`` (its shift before the argmax one)."""
+    out = np.subtract(x, np.maximum.reduce(x, axis=axis, keepdims=True))
+    np.exp(out, out=out)
+    np.divide(out, np.add.reduce(out, axis=axis, keepdims=True), out=out)
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_numpy_softmax_shifted_at_the_argmax_is_the_reduce_ones(dtype):
+    kernels = ember.tensor([1.0], device="cpu")._backend.kernels
+    rng = np.random.default_rng(5)
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 80.0, -200.0])
+    for seed in range(40):
+        shape = [int(s) for s in rng.integers(1, 70, size=rng.integers(1, 4))]
+        x = rng.standard_normal(shape) * 10
+        if seed % 2:
+            x = np.where(rng.random(shape) < 0.2, rng.choice(specials, shape), np.round(x))
+        x = x.astype(dtype)
+        for axis in range(x.ndim):
+            with np.errstate(all="ignore"):
+                got, want = kernels.softmax(x, axis), _softmax_by_reduce(x, axis)
+            np.testing.assert_array_equal(got, want, err_msg=f"{shape} axis {axis}")
+            number = ~np.isnan(want)
+            np.testing.assert_array_equal(np.signbit(got[number]), np.signbit(want[number]))
+
+
+@pytest.mark.parametrize("shape", [(64, 64), (40, 3, 20), (16, 10), (8, 1000)])
+def test_softmax_matches_torch(device, dtype, shape):
+    name = str(dtype).split(".")[-1]
+    x = np.random.default_rng(6).standard_normal(shape) * 4
+    x[0, 0] = np.nan
+    e, t = _both(x, name, device, requires_grad=True)
+    got, want = F.softmax(e, -1), torch.softmax(t, -1)
+    assert type(got.grad_fn).__name__ == type(want.grad_fn).__name__
+    tol = 1e-6 if name == "float32" else 1e-14
+    np.testing.assert_allclose(got.detach().cpu().numpy(), want.detach().numpy(), rtol=tol, atol=tol)
+    g = np.random.default_rng(7).standard_normal(shape)
+    got.backward(ember.tensor(g, device=device).to(dtype))
+    want.backward(torch.tensor(g).to(want.dtype))
+    np.testing.assert_allclose(e.grad.cpu().numpy(), t.grad.numpy(), rtol=tol, atol=tol)
