@@ -97,6 +97,22 @@ def test_selection_along_a_dim_matches_torch(device, op, dtype, keepdim):
         assert got.values.grad_fn is None and not got.values.requires_grad
 
 
+@pytest.mark.parametrize("dtype", SELECTION_DTYPES)
+def test_median_of_distinct_values_matches_torch(device, dtype):
+    rng = np.random.default_rng(8)
+    for shape, dim in [((64, 64), 1), ((64, 64), 0), ((5, 33, 2), 1)]:
+        x = rng.permuted(np.arange(np.prod(shape), dtype=np.float64)).reshape(shape) % 200 - 100
+        if dtype == "uint8":
+            x = np.abs(x)
+        elif dtype in ("float32", "float64", "float16", "bfloat16"):
+            x = x / 7
+            x[rng.random(shape) < 0.01] = np.nan
+        e, t = _both(x, dtype, device)
+        got, want = e.median(dim), t.median(dim)
+        _same(got.values, want.values)
+        _same(got.indices, want.indices)
+
+
 @pytest.mark.parametrize("op", ["median", "max", "min"])
 def test_selection_functions_and_0d_match_torch(device, op):
     e, t = _both(_values((5, 6), "float32", 7), "float32", device)
@@ -200,7 +216,10 @@ def test_numpy_median_positions_are_the_portable_kernels(dtype):
         shape = [int(s) for s in rng.integers(1, 6, size=rng.integers(1, 4))]
         axis = int(rng.integers(0, len(shape)))
         shape[axis] = int(rng.integers(1, 80))
-        x = _native(_values(shape, dtype, seed), dtype)
+        values = _values(shape, dtype, seed)
+        if seed % 2:  # few equal elements (the first equal one is the median's), NaN in some rows
+            values = rng.integers(0 if dtype == "uint8" else -100, 100, shape) + np.where(np.isnan(values), np.nan, 0)
+        x = _native(np.nan_to_num(values) if dtype in ("int64", "int32", "uint8") else values, dtype)
         got = kernels.median_positions(x, axis)
         want = SelectionKernels.median_positions(kernels, x, axis)  # the stable argsort
         assert got.dtype == np.int64

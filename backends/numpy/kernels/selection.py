@@ -1,5 +1,5 @@
 """NumPy's selection kernels: the head of a stable order found by partitioning, not by a whole sort; the
-median's positions from a sort of the values and a count of the equal ones before (no stable argsort); the
+median's positions from a sort of the values and the first equal element (no stable argsort); the
 mode's counts and positions in short rows by a few NumPy calls (``mode`` composes some 20 tensor ops)."""
 
 from __future__ import annotations
@@ -46,19 +46,23 @@ class NumpySelectionKernels(SelectionKernels):
             x = x.astype(np.float32)
         if x.dtype.kind not in _PARTITIONED_KINDS:
             return super().median_positions(x, axis)
-        rows = np.moveaxis(x, axis, -1)
-        middle = (rows.shape[-1] - 1) // 2
-        # the median's value (NaN sorts last), then which of the elements equal to it the stable order puts
-        # there: the one with as many equal ones before it as the order places between the smaller ones and it
-        value = np.sort(rows, axis=-1)[..., middle : middle + 1]
-        smaller = np.add.reduce(rows < value, axis=-1, keepdims=True, dtype=np.intp)
-        equal_before = np.cumsum(rows == value, axis=-1, dtype=np.intp)
-        position = np.argmax(equal_before > middle - smaller, axis=-1, keepdims=True)
-        if rows.dtype.kind == "f":  # a row with NaN: its first NaN
-            nan = np.isnan(rows)
-            position = np.where(
-                np.logical_or.reduce(nan, axis=-1, keepdims=True), np.argmax(nan, axis=-1, keepdims=True), position
-            )
+        n = x.shape[axis]
+        rows = np.moveaxis(x, axis, -1).reshape(-1, n)
+        middle = (n - 1) // 2
+        # the median's value (NaN sorts last), and the first element equal to it: the one the stable order puts
+        # there unless equal ones come before it in the order (few rows; -0. equals 0.)
+        ordered = np.sort(rows, axis=1)
+        value = ordered[:, middle : middle + 1]
+        equal = rows == value
+        position = np.argmax(equal, axis=1)
+        tied = np.flatnonzero(ordered[:, middle - 1] == ordered[:, middle]) if middle else ()
+        if len(tied):  # the equal one with as many equal ones before it as the order places before the median
+            before = np.add.reduce(ordered[tied, :middle] == value[tied], axis=1, dtype=np.intp)
+            position[tied] = np.argmax(np.cumsum(equal[tied], axis=1, dtype=np.intp) > before[:, None], axis=1)
+        if rows.dtype.kind == "f":  # a row with NaN (sorted last): its first NaN
+            nan = np.flatnonzero(np.isnan(ordered[:, -1]))
+            if len(nan):
+                position[nan] = np.argmax(np.isnan(rows[nan]), axis=1)
         shape = list(x.shape)
         shape[axis] = 1  # a reshape, not a moveaxis: the strides of a fresh array, as PyTorch's
         return position.astype(np.int64, copy=False).reshape(shape)
