@@ -369,3 +369,21 @@ def test_softmax_matches_torch(device, dtype, shape):
     got.backward(ember.tensor(g, device=device).to(dtype))
     want.backward(torch.tensor(g).to(want.dtype))
     np.testing.assert_allclose(e.grad.cpu().numpy(), t.grad.numpy(), rtol=tol, atol=tol)
+
+
+def test_numpy_take_along_rows_is_numpys_take_along_axis():
+    xp = numpy_namespace.namespace
+    rng = np.random.default_rng(9)
+    base = rng.standard_normal((7, 6))
+    for x in (base, base.T, base[::2], base.astype(np.float32)):
+        for axis in (0, 1, -1, -2):
+            n = x.shape[axis % 2]
+            other = x.shape[1 - axis % 2]
+            for k, across in ((3, other), (4, 1), (n, other), (0, other)):  # across: the other dimension, or 1
+                shape = (across, k) if axis % 2 else (k, across)
+                index = rng.integers(-n, n, shape)
+                got, want = xp.take_along_axis(x, index, axis=axis), np.take_along_axis(x, index, axis=axis)
+                assert got.dtype == want.dtype and got.strides == want.strides
+                np.testing.assert_array_equal(got, want)
+    with pytest.raises(IndexError):
+        xp.take_along_axis(base, np.array([[7]]), axis=0)
