@@ -217,3 +217,67 @@ def _mean_of_empty_is_nan(x, /, *, axis=None, keepdims=False, **kwargs):
 
 
 namespace.mean = _mean_of_empty_is_nan
+
+_argsort = namespace.argsort
+
+#: stable orders of at least this many elements, in rows of at least :data:`KEYED_ROW` elements, sort
+#: 64-bit keys (the value's order in the high half, the position in the low half): NumPy's vectorized
+#: sort of unique keys against its merge sort (float32, one thread: 64x64 along a row 77 -> 24 us;
+#: 100,000 elements 4.6x faster); below, the keys' half-dozen calls cost more than they save
+KEYED_MIN = 1 << 10
+KEYED_ROW = 32
+#: the types whose order fits in the keys' 32-bit half: float16 and bfloat16 by way of float32 (exact)
+_KEYED_TYPES = frozenset("efEihHIbB")  # E: ml_dtypes' bfloat16
+_SIGN_BIT = np.uint32(0x80000000)
+_POSITION_BITS = np.uint64(0xFFFFFFFF)
+
+
+def _order_keys(rows):
+    """Each element's place in the order as an unsigned 32-bit number: a float's bits with the negative ones
+    reversed (``-0.`` read as ``0.``, every NaN as one NaN above ``inf``, as NumPy's sort orders them), an
+    integer's offset by the sign bit."""
+    if rows.dtype.kind in "fV":
+        values = np.add(rows, np.float32(0), dtype=np.float32)  # a fresh array, -0. as 0.
+        np.putmask(values, np.isnan(values), np.float32(np.nan))
+        bits = values.view(np.uint32)  # all bits set for a negative number (arithmetic shift), else the sign bit
+        return np.bitwise_xor(bits, np.right_shift(values.view(np.int32), 31).view(np.uint32) | _SIGN_BIT, out=bits)
+    if rows.dtype.kind == "i":
+        return np.bitwise_xor(rows.astype(np.int32).view(np.uint32), _SIGN_BIT)
+    return rows.astype(np.uint32)
+
+
+def _argsort_by_keys(x, /, *, axis=-1, descending=False, stable=True):
+    """``argsort``: where the stable order of many elements is asked for, found by a sort of unique 64-bit keys
+    (see :data:`KEYED_MIN`), the same order NumPy's stable sort gives (ties in position order, NaN last
+    ascending and first descending); else the namespace's own."""
+    n = x.shape[axis] if x.ndim else 1
+    if x.size < KEYED_MIN or n < KEYED_ROW or n > 1 << 32 or x.dtype.char not in _KEYED_TYPES:
+        return _argsort(x, axis=axis, descending=descending, stable=stable)
+    last = axis in (-1, x.ndim - 1)
+    key = _order_keys(x if last else np.moveaxis(x, axis, -1))
+    if descending:  # the order of the values reversed, the positions' kept
+        np.invert(key, out=key)
+    keys = np.left_shift(key, 32, dtype=np.uint64)
+    keys |= np.arange(n, dtype=np.uint64)
+    keys.sort(axis=-1)
+    order = np.bitwise_and(keys, _POSITION_BITS).astype(np.intp)
+    return order if last else np.moveaxis(order, -1, axis)
+
+
+namespace.argsort = _argsort_by_keys
+
+_take_along_axis = namespace.take_along_axis
+
+
+def _take_along_rows(x, indices, /, *, axis=-1):
+    """``take_along_axis``; for 2-d operands one indexing with a broadcast ``arange`` (what NumPy's builds, without
+    its checks and its loop over the dimensions: 64x64, 1.4 against 3.6 us)."""
+    if x.ndim == 2 and indices.ndim == 2 and indices.dtype.kind in "iu":
+        if axis in (1, -1):
+            return x[np.arange(x.shape[0])[:, None], indices]
+        if axis in (0, -2):
+            return x[indices, np.arange(x.shape[1])]
+    return _take_along_axis(x, indices, axis=axis)
+
+
+namespace.take_along_axis = _take_along_rows

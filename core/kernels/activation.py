@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from ..dtypes import float32, float64
+from ..dtypes import float16, float32, float64
 
 __all__ = ["ActivationKernels"]
 
@@ -35,9 +35,13 @@ class ActivationKernels:
 
     def relu(self, x):
         """``max(0, x)`` keeping ``-0.`` and NaN, as PyTorch's ``clamp_min(x, 0)`` (the second operand of
-        ``maximum`` is taken where the two are equal)."""
+        ``maximum`` is taken where the two are equal; float16, whose ``maximum`` may take either of two equal
+        operands (NumPy's takes the first), selects instead)."""
         xp = self.xp
-        return xp.maximum(xp.asarray(0, dtype=x.dtype), x)
+        zero = xp.asarray(0, dtype=x.dtype)
+        if self.backend.ember_dtype(x.dtype) is float16:
+            return xp.where(x < zero, zero, x)
+        return xp.maximum(zero, x)
 
     def relu_backward(self, grad, y):
         """Gradient of ReLU from its output ``y``: ``grad`` where ``y <= 0`` fails (so NaN passes), else 0."""

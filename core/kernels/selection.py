@@ -1,7 +1,10 @@
-"""Portable kernels of selection: the first elements of a stable order (``topk``'s candidates), and the
-mode's positions in short rows (no portable form: ``mode`` composes tensor ops where a backend has none)."""
+"""Portable kernels of selection: the first elements of a stable order (``topk``'s candidates), the median's
+positions, and the mode's positions in short rows (no portable form: ``mode`` composes tensor ops where a
+backend has none)."""
 
 from __future__ import annotations
+
+from ..dtypes import int64, uint8
 
 __all__ = ["SelectionKernels"]
 
@@ -16,6 +19,21 @@ class SelectionKernels:
         index = [slice(None)] * x.ndim
         index[axis] = slice(0, m)
         return order[tuple(index)]
+
+    def median_positions(self, x, axis):
+        """The position along ``axis`` (kept, of size 1; ``int64``) of the median of ``x`` (``axis`` not empty):
+        element ``(n - 1) // 2`` of the stable ascending order, as :func:`ember.median` takes it, or the first NaN
+        of a row that has one. The default sorts the whole dimension."""
+        xp = self.xp
+        middle = (x.shape[axis] - 1) // 2
+        index = [slice(None)] * x.ndim
+        index[axis] = slice(middle, middle + 1)
+        position = xp.argsort(x, axis=axis, stable=True)[tuple(index)]
+        if self.backend.ember_dtype(x.dtype).is_floating_point:
+            nan = xp.isnan(x)
+            first_nan = xp.argmax(xp.astype(nan, self.backend.native_dtype(uint8)), axis=axis, keepdims=True)
+            position = xp.where(xp.any(nan, axis=axis, keepdims=True), first_nan, position)
+        return xp.astype(position, self.backend.native_dtype(int64))
 
     def mode_positions(self, x):
         """For the rows along the last axis of ``x`` (at most 64 long, not empty): how often each row's

@@ -12,7 +12,9 @@ from .. import dtypes, return_types
 from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
 from ..amp.state import suspended as _amp_suspended
+from ..autograd import function as autograd_function
 from ..autograd.function import Function, differentiable_backward
+from ..autograd.grad_mode import grad_state
 from ..layout import sparse_coo
 from ..tensor import Tensor, dtype_arg
 from ..typeinfo import finfo
@@ -661,11 +663,31 @@ def _extremum_with_indices(name, input, dim, keepdim, other):
     if input.ndim:
         _check_nonempty(name, input, (axis,))
     indices = _arg("argmax" if name == "max" else "argmin", input, axis, True)
-    values = input.gather(axis, indices) if input.ndim else input.clone()
-    if not keepdim and input.ndim:
-        values, indices = values.squeeze(axis), indices.squeeze(axis)
-    values = named_node(values, "MaxBackward0" if name == "max" else "MinBackward0")  # PyTorch's one node
-    return getattr(return_types, name)(values, indices)
+    node = "MaxBackward0" if name == "max" else "MinBackward0"  # PyTorch's one node
+    if not input.ndim:
+        return getattr(return_types, name)(named_node(input.clone(), node), indices)
+    return getattr(return_types, name)(*_selected_along(input, axis, indices, keepdim, node))
+
+
+def _selected_along(input, axis, index, keepdim, node):
+    """``(values, indices)`` of a selection along ``axis`` of ``input`` (not 0-d) from ``index``, its positions
+    (``int64``, ``axis`` kept): the values gathered, made by one node named ``node`` as PyTorch names its op's;
+    both without ``axis`` unless ``keepdim``. Where no graph records the op and no tangent follows it, the
+    values are taken from the arrays directly (a gather and two squeezes cost most of a small max)."""
+    if (grad_state.enabled and input.requires_grad) or autograd_function.tangent_rule is not None:
+        values = input.gather(axis, index)
+        if not keepdim:
+            values = values.squeeze(axis)
+        values = named_node(values, node)
+    else:
+        backend = input._backend
+        data = backend.xp.take_along_axis(input._data, index._data, axis=axis)
+        if not backend.is_contiguous(data):  # row-major, as gather's
+            data = row_major(backend, data)
+        values = input._make(backend.xp.squeeze(data, axis=axis) if not keepdim else data)
+    if not keepdim:
+        index = index._make(index._backend.xp.squeeze(index._data, axis=axis))
+    return values, index
 
 
 @overload
@@ -1760,10 +1782,10 @@ def median(
         >>> ember.median(ember.tensor([3.0, 1.0, 2.0, 4.0]))
         tensor(2.)
     """
-    refuse_limited("median_cpu", input)
     dim = refuse_none_dim("median", dim)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("median", dim, None, axis, keepdim, keepdims)
+    refuse_limited("median_cpu" if dim is None else "median_out", input)  # PyTorch's kernel of each overload
     if out is not None:
         given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
@@ -1785,16 +1807,12 @@ def median(
     n = input.shape[axis]
     if n == 0:
         raise IndexError(f"median(): Expected reduction dim {axis} to have non-zero size.")
-    order = input.detach().argsort(dim=axis, stable=True)
-    index = order.narrow(axis, (n - 1) // 2, 1)
-    if input.dtype.is_floating_point:
-        nan = input.detach().isnan()
-        first_nan = nan.to(dtypes.uint8).argmax(axis, keepdim=True)
-        index = where(nan.any(axis, keepdim=True), first_nan, index)
-    values = input.gather(axis, index)
-    if not keepdim:
-        values, index = values.squeeze(axis), index.squeeze(axis)
-    return return_types.median(named_node(values, "MedianBackward1"), index)
+    backend = input._backend
+    positions = backend.kernels.median_positions(input._data, axis)
+    if not backend.is_row_major(positions):  # PyTorch's indices are laid out as a fresh tensor
+        positions = row_major(backend, positions)
+    index = input._make(positions)
+    return return_types.median(*_selected_along(input, axis, index, keepdim, "MedianBackward1"))
 
 
 def _refuse_complex_nansum(input: Tensor) -> None:

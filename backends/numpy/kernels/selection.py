@@ -1,4 +1,5 @@
 """NumPy's selection kernels: the head of a stable order found by partitioning, not by a whole sort; the
+median's positions from a sort of the values and the first equal element (no stable argsort); the
 mode's counts and positions in short rows by a few NumPy calls (``mode`` composes some 20 tensor ops)."""
 
 from __future__ import annotations
@@ -39,6 +40,32 @@ class NumpySelectionKernels(SelectionKernels):
         values = np.take_along_axis(rows, positions, axis=-1)
         order = self.xp.argsort(values, axis=-1, descending=descending, stable=True)
         return np.moveaxis(np.take_along_axis(positions, order, axis=-1), -1, axis)
+
+    def median_positions(self, x, axis):
+        if x.dtype.kind == "V" and x.dtype.itemsize <= 2:  # ml_dtypes' bfloat16 and float8s: float32 holds them
+            x = x.astype(np.float32)
+        if x.dtype.kind not in _PARTITIONED_KINDS:
+            return super().median_positions(x, axis)
+        n = x.shape[axis]
+        rows = np.moveaxis(x, axis, -1).reshape(-1, n)
+        middle = (n - 1) // 2
+        # the median's value (NaN sorts last), and the first element equal to it: the one the stable order puts
+        # there unless equal ones come before it in the order (few rows; -0. equals 0.)
+        ordered = np.sort(rows, axis=1)
+        value = ordered[:, middle : middle + 1]
+        equal = rows == value
+        position = np.argmax(equal, axis=1)
+        tied = np.flatnonzero(ordered[:, middle - 1] == ordered[:, middle]) if middle else ()
+        if len(tied):  # the equal one with as many equal ones before it as the order places before the median
+            before = np.add.reduce(ordered[tied, :middle] == value[tied], axis=1, dtype=np.intp)
+            position[tied] = np.argmax(np.cumsum(equal[tied], axis=1, dtype=np.intp) > before[:, None], axis=1)
+        if rows.dtype.kind == "f":  # a row with NaN (sorted last): its first NaN
+            nan = np.flatnonzero(np.isnan(ordered[:, -1]))
+            if len(nan):
+                position[nan] = np.argmax(np.isnan(rows[nan]), axis=1)
+        shape = list(x.shape)
+        shape[axis] = 1  # a reshape, not a moveaxis: the strides of a fresh array, as PyTorch's
+        return position.astype(np.int64, copy=False).reshape(shape)
 
     def mode_positions(self, x):
         if x.dtype.char not in _NATIVE_NUMBERS or not x.size:

@@ -282,6 +282,8 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.relu(ember.tensor([-1.0, 2.0]))
         tensor([0., 2.])
     """
+    if inplace is False and isinstance(input, Tensor) and input.dtype in FLOATING_AND_HALF:
+        return _Relu.apply(input)  # the common case: none of the checks below can refuse it
     if isinstance(input, Tensor) and input.dtype is dtypes.bool:
         raise RuntimeError("Boolean inputs not supported for relu")
     refuse_limited("clamp_min_scalar_cpu", input)
