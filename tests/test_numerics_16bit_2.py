@@ -1,0 +1,94 @@
+"""float16/bfloat16 layer norm gradients bit for bit as PyTorch's CPU kernels.
+
+Each case runs the op on 16-bit values in ember, back-propagates a 16-bit upstream gradient and
+compares the gradients exactly with PyTorch's backward kernel fed with the same values and the
+statistics ember's forward saved: the row sums, fused multiply-adds and per-thread parameter
+buffers of PyTorch's AVX2 kernel (at one and two threads).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from reference import torch
+
+import ember
+
+pytest.importorskip("ml_dtypes")
+
+#: (rows, normalized size): sizes of one 8-lane vector, one 16-value vector, several, with tails
+LAYER_NORM_SHAPES = [(40, 7), (40, 12), (40, 16), (64, 45), (128, 100), (21, 257), (256, 768), (33, 1024)]
+
+
+def _same_threads(count):
+    ember.set_num_threads(count)
+    torch.set_num_threads(count)
+
+
+@pytest.fixture
+def threads():
+    """Sets ember's and torch's intra-op threads alike; restores both afterwards."""
+    before = (ember.get_num_threads(), torch.get_num_threads())
+    yield _same_threads
+    ember.set_num_threads(before[0])
+    torch.set_num_threads(before[1])
+
+
+def _host(t):
+    return np.asarray(t.detach().float().cpu().numpy())
+
+
+def _torch_of(t, dtype):
+    return None if t is None else torch.tensor(_host(t)).to(getattr(torch, str(dtype).split(".")[-1]))
+
+
+@pytest.mark.parametrize("count", [1, 2])
+@pytest.mark.parametrize("params", ["rounded", "mixed", "none"])
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("shape", LAYER_NORM_SHAPES, ids=str)
+def test_layer_norm_backward_bit_exact(device, threads, shape, dtype, params, count):
+    """ember's gradients against PyTorch's backward kernel fed with the statistics ember's forward saved
+    (``grad_fn._saved_result1``/``2``, as PyTorch names them), so that only the backward is compared."""
+    threads(count)
+    rng = np.random.default_rng(LAYER_NORM_SHAPES.index(shape))
+    x, dy = (rng.standard_normal(shape).astype(np.float32) for _ in range(2))
+    w, b = (rng.standard_normal(shape[-1]).astype(np.float32) for _ in range(2))
+    kind = getattr(ember, dtype)
+    x = ember.tensor(x, device=device).to(kind).requires_grad_()
+    weight = bias = None
+    if params != "none":
+        param_kind = kind if params == "rounded" else ember.float32
+        weight, bias = (ember.tensor(t, device=device).to(param_kind).requires_grad_() for t in (w, b))
+    y = ember.nn.functional.layer_norm(x, (shape[-1],), weight, bias, 1e-5)
+    node = y.grad_fn
+    assert node.name() == "NativeLayerNormBackward0" and node._saved_normalized_shape == (shape[-1],)
+    mean, rstd = node._saved_result1, node._saved_result2
+    upstream = ember.tensor(dy, device=device).to(kind)
+    y.backward(upstream)
+    assert tuple(mean.shape) == tuple(rstd.shape) == shape[:-1] + (1,)
+    assert mean.dtype is rstd.dtype is (ember.float32 if params == "mixed" else kind)
+    grads = torch.ops.aten.native_layer_norm_backward(
+        _torch_of(upstream, kind),
+        _torch_of(x, kind),
+        [shape[-1]],
+        _torch_of(mean, mean.dtype),
+        _torch_of(rstd, rstd.dtype),
+        _torch_of(weight, None if weight is None else weight.dtype),
+        _torch_of(bias, None if bias is None else bias.dtype),
+        [True, weight is not None, bias is not None],
+    )
+    ours = [x.grad] + ([] if weight is None else [weight.grad, bias.grad])
+    for a, b in zip(ours, grads, strict=False):
+        assert str(a.dtype) == str(b.dtype).replace("torch", "ember")
+        np.testing.assert_array_equal(_host(a), _host(b))
+
+
+def test_layer_norm_double_backward_in_16_bits(device):
+    """With create_graph the 16-bit layer norm's gradients are a graph (PyTorch's formula, plain sums)."""
+    x = ember.randn(4, 24, device=device).to(ember.bfloat16).requires_grad_()
+    w = ember.randn(24, device=device).to(ember.bfloat16).requires_grad_()
+    y = ember.nn.functional.layer_norm(x, (24,), w, None)
+    (gx,) = ember.autograd.grad((y * y).sum(), x, create_graph=True)
+    assert gx.dtype is ember.bfloat16 and gx.requires_grad
+    gx.float().sum().backward()
+    assert w.grad is not None and w.grad.dtype is ember.bfloat16
