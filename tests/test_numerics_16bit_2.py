@@ -1,9 +1,11 @@
-"""float16/bfloat16 layer norm gradients bit for bit as PyTorch's CPU kernels.
+"""float16/bfloat16 layer norm and log-softmax gradients bit for bit as PyTorch's CPU kernels.
 
 Each case runs the op on 16-bit values in ember, back-propagates a 16-bit upstream gradient and
-compares the gradients exactly with PyTorch's backward kernel fed with the same values and the
-statistics ember's forward saved: the row sums, fused multiply-adds and per-thread parameter
-buffers of PyTorch's AVX2 kernel (at one and two threads).
+compares the gradients exactly with PyTorch's backward kernel fed with the same values and what
+ember's forward gave (the layer norm's saved statistics, log-softmax's output): the layer norm's
+row sums, fused multiply-adds and per-thread parameter buffers of PyTorch's AVX2 kernel (at one
+and two threads); log-softmax's over a dim that is not the last, with its kernel's fused
+multiply-add.
 """
 
 from __future__ import annotations
@@ -92,3 +94,23 @@ def test_layer_norm_double_backward_in_16_bits(device):
     assert gx.dtype is ember.bfloat16 and gx.requires_grad
     gx.float().sum().backward()
     assert w.grad is not None and w.grad.dtype is ember.bfloat16
+
+
+#: (shape, dim) of log-softmax over a dim that is not the last
+LOG_SOFTMAX_CASES = [((8, 50, 33), 1), ((4, 7, 300), 1), ((64, 40), 0), ((3, 5, 6, 7), 1), ((6, 9, 40), 0)]
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("case", LOG_SOFTMAX_CASES, ids=str)
+def test_log_softmax_backward_across_bit_exact(device, case, dtype):
+    """ember's gradient against PyTorch's backward kernel fed with ember's output."""
+    shape, dim = case
+    rng = np.random.default_rng(LOG_SOFTMAX_CASES.index(case))
+    x = ember.tensor(rng.standard_normal(shape).astype(np.float32) * 2, device=device)
+    x = x.to(getattr(ember, dtype)).requires_grad_()
+    upstream = ember.tensor(rng.standard_normal(shape).astype(np.float32), device=device).to(x.dtype)
+    y = ember.log_softmax(x, dim)
+    y.backward(upstream)
+    kind = getattr(torch, dtype)
+    theirs = torch.ops.aten._log_softmax_backward_data(_torch_of(upstream, kind), _torch_of(y, kind), dim, kind)
+    np.testing.assert_array_equal(_host(x.grad), _host(theirs))
