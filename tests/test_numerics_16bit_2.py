@@ -5,7 +5,8 @@ compares the gradients exactly with PyTorch's backward kernel fed with the same 
 ember's forward gave (the layer norm's saved statistics, log-softmax's output): the layer norm's
 row sums, fused multiply-adds and per-thread parameter buffers of PyTorch's AVX2 kernel (at one
 and two threads); log-softmax's over a dim that is not the last, with its kernel's fused
-multiply-add.
+multiply-add. nn.LSTM in a cpu bfloat16 autocast region is compared end to end with PyTorch's
+(oneDNN's bfloat16 LSTM on both sides).
 """
 
 from __future__ import annotations
@@ -114,3 +115,48 @@ def test_log_softmax_backward_across_bit_exact(device, case, dtype):
     kind = getattr(torch, dtype)
     theirs = torch.ops.aten._log_softmax_backward_data(_torch_of(upstream, kind), _torch_of(y, kind), dim, kind)
     np.testing.assert_array_equal(_host(x.grad), _host(theirs))
+
+
+def _onednn_bf16():
+    from ember.backends.cpu import get_cpu_capability
+    from ember.backends.numpy.onednn import library
+
+    return library.load() is not None and get_cpu_capability() == "AVX512" and torch.backends.mkldnn.is_available()
+
+
+#: (steps, batch, input, hidden, layers, bidirectional)
+LSTM_CASES = [(5, 3, 8, 16, 1, False), (12, 4, 10, 32, 2, False), (7, 2, 6, 12, 1, True), (9, 5, 16, 24, 2, True)]
+
+
+def _lstm_autocast(m, case, leaf, state, **options):
+    steps, batch, size, hidden, layers, bidirectional = case
+    rng = np.random.default_rng(LSTM_CASES.index(case))
+    x = m.tensor(rng.standard_normal((steps, batch, size)).astype(np.float32), **options).requires_grad_()
+    g = m.tensor(
+        rng.standard_normal((steps, batch, hidden * (2 if bidirectional else 1))).astype(np.float32), **options
+    )
+    lstm = m.nn.LSTM(size, hidden, layers, bidirectional=bidirectional)
+    if m is ember:
+        lstm.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in state.items()})
+        lstm = lstm.to(options["device"])
+    with m.autocast("cpu", dtype=m.bfloat16):
+        y, (h, c) = lstm(x if leaf else x * 1)
+    (y.float() * g).sum().backward()
+    return [y, h, c, x.grad] + [p.grad for _, p in sorted(lstm.named_parameters())], lstm.state_dict()
+
+
+@pytest.mark.parametrize("leaf", [True, False])
+@pytest.mark.parametrize("count", [1, 2])
+@pytest.mark.parametrize("case", LSTM_CASES, ids=str)
+def test_lstm_autocast_bfloat16_bit_exact(device, threads, case, count, leaf):
+    """nn.LSTM in a cpu bfloat16 autocast region: PyTorch runs each layer through oneDNN's bfloat16 LSTM
+    (``mkldnn_rnn_layer``); ember's NumPy backend runs the same primitive (the ``onednn`` extra)."""
+    if device != "cpu" or not _onednn_bf16():
+        pytest.skip("oneDNN's bfloat16 LSTM: the NumPy backend with the onednn extra, on an AVX-512 CPU")
+    threads(count)
+    torch.manual_seed(LSTM_CASES.index(case))
+    theirs, state = _lstm_autocast(torch, case, leaf, None)
+    ours, _ = _lstm_autocast(ember, case, leaf, state, device=device)
+    for a, b in zip(ours, theirs, strict=True):
+        assert str(a.dtype) == str(b.dtype).replace("torch", "ember")
+        np.testing.assert_array_equal(_host(a), _host(b))
