@@ -20,7 +20,7 @@ from .. import dtypes
 from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
 
-__all__ = ["CPU_DEVICE_TYPES", "computes_in_float32", "narrow_on_cpu", "opmath"]
+__all__ = ["CPU_DEVICE_TYPES", "computes_in_float32", "contracted_fma", "narrow_on_cpu", "opmath"]
 
 #: the device types whose kernels refuse float16/bfloat16 where PyTorch's CPU kernels do, although
 #: its CUDA kernels take them (elsewhere, ops compute those in float32)
@@ -72,6 +72,17 @@ def computes_in_float32(op: _Op) -> _Op:
         return op(input, *args, **kwargs)
 
     return run  # type: ignore[return-value]
+
+
+def contracted_fma(backend: Any, a: Any, b: Any, c: Any) -> Any:
+    """``a * b + c`` of float32 arrays (broadcast together) as PyTorch's vectorized CPU kernels compute
+    it in their float32 arithmetic on 16-bit values: its x86 builds let the compiler contract a product
+    added to a sum into one fused multiply-add, rounded once. Where the backend's kernels see no vector
+    lanes (:attr:`ember.kernels.Kernels.VECTOR_LANES` 0: PyTorch's portable build, which does not
+    contract), a product and a sum, each rounded."""
+    if not backend.kernels.VECTOR_LANES:
+        return a * b + c
+    return backend.kernels.fused_multiply_add(a, b, c)
 
 
 def narrow_on_cpu(input: Any) -> bool:

@@ -38,7 +38,9 @@ log-softmax changes of the same session): 1.32-1.35x -> 1.19-1.22x PyTorch's tim
 Where oneDNN is installed and ``ember.backends.mkldnn.enabled``, a float32 layer of that kind goes
 through oneDNN's LSTM primitives instead, forward and backward (:mod:`..onednn.lstm`, PyTorch's CPU
 path): the time loop runs inside oneDNN on its OpenMP team, and the values are PyTorch's bit for
-bit on one thread. Two LSTM layers of the LM step, forward and backward: 38.1 -> 31.7 ms on one
+bit on one thread. So does a bfloat16 one (a cpu autocast region's) on an AVX-512 CPU, where
+PyTorch takes that path for bfloat16: its outputs and gradients are PyTorch's bit for bit, on one
+thread and two (the portable per-step form is a unit off on about half of them). Two LSTM layers of the LM step, forward and backward: 38.1 -> 31.7 ms on one
 thread, 25.3 -> 17.7 ms on two.
 """
 
@@ -49,6 +51,8 @@ import contextlib
 import numpy as np
 
 from ember.backends import mkldnn
+from ember.backends.cpu import get_cpu_capability
+from ember.dtypes import native_dtype_name
 from ember.threads import get_num_threads
 
 from ..namespace import _matmul
@@ -83,24 +87,40 @@ class _OnednnLstmState:
         self.plan, self.threads, self.saved = plan, threads, saved
 
 
+def _onednn_dtype(arrays):
+    """The dtype of an LSTM layer's ``arrays`` where oneDNN's primitive takes them as PyTorch's CPU LSTM
+    does: all float32, or all bfloat16 on a CPU where PyTorch runs bfloat16 through oneDNN (AVX-512 F,
+    BW, VL and DQ: its ``mkldnn_bf16_device_check``); else None."""
+    kinds = {a.dtype for a in arrays}
+    if len(kinds) != 1:
+        return None
+    (kind,) = kinds
+    if kind == np.float32 or (native_dtype_name(kind) == "bfloat16" and get_cpu_capability() == "AVX512"):
+        return kind
+    return None
+
+
 def _onednn_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse):
     """``(output, h_n, c_n, state)`` of an LSTM layer through oneDNN's primitive (PyTorch's CPU path),
-    or None where it does not take the case: oneDNN missing or off, not all float32, an empty size."""
+    or None where it does not take the case: oneDNN missing or off, not all float32 (or bfloat16, see
+    :func:`_onednn_dtype`), an empty size. A bfloat16 layer's bias is its two added in bfloat16, as
+    PyTorch adds them."""
     arrays = [a for a in (x, h0, c0, w_ih, w_hh, b_ih, b_hh) if a is not None]
-    if not mkldnn.enabled or any(a.dtype != np.float32 for a in arrays) or not all(a.size for a in arrays):
+    kind = _onednn_dtype(arrays)
+    if not mkldnn.enabled or kind is None or not all(a.size for a in arrays):
         return None
     threads, batch, hidden = get_num_threads(), batch_sizes[0], h0.shape[1]
-    plan = lstm.plan(len(batch_sizes), batch, x.shape[1], hidden, reverse, threads)
+    plan = lstm.plan(len(batch_sizes), batch, x.shape[1], hidden, reverse, threads, kind)
     if plan is None:
         return None
     contiguous = np.ascontiguousarray
     if b_ih is None and b_hh is None:
-        bias = np.zeros(4 * hidden, dtype=np.float32)
+        bias = np.zeros(4 * hidden, dtype=kind)
     else:
         bias = b_ih + b_hh if b_ih is not None and b_hh is not None else contiguous(b_hh if b_ih is None else b_ih)
     saved = (contiguous(x), contiguous(h0), contiguous(c0), contiguous(w_ih), contiguous(w_hh), bias)
     # the results stay the backward's (it reads them): the caller gets copies it may change
-    results = (np.empty((x.shape[0], hidden), np.float32), *(np.empty((batch, hidden), np.float32) for _ in "hc"))
+    results = (np.empty((x.shape[0], hidden), kind), *(np.empty((batch, hidden), kind) for _ in "hc"))
     workspace = plan.workspace()
     with plan.lib.on_threads(threads):
         plan.forward(*saved, *results, workspace)
@@ -110,16 +130,20 @@ def _onednn_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse):
 
 
 def _onednn_layer_backward(state, grad_out, grad_h_n, grad_c_n, needs_input_grad):
-    """:meth:`NumpyRnnKernels.rnn_layer_backward`'s results for a layer that ran through oneDNN."""
+    """:meth:`NumpyRnnKernels.rnn_layer_backward`'s results for a layer that ran through oneDNN: the
+    primitive's float32 gradients, in the forward's dtype (a bfloat16 layer's rounded once, as
+    PyTorch's autograd casts its ``mkldnn_rnn_layer_backward``'s to its inputs' dtype)."""
     x, h0, c0, w_ih, w_hh, bias = state.saved[:6]
     if grad_c_n is None:
-        grad_c_n = np.zeros_like(c0)
+        grad_c_n = np.zeros(c0.shape, np.float32)
     grads = tuple(np.ascontiguousarray(g, dtype=np.float32) for g in (grad_out, grad_h_n, grad_c_n))
-    results = tuple(np.empty_like(a) for a in (x, h0, c0, w_ih, w_hh, bias))
+    results = tuple(np.empty(a.shape, np.float32) for a in (x, h0, c0, w_ih, w_hh, bias))
     with state.plan.lib.on_threads(state.threads):
         state.plan.backward(state.saved, grads, results)
     if state.threads > 1:
         after_openmp_team()
+    if x.dtype != np.float32:
+        results = tuple(r.astype(x.dtype) for r in results)
     grad_x, grad_h0, grad_c0, grad_w_ih, grad_w_hh, grad_bias = results
     return (
         grad_x if needs_input_grad else None,
@@ -247,11 +271,12 @@ class NumpyRnnKernels:
 
     # -- a whole LSTM layer over equal-sized steps -----------------------------------------
     def rnn_layer(self, mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse, nonlinearity="tanh", w_hr=None):
-        if not self._lstm_layer_path(mode, x, batch_sizes, w_hr):
-            return super().rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse, nonlinearity, w_hr)
-        through_onednn = _onednn_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse)
+        whole_layer = mode == "LSTM" and w_hr is None and len(batch_sizes) > 0 and batch_sizes[0] == batch_sizes[-1]
+        through_onednn = _onednn_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse) if whole_layer else None
         if through_onednn is not None:
             return through_onednn
+        if not self._lstm_layer_path(mode, x, batch_sizes, w_hr):
+            return super().rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse, nonlinearity, w_hr)
         rows, hidden, batch = x.shape[0], h0.shape[1], batch_sizes[0]
         scale, shift = self._gate_maps(hidden, x.dtype)
         # the gates of every step in one buffer: the input part of all steps at once, scaled by

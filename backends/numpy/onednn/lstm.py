@@ -12,7 +12,11 @@ Shapes follow :meth:`~ember.backends.numpy.kernels.rnn.NumpyRnnKernels.rnn_layer
 ``(4 hidden, input)`` and ``w_hh`` ``(4 hidden, hidden)`` with PyTorch's gate order ``i, f, g, o``
 (oneDNN's too); ``bias`` ``(4 hidden,)``, the sum of PyTorch's two. The weights stay in PyTorch's
 layout in the caller's arrays and are reordered into the primitive's at each call; every array
-is C-contiguous float32, results included (the caller allocates them).
+is C-contiguous, results included (the caller allocates them), of the plan's dtype: float32, or
+bfloat16 as PyTorch runs a bfloat16 LSTM (an autocast region's): the forward's operands and
+results, the bias too (PyTorch adds its two in bfloat16), all bfloat16, and the backward's
+gradients, given and computed, float32 (its ``mkldnn_rnn_layer_backward``). The bfloat16 forward
+of oneDNN 3.2 (the ``onednn`` extra) gives PyTorch's (oneDNN 3.12) values bit for bit.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ import threading
 
 import numpy as np
 
-from .memory import any_desc, array_desc
+from ember.strides import contiguous_strides
+
+from .memory import any_desc, strided_desc
 from .primitive import Layout, PlanCache, Step
 
 __all__ = ["LstmPlan", "plan"]
@@ -38,6 +44,7 @@ _DIFF = 128  # an argument's gradient: its index plus this
 #: :meth:`LstmPlan.backward`'s ``saved``, then the workspace)
 _INPUTS = (_SRC_LAYER, _SRC_ITER, _SRC_ITER_C, _WEIGHTS_LAYER, _WEIGHTS_ITER, _BIAS)
 _OUTPUTS = (_DST_LAYER, _DST_ITER, _DST_ITER_C)
+_F32 = np.dtype(np.float32)
 
 
 class LstmPlan:
@@ -47,23 +54,14 @@ class LstmPlan:
     Args:
         steps, batch, input_size, hidden (int): the layer's geometry.
         reverse (bool): run from the last time step to the first.
+        dtype (numpy.dtype): the forward's operands, float32 or bfloat16 (see the module docstring).
     """
 
-    def __init__(self, lib, steps, batch, input_size, hidden, reverse):
+    def __init__(self, lib, steps, batch, input_size, hidden, reverse, dtype=_F32):
         self.lib, self.lock = lib, threading.Lock()
-        state = (1, 1, batch, hidden)  # (layers, directions, batch, channels)
-        self.shapes = {
-            _SRC_LAYER: (steps, batch, input_size),
-            _SRC_ITER: state,
-            _SRC_ITER_C: state,
-            # PyTorch's (4 hidden, channels) weights as oneDNN's (layers, directions, channels, gates, hidden)
-            _WEIGHTS_LAYER: _gate_major(input_size, hidden),
-            _WEIGHTS_ITER: _gate_major(hidden, hidden),
-            _BIAS: (1, 1, 4, hidden),
-            _DST_LAYER: (steps, batch, hidden),
-            _DST_ITER: state,
-            _DST_ITER_C: state,
-        }
+        self.shapes = _layouts(steps, batch, input_size, hidden, dtype)
+        #: the layouts of the gradients: float32 whatever the forward's dtype
+        self.grad_shapes = _layouts(steps, batch, input_size, hidden, _F32)
         self.direction = _RIGHT_TO_LEFT if reverse else _LEFT_TO_RIGHT
         outputs = {arg: self.shapes[arg] for arg in _OUTPUTS}
         outputs[_WORKSPACE] = None  # in the layout the primitive chose
@@ -75,19 +73,18 @@ class LstmPlan:
         """The forward's primitive descriptor, or with ``backward`` the backward's (with the forward's as
         hint): ``any`` weights and weight gradients (oneDNN takes no other layout for training), plain
         layouts elsewhere."""
-        lib, descriptor, shapes = self.lib, ctypes.c_void_p(), self.shapes
-        descs = {
-            arg: any_desc(lib, shape.shape) if isinstance(shape, Layout) else array_desc(lib, shape)
-            for arg, shape in shapes.items()
-        }
-        # the weights, then none for the peephole and projection weights, then the bias and the outputs
-        operands = [descs[arg] for arg in _INPUTS[:-1]] + [None, None] + [descs[arg] for arg in (_BIAS, *_OUTPUTS)]
+        lib, descriptor = self.lib, ctypes.c_void_p()
+        descs = _descs(lib, self.shapes)
+        operands = _operands(descs)
         if backward:
+            grad_descs = _descs(lib, self.grad_shapes)
             create = "dnnl_lstm_backward_primitive_desc_create"
             status = lib.dnnl_lstm_backward_primitive_desc_create(
-                ctypes.byref(descriptor), lib.engine, _BACKWARD, self.direction, *operands, *operands,
+                ctypes.byref(descriptor), lib.engine, _BACKWARD, self.direction, *operands, *_operands(grad_descs),
                 _OVERWRITE_WEIGHT_GRADS, self._forward.descriptor, None,
             )  # fmt: skip
+            for desc in grad_descs.values():
+                lib.dnnl_memory_desc_destroy(desc)
         else:
             create = "dnnl_lstm_forward_primitive_desc_create"
             status = lib.dnnl_lstm_forward_primitive_desc_create(
@@ -126,8 +123,8 @@ class LstmPlan:
             if self._backward is None:
                 inputs = {arg: self.shapes[arg] for arg in _INPUTS + _OUTPUTS}
                 inputs[_WORKSPACE] = None
-                inputs.update((arg, self.shapes[arg - _DIFF]) for arg in grad_args)
-                outputs = {arg: self.shapes[arg - _DIFF] for arg in result_args}
+                inputs.update((arg, self.grad_shapes[arg - _DIFF]) for arg in grad_args)
+                outputs = {arg: self.grad_shapes[arg - _DIFF] for arg in result_args}
                 self._backward = Step(self.lib, self._descriptor(backward=True), inputs, outputs)
             self._backward(arrays)
 
@@ -144,17 +141,53 @@ class LstmPlan:
             self._forward = self._backward = None
 
 
-def _gate_major(channels, hidden):
+def _layouts(steps, batch, input_size, hidden, dtype):
+    """The caller's layout of each argument of a layer's primitives, of ``dtype``."""
+    state = (1, 1, batch, hidden)  # (layers, directions, batch, channels)
+    plain = {
+        _SRC_LAYER: (steps, batch, input_size),
+        _SRC_ITER: state,
+        _SRC_ITER_C: state,
+        _BIAS: (1, 1, 4, hidden),
+        _DST_LAYER: (steps, batch, hidden),
+        _DST_ITER: state,
+        _DST_ITER_C: state,
+    }
+    layouts = {arg: Layout(shape, contiguous_strides(shape), dtype) for arg, shape in plain.items()}
+    # PyTorch's (4 hidden, channels) weights as oneDNN's (layers, directions, channels, gates, hidden)
+    layouts[_WEIGHTS_LAYER] = _gate_major(input_size, hidden, dtype)
+    layouts[_WEIGHTS_ITER] = _gate_major(hidden, hidden, dtype)
+    return layouts
+
+
+def _descs(lib, layouts):
+    """The primitive's descriptors of ``layouts``: ``any`` for the weights (oneDNN takes no other
+    layout for training), the caller's elsewhere (the caller destroys them)."""
+    return {
+        arg: any_desc(lib, layout.shape, layout.dtype)
+        if arg in (_WEIGHTS_LAYER, _WEIGHTS_ITER)
+        else strided_desc(lib, layout.shape, layout.strides, layout.dtype)
+        for arg, layout in layouts.items()
+    }
+
+
+def _operands(descs):
+    """The weights, then none for the peephole and projection weights, then the bias and the outputs."""
+    return [descs[arg] for arg in _INPUTS[:-1]] + [None, None] + [descs[arg] for arg in (_BIAS, *_OUTPUTS)]
+
+
+def _gate_major(channels, hidden, dtype=_F32):
     """PyTorch's C-contiguous ``(4 hidden, channels)`` weight as oneDNN's ``(1, 1, channels, 4, hidden)``."""
     size = 4 * hidden * channels
-    return Layout((1, 1, channels, 4, hidden), (size, size, 1, hidden * channels, channels))
+    return Layout((1, 1, channels, 4, hidden), (size, size, 1, hidden * channels, channels), dtype)
 
 
-#: the plans of the most recent geometries and thread counts; the key's last item is the thread count
+#: the plans of the most recent geometries and dtypes, and thread counts; the key's last item is the thread count
 _cache = PlanCache(lambda lib, *key: LstmPlan(lib, *key[:-1]), threads=lambda key: key[-1], limit=16)
 
 
-def plan(steps, batch, input_size, hidden, reverse, threads):
-    """The cached :class:`LstmPlan` of a geometry on ``threads`` OpenMP threads (a primitive runs on
-    the thread count it was built with), or None when oneDNN is not loaded or has no implementation."""
-    return _cache.get((steps, batch, input_size, hidden, reverse, threads))
+def plan(steps, batch, input_size, hidden, reverse, threads, dtype=_F32):
+    """The cached :class:`LstmPlan` of a geometry and dtype (float32 or bfloat16) on ``threads`` OpenMP
+    threads (a primitive runs on the thread count it was built with), or None when oneDNN is not loaded
+    or has no implementation."""
+    return _cache.get((steps, batch, input_size, hidden, reverse, np.dtype(dtype), threads))

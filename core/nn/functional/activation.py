@@ -7,6 +7,7 @@ autograd Functions, the latter calling the backend's softmax kernels.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -22,7 +23,7 @@ from ...ops.conversion import check_inplace, write_result_
 from ...ops.dtype_support import ALL, FLOATING_AND_HALF, TORCH_NAMES, not_implemented, refuse_limited
 from ...ops.movement import cat, row_major
 from ...ops.operands import fill_value_for, named_node
-from ...ops.reduced_precision import opmath
+from ...ops.reduced_precision import contracted_fma, opmath
 from ...ops.result_layout import binary_layout
 from ...tensor import Tensor, _new, dtype_arg
 from ...typeinfo import finfo
@@ -1193,8 +1194,23 @@ def _run_softmax_backward_kernel(ctx, kernel, grad, y, dim):
     ctx.dim = dim
     run = getattr(grad._backend.kernels, kernel)
     if grad.dtype in dtypes.narrow_float:
+        if kernel == "log_softmax_backward" and dim < grad.ndim - 1:
+            run = functools.partial(_log_softmax_grad_across, grad._backend)
         return grad._make(opmath(grad, lambda g, out: run(g, out, dim), grad._data, y._data))
     return grad._make(run(grad._data, y._data, dim))
+
+
+def _log_softmax_grad_across(backend, grad, y, dim):
+    """Log-softmax's backward ``grad - exp(y) * sum(grad)`` over a dim that is not the last, of float32
+    ``grad`` and ``y`` (a 16-bit gradient's and output's values), as PyTorch's CPU kernel for 16-bit
+    inputs (``_vec_log_softmax_backward``) computes it: the sum along ``dim`` in float32, the exponential
+    correctly rounded (Sleef's vectorized one and the C library's nearly always are) and its product
+    with the sum subtracted from ``grad`` in one fused multiply-add (the compiler contracts it)."""
+    xp = backend.xp
+    total = xp.sum(grad, axis=dim, keepdims=True)
+    wide = backend.native_dtype(dtypes.float64) if backend.supports_float64 else y.dtype
+    exp = xp.astype(xp.exp(xp.astype(y, wide)), y.dtype)
+    return contracted_fma(backend, -exp, total, grad)
 
 
 class _SoftmaxGrad(Function):

@@ -20,15 +20,16 @@ from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd import function as autograd_function
-from ...autograd.function import Function, differentiable_backward
+from ...autograd.function import Function, differentiable_backward, saved_reader
 from ...autograd.grad_mode import no_grad
 from ...ops.arithmetic import div
 from ...ops.dtype_support import C_NAMES, TORCH_NAMES, not_implemented, refuse_limited
 from ...ops.operands import check_same_device, named_node, refuse_gradients, sum_to
-from ...ops.reduced_precision import computes_in_float32, narrow_on_cpu
+from ...ops.reduced_precision import computes_in_float32, contracted_fma, narrow_on_cpu
 from ...tensor import Tensor
 from ...threads import get_num_threads
 from ...typeinfo import finfo
+from .layer_norm_order import lane_sums
 from .padding import pad
 
 __all__ = [
@@ -620,11 +621,22 @@ class _NarrowLayerNorm(Function):
     float32 and rounded once; with parameters of the input's type (``rounded``) the mean and the
     reciprocal standard deviation kept in that type, with float32 ones (mixed type) in float32, and
     the backward computed in float32 from them (``dx = rstd * dy * w + b * x + c``, PyTorch's ``b``
-    and ``c``), rounded once. The parameters' gradients are summed as PyTorch's kernel sums them:
-    each thread adds its rows into a buffer of the input's 16-bit type, then the threads' buffers
-    are added in float32 (:func:`_row_sums_by_thread`)."""
+    and ``c``, :func:`_layer_norm_input_grad`, with its kernel's row sums and fused multiply-adds),
+    rounded once. The parameters' gradients are summed as PyTorch's kernel sums them: each thread
+    adds its rows into a buffer of the input's 16-bit type, then the threads' buffers are added in
+    float32 (:func:`_row_sums_by_thread`). Under ``create_graph`` the backward is a graph of tensor
+    ops of the same formula, with plain sums."""
 
     _backward_name = "NativeLayerNormBackward0"
+    #: PyTorch's readers of what the node saved (``_saved_result1``/``2``: the mean and reciprocal
+    #: standard deviation, the normalized dimensions kept as size 1)
+    _saved_attributes = {
+        "_saved_input": saved_reader(0),
+        "_saved_weight": saved_reader(1),
+        "_saved_result1": saved_reader(2),
+        "_saved_result2": saved_reader(3),
+        "_saved_normalized_shape": lambda ctx: tuple(ctx.normalized_shape),
+    }
 
     @staticmethod
     def forward(ctx, x, weight, bias, axes, eps, rounded):
@@ -632,7 +644,7 @@ class _NarrowLayerNorm(Function):
         _, mean, _, invstd = x._backend.kernels.normalize_forward(xf._data, axes, eps)
         mean, invstd = x._make(mean), x._make(invstd)
         y = _affine(xf * invstd + -invstd * mean, weight, bias, lambda t: t)  # PyTorch's x * rstd - rstd * mean
-        ctx.axes = axes
+        ctx.axes, ctx.normalized_shape = axes, [x.shape[i] for i in axes]
         if rounded:
             mean, invstd = mean.to(x.dtype), invstd.to(x.dtype)
         ctx.save_for_backward(x, weight, mean, invstd)
@@ -641,50 +653,112 @@ class _NarrowLayerNorm(Function):
     @staticmethod
     def backward(ctx, grad):
         x, weight, mean, rstd = ctx.saved_tensors
-        axes = ctx.axes
-        batch_axes = tuple(range(x.ndim - len(axes)))
-        dy, xf, m, a = grad.float(), x.float(), mean.float(), rstd.float()
-        w = None if weight is None else weight.float()
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad[:3]
-        grad_x = grad_weight = grad_bias = None
-        if needs_x:  # PyTorch's order of the products
-            scale = 1.0 / math.prod(x.shape[i] for i in axes)
-            ds = (dy * xf if w is None else dy * xf * w).sum(axes, keepdim=True)
-            db = (dy if w is None else dy * w).sum(axes, keepdim=True)
-            b = (db * m - ds) * a * a * a * scale
-            c = -b * m - db * a * scale
-            grad_x = ((a * dy if w is None else a * dy * w) + b * xf + c).to(x.dtype)
-        rows = (math.prod(x.shape[i] for i in batch_axes), -1)
-        if needs_weight and weight is not None:
-            grad_weight = _row_sums_by_thread((dy * (a * xf + -a * m)).reshape(rows), x.dtype)
-            grad_weight = grad_weight.reshape(weight.shape).to(weight.dtype)
-        if needs_bias:
-            grad_bias = _row_sums_by_thread(dy.reshape(rows), x.dtype).reshape(grad.shape[len(batch_axes) :])
+        needs_weight = needs_weight and weight is not None
+        if differentiable_backward():
+            grads = _narrow_layer_norm_grad_graph(grad, x, weight, mean, rstd, ctx.axes)
+        else:
+            grads = _narrow_layer_norm_grad(grad, x, weight, mean, rstd, ctx.axes, needs_x, needs_weight, needs_bias)
+        grad_x, grad_weight, grad_bias = (
+            g if needed else None for g, needed in zip(grads, (needs_x, needs_weight, needs_bias))
+        )
+        grad_x = None if grad_x is None else grad_x.to(x.dtype)
+        grad_weight = None if grad_weight is None else grad_weight.reshape(weight.shape).to(weight.dtype)
+        if grad_bias is not None:
+            grad_bias = grad_bias.reshape(grad.shape[grad.ndim - len(ctx.axes) :])
             grad_bias = grad_bias.to(x.dtype if weight is None else weight.dtype)
         return grad_x, grad_weight, grad_bias, None, None, None
 
 
-def _row_sums_by_thread(values, low):
-    """The column sums of float32 ``values`` ``(M, N)`` as PyTorch's CPU layer norm backward adds its
-    parameters' gradients: the rows split among the threads (:func:`ember.get_num_threads`), each
-    thread adding its rows in turn into a buffer of the 16-bit type ``low`` (rounded after every
-    row), the threads' buffers then added in float32."""
-    xp = values._backend.xp
-    narrow, wide = values._backend.native_dtype(low), values._data.dtype
-    m, n = values.shape
+def _narrow_layer_norm_grad_graph(grad, x, weight, mean, rstd, axes):
+    """The float32 ``(grad_x, grad_weight, grad_bias)`` of :class:`_NarrowLayerNorm` from tensor ops
+    (create_graph), with PyTorch's formula and plain sums."""
+    dy, xf, m, a = grad.float(), x.float(), mean.float(), rstd.float()
+    w = None if weight is None else weight.float()
+    scale = 1.0 / math.prod(x.shape[i] for i in axes)
+    ds = (dy * xf if w is None else dy * xf * w).sum(axes, keepdim=True)
+    db = (dy if w is None else dy * w).sum(axes, keepdim=True)
+    b = (db * m - ds) * a * a * a * scale
+    c = -b * m - db * a * scale
+    batch_axes = tuple(range(x.ndim - len(axes)))
+    grad_x = (a * dy if w is None else a * dy * w) + b * xf + c
+    return grad_x, (dy * (a * xf + -a * m)).sum(batch_axes), dy.sum(batch_axes)
+
+
+def _narrow_layer_norm_grad(grad, x, weight, mean, rstd, axes, needs_x, needs_weight, needs_bias):
+    """The float32 ``(grad_x, grad_weight, grad_bias)`` of :class:`_NarrowLayerNorm` (None where not
+    needed; ``grad_weight`` and ``grad_bias`` flat) as PyTorch's CPU kernel computes them, on the
+    native arrays: :func:`_layer_norm_input_grad` and :func:`_row_sums_by_thread`."""
+    backend = x._backend
+    xp, wide = backend.xp, backend.native_dtype(dtypes.float32)
+    n = math.prod(x.shape[i] for i in axes)
+    rows = (x.numel() // n if n else 0, n)
+    flat = lambda t: xp.reshape(xp.astype(t._data, wide), rows)  # noqa: E731
+    dy, xf = flat(grad.contiguous()), flat(x)
+    m, a = (xp.reshape(xp.astype(t._data, wide), (rows[0], 1)) for t in (mean, rstd))
+    grad_x = grad_weight = grad_bias = None
+    if needs_x:
+        w = None if weight is None else xp.reshape(xp.astype(weight._data, wide), (n,))
+        mixed = weight is not None and weight.dtype is dtypes.float32
+        grad_x = x._make(xp.reshape(_layer_norm_input_grad(backend, dy, xf, m, a, w, mixed), x.shape))
+    if needs_weight:
+        scaled = contracted_fma(backend, a, xf, -a * m)  # PyTorch's rstd * x - rstd * mean
+        grad_weight = x._make(_row_sums_by_thread(backend, dy, scaled, x.dtype))
+    if needs_bias:
+        grad_bias = x._make(_row_sums_by_thread(backend, dy, None, x.dtype))
+    return grad_x, grad_weight, grad_bias
+
+
+def _layer_norm_input_grad(backend, dy, x, m, a, w, mixed):
+    """``dx = a * dy * w + b * x + c`` (float32 ``(M, N)``) from the float32 rows ``dy`` and ``x``, the
+    saved mean ``m`` and reciprocal standard deviation ``a`` ``(M, 1)`` and the weight ``w`` (None:
+    none), with PyTorch's ``b = (db * m - ds) * a**3 / N`` and ``c = -b * m - db * a / N``, its row
+    sums ``ds = sum(dy * x * w)`` and ``db = sum(dy * w)`` and its fused multiply-adds
+    (:mod:`.layer_norm_order`); a float32 weight (``mixed`` type) takes its own loop's order."""
+    scale = 1.0 / x.shape[1]
+    if w is None:
+        ds, db = lane_sums(backend, dy, x), lane_sums(backend, dy, None)
+    elif mixed:
+        dyw = dy * w
+        ds, db = lane_sums(backend, x, dyw, halve_short=True), lane_sums(backend, dyw, None, halve_short=True)
+    else:
+        ds, db = lane_sums(backend, dy * x, w), lane_sums(backend, dy, w)
+    xp = backend.xp
+    ds, db = (xp.reshape(t, (x.shape[0], 1)) for t in (ds, db))
+    b = contracted_fma(backend, db, m, -ds) * a * a * a * scale
+    c = contracted_fma(backend, -b, m, -(db * a * scale))
+    return contracted_fma(backend, b, x, a * dy if w is None else a * dy * w) + c
+
+
+def _row_sums_by_thread(backend, dy, factor, low):
+    """The column sums of float32 ``dy * factor`` (``dy`` alone where ``factor`` is None), ``(M, N)``
+    arrays, as PyTorch's CPU layer norm backward adds its parameters' gradients: the rows split among
+    the threads (:func:`ember.get_num_threads`), each thread adding its rows in turn into a buffer of
+    the 16-bit type ``low`` (each product fused with its addition, the buffer rounded after every
+    row), the threads' buffers then added in float32. Returns an ``(N,)`` float32 array."""
+    xp = backend.xp
+    narrow, wide = backend.native_dtype(low), dy.dtype
+    m, n = dy.shape
     threads = max(1, min(get_num_threads(), m))
     step = -(-m // threads)
-    data = values._data
     if step * threads != m:  # rows of zeros after the last: adding 0 leaves a rounded buffer as it is
-        data = xp.concat([data, xp.zeros((step * threads - m, n), dtype=wide)], axis=0)
-    data = xp.reshape(data, (threads, step, n))
-    buffers = xp.astype(xp.astype(data[:, 0, :], narrow), wide)
-    for row in range(1, step):
-        buffers = xp.astype(xp.astype(buffers + data[:, row, :], narrow), wide)
+        zeros = xp.zeros((step * threads - m, n), dtype=wide)
+        dy = xp.concat([dy, zeros], axis=0)
+        factor = None if factor is None else xp.concat([factor, zeros], axis=0)
+    dy = xp.reshape(dy, (threads, step, n))
+    factor = None if factor is None else xp.reshape(factor, (threads, step, n))
+    buffers = xp.zeros((threads, n), dtype=wide)
+    for row in range(step):
+        total = (
+            buffers + dy[:, row, :]
+            if factor is None
+            else contracted_fma(backend, dy[:, row, :], factor[:, row, :], buffers)
+        )
+        buffers = xp.astype(xp.astype(total, narrow), wide)
     total = buffers[0]
     for t in range(1, threads):
         total = total + buffers[t]
-    return values._make(total)
+    return total
 
 
 def _normalized_shape(normalized_shape):

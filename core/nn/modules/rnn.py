@@ -626,6 +626,11 @@ class RNNBase(Module):
             if steps == 0:
                 raise RuntimeError(f"{name}: Expected sequence length to be larger than 0 in RNN")
             batch_sizes = (batch,) * steps
+            if lstm and not self.proj_size and _amp.active and input.is_leaf and input.is_contiguous():
+                # PyTorch's LSTM layers take this very tensor, and autocast's cache casts a float32 leaf
+                # that requires grad once for all of them (a bidirectional layer's two directions add
+                # their input gradients in the region's dtype): cast it before taking its rows
+                (input,) = cast_inputs(_AUTOCAST_OP["LSTM"], input)
             data = input.reshape(steps * batch, input.shape[2])
             strided = not input.is_contiguous()
         if hx is None:
