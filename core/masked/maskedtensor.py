@@ -44,9 +44,11 @@ _UNARY = frozenset(
     "abs absolute acos arccos acosh arccosh angle asin arcsin asinh arcsinh atan arctan atanh arctanh bitwise_not "
     "ceil clamp clip conj_physical cos cosh deg2rad digamma erf erfc erfinv exp exp2 expm1 fix floor frac lgamma "
     "log log10 log1p log2 logit i0 isnan nan_to_num neg negative positive pow rad2deg reciprocal round rsqrt "
-    "sigmoid sign sgn signbit sin sinc sinh sqrt square tan tanh trunc".split()
+    "sigmoid sign sgn signbit sin sinc sinh sqrt square tan tanh trunc __pow__".split()
 )
-_UNARY_INPLACE = frozenset(f"{name}_" for name in _UNARY - {"angle", "positive", "signbit", "isnan"})
+_UNARY_INPLACE = frozenset(
+    f"{name}_" for name in _UNARY - {"angle", "positive", "signbit", "isnan"} if not name.startswith("__")
+) | {"__ipow__"}
 _BINARY = frozenset(
     "add atan2 arctan2 bitwise_and bitwise_or bitwise_xor bitwise_left_shift bitwise_right_shift div divide "
     "floor_divide fmod logaddexp logaddexp2 mul multiply nextafter remainder sub subtract true_divide eq ne le ge "
