@@ -31,3 +31,12 @@ def same_error(fn, *args) -> None:
         fn(torch, *args)
     with pytest.raises(type(expected.value), match=f"^{re.escape(str(expected.value))}$"):
         fn(ember, *args)
+
+
+def laid_out(x, how):
+    """``x`` as a test lays it out: ``"t"`` transposed, ``"step"`` every other column, else as it is."""
+    if how == "t":
+        return x.t()
+    if how == "step":
+        return x[:, ::2]
+    return x

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from against_torch import laid_out
 
 import ember
 
@@ -42,14 +43,6 @@ _LAYOUTS = {
 }
 
 
-def _laid_out(x, how):
-    if how == "t":
-        return x.t()
-    if how == "step":
-        return x[:, ::2]
-    return x
-
-
 @pytest.mark.parametrize("op", ["add", "sub"])
 @pytest.mark.parametrize("alpha", [2, -0.5, 1e-3, 0.0])
 @pytest.mark.parametrize("layout", sorted(_LAYOUTS))
@@ -57,7 +50,7 @@ def test_alpha_matches_torch_bit_for_bit(device, dtype, op, alpha, layout):
     sa, sb, how = _LAYOUTS[layout]
     ea, ta = _pair(device, dtype, sa, 1)
     eb, tb = _pair(device, dtype, sb, 2)
-    eb, tb = _laid_out(eb, how), _laid_out(tb, how)
+    eb, tb = laid_out(eb, how), laid_out(tb, how)
     if how == "step":
         ea, ta = ea[:, ::2], ta[:, ::2]
     exact = device == "cpu"  # the compiled fused multiply-add; elsewhere within rounding
