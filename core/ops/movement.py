@@ -118,7 +118,7 @@ def _strided_view(x, shape, new=None):
     """``x``'s data seen in ``shape`` without a copy, or None where the strides do not allow it (or
     the backend makes no strided views); ``new``: the strides of that view where the caller has them."""
     data, backend = writable_data(x), x._backend
-    if backend.is_contiguous(data):
+    if backend.is_contiguous(data) and (new is None or data.size):
         return backend.xp.reshape(data, shape)
     strides, offset = backend.layout(data)
     if new is None:
@@ -402,11 +402,12 @@ def squeeze(
     if axis is not None:
         dim, _ = numpy_names("squeeze", dim, None, axis, False, None)
     shape = input.shape
-    if dim is None:
-        return _reshape(input, tuple(s for s in shape if s != 1), node=_Squeeze)
-    axes = set(normalize_dims(dim, input.ndim))  # a dim named twice is refused, as in PyTorch
-    new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
-    return _reshape(input, new, node=_SqueezeDim if isinstance(dim, int) else _SqueezeDims)
+    axes = range(input.ndim) if dim is None else set(normalize_dims(dim, input.ndim))  # (no dim named twice)
+    kept = [i for i, s in enumerate(shape) if not (i in axes and s == 1)]
+    # the remaining dimensions keep their strides (a view of an empty tensor would get row-major ones)
+    strides = None if input.numel() else tuple(input.stride(i) for i in kept)
+    node = _Squeeze if dim is None else _SqueezeDim if isinstance(dim, int) else _SqueezeDims
+    return _reshape(input, tuple(shape[i] for i in kept), strides, node=node)
 
 
 def unsqueeze(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
@@ -434,7 +435,11 @@ def unsqueeze(input: Tensor, dim: int | None = None, *, axis: int | None = None)
     axis = wrap_dim(dim, input.ndim + 1)
     shape = list(input.shape)
     shape.insert(axis, 1)
-    return _reshape(input, tuple(shape), node=_Unsqueeze)
+    strides = None
+    if not input.numel():  # PyTorch's strides, where a view of an empty tensor would get row-major ones
+        old = input.stride()
+        strides = old[:axis] + (shape[axis + 1] * old[axis] if axis < input.ndim else 1,) + old[axis:]
+    return _reshape(input, tuple(shape), strides, node=_Unsqueeze)
 
 
 class _Expand(Function):
@@ -725,7 +730,7 @@ class _Flip(Function):
         # the array API's flip is a view (negative strides); PyTorch's flip is a copy laid out as ``x``
         data, backend = x._data, x._backend
         flipped = xp.flip(data, axis=axes)
-        if backend.is_contiguous(data):
+        if backend.is_contiguous(data) and data.size:  # (an empty array counts as contiguous whatever its strides)
             return x._make(xp.astype(flipped, data.dtype, copy=True))
         order = format_order(tuple(data.shape), tuple(backend.layout(data)[0]), None)
         return x._make(ordered_copy(backend, flipped, data.dtype, order))
