@@ -402,12 +402,18 @@ def squeeze(
     if axis is not None:
         dim, _ = numpy_names("squeeze", dim, None, axis, False, None)
     shape = input.shape
-    axes = range(input.ndim) if dim is None else set(normalize_dims(dim, input.ndim))  # (no dim named twice)
-    kept = [i for i, s in enumerate(shape) if not (i in axes and s == 1)]
-    # the remaining dimensions keep their strides (a view of an empty tensor would get row-major ones)
-    strides = None if input.numel() else tuple(input.stride(i) for i in kept)
-    node = _Squeeze if dim is None else _SqueezeDim if isinstance(dim, int) else _SqueezeDims
-    return _reshape(input, tuple(shape[i] for i in kept), strides, node=node)
+    if dim is None:
+        axes, new, node = None, tuple(s for s in shape if s != 1), _Squeeze
+    else:
+        axes = set(normalize_dims(dim, input.ndim))  # a dim named twice is refused, as in PyTorch
+        new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
+        node = _SqueezeDim if isinstance(dim, int) else _SqueezeDims
+    strides = None
+    if 0 in shape:  # the remaining dimensions keep their strides (a view of an empty tensor gets row-major ones)
+        strides = tuple(
+            st for i, (s, st) in enumerate(zip(shape, input.stride())) if s != 1 or (axes is not None and i not in axes)
+        )
+    return _reshape(input, new, strides, node=node)
 
 
 def unsqueeze(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
@@ -436,7 +442,7 @@ def unsqueeze(input: Tensor, dim: int | None = None, *, axis: int | None = None)
     shape = list(input.shape)
     shape.insert(axis, 1)
     strides = None
-    if not input.numel():  # PyTorch's strides, where a view of an empty tensor would get row-major ones
+    if 0 in input.shape:  # PyTorch's strides, where a view of an empty tensor would get row-major ones
         old = input.stride()
         strides = old[:axis] + (shape[axis + 1] * old[axis] if axis < input.ndim else 1,) + old[axis:]
     return _reshape(input, tuple(shape), strides, node=_Unsqueeze)
