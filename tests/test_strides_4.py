@@ -84,6 +84,10 @@ _EMPTY = {
     "channels_last_mul_self": lambda L, k: (lambda x: x * x)(L.empty(2, 3, 0, 5, memory_format=L.channels_last, **k)),
     "permuted_add_number": lambda L, k: _f64(L, 2, 4, 5, 0, **k).permute(0, 3, 1, 2) + 1,
     "resize_channels_last": lambda L, k: _f64(L, 0, **k).resize_(2, 0, 4, 5, memory_format=L.channels_last),
+    "sort_permuted": lambda L, k: _f64(L, 3, 0, 4, **k).permute(2, 0, 1).sort(0)[0],
+    "sort_indices_permuted": lambda L, k: _f64(L, 3, 0, 4, **k).permute(2, 0, 1).sort(1)[1],
+    "argsort_permuted": lambda L, k: _f64(L, 3, 0, 4, **k).permute(2, 0, 1).argsort(1),
+    "zeros_like_permuted": lambda L, k: L.zeros_like(_f64(L, 3, 0, 4, **k).permute(2, 0, 1)),
     "empty_permuted": lambda L, k: L.empty_permuted((2, 0, 3), (0, 2, 1), **k),
     "empty_permuted_last": lambda L, k: L.empty_permuted((2, 3, 0), (2, 0, 1), **k),
 }
@@ -113,6 +117,32 @@ def test_empty_view_keeps_its_storage(device):
     view = empty.t()
     assert view.stride() == torch.zeros(4, 3).t()[:0].stride() == (1, 3)
     assert view._base is x and view.untyped_storage().nbytes() == x.untyped_storage().nbytes() == 96
+
+
+#: name -> (a leaf with a size-0 dimension, the op whose sum is differentiated)
+_EMPTY_LEAVES = {
+    "permuted_sort": (lambda L, k: _f64(L, 3, 0, 4, **k).permute(2, 0, 1), lambda x: x.sort(0)[0]),
+    "permuted_add": (lambda L, k: _f64(L, 3, 0, 4, **k).permute(2, 0, 1), lambda x: x + 1),
+    "transposed_mul": (lambda L, k: _f64(L, 0, 3, **k).t(), lambda x: x * 2),
+    "channels_last_exp": (
+        lambda L, k: L.empty(2, 3, 0, 5, dtype=L.float64, memory_format=L.channels_last, **k),
+        lambda x: x.exp(),
+    ),
+    "row_major_mul": (lambda L, k: _f64(L, 2, 0, 4, **k), lambda x: x * 2),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_EMPTY_LEAVES))
+def test_empty_leaf_gradient_strides(device, case):
+    # a leaf without elements counts as dense: its gradient takes its strides (PyTorch's layout contract)
+    make, op = _EMPTY_LEAVES[case]
+    grads = []
+    for lib, kw in ((torch, {}), (ember, {"device": device})):
+        x = make(lib, kw).requires_grad_()
+        op(x).sum().backward()
+        grads.append(x.grad)
+    assert grads[1].stride() == grads[0].stride()
+    assert tuple(grads[1].shape) == tuple(grads[0].shape)
 
 
 def _inputs(lib, layout, dtype, device):

@@ -1388,10 +1388,14 @@ def ordered_copy(backend, data, native_dtype, order):
 
 def laid_out_like(result: Tensor, like: Tensor) -> Tensor:
     """``result``, a new tensor shaped as ``like``, laid out as PyTorch lays out ``empty_like(like)``
-    (``preserve_format``): dense, in the order of ``like``'s dimensions; ``result`` itself where it is."""
+    (``preserve_format``): dense, in the order of ``like``'s dimensions (``like``'s very strides where it
+    has no elements); ``result`` itself where it is."""
     backend = like._backend
     if backend.is_contiguous(like._data) and backend.is_contiguous(result._data):
-        return result
+        if like._data.size:
+            return result
+        strides = like.stride()  # (an array without elements counts as contiguous whatever its strides)
+        return result if result.stride() == strides else result.as_strided(tuple(result.shape), strides, 0)
     return in_order(result, format_order(tuple(like.shape), like.stride(), None))
 
 
