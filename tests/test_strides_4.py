@@ -88,9 +88,46 @@ _EMPTY = {
     "sort_indices_permuted": lambda L, k: _f64(L, 3, 0, 4, **k).permute(2, 0, 1).sort(1)[1],
     "argsort_permuted": lambda L, k: _f64(L, 3, 0, 4, **k).permute(2, 0, 1).argsort(1),
     "zeros_like_permuted": lambda L, k: L.zeros_like(_f64(L, 3, 0, 4, **k).permute(2, 0, 1)),
+    "softmax_permuted": lambda L, k: L.nn.functional.softmax(_f64(L, 3, 0, 4, **k).permute(2, 0, 1), 0),
+    "log_softmax_t": lambda L, k: L.nn.functional.log_softmax(_f64(L, 0, 3, **k).t(), 1),
+    "nan_to_num_permuted": lambda L, k: _f64(L, 3, 0, 4, **k).permute(2, 0, 1).nan_to_num(),
+    "scatter_permuted": lambda L, k: (
+        _f64(L, 3, 0, 4, **k).permute(2, 0, 1).scatter(0, L.zeros(4, 3, 0, dtype=L.int64, **k), 1.0)
+    ),
+    "index_add_t": lambda L, k: _f64(L, 0, 3, **k).t().index_add(0, L.tensor([0], **k), _f64(L, 1, 0, **k)),
     "empty_permuted": lambda L, k: L.empty_permuted((2, 0, 3), (0, 2, 1), **k),
     "empty_permuted_last": lambda L, k: L.empty_permuted((2, 3, 0), (2, 0, 1), **k),
 }
+
+
+#: scatter ops given an empty index: PyTorch's result is row-major whatever the input's layout
+_EMPTY_INDEX = {
+    "scatter_value": lambda L, x, i: x.scatter(0, i, 1.0),
+    "scatter_src": lambda L, x, i: x.scatter(0, i, x),
+    "scatter_add": lambda L, x, i: x.scatter_add(0, i, x),
+    "scatter_reduce": lambda L, x, i: x.scatter_reduce(0, i, x, "amax", include_self=False),
+    "index_add": lambda L, x, i: x.index_add(0, i.reshape(-1), x[:0]),
+}
+
+
+@pytest.mark.parametrize("op", sorted(_EMPTY_INDEX))
+def test_scatter_of_an_empty_index_is_row_major(device, op):
+    results = []
+    for lib, kw in ((torch, {}), (ember, {"device": device})):
+        x = lib.arange(6.0, dtype=lib.float64, **kw).reshape(2, 3).t()
+        results.append(_EMPTY_INDEX[op](lib, x, lib.zeros(0, 2, dtype=lib.int64, **kw)))
+    t, e = results
+    assert e.stride() == t.stride() == (2, 1)
+    assert e.tolist() == t.tolist()
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])
+def test_softmax_of_an_empty_tensor_node(device, name):
+    nodes = []
+    for lib, kw in ((torch, {}), (ember, {"device": device})):
+        x = lib.zeros(0, 3, dtype=lib.float64, **kw).t().requires_grad_()
+        nodes.append(getattr(lib.nn.functional, name)(x, 1).grad_fn.name())
+    assert nodes[1] == nodes[0]
 
 
 def _layout(t, lib):

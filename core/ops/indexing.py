@@ -802,10 +802,11 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, out: Ten
 
 
 def _scatter_nothing(node, input, index, src):
-    """The copy of ``input`` that an empty ``index`` (of any rank) scatters into; a ``src`` that requires grad
-    goes through ``node`` on flat views, so that the result keeps its graph (a zero gradient for ``src``)."""
+    """The copy of ``input`` that an empty ``index`` (of any rank) scatters into, row-major as PyTorch's scatter
+    results; a ``src`` that requires grad goes through ``node`` on flat views, so that the result keeps its
+    graph (a zero gradient for ``src``)."""
     if src is None or not src.requires_grad:
-        return input.clone()
+        return input.clone(memory_format=contiguous_format)
     return node.apply(input.reshape(-1), 0, index.reshape(-1), src.reshape(-1)[:0]).reshape(input.shape)
 
 
