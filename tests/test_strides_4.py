@@ -277,3 +277,34 @@ def test_adaptive_avg_pool2d_channels_last(device, output_size, dtype):
     assert ex.grad.stride() == tx.grad.stride()
     _close(ey, ty, dtype)
     _close(ex.grad, tx.grad, dtype)
+
+
+#: (function, input shape, output_size): PyTorch averages into sizes of all 1 with mean() before it checks the rank
+_ADAPTIVE_ONES = [
+    ("adaptive_avg_pool2d", (5, 4), 1),
+    ("adaptive_avg_pool2d", (2, 3, 4, 5, 6), (1, 1)),
+    ("adaptive_avg_pool2d", (2, 3, 4, 5, 6), (None, 1)),
+    ("adaptive_avg_pool3d", (2, 3, 4, 5, 6, 2), 1),
+    ("adaptive_avg_pool3d", (4, 5, 6), 1),
+    ("adaptive_avg_pool2d", (7,), 1),  # mean's IndexError
+    ("adaptive_avg_pool2d", (5, 4), (1, 1)),  # the Python-level ValueError
+    ("adaptive_avg_pool2d", (5, 4), 2),  # the rank's RuntimeError
+]
+
+
+@pytest.mark.parametrize("fn,shape,output_size", _ADAPTIVE_ONES)
+def test_adaptive_avg_pool_to_ones_of_any_rank(device, fn, shape, output_size):
+    outcomes = []
+    for lib, kw in ((torch, {}), (ember, {"device": device})):
+        numel = 1
+        for n in shape:
+            numel *= n
+        x = lib.arange(float(numel), dtype=lib.float64, **kw).reshape(shape).requires_grad_()
+        try:
+            y = getattr(lib.nn.functional, fn)(x, output_size)
+        except (ValueError, IndexError, RuntimeError) as error:
+            outcomes.append((type(error), str(error)))
+            continue
+        y.sum().backward()
+        outcomes.append((tuple(y.shape), y.stride(), y.grad_fn.name(), y.tolist(), x.grad.stride(), x.grad.tolist()))
+    assert outcomes[1] == outcomes[0]
