@@ -425,6 +425,14 @@ class Backend:
         ``Tensor.storage_offset``). The default is a fresh row-major array's: contiguous strides, offset 0."""
         return contiguous_strides(tuple(int(n) for n in array.shape)), 0
 
+    def viewable(self, array: _Array) -> _Array:
+        """``array``, which has no elements, seen with the strides :meth:`layout` reports for it, held by
+        the array itself so that the views of it step from them: the views of an empty tensor keep
+        PyTorch's strides (``t()`` of a 0 x 3 tensor steps (1, 3)). The default is ``array`` itself, for a
+        backend whose arrays keep their strides; NumPy's new empty arrays have zeroed strides, which
+        :meth:`layout` reads as a fresh row-major array's."""
+        return array
+
     def strides(self, array: _Array) -> tuple[int, ...]:
         """``array``'s strides in elements, :meth:`layout`'s first item, for the callers that need no
         offset. The default reads :meth:`layout`; a backend overrides it where the offset costs more."""

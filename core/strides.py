@@ -47,8 +47,8 @@ def view_strides(
         >>> view_strides((3, 4), (8, 2), (3, 2, 2))  # every other column of a 3 x 8
         (8, 4, 2)
     """
-    if not shape or not new_shape or 0 in shape:
-        return contiguous_strides(new_shape)
+    if not shape or not new_shape or 0 in shape:  # PyTorch's view of a tensor without elements
+        return strides if new_shape == shape else contiguous_strides(new_shape)
     new_strides = [0] * len(new_shape)
     new_d = len(new_shape) - 1
     base = strides[-1]
@@ -84,17 +84,21 @@ def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
 
 def ordered_strides(shape: tuple[int, ...], order: tuple[int, ...]) -> tuple[int, ...]:
     """The strides (in elements) of a fresh array of ``shape`` whose dimensions lie in memory in
-    ``order``, from the outermost to the innermost (a size-0 dimension steps as 1).
+    ``order``, from the outermost to the innermost. A size-0 dimension steps its outer dimensions by 0,
+    as PyTorch's channels-last strides and TensorIterator's permuted results do (its row-major strides,
+    :func:`contiguous_strides`, step over it as over a size-1 one).
 
     Example::
 
         >>> ordered_strides((2, 3, 4, 5), (0, 2, 3, 1))  # channels last
         (60, 1, 15, 3)
+        >>> ordered_strides((2, 0, 4, 5), (0, 2, 3, 1))
+        (0, 1, 0, 0)
     """
     strides, step = [0] * len(shape), 1
     for d in reversed(order):
         strides[d] = step
-        step *= max(shape[d], 1)
+        step *= shape[d]
     return tuple(strides)
 
 
@@ -227,4 +231,6 @@ def elementwise_strides(
             (0,) * lead
             + tuple(0 if n == 1 and shape[lead + d] != 1 else st for d, (n, st) in enumerate(zip(s, strides)))
         )
-    return ordered_strides(shape, operands_order(shape, tuple(broadcast)))
+    order = operands_order(shape, tuple(broadcast))
+    # (TensorIterator allocates a result whose dimensions keep their order row-major)
+    return contiguous_strides(shape) if order == tuple(range(ndim)) else ordered_strides(shape, order)

@@ -265,11 +265,16 @@ def writable_data(t):
     A backend may hold a 0-d result as a scalar of its library rather than a 0-d array (NumPy
     returns scalars from operations on 0-d arrays), and a scalar takes no writes and shares no
     memory: ``t`` then gets a 0-d array of its own first, once, so that writes reach it and views
-    of it alias it. A scalar shares no storage, so no alias is lost.
+    of it alias it. A scalar shares no storage, so no alias is lost. An array without elements gets
+    the strides that :meth:`ember.backend.Backend.layout` reports held by the array itself
+    (:meth:`ember.backend.Backend.viewable`), so that a view of it steps as PyTorch's views of an
+    empty tensor do (``ember.zeros(0, 3).t().stride() == (1, 3)``).
     """
     data = t._data
     if not hasattr(data, "__setitem__"):
         data = t._data = t._backend.xp.asarray(data)
+    elif not data.size:  # no elements: strides its views can step from (NumPy zeroes a new empty array's)
+        data = t._data = t._backend.viewable(data)
     return data
 
 

@@ -111,6 +111,11 @@ class NumpyBackend(Backend):
             return contiguous_strides(array.shape)
         return strides
 
+    def viewable(self, array):
+        if any(array.strides):
+            return array
+        return NumpyBackend.as_strided(self, array, array.shape, contiguous_strides(array.shape), 0)
+
     def is_row_major(self, array):
         key = (array.shape, array.itemsize)
         expected = _ROW_MAJOR_BYTES.get(key)
@@ -148,9 +153,10 @@ class NumpyBackend(Backend):
             if not root.flags.c_contiguous:
                 raise NotImplementedError("as_strided: the storage is not one contiguous block")
         flat = root.ravel(order="K").view(np.uint8)  # in memory order: a view of the block
-        return np.ndarray(
-            shape, array.dtype, buffer=flat, offset=offset * size, strides=tuple(s * size for s in strides)
-        )
+        start = offset * size
+        if not all(shape):  # no elements: PyTorch's may start past its storage's end, NumPy's no further than it
+            start = min(start, flat.size)
+        return np.ndarray(shape, array.dtype, buffer=flat, offset=start, strides=tuple(s * size for s in strides))
 
     def bitcast(self, array, dtype):
         return array.view(dtype)

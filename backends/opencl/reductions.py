@@ -185,7 +185,9 @@ def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False):
     kern = device.kernel(("cumsum", tuple(sorted(subs.items()))), "scan.cl", "cumsum", substitutions=subs)
     device.launch(kern, m, np.int64(m), np.int64(k), out.buffer, x.buffer, device.meta(meta))
     inverse = [order.index(d) for d in range(x.ndim)]
-    return permute_dims(out, inverse)
+    result = permute_dims(out, inverse)
+    # (an array without elements counts as contiguous whatever its strides: give it row-major ones, as PyTorch's)
+    return result if result.size else empty(result.shape, out_dt, device)
 
 
 #: every reduction by name (the cumulative sum aside)

@@ -90,6 +90,10 @@ class RestrictedBackend(NumpyBackend):
     def layout(self, array):
         return super().layout(array._array)
 
+    def viewable(self, array):
+        native = super().viewable(array._array)
+        return array if native is array._array else RestrictedArray(native)
+
     def storage_size(self, array):
         return super().storage_size(array._array)
 

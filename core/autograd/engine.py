@@ -398,11 +398,13 @@ def _first_gradient(leaf, grad, held, create_graph):
     if backend is not leaf._backend:  # the ``grad`` setter's device error follows
         return grad
     is_contiguous = backend.is_contiguous
-    # the gradient layout contract: a dense leaf's strides (but for a size-1 dimension's), else contiguous
+    # the gradient layout contract: a dense leaf's strides (but for a size-1 dimension's), else contiguous;
+    # a leaf without elements counts as dense, and as contiguous whatever its strides
     leaf_strides = None
-    if not is_contiguous(leaf_data):
+    empty = not leaf_data.size
+    if empty or not is_contiguous(leaf_data):
         strides = backend.layout(leaf_data)[0]
-        if is_dense(leaf_data.shape, strides):
+        if empty or is_dense(leaf_data.shape, strides):
             leaf_strides = strides
     contiguous = is_contiguous(data)
     if not create_graph and (contiguous if leaf_strides is None else _same_strides(backend, data, leaf_strides)):

@@ -803,10 +803,12 @@ class _Binary(Function):
             if cls.unary_with_number:
                 if not backend.is_contiguous(data) and 1 in shape:
                     native = in_operands_layout(backend, native, (data,))
-            elif 1 in shape and not backend.is_row_major(data):
+            elif (1 in shape or not native.size) and not backend.is_row_major(data):  # (NumPy zeroes empty strides)
                 native = laid_out(backend, native, (data, other))
-        elif not backend.is_contiguous(data) or (
-            1 in native.shape and not (shape == other.shape and backend.is_contiguous(other))
+        elif (
+            not backend.is_contiguous(data)
+            or (1 in native.shape and not (shape == other.shape and backend.is_contiguous(other)))
+            or not native.size  # (NumPy zeroes the strides of an array without elements)
         ):
             native = in_operands_layout(backend, native, (data, other))
         z = a._make(native)
@@ -1952,8 +1954,10 @@ class _Where(Function):
         # NumPy's order differs from PyTorch's only where an earlier operand than the last is not row-major,
         # or a size-1 dimension's stride counts (operands not all of one shape and row-major)
         first, second, third = operands
-        if not (backend.is_contiguous(first) and backend.is_contiguous(second)) or (
-            1 in native.shape and not (first.shape == second.shape == third.shape and backend.is_contiguous(third))
+        if (
+            not (backend.is_contiguous(first) and backend.is_contiguous(second))
+            or (1 in native.shape and not (first.shape == second.shape == third.shape and backend.is_contiguous(third)))
+            or not native.size  # (NumPy zeroes the strides of an array without elements)
         ):
             native = in_operands_layout(backend, native, operands)
         return condition._make(native)
@@ -2358,7 +2362,7 @@ def _compare(
         if isinstance(b, Tensor):  # the first operand's layout may win; a size-1 dimension's stride may count
             if not backend.is_contiguous(first) or 1 in data.shape:
                 data = binary_layout(backend, data, first, other_data)
-        elif 1 in data.shape and not backend.is_row_major(first):  # a number: TensorIterator's ordered path
+        elif (1 in data.shape or not data.size) and not backend.is_row_major(first):  # a number: the ordered path
             data = laid_out(backend, data, (first, other_data))
         return input._make(data)
 

@@ -19,6 +19,7 @@ from .arithmetic import (  # noqa: A004
 )
 from .complex_views import complex as complex_from_parts
 from .dtype_support import FLOAT8, UNSIGNED_WIDE, not_implemented, refuse_limited
+from .movement import laid_out_like
 from .operands import named_node
 from .out_argument import write_out
 
@@ -67,7 +68,10 @@ def nan_to_num(
     x = input.detach()
     out = where(x.isnan(), x.new_full((), nan), input)
     out = where(x == float("inf"), x.new_full((), posinf), out)
-    return named_node(where(x == float("-inf"), x.new_full((), neginf), out), "NanToNumBackward0")
+    out = where(x == float("-inf"), x.new_full((), neginf), out)
+    if 0 in input.shape:  # PyTorch's result is empty_like(input), whose strides an empty input's layout keeps
+        out = laid_out_like(out, input)
+    return named_node(out, "NanToNumBackward0")
 
 
 def _cast_to(value: float, info: Any) -> float:

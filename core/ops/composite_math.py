@@ -513,7 +513,7 @@ def copysign(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None
         return named_node(composite_in_operands_layout(-abs(a) if negative else abs(a), a, b), "CopysignBackward1")
     result = composite_in_operands_layout(where(signbit(b), -abs(a), abs(a)), a, b)  # type: ignore[arg-type]
     if isinstance(b, Tensor) and b.requires_grad and grad_state.enabled:  # other's gradient: zeros, not None
-        result = where(b.new_zeros((), dtype=dtypes.bool), b, result)
+        result = where(b.new_ones((), dtype=dtypes.bool), result, b)  # (result first: its layout stays)
     return named_node(result, "CopysignBackward0")
 
 

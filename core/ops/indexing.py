@@ -25,7 +25,7 @@ from .arithmetic import _MaskedFill, _MaskedFillTensor, where_with_node
 from .conversion import assign_, check_inplace, check_view_of_leaf_writable, zero_overwritten
 from .creation import full
 from .dtype_support import C_NAMES, FLOAT8, TORCH_NAMES, UNSIGNED_WIDE, not_implemented, refuse_limited
-from .movement import broadcast_shapes, cat, laid_out_like, row_major
+from .movement import broadcast_shapes, cat, laid_out_like, ordered_copy, row_major
 from .operands import (
     bool_arg_error,
     check_same_device,
@@ -329,8 +329,8 @@ class _Index(Function):
             data = row_major(x._backend, data)  # PyTorch lays an advanced index out row-major
         if advanced:
             return x._make(data)
-        if None in key:
-            data = _with_unsqueezed_strides(x, key, data)
+        if None in key or not data.size:
+            data = _with_indexed_strides(x, key, data)
         return x._view_of(data, lambda base: _Index.apply(base, key, False))
 
     @staticmethod
@@ -338,11 +338,12 @@ class _Index(Function):
         return _IndexAccumulate.apply(grad, ctx.shape, ctx.key, ctx.advanced), None, None
 
 
-def _with_unsqueezed_strides(x, key, data):
-    """``data``, ``x[key]`` for a basic ``key`` holding None, with the strides PyTorch's indexing
-    gives its new axes (NumPy gives them 0): a new axis is unsqueezed before the source dimension
-    after it is indexed, and steps over that whole dimension (size times stride; 1 when none is
-    left). Left as it is where the backend makes no strided views."""
+def _with_indexed_strides(x, key, data):
+    """``data``, ``x[key]`` for a basic ``key`` holding None or selecting no element, with the strides
+    PyTorch's indexing gives it where NumPy's differ: a new axis (NumPy's steps 0) is unsqueezed before
+    the source dimension after it is indexed, and steps over that whole dimension (size times stride; 1
+    when none is left); a slice steps by its step times the source's stride, an empty one too (NumPy's
+    steps by the source's stride). Left as it is where the backend makes no strided views."""
     backend = x._backend
     shape, (source, _) = x.shape, backend.layout(writable_data(x))
     strides, offset = backend.layout(data)
@@ -355,8 +356,11 @@ def _with_unsqueezed_strides(x, key, data):
             position += 1
         elif k is Ellipsis:
             position, dim = position + span, dim + span
+        elif isinstance(k, slice):
+            fixed[position] = source[dim] * (1 if k.step is None else k.step)
+            position, dim = position + 1, dim + 1
         else:
-            position, dim = position + isinstance(k, slice), dim + 1
+            dim += 1
     if fixed == list(strides):
         return data
     try:
@@ -798,10 +802,11 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, out: Ten
 
 
 def _scatter_nothing(node, input, index, src):
-    """The copy of ``input`` that an empty ``index`` (of any rank) scatters into; a ``src`` that requires grad
-    goes through ``node`` on flat views, so that the result keeps its graph (a zero gradient for ``src``)."""
+    """The copy of ``input`` that an empty ``index`` (of any rank) scatters into, row-major as PyTorch's scatter
+    results; a ``src`` that requires grad goes through ``node`` on flat views, so that the result keeps its
+    graph (a zero gradient for ``src``)."""
     if src is None or not src.requires_grad:
-        return input.clone()
+        return input.clone(memory_format=contiguous_format)
     return node.apply(input.reshape(-1), 0, index.reshape(-1), src.reshape(-1)[:0]).reshape(input.shape)
 
 
@@ -1321,10 +1326,14 @@ def nonzero(input: Tensor, *, as_tuple: bool = False, out: Tensor | None = None)
         return tuple(input._make(p) for p in parts)
     if not parts:
         return input._make(xp.zeros((0, 0), dtype=long))
-    if not input.ndim:
-        return input._make(xp.zeros((int(parts[0].shape[0]), 0), dtype=long))
     # PyTorch's (n, ndim) result lies column by column in memory: strides (1, n)
-    return input._make(xp.permute_dims(xp.stack(parts, axis=0), (1, 0)))
+    if not input.ndim:
+        result = xp.zeros((int(parts[0].shape[0]), 0), dtype=long)
+    else:
+        result = xp.permute_dims(xp.stack(parts, axis=0), (1, 0))
+    if not result.size:  # (NumPy zeroes the strides of an array without elements)
+        result = ordered_copy(backend, result, long, (1, 0))
+    return input._make(result)
 
 
 def argwhere(input: Tensor) -> Tensor:

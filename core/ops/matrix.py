@@ -58,11 +58,12 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     r0, c0 = max(0, -offset), max(0, offset)
     length = max(0, min(n1 - r0, n2 - c0))
     strides, storage_offset = input._backend.layout(input._data)
-    if n1 > 1 and n2 > 1 and strides[a] != n2 * strides[b]:  # the plane does not flatten in this order
-        if strides[b] == n1 * strides[a]:  # it does with the dims swapped: the same elements, offset negated
+    empty = not length or 0 in input.shape  # (a slice of no elements would not step as PyTorch's view)
+    if empty or (n1 > 1 and n2 > 1 and strides[a] != n2 * strides[b]):  # or the plane does not flatten so
+        if not empty and strides[b] == n1 * strides[a]:  # it flattens with the dims swapped: the offset negated
             return diagonal(input, -offset, b, a)
         keep = [d for d in range(input.ndim) if d not in (a, b)]
-        start = storage_offset + (r0 * strides[a] + c0 * strides[b] if length else 0)
+        start = storage_offset + (0 if empty else r0 * strides[a] + c0 * strides[b])
         try:  # a view, as in PyTorch, where the backend has strided views
             return as_strided(
                 input,

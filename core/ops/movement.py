@@ -118,7 +118,7 @@ def _strided_view(x, shape, new=None):
     """``x``'s data seen in ``shape`` without a copy, or None where the strides do not allow it (or
     the backend makes no strided views); ``new``: the strides of that view where the caller has them."""
     data, backend = writable_data(x), x._backend
-    if backend.is_contiguous(data):
+    if backend.is_contiguous(data) and (new is None or data.size):
         return backend.xp.reshape(data, shape)
     strides, offset = backend.layout(data)
     if new is None:
@@ -403,10 +403,17 @@ def squeeze(
         dim, _ = numpy_names("squeeze", dim, None, axis, False, None)
     shape = input.shape
     if dim is None:
-        return _reshape(input, tuple(s for s in shape if s != 1), node=_Squeeze)
-    axes = set(normalize_dims(dim, input.ndim))  # a dim named twice is refused, as in PyTorch
-    new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
-    return _reshape(input, new, node=_SqueezeDim if isinstance(dim, int) else _SqueezeDims)
+        axes, new, node = None, tuple(s for s in shape if s != 1), _Squeeze
+    else:
+        axes = set(normalize_dims(dim, input.ndim))  # a dim named twice is refused, as in PyTorch
+        new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
+        node = _SqueezeDim if isinstance(dim, int) else _SqueezeDims
+    strides = None
+    if 0 in shape:  # the remaining dimensions keep their strides (a view of an empty tensor gets row-major ones)
+        strides = tuple(
+            st for i, (s, st) in enumerate(zip(shape, input.stride())) if s != 1 or (axes is not None and i not in axes)
+        )
+    return _reshape(input, new, strides, node=node)
 
 
 def unsqueeze(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
@@ -434,7 +441,11 @@ def unsqueeze(input: Tensor, dim: int | None = None, *, axis: int | None = None)
     axis = wrap_dim(dim, input.ndim + 1)
     shape = list(input.shape)
     shape.insert(axis, 1)
-    return _reshape(input, tuple(shape), node=_Unsqueeze)
+    strides = None
+    if 0 in input.shape:  # PyTorch's strides, where a view of an empty tensor would get row-major ones
+        old = input.stride()
+        strides = old[:axis] + (shape[axis + 1] * old[axis] if axis < input.ndim else 1,) + old[axis:]
+    return _reshape(input, tuple(shape), strides, node=_Unsqueeze)
 
 
 class _Expand(Function):
@@ -725,7 +736,7 @@ class _Flip(Function):
         # the array API's flip is a view (negative strides); PyTorch's flip is a copy laid out as ``x``
         data, backend = x._data, x._backend
         flipped = xp.flip(data, axis=axes)
-        if backend.is_contiguous(data):
+        if backend.is_contiguous(data) and data.size:  # (an empty array counts as contiguous whatever its strides)
             return x._make(xp.astype(flipped, data.dtype, copy=True))
         order = format_order(tuple(data.shape), tuple(backend.layout(data)[0]), None)
         return x._make(ordered_copy(backend, flipped, data.dtype, order))
@@ -1377,10 +1388,14 @@ def ordered_copy(backend, data, native_dtype, order):
 
 def laid_out_like(result: Tensor, like: Tensor) -> Tensor:
     """``result``, a new tensor shaped as ``like``, laid out as PyTorch lays out ``empty_like(like)``
-    (``preserve_format``): dense, in the order of ``like``'s dimensions; ``result`` itself where it is."""
+    (``preserve_format``): dense, in the order of ``like``'s dimensions (``like``'s very strides where it
+    has no elements); ``result`` itself where it is."""
     backend = like._backend
     if backend.is_contiguous(like._data) and backend.is_contiguous(result._data):
-        return result
+        if like._data.size:
+            return result
+        strides = like.stride()  # (an array without elements counts as contiguous whatever its strides)
+        return result if result.stride() == strides else result.as_strided(tuple(result.shape), strides, 0)
     return in_order(result, format_order(tuple(like.shape), like.stride(), None))
 
 

@@ -52,9 +52,14 @@ def laid_out(backend, result, operands):
     orders = _relaid_order(shape, tuple(arrays or ()), strides(result))
     if orders is None:
         return result
-    order, inverse = orders
+    wanted, order, inverse = orders
     xp = backend.xp
-    if 0 not in shape:
+    if 0 in shape:  # no elements: seen with the strides themselves (their order leaves out a 0 stride's dimension)
+        try:
+            return backend.as_strided(result, shape, wanted, 0)
+        except NotImplementedError:  # a backend without strided views
+            pass
+    else:
         moved = xp.permute_dims(result, order)
         if backend.is_contiguous(moved):  # the same order in memory: only size-1 dimensions step otherwise,
             # so a row-major view of the same memory in ``order`` has PyTorch's strides, without a copy
@@ -64,14 +69,14 @@ def laid_out(backend, result, operands):
 
 @functools.lru_cache(maxsize=1024)
 def _relaid_order(shape, operands, result_strides):
-    """The order of the dimensions (outermost first) in which an element-wise result of ``shape`` over
-    ``operands`` (their shapes and strides) lies in PyTorch, and its inverse permutation; None where
+    """The strides of an element-wise result of ``shape`` over ``operands`` (their shapes and strides) in
+    PyTorch, the order of its dimensions (outermost first) and its inverse permutation; None where
     ``result_strides`` already are its strides. Cached: a program meets the same few layouts again and again."""
     strides = elementwise_strides(shape, operands)
     if strides == result_strides:
         return None
     order = dense_order(shape, strides)
-    return order, tuple(order.index(d) for d in range(len(order)))
+    return strides, order, tuple(order.index(d) for d in range(len(order)))
 
 
 def binary_layout(backend, result, a, b):
@@ -80,7 +85,9 @@ def binary_layout(backend, result, a, b):
     where NumPy's layout may differ from it: where ``a`` is not row-major (its layout may win), or where
     the result has a size-1 dimension, whose stride PyTorch takes from its operands unless they are
     both row-major of one shape, or all exactly row-major. Elsewhere ``result`` itself, for a few
-    attribute reads."""
+    attribute reads. A result without elements is laid out anew: NumPy zeroes its strides."""
+    if not result.size:
+        return laid_out(backend, result, (a, b))
     if not hasattr(b, "shape"):  # a Python number
         if 1 in result.shape and not backend.is_row_major(a):
             return laid_out(backend, result, (a, b))

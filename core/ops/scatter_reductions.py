@@ -15,6 +15,7 @@ from .. import dtypes
 from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
 from ..amp.state import suspended as _amp_suspended
+from ..layout import contiguous_format
 from ..tensor import Tensor
 from .arithmetic import where
 from .creation import arange
@@ -78,8 +79,8 @@ def scatter_reduce(
         raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
     if src.dtype is not input.dtype:
         raise RuntimeError("scatter_reduce(): Expected self.dtype to be equal to src.dtype")
-    if not index.numel():  # nothing to scatter, whatever the shapes (as in PyTorch)
-        return input.clone()
+    if not index.numel():  # nothing to scatter, whatever the shapes (as in PyTorch): its row-major result
+        return input.clone(memory_format=contiguous_format)
     ndim = max(input.ndim, 1)
     if max(index.ndim, 1) != ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")

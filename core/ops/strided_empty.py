@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import dtypes
-from ..strides import ordered_strides, storage_extent
+from ..strides import contiguous_strides, storage_extent
 from ..tensor import Tensor
 from .creation import empty, seen_strided
 from .creation_options import layout_options
@@ -112,7 +112,12 @@ def empty_permuted(
         if n < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(size)}")
     flat = empty(math.prod(size), dtype=dtype, device=device, requires_grad=requires_grad)
-    return seen_strided(flat, size, ordered_strides(size, order))
+    # PyTorch's empty(permuted sizes).permute(inverse): row-major strides, a size-0 dimension stepping as 1
+    permuted = contiguous_strides(tuple(size[d] for d in order))
+    strides = [0] * len(size)
+    for d, stride in zip(order, permuted):
+        strides[d] = stride
+    return seen_strided(flat, size, tuple(strides))
 
 
 @layout_options(pin_memory=True)

@@ -18,6 +18,7 @@ from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function, differentiable_backward, modified_after_saved, node_output, saved_reader
 from ...autograd.grad_mode import grad_state
+from ...layout import contiguous_format
 from ...ops.arithmetic import _Pointwise, where
 from ...ops.conversion import check_inplace, write_result_
 from ...ops.dtype_support import ALL, FLOATING_AND_HALF, TORCH_NAMES, not_implemented, refuse_limited
@@ -1350,8 +1351,9 @@ def _softmax_family(name, fn, input, dim, stacklevel, dtype):
         not_implemented(f"{kernel}{'_lastdim' if axis >= input.ndim - 1 else ''}_kernel_impl", input.dtype)
     if input.ndim == 0:
         return fn.apply(input.reshape((1,)), 0).reshape(())
-    if input.numel() == 0:  # nothing to normalise (the kernels' max has no identity)
-        return input.clone()
+    if input.numel() == 0:  # nothing to normalise (the kernels' max has no identity): PyTorch's row-major result
+        node = "LogSoftmaxBackward0" if fn is _LogSoftmax else "SoftmaxBackward0"
+        return named_node(input.clone(memory_format=contiguous_format), node)
     return fn.apply(input, axis)
 
 

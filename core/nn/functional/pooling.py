@@ -1087,6 +1087,11 @@ def _adaptive_avg(nd, input, output_size):
         return _adaptive_avg(nd, input.float(), output_size).to(input.dtype)
     op = f"adaptive_avg_pool{nd}d"
     _check_output_size_dims(nd, input, output_size)
+    if isinstance(input, Tensor) and input.ndim not in (nd + 1, nd + 2):
+        # PyTorch averages into sizes of all 1 with mean() over the last nd dimensions before it checks the rank
+        size = _ntuple(nd)(output_size)
+        if len(size) == nd and all((input.shape[d - nd] if s is None else s) == 1 for d, s in enumerate(size)):
+            return input.mean(tuple(range(-nd, 0)), keepdim=True)
     x, batched = _adaptive_batched(op, nd, input)
     out_shape = _adaptive_output_size(op, nd, x, output_size)
     if x.dtype.is_complex and all(o == 1 for o in out_shape):  # PyTorch's mean() path, which takes complex
