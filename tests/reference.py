@@ -140,3 +140,13 @@ def check(
             assert e.grad is not None, f"grad of input {i}: ember computed none"
             assert_close(e.grad, t.grad, dtype, grad_rtol or rtol, grad_atol or atol, what=f"grad of input {i}")
     return e_out, t_out
+
+
+def torch_convolves_float16_on_onednn():
+    """Whether this torch runs a float16 CPU convolution through oneDNN (``aten::mkldnn_convolution``) rather
+    than its im2col kernels, as its profiler records the kernel called: a choice by the CPU's instruction sets
+    (AVX512-FP16 or AVX-NE-CONVERT) and the ``ONEDNN_MAX_CPU_ISA`` cap, which ember's expectations follow."""
+    x, w = torch.ones(1, 1, 4, 4, dtype=torch.float16), torch.ones(1, 1, 3, 3, dtype=torch.float16)
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        torch.nn.functional.conv2d(x, w)
+    return any(event.name == "aten::mkldnn_convolution" for event in prof.events())

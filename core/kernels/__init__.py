@@ -67,7 +67,9 @@ class Kernels(
     NARROW_PRODUCTS_IN_FLOAT32 = True
     #: the 16-bit dtypes whose convolutions are computed in float32 and rounded once, gradients
     #: included: PyTorch's CPU runs bfloat16 through oneDNN so, and float16 as im2col products, each
-    #: rounded (the bias, under :attr:`NARROW_PRODUCTS_IN_FLOAT32`, inside the forward's rounding)
+    #: rounded (the bias, under :attr:`NARROW_PRODUCTS_IN_FLOAT32`, inside the forward's rounding), except
+    #: on a CPU whose oneDNN takes float16 (:func:`ember.cpu.isa.onednn_takes_float16`), where the
+    #: functional layer computes a CPU device's float16 convolutions in float32 too
     CONV_IN_FLOAT32: tuple[dtypes.dtype, ...] = (dtypes.bfloat16,)
     #: the 16-bit dtypes whose convolutions the conv kernels take as they are, accumulating in float32 and
     #: rounding each result once themselves (a bias inside the forward's rounding): these leave

@@ -1,5 +1,5 @@
-"""The float32 and bfloat16 convolutions through oneDNN (:mod:`ember.backends.numpy.onednn.convolution`), where it
-is installed and ``ember.backends.mkldnn.enabled``; every other case goes on to the NumPy kernels.
+"""The float32, bfloat16 and float16 convolutions through oneDNN (:mod:`ember.backends.numpy.onednn.convolution`),
+where it is installed and ``ember.backends.mkldnn.enabled``; every other case goes on to the NumPy kernels.
 
 These are PyTorch's own CPU convolution kernels, so the forward and the input gradient match
 PyTorch's bit for bit. Where Numba's compiled loops serve the kernels around the convolutions
@@ -17,6 +17,12 @@ threads (a weight gradient summed over chunks would be rounded per chunk), chann
 read as they lie where the input or the weight is so. A case oneDNN does not take goes to the NumPy
 kernels in bfloat16, as PyTorch's im2col kernels take it: a transposed convolution whose
 ``output_padding`` reaches its stride (whose convolution gives back a shorter input).
+
+float16 convolutions run so too where PyTorch's CPU build sends them to oneDNN: on a CPU with
+AVX512-FP16 or AVX-NE-CONVERT, unless ``ONEDNN_MAX_CPU_ISA`` caps oneDNN below them
+(:func:`ember.cpu.isa.onednn_takes_float16`, decided once). Elsewhere PyTorch runs them in its im2col
+kernels, which the NumPy kernels and the core's per-sample weight gradient reproduce. oneDNN 3.2's float16
+primitives give PyTorch's (oneDNN 3.12) bits on a Sapphire Rapids.
 """
 
 from __future__ import annotations
@@ -24,19 +30,26 @@ from __future__ import annotations
 import numpy as np
 
 from ember import dtypes
+from ember.backend import native_dtype_name
 from ember.backends import mkldnn
+from ember.cpu.isa import onednn_takes_float16
 from ember.threads import get_num_threads
 
 from .. import loops
 from ..onednn.convolution import plan
 from ..onednn.library import load
-from ..onednn.memory import data_type
 from ..parallel import after_openmp_team, parallel_chunks
 from .conv import is_channels_last
 
 __all__ = ["OnednnConvKernels"]
 
 _F32 = np.dtype(np.float32)
+
+
+def _dtypes():
+    """The dtypes, by name, of the convolutions oneDNN takes: float32 and bfloat16, and float16 where
+    PyTorch's CPU runs it through oneDNN."""
+    return ("float32", "bfloat16", "float16") if onednn_takes_float16() else ("float32", "bfloat16")
 
 
 def _activation(a, channels_last):
@@ -57,10 +70,14 @@ def _plans(x_shape, weight_shape, arrays, stride, padding, dilation, groups):
     """``(plans, y_shape, channels_last)``: ``plans(lo, hi, slot, threads)``, the oneDNN plan of the batch chunk
     ``lo:hi``, the whole batch's output shape, and whether the plans read channels-last activations (bfloat16
     where either of the first two ``arrays``, the kernel's operands, is so); or None where the NumPy kernels
-    serve: oneDNN off or missing, a dtype other than float32 and bfloat16, operands of two dtypes, an empty
-    array, a geometry oneDNN has no implementation for."""
+    serve: oneDNN off or missing, a dtype it does not take (:func:`_dtypes`), operands of two dtypes, an
+    empty array, a geometry oneDNN has no implementation for."""
     dtype = arrays[0].dtype
-    if not mkldnn.enabled or data_type(dtype) is None or any(a.dtype != dtype or a.size == 0 for a in arrays):
+    if (
+        not mkldnn.enabled
+        or native_dtype_name(dtype) not in _dtypes()
+        or any(a.dtype != dtype or a.size == 0 for a in arrays)
+    ):
         return None
     channels_last = dtype != _F32 and (is_channels_last(arrays[0]) or is_channels_last(arrays[1]))
     geometry = (tuple(weight_shape), tuple(stride), tuple(map(tuple, padding)), tuple(dilation), groups, dtype)
@@ -93,8 +110,11 @@ class OnednnConvKernels:
 
     @property
     def CONV_ROUNDED_ONCE(self):  # noqa: N802 (the kernel table's flag; a property here, as oneDNN may be off)
-        """bfloat16 where oneDNN is installed and ``ember.backends.mkldnn.enabled``, else none."""
-        return (dtypes.bfloat16,) if mkldnn.enabled and load() is not None else ()
+        """bfloat16, and float16 where PyTorch's CPU runs it through oneDNN, where oneDNN is installed and
+        ``ember.backends.mkldnn.enabled``; else none."""
+        if not mkldnn.enabled or load() is None:
+            return ()
+        return (dtypes.bfloat16, dtypes.float16) if onednn_takes_float16() else (dtypes.bfloat16,)
 
     def conv(self, x, weight, stride, padding, dilation, groups):
         return self.conv_bias(x, weight, None, stride, padding, dilation, groups)

@@ -1,8 +1,8 @@
 """Convolutions through oneDNN's primitives: forward, transposed forward, input gradient and weight gradient,
-in float32 or bfloat16.
+in float32, bfloat16 or float16.
 
-PyTorch's CPU convolutions are these primitives (``mkldnn_convolution``, and for bfloat16 operands
-every convolution it runs): each lets oneDNN choose its operands' layouts (blocked, e.g.
+PyTorch's CPU convolutions are these primitives (``mkldnn_convolution``, and for bfloat16 operands, and
+float16 ones on a CPU with AVX512-FP16 or AVX-NE-CONVERT, every convolution it runs): each lets oneDNN choose its operands' layouts (blocked, e.g.
 ``nChw16c``), and the call reorders the NumPy arrays into them and its result back. One
 :class:`ConvolutionPlan` per geometry and dtype holds the steps (:class:`~.primitive.Step`:
 primitives, memory and reorders); :func:`plan` caches them (a :class:`~.primitive.PlanCache` of the
@@ -45,8 +45,8 @@ class ConvolutionPlan:
         stride, dilation (tuple): per spatial dimension.
         padding (tuple): a ``(low, high)`` pair per spatial dimension.
         groups (int): channel groups.
-        dtype (numpy.dtype): the operands' dtype, float32 or bfloat16 (accumulated in float32, each
-            result rounded once).
+        dtype (numpy.dtype): the operands' dtype, float32, bfloat16 or float16 (the 16-bit ones accumulated
+            in float32, each result rounded once).
         channels_last (bool): the activations are laid out channels-last (see the module docstring).
         threads (int): the OpenMP threads each call runs on.
     """

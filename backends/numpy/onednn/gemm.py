@@ -29,13 +29,14 @@ import ctypes
 
 import numpy as np
 
+from ember.backend import native_dtype_name
 from ember.backends import mkldnn
 from ember.strides import contiguous_strides
 from ember.threads import get_num_threads
 
 from ..parallel import after_openmp_team
 from .library import load
-from .memory import data_type, strided_desc
+from .memory import strided_desc
 from .primitive import Layout, PlanCache, Step, StepPlan
 
 __all__ = ["MIN_MACS", "ProductPlan", "StepProduct", "matmul", "packed", "step_product", "takes"]
@@ -103,11 +104,16 @@ def _operand(x):
     return x, strides
 
 
+def _product_dtype(dtype):
+    """Whether the products of ``dtype`` go through oneDNN: float32 and bfloat16 (float16 ones stay NumPy's)."""
+    return native_dtype_name(dtype) in ("float32", "bfloat16")
+
+
 def packed(x):
     """``x``, or a C-contiguous copy of a float32 or bfloat16 stack of matrices that the primitive would
     not read (see :func:`_strides`) where oneDNN serves: for an operand of several products, a copy costs
     less than NumPy's products on the view."""
-    if x.ndim > 2 and data_type(x.dtype) is not None and mkldnn.enabled and _strides(x) is None and load() is not None:
+    if x.ndim > 2 and _product_dtype(x.dtype) and mkldnn.enabled and _strides(x) is None and load() is not None:
         return np.ascontiguousarray(x)
     return x
 
@@ -186,7 +192,7 @@ def takes(rows, inner, columns, dtype):
     every matrix of a batch together): float32 or bfloat16, at least :data:`MIN_MACS` multiply-adds,
     oneDNN installed and ``ember.backends.mkldnn.enabled`` (and, for bfloat16, a oneDNN with a bfloat16
     product for this CPU: :func:`matmul` gives None where it has none)."""
-    return rows * inner * columns >= MIN_MACS and data_type(dtype) is not None and mkldnn.enabled and load() is not None
+    return rows * inner * columns >= MIN_MACS and _product_dtype(dtype) and mkldnn.enabled and load() is not None
 
 
 def matmul(a, b, out=None, accumulate=False, bias=None):

@@ -1,4 +1,4 @@
-"""oneDNN memory for NumPy arrays: descriptors of float32 or bfloat16 arrays,
+"""oneDNN memory for NumPy arrays: descriptors of float32, bfloat16 or float16 arrays,
 descriptors that let a primitive choose its layout, memory objects, and the reorders between the two layouts.
 
 A primitive's step (:mod:`.primitive`) creates its descriptors, memory objects and reorders once;
@@ -20,8 +20,9 @@ __all__ = ["DATA_TYPES", "Memory", "Reorder", "any_desc", "array_desc", "data_ty
 
 _F32 = 3  # dnnl_f32
 #: oneDNN's data type (dnnl_data_type_t) of each NumPy dtype, by name, a primitive's plain operands may
-#: have (by name: ml_dtypes, which holds NumPy's bfloat16, is imported only by programs that use it)
-DATA_TYPES = {"float32": _F32, "bfloat16": 2}
+#: have (by name: ml_dtypes, which holds NumPy's bfloat16, is imported only by programs that use it);
+#: float16 only where the caller checked that PyTorch's oneDNN takes it on this CPU
+DATA_TYPES = {"float32": _F32, "bfloat16": 2, "float16": 1}
 _TAG_ANY = 1  # dnnl_format_tag_any
 _LIBRARY_ALLOCATES = ctypes.c_void_p(-1)  # DNNL_MEMORY_ALLOCATE
 

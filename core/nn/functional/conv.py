@@ -19,6 +19,7 @@ from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
+from ...cpu.isa import onednn_takes_float16
 from ...kernels.conv import conv_output_shape
 from ...ops.dtype_support import not_implemented
 from ...ops.linalg import addmm
@@ -361,13 +362,20 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
     return in_input_format(out, input, weight) if batched else out.squeeze(0)
 
 
-def _computed_in_float32(input):
+def _computed_in_float32(input, onednn=True):
     """The 16-bit dtype of ``input`` when its whole convolution (bias, gradients and a transposed
     convolution's overlapping sums included) is computed in float32 and rounded once, as the backend
-    says (``Kernels.CONV_IN_FLOAT32``), unless its kernels take the dtype and round once themselves
-    (``Kernels.CONV_ROUNDED_ONCE``); else None."""
+    says (``Kernels.CONV_IN_FLOAT32``), or, for float16 on a CPU device, as PyTorch's CPU does where it
+    runs float16 through oneDNN (:func:`ember.cpu.isa.onednn_takes_float16`; not where ``onednn`` is
+    False: a transposed convolution that PyTorch leaves to its im2col kernels); unless the kernels take
+    the dtype and round once themselves (``Kernels.CONV_ROUNDED_ONCE``). Else None."""
     dtype, kernels = input.dtype, input._backend.kernels
-    return dtype if dtype in kernels.CONV_IN_FLOAT32 and dtype not in kernels.CONV_ROUNDED_ONCE else None
+    if dtype in kernels.CONV_ROUNDED_ONCE:
+        return None
+    if dtype in kernels.CONV_IN_FLOAT32:
+        return dtype
+    on_onednn = onednn and dtype is dtypes.float16 and narrow_on_cpu(input) and onednn_takes_float16()
+    return dtype if on_onednn else None
 
 
 def _float(t):
@@ -407,7 +415,8 @@ def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding
         return _finish(out, bias, nd, batched)
     input_shape = (input.shape[0], weight.shape[1] * groups) + tuple(out_spatial)
     pads = tuple((p, p) for p in padding)
-    narrow = _computed_in_float32(input)
+    # PyTorch's oneDNN path leaves out a transposed convolution whose output_padding reaches its stride
+    narrow = _computed_in_float32(input, onednn=all(o < s for o, s in zip(output_padding, stride)))
     if narrow is not None:
         out = _ConvTranspose.apply(
             input.float(), weight.float(), _float(bias), input_shape, stride, pads, dilation, groups
