@@ -142,6 +142,17 @@ def check(
     return e_out, t_out
 
 
+def torch_convolves_bfloat16_on_amx():
+    """Whether this torch's oneDNN (3.12) runs bfloat16 CPU convolutions on AMX tiles: the CPU has AMX-BF16
+    and ``ONEDNN_MAX_CPU_ISA`` leaves it on. Its tiles sum in another order than the kernels of ember's
+    oneDNN (3.2): a gradient element in about ten thousand whose exact value lies next to a rounding
+    midpoint lands one bfloat16 unit apart (torch's repeatable, ember's the correctly rounded one)."""
+    from ember.cpu import isa
+
+    amx = isa._CAPS["AVX512_CORE_AMX"]
+    return "amx_bf16" in isa._linux_flags() and isa._cap() & amx == amx
+
+
 def torch_convolves_float16_on_onednn():
     """Whether this torch runs a float16 CPU convolution through oneDNN (``aten::mkldnn_convolution``) rather
     than its im2col kernels, as its profiler records the kernel called: a choice by the CPU's instruction sets

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from reference import torch_convolves_float16_on_onednn
+from reference import torch_convolves_bfloat16_on_amx, torch_convolves_float16_on_onednn
 
 import ember
 import ember.backends.mkldnn
@@ -72,8 +72,21 @@ def test_bfloat16_convolutions_equal_torchs_bit_for_bit(name, xs, ws, kwargs, la
     got = _run(ember, name, x, w, b, up, kwargs, layout, autocast)
     for what, mine, theirs in zip(("output", "input grad", "weight grad", "bias grad"), got, ref):
         assert str(mine.dtype) == str(theirs.dtype).replace("torch", "ember"), what
-        np.testing.assert_array_equal(mine.float().detach().numpy(), theirs.float().detach().numpy(), err_msg=what)
+        mine, theirs = mine.float().detach().numpy(), theirs.float().detach().numpy()
+        if what != "output" and torch_convolves_bfloat16_on_amx():
+            _one_unit_apart_at_most_rarely(mine, theirs, what)
+        else:
+            np.testing.assert_array_equal(mine, theirs, err_msg=what)
     assert got[0].stride() == ref[0].stride() and got[1].stride() == ref[1].stride()
+
+
+def _one_unit_apart_at_most_rarely(mine, theirs, what):
+    """Bit for bit but for at most one element in a thousand one bfloat16 unit apart: a gradient's sums on
+    PyTorch's AMX tiles (see :func:`reference.torch_convolves_bfloat16_on_amx`)."""
+    apart = mine != theirs
+    unit = np.abs(np.asarray(theirs, np.float32).view(np.int32) - np.asarray(mine, np.float32).view(np.int32))
+    assert np.all(unit[apart] == 1 << 16), what  # one bfloat16 unit: the 17th bit of a float32
+    assert apart.sum() <= max(1, apart.size // 1000), (what, int(apart.sum()), apart.size)
 
 
 @pytest.mark.parametrize(
