@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins as _builtins
 import importlib as _importlib
+import sys as _sys
 import typing as _typing
 from math import e, inf, nan, pi
 
@@ -316,13 +317,11 @@ def is_tensor(obj: object) -> _typing.TypeGuard[Tensor]:
     """
     if isinstance(obj, Tensor):
         return True
-    import sys
-
     from .sparse import SparseTensorBase  # sparse and nested tensors are tensors, as in PyTorch
 
     if isinstance(obj, SparseTensorBase):
         return True
-    nested = sys.modules.get("ember.nested.nested_tensor")  # not loaded: no nested tensor exists
+    nested = _sys.modules.get("ember.nested.nested_tensor")  # not loaded: no nested tensor exists
     return nested is not None and isinstance(obj, nested.NestedTensor)
 
 
