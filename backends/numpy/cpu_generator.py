@@ -172,7 +172,7 @@ class CpuGenerator(Generator):
         whole = uniforms[: len(uniforms) // _BLOCK * _BLOCK]
         if work is np.float32:  # the mean and std in float32 too
             mean, std = np.float32(mean), np.float32(std)
-            compiled = loops.get() if len(whole) >= loops.MIN_ELEMENTWISE else None
+            compiled = loops.get() if len(whole) >= loops.runtime.MIN_ELEMENTWISE else None
             if compiled is not None:
                 loops.launch(compiled.box_muller_float32, whole.reshape(-1, _BLOCK), mean, std)
                 return uniforms
@@ -382,7 +382,7 @@ class CpuGenerator(Generator):
             return np.zeros(n, dtype=np.int64)
         steps = np.arange(n - 1, dtype=np.int64)
         targets = steps + self._words(n - 1) % (n - steps).astype(np.uint32)  # j[i]
-        compiled = loops.serial() if n >= loops.MIN_ELEMENTWISE else None
+        compiled = loops.serial() if n >= loops.runtime.MIN_ELEMENTWISE else None
         if compiled is not None:
             order = np.arange(n, dtype=np.int64)
             compiled.fisher_yates(order, targets)

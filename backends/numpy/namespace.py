@@ -55,7 +55,7 @@ _FLOAT32 = np.dtype(np.float32)
 
 def _bfloat16_from_float32(x):
     """float32 ``x`` rounded to bfloat16 by the compiled loop on its bits, or None where it does not serve."""
-    compiled = loops.get() if x.size >= loops.MIN_ELEMENTWISE and x.flags.c_contiguous else None
+    compiled = loops.get() if x.size >= loops.runtime.MIN_ELEMENTWISE and x.flags.c_contiguous else None
     if compiled is None:
         return None
     out = np.empty(x.shape, dtype=np.uint16)

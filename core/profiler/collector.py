@@ -35,6 +35,7 @@ from typing import Any
 from ..autograd import engine
 from ..autograd.apply_layers import ApplyFunction, set_apply_layer
 from ..autograd.function import Function
+from ..overrides import _WRAPPER_FILENAME
 from ..tensor import Tensor
 from . import entry_points
 from .events import EventList, FunctionEvent
@@ -310,12 +311,13 @@ def _shapes(values: tuple[Any, ...]) -> list[list[int]]:
 
 
 def _python_stack() -> list[str]:
-    """The Python frames of the call outside ember, innermost first (as PyTorch lists them)."""
+    """The Python frames of the call outside ember, innermost first (as PyTorch lists them): neither
+    ember's modules nor the argument checks :mod:`ember.overrides` puts on Tensor's methods."""
     frames = reversed(traceback.extract_stack()[:-1])
     return [
         f"{frame.filename}({frame.lineno}): {frame.name}"
         for frame in frames
-        if not frame.filename.startswith(_EMBER_DIR)
+        if not frame.filename.startswith(_EMBER_DIR) and frame.filename != _WRAPPER_FILENAME
     ]
 
 

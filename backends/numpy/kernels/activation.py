@@ -35,7 +35,7 @@ class NumpyActivationKernels:
     def relu(self, x):
         if x.dtype == np.float16:  # NumPy's half loop takes the first of two equal operands: -0. kept so
             return np.maximum(x, np.float16(0))
-        if x.size < loops.MIN_ELEMENTWISE:  # too small for a compiled loop's launch: NumPy's one call
+        if x.size < loops.runtime.MIN_ELEMENTWISE:  # too small for a compiled loop's launch: NumPy's one call
             return np.maximum(x.dtype.type(0), x)
         compiled = loops.get() if loops.takes_elementwise(x) else None  # the cheap check first
         if compiled is not None:

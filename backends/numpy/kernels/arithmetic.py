@@ -57,7 +57,7 @@ def fused_multiply_add(x, scale, y, out=None, serial=False):
             x, y = (np.ascontiguousarray(a) for a in (np.broadcast_arrays(x, y) if y.shape != shape else (x, y)))
             shape = x.shape
         flat = [x.reshape(-1), kind.type(scale), y.reshape(-1)]
-    serial = serial or flat[0].size < loops.MIN_ELEMENTWISE
+    serial = serial or flat[0].size < loops.runtime.MIN_ELEMENTWISE
     compiled = loops.serial() if serial else loops.get()
     if compiled is None:
         return None

@@ -2,6 +2,6 @@
 max-pooling and cross-entropy kernels and the ``cpu`` generator's samplers;
 :mod:`.runtime` says how they load and run."""
 
-from .runtime import MIN_ELEMENTWISE, get, launch, serial, takes, takes_bfloat16, takes_elementwise
+from .runtime import get, launch, serial, takes, takes_bfloat16, takes_elementwise
 
-__all__ = ["MIN_ELEMENTWISE", "get", "launch", "serial", "takes", "takes_bfloat16", "takes_elementwise"]
+__all__ = ["get", "launch", "serial", "takes", "takes_bfloat16", "takes_elementwise"]
