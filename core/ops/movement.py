@@ -402,6 +402,7 @@ def squeeze(
     if axis is not None:
         dim, _ = numpy_names("squeeze", dim, None, axis, False, None)
     shape = input.shape
+    node: type[_Squeeze] | type[_SqueezeDim] | type[_SqueezeDims]
     if dim is None:
         axes, new, node = None, tuple(s for s in shape if s != 1), _Squeeze
     else:
