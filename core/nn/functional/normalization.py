@@ -31,6 +31,7 @@ from ...threads import get_num_threads
 from ...typeinfo import finfo
 from .layer_norm_order import lane_sums
 from .padding import pad
+from .rowwise_moments import rowwise_moments
 
 __all__ = [
     "batch_norm",
@@ -640,15 +641,28 @@ class _NarrowLayerNorm(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, axes, eps, rounded):
-        xf = x.float()
-        _, mean, _, invstd = x._backend.kernels.normalize_forward(xf._data, axes, eps)
-        mean, invstd = x._make(mean), x._make(invstd)
-        y = _affine(xf * invstd + -invstd * mean, weight, bias, lambda t: t)  # PyTorch's x * rstd - rstd * mean
+        backend = x._backend
+        xp, wide = backend.xp, backend.native_dtype(dtypes.float32)
+        n = math.prod(x.shape[i] for i in axes)
+        rows = x.numel() // n if n else 0
+        xf = xp.reshape(xp.astype(x._data, wide), (rows, n))
+        mean, var = rowwise_moments(backend, xf, x.dtype)
+        rstd = xp.divide(1.0, xp.sqrt(xp.add(var, eps)))
+        mean, rstd = xp.reshape(mean, (rows, 1)), xp.reshape(rstd, (rows, 1))
+        y = contracted_fma(backend, xf, rstd, xp.multiply(-rstd, mean))  # PyTorch's x * rstd - rstd * mean
+        if weight is not None or bias is not None:
+            gamma, beta = (None if p is None else xp.reshape(xp.astype(p._data, wide), (n,)) for p in (weight, bias))
+            if gamma is None:
+                y = xp.add(y, beta)
+            else:
+                y = contracted_fma(backend, y, gamma, xp.zeros((n,), dtype=wide) if beta is None else beta)
         ctx.axes, ctx.normalized_shape = axes, [x.shape[i] for i in axes]
+        stat_shape = tuple(1 if i in axes else size for i, size in enumerate(x.shape))
+        mean, rstd = (x._make(xp.reshape(t, stat_shape)) for t in (mean, rstd))
         if rounded:
-            mean, invstd = mean.to(x.dtype), invstd.to(x.dtype)
-        ctx.save_for_backward(x, weight, mean, invstd)
-        return y.to(x.dtype)
+            mean, rstd = mean.to(x.dtype), rstd.to(x.dtype)
+        ctx.save_for_backward(x, weight, mean, rstd)
+        return x._make(xp.astype(xp.reshape(y, x.shape), x._data.dtype))
 
     @staticmethod
     def backward(ctx, grad):

@@ -1,0 +1,96 @@
+"""float16/bfloat16 CPU numerics bit for bit as PyTorch's CPU kernels: layer norm's forward.
+
+Layer norm's forward of 16-bit rows takes PyTorch's ``RowwiseMoments`` order (chunked Welford
+recurrences over 8-lane vectors, merged as a cascade, a scalar tail; :mod:`ember.nn.functional.rowwise_moments`)
+and its fused ``x * rstd - rstd * mean`` then ``* weight + bias``: the output, the saved statistics (float32
+with float32 parameters, 16-bit otherwise) and, end to end, the gradients equal PyTorch's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from reference import torch
+
+import ember
+
+pytest.importorskip("ml_dtypes")
+
+
+def _cpu_kernels_only(device):
+    """These tests follow PyTorch's CPU kernels' order: on another device type ember computes these 16-bit
+    ops in float32 and rounds once (and may have no bfloat16)."""
+    if ember.device(device).type not in ("cpu", "restricted"):
+        pytest.skip("PyTorch's CPU kernels' order of a 16-bit op: cpu-kind devices only")
+
+
+def _host(t):
+    return np.asarray(t.detach().float().cpu().numpy())
+
+
+def _same(ours, theirs, what):
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch", "ember"), what
+    assert tuple(ours.shape) == tuple(theirs.shape), what
+    np.testing.assert_array_equal(_host(ours), _host(theirs), err_msg=what)
+
+
+#: (shape, normalized dims): rows of a scalar tail only, one vector and a tail, one chunk of 16 vectors,
+#: several chunks (a cascade 2, 3 and 5 deep), several normalized dims
+LAYER_NORM_CASES = [
+    ((40, 7), 1),
+    ((40, 12), 1),
+    ((40, 16), 1),
+    ((64, 45), 1),
+    ((128, 100), 1),
+    ((21, 257), 1),
+    ((64, 768), 1),
+    ((33, 1024), 1),
+    ((5, 5000), 1),
+    ((3, 4, 6, 50), 2),
+]
+
+
+@pytest.mark.parametrize("params", ["rounded", "mixed", "weight", "bias", "none"])
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("case", LAYER_NORM_CASES, ids=str)
+def test_layer_norm_forward_bit_exact(device, case, dtype, params):
+    """The output and the saved mean and reciprocal standard deviation against ``torch.native_layer_norm``;
+    then the gradients of both, end to end."""
+    _cpu_kernels_only(device)
+    shape, dims = case
+    normalized = shape[-dims:]
+    rng = np.random.default_rng(LAYER_NORM_CASES.index(case))
+    x, dy = ((rng.standard_normal(shape) * 2 + 0.5).astype(np.float32) for _ in range(2))
+    w, b = (rng.standard_normal(normalized).astype(np.float32) for _ in range(2))
+    kind, theirs_kind = getattr(ember, dtype), getattr(torch, dtype)
+    param_kinds = (ember.float32, torch.float32) if params == "mixed" else (kind, theirs_kind)
+    given = {"weight": (True, False), "bias": (False, True), "none": (False, False)}.get(params, (True, True))
+    ours = [
+        None if not g else ember.tensor(v, device=device).to(param_kinds[0]).requires_grad_()
+        for g, v in zip(given, (w, b))
+    ]
+    theirs = [None if not g else torch.tensor(v).to(param_kinds[1]).requires_grad_() for g, v in zip(given, (w, b))]
+    ex = ember.tensor(x, device=device).to(kind).requires_grad_()
+    tx = torch.tensor(x).to(theirs_kind).requires_grad_()
+    ey = ember.nn.functional.layer_norm(ex, normalized, *ours, 1e-5)
+    ty, tmean, trstd = torch.native_layer_norm(tx, list(normalized), *theirs, 1e-5)
+    _same(ey, ty, "output")
+    _same(ey.grad_fn._saved_result1, tmean, "mean")
+    _same(ey.grad_fn._saved_result2, trstd, "rstd")
+    ey.backward(ember.tensor(dy, device=device).to(kind))
+    ty.backward(torch.tensor(dy).to(theirs_kind))
+    _same(ex.grad, tx.grad, "grad of input")
+    for name, a, t in zip(("weight", "bias"), ours, theirs):
+        if a is not None:
+            _same(a.grad, t.grad, f"grad of {name}")
+
+
+def test_layer_norm_forward_odd_values(device):
+    """A row holding inf gives NaN statistics and outputs, as PyTorch's; a constant row a zero variance."""
+    _cpu_kernels_only(device)
+    x = np.ones((3, 40), dtype=np.float32)
+    x[1, 5] = np.inf
+    x[2] = np.arange(40)
+    ey = ember.nn.functional.layer_norm(ember.tensor(x, device=device).to(ember.bfloat16), (40,))
+    ty = torch.nn.functional.layer_norm(torch.tensor(x).to(torch.bfloat16), (40,))
+    _same(ey, ty, "output")
