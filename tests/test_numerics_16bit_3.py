@@ -94,3 +94,62 @@ def test_layer_norm_forward_odd_values(device):
     ey = ember.nn.functional.layer_norm(ember.tensor(x, device=device).to(ember.bfloat16), (40,))
     ty = torch.nn.functional.layer_norm(torch.tensor(x).to(torch.bfloat16), (40,))
     _same(ey, ty, "output")
+
+
+#: (shape, dim) of softmax: over a dim that is not the last (runs of 32 positions and scalar tails, an
+#: inner size of 1), over the last (whole vectors and tails)
+SOFTMAX_CASES = [
+    ((8, 50, 33), 1),
+    ((16, 64, 65), 1),
+    ((2, 100, 129), 1),
+    ((5, 300, 20), 1),
+    ((64, 40), 0),
+    ((9, 13, 1), 1),
+    ((8, 50, 33), 2),
+    ((40, 1000), 1),
+    ((100, 24), 1),
+]
+
+
+@pytest.mark.parametrize("count", [1, 2])
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("case", SOFTMAX_CASES, ids=str)
+def test_softmax_forward_bit_exact(device, case, dtype, count):
+    """Softmax of 16-bit values, with ``Vectorized<float>::exp`` (Sleef's) in the vector loops and the C
+    library's in the scalar ones, against PyTorch's at one and two threads; a few masked (-inf) inputs."""
+    _cpu_kernels_only(device)
+    shape, dim = case
+    before = (ember.get_num_threads(), torch.get_num_threads())
+    ember.set_num_threads(count)
+    torch.set_num_threads(count)
+    try:
+        rng = np.random.default_rng(SOFTMAX_CASES.index(case))
+        x = (rng.standard_normal(shape) * 3).astype(np.float32)
+        x[rng.random(shape) < 0.03] = -np.inf
+        ours = ember.softmax(ember.tensor(x, device=device).to(getattr(ember, dtype)), dim)
+        theirs = torch.softmax(torch.tensor(x).to(getattr(torch, dtype)), dim)
+    finally:
+        ember.set_num_threads(before[0])
+        torch.set_num_threads(before[1])
+    _same(ours, theirs, "output")
+
+
+def test_vectorized_exp_is_sleefs(device):
+    """:func:`ember.ops.vector_exp.vectorized_exp` against PyTorch's ``Vectorized<float>::exp``, read from its
+    float32 log-softmax backward over a dim that is not the last (``grad - exp(output) * sum(grad)``, with a
+    gradient of 0 at the element and a sum of 1: ``-exp(output)`` exactly)."""
+    _cpu_kernels_only(device)
+    rng = np.random.default_rng(3)
+    values = np.concatenate([rng.standard_normal(20000) * 8 - 3, [0.0, -104.5, -103.9, 88.0, 100.5, -np.inf]])
+    values = values.astype(np.float32)
+    output = torch.zeros(2, values.size)
+    output[0] = torch.tensor(values)
+    grad = torch.zeros(2, values.size)
+    grad[1] = 1
+    theirs = -torch.ops.aten._log_softmax_backward_data(grad, output, 0, torch.float32)[0].numpy()
+    if ember.tensor([1.0], device=device)._backend.kernels.VECTOR_LANES:
+        from ember.ops.vector_exp import vectorized_exp
+
+        x = ember.tensor(values, device=device)
+        ours = np.asarray(x._make(vectorized_exp(x._backend, x._data)).cpu().numpy())
+        np.testing.assert_array_equal(ours[: values.size - values.size % 16], theirs[: values.size - values.size % 16])
