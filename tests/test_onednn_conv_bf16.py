@@ -153,15 +153,22 @@ def test_bfloat16_conv_runs_in_bfloat16_on_onednn(numpy_conv_refused):
 
 
 @pytest.mark.parametrize("name", ["conv2d", "conv_transpose2d"])
-def test_without_onednn_bfloat16_is_computed_in_float32_and_rounded_once(name):
+def test_without_onednn_bfloat16_follows_pytorchs_im2col_kernels(name):
+    """With oneDNN off (PyTorch's ``torch.backends.mkldnn.enabled = False`` too) PyTorch's CPU convolves bfloat16
+    in its im2col kernels: a transposed convolution's overlapping sums are rounded to bfloat16 one by one,
+    not computed in float32 and rounded once."""
     rng = np.random.default_rng(4)
-    x, w, b = (
-        ember.tensor(rng.standard_normal(s).astype(np.float32)).bfloat16() for s in ((2, 4, 6, 6), (4, 4, 3, 3), 4)
-    )
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in ((2, 4, 6, 6), (4, 4, 3, 3), 4)]
+    x, w, b = (ember.tensor(a).bfloat16() for a in arrays)
     fn = getattr(F, name)
-    with ember.backends.mkldnn.flags(enabled=False):
-        assert x._backend.kernels.CONV_ROUNDED_ONCE == ()
-        got = fn(x, w, b, stride=2)
-        wide = fn(x.float(), w.float(), b.float(), stride=2)
+    before = torch.backends.mkldnn.enabled
+    try:
+        torch.backends.mkldnn.enabled = False
+        with ember.backends.mkldnn.flags(enabled=False):
+            assert x._backend.kernels.CONV_ROUNDED_ONCE == ()
+            got = fn(x, w, b, stride=2)
+        expected = getattr(torch.nn.functional, name)(*(torch.tensor(a).bfloat16() for a in arrays), stride=2)
+    finally:
+        torch.backends.mkldnn.enabled = before
     assert got.dtype is ember.bfloat16
-    np.testing.assert_array_equal(got.float().numpy(), wide.bfloat16().float().numpy())
+    np.testing.assert_array_equal(got.float().numpy(), expected.float().numpy())

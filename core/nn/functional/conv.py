@@ -368,9 +368,13 @@ def _computed_in_float32(input, onednn=True):
     says (``Kernels.CONV_IN_FLOAT32``), or, for float16 on a CPU device, as PyTorch's CPU does where it
     runs float16 through oneDNN (:func:`ember.cpu.isa.onednn_takes_float16`; not where ``onednn`` is
     False: a transposed convolution that PyTorch leaves to its im2col kernels); unless the kernels take
-    the dtype and round once themselves (``Kernels.CONV_ROUNDED_ONCE``). Else None."""
+    the dtype and round once themselves (``Kernels.CONV_ROUNDED_ONCE``). Else None. On a CPU device with
+    ``ember.backends.mkldnn.enabled`` False, None: PyTorch's CPU then runs both 16-bit types through its
+    im2col kernels (``torch.backends.mkldnn.enabled = False``), which the 16-bit kernels follow."""
+    from ...backends import mkldnn  # ember.backends imports ember: resolved on use
+
     dtype, kernels = input.dtype, input._backend.kernels
-    if dtype in kernels.CONV_ROUNDED_ONCE:
+    if dtype in kernels.CONV_ROUNDED_ONCE or (not mkldnn.enabled and narrow_on_cpu(input)):
         return None
     if dtype in kernels.CONV_IN_FLOAT32:
         return dtype
