@@ -52,9 +52,9 @@ def vectorized_exp(backend: Any, x: Any) -> Any:
     u = xp.add(fma(xp.multiply(s, s), u, s), xp.asarray(1.0, dtype=wide))
     # 2 ** q in two float32 factors, 2 ** (q // 2) then 2 ** (q - q // 2), each exact (q is at most 150 or so)
     two = xp.asarray(2.0, dtype=wide)
-    half = xp.floor(xp.divide(q, 2.0))
-    bounded = xp.where(xp.less(xp.abs(q), 256.0), q, 0.0)  # NaN/inf inputs: their q leaves the powers alone
-    half = xp.where(xp.less(xp.abs(q), 256.0), half, 0.0)
+    finite = xp.less(xp.abs(q), 256.0)  # NaN/inf inputs: their q leaves the powers alone
+    bounded = xp.where(finite, q, 0.0)
+    half = xp.floor(xp.divide(bounded, 2.0))  # Sleef's q >> 1
     u = xp.multiply(xp.multiply(u, xp.pow(two, half)), xp.pow(two, xp.subtract(bounded, half)))
     u = xp.where(xp.less(x, -104.0), xp.asarray(0.0, dtype=wide), u)
     return xp.where(xp.less(xp.asarray(100.0, dtype=wide), x), xp.asarray(math.inf, dtype=wide), u)
