@@ -74,7 +74,7 @@ def _shift(x, axis):
         and x.flags.c_contiguous
     ):
         rows = x.reshape(-1, n)
-        top = rows[np.arange(rows.shape[0]), np.argmax(rows, axis=1)]
+        top = rows[np.arange(rows.shape[0]), rows.argmax(axis=1)]  # the method: no Python wrapper
         return top.reshape(x.shape[:-1] + (1,))
     # the ufuncs' reduce methods: NumPy's np.max/np.sum add a Python wrapper (~1.5 us a call)
     return np.maximum.reduce(x, axis=axis, keepdims=True)
