@@ -1338,13 +1338,15 @@ def _softmax_family(name, fn, input, dim, stacklevel, dtype):
         (input,) = cast_inputs(name, input, dtype=dtype)
     if dtype is not None:
         input = input.to(dtype_arg(name, dtype))
-    axis = input._wrap_dim(dim)
-    if input.dtype not in FLOATING_AND_HALF and input.numel():
+    shape = input._data.shape  # the array's tuple, read once
+    axis = input._wrap_dim(dim, len(shape))
+    empty = 0 in shape
+    if input.dtype not in FLOATING_AND_HALF and not empty:
         kernel = "log_softmax" if name == "log_softmax" else "softmax"
-        not_implemented(f"{kernel}{'_lastdim' if axis >= input.ndim - 1 else ''}_kernel_impl", input.dtype)
-    if input.ndim == 0:
+        not_implemented(f"{kernel}{'_lastdim' if axis >= len(shape) - 1 else ''}_kernel_impl", input.dtype)
+    if not shape:
         return fn.apply(input.reshape((1,)), 0).reshape(())
-    if input.numel() == 0:  # nothing to normalise (the kernels' max has no identity): PyTorch's row-major result
+    if empty:  # nothing to normalise (the kernels' max has no identity): PyTorch's row-major result
         node = "LogSoftmaxBackward0" if fn is _LogSoftmax else "SoftmaxBackward0"
         return named_node(input.clone(memory_format=contiguous_format), node)
     return fn.apply(input, axis)
