@@ -1517,25 +1517,26 @@ def cross_entropy(
         input, target, weight = cast_inputs("cross_entropy", input, target, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("cross_entropy", input=input, target=target)
+    shape = input._data.shape  # the array's tuple: no Size per read
     # its log_softmax has no uint16/32/64 nor float8 kernel (over the last dimension of an (N, C) input)
-    refuse_limited("log_softmax_lastdim_kernel_impl" if input.ndim <= 2 else "log_softmax_kernel_impl", input)
+    refuse_limited("log_softmax_lastdim_kernel_impl" if len(shape) <= 2 else "log_softmax_kernel_impl", input)
     _check_ignore_index("cross_entropy_loss", ignore_index)
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     label_smoothing = max(label_smoothing, 0.0)  # PyTorch smooths only for a positive value
-    class_dim = 1 if input.ndim >= 2 else 0
+    class_dim = 1 if len(shape) >= 2 else 0
     # the fused kernel computes in the input's type; a 16-bit input takes log_softmax (float32
     # inside, rounded once) and nll_loss, whose rounding is PyTorch's
     fused = input.dtype.is_floating_point and input.dtype not in dtypes.narrow_float
     # a target of the input's shape holds probabilities; any other is class indices (a float one is refused)
-    probabilities = target.shape == input.shape
+    probabilities = target._data.shape == shape
     if probabilities and not target.dtype.is_floating_point:
         raise RuntimeError(
             f"Expected floating point type for target with class probabilities, got {TORCH_NAMES[target.dtype]}"
         )
     if probabilities and ignore_index >= 0:
         raise RuntimeError("ignore_index is not supported for floating point target")
-    if not probabilities and fused and input.ndim >= 1:
+    if not probabilities and fused and shape:
         x, t, out_shape, weight = _class_index_operands(input, target, weight, ignore_index)
         loss = _CrossEntropy.apply(x, t, weight, ignore_index, reduction, label_smoothing)
         loss = loss.reshape(out_shape) if reduction == "none" else loss
