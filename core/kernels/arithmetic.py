@@ -58,6 +58,16 @@ class ArithmeticKernels:
             return quotient if b == 0 else result
         return xp.where(b == 0, quotient, result)
 
+    def contracted_multiply_add(self, a, b, c):
+        """``a * b + c`` of float32 arrays (broadcast together) as PyTorch's vectorized CPU kernels compute
+        it in their float32 arithmetic on 16-bit values: its x86 builds let the compiler contract a product
+        added to a sum into one fused multiply-add, rounded once (:meth:`fused_multiply_add`). Where the
+        table sees no vector lanes (:attr:`VECTOR_LANES` 0: PyTorch's portable build, which does not
+        contract), a product and a sum, each rounded."""
+        if not self.VECTOR_LANES:
+            return a * b + c
+        return self.fused_multiply_add(a, b, c)
+
     def fused_multiply_add(self, x, scale, y):
         """``x * scale + y`` rounded once, as a fused multiply-add (PyTorch's CPU kernels of ``add`` and
         ``sub`` with ``alpha``, ``addcmul`` and ``lerp`` compute so): ``x`` and ``y`` arrays of one

@@ -79,10 +79,9 @@ def contracted_fma(backend: Any, a: Any, b: Any, c: Any) -> Any:
     it in their float32 arithmetic on 16-bit values: its x86 builds let the compiler contract a product
     added to a sum into one fused multiply-add, rounded once. Where the backend's kernels see no vector
     lanes (:attr:`ember.kernels.Kernels.VECTOR_LANES` 0: PyTorch's portable build, which does not
-    contract), a product and a sum, each rounded."""
-    if not backend.kernels.VECTOR_LANES:
-        return a * b + c
-    return backend.kernels.fused_multiply_add(a, b, c)
+    contract), a product and a sum, each rounded (the backend's
+    :meth:`~ember.kernels.Kernels.contracted_multiply_add`)."""
+    return backend.kernels.contracted_multiply_add(a, b, c)
 
 
 def narrow_on_cpu(input: Any) -> bool:

@@ -64,6 +64,18 @@ def _row_sums(block, ones):
     return np.matmul(block, ones) if ones is not None else np.add.reduce(block, axis=1)
 
 
+def _log_sum_exp_into(rows, out, ones):
+    """Each row's log-sum-exp of the 2-d ``rows``, written into ``out`` (the row sums by :func:`_row_sums`)."""
+    top = np.maximum.reduce(rows, axis=1)
+    if np.minimum.reduce(top) >= -_EXP_RANGE and np.maximum.reduce(top) <= _EXP_RANGE:
+        np.log(_row_sums(np.exp(rows), ones), out=out)  # no shift needed: one pass fewer
+        return
+    scratch = np.subtract(rows, top[:, None])
+    np.exp(scratch, out=scratch)
+    np.log(_row_sums(scratch, ones), out=out)
+    out += top
+
+
 class NumpyLossKernels:
     """Faster NumPy versions of portable loss kernels."""
 
@@ -113,25 +125,11 @@ class NumpyLossKernels:
         """Each row's log-sum-exp, by NumPy ufuncs on cache-sized blocks of rows."""
         n, num_classes = x.shape
         lse = np.empty(n, dtype=x.dtype)
-        one_block = x.nbytes <= _softmax.BLOCK_BYTES  # a few rows: no blocks, NumPy's row sums
-        ones = np.ones(num_classes, dtype=x.dtype) if x.dtype in _BLAS_DTYPES and not one_block else None
-
-        def block(lo, hi):
-            rows = x[lo:hi]
-            top = np.maximum.reduce(rows, axis=1)
-            part = lse[lo:hi]
-            if np.minimum.reduce(top) >= -_EXP_RANGE and np.maximum.reduce(top) <= _EXP_RANGE:
-                np.log(_row_sums(np.exp(rows), ones), out=part)  # no shift needed: one pass fewer
-                return
-            scratch = np.subtract(rows, top[:, None])
-            np.exp(scratch, out=scratch)
-            np.log(_row_sums(scratch, ones), out=part)
-            part += top
-
-        if one_block:
-            block(0, n)
-        else:
-            _by_row_blocks(x, block)
+        if x.nbytes <= _softmax.BLOCK_BYTES:  # a few rows: one block, NumPy's row sums
+            _log_sum_exp_into(x, lse, None)
+            return lse
+        ones = np.ones(num_classes, dtype=x.dtype) if x.dtype in _BLAS_DTYPES else None
+        _by_row_blocks(x, lambda lo, hi: _log_sum_exp_into(x[lo:hi], lse[lo:hi], ones))
         return lse
 
     def cross_entropy_backward(self, coeff, saved, target, weight, ignore_index, label_smoothing):
@@ -169,7 +167,10 @@ class NumpyLossKernels:
             if label_smoothing > 0:
                 np.subtract(part, spread[lo:hi], out=part)
 
-        _by_row_blocks(out, block)
+        if out.nbytes <= _softmax.BLOCK_BYTES:  # a few rows: one block, no split over the threads
+            block(0, n)
+        else:
+            _by_row_blocks(out, block)
         out[np.arange(n), safe] -= picked
         return out
 

@@ -7,7 +7,6 @@ autograd Functions, the latter calling the backend's softmax kernels.
 
 from __future__ import annotations
 
-import functools
 import math
 import warnings
 
@@ -24,7 +23,7 @@ from ...ops.conversion import check_inplace, write_result_
 from ...ops.dtype_support import ALL, FLOATING_AND_HALF, TORCH_NAMES, not_implemented, refuse_limited
 from ...ops.movement import cat, row_major
 from ...ops.operands import fill_value_for, named_node
-from ...ops.reduced_precision import contracted_fma, opmath
+from ...ops.reduced_precision import opmath
 from ...ops.result_layout import binary_layout
 from ...ops.vector_exp import c_library_exp, vectorized_exp
 from ...tensor import Tensor, _new, dtype_arg
@@ -113,15 +112,26 @@ def _apply(name, input, inplace, fn):
     kernel = _KERNELS.get(name)
     if kernel is not None and dtype not in kernel[1]:
         not_implemented(kernel[0], dtype)
-    if dtype.is_complex and name in ("relu", "relu6", "hardtanh"):  # PyTorch computes them with clamp
-        raise NotImplementedError("clamp is not supported for complex types")
-    if dtype is dtypes.bool and name in ("hardtanh", "relu6"):
-        raise RuntimeError("Bool inputs not supported for hardtanh")
+    if name in ("relu6", "hardtanh"):
+        _refuse_clamp_types(dtype)
+        if dtype is dtypes.bool:
+            raise RuntimeError("Bool inputs not supported for hardtanh")
     if name in _OPMATH and dtype in dtypes.narrow_float:
         fn = _in_float32(fn)
     names = _NODE_NAMES.get(name)
     if not inplace:
         return fn(input) if names is None else named_node(fn(input), names[0])
+    return _write_inplace(input, fn, names)
+
+
+def _refuse_clamp_types(dtype):
+    """Refuse a complex ``dtype`` as PyTorch's ``clamp``, which computes relu, relu6 and hardtanh."""
+    if dtype.is_complex:
+        raise NotImplementedError("clamp is not supported for complex types")
+
+
+def _write_inplace(input, fn, names=None):
+    """Write ``fn(input)`` into ``input`` and return it; ``names``: the node names of ``_NODE_NAMES``."""
     if grad_state.enabled and input.requires_grad:
         check_inplace(input)
         # compute from a copy so that the graph never reads the storage the write changes
@@ -285,12 +295,13 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.relu(ember.tensor([-1.0, 2.0]))
         tensor([0., 2.])
     """
-    if inplace is False and isinstance(input, Tensor) and input.dtype in FLOATING_AND_HALF:
-        return _Relu.apply(input)  # the common case: none of the checks below can refuse it
-    if isinstance(input, Tensor) and input.dtype is dtypes.bool:
-        raise RuntimeError("Boolean inputs not supported for relu")
-    refuse_limited("clamp_min_scalar_cpu", input)
-    return _apply("relu", input, inplace, _Relu.apply)
+    if not isinstance(input, Tensor) or input.dtype not in FLOATING_AND_HALF:  # the only inputs refused
+        _check_tensor("relu", input)
+        if input.dtype is dtypes.bool:
+            raise RuntimeError("Boolean inputs not supported for relu")
+        refuse_limited("clamp_min_scalar_cpu", input)
+        _refuse_clamp_types(input.dtype)
+    return _write_inplace(input, _Relu.apply) if inplace else _Relu.apply(input)
 
 
 def relu_(input: Tensor) -> Tensor:
@@ -1190,29 +1201,11 @@ def _get_softmax_dim(name, ndim, stacklevel):
 
 
 def _run_softmax_backward_kernel(ctx, kernel, grad, y, dim):
-    """Forward of the two backward Functions: the backend's ``kernel`` on ``(grad, y)``; both are kept.
-    float16/bfloat16 read as float32 (the rounded output too) and rounded once, as PyTorch's kernels."""
+    """Forward of the two backward Functions: the backend's ``kernel`` on ``(grad, y)``; both are kept
+    (the kernels compute float16/bfloat16 as PyTorch's CPU kernels, in float32 rounded once)."""
     ctx.save_for_backward(grad, y)
     ctx.dim = dim
-    run = getattr(grad._backend.kernels, kernel)
-    if grad.dtype in dtypes.narrow_float:
-        if kernel == "log_softmax_backward" and dim < grad.ndim - 1:
-            run = functools.partial(_log_softmax_grad_across, grad._backend)
-        return grad._make(opmath(grad, lambda g, out: run(g, out, dim), grad._data, y._data))
-    return grad._make(run(grad._data, y._data, dim))
-
-
-def _log_softmax_grad_across(backend, grad, y, dim):
-    """Log-softmax's backward ``grad - exp(y) * sum(grad)`` over a dim that is not the last, of float32
-    ``grad`` and ``y`` (a 16-bit gradient's and output's values), as PyTorch's CPU kernel for 16-bit
-    inputs (``_vec_log_softmax_backward``) computes it: the sum along ``dim`` in float32, the exponential
-    correctly rounded (Sleef's vectorized one and the C library's nearly always are) and its product
-    with the sum subtracted from ``grad`` in one fused multiply-add (the compiler contracts it)."""
-    xp = backend.xp
-    total = xp.sum(grad, axis=dim, keepdims=True)
-    wide = backend.native_dtype(dtypes.float64) if backend.supports_float64 else y.dtype
-    exp = xp.astype(xp.exp(xp.astype(y, wide)), y.dtype)
-    return contracted_fma(backend, -exp, total, grad)
+    return grad._make(kernel(grad._data, y._data, dim))
 
 
 class _SoftmaxGrad(Function):
@@ -1220,7 +1213,7 @@ class _SoftmaxGrad(Function):
 
     @staticmethod
     def forward(ctx, grad, y, dim):
-        return _run_softmax_backward_kernel(ctx, "softmax_backward", grad, y, dim)
+        return _run_softmax_backward_kernel(ctx, grad._backend.kernels.softmax_backward, grad, y, dim)
 
     @staticmethod
     def backward(ctx, u):
@@ -1367,7 +1360,7 @@ class _LogSoftmaxGrad(Function):
 
     @staticmethod
     def forward(ctx, grad, y, dim):
-        return _run_softmax_backward_kernel(ctx, "log_softmax_backward", grad, y, dim)
+        return _run_softmax_backward_kernel(ctx, grad._backend.kernels.log_softmax_backward, grad, y, dim)
 
     @staticmethod
     def backward(ctx, u):
@@ -1393,13 +1386,15 @@ def _softmax_family(name, fn, input, dim, stacklevel, dtype):
         (input,) = cast_inputs(name, input, dtype=dtype)
     if dtype is not None:
         input = input.to(dtype_arg(name, dtype))
-    axis = input._wrap_dim(dim)
-    if input.dtype not in FLOATING_AND_HALF and input.numel():
+    shape = input._data.shape  # the array's tuple, read once
+    axis = input._wrap_dim(dim, len(shape))
+    empty = 0 in shape
+    if input.dtype not in FLOATING_AND_HALF and not empty:
         kernel = "log_softmax" if name == "log_softmax" else "softmax"
-        not_implemented(f"{kernel}{'_lastdim' if axis >= input.ndim - 1 else ''}_kernel_impl", input.dtype)
-    if input.ndim == 0:
+        not_implemented(f"{kernel}{'_lastdim' if axis >= len(shape) - 1 else ''}_kernel_impl", input.dtype)
+    if not shape:
         return fn.apply(input.reshape((1,)), 0).reshape(())
-    if input.numel() == 0:  # nothing to normalise (the kernels' max has no identity): PyTorch's row-major result
+    if empty:  # nothing to normalise (the kernels' max has no identity): PyTorch's row-major result
         node = "LogSoftmaxBackward0" if fn is _LogSoftmax else "SoftmaxBackward0"
         return named_node(input.clone(memory_format=contiguous_format), node)
     return fn.apply(input, axis)

@@ -1359,39 +1359,40 @@ def _cross_entropy_grad_graph(x, grad, target, weight, ignore_index, reduction, 
 
 def _flatten_classes(name, input, target, target_is_index=True):
     """View an (N, C, d1, ...) input as (N*d1*..., C) and its target as (N*d1*...,); returns the target shape too."""
-    if input.ndim < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
-    if input.ndim == 1:
-        if target.ndim > 1:
+    shape, target_shape = input._data.shape, target._data.shape  # the arrays' tuples: no Size per read
+    ndim, target_ndim = len(shape), len(target_shape)
+    if ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {ndim})")
+    if ndim == 1:
+        if target_ndim > 1:
             raise RuntimeError(f"{name}: 0D or 1D target tensor expected, multi-target not supported")
-        if target.ndim == 1 and target.shape[0] != 1:  # a 1-D target of one element is taken as a 0-D one
-            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
+        if target_ndim == 1 and target_shape[0] != 1:  # a 1-D target of one element is taken as a 0-D one
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target_shape[0]}")
         return input.unsqueeze(0), target.reshape((1,)), ()
-    if target.ndim == 0 or input.shape[0] != target.shape[0]:
+    if target_ndim == 0 or shape[0] != target_shape[0]:
         raise ValueError(
-            f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
-            f"({target.shape[0] if target.ndim else 0})."
+            f"Expected input batch_size ({shape[0]}) to match target batch_size "
+            f"({target_shape[0] if target_ndim else 0})."
         )
-    if input.ndim == 2:
-        if target.ndim != 1:
+    if ndim == 2:
+        if target_ndim != 1:
             raise RuntimeError(f"{name}: 0D or 1D target tensor expected, multi-target not supported")
-        return input, target, tuple(target.shape)
-    expected = (input.shape[0],) + tuple(input.shape[2:])
-    if input.ndim == 4 and target.ndim != 3:  # PyTorch's nll_loss2d words its checks its own way
+        return input, target, tuple(target_shape)
+    expected = (shape[0],) + tuple(shape[2:])
+    if ndim == 4 and target_ndim != 3:  # PyTorch's nll_loss2d words its checks its own way
         raise RuntimeError(
             f"{name}: only batches of spatial targets supported (3D tensors) but got targets of dimension: "
-            f"{target.ndim}"
+            f"{target_ndim}"
         )
-    if tuple(target.shape) != expected:
-        if input.ndim == 4:
-            raise RuntimeError(f"{name}: size mismatch (got input: {list(input.shape)} , target: {list(target.shape)})")
-        raise RuntimeError(f"{name}: Expected target size {list(expected)}, got {list(target.shape)}")
-    c = input.shape[1]
-    return input.movedim(1, -1).reshape((-1, c)), target.reshape((-1,)), expected
+    if tuple(target_shape) != expected:
+        if ndim == 4:
+            raise RuntimeError(f"{name}: size mismatch (got input: {list(shape)} , target: {list(target_shape)})")
+        raise RuntimeError(f"{name}: Expected target size {list(expected)}, got {list(target_shape)}")
+    return input.movedim(1, -1).reshape((-1, shape[1])), target.reshape((-1,)), expected
 
 
 def _check_ignore_index(op, ignore_index):
-    if not isinstance(ignore_index, numbers.Integral):
+    if type(ignore_index) is not int and not isinstance(ignore_index, numbers.Integral):  # int: no ABC check
         raise TypeError(f"{op}(): argument 'ignore_index' must be int, not {type(ignore_index).__name__}")
 
 
@@ -1470,7 +1471,7 @@ def _class_index_operands(input, target, weight, ignore_index):
         if input.ndim > 2:  # but not its kernel for spatial inputs
             _check_long("nll_loss", target)
         t = t.long()
-    n_classes = x.shape[1]
+    n_classes = x._data.shape[1]
     weight = _check_weight(weight, n_classes, input)
     _check_weight_dtype(weight, input)
     _check_class_range("nll_loss", t, n_classes, ignore_index)
@@ -1516,25 +1517,26 @@ def cross_entropy(
         input, target, weight = cast_inputs("cross_entropy", input, target, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("cross_entropy", input=input, target=target)
+    shape = input._data.shape  # the array's tuple: no Size per read
     # its log_softmax has no uint16/32/64 nor float8 kernel (over the last dimension of an (N, C) input)
-    refuse_limited("log_softmax_lastdim_kernel_impl" if input.ndim <= 2 else "log_softmax_kernel_impl", input)
+    refuse_limited("log_softmax_lastdim_kernel_impl" if len(shape) <= 2 else "log_softmax_kernel_impl", input)
     _check_ignore_index("cross_entropy_loss", ignore_index)
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     label_smoothing = max(label_smoothing, 0.0)  # PyTorch smooths only for a positive value
-    class_dim = 1 if input.ndim >= 2 else 0
+    class_dim = 1 if len(shape) >= 2 else 0
     # the fused kernel computes in the input's type; a 16-bit input takes log_softmax (float32
     # inside, rounded once) and nll_loss, whose rounding is PyTorch's
     fused = input.dtype.is_floating_point and input.dtype not in dtypes.narrow_float
     # a target of the input's shape holds probabilities; any other is class indices (a float one is refused)
-    probabilities = target.shape == input.shape
+    probabilities = target._data.shape == shape
     if probabilities and not target.dtype.is_floating_point:
         raise RuntimeError(
             f"Expected floating point type for target with class probabilities, got {TORCH_NAMES[target.dtype]}"
         )
     if probabilities and ignore_index >= 0:
         raise RuntimeError("ignore_index is not supported for floating point target")
-    if not probabilities and fused and input.ndim >= 1:
+    if not probabilities and fused and shape:
         x, t, out_shape, weight = _class_index_operands(input, target, weight, ignore_index)
         loss = _CrossEntropy.apply(x, t, weight, ignore_index, reduction, label_smoothing)
         loss = loss.reshape(out_shape) if reduction == "none" else loss
