@@ -159,6 +159,19 @@ def test_as_masked_tensor_and_get_data_are_differentiable_as_torch(device):
     _same_masked(ours[4], theirs[4])
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_softmax_of_a_slice_with_nothing_specified_as_torch(device, dtype):
+    mask = [[True, False, True, True], [False, False, False, False], [True, True, False, True]]
+    results = []
+    for lib in (ember, torch):
+        mt = _mt(lib, device, dtype, mask=mask, requires_grad=True)
+        out = mt.softmax(1)
+        (out * out).sum().backward()
+        results.append((out, mt.grad))
+    for ours, theirs in zip(*results):
+        _same_masked(ours, theirs)
+
+
 def _error(call):
     try:
         call()

@@ -497,7 +497,10 @@ def _reduce_dim_args(dim: Any, keepdim: bool = False, dtype: Any = None) -> tupl
 
 
 def _softmax(input: Any, dim: int, dtype: Any = None) -> MaskedTensor:
-    return as_masked_tensor(operations.softmax(input, dim, dtype=dtype), input.get_mask())
+    """Softmax over the specified elements; no gradient reaches the unspecified ones (PyTorch's
+    ``_masked_softmax_backward``), so a slice with none specified gives ``nan`` but a zero gradient."""
+    mask = input.get_mask()
+    return as_masked_tensor(operations.softmax(input.get_data(), dim, dtype=dtype, mask=mask), mask)
 
 
 def _formatted(value: Any, formatter: str) -> str:
