@@ -97,6 +97,12 @@ _DIFFERENTIABLE = {
     "to_tensor": lambda lib, mt: mt.to_tensor(0.0) * 3,
     "get_data": lambda lib, mt: mt.get_data() * mt.get_data(),
     "transpose": lambda lib, mt: mt.transpose(0, 1).exp(),
+    "getitem_row": lambda lib, mt: mt[1] * 2,
+    "getitem_columns": lambda lib, mt: mt[:, 1:3].exp(),
+    "getitem_then_sum": lambda lib, mt: mt[1:].sum(),
+    "select": lambda lib, mt: mt.select(1, 0) * 2,
+    "expand": lambda lib, mt: mt[:1].expand(3, 4) * 2,
+    "stack": lambda lib, mt: lib.stack([mt, mt * 2]),
     "reshape": lambda lib, mt: mt.reshape(4, 3).amax(1),
     "clone": lambda lib, mt: mt.clone() * 2,
     "double": lambda lib, mt: mt.double().exp(),
@@ -187,11 +193,17 @@ _ERRORS = {
     "masks_differ": lambda lib, d: _mt(lib, d, requires_grad=True) + _mt(lib, d, mask=_COND),
     "in_place_on_leaf": lambda lib, d: _mt(lib, d, requires_grad=True).exp_(),
     "binary_in_place_on_leaf": lambda lib, d: _mt(lib, d, requires_grad=True).add_(1.0),
+    "gradient_masks_differ": lambda lib, d: _cat_of_one_leaf(lib, d),
     "norm": lambda lib, d: _mt(lib, d).norm(),
     "norm_dim": lambda lib, d: _mt(lib, d).norm(dim=1),
     "norm_function": lambda lib, d: lib.norm(_mt(lib, d), 1),
     "where_same_leaf": lambda lib, d: _where_of_one_leaf(lib, d),
 }
+
+
+def _cat_of_one_leaf(lib, device):
+    mt = _mt(lib, device, requires_grad=True)
+    (lib.cat([mt, mt[:1]]) * 2).sum().backward()
 
 
 def _where_of_one_leaf(lib, device):

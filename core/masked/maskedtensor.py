@@ -23,6 +23,7 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..autograd.engine import grad as vector_jacobian_product
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..layout import strided
@@ -230,8 +231,7 @@ class MaskedTensor(Tensor):
         if name == "norm":
             return _norm(*args, **kwargs)
         if name in _PASSTHROUGH:
-            data = func(*_mapped(args, _differentiable_data), **kwargs)
-            return _wrapped(data, func(*_mapped(args, _mask), **kwargs))
+            return _passed_through(name, func, args, kwargs)
         if name == "detach":
             return MaskedTensor(func(args[0]._masked_data), args[0].get_mask())
         if name in _DATA_ONLY or name == "type":  # a differentiable copy, as PyTorch's
@@ -304,16 +304,17 @@ def _passed_on(grad: Any, leaf: bool) -> Any:
 
 
 class _GetData(Function):
-    """:meth:`MaskedTensor.get_data`: the gradient of the data flows back as a MaskedTensor of the mask."""
+    """:meth:`MaskedTensor.get_data`: the gradient of the data flows back as a MaskedTensor of the mask (where
+    ``read`` is True: the elements an op of the data reads)."""
 
     @staticmethod
-    def forward(ctx: Any, input: MaskedTensor) -> Tensor:
-        ctx.mask = input.get_mask()
+    def forward(ctx: Any, input: MaskedTensor, read: Tensor | None = None) -> Tensor:
+        ctx.mask = input.get_mask() if read is None else input.get_mask() & read
         return input._masked_data.detach()
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        return grad if is_masked_tensor(grad) else MaskedTensor(grad, ctx.mask)
+        return (grad if is_masked_tensor(grad) else MaskedTensor(grad, ctx.mask)), None
 
 
 class _Where(Function):
@@ -423,6 +424,40 @@ def _binary(func: Any, args: Any, kwargs: dict, inplace: bool) -> Any:
     operands = [_MaskedBroadcast.apply(arg, mask) if _broadcast_with_grad(arg, mask) else arg for arg in args[:2]]
     result = func(*_mapped(operands, _differentiable_data), *args[2:])
     return as_masked_tensor(result, mask.expand_as(result))
+
+
+def _passed_through(name: str, func: Any, args: Any, kwargs: dict) -> Any:
+    """``func`` (indexing, a view, ``cat``, ...) applied to the data and the masks alike. The gradient of each
+    MaskedTensor operand is specified where the op read its elements, and ``expand`` sums the specified elements
+    of its gradient only: PyTorch runs the op's backward on the MaskedTensor gradient."""
+    masks = func(*_mapped(args, _mask), **kwargs)
+    operands = [arg for arg in _flat(args) if isinstance(arg, MaskedTensor)]
+    if not (is_grad_enabled() and any(arg.requires_grad for arg in operands)):
+        return _wrapped(func(*_mapped(args, _data), **kwargs), masks)
+    # which elements of each operand the op reads: the op's vector-Jacobian product of ones, where not 0
+    probes = {
+        id(arg): arg._masked_data.new_ones(arg.shape, dtype=dtypes.float32, requires_grad=True) for arg in operands
+    }
+    outputs = _flat([func(*_mapped(args, lambda arg: probes.get(id(arg), arg)), **kwargs)])
+    products = vector_jacobian_product(
+        outputs, list(probes.values()), [out.new_ones(out.shape) for out in outputs], allow_unused=True
+    )
+    reads = {key: product is not None and product != 0 for key, product in zip(probes, products)}
+
+    def data(arg: Any) -> Any:
+        return _GetData.apply(arg, reads[id(arg)]) if isinstance(arg, MaskedTensor) else arg
+
+    if name == "expand":
+        return as_masked_tensor(_MaskedBroadcast.apply(data(args[0]), masks), masks)
+    return _wrapped(func(*_mapped(args, data), **kwargs), masks)
+
+
+def _flat(values: Any) -> list:
+    """``values`` with its lists and tuples (one level down too) spread out."""
+    flat = []
+    for value in values:
+        flat.extend(value if isinstance(value, (list, tuple)) else (value,))
+    return flat
 
 
 def _in_place(func: Any, args: Any, kwargs: dict) -> MaskedTensor:
