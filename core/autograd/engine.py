@@ -360,7 +360,9 @@ def _accumulate_hooked(leaf, grad, create_graph, held):
     elif grad.is_sparse or current.is_sparse:
         # sparse + sparse concatenates coordinates; dense + sparse (the order PyTorch allows) is dense
         leaf.grad = grad + current if current.is_sparse else current + grad
-    elif create_graph:
+    elif create_graph or type(current) is not Tensor:
+        # a subclass's sum is its own (a MaskedTensor keeps its data apart from its storage): out of place, as
+        # PyTorch's for tensor subclasses
         leaf.grad = current + grad
     else:
         # PyTorch's ``grad += new_grad``: the sum goes into the memory of ``.grad``, so that views of

@@ -23,7 +23,12 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..autograd.engine import grad as vector_jacobian_product
+from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..layout import strided
+from ..ops.arithmetic import where
+from ..ops.operands import sum_to
 from ..overrides import DisableTorchFunctionSubclass, resolve_name
 from ..tensor import Tensor
 from . import operations
@@ -60,7 +65,7 @@ _BINARY_INPLACE = frozenset(
     for name in _BINARY - {"logaddexp", "logaddexp2", "fmin", "minimum", "maximum", "fmax"}
     if not name.startswith("__")
 )
-_REDUCTIONS = frozenset(("sum", "mean", "amin", "amax", "prod", "var", "std"))
+_REDUCTIONS = frozenset(("sum", "mean", "amin", "amax", "argmin", "argmax", "prod", "all", "var", "std"))
 # applied to the data and the mask alike
 _PASSTHROUGH = frozenset(
     "__getitem__ select transpose t split view reshape expand unsqueeze unfold cat concat concatenate stack".split()
@@ -92,14 +97,22 @@ class MaskedTensor(Tensor):
 
     Construct it with :func:`masked_tensor`. Element-wise unary and binary ops compute on the data and keep
     the mask (a binary op of two MaskedTensors needs equal masks); the reductions ``sum``, ``mean``, ``amin``,
-    ``amax``, ``prod``, ``var`` and ``std`` reduce the specified elements only; indexing, ``view``,
+    ``amax``, ``argmin``, ``argmax``, ``prod``, ``all``, ``var`` and ``std`` reduce the specified elements
+    only, through :mod:`ember.masked.operations` (whose functions take MaskedTensors too); ``norm`` refuses
+    its arguments with PyTorch's TypeError; ``where`` picks the data and the masks; indexing, ``view``,
     ``transpose``, ``cat``, ``stack`` and the like apply to the data and the mask alike. Each MaskedTensor
-    made gives PyTorch's prototype ``UserWarning``. Gradients do not flow through a MaskedTensor in ember.
+    made gives PyTorch's prototype ``UserWarning``.
+
+    Gradients flow through MaskedTensors as in PyTorch: the ``grad`` of a MaskedTensor is a MaskedTensor
+    whose data holds the gradient of every element, the unspecified ones too (a reduction passes its
+    gradient to the unspecified elements as if they held the reduction's identity), and whose mask is the
+    MaskedTensor's (``where`` specifies the elements it picked). In-place ops are recorded; on a leaf that
+    requires grad they are refused.
 
     Args:
         data (Tensor): the values, of dtype float16/32/64, bool or int8/16/32/64 (copied).
         mask (Tensor): a bool tensor of ``data``'s size; ``True`` marks the specified elements (copied).
-        requires_grad (bool): the MaskedTensor's ``requires_grad``. Default: ``False``.
+        requires_grad (bool): the MaskedTensor's ``requires_grad`` (a leaf). Default: ``False``.
 
     Raises:
         TypeError: ``data`` or ``mask`` is not a tensor, the mask is not bool, the dtype is not supported.
@@ -160,8 +173,9 @@ class MaskedTensor(Tensor):
         self._validate_members()
 
     def get_data(self) -> Tensor:
-        """The data, the unspecified elements' values included (a tensor without the mask)."""
-        return self._masked_data.detach()
+        """The data, the unspecified elements' values included (a tensor without the mask); differentiable:
+        its gradient reaches this MaskedTensor as a MaskedTensor of its mask."""
+        return _GetData.apply(self)
 
     def get_mask(self) -> Tensor:
         """The mask: ``True`` where an element is specified."""
@@ -186,11 +200,11 @@ class MaskedTensor(Tensor):
     def __repr__(self) -> str:
         formatter = "{0:8.4f}"
         if self.dim() == 0:
-            value = self.get_data().item()
-            text = formatter.format(value) if isinstance(value, float) else str(value)
             specified = self.get_mask().item()
-            return f"MaskedTensor({text if specified else '--'}, {specified})"
-        lines = _masked_str(self.get_data(), self.get_mask(), formatter).split("\n")
+            return (
+                f"MaskedTensor({_formatted(self._masked_data.item(), formatter) if specified else '--'}, {specified})"
+            )
+        lines = _masked_str(self._masked_data, self.get_mask(), formatter).split("\n")
         return "MaskedTensor(\n" + "\n".join("  " + line for line in lines) + "\n)"
 
     __str__ = __repr__
@@ -202,23 +216,30 @@ class MaskedTensor(Tensor):
         if name in _METADATA or (name == "type" and not args[1:] and not kwargs):  # type(): the type's name
             with DisableTorchFunctionSubclass():
                 return func(*args, **kwargs)
+        if name == "backward":  # the gradients flow as MaskedTensors: the handlers stay on
+            return getattr(func, "_ember_wrapped", func)(*args, **kwargs)
+        if name == "conj":  # of a real tensor (the only ones a MaskedTensor holds): itself, as PyTorch's
+            return args[0]
+        if name == "where":
+            return _where(args, kwargs)
         if name in _UNARY or name in _UNARY_INPLACE:
             return _unary(func, args, kwargs, inplace=name in _UNARY_INPLACE)
         if name in _BINARY or name in _BINARY_INPLACE:
             return _binary(func, args, kwargs, inplace=name in _BINARY_INPLACE)
         if name in _REDUCTIONS:
             return _reduce(name, *args, **kwargs)
+        if name == "norm":
+            return _norm(*args, **kwargs)
         if name in _PASSTHROUGH:
-            return _wrapped(func(*_mapped(args, _data), **kwargs), func(*_mapped(args, _mask), **kwargs))
-        if name in _DATA_ONLY or name == "type":
-            keeps = name != "detach" and args[0].requires_grad  # a differentiable copy, as PyTorch's
-            return MaskedTensor(func(_data(args[0]), *args[1:], **kwargs), args[0].get_mask(), keeps)
+            return _passed_through(name, func, args, kwargs)
+        if name == "detach":
+            return MaskedTensor(func(args[0]._masked_data), args[0].get_mask())
+        if name in _DATA_ONLY or name == "type":  # a differentiable copy, as PyTorch's
+            return as_masked_tensor(func(args[0].get_data(), *args[1:], **kwargs), args[0].get_mask())
         if name in _SCALARS:
-            return func(_data(args[0]), *args[1:], **kwargs)
+            return func(args[0]._masked_data, *args[1:], **kwargs)
         if name == "softmax":
             return _softmax(*args, **kwargs)
-        if name == "all":
-            return _all(*args, **kwargs)
         if name in ("tolist", "numpy"):  # PyTorch's refusal for a tensor subclass
             ending = ", got MaskedTensor" if name == "tolist" else "."
             raise RuntimeError(f".{name}() is not supported for tensor subclasses{ending}")
@@ -250,15 +271,75 @@ def masked_tensor(data: Tensor, mask: Tensor, requires_grad: bool = False) -> Ma
 
 
 def as_masked_tensor(data: Tensor, mask: Tensor) -> MaskedTensor:
-    r"""A :class:`MaskedTensor` of ``data`` and ``mask``, as ``torch.masked.as_masked_tensor`` (in ember as
-    :func:`masked_tensor`: gradients do not flow through MaskedTensors).
+    r"""A :class:`MaskedTensor` of ``data`` and ``mask``, as ``torch.masked.as_masked_tensor``: differentiable
+    (the result keeps ``data``'s autograd history; ``data`` receives the data of its gradient).
 
     Example::
 
         >>> ember.masked.as_masked_tensor(ember.tensor([1.0, 2.0]), ember.tensor([True, True])).mean()
         MaskedTensor(  1.5000, True)
     """
-    return MaskedTensor(data, mask)
+    return _Constructor.apply(data, mask)
+
+
+class _Constructor(Function):
+    """:func:`as_masked_tensor`'s MaskedTensor of a tensor that may have a history (PyTorch's
+    ``MaskedTensor._from_values``): the MaskedTensor's gradient flows back to the tensor (:func:`_passed_on`)."""
+
+    @staticmethod
+    def forward(ctx: Any, data: Tensor, mask: Tensor) -> MaskedTensor:
+        ctx.leaves = (data.grad_fn is None,)
+        return MaskedTensor(data, mask)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> tuple:
+        return _passed_on(grad, ctx.leaves[0]), None
+
+
+def _passed_on(grad: Any, leaf: bool) -> Any:
+    """The MaskedTensor gradient ``grad`` as it reaches a plain tensor: a leaf's ``grad`` is the MaskedTensor
+    itself, as in PyTorch; a tensor with a history receives its data (ember's backward formulas run on plain
+    tensors, where PyTorch's pass the MaskedTensor on)."""
+    return grad if leaf else _data(grad)
+
+
+class _GetData(Function):
+    """:meth:`MaskedTensor.get_data`: the gradient of the data flows back as a MaskedTensor of the mask (where
+    ``read`` is True: the elements an op of the data reads)."""
+
+    @staticmethod
+    def forward(ctx: Any, input: MaskedTensor, read: Tensor | None = None) -> Tensor:
+        ctx.mask = input.get_mask() if read is None else input.get_mask() & read
+        return input._masked_data.detach()
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        return (grad if is_masked_tensor(grad) else MaskedTensor(grad, ctx.mask)), None
+
+
+class _Where(Function):
+    """``where(condition, input, other)`` of MaskedTensors (a plain tensor operand counts as wholly specified):
+    the result's mask is picked from the operands' masks as its data is. The gradient of each operand is the
+    whole gradient's data, specified where the condition picked that operand (PyTorch's ``_MaskedWhere``); a plain
+    operand receives it as from :func:`as_masked_tensor` (:func:`_passed_on`)."""
+
+    @staticmethod
+    def forward(ctx: Any, condition: Tensor, input: Any, other: Any) -> MaskedTensor:
+        ctx.mark_non_differentiable(condition)
+        ctx.save_for_backward(condition)
+        # a MaskedTensor's gradient stays one (its GetData or its leaf wraps it again)
+        ctx.leaves = tuple(is_masked_tensor(x) or getattr(x, "grad_fn", None) is None for x in (input, other))
+        data = where(condition, _data(input), _data(other))
+        return MaskedTensor(data, where(condition, _whole_mask(input), _whole_mask(other)))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> tuple:
+        (condition,) = ctx.saved_tensors
+        data, mask = _data(grad), _whole_mask(grad)
+        unspecified = mask.new_zeros(())
+        input_grad = MaskedTensor(data, where(condition, mask, unspecified))
+        other_grad = MaskedTensor(data, where(condition, unspecified, mask))
+        return None, _passed_on(input_grad, ctx.leaves[0]), _passed_on(other_grad, ctx.leaves[1])
 
 
 def _name(func: Any) -> str:
@@ -270,12 +351,31 @@ def _name(func: Any) -> str:
     return name
 
 
+def _where(args: Any, kwargs: dict) -> MaskedTensor:
+    if len(args) != 3:
+        raise ValueError(f"__torch_function__, torch.where: len(args) must be 3 but got {len(args)}")
+    if kwargs:
+        raise ValueError(f"__torch_function__, torch.where: len(kwargs) must be 0 but got {len(kwargs)}")
+    return _Where.apply(*args)
+
+
 def _data(obj: Any) -> Any:
+    """The data of a MaskedTensor (with no history), anything else itself."""
     return obj._masked_data if isinstance(obj, MaskedTensor) else obj
+
+
+def _differentiable_data(obj: Any) -> Any:
+    """:meth:`MaskedTensor.get_data` of a MaskedTensor, anything else itself."""
+    return obj.get_data() if isinstance(obj, MaskedTensor) else obj
 
 
 def _mask(obj: Any) -> Any:
     return obj._masked_mask if isinstance(obj, MaskedTensor) else obj
+
+
+def _whole_mask(obj: Any) -> Tensor:
+    """The mask of a MaskedTensor; of a plain tensor, one that specifies every element."""
+    return obj.get_mask() if isinstance(obj, MaskedTensor) else obj.new_ones(obj.shape, dtype=dtypes.bool)
 
 
 def _mapped(args: Any, part: Any) -> list:
@@ -291,7 +391,7 @@ def _mapped(args: Any, part: Any) -> list:
 def _wrapped(data: Any, mask: Any) -> Any:
     if isinstance(data, (list, tuple)):
         return type(data)(_wrapped(d, m) for d, m in zip(data, mask))
-    return MaskedTensor(data, mask)
+    return as_masked_tensor(data, mask)
 
 
 def _masks_match(a: Any, b: Any) -> bool:
@@ -304,12 +404,10 @@ def _masks_match(a: Any, b: Any) -> bool:
 def _unary(func: Any, args: Any, kwargs: dict, inplace: bool) -> Any:
     if any(isinstance(arg, Tensor) for arg in args[1:]):
         raise TypeError("MaskedTensor unary ops do not support additional Tensor arguments")
-    self = args[0]
-    result = func(_data(self), *args[1:], **kwargs)
     if inplace:
-        self._set_data_mask(result, self.get_mask())
-        return self
-    return MaskedTensor(result, self.get_mask())
+        return _in_place(func, args, kwargs)
+    self = args[0]
+    return as_masked_tensor(func(self.get_data(), *args[1:], **kwargs), self.get_mask())
 
 
 def _binary(func: Any, args: Any, kwargs: dict, inplace: bool) -> Any:
@@ -319,13 +417,82 @@ def _binary(func: Any, args: Any, kwargs: dict, inplace: bool) -> Any:
         raise TypeError("MaskedTensor binary ops do not support Tensor arguments aside from the lhs and rhs")
     if not _masks_match(*args[:2]):
         raise ValueError("Input masks must match. If you need support for this, please open an issue on Github.")
-    result = func(*_mapped(args, _data))
-    first = args[0]
     if inplace:
-        first._set_data_mask(result, first.get_mask())
-        return first
+        return _in_place(func, args, kwargs)
+    first = args[0]
     mask = (first if isinstance(first, MaskedTensor) else args[1]).get_mask()
-    return MaskedTensor(result, mask.expand_as(result))
+    operands = [_MaskedBroadcast.apply(arg, mask) if _broadcast_with_grad(arg, mask) else arg for arg in args[:2]]
+    result = func(*_mapped(operands, _differentiable_data), *args[2:])
+    return as_masked_tensor(result, mask.expand_as(result))
+
+
+def _passed_through(name: str, func: Any, args: Any, kwargs: dict) -> Any:
+    """``func`` (indexing, a view, ``cat``, ...) applied to the data and the masks alike. The gradient of each
+    MaskedTensor operand is specified where the op read its elements, and ``expand`` sums the specified elements
+    of its gradient only: PyTorch runs the op's backward on the MaskedTensor gradient."""
+    masks = func(*_mapped(args, _mask), **kwargs)
+    operands = [arg for arg in _flat(args) if isinstance(arg, MaskedTensor)]
+    if not (is_grad_enabled() and any(arg.requires_grad for arg in operands)):
+        return _wrapped(func(*_mapped(args, _data), **kwargs), masks)
+    # which elements of each operand the op reads: the op's vector-Jacobian product of ones, where not 0
+    probes = {
+        id(arg): arg._masked_data.new_ones(arg.shape, dtype=dtypes.float32, requires_grad=True) for arg in operands
+    }
+    outputs = _flat([func(*_mapped(args, lambda arg: probes.get(id(arg), arg)), **kwargs)])
+    products = vector_jacobian_product(
+        outputs, list(probes.values()), [out.new_ones(out.shape) for out in outputs], allow_unused=True
+    )
+    reads = {key: product is not None and product != 0 for key, product in zip(probes, products)}
+
+    def data(arg: Any) -> Any:
+        return _GetData.apply(arg, reads[id(arg)]) if isinstance(arg, MaskedTensor) else arg
+
+    if name == "expand":
+        return as_masked_tensor(_MaskedBroadcast.apply(data(args[0]), masks), masks)
+    return _wrapped(func(*_mapped(args, data), **kwargs), masks)
+
+
+def _flat(values: Any) -> list:
+    """``values`` with its lists and tuples (one level down too) spread out."""
+    flat = []
+    for value in values:
+        flat.extend(value if isinstance(value, (list, tuple)) else (value,))
+    return flat
+
+
+def _in_place(func: Any, args: Any, kwargs: dict) -> MaskedTensor:
+    """In-place op ``func`` on the data of the MaskedTensor ``args[0]``, recorded in its history where an operand
+    requires grad, as PyTorch records it (which refuses it on a leaf that requires grad)."""
+    self = args[0]
+    if not (is_grad_enabled() and any(isinstance(arg, Tensor) and arg.requires_grad for arg in args)):
+        self._set_data_mask(func(*_mapped(args, _data), **kwargs), self.get_mask())
+        return self
+    if self.is_leaf and self.requires_grad:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    operands = _mapped(args, _differentiable_data)
+    result = as_masked_tensor(func(operands[0].clone(), *operands[1:], **kwargs), self.get_mask())
+    self._set_data_mask(result._masked_data, self.get_mask())
+    self._grad_fn, self._output_nr, self._requires_grad = result.grad_fn, 0, True  # the op's history, as its own
+    return self
+
+
+def _broadcast_with_grad(arg: Any, mask: Tensor) -> bool:
+    """Whether ``arg`` is a plain tensor that requires grad and broadcasts to the shape of a MaskedTensor operand."""
+    return type(arg) is not MaskedTensor and isinstance(arg, Tensor) and arg.requires_grad and arg.shape != mask.shape
+
+
+class _MaskedBroadcast(Function):
+    """A plain operand broadcast to a MaskedTensor operand's ``mask``: its gradient sums the specified elements
+    only (PyTorch reduces the MaskedTensor gradient by the masked sum)."""
+
+    @staticmethod
+    def forward(ctx: Any, input: Tensor, mask: Tensor) -> Tensor:
+        ctx.mask, ctx.shape = mask, input.shape
+        return input.expand(mask.shape)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> tuple:
+        return sum_to(_data(grad).masked_fill(~ctx.mask, 0), ctx.shape), None
 
 
 def _any(mask: Tensor, dim: Any, keepdim: bool) -> Tensor:
@@ -336,39 +503,50 @@ def _any(mask: Tensor, dim: Any, keepdim: bool) -> Tensor:
 
 
 def _reduce(name: str, input: Any, *args: Any, **kwargs: Any) -> MaskedTensor:
-    reduction = getattr(operations, name)
-    data, mask = input._masked_data.detach(), input.get_mask()
+    """Reduction ``name`` of the specified elements, by :mod:`ember.masked.operations` (PyTorch's ``torch.masked``)
+    on the MaskedTensor itself: specified wherever any element it reduced was."""
+    reduction = _all if name == "all" else getattr(operations, name)
+    mask = input.get_mask()
     if not args and not kwargs:
-        return as_masked_tensor(reduction(data, mask=mask), mask.any())
-    dim, keepdim, dtype = _dim_arguments(*args, **kwargs)
-    result = reduction(data, dim=dim, keepdim=keepdim, dtype=dtype, mask=mask)
+        return as_masked_tensor(reduction(input, mask=mask), mask.any())
+    dim, keepdim, dtype = _reduce_dim_args(*args, **kwargs)
+    result = reduction(input, dim=dim, keepdim=keepdim, dtype=dtype, mask=mask)
     return as_masked_tensor(result, _any(mask, dim, keepdim))
 
 
-def _all(input: Any, *args: Any, **kwargs: Any) -> MaskedTensor:
+def _all(input: Any, dim: Any = None, *, keepdim: bool = False, dtype: Any = None, mask: Any = None) -> Tensor:
     """``all`` over the specified elements (the unspecified ones read as ``True``)."""
-    data, mask = input._masked_data.detach(), input.get_mask()
-    filled = data.masked_fill(~mask, True)
-    if not args and not kwargs:
-        return as_masked_tensor(filled.all(), mask.any())
-    dim, keepdim, _ = _dim_arguments(*args, **kwargs)
-    return as_masked_tensor(filled.all(dim, keepdim=keepdim), _any(mask, dim, keepdim))
+    filled = input.get_data().masked_fill(~mask, True)
+    return filled.all() if dim is None else filled.all(dim, keepdim=keepdim)
 
 
-def _dim_arguments(dim: Any, keepdim: bool = False, dtype: Any = None) -> tuple:
+def _norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> MaskedTensor:
+    """``norm`` as PyTorch's ``Tensor.norm`` hands it to the reduction: every argument by keyword, which its
+    argument parsing refuses (a TypeError for ``p``, as PyTorch's); :func:`ember.masked.norm` takes a
+    MaskedTensor."""
+    return _reduce("norm", input, p=p, dim=dim, keepdim=keepdim, dtype=dtype)
+
+
+def _reduce_dim_args(dim: Any, keepdim: bool = False, dtype: Any = None) -> tuple:
     return dim, keepdim, dtype
 
 
 def _softmax(input: Any, dim: int, dtype: Any = None) -> MaskedTensor:
-    data, mask = input._masked_data.detach(), input.get_mask()
-    return MaskedTensor(operations.softmax(data, dim, dtype=dtype, mask=mask), mask)
+    """Softmax over the specified elements; no gradient reaches the unspecified ones (PyTorch's
+    ``_masked_softmax_backward``), so a slice with none specified gives ``nan`` but a zero gradient."""
+    mask = input.get_mask()
+    return as_masked_tensor(operations.softmax(input.get_data(), dim, dtype=dtype, mask=mask), mask)
+
+
+def _formatted(value: Any, formatter: str) -> str:
+    """An element's text in a MaskedTensor's: ``formatter`` for a float, ``str`` otherwise."""
+    return formatter.format(value) if isinstance(value, float) else str(value)
 
 
 def _masked_str(data: Tensor, mask: Tensor, formatter: str) -> str:
     """PyTorch's nested-list text of a MaskedTensor: ``--`` for each unspecified element."""
     if data.dim() == 1:
-        items = [d.item() for d in data]
-        texts = [formatter.format(v) if isinstance(v, float) else str(v) for v in items]
+        texts = [_formatted(d.item(), formatter) for d in data]
         hidden = [not m for m in mask.tolist()]
         width = max(8 if h else len(t) for t, h in zip(texts, hidden))
         return "[" + ", ".join("--".rjust(width) if h else t for t, h in zip(texts, hidden)) + "]"

@@ -8,15 +8,23 @@ masked-out elements replaced by the operation's identity (:func:`_identity`: ``0
 ``torch.masked`` does. Where every element of a reduced slice is masked out, the result is the
 identity (sum, prod, amax, amin, logsumexp, norm) or ``nan`` (mean, median, var, std).
 Gradients reach the masked-in elements only.
+
+An input may also be a :class:`~ember.masked.MaskedTensor` (as in PyTorch): its own mask then
+chooses the elements (a ``mask`` argument still counts the elements of ``mean``, ``var`` and
+``std``), the result is a plain tensor, and the gradient reaches every element of its data, as
+PyTorch's ``Combine`` passes it.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 
+from ..autograd.function import Function
 from ..dtypes import bool as _bool
 from ..dtypes import float32, int64, uint8
 from ..ops.arithmetic import maximum, where
+from ..ops.creation import ones
 from ..typeinfo import iinfo
 
 __all__ = [
@@ -94,14 +102,38 @@ def _identity(op, input, ord=2.0):
             value = iinfo(dtype).max
     elif op == "norm":
         value = math.inf if ord == -math.inf else 0
+    elif op == "median" and dtype.is_floating_point:
+        value = math.nan
     if value is None:
         raise NotImplementedError(f"identity of {op} on {dtype} input")
     return input.new_full((), value)
 
 
+def _is_masked_tensor(input):
+    """Whether ``input`` is a MaskedTensor (its module, which imports this one, is not imported here)."""
+    module = sys.modules.get(f"{__package__}.maskedtensor")
+    return module is not None and isinstance(input, module.MaskedTensor)
+
+
+class _Combine(Function):
+    """A MaskedTensor's data with its masked-out elements replaced by ``fill``: the gradient reaches
+    every element of the data (PyTorch's ``Combine``)."""
+
+    @staticmethod
+    def forward(ctx, data, mask, fill):
+        return where(mask, data, fill)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None, None
+
+
 def _masked_input(op, input, mask, ord=2.0):
     """``input`` with its masked-out elements replaced by ``op``'s identity (``input`` itself without
-    a mask)."""
+    a mask); a MaskedTensor ``input`` by its own mask, as a plain tensor (:class:`_Combine`)."""
+    if _is_masked_tensor(input):
+        data = input.get_data()
+        return _Combine.apply(data, input.get_mask(), _identity(op, data, ord))
     if mask is None:
         return input
     return where(_input_mask(input, mask), input, _identity(op, input, ord))
@@ -252,7 +284,7 @@ def _float_dtype(op, dtype, input):
 def _count(input, dim, keepdim, mask):
     """How many elements each reduced slice holds (masked-in ones only with a mask), as int64."""
     if mask is None:
-        return sum(input.new_ones(input.shape, dtype=int64), dim, keepdim=keepdim)
+        return sum(ones(input.shape, dtype=int64, device=input.device), dim, keepdim=keepdim)
     return mask.sum(dim=dim, keepdim=bool(keepdim))
 
 
@@ -288,9 +320,7 @@ def median(input, dim=-1, *, keepdim=False, dtype=None, mask=None):
     floating = input.dtype.is_floating_point
     if not floating:
         input = input.to(dtype=float32)
-    if mask is not None:
-        input = where(_input_mask(input, mask), input, input.new_full((), math.nan))
-    output = input.nanmedian(dim, keepdim).values
+    output = _masked_input("median", input, mask).nanmedian(dim, keepdim).values
     if floating:
         return output
     if bool(output.isnan().any()):
