@@ -49,3 +49,35 @@ def test_nanmedian_all_nan_strided_slices(device):
         x = lib.full((3, 9), math.nan, **kwargs)
         got[lib] = (lib.nanmedian(x[:, ::2], 1).indices.tolist(), x.nanmedian(-1).indices.tolist())
     assert got[ember] == got[torch]
+
+
+# -- argument errors name the argument's position ---------------------------------------------------------
+_NOT_TENSOR_CALLS = {
+    "relu": lambda lib, x: lib.nn.functional.relu([1.0]),
+    "gelu": lambda lib, x: lib.nn.functional.gelu([1.0]),
+    "silu": lambda lib, x: lib.nn.functional.silu([1.0]),
+    "hardtanh": lambda lib, x: lib.nn.functional.hardtanh([1.0]),
+    "leaky_relu": lambda lib, x: lib.nn.functional.leaky_relu([1.0]),
+    "elu": lambda lib, x: lib.nn.functional.elu([1.0]),
+    "sigmoid": lambda lib, x: lib.sigmoid([1.0]),
+    "exp": lambda lib, x: lib.exp(3),
+    "tanh": lambda lib, x: lib.tanh(None),
+    "linear_input": lambda lib, x: lib.nn.functional.linear([1.0], x),
+    "linear_weight": lambda lib, x: lib.nn.functional.linear(x, [1.0]),
+    "bilinear_weight": lambda lib, x: lib.nn.functional.bilinear(x, x, [1.0]),
+    "cosine_similarity": lambda lib, x: lib.nn.functional.cosine_similarity(x, [1.0]),
+    "pairwise_distance": lambda lib, x: lib.nn.functional.pairwise_distance(x, [1.0]),
+    "isclose": lambda lib, x: lib.isclose(x, [1.0]),
+    "equal": lambda lib, x: lib.equal(x, [1.0]),
+    "maximum": lambda lib, x: lib.maximum(x, 1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_NOT_TENSOR_CALLS))
+def test_not_tensor_argument_error_names_position(device, case):
+    errors = {}
+    for lib, kwargs in _libs(device):
+        x = lib.ones(2, 2, **kwargs)
+        errors[lib] = _error(lambda: _NOT_TENSOR_CALLS[case](lib, x))  # noqa: B023 - called at once
+    assert errors[ember] == errors[torch]
+    assert "(position " in errors[ember][1]
