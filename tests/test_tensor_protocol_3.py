@@ -5,6 +5,7 @@ getters, the positions named in argument errors, and nanmedian's index of an all
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import pytest
@@ -81,3 +82,45 @@ def test_not_tensor_argument_error_names_position(device, case):
         errors[lib] = _error(lambda: _NOT_TENSOR_CALLS[case](lib, x))  # noqa: B023 - called at once
     assert errors[ember] == errors[torch]
     assert "(position " in errors[ember][1]
+
+
+# -- property getters: the ``types`` their handlers see ----------------------------------------------------
+def _getter_calls(lib, device, make, under_mode):
+    """``(getter name, types)`` of each getter call a handler sees while reading properties of ``make(lib)``."""
+    log = []
+
+    class Logged(lib.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            log.append((lib.overrides.resolve_name(func).partition(".")[2], [t.__name__ for t in types]))
+            return super().__torch_function__(func, types, args, kwargs)
+
+    class Mode(lib.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            log.append(("mode " + lib.overrides.resolve_name(func).partition(".")[2], [t.__name__ for t in types]))
+            return func(*args, **(kwargs or {}))
+
+    class Opted(lib.Tensor):
+        __torch_function__ = lib._C._disabled_torch_function_impl
+
+    kinds = {"Logged": Logged, "Opted": Opted}
+    x = make(lib, device if lib is ember else "cpu", kinds)
+    with Mode() if under_mode else contextlib.nullcontext():
+        for name in ("shape", "T", "grad", "real", "dtype", "requires_grad", "is_leaf", "mT"):
+            getattr(x, name)
+    return log
+
+
+_GETTER_OPERANDS = {
+    "plain": lambda lib, device, kinds: lib.ones(2, 2, device=device),
+    "subclass": lambda lib, device, kinds: lib.ones(2, 2, device=device).as_subclass(kinds["Logged"]),
+    "opted_out": lambda lib, device, kinds: lib.ones(2, 2, device=device).as_subclass(kinds["Opted"]),
+    "parameter": lambda lib, device, kinds: lib.nn.Parameter(lib.ones(2, 2, device=device)),
+}
+
+
+@pytest.mark.parametrize("operand", sorted(_GETTER_OPERANDS))
+@pytest.mark.parametrize("under_mode", [False, True])
+def test_property_getter_types(device, operand, under_mode):
+    make = _GETTER_OPERANDS[operand]
+    assert _getter_calls(ember, device, make, under_mode) == _getter_calls(torch, device, make, under_mode)
