@@ -637,6 +637,21 @@ def _operator_wrapper(func: Callable, public: Callable, plain_kind: bool = False
         known = isinstance(other, Tensor) or type(other) in _PLAIN_TYPES
         return _dispatch(public if known else func, (self, other), {}, plain_kind)
 
+    keywords = getattr(func, "_ember_keywords", None)
+    if keywords:
+        positional = operator
+
+        @functools.wraps(func)
+        def operator(self: Any, other: Any, **given: Any) -> Any:
+            if not given:
+                return positional(self, other)
+            if not given.keys() <= keywords:
+                return NotImplemented  # as the operator itself (PyTorch's turn the TypeError into it)
+            if _STATE.subclasses_off and not _STATE.modes:
+                return func(self, other, **given)
+            known = isinstance(other, Tensor) or type(other) in _PLAIN_TYPES
+            return _dispatch(public if known else func, (self, other), given, plain_kind)
+
     operator._ember_wrapped = func  # type: ignore[attr-defined]
     operator._ember_method = True  # type: ignore[attr-defined]
     return operator
@@ -817,6 +832,24 @@ def _operator_checked(name: str, func: Callable) -> Callable:
             return _handle(func, overloaded, (self, other), None)
         seen = plain_public if type(self) is Tensor and not _modes_on() else public
         return _handle(seen or operator, overloaded, (self, other), None, plain_kind)
+
+    keywords = getattr(func, "_ember_keywords", None)
+    if keywords:  # ``__add__``'s ``alpha``: a call with them is handed over with them
+        positional = operator
+
+        @functools.wraps(func)
+        def operator(self: Any, other: Any, **given: Any) -> Any:
+            if not given:
+                return positional(self, other)
+            if not given.keys() <= keywords:
+                return NotImplemented  # as the operator itself (PyTorch's turn the TypeError into it)
+            overloaded = [] if _STATE.subclasses_off else _overloaded_args((self, other))
+            if not overloaded and not _modes_on():
+                return func(self, other, **given)
+            if not (isinstance(other, Tensor) or type(other) in _PLAIN_TYPES):
+                return _handle(func, overloaded, (self, other), given)
+            seen = plain_public if type(self) is Tensor and not _modes_on() else public
+            return _handle(seen or operator, overloaded, (self, other), given, plain_kind)
 
     operator._ember_wrapped = func  # type: ignore[attr-defined]
     operator._ember_method = True  # type: ignore[attr-defined]

@@ -240,11 +240,6 @@ def _itemsize(self):
     return self.dtype.itemsize
 
 
-def _radd(self, other):
-    """``other + self``."""
-    return arithmetic.add(self, other)
-
-
 def _rsub(self, other):
     """``other - self``."""
     return arithmetic.sub(other, self)
@@ -345,8 +340,12 @@ def _defers(other, reflected):
     )
 
 
-def _deferring(op, reflected):
-    """``op`` as a Tensor's binary operator that gives way to an unknown operand's ``reflected`` method."""
+def _deferring(op, reflected, keywords=frozenset()):
+    """``op`` as a Tensor's binary operator that gives way to an unknown operand's ``reflected`` method.
+
+    ``keywords`` are the keyword arguments PyTorch's operator takes, as its method does (``x.__add__(y,
+    alpha=2)``); given any other (``out``), the operator returns NotImplemented, as PyTorch's (which turn
+    their argument parser's TypeError into NotImplemented). An operator without keywords takes none."""
     tensor, real, integer = Tensor, float, int  # closure cells: faster to read than globals and builtins
 
     def operator(self, other):
@@ -355,10 +354,33 @@ def _deferring(op, reflected):
             return op(self, other)
         return NotImplemented
 
+    def operator_with_keywords(self, other, **given):
+        if given and not given.keys() <= keywords:
+            return NotImplemented
+        kind = other.__class__
+        if kind is tensor or kind is real or kind is integer or not _defers(other, reflected):
+            return op(self, other, **given) if given else op(self, other)
+        return NotImplemented
+
+    if keywords:
+        operator = operator_with_keywords
+        operator._ember_keywords = keywords  # what the wrappers of ember.overrides let through
     operator.__name__ = operator.__qualname__ = getattr(op, "__name__", "operator")
     operator.__doc__ = op.__doc__
     operator.__wrapped__ = op
     return operator
+
+
+def _radd(self, other, **given):
+    """``other + self``; ``x.__radd__(y, alpha=a)`` is ``x + a * y``, as PyTorch's (its ``add``)."""
+    if given and not given.keys() <= _ALPHA:
+        return NotImplemented
+    return arithmetic.add(self, other, **given)
+
+
+_ALPHA = frozenset(("alpha",))
+_ROUNDING_MODE = frozenset(("rounding_mode",))
+_radd._ember_keywords = _ALPHA
 
 
 # -- the table ---------------------------------------------------------------------------------------
@@ -717,15 +739,15 @@ FILLS = {
 
 # Python operators (the reflected ones take the operands the other way round).
 OPERATORS = {
-    "__add__": _deferring(arithmetic.add, "__radd__"),
+    "__add__": _deferring(arithmetic.add, "__radd__", _ALPHA),
     "__radd__": _radd,
-    "__sub__": _deferring(arithmetic.sub, "__rsub__"),
+    "__sub__": _deferring(arithmetic.sub, "__rsub__", _ALPHA),
     "__rsub__": _rsub,
     "__mul__": _deferring(arithmetic.mul, "__rmul__"),
     "__rmul__": _rmul,
-    "__truediv__": _deferring(arithmetic.div, "__rtruediv__"),
+    "__truediv__": _deferring(arithmetic.div, "__rtruediv__", _ROUNDING_MODE),
     "__rtruediv__": _rtruediv,
-    "__div__": _deferring(arithmetic.div, "__rtruediv__"),  # PyTorch keeps Python 2's names of the division operators
+    "__div__": _deferring(arithmetic.div, "__rtruediv__", _ROUNDING_MODE),  # PyTorch keeps Python 2's names of the division operators
     "__rdiv__": _rtruediv,
     "__floordiv__": _deferring(arithmetic.floor_divide, "__rfloordiv__"),
     "__rfloordiv__": _rfloordiv,

@@ -124,3 +124,62 @@ _GETTER_OPERANDS = {
 def test_property_getter_types(device, operand, under_mode):
     make = _GETTER_OPERANDS[operand]
     assert _getter_calls(ember, device, make, under_mode) == _getter_calls(torch, device, make, under_mode)
+
+
+# -- the binary operators' keyword arguments, through a subclass's handler ---------------------------------
+def _operator_calls(lib, device, program, under_mode=False):
+    """What ``program(plain, sub, other)`` gives (class and values, or NotImplemented) and the calls the handlers
+    see: ``(function, types, argument classes, keyword arguments)``."""
+    log = []
+
+    def described(value):
+        return type(value).__name__ if isinstance(value, lib.Tensor) else value
+
+    class Logged(lib.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            name = lib.overrides.resolve_name(func).partition(".")[2]
+            if name not in ("Tensor.tolist", "Tensor.__repr__"):
+                log.append((name, [t.__name__ for t in types], [described(a) for a in args], kwargs or {}))
+            return super().__torch_function__(func, types, args, kwargs)
+
+    class Mode(lib.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            name = lib.overrides.resolve_name(func).partition(".")[2]
+            if name != "Tensor.tolist":
+                log.append(("mode " + name, [t.__name__ for t in types], [described(a) for a in args], kwargs or {}))
+            return func(*args, **(kwargs or {}))
+
+    kwargs = {"dtype": lib.float64} if lib is torch else {"dtype": lib.float64, "device": device}
+    plain = lib.tensor([4.0, 6.0], **kwargs)
+    sub = lib.tensor([1.0, 2.0], **kwargs).as_subclass(Logged)
+    other = lib.tensor([3.0, 5.0], **kwargs)
+    with Mode() if under_mode else contextlib.nullcontext():
+        result = program(plain, sub, other)
+    shown = "NotImplemented" if result is NotImplemented else (type(result).__name__, result.tolist())
+    return shown, log
+
+
+_OPERATOR_PROGRAMS = {
+    "plain_add_sub_alpha": lambda p, s, o: p.__add__(s, alpha=2),
+    "sub_add_plain_alpha": lambda p, s, o: s.__add__(p, alpha=2),
+    "plain_add_number_alpha": lambda p, s, o: p.__add__(2, alpha=3),
+    "plain_radd_sub_alpha": lambda p, s, o: p.__radd__(s, alpha=2),
+    "plain_sub_sub_alpha": lambda p, s, o: p.__sub__(s, alpha=2),
+    "plain_truediv_sub_rounding": lambda p, s, o: p.__truediv__(s, rounding_mode="floor"),
+    "plain_div_plain_rounding": lambda p, s, o: p.__div__(o, rounding_mode="trunc"),
+    "plain_add_sub": lambda p, s, o: p.__add__(s),
+    "plain_add_sub_out": lambda p, s, o: p.__add__(s, out=o),
+    "plain_add_plain_out": lambda p, s, o: p.__add__(o, out=o),
+    "plain_add_plain_rounding": lambda p, s, o: p.__add__(o, rounding_mode="floor"),
+    "plain_radd_plain_out": lambda p, s, o: p.__radd__(o, out=o),
+    "plain_truediv_plain_alpha": lambda p, s, o: p.__truediv__(o, alpha=2),
+    "plain_add_plain_alpha": lambda p, s, o: p.__add__(o, alpha=2),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_OPERATOR_PROGRAMS))
+@pytest.mark.parametrize("under_mode", [False, True])
+def test_operator_keywords(device, case, under_mode):
+    program = _OPERATOR_PROGRAMS[case]
+    assert _operator_calls(ember, device, program, under_mode) == _operator_calls(torch, device, program, under_mode)
