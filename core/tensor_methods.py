@@ -747,7 +747,9 @@ OPERATORS = {
     "__rmul__": _rmul,
     "__truediv__": _deferring(arithmetic.div, "__rtruediv__", _ROUNDING_MODE),
     "__rtruediv__": _rtruediv,
-    "__div__": _deferring(arithmetic.div, "__rtruediv__", _ROUNDING_MODE),  # PyTorch keeps Python 2's names of the division operators
+    "__div__": _deferring(
+        arithmetic.div, "__rtruediv__", _ROUNDING_MODE
+    ),  # PyTorch keeps Python 2's names of the division operators
     "__rdiv__": _rtruediv,
     "__floordiv__": _deferring(arithmetic.floor_divide, "__rfloordiv__"),
     "__rfloordiv__": _rfloordiv,
