@@ -183,3 +183,64 @@ _OPERATOR_PROGRAMS = {
 def test_operator_keywords(device, case, under_mode):
     program = _OPERATOR_PROGRAMS[case]
     assert _operator_calls(ember, device, program, under_mode) == _operator_calls(torch, device, program, under_mode)
+
+
+# -- methods refuse out=, as PyTorch's ------------------------------------------------------------------
+_OUT_CALLS = {  # method -> its arguments (besides out)
+    "add": lambda lib, x: (x,),
+    "mul": lambda lib, x: (x,),
+    "sub": lambda lib, x: (x,),
+    "matmul": lambda lib, x: (x,),
+    "maximum": lambda lib, x: (x,),
+    "atan2": lambda lib, x: (x,),
+    "cumsum": lambda lib, x: (0,),
+    "cumprod": lambda lib, x: (0,),
+    "logsumexp": lambda lib, x: (0,),
+    "gather": lambda lib, x: (0, lib.zeros(3, dtype=lib.int64, device=x.device)),
+    "index_select": lambda lib, x: (0, lib.zeros(3, dtype=lib.int64, device=x.device)),
+    "scatter_add": lambda lib, x: (0, lib.zeros(3, dtype=lib.int64, device=x.device), x),
+    "amax": lambda lib, x: (),
+    "argmax": lambda lib, x: (),
+    "nansum": lambda lib, x: (),
+    "tril": lambda lib, x: (),
+    "exp": lambda lib, x: (),
+    "abs": lambda lib, x: (),
+    "absolute": lambda lib, x: (),
+    "sigmoid": lambda lib, x: (),
+    "neg": lambda lib, x: (),
+    "__abs__": lambda lib, x: (),
+    "__neg__": lambda lib, x: (),
+    # PyTorch's overloaded methods: "received an invalid combination of arguments" (the type and name compared)
+    "sum": lambda lib, x: (),
+    "div": lambda lib, x: (x,),
+    "clamp": lambda lib, x: (0, 1),
+    "eq": lambda lib, x: (x,),
+    "sort": lambda lib, x: (),
+    "max": lambda lib, x: (),
+    "std": lambda lib, x: (0,),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_OUT_CALLS))
+def test_method_refuses_out(device, name):
+    errors, outs = {}, {}
+    for lib, kwargs in _libs(device):
+        x = lib.ones(3, **kwargs)
+        out = lib.full((3,), 7.0, **kwargs)
+        errors[lib] = _error(lambda: getattr(x, name)(*_OUT_CALLS[name](lib, x), out=out))  # noqa: B023 - called at once
+        outs[lib] = out.tolist()
+    assert errors[ember] is not None and errors[ember][0] == errors[torch][0] == "TypeError"
+    if "invalid combination" in errors[torch][1]:
+        assert errors[ember][1].startswith(f"{name}()")
+    else:
+        assert errors[ember][1] == errors[torch][1]
+    assert outs[ember] == outs[torch] == [7.0, 7.0, 7.0]
+
+
+@pytest.mark.parametrize("name", ["add", "exp", "cumsum", "sum", "gather"])
+def test_function_still_takes_out(device, name):
+    x = ember.ones(3, device=device)
+    out = ember.full((3,), 7.0, device=device) if name != "sum" else ember.empty((), device=device)
+    args = _OUT_CALLS[name](ember, x)
+    assert getattr(ember, name)(x, *args, out=out) is out
+    assert out.tolist() == getattr(x, name)(*args).tolist()
