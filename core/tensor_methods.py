@@ -1096,7 +1096,7 @@ def _refusing_out(name, function):
     )
     namespace = {"_ABSENT": _ABSENT, "_function": function}
     exec(compile(source, f"<ember.Tensor.{name}>", "exec"), namespace)  # noqa: S102 - the source is built above
-    method = namespace[name]
+    method = overrides._hidden_from_warnings(namespace[name])  # a warning's stacklevel counts the caller's frame
     method.__defaults__ = function.__defaults__
     method.__kwdefaults__ = {**(function.__kwdefaults__ or {}), "out": _ABSENT}
     method.__doc__ = function.__doc__
