@@ -264,14 +264,23 @@ def _handler(arg: Any) -> Callable:
     return handler
 
 
-def _handle(public_api: Callable, overloaded: list, args: tuple, kwargs: dict | None, plain_kind: bool = False) -> Any:
+def _handle(
+    public_api: Callable,
+    overloaded: list,
+    args: tuple,
+    kwargs: dict | None,
+    plain_kind: bool = False,
+    kinds: tuple[type, ...] | None = None,
+) -> Any:
     """Ask the innermost active mode, then each overloaded argument's type, to run ``public_api``; with
-    ``plain_kind``, ``types`` also names ``Tensor`` (last) when a plain tensor is among ``args``."""
+    ``plain_kind``, ``types`` also names ``Tensor`` (last) when a plain tensor is among ``args``; ``kinds``,
+    when given, is ``types`` itself."""
     if _PATCHED_SURFACE:  # a mode has Tensor's surface wrapped: handlers see (and call) what Tensor holds now
         public_api = _current_surface(public_api)
-    kinds = tuple(type(arg) for arg in overloaded)
-    if plain_kind and any(type(arg) is Tensor for arg in args):
-        kinds += (Tensor,)
+    if kinds is None:
+        kinds = tuple(type(arg) for arg in overloaded)
+        if plain_kind and any(type(arg) is Tensor for arg in args):
+            kinds += (Tensor,)
     if _modes_on():
         mode = _STATE.modes.pop()  # the mode runs below itself, as PyTorch's
         try:
@@ -628,18 +637,39 @@ def _operator_wrapper(func: Callable, public: Callable, plain_kind: bool = False
         known = isinstance(other, Tensor) or type(other) in _PLAIN_TYPES
         return _dispatch(public if known else func, (self, other), {}, plain_kind)
 
+    keywords = getattr(func, "_ember_keywords", None)
+    if keywords:
+        positional = operator
+
+        @functools.wraps(func)
+        def operator(self: Any, other: Any, **given: Any) -> Any:
+            if not given:
+                return positional(self, other)
+            if not given.keys() <= keywords:
+                return NotImplemented  # as the operator itself (PyTorch's turn the TypeError into it)
+            if _STATE.subclasses_off and not _STATE.modes:
+                return func(self, other, **given)
+            known = isinstance(other, Tensor) or type(other) in _PLAIN_TYPES
+            return _dispatch(public if known else func, (self, other), given, plain_kind)
+
     operator._ember_wrapped = func  # type: ignore[attr-defined]
     operator._ember_method = True  # type: ignore[attr-defined]
     return operator
 
 
 def _property_wrapper(prop: property) -> property:
+    """``prop`` with its getter passed through the protocol: a handler sees ``Tensor.T.__get__`` as ``func``
+    and, as PyTorch's getters hand ``self`` over whatever its type, ``types`` holds the tensor's own type
+    (``Tensor`` for a plain tensor under a mode, ``Parameter`` for a parameter)."""
     getter = prop.__get__  # what a handler sees as ``func`` for ``x.T``, as PyTorch's ``Tensor.T.__get__``
 
     def get(self: Any) -> Any:
         if _STATE.subclasses_off and not _STATE.modes:
             return getter(self)
-        return _dispatch(getter, (self,), {})
+        overloaded = [] if _STATE.subclasses_off else _overloaded_args((self,))
+        if not overloaded and not _modes_on():
+            return getter(self)
+        return _handle(getter, overloaded, (self,), None, kinds=(type(self),))
 
     wrapped = property(get, prop.fset, prop.fdel, prop.__doc__)
     return wrapped
@@ -802,6 +832,24 @@ def _operator_checked(name: str, func: Callable) -> Callable:
             return _handle(func, overloaded, (self, other), None)
         seen = plain_public if type(self) is Tensor and not _modes_on() else public
         return _handle(seen or operator, overloaded, (self, other), None, plain_kind)
+
+    keywords = getattr(func, "_ember_keywords", None)
+    if keywords:  # ``__add__``'s ``alpha``: a call with them is handed over with them
+        positional = operator
+
+        @functools.wraps(func)
+        def operator(self: Any, other: Any, **given: Any) -> Any:
+            if not given:
+                return positional(self, other)
+            if not given.keys() <= keywords:
+                return NotImplemented  # as the operator itself (PyTorch's turn the TypeError into it)
+            overloaded = [] if _STATE.subclasses_off else _overloaded_args((self, other))
+            if not overloaded and not _modes_on():
+                return func(self, other, **given)
+            if not (isinstance(other, Tensor) or type(other) in _PLAIN_TYPES):
+                return _handle(func, overloaded, (self, other), given)
+            seen = plain_public if type(self) is Tensor and not _modes_on() else public
+            return _handle(seen or operator, overloaded, (self, other), given, plain_kind)
 
     operator._ember_wrapped = func  # type: ignore[attr-defined]
     operator._ember_method = True  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ is an alias (``x.absolute is x.abs``). :func:`install` puts them on the class, o
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import sys
 import types
@@ -240,11 +241,6 @@ def _itemsize(self):
     return self.dtype.itemsize
 
 
-def _radd(self, other):
-    """``other + self``."""
-    return arithmetic.add(self, other)
-
-
 def _rsub(self, other):
     """``other - self``."""
     return arithmetic.sub(other, self)
@@ -345,8 +341,12 @@ def _defers(other, reflected):
     )
 
 
-def _deferring(op, reflected):
-    """``op`` as a Tensor's binary operator that gives way to an unknown operand's ``reflected`` method."""
+def _deferring(op, reflected, keywords=frozenset()):
+    """``op`` as a Tensor's binary operator that gives way to an unknown operand's ``reflected`` method.
+
+    ``keywords`` are the keyword arguments PyTorch's operator takes, as its method does (``x.__add__(y,
+    alpha=2)``); given any other (``out``), the operator returns NotImplemented, as PyTorch's (which turn
+    their argument parser's TypeError into NotImplemented). An operator without keywords takes none."""
     tensor, real, integer = Tensor, float, int  # closure cells: faster to read than globals and builtins
 
     def operator(self, other):
@@ -355,10 +355,33 @@ def _deferring(op, reflected):
             return op(self, other)
         return NotImplemented
 
+    def operator_with_keywords(self, other, **given):
+        if given and not given.keys() <= keywords:
+            return NotImplemented
+        kind = other.__class__
+        if kind is tensor or kind is real or kind is integer or not _defers(other, reflected):
+            return op(self, other, **given) if given else op(self, other)
+        return NotImplemented
+
+    if keywords:
+        operator = operator_with_keywords
+        operator._ember_keywords = keywords  # what the wrappers of ember.overrides let through
     operator.__name__ = operator.__qualname__ = getattr(op, "__name__", "operator")
     operator.__doc__ = op.__doc__
     operator.__wrapped__ = op
     return operator
+
+
+def _radd(self, other, **given):
+    """``other + self``; ``x.__radd__(y, alpha=a)`` is ``x + a * y``, as PyTorch's (its ``add``)."""
+    if given and not given.keys() <= _ALPHA:
+        return NotImplemented
+    return arithmetic.add(self, other, **given)
+
+
+_ALPHA = frozenset(("alpha",))
+_ROUNDING_MODE = frozenset(("rounding_mode",))
+_radd._ember_keywords = _ALPHA
 
 
 # -- the table ---------------------------------------------------------------------------------------
@@ -717,15 +740,17 @@ FILLS = {
 
 # Python operators (the reflected ones take the operands the other way round).
 OPERATORS = {
-    "__add__": _deferring(arithmetic.add, "__radd__"),
+    "__add__": _deferring(arithmetic.add, "__radd__", _ALPHA),
     "__radd__": _radd,
-    "__sub__": _deferring(arithmetic.sub, "__rsub__"),
+    "__sub__": _deferring(arithmetic.sub, "__rsub__", _ALPHA),
     "__rsub__": _rsub,
     "__mul__": _deferring(arithmetic.mul, "__rmul__"),
     "__rmul__": _rmul,
-    "__truediv__": _deferring(arithmetic.div, "__rtruediv__"),
+    "__truediv__": _deferring(arithmetic.div, "__rtruediv__", _ROUNDING_MODE),
     "__rtruediv__": _rtruediv,
-    "__div__": _deferring(arithmetic.div, "__rtruediv__"),  # PyTorch keeps Python 2's names of the division operators
+    "__div__": _deferring(
+        arithmetic.div, "__rtruediv__", _ROUNDING_MODE
+    ),  # PyTorch keeps Python 2's names of the division operators
     "__rdiv__": _rtruediv,
     "__floordiv__": _deferring(arithmetic.floor_divide, "__rfloordiv__"),
     "__rfloordiv__": _rfloordiv,
@@ -997,9 +1022,88 @@ def install():
     for name in aliases.TORCH_ALIASES.intersection(Tensor.__dict__) | set(OWN_INPLACE_OPERATORS):
         setattr(Tensor, name, aliases.renamed(Tensor.__dict__[name], name))
     _name_after_tensor()
+    _refuse_out()
     _tensor.connect(plugin.backend_registry, creation.default_device)
     _devices.connect(plugin.backend_registry)
     overrides.connect(_wrap_surface, _restore_surface, _check_surface)
+
+
+_ABSENT = object()  # ``out`` not given to a method
+
+
+def _takes_out(name, function):
+    """Whether the method ``name`` is an op that takes ``out=`` (itself, or the op a decorator's
+    ``*args, **kwargs`` pass it to); an operator (``__add__``) computes its op without it."""
+    if not isinstance(function, types.FunctionType):
+        return False
+    own = inspect.signature(function, follow_wrapped=False).parameters
+    if "out" in own:
+        return True
+    passes_on = any(parameter.kind is parameter.VAR_KEYWORD for parameter in own.values())
+    return passes_on and not name.startswith("__") and "out" in inspect.signature(function).parameters
+
+
+def _refuse_out():
+    """Put :func:`_refusing_out` on each method of ``Tensor`` that is an op taking ``out=`` (one method per op:
+    ``Tensor.__abs__ is Tensor.abs``), and point the operators that compute one (``__add__``) at its method."""
+    methods = {}
+    for name, value in list(Tensor.__dict__.items()):
+        if _takes_out(name, value):
+            if id(value) not in methods:
+                methods[id(value)] = _refusing_out(value.__name__, value)
+            setattr(Tensor, name, methods[id(value)])
+    for value in Tensor.__dict__.values():
+        computed = getattr(value, "__wrapped__", None)
+        if isinstance(value, types.FunctionType) and id(computed) in methods:
+            value.__wrapped__ = methods[id(computed)]
+
+
+def _refusing_out(name, function):
+    """``function`` (an op that takes ``out=``, ``ember.add``) as the method ``Tensor.name``, which refuses
+    ``out`` as PyTorch's methods do: none of them takes it. The TypeError is PyTorch's for a method of ``self``
+    alone ("Tensor.exp() takes no keyword arguments") and for the others ("add() got an unexpected keyword
+    argument 'out'"; an overloaded method's, "received an invalid combination of arguments", names its
+    signatures, which ember does not keep).
+
+    The method has ``function``'s own parameters, ``out`` given a default that stands for its absence, and
+    passes them on as they came (no ``*args``/``**kwargs`` of its own to pack: the call costs one frame).
+    """
+    head, passed = [], []
+    for parameter in inspect.signature(function, follow_wrapped=False).parameters.values():
+        kind, given = parameter.kind, parameter.name
+        if kind is parameter.VAR_KEYWORD and "out=_ABSENT" not in head:  # a decorator's: out comes before
+            head.append("out=_ABSENT" if any(part.startswith("*") for part in head) else "*, out=_ABSENT")
+        if kind is parameter.KEYWORD_ONLY and not any(part.startswith("*") for part in head):
+            head.append("*")
+        if given == "out":
+            head.append("out=_ABSENT")
+            continue
+        star = {parameter.VAR_POSITIONAL: "*", parameter.VAR_KEYWORD: "**"}.get(kind, "")
+        default = "" if parameter.default is parameter.empty else "=None"  # the defaults are set below
+        head.append(star + given + default)
+        passed.append(f"{given}={given}" if kind is parameter.KEYWORD_ONLY else star + given)
+    self_alone = len(passed) == 1 and not passed[0].startswith("*")
+    message = (
+        f"Tensor.{name}() takes no keyword arguments"
+        if self_alone
+        else f"{name}() got an unexpected keyword argument 'out'"
+    )
+    source = (
+        f"def {name}({', '.join(head)}):\n"
+        "    if out is not _ABSENT:\n"
+        f"        raise TypeError({message!r})\n"
+        f"    return _function({', '.join(passed)})\n"
+    )
+    namespace = {"_ABSENT": _ABSENT, "_function": function}
+    exec(compile(source, f"<ember.Tensor.{name}>", "exec"), namespace)  # noqa: S102 - the source is built above
+    method = overrides._hidden_from_warnings(namespace[name])  # a warning's stacklevel counts the caller's frame
+    method.__defaults__ = function.__defaults__
+    method.__kwdefaults__ = {**(function.__kwdefaults__ or {}), "out": _ABSENT}
+    method.__doc__ = function.__doc__
+    method.__module__ = function.__module__
+    method.__qualname__ = name  # what Python names in its own errors ("add() missing ...")
+    method._ember_op = function  # the op the table names
+    return method
 
 
 def _name_after_tensor():

@@ -13,9 +13,11 @@ PACKAGE = Path(ember.__file__).parent
 
 def _installed(name):
     """``Tensor``'s method ``name`` (behind the argument check that ember.overrides has put on each method
-    once a subclass takes part in ``__torch_function__``, if one has been defined in this process)."""
+    once a subclass takes part in ``__torch_function__``, if one has been defined in this process, and the
+    refusal of ``out=`` that :func:`ember.tensor_methods.install` puts on each op that takes it)."""
     value = ember.Tensor.__dict__[name]
-    return value._ember_wrapped if getattr(value, "_ember_checked", False) else value
+    value = value._ember_wrapped if getattr(value, "_ember_checked", False) else value
+    return getattr(value, "_ember_op", value)
 
 
 def test_every_table_entry_is_installed():

@@ -477,7 +477,7 @@ def _unary(
                 name, op(input), out, exact_dtype=not floating, inputs=(input,)
             )  # floor, sign, ...: out's dtype
         if not isinstance(input, Tensor):
-            raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+            require_tensors(name, ("input",), input)
         if autocast and _amp.active:
             (input,) = cast_inputs(name, input)
         if input.dtype is dtypes.bool and not floating:  # PyTorch has no bool kernel but sign's
@@ -2344,7 +2344,7 @@ def _compare(
         if out is not None:
             return write_out(name, op(input, other), out, inputs=(input, other))
         if not isinstance(input, Tensor):
-            raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+            require_tensors(name, ("input",), input)
         if other is None and name in ("eq", "ne"):
             return name == "ne"
         a, b, result = promote(name, input, other)

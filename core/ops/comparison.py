@@ -6,7 +6,7 @@ from .. import dtypes
 from ..meta_errors import refuse_meta
 from ..tensor import Tensor
 from .dtype_support import FLOAT8, TORCH_NAMES, refuse_limited
-from .operands import broadcast_error, check_same_device
+from .operands import broadcast_error, check_same_device, require_tensors
 from .result_layout import in_operands_layout
 
 __all__ = ["isclose", "allclose", "equal"]
@@ -16,9 +16,7 @@ _TORCH_NAMES = {d.name: name for d, name in TORCH_NAMES.items()}
 
 
 def _check_pair(op, input, other):
-    for name, t in (("input", input), ("other", other)):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(t).__name__}")
+    require_tensors(op, ("input", "other"), input, other)
     check_same_device(op, input, other)
 
 

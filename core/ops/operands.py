@@ -453,10 +453,11 @@ def refuse_keepdim_without_dim(op: str, dim: object, keepdim: bool) -> None:
         )
 
 
-def require_tensors(op: str, names: tuple[str, ...], *operands: object) -> None:
+def require_tensors(op: str, names: tuple[str, ...], *operands: object, first: int = 1) -> None:
     """PyTorch's TypeError for an op whose signature takes tensors only, given a number or another
-    object (``torch.maximum(x, 1)``: "argument 'other' (position 2) must be Tensor, not int")."""
-    for position, (name, operand) in enumerate(zip(names, operands), 1):
+    object (``torch.maximum(x, 1)``: "argument 'other' (position 2) must be Tensor, not int"): ``names``
+    are the parameters of ``operands``, which are the op's arguments from position ``first`` on."""
+    for position, (name, operand) in enumerate(zip(names, operands), first):
         if not isinstance(operand, Tensor):
             raise TypeError(
                 f"{op}(): argument '{name}' (position {position}) must be Tensor, not {type(operand).__name__}"

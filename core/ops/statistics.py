@@ -259,8 +259,29 @@ def _nanmedian_along(input: Tensor, dim: int) -> tuple[Tensor, Tensor]:
     order = x.argsort(dim=-1, stable=True)  # NaN sorts last
     values = x.gather(-1, order)
     count = (~values.isnan()).sum(-1, keepdim=True)
-    k = ((count - 1).clamp_min(0) // 2).where(count > 0, x.new_full((), x.shape[-1] - 1, dtype=dtypes.int64))
+    all_nan = x.new_full((), _all_nan_position(x.shape[-1]), dtype=dtypes.int64)
+    k = ((count - 1).clamp_min(0) // 2).where(count > 0, all_nan)
     return values.gather(-1, k).squeeze(-1), order.gather(-1, k).squeeze(-1)
+
+
+def _all_nan_position(n: int) -> int:
+    """The index PyTorch's CPU nanmedian gives for a slice of ``n`` NaNs: the element that libstdc++'s
+    ``std::nth_element`` leaves first when every comparison is false (no NaN is less than another).
+
+    Each round of its introselect swaps the first element with the middle one, swaps the pairs ``(i, L - i)``
+    of the rest inward, and goes on with the first ``ceil(L / 2)`` elements, until at most 3 are left (their
+    insertion sort moves nothing). The rounds are undone here for position 0 alone."""
+    lengths = []
+    while n > 3:
+        lengths.append(n)
+        n = (n + 1) // 2
+    position = 0
+    for length in reversed(lengths):
+        if 0 < position < length and 2 * position != length:
+            position = length - position
+        middle = length // 2
+        position = middle if position == 0 else 0 if position == middle else position
+    return position
 
 
 _PAIRWISE_MODE_LIMIT = 64  # rows up to this long count equal elements by comparing every pair (fewer ops)

@@ -22,7 +22,7 @@ from ...ops.arithmetic import _Pointwise, where
 from ...ops.conversion import check_inplace, write_result_
 from ...ops.dtype_support import ALL, FLOATING_AND_HALF, TORCH_NAMES, not_implemented, refuse_limited
 from ...ops.movement import cat, row_major
-from ...ops.operands import fill_value_for, named_node
+from ...ops.operands import fill_value_for, named_node, require_tensors
 from ...ops.reduced_precision import opmath
 from ...ops.result_layout import binary_layout
 from ...ops.vector_exp import c_library_exp, vectorized_exp
@@ -74,8 +74,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def _check_tensor(name, input):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    require_tensors(name, ("input",), input)
 
 
 #: activation -> (PyTorch's CPU kernel, the dtypes it is compiled for)

@@ -7,7 +7,7 @@ from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.grad_mode import no_grad
 from ...ops.dtype_support import TORCH_NAMES, not_implemented
-from ...ops.operands import named_node, numpy_names
+from ...ops.operands import named_node, numpy_names, require_tensors
 from ...ops.pairwise import distance_norm
 from ...ops.sequences import triu_indices
 from ...tensor import Tensor
@@ -16,9 +16,7 @@ __all__ = ["cosine_similarity", "pairwise_distance", "pdist"]
 
 
 def _check_tensors(name, **tensors):
-    for arg, value in tensors.items():
-        if not isinstance(value, Tensor):
-            raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not {type(value).__name__}")
+    require_tensors(name, tuple(tensors), *tensors.values())
 
 
 def _clamp_value_min(t, eps):

@@ -11,16 +11,11 @@ from ...amp.state import state as _amp
 from ...autograd.function import Function, differentiable_backward
 from ...ops.dtype_support import GEMM_REFUSED, TORCH_NAMES, not_implemented, refuse_limited
 from ...ops.movement import row_major
-from ...ops.operands import named_node
+from ...ops.operands import named_node, require_tensors
 from ...ops.reduced_precision import opmath
 from ...tensor import Tensor, _new
 
 __all__ = ["linear", "bilinear"]
-
-
-def _check_tensor(name, arg, value):
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not {type(value).__name__}")
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -47,8 +42,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if hasattr(input, "_nnz") and isinstance(weight, Tensor) and weight.ndim == 2:  # a sparse matrix input
         product = input @ weight.t()  # the sparse product, its gradient as PyTorch's addmm gives it
         return product if bias is None else product + bias
-    _check_tensor("linear", "input", input)
-    _check_tensor("linear", "weight", weight)
+    require_tensors("linear", ("input", "weight"), input, weight)
     if weight.ndim not in (1, 2):
         raise RuntimeError(f"linear: weight must be 1-D or 2-D, got {weight.ndim}-D")
     if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
@@ -71,7 +65,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{input.device} and {weight.device}!"
         )
     if bias is not None:
-        _check_tensor("linear", "bias", bias)
+        require_tensors("linear", ("bias",), bias, first=3)
         if bias.dtype is not input.dtype:  # PyTorch's addmm takes no promotion of the bias either
             raise RuntimeError(
                 f"self and mat2 must have the same dtype, but got {TORCH_NAMES[bias.dtype]} and "
@@ -259,8 +253,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     """
     if _amp.active:  # promote on cuda; on cpu as it is (its products are not matmul's policy)
         return autocast_call("bilinear", bilinear, input1, input2, weight, bias)
-    for arg, value in (("input1", input1), ("input2", input2), ("weight", weight)):
-        _check_tensor("bilinear", arg, value)
+    require_tensors("bilinear", ("input1", "input2", "weight"), input1, input2, weight)
     if input1.dtype is dtypes.bool:  # PyTorch's bilinear contracts with bmm, which has no bool kernel
         not_implemented("bmm", input1.dtype)
     if weight.ndim != 3:
@@ -284,6 +277,6 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     tmp = x1.matmul(folded).reshape((-1, out_features, in2))
     out = tmp.matmul(x2.unsqueeze(-1)).squeeze(-1)
     if bias is not None:
-        _check_tensor("bilinear", "bias", bias)
+        require_tensors("bilinear", ("bias",), bias, first=4)
         out = out + bias
     return out.reshape(lead + (out_features,))

@@ -31,7 +31,7 @@ from ...ops.dtype_support import (
     refuse_limited,
 )
 from ...ops.movement import broadcast_shapes
-from ...ops.operands import check_same_device, named_node, refuse_gradients, sum_to
+from ...ops.operands import check_same_device, named_node, refuse_gradients, require_tensors, sum_to
 from ...ops.reduced_precision import narrow_on_cpu
 from ...tensor import Tensor
 from .activation import log_softmax, logsigmoid, softmax
@@ -129,9 +129,7 @@ def _reduce_weighted(loss, weight, input, reduction, mean_over_weight):
 
 def _check_tensors(name, **tensors):
     """Every argument a tensor, all on one device (PyTorch's errors)."""
-    for arg, value in tensors.items():
-        if not isinstance(value, Tensor):
-            raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not {type(value).__name__}")
+    require_tensors(name, tuple(tensors), *tensors.values())
     check_same_device(name, *tensors.values())
 
 
