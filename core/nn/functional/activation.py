@@ -295,7 +295,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
         tensor([0., 2.])
     """
     if not isinstance(input, Tensor) or input.dtype not in FLOATING_AND_HALF:  # the only inputs refused
-        _check_tensor("relu", input)
+        _check_tensor("relu_" if inplace else "relu", input)
         if input.dtype is dtypes.bool:
             raise RuntimeError("Boolean inputs not supported for relu")
         refuse_limited("clamp_min_scalar_cpu", input)
