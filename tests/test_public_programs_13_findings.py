@@ -1,0 +1,117 @@
+"""Differences from PyTorch found by the round-13 public programs (tests/test_public_programs_13.py), each
+checked against torch on its own."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+
+def _error(call):
+    try:
+        call()
+    except Exception as error:  # noqa: BLE001 - the error is the result compared
+        return type(error).__name__, str(error)
+    return None
+
+
+def _group_norm(lib, device, weight_shape, bias_shape, module):
+    x = lib.randn(2, 6, 3).to(device)
+    weight = None if weight_shape is None else lib.ones(weight_shape).to(device)
+    bias = None if bias_shape is None else lib.zeros(bias_shape).to(device)
+    if module:
+        norm = lib.nn.GroupNorm(2, 4).to(device)  # built for 4 channels, given 6 (a mistyped width in a U-Net)
+        return _error(lambda: norm(x))
+    return _error(lambda: lib.nn.functional.group_norm(x, 2, weight, bias))
+
+
+@pytest.mark.parametrize(
+    ("weight_shape", "bias_shape", "module"),
+    [((4,), None, False), ((4,), (4,), True), ((2, 3), None, False), ((6, 1), (6,), False), (None, None, False)],
+)
+def test_group_norm_refuses_parameters_that_are_not_channel_vectors_as_torch(device, weight_shape, bias_shape, module):
+    """A ``GroupNorm`` whose weight (or bias) is not a vector of the input's channels: PyTorch's message names
+    the parameter's and the input's shapes (ember gave batch norm's "weight should contain 6 elements not 4",
+    and took a (6, 1) weight)."""
+    ours = _group_norm(ember, device, weight_shape, bias_shape, module)
+    theirs = _group_norm(torch, "cpu", weight_shape, bias_shape, module)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("bias_shape", [(4,), (2, 3)])
+def test_group_norm_names_a_wrong_bias_by_its_own_shape(device, bias_shape):
+    """A bias that is not a channel vector: PyTorch's type and message, but for the shape (PyTorch's message
+    shows the weight's shape where it means the bias's)."""
+    ours = _group_norm(ember, device, (6,), bias_shape, False)
+    theirs = _group_norm(torch, "cpu", (6,), bias_shape, False)
+    assert ours[0] == theirs[0] == "RuntimeError"
+    assert ours[1] == (
+        "Expected bias to be a vector of size equal to the number of channels in input, but got bias of shape "
+        f"{list(bias_shape)} and input of shape [2, 6, 3]"
+    )
+    assert ours[1].partition(" of shape ")[0] == theirs[1].partition(" of shape ")[0]
+
+
+@pytest.mark.parametrize("given", ["tuple", "list", "size", "full-size"])
+def test_max_unpool_names_the_output_size_as_given_as_torch(device, given):
+    """SegNet's ``unpool(x, indices, output_size=x_before_pooling.size())`` with a size pooling cannot undo:
+    PyTorch's message shows ``output_size`` as it was given (a tuple, a list, a Size); ember showed a list."""
+
+    def run(lib, dev):
+        x, indices = lib.nn.functional.max_pool2d(lib.randn(1, 1, 4, 4).to(dev), 2, return_indices=True)
+        output_size = {"tuple": (7, 7), "list": [7, 7], "size": lib.Size([7, 7]), "full-size": lib.Size([1, 1, 7, 7])}
+        return _error(lambda: lib.nn.MaxUnpool2d(2)(x, indices, output_size=output_size[given]))
+
+    ours, theirs = run(ember, device), run(torch, "cpu")
+    assert ours == (theirs[0], theirs[1].replace("torch.Size", "ember.Size"))
+
+
+def _local_function():
+    def scale(x):
+        return x * 2
+
+    return scale
+
+
+def _local_class_instance():
+    class Config:
+        pass
+
+    return Config()
+
+
+_module_lambda = lambda x: x  # noqa: E731 - its name is "<lambda>", not found in the module
+
+
+def _model_with_a_local_activation(lib):
+    model = lib.nn.Sequential(lib.nn.Linear(2, 2))
+    model.act = _local_function()
+    return model
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        _model_with_a_local_activation,
+        lambda lib: {"activation": _local_function()},
+        lambda lib: {"config": _local_class_instance()},
+        lambda lib: [_module_lambda],
+    ],
+)
+@pytest.mark.parametrize("zipfile", [True, False])
+def test_saving_an_unpicklable_function_or_class_raises_as_torch(make, zipfile):
+    """``torch.save(model)`` of a model holding a lambda or a local function/class: PyTorch's C pickler raises
+    ``AttributeError: Can't pickle local object ...`` (or its own ``PicklingError``); ember's Python pickler
+    raised a ``PicklingError`` with another message."""
+
+    def run(lib):
+        return _error(lambda: lib.save(make(lib), io.BytesIO(), _use_new_zipfile_serialization=zipfile))
+
+    ours, theirs = run(ember), run(torch)
+    assert theirs is not None
+    assert ours == theirs
