@@ -115,3 +115,49 @@ def test_saving_an_unpicklable_function_or_class_raises_as_torch(make, zipfile):
     ours, theirs = run(ember), run(torch)
     assert theirs is not None
     assert ours == theirs
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [((3,), (4,)), ((2, 3), (3,), (4,)), ((2, 3), 5), ((2,), "Size(3)"), ((2, -1), (2, 1)), ((3,), (-1,)),
+     ((3,), None, (1,)), ((0,), (2,)), ((1, 3), (4, 1), (2, 1, 1))],
+)  # fmt: skip
+def test_broadcast_shapes_refuses_as_torch(shapes):
+    """``broadcast_shapes`` of the mean and covariance batch shapes (the distributions' ``broadcast_all``):
+    PyTorch names the dimension and the shape that do not fit ("Attempting to broadcast a dimension of length 4
+    at -1! ..."), raises ValueError for a negative length and skips ``None``; ember gave NumPy's "shape mismatch:
+    objects cannot be broadcast to a single shape", took negative lengths and failed on ``None``."""
+
+    def run(lib):
+        given = [lib.Size([3]) if s == "Size(3)" else s for s in shapes]
+        try:
+            return "ok", list(lib.broadcast_shapes(*given))
+        except Exception as error:  # noqa: BLE001 - the error is the result compared
+            return type(error).__name__, str(error).replace(lib.__name__, "lib")
+
+    assert run(ember) == run(torch)
+
+
+@pytest.mark.parametrize(
+    ("loss", "keyword", "weight_shape"),
+    [
+        ("binary_cross_entropy", "weight", (3,)),
+        ("binary_cross_entropy", "weight", (5, 1, 2)),
+        ("binary_cross_entropy_with_logits", "pos_weight", (3,)),
+        ("binary_cross_entropy_with_logits", "pos_weight", (5, 1)),
+        ("binary_cross_entropy_with_logits", "weight", (3,)),
+        ("binary_cross_entropy_with_logits", "weight", (4, 3, 2)),
+    ],
+)
+def test_binary_cross_entropy_weights_that_do_not_fit_are_refused_as_torch(device, loss, keyword, weight_shape):
+    """A multi-label head's per-class ``pos_weight`` (or ``weight``) given with the batch's length: PyTorch's
+    errors are its shape inference's (BCE's weight) or its element-wise product's; ember's were NumPy's
+    "shape mismatch: objects cannot be broadcast to a single shape"."""
+
+    def run(lib, dev):
+        x, y = lib.rand(3, 2).to(dev), lib.rand(3, 2).to(dev)
+        return _error(lambda: getattr(lib.nn.functional, loss)(x, y, **{keyword: lib.ones(weight_shape).to(dev)}))
+
+    ours, theirs = run(ember, device), run(torch, "cpu")
+    assert theirs is not None
+    assert ours == (theirs[0], theirs[1].replace("torch.Size", "ember.Size"))
