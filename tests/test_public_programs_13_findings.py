@@ -161,3 +161,20 @@ def test_binary_cross_entropy_weights_that_do_not_fit_are_refused_as_torch(devic
     ours, theirs = run(ember, device), run(torch, "cpu")
     assert theirs is not None
     assert ours == (theirs[0], theirs[1].replace("torch.Size", "ember.Size"))
+
+
+@pytest.mark.parametrize("given", ["tuple", "list", "size", "full-size", "one-dimension"])
+def test_conv_transpose_names_an_unreachable_output_size_as_torch(device, given):
+    """A U-Net decoder's ``up(x, output_size=skip.size())`` with a skip connection the stride cannot reach:
+    PyTorch shows ``output_size`` as given and the valid sizes of every dimension as lists; ember showed a list
+    and the range of the first dimension that failed."""
+
+    def run(lib, dev):
+        x = lib.randn(1, 2, 4, 4).to(dev)
+        output_size = {"tuple": (12, 12), "list": [12, 12], "size": lib.Size([3, 3]),
+                       "full-size": lib.Size([1, 2, 3, 3]), "one-dimension": (10, 12)}[given]  # fmt: skip
+        return _error(lambda: lib.nn.ConvTranspose2d(2, 2, 3, stride=2).to(dev)(x, output_size=output_size))
+
+    ours, theirs = run(ember, device), run(torch, "cpu")
+    assert theirs is not None
+    assert ours == (theirs[0], theirs[1].replace("torch.Size", "ember.Size"))
