@@ -178,3 +178,25 @@ def test_conv_transpose_names_an_unreachable_output_size_as_torch(device, given)
     ours, theirs = run(ember, device), run(torch, "cpu")
     assert theirs is not None
     assert ours == (theirs[0], theirs[1].replace("torch.Size", "ember.Size"))
+
+
+@pytest.mark.parametrize(
+    ("call", "a", "b"),
+    [("matmul", (3,), (4,)), ("matmul", (2, 3), (4,)), ("matmul", (3,), (4, 5)), ("matmul", (2, 2, 3), (4, 5)),
+     ("matmul", (2, 2, 3), (4,)), ("matmul", (2, 3), (2, 4, 5)), ("matmul", (3,), (2, 4, 5)),
+     ("matmul", (5, 2, 2, 3), (5, 1, 4, 5)), ("matmul", (2, 2, 3), (3, 4, 5)), ("bmm", (2, 3, 4), (3, 4, 5)),
+     ("bmm", (2, 3, 4), (2, 5, 5)), ("mv", (2, 3), (4,))],
+)  # fmt: skip
+def test_products_of_sizes_that_do_not_match_are_refused_as_torch(device, call, a, b):
+    """An attention score ``q @ k`` (or a pooled feature ``x @ w``) whose inner sizes differ: PyTorch's message
+    is that of the op its matmul runs (dot, mv, mm of the folded input, bmm of the broadcast batches); ember
+    gave "mat1 and mat2 shapes cannot be multiplied (3 and 4)" for two vectors, "batch2 tensor to be compatible:
+    matmul got shapes (...)" for batches, and "batch1 and batch2 must have same number of batches" for bmm."""
+
+    def run(lib, dev):
+        x, y = lib.randn(a).to(dev), lib.randn(b).to(dev)
+        return _error(lambda: getattr(lib, call)(x, y))
+
+    ours, theirs = run(ember, device), run(torch, "cpu")
+    assert theirs is not None
+    assert ours == theirs
