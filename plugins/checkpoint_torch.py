@@ -38,6 +38,7 @@ import pickletools
 import re
 import struct
 import sys
+import types
 import warnings
 import zipfile
 
@@ -147,8 +148,22 @@ class _Pickler(pickle._Pickler):
         self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode())
         self.memoize(obj)
 
+    def save_global(self, obj, name=None):
+        try:
+            super().save_global(obj, name)
+        except pickle.PicklingError as error:
+            # PyTorch pickles with Python's C pickler, whose refusals differ from the Python one's (an
+            # AttributeError for a local function or class): raise the C pickler's
+            if name is None:
+                try:
+                    pickle.dumps(obj, protocol=self.proto)
+                except Exception as c_error:  # noqa: BLE001 - whatever the C pickler raises, as it raises it
+                    raise c_error from None
+            raise error
+
     dispatch = dict(pickle._Pickler.dispatch)
     dispatch[_Global] = save_global_ref
+    dispatch[types.FunctionType] = save_global
 
     def persistent_id(self, obj):
         if isinstance(obj, _Storage):

@@ -188,6 +188,11 @@ class Wishart(ExponentialFamily):
     def rsample(self, sample_shape: Any = (), max_try_correction: int | None = None) -> ember.Tensor:
         """Draws a reparameterized sample by Bartlett's decomposition, redrawing singular ones.
 
+        PyTorch 2.13's ``rsample`` tests its first draw with ``support.check`` without negating it, so that it
+        redraws every *valid* sample once (warning "Singular sample detected.") and keeps singular ones; ember
+        redraws only singular samples, so that the same seed gives other draws than PyTorch's (of the same
+        distribution).
+
         Args:
             sample_shape (Size): the leading shape of independent draws. Default: ``Size([])``.
             max_try_correction (int, optional): how many times singular draws are redrawn. Default: ``10``.

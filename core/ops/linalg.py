@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from .. import dtypes
@@ -11,9 +12,10 @@ from ..amp.state import suspended as _amp_suspended
 from ..autograd.function import Function, differentiable_backward, saved_reader
 from ..tensor import Tensor
 from .dtype_support import C_NAMES, GEMM_REFUSED, TORCH_NAMES, not_implemented, refuse_limited
-from .movement import row_major
+from .movement import broadcast_shapes, row_major
 from .operands import (
     array_operands,
+    broadcast_error,
     check_same_device,
     converted_factor,
     raise_broadcast_error,
@@ -173,8 +175,29 @@ def _is_sparse(x):
     return layout is not None and getattr(layout, "name", "strided").startswith("sparse")
 
 
-def _shapes(a, b):
-    return f"{'x'.join(map(str, a.shape))} and {'x'.join(map(str, b.shape))}"
+def _inner_size_error(sa: tuple[int, ...], sb: tuple[int, ...]) -> RuntimeError:
+    """PyTorch's error for ``matmul`` operands of shapes ``sa`` and ``sb`` whose inner sizes differ: that of
+    the op its matmul runs, ``dot`` of two vectors, ``mv`` or ``mm`` of the first operand folded into a matrix
+    (a vector as one row), else ``bmm`` of the broadcast batches (batches that do not broadcast: that error)."""
+    na, nb = len(sa), len(sb)
+    if na == 1 == nb:
+        return RuntimeError(
+            f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to have the same number of "
+            f"elements, but got {sa[0]} and {sb[0]} elements respectively"
+        )
+    rows = math.prod(sa[:-1])
+    if nb == 1:
+        return RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{sa[-1]}), vec ({sb[0]})")
+    if nb == 2:
+        return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{sa[-1]} and {sb[0]}x{sb[1]})")
+    error = broadcast_error(sa[:-2], sb[:-2])
+    if error is not None:
+        return error
+    batches = math.prod(broadcast_shapes(sa[:-2], sb[:-2]))
+    return RuntimeError(
+        f"Expected size for first two dimensions of batch2 tensor to be: [{batches}, {sa[-1]}] but got: "
+        f"[{batches}, {sb[-2]}]."
+    )
 
 
 def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -204,11 +227,7 @@ def _matmul(a: Tensor, b: Tensor, node: type[_Matmul] | None = None) -> Tensor:
     sa, sb = a._data.shape, b._data.shape
     na, nb = len(sa), len(sb)
     if sa[-1] != sb[-2 if nb > 1 else 0]:
-        raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({_shapes(a, b)})"
-            if na <= 2 and nb <= 2
-            else f"Expected size for first two dimensions of batch2 tensor to be compatible: matmul got shapes ({_shapes(a, b)})"
-        )
+        raise _inner_size_error(tuple(sa), tuple(sb))
     kernel = "dot" if na == 1 == nb else "addmv_impl_cpu" if nb == 1 else "addmm_impl_cpu_" if nb == 2 else "bmm"
     if a.dtype is dtypes.bool:  # PyTorch has no bool GEMM: the kernel its matmul would call refuses
         not_implemented(kernel, a.dtype)
@@ -290,9 +309,10 @@ def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     _check_operands("bmm", input, mat2)
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(f"batch1 must be a 3D tensor (got {input.ndim}D and {mat2.ndim}D)")
-    if input.shape[0] != mat2.shape[0]:
+    if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
         raise RuntimeError(
-            f"batch1 and batch2 must have same number of batches, got {input.shape[0]} and {mat2.shape[0]}"
+            f"Expected size for first two dimensions of batch2 tensor to be: [{input.shape[0]}, {input.shape[2]}] "
+            f"but got: [{mat2.shape[0]}, {mat2.shape[1]}]."
         )
     return _matmul(input, mat2, _Bmm)
 

@@ -559,11 +559,16 @@ def _broadcast_to_method(input: Tensor, *sizes: int | _size_t, size: _size_t | N
 _broadcast_to_method.__name__ = _broadcast_to_method.__qualname__ = "broadcast_to"  # the method's name, as PyTorch's
 
 
-def broadcast_shapes(*shapes: int | _size_t) -> Size:
+def broadcast_shapes(*shapes: int | _size_t | None) -> Size:
     """The shape that all ``shapes`` broadcast to.
 
     Args:
-        *shapes (int or tuple of ints): the shapes to broadcast together.
+        *shapes (int, tuple of ints or None): the shapes to broadcast together (``None`` is skipped).
+
+    Raises:
+        RuntimeError: two shapes do not broadcast (the message names the first dimension and
+            shape that does not fit, as PyTorch's), or a shape is not a sequence of ints.
+        ValueError: a dimension of negative length would be broadcast.
 
     Example::
 
@@ -572,17 +577,24 @@ def broadcast_shapes(*shapes: int | _size_t) -> Size:
         >>> ember.broadcast_shapes((5, 1, 4), (3, 1))
         ember.Size([5, 3, 4])
     """
-    shapes = [(s,) if isinstance(s, int) else s for s in shapes]  # type: ignore[assignment]
-    ndim = max((len(s) for s in shapes), default=0)  # type: ignore[arg-type]
-    result = [1] * ndim
-    for s in shapes:
-        for i, size in enumerate(s):  # type: ignore[arg-type]
-            j = ndim - len(s) + i  # type: ignore[arg-type]
-            if result[j] == 1:
-                result[j] = size
-            elif size != 1 and size != result[j]:
+    given = [(s,) if isinstance(s, numbers.Integral) else s for s in shapes if s is not None]
+    for shape in given:
+        if not isinstance(shape, Sequence):
+            raise RuntimeError(f"Input shapes should be of type ints, a tuple of ints, or a list of ints, got {shape}")
+    result = [1] * max((len(s) for s in given), default=0)  # type: ignore[arg-type]
+    for index, shape in enumerate(given):  # PyTorch's order: each shape from its last dimension
+        for d in range(-1, -1 - len(shape), -1):  # type: ignore[arg-type]
+            size = shape[d]  # type: ignore[index]
+            if size == result[d]:
+                continue
+            if result[d] == 1:
+                if size < 0:
+                    raise ValueError("Attempting to broadcast a dimension with negative length!")
+                result[d] = size
+            if size != 1 and size != result[d]:
                 raise RuntimeError(
-                    f"shape mismatch: objects cannot be broadcast to a single shape ({[list(x) for x in shapes]})"  # type: ignore[arg-type]
+                    f"Attempting to broadcast a dimension of length {size} at {d}! Mismatching argument at index "
+                    f"{index} had {shape}; but expected shape should be broadcastable to {result}"
                 )
     return Size(result)
 

@@ -434,20 +434,19 @@ def _output_padding_for(op, input, output_size, stride, padding, kernel, dilatio
     """The ``output_padding`` that makes a transposed convolution produce ``output_size``."""
     size = list(output_size)
     if len(size) == nd + 2 or (len(size) == nd + 1 and input.ndim == nd + 1):
-        size = size[-nd:]
+        output_size, size = output_size[-nd:], size[-nd:]  # the given sequence's own type, for the message
     if len(size) != nd:
         raise ValueError(f"{op}: output_size must have {nd} or {nd + 2} elements (got {len(list(output_size))})")
-    result = []
-    for i in range(nd):
-        smallest = (input.shape[i + 2] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernel[i] - 1) + 1
-        largest = smallest + stride[i] - 1
-        if not smallest <= size[i] <= largest:
-            raise ValueError(
-                f"requested an output size of {size}, but valid sizes range from "
-                f"{smallest} to {largest} (for an input of {list(input.shape[2:])})"
-            )
-        result.append(size[i] - smallest)
-    return tuple(result)
+    smallest = [
+        (input.shape[i + 2] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernel[i] - 1) + 1 for i in range(nd)
+    ]
+    largest = [low + s - 1 for low, s in zip(smallest, stride)]
+    if any(not low <= n <= high for n, low, high in zip(size, smallest, largest)):
+        raise ValueError(
+            f"requested an output size of {output_size}, but valid sizes range from {smallest} to {largest} "
+            f"(for an input of {input.shape[2:]})"
+        )
+    return tuple(n - low for n, low in zip(size, smallest))
 
 
 def conv1d(

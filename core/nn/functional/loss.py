@@ -31,7 +31,7 @@ from ...ops.dtype_support import (
     refuse_limited,
 )
 from ...ops.movement import broadcast_shapes
-from ...ops.operands import check_same_device, named_node, refuse_gradients, require_tensors, sum_to
+from ...ops.operands import broadcast_error, check_same_device, named_node, refuse_gradients, require_tensors, sum_to
 from ...ops.reduced_precision import narrow_on_cpu
 from ...tensor import Tensor
 from .activation import log_softmax, logsigmoid, softmax
@@ -571,11 +571,19 @@ def _check_same_size(name, input, target):
         )
 
 
-def _check_weight_fits(weight, loss):
+def _check_weight_fits(weight, loss, first="loss"):
     """PyTorch weighs the loss in place: a ``weight`` (or ``pos_weight``) broadcasts to the loss's shape
-    and never widens it."""
+    and never widens it. Shapes that do not broadcast are refused with PyTorch's message: its shape
+    inference's for ``first="target"`` (BCE's weight), its element-wise product's otherwise, the weight
+    being operand a for ``first="weight"`` (``pos_weight``) and b for ``first="loss"``."""
     if weight is not None and weight.shape != loss.shape:
-        shape = broadcast_shapes(weight.shape, loss.shape)
+        if first == "target":
+            shape = broadcast_shapes(loss.shape, weight.shape)
+        else:
+            error = broadcast_error(*((weight.shape, loss.shape) if first == "weight" else (loss.shape, weight.shape)))
+            if error is not None:
+                raise error
+            shape = broadcast_shapes(weight.shape, loss.shape)
         if tuple(shape) != tuple(loss.shape):
             raise RuntimeError(f"output with shape {list(loss.shape)} doesn't match the broadcast shape {list(shape)}")
 
@@ -619,7 +627,7 @@ def binary_cross_entropy(
     _check_same_size("binary_cross_entropy", input, target)
     if target.dtype is not input.dtype:  # PyTorch's kernel takes one dtype, no promotion
         raise RuntimeError(f"Found dtype {TORCH_NAMES[target.dtype]} but expected {TORCH_NAMES[input.dtype]}")
-    _check_weight_fits(weight, input)
+    _check_weight_fits(weight, input, first="target")
     d = input.detach()
     if not d.is_meta and bool(((d < 0).logical_or(d > 1)).any()):
         raise RuntimeError("all elements of input should be between 0 and 1")
@@ -693,7 +701,7 @@ def binary_cross_entropy_with_logits(
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
     if not target.dtype.is_floating_point:  # PyTorch computes in the target's type, in place
         check_castable(input.dtype, target.dtype)
-    _check_weight_fits(pos_weight, input)
+    _check_weight_fits(pos_weight, input, first="weight")
     _check_weight_fits(weight, input)
     loss = _BinaryCrossEntropyWithLogits.apply(input, target, pos_weight)
     if weight is not None:

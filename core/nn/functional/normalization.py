@@ -262,6 +262,18 @@ def _check_param(op, name, value, count):
         raise RuntimeError(f"{op}(): {name} should contain {count} elements not {value.numel()}")
 
 
+def _check_group_norm_param(name, value, input):
+    """PyTorch's check of group norm's ``weight``/``bias``: ``None`` or a vector of the input's ``C`` elements.
+    (PyTorch's message for a wrong bias shows the weight's shape; this one shows the bias's.)"""
+    if value is not None and not isinstance(value, Tensor):
+        raise TypeError(f"group_norm(): argument '{name}' must be Tensor, not {type(value).__name__}")
+    if value is not None and (value.ndim != 1 or value.numel() != input.shape[1]):
+        raise RuntimeError(
+            f"Expected {name} to be a vector of size equal to the number of channels in input, but got {name} of "
+            f"shape {list(value.shape)} and input of shape {list(input.shape)}"
+        )
+
+
 def _check_channel_input(op, input, min_ndim, layout, **params):
     """Check ``input`` (a floating point tensor with at least ``min_ndim`` dimensions, laid out as
     ``layout``) and the per-channel tensors ``params`` (each ``None`` or with ``C`` elements)."""
@@ -905,7 +917,7 @@ def group_norm(
     if size[0] * math.prod(size[2:]) == 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
     for name, value in (("weight", weight), ("bias", bias)):
-        _check_param(op, name, value, channels)
+        _check_group_norm_param(name, value, input)
     _check_parameter_dtypes(op, input, weight=weight, bias=bias)
     if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch's
         if narrow_on_cpu(input) and all(p is None or p.dtype is input.dtype for p in (weight, bias)):

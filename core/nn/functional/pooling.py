@@ -495,9 +495,7 @@ def _unpool_output_size(op, input, kernel, stride, padding, output_size):
     default = [(input.shape[2 + d] - 1) * stride[d] - 2 * padding[d] + kernel[d] for d in range(nd)]
     if output_size is None:
         return tuple(default)
-    size = list(output_size)
-    if len(size) == nd + 2:
-        size = size[2:]
+    size = output_size[2:] if len(output_size) == nd + 2 else output_size  # its own type, for the messages
     if len(size) != nd:
         raise ValueError(
             f"output_size should be a sequence containing {nd} or {nd + 2} elements, "
