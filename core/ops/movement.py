@@ -443,7 +443,7 @@ def unsqueeze(input: Tensor, dim: int | None = None, *, axis: int | None = None)
     shape = list(input.shape)
     shape.insert(axis, 1)
     strides = None
-    if 0 in input.shape:  # PyTorch's strides, where a view of an empty tensor would get row-major ones
+    if 0 in shape:  # PyTorch's strides, where a view of an empty tensor would get row-major ones
         old = input.stride()
         strides = old[:axis] + (shape[axis + 1] * old[axis] if axis < input.ndim else 1,) + old[axis:]
     return _reshape(input, tuple(shape), strides, node=_Unsqueeze)
