@@ -738,7 +738,8 @@ class _Unpickler(pickle._Unpickler):
             raise CorruptCheckpoint(f"tensor of size {size} runs past its storage of {numel}")
         data = storage._data
         xp = storage._backend.xp
-        if all(s == c for n, s, c in zip(size, stride, _contiguous(size)) if n != 1):
+        # (a slice without elements would not keep its offset, which torch's may place past the storage's end)
+        if count and all(s == c for n, s, c in zip(size, stride, _contiguous(size)) if n != 1):
             t = storage._make(xp.reshape(data[offset : offset + count], size))  # shares the storage's memory
         else:
             t = self._strided(storage, offset, size, stride, count)

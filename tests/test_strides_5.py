@@ -9,6 +9,8 @@ tensor without elements a new leading dimension of size 1 steps over the dimensi
 ``data_ptr()`` of a tensor without elements is 0. Shapes, strides, offsets, contiguity and storage sizes
 are compared, in float32 and float64."""
 
+import io
+
 import pytest
 import torch
 
@@ -140,3 +142,21 @@ def test_as_strided_past_the_end_refused_with_elements(device):
     with pytest.raises(RuntimeError) as t:
         torch.zeros(3).as_strided((1,), (1,), 3)
     assert str(e.value) == str(t.value)
+
+
+def test_load_keeps_the_offsets_of_empty_views():
+    # torch writes an empty view's storage and offset, which may lie past the storage's end
+    buffer = io.BytesIO()
+    base = torch.zeros(3, 4)
+    torch.save({"at_end": base[3:], "past_end": base[3:, 2], "columns": base[:, 4:]}, buffer)
+    buffer.seek(0)
+    loaded = ember.load(buffer)
+    buffer.seek(0)
+    expected = torch.load(buffer)
+    for name, t in expected.items():
+        e = loaded[name]
+        assert (e.stride(), e.storage_offset(), e.untyped_storage().nbytes()) == (
+            t.stride(),
+            t.storage_offset(),
+            t.untyped_storage().nbytes(),
+        ), name
