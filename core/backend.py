@@ -426,8 +426,8 @@ class Backend:
         return contiguous_strides(tuple(int(n) for n in array.shape)), 0
 
     def viewable(self, array: _Array) -> _Array:
-        """``array``, which has no elements, seen with the strides :meth:`layout` reports for it, held by
-        the array itself so that the views of it step from them: the views of an empty tensor keep
+        """``array``, which has no elements, seen with the strides and offset :meth:`layout` reports for it,
+        held by the array itself so that the views of it step from them: the views of an empty tensor keep
         PyTorch's strides (``t()`` of a 0 x 3 tensor steps (1, 3)). The default is ``array`` itself, for a
         backend whose arrays keep their strides; NumPy's new empty arrays have zeroed strides, which
         :meth:`layout` reads as a fresh row-major array's."""
@@ -470,7 +470,8 @@ class Backend:
     def as_strided(self, array: _Array, shape: tuple[int, ...], strides: tuple[int, ...], offset: int) -> _Array:
         """A view of the storage ``array`` views, with ``shape`` and ``strides`` and first element at
         storage position ``offset`` (in elements, as :meth:`layout` counts them; the caller has
-        checked the bounds against :meth:`storage_size`). Writes through the view change
+        checked the bounds against :meth:`storage_size`: a view without elements may start anywhere,
+        past the end of the storage too, as PyTorch's empty slices do). Writes through the view change
         ``array``. A backend without strided views raises NotImplementedError (the default):
         ``Tensor.as_strided`` then reports it, and ``Tensor.unfold`` copies."""
         raise NotImplementedError(f"as_strided: the {type(self).__name__} backend has no strided views")

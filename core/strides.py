@@ -7,6 +7,7 @@ __all__ = [
     "contiguous_strides",
     "dense_order",
     "elementwise_strides",
+    "expand_strides",
     "is_dense",
     "is_ordered",
     "operands_order",
@@ -80,6 +81,29 @@ def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
         strides.append(step)
         step *= max(n, 1)
     return tuple(reversed(strides))
+
+
+def expand_strides(shape: tuple[int, ...], strides: tuple[int, ...], new_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The strides (in elements) of PyTorch's ``expand(new_shape)`` of an array of ``shape``/``strides``: a
+    dimension that grows from size 1 steps 0 and one that keeps its size keeps its stride; a new leading
+    dimension steps 0 too, unless it has size 1: it then steps over the dimension after it (its size times
+    its stride), except in front of a 0-d array.
+
+    Example::
+
+        >>> expand_strides((2, 1), (3, 1), (4, 2, 5))
+        (0, 3, 0)
+        >>> expand_strides((2, 1), (3, 1), (1, 2, 1))
+        (6, 3, 1)
+    """
+    if not shape:
+        return (0,) * len(new_shape)
+    lead = len(new_shape) - len(shape)
+    result = [0] * len(new_shape)
+    for i in range(len(new_shape) - 1, -1, -1):
+        size, stride = (shape[i - lead], strides[i - lead]) if i >= lead else (1, new_shape[i + 1] * result[i + 1])
+        result[i] = stride if size == new_shape[i] else 0
+    return tuple(result)
 
 
 def ordered_strides(shape: tuple[int, ...], order: tuple[int, ...]) -> tuple[int, ...]:

@@ -271,7 +271,7 @@ def writable_data(t):
     empty tensor do (``ember.zeros(0, 3).t().stride() == (1, 3)``).
     """
     data = t._data
-    if not hasattr(data, "__setitem__"):
+    if not data.ndim and not hasattr(data, "__setitem__"):  # (only a 0-d result may be a scalar: one check)
         data = t._data = t._backend.xp.asarray(data)
     elif not data.size:  # no elements: strides its views can step from (NumPy zeroes a new empty array's)
         data = t._data = t._backend.viewable(data)

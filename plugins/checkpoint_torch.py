@@ -263,9 +263,13 @@ class _Pickler(pickle._Pickler):
             return _REBUILD_META, (t.dtype, tuple(t.shape), t.stride(), t.requires_grad)
         storage, root, host = self._storage_of(t)
         itemsize = host.dtype.itemsize
-        offset = (host.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // itemsize
-        # an empty array's strides are NumPy's to pick (zeros): the tensor's own, as PyTorch writes them
-        stride = tuple(s // itemsize for s in host.strides) if host.size else tuple(t.stride())
+        # an empty array's strides are NumPy's to pick (zeros), its offset too (a slice of the storage's copy
+        # starts no further than its end): the tensor's own, as PyTorch writes them
+        if host.size:
+            offset = (host.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // itemsize
+            stride = tuple(s // itemsize for s in host.strides)
+        else:
+            offset, stride = t.storage_offset(), tuple(t.stride())
         args = (storage, offset, tuple(host.shape), stride, t.requires_grad, collections.OrderedDict())
         if t.dtype.name in _BYTE_STORED:
             return _REBUILD_TENSOR_V3, (*args, t.dtype)
@@ -279,7 +283,11 @@ class _Pickler(pickle._Pickler):
         if t.device.type != "cpu":  # to_host copies: the device storage's copy, once, and t's view of it
             return self._device_storage_of(t)
         host = np.asarray(t._backend.to_host(t._data))
-        root = host
+        # the backend's owner of the tensor's own array: an empty view may start past its storage's end,
+        # where NumPy's bases do not lead back to the storage
+        root = t._backend.memory_owner(host) if host is t._data else host
+        if not isinstance(root, np.ndarray):
+            root = host
         while isinstance(root.base, np.ndarray):
             root = root.base
         owner = root  # the memory's owner: one storage each
@@ -331,10 +339,13 @@ def _inside(view, root):
     """Whether every element of ``view`` lies in ``root``'s buffer, with strides that are multiples of the item size."""
     itemsize = view.dtype.itemsize
     start = view.__array_interface__["data"][0] - root.__array_interface__["data"][0]
-    if start < 0 or start % itemsize or any(s % itemsize or s < 0 for s in view.strides):
+    if start < 0 or start % itemsize:
         return False
-    last = start + sum((n - 1) * s for n, s in zip(view.shape, view.strides)) if view.size else start
-    return last + itemsize <= root.nbytes
+    if not view.size:  # no element lies outside: torch keeps an empty view's offset, past the end too
+        return True
+    if any(s % itemsize or s < 0 for s in view.strides):
+        return False
+    return start + sum((n - 1) * s for n, s in zip(view.shape, view.strides)) + itemsize <= root.nbytes
 
 
 def _location(t):
@@ -753,7 +764,8 @@ class _Unpickler(pickle._Unpickler):
             raise CorruptCheckpoint(f"tensor of size {size} runs past its storage of {numel}")
         data = storage._data
         xp = storage._backend.xp
-        if all(s == c for n, s, c in zip(size, stride, _contiguous(size)) if n != 1):
+        # (a slice without elements would not keep its offset, which torch's may place past the storage's end)
+        if count and all(s == c for n, s, c in zip(size, stride, _contiguous(size)) if n != 1):
             t = storage._make(xp.reshape(data[offset : offset + count], size))  # shares the storage's memory
         else:
             t = self._strided(storage, offset, size, stride, count)

@@ -26,9 +26,42 @@ _FP_WARNINGS = r"(divide by zero|invalid value|overflow|underflow) encountered"
 
 def _root(array):
     """The array that owns ``array``'s memory (its storage)."""
-    while isinstance(array.base, np.ndarray):
-        array = array.base
+    base = array.base
+    while base is not None:
+        if isinstance(base, np.ndarray):
+            array = base
+        elif type(base) is _EmptyView:
+            array = base.root
+        else:
+            break
+        base = array.base
     return array
+
+
+class _EmptyView:
+    """The array interface of a position in the storage ``root`` (one of its elements, or past its end),
+    from which :meth:`NumpyBackend.as_strided` lays out an array without elements: PyTorch's empty views
+    keep the storage offset of their slice, which may lie past the end of the storage, where NumPy's
+    constructor refuses to start an array. An array laid out from it keeps the strides it was given,
+    even all zero (an empty array that NumPy allocates has all-zero strides, read as row-major ones)."""
+
+    __slots__ = ("__array_interface__", "root")
+
+    def __init__(self, root, address):
+        self.root = root
+        self.__array_interface__ = {"data": (address, False), "shape": (0,), "typestr": "|u1", "version": 3}
+
+
+def _zeroed(array):
+    """Whether the strides of ``array``, which has no elements, are the zeros NumPy gives the empty arrays
+    it allocates, which stand for a fresh row-major array's strides (PyTorch's), rather than strides
+    :meth:`NumpyBackend.as_strided` laid it out with (or a view of such an array has)."""
+    if any(array.strides):
+        return False
+    base = array.base
+    while isinstance(base, np.ndarray):
+        base = base.base
+    return type(base) is not _EmptyView
 
 
 def numpy_bfloat16():
@@ -105,16 +138,15 @@ class NumpyBackend(Backend):
         return array.flags.c_contiguous
 
     def strides(self, array):
-        size = array.itemsize
-        strides = tuple([s // size for s in array.strides])
-        if not array.size and not any(strides):  # as layout reads them
+        if not array.size and _zeroed(array):  # as layout reads them
             return contiguous_strides(array.shape)
-        return strides
+        size = array.itemsize
+        return tuple([s // size for s in array.strides])
 
     def viewable(self, array):
-        if any(array.strides):
+        if not _zeroed(array):
             return array
-        return NumpyBackend.as_strided(self, array, array.shape, contiguous_strides(array.shape), 0)
+        return NumpyBackend.as_strided(self, array, array.shape, *NumpyBackend.layout(self, array))
 
     def is_row_major(self, array):
         key = (array.shape, array.itemsize)
@@ -123,19 +155,17 @@ class NumpyBackend(Backend):
             if len(_ROW_MAJOR_BYTES) > 4096:
                 _ROW_MAJOR_BYTES.clear()
             expected = _ROW_MAJOR_BYTES[key] = tuple(s * array.itemsize for s in contiguous_strides(array.shape))
-        strides = array.strides
-        # (an empty array's zeroed strides read as row-major, as layout reads them)
-        return strides == expected or (not array.size and not any(strides))
+        return array.strides == expected or (not array.size and _zeroed(array))  # (as layout reads them)
 
     def layout(self, array):
         if isinstance(array, np.generic):  # a 0-d result NumPy returns as a scalar: a storage of its own
             return (), 0
-        root = _root(array)
         size = array.itemsize
-        strides = tuple(s // size for s in array.strides)
-        if not array.size and not any(strides):  # NumPy zeroes an empty array's strides, PyTorch's are row-major
+        if not array.size and _zeroed(array):
             strides = contiguous_strides(array.shape)
-        return strides, (array.ctypes.data - root.ctypes.data) // size
+        else:
+            strides = tuple(s // size for s in array.strides)
+        return strides, (array.ctypes.data - _root(array).ctypes.data) // size
 
     def storage_size(self, array):
         return _root(array).nbytes // array.itemsize
@@ -146,6 +176,9 @@ class NumpyBackend(Backend):
     def as_strided(self, array, shape, strides, offset):
         root = _root(array)
         size = array.itemsize
+        if not all(shape):  # no elements: from its position, which may lie past the storage's end
+            start = np.asarray(_EmptyView(root, root.ctypes.data + offset * size))
+            return np.ndarray(shape, array.dtype, buffer=start, strides=tuple(s * size for s in strides))
         if not (root.flags.c_contiguous or root.flags.f_contiguous):
             # a dense block in another order (NumPy's order="K" result of an op on a permuted input):
             # its dimensions from the outermost in memory to the innermost make a row-major view of it
@@ -153,10 +186,9 @@ class NumpyBackend(Backend):
             if not root.flags.c_contiguous:
                 raise NotImplementedError("as_strided: the storage is not one contiguous block")
         flat = root.ravel(order="K").view(np.uint8)  # in memory order: a view of the block
-        start = offset * size
-        if not all(shape):  # no elements: PyTorch's may start past its storage's end, NumPy's no further than it
-            start = min(start, flat.size)
-        return np.ndarray(shape, array.dtype, buffer=flat, offset=start, strides=tuple(s * size for s in strides))
+        return np.ndarray(
+            shape, array.dtype, buffer=flat, offset=offset * size, strides=tuple(s * size for s in strides)
+        )
 
     def bitcast(self, array, dtype):
         return array.view(dtype)

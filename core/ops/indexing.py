@@ -340,12 +340,14 @@ class _Index(Function):
 
 def _with_indexed_strides(x, key, data):
     """``data``, ``x[key]`` for a basic ``key`` holding None or selecting no element, with the strides
-    PyTorch's indexing gives it where NumPy's differ: a new axis (NumPy's steps 0) is unsqueezed before
-    the source dimension after it is indexed, and steps over that whole dimension (size times stride; 1
-    when none is left); a slice steps by its step times the source's stride, an empty one too (NumPy's
-    steps by the source's stride). Left as it is where the backend makes no strided views."""
+    and storage offset PyTorch's indexing gives it where NumPy's differ: a new axis (NumPy's steps 0) is
+    unsqueezed before the source dimension after it is indexed, and steps over that whole dimension (size
+    times stride; 1 when none is left); a slice steps by its step times the source's stride, an empty one
+    too (NumPy's steps by the source's stride), and moves the offset to its start, an empty one too (NumPy's
+    stays where it was, and PyTorch's may end up past the end of the storage). Left as it is where the
+    backend makes no strided views."""
     backend = x._backend
-    shape, (source, _) = x.shape, backend.layout(writable_data(x))
+    shape, (source, start) = x.shape, backend.layout(writable_data(x))
     strides, offset = backend.layout(data)
     fixed = list(strides)
     span = len(shape) - sum(1 for k in key if k is not None and k is not Ellipsis)  # the dimensions ... covers
@@ -358,13 +360,15 @@ def _with_indexed_strides(x, key, data):
             position, dim = position + span, dim + span
         elif isinstance(k, slice):
             fixed[position] = source[dim] * (1 if k.step is None else k.step)
+            start += k.indices(shape[dim])[0] * source[dim]
             position, dim = position + 1, dim + 1
         else:
+            start += k % shape[dim] * source[dim]
             dim += 1
-    if fixed == list(strides):
+    if fixed == list(strides) and start == offset:
         return data
     try:
-        return backend.as_strided(data, tuple(data.shape), tuple(fixed), offset)
+        return backend.as_strided(data, tuple(data.shape), tuple(fixed), start)
     except NotImplementedError:
         return data
 

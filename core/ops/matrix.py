@@ -63,7 +63,7 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
         if not empty and strides[b] == n1 * strides[a]:  # it flattens with the dims swapped: the offset negated
             return diagonal(input, -offset, b, a)
         keep = [d for d in range(input.ndim) if d not in (a, b)]
-        start = storage_offset + (0 if empty else r0 * strides[a] + c0 * strides[b])
+        start = storage_offset + (r0 * strides[a] + c0 * strides[b] if length else 0)  # (PyTorch's, even empty)
         try:  # a view, as in PyTorch, where the backend has strided views
             return as_strided(
                 input,

@@ -23,7 +23,7 @@ from ..layout import (
     preserve_format,
     suggest_memory_format,
 )
-from ..strides import dense_order, is_ordered, ordered_strides, view_strides
+from ..strides import dense_order, expand_strides, is_ordered, ordered_strides, view_strides
 from ..tensor import Size, Tensor, size_arg, writable_data
 from .dtype_support import TORCH_NAMES, not_implemented
 from .dtype_views import view_dtype
@@ -443,7 +443,7 @@ def unsqueeze(input: Tensor, dim: int | None = None, *, axis: int | None = None)
     shape = list(input.shape)
     shape.insert(axis, 1)
     strides = None
-    if 0 in input.shape:  # PyTorch's strides, where a view of an empty tensor would get row-major ones
+    if 0 in shape:  # PyTorch's strides, where a view of an empty tensor would get row-major ones
         old = input.stride()
         strides = old[:axis] + (shape[axis + 1] * old[axis] if axis < input.ndim else 1,) + old[axis:]
     return _reshape(input, tuple(shape), strides, node=_Unsqueeze)
@@ -453,11 +453,29 @@ class _Expand(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x._data.shape
-        return x._view_of(x._backend.xp.broadcast_to(writable_data(x), shape), lambda base: base.expand(shape))
+        data, backend = writable_data(x), x._backend
+        expanded = backend.xp.broadcast_to(data, shape)
+        if not expanded.size:  # (NumPy's zeroed strides would read as row-major ones)
+            expanded = _with_expanded_strides(backend, data, expanded, shape)
+        return x._view_of(expanded, lambda base: base.expand(shape))
 
     @staticmethod
     def backward(ctx, grad):
         return sum_to(grad, ctx.shape), None
+
+
+def _with_expanded_strides(backend, data, expanded, shape):
+    """``expanded``, ``data`` broadcast to ``shape`` without elements, with the strides of PyTorch's expand
+    where the backend's differ (NumPy's new empty array has zeroed strides, read as row-major ones; its
+    size-1 dimensions step 0). Left as it is where the backend makes no strided views."""
+    strides, offset = backend.layout(data)
+    wanted = expand_strides(tuple(data.shape), tuple(strides), shape)
+    if tuple(backend.strides(expanded)) == wanted:
+        return expanded
+    try:
+        return backend.as_strided(expanded, shape, wanted, offset)
+    except NotImplementedError:
+        return expanded
 
 
 def expand(input: Tensor, *sizes: int | _size_t, size: _size_t | None = None) -> Tensor:

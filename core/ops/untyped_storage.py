@@ -26,10 +26,10 @@ __all__ = ["UntypedStorage", "data_ptr", "storage_bytes", "storage_text", "untyp
 
 
 def _address(op: str, input: Tensor) -> int:
-    """The address of ``input``'s first element; 0 for an empty storage, as in PyTorch."""
-    backend, data = input._backend, writable_data(input)  # an array, whose address stays
-    if not backend.storage_size(data):
+    """The address of ``input``'s first element; 0 where it has none (an empty storage's bytes too), as in PyTorch."""
+    if not input.numel():
         return 0
+    backend, data = input._backend, writable_data(input)  # an array, whose address stays
     address = backend.data_address(data)
     if address is None:
         raise RuntimeError(
@@ -197,7 +197,7 @@ def storage_text(storage: Any, description: str) -> str:
 
 def data_ptr(input: Tensor) -> int:
     """The address of ``input``'s first element: the address of its storage plus its
-    ``storage_offset()`` in bytes, 0 when the storage is empty. Raises ``RuntimeError`` on a backend
+    ``storage_offset()`` in bytes, 0 when it has no elements. Raises ``RuntimeError`` on a backend
     whose memory has no address (OpenCL buffers are handles).
 
     Example::
