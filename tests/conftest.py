@@ -178,6 +178,7 @@ def _global_state(lib):
         lib.is_autocast_enabled("cpu"),
         str(lib.get_default_device()),
         getattr(distribution, "_validate_args", __debug__),  # its default, until the module is imported
+        getattr(sys.modules.get(f"{lib.__name__}.backends.mkldnn"), "enabled", True),
     )
 
 
