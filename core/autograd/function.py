@@ -277,6 +277,20 @@ class FunctionCtx(Node):
         return result
 
 
+def recorded_node(function: Any, edges: tuple[Any, ...], needs: tuple[bool, ...], meta: tuple[Any, ...]) -> Any:
+    """A node of ``function``'s op, recorded without running the op: what ``function.apply`` would have made of
+    arguments with the gradient ``edges`` (:data:`NOT_A_TENSOR` for a non-tensor), which of them ``needs`` a
+    gradient, and the one output's ``meta`` ``(backend, device, shape, dtype)``. The caller sets the attributes
+    the op's ``backward`` reads; a composite op (``F.linear``) computed by one kernel attaches its ops' nodes
+    so."""
+    node = function._backward_cls()
+    node._edges = edges
+    node.needs_input_grad = needs
+    node._sequence_nr = next(_sequence)
+    node._output_meta = (meta,)
+    return node
+
+
 class SavedTensor:
     """A tensor held for backward, with the version it had when saved (or, under
     :class:`ember.autograd.graph.saved_tensors_hooks`, what the pack hook made of it)."""
