@@ -117,3 +117,57 @@ def test_backward_records_the_transpose_node():
         return sorted({e.name for e in prof.events() if e.name.startswith("autograd::engine::evaluate_function: ")})
 
     assert nodes(ember) == nodes(torch)
+
+
+def _unfolded(y):
+    """``y`` after its graph has been looked at: ember records linear as one node and makes PyTorch's nodes of it
+    then (an ember detail; PyTorch's are there from the start)."""
+    _graph(y.grad_fn)
+    return y
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("shape", [(4,), (8, 4), (2, 8, 4), (2, 3, 8, 4)])
+def test_backward_through_the_graph_looked_at_is_torchs(shape, bias, dtype):
+    rng = np.random.default_rng(2)
+    t_layer = torch.nn.Linear(4, 3, bias=bias).to(getattr(torch, dtype))
+    e_layer = ember.nn.Linear(4, 3, bias=bias, dtype=getattr(ember, dtype))
+    e_layer.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in t_layer.state_dict().items()})
+    values = rng.standard_normal(shape)
+    t_x = torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=True)
+    e_x = ember.tensor(values, dtype=getattr(ember, dtype), requires_grad=True)
+    t_y, e_y = t_layer(t_x), _unfolded(e_layer(e_x))
+    seen = {"torch": [], "ember": []}  # the gradients the post-hook of the last node sees
+    t_y.grad_fn.register_hook(lambda grads, _: seen["torch"].append([tuple(g.shape) for g in grads if g is not None]))
+    e_y.grad_fn.register_hook(lambda grads, _: seen["ember"].append([tuple(g.shape) for g in grads if g is not None]))
+    grad = rng.standard_normal(tuple(t_y.shape))
+    t_y.backward(torch.tensor(grad, dtype=t_y.dtype), create_graph=True)
+    e_y.backward(ember.tensor(grad, dtype=e_y.dtype), create_graph=True)
+    assert seen["ember"] == seen["torch"]
+    rtol = 1e-6 if dtype == "float32" else 1e-14
+    np.testing.assert_allclose(e_x.grad.detach().numpy(), t_x.grad.detach().numpy(), rtol=rtol, atol=rtol)
+    for name, t_param in t_layer.named_parameters():
+        e_grad = getattr(e_layer, name).grad
+        np.testing.assert_allclose(e_grad.detach().numpy(), t_param.grad.detach().numpy(), rtol=rtol, atol=rtol)
+        assert e_grad.stride() == t_param.grad.stride(), name
+    # the second derivative, through the gradient's own graph
+    t_second = torch.autograd.grad((t_x.grad * t_x.grad).sum(), t_layer.weight)[0]
+    e_second = ember.autograd.grad((e_x.grad * e_x.grad).sum(), e_layer.weight)[0]
+    np.testing.assert_allclose(e_second.numpy(), t_second.numpy(), rtol=rtol * 10, atol=rtol * 10)
+
+
+@pytest.mark.parametrize("shape", [(8, 4), (2, 8, 4)])
+def test_output_hook_and_retain_grad_as_torch(shape):
+    def run(lib):
+        lib.manual_seed(0)
+        layer = lib.nn.Linear(4, 2)
+        y = layer(lib.ones(*shape))
+        y.retain_grad()
+        seen = []
+        y.register_hook(lambda g: seen.append(tuple(g.shape)))
+        (y * 3).sum().backward()
+        return seen, y.grad.numpy().tolist(), layer.weight.grad.numpy().tolist(), _graph(y.grad_fn)
+
+    assert run(ember) == run(torch)

@@ -389,7 +389,9 @@ class _FunctionMeta(type):
         else:
             node_name = attrs.get("_backward_name") or name.lstrip("_") + "Backward0"
         attributes = {"_function": cls, "__slots__": (), "_name": node_name}
-        cls._backward_cls = type(node_name.rpartition("::")[2], (FunctionCtx,), attributes)
+        # an op whose node behaves otherwise (a subclass of FunctionCtx) names it, ``_node_base`` (not inherited)
+        node_base = attrs.get("_node_base", FunctionCtx)
+        cls._backward_cls = type(node_name.rpartition("::")[2], (node_base,), attributes)
         # the new style: forward(*args) without ctx, then setup_context(ctx, inputs, output)
         cls._uses_setup_context = any("setup_context" in vars(k) for k in cls.__mro__ if k.__module__ != __name__)
         # PyTorch's other name of backward: a Function may define vjp instead

@@ -9,7 +9,7 @@ from ... import dtypes
 from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...autograd.apply_layers import watching_ops
-from ...autograd.function import NOT_A_TENSOR, Function, differentiable_backward, recorded_node
+from ...autograd.function import NOT_A_TENSOR, Function, FunctionCtx, _sequence, differentiable_backward, recorded_node
 from ...autograd.grad_mode import grad_state
 from ...ops.dtype_support import GEMM_REFUSED, TORCH_NAMES, not_implemented, refuse_limited
 from ...ops.movement import _T, _unsafe_view, _View, row_major
@@ -93,16 +93,31 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def _linear_of_matrix(input, weight, bias):
     """``linear`` of checked operands, a weight matrix: PyTorch's graph of ATen's ``linear`` at the cost of one
-    kernel. PyTorch runs ``weight.t()`` (TBackward0), then ``addmm(bias, rows, weight.t())`` of the input's rows
-    (AddmmBackward0; ``view``s to rows and back, ViewBackward0, for other than a matrix), or without a bias a
-    ``matmul`` (``mm``, MmBackward0, under UnsafeViewBackward0 or SqueezeBackward4). :class:`_Linear` computes
-    the values and :func:`_attach_nodes` gives its result those nodes. A tool that watches every op (the
-    profiler, anomaly mode) sees them run one by one (:func:`_ops`), and so does a non-contiguous batch whose
-    graph is recorded (its product and bias are two ops, ``matmul`` and ``add_``: AddBackward0)."""
-    if watching_ops() or (len(input._data.shape) > 2 and grad_state.enabled and not _rows_of(input, bias)):
+    kernel and one node. PyTorch runs ``weight.t()`` (TBackward0), then ``addmm(bias, rows, weight.t())`` of
+    the input's rows (AddmmBackward0; ``view``s to rows and back, ViewBackward0, for other than a matrix), or
+    without a bias a ``matmul`` (``mm``, MmBackward0, under UnsafeViewBackward0 or SqueezeBackward4).
+    :class:`_FoldedLinear` computes the values, its node named as the last of those, and those nodes are made
+    of it when the graph is looked at (:class:`_FoldedNode`). A tool that watches every op (the profiler,
+    anomaly mode) sees them run one by one (:func:`_ops`), and so does a non-contiguous batch whose graph is
+    recorded (its product and bias are two ops, ``matmul`` and ``add_``: AddBackward0)."""
+    ndim = len(input._data.shape)
+    if watching_ops() or (ndim > 2 and grad_state.enabled and not _rows_of(input, bias)):
         return _ops(input, weight, bias)
-    out = _Linear.apply(bias, input, weight)
-    return out if out._grad_fn is None else _attach_nodes(out, input, bias)
+    out = _FoldedLinear.apply(bias, input, weight)
+    if out._grad_fn is None or (ndim == 2 and bias is not None):
+        return out
+    return named_node(out, _LAST_NODE[bias is None, min(ndim, 3)])
+
+
+#: the node PyTorch's ``linear`` ends in: (no bias, input dimensions, 3 for more) -> its name
+_LAST_NODE = {
+    (False, 1): "ViewBackward0",
+    (False, 2): "AddmmBackward0",
+    (False, 3): "ViewBackward0",
+    (True, 1): "SqueezeBackward4",
+    (True, 2): "MmBackward0",
+    (True, 3): "UnsafeViewBackward0",
+}
 
 
 def _rows_of(input, bias):
@@ -112,48 +127,69 @@ def _rows_of(input, bias):
     return contiguous(input._data) and (bias is None or contiguous(bias._data))
 
 
-def _attach_nodes(out, input, bias):
-    """``out``, made by :class:`_Linear`'s node, given PyTorch's nodes of ``linear`` (see :func:`_ops`) in
-    place of that one: the node becomes ``addmm``'s (``mm``'s) of ``weight.t()``'s, and the ``view`` nodes of a
-    batch around it are recorded as they are. No op runs and no array is made: the nodes' backwards do it."""
-    node = out._grad_fn
+class _FoldedNode(FunctionCtx):
+    """The node of :class:`_FoldedLinear`: PyTorch's nodes of ``linear`` folded into one, which the engine runs
+    as one. It unfolds (:func:`_unfold`) the first time its graph is looked at (``next_functions``) or a hook is
+    registered on it, so that the graph and the hooks are PyTorch's."""
+
+    __slots__ = ()
+
+    @property
+    def next_functions(self):
+        _unfold(self)
+        return self.next_functions
+
+    def register_hook(self, hook):
+        _unfold(self)
+        return self.register_hook(hook)
+
+    def _insert_prehook(self, hook, rank):
+        _unfold(self)
+        return self._insert_prehook(hook, rank)
+
+
+def _unfold(node):
+    """Make of the folded ``node`` PyTorch's nodes of ``linear`` (see :func:`_ops`), ``node`` the last of them:
+    ``addmm``'s (``mm``'s) node of ``weight.t()``'s node, and the ``view`` nodes of a batch around it. No op
+    runs: the nodes' backwards compute what the folded one did, the weight's gradient as ``weight.t()``'s (a
+    transposed view), the input's as its rows'."""
     edge_b, edge_x, edge_w = node._edges
     needs_b, needs_x, needs_w = node.needs_input_grad
-    backend, device, shape, dtype = node._output_meta[0]
-    in_features, out_features = input._data.shape[-1], shape[-1]
+    meta = node._output_meta[0]
+    backend, device, shape, dtype = meta
+    in_features, out_features = node.arrays[3], shape[-1]
     if needs_w:  # weight.t()
         t = recorded_node(
             _WeightT, (edge_w, NOT_A_TENSOR), (True, False), (backend, device, (in_features, out_features), dtype)
         )
         edge_w = (t, 0)
-    batch = len(input._data.shape) != 2
-    if batch:
-        rows = (math.prod(shape[:-1]), out_features)
-        if needs_x:  # the input's rows: x.view(-1, in), or x.unsqueeze(0) of a vector into mm
-            lift = _UnsqueezeRows if bias is None and len(shape) == 1 else _ViewRows
-            x_meta = (backend, device, (rows[0], in_features), dtype)
-            x_node = recorded_node(lift, (edge_x, NOT_A_TENSOR, NOT_A_TENSOR), (True, False, False), x_meta)
-            x_node.shape = input._data.shape
-            edge_x = (x_node, 0)
-        node._output_meta = ((backend, device, rows, dtype),)
-    if bias is None:
-        node.__class__ = _LinearMm._backward_cls
-        node._edges = (edge_x, edge_w)
-        node.needs_input_grad = (needs_x, needs_w)
+    batch = len(shape) != 2
+    rows = (math.prod(shape[:-1]), out_features)
+    if batch and needs_x:  # the input's rows: x.view(-1, in), or x.unsqueeze(0) of a vector into mm
+        lift = _UnsqueezeRows if edge_b is NOT_A_TENSOR and len(shape) == 1 else _ViewRows
+        x_meta = (backend, device, (rows[0], in_features), dtype)
+        x_node = recorded_node(lift, (edge_x, NOT_A_TENSOR, NOT_A_TENSOR), (True, False, False), x_meta)
+        x_node.shape = (*shape[:-1], in_features)
+        edge_x = (x_node, 0)
+    if edge_b is NOT_A_TENSOR:  # no bias
+        product, edges, needs = _LinearMm, (edge_x, edge_w), (needs_x, needs_w)
     else:
-        node.__class__ = _LinearAddmm._backward_cls
-        node._edges = (edge_b, edge_x, edge_w, NOT_A_TENSOR, NOT_A_TENSOR)
-        node.needs_input_grad = (needs_b, needs_x, needs_w, False, False)
+        product = _LinearAddmm
+        edges = (edge_b, edge_x, edge_w, NOT_A_TENSOR, NOT_A_TENSOR)
+        needs = (needs_b, needs_x, needs_w, False, False)
     if not batch:
-        return out
-    # the product back in the batch's shape: view (with a bias), _unsafe_view (a batch) or squeeze_ (a vector)
-    back = _ViewRows if bias is not None else _UnsafeViewRows if len(shape) > 1 else _SqueezeRows
-    top = recorded_node(
-        back, ((node, 0), NOT_A_TENSOR, NOT_A_TENSOR), (True, False, False), (backend, device, shape, dtype)
-    )
-    top.shape = rows
-    out._grad_fn = top
-    return out
+        node.__class__ = product._backward_cls
+        node._edges, node.needs_input_grad = edges, needs
+        return
+    mm = recorded_node(product, edges, needs, (backend, device, rows, dtype))
+    mm._saved, mm.arrays = node._saved, node.arrays
+    # the product back in the batch's shape: view (a bias), _unsafe_view (a batch) or squeeze_ (a vector)
+    top = _ViewRows if edge_b is not NOT_A_TENSOR else _UnsafeViewRows if len(shape) > 1 else _SqueezeRows
+    node.__class__ = top._backward_cls
+    node._edges, node.needs_input_grad = ((mm, 0), NOT_A_TENSOR, NOT_A_TENSOR), (True, False, False)
+    node._sequence_nr = next(_sequence)  # after its inputs', as the ops ran
+    node.shape = rows
+    del node._saved, node.arrays
 
 
 def _ops(input, weight, bias):
@@ -231,12 +267,13 @@ class _Linear(Function):
     Its operands come in PyTorch's ``addmm`` order, ``(bias, x, weight)``: so do the node's inputs
     (``next_functions``), and the engine then accumulates the bias's gradient before the weight's, as PyTorch's.
     :class:`_LinearAddmm` and :class:`_LinearMm` are PyTorch's ops of a matrix, whose weight operand is
-    ``weight.t()`` (the node :func:`_attach_nodes` makes of this one, or one that :func:`_ops` runs).
+    ``weight.t()`` (the node :func:`_unfold` makes of this one, or one that :func:`_ops` runs).
     """
 
     @staticmethod
     def forward(ctx, bias, x, weight):
-        return _Linear.run(ctx, bias, x, weight, weight._data, *ctx.needs_input_grad[1:3])
+        needs = ctx.needs_input_grad
+        return _Linear.run(ctx, bias, x, weight, weight._data, needs[1], needs[2])
 
     @staticmethod
     def backward(ctx, grad):
@@ -250,8 +287,8 @@ class _Linear(Function):
         # through the saved-tensor hooks) where that gradient is wanted, as PyTorch's mm saves them; the
         # array of an operand not saved is kept for its shape alone
         ctx.save_for_backward(x if needs_w else None, weight if needs_x else None)
-        ctx.arrays = (None if needs_w else x._data, None if needs_x else w, weight._data is not w)
         backend, data = x._backend, x._data
+        ctx.arrays = (None if needs_w else data, None if needs_x else w, weight._data is not w, data.shape[-1])
         b = None if bias is None else bias._data
         kernels = backend.kernels
         if data.ndim != 2:
@@ -268,7 +305,7 @@ class _Linear(Function):
         x, weight = ctx.saved_tensors
         if grad.dtype.is_complex:  # conjugate Wirtinger gradients: grad @ conj(w), grad^T @ conj(x)
             x, weight = _conj(x), _conj(weight)
-        data, w, saved_t = ctx.arrays  # an operand not saved: its values are not read
+        data, w, saved_t, _ = ctx.arrays  # an operand not saved: its values are not read
         backend = grad._backend
         data = data if x is None else x._data
         if weight is not None:
@@ -314,6 +351,13 @@ class _Linear(Function):
         )
 
 
+class _FoldedLinear(_Linear):
+    """:class:`_Linear` of a weight matrix: its node stands for PyTorch's nodes of ``linear`` (:class:`_FoldedNode`)."""
+
+    _node_base = _FoldedNode
+    _backward_name = "AddmmBackward0"  # of a matrix with a bias; named otherwise (_LAST_NODE) until unfolded
+
+
 class _LinearAddmm(_Linear):
     """``addmm(bias, x, weight_t, beta=1, alpha=1)`` of a matrix ``x`` and a weight's ``t()``, as PyTorch's
     ``linear`` calls it (its scalars are there for the profiler's record of the op's operands)."""
@@ -347,7 +391,7 @@ class _LinearMm(_Linear):
 
 
 class _WeightT(_T):
-    """The node of ``weight.t()`` that :func:`_attach_nodes` records: its backward transposes the gradient
+    """The node of ``weight.t()`` that :func:`_unfold` records: its backward transposes the gradient
     (a view of the array, no op where no graph of the backward is recorded)."""
 
     _backward_name = "TBackward0"
@@ -360,7 +404,7 @@ class _WeightT(_T):
 
 
 class _ViewRows(_View):
-    """The node of a ``view`` between a batch and its rows that :func:`_attach_nodes` records: its backward
+    """The node of a ``view`` between a batch and its rows that :func:`_unfold` records: its backward
     reshapes the gradient to ``ctx.shape`` (the array's reshape where no graph of the backward is recorded)."""
 
     _backward_name = "ViewBackward0"
