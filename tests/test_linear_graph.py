@@ -171,3 +171,17 @@ def test_output_hook_and_retain_grad_as_torch(shape):
         return seen, y.grad.numpy().tolist(), layer.weight.grad.numpy().tolist(), _graph(y.grad_fn)
 
     assert run(ember) == run(torch)
+
+
+def test_graph_looked_at_during_backward_leaves_gradients_as_torchs():
+    def run(lib):
+        lib.manual_seed(0)
+        layer = lib.nn.Linear(4, 2)
+        x = lib.ones(2, 3, 4, requires_grad=True)
+        y = layer(x)
+        z = y * 2
+        z.grad_fn.register_prehook(lambda grads: y.grad_fn.next_functions and None)
+        z.sum().backward()
+        return x.grad.numpy().tolist(), layer.weight.grad.numpy().tolist(), _graph(y.grad_fn)
+
+    assert run(ember) == run(torch)

@@ -9,6 +9,7 @@ from ... import dtypes
 from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...autograd.apply_layers import watching_ops
+from ...autograd.engine import current_graph_task
 from ...autograd.function import NOT_A_TENSOR, Function, FunctionCtx, _sequence, differentiable_backward, recorded_node
 from ...autograd.grad_mode import grad_state
 from ...ops.dtype_support import GEMM_REFUSED, TORCH_NAMES, not_implemented, refuse_limited
@@ -130,29 +131,33 @@ def _rows_of(input, bias):
 class _FoldedNode(FunctionCtx):
     """The node of :class:`_FoldedLinear`: PyTorch's nodes of ``linear`` folded into one, which the engine runs
     as one. It unfolds (:func:`_unfold`) the first time its graph is looked at (``next_functions``) or a hook is
-    registered on it, so that the graph and the hooks are PyTorch's."""
+    registered on it, so that the graph and the hooks are PyTorch's; but not while a backward pass runs (whose
+    engine counts the folded node's edges): it stays folded then."""
 
     __slots__ = ()
 
     @property
     def next_functions(self):
-        _unfold(self)
-        return self.next_functions
+        node = _unfold(self)
+        return node.next_functions if node is not self else FunctionCtx.next_functions.fget(self)
 
     def register_hook(self, hook):
-        _unfold(self)
-        return self.register_hook(hook)
+        node = _unfold(self)
+        return node.register_hook(hook) if node is not self else FunctionCtx.register_hook(self, hook)
 
     def _insert_prehook(self, hook, rank):
-        _unfold(self)
-        return self._insert_prehook(hook, rank)
+        node = _unfold(self)
+        return node._insert_prehook(hook, rank) if node is not self else FunctionCtx._insert_prehook(self, hook, rank)
 
 
 def _unfold(node):
     """Make of the folded ``node`` PyTorch's nodes of ``linear`` (see :func:`_ops`), ``node`` the last of them:
     ``addmm``'s (``mm``'s) node of ``weight.t()``'s node, and the ``view`` nodes of a batch around it. No op
     runs: the nodes' backwards compute what the folded one did, the weight's gradient as ``weight.t()``'s (a
-    transposed view), the input's as its rows'."""
+    transposed view), the input's as its rows'. Returns ``node``, no longer folded; still folded (its class
+    unchanged) while a backward pass runs."""
+    if current_graph_task() is not None:
+        return node
     edge_b, edge_x, edge_w = node._edges
     needs_b, needs_x, needs_w = node.needs_input_grad
     meta = node._output_meta[0]
@@ -180,7 +185,7 @@ def _unfold(node):
     if not batch:
         node.__class__ = product._backward_cls
         node._edges, node.needs_input_grad = edges, needs
-        return
+        return node
     mm = recorded_node(product, edges, needs, (backend, device, rows, dtype))
     mm._saved, mm.arrays = node._saved, node.arrays
     # the product back in the batch's shape: view (a bias), _unsafe_view (a batch) or squeeze_ (a vector)
@@ -190,6 +195,7 @@ def _unfold(node):
     node._sequence_nr = next(_sequence)  # after its inputs', as the ops ran
     node.shape = rows
     del node._saved, node.arrays
+    return node
 
 
 def _ops(input, weight, bias):
