@@ -14,7 +14,7 @@ from typing import Any
 
 from .function import Function
 
-__all__ = ["set_apply_layer"]
+__all__ = ["set_apply_layer", "watching_ops"]
 
 ApplyFunction = Callable[..., Any]
 #: ``Function.apply`` as defined (a classmethod object)
@@ -53,3 +53,16 @@ def set_apply_layer(name: str, wrap: Callable[[ApplyFunction], ApplyFunction] | 
     for layer in _layers.values():
         apply = layer(apply)
     Function.apply = classmethod(apply) if _layers else _original_apply  # type: ignore[method-assign]
+
+
+def watching_ops() -> bool:
+    """Whether a tool wraps ``Function.apply`` now: a composite op that records its ops' nodes without running
+    them (``F.linear``) runs them instead, so that the tool sees each.
+
+    Example::
+
+        >>> from ember.autograd.apply_layers import watching_ops
+        >>> watching_ops()
+        False
+    """
+    return bool(_layers)

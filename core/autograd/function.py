@@ -277,6 +277,20 @@ class FunctionCtx(Node):
         return result
 
 
+def recorded_node(function: Any, edges: tuple[Any, ...], needs: tuple[bool, ...], meta: tuple[Any, ...]) -> Any:
+    """A node of ``function``'s op, recorded without running the op: what ``function.apply`` would have made of
+    arguments with the gradient ``edges`` (:data:`NOT_A_TENSOR` for a non-tensor), which of them ``needs`` a
+    gradient, and the one output's ``meta`` ``(backend, device, shape, dtype)``. The caller sets the attributes
+    the op's ``backward`` reads; a composite op (``F.linear``) computed by one kernel attaches its ops' nodes
+    so."""
+    node = function._backward_cls()
+    node._edges = edges
+    node.needs_input_grad = needs
+    node._sequence_nr = next(_sequence)
+    node._output_meta = (meta,)
+    return node
+
+
 class SavedTensor:
     """A tensor held for backward, with the version it had when saved (or, under
     :class:`ember.autograd.graph.saved_tensors_hooks`, what the pack hook made of it)."""
@@ -375,7 +389,9 @@ class _FunctionMeta(type):
         else:
             node_name = attrs.get("_backward_name") or name.lstrip("_") + "Backward0"
         attributes = {"_function": cls, "__slots__": (), "_name": node_name}
-        cls._backward_cls = type(node_name.rpartition("::")[2], (FunctionCtx,), attributes)
+        # an op whose node behaves otherwise (a subclass of FunctionCtx) names it, ``_node_base`` (not inherited)
+        node_base = attrs.get("_node_base", FunctionCtx)
+        cls._backward_cls = type(node_name.rpartition("::")[2], (node_base,), attributes)
         # the new style: forward(*args) without ctx, then setup_context(ctx, inputs, output)
         cls._uses_setup_context = any("setup_context" in vars(k) for k in cls.__mro__ if k.__module__ != __name__)
         # PyTorch's other name of backward: a Function may define vjp instead

@@ -158,6 +158,19 @@ class _UnsafeView(_View):
     """A reshape that copies (PyTorch's clone then ``_unsafe_view``): not a view, writes to it stay in it."""
 
 
+class _ResultView(_View):
+    """PyTorch's ``_unsafe_view`` of an op's fresh result (``matmul``'s product back in the batch dimensions):
+    the same memory in a new shape, but no view for autograd (no one else holds the result), so that an
+    in-place op on it is recorded as on any tensor."""
+
+    _backward_name = "UnsafeViewBackward0"
+
+    @staticmethod
+    def forward(ctx, x, shape, data):
+        ctx.shape = x._data.shape
+        return x._make(x._backend.xp.reshape(x._data, shape))
+
+
 class _Squeeze(_View):
     """``squeeze()``: every dimension of size 1."""
 
@@ -220,6 +233,11 @@ def _reshape(
     if node is None:
         node = _UnsafeView if data is None else _View
     return node.apply(input, shape, data)
+
+
+def _unsafe_view(result: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """``result``, a contiguous tensor an op has just made, seen in ``shape``, as PyTorch's ``_unsafe_view``."""
+    return _reshape(result, shape, node=_ResultView)
 
 
 def view(

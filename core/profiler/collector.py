@@ -39,7 +39,7 @@ from ..overrides import _WRAPPER_FILENAME
 from ..tensor import Tensor
 from . import entry_points
 from .events import EventList, FunctionEvent
-from .op_names import op_event_names
+from .op_names import op_event_inputs, op_event_names
 
 __all__ = ["Collector", "active_collector"]
 
@@ -222,7 +222,7 @@ def _profiling_layer(inner: ApplyFunction) -> ApplyFunction:
             return inner(cls, *args, **kwargs)
         if cls not in _visited:
             _patch_backwards(cls)  # a Function class defined while recording
-        events, start = collector._open_op(names, args)  # type: ignore[union-attr]
+        events, start = collector._open_op(names, op_event_inputs(cls, args))  # type: ignore[union-attr]
         try:
             outputs = inner(cls, *args, **kwargs)
         except BaseException:

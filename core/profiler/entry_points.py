@@ -16,6 +16,7 @@ profiler stops.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -50,6 +51,8 @@ _FACTORIES = (
 )  # fmt: skip
 #: Tensor methods that are one ATen op in PyTorch and a view, a query or a composite in ember
 _TENSOR_METHODS = ("t", "transpose", "unsqueeze", "squeeze", "flatten", "reshape", "detach", "item")
+#: Tensor methods whose sizes PyTorch's op takes as one list (``x.reshape(-1, 4)``: two operands recorded)
+_SIZES_AS_ONE = frozenset({"aten::reshape"})
 #: in-place methods that are no ATen op
 _NOT_OPS = frozenset({"requires_grad_", "share_memory_", "pin_memory_"})
 
@@ -67,7 +70,8 @@ def _recorded(function: Callable[..., Any], name: EventName, collector: Any) -> 
             return function(*args, **kwargs)
         event_name = name if isinstance(name, str) else name(args)
         # an optimizer's range is a user annotation in PyTorch (its record_function), an op's is not
-        event = collector.open(event_name, args, is_user_annotation=not event_name.startswith("aten::"))
+        inputs = (args[0], args[1:]) if event_name in _SIZES_AS_ONE else args
+        event = collector.open(event_name, inputs, is_user_annotation=not event_name.startswith("aten::"))
         event.wraps_op = True
         try:
             return function(*args, **kwargs)
@@ -89,6 +93,8 @@ def _targets() -> list[tuple[Any, str, EventName]]:
 
     targets: list[tuple[Any, str, EventName]] = [(F, name, f"aten::{name}") for name in _FUNCTIONAL]
     targets += [(F, name, event) for name, event in _FUNCTIONAL_AROUND_FUNCTION.items()]
+    # the matmul inside linear (its module: the package's name ``linear`` is the function)
+    targets.append((sys.modules[F.linear.__module__], "_matmul", "aten::matmul"))
     targets += [(ember, name, f"aten::{name}") for name in _FACTORIES if hasattr(ember, name)]
     targets += [(Tensor, name, f"aten::{name}") for name in _TENSOR_METHODS]
     targets += [

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["op_event_names"]
+__all__ = ["op_event_inputs", "op_event_names"]
 
 Names = tuple[str, ...]
 
@@ -53,6 +53,9 @@ _NAMED: dict[str, Callable[[tuple[Any, ...]], Names]] = {
     "_Mm": _matmul_names,
     "_Bmm": _matmul_names,
     "_Linear": _linear_names,
+    "_LinearAddmm": _fixed("aten::addmm"),
+    "_LinearMm": _fixed("aten::mm"),
+    "_ResultView": _fixed("aten::_unsafe_view"),
     "_Conv": _conv_names,
     "_AvgPool": _avg_pool_names,
     "_ConvBackwardInput": _fixed("aten::convolution_backward"),
@@ -69,6 +72,8 @@ _NAMED: dict[str, Callable[[tuple[Any, ...]], Names]] = {
     "_SetItem": _fixed("aten::index_put_"),
     "_IndexPut": _fixed("aten::index_put_"),
     "_View": _fixed("aten::view"),
+    "_SqueezeDim": _fixed("aten::squeeze"),
+    "_SqueezeDims": _fixed("aten::squeeze"),
     "_UnsafeView": _fixed("aten::reshape", "aten::clone", "aten::_unsafe_view"),
     "_Contiguous": _fixed("aten::contiguous", "aten::clone"),
     "_RPow": _fixed("aten::pow"),
@@ -164,6 +169,10 @@ _EMBER_ONLY = frozenset(
     }
 )
 
+#: the Functions of ops in a new shape, ``apply(x, shape, data)``: PyTorch's op takes ``(x, shape)`` (``data``
+#: is the view ember worked out beforehand)
+_SHAPE_OPS = frozenset({"_View", "_UnsafeView", "_ResultView", "_Squeeze", "_SqueezeDim", "_SqueezeDims", "_Unsqueeze"})
+
 _WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NO_EVENT: Names = ()
 #: Function class -> its names, or a function of the arguments that gives them (filled on first use)
@@ -197,3 +206,18 @@ def op_event_names(cls: type, args: tuple[Any, ...]) -> Names:
     if names is None:
         names = _cache[cls] = _names_of(cls)
     return names if type(names) is tuple else names(args)  # type: ignore[operator]
+
+
+def op_event_inputs(cls: type, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The operands of ``cls.apply(*args)`` as PyTorch's op takes them, whose shapes a profiler records
+    (``record_shapes``): the arguments, but for ember's own additions to them.
+
+    Example::
+
+        >>> from ember.profiler.op_names import op_event_inputs
+        >>> from ember.ops.movement import _View
+        >>> x = ember.ones(4)
+        >>> len(op_event_inputs(_View, (x, (2, 2), None)))
+        2
+    """
+    return args[:2] if cls.__name__ in _SHAPE_OPS else args

@@ -75,7 +75,7 @@ class profile:  # noqa: N801 - PyTorch's name
         ...     y.backward()
         >>> names = [e.key for e in prof.key_averages()]
         >>> names[:5]
-        ['forward', 'aten::linear', 'aten::mm', 'aten::relu', 'aten::clamp_min']
+        ['forward', 'aten::linear', 'aten::t', 'aten::matmul', 'aten::mm']
         >>> "autograd::engine::evaluate_function: ReluBackward0" in names
         True
         >>> print(prof.key_averages().table(sort_by="cpu_time_total", row_limit=3))  # doctest: +SKIP
