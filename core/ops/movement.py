@@ -613,14 +613,19 @@ def broadcast_shapes(*shapes: int | _size_t | None) -> Size:
         >>> ember.broadcast_shapes((5, 1, 4), (3, 1))
         ember.Size([5, 3, 4])
     """
-    given = [(s,) if isinstance(s, numbers.Integral) else s for s in shapes if s is not None]
-    for shape in given:
+    given: list[Sequence[int]] = []
+    for shape in shapes:
+        if shape is None:
+            continue
+        if isinstance(shape, numbers.Integral):
+            shape = (int(shape),)
         if not isinstance(shape, Sequence):
             raise RuntimeError(f"Input shapes should be of type ints, a tuple of ints, or a list of ints, got {shape}")
-    result = [1] * max((len(s) for s in given), default=0)  # type: ignore[arg-type]
+        given.append(shape)
+    result = [1] * max((len(s) for s in given), default=0)
     for index, shape in enumerate(given):  # PyTorch's order: each shape from its last dimension
-        for d in range(-1, -1 - len(shape), -1):  # type: ignore[arg-type]
-            size = shape[d]  # type: ignore[index]
+        for d in range(-1, -1 - len(shape), -1):
+            size = shape[d]
             if size == result[d]:
                 continue
             if result[d] == 1:
