@@ -100,9 +100,9 @@ def _linear_of_matrix(input, weight, bias):
     :class:`_FoldedLinear` computes the values, its node named as the last of those, and those nodes are made
     of it when the graph is looked at (:class:`_FoldedNode`). A tool that watches every op (the profiler,
     anomaly mode) sees them run one by one (:func:`_ops`), and so does a non-contiguous batch whose graph is
-    recorded (its product and bias are two ops, ``matmul`` and ``add_``: AddBackward0)."""
+    recorded, or such a vector (its product and bias are two ops, ``matmul`` and ``add_``: AddBackward0)."""
     ndim = len(input._data.shape)
-    if watching_ops() or (ndim > 2 and grad_state.enabled and not _rows_of(input, bias)):
+    if watching_ops() or (ndim != 2 and grad_state.enabled and not _rows_of(input, bias)):
         return _ops(input, weight, bias)
     out = _FoldedLinear.apply(bias, input, weight)
     if out._grad_fn is None or (ndim == 2 and bias is not None):
