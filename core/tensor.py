@@ -776,7 +776,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
                 "var_no_grad = var.detach()."
             )
         if value and not (self.dtype.is_floating_point or self.dtype.is_complex):
-            raise RuntimeError(f"only Tensors of floating point dtype can require gradients (got {self.dtype})")
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         if value and type(self._version_counter) is _InferenceVersion and creation.version is not _InferenceVersion:
             raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         if not value and getattr(self, "_view_of_requiring_grad", False) and self._base._requires_grad:
@@ -854,6 +854,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
                 "requires_grad_(): argument 'requires_grad' (position 1) must be bool, not "
                 f"{type(requires_grad).__name__}"
             )
+        if requires_grad and not (self.dtype.is_floating_point or self.dtype.is_complex):
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")  # PyTorch's words here
         self.requires_grad = requires_grad
         return self
 
@@ -1668,8 +1670,15 @@ def copy_to_tensor(data: Any, dtype: dtypes.dtype | None, device: Device, requir
             array = dtypes.rounded_to_float8(array, dt)
         array = np.asarray(array, dtype=dtypes.host_dtype(dt), order="C" if broadcast else "K")
     t = _new(backend.from_host(array, dev.index), backend, dev)
-    if requires_grad_flag("tensor()", requires_grad):
-        t.requires_grad = True
+    return require_grad_of_new(t) if requires_grad_flag("tensor()", requires_grad) else t
+
+
+def require_grad_of_new(t: Tensor) -> Tensor:
+    """Make ``t``, the new tensor of a factory given ``requires_grad=True``, require grad, and return it.
+    PyTorch's factories refuse a dtype that is neither floating point nor complex in words of their own."""
+    if not (t.dtype.is_floating_point or t.dtype.is_complex):
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+    t.requires_grad = True
     return t
 
 

@@ -852,7 +852,7 @@ def test_backward_of_non_scalar_and_shape_mismatch():
 
 
 def test_integer_tensors_cannot_require_grad():
-    with pytest.raises(RuntimeError, match="only Tensors of floating point dtype can require gradients"):
+    with pytest.raises(RuntimeError, match="Only Tensors of floating point and complex dtype can require gradients"):
         ember.tensor([1, 2], requires_grad=True)
     with pytest.raises(RuntimeError, match="only Tensors of floating point dtype can require gradients"):
         ember.tensor([1, 2]).requires_grad_()

@@ -35,7 +35,7 @@ CASES = [
     ("neg_bool", lambda T, d: -T.tensor([True], device=d), RuntimeError, "Negation, the `-` operator, on a bool tensor"),
     ("sub_bool", lambda T, d: T.tensor([True], device=d) - T.tensor([False], device=d), RuntimeError, "Subtraction, the `-` operator, with two bool"),
     ("int_neg_pow", lambda T, d: T.tensor([2], device=d) ** -1, RuntimeError, "Integers to negative integer powers are not allowed"),
-    ("int_requires_grad", lambda T, d: T.tensor([1, 2], device=d, requires_grad=True), RuntimeError, "only Tensors of floating point dtype can require gradients"),
+    ("int_requires_grad", lambda T, d: T.tensor([1, 2], device=d, requires_grad=True), RuntimeError, "Only Tensors of floating point and complex dtype can require gradients"),
     ("bitwise_float", lambda T, d: T.ones(2, device=d) & T.ones(2, device=d), RuntimeError, None),
     ("item_many", lambda T, d: T.ones(2, device=d).item(), RuntimeError, "cannot be converted to Scalar"),
     ("bool_ambiguous", lambda T, d: bool(T.ones(2, device=d)), RuntimeError, "ambiguous"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import NoReturn
 
 from ..overrides import _disabled_torch_function_impl, _opted_out
-from ..tensor import Tensor, _copy_slots, _TensorTypeMeta, requires_grad_flag
+from ..tensor import Tensor, _copy_slots, _TensorTypeMeta, require_grad_of_new, requires_grad_flag
 
 __all__ = ["Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer"]
 
@@ -77,9 +77,7 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
         param.grad = None
         param._accumulator = None
         param._requires_grad = False
-        if requires_grad_flag("Parameter()", requires_grad):
-            param.requires_grad = True
-        return param
+        return require_grad_of_new(param) if requires_grad_flag("Parameter()", requires_grad) else param
 
     def __deepcopy__(self, memo):
         if id(self) in memo:

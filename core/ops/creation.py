@@ -31,6 +31,7 @@ from ..tensor import (
     dtype_arg,
     is_number,
     placement,
+    require_grad_of_new,
     requires_grad_flag,
     size_arg,
     tensor,
@@ -118,6 +119,8 @@ def _size(size, op="tensor factory"):
         ) from None
     for s in shape:
         if s < 0:
+            if op == "zeros":  # PyTorch's zeros checks its sizes before it allocates, in words of its own
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
     return shape
 
@@ -144,9 +147,7 @@ def _place(dtype, device, default=None, op="tensor factory"):
 
 def _finish(data, backend, dev, requires_grad):
     t = _new(data, backend, dev)
-    if requires_grad_flag("tensor factory", requires_grad, none_is_false=True):
-        t.requires_grad = True
-    return t
+    return require_grad_of_new(t) if requires_grad_flag("tensor factory", requires_grad, none_is_false=True) else t
 
 
 @layout_options(pin_memory=True)
@@ -813,7 +814,8 @@ def logspace(
         if steps > 1 and not dt.is_floating_point and dt is not dtypes.bool and not meta:  # from the ends in the dtype
             start, end = _integer_end(start, dt), _integer_end(end, dt)
     out = base ** linspace(start, end, steps, dtype=exponent_dtype, device=device)
-    return out.to(dt).requires_grad_(requires_grad)
+    out = out.to(dt)
+    return require_grad_of_new(out) if requires_grad_flag("logspace()", requires_grad) else out
 
 
 @layout_options(pin_memory=True)

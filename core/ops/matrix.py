@@ -236,6 +236,25 @@ def triu(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tens
 
 
 # -- einsum ----------------------------------------------------------------------------------
+def _check_label_sizes(seen, index, shape, labels):
+    """PyTorch's check, in its words, that operand ``index``'s sizes (``shape``, one per label of ``labels``)
+    broadcast with the sizes ``seen`` so far for the same labels; records them in ``seen``."""
+    for d, (label, size) in enumerate(zip(labels, shape)):
+        before = seen.setdefault(label, size)
+        if size != before and size != 1 and before != 1:
+            if isinstance(label, tuple):  # (PyTorch's message lacks the space before "has")
+                raise RuntimeError(
+                    f"einsum(): dimension {d} covered by ellipsis in operand {index}has size {size} which does "
+                    f"not broadcast with previously seen ellipsis with size {before} for the respective dimension"
+                )
+            raise RuntimeError(
+                f"einsum(): subscript {label} has size {size} for operand {index} which does not broadcast with "
+                f"previously seen size {before}"
+            )
+        if before == 1:
+            seen[label] = size
+
+
 def _parse_term(term, ndim, n_ellipsis, op_index):
     """Labels of one operand: letters, with '...' expanded into right-aligned ellipsis labels."""
     if term.count("...") > 1:
@@ -264,13 +283,18 @@ def _parse_term(term, ndim, n_ellipsis, op_index):
     return labels
 
 
-def _merge_repeated(operand, labels):
-    """Take diagonals for labels repeated inside one operand."""
+def _merge_repeated(operand, labels, index):
+    """Take diagonals for labels repeated inside operand ``index``, whose sizes must match (PyTorch's error)."""
     while True:
         seen = {}
         for i, label in enumerate(labels):
             if label in seen:
                 j = seen[label]
+                if operand.shape[i] != operand.shape[j]:
+                    raise RuntimeError(
+                        f"einsum(): subscript {label} is repeated for operand {index} but the sizes don't match, "
+                        f"{operand.shape[i]} != {operand.shape[j]}"
+                    )
                 operand = diagonal(operand, 0, j, i)
                 labels = [lab for k, lab in enumerate(labels) if k not in (i, j)] + [label]
                 break
@@ -369,8 +393,10 @@ def einsum(equation: str | Tensor, *operands: Any) -> Tensor:
                     counts[lab] = counts.get(lab, 0) + 1
         output = ellipsis + sorted(lab for lab, c in counts.items() if c == 1)
     ops, labs = [], []
-    for t, labels in zip(operands, parsed):
-        t, labels = _merge_repeated(t, labels)
+    seen: dict = {}  # label -> the size the operands so far give it (1 broadcasts)
+    for i, (t, labels) in enumerate(zip(operands, parsed)):
+        t, labels = _merge_repeated(t, labels, i)
+        _check_label_sizes(seen, i, t.shape, labels)
         ops.append(t)
         labs.append(labels)
     contracted = []

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import dtypes
 from ..device import device as _device
-from ..tensor import Tensor, dtype_arg, from_numpy, tensor
+from ..tensor import Tensor, dtype_arg, from_numpy, require_grad_of_new, tensor
 
 __all__ = ["asarray", "frombuffer", "scalar_tensor"]
 
@@ -32,7 +32,7 @@ def _from_tensor(obj: Tensor, dtype, device, copy, requires_grad) -> Tensor:
     if copy and result is obj:
         result = obj.clone()
     if requires_grad is not None and requires_grad != result.requires_grad:
-        result = result.detach().requires_grad_(requires_grad)
+        result = require_grad_of_new(result.detach()) if requires_grad else result.detach()
     return result
 
 
@@ -106,9 +106,7 @@ def asarray(
         if copy is False:
             raise ValueError("can't alias arbitrary sequence into a tensor.")
         result = tensor(obj, dtype=target_dtype, device=target_device)
-    if requires_grad:
-        result.requires_grad_(True)
-    return result
+    return require_grad_of_new(result) if requires_grad else result
 
 
 def _is_buffer(obj: Any) -> bool:
@@ -176,9 +174,7 @@ def frombuffer(
         )
     array = np.frombuffer(view.cast("B"), dtype=dtypes.host_dtype(dt), count=count, offset=offset)
     result = from_numpy(array)
-    if requires_grad:
-        result.requires_grad_(True)
-    return result
+    return require_grad_of_new(result) if requires_grad else result
 
 
 def scalar_tensor(

@@ -1398,8 +1398,11 @@ def _flatten_classes(name, input, target, target_is_index=True):
 
 
 def _check_ignore_index(op, ignore_index):
-    if type(ignore_index) is not int and not isinstance(ignore_index, numbers.Integral):  # int: no ABC check
-        raise TypeError(f"{op}(): argument 'ignore_index' must be int, not {type(ignore_index).__name__}")
+    """PyTorch's check of ``ignore_index``, the fifth argument of its ``op``: an integer, not a bool."""
+    if type(ignore_index) is not int and (
+        isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral)
+    ):  # int: no ABC check
+        raise TypeError(f"{op}(): argument 'ignore_index' (position 5) must be int, not {type(ignore_index).__name__}")
 
 
 def _check_weight_dtype(weight, input):

@@ -243,8 +243,8 @@ _KERNELS = {
 
 
 def _check_tensor(op, name, value):
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(value).__name__}")
+    if not isinstance(value, Tensor):  # the ops' input, their first argument
+        raise TypeError(f"{op}(): argument '{name}' (position 1) must be Tensor, not {type(value).__name__}")
     if not value.dtype.is_floating_point:
         if op == "rms_norm" and value.dtype.is_complex:
             return  # PyTorch's rms_norm composes complex ops (x * x, not |x|^2)
@@ -817,7 +817,11 @@ def _trailing_axes(op, input, normalized_shape, **params):
             "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one element, but got "
             f"normalized_shape = {list(normalized_shape)}"
         )
-    for name, value in params.items():  # before the input's shape, as PyTorch
+    for position, (name, value) in enumerate(params.items(), 3):  # before the input's shape, as PyTorch
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(
+                f"{op}(): argument '{name}' (position {position}) must be Tensor, not {type(value).__name__}"
+            )
         if value is not None and tuple(value.shape) != normalized_shape:
             raise RuntimeError(
                 f"{op}(): Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
