@@ -10,7 +10,8 @@ Measures (microseconds per iteration, the median of several repeats in the threa
   backward (``.sum().backward()`` for the two softmaxes); ``x.median(1)``, ``x.max(1)``,
   ``x.argmax(1)``, ``x.sort(1)``, ``F.relu(x)`` and ``x.relu()`` on (64, 64) float32.
 
-Run: ``python benchmarks/bench_overhead.py [--iters N]``.
+Run: ``python benchmarks/bench_overhead.py [--iters N] [--only NAME ...]`` (``--only softmax relu``: the
+cases whose name holds one of the words).
 """
 
 from __future__ import annotations
@@ -149,11 +150,14 @@ CASES = [
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iters", type=int, default=1000, help="calls per timing run (default 1000)")
+    parser.add_argument("--only", nargs="*", default=(), help="run the cases whose name holds one of these")
     args = parser.parse_args(argv)
     if torch is not None:
         torch.set_num_threads(1)
     print(f"{'case':36s} {'ember us':>10s} {'torch us':>10s} {'ratio':>7s}")
     for name, make in CASES:
+        if args.only and not any(part in name for part in args.only):
+            continue
         iters = args.iters if "MLP" not in name and "bwd" not in name else max(args.iters // 10, 10)
         ember_us = _time(make(ember), iters)
         torch_us = _time(make(torch), iters) if torch is not None else float("nan")
