@@ -1,0 +1,128 @@
+"""The fourth CPU per-op round against PyTorch: ``log_softmax`` over the last dim of many rows, whose NumPy
+kernel now shifts each row by its element at its ``argmax`` (as ``softmax`` does) unless a row's maximum is a
+zero, and sums ``exp`` by the ufunc's reduction: the shift is ``maximum.reduce``'s bit for bit (but for which
+NaN), and values, dtypes, gradients, graph nodes and errors are PyTorch's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from against_torch import same_error
+
+import ember
+import ember.nn.functional as F
+
+torch = pytest.importorskip("torch")
+
+FLOATS = ["float32", "float64"]
+
+
+def _host(t):
+    return np.asarray(t.detach().cpu().to(ember.float64).numpy())
+
+
+def _rows(shape, dtype, seed=0):
+    """Random rows with the special ones a shift by the maximum meets: a zero maximum of either sign whose
+    log-sum-exp is exactly 0, NaN, +-inf, all -inf, and ties."""
+    x = np.random.default_rng(seed).standard_normal(shape) * 3
+    flat = x.reshape(-1, shape[-1])
+    flat[1] = -300.0
+    flat[1, 5] = -0.0  # the maximum is -0.0; exp of every other element underflows: log(sum) == 0
+    flat[2] = -300.0
+    flat[2, 7] = 0.0
+    flat[3, 3] = np.nan
+    flat[4, 0] = np.inf
+    flat[5] = -np.inf
+    flat[6] = 1.5  # every element ties
+    flat[7, :2] = -0.0  # ties of a -0.0 maximum
+    flat[7, 2:] = -500.0
+    return x.astype(dtype)
+
+
+#: (shape, dim) with many rows of at least 16 elements (the argmax shift) and others (maximum.reduce)
+SHAPES = [((64, 64), 1), ((40, 16), -1), ((4, 16, 33), 2), ((600, 128), 1), ((16, 10), 1), ((64, 40), 0)]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("case", SHAPES, ids=str)
+def test_numpy_log_softmax_shift_is_the_maximum_reduce(case, dtype):
+    """The NumPy kernel's shift has ``maximum.reduce``'s values and signs of zero (NaN where it has NaN)."""
+    from ember.backends.numpy.kernels.softmax import _log_shift
+
+    shape, dim = case
+    x = _rows(shape, dtype)
+    got, want = _log_shift(x, dim % x.ndim), np.maximum.reduce(x, axis=dim, keepdims=True)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+    assert (np.signbit(got) == np.signbit(want))[~np.isnan(want)].all()
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("case", SHAPES, ids=str)
+def test_numpy_log_softmax_kernel_is_the_formula_of_the_maximum(case, dtype):
+    """The whole NumPy kernel gives ``x - max - log(sum(exp(x - max)))`` with ``maximum.reduce``'s maxima, bit for
+    bit (a single block: the rows' sums by the ufunc's reduction; NaN compared as NaN)."""
+    shape, dim = case
+    if shape == (600, 128):
+        pytest.skip("several blocks: their row sums go through BLAS")
+    backend = ember.backends.get_backend("cpu")
+    x = _rows(shape, dtype)
+    got = backend.kernels.log_softmax(x, dim % x.ndim)
+    with np.errstate(all="ignore"):
+        shifted = x - np.maximum.reduce(x, axis=dim, keepdims=True)
+        want = shifted - np.log(np.add.reduce(np.exp(shifted), axis=dim, keepdims=True))
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+    assert (np.signbit(got) == np.signbit(want))[~np.isnan(want)].all()
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("case", SHAPES, ids=str)
+def test_log_softmax_matches_torch(device, case, dtype):
+    """Values (NaN where PyTorch has NaN, the sign of an exact zero), dtype, node and gradient."""
+    if dtype == "float64" and not ember.backends.get_backend(device).supports_float64:
+        pytest.skip(f"{device} has no float64")
+    shape, dim = case
+    x = _rows(shape, dtype)
+    e = ember.tensor(x, device=device).requires_grad_()
+    t = torch.tensor(x).requires_grad_()
+    ye, yt = F.log_softmax(e, dim), torch.nn.functional.log_softmax(t, dim)
+    assert ye.dtype is e.dtype and tuple(ye.shape) == tuple(yt.shape)
+    assert type(ye.grad_fn).__name__ == type(yt.grad_fn).__name__ == "LogSoftmaxBackward0"
+    got, want = _host(ye), yt.detach().double().numpy()
+    tolerance = 1e-6 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
+    exact_zero = want == 0
+    np.testing.assert_array_equal(np.signbit(got[exact_zero]), np.signbit(want[exact_zero]))
+    finite = np.broadcast_to(np.isfinite(x).all(axis=dim, keepdims=True), x.shape)  # rows of finite logits
+    upstream = np.random.default_rng(1).standard_normal(shape).astype(dtype)
+    ye.backward(ember.tensor(upstream, device=device))
+    yt.backward(torch.tensor(upstream))
+    assert e.grad.dtype is e.dtype
+    np.testing.assert_allclose(
+        _host(e.grad)[finite], t.grad.double().numpy()[finite], rtol=tolerance * 10, atol=tolerance * 10
+    )
+
+
+@pytest.mark.parametrize("log", [True, False], ids=["log_softmax", "softmax"])
+def test_softmax_family_of_many_rows_under_no_grad_matches_torch(device, log):
+    """The benchmark's case: (64, 64) float32 over dim -1 without a graph."""
+    x = np.random.default_rng(2).standard_normal((64, 64)).astype(np.float32)
+    name = "log_softmax" if log else "softmax"
+    with ember.no_grad():
+        got = getattr(F, name)(ember.tensor(x, device=device, requires_grad=True), -1)
+    want = getattr(torch.nn.functional, name)(torch.tensor(x), -1)
+    assert got.grad_fn is None and not got.requires_grad and got.dtype is ember.float32
+    np.testing.assert_allclose(_host(got), want.double().numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m, d: m.nn.functional.log_softmax(m.ones(64, 64, dtype=m.int64, device=d), -1),
+        lambda m, d: m.nn.functional.log_softmax(m.ones(64, 64, device=d), 2),
+        lambda m, d: m.nn.functional.log_softmax(m.ones(64, 64, dtype=m.uint16, device=d), -1),
+    ],
+)
+def test_log_softmax_errors_match_torch(make):
+    same_error(make, "cpu")
