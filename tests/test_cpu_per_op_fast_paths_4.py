@@ -126,3 +126,39 @@ def test_softmax_family_of_many_rows_under_no_grad_matches_torch(device, log):
 )
 def test_log_softmax_errors_match_torch(make):
     same_error(make, "cpu")
+
+
+# -- relu: its NumPy kernel runs without the error-state wrapper ------------------------------------
+def test_numpy_relu_kernel_is_called_as_it_is():
+    """``relu`` is the NumPy kernel table's own method (no wrapper sets and resets NumPy's error state)."""
+    kernels = ember.backends.get_backend("cpu").kernels
+    assert kernels.relu.__func__ is type(kernels).relu
+
+
+@pytest.mark.parametrize("size", [4096, 20000], ids=["small", "compiled-size"])
+@pytest.mark.parametrize("dtype", FLOATS + ["float16", "bfloat16", "int64"])
+def test_relu_under_numpy_raising_errors_matches_torch(device, dtype, size):
+    """Under ``np.errstate(all="raise")`` relu of NaN, infinities and zeros of both signs raises nothing and
+    gives PyTorch's values (the sign of zero compared), dtype, node and gradient."""
+    if dtype == "bfloat16" and ember.device(device).type == "opencl":
+        pytest.skip("no bfloat16 on opencl")
+    x = np.random.default_rng(3).standard_normal(size) * 4
+    x[:6] = [np.nan, np.inf, -np.inf, -0.0, 0.0, -1.0]
+    floating = dtype != "int64"
+    if not floating:
+        x = np.nan_to_num(x, posinf=7.0, neginf=-7.0)
+    e = ember.tensor(x, device=device).to(getattr(ember, dtype)).requires_grad_(floating)
+    t = torch.tensor(x).to(getattr(torch, dtype)).requires_grad_(floating)
+    with np.errstate(all="raise"):
+        ye = F.relu(e)
+    yt = torch.nn.functional.relu(t)
+    assert str(ye.dtype).split(".")[-1] == str(yt.dtype).split(".")[-1]
+    got, want = _host(ye), yt.detach().double().numpy()
+    np.testing.assert_array_equal(got, want)
+    number = ~np.isnan(want)
+    np.testing.assert_array_equal(np.signbit(got[number]), np.signbit(want[number]))
+    if floating:
+        assert type(ye.grad_fn).__name__ == type(yt.grad_fn).__name__
+        ye.sum().backward()
+        yt.sum().backward()
+        np.testing.assert_array_equal(_host(e.grad), t.grad.double().numpy())

@@ -23,6 +23,11 @@ __all__ = ["NumpyBackend", "numpy_bfloat16", "register_limited_dtypes"]
 _erf = np.frompyfunc(math.erf, 1, 1)
 _FP_WARNINGS = r"(divide by zero|invalid value|overflow|underflow) encountered"
 
+#: the kernels whose computations cannot signal a floating-point error (``relu``: ``maximum``, which passes
+#: NaN and infinities silently, or a compiled loop), called without the wrapper that silences NumPy for the
+#: others (its error state set and reset: ~1.5 of F.relu's ~5.8 us on 64x64 float32)
+_UNSIGNALLING_KERNELS = frozenset({"relu"})
+
 
 def _root(array):
     """The array that owns ``array``'s memory (its storage)."""
@@ -111,7 +116,7 @@ class NumpyBackend(Backend):
         self.kernels = NumpyKernels(self)
         for name in dir(self.kernels):  # silent on log(0), 0/0, overflow ... as the namespace is
             method = getattr(self.kernels, name)
-            if not name.startswith("_") and hasattr(method, "__func__"):
+            if not name.startswith("_") and name not in _UNSIGNALLING_KERNELS and hasattr(method, "__func__"):
                 setattr(self.kernels, name, quiet(method))
         # PyTorch computes log(0) = -inf and 0/0 = nan silently; so do we, without touching NumPy's
         # error state (the user's own NumPy code keeps its warnings): only the floating-point
