@@ -162,3 +162,60 @@ def test_relu_under_numpy_raising_errors_matches_torch(device, dtype, size):
         ye.sum().backward()
         yt.sum().backward()
         np.testing.assert_array_equal(_host(e.grad), t.grad.double().numpy())
+
+
+# -- cross_entropy: the NumPy log-sum-exp of one block -----------------------------------------------
+def _logits(shape, dtype, special):
+    x = np.random.default_rng(4).standard_normal(shape) * 3
+    if special == "far below":
+        x[0, 1] = -100.0  # an element out of the range without a shift, the row's maximum in it
+    elif special == "far above":
+        x[1, 2] = 100.0
+    elif special == "nan":
+        x[2, 0] = np.nan
+    elif special == "inf":
+        x[3, 2] = -np.inf
+    return x.astype(dtype)
+
+
+SPECIALS = ["in range", "far below", "far above", "nan", "inf"]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("special", SPECIALS)
+@pytest.mark.parametrize("shape", [(16, 10), (5, 3), (64, 500)], ids=str)
+def test_numpy_log_sum_exp_of_one_block_is_the_row_maxima_ones(shape, special, dtype):
+    """Where every element lies in the range, the log-sum-exp without row maxima is the one that takes them
+    (and checks them) bit for bit; elsewhere the same function runs."""
+    from ember.backends.numpy.kernels.loss import _log_sum_exp_into
+
+    kernels = ember.backends.get_backend("cpu").kernels
+    x = _logits(shape, dtype, special)
+    want = np.empty(shape[0], dtype=dtype)
+    _log_sum_exp_into(x, want, None)
+    got = kernels._log_sum_exp(x)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("special", SPECIALS)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_of_one_block_matches_torch(device, special, reduction, dtype):
+    """Values, dtype, node and gradient of cross_entropy (an ignored target too) against PyTorch's."""
+    if dtype == "float64" and not ember.backends.get_backend(device).supports_float64:
+        pytest.skip(f"{device} has no float64")
+    x = _logits((16, 10), dtype, special)
+    target = np.random.default_rng(5).integers(0, 10, 16)
+    target[4] = -100
+    e = ember.tensor(x, device=device).requires_grad_()
+    t = torch.tensor(x).requires_grad_()
+    le = F.cross_entropy(e, ember.tensor(target, device=device), reduction=reduction)
+    lt = torch.nn.functional.cross_entropy(t, torch.tensor(target), reduction=reduction)
+    assert le.dtype is e.dtype and tuple(le.shape) == tuple(lt.shape)
+    assert type(le.grad_fn).__name__ == type(lt.grad_fn).__name__
+    tolerance = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(_host(le), lt.detach().double().numpy(), rtol=tolerance, atol=tolerance)
+    le.sum().backward()
+    lt.sum().backward()
+    np.testing.assert_allclose(_host(e.grad), t.grad.double().numpy(), rtol=tolerance, atol=tolerance)
