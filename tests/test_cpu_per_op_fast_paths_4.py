@@ -219,3 +219,75 @@ def test_cross_entropy_of_one_block_matches_torch(device, special, reduction, dt
     le.sum().backward()
     lt.sum().backward()
     np.testing.assert_allclose(_host(e.grad), t.grad.double().numpy(), rtol=tolerance, atol=tolerance)
+
+
+# -- nll_loss and cross_entropy: the NumPy kernels where no target is ignored --------------------------
+@pytest.mark.parametrize("dtype", FLOATS + ["float16"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_numpy_class_index_kernels_without_ignored_rows_are_the_masked_ones(dtype, weighted, smoothing):
+    """Each kernel's rows where no target is ignored (no mask) are, bit for bit, the same rows computed with a
+    mask (the same batch with one ignored row more, a copy of the first, so that every branch is the same)."""
+    if dtype == "float16" and smoothing:
+        pytest.skip("a float16 cross_entropy takes log_softmax and nll_loss")
+    kernels = ember.backends.get_backend("cpu").kernels
+    rng = np.random.default_rng(6)
+    x = (rng.standard_normal((16, 10)) * 3).astype(dtype)
+    x[0, 1] = -np.inf  # a target's -inf pick
+    target = rng.integers(0, 10, 16)
+    target[0] = 1
+    weight = rng.uniform(0.5, 2.0, 10).astype(dtype) if weighted else None
+    masked_x = np.concatenate([x, x[:1]])
+    masked_target = np.concatenate([target, [-100]])
+    coeff = np.asarray(0.3, dtype=dtype)
+    runs = [
+        lambda x, t: kernels.nll_loss(x, t, weight, -100),
+        lambda x, t: (kernels.nll_loss_backward(coeff, t, weight, -100, 10),),
+    ]
+    if dtype != "float16":
+
+        def cross_entropy(x, t):
+            saved, losses, w = kernels.cross_entropy(x, t, weight, -100, smoothing)
+            return losses, w, kernels.cross_entropy_backward(coeff, saved, t, weight, -100, smoothing)
+
+        runs.append(cross_entropy)
+    for run in runs:
+        for got, want in zip(run(x, target), run(masked_x, masked_target)):
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want[:16])
+            assert (np.signbit(got) == np.signbit(want[:16]))[~np.isnan(got)].all()
+
+
+@pytest.mark.parametrize("dtype", FLOATS + ["float16", "bfloat16"])
+@pytest.mark.parametrize("ignored", [False, True], ids=["none-ignored", "one-ignored"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", ["nll_loss", "cross_entropy"])
+def test_class_index_losses_with_and_without_ignored_rows_match_torch(
+    device, name, reduction, weighted, ignored, dtype
+):
+    """Values, dtype, node and gradient against PyTorch's, with and without an ignored target."""
+    backend = ember.backends.get_backend(device)
+    if dtype == "float64" and not backend.supports_float64:
+        pytest.skip(f"{device} has no float64")
+    if dtype == "bfloat16" and ember.device(device).type == "opencl":
+        pytest.skip("no bfloat16 on opencl")
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((16, 10)) * 3
+    target = rng.integers(0, 10, 16)
+    if ignored:
+        target[5] = -100
+    w = rng.uniform(0.5, 2.0, 10) if weighted else None
+    e = ember.tensor(x, device=device).to(getattr(ember, dtype)).requires_grad_()
+    t = torch.tensor(x).to(getattr(torch, dtype)).requires_grad_()
+    we = None if w is None else ember.tensor(w, device=device).to(e.dtype)
+    wt = None if w is None else torch.tensor(w).to(t.dtype)
+    le = getattr(F, name)(e, ember.tensor(target, device=device), we, reduction=reduction)
+    lt = getattr(torch.nn.functional, name)(t, torch.tensor(target), wt, reduction=reduction)
+    assert str(le.dtype).split(".")[-1] == str(lt.dtype).split(".")[-1] and tuple(le.shape) == tuple(lt.shape)
+    assert type(le.grad_fn).__name__ == type(lt.grad_fn).__name__
+    tolerance = {"float32": 1e-5, "float64": 1e-12, "float16": 2e-3, "bfloat16": 2e-2}[dtype]
+    np.testing.assert_allclose(_host(le), lt.detach().double().numpy(), rtol=tolerance, atol=tolerance)
+    le.sum().backward()
+    lt.sum().backward()
+    np.testing.assert_allclose(_host(e.grad), t.grad.double().numpy(), rtol=tolerance, atol=tolerance)

@@ -79,23 +79,31 @@ def _log_sum_exp_into(rows, out, ones):
 class NumpyLossKernels:
     """Faster NumPy versions of portable loss kernels."""
 
-    def _nll_picks(self, target, weight, ignore_index, dtype):
+    def _picks(self, target, weight, ignore_index, dtype):
+        """``(safe, w, valid)``: the class indices with the ignored ones as 0, each row's weight (0 where
+        ignored) and the mask of the rows not ignored; where no row is ignored (the common case, answered by
+        one count), ``target`` itself, the weights picked without a mask, and None."""
         valid = target != ignore_index
+        if np.count_nonzero(valid) == valid.size:
+            return target, np.ones(target.shape, dtype) if weight is None else weight[target], None
         safe = target * valid  # int64 times bool: the ignored indices become 0
-        return safe, valid.astype(dtype) if weight is None else weight[safe] * valid
+        return safe, valid.astype(dtype) if weight is None else weight[safe] * valid, valid
 
     def nll_loss(self, x, target, weight, ignore_index):
-        safe, w = self._nll_picks(target, weight, ignore_index, x.dtype)
+        safe, w, valid = self._picks(target, weight, ignore_index, x.dtype)
         picked = x[np.arange(x.shape[0]), safe]  # a fresh array: negated and weighted in place
         np.negative(picked, out=picked)
-        np.multiply(picked, w, out=picked)
-        np.putmask(picked, target == ignore_index, 0)  # an ignored row is 0, even where x[n, 0] is -inf
+        if valid is not None or weight is not None:  # (a product by the weights of ones is the identity)
+            np.multiply(picked, w, out=picked)
+        if valid is not None:
+            np.putmask(picked, target == ignore_index, 0)  # an ignored row is 0, even where x[n, 0] is -inf
         return picked, w
 
     def nll_loss_backward(self, coeff, target, weight, ignore_index, num_classes):
-        safe, w = self._nll_picks(target, weight, ignore_index, coeff.dtype)
+        safe, w, valid = self._picks(target, weight, ignore_index, coeff.dtype)
         out = np.zeros((target.shape[0], num_classes), dtype=coeff.dtype)
-        out[np.arange(target.shape[0]), safe] = np.where(target != ignore_index, -(coeff * w), 0)  # ignored rows: 0
+        picked = -(coeff * w)
+        out[np.arange(target.shape[0]), safe] = picked if valid is None else np.where(valid, picked, 0)  # ignored: 0
         return out
 
     def cross_entropy(self, x, target, weight, ignore_index, label_smoothing):
@@ -105,18 +113,20 @@ class NumpyLossKernels:
         lse = _team_log_sum_exp(x)
         if lse is None:
             lse = self._log_sum_exp(x)
-        safe, w = self._nll_picks(target, weight, ignore_index, x.dtype)
+        safe, w, valid = self._picks(target, weight, ignore_index, x.dtype)
         losses = np.subtract(lse, x[np.arange(n), safe])  # -log_softmax(x) at the targets
-        np.multiply(losses, w, out=losses)
-        ignored = target == ignore_index
-        np.putmask(losses, ignored, 0)  # an ignored row is 0, even where x[n, 0] is -inf
+        if valid is not None or weight is not None:  # (a product by the weights of ones is the identity)
+            np.multiply(losses, w, out=losses)
+        if valid is not None:
+            np.putmask(losses, np.logical_not(valid), 0)  # an ignored row is 0, even where x[n, 0] is -inf
         if label_smoothing > 0:  # -sum_c weight_c log_softmax(x)_c, zero where ignored
             blas = x.dtype in _BLAS_DTYPES and x.nbytes > _softmax.BLOCK_BYTES  # as in the log-sum-exp's blocks
             ones = np.ones(num_classes, dtype=x.dtype) if blas else None
             total = num_classes if weight is None else np.sum(weight)
             smooth = np.multiply(lse, total)
             smooth -= _row_sums(x, ones) if weight is None else np.matmul(x, weight)
-            np.putmask(smooth, ignored, 0)
+            if valid is not None:
+                np.putmask(smooth, np.logical_not(valid), 0)
             losses *= 1 - label_smoothing
             losses += smooth * (label_smoothing / num_classes)
         return _RowLogSumExp(x, lse), losses, w
@@ -142,12 +152,14 @@ class NumpyLossKernels:
             return super().cross_entropy_backward(coeff, saved, target, weight, ignore_index, label_smoothing)
         x, lse = saved.x, saved.lse
         n, num_classes = x.shape
-        safe, w = self._nll_picks(target, weight, ignore_index, x.dtype)
-        valid = target != ignore_index  # ignored rows selected to 0, as PyTorch's kernel skips them (inf * 0)
-        picked = np.where(valid, coeff * w * (1 - label_smoothing), 0)  # the target class's share of the weights
+        safe, w, valid = self._picks(target, weight, ignore_index, x.dtype)
+        picked = coeff * w * (1 - label_smoothing)  # the target class's share of the weights
+        if valid is not None:  # ignored rows selected to 0, as PyTorch's kernel skips them (inf * 0)
+            picked = np.where(valid, picked, 0)
         total = picked
         if label_smoothing > 0:
-            smooth = np.where(valid, coeff * (label_smoothing / num_classes), 0)
+            smooth = coeff * (label_smoothing / num_classes)
+            smooth = np.where(target != ignore_index if valid is None else valid, smooth, 0)  # a row each
             total = picked + smooth * (num_classes if weight is None else np.sum(weight))
             spread = smooth[:, None] if weight is None else np.multiply.outer(smooth, weight)
         out = _team_scaled_softmax(x, lse, total)
