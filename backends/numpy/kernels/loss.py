@@ -85,7 +85,7 @@ class NumpyLossKernels:
         one count), ``target`` itself, the weights picked without a mask, and None."""
         valid = target != ignore_index
         if np.count_nonzero(valid) == valid.size:
-            return target, np.ones(target.shape, dtype) if weight is None else weight[target], None
+            return target, valid.astype(dtype) if weight is None else weight[target], None  # (ones, cast in C)
         safe = target * valid  # int64 times bool: the ignored indices become 0
         return safe, valid.astype(dtype) if weight is None else weight[safe] * valid, valid
 
