@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from against_torch import same_error
 
 import ember
 
@@ -87,3 +88,85 @@ def test_expand_of_a_leading_size_one_dimension_is_a_view_that_reads_its_base(de
     z = ember.arange(3.0, device=device, requires_grad=True)
     z.expand(1, 1, 3).sum().backward()
     assert z.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+# -- 2. a tensor ignore_index --------------------------------------------------------------------------------
+
+IGNORE_INDICES = {
+    "0-d int64": lambda L: L.tensor(2),
+    "0-d int64 default": lambda L: L.tensor(-100),
+    "0-d int32": lambda L: L.tensor(2, dtype=L.int32),
+    "0-d uint8": lambda L: L.tensor(2, dtype=L.uint8),
+    "1-element 1-d": lambda L: L.tensor([2]),
+    "1-element 2-d": lambda L: L.tensor([[2]]),
+    "numpy int64": lambda L: np.int64(2),
+    "numpy int32": lambda L: np.int32(1),
+}
+
+CLASS_INDEX_LOSSES = {
+    "cross_entropy": lambda L, x, t, ii: L.nn.functional.cross_entropy(x, t, ignore_index=ii),
+    "nll_loss": lambda L, x, t, ii: L.nn.functional.nll_loss(x, t, ignore_index=ii),
+    "CrossEntropyLoss": lambda L, x, t, ii: L.nn.CrossEntropyLoss(ignore_index=ii)(x, t),
+    "NLLLoss": lambda L, x, t, ii: L.nn.NLLLoss(ignore_index=ii)(x, t),
+    "cross_entropy none": lambda L, x, t, ii: L.nn.functional.cross_entropy(x, t, ignore_index=ii, reduction="none"),
+    "cross_entropy smoothed": lambda L, x, t, ii: L.nn.functional.cross_entropy(
+        x, t, ignore_index=ii, label_smoothing=0.1
+    ),
+}
+
+_LOGITS = [[0.1, 0.2, 0.3], [0.5, 0.1, 0.2], [1.0, 2.0, 3.0], [-1.0, 0.5, 0.25]]
+_TARGETS = [0, 2, 1, 2]
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
+@pytest.mark.parametrize("loss", CLASS_INDEX_LOSSES.values(), ids=CLASS_INDEX_LOSSES.keys())
+@pytest.mark.parametrize("make", IGNORE_INDICES.values(), ids=IGNORE_INDICES.keys())
+def test_tensor_ignore_index_as_torch(device, dtype_name, loss, make):
+    results = []
+    for L, kwargs in ((torch, {}), (ember, {"device": device})):
+        x = L.tensor(_LOGITS, dtype=_dtype(L, dtype_name), requires_grad=True, **kwargs)
+        t = L.tensor(_TARGETS, **kwargs)
+        ignore_index = make(L)
+        if isinstance(ignore_index, ember.Tensor):
+            ignore_index = ignore_index.to(device)
+        out = loss(L, x, t, ignore_index)
+        out.sum().backward()
+        results.append((str(out.dtype).split(".")[-1], out.detach().cpu().numpy(), x.grad.cpu().numpy()))
+    (e_dtype, e_out, e_grad), (t_dtype, t_out, t_grad) = results[1], results[0]
+    assert e_dtype == t_dtype
+    rtol = 1e-6 if dtype_name == "float32" else 1e-12
+    np.testing.assert_allclose(e_out, t_out, rtol=rtol)
+    np.testing.assert_allclose(e_grad, t_grad, rtol=rtol, atol=1e-7)
+
+
+REFUSED_IGNORE_INDICES = {
+    "0-d float": lambda L: L.tensor(2.0),
+    "0-d float64": lambda L: L.tensor(2.0, dtype=L.float64),
+    "2 elements": lambda L: L.tensor([2, 1]),
+    "no element": lambda L: L.tensor([], dtype=L.int64),
+    "complex": lambda L: L.tensor(2 + 0j),
+    "requires grad": lambda L: L.tensor(2.0, requires_grad=True),
+    "float": lambda L: 2.0,
+    "bool": lambda L: True,
+}
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss", "CrossEntropyLoss", "NLLLoss"])
+@pytest.mark.parametrize("make", REFUSED_IGNORE_INDICES.values(), ids=REFUSED_IGNORE_INDICES.keys())
+def test_refused_ignore_index_as_torch(loss, make):
+    def call(L):
+        return CLASS_INDEX_LOSSES[loss](L, L.tensor(_LOGITS), L.tensor(_TARGETS), make(L))
+
+    same_error(call)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+def test_bool_tensor_ignore_index_is_refused_as_torch(loss):
+    """PyTorch's parser takes a bool tensor as an integer, then fails an internal assert (a RuntimeError):
+    ember refuses it with the same type, in words that name the op and the argument."""
+    op = "cross_entropy_loss" if loss == "cross_entropy" else "nll_loss_nd"
+    calls = [lambda L: CLASS_INDEX_LOSSES[loss](L, L.tensor(_LOGITS), L.tensor(_TARGETS), L.tensor(True))]
+    with pytest.raises(RuntimeError):
+        calls[0](torch)
+    with pytest.raises(RuntimeError, match=rf"^{op}\(\): argument 'ignore_index' \(position 5\) .*bool Tensor$"):
+        calls[0](ember)
