@@ -170,3 +170,95 @@ def test_bool_tensor_ignore_index_is_refused_as_torch(loss):
         calls[0](torch)
     with pytest.raises(RuntimeError, match=rf"^{op}\(\): argument 'ignore_index' \(position 5\) .*bool Tensor$"):
         calls[0](ember)
+
+
+# -- 3. _sample_dirichlet ---------------------------------------------------------------------------------
+
+DIRICHLET_INPUTS = {
+    "1-d": lambda L, dt: L.tensor([0.5, 1.0, 3.0], dtype=dt),
+    "2-d": lambda L, dt: L.tensor([[0.3, 2.0, 7.0, 1.0], [1.0, 1.0, 1.0, 1.0]], dtype=dt),
+    "transposed": lambda L, dt: L.tensor([[0.3, 2.0], [7.0, 1.0], [0.05, 4.0]], dtype=dt).t(),
+    "expanded": lambda L, dt: L.tensor([1.0, 2.0, 3.0], dtype=dt).expand(5, 3),
+    "0-d": lambda L, dt: L.tensor(2.0, dtype=dt),
+    "edges": lambda L, dt: L.tensor([[0.0, 0.0], [float("nan"), 1.0], [float("inf"), 1.0], [1e-3, 1e-3]], dtype=dt),
+    "empty rows": lambda L, dt: L.zeros(0, 3, dtype=dt),
+    "empty events": lambda L, dt: L.zeros(3, 0, dtype=dt),
+}
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
+@pytest.mark.parametrize("make", DIRICHLET_INPUTS.values(), ids=DIRICHLET_INPUTS.keys())
+def test_sample_dirichlet_is_torchs_stream_on_cpu(dtype_name, make):
+    """ember's cpu generator is PyTorch's (tests/test_random_torch_stream.py): the same samples, bit for bit."""
+    torch.manual_seed(7)
+    expected = torch._sample_dirichlet(make(torch, _dtype(torch, dtype_name)))
+    ember.manual_seed(7)
+    got = ember._sample_dirichlet(make(ember, _dtype(ember, dtype_name)))
+    assert str(got.dtype) == str(expected.dtype).replace("torch", "ember")
+    assert tuple(got.shape) == tuple(expected.shape) and got.stride() == expected.stride()
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())
+    generator = torch.Generator().manual_seed(3)
+    expected = torch._sample_dirichlet(make(torch, _dtype(torch, dtype_name)), generator)
+    got = ember._sample_dirichlet(make(ember, _dtype(ember, dtype_name)), ember.Generator().manual_seed(3))
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("make", [DIRICHLET_INPUTS[k] for k in ("1-d", "2-d", "transposed", "expanded")])
+def test_sample_dirichlet_on_each_device(device, dtype, make):
+    concentration = make(ember, dtype).to(device)
+    sample = ember._sample_dirichlet(concentration)
+    assert sample.dtype is dtype and sample.device == concentration.device
+    assert tuple(sample.shape) == tuple(concentration.shape) and sample.is_contiguous()
+    values = sample.cpu().numpy()
+    assert ((values > 0) & (values < 1)).all()
+    np.testing.assert_allclose(values.sum(-1), 1.0, rtol=1e-5 if dtype is ember.float32 else 1e-12)
+    ember.manual_seed(11)
+    first = ember._sample_dirichlet(concentration).cpu().numpy()
+    ember.manual_seed(11)
+    np.testing.assert_array_equal(ember._sample_dirichlet(concentration).cpu().numpy(), first)
+
+
+@pytest.mark.parametrize("make", [DIRICHLET_INPUTS[k] for k in ("1-d", "2-d", "expanded")])
+def test_dirichlet_distribution_draws_through_sample_dirichlet(device, dtype, make):
+    """One sampler: Dirichlet's sample (and rsample's values) are _sample_dirichlet's draws of its concentration."""
+    concentration = make(ember, dtype).to(device)
+    distribution = ember.distributions.Dirichlet(concentration)
+    ember.manual_seed(5)
+    expected = ember._sample_dirichlet(concentration.expand((2,) + tuple(concentration.shape))).cpu().numpy()
+    ember.manual_seed(5)
+    np.testing.assert_array_equal(distribution.sample((2,)).cpu().numpy(), expected)
+    ember.manual_seed(5)
+    rsampled = ember.distributions.Dirichlet(concentration.clone().requires_grad_()).rsample((2,))
+    np.testing.assert_allclose(rsampled.detach().cpu().numpy(), expected, rtol=1e-6, atol=1e-12)
+
+
+def test_sample_dirichlet_records_no_derivative_as_torch():
+    results = []
+    for L in (torch, ember):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        y = L._sample_dirichlet(x)
+        results.append((y.requires_grad, type(y.grad_fn).__name__.rsplit(".", 1)[-1]))
+        with pytest.raises(RuntimeError, match="^derivative for aten::_sample_dirichlet is not implemented$"):
+            y.sum().backward()
+        with L.no_grad():
+            assert not L._sample_dirichlet(x).requires_grad
+    assert results[0] == results[1] == (True, "NotImplemented")
+
+
+SAMPLER_ERRORS = {
+    "dirichlet float16": lambda L: L._sample_dirichlet(L.ones(2, dtype=L.float16)),
+    "dirichlet bfloat16": lambda L: L._sample_dirichlet(L.ones(2, dtype=L.bfloat16)),
+    "dirichlet int64": lambda L: L._sample_dirichlet(L.ones(2, dtype=L.int64)),
+    "dirichlet bool": lambda L: L._sample_dirichlet(L.ones(2, dtype=L.bool)),
+    "dirichlet complex": lambda L: L._sample_dirichlet(L.ones(2, dtype=L.complex64)),
+    "dirichlet list": lambda L: L._sample_dirichlet([1.0, 2.0]),
+    "standard_gamma list": lambda L: L._standard_gamma([1.0]),
+    "poisson list": lambda L: L.poisson([1.0]),
+    "binomial count list": lambda L: L.binomial([1.0], L.tensor([0.5])),
+    "binomial prob list": lambda L: L.binomial(L.tensor([1.0]), [0.5]),
+}
+
+
+@pytest.mark.parametrize("call", SAMPLER_ERRORS.values(), ids=SAMPLER_ERRORS.keys())
+def test_sampler_errors_as_torch(call):
+    same_error(call)
