@@ -262,3 +262,55 @@ SAMPLER_ERRORS = {
 @pytest.mark.parametrize("call", SAMPLER_ERRORS.values(), ids=SAMPLER_ERRORS.keys())
 def test_sampler_errors_as_torch(call):
     same_error(call)
+
+
+# -- 4. the Tensor's surface is torch.Tensor's ----------------------------------------------------------------
+
+REMOVED_METHODS = (
+    "broadcast_tensors", "cat", "concat", "concatenate", "hstack", "vstack", "stack", "maximum_", "minimum_",
+    "std_mean", "var_mean", "xp",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", REMOVED_METHODS)
+def test_no_method_torch_tensor_lacks(name):
+    assert not hasattr(torch.Tensor, name)
+    assert not hasattr(ember.Tensor, name)
+    with pytest.raises(AttributeError):
+        getattr(ember.ones(2), name)
+
+
+def test_every_public_tensor_attribute_is_torchs():
+    extra = sorted(n for n in dir(ember.Tensor) if not n.startswith("_") and not hasattr(torch.Tensor, n))
+    assert extra == []
+
+
+def test_function_forms_of_the_removed_methods_remain():
+    a, b = ember.tensor([[1.0, 5.0]]), ember.tensor([[3.0, 2.0]])
+    assert ember.cat([a, b]).tolist() == ember.concat([a, b]).tolist() == ember.concatenate([a, b]).tolist()
+    assert ember.vstack([a, b]).tolist() == ember.stack([a[0], b[0]]).tolist() == [[1.0, 5.0], [3.0, 2.0]]
+    assert ember.hstack([a, b]).tolist() == [[1.0, 5.0, 3.0, 2.0]]
+    assert [t.shape for t in ember.broadcast_tensors(a, ember.zeros(2, 1))] == [(2, 2), (2, 2)]
+    assert ember.maximum(a, b).tolist() == [[3.0, 5.0]] and ember.minimum(a, b).tolist() == [[1.0, 2.0]]
+    var, mean = ember.var_mean(a)
+    std, _ = ember.std_mean(a)
+    assert (var.item(), mean.item()) == (8.0, 3.0) and std.item() == pytest.approx(8.0**0.5)
+
+
+# the callers that used the method forms
+CALLERS = {
+    "masked_select": lambda L: L.masked_select(L.arange(6.0).reshape(2, 3), L.tensor([True, False, True])),
+    "masked_scatter": lambda L: L.zeros(2, 3).masked_scatter(L.tensor([True, False, True]), L.arange(6.0)),
+    "cosine_similarity": lambda L: L.nn.functional.cosine_similarity(L.ones(3), L.arange(6.0).reshape(2, 3)),
+    "mse_loss broadcast": lambda L: L.nn.functional.mse_loss(L.ones(2, 1), L.arange(6.0).reshape(2, 3)),
+}
+
+
+@pytest.mark.parametrize("call", CALLERS.values(), ids=CALLERS.keys())
+def test_callers_of_the_removed_methods(call):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected, got = call(torch), call(ember)
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-6)

@@ -30,7 +30,7 @@ from ...ops.dtype_support import (
     not_implemented,
     refuse_limited,
 )
-from ...ops.movement import broadcast_shapes
+from ...ops.movement import broadcast_shapes, broadcast_tensors
 from ...ops.operands import broadcast_error, check_same_device, named_node, refuse_gradients, require_tensors, sum_to
 from ...ops.reduced_precision import narrow_on_cpu
 from ...tensor import Tensor
@@ -153,7 +153,7 @@ def _pointwise_target(name, input, target, kernel=None):
             "Please ensure they have the same size.",
             stacklevel=3,
         )
-        input, target = input.broadcast_tensors(target)
+        input, target = broadcast_tensors(input, target)
     return input, target
 
 
