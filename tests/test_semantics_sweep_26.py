@@ -314,3 +314,108 @@ def test_callers_of_the_removed_methods(call):
         warnings.simplefilter("ignore")
         expected, got = call(torch), call(ember)
     np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-6)
+
+
+# -- 5. PyTorch's Python functionals read their input first -----------------------------------------------------
+
+
+class _Plain:
+    pass
+
+
+NOT_TENSORS = {
+    "list": lambda L: [[[1.0, 2.0]]],
+    "None": lambda L: None,
+    "object": lambda L: _Plain(),
+}
+
+PYTHON_FUNCTIONALS = {
+    "group_norm": lambda F, x: F.group_norm(x, 1),
+    "instance_norm": lambda F, x: F.instance_norm(x),
+    "instance_norm without input stats": lambda F, x: F.instance_norm(x, use_input_stats=False),
+    "normalize": lambda F, x: F.normalize(x),
+    "local_response_norm": lambda F, x: F.local_response_norm(x, 2),
+    "glu": lambda F, x: F.glu(x),
+    "interpolate": lambda F, x: F.interpolate(x, scale_factor=2),
+    "interpolate align_corners refused": lambda F, x: F.interpolate(x, scale_factor=2, align_corners=True),
+    "dropout1d": lambda F, x: F.dropout1d(x),
+    "dropout2d": lambda F, x: F.dropout2d(x),
+    "dropout3d": lambda F, x: F.dropout3d(x, p=0.25),
+    "softmax": lambda F, x: F.softmax(x, 0),
+    "softmax without dim": lambda F, x: F.softmax(x),
+    "log_softmax": lambda F, x: F.log_softmax(x, 1),
+    "log_softmax without dim": lambda F, x: F.log_softmax(x),
+    "softmin without dim": lambda F, x: F.softmin(x),
+    "margin_ranking_loss input1": lambda F, x: F.margin_ranking_loss(x, F.torch_ones(2), F.torch_ones(2)),
+    "margin_ranking_loss input2": lambda F, x: F.margin_ranking_loss(F.torch_ones(2), x, F.torch_ones(2)),
+    "margin_ranking_loss target": lambda F, x: F.margin_ranking_loss(F.torch_ones(2), F.torch_ones(2), x),
+    "margin_ranking_loss target, dims differ": lambda F, x: F.margin_ranking_loss(
+        F.torch_ones(2), F.torch_ones(1, 2), x
+    ),
+    "dropout": lambda F, x: F.dropout(x),
+    "alpha_dropout": lambda F, x: F.alpha_dropout(x, training=True),
+    "feature_alpha_dropout": lambda F, x: F.feature_alpha_dropout(x, training=True),
+}
+
+
+class _Functional:
+    """``lib.nn.functional`` with ``torch_ones``, a tensor of the library, for the calls above."""
+
+    def __init__(self, lib):
+        self._lib = lib
+
+    def __getattr__(self, name):
+        return getattr(self._lib.nn.functional, name)
+
+    def torch_ones(self, *shape):
+        return self._lib.ones(*shape)
+
+
+@pytest.mark.parametrize("make", NOT_TENSORS.values(), ids=NOT_TENSORS.keys())
+@pytest.mark.parametrize("call", PYTHON_FUNCTIONALS.values(), ids=PYTHON_FUNCTIONALS.keys())
+def test_non_tensor_input_of_python_functionals_as_torch(call, make):
+    same_error(lambda L: call(_Functional(L), make(L)))
+
+
+@pytest.mark.parametrize(
+    "call", [PYTHON_FUNCTIONALS[k] for k in ("group_norm", "normalize", "glu", "interpolate", "softmax", "dropout2d")]
+)
+def test_ndarray_input_of_python_functionals_as_torch(call):
+    """Python's name of numpy's type in the AttributeError: 'numpy.ndarray'."""
+    same_error(lambda L: call(_Functional(L), np.ones((1, 2, 2))))
+
+
+TOP_LEVEL = {
+    "group_norm": lambda L: L.group_norm([[1.0, 2.0]], 1),
+    "instance_norm": lambda L: L.instance_norm([[[1.0, 2.0]]], None, None, None, None, True, 0.1, 1e-5, False),
+    "margin_ranking_loss": lambda L: L.margin_ranking_loss([1.0], L.ones(1), L.ones(1)),
+    "dropout": lambda L: L.dropout([1.0], 0.5, True),
+    "feature_dropout": lambda L: L.feature_dropout([1.0], 0.5, True),
+    "native_dropout": lambda L: L.native_dropout([1.0], 0.5, True),
+    "softmax": lambda L: L.softmax([1.0], 0),
+    "log_softmax": lambda L: L.log_softmax([1.0], 0),
+}
+
+
+@pytest.mark.parametrize("call", TOP_LEVEL.values(), ids=TOP_LEVEL.keys())
+def test_top_level_forms_keep_the_argument_parsers_type_error(call):
+    same_error(call)
+
+
+def test_python_functionals_still_compute():
+    F, TF = ember.nn.functional, torch.nn.functional
+    values = np.arange(1.0, 9.0).reshape(1, 2, 4)
+    for name, call in (
+        ("group_norm", lambda F, x: F.group_norm(x, 1)),
+        ("instance_norm", lambda F, x: F.instance_norm(x)),
+        ("normalize", lambda F, x: F.normalize(x)),
+        ("local_response_norm", lambda F, x: F.local_response_norm(x, 2)),
+        ("glu", lambda F, x: F.glu(x)),
+        ("interpolate", lambda F, x: F.interpolate(x, scale_factor=2)),
+        ("softmax", lambda F, x: F.softmax(x, 1)),
+        ("log_softmax", lambda F, x: F.log_softmax(x, -1)),
+        ("softmin", lambda F, x: F.softmin(x, 0)),
+        ("margin_ranking_loss", lambda F, x: F.margin_ranking_loss(x, x.flip(-1), x.sign())),
+    ):
+        expected = call(TF, torch.tensor(values))
+        np.testing.assert_allclose(call(F, ember.tensor(values)).numpy(), expected.numpy(), rtol=1e-12, err_msg=name)

@@ -31,7 +31,15 @@ from ...ops.dtype_support import (
     refuse_limited,
 )
 from ...ops.movement import broadcast_shapes, broadcast_tensors
-from ...ops.operands import broadcast_error, check_same_device, named_node, refuse_gradients, require_tensors, sum_to
+from ...ops.operands import (
+    broadcast_error,
+    check_same_device,
+    named_node,
+    read_before_checked,
+    refuse_gradients,
+    require_tensors,
+    sum_to,
+)
 from ...ops.reduced_precision import narrow_on_cpu
 from ...tensor import Tensor
 from .activation import log_softmax, logsigmoid, softmax
@@ -787,6 +795,12 @@ def margin_ranking_loss(
     if _amp.active:
         input1, input2, target = cast_inputs("margin_ranking_loss", input1, input2, target)
     reduction = _get_reduction(size_average, reduce, reduction)
+    # PyTorch's Python functional compares input1.dim() with input2.dim(), then with target.dim() (its error
+    # message reads target.size() where the first two differ)
+    read_before_checked(input1, "dim")
+    read_before_checked(input2, "dim")
+    if isinstance(input1, Tensor) and isinstance(input2, Tensor):
+        read_before_checked(target, "dim" if input1.ndim == input2.ndim else "size")
     _check_tensors("margin_ranking_loss", input1=input1, input2=input2, target=target)
     if not input1.ndim == input2.ndim == target.ndim:
         raise RuntimeError(
