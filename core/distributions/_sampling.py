@@ -201,7 +201,8 @@ def dirichlet(concentration: Tensor, generator: ember.Generator | None = None) -
     wide = ember.float64 if concentration._backend.supports_float64 else dtype
     finfo = ember.finfo(dtype)
     with ember.no_grad():
-        gammas = standard_gamma(concentration.detach().to(wide), generator)
+        # row-major whatever the input's layout, as PyTorch's result (a backend's own Gamma draws keep it)
+        gammas = standard_gamma(concentration.detach().contiguous().to(wide), generator)
         value = (gammas / gammas.sum(-1, keepdim=True)).to(dtype)
         return value.clamp(min=finfo.tiny, max=1 - finfo.eps / 2).nan_to_num(nan=finfo.tiny)
 
