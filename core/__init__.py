@@ -277,7 +277,7 @@ _TOP_LEVEL_LAZY = dict.fromkeys(
     """cosine_embedding_loss margin_ranking_loss hinge_embedding_loss triplet_margin_loss poisson_nll_loss
     alpha_dropout feature_alpha_dropout constant_pad_nd""".split(),
     "top_level_losses",
-) | dict.fromkeys(("poisson", "binomial", "_standard_gamma"), "count_sampling")
+) | dict.fromkeys(("poisson", "binomial", "_standard_gamma", "_sample_dirichlet"), "count_sampling")
 _TOP_LEVEL_LAZY |= dict.fromkeys(("lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"), "recurrent_cells")
 _TOP_LEVEL_LAZY |= dict.fromkeys(("lstm", "gru", "rnn_tanh", "rnn_relu"), "recurrent_layers")
 _TOP_LEVEL_LAZY |= dict.fromkeys(("native_layer_norm", "native_batch_norm", "native_group_norm"), "native_norms")

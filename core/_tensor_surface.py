@@ -215,7 +215,6 @@ if TYPE_CHECKING:
         square = arithmetic.square
         squeeze = movement.squeeze
         std = reduction.std
-        std_mean = reduction.std_mean
         sub = arithmetic.sub
         sum = reduction.sum
         swapaxes = movement.swapaxes
@@ -238,7 +237,6 @@ if TYPE_CHECKING:
         unique = slicing_joining.unique
         unsqueeze = movement.unsqueeze
         var = reduction.var
-        var_mean = reduction.var_mean
         vdot = linalg.vdot
         view = movement.view
         view_as = movement.view_as
@@ -369,8 +367,6 @@ if TYPE_CHECKING:
         frac_ = _inplace(frac)
         clamp_ = _inplace(clamp)
         clip_ = _inplace(clip)
-        maximum_ = _inplace(maximum)
-        minimum_ = _inplace(minimum)
         masked_fill_ = _inplace(masked_fill)
         index_add_ = _inplace(index_add)
         index_fill_ = _inplace(index_fill)

@@ -734,18 +734,6 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         with backend.device_context(dev.index):
             return _new(backend.xp.zeros(shape, dtype=native), backend, dev)
 
-    @property
-    def xp(self) -> Any:
-        """The array namespace of this tensor's backend.
-
-        Example::
-
-            >>> x = ember.tensor([1.0, 4.0])
-            >>> x.xp.sqrt(x.numpy())
-            array([1., 2.], dtype=float32)
-        """
-        return self._backend.xp
-
     # -- autograd state -------------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:

@@ -193,6 +193,20 @@ def reparameterized_gamma(concentration: Tensor, generator: ember.Generator | No
     return x + slope * (concentration - concentration.detach())
 
 
+def dirichlet(concentration: Tensor, generator: ember.Generator | None = None) -> Tensor:
+    """Dirichlet draws along the last dimension of ``concentration``, as PyTorch's ``_sample_dirichlet``: Gamma
+    draws in float64 (where the device has it), normalized to sum to 1, rounded to the dtype and kept in
+    [the dtype's tiny, the largest number below 1] (a NaN quotient, of infinite draws, at tiny as PyTorch's)."""
+    dtype = concentration.dtype
+    wide = ember.float64 if concentration._backend.supports_float64 else dtype
+    finfo = ember.finfo(dtype)
+    with ember.no_grad():
+        # row-major whatever the input's layout, as PyTorch's result (a backend's own Gamma draws keep it)
+        gammas = standard_gamma(concentration.detach().contiguous().to(wide), generator)
+        value = (gammas / gammas.sum(-1, keepdim=True)).to(dtype)
+        return value.clamp(min=finfo.tiny, max=1 - finfo.eps / 2).nan_to_num(nan=finfo.tiny)
+
+
 def binomial(total_count: Tensor, probs: Tensor, generator: ember.Generator | None = None) -> Tensor:
     """Binomial draws (``total_count`` and ``probs`` tensors of one shape): the backend generator's
     (PyTorch's samples on cpu), else Bernoulli trials summed over ``total_count``."""

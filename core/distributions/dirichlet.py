@@ -9,7 +9,7 @@ import ember.nn.functional as F
 
 from ..ops.special import digamma, lgamma
 from . import constraints
-from ._sampling import beta_marginal_grad, standard_gamma
+from ._sampling import beta_marginal_grad, dirichlet
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 
@@ -58,14 +58,7 @@ class Dirichlet(ExponentialFamily):
     def rsample(self, sample_shape: Any = ()) -> ember.Tensor:
         shape = self._extended_shape(sample_shape)
         concentration = self.concentration.expand(shape)
-        # as PyTorch: the gammas and their normalization in float64 (where the device has it), rounded to
-        # the dtype, then kept in [tiny, the largest number below 1]
-        dtype = concentration.dtype
-        wide = ember.float64 if concentration._backend.supports_float64 else dtype
-        with ember.no_grad():
-            gammas = standard_gamma(concentration.detach().to(wide))
-            finfo = ember.finfo(dtype)
-            value = (gammas / gammas.sum(-1, keepdim=True)).to(dtype).clamp(min=finfo.tiny, max=1 - finfo.eps / 2)
+        value = dirichlet(concentration)  # PyTorch's _sample_dirichlet
         if not (ember.is_grad_enabled() and concentration.requires_grad):
             return value
         # PyTorch's reparameterization: dx_j/da_i = g_i (delta_ij - x_j), g_i the implicit gradient of x_i's

@@ -9,7 +9,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from .operands import numpy_names
+from .operands import numpy_names, require_tensors
 from .out_argument import write_out
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ def softmax(
         dim, _ = numpy_names("softmax", dim, None, axis, False, None, required=True)
     if out is not None:
         return write_out("softmax", softmax(input, dim, dtype), out, exact_dtype=True)
+    require_tensors("softmax", ("input",), input)  # PyTorch's argument parser (F.softmax reads input.softmax)
     return _functional().softmax(input, dim, dtype=dtype)
 
 
@@ -87,6 +88,7 @@ def log_softmax(
         dim, _ = numpy_names("log_softmax", dim, None, axis, False, None, required=True)
     if out is not None:
         return write_out("log_softmax", log_softmax(input, dim, dtype), out, exact_dtype=True)
+    require_tensors("log_softmax", ("input",), input)  # PyTorch's argument parser (F.log_softmax reads it first)
     return _functional().log_softmax(input, dim, dtype=dtype)
 
 

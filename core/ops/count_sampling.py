@@ -1,6 +1,7 @@
-"""PyTorch's top-level samplers of counts, ``poisson`` and ``binomial``, and of Gamma variates,
-``_standard_gamma``: the samplers behind :class:`ember.distributions.Poisson`,
-:class:`ember.distributions.Binomial` and :class:`ember.distributions.Gamma`.
+"""PyTorch's top-level samplers of counts, ``poisson`` and ``binomial``, of Gamma variates,
+``_standard_gamma``, and of Dirichlet variates, ``_sample_dirichlet``: the samplers behind
+:class:`ember.distributions.Poisson`, :class:`ember.distributions.Binomial`,
+:class:`ember.distributions.Gamma` and :class:`ember.distributions.Dirichlet`.
 
 :mod:`ember` imports this module on the first access to one of these names, so that ``import
 ember`` does not load ``ember.distributions``.
@@ -8,14 +9,19 @@ ember`` does not load ``ember.distributions``.
 
 from __future__ import annotations
 
+from typing import Any
+
+from ..autograd.function import Function
+from ..autograd.grad_mode import grad_state
 from ..distributions import _sampling
 from ..random import Generator
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
 from .drawn_from import drawn_from
 from .movement import broadcast_tensors
+from .operands import require_tensors
 
-__all__ = ["poisson", "binomial", "_standard_gamma"]
+__all__ = ["poisson", "binomial", "_standard_gamma", "_sample_dirichlet"]
 
 
 def _floating_only(op: str, input: Tensor, dtypes: tuple[str, ...] = ("float16", "bfloat16")) -> None:
@@ -42,6 +48,7 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
         >>> abs(x.mean().item() - 4.0) < 0.2
         True
     """
+    require_tensors("poisson", ("input",), input)
     _floating_only("poisson_cpu", input, dtypes=())
     if bool((~(input >= 0)).any()):  # NaN too
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
@@ -63,6 +70,7 @@ def binomial(count: Tensor, prob: Tensor, generator: Generator | None = None) ->
         >>> abs(x.mean().item() - 3.0) < 0.2
         True
     """
+    require_tensors("binomial", ("count", "prob"), count, prob)
     for name, value in (("count", count), ("prob", prob)):
         if not value.dtype.is_floating_point:
             raise ValueError(
@@ -91,5 +99,51 @@ def _standard_gamma(input: Tensor, generator: Generator | None = None) -> Tensor
         >>> abs(x.mean().item() - 3.0) < 0.2
         True
     """
+    require_tensors("_standard_gamma", ("input",), input)
     _floating_only("gamma_cpu", input)
     return _sampling.reparameterized_gamma(input, generator)
+
+
+class _SampleDirichlet(Function):
+    """A Dirichlet draw recorded without a derivative, as PyTorch's (its backward raises)."""
+
+    _backward_name = "NotImplemented"
+
+    @staticmethod
+    def forward(ctx: Any, samples: Tensor, input: Tensor) -> Tensor:
+        return samples.detach()
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> None:
+        raise RuntimeError("derivative for aten::_sample_dirichlet is not implemented")
+
+
+def _sample_dirichlet(input: Tensor, generator: Generator | None = None) -> Tensor:
+    r"""A Dirichlet sample per row of the last dimension of ``input``, whose elements are its concentrations
+    (the sampler of :class:`ember.distributions.Dirichlet`): Gamma(concentration, 1) draws, divided by
+    their sum, each kept in [the dtype's smallest normal number, the largest number below 1].
+
+    .. math::
+                ext{out}_{..., i} = rac{g_{..., i}}{\sum_j g_{..., j}}, \quad g_{..., i} \sim 	ext{Gamma}(	ext{input}_{..., i}, 1)
+
+    A result drawn from an ``input`` that requires grad requires grad too, but has no derivative (as
+    PyTorch's): :meth:`Dirichlet.rsample <ember.distributions.Dirichlet.rsample>` is the differentiable
+    draw.
+
+    Args:
+        input (Tensor): the positive concentrations (float32 or float64).
+        generator (ember.Generator, optional): the pseudorandom number generator to sample from.
+
+    Example::
+
+        >>> _ = ember.manual_seed(0)
+        >>> x = ember._sample_dirichlet(ember.tensor([[1.0, 2.0, 3.0], [0.5, 0.5, 0.5]]))
+        >>> x.shape, bool(((x.sum(-1) - 1).abs() < 1e-6).all())
+        (ember.Size([2, 3]), True)
+    """
+    require_tensors("_sample_dirichlet", ("input",), input)
+    _floating_only("dirichlet", input)
+    samples = _sampling.dirichlet(input, generator)
+    if grad_state.enabled and input.requires_grad:
+        return _SampleDirichlet.apply(samples, input)
+    return samples

@@ -20,6 +20,7 @@ from ..autograd.grad_mode import grad_state
 from ..nn import functional as F
 from ..nn.functional.sparse import _embedding_bag, _renorm_
 from ..tensor import Tensor
+from .operands import require_tensors
 
 __all__ = [
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "layer_norm",
@@ -95,6 +96,7 @@ def group_norm(
         tensor([[[-1.0000],
                  [ 1.0000]]])
     """
+    require_tensors("group_norm", ("input",), input)  # PyTorch's argument parser first (F.group_norm reads input.dim())
     return F.group_norm(input, num_groups, weight, bias, eps)
 
 
@@ -142,6 +144,8 @@ def instance_norm(
         >>> ember.instance_norm(x, None, None, None, None, True, 0.1, 1e-5, False)
         tensor([[[-1.0000,  1.0000]]])
     """
+    # PyTorch's argument parser first (F.instance_norm reads input.size())
+    require_tensors("instance_norm", ("input",), input)
     return F.instance_norm(input, running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
 
 

@@ -25,7 +25,7 @@ from .arithmetic import _MaskedFill, _MaskedFillTensor, where_with_node
 from .conversion import assign_, check_inplace, check_view_of_leaf_writable, zero_overwritten
 from .creation import full
 from .dtype_support import C_NAMES, FLOAT8, TORCH_NAMES, UNSIGNED_WIDE, not_implemented, refuse_limited
-from .movement import broadcast_shapes, cat, laid_out_like, ordered_copy, row_major
+from .movement import broadcast_shapes, broadcast_tensors, cat, laid_out_like, ordered_copy, row_major
 from .operands import (
     bool_arg_error,
     check_same_device,
@@ -1240,7 +1240,7 @@ def masked_select(input: Tensor, mask: Tensor, *, out: Tensor | None = None) -> 
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {TORCH_NAMES[mask.dtype]}")
     check_same_device("masked_select", input, mask)
     refuse_meta("masked_select", mask)
-    a, m = input.broadcast_tensors(mask)
+    a, m = broadcast_tensors(input, mask)
     return _MaskedSelect.apply(a, (m._data, Ellipsis), True)
 
 
@@ -1267,7 +1267,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
             "masked_scatter: expected self and source to have same dtypes but got "
             f"{TORCH_NAMES[input.dtype]} and {TORCH_NAMES[source.dtype]}"
         )
-    a, m = input.broadcast_tensors(mask)
+    a, m = broadcast_tensors(input, mask)
     if m.is_meta:
         check_same_device("masked_scatter_", a, source)
         return _MaskedScatterOnMeta.apply(a, source)

@@ -473,7 +473,9 @@ class _Expand(Function):
         ctx.shape = x._data.shape
         data, backend = writable_data(x), x._backend
         expanded = backend.xp.broadcast_to(data, shape)
-        if not expanded.size:  # (NumPy's zeroed strides would read as row-major ones)
+        # the array API's broadcast_to may step 0 over any size-1 dimension (NumPy does), where PyTorch's
+        # strides differ only there; NumPy's new empty array has zeroed strides, read as row-major ones
+        if not expanded.size or 1 in shape:
             expanded = _with_expanded_strides(backend, data, expanded, shape)
         return x._view_of(expanded, lambda base: base.expand(shape))
 
@@ -483,9 +485,9 @@ class _Expand(Function):
 
 
 def _with_expanded_strides(backend, data, expanded, shape):
-    """``expanded``, ``data`` broadcast to ``shape`` without elements, with the strides of PyTorch's expand
-    where the backend's differ (NumPy's new empty array has zeroed strides, read as row-major ones; its
-    size-1 dimensions step 0). Left as it is where the backend makes no strided views."""
+    """``expanded``, ``data`` broadcast to ``shape``, with the strides of PyTorch's expand where the backend's
+    differ (:func:`~ember.strides.expand_strides`: a size-1 dimension, kept or new, steps as in a dense
+    layout, not 0). Left as it is where the backend makes no strided views."""
     strides, offset = backend.layout(data)
     wanted = expand_strides(tuple(data.shape), tuple(strides), shape)
     if tuple(backend.strides(expanded)) == wanted:

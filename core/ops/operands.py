@@ -36,6 +36,7 @@ __all__ = [
     "dim_or_axis",
     "check_factor",
     "require_tensors",
+    "read_before_checked",
     "broadcast_error",
     "raise_broadcast_error",
     "fill_value_for",
@@ -462,6 +463,21 @@ def require_tensors(op: str, names: tuple[str, ...], *operands: object, first: i
             raise TypeError(
                 f"{op}(): argument '{name}' (position {position}) must be Tensor, not {type(operand).__name__}"
             )
+
+
+_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made by a class statement (its name is its own)
+
+
+def read_before_checked(input: object, attribute: str) -> None:
+    """PyTorch's error where its Python functional reads ``input.<attribute>`` before any check that ``input``
+    is a tensor (``F.group_norm`` calls ``input.dim()`` first): the AttributeError Python raises for an
+    ``input`` that lacks the attribute ("'list' object has no attribute 'dim'"). Anything else passes, to
+    the op's own checks."""
+    if not isinstance(input, Tensor) and not hasattr(input, attribute):
+        kind = type(input)  # named as Python names it: a static type of another module with its module's name
+        static = not kind.__flags__ & _HEAP_TYPE and kind.__module__ != "builtins"
+        name = f"{kind.__module__}.{kind.__name__}" if static else kind.__name__
+        raise AttributeError(f"'{name}' object has no attribute '{attribute}'")
 
 
 def refuse_gradients(op: str, **arguments: Tensor | None) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from ..nn import functional as F
 from ..tensor import Tensor
 from .functional_top_level import _reduction
+from .operands import require_tensors
 
 __all__ = [
     "cosine_embedding_loss", "margin_ranking_loss", "hinge_embedding_loss", "triplet_margin_loss",
@@ -49,6 +50,8 @@ def margin_ranking_loss(
         >>> ember.margin_ranking_loss(ember.tensor([1.0, 0.0]), ember.tensor([0.0, 1.0]), ember.tensor([1.0, 1.0]))
         tensor([0., 1.])
     """
+    # PyTorch's argument parser first (F.margin_ranking_loss reads input1.dim())
+    require_tensors("margin_ranking_loss", ("input1", "input2", "target"), input1, input2, target)
     return F.margin_ranking_loss(
         input1, input2, target, margin=margin, reduction=_reduction("margin_ranking_loss", reduction)
     )

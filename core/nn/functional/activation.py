@@ -22,7 +22,7 @@ from ...ops.arithmetic import _Pointwise, where
 from ...ops.conversion import check_inplace, write_result_
 from ...ops.dtype_support import ALL, FLOATING_AND_HALF, TORCH_NAMES, not_implemented, refuse_limited
 from ...ops.movement import cat, row_major
-from ...ops.operands import fill_value_for, named_node, require_tensors
+from ...ops.operands import fill_value_for, named_node, read_before_checked, require_tensors
 from ...ops.reduced_precision import opmath
 from ...ops.result_layout import binary_layout
 from ...ops.vector_exp import c_library_exp, vectorized_exp
@@ -727,6 +727,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
         >>> F.glu(x)  # [1, 2] * sigmoid([0, 100])
         tensor([[0.5000, 2.0000]])
     """
+    read_before_checked(input, "dim")  # PyTorch's Python functional: input.dim() first
     _check_tensor("glu", input)
     if input.dtype not in FLOATING_AND_HALF:
         not_implemented("glu_cpu", input.dtype)
@@ -1422,6 +1423,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
         tensor([[0.7311, 0.8808, 0.9526],
                 [0.2689, 0.1192, 0.0474]], dtype=ember.float64)
     """
+    read_before_checked(input, "dim" if dim is None else "softmax")  # PyTorch's Python functional reads these first
     return _softmax_family("softmax", _Softmax, input, dim, _stacklevel, dtype)
 
 
@@ -1442,6 +1444,8 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
         tensor([[0.6652, 0.2447, 0.0900],
                 [0.3333, 0.3333, 0.3333]])
     """
+    if dim is None:  # PyTorch's Python functional reads input.dim() first (else it negates the input)
+        read_before_checked(input, "dim")
     _check_tensor("softmin", input)
     return _softmax_family("softmin", _Softmax, -input, dim, _stacklevel, dtype)
 
@@ -1465,6 +1469,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
         >>> F.log_softmax(x, dim=1).exp().sum(dim=1)
         tensor([1., 1.])
     """
+    read_before_checked(input, "dim" if dim is None else "log_softmax")  # PyTorch's Python functional reads these first
     return _softmax_family("log_softmax", _LogSoftmax, input, dim, _stacklevel, dtype)
 
 

@@ -7,6 +7,7 @@ from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.grad_mode import no_grad
 from ...ops.dtype_support import TORCH_NAMES, not_implemented
+from ...ops.movement import broadcast_tensors
 from ...ops.operands import named_node, numpy_names, require_tensors
 from ...ops.pairwise import distance_norm
 from ...ops.sequences import triu_indices
@@ -60,7 +61,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8, *
     # as PyTorch's: integer inputs join the common dtype, floating ones are normalised in their own
     # (a float16 input's norms round in float16) and the products promote
     x1, x2 = (x if x.dtype.is_floating_point else x.to(common) for x in (x1, x2))
-    x1, x2 = x1.broadcast_tensors(x2) if x1.shape != x2.shape else (x1, x2)
+    x1, x2 = broadcast_tensors(x1, x2) if x1.shape != x2.shape else (x1, x2)
     n1 = _clamp_value_min(x1.norm(2, dim, keepdim=True), eps)
     n2 = _clamp_value_min(x2.norm(2, dim, keepdim=True), eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)

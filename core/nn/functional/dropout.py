@@ -9,6 +9,7 @@ from ...autograd.grad_mode import grad_state
 from ...ops.conversion import check_inplace, write_result_
 from ...ops.creation import empty_like
 from ...ops.dtype_support import TORCH_NAMES, not_implemented
+from ...ops.operands import read_before_checked
 from ...random import memory_order, native_generator
 from ...tensor import Tensor
 
@@ -20,7 +21,7 @@ _ALPHA = 1.7580993408473766
 
 def _check(name, input, p):
     if not isinstance(input, Tensor):
-        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if p != p:  # NaN passes the comparisons; PyTorch's kernel refuses it
@@ -159,6 +160,8 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
 
 def _feature_dropout(name, input, p, training, inplace, alpha, spatial):
     """Drop whole channels: the mask is (N, C, 1, ...) (or (C, 1, ...) for an unbatched input)."""
+    if spatial and not (p < 0.0 or p > 1.0):  # PyTorch's dropout1d/2d/3d check p, then call input.dim()
+        read_before_checked(input, "dim")
     _check(name, input, p)
     batched_ndim = spatial + 2
     if spatial and input.ndim not in (batched_ndim - 1, batched_ndim):

@@ -30,8 +30,16 @@ from ...ops.dtype_support import (
     not_implemented,
     refuse_limited,
 )
-from ...ops.movement import broadcast_shapes
-from ...ops.operands import broadcast_error, check_same_device, named_node, refuse_gradients, require_tensors, sum_to
+from ...ops.movement import broadcast_shapes, broadcast_tensors
+from ...ops.operands import (
+    broadcast_error,
+    check_same_device,
+    named_node,
+    read_before_checked,
+    refuse_gradients,
+    require_tensors,
+    sum_to,
+)
 from ...ops.reduced_precision import narrow_on_cpu
 from ...tensor import Tensor
 from .activation import log_softmax, logsigmoid, softmax
@@ -153,7 +161,7 @@ def _pointwise_target(name, input, target, kernel=None):
             "Please ensure they have the same size.",
             stacklevel=3,
         )
-        input, target = input.broadcast_tensors(target)
+        input, target = broadcast_tensors(input, target)
     return input, target
 
 
@@ -787,6 +795,12 @@ def margin_ranking_loss(
     if _amp.active:
         input1, input2, target = cast_inputs("margin_ranking_loss", input1, input2, target)
     reduction = _get_reduction(size_average, reduce, reduction)
+    # PyTorch's Python functional compares input1.dim() with input2.dim(), then with target.dim() (its error
+    # message reads target.size() where the first two differ)
+    read_before_checked(input1, "dim")
+    read_before_checked(input2, "dim")
+    if isinstance(input1, Tensor) and isinstance(input2, Tensor):
+        read_before_checked(target, "dim" if input1.ndim == input2.ndim else "size")
     _check_tensors("margin_ranking_loss", input1=input1, input2=input2, target=target)
     if not input1.ndim == input2.ndim == target.ndim:
         raise RuntimeError(
@@ -1397,12 +1411,19 @@ def _flatten_classes(name, input, target, target_is_index=True):
     return input.movedim(1, -1).reshape((-1, shape[1])), target.reshape((-1,)), expected
 
 
-def _check_ignore_index(op, ignore_index):
-    """PyTorch's check of ``ignore_index``, the fifth argument of its ``op``: an integer, not a bool."""
-    if type(ignore_index) is not int and (
-        isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral)
-    ):  # int: no ABC check
+def _ignore_index_arg(op, ignore_index):
+    """``ignore_index``, the fifth argument of PyTorch's ``op``, as an int, checked as PyTorch's argument parser
+    does: an integer (not a bool), or a tensor of one element of an integer dtype (a bool one is refused)."""
+    if type(ignore_index) is int:  # the common case: no ABC check
+        return ignore_index
+    if isinstance(ignore_index, Tensor) and ignore_index.numel() == 1 and not ignore_index.dtype.is_floating_point:
+        if ignore_index.dtype is dtypes.bool:  # (PyTorch's parser takes it, then fails an internal assert)
+            raise RuntimeError(f"{op}(): argument 'ignore_index' (position 5) must be an integer, not a bool Tensor")
+        if not ignore_index.dtype.is_complex:
+            return int(ignore_index.item())
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
         raise TypeError(f"{op}(): argument 'ignore_index' (position 5) must be int, not {type(ignore_index).__name__}")
+    return int(ignore_index)
 
 
 def _check_weight_dtype(weight, input):
@@ -1461,7 +1482,7 @@ def nll_loss(
         input, weight = cast_inputs("nll_loss", input, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("nll_loss", input=input, target=target)
-    _check_ignore_index("nll_loss_nd", ignore_index)
+    ignore_index = _ignore_index_arg("nll_loss_nd", ignore_index)
     if not input.dtype.is_floating_point:
         not_implemented("nll_loss_out_frame", input.dtype)
     x, t, out_shape, weight = _class_index_operands(input, target, weight, ignore_index)
@@ -1529,7 +1550,7 @@ def cross_entropy(
     shape = input._data.shape  # the array's tuple: no Size per read
     # its log_softmax has no uint16/32/64 nor float8 kernel (over the last dimension of an (N, C) input)
     refuse_limited("log_softmax_lastdim_kernel_impl" if len(shape) <= 2 else "log_softmax_kernel_impl", input)
-    _check_ignore_index("cross_entropy_loss", ignore_index)
+    ignore_index = _ignore_index_arg("cross_entropy_loss", ignore_index)
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     label_smoothing = max(label_smoothing, 0.0)  # PyTorch smooths only for a positive value

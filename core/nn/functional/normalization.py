@@ -24,7 +24,7 @@ from ...autograd.function import Function, differentiable_backward, saved_reader
 from ...autograd.grad_mode import no_grad
 from ...ops.arithmetic import div
 from ...ops.dtype_support import C_NAMES, TORCH_NAMES, not_implemented, refuse_limited
-from ...ops.operands import check_same_device, named_node, refuse_gradients, sum_to
+from ...ops.operands import check_same_device, named_node, read_before_checked, refuse_gradients, sum_to
 from ...ops.reduced_precision import computes_in_float32, contracted_fma, narrow_on_cpu
 from ...tensor import Tensor
 from ...threads import get_num_threads
@@ -529,6 +529,8 @@ def instance_norm(
         ember.Size([2, 3, 4, 4])
     """
     op = "instance_norm"
+    if use_input_stats:  # PyTorch's Python functional checks input.size() first
+        read_before_checked(input, "size")
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         input, weight, bias = cast_inputs(op, input, weight, bias)
     _check_channel_input(
@@ -904,6 +906,7 @@ def group_norm(
         >>> F.group_norm(ember.randn(2, 6, 8, 8), 3).shape
         ember.Size([2, 6, 8, 8])
     """
+    read_before_checked(input, "dim")  # PyTorch's Python functional: input.dim() first
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         input, weight, bias = cast_inputs("group_norm", input, weight, bias)
     op = "group_norm"
@@ -1066,6 +1069,7 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
         >>> F.local_response_norm(ember.randn(2, 8, 5, 5), size=3).shape
         ember.Size([2, 8, 5, 5])
     """
+    read_before_checked(input, "dim")  # PyTorch's Python functional: input.dim() first
     _check_tensor("local_response_norm", "input", input)
     if input.ndim < 3:
         raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} dimensions)")
@@ -1110,6 +1114,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
         tensor([[0.7500, 1.0000],
                 [0.2500, 0.0000]])
     """
+    read_before_checked(input, "norm")  # PyTorch's Python functional: input.norm(...) first
     if not (isinstance(input, Tensor) and input.dtype.is_complex):  # a complex input has a real norm
         _check_tensor("normalize", "input", input)
     denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)

@@ -25,7 +25,7 @@ from ...ops.arithmetic import where
 from ...ops.creation import linspace
 from ...ops.dtype_support import FLOATING_AND_HALF, not_implemented
 from ...ops.movement import stack
-from ...ops.operands import named_node
+from ...ops.operands import named_node, read_before_checked
 from ...ops.reduced_precision import computes_in_float32, narrow_on_cpu
 from ...tensor import Tensor
 from .padding import take_axis
@@ -331,8 +331,6 @@ def _interpolate(
     if _amp.active:  # float32 on cuda; as it is on cpu, whatever ops its modes use inside
         args = (input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
         return autocast_call("interpolate", interpolate, *args)
-    if not isinstance(input, Tensor):
-        raise TypeError(f"interpolate(): argument 'input' must be Tensor, not {type(input).__name__}")
     if mode in ("nearest", "nearest-exact", "area"):
         if align_corners is not None:
             raise ValueError(
@@ -341,6 +339,9 @@ def _interpolate(
             )
     else:
         align_corners = bool(align_corners)
+    read_before_checked(input, "dim")  # PyTorch's Python functional: input.dim() after the mode's check
+    if not isinstance(input, Tensor):
+        raise TypeError(f"interpolate(): argument 'input' must be Tensor, not {type(input).__name__}")
     dim = input.ndim - 2
     in_sizes = list(input.shape[2:])
     scales: list[Any]
