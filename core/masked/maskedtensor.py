@@ -27,7 +27,7 @@ from ..autograd.engine import grad as vector_jacobian_product
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..layout import strided
-from ..ops.arithmetic import where
+from ..ops.arithmetic import one_operand_error, where
 from ..ops.operands import sum_to
 from ..overrides import DisableTorchFunctionSubclass, resolve_name
 from ..tensor import Tensor
@@ -352,11 +352,19 @@ def _name(func: Any) -> str:
 
 
 def _where(args: Any, kwargs: dict) -> MaskedTensor:
+    input, other = _where_operands(*args, **kwargs)
+    if (input is None) != (other is None):
+        raise one_operand_error(*args, keywords=kwargs)
     if len(args) != 3:
         raise ValueError(f"__torch_function__, torch.where: len(args) must be 3 but got {len(args)}")
     if kwargs:
         raise ValueError(f"__torch_function__, torch.where: len(kwargs) must be 0 but got {len(kwargs)}")
     return _Where.apply(*args)
+
+
+def _where_operands(condition: Any, input: Any = None, other: Any = None, **kwargs: Any) -> tuple:
+    """``where``'s ``input`` and ``other``, None where not given."""
+    return input, other
 
 
 def _data(obj: Any) -> Any:
