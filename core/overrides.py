@@ -1057,6 +1057,14 @@ def _check_in_place(func: _types.FunctionType) -> None:
     _CHECKED_IN_PLACE.add(id(func))
 
 
+def overloading_among(values: Iterable[Any]) -> bool:
+    """Whether any of ``values`` (a node's gradients, None among them) is of a tensor subclass with its own
+    ``__torch_function__`` that is not switched off (modes aside): the engine runs the backward formula of
+    such a gradient with tensor ops, which its handler sees. False at once before any such subclass was
+    defined or mode entered (the checks are off)."""
+    return _enabled and not _STATE.subclasses_off and bool(_overloaded_args(values))
+
+
 def enable_function_checks() -> None:
     """Switch on the checking wrappers of ``ember``'s and ``ember.nn.functional``'s public functions
     (done when the first subclass with the protocol is defined or the first mode entered)."""
