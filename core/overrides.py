@@ -625,6 +625,16 @@ def _method_wrapper(func: Callable, public: Callable | None = None, plain_kind: 
     return method
 
 
+def _given_way(run: Callable, *args: Any) -> Any:
+    """``run(*args)``, a binary operator's call handed to the handlers, with a TypeError turned into
+    ``NotImplemented``, as PyTorch's operators turn it: Python then tries the other operand's reflected operator
+    and, failing that, raises its own TypeError (``unsupported operand type(s) for -: 'int' and 'Sub'``)."""
+    try:
+        return run(*args)
+    except TypeError:
+        return NotImplemented
+
+
 def _operator_wrapper(func: Callable, public: Callable, plain_kind: bool = False) -> Callable:
     """A binary operator that gives way to unknown operands (``Tensor.__add__``): its handlers see the
     method PyTorch passes (``Tensor.add``) when the other operand is a tensor or a number; for any other
@@ -635,7 +645,7 @@ def _operator_wrapper(func: Callable, public: Callable, plain_kind: bool = False
         if _STATE.subclasses_off and not _STATE.modes:
             return func(self, other)
         known = isinstance(other, Tensor) or type(other) in _PLAIN_TYPES
-        return _dispatch(public if known else func, (self, other), {}, plain_kind)
+        return _given_way(_dispatch, public if known else func, (self, other), {}, plain_kind)
 
     keywords = getattr(func, "_ember_keywords", None)
     if keywords:
@@ -650,7 +660,7 @@ def _operator_wrapper(func: Callable, public: Callable, plain_kind: bool = False
             if _STATE.subclasses_off and not _STATE.modes:
                 return func(self, other, **given)
             known = isinstance(other, Tensor) or type(other) in _PLAIN_TYPES
-            return _dispatch(public if known else func, (self, other), given, plain_kind)
+            return _given_way(_dispatch, public if known else func, (self, other), given, plain_kind)
 
     operator._ember_wrapped = func  # type: ignore[attr-defined]
     operator._ember_method = True  # type: ignore[attr-defined]
@@ -829,9 +839,9 @@ def _operator_checked(name: str, func: Callable) -> Callable:
         if not overloaded and not _modes_on():
             return func(self, other)
         if not known:
-            return _handle(func, overloaded, (self, other), None)
+            return _given_way(_handle, func, overloaded, (self, other), None)
         seen = plain_public if type(self) is Tensor and not _modes_on() else public
-        return _handle(seen or operator, overloaded, (self, other), None, plain_kind)
+        return _given_way(_handle, seen or operator, overloaded, (self, other), None, plain_kind)
 
     keywords = getattr(func, "_ember_keywords", None)
     if keywords:  # ``__add__``'s ``alpha``: a call with them is handed over with them
@@ -847,9 +857,9 @@ def _operator_checked(name: str, func: Callable) -> Callable:
             if not overloaded and not _modes_on():
                 return func(self, other, **given)
             if not (isinstance(other, Tensor) or type(other) in _PLAIN_TYPES):
-                return _handle(func, overloaded, (self, other), given)
+                return _given_way(_handle, func, overloaded, (self, other), given)
             seen = plain_public if type(self) is Tensor and not _modes_on() else public
-            return _handle(seen or operator, overloaded, (self, other), given, plain_kind)
+            return _given_way(_handle, seen or operator, overloaded, (self, other), given, plain_kind)
 
     operator._ember_wrapped = func  # type: ignore[attr-defined]
     operator._ember_method = True  # type: ignore[attr-defined]
@@ -1045,6 +1055,14 @@ def _check_in_place(func: _types.FunctionType) -> None:
     func.__code__ = code.replace(co_name=func.__code__.co_name, co_qualname=func.__code__.co_qualname)
     func.__signature__ = signature  # type: ignore[attr-defined]
     _CHECKED_IN_PLACE.add(id(func))
+
+
+def overloading_among(values: Iterable[Any]) -> bool:
+    """Whether any of ``values`` (a node's gradients, None among them) is of a tensor subclass with its own
+    ``__torch_function__`` that is not switched off (modes aside): the engine runs the backward formula of
+    such a gradient with tensor ops, which its handler sees. False at once before any such subclass was
+    defined or mode entered (the checks are off)."""
+    return _enabled and not _STATE.subclasses_off and bool(_overloaded_args(values))
 
 
 def enable_function_checks() -> None:

@@ -9,11 +9,13 @@ from collections.abc import Sequence
 from numbers import Number
 from typing import Any, overload
 
+from .. import overrides
 from ..layout import contiguous_format
 from ..ops.overlap import check_no_internal_overlap
 from ..strides import is_dense
 from ..tensor import NODE_PREHOOK, Tensor, retained_gradient
 from ..tensor import tensor as new_tensor
+from . import function
 from .anomaly_state import check_nan, warn_forward_traceback
 from .anomaly_state import state as anomaly
 from .function import AccumulateGrad
@@ -201,13 +203,18 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     if g is None:
                         grads = _materialize(node, grads)
                         break
-            if narrowed is None:
+            subclassed = overrides.overloading_among(grads)
+            if narrowed is None and not subclassed:
                 grad_inputs = node._function.backward(node, *grads)  # FunctionCtx.apply, inlined
             else:
+                outer_formulas = function.subclass_gradients
+                function.subclass_gradients = outer_formulas or subclassed
                 try:
                     grad_inputs = node._function.backward(node, *grads)
                 finally:
-                    node.needs_input_grad = narrowed
+                    function.subclass_gradients = outer_formulas
+                    if narrowed is not None:
+                        node.needs_input_grad = narrowed
             if not isinstance(grad_inputs, tuple):
                 grad_inputs = (grad_inputs,)
             if len(grad_inputs) < len(node._edges):

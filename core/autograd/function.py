@@ -72,11 +72,18 @@ def connect_forward_ad(rule: Any) -> None:
     tangent_rule = rule
 
 
+#: whether the node whose backward runs was handed the gradient of a tensor subclass that overrides
+#: ``__torch_function__`` (a MaskedTensor): set by the engine around that backward, whose formula then computes
+#: with tensor ops, which the subclass's handler sees, as PyTorch's formulas compute on the subclass
+subclass_gradients = False
+
+
 def differentiable_backward() -> bool:
     """Whether a backward formula must compute with tensor ops rather than on native arrays: when it
-    builds a graph (``create_graph``), or inside a dual level, where forward mode over backward mode
-    reads the tangents of the gradients it gives."""
-    return grad_state.enabled or tangent_rule is not None
+    builds a graph (``create_graph``), inside a dual level, where forward mode over backward mode
+    reads the tangents of the gradients it gives, or on a gradient of a tensor subclass with its own
+    ``__torch_function__`` (:data:`subclass_gradients`)."""
+    return grad_state.enabled or tangent_rule is not None or subclass_gradients
 
 
 def node_output(node: Any, data: Any, like: Tensor, output_nr: int = 0) -> Tensor | None:

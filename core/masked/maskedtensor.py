@@ -27,7 +27,7 @@ from ..autograd.engine import grad as vector_jacobian_product
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..layout import strided
-from ..ops.arithmetic import where
+from ..ops.arithmetic import one_operand_error, where
 from ..ops.operands import sum_to
 from ..overrides import DisableTorchFunctionSubclass, resolve_name
 from ..tensor import Tensor
@@ -75,7 +75,7 @@ _DATA_ONLY = frozenset("clone detach contiguous to double float half int long sh
 # what the tensor's metadata answers (run on the MaskedTensor itself, as a plain tensor)
 _METADATA = frozenset(
     "shape dtype device ndim is_leaf layout requires_grad grad grad_fn is_cuda is_meta is_cpu is_sparse "
-    "is_quantized itemsize size dim numel nelement ndimension stride __len__ element_size is_floating_point "
+    "is_quantized itemsize size dim numel nelement ndimension stride __len__ element_size is_floating_point retain_grad "
     "is_complex is_contiguous requires_grad_ storage_offset".split()
 )
 _SCALARS = frozenset(("item", "__float__", "__int__", "__bool__", "__index__"))
@@ -284,23 +284,18 @@ def as_masked_tensor(data: Tensor, mask: Tensor) -> MaskedTensor:
 
 class _Constructor(Function):
     """:func:`as_masked_tensor`'s MaskedTensor of a tensor that may have a history (PyTorch's
-    ``MaskedTensor._from_values``): the MaskedTensor's gradient flows back to the tensor (:func:`_passed_on`)."""
+    ``MaskedTensor._from_values``): the MaskedTensor's gradient flows back to the tensor as it is, a leaf's
+    ``grad`` or the gradient that the backward formulas of its history compute on (with tensor ops, which
+    this class's handler sees: the gradient of an element-wise op, a view or a reduction stays a MaskedTensor,
+    as in PyTorch)."""
 
     @staticmethod
     def forward(ctx: Any, data: Tensor, mask: Tensor) -> MaskedTensor:
-        ctx.leaves = (data.grad_fn is None,)
         return MaskedTensor(data, mask)
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> tuple:
-        return _passed_on(grad, ctx.leaves[0]), None
-
-
-def _passed_on(grad: Any, leaf: bool) -> Any:
-    """The MaskedTensor gradient ``grad`` as it reaches a plain tensor: a leaf's ``grad`` is the MaskedTensor
-    itself, as in PyTorch; a tensor with a history receives its data (ember's backward formulas run on plain
-    tensors, where PyTorch's pass the MaskedTensor on)."""
-    return grad if leaf else _data(grad)
+        return grad, None
 
 
 class _GetData(Function):
@@ -321,14 +316,12 @@ class _Where(Function):
     """``where(condition, input, other)`` of MaskedTensors (a plain tensor operand counts as wholly specified):
     the result's mask is picked from the operands' masks as its data is. The gradient of each operand is the
     whole gradient's data, specified where the condition picked that operand (PyTorch's ``_MaskedWhere``); a plain
-    operand receives it as from :func:`as_masked_tensor` (:func:`_passed_on`)."""
+    operand receives it as from :func:`as_masked_tensor`."""
 
     @staticmethod
     def forward(ctx: Any, condition: Tensor, input: Any, other: Any) -> MaskedTensor:
         ctx.mark_non_differentiable(condition)
         ctx.save_for_backward(condition)
-        # a MaskedTensor's gradient stays one (its GetData or its leaf wraps it again)
-        ctx.leaves = tuple(is_masked_tensor(x) or getattr(x, "grad_fn", None) is None for x in (input, other))
         data = where(condition, _data(input), _data(other))
         return MaskedTensor(data, where(condition, _whole_mask(input), _whole_mask(other)))
 
@@ -339,7 +332,7 @@ class _Where(Function):
         unspecified = mask.new_zeros(())
         input_grad = MaskedTensor(data, where(condition, mask, unspecified))
         other_grad = MaskedTensor(data, where(condition, unspecified, mask))
-        return None, _passed_on(input_grad, ctx.leaves[0]), _passed_on(other_grad, ctx.leaves[1])
+        return None, input_grad, other_grad
 
 
 def _name(func: Any) -> str:
@@ -352,11 +345,19 @@ def _name(func: Any) -> str:
 
 
 def _where(args: Any, kwargs: dict) -> MaskedTensor:
+    input, other = _where_operands(*args, **kwargs)
+    if (input is None) != (other is None):
+        raise one_operand_error(*args, keywords=kwargs)
     if len(args) != 3:
         raise ValueError(f"__torch_function__, torch.where: len(args) must be 3 but got {len(args)}")
     if kwargs:
         raise ValueError(f"__torch_function__, torch.where: len(kwargs) must be 0 but got {len(kwargs)}")
     return _Where.apply(*args)
+
+
+def _where_operands(condition: Any, input: Any = None, other: Any = None, **kwargs: Any) -> tuple:
+    """``where``'s ``input`` and ``other``, None where not given."""
+    return input, other
 
 
 def _data(obj: Any) -> Any:

@@ -117,15 +117,17 @@ def _is_masked_tensor(input):
 
 class _Combine(Function):
     """A MaskedTensor's data with its masked-out elements replaced by ``fill``: the gradient reaches
-    every element of the data (PyTorch's ``Combine``)."""
+    every element of the data, as a MaskedTensor of the data's ``mask`` (PyTorch's ``Combine``)."""
 
     @staticmethod
     def forward(ctx, data, mask, fill):
+        ctx.mask = mask
         return where(mask, data, fill)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad, None, None
+        module = sys.modules[f"{__package__}.maskedtensor"]
+        return module.MaskedTensor(module._data(grad), ctx.mask), None, None
 
 
 def _masked_input(op, input, mask, ord=2.0):

@@ -2001,6 +2001,21 @@ def where_with_node(node: Any, condition: Tensor, input: Tensor, other: Tensor) 
     return node.apply(condition, input, other)
 
 
+def one_operand_error(*given: Any, keywords: dict | None = None) -> TypeError:
+    """PyTorch's TypeError for a ``where`` of ``given`` (its positional arguments, then ``keywords``) with one of
+    ``input`` and ``other``: its argument parser refuses the call before any handler of a tensor subclass sees
+    it."""
+    got = [type(value).__name__ for value in given] + [f"{k}={type(v).__name__}" for k, v in (keywords or {}).items()]
+    return TypeError(
+        f"where() received an invalid combination of arguments - got ({', '.join(got)}), but expected one of:\n"
+        " * (Tensor condition)\n"
+        " * (Tensor condition, Tensor input, Tensor other, *, Tensor out = None)\n"
+        " * (Tensor condition, Number self, Tensor other)\n"
+        " * (Tensor condition, Tensor input, Number other)\n"
+        " * (Tensor condition, Number self, Number other)\n"
+    )
+
+
 @overload
 def where(condition: Tensor, /) -> tuple[Tensor, ...]: ...
 @overload
@@ -2033,6 +2048,8 @@ def where(
         >>> ember.where(x > 0)
         (tensor([1]),)
     """
+    if (input is None) != (other is None):
+        raise one_operand_error(*(value for value in (condition, input, other) if value is not None))
     if out is not None:
         computed = where(condition, input, other)  # type: ignore[arg-type]
         return write_out("where", computed, out, exact_dtype=True, inputs=(condition, input, other))

@@ -300,11 +300,21 @@ class _Permute(Function):
 
 
 class _Transpose(_Permute):
-    """``transpose(dim0, dim1)``: two dimensions swapped."""
+    """``transpose(dim0, dim1)``: two dimensions swapped; its gradient is the gradient's ``transpose`` (PyTorch's
+    formula, which a tensor subclass's handler sees)."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        swapped = [i for i, d in enumerate(ctx.dims) if i != d] or (0, 0)
+        return grad.transpose(*swapped), None
 
 
 class _T(_Permute):
-    """``t()`` of a matrix."""
+    """``t()`` of a matrix; its gradient is the gradient's ``t()``."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.t(), None
 
 
 def permute(input: Tensor, *order: int | _size_t, dims: _size_t | None = None) -> Tensor:
@@ -1049,7 +1059,7 @@ class _Stack(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.unbind(ctx.axis)
+        return tuple(grad.select(ctx.axis, i) for i in range(grad.shape[ctx.axis]))  # PyTorch's formula
 
 
 concat, concatenate = renamed(cat, "concat"), renamed(cat, "concatenate")

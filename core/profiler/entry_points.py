@@ -95,6 +95,8 @@ def _targets() -> list[tuple[Any, str, EventName]]:
     targets += [(F, name, event) for name, event in _FUNCTIONAL_AROUND_FUNCTION.items()]
     # the matmul inside linear (its module: the package's name ``linear`` is the function)
     targets.append((sys.modules[F.linear.__module__], "_matmul", "aten::matmul"))
+    # the linear projections of multi-head attention, which its module calls by its own name for the function
+    targets.append((sys.modules[F.multi_head_attention_forward.__module__], "linear", "aten::linear"))
     targets += [(ember, name, f"aten::{name}") for name in _FACTORIES if hasattr(ember, name)]
     targets += [(Tensor, name, f"aten::{name}") for name in _TENSOR_METHODS]
     targets += [

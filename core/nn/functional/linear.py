@@ -99,10 +99,14 @@ def _linear_of_matrix(input, weight, bias):
     without a bias a ``matmul`` (``mm``, MmBackward0, under UnsafeViewBackward0 or SqueezeBackward4).
     :class:`_FoldedLinear` computes the values, its node named as the last of those, and those nodes are made
     of it when the graph is looked at (:class:`_FoldedNode`). A tool that watches every op (the profiler,
-    anomaly mode) sees them run one by one (:func:`_ops`), and so does a non-contiguous batch whose graph is
-    recorded, or such a vector (its product and bias are two ops, ``matmul`` and ``add_``: AddBackward0)."""
+    anomaly mode) sees them run one by one (:func:`_ops`), and so do the saved-tensor hooks of a recorded graph
+    (whose pack hook sees what PyTorch's ops save: the input's rows and ``weight.t()``, views), and a
+    non-contiguous batch whose graph is recorded, or such a vector (its product and bias are two ops,
+    ``matmul`` and ``add_``: AddBackward0)."""
     ndim = len(input._data.shape)
-    if watching_ops() or (ndim != 2 and grad_state.enabled and not _rows_of(input, bias)):
+    if watching_ops() or (
+        grad_state.enabled and (grad_state.saved_tensors_hooks or (ndim != 2 and not _rows_of(input, bias)))
+    ):
         return _ops(input, weight, bias)
     out = _FoldedLinear.apply(bias, input, weight)
     if out._grad_fn is None or (ndim == 2 and bias is not None):
@@ -286,15 +290,23 @@ class _Linear(Function):
         return _Linear.gradients(ctx, grad, *ctx.needs_input_grad[:3], transposed=False)
 
     @staticmethod
-    def run(ctx, bias, x, weight, w, needs_x, needs_w):
+    def run(ctx, bias, x, weight, w, needs_x, needs_w, weight_first=False):
         """The forward, given the weight's native matrix ``w`` (out, in), the tensor ``weight`` it was read from
-        (the weight, or its ``t()``), and which of ``x``'s and ``weight``'s gradients are wanted."""
+        (the weight, or its ``t()``), and which of ``x``'s and ``weight``'s gradients are wanted; ``weight``
+        saved before ``x`` where ``weight_first`` (PyTorch's ``mm`` saves ``mat2`` first, ``addmm`` ``mat1``)."""
         # each operand is read for the other's gradient only: saved (checked against in-place writes, and
-        # through the saved-tensor hooks) where that gradient is wanted, as PyTorch's mm saves them; the
-        # array of an operand not saved is kept for its shape alone
-        ctx.save_for_backward(x if needs_w else None, weight if needs_x else None)
+        # through the saved-tensor hooks, in PyTorch's order) where that gradient is wanted, as PyTorch's mm
+        # saves them; the array of an operand not saved is kept for its shape alone
+        saved = (x if needs_w else None, weight if needs_x else None)
+        ctx.save_for_backward(*(saved[::-1] if weight_first else saved))
         backend, data = x._backend, x._data
-        ctx.arrays = (None if needs_w else data, None if needs_x else w, weight._data is not w, data.shape[-1])
+        ctx.arrays = (
+            None if needs_w else data,
+            None if needs_x else w,
+            weight._data is not w,
+            data.shape[-1],
+            weight_first,
+        )
         b = None if bias is None else bias._data
         kernels = backend.kernels
         if data.ndim != 2:
@@ -308,10 +320,10 @@ class _Linear(Function):
     def gradients(ctx, grad, needs_b, needs_x, needs_w, transposed):
         """The gradients of ``(bias, x, weight)``, those wanted; the weight's as ``weight.t()``'s where
         ``transposed``. ``x``'s takes ``grad``'s batch shape (rows, from a ``view`` node of PyTorch's graph)."""
-        x, weight = ctx.saved_tensors
+        data, w, saved_t, _, weight_first = ctx.arrays  # an operand not saved: its values are not read
+        x, weight = ctx.saved_tensors[::-1] if weight_first else ctx.saved_tensors
         if grad.dtype.is_complex:  # conjugate Wirtinger gradients: grad @ conj(w), grad^T @ conj(x)
             x, weight = _conj(x), _conj(weight)
-        data, w, saved_t, _ = ctx.arrays  # an operand not saved: its values are not read
         backend = grad._backend
         data = data if x is None else x._data
         if weight is not None:
@@ -389,7 +401,7 @@ class _LinearMm(_Linear):
     @staticmethod
     def forward(ctx, x, weight_t):
         w = weight_t._backend.xp.permute_dims(weight_t._data, (1, 0))
-        return _Linear.run(ctx, None, x, weight_t, w, *ctx.needs_input_grad[:2])
+        return _Linear.run(ctx, None, x, weight_t, w, *ctx.needs_input_grad[:2], weight_first=True)
 
     @staticmethod
     def backward(ctx, grad):
