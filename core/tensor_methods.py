@@ -1031,16 +1031,38 @@ def install():
 _ABSENT = object()  # ``out`` not given to a method
 
 
+def _parameters(function):
+    """``function``'s parameters as its signature lists them, each ``(kind, name, has_default)`` with kind
+    ``""`` (positional), ``"*"``, ``"keyword"`` (keyword-only) or ``"**"``: read from its code object, without
+    :mod:`inspect`'s cost."""
+    code = function.__code__
+    positional, keyword_only = code.co_argcount, code.co_argcount + code.co_kwonlyargcount
+    names, flags = code.co_varnames, code.co_flags
+    first_default = positional - len(function.__defaults__ or ())
+    keyword_defaults = function.__kwdefaults__ or {}
+    parameters = [("", name, i >= first_default) for i, name in enumerate(names[:positional])]
+    rest = keyword_only
+    if flags & inspect.CO_VARARGS:
+        parameters.append(("*", names[rest], False))
+        rest += 1
+    parameters += [("keyword", name, name in keyword_defaults) for name in names[positional:keyword_only]]
+    if flags & inspect.CO_VARKEYWORDS:
+        parameters.append(("**", names[rest], False))
+    return parameters
+
+
 def _takes_out(name, function):
     """Whether the method ``name`` is an op that takes ``out=`` (itself, or the op a decorator's
     ``*args, **kwargs`` pass it to); an operator (``__add__``) computes its op without it."""
     if not isinstance(function, types.FunctionType):
         return False
-    own = inspect.signature(function, follow_wrapped=False).parameters
-    if "out" in own:
+    code = function.__code__
+    if "out" in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]:
         return True
-    passes_on = any(parameter.kind is parameter.VAR_KEYWORD for parameter in own.values())
-    return passes_on and not name.startswith("__") and "out" in inspect.signature(function).parameters
+    if not code.co_flags & inspect.CO_VARKEYWORDS or name.startswith("__"):
+        return False
+    inner = inspect.unwrap(function).__code__
+    return "out" in inner.co_varnames[: inner.co_argcount + inner.co_kwonlyargcount]
 
 
 def _refuse_out():
@@ -1069,19 +1091,17 @@ def _refusing_out(name, function):
     passes them on as they came (no ``*args``/``**kwargs`` of its own to pack: the call costs one frame).
     """
     head, passed = [], []
-    for parameter in inspect.signature(function, follow_wrapped=False).parameters.values():
-        kind, given = parameter.kind, parameter.name
-        if kind is parameter.VAR_KEYWORD and "out=_ABSENT" not in head:  # a decorator's: out comes before
+    for kind, given, has_default in _parameters(function):
+        if kind == "**" and "out=_ABSENT" not in head:  # a decorator's: out comes before
             head.append("out=_ABSENT" if any(part.startswith("*") for part in head) else "*, out=_ABSENT")
-        if kind is parameter.KEYWORD_ONLY and not any(part.startswith("*") for part in head):
+        if kind == "keyword" and not any(part.startswith("*") for part in head):
             head.append("*")
         if given == "out":
             head.append("out=_ABSENT")
             continue
-        star = {parameter.VAR_POSITIONAL: "*", parameter.VAR_KEYWORD: "**"}.get(kind, "")
-        default = "" if parameter.default is parameter.empty else "=None"  # the defaults are set below
-        head.append(star + given + default)
-        passed.append(f"{given}={given}" if kind is parameter.KEYWORD_ONLY else star + given)
+        star = kind if kind in ("*", "**") else ""
+        head.append(star + given + ("=None" if has_default else ""))  # the defaults are set below
+        passed.append(f"{given}={given}" if kind == "keyword" else star + given)
     self_alone = len(passed) == 1 and not passed[0].startswith("*")
     message = (
         f"Tensor.{name}() takes no keyword arguments"
