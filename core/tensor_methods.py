@@ -241,37 +241,55 @@ def _itemsize(self):
     return self.dtype.itemsize
 
 
-def _rsub(self, other):
+# Python's binary operators, as PyTorch's, return NotImplemented when called with a keyword they do not take
+# (``x.__mul__(y, alpha=2)``, ``x.__rsub__(y, out=None)``: PyTorch turns its argument parser's TypeError into
+# it); ``given`` holds such keywords. ``x.__add__``'s ``alpha`` and ``x.__truediv__``'s ``rounding_mode`` are
+# theirs (:func:`_deferring`, :func:`_radd`).
+
+
+def _rsub(self, other, **given):
     """``other - self``."""
+    if given:
+        return NotImplemented
     return arithmetic.sub(other, self)
 
 
-def _rmul(self, other):
+def _rmul(self, other, **given):
     """``other * self``."""
+    if given:
+        return NotImplemented
     return arithmetic.mul(self, other)
 
 
-def _rtruediv(self, other):
+def _rtruediv(self, other, **given):
     """``other / self``: for a number, ``self.reciprocal() * other``, as PyTorch's ``Tensor.__rtruediv__``."""
+    if given:
+        return NotImplemented
     if is_number(other):
         return arithmetic.reciprocal(self) * other
     return arithmetic.div(other, self)
 
 
-def _rfloordiv(self, other):
+def _rfloordiv(self, other, **given):
     """``other // self`` (a number as a 0-d tensor of the type it takes against ``self``)."""
+    if given:
+        return NotImplemented
     if isinstance(other, Tensor):
         return arithmetic.floor_divide(other, self)
     return arithmetic.floor_divide(arithmetic.full_like_scalar(self, other), self)
 
 
-def _rmod(self, other):
+def _rmod(self, other, **given):
     """``other % self``."""
+    if given:
+        return NotImplemented
     return arithmetic.remainder(other, self)
 
 
-def _rpow(self, other):
+def _rpow(self, other, **given):
     """``other ** self``."""
+    if given:
+        return NotImplemented
     return arithmetic.pow(other, self)
 
 
@@ -288,38 +306,52 @@ def _invert(self):
     return arithmetic.logical_not(self) if self.dtype is dtypes.bool else clamping.bitwise_not(self)
 
 
-def _eq(self, other):
+def _eq(self, other, **given):
     """``self == other`` elementwise; a comparison with anything but a tensor, number or array is Python's."""
-    return arithmetic.eq(self, other) if arithmetic._comparable(other) else NotImplemented
+    if given or not arithmetic._comparable(other):
+        return NotImplemented
+    return arithmetic.eq(self, other)
 
 
-def _ne(self, other):
+def _ne(self, other, **given):
     """``self != other`` elementwise; a comparison with anything but a tensor, number or array is Python's."""
-    return arithmetic.ne(self, other) if arithmetic._comparable(other) else NotImplemented
+    if given or not arithmetic._comparable(other):
+        return NotImplemented
+    return arithmetic.ne(self, other)
 
 
-def _rand(self, other):
+def _rand(self, other, **given):
     """``other & self``."""
+    if given:
+        return NotImplemented
     return arithmetic.bitwise_and(self, other)
 
 
-def _ror(self, other):
+def _ror(self, other, **given):
     """``other | self``."""
+    if given:
+        return NotImplemented
     return arithmetic.bitwise_or(self, other)
 
 
-def _rxor(self, other):
+def _rxor(self, other, **given):
     """``other ^ self``."""
+    if given:
+        return NotImplemented
     return arithmetic.bitwise_xor(self, other)
 
 
-def _rlshift(self, other):
+def _rlshift(self, other, **given):
     """``other << self``."""
+    if given:
+        return NotImplemented
     return shifts.bitwise_left_shift(other, self)
 
 
-def _rrshift(self, other):
+def _rrshift(self, other, **given):
     """``other >> self``."""
+    if given:
+        return NotImplemented
     return shifts.bitwise_right_shift(other, self)
 
 
@@ -349,23 +381,16 @@ def _deferring(op, reflected, keywords=frozenset()):
     their argument parser's TypeError into NotImplemented). An operator without keywords takes none."""
     tensor, real, integer = Tensor, float, int  # closure cells: faster to read than globals and builtins
 
-    def operator(self, other):
+    def operator(self, other, **given):
         kind = other.__class__
         if kind is tensor or kind is real or kind is integer or not _defers(other, reflected):
-            return op(self, other)
+            if not given:
+                return op(self, other)
+            if given.keys() <= keywords:
+                return op(self, other, **given)
         return NotImplemented
 
-    def operator_with_keywords(self, other, **given):
-        if given and not given.keys() <= keywords:
-            return NotImplemented
-        kind = other.__class__
-        if kind is tensor or kind is real or kind is integer or not _defers(other, reflected):
-            return op(self, other, **given) if given else op(self, other)
-        return NotImplemented
-
-    if keywords:
-        operator = operator_with_keywords
-        operator._ember_keywords = keywords  # what the wrappers of ember.overrides let through
+    operator._ember_keywords = keywords  # what the wrappers of ember.overrides let through
     operator.__name__ = operator.__qualname__ = getattr(op, "__name__", "operator")
     operator.__doc__ = op.__doc__
     operator.__wrapped__ = op
