@@ -812,6 +812,9 @@ def _operator_checked(name: str, func: Callable) -> Callable:
     plain = _PLAIN_SELF_OPERATOR_METHODS.get(name)
     plain_public = _MODE_PATCHED.get(plain, vars(Tensor)[plain]) if plain else public
     plain_kind = name in _PYTHON_OPERATORS
+    # the op an operator computes where it does not give way (``Tensor.__mul__``'s ``mul`` for a tensor, float
+    # or int operand), called without the operator's frame; the operator itself for the others
+    computes = getattr(func, "_ember_computes", func)
 
     @functools.wraps(func)
     def operator(self: Any, other: Any, **given: Any) -> Any:
@@ -820,7 +823,9 @@ def _operator_checked(name: str, func: Callable) -> Callable:
                 return NotImplemented
         elif not _mode_users and type(self) is Tensor:  # the common calls: tensors and numbers only
             kind = type(other)
-            if kind is Tensor or kind in _PLAIN_TYPES:
+            if kind is Tensor or kind is float or kind is int:
+                return computes(self, other)
+            if kind in _PLAIN_TYPES:
                 return func(self, other)
         if _STATE.subclasses_off and not _STATE.modes:
             return func(self, other, **given)

@@ -391,6 +391,7 @@ def _deferring(op, reflected, keywords=frozenset()):
         return NotImplemented
 
     operator._ember_keywords = keywords  # what the wrappers of ember.overrides let through
+    operator._ember_computes = op  # what the checking wrapper calls for a tensor, float or int operand
     operator.__name__ = operator.__qualname__ = getattr(op, "__name__", "operator")
     operator.__doc__ = op.__doc__
     operator.__wrapped__ = op
