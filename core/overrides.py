@@ -577,14 +577,17 @@ _PYTHON_OPERATORS = frozenset(
 # what a plain tensor's operator passes instead when only its other operand overloads (``plain.__eq__(sub)``
 # passes ``Tensor.eq``, ``sub.__eq__(plain)`` passes ``Tensor.__eq__``, as PyTorch's)
 _PLAIN_SELF_OPERATOR_METHODS = {"__eq__": "eq"}
-# Tensor's binary operators, and the in-place ones that are not other names of a method (``__iand__``; the
-# others, ``__iadd__``, are checked as their method): once the checks are on, each looks at both operands (a
-# subclass inherits it)
-_BINARY_OPERATORS = frozenset(
+# Tensor's binary operators that give a new result: each takes the keywords its ``_ember_keywords`` names and
+# returns NotImplemented for any other (:func:`_takes_keywords`), also while a mode is active
+_OUT_OF_PLACE_OPERATORS = frozenset(
     """__add__ __radd__ __sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ __div__ __rdiv__ __floordiv__
     __rfloordiv__ __mod__ __rmod__ __pow__ __rpow__ __matmul__ __rmatmul__ __eq__ __ne__ __lt__ __le__ __gt__
-    __ge__ __and__ __rand__ __or__ __ror__ __xor__ __rxor__ __lshift__ __rlshift__ __rshift__ __rrshift__
-    __ipow__ __iand__ __ior__ __ixor__ __ilshift__ __irshift__""".split()
+    __ge__ __and__ __rand__ __or__ __ror__ __xor__ __rxor__ __lshift__ __rlshift__ __rshift__ __rrshift__""".split()
+)
+# those, and the in-place ones that are not other names of a method (``__iand__``; the others, ``__iadd__``,
+# are checked as their method): once the checks are on, each looks at both operands (a subclass inherits it)
+_BINARY_OPERATORS = _OUT_OF_PLACE_OPERATORS | frozenset(
+    "__ipow__ __iand__ __ior__ __ixor__ __ilshift__ __irshift__".split()
 )
 # the indexing methods, checked as the methods are (``plain[sub]`` passes ``Tensor.__getitem__``)
 _INDEXING_METHODS = frozenset(("__getitem__", "__setitem__"))
@@ -598,17 +601,16 @@ def _surface_wrapper(name: str, value: Any) -> Any:
     if not isinstance(value, _types.FunctionType) or hasattr(value, "_ember_method"):
         return None  # not a method, or one that passes its calls through the protocol already (an operator)
     public = _OPERATOR_METHODS.get(name)
-    if (
-        public is None
-        and name.startswith("__")
-        and hasattr(value, "__wrapped__")
-        and not hasattr(value, "_ember_checked")
-    ):
+    plain_kind = name in _PYTHON_OPERATORS
+    unchecked = not hasattr(value, "_ember_checked")
+    if public is None and name.startswith("__") and hasattr(value, "__wrapped__") and unchecked:
         op = value.__wrapped__  # the method the operator computes, as Tensor holds it (checked or not)
         public = value if name in _OPERATORS_AS_THEMSELVES else _checked.get(id(op), op)
-        return _operator_wrapper(value, public, name in _PYTHON_OPERATORS)
+        return _operator_wrapper(value, public, plain_kind)
     public = public and _MODE_PATCHED.get(public, vars(Tensor)[public])
-    return _method_wrapper(value, public, name in _PYTHON_OPERATORS)
+    if name in _OUT_OF_PLACE_OPERATORS and unchecked:  # the others, as the operator does (``__radd__``, ``__rsub__``)
+        return _operator_wrapper(value, public or value, plain_kind)
+    return _method_wrapper(value, public, plain_kind)
 
 
 def _method_wrapper(func: Callable, public: Callable | None = None, plain_kind: bool = False) -> Callable:
@@ -635,32 +637,28 @@ def _given_way(run: Callable, *args: Any) -> Any:
         return NotImplemented
 
 
+def _takes_keywords(func: Callable, given: dict) -> bool:
+    """Whether Tensor's binary operator ``func`` takes the keywords ``given`` (``__add__``'s ``alpha``, named by
+    its ``_ember_keywords``). For any other keyword the wrappers below return ``NotImplemented`` before a
+    handler sees the call, as the operator itself does and PyTorch's do (their argument parser's TypeError
+    turned into it); the keywords it takes are handed over with the call."""
+    return given.keys() <= getattr(func, "_ember_keywords", frozenset())
+
+
 def _operator_wrapper(func: Callable, public: Callable, plain_kind: bool = False) -> Callable:
     """A binary operator that gives way to unknown operands (``Tensor.__add__``): its handlers see the
     method PyTorch passes (``Tensor.add``) when the other operand is a tensor or a number; for any other
-    operand the operator itself runs the call (and may return ``NotImplemented``)."""
+    operand the operator itself runs the call (and may return ``NotImplemented``). Keywords as
+    :func:`_takes_keywords` says."""
 
     @functools.wraps(func)
-    def operator(self: Any, other: Any) -> Any:
+    def operator(self: Any, other: Any, **given: Any) -> Any:
+        if given and not _takes_keywords(func, given):
+            return NotImplemented
         if _STATE.subclasses_off and not _STATE.modes:
-            return func(self, other)
+            return func(self, other, **given)
         known = isinstance(other, Tensor) or type(other) in _PLAIN_TYPES
-        return _given_way(_dispatch, public if known else func, (self, other), {}, plain_kind)
-
-    keywords = getattr(func, "_ember_keywords", None)
-    if keywords:
-        positional = operator
-
-        @functools.wraps(func)
-        def operator(self: Any, other: Any, **given: Any) -> Any:
-            if not given:
-                return positional(self, other)
-            if not given.keys() <= keywords:
-                return NotImplemented  # as the operator itself (PyTorch's turn the TypeError into it)
-            if _STATE.subclasses_off and not _STATE.modes:
-                return func(self, other, **given)
-            known = isinstance(other, Tensor) or type(other) in _PLAIN_TYPES
-            return _given_way(_dispatch, public if known else func, (self, other), given, plain_kind)
+        return _given_way(_dispatch, public if known else func, (self, other), given, plain_kind)
 
     operator._ember_wrapped = func  # type: ignore[attr-defined]
     operator._ember_method = True  # type: ignore[attr-defined]
@@ -813,7 +811,8 @@ def _operator_checked(name: str, func: Callable) -> Callable:
     ``self`` or the other, to its handlers: they see the method PyTorch passes (``Tensor.add``) or the
     operator itself (``Tensor.__rsub__``). Subclasses inherit it instead of wrapping it, so that Python runs
     ``plain + sub`` as ``plain.__add__(sub)``, as PyTorch does (a subclass's own ``__radd__`` would run first);
-    an operand that is neither a tensor nor a number is left to the operator (which may give way to it)."""
+    an operand that is neither a tensor nor a number is left to the operator (which may give way to it).
+    Keywords as :func:`_takes_keywords` says."""
     mapped = _OPERATOR_METHODS.get(name)
     if mapped is None and name not in _OPERATORS_AS_THEMSELVES and hasattr(func, "__wrapped__"):
         op = func.__wrapped__  # the method the operator computes (``x - y``: ``Tensor.sub``)
@@ -823,43 +822,33 @@ def _operator_checked(name: str, func: Callable) -> Callable:
     plain = _PLAIN_SELF_OPERATOR_METHODS.get(name)
     plain_public = _MODE_PATCHED.get(plain, vars(Tensor)[plain]) if plain else public
     plain_kind = name in _PYTHON_OPERATORS
+    # the op an operator computes where it does not give way (``Tensor.__mul__``'s ``mul`` for a tensor, float
+    # or int operand), called without the operator's frame; the operator itself for the others
+    computes = getattr(func, "_ember_computes", func)
 
     @functools.wraps(func)
-    def operator(self: Any, other: Any) -> Any:
-        if not _mode_users and type(self) is Tensor:  # the common calls: tensors and numbers only
+    def operator(self: Any, other: Any, **given: Any) -> Any:
+        if given:
+            if not _takes_keywords(func, given):
+                return NotImplemented
+        elif not _mode_users and type(self) is Tensor:  # the common calls: tensors and numbers only
             kind = type(other)
-            if kind is Tensor or kind in _PLAIN_TYPES:
+            if kind is Tensor or kind is float or kind is int:
+                return computes(self, other)
+            if kind in _PLAIN_TYPES:
                 return func(self, other)
         if _STATE.subclasses_off and not _STATE.modes:
-            return func(self, other)
+            return func(self, other, **given)
         known = isinstance(other, Tensor) or type(other) in _PLAIN_TYPES
-        if not known and type(self) is Tensor and not _modes_on():
+        if not (known or given) and type(self) is Tensor and not _modes_on():
             return func(self, other)  # the operator gives way to the other operand's (an fx Proxy's)
         overloaded = [] if _STATE.subclasses_off else _overloaded_args((self, other))
         if not overloaded and not _modes_on():
-            return func(self, other)
+            return func(self, other, **given)
         if not known:
-            return _given_way(_handle, func, overloaded, (self, other), None)
+            return _given_way(_handle, func, overloaded, (self, other), given or None)
         seen = plain_public if type(self) is Tensor and not _modes_on() else public
-        return _given_way(_handle, seen or operator, overloaded, (self, other), None, plain_kind)
-
-    keywords = getattr(func, "_ember_keywords", None)
-    if keywords:  # ``__add__``'s ``alpha``: a call with them is handed over with them
-        positional = operator
-
-        @functools.wraps(func)
-        def operator(self: Any, other: Any, **given: Any) -> Any:
-            if not given:
-                return positional(self, other)
-            if not given.keys() <= keywords:
-                return NotImplemented  # as the operator itself (PyTorch's turn the TypeError into it)
-            overloaded = [] if _STATE.subclasses_off else _overloaded_args((self, other))
-            if not overloaded and not _modes_on():
-                return func(self, other, **given)
-            if not (isinstance(other, Tensor) or type(other) in _PLAIN_TYPES):
-                return _given_way(_handle, func, overloaded, (self, other), given)
-            seen = plain_public if type(self) is Tensor and not _modes_on() else public
-            return _given_way(_handle, seen or operator, overloaded, (self, other), given, plain_kind)
+        return _given_way(_handle, seen or operator, overloaded, (self, other), given or None, plain_kind)
 
     operator._ember_wrapped = func  # type: ignore[attr-defined]
     operator._ember_method = True  # type: ignore[attr-defined]

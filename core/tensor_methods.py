@@ -241,37 +241,55 @@ def _itemsize(self):
     return self.dtype.itemsize
 
 
-def _rsub(self, other):
+# Python's binary operators, as PyTorch's, return NotImplemented when called with a keyword they do not take
+# (``x.__mul__(y, alpha=2)``, ``x.__rsub__(y, out=None)``: PyTorch turns its argument parser's TypeError into
+# it); ``given`` holds such keywords. ``x.__add__``'s ``alpha`` and ``x.__truediv__``'s ``rounding_mode`` are
+# theirs (:func:`_deferring`, :func:`_radd`).
+
+
+def _rsub(self, other, **given):
     """``other - self``."""
+    if given:
+        return NotImplemented
     return arithmetic.sub(other, self)
 
 
-def _rmul(self, other):
+def _rmul(self, other, **given):
     """``other * self``."""
+    if given:
+        return NotImplemented
     return arithmetic.mul(self, other)
 
 
-def _rtruediv(self, other):
+def _rtruediv(self, other, **given):
     """``other / self``: for a number, ``self.reciprocal() * other``, as PyTorch's ``Tensor.__rtruediv__``."""
+    if given:
+        return NotImplemented
     if is_number(other):
         return arithmetic.reciprocal(self) * other
     return arithmetic.div(other, self)
 
 
-def _rfloordiv(self, other):
+def _rfloordiv(self, other, **given):
     """``other // self`` (a number as a 0-d tensor of the type it takes against ``self``)."""
+    if given:
+        return NotImplemented
     if isinstance(other, Tensor):
         return arithmetic.floor_divide(other, self)
     return arithmetic.floor_divide(arithmetic.full_like_scalar(self, other), self)
 
 
-def _rmod(self, other):
+def _rmod(self, other, **given):
     """``other % self``."""
+    if given:
+        return NotImplemented
     return arithmetic.remainder(other, self)
 
 
-def _rpow(self, other):
+def _rpow(self, other, **given):
     """``other ** self``."""
+    if given:
+        return NotImplemented
     return arithmetic.pow(other, self)
 
 
@@ -288,38 +306,52 @@ def _invert(self):
     return arithmetic.logical_not(self) if self.dtype is dtypes.bool else clamping.bitwise_not(self)
 
 
-def _eq(self, other):
+def _eq(self, other, **given):
     """``self == other`` elementwise; a comparison with anything but a tensor, number or array is Python's."""
-    return arithmetic.eq(self, other) if arithmetic._comparable(other) else NotImplemented
+    if given or not arithmetic._comparable(other):
+        return NotImplemented
+    return arithmetic.eq(self, other)
 
 
-def _ne(self, other):
+def _ne(self, other, **given):
     """``self != other`` elementwise; a comparison with anything but a tensor, number or array is Python's."""
-    return arithmetic.ne(self, other) if arithmetic._comparable(other) else NotImplemented
+    if given or not arithmetic._comparable(other):
+        return NotImplemented
+    return arithmetic.ne(self, other)
 
 
-def _rand(self, other):
+def _rand(self, other, **given):
     """``other & self``."""
+    if given:
+        return NotImplemented
     return arithmetic.bitwise_and(self, other)
 
 
-def _ror(self, other):
+def _ror(self, other, **given):
     """``other | self``."""
+    if given:
+        return NotImplemented
     return arithmetic.bitwise_or(self, other)
 
 
-def _rxor(self, other):
+def _rxor(self, other, **given):
     """``other ^ self``."""
+    if given:
+        return NotImplemented
     return arithmetic.bitwise_xor(self, other)
 
 
-def _rlshift(self, other):
+def _rlshift(self, other, **given):
     """``other << self``."""
+    if given:
+        return NotImplemented
     return shifts.bitwise_left_shift(other, self)
 
 
-def _rrshift(self, other):
+def _rrshift(self, other, **given):
     """``other >> self``."""
+    if given:
+        return NotImplemented
     return shifts.bitwise_right_shift(other, self)
 
 
@@ -349,23 +381,17 @@ def _deferring(op, reflected, keywords=frozenset()):
     their argument parser's TypeError into NotImplemented). An operator without keywords takes none."""
     tensor, real, integer = Tensor, float, int  # closure cells: faster to read than globals and builtins
 
-    def operator(self, other):
+    def operator(self, other, **given):
         kind = other.__class__
         if kind is tensor or kind is real or kind is integer or not _defers(other, reflected):
-            return op(self, other)
+            if not given:
+                return op(self, other)
+            if given.keys() <= keywords:
+                return op(self, other, **given)
         return NotImplemented
 
-    def operator_with_keywords(self, other, **given):
-        if given and not given.keys() <= keywords:
-            return NotImplemented
-        kind = other.__class__
-        if kind is tensor or kind is real or kind is integer or not _defers(other, reflected):
-            return op(self, other, **given) if given else op(self, other)
-        return NotImplemented
-
-    if keywords:
-        operator = operator_with_keywords
-        operator._ember_keywords = keywords  # what the wrappers of ember.overrides let through
+    operator._ember_keywords = keywords  # what the wrappers of ember.overrides let through
+    operator._ember_computes = op  # what the checking wrapper calls for a tensor, float or int operand
     operator.__name__ = operator.__qualname__ = getattr(op, "__name__", "operator")
     operator.__doc__ = op.__doc__
     operator.__wrapped__ = op
@@ -1022,16 +1048,38 @@ def install():
 _ABSENT = object()  # ``out`` not given to a method
 
 
+def _parameters(function):
+    """``function``'s parameters as its signature lists them, each ``(kind, name, has_default)`` with kind
+    ``""`` (positional), ``"*"``, ``"keyword"`` (keyword-only) or ``"**"``: read from its code object, without
+    :mod:`inspect`'s cost."""
+    code = function.__code__
+    positional, keyword_only = code.co_argcount, code.co_argcount + code.co_kwonlyargcount
+    names, flags = code.co_varnames, code.co_flags
+    first_default = positional - len(function.__defaults__ or ())
+    keyword_defaults = function.__kwdefaults__ or {}
+    parameters = [("", name, i >= first_default) for i, name in enumerate(names[:positional])]
+    rest = keyword_only
+    if flags & inspect.CO_VARARGS:
+        parameters.append(("*", names[rest], False))
+        rest += 1
+    parameters += [("keyword", name, name in keyword_defaults) for name in names[positional:keyword_only]]
+    if flags & inspect.CO_VARKEYWORDS:
+        parameters.append(("**", names[rest], False))
+    return parameters
+
+
 def _takes_out(name, function):
     """Whether the method ``name`` is an op that takes ``out=`` (itself, or the op a decorator's
     ``*args, **kwargs`` pass it to); an operator (``__add__``) computes its op without it."""
     if not isinstance(function, types.FunctionType):
         return False
-    own = inspect.signature(function, follow_wrapped=False).parameters
-    if "out" in own:
+    code = function.__code__
+    if "out" in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]:
         return True
-    passes_on = any(parameter.kind is parameter.VAR_KEYWORD for parameter in own.values())
-    return passes_on and not name.startswith("__") and "out" in inspect.signature(function).parameters
+    if not code.co_flags & inspect.CO_VARKEYWORDS or name.startswith("__"):
+        return False
+    inner = inspect.unwrap(function).__code__
+    return "out" in inner.co_varnames[: inner.co_argcount + inner.co_kwonlyargcount]
 
 
 def _refuse_out():
@@ -1060,19 +1108,17 @@ def _refusing_out(name, function):
     passes them on as they came (no ``*args``/``**kwargs`` of its own to pack: the call costs one frame).
     """
     head, passed = [], []
-    for parameter in inspect.signature(function, follow_wrapped=False).parameters.values():
-        kind, given = parameter.kind, parameter.name
-        if kind is parameter.VAR_KEYWORD and "out=_ABSENT" not in head:  # a decorator's: out comes before
+    for kind, given, has_default in _parameters(function):
+        if kind == "**" and "out=_ABSENT" not in head:  # a decorator's: out comes before
             head.append("out=_ABSENT" if any(part.startswith("*") for part in head) else "*, out=_ABSENT")
-        if kind is parameter.KEYWORD_ONLY and not any(part.startswith("*") for part in head):
+        if kind == "keyword" and not any(part.startswith("*") for part in head):
             head.append("*")
         if given == "out":
             head.append("out=_ABSENT")
             continue
-        star = {parameter.VAR_POSITIONAL: "*", parameter.VAR_KEYWORD: "**"}.get(kind, "")
-        default = "" if parameter.default is parameter.empty else "=None"  # the defaults are set below
-        head.append(star + given + default)
-        passed.append(f"{given}={given}" if kind is parameter.KEYWORD_ONLY else star + given)
+        star = kind if kind in ("*", "**") else ""
+        head.append(star + given + ("=None" if has_default else ""))  # the defaults are set below
+        passed.append(f"{given}={given}" if kind == "keyword" else star + given)
     self_alone = len(passed) == 1 and not passed[0].startswith("*")
     message = (
         f"Tensor.{name}() takes no keyword arguments"

@@ -12,7 +12,6 @@ from . import codegen
 from .array import collapse, empty
 from .attention import OpenCLAttentionKernels
 from .conv import OpenCLConvKernels
-from .elementwise import narrow_half, widen_half
 from .optim import OpenCLOptimKernels
 from .pooling import OpenCLPoolingKernels
 from .rnn import OpenCLRnnKernels
@@ -29,9 +28,8 @@ class OpenCLKernels(
 
     def _softmax(self, x, axis, log):
         axis %= max(x.ndim, 1)
-        if x.dtype == np.float16:  # computed in float32, rounded once
-            return narrow_half(self._softmax(widen_half(x), axis, log), x.dtype)
-        if x.ndim == 0 or x.dtype.kind != "f":
+        # float16/bfloat16: the portable kernel's float32 in PyTorch's CPU order (which calls this one back)
+        if x.ndim == 0 or x.dtype.kind != "f" or x.dtype.itemsize == 2:
             return getattr(super(), "log_softmax" if log else "softmax")(x, axis)
         device = x.device
         out = empty(x.shape, x.dtype, device)

@@ -106,7 +106,9 @@ def get_default_device() -> _device:
     return dev if dev.index is not None else placement(dev)[1]
 
 
-def _size(size, op="tensor factory"):
+def _size(size, op="tensor factory", negative=None):
+    """The shape ``size`` names, checked in the words of ``op``; ``negative``, where given, is the message of
+    a negative size (PyTorch's ``zeros`` checks its sizes before it allocates, in words of its own)."""
     if len(size) == 1 and not isinstance(size[0], numbers.Integral) and getattr(size[0], "ndim", None) != 0:
         size = size[0]  # one sequence of sizes; a 0-d integer tensor or array is one size, as in PyTorch
     try:
@@ -119,24 +121,23 @@ def _size(size, op="tensor factory"):
         ) from None
     for s in shape:
         if s < 0:
-            if op == "zeros":  # PyTorch's zeros checks its sizes before it allocates, in words of its own
-                raise RuntimeError("zeros: Dimension size must be non-negative.")
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
+            raise RuntimeError(negative or f"Trying to create tensor with negative dimension {s}: {list(shape)}")
     return shape
 
 
 _NO_SIZE: Any = object()
 
 
-def _sizes(name, args, size):
-    """The shape given either as positional ints/one sequence (``args``) or as ``size=`` (PyTorch's two forms)."""
+def _sizes(name, args, size, negative=None):
+    """The shape given either as positional ints/one sequence (``args``) or as ``size=`` (PyTorch's two forms);
+    ``negative`` as :func:`_size` takes it."""
     if size is _NO_SIZE:
-        return _size(args, name)
+        return _size(args, name, negative)
     if args:
         raise TypeError(f"{name}() got multiple values for argument 'size'")
     if isinstance(size, int) or not hasattr(size, "__iter__"):
         raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not {type(size).__name__}")
-    return _size(tuple(size), name)
+    return _size(tuple(size), name, negative)
 
 
 def _place(dtype, device, default=None, op="tensor factory"):
@@ -198,7 +199,9 @@ def full(
     return result
 
 
-def _filled(name: str, value: str) -> _SizeFactory:
+def _filled(name: str, value: str, negative: str | None = None) -> _SizeFactory:
+    """The factory ``name`` of tensors filled with ``value``; ``negative``: its message for a negative size."""
+
     def make(
         *args: int | _size_t,
         size: _size_t = _NO_SIZE,
@@ -210,7 +213,7 @@ def _filled(name: str, value: str) -> _SizeFactory:
         if out is not None:
             dt, dev = creation_placement(name, dtype, device, out)
             return write_out(name, make(*args, size=size, dtype=dt, device=dev), out, warn_resize=False)
-        shape = _sizes(name, args, size)
+        shape = _sizes(name, args, size, negative)
         backend, dev, dt = _place(dtype, device, op=name)
         with backend.device_context(dev.index):
             data = getattr(backend.xp, name)(shape, dtype=backend.native_dtype(dt))
@@ -227,7 +230,8 @@ def _filled(name: str, value: str) -> _SizeFactory:
     return make
 
 
-zeros = layout_options(pin_memory=True)(_filled("zeros", "zeros"))
+# PyTorch's zeros checks its sizes before it allocates, in words of its own
+zeros = layout_options(pin_memory=True)(_filled("zeros", "zeros", "zeros: Dimension size must be non-negative."))
 ones = layout_options(pin_memory=True)(_filled("ones", "ones"))
 _empty_row_major = _filled("empty", "uninitialised values")
 

@@ -431,11 +431,10 @@ def einsum(equation: str | Tensor, *operands: Any) -> Tensor:
         for lab in order:
             shape.append(next(it) if lab in present else 1)
         aligned.append(t.reshape(shape))
+    # every aligned operand (and every partial product) has one dimension per label of ``order``, of the size
+    # ``_check_label_sizes`` agreed for that label or 1: the products below always broadcast
     result = aligned[0]
     for k in range(1, len(aligned)):
-        err = broadcast_error(result.shape, aligned[k].shape)
-        if err is not None:
-            raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes: {err}")
         later = {lab for labels in labs[k + 1 :] for lab in labels}
         done = [order.index(lab) for lab in contracted if lab not in later]
         done = [i for i in done if result.shape[i] != 1 or aligned[k].shape[i] != 1]

@@ -108,12 +108,16 @@ class NumpySoftmaxKernels:
     """Faster NumPy versions of portable softmax kernels."""
 
     def softmax(self, x, axis):
+        if x.itemsize == 2:  # float16/bfloat16: the portable kernel's float32 and order
+            return super().softmax(x, axis)
         out = np.subtract(x, _shift(x, axis))
         np.exp(out, out=out)
         np.divide(out, np.add.reduce(out, axis=axis, keepdims=True), out=out)
         return out
 
     def log_softmax(self, x, axis):
+        if x.itemsize == 2:  # float16/bfloat16: the portable kernel's float32, which calls this one off the last axis
+            return super().log_softmax(x, axis)
         out = np.empty(x.shape, dtype=x.dtype)
         if x.nbytes <= BLOCK_BYTES or not _by_rows(x, axis):  # one block, or no rows: whole arrays
             _log_softmax_into(x, out, axis)

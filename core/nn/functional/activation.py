@@ -25,7 +25,6 @@ from ...ops.movement import cat, row_major
 from ...ops.operands import fill_value_for, named_node, read_before_checked, require_tensors
 from ...ops.reduced_precision import opmath
 from ...ops.result_layout import binary_layout
-from ...ops.vector_exp import c_library_exp, vectorized_exp
 from ...tensor import Tensor, _new, dtype_arg
 from ...typeinfo import finfo
 from ..common_types import _dtype_t
@@ -1228,102 +1227,6 @@ class _SoftmaxGrad(Function):
         return g_grad, y_grad, None
 
 
-def _softmax_in_float32(x, kernel, dim):
-    """The native ``kernel`` (``'softmax'`` or ``'log_softmax'``) of a float16/bfloat16 ``x`` as
-    PyTorch's CPU kernels compute it: in float32, rounded once; over the last dimension, log-softmax
-    rounds the row's sum of exponentials and its logarithm to the dtype before the subtraction, and
-    softmax follows its kernel's lanes (:func:`_softmax_last`); over another dimension softmax follows
-    its kernel's runs (:func:`_softmax_across`)."""
-    backend = x._backend
-    xp, narrow, wide = backend.xp, x._data.dtype, backend.native_dtype(dtypes.float32)
-    data = xp.astype(x._data, wide)
-    if kernel == "log_softmax" and dim == x.ndim - 1:
-        shifted = data - xp.max(data, axis=dim, keepdims=True)
-        total = xp.astype(xp.astype(xp.sum(xp.exp(shifted), axis=dim, keepdims=True), narrow), wide)
-        result = shifted - xp.astype(xp.astype(xp.log(total), narrow), wide)
-    elif kernel == "softmax" and dim < x.ndim - 1:
-        result = _softmax_across(backend, data, narrow, dim)
-    elif kernel == "softmax":
-        result = _softmax_last(backend, data)
-    else:
-        result = getattr(backend.kernels, kernel)(data, dim)
-    return xp.astype(result, narrow)
-
-
-def _float_lanes(backend):
-    """The float32 lanes of PyTorch's softmax kernels here: its vector registers' (AVX-512 16, AVX2 8),
-    8 in its portable build (whose generic vectors are 32 bytes wide)."""
-    return backend.kernels.VECTOR_LANES or 8
-
-
-def _softmax_last(backend, data):
-    """Softmax over the last dim of float32 ``data`` (a 16-bit input's values) as PyTorch's CPU kernel for
-    16-bit inputs (``_vec_softmax_lastdim``) computes it: the exponentials of whole float32 vectors
-    (:func:`_float_lanes`) from ``Vectorized<float>::exp`` (:func:`~ember.ops.vector_exp.vectorized_exp`),
-    the rest of the row from the C library's; their sum kept in one vector's lanes, which are halved into
-    one (8 + 8, 4 + 4, ...) before the rest is added in order; each exponential multiplied by the
-    sum's reciprocal."""
-    xp = backend.xp
-    shape = data.shape
-    size = shape[-1]
-    rows = xp.reshape(data, (-1, size))
-    shifted = xp.subtract(rows, xp.max(rows, axis=1, keepdims=True))
-    lanes = _float_lanes(backend)
-    cut = size - size % lanes
-    parts = [vectorized_exp(backend, shifted[:, :cut])] if cut else []
-    if cut < size:
-        parts.append(c_library_exp(backend, shifted[:, cut:]))
-    exps = parts[0] if len(parts) == 1 else xp.concat(parts, axis=1)
-    total = None
-    if cut:
-        acc = exps[:, :lanes]
-        for start in range(lanes, cut, lanes):
-            acc = xp.add(acc, exps[:, start : start + lanes])
-        while acc.shape[1] > 1:
-            half = acc.shape[1] // 2
-            acc = xp.add(acc[:, :half], acc[:, half:])
-        total = acc[:, 0]
-    for j in range(cut, size):
-        total = exps[:, j] if total is None else xp.add(total, exps[:, j])
-    reciprocal = xp.divide(xp.asarray(1.0, dtype=data.dtype), total)
-    return xp.reshape(xp.multiply(exps, xp.reshape(reciprocal, (-1, 1))), shape)
-
-
-def _softmax_across(backend, data, narrow, dim):
-    """Softmax over a dim that is not the last of float32 ``data`` (a 16-bit input's values) as PyTorch's
-    CPU kernel for 16-bit inputs (``_vec_softmax``) computes it: through the flat positions
-    ``(outer, inner)`` of each thread's share (:func:`ember.get_num_threads`), runs of a 16-bit vector's
-    width that fit in the row and the share are computed in float32 with ``Vectorized<float>::exp``
-    (:func:`~ember.ops.vector_exp.vectorized_exp`) and rounded once; the positions left at the end of a
-    row or a share go through its scalar loop, which takes the C library's exponential and rounds it to
-    the 16-bit type before dividing it by the float32 sum of the unrounded ones. Both add the
-    exponentials along the dim in order."""
-    from ...threads import get_num_threads
-
-    xp = backend.xp
-    shape = data.shape
-    outer, size, inner = math.prod(shape[:dim]), shape[dim], math.prod(shape[dim + 1 :])
-    rows = xp.reshape(data, (outer, size, inner))
-    shifted = xp.subtract(rows, xp.max(rows, axis=1, keepdims=True))
-    width = 2 * _float_lanes(backend)  # the 16-bit vector: two float32 ones
-    count = outer * inner
-    share = -(-count // max(1, min(get_num_threads(), count)))
-    position = xp.arange(count)
-    start = (position // share) * share
-    row = (position // inner) * inner
-    first = xp.maximum(start, row)  # where the run of this row and share begins, and ends
-    last = xp.minimum(xp.minimum(start + share, count), row + inner)
-    vectorized = (position - first) < ((last - first) // width) * width
-    vectorized = xp.reshape(vectorized, (outer, 1, inner))
-    exps = xp.where(vectorized, vectorized_exp(backend, shifted), c_library_exp(backend, shifted))
-    total = exps[:, 0:1]
-    for d in range(1, size):
-        total = xp.add(total, exps[:, d : d + 1])
-    vector = xp.divide(exps, total)
-    scalar = xp.divide(xp.astype(xp.astype(exps, narrow), data.dtype), total)
-    return xp.reshape(xp.where(vectorized, vector, scalar), shape)
-
-
 class _SoftmaxKernel(Function):
     """Softmax and log-softmax: ``forward`` runs the backend's kernel through :meth:`_run`, which
     keeps the output and the Function of the output that is the backward."""
@@ -1332,10 +1235,7 @@ class _SoftmaxKernel(Function):
 
     @staticmethod
     def _run(ctx, kernel, grad_function, x, dim):
-        if x.dtype in dtypes.narrow_float:
-            data = _softmax_in_float32(x, kernel, dim)
-        else:
-            data = getattr(x._backend.kernels, kernel)(x._data, dim)
+        data = kernel(x._data, dim)  # float16/bfloat16 as PyTorch's CPU kernels, in float32 rounded once
         if not x._backend.is_contiguous(data):  # PyTorch's softmax is row-major whatever the input's layout
             data = row_major(x._backend, data)
         y = x._make(data)
@@ -1352,7 +1252,7 @@ class _SoftmaxKernel(Function):
 class _Softmax(_SoftmaxKernel):
     @staticmethod
     def forward(ctx, x, dim):
-        return _SoftmaxKernel._run(ctx, "softmax", _SoftmaxGrad, x, dim)
+        return _SoftmaxKernel._run(ctx, x._backend.kernels.softmax, _SoftmaxGrad, x, dim)
 
 
 class _LogSoftmaxGrad(Function):
@@ -1375,7 +1275,7 @@ class _LogSoftmaxGrad(Function):
 class _LogSoftmax(_SoftmaxKernel):
     @staticmethod
     def forward(ctx, x, dim):
-        return _SoftmaxKernel._run(ctx, "log_softmax", _LogSoftmaxGrad, x, dim)
+        return _SoftmaxKernel._run(ctx, x._backend.kernels.log_softmax, _LogSoftmaxGrad, x, dim)
 
 
 def _softmax_family(name, fn, input, dim, stacklevel, dtype):
