@@ -90,6 +90,14 @@ def test_expand_of_a_leading_size_one_dimension_is_a_view_that_reads_its_base(de
     assert z.grad.tolist() == [1.0, 1.0, 1.0]
 
 
+@pytest.mark.parametrize(
+    "size, target",
+    [((3,), (-1, 3)), ((3,), (2, -1, 3)), ((3,), (-5, 3)), ((3,), (4, -7, 3)), ((1,), (-2, 1)), ((1,), (3, -2, 1))],
+)
+def test_expand_of_a_negative_or_leading_minus_one_size_refused_as_torch(size, target):
+    same_error(lambda L: L.zeros(size).expand(*target))
+
+
 # -- 2. a tensor ignore_index --------------------------------------------------------------------------------
 
 IGNORE_INDICES = {

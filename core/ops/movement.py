@@ -482,11 +482,12 @@ class _Expand(Function):
     def forward(ctx, x, shape):
         ctx.shape = x._data.shape
         data, backend = writable_data(x), x._backend
-        expanded = backend.xp.broadcast_to(data, shape)
         # the array API's broadcast_to may step 0 over any size-1 dimension (NumPy does), where PyTorch's
         # strides differ only there; NumPy's new empty array has zeroed strides, read as row-major ones
-        if not expanded.size or 1 in shape:
-            expanded = _with_expanded_strides(backend, data, expanded, shape)
+        if 1 in shape or 0 in shape:
+            expanded = _expanded_as_pytorch(backend, data, shape)
+        else:
+            expanded = backend.xp.broadcast_to(data, shape)
         return x._view_of(expanded, lambda base: base.expand(shape))
 
     @staticmethod
@@ -494,18 +495,15 @@ class _Expand(Function):
         return sum_to(grad, ctx.shape), None
 
 
-def _with_expanded_strides(backend, data, expanded, shape):
-    """``expanded``, ``data`` broadcast to ``shape``, with the strides of PyTorch's expand where the backend's
-    differ (:func:`~ember.strides.expand_strides`: a size-1 dimension, kept or new, steps as in a dense
-    layout, not 0). Left as it is where the backend makes no strided views."""
+def _expanded_as_pytorch(backend, data, shape):
+    """``data`` broadcast to ``shape`` with the strides of PyTorch's expand
+    (:func:`~ember.strides.expand_strides`: a size-1 dimension, kept or new, steps as in a dense layout, not 0),
+    made as one strided view of the storage; the backend's ``broadcast_to`` where it makes no strided views."""
     strides, offset = backend.layout(data)
-    wanted = expand_strides(tuple(data.shape), tuple(strides), shape)
-    if tuple(backend.strides(expanded)) == wanted:
-        return expanded
     try:
-        return backend.as_strided(expanded, shape, wanted, offset)
+        return backend.as_strided(data, shape, expand_strides(tuple(data.shape), tuple(strides), shape), offset)
     except NotImplementedError:
-        return expanded
+        return backend.xp.broadcast_to(data, shape)
 
 
 def expand(input: Tensor, *sizes: int | _size_t, size: _size_t | None = None) -> Tensor:
@@ -540,13 +538,17 @@ def expand(input: Tensor, *sizes: int | _size_t, size: _size_t | None = None) ->
         current = current_shape[i - lead] if i >= lead else None
         if s == -1:
             if current is None:
-                raise RuntimeError("expand: -1 is not allowed in a leading, non-existing dimension")
+                raise RuntimeError(
+                    f"The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension {i}"
+                )
             s = current
         elif current is not None and current != 1 and current != s:
             raise RuntimeError(
                 f"The expanded size of the tensor ({s}) must match the existing size ({current}) at "
                 f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(input.shape)}"
             )
+        elif s < 0:  # PyTorch's expand computes the element count first
+            raise RuntimeError("numel: integer multiplication overflow")
         shape.append(s)
     shape = tuple(shape)  # type: ignore[assignment]
     if shape == current_shape:
