@@ -547,7 +547,7 @@ def expand(input: Tensor, *sizes: int | _size_t, size: _size_t | None = None) ->
                 f"The expanded size of the tensor ({s}) must match the existing size ({current}) at "
                 f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(input.shape)}"
             )
-        elif s < 0:  # PyTorch's expand computes the element count first
+        elif s < 0:  # type: ignore[operator]  # PyTorch's expand computes the element count first
             raise RuntimeError("numel: integer multiplication overflow")
         shape.append(s)
     shape = tuple(shape)  # type: ignore[assignment]
