@@ -1,0 +1,243 @@
+"""The fifth CPU per-op round against PyTorch: the NumPy kernels marked ``unsignalling`` (data movement,
+selection, comparisons, integer arithmetic) run without the wrapper that sets and resets NumPy's error state
+around every other kernel. Each is proved not to signal under ``np.errstate(all="raise")`` with warnings as
+errors, over NaN, infinities, zeros of both signs, huge and subnormal values, the dtypes it takes, at small
+sizes and at the sizes of its compiled or blocked paths; the ops on them give PyTorch's values and gradients
+under that error state."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn.functional as F
+from ember.backends.numpy.backend import numpy_bfloat16
+from ember.kernels.unsignalling import is_unsignalling, unsignalling
+
+torch = pytest.importorskip("torch")
+import torch.nn.functional as TF  # noqa: E402
+
+UNSIGNALLING = {
+    "col2im_order",
+    "fused_attention_supports",
+    "gather_points",
+    "linalg_lu_permutation",
+    "max_pool",
+    "median_positions",
+    "mode_positions",
+    "overridden",
+    "pool_gather",
+    "relu",
+    "relu_backward",
+    "stable_order_head",
+    "take_axis",
+    "threshold_backward",
+}
+EDGES = [math.nan, math.inf, -math.inf, 0.0, -0.0, 3e38, -3e38, 1e-45, -1e-45, 1e300, 1.0, -2.5, 65504.0, 7.0]
+FLOAT_NAMES = ["float16", "bfloat16", "float32", "float64"]
+INT_NAMES = ["int64", "int32", "uint8", "bool"]
+SIZES = {"small": 10, "large": 40000}
+
+
+def _kernels():
+    return ember.backends.get_backend("cpu").kernels
+
+
+def _native(name):
+    return numpy_bfloat16() if name == "bfloat16" else np.dtype(name)
+
+
+def _values(name, n, seed=0):
+    """``n`` values of dtype ``name``: the edge values first (cast silently; what a float type cannot hold
+    becomes its infinity, an integer type takes finite values only), then random ones with ties."""
+    rng = np.random.default_rng(seed)
+    x = np.round(rng.standard_normal(n) * 4, 1)
+    x[: min(n, len(EDGES))] = EDGES[: min(n, len(EDGES))]
+    if name in INT_NAMES:
+        x = np.nan_to_num(x, posinf=9.0, neginf=-9.0)
+        x = np.clip(x, -100, 100) if name != "uint8" else np.abs(np.clip(x, -100, 100))
+    with np.errstate(all="ignore"):
+        return x.astype(_native(name))
+
+
+def _raising():
+    """NumPy's error state raising on every floating-point error and warnings as errors."""
+
+    class _Both:
+        def __enter__(self):
+            self.w = warnings.catch_warnings()
+            self.w.__enter__()
+            warnings.simplefilter("error")
+            self.e = np.errstate(all="raise")
+            self.e.__enter__()
+
+        def __exit__(self, *exc):
+            self.e.__exit__(*exc)
+            self.w.__exit__(*exc)
+
+    return _Both()
+
+
+# -- the mark ------------------------------------------------------------------------------------------
+def test_marked_kernels_are_the_numpy_tables_own_methods():
+    """The kernels marked unsignalling, and only those, are called as the table defines them (bound
+    methods); every other kernel runs inside the wrapper that silences NumPy."""
+    kernels = _kernels()
+    unwrapped = {
+        name
+        for name in dir(kernels)
+        if not name.startswith("_") and callable(getattr(kernels, name)) and hasattr(getattr(kernels, name), "__func__")
+    }
+    assert unwrapped == UNSIGNALLING
+    assert all(is_unsignalling(getattr(type(kernels), name)) for name in UNSIGNALLING)
+
+
+def test_the_mark_is_an_attribute_of_one_implementation():
+    class Base:
+        @unsignalling
+        def take(self, x):
+            return x
+
+    class Override(Base):
+        def take(self, x):
+            return x + 1
+
+    assert is_unsignalling(Base.take) and is_unsignalling(Base().take)
+    assert not is_unsignalling(Override.take) and not is_unsignalling(Override().take)
+
+
+# -- each marked kernel over its dtypes and edge values, NumPy raising -----------------------------------
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("name", FLOAT_NAMES + INT_NAMES[:3])
+def test_relu_and_its_gradient_kernels_do_not_signal(name, size):
+    k = _kernels()
+    n = SIZES[size]
+    x = _values(name, n).reshape(-1, 2) if n > 10 else _values(name, n)
+    grad = _values(name, n, seed=1).reshape(x.shape)
+    with _raising():
+        y = k.relu(x)
+        k.relu(x.T)  # a strided input: NumPy's path
+        k.relu_backward(grad, y)
+        k.relu_backward(grad.T, y.T)
+        k.threshold_backward(grad, x > 0)
+    assert y.dtype == x.dtype
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("name", FLOAT_NAMES + INT_NAMES[:3])
+def test_pooling_gather_kernels_do_not_signal(name, size):
+    k = _kernels()
+    side = 6 if size == "small" else 64
+    x = _values(name, 2 * 3 * side * side).reshape(2, 3, side, side)
+    with _raising():
+        for kernel, stride, padding in (((2, 2), (2, 2), (0, 0)), ((3, 3), (2, 2), (1, 1)), ((2, 3), (1, 2), (1, 0))):
+            out_shape = tuple((s + 2 * p - kk) // st + 1 for s, kk, st, p in zip((side, side), kernel, stride, padding))
+            values, indices = k.max_pool(x, kernel, stride, padding, (1, 1), out_shape)
+            k.pool_gather(x, indices)
+        k.max_pool(x.reshape(2, 3, -1), (3,), (2,), (1,), (1,), ((side * side + 2 - 3) // 2 + 1,))
+        k.take_axis(x, np.array([0, side - 1, 1, 1]), 3)
+        k.gather_points(x.reshape(2, 3, -1), np.array([[0, 5, 5], [side - 1, 0, 2]]))
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("name", FLOAT_NAMES + INT_NAMES)
+def test_selection_kernels_do_not_signal(name, size):
+    k = _kernels()
+    n = SIZES[size]
+    x = _values(name, n * 8).reshape(8, n)
+    with _raising():
+        for m in (1, 3, n):
+            k.stable_order_head(x, m, 1, True)
+            k.stable_order_head(x, m, 1, False)
+        k.stable_order_head(x.T, 2, 0, True)
+        k.median_positions(x, 1)
+        k.median_positions(x.T, 0)
+        k.mode_positions(x[:, :10])
+        k.mode_positions(x.reshape(-1, 8)[:, :8])
+
+
+def test_the_remaining_marked_kernels_do_not_signal():
+    k = _kernels()
+    rng = np.random.default_rng(0)
+    with _raising():
+        for batch, m in (((), 5), ((3,), 6), ((2, 2), 40)):
+            pivots = rng.integers(1, m + 1, size=batch + (m,)).astype(np.int32)
+            pivots = np.maximum(pivots, np.arange(1, m + 1, dtype=np.int32))
+            k.linalg_lu_permutation(pivots, m)
+        k.linalg_lu_permutation(np.zeros((0,), np.int32), 3)
+        g = _values("float32", 2 * 3 * 4 * 4).reshape(2, 3, 4, 4)
+        assert list(k.col2im_order(4, g, g)) == [0, 1, 2, 3]
+        q = _values("float32", 2 * 4 * 8).reshape(2, 4, 8)
+        k.fused_attention_supports(q, q, q, None, False, 1.0, 0.0)
+        k.overridden()
+
+
+# -- the ops that reach them, against PyTorch, NumPy raising ----------------------------------------------
+def _host(t):
+    return np.asarray(t.detach().cpu().to(ember.float64).numpy())
+
+
+def _pair(x, dtype, requires_grad=False):
+    e = ember.tensor(x).to(getattr(ember, dtype)).requires_grad_(requires_grad)
+    t = torch.tensor(x).to(getattr(torch, dtype)).requires_grad_(requires_grad)
+    return e, t
+
+
+@pytest.mark.parametrize("size", [64, 40000])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
+def test_relu_and_threshold_gradients_under_raising_numpy_match_torch(dtype, size):
+    x = _values("float64", size)
+    upstream = _values("float64", size, seed=2)
+    e, t = _pair(x, dtype, True)
+    ge, gt = _pair(upstream, dtype)
+    with _raising():
+        F.relu(e).backward(ge)
+        F.threshold(e, 1.5, 1.5).backward(ge)
+    TF.relu(t).backward(gt)
+    TF.threshold(t, 1.5, 1.5).backward(gt)
+    np.testing.assert_array_equal(_host(e.grad), t.grad.double().numpy())
+
+
+@pytest.mark.parametrize("side", [6, 64])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_max_pool_under_raising_numpy_matches_torch(dtype, side):
+    x = _values("float64", 2 * 3 * side * side).reshape(2, 3, side, side)
+    e, t = _pair(x, dtype, True)
+    with _raising():
+        ye, ie = F.max_pool2d(e, 3, 2, 1, return_indices=True)
+        ye.sum().backward()
+    yt, it = TF.max_pool2d(t, 3, 2, 1, return_indices=True)
+    yt.sum().backward()
+    np.testing.assert_array_equal(_host(ye), yt.detach().double().numpy())
+    np.testing.assert_array_equal(ie.numpy(), it.numpy())
+    np.testing.assert_array_equal(_host(e.grad), t.grad.double().numpy())
+
+
+@pytest.mark.parametrize("n", [10, 400])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+def test_selections_under_raising_numpy_match_torch(dtype, n):
+    x = _values("float64" if dtype != "int64" else "int64", n * 4).reshape(4, n)
+    e, t = _pair(x, dtype)
+    with _raising():
+        te = ember.topk(e, 3, dim=1)
+        me = ember.median(e, dim=1)
+        mo = ember.mode(e[:, :10], dim=1)
+    tt, mt, mot = torch.topk(t, 3, dim=1), torch.median(t, dim=1), torch.mode(t[:, :10], dim=1)
+    for got, want in ((te, tt), (me, mt), (mo, mot)):
+        np.testing.assert_array_equal(_host(got.values), want.values.double().numpy())
+        np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
+
+
+def test_lu_permutation_and_reflection_pad_under_raising_numpy_match_torch():
+    a = np.random.default_rng(5).standard_normal((3, 5, 5))
+    e, t = _pair(a, "float64")
+    with _raising():
+        lu, piv = ember.linalg.lu_factor(e)
+        pe = ember.lu_unpack(lu, piv)[0]
+        padded = F.pad(e, (2, 2), mode="reflect")
+    np.testing.assert_array_equal(pe.numpy(), torch.lu_unpack(*torch.linalg.lu_factor(t))[0].numpy())
+    np.testing.assert_array_equal(padded.numpy(), TF.pad(t, (2, 2), mode="reflect").numpy())
