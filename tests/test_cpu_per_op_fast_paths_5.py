@@ -241,3 +241,94 @@ def test_lu_permutation_and_reflection_pad_under_raising_numpy_match_torch():
         padded = F.pad(e, (2, 2), mode="reflect")
     np.testing.assert_array_equal(pe.numpy(), torch.lu_unpack(*torch.linalg.lu_factor(t))[0].numpy())
     np.testing.assert_array_equal(padded.numpy(), TF.pad(t, (2, 2), mode="reflect").numpy())
+
+
+# -- backward: sum's gradient and a leaf's first .grad on native arrays when no graph is built --------------
+SUM_CASES = {
+    "all": ((64, 64), lambda x: x.sum(), None),
+    "dim": ((4, 3), lambda x: x.sum(1), (4,)),
+    "dims keepdim": ((2, 3, 4), lambda x: x.sum((0, 2), keepdim=True), (1, 3, 1)),
+    "size-1 dim": ((4, 1, 3), lambda x: x.sum((0, 2)), (1,)),
+    "size-1 kept": ((3, 1), lambda x: x.sum(1), (3,)),
+    "transposed leaf": ((3, 5), lambda x: x.t().sum(0), (3,)),
+}
+
+
+def _leaf(T, shape, dtype, transposed, seed=0):
+    x = np.random.default_rng(seed).standard_normal(shape)
+    t = T.tensor(x.T if transposed else x, dtype=getattr(T, dtype))
+    t = t.t() if transposed else t
+    return t.requires_grad_(True)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", list(SUM_CASES))
+def test_sum_backward_gives_torchs_gradients_views_and_layouts(case, dtype):
+    """The gradient a leaf's hook sees (values, strides, a view or not) and the ``.grad`` it keeps (values,
+    strides), with NumPy raising, hooks in PyTorch's order."""
+    shape, fn, upstream = SUM_CASES[case]
+    seen = {}
+    for T in (torch, ember):
+        transposed = case == "transposed leaf"
+        x = _leaf(T, shape, dtype, transposed)
+        order = seen.setdefault(T.__name__, [])
+
+        def hook(g, order=order):
+            order.append(("hook", tuple(g.shape), g.stride(), g._is_view(), g.is_contiguous()))
+
+        x.register_hook(hook)
+        x.register_post_accumulate_grad_hook(lambda leaf, order=order: order.append(("post", leaf.grad.stride())))
+        y = fn(x)
+        gradient = None if upstream is None else T.arange(1, math.prod(upstream) + 1, dtype=y.dtype).reshape(upstream)
+        with _raising():
+            y.backward(gradient)
+        order.append(("grad", x.grad.stride(), x.grad._is_view(), x.grad.dtype.is_floating_point))
+        seen[T.__name__ + " values"] = x.grad.detach().double().numpy()
+        seen[T.__name__ + " version"] = x.grad._version
+    assert seen["ember"] == seen["torch"]
+    np.testing.assert_array_equal(seen["ember values"], seen["torch values"])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_products_sum_and_an_mlp_step_give_torchs_grads(dtype):
+    grads = {}
+    for T in (torch, ember):
+        T.manual_seed(0)
+        x = T.tensor(np.random.default_rng(1).standard_normal((16, 32)), dtype=getattr(T, dtype))
+        a = _leaf(T, (8, 8), dtype, False, seed=2)
+        b = _leaf(T, (8, 8), dtype, False, seed=3)
+        (a * b).sum().backward()
+        w1 = _leaf(T, (64, 32), dtype, False, seed=4)
+        w2 = _leaf(T, (10, 64), dtype, False, seed=5)
+        b1 = _leaf(T, (64,), dtype, False, seed=6)
+        F_ = TF if T is torch else F
+        loss = F_.cross_entropy(F_.linear(F_.relu(F_.linear(x, w1, b1)), w2), T.tensor([i % 10 for i in range(16)]))
+        loss.backward()
+        grads[T.__name__] = [(t.grad.detach().double().numpy(), t.grad.stride()) for t in (a, b, w1, w2, b1)]
+    for (ge, se), (gt, st) in zip(grads["ember"], grads["torch"]):
+        assert se == st
+        np.testing.assert_allclose(
+            ge, gt, rtol=1e-5 if dtype == "float32" else 1e-10, atol=1e-5 if dtype == "float32" else 1e-12
+        )
+
+
+def test_sum_backward_builds_torchs_graph_under_create_graph():
+    results = {}
+    for T in (torch, ember):
+        x = T.tensor([[1.0, -2.0], [3.0, 0.5]], requires_grad=True)
+        (g,) = T.autograd.grad((x * x).sum(1).sum(), x, create_graph=True)
+        (h,) = T.autograd.grad(g.sum(), x)
+        x.sum().backward(create_graph=True)
+        results[T.__name__] = (g.detach().numpy(), h.numpy(), x.grad.requires_grad, type(x.grad.grad_fn).__name__)
+    for e, t in zip(results["ember"], results["torch"]):
+        np.testing.assert_array_equal(e, t) if isinstance(t, np.ndarray) else None
+    assert results["ember"][2:] == results["torch"][2:]
+
+
+def test_sum_backward_errors_as_torchs():
+    for T in (torch, ember):
+        x = T.ones(3, 2, requires_grad=True)
+        with pytest.raises(RuntimeError, match="Mismatch in shape"):
+            x.sum(1).backward(T.ones(2))
+        with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+            x.sum(1).backward()
