@@ -8,6 +8,7 @@ under that error state."""
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -332,3 +333,39 @@ def test_sum_backward_errors_as_torchs():
             x.sum(1).backward(T.ones(2))
         with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
             x.sum(1).backward()
+
+
+# -- the NumPy namespace's broadcast_to: a strided view laid out directly, as NumPy's own --------------------
+@pytest.mark.parametrize("writeable", [True, False])
+@pytest.mark.parametrize("name", ["float32", "float64", "bfloat16", "bool", "int64", "complex128"])
+def test_numpy_broadcast_to_is_numpys_view_written_through(name, writeable):
+    """Shapes, strides (0 for a new dimension and any of size 1), contiguity flags, values, memory and errors of
+    NumPy's ``broadcast_to``, writeable where the input is (expand writes through, as PyTorch's)."""
+    from ember.backends.numpy.namespace import namespace
+
+    targets = [(), (1,), (3,), (4, 3), (3, 1), (1, 3), (5, 2, 3), (2, 2, 1, 3), (1, 2, 1), (0, 3), (2, 0), (-1, 3)]
+    targets += [(1, 1, 1), (2, 4, 5, 6), (4, 1, 6), (1, 4, 5, 6)]
+    for shape in [(), (1,), (3,), (1, 3), (3, 1), (2, 3), (2, 1, 3), (4, 5, 6)]:
+        base = np.arange(math.prod(shape)).astype(_native(name)).reshape(shape)
+        for x in (base, base[...], base.T if base.ndim > 1 else base):
+            x = x.copy() if not x.flags.c_contiguous else x
+            x.flags.writeable = writeable
+            for target in targets:
+                for given in (target, list(target)):
+                    try:
+                        want = np.broadcast_to(x, tuple(given))
+                    except ValueError as error:
+                        with pytest.raises(ValueError, match=re.escape(str(error))):
+                            namespace.broadcast_to(x, given)
+                        continue
+                    got = namespace.broadcast_to(x, given)
+                    assert (got.shape, got.strides, got.dtype) == (want.shape, want.strides, want.dtype)
+                    assert (got.flags.c_contiguous, got.flags.f_contiguous) == (
+                        want.flags.c_contiguous,
+                        want.flags.f_contiguous,
+                    )
+                    assert got.flags.writeable == writeable
+                    np.testing.assert_array_equal(got, want)
+                    if got.size:
+                        assert got.__array_interface__["data"][0] == x.__array_interface__["data"][0]
+                        assert got.base is want.base
