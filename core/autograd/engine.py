@@ -11,6 +11,7 @@ from typing import Any, overload
 
 from .. import overrides
 from ..layout import contiguous_format
+from ..ops.movement import format_copy
 from ..ops.overlap import check_no_internal_overlap
 from ..strides import is_dense
 from ..tensor import NODE_PREHOOK, Tensor, retained_gradient
@@ -429,9 +430,10 @@ def _first_gradient(leaf, grad, held, create_graph):
         leaf_strides = backend.layout(leaf_data)[0]
     if leaf_strides is not None:
         return grad.new_empty_strided(leaf_data.shape, leaf_strides).copy_(grad)
-    if contiguous and backend.is_row_major(data):
-        return grad.clone()
-    return grad.clone(memory_format=contiguous_format)
+    memory_format = None if contiguous and backend.is_row_major(data) else contiguous_format
+    if create_graph or type(grad) is not Tensor or function.tangent_rule is not None:
+        return grad.clone(memory_format=memory_format)
+    return grad._make(format_copy(grad, data.dtype, memory_format))  # clone's copy, without its node
 
 
 def _hold(held, tensor):

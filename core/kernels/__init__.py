@@ -31,6 +31,7 @@ from .rnn import RnnKernels
 from .running_stats import RunningStatsKernels
 from .selection import SelectionKernels
 from .softmax import SoftmaxKernels
+from .unsignalling import unsignalling
 from .vision import VisionKernels
 
 __all__ = ["Kernels"]
@@ -86,6 +87,7 @@ class Kernels(
         self.xp = backend.xp
 
     @classmethod
+    @unsignalling
     def overridden(cls):
         """Names of the kernels this table replaces relative to the portable defaults."""
         return sorted(

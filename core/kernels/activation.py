@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from ..dtypes import float16, float32, float64
+from .unsignalling import unsignalling
 
 __all__ = ["ActivationKernels"]
 
@@ -28,11 +29,13 @@ class ActivationKernels:
             return xp.maximum(x, xp.asarray(threshold, dtype=x.dtype)), keep
         return xp.where(keep, x, xp.asarray(value, dtype=x.dtype)), keep
 
+    @unsignalling
     def threshold_backward(self, grad, keep):
         """``grad`` where ``keep``, else 0 (selected, so a non-finite ``grad`` elsewhere gives 0, as in PyTorch)."""
         xp = self.xp
         return xp.where(keep, grad, xp.zeros((), dtype=grad.dtype))
 
+    @unsignalling
     def relu(self, x):
         """``max(0, x)`` keeping ``-0.`` and NaN, as PyTorch's ``clamp_min(x, 0)`` (the second operand of
         ``maximum`` is taken where the two are equal; float16, whose ``maximum`` may take either of two equal
@@ -43,6 +46,7 @@ class ActivationKernels:
             return xp.where(x < zero, zero, x)
         return xp.maximum(zero, x)
 
+    @unsignalling
     def relu_backward(self, grad, y):
         """Gradient of ReLU from its output ``y``: ``grad`` where ``y <= 0`` fails (so NaN passes), else 0."""
         return self.threshold_backward(grad, self.xp.logical_not(y <= 0))

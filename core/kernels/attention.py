@@ -16,6 +16,8 @@ named ``FusedAttentionBackward0`` instead of ``AttentionBackward0``.
 
 from __future__ import annotations
 
+from .unsignalling import unsignalling
+
 __all__ = ["AttentionKernels"]
 
 
@@ -76,6 +78,7 @@ class AttentionKernels:
     # tensor ops, so a fused kernel never has to materialise or save the ``(*, L, S)``
     # probabilities. The portable table has no fused kernel: it supports nothing.
 
+    @unsignalling
     def fused_attention_supports(self, q, k, v, mask, is_causal, scale, dropout_p):
         """Whether this backend's fused attention kernels serve the case (portable: never).
 

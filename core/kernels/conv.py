@@ -13,6 +13,8 @@ from __future__ import annotations
 import itertools
 import math
 
+from .unsignalling import unsignalling
+
 __all__ = ["ConvKernels", "conv_output_shape"]
 
 
@@ -97,6 +99,7 @@ class ConvKernels:
         dcols = xp.reshape(xp.matmul(xp.permute_dims(w, (0, 2, 1)), g), (n, c, k) + out_shape)
         return self.col2im(dcols, input_shape, kernel, stride, padding, dilation, self.col2im_order(k, grad, weight))
 
+    @unsignalling
     def col2im_order(self, k, grad, weight):
         """The order in which :meth:`conv_backward_input` adds the columns of its ``k`` kernel offsets into the
         gradient (``range(k)`` here; a backend may follow the operands' layout, as PyTorch's channels-last

@@ -18,6 +18,7 @@ import math
 
 from .. import dtypes
 from ..typeinfo import finfo
+from .unsignalling import unsignalling
 
 __all__ = ["LinalgKernels"]
 
@@ -108,6 +109,7 @@ class LinalgKernels:
             return a, xp.full((*a.shape[:-2], 0), 0, dtype=int32), info
         return a, xp.astype(xp.stack(pivots, axis=-1) + 1, int32), info
 
+    @unsignalling
     def linalg_lu_permutation(self, pivots, m):
         """The row order ``perm`` (..., m) of 1-based ``pivots`` (..., k): ``A = P L U`` with
         ``(P^T A)[i] = A[perm[i]]``."""

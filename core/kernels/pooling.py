@@ -13,6 +13,7 @@ import math
 
 from .. import dtypes
 from .conv import window_keys
+from .unsignalling import unsignalling
 
 __all__ = ["PoolingKernels", "lowest", "pool_padding"]
 
@@ -66,6 +67,7 @@ class PoolingKernels:
         shape[axis] = values.shape[0]
         return self.xp.reshape(values, (1, 1) + tuple(shape))
 
+    @unsignalling
     def max_pool(self, x, kernel, stride, padding, dilation, out_shape):
         """Max pooling; returns ``(values, indices)`` (indices int64, flat in the input plane).
 
@@ -93,6 +95,7 @@ class PoolingKernels:
             coords.append(self._grid(start, i, nd) + k_i * dilation[i])
         return values, self._flat_index(coords, spatial)
 
+    @unsignalling
     def pool_gather(self, x, indices):
         """``x`` read at flat plane ``indices``: ``out[n, c, *o] = x[n, c].flat[indices[n, c, *o]]``."""
         xp = self.xp

@@ -5,11 +5,13 @@ backend has none)."""
 from __future__ import annotations
 
 from ..dtypes import int64, uint8
+from .unsignalling import unsignalling
 
 __all__ = ["SelectionKernels"]
 
 
 class SelectionKernels:
+    @unsignalling
     def stable_order_head(self, x, m, axis, descending):
         """The positions of the first ``m`` elements of ``x``'s stable order along ``axis`` (ascending, or
         descending with equal elements in position order; NaN above every number): the first ``m`` of
@@ -20,6 +22,7 @@ class SelectionKernels:
         index[axis] = slice(0, m)
         return order[tuple(index)]
 
+    @unsignalling
     def median_positions(self, x, axis):
         """The position along ``axis`` (kept, of size 1; ``int64``) of the median of ``x`` (``axis`` not empty):
         element ``(n - 1) // 2`` of the stable ascending order, as :func:`ember.median` takes it, or the first NaN
@@ -35,6 +38,7 @@ class SelectionKernels:
             position = xp.where(xp.any(nan, axis=axis, keepdims=True), first_nan, position)
         return xp.astype(position, self.backend.native_dtype(int64))
 
+    @unsignalling
     def mode_positions(self, x):
         """For the rows along the last axis of ``x`` (at most 64 long, not empty): how often each row's
         most frequent value occurs (each element compared with every other: a NaN matches nothing) and

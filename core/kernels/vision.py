@@ -8,12 +8,15 @@ accumulates the slices back where they came from (repeated indices add up).
 
 from __future__ import annotations
 
+from .unsignalling import unsignalling
+
 __all__ = ["VisionKernels"]
 
 
 class VisionKernels:
     """Portable default vision kernels, written against ``self.xp`` only."""
 
+    @unsignalling
     def take_axis(self, x, index, axis):
         """``x`` with its slices along ``axis`` picked by the 1-D integer ``index``."""
         return self.xp.take(x, index, axis=axis)
@@ -30,6 +33,7 @@ class VisionKernels:
         self.backend.scatter_add(out, axis, full_index, grad)
         return out
 
+    @unsignalling
     def gather_points(self, x, index):
         """``out[n, c, p] = x[n, c, index[n, p]]`` for ``x`` of shape ``(N, C, L)``, ``index`` ``(N, P)``."""
         xp = self.xp

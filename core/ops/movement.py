@@ -481,18 +481,21 @@ class _Expand(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x._data.shape
-        data, backend = writable_data(x), x._backend
-        # the array API's broadcast_to may step 0 over any size-1 dimension (NumPy does), where PyTorch's
-        # strides differ only there; NumPy's new empty array has zeroed strides, read as row-major ones
-        if 1 in shape or 0 in shape:
-            expanded = _expanded_as_pytorch(backend, data, shape)
-        else:
-            expanded = backend.xp.broadcast_to(data, shape)
-        return x._view_of(expanded, lambda base: base.expand(shape))
+        return x._view_of(expanded_native(x._backend, writable_data(x), shape), lambda base: base.expand(shape))
 
     @staticmethod
     def backward(ctx, grad):
         return sum_to(grad, ctx.shape), None
+
+
+def expanded_native(backend, data, shape):
+    """The native ``data`` (viewable, see :func:`~ember.tensor.writable_data`) broadcast to ``shape``, laid out
+    as PyTorch's ``expand`` lays it out: the backend's ``broadcast_to``, except where ``shape`` has a dimension
+    of size 1 or 0, at which the array API's ``broadcast_to`` may step 0 (NumPy does) where PyTorch's strides
+    differ (NumPy's new empty array has zeroed strides, read as row-major ones)."""
+    if 1 in shape or 0 in shape:
+        return _expanded_as_pytorch(backend, data, shape)
+    return backend.xp.broadcast_to(data, shape)
 
 
 def _expanded_as_pytorch(backend, data, shape):

@@ -16,14 +16,14 @@ from ..autograd import function as autograd_function
 from ..autograd.function import Function, differentiable_backward
 from ..autograd.grad_mode import grad_state
 from ..layout import sparse_coo
-from ..tensor import Tensor, dtype_arg
+from ..tensor import Tensor, dtype_arg, writable_data
 from ..typeinfo import finfo
 from . import arithmetic, composite_math
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .dtype_support import FLOAT8, FLOATING_AND_HALF, TORCH_NAMES, not_implemented, refuse_limited
 from .matrix_norms import check_vector_norm_dtype, matrix_norm
-from .movement import cat, row_major, stack
+from .movement import cat, expanded_native, row_major, stack
 from .operands import (
     DIM_OMITTED,
     KEEPDIM_OMITTED,
@@ -76,8 +76,22 @@ class _Sum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        grad = _restore_dims(grad, ctx.axes, len(ctx.shape), ctx.keepdim)
-        return grad.expand(ctx.shape), None, None, None
+        shape, axes, keepdim = ctx.shape, ctx.axes, ctx.keepdim
+        kept = shape if keepdim else tuple(1 if i in axes else n for i, n in enumerate(shape))
+        backend = grad._backend
+        if (
+            differentiable_backward()
+            or type(grad) is not Tensor
+            or kept == shape
+            or 0 in shape
+            or not backend.is_contiguous(grad._data)
+        ):
+            return _restore_dims(grad, axes, len(shape), keepdim).expand(shape), None, None, None
+        # no graph to build: the view that ``grad.reshape(kept).expand(shape)`` gives (a contiguous gradient
+        # reshapes to ``kept`` as a view), made on the native array without the two ops' nodes
+        data = backend.xp.reshape(writable_data(grad), kept)
+        expanded = expanded_native(backend, data, shape)
+        return grad._view_of(expanded, lambda base: base.reshape(kept).expand(shape)), None, None, None
 
 
 class _SumDims(_Sum):

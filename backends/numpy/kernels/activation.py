@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ember.kernels.unsignalling import unsignalling
+
 from .. import loops
 from ..parallel import parallel_range
 
@@ -32,6 +34,7 @@ MIN_MASKED = 1 << 12
 class NumpyActivationKernels:
     """Faster NumPy versions of portable activation kernels."""
 
+    @unsignalling
     def relu(self, x):
         if x.dtype == np.float16:  # NumPy's half loop takes the first of two equal operands: -0. kept so
             return np.maximum(x, np.float16(0))
@@ -49,6 +52,7 @@ class NumpyActivationKernels:
             return out
         return super().relu(x)
 
+    @unsignalling
     def relu_backward(self, grad, y):
         compiled = loops.get() if loops.takes_bfloat16(grad, y) and grad.shape == y.shape else None
         if compiled is not None:

@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 from ember.kernels.conv import conv_output_shape, window_keys
+from ember.kernels.unsignalling import unsignalling
 from ember.strides import ordered_strides
 
 from ..parallel import parallel_gemm_range, parallel_range
@@ -279,6 +280,7 @@ class NumpyConvKernels:
                 np.add(product, bias[:, None], out=out[lo : lo + m])
         return out.reshape((n, cout) + out_shape)
 
+    @unsignalling
     def col2im_order(self, k, grad, weight):
         """Last to first on a 2-d channels-last gradient or weight, as PyTorch's im2col kernels
         (``col2im_channels_last`` walks the output positions outermost); else first to last."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ember.kernels.unsignalling import unsignalling
 from ember.linalg import LinAlgError
 
 from .ldl import ldl_factor, ldl_solve
@@ -68,6 +69,7 @@ class NumpyLinalgKernels:
             flat[:, k + 1 :, k + 1 :] -= flat[:, k + 1 :, k, None] * flat[:, k, None, k + 1 :]
         return flat.reshape(a.shape), pivots.reshape(*batch, -1), info.reshape(batch)
 
+    @unsignalling
     def linalg_lu_permutation(self, pivots, m):
         if pivots.size == 0:
             return super().linalg_lu_permutation(pivots, m)

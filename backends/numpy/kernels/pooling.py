@@ -24,6 +24,7 @@ import numpy as np
 
 from ember.kernels.conv import window_keys
 from ember.kernels.pooling import lowest, pool_padding
+from ember.kernels.unsignalling import unsignalling
 
 from .. import loops
 from ..parallel import parallel_range
@@ -68,6 +69,7 @@ def _first_max(leaves, arg_dtype):
 class NumpyPoolingKernels:
     """Faster NumPy versions of portable pooling kernels."""
 
+    @unsignalling
     def max_pool(self, x, kernel, stride, padding, dilation, out_shape):
         compiled = loops.get() if len(kernel) == 2 else None
         if compiled is not None and loops.takes(x):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember.kernels.selection import SelectionKernels
+from ember.kernels.unsignalling import unsignalling
 
 __all__ = ["NumpySelectionKernels"]
 
@@ -17,6 +18,7 @@ _NATIVE_NUMBERS = "?bBhHiIlLqQefd"  # NumPy's own bool, integer and floating typ
 
 
 class NumpySelectionKernels(SelectionKernels):
+    @unsignalling
     def stable_order_head(self, x, m, axis, descending):
         n = x.shape[axis]
         if x.dtype.kind == "V" and x.dtype.itemsize <= 2:  # ml_dtypes' bfloat16 and float8s: float32 holds them
@@ -41,6 +43,7 @@ class NumpySelectionKernels(SelectionKernels):
         order = self.xp.argsort(values, axis=-1, descending=descending, stable=True)
         return np.moveaxis(np.take_along_axis(positions, order, axis=-1), -1, axis)
 
+    @unsignalling
     def median_positions(self, x, axis):
         if x.dtype.kind == "V" and x.dtype.itemsize <= 2:  # ml_dtypes' bfloat16 and float8s: float32 holds them
             x = x.astype(np.float32)
@@ -67,6 +70,7 @@ class NumpySelectionKernels(SelectionKernels):
         shape[axis] = 1  # a reshape, not a moveaxis: the strides of a fresh array, as PyTorch's
         return position.astype(np.int64, copy=False).reshape(shape)
 
+    @unsignalling
     def mode_positions(self, x):
         if x.dtype.char not in _NATIVE_NUMBERS or not x.size:
             return None
