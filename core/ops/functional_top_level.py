@@ -121,6 +121,8 @@ def batch_norm(
         tensor([[-1.0000],
                 [ 1.0000]])
     """
+    # PyTorch's argument parser first (F.batch_norm reads input.size() in training)
+    require_tensors("batch_norm", ("input",), input)
     return F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
 
 
@@ -157,6 +159,7 @@ def dropout(input: Tensor, p: float, train: bool) -> Tensor:
         >>> ember.dropout(ember.ones(3), 0.5, False)
         tensor([1., 1., 1.])
     """
+    require_tensors("dropout", ("input",), input)  # PyTorch's argument parser first (the functional checks p first)
     return F.dropout(input, p, train)
 
 
@@ -169,6 +172,7 @@ def dropout_(input: Tensor, p: float, train: bool) -> Tensor:
         >>> ember.dropout_(x, 0.0, True)
         tensor([1., 1., 1.])
     """
+    require_tensors("dropout_", ("input",), input)  # PyTorch's argument parser first (the functional checks p first)
     return F.dropout(input, p, train, inplace=True)
 
 
@@ -379,6 +383,7 @@ def binary_cross_entropy_with_logits(
         tensor([0.6931, 0.6931])
     """
     name = "binary_cross_entropy_with_logits"
+    require_tensors(name, ("input", "target"), input, target)  # PyTorch's argument parser first (F reads sizes)
     return F.binary_cross_entropy_with_logits(
         input, target, weight, reduction=_reduction(name, reduction), pos_weight=pos_weight
     )

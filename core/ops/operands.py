@@ -37,6 +37,7 @@ __all__ = [
     "check_factor",
     "require_tensors",
     "read_before_checked",
+    "type_name",
     "broadcast_error",
     "raise_broadcast_error",
     "fill_value_for",
@@ -460,24 +461,36 @@ def require_tensors(op: str, names: tuple[str, ...], *operands: object, first: i
     are the parameters of ``operands``, which are the op's arguments from position ``first`` on."""
     for position, (name, operand) in enumerate(zip(names, operands), first):
         if not isinstance(operand, Tensor):
-            raise TypeError(
-                f"{op}(): argument '{name}' (position {position}) must be Tensor, not {type(operand).__name__}"
-            )
+            raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, not {type_name(operand)}")
 
 
 _HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made by a class statement (its name is its own)
 
 
-def read_before_checked(input: object, attribute: str) -> None:
+def type_name(value: object) -> str:
+    """The name of ``value``'s type as Python and PyTorch's argument parser print it (the type's
+    ``tp_name``): a static type of another module with its module's name ("numpy.ndarray",
+    "numpy.float64"), a built-in or a class made by a class statement by its name alone ("list")."""
+    kind = type(value)
+    static = not kind.__flags__ & _HEAP_TYPE and kind.__module__ != "builtins"
+    return f"{kind.__module__}.{kind.__name__}" if static else kind.__name__
+
+
+_ABSENT = object()  # what getattr gives for an attribute an object lacks
+
+
+def read_before_checked(input: object, attribute: str, called: bool = True) -> None:
     """PyTorch's error where its Python functional reads ``input.<attribute>`` before any check that ``input``
     is a tensor (``F.group_norm`` calls ``input.dim()`` first): the AttributeError Python raises for an
-    ``input`` that lacks the attribute ("'list' object has no attribute 'dim'"). Anything else passes, to
-    the op's own checks."""
-    if not isinstance(input, Tensor) and not hasattr(input, attribute):
-        kind = type(input)  # named as Python names it: a static type of another module with its module's name
-        static = not kind.__flags__ & _HEAP_TYPE and kind.__module__ != "builtins"
-        name = f"{kind.__module__}.{kind.__name__}" if static else kind.__name__
-        raise AttributeError(f"'{name}' object has no attribute '{attribute}'")
+    ``input`` that lacks the attribute ("'list' object has no attribute 'dim'"), and, where the functional
+    calls it (``called``), the TypeError for one that is no method (a NumPy array's ``size``: "'int' object
+    is not callable"). Anything else passes, to the op's own checks."""
+    if not isinstance(input, Tensor):
+        value = getattr(input, attribute, _ABSENT)
+        if value is _ABSENT:
+            raise AttributeError(f"'{type_name(input)}' object has no attribute '{attribute}'")
+        if called and not callable(value):
+            raise TypeError(f"'{type_name(value)}' object is not callable")
 
 
 def refuse_gradients(op: str, **arguments: Tensor | None) -> None:

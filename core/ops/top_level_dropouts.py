@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..nn import functional as F
 from ..nn.functional.dropout import _check, _feature_dropout, _keep_mask
 from ..tensor import Tensor
+from .operands import require_tensors
 
 __all__ = ["native_dropout", "feature_dropout", "feature_dropout_", "alpha_dropout_", "feature_alpha_dropout_"]
 
@@ -34,6 +35,9 @@ def native_dropout(input: Tensor, p: float, train: bool | None) -> tuple[Tensor,
                 [0., 0., 0.]]), tensor([[False, False,  True],
                 [False, False, False]]))
     """
+    require_tensors(
+        "native_dropout", ("input",), input
+    )  # PyTorch's argument parser first (the functional checks p first)
     _check("native_dropout", input, p)
     if train is False:
         return input.clone(), input.new_ones(input.shape, dtype=bool)
@@ -55,6 +59,9 @@ def feature_dropout(input: Tensor, p: float, train: bool) -> Tensor:
                  [0., 0.],
                  [2., 2.]]])
     """
+    require_tensors(
+        "feature_dropout", ("input",), input
+    )  # PyTorch's argument parser first (the functional checks p first)
     return _feature_dropout("feature_dropout", input, p, train, False, False, 0)
 
 
@@ -67,6 +74,9 @@ def feature_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
         >>> ember.feature_dropout_(x, 0.5, False) is x
         True
     """
+    require_tensors(
+        "feature_dropout_", ("input",), input
+    )  # PyTorch's argument parser first (the functional checks p first)
     return _feature_dropout("feature_dropout_", input, p, train, True, False, 0)
 
 
@@ -79,6 +89,9 @@ def alpha_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
         >>> ember.alpha_dropout_(x, 0.5, False) is x
         True
     """
+    require_tensors(
+        "alpha_dropout_", ("input",), input
+    )  # PyTorch's argument parser first (the functional checks p first)
     return F.alpha_dropout(input, p, training=train, inplace=True)
 
 
@@ -91,4 +104,7 @@ def feature_alpha_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
         >>> ember.feature_alpha_dropout_(x, 0.5, False) is x
         True
     """
+    require_tensors(
+        "feature_alpha_dropout_", ("input",), input
+    )  # PyTorch's argument parser first (the functional checks p first)
     return F.feature_alpha_dropout(input, p, training=train, inplace=True)

@@ -122,6 +122,9 @@ def alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:
         >>> ember.alpha_dropout(ember.ones(3), 0.5, False)
         tensor([1., 1., 1.])
     """
+    require_tensors(
+        "alpha_dropout", ("input",), input
+    )  # PyTorch's argument parser first (the functional checks p first)
     return F.alpha_dropout(input, p, training=train)
 
 
@@ -135,6 +138,9 @@ def feature_alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:
         tensor([[[1., 1.],
                  [1., 1.]]])
     """
+    require_tensors(
+        "feature_alpha_dropout", ("input",), input
+    )  # PyTorch's argument parser first (the functional checks p first)
     return F.feature_alpha_dropout(input, p, training=train)
 
 

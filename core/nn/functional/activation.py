@@ -22,7 +22,7 @@ from ...ops.arithmetic import _Pointwise, where
 from ...ops.conversion import check_inplace, write_result_
 from ...ops.dtype_support import ALL, FLOATING_AND_HALF, TORCH_NAMES, not_implemented, refuse_limited
 from ...ops.movement import cat, row_major
-from ...ops.operands import fill_value_for, named_node, read_before_checked, require_tensors
+from ...ops.operands import fill_value_for, named_node, read_before_checked, require_tensors, type_name
 from ...ops.reduced_precision import opmath
 from ...ops.result_layout import binary_layout
 from ...tensor import Tensor, _new, dtype_arg
@@ -105,7 +105,8 @@ _NODE_NAMES = {
 
 def _apply(name, input, inplace, fn):
     """Run the out-of-place activation ``fn``; with ``inplace`` write the result into ``input``."""
-    _check_tensor(name, input)
+    if not isinstance(input, Tensor):  # PyTorch's in-place form is an op of its own, named with an underscore
+        _check_tensor(f"{name}_" if inplace and not name.endswith("_") else name, input)
     dtype = input.dtype
     kernel = _KERNELS.get(name)
     if kernel is not None and dtype not in kernel[1]:
@@ -605,7 +606,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """
     _check_tensor("prelu", input)
     if not isinstance(weight, Tensor):
-        raise TypeError(f"prelu(): argument 'weight' must be Tensor, not {type(weight).__name__}")
+        raise TypeError(f"prelu(): argument 'weight' must be Tensor, not {type_name(weight)}")
     if _amp.active:
         input, weight = cast_inputs("prelu", input, weight)
     if weight.dtype is not input.dtype:  # checked before the dtype dispatch, as PyTorch does
@@ -938,7 +939,7 @@ def logsigmoid(input: Tensor) -> Tensor:
         >>> F.logsigmoid(x)
         tensor([-2.1269, -0.9741, -0.6931, -0.3133, -0.0486])
     """
-    _check_tensor("logsigmoid", input)
+    _check_tensor("log_sigmoid", input)  # the op PyTorch's functional calls
     if input.dtype not in FLOATING_AND_HALF:
         not_implemented("log_sigmoid_cpu", input.dtype)
     return _LogSigmoid.apply(input)
@@ -985,6 +986,8 @@ def tanhshrink(input: Tensor) -> Tensor:
         >>> F.tanhshrink(x)
         tensor([-1.0360, -0.0379,  0.0000,  0.2384,  2.0049])
     """
+    if not isinstance(input, Tensor):  # PyTorch's Python functional: input.tanh() first
+        read_before_checked(input, "tanh")
     _check_tensor("tanhshrink", input)
     return input - input.tanh()
 
@@ -1003,6 +1006,8 @@ def softsign(input: Tensor) -> Tensor:
         >>> F.softsign(x)
         tensor([-0.6667, -0.3333,  0.0000,  0.5000,  0.7500])
     """
+    if not isinstance(input, Tensor):  # PyTorch's Python functional: input.abs() first
+        read_before_checked(input, "abs")
     _check_tensor("softsign", input)
     return input / (1 + input.abs())
 
@@ -1133,6 +1138,8 @@ def tanh(input: Tensor) -> Tensor:
         >>> F.tanh(x)
         tensor([-0.9640, -0.4621,  0.0000,  0.7616,  0.9951])
     """
+    if not isinstance(input, Tensor):  # PyTorch's Python functional: input.tanh() first
+        read_before_checked(input, "tanh")
     _check_tensor("tanh", input)
     return input.tanh()
 
@@ -1151,6 +1158,8 @@ def sigmoid(input: Tensor) -> Tensor:
         >>> F.sigmoid(x)
         tensor([0.1192, 0.3775, 0.5000, 0.7311, 0.9526])
     """
+    if not isinstance(input, Tensor):  # PyTorch's Python functional: input.sigmoid() first
+        read_before_checked(input, "sigmoid")
     _check_tensor("sigmoid", input)
     return input.sigmoid()
 
@@ -1344,8 +1353,10 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
         tensor([[0.6652, 0.2447, 0.0900],
                 [0.3333, 0.3333, 0.3333]])
     """
-    if dim is None:  # PyTorch's Python functional reads input.dim() first (else it negates the input)
+    if dim is None:  # PyTorch's Python functional reads input.dim() first
         read_before_checked(input, "dim")
+    if not isinstance(input, Tensor):  # then it negates the input and calls the result's softmax()
+        read_before_checked(-input, "softmax")
     _check_tensor("softmin", input)
     return _softmax_family("softmin", _Softmax, -input, dim, _stacklevel, dtype)
 
@@ -1398,6 +1409,7 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
         tensor([[0., 0., 1.],
                 [1., 0., 0.]])
     """
+    require_tensors("empty_like", ("input",), logits)  # the first op PyTorch's functional calls
     gumbels = -logits.detach().new_empty(logits.shape).exponential_().log()
     y_soft = softmax((logits + gumbels) / tau, dim)
     if not hard:

@@ -24,7 +24,7 @@ from ...kernels.conv import conv_output_shape
 from ...ops.dtype_support import not_implemented
 from ...ops.linalg import addmm
 from ...ops.movement import cat
-from ...ops.operands import check_same_device
+from ...ops.operands import check_same_device, require_tensors
 from ...ops.reduced_precision import narrow_on_cpu, opmath
 from ...tensor import Tensor
 from ..common_types import _size_1_t, _size_2_t, _size_3_t
@@ -219,9 +219,7 @@ def _fmt(values, sep=" x "):
 
 
 def _check_operands(op, nd, input, weight, bias):
-    for name, t in (("input", input), ("weight", weight)):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(t).__name__}")
+    require_tensors(op, ("input", "weight"), input, weight)
     if weight.ndim != nd + 2:
         raise RuntimeError(
             f"{op}: expected weight to be {nd + 2}-dimensional, but got weight of size {list(weight.shape)} instead"
@@ -691,6 +689,7 @@ def conv_tbc(input: Tensor, weight: Tensor, bias: Tensor, pad: int = 0) -> Tenso
         >>> F.conv_tbc(x, w, ember.zeros(4))[0, 0]
         tensor([6., 6., 6., 6.])
     """
+    require_tensors("conv_tbc", ("input", "weight", "bias"), input, weight, bias)
     if input.ndim != 3:
         raise RuntimeError("Input must have 3 dims: time, batch, in_channel")
     if weight.ndim != 3:

@@ -9,7 +9,7 @@ from ...autograd.grad_mode import grad_state
 from ...ops.conversion import check_inplace, write_result_
 from ...ops.creation import empty_like
 from ...ops.dtype_support import TORCH_NAMES, not_implemented
-from ...ops.operands import read_before_checked
+from ...ops.operands import read_before_checked, require_tensors
 from ...random import memory_order, native_generator
 from ...tensor import Tensor
 
@@ -20,10 +20,11 @@ _ALPHA = 1.7580993408473766
 
 
 def _check(name, input, p):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    """PyTorch's checks in its order: its Python functional's range check of ``p``, then its op's of the input's
+    type, then its kernel's of a NaN ``p`` (which passes the comparisons)."""
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    require_tensors(name, ("input",), input)
     if p != p:  # NaN passes the comparisons; PyTorch's kernel refuses it
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
 

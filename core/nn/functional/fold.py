@@ -14,7 +14,7 @@ from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...ops.creation import eye
 from ...ops.dtype_support import FLOATING_AND_HALF, not_implemented
-from ...ops.operands import named_node
+from ...ops.operands import named_node, require_tensors
 from ...tensor import Tensor
 from ..common_types import _size_any_t
 from .conv import conv2d, conv_transpose2d
@@ -54,8 +54,6 @@ def _check_geometry(**pairs):
 
 def _batched(op, input, nd):
     """``input`` with a batch dimension (added to an unbatched ``(nd - 1)``-D one) and whether it had one."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
     if input.ndim not in (nd - 1, nd):
         raise RuntimeError(
             f"{op}(): expected a {nd - 1}D or {nd}D (batch mode) input, got {input.ndim}D of shape {list(input.shape)}"
@@ -107,6 +105,7 @@ def unfold(
         >>> F.unfold(ember.randn(2, 5, 3, 4), kernel_size=(2, 3)).shape
         ember.Size([2, 30, 4])
     """
+    require_tensors("im2col", ("input",), input)  # the op PyTorch's functional calls
     if _amp.active:  # PyTorch's im2col is one op outside the tables: its convolution is not cast
         return autocast_call("im2col", unfold, input, kernel_size, dilation, padding, stride)
     op = "unfold"
@@ -155,6 +154,7 @@ def fold(
                   [2., 4., 2.],
                   [1., 2., 1.]]]])
     """
+    require_tensors("col2im", ("input",), input)  # the op PyTorch's functional calls
     if _amp.active:  # col2im, likewise
         return autocast_call("col2im", fold, input, output_size, kernel_size, dilation, padding, stride)
     op = "fold"

@@ -141,10 +141,18 @@ def _check_tensors(name, **tensors):
     check_same_device(name, *tensors.values())
 
 
+def _sizes_compared(input, other):
+    """PyTorch's AttributeError where its Python functional compares ``other.size()`` with ``input.size()``
+    before any check that they are tensors (``F.mse_loss([1.0], t)``: "'list' object has no attribute 'size'")."""
+    read_before_checked(other, "size")
+    read_before_checked(input, "size")
+
+
 def _pointwise_target(name, input, target, kernel=None):
     """Warn (like PyTorch) when ``target`` only broadcasts to ``input``; return both broadcast
     (in float32 under autocast). With ``kernel``, refuse two non-floating operands as PyTorch's
     floating-only kernel of that name does, and take a boolean operand in the common type as it does."""
+    _sizes_compared(input, target)
     if _amp.active:
         input, target = cast_inputs(name, input, target)
     _check_tensors(name, input=input, target=target)
@@ -360,6 +368,7 @@ def huber_loss(
         tensor(0.3333)
     """
     reduction = _get_reduction(None, None, reduction)
+    _sizes_compared(input, target)
     check_castable(dtypes.promote_types(input.dtype, target.dtype), input.dtype)  # PyTorch's result has input's type
     input, target = _pointwise_target("huber_loss", input, target, "huber_cpu")
     if delta <= 0:
@@ -488,6 +497,7 @@ def gaussian_nll_loss(
         >>> F.gaussian_nll_loss(input, target, ember.ones(2, 1))  # one variance per sample
         tensor(0.1562)
     """
+    _sizes_compared(input, var)
     _check_tensors("gaussian_nll_loss", input=input, target=target)
     if not isinstance(var, Tensor):
         var = input.detach().new_full(input.shape, float(var))
@@ -625,6 +635,7 @@ def binary_cross_entropy(
         >>> F.binary_cross_entropy(input, target)
         tensor(0.4149)
     """
+    _sizes_compared(input, target)
     if _amp.active:
         input, target, weight = cast_inputs("binary_cross_entropy", input, target, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
@@ -698,6 +709,7 @@ def binary_cross_entropy_with_logits(
         >>> F.binary_cross_entropy_with_logits(logits, target, pos_weight=ember.tensor([3.0]))
         tensor(0.5560)
     """
+    _sizes_compared(input, target)
     if _amp.active:
         input, target, weight, pos_weight = cast_inputs(
             "binary_cross_entropy_with_logits", input, target, weight, pos_weight
@@ -1094,6 +1106,7 @@ def multilabel_soft_margin_loss(
         tensor([0.3048, 0.3778])
     """
     reduction = _get_reduction(size_average, reduce, reduction)
+    require_tensors("log_sigmoid", ("input",), input)  # PyTorch's functional calls logsigmoid(input) first
     _check_tensors("multilabel_soft_margin_loss", input=input, target=target)
     loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
     if weight is not None:
@@ -1248,6 +1261,8 @@ def triplet_margin_with_distance_loss(
     """
     reduction = _get_reduction(None, None, reduction)
     name = "triplet_margin_with_distance_loss"
+    for argument in (anchor, positive, negative):  # PyTorch's Python functional reads each one's ndim first
+        read_before_checked(argument, "ndim", called=False)
     _check_tensors(name, anchor=anchor, positive=positive, negative=negative)
     distance = distance_function or pairwise_distance
     return _triplet(name, anchor, positive, negative, distance, margin, swap, reduction)
@@ -1481,7 +1496,8 @@ def nll_loss(
     if _amp.active:
         input, weight = cast_inputs("nll_loss", input, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
-    _check_tensors("nll_loss", input=input, target=target)
+    require_tensors("nll_loss_nd", ("input", "target"), input, target)  # the op PyTorch's functional calls
+    check_same_device("nll_loss", input, target)
     ignore_index = _ignore_index_arg("nll_loss_nd", ignore_index)
     if not input.dtype.is_floating_point:
         not_implemented("nll_loss_out_frame", input.dtype)
@@ -1546,7 +1562,8 @@ def cross_entropy(
     if _amp.active:
         input, target, weight = cast_inputs("cross_entropy", input, target, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
-    _check_tensors("cross_entropy", input=input, target=target)
+    require_tensors("cross_entropy_loss", ("input", "target"), input, target)  # the op PyTorch's functional calls
+    check_same_device("cross_entropy", input, target)
     shape = input._data.shape  # the array's tuple: no Size per read
     # its log_softmax has no uint16/32/64 nor float8 kernel (over the last dimension of an (N, C) input)
     refuse_limited("log_softmax_lastdim_kernel_impl" if len(shape) <= 2 else "log_softmax_kernel_impl", input)

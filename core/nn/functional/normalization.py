@@ -24,7 +24,14 @@ from ...autograd.function import Function, differentiable_backward, saved_reader
 from ...autograd.grad_mode import no_grad
 from ...ops.arithmetic import div
 from ...ops.dtype_support import C_NAMES, TORCH_NAMES, not_implemented, refuse_limited
-from ...ops.operands import check_same_device, named_node, read_before_checked, refuse_gradients, sum_to
+from ...ops.operands import (
+    check_same_device,
+    named_node,
+    read_before_checked,
+    refuse_gradients,
+    sum_to,
+    type_name,
+)
 from ...ops.reduced_precision import computes_in_float32, contracted_fma, narrow_on_cpu
 from ...tensor import Tensor
 from ...threads import get_num_threads
@@ -244,7 +251,7 @@ _KERNELS = {
 
 def _check_tensor(op, name, value):
     if not isinstance(value, Tensor):  # the ops' input, their first argument
-        raise TypeError(f"{op}(): argument '{name}' (position 1) must be Tensor, not {type(value).__name__}")
+        raise TypeError(f"{op}(): argument '{name}' (position 1) must be Tensor, not {type_name(value)}")
     if not value.dtype.is_floating_point:
         if op == "rms_norm" and value.dtype.is_complex:
             return  # PyTorch's rms_norm composes complex ops (x * x, not |x|^2)
@@ -257,7 +264,7 @@ def _check_tensor(op, name, value):
 
 def _check_param(op, name, value, count):
     if value is not None and not isinstance(value, Tensor):
-        raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(value).__name__}")
+        raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type_name(value)}")
     if value is not None and value.numel() != count:
         raise RuntimeError(f"{op}(): {name} should contain {count} elements not {value.numel()}")
 
@@ -266,7 +273,7 @@ def _check_group_norm_param(name, value, input):
     """PyTorch's check of group norm's ``weight``/``bias``: ``None`` or a vector of the input's ``C`` elements.
     (PyTorch's message for a wrong bias shows the weight's shape; this one shows the bias's.)"""
     if value is not None and not isinstance(value, Tensor):
-        raise TypeError(f"group_norm(): argument '{name}' must be Tensor, not {type(value).__name__}")
+        raise TypeError(f"group_norm(): argument '{name}' must be Tensor, not {type_name(value)}")
     if value is not None and (value.ndim != 1 or value.numel() != input.shape[1]):
         raise RuntimeError(
             f"Expected {name} to be a vector of size equal to the number of channels in input, but got {name} of "
@@ -435,6 +442,8 @@ def batch_norm(
         tensor([[0.7628, 1.7499],
                 [2.6697, 6.1247]])
     """
+    if training:  # PyTorch's Python functional reads input.size() first
+        read_before_checked(input, "size")
     refuse_limited("batch_norm", input)
     op = "batch_norm"
     if isinstance(input, Tensor) and input.ndim < 2:
@@ -821,9 +830,7 @@ def _trailing_axes(op, input, normalized_shape, **params):
         )
     for position, (name, value) in enumerate(params.items(), 3):  # before the input's shape, as PyTorch
         if value is not None and not isinstance(value, Tensor):
-            raise TypeError(
-                f"{op}(): argument '{name}' (position {position}) must be Tensor, not {type(value).__name__}"
-            )
+            raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, not {type_name(value)}")
         if value is not None and tuple(value.shape) != normalized_shape:
             raise RuntimeError(
                 f"{op}(): Expected {name} to be of same shape as normalized_shape, but got {name} of shape "

@@ -11,7 +11,7 @@ from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...layout import contiguous_format
 from ...ops.dtype_support import not_implemented
-from ...ops.operands import check_scalar_fits, named_node
+from ...ops.operands import check_scalar_fits, named_node, require_tensors
 from ...tensor import Tensor
 from .spatial_layout import in_input_format
 
@@ -159,8 +159,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         >>> F.pad(t4d, (1, 1, 2, 2), "constant", 0).size()
         ember.Size([3, 3, 8, 4])
     """
-    if not isinstance(input, Tensor):
-        raise TypeError(f"pad(): argument 'input' must be Tensor, not {type(input).__name__}")
+    require_tensors("pad", ("input",), input)
     if isinstance(pad, Tensor):
         raise TypeError("pad(): argument 'pad' (position 2) must be tuple of ints, not Tensor")
     pad = tuple(pad)

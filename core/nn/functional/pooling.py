@@ -21,7 +21,7 @@ from ...autograd.function import Function, differentiable_backward, node_output
 from ...ops.creation import rand
 from ...ops.dtype_support import FLOATING, FLOATING_AND_HALF, TORCH_NAMES, not_implemented
 from ...ops.movement import cat
-from ...ops.operands import check_same_device, named_node
+from ...ops.operands import check_same_device, named_node, read_before_checked, require_tensors
 from ...ops.reduced_precision import computes_in_float32, narrow_on_cpu
 from ...tensor import Tensor
 from ...tensor import tensor as _tensor
@@ -222,8 +222,7 @@ class _AvgPoolBackward(Function):
 # -- argument handling ------------------------------------------------------------------------
 def _batched(op, nd, input, message=None):
     """``input`` with a batch dim (added for unbatched input) and whether it had one."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    require_tensors(op, ("input",), input)
     # an empty batch is allowed (PyTorch's "optional 0 dim batch size"), an empty channel or spatial dim is not
     if input.ndim not in (nd + 1, nd + 2) or 0 in input.shape[input.ndim - nd - 1 :]:
         # PyTorch's words: "non-empty ... expected" for a 2-D/3-D op given the wrong number of dims
@@ -356,6 +355,7 @@ def max_pool1d_with_indices(
         >>> F.max_pool1d_with_indices(x, 2)
         (tensor([[[5., 4., 3.]]]), tensor([[[1, 3, 4]]]))
     """
+    require_tensors("max_pool1d_with_indices", ("input",), input)
     return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode)
 
 
@@ -386,6 +386,7 @@ def max_pool2d_with_indices(
         tensor([[[[ 5,  7],
                   [13, 15]]]])
     """
+    require_tensors("max_pool2d_with_indices", ("input",), input)
     return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode)
 
 
@@ -411,6 +412,7 @@ def max_pool3d_with_indices(
         >>> F.max_pool3d_with_indices(x, 2)
         (tensor([[[[[7.]]]]]), tensor([[[[[7]]]]]))
     """
+    read_before_checked(input, "is_cuda", called=False)  # PyTorch's Python functional reads input.is_cuda first
     with _amp_suspended():  # PyTorch's autocast lists max_pool3d (float32), not this op (the input's dtype)
         return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode)
 
@@ -455,6 +457,8 @@ def max_pool1d(
 ) -> Tensor | tuple[Tensor, Tensor]:
     if not return_indices and isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF:
         not_implemented("max_pool1d_impl", input.dtype)  # PyTorch's values-only kernel
+    if not return_indices:
+        require_tensors("max_pool1d", ("input",), input)
     out = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     return out if return_indices else out[0]
 
@@ -468,6 +472,8 @@ def max_pool2d(
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> Tensor | tuple[Tensor, Tensor]:
+    if not return_indices:
+        require_tensors("max_pool2d", ("input",), input)
     out = max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     return out if return_indices else out[0]
 
@@ -509,6 +515,7 @@ def _unpool_output_size(op, input, kernel, stride, padding, output_size):
 
 
 def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_size):
+    read_before_checked(input, "size")  # PyTorch's Python functional reads input.size() first
     if _amp.active:
         return autocast_call(op, _max_unpool, op, nd, input, indices, kernel_size, stride, padding, output_size)
     x, batched = _batched(op, nd, input)
@@ -895,10 +902,13 @@ def _check_output_size_dims(nd, input, output_size):
 
 
 def _adaptive_batched(op, nd, input):
+    require_tensors(op, ("input",), input)
     return _batched(op, nd, input, f"{op}(): Expected {nd + 1}D or {nd + 2}D tensor, but got {list(input.shape)}")
 
 
 def _adaptive_max(nd, input, output_size):
+    if nd > 1:  # PyTorch's Python functional reads input.size() first
+        read_before_checked(input, "size")
     if _amp.active:
         return autocast_call(f"adaptive_max_pool{nd}d", _adaptive_max, nd, input, output_size)
     op = f"adaptive_max_pool{nd}d"
@@ -1079,6 +1089,9 @@ _MEAN_OF_INTEGERS = (
 
 
 def _adaptive_avg(nd, input, output_size):
+    if nd > 1:  # PyTorch's Python functional reads input.size() first
+        read_before_checked(input, "size")
+    require_tensors(f"adaptive_avg_pool{nd}d", ("input",), input)
     if _amp.active:  # (its body averages through matmul, which runs as it is inside)
         return autocast_call(f"adaptive_avg_pool{nd}d", _adaptive_avg, nd, input, output_size)
     if input.dtype in dtypes.narrow_float:  # summed in float32 and rounded once, as PyTorch's
@@ -1178,6 +1191,7 @@ def adaptive_avg_pool3d(input: Tensor, output_size: _size_3_opt_t) -> Tensor:
 
 # -- fractional max pooling -------------------------------------------------------------------
 def _fractional_max(nd, input, kernel_size, output_size, output_ratio, _random_samples):
+    read_before_checked(input, "dim")  # PyTorch's Python functional reads input.dim() first
     if _amp.active:
         args = (input, kernel_size, output_size, output_ratio, _random_samples)
         return autocast_call(f"fractional_max_pool{nd}d", _fractional_max, nd, *args)

@@ -11,7 +11,7 @@ from ...autograd.grad_mode import no_grad
 from ...ops.arithmetic import where
 from ...ops.creation import arange
 from ...ops.dtype_support import FLOATING_AND_HALF, TORCH_NAMES
-from ...ops.operands import check_same_device
+from ...ops.operands import check_same_device, read_before_checked, require_tensors, type_name
 from ...sparse import SparseCOOTensor
 from ...tensor import Tensor
 
@@ -55,9 +55,9 @@ class _Embedding(Function):
 
 def _check_indices(name, input, weight):
     if not isinstance(input, Tensor):
-        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type_name(input)}")
     if not isinstance(weight, Tensor):
-        raise TypeError(f"{name}(): argument 'weight' must be Tensor, not {type(weight).__name__}")
+        raise TypeError(f"{name}(): argument 'weight' must be Tensor, not {type_name(weight)}")
     check_same_device(name, weight, input)
     if input.dtype not in (dtypes.int64, dtypes.int32):
         raise RuntimeError(
@@ -143,6 +143,9 @@ def embedding(
         >>> F.embedding(ember.tensor([[1, 2], [3, 0]]), ember.randn(10, 3)).shape
         ember.Size([2, 2, 3])
     """
+    if padding_idx:  # PyTorch's Python functional reads weight.size() for a nonzero padding_idx first
+        read_before_checked(weight, "size")
+    require_tensors("embedding", ("weight", "indices"), weight, input)  # the op PyTorch calls: weight first
     input = _check_indices("embedding", input, weight)
     padding_idx = _normalize_padding_idx(padding_idx, weight.shape[0], "embedding")
     if max_norm is not None:
@@ -370,6 +373,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         <BLANKLINE>
                 [[1, 0, 0, 0]]])
     """
+    require_tensors("one_hot", ("input",), tensor)
     if not isinstance(num_classes, (numbers.Integral, Tensor)) or isinstance(num_classes, bool):
         raise TypeError(f"one_hot(): argument 'num_classes' (position 2) must be int, not {type(num_classes).__name__}")
     if tensor.dtype is not dtypes.int64:

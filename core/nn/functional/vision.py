@@ -25,7 +25,7 @@ from ...ops.arithmetic import where
 from ...ops.creation import linspace
 from ...ops.dtype_support import FLOATING_AND_HALF, not_implemented
 from ...ops.movement import stack
-from ...ops.operands import named_node, read_before_checked
+from ...ops.operands import named_node, read_before_checked, require_tensors, type_name
 from ...ops.reduced_precision import computes_in_float32, narrow_on_cpu
 from ...tensor import Tensor
 from .padding import take_axis
@@ -42,8 +42,7 @@ __all__ = [
 
 # -- pixel shuffle -----------------------------------------------------------------------
 def _check_shuffle(op, input, factor, name):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    require_tensors(op, ("input",), input)
     if not isinstance(factor, numbers.Integral) or isinstance(factor, bool):
         raise TypeError(f"{op}(): argument '{name}' (position 2) must be int, not {type(factor).__name__}")
     if factor <= 0:
@@ -138,6 +137,7 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
         >>> F.channel_shuffle(ember.arange(4.0).reshape(1, 4, 1), 2).flatten()
         tensor([0., 2., 1., 3.])
     """
+    require_tensors("channel_shuffle", ("input",), input)
     if input.dim() <= 2:
         raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes {list(input.shape)}")
     if groups <= 0:
@@ -341,7 +341,7 @@ def _interpolate(
         align_corners = bool(align_corners)
     read_before_checked(input, "dim")  # PyTorch's Python functional: input.dim() after the mode's check
     if not isinstance(input, Tensor):
-        raise TypeError(f"interpolate(): argument 'input' must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"interpolate(): argument 'input' must be Tensor, not {type_name(input)}")
     dim = input.ndim - 2
     in_sizes = list(input.shape[2:])
     scales: list[Any]
@@ -718,9 +718,7 @@ def grid_sample(
     if align_corners is None:
         warnings.warn(_ALIGN_WARNING, stacklevel=2)
         align_corners = False
-    for name, t in (("input", input), ("grid", grid)):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"grid_sample(): argument '{name}' must be Tensor, not {type(t).__name__}")
+    require_tensors("grid_sampler", ("input", "grid"), input, grid)  # the op PyTorch's functional calls
     if _amp.active:
         return autocast_call("grid_sampler", grid_sample, input, grid, mode, padding_mode, align_corners)
     if input.ndim not in (4, 5) or grid.ndim != input.ndim:
@@ -856,8 +854,9 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
     if align_corners is None:
         warnings.warn(_ALIGN_WARNING, stacklevel=2)
         align_corners = False
+    read_before_checked(theta, "is_floating_point")  # PyTorch's Python functional: theta.is_floating_point() first
     if not isinstance(theta, Tensor):
-        raise TypeError(f"affine_grid(): argument 'theta' must be Tensor, not {type(theta).__name__}")
+        raise TypeError(f"affine_grid(): argument 'theta' must be Tensor, not {type_name(theta)}")
     if not theta.dtype.is_floating_point:
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
     if not all(isinstance(s, numbers.Integral) for s in size):  # PyTorch's binding takes only ints
