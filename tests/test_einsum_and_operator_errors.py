@@ -204,3 +204,17 @@ def test_where_one_operand_as_torch(call):
 @pytest.mark.parametrize("keywords", [{"out": None}, {"foo": 1}], ids=str)
 def test_keywords_listed_as_torch(keywords):
     same_error(lambda lib: lib.ones(2).div_(lib.ones(2), **keywords))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: lib.sort(x, 0, stable=True),
+        lambda lib, x: lib.sort(x, 0, stable=True, descending=True),
+        lambda lib, x: lib.sort(x, 0, descending=True, stable=True),
+        lambda lib, x: lib.argsort(x, out=None),
+    ],
+    ids=["sort_stable", "sort_two_keywords", "sort_two_keywords_reversed", "argsort_out"],
+)
+def test_sort_keywords_listed_as_torch(call):
+    same_error(lambda lib: call(lib, lib.ones(3)))
