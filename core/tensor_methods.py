@@ -242,54 +242,61 @@ def _itemsize(self):
 
 
 # Python's binary operators, as PyTorch's, return NotImplemented when called with a keyword they do not take
-# (``x.__mul__(y, alpha=2)``, ``x.__rsub__(y, out=None)``: PyTorch turns its argument parser's TypeError into
-# it); ``given`` holds such keywords. ``x.__add__``'s ``alpha`` and ``x.__truediv__``'s ``rounding_mode`` are
-# theirs (:func:`_deferring`, :func:`_radd`).
+# (``x.__mul__(y, alpha=2)``, ``x.__rsub__(y, out=None)``) or when their op refuses the other operand with a
+# TypeError (``x + "a"``, ``None - x``): PyTorch turns its argument parser's TypeError into it, and Python then
+# raises its own (``unsupported operand type(s) for +: 'Tensor' and 'str'``). ``x.__add__``'s ``alpha`` and
+# ``x.__truediv__``'s ``rounding_mode`` are theirs (:func:`_deferring`, :func:`_reflected`).
 
 
-def _rsub(self, other, **given):
+def _reflected(compute, keywords=frozenset()):
+    """``compute(self, other)`` (``other <op> self``) as a Tensor's reflected operator, which returns
+    NotImplemented for a keyword outside ``keywords`` or where ``compute`` raises TypeError, as PyTorch's."""
+
+    def operator(self, other, **given):
+        if given and not given.keys() <= keywords:
+            return NotImplemented
+        try:
+            return compute(self, other, **given)
+        except TypeError:
+            return NotImplemented
+
+    operator._ember_keywords = keywords  # what the wrappers of ember.overrides let through
+    operator.__name__ = operator.__qualname__ = compute.__name__
+    operator.__doc__ = compute.__doc__
+    return operator
+
+
+def _rsub(self, other):
     """``other - self``."""
-    if given:
-        return NotImplemented
     return arithmetic.sub(other, self)
 
 
-def _rmul(self, other, **given):
+def _rmul(self, other):
     """``other * self``."""
-    if given:
-        return NotImplemented
     return arithmetic.mul(self, other)
 
 
-def _rtruediv(self, other, **given):
+def _rtruediv(self, other):
     """``other / self``: for a number, ``self.reciprocal() * other``, as PyTorch's ``Tensor.__rtruediv__``."""
-    if given:
-        return NotImplemented
     if is_number(other):
         return arithmetic.reciprocal(self) * other
     return arithmetic.div(other, self)
 
 
-def _rfloordiv(self, other, **given):
+def _rfloordiv(self, other):
     """``other // self`` (a number as a 0-d tensor of the type it takes against ``self``)."""
-    if given:
-        return NotImplemented
     if isinstance(other, Tensor):
         return arithmetic.floor_divide(other, self)
     return arithmetic.floor_divide(arithmetic.full_like_scalar(self, other), self)
 
 
-def _rmod(self, other, **given):
+def _rmod(self, other):
     """``other % self``."""
-    if given:
-        return NotImplemented
     return arithmetic.remainder(other, self)
 
 
-def _rpow(self, other, **given):
+def _rpow(self, other):
     """``other ** self``."""
-    if given:
-        return NotImplemented
     return arithmetic.pow(other, self)
 
 
@@ -320,38 +327,28 @@ def _ne(self, other, **given):
     return arithmetic.ne(self, other)
 
 
-def _rand(self, other, **given):
+def _rand(self, other):
     """``other & self``."""
-    if given:
-        return NotImplemented
     return arithmetic.bitwise_and(self, other)
 
 
-def _ror(self, other, **given):
+def _ror(self, other):
     """``other | self``."""
-    if given:
-        return NotImplemented
     return arithmetic.bitwise_or(self, other)
 
 
-def _rxor(self, other, **given):
+def _rxor(self, other):
     """``other ^ self``."""
-    if given:
-        return NotImplemented
     return arithmetic.bitwise_xor(self, other)
 
 
-def _rlshift(self, other, **given):
+def _rlshift(self, other):
     """``other << self``."""
-    if given:
-        return NotImplemented
     return shifts.bitwise_left_shift(other, self)
 
 
-def _rrshift(self, other, **given):
+def _rrshift(self, other):
     """``other >> self``."""
-    if given:
-        return NotImplemented
     return shifts.bitwise_right_shift(other, self)
 
 
@@ -384,10 +381,13 @@ def _deferring(op, reflected, keywords=frozenset()):
     def operator(self, other, **given):
         kind = other.__class__
         if kind is tensor or kind is real or kind is integer or not _defers(other, reflected):
-            if not given:
-                return op(self, other)
-            if given.keys() <= keywords:
-                return op(self, other, **given)
+            try:
+                if not given:
+                    return op(self, other)
+                if given.keys() <= keywords:
+                    return op(self, other, **given)
+            except TypeError:  # an operand the op refuses (``x + "a"``): Python's TypeError, as PyTorch's
+                pass
         return NotImplemented
 
     operator._ember_keywords = keywords  # what the wrappers of ember.overrides let through
@@ -400,14 +400,12 @@ def _deferring(op, reflected, keywords=frozenset()):
 
 def _radd(self, other, **given):
     """``other + self``; ``x.__radd__(y, alpha=a)`` is ``x + a * y``, as PyTorch's (its ``add``)."""
-    if given and not given.keys() <= _ALPHA:
-        return NotImplemented
     return arithmetic.add(self, other, **given)
 
 
 _ALPHA = frozenset(("alpha",))
 _ROUNDING_MODE = frozenset(("rounding_mode",))
-_radd._ember_keywords = _ALPHA
+_RTRUEDIV = _reflected(_rtruediv)  # Tensor.__rtruediv__ and Tensor.__rdiv__
 
 
 # -- the table ---------------------------------------------------------------------------------------
@@ -758,25 +756,25 @@ FILLS = {
 # Python operators (the reflected ones take the operands the other way round).
 OPERATORS = {
     "__add__": _deferring(arithmetic.add, "__radd__", _ALPHA),
-    "__radd__": _radd,
+    "__radd__": _reflected(_radd, _ALPHA),
     "__sub__": _deferring(arithmetic.sub, "__rsub__", _ALPHA),
-    "__rsub__": _rsub,
+    "__rsub__": _reflected(_rsub),
     "__mul__": _deferring(arithmetic.mul, "__rmul__"),
-    "__rmul__": _rmul,
+    "__rmul__": _reflected(_rmul),
     "__truediv__": _deferring(arithmetic.div, "__rtruediv__", _ROUNDING_MODE),
-    "__rtruediv__": _rtruediv,
+    "__rtruediv__": _RTRUEDIV,
     "__div__": _deferring(
         arithmetic.div, "__rtruediv__", _ROUNDING_MODE
     ),  # PyTorch keeps Python 2's names of the division operators
-    "__rdiv__": _rtruediv,
+    "__rdiv__": _RTRUEDIV,  # one operator, as PyTorch's
     "__floordiv__": _deferring(arithmetic.floor_divide, "__rfloordiv__"),
-    "__rfloordiv__": _rfloordiv,
+    "__rfloordiv__": _reflected(_rfloordiv),
     "__mod__": _deferring(arithmetic.remainder, "__rmod__"),
-    "__rmod__": _rmod,
+    "__rmod__": _reflected(_rmod),
     "__pow__": _deferring(arithmetic.pow, "__rpow__"),
-    "__rpow__": _rpow,
+    "__rpow__": _reflected(_rpow),
     "__matmul__": _deferring(linalg._matmul_operator, "__rmatmul__"),
-    "__rmatmul__": linalg._rmatmul_operator,
+    "__rmatmul__": _reflected(linalg._rmatmul_operator),
     "__neg__": arithmetic.neg,
     "__pos__": _pos,
     "__abs__": arithmetic.abs,
@@ -788,15 +786,15 @@ OPERATORS = {
     "__gt__": _deferring(arithmetic.gt, "__lt__"),
     "__ge__": _deferring(arithmetic.ge, "__le__"),
     "__and__": _deferring(arithmetic.bitwise_and, "__rand__"),
-    "__rand__": _rand,
+    "__rand__": _reflected(_rand),
     "__or__": _deferring(arithmetic.bitwise_or, "__ror__"),
-    "__ror__": _ror,
+    "__ror__": _reflected(_ror),
     "__xor__": _deferring(arithmetic.bitwise_xor, "__rxor__"),
-    "__rxor__": _rxor,
+    "__rxor__": _reflected(_rxor),
     "__lshift__": _deferring(shifts.bitwise_left_shift, "__rlshift__"),
-    "__rlshift__": _rlshift,
+    "__rlshift__": _reflected(_rlshift),
     "__rshift__": _deferring(shifts.bitwise_right_shift, "__rrshift__"),
-    "__rrshift__": _rrshift,
+    "__rrshift__": _reflected(_rrshift),
     "__getitem__": indexing.getitem,
     "__setitem__": indexing.setitem,
 }

@@ -347,7 +347,7 @@ def _name(func: Any) -> str:
 def _where(args: Any, kwargs: dict) -> MaskedTensor:
     input, other = _where_operands(*args, **kwargs)
     if (input is None) != (other is None):
-        raise one_operand_error(*args, keywords=kwargs)
+        raise one_operand_error(args, kwargs)
     if len(args) != 3:
         raise ValueError(f"__torch_function__, torch.where: len(args) must be 3 but got {len(args)}")
     if kwargs:

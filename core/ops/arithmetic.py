@@ -7,7 +7,7 @@ import cmath
 import functools
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 import numpy as np
 
@@ -39,6 +39,7 @@ from .operands import (
     check_scalar_fits,
     converted_factor,
     fill_value_for,
+    invalid_combination,
     is_scalar,
     named_node,
     on_one_device,
@@ -64,6 +65,8 @@ __all__ = [
     "logical_and", "logical_or", "logical_not", "logical_xor", "isnan", "isinf", "isfinite",
     "lerp", "addcmul", "addcdiv",
 ]  # fmt: skip
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 # -- docstrings of the generated ops (unary math, comparisons, logic, bitwise; also mathematical.py's) --
@@ -2001,25 +2004,42 @@ def where_with_node(node: Any, condition: Tensor, input: Tensor, other: Tensor) 
     return node.apply(condition, input, other)
 
 
-def one_operand_error(*given: Any, keywords: dict | None = None) -> TypeError:
-    """PyTorch's TypeError for a ``where`` of ``given`` (its positional arguments, then ``keywords``) with one of
-    ``input`` and ``other``: its argument parser refuses the call before any handler of a tensor subclass sees
-    it."""
-    got = [type(value).__name__ for value in given] + [f"{k}={type(v).__name__}" for k, v in (keywords or {}).items()]
-    return TypeError(
-        f"where() received an invalid combination of arguments - got ({', '.join(got)}), but expected one of:\n"
-        " * (Tensor condition)\n"
-        " * (Tensor condition, Tensor input, Tensor other, *, Tensor out = None)\n"
-        " * (Tensor condition, Number self, Tensor other)\n"
-        " * (Tensor condition, Tensor input, Number other)\n"
-        " * (Tensor condition, Number self, Number other)\n"
+def one_operand_error(args: tuple, kwargs: dict) -> TypeError:
+    """PyTorch's TypeError for a ``where`` call (``args``, ``kwargs``, as given) with one of ``input`` and
+    ``other``: its argument parser refuses the call before any handler of a tensor subclass sees it."""
+    return invalid_combination(
+        "where",
+        args,
+        kwargs,
+        (
+            "Tensor condition",
+            "Tensor condition, Tensor input, Tensor other, *, Tensor out = None",
+            "Tensor condition, Number self, Tensor other",
+            "Tensor condition, Tensor input, Number other",
+            "Tensor condition, Number self, Number other",
+        ),
     )
+
+
+def _one_operand_refused(where_: _F) -> _F:
+    """``where_`` refusing a call with one of ``input`` and ``other`` in PyTorch's words, which list the
+    arguments as the call gave them (``where(c, input=x)``: "got (Tensor, input=Tensor)")."""
+
+    @functools.wraps(where_)
+    def where(*args: Any, **kwargs: Any) -> Any:
+        given = {**dict(zip(("condition", "input", "other"), args)), **kwargs}
+        if (given.get("input") is None) != (given.get("other") is None):
+            raise one_operand_error(args, kwargs)
+        return where_(*args, **kwargs)
+
+    return cast(_F, where)
 
 
 @overload
 def where(condition: Tensor, /) -> tuple[Tensor, ...]: ...
 @overload
 def where(condition: Tensor, input: Tensor | Number, other: Tensor | Number) -> Tensor: ...
+@_one_operand_refused
 def where(
     condition: Tensor,
     input: Tensor | Number | None = None,
@@ -2048,8 +2068,6 @@ def where(
         >>> ember.where(x > 0)
         (tensor([1]),)
     """
-    if (input is None) != (other is None):
-        raise one_operand_error(*(value for value in (condition, input, other) if value is not None))
     if out is not None:
         computed = where(condition, input, other)  # type: ignore[arg-type]
         return write_out("where", computed, out, exact_dtype=True, inputs=(condition, input, other))
@@ -2496,6 +2514,8 @@ def _bitwise(
             isinstance(other, bool) or isinstance(other, Tensor) and other.dtype is dtypes.bool
         ):
             return logical(first, other if isinstance(other, Tensor) else full_like_scalar(first, other))
+        if not (isinstance(other, Tensor) or is_scalar(other) or hasattr(other, "__array__")):
+            promote(name, first, other)  # its TypeError for an operand it does not take, before the dtypes' checks
         for t in (first, other):
             if isinstance(t, Tensor) and t.dtype._category >= 2:
                 raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_TORCH_NAMES[t.dtype.name]}'")

@@ -31,6 +31,7 @@ from .operands import (
     check_same_device,
     dim_or_axis,
     fill_value_for,
+    invalid_combination,
     is_scalar,
     named_node,
     numpy_names,
@@ -1412,13 +1413,13 @@ def _stable_by_keyword(op: Any) -> Any:
     def checked(input: Any, *args: Any, **kwargs: Any) -> Any:
         stable = "stable" in kwargs
         if args and stable or name == "argsort" and "out" in kwargs and not stable:
-            given = [type(a).__name__ for a in args] + [f"{k}={type(v).__name__}" for k, v in kwargs.items()]
-            got = ", ".join(["Tensor", *given])
-            raise TypeError(
-                f"{name}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
-                f" * (Tensor input, *, bool stable, int dim = -1, bool descending = False{out})\n"
-                " * (Tensor input, int dim = -1, bool descending = False)\n"
-            )
+            raise invalid_combination(
+                name,
+                (input, *args),
+                kwargs,
+                (f"Tensor input, *, bool stable, int dim = -1, bool descending = False{out}",
+                 f"Tensor input, int dim = -1, bool descending = False{', *' + out if name == 'sort' else ''}"),
+            )  # fmt: skip
         return op(input, *args, **kwargs)
 
     return checked

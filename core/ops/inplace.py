@@ -8,6 +8,7 @@ values so that the graph never sees storage that the write changed.
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from typing import TYPE_CHECKING
@@ -35,7 +36,7 @@ from .dtype_support import (
     refuse_limited,
 )
 from .movement import broadcast_shapes
-from .operands import fill_value_for, is_scalar, wrap_dim
+from .operands import fill_value_for, invalid_combination, is_scalar, wrap_dim
 from .overlap import check_no_internal_overlap, check_no_partial_overlap, has_internal_overlap
 
 if TYPE_CHECKING:
@@ -266,11 +267,38 @@ def _any_requires_grad(args):
     return False
 
 
+#: the in-place twins whose refusal of a keyword PyTorch's argument parser gives with their signatures
+_SIGNATURES = {
+    "div": ("Tensor other", "Tensor other, *, str rounding_mode", "Number other, *, str rounding_mode"),
+}
+
+
+def _keywords_taken(method):
+    """The keywords the in-place twin of ``method`` takes: the out-of-place method's own less ``out`` (an in-place
+    method writes into ``self``, and PyTorch's take no ``out``); None where ``method`` takes any (``**kwargs``)."""
+    parameters = list(inspect.signature(method).parameters.values())[1:]
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return None
+    return frozenset(p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)) - {"out"}
+
+
+def _keyword_refused(name, args, kwargs, taken):
+    """PyTorch's TypeError for ``self.name_(*args, **kwargs)`` with a keyword outside ``taken``, in the in-place
+    method's name (``x.add_(y, out=None)``: "add_() got an unexpected keyword argument 'out'")."""
+    if name in _SIGNATURES:
+        return invalid_combination(name + "_", args, kwargs, _SIGNATURES[name])
+    refused = next(keyword for keyword in kwargs if keyword not in taken)
+    return TypeError(f"{name}_() got an unexpected keyword argument '{refused}'")
+
+
 def _inplace(name):
     out_of_place = getattr(Tensor, name)
     aliased_write = _ALIASED_WRITES.get(name)
+    taken = _keywords_taken(out_of_place)
 
     def method(self, *args, **kwargs):
+        if kwargs and taken is not None and not kwargs.keys() <= taken:
+            raise _keyword_refused(name, args, kwargs, taken)
         if autograd_function.vmap_level is not None:  # under ember.vmap: a write into a tensor every entry shares
             autograd_function.vmap_level.check_inplace(self)
         if aliased_write is not None and has_internal_overlap(self) and not (grad_state.enabled and self.requires_grad):

@@ -619,8 +619,7 @@ def _matmul_operator(self, other):
     return matmul(self, other)
 
 
-def _rmatmul_operator(self, other, **given):
-    if given:  # a keyword it does not take: NotImplemented, as PyTorch's operators
-        return NotImplemented
+def _rmatmul_operator(self, other):
+    """``other @ self``."""
     operands = array_operands(self, other)
     return matmul(other, self) if operands is None else matmul(operands[1], operands[0])

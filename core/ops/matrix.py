@@ -236,71 +236,139 @@ def triu(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tens
 
 
 # -- einsum ----------------------------------------------------------------------------------
-def _check_label_sizes(seen, index, shape, labels):
-    """PyTorch's check, in its words, that operand ``index``'s sizes (``shape``, one per label of ``labels``)
-    broadcast with the sizes ``seen`` so far for the same labels; records them in ``seen``."""
-    for d, (label, size) in enumerate(zip(labels, shape)):
-        before = seen.setdefault(label, size)
-        if size != before and size != 1 and before != 1:
-            if isinstance(label, tuple):  # (PyTorch's message lacks the space before "has")
-                raise RuntimeError(
-                    f"einsum(): dimension {d} covered by ellipsis in operand {index}has size {size} which does "
-                    f"not broadcast with previously seen ellipsis with size {before} for the respective dimension"
-                )
-            raise RuntimeError(
-                f"einsum(): subscript {label} has size {size} for operand {index} which does not broadcast with "
-                f"previously seen size {before}"
-            )
-        if before == 1:
-            seen[label] = size
+# PyTorch's checks, in its order and words: the operands' subscripts (left of "->", the equation's byte
+# index naming a bad one), their counts against the operands' dimensions, the output's subscripts, and then,
+# operand by operand and dimension by dimension, the sizes (a repeated subscript takes the diagonal there).
+_ELLIPSIS = "..."
 
 
-def _parse_term(term, ndim, n_ellipsis, op_index):
-    """Labels of one operand: letters, with '...' expanded into right-aligned ellipsis labels."""
-    if term.count("...") > 1:
-        raise RuntimeError("einsum(): found more than one ellipsis ('...') in one operand")
-    labels = []
-    head, dots, tail = term.partition("...")
-    for part in (head, tail):
-        for ch in part:
-            if not ch.isalpha():
-                raise RuntimeError(f"einsum(): invalid subscript given at index {op_index}: {ch!r}")
-    letters = len(head) + len(tail)
-    if dots:
-        e = ndim - letters
-        if e < 0:
+def _operand_labels(lhs: bytes, num_ops: int) -> list[list[str]]:
+    """Each operand's subscripts as written in ``lhs`` (the equation left of "->"): letters and ``"..."``."""
+    labels: list[list[str]] = [[] for _ in range(num_ops)]
+    current, ellipsis_found, i = 0, False, 0
+    while i < len(lhs):
+        ch = chr(lhs[i])
+        if ch == ".":
+            if ellipsis_found:
+                raise RuntimeError(f"einsum(): found '.' for operand {current} for which an ellipsis was already found")
+            if not (i + 2 < len(lhs) and lhs[i + 1 : i + 3] == b".."):
+                raise RuntimeError(f"einsum(): found '.' for operand {current} that is not part of any ellipsis")
+            labels[current].append(_ELLIPSIS)
+            ellipsis_found, i = True, i + 2
+        elif ch == ",":
+            current += 1
+            if current >= num_ops:
+                raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
+            ellipsis_found = False
+        elif ch.isascii() and ch.isalpha():
+            labels[current].append(ch)
+        elif ch != " ":
             raise RuntimeError(
-                f"einsum(): the number of subscripts in the equation ({letters}) is more than the number of dimensions ({ndim}) for operand {op_index}"
+                f"einsum(): invalid subscript given at index {i} in the equation string, subscripts must be in [a-zA-Z]"
             )
-        labels = list(head) + [("...", i) for i in range(n_ellipsis - e, n_ellipsis)] + list(tail)
-    else:
-        if letters != ndim:
-            raise RuntimeError(
-                f"einsum(): the number of subscripts in the equation ({letters}) does not match the number "
-                f"of dimensions ({ndim}) for operand {op_index} and no ellipsis was given"
-            )
-        labels = list(head)
+        i += 1
+    if current != num_ops - 1:
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
     return labels
 
 
-def _merge_repeated(operand, labels, index):
-    """Take diagonals for labels repeated inside operand ``index``, whose sizes must match (PyTorch's error)."""
-    while True:
-        seen = {}
-        for i, label in enumerate(labels):
-            if label in seen:
-                j = seen[label]
-                if operand.shape[i] != operand.shape[j]:
+def _ellipsis_dims(operands, labels) -> int:
+    """The most dimensions an ellipsis covers; checks each operand's subscripts against its dimensions."""
+    widest = 0
+    for i, (t, labs) in enumerate(zip(operands, labels)):
+        letters = len(labs) - (_ELLIPSIS in labs)
+        if _ELLIPSIS in labs:
+            widest = max(widest, t.ndim - letters)
+            if letters > t.ndim:
+                raise RuntimeError(
+                    f"einsum(): the number of subscripts in the equation ({letters}) is more than the number of "
+                    f"dimensions ({t.ndim}) for operand {i}"
+                )
+        elif letters != t.ndim:
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in the equation ({letters}) does not match the number "
+                f"of dimensions ({t.ndim}) for operand {i} and no ellipsis was given"
+            )
+    return widest
+
+
+def _output_labels(rhs: bytes | None, at: int, labels, ellipsis: list) -> list:
+    """The output's labels: those of ``rhs`` (right of "->", which starts at byte ``at``), or, with no "->", the
+    ellipsis's and then the subscripts that appear once, in PyTorch's order (upper case first)."""
+    counts: dict[str, int] = {}
+    for labs in labels:
+        for lab in labs:
+            counts[lab] = counts.get(lab, 0) + 1
+    if rhs is None:
+        return ellipsis + sorted(lab for lab, c in counts.items() if c == 1 and lab != _ELLIPSIS)
+    output: list = []
+    ellipsis_found, i = False, 0
+    while i < len(rhs):
+        ch = chr(rhs[i])
+        if ch == ".":
+            if ellipsis_found:
+                raise RuntimeError("einsum(): found '.' for output but an ellipsis (...) was already found")
+            if not (i + 2 < len(rhs) and rhs[i + 1 : i + 3] == b".."):
+                raise RuntimeError("einsum(): found '.' for output that is not part of any ellipsis (...)")
+            output += ellipsis
+            ellipsis_found, i = True, i + 2
+        elif ch.isascii() and ch.isalpha():
+            if ch in output:
+                raise RuntimeError(f"einsum(): output subscript {ch} appears more than once in the output")
+            if ch not in counts:
+                raise RuntimeError(
+                    f"einsum(): output subscript {ch} does not appear in the equation for any input operand"
+                )
+            output.append(ch)
+        elif ch != " ":
+            raise RuntimeError(
+                f"einsum(): invalid subscript given at index {at + i} in the equation string, subscripts must be "
+                "in [a-zA-Z]"
+            )
+        i += 1
+    return output
+
+
+def _checked_operand(operand, labs, index, widest, sizes):
+    """Operand ``index`` with one dimension per distinct label (a repeated subscript's diagonal where it first
+    appears), and those labels; its sizes must broadcast with ``sizes``, the sizes other than 1 seen so far
+    (label -> size, an ellipsis dimension's label ``("...", j)``), which it updates."""
+    distinct: list = []
+    dim, covered = 0, operand.ndim - (len(labs) - 1)  # the dimensions an ellipsis covers, if any
+    for lab in labs:
+        if lab == _ELLIPSIS:
+            for j in range(widest - covered, widest):
+                size = operand.shape[dim]
+                if size != 1:
+                    if sizes.get(("...", j), 1) not in (1, size):  # (PyTorch's message lacks the space before "has")
+                        raise RuntimeError(
+                            f"einsum(): dimension {dim} covered by ellipsis in operand {index}has size {size} which "
+                            f"does not broadcast with previously seen ellipsis with size {sizes[('...', j)]} for the "
+                            "respective dimension"
+                        )
+                    sizes["...", j] = size
+                distinct.append(("...", j))
+                dim += 1
+        elif lab not in distinct:
+            size = operand.shape[dim]
+            if size != 1:
+                if sizes.get(lab, 1) not in (1, size):
                     raise RuntimeError(
-                        f"einsum(): subscript {label} is repeated for operand {index} but the sizes don't match, "
-                        f"{operand.shape[i]} != {operand.shape[j]}"
+                        f"einsum(): subscript {lab} has size {size} for operand {index} which does not broadcast "
+                        f"with previously seen size {sizes[lab]}"
                     )
-                operand = diagonal(operand, 0, j, i)
-                labels = [lab for k, lab in enumerate(labels) if k not in (i, j)] + [label]
-                break
-            seen[label] = i
+                sizes[lab] = size
+            distinct.append(lab)
+            dim += 1
         else:
-            return operand, labels
+            before = distinct.index(lab)
+            if operand.shape[dim] != operand.shape[before]:
+                raise RuntimeError(
+                    f"einsum(): subscript {lab} is repeated for operand {index} but the sizes don't match, "
+                    f"{operand.shape[dim]} != {operand.shape[before]}"
+                )
+            operand = diagonal(operand, 0, before, dim).movedim(-1, before)
+    return operand, distinct
 
 
 def _sublist_label(n: Any) -> str:
@@ -357,46 +425,16 @@ def einsum(equation: str | Tensor, *operands: Any) -> Tensor:
         check_same_device("einsum", *operands)
     if _amp.active:  # cuda's table lists einsum; cpu's does not (its contractions cast below)
         operands = cast_inputs("einsum", *operands)
-    eq = equation.replace(" ", "")
-    lhs, arrow, rhs = eq.partition("->")
-    terms = lhs.split(",")
-    if len(terms) > len(operands):
-        raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
-    if len(terms) < len(operands):
-        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
-    n_ellipsis = 0
-    for term, t in zip(terms, operands):
-        if "..." in term:
-            n_ellipsis = max(n_ellipsis, t.ndim - len(term.replace("...", "")))
-    parsed = [_parse_term(term, t.ndim, n_ellipsis, i) for i, (term, t) in enumerate(zip(terms, operands))]
-    ellipsis = [("...", i) for i in range(n_ellipsis)]
-    if arrow:
-        if rhs.count("...") > 1:
-            raise RuntimeError("einsum(): found more than one ellipsis ('...') in the output")
-        head, dots, tail = rhs.partition("...")
-        output = list(head) + (ellipsis if dots else []) + list(tail)
-        present = {lab for labels in parsed for lab in labels}
-        for lab in output:
-            if not isinstance(lab, tuple) and not lab.isalpha():
-                raise RuntimeError(f"einsum(): invalid subscript given in the output: {lab!r}")
-            if lab not in present and not isinstance(lab, tuple):
-                raise RuntimeError(
-                    f"einsum(): output subscript {lab} does not appear in the equation for any input operand"
-                )
-        if len(set(output)) != len(output):
-            raise RuntimeError("einsum(): output subscript appears more than once in the output")
-    else:
-        counts = {}  # type: ignore[var-annotated]
-        for labels in parsed:
-            for lab in labels:
-                if not isinstance(lab, tuple):
-                    counts[lab] = counts.get(lab, 0) + 1
-        output = ellipsis + sorted(lab for lab, c in counts.items() if c == 1)
+    raw = equation.encode()
+    arrow = raw.find(b"->")
+    lhs, rhs = (raw, None) if arrow < 0 else (raw[:arrow], raw[arrow + 2 :])
+    parsed = _operand_labels(lhs, len(operands))
+    widest = _ellipsis_dims(operands, parsed)
+    output = _output_labels(rhs, len(lhs) + 2, parsed, [("...", j) for j in range(widest)])
     ops, labs = [], []
-    seen: dict = {}  # label -> the size the operands so far give it (1 broadcasts)
+    sizes: dict = {}  # label -> the size other than 1 the operands so far give it
     for i, (t, labels) in enumerate(zip(operands, parsed)):
-        t, labels = _merge_repeated(t, labels, i)
-        _check_label_sizes(seen, i, t.shape, labels)
+        t, labels = _checked_operand(t, labels, i, widest, sizes)
         ops.append(t)
         labs.append(labels)
     contracted = []

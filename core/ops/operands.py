@@ -43,6 +43,8 @@ __all__ = [
     "fill_value_for",
     "check_scalar_fits",
     "bool_arg_error",
+    "given_arguments",
+    "invalid_combination",
 ]
 
 #: ember dtype -> the C++ type PyTorch's overflow errors name
@@ -405,6 +407,26 @@ class _Omitted:
 #: ``dim`` not given (reads as ``None``); ``keepdim`` not given (reads as ``False``)
 DIM_OMITTED: Any = _Omitted("None")
 KEEPDIM_OMITTED: Any = _Omitted("False")
+
+
+def given_arguments(args: tuple, kwargs: dict) -> str:
+    """A call's arguments as PyTorch's argument parser lists them in "got (...)": each positional argument's
+    type, then each keyword as ``name=type``, the keywords in the reverse of their order in the call (a call
+    with keywords only ends in ", ", as PyTorch's: ``(other=Tensor, )``)."""
+    listed = ", ".join(type(value).__name__ for value in args)
+    for name, value in reversed(kwargs.items()):
+        listed = f"{listed}, {name}={type(value).__name__}" if args else f"{listed}{name}={type(value).__name__}, "
+    return listed
+
+
+def invalid_combination(op: str, args: tuple, kwargs: dict, signatures: tuple[str, ...]) -> TypeError:
+    """PyTorch's TypeError for a call of ``op`` with ``args`` and ``kwargs`` that fits none of its
+    ``signatures``, each as PyTorch prints it (``"Tensor other, *, str rounding_mode"``)."""
+    expected = "".join(f" * ({signature})\n" for signature in signatures)
+    return TypeError(
+        f"{op}() received an invalid combination of arguments - got ({given_arguments(args, kwargs)}), "
+        f"but expected one of:\n{expected}"
+    )
 
 
 def bool_arg_error(op: str, name: str, value: object) -> TypeError:
