@@ -272,7 +272,7 @@ def _operand_labels(lhs: bytes, num_ops: int) -> list[list[str]]:
     return labels
 
 
-def _ellipsis_dims(operands, labels) -> int:
+def _ellipsis_dims(operands: Sequence[Tensor], labels: list) -> int:
     """The most dimensions an ellipsis covers; checks each operand's subscripts against its dimensions."""
     widest = 0
     for i, (t, labs) in enumerate(zip(operands, labels)):
@@ -292,7 +292,7 @@ def _ellipsis_dims(operands, labels) -> int:
     return widest
 
 
-def _output_labels(rhs: bytes | None, at: int, labels, ellipsis: list) -> list:
+def _output_labels(rhs: bytes | None, at: int, labels: list, ellipsis: list) -> list:
     """The output's labels: those of ``rhs`` (right of "->", which starts at byte ``at``), or, with no "->", the
     ellipsis's and then the subscripts that appear once, in PyTorch's order (upper case first)."""
     counts: dict[str, int] = {}
@@ -464,7 +464,7 @@ def einsum(equation: str | Tensor, *operands: Any) -> Tensor:
     for t, labels in zip(ops, labs):
         perm = sorted(range(len(labels)), key=lambda i: order.index(labels[i]))
         t = t.permute(perm) if perm != list(range(len(labels))) else t
-        shape, present = [], [labels[i] for i in perm]  # type: ignore[assignment]
+        shape, present = [], [labels[i] for i in perm]
         it = iter(t.shape)
         for lab in order:
             shape.append(next(it) if lab in present else 1)
