@@ -1,6 +1,7 @@
 """NumPy's selection kernels: the head of a stable order found by partitioning, not by a whole sort; the
 median's positions from a sort of the values and the first equal element (no stable argsort); the
-mode's counts and positions in short rows by a few NumPy calls (``mode`` composes some 20 tensor ops)."""
+mode's counts and positions in short rows by a few NumPy calls (``mode`` composes some 20 tensor ops); the
+positions of a running extremum from NumPy's accumulating ufuncs (the default takes one slice at a time)."""
 
 from __future__ import annotations
 
@@ -86,3 +87,19 @@ class NumpySelectionKernels(SelectionKernels):
             hit |= np.isnan(x) & np.isnan(value)
         positions = np.arange(x.shape[-1], dtype=np.int64)
         return best, np.maximum.reduce(np.where(hit, positions, np.int64(-1)), axis=-1, keepdims=True)
+
+    def cumulative_extremum_positions(self, x, axis, largest):
+        if x.dtype.kind not in _PARTITIONED_KINDS:
+            return super().cumulative_extremum_positions(x, axis, largest)
+        # a place holds a new extremum where it is at least (at most) the extremum before it, or NaN (which
+        # the accumulating ufunc propagates, so only a later NaN follows it); the position is the last such place
+        running = (np.maximum if largest else np.minimum).accumulate(x, axis=axis)
+        rest = (slice(None),) * axis + (slice(1, None),)
+        before = (slice(None),) * axis + (slice(None, -1),)
+        records = np.ones(x.shape, dtype=bool)
+        (np.greater_equal if largest else np.less_equal)(x[rest], running[before], out=records[rest])
+        if x.dtype.kind == "f":
+            records[rest] |= np.isnan(x[rest])
+        places = np.arange(x.shape[axis], dtype=np.int64).reshape((-1,) + (1,) * (x.ndim - axis - 1))
+        positions = np.where(records, places, np.int64(0))
+        return np.maximum.accumulate(positions, axis=axis, out=positions)

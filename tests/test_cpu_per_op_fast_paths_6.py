@@ -1,0 +1,95 @@
+"""The sixth CPU per-op round against PyTorch: ``cummax``/``cummin`` find their indices through the
+``cumulative_extremum_positions`` kernel, which NumPy computes with its accumulating ufuncs instead of one
+slice at a time. Values, indices (the last of equal ones, the last NaN so far), dtypes, strides, gradients and
+errors are PyTorch's; the NumPy kernel gives the portable kernel's positions over every dtype it takes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+from ember.kernels.selection import SelectionKernels
+
+torch = pytest.importorskip("torch")
+
+DTYPES = ["float32", "float64", "float16", "int64", "int32", "uint8", "bool"]
+SHAPES = [((7,), 0), ((4, 9), 1), ((4, 9), 0), ((2, 3, 5), 1), ((2, 3, 5), -1), ((1, 1), 1), ((3, 1, 2), 1)]
+
+
+def _values(shape, dtype, seed):
+    """Values with many ties, and for floating types NaN, infinities and zeros of both signs."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-3, 4, size=shape).astype(np.float64)
+    if dtype in ("float32", "float64", "float16"):
+        flat = x.reshape(-1)
+        picks = rng.integers(0, flat.size, size=max(1, flat.size // 6))
+        flat[picks] = rng.choice([np.nan, np.inf, -np.inf, -0.0, 0.0], size=picks.size)
+    elif dtype == "uint8":
+        x = x + 3
+    elif dtype == "bool":
+        x = x > 0
+    return x.astype(dtype)
+
+
+@pytest.mark.parametrize("op", ["cummax", "cummin"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cumulative_extremum_matches_torch(device, op, dtype):
+    for seed, (shape, dim) in enumerate(SHAPES):
+        x = _values(shape, dtype, seed)
+        got = getattr(ember, op)(ember.tensor(x, device=device), dim)
+        want = getattr(torch, op)(torch.tensor(x), dim)
+        for g, w in zip(got, want):
+            assert str(g.dtype).split(".")[-1] == str(w.dtype).split(".")[-1]
+            assert tuple(g.shape) == tuple(w.shape) and g.stride() == w.stride()
+            np.testing.assert_array_equal(g.cpu().numpy(), w.numpy(), err_msg=f"{op} {shape} dim {dim}")
+
+
+@pytest.mark.parametrize("op", ["cummax", "cummin"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cumulative_extremum_gradients_match_torch(device, op, dtype):
+    if dtype == "float64" and not ember.backends.get_backend(device).supports_float64:
+        pytest.skip(f"{device} has no float64")
+    x = _values((3, 8), dtype, 5)
+    g = np.random.default_rng(1).standard_normal((3, 8)).astype(dtype)
+    ex = ember.tensor(x, device=device, requires_grad=True)
+    tx = torch.tensor(x, requires_grad=True)
+    ev, tv = getattr(ember, op)(ex, 1).values, getattr(torch, op)(tx, 1).values
+    assert type(ev.grad_fn).__name__ == type(tv.grad_fn).__name__
+    ev.backward(ember.tensor(g, device=device))
+    tv.backward(torch.tensor(g))
+    np.testing.assert_array_equal(ex.grad.cpu().numpy(), tx.grad.numpy())
+
+
+@pytest.mark.parametrize("op", ["cummax", "cummin"])
+def test_cumulative_extremum_edges_match_torch(device, op):
+    for x in (np.float32(2.0), np.zeros((3, 0), np.float32), np.full((2, 5), np.nan, np.float32)):
+        for dim in (0, -1) if np.ndim(x) else (0,):
+            got = getattr(ember, op)(ember.tensor(x, device=device), dim)
+            want = getattr(torch, op)(torch.tensor(x), dim)
+            for g, w in zip(got, want):
+                assert tuple(g.shape) == tuple(w.shape) and str(g.dtype)[-5:] == str(w.dtype)[-5:]
+                np.testing.assert_array_equal(g.cpu().numpy(), w.numpy())
+
+
+@pytest.mark.parametrize("op", ["cummax", "cummin"])
+def test_cumulative_extremum_errors_match_torch(device, op):
+    with pytest.raises(IndexError) as want:
+        getattr(torch, op)(torch.zeros(2, 3), 2)
+    with pytest.raises(IndexError) as got:
+        getattr(ember, op)(ember.zeros(2, 3, device=device), 2)
+    assert str(got.value) == str(want.value)
+
+
+@pytest.mark.parametrize("dtype", DTYPES + ["int16", "uint16"])
+@pytest.mark.parametrize("largest", [True, False])
+def test_numpy_kernel_gives_the_portable_positions(dtype, largest):
+    kernels = ember.backends.get_backend("cpu").kernels
+    for seed, (shape, dim) in enumerate(SHAPES + [((5, 40, 3), 1), ((64,), 0)]):
+        x = _values(shape, dtype, seed)
+        axis = dim % len(shape)
+        for view in (x, np.flip(x, axis)):
+            got = kernels.cumulative_extremum_positions(view, axis, largest)
+            want = SelectionKernels.cumulative_extremum_positions(kernels, view, axis, largest)
+            assert got.dtype == np.int64 and got.shape == view.shape and got.flags.c_contiguous
+            np.testing.assert_array_equal(got, want, err_msg=f"{shape} axis {axis}")
