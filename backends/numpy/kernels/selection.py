@@ -26,7 +26,8 @@ class NumpySelectionKernels(SelectionKernels):
             x = x.astype(np.float32)
         if m * _HEAD_FRACTION > n or x.dtype.kind not in _PARTITIONED_KINDS:
             return super().stable_order_head(x, m, axis, descending)
-        rows = np.moveaxis(x, axis, -1)
+        last = axis == x.ndim - 1  # (np.moveaxis normalises its axes in Python, twice per call)
+        rows = x if last else np.moveaxis(x, axis, -1)
         # the m-th element of the order: NaN sorts last in NumPy's partition, PyTorch's NaN is the largest
         threshold = np.partition(rows, n - m if descending else m - 1, axis=-1)[..., n - m if descending else m - 1]
         threshold = threshold[..., None]
@@ -37,12 +38,13 @@ class NumpySelectionKernels(SelectionKernels):
             before |= (nan & ~nan_threshold) if descending else (~nan & nan_threshold)
             equal |= nan & nan_threshold
         # all that come before the m-th, then the equal ones in position order until there are m
-        needed = m - np.count_nonzero(before, axis=-1, keepdims=True)
+        needed = m - np.add.reduce(before, axis=-1, keepdims=True, dtype=np.intp)
         taken = before | (equal & (np.cumsum(equal, axis=-1) <= needed))
         positions = np.nonzero(taken)[-1].reshape(rows.shape[:-1] + (m,))
         values = np.take_along_axis(rows, positions, axis=-1)
         order = self.xp.argsort(values, axis=-1, descending=descending, stable=True)
-        return np.moveaxis(np.take_along_axis(positions, order, axis=-1), -1, axis)
+        head = np.take_along_axis(positions, order, axis=-1)
+        return head if last else np.moveaxis(head, -1, axis)
 
     @unsignalling
     def median_positions(self, x, axis):
