@@ -93,3 +93,21 @@ def test_numpy_kernel_gives_the_portable_positions(dtype, largest):
             want = SelectionKernels.cumulative_extremum_positions(kernels, view, axis, largest)
             assert got.dtype == np.int64 and got.shape == view.shape and got.flags.c_contiguous
             np.testing.assert_array_equal(got, want, err_msg=f"{shape} axis {axis}")
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+def test_pad_arguments_match_torch(device, mode):
+    """``pad``'s ints checked by type first: other integers (NumPy's, bool, a 0-d tensor) still pad as ints, and
+    a float is refused with PyTorch's TypeError."""
+    x = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
+    for pad in ((1, 2, 0, 1), (np.int64(1), True, 2, 0), (1, 1, 1, 1)):
+        got = ember.nn.functional.pad(ember.tensor(x, device=device), pad, mode=mode)
+        want = torch.nn.functional.pad(torch.tensor(x), tuple(int(p) for p in pad), mode=mode)
+        assert tuple(got.shape) == tuple(want.shape) and got.stride() == want.stride()
+        np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())
+    with pytest.raises(TypeError) as want:
+        torch.nn.functional.pad(torch.tensor(x), (1, 1.5), mode=mode)
+    with pytest.raises(TypeError) as got:
+        ember.nn.functional.pad(ember.tensor(x, device=device), (1, 1.5), mode=mode)
+    assert type(got.value) is type(want.value)
+    assert "pad()" in str(got.value) and "ints" in str(got.value)
