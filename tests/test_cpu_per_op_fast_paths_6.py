@@ -111,3 +111,30 @@ def test_pad_arguments_match_torch(device, mode):
         ember.nn.functional.pad(ember.tensor(x, device=device), (1, 1.5), mode=mode)
     assert type(got.value) is type(want.value)
     assert "pad()" in str(got.value) and "ints" in str(got.value)
+
+
+@pytest.mark.parametrize("op", ["max_pool2d", "avg_pool2d"])
+def test_pool_sizes_match_torch(device, op):
+    """The pooling sizes read as ints first: an int, a tuple, a list and NumPy's ints give PyTorch's values,
+    indices and gradients; a bool, a float and a tuple of the wrong length its errors."""
+    x = np.random.default_rng(3).standard_normal((2, 3, 8, 8)).astype(np.float32)
+    for kernel, stride in ((2, None), ((2, 3), (1, 2)), ([3], 2), (np.int64(2), (np.int32(2), 1))):
+        ex = ember.tensor(x, device=device, requires_grad=True)
+        tx = torch.tensor(x, requires_grad=True)
+        got = getattr(ember.nn.functional, op)(ex, kernel, stride)
+        want = getattr(torch.nn.functional, op)(tx, kernel, stride)
+        assert type(got.grad_fn).__name__ == type(want.grad_fn).__name__
+        np.testing.assert_allclose(got.detach().cpu().numpy(), want.detach().numpy(), rtol=1e-6)
+        got.sum().backward()
+        want.sum().backward()
+        np.testing.assert_allclose(ex.grad.cpu().numpy(), tx.grad.numpy(), rtol=1e-6)
+    if op == "max_pool2d":
+        got = ember.nn.functional.max_pool2d(ember.tensor(x, device=device), 3, 2, 1, return_indices=True)
+        want = torch.nn.functional.max_pool2d(torch.tensor(x), 3, 2, 1, return_indices=True)
+        np.testing.assert_array_equal(got[1].cpu().numpy(), want[1].numpy())
+    for kernel in (True, 2.0, (2, 2, 2)):
+        with pytest.raises(Exception) as want:
+            getattr(torch.nn.functional, op)(torch.tensor(x), kernel)
+        with pytest.raises(Exception) as got:
+            getattr(ember.nn.functional, op)(ember.tensor(x, device=device), kernel)
+        assert type(got.value) is type(want.value) and op in str(got.value)
