@@ -53,22 +53,24 @@ class NumpySelectionKernels(SelectionKernels):
         if x.dtype.kind not in _PARTITIONED_KINDS:
             return super().median_positions(x, axis)
         n = x.shape[axis]
-        rows = np.moveaxis(x, axis, -1).reshape(-1, n)
+        # (the array methods, not NumPy's functions: those add Python wrappers, and np.moveaxis normalises axes)
+        rows = (x if axis == x.ndim - 1 else np.moveaxis(x, axis, -1)).reshape(-1, n)
         middle = (n - 1) // 2
         # the median's value (NaN sorts last), and the first element equal to it: the one the stable order puts
         # there unless equal ones come before it in the order (few rows; -0. equals 0.)
-        ordered = np.sort(rows, axis=1)
+        ordered = rows.copy()
+        ordered.sort(axis=1)
         value = ordered[:, middle : middle + 1]
         equal = rows == value
-        position = np.argmax(equal, axis=1)
-        tied = np.flatnonzero(ordered[:, middle - 1] == ordered[:, middle]) if middle else ()
+        position = equal.argmax(axis=1)
+        tied = (ordered[:, middle - 1] == ordered[:, middle]).nonzero()[0] if middle else ()
         if len(tied):  # the equal one with as many equal ones before it as the order places before the median
             before = np.add.reduce(ordered[tied, :middle] == value[tied], axis=1, dtype=np.intp)
-            position[tied] = np.argmax(np.cumsum(equal[tied], axis=1, dtype=np.intp) > before[:, None], axis=1)
+            position[tied] = (np.cumsum(equal[tied], axis=1, dtype=np.intp) > before[:, None]).argmax(axis=1)
         if rows.dtype.kind == "f":  # a row with NaN (sorted last): its first NaN
-            nan = np.flatnonzero(np.isnan(ordered[:, -1]))
+            nan = np.isnan(ordered[:, -1]).nonzero()[0]
             if len(nan):
-                position[nan] = np.argmax(np.isnan(rows[nan]), axis=1)
+                position[nan] = np.isnan(rows[nan]).argmax(axis=1)
         shape = list(x.shape)
         shape[axis] = 1  # a reshape, not a moveaxis: the strides of a fresh array, as PyTorch's
         return position.astype(np.int64, copy=False).reshape(shape)
