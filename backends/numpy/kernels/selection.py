@@ -14,6 +14,8 @@ __all__ = ["NumpySelectionKernels"]
 
 #: partition where the head is at most this fraction of the dimension (below it a whole sort is as fast)
 _HEAD_FRACTION = 16
+#: up to this many elements a whole stable sort costs less than the partition's dozen NumPy calls (every dtype)
+_SORTED_SIZE = 1024
 _PARTITIONED_KINDS = "fiub"  # NumPy's own numbers
 _NATIVE_NUMBERS = "?bBhHiIlLqQefd"  # NumPy's own bool, integer and floating types (no ml_dtypes)
 
@@ -24,7 +26,7 @@ class NumpySelectionKernels(SelectionKernels):
         n = x.shape[axis]
         if x.dtype.kind == "V" and x.dtype.itemsize <= 2:  # ml_dtypes' bfloat16 and float8s: float32 holds them
             x = x.astype(np.float32)
-        if m * _HEAD_FRACTION > n or x.dtype.kind not in _PARTITIONED_KINDS:
+        if m * _HEAD_FRACTION > n or x.size <= _SORTED_SIZE or x.dtype.kind not in _PARTITIONED_KINDS:
             return super().stable_order_head(x, m, axis, descending)
         last = axis == x.ndim - 1  # (np.moveaxis normalises its axes in Python, twice per call)
         rows = x if last else np.moveaxis(x, axis, -1)
