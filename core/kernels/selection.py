@@ -1,6 +1,6 @@
 """Portable kernels of selection: the first elements of a stable order (``topk``'s candidates), the median's
-positions, and the mode's positions in short rows (no portable form: ``mode`` composes tensor ops where a
-backend has none)."""
+positions, the mode's positions in short rows (no portable form: ``mode`` composes tensor ops where a
+backend has none), and the positions of a running maximum or minimum (``cummax``/``cummin``)."""
 
 from __future__ import annotations
 
@@ -46,3 +46,25 @@ class SelectionKernels:
         row's minimum), both ``int64`` with the axis kept, as :func:`ember.mode` computes them from
         tensor ops; or None, the default, where the backend has no faster way (the ops then run)."""
         return None
+
+    def cumulative_extremum_positions(self, x, axis, largest):
+        """The ``int64`` positions of the running maximum (``largest``) or minimum of ``x`` along ``axis`` (not
+        empty), shaped as ``x``: at each place, the last position so far that holds the extremum, or the last NaN
+        so far where there is one (``cummax``'s and ``cummin``'s indices). The default takes one slice at a time."""
+        xp = self.xp
+        long = self.backend.native_dtype(int64)
+        floating = self.backend.ember_dtype(x.dtype).is_floating_point
+        better = xp.greater_equal if largest else xp.less_equal
+        lead = (slice(None),) * axis
+        best = x[lead + (0,)]
+        index = xp.zeros(best.shape, dtype=long)
+        indices = [index]
+        for i in range(1, x.shape[axis]):
+            part = x[lead + (i,)]
+            take = better(part, best)
+            if floating:
+                take = xp.logical_or(take, xp.isnan(part))
+            best = xp.where(take, part, best)
+            index = xp.where(take, xp.full(index.shape, i, dtype=long), index)
+            indices.append(index)
+        return xp.stack(indices, axis=axis)

@@ -1484,12 +1484,6 @@ def count_nonzero(
 
 
 # -- more scans and NaN-aware reductions -----------------------------------------------------
-def _slices(data, axis, ndim):
-    """The native slices of ``data`` along ``axis`` (basic indexing, no copies)."""
-    lead = (slice(None),) * axis
-    return [data[lead + (i,)] for i in range(data.shape[axis])]
-
-
 def _scan(input, dim, combine):
     """Inclusive scan along ``dim`` with the differentiable binary op ``combine(running, next)``."""
     axis = wrap_dim(dim, input.ndim)
@@ -1608,7 +1602,7 @@ def _cumprod_grad_differentiable(x, out, grad, axis):
     return stack(parts, axis)
 
 
-def _cumulative_extremum(name, input, dim, better):
+def _cumulative_extremum(name, input, dim):
     if input.dtype.is_complex and input.ndim and input.numel():  # (0-d or empty: PyTorch calls no kernel)
         not_implemented(f"{name}_cpu", input.dtype)
     axis = wrap_dim(dim, input.ndim)
@@ -1619,18 +1613,7 @@ def _cumulative_extremum(name, input, dim, better):
     if input.shape[axis] == 0:
         empty = input._make(xp.zeros(input._data.shape, dtype=long))
         return getattr(return_types, name)(input.clone(), empty)
-    parts = _slices(input._data, axis, input.ndim)
-    best = parts[0]
-    index = xp.zeros(best.shape, dtype=long)
-    indices = [index]
-    for i, part in enumerate(parts[1:], 1):
-        take = better(xp, part, best)
-        if input.dtype.is_floating_point:
-            take = xp.logical_or(take, xp.isnan(part))
-        best = xp.where(take, part, best)
-        index = xp.where(take, xp.full(index.shape, i, dtype=long), index)
-        indices.append(index)
-    indices = input._make(xp.stack(indices, axis=axis))
+    indices = input._make(backend.kernels.cumulative_extremum_positions(input._data, axis, name == "cummax"))
     values = named_node(input.gather(axis, indices), f"{name.capitalize()}Backward0")  # CummaxBackward0
     return getattr(return_types, name)(values, indices)
 
@@ -1651,7 +1634,7 @@ def cummax(input: Tensor, dim: int | None = None, *, out: Any = None, axis: int 
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out("cummax", cummax(input, dim), out, exact_dtype=True)
-    return _cumulative_extremum("cummax", input, dim, lambda xp, a, b: xp.greater_equal(a, b))
+    return _cumulative_extremum("cummax", input, dim)
 
 
 def cummin(input: Tensor, dim: int | None = None, *, out: Any = None, axis: int | None = None) -> return_types.cummin:
@@ -1676,7 +1659,7 @@ def cummin(input: Tensor, dim: int | None = None, *, out: Any = None, axis: int 
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out("cummin", cummin(input, dim), out, exact_dtype=True)
-    return _cumulative_extremum("cummin", input, dim, lambda xp, a, b: xp.less_equal(a, b))
+    return _cumulative_extremum("cummin", input, dim)
 
 
 @computes_in_float32

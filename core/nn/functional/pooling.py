@@ -247,10 +247,13 @@ def _unbatch(out, batched):
 
 
 def _ints(op, name, value, nd):
-    out = _ntuple(nd)(value)
+    # ints first: the checks against the Iterable and numbers.Integral ABCs cost ten times as much
+    if type(value) is int:
+        return (value,) * nd
+    out = tuple(value) if type(value) is tuple else _ntuple(nd)(value)
     if len(out) == 1 and nd > 1:
         out = out * nd
-    if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in out):
+    if not all(type(v) is int or (isinstance(v, numbers.Integral) and not isinstance(v, bool)) for v in out):
         raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, not {value!r}")
     if len(out) != nd:
         raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of {nd} ints, got {value!r}")
