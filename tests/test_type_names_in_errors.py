@@ -61,6 +61,7 @@ CALLS = {
     "segment_reduce": (lambda lib, b: lib.segment_reduce(b, "sum", lengths=_index(lib, 1)), tuple(BAD)),
     "nan_to_num": (lambda lib, b: lib.nan_to_num(b), tuple(BAD)),
     "diff": (lambda lib, b: lib.diff(b), tuple(BAD)),
+    "special_ndtr": (lambda lib, b: lib.special.ndtr(b), tuple(BAD)),
     "embedding_padding_idx": (
         lambda lib, b: lib.nn.functional.embedding(_index(lib, 3), _ones(lib, 5, 3), padding_idx=b),
         ("ndarray",),

@@ -175,7 +175,7 @@ def ndtr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     if out is not None:
         return write_out("special_ndtr", ndtr(input), out)
     if not isinstance(input, Tensor):
-        raise TypeError(f"ndtr(): argument 'input' must be Tensor, not {type_name(input)}")
+        raise TypeError(f"special_ndtr(): argument 'input' (position 1) must be Tensor, not {type_name(input)}")
     if input.dtype.is_complex:
         not_implemented("erf_vml_cpu", input.dtype)
     x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
