@@ -11,6 +11,8 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+from .type_names import type_name
+
 __all__ = [
     "device",
     "default_device",
@@ -144,7 +146,7 @@ def _parse(text: str) -> tuple[str, int | None]:
 
 def _checked_index(index: Any) -> int:
     if isinstance(index, bool) or not hasattr(index, "__index__"):
-        raise TypeError(f"device(): argument 'index' (position 2) must be int, not {type(index).__name__}")
+        raise TypeError(f"device(): argument 'index' (position 2) must be int, not {type_name(index)}")
     index = operator.index(index)
     if index < 0:
         raise RuntimeError("Device index must not be negative")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 
+from .type_names import type_name
+
 __all__ = ["dim_type_error"]
 
 
@@ -36,4 +38,4 @@ def dim_type_error(dim: object, expected: str = "int") -> TypeError:
             op = name
         frame = frame.f_back
     prefix = f"{op}(): " if op else ""
-    return TypeError(f"{prefix}argument 'dim' must be {expected}, not {type(dim).__name__}")
+    return TypeError(f"{prefix}argument 'dim' must be {expected}, not {type_name(dim)}")

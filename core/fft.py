@@ -39,6 +39,7 @@ from .ops.movement import cat, roll
 from .ops.operands import wrap_dim
 from .ops.out_argument import check_out_type, creation_placement, write_out
 from .tensor import Tensor
+from .type_names import type_name
 
 if TYPE_CHECKING:
     from .types import Device
@@ -98,7 +99,7 @@ def _checked_type(op: str, input: Tensor) -> dtypes.dtype:
     """The floating or complex type ``input`` is transformed in, checked to be one PyTorch's
     CPU transforms take and one the backend holds in complex form."""
     if not isinstance(input, Tensor):
-        raise TypeError(f"fft_{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"fft_{op}(): argument 'input' (position 1) must be Tensor, not {type_name(input)}")
     d = input.dtype
     if d._category < 2:
         d = dtypes.get_default_dtype()

@@ -9,6 +9,7 @@ from typing import Any
 
 from .named_constant import NamedConstant
 from .strides import contiguous_strides, dense_order, is_dense, ordered_strides
+from .type_names import type_name
 
 __all__ = [
     "layout",
@@ -99,7 +100,7 @@ def check_memory_format(fmt: object, ndim: int | None, op: str) -> None:
     if fmt is None:
         return
     if not isinstance(fmt, memory_format):
-        raise TypeError(f"{op}(): argument 'memory_format' must be ember.memory_format, not {type(fmt).__name__}")
+        raise TypeError(f"{op}(): argument 'memory_format' must be torch.memory_format, not {type_name(fmt)}")
     if ndim is not None and fmt.rank is not None and ndim != fmt.rank:
         raise RuntimeError(f"required rank {fmt.rank} tensor to use {fmt.name} format")
 

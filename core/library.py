@@ -64,6 +64,7 @@ from .autograd.grad_mode import is_grad_enabled, no_grad
 from .device import device as _device
 from .ops.creation import ones_like
 from .tensor import Tensor
+from .type_names import type_name
 
 __all__ = [
     "CustomOpDef",
@@ -861,7 +862,7 @@ def register_autocast(
         ember.bfloat16
     """
     if not isinstance(device_type, str):
-        raise TypeError(f"register_autocast(): argument 'device_type' must be str, not {type(device_type).__name__}")
+        raise TypeError(f"register_autocast(): argument 'device_type' must be str, not {type_name(device_type)}")
     _device(device_type)  # an unknown device type is PyTorch's RuntimeError, before any other check
     _lookup(op).register_autocast(device_type, cast_inputs)
 

@@ -43,6 +43,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .tensor import Tensor, _copy_slots
+from .type_names import type_name
 
 __all__ = [
     "BaseTorchFunctionMode",
@@ -891,7 +892,7 @@ def make_subclass(cls: type, data: Tensor, require_grad: bool = False, **kwargs:
     if not (isinstance(cls, type) and issubclass(cls, Tensor)):
         raise TypeError(f"cls must be a type (got {cls!r})")
     if not isinstance(data, Tensor):
-        raise TypeError(f"_make_subclass(): argument 'data' must be Tensor, not {type(data).__name__}")
+        raise TypeError(f"_make_subclass(): argument 'data' (position 2) must be Tensor, not {type_name(data)}")
     with DisableTorchFunctionSubclass():
         source = data.detach()
     result = object.__new__(cls)

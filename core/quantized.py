@@ -39,6 +39,7 @@ from .named_constant import NamedConstant
 from .ops.arithmetic import where
 from .ops.creation import zeros_like
 from .tensor import Size, Tensor, tensor
+from .type_names import type_name
 
 __all__ = [
     "qscheme",
@@ -485,7 +486,7 @@ def _number(value: Any, kind: type, op: str, what: str) -> Any:
             raise RuntimeError(f"a Tensor with {value.numel()} elements cannot be converted to Scalar ({op}: {what})")
         return kind(value.item())
     if kind is _builtins.int and not isinstance(value, (_builtins.int, np.integer)):
-        raise TypeError(f"{op}(): argument '{what}' must be int or a one-element Tensor, not {type(value).__name__}")
+        raise TypeError(f"{op}(): argument '{what}' must be int or a one-element Tensor, not {type_name(value)}")
     return kind(value)
 
 

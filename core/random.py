@@ -14,6 +14,7 @@ from . import dtypes
 from .autograd import function as autograd_function
 from .device import device as _device
 from .tensor import Tensor, backend_for_device, backend_registry, placement, tensor
+from .type_names import type_name
 
 __all__ = [
     "manual_seed", "seed", "initial_seed", "Generator", "default_generator", "get_rng_state", "set_rng_state",
@@ -339,7 +340,7 @@ def native_generator(generator, backend, index):
         try:
             kind = generator.device.type
         except AttributeError:  # PyTorch's argument parser's TypeError
-            raise TypeError(f"argument 'generator' must be ember.Generator, not {type(generator).__name__}") from None
+            raise TypeError(f"argument 'generator' must be ember.Generator, not {type_name(generator)}") from None
         if kind != backend.device_type:  # PyTorch's check_generator
             raise RuntimeError(f"Expected a '{backend.device_type}' device type for generator but found '{kind}'")
         native = generator._native

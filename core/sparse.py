@@ -31,6 +31,7 @@ from .meta_errors import refuse_meta
 from .ops.movement import broadcast_shapes, cat, stack
 from .ops.operands import normalize_dims, wrap_dim
 from .tensor import Size, Tensor, tensor
+from .type_names import type_name
 
 if TYPE_CHECKING:
     from .device import device as _device
@@ -1069,7 +1070,7 @@ def mm(mat1: SparseCOOTensor, mat2: Tensor | SparseCOOTensor, reduce: str = "sum
         return mm(mat1._coo(), mat2)
     if isinstance(mat1, Tensor):  # a dense first matrix: PyTorch's _sparse_mm, (mat2^T @ mat1^T)^T, dense
         if not isinstance(mat2, Tensor) and getattr(mat2, "layout", None) is None:
-            raise TypeError(f"_sparse_mm(): argument 'dense' (position 2) must be Tensor, not {type(mat2).__name__}")
+            raise TypeError(f"_sparse_mm(): argument 'dense' (position 2) must be Tensor, not {type_name(mat2)}")
         left, right = mat2.transpose(-2, -1), mat1.transpose(-2, -1)
         if isinstance(left, Tensor):
             from .ops.linalg import mm as dense_mm

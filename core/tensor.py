@@ -29,6 +29,7 @@ from .dim_errors import dim_type_error
 from .layout import contiguous_format as _contiguous_format
 from .layout import layout as _layout
 from .layout import strided as _strided
+from .type_names import type_name
 
 if TYPE_CHECKING:
     from ._tensor_surface import TensorSurface as _Surface
@@ -1357,7 +1358,7 @@ def dtype_arg(op, value):
         return value
     if value is float or value is int or value is bool or value is complex:
         return dtypes.as_dtype(value)
-    raise TypeError(f"{op}(): argument 'dtype' must be ember.dtype, not {type(value).__name__}")
+    raise TypeError(f"{op}(): argument 'dtype' must be ember.dtype, not {type_name(value)}")
 
 
 def size_arg(op, value, position):
@@ -1448,7 +1449,7 @@ def _ragged_error(data):
     def check(item, dim):
         if dim == len(shape):
             if isinstance(item, (list, tuple)):
-                return TypeError(f"must be real number, not {type(item).__name__}")
+                return TypeError(f"must be real number, not {type_name(item)}")
             return None
         if not isinstance(item, (list, tuple)):
             return TypeError("not a sequence")
@@ -1677,7 +1678,7 @@ def requires_grad_flag(op: str, value: Any, none_is_false: bool = False) -> bool
         return value
     if value is None and none_is_false:
         return False
-    raise TypeError(f"{op}: argument 'requires_grad' must be bool, not {type(value).__name__}")
+    raise TypeError(f"{op}: argument 'requires_grad' must be bool, not {type_name(value)}")
 
 
 def as_tensor(data: Any, dtype: dtypes.dtype | None = None, device: Device = None) -> Tensor:

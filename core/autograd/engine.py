@@ -16,6 +16,7 @@ from ..ops.overlap import check_no_internal_overlap
 from ..strides import is_dense
 from ..tensor import NODE_PREHOOK, Tensor, retained_gradient
 from ..tensor import tensor as new_tensor
+from ..type_names import type_name
 from . import function
 from .anomaly_state import check_nan, warn_forward_traceback
 from .anomaly_state import state as anomaly
@@ -123,7 +124,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 capture.setdefault((tensor.node, tensor.output_nr), []).append(i)
                 continue
             if not isinstance(tensor, Tensor):
-                raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got {type(tensor).__name__}")
+                raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got {type_name(tensor)}")
             if not tensor.requires_grad:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
             capture.setdefault(tensor._gradient_edge(), []).append(i)
@@ -478,7 +479,7 @@ def _as_list(x):
     if isinstance(x, (list, tuple)) and not isinstance(x, GradientEdge):
         return list(x)
     if isinstance(x, Number):
-        raise TypeError(f"'{type(x).__name__}' object is not iterable")
+        raise TypeError(f"'{type_name(x)}' object is not iterable")
     if isinstance(x, (Tensor, GradientEdge)) or getattr(x, "is_sparse", False) or not hasattr(x, "__iter__"):
         return [x]
     return list(x)  # PyTorch takes tuple() of any other iterable

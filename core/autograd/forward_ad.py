@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal, NamedTuple, cast
 
 from ..tensor import Tensor
+from ..type_names import type_name
 from . import function
 from . import tangents as dual
 from .engine import grad as _autograd_grad
@@ -172,7 +173,7 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     current = _current(level, "_make_dual")
     for value, what in ((tensor, "primal"), (tangent, "tangent")):
         if not isinstance(value, Tensor):
-            raise TypeError(f"_make_dual(): argument '{what}' must be Tensor, not {type(value).__name__}")
+            raise TypeError(f"_make_dual(): argument '{what}' must be Tensor, not {type_name(value)}")
         check_floating(value, what)
     if current.tangent(tensor) is not None:
         raise RuntimeError(
@@ -217,7 +218,7 @@ def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
         return UnpackedDualTensor(tensor, None)
     current = _current(level, "_fw_primal")
     if not isinstance(tensor, Tensor):
-        raise TypeError(f"_unpack_dual(): argument 'dual' (position 1) must be Tensor, not {type(tensor).__name__}")
+        raise TypeError(f"_unpack_dual(): argument 'dual' (position 1) must be Tensor, not {type_name(tensor)}")
     with suspended():
         primal = tensor.view(tensor.shape)
     current.set(primal, None)  # a view that carries no tangent

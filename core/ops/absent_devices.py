@@ -14,6 +14,7 @@ from typing import Any
 
 from ..device import device as _device
 from ..tensor import Tensor
+from ..type_names import type_name
 
 __all__ = [
     "is_nested", "is_xla", "is_ipu", "is_mtia", "is_maia", "is_vulkan", "is_mkldnn", "name",
@@ -99,7 +100,7 @@ def is_distributed(input: Tensor) -> bool:
         False
     """
     if not isinstance(input, Tensor):
-        raise TypeError(f"is_distributed(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"is_distributed(): argument 'input' (position 1) must be Tensor, not {type_name(input)}")
     return False
 
 

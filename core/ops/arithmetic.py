@@ -31,6 +31,7 @@ from .dtype_support import (
 
 if TYPE_CHECKING:
     from ..types import Number
+from ..type_names import type_name
 from .operands import (
     array_operands,
     as_tensor_arg,
@@ -1556,7 +1557,7 @@ def div(
     if rounding_mode == "trunc":
         return _exact_binary(_TruncDiv, "div", input, other, "div_trunc_cpu")
     if not isinstance(rounding_mode, str):  # PyTorch's argument parser takes a str only
-        raise TypeError(f"div(): argument 'rounding_mode' must be str, not {type(rounding_mode).__name__}")
+        raise TypeError(f"div(): argument 'rounding_mode' must be str, not {type_name(rounding_mode)}")
     raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import dtypes
 from ..tensor import Tensor
+from ..type_names import type_name
 from ..typeinfo import finfo
 from .arithmetic import (  # noqa: A004
     _ClampMax,
@@ -55,7 +56,7 @@ def nan_to_num(
     if out is not None:
         return write_out("nan_to_num", nan_to_num(input, nan, posinf, neginf), out, exact_dtype=True)
     if not isinstance(input, Tensor):
-        raise TypeError(f"nan_to_num(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"nan_to_num(): argument 'input' (position 1) must be Tensor, not {type_name(input)}")
     if input.dtype.is_complex:  # the real and imaginary parts, each on its own
         parts = (nan_to_num(part, nan, posinf, neginf) for part in (input.real, input.imag))
         return complex_from_parts(*parts)

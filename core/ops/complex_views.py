@@ -24,6 +24,7 @@ from ..amp.state import state as _amp
 from ..amp.state import suspended as _amp_suspended
 from ..autograd.function import Function
 from ..tensor import Tensor
+from ..type_names import type_name
 from . import complex_math
 from .arithmetic import where
 from .dtype_support import TORCH_NAMES, not_implemented
@@ -303,7 +304,7 @@ def _check_parts(op: str, first: Tensor, second: Tensor, kernel: str | None = No
     (``kernel``: the op's kernel, which has no float16 instance where ember has no complex32)."""
     for t in (first, second):
         if not isinstance(t, Tensor):
-            raise TypeError(f"{op}(): argument must be Tensor, not {type(t).__name__}")
+            raise TypeError(f"{op}(): argument must be Tensor, not {type_name(t)}")
     if first.dtype not in _PART_TYPES or second.dtype not in _PART_TYPES:
         raise RuntimeError(
             "Expected both inputs to be Half, Float or Double tensors but got "

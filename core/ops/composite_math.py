@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .. import dtypes
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
+from ..type_names import type_name
 from . import complex_math
 from .arithmetic import (  # noqa: A004
     _Binary,
@@ -583,7 +584,7 @@ def rsub(input: Tensor, other: Tensor | Number, *, alpha: Number = 1) -> Tensor:
         tensor([4., 3.])
     """
     if not isinstance(input, Tensor):
-        raise TypeError(f"rsub(): argument 'input' must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"rsub(): argument 'input' must be Tensor, not {type_name(input)}")
     if is_scalar(other):  # a weak operand, as in ``other - input``: ``rsub(int32, 0)`` is int32
         return sub(other, input, alpha=alpha)
     return named_node(sub(as_tensor_arg("rsub", other, input), input, alpha=alpha), "RsubBackward0")

@@ -14,6 +14,7 @@ from ..autograd.view_history import as_strided_node, check_view_writable, curren
 from ..device import device as _device
 from ..layout import check_memory_format, format_order, preserve_format, suggest_memory_format
 from ..tensor import Tensor, _new, dtype_arg, placement, writable_data
+from ..type_names import type_name
 from .creation import CLASSLESS_TYPE_NAMES, LEGACY_TYPES, legacy_type
 from .movement import broadcast_shapes, format_copy, row_major
 from .operands import bool_arg_error, sum_to
@@ -623,7 +624,7 @@ def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
                 [1., 2.]])
     """
     if not isinstance(src, Tensor):
-        raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+        raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type_name(src)}")
     if broadcast_shapes(src.shape, self.shape) != tuple(self.shape):
         raise RuntimeError(
             f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(broadcast_shapes(src.shape, self.shape))}"

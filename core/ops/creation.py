@@ -37,6 +37,7 @@ from ..tensor import (
     tensor,
     warn_copy_construct,
 )
+from ..type_names import type_name
 from ..typeinfo import iinfo
 from .comparison import _TORCH_NAMES
 from .creation_options import layout_options
@@ -116,9 +117,7 @@ def _size(size, op="tensor factory", negative=None):
     except TypeError:
         if hasattr(size, "__iter__"):
             raise
-        raise TypeError(
-            f"{op}(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}"
-        ) from None
+        raise TypeError(f"{op}(): argument 'size' (position 1) must be tuple of ints, not {type_name(size)}") from None
     for s in shape:
         if s < 0:
             raise RuntimeError(negative or f"Trying to create tensor with negative dimension {s}: {list(shape)}")
@@ -136,7 +135,7 @@ def _sizes(name, args, size, negative=None):
     if args:
         raise TypeError(f"{name}() got multiple values for argument 'size'")
     if isinstance(size, int) or not hasattr(size, "__iter__"):
-        raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not {type(size).__name__}")
+        raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not {type_name(size)}")
     return _size(tuple(size), name, negative)
 
 
@@ -186,7 +185,7 @@ def full(
         return write_out("full", full(size, fill_value, dtype=dt, device=dev), out, warn_resize=False)
     shape = _size((size,) if isinstance(size, int) or not hasattr(size, "__iter__") else tuple(size), "full")
     if not (is_number(fill_value) or isinstance(fill_value, Tensor) and fill_value.ndim == 0):
-        raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not {type(fill_value).__name__}")
+        raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not {type_name(fill_value)}")
     if dtype is None:
         dtype = dtypes.scalar_dtype(fill_value) if not isinstance(fill_value, Tensor) else fill_value.dtype
     if isinstance(fill_value, Tensor):
@@ -339,7 +338,7 @@ def laid_out_like(input: Tensor, memory_format: object, op: str, make: Callable[
     Such a result is ``make`` of the flat size seen with those strides, so that a random fill runs in
     memory order as PyTorch's does."""
     if not isinstance(getattr(input, "layout", None), layout):  # a tensor, dense or sparse
-        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type_name(input)}")
     check_memory_format(memory_format, input.ndim, op)
     shape = input.shape
     if not isinstance(input, Tensor):  # a sparse tensor has no strides: a row-major dense result
@@ -617,7 +616,7 @@ def _steps(op, steps):
     if isinstance(steps, Tensor) and steps.ndim == 0 and not (steps.dtype.is_floating_point or steps.dtype.is_complex):
         steps = steps.item()
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
-        raise TypeError(f"{op}(): argument 'steps' must be int, not {type(steps).__name__}")
+        raise TypeError(f"{op}(): argument 'steps' must be int, not {type_name(steps)}")
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     return int(steps)
@@ -1054,7 +1053,7 @@ def randint(
         raise TypeError("randint() missing required arguments 'high' and 'size'")
     for name, bound in (("low", low), ("high", high)):
         if isinstance(bound, bool) or not isinstance(bound, numbers.Integral):
-            raise TypeError(f"randint(): argument '{name}' must be int, not {type(bound).__name__}")
+            raise TypeError(f"randint(): argument '{name}' must be int, not {type_name(bound)}")
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     if dtype is not None and dtype_arg("randint", dtype) in FLOAT8:

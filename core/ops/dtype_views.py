@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .. import dtypes
 from ..tensor import Tensor, _new, writable_data
+from ..type_names import type_name
 from .dtype_support import TORCH_NAMES
 
 __all__ = ["view_dtype"]
@@ -37,7 +38,7 @@ def view_dtype(input: Tensor, dtype: dtypes.dtype) -> Tensor:
         ember.Size([1])
     """
     if not isinstance(dtype, dtypes.dtype):
-        raise TypeError(f"view(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
+        raise TypeError(f"view(): argument 'dtype' must be torch.dtype, not {type_name(dtype)}")
     backend, data = input._backend, writable_data(input)
     old, new = input.dtype.itemsize, dtype.itemsize
     if old != new:

@@ -20,6 +20,7 @@ from ..autograd.grad_mode import grad_state
 from ..nn import functional as F
 from ..nn.functional.sparse import _embedding_bag, _renorm_
 from ..tensor import Tensor
+from ..type_names import type_name
 from .operands import require_tensors
 
 __all__ = [
@@ -56,7 +57,7 @@ _REDUCTIONS = ("none", "mean", "sum")  # PyTorch's at::Reduction codes 0, 1, 2
 
 def _reduction(op: str, code: object) -> str:
     if not isinstance(code, int) or isinstance(code, bool):
-        raise TypeError(f"{op}(): argument 'reduction' must be int, not {type(code).__name__}")
+        raise TypeError(f"{op}(): argument 'reduction' must be int, not {type_name(code)}")
     if not 0 <= code < len(_REDUCTIONS):
         raise ValueError(f"{op}(): {code} is not a valid value for reduction (0: none, 1: mean, 2: sum)")
     return _REDUCTIONS[code]
@@ -234,11 +235,9 @@ def embedding_bag(
                 [1, 1]]))
     """
     if not isinstance(mode, int) or isinstance(mode, bool):
-        raise TypeError(f"embedding_bag(): argument 'mode' (position 5) must be int, not {type(mode).__name__}")
+        raise TypeError(f"embedding_bag(): argument 'mode' (position 5) must be int, not {type_name(mode)}")
     if not isinstance(offsets, Tensor):
-        raise TypeError(
-            f"embedding_bag(): argument 'offsets' (position 3) must be Tensor, not {type(offsets).__name__}"
-        )
+        raise TypeError(f"embedding_bag(): argument 'offsets' (position 3) must be Tensor, not {type_name(offsets)}")
     if isinstance(weight, Tensor) and weight.ndim != 2:
         raise RuntimeError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.ndim}")
     if offsets.ndim != 1:
@@ -474,9 +473,7 @@ _PADDING_MODES = ("zeros", "border", "reflection")  # its GridSamplerPadding cod
 
 def _grid_sampler_mode(name: str, position: int, code: object, modes: tuple[str, ...]) -> str:
     if not isinstance(code, int) or isinstance(code, bool):
-        raise TypeError(
-            f"grid_sampler(): argument '{name}' (position {position}) must be int, not {type(code).__name__}"
-        )
+        raise TypeError(f"grid_sampler(): argument '{name}' (position {position}) must be int, not {type_name(code)}")
     if not 0 <= code < len(modes):
         codes = ", ".join(f"{i}: {mode}" for i, mode in enumerate(modes))
         raise RuntimeError(f"grid_sampler(): {name} {code} is not one of the codes ({codes})")

@@ -14,6 +14,7 @@ from .. import dtypes
 from ..amp import autocast_mode
 from ..amp.state import state as _autocast_state
 from ..autograd import anomaly_mode
+from ..type_names import type_name
 from . import creation
 
 __all__ = [
@@ -146,7 +147,7 @@ def get_float32_matmul_precision() -> str:
 
 def _flag(op: str, name: str, value: object, position: int) -> bool:
     if not isinstance(value, bool):
-        raise TypeError(f"{op}(): argument '{name}' (position {position}) must be bool, not {type(value).__name__}")
+        raise TypeError(f"{op}(): argument '{name}' (position {position}) must be bool, not {type_name(value)}")
     return value
 
 
@@ -365,7 +366,9 @@ def set_autocast_enabled(device_type: str | bool, enabled: bool | None = None) -
     if enabled is None:
         device_type, enabled = "cuda", device_type  # type: ignore[assignment]  # the one-argument form
     if not isinstance(device_type, str):
-        raise TypeError(f"set_autocast_enabled(): argument 'device_type' must be str, not {type(device_type).__name__}")
+        raise TypeError(
+            f"set_autocast_enabled(): argument 'device_type' (position 1) must be str, not {type_name(device_type)}"
+        )
     on = _flag("set_autocast_enabled", "enabled", enabled, 2)
     device_type = autocast_mode._device_type(device_type)
     if on:
@@ -391,9 +394,13 @@ def set_autocast_dtype(device_type: str, dtype: dtypes.dtype) -> None:
         >>> ember.set_autocast_dtype("cpu", ember.bfloat16)
     """
     if not isinstance(device_type, str):
-        raise TypeError(f"set_autocast_dtype(): argument 'device_type' must be str, not {type(device_type).__name__}")
+        raise TypeError(
+            f"set_autocast_dtype(): argument 'device_type' (position 1) must be str, not {type_name(device_type)}"
+        )
     if not isinstance(dtype, dtypes.dtype):
-        raise TypeError(f"set_autocast_dtype(): argument 'dtype' must be ember.dtype, not {type(dtype).__name__}")
+        raise TypeError(
+            f"set_autocast_dtype(): argument 'dtype' (position 2) must be torch.dtype, not {type_name(dtype)}"
+        )
     device_type = autocast_mode._device_type(device_type)
     _autocast_state.fast_dtypes[device_type] = dtype  # a region restores it on exit, as PyTorch's
     if device_type in _autocast_state.dtypes:

@@ -18,6 +18,7 @@ from ..amp.state import state as _amp
 from ..amp.state import suspended as _amp_suspended
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
+from ..type_names import type_name
 from .arithmetic import where
 from .creation import arange
 from .dtype_support import FLOATING, not_implemented
@@ -54,7 +55,7 @@ def geqrf(input: Tensor, *, out: Any = None) -> return_types.geqrf:
     if _amp.active:
         return autocast_call("geqrf", geqrf, input)
     if not isinstance(input, Tensor):
-        raise TypeError(f"geqrf(): argument 'input' must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"geqrf(): argument 'input' (position 1) must be Tensor, not {type_name(input)}")
     if input.ndim < 2:
         raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
     if input.dtype not in FLOATING and not input.dtype.is_complex:
@@ -138,7 +139,7 @@ def ormqr(
     op = "torch.ormqr"
     for name, value in (("input", input), ("tau", tau), ("other", other)):
         if not isinstance(value, Tensor):
-            raise TypeError(f"ormqr(): argument '{name}' must be Tensor, not {type(value).__name__}")
+            raise TypeError(f"ormqr(): argument '{name}' must be Tensor, not {type_name(value)}")
     if input.ndim < 2:
         raise RuntimeError(f"{op}: input must have at least 2 dimensions.")
     if other.ndim < 2:

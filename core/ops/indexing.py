@@ -19,6 +19,7 @@ from ..autograd.grad_mode import grad_state
 from ..layout import contiguous_format
 from ..meta_errors import refuse_meta
 from ..tensor import Tensor, tensor, writable_data
+from ..type_names import type_name
 from ._std_select import follows_cpu_kernels
 from ._ties import kthvalue_ties_as_torch, sort_ties_as_torch, topk_ties_as_torch
 from .arithmetic import _MaskedFill, _MaskedFillTensor, where_with_node
@@ -579,7 +580,7 @@ def _check_index(op, input, dim, index, src=None):
     rank, on its device, no larger than ``input`` outside ``dim`` nor than ``src`` (when given), with
     values in range along ``dim``. Returns ``dim`` wrapped."""
     if not isinstance(index, Tensor):
-        raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
+        raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type_name(index)}")
     check_same_device(op, input, index)
     if (
         index.dtype is not dtypes.int64
@@ -792,7 +793,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, out: Ten
     if out is not None:
         return write_out("scatter_add", scatter_add(input, dim, index, src), out, exact_dtype=True)
     if not isinstance(src, Tensor):
-        raise TypeError(f"scatter_add(): argument 'src' (position 3) must be Tensor, not {type(src).__name__}")
+        raise TypeError(f"scatter_add(): argument 'src' (position 3) must be Tensor, not {type_name(src)}")
     check_same_device("scatter_add", input, src)
     axis = _check_index("scatter_add", input, dim, index, src)
     if src.dtype is not input.dtype:
@@ -954,7 +955,7 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None =
         return write_out("index_select", index_select(input, dim, index), out, exact_dtype=True)
     axis = wrap_dim(dim, input.ndim)
     if not isinstance(index, Tensor):
-        raise TypeError(f"index_select(): argument 'index' must be Tensor, not {type(index).__name__}")
+        raise TypeError(f"index_select(): argument 'index' must be Tensor, not {type_name(index)}")
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     _check_index_dtype(index, _INT_OR_LONG, RuntimeError, "index_select(): Expected dtype int32 or int64 for index")
@@ -972,12 +973,12 @@ def _check_index_source(op, input, dim, index, source, index_problem, accepted, 
     source, one device."""
     axis = wrap_dim(dim, input.ndim)
     if not isinstance(index, Tensor):
-        raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
+        raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type_name(index)}")
     if index.ndim > 1:
         raise IndexError(f"{op}_(): {index_problem}")
     _check_index_dtype(index, accepted, RuntimeError, f"{op}_(): {dtype_problem}")
     if not isinstance(source, Tensor):
-        raise TypeError(f"{op}(): argument 'source' must be Tensor, not {type(source).__name__}")
+        raise TypeError(f"{op}(): argument 'source' must be Tensor, not {type_name(source)}")
     check_same_device(op, input, index, source)
     return axis
 
@@ -1156,7 +1157,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Tensor | Number) -
     refuse_limited("index_fill_cpu", input)
     axis = wrap_dim(dim, input.ndim)
     if not isinstance(index, Tensor):
-        raise TypeError(f"index_fill(): argument 'index' must be Tensor, not {type(index).__name__}")
+        raise TypeError(f"index_fill(): argument 'index' must be Tensor, not {type_name(index)}")
     if isinstance(value, Tensor) and value.ndim:
         raise RuntimeError(
             f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with {value.ndim} dimension(s)."
@@ -1193,7 +1194,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor:
     """
     refuse_limited("masked_fill", input)
     if not isinstance(mask, Tensor):
-        raise TypeError(f"masked_fill(): argument 'mask' must be Tensor, not {type(mask).__name__}")
+        raise TypeError(f"masked_fill(): argument 'mask' must be Tensor, not {type_name(mask)}")
     if mask.dtype is not dtypes.bool:
         raise RuntimeError(
             f"masked_fill_ only supports boolean masks, but got mask with dtype {C_NAMES.get(mask.dtype, mask.dtype)}"
@@ -1374,7 +1375,7 @@ def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
                 [-1]])
     """
     if not isinstance(size, int) or isinstance(size, bool):
-        raise TypeError(f"nonzero_static(): argument 'size' must be int, not {type(size).__name__}")
+        raise TypeError(f"nonzero_static(): argument 'size' must be int, not {type_name(size)}")
     if size < 0:
         raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
     found = nonzero(input)[:size]
@@ -1534,7 +1535,7 @@ def _k_arg(op: str, k: Any) -> int:
     if isinstance(k, Tensor) and k.ndim == 0 and not (k.dtype.is_floating_point or k.dtype.is_complex):
         return int(k.item())
     if isinstance(k, bool) or not isinstance(k, numbers.Integral):
-        raise TypeError(f"{op}(): argument 'k' (position 2) must be int, not {type(k).__name__}")
+        raise TypeError(f"{op}(): argument 'k' (position 2) must be int, not {type_name(k)}")
     return int(k)
 
 
@@ -1688,7 +1689,7 @@ def take(input: Tensor, index: Tensor, *, out: Tensor | None = None) -> Tensor:
         return write_out("take", take(input, index), out, exact_dtype=True)
 
     if not isinstance(index, Tensor):
-        raise TypeError(f"take(): argument 'index' must be Tensor, not {type(index).__name__}")
+        raise TypeError(f"take(): argument 'index' must be Tensor, not {type_name(index)}")
     _check_index_dtype(index, _LONG, RuntimeError, "take(): Expected a long tensor for index, but got {dtype}")
     try:
         taken = input.reshape(-1)[index.reshape(-1)]

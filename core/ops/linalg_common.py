@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple, cast
 from .. import dtypes
 from ..return_types import _return_type
 from ..tensor import Tensor
+from ..type_names import type_name
 from .comparison import _TORCH_NAMES
 from .dtype_support import FLOATING, not_implemented
 from .operands import check_same_device
@@ -146,7 +147,7 @@ def check_matrix(op: str, A: object, name: str = "A", square: bool = True, float
     dimensions, square when ``square``. ``floating=False``: the op does not check the dtype
     itself (its kernel's dispatch refuses an integer type, :func:`check_precision`)."""
     if not isinstance(A, Tensor):
-        raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(A).__name__}")
+        raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type_name(A)}")
     if A.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor {name} must have at least 2 dimensions.")
     if square and A.shape[-1] != A.shape[-2]:
@@ -209,7 +210,7 @@ def check_svd_driver(A: Tensor, driver: str | None) -> None:
 def check_pair(op: str, A: Tensor, B: object, name: str = "A") -> None:
     """``B`` a tensor of ``A``'s dtype and device (``A`` called ``name`` in the messages)."""
     if not isinstance(B, Tensor):
-        raise TypeError(f"{op}(): argument 'B' must be Tensor, not {type(B).__name__}")
+        raise TypeError(f"{op}(): argument 'B' must be Tensor, not {type_name(B)}")
     check_same_device(op, A, B)
     if A.dtype != B.dtype:
         raise RuntimeError(

@@ -17,6 +17,7 @@ from ..amp.state import suspended as _amp_suspended
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
+from ..type_names import type_name
 from ..typeinfo import finfo
 from . import linalg_common as results
 from .arithmetic import where
@@ -754,7 +755,7 @@ def _check_lstsq(op: str, A: Tensor, B: Tensor) -> None:
     """PyTorch's checks of ``lstsq``'s operands, in its order."""
     for name, x in (("self", A), ("b", B)):
         if not isinstance(x, Tensor):
-            raise TypeError(f"linalg_lstsq(): argument '{name}' must be Tensor, not {type(x).__name__}")
+            raise TypeError(f"linalg_lstsq(): argument '{name}' must be Tensor, not {type_name(x)}")
     if A.ndim < 2:
         raise RuntimeError(f"{op}: input must have at least 2 dimensions.")
     if B.ndim < 1:

@@ -11,6 +11,7 @@ from ..amp.state import state as _amp
 from ..amp.state import suspended as _amp_suspended
 from ..autograd.function import Function
 from ..tensor import Tensor
+from ..type_names import type_name
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .creation import arange, eye, zeros
@@ -94,7 +95,7 @@ def linalg_householder_product(A: Tensor, tau: Tensor, *, out: Tensor | None = N
     op = "torch.linalg.householder_product"
     check_matrix(op, A, square=False, floating=False)
     if not isinstance(tau, Tensor):
-        raise TypeError(f"{op}(): argument 'tau' must be Tensor, not {type(tau).__name__}")
+        raise TypeError(f"{op}(): argument 'tau' must be Tensor, not {type_name(tau)}")
     m, n = A.shape[-2:]
     if m < n:
         raise RuntimeError(f"{op}: input.shape[-2] must be greater than or equal to input.shape[-1]")

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..tensor import Tensor
+from ..type_names import type_name
 from . import linalg_common as results
 from .comparison import _TORCH_NAMES
 from .linalg_common import batch_shape, check_info, check_input
@@ -150,7 +151,7 @@ def linalg_ldl_solve(
     check_input(op, LD, kernel="ldl_solve_cpu")
     if not isinstance(pivots, Tensor) or not isinstance(B, Tensor):
         bad, name = (pivots, "pivots") if not isinstance(pivots, Tensor) else (B, "B")
-        raise TypeError(f"linalg_ldl_solve(): argument '{name}' must be Tensor, not {type(bad).__name__}")
+        raise TypeError(f"linalg_ldl_solve(): argument '{name}' must be Tensor, not {type_name(bad)}")
     if B.ndim < 2:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-max(B.ndim, 1)}, 0], but got -2)")
     n = LD.shape[-1]

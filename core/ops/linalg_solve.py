@@ -16,6 +16,7 @@ from ..amp.state import state as _amp
 from ..amp.state import suspended as _amp_suspended
 from ..autograd.function import Function
 from ..tensor import Tensor
+from ..type_names import type_name
 from . import linalg_common as results
 from .arithmetic import where
 from .creation import eye
@@ -866,11 +867,11 @@ def matrix_power(input: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
             return write_out("matrix_power", matrix_power(input, n), out, exact_dtype=True)
     op, A = "linalg.matrix_power", input
     if not isinstance(A, Tensor):
-        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(A).__name__}")
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type_name(A)}")
     if isinstance(n, Tensor) and not n.dtype.is_floating_point and not n.dtype.is_complex and n.numel() == 1:
         n = int(n.item())
     if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"linalg_matrix_power(): argument 'n' (position 2) must be int, not {type(n).__name__}")
+        raise TypeError(f"linalg_matrix_power(): argument 'n' (position 2) must be int, not {type_name(n)}")
     if A.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions.")
     if A.shape[-1] != A.shape[-2]:

@@ -15,6 +15,7 @@ from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
 from ..amp.state import suspended as _amp_suspended
 from ..tensor import Tensor
+from ..type_names import type_name
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .creation import arange, zeros
@@ -29,7 +30,7 @@ __all__ = ["diag", "diagonal", "diag_embed", "trace", "tril", "triu", "einsum", 
 
 def _check_tensor(op, value, name="input"):
     if not isinstance(value, Tensor):
-        raise TypeError(f"{op}(): argument '{name}' (position 1) must be Tensor, not {type(value).__name__}")
+        raise TypeError(f"{op}(): argument '{name}' (position 1) must be Tensor, not {type_name(value)}")
 
 
 def _index(n, start, like):
@@ -420,7 +421,7 @@ def einsum(equation: str | Tensor, *operands: Any) -> Tensor:
         )
     for i, t in enumerate(operands):
         if not isinstance(t, Tensor):
-            raise TypeError(f"einsum(): operand {i} must be Tensor, not {type(t).__name__}")
+            raise TypeError(f"einsum(): operand {i} must be Tensor, not {type_name(t)}")
     if operands:
         check_same_device("einsum", *operands)
     if _amp.active:  # cuda's table lists einsum; cpu's does not (its contractions cast below)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from .. import dtypes
 from ..tensor import Tensor, dtype_arg
+from ..type_names import type_name
 from .comparison import _TORCH_NAMES
 from .dtype_support import TORCH_NAMES
 from .operands import wrap_dim
@@ -26,7 +27,7 @@ _MATRIX_ORDS = ("fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf)
 
 def _check_floating(op: str, input: object, name: str = "input") -> None:
     if not isinstance(input, Tensor):
-        raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type_name(input)}")
     if not input.dtype.is_floating_point:
         raise RuntimeError(
             f"{op}: Expected a floating point or complex tensor as input. Got {_TORCH_NAMES.get(input.dtype.name, input.dtype.name)}"

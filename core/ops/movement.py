@@ -25,6 +25,7 @@ from ..layout import (
 )
 from ..strides import dense_order, expand_strides, is_ordered, ordered_strides, view_strides
 from ..tensor import Size, Tensor, size_arg, writable_data
+from ..type_names import type_name
 from .dtype_support import TORCH_NAMES, not_implemented
 from .dtype_views import view_dtype
 from .operands import (
@@ -58,7 +59,7 @@ def _sizes_or_keyword(op, name, sizes, keyword):
     if sizes:
         raise TypeError(f"{op}() got multiple values for argument '{name}'")
     if not isinstance(keyword, Sequence):
-        raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, not {type(keyword).__name__}")
+        raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, not {type_name(keyword)}")
     return (keyword,)
 
 
@@ -80,7 +81,7 @@ def _shape_arg(shape, op="reshape"):
         if not hasattr(shape, "__iter__"):  # a float, None: PyTorch's TypeError naming the op's argument
             name = {"reshape": "shape", "flip": "dims", "permute": "dims", "repeat": "repeats", "tile": "dims"}
             raise TypeError(
-                f"{op}(): argument '{name.get(op, 'size')}' (position 1) must be tuple of ints, not {type(shape).__name__}"
+                f"{op}(): argument '{name.get(op, 'size')}' (position 1) must be tuple of ints, not {type_name(shape)}"
             )
     return tuple(size_arg(op, s, i) for i, s in enumerate(shape))
 
@@ -837,7 +838,7 @@ def flip(input: Tensor, dims: _size_t) -> Tensor:
                 [3, 2, 1]])
     """
     if not isinstance(dims, (tuple, list)):
-        raise TypeError(f"flip(): argument 'dims' (position 2) must be tuple of ints, not {type(dims).__name__}")
+        raise TypeError(f"flip(): argument 'dims' (position 2) must be tuple of ints, not {type_name(dims)}")
     axes = [wrap_dim(size_arg("flip", d, i), input.ndim) for i, d in enumerate(dims)]
     for axis in axes:
         if axes.count(axis) > 1:

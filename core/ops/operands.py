@@ -17,6 +17,7 @@ from ..autograd.grad_mode import grad_state
 from ..autograd.named_nodes import named_node  # noqa: F401 - the ops take it from here with the other helpers
 from ..dim_errors import dim_type_error
 from ..tensor import NUMBER_TYPES, Tensor, tensor
+from ..type_names import type_name
 from ..typeinfo import iinfo
 from .dtype_support import check_limited_support
 
@@ -413,9 +414,9 @@ def given_arguments(args: tuple, kwargs: dict) -> str:
     """A call's arguments as PyTorch's argument parser lists them in "got (...)": each positional argument's
     type, then each keyword as ``name=type``, the keywords in the reverse of their order in the call (a call
     with keywords only ends in ", ", as PyTorch's: ``(other=Tensor, )``)."""
-    listed = ", ".join(type(value).__name__ for value in args)
+    listed = ", ".join(type_name(value) for value in args)
     for name, value in reversed(kwargs.items()):
-        listed = f"{listed}, {name}={type(value).__name__}" if args else f"{listed}{name}={type(value).__name__}, "
+        listed = f"{listed}, {name}={type_name(value)}" if args else f"{listed}{name}={type_name(value)}, "
     return listed
 
 
@@ -484,18 +485,6 @@ def require_tensors(op: str, names: tuple[str, ...], *operands: object, first: i
     for position, (name, operand) in enumerate(zip(names, operands), first):
         if not isinstance(operand, Tensor):
             raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, not {type_name(operand)}")
-
-
-_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made by a class statement (its name is its own)
-
-
-def type_name(value: object) -> str:
-    """The name of ``value``'s type as Python and PyTorch's argument parser print it (the type's
-    ``tp_name``): a static type of another module with its module's name ("numpy.ndarray",
-    "numpy.float64"), a built-in or a class made by a class statement by its name alone ("list")."""
-    kind = type(value)
-    static = not kind.__flags__ & _HEAP_TYPE and kind.__module__ != "builtins"
-    return f"{kind.__module__}.{kind.__name__}" if static else kind.__name__
 
 
 _ABSENT = object()  # what getattr gives for an attribute an object lacks

@@ -27,6 +27,7 @@ from ..autograd import function as autograd_function
 from ..autograd.grad_mode import grad_state
 from ..autograd.tangents import tangent_of
 from ..tensor import Tensor, writable_data
+from ..type_names import type_name
 from .dtype_support import C_NAMES, TORCH_NAMES
 from .overlap import check_no_internal_overlap, check_no_partial_overlap
 
@@ -51,7 +52,7 @@ def creation_placement(op: str, dtype: Any, device: Any, out: Tensor) -> tuple[d
 def check_out_type(op: str, out: object) -> None:
     """Refuse an ``out`` that is not a Tensor, as PyTorch's argument parser does."""
     if not isinstance(out, Tensor):
-        raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
+        raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type_name(out)}")
 
 
 def write_out(
@@ -138,7 +139,7 @@ def write_out(
 def _write_outs(op: str, results: tuple, outs: Any, exact_dtype: bool) -> tuple:
     """:func:`write_out` for an op with several results: ``outs`` holds one tensor per result."""
     if not isinstance(outs, (tuple, list)) or len(outs) != len(results):
-        raise TypeError(f"{op}(): argument 'out' must be tuple of {len(results)} Tensors, not {type(outs).__name__}")
+        raise TypeError(f"{op}(): argument 'out' must be tuple of {len(results)} Tensors, not {type_name(outs)}")
     for out in outs:
         check_out_type(op, out)
     if grad_state.enabled and any(t._requires_grad for t in (*results, *outs)):

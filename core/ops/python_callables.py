@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor, writable_data
+from ..type_names import type_name
 
 __all__ = ["apply_", "map_", "map2_"]
 
@@ -34,7 +35,7 @@ def _converter(self: Tensor) -> Callable[[Any], Any]:
 
         def to_float(value: Any) -> float:
             if not isinstance(value, numbers.Real):
-                raise TypeError(f"must be real number, not {type(value).__name__}")
+                raise TypeError(f"must be real number, not {type_name(value)}")
             return float(value)
 
         return to_float
@@ -93,7 +94,7 @@ def map_(self: Tensor, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> T
         tensor([11., 12., 13.])
     """
     if not isinstance(tensor, Tensor):
-        raise TypeError(f"map_(): argument 'other' (position 1) must be Tensor, not {type(tensor).__name__}")
+        raise TypeError(f"map_(): argument 'other' (position 1) must be Tensor, not {type_name(tensor)}")
     _check(self, "map_")
     if tensor._requires_grad:
         raise RuntimeError("Can't call map_() on Variable that requires grad. Use var.detach().map_() instead.")
@@ -126,7 +127,7 @@ def map2_(self: Tensor, x: Tensor, y: Tensor, callable: Callable[[Any, Any, Any]
     for position, (name, operand) in enumerate((("x", x), ("y", y)), 1):
         if not isinstance(operand, Tensor):
             raise TypeError(
-                f"map2_(): argument '{name}' (position {position}) must be Tensor, not {type(operand).__name__}"
+                f"map2_(): argument '{name}' (position {position}) must be Tensor, not {type_name(operand)}"
             )
     if x._requires_grad or y._requires_grad:
         raise RuntimeError("Can't call map2_() on Variable that requires grad. Use var.detach().map2_() instead.")

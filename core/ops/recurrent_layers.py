@@ -24,17 +24,13 @@ from typing import Any
 from .. import dtypes
 from ..amp.state import state as _amp
 from ..nn.modules.rnn import _GATES, run_layers
-from ..ops.operands import check_same_device
+from ..ops.operands import check_same_device, invalid_combination
 from ..tensor import Tensor
 
 __all__ = ["lstm", "gru", "rnn_tanh", "rnn_relu"]
 
 _PADDED = ("input", "hx", "params", "has_biases", "num_layers", "dropout", "train", "bidirectional", "batch_first")
 _PACKED = ("data", "batch_sizes", "hx", "params", "has_biases", "num_layers", "dropout", "train", "bidirectional")
-
-
-def _type_name(value: Any) -> str:
-    return "Tensor" if isinstance(value, Tensor) else type(value).__name__
 
 
 def _bind(name: str, args: tuple, kwargs: dict, lstm: bool) -> tuple[bool, dict]:
@@ -71,14 +67,17 @@ def _bind(name: str, args: tuple, kwargs: dict, lstm: bool) -> tuple[bool, dict]
         bound = fits(names)
         if bound is not None:
             return packed, bound
-    got = ", ".join([_type_name(a) for a in args] + [f"{k}={_type_name(v)}" for k, v in kwargs.items()])
     state = "tuple of Tensors hx" if lstm else "Tensor hx"
-    raise TypeError(
-        f"{name}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
-        f" * (Tensor data, Tensor batch_sizes, {state}, tuple of Tensors params, bool has_biases, int num_layers, "
-        "float dropout, bool train, bool bidirectional)\n"
-        f" * (Tensor input, {state}, tuple of Tensors params, bool has_biases, int num_layers, float dropout, "
-        "bool train, bool bidirectional, bool batch_first)"
+    raise invalid_combination(
+        name,
+        args,
+        kwargs,
+        (
+            f"Tensor data, Tensor batch_sizes, {state}, tuple of Tensors params, bool has_biases, int num_layers, "
+            "float dropout, bool train, bool bidirectional",
+            f"Tensor input, {state}, tuple of Tensors params, bool has_biases, int num_layers, float dropout, "
+            "bool train, bool bidirectional, bool batch_first",
+        ),
     )
 
 

@@ -17,6 +17,7 @@ from ..amp.state import state as _amp
 from ..amp.state import suspended as _amp_suspended
 from ..layout import contiguous_format
 from ..tensor import Tensor
+from ..type_names import type_name
 from .arithmetic import where
 from .creation import arange
 from .dtype_support import TORCH_NAMES, not_implemented
@@ -74,7 +75,7 @@ def scatter_reduce(
     if reduce not in _SCATTER_REDUCES:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     if not isinstance(src, Tensor):
-        raise TypeError(f"scatter_reduce(): argument 'src' (position 3) must be Tensor, not {type(src).__name__}")
+        raise TypeError(f"scatter_reduce(): argument 'src' (position 3) must be Tensor, not {type_name(src)}")
     if index.dtype is not dtypes.int64 and index.dtype is not dtypes.int32:
         raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
     if src.dtype is not input.dtype:
@@ -179,13 +180,13 @@ def index_reduce(
     if reduce not in ("prod", "mean", "amax", "amin"):
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
     if not isinstance(index, Tensor):
-        raise TypeError(f"index_reduce(): argument 'index' (position 2) must be Tensor, not {type(index).__name__}")
+        raise TypeError(f"index_reduce(): argument 'index' (position 2) must be Tensor, not {type_name(index)}")
     if index.ndim > 1:
         raise IndexError("index_reduce_(): Index is supposed to be a vector")
     if index.dtype not in (dtypes.int64, dtypes.int32):
         raise RuntimeError(f"index_reduce_(): Expected dtype int32/int64 for index but got: {TORCH_NAMES[index.dtype]}")
     if not isinstance(source, Tensor):
-        raise TypeError(f"index_reduce(): argument 'source' (position 3) must be Tensor, not {type(source).__name__}")
+        raise TypeError(f"index_reduce(): argument 'source' (position 3) must be Tensor, not {type_name(source)}")
     ndim = max(input.ndim, 1)
     dim = wrap_dim(dim, ndim)
     check_index_func_source("index_reduce", input, dim, index, source)

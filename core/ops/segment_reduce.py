@@ -10,6 +10,7 @@ import numbers
 
 from .. import dtypes
 from ..tensor import Tensor
+from ..type_names import type_name
 from .creation import arange, full
 from .searching import searchsorted
 
@@ -81,7 +82,7 @@ def segment_reduce(
     if lengths is None and offsets is None:
         raise RuntimeError("segment_reduce(): Either lengths or offsets must be defined.")
     if not isinstance(data, Tensor):
-        raise TypeError(f"segment_reduce(): argument 'data' must be Tensor, not {type(data).__name__}")
+        raise TypeError(f"segment_reduce(): argument 'data' (position 1) must be Tensor, not {type_name(data)}")
     if not data.dtype.is_floating_point:
         raise NotImplementedError(f"segment_reduce(): data must be floating point, got {data.dtype}")
     bounds = lengths if lengths is not None else offsets

@@ -15,6 +15,7 @@ import numpy as np
 from .. import dtypes
 from ..layout import contiguous_format
 from ..tensor import Tensor
+from ..type_names import type_name
 from .creation import arange, empty, tensor
 from .dtype_support import FLOAT8, not_implemented, refuse_limited
 from .linalg import outer, scale_by
@@ -69,7 +70,7 @@ def diff(
     if out is not None:
         return write_out("diff", diff(input, n, dim, prepend, append), out)
     if not isinstance(input, Tensor):
-        raise TypeError(f"diff(): argument 'input' must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"diff(): argument 'input' (position 1) must be Tensor, not {type_name(input)}")
     if input.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
     if not isinstance(n, int) or n < 0:
@@ -229,7 +230,7 @@ def cartesian_prod(*tensors: Tensor) -> Tensor:
 def _triangle_indices(op, row, col, offset, dtype, device, lower):
     for name, value in (("row", row), ("col", col), ("offset", offset)):
         if not isinstance(value, int) or isinstance(value, bool):
-            raise TypeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__}")
+            raise TypeError(f"{op}(): argument '{name}' must be int, not {type_name(value)}")
     if row < 0 or col < 0:
         raise RuntimeError(f"{op}: row and col must be non-negative, got row={row}, col={col}")
     dtype = dtypes.int64 if dtype is None else dtype

@@ -8,6 +8,7 @@ from ..amp.state import state as _amp
 from ..amp.state import suspended as _amp_suspended
 from ..autograd.function import Function, differentiable_backward, modified_after_saved
 from ..tensor import Tensor
+from ..type_names import type_name
 from .linalg_common import check_input, check_svd_driver
 from .out_argument import write_out
 
@@ -64,7 +65,7 @@ def svdvals(input: Tensor, *, driver: str | None = None, out: Tensor | None = No
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out("linalg.svdvals", svdvals(input, driver=driver), out, exact_dtype=True)
     if not isinstance(input, Tensor):
-        raise TypeError(f"linalg.svdvals(): argument 'A' must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"linalg_svdvals(): argument 'A' (position 1) must be Tensor, not {type_name(input)}")
     if input.ndim < 2:
         raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
     check_input("linalg.svd", input, square=False, kernel="linalg_svd_cpu")

@@ -31,6 +31,7 @@ from .movement import _sizes_or_keyword, cat, flip, movedim, narrow, tensor_list
 
 if TYPE_CHECKING:
     pass
+from ..type_names import type_name
 from .operands import bool_arg_error, check_same_device, dim_or_axis, named_node, numpy_names, sum_to, wrap_dim
 from .out_argument import write_out
 from .searching import searchsorted
@@ -169,7 +170,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     if isinstance(minlength, Tensor) and minlength.ndim == 0 and not minlength.dtype.is_floating_point:
         minlength = int(minlength.item())  # PyTorch's argument parser takes a 0-d integer tensor as an int
     if isinstance(minlength, bool) or not isinstance(minlength, numbers.Integral):
-        raise TypeError(f"bincount(): argument 'minlength' must be int, not {type(minlength).__name__}")
+        raise TypeError(f"bincount(): argument 'minlength' must be int, not {type_name(minlength)}")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
     refuse_meta("bincount", input)  # the count of bins is the largest value plus one

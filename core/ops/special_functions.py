@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import dtypes
 from ..tensor import Tensor
+from ..type_names import type_name
 from .arithmetic import _Binary, _unary, where
 from .comparison import _TORCH_NAMES
 from .composite_math import _erfc, _floating_pair, _tensor_pair, _XLogY, erfc, xlogy_nodes
@@ -174,7 +175,7 @@ def ndtr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     if out is not None:
         return write_out("special_ndtr", ndtr(input), out)
     if not isinstance(input, Tensor):
-        raise TypeError(f"ndtr(): argument 'input' must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"special_ndtr(): argument 'input' (position 1) must be Tensor, not {type_name(input)}")
     if input.dtype.is_complex:
         not_implemented("erf_vml_cpu", input.dtype)
     x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
@@ -479,7 +480,7 @@ def _no_graph(op: str, input: Tensor) -> Tensor:
     """``input`` as PyTorch's non-differentiable special functions take it: detached, integers in the
     default floating type; their ``{op}_cpu`` kernels have float32 and float64 only."""
     if not isinstance(input, Tensor):
-        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type_name(input)}")
     x = input.detach()
     if not (x.dtype.is_floating_point or x.dtype.is_complex):
         x = x.to(dtypes.get_default_dtype())

@@ -22,6 +22,7 @@ from ..autograd.view_history import mark_reshaped_in_place
 from ..layout import check_memory_format, contiguous_format, preserve_format, suggest_memory_format
 from ..strides import contiguous_strides, ordered_strides, storage_extent
 from ..tensor import Tensor, _new, writable_data
+from ..type_names import type_name
 from .conversion import check_inplace
 from .creation import _size, empty
 from .dtype_support import C_NAMES, TORCH_NAMES
@@ -208,7 +209,7 @@ def set_(
         _check_device(input, source.device)
         raw = source.untyped()._bytes
     else:
-        raise TypeError(f"set_(): argument 'source' must be Tensor or Storage, not {type(source).__name__}")
+        raise TypeError(f"set_(): argument 'source' must be Tensor or Storage, not {type_name(source)}")
     backend = raw._backend
     elements = raw._data if input.dtype.itemsize == 1 else backend.bitcast(raw._data, backend.native_dtype(input.dtype))
     available = elements.shape[0]

@@ -13,6 +13,7 @@ import numpy as np
 from .. import dtypes
 from ..device import device as _device
 from ..tensor import Tensor, dtype_arg, from_numpy, require_grad_of_new, tensor
+from ..type_names import type_name
 
 __all__ = ["asarray", "frombuffer", "scalar_tensor"]
 
@@ -201,6 +202,6 @@ def scalar_tensor(
         tensor(3)
     """
     if isinstance(s, Tensor) or not isinstance(s, (bool, int, float, np.number, np.bool_)):
-        raise TypeError(f"scalar_tensor(): argument 's' (position 1) must be Number, not {type(s).__name__}")
+        raise TypeError(f"scalar_tensor(): argument 's' (position 1) must be Number, not {type_name(s)}")
     dt = dtypes.get_default_dtype() if dtype is None else dtype_arg("scalar_tensor", dtype)
     return tensor(s, dtype=dt, device=device, requires_grad=requires_grad)

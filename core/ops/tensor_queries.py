@@ -12,6 +12,7 @@ from typing import cast
 from ..layout import channels_last, contiguous_format, memory_format
 from ..strides import dense_order
 from ..tensor import Tensor, _InferenceVersion, writable_data
+from ..type_names import type_name
 from .movement import is_contiguous
 from .operands import wrap_dim
 
@@ -36,7 +37,7 @@ def stride(input: Tensor, dim: int | None = None) -> tuple[int, ...] | int:
     if dim is None:
         return tuple(strides)
     if not isinstance(dim, int) or isinstance(dim, bool):
-        raise TypeError(f"stride(): argument 'dim' (position 1) must be int, not {type(dim).__name__}")
+        raise TypeError(f"stride(): argument 'dim' (position 1) must be int, not {type_name(dim)}")
     if input.ndim == 0:
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     return strides[wrap_dim(dim, input.ndim)]
@@ -100,7 +101,7 @@ def dim_order(input: Tensor, *, ambiguity_check: bool | list[memory_format] = Fa
 
 def _tensor_arg(op: str, name: str, value: object, position: int) -> None:
     if not isinstance(value, Tensor):
-        raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, not {type(value).__name__}")
+        raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, not {type_name(value)}")
 
 
 def is_signed(input: Tensor) -> bool:

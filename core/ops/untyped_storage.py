@@ -20,6 +20,7 @@ from typing import Any
 from .. import dtypes
 from ..device import device as _device
 from ..tensor import Tensor, _new, tensor, writable_data
+from ..type_names import type_name
 from .creation import empty
 
 __all__ = ["UntypedStorage", "data_ptr", "storage_bytes", "storage_text", "untyped_storage"]
@@ -137,7 +138,7 @@ class UntypedStorage:
 
     def _byte_index(self, index: object) -> int:
         if not isinstance(index, int):
-            raise TypeError(f"UntypedStorage indices must be integers, not {type(index).__name__}")
+            raise TypeError(f"can't index a torch.UntypedStorage with {type_name(index)}")
         if not -self.nbytes() <= index < self.nbytes():
             raise IndexError(f"index {index} out of range for storage of size {self.nbytes()}")
         return index

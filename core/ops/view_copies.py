@@ -14,6 +14,7 @@ from typing import Any
 from ..dtypes import dtype as _dtype
 from ..layout import contiguous_format
 from ..tensor import Tensor
+from ..type_names import type_name
 from .complex_views import view_as_complex, view_as_real
 from .movement import chunk_into_views, split_into_views
 from .operands import dim_or_axis, numpy_names
@@ -75,7 +76,7 @@ def split_with_sizes(
         dim, _ = numpy_names("split_with_sizes", dim, 0, axis, False, None)
     if isinstance(split_sizes, int) or not all(isinstance(s, int) for s in split_sizes):
         raise TypeError(
-            f"split_with_sizes(): argument 'split_sizes' (position 1) must be tuple of ints, not {type(split_sizes).__name__}"
+            f"split_with_sizes(): argument 'split_sizes' (position 1) must be tuple of ints, not {type_name(split_sizes)}"
         )
     return input.split(list(split_sizes), dim)
 

@@ -4,6 +4,7 @@ over every dimension of a weight but one, kept for broadcasting."""
 from __future__ import annotations
 
 from ..tensor import Tensor
+from ..type_names import type_name
 
 __all__ = ["norm_except_dim"]
 
@@ -27,7 +28,7 @@ def norm_except_dim(v: Tensor, pow: int = 2, dim: int = 0) -> Tensor:
         tensor(11.1803)
     """
     if not isinstance(pow, int) or isinstance(pow, bool):
-        raise TypeError(f"norm_except_dim(): argument 'pow' (position 2) must be int, not {type(pow).__name__}")
+        raise TypeError(f"norm_except_dim(): argument 'pow' (position 2) must be int, not {type_name(pow)}")
     if dim == -1:
         return v.norm(pow)
     if v.ndim == 0:

@@ -42,6 +42,7 @@ from ...device import device as _device
 from ...ops.arithmetic import where
 from ...ops.creation import arange
 from ...tensor import Tensor
+from ...type_names import type_name
 from ..functional.padding import pad
 
 __all__ = [
@@ -572,7 +573,7 @@ def _check_inputs(query: Tensor, key: Tensor, value: Tensor, block_mask: BlockMa
     """PyTorch's checks of flex_attention's inputs, with its error types."""
     for name, t in (("query", query), ("key", key), ("value", value)):
         if not isinstance(t, Tensor):
-            raise TypeError(f"flex_attention(): argument '{name}' must be Tensor, not {type(t).__name__}")
+            raise TypeError(f"flex_attention(): argument '{name}' must be Tensor, not {type_name(t)}")
     if query.device != key.device or query.device != value.device:
         raise ValueError(
             "Expected query, key, and value to have the same device type, but got query.device: "

@@ -18,6 +18,7 @@ from ...autograd.grad_mode import grad_state
 from ...meta_errors import refuse_meta
 from ...ops.dtype_support import FLOATING, not_implemented
 from ...tensor import Tensor
+from ...type_names import type_name
 from .loss import _REDUCTIONS
 
 __all__ = ["ctc_loss"]
@@ -174,7 +175,7 @@ def ctc_loss(
         (log_probs,) = cast_inputs("ctc_loss", log_probs)
     for name, value in (("log_probs", log_probs), ("targets", targets)):
         if not isinstance(value, Tensor):
-            raise TypeError(f"ctc_loss(): argument '{name}' must be Tensor, not {type(value).__name__}")
+            raise TypeError(f"ctc_loss(): argument '{name}' must be Tensor, not {type_name(value)}")
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if log_probs.ndim in (2, 3) and log_probs.dtype not in FLOATING:  # PyTorch's CPU kernel: float32, float64

@@ -12,6 +12,7 @@ from ...ops.dtype_support import TORCH_NAMES, not_implemented
 from ...ops.operands import read_before_checked, require_tensors
 from ...random import memory_order, native_generator
 from ...tensor import Tensor
+from ...type_names import type_name
 
 __all__ = ["dropout", "alpha_dropout", "dropout1d", "dropout2d", "dropout3d", "feature_alpha_dropout"]
 
@@ -50,7 +51,7 @@ def _dropout_impl(name, input, p, training, inplace, mask_shape, alpha):
     if training is not True:  # PyTorch's kernels take a bool only: training="no" would have dropped
         if training is not False:
             op = "feature_dropout" if name in ("dropout1d", "dropout2d", "dropout3d") else name
-            raise TypeError(f"{op}(): argument 'train' (position 3) must be bool, not {type(training).__name__}")
+            raise TypeError(f"{op}(): argument 'train' (position 3) must be bool, not {type_name(training)}")
         return input
     if p == 0:
         return input

@@ -6,6 +6,7 @@ import math
 
 from ...ops.dtype_support import FLOATING_AND_HALF
 from ...tensor import Tensor
+from ...type_names import type_name
 from .linear import linear
 from .loss import cross_entropy
 
@@ -49,7 +50,7 @@ def linear_cross_entropy(
     """
     for name, value in (("input", input), ("linear_weight", linear_weight), ("target", target)):
         if not isinstance(value, Tensor):
-            raise TypeError(f"linear_cross_entropy(): argument '{name}' must be Tensor, not {type(value).__name__}")
+            raise TypeError(f"linear_cross_entropy(): argument '{name}' must be Tensor, not {type_name(value)}")
     if options is not None and input.dtype not in FLOATING_AND_HALF:  # PyTorch's chunked path accumulates in
         # the input's dtype unless told otherwise, and takes floating types only
         raise ValueError(

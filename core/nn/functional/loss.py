@@ -42,6 +42,7 @@ from ...ops.operands import (
 )
 from ...ops.reduced_precision import narrow_on_cpu
 from ...tensor import Tensor
+from ...type_names import type_name
 from .activation import log_softmax, logsigmoid, softmax
 from .distance import pairwise_distance
 from .nll_cascade import cascade_sum
@@ -1437,7 +1438,7 @@ def _ignore_index_arg(op, ignore_index):
         if not ignore_index.dtype.is_complex:
             return int(ignore_index.item())
     if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
-        raise TypeError(f"{op}(): argument 'ignore_index' (position 5) must be int, not {type(ignore_index).__name__}")
+        raise TypeError(f"{op}(): argument 'ignore_index' (position 5) must be int, not {type_name(ignore_index)}")
     return int(ignore_index)
 
 
@@ -1450,7 +1451,7 @@ def _check_weight_dtype(weight, input):
 def _check_weight(weight, n_classes, input):
     if weight is not None:
         if not isinstance(weight, Tensor):
-            raise TypeError(f"weight must be a Tensor, not {type(weight).__name__}")
+            raise TypeError(f"weight must be a Tensor, not {type_name(weight)}")
         check_same_device("nll_loss", input, weight)
         if weight.ndim != 1 or weight.shape[0] != n_classes:
             raise RuntimeError(

@@ -812,8 +812,7 @@ def _trailing_axes(op, input, normalized_shape, **params):
     if isinstance(normalized_shape, Tensor) or not isinstance(normalized_shape, Sequence):
         # the modules take an int; the functional forms, as PyTorch's, only a sequence of ints
         raise TypeError(
-            f"{op}(): argument 'normalized_shape' (position 2) must be tuple of ints, "
-            f"not {type(normalized_shape).__name__}"
+            f"{op}(): argument 'normalized_shape' (position 2) must be tuple of ints, not {type_name(normalized_shape)}"
         )
     for s in normalized_shape:
         if not isinstance(s, numbers.Integral):

@@ -25,6 +25,7 @@ from ...ops.operands import check_same_device, named_node, read_before_checked, 
 from ...ops.reduced_precision import computes_in_float32, narrow_on_cpu
 from ...tensor import Tensor
 from ...tensor import tensor as _tensor
+from ...type_names import type_name
 from ..common_types import (
     _ratio_2_t,
     _ratio_3_t,
@@ -658,7 +659,7 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
             f"{op}(): input image (T: {t} H: {h} W: {w}) smaller than kernel size (kT: {kt} kH: {kh} kW: {kw})"
         )
     if divisor_override is not None and not isinstance(divisor_override, int):
-        raise TypeError(f"{op}(): argument 'divisor_override' must be int, not {type(divisor_override).__name__}")
+        raise TypeError(f"{op}(): argument 'divisor_override' must be int, not {type_name(divisor_override)}")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     if x.dtype not in (_AVG_POOL3D_TYPES if nd == 3 else _AVG_POOL_TYPES):  # after the argument checks, as PyTorch

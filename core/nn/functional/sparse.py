@@ -91,7 +91,7 @@ def _normalize_padding_idx(padding_idx, num_embeddings, op=None):
     if padding_idx is None:
         return None
     if op is not None and not isinstance(padding_idx, numbers.Integral):
-        raise TypeError(f"{op}(): argument 'padding_idx' must be int, not {type(padding_idx).__name__}")
+        raise TypeError(f"{op}(): argument 'padding_idx' must be int, not {type_name(padding_idx)}")
     if op == "embedding_bag" and not -num_embeddings <= padding_idx < num_embeddings:
         raise RuntimeError(
             f"padding_idx must be within the number of embeddings, -{num_embeddings} through "
@@ -375,7 +375,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """
     require_tensors("one_hot", ("input",), tensor)
     if not isinstance(num_classes, (numbers.Integral, Tensor)) or isinstance(num_classes, bool):
-        raise TypeError(f"one_hot(): argument 'num_classes' (position 2) must be int, not {type(num_classes).__name__}")
+        raise TypeError(f"one_hot(): argument 'num_classes' (position 2) must be int, not {type_name(num_classes)}")
     if tensor.dtype is not dtypes.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     level = autograd_function.vmap_level

@@ -44,7 +44,7 @@ __all__ = [
 def _check_shuffle(op, input, factor, name):
     require_tensors(op, ("input",), input)
     if not isinstance(factor, numbers.Integral) or isinstance(factor, bool):
-        raise TypeError(f"{op}(): argument '{name}' (position 2) must be int, not {type(factor).__name__}")
+        raise TypeError(f"{op}(): argument '{name}' (position 2) must be int, not {type_name(factor)}")
     if factor <= 0:
         raise RuntimeError(f"{op} expects a positive factor, but got {factor}")
     if input.dtype in dtypes.limited_dtypes:  # PyTorch's shuffle kernels have no uint16/32/64 nor float8
