@@ -24,6 +24,7 @@ from ...ops.linalg import check_added_dtype
 from ...ops.movement import broadcast_shapes, cat
 from ...ops.reduced_precision import narrow_on_cpu
 from ...tensor import Tensor
+from ...type_names import type_name
 from ..attention.bias import CausalBias
 from .dropout import dropout
 from .linear import linear
@@ -177,11 +178,9 @@ class _ScaledDotProductFlashAttentionForCpu(Function):
 
 
 def _type_name(value):
-    """The name PyTorch's argument parser gives ``value``'s type ("Tensor", "str", "numpy.ndarray")."""
-    kind = type(value)
-    if isinstance(value, Tensor):
-        return "Tensor"
-    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+    """The name PyTorch's argument parser gives ``value``'s type ("Tensor" for any tensor, else
+    :func:`~ember.type_names.type_name`'s: "str", "numpy.ndarray")."""
+    return "Tensor" if isinstance(value, Tensor) else type_name(value)
 
 
 def _check_sdpa_arguments(dropout_p, is_causal, scale, enable_gqa):
