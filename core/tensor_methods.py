@@ -248,9 +248,17 @@ def _itemsize(self):
 # ``x.__truediv__``'s ``rounding_mode`` are theirs (:func:`_deferring`, :func:`_reflected`).
 
 
+def _known_operand(other):
+    """Whether the ops take ``other`` as an operand (a tensor, a number, a NumPy array or scalar): their TypeError
+    for it is the answer (a backend without complex dtypes, a bfloat16 tensor with an array), where for any other
+    operand the operator returns NotImplemented and Python's TypeError follows."""
+    return isinstance(other, (Tensor, numbers.Number)) or hasattr(type(other), "__array__")
+
+
 def _reflected(compute, keywords=frozenset()):
     """``compute(self, other)`` (``other <op> self``) as a Tensor's reflected operator, which returns
-    NotImplemented for a keyword outside ``keywords`` or where ``compute`` raises TypeError, as PyTorch's."""
+    NotImplemented for a keyword outside ``keywords`` or where ``compute`` refuses an operand it does not know
+    (:func:`_known_operand`) with a TypeError, as PyTorch's."""
 
     def operator(self, other, **given):
         if given and not given.keys() <= keywords:
@@ -258,6 +266,8 @@ def _reflected(compute, keywords=frozenset()):
         try:
             return compute(self, other, **given)
         except TypeError:
+            if _known_operand(other):
+                raise
             return NotImplemented
 
     operator._ember_keywords = keywords  # what the wrappers of ember.overrides let through
@@ -387,7 +397,8 @@ def _deferring(op, reflected, keywords=frozenset()):
                 if given.keys() <= keywords:
                     return op(self, other, **given)
             except TypeError:  # an operand the op refuses (``x + "a"``): Python's TypeError, as PyTorch's
-                pass
+                if _known_operand(other):
+                    raise
         return NotImplemented
 
     operator._ember_keywords = keywords  # what the wrappers of ember.overrides let through

@@ -275,11 +275,16 @@ _SIGNATURES = {
 
 def _keywords_taken(method):
     """The keywords the in-place twin of ``method`` takes: the out-of-place method's own less ``out`` (an in-place
-    method writes into ``self``, and PyTorch's take no ``out``); None where ``method`` takes any (``**kwargs``)."""
+    method writes into ``self``, and PyTorch's take no ``out``) and NumPy's ``axis``/``keepdims`` for ``dim``/``keepdim``, as
+    PyTorch's argument parser; None where ``method`` takes any (``**kwargs``)."""
     parameters = list(inspect.signature(method).parameters.values())[1:]
     if any(p.kind is p.VAR_KEYWORD for p in parameters):
         return None
-    return frozenset(p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)) - {"out"}
+    names = {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)} - {"out"}
+    for name, numpy_name in (("dim", "axis"), ("keepdim", "keepdims")):  # NumPy's names, which PyTorch takes
+        if name in names:
+            names.add(numpy_name)
+    return frozenset(names)
 
 
 def _keyword_refused(name, args, kwargs, taken):
