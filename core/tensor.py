@@ -279,6 +279,16 @@ def writable_data(t):
     return data
 
 
+def host_array(t):
+    """``t``'s values as a NumPy array on the host, as ``Tensor.numpy()`` and ``numpy.asarray(t)`` give them:
+    ``t``'s own memory on the CPU (a copy from other devices). An array without elements steps 0 along every
+    dimension, as PyTorch's (and NumPy's new empty arrays), whatever strides the views of ``t`` step from."""
+    array = t._backend.to_host(writable_data(t))
+    if not array.size and array.ndim:
+        array = np.lib.stride_tricks.as_strided(array, strides=(0,) * array.ndim)
+    return array
+
+
 def _check_grad(t, grad):
     """PyTorch's checks on assigning ``t.grad = grad``: a tensor of ``t``'s shape, dtype and device."""
     if not isinstance(grad, Tensor) and not getattr(grad, "is_sparse", False):
@@ -1099,7 +1109,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             # numpy()'s errors, as torch's __array__ (which calls numpy()): np.asarray(t) of a tensor that requires
             # grad (in grad mode), or off the CPU (PyTorch's TypeError for a CUDA tensor: Use Tensor.cpu())
             self.numpy()
-        array = self._backend.to_host(self._data)
+        array = host_array(self)
         if dtype is not None and np.dtype(dtype) != array.dtype:
             if copy is False:  # NumPy's error for np.array(..., copy=False) that needs a copy
                 raise ValueError("Unable to avoid copy while creating an array as requested.")

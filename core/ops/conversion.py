@@ -13,7 +13,7 @@ from ..autograd.grad_mode import grad_state
 from ..autograd.view_history import as_strided_node, check_view_writable, current_replay
 from ..device import device as _device
 from ..layout import check_memory_format, format_order, preserve_format, suggest_memory_format
-from ..tensor import Tensor, _new, dtype_arg, placement, writable_data
+from ..tensor import Tensor, _new, dtype_arg, host_array, placement, writable_data
 from ..type_names import type_name
 from .creation import CLASSLESS_TYPE_NAMES, LEGACY_TYPES, legacy_type
 from .movement import broadcast_shapes, format_copy, row_major
@@ -661,4 +661,4 @@ def numpy(self: Tensor, *, force: bool = False) -> Any:
             f"can't convert {self._device} device type tensor to numpy. Use Tensor.cpu() to "
             "copy the tensor to host memory first."
         )
-    return self._backend.to_host(writable_data(self))  # the tensor's own memory, even for a 0-d result
+    return host_array(self)
