@@ -119,7 +119,7 @@ def _strided_view(x, shape, new=None):
     """``x``'s data seen in ``shape`` without a copy, or None where the strides do not allow it (or
     the backend makes no strided views); ``new``: the strides of that view where the caller has them."""
     data, backend = writable_data(x), x._backend
-    if backend.is_contiguous(data) and (new is None or data.size):
+    if new is None and backend.is_contiguous(data):
         return backend.xp.reshape(data, shape)
     strides, offset = backend.layout(data)
     if new is None:
@@ -471,9 +471,12 @@ def unsqueeze(input: Tensor, dim: int | None = None, *, axis: int | None = None)
     axis = wrap_dim(dim, input.ndim + 1)
     shape = list(input.shape)
     shape.insert(axis, 1)
-    strides = None
-    if 0 in shape:  # PyTorch's strides, where a view of an empty tensor would get row-major ones
-        old = input.stride()
+    strides: tuple[int, ...] | None = None
+    data, backend = writable_data(input), input._backend
+    if 0 in shape or not backend.is_row_major(data):
+        # PyTorch's strides: the new dimension steps over the one it is put before (a reshape steps row-major,
+        # which differs for the views of an empty tensor, strided ones and a size-1 dimension stepping otherwise)
+        old = backend.strides(data)
         strides = old[:axis] + (shape[axis + 1] * old[axis] if axis < input.ndim else 1,) + old[axis:]
     return _reshape(input, tuple(shape), strides, node=_Unsqueeze)
 

@@ -70,28 +70,29 @@ def _reduced(x: Tensor, data: Any) -> Tensor:
 
 class _Sum(Function):
     @staticmethod
-    def forward(ctx, x, axes, keepdim, native):
-        ctx.shape, ctx.axes, ctx.keepdim = x._data.shape, axes, keepdim
+    def forward(ctx, x, axes, keepdim, native, dropped):
+        ctx.shape, ctx.dropped = x._data.shape, dropped
         return _reduced(x, x._backend.xp.sum(x._data, axis=axes, keepdims=keepdim, dtype=native))
 
     @staticmethod
     def backward(ctx, grad):
-        shape, axes, keepdim = ctx.shape, ctx.axes, ctx.keepdim
-        kept = shape if keepdim else tuple(1 if i in axes else n for i, n in enumerate(shape))
+        # PyTorch's sum_backward: the gradient expanded to the input's shape, after unsqueezes that put back the
+        # ``dropped`` dimensions (those of sum(dim), not of sum() nor sum(dim=())): the views step differently along
+        # the input's size-1 dimensions, as PyTorch's do
+        shape, dropped = ctx.shape, ctx.dropped
         backend = grad._backend
-        if (
-            differentiable_backward()
-            or type(grad) is not Tensor
-            or kept == shape
-            or 0 in shape
-            or not backend.is_contiguous(grad._data)
-        ):
-            return _restore_dims(grad, axes, len(shape), keepdim).expand(shape), None, None, None
-        # no graph to build: the view that ``grad.reshape(kept).expand(shape)`` gives (a contiguous gradient
-        # reshapes to ``kept`` as a view), made on the native array without the two ops' nodes
-        data = backend.xp.reshape(writable_data(grad), kept)
+        if differentiable_backward() or type(grad) is not Tensor or 0 in shape or not backend.is_row_major(grad._data):
+            for axis in dropped:
+                grad = grad.unsqueeze(axis)
+            return grad.expand(shape), None, None, None, None
+        # no graph to build: that view (the unsqueezes of a row-major gradient step as its reshape does) made on
+        # the native array without the ops' nodes
+        data = writable_data(grad)
+        if dropped:
+            data = backend.xp.reshape(data, tuple(1 if i in dropped else n for i, n in enumerate(shape)))
+        kept = tuple(data.shape)
         expanded = expanded_native(backend, data, shape)
-        return grad._view_of(expanded, lambda base: base.reshape(kept).expand(shape)), None, None, None
+        return grad._view_of(expanded, lambda base: base.reshape(kept).expand(shape)), None, None, None, None
 
 
 class _SumDims(_Sum):
@@ -182,14 +183,16 @@ def sum(
             )
     if _amp.active:
         (input,) = cast_inputs("sum", input, dtype=dtype)
-    axes = normalize_dims(_every_dim_if_empty(dim), len(input._data.shape))
+    listed = _every_dim_if_empty(dim)
+    axes = normalize_dims(listed, len(input._data.shape))
     d = input.dtype
     out = _accumulate_dtype(d, dtype, "sum_cpu")
     if out is not d:
         input = input.to(out)
     # an integer sum stays in its type (NumPy widens int32/uint8 sums to the platform integer)
     node = _Sum if dim is None else _SumDims
-    return node.apply(input, axes, keepdim, None if out._category >= 2 else input._data.dtype)
+    dropped = () if keepdim or listed is None else axes  # the dimensions its backward unsqueezes back
+    return node.apply(input, axes, keepdim, None if out._category >= 2 else input._data.dtype, dropped)
 
 
 def mean(
