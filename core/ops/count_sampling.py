@@ -124,7 +124,7 @@ def _sample_dirichlet(input: Tensor, generator: Generator | None = None) -> Tens
     their sum, each kept in [the dtype's smallest normal number, the largest number below 1].
 
     .. math::
-                ext{out}_{..., i} = rac{g_{..., i}}{\sum_j g_{..., j}}, \quad g_{..., i} \sim 	ext{Gamma}(	ext{input}_{..., i}, 1)
+        \text{out}_{..., i} = \frac{g_{..., i}}{\sum_j g_{..., j}}, \quad g_{..., i} \sim \text{Gamma}(\text{input}_{..., i}, 1)
 
     A result drawn from an ``input`` that requires grad requires grad too, but has no derivative (as
     PyTorch's): :meth:`Dirichlet.rsample <ember.distributions.Dirichlet.rsample>` is the differentiable
