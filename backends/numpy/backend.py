@@ -168,6 +168,8 @@ class NumpyBackend(Backend):
             strides = contiguous_strides(array.shape)
         else:
             strides = tuple(s // size for s in array.strides)
+        if array.base is None:  # an array that owns its memory starts its storage: no pointer reads
+            return strides, 0
         return strides, (array.ctypes.data - _root(array).ctypes.data) // size
 
     def storage_size(self, array):

@@ -1,8 +1,9 @@
 """Questions about a tensor's layout, values and origin that return Python values: ``stride``,
 ``storage_offset``, ``dim_order``, ``is_signed``, ``is_nonzero``, ``is_same_size``, ``is_inference``.
 
-Strides and offsets are the backend's (:meth:`ember.backend.Backend.layout`), counted in
-elements as PyTorch counts them; a backend without strided views reports a fresh row-major layout.
+Strides and offsets are the backend's (:meth:`ember.backend.Backend.strides` and
+:meth:`~ember.backend.Backend.layout`), counted in elements as PyTorch counts them; a backend without
+strided views reports a fresh row-major layout.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def stride(input: Tensor, dim: int | None = None) -> tuple[int, ...] | int:
         >>> x.t().stride(0)
         1
     """
-    strides = input._backend.layout(writable_data(input))[0]
+    strides = input._backend.strides(writable_data(input))
     if dim is None:
         return tuple(strides)
     if not isinstance(dim, int) or isinstance(dim, bool):
