@@ -414,7 +414,7 @@ def _first_gradient(leaf, grad, held, create_graph):
     leaf_strides = None
     empty = not leaf_data.size
     if empty or not is_contiguous(leaf_data):
-        strides = backend.layout(leaf_data)[0]
+        strides = backend.strides(leaf_data)
         if empty or is_dense(leaf_data.shape, strides):
             leaf_strides = strides
     contiguous = is_contiguous(data)
@@ -428,7 +428,7 @@ def _first_gradient(leaf, grad, held, create_graph):
         and is_contiguous(leaf_data)
         and not backend.is_row_major(leaf_data)
     ):
-        leaf_strides = backend.layout(leaf_data)[0]
+        leaf_strides = backend.strides(leaf_data)
     if leaf_strides is not None:
         return grad.new_empty_strided(leaf_data.shape, leaf_strides).copy_(grad)
     memory_format = None if contiguous and backend.is_row_major(data) else contiguous_format
@@ -449,7 +449,7 @@ def _hold(held, tensor):
 
 def _same_strides(backend, data, strides):
     """Whether ``data`` steps as ``strides`` along each dimension of more than one element."""
-    return all(n == 1 or a == b for n, a, b in zip(data.shape, backend.layout(data)[0], strides))
+    return all(n == 1 or a == b for n, a, b in zip(data.shape, backend.strides(data), strides))
 
 
 def reset_grads(tensors, set_to_none):

@@ -66,7 +66,7 @@ class _Move(Function):
         data, source = x._data, x._backend
         # the copy keeps the order of the dimensions in memory (PyTorch's preserve_format: a transposed or
         # channels-last tensor stays so): the elements travel in that order and are permuted back
-        order = None if source.is_contiguous(data) else format_order(tuple(data.shape), source.layout(data)[0], None)
+        order = None if source.is_contiguous(data) else format_order(tuple(data.shape), source.strides(data), None)
         if order is not None:
             data = source.xp.permute_dims(data, order)
         elif not source.is_contiguous(data):  # not dense (expanded, stepped): row-major, as PyTorch's copy

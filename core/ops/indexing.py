@@ -552,7 +552,7 @@ def _write_item(self, key, value):
         # PyTorch writes into a basic-indexed region as a copy into that view: refused when the
         # region's own elements alias each other
         region = self._data[native]
-        if aliases(region.shape, self._backend.layout(region)[0]):
+        if aliases(region.shape, self._backend.strides(region)):
             check_no_internal_overlap(self)
     try:
         writable_data(self)[native] = value._data if isinstance(value, Tensor) else value

@@ -277,7 +277,7 @@ def view(
     data, backend = writable_data(input), input._backend
     strides = None
     if not backend.is_contiguous(data):
-        strides = view_strides(tuple(data.shape), tuple(backend.layout(data)[0]), new_shape)
+        strides = view_strides(tuple(data.shape), tuple(backend.strides(data)), new_shape)
         if strides is None:
             raise RuntimeError(
                 "view size is not compatible with input tensor's size and stride (at least one dimension "
@@ -813,7 +813,7 @@ class _Flip(Function):
         flipped = xp.flip(data, axis=axes)
         if backend.is_contiguous(data) and data.size:  # (an empty array counts as contiguous whatever its strides)
             return x._make(xp.astype(flipped, data.dtype, copy=True))
-        order = format_order(tuple(data.shape), tuple(backend.layout(data)[0]), None)
+        order = format_order(tuple(data.shape), tuple(backend.strides(data)), None)
         return x._make(ordered_copy(backend, flipped, data.dtype, order))
 
     @staticmethod
@@ -930,7 +930,7 @@ def _joined(tensors, data):
     formats = {suggest_memory_format(tuple(t.shape), t.stride()) for t in tensors}
     if len(formats) == 1 and contiguous_format not in formats:
         order = next(iter(formats)).order
-        if data.ndim != len(order) or is_ordered(tuple(data.shape), tuple(backend.layout(data)[0]), order):
+        if data.ndim != len(order) or is_ordered(tuple(data.shape), tuple(backend.strides(data)), order):
             return data  # (a stack has a dimension more: NumPy's order only)
         return ordered_copy(backend, data, data.dtype, order)
     return data if backend.is_contiguous(data) else row_major(backend, data)
@@ -1419,7 +1419,7 @@ def format_copy(x, native_dtype, memory_format=None):
     preserve = memory_format is None or memory_format is preserve_format
     if preserve and backend.is_contiguous(data) and not may_keep_other_strides(data.shape):
         return xp.astype(data, native_dtype, copy=True)
-    shape, strides = tuple(data.shape), tuple(backend.layout(data)[0])
+    shape, strides = tuple(data.shape), tuple(backend.strides(data))
     if preserve:
         # a dense ``x``'s strides are kept exactly, a size-1 dimension's too (PyTorch's empty_like)
         kept = format_strides(shape, strides, None)
@@ -1430,7 +1430,7 @@ def format_copy(x, native_dtype, memory_format=None):
                 else (ordered_copy(backend, data, native_dtype, None))
             )
         copied = ordered_copy(backend, data, native_dtype, dense_order(shape, kept))
-        if tuple(backend.layout(copied)[0]) == kept:
+        if tuple(backend.strides(copied)) == kept:
             return copied
         try:  # only the strides of size-1 dimensions differ: the same elements, seen with ``x``'s strides
             return backend.as_strided(copied, shape, kept, backend.layout(copied)[1])

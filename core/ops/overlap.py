@@ -44,7 +44,7 @@ def has_internal_overlap(t: Tensor) -> bool:
     more than one element (the case PyTorch's ``has_internal_overlap`` answers "yes")."""
     if t._base is None:  # a tensor that owns its storage is laid out without aliasing
         return False
-    return aliases(t._data.shape, t._backend.layout(t._data)[0])
+    return aliases(t._data.shape, t._backend.strides(t._data))
 
 
 def aliases(shape: Sequence[int], strides: Sequence[int]) -> bool:
