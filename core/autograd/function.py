@@ -86,6 +86,29 @@ def differentiable_backward() -> bool:
     return grad_state.enabled or tangent_rule is not None or subclass_gradients
 
 
+def native_gradients(node: Any, formula: Callable[..., Any], grads: Any) -> Any:
+    """What ``node``'s backward gives for ``grads``, computed by ``formula``, its Function's
+    :attr:`~Function._native_backward`: the engine's path where no graph of the backward is recorded
+    (not :func:`differentiable_backward`). ``formula(node, *grads)`` computes on the gradients' native
+    arrays with the kernels the forward uses and returns one native array, tensor or None per
+    ``forward`` argument; each array is wrapped once here, as a tensor on the gradients' device. It
+    may return ``NotImplemented`` for a case it leaves to ``backward`` (a dtype, a broadcast, a
+    tensor subclass among the saved tensors), and so does this function where a gradient is of a
+    tensor subclass or none is given."""
+    like = None
+    for grad in grads:
+        if grad is not None:
+            if type(grad) is not Tensor:
+                return NotImplemented
+            like = grad
+    if like is None:
+        return NotImplemented
+    results = formula(node, *grads)
+    if results is NotImplemented:
+        return results
+    return tuple(result if result is None or isinstance(result, Tensor) else like._make(result) for result in results)
+
+
 def node_output(node: Any, data: Any, like: Tensor, output_nr: int = 0) -> Tensor | None:
     """Output ``output_nr`` of ``node`` (its storage ``data``, on ``like``'s device), as a tensor whose
     ``grad_fn`` is ``node``: what a backward formula that records its own graph (``create_graph``)
@@ -420,6 +443,13 @@ class Function(metaclass=_FunctionMeta):
     #: runs with a Python number as a tensor (``x * 2`` is ``mul(x, tensor(2))``: add, sub, mul, div), an edge
     #: to no node, which ``next_functions`` shows as ``(None, 0)``
     _non_tensor_edge: tuple[None, int] = NOT_A_TENSOR
+    #: the backward formula on native arrays, for the backward passes that record no graph of their own
+    #: (:func:`native_gradients`, which the engine calls in place of ``backward``): ``(ctx, *grads) ->``
+    #: one native array, tensor or None per ``forward`` argument, or ``NotImplemented`` to run ``backward``.
+    #: It must give the bits and the layout that ``backward`` gives (it runs the forward's kernels); None:
+    #: ``backward`` always runs. An op's hot formulas have one (mul, add, sub, mse_loss, stack), which spares
+    #: them the dispatch and the node bookkeeping of the tensor operations ``backward`` is written with
+    _native_backward: Callable[..., Any] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # the legacy style, ``MyFunction()(x)``: PyTorch warns here and refuses the call

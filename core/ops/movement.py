@@ -1067,6 +1067,18 @@ class _Stack(Function):
     def backward(ctx, grad):
         return tuple(grad.select(ctx.axis, i) for i in range(grad.shape[ctx.axis]))  # PyTorch's formula
 
+    @staticmethod
+    def _native_backward(ctx, grad):
+        # the views that backward's selects give, sliced from the native array at once
+        data = writable_data(grad)
+        if not data.size:  # (the strides of a view without elements are PyTorch's: select's path)
+            return NotImplemented
+        axis = ctx.axis
+        before = (slice(None),) * axis
+        return tuple(
+            grad._view_of(data[(*before, i)], lambda base, i=i: base.select(axis, i)) for i in range(data.shape[axis])
+        )
+
 
 concat, concatenate = renamed(cat, "concat"), renamed(cat, "concatenate")
 
