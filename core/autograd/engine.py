@@ -20,7 +20,7 @@ from ..type_names import type_name
 from . import function
 from .anomaly_state import check_nan, warn_forward_traceback
 from .anomaly_state import state as anomaly
-from .function import AccumulateGrad
+from .function import AccumulateGrad, run_formula
 from .grad_mode import grad_state
 from .gradient_edge import GradientEdge, edge_meta
 from .hook_results import checked_hook_result, checked_hook_results
@@ -207,12 +207,12 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                         break
             subclassed = overrides.overloading_among(grads)
             if narrowed is None and not subclassed:
-                grad_inputs = node._function.backward(node, *grads)  # FunctionCtx.apply, inlined
+                grad_inputs = run_formula(node, grads)
             else:
                 outer_formulas = function.subclass_gradients
                 function.subclass_gradients = outer_formulas or subclassed
                 try:
-                    grad_inputs = node._function.backward(node, *grads)
+                    grad_inputs = run_formula(node, grads)
                 finally:
                     function.subclass_gradients = outer_formulas
                     if narrowed is not None:

@@ -3,6 +3,8 @@
 Every differentiable op in ember is a ``Function``. ``forward`` runs with recording
 off and may use tensor ops freely; ``backward`` is written with differentiable
 tensor ops too, so that ``create_graph=True`` gives higher derivatives for free.
+Where no graph of the backward is recorded, an op's ``_native_backward`` (when it has
+one) computes the same gradients on the native arrays instead (:func:`run_formula`).
 
 Example::
 
@@ -84,6 +86,42 @@ def differentiable_backward() -> bool:
     reads the tangents of the gradients it gives, or on a gradient of a tensor subclass with its own
     ``__torch_function__`` (:data:`subclass_gradients`)."""
     return grad_state.enabled or tangent_rule is not None or subclass_gradients
+
+
+def run_formula(node: Any, grads: Any) -> Any:
+    """What ``node``'s backward gives for ``grads`` (one per output of its op): the engine's call of a
+    node. Its Function's :attr:`~Function._native_backward` computes it where no graph of the backward is
+    recorded (not :func:`differentiable_backward`) and it takes the case (:func:`native_gradients`), its
+    ``backward`` otherwise."""
+    function = node._function
+    formula = function._native_backward
+    if formula is not None and not differentiable_backward():
+        gradients = native_gradients(node, formula, grads)
+        if gradients is not NotImplemented:
+            return gradients
+    return function.backward(node, *grads)
+
+
+def native_gradients(node: Any, formula: Callable[..., Any], grads: Any) -> Any:
+    """What ``node``'s backward gives for ``grads``, computed by ``formula``, its Function's
+    :attr:`~Function._native_backward`. ``formula(node, *grads)`` computes on the gradients' native arrays
+    with the kernels the forward uses and returns one native array, tensor or None per ``forward``
+    argument; each array is wrapped once here, as a tensor on the gradients' device. It may return
+    ``NotImplemented`` for a case it leaves to ``backward`` (a dtype, a broadcast, a tensor subclass among
+    the saved tensors), and so does this function where a gradient is of a tensor subclass or none is
+    given."""
+    like = None
+    for grad in grads:
+        if grad is not None:
+            if type(grad) is not Tensor:
+                return NotImplemented
+            like = grad
+    if like is None:
+        return NotImplemented
+    results = formula(node, *grads)
+    if results is NotImplemented:
+        return results
+    return tuple(result if result is None or isinstance(result, Tensor) else like._make(result) for result in results)
 
 
 def node_output(node: Any, data: Any, like: Tensor, output_nr: int = 0) -> Tensor | None:
@@ -278,7 +316,7 @@ class FunctionCtx(Node):
 
     def apply(self, *grads: Any) -> tuple[Any, ...]:
         """Run this node's backward on ``grads`` (one per forward output)."""
-        result = self._function.backward(self, *grads)
+        result = run_formula(self, grads)
         if not isinstance(result, tuple):
             result = (result,)
         return result
@@ -420,6 +458,13 @@ class Function(metaclass=_FunctionMeta):
     #: runs with a Python number as a tensor (``x * 2`` is ``mul(x, tensor(2))``: add, sub, mul, div), an edge
     #: to no node, which ``next_functions`` shows as ``(None, 0)``
     _non_tensor_edge: tuple[None, int] = NOT_A_TENSOR
+    #: the backward formula on native arrays, for the backward passes that record no graph of their own
+    #: (:func:`run_formula`, the engine's call of a node, runs it in place of ``backward``): ``(ctx, *grads) ->``
+    #: one native array, tensor or None per ``forward`` argument, or ``NotImplemented`` to run ``backward``.
+    #: It must give the bits and the layout that ``backward`` gives (it runs the forward's kernels); None:
+    #: ``backward`` always runs. The hot formulas have one (mul, add, sub, mse_loss, stack, the views), which spares
+    #: them the dispatch and the node bookkeeping of the tensor operations ``backward`` is written with
+    _native_backward: Callable[..., Any] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # the legacy style, ``MyFunction()(x)``: PyTorch warns here and refuses the call

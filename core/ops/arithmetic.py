@@ -605,11 +605,15 @@ _round_half_even = _unary(
 
 class _Neg(Function):
     @staticmethod
+    def native_result(backend, data):
+        """``-data`` laid out as PyTorch lays it out (a dense ``data``'s strides exactly)."""
+        if not backend.is_contiguous(data) and 1 in data.shape:
+            return in_operands_layout(backend, -data, (data,))
+        return -data
+
+    @staticmethod
     def forward(ctx, x):
-        data = x._data
-        if not x._backend.is_contiguous(data) and 1 in data.shape:  # PyTorch keeps a dense x's strides exactly
-            return x._make(in_operands_layout(x._backend, -data, (data,)))
-        return x._make(-data)
+        return x._make(_Neg.native_result(x._backend, x._data))
 
     @staticmethod
     def backward(ctx, grad):
@@ -790,6 +794,49 @@ class _Binary(Function):
         return opmath(a, lambda x, y: cls.values(a._backend, x, y), data, other, round_numbers=not cls.exact_number)
 
     @classmethod
+    def result_layout(cls, backend, native, data, other, scalar):
+        """The result ``native`` of ``data`` and ``other`` (a Python number where ``scalar``) in PyTorch's
+        layout (TensorIterator's) where NumPy's may differ: the first operand's may win, and a size-1
+        dimension's stride counts unless every operand is row-major (of one shape, or exactly)."""
+        shape = data.shape
+        if scalar:
+            if cls.unary_with_number:
+                if not backend.is_contiguous(data) and 1 in shape:
+                    return in_operands_layout(backend, native, (data,))
+            elif (1 in shape or not native.size) and not backend.is_row_major(data):  # (NumPy zeroes empty strides)
+                return laid_out(backend, native, (data, other))
+        elif (
+            not backend.is_contiguous(data)
+            or (1 in native.shape and not (shape == other.shape and backend.is_contiguous(other)))
+            or not native.size  # (NumPy zeroes the strides of an array without elements)
+        ):
+            return in_operands_layout(backend, native, (data, other))
+        return native
+
+    @classmethod
+    def native_result(cls, backend, data, other, scalar=False):
+        """What the op gives for the native array ``data`` and ``other`` (a native array of ``data``'s
+        type, or a Python number where ``scalar``), for a real type of at least 32 bits, laid out as its
+        forward lays it out: the backward formulas on native arrays
+        (:attr:`~ember.autograd.Function._native_backward`) compute with it."""
+        return cls.result_layout(backend, cls.values(backend, data, other), data, other, scalar)
+
+    @staticmethod
+    def native_shapes(ctx, grad):
+        """Whether a backward formula on native arrays takes ``grad`` of ``ctx``'s op: a real type of at least
+        32 bits (the 16- and 8-bit types compute in float32 and round once, complex types conjugate), and
+        operands of the result's shape (no broadcast gradient to sum)."""
+        data = grad._data
+        dtype = data.dtype
+        shape = data.shape
+        return (
+            dtype.kind == "f"
+            and dtype.itemsize >= 4
+            and shape == ctx.a_shape
+            and (ctx.b_shape is None or ctx.b_shape == shape)
+        )
+
+    @classmethod
     def forward(cls, ctx, a, b):
         scalar = not isinstance(b, Tensor)
         data, other, backend = a._data, b if scalar else b._data, a._backend
@@ -801,21 +848,7 @@ class _Binary(Function):
                 native = cls.values(backend, data, other)
         except Exception as exc:  # the backend's own error for shapes that do not broadcast
             raise_broadcast_error(exc, a, b)
-        # PyTorch's layout (TensorIterator's) where NumPy's may differ: the first operand's may win, and a
-        # size-1 dimension's stride counts unless every operand is row-major (of one shape, or exactly)
-        if scalar:
-            if cls.unary_with_number:
-                if not backend.is_contiguous(data) and 1 in shape:
-                    native = in_operands_layout(backend, native, (data,))
-            elif (1 in shape or not native.size) and not backend.is_row_major(data):  # (NumPy zeroes empty strides)
-                native = laid_out(backend, native, (data, other))
-        elif (
-            not backend.is_contiguous(data)
-            or (1 in native.shape and not (shape == other.shape and backend.is_contiguous(other)))
-            or not native.size  # (NumPy zeroes the strides of an array without elements)
-        ):
-            native = in_operands_layout(backend, native, (data, other))
-        z = a._make(native)
+        z = a._make(cls.result_layout(backend, native, data, other, scalar))
         ctx.a_shape = shape
         ctx.b_shape = None if scalar else other.shape
         if cls.saves:
@@ -860,12 +893,27 @@ class _Add(_Binary):
     compute = staticmethod(lambda xp, a, b: xp.add(a, b))
     gradients = staticmethod(lambda ctx, g: (g, g))
 
+    @staticmethod
+    def _native_backward(ctx, g):
+        if not _Binary.native_shapes(ctx, g):
+            return NotImplemented
+        needs = ctx.needs_input_grad
+        return (g if needs[0] else None), (g if ctx.b_shape is not None and needs[1] else None)
+
 
 class _Sub(_Binary):
     _non_tensor_edge = _WRAPPED_NUMBER
     saves = 0
     compute = staticmethod(lambda xp, a, b: xp.subtract(a, b))
     gradients = staticmethod(lambda ctx, g: (g, -g))
+
+    @staticmethod
+    def _native_backward(ctx, g):
+        if not _Binary.native_shapes(ctx, g):
+            return NotImplemented
+        needs = ctx.needs_input_grad
+        gb = _Neg.native_result(g._backend, g._data) if ctx.b_shape is not None and needs[1] else None
+        return (g if needs[0] else None), gb
 
 
 class _AddScaled(Function):
@@ -961,6 +1009,25 @@ class _Mul(_Binary):
         return (g * other if ctx.needs_input_grad[0] else None), (
             g * a if ctx.b_shape is not None and ctx.needs_input_grad[1] else None
         )
+
+    @staticmethod
+    def _native_backward(ctx, g):
+        if not _Binary.native_shapes(ctx, g):
+            return NotImplemented
+        a, b, _ = ctx.saved_tensors
+        backend, data = g._backend, g._data
+        needs, scalar = ctx.needs_input_grad, ctx.b_shape is None
+        gradients = []
+        for needed, factor in ((needs[0], ctx.b_scalar if scalar else b), (not scalar and needs[1], a)):
+            if not needed:
+                gradients.append(None)
+            elif type(factor) is Tensor and factor._data.dtype == data.dtype:
+                gradients.append(_Mul.native_result(backend, data, factor._data))
+            elif scalar and type(factor) in (int, float):  # g * b for a Python number b
+                gradients.append(_Mul.native_result(backend, data, factor, True))
+            else:  # a tensor subclass or another operand: the tensor operations of gradients
+                return NotImplemented
+        return tuple(gradients)
 
 
 class _Div(_Binary):

@@ -147,6 +147,17 @@ class _View(Function):
         return grad.reshape(ctx.shape), None, None
 
     @staticmethod
+    def _native_backward(ctx, grad):
+        # backward's reshape without its node: a view where the strides allow one (reshape's), else a copy
+        shape = ctx.shape
+        if shape == grad._data.shape:
+            return grad._view_of(writable_data(grad), lambda base: base.reshape(shape)), None, None
+        data = _strided_view(grad, shape)
+        if data is None:
+            return grad._backend.xp.reshape(grad._data, shape), None, None
+        return grad._view_of(data, lambda base: base.reshape(shape)), None, None
+
+    @staticmethod
     def retarget(args):
         """The arguments that make the same view of another tensor ``args[0]`` (forward mode applies
         a view op to the input's tangent): ``data`` is the view of that tensor's own storage."""
@@ -288,16 +299,31 @@ def view(
 
 class _Permute(Function):
     @staticmethod
-    def forward(ctx, x, dims):
-        ctx.dims = dims
+    def permuted(x, dims):
+        """The view of ``x`` with its dimensions in the order ``dims`` (a tuple), without a node."""
         return x._view_of(x._backend.xp.permute_dims(writable_data(x), dims), lambda base: base.permute(dims))
 
     @staticmethod
-    def backward(ctx, grad):
-        inverse = [0] * len(ctx.dims)
-        for i, d in enumerate(ctx.dims):
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return _Permute.permuted(x, dims)
+
+    @staticmethod
+    def inverse(dims):
+        """The order that undoes the order ``dims``."""
+        inverse = [0] * len(dims)
+        for i, d in enumerate(dims):
             inverse[d] = i
-        return grad.permute(inverse), None
+        return tuple(inverse)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.permute(_Permute.inverse(ctx.dims)), None
+
+    @staticmethod
+    def _native_backward(ctx, grad):
+        # the view backward's permute gives (transpose's and t()'s orders are their own inverses)
+        return _Permute.permuted(grad, _Permute.inverse(ctx.dims)), None
 
 
 class _Transpose(_Permute):
@@ -1069,6 +1095,18 @@ class _Stack(Function):
     @staticmethod
     def backward(ctx, grad):
         return tuple(grad.select(ctx.axis, i) for i in range(grad.shape[ctx.axis]))  # PyTorch's formula
+
+    @staticmethod
+    def _native_backward(ctx, grad):
+        # the views that backward's selects give, sliced from the native array at once
+        data = writable_data(grad)
+        if not data.size:  # (the strides of a view without elements are PyTorch's: select's path)
+            return NotImplemented
+        axis = ctx.axis
+        before = (slice(None),) * axis
+        return tuple(
+            grad._view_of(data[(*before, i)], lambda base, i=i: base.select(axis, i)) for i in range(data.shape[axis])
+        )
 
 
 concat, concatenate = renamed(cat, "concat"), renamed(cat, "concatenate")

@@ -8,7 +8,9 @@ stops:
   which records each forward op under its ATen name (:mod:`ember.profiler.op_names`);
 * a wrapper around the ``backward`` of every ``Function`` class, which records each node the
   engine runs as PyTorch names it (``autograd::engine::evaluate_function: MulBackward0``
-  around ``MulBackward0``), with the ops of the backward nested inside;
+  around ``MulBackward0``), with the ops of the backward nested inside (the formulas on native
+  arrays, ``Function._native_backward``, are switched off meanwhile, so that every node runs its
+  ``backward`` and the ops PyTorch's formulas record, ``aten::mul`` in ``MulBackward0``, are seen);
 * a wrapper around the engine's accumulation into a leaf's ``.grad``
   (``torch::autograd::AccumulateGrad``, PyTorch's name);
 * wrappers around the public calls that PyTorch records as one op and ember runs as several
@@ -236,6 +238,8 @@ def _profiling_layer(inner: ApplyFunction) -> ApplyFunction:
 
 #: the Function classes whose ``backward`` is wrapped now -> their own ``backward`` attribute
 _patched: dict[type, Any] = {}
+#: the Function classes whose formula on native arrays is switched off now -> their own ``_native_backward``
+_natives: dict[type, Any] = {}
 #: the Function classes looked at since recording started (whether or not they define backward)
 _visited: set[type] = set()
 
@@ -249,6 +253,10 @@ def _patch_backwards(root: type) -> None:
             continue
         _visited.add(cls)
         pending.extend(cls.__subclasses__())
+        native = cls.__dict__.get("_native_backward")
+        if native is not None:
+            _natives[cls] = native
+            setattr(cls, "_native_backward", None)  # noqa: B010 - any Function class
         own = cls.__dict__.get("backward")
         if isinstance(own, classmethod):  # backward(cls, ctx, *grads)
             wrapped: Any = classmethod(_profiled_backward(own.__func__, ctx_at=1))
@@ -263,7 +271,10 @@ def _patch_backwards(root: type) -> None:
 def _restore_backwards() -> None:
     for cls, own in _patched.items():
         setattr(cls, "backward", own)  # noqa: B010 - any Function class
+    for cls, native in _natives.items():
+        setattr(cls, "_native_backward", native)  # noqa: B010 - any Function class
     _patched.clear()
+    _natives.clear()
     _visited.clear()
 
 

@@ -416,9 +416,11 @@ class _WeightT(_T):
 
     @staticmethod
     def backward(ctx, grad):
-        if differentiable_backward():
-            return grad.t(), None
-        return _new(grad._backend.xp.permute_dims(grad._data, (1, 0)), grad._backend, grad._device), None
+        return grad.t(), None
+
+    @staticmethod
+    def _native_backward(ctx, grad):
+        return grad._backend.xp.permute_dims(grad._data, (1, 0)), None
 
 
 class _ViewRows(_View):
@@ -429,9 +431,11 @@ class _ViewRows(_View):
 
     @staticmethod
     def backward(ctx, grad):
-        if differentiable_backward():
-            return grad.reshape(ctx.shape), None, None
-        return _new(grad._backend.xp.reshape(grad._data, ctx.shape), grad._backend, grad._device), None, None
+        return grad.reshape(ctx.shape), None, None
+
+    @staticmethod
+    def _native_backward(ctx, grad):
+        return grad._backend.xp.reshape(grad._data, ctx.shape), None, None
 
 
 class _UnsafeViewRows(_ViewRows):

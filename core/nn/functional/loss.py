@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import struct
 import warnings
 from collections.abc import Callable
 
@@ -19,7 +20,7 @@ from ...amp.state import state as _amp
 from ...autograd.function import Function, differentiable_backward
 from ...autograd.grad_mode import grad_state
 from ...layout import contiguous_format
-from ...ops.arithmetic import where
+from ...ops.arithmetic import _Mul, _Sub, where
 from ...ops.creation import arange
 from ...ops.dtype_support import (
     C_NAMES,
@@ -277,6 +278,36 @@ class _MSELoss(Function):
             gradient = gradient.clone(memory_format=contiguous_format)
         needs_input, needs_target, _ = ctx.needs_input_grad
         return gradient if needs_input else None, -gradient if needs_target else None, None
+
+    @staticmethod
+    def _native_backward(ctx, grad):
+        # backward's formula, with the kernels of its three ops (sub, then mul by the rounded alpha, then by grad),
+        # for the gradient of the input alone, in float32 or float64, of operands of one shape
+        input, target = ctx.saved_tensors
+        data, other, g = input._data, target._data, grad._data
+        dtype = data.dtype
+        if (
+            ctx.needs_input_grad[1]
+            or type(input) is not Tensor
+            or type(target) is not Tensor
+            or dtype.kind != "f"
+            or dtype.itemsize < 4
+            or other.dtype != dtype
+            or g.dtype != dtype
+            or other.shape != data.shape
+        ):
+            return NotImplemented
+        count = math.prod(data.shape)
+        norm = 2.0 if ctx.reduction != "mean" else 2.0 / count if count else math.inf
+        if dtype.itemsize == 4:  # alpha in the operands' type, as backward's input.new_tensor(norm).item()
+            norm = struct.unpack("f", struct.pack("f", norm))[0]
+        backend = grad._backend
+        gradient = _Mul.native_result(
+            backend, _Mul.native_result(backend, _Sub.native_result(backend, data, other), norm, True), g
+        )
+        if not backend.is_row_major(gradient):  # backward copies it into a row-major tensor
+            return NotImplemented
+        return gradient, None, None
 
 
 def smooth_l1_loss(
