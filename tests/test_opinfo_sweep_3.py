@@ -30,3 +30,17 @@ def test_logaddexp_gradient_of_huge_and_infinite_operands(device, dtype, fn):
     assert_same_as_torch(actual, expected, *_tol(dtype))
     for ge, gt in zip(ember.autograd.grad(actual.sum(), (ae, be)), torch.autograd.grad(expected.sum(), (a, b))):
         assert_same_as_torch(ge, gt, *_tol(dtype))
+
+
+def test_remainder_divisor_gradient_is_minus_the_floor_quotient(device, dtype):
+    # ember's divisor gradient was -floor(a / b): -30 for 3 % 0.1 (3 / 0.1 rounds up to 30); PyTorch's is
+    # -div(a, b, rounding_mode="floor"), the floor quotient 29
+    tdt = getattr(torch, dtype.name)
+    a = torch.tensor([1000.0, -1000.0, 3.0, 5.0], dtype=tdt, requires_grad=True)
+    b = torch.tensor([4.000000000000001, 4.000000000000001, 0.1, -2.0], dtype=tdt, requires_grad=True)
+    expected = torch.remainder(a, b)
+    ae, be = ember_copy(a, device, requires_grad=True), ember_copy(b, device, requires_grad=True)
+    actual = ember.remainder(ae, be)
+    assert_same_as_torch(actual, expected, *_tol(dtype))
+    for ge, gt in zip(ember.autograd.grad(actual.sum(), (ae, be)), torch.autograd.grad(expected.sum(), (a, b))):
+        assert_same_as_torch(ge, gt)

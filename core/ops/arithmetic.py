@@ -1216,7 +1216,9 @@ class _Remainder(_KernelBinary):
     @staticmethod
     def gradients(ctx, g):
         a, b, _ = ctx.saved_tensors
-        gb = None if b is None else -g * (a / b).floor()
+        # PyTorch's -g * div(a, b, rounding_mode="floor"): the floor quotient, which is below floor(a / b)
+        # where a / b rounds up to an integer (3 / 0.1 = 30.000000000000004, floor quotient 29)
+        gb = None if b is None else -g * a.div(b, rounding_mode="floor")
         return g, gb
 
 
