@@ -5,6 +5,7 @@ case is the smallest call that showed it, run on ember and torch and compared on
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from opinfo_support import assert_same_as_torch, ember_copy
 
@@ -44,3 +45,21 @@ def test_remainder_divisor_gradient_is_minus_the_floor_quotient(device, dtype):
     assert_same_as_torch(actual, expected, *_tol(dtype))
     for ge, gt in zip(ember.autograd.grad(actual.sum(), (ae, be)), torch.autograd.grad(expected.sum(), (a, b))):
         assert_same_as_torch(ge, gt)
+
+
+@pytest.mark.parametrize(
+    ("shape", "kwargs"), [((), {}), ((1,), {}), ((1, 2), {"dim": 0}), ((2, 1, 3), {"dim": 1}), ((0, 1), {"dim": 1})]
+)
+def test_repeat_interleave_of_a_size_one_dim_is_new_memory(device, dtype, shape, kwargs):
+    # ember returned a stride-0 view of the input where the repeated dim has size 1: an in-place op on the
+    # result raised, and one on the input changed the result; PyTorch's result is new, contiguous memory
+    x = torch.arange(float(np.prod(shape)), dtype=getattr(torch, dtype.name)).reshape(shape)
+    xe = ember_copy(x, device)
+    expected, actual = x.repeat_interleave(3, **kwargs), xe.repeat_interleave(3, **kwargs)
+    assert actual.stride() == expected.stride()
+    expected.add_(1)
+    actual.add_(1)
+    x.mul_(5)
+    xe.mul_(5)
+    assert_same_as_torch(actual, expected)
+    assert_same_as_torch(xe, x)
