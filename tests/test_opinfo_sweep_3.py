@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from against_torch import same_error
 from opinfo_support import assert_same_as_torch, ember_copy
 
 import ember
@@ -63,3 +64,25 @@ def test_repeat_interleave_of_a_size_one_dim_is_new_memory(device, dtype, shape,
     xe.mul_(5)
     assert_same_as_torch(actual, expected)
     assert_same_as_torch(xe, x)
+
+
+@pytest.mark.parametrize(
+    ("fn", "args"),
+    [
+        ("pow", (2, 3)),
+        ("max", (2, 3)),
+        ("min", (2, "t")),
+        ("max", (2,)),
+        ("min", (2, 0)),
+        ("clamp_min", (2, "t")),
+        ("clamp_max", (2.5, "t")),
+    ],
+)
+def test_overloaded_op_of_a_number_input_raises_torchs_type_error(device, fn, args):
+    # ember raised AttributeError ("'int' object has no attribute 'dtype'"); PyTorch's argument parser
+    # raises TypeError listing the overloads (one overload: "argument 'input' ... must be Tensor")
+    def call(lib):
+        t = lib.tensor([1, 2], device=device if lib is ember else "cpu")
+        return getattr(lib, fn)(*(t if a == "t" else a for a in args))
+
+    same_error(call)

@@ -1636,6 +1636,14 @@ def fmod(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None) ->
 _EXPONENT_CHECKED = INTEGRAL | {dtypes.float16, dtypes.bfloat16}
 
 
+#: PyTorch's overloads of ``pow``, as its argument parser lists them
+_POW_SIGNATURES = (
+    "Tensor input, Tensor exponent, *, Tensor out = None",
+    "Number self, Tensor exponent, *, Tensor out = None",
+    "Tensor input, Number exponent, *, Tensor out = None",
+)
+
+
 @overload
 def pow(input: Tensor, exponent: Tensor | Number) -> Tensor: ...  # noqa: A001
 @overload
@@ -1663,6 +1671,8 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         input, exponent = cast_inputs("pow", input, exponent)
     if not isinstance(input, Tensor):
+        if not isinstance(exponent, Tensor):  # no overload takes two numbers
+            raise invalid_combination("pow", (input, exponent), {}, _POW_SIGNATURES)
         if not is_scalar(input):
             raise TypeError(f"pow(): unsupported base type {type(input).__name__}")
         input = python_scalar(input)
