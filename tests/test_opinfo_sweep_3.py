@@ -86,3 +86,18 @@ def test_overloaded_op_of_a_number_input_raises_torchs_type_error(device, fn, ar
         return getattr(lib, fn)(*(t if a == "t" else a for a in args))
 
     same_error(call)
+
+
+def test_normal_of_numbers_takes_the_factory_keywords(device, dtype):
+    # ember raised TypeError (no keyword 'layout'/'requires_grad'); PyTorch's overload of two numbers
+    # and a size is a factory's: random values, so their shape, dtype and flags are compared
+    tdt = getattr(torch, dtype.name)
+    kwargs = {"layout": torch.strided, "pin_memory": False, "requires_grad": True}
+    expected = torch.normal(1.6, 0.3, (2, 3), dtype=tdt, **kwargs)
+    actual = ember.normal(1.6, 0.3, (2, 3), dtype=dtype, device=device, **{**kwargs, "layout": ember.strided})
+    assert tuple(actual.shape) == tuple(expected.shape) and actual.dtype is dtype
+    assert actual.requires_grad and actual.is_leaf and expected.is_leaf
+    with pytest.raises(TypeError, match=r"^normal\(\) received an invalid combination of arguments - got \(Tensor, "):
+        ember.normal(ember.ones(2, device=device), 0.3, requires_grad=True)
+    with pytest.raises(TypeError, match=r"^normal\(\) received an invalid combination of arguments - got \(Tensor, "):
+        torch.normal(torch.ones(2), 0.3, requires_grad=True)
