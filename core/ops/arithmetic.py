@@ -1283,7 +1283,9 @@ class _Remainder(_KernelBinary):
     @staticmethod
     def gradients(ctx, g):
         a, b, _ = ctx.saved_tensors
-        gb = None if b is None else -g * (a / b).floor()
+        # PyTorch's -g * div(a, b, rounding_mode="floor"): the floor quotient, which is below floor(a / b)
+        # where a / b rounds up to an integer (3 / 0.1 = 30.000000000000004, floor quotient 29)
+        gb = None if b is None else -g * a.div(b, rounding_mode="floor")
         return g, gb
 
 
@@ -1701,6 +1703,14 @@ def fmod(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None) ->
 _EXPONENT_CHECKED = INTEGRAL | {dtypes.float16, dtypes.bfloat16}
 
 
+#: PyTorch's overloads of ``pow``, as its argument parser lists them
+_POW_SIGNATURES = (
+    "Tensor input, Tensor exponent, *, Tensor out = None",
+    "Number self, Tensor exponent, *, Tensor out = None",
+    "Tensor input, Number exponent, *, Tensor out = None",
+)
+
+
 @overload
 def pow(input: Tensor, exponent: Tensor | Number) -> Tensor: ...  # noqa: A001
 @overload
@@ -1728,6 +1738,8 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         input, exponent = cast_inputs("pow", input, exponent)
     if not isinstance(input, Tensor):
+        if not isinstance(exponent, Tensor):  # no overload takes two numbers
+            raise invalid_combination("pow", (input, exponent), {}, _POW_SIGNATURES)
         if not is_scalar(input):
             raise TypeError(f"pow(): unsupported base type {type(input).__name__}")
         input = python_scalar(input)

@@ -21,7 +21,7 @@ from .arithmetic import (  # noqa: A004
 from .complex_views import complex as complex_from_parts
 from .dtype_support import FLOAT8, UNSIGNED_WIDE, not_implemented, refuse_limited
 from .movement import laid_out_like
-from .operands import named_node
+from .operands import invalid_combination, named_node
 from .out_argument import write_out
 
 if TYPE_CHECKING:
@@ -85,6 +85,14 @@ def _cast_to(value: float, info: Any) -> float:
     return math.copysign(math.inf if abs(v) >= threshold else info.max, v)
 
 
+def _refuse_non_tensor(op: str, input: Any, name: str, bound: Any) -> None:
+    """PyTorch's TypeError for ``clamp_min``/``clamp_max`` (``op``) of an ``input`` that is no tensor
+    (``clamp_min(2, x)``): none of its overloads, which ``name`` their ``bound``, takes one."""
+    if not isinstance(input, Tensor):
+        signatures = tuple(f"Tensor input, {kind} {name}, *, Tensor out = None" for kind in ("Tensor", "Number"))
+        raise invalid_combination(op, (input, bound), {}, signatures)
+
+
 def clamp_min(input: Tensor, min: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """``max(input, min)`` element-wise (:func:`clamp` with only a lower bound).
 
@@ -105,6 +113,7 @@ def clamp_min(input: Tensor, min: Tensor | Number, *, out: Tensor | None = None)
         return write_out("clamp_min", clamp_min(input, min), out, exact_dtype=True)
     if isinstance(min, Tensor) and isinstance(input, Tensor) and input.dtype.is_complex:
         not_implemented("maximum_cpu", input.dtype)  # PyTorch's kernel of a tensor bound
+    _refuse_non_tensor("clamp_min", input, "min", min)
     return clamp_with_nodes(input, min, None, _ClampMin, _ClampMinTensor)
 
 
@@ -128,6 +137,7 @@ def clamp_max(input: Tensor, max: Tensor | Number, *, out: Tensor | None = None)
         return write_out("clamp_max", clamp_max(input, max), out, exact_dtype=True)
     if isinstance(max, Tensor) and isinstance(input, Tensor) and input.dtype.is_complex:
         not_implemented("minimum_cpu", input.dtype)  # PyTorch's kernel of a tensor bound
+    _refuse_non_tensor("clamp_max", input, "max", max)
     return clamp_with_nodes(input, None, max, _ClampMax, _ClampMaxTensor)
 
 

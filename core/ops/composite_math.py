@@ -173,7 +173,7 @@ class _LogAddExp(_Binary):
 
     _backward_name = "LogaddexpBackward0"
 
-    saves = 3
+    saves = 2  # the operands, as PyTorch's LogaddexpBackward0 saves
 
     @classmethod
     def values(cls, backend, a, b):
@@ -189,10 +189,12 @@ class _LogAddExp(_Binary):
 
     @staticmethod
     def gradients(ctx, g):
-        a, b, z = ctx.saved_tensors
-        if g.dtype.is_complex:  # PyTorch's formulas, conjugated: g / conj(1 + exp(b - a))
+        a, b, _ = ctx.saved_tensors
+        # PyTorch's formulas, g / (1 + exp(b - a)) (conjugated for complex): exact where
+        # a - z rounds to 0 (|a| ~ 1e20) and 1 beside an infinite operand, where exp(a - z) is NaN
+        if g.dtype.is_complex:
             return g / (1 + (b - a).exp()).conj(), g / (1 + (a - b).exp()).conj()
-        return g * (a - z).exp(), g * (b - z).exp()
+        return g / (1 + (b - a).exp()), g / (1 + (a - b).exp())
 
 
 def _floating_pair(op, input, other):

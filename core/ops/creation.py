@@ -40,7 +40,7 @@ from ..tensor import (
 from ..type_names import type_name
 from ..typeinfo import iinfo
 from .comparison import _TORCH_NAMES
-from .creation_options import layout_options
+from .creation_options import check_layout, layout_options
 from .drawn_from import drawn_from
 from .dtype_support import C_NAMES, FLOAT8, TORCH_NAMES, UNSIGNED_WIDE, check_random_bound, not_implemented
 from .movement import broadcast_shapes
@@ -1258,7 +1258,10 @@ def normal(
     *,
     generator: Generator | None = None,
     dtype: _dtype | None = None,
+    layout: Any = None,
     device: Device = None,
+    pin_memory: bool = False,
+    requires_grad: bool = False,
     out: Tensor | None = None,
 ) -> Tensor:
     """Normal samples with the given (scalar or tensor) ``mean`` and ``std``.
@@ -1272,7 +1275,10 @@ def normal(
         size (tuple of ints, optional): the shape of the result when ``mean`` and ``std`` are numbers.
         generator (ember.Generator, optional): the pseudorandom number generator to sample from.
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
+        layout (ember.layout, optional): with numbers, the layout of the result (``ember.strided`` only).
         device (ember.device or str, optional): the device of the result; the default device when ``None``.
+        pin_memory (bool): with numbers, put the result in page-locked memory. Default: ``False``.
+        requires_grad (bool): with numbers, whether the result requires grad. Default: ``False``.
         out (Tensor, optional): the output tensor, whose dtype the samples are drawn in; resized and
             returned. Default: ``None``.
 
@@ -1291,11 +1297,19 @@ def normal(
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     tensor_mean, tensor_std = isinstance(mean, Tensor), isinstance(std, Tensor)
     if tensor_mean or tensor_std:
-        if size is not None:  # the shape is the tensors'
-            kinds = ", ".join("Tensor" if isinstance(v, Tensor) else type(v).__name__ for v in (mean, std))
-            raise TypeError(
-                f"normal() received an invalid combination of arguments - got ({kinds}, size={type(size).__name__})"
-            )
+        # the shape, layout and placement are the tensors': the overloads of tensors take none of these
+        given = {
+            "size": size,
+            "layout": layout,
+            "pin_memory": pin_memory or None,
+            "requires_grad": requires_grad or None,
+        }
+        for name, value in given.items():
+            if value is not None:
+                kinds = ", ".join("Tensor" if isinstance(v, Tensor) else type(v).__name__ for v in (mean, std))
+                raise TypeError(
+                    f"normal() received an invalid combination of arguments - got ({kinds}, {name}={type(value).__name__})"
+                )
         like: Any = mean if tensor_mean else std
         shape = like.shape
         if isinstance(mean, Tensor) and isinstance(std, Tensor):
@@ -1304,6 +1318,7 @@ def normal(
     elif size is None:
         raise TypeError("normal() received an invalid combination of arguments - got (float, float): give size")
     else:
+        check_layout("normal", layout)
         shape = size
     samples = empty(shape, dtype=dtype if out is None else out.dtype, device=device)
     if tensor_std:
@@ -1313,7 +1328,10 @@ def normal(
     if tensor_mean or tensor_std:
         samples.add_(mean.detach() if tensor_mean else mean)  # type: ignore[union-attr]
     if out is None:
-        return drawn_from(samples, mean, std)
+        if tensor_mean or tensor_std:
+            return drawn_from(samples, mean, std)
+        samples = samples.pin_memory() if pin_memory else samples
+        return samples.requires_grad_(requires_grad)
     return write_out("normal", samples, out, exact_dtype=True, warn_resize=False)
 
 

@@ -16,7 +16,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 from ..layout import factories, sparse_coo, strided
 
-__all__ = ["layout_options"]
+__all__ = ["check_layout", "layout_options"]
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -38,7 +38,8 @@ def _sparse_zeros(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     return result.requires_grad_() if requires_grad else result
 
 
-def _check_layout(op: str, layout: Any) -> None:
+def check_layout(op: str, layout: Any) -> None:
+    """PyTorch's error for a factory ``op`` given a ``layout`` other than ``ember.strided`` (or None)."""
     if layout is not None and layout is not strided:
         raise NotImplementedError(
             f"{op}: layout {layout} is not supported: ember's factories make ember.strided tensors"
@@ -63,7 +64,7 @@ def layout_options(*, pin_memory: bool) -> Callable[[Callable[_P, _R]], Callable
             def create(*args: Any, layout: Any = None, pin_memory: bool = False, **kwargs: Any) -> Any:
                 if layout is sparse_coo and name in ("zeros", "empty"):
                     return _sparse_zeros(args, kwargs)
-                _check_layout(name, layout)
+                check_layout(name, layout)
                 result = fn(*args, **kwargs)
                 return result.pin_memory() if pin_memory else result
 
@@ -71,7 +72,7 @@ def layout_options(*, pin_memory: bool) -> Callable[[Callable[_P, _R]], Callable
 
             @functools.wraps(fn)
             def create(*args: Any, layout: Any = None, **kwargs: Any) -> Any:
-                _check_layout(name, layout)
+                check_layout(name, layout)
                 return fn(*args, **kwargs)
 
         return cast(Callable[_P, _R], create)

@@ -29,11 +29,13 @@ from .operands import (
     KEEPDIM_OMITTED,
     bool_arg_error,
     dim_and_keepdim,
+    invalid_combination,
     named_node,
     normalize_dims,
     numpy_names,
     refuse_keepdim_without_dim,
     refuse_none_dim,
+    require_tensors,
     wrap_dim,
 )
 from .out_argument import write_out
@@ -660,6 +662,23 @@ def argmin(
     return _arg("argmin", input, dim, keepdim)
 
 
+#: PyTorch's overloads of ``max`` and ``min``, as its argument parser lists them
+_EXTREMUM_SIGNATURES = (
+    "Tensor input, *, Tensor out = None",
+    "Tensor input, Tensor other, *, Tensor out = None",
+    "Tensor input, int dim, bool keepdim = False, *, tuple of Tensors out = None",
+)
+
+
+def _refuse_non_tensor(name: str, input: Any, dim: Any) -> None:
+    """PyTorch's TypeError for ``max``/``min`` (``name``) of an ``input`` that is no tensor (``max(2, 3)``):
+    the one-argument overload's "must be Tensor" alone, else the list of its overloads."""
+    if not isinstance(input, Tensor):
+        if dim is DIM_OMITTED:
+            require_tensors(name, ("input",), input)
+        raise invalid_combination(name, (input, dim), {}, _EXTREMUM_SIGNATURES)
+
+
 def _extremum_with_indices(name, input, dim, keepdim, other):
     if isinstance(dim, Tensor):  # max(input, other): element-wise
         return (arithmetic.maximum if name == "max" else arithmetic.minimum)(input, dim)
@@ -746,6 +765,7 @@ def max(  # noqa: A001
         values=tensor([3., 6.]),
         indices=tensor([2, 2]))
     """
+    _refuse_non_tensor("max", input, dim)
     dim = refuse_none_dim("max", dim)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("max", dim, None, axis, keepdim, keepdims)
@@ -795,6 +815,7 @@ def min(  # noqa: A001
         values=tensor([1., 2., 3.]),
         indices=tensor([0, 0, 0]))
     """
+    _refuse_non_tensor("min", input, dim)
     dim = refuse_none_dim("min", dim)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("min", dim, None, axis, keepdim, keepdims)

@@ -171,7 +171,9 @@ def repeat_interleave(
         expanded = x.unsqueeze(axis + 1).expand(shape[: axis + 1] + [repeats] + shape[axis + 1 :])
         shape[axis] *= repeats
         result = expanded.reshape(shape)
-        if repeats == 1:  # the reshape is then a view of ``input``; PyTorch returns a copy
+        if result._base is not None:
+            # the reshape was a view of ``input`` (a size-1 ``dim``: stride 0, which a write through
+            # it or to ``input`` saw; once or no repetitions; no elements): PyTorch returns new memory
             result = result.clone(memory_format=contiguous_format)
     if output_size is not None and result.shape[axis] != output_size:
         raise RuntimeError(
