@@ -276,6 +276,19 @@ def _reflected(compute, keywords=frozenset()):
     return operator
 
 
+def _inplace_operator(method, keywords=frozenset()):
+    """The in-place twin ``method`` (``Tensor.add_``) as a Tensor's in-place operator (``__iadd__``, which
+    ``x += y`` calls): as PyTorch's, it returns NotImplemented for a keyword outside ``keywords`` (``alpha``,
+    ``rounding_mode``) or where ``method`` refuses an operand it does not know with a TypeError (their argument
+    parser's TypeError turned into it); Python then tries the out-of-place operator and, failing that, raises
+    its own TypeError (``unsupported operand type(s) for +=: 'Tensor' and 'str'``). A handler of
+    ``__torch_function__`` sees ``method`` (:mod:`ember.overrides`)."""
+    operator = _reflected(method, keywords)
+    operator._ember_computes = method  # what the checking wrapper calls for a tensor, float or int operand
+    operator.__wrapped__ = method
+    return operator
+
+
 def _rsub(self, other):
     """``other - self``."""
     return arithmetic.sub(other, self)
@@ -834,7 +847,7 @@ INPLACE_TWINS = (
 # In-place shape changes: ``x.squeeze_()`` gives ``x`` the shape of ``x.squeeze()`` (ops/slicing_joining.py).
 SHAPE_INPLACE_TWINS = ("squeeze", "unsqueeze", "t", "transpose", "swapaxes", "swapdims")
 
-# Other names of the in-place twins, and the in-place operators (``x += y`` is ``x.add_(y)``).
+# Other names of the in-place twins, and the in-place operators (``x += y`` computes ``x.add_(y)``).
 INPLACE_ALIASES = {
     "subtract_": "sub_",
     "multiply_": "mul_",
@@ -855,6 +868,15 @@ INPLACE_ALIASES = {
     "__iand__": "bitwise_and_",
     "__ior__": "bitwise_or_",
     "__ixor__": "bitwise_xor_",
+}
+
+# The keywords PyTorch's in-place operators take, as their methods do (``x.__iadd__(y, alpha=2)``); given any
+# other, an in-place operator returns NotImplemented (:func:`_inplace_operator`).
+INPLACE_OPERATOR_KEYWORDS = {
+    "__iadd__": _ALPHA,
+    "__isub__": _ALPHA,
+    "__itruediv__": _ROUNDING_MODE,
+    "__idiv__": _ROUNDING_MODE,
 }
 
 # The in-place operators that are methods of their own in PyTorch, not other names of the twins: a handler or
@@ -1041,8 +1063,14 @@ def install():
         setattr(Tensor, name + "_", inplace._inplace(name))
     for name in SHAPE_INPLACE_TWINS:
         setattr(Tensor, name + "_", slicing_joining._shape_inplace(name))
+    operators = {}  # name of the twin -> its in-place operator (``Tensor.__idiv__ is Tensor.__itruediv__``)
     for alias, name in (INPLACE_ALIASES | SURFACE_INPLACE_ALIASES).items():
-        setattr(Tensor, alias, Tensor.__dict__[name])
+        method = Tensor.__dict__[name]
+        if alias.startswith("__"):
+            if name not in operators:
+                operators[name] = _inplace_operator(method, INPLACE_OPERATOR_KEYWORDS.get(alias, frozenset()))
+            method = operators[name]
+        setattr(Tensor, alias, method)
     for table in TABLES:  # PyTorch's other names: functions of their own (Tensor.arctan is not Tensor.atan)
         aliases.rename_aliases(table)
     for name in aliases.TORCH_ALIASES.intersection(Tensor.__dict__) | set(OWN_INPLACE_OPERATORS):
