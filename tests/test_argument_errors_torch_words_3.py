@@ -4,6 +4,8 @@ returns.
 - In-place operators (``x.__iadd__(y, foo=1)``, ``x.__imul__("a")``): PyTorch's turn their method's TypeError
   into NotImplemented, so ``x += "a"`` raises Python's "unsupported operand type(s) for +=" and a keyword the
   method does not take gives NotImplemented; ``alpha`` and ``rounding_mode`` are still taken.
+- ``einsum("i,i", [1, 2], x)``, ``einsum(3, x)``: the argument parser's words ("expected Tensor as element 0 in
+  argument 1, but got list"; "argument 'equation' (position 1) must be str, not int").
 """
 
 from __future__ import annotations
@@ -28,10 +30,10 @@ def _operands(lib, name, device):
     return lib.ones(2, 3, dtype=dtype, **where), lib.full((2, 3), 2, dtype=dtype, **where)
 
 
-def _outcome(call):
-    """What ``call()`` gives: NotImplemented, the values of a tensor, or the error's type and message."""
+def _outcome(call, *args, **kwargs):
+    """What ``call(*args, **kwargs)`` gives: NotImplemented, a tensor's values, or the error's type and message."""
     try:
-        result = call()
+        result = call(*args, **kwargs)
     except Exception as error:  # noqa: BLE001 - the error is the outcome compared
         return type(error).__name__, str(error)
     return result if result is NotImplemented else result.tolist()
@@ -46,14 +48,14 @@ def test_inplace_operator_keywords_as_torch(device, name, given):
     outcomes = []
     for lib in (torch, ember):
         x, y = _operands(lib, name, device)
-        outcomes.append((_outcome(lambda: getattr(x, name)(y, **given)), x.tolist()))
+        outcomes.append((_outcome(getattr(x, name), y, **given), x.tolist()))
     assert outcomes[1] == outcomes[0]
 
 
 @pytest.mark.parametrize("name", _INPLACE_OPERATORS)
 @pytest.mark.parametrize("other", ["a", None, [1.0, 2.0], {}], ids=lambda o: type(o).__name__)
 def test_inplace_operator_unknown_operand_is_not_implemented(device, name, other):
-    outcomes = [_outcome(lambda: getattr(_operands(lib, name, device)[0], name)(other)) for lib in (torch, ember)]
+    outcomes = [_outcome(getattr(_operands(lib, name, device)[0], name), other) for lib in (torch, ember)]
     assert outcomes[1] == outcomes[0] == NotImplemented
 
 
@@ -83,3 +85,26 @@ def test_inplace_operator_keeps_the_tensor(device):
     z *= 2
     z /= y
     assert z is x and x.tolist() == [[2.0] * 3] * 2
+
+
+# -- einsum with operands that are not tensors --------------------------------------------------------------
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: lib.einsum("i,i", [1, 2], x),
+        lambda lib, x: lib.einsum("i", 3),
+        lambda lib, x: lib.einsum("i,i", x, [1.0, 2.0, 3.0]),
+        lambda lib, x: lib.einsum("i", None),
+        lambda lib, x: lib.einsum("i,i", [x, 3]),
+        lambda lib, x: lib.einsum("i,i", x, "a"),
+        lambda lib, x: lib.einsum(3, x),
+        lambda lib, x: lib.einsum(b"i,j", x),
+    ],
+)
+def test_einsum_operand_types_as_torch(device, call):
+    same_error(lambda lib: call(lib, lib.ones(3, device=device) if lib is ember else lib.ones(3)))
+
+
+def test_einsum_takes_a_bytes_equation_as_torch(device):
+    x = ember.arange(3.0, device=device)
+    assert ember.einsum(b"i,i", x, x).item() == torch.einsum(b"i,i", torch.arange(3.0), torch.arange(3.0)).item()
