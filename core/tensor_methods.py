@@ -79,7 +79,9 @@ from .ops import (
     value_tests,
     view_copies,
 )
+from .ops.operands import invalid_combination
 from .tensor import Tensor, is_number
+from .type_names import type_name
 
 __all__ = ["install"]
 
@@ -1021,6 +1023,46 @@ TOP_LEVEL_INPLACE = (
     "trunc_", "xlogy_", "zero_", "gcd_", "lcm_", "i0_", "ldexp_", "addmv_", "detach_",
     "resize_as_", "conj_physical_",
 )  # fmt: skip
+
+# the signatures PyTorch's argument parser lists when a top-level in-place function's input is not a tensor, for
+# those whose parser has other overloads or other arguments (the others name the input: "must be Tensor")
+TOP_LEVEL_INPLACE_SIGNATURES = {
+    "addmv_": ("Tensor input, Tensor mat, Tensor vec, *, Number beta = 1, Number alpha = 1",),
+    "clamp_": (
+        "Tensor input, Tensor min = None, Tensor max = None",
+        "Tensor input, Number min = None, Number max = None",
+    ),
+    "clip_": (
+        "Tensor input, Tensor min = None, Tensor max = None",
+        "Tensor input, Number min = None, Number max = None",
+    ),
+    "clamp_max_": ("Tensor input, Tensor max", "Tensor input, Number max"),
+    "clamp_min_": ("Tensor input, Tensor min", "Tensor input, Number min"),
+    "fill_": ("Tensor input, Tensor value", "Tensor input, Number value"),
+    "xlogy_": ("Tensor input, Tensor other", "Tensor input, Number other"),
+}
+
+
+def top_level_inplace(name):
+    """The Tensor's in-place method ``name`` as PyTorch's top-level function (``ember.exp_(x)``): an input that is
+    not a tensor gets PyTorch's TypeError ("exp_(): argument 'input' (position 1) must be Tensor, not str"), where
+    the method would fail on one of its attributes; a tensor is handed to the method ``Tensor`` holds now (the
+    argument-checked one once a subclass takes part in ``__torch_function__``)."""
+    method = Tensor.__dict__[name]
+    signatures = TOP_LEVEL_INPLACE_SIGNATURES.get(name)
+
+    def function(input, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            if signatures:  # PyTorch's argument parser names its signatures
+                raise invalid_combination(name, (input, *args), kwargs, signatures)
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type_name(input)}")
+        return Tensor.__dict__[name](input, *args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = method.__doc__
+    function.__module__ = "ember"
+    return overrides._hidden_from_warnings(function)  # a warning's stacklevel counts the caller's frame
+
 
 # PyTorch's __torch_function__ protocol (ember.overrides): the default handler every subclass inherits,
 # and the hook that wraps a subclass's surface when it is defined (Tensor's own stays unwrapped)

@@ -223,3 +223,16 @@ def test_pooling_and_padding_sizes_as_torch(device, call):
 def test_size_of_a_zero_dimensional_tensor_as_torch(device):
     same_error(lambda lib: (lib.ones((), device=device) if lib is ember else lib.ones(())).size(-3))
     same_error(lambda lib: (lib.ones((), device=device) if lib is ember else lib.ones(())).size(0))
+
+
+# -- top-level in-place functions given something other than a tensor ------------------------------------------
+@pytest.mark.parametrize("name", ["abs_", "exp_", "sigmoid_", "clamp_", "clip_", "clamp_min_", "fill_", "xlogy_", "addmv_", "zero_", "nan_to_num_", "detach_"])
+@pytest.mark.parametrize("operand", ["a", None, [1.0, 2.0]], ids=lambda o: type(o).__name__)
+def test_top_level_inplace_refuses_a_non_tensor_as_torch(name, operand):
+    same_error(lambda lib: getattr(lib, name)(operand))
+
+
+def test_top_level_inplace_writes_the_tensor(device):
+    x = ember.tensor([-1.0, 2.0], device=device)
+    assert ember.abs_(x) is x and x.tolist() == [1.0, 2.0]
+    assert ember.clamp_(x, max=1.5) is x and x.tolist() == [1.0, 1.5]

@@ -424,12 +424,13 @@ def given_arguments(args: tuple, kwargs: dict) -> str:
 
 def invalid_combination(op: str, args: tuple, kwargs: dict, signatures: tuple[str, ...]) -> TypeError:
     """PyTorch's TypeError for a call of ``op`` with ``args`` and ``kwargs`` that fits none of its
-    ``signatures``, each as PyTorch prints it (``"Tensor other, *, str rounding_mode"``)."""
+    ``signatures``, each as PyTorch prints it (``"Tensor other, *, str rounding_mode"``); an op of one signature
+    names it on the same line ("but expected (Tensor input, Tensor mat, ...)")."""
+    given = f"{op}() received an invalid combination of arguments - got ({given_arguments(args, kwargs)}), "
+    if len(signatures) == 1:
+        return TypeError(f"{given}but expected ({signatures[0]})")
     expected = "".join(f" * ({signature})\n" for signature in signatures)
-    return TypeError(
-        f"{op}() received an invalid combination of arguments - got ({given_arguments(args, kwargs)}), "
-        f"but expected one of:\n{expected}"
-    )
+    return TypeError(f"{given}but expected one of:\n{expected}")
 
 
 def _is_index(value: object) -> bool:
