@@ -226,7 +226,23 @@ def test_size_of_a_zero_dimensional_tensor_as_torch(device):
 
 
 # -- top-level in-place functions given something other than a tensor ------------------------------------------
-@pytest.mark.parametrize("name", ["abs_", "exp_", "sigmoid_", "clamp_", "clip_", "clamp_min_", "fill_", "xlogy_", "addmv_", "zero_", "nan_to_num_", "detach_"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "abs_",
+        "exp_",
+        "sigmoid_",
+        "clamp_",
+        "clip_",
+        "clamp_min_",
+        "fill_",
+        "xlogy_",
+        "addmv_",
+        "zero_",
+        "nan_to_num_",
+        "detach_",
+    ],
+)
 @pytest.mark.parametrize("operand", ["a", None, [1.0, 2.0]], ids=lambda o: type(o).__name__)
 def test_top_level_inplace_refuses_a_non_tensor_as_torch(name, operand):
     same_error(lambda lib: getattr(lib, name)(operand))
@@ -236,3 +252,28 @@ def test_top_level_inplace_writes_the_tensor(device):
     x = ember.tensor([-1.0, 2.0], device=device)
     assert ember.abs_(x) is x and x.tolist() == [1.0, 2.0]
     assert ember.clamp_(x, max=1.5) is x and x.tolist() == [1.0, 1.5]
+
+
+# -- Python's own errors name the op (not "_compare.<locals>.op()") -------------------------------------------
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: lib.logical_and(x, x, foo=1),
+        lambda lib, x: lib.logical_xor(x, x, foo=1),
+        lambda lib, x: x.float(foo=1),
+        lambda lib, x: x.double(foo=1),
+        lambda lib, x: x.bool(memory_format=None, foo=1),
+        lambda lib, x: lib.ones_like(x, foo=1),
+        lambda lib, x: x.new_ones(2, foo=1),
+    ],
+)
+def test_unexpected_keyword_names_the_op_as_torch(device, call):
+    same_error(lambda lib: call(lib, lib.ones(2, device=device) if lib is ember else lib.ones(2)))
+
+
+@pytest.mark.parametrize(
+    "name", ["eq", "ne", "lt", "le", "gt", "ge", "bitwise_and", "logical_or", "ones", "zeros_like"]
+)
+def test_generated_ops_are_named_after_themselves(name):
+    # Python names a function by its qualified name in its own errors ("eq() got an unexpected keyword ...")
+    assert getattr(ember, name).__qualname__ == name
