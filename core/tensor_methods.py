@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import re
 import sys
 import types
 import warnings
@@ -1176,6 +1177,18 @@ def _refuse_out():
             value.__wrapped__ = methods[id(computed)]
 
 
+_POSITION = re.compile(r"\(position (\d+)\)")
+
+
+def _renumbered(error, op):
+    """``error``, the TypeError of the op ``op`` called as a method, with the argument's position as PyTorch's
+    argument parser gives a method's, which does not count ``self`` ("add(): argument 'other' (position 1)" for
+    ``x.add("a")``, where ``ember.add(x, "a")`` says position 2). Only the error path pays for it."""
+    message = str(error)
+    if type(error) is TypeError and len(error.args) == 1 and message.startswith(f"{op}(): argument '"):
+        error.args = (_POSITION.sub(lambda found: f"(position {int(found[1]) - 1})", message, count=1),)
+
+
 def _refusing_out(name, function):
     """``function`` (an op that takes ``out=``, ``ember.add``) as the method ``Tensor.name``, which refuses
     ``out`` as PyTorch's methods do: none of them takes it. The TypeError is PyTorch's for a method of ``self``
@@ -1184,7 +1197,8 @@ def _refusing_out(name, function):
     signatures, which ember does not keep).
 
     The method has ``function``'s own parameters, ``out`` given a default that stands for its absence, and
-    passes them on as they came (no ``*args``/``**kwargs`` of its own to pack: the call costs one frame).
+    passes them on as they came (no ``*args``/``**kwargs`` of its own to pack: the call costs one frame). An
+    argument's position in the op's TypeError is the method's (:func:`_renumbered`).
     """
     head, passed = [], []
     for kind, given, has_default in _parameters(function):
@@ -1208,9 +1222,13 @@ def _refusing_out(name, function):
         f"def {name}({', '.join(head)}):\n"
         "    if out is not _ABSENT:\n"
         f"        raise TypeError({message!r})\n"
-        f"    return _function({', '.join(passed)})\n"
+        "    try:\n"
+        f"        return _function({', '.join(passed)})\n"
+        "    except TypeError as error:\n"
+        f"        _renumbered(error, {function.__name__!r})\n"
+        "        raise\n"
     )
-    namespace = {"_ABSENT": _ABSENT, "_function": function}
+    namespace = {"_ABSENT": _ABSENT, "_function": function, "_renumbered": _renumbered}
     exec(compile(source, f"<ember.Tensor.{name}>", "exec"), namespace)  # noqa: S102 - the source is built above
     method = overrides._hidden_from_warnings(namespace[name])  # a warning's stacklevel counts the caller's frame
     method.__defaults__ = function.__defaults__

@@ -277,3 +277,22 @@ def test_unexpected_keyword_names_the_op_as_torch(device, call):
 def test_generated_ops_are_named_after_themselves(name):
     # Python names a function by its qualified name in its own errors ("eq() got an unexpected keyword ...")
     assert getattr(ember, name).__qualname__ == name
+
+
+# -- an argument's position: a method's parser does not count self ---------------------------------------------
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "maximum", "minimum", "atan2", "fmax", "hypot", "outer"])
+@pytest.mark.parametrize("bad", ["a", None, [1.0, "b"]], ids=lambda b: type(b).__name__)
+def test_argument_position_of_method_and_function_as_torch(device, name, bad):
+    def tensor(lib):
+        return lib.ones(2, device=device) if lib is ember else lib.ones(2)
+
+    same_error(lambda lib: getattr(tensor(lib), name)(bad))
+    same_error(lambda lib: getattr(lib, name)(tensor(lib), bad))
+
+
+def test_topk_position_of_method_and_function_as_torch(device):
+    def tensor(lib):
+        return lib.ones(3, device=device) if lib is ember else lib.ones(3)
+
+    same_error(lambda lib: tensor(lib).topk("a"))
+    same_error(lambda lib: lib.topk(tensor(lib), "a"))

@@ -143,6 +143,12 @@ def array_operands(like, value):
     return (like if like.dtype is result else like.to(result)), converted, result
 
 
+# the ops whose argument parser reads ``other`` as a Tensor alone (a number is its own, hidden overload), so that
+# it names ``other`` for an operand it does not take ("add(): argument 'other' (position 2) must be Tensor, not
+# str"); the others list their overloads, as "received an invalid combination of arguments"
+_TENSOR_OTHER = frozenset(("add", "sub", "mul", "div"))
+
+
 def promote(op, a, b, refuse_limited=True):
     """Bring ``a`` (a tensor) and ``b`` (a tensor or Python scalar) to a common dtype.
 
@@ -186,6 +192,8 @@ def promote(op, a, b, refuse_limited=True):
         operands = array_operands(a, b)
         if operands is not None:
             return operands
+        if op in _TENSOR_OTHER:
+            raise TypeError(f"{op}(): argument 'other' (position 2) must be Tensor, not {type_name(b)}")
         raise TypeError(f"{op}(): expected a Tensor or a number as the other operand, got {type(b).__name__}")
     da = a.dtype
     sd = dtypes.scalar_dtype(b)
