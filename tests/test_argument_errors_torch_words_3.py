@@ -10,6 +10,7 @@ returns.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from against_torch import same_error
 
@@ -216,8 +217,8 @@ def test_pooling_and_padding_sizes_as_torch(device, call):
         expected = run(torch)
     except Exception:  # noqa: BLE001 - PyTorch refuses it: ember raises the same
         same_error(run)
-    else:
-        assert run(ember).tolist() == expected.tolist()
+    else:  # (a device may round the power means otherwise)
+        np.testing.assert_allclose(run(ember).tolist(), expected.tolist(), rtol=1e-6)
 
 
 def test_size_of_a_zero_dimensional_tensor_as_torch(device):
