@@ -259,9 +259,9 @@ newaxis = None
 globals().update(_LEGACY_STORAGES)  # ember.FloatStorage, ember.LongStorage, ...
 
 tensor_methods.install()
-# PyTorch's top-level in-place forms (``ember.exp_(x)``) are the Tensor's in-place methods themselves.
+# PyTorch's top-level in-place forms (``ember.exp_(x)``): the Tensor's in-place methods, for tensors.
 for _name in tensor_methods.TOP_LEVEL_INPLACE:
-    globals()[_name] = getattr(Tensor, _name)
+    globals()[_name] = tensor_methods.top_level_inplace(_name)
 # PyTorch's other names of ops (clip, subtract, arctan, ...): functions of their own, named after themselves
 _aliases.rename_aliases(globals())
 # PyTorch's functional ops at the top level (``ember.conv2d``): imported on first access, as ``ember.nn``.

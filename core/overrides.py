@@ -585,10 +585,11 @@ _OUT_OF_PLACE_OPERATORS = frozenset(
     __rfloordiv__ __mod__ __rmod__ __pow__ __rpow__ __matmul__ __rmatmul__ __eq__ __ne__ __lt__ __le__ __gt__
     __ge__ __and__ __rand__ __or__ __ror__ __xor__ __rxor__ __lshift__ __rlshift__ __rshift__ __rrshift__""".split()
 )
-# those, and the in-place ones that are not other names of a method (``__iand__``; the others, ``__iadd__``,
-# are checked as their method): once the checks are on, each looks at both operands (a subclass inherits it)
+# those, and the in-place ones (``__iadd__``, whose handlers see ``Tensor.add_``; ``__iand__``, which PyTorch
+# passes as itself): once the checks are on, each looks at both operands (a subclass inherits it)
 _BINARY_OPERATORS = _OUT_OF_PLACE_OPERATORS | frozenset(
-    "__ipow__ __iand__ __ior__ __ixor__ __ilshift__ __irshift__".split()
+    """__iadd__ __isub__ __imul__ __itruediv__ __idiv__ __imod__ __ifloordiv__ __ipow__ __iand__ __ior__ __ixor__
+    __ilshift__ __irshift__""".split()
 )
 # the indexing methods, checked as the methods are (``plain[sub]`` passes ``Tensor.__getitem__``)
 _INDEXING_METHODS = frozenset(("__getitem__", "__setitem__"))
@@ -746,7 +747,7 @@ def check_plain_methods() -> None:
 
 def _argument_check_of(name: str, value: Any) -> Callable | None:
     """The argument-checking wrapper of ``Tensor``'s method ``name`` (one per function: aliases that are one
-    function stay one, ``Tensor.__iadd__ is Tensor.add_``), or None for what takes no part."""
+    function stay one, ``Tensor.__idiv__ is Tensor.__itruediv__``), or None for what takes no part."""
     if name in _IGNORED_METHODS or name in _NO_TENSOR_ARGUMENTS or _private(name):
         return None
     if not isinstance(value, _types.FunctionType):
@@ -754,7 +755,7 @@ def _argument_check_of(name: str, value: Any) -> Callable | None:
     code = value.__code__
     if code.co_argcount == 1 and not code.co_kwonlyargcount and not code.co_flags & _VARARGS:
         return None  # a method of ``self`` alone (``x.exp()``): no other argument to look at
-    wrapper = _checked.get(id(value))  # one wrapper per function (``Tensor.__iadd__`` is ``Tensor.add_``)
+    wrapper = _checked.get(id(value))  # one wrapper per function (``Tensor.__idiv__`` is ``Tensor.__itruediv__``)
     if wrapper is None:
         if name in _BINARY_OPERATORS:
             wrapper = _checked[id(value)] = _operator_checked(name, value)

@@ -970,7 +970,7 @@ def _refused_on_dense(name: str, wanted: str) -> Any:
     def method(self: Tensor) -> Any:
         raise RuntimeError(f"{name} expected {wanted} tensor layout but got Strided")
 
-    method.__name__ = name
+    method.__name__ = method.__qualname__ = name
     method.__doc__ = (
         f"Refused on a dense tensor, as PyTorch refuses it (a {wanted} tensor's ``{name}``).\n\n"
         f"Example::\n\n    >>> ember.ones(2).{name}()\n    Traceback (most recent call last):\n    ...\n"

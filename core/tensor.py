@@ -477,7 +477,12 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         shape = self._data.shape
         if dim is None:
             return Size(shape)
-        return shape[self._wrap_dim(dim)]
+        try:
+            return shape[self._wrap_dim(dim)]
+        except IndexError:
+            if shape:
+                raise
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions") from None
 
     def dim(self) -> int:
         """Number of dimensions.

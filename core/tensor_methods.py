@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import re
 import sys
 import types
 import warnings
@@ -79,7 +80,9 @@ from .ops import (
     value_tests,
     view_copies,
 )
+from .ops.operands import invalid_combination
 from .tensor import Tensor, is_number
+from .type_names import type_name
 
 __all__ = ["install"]
 
@@ -273,6 +276,19 @@ def _reflected(compute, keywords=frozenset()):
     operator._ember_keywords = keywords  # what the wrappers of ember.overrides let through
     operator.__name__ = operator.__qualname__ = compute.__name__
     operator.__doc__ = compute.__doc__
+    return operator
+
+
+def _inplace_operator(method, keywords=frozenset()):
+    """The in-place twin ``method`` (``Tensor.add_``) as a Tensor's in-place operator (``__iadd__``, which
+    ``x += y`` calls): as PyTorch's, it returns NotImplemented for a keyword outside ``keywords`` (``alpha``,
+    ``rounding_mode``) or where ``method`` refuses an operand it does not know with a TypeError (their argument
+    parser's TypeError turned into it); Python then tries the out-of-place operator and, failing that, raises
+    its own TypeError (``unsupported operand type(s) for +=: 'Tensor' and 'str'``). A handler of
+    ``__torch_function__`` sees ``method`` (:mod:`ember.overrides`)."""
+    operator = _reflected(method, keywords)
+    operator._ember_computes = method  # what the checking wrapper calls for a tensor, float or int operand
+    operator.__wrapped__ = method
     return operator
 
 
@@ -834,7 +850,7 @@ INPLACE_TWINS = (
 # In-place shape changes: ``x.squeeze_()`` gives ``x`` the shape of ``x.squeeze()`` (ops/slicing_joining.py).
 SHAPE_INPLACE_TWINS = ("squeeze", "unsqueeze", "t", "transpose", "swapaxes", "swapdims")
 
-# Other names of the in-place twins, and the in-place operators (``x += y`` is ``x.add_(y)``).
+# Other names of the in-place twins, and the in-place operators (``x += y`` computes ``x.add_(y)``).
 INPLACE_ALIASES = {
     "subtract_": "sub_",
     "multiply_": "mul_",
@@ -855,6 +871,15 @@ INPLACE_ALIASES = {
     "__iand__": "bitwise_and_",
     "__ior__": "bitwise_or_",
     "__ixor__": "bitwise_xor_",
+}
+
+# The keywords PyTorch's in-place operators take, as their methods do (``x.__iadd__(y, alpha=2)``); given any
+# other, an in-place operator returns NotImplemented (:func:`_inplace_operator`).
+INPLACE_OPERATOR_KEYWORDS = {
+    "__iadd__": _ALPHA,
+    "__isub__": _ALPHA,
+    "__itruediv__": _ROUNDING_MODE,
+    "__idiv__": _ROUNDING_MODE,
 }
 
 # The in-place operators that are methods of their own in PyTorch, not other names of the twins: a handler or
@@ -1000,6 +1025,46 @@ TOP_LEVEL_INPLACE = (
     "resize_as_", "conj_physical_",
 )  # fmt: skip
 
+# the signatures PyTorch's argument parser lists when a top-level in-place function's input is not a tensor, for
+# those whose parser has other overloads or other arguments (the others name the input: "must be Tensor")
+TOP_LEVEL_INPLACE_SIGNATURES = {
+    "addmv_": ("Tensor input, Tensor mat, Tensor vec, *, Number beta = 1, Number alpha = 1",),
+    "clamp_": (
+        "Tensor input, Tensor min = None, Tensor max = None",
+        "Tensor input, Number min = None, Number max = None",
+    ),
+    "clip_": (
+        "Tensor input, Tensor min = None, Tensor max = None",
+        "Tensor input, Number min = None, Number max = None",
+    ),
+    "clamp_max_": ("Tensor input, Tensor max", "Tensor input, Number max"),
+    "clamp_min_": ("Tensor input, Tensor min", "Tensor input, Number min"),
+    "fill_": ("Tensor input, Tensor value", "Tensor input, Number value"),
+    "xlogy_": ("Tensor input, Tensor other", "Tensor input, Number other"),
+}
+
+
+def top_level_inplace(name):
+    """The Tensor's in-place method ``name`` as PyTorch's top-level function (``ember.exp_(x)``): an input that is
+    not a tensor gets PyTorch's TypeError ("exp_(): argument 'input' (position 1) must be Tensor, not str"), where
+    the method would fail on one of its attributes; a tensor is handed to the method ``Tensor`` holds now (the
+    argument-checked one once a subclass takes part in ``__torch_function__``)."""
+    method = Tensor.__dict__[name]
+    signatures = TOP_LEVEL_INPLACE_SIGNATURES.get(name)
+
+    def function(input, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            if signatures:  # PyTorch's argument parser names its signatures
+                raise invalid_combination(name, (input, *args), kwargs, signatures)
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type_name(input)}")
+        return Tensor.__dict__[name](input, *args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = method.__doc__
+    function.__module__ = "ember"
+    return overrides._hidden_from_warnings(function)  # a warning's stacklevel counts the caller's frame
+
+
 # PyTorch's __torch_function__ protocol (ember.overrides): the default handler every subclass inherits,
 # and the hook that wraps a subclass's surface when it is defined (Tensor's own stays unwrapped)
 PROTOCOL = {
@@ -1041,8 +1106,14 @@ def install():
         setattr(Tensor, name + "_", inplace._inplace(name))
     for name in SHAPE_INPLACE_TWINS:
         setattr(Tensor, name + "_", slicing_joining._shape_inplace(name))
+    operators = {}  # name of the twin -> its in-place operator (``Tensor.__idiv__ is Tensor.__itruediv__``)
     for alias, name in (INPLACE_ALIASES | SURFACE_INPLACE_ALIASES).items():
-        setattr(Tensor, alias, Tensor.__dict__[name])
+        method = Tensor.__dict__[name]
+        if alias.startswith("__"):
+            if name not in operators:
+                operators[name] = _inplace_operator(method, INPLACE_OPERATOR_KEYWORDS.get(alias, frozenset()))
+            method = operators[name]
+        setattr(Tensor, alias, method)
     for table in TABLES:  # PyTorch's other names: functions of their own (Tensor.arctan is not Tensor.atan)
         aliases.rename_aliases(table)
     for name in aliases.TORCH_ALIASES.intersection(Tensor.__dict__) | set(OWN_INPLACE_OPERATORS):
@@ -1106,6 +1177,18 @@ def _refuse_out():
             value.__wrapped__ = methods[id(computed)]
 
 
+_POSITION = re.compile(r"\(position (\d+)\)")
+
+
+def _renumbered(error, op):
+    """``error``, the TypeError of the op ``op`` called as a method, with the argument's position as PyTorch's
+    argument parser gives a method's, which does not count ``self`` ("add(): argument 'other' (position 1)" for
+    ``x.add("a")``, where ``ember.add(x, "a")`` says position 2). Only the error path pays for it."""
+    message = str(error)
+    if type(error) is TypeError and len(error.args) == 1 and message.startswith(f"{op}(): argument '"):
+        error.args = (_POSITION.sub(lambda found: f"(position {int(found[1]) - 1})", message, count=1),)
+
+
 def _refusing_out(name, function):
     """``function`` (an op that takes ``out=``, ``ember.add``) as the method ``Tensor.name``, which refuses
     ``out`` as PyTorch's methods do: none of them takes it. The TypeError is PyTorch's for a method of ``self``
@@ -1114,7 +1197,8 @@ def _refusing_out(name, function):
     signatures, which ember does not keep).
 
     The method has ``function``'s own parameters, ``out`` given a default that stands for its absence, and
-    passes them on as they came (no ``*args``/``**kwargs`` of its own to pack: the call costs one frame).
+    passes them on as they came (no ``*args``/``**kwargs`` of its own to pack: the call costs one frame). An
+    argument's position in the op's TypeError is the method's (:func:`_renumbered`).
     """
     head, passed = [], []
     for kind, given, has_default in _parameters(function):
@@ -1138,9 +1222,13 @@ def _refusing_out(name, function):
         f"def {name}({', '.join(head)}):\n"
         "    if out is not _ABSENT:\n"
         f"        raise TypeError({message!r})\n"
-        f"    return _function({', '.join(passed)})\n"
+        "    try:\n"
+        f"        return _function({', '.join(passed)})\n"
+        "    except TypeError as error:\n"
+        f"        _renumbered(error, {function.__name__!r})\n"
+        "        raise\n"
     )
-    namespace = {"_ABSENT": _ABSENT, "_function": function}
+    namespace = {"_ABSENT": _ABSENT, "_function": function, "_renumbered": _renumbered}
     exec(compile(source, f"<ember.Tensor.{name}>", "exec"), namespace)  # noqa: S102 - the source is built above
     method = overrides._hidden_from_warnings(namespace[name])  # a warning's stacklevel counts the caller's frame
     method.__defaults__ = function.__defaults__

@@ -180,9 +180,19 @@ def test_inplace_keyword_refused_before_the_write():
     assert x.tolist() == [4.0, 6.0]
 
 
-def test_inplace_operators_are_the_methods():
-    assert ember.Tensor.__iadd__ is ember.Tensor.add_
-    assert ember.Tensor.__imul__ is ember.Tensor.mul_
+def test_inplace_operators_compute_the_methods():
+    # PyTorch's in-place operators are functions of their own (they return NotImplemented where the method
+    # raises a TypeError), which compute the method in place
+    for name, method in (("__iadd__", "add_"), ("__imul__", "mul_"), ("__itruediv__", "div_")):
+        assert (getattr(ember.Tensor, name) is getattr(ember.Tensor, method)) == (
+            getattr(torch.Tensor, name) is getattr(torch.Tensor, method)
+        )
+    x = ember.ones(2)
+    y = x
+    y += ember.ones(2)
+    y *= 3.0
+    y /= 2
+    assert y is x and x.tolist() == [3.0, 3.0]
 
 
 # -- "got (...)": the arguments as the call gave them --------------------------------------------------------

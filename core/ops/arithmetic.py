@@ -2481,7 +2481,7 @@ def _compare(
             data = laid_out(backend, data, (first, other_data))
         return input._make(data)
 
-    op.__name__ = name
+    op.__name__ = op.__qualname__ = name  # what Python names in its own errors
     op.__doc__ = _generated_doc(name, takes_out=True)
     return op
 
@@ -2510,7 +2510,7 @@ def _logical(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor
             raise_broadcast_error(exc, input, other)
         return input._make(binary_layout(input._backend, data, a, b))  # ``input``'s layout may win
 
-    op.__name__ = name
+    op.__name__ = op.__qualname__ = name
     op.__doc__ = _generated_doc(name, takes_out=True)
     return op
 
@@ -2609,7 +2609,7 @@ def _bitwise(
             raise_broadcast_error(exc, a, b)
         return first._make(binary_layout(a._backend, native, a._data, other_data))  # as PyTorch's TensorIterator
 
-    op.__name__ = name
+    op.__name__ = op.__qualname__ = name
     op.__doc__ = _generated_doc(name, takes_out=True)
     return op
 

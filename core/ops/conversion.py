@@ -256,6 +256,7 @@ def _cast_method(dt):
         return to(self, dt) if memory_format is None else to(self, dt, memory_format=memory_format)
 
     method.__name__ = dt.name
+    method.__qualname__ = _GENERATED_DOCS[dt.name][0]  # the method's name, which Python names in its own errors
     method.__doc__ = _generated_doc(dt)
     return method
 

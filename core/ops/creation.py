@@ -219,7 +219,7 @@ def _filled(name: str, value: str, negative: str | None = None) -> _SizeFactory:
         result = _finish(data, backend, dev, requires_grad)
         return result
 
-    make.__name__ = name
+    make.__name__ = make.__qualname__ = name  # what Python names in its own errors
     make.__doc__ = (
         f"A tensor of the given size filled with {value} (default dtype float32).\n\n"
         f"The size is given as ints, one sequence, or the keyword ``size=``.\n\n"
@@ -389,7 +389,7 @@ def _like(fn: _SizeFactory) -> _LikeFactory:
             ),
         )
 
-    make.__name__ = fn.__name__ + "_like"
+    make.__name__ = make.__qualname__ = fn.__name__ + "_like"
     make.__doc__ = _generated_doc(make.__name__)
     return make
 
@@ -1574,7 +1574,7 @@ def _new_method(fn):
             requires_grad=requires_grad,
         )
 
-    method.__name__ = "new_" + fn.__name__
+    method.__name__ = method.__qualname__ = "new_" + fn.__name__
     method.__doc__ = _generated_doc(method.__name__)
     return layout_options(pin_memory=True)(method)
 

@@ -348,7 +348,7 @@ def _inplace(name):
             )
         return write_result_(self, result, copy) if recording else assign_(self, result)
 
-    method.__name__ = name + "_"
+    method.__name__ = method.__qualname__ = name + "_"
     method.__doc__ = _generated_doc(name)
     return method
 

@@ -419,14 +419,16 @@ def einsum(equation: str | Tensor, *operands: Any) -> Tensor:
             "einsum(): must specify the equation string and at least one operand, "
             "or at least one operand and its subscripts list"
         )
+    if not isinstance(equation, (str, bytes)):  # PyTorch's argument parser: the equation, then each operand
+        raise TypeError(f"einsum(): argument 'equation' (position 1) must be str, not {type_name(equation)}")
     for i, t in enumerate(operands):
         if not isinstance(t, Tensor):
-            raise TypeError(f"einsum(): operand {i} must be Tensor, not {type_name(t)}")
+            raise TypeError(f"expected Tensor as element {i} in argument 1, but got {type_name(t)}")
     if operands:
         check_same_device("einsum", *operands)
     if _amp.active:  # cuda's table lists einsum; cpu's does not (its contractions cast below)
         operands = cast_inputs("einsum", *operands)
-    raw = equation.encode()
+    raw = equation if isinstance(equation, bytes) else equation.encode()
     arrow = raw.find(b"->")
     lhs, rhs = (raw, None) if arrow < 0 else (raw[:arrow], raw[arrow + 2 :])
     parsed = _operand_labels(lhs, len(operands))

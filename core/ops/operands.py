@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+import operator
 import sys
 import types
 from collections.abc import Callable
@@ -44,6 +45,7 @@ __all__ = [
     "fill_value_for",
     "check_scalar_fits",
     "bool_arg_error",
+    "int_list",
     "given_arguments",
     "invalid_combination",
 ]
@@ -141,6 +143,12 @@ def array_operands(like, value):
     return (like if like.dtype is result else like.to(result)), converted, result
 
 
+# the ops whose argument parser reads ``other`` as a Tensor alone (a number is its own, hidden overload), so that
+# it names ``other`` for an operand it does not take ("add(): argument 'other' (position 2) must be Tensor, not
+# str"); the others list their overloads, as "received an invalid combination of arguments"
+_TENSOR_OTHER = frozenset(("add", "sub", "mul", "div"))
+
+
 def promote(op, a, b, refuse_limited=True):
     """Bring ``a`` (a tensor) and ``b`` (a tensor or Python scalar) to a common dtype.
 
@@ -184,6 +192,8 @@ def promote(op, a, b, refuse_limited=True):
         operands = array_operands(a, b)
         if operands is not None:
             return operands
+        if op in _TENSOR_OTHER:
+            raise TypeError(f"{op}(): argument 'other' (position 2) must be Tensor, not {type_name(b)}")
         raise TypeError(f"{op}(): expected a Tensor or a number as the other operand, got {type(b).__name__}")
     da = a.dtype
     sd = dtypes.scalar_dtype(b)
@@ -422,12 +432,50 @@ def given_arguments(args: tuple, kwargs: dict) -> str:
 
 def invalid_combination(op: str, args: tuple, kwargs: dict, signatures: tuple[str, ...]) -> TypeError:
     """PyTorch's TypeError for a call of ``op`` with ``args`` and ``kwargs`` that fits none of its
-    ``signatures``, each as PyTorch prints it (``"Tensor other, *, str rounding_mode"``)."""
+    ``signatures``, each as PyTorch prints it (``"Tensor other, *, str rounding_mode"``); an op of one signature
+    names it on the same line ("but expected (Tensor input, Tensor mat, ...)")."""
+    given = f"{op}() received an invalid combination of arguments - got ({given_arguments(args, kwargs)}), "
+    if len(signatures) == 1:
+        return TypeError(f"{given}but expected ({signatures[0]})")
     expected = "".join(f" * ({signature})\n" for signature in signatures)
-    return TypeError(
-        f"{op}() received an invalid combination of arguments - got ({given_arguments(args, kwargs)}), "
-        f"but expected one of:\n{expected}"
-    )
+    return TypeError(f"{given}but expected one of:\n{expected}")
+
+
+def _is_index(value: object) -> bool:
+    """Whether PyTorch's argument parser reads ``value`` as an int where an ``int[]`` begins: an int or what has
+    ``__index__`` (NumPy's integers), not a bool."""
+    return type(value) is int or (not isinstance(value, bool) and hasattr(type(value), "__index__"))
+
+
+def int_list(op: str, name: str, value: Any, size: int = 0, position: int | None = None) -> tuple[int, ...]:
+    """``value``, the ``int[]`` argument ``name`` of ``op``, as a tuple of ints, read as PyTorch's argument parser
+    reads it: a tuple or list whose first element is an int (not a bool: NumPy's integers count) and whose other
+    elements are ints or bools, or, for an argument of a fixed ``size`` (``int[2] kernel_size``), one int for
+    each element. Else its TypeError, with the argument's 1-based ``position`` where the call gives it
+    positionally (``max_pool2d(x, 2.5)``: "max_pool2d(): argument 'kernel_size' (position 2) must be tuple of
+    ints, not float"; "... but found element of type float at pos 0"; "... failed to unpack the object at pos 2
+    with error ..."). The caller checks the length."""
+    kind = type(value)
+    at = "" if position is None else f" (position {position})"
+    if kind is tuple or kind is list:
+        if value and not _is_index(value[0]):
+            raise TypeError(
+                f"{op}(): argument '{name}'{at} must be tuple of ints, but found element of type "
+                f"{type_name(value[0])} at pos 0"
+            )
+        ints = []
+        for i, item in enumerate(value):
+            try:
+                ints.append(item if type(item) is int else operator.index(item))
+            except TypeError:
+                raise TypeError(
+                    f"{op}(): argument '{name}' failed to unpack the object at pos {i + 1} with error "
+                    f'"type must be tuple of ints,but got {type_name(item)}"'
+                ) from None
+        return tuple(ints)
+    if size and _is_index(value):
+        return (operator.index(value),) * size
+    raise TypeError(f"{op}(): argument '{name}'{at} must be tuple of ints, not {type_name(value)}")
 
 
 def bool_arg_error(op: str, name: str, value: object) -> TypeError:

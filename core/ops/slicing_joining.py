@@ -816,6 +816,6 @@ def _shape_inplace(name):
             tangents.take_tangent(self, result)
         return self
 
-    method.__name__ = name + "_"
+    method.__name__ = method.__qualname__ = name + "_"
     method.__doc__ = _generated_doc(name)
     return method

@@ -11,8 +11,9 @@ from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...layout import contiguous_format
 from ...ops.dtype_support import not_implemented
-from ...ops.operands import check_scalar_fits, named_node, require_tensors
+from ...ops.operands import check_scalar_fits, int_list, named_node, require_tensors
 from ...tensor import Tensor
+from ...type_names import type_name
 from .spatial_layout import in_input_format
 
 __all__ = ["pad"]
@@ -160,15 +161,11 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         ember.Size([3, 3, 8, 4])
     """
     require_tensors("pad", ("input",), input)
-    if isinstance(pad, Tensor):
-        raise TypeError("pad(): argument 'pad' (position 2) must be tuple of ints, not Tensor")
-    pad = tuple(pad)
-    # (an int first: the check against the numbers.Integral ABC costs ten times as much)
-    if any(
-        type(p) is not int and not isinstance(p, numbers.Integral) and not (isinstance(p, Tensor) and p.ndim == 0)
-        for p in pad
-    ):
-        raise TypeError(f"pad(): argument 'pad' must be tuple of ints, but found {pad}")
+    pad = int_list("pad", "pad", pad, position=2)  # PyTorch's Python pad passes its arguments by position
+    if type(mode) is not str:
+        raise TypeError(f"pad(): argument 'mode' (position 3) must be str, not {type_name(mode)}")
+    if value is not None and not isinstance(value, (numbers.Number, Tensor)) or isinstance(value, complex):
+        raise TypeError(f"pad(): argument 'value' (position 4) must be float, not {type_name(value)}")
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
     if len(pad) // 2 > input.ndim:

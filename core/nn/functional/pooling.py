@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
-from collections.abc import Sequence
 
 from ... import dtypes
 from ...amp.policy import autocast_call
@@ -21,7 +19,14 @@ from ...autograd.function import Function, differentiable_backward, node_output
 from ...ops.creation import rand
 from ...ops.dtype_support import FLOATING, FLOATING_AND_HALF, TORCH_NAMES, not_implemented
 from ...ops.movement import cat
-from ...ops.operands import check_same_device, named_node, read_before_checked, require_tensors
+from ...ops.operands import (
+    bool_arg_error,
+    check_same_device,
+    int_list,
+    named_node,
+    read_before_checked,
+    require_tensors,
+)
 from ...ops.reduced_precision import computes_in_float32, narrow_on_cpu
 from ...tensor import Tensor
 from ...tensor import tensor as _tensor
@@ -247,18 +252,37 @@ def _unbatch(out, batched):
     return out if batched else out.squeeze(0)
 
 
-def _ints(op, name, value, nd):
+# where PyTorch's max pools pass each argument to their kernel positionally (its avg pools are the kernels
+# themselves: a position there is the caller's, which the errors below cannot know, so they name none)
+_MAX_POOL_POSITIONS = {"kernel_size": 2, "stride": 3, "padding": 4, "dilation": 5, "ceil_mode": 6}
+
+
+def _ints(op, name, value, nd, own_1d=False):
     # ints first: the checks against the Iterable and numbers.Integral ABCs cost ten times as much
     if type(value) is int:
         return (value,) * nd
-    out = tuple(value) if type(value) is tuple else _ntuple(nd)(value)
+    position = _MAX_POOL_POSITIONS.get(name) if op.startswith("max_pool") else None
+    out = int_list(op, name, value, nd, position)
     if len(out) == 1 and nd > 1:
         out = out * nd
-    if not all(type(v) is int or (isinstance(v, numbers.Integral) and not isinstance(v, bool)) for v in out):
-        raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, not {value!r}")
     if len(out) != nd:
+        if own_1d:
+            raise RuntimeError(
+                f"max_pool1d() {name} must be {_MAX_POOL1D_SIZES[name]} of size 1 but got size {len(out)}"
+            )
+        if nd == 1:
+            raise RuntimeError(f"{op}() argument '{name}' should contain one int (got {len(out)})")
         raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of {nd} ints, got {value!r}")
-    return tuple(int(v) for v in out)  # NumPy integers as ints
+    return out
+
+
+# what max_pool1d's values-only kernel says an argument of another length than one must be
+_MAX_POOL1D_SIZES = {
+    "kernel_size": "an int, list of ints or tuple of ints",
+    "stride": "None, an int, list of ints, or tuple of ints",
+    "padding": "an int, list of ints, or tuple of ints",
+    "dilation": "an int, list of ints or tuple of ints",
+}
 
 
 def _pool_output_size(size, k, s, p, d, ceil_mode):
@@ -269,19 +293,29 @@ def _pool_output_size(size, k, s, p, d, ceil_mode):
     return out
 
 
-def _pool_geometry(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode):
-    """Checked ``(kernel, stride, padding, dilation, out_shape)`` of a sliding-window pool."""
-    kernel = _ints(op, "kernel_size", kernel_size, nd)
-    stride = kernel if stride is None or (not isinstance(stride, int) and len(stride) == 0) else stride
-    stride = _ints(op, "stride", stride, nd)
-    padding = _ints(op, "padding", padding, nd)
-    dilation = _ints(op, "dilation", dilation, nd)
-    if any(k <= 0 for k in kernel):
-        raise RuntimeError(f"{op}: kernel_size must be greater than zero, but got {kernel}")
-    one_d = op == "max_pool1d"  # PyTorch's own kernel, with its own messages
+def _pool_geometry(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, own_1d=False):
+    """Checked ``(kernel, stride, padding, dilation, out_shape)`` of a sliding-window pool (``own_1d``: with the
+    messages of PyTorch's values-only max_pool1d kernel, which ``max_pool1d`` without indices runs)."""
+    kernel = _ints(op, "kernel_size", kernel_size, nd, own_1d)
+    stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and not stride) else stride
+    stride = _ints(op, "stride", stride, nd, own_1d)
+    padding = _ints(op, "padding", padding, nd, own_1d)
+    dilation = _ints(op, "dilation", dilation, nd, own_1d)
+    if ceil_mode is not True and ceil_mode is not False:
+        at = " (position 6)" if op.startswith("max_pool") else ""
+        raise TypeError(f"{op}(): argument 'ceil_mode'{at} must be bool, not {type_name(ceil_mode)}")
+    one_d = own_1d
+    if one_d and kernel[0] <= 0:
+        raise RuntimeError(f"max_pool1d() kernel_size must be greater than zero, but got {kernel[0]}")
     if any(s <= 0 for s in stride):
         if one_d:
             raise RuntimeError(f"max_pool1d() stride must be greater than zero, but got {stride[0]}")
+        if 0 in stride:  # (PyTorch's output size checks it before the kernel size)
+            raise RuntimeError("stride should not be zero")
+    if any(k <= 0 for k in kernel):
+        sizes = " ".join(f"k{axis}: {k}" for axis, k in zip("THW"[-nd:], kernel))
+        raise RuntimeError(f"kernel size should be greater than zero, but got {'kH: 1 ' * (nd == 1)}{sizes}")
+    if any(s <= 0 for s in stride):
         if any(s < 0 for s in stride):
             raise RuntimeError(f"{op}: stride should be greater than zero, but got {stride}")
         raise RuntimeError("stride should not be zero")
@@ -294,6 +328,10 @@ def _pool_geometry(op, nd, input, kernel_size, stride, padding, dilation, ceil_m
             if one_d:
                 raise RuntimeError(f"max_pool1d() padding must be non-negative, but got {p}")
             raise RuntimeError(f"{op}: pad must be non-negative, but got pad: {p}")
+        if one_d and p > k // 2:  # its own kernel's bound, which leaves dilation out
+            raise RuntimeError(
+                f"max_pool1d() padding should be at most half of kernel size, but got padding={p} and kernel_size={k}"
+            )
         if p > ((k - 1) * d + 1) // 2:
             raise RuntimeError(
                 f"pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} and dilation={d}"
@@ -319,14 +357,15 @@ def _pool_node(out: Tensor, nd: int, name: str) -> Tensor:
 
 
 # -- max pooling ------------------------------------------------------------------------------
-def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode):
+def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, own_1d=False):
     if _amp.active:
-        return autocast_call(op, _max_pool, op, nd, input, kernel_size, stride, padding, dilation, ceil_mode)
+        args = (input, kernel_size, stride, padding, dilation, ceil_mode, own_1d)
+        return autocast_call(op, _max_pool, op, nd, *args)
     x, batched = _batched(op, nd, input)
     if x.dtype is dtypes.bool or x.dtype in dtypes.limited_dtypes or x.dtype.is_complex:  # (no order on complex)
         not_implemented("max_pool3d" if nd == 3 else "max_pool2d", x.dtype)
     kernel, stride, padding, dilation, out_shape = _pool_geometry(
-        op, nd, x, kernel_size, stride, padding, dilation, ceil_mode
+        op, nd, x, kernel_size, stride, padding, dilation, ceil_mode, own_1d
     )
 
     def compute(kernels, data):
@@ -461,10 +500,10 @@ def max_pool1d(
 ) -> Tensor | tuple[Tensor, Tensor]:
     if not return_indices and isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF:
         not_implemented("max_pool1d_impl", input.dtype)  # PyTorch's values-only kernel
-    if not return_indices:
-        require_tensors("max_pool1d", ("input",), input)
-    out = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
-    return out if return_indices else out[0]
+    if return_indices:
+        return max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    require_tensors("max_pool1d", ("input",), input)
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, True)[0]
 
 
 def max_pool2d(
@@ -651,7 +690,11 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
     if _amp.active:
         args = (input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
         return autocast_call(op, _avg_pool, op, nd, *args)
+    if nd == 2 and isinstance(input, Tensor) and input.ndim < 3:
+        input.size(-3)  # PyTorch's 2-d kernel reads the channels first: its IndexError
     x, batched = _batched(op, nd, input)
+    if count_include_pad is not True and count_include_pad is not False:
+        raise bool_arg_error(op, "count_include_pad", count_include_pad)
     kernel, stride, padding, _, out_shape = _pool_geometry(op, nd, x, kernel_size, stride, padding, 1, ceil_mode)
     if nd == 3 and any(n < k for n, k in zip(x.shape[-3:], kernel)):  # PyTorch's 3-d check, padding aside
         (t, h, w), (kt, kh, kw) = x.shape[-3:], kernel
@@ -880,27 +923,26 @@ def lp_pool3d(
 
 # -- adaptive pooling -------------------------------------------------------------------------
 def _adaptive_output_size(op, nd, x, output_size):
-    size = _ntuple(nd)(output_size)
+    given = output_size
+    if nd > 1 and not isinstance(given, int):  # the 2-d and 3-d forms: None stands for the input's size
+        given = [x.shape[i - len(given)] if s is None else s for i, s in enumerate(given)]
+    size = int_list(op, "output_size", given, nd, 2)
     if len(size) != nd:  # a sequence of another length (one int is not repeated either, as in PyTorch)
         if nd == 1:
             raise RuntimeError(f"{op}() argument 'output_size' should contain one int (got {len(size)})")
         if op.startswith("adaptive_max"):
             raise RuntimeError(f"{op}(): internal error: output_size.size() must be {nd}, got {output_size!r}")
         raise RuntimeError(f"{op}: output_size must be {nd}, got {output_size!r}")
-    if nd == 1 and size[0] is None:  # only the 2-d and 3-d forms keep a size given as None
-        raise TypeError(f"{op}(): argument 'output_size' (position 2) must be tuple of ints, not NoneType")
-    size = tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(size))
-    if any(not isinstance(s, int) or isinstance(s, bool) for s in size):
-        raise TypeError(f"{op}: output_size must be ints or None, got {output_size!r}")
     if any(s < 0 for s in size):
         raise RuntimeError(f"{op}: elements of output_size must be greater than or equal to 0 but received {size}")
     return size
 
 
 def _check_output_size_dims(nd, input, output_size):
-    """PyTorch's Python-level check of the 2-d and 3-d forms: a sequence ``output_size`` needs an input
-    with more dimensions than it has entries."""
-    if nd > 1 and isinstance(output_size, Sequence) and isinstance(input, Tensor):
+    """PyTorch's Python-level check of the 2-d and 3-d forms: an ``output_size`` but an int has a length (else
+    Python's TypeError for ``len()``: "object of type 'float' has no len()"), and needs an input with more
+    dimensions than it has entries."""
+    if nd > 1 and not isinstance(output_size, int) and isinstance(input, Tensor):
         if input.ndim <= len(output_size):
             raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
 
