@@ -99,7 +99,7 @@ def main(argv=None):
             for shape, dim in SHAPES:
                 xs = [_shaped(T, shape, ties) for _, T in libs]
                 for call_name, call in BY_DIM:
-                    row = [_time(lambda x=x, c=call: c(x, dim), args.iters, repeat=7) for x in xs]
+                    row = [_time(lambda x=x, c=call, d=dim: c(x, d), args.iters, repeat=7) for x in xs]
                     name = f"{call_name} {shape} dim={dim}{' ties' if ties else ''}"
                     print(f"{name:44s}" + "".join(f"{t:10.1f}" for t in row), flush=True)
         return
