@@ -1,4 +1,4 @@
-"""The fixed cost of the selection ops (``topk``, ``sort``, ``argsort``, ``kthvalue``, ``mode``,
+"""The fixed cost of the selection ops (``topk``, ``sort``, ``argsort``, ``msort``, ``kthvalue``, ``mode``,
 ``median``) on small CPU tensors, ember next to PyTorch in one process, plus a few larger calls.
 
 On host backends ember chooses among equal elements as PyTorch's CPU kernels do (the tie handling of
@@ -6,7 +6,10 @@ On host backends ember chooses among equal elements as PyTorch's CPU kernels do 
 
 Microseconds per call, best of several repeats, one thread.
 
-Run: ``python benchmarks/bench_selection.py [--iters N] [--large]``.
+``--shapes`` times every op on float32 (64,), (1000,), (32, 128) along dim -1 and (128, 32) along dim 0,
+random values (few ties) and integers in [0, 8) (many ties).
+
+Run: ``python benchmarks/bench_selection.py [--iters N] [--large] [--shapes]``.
 """
 
 from __future__ import annotations
@@ -47,6 +50,27 @@ SMALL = [
 ]
 
 
+SHAPES = [((64,), -1), ((1000,), -1), ((32, 128), -1), ((128, 32), 0)]
+
+BY_DIM = [
+    ("mode", lambda x, d: x.mode(d)),
+    ("topk(5)", lambda x, d: x.topk(5, d)),
+    ("sort", lambda x, d: x.sort(d)),
+    ("sort(stable)", lambda x, d: x.sort(dim=d, stable=True)),
+    ("argsort", lambda x, d: x.argsort(d)),
+    ("msort", lambda x, d: x.msort() if d == 0 or x.ndim == 1 else x.T.msort()),
+    ("kthvalue(3)", lambda x, d: x.kthvalue(3, d)),
+    ("median(dim)", lambda x, d: x.median(d)),
+]
+
+
+def _shaped(T, shape, ties):
+    rng = np.random.default_rng(0)
+    if ties:
+        return T.tensor(rng.integers(0, 8, shape).astype(np.float32))
+    return T.tensor(rng.standard_normal(shape).astype(np.float32))
+
+
 def _large(T):
     rng = np.random.default_rng(0)
     logits = T.tensor(rng.standard_normal((4, 50257)).astype(np.float32))
@@ -62,6 +86,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iters", type=int, default=2000)
     parser.add_argument("--large", action="store_true", help="also time the larger calls")
+    parser.add_argument("--shapes", action="store_true", help="time each op at the four shapes instead")
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if torch is not None:
@@ -69,6 +94,15 @@ def main(argv=None):
     libs = [("ember", ember)] + ([("torch", torch)] if torch is not None else [])
     inputs = {name: _inputs(T) for name, T in libs}
     print(f"{'call':44s}" + "".join(f"{name:>10s}" for name, _ in libs) + "   (us per call)")
+    if args.shapes:
+        for ties in (False, True):
+            for shape, dim in SHAPES:
+                xs = [_shaped(T, shape, ties) for _, T in libs]
+                for call_name, call in BY_DIM:
+                    row = [_time(lambda x=x, c=call, d=dim: c(x, d), args.iters, repeat=7) for x in xs]
+                    name = f"{call_name} {shape} dim={dim}{' ties' if ties else ''}"
+                    print(f"{name:44s}" + "".join(f"{t:10.1f}" for t in row), flush=True)
+        return
     for input_name in inputs["ember"]:
         for call_name, call in SMALL:
             row = [_time(lambda x=inputs[name][input_name], c=call: c(x), args.iters, repeat=7) for name, _ in libs]

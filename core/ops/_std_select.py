@@ -16,8 +16,10 @@ from typing import Any
 __all__ = [
     "TIED_ELEMENTS_LIMIT",
     "follows_cpu_kernels",
+    "heap_select",
     "kthvalue_position",
     "mode_position",
+    "partial_sort",
     "sort_order",
     "topk_order",
 ]
@@ -85,7 +87,8 @@ def _pop_heap(a: list, first: int, last: int, result: int, less: Less) -> None:
     _adjust_heap(a, first, 0, last - first, value, less)
 
 
-def _heap_select(a: list, first: int, middle: int, last: int, less: Less) -> None:
+def heap_select(a: list, first: int, middle: int, last: int, less: Less) -> None:
+    """``std::__heap_select``: a heap of the ``middle - first`` least elements in front (unsorted)."""
     _make_heap(a, first, middle, less)
     for i in range(middle, last):
         if less(a[i], a[first]):
@@ -100,7 +103,7 @@ def _sort_heap(a: list, first: int, last: int, less: Less) -> None:
 
 def partial_sort(a: list, first: int, middle: int, last: int, less: Less) -> None:
     """``std::partial_sort``: the ``middle - first`` least elements, sorted, in front."""
-    _heap_select(a, first, middle, last, less)
+    heap_select(a, first, middle, last, less)
     _sort_heap(a, first, middle, less)
 
 
@@ -169,7 +172,7 @@ def nth_element(a: list, first: int, nth: int, last: int, less: Less) -> None:
     depth = _lg(last - first) * 2
     while last - first > 3:
         if depth == 0:
-            _heap_select(a, first, nth + 1, last, less)
+            heap_select(a, first, nth + 1, last, less)
             a[first], a[nth] = a[nth], a[first]
             return
         depth -= 1

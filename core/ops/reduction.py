@@ -22,6 +22,7 @@ from . import arithmetic, composite_math
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .dtype_support import FLOAT8, FLOATING_AND_HALF, TORCH_NAMES, not_implemented, refuse_limited
+from .indexing import _Gather
 from .matrix_norms import check_vector_norm_dtype, matrix_norm
 from .movement import cat, expanded_native, row_major, stack
 from .operands import (
@@ -711,7 +712,7 @@ def _selected_along(input, axis, index, keepdim, node):
     both without ``axis`` unless ``keepdim``. Where no graph records the op and no tangent follows it, the
     values are taken from the arrays directly (a gather and two squeezes cost most of a small max)."""
     if (grad_state.enabled and input.requires_grad) or autograd_function.tangent_rule is not None:
-        values = input.gather(axis, index)
+        values = _Gather.apply(input, axis, index)  # the op's own positions: no index check (a host read)
         if not keepdim:
             values = values.squeeze(axis)
         values = named_node(values, node)

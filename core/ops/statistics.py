@@ -19,6 +19,7 @@ from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .creation import arange, zeros
 from .dtype_support import not_implemented
+from .indexing import _Gather, _ScatterAdd
 from .movement import cat
 from .operands import (
     DIM_OMITTED,
@@ -257,11 +258,12 @@ def _nanmedian_along(input: Tensor, dim: int) -> tuple[Tensor, Tensor]:
         return input.clone(), input.new_zeros((), dtype=dtypes.int64)
     x = input.movedim(dim, -1)
     order = x.argsort(dim=-1, stable=True)  # NaN sorts last
-    values = x.gather(-1, order)
+    last = x.ndim - 1  # (positions made here: gathered unchecked, no index check to wait for)
+    values = _Gather.apply(x, last, order)
     count = (~values.isnan()).sum(-1, keepdim=True)
     all_nan = x.new_full((), _all_nan_position(x.shape[-1]), dtype=dtypes.int64)
     k = ((count - 1).clamp_min(0) // 2).where(count > 0, all_nan)
-    return values.gather(-1, k).squeeze(-1), order.gather(-1, k).squeeze(-1)
+    return _Gather.apply(values, last, k).squeeze(-1), _Gather.apply(order, last, k).squeeze(-1)
 
 
 def _all_nan_position(n: int) -> int:
@@ -302,10 +304,11 @@ def _longest_run(x: Tensor) -> tuple[Tensor, Tensor]:
     ordered = x.sort(dim=-1, stable=True).values  # ascending, NaN last (stable: no tie order to work out)
     new_run = (ordered[..., 1:] != ordered[..., :-1]).long()
     run = cat([new_run.new_zeros((*x.shape[:-1], 1)), new_run.cumsum(-1)], -1)  # each position's run
-    counts = run.new_zeros(x.shape).scatter_add_(-1, run, run.new_ones(()).expand(x.shape))  # per run
+    last = x.ndim - 1  # (positions made here: scattered and gathered unchecked, no index check to wait for)
+    counts = _ScatterAdd.apply(run.new_zeros(x.shape), last, run, run.new_ones(()).expand(x.shape))  # per run
     best = counts.amax(-1, keepdim=True)
     longest = (counts == best).int().argmax(-1, keepdim=True)  # the first longest run: the smallest value
-    value = ordered.gather(-1, (run == longest).int().argmax(-1, keepdim=True))
+    value = _Gather.apply(ordered, last, (run == longest).int().argmax(-1, keepdim=True))
     if x.dtype.is_floating_point:
         value = where((best == 1) & x.isnan().any(-1, keepdim=True), x.new_full((), math.nan), value)
     return best, value
@@ -366,7 +369,8 @@ def mode(
             hit = hit | (x.isnan() & value.isnan())
         index = where(hit, positions, positions.new_full((), -1)).amax(-1, keepdim=True)
     index = mode_ties_as_torch(x, index, best)
-    values = (input if last else input.movedim(dim, -1)).gather(-1, index)  # differentiable through the gather
+    rows = input if last else input.movedim(dim, -1)
+    values = _Gather.apply(rows, rows.ndim - 1, index)  # differentiable; its own positions: unchecked
     values, index = values.squeeze(-1), index.squeeze(-1)
     if keepdim:
         values, index = values.unsqueeze(dim), index.unsqueeze(dim)
