@@ -447,9 +447,8 @@ def batch_norm(
     refuse_limited("batch_norm", input)
     op = "batch_norm"
     if isinstance(input, Tensor) and input.ndim < 2:
-        if input.numel() == 0:  # PyTorch returns a copy of an empty 1-D input (scaled by weight[0], plus bias[0])
-            out = input.clone() if weight is None else input * weight[0]
-            return out if bias is None else out + bias[0]
+        if input.numel() == 0:
+            return _empty_batch_norm(input, weight, bias)
         raise RuntimeError(f"{op}(): expected input with at least 2 dimensions (N, C, ...), got {input.ndim}D input")
     _check_channel_input(
         op, input, 2, "(N, C, ...)", running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
@@ -473,8 +472,8 @@ def batch_norm(
         count = _count(input.shape, axes)
         if count == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
-        if count == 0:  # an empty batch: an empty output, the running statistics untouched (as PyTorch)
-            return _affine(input.clone(), weight, bias, view)
+        if input.numel() == 0:  # an empty batch: the running statistics untouched (as PyTorch)
+            return _empty_batch_norm(input, weight, bias)
         if narrow_on_cpu(input):
             rounded = all(p is None or p.dtype is input.dtype for p in (weight, bias, running_mean, running_var))
             y, mean, var_sum = _NarrowBatchNorm.apply(input, weight, bias, axes, eps, rounded)
@@ -489,7 +488,9 @@ def batch_norm(
             _update_running(running_mean, mean.reshape(-1), momentum)
         if running_var is not None:
             _update_running(running_var, var.reshape(-1), momentum, count / max(count - 1, 1))
-        return y if low is None else y.to(low)
+        return y if low is None else named_node(y.to(low), "NativeBatchNormBackward0")
+    if input.numel() == 0:
+        return _empty_batch_norm(input, weight, bias)
     if running_mean is None or running_var is None:
         raise RuntimeError(f"{op}(): running_mean and running_var must be defined in evaluation mode")
     low = _mixed_type(input)
@@ -497,7 +498,14 @@ def batch_norm(
         input, weight, bias = input.float(), _float32(weight), _float32(bias)
         running_mean, running_var = _float32(running_mean), _float32(running_var)
     y = _affine((input - view(running_mean)) * view((running_var + eps).rsqrt()), weight, bias, view)
-    return y if low is None else y.to(low)
+    return named_node(y if low is None else y.to(low), "NativeBatchNormBackward0")
+
+
+def _empty_batch_norm(input, weight, bias):
+    """Batch norm of an input with no elements, as PyTorch's: a copy, times ``weight[0]``, plus ``bias[0]``
+    (its graph: CloneBackward0, MulBackward0, AddBackward0; no statistics read or updated)."""
+    out = input.clone() if weight is None else input * weight[0]
+    return out if bias is None else out + bias[0]
 
 
 def instance_norm(
