@@ -1239,7 +1239,8 @@ def _fractional_max(nd, input, kernel_size, output_size, output_ratio, _random_s
         return kernels.fractional_max_pool(data, kernel, out_shape, samples._data)
 
     values, indices = _MaxByIndex.apply(x, compute)
-    return _unbatch(values, batched), _unbatch(indices, batched)
+    # PyTorch's kernel takes an unbatched input as it is: its one node either way
+    return named_node(_unbatch(values, batched), f"FractionalMaxPool{nd}DBackward0"), _unbatch(indices, batched)
 
 
 def fractional_max_pool2d_with_indices(
