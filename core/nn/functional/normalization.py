@@ -39,6 +39,7 @@ from ...typeinfo import finfo
 from .layer_norm_order import lane_sums
 from .padding import pad
 from .rowwise_moments import rowwise_moments
+from .spatial_layout import in_input_format
 
 __all__ = [
     "batch_norm",
@@ -488,7 +489,7 @@ def batch_norm(
             _update_running(running_mean, mean.reshape(-1), momentum)
         if running_var is not None:
             _update_running(running_var, var.reshape(-1), momentum, count / max(count - 1, 1))
-        return y if low is None else named_node(y.to(low), "NativeBatchNormBackward0")
+        return _batch_norm_result(y if low is None else y.to(low), input)
     if input.numel() == 0:
         return _empty_batch_norm(input, weight, bias)
     if running_mean is None or running_var is None:
@@ -498,7 +499,13 @@ def batch_norm(
         input, weight, bias = input.float(), _float32(weight), _float32(bias)
         running_mean, running_var = _float32(running_mean), _float32(running_var)
     y = _affine((input - view(running_mean)) * view((running_var + eps).rsqrt()), weight, bias, view)
-    return named_node(y if low is None else y.to(low), "NativeBatchNormBackward0")
+    return _batch_norm_result(y if low is None else y.to(low), input)
+
+
+def _batch_norm_result(y, input):
+    """``y`` as PyTorch's batch norm returns it: laid out channels-last where ``input`` is, row-major
+    otherwise (a transposed input's too), made by one node, NativeBatchNormBackward0."""
+    return named_node(in_input_format(y, input), "NativeBatchNormBackward0")
 
 
 def _empty_batch_norm(input, weight, bias):
@@ -566,9 +573,10 @@ def instance_norm(
     if input.dtype in dtypes.narrow_float:  # rounded as PyTorch's batch norm rounds it
         stats = (running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
         return named_node(_instance_norm_as_batch_norm(input, *stats), "ViewBackward0")
-    if not use_input_stats:  # PyTorch's instance norm: a batch norm of one sample, viewed back (its last node)
+    if not use_input_stats:  # PyTorch's instance norm: a batch norm of one (row-major) sample, viewed back
         return named_node(
-            batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps), "ViewBackward0"
+            batch_norm(input.contiguous(), running_mean, running_var, weight, bias, False, momentum, eps),
+            "ViewBackward0",
         )
     y, mean, var = _Normalize.apply(input.contiguous(), axes, eps)  # row-major whatever the input's layout, as PyTorch
     if running_mean is not None:
@@ -943,7 +951,7 @@ def group_norm(
     if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch's
         if narrow_on_cpu(input) and all(p is None or p.dtype is input.dtype for p in (weight, bias)):
             y = _NarrowGroupNorm.apply(input.contiguous(), weight, bias, num_groups, eps)
-            return named_node(y, "NativeGroupNormBackward0")
+            return named_node(in_input_format(y, input), "NativeGroupNormBackward0")
         y = group_norm(input.float(), num_groups, _float32(weight), _float32(bias), eps).to(input.dtype)
         return named_node(y, "NativeGroupNormBackward0")
     grouped = input.reshape(input.shape[0], num_groups, math.prod(input.shape[1:]) // num_groups)
@@ -953,7 +961,8 @@ def group_norm(
         y = _GroupScale.apply(y, weight, bias, input, mean, var, eps)
     elif bias is not None:
         y = y + _channel_view(bias, input.ndim)
-    return named_node(y, "NativeGroupNormBackward0")  # PyTorch's one node
+    # PyTorch's one node, its result laid out channels-last where the input is
+    return named_node(in_input_format(y, input), "NativeGroupNormBackward0")
 
 
 class _NarrowGroupNorm(Function):
