@@ -158,3 +158,82 @@ def test_fractional_max_pool_node(device, dtype, nd, shape):
         return pool(x, 2, output_ratio=(0.5,) * nd, _random_samples=samples)
 
     _check(fn, [x, samples], device, dtype)
+
+
+# -- the result's layout (the sweep again, with channels-last and transposed inputs) ---------------------------
+
+
+def _layout_input(lib, array, layout):
+    t = lib.tensor(array)
+    if layout == "transposed":  # (N, L, C) -> (N, C, L), as a sequence model feeds BatchNorm1d
+        return t.transpose(1, 2)
+    if layout == "channels_last":
+        return t.contiguous(memory_format=lib.channels_last if t.ndim == 4 else lib.channels_last_3d)
+    return t
+
+
+def _check_layout(make_module, array, layout, device, dtype, training):
+    """The module's output: PyTorch's strides, node name and values; the input's gradient: its values and strides."""
+    outs, grads = [], []
+    for lib in (torch, ember):
+        module = make_module(lib).to(getattr(lib, dtype.name)).train(training)
+        x = _layout_input(lib, array, layout).to(getattr(lib, dtype.name))
+        if lib is ember:
+            module, x = module.to(device), x.to(device)
+        x.requires_grad_()
+        y = module(x)
+        y.sum().backward()
+        outs.append(y)
+        grads.append(x.grad)
+    e_out, t_out = outs[1], outs[0]
+    assert e_out.stride() == t_out.stride()
+    assert _node(e_out) == _node(t_out)
+    assert_close(e_out, t_out, dtype)
+    assert grads[1].stride() == grads[0].stride()
+    assert_close(grads[1], grads[0], dtype, what="gradient")
+
+
+@pytest.mark.parametrize(
+    "name,shape,layout",
+    [
+        ("BatchNorm1d", (2, 5, 3), "transposed"),
+        ("BatchNorm2d", (2, 3, 4, 5), "channels_last"),
+        ("BatchNorm3d", (2, 3, 4, 2, 3), "channels_last"),
+        ("BatchNorm2d", (2, 3, 4, 5), "row_major"),
+    ],
+)
+@pytest.mark.parametrize("affine", [False, True])
+@pytest.mark.parametrize("training", [False, True])
+def test_batch_norm_result_layout(device, dtype, name, shape, layout, affine, training):
+    """Batch norm's result is channels-last where the input is, else row-major, as PyTorch's kernel allocates
+    it: ember's was row-major for a channels-last input in training, and followed a transposed input's strides
+    in eval mode ((15, 1, 3) for PyTorch's (15, 5, 1))."""
+    array = _rng.standard_normal(shape)
+    _check_layout(lambda lib: getattr(lib.nn, name)(3, affine=affine), array, layout, device, dtype, training)
+
+
+@pytest.mark.parametrize(
+    "groups,channels,shape",
+    [(3, 6, (4, 6, 2, 3)), (1, 3, (4, 3, 2, 3)), (3, 3, (2, 3, 4, 5)), (2, 6, (2, 6, 4, 5, 2))],
+)
+@pytest.mark.parametrize("affine", [False, True])
+def test_group_norm_channels_last_result(device, dtype, groups, channels, shape, affine):
+    """A channels-last input's group norm is channels-last, as PyTorch's CPU kernel gives it (ember's was
+    row-major where the groups held more than one channel)."""
+    array = _rng.standard_normal(shape)
+    _check_layout(
+        lambda lib: lib.nn.GroupNorm(groups, channels, affine=affine), array, "channels_last", device, dtype, True
+    )
+
+
+@pytest.mark.parametrize("name,shape", [("InstanceNorm2d", (2, 3, 4, 5)), ("InstanceNorm3d", (2, 3, 4, 2, 3))])
+@pytest.mark.parametrize("training", [False, True])
+def test_instance_norm_running_stats_channels_last_result(device, dtype, name, shape, training):
+    """Instance norm with its running statistics (eval mode): PyTorch's batch norm of the input made row-major,
+    viewed back, so a row-major result (ember's kept the channels-last layout)."""
+    array = _rng.standard_normal(shape)
+
+    def make(lib):
+        return getattr(lib.nn, name)(3, affine=True, track_running_stats=True)
+
+    _check_layout(make, array, "channels_last", device, dtype, training)
