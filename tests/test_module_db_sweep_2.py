@@ -237,3 +237,75 @@ def test_instance_norm_running_stats_channels_last_result(device, dtype, name, s
         return getattr(lib.nn, name)(3, affine=True, track_running_stats=True)
 
     _check_layout(make, array, "channels_last", device, dtype, training)
+
+
+# -- the node of a channels-last input's result --------------------------------------------------------------
+
+
+def _cl_pair(array, dtype16=None):
+    """The torch and ember forms of ``array`` laid out channels-last (``channels_last_3d`` for 5-D)."""
+    out = []
+    for lib in (torch, ember):
+        t = lib.tensor(array)
+        t = t.contiguous(memory_format=lib.channels_last if t.ndim == 4 else lib.channels_last_3d)
+        out.append(t if dtype16 is None else t.to(getattr(lib, dtype16)))
+    return out
+
+
+def _check_cl(fn, array, device, dtype, extra=()):
+    """``fn(lib, x, *extra)`` of a channels-last ``x`` requiring grad: PyTorch's node, strides and values."""
+    t_x, e_x = _cl_pair(array)
+    t_x = t_x.to(getattr(torch, dtype.name)).requires_grad_()
+    e_x = e_x.to(device=device, dtype=dtype).requires_grad_()
+    t_extra = [torch.tensor(a, dtype=getattr(torch, dtype.name)) for a in extra]
+    e_extra = [ember.tensor(a, dtype=dtype, device=device) for a in extra]
+    t_out, e_out = fn(torch, t_x, *t_extra), fn(ember, e_x, *e_extra)
+    assert _node(e_out) == _node(t_out)
+    assert e_out.stride() == t_out.stride()
+    assert_close(e_out, t_out, dtype)
+    t_out.sum().backward()
+    e_out.sum().backward()
+    assert_close(e_x.grad, t_x.grad, dtype, what="gradient")
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_conv2d_channels_last_node(device, dtype, transposed):
+    """A channels-last input's convolution (row-major weight): ConvolutionBackward0 (ember's CloneBackward0, the copy
+    into the channels-last layout)."""
+    w = _rng.standard_normal((3, 4, 3, 3) if transposed else (4, 3, 3, 3))
+
+    def fn(lib, x, w):
+        conv = lib.nn.functional.conv_transpose2d if transposed else lib.nn.functional.conv2d
+        return conv(x, w)
+
+    _check_cl(fn, _rng.standard_normal((2, 3, 6, 6)), device, dtype, [w])
+
+
+@pytest.mark.parametrize("nd,output_size", [(2, 1), (2, (1, 1)), (2, 2), (3, 1), (3, 2)])
+def test_adaptive_avg_pool_channels_last_node(device, dtype, nd, output_size):
+    """Global average pooling of a channels-last input: PyTorch's mean() restrided in place to the input's format,
+    AsStridedBackward1 (ember's MeanBackward1; and row-major strides for a 3-D pooling's)."""
+    shape = (2, 3, 4, 5) if nd == 2 else (2, 3, 4, 5, 3)
+    fn = lambda lib, x: getattr(lib.nn.functional, f"adaptive_avg_pool{nd}d")(x, output_size)  # noqa: E731
+    _check_cl(fn, _rng.standard_normal(shape), device, dtype)
+
+
+@pytest.mark.parametrize("dtype16", ["bfloat16", "float16"])
+@pytest.mark.parametrize("output_size", [1, 2])
+def test_adaptive_avg_pool_16_bit_node(device, dtype16, output_size):
+    """A 16-bit input, summed in float32 and rounded: PyTorch's node, not ToCopyBackward0."""
+    for channels_last in (False, True):
+        t_x, e_x = _cl_pair(_rng.standard_normal((2, 3, 4, 5)), dtype16)
+        if not channels_last:
+            t_x, e_x = t_x.contiguous(), e_x.contiguous()
+        t_out = torch.nn.functional.adaptive_avg_pool2d(t_x.requires_grad_(), output_size)
+        e_out = ember.nn.functional.adaptive_avg_pool2d(e_x.to(device).requires_grad_(), output_size)
+        assert _node(e_out) == _node(t_out)
+        assert e_out.stride() == t_out.stride()
+
+
+@pytest.mark.parametrize("pad", [(1, 1), (1, 1, 2, 0), (-1, 1)])
+def test_constant_pad_channels_last_node(device, dtype, pad):
+    """ConstantPadNdBackward0 for a channels-last input too (ember's CloneBackward0)."""
+    fn = lambda lib, x: lib.nn.functional.pad(x, pad, value=1.5)  # noqa: E731
+    _check_cl(fn, _rng.standard_normal((2, 3, 4, 5)), device, dtype)
