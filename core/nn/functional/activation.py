@@ -1301,10 +1301,10 @@ def _softmax_family(name, fn, input, dim, stacklevel, dtype):
     if input.dtype not in FLOATING_AND_HALF and not empty:
         kernel = "log_softmax" if name == "log_softmax" else "softmax"
         not_implemented(f"{kernel}{'_lastdim' if axis >= len(shape) - 1 else ''}_kernel_impl", input.dtype)
-    if not shape:
-        return fn.apply(input.reshape((1,)), 0).reshape(())
+    node = "LogSoftmaxBackward0" if fn is _LogSoftmax else "SoftmaxBackward0"
+    if not shape:  # (PyTorch's kernel takes a 0-d input as it is: its one node)
+        return named_node(fn.apply(input.reshape((1,)), 0).reshape(()), node)
     if empty:  # nothing to normalise (the kernels' max has no identity): PyTorch's row-major result
-        node = "LogSoftmaxBackward0" if fn is _LogSoftmax else "SoftmaxBackward0"
         return named_node(input.clone(memory_format=contiguous_format), node)
     return fn.apply(input, axis)
 

@@ -24,7 +24,7 @@ from ...kernels.conv import conv_output_shape
 from ...ops.dtype_support import not_implemented
 from ...ops.linalg import addmm
 from ...ops.movement import cat
-from ...ops.operands import check_same_device, require_tensors
+from ...ops.operands import check_same_device, named_node, require_tensors
 from ...ops.reduced_precision import narrow_on_cpu, opmath
 from ...tensor import Tensor
 from ..common_types import _size_1_t, _size_2_t, _size_3_t
@@ -357,7 +357,7 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
         out = _Conv.apply(input.float(), weight.float(), _float(bias), stride, pads, dilation, groups).to(narrow)
     else:
         out = _Conv.apply(input, weight, bias, stride, pads, dilation, groups)
-    return in_input_format(out, input, weight) if batched else out.squeeze(0)
+    return _in_layout(out, input, weight) if batched else out.squeeze(0)
 
 
 def _computed_in_float32(input, onednn=True):
@@ -425,7 +425,13 @@ def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding
         )
         return (out if batched else out.squeeze(0)).to(narrow)
     out = _ConvTranspose.apply(input, weight, bias, input_shape, stride, pads, dilation, groups)
-    return in_input_format(out, input, weight) if batched else out.squeeze(0)
+    return _in_layout(out, input, weight) if batched else out.squeeze(0)
+
+
+def _in_layout(out, input, weight):
+    """A batched convolution's result laid out as PyTorch's (:func:`in_input_format`), still made by one node,
+    ConvolutionBackward0 (a channels-last input's copy renamed so)."""
+    return named_node(in_input_format(out, input, weight), "ConvolutionBackward0")
 
 
 def _output_padding_for(op, input, output_size, stride, padding, kernel, dilation, nd):

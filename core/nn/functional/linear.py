@@ -522,8 +522,8 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     # (N, in1) @ (in1, out*in2) -> (N, out, in2), contracted with x2 over in2
     folded = weight.permute(1, 0, 2).reshape((in1, out_features * in2))
     tmp = x1.matmul(folded).reshape((-1, out_features, in2))
-    out = tmp.matmul(x2.unsqueeze(-1)).squeeze(-1)
-    if bias is not None:
+    out = tmp.matmul(x2.unsqueeze(-1)).squeeze(-1).reshape(lead + (out_features,))
+    if bias is not None:  # added last, as PyTorch's (its node: AddBackward0)
         require_tensors("bilinear", ("bias",), bias, first=4)
         out = out + bias
-    return out.reshape(lead + (out_features,))
+    return out

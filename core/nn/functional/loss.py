@@ -452,7 +452,7 @@ def soft_margin_loss(
     loss = (-input * target).exp().log1p()
     if loss.dtype is not input.dtype:  # PyTorch's result has the input's type
         loss = loss.to(input.dtype)
-    return _reduce(loss, reduction)
+    return named_node(_reduce(loss, reduction), "SoftMarginLossBackward0")
 
 
 # -- probabilistic ---------------------------------------------------------------------------
@@ -1535,7 +1535,15 @@ def nll_loss(
         not_implemented("nll_loss_out_frame", input.dtype)
     x, t, out_shape, weight = _class_index_operands(input, target, weight, ignore_index)
     loss = _NLLLoss.apply(x, t, weight, ignore_index, reduction)
-    return named_node(loss.reshape(out_shape), "NllLossBackward0") if reduction == "none" else loss
+    return named_node(loss.reshape(out_shape) if reduction == "none" else loss, _nll_node(input.ndim, reduction))
+
+
+def _nll_node(ndim, reduction):
+    """The name of the node of PyTorch's ``nll_loss`` of an ``ndim``-D input: ``nll_loss2d``'s for a 4-D one;
+    a 3-D or over 4-D one is viewed as 4-D for ``nll_loss2d``, and its unreduced loss viewed back."""
+    if ndim <= 2:
+        return "NllLossBackward0"
+    return "ViewBackward0" if ndim != 4 and reduction == "none" else "NllLoss2DBackward0"
 
 
 def _class_index_operands(input, target, weight, ignore_index):
@@ -1620,7 +1628,7 @@ def cross_entropy(
         loss = _CrossEntropy.apply(x, t, weight, ignore_index, reduction, label_smoothing)
         loss = loss.reshape(out_shape) if reduction == "none" else loss
         # PyTorch's cross_entropy is nll_loss(log_softmax), plus the smoothing term when there is one
-        return named_node(loss, "AddBackward0" if label_smoothing > 0 else "NllLossBackward0")
+        return named_node(loss, "AddBackward0" if label_smoothing > 0 else _nll_node(len(shape), reduction))
     logp = log_softmax(input, class_dim)
     n_classes = input.shape[class_dim] if input.ndim else 0
     if probabilities:
@@ -1633,7 +1641,8 @@ def cross_entropy(
         if reduction == "none":
             return -terms.sum(class_dim)
         total = -terms.sum()
-        return total / (input.numel() / n_classes) if reduction == "mean" else total
+        # (PyTorch divides by a Scalar: div.Scalar's node)
+        return named_node(total / (input.numel() / n_classes), "DivBackward1") if reduction == "mean" else total
     # class indices with a non-floating or 0-d input: nll_loss raises PyTorch's error
     loss = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
     if label_smoothing > 0:

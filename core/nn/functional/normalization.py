@@ -39,6 +39,7 @@ from ...typeinfo import finfo
 from .layer_norm_order import lane_sums
 from .padding import pad
 from .rowwise_moments import rowwise_moments
+from .spatial_layout import in_input_format
 
 __all__ = [
     "batch_norm",
@@ -447,9 +448,8 @@ def batch_norm(
     refuse_limited("batch_norm", input)
     op = "batch_norm"
     if isinstance(input, Tensor) and input.ndim < 2:
-        if input.numel() == 0:  # PyTorch returns a copy of an empty 1-D input (scaled by weight[0], plus bias[0])
-            out = input.clone() if weight is None else input * weight[0]
-            return out if bias is None else out + bias[0]
+        if input.numel() == 0:
+            return _empty_batch_norm(input, weight, bias)
         raise RuntimeError(f"{op}(): expected input with at least 2 dimensions (N, C, ...), got {input.ndim}D input")
     _check_channel_input(
         op, input, 2, "(N, C, ...)", running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
@@ -473,8 +473,8 @@ def batch_norm(
         count = _count(input.shape, axes)
         if count == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
-        if count == 0:  # an empty batch: an empty output, the running statistics untouched (as PyTorch)
-            return _affine(input.clone(), weight, bias, view)
+        if input.numel() == 0:  # an empty batch: the running statistics untouched (as PyTorch)
+            return _empty_batch_norm(input, weight, bias)
         if narrow_on_cpu(input):
             rounded = all(p is None or p.dtype is input.dtype for p in (weight, bias, running_mean, running_var))
             y, mean, var_sum = _NarrowBatchNorm.apply(input, weight, bias, axes, eps, rounded)
@@ -489,7 +489,9 @@ def batch_norm(
             _update_running(running_mean, mean.reshape(-1), momentum)
         if running_var is not None:
             _update_running(running_var, var.reshape(-1), momentum, count / max(count - 1, 1))
-        return y if low is None else y.to(low)
+        return _batch_norm_result(y if low is None else y.to(low), input)
+    if input.numel() == 0:
+        return _empty_batch_norm(input, weight, bias)
     if running_mean is None or running_var is None:
         raise RuntimeError(f"{op}(): running_mean and running_var must be defined in evaluation mode")
     low = _mixed_type(input)
@@ -497,7 +499,20 @@ def batch_norm(
         input, weight, bias = input.float(), _float32(weight), _float32(bias)
         running_mean, running_var = _float32(running_mean), _float32(running_var)
     y = _affine((input - view(running_mean)) * view((running_var + eps).rsqrt()), weight, bias, view)
-    return y if low is None else y.to(low)
+    return _batch_norm_result(y if low is None else y.to(low), input)
+
+
+def _batch_norm_result(y, input):
+    """``y`` as PyTorch's batch norm returns it: laid out channels-last where ``input`` is, row-major
+    otherwise (a transposed input's too), made by one node, NativeBatchNormBackward0."""
+    return named_node(in_input_format(y, input), "NativeBatchNormBackward0")
+
+
+def _empty_batch_norm(input, weight, bias):
+    """Batch norm of an input with no elements, as PyTorch's: a copy, times ``weight[0]``, plus ``bias[0]``
+    (its graph: CloneBackward0, MulBackward0, AddBackward0; no statistics read or updated)."""
+    out = input.clone() if weight is None else input * weight[0]
+    return out if bias is None else out + bias[0]
 
 
 def instance_norm(
@@ -558,9 +573,10 @@ def instance_norm(
     if input.dtype in dtypes.narrow_float:  # rounded as PyTorch's batch norm rounds it
         stats = (running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
         return named_node(_instance_norm_as_batch_norm(input, *stats), "ViewBackward0")
-    if not use_input_stats:  # PyTorch's instance norm: a batch norm of one sample, viewed back (its last node)
+    if not use_input_stats:  # PyTorch's instance norm: a batch norm of one (row-major) sample, viewed back
         return named_node(
-            batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps), "ViewBackward0"
+            batch_norm(input.contiguous(), running_mean, running_var, weight, bias, False, momentum, eps),
+            "ViewBackward0",
         )
     y, mean, var = _Normalize.apply(input.contiguous(), axes, eps)  # row-major whatever the input's layout, as PyTorch
     if running_mean is not None:
@@ -935,7 +951,7 @@ def group_norm(
     if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch's
         if narrow_on_cpu(input) and all(p is None or p.dtype is input.dtype for p in (weight, bias)):
             y = _NarrowGroupNorm.apply(input.contiguous(), weight, bias, num_groups, eps)
-            return named_node(y, "NativeGroupNormBackward0")
+            return named_node(in_input_format(y, input), "NativeGroupNormBackward0")
         y = group_norm(input.float(), num_groups, _float32(weight), _float32(bias), eps).to(input.dtype)
         return named_node(y, "NativeGroupNormBackward0")
     grouped = input.reshape(input.shape[0], num_groups, math.prod(input.shape[1:]) // num_groups)
@@ -945,7 +961,8 @@ def group_norm(
         y = _GroupScale.apply(y, weight, bias, input, mean, var, eps)
     elif bias is not None:
         y = y + _channel_view(bias, input.ndim)
-    return named_node(y, "NativeGroupNormBackward0")  # PyTorch's one node
+    # PyTorch's one node, its result laid out channels-last where the input is
+    return named_node(in_input_format(y, input), "NativeGroupNormBackward0")
 
 
 class _NarrowGroupNorm(Function):

@@ -194,7 +194,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
             value = value.item()
         if isinstance(value, numbers.Real):  # PyTorch's checked conversion of the fill value
             check_scalar_fits(value, input.dtype)
-        return in_input_format(_ConstantPad.apply(input, pairs, 0 if value is None else value), input)
+        out = in_input_format(_ConstantPad.apply(input, pairs, 0 if value is None else value), input)
+        return named_node(out, "ConstantPadNdBackward0")  # (a channels-last input's copy: still PyTorch's one node)
     if value is not None and value != 0:
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
     _check_non_constant(input, pad, mode)

@@ -1140,8 +1140,10 @@ def _adaptive_avg(nd, input, output_size):
     require_tensors(f"adaptive_avg_pool{nd}d", ("input",), input)
     if _amp.active:  # (its body averages through matmul, which runs as it is inside)
         return autocast_call(f"adaptive_avg_pool{nd}d", _adaptive_avg, nd, input, output_size)
-    if input.dtype in dtypes.narrow_float:  # summed in float32 and rounded once, as PyTorch's
-        return _adaptive_avg(nd, input.float(), output_size).to(input.dtype)
+    if input.dtype in dtypes.narrow_float:  # summed in float32 and rounded once, as PyTorch's (and its node)
+        out = _adaptive_avg(nd, input.float(), output_size)
+        node = out.grad_fn
+        return out.to(input.dtype) if node is None else named_node(out.to(input.dtype), type(node).__name__)
     op = f"adaptive_avg_pool{nd}d"
     _check_output_size_dims(nd, input, output_size)
     if isinstance(input, Tensor) and input.ndim not in (nd + 1, nd + 2):
@@ -1168,9 +1170,13 @@ def _adaptive_avg(nd, input, output_size):
         pooled = _average_bins(pooled.transpose(axis, -1), o).transpose(axis, -1)
     if pooled is x:  # every bin is one element; still a new tensor, as in PyTorch
         pooled = x.clone()
+    ones = all(o == 1 for o in out_shape)
+    fmt = channels_last_format(x) if ones else None
+    if fmt is not None:  # PyTorch's mean() restrided in place to the input's channels-last format (as_strided_)
+        return named_node(in_format(pooled, fmt), "AsStridedBackward1")
     pooled = _unbatch(in_input_format(pooled, x) if nd == 2 else pooled.contiguous(), batched)  # 3-d: row-major
     # PyTorch averages into 1x1 with mean()
-    return _pool_node(pooled, nd, "MeanBackward1" if all(o == 1 for o in out_shape) else "AdaptiveAvgPool{}DBackward0")
+    return _pool_node(pooled, nd, "MeanBackward1" if ones else "AdaptiveAvgPool{}DBackward0")
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: _size_1_opt_t) -> Tensor:
@@ -1281,7 +1287,8 @@ def _fractional_max(nd, input, kernel_size, output_size, output_ratio, _random_s
         return kernels.fractional_max_pool(data, kernel, out_shape, samples._data)
 
     values, indices = _MaxByIndex.apply(x, compute)
-    return _unbatch(values, batched), _unbatch(indices, batched)
+    # PyTorch's kernel takes an unbatched input as it is: its one node either way
+    return named_node(_unbatch(values, batched), f"FractionalMaxPool{nd}DBackward0"), _unbatch(indices, batched)
 
 
 def fractional_max_pool2d_with_indices(
