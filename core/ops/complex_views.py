@@ -30,7 +30,7 @@ from .arithmetic import where
 from .dtype_support import TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes
 from .operands import sum_to
-from .out_argument import write_out
+from .out_argument import FOUND_DTYPE_OUT, SCALAR_TYPE_OUT, write_out
 from .result_layout import in_operands_layout
 
 __all__ = [
@@ -149,7 +149,7 @@ def conj_physical(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("conj_physical", conj(input), out, exact_dtype=True)
+            return write_out("conj_physical", conj(input), out, exact_dtype=FOUND_DTYPE_OUT)
     return conj(input)
 
 
@@ -357,7 +357,7 @@ def complex(real: Tensor, imag: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("complex", complex(real, imag), out, exact_dtype=True)
+            return write_out("complex", complex(real, imag), out, exact_dtype=SCALAR_TYPE_OUT)
     _check_parts("complex", real, imag)
     return _Complex.apply(real, imag)
 
@@ -380,7 +380,7 @@ def polar(abs: Tensor, angle: Tensor, *, out: Tensor | None = None) -> Tensor:  
         return autocast_call("polar", polar, abs, angle)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("polar", polar(abs, angle), out, exact_dtype=True)
+            return write_out("polar", polar(abs, angle), out, exact_dtype=SCALAR_TYPE_OUT)
     _check_parts("polar", abs, angle, "polar_cpu")
     return complex(abs * angle.cos(), abs * angle.sin())
 

@@ -1,0 +1,184 @@
+"""Differences found by a run of PyTorch's whole OpInfo database against ember (the fourth batch): the order of
+argument checks, the wording of errors, gradients at non-finite inputs and the strides of results. Each case is
+the smallest call that showed it, run on ember and torch and compared on every test device.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from opinfo_support import assert_same_as_torch, ember_copy, need_dtypes
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+
+def _error(lib, fn):
+    with pytest.raises(Exception) as info:
+        fn(lib)
+    return info.value
+
+
+def _same_error(fn, op=None):
+    """``fn(ember)`` raises what ``fn(torch)`` raises: the same type and message (ember's message may start with
+    ``"{op}: "``, where ember names the op that PyTorch's message leaves out)."""
+    expected, actual = _error(torch, fn), _error(ember, fn)
+    assert type(actual) is type(expected), (actual, expected)
+    message = str(actual)
+    if op is not None:
+        message = re.sub(f"^{re.escape(op)}: ", "", message)
+    assert message == str(expected), (message, str(expected))
+
+
+# -- 1. the order of the checks ---------------------------------------------------------------
+_POOL_CASES = [
+    # an empty channel or spatial dim is checked after the padding (PyTorch computes the output size first)
+    ((0, 1, 49), {"kernel_size": 2, "stride": 50, "padding": -1}),
+    ((0, 1, 49), {"kernel_size": (3, 2), "stride": 50, "padding": 4}),
+    ((1, 0, 5, 5), {"kernel_size": 2, "padding": -1}),
+    ((1, 0, 5, 5), {"kernel_size": 2, "stride": 0}),
+    ((1, 0, 5, 5), {"kernel_size": 0, "padding": -1}),
+    # the padding before the signs of stride and dilation
+    ((1, 1, 5, 5), {"kernel_size": 2, "stride": -1, "padding": -1}),
+    ((1, 1, 5, 5), {"kernel_size": 2, "dilation": 0, "padding": -1}),
+    ((1, 1, 5, 5), {"kernel_size": 0, "padding": -1}),
+]
+
+
+@pytest.mark.parametrize("op", ["max_pool2d", "avg_pool2d", "max_pool3d", "avg_pool3d"])
+@pytest.mark.parametrize(("shape", "kwargs"), _POOL_CASES)
+def test_pooling_checks_padding_before_the_input(device, op, shape, kwargs):
+    # ember checked the input's dims and empty dims first; PyTorch checks a zero stride and the padding first
+    if op.endswith("3d"):
+        shape = shape + (5,) if len(shape) != 3 else (0, 1, 49, 50)
+        kwargs = {k: v + (2,) if isinstance(v, tuple) else v for k, v in kwargs.items()}
+
+    def call(lib):
+        x = lib.zeros(shape, device=device if lib is ember else "cpu")
+        return getattr(lib.nn.functional, op)(x, **kwargs)
+
+    _same_error(call, op)
+
+
+_CONV_CASES = [
+    # (input shape, weight shape, weight dtype, keyword arguments)
+    ((1, 1, 4), (2, 2, 2), None, {"stride": -1}),  # the stride before the channels
+    ((1, 1, 4), (2, 2, 2), None, {"padding": -1}),
+    ((1, 1, 4), (2, 2, 2), None, {"dilation": -1}),
+    ((1, 1, 4), (2, 2, 2), None, {"padding": "same", "stride": 2}),
+    ((1, 2, 4), (2, 2, 2), "float32", {"stride": -1}),  # the stride before the dtypes
+    ((1, 2, 4), (2, 2, 2), "float32", {"groups": 0}),  # groups first of all
+    ((1, 2, 4), (2, 2, 2), None, {"stride": -1, "padding": -1}),  # the padding before the stride
+    ((1, 2, 4), (2, 2, 2), None, {"dilation": -1, "padding": "same"}),
+]
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize(("x_shape", "w_shape", "w_dtype", "kwargs"), _CONV_CASES)
+def test_convolution_checks_groups_stride_and_padding_first(device, nd, x_shape, w_shape, w_dtype, kwargs):
+    # ember checked the operands' dtypes and channels before the stride, padding and dilation
+    op = f"conv{nd}d"
+    x_shape, w_shape = x_shape + (4,) * (nd - 1), w_shape + (2,) * (nd - 1)
+
+    def call(lib):
+        place = {"device": device} if lib is ember else {}
+        x = lib.zeros(x_shape, dtype=lib.float64, **place)
+        w = lib.zeros(w_shape, dtype=getattr(lib, w_dtype or "float64"), **place)
+        return getattr(lib.nn.functional, op)(x, w, **kwargs)
+
+    _same_error(call, op)
+
+
+# -- 2. the wording of errors -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("call", "needs"),
+    [
+        (lambda L, d: L.amax(L.zeros(20, 20, device=d), 0, out=L.zeros(20, dtype=L.int32, device=d)), ()),
+        (lambda L, d: L.amin(L.zeros(4, dtype=L.float64, device=d), 0, out=L.zeros((), device=d)), ()),
+        (lambda L, d: L.complex(L.zeros(3, device=d), L.zeros(3, device=d), out=L.zeros(3, device=d)), ("complex64",)),
+        (lambda L, d: L.polar(L.zeros(3, device=d), L.zeros(3, device=d), out=L.zeros(3, device=d)), ("complex64",)),
+        (
+            lambda L, d: L.complex(
+                L.zeros(3, dtype=L.float64, device=d),
+                L.zeros(3, dtype=L.float64, device=d),
+                out=L.zeros(3, dtype=L.complex64, device=d),
+            ),
+            ("complex64", "complex128"),
+        ),
+        (lambda L, d: L.abs(L.zeros(3, device=d), out=L.zeros(3, dtype=L.int32, device=d)), ()),
+        (lambda L, d: L.multinomial(L.ones(1, 2, device=d), 2, out=L.zeros(1, 2, device=d)), ()),
+        (lambda L, d: L.multinomial(L.ones(1, 2, device=d), 2, out=L.zeros(1, 2, dtype=L.int32, device=d)), ()),
+    ],
+    ids=["amax", "amin", "complex", "polar", "complex128", "abs", "multinomial", "multinomial_int32"],
+)
+def test_out_of_another_dtype_in_torch_words(device, call, needs):
+    # ember said "amax(): Expected out tensor to have dtype float, but got int instead" for each
+    need_dtypes(device, *needs)
+    _same_error(lambda lib: call(lib, device if lib is ember else "cpu"))
+
+
+@pytest.mark.parametrize("op", ["linspace", "logspace"])
+@pytest.mark.parametrize("ends", [(0, 3), "tensors"])
+def test_float_steps_fit_no_overload(op, ends):
+    # ember said "linspace(): argument 'steps' must be int, not float"; PyTorch lists its overloads
+    def call(lib):
+        start, end = (lib.tensor(0.0), lib.tensor(3.0)) if ends == "tensors" else ends
+        return getattr(lib, op)(start, end, 1.0)
+
+    _same_error(call)
+
+
+@pytest.mark.parametrize(
+    ("nd", "shape", "size"),
+    [
+        (1, (1, 1, 1), (-1,)),
+        (1, (2, 3), -2),
+        (2, (1, 1, 1, 1), (-1, 0)),
+        (2, (1, 1, 1), (-1, 0)),
+        (3, (1, 1, 1, 1, 1), (-1, 0, 2)),
+        (3, (2, 3, 3, 3), (1, -2, 3)),
+    ],
+)
+@pytest.mark.parametrize("kind", ["max", "avg"])
+def test_adaptive_pooling_to_a_negative_size(device, nd, shape, size, kind):
+    # ember said "adaptive_max_pool2d: elements of output_size must be ... received (-1, 0)"; PyTorch's max
+    # kernels fail to allocate the result, its avg kernels print the size in braces (1-d as 2-d)
+    def call(lib):
+        x = lib.zeros(shape, device=device if lib is ember else "cpu")
+        return getattr(lib.nn.functional, f"adaptive_{kind}_pool{nd}d")(x, size)
+
+    _same_error(call)
+
+
+@pytest.mark.parametrize("dim", [3, 4])
+def test_narrow_copy_past_the_last_dim(device, dim):
+    # ember said "narrow_copy(): Expected dim < 3 (the input's dimensions), but got dim=3"
+    _same_error(lambda lib: lib.narrow_copy(lib.zeros(10, 5, 20, device=device if lib is ember else "cpu"), dim, 0, 0))
+
+
+@pytest.mark.parametrize(("nd", "w_shape"), [(3, (1, 1, 4, 3)), (2, (1, 2, 2))])
+def test_same_padding_with_a_weight_of_other_dims(device, nd, w_shape):
+    # ember said "conv3d: expected weight to be 5-dimensional"; PyTorch's 'same' path checks the input against
+    # the weight's dims
+    def call(lib):
+        place = {"device": device} if lib is ember else {}
+        x = lib.zeros((1, 1, 3, 4, 5)[: nd + 2], dtype=lib.float64, **place)
+        return getattr(lib.nn.functional, f"conv{nd}d")(
+            x, lib.zeros(w_shape, dtype=lib.float64, **place), padding="same"
+        )
+
+    _same_error(call)
+
+
+def test_errors_keep_values(device):
+    # the reordered checks leave valid calls as they were
+    x = torch.arange(2 * 3 * 6 * 6, dtype=torch.float64).reshape(2, 3, 6, 6)
+    w = torch.ones(4, 3, 3, 3, dtype=torch.float64)
+    xe, we = ember_copy(x, device), ember_copy(w, device)
+    assert_same_as_torch(
+        ember.nn.functional.conv2d(xe, we, padding="same"), torch.nn.functional.conv2d(x, w, padding="same")
+    )
+    assert_same_as_torch(ember.nn.functional.max_pool2d(xe, 3, 2, 1), torch.nn.functional.max_pool2d(x, 3, 2, 1))
+    assert_same_as_torch(ember.nn.functional.avg_pool2d(xe[0], 2), torch.nn.functional.avg_pool2d(x[0], 2))
