@@ -182,3 +182,82 @@ def test_errors_keep_values(device):
     )
     assert_same_as_torch(ember.nn.functional.max_pool2d(xe, 3, 2, 1), torch.nn.functional.max_pool2d(x, 3, 2, 1))
     assert_same_as_torch(ember.nn.functional.avg_pool2d(xe[0], 2), torch.nn.functional.avg_pool2d(x[0], 2))
+
+
+# -- 4. the strides of results ----------------------------------------------------------------
+_FFT_1D = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft"]
+_FFT_ND = ["fftn", "ifftn", "rfftn", "irfftn", "hfftn", "ihfftn"]
+_FFT_2D = ["fft2", "ifft2", "rfft2", "irfft2", "hfft2", "ihfft2"]
+_FFT_CASES = (
+    [(op, d) for op in _FFT_1D for d in (0, 1, 2)]
+    + [(op, d) for op in _FFT_ND for d in ((0,), (1,), (0, 1), (1, 2), (2, 0), (0, 1, 2))]
+    + [(op, d) for op in _FFT_2D for d in ((0, 1), (1, 2), (2, 0))]
+)
+
+
+@pytest.mark.parametrize(("op", "dim"), _FFT_CASES)
+@pytest.mark.parametrize("perm", [(0, 1, 2), (0, 2, 1), (2, 0, 1)])
+def test_fft_result_strides(device, dtype, op, dim, perm):
+    # ember's transforms were row-major whatever the transformed dims; PyTorch's lay the other dims outermost
+    # (by stride), then the transformed ones (ihfftn: the last dim's pass, then the others'; hfftn the reverse)
+    need_dtypes(device, "complex64" if dtype is ember.float32 else "complex128")
+    tdt = getattr(torch, dtype.name)
+    real_input = op.startswith(("rfft", "ihfft"))
+    x = torch.randn(4, 5, 6, dtype=tdt if real_input else tdt.to_complex())
+    xe = ember_copy(x, device).permute(perm)
+    x = x.permute(perm)
+    assert xe.stride() == x.stride()
+    expected = getattr(torch.fft, op)(x, dim=dim)
+    actual = getattr(ember.fft, op)(xe, dim=dim)
+    assert actual.stride() == expected.stride()
+    tol = (1e-7, 1e-9) if tdt == torch.float64 else (1e-4, 1e-4)
+    assert_same_as_torch(actual.resolve_conj(), expected.resolve_conj(), *tol)
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (4, 4), (2, 5, 3), (0, 3), (3, 0), (2, 0, 3), (0, 2, 3), (2, 3, 0)])
+@pytest.mark.parametrize("some", [True, False])
+def test_svd_vectors_are_laid_out_as_lapack_leaves_them(device, dtype, shape, some):
+    # ember's U and Vh were row-major, svd's V = Vh.mH then column-major; PyTorch's U and Vh are column-major
+    # (LAPACK's), its V a transposed view that is row-major
+    x = torch.randn(shape, dtype=getattr(torch, dtype.name))
+    xe = ember_copy(x, device)
+    for actual, expected in zip(ember.svd(xe, some=some), torch.svd(x, some=some)):
+        assert (actual.stride(), actual.is_contiguous()) == (expected.stride(), expected.is_contiguous())
+    for actual, expected in zip(ember.linalg.svd(xe, not some), torch.linalg.svd(x, not some)):
+        assert (actual.stride(), actual.is_contiguous()) == (expected.stride(), expected.is_contiguous())
+
+
+@pytest.mark.parametrize(("shape", "ind"), [((4, 6, 8, 3), 2), ((6, 2, 3), 1), ((2, 3, 6), 2)])
+def test_tensorinv_and_inv_are_column_major(device, dtype, shape, ind):
+    # ember's inverse was row-major; PyTorch's (LAPACK's getri) is column-major, and tensorinv a view of it
+    x = torch.randn(shape, dtype=getattr(torch, dtype.name))
+    expected, actual = torch.linalg.tensorinv(x, ind=ind), ember.linalg.tensorinv(ember_copy(x, device), ind=ind)
+    assert actual.stride() == expected.stride()
+    assert_same_as_torch(actual, expected, *((1e-7, 1e-9) if dtype is ember.float64 else (1e-3, 1e-4)))
+    a = torch.randn(2, 4, 4, dtype=x.dtype) + 4 * torch.eye(4, dtype=x.dtype)
+    for t_inv, e_inv in [(torch.linalg.inv(a), ember.linalg.inv(ember_copy(a, device)))]:
+        assert e_inv.stride() == t_inv.stride()
+
+
+@pytest.mark.parametrize(("indices", "shape"), [([[1, 2, 3], [4, 5, 6]], (4, 5)), (7, (4, 5)), ([3, 9], (2, 2, 3))])
+def test_unravel_index_returns_views_of_one_tensor(device, indices, shape):
+    # ember's coordinates were separate row-major tensors; PyTorch's are unbind(-1) views of one stacked tensor
+    expected = torch.unravel_index(torch.tensor(indices), shape)
+    actual = ember.unravel_index(ember.tensor(indices, device=device), shape)
+    for a, e in zip(actual, expected):
+        assert a.stride() == e.stride()
+        assert a.tolist() == e.tolist()
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0), (2, 0, 4), (2, 0, 3, 5, 0, 1)])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_conj_of_an_empty_tensor_keeps_its_strides(device, shape, transposed):
+    # ember's eager conjugate of an empty, transposed complex tensor was row-major; PyTorch's is a view
+    need_dtypes(device, "complex128")
+    x = torch.zeros(shape, dtype=torch.complex128)
+    xe = ember_copy(x, device)
+    if transposed:
+        x, xe = x.transpose(0, -1), xe.transpose(0, -1)
+    assert xe.stride() == x.stride()
+    for fn in (lambda t: t.conj(), lambda t: t.conj_physical(), lambda t: t.real, lambda t: t.positive()):
+        assert fn(xe).stride() == fn(x).stride()

@@ -65,7 +65,14 @@ class _Imag(Function):
 class _Conj(Function):
     @staticmethod
     def forward(ctx, z):
-        return z._make(z._backend.xp.conj(z._data))
+        backend = z._backend
+        data = backend.xp.conj(z._data)
+        if not data.size:  # PyTorch's lazy conjugate is a view: an empty one keeps the input's strides too
+            try:
+                data = backend.as_strided(data, tuple(data.shape), z.stride(), 0)
+            except NotImplementedError:  # a backend without strided views
+                pass
+        return z._make(data)
 
     @staticmethod
     def backward(ctx, grad):
