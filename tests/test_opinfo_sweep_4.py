@@ -184,6 +184,74 @@ def test_errors_keep_values(device):
     assert_same_as_torch(ember.nn.functional.avg_pool2d(xe[0], 2), torch.nn.functional.avg_pool2d(x[0], 2))
 
 
+# -- 3. gradients and values at non-finite inputs ---------------------------------------------
+_INF, _NAN = float("inf"), float("nan")
+
+
+def _values_and_gradients(device, dtype, fn, *operands):
+    """``fn`` of ``operands`` on ember and torch: the same values and the same gradients of their sum."""
+    tdt = getattr(torch, dtype.name)
+    ts = [torch.tensor(v, dtype=tdt, requires_grad=True) for v in operands]
+    es = [ember_copy(t, device, requires_grad=True) for t in ts]
+    expected, actual = fn(torch, *ts), fn(ember, *es)
+    tol = (1e-7, 1e-9) if dtype is ember.float64 else (2e-5, 1e-6)
+    assert_same_as_torch(actual, expected, *tol)
+    for ge, gt in zip(ember.autograd.grad(actual.sum(), es), torch.autograd.grad(expected.sum(), ts)):
+        assert_same_as_torch(ge, gt, *tol)
+
+
+def test_copysign_gradient_at_infinite_and_nan_input(device, dtype):
+    # ember's gradient was sign(input) (1 at inf, 0 at NaN); PyTorch's is result / input, 0 where input is 0
+    a = [_INF, -_INF, _NAN, 1.0, 0.0, -0.0, 2.0]
+    b = [1.0, -1.0, 1.0, -3.0, -1.0, 1.0, -0.0]
+    _values_and_gradients(device, dtype, lambda L, x, y: L.copysign(x, y), a, b)
+
+
+def test_nextafter_gradients_where_the_operands_are_equal(device, dtype):
+    # ember gave other the gradient where input == other (its value is the result there); PyTorch gives other
+    # zeros everywhere, input 0 there and 1 elsewhere
+    a, b = [1.0, 2.0, 0.0, _INF, _NAN], [1.0, 3.0, 0.0, _INF, 1.0]
+    _values_and_gradients(device, dtype, lambda L, x, y: L.nextafter(x, y), a, b)
+
+
+def test_polar_gradient_of_a_negative_or_zero_abs(device, dtype):
+    # ember's abs gradient was the radial one, cos + sin, at every abs; PyTorch's is Re(conj(g) sgn(z)): negated
+    # at a negative abs, 0 at 0
+    need_dtypes(device, "complex64" if dtype is ember.float32 else "complex128")
+
+    def fn(L, r, theta):
+        z = L.polar(r, theta)
+        return z.real + 2 * z.imag
+
+    _values_and_gradients(device, dtype, fn, [-1.0, 2.0, 0.0, -0.0, -3.0], [0.5, 0.5, 1.0, 1.0, -2.0])
+
+
+def test_hypot_gradient_at_zero(device, dtype):
+    # ember's gradient at hypot(0, 0) was 0; PyTorch's grad * input / result is 0 / 0, NaN
+    _values_and_gradients(
+        device, dtype, lambda L, x, y: L.hypot(x, y), [0.0, -0.0, 0.0, _INF, 3.0], [0.0, 0.0, -0.0, 1.0, -4.0]
+    )
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_polygamma_at_infinity(device, dtype, n):
+    # ember's polygamma(n >= 2, inf) was 0 (and so polygamma(n >= 1)'s gradient there); PyTorch's zeta multiplies
+    # 0 by inf: NaN
+    x = [_INF, -_INF, 1e20, 1e30, 1.0, 0.5, 3.0]
+    _values_and_gradients(device, dtype, lambda L, t: L.polygamma(n, t), x)
+
+
+def test_zeta_where_its_terms_underflow(device, dtype):
+    # ember gave the true, tiny value (0 or 1e-300); PyTorch's Cephes zeta gives 0 where q^-x underflows, NaN
+    # where its Euler-Maclaurin factors overflow too (x = 1e20)
+    tdt = getattr(torch, dtype.name)
+    x = torch.tensor([1e20, 1e20, 1e20, 2.0, 1e20, 1e13, 3e13, 50.0, 5.0], dtype=tdt)
+    q = torch.tensor([2.0, 1.0, 0.5, 1e300, 1.5, 2.0, 2.0, 2.0, 1e30], dtype=tdt)
+    assert_same_as_torch(
+        ember.special.zeta(ember_copy(x, device), ember_copy(q, device)), torch.special.zeta(x, q), 1e-7, 0
+    )
+
+
 # -- 4. the strides of results ----------------------------------------------------------------
 _FFT_1D = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft"]
 _FFT_ND = ["fftn", "ifftn", "rfftn", "irfftn", "hfftn", "ihfftn"]
