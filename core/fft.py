@@ -35,9 +35,10 @@ from .amp.state import suspended as _amp_suspended
 from .autograd.function import Function
 from .ops.creation import arange
 from .ops.dtype_support import TORCH_NAMES, not_implemented
-from .ops.movement import cat, roll
+from .ops.movement import cat, ordered_copy, roll
 from .ops.operands import wrap_dim
 from .ops.out_argument import check_out_type, creation_placement, write_out
+from .strides import ordered_strides
 from .tensor import Tensor
 from .type_names import type_name
 
@@ -141,34 +142,62 @@ def _resized(t: Tensor, axes: tuple[int, ...], shape: tuple[int, ...]) -> Tensor
     return t
 
 
+# -- the layout of a result ------------------------------------------------------------------------
+def _pass_order(strides: tuple[int, ...], axes: tuple[int, ...], real: bool) -> tuple[int, ...]:
+    """The order (outermost first) in which PyTorch's CPU transform lays out the result of one pass over
+    ``axes`` of an input with ``strides``: the other dims first, by stride, largest first, then the
+    transformed ones, by stride too (a real transform keeps its last axis last)."""
+    by_stride = lambda d: -strides[d]  # noqa: E731 - a sort key
+    others = sorted((d for d in range(len(strides)) if d not in axes), key=by_stride)
+    moved = axes[:-1] if real else axes
+    return tuple(others + sorted(moved, key=by_stride) + ([axes[-1]] if real else []))
+
+
+def _result_order(input: Tensor, axes: tuple[int, ...], shape: tuple[int, ...], passes) -> tuple[int, ...] | None:
+    """The order in which PyTorch lays out a transform of ``input`` over ``axes`` into ``shape``, run as
+    ``passes``: ``(axes, real)`` pairs, each on the previous pass's result; None where that is row-major."""
+    strides, order = tuple(input.stride()), None
+    for pass_axes, real in passes:
+        order = _pass_order(strides, pass_axes, real)
+        strides = ordered_strides(shape, order)
+    return None if order is None or order == tuple(range(len(shape))) else order
+
+
+def _laid_out(backend, data, native, order):
+    """The transform's result ``data`` in ``native`` dtype, laid out in ``order`` (None: row-major; the
+    library's transform of a strided input may keep its layout)."""
+    if order is None and backend.is_contiguous(data):
+        return backend.xp.astype(data, native, copy=False)
+    return ordered_copy(backend, data, native, order)
+
+
 # -- the three kinds of transform, each with its adjoint as its gradient -----------------------
 class _C2C(Function):
     """Complex to complex, forward (``fftn``) or inverse (``ifftn``)."""
 
     @staticmethod
-    def forward(ctx, z, sizes, axes, norm, inverse):
+    def forward(ctx, z, sizes, axes, norm, inverse, order=None):
         ctx.shape, ctx.axes, ctx.norm, ctx.inverse = z._data.shape, axes, norm, inverse
         xp = z._backend.xp
         transform = xp.fft.ifftn if inverse else xp.fft.fftn
-        return z._make(xp.astype(transform(z._data, s=sizes, axes=axes, norm=norm), z._data.dtype, copy=False))
+        return z._make(_laid_out(z._backend, transform(z._data, s=sizes, axes=axes, norm=norm), z._data.dtype, order))
 
     @staticmethod
     def backward(ctx, grad):
         g = _C2C.apply(grad, None, ctx.axes, _DUAL[ctx.norm], not ctx.inverse)
-        return _resized(g, ctx.axes, ctx.shape), None, None, None, None
+        return _resized(g, ctx.axes, ctx.shape), None, None, None, None, None
 
 
 class _R2C(Function):
     """Real to the complex half spectrum (``rfftn``: the last axis keeps ``n // 2 + 1`` entries)."""
 
     @staticmethod
-    def forward(ctx, x, sizes, axes, norm):
+    def forward(ctx, x, sizes, axes, norm, order=None):
         ctx.shape, ctx.axes, ctx.norm = x._data.shape, axes, norm
         ctx.sizes = [x._data.shape[a] for a in axes] if sizes is None else sizes  # None: the backward of irfftn
         backend = x._backend
-        xp = backend.xp
         native = backend.native_dtype(x.dtype.to_complex())
-        return x._make(xp.astype(xp.fft.rfftn(x._data, s=sizes, axes=axes, norm=norm), native, copy=False))
+        return x._make(_laid_out(backend, backend.xp.fft.rfftn(x._data, s=sizes, axes=axes, norm=norm), native, order))
 
     @staticmethod
     def backward(ctx, grad):
@@ -178,19 +207,18 @@ class _R2C(Function):
         full_shape[ctx.axes[-1]] = ctx.sizes[-1]
         full = _resized(grad, ctx.axes[-1:], tuple(full_shape))
         g = _C2C.apply(full, None, ctx.axes, _DUAL[ctx.norm], True).real
-        return _resized(g, ctx.axes, ctx.shape), None, None, None
+        return _resized(g, ctx.axes, ctx.shape), None, None, None, None
 
 
 class _C2R(Function):
     """The complex half spectrum to real (``irfftn``: the last axis gives ``n`` real entries)."""
 
     @staticmethod
-    def forward(ctx, z, sizes, axes, norm):
+    def forward(ctx, z, sizes, axes, norm, order=None):
         ctx.shape, ctx.axes, ctx.norm, ctx.sizes = z._data.shape, axes, norm, sizes
         backend = z._backend
-        xp = backend.xp
         native = backend.native_dtype(z.dtype.to_real())
-        return z._make(xp.astype(xp.fft.irfftn(z._data, s=sizes, axes=axes, norm=norm), native, copy=False))
+        return z._make(_laid_out(backend, backend.xp.fft.irfftn(z._data, s=sizes, axes=axes, norm=norm), native, order))
 
     @staticmethod
     def backward(ctx, grad):
@@ -205,29 +233,47 @@ class _C2R(Function):
             shape = [1] * g.ndim
             shape[last] = half
             g = g * g.new_tensor(weights, dtype=g.dtype.to_real()).reshape(shape)
-        return _resized(g, ctx.axes, ctx.shape), None, None, None
+        return _resized(g, ctx.axes, ctx.shape), None, None, None, None
+
+
+def _out_shape(input: Tensor, axes: tuple[int, ...], sizes: list[int], half: bool = False) -> tuple[int, ...]:
+    shape = list(input.shape)
+    for a, n in zip(axes, sizes):
+        shape[a] = n
+    if half:
+        shape[axes[-1]] = sizes[-1] // 2 + 1
+    return tuple(shape)
 
 
 def _c2c(op: str, input: Tensor, s: _Sizes, dim: _Dims, norm: str | None, inverse: bool, default_dims=None) -> Tensor:
     z = _complex_input(op, input)
     axes, sizes = _axes_and_sizes(z, s, dim, default_dims)
-    return _C2C.apply(z, sizes, axes, _norm(norm), inverse)
+    order = _result_order(z, axes, _out_shape(z, axes, sizes), ((axes, False),))
+    return _C2C.apply(z, sizes, axes, _norm(norm), inverse, order)
 
 
-def _r2c(op: str, input: Tensor, s: _Sizes, dim: _Dims, norm: str | None, default_dims=None) -> Tensor:
+def _r2c(op: str, input: Tensor, s: _Sizes, dim: _Dims, norm: str | None, default_dims=None, split=False) -> Tensor:
+    """The real-to-complex transform; ``split``: laid out as PyTorch's ihfftn, which transforms the last axis
+    first, then the others (complex to complex)."""
     x = _real_input(op, input)
     axes, sizes = _axes_and_sizes(x, s, dim, default_dims)
-    return _R2C.apply(x, sizes, axes, _norm(norm))
+    passes = (((axes[-1],), True), (axes[:-1], False)) if split and len(axes) > 1 else ((axes, True),)
+    order = _result_order(x, axes, _out_shape(x, axes, sizes, half=True), passes)
+    return _R2C.apply(x, sizes, axes, _norm(norm), order)
 
 
-def _c2r(op: str, input: Tensor, s: _Sizes, dim: _Dims, norm: str | None, default_dims=None) -> Tensor:
+def _c2r(op: str, input: Tensor, s: _Sizes, dim: _Dims, norm: str | None, default_dims=None, split=False) -> Tensor:
+    """The complex-to-real transform; ``split``: laid out as PyTorch's hfftn, which transforms all but the last
+    axis first (complex to complex), then the last."""
     z = _complex_input(op, input)
     axes, sizes = _axes_and_sizes(z, s, dim, default_dims)
     if s is None or s[-1] == -1:  # the length of a real signal whose half spectrum has m entries
         sizes[-1] = 2 * (z.shape[axes[-1]] - 1)
         if sizes[-1] < 1:
             raise RuntimeError(f"Invalid number of data points ({sizes[-1]}) specified")
-    return _C2R.apply(z, sizes, axes, _norm(norm))
+    passes = ((axes[:-1], False), ((axes[-1],), True)) if split and len(axes) > 1 else ((axes, True),)
+    order = _result_order(z, axes, _out_shape(z, axes, sizes), passes)
+    return _C2R.apply(z, sizes, axes, _norm(norm), order)
 
 
 def _write_out(op: str, result: Tensor, out: Tensor) -> Tensor:
@@ -513,7 +559,7 @@ def hfftn(
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return _write_out("hfftn", hfftn(input, s, dim, norm), out)
-    return _c2r("hfftn", _complex_input("hfftn", input).conj(), s, dim, _DUAL[_norm(norm)])
+    return _c2r("hfftn", _complex_input("hfftn", input).conj(), s, dim, _DUAL[_norm(norm)], split=True)
 
 
 def ihfftn(
@@ -536,7 +582,7 @@ def ihfftn(
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return _write_out("ihfftn", ihfftn(input, s, dim, norm), out)
-    return _r2c("ihfftn", input, s, dim, _DUAL[_norm(norm)]).conj()
+    return _r2c("ihfftn", input, s, dim, _DUAL[_norm(norm)], split=True).conj()
 
 
 _LAST_TWO = (-2, -1)

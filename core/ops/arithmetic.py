@@ -53,7 +53,7 @@ from .operands import (
     sum_to,
     wrap_integer,
 )
-from .out_argument import OUT_ARG, write_out
+from .out_argument import FOUND_DTYPE_OUT, OUT_ARG, write_out
 from .reduced_precision import CPU_DEVICE_TYPES, opmath
 from .result_layout import binary_layout, in_operands_layout, laid_out
 
@@ -683,7 +683,9 @@ def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
         check_limited_support("abs", input.dtype)
     if out is not None:
         # a real input's out has its dtype; a complex input's real magnitudes go to any floating or complex out
-        return write_out("abs", _Abs.apply(input), out, exact_dtype=not input.dtype.is_complex)
+        return write_out(
+            "abs", _Abs.apply(input), out, exact_dtype=False if input.dtype.is_complex else FOUND_DTYPE_OUT
+        )
     return _Abs.apply(input)
 
 

@@ -30,7 +30,7 @@ from .arithmetic import where
 from .dtype_support import TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes
 from .operands import sum_to
-from .out_argument import write_out
+from .out_argument import FOUND_DTYPE_OUT, SCALAR_TYPE_OUT, write_out
 from .result_layout import in_operands_layout
 
 __all__ = [
@@ -65,7 +65,14 @@ class _Imag(Function):
 class _Conj(Function):
     @staticmethod
     def forward(ctx, z):
-        return z._make(z._backend.xp.conj(z._data))
+        backend = z._backend
+        data = backend.xp.conj(z._data)
+        if not data.size:  # PyTorch's lazy conjugate is a view: an empty one keeps the input's strides too
+            try:
+                data = backend.as_strided(data, tuple(data.shape), z.stride(), 0)
+            except NotImplementedError:  # a backend without strided views
+                pass
+        return z._make(data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -149,7 +156,7 @@ def conj_physical(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("conj_physical", conj(input), out, exact_dtype=True)
+            return write_out("conj_physical", conj(input), out, exact_dtype=FOUND_DTYPE_OUT)
     return conj(input)
 
 
@@ -357,7 +364,7 @@ def complex(real: Tensor, imag: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("complex", complex(real, imag), out, exact_dtype=True)
+            return write_out("complex", complex(real, imag), out, exact_dtype=SCALAR_TYPE_OUT)
     _check_parts("complex", real, imag)
     return _Complex.apply(real, imag)
 
@@ -380,9 +387,40 @@ def polar(abs: Tensor, angle: Tensor, *, out: Tensor | None = None) -> Tensor:  
         return autocast_call("polar", polar, abs, angle)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("polar", polar(abs, angle), out, exact_dtype=True)
+            return write_out("polar", polar(abs, angle), out, exact_dtype=SCALAR_TYPE_OUT)
     _check_parts("polar", abs, angle, "polar_cpu")
-    return complex(abs * angle.cos(), abs * angle.sin())
+    r, theta = abs.detach(), angle.detach()
+    result = complex(r * theta.cos(), r * theta.sin())
+    return _Polar.apply(abs, angle, result._data)
+
+
+class _Polar(Function):
+    """The node of ``polar(abs, angle)`` (its values computed already: the native array ``values``, ``z``):
+    PyTorch's gradients, ``Re(conj(g) sgn(z))`` for ``abs`` (so -1 times the radial one at a negative ``abs``,
+    0 at 0) and ``Re(conj(g) i z)`` for ``angle``."""
+
+    _backward_name = "PolarBackward0"
+
+    @staticmethod
+    def forward(ctx, abs, angle, values):  # noqa: A002 - PyTorch's argument names
+        z = abs._make(values)
+        ctx.save_for_backward(z)
+        ctx.save_for_forward(angle, z)
+        ctx.shapes = tuple(abs.shape), tuple(angle.shape)
+        return z
+
+    @staticmethod
+    def jvp(ctx, d_abs, d_angle, _):
+        # PyTorch's forward formula: e^(i angle) d_abs + i z d_angle (e^(i angle), not sgn(z), at a negative abs)
+        angle, z = ctx.saved_tensors
+        return complex(d_abs * angle.cos(), d_abs * angle.sin()) + z * 1j * d_angle
+
+    @staticmethod
+    def backward(ctx, g):
+        (z,) = ctx.saved_tensors
+        g_conj = g.conj()
+        g_abs, g_angle = (g_conj * z.sgn()).real, (g_conj * (z * 1j)).real
+        return sum_to(g_abs, ctx.shapes[0]), sum_to(g_angle, ctx.shapes[1]), None
 
 
 class _Angle(Function):

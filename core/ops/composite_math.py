@@ -12,7 +12,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from .. import dtypes
-from ..autograd.grad_mode import grad_state
+from ..autograd.function import Function
 from ..tensor import Tensor
 from ..type_names import type_name
 from . import complex_math
@@ -31,7 +31,7 @@ from .arithmetic import (  # noqa: A004
 from .comparison import _TORCH_NAMES
 from .complex_views import complex_sgn
 from .dtype_support import FLOAT8, not_implemented, refuse_limited
-from .operands import as_tensor_arg, is_scalar, named_node, promote, promote_floating, require_tensors
+from .operands import as_tensor_arg, is_scalar, named_node, promote, promote_floating, require_tensors, sum_to
 from .out_argument import write_out
 from .reduced_precision import opmath
 from .result_layout import composite_in_operands_layout
@@ -260,10 +260,9 @@ class _Hypot(_Binary):
 
     @staticmethod
     def gradients(ctx, g):
+        # PyTorch's grad * operand / result: NaN at hypot(0, 0) (0 / 0) and beside an infinite operand
         a, b, z = ctx.saved_tensors
-        zero = z == 0
-        safe = where(zero, z * 0 + 1, z)
-        return tuple(None if v is None else where(zero, g * 0, g * v / safe) for v in (a, b))
+        return tuple(None if v is None else g * v / z for v in (a, b))
 
 
 def hypot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -514,10 +513,35 @@ def copysign(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None
         negative = math.copysign(1.0, b) < 0
         # PyTorch wraps the number: TensorIterator's ordered layout over ``a`` and a 0-d operand
         return named_node(composite_in_operands_layout(-abs(a) if negative else abs(a), a, b), "CopysignBackward1")
-    result = composite_in_operands_layout(where(signbit(b), -abs(a), abs(a)), a, b)  # type: ignore[arg-type]
-    if isinstance(b, Tensor) and b.requires_grad and grad_state.enabled:  # other's gradient: zeros, not None
-        result = where(b.new_ones((), dtype=dtypes.bool), result, b)  # (result first: its layout stays)
-    return named_node(result, "CopysignBackward0")
+    x, y = a.detach(), b.detach()  # type: ignore[union-attr]
+    result = composite_in_operands_layout(where(signbit(y), -abs(x), abs(x)), x, y)
+    return _Copysign.apply(a, b, result._data)
+
+
+class _Copysign(Function):
+    """The node of ``copysign(a, b)`` (its values computed already: the native array ``values``): PyTorch's
+    gradients, ``z / a`` (0 where ``a`` is 0; NaN where it is infinite or NaN) for ``a``, zeros for ``b``."""
+
+    _backward_name = "CopysignBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b, values):
+        z = a._make(values)
+        ctx.save_for_backward(a, z)
+        ctx.save_for_forward(a, z)
+        ctx.b_shape = tuple(b.shape)
+        return z
+
+    @staticmethod
+    def jvp(ctx, da, db, _):
+        a, z = ctx.saved_tensors
+        return da * where(a == 0, a.new_zeros(()), z / a)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, z = ctx.saved_tensors
+        ratio = where(a == 0, a.new_zeros(()), z / a)
+        return sum_to(g * ratio, tuple(a.shape)), g.new_zeros(ctx.b_shape), None
 
 
 def sgn(input: Tensor, *, out: Tensor | None = None) -> Tensor:

@@ -167,7 +167,10 @@ def unravel_index(indices: Tensor, shape: int | Sequence[int]) -> tuple[Tensor, 
     for size in reversed(shape):
         coords.append(rest % size)
         rest = rest // size
-    return tuple(reversed(coords))
+    if not coords:
+        return ()
+    # views of one (*indices.shape, len(shape)) tensor, as PyTorch's (its _unravel_index, then unbind(-1))
+    return stack(coords[::-1], -1).unbind(-1)
 
 
 def _spacing(op: str, y: Tensor, x: Tensor | None, dx: float | None, dim: int) -> tuple[int, float | Tensor]:

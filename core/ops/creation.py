@@ -44,7 +44,7 @@ from .creation_options import check_layout, layout_options
 from .drawn_from import drawn_from
 from .dtype_support import C_NAMES, FLOAT8, TORCH_NAMES, UNSIGNED_WIDE, check_random_bound, not_implemented
 from .movement import broadcast_shapes
-from .operands import fill_value_for
+from .operands import fill_value_for, invalid_combination
 from .out_argument import creation_placement, write_out
 
 if TYPE_CHECKING:
@@ -610,13 +610,25 @@ def range(  # noqa: A001
     )
 
 
-def _steps(op, steps):
-    """The ``steps`` argument of ``linspace``/``logspace``: a non-negative int or 0-d integer tensor (a float
-    is PyTorch's TypeError)."""
+def _spaced_signatures(op):
+    """PyTorch's overloads of ``linspace``/``logspace``, as its argument parser lists them."""
+    base = ", float base = 10.0" if op == "logspace" else ""
+    rest = (
+        f"int steps{base}, *, Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, "
+        "torch.device device = None, bool pin_memory = False, bool requires_grad = False"
+    )
+    ends = (("Tensor", "Tensor"), ("Number", "Tensor"), ("Tensor", "Number"), ("Number", "Number"))
+    return tuple(f"{s} start, {e} end, {rest}" for s, e in ends)
+
+
+def _steps(op, steps, args, kwargs):
+    """The ``steps`` argument of ``linspace``/``logspace``: a non-negative int or 0-d integer tensor (any other
+    fits none of PyTorch's overloads: its TypeError lists the call's ``args`` and the ``kwargs`` given)."""
     if isinstance(steps, Tensor) and steps.ndim == 0 and not (steps.dtype.is_floating_point or steps.dtype.is_complex):
         steps = steps.item()
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
-        raise TypeError(f"{op}(): argument 'steps' must be int, not {type_name(steps)}")
+        given = {name: value for name, value in kwargs.items() if value is not None and value is not False}
+        raise invalid_combination(op, args, given, _spaced_signatures(op))
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     return int(steps)
@@ -679,12 +691,13 @@ def linspace(
         >>> ember.linspace(-10, 10, steps=3)
         tensor([-10.,   0.,  10.])
     """
+    kwargs = {"out": out, "dtype": dtype, "device": device, "requires_grad": requires_grad}
+    steps = _steps("linspace", steps, (start, end, steps), kwargs)
     if out is not None:
         dt, dev = creation_placement("linspace", dtype, device, out)
         return write_out(
             "linspace", _shaped_as_out(linspace(start, end, steps, dtype=dt, device=dev), out), out, warn_resize=False
         )
-    steps = _steps("linspace", steps)
     if any(v.is_meta for v in _tensor_ends("linspace", start, end)):
         device = "meta"  # a meta end makes it a meta op (PyTorch's dispatch), whatever ``device`` says
     # bool ends count as 0 and 1, as in PyTorch (which reads them as numbers)
@@ -794,6 +807,8 @@ def logspace(
         >>> ember.logspace(0, 2, 3, base=2)
         tensor([1., 2., 4.])
     """
+    kwargs = {"out": out, "dtype": dtype, "device": device, "requires_grad": requires_grad}
+    steps = _steps("logspace", steps, (start, end, steps) if base == 10.0 else (start, end, steps, base), kwargs)
     if out is not None:
         dt, dev = creation_placement("logspace", dtype, device, out)
         return write_out(
@@ -802,7 +817,6 @@ def logspace(
             out,
             warn_resize=False,
         )
-    steps = _steps("logspace", steps)
     _tensor_ends("logspace", start, end)
     dt = _spaced_dtype("logspace", start, end, dtype)
     if dt in dtypes.limited_dtypes:
@@ -1392,7 +1406,8 @@ def multinomial(
     """
     if out is not None:
         result = multinomial(input, num_samples, replacement, generator=generator)
-        return write_out("multinomial", result, out, exact_dtype=True, warn_resize=False)  # as torch
+        message = "multinomial expects Long tensor out, got: {got}"  # PyTorch's own check
+        return write_out("multinomial", result, out, exact_dtype=message, warn_resize=False)  # as torch
 
     # PyTorch's checks, in its order
     if input.ndim not in (1, 2):

@@ -5,14 +5,16 @@ named tuples they return, and the masks (triangles, identities) of their gradien
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from .. import dtypes
 from ..return_types import _return_type
+from ..strides import ordered_strides
 from ..tensor import Tensor
 from ..type_names import type_name
 from .comparison import _TORCH_NAMES
 from .dtype_support import FLOATING, not_implemented
+from .movement import ordered_copy
 from .operands import check_same_device
 
 __all__ = ["LinAlgError"]
@@ -250,3 +252,19 @@ def triangle(x: Tensor, upper: bool, strict: bool = False) -> Tensor:
     if upper:
         return x.triu(1 if strict else 0)
     return x.tril(-1 if strict else 0)
+
+
+def lapack_layout(backend: Any, matrices: Any) -> Any:
+    """The native ``matrices`` laid out as LAPACK leaves PyTorch's results: each matrix column-major, the
+    batch row-major outside them (without elements: strides that step over each size-0 dim as over a size-1
+    one, as PyTorch's ``batched_matrix_contiguous_strides``)."""
+    nd = matrices.ndim
+    order = (*range(nd - 2), nd - 1, nd - 2)
+    if 0 in matrices.shape:
+        shape = tuple(matrices.shape)
+        strides = ordered_strides(tuple(max(n, 1) for n in shape), order)
+        try:
+            return backend.as_strided(backend.xp.reshape(matrices, (0,)), shape, strides, 0)
+        except NotImplementedError:  # a backend without strided views
+            pass
+    return ordered_copy(backend, matrices, matrices.dtype, order)

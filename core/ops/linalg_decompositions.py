@@ -24,7 +24,15 @@ from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .creation import eye, zeros, zeros_like
 from .dtype_support import not_implemented
-from .linalg_common import LAPACK_TYPES, batch_shape, check_classic_pair, check_info, check_input, check_svd_driver
+from .linalg_common import (
+    LAPACK_TYPES,
+    batch_shape,
+    check_classic_pair,
+    check_info,
+    check_input,
+    check_svd_driver,
+    lapack_layout,
+)
 from .linalg_solve import _singular_inverse, linalg_solve_triangular
 from .movement import cat
 from .operands import check_same_device
@@ -375,8 +383,10 @@ def _off_diagonal_inverse(d):
 class _Svd(Function):
     @staticmethod
     def forward(ctx, A, full_matrices):
-        u, s, vh = A._backend.kernels.linalg_svd(A._data, full_matrices)
-        U, S, Vh = A._make(u), A._make(s), A._make(vh)
+        backend = A._backend
+        u, s, vh = backend.kernels.linalg_svd(A._data, full_matrices)
+        # column-major U and Vh, as PyTorch's (svd's V = Vh.mH is then row-major)
+        U, S, Vh = A._make(lapack_layout(backend, u)), A._make(s), A._make(lapack_layout(backend, vh))
         ctx.save_for_backward(U, S, Vh)
         ctx.set_materialize_grads(False)  # unused vectors: no 0 / (s_j^2 - s_i^2) terms (NaN at repeated values)
         return U, S, Vh

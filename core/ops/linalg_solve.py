@@ -21,7 +21,7 @@ from . import linalg_common as results
 from .arithmetic import where
 from .creation import eye
 from .dtype_support import not_implemented
-from .linalg_common import batch_shape, check_classic_pair, check_info, check_input, triangle
+from .linalg_common import batch_shape, check_classic_pair, check_info, check_input, lapack_layout, triangle
 from .movement import cat
 from .out_argument import write_out
 
@@ -101,7 +101,7 @@ class _Inv(Function):
     @staticmethod
     def forward(ctx, A):
         inverse, info = A._backend.kernels.linalg_inv(A._data)
-        inverse = A._make(inverse)
+        inverse = A._make(lapack_layout(A._backend, inverse))  # column-major, as PyTorch's
         ctx.save_for_backward(inverse)
         return inverse, A._make(info)
 

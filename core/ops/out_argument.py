@@ -36,6 +36,18 @@ __all__: list[str] = []
 OUT_ARG = "out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``."
 
 
+# PyTorch's own messages for an out= of another dtype, where an op checks it itself (``write_out``'s
+# ``exact_dtype``; ``want`` and ``got`` are ScalarType names)
+#: structured reductions that keep the input's dtype (amax, amin)
+SAME_DTYPE_OUT = (
+    "Expected the dtype for input and out to match, but got {want} for input's dtype and {got} for out's dtype."
+)
+#: ops that check their out as an argument (complex, polar)
+SCALAR_TYPE_OUT = "Expected object of scalar type {want} but got scalar type {got} for argument 'out'"
+#: unary ops whose out must have the result's dtype (abs of a real input, conj_physical)
+FOUND_DTYPE_OUT = "Found dtype {got} but expected {want}"
+
+
 def creation_placement(op: str, dtype: Any, device: Any, out: Tensor) -> tuple[dtypes.dtype, Any]:
     """The dtype and device a creation op (``zeros``, ``arange``, ``randn``, ...) makes its values in when
     given ``out``: ``out``'s own, unless ``dtype`` names another dtype, which PyTorch refuses (a ``device``
@@ -60,7 +72,7 @@ def write_out(
     result: Any,
     out: Any,
     *,
-    exact_dtype: bool = False,
+    exact_dtype: bool | str = False,
     warn_resize: bool = True,
     grad_checked: bool = False,
     cast_error: type[Exception] = RuntimeError,
@@ -75,8 +87,9 @@ def write_out(
         op (str): the op's name, for the messages.
         result (Tensor): what the op computed.
         out (Tensor): the tensor given as ``out=``.
-        exact_dtype (bool): require ``out`` to have ``result``'s dtype instead of one it casts to.
-            Default: ``False``.
+        exact_dtype (bool or str): require ``out`` to have ``result``'s dtype instead of one it casts to; a
+            string is the message of the op's own check in PyTorch, formatted with ``want`` and ``got``, the
+            ScalarType names of ``result``'s and ``out``'s dtypes. Default: ``False``.
         warn_resize (bool): warn when ``out`` held elements and gets another shape (creation ops
             resize silently). Default: ``True``.
         cast_error (type): the error for a dtype ``out`` cannot hold (``cat`` and ``stack`` raise
@@ -103,6 +116,8 @@ def write_out(
             f"{result._device} and {out._device}!"
         )
     if exact_dtype:
+        if result.dtype is not out.dtype and isinstance(exact_dtype, str):
+            raise RuntimeError(exact_dtype.format(want=TORCH_NAMES[result.dtype], got=TORCH_NAMES[out.dtype]))
         if result.dtype is not out.dtype:
             want, got = (
                 C_NAMES.get(d, TORCH_NAMES.get(d, d.name)) for d in (result.dtype, out.dtype)
@@ -136,7 +151,7 @@ def write_out(
     return out
 
 
-def _write_outs(op: str, results: tuple, outs: Any, exact_dtype: bool) -> tuple:
+def _write_outs(op: str, results: tuple, outs: Any, exact_dtype: bool | str) -> tuple:
     """:func:`write_out` for an op with several results: ``outs`` holds one tensor per result."""
     if not isinstance(outs, (tuple, list)) or len(outs) != len(results):
         raise TypeError(f"{op}(): argument 'out' must be tuple of {len(results)} Tensors, not {type_name(outs)}")

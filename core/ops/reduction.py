@@ -39,7 +39,7 @@ from .operands import (
     require_tensors,
     wrap_dim,
 )
-from .out_argument import write_out
+from .out_argument import SAME_DTYPE_OUT, write_out
 from .reduced_precision import computes_in_float32
 
 if TYPE_CHECKING:
@@ -503,7 +503,7 @@ def amax(
         raise bool_arg_error("amax", "keepdim", keepdim)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("amax", amax(input, dim, keepdim), out, exact_dtype=True)
+            return write_out("amax", amax(input, dim, keepdim), out, exact_dtype=SAME_DTYPE_OUT)
 
     if input.dtype.is_complex:
         not_implemented("max_values_cpu", input.dtype)
@@ -551,7 +551,7 @@ def amin(
         raise bool_arg_error("amin", "keepdim", keepdim)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("amin", amin(input, dim, keepdim), out, exact_dtype=True)
+            return write_out("amin", amin(input, dim, keepdim), out, exact_dtype=SAME_DTYPE_OUT)
 
     if input.dtype.is_complex:
         not_implemented("min_values_cpu", input.dtype)

@@ -114,6 +114,9 @@ def _hurwitz_zeta(b, s, x):
     return total
 
 
+_LOG_MAX_DOUBLE = math.log(1.7976931348623157e308)
+
+
 def _integer_order_zeta(b, s, x):
     """zeta(s, x) for an integer order ``s`` (a number or an array: ``n + 1`` of ``polygamma(n, x)``,
     or ``special.zeta``'s), any real ``x``: below zero the terms ``(x + k)^-s`` with ``x + k < 0`` are
@@ -133,6 +136,16 @@ def _integer_order_zeta(b, s, x):
     near = _hurwitz_zeta(b, s, xp.where(negative, one_minus_f, 1.0))
     inner = xp.subtract(near, _hurwitz_zeta(b, s, xp.where(negative, 1 - x, 1.0)))
     value = xp.add(_hurwitz_zeta(b, s, positive), xp.where(negative, sign * inner, 0.0))
+    # Cephes' own edges: its sum starts at x^-s, and where that underflows (x > 0) every term does: it
+    # returns 0, or NaN where the factors s (s + 1)^2 ... (s + 11)^2 of its Euler-Maclaurin terms overflow
+    # (inf * 0); at x = inf the remainder term is 0 * inf, NaN
+    order = s if not isinstance(s, (int, float)) else xp.full(x.shape, float(s), dtype=x.dtype)
+    gone = xp.logical_and(x > 0, xp.pow(xp.where(x > 0, x, 1.0), -order) == 0)
+    factors = xp.log(order)
+    for k in range(1, 12):
+        factors = factors + 2 * xp.log(order + k)
+    value = xp.where(gone, xp.where(factors > _LOG_MAX_DOUBLE, math.nan, 0.0), value)
+    value = xp.where(x == math.inf, math.nan, value)
     pole = xp.logical_and(x <= 0, x == xp.floor(x))
     return xp.where(pole, math.inf, value)
 

@@ -241,7 +241,6 @@ def _zeta(b, x, q):
     # q^-x is not real (at a q that is not itself a pole, as Cephes checks the pole first)
     non_integer = xp.logical_and(xp.logical_and(q < 0, q != xp.floor(q)), order != xp.floor(order))
     value = xp.where(non_integer, nan, value)
-    value = xp.where(xp.logical_and(x < math.inf, q == math.inf), nan, value)
     value = xp.where(x == math.inf, xp.where(q == 1, 1.0, xp.where(q < 1, math.inf, nan)), value)
     return xp.where(x == 1, math.inf, xp.where(x < 1, nan, value))
 

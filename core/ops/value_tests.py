@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from .. import dtypes
+from ..autograd.grad_mode import grad_state
 from ..return_types import _return_type
 from ..tensor import Tensor
 from ..typeinfo import finfo
@@ -304,4 +305,9 @@ def nextafter(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Ten
     moved = where(a == 0, where(up, tiny, -tiny), moved)
     largest = a.new_full((), float(finfo(common).max))
     moved = where(a.isinf(), a.sign() * largest, moved)
-    return where((a == b) | a.isnan() | b.isnan(), where(a.isnan(), a, b), moved)
+    # PyTorch's gradients: ``input``'s where it moves or is NaN, zeros for ``other`` (its value taken where the two
+    # are equal is not differentiated)
+    result = where((a == b) | a.isnan() | b.isnan(), where(a.isnan(), a, b.detach()), moved)
+    if b.requires_grad and grad_state.enabled:  # other's gradient: zeros, not None
+        result = where(b.new_ones((), dtype=dtypes.bool), result, b)
+    return result

@@ -49,7 +49,10 @@ def _narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     ``dim`` past the last is a ``RuntimeError`` (a negative one out of range stays ``narrow``'s ``IndexError``),
     and a negative ``length`` is said to exceed the size."""
     if input.ndim and isinstance(dim, int) and dim >= input.ndim:
-        raise RuntimeError(f"narrow_copy(): Expected dim < {input.ndim} (the input's dimensions), but got dim={dim}")
+        raise RuntimeError(  # PyTorch's words, its unexplained TORCH_CHECK's
+            "Expected dim < static_cast<int64_t>(self_sizes.size()) to be true, but got false.  (Could this error "
+            "message be improved?  If so, please report an enhancement request to PyTorch.)"
+        )
     if input.ndim and isinstance(length, int) and length < 0:
         size = input.shape[dim]
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")

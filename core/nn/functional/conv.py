@@ -218,12 +218,22 @@ def _fmt(values, sep=" x "):
     return sep.join(str(v) for v in values)
 
 
-def _check_operands(op, nd, input, weight, bias):
+def _check_weight_dims(op, nd, input, weight, padding=None):
     require_tensors(op, ("input", "weight"), input, weight)
+    if weight.ndim != nd + 2 and padding == "same" and 3 <= weight.ndim != input.ndim:
+        # PyTorch's padding='same' path convolves in the weight's dims, and checks the input against them
+        raise RuntimeError(
+            f"Expected {weight.ndim}-dimensional input for {weight.ndim}-dimensional weight{list(weight.shape)}, "
+            f"but got {input.ndim}-dimensional input of size {list(input.shape)} instead"
+        )
     if weight.ndim != nd + 2:
         raise RuntimeError(
             f"{op}: expected weight to be {nd + 2}-dimensional, but got weight of size {list(weight.shape)} instead"
         )
+
+
+def _check_operands(op, nd, input, weight, bias):
+    _check_weight_dims(op, nd, input, weight)
     if input.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(
             f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {op}, "
@@ -245,8 +255,6 @@ def _check_operands(op, nd, input, weight, bias):
 
 
 def _check_groups(op, groups, input, weight, bias, transposed):
-    if not isinstance(groups, int) or groups <= 0:
-        raise RuntimeError(f"{op}: non-positive groups is not supported, got groups={groups}")
     c = input.shape[1]
     if transposed:
         if weight.numel() == 0 and all(weight.shape[2:]):  # PyTorch's kernels refuse it (a zero-size kernel: below)
@@ -283,9 +291,16 @@ def _check_groups(op, groups, input, weight, bias, transposed):
         )
 
 
+def _check_positive_groups(op, groups):
+    """Refuse a non-positive ``groups``: PyTorch's first check of a convolution's arguments."""
+    if not isinstance(groups, int) or groups <= 0:
+        raise RuntimeError(f"{op}: non-positive groups is not supported")
+
+
 def _operands(op, nd, input, weight, bias, groups, transposed):
     """The checked operands (in autocast's lower dtype where it is on; ``input`` with a batch
     dimension) and whether ``input`` had a batch dimension."""
+    _check_positive_groups(op, groups)
     if _amp.active:
         input, weight, bias = cast_inputs(op, input, weight, bias)
     _check_operands(op, nd, input, weight, bias)
@@ -315,31 +330,36 @@ def _warn_asymmetric_same_padding():
 
 
 def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
-    input, weight, bias, batched = _operands(op, nd, input, weight, bias, groups, False)
-    if input.dtype in dtypes.limited_dtypes:  # PyTorch's CPU convolutions have no uint16/32/64 nor float8
-        not_implemented("slow_conv3d_cpu" if nd == 3 else "slow_conv2d_cpu", input.dtype)
+    # PyTorch's order: the weight's dims, groups, 'same' with a stride, the signs of padding (for 'same', of its
+    # symmetric part, rounded towards zero), stride and dilation, then the other operand checks
+    _check_weight_dims(op, nd, input, weight, padding)
+    _check_positive_groups(op, groups)
     stride = _expand(op, "stride", stride, nd)
     dilation = _expand(op, "dilation", dilation, nd)
     kernel = tuple(weight.shape[2:])
-    if isinstance(padding, str):
-        if padding == "valid":
-            pads = ((0, 0),) * nd
-        elif padding == "same":
-            if any(s != 1 for s in stride):
-                raise RuntimeError("padding='same' is not supported for strided convolutions")
-            total = [d * (k - 1) for d, k in zip(dilation, kernel)]
-            pads = tuple((t // 2, t - t // 2) for t in total)
-            if any(t % 2 for t in total):
-                _warn_asymmetric_same_padding()
-        else:
-            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    if padding == "valid":
+        pads = ((0, 0),) * nd
+    elif padding == "same":
+        if any(s != 1 for s in stride):
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+        total = [d * (k - 1) for d, k in zip(dilation, kernel)]
+        pads = tuple((int(t / 2), t - int(t / 2)) for t in total)
+    elif isinstance(padding, str):
+        raise RuntimeError(f"Invalid padding string: '{padding}'")
     else:
         pads = tuple((p, p) for p in _expand(op, "padding", padding, nd))
+    if any(lo < 0 for lo, _ in pads):
+        raise RuntimeError(f"{op}: negative padding is not supported")
     if any(s <= 0 for s in stride):
         raise RuntimeError(f"{op}: non-positive stride is not supported")
-    if any(p < 0 for pair in pads for p in pair):
-        raise RuntimeError(f"{op}: negative padding is not supported")
-    if any(d <= 0 for d in dilation):
+    if any(d < 0 for d in dilation):
+        raise RuntimeError(f"{op}: dilation should be greater than zero")
+    input, weight, bias, batched = _operands(op, nd, input, weight, bias, groups, False)
+    if input.dtype in dtypes.limited_dtypes:  # PyTorch's CPU convolutions have no uint16/32/64 nor float8
+        not_implemented("slow_conv3d_cpu" if nd == 3 else "slow_conv2d_cpu", input.dtype)
+    if padding == "same" and any(t % 2 for t in total):
+        _warn_asymmetric_same_padding()
+    if any(d == 0 for d in dilation):
         raise RuntimeError(f"{op}: dilation should be greater than zero")
     padded = [s + lo + hi for s, (lo, hi) in zip(input.shape[2:], pads)]
     extent = [d * (k - 1) + 1 for d, k in zip(dilation, kernel)]

@@ -228,21 +228,41 @@ class _AvgPoolBackward(Function):
 # -- argument handling ------------------------------------------------------------------------
 def _batched(op, nd, input, message=None):
     """``input`` with a batch dim (added for unbatched input) and whether it had one."""
+    _check_dims(op, nd, input, message)
+    _check_nonempty(op, nd, input, message)
+    return _add_batch(nd, input)
+
+
+def _check_dims(op, nd, input, message=None):
+    """Refuse an ``input`` that is not a tensor of ``nd + 1`` or ``nd + 2`` dims."""
     require_tensors(op, ("input",), input)
-    # an empty batch is allowed (PyTorch's "optional 0 dim batch size"), an empty channel or spatial dim is not
-    if input.ndim not in (nd + 1, nd + 2) or 0 in input.shape[input.ndim - nd - 1 :]:
+    if input.ndim not in (nd + 1, nd + 2):
         # PyTorch's words: "non-empty ... expected" for a 2-D/3-D op given the wrong number of dims
-        wrong_dims = nd > 1 and input.ndim not in (nd + 1, nd + 2)
         raise RuntimeError(
             message
             or (
                 f"{op}: non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for input, but got: "
-                if wrong_dims
+                if nd > 1
                 else f"{op}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with optional 0 dim batch size for "
                 "input, but got: "
             )
             + str(list(input.shape))
         )
+
+
+def _check_nonempty(op, nd, input, message=None):
+    """Refuse an ``input`` with an empty channel or spatial dim (an empty batch is PyTorch's "optional 0 dim batch
+    size")."""
+    if 0 in input.shape[input.ndim - nd - 1 :]:
+        raise RuntimeError(
+            message
+            or f"{op}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with optional 0 dim batch size for input, "
+            f"but got: {list(input.shape)}"
+        )
+
+
+def _add_batch(nd, input):
+    """``input`` with a batch dim (added for unbatched input) and whether it had one."""
     if input.ndim == nd + 1:
         return input.unsqueeze(0), False
     return input, True
@@ -294,8 +314,10 @@ def _pool_output_size(size, k, s, p, d, ceil_mode):
 
 
 def _pool_geometry(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, own_1d=False):
-    """Checked ``(kernel, stride, padding, dilation, out_shape)`` of a sliding-window pool (``own_1d``: with the
-    messages of PyTorch's values-only max_pool1d kernel, which ``max_pool1d`` without indices runs)."""
+    """Checked ``(kernel, stride, padding, dilation, out_shape)`` of a sliding-window pool over ``input`` (batched
+    or not), checked in PyTorch's order: a zero stride and the padding (while it computes the output size), then
+    the signs of kernel, stride and dilation, then the input's empty dims, then the output size (``own_1d``: with
+    the messages of PyTorch's values-only max_pool1d kernel, which ``max_pool1d`` without indices runs)."""
     kernel = _ints(op, "kernel_size", kernel_size, nd, own_1d)
     stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and not stride) else stride
     stride = _ints(op, "stride", stride, nd, own_1d)
@@ -305,38 +327,41 @@ def _pool_geometry(op, nd, input, kernel_size, stride, padding, dilation, ceil_m
         at = " (position 6)" if op.startswith("max_pool") else ""
         raise TypeError(f"{op}(): argument 'ceil_mode'{at} must be bool, not {type_name(ceil_mode)}")
     one_d = own_1d
+    if not one_d:
+        for k, s, p, d in zip(kernel, stride, padding, dilation):
+            if s == 0:
+                raise RuntimeError("stride should not be zero")
+            if p < 0:
+                raise RuntimeError(f"{op}: pad must be non-negative, but got pad: {p}")
+            if p > ((k - 1) * d + 1) // 2:
+                raise RuntimeError(
+                    f"pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} and "
+                    f"dilation={d}"
+                )
     if one_d and kernel[0] <= 0:
         raise RuntimeError(f"max_pool1d() kernel_size must be greater than zero, but got {kernel[0]}")
-    if any(s <= 0 for s in stride):
-        if one_d:
-            raise RuntimeError(f"max_pool1d() stride must be greater than zero, but got {stride[0]}")
-        if 0 in stride:  # (PyTorch's output size checks it before the kernel size)
-            raise RuntimeError("stride should not be zero")
     if any(k <= 0 for k in kernel):
         sizes = " ".join(f"k{axis}: {k}" for axis, k in zip("THW"[-nd:], kernel))
         raise RuntimeError(f"kernel size should be greater than zero, but got {'kH: 1 ' * (nd == 1)}{sizes}")
     if any(s <= 0 for s in stride):
-        if any(s < 0 for s in stride):
-            raise RuntimeError(f"{op}: stride should be greater than zero, but got {stride}")
-        raise RuntimeError("stride should not be zero")
+        if one_d:
+            raise RuntimeError(f"max_pool1d() stride must be greater than zero, but got {stride[0]}")
+        raise RuntimeError(f"{op}: stride should be greater than zero, but got {stride}")
     if any(d <= 0 for d in dilation):
         if one_d:
             raise RuntimeError(f"max_pool1d() dilation must be greater than zero, but got {dilation[0]}")
         raise RuntimeError(f"{op}: dilation must be greater than zero, but got {dilation}")
-    for k, p, d in zip(kernel, padding, dilation):
-        if p < 0:
-            if one_d:
+    if one_d:
+        for k, p in zip(kernel, padding):
+            if p < 0:
                 raise RuntimeError(f"max_pool1d() padding must be non-negative, but got {p}")
-            raise RuntimeError(f"{op}: pad must be non-negative, but got pad: {p}")
-        if one_d and p > k // 2:  # its own kernel's bound, which leaves dilation out
-            raise RuntimeError(
-                f"max_pool1d() padding should be at most half of kernel size, but got padding={p} and kernel_size={k}"
-            )
-        if p > ((k - 1) * d + 1) // 2:
-            raise RuntimeError(
-                f"pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} and dilation={d}"
-            )
-    spatial = tuple(input.shape[2:])
+            if p > k // 2:  # its own kernel's bound, which leaves dilation out
+                raise RuntimeError(
+                    f"max_pool1d() padding should be at most half of kernel size, but got padding={p} and "
+                    f"kernel_size={k}"
+                )
+    _check_nonempty(op, nd, input)
+    spatial = tuple(input.shape[-nd:])
     out_shape = tuple(
         _pool_output_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(spatial, kernel, stride, padding, dilation)
     )
@@ -344,8 +369,8 @@ def _pool_geometry(op, nd, input, kernel_size, stride, padding, dilation, ceil_m
         if one_d:
             raise RuntimeError(f"max_pool1d() Invalid computed output size: {out_shape[0]}")
         raise RuntimeError(
-            f"Given input size: ({'x'.join(str(v) for v in input.shape[1:])}). Calculated output size: "
-            f"({'x'.join(str(v) for v in (input.shape[1],) + out_shape)}). Output size is too small"
+            f"Given input size: ({'x'.join(str(v) for v in input.shape[-nd - 1 :])}). Calculated output size: "
+            f"({'x'.join(str(v) for v in (input.shape[-nd - 1],) + out_shape)}). Output size is too small"
         )
     return kernel, stride, padding, dilation, out_shape
 
@@ -361,12 +386,13 @@ def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, 
     if _amp.active:
         args = (input, kernel_size, stride, padding, dilation, ceil_mode, own_1d)
         return autocast_call(op, _max_pool, op, nd, *args)
-    x, batched = _batched(op, nd, input)
-    if x.dtype is dtypes.bool or x.dtype in dtypes.limited_dtypes or x.dtype.is_complex:  # (no order on complex)
-        not_implemented("max_pool3d" if nd == 3 else "max_pool2d", x.dtype)
+    _check_dims(op, nd, input)
+    if input.dtype is dtypes.bool or input.dtype in dtypes.limited_dtypes or input.dtype.is_complex:  # (no order)
+        not_implemented("max_pool3d" if nd == 3 else "max_pool2d", input.dtype)
     kernel, stride, padding, dilation, out_shape = _pool_geometry(
-        op, nd, x, kernel_size, stride, padding, dilation, ceil_mode, own_1d
+        op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, own_1d
     )
+    x, batched = _add_batch(nd, input)
 
     def compute(kernels, data):
         return kernels.max_pool(data, kernel, stride, padding, dilation, out_shape)
@@ -692,10 +718,11 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
         return autocast_call(op, _avg_pool, op, nd, *args)
     if nd == 2 and isinstance(input, Tensor) and input.ndim < 3:
         input.size(-3)  # PyTorch's 2-d kernel reads the channels first: its IndexError
-    x, batched = _batched(op, nd, input)
+    _check_dims(op, nd, input)
     if count_include_pad is not True and count_include_pad is not False:
         raise bool_arg_error(op, "count_include_pad", count_include_pad)
-    kernel, stride, padding, _, out_shape = _pool_geometry(op, nd, x, kernel_size, stride, padding, 1, ceil_mode)
+    kernel, stride, padding, _, out_shape = _pool_geometry(op, nd, input, kernel_size, stride, padding, 1, ceil_mode)
+    x, batched = _add_batch(nd, input)
     if nd == 3 and any(n < k for n, k in zip(x.shape[-3:], kernel)):  # PyTorch's 3-d check, padding aside
         (t, h, w), (kt, kh, kw) = x.shape[-3:], kernel
         raise RuntimeError(
@@ -922,7 +949,9 @@ def lp_pool3d(
 
 
 # -- adaptive pooling -------------------------------------------------------------------------
-def _adaptive_output_size(op, nd, x, output_size):
+def _adaptive_output_size(op, nd, x, output_size, batched):
+    """The checked output size of adaptive pooling of ``x`` (batched; ``batched``: whether the caller's input
+    was)."""
     given = output_size
     if nd > 1 and not isinstance(given, int):  # the 2-d and 3-d forms: None stands for the input's size
         given = [x.shape[i - len(given)] if s is None else s for i, s in enumerate(given)]
@@ -934,7 +963,18 @@ def _adaptive_output_size(op, nd, x, output_size):
             raise RuntimeError(f"{op}(): internal error: output_size.size() must be {nd}, got {output_size!r}")
         raise RuntimeError(f"{op}: output_size must be {nd}, got {output_size!r}")
     if any(s < 0 for s in size):
-        raise RuntimeError(f"{op}: elements of output_size must be greater than or equal to 0 but received {size}")
+        if op.startswith("adaptive_max"):  # PyTorch's max kernels allocate their result unchecked (1-d: as 2-d)
+            shape = tuple(x.shape[:2] if batched else x.shape[1:2]) + (1,) * (nd == 1) + size
+            negative = next(s for s in shape if s < 0)
+            raise RuntimeError(f"Trying to create tensor with negative dimension {negative}: {list(shape)}")
+        # PyTorch's avg kernels print the size as an IntArrayRef (1-d: the 2-d op's (1, size))
+        shown = (
+            "{" + ", ".join(str(s) for s in ((1,) * (nd == 1) + size)[:2]) + "".join(f",{s}" for s in size[2:]) + "}"
+        )
+        raise RuntimeError(
+            f"adaptive_avg_pool{max(nd, 2)}d: elements of output_size must be greater than or equal to 0 but received "
+            f"{shown}"
+        )
     return size
 
 
@@ -962,7 +1002,7 @@ def _adaptive_max(nd, input, output_size):
     x, batched = _adaptive_batched(op, nd, input)
     if x.dtype not in FLOATING_AND_HALF:
         not_implemented("adaptive_max_pool3d_cpu" if nd == 3 else "adaptive_max_pool2d", x.dtype)
-    out_shape = _adaptive_output_size(op, nd, x, output_size)
+    out_shape = _adaptive_output_size(op, nd, x, output_size, batched)
 
     def compute(kernels, data):
         return kernels.adaptive_max_pool(data, out_shape)
@@ -1152,7 +1192,7 @@ def _adaptive_avg(nd, input, output_size):
         if len(size) == nd and all((input.shape[d - nd] if s is None else s) == 1 for d, s in enumerate(size)):
             return input.mean(tuple(range(-nd, 0)), keepdim=True)
     x, batched = _adaptive_batched(op, nd, input)
-    out_shape = _adaptive_output_size(op, nd, x, output_size)
+    out_shape = _adaptive_output_size(op, nd, x, output_size, batched)
     if x.dtype.is_complex and all(o == 1 for o in out_shape):  # PyTorch's mean() path, which takes complex
         return _unbatch(x.mean(tuple(range(2, 2 + nd)), keepdim=True), batched)
     if x.dtype not in FLOATING_AND_HALF:
