@@ -114,6 +114,17 @@ def test_einsum_takes_a_bytes_equation_as_torch(device):
 # -- pooling and padding with sizes of the wrong type or value ----------------------------------------------
 _POOLING_CALLS = """
 F.max_pool2d(x, kernel_size=(2, True))
+F.max_pool2d(x, 2, stride=-1)
+F.max_pool2d(x, 2, dilation=-1)
+F.max_pool2d(x, (-1, 2), padding=1)
+F.max_pool1d(x[0], 2, stride=-1, return_indices=True)
+F.max_pool1d(x[0], 2, dilation=-1, return_indices=True)
+F.max_pool1d(x[0], -1, return_indices=True)
+F.avg_pool1d(x[0], 2, stride=-1)
+F.avg_pool2d(x, -1)
+F.max_pool3d(x[None], 2, stride=-1)
+F.max_pool3d(x[None], 2, dilation=-1)
+F.avg_pool3d(x[None], 2, stride=2, padding=-1)
 F.avg_pool2d(x, kernel_size=(2, True))
 F.lp_pool2d(x, 2, (2, True))
 F.max_pool2d(x, 2, stride=(1, True))

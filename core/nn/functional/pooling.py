@@ -313,6 +313,13 @@ def _pool_output_size(size, k, s, p, d, ceil_mode):
     return out
 
 
+def _per_axis(name, values):
+    """PyTorch's pooling shape checks' way of showing ``values``, one per pooled axis: ``kH: 2 kW: 3`` (1-D
+    pooling, which PyTorch runs as 2-D, shows height 1)."""
+    values = (1,) * (len(values) == 1) + tuple(values)
+    return " ".join(f"{name}{axis}: {v}" for axis, v in zip("THW"[-len(values) :], values))
+
+
 def _pool_geometry(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, own_1d=False):
     """Checked ``(kernel, stride, padding, dilation, out_shape)`` of a sliding-window pool over ``input`` (batched
     or not), checked in PyTorch's order: a zero stride and the padding (while it computes the output size), then
@@ -332,8 +339,8 @@ def _pool_geometry(op, nd, input, kernel_size, stride, padding, dilation, ceil_m
             if s == 0:
                 raise RuntimeError("stride should not be zero")
             if p < 0:
-                raise RuntimeError(f"{op}: pad must be non-negative, but got pad: {p}")
-            if p > ((k - 1) * d + 1) // 2:
+                raise RuntimeError(f"pad must be non-negative, but got pad: {p}")
+            if p > int(((k - 1) * d + 1) / 2):  # (C++'s division, which truncates a negative kernel's to 0)
                 raise RuntimeError(
                     f"pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} and "
                     f"dilation={d}"
@@ -341,16 +348,15 @@ def _pool_geometry(op, nd, input, kernel_size, stride, padding, dilation, ceil_m
     if one_d and kernel[0] <= 0:
         raise RuntimeError(f"max_pool1d() kernel_size must be greater than zero, but got {kernel[0]}")
     if any(k <= 0 for k in kernel):
-        sizes = " ".join(f"k{axis}: {k}" for axis, k in zip("THW"[-nd:], kernel))
-        raise RuntimeError(f"kernel size should be greater than zero, but got {'kH: 1 ' * (nd == 1)}{sizes}")
+        raise RuntimeError(f"kernel size should be greater than zero, but got {_per_axis('k', kernel)}")
     if any(s <= 0 for s in stride):
         if one_d:
             raise RuntimeError(f"max_pool1d() stride must be greater than zero, but got {stride[0]}")
-        raise RuntimeError(f"{op}: stride should be greater than zero, but got {stride}")
+        raise RuntimeError(f"stride should be greater than zero, but got {_per_axis('d', stride)}")
     if any(d <= 0 for d in dilation):
         if one_d:
             raise RuntimeError(f"max_pool1d() dilation must be greater than zero, but got {dilation[0]}")
-        raise RuntimeError(f"{op}: dilation must be greater than zero, but got {dilation}")
+        raise RuntimeError(f"dilation should be greater than zero, but got {_per_axis('dilation', dilation)}")
     if one_d:
         for k, p in zip(kernel, padding):
             if p < 0:
