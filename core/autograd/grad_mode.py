@@ -64,12 +64,12 @@ class _GradModeContext:
         grad_state.enabled = self._prev
         return False
 
-    def _fresh(self) -> _GradModeContext:
+    def clone(self) -> _GradModeContext:
         """A new context of the same kind and setting (each call of a decorated function enters its own)."""
         return self.__class__()
 
     def __call__(self, fn: _F) -> _F:
-        return _decorated(fn, self._fresh)
+        return _decorated(fn, self.clone)
 
 
 def _decorated(fn: _F, context: Callable[[], Any]) -> _F:
@@ -170,23 +170,22 @@ class inference_mode(no_grad):  # noqa: N801
         return object.__new__(cls)
 
     def __init__(self, mode: bool = True) -> None:
-        self.inference = bool(mode)
-        self.mode = not mode
+        self.mode = bool(mode)  # whether inference mode is on (recording is its opposite), as PyTorch's ``mode``
 
-    def _fresh(self) -> inference_mode:
-        return inference_mode(self.inference)
+    def clone(self) -> inference_mode:
+        """A new ``inference_mode`` of the same setting."""
+        return inference_mode(self.mode)
 
     def __enter__(self) -> None:
-        self._prev_inference = grad_state.inference
-        grad_state.inference = self.inference
-        self._version_class = _InferenceVersion if self.inference else _Version
+        self._prev_inference, self._prev = grad_state.inference, grad_state.enabled
+        grad_state.inference, grad_state.enabled = self.mode, not self.mode
+        self._version_class = _InferenceVersion if self.mode else _Version
         self._prev_version_class = enter_version_class(self._version_class)
-        super().__enter__()
 
     def __exit__(self, *exc: object) -> Literal[False]:
-        grad_state.inference = self._prev_inference
+        grad_state.inference, grad_state.enabled = self._prev_inference, self._prev
         exit_version_class(self._version_class, self._prev_version_class)
-        return super().__exit__(*exc)
+        return False
 
 
 def is_inference_mode_enabled() -> bool:
@@ -224,3 +223,10 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
         grad_state.enabled = self._prev
         mode = self.mode
         return _decorated(fn, lambda: set_grad_enabled(mode))
+
+    def clone(self) -> set_grad_enabled:
+        """A new ``set_grad_enabled`` of the same mode (which, as any, sets the mode when made)."""
+        return set_grad_enabled(self.mode)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__module__}.{type(self).__qualname__}(mode={self.mode})"

@@ -11,6 +11,7 @@ dicts load.
 from __future__ import annotations
 
 import copy
+import copyreg
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -123,10 +124,7 @@ class ParametrizationList(ModuleList):
         if not unsafe:
             z = self()
             if not isinstance(z, Tensor):
-                raise ValueError(
-                    f"A parametrization must return a tensor. Got {type(z).__name__}.\n"
-                    f"registered parametrizations: {self}"
-                )
+                raise ValueError(f"A parametrization must return a tensor. Got {type(z).__name__}.")
             if z.dtype != dtype:
                 raise ValueError(
                     "Registering a parametrization may not change the dtype of the tensor, unless `unsafe` flag is "
@@ -188,8 +186,17 @@ class ParametrizationList(ModuleList):
 
 
 def _parametrized_class(module: Module) -> None:
-    """Give ``module`` a class of its own, ``Parametrized<Class>``, to hold the properties."""
+    """Give ``module`` a class of its own, ``Parametrized<Class>``, to hold the properties. As in PyTorch,
+    the class refuses to be pickled (a parametrized module is saved through its ``state_dict``) but copies
+    with ``copy.deepcopy``."""
     cls = module.__class__
+
+    def __getstate__(self):  # noqa: N807 - the pickle protocol
+        raise RuntimeError(
+            "Serialization of parametrized modules is only supported through state_dict(). See:\n"
+            "https://pytorch.org/tutorials/beginner/saving_loading_models.html"
+            "#saving-loading-a-general-checkpoint-for-inference-and-or-resuming-training"
+        )
 
     def __deepcopy__(self, memo):  # noqa: N807 - the copy protocol
         obj = memo.get(id(self))
@@ -198,9 +205,15 @@ def _parametrized_class(module: Module) -> None:
         replica = self.__new__(self.__class__)
         memo[id(self)] = replica
         replica.__dict__ = copy.deepcopy(self.__dict__, memo)
+        for slot in copyreg._slotnames(self.__class__):  # type: ignore[attr-defined]  # what pickle reads too
+            if hasattr(self, slot):
+                setattr(replica, slot, copy.deepcopy(getattr(self, slot), memo))
         return replica
 
-    module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), {"__deepcopy__": __deepcopy__})
+    namespace = {"__getstate__": __getstate__}
+    if not hasattr(cls, "__deepcopy__"):  # a class's own deep copy is kept
+        namespace["__deepcopy__"] = __deepcopy__
+    module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), namespace)
 
 
 def _add_property(module: Module, tensor_name: str) -> None:
