@@ -14,7 +14,7 @@ import numpy as np
 from .. import dtypes
 from ..amp.policy import cast_inputs, has_policy
 from ..amp.state import state as _amp
-from ..autograd.function import Function, differentiable_backward, saved_reader
+from ..autograd.function import Function, saved_reader
 from ..layout import contiguous_format
 from ..tensor import Tensor, tensor
 from . import complex_math
@@ -386,25 +386,31 @@ class _Unary(Function):
             return grad / (d.conj() if grad.dtype.is_complex else d)
         if grad.dtype.is_complex:  # holomorphic: the conjugate Wirtinger gradient, grad * conj(f'(x))
             return grad * cls.derivative(x, y).conj()
-        if not differentiable_backward():  # no graph to build, no tangents to give
-            if cls.fused_backward is not None:  # one kernel, not one per operation
-                backend, data = grad._backend, grad._data
-                kernel = getattr(backend.kernels, cls.fused_backward)
-                if grad.dtype in cls.fused_in_float32:
-                    native = opmath(grad, kernel, data, y._data)
-                else:
-                    native = kernel(data, y._data)
-                if not backend.is_contiguous(data) or (1 in data.shape and not backend.is_contiguous(y._data)):
-                    native = in_operands_layout(backend, native, (data, y._data))  # as PyTorch's grad * f'(x)
-                return grad._make(native)
-            if cls.arithmetic:  # one native expression
-                native = cls.derivative(None if x is None else x._data, None if y is None else y._data)
-                backend, data = grad._backend, grad._data
-                product = data * native
-                if not backend.is_contiguous(data) or (1 in data.shape and not backend.is_contiguous(native)):
-                    product = in_operands_layout(backend, product, (data, native))  # as PyTorch's grad * f'(x)
-                return grad._make(product)
         return grad * cls.derivative(x, y)
+
+    @classmethod
+    def _native_backward(cls, ctx, grad):
+        # the derivative as one kernel (``fused_backward``) or one native expression (``arithmetic``), laid
+        # out as PyTorch's grad * f'(x); the other cases (a piecewise constant or dividing formula, complex
+        # types) go to backward
+        if cls.derivative is None or cls.divides or not (cls.fused_backward or cls.arithmetic):
+            return NotImplemented
+        if grad.dtype.is_complex:
+            return NotImplemented
+        x, y = ctx.saved_tensors
+        backend, data = grad._backend, grad._data
+        if cls.fused_backward is not None:
+            kernel = getattr(backend.kernels, cls.fused_backward)
+            native = (
+                opmath(grad, kernel, data, y._data) if grad.dtype in cls.fused_in_float32 else kernel(data, y._data)
+            )
+            factor = y._data
+        else:
+            factor = cls.derivative(None if x is None else x._data, None if y is None else y._data)
+            native = data * factor
+        if not backend.is_contiguous(data) or (1 in data.shape and not backend.is_contiguous(factor)):
+            native = in_operands_layout(backend, native, (data, factor))
+        return (native,)
 
 
 class _Pointwise(Function):

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
-from ...autograd.function import Function, differentiable_backward
+from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...layout import contiguous_format
 from ...ops.arithmetic import _Mul, _Sub, where
@@ -1389,17 +1389,19 @@ class _CrossEntropy(Function):
         # x read even where unused: what the kernel kept may be the logits' storage (NumPy's keeps it, not the
         # log-probabilities), so logits written in place since must refuse rather than give another gradient
         x, target, weight = ctx.saved_tensors
-        if differentiable_backward():
-            args = (target, weight, ignore_index, reduction, total, label_smoothing)
-            return _cross_entropy_grad_graph(x, grad, *args), None, None, None, None, None
+        args = (target, weight, ignore_index, reduction, total, label_smoothing)
+        return _cross_entropy_grad_graph(x, grad, *args), None, None, None, None, None
+
+    @staticmethod
+    def _native_backward(ctx, grad):
+        # the backend's one kernel
+        ignore_index, reduction, total, label_smoothing = ctx.args
+        _, target, weight = ctx.saved_tensors  # (the logits read too, as backward reads them)
         coeff = grad._backend.xp.divide(grad._data, total) if reduction == "mean" else grad._data
         wdata = None if weight is None else weight._data
+        kernel = grad._backend.kernels.cross_entropy_backward
         return (
-            grad._make(
-                grad._backend.kernels.cross_entropy_backward(
-                    coeff, ctx.kernel_saved, target._data, wdata, ignore_index, label_smoothing
-                )
-            ),
+            kernel(coeff, ctx.kernel_saved, target._data, wdata, ignore_index, label_smoothing),
             None,
             None,
             None,
