@@ -1233,6 +1233,8 @@ def _run_softmax_backward_kernel(ctx, kernel, grad, y, dim):
 class _SoftmaxGrad(Function):
     """``y * (g - sum(g * y))``: softmax's backward as a Function, itself differentiable."""
 
+    kernel = "softmax_backward"  # the name of its kernel in the backend's table
+
     @staticmethod
     def forward(ctx, grad, y, dim):
         return _run_softmax_backward_kernel(ctx, grad._backend.kernels.softmax_backward, grad, y, dim)
@@ -1271,6 +1273,12 @@ class _SoftmaxKernel(Function):
         (y,) = ctx.saved_tensors
         return ctx.grad_function.apply(grad, y, ctx.dim), None
 
+    @staticmethod
+    def _native_backward(ctx, grad):
+        # the kernel of the backward Function, without its node
+        (y,) = ctx.saved_tensors
+        return getattr(grad._backend.kernels, ctx.grad_function.kernel)(grad._data, y._data, ctx.dim), None
+
 
 class _Softmax(_SoftmaxKernel):
     @staticmethod
@@ -1280,6 +1288,8 @@ class _Softmax(_SoftmaxKernel):
 
 class _LogSoftmaxGrad(Function):
     """``g - exp(y) * sum(g)``: log-softmax's backward as a Function, itself differentiable."""
+
+    kernel = "log_softmax_backward"  # the name of its kernel in the backend's table
 
     @staticmethod
     def forward(ctx, grad, y, dim):

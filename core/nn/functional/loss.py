@@ -1307,12 +1307,15 @@ class _NLLLossGrad(Function):
     @staticmethod
     def forward(ctx, grad, target, weight, ignore_index, reduction, total, num_classes):
         ctx.args = (target, weight, ignore_index, reduction)
+        return grad._make(_NLLLossGrad.values(grad, target, weight, ignore_index, reduction, total, num_classes))
+
+    @staticmethod
+    def values(grad, target, weight, ignore_index, reduction, total, num_classes):
+        """The native (N, C) gradient, from the backend's ``nll_loss_backward``."""
         # the backend's divide: 0 / 0 (every target ignored) is NaN silently, as in PyTorch
         coeff = grad._backend.xp.divide(grad._data, total) if reduction == "mean" else grad._data
         wdata = None if weight is None else weight._data
-        return grad._make(
-            grad._backend.kernels.nll_loss_backward(coeff, target._data, wdata, ignore_index, num_classes)
-        )
+        return grad._backend.kernels.nll_loss_backward(coeff, target._data, wdata, ignore_index, num_classes)
 
     @staticmethod
     def backward(ctx, u):
@@ -1367,6 +1370,13 @@ class _NLLLoss(Function):
         target, weight = ctx.saved_tensors
         ignore_index, reduction, total, num_classes = ctx.args
         g = _NLLLossGrad.apply(grad, target, weight, ignore_index, reduction, total, num_classes)
+        return g, None, None, None, None
+
+    @staticmethod
+    def _native_backward(ctx, grad):
+        # the values of the backward Function, without its node
+        target, weight = ctx.saved_tensors
+        g = _NLLLossGrad.values(grad, target, weight, *ctx.args)
         return g, None, None, None, None
 
 
