@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import threading
 import warnings
@@ -448,7 +449,8 @@ class _Held:
 
     def __init__(self):
         self.reserved = {}  # id of a native array -> that array, of the tensors others hold (or their detach())
-        self.taken = {}  # id(owner) -> [owner, native arrays the leaves took of that memory]
+        # id(owner) -> the one native array taken of that memory, or [begins, ends] of the spans taken
+        self.taken = {}
 
     def reserve(self, tensor):
         """Reserve ``tensor``: no leaf takes it (nor a tensor over its very array, its ``detach()``) as its
@@ -461,17 +463,22 @@ class _Held:
         backend, data = grad._backend, grad._data
         if id(data) in self.reserved:
             return False
-        owner = backend.memory_owner(data)
-        taken = self.taken.get(id(owner))
-        if taken is None:
-            self.taken[id(owner)] = [owner, data]
+        key = id(backend.memory_owner(data))
+        taken = self.taken
+        first = taken.get(key)
+        if first is None:  # the first of its memory (which it keeps alive): its span is read only if another comes
+            taken[key] = data
             return True
+        if type(first) is not list:  # -> [begins, ends] of the spans taken, sorted, the spans being disjoint
+            begin, end = _span(backend, first)
+            first = taken[key] = [[begin], [end]]
+        begins, ends = first
         begin, end = _span(backend, data)
-        for other in taken[1:]:
-            other_begin, other_end = _span(backend, other)
-            if begin < other_end and other_begin < end:
-                return False
-        taken.append(data)
+        at = bisect.bisect_right(begins, begin)
+        if (at and ends[at - 1] > begin) or (at < len(begins) and begins[at] < end):
+            return False
+        begins.insert(at, begin)
+        ends.insert(at, end)
         return True
 
 

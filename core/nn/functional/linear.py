@@ -323,16 +323,16 @@ class _Linear(Function):
     @staticmethod
     def operands(ctx, grad):
         """What the gradients read: ``(x, weight, data, w)``, the saved input and weight (conjugated for a
-        complex ``grad``; None where not saved) and their native arrays, ``w`` as (out, in)."""
+        complex ``grad``; None where not saved; the weight as saved: ``weight.t()`` for :class:`_LinearAddmm` and
+        :class:`_LinearMm`) and their native arrays, ``w`` as (out, in)."""
         data, w, saved_t, _, weight_first = ctx.arrays  # an operand not saved: its values are not read
         x, weight = ctx.saved_tensors[::-1] if weight_first else ctx.saved_tensors
         if grad.dtype.is_complex:  # conjugate Wirtinger gradients: grad @ conj(w), grad^T @ conj(x)
             x, weight = _conj(x), _conj(weight)
-        data = data if x is None else x._data
+        if x is not None:
+            data = x._data
         if weight is not None:
             w = grad._backend.xp.permute_dims(weight._data, (1, 0)) if saved_t else weight._data
-            if saved_t:
-                weight = weight.t()
         return x, weight, data, w
 
     @staticmethod
@@ -341,6 +341,8 @@ class _Linear(Function):
         weight's as ``weight.t()``'s where ``transposed``. ``x``'s takes ``grad``'s batch shape (rows, from a
         ``view`` node of PyTorch's graph)."""
         x, weight, data, w = _Linear.operands(ctx, grad)
+        if weight is not None and ctx.arrays[2]:  # the saved weight.t(): the weight, (out, in)
+            weight = weight.t()
         backend = grad._backend
         count = math.prod(data.shape[:-1])
         grad_rows = grad.reshape(count, w.shape[0])
