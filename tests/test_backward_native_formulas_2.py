@@ -418,10 +418,11 @@ def sharing(lib, device, program):
     storages = []
     layout = []
     for t in tensors:
-        ptr = t.untyped_storage().data_ptr()
-        if ptr not in storages:
-            storages.append(ptr)
-        layout.append((t.stride(), t._base is None, storages.index(ptr), t.storage_offset()))
+        # (an OpenCL buffer has no address: ember's storages are told apart by the object owning their memory)
+        key = t.untyped_storage().data_ptr() if lib is torch else id(t._backend.memory_owner(t._data))
+        if key not in storages:
+            storages.append(key)
+        layout.append((t.stride(), t._base is None, storages.index(key), t.storage_offset()))
     return [to_numpy(t).tolist() for t in tensors], layout
 
 
