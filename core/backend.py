@@ -454,8 +454,8 @@ class Backend:
 
     def memory_owner(self, array: _Array) -> object:
         """The object that owns the memory ``array`` views: arrays with different owners share no
-        element. The backward engine copies a leaf's first gradient whose owner another ``.grad`` or
-        the caller holds, so that no two of them alias. The default is the array itself (a backend
+        element. The backward engine copies a leaf's first gradient that shares an element of its owner's
+        memory (:meth:`layout`'s offset on) with another ``.grad``, so that no two of them alias. The default is the array itself (a backend
         whose arrays are never views of each other)."""
         return array
 

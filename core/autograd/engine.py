@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import threading
 import warnings
@@ -130,11 +131,11 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             capture.setdefault(tensor._gradient_edge(), []).append(i)
         results = [None] * len(inputs)
 
-    # the memory of the gradients the caller passed: a leaf's ``.grad`` never takes it (_first_gradient)
-    held = {}
+    # the gradients the caller passed, which it holds: a leaf's ``.grad`` is never one of them (_first_gradient)
+    held = _Held()
     for _, grad in roots:
         if isinstance(grad, Tensor):
-            _hold(held, grad)
+            held.reserve(grad)
     root_nodes = [edge[0] for edge, _ in roots]
     # autograd.grad runs only the nodes on a path to an input, as PyTorch's engine does
     needed = None if capture is None else _nodes_reaching(root_nodes, {node for node, _ in capture})
@@ -223,10 +224,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 _too_few_gradients(node, grad_inputs)
             if node._function._validates_gradients:
                 grad_inputs = validated_gradients(node, grad_inputs)
-                # a user's backward may return a tensor it keeps: no leaf takes that memory as its own
+                # a user's backward may return a tensor it keeps: no leaf takes it as its own
                 for g in grad_inputs:
                     if isinstance(g, Tensor):
-                        _hold(held, g)
+                        held.reserve(g)
             if node._post_hooks:
                 # hooks see None for the inputs that need no gradient
                 grad_inputs = tuple(
@@ -322,11 +323,11 @@ def _run_pre_hooks(node, hooks, grads, held, tensor_hooks):
 
 
 def _hold_replaced(held, grads, new):
-    """Add to ``held`` the memory of the gradients a hook returned in place of ``grads``: the hook may
-    keep them (PyTorch's ``AccumulateGrad`` takes a gradient only where nothing else refers to it)."""
+    """Reserve in ``held`` the gradients a hook returned in place of ``grads``: the hook may keep them
+    (PyTorch's ``AccumulateGrad`` takes a gradient only where nothing else refers to it)."""
     for old, grad in zip(grads, new):
         if grad is not old and isinstance(grad, Tensor):
-            _hold(held, grad)
+            held.reserve(grad)
 
 
 def _accumulate_into_leaf(leaf, grad, create_graph, held):
@@ -392,17 +393,17 @@ def _accumulate_hooked(leaf, grad, create_graph, held):
 def _first_gradient(leaf, grad, held, create_graph):
     """The tensor that becomes ``leaf``'s first ``.grad``, as PyTorch's ``AccumulateGrad`` chooses it.
 
-    ``grad`` itself where nothing else holds its memory and it is laid out as the leaf (no graph
-    to build); otherwise a copy in the leaf's layout (differentiable under ``create_graph``). So
-    no ``.grad`` aliases another one (``a + b`` hands both the same gradient), the gradient the
-    caller passed to ``backward``, or elements of itself (the broadcast gradient of ``sum``).
+    ``grad`` itself where it is laid out as the leaf, nothing else holds it and no ``.grad`` taken in
+    this pass shares an element with it (no graph to build); otherwise a copy in the leaf's layout
+    (differentiable under ``create_graph``). So no ``.grad`` is the gradient the caller passed to
+    ``backward``, aliases another one (``a + b`` hands both the same gradient) or elements of itself
+    (the broadcast gradient of ``sum``); the disjoint views of one gradient that ``stack``'s or ``cat``'s
+    backward hands its inputs are their ``.grad``, as PyTorch's are.
 
     Args:
         leaf: the leaf tensor.
         grad: its gradient, a dense tensor of the leaf's shape.
-        held: ``id(owner) -> owner`` of the memory that the caller's gradients and the ``.grad``
-            taken so far in this backward pass hold (:meth:`ember.backend.Backend.memory_owner`);
-            a taken gradient's owner is added.
+        held: the :class:`_Held` of this backward pass; a taken gradient is added.
         create_graph: whether the backward pass builds a graph of the gradients.
     """
     backend, data, leaf_data = grad._backend, grad._data, leaf._data
@@ -419,7 +420,7 @@ def _first_gradient(leaf, grad, held, create_graph):
             leaf_strides = strides
     contiguous = is_contiguous(data)
     if not create_graph and (contiguous if leaf_strides is None else _same_strides(backend, data, leaf_strides)):
-        if _hold(held, grad):
+        if held.take(grad):
             return grad
     # a copy takes a dense leaf's strides exactly, a size-1 dimension's too (PyTorch's clone_obey_contract)
     if (
@@ -437,14 +438,58 @@ def _first_gradient(leaf, grad, held, create_graph):
     return grad._make(format_copy(grad, data.dtype, memory_format))  # clone's copy, without its node
 
 
-def _hold(held, tensor):
-    """Add the memory ``tensor`` views to ``held`` (``id(owner) -> owner``); True where it was not
-    held yet (a first gradient may then be that memory)."""
-    owner = tensor._backend.memory_owner(tensor._data)
-    if id(owner) in held:
-        return False
-    held[id(owner)] = owner
-    return True
+class _Held:
+    """What a leaf's first ``.grad`` may not be in one backward pass, as PyTorch's ``AccumulateGrad`` steals a
+    gradient only where nothing else refers to it: the gradient tensors that others hold (the caller's, the
+    ones hooks returned, a user Function's), and the memory of the gradients the leaves took so far, so that
+    no two ``.grad`` share an element (a dense gradient spans its storage from its offset on,
+    :meth:`ember.backend.Backend.layout`, in the memory :meth:`~ember.backend.Backend.memory_owner` names)."""
+
+    __slots__ = ("reserved", "taken")
+
+    def __init__(self):
+        self.reserved = {}  # id of a native array -> that array, of the tensors others hold (or their detach())
+        # id(owner) -> the one native array taken of that memory, or [begins, ends] of the spans taken
+        self.taken = {}
+
+    def reserve(self, tensor):
+        """Reserve ``tensor``: no leaf takes it (nor a tensor over its very array, its ``detach()``) as its
+        ``.grad``."""
+        data = tensor._data
+        self.reserved[id(data)] = data
+
+    def take(self, grad):
+        """Whether a leaf may take the dense ``grad`` as its ``.grad`` (it is then recorded as taken)."""
+        backend, data = grad._backend, grad._data
+        if id(data) in self.reserved:
+            return False
+        key = id(backend.memory_owner(data))
+        taken = self.taken
+        first = taken.get(key)
+        if first is None:  # the first of its memory (which it keeps alive): its span is read only if another comes
+            taken[key] = data
+            return True
+        if type(first) is not list:  # -> [begins, ends] of the spans taken, sorted, the spans being disjoint
+            begin, end = _span(backend, first)
+            first = taken[key] = [[begin], [end]]
+        begins, ends = first
+        begin, end = _span(backend, data)
+        at = bisect.bisect_right(begins, begin)
+        if (at and ends[at - 1] > begin) or (at < len(begins) and begins[at] < end):
+            return False
+        begins.insert(at, begin)
+        ends.insert(at, end)
+        return True
+
+
+def _span(backend, data):
+    """The bytes of its storage that the dense native array ``data`` covers, ``(begin, end)``."""
+    itemsize = data.dtype.itemsize
+    begin = backend.layout(data)[1] * itemsize
+    size = 1
+    for n in data.shape:
+        size *= n
+    return begin, begin + size * itemsize
 
 
 def _same_strides(backend, data, strides):
@@ -790,10 +835,10 @@ def _accumulate_into_inputs(outputs, grads, inputs, retain_graph, create_graph):
     results = grad(outputs, inputs, grads, retain_graph, create_graph, allow_unused=True)
     # a leaf's gradient (through its hooks already) is accumulated as AccumulateGrad does (into the memory of
     # its .grad, then its post-accumulate-grad hooks), a non-leaf's as retain_grad does
-    held = {}
+    held = _Held()
     for g in grads:
         if isinstance(g, Tensor):
-            _hold(held, g)
+            held.reserve(g)
     accumulated = set()  # a tensor named twice gets its gradient once, as PyTorch's
     for target, g in zip(inputs, results):
         if isinstance(target, GradientEdge):

@@ -14,7 +14,7 @@ import numpy as np
 from .. import dtypes
 from ..amp.policy import cast_inputs, has_policy
 from ..amp.state import state as _amp
-from ..autograd.function import Function, differentiable_backward, saved_reader
+from ..autograd.function import Function, saved_reader
 from ..layout import contiguous_format
 from ..tensor import Tensor, tensor
 from . import complex_math
@@ -360,6 +360,9 @@ class _Unary(Function):
     divides = False  # derivative(x, y) is the divisor of grad (PyTorch's formula divides), not a factor
     fused_in_float32 = dtypes.narrow_float  # the 16-bit types fused_backward computes in float32, rounding once
     arithmetic = False  # the derivative uses only operators, so it also runs on native arrays
+    #: (grad, x, y) -> the real gradient as tensor operations, rounded as ``fused_backward`` rounds (None:
+    #: ``grad * derivative(x, y)``)
+    gradient: Any = None
 
     @classmethod
     def forward(cls, ctx, x):
@@ -386,25 +389,33 @@ class _Unary(Function):
             return grad / (d.conj() if grad.dtype.is_complex else d)
         if grad.dtype.is_complex:  # holomorphic: the conjugate Wirtinger gradient, grad * conj(f'(x))
             return grad * cls.derivative(x, y).conj()
-        if not differentiable_backward():  # no graph to build, no tangents to give
-            if cls.fused_backward is not None:  # one kernel, not one per operation
-                backend, data = grad._backend, grad._data
-                kernel = getattr(backend.kernels, cls.fused_backward)
-                if grad.dtype in cls.fused_in_float32:
-                    native = opmath(grad, kernel, data, y._data)
-                else:
-                    native = kernel(data, y._data)
-                if not backend.is_contiguous(data) or (1 in data.shape and not backend.is_contiguous(y._data)):
-                    native = in_operands_layout(backend, native, (data, y._data))  # as PyTorch's grad * f'(x)
-                return grad._make(native)
-            if cls.arithmetic:  # one native expression
-                native = cls.derivative(None if x is None else x._data, None if y is None else y._data)
-                backend, data = grad._backend, grad._data
-                product = data * native
-                if not backend.is_contiguous(data) or (1 in data.shape and not backend.is_contiguous(native)):
-                    product = in_operands_layout(backend, product, (data, native))  # as PyTorch's grad * f'(x)
-                return grad._make(product)
+        if cls.gradient is not None:
+            return cls.gradient(grad, x, y)
         return grad * cls.derivative(x, y)
+
+    @classmethod
+    def _native_backward(cls, ctx, grad):
+        # the derivative as one kernel (``fused_backward``) or one native expression (``arithmetic``), laid
+        # out as PyTorch's grad * f'(x); the other cases (a piecewise constant or dividing formula, complex
+        # types) go to backward
+        if cls.derivative is None or cls.divides or not (cls.fused_backward or cls.arithmetic):
+            return NotImplemented
+        if grad.dtype.is_complex:
+            return NotImplemented
+        x, y = ctx.saved_tensors
+        backend, data = grad._backend, grad._data
+        if cls.fused_backward is not None:
+            kernel = getattr(backend.kernels, cls.fused_backward)
+            native = (
+                opmath(grad, kernel, data, y._data) if grad.dtype in cls.fused_in_float32 else kernel(data, y._data)
+            )
+            factor = y._data
+        else:
+            factor = cls.derivative(None if x is None else x._data, None if y is None else y._data)
+            native = data * factor
+        if not backend.is_contiguous(data) or (1 in data.shape and not backend.is_contiguous(factor)):
+            native = in_operands_layout(backend, native, (data, factor))
+        return (native,)
 
 
 class _Pointwise(Function):
@@ -446,6 +457,7 @@ def _unary(
     fused_in_float32: tuple[dtypes.dtype, ...] = dtypes.narrow_float,
     kernel_dtypes: frozenset[dtypes.dtype] | None = None,
     node: str | None = None,
+    gradient: Callable[..., Any] | None = None,
 ) -> Callable[[Tensor], Tensor]:
     """The op ``name`` computing ``compute(backend, x)`` (its node named ``node``, by default after ``name``); ``complex_error``: PyTorch's message for a
     complex input where it has no complex kernel (None: complex inputs are computed as they are);
@@ -453,7 +465,8 @@ def _unary(
     that divide; ``fused_in_float32``: the 16-bit types whose ``fused_backward`` reads float32 and
     rounds once (the others compute in their own type); ``kernel_dtypes``: the types PyTorch's
     ``{name}_cpu`` kernel is compiled for, after integers are promoted (None: every type), another one
-    raising its ``NotImplementedError``."""
+    raising its ``NotImplementedError``; ``gradient``: the real gradient ``(grad, x, y) ->`` as tensor
+    operations in ``fused_backward``'s order of roundings (None: ``grad * derivative(x, y)``)."""
     saved = {"_saved_self": saved_reader(0)} if "x" in saves else {}
     if "y" in saves:
         saved["_saved_result"] = saved_reader(1)
@@ -463,6 +476,7 @@ def _unary(
         "fused_backward": fused_backward,
         "divides": divides,
         "fused_in_float32": fused_in_float32,
+        "gradient": None if gradient is None else staticmethod(gradient),
         "_saved_attributes": saved if derivative is not None else {},
     }
     if node is not None:  # PyTorch's torch.special ops: "SpecialI0EBackward0"
@@ -567,6 +581,7 @@ sigmoid = _unary(
     saves="y",
     fused_backward="sigmoid_backward",
     fused_in_float32=(dtypes.bfloat16,),  # PyTorch's float16 sigmoid_backward rounds each step
+    gradient=lambda grad, x, y: grad * (1 - y) * y,  # sigmoid_backward's order
 )
 erf = _unary(
     "erf",

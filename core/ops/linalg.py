@@ -9,7 +9,7 @@ from .. import dtypes
 from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
 from ..amp.state import suspended as _amp_suspended
-from ..autograd.function import Function, differentiable_backward, saved_reader
+from ..autograd.function import Function, saved_reader
 from ..tensor import Tensor
 from .dtype_support import C_NAMES, GEMM_REFUSED, TORCH_NAMES, not_implemented, refuse_limited
 from .movement import broadcast_shapes, row_major
@@ -67,8 +67,6 @@ class _Matmul(Function):
         a_shape, b_shape = ctx.shapes
         if grad.dtype.is_complex:  # conjugate Wirtinger gradients: grad @ b^H and a^H @ grad
             a, b = (None if a is None else a.conj()), (None if b is None else b.conj())
-        if not differentiable_backward():  # no graph to build: the products on native arrays
-            return _native_matmul_backward(ctx, grad, a, b)
         if not ctx.needs_input_grad[0]:
             ga = None
         elif ctx.a_transposed and len(b_shape) == 2:
@@ -93,6 +91,14 @@ class _Matmul(Function):
                 gb = sum_to(a.mT @ grad, b_shape)
         return ga, gb
 
+    @staticmethod
+    def _native_backward(ctx, grad):
+        # the same products on native arrays
+        a, b = ctx.saved_tensors
+        if grad.dtype.is_complex:
+            a, b = (None if a is None else a.conj()), (None if b is None else b.conj())
+        return _native_matmul_backward(ctx, grad, a, b)
+
 
 class _Mm(_Matmul):
     """The product of two matrices (``mm``, and ``matmul`` of two 2-D operands)."""
@@ -103,18 +109,19 @@ class _Bmm(_Matmul):
 
 
 def _native_matmul_backward(ctx, grad, a, b):
-    """``_Matmul``'s backward on native arrays: the same products as the graph-building one."""
+    """``_Matmul``'s gradients of ``a`` and ``b`` (its saved operands, conjugated for a complex ``grad``) on
+    native arrays: the same products as its ``backward``."""
     xp, g = grad._backend.xp, grad._data
     a_shape, b_shape = ctx.shapes
     ga = gb = None
     if ctx.needs_input_grad[0]:
         if ctx.a_transposed and len(b_shape) == 2:
-            ga = grad._make(xp.permute_dims(xp.matmul(b._data, xp.permute_dims(g, (1, 0))), (1, 0)))
+            ga = xp.permute_dims(xp.matmul(b._data, xp.permute_dims(g, (1, 0))), (1, 0))
         elif ctx.a_transposed:
             ga = sum_to_array(xp, xp.matmul(g, _swap_last(xp, b._data)), a_shape)
-            ga = grad._make(_swap_last(xp, row_major(grad._backend, _swap_last(xp, ga))))
+            ga = _swap_last(xp, row_major(grad._backend, _swap_last(xp, ga)))
         else:
-            ga = grad._make(sum_to_array(xp, xp.matmul(g, _swap_last(xp, b._data)), a_shape))
+            ga = sum_to_array(xp, xp.matmul(g, _swap_last(xp, b._data)), a_shape)
     if ctx.needs_input_grad[1]:
         x = a._data
         if len(b_shape) == 2:
@@ -125,11 +132,11 @@ def _native_matmul_backward(ctx, grad, a, b):
                 product = xp.permute_dims(xp.matmul(xp.permute_dims(g, (1, 0)), x), (1, 0))
             else:
                 product = xp.matmul(xp.permute_dims(x, (1, 0)), g)
-            gb = grad._make(product)
+            gb = product
         elif ctx.b_folded:
-            gb = grad._make(_swap_last(xp, xp.matmul(_swap_last(xp, g), x)))
+            gb = _swap_last(xp, xp.matmul(_swap_last(xp, g), x))
         else:
-            gb = grad._make(sum_to_array(xp, xp.matmul(_swap_last(xp, x), g), b_shape))
+            gb = sum_to_array(xp, xp.matmul(_swap_last(xp, x), g), b_shape)
     return ga, gb
 
 

@@ -82,14 +82,18 @@ class _Sum(Function):
         # PyTorch's sum_backward: the gradient expanded to the input's shape, after unsqueezes that put back the
         # ``dropped`` dimensions (those of sum(dim), not of sum() nor sum(dim=())): the views step differently along
         # the input's size-1 dimensions, as PyTorch's do
+        for axis in ctx.dropped:
+            grad = grad.unsqueeze(axis)
+        return grad.expand(ctx.shape), None, None, None, None
+
+    @staticmethod
+    def _native_backward(ctx, grad):
+        # that view (the unsqueezes of a row-major gradient step as its reshape does) made on the native array
+        # without the ops' nodes
         shape, dropped = ctx.shape, ctx.dropped
         backend = grad._backend
-        if differentiable_backward() or type(grad) is not Tensor or 0 in shape or not backend.is_row_major(grad._data):
-            for axis in dropped:
-                grad = grad.unsqueeze(axis)
-            return grad.expand(shape), None, None, None, None
-        # no graph to build: that view (the unsqueezes of a row-major gradient step as its reshape does) made on
-        # the native array without the ops' nodes
+        if 0 in shape or not backend.is_row_major(grad._data):
+            return NotImplemented
         data = writable_data(grad)
         if dropped:
             data = backend.xp.reshape(data, tuple(1 if i in dropped else n for i, n in enumerate(shape)))
@@ -277,13 +281,16 @@ class _Mean(Function):
         shape, axes, keepdim = ctx.shape, ctx.axes, ctx.keepdim
         count = math.prod([shape[a] for a in axes])
         # PyTorch divides the expanded gradient: a fresh row-major tensor, not a broadcast view
-        if differentiable_backward():  # create_graph (or tangents): differentiable ops
-            return _restore_dims(grad, axes, len(shape), keepdim).expand(shape) / count, None, None
+        return _restore_dims(grad, axes, len(shape), keepdim).expand(shape) / count, None, None
+
+    @staticmethod
+    def _native_backward(ctx, grad):
+        shape, axes = ctx.shape, ctx.axes
         xp = grad._backend.xp
         g = grad._data
-        if axes and not keepdim:
+        if axes and not ctx.keepdim:
             g = xp.reshape(g, tuple(1 if i in axes else n for i, n in enumerate(shape)))
-        return grad._make(xp.divide(xp.broadcast_to(g, shape), count)), None, None
+        return xp.divide(xp.broadcast_to(g, shape), math.prod([shape[a] for a in axes])), None, None
 
 
 class _MeanDims(_Mean):

@@ -61,6 +61,9 @@ _NAMED: dict[str, Callable[[tuple[Any, ...]], Names]] = {
     "_ConvBackwardInput": _fixed("aten::convolution_backward"),
     "_ConvBackwardWeight": _fixed("aten::convolution_backward"),
     "_Relu": _fixed("aten::relu", "aten::clamp_min"),
+    # the backward of relu/threshold (slope 0) and of leaky_relu/rrelu, as PyTorch's formulas call them
+    "_SelectedGrad": lambda args: ("aten::threshold_backward",) if args[3] == 0.0 else ("aten::leaky_relu_backward",),
+    "_SumDims": _fixed("aten::sum"),
     "_Softmax": _fixed("aten::softmax", "aten::_softmax"),
     "_LogSoftmax": _fixed("aten::log_softmax", "aten::_log_softmax"),
     "_SoftmaxGrad": _fixed("aten::_softmax_backward_data"),

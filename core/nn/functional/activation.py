@@ -158,9 +158,13 @@ class _Threshold(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        if differentiable_backward():  # create_graph: a differentiable select (inf/NaN grad stays where x passes)
-            return _SelectedGrad.apply(grad, node_output(ctx, ctx.y, grad), ctx.keep, 0.0), None, None
-        return grad._make(grad._backend.kernels.threshold_backward(grad._data, ctx.keep)), None, None
+        # a differentiable select (inf/NaN grad stays where x passes)
+        output = node_output(ctx, ctx.y, grad) if differentiable_backward() else None
+        return _SelectedGrad.apply(grad, output, ctx.keep, 0.0), None, None
+
+    @staticmethod
+    def _native_backward(ctx, grad):
+        return grad._backend.kernels.threshold_backward(grad._data, ctx.keep), None, None
 
 
 class _Relu(Function):
@@ -176,12 +180,22 @@ class _Relu(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        if ctx.y_version.value:  # the output, which the mask is read from, was written in place since
+        _Relu.check_output(ctx, grad)
+        # a differentiable select (inf/NaN grad stays where y > 0)
+        keep = grad._backend.xp.logical_not(ctx.y <= 0)
+        output = node_output(ctx, ctx.y, grad) if differentiable_backward() else None
+        return _SelectedGrad.apply(grad, output, keep, 0.0)
+
+    @staticmethod
+    def _native_backward(ctx, grad):
+        _Relu.check_output(ctx, grad)
+        return (grad._backend.kernels.relu_backward(grad._data, ctx.y),)
+
+    @staticmethod
+    def check_output(ctx, grad):
+        """Refuse the backward where the output, which the mask is read from, was written in place since."""
+        if ctx.y_version.value:
             raise modified_after_saved(_new(ctx.y, grad._backend, grad._device, False, ctx.y_version), 0, ctx)
-        if differentiable_backward():  # create_graph: a differentiable select (inf/NaN grad stays where y > 0)
-            keep = grad._backend.xp.logical_not(ctx.y <= 0)
-            return _SelectedGrad.apply(grad, node_output(ctx, ctx.y, grad), keep, 0.0)
-        return grad._make(grad._backend.kernels.relu_backward(grad._data, ctx.y))
 
 
 class _SelectedGrad(Function):
@@ -1219,6 +1233,8 @@ def _run_softmax_backward_kernel(ctx, kernel, grad, y, dim):
 class _SoftmaxGrad(Function):
     """``y * (g - sum(g * y))``: softmax's backward as a Function, itself differentiable."""
 
+    kernel = "softmax_backward"  # the name of its kernel in the backend's table
+
     @staticmethod
     def forward(ctx, grad, y, dim):
         return _run_softmax_backward_kernel(ctx, grad._backend.kernels.softmax_backward, grad, y, dim)
@@ -1257,6 +1273,12 @@ class _SoftmaxKernel(Function):
         (y,) = ctx.saved_tensors
         return ctx.grad_function.apply(grad, y, ctx.dim), None
 
+    @staticmethod
+    def _native_backward(ctx, grad):
+        # the kernel of the backward Function, without its node
+        (y,) = ctx.saved_tensors
+        return getattr(grad._backend.kernels, ctx.grad_function.kernel)(grad._data, y._data, ctx.dim), None
+
 
 class _Softmax(_SoftmaxKernel):
     @staticmethod
@@ -1266,6 +1288,8 @@ class _Softmax(_SoftmaxKernel):
 
 class _LogSoftmaxGrad(Function):
     """``g - exp(y) * sum(g)``: log-softmax's backward as a Function, itself differentiable."""
+
+    kernel = "log_softmax_backward"  # the name of its kernel in the backend's table
 
     @staticmethod
     def forward(ctx, grad, y, dim):

@@ -10,7 +10,7 @@ from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...autograd.apply_layers import watching_ops
 from ...autograd.engine import current_graph_task
-from ...autograd.function import NOT_A_TENSOR, Function, FunctionCtx, _sequence, differentiable_backward, recorded_node
+from ...autograd.function import NOT_A_TENSOR, Function, FunctionCtx, _sequence, recorded_node
 from ...autograd.grad_mode import grad_state
 from ...ops.dtype_support import GEMM_REFUSED, TORCH_NAMES, not_implemented, refuse_limited
 from ...ops.movement import _T, _unsafe_view, _View, row_major
@@ -290,6 +290,10 @@ class _Linear(Function):
         return _Linear.gradients(ctx, grad, *ctx.needs_input_grad[:3], transposed=False)
 
     @staticmethod
+    def _native_backward(ctx, grad):
+        return _Linear.native_gradients(ctx, grad, *ctx.needs_input_grad[:3], transposed=False)
+
+    @staticmethod
     def run(ctx, bias, x, weight, w, needs_x, needs_w, weight_first=False):
         """The forward, given the weight's native matrix ``w`` (out, in), the tensor ``weight`` it was read from
         (the weight, or its ``t()``), and which of ``x``'s and ``weight``'s gradients are wanted; ``weight``
@@ -317,38 +321,53 @@ class _Linear(Function):
         return _new(_linear(x, kernels, data, w, b), backend, x._device)
 
     @staticmethod
-    def gradients(ctx, grad, needs_b, needs_x, needs_w, transposed):
-        """The gradients of ``(bias, x, weight)``, those wanted; the weight's as ``weight.t()``'s where
-        ``transposed``. ``x``'s takes ``grad``'s batch shape (rows, from a ``view`` node of PyTorch's graph)."""
+    def operands(ctx, grad):
+        """What the gradients read: ``(x, weight, data, w)``, the saved input and weight (conjugated for a
+        complex ``grad``; None where not saved; the weight as saved: ``weight.t()`` for :class:`_LinearAddmm` and
+        :class:`_LinearMm`) and their native arrays, ``w`` as (out, in)."""
         data, w, saved_t, _, weight_first = ctx.arrays  # an operand not saved: its values are not read
         x, weight = ctx.saved_tensors[::-1] if weight_first else ctx.saved_tensors
         if grad.dtype.is_complex:  # conjugate Wirtinger gradients: grad @ conj(w), grad^T @ conj(x)
             x, weight = _conj(x), _conj(weight)
-        backend = grad._backend
-        data = data if x is None else x._data
+        if x is not None:
+            data = x._data
         if weight is not None:
-            w = backend.xp.permute_dims(weight._data, (1, 0)) if saved_t else weight._data
-        input_shape = (*grad._data.shape[:-1], data.shape[-1])
+            w = grad._backend.xp.permute_dims(weight._data, (1, 0)) if saved_t else weight._data
+        return x, weight, data, w
+
+    @staticmethod
+    def gradients(ctx, grad, needs_b, needs_x, needs_w, transposed):
+        """The gradients of ``(bias, x, weight)``, those wanted, from differentiable tensor operations; the
+        weight's as ``weight.t()``'s where ``transposed``. ``x``'s takes ``grad``'s batch shape (rows, from a
+        ``view`` node of PyTorch's graph)."""
+        x, weight, data, w = _Linear.operands(ctx, grad)
+        if weight is not None and ctx.arrays[2]:  # the saved weight.t(): the weight, (out, in)
+            weight = weight.t()
+        backend = grad._backend
         count = math.prod(data.shape[:-1])
-        if differentiable_backward():  # create_graph: differentiable tensor operations
-            if saved_t and weight is not None:
-                weight = weight.t()
-            grad_rows = grad.reshape(count, w.shape[0])
-            # PyTorch's mm makes the gradient of a column-major input (or of weight.t()) column-major too
-            if needs_x and data.ndim == 2 and _column_major(backend, data):
-                grad_x = weight.mT.matmul(grad.mT).mT
-            else:
-                grad_x = grad.matmul(weight) if needs_x else None
-            grad_w = None
-            if needs_w:
-                rows = x.reshape(count, data.shape[-1])
-                grad_w = grad_rows.t().matmul(rows) if backend.is_row_major(w) else rows.t().matmul(grad_rows).t()
-                grad_w = grad_w.t() if transposed else grad_w
-            return grad_rows.sum(0) if needs_b else None, grad_x, grad_w
-        dev, g = grad._device, grad._data
+        grad_rows = grad.reshape(count, w.shape[0])
+        # PyTorch's mm makes the gradient of a column-major input (or of weight.t()) column-major too
+        if needs_x and data.ndim == 2 and _column_major(backend, data):
+            grad_x = weight.mT.matmul(grad.mT).mT
+        else:
+            grad_x = grad.matmul(weight) if needs_x else None
+        grad_w = None
+        if needs_w:
+            rows = x.reshape(count, data.shape[-1])
+            grad_w = grad_rows.t().matmul(rows) if backend.is_row_major(w) else rows.t().matmul(grad_rows).t()
+            grad_w = grad_w.t() if transposed else grad_w
+        return grad_rows.sum(0) if needs_b else None, grad_x, grad_w
+
+    @staticmethod
+    def native_gradients(ctx, grad, needs_b, needs_x, needs_w, transposed):
+        """:meth:`gradients` on native arrays, with the backend's ``linear_backward``: the same bits and layouts."""
+        _, _, data, w = _Linear.operands(ctx, grad)
+        backend, g = grad._backend, grad._data
+        xp = backend.xp
+        input_shape = (*g.shape[:-1], data.shape[-1])
         rows = data.ndim == 2
         if not rows:
-            xp = backend.xp
+            count = math.prod(data.shape[:-1])
             g = xp.reshape(g, (count, w.shape[0]))
             data = xp.reshape(data, (count, data.shape[-1]))
         grad_x, grad_w, grad_b = backend.kernels.linear_backward(g, data, w, needs_x, needs_w, needs_b)
@@ -361,12 +380,8 @@ class _Linear(Function):
             if not backend.is_row_major(w):  # the gradient of weight.t() likewise
                 grad_w = _transposed_copy(backend, grad_w)
             if transposed:
-                grad_w = backend.xp.permute_dims(grad_w, (1, 0))
-        return (
-            None if grad_b is None else _new(grad_b, backend, dev),
-            None if grad_x is None else _new(grad_x, backend, dev),
-            None if grad_w is None else _new(grad_w, backend, dev),
-        )
+                grad_w = xp.permute_dims(grad_w, (1, 0))
+        return grad_b, grad_x, grad_w
 
 
 class _FoldedLinear(_Linear):
@@ -391,6 +406,10 @@ class _LinearAddmm(_Linear):
     def backward(ctx, grad):
         return (*_Linear.gradients(ctx, grad, *ctx.needs_input_grad[:3], transposed=True), None, None)
 
+    @staticmethod
+    def _native_backward(ctx, grad):
+        return (*_Linear.native_gradients(ctx, grad, *ctx.needs_input_grad[:3], transposed=True), None, None)
+
 
 class _LinearMm(_Linear):
     """``mm(x, weight_t)`` of a matrix ``x`` and a weight's ``t()``, as PyTorch's ``linear`` without a bias
@@ -406,6 +425,10 @@ class _LinearMm(_Linear):
     @staticmethod
     def backward(ctx, grad):
         return _Linear.gradients(ctx, grad, False, *ctx.needs_input_grad[:2], transposed=True)[1:]
+
+    @staticmethod
+    def _native_backward(ctx, grad):
+        return _Linear.native_gradients(ctx, grad, False, *ctx.needs_input_grad[:2], transposed=True)[1:]
 
 
 class _WeightT(_T):

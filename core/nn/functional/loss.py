@@ -17,7 +17,7 @@ from collections.abc import Callable
 from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
-from ...autograd.function import Function, differentiable_backward
+from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...layout import contiguous_format
 from ...ops.arithmetic import _Mul, _Sub, where
@@ -1307,12 +1307,15 @@ class _NLLLossGrad(Function):
     @staticmethod
     def forward(ctx, grad, target, weight, ignore_index, reduction, total, num_classes):
         ctx.args = (target, weight, ignore_index, reduction)
+        return grad._make(_NLLLossGrad.values(grad, target, weight, ignore_index, reduction, total, num_classes))
+
+    @staticmethod
+    def values(grad, target, weight, ignore_index, reduction, total, num_classes):
+        """The native (N, C) gradient, from the backend's ``nll_loss_backward``."""
         # the backend's divide: 0 / 0 (every target ignored) is NaN silently, as in PyTorch
         coeff = grad._backend.xp.divide(grad._data, total) if reduction == "mean" else grad._data
         wdata = None if weight is None else weight._data
-        return grad._make(
-            grad._backend.kernels.nll_loss_backward(coeff, target._data, wdata, ignore_index, num_classes)
-        )
+        return grad._backend.kernels.nll_loss_backward(coeff, target._data, wdata, ignore_index, num_classes)
 
     @staticmethod
     def backward(ctx, u):
@@ -1369,6 +1372,13 @@ class _NLLLoss(Function):
         g = _NLLLossGrad.apply(grad, target, weight, ignore_index, reduction, total, num_classes)
         return g, None, None, None, None
 
+    @staticmethod
+    def _native_backward(ctx, grad):
+        # the values of the backward Function, without its node
+        target, weight = ctx.saved_tensors
+        g = _NLLLossGrad.values(grad, target, weight, *ctx.args)
+        return g, None, None, None, None
+
 
 class _CrossEntropy(Function):
     """Cross entropy of logits ``x`` (N, C) and class indices ``target`` (N,) in one node: the
@@ -1389,17 +1399,19 @@ class _CrossEntropy(Function):
         # x read even where unused: what the kernel kept may be the logits' storage (NumPy's keeps it, not the
         # log-probabilities), so logits written in place since must refuse rather than give another gradient
         x, target, weight = ctx.saved_tensors
-        if differentiable_backward():
-            args = (target, weight, ignore_index, reduction, total, label_smoothing)
-            return _cross_entropy_grad_graph(x, grad, *args), None, None, None, None, None
+        args = (target, weight, ignore_index, reduction, total, label_smoothing)
+        return _cross_entropy_grad_graph(x, grad, *args), None, None, None, None, None
+
+    @staticmethod
+    def _native_backward(ctx, grad):
+        # the backend's one kernel
+        ignore_index, reduction, total, label_smoothing = ctx.args
+        _, target, weight = ctx.saved_tensors  # (the logits read too, as backward reads them)
         coeff = grad._backend.xp.divide(grad._data, total) if reduction == "mean" else grad._data
         wdata = None if weight is None else weight._data
+        kernel = grad._backend.kernels.cross_entropy_backward
         return (
-            grad._make(
-                grad._backend.kernels.cross_entropy_backward(
-                    coeff, ctx.kernel_saved, target._data, wdata, ignore_index, label_smoothing
-                )
-            ),
+            kernel(coeff, ctx.kernel_saved, target._data, wdata, ignore_index, label_smoothing),
             None,
             None,
             None,
