@@ -16,6 +16,7 @@ from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...amp.state import suspended as _amp_suspended
 from ...autograd.function import Function, differentiable_backward, node_output
+from ...autograd.linear_gradient import LinearGradient
 from ...ops.creation import rand
 from ...ops.dtype_support import FLOATING, FLOATING_AND_HALF, TORCH_NAMES, not_implemented
 from ...ops.movement import cat
@@ -171,8 +172,7 @@ class _AvgPool(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        gx = _AvgPoolBackward.apply(grad, ctx.input_shape, *ctx.args)
-        return (gx.contiguous() if ctx.format is None else in_format(gx, ctx.format),) + (None,) * 6
+        return (_AvgPoolBackward.of(ctx, grad, ctx.input_shape, ctx.format, *ctx.args),) + (None,) * 6
 
 
 # the pooling nodes of 2-D and 3-D batches, named as PyTorch's (its 1-D pooling is a 2-D one between
@@ -209,20 +209,22 @@ _ADAPTIVE_MAX_POOL_NODES = {2: _AdaptiveMaxPool2d, 3: _AdaptiveMaxPool3d}
 _AVG_POOL_NODES = {2: _AvgPool2d, 3: _AvgPool3d}
 
 
-class _AvgPoolBackward(Function):
+class _AvgPoolBackward(LinearGradient):
     @staticmethod
-    def forward(ctx, grad, input_shape, kernel, stride, padding, count_include_pad, divisor_override):
+    def forward(ctx, grad, input_shape, fmt, kernel, stride, padding, count_include_pad, divisor_override, source):
         ctx.args = (kernel, stride, padding, tuple(grad.shape[2:]), count_include_pad, divisor_override)
         kernels = grad._backend.kernels
-        return grad._make(
+        gx = grad._make(
             kernels.avg_pool_backward(
                 grad._data, input_shape, kernel, stride, padding, count_include_pad, divisor_override
             )
         )
+        # in the layout of the input (``fmt``, its channels-last format, or None: row-major)
+        return gx.contiguous() if fmt is None else in_format(gx, fmt)
 
     @staticmethod
-    def backward(ctx, gg):
-        return (_AvgPool.apply(gg, *ctx.args),) + (None,) * 6
+    def adjoint(ctx, gg):
+        return (_AvgPool.apply(gg, *ctx.args),) + (None,) * 7
 
 
 # -- argument handling ------------------------------------------------------------------------

@@ -1,0 +1,115 @@
+"""Double backward of ops that are linear in their input (average pooling, the NLL loss) against PyTorch:
+under ``create_graph`` the input's gradient requires grad even where the incoming gradient does not, with
+PyTorch's node (``AvgPool2DBackwardBackward0``, an edge to the input whose derivative is zero), so a second
+``autograd.grad`` through it gives zeros rather than "does not require grad"; where the incoming gradient
+requires grad, its own gradient is the op applied to the gradient's gradient."""
+
+import numpy as np
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+
+def _target(lib, device):
+    return lib.tensor([0, 1, 4, 2], device=device)
+
+
+OPS = {
+    "avg_pool1d": ((2, 3, 8), lambda lib, x, d: lib.nn.functional.avg_pool1d(x, 2)),
+    "avg_pool2d": ((2, 3, 6, 6), lambda lib, x, d: lib.nn.functional.avg_pool2d(x, 2)),
+    "avg_pool2d_pad": (
+        (2, 3, 5, 6),
+        lambda lib, x, d: lib.nn.functional.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+    ),
+    "avg_pool3d": ((1, 2, 4, 4, 4), lambda lib, x, d: lib.nn.functional.avg_pool3d(x, 2)),
+    "avg_pool3d_divisor": ((1, 2, 4, 5, 4), lambda lib, x, d: lib.nn.functional.avg_pool3d(x, 2, divisor_override=3)),
+    "AvgPool2d": ((2, 3, 6, 6), lambda lib, x, d: lib.nn.AvgPool2d(3, 1)(x)),
+    "nll_loss": ((4, 5), lambda lib, x, d: lib.nn.functional.nll_loss(x, _target(lib, d))),
+    "nll_loss_sum": ((4, 5), lambda lib, x, d: lib.nn.functional.nll_loss(x, _target(lib, d), reduction="sum")),
+    "nll_loss_weighted": (
+        (4, 5),
+        lambda lib, x, d: lib.nn.functional.nll_loss(
+            x, _target(lib, d), weight=lib.arange(1.0, 6.0, dtype=x.dtype, device=d), ignore_index=1
+        ),
+    ),
+    "NLLLoss_none": ((4, 5), lambda lib, x, d: lib.nn.NLLLoss(reduction="none")(x, _target(lib, d))),
+}
+
+SECOND_ORDER = [{}, {"allow_unused": True}, {"allow_unused": True, "materialize_grads": True}]
+
+
+def _input(lib, name, device):
+    shape = OPS[name][0]
+    data = np.random.default_rng(0).standard_normal(shape)
+    kw = {"device": device} if lib is ember else {}
+    return lib.tensor(data, dtype=lib.float64, requires_grad=True, **kw)
+
+
+def _first_order(lib, name, device):
+    x = _input(lib, name, device)
+    out = OPS[name][1](lib, x, device if lib is ember else "cpu")
+    (dx,) = lib.autograd.grad(out, x, lib.ones_like(out), create_graph=True)
+    return x, dx
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_first_gradient_is_recorded(device, name):
+    tx, tdx = _first_order(torch, name, "cpu")
+    ex, edx = _first_order(ember, name, device)
+    assert edx.requires_grad == tdx.requires_grad
+    assert type(edx.grad_fn).__name__ == type(tdx.grad_fn).__name__
+    assert edx.stride() == tdx.stride()
+    np.testing.assert_allclose(edx.detach().cpu().numpy(), tdx.detach().numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs", SECOND_ORDER, ids=["plain", "allow_unused", "materialize"])
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_second_order_of_input_is_zeros(device, name, kwargs):
+    tx, tdx = _first_order(torch, name, "cpu")
+    ex, edx = _first_order(ember, name, device)
+    (tg,) = torch.autograd.grad(tdx, tx, torch.ones_like(tdx), **kwargs)
+    (eg,) = ember.autograd.grad(edx, ex, ember.ones_like(edx), **kwargs)
+    assert eg.dtype is ember.float64 and tuple(eg.shape) == tuple(tg.shape)
+    np.testing.assert_array_equal(eg.cpu().numpy(), tg.numpy())
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_gradient_of_the_incoming_gradient(device, name):
+    """With a gradient that requires grad, the gradient's gradient is the op applied to it, and the input's
+    second derivative is zeros (a gradient penalty through the op)."""
+    results = []
+    for lib, dev in ((torch, "cpu"), (ember, device)):
+        x = _input(lib, name, dev)
+        out = OPS[name][1](lib, x, dev if lib is ember else "cpu")
+        data = np.random.default_rng(1).standard_normal(tuple(out.shape))
+        kw = {"device": dev} if lib is ember else {}
+        g = lib.tensor(data, dtype=lib.float64, requires_grad=True, **kw)
+        (dx,) = lib.autograd.grad(out, x, g, create_graph=True)
+        w = lib.tensor(np.random.default_rng(2).standard_normal(tuple(dx.shape)), dtype=lib.float64, **kw)
+        gg, gx = lib.autograd.grad((dx * w).sum() + (dx * dx).sum(), (g, x))
+        results.append((gg.detach().cpu().numpy(), gx.detach().cpu().numpy()))
+    (tgg, tgx), (egg, egx) = results
+    np.testing.assert_allclose(egg, tgg, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(egx, tgx)
+
+
+def test_gradient_without_create_graph_is_not_recorded(device):
+    x = _input(ember, "avg_pool2d", device)
+    (dx,) = ember.autograd.grad(ember.nn.functional.avg_pool2d(x, 2).sum(), x)
+    assert not dx.requires_grad and dx.grad_fn is None
+
+
+def test_input_without_grad(device):
+    """Only the incoming gradient requires grad: the gradient's node has no edge to the input (PyTorch's
+    next_functions hold ``None`` there) and its gradient is the op again."""
+    for lib, dev in ((torch, "cpu"), (ember, device)):
+        kw = {"device": dev} if lib is ember else {}
+        x = lib.tensor(np.arange(16.0).reshape(1, 1, 4, 4), **kw)
+        g = lib.ones(1, 1, 2, 2, dtype=lib.float64, requires_grad=True, **kw)
+        x.requires_grad_()
+        out = lib.nn.functional.avg_pool2d(x, 2)
+        (dx,) = lib.autograd.grad(out, x, g, create_graph=True)
+        assert type(dx.grad_fn).__name__ == "AvgPool2DBackwardBackward0"
+        assert len(dx.grad_fn.next_functions) == 2 and dx.grad_fn.next_functions[1][0] is not None
