@@ -1,4 +1,5 @@
-"""Double backward of ops that are linear in their input (average pooling, the NLL loss) against PyTorch:
+"""Double backward of ops that are linear in their input (average pooling, reflection and replication
+padding, the NLL loss) against PyTorch:
 under ``create_graph`` the input's gradient requires grad even where the incoming gradient does not, with
 PyTorch's node (``AvgPool2DBackwardBackward0``, an edge to the input whose derivative is zero), so a second
 ``autograd.grad`` through it gives zeros rather than "does not require grad"; where the incoming gradient
@@ -26,6 +27,13 @@ OPS = {
     "avg_pool3d": ((1, 2, 4, 4, 4), lambda lib, x, d: lib.nn.functional.avg_pool3d(x, 2)),
     "avg_pool3d_divisor": ((1, 2, 4, 5, 4), lambda lib, x, d: lib.nn.functional.avg_pool3d(x, 2, divisor_override=3)),
     "AvgPool2d": ((2, 3, 6, 6), lambda lib, x, d: lib.nn.AvgPool2d(3, 1)(x)),
+    "reflect1d": ((2, 3, 8), lambda lib, x, d: lib.nn.functional.pad(x, (2, 1), mode="reflect")),
+    "reflect2d": ((2, 3, 6, 6), lambda lib, x, d: lib.nn.functional.pad(x, (2, 1, 1, 2), mode="reflect")),
+    "reflect2d_one_side": ((3, 5, 6), lambda lib, x, d: lib.nn.functional.pad(x, (0, 0, 3, 0), mode="reflect")),
+    "ReflectionPad3d": ((1, 2, 4, 4, 4), lambda lib, x, d: lib.nn.ReflectionPad3d(1)(x)),
+    "replicate1d": ((3, 8), lambda lib, x, d: lib.nn.functional.pad(x, (3, 1), mode="replicate")),
+    "replicate2d": ((2, 3, 6, 6), lambda lib, x, d: lib.nn.functional.pad(x, (2, -1, 1, 2), mode="replicate")),
+    "ReplicationPad3d": ((1, 2, 4, 3, 4), lambda lib, x, d: lib.nn.ReplicationPad3d((1, 0, 2, 1, 0, 3))(x)),
     "nll_loss": ((4, 5), lambda lib, x, d: lib.nn.functional.nll_loss(x, _target(lib, d))),
     "nll_loss_sum": ((4, 5), lambda lib, x, d: lib.nn.functional.nll_loss(x, _target(lib, d), reduction="sum")),
     "nll_loss_weighted": (
@@ -113,3 +121,22 @@ def test_input_without_grad(device):
         (dx,) = lib.autograd.grad(out, x, g, create_graph=True)
         assert type(dx.grad_fn).__name__ == "AvgPool2DBackwardBackward0"
         assert len(dx.grad_fn.next_functions) == 2 and dx.grad_fn.next_functions[1][0] is not None
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate"])
+@pytest.mark.parametrize("ndim", [4, 5])
+def test_padding_gradient_keeps_channels_last(device, mode, ndim):
+    """PyTorch's reflection/replication backward lays the input's gradient out as the input."""
+    shape = (2, 3, 4, 5, 6)[:ndim]
+    data = np.random.default_rng(0).standard_normal(shape)
+    results = []
+    for lib, dev in ((torch, "cpu"), (ember, device)):
+        kw = {"device": dev} if lib is ember else {}
+        fmt = lib.channels_last if ndim == 4 else lib.channels_last_3d
+        x = lib.tensor(data, **kw).contiguous(memory_format=fmt).requires_grad_()
+        y = lib.nn.functional.pad(x, (2, 1, 1, 2, 1, 1)[: 2 * (ndim - 2)], mode=mode)
+        (dx,) = lib.autograd.grad(y, x, lib.ones_like(y))
+        results.append((y.stride(), dx.stride(), dx.detach().cpu().numpy()))
+    (ty, tdx, tv), (ey, edx, ev) = results
+    assert (ey, edx) == (ty, tdx)
+    np.testing.assert_array_equal(ev, tv)
