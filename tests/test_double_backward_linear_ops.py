@@ -140,3 +140,70 @@ def test_padding_gradient_keeps_channels_last(device, mode, ndim):
     (ty, tdx, tv), (ey, edx, ev) = results
     assert (ey, edx) == (ty, tdx)
     np.testing.assert_array_equal(ev, tv)
+
+
+# -- layouts found by the same sweep --------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", ["Conv", "ConvTranspose"])
+@pytest.mark.parametrize("nd", [2, 3])
+@pytest.mark.parametrize("operand", ["input", "weight", "both"])
+def test_conv_channels_last_layout(device, dtype, name, nd, operand):
+    """PyTorch's CPU convolution lays its result and both gradients out channels-last where an operand is,
+    except a 3-d one in float64 (its slow path, no oneDNN): row-major there."""
+    shape = (2, 4, 3, 4, 5)[: nd + 2]
+    data = np.random.default_rng(0).standard_normal(shape)
+    results = []
+    for lib, dev in ((torch, "cpu"), (ember, device)):
+        kw = {"device": dev} if lib is ember else {}
+        fmt = lib.channels_last if nd == 2 else lib.channels_last_3d
+        module = getattr(lib.nn, f"{name}{nd}d")(4, 6, 2).to(getattr(lib, dtype))
+        with lib.no_grad():
+            module.weight.copy_(lib.tensor(np.random.default_rng(1).standard_normal(tuple(module.weight.shape))))
+            module.bias.zero_()
+        if operand != "input":
+            module = module.to(memory_format=fmt)
+        module = module.to(dev) if lib is ember else module
+        x = lib.tensor(data, dtype=getattr(lib, dtype), **kw)
+        if operand != "weight":
+            x = x.contiguous(memory_format=fmt)
+        x.requires_grad_()
+        y = module(x)
+        gx, gw = lib.autograd.grad(y, (x, module.weight), lib.ones_like(y))
+        results.append([(t.stride(), t.detach().cpu().numpy()) for t in (y, gx, gw)])
+    tol = 1e-12 if dtype == "float64" else 1e-4
+    for (ts, tv), (es, ev) in zip(*results):
+        assert es == ts
+        np.testing.assert_allclose(ev, tv, rtol=tol, atol=tol)
+
+
+PERMUTED = {
+    "unbatched_1d": ((3, 5, 4), (2, 0, 1), (0, 0)),
+    "unbatched_2d": ((3, 5, 4), (0, 2, 1), (0, 0, 0, 0)),
+    "unbatched_3d": ((2, 3, 5, 4), (3, 0, 1, 2), (0, 0, 0, 0, 0, 0)),
+    "channels_last": ((2, 3, 5, 4), (0, 3, 1, 2), (0, 0, 0, 0)),
+    "sliced": ((2, 3, 5, 4), (2, 0, 3, 1), (0, 0, 0, 0)),
+    "one_side": ((3, 5, 4), (2, 0, 1), (1, 0)),
+}
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("case", sorted(PERMUTED))
+def test_pad_of_strided_input_layout(device, case, mode):
+    """Zero constant padding is PyTorch's clone (the input's strides kept); zero reflection or replication
+    padding runs its kernel (row-major, channels-last kept); circular padding is row-major."""
+    shape, perm, pads = PERMUTED[case]
+    if mode != "constant" and len(pads) == 6 and len(shape) == 4:
+        pytest.skip("non-constant 3-d padding takes a 4-D or 5-D input")
+    data = np.arange(float(np.prod(shape))).reshape(shape)
+    results = []
+    for lib, dev in ((torch, "cpu"), (ember, device)):
+        kw = {"device": dev} if lib is ember else {}
+        x = lib.tensor(data, requires_grad=True, **kw)
+        view = x.permute(*perm)
+        if case == "sliced":
+            view = view[:, :, 1:]
+        y = lib.nn.functional.pad(view, pads, mode=mode)
+        results.append((y.stride(), y.grad_fn.name(), y.detach().cpu().numpy()))
+    (ts, tn, tv), (es, en, ev) = results
+    assert (es, en) == (ts, tn)
+    np.testing.assert_array_equal(ev, tv)

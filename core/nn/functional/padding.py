@@ -53,7 +53,7 @@ class _IndexPad(Function):
     @staticmethod
     def forward(ctx, x, takes):
         ctx.takes, ctx.shape, ctx.format = takes, tuple(x.shape), channels_last_format(x)
-        data = x._data
+        data = x._data if takes else x.clone(memory_format=contiguous_format)._data  # a new tensor, padded or not
         for dim, index in takes:
             data = x._backend.kernels.take_axis(data, index, dim)
         return in_input_format(x._make(data), x)
@@ -70,7 +70,7 @@ class _IndexPadBackward(LinearGradient):
     @staticmethod
     def forward(ctx, grad, takes, shape, fmt, source):
         ctx.takes = takes
-        data = grad._data
+        data = grad._data if takes else grad.clone(memory_format=contiguous_format)._data
         for dim, index in reversed(takes):
             data = grad._backend.kernels.take_axis_backward(data, index, dim, shape[dim])
         return grad._make(data) if fmt is None else in_format(grad._make(data), fmt)
@@ -229,7 +229,10 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
             value = value.item()
         if isinstance(value, numbers.Real):  # PyTorch's checked conversion of the fill value
             check_scalar_fits(value, input.dtype)
-        out = in_input_format(_ConstantPad.apply(input, pairs, 0 if value is None else value), input)
+        if not any(before or after for before, after in pairs):  # PyTorch's clone, in the input's layout
+            out = input.clone()
+        else:
+            out = in_input_format(_ConstantPad.apply(input, pairs, 0 if value is None else value), input)
         return named_node(out, "ConstantPadNdBackward0")  # (a channels-last input's copy: still PyTorch's one node)
     if value is not None and value != 0:
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
@@ -253,7 +256,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
                 out = take_axis(out, index, dim)
             out = input.clone(memory_format=contiguous_format) if out is input else out.contiguous()
             return named_node(out, "CopySlices")
-        # a new tensor even when nothing pads; PyTorch's reflection and replication kernels keep a channels-last
-        # input so, and their one node is named by the mode and the count of padded dimensions (ReflectionPad2DBackward0)
-        out = _IndexPad.apply(input, takes) if takes else input.clone()
+        # a new tensor even when nothing pads, row-major, but PyTorch's reflection and replication kernels keep
+        # a channels-last input so; their one node is named by the mode and the count of padded dimensions (ReflectionPad2DBackward0)
+        out = _IndexPad.apply(input, takes)
     return named_node(out, f"{_AUTOCAST_NAMES[mode].title().replace('_', '')}{len(pad) // 2}DBackward0")
