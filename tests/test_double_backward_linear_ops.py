@@ -1,5 +1,5 @@
 """Double backward of ops that are linear in their input (average pooling, reflection and replication
-padding, the NLL loss) against PyTorch:
+padding, the NLL loss) or piecewise so (max-type pooling) against PyTorch:
 under ``create_graph`` the input's gradient requires grad even where the incoming gradient does not, with
 PyTorch's node (``AvgPool2DBackwardBackward0``, an edge to the input whose derivative is zero), so a second
 ``autograd.grad`` through it gives zeros rather than "does not require grad"; where the incoming gradient
@@ -34,6 +34,21 @@ OPS = {
     "replicate1d": ((3, 8), lambda lib, x, d: lib.nn.functional.pad(x, (3, 1), mode="replicate")),
     "replicate2d": ((2, 3, 6, 6), lambda lib, x, d: lib.nn.functional.pad(x, (2, -1, 1, 2), mode="replicate")),
     "ReplicationPad3d": ((1, 2, 4, 3, 4), lambda lib, x, d: lib.nn.ReplicationPad3d((1, 0, 2, 1, 0, 3))(x)),
+    "max_pool1d": ((2, 3, 8), lambda lib, x, d: lib.nn.functional.max_pool1d(x, 2)),
+    "max_pool2d": ((2, 3, 6, 6), lambda lib, x, d: lib.nn.functional.max_pool2d(x, 3, 2, 1)),
+    "max_pool2d_channels_last": (
+        (2, 3, 6, 6),
+        lambda lib, x, d: lib.nn.functional.max_pool2d(x.contiguous(memory_format=lib.channels_last), 2),
+    ),
+    "MaxPool3d": ((1, 2, 4, 4, 4), lambda lib, x, d: lib.nn.MaxPool3d(2)(x)),
+    "adaptive_max_pool2d": ((2, 3, 6, 6), lambda lib, x, d: lib.nn.functional.adaptive_max_pool2d(x, (4, 3))),
+    "adaptive_max_pool3d": ((1, 2, 4, 4, 4), lambda lib, x, d: lib.nn.functional.adaptive_max_pool3d(x, 3)),
+    "fractional_max_pool2d": (
+        (2, 3, 6, 6),
+        lambda lib, x, d: lib.nn.functional.fractional_max_pool2d(
+            x, 2, output_size=3, _random_samples=lib.full((2, 3, 2), 0.5, dtype=x.dtype, device=d)
+        ),
+    ),
     "nll_loss": ((4, 5), lambda lib, x, d: lib.nn.functional.nll_loss(x, _target(lib, d))),
     "nll_loss_sum": ((4, 5), lambda lib, x, d: lib.nn.functional.nll_loss(x, _target(lib, d), reduction="sum")),
     "nll_loss_weighted": (

@@ -15,7 +15,7 @@ from ... import dtypes
 from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...amp.state import suspended as _amp_suspended
-from ...autograd.function import Function, differentiable_backward, node_output
+from ...autograd.function import Function
 from ...autograd.linear_gradient import LinearGradient
 from ...ops.creation import rand
 from ...ops.dtype_support import FLOATING, FLOATING_AND_HALF, TORCH_NAMES, not_implemented
@@ -99,12 +99,8 @@ class _MaxByIndex(Function):
 
     @staticmethod
     def backward(ctx, grad, _grad_indices=None):
-        # recorded (create_graph), the scatter has an edge to the pooled values with a zero derivative, as
-        # PyTorch's max_pool2d_with_indices_backward reads the saved input: a second derivative is zeros
-        pooled = node_output(ctx, ctx.values, grad) if differentiable_backward() else None
         (indices,) = ctx.saved_tensors
-        gx = _ScatterAdd.apply(grad, indices, ctx.plane, pooled)
-        return gx if ctx.format is None else in_format(gx, ctx.format), None
+        return _ScatterAdd.of(ctx, grad, indices, ctx.plane, ctx.format), None
 
 
 class _Gather(Function):
@@ -117,7 +113,7 @@ class _Gather(Function):
     @staticmethod
     def backward(ctx, grad):
         (indices,) = ctx.saved_tensors
-        return _ScatterAdd.apply(grad, indices, ctx.plane), None
+        return _ScatterAdd.apply(grad, indices, ctx.plane, None, None), None
 
 
 class _ToPlane(Function):
@@ -136,19 +132,19 @@ class _ToPlane(Function):
         return _Gather.apply(grad, indices), None, None
 
 
-class _ScatterAdd(_ToPlane):
-    """The gradient of a max-type pool; ``pooled``, the pool's output when given, has a zero derivative."""
+class _ScatterAdd(LinearGradient):
+    """The gradient of a max-type pool: ``values`` put at ``indices`` of planes of shape ``plane``, laid out
+    as ``fmt`` (the pool's input's channels-last format, or None: as the kernel gives it)."""
 
     @staticmethod
-    def forward(ctx, values, indices, plane, pooled=None):
-        ctx.pooled_shape = None if pooled is None else pooled.shape
-        return _ToPlane._run(ctx, "pool_scatter_add", values, indices, plane)
+    def forward(ctx, values, indices, plane, fmt, source):
+        gx = _ToPlane._run(ctx, "pool_scatter_add", values, indices, plane)
+        return gx if fmt is None else in_format(gx, fmt)
 
     @staticmethod
-    def backward(ctx, grad):
-        zeros = grad.new_zeros(ctx.pooled_shape) if ctx.needs_input_grad[3:] == (True,) else None
+    def adjoint(ctx, gg):
         (indices,) = ctx.saved_tensors
-        return _Gather.apply(grad, indices), None, None, zeros
+        return _Gather.apply(gg, indices), None, None, None
 
 
 class _Unpool(_ToPlane):
