@@ -222,3 +222,20 @@ def test_pad_of_strided_input_layout(device, case, mode):
     (ts, tn, tv), (es, en, ev) = results
     assert (es, en) == (ts, tn)
     np.testing.assert_array_equal(ev, tv)
+
+
+@pytest.mark.parametrize(
+    "name", ["avg_pool2d", "avg_pool3d", "max_pool2d", "reflect2d", "ReplicationPad3d", "nll_loss"]
+)
+def test_third_order_node(device, name):
+    """The gradient of the incoming gradient, itself recorded, is made by the op's own node again."""
+    names = []
+    for lib, dev in ((torch, "cpu"), (ember, device)):
+        x = _input(lib, name, dev)
+        out = OPS[name][1](lib, x, dev if lib is ember else "cpu")
+        kw = {"device": dev} if lib is ember else {}
+        g = lib.ones(tuple(out.shape), dtype=lib.float64, requires_grad=True, **kw)
+        (dx,) = lib.autograd.grad(out, x, g, create_graph=True)
+        (gg,) = lib.autograd.grad((dx * dx).sum(), g, create_graph=True)
+        names.append(type(gg.grad_fn).__name__)
+    assert names[1] == names[0]

@@ -60,16 +60,16 @@ class _IndexPad(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return _IndexPadBackward.of(ctx, grad, ctx.takes, ctx.shape, ctx.format), None
+        return _IndexPadBackward.of(ctx, grad, ctx.takes, ctx.shape, ctx.format, type(ctx).__name__), None
 
 
 class _IndexPadBackward(LinearGradient):
     """The adjoint of :class:`_IndexPad`: each padded dimension's rows summed back, in reverse order, laid out
-    as the input (``fmt``, its channels-last format, or None: row-major)."""
+    as the input (``fmt``, its channels-last format, or None: row-major); ``name``, the padding's node's."""
 
     @staticmethod
-    def forward(ctx, grad, takes, shape, fmt, source):
-        ctx.takes = takes
+    def forward(ctx, grad, takes, shape, fmt, name, source):
+        ctx.takes, ctx.name = takes, name
         data = grad._data if takes else grad.clone(memory_format=contiguous_format)._data
         for dim, index in reversed(takes):
             data = grad._backend.kernels.take_axis_backward(data, index, dim, shape[dim])
@@ -77,7 +77,7 @@ class _IndexPadBackward(LinearGradient):
 
     @staticmethod
     def adjoint(ctx, gg):
-        return _IndexPad.apply(gg, ctx.takes), None, None, None
+        return named_node(_IndexPad.apply(gg, ctx.takes), ctx.name), None, None, None, None
 
 
 def take_axis(x, index, axis):

@@ -144,7 +144,8 @@ class _ScatterAdd(LinearGradient):
     @staticmethod
     def adjoint(ctx, gg):
         (indices,) = ctx.saved_tensors
-        return _Gather.apply(gg, indices), None, None, None
+        # PyTorch's max_pool_double_backward: a gather, viewed in the pool's output shape
+        return named_node(_Gather.apply(gg, indices), "ViewBackward0"), None, None, None
 
 
 class _Unpool(_ToPlane):
@@ -220,7 +221,7 @@ class _AvgPoolBackward(LinearGradient):
 
     @staticmethod
     def adjoint(ctx, gg):
-        return (_AvgPool.apply(gg, *ctx.args),) + (None,) * 7
+        return (_AVG_POOL_NODES.get(len(ctx.args[0]), _AvgPool).apply(gg, *ctx.args),) + (None,) * 7
 
 
 # -- argument handling ------------------------------------------------------------------------
