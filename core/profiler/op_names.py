@@ -150,6 +150,8 @@ _EMBER_ONLY = frozenset(
         ("ember.nn.functional.normalization", "_CrossMapLRN2d"),
         ("ember.nn.functional.padding", "_TakeAxis"),
         ("ember.nn.functional.padding", "_TakeAxisBackward"),
+        ("ember.nn.functional.padding", "_IndexPad"),
+        ("ember.nn.functional.padding", "_IndexPadBackward"),
         ("ember.nn.functional.pooling", "_ToPlane"),
         ("ember.nn.functional.pooling", "_MaxByIndex"),
         ("ember.nn.functional.pooling", "_Average"),

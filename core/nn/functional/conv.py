@@ -105,14 +105,20 @@ class _Conv(Function):
             gw = _ConvBackwardWeight.apply(x, grad, tuple(weight.shape), *ctx.args)
         if ctx.needs_input_grad[2]:
             gb = grad.sum((0,) + tuple(range(2, grad.ndim)))
-        # PyTorch's gradients are laid out channels-last where an operand is (one with a size-1 dimension,
-        # one channel, is contiguous too)
-        backend = x._backend
-        if gx is not None and not backend.is_row_major(x._data):
-            gx = in_input_format(gx, x, weight)
-        if gw is not None and not backend.is_row_major(weight._data):
-            gw = in_input_format(gw, x, weight)
+        gx, gw = _gradients_in_layout(x, weight, gx, gw)
         return gx, gw, gb, None, None, None, None
+
+
+def _gradients_in_layout(x, weight, gx, gw):
+    """The gradients ``gx`` and ``gw`` (either may be None) of a convolution of ``x`` and ``weight`` laid out as
+    PyTorch's: channels-last where an operand is (one with a size-1 dimension, one channel, is contiguous too),
+    unless its kernel follows no layout (:func:`_follows_layout`)."""
+    backend = x._backend
+    if not _follows_layout(x) or (backend.is_row_major(x._data) and backend.is_row_major(weight._data)):
+        return gx, gw
+    return (None if gx is None else in_input_format(gx, x, weight)), (
+        None if gw is None else in_input_format(gw, x, weight)
+    )
 
 
 class _ConvBackwardInput(Function):
@@ -154,7 +160,7 @@ class _ConvTranspose(Function):
         x, weight = ctx.saved_tensors
         if narrow_on_cpu(x):  # the 16-bit kernels follow the layout: the gradient laid out as the operands
             grad = in_input_format(grad, x, weight)
-        d_x, d_weight = _ConvBackwardInput.backward(ctx, grad)[:2]
+        d_x, d_weight = _gradients_in_layout(x, weight, *_ConvBackwardInput.backward(ctx, grad)[:2])
         d_bias = grad.sum((0,) + tuple(range(2, grad.ndim))) if ctx.needs_input_grad[2] else None
         return d_x, d_weight, d_bias, None, None, None, None, None
 
@@ -449,9 +455,17 @@ def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding
 
 
 def _in_layout(out, input, weight):
-    """A batched convolution's result laid out as PyTorch's (:func:`in_input_format`), still made by one node,
-    ConvolutionBackward0 (a channels-last input's copy renamed so)."""
-    return named_node(in_input_format(out, input, weight), "ConvolutionBackward0")
+    """A batched convolution's result laid out as PyTorch's (:func:`in_input_format`, or row-major where it
+    follows no layout, :func:`_follows_layout`), still made by one node, ConvolutionBackward0 (a channels-last
+    input's copy renamed so)."""
+    out = in_input_format(out, input, weight) if _follows_layout(input) else out.contiguous()
+    return named_node(out, "ConvolutionBackward0")
+
+
+def _follows_layout(x):
+    """Whether PyTorch's CPU convolution of ``x`` lays its result and gradients out as its channels-last operands:
+    not a 3-d one in float64, which takes its slow path (``slow_conv3d``, oneDNN has no float64), row-major."""
+    return not (x.ndim == 5 and x.dtype is dtypes.float64)
 
 
 def _output_padding_for(op, input, output_size, stride, padding, kernel, dilation, nd):

@@ -19,6 +19,7 @@ from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
+from ...autograd.linear_gradient import LinearGradient
 from ...layout import contiguous_format
 from ...ops.arithmetic import _Mul, _Sub, where
 from ...ops.creation import arange
@@ -1301,11 +1302,11 @@ def triplet_margin_with_distance_loss(
 
 
 # -- classification --------------------------------------------------------------------------
-class _NLLLossGrad(Function):
-    """The (N, C) gradient of the NLL loss; linear in ``grad``, so its backward is the NLL loss again."""
+class _NLLLossGrad(LinearGradient):
+    """The (N, C) gradient of the NLL loss; linear in ``grad``, so its adjoint is the NLL loss again."""
 
     @staticmethod
-    def forward(ctx, grad, target, weight, ignore_index, reduction, total, num_classes):
+    def forward(ctx, grad, target, weight, ignore_index, reduction, total, num_classes, source):
         ctx.args = (target, weight, ignore_index, reduction)
         return grad._make(_NLLLossGrad.values(grad, target, weight, ignore_index, reduction, total, num_classes))
 
@@ -1318,7 +1319,7 @@ class _NLLLossGrad(Function):
         return grad._backend.kernels.nll_loss_backward(coeff, target._data, wdata, ignore_index, num_classes)
 
     @staticmethod
-    def backward(ctx, u):
+    def adjoint(ctx, u):
         target, weight, ignore_index, reduction = ctx.args
         return _NLLLoss.apply(u, target, weight, ignore_index, reduction), None, None, None, None, None, None
 
@@ -1369,7 +1370,7 @@ class _NLLLoss(Function):
     def backward(ctx, grad):
         target, weight = ctx.saved_tensors
         ignore_index, reduction, total, num_classes = ctx.args
-        g = _NLLLossGrad.apply(grad, target, weight, ignore_index, reduction, total, num_classes)
+        g = _NLLLossGrad.of(ctx, grad, target, weight, ignore_index, reduction, total, num_classes)
         return g, None, None, None, None
 
     @staticmethod
@@ -1424,7 +1425,7 @@ def _cross_entropy_grad_graph(x, grad, target, weight, ignore_index, reduction, 
     """:class:`_CrossEntropy`'s gradient from differentiable pieces (create_graph): the NLL's gradient
     Function and the smoothing term in the log-probabilities, then log-softmax's backward formula."""
     num_classes = x.shape[1]
-    g = _NLLLossGrad.apply(grad, target, weight, ignore_index, reduction, total, num_classes)
+    g = _NLLLossGrad.apply(grad, target, weight, ignore_index, reduction, total, num_classes, None)
     if label_smoothing > 0:
         coeff = grad / x._make(total) if reduction == "mean" else grad
         valid = x._make(target._data != ignore_index).reshape((-1, 1))

@@ -9,12 +9,13 @@ from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
+from ...autograd.linear_gradient import LinearGradient
 from ...layout import contiguous_format
 from ...ops.dtype_support import not_implemented
 from ...ops.operands import check_scalar_fits, int_list, named_node, require_tensors
 from ...tensor import Tensor
 from ...type_names import type_name
-from .spatial_layout import in_input_format
+from .spatial_layout import channels_last_format, in_format, in_input_format
 
 __all__ = ["pad"]
 
@@ -43,6 +44,40 @@ class _TakeAxisBackward(Function):
     @staticmethod
     def backward(ctx, grad):
         return _TakeAxis.apply(grad, ctx.index, ctx.axis), None, None, None
+
+
+class _IndexPad(Function):
+    """Reflection or replication padding: ``x`` taken along each padded dimension in turn at the native
+    integer indices of ``takes``, ``((dim, index), ...)``, laid out as ``x`` (channels-last where it is)."""
+
+    @staticmethod
+    def forward(ctx, x, takes):
+        ctx.takes, ctx.shape, ctx.format = takes, tuple(x.shape), channels_last_format(x)
+        data = x._data if takes else x.clone(memory_format=contiguous_format)._data  # a new tensor, padded or not
+        for dim, index in takes:
+            data = x._backend.kernels.take_axis(data, index, dim)
+        return in_input_format(x._make(data), x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _IndexPadBackward.of(ctx, grad, ctx.takes, ctx.shape, ctx.format, type(ctx).__name__), None
+
+
+class _IndexPadBackward(LinearGradient):
+    """The adjoint of :class:`_IndexPad`: each padded dimension's rows summed back, in reverse order, laid out
+    as the input (``fmt``, its channels-last format, or None: row-major); ``name``, the padding's node's."""
+
+    @staticmethod
+    def forward(ctx, grad, takes, shape, fmt, name, source):
+        ctx.takes, ctx.name = takes, name
+        data = grad._data if takes else grad.clone(memory_format=contiguous_format)._data
+        for dim, index in reversed(takes):
+            data = grad._backend.kernels.take_axis_backward(data, index, dim, shape[dim])
+        return grad._make(data) if fmt is None else in_format(grad._make(data), fmt)
+
+    @staticmethod
+    def adjoint(ctx, gg):
+        return named_node(_IndexPad.apply(gg, ctx.takes), ctx.name), None, None, None, None
 
 
 def take_axis(x, index, axis):
@@ -194,7 +229,10 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
             value = value.item()
         if isinstance(value, numbers.Real):  # PyTorch's checked conversion of the fill value
             check_scalar_fits(value, input.dtype)
-        out = in_input_format(_ConstantPad.apply(input, pairs, 0 if value is None else value), input)
+        if not any(before or after for before, after in pairs):  # PyTorch's clone, in the input's layout
+            out = input.clone()
+        else:
+            out = in_input_format(_ConstantPad.apply(input, pairs, 0 if value is None else value), input)
         return named_node(out, "ConstantPadNdBackward0")  # (a channels-last input's copy: still PyTorch's one node)
     if value is not None and value != 0:
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
@@ -205,18 +243,20 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     if _amp.active:  # reflection_pad1d, replication_pad3d, ... as autocast's tables name them
         (input,) = cast_inputs(f"{_AUTOCAST_NAMES[mode]}{len(pad) // 2}d", input)
     xp = input._backend.xp
-    out = input
     with input._backend.device_context(input._device.index):
-        for i in range(len(pad) // 2):
-            dim = input.ndim - 1 - i
-            before, after = int(pad[2 * i]), int(pad[2 * i + 1])
-            if before or after:
-                out = take_axis(out, _source_index(xp, input.shape[dim], before, after, mode), dim)
-    if mode == "circular":  # PyTorch's circular padding does not keep a channels-last input so
-        # and writes the wrapped-around parts into slices of its result (its last node a CopySlices)
-        out = input.clone(memory_format=contiguous_format) if out is input else out.contiguous()
-        return named_node(out, "CopySlices")
-    # a new tensor even when nothing pads; PyTorch's reflection and replication kernels keep a channels-last input
-    # so, and their one node is named by the mode and the count of padded dimensions (ReflectionPad2DBackward0)
-    out = input.clone() if out is input else in_input_format(out, input)
+        takes = tuple(
+            (dim, _source_index(xp, input.shape[dim], int(pad[2 * i]), int(pad[2 * i + 1]), mode))
+            for i, dim in enumerate(range(input.ndim - 1, input.ndim - 1 - len(pad) // 2, -1))
+            if pad[2 * i] or pad[2 * i + 1]
+        )
+        if mode == "circular":  # PyTorch's circular padding does not keep a channels-last input so
+            # and writes the wrapped-around parts into slices of its result (its last node a CopySlices)
+            out = input
+            for dim, index in takes:
+                out = take_axis(out, index, dim)
+            out = input.clone(memory_format=contiguous_format) if out is input else out.contiguous()
+            return named_node(out, "CopySlices")
+        # a new tensor even when nothing pads, row-major, but PyTorch's reflection and replication kernels keep
+        # a channels-last input so; their one node is named by the mode and the count of padded dimensions (ReflectionPad2DBackward0)
+        out = _IndexPad.apply(input, takes)
     return named_node(out, f"{_AUTOCAST_NAMES[mode].title().replace('_', '')}{len(pad) // 2}DBackward0")

@@ -15,7 +15,8 @@ from ... import dtypes
 from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...amp.state import suspended as _amp_suspended
-from ...autograd.function import Function, differentiable_backward, node_output
+from ...autograd.function import Function
+from ...autograd.linear_gradient import LinearGradient
 from ...ops.creation import rand
 from ...ops.dtype_support import FLOATING, FLOATING_AND_HALF, TORCH_NAMES, not_implemented
 from ...ops.movement import cat
@@ -98,12 +99,8 @@ class _MaxByIndex(Function):
 
     @staticmethod
     def backward(ctx, grad, _grad_indices=None):
-        # recorded (create_graph), the scatter has an edge to the pooled values with a zero derivative, as
-        # PyTorch's max_pool2d_with_indices_backward reads the saved input: a second derivative is zeros
-        pooled = node_output(ctx, ctx.values, grad) if differentiable_backward() else None
         (indices,) = ctx.saved_tensors
-        gx = _ScatterAdd.apply(grad, indices, ctx.plane, pooled)
-        return gx if ctx.format is None else in_format(gx, ctx.format), None
+        return _ScatterAdd.of(ctx, grad, indices, ctx.plane, ctx.format), None
 
 
 class _Gather(Function):
@@ -116,7 +113,7 @@ class _Gather(Function):
     @staticmethod
     def backward(ctx, grad):
         (indices,) = ctx.saved_tensors
-        return _ScatterAdd.apply(grad, indices, ctx.plane), None
+        return _ScatterAdd.apply(grad, indices, ctx.plane, None, None), None
 
 
 class _ToPlane(Function):
@@ -135,19 +132,20 @@ class _ToPlane(Function):
         return _Gather.apply(grad, indices), None, None
 
 
-class _ScatterAdd(_ToPlane):
-    """The gradient of a max-type pool; ``pooled``, the pool's output when given, has a zero derivative."""
+class _ScatterAdd(LinearGradient):
+    """The gradient of a max-type pool: ``values`` put at ``indices`` of planes of shape ``plane``, laid out
+    as ``fmt`` (the pool's input's channels-last format, or None: as the kernel gives it)."""
 
     @staticmethod
-    def forward(ctx, values, indices, plane, pooled=None):
-        ctx.pooled_shape = None if pooled is None else pooled.shape
-        return _ToPlane._run(ctx, "pool_scatter_add", values, indices, plane)
+    def forward(ctx, values, indices, plane, fmt, source):
+        gx = _ToPlane._run(ctx, "pool_scatter_add", values, indices, plane)
+        return gx if fmt is None else in_format(gx, fmt)
 
     @staticmethod
-    def backward(ctx, grad):
-        zeros = grad.new_zeros(ctx.pooled_shape) if ctx.needs_input_grad[3:] == (True,) else None
+    def adjoint(ctx, gg):
         (indices,) = ctx.saved_tensors
-        return _Gather.apply(grad, indices), None, None, zeros
+        # PyTorch's max_pool_double_backward: a gather, viewed in the pool's output shape
+        return named_node(_Gather.apply(gg, indices), "ViewBackward0"), None, None, None
 
 
 class _Unpool(_ToPlane):
@@ -171,8 +169,7 @@ class _AvgPool(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        gx = _AvgPoolBackward.apply(grad, ctx.input_shape, *ctx.args)
-        return (gx.contiguous() if ctx.format is None else in_format(gx, ctx.format),) + (None,) * 6
+        return (_AvgPoolBackward.of(ctx, grad, ctx.input_shape, ctx.format, *ctx.args),) + (None,) * 6
 
 
 # the pooling nodes of 2-D and 3-D batches, named as PyTorch's (its 1-D pooling is a 2-D one between
@@ -209,20 +206,22 @@ _ADAPTIVE_MAX_POOL_NODES = {2: _AdaptiveMaxPool2d, 3: _AdaptiveMaxPool3d}
 _AVG_POOL_NODES = {2: _AvgPool2d, 3: _AvgPool3d}
 
 
-class _AvgPoolBackward(Function):
+class _AvgPoolBackward(LinearGradient):
     @staticmethod
-    def forward(ctx, grad, input_shape, kernel, stride, padding, count_include_pad, divisor_override):
+    def forward(ctx, grad, input_shape, fmt, kernel, stride, padding, count_include_pad, divisor_override, source):
         ctx.args = (kernel, stride, padding, tuple(grad.shape[2:]), count_include_pad, divisor_override)
         kernels = grad._backend.kernels
-        return grad._make(
+        gx = grad._make(
             kernels.avg_pool_backward(
                 grad._data, input_shape, kernel, stride, padding, count_include_pad, divisor_override
             )
         )
+        # in the layout of the input (``fmt``, its channels-last format, or None: row-major)
+        return gx.contiguous() if fmt is None else in_format(gx, fmt)
 
     @staticmethod
-    def backward(ctx, gg):
-        return (_AvgPool.apply(gg, *ctx.args),) + (None,) * 6
+    def adjoint(ctx, gg):
+        return (_AVG_POOL_NODES.get(len(ctx.args[0]), _AvgPool).apply(gg, *ctx.args),) + (None,) * 7
 
 
 # -- argument handling ------------------------------------------------------------------------
