@@ -132,3 +132,141 @@ def test_gelu_and_erf_errors_match_torch():
     same_error(lambda T: T.nn.functional.gelu(x))
     same_error(lambda T: T.erf(T.tensor(x), out=T.empty(2, 3, dtype=T.int64)))
     same_error(lambda T: T.erf("a"))
+
+
+# batch_norm in evaluation: one NativeBatchNormBackward0 node over (input, weight, bias), computed on the
+# native arrays in the order of the ops it was composed of before (so the same bits), laid out as PyTorch's
+
+BN_LAYOUTS = {
+    "contiguous": lambda T, shape: T.randn(*shape),
+    "channels_last": lambda T, shape: T.randn(*shape).contiguous(memory_format=T.channels_last),
+    "transposed": lambda T, shape: T.randn(*shape[:-2], shape[-1], shape[-2]).transpose(-1, -2),
+    "sliced": lambda T, shape: T.randn(*shape[:-1], 2 * shape[-1])[..., ::2],
+}
+
+
+def _bn_operands(dtype, shape, layout, seed):
+    """Ember's and PyTorch's (input, running_mean, running_var, weight, bias) of the same values."""
+    rng = np.random.default_rng(seed)
+    c = shape[1]
+    x = rng.standard_normal(shape).astype(dtype)
+    stats = [rng.standard_normal(c), rng.random(c) + 0.1, rng.standard_normal(c), rng.standard_normal(c)]
+    out = []
+    for T in (ember, torch):
+        t = BN_LAYOUTS[layout](T, shape) if len(shape) == 4 or layout in ("contiguous", "transposed") else None
+        t = T.tensor(x) if t is None else t
+        t = t.to(getattr(T, dtype))
+        with T.no_grad():
+            t.copy_(T.tensor(x))
+        out.append((t, *(T.tensor(s.astype(dtype)) for s in stats)))
+    return out
+
+
+def _old_eval_batch_norm(x, mean, var, weight, bias, eps):
+    """The composition ember's evaluation batch norm was made of (its bits are the reference)."""
+    view = (1, -1) + (1,) * (x.ndim - 2)
+    y = (x - mean.reshape(view)) * (var + eps).rsqrt().reshape(view)
+    if weight is not None:
+        y = y * weight.reshape(view)
+    return y if bias is None else y + bias.reshape(view)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(2, 3), (4, 3, 5), (2, 3, 4, 5), (1, 3, 1, 5), (2, 1, 3, 3), (2, 3, 2, 2, 2)])
+@pytest.mark.parametrize("layout", list(BN_LAYOUTS))
+@pytest.mark.parametrize("affine", ["both", "weight", "bias", "none"])
+def test_batch_norm_eval_matches_torch(device, dtype, shape, layout, affine):
+    _skip_float64(device, dtype)
+    (ex, em, ev, ew, eb), (tx, tm, tv, tw, tb) = _bn_operands(dtype, shape, layout, len(shape))
+    ex, tx = ex.to(device), tx
+    em, ev, ew, eb = (t.to(device) for t in (em, ev, ew, eb))
+    keep_w, keep_b = affine in ("both", "weight"), affine in ("both", "bias")
+    ew, tw = (ew, tw) if keep_w else (None, None)
+    eb, tb = (eb, tb) if keep_b else (None, None)
+    for t in (ex, ew, eb, tx, tw, tb):
+        if t is not None:
+            t.requires_grad_(True)
+    got = ember.nn.functional.batch_norm(ex, em, ev, ew, eb, False, 0.1, 1e-3)
+    want = torch.nn.functional.batch_norm(tx, tm, tv, tw, tb, False, 0.1, 1e-3)
+    assert str(got.dtype) == str(want.dtype).replace("torch", "ember")
+    assert got.shape == want.shape and got.stride() == want.stride()
+    with ember.no_grad():
+        old = _old_eval_batch_norm(ex, em, ev, ew, eb, 1e-3)
+    np.testing.assert_array_equal(got.detach().cpu().numpy(), old.cpu().numpy())
+    rtol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(got.detach().cpu().numpy(), want.detach().numpy(), rtol=rtol, atol=rtol)
+    assert type(got.grad_fn).__name__ == type(want.grad_fn).__name__ == "NativeBatchNormBackward0"
+    # (PyTorch lists an absent weight or bias as (None, 0); ember leaves it out, as in all its nodes)
+    nodes = [[type(n).__name__ for n, _ in y.grad_fn.next_functions if n is not None] for y in (got, want)]
+    assert nodes[0] == nodes[1]
+    g = np.random.default_rng(9).standard_normal(shape).astype(dtype)
+    got.backward(ember.tensor(g, device=device))
+    want.backward(torch.tensor(g))
+    for e, t in ((ex, tx), (ew, tw), (eb, tb)):
+        if t is not None:
+            assert e.grad.shape == t.grad.shape and e.grad.stride() == t.grad.stride()
+            np.testing.assert_allclose(e.grad.cpu().numpy(), t.grad.numpy(), rtol=rtol * 10, atol=rtol * 10)
+    # the running statistics are read, not updated
+    np.testing.assert_array_equal(em.cpu().numpy(), tm.numpy())
+    np.testing.assert_array_equal(ev.cpu().numpy(), tv.numpy())
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_batch_norm_eval_of_16_bits_matches_torch(device, dtype):
+    x = np.random.default_rng(2).standard_normal((2, 3, 4, 4))
+    stats = [
+        np.array([0.1, -0.2, 0.3]),
+        np.array([0.5, 1.5, 2.0]),
+        np.array([1.0, 2.0, -1.0]),
+        np.array([0.0, 1.0, 2.0]),
+    ]
+    outs = []
+    for T in (ember, torch):
+        kw = {"device": device} if T is ember else {}
+        t = T.tensor(x, **kw).to(getattr(T, dtype)).requires_grad_(True)
+        params = [T.tensor(s, dtype=T.float32, **kw) for s in stats]
+        y = T.nn.functional.batch_norm(t, *params, False)
+        y.float().sum().backward()
+        outs.append((y, t.grad))
+    (ey, eg), (ty, tg) = outs
+    assert str(ey.dtype) == str(ty.dtype).replace("torch", "ember") and ey.stride() == ty.stride()
+    np.testing.assert_allclose(ey.float().detach().cpu().numpy(), ty.float().detach().numpy(), rtol=1e-2, atol=1e-2)
+    np.testing.assert_allclose(eg.float().cpu().numpy(), tg.float().numpy(), rtol=1e-2, atol=1e-2)
+
+
+def test_batch_norm_eval_double_backward_matches_torch(device):
+    grads = []
+    for T in (ember, torch):
+        kw = {"device": device} if T is ember else {}
+        rng = np.random.default_rng(5)
+        x = T.tensor(rng.standard_normal((3, 2, 4)), dtype=T.float32, requires_grad=True, **kw)
+        w = T.tensor(rng.standard_normal(2), dtype=T.float32, requires_grad=True, **kw)
+        b = T.tensor(rng.standard_normal(2), dtype=T.float32, requires_grad=True, **kw)
+        m, v = T.tensor([0.5, -0.5], **kw), T.tensor([2.0, 0.5], **kw)
+        y = T.nn.functional.batch_norm(x, m, v, w, b, False)
+        gx, gw = T.autograd.grad((y * y).sum(), (x, w), create_graph=True)
+        grads.append([t.detach() for t in T.autograd.grad((gx * gx).sum() + gw.sum(), (x, w, b), allow_unused=True)])
+    for e, t in zip(*grads):
+        assert (e is None) == (t is None)
+        if t is not None:
+            np.testing.assert_allclose(e.cpu().numpy(), t.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_batch_norm_eval_refuses_backward_through_a_modified_input(device):
+    for T in (ember, torch):
+        kw = {"device": device} if T is ember else {}
+        x = T.ones(2, 3, 4, requires_grad=True, **kw).clone()
+        w = T.ones(3, requires_grad=True, **kw)
+        y = T.nn.functional.batch_norm(x, T.zeros(3, **kw), T.ones(3, **kw), w, None, False)
+        with T.no_grad():
+            x.mul_(2)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+
+
+def test_batch_norm_eval_errors_match_torch():
+    x = np.ones((2, 3, 4), dtype=np.float32)
+    same_error(lambda T: T.nn.functional.batch_norm(T.tensor(x), T.zeros(3), None, training=False))
+    same_error(lambda T: T.nn.functional.batch_norm(T.tensor(x), None, T.ones(3), training=False))
+    same_error(lambda T: T.nn.functional.batch_norm(T.tensor(x), None, None, training=False))
+    same_error(lambda T: T.nn.functional.batch_norm(T.tensor(x), T.zeros(3, requires_grad=True), T.ones(3)))
