@@ -270,3 +270,45 @@ def test_batch_norm_eval_errors_match_torch():
     same_error(lambda T: T.nn.functional.batch_norm(T.tensor(x), None, T.ones(3), training=False))
     same_error(lambda T: T.nn.functional.batch_norm(T.tensor(x), None, None, training=False))
     same_error(lambda T: T.nn.functional.batch_norm(T.tensor(x), T.zeros(3, requires_grad=True), T.ones(3)))
+
+
+# max/min/median along a dimension with a graph: one node over the input (a gather and a squeeze were two)
+
+
+@pytest.mark.parametrize("op", ["max", "min", "median"])
+@pytest.mark.parametrize("shape, dim", [((8, 64), 1), ((8, 64), 0), ((2, 3, 5), -1), ((7,), 0), ((4, 1), 1)])
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_selection_along_a_dim_graph_matches_torch(device, op, shape, dim, keepdim, layout):
+    x = np.random.default_rng(len(shape)).integers(-3, 4, size=shape).astype(np.float32)  # ties
+    results = []
+    for T in (ember, torch):
+        kw = {"device": device} if T is ember else {}
+        leaf = T.tensor(x.T.copy() if layout == "transposed" else x, requires_grad=True, **kw)
+        t = leaf.permute(*reversed(range(x.ndim))) if layout == "transposed" else leaf
+        values, indices = getattr(t, op)(dim, keepdim)
+        names = [type(values.grad_fn).__name__] + [type(n).__name__ for n, _ in values.grad_fn.next_functions]
+        g = T.tensor(np.arange(values.numel(), dtype=np.float32).reshape(tuple(values.shape)), **kw)
+        (grad,) = T.autograd.grad(values, leaf, g)
+        results.append((values, indices, names, grad))
+    (ev, ei, en, eg), (tv, ti, tn, tg) = results
+    assert en == tn
+    assert ev.shape == tv.shape and ev.stride() == tv.stride() and ei.stride() == ti.stride()
+    np.testing.assert_array_equal(ev.detach().cpu().numpy(), tv.detach().numpy())
+    np.testing.assert_array_equal(ei.cpu().numpy(), ti.numpy())
+    assert eg.stride() == tg.stride()
+    np.testing.assert_array_equal(eg.detach().cpu().numpy(), tg.detach().numpy())
+
+
+def test_selection_along_a_dim_double_backward_matches_torch(device):
+    x = np.random.default_rng(3).standard_normal((4, 6)).astype(np.float64 if device == "cpu" else np.float32)
+    outs = []
+    for T in (ember, torch):
+        kw = {"device": device} if T is ember else {}
+        leaf = T.tensor(x, requires_grad=True, **kw)
+        values = (leaf * leaf).max(1).values
+        (grad,) = T.autograd.grad(values.sum(), leaf, create_graph=True)
+        (second,) = T.autograd.grad((grad * leaf).sum(), leaf)
+        outs.append((grad.detach(), second))
+    for e, t in zip(*outs):
+        np.testing.assert_allclose(e.cpu().numpy(), t.numpy(), rtol=1e-6)
