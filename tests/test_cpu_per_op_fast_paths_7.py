@@ -312,3 +312,101 @@ def test_selection_along_a_dim_double_backward_matches_torch(device):
         outs.append((grad.detach(), second))
     for e, t in zip(*outs):
         np.testing.assert_allclose(e.cpu().numpy(), t.numpy(), rtol=1e-6)
+
+
+# numbers read without the numbers ABCs first (is_scalar, scalar_dtype), equal and 0-d shapes broadcast at
+# once (broadcast_error), sigmoid's denominator formed once: the same dtypes, values and errors as PyTorch's
+
+BOUNDS = [0, 1, -1.5, 2.5, True, False, 3]  # (NumPy scalars: see the report of this round)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32", "uint8"])
+@pytest.mark.parametrize("bound", BOUNDS, ids=lambda b: f"{type(b).__name__}({b})")
+def test_number_arguments_promote_as_torch(dtype, bound):
+    x = np.array([[0, 1, 2], [3, 250, 7]]).astype(dtype)
+    cases = [
+        lambda T, t: t.clamp(min=bound),
+        lambda T, t: t.clamp(max=bound),
+        lambda T, t: T.clamp(t, bound, 200),
+        lambda T, t: t + bound,
+        lambda T, t: t * bound,
+        lambda T, t: T.where(t > 1, t, bound),
+        lambda T, t: t.masked_fill(t > 1, bound),
+        lambda T, t: t.pow(bound) if not isinstance(bound, (bool, np.bool_)) else t,
+        lambda T, t: t == bound,
+    ]
+    for case in cases:
+        try:
+            want = case(torch, torch.tensor(x))
+        except Exception as error:  # noqa: BLE001 - its type and message are the reference
+            same_error(lambda T: case(T, T.tensor(x)))  # noqa: B023
+            assert error is not None
+            continue
+        got = case(ember, ember.tensor(x))
+        assert str(got.dtype) == str(want.dtype).replace("torch", "ember")
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_number_argument_errors_match_torch():
+    x = np.ones((2, 3), dtype=np.float32)
+    same_error(lambda T: T.tensor(x).clamp(min=1j))
+    same_error(lambda T: T.tensor(x).clamp(min=1e39))
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        ((2, 3), (2, 3), (2, 3)),
+        ((), (2, 3), ()),
+        ((2, 1), (1, 3), ()),
+        ((2, 3), (3, 2), (2, 3)),
+        ((4, 3), (3,), (2, 3)),
+    ],
+)
+def test_where_and_masked_fill_shapes_match_torch(device, shapes):
+    c, a, b = shapes
+    rng = np.random.default_rng(1)
+    cond, xa, xb = (
+        rng.random(c) < 0.5,
+        rng.standard_normal(a).astype(np.float32),
+        rng.standard_normal(b).astype(np.float32),
+    )
+
+    def on(T, value):
+        return T.tensor(value, device=device) if T is ember else T.tensor(value)
+
+    for fn in (
+        lambda T: T.where(on(T, cond), on(T, xa), on(T, xb)),
+        lambda T: on(T, xa).masked_fill(on(T, cond), 2.0),
+        lambda T: on(T, xa) == on(T, xb),
+        lambda T: on(T, xa) * on(T, xb),
+    ):
+        try:
+            want = fn(torch)
+        except Exception:  # noqa: BLE001 - compared by type and message
+            same_error(lambda T: fn(T))  # noqa: B023
+            continue
+        got = fn(ember)
+        assert got.shape == want.shape and got.stride() == want.stride()
+        np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sigmoid_and_silu_match_torch(device, dtype):
+    _skip_float64(device, dtype)
+    x = _values((8, 64), dtype, 11)
+    x[np.isnan(x)] = 0.5
+    ex, tx = ember.tensor(x, device=device, requires_grad=True), torch.tensor(x, requires_grad=True)
+    with ember.no_grad():  # the former formula's bits
+        e = (-ex.abs()).exp()
+        old = ember.where(ex >= 0, 1 / (1 + e), e / (1 + e))
+    rtol = 1e-6 if dtype == "float32" else 1e-15
+    for name in ("sigmoid", "silu"):
+        got = getattr(ember.nn.functional, name)(ex)
+        want = getattr(torch.nn.functional, name)(tx)
+        if name == "sigmoid":
+            np.testing.assert_array_equal(got.detach().cpu().numpy(), old.cpu().numpy())
+        assert type(got.grad_fn).__name__ == type(want.grad_fn).__name__ and got.stride() == want.stride()
+        np.testing.assert_allclose(got.detach().cpu().numpy(), want.detach().numpy(), rtol=rtol, atol=1e-30)
+        (eg,), (tg,) = ember.autograd.grad(got.sum(), ex), torch.autograd.grad(want.sum(), tx)
+        np.testing.assert_allclose(eg.cpu().numpy(), tg.numpy(), rtol=rtol * 10, atol=1e-30)
