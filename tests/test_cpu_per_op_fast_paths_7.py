@@ -418,3 +418,31 @@ def test_sigmoid_and_silu_match_torch(device, dtype):
         np.testing.assert_allclose(got.detach().cpu().numpy(), want.detach().numpy(), rtol=rtol, atol=1e-30)
         (eg,), (tg,) = ember.autograd.grad(got.sum(), ex), torch.autograd.grad(want.sum(), tx)
         np.testing.assert_allclose(eg.cpu().numpy(), tg.numpy(), rtol=rtol * 10, atol=1e-30)
+
+
+# conv2d reads the 16-bit flags (CONV_ROUNDED_ONCE, mkldnn.enabled) only for a 16-bit input
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_conv2d_dtypes_match_torch(device, dtype, transposed):
+    try:
+        ember.backends.get_backend(device).native_dtype(getattr(ember, dtype))
+    except TypeError:
+        pytest.skip(f"{device} has no {dtype}")
+    if transposed and dtype == "float16" and not ember.backends.get_backend(device).on_host:
+        pytest.skip(f"{device} has no float16 transposed convolution")
+    rng = np.random.default_rng(6)
+    x, w, b = rng.standard_normal((1, 3, 8, 8)), rng.standard_normal((3, 4, 3, 3)), rng.standard_normal(4)
+    outs = []
+    for T in (ember, torch):
+        kw = {"device": device} if T is ember else {}
+        t = [T.tensor(a, **kw).to(getattr(T, dtype)) for a in (x, w, b)]
+        if transposed:
+            outs.append(T.nn.functional.conv_transpose2d(t[0], t[1], t[2], stride=2, padding=1))
+        else:
+            outs.append(T.nn.functional.conv2d(t[0], t[1].transpose(0, 1).contiguous(), t[2], padding=1))
+    got, want = outs
+    assert str(got.dtype) == str(want.dtype).replace("torch", "ember") and got.stride() == want.stride()
+    tol = {"float32": 1e-5, "float64": 1e-12, "float16": 1e-2, "bfloat16": 5e-2}[dtype]
+    np.testing.assert_allclose(got.float().cpu().numpy(), want.float().numpy(), rtol=tol, atol=tol)
