@@ -366,6 +366,11 @@ def default_complex_dtype() -> dtype:
 
 def scalar_dtype(value: object) -> dtype:
     """The dtype a Python scalar takes on its own (bool, int64, the default float or its complex type)."""
+    kind = type(value)  # a Python float or int first, without the checks against the numbers ABCs
+    if kind is float:
+        return get_default_dtype()
+    if kind is int:
+        return int64
     if isinstance(value, _builtin_bool):
         return bool
     if isinstance(value, _numbers.Integral):  # Python and NumPy integers

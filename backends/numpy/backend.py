@@ -14,6 +14,7 @@ from ember.backend import Backend
 from ember.kernels.unsignalling import is_unsignalling
 from ember.strides import contiguous_strides
 
+from . import libm
 from .allocator import tune_malloc
 from .cpu_generator import CpuGenerator
 from .kernels import NumpyKernels
@@ -214,7 +215,14 @@ class NumpyBackend(Backend):
         np.add.at(target, tuple(grid), values)
 
     def erf(self, array):
-        return np.asarray(_erf(array), dtype=array.dtype)  # a 0-d input gives a 0-d array, not a float
+        if array.dtype.kind != "f":
+            return np.asarray(_erf(array), dtype=array.dtype)  # a 0-d input gives a 0-d array, not a float
+        values = libm.erf(array)  # Python's math.erf's bits, from a compiled loop where Numba serves
+        if array.flags.c_contiguous:
+            return values.astype(array.dtype, copy=False)
+        out = np.empty_like(array)  # laid out as the input, as a ufunc's output
+        out[...] = values
+        return out
 
     def create_generator(self, index, seed):
         return CpuGenerator(seed)

@@ -526,7 +526,8 @@ def _sigmoid(b, x):
     if x.dtype.kind == "c":  # no overflow-safe split by sign: complex numbers have none
         return 1 / (1 + xp.exp(-x))
     e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    denominator = 1 + e
+    return xp.where(x >= 0, 1 / denominator, e / denominator)
 
 
 _LN2 = math.log(2.0)

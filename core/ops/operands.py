@@ -60,10 +60,14 @@ _C_TYPES = {
 }  # fmt: skip
 
 
+#: the Python number types themselves: a value of one is a number without the checks against the numbers ABCs
+_PYTHON_NUMBERS = (float, int, bool, complex)
+
+
 def is_scalar(value: object) -> TypeGuard[Number]:
     """A Python (or NumPy) number, not a tensor. NumPy's bool scalar counts: PyTorch's argument parser
     takes it as a floating-point number (``int_tensor + numpy.bool_(True)`` is float32)."""
-    return isinstance(value, NUMBER_TYPES) and not isinstance(value, Tensor)
+    return type(value) in _PYTHON_NUMBERS or (isinstance(value, NUMBER_TYPES) and not isinstance(value, Tensor))
 
 
 def python_scalar(value: Number) -> Number:
@@ -657,6 +661,8 @@ def normalize_dims(dim, ndim):
 def broadcast_error(a_shape, b_shape):
     """PyTorch's error for shapes that do not broadcast, or None if they do."""
     a_shape, b_shape = tuple(a_shape), tuple(b_shape)
+    if a_shape == b_shape or not a_shape or not b_shape:  # (equal shapes and a 0-d one broadcast at once)
+        return None
     n = max(len(a_shape), len(b_shape))
     for i in range(1, n + 1):
         sa = a_shape[-i] if i <= len(a_shape) else 1

@@ -22,7 +22,6 @@ from . import arithmetic, composite_math
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .dtype_support import FLOAT8, FLOATING_AND_HALF, TORCH_NAMES, not_implemented, refuse_limited
-from .indexing import _Gather
 from .matrix_norms import check_vector_norm_dtype, matrix_norm
 from .movement import cat, expanded_native, row_major, stack
 from .operands import (
@@ -717,21 +716,42 @@ def _selected_along(input, axis, index, keepdim, node):
     """``(values, indices)`` of a selection along ``axis`` of ``input`` (not 0-d) from ``index``, its positions
     (``int64``, ``axis`` kept): the values gathered, made by one node named ``node`` as PyTorch names its op's;
     both without ``axis`` unless ``keepdim``. Where no graph records the op and no tangent follows it, the
-    values are taken from the arrays directly (a gather and two squeezes cost most of a small max)."""
+    values are taken from the arrays directly (the op's bookkeeping costs most of a small max)."""
     if (grad_state.enabled and input.requires_grad) or autograd_function.tangent_rule is not None:
-        values = _Gather.apply(input, axis, index)  # the op's own positions: no index check (a host read)
-        if not keepdim:
-            values = values.squeeze(axis)
-        values = named_node(values, node)
+        values = named_node(_SelectAlong.apply(input, axis, index._data, keepdim), node)
     else:
-        backend = input._backend
-        data = backend.xp.take_along_axis(input._data, index._data, axis=axis)
-        if not backend.is_contiguous(data):  # row-major, as gather's
-            data = row_major(backend, data)
-        values = input._make(backend.xp.squeeze(data, axis=axis) if not keepdim else data)
+        values = input._make(_taken_along(input, axis, index._data, keepdim))
     if not keepdim:
         index = index._make(index._backend.xp.squeeze(index._data, axis=axis))
     return values, index
+
+
+def _taken_along(x, axis, index, keepdim):
+    """The native array of ``x``'s values at ``index`` (a native array) along ``axis`` (which ``index`` keeps),
+    row-major as PyTorch's gather, without ``axis`` unless ``keepdim``."""
+    backend = x._backend
+    data = backend.xp.take_along_axis(x._data, index, axis=axis)
+    if not backend.is_contiguous(data):
+        data = row_major(backend, data)
+    return data if keepdim else backend.xp.squeeze(data, axis=axis)
+
+
+class _SelectAlong(Function):
+    """:func:`_taken_along` as one node whose one input is ``x`` (a gather and a squeeze: PyTorch records its
+    selections along a dimension, max/min/median, so): its gradient is the incoming one scattered to the
+    positions (the op's own, a native array no one else writes)."""
+
+    @staticmethod
+    def forward(ctx, x, axis, index, keepdim):
+        ctx.shape, ctx.axis, ctx.index, ctx.keepdim = x.shape, axis, index, keepdim
+        return x._make(_taken_along(x, axis, index, keepdim))
+
+    @staticmethod
+    def backward(ctx, grad):
+        if not ctx.keepdim:
+            grad = grad.unsqueeze(ctx.axis)
+        index = grad._make(ctx.index)
+        return grad.new_zeros(ctx.shape).scatter_add(ctx.axis, index, grad), None, None, None
 
 
 @overload

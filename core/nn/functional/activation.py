@@ -800,7 +800,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """
     _check_tensor("gelu", input)
     if approximate not in ("none", "tanh"):
-        raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+        raise RuntimeError("approximate argument must be either none or tanh.")  # (PyTorch names no value)
     if input.dtype not in FLOATING_AND_HALF:
         not_implemented("GeluKernelImpl", input.dtype)
     return _Gelu.apply(input, approximate)

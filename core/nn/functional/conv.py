@@ -395,9 +395,12 @@ def _computed_in_float32(input, onednn=True):
     the dtype and round once themselves (``Kernels.CONV_ROUNDED_ONCE``). Else None. On a CPU device with
     ``ember.backends.mkldnn.enabled`` False, None: PyTorch's CPU then runs both 16-bit types through its
     im2col kernels (``torch.backends.mkldnn.enabled = False``), which the 16-bit kernels follow."""
+    dtype = input.dtype
+    if dtype not in dtypes.narrow_float:  # (the common case: no flag to read)
+        return None
     from ...backends import mkldnn  # ember.backends imports ember: resolved on use
 
-    dtype, kernels = input.dtype, input._backend.kernels
+    kernels = input._backend.kernels
     if dtype in kernels.CONV_ROUNDED_ONCE or (not mkldnn.enabled and narrow_on_cpu(input)):
         return None
     if dtype in kernels.CONV_IN_FLOAT32:

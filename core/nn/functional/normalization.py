@@ -22,8 +22,10 @@ from ...amp.state import state as _amp
 from ...autograd import function as autograd_function
 from ...autograd.function import Function, differentiable_backward, saved_reader
 from ...autograd.grad_mode import no_grad
+from ...layout import contiguous_format
 from ...ops.arithmetic import div
 from ...ops.dtype_support import C_NAMES, TORCH_NAMES, not_implemented, refuse_limited
+from ...ops.movement import format_copy
 from ...ops.operands import (
     check_same_device,
     named_node,
@@ -39,7 +41,7 @@ from ...typeinfo import finfo
 from .layer_norm_order import lane_sums
 from .padding import pad
 from .rowwise_moments import rowwise_moments
-from .spatial_layout import in_input_format
+from .spatial_layout import channels_last_format, in_input_format
 
 __all__ = [
     "batch_norm",
@@ -136,6 +138,52 @@ class _BatchNorm(Function):
             None,
             None,
         )
+
+
+class _BatchNormEval(Function):
+    """Batch norm with given statistics: ``(x - mean) * rsqrt(var + eps) * weight + bias`` per channel
+    (``weight`` or ``bias`` None: left out), rounded as those ops round it one after the other, as one node
+    whose inputs are ``(x, weight, bias)``, as PyTorch's (``mean``/``var`` are native arrays: the running
+    statistics take no gradient). The result is laid out as PyTorch's CPU kernel lays it out: channels-last
+    where ``x`` is, else row-major."""
+
+    _backward_name = "NativeBatchNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, mean, var, eps):
+        backend = x._backend
+        xp = backend.xp
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        mean = xp.reshape(mean, shape)
+        invstd = xp.divide(1, xp.sqrt(xp.reshape(var, shape) + eps))
+        y = xp.multiply(xp.subtract(x._data, mean), invstd)
+        if weight is not None:
+            y = xp.multiply(y, xp.reshape(weight._data, shape))
+        if bias is not None:
+            y = xp.add(y, xp.reshape(bias._data, shape))
+        fmt = channels_last_format(x)
+        if fmt is not None or not backend.is_row_major(y):
+            y = format_copy(x._make(y), y.dtype, fmt or contiguous_format)
+        ctx.save_for_backward(x, weight)
+        ctx.mean, ctx.invstd = mean, invstd
+        ctx.bias_shape = None if bias is None else bias.shape
+        return x._make(y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_weight, need_bias = ctx.needs_input_grad[:3]
+        channels = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        invstd = grad._make(ctx.invstd)
+        grad_x = grad_weight = grad_bias = None
+        if need_x:
+            grad_x = (grad if weight is None else grad * weight.reshape(channels)) * invstd
+        if need_weight:
+            xhat = (x - grad._make(ctx.mean)) * invstd
+            grad_weight = sum_to(grad * xhat, channels).reshape(weight.shape)
+        if need_bias:
+            grad_bias = sum_to(grad, channels).reshape(ctx.bias_shape)
+        return grad_x, grad_weight, grad_bias, None, None, None
 
 
 def _channel_sums(values, lanes):
@@ -468,7 +516,6 @@ def batch_norm(
     if training and running_mean is not None and autograd_function.vmap_level is not None:
         autograd_function.vmap_level.check_running_stats(running_mean, running_var)
     axes = (0,) + tuple(range(2, input.ndim))
-    view = lambda t: _channel_view(t, input.ndim)  # noqa: E731
     if training:
         count = _count(input.shape, axes)
         if count == 1:
@@ -492,14 +539,15 @@ def batch_norm(
         return _batch_norm_result(y if low is None else y.to(low), input)
     if input.numel() == 0:
         return _empty_batch_norm(input, weight, bias)
-    if running_mean is None or running_var is None:
-        raise RuntimeError(f"{op}(): running_mean and running_var must be defined in evaluation mode")
+    for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
+        if stat is None:  # PyTorch's words, the mean's first
+            raise RuntimeError(f"{name} must be defined in evaluation mode")
     low = _mixed_type(input)
     if low is not None:  # in float32, rounded once, as in training
         input, weight, bias = input.float(), _float32(weight), _float32(bias)
         running_mean, running_var = _float32(running_mean), _float32(running_var)
-    y = _affine((input - view(running_mean)) * view((running_var + eps).rsqrt()), weight, bias, view)
-    return _batch_norm_result(y if low is None else y.to(low), input)
+    y = _BatchNormEval.apply(input, weight, bias, running_mean._data, running_var._data, eps)
+    return y if low is None else _batch_norm_result(y.to(low), input)
 
 
 def _batch_norm_result(y, input):
