@@ -793,7 +793,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, out: Ten
     if out is not None:
         return write_out("scatter_add", scatter_add(input, dim, index, src), out, exact_dtype=True)
     if not isinstance(src, Tensor):
-        raise TypeError(f"scatter_add(): argument 'src' (position 3) must be Tensor, not {type_name(src)}")
+        raise TypeError(f"scatter_add(): argument 'src' (position 4) must be Tensor, not {type_name(src)}")
     check_same_device("scatter_add", input, src)
     axis = _check_index("scatter_add", input, dim, index, src)
     if src.dtype is not input.dtype:

@@ -180,13 +180,13 @@ def index_reduce(
     if reduce not in ("prod", "mean", "amax", "amin"):
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
     if not isinstance(index, Tensor):
-        raise TypeError(f"index_reduce(): argument 'index' (position 2) must be Tensor, not {type_name(index)}")
+        raise TypeError(f"index_reduce(): argument 'index' (position 3) must be Tensor, not {type_name(index)}")
     if index.ndim > 1:
         raise IndexError("index_reduce_(): Index is supposed to be a vector")
     if index.dtype not in (dtypes.int64, dtypes.int32):
         raise RuntimeError(f"index_reduce_(): Expected dtype int32/int64 for index but got: {TORCH_NAMES[index.dtype]}")
     if not isinstance(source, Tensor):
-        raise TypeError(f"index_reduce(): argument 'source' (position 3) must be Tensor, not {type_name(source)}")
+        raise TypeError(f"index_reduce(): argument 'source' (position 4) must be Tensor, not {type_name(source)}")
     ndim = max(input.ndim, 1)
     dim = wrap_dim(dim, ndim)
     check_index_func_source("index_reduce", input, dim, index, source)
