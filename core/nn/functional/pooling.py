@@ -257,12 +257,14 @@ def _unbatch(out, batched):
 _MAX_POOL_POSITIONS = {"kernel_size": 2, "stride": 3, "padding": 4, "dilation": 5, "ceil_mode": 6}
 
 
-def _ints(op, name, value, nd, own_1d=False):
+def _ints(op, name, value, nd, own_1d=False, parser=None):
+    """``value``, the argument ``name`` of the pool ``op``, as ``nd`` ints; ``parser``: the op PyTorch's argument
+    parser names in a TypeError where it is another (``max_pool2d_with_indices`` for ``return_indices=True``)."""
     # ints first: the checks against the Iterable and numbers.Integral ABCs cost ten times as much
     if type(value) is int:
         return (value,) * nd
     position = _MAX_POOL_POSITIONS.get(name) if op.startswith("max_pool") else None
-    out = int_list(op, name, value, nd, position)
+    out = int_list(parser or op, name, value, nd, position)
     if len(out) == 1 and nd > 1:
         out = out * nd
     if len(out) != nd:
@@ -272,8 +274,22 @@ def _ints(op, name, value, nd, own_1d=False):
             )
         if nd == 1:
             raise RuntimeError(f"{op}() argument '{name}' should contain one int (got {len(out)})")
-        raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of {nd} ints, got {value!r}")
+        raise RuntimeError(f"{op}: {name} {_length_rule(op, name, nd)}")
     return out
+
+
+def _length_rule(op, name, nd):
+    """What PyTorch's pool ``op`` says its argument ``name`` of another length than ``nd`` must be."""
+    if op.startswith("fractional"):
+        return "must either be a single Int or tuple of Ints"
+    count = {2: "two", 3: "three"}[nd]
+    if name == "stride":
+        return f"must either be omitted, a single int, or a tuple of {count} ints"
+    if name == "dilation":
+        return f"must be either a single int, or a tuple of {count} ints"
+    if op == "avg_pool3d" and name == "padding":
+        return f"must be a single int, or a tuple of {count} ints"
+    return f"must either be a single int, or a tuple of {count} ints"
 
 
 # what max_pool1d's values-only kernel says an argument of another length than one must be
@@ -293,17 +309,18 @@ def _pool_output_size(size, k, s, p, d, ceil_mode):
     return out
 
 
-def _pool_geometry(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, own_1d=False):
+def _pool_geometry(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, own_1d=False, parser=None):
     """Checked ``(kernel, stride, padding, dilation, out_shape)`` of a sliding-window pool (``own_1d``: with the
-    messages of PyTorch's values-only max_pool1d kernel, which ``max_pool1d`` without indices runs)."""
-    kernel = _ints(op, "kernel_size", kernel_size, nd, own_1d)
+    messages of PyTorch's values-only max_pool1d kernel, which ``max_pool1d`` without indices runs; ``parser``: the
+    op a TypeError names where it is not ``op``, as :func:`_ints`)."""
+    kernel = _ints(op, "kernel_size", kernel_size, nd, own_1d, parser)
     stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and not stride) else stride
-    stride = _ints(op, "stride", stride, nd, own_1d)
-    padding = _ints(op, "padding", padding, nd, own_1d)
-    dilation = _ints(op, "dilation", dilation, nd, own_1d)
+    stride = _ints(op, "stride", stride, nd, own_1d, parser)
+    padding = _ints(op, "padding", padding, nd, own_1d, parser)
+    dilation = _ints(op, "dilation", dilation, nd, own_1d, parser)
     if ceil_mode is not True and ceil_mode is not False:
         at = " (position 6)" if op.startswith("max_pool") else ""
-        raise TypeError(f"{op}(): argument 'ceil_mode'{at} must be bool, not {type_name(ceil_mode)}")
+        raise TypeError(f"{parser or op}(): argument 'ceil_mode'{at} must be bool, not {type_name(ceil_mode)}")
     one_d = own_1d
     if one_d and kernel[0] <= 0:
         raise RuntimeError(f"max_pool1d() kernel_size must be greater than zero, but got {kernel[0]}")
@@ -357,15 +374,17 @@ def _pool_node(out: Tensor, nd: int, name: str) -> Tensor:
 
 
 # -- max pooling ------------------------------------------------------------------------------
-def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, own_1d=False):
+def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, own_1d=False, parser=None):
+    """``(values, indices)`` of the max pool ``op`` over ``nd`` dimensions; ``parser``: the op a TypeError about
+    an argument names where it is not ``op`` (``max_pool2d_with_indices``)."""
     if _amp.active:
-        args = (input, kernel_size, stride, padding, dilation, ceil_mode, own_1d)
+        args = (input, kernel_size, stride, padding, dilation, ceil_mode, own_1d, parser)
         return autocast_call(op, _max_pool, op, nd, *args)
     x, batched = _batched(op, nd, input)
     if x.dtype is dtypes.bool or x.dtype in dtypes.limited_dtypes or x.dtype.is_complex:  # (no order on complex)
         not_implemented("max_pool3d" if nd == 3 else "max_pool2d", x.dtype)
     kernel, stride, padding, dilation, out_shape = _pool_geometry(
-        op, nd, x, kernel_size, stride, padding, dilation, ceil_mode, own_1d
+        op, nd, x, kernel_size, stride, padding, dilation, ceil_mode, own_1d, parser
     )
 
     def compute(kernels, data):
@@ -399,7 +418,9 @@ def max_pool1d_with_indices(
         (tensor([[[5., 4., 3.]]]), tensor([[[1, 3, 4]]]))
     """
     require_tensors("max_pool1d_with_indices", ("input",), input)
-    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_pool(
+        "max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, parser="max_pool1d_with_indices"
+    )
 
 
 def max_pool2d_with_indices(
@@ -430,7 +451,9 @@ def max_pool2d_with_indices(
                   [13, 15]]]])
     """
     require_tensors("max_pool2d_with_indices", ("input",), input)
-    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_pool(
+        "max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, parser="max_pool2d_with_indices"
+    )
 
 
 def max_pool3d_with_indices(
@@ -457,7 +480,9 @@ def max_pool3d_with_indices(
     """
     read_before_checked(input, "is_cuda", called=False)  # PyTorch's Python functional reads input.is_cuda first
     with _amp_suspended():  # PyTorch's autocast lists max_pool3d (float32), not this op (the input's dtype)
-        return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode)
+        return _max_pool(
+            "max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode, parser="max_pool3d_with_indices"
+        )
 
 
 def _max_pool_doc(nd):
@@ -515,10 +540,10 @@ def max_pool2d(
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> Tensor | tuple[Tensor, Tensor]:
-    if not return_indices:
-        require_tensors("max_pool2d", ("input",), input)
-    out = max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
-    return out if return_indices else out[0]
+    if return_indices:
+        return max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    require_tensors("max_pool2d", ("input",), input)
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode)[0]
 
 
 def max_pool3d(
