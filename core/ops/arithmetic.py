@@ -48,6 +48,7 @@ from .operands import (
     promote_floating,
     python_scalar,
     raise_broadcast_error,
+    refuse_non_tensor,
     renamed,
     require_tensors,
     sum_to,
@@ -650,16 +651,20 @@ def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.neg(ember.tensor([1.5, -2.0, 0.0]))
         tensor([-1.5000,  2.0000, -0.0000])
     """
-    if input.dtype is dtypes.bool:
-        raise RuntimeError(
-            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
-            "invert a mask, use the `~` or `logical_not()` operator instead."
-        )
-    if input.dtype in dtypes.limited_dtypes:
-        check_limited_support("neg", input.dtype)
-    if out is not None:
-        return write_out("neg", _Neg.apply(input), out, exact_dtype=True, inputs=(input,))
-    return _Neg.apply(input)
+    try:
+        if input.dtype is dtypes.bool:
+            raise RuntimeError(
+                "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                "invert a mask, use the `~` or `logical_not()` operator instead."
+            )
+        if input.dtype in dtypes.limited_dtypes:
+            check_limited_support("neg", input.dtype)
+        if out is not None:
+            return write_out("neg", _Neg.apply(input), out, exact_dtype=True, inputs=(input,))
+        return _Neg.apply(input)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("neg", input)
+        raise
 
 
 def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
@@ -677,14 +682,18 @@ def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
         >>> ember.abs(ember.tensor([-1, -2, 3]))
         tensor([1, 2, 3])
     """
-    if input.dtype is dtypes.bool:
-        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
-    if input.dtype in dtypes.unsigned_dtypes or input.dtype is dtypes.float8_e8m0fnu:  # float8's abs is a kernel
-        check_limited_support("abs", input.dtype)
-    if out is not None:
-        # a real input's out has its dtype; a complex input's real magnitudes go to any floating or complex out
-        return write_out("abs", _Abs.apply(input), out, exact_dtype=not input.dtype.is_complex)
-    return _Abs.apply(input)
+    try:
+        if input.dtype is dtypes.bool:
+            raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
+        if input.dtype in dtypes.unsigned_dtypes or input.dtype is dtypes.float8_e8m0fnu:  # float8's abs is a kernel
+            check_limited_support("abs", input.dtype)
+        if out is not None:
+            # a real input's out has its dtype; a complex input's real magnitudes go to any floating or complex out
+            return write_out("abs", _Abs.apply(input), out, exact_dtype=not input.dtype.is_complex)
+        return _Abs.apply(input)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("abs", input)
+        raise
 
 
 def frac(input: Tensor, *, out: Tensor | None = None) -> Tensor:

@@ -29,7 +29,7 @@ from . import complex_math
 from .arithmetic import where
 from .dtype_support import TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes
-from .operands import sum_to
+from .operands import refuse_non_tensor, sum_to
 from .out_argument import write_out
 from .result_layout import in_operands_layout
 
@@ -128,7 +128,11 @@ def conj(input: Tensor) -> Tensor:
         >>> x.conj() is x
         True
     """
-    return _Conj.apply(input) if input.dtype.is_complex else input
+    try:
+        return _Conj.apply(input) if input.dtype.is_complex else input
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("conj", input)
+        raise
 
 
 def conj_physical(input: Tensor, *, out: Tensor | None = None) -> Tensor:

@@ -36,6 +36,7 @@ from .operands import (
     is_scalar,
     named_node,
     numpy_names,
+    refuse_non_tensor,
     sum_to,
     wrap_dim,
 )
@@ -1421,7 +1422,11 @@ def _stable_by_keyword(op: Any) -> Any:
                 (f"Tensor input, *, bool stable, int dim = -1, bool descending = False{out}",
                  f"Tensor input, int dim = -1, bool descending = False{', *' + out if name == 'sort' else ''}"),
             )  # fmt: skip
-        return op(input, *args, **kwargs)
+        try:
+            return op(input, *args, **kwargs)
+        except AttributeError:  # an input that is no tensor: PyTorch's TypeError
+            refuse_non_tensor(name, input)
+            raise
 
     return checked
 

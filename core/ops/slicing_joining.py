@@ -32,7 +32,16 @@ from .movement import _sizes_or_keyword, cat, flip, movedim, narrow, tensor_list
 if TYPE_CHECKING:
     pass
 from ..type_names import type_name
-from .operands import bool_arg_error, check_same_device, dim_or_axis, named_node, numpy_names, sum_to, wrap_dim
+from .operands import (
+    bool_arg_error,
+    check_same_device,
+    dim_or_axis,
+    int_arg,
+    named_node,
+    numpy_names,
+    sum_to,
+    wrap_dim,
+)
 from .out_argument import write_out
 from .searching import searchsorted
 from .strided import as_strided
@@ -53,6 +62,8 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
         >>> ember.arange(6).reshape(2, 3).select(1, 0)
         tensor([0, 3])
     """
+    if type(dim) is not int or type(index) is not int:
+        dim, index = int_arg("select", "dim", dim, 2), int_arg("select", "index", index, 3)
     if input.ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
     axis = wrap_dim(dim, input.ndim)
@@ -64,6 +75,19 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     # basic indexing: a view on every backend (a squeezed narrow is a copy where squeeze of a
     # non-contiguous array copies, as on OpenCL, and an in-place write would then not reach input)
     return input[(slice(None),) * axis + (index % size,)]
+
+
+def tensor_select(self: Tensor, dim: int, index: int) -> Tensor:
+    """``Tensor.select(dim, index)``: as :func:`select`; a TypeError gives the argument's position as a method's.
+
+    Example::
+
+        >>> ember.arange(6).reshape(2, 3).select(0, 1)
+        tensor([3, 4, 5])
+    """
+    if type(dim) is not int or type(index) is not int:
+        dim, index = int_arg("select", "dim", dim, 1), int_arg("select", "index", index, 2)
+    return select(self, dim, index)
 
 
 class _NoDerivative(Function):
