@@ -711,11 +711,15 @@ def frac(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.frac(ember.tensor([1.5, -2.25, 3.0]))
         tensor([ 0.5000, -0.2500,  0.0000])
     """
-    if out is not None:
-        return write_out("frac", frac(input), out, exact_dtype=True)
-    if not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"frac_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
-    return _frac(input)
+    try:
+        if out is not None:
+            return write_out("frac", frac(input), out, exact_dtype=True)
+        if not input.dtype.is_floating_point:
+            raise NotImplementedError(f"\"frac_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+        return _frac(input)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("frac", input)
+        raise
 
 
 def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -733,12 +737,16 @@ def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.square(ember.tensor([-2.0, 0.5, 3.0]))
         tensor([4.0000, 0.2500, 9.0000])
     """
-    refuse_limited("pow", input)
-    if out is not None:
-        return write_out("square", square(input), out)
-    if input.dtype is dtypes.bool:
-        input = input.to(dtypes.int64)
-    return named_node(mul(input, input), "PowBackward0")  # PyTorch's square is pow(input, 2)
+    try:
+        refuse_limited("pow", input)
+        if out is not None:
+            return write_out("square", square(input), out)
+        if input.dtype is dtypes.bool:
+            input = input.to(dtypes.int64)
+        return named_node(mul(input, input), "PowBackward0")  # PyTorch's square is pow(input, 2)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("square", input)
+        raise
 
 
 def round(input: Tensor, decimals: int | None = None, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
@@ -2541,10 +2549,14 @@ def logical_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.logical_not(ember.tensor([0, 1, -2]))
         tensor([ True, False, False])
     """
-    refuse_limited("logical_not_cpu", input)
-    if out is not None:
-        return write_out("logical_not", logical_not(input), out)
-    return input._make(input._backend.xp.logical_not(input.to(dtypes.bool)._data))
+    try:
+        refuse_limited("logical_not_cpu", input)
+        if out is not None:
+            return write_out("logical_not", logical_not(input), out)
+        return input._make(input._backend.xp.logical_not(input.to(dtypes.bool)._data))
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("logical_not", input)
+        raise
 
 
 def isnan(input: Tensor) -> Tensor:
@@ -2558,7 +2570,11 @@ def isnan(input: Tensor) -> Tensor:
         >>> ember.isnan(ember.tensor([1.0, float('nan'), float('inf')]))
         tensor([False,  True, False])
     """
-    return input._make(input._backend.xp.isnan(input._data))
+    try:
+        return input._make(input._backend.xp.isnan(input._data))
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("isnan", input)
+        raise
 
 
 def isinf(input: Tensor) -> Tensor:
@@ -2572,8 +2588,12 @@ def isinf(input: Tensor) -> Tensor:
         >>> ember.isinf(ember.tensor([1.0, float('-inf'), float('inf'), float('nan')]))
         tensor([False,  True,  True, False])
     """
-    refuse_limited("isinf", input, among=FLOAT8)
-    return input._make(input._backend.xp.isinf(input._data))
+    try:
+        refuse_limited("isinf", input, among=FLOAT8)
+        return input._make(input._backend.xp.isinf(input._data))
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("isinf", input)
+        raise
 
 
 def isfinite(input: Tensor) -> Tensor:
@@ -2587,8 +2607,12 @@ def isfinite(input: Tensor) -> Tensor:
         >>> ember.isfinite(ember.tensor([1.0, float('-inf'), float('nan')]))
         tensor([ True, False, False])
     """
-    refuse_limited("isfinite", input, among=_ISFINITE_REFUSED)
-    return input._make(input._backend.xp.isfinite(input._data))
+    try:
+        refuse_limited("isfinite", input, among=_ISFINITE_REFUSED)
+        return input._make(input._backend.xp.isfinite(input._data))
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("isfinite", input)
+        raise
 
 
 def _bitwise(

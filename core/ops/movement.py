@@ -412,12 +412,16 @@ def permute(input: Tensor, *order: int | _size_t, dims: _size_t | None = None) -
         >>> ember.permute(ember.zeros(2, 3, 4), (2, 0, 1)).shape
         ember.Size([4, 2, 3])
     """
-    position = 2
-    if dims is not None:
-        order, position = _sizes_or_keyword("permute", "dims", order, dims), None
-    if type(input) is not Tensor and getattr(input, "is_sparse", False):
-        return input.permute(*order)  # a sparse COO tensor's own
-    return _permute(input, _shape_arg(order, "permute", position))
+    try:
+        position = 2
+        if dims is not None:
+            order, position = _sizes_or_keyword("permute", "dims", order, dims), None
+        if type(input) is not Tensor and getattr(input, "is_sparse", False):
+            return input.permute(*order)  # a sparse COO tensor's own
+        return _permute(input, _shape_arg(order, "permute", position))
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("permute", input)
+        raise
 
 
 def tensor_permute(self: Tensor, *order: int | _size_t, dims: _size_t | None = None) -> Tensor:
@@ -569,22 +573,28 @@ def squeeze(
         >>> ember.squeeze(x, 1).shape
         ember.Size([2, 3, 1])
     """
-    if axis is not None:
-        dim, _ = numpy_names("squeeze", dim, None, axis, False, None)
-    shape = input.shape
-    node: type[_Squeeze] | type[_SqueezeDim] | type[_SqueezeDims]
-    if dim is None:
-        axes, new, node = None, tuple(s for s in shape if s != 1), _Squeeze
-    else:
-        axes = set(normalize_dims(dim, input.ndim))  # a dim named twice is refused, as in PyTorch
-        new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
-        node = _SqueezeDim if isinstance(dim, int) else _SqueezeDims
-    strides = None
-    if 0 in shape:  # the remaining dimensions keep their strides (a view of an empty tensor gets row-major ones)
-        strides = tuple(
-            st for i, (s, st) in enumerate(zip(shape, input.stride())) if s != 1 or (axes is not None and i not in axes)
-        )
-    return _reshape(input, new, strides, node=node)
+    try:
+        if axis is not None:
+            dim, _ = numpy_names("squeeze", dim, None, axis, False, None)
+        shape = input.shape
+        node: type[_Squeeze] | type[_SqueezeDim] | type[_SqueezeDims]
+        if dim is None:
+            axes, new, node = None, tuple(s for s in shape if s != 1), _Squeeze
+        else:
+            axes = set(normalize_dims(dim, input.ndim))  # a dim named twice is refused, as in PyTorch
+            new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
+            node = _SqueezeDim if isinstance(dim, int) else _SqueezeDims
+        strides = None
+        if 0 in shape:  # the remaining dimensions keep their strides (a view of an empty tensor gets row-major ones)
+            strides = tuple(
+                st
+                for i, (s, st) in enumerate(zip(shape, input.stride()))
+                if s != 1 or (axes is not None and i not in axes)
+            )
+        return _reshape(input, new, strides, node=node)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("squeeze", input)
+        raise
 
 
 def unsqueeze(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
@@ -876,13 +886,17 @@ def tile(input: Tensor, *copies: int | _size_t, dims: _size_t | None = None) -> 
         tensor([[1, 2, 1, 2],
                 [1, 2, 1, 2]])
     """
-    position = 2
-    if dims is not None:
-        copies, position = _sizes_or_keyword("tile", "dims", copies, dims), None
-    reps = _shape_arg(copies, "tile", position)
-    if len(reps) < input.ndim:
-        reps = (1,) * (input.ndim - len(reps)) + reps
-    return repeat(input, reps)
+    try:
+        position = 2
+        if dims is not None:
+            copies, position = _sizes_or_keyword("tile", "dims", copies, dims), None
+        reps = _shape_arg(copies, "tile", position)
+        if len(reps) < input.ndim:
+            reps = (1,) * (input.ndim - len(reps)) + reps
+        return repeat(input, reps)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("tile", input)
+        raise
 
 
 def tensor_tile(self: Tensor, *copies: int | _size_t, dims: _size_t | None = None) -> Tensor:
@@ -1510,11 +1524,15 @@ def unbind(input: Tensor, dim: int = 0, *, axis: int | None = None) -> tuple[Ten
         >>> ember.unbind(x, dim=1)
         (tensor([1, 4]), tensor([2, 5]), tensor([3, 6]))
     """
-    if axis is not None:
-        dim, _ = numpy_names("unbind", dim, 0, axis, False, None)
-    if input.ndim == 0:
-        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-    return _Unbind.apply(input, wrap_dim(dim, input.ndim))
+    try:
+        if axis is not None:
+            dim, _ = numpy_names("unbind", dim, 0, axis, False, None)
+        if input.ndim == 0:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        return _Unbind.apply(input, wrap_dim(dim, input.ndim))
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("unbind", input)
+        raise
 
 
 class _Split(Function):

@@ -16,7 +16,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.grad_mode import grad_state
 from ..autograd.named_nodes import named_node  # noqa: F401 - the ops take it from here with the other helpers
-from ..dim_errors import dim_type_error
+from ..dim_errors import called_op, dim_type_error
 from ..tensor import NUMBER_TYPES, Tensor, tensor
 from ..type_names import type_name
 from ..typeinfo import iinfo
@@ -555,8 +555,10 @@ def require_tensors(op: str, names: tuple[str, ...], *operands: object, first: i
 def refuse_non_tensor(op: str, input: object) -> None:
     """PyTorch's TypeError for an ``input`` of ``op`` that is no tensor ("sum(): argument 'input' (position 1)
     must be Tensor, not str"), called where the op's body has failed with an AttributeError (its ``except``
-    clause: a try costs the common call nothing), which is re-raised for a tensor."""
+    clause: a try costs the common call nothing), which is re-raised for a tensor. The op named is the one called
+    where another ember op called ``op`` (``argwhere``'s ``nonzero``)."""
     if not isinstance(input, Tensor):
+        op = called_op(2) or op
         raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type_name(input)}") from None
 
 

@@ -891,26 +891,30 @@ def aminmax(
         min=tensor([1., 4.]),
         max=tensor([3., 6.]))
     """
-    refuse_limited("aminmax_cpu", input)
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("aminmax", dim, None, axis, keepdim, keepdims)
-    if keepdim is not True and keepdim is not False:
-        raise bool_arg_error("aminmax", "keepdim", keepdim)
-    if out is not None:
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("aminmax", aminmax(input, dim=dim, keepdim=keepdim), out, exact_dtype=True)
-    d = () if dim is None else (wrap_dim(dim, input.ndim),)  # one int dim, not amin's tuples
-    if input.numel() == 0:  # amin's errors, named as aminmax's
-        if dim is None:
-            raise RuntimeError(
-                "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity."
-            )
-        axis = wrap_dim(dim, input.ndim)
-        if input.ndim and input.shape[axis] == 0:
-            raise IndexError(f"aminmax: Expected reduction dim {axis} to have non-zero size.")
-    if input.dtype.is_complex and input.numel():  # (an empty one: amin's error first, as PyTorch's)
-        not_implemented("aminmax_cpu", input.dtype)
-    return return_types.aminmax(amin(input, d, keepdim), amax(input, d, keepdim))
+    try:
+        refuse_limited("aminmax_cpu", input)
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_names("aminmax", dim, None, axis, keepdim, keepdims)
+        if keepdim is not True and keepdim is not False:
+            raise bool_arg_error("aminmax", "keepdim", keepdim)
+        if out is not None:
+            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+                return write_out("aminmax", aminmax(input, dim=dim, keepdim=keepdim), out, exact_dtype=True)
+        d = () if dim is None else (wrap_dim(dim, input.ndim),)  # one int dim, not amin's tuples
+        if input.numel() == 0:  # amin's errors, named as aminmax's
+            if dim is None:
+                raise RuntimeError(
+                    "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity."
+                )
+            axis = wrap_dim(dim, input.ndim)
+            if input.ndim and input.shape[axis] == 0:
+                raise IndexError(f"aminmax: Expected reduction dim {axis} to have non-zero size.")
+        if input.dtype.is_complex and input.numel():  # (an empty one: amin's error first, as PyTorch's)
+            not_implemented("aminmax_cpu", input.dtype)
+        return return_types.aminmax(amin(input, d, keepdim), amax(input, d, keepdim))
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("aminmax", input)
+        raise
 
 
 def _refuse_unbiased_and_correction(op, dim, unbiased, correction):
@@ -1535,10 +1539,14 @@ def count_nonzero(
         >>> ember.count_nonzero(x, dim=1)
         tensor([2, 1])
     """
-    refuse_limited("nonzero_count_cpu", input)
-    if axis is not None:
-        dim, _ = numpy_names("count_nonzero", dim, None, axis, False, None)
-    return (input != 0).sum(dim)
+    try:
+        refuse_limited("nonzero_count_cpu", input)
+        if axis is not None:
+            dim, _ = numpy_names("count_nonzero", dim, None, axis, False, None)
+        return (input != 0).sum(dim)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("count_nonzero", input)
+        raise
 
 
 # -- more scans and NaN-aware reductions -----------------------------------------------------
