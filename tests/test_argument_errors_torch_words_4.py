@@ -335,3 +335,24 @@ def test_top_level_op_of_a_non_tensor_as_torch(name, given):
 def test_top_level_op_of_a_tensor_still_computes(device, name):
     got = getattr(ember, name)(ember.arange(6.0, device=device).reshape(2, 3))
     assert got.tolist() == getattr(torch, name)(torch.arange(6.0).reshape(2, 3)).tolist()
+
+
+# -- the same %-formatting slip as roll's: rot90's k, segment_reduce's axis ------------------------------------
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: lib.rot90(x, "a"),
+        lambda lib, x: lib.rot90(x, 1.5),
+        lambda lib, x: lib.rot90(x, 1, "a"),
+        lambda lib, x: lib.rot90(x, 1, (0, "a")),
+        lambda lib, x: lib.segment_reduce(x.flatten(), "sum", lengths=lib.tensor([2, 4]), axis="a"),
+    ],
+)
+def test_rot90_and_segment_reduce_int_arguments_as_torch(device, call):
+    same_error(lambda lib: call(lib, _ones(lib, device, 2, 3)))
+
+
+@pytest.mark.parametrize("k", [-1, 1, 2, 3, np.int64(5)])
+def test_rot90_still_turns_as_torch(device, k):
+    got = ember.rot90(ember.arange(6.0, device=device).reshape(2, 3), k, [1, 0])
+    assert got.tolist() == torch.rot90(torch.arange(6.0).reshape(2, 3), k, [1, 0]).tolist()

@@ -37,6 +37,7 @@ from .operands import (
     check_same_device,
     dim_or_axis,
     int_arg,
+    int_list,
     named_node,
     numpy_names,
     refuse_non_tensor,
@@ -565,7 +566,9 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
                 [2, 1]])
     """
     try:
-        dims = list(dims)
+        if type(k) is not int:
+            k = int_arg("rot90", "k", k, 2)
+        dims = int_list("rot90", "dims", dims, position=3)
         if len(dims) != 2:
             raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
         if input.ndim < 2:
