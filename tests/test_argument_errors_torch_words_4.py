@@ -319,7 +319,8 @@ _TENSOR_INPUT_OPS = """sum mean amax amin prod argmax argmin median nansum abs n
 argsort adjoint aminmax angle argwhere bincount bitwise_not clone combinations corrcoef count_nonzero cov deg2rad detach
 diagflat fliplr flipud frac frexp get_device imag is_complex is_inference isfinite isinf isnan isneginf isposinf isreal
 logical_not logit mode msort nanmedian nonzero positive rad2deg ravel real rot90 sgn signbit sinc square squeeze
-unbind unique_consecutive view_as_real permute tile""".split()
+unbind unique_consecutive view_as_real permute tile alias_copy detach_copy diagonal_copy squeeze_copy t_copy unbind_copy
+view_as_real_copy permute_copy""".split()
 
 
 @pytest.mark.parametrize("name", _TENSOR_INPUT_OPS)
@@ -327,7 +328,7 @@ unbind unique_consecutive view_as_real permute tile""".split()
 def test_top_level_op_of_a_non_tensor_as_torch(name, given):
     if name == "msort" and isinstance(given, list):
         pytest.skip("PyTorch's msort calls a list's own sort")
-    args = ((2,),) if name in ("reshape", "permute", "tile") else ()
+    args = ((2,),) if name in ("reshape", "permute", "tile", "permute_copy") else ()
     same_error(lambda lib: getattr(lib, name)(given, *args))
 
 
