@@ -483,6 +483,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             if shape:
                 raise
             raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions") from None
+        except TypeError:
+            raise TypeError(f"size(): argument 'dim' (position 1) must be int, not {type_name(dim)}") from None
 
     def dim(self) -> int:
         """Number of dimensions.

@@ -81,7 +81,7 @@ from .ops import (
     view_copies,
 )
 from .ops.operands import invalid_combination
-from .tensor import Tensor, is_number
+from .tensor import NUMBER_TYPES, Tensor, is_number
 from .type_names import type_name
 
 __all__ = ["install"]
@@ -138,21 +138,6 @@ def _to_dense(self, dtype=None, *, masked_grad=True):
                 [2., 0.]])
     """
     return self if dtype is None else self.to(dtype)
-
-
-def _tile(self, *copies, dims=None):
-    """``ember.tile(self, dims)``, the copies along each dimension given as one tuple, as several ints or as ``dims=``.
-
-    Example::
-
-        >>> ember.tensor([1, 2]).tile(2)
-        tensor([1, 2, 1, 2])
-        >>> ember.tensor([1, 2]).tile(2, 1).shape
-        ember.Size([2, 2])
-        >>> ember.tensor([1, 2]).tile(dims=(2, 1)).shape
-        ember.Size([2, 2])
-    """
-    return movement.tile(self, *copies, dims=dims)
 
 
 def _split(self, split_size, dim=0):
@@ -284,9 +269,26 @@ def _inplace_operator(method, keywords=frozenset()):
     ``x += y`` calls): as PyTorch's, it returns NotImplemented for a keyword outside ``keywords`` (``alpha``,
     ``rounding_mode``) or where ``method`` refuses an operand it does not know with a TypeError (their argument
     parser's TypeError turned into it); Python then tries the out-of-place operator and, failing that, raises
-    its own TypeError (``unsupported operand type(s) for +=: 'Tensor' and 'str'``). A handler of
+    its own TypeError (``unsupported operand type(s) for +=: 'Tensor' and 'str'``). It also returns
+    NotImplemented for an array that is no number (a NumPy array, 0-d included; PyTorch's argument parser takes
+    none): ``x += array`` is then ``x = x + array``, a new tensor of the promoted dtype. A handler of
     ``__torch_function__`` sees ``method`` (:mod:`ember.overrides`)."""
-    operator = _reflected(method, keywords)
+
+    def operator(self, other, **given):
+        if (given and not given.keys() <= keywords) or (
+            hasattr(type(other), "__array__") and not isinstance(other, (Tensor, *NUMBER_TYPES))
+        ):
+            return NotImplemented
+        try:
+            return method(self, other, **given)
+        except TypeError:
+            if _known_operand(other):
+                raise
+            return NotImplemented
+
+    operator._ember_keywords = keywords  # what the wrappers of ember.overrides let through
+    operator.__name__ = operator.__qualname__ = method.__name__
+    operator.__doc__ = method.__doc__
     operator._ember_computes = method  # what the checking wrapper calls for a tensor, float or int operand
     operator.__wrapped__ = method
     return operator
@@ -692,7 +694,7 @@ DECOMPOSITIONS = {
 
 # Shape and movement: views, reshapes, joins, splits and reorderings.
 SHAPE = {
-    "reshape": movement.reshape,
+    "reshape": movement.tensor_reshape,
     "reshape_as": movement.reshape_as,
     "view": movement.view,
     "view_as": movement.view_as,
@@ -701,25 +703,25 @@ SHAPE = {
     "ravel": sequences.ravel,
     "squeeze": movement.squeeze,
     "unsqueeze": movement.unsqueeze,
-    "permute": movement.permute,
-    "transpose": movement.transpose,
+    "permute": movement.tensor_permute,
+    "transpose": movement.tensor_transpose,
     "swapaxes": movement.swapaxes,
     "swapdims": movement.swapdims,
     "t": movement.t,
-    "movedim": movement.movedim,
+    "movedim": movement.tensor_movedim,
     "expand": movement.expand,
     "expand_as": movement.expand_as,
     "broadcast_to": movement._broadcast_to_method,
     "sum_to_size": slicing_joining.sum_to_size,
     "contiguous": movement.contiguous,
     "is_contiguous": movement.is_contiguous,
-    "narrow": movement.narrow,
-    "select": slicing_joining.select,
+    "narrow": movement.tensor_narrow,
+    "select": slicing_joining.tensor_select,
     "unfold": slicing_joining.unfold,
     "repeat": movement.repeat,
     "repeat_interleave": sequences.repeat_interleave,
-    "tile": _tile,
-    "roll": movement.roll,
+    "tile": movement.tensor_tile,
+    "roll": movement.tensor_roll,
     "flip": movement.tensor_flip,
     "fliplr": slicing_joining.fliplr,
     "flipud": slicing_joining.flipud,

@@ -185,6 +185,9 @@ class PoolingKernels:
         ks = tuple(gathered.shape[3 + 2 * i] for i in range(nd))
         order = (0, 1) + tuple(2 + 2 * i for i in range(nd)) + tuple(3 + 2 * i for i in range(nd))
         windows = xp.reshape(xp.permute_dims(gathered, order), (n, c) + tuple(out_shape) + (math.prod(ks),))
+        if not windows.shape[-1]:  # empty windows (a fractional pool's kernel of 0): -inf at each window's start
+            coords = [xp.broadcast_to(start, (n, c) + tuple(out_shape)) for start in starts]
+            return xp.full(tuple(windows.shape[:-1]), -math.inf, dtype=windows.dtype), self._flat_index(coords, spatial)
         values = xp.max(windows, axis=-1)
         arg = xp.argmax(windows, axis=-1)
         if _floating(windows.dtype):  # like PyTorch's scan (and :meth:`max_pool`), the last NaN wins
@@ -238,6 +241,7 @@ class PoolingKernels:
                 first = xp.astype(steps, i64) - xp.expand_dims(xp.astype(sample * alpha, i64), axis=2)
                 start = xp.concat([first, start], axis=2)
             # start: (N, C, O_i) -> window positions (N, C, O_i * k)
+            k = max(k, 0)  # a kernel of 0 or less (which PyTorch takes) gathers empty windows
             pos = xp.reshape(xp.expand_dims(start, axis=3) + xp.arange(k, dtype=i64), tuple(start.shape[:2]) + (o * k,))
             idx_shape = [1] * (2 + 2 * i) + [o * k] + [1] * (nd - i - 1)
             idx_shape[0], idx_shape[1] = start.shape[0], start.shape[1]

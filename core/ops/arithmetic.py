@@ -48,6 +48,7 @@ from .operands import (
     promote_floating,
     python_scalar,
     raise_broadcast_error,
+    refuse_non_tensor,
     renamed,
     require_tensors,
     sum_to,
@@ -666,16 +667,20 @@ def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.neg(ember.tensor([1.5, -2.0, 0.0]))
         tensor([-1.5000,  2.0000, -0.0000])
     """
-    if input.dtype is dtypes.bool:
-        raise RuntimeError(
-            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
-            "invert a mask, use the `~` or `logical_not()` operator instead."
-        )
-    if input.dtype in dtypes.limited_dtypes:
-        check_limited_support("neg", input.dtype)
-    if out is not None:
-        return write_out("neg", _Neg.apply(input), out, exact_dtype=True, inputs=(input,))
-    return _Neg.apply(input)
+    try:
+        if input.dtype is dtypes.bool:
+            raise RuntimeError(
+                "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                "invert a mask, use the `~` or `logical_not()` operator instead."
+            )
+        if input.dtype in dtypes.limited_dtypes:
+            check_limited_support("neg", input.dtype)
+        if out is not None:
+            return write_out("neg", _Neg.apply(input), out, exact_dtype=True, inputs=(input,))
+        return _Neg.apply(input)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("neg", input)
+        raise
 
 
 def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
@@ -693,16 +698,20 @@ def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
         >>> ember.abs(ember.tensor([-1, -2, 3]))
         tensor([1, 2, 3])
     """
-    if input.dtype is dtypes.bool:
-        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
-    if input.dtype in dtypes.unsigned_dtypes or input.dtype is dtypes.float8_e8m0fnu:  # float8's abs is a kernel
-        check_limited_support("abs", input.dtype)
-    if out is not None:
-        # a real input's out has its dtype; a complex input's real magnitudes go to any floating or complex out
-        return write_out(
-            "abs", _Abs.apply(input), out, exact_dtype=False if input.dtype.is_complex else FOUND_DTYPE_OUT
-        )
-    return _Abs.apply(input)
+    try:
+        if input.dtype is dtypes.bool:
+            raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
+        if input.dtype in dtypes.unsigned_dtypes or input.dtype is dtypes.float8_e8m0fnu:  # float8's abs is a kernel
+            check_limited_support("abs", input.dtype)
+        if out is not None:
+            # a real input's out has its dtype; a complex input's real magnitudes go to any floating or complex out
+            return write_out(
+                "abs", _Abs.apply(input), out, exact_dtype=False if input.dtype.is_complex else FOUND_DTYPE_OUT
+            )
+        return _Abs.apply(input)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("abs", input)
+        raise
 
 
 def frac(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -720,11 +729,15 @@ def frac(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.frac(ember.tensor([1.5, -2.25, 3.0]))
         tensor([ 0.5000, -0.2500,  0.0000])
     """
-    if out is not None:
-        return write_out("frac", frac(input), out, exact_dtype=True)
-    if not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"frac_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
-    return _frac(input)
+    try:
+        if out is not None:
+            return write_out("frac", frac(input), out, exact_dtype=True)
+        if not input.dtype.is_floating_point:
+            raise NotImplementedError(f"\"frac_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+        return _frac(input)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("frac", input)
+        raise
 
 
 def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -742,12 +755,16 @@ def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.square(ember.tensor([-2.0, 0.5, 3.0]))
         tensor([4.0000, 0.2500, 9.0000])
     """
-    refuse_limited("pow", input)
-    if out is not None:
-        return write_out("square", square(input), out)
-    if input.dtype is dtypes.bool:
-        input = input.to(dtypes.int64)
-    return named_node(mul(input, input), "PowBackward0")  # PyTorch's square is pow(input, 2)
+    try:
+        refuse_limited("pow", input)
+        if out is not None:
+            return write_out("square", square(input), out)
+        if input.dtype is dtypes.bool:
+            input = input.to(dtypes.int64)
+        return named_node(mul(input, input), "PowBackward0")  # PyTorch's square is pow(input, 2)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("square", input)
+        raise
 
 
 def round(input: Tensor, decimals: int | None = None, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
@@ -2550,10 +2567,14 @@ def logical_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.logical_not(ember.tensor([0, 1, -2]))
         tensor([ True, False, False])
     """
-    refuse_limited("logical_not_cpu", input)
-    if out is not None:
-        return write_out("logical_not", logical_not(input), out)
-    return input._make(input._backend.xp.logical_not(input.to(dtypes.bool)._data))
+    try:
+        refuse_limited("logical_not_cpu", input)
+        if out is not None:
+            return write_out("logical_not", logical_not(input), out)
+        return input._make(input._backend.xp.logical_not(input.to(dtypes.bool)._data))
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("logical_not", input)
+        raise
 
 
 def isnan(input: Tensor) -> Tensor:
@@ -2567,7 +2588,11 @@ def isnan(input: Tensor) -> Tensor:
         >>> ember.isnan(ember.tensor([1.0, float('nan'), float('inf')]))
         tensor([False,  True, False])
     """
-    return input._make(input._backend.xp.isnan(input._data))
+    try:
+        return input._make(input._backend.xp.isnan(input._data))
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("isnan", input)
+        raise
 
 
 def isinf(input: Tensor) -> Tensor:
@@ -2581,8 +2606,12 @@ def isinf(input: Tensor) -> Tensor:
         >>> ember.isinf(ember.tensor([1.0, float('-inf'), float('inf'), float('nan')]))
         tensor([False,  True,  True, False])
     """
-    refuse_limited("isinf", input, among=FLOAT8)
-    return input._make(input._backend.xp.isinf(input._data))
+    try:
+        refuse_limited("isinf", input, among=FLOAT8)
+        return input._make(input._backend.xp.isinf(input._data))
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("isinf", input)
+        raise
 
 
 def isfinite(input: Tensor) -> Tensor:
@@ -2596,8 +2625,12 @@ def isfinite(input: Tensor) -> Tensor:
         >>> ember.isfinite(ember.tensor([1.0, float('-inf'), float('nan')]))
         tensor([ True, False, False])
     """
-    refuse_limited("isfinite", input, among=_ISFINITE_REFUSED)
-    return input._make(input._backend.xp.isfinite(input._data))
+    try:
+        refuse_limited("isfinite", input, among=_ISFINITE_REFUSED)
+        return input._make(input._backend.xp.isfinite(input._data))
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("isfinite", input)
+        raise
 
 
 def _bitwise(

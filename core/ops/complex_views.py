@@ -29,7 +29,7 @@ from . import complex_math
 from .arithmetic import where
 from .dtype_support import TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes
-from .operands import sum_to
+from .operands import refuse_non_tensor, sum_to
 from .out_argument import FOUND_DTYPE_OUT, SCALAR_TYPE_OUT, write_out
 from .result_layout import in_operands_layout
 
@@ -95,7 +95,11 @@ def real(input: Tensor) -> Tensor:
         >>> z
         tensor([1.+2.j, 5.-3.j])
     """
-    return _Real.apply(input) if input.dtype.is_complex else input
+    try:
+        return _Real.apply(input) if input.dtype.is_complex else input
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("real", input)
+        raise
 
 
 def imag(input: Tensor) -> Tensor:
@@ -115,9 +119,13 @@ def imag(input: Tensor) -> Tensor:
         Traceback (most recent call last):
         RuntimeError: imag is not implemented for tensors with non-complex dtypes.
     """
-    if not input.dtype.is_complex:
-        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    return _Imag.apply(input)
+    try:
+        if not input.dtype.is_complex:
+            raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+        return _Imag.apply(input)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("imag", input)
+        raise
 
 
 def conj(input: Tensor) -> Tensor:
@@ -135,7 +143,11 @@ def conj(input: Tensor) -> Tensor:
         >>> x.conj() is x
         True
     """
-    return _Conj.apply(input) if input.dtype.is_complex else input
+    try:
+        return _Conj.apply(input) if input.dtype.is_complex else input
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("conj", input)
+        raise
 
 
 def conj_physical(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -258,9 +270,13 @@ def view_as_real(input: Tensor) -> Tensor:
         tensor([[ 1.,  2.],
                 [ 2., -3.]])
     """
-    if not input.dtype.is_complex:
-        raise RuntimeError("view_as_real is only supported for complex tensors")
-    return _ViewAsReal.apply(input)
+    try:
+        if not input.dtype.is_complex:
+            raise RuntimeError("view_as_real is only supported for complex tensors")
+        return _ViewAsReal.apply(input)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("view_as_real", input)
+        raise
 
 
 def view_as_complex(input: Tensor) -> Tensor:
@@ -501,12 +517,16 @@ def angle(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.angle(ember.tensor([-2.0, 0.0, 3.0]))
         tensor([3.1416, 0.0000, 0.0000])
     """
-    if out is not None:
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("angle", angle(input), out)
-    if input.dtype._category < 2:
-        input = input.to(dtypes.get_default_dtype())
-    return _Angle.apply(input)
+    try:
+        if out is not None:
+            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+                return write_out("angle", angle(input), out)
+        if input.dtype._category < 2:
+            input = input.to(dtypes.get_default_dtype())
+        return _Angle.apply(input)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("angle", input)
+        raise
 
 
 def _matrices(name: str, input: Tensor) -> bool:
@@ -538,9 +558,13 @@ def adjoint(input: Tensor) -> Tensor:
         tensor([[1., 3.],
                 [2., 4.]])
     """
-    if _matrices("adjoint()", input):
-        return conj(input)
-    return conj(input.transpose(-2, -1))
+    try:
+        if _matrices("adjoint()", input):
+            return conj(input)
+        return conj(input.transpose(-2, -1))
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("adjoint", input)
+        raise
 
 
 def _mH(self: Tensor) -> Tensor:

@@ -31,7 +31,16 @@ from .arithmetic import (  # noqa: A004
 from .comparison import _TORCH_NAMES
 from .complex_views import complex_sgn
 from .dtype_support import FLOAT8, not_implemented, refuse_limited
-from .operands import as_tensor_arg, is_scalar, named_node, promote, promote_floating, require_tensors, sum_to
+from .operands import (
+    as_tensor_arg,
+    is_scalar,
+    named_node,
+    promote,
+    promote_floating,
+    refuse_non_tensor,
+    require_tensors,
+    sum_to,
+)
 from .out_argument import write_out
 from .reduced_precision import opmath
 from .result_layout import composite_in_operands_layout
@@ -290,15 +299,19 @@ def logit(input: Tensor, eps: float | None = None, *, out: Tensor | None = None)
         >>> ember.logit(ember.tensor([0.5, 0.75]))
         tensor([0.0000, 1.0986])
     """
-    if out is not None:
-        return write_out("logit", logit(input, eps), out)
+    try:
+        if out is not None:
+            return write_out("logit", logit(input, eps), out)
 
-    if input.dtype.is_complex:
-        not_implemented("logit_cpu", input.dtype)
-    x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
-    if eps is not None:
-        x = x.clamp(eps, 1 - eps)  # the gradient 0 outside [eps, 1 - eps], as PyTorch's
-    return _Logit.apply(x)
+        if input.dtype.is_complex:
+            not_implemented("logit_cpu", input.dtype)
+        x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
+        if eps is not None:
+            x = x.clamp(eps, 1 - eps)  # the gradient 0 outside [eps, 1 - eps], as PyTorch's
+        return _Logit.apply(x)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("logit", input)
+        raise
 
 
 class _Logit(_Pointwise):
@@ -400,10 +413,14 @@ def sinc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.sinc(ember.tensor([0.0, 0.5]))
         tensor([1.0000, 0.6366])
     """
-    if out is not None:
-        return write_out("sinc", sinc(input), out)
-    x = input if input.dtype._category >= 2 else input.to(dtypes.get_default_dtype())
-    return _Sinc.apply(x)
+    try:
+        if out is not None:
+            return write_out("sinc", sinc(input), out)
+        x = input if input.dtype._category >= 2 else input.to(dtypes.get_default_dtype())
+        return _Sinc.apply(x)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("sinc", input)
+        raise
 
 
 class _Sinc(_Pointwise):
@@ -439,9 +456,13 @@ def deg2rad(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.deg2rad(ember.tensor([180.0]))
         tensor([3.1416])
     """
-    if out is not None:
-        return write_out("deg2rad", deg2rad(input), out)
-    return named_node(_angle_units("deg2rad", input) * (math.pi / 180.0), "Deg2RadBackward0")
+    try:
+        if out is not None:
+            return write_out("deg2rad", deg2rad(input), out)
+        return named_node(_angle_units("deg2rad", input) * (math.pi / 180.0), "Deg2RadBackward0")
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("deg2rad", input)
+        raise
 
 
 def rad2deg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -452,9 +473,13 @@ def rad2deg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.rad2deg(ember.tensor([math.pi]))
         tensor([180.])
     """
-    if out is not None:
-        return write_out("rad2deg", rad2deg(input), out)
-    return named_node(_angle_units("rad2deg", input) * (180.0 / math.pi), "Rad2DegBackward0")
+    try:
+        if out is not None:
+            return write_out("rad2deg", rad2deg(input), out)
+        return named_node(_angle_units("rad2deg", input) * (180.0 / math.pi), "Rad2DegBackward0")
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("rad2deg", input)
+        raise
 
 
 def heaviside(input: Tensor, values: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -484,13 +509,17 @@ def signbit(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.signbit(ember.tensor([-1.0, -0.0, 0.0, 2.0]))
         tensor([ True,  True, False, False])
     """
-    if out is not None:
-        return write_out("signbit", signbit(input), out, exact_dtype=True)
-    x = input.detach()
-    refuse_limited("signbit_cpu", x, among=FLOAT8)
-    if not x.dtype.is_floating_point:  # an unsigned type has no sign bit (and uint16/32/64 no order): all False
-        return x < 0 if x.dtype.is_signed else x != x
-    return (x < 0) | ((x == 0) & (x.reciprocal() < 0))
+    try:
+        if out is not None:
+            return write_out("signbit", signbit(input), out, exact_dtype=True)
+        x = input.detach()
+        refuse_limited("signbit_cpu", x, among=FLOAT8)
+        if not x.dtype.is_floating_point:  # an unsigned type has no sign bit (and uint16/32/64 no order): all False
+            return x < 0 if x.dtype.is_signed else x != x
+        return (x < 0) | ((x == 0) & (x.reciprocal() < 0))
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("signbit", input)
+        raise
 
 
 def copysign(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
@@ -559,12 +588,16 @@ def sgn(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.sgn(ember.tensor([3 + 4j, 0j]))
         tensor([0.6000+0.8000j, 0.0000+0.0000j])
     """
-    if out is not None:
-        return write_out("sgn", sgn(input), out, exact_dtype=True)
+    try:
+        if out is not None:
+            return write_out("sgn", sgn(input), out, exact_dtype=True)
 
-    if input.dtype.is_complex:
-        return named_node(complex_sgn(input), "SgnBackward0")
-    return named_node(sign(input), "SgnBackward0")
+        if input.dtype.is_complex:
+            return named_node(complex_sgn(input), "SgnBackward0")
+        return named_node(sign(input), "SgnBackward0")
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("sgn", input)
+        raise
 
 
 def fix(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -596,9 +629,13 @@ def positive(input: Tensor) -> Tensor:
         >>> ember.positive(x) is x
         True
     """
-    if input.dtype is dtypes.bool:
-        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
-    return input
+    try:
+        if input.dtype is dtypes.bool:
+            raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+        return input
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("positive", input)
+        raise
 
 
 def rsub(input: Tensor, other: Tensor | Number, *, alpha: Number = 1) -> Tensor:

@@ -11,6 +11,7 @@ from ..amp.state import state as _amp
 from ..amp.state import suspended as _amp_suspended
 from ..autograd.function import Function, saved_reader
 from ..tensor import Tensor
+from ..type_names import type_name
 from .dtype_support import C_NAMES, GEMM_REFUSED, TORCH_NAMES, not_implemented, refuse_limited
 from .movement import broadcast_shapes, row_major
 from .operands import (
@@ -163,9 +164,16 @@ def _rows(shape):
     return rows
 
 
+#: the name of the second operand of each matrix product in PyTorch's argument parser
+_SECOND_OPERAND = {"matmul": "other", "mm": "mat2", "bmm": "mat2", "mv": "vec", "dot": "tensor"}
+
+
 def _check_operands(op, a, b):
+    """PyTorch's errors for the operands of the matrix product ``op``: a non-tensor ("mm(): argument 'mat2'
+    (position 2) must be Tensor, not str"), tensors on two devices, of two dtypes, or 0-d."""
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
-        raise TypeError(f"{op}(): expected Tensor arguments, got {type(a).__name__} and {type(b).__name__}")
+        name, position, given = ("input", 1, a) if not isinstance(a, Tensor) else (_SECOND_OPERAND[op], 2, b)
+        raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, not {type_name(given)}")
     if a._device is not b._device:
         check_same_device(op, a, b)
     if a._data.dtype != b._data.dtype:

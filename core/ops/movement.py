@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from .. import dtypes
 from ..amp.policy import cast_inputs
@@ -31,10 +32,15 @@ from .dtype_views import view_dtype
 from .operands import (
     check_same_device,
     dim_or_axis,
+    int_arg,
+    int_list,
+    invalid_combination,
+    is_index,
     named_node,
     normalize_dims,
     numpy_names,
     raise_broadcast_error,
+    refuse_non_tensor,
     renamed,
     sum_to,
     wrap_dim,
@@ -58,12 +64,19 @@ def _sizes_or_keyword(op, name, sizes, keyword):
     which PyTorch takes as a tuple only and never together with positional sizes."""
     if sizes:
         raise TypeError(f"{op}() got multiple values for argument '{name}'")
-    if not isinstance(keyword, Sequence):
+    if isinstance(keyword, str) or not isinstance(keyword, Sequence):
         raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, not {type_name(keyword)}")
     return (keyword,)
 
 
-def _shape_arg(shape, op="reshape"):
+#: the name PyTorch's argument parser gives the ``int[]`` argument of each op that takes its sizes as varargs
+_SIZES_NAMES = {"reshape": "shape", "flip": "dims", "permute": "dims", "repeat": "repeats", "tile": "dims"}
+
+
+def _shape_arg(shape, op="reshape", position=1):
+    """``shape``, the sizes given to ``op`` as ints or as one sequence (``x.reshape(2, 3)``, ``x.reshape((2, 3))``),
+    as a tuple of ints; ``position``: the argument's 1-based position in PyTorch's parser (2 for a function, 1 for
+    a method; None for a keyword), which its TypeError names."""
     for s in shape:  # the common cases first: sizes given as plain ints ...
         if type(s) is not int:
             break
@@ -75,15 +88,38 @@ def _shape_arg(shape, op="reshape"):
                 break
         else:
             return tuple(shape[0])
-    # one argument is the whole shape, unless it is a single size (an int, or a 0-d tensor as in PyTorch)
-    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral) and getattr(shape[0], "ndim", None) != 0:
-        shape = shape[0]
-        if not hasattr(shape, "__iter__"):  # a float, None: PyTorch's TypeError naming the op's argument
-            name = {"reshape": "shape", "flip": "dims", "permute": "dims", "repeat": "repeats", "tile": "dims"}
+    return _checked_shape(op, shape, position)
+
+
+def _checked_shape(op, shape, position):
+    """:func:`_shape_arg` beyond ints: 0-d integer tensors and NumPy integers count as ints; anything else gets the
+    TypeError of PyTorch's argument parser, naming the op's argument (``reshape``'s ``shape``, ``permute``'s
+    ``dims``, ``repeat``'s ``repeats``): "must be tuple of ints, not str", "... but found element of type str at
+    pos 0", "failed to unpack the object at pos 2 ...", or, for varargs not starting with an int, Python's count
+    of positional arguments (``view`` lists its overloads)."""
+    name = _SIZES_NAMES.get(op, "size")
+    single = len(shape) == 1 and not isinstance(shape[0], numbers.Integral) and getattr(shape[0], "ndim", None) != 0
+    if op == "view" and (
+        (single and (isinstance(shape[0], str) or not hasattr(shape[0], "__iter__")))
+        or (single and shape[0] and not is_index(next(iter(shape[0]))))
+        or (not single and not is_index(shape[0]))
+    ):
+        raise invalid_combination("view", shape, {}, ("torch.dtype dtype", "tuple of ints size"))
+    if not single:  # the sizes as varargs: PyTorch reads them as one tuple where the first is an int
+        if not is_index(shape[0]):
+            plural = "s" if position and position > 1 else ""
             raise TypeError(
-                f"{op}(): argument '{name.get(op, 'size')}' (position 1) must be tuple of ints, not {type_name(shape)}"
+                f"{op}() takes {position or 1} positional argument{plural} but {len(shape) + (position or 1) - 1} "
+                "were given"
             )
-    return tuple(size_arg(op, s, i) for i, s in enumerate(shape))
+        return int_list(op, name, list(shape))
+    whole = shape[0]
+    if isinstance(whole, (tuple, list)):
+        return int_list(op, name, list(whole), position=position)
+    if isinstance(whole, str) or not hasattr(whole, "__iter__"):  # a float, None, a str
+        at = "" if position is None else f" (position {position})"
+        raise TypeError(f"{op}(): argument '{name}'{at} must be tuple of ints, not {type_name(whole)}")
+    return tuple(size_arg(op, s, i) for i, s in enumerate(whole))
 
 
 def _infer_shape(op, shape, numel):
@@ -228,9 +264,28 @@ def reshape(input: Tensor, *sizes: int | _size_t, shape: _size_t | None = None) 
                 [2, 3],
                 [4, 5]])
     """
+    try:
+        position = 2
+        if shape is not None:
+            sizes, position = _sizes_or_keyword("reshape", "shape", sizes, shape), None
+        return _reshape(input, _infer_shape("reshape", _shape_arg(sizes, "reshape", position), input.numel()))
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("reshape", input)
+        raise
+
+
+def tensor_reshape(self: Tensor, *sizes: int | _size_t, shape: _size_t | None = None) -> Tensor:
+    """``Tensor.reshape(*sizes)``: as :func:`reshape`; a TypeError gives the argument's position as a method's.
+
+    Example::
+
+        >>> ember.arange(6).reshape(2, 3).shape
+        ember.Size([2, 3])
+    """
+    position = 1
     if shape is not None:
-        sizes = _sizes_or_keyword("reshape", "shape", sizes, shape)
-    return _reshape(input, _infer_shape("reshape", _shape_arg(sizes), input.numel()))
+        sizes, position = _sizes_or_keyword("reshape", "shape", sizes, shape), None
+    return _reshape(self, _infer_shape("reshape", _shape_arg(sizes, "reshape", position), self.numel()))
 
 
 def _reshape(
@@ -357,11 +412,36 @@ def permute(input: Tensor, *order: int | _size_t, dims: _size_t | None = None) -
         >>> ember.permute(ember.zeros(2, 3, 4), (2, 0, 1)).shape
         ember.Size([4, 2, 3])
     """
+    try:
+        position = 2
+        if dims is not None:
+            order, position = _sizes_or_keyword("permute", "dims", order, dims), None
+        if type(input) is not Tensor and getattr(input, "is_sparse", False):
+            return input.permute(*order)  # a sparse COO tensor's own
+        return _permute(input, _shape_arg(order, "permute", position))
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("permute", input)
+        raise
+
+
+def tensor_permute(self: Tensor, *order: int | _size_t, dims: _size_t | None = None) -> Tensor:
+    """``Tensor.permute(*order)``: as :func:`permute`; a TypeError gives the argument's position as a method's.
+
+    Example::
+
+        >>> ember.zeros(2, 3).permute(1, 0).shape
+        ember.Size([3, 2])
+    """
+    position = 1
     if dims is not None:
-        order = _sizes_or_keyword("permute", "dims", order, dims)
-    if type(input) is not Tensor and getattr(input, "is_sparse", False):
-        return input.permute(*order)  # a sparse COO tensor's own
-    dims = _shape_arg(order, "permute")
+        order, position = _sizes_or_keyword("permute", "dims", order, dims), None
+    if type(self) is not Tensor and getattr(self, "is_sparse", False):
+        return self.permute(*order)  # a sparse COO tensor's own
+    return _permute(self, _shape_arg(order, "permute", position))
+
+
+def _permute(input: Tensor, dims: tuple[int, ...]) -> Tensor:
+    """:func:`permute` to the order ``dims``, a tuple of ints."""
     if len(dims) != input.ndim:
         raise RuntimeError(
             f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
@@ -392,6 +472,8 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
         >>> ember.swapaxes(ember.zeros(2, 3, 4), 0, 2).shape
         ember.Size([4, 3, 2])
     """
+    if type(dim0) is not int or type(dim1) is not int:
+        dim0, dim1 = int_arg("transpose", "dim0", dim0, 2), int_arg("transpose", "dim1", dim1, 3)
     n = len(input._data.shape)
     a, b = wrap_dim(dim0, n), wrap_dim(dim1, n)
     if n == 0:
@@ -401,7 +483,38 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return _Transpose.apply(input, tuple(dims))
 
 
-swapdims = renamed(transpose, "swapdims")
+def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Another name of :func:`transpose`: dimensions ``dim0`` and ``dim1`` swapped (a view).
+
+    Example::
+
+        >>> ember.swapdims(ember.zeros(2, 3, 4), 0, 2).shape
+        ember.Size([4, 3, 2])
+    """
+    if type(dim0) is not int or type(dim1) is not int:
+        dim0, dim1 = int_arg("swapdims", "dim0", dim0, 2), int_arg("swapdims", "dim1", dim1, 3)
+    return transpose(input, dim0, dim1)
+
+
+def tensor_transpose(self: Tensor, dim0: int, dim1: int) -> Tensor:
+    """``Tensor.transpose(dim0, dim1)``: as :func:`transpose`; a TypeError gives the argument's position as a
+    method's.
+
+    Example::
+
+        >>> ember.zeros(2, 3).transpose(0, 1).shape
+        ember.Size([3, 2])
+    """
+    if type(dim0) is not int or type(dim1) is not int:
+        dim0, dim1 = int_arg("transpose", "dim0", dim0, 1), int_arg("transpose", "dim1", dim1, 2)
+    # :func:`transpose`'s body, not a call of it: the method is on hot paths (a frame costs it 5%)
+    n = len(self._data.shape)
+    a, b = wrap_dim(dim0, n), wrap_dim(dim1, n)
+    if n == 0:
+        return self.reshape(())
+    dims = list(range(n))
+    dims[a], dims[b] = dims[b], dims[a]
+    return _Transpose.apply(self, tuple(dims))
 
 
 def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
@@ -412,6 +525,8 @@ def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
         >>> ember.swapaxes(ember.zeros(2, 3, 4), axis0=0, axis1=2).shape
         ember.Size([4, 3, 2])
     """
+    if type(axis0) is not int or type(axis1) is not int:
+        axis0, axis1 = int_arg("swapaxes", "axis0", axis0, 2), int_arg("swapaxes", "axis1", axis1, 3)
     return transpose(input, axis0, axis1)
 
 
@@ -429,10 +544,14 @@ def t(input: Tensor) -> Tensor:
                 [2, 5],
                 [3, 6]])
     """
-    n = len(input._data.shape)
-    if n > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
-    return _T.apply(input, (1, 0)) if n == 2 else _reshape(input, tuple(input.shape), node=_TVector)
+    try:
+        n = len(input._data.shape)
+        if n > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
+        return _T.apply(input, (1, 0)) if n == 2 else _reshape(input, tuple(input.shape), node=_TVector)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("t", input)
+        raise
 
 
 def squeeze(
@@ -454,22 +573,28 @@ def squeeze(
         >>> ember.squeeze(x, 1).shape
         ember.Size([2, 3, 1])
     """
-    if axis is not None:
-        dim, _ = numpy_names("squeeze", dim, None, axis, False, None)
-    shape = input.shape
-    node: type[_Squeeze] | type[_SqueezeDim] | type[_SqueezeDims]
-    if dim is None:
-        axes, new, node = None, tuple(s for s in shape if s != 1), _Squeeze
-    else:
-        axes = set(normalize_dims(dim, input.ndim))  # a dim named twice is refused, as in PyTorch
-        new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
-        node = _SqueezeDim if isinstance(dim, int) else _SqueezeDims
-    strides = None
-    if 0 in shape:  # the remaining dimensions keep their strides (a view of an empty tensor gets row-major ones)
-        strides = tuple(
-            st for i, (s, st) in enumerate(zip(shape, input.stride())) if s != 1 or (axes is not None and i not in axes)
-        )
-    return _reshape(input, new, strides, node=node)
+    try:
+        if axis is not None:
+            dim, _ = numpy_names("squeeze", dim, None, axis, False, None)
+        shape = input.shape
+        node: type[_Squeeze] | type[_SqueezeDim] | type[_SqueezeDims]
+        if dim is None:
+            axes, new, node = None, tuple(s for s in shape if s != 1), _Squeeze
+        else:
+            axes = set(normalize_dims(dim, input.ndim))  # a dim named twice is refused, as in PyTorch
+            new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
+            node = _SqueezeDim if isinstance(dim, int) else _SqueezeDims
+        strides = None
+        if 0 in shape:  # the remaining dimensions keep their strides (a view of an empty tensor gets row-major ones)
+            strides = tuple(
+                st
+                for i, (s, st) in enumerate(zip(shape, input.stride()))
+                if s != 1 or (axes is not None and i not in axes)
+            )
+        return _reshape(input, new, strides, node=node)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("squeeze", input)
+        raise
 
 
 def unsqueeze(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
@@ -761,12 +886,34 @@ def tile(input: Tensor, *copies: int | _size_t, dims: _size_t | None = None) -> 
         tensor([[1, 2, 1, 2],
                 [1, 2, 1, 2]])
     """
+    try:
+        position = 2
+        if dims is not None:
+            copies, position = _sizes_or_keyword("tile", "dims", copies, dims), None
+        reps = _shape_arg(copies, "tile", position)
+        if len(reps) < input.ndim:
+            reps = (1,) * (input.ndim - len(reps)) + reps
+        return repeat(input, reps)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("tile", input)
+        raise
+
+
+def tensor_tile(self: Tensor, *copies: int | _size_t, dims: _size_t | None = None) -> Tensor:
+    """``Tensor.tile(*copies)``: as :func:`tile`, the copies given as one tuple, as several ints or as ``dims=``; a
+    TypeError gives the argument's position as a method's.
+
+    Example::
+
+        >>> ember.tensor([1, 2]).tile(2)
+        tensor([1, 2, 1, 2])
+        >>> ember.tensor([1, 2]).tile(2, 1).shape
+        ember.Size([2, 2])
+    """
+    position = 1
     if dims is not None:
-        copies = _sizes_or_keyword("tile", "dims", copies, dims)
-    reps = _shape_arg(copies, "tile")
-    if len(reps) < input.ndim:
-        reps = (1,) * (input.ndim - len(reps)) + reps
-    return repeat(input, reps)
+        copies, position = _sizes_or_keyword("tile", "dims", copies, dims), None
+    return tile(self, _shape_arg(copies, "tile", position))
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -785,18 +932,22 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         >>> ember.flatten(x, start_dim=1).shape
         ember.Size([2, 12])
     """
-    start, end = wrap_dim(start_dim, input.ndim), wrap_dim(end_dim, input.ndim)
-    if input.ndim == 0:
-        return input.reshape(1)
-    if start > end:
-        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
-    if start == end:  # nothing to merge: the tensor itself, as in PyTorch
-        return input
-    shape = input.shape
-    merged = 1
-    for s in shape[start : end + 1]:
-        merged *= s
-    return input.reshape(tuple(shape[:start]) + (merged,) + tuple(shape[end + 1 :]))
+    try:
+        start, end = wrap_dim(start_dim, input.ndim), wrap_dim(end_dim, input.ndim)
+        if input.ndim == 0:
+            return input.reshape(1)
+        if start > end:
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+        if start == end:  # nothing to merge: the tensor itself, as in PyTorch
+            return input
+        shape = input.shape
+        merged = 1
+        for s in shape[start : end + 1]:
+            merged *= s
+        return input.reshape(tuple(shape[:start]) + (merged,) + tuple(shape[end + 1 :]))
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("flatten", input)
+        raise
 
 
 @dim_or_axis
@@ -866,9 +1017,7 @@ def flip(input: Tensor, dims: _size_t) -> Tensor:
         tensor([[6, 5, 4],
                 [3, 2, 1]])
     """
-    if not isinstance(dims, (tuple, list)):
-        raise TypeError(f"flip(): argument 'dims' (position 2) must be tuple of ints, not {type_name(dims)}")
-    axes = [wrap_dim(size_arg("flip", d, i), input.ndim) for i, d in enumerate(dims)]
+    axes = [wrap_dim(d, input.ndim) for d in int_list("flip", "dims", dims, position=2)]
     for axis in axes:
         if axes.count(axis) > 1:
             raise RuntimeError(f"flip(): dim {axis} appears multiple times in the list of dims")
@@ -918,14 +1067,30 @@ def roll(input: Tensor, shifts: int | _size_t, dims: int | _size_t | None = None
         tensor([[3, 1, 2],
                 [6, 4, 5]])
     """
-    shift_list = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(cast(Sequence[int], shifts))
-    dim_list = (
-        () if dims is None else (dims,) if isinstance(dims, numbers.Integral) else tuple(cast(Sequence[int], dims))
-    )
+    shift_list = int_list("roll", "shifts", shifts, size=1, position=2)
+    dim_list = () if dims is None else int_list("roll", "dims", dims, size=1, position=3)
+    return _roll(input, shift_list, dim_list)
+
+
+def tensor_roll(self: Tensor, shifts: int | _size_t, dims: int | _size_t | None = None) -> Tensor:
+    """``Tensor.roll(shifts, dims)``: as :func:`roll`; a TypeError gives the argument's position as a method's.
+
+    Example::
+
+        >>> ember.tensor([1, 2, 3]).roll(1)
+        tensor([3, 1, 2])
+    """
+    shift_list = int_list("roll", "shifts", shifts, size=1, position=1)
+    dim_list = () if dims is None else int_list("roll", "dims", dims, size=1, position=2)
+    return _roll(self, shift_list, dim_list)
+
+
+def _roll(input: Tensor, shift_list: tuple[int, ...], dim_list: tuple[int, ...]) -> Tensor:
+    """:func:`roll` by the checked ``shift_list`` along ``dim_list`` (the flattened tensor where it is empty)."""
     if not shift_list:
         raise RuntimeError("`shifts` required")
     if not dim_list and len(shift_list) == 1:  # no dims (None or empty): the flattened tensor rolls
-        return named_node(roll(input.reshape(-1), shift_list, 0).reshape(input.shape), "RollBackward0")
+        return named_node(_roll(input.reshape(-1), shift_list, (0,)).reshape(input.shape), "RollBackward0")
     if input.numel() == 0:  # nothing moves (PyTorch checks no dims here)
         return named_node(input.clone(), "RollBackward0")
     if len(shift_list) != len(dim_list):
@@ -1213,6 +1378,8 @@ def narrow(input: Tensor, dim: int, start: int | Tensor, length: int) -> Tensor:
         tensor([[2, 3],
                 [5, 6]])
     """
+    if type(dim) is not int or type(start) is not int or type(length) is not int:
+        dim, length = _narrow_args((input, dim, start, length), _NARROW_SIGNATURES)
     if input.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     if isinstance(start, Tensor):
@@ -1231,6 +1398,34 @@ def narrow(input: Tensor, dim: int, start: int | Tensor, length: int) -> Tensor:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     key = (slice(None),) * axis + (slice(start, start + length),)
     return input[key]
+
+
+_NARROW_SIGNATURES = ("int dim, Tensor start, int length", "int dim, int start, int length")
+
+
+def tensor_narrow(self: Tensor, dim: int, start: int | Tensor, length: int) -> Tensor:
+    """``Tensor.narrow(dim, start, length)``: as :func:`narrow`; a TypeError lists the arguments as a method's.
+
+    Example::
+
+        >>> ember.arange(6).narrow(0, 2, 3)
+        tensor([2, 3, 4])
+    """
+    if type(dim) is not int or type(start) is not int or type(length) is not int:
+        dim, length = _narrow_args((dim, start, length), _NARROW_SIGNATURES)
+    return narrow(self, dim, start, length)
+
+
+def _narrow_args(given, signatures):
+    """``(dim, length)`` of a :func:`narrow` given the arguments ``given`` (the last three: dim, start, length) as
+    ints, or PyTorch's TypeError listing ``signatures`` (a function's list ``Tensor input`` first); ``start`` may be
+    a tensor."""
+    dim, start, length = given[-3:]
+    if not (is_index(dim) and is_index(length) and (isinstance(start, Tensor) or is_index(start))):
+        if len(given) == 4:
+            signatures = tuple(f"Tensor input, {signature}" for signature in signatures)
+        raise invalid_combination("narrow", given, {}, signatures)
+    return operator.index(dim), operator.index(length)
 
 
 def split(tensor: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
@@ -1329,11 +1524,15 @@ def unbind(input: Tensor, dim: int = 0, *, axis: int | None = None) -> tuple[Ten
         >>> ember.unbind(x, dim=1)
         (tensor([1, 4]), tensor([2, 5]), tensor([3, 6]))
     """
-    if axis is not None:
-        dim, _ = numpy_names("unbind", dim, 0, axis, False, None)
-    if input.ndim == 0:
-        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-    return _Unbind.apply(input, wrap_dim(dim, input.ndim))
+    try:
+        if axis is not None:
+            dim, _ = numpy_names("unbind", dim, 0, axis, False, None)
+        if input.ndim == 0:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        return _Unbind.apply(input, wrap_dim(dim, input.ndim))
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("unbind", input)
+        raise
 
 
 class _Split(Function):
@@ -1413,8 +1612,10 @@ def movedim(input: Tensor, source: int | Sequence[int], destination: int | Seque
         >>> ember.movedim(ember.zeros(2, 3, 4), (0, 1), (2, 0)).shape
         ember.Size([3, 4, 2])
     """
-    src = (source,) if isinstance(source, int) else tuple(source)
-    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    if type(source) is int and type(destination) is int:
+        src, dst = (source,), (destination,)
+    else:
+        src, dst = _movedim_args((input, source, destination), 2)
     n = input.ndim
     if len(src) != len(dst):
         raise RuntimeError(
@@ -1432,6 +1633,37 @@ def movedim(input: Tensor, source: int | Sequence[int], destination: int | Seque
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
     return permute(input, order)
+
+
+def tensor_movedim(self: Tensor, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
+    """``Tensor.movedim(source, destination)``: as :func:`movedim`; a TypeError gives the arguments as a method's.
+
+    Example::
+
+        >>> ember.zeros(2, 3, 4).movedim(0, -1).shape
+        ember.Size([3, 4, 2])
+    """
+    if type(source) is not int or type(destination) is not int:
+        source, destination = _movedim_args((source, destination), 1)
+    return movedim(self, source, destination)
+
+
+def _movedim_args(given, position):
+    """``(source, destination)`` of a :func:`movedim` given the arguments ``given`` (the last two: source,
+    destination), both ints or both sequences of ints, as tuples; else PyTorch's TypeError (``position``: that of
+    ``source``, 2 for the function, 1 for the method)."""
+    source, destination = given[-2:]
+    if is_index(source) and is_index(destination):
+        return (operator.index(source),), (operator.index(destination),)
+    if isinstance(source, (tuple, list)) and isinstance(destination, (tuple, list)):
+        return (
+            int_list("movedim", "source", source, position=position),
+            int_list("movedim", "destination", destination, position=position + 1),
+        )
+    signatures = ("int source, int destination", "tuple of ints source, tuple of ints destination")
+    if len(given) == 3:
+        signatures = tuple(f"Tensor input, {signature}" for signature in signatures)
+    raise invalid_combination("movedim", given, {}, signatures)
 
 
 def row_major(backend, data):

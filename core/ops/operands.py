@@ -16,7 +16,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.grad_mode import grad_state
 from ..autograd.named_nodes import named_node  # noqa: F401 - the ops take it from here with the other helpers
-from ..dim_errors import dim_type_error
+from ..dim_errors import called_op, dim_type_error
 from ..tensor import NUMBER_TYPES, Tensor, tensor
 from ..type_names import type_name
 from ..typeinfo import iinfo
@@ -38,6 +38,7 @@ __all__ = [
     "dim_or_axis",
     "check_factor",
     "require_tensors",
+    "refuse_non_tensor",
     "read_before_checked",
     "type_name",
     "broadcast_error",
@@ -46,6 +47,8 @@ __all__ = [
     "check_scalar_fits",
     "bool_arg_error",
     "int_list",
+    "int_arg",
+    "is_index",
     "given_arguments",
     "invalid_combination",
 ]
@@ -445,10 +448,24 @@ def invalid_combination(op: str, args: tuple, kwargs: dict, signatures: tuple[st
     return TypeError(f"{given}but expected one of:\n{expected}")
 
 
-def _is_index(value: object) -> bool:
-    """Whether PyTorch's argument parser reads ``value`` as an int where an ``int[]`` begins: an int or what has
-    ``__index__`` (NumPy's integers), not a bool."""
+def is_index(value: object) -> bool:
+    """Whether PyTorch's argument parser reads ``value`` as an int (where an ``int[]`` begins, too): an int or what
+    has ``__index__`` (NumPy's integers, an integer tensor of one element), not a bool."""
     return type(value) is int or (not isinstance(value, bool) and hasattr(type(value), "__index__"))
+
+
+def int_arg(op: str, name: str, value: Any, position: int | None) -> int:
+    """``value``, the ``int`` argument ``name`` of ``op``, as an int, read as PyTorch's argument parser reads it
+    (:func:`is_index`); else its TypeError, with the argument's 1-based ``position`` where the call gives it
+    positionally (``x.transpose("a", 1)``: "transpose(): argument 'dim0' (position 1) must be int, not str").
+    Callers test ``type(value) is not int`` first, which costs the common call nothing measurable."""
+    if is_index(value):
+        try:
+            return operator.index(value)
+        except TypeError:  # a floating tensor, which has __index__ but is no int
+            pass
+    at = "" if position is None else f" (position {position})"
+    raise TypeError(f"{op}(): argument '{name}'{at} must be int, not {type_name(value)}")
 
 
 def int_list(op: str, name: str, value: Any, size: int = 0, position: int | None = None) -> tuple[int, ...]:
@@ -462,7 +479,7 @@ def int_list(op: str, name: str, value: Any, size: int = 0, position: int | None
     kind = type(value)
     at = "" if position is None else f" (position {position})"
     if kind is tuple or kind is list:
-        if value and not _is_index(value[0]):
+        if value and not is_index(value[0]):
             raise TypeError(
                 f"{op}(): argument '{name}'{at} must be tuple of ints, but found element of type "
                 f"{type_name(value[0])} at pos 0"
@@ -477,7 +494,7 @@ def int_list(op: str, name: str, value: Any, size: int = 0, position: int | None
                     f'"type must be tuple of ints,but got {type_name(item)}"'
                 ) from None
         return tuple(ints)
-    if size and _is_index(value):
+    if size and is_index(value):
         return (operator.index(value),) * size
     raise TypeError(f"{op}(): argument '{name}'{at} must be tuple of ints, not {type_name(value)}")
 
@@ -537,6 +554,16 @@ def require_tensors(op: str, names: tuple[str, ...], *operands: object, first: i
     for position, (name, operand) in enumerate(zip(names, operands), first):
         if not isinstance(operand, Tensor):
             raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, not {type_name(operand)}")
+
+
+def refuse_non_tensor(op: str, input: object) -> None:
+    """PyTorch's TypeError for an ``input`` of ``op`` that is no tensor ("sum(): argument 'input' (position 1)
+    must be Tensor, not str"), called where the op's body has failed with an AttributeError (its ``except``
+    clause: a try costs the common call nothing), which is re-raised for a tensor. The op named is the one called
+    where another ember op called ``op`` (``argwhere``'s ``nonzero``)."""
+    if not isinstance(input, Tensor):
+        op = called_op(2) or op
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type_name(input)}") from None
 
 
 _ABSENT = object()  # what getattr gives for an attribute an object lacks

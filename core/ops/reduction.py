@@ -34,6 +34,7 @@ from .operands import (
     normalize_dims,
     numpy_names,
     refuse_keepdim_without_dim,
+    refuse_non_tensor,
     refuse_none_dim,
     require_tensors,
     wrap_dim,
@@ -157,48 +158,52 @@ def sum(
         tensor([[ 6.],
                 [15.]])
     """
-    if dim is DIM_OMITTED:  # (identity tests inline: the common call, x.sum(), pays no call for them)
-        if (keepdim is not KEEPDIM_OMITTED or keepdims is not None) and axis is DIM_OMITTED:
-            dim_and_keepdim("sum", dim, keepdim if keepdims is None else keepdims)  # TypeError: keepdim without dim
-        dim = None
-    if axis is DIM_OMITTED:  # (omitted and None differ only above: x.sum(axis=None, keepdims=True) is accepted)
-        axis = None
-    if keepdim is KEEPDIM_OMITTED:
-        keepdim = False
-    elif keepdim is not True and keepdim is not False:
-        raise bool_arg_error("sum", "keepdim", keepdim)
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("sum", dim, None, axis, keepdim, keepdims)
-    if out is None and not isinstance(input, Tensor) and getattr(input, "layout", None) is not None:
-        # a sparse tensor (COO or compressed): its own sum
-        if not keepdim:
-            return input.sum(dim, dtype=dtype)
-        if input.layout is not sparse_coo:
-            return input.sum(dim, keepdim=True, dtype=dtype)
-        summed = input.sum(dim, dtype=dtype)  # the COO's sum keeps no dims: they come back with size 1
-        axes = sorted(normalize_dims(_every_dim_if_empty(dim), input.ndim))
-        if len(axes) == input.ndim:  # every dim: a dense result, as PyTorch's
-            return summed.reshape((1,) * input.ndim)
-        for axis in axes:
-            summed = summed.unsqueeze(axis)
-        return summed
-    if out is not None:
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out(
-                "sum", sum(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
-            )
-    if _amp.active:
-        (input,) = cast_inputs("sum", input, dtype=dtype)
-    listed = _every_dim_if_empty(dim)
-    axes = normalize_dims(listed, len(input._data.shape))
-    d = input.dtype
-    out = _accumulate_dtype(d, dtype, "sum_cpu")
-    if out is not d:
-        input = input.to(out)
-    # an integer sum stays in its type (NumPy widens int32/uint8 sums to the platform integer)
-    node = _Sum if dim is None else _SumDims
-    dropped = () if keepdim or listed is None else axes  # the dimensions its backward unsqueezes back
-    return node.apply(input, axes, keepdim, None if out._category >= 2 else input._data.dtype, dropped)
+    try:
+        if dim is DIM_OMITTED:  # (identity tests inline: the common call, x.sum(), pays no call for them)
+            if (keepdim is not KEEPDIM_OMITTED or keepdims is not None) and axis is DIM_OMITTED:
+                dim_and_keepdim("sum", dim, keepdim if keepdims is None else keepdims)  # TypeError: keepdim without dim
+            dim = None
+        if axis is DIM_OMITTED:  # (omitted and None differ only above: x.sum(axis=None, keepdims=True) is accepted)
+            axis = None
+        if keepdim is KEEPDIM_OMITTED:
+            keepdim = False
+        elif keepdim is not True and keepdim is not False:
+            raise bool_arg_error("sum", "keepdim", keepdim)
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_names("sum", dim, None, axis, keepdim, keepdims)
+        if out is None and not isinstance(input, Tensor) and getattr(input, "layout", None) is not None:
+            # a sparse tensor (COO or compressed): its own sum
+            if not keepdim:
+                return input.sum(dim, dtype=dtype)
+            if input.layout is not sparse_coo:
+                return input.sum(dim, keepdim=True, dtype=dtype)
+            summed = input.sum(dim, dtype=dtype)  # the COO's sum keeps no dims: they come back with size 1
+            axes = sorted(normalize_dims(_every_dim_if_empty(dim), input.ndim))
+            if len(axes) == input.ndim:  # every dim: a dense result, as PyTorch's
+                return summed.reshape((1,) * input.ndim)
+            for axis in axes:
+                summed = summed.unsqueeze(axis)
+            return summed
+        if out is not None:
+            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+                return write_out(
+                    "sum", sum(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+                )
+        if _amp.active:
+            (input,) = cast_inputs("sum", input, dtype=dtype)
+        listed = _every_dim_if_empty(dim)
+        axes = normalize_dims(listed, len(input._data.shape))
+        d = input.dtype
+        out = _accumulate_dtype(d, dtype, "sum_cpu")
+        if out is not d:
+            input = input.to(out)
+        # an integer sum stays in its type (NumPy widens int32/uint8 sums to the platform integer)
+        node = _Sum if dim is None else _SumDims
+        dropped = () if keepdim or listed is None else axes  # the dimensions its backward unsqueezes back
+        return node.apply(input, axes, keepdim, None if out._category >= 2 else input._data.dtype, dropped)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("sum", input)
+        raise
 
 
 def mean(
@@ -233,33 +238,39 @@ def mean(
         >>> ember.mean(x, dim=1)
         tensor([2., 5.])
     """
-    if dim is DIM_OMITTED:  # (identity tests inline: the common call, x.mean(), pays no call for them)
-        if (keepdim is not KEEPDIM_OMITTED or keepdims is not None) and axis is DIM_OMITTED:
-            dim_and_keepdim("mean", dim, keepdim if keepdims is None else keepdims)  # TypeError: keepdim without dim
-        dim = None
-    if axis is DIM_OMITTED:  # (omitted and None differ only above: x.mean(axis=None, keepdims=True) is accepted)
-        axis = None
-    if keepdim is KEEPDIM_OMITTED:
-        keepdim = False
-    elif keepdim is not True and keepdim is not False:
-        raise bool_arg_error("mean", "keepdim", keepdim)
-    if dtype is None:
-        refuse_limited("sum_cpu", input, among=FLOAT8)
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("mean", dim, None, axis, keepdim, keepdims)
-    if out is not None:  # a floating-point mean is computed in out's dtype, as PyTorch
-        if dtype is None and input.dtype.is_floating_point and out.dtype.is_floating_point:
-            dtype = out.dtype
-        return write_out("mean", mean(input, dim, keepdim, dtype=dtype), out, exact_dtype=True)
-    if dtype is not None:
-        input = input.to(dtype_arg("mean", dtype))
-    if not (input.dtype.is_floating_point or input.dtype.is_complex):
-        raise RuntimeError(
-            f"mean(): could not infer output dtype. {'Input' if dtype is None else 'Optional'} dtype must be either "
-            f"a floating point or complex dtype. Got: {_TORCH_NAMES[input.dtype.name]}"
-        )
-    axes = normalize_dims(_every_dim_if_empty(dim), len(input._data.shape))
-    return (_Mean if dim is None else _MeanDims).apply(input, axes, keepdim)
+    try:
+        if dim is DIM_OMITTED:  # (identity tests inline: the common call, x.mean(), pays no call for them)
+            if (keepdim is not KEEPDIM_OMITTED or keepdims is not None) and axis is DIM_OMITTED:
+                dim_and_keepdim(
+                    "mean", dim, keepdim if keepdims is None else keepdims
+                )  # TypeError: keepdim without dim
+            dim = None
+        if axis is DIM_OMITTED:  # (omitted and None differ only above: x.mean(axis=None, keepdims=True) is accepted)
+            axis = None
+        if keepdim is KEEPDIM_OMITTED:
+            keepdim = False
+        elif keepdim is not True and keepdim is not False:
+            raise bool_arg_error("mean", "keepdim", keepdim)
+        if dtype is None:
+            refuse_limited("sum_cpu", input, among=FLOAT8)
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_names("mean", dim, None, axis, keepdim, keepdims)
+        if out is not None:  # a floating-point mean is computed in out's dtype, as PyTorch
+            if dtype is None and input.dtype.is_floating_point and out.dtype.is_floating_point:
+                dtype = out.dtype
+            return write_out("mean", mean(input, dim, keepdim, dtype=dtype), out, exact_dtype=True)
+        if dtype is not None:
+            input = input.to(dtype_arg("mean", dtype))
+        if not (input.dtype.is_floating_point or input.dtype.is_complex):
+            raise RuntimeError(
+                f"mean(): could not infer output dtype. {'Input' if dtype is None else 'Optional'} dtype must be either "
+                f"a floating point or complex dtype. Got: {_TORCH_NAMES[input.dtype.name]}"
+            )
+        axes = normalize_dims(_every_dim_if_empty(dim), len(input._data.shape))
+        return (_Mean if dim is None else _MeanDims).apply(input, axes, keepdim)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("mean", input)
+        raise
 
 
 class _Mean(Function):
@@ -367,28 +378,34 @@ def prod(
         >>> ember.prod(x, dim=1)
         tensor([  6., 120.])
     """
-    dim = refuse_none_dim("prod", dim)
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("prod", dim, None, axis, keepdim, keepdims)
-    if out is not None:
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out(
-                "prod",
-                prod(input, DIM_OMITTED if dim is None else dim, keepdim, dtype=out.dtype if dtype is None else dtype),
-                out,
-                exact_dtype=True,
-            )
-    refuse_keepdim_without_dim("prod", dim, keepdim)
-    if _amp.active:  # float32 under autocast (cpu), or the dtype asked for (cuda)
-        (input,) = cast_inputs("prod", input, dtype=dtype)
-    d = input.dtype
-    out = _accumulate_dtype(d, dtype, "prod_out_cpu")
-    if out is not d:
-        input = input.to(out)
-    axis = None if dim is None else wrap_dim(dim, input.ndim)
-    if input.ndim == 0:
-        axis = None
-    return (_Prod if dim is None else _ProdDim).apply(input, axis, keepdim if axis is not None else False)
+    try:
+        dim = refuse_none_dim("prod", dim)
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_names("prod", dim, None, axis, keepdim, keepdims)
+        if out is not None:
+            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+                return write_out(
+                    "prod",
+                    prod(
+                        input, DIM_OMITTED if dim is None else dim, keepdim, dtype=out.dtype if dtype is None else dtype
+                    ),
+                    out,
+                    exact_dtype=True,
+                )
+        refuse_keepdim_without_dim("prod", dim, keepdim)
+        if _amp.active:  # float32 under autocast (cpu), or the dtype asked for (cuda)
+            (input,) = cast_inputs("prod", input, dtype=dtype)
+        d = input.dtype
+        out = _accumulate_dtype(d, dtype, "prod_out_cpu")
+        if out is not d:
+            input = input.to(out)
+        axis = None if dim is None else wrap_dim(dim, input.ndim)
+        if input.ndim == 0:
+            axis = None
+        return (_Prod if dim is None else _ProdDim).apply(input, axis, keepdim if axis is not None else False)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("prod", input)
+        raise
 
 
 class _Extremum(Function):
@@ -502,23 +519,27 @@ def amax(
         >>> ember.amax(x, dim=0)
         tensor([4., 5., 6.])
     """
-    refuse_limited("max_values_cpu", input)
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("amax", dim, (), axis, keepdim, keepdims)
-    if keepdim is not True and keepdim is not False:
-        raise bool_arg_error("amax", "keepdim", keepdim)
-    if out is not None:
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("amax", amax(input, dim, keepdim), out, exact_dtype=SAME_DTYPE_OUT)
+    try:
+        refuse_limited("max_values_cpu", input)
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_names("amax", dim, (), axis, keepdim, keepdims)
+        if keepdim is not True and keepdim is not False:
+            raise bool_arg_error("amax", "keepdim", keepdim)
+        if out is not None:
+            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+                return write_out("amax", amax(input, dim, keepdim), out, exact_dtype=SAME_DTYPE_OUT)
 
-    if input.dtype.is_complex:
-        not_implemented("max_values_cpu", input.dtype)
-    every = _every_dim_if_empty(dim) is None  # () and [] reduce every dimension
-    given = () if every or not input.ndim else tuple(dim) if isinstance(dim, Sequence) else (dim,)
-    _check_nonempty("amax", input, [wrap_dim(d, input.ndim) for d in given], given)  # before a repeated dim
-    axes = normalize_dims(None if every else dim, input.ndim)
-    _check_nonempty("amax", input, () if every else axes)
-    return _Amax.apply(input, axes, keepdim)
+        if input.dtype.is_complex:
+            not_implemented("max_values_cpu", input.dtype)
+        every = _every_dim_if_empty(dim) is None  # () and [] reduce every dimension
+        given = () if every or not input.ndim else tuple(dim) if isinstance(dim, Sequence) else (dim,)
+        _check_nonempty("amax", input, [wrap_dim(d, input.ndim) for d in given], given)  # before a repeated dim
+        axes = normalize_dims(None if every else dim, input.ndim)
+        _check_nonempty("amax", input, () if every else axes)
+        return _Amax.apply(input, axes, keepdim)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("amax", input)
+        raise
 
 
 def amin(
@@ -550,23 +571,27 @@ def amin(
         >>> ember.amin(x, dim=1)
         tensor([1., 4.])
     """
-    refuse_limited("min_values_cpu", input)
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("amin", dim, (), axis, keepdim, keepdims)
-    if keepdim is not True and keepdim is not False:
-        raise bool_arg_error("amin", "keepdim", keepdim)
-    if out is not None:
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("amin", amin(input, dim, keepdim), out, exact_dtype=SAME_DTYPE_OUT)
+    try:
+        refuse_limited("min_values_cpu", input)
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_names("amin", dim, (), axis, keepdim, keepdims)
+        if keepdim is not True and keepdim is not False:
+            raise bool_arg_error("amin", "keepdim", keepdim)
+        if out is not None:
+            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+                return write_out("amin", amin(input, dim, keepdim), out, exact_dtype=SAME_DTYPE_OUT)
 
-    if input.dtype.is_complex:
-        not_implemented("min_values_cpu", input.dtype)
-    every = _every_dim_if_empty(dim) is None  # () and [] reduce every dimension
-    given = () if every or not input.ndim else tuple(dim) if isinstance(dim, Sequence) else (dim,)
-    _check_nonempty("amin", input, [wrap_dim(d, input.ndim) for d in given], given)  # before a repeated dim
-    axes = normalize_dims(None if every else dim, input.ndim)
-    _check_nonempty("amin", input, () if every else axes)
-    return _Amin.apply(input, axes, keepdim)
+        if input.dtype.is_complex:
+            not_implemented("min_values_cpu", input.dtype)
+        every = _every_dim_if_empty(dim) is None  # () and [] reduce every dimension
+        given = () if every or not input.ndim else tuple(dim) if isinstance(dim, Sequence) else (dim,)
+        _check_nonempty("amin", input, [wrap_dim(d, input.ndim) for d in given], given)  # before a repeated dim
+        axes = normalize_dims(None if every else dim, input.ndim)
+        _check_nonempty("amin", input, () if every else axes)
+        return _Amin.apply(input, axes, keepdim)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("amin", input)
+        raise
 
 
 def _arg(name, input, dim, keepdim):
@@ -615,17 +640,21 @@ def argmax(
         >>> ember.argmax(x, dim=1)
         tensor([1, 0])
     """
-    refuse_limited("argmax_cpu", input)
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("argmax", dim, None, axis, keepdim, keepdims)
-    if keepdim is not True and keepdim is not False:
-        raise bool_arg_error("argmax", "keepdim", keepdim)
-    if out is not None:
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("argmax", argmax(input, dim, keepdim), out, exact_dtype=True)
-    if input.dtype is dtypes.bool:
-        raise RuntimeError("argmax(): does not support bool input")
-    return _arg("argmax", input, dim, keepdim)
+    try:
+        refuse_limited("argmax_cpu", input)
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_names("argmax", dim, None, axis, keepdim, keepdims)
+        if keepdim is not True and keepdim is not False:
+            raise bool_arg_error("argmax", "keepdim", keepdim)
+        if out is not None:
+            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+                return write_out("argmax", argmax(input, dim, keepdim), out, exact_dtype=True)
+        if input.dtype is dtypes.bool:
+            raise RuntimeError("argmax(): does not support bool input")
+        return _arg("argmax", input, dim, keepdim)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("argmax", input)
+        raise
 
 
 def argmin(
@@ -656,17 +685,21 @@ def argmin(
         tensor([[0],
                 [2]])
     """
-    refuse_limited("argmin_cpu", input)
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("argmin", dim, None, axis, keepdim, keepdims)
-    if keepdim is not True and keepdim is not False:
-        raise bool_arg_error("argmin", "keepdim", keepdim)
-    if out is not None:
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("argmin", argmin(input, dim, keepdim), out, exact_dtype=True)
-    if input.dtype is dtypes.bool:
-        raise RuntimeError("argmin(): does not support bool input")
-    return _arg("argmin", input, dim, keepdim)
+    try:
+        refuse_limited("argmin_cpu", input)
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_names("argmin", dim, None, axis, keepdim, keepdims)
+        if keepdim is not True and keepdim is not False:
+            raise bool_arg_error("argmin", "keepdim", keepdim)
+        if out is not None:
+            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+                return write_out("argmin", argmin(input, dim, keepdim), out, exact_dtype=True)
+        if input.dtype is dtypes.bool:
+            raise RuntimeError("argmin(): does not support bool input")
+        return _arg("argmin", input, dim, keepdim)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("argmin", input)
+        raise
 
 
 #: PyTorch's overloads of ``max`` and ``min``, as its argument parser lists them
@@ -885,26 +918,30 @@ def aminmax(
         min=tensor([1., 4.]),
         max=tensor([3., 6.]))
     """
-    refuse_limited("aminmax_cpu", input)
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("aminmax", dim, None, axis, keepdim, keepdims)
-    if keepdim is not True and keepdim is not False:
-        raise bool_arg_error("aminmax", "keepdim", keepdim)
-    if out is not None:
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("aminmax", aminmax(input, dim=dim, keepdim=keepdim), out, exact_dtype=True)
-    d = () if dim is None else (wrap_dim(dim, input.ndim),)  # one int dim, not amin's tuples
-    if input.numel() == 0:  # amin's errors, named as aminmax's
-        if dim is None:
-            raise RuntimeError(
-                "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity."
-            )
-        axis = wrap_dim(dim, input.ndim)
-        if input.ndim and input.shape[axis] == 0:
-            raise IndexError(f"aminmax: Expected reduction dim {axis} to have non-zero size.")
-    if input.dtype.is_complex and input.numel():  # (an empty one: amin's error first, as PyTorch's)
-        not_implemented("aminmax_cpu", input.dtype)
-    return return_types.aminmax(amin(input, d, keepdim), amax(input, d, keepdim))
+    try:
+        refuse_limited("aminmax_cpu", input)
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_names("aminmax", dim, None, axis, keepdim, keepdims)
+        if keepdim is not True and keepdim is not False:
+            raise bool_arg_error("aminmax", "keepdim", keepdim)
+        if out is not None:
+            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+                return write_out("aminmax", aminmax(input, dim=dim, keepdim=keepdim), out, exact_dtype=True)
+        d = () if dim is None else (wrap_dim(dim, input.ndim),)  # one int dim, not amin's tuples
+        if input.numel() == 0:  # amin's errors, named as aminmax's
+            if dim is None:
+                raise RuntimeError(
+                    "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity."
+                )
+            axis = wrap_dim(dim, input.ndim)
+            if input.ndim and input.shape[axis] == 0:
+                raise IndexError(f"aminmax: Expected reduction dim {axis} to have non-zero size.")
+        if input.dtype.is_complex and input.numel():  # (an empty one: amin's error first, as PyTorch's)
+            not_implemented("aminmax_cpu", input.dtype)
+        return return_types.aminmax(amin(input, d, keepdim), amax(input, d, keepdim))
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("aminmax", input)
+        raise
 
 
 def _refuse_unbiased_and_correction(op, dim, unbiased, correction):
@@ -1529,10 +1566,14 @@ def count_nonzero(
         >>> ember.count_nonzero(x, dim=1)
         tensor([2, 1])
     """
-    refuse_limited("nonzero_count_cpu", input)
-    if axis is not None:
-        dim, _ = numpy_names("count_nonzero", dim, None, axis, False, None)
-    return (input != 0).sum(dim)
+    try:
+        refuse_limited("nonzero_count_cpu", input)
+        if axis is not None:
+            dim, _ = numpy_names("count_nonzero", dim, None, axis, False, None)
+        return (input != 0).sum(dim)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("count_nonzero", input)
+        raise
 
 
 # -- more scans and NaN-aware reductions -----------------------------------------------------
@@ -1831,37 +1872,41 @@ def median(
         >>> ember.median(ember.tensor([3.0, 1.0, 2.0, 4.0]))
         tensor(2.)
     """
-    dim = refuse_none_dim("median", dim)
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("median", dim, None, axis, keepdim, keepdims)
-    refuse_limited("median_cpu" if dim is None else "median_out", input)  # PyTorch's kernel of each overload
-    if out is not None:
-        given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("median", median(input, given, keepdim), out, exact_dtype=True)
-    refuse_keepdim_without_dim("median", dim, keepdim)
-    if input.dtype is dtypes.bool or input.dtype.is_complex:
-        not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
-    if dim is None:
-        flat = input.reshape(-1)
-        if flat.shape[0] == 0:
-            return median_of_no_elements(input)
-        return _Median.apply(flat, lambda x: median(x, 0).values)
-    axis = wrap_dim(dim, input.ndim)
-    if input.ndim == 0:
-        return return_types.median(
-            named_node(input.clone(), "MedianBackward1"),
-            input._make(input._backend.xp.zeros((), dtype=input._backend.native_dtype(dtypes.int64))),
-        )
-    n = input.shape[axis]
-    if n == 0:
-        raise IndexError(f"median(): Expected reduction dim {axis} to have non-zero size.")
-    backend = input._backend
-    positions = backend.kernels.median_positions(input._data, axis)
-    if not backend.is_row_major(positions):  # PyTorch's indices are laid out as a fresh tensor
-        positions = row_major(backend, positions)
-    index = input._make(positions)
-    return return_types.median(*_selected_along(input, axis, index, keepdim, "MedianBackward1"))
+    try:
+        dim = refuse_none_dim("median", dim)
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_names("median", dim, None, axis, keepdim, keepdims)
+        refuse_limited("median_cpu" if dim is None else "median_out", input)  # PyTorch's kernel of each overload
+        if out is not None:
+            given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
+            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+                return write_out("median", median(input, given, keepdim), out, exact_dtype=True)
+        refuse_keepdim_without_dim("median", dim, keepdim)
+        if input.dtype is dtypes.bool or input.dtype.is_complex:
+            not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
+        if dim is None:
+            flat = input.reshape(-1)
+            if flat.shape[0] == 0:
+                return median_of_no_elements(input)
+            return _Median.apply(flat, lambda x: median(x, 0).values)
+        axis = wrap_dim(dim, input.ndim)
+        if input.ndim == 0:
+            return return_types.median(
+                named_node(input.clone(), "MedianBackward1"),
+                input._make(input._backend.xp.zeros((), dtype=input._backend.native_dtype(dtypes.int64))),
+            )
+        n = input.shape[axis]
+        if n == 0:
+            raise IndexError(f"median(): Expected reduction dim {axis} to have non-zero size.")
+        backend = input._backend
+        positions = backend.kernels.median_positions(input._data, axis)
+        if not backend.is_row_major(positions):  # PyTorch's indices are laid out as a fresh tensor
+            positions = row_major(backend, positions)
+        index = input._make(positions)
+        return return_types.median(*_selected_along(input, axis, index, keepdim, "MedianBackward1"))
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("median", input)
+        raise
 
 
 def _refuse_complex_nansum(input: Tensor) -> None:
@@ -1898,27 +1943,34 @@ def nansum(
         >>> ember.nansum(x, dim=0)
         tensor([4., 4.])
     """
-    if dtype is None:
-        refuse_limited("nansum_cpu", input, among=FLOAT8)
-    else:
-        dtype = dtype_arg("nansum", dtype)
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("nansum", dim, None, axis, keepdim, keepdims)
-    if keepdim is not True and keepdim is not False:
-        raise bool_arg_error("nansum", "keepdim", keepdim)
-    if out is not None:  # computed in out's dtype, as torch, which has no integer kernel for a floating input
-        if dtype is None and input.dtype.is_floating_point and not out.dtype.is_floating_point:
-            not_implemented("nansum_cpu", out.dtype)
-        return write_out(
-            "nansum", nansum(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
-        )
+    try:
+        if dtype is None:
+            refuse_limited("nansum_cpu", input, among=FLOAT8)
+        else:
+            dtype = dtype_arg("nansum", dtype)
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_names("nansum", dim, None, axis, keepdim, keepdims)
+        if keepdim is not True and keepdim is not False:
+            raise bool_arg_error("nansum", "keepdim", keepdim)
+        if out is not None:  # computed in out's dtype, as torch, which has no integer kernel for a floating input
+            if dtype is None and input.dtype.is_floating_point and not out.dtype.is_floating_point:
+                not_implemented("nansum_cpu", out.dtype)
+            return write_out(
+                "nansum",
+                nansum(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype),
+                out,
+                exact_dtype=True,
+            )
 
-    _refuse_complex_nansum(input)
-    if dtype is not None:  # summed in that type (a float8 input read in float32)
-        input = input.to(dtype)
-    if input.dtype.is_floating_point:
-        input = input.masked_fill(input.detach().isnan(), 0)
-    return named_node(sum(input, dim, keepdim, dtype=dtype), "NansumBackward0")
+        _refuse_complex_nansum(input)
+        if dtype is not None:  # summed in that type (a float8 input read in float32)
+            input = input.to(dtype)
+        if input.dtype.is_floating_point:
+            input = input.masked_fill(input.detach().isnan(), 0)
+        return named_node(sum(input, dim, keepdim, dtype=dtype), "NansumBackward0")
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("nansum", input)
+        raise
 
 
 def nanmean(

@@ -12,6 +12,7 @@ from .. import dtypes
 from ..tensor import Tensor
 from ..type_names import type_name
 from .creation import arange, full
+from .operands import int_arg
 from .searching import searchsorted
 
 __all__ = ["segment_reduce"]
@@ -83,6 +84,8 @@ def segment_reduce(
         raise RuntimeError("segment_reduce(): Either lengths or offsets must be defined.")
     if not isinstance(data, Tensor):
         raise TypeError(f"segment_reduce(): argument 'data' (position 1) must be Tensor, not {type_name(data)}")
+    if type(axis) is not int:
+        axis = int_arg("segment_reduce", "axis", axis, None)
     if not data.dtype.is_floating_point:
         raise NotImplementedError(f"segment_reduce(): data must be floating point, got {data.dtype}")
     bounds = lengths if lengths is not None else offsets

@@ -20,7 +20,7 @@ from .creation import arange, empty, tensor
 from .dtype_support import FLOAT8, not_implemented, refuse_limited
 from .linalg import outer, scale_by
 from .movement import cat, stack
-from .operands import check_factor, check_same_device, numpy_names, wrap_dim
+from .operands import check_factor, check_same_device, numpy_names, refuse_non_tensor, wrap_dim
 from .out_argument import write_out
 from .slicing_joining import meshgrid, searchsorted
 
@@ -191,7 +191,11 @@ def ravel(input: Tensor) -> Tensor:
         >>> ember.tensor([[1, 2], [3, 4]]).ravel()
         tensor([1, 2, 3, 4])
     """
-    return input.contiguous().view(-1)
+    try:
+        return input.contiguous().view(-1)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("ravel", input)
+        raise
 
 
 def msort(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -203,10 +207,14 @@ def msort(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         tensor([[2, 1],
                 [3, 4]])
     """
-    refuse_limited("sorting_kernel_method_name", input, among=FLOAT8)
-    if out is not None:
-        return write_out("msort", msort(input), out, exact_dtype=True)
-    return input.sort(dim=0).values
+    try:
+        refuse_limited("sorting_kernel_method_name", input, among=FLOAT8)
+        if out is not None:
+            return write_out("msort", msort(input), out, exact_dtype=True)
+        return input.sort(dim=0).values
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("msort", input)
+        raise
 
 
 def cartesian_prod(*tensors: Tensor) -> Tensor:

@@ -32,7 +32,18 @@ from .movement import _sizes_or_keyword, cat, flip, movedim, narrow, tensor_list
 if TYPE_CHECKING:
     pass
 from ..type_names import type_name
-from .operands import bool_arg_error, check_same_device, dim_or_axis, named_node, numpy_names, sum_to, wrap_dim
+from .operands import (
+    bool_arg_error,
+    check_same_device,
+    dim_or_axis,
+    int_arg,
+    int_list,
+    named_node,
+    numpy_names,
+    refuse_non_tensor,
+    sum_to,
+    wrap_dim,
+)
 from .out_argument import write_out
 from .searching import searchsorted
 from .strided import as_strided
@@ -53,6 +64,8 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
         >>> ember.arange(6).reshape(2, 3).select(1, 0)
         tensor([0, 3])
     """
+    if type(dim) is not int or type(index) is not int:
+        dim, index = int_arg("select", "dim", dim, 2), int_arg("select", "index", index, 3)
     if input.ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
     axis = wrap_dim(dim, input.ndim)
@@ -64,6 +77,19 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     # basic indexing: a view on every backend (a squeezed narrow is a copy where squeeze of a
     # non-contiguous array copies, as on OpenCL, and an in-place write would then not reach input)
     return input[(slice(None),) * axis + (index % size,)]
+
+
+def tensor_select(self: Tensor, dim: int, index: int) -> Tensor:
+    """``Tensor.select(dim, index)``: as :func:`select`; a TypeError gives the argument's position as a method's.
+
+    Example::
+
+        >>> ember.arange(6).reshape(2, 3).select(0, 1)
+        tensor([3, 4, 5])
+    """
+    if type(dim) is not int or type(index) is not int:
+        dim, index = int_arg("select", "dim", dim, 1), int_arg("select", "index", index, 2)
+    return select(self, dim, index)
 
 
 class _NoDerivative(Function):
@@ -161,43 +187,47 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
         >>> ember.bincount(ember.tensor([0, 1, 1]), weights=ember.tensor([0.5, 1.0, 2.0]), minlength=4)
         tensor([0.5000, 3.0000, 0.0000, 0.0000])
     """
-    backend = input._backend
-    xp = backend.xp
-    if input.dtype.is_floating_point or input.dtype is dtypes.bool:
-        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
-    if input.ndim != 1:
-        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
-    if isinstance(minlength, Tensor) and minlength.ndim == 0 and not minlength.dtype.is_floating_point:
-        minlength = int(minlength.item())  # PyTorch's argument parser takes a 0-d integer tensor as an int
-    if isinstance(minlength, bool) or not isinstance(minlength, numbers.Integral):
-        raise TypeError(f"bincount(): argument 'minlength' must be int, not {type_name(minlength)}")
-    if minlength < 0:
-        raise RuntimeError("minlength should be >= 0")
-    refuse_meta("bincount", input)  # the count of bins is the largest value plus one
-    data = input._data
-    n = data.shape[0]
-    if n and bool((input < 0).any().item()):
-        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
-    if weights is not None and (weights.ndim != 1 or weights.shape[0] != n):
-        raise RuntimeError("weights should be 1-d and have the same length as input")
-    if weights is not None:
-        check_same_device("bincount", input, weights)
-    bins = max(int(input.max().item()) + 1 if n else 0, minlength)
-    if weights is None or not n:  # PyTorch counts no elements in int64, weighted or not
-        dt, values = dtypes.int64, None
-    else:
-        dt = weights.dtype if weights.dtype in (dtypes.float32, dtypes.float64) else dtypes.float64
-        values = weights.detach().to(dt)._data
-    native = backend.native_dtype(dt)
-    out = xp.zeros((bins,), dtype=native)
-    if n:
-        backend.scatter_add(
-            out,
-            0,
-            xp.astype(data, backend.native_dtype(dtypes.int64)),
-            xp.ones((n,), dtype=native) if values is None else values,
-        )
-    return input._make(out)
+    try:
+        backend = input._backend
+        xp = backend.xp
+        if input.dtype.is_floating_point or input.dtype is dtypes.bool:
+            raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+        if input.ndim != 1:
+            raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+        if isinstance(minlength, Tensor) and minlength.ndim == 0 and not minlength.dtype.is_floating_point:
+            minlength = int(minlength.item())  # PyTorch's argument parser takes a 0-d integer tensor as an int
+        if isinstance(minlength, bool) or not isinstance(minlength, numbers.Integral):
+            raise TypeError(f"bincount(): argument 'minlength' must be int, not {type_name(minlength)}")
+        if minlength < 0:
+            raise RuntimeError("minlength should be >= 0")
+        refuse_meta("bincount", input)  # the count of bins is the largest value plus one
+        data = input._data
+        n = data.shape[0]
+        if n and bool((input < 0).any().item()):
+            raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+        if weights is not None and (weights.ndim != 1 or weights.shape[0] != n):
+            raise RuntimeError("weights should be 1-d and have the same length as input")
+        if weights is not None:
+            check_same_device("bincount", input, weights)
+        bins = max(int(input.max().item()) + 1 if n else 0, minlength)
+        if weights is None or not n:  # PyTorch counts no elements in int64, weighted or not
+            dt, values = dtypes.int64, None
+        else:
+            dt = weights.dtype if weights.dtype in (dtypes.float32, dtypes.float64) else dtypes.float64
+            values = weights.detach().to(dt)._data
+        native = backend.native_dtype(dt)
+        out = xp.zeros((bins,), dtype=native)
+        if n:
+            backend.scatter_add(
+                out,
+                0,
+                xp.astype(data, backend.native_dtype(dtypes.int64)),
+                xp.ones((n,), dtype=native) if values is None else values,
+            )
+        return input._make(out)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("bincount", input)
+        raise
 
 
 def _unique_dim(input, axis, return_inverse, return_counts):
@@ -486,9 +516,13 @@ def fliplr(input: Tensor) -> Tensor:
         tensor([[3, 2, 1],
                 [6, 5, 4]])
     """
-    if input.ndim < 2:
-        raise RuntimeError("Input must be >= 2-d.")
-    return flip(input, (1,))
+    try:
+        if input.ndim < 2:
+            raise RuntimeError("Input must be >= 2-d.")
+        return flip(input, (1,))
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("fliplr", input)
+        raise
 
 
 def flipud(input: Tensor) -> Tensor:
@@ -504,9 +538,13 @@ def flipud(input: Tensor) -> Tensor:
         tensor([[4, 5, 6],
                 [1, 2, 3]])
     """
-    if input.ndim < 1:
-        raise RuntimeError("Input must be >= 1-d.")
-    return flip(input, (0,))
+    try:
+        if input.ndim < 1:
+            raise RuntimeError("Input must be >= 1-d.")
+        return flip(input, (0,))
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("flipud", input)
+        raise
 
 
 def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
@@ -527,22 +565,28 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
         tensor([[4, 3],
                 [2, 1]])
     """
-    dims = list(dims)
-    if len(dims) != 2:
-        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
-    if input.ndim < 2:
-        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
-    a, b = wrap_dim(dims[0], input.ndim), wrap_dim(dims[1], input.ndim)
-    if a == b:
-        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {a} and dim1 = {b}")
-    k %= 4
-    if k == 1:
-        return named_node(transpose(flip(input, (b,)), a, b), "Rot90Backward0")
-    if k == 2:
-        return named_node(flip(input, (a, b)), "Rot90Backward0")
-    if k == 3:
-        return named_node(flip(transpose(input, a, b), (b,)), "Rot90Backward0")
-    return named_node(input.clone(), "Rot90Backward0")
+    try:
+        if type(k) is not int:
+            k = int_arg("rot90", "k", k, 2)
+        dims = int_list("rot90", "dims", dims, position=3)
+        if len(dims) != 2:
+            raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+        if input.ndim < 2:
+            raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
+        a, b = wrap_dim(dims[0], input.ndim), wrap_dim(dims[1], input.ndim)
+        if a == b:
+            raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {a} and dim1 = {b}")
+        k %= 4
+        if k == 1:
+            return named_node(transpose(flip(input, (b,)), a, b), "Rot90Backward0")
+        if k == 2:
+            return named_node(flip(input, (a, b)), "Rot90Backward0")
+        if k == 3:
+            return named_node(flip(transpose(input, a, b), (b,)), "Rot90Backward0")
+        return named_node(input.clone(), "Rot90Backward0")
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("rot90", input)
+        raise
 
 
 def meshgrid(*tensors: Tensor | Sequence[Tensor], indexing: str | None = None) -> tuple[Tensor, ...]:
@@ -740,7 +784,11 @@ def is_complex(input: Tensor) -> bool:
         >>> ember.is_complex(ember.tensor([1j]))
         True
     """
-    return input.dtype.is_complex
+    try:
+        return input.dtype.is_complex
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("is_complex", input)
+        raise
 
 
 # -- docstrings of the generated shape-changing in-place methods: name -> (tensor, call arguments, new shape)

@@ -8,6 +8,7 @@ from numbers import Number
 
 from ..tensor import Tensor
 from ..tensor import _copy_slots as copy_slots
+from .operands import refuse_non_tensor
 
 __all__ = ["typename", "is_storage", "get_device", "fill", "detach"]
 
@@ -62,7 +63,11 @@ def get_device(input: Tensor) -> int:
         >>> ember.get_device(ember.zeros(2))
         -1
     """
-    return input.get_device()
+    try:
+        return input.get_device()
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("get_device", input)
+        raise
 
 
 def fill(input: Tensor, value: Number | Tensor) -> Tensor:
@@ -94,7 +99,11 @@ def detach(input: Tensor) -> Tensor:
         >>> ember.detach(x).requires_grad
         False
     """
-    return input.detach()
+    try:
+        return input.detach()
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("detach", input)
+        raise
 
 
 def _output_nr(self: Tensor) -> int:

@@ -14,7 +14,7 @@ from ..typeinfo import finfo
 from .arithmetic import pow, where
 from .comparison import _TORCH_NAMES
 from .dtype_support import TORCH_NAMES, not_implemented
-from .operands import as_tensor_arg, is_scalar, promote, require_tensors
+from .operands import as_tensor_arg, is_scalar, promote, refuse_non_tensor, require_tensors
 from .out_argument import write_out
 from .slicing_joining import searchsorted
 
@@ -87,9 +87,13 @@ def isneginf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.isneginf(ember.tensor([-float('inf'), float('inf'), 1.0]))
         tensor([ True, False, False])
     """
-    if out is not None:
-        return write_out("isneginf", isneginf(input), out, exact_dtype=True)
-    return _equals(input, -math.inf)
+    try:
+        if out is not None:
+            return write_out("isneginf", isneginf(input), out, exact_dtype=True)
+        return _equals(input, -math.inf)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("isneginf", input)
+        raise
 
 
 def isposinf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -104,9 +108,13 @@ def isposinf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.isposinf(ember.tensor([-float('inf'), float('inf'), 1.0]))
         tensor([False,  True, False])
     """
-    if out is not None:
-        return write_out("isposinf", isposinf(input), out, exact_dtype=True)
-    return _equals(input, math.inf)
+    try:
+        if out is not None:
+            return write_out("isposinf", isposinf(input), out, exact_dtype=True)
+        return _equals(input, math.inf)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("isposinf", input)
+        raise
 
 
 def _equals(input: Tensor, infinity: float) -> Tensor:
@@ -131,9 +139,13 @@ def isreal(input: Tensor) -> Tensor:
         >>> ember.isreal(ember.tensor([1 + 0j, 2j]))
         tensor([ True, False])
     """
-    if input.dtype.is_complex:
-        return input.imag == 0
-    return input.new_ones(input.shape, dtype=dtypes.bool)
+    try:
+        if input.dtype.is_complex:
+            return input.imag == 0
+        return input.new_ones(input.shape, dtype=dtypes.bool)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("isreal", input)
+        raise
 
 
 def _integer_pair(op: str, input: Tensor | int, other: Tensor | int) -> tuple[Tensor, Tensor]:
@@ -248,22 +260,26 @@ def frexp(input: Tensor, *, out: Any = None) -> tuple[Tensor, Tensor]:
         mantissa=tensor([ 0.5000, -0.7500,  0.0000]),
         exponent=tensor([4, 2, 0], dtype=ember.int32))
     """
-    if out is not None:
-        return write_out("frexp", frexp(input), out, exact_dtype=True)
-    if not input.dtype.is_floating_point:
-        raise RuntimeError(
-            f"torch.frexp() only supports floating-point dtypes, but got {_TORCH_NAMES[input.dtype.name]}"
-        )
-    magnitude = input.abs()
-    regular = (magnitude > 0) & magnitude.isfinite()
-    safe = where(regular, magnitude, magnitude.new_ones(()))
-    exponent = safe.log2().floor() + 1
-    mantissa = _scale_down(safe, exponent)
-    exponent = exponent + where(mantissa >= 1, 1, where(mantissa < 0.5, -1, 0))  # log2's rounding, in input's type
-    mantissa = _scale_down(safe, exponent)
-    mantissa = where(regular, mantissa * input.sign(), input)
-    exponent = where(regular, exponent, exponent.new_zeros(()))
-    return frexp_result(mantissa, exponent.to(dtypes.int32))
+    try:
+        if out is not None:
+            return write_out("frexp", frexp(input), out, exact_dtype=True)
+        if not input.dtype.is_floating_point:
+            raise RuntimeError(
+                f"torch.frexp() only supports floating-point dtypes, but got {_TORCH_NAMES[input.dtype.name]}"
+            )
+        magnitude = input.abs()
+        regular = (magnitude > 0) & magnitude.isfinite()
+        safe = where(regular, magnitude, magnitude.new_ones(()))
+        exponent = safe.log2().floor() + 1
+        mantissa = _scale_down(safe, exponent)
+        exponent = exponent + where(mantissa >= 1, 1, where(mantissa < 0.5, -1, 0))  # log2's rounding, in input's type
+        mantissa = _scale_down(safe, exponent)
+        mantissa = where(regular, mantissa * input.sign(), input)
+        exponent = where(regular, exponent, exponent.new_zeros(()))
+        return frexp_result(mantissa, exponent.to(dtypes.int32))
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor("frexp", input)
+        raise
 
 
 # significand bits and the exponent of the smallest subnormal, per floating dtype

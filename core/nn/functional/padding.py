@@ -157,7 +157,7 @@ def _check_non_constant(input, pad, mode):
         size = shape[dim]
         if mode == "reflect" and (before >= size or after >= size):
             raise RuntimeError(
-                "Argument #4: Padding size should be less than the corresponding input dimension, but got: "
+                f"Argument #{4 + 2 * i}: Padding size should be less than the corresponding input dimension, but got: "
                 f"padding ({before}, {after}) at dimension {dim} of input {list(shape)}"
             )
         if mode == "circular" and (before > size or after > size):

@@ -276,12 +276,14 @@ def _unbatch(out, batched):
 _MAX_POOL_POSITIONS = {"kernel_size": 2, "stride": 3, "padding": 4, "dilation": 5, "ceil_mode": 6}
 
 
-def _ints(op, name, value, nd, own_1d=False):
+def _ints(op, name, value, nd, own_1d=False, parser=None):
+    """``value``, the argument ``name`` of the pool ``op``, as ``nd`` ints; ``parser``: the op PyTorch's argument
+    parser names in a TypeError where it is another (``max_pool2d_with_indices`` for ``return_indices=True``)."""
     # ints first: the checks against the Iterable and numbers.Integral ABCs cost ten times as much
     if type(value) is int:
         return (value,) * nd
     position = _MAX_POOL_POSITIONS.get(name) if op.startswith("max_pool") else None
-    out = int_list(op, name, value, nd, position)
+    out = int_list(parser or op, name, value, nd, position)
     if len(out) == 1 and nd > 1:
         out = out * nd
     if len(out) != nd:
@@ -291,8 +293,22 @@ def _ints(op, name, value, nd, own_1d=False):
             )
         if nd == 1:
             raise RuntimeError(f"{op}() argument '{name}' should contain one int (got {len(out)})")
-        raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of {nd} ints, got {value!r}")
+        raise RuntimeError(f"{op}: {name} {_length_rule(op, name, nd)}")
     return out
+
+
+def _length_rule(op, name, nd):
+    """What PyTorch's pool ``op`` says its argument ``name`` of another length than ``nd`` must be."""
+    if op.startswith("fractional"):
+        return "must either be a single Int or tuple of Ints"
+    count = {2: "two", 3: "three"}[nd]
+    if name == "stride":
+        return f"must either be omitted, a single int, or a tuple of {count} ints"
+    if name == "dilation":
+        return f"must be either a single int, or a tuple of {count} ints"
+    if op == "avg_pool3d" and name == "padding":
+        return f"must be a single int, or a tuple of {count} ints"
+    return f"must either be a single int, or a tuple of {count} ints"
 
 
 # what max_pool1d's values-only kernel says an argument of another length than one must be
@@ -319,19 +335,20 @@ def _per_axis(name, values):
     return " ".join(f"{name}{axis}: {v}" for axis, v in zip("THW"[-len(values) :], values))
 
 
-def _pool_geometry(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, own_1d=False):
+def _pool_geometry(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, own_1d=False, parser=None):
     """Checked ``(kernel, stride, padding, dilation, out_shape)`` of a sliding-window pool over ``input`` (batched
     or not), checked in PyTorch's order: a zero stride and the padding (while it computes the output size), then
     the signs of kernel, stride and dilation, then the input's empty dims, then the output size (``own_1d``: with
-    the messages of PyTorch's values-only max_pool1d kernel, which ``max_pool1d`` without indices runs)."""
-    kernel = _ints(op, "kernel_size", kernel_size, nd, own_1d)
+    the messages of PyTorch's values-only max_pool1d kernel, which ``max_pool1d`` without indices runs;
+    ``parser``: the op a TypeError names where it is not ``op``, as :func:`_ints`)."""
+    kernel = _ints(op, "kernel_size", kernel_size, nd, own_1d, parser)
     stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and not stride) else stride
-    stride = _ints(op, "stride", stride, nd, own_1d)
-    padding = _ints(op, "padding", padding, nd, own_1d)
-    dilation = _ints(op, "dilation", dilation, nd, own_1d)
+    stride = _ints(op, "stride", stride, nd, own_1d, parser)
+    padding = _ints(op, "padding", padding, nd, own_1d, parser)
+    dilation = _ints(op, "dilation", dilation, nd, own_1d, parser)
     if ceil_mode is not True and ceil_mode is not False:
         at = " (position 6)" if op.startswith("max_pool") else ""
-        raise TypeError(f"{op}(): argument 'ceil_mode'{at} must be bool, not {type_name(ceil_mode)}")
+        raise TypeError(f"{parser or op}(): argument 'ceil_mode'{at} must be bool, not {type_name(ceil_mode)}")
     one_d = own_1d
     if not one_d:
         for k, s, p, d in zip(kernel, stride, padding, dilation):
@@ -387,15 +404,17 @@ def _pool_node(out: Tensor, nd: int, name: str) -> Tensor:
 
 
 # -- max pooling ------------------------------------------------------------------------------
-def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, own_1d=False):
+def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, own_1d=False, parser=None):
+    """``(values, indices)`` of the max pool ``op`` over ``nd`` dimensions; ``parser``: the op a TypeError about
+    an argument names where it is not ``op`` (``max_pool2d_with_indices``)."""
     if _amp.active:
-        args = (input, kernel_size, stride, padding, dilation, ceil_mode, own_1d)
+        args = (input, kernel_size, stride, padding, dilation, ceil_mode, own_1d, parser)
         return autocast_call(op, _max_pool, op, nd, *args)
     _check_dims(op, nd, input)
     if input.dtype is dtypes.bool or input.dtype in dtypes.limited_dtypes or input.dtype.is_complex:  # (no order)
         not_implemented("max_pool3d" if nd == 3 else "max_pool2d", input.dtype)
     kernel, stride, padding, dilation, out_shape = _pool_geometry(
-        op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, own_1d
+        op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, own_1d, parser
     )
     x, batched = _add_batch(nd, input)
 
@@ -430,7 +449,9 @@ def max_pool1d_with_indices(
         (tensor([[[5., 4., 3.]]]), tensor([[[1, 3, 4]]]))
     """
     require_tensors("max_pool1d_with_indices", ("input",), input)
-    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_pool(
+        "max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, parser="max_pool1d_with_indices"
+    )
 
 
 def max_pool2d_with_indices(
@@ -461,7 +482,9 @@ def max_pool2d_with_indices(
                   [13, 15]]]])
     """
     require_tensors("max_pool2d_with_indices", ("input",), input)
-    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_pool(
+        "max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, parser="max_pool2d_with_indices"
+    )
 
 
 def max_pool3d_with_indices(
@@ -488,7 +511,9 @@ def max_pool3d_with_indices(
     """
     read_before_checked(input, "is_cuda", called=False)  # PyTorch's Python functional reads input.is_cuda first
     with _amp_suspended():  # PyTorch's autocast lists max_pool3d (float32), not this op (the input's dtype)
-        return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode)
+        return _max_pool(
+            "max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode, parser="max_pool3d_with_indices"
+        )
 
 
 def _max_pool_doc(nd):
@@ -546,10 +571,10 @@ def max_pool2d(
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> Tensor | tuple[Tensor, Tensor]:
-    if not return_indices:
-        require_tensors("max_pool2d", ("input",), input)
-    out = max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
-    return out if return_indices else out[0]
+    if return_indices:
+        return max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    require_tensors("max_pool2d", ("input",), input)
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode)[0]
 
 
 def max_pool3d(
