@@ -246,7 +246,8 @@ def _embedding_bag(
     if input.ndim == 2:
         if offsets is not None:
             raise ValueError(
-                "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length sequences."
+                "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length "
+                f"sequences. However, found offsets of type {type(offsets)}"
             )
         bags, length = input.shape
         offsets = arange(0, bags * length, length, device=input.device) if length else input.new_zeros((bags,))
@@ -259,10 +260,10 @@ def _embedding_bag(
             raise ValueError("offsets has to be a 1D Tensor but got None")
         if offsets.ndim != 1:
             raise ValueError("offsets has to be a 1D Tensor")
-        if offsets.dtype not in (dtypes.int64, dtypes.int32):
+        if offsets.dtype not in (dtypes.int64, dtypes.int32):  # PyTorch checks them as its 'indices' too
             raise RuntimeError(
-                "embedding_bag: expected offsets to have one of the following scalar types: Long, Int; "
-                f"but got {offsets.dtype} instead"
+                "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; "
+                f"but got {offsets.dtype} instead (while checking arguments for embedding_bag)"
             )
         offsets = offsets.long()
     else:
