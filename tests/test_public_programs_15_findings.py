@@ -105,3 +105,32 @@ def test_embedding_bag_argument_errors_as_torch(device, case):
     for old, new in legacy.items():
         expected = expected.replace(old, new)
     assert ours == (theirs[0], expected)
+
+
+@pytest.mark.parametrize(
+    "mode,form",
+    [(mode, form) for mode in ("sum", "mean", "max") for form in ("offsets", "2-D", "padding_idx")]
+    + [("sum", "per_sample_weights")],  # (for mode='sum' only)
+)
+def test_embedding_bag_node_is_named_as_torch(device, mode, form):
+    """The text-classification tutorial's ``EmbeddingBag`` output: PyTorch's one node, "EmbeddingBagBackward0",
+    in every mode; ember's output came from the last op of its composition ("DivBackward0" for the tutorial's
+    ``mode='mean'``, "IndexAddBackward0", "WhereBackward0"). Its gradient stays PyTorch's."""
+
+    def run(lib, dev):
+        weight = lib.tensor(np.arange(15.0, dtype=np.float32).reshape(5, 3), device=dev, requires_grad=True)
+        input = lib.tensor([[1, 2], [3, 4]] if form == "2-D" else [1, 2, 3], device=dev)
+        kwargs = {
+            "offsets": {"offsets": lib.tensor([0, 1], device=dev)},
+            "2-D": {},
+            "padding_idx": {"offsets": lib.tensor([0, 1], device=dev), "padding_idx": 2},
+            "per_sample_weights": {
+                "offsets": lib.tensor([0, 1], device=dev),
+                "per_sample_weights": lib.ones(3, device=dev),
+            },
+        }[form]
+        out = lib.nn.functional.embedding_bag(input, weight, mode=mode, **kwargs)
+        (out * lib.arange(out.numel(), device=dev).view(out.shape)).sum().backward()
+        return type(out.grad_fn).__name__, out.grad_fn.name(), weight.grad.cpu().numpy().tolist()
+
+    assert run(ember, device) == run(torch, "cpu")

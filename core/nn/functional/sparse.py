@@ -11,7 +11,7 @@ from ...autograd.grad_mode import no_grad
 from ...ops.arithmetic import where
 from ...ops.creation import arange
 from ...ops.dtype_support import FLOATING_AND_HALF, TORCH_NAMES
-from ...ops.operands import check_same_device, read_before_checked, require_tensors, type_name
+from ...ops.operands import check_same_device, named_node, read_before_checked, require_tensors, type_name
 from ...sparse import SparseCOOTensor
 from ...tensor import Tensor
 
@@ -207,13 +207,20 @@ def embedding_bag(
     )[0]  # fmt: skip
 
 
-def _embedding_bag(
+def _embedding_bag(*args):
+    """:func:`embedding_bag`'s output with what ``ember.embedding_bag`` returns beside it: the bag of each
+    entry (int64, ``(N,)``), whether it counts in its bag (bool, ``(N,)``), the number of bags, and in
+    ``'max'`` mode the row of ``weight`` each maximum came from (int64, ``(B, D)``; 0 for an empty bag). The
+    output's node is named as PyTorch's one node for the op."""
+    out, *rest = _bags(*args)
+    return (named_node(out, "EmbeddingBagBackward0"), *rest)
+
+
+def _bags(
     input, weight, offsets, max_norm, norm_type, scale_grad_by_freq, mode, sparse, per_sample_weights,
     include_last_offset, padding_idx,
 ):  # fmt: skip
-    """:func:`embedding_bag`'s output with what ``ember.embedding_bag`` returns beside it: the bag of each
-    entry (int64, ``(N,)``), whether it counts in its bag (bool, ``(N,)``), the number of bags, and in
-    ``'max'`` mode the row of ``weight`` each maximum came from (int64, ``(B, D)``; 0 for an empty bag)."""
+    """:func:`_embedding_bag`'s results, computed from an embedding lookup."""
     if isinstance(weight, Tensor) and weight.dtype not in FLOATING_AND_HALF:
         raise RuntimeError(
             "Expected tensor for argument #1 'weight' to have one of the following scalar types: Half, BFloat16, "
