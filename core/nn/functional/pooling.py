@@ -1017,9 +1017,31 @@ def _check_output_size_dims(nd, input, output_size):
             raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
 
 
-def _adaptive_batched(op, nd, input):
+def _adaptive_batched(op, nd, input, check_empty=True):
+    """``input`` with a batch dim, after PyTorch's checks: its rank (the 1-d forms through ``checkDimRange``),
+    then (with ``check_empty``) no empty dim but the first (the batch, or the channels of unbatched input); its
+    1-d and 2-d average pools check only the spatial dims, the 1-d one as the 2-d pool it runs on the input
+    unsqueezed."""
     require_tensors(op, ("input",), input)
-    return _batched(op, nd, input, f"{op}(): Expected {nd + 1}D or {nd + 2}D tensor, but got {list(input.shape)}")
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor for argument #1 'self' "
+            f"(while checking arguments for {op})"
+            if nd == 1
+            else f"{op}(): Expected {nd + 1}D or {nd + 2}D tensor, but got{':' if 'max' in op else ''} {list(input.shape)}"
+        )
+    name, shape, first = op, list(input.shape), 1
+    if op.startswith("adaptive_avg") and nd < 3:
+        if nd == 1:
+            name, shape = "adaptive_avg_pool2d", shape[:-1] + [1] + shape[-1:]
+        first = len(shape) - 2
+    for dim in range(first, len(shape) if check_empty else first):
+        if shape[dim] == 0:
+            raise RuntimeError(
+                f"{name}(): Expected input to have non-zero size for non-batch dimensions, but input has sizes "
+                f"{shape} with dimension {dim} being empty"
+            )
+    return _add_batch(nd, input)
 
 
 def _adaptive_max(nd, input, output_size):
@@ -1216,12 +1238,17 @@ def _adaptive_avg(nd, input, output_size):
         return out.to(input.dtype) if node is None else named_node(out.to(input.dtype), type(node).__name__)
     op = f"adaptive_avg_pool{nd}d"
     _check_output_size_dims(nd, input, output_size)
-    if isinstance(input, Tensor) and input.ndim not in (nd + 1, nd + 2):
-        # PyTorch averages into sizes of all 1 with mean() over the last nd dimensions before it checks the rank
-        size = _ntuple(nd)(output_size)
-        if len(size) == nd and all((input.shape[d - nd] if s is None else s) == 1 for d, s in enumerate(size)):
-            return input.mean(tuple(range(-nd, 0)), keepdim=True)
-    x, batched = _adaptive_batched(op, nd, input)
+    # PyTorch averages into sizes of all 1 with mean() over the last nd dimensions, which takes empty dims,
+    # before it checks the rank (its 1-d form checks the rank first)
+    size = _ntuple(nd)(output_size)
+    ones = (
+        len(size) == nd
+        and input.ndim >= nd
+        and all((input.shape[d - nd] if s is None else s) == 1 for d, s in enumerate(size))
+    )
+    if ones and nd > 1 and input.ndim not in (nd + 1, nd + 2):
+        return input.mean(tuple(range(-nd, 0)), keepdim=True)
+    x, batched = _adaptive_batched(op, nd, input, check_empty=not ones)
     out_shape = _adaptive_output_size(op, nd, x, output_size, batched)
     if x.dtype.is_complex and all(o == 1 for o in out_shape):  # PyTorch's mean() path, which takes complex
         return _unbatch(x.mean(tuple(range(2, 2 + nd)), keepdim=True), batched)

@@ -11,7 +11,7 @@ from ...autograd.grad_mode import no_grad
 from ...ops.arithmetic import where
 from ...ops.creation import arange
 from ...ops.dtype_support import FLOATING_AND_HALF, TORCH_NAMES
-from ...ops.operands import check_same_device, read_before_checked, require_tensors, type_name
+from ...ops.operands import check_same_device, named_node, read_before_checked, require_tensors, type_name
 from ...sparse import SparseCOOTensor
 from ...tensor import Tensor
 
@@ -207,13 +207,20 @@ def embedding_bag(
     )[0]  # fmt: skip
 
 
-def _embedding_bag(
+def _embedding_bag(*args):
+    """:func:`embedding_bag`'s output with what ``ember.embedding_bag`` returns beside it: the bag of each
+    entry (int64, ``(N,)``), whether it counts in its bag (bool, ``(N,)``), the number of bags, and in
+    ``'max'`` mode the row of ``weight`` each maximum came from (int64, ``(B, D)``; 0 for an empty bag). The
+    output's node is named as PyTorch's one node for the op."""
+    out, *rest = _bags(*args)
+    return (named_node(out, "EmbeddingBagBackward0"), *rest)
+
+
+def _bags(
     input, weight, offsets, max_norm, norm_type, scale_grad_by_freq, mode, sparse, per_sample_weights,
     include_last_offset, padding_idx,
 ):  # fmt: skip
-    """:func:`embedding_bag`'s output with what ``ember.embedding_bag`` returns beside it: the bag of each
-    entry (int64, ``(N,)``), whether it counts in its bag (bool, ``(N,)``), the number of bags, and in
-    ``'max'`` mode the row of ``weight`` each maximum came from (int64, ``(B, D)``; 0 for an empty bag)."""
+    """:func:`_embedding_bag`'s results, computed from an embedding lookup."""
     if isinstance(weight, Tensor) and weight.dtype not in FLOATING_AND_HALF:
         raise RuntimeError(
             "Expected tensor for argument #1 'weight' to have one of the following scalar types: Half, BFloat16, "
@@ -246,7 +253,8 @@ def _embedding_bag(
     if input.ndim == 2:
         if offsets is not None:
             raise ValueError(
-                "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length sequences."
+                "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length "
+                f"sequences. However, found offsets of type {type(offsets)}"
             )
         bags, length = input.shape
         offsets = arange(0, bags * length, length, device=input.device) if length else input.new_zeros((bags,))
@@ -259,10 +267,10 @@ def _embedding_bag(
             raise ValueError("offsets has to be a 1D Tensor but got None")
         if offsets.ndim != 1:
             raise ValueError("offsets has to be a 1D Tensor")
-        if offsets.dtype not in (dtypes.int64, dtypes.int32):
+        if offsets.dtype not in (dtypes.int64, dtypes.int32):  # PyTorch checks them as its 'indices' too
             raise RuntimeError(
-                "embedding_bag: expected offsets to have one of the following scalar types: Long, Int; "
-                f"but got {offsets.dtype} instead"
+                "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; "
+                f"but got {offsets.dtype} instead (while checking arguments for embedding_bag)"
             )
         offsets = offsets.long()
     else:
