@@ -265,7 +265,7 @@ def reshape(input: Tensor, *sizes: int | _size_t, shape: _size_t | None = None) 
                 [4, 5]])
     """
     try:
-        position = 2
+        position: int | None = 2
         if shape is not None:
             sizes, position = _sizes_or_keyword("reshape", "shape", sizes, shape), None
         return _reshape(input, _infer_shape("reshape", _shape_arg(sizes, "reshape", position), input.numel()))
@@ -282,7 +282,7 @@ def tensor_reshape(self: Tensor, *sizes: int | _size_t, shape: _size_t | None = 
         >>> ember.arange(6).reshape(2, 3).shape
         ember.Size([2, 3])
     """
-    position = 1
+    position: int | None = 1
     if shape is not None:
         sizes, position = _sizes_or_keyword("reshape", "shape", sizes, shape), None
     return _reshape(self, _infer_shape("reshape", _shape_arg(sizes, "reshape", position), self.numel()))
@@ -413,7 +413,7 @@ def permute(input: Tensor, *order: int | _size_t, dims: _size_t | None = None) -
         ember.Size([4, 2, 3])
     """
     try:
-        position = 2
+        position: int | None = 2
         if dims is not None:
             order, position = _sizes_or_keyword("permute", "dims", order, dims), None
         if type(input) is not Tensor and getattr(input, "is_sparse", False):
@@ -432,7 +432,7 @@ def tensor_permute(self: Tensor, *order: int | _size_t, dims: _size_t | None = N
         >>> ember.zeros(2, 3).permute(1, 0).shape
         ember.Size([3, 2])
     """
-    position = 1
+    position: int | None = 1
     if dims is not None:
         order, position = _sizes_or_keyword("permute", "dims", order, dims), None
     if type(self) is not Tensor and getattr(self, "is_sparse", False):
@@ -887,7 +887,7 @@ def tile(input: Tensor, *copies: int | _size_t, dims: _size_t | None = None) -> 
                 [1, 2, 1, 2]])
     """
     try:
-        position = 2
+        position: int | None = 2
         if dims is not None:
             copies, position = _sizes_or_keyword("tile", "dims", copies, dims), None
         reps = _shape_arg(copies, "tile", position)
@@ -910,7 +910,7 @@ def tensor_tile(self: Tensor, *copies: int | _size_t, dims: _size_t | None = Non
         >>> ember.tensor([1, 2]).tile(2, 1).shape
         ember.Size([2, 2])
     """
-    position = 1
+    position: int | None = 1
     if dims is not None:
         copies, position = _sizes_or_keyword("tile", "dims", copies, dims), None
     return tile(self, _shape_arg(copies, "tile", position))

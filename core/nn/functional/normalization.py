@@ -15,6 +15,7 @@ import numbers
 import warnings
 from array import array
 from collections.abc import Sequence
+from typing import cast
 
 from ... import dtypes
 from ...amp.policy import cast_inputs
@@ -546,7 +547,8 @@ def batch_norm(
     if low is not None:  # in float32, rounded once, as in training
         input, weight, bias = input.float(), _float32(weight), _float32(bias)
         running_mean, running_var = _float32(running_mean), _float32(running_var)
-    y = _BatchNormEval.apply(input, weight, bias, running_mean._data, running_var._data, eps)
+    mean, var = cast(Tensor, running_mean)._data, cast(Tensor, running_var)._data  # (both checked above)
+    y = _BatchNormEval.apply(input, weight, bias, mean, var, eps)
     return y if low is None else _batch_norm_result(y.to(low), input)
 
 

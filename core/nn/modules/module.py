@@ -60,7 +60,8 @@ _EMBER_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__f
 def _outside_ember_stacklevel() -> int:
     """The ``stacklevel`` that makes a warning point at the innermost caller outside ember (the user's
     ``backward()`` line), however many of ember's frames lie between."""
-    frame, level = sys._getframe(1), 1
+    frame: Any = sys._getframe(1)
+    level = 1
     while frame is not None and frame.f_code.co_filename.startswith(_EMBER_DIR):
         frame, level = frame.f_back, level + 1
     return level

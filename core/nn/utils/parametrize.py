@@ -205,12 +205,12 @@ def _parametrized_class(module: Module) -> None:
         replica = self.__new__(self.__class__)
         memo[id(self)] = replica
         replica.__dict__ = copy.deepcopy(self.__dict__, memo)
-        for slot in copyreg._slotnames(self.__class__):  # type: ignore[attr-defined]  # what pickle reads too
+        for slot in copyreg._slotnames(self.__class__):  # what pickle reads too
             if hasattr(self, slot):
                 setattr(replica, slot, copy.deepcopy(getattr(self, slot), memo))
         return replica
 
-    namespace = {"__getstate__": __getstate__}
+    namespace: dict[str, Any] = {"__getstate__": __getstate__}
     if not hasattr(cls, "__deepcopy__"):  # a class's own deep copy is kept
         namespace["__deepcopy__"] = __deepcopy__
     module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), namespace)
