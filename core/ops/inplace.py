@@ -121,7 +121,7 @@ _GENERATED_DOCS = {
     "le": ("[1.0, 2.0, 4.0]", "2.0", "tensor([1., 1., 0.])"),
     "gt": ("[1.0, 2.0, 4.0]", "2.0", "tensor([0., 0., 1.])"),
     "ge": ("[1.0, 2.0, 4.0]", "2.0", "tensor([0., 1., 1.])"),
-    "nan_to_num": ("[float('nan'), 1.0, float('inf')]", "posinf=100.0", "tensor([  0.,   1., 100.])"),
+    "nan_to_num": ("[ember.nan, 1.0, ember.inf]", "posinf=100.0", "tensor([  0.,   1., 100.])"),
     "float_power": ("[1.0, 2.0, 4.0], dtype=ember.float64", "2", "tensor([ 1.,  4., 16.], dtype=ember.float64)"),
     "bitwise_not": ("[0, 5, -3]", "", "tensor([-1, -6,  2])"),
     "bitwise_left_shift": ("[1, 5, -3]", "2", "tensor([  4,  20, -12])"),
