@@ -38,8 +38,9 @@ class LinearGradient(Function):
         that argument's edge, and the result's node is named as PyTorch's (``node``'s name with
         ``Backward`` doubled: "NllLossBackwardBackward0"); None otherwise."""
         source = None
-        if grad_state.enabled and getattr(node, "needs_input_grad", ())[index : index + 1] == (True,):
-            edge_node, output_nr = node._edges[index]
+        edges = getattr(node, "_edges", None)  # (none on the unrecorded node forward-mode AD runs backward on)
+        if grad_state.enabled and edges and getattr(node, "needs_input_grad", ())[index : index + 1] == (True,):
+            edge_node, output_nr = edges[index]
             source = grad._alias_with_grad_fn(edge_node, output_nr, True)
         result = cls.apply(grad, *args, source)
         if source is None:

@@ -478,7 +478,7 @@ def int_list(op: str, name: str, value: Any, size: int = 0, position: int | None
     with error ..."). The caller checks the length."""
     kind = type(value)
     at = "" if position is None else f" (position {position})"
-    if kind is tuple or kind is list:
+    if kind is tuple or kind is list or isinstance(value, (tuple, list)):  # (a Size too)
         if value and not is_index(value[0]):
             raise TypeError(
                 f"{op}(): argument '{name}'{at} must be tuple of ints, but found element of type "

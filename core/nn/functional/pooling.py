@@ -1243,7 +1243,7 @@ def _adaptive_avg(nd, input, output_size):
     size = _ntuple(nd)(output_size)
     ones = (
         len(size) == nd
-        and input.ndim >= nd
+        and (input.ndim >= nd or None not in size)  # (an input of too few dims: mean's IndexError, as PyTorch's)
         and all((input.shape[d - nd] if s is None else s) == 1 for d, s in enumerate(size))
     )
     if ones and nd > 1 and input.ndim not in (nd + 1, nd + 2):
