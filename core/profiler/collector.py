@@ -27,7 +27,6 @@ sync happens only while recording.
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 import time
 import traceback
@@ -38,6 +37,7 @@ from ..autograd import engine
 from ..autograd.apply_layers import ApplyFunction, set_apply_layer
 from ..autograd.function import Function
 from ..overrides import _WRAPPER_FILENAME
+from ..own_frames import EMBER_DIR
 from ..tensor import Tensor
 from . import entry_points
 from .events import EventList, FunctionEvent
@@ -47,8 +47,6 @@ __all__ = ["Collector", "active_collector"]
 
 _EVALUATE = "autograd::engine::evaluate_function: "
 _ACCUMULATE_GRAD = "torch::autograd::AccumulateGrad"
-#: frames inside ember are left out of an event's stack, as PyTorch leaves out its own
-_EMBER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 #: the collector that records now, if any
 _active: Collector | None = None
@@ -328,7 +326,7 @@ def _python_stack() -> list[str]:
     return [
         f"{frame.filename}({frame.lineno}): {frame.name}"
         for frame in frames
-        if not frame.filename.startswith(_EMBER_DIR) and frame.filename != _WRAPPER_FILENAME
+        if not frame.filename.startswith(EMBER_DIR) and frame.filename != _WRAPPER_FILENAME
     ]
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
-import os
-import sys
 import warnings
 import weakref
 from collections import OrderedDict, namedtuple
@@ -22,6 +20,7 @@ from ...compiler import compile as compile_model
 from ...device import device as _device
 from ...ops.conversion import _parse_to
 from ...ops.creation import empty_like
+from ...own_frames import outside_ember_stacklevel
 from ...tensor import Tensor
 from ...utils._swap import swap_tensors
 from ...utils.hooks import RemovableHandle
@@ -51,20 +50,6 @@ _global_is_full_backward_hook: bool | None = None
 _global_buffer_registration_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
 _global_module_registration_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
 _global_parameter_registration_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
-
-
-#: ember's package directory: the frames of its own code, which a warning meant for the user's line skips
-_EMBER_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) + os.sep
-
-
-def _outside_ember_stacklevel() -> int:
-    """The ``stacklevel`` that makes a warning point at the innermost caller outside ember (the user's
-    ``backward()`` line), however many of ember's frames lie between."""
-    frame: Any = sys._getframe(1)
-    level = 1
-    while frame is not None and frame.f_code.co_filename.startswith(_EMBER_DIR):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -292,7 +277,7 @@ class _BackwardHook:
                 "Full backward hook is firing when gradients are computed with respect to module outputs since no "
                 "inputs require gradients. See the documentation of ember.nn.Module.register_full_backward_hook "
                 "for more details.",
-                stacklevel=_outside_ember_stacklevel(),  # the caller of backward()
+                stacklevel=outside_ember_stacklevel(),  # the caller of backward()
             )
             grad_inputs = (None,) * self.n_inputs
             for hook in self.user_hooks:
