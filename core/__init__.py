@@ -149,6 +149,7 @@ from .ops.matrix import *  # noqa: F403
 from .ops.movement import *  # noqa: F403
 from .ops.movement import broadcast_shapes
 from .ops.numerical_gradient import *  # noqa: F403
+from .ops.operands import tensor_input as _tensor_input
 from .ops.pairwise import *  # noqa: F403
 from .ops.reduction import *  # noqa: F403
 from .ops.removed_linalg import *  # noqa: F403
@@ -325,6 +326,7 @@ def is_tensor(obj: object) -> _typing.TypeGuard[Tensor]:
     return nested is not None and isinstance(obj, nested.NestedTensor)
 
 
+@_tensor_input
 def numel(input: Tensor) -> _builtins.int:
     """Number of elements of ``input``.
 
@@ -339,6 +341,7 @@ def numel(input: Tensor) -> _builtins.int:
     return input.numel()
 
 
+@_tensor_input
 def is_floating_point(input: Tensor) -> _builtins.bool:
     """True if ``input`` has a floating dtype.
 

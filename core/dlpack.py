@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import dtypes as _dtypes
 from .device import device as _device
+from .ops.operands import tensor_input
 from .tensor import _new, backend_for_device, placement, writable_data
 
 if TYPE_CHECKING:
@@ -124,6 +125,7 @@ def from_dlpack(ext_tensor: Any, *, device: Any = None, copy: bool | None = None
     return result.clone() if copy else result
 
 
+@tensor_input
 def to_dlpack(tensor: Tensor) -> Any:
     """The DLPack capsule of ``tensor`` (legacy API; prefer passing the tensor to the consumer).
 

@@ -80,7 +80,7 @@ from .ops import (
     value_tests,
     view_copies,
 )
-from .ops.operands import invalid_combination
+from .ops.operands import invalid_combination, unguarded
 from .tensor import NUMBER_TYPES, Tensor, is_number
 from .type_names import type_name
 
@@ -941,7 +941,7 @@ SURFACE = {
     "diagflat": constructions.diagflat,
     "unique_consecutive": constructions.unique_consecutive,
     "fill_diagonal_": constructions.fill_diagonal_,
-    "scatter_reduce": scatter_reductions.scatter_reduce,
+    "scatter_reduce": scatter_reductions.tensor_scatter_reduce,
     "index_reduce": scatter_reductions.index_reduce,
     "addbmm": scatter_reductions.addbmm,
     "bernoulli": creation.bernoulli,
@@ -1103,7 +1103,7 @@ def install():
         for name, implementation in table.items():
             if name in defined:
                 raise RuntimeError(f"Tensor.{name} is defined both in ember/tensor.py and in the method table")
-            setattr(Tensor, name, implementation)
+            setattr(Tensor, name, unguarded(implementation))  # self is a tensor: no check
     for name in INPLACE_TWINS + SURFACE_INPLACE_TWINS:
         setattr(Tensor, name + "_", inplace._inplace(name))
     for name in SHAPE_INPLACE_TWINS:

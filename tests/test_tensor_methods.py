@@ -7,6 +7,7 @@ from pathlib import Path
 
 import ember
 from ember import tensor_methods
+from ember.ops.operands import unguarded
 
 PACKAGE = Path(ember.__file__).parent
 
@@ -24,7 +25,7 @@ def test_every_table_entry_is_installed():
     Tensor = ember.Tensor
     for table in tensor_methods.TABLES:
         for name, implementation in table.items():
-            assert _installed(name) is implementation, name
+            assert _installed(name) is unguarded(implementation), name  # a method's self is a tensor: no check
     for name in tensor_methods.INPLACE_TWINS + tensor_methods.SHAPE_INPLACE_TWINS:
         assert callable(Tensor.__dict__[name + "_"]), name
     for alias, name in tensor_methods.INPLACE_ALIASES.items():

@@ -48,13 +48,14 @@ from .operands import (
     promote_floating,
     python_scalar,
     raise_broadcast_error,
-    refuse_non_tensor,
     renamed,
     require_tensors,
     sum_to,
+    tensor_input,
     wrap_integer,
 )
 from .out_argument import FOUND_DTYPE_OUT, OUT_ARG, write_out
+from .overloads import SIGNATURES
 from .reduced_precision import CPU_DEVICE_TYPES, opmath
 from .result_layout import binary_layout, in_operands_layout, laid_out
 
@@ -652,6 +653,7 @@ class _Abs(Function):
         return grad * (x.sgn() if x.dtype.is_complex else x.sign())
 
 
+@tensor_input
 def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The negative of every element of ``input``.
 
@@ -667,22 +669,19 @@ def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.neg(ember.tensor([1.5, -2.0, 0.0]))
         tensor([-1.5000,  2.0000, -0.0000])
     """
-    try:
-        if input.dtype is dtypes.bool:
-            raise RuntimeError(
-                "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
-                "invert a mask, use the `~` or `logical_not()` operator instead."
-            )
-        if input.dtype in dtypes.limited_dtypes:
-            check_limited_support("neg", input.dtype)
-        if out is not None:
-            return write_out("neg", _Neg.apply(input), out, exact_dtype=True, inputs=(input,))
-        return _Neg.apply(input)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("neg", input)
-        raise
+    if input.dtype is dtypes.bool:
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+            "invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+    if input.dtype in dtypes.limited_dtypes:
+        check_limited_support("neg", input.dtype)
+    if out is not None:
+        return write_out("neg", _Neg.apply(input), out, exact_dtype=True, inputs=(input,))
+    return _Neg.apply(input)
 
 
+@tensor_input
 def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
     """The absolute value of every element of ``input``.
 
@@ -698,22 +697,19 @@ def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
         >>> ember.abs(ember.tensor([-1, -2, 3]))
         tensor([1, 2, 3])
     """
-    try:
-        if input.dtype is dtypes.bool:
-            raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
-        if input.dtype in dtypes.unsigned_dtypes or input.dtype is dtypes.float8_e8m0fnu:  # float8's abs is a kernel
-            check_limited_support("abs", input.dtype)
-        if out is not None:
-            # a real input's out has its dtype; a complex input's real magnitudes go to any floating or complex out
-            return write_out(
-                "abs", _Abs.apply(input), out, exact_dtype=False if input.dtype.is_complex else FOUND_DTYPE_OUT
-            )
-        return _Abs.apply(input)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("abs", input)
-        raise
+    if input.dtype is dtypes.bool:
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
+    if input.dtype in dtypes.unsigned_dtypes or input.dtype is dtypes.float8_e8m0fnu:  # float8's abs is a kernel
+        check_limited_support("abs", input.dtype)
+    if out is not None:
+        # a real input's out has its dtype; a complex input's real magnitudes go to any floating or complex out
+        return write_out(
+            "abs", _Abs.apply(input), out, exact_dtype=False if input.dtype.is_complex else FOUND_DTYPE_OUT
+        )
+    return _Abs.apply(input)
 
 
+@tensor_input
 def frac(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The fractional part of every element of a floating-point ``input``.
 
@@ -729,17 +725,14 @@ def frac(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.frac(ember.tensor([1.5, -2.25, 3.0]))
         tensor([ 0.5000, -0.2500,  0.0000])
     """
-    try:
-        if out is not None:
-            return write_out("frac", frac(input), out, exact_dtype=True)
-        if not input.dtype.is_floating_point:
-            raise NotImplementedError(f"\"frac_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
-        return _frac(input)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("frac", input)
-        raise
+    if out is not None:
+        return write_out("frac", frac(input), out, exact_dtype=True)
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"frac_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+    return _frac(input)
 
 
+@tensor_input
 def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The square of every element of ``input`` (a bool input squares to int64, as in PyTorch).
 
@@ -755,16 +748,12 @@ def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.square(ember.tensor([-2.0, 0.5, 3.0]))
         tensor([4.0000, 0.2500, 9.0000])
     """
-    try:
-        refuse_limited("pow", input)
-        if out is not None:
-            return write_out("square", square(input), out)
-        if input.dtype is dtypes.bool:
-            input = input.to(dtypes.int64)
-        return named_node(mul(input, input), "PowBackward0")  # PyTorch's square is pow(input, 2)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("square", input)
-        raise
+    refuse_limited("pow", input)
+    if out is not None:
+        return write_out("square", square(input), out)
+    if input.dtype is dtypes.bool:
+        input = input.to(dtypes.int64)
+    return named_node(mul(input, input), "PowBackward0")  # PyTorch's square is pow(input, 2)
 
 
 def round(input: Tensor, decimals: int | None = None, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
@@ -2122,18 +2111,7 @@ def where_with_node(node: Any, condition: Tensor, input: Tensor, other: Tensor) 
 def one_operand_error(args: tuple, kwargs: dict) -> TypeError:
     """PyTorch's TypeError for a ``where`` call (``args``, ``kwargs``, as given) with one of ``input`` and
     ``other``: its argument parser refuses the call before any handler of a tensor subclass sees it."""
-    return invalid_combination(
-        "where",
-        args,
-        kwargs,
-        (
-            "Tensor condition",
-            "Tensor condition, Tensor input, Tensor other, *, Tensor out = None",
-            "Tensor condition, Number self, Tensor other",
-            "Tensor condition, Tensor input, Number other",
-            "Tensor condition, Number self, Number other",
-        ),
-    )
+    return invalid_combination("where", args, kwargs, SIGNATURES["where"])
 
 
 def _one_operand_refused(where_: _F) -> _F:
@@ -2154,6 +2132,7 @@ def _one_operand_refused(where_: _F) -> _F:
 def where(condition: Tensor, /) -> tuple[Tensor, ...]: ...
 @overload
 def where(condition: Tensor, input: Tensor | Number, other: Tensor | Number) -> Tensor: ...
+@tensor_input
 @_one_operand_refused
 def where(
     condition: Tensor,
@@ -2555,6 +2534,7 @@ logical_or = _logical("logical_or", lambda xp, a, b: xp.logical_or(a, b))
 logical_xor = _logical("logical_xor", lambda xp, a, b: xp.logical_xor(a, b))
 
 
+@tensor_input
 def logical_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The element-wise logical NOT of ``input`` (zero is ``False``); returns a bool tensor.
 
@@ -2567,16 +2547,13 @@ def logical_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.logical_not(ember.tensor([0, 1, -2]))
         tensor([ True, False, False])
     """
-    try:
-        refuse_limited("logical_not_cpu", input)
-        if out is not None:
-            return write_out("logical_not", logical_not(input), out)
-        return input._make(input._backend.xp.logical_not(input.to(dtypes.bool)._data))
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("logical_not", input)
-        raise
+    refuse_limited("logical_not_cpu", input)
+    if out is not None:
+        return write_out("logical_not", logical_not(input), out)
+    return input._make(input._backend.xp.logical_not(input.to(dtypes.bool)._data))
 
 
+@tensor_input
 def isnan(input: Tensor) -> Tensor:
     """A bool tensor that is ``True`` where the element of ``input`` is NaN.
 
@@ -2588,13 +2565,10 @@ def isnan(input: Tensor) -> Tensor:
         >>> ember.isnan(ember.tensor([1.0, float('nan'), float('inf')]))
         tensor([False,  True, False])
     """
-    try:
-        return input._make(input._backend.xp.isnan(input._data))
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("isnan", input)
-        raise
+    return input._make(input._backend.xp.isnan(input._data))
 
 
+@tensor_input
 def isinf(input: Tensor) -> Tensor:
     """A bool tensor that is ``True`` where the element of ``input`` is positive or negative infinity.
 
@@ -2606,14 +2580,11 @@ def isinf(input: Tensor) -> Tensor:
         >>> ember.isinf(ember.tensor([1.0, float('-inf'), float('inf'), float('nan')]))
         tensor([False,  True,  True, False])
     """
-    try:
-        refuse_limited("isinf", input, among=FLOAT8)
-        return input._make(input._backend.xp.isinf(input._data))
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("isinf", input)
-        raise
+    refuse_limited("isinf", input, among=FLOAT8)
+    return input._make(input._backend.xp.isinf(input._data))
 
 
+@tensor_input
 def isfinite(input: Tensor) -> Tensor:
     """A bool tensor that is ``True`` where the element of ``input`` is neither infinite nor NaN.
 
@@ -2625,12 +2596,8 @@ def isfinite(input: Tensor) -> Tensor:
         >>> ember.isfinite(ember.tensor([1.0, float('-inf'), float('nan')]))
         tensor([ True, False, False])
     """
-    try:
-        refuse_limited("isfinite", input, among=_ISFINITE_REFUSED)
-        return input._make(input._backend.xp.isfinite(input._data))
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("isfinite", input)
-        raise
+    refuse_limited("isfinite", input, among=_ISFINITE_REFUSED)
+    return input._make(input._backend.xp.isfinite(input._data))
 
 
 def _bitwise(

@@ -21,7 +21,7 @@ from .arithmetic import (  # noqa: A004
 from .complex_views import complex as complex_from_parts
 from .dtype_support import FLOAT8, UNSIGNED_WIDE, not_implemented, refuse_limited
 from .movement import laid_out_like
-from .operands import invalid_combination, named_node, refuse_non_tensor
+from .operands import invalid_combination, named_node, tensor_input
 from .out_argument import write_out
 
 if TYPE_CHECKING:
@@ -168,6 +168,7 @@ def float_power(
     return pow(number(input), exponent.to(wide))
 
 
+@tensor_input
 def bitwise_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Bitwise NOT of an integer tensor; logical NOT of a bool tensor.
 
@@ -185,15 +186,11 @@ def bitwise_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.bitwise_not(ember.tensor([True, False]))
         tensor([False,  True])
     """
-    try:
-        refuse_limited("bitwise_not_cpu", input, among=UNSIGNED_WIDE)
-        if out is not None:
-            return write_out("bitwise_not", bitwise_not(input), out, exact_dtype=True)
-        if input.dtype is dtypes.bool:
-            return input.logical_not()
-        if input.dtype.is_floating_point or input.dtype.is_complex:
-            not_implemented("bitwise_not_cpu", input.dtype)
-        return input._make(~input._data)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("bitwise_not", input)
-        raise
+    refuse_limited("bitwise_not_cpu", input, among=UNSIGNED_WIDE)
+    if out is not None:
+        return write_out("bitwise_not", bitwise_not(input), out, exact_dtype=True)
+    if input.dtype is dtypes.bool:
+        return input.logical_not()
+    if input.dtype.is_floating_point or input.dtype.is_complex:
+        not_implemented("bitwise_not_cpu", input.dtype)
+    return input._make(~input._data)

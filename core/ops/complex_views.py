@@ -29,7 +29,7 @@ from . import complex_math
 from .arithmetic import where
 from .dtype_support import TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes
-from .operands import refuse_non_tensor, sum_to
+from .operands import sum_to, tensor_input
 from .out_argument import FOUND_DTYPE_OUT, SCALAR_TYPE_OUT, write_out
 from .result_layout import in_operands_layout
 
@@ -79,6 +79,7 @@ class _Conj(Function):
         return grad.conj()
 
 
+@tensor_input
 def real(input: Tensor) -> Tensor:
     """The real part of ``input``: for a complex tensor a view (writes through it reach
     ``input``); a real tensor is its own real part (the same tensor).
@@ -95,13 +96,10 @@ def real(input: Tensor) -> Tensor:
         >>> z
         tensor([1.+2.j, 5.-3.j])
     """
-    try:
-        return _Real.apply(input) if input.dtype.is_complex else input
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("real", input)
-        raise
+    return _Real.apply(input) if input.dtype.is_complex else input
 
 
+@tensor_input
 def imag(input: Tensor) -> Tensor:
     """The imaginary part of a complex tensor, as a view (writes through it reach ``input``).
 
@@ -119,15 +117,12 @@ def imag(input: Tensor) -> Tensor:
         Traceback (most recent call last):
         RuntimeError: imag is not implemented for tensors with non-complex dtypes.
     """
-    try:
-        if not input.dtype.is_complex:
-            raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-        return _Imag.apply(input)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("imag", input)
-        raise
+    if not input.dtype.is_complex:
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return _Imag.apply(input)
 
 
+@tensor_input
 def conj(input: Tensor) -> Tensor:
     """The complex conjugate of ``input``, computed eagerly into a new tensor (see the module
     notes); a real tensor is its own conjugate (the same tensor).
@@ -143,11 +138,7 @@ def conj(input: Tensor) -> Tensor:
         >>> x.conj() is x
         True
     """
-    try:
-        return _Conj.apply(input) if input.dtype.is_complex else input
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("conj", input)
-        raise
+    return _Conj.apply(input) if input.dtype.is_complex else input
 
 
 def conj_physical(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -254,6 +245,7 @@ class _ViewAsComplex(Function):
         return view_as_real(grad)
 
 
+@tensor_input
 def view_as_real(input: Tensor) -> Tensor:
     """A real view of the complex ``input``: a last dimension of size 2 holds each element's real
     and imaginary parts (writes through it reach ``input``).
@@ -270,15 +262,12 @@ def view_as_real(input: Tensor) -> Tensor:
         tensor([[ 1.,  2.],
                 [ 2., -3.]])
     """
-    try:
-        if not input.dtype.is_complex:
-            raise RuntimeError("view_as_real is only supported for complex tensors")
-        return _ViewAsReal.apply(input)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("view_as_real", input)
-        raise
+    if not input.dtype.is_complex:
+        raise RuntimeError("view_as_real is only supported for complex tensors")
+    return _ViewAsReal.apply(input)
 
 
+@tensor_input
 def view_as_complex(input: Tensor) -> Tensor:
     """A complex view of ``input``, whose last dimension (size 2, stride 1) holds real and
     imaginary parts: the inverse of :func:`view_as_real`. As in PyTorch, every other stride and
@@ -501,6 +490,7 @@ def complex_sgn(input: Tensor) -> Tensor:
     return _ComplexSgn.apply(input)
 
 
+@tensor_input
 def angle(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The angle (argument) of each element in radians: ``atan2(imag, real)`` for complex tensors,
     ``pi`` for negative and ``0`` for other real numbers; a real dtype (integers give the default
@@ -517,16 +507,12 @@ def angle(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.angle(ember.tensor([-2.0, 0.0, 3.0]))
         tensor([3.1416, 0.0000, 0.0000])
     """
-    try:
-        if out is not None:
-            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-                return write_out("angle", angle(input), out)
-        if input.dtype._category < 2:
-            input = input.to(dtypes.get_default_dtype())
-        return _Angle.apply(input)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("angle", input)
-        raise
+    if out is not None:
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("angle", angle(input), out)
+    if input.dtype._category < 2:
+        input = input.to(dtypes.get_default_dtype())
+    return _Angle.apply(input)
 
 
 def _matrices(name: str, input: Tensor) -> bool:
@@ -546,6 +532,7 @@ def _matrices(name: str, input: Tensor) -> bool:
     return False
 
 
+@tensor_input
 def adjoint(input: Tensor) -> Tensor:
     """The conjugate transpose of the last two dimensions (a view); for a real tensor, the transpose.
 
@@ -558,13 +545,9 @@ def adjoint(input: Tensor) -> Tensor:
         tensor([[1., 3.],
                 [2., 4.]])
     """
-    try:
-        if _matrices("adjoint()", input):
-            return conj(input)
-        return conj(input.transpose(-2, -1))
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("adjoint", input)
-        raise
+    if _matrices("adjoint()", input):
+        return conj(input)
+    return conj(input.transpose(-2, -1))
 
 
 def _mH(self: Tensor) -> Tensor:

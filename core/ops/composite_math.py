@@ -37,9 +37,9 @@ from .operands import (
     named_node,
     promote,
     promote_floating,
-    refuse_non_tensor,
     require_tensors,
     sum_to,
+    tensor_input,
 )
 from .out_argument import write_out
 from .reduced_precision import opmath
@@ -291,6 +291,7 @@ def hypot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     return _Hypot.apply(a, b)
 
 
+@tensor_input
 def logit(input: Tensor, eps: float | None = None, *, out: Tensor | None = None) -> Tensor:
     """``log(p / (1 - p))``; with ``eps``, ``p`` is first clamped to ``[eps, 1 - eps]``.
 
@@ -299,19 +300,15 @@ def logit(input: Tensor, eps: float | None = None, *, out: Tensor | None = None)
         >>> ember.logit(ember.tensor([0.5, 0.75]))
         tensor([0.0000, 1.0986])
     """
-    try:
-        if out is not None:
-            return write_out("logit", logit(input, eps), out)
+    if out is not None:
+        return write_out("logit", logit(input, eps), out)
 
-        if input.dtype.is_complex:
-            not_implemented("logit_cpu", input.dtype)
-        x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
-        if eps is not None:
-            x = x.clamp(eps, 1 - eps)  # the gradient 0 outside [eps, 1 - eps], as PyTorch's
-        return _Logit.apply(x)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("logit", input)
-        raise
+    if input.dtype.is_complex:
+        not_implemented("logit_cpu", input.dtype)
+    x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
+    if eps is not None:
+        x = x.clamp(eps, 1 - eps)  # the gradient 0 outside [eps, 1 - eps], as PyTorch's
+    return _Logit.apply(x)
 
 
 class _Logit(_Pointwise):
@@ -405,6 +402,7 @@ class _XLogYScalarOther(_XLogY):
 _XLOGY_NODES = (_XLogY, _XLogYScalarSelf, _XLogYScalarOther)
 
 
+@tensor_input
 def sinc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The normalised sinc, ``sin(pi x) / (pi x)``, with ``sinc(0) = 1``.
 
@@ -413,14 +411,10 @@ def sinc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.sinc(ember.tensor([0.0, 0.5]))
         tensor([1.0000, 0.6366])
     """
-    try:
-        if out is not None:
-            return write_out("sinc", sinc(input), out)
-        x = input if input.dtype._category >= 2 else input.to(dtypes.get_default_dtype())
-        return _Sinc.apply(x)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("sinc", input)
-        raise
+    if out is not None:
+        return write_out("sinc", sinc(input), out)
+    x = input if input.dtype._category >= 2 else input.to(dtypes.get_default_dtype())
+    return _Sinc.apply(x)
 
 
 class _Sinc(_Pointwise):
@@ -448,6 +442,7 @@ def _angle_units(op: str, input: Tensor) -> Tensor:
     return input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
 
 
+@tensor_input
 def deg2rad(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Degrees to radians.
 
@@ -456,15 +451,12 @@ def deg2rad(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.deg2rad(ember.tensor([180.0]))
         tensor([3.1416])
     """
-    try:
-        if out is not None:
-            return write_out("deg2rad", deg2rad(input), out)
-        return named_node(_angle_units("deg2rad", input) * (math.pi / 180.0), "Deg2RadBackward0")
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("deg2rad", input)
-        raise
+    if out is not None:
+        return write_out("deg2rad", deg2rad(input), out)
+    return named_node(_angle_units("deg2rad", input) * (math.pi / 180.0), "Deg2RadBackward0")
 
 
+@tensor_input
 def rad2deg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Radians to degrees.
 
@@ -473,13 +465,9 @@ def rad2deg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.rad2deg(ember.tensor([math.pi]))
         tensor([180.])
     """
-    try:
-        if out is not None:
-            return write_out("rad2deg", rad2deg(input), out)
-        return named_node(_angle_units("rad2deg", input) * (180.0 / math.pi), "Rad2DegBackward0")
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("rad2deg", input)
-        raise
+    if out is not None:
+        return write_out("rad2deg", rad2deg(input), out)
+    return named_node(_angle_units("rad2deg", input) * (180.0 / math.pi), "Rad2DegBackward0")
 
 
 def heaviside(input: Tensor, values: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -501,6 +489,7 @@ def heaviside(input: Tensor, values: Tensor, *, out: Tensor | None = None) -> Te
     return where(x == 0, values.detach(), (x > 0).to(input.dtype))
 
 
+@tensor_input
 def signbit(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """True where the sign bit is set (negative numbers and -0.0).
 
@@ -509,17 +498,13 @@ def signbit(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.signbit(ember.tensor([-1.0, -0.0, 0.0, 2.0]))
         tensor([ True,  True, False, False])
     """
-    try:
-        if out is not None:
-            return write_out("signbit", signbit(input), out, exact_dtype=True)
-        x = input.detach()
-        refuse_limited("signbit_cpu", x, among=FLOAT8)
-        if not x.dtype.is_floating_point:  # an unsigned type has no sign bit (and uint16/32/64 no order): all False
-            return x < 0 if x.dtype.is_signed else x != x
-        return (x < 0) | ((x == 0) & (x.reciprocal() < 0))
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("signbit", input)
-        raise
+    if out is not None:
+        return write_out("signbit", signbit(input), out, exact_dtype=True)
+    x = input.detach()
+    refuse_limited("signbit_cpu", x, among=FLOAT8)
+    if not x.dtype.is_floating_point:  # an unsigned type has no sign bit (and uint16/32/64 no order): all False
+        return x < 0 if x.dtype.is_signed else x != x
+    return (x < 0) | ((x == 0) & (x.reciprocal() < 0))
 
 
 def copysign(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
@@ -573,6 +558,7 @@ class _Copysign(Function):
         return sum_to(g * ratio, tuple(a.shape)), g.new_zeros(ctx.b_shape), None
 
 
+@tensor_input
 def sgn(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The sign of each element: :func:`sign` for real tensors, ``input / |input|`` (0 at 0) for
     complex ones.
@@ -588,16 +574,12 @@ def sgn(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.sgn(ember.tensor([3 + 4j, 0j]))
         tensor([0.6000+0.8000j, 0.0000+0.0000j])
     """
-    try:
-        if out is not None:
-            return write_out("sgn", sgn(input), out, exact_dtype=True)
+    if out is not None:
+        return write_out("sgn", sgn(input), out, exact_dtype=True)
 
-        if input.dtype.is_complex:
-            return named_node(complex_sgn(input), "SgnBackward0")
-        return named_node(sign(input), "SgnBackward0")
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("sgn", input)
-        raise
+    if input.dtype.is_complex:
+        return named_node(complex_sgn(input), "SgnBackward0")
+    return named_node(sign(input), "SgnBackward0")
 
 
 def fix(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -617,6 +599,7 @@ def fix(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     return trunc(input)
 
 
+@tensor_input
 def positive(input: Tensor) -> Tensor:
     """``input`` itself (``+input``); an error for bool tensors, as in PyTorch.
 
@@ -629,13 +612,9 @@ def positive(input: Tensor) -> Tensor:
         >>> ember.positive(x) is x
         True
     """
-    try:
-        if input.dtype is dtypes.bool:
-            raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
-        return input
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("positive", input)
-        raise
+    if input.dtype is dtypes.bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
 
 
 def rsub(input: Tensor, other: Tensor | Number, *, alpha: Number = 1) -> Tensor:

@@ -16,7 +16,7 @@ from .creation import tensor, zeros
 from .dtype_support import FLOAT8, not_implemented
 from .matrix import diag
 from .movement import cat, stack
-from .operands import bool_arg_error, dim_or_axis, numpy_names, refuse_non_tensor, wrap_dim
+from .operands import bool_arg_error, dim_or_axis, numpy_names, tensor_input, wrap_dim
 
 __all__ = [
     "diagflat", "block_diag", "combinations", "vander", "unravel_index", "trapezoid", "trapz",
@@ -24,6 +24,7 @@ __all__ = [
 ]  # fmt: skip
 
 
+@tensor_input
 def diagflat(input: Tensor, offset: int = 0) -> Tensor:
     """A 2-D tensor with the flattened ``input`` on its ``offset``-th diagonal.
 
@@ -39,11 +40,7 @@ def diagflat(input: Tensor, offset: int = 0) -> Tensor:
                 [0, 0, 3, 0],
                 [0, 0, 0, 4]])
     """
-    try:
-        return diag(input.reshape(-1), offset)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("diagflat", input)
-        raise
+    return diag(input.reshape(-1), offset)
 
 
 def block_diag(*tensors: Tensor) -> Tensor:
@@ -86,6 +83,7 @@ def block_diag(*tensors: Tensor) -> Tensor:
         return cat(rows, 0)
 
 
+@tensor_input
 def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
     """The length-``r`` combinations of the elements of a 1-D tensor, one per row (as ``itertools``).
 
@@ -101,27 +99,22 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
                 [1, 3],
                 [2, 3]])
     """
-    try:
-        if input.ndim != 1:
-            raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
-        if r < 0:
-            raise RuntimeError(f"Expect a non-negative number, but got {r}")
-        if r == 0:
-            return input.new_empty((0,))
-        pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
-        rows = list(pick(range(input.shape[0]), r))
-        # no combination: an empty (0, r) selection, recorded by autograd as PyTorch's is
-        index = (
-            tensor(rows, dtype=dtypes.int64, device=input.device)
-            if rows
-            else input.new_zeros((0, r), dtype=dtypes.int64)
-        )
-        return input[index]
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("combinations", input)
-        raise
+    if input.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return input.new_empty((0,))
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    rows = list(pick(range(input.shape[0]), r))
+    # no combination: an empty (0, r) selection, recorded by autograd as PyTorch's is
+    index = (
+        tensor(rows, dtype=dtypes.int64, device=input.device) if rows else input.new_zeros((0, r), dtype=dtypes.int64)
+    )
+    return input[index]
 
 
+@tensor_input
 def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:  # noqa: N803 - torch's name
     """The Vandermonde matrix of a 1-D tensor: column ``j`` is ``x ** (N - 1 - j)`` (``x ** j`` if ``increasing``).
 
@@ -213,6 +206,7 @@ def _pair_sums(y: Tensor, dim: int) -> Tensor:
     return y.narrow(dim, 0, n - 1) + y.narrow(dim, 1, n - 1)
 
 
+@tensor_input
 def trapezoid(
     y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1, axis: int | None = None
 ) -> Tensor:
@@ -244,6 +238,7 @@ def trapezoid(
     return (y.sum(dim) - (y.select(dim, 0) + y.select(dim, -1)) * 0.5) * step
 
 
+@tensor_input
 @dim_or_axis
 def trapz(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
     """:func:`trapezoid` (PyTorch's older name).
@@ -256,6 +251,7 @@ def trapz(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: i
     return trapezoid(y, x, dx=dx, dim=dim)
 
 
+@tensor_input
 def cumulative_trapezoid(
     y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1, axis: int | None = None
 ) -> Tensor:
@@ -285,6 +281,7 @@ def cumulative_trapezoid(
     return (step / 2.0 * _pair_sums(y, dim)).cumsum(dim)
 
 
+@tensor_input
 def unique_consecutive(
     input: Tensor, return_inverse: bool = False, return_counts: bool = False, dim: int | None = None
 ) -> Tensor | tuple[Tensor, ...]:
@@ -301,44 +298,40 @@ def unique_consecutive(
         >>> ember.unique_consecutive(ember.tensor([1, 1, 2, 2, 3, 1, 1, 2]), return_counts=True)
         (tensor([1, 2, 3, 1, 2]), tensor([2, 2, 1, 2, 1]))
     """
-    try:
-        refuse_meta("unique_consecutive", input)
-        for name, flag in (("return_inverse", return_inverse), ("return_counts", return_counts)):
-            if flag is not True and flag is not False:
-                raise bool_arg_error("unique_consecutive", name, flag)
-        if input.dtype.is_complex or input.dtype in FLOAT8:  # PyTorch's unique kernels have neither
-            not_implemented("unique", input.dtype)
-        if dim is None:
-            x, axis = input.reshape(-1), 0
-        else:
-            axis = wrap_dim(dim, input.ndim)
-            x = input
-        n = x.shape[axis] if x.ndim else 1
-        if n == 0:
-            values = x
-            inverse = x.new_zeros(input.shape if dim is None else (0,), dtype=dtypes.int64)
-            counts = x.new_zeros((0,), dtype=dtypes.int64)
-        else:
-            moved = x.movedim(axis, 0).reshape(n, -1)
-            changed = (moved[1:] != moved[:-1]).any(1)
-            starts = cat([changed.new_ones((1,)), changed])
-            keep = starts.nonzero().reshape(-1)
-            values = x[(slice(None),) * axis + (keep,)]  # an indexed read: PyTorch's takes uint16/32/64 too
-            run = starts.to(dtypes.int64).cumsum(0) - 1
-            inverse = run.reshape(input.shape) if dim is None else run
-            ends = cat([keep[1:], keep.new_full((1,), n)])
-            counts = ends - keep
-        from .slicing_joining import without_derivative
+    refuse_meta("unique_consecutive", input)
+    for name, flag in (("return_inverse", return_inverse), ("return_counts", return_counts)):
+        if flag is not True and flag is not False:
+            raise bool_arg_error("unique_consecutive", name, flag)
+    if input.dtype.is_complex or input.dtype in FLOAT8:  # PyTorch's unique kernels have neither
+        not_implemented("unique", input.dtype)
+    if dim is None:
+        x, axis = input.reshape(-1), 0
+    else:
+        axis = wrap_dim(dim, input.ndim)
+        x = input
+    n = x.shape[axis] if x.ndim else 1
+    if n == 0:
+        values = x
+        inverse = x.new_zeros(input.shape if dim is None else (0,), dtype=dtypes.int64)
+        counts = x.new_zeros((0,), dtype=dtypes.int64)
+    else:
+        moved = x.movedim(axis, 0).reshape(n, -1)
+        changed = (moved[1:] != moved[:-1]).any(1)
+        starts = cat([changed.new_ones((1,)), changed])
+        keep = starts.nonzero().reshape(-1)
+        values = x[(slice(None),) * axis + (keep,)]  # an indexed read: PyTorch's takes uint16/32/64 too
+        run = starts.to(dtypes.int64).cumsum(0) - 1
+        inverse = run.reshape(input.shape) if dim is None else run
+        ends = cat([keep[1:], keep.new_full((1,), n)])
+        counts = ends - keep
+    from .slicing_joining import without_derivative
 
-        out = [without_derivative(input, values, "unique_consecutive", "UniqueConsecutiveBackward0")]
-        if return_inverse:
-            out.append(inverse)
-        if return_counts:
-            out.append(counts)
-        return out[0] if len(out) == 1 else tuple(out)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("unique_consecutive", input)
-        raise
+    out = [without_derivative(input, values, "unique_consecutive", "UniqueConsecutiveBackward0")]
+    if return_inverse:
+        out.append(inverse)
+    if return_counts:
+        out.append(counts)
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 def fill_diagonal_(input: Tensor, fill_value: float, wrap: bool = False) -> Tensor:

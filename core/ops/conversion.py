@@ -17,7 +17,7 @@ from ..tensor import Tensor, _new, dtype_arg, host_array, placement, writable_da
 from ..type_names import type_name
 from .creation import CLASSLESS_TYPE_NAMES, LEGACY_TYPES, legacy_type
 from .movement import broadcast_shapes, format_copy, row_major
-from .operands import bool_arg_error, refuse_non_tensor, sum_to
+from .operands import bool_arg_error, sum_to, tensor_input
 from .overlap import check_no_internal_overlap, check_no_partial_overlap
 
 if TYPE_CHECKING:
@@ -96,6 +96,7 @@ class _Clone(Function):
         return grad, None
 
 
+@tensor_input
 def clone(input: Tensor, *, memory_format: object = None) -> Tensor:
     """A copy with its own storage (recorded by autograd).
 
@@ -113,12 +114,8 @@ def clone(input: Tensor, *, memory_format: object = None) -> Tensor:
         >>> x
         tensor([1., 2.])
     """
-    try:
-        check_memory_format(memory_format, input.ndim, "clone")
-        return _Clone.apply(input, memory_format)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("clone", input)
-        raise
+    check_memory_format(memory_format, input.ndim, "clone")
+    return _Clone.apply(input, memory_format)
 
 
 def _parse_to(args, kwargs):

@@ -44,7 +44,7 @@ from .creation_options import check_layout, layout_options
 from .drawn_from import drawn_from
 from .dtype_support import C_NAMES, FLOAT8, TORCH_NAMES, UNSIGNED_WIDE, check_random_bound, not_implemented
 from .movement import broadcast_shapes
-from .operands import fill_value_for, invalid_combination
+from .operands import fill_value_for, invalid_combination, tensor_input
 from .out_argument import creation_placement, write_out
 
 if TYPE_CHECKING:
@@ -1349,6 +1349,7 @@ def normal(
     return write_out("normal", samples, out, exact_dtype=True, warn_resize=False)
 
 
+@tensor_input
 def bernoulli(
     input: Tensor, p: float | None = None, *, generator: Generator | None = None, out: Tensor | None = None
 ) -> Tensor:

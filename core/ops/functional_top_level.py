@@ -21,7 +21,7 @@ from ..nn import functional as F
 from ..nn.functional.sparse import _embedding_bag, _renorm_
 from ..tensor import Tensor
 from ..type_names import type_name
-from .operands import require_tensors
+from .operands import require_tensors, tensor_input
 
 __all__ = [
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "layer_norm",
@@ -320,6 +320,7 @@ def embedding_renorm_(input: Tensor, indices: Tensor, max_norm: float, norm_type
     return input
 
 
+@tensor_input
 def native_norm(
     input: Tensor,
     p: float = 2,

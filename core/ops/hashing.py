@@ -10,7 +10,7 @@ from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .dtype_support import not_implemented
 from .movement import cat
-from .operands import normalize_dims
+from .operands import normalize_dims, tensor_input
 
 __all__ = ["hash_tensor"]
 
@@ -40,6 +40,7 @@ def _xor_last_dim(bits: Tensor) -> Tensor:
     return bits[..., 0]
 
 
+@tensor_input
 def hash_tensor(
     input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, mode: int = 0
 ) -> Tensor:

@@ -36,8 +36,8 @@ from .operands import (
     is_scalar,
     named_node,
     numpy_names,
-    refuse_non_tensor,
     sum_to,
+    tensor_input,
     wrap_dim,
 )
 from .out_argument import write_out
@@ -1302,6 +1302,7 @@ class _MaskedScatterOnMeta(Function):
 def nonzero(input: Tensor, *, as_tuple: Literal[False] = False) -> Tensor: ...
 @overload
 def nonzero(input: Tensor, *, as_tuple: Literal[True]) -> tuple[Tensor, ...]: ...
+@tensor_input
 def nonzero(input: Tensor, *, as_tuple: bool = False, out: Tensor | None = None) -> Tensor | tuple[Tensor, ...]:
     """Indices of the non-zero elements: an ``(n, ndim)`` int64 tensor, or a tuple of 1-D ones.
 
@@ -1319,34 +1320,31 @@ def nonzero(input: Tensor, *, as_tuple: bool = False, out: Tensor | None = None)
         >>> ember.nonzero(x, as_tuple=True)
         (tensor([0, 1]), tensor([0, 1]))
     """
-    try:
-        refuse_limited("nonzero_count_cpu", input)
-        if as_tuple is not False and as_tuple is not True:
-            raise bool_arg_error("nonzero", "as_tuple", as_tuple)
-        if out is not None:
-            return write_out("nonzero", nonzero(input), out, exact_dtype=True)
-        backend = input._backend
-        xp = backend.xp
-        long = backend.native_dtype(dtypes.int64)
-        data = input._data if input.ndim else xp.reshape(input._data, (1,))
-        parts = [xp.astype(p, long) for p in xp.nonzero(data)]
-        if as_tuple:
-            return tuple(input._make(p) for p in parts)
-        if not parts:
-            return input._make(xp.zeros((0, 0), dtype=long))
-        # PyTorch's (n, ndim) result lies column by column in memory: strides (1, n)
-        if not input.ndim:
-            result = xp.zeros((int(parts[0].shape[0]), 0), dtype=long)
-        else:
-            result = xp.permute_dims(xp.stack(parts, axis=0), (1, 0))
-        if not result.size:  # (NumPy zeroes the strides of an array without elements)
-            result = ordered_copy(backend, result, long, (1, 0))
-        return input._make(result)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("nonzero", input)
-        raise
+    refuse_limited("nonzero_count_cpu", input)
+    if as_tuple is not False and as_tuple is not True:
+        raise bool_arg_error("nonzero", "as_tuple", as_tuple)
+    if out is not None:
+        return write_out("nonzero", nonzero(input), out, exact_dtype=True)
+    backend = input._backend
+    xp = backend.xp
+    long = backend.native_dtype(dtypes.int64)
+    data = input._data if input.ndim else xp.reshape(input._data, (1,))
+    parts = [xp.astype(p, long) for p in xp.nonzero(data)]
+    if as_tuple:
+        return tuple(input._make(p) for p in parts)
+    if not parts:
+        return input._make(xp.zeros((0, 0), dtype=long))
+    # PyTorch's (n, ndim) result lies column by column in memory: strides (1, n)
+    if not input.ndim:
+        result = xp.zeros((int(parts[0].shape[0]), 0), dtype=long)
+    else:
+        result = xp.permute_dims(xp.stack(parts, axis=0), (1, 0))
+    if not result.size:  # (NumPy zeroes the strides of an array without elements)
+        result = ordered_copy(backend, result, long, (1, 0))
+    return input._make(result)
 
 
+@tensor_input
 def argwhere(input: Tensor) -> Tensor:
     """The indices of the non-zero elements of ``input``, one row per element, as ``nonzero(input)``.
 
@@ -1359,12 +1357,8 @@ def argwhere(input: Tensor) -> Tensor:
         tensor([[0, 0],
                 [1, 1]])
     """
-    try:
-        refuse_limited("nonzero_count_cpu", input)
-        return nonzero(input)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("argwhere", input)
-        raise
+    refuse_limited("nonzero_count_cpu", input)
+    return nonzero(input)
 
 
 def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
@@ -1430,13 +1424,9 @@ def _stable_by_keyword(op: Any) -> Any:
                 (f"Tensor input, *, bool stable, int dim = -1, bool descending = False{out}",
                  f"Tensor input, int dim = -1, bool descending = False{', *' + out if name == 'sort' else ''}"),
             )  # fmt: skip
-        try:
-            return op(input, *args, **kwargs)
-        except AttributeError:  # an input that is no tensor: PyTorch's TypeError
-            refuse_non_tensor(name, input)
-            raise
+        return op(input, *args, **kwargs)
 
-    return checked
+    return tensor_input(checked)
 
 
 @_stable_by_keyword

@@ -15,6 +15,7 @@ from ..amp.state import suspended as _amp_suspended
 from ..autograd import function as autograd_function
 from ..autograd.function import Function
 from ..autograd.view_history import MULTI_OUTPUT_VIEW
+from ..dim_errors import called_op
 from ..layout import (
     check_memory_format,
     contiguous_format,
@@ -40,9 +41,9 @@ from .operands import (
     normalize_dims,
     numpy_names,
     raise_broadcast_error,
-    refuse_non_tensor,
     renamed,
     sum_to,
+    tensor_input,
     wrap_dim,
 )
 from .out_argument import write_out
@@ -89,6 +90,16 @@ def _shape_arg(shape, op="reshape", position=1):
         else:
             return tuple(shape[0])
     return _checked_shape(op, shape, position)
+
+
+def _sequence_arg(op, value):
+    """``value``, the sizes that the function form of ``op`` takes as one argument (``reshape``'s ``shape``,
+    ``permute``'s and ``tile``'s ``dims``), as a tuple of ints: PyTorch's TypeError for anything but a tuple or
+    list ("reshape(): argument 'shape' (position 2) must be tuple of ints, not int"); its methods take
+    separate ints too (:func:`_shape_arg`)."""
+    if not isinstance(value, (tuple, list)):  # (a Size is a tuple)
+        int_list(op, _SIZES_NAMES[op], value, position=2)  # raises PyTorch's TypeError
+    return _shape_arg((value,), op, 2)
 
 
 def _checked_shape(op, shape, position):
@@ -245,13 +256,15 @@ class _TVector(_View):
     _backward_name = "TBackward0"
 
 
-def reshape(input: Tensor, *sizes: int | _size_t, shape: _size_t | None = None) -> Tensor:
+@tensor_input
+def reshape(input: Tensor, shape: _size_t) -> Tensor:
     """The same elements in a new shape (a view when the layout allows); one size may be -1.
+
+    The shape is one argument (:meth:`Tensor.reshape` also takes it as separate ints).
 
     Args:
         input (Tensor): the input tensor.
-        *sizes (int): the new shape; one size may be -1 (inferred).
-        shape (tuple of ints, optional): the new shape, as a keyword instead of ``*sizes``.
+        shape (tuple of ints): the new shape; one size may be -1 (inferred).
 
     Example::
 
@@ -264,14 +277,7 @@ def reshape(input: Tensor, *sizes: int | _size_t, shape: _size_t | None = None) 
                 [2, 3],
                 [4, 5]])
     """
-    try:
-        position: int | None = 2
-        if shape is not None:
-            sizes, position = _sizes_or_keyword("reshape", "shape", sizes, shape), None
-        return _reshape(input, _infer_shape("reshape", _shape_arg(sizes, "reshape", position), input.numel()))
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("reshape", input)
-        raise
+    return _reshape(input, _infer_shape("reshape", _sequence_arg("reshape", shape), input.numel()))
 
 
 def tensor_reshape(self: Tensor, *sizes: int | _size_t, shape: _size_t | None = None) -> Tensor:
@@ -399,29 +405,25 @@ class _T(_Permute):
         return grad.t(), None
 
 
-def permute(input: Tensor, *order: int | _size_t, dims: _size_t | None = None) -> Tensor:
+@tensor_input
+def permute(input: Tensor, dims: _size_t) -> Tensor:
     """Reorder dimensions: output dimension ``i`` is input dimension ``dims[i]`` (a view).
+
+    The order is one argument (:meth:`Tensor.permute` also takes it as separate ints).
 
     Args:
         input (Tensor): the input tensor.
-        *order (int): the new order of the dimensions.
-        dims (tuple of ints, optional): the new order, as a keyword instead of ``*order``.
+        dims (tuple of ints): the new order of the dimensions.
 
     Example::
 
         >>> ember.permute(ember.zeros(2, 3, 4), (2, 0, 1)).shape
         ember.Size([4, 2, 3])
     """
-    try:
-        position: int | None = 2
-        if dims is not None:
-            order, position = _sizes_or_keyword("permute", "dims", order, dims), None
-        if type(input) is not Tensor and getattr(input, "is_sparse", False):
-            return input.permute(*order)  # a sparse COO tensor's own
-        return _permute(input, _shape_arg(order, "permute", position))
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("permute", input)
-        raise
+    order = _sequence_arg("permute", dims)
+    if type(input) is not Tensor and getattr(input, "is_sparse", False):
+        return input.permute(*order)  # a sparse COO tensor's own
+    return _permute(input, order)
 
 
 def tensor_permute(self: Tensor, *order: int | _size_t, dims: _size_t | None = None) -> Tensor:
@@ -530,6 +532,7 @@ def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
     return transpose(input, axis0, axis1)
 
 
+@tensor_input
 def t(input: Tensor) -> Tensor:
     """Transposes a tensor of at most 2 dimensions (0-D and 1-D tensors are returned as they are).
 
@@ -544,16 +547,13 @@ def t(input: Tensor) -> Tensor:
                 [2, 5],
                 [3, 6]])
     """
-    try:
-        n = len(input._data.shape)
-        if n > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
-        return _T.apply(input, (1, 0)) if n == 2 else _reshape(input, tuple(input.shape), node=_TVector)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("t", input)
-        raise
+    n = len(input._data.shape)
+    if n > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
+    return _T.apply(input, (1, 0)) if n == 2 else _reshape(input, tuple(input.shape), node=_TVector)
 
 
+@tensor_input
 def squeeze(
     input: Tensor, dim: int | Sequence[int] | None = None, *, axis: int | Sequence[int] | None = None
 ) -> Tensor:
@@ -573,28 +573,22 @@ def squeeze(
         >>> ember.squeeze(x, 1).shape
         ember.Size([2, 3, 1])
     """
-    try:
-        if axis is not None:
-            dim, _ = numpy_names("squeeze", dim, None, axis, False, None)
-        shape = input.shape
-        node: type[_Squeeze] | type[_SqueezeDim] | type[_SqueezeDims]
-        if dim is None:
-            axes, new, node = None, tuple(s for s in shape if s != 1), _Squeeze
-        else:
-            axes = set(normalize_dims(dim, input.ndim))  # a dim named twice is refused, as in PyTorch
-            new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
-            node = _SqueezeDim if isinstance(dim, int) else _SqueezeDims
-        strides = None
-        if 0 in shape:  # the remaining dimensions keep their strides (a view of an empty tensor gets row-major ones)
-            strides = tuple(
-                st
-                for i, (s, st) in enumerate(zip(shape, input.stride()))
-                if s != 1 or (axes is not None and i not in axes)
-            )
-        return _reshape(input, new, strides, node=node)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("squeeze", input)
-        raise
+    if axis is not None:
+        dim, _ = numpy_names("squeeze", dim, None, axis, False, None)
+    shape = input.shape
+    node: type[_Squeeze] | type[_SqueezeDim] | type[_SqueezeDims]
+    if dim is None:
+        axes, new, node = None, tuple(s for s in shape if s != 1), _Squeeze
+    else:
+        axes = set(normalize_dims(dim, input.ndim))  # a dim named twice is refused, as in PyTorch
+        new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
+        node = _SqueezeDim if isinstance(dim, int) else _SqueezeDims
+    strides = None
+    if 0 in shape:  # the remaining dimensions keep their strides (a view of an empty tensor gets row-major ones)
+        strides = tuple(
+            st for i, (s, st) in enumerate(zip(shape, input.stride())) if s != 1 or (axes is not None and i not in axes)
+        )
+    return _reshape(input, new, strides, node=node)
 
 
 def unsqueeze(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
@@ -872,13 +866,15 @@ def repeat(input: Tensor, *counts: int | _size_t, repeats: _size_t | None = None
     return named_node(out.clone(memory_format=contiguous_format) if out._base is not None else out, "RepeatBackward0")
 
 
-def tile(input: Tensor, *copies: int | _size_t, dims: _size_t | None = None) -> Tensor:
+@tensor_input
+def tile(input: Tensor, dims: _size_t) -> Tensor:
     """Like :func:`repeat`, padding ``dims`` with leading ones.
+
+    The copies are one argument (:meth:`Tensor.tile` also takes them as separate ints).
 
     Args:
         input (Tensor): the input tensor.
-        *copies (ints or tuple of ints): the number of copies along each dimension.
-        dims (tuple of ints, optional): the copies, as a keyword instead of ``*copies``.
+        dims (tuple of ints): the number of copies along each dimension.
 
     Example::
 
@@ -886,17 +882,10 @@ def tile(input: Tensor, *copies: int | _size_t, dims: _size_t | None = None) -> 
         tensor([[1, 2, 1, 2],
                 [1, 2, 1, 2]])
     """
-    try:
-        position: int | None = 2
-        if dims is not None:
-            copies, position = _sizes_or_keyword("tile", "dims", copies, dims), None
-        reps = _shape_arg(copies, "tile", position)
-        if len(reps) < input.ndim:
-            reps = (1,) * (input.ndim - len(reps)) + reps
-        return repeat(input, reps)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("tile", input)
-        raise
+    reps = _sequence_arg("tile", dims)
+    if len(reps) < input.ndim:
+        reps = (1,) * (input.ndim - len(reps)) + reps
+    return repeat(input, reps)
 
 
 def tensor_tile(self: Tensor, *copies: int | _size_t, dims: _size_t | None = None) -> Tensor:
@@ -916,6 +905,7 @@ def tensor_tile(self: Tensor, *copies: int | _size_t, dims: _size_t | None = Non
     return tile(self, _shape_arg(copies, "tile", position))
 
 
+@tensor_input
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim..end_dim`` into one.
 
@@ -932,22 +922,18 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         >>> ember.flatten(x, start_dim=1).shape
         ember.Size([2, 12])
     """
-    try:
-        start, end = wrap_dim(start_dim, input.ndim), wrap_dim(end_dim, input.ndim)
-        if input.ndim == 0:
-            return input.reshape(1)
-        if start > end:
-            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
-        if start == end:  # nothing to merge: the tensor itself, as in PyTorch
-            return input
-        shape = input.shape
-        merged = 1
-        for s in shape[start : end + 1]:
-            merged *= s
-        return input.reshape(tuple(shape[:start]) + (merged,) + tuple(shape[end + 1 :]))
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("flatten", input)
-        raise
+    start, end = wrap_dim(start_dim, input.ndim), wrap_dim(end_dim, input.ndim)
+    if input.ndim == 0:
+        return input.reshape(1)
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:  # nothing to merge: the tensor itself, as in PyTorch
+        return input
+    shape = input.shape
+    merged = 1
+    for s in shape[start : end + 1]:
+        merged *= s
+    return input.reshape(tuple(shape[:start]) + (merged,) + tuple(shape[end + 1 :]))
 
 
 @dim_or_axis
@@ -1140,12 +1126,20 @@ class _Cat(Function):
         return tuple(grad.split(ctx.sizes, ctx.axis))
 
 
+def refuse_non_sequence(op: str, tensors: object) -> None:
+    """PyTorch's TypeError for the ``tensors`` argument of a joining op (``cat``, ``stack``, ``hstack``, ...)
+    that is no list or tuple, the two sequences its argument parser takes ("stack(): argument 'tensors'
+    (position 1) must be tuple of Tensors, not Tensor"), naming the alias called (``row_stack``, ``concat``)."""
+    if not isinstance(tensors, (list, tuple)):
+        op = called_op(2) or op
+        raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not {type_name(tensors)}")
+
+
 def tensor_list(op: str, tensors: Sequence[Tensor]) -> list[Tensor]:
     """The ``tensors`` argument of a joining op (``stack``, ``hstack``, ``meshgrid``, ...) as a list,
-    with PyTorch's errors: a TypeError for one tensor in place of the sequence, a RuntimeError
+    with PyTorch's errors: a TypeError for anything but a list or tuple (:func:`refuse_non_sequence`), a RuntimeError
     naming the op for an empty one."""
-    if isinstance(tensors, Tensor):
-        raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+    refuse_non_sequence(op, tensors)
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError(f"{op} expects a non-empty TensorList")
@@ -1196,9 +1190,8 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None, out
 
 
 def _concatenated(tensors, dim):
-    if isinstance(tensors, Tensor):
-        raise TypeError("cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
-    tensors = [t for t in tensors]
+    refuse_non_sequence("cat", tensors)
+    tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for t in tensors:
@@ -1508,6 +1501,7 @@ def chunk_into_views(input: Tensor, chunks: int, dim: int = 0, *, unsafe: bool =
     return split_into_views(input, step, dim, unsafe=unsafe)
 
 
+@tensor_input
 def unbind(input: Tensor, dim: int = 0, *, axis: int | None = None) -> tuple[Tensor, ...]:
     """All slices along ``dim``, with that dimension removed.
 
@@ -1524,15 +1518,11 @@ def unbind(input: Tensor, dim: int = 0, *, axis: int | None = None) -> tuple[Ten
         >>> ember.unbind(x, dim=1)
         (tensor([1, 4]), tensor([2, 5]), tensor([3, 6]))
     """
-    try:
-        if axis is not None:
-            dim, _ = numpy_names("unbind", dim, 0, axis, False, None)
-        if input.ndim == 0:
-            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-        return _Unbind.apply(input, wrap_dim(dim, input.ndim))
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("unbind", input)
-        raise
+    if axis is not None:
+        dim, _ = numpy_names("unbind", dim, 0, axis, False, None)
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    return _Unbind.apply(input, wrap_dim(dim, input.ndim))
 
 
 class _Split(Function):

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from .. import dtypes
 from ..tensor import Tensor
 from .movement import cat
-from .operands import dim_or_axis, wrap_dim
+from .operands import dim_or_axis, tensor_input, wrap_dim
 
 __all__ = ["gradient"]
 
@@ -64,6 +64,7 @@ def _coordinates(f: Tensor, d: int, x: Tensor, edge_order: int) -> Tensor:
     return cat([first, inner, last], dim=d)
 
 
+@tensor_input
 @dim_or_axis
 def gradient(
     input: Tensor,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import numbers
 import operator
@@ -17,10 +18,12 @@ from .. import dtypes
 from ..autograd.grad_mode import grad_state
 from ..autograd.named_nodes import named_node  # noqa: F401 - the ops take it from here with the other helpers
 from ..dim_errors import called_op, dim_type_error
+from ..layout import layout
 from ..tensor import NUMBER_TYPES, Tensor, tensor
 from ..type_names import type_name
 from ..typeinfo import iinfo
 from .dtype_support import check_limited_support
+from .overloads import SIGNATURES, TORCH_NAMES
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -38,7 +41,8 @@ __all__ = [
     "dim_or_axis",
     "check_factor",
     "require_tensors",
-    "refuse_non_tensor",
+    "tensor_input",
+    "unguarded",
     "read_before_checked",
     "type_name",
     "broadcast_error",
@@ -62,6 +66,9 @@ _C_TYPES = {
     **{d: f"c10::{dtypes.TORCH_SCALAR_NAMES[d.name]}" for d in dtypes.float8_dtypes},
 }  # fmt: skip
 
+
+#: an op, as the decorators here take and give it
+_Op = TypeVar("_Op", bound=Callable[..., Any])
 
 #: the Python number types themselves: a value of one is a number without the checks against the numbers ABCs
 _PYTHON_NUMBERS = (float, int, bool, complex)
@@ -556,14 +563,87 @@ def require_tensors(op: str, names: tuple[str, ...], *operands: object, first: i
             raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, not {type_name(operand)}")
 
 
-def refuse_non_tensor(op: str, input: object) -> None:
-    """PyTorch's TypeError for an ``input`` of ``op`` that is no tensor ("sum(): argument 'input' (position 1)
-    must be Tensor, not str"), called where the op's body has failed with an AttributeError (its ``except``
-    clause: a try costs the common call nothing), which is re-raised for a tensor. The op named is the one called
-    where another ember op called ``op`` (``argwhere``'s ``nonzero``)."""
-    if not isinstance(input, Tensor):
-        op = called_op(2) or op
-        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type_name(input)}") from None
+def tensor_input(body: _Op) -> _Op:
+    """Decorator of an op whose first argument PyTorch's argument parser requires to be a tensor: a call
+    whose first argument is anything else fails with PyTorch's TypeError ("sum(): argument 'input'
+    (position 1) must be Tensor, not list", the argument named as the op's first parameter, its position
+    given where the call gave it by position), whatever error the op's body met with it (an AttributeError
+    reading ``input.dtype``, a TypeError, a NumPy error).
+
+    An op of several overloads (:data:`~ember.ops.overloads.SIGNATURES`): a call that more than one of them
+    takes by its number of arguments and its keywords (``std(list)``), or that gives a keyword none of them
+    has (``sum(x, foo=1)``), fails with PyTorch's "received an invalid combination of arguments", which lists
+    them; a call that one of them takes names that one's first parameter (``repeat_interleave(list)``:
+    ``repeats``).
+
+    The check runs only once the body has failed (a try costs the successful call nothing). The decorated
+    function is what ``ember`` and the other namespaces hand out; ``Tensor``'s method, whose ``self`` is a
+    tensor, is the body itself (:func:`unguarded`), so that a method call costs no frame more. The op named
+    is the outermost ember op on the stack where another op called this one (``argwhere``'s ``nonzero``)."""
+    op = TORCH_NAMES.get(body.__name__, body.__name__)
+    signatures = SIGNATURES.get(body.__name__, ())
+    name = inspect.unwrap(body).__code__.co_varnames[0]
+
+    @functools.wraps(body)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return body(*args, **kwargs)
+        except Exception as error:
+            given = args[0] if args else kwargs.get(name, _ABSENT)
+            refused = _refused(given, error)
+            unknown = isinstance(error, TypeError) and "got an unexpected keyword argument" in str(error)
+            parameter = name
+            if signatures and refused or unknown and len(signatures) > 1:
+                taking = [signature for signature in signatures if _takes(signature, args, kwargs)]
+                if len(taking) != 1:
+                    raise invalid_combination(called_op(1) or op, args, kwargs, signatures) from None
+                parameter = taking[0].split(", ", 1)[0].rsplit(" ", 1)[-1]  # the one overload's
+            if not refused:
+                raise
+            position = " (position 1)" if args else ""
+            message = f"argument '{parameter}'{position} must be Tensor, not {type_name(given)}"
+            raise TypeError(f"{called_op(1) or op}(): {message}") from None
+
+    guarded._ember_unguarded = body  # type: ignore[attr-defined]
+    return cast(_Op, guarded)
+
+
+def _takes(signature: str, args: tuple, kwargs: dict) -> bool:
+    """Whether PyTorch's argument parser tries the overload ``signature`` (as it prints it: ``"Tensor input,
+    int dim, bool keepdim = False, *, Tensor out = None"``) for a call of ``args`` and ``kwargs``: their
+    number and names fit its parameters, whatever their types."""
+    positional: list[str] = []
+    names, required = set(), set()
+    for part in signature.split(", "):
+        if part == "*":
+            positional.append("*")
+            continue
+        declared, _, default = part.partition(" = ")
+        parameter = declared.rsplit(" ", 1)[-1]
+        names.add(parameter)
+        if "*" not in positional:
+            positional.append(parameter)
+        if not default:
+            required.add(parameter)
+    positional = positional[: positional.index("*")] if "*" in positional else positional
+    given = set(positional[: len(args)]) | set(kwargs)
+    return len(args) <= len(positional) and set(kwargs) <= names - set(positional[: len(args)]) and required <= given
+
+
+def _refused(given: object, error: Exception) -> bool:
+    """Whether ``error``, raised by an op of :func:`tensor_input` given ``given`` as its first argument, is
+    to be PyTorch's TypeError: ``given`` is no tensor (a sparse tensor, which is no :class:`Tensor` but has
+    ops of its own, only where it lacks what the op read: an AttributeError)."""
+    if given is _ABSENT or isinstance(given, Tensor):
+        return False
+    sparse = isinstance(getattr(given, "layout", None), layout)  # a sparse tensor answers with its layout
+    return not sparse or isinstance(error, AttributeError)
+
+
+def unguarded(function: _Op) -> _Op:
+    """``function``'s body without the check of :func:`tensor_input` (a method's, whose ``self`` is a
+    tensor); any other function as it is."""
+    return getattr(function, "_ember_unguarded", function)
 
 
 _ABSENT = object()  # what getattr gives for an attribute an object lacks
@@ -628,9 +708,6 @@ def check_factor(name: str, factor: Number, result: dtypes.dtype) -> None:
         raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating point number.")
     elif isinstance(factor, complex) and not result.is_complex:
         raise RuntimeError(f"For non-complex input tensors, argument {name} must not be a complex number.")
-
-
-_Op = TypeVar("_Op", bound=Callable[..., Any])
 
 
 def dim_or_axis(op: _Op) -> _Op:
@@ -729,12 +806,15 @@ def renamed(func: _Op, name: str) -> _Op:
         return func
     key = (id(func), name)
     clone = _RENAMED.get(key)
-    if clone is None:
+    if clone is None and hasattr(func, "_ember_unguarded"):  # tensor_input's: its check around the body renamed
+        clone = tensor_input(renamed(func._ember_unguarded, name))  # (whose errors name it)
+    elif clone is None:
         clone = types.FunctionType(func.__code__, func.__globals__, name, func.__defaults__, func.__closure__)
         clone.__kwdefaults__ = None if func.__kwdefaults__ is None else dict(func.__kwdefaults__)
         clone.__dict__.update(func.__dict__)
         clone.__doc__, clone.__module__, clone.__qualname__ = func.__doc__, func.__module__, name
         clone.__annotations__ = func.__annotations__
+    if key not in _RENAMED:
         _RENAMED[key] = clone
         _KEEP.append(func)  # the id stays the function's
     return cast("_Op", clone)

@@ -34,12 +34,13 @@ from .operands import (
     normalize_dims,
     numpy_names,
     refuse_keepdim_without_dim,
-    refuse_non_tensor,
     refuse_none_dim,
     require_tensors,
+    tensor_input,
     wrap_dim,
 )
 from .out_argument import SAME_DTYPE_OUT, write_out
+from .overloads import SIGNATURES
 from .reduced_precision import computes_in_float32
 
 if TYPE_CHECKING:
@@ -126,6 +127,7 @@ def _accumulate_dtype(d, dtype, kernel):
     return result
 
 
+@tensor_input
 def sum(
     input: Tensor,
     dim: int | Sequence[int] | None = DIM_OMITTED,
@@ -161,54 +163,51 @@ def sum(
         tensor([[ 6.],
                 [15.]])
     """
-    try:
-        if dim is DIM_OMITTED:  # (identity tests inline: the common call, x.sum(), pays no call for them)
-            if (keepdim is not KEEPDIM_OMITTED or keepdims is not None) and axis is DIM_OMITTED:
-                dim_and_keepdim("sum", dim, keepdim if keepdims is None else keepdims)  # TypeError: keepdim without dim
-            dim = None
-        if axis is DIM_OMITTED:  # (omitted and None differ only above: x.sum(axis=None, keepdims=True) is accepted)
-            axis = None
-        if keepdim is KEEPDIM_OMITTED:
-            keepdim = False
-        elif keepdim is not True and keepdim is not False:
-            raise bool_arg_error("sum", "keepdim", keepdim)
-        if axis is not None or keepdims is not None:
-            dim, keepdim = numpy_names("sum", dim, None, axis, keepdim, keepdims)
-        if out is None and not isinstance(input, Tensor) and getattr(input, "layout", None) is not None:
-            # a sparse tensor (COO or compressed): its own sum
-            if not keepdim:
-                return input.sum(dim, dtype=dtype)
-            if input.layout is not sparse_coo:
-                return input.sum(dim, keepdim=True, dtype=dtype)
-            summed = input.sum(dim, dtype=dtype)  # the COO's sum keeps no dims: they come back with size 1
-            axes = sorted(normalize_dims(_every_dim_if_empty(dim), input.ndim))
-            if len(axes) == input.ndim:  # every dim: a dense result, as PyTorch's
-                return summed.reshape((1,) * input.ndim)
-            for axis in axes:
-                summed = summed.unsqueeze(axis)
-            return summed
-        if out is not None:
-            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-                return write_out(
-                    "sum", sum(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
-                )
-        if _amp.active:
-            (input,) = cast_inputs("sum", input, dtype=dtype)
-        listed = _every_dim_if_empty(dim)
-        axes = normalize_dims(listed, len(input._data.shape))
-        d = input.dtype
-        out = _accumulate_dtype(d, dtype, "sum_cpu")
-        if out is not d:
-            input = input.to(out)
-        # an integer sum stays in its type (NumPy widens int32/uint8 sums to the platform integer)
-        node = _Sum if dim is None else _SumDims
-        dropped = () if keepdim or listed is None else axes  # the dimensions its backward unsqueezes back
-        return node.apply(input, axes, keepdim, (None if out._category >= 2 else input._data.dtype, dropped))
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("sum", input)
-        raise
+    if dim is DIM_OMITTED:  # (identity tests inline: the common call, x.sum(), pays no call for them)
+        if (keepdim is not KEEPDIM_OMITTED or keepdims is not None) and axis is DIM_OMITTED:
+            dim_and_keepdim("sum", dim, keepdim if keepdims is None else keepdims)  # TypeError: keepdim without dim
+        dim = None
+    if axis is DIM_OMITTED:  # (omitted and None differ only above: x.sum(axis=None, keepdims=True) is accepted)
+        axis = None
+    if keepdim is KEEPDIM_OMITTED:
+        keepdim = False
+    elif keepdim is not True and keepdim is not False:
+        raise bool_arg_error("sum", "keepdim", keepdim)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("sum", dim, None, axis, keepdim, keepdims)
+    if out is None and not isinstance(input, Tensor) and getattr(input, "layout", None) is not None:
+        # a sparse tensor (COO or compressed): its own sum
+        if not keepdim:
+            return input.sum(dim, dtype=dtype)
+        if input.layout is not sparse_coo:
+            return input.sum(dim, keepdim=True, dtype=dtype)
+        summed = input.sum(dim, dtype=dtype)  # the COO's sum keeps no dims: they come back with size 1
+        axes = sorted(normalize_dims(_every_dim_if_empty(dim), input.ndim))
+        if len(axes) == input.ndim:  # every dim: a dense result, as PyTorch's
+            return summed.reshape((1,) * input.ndim)
+        for axis in axes:
+            summed = summed.unsqueeze(axis)
+        return summed
+    if out is not None:
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out(
+                "sum", sum(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+            )
+    if _amp.active:
+        (input,) = cast_inputs("sum", input, dtype=dtype)
+    listed = _every_dim_if_empty(dim)
+    axes = normalize_dims(listed, len(input._data.shape))
+    d = input.dtype
+    out = _accumulate_dtype(d, dtype, "sum_cpu")
+    if out is not d:
+        input = input.to(out)
+    # an integer sum stays in its type (NumPy widens int32/uint8 sums to the platform integer)
+    node = _Sum if dim is None else _SumDims
+    dropped = () if keepdim or listed is None else axes  # the dimensions its backward unsqueezes back
+    return node.apply(input, axes, keepdim, (None if out._category >= 2 else input._data.dtype, dropped))
 
 
+@tensor_input
 def mean(
     input: Tensor,
     dim: int | Sequence[int] | None = DIM_OMITTED,
@@ -241,39 +240,33 @@ def mean(
         >>> ember.mean(x, dim=1)
         tensor([2., 5.])
     """
-    try:
-        if dim is DIM_OMITTED:  # (identity tests inline: the common call, x.mean(), pays no call for them)
-            if (keepdim is not KEEPDIM_OMITTED or keepdims is not None) and axis is DIM_OMITTED:
-                dim_and_keepdim(
-                    "mean", dim, keepdim if keepdims is None else keepdims
-                )  # TypeError: keepdim without dim
-            dim = None
-        if axis is DIM_OMITTED:  # (omitted and None differ only above: x.mean(axis=None, keepdims=True) is accepted)
-            axis = None
-        if keepdim is KEEPDIM_OMITTED:
-            keepdim = False
-        elif keepdim is not True and keepdim is not False:
-            raise bool_arg_error("mean", "keepdim", keepdim)
-        if dtype is None:
-            refuse_limited("sum_cpu", input, among=FLOAT8)
-        if axis is not None or keepdims is not None:
-            dim, keepdim = numpy_names("mean", dim, None, axis, keepdim, keepdims)
-        if out is not None:  # a floating-point mean is computed in out's dtype, as PyTorch
-            if dtype is None and input.dtype.is_floating_point and out.dtype.is_floating_point:
-                dtype = out.dtype
-            return write_out("mean", mean(input, dim, keepdim, dtype=dtype), out, exact_dtype=True)
-        if dtype is not None:
-            input = input.to(dtype_arg("mean", dtype))
-        if not (input.dtype.is_floating_point or input.dtype.is_complex):
-            raise RuntimeError(
-                f"mean(): could not infer output dtype. {'Input' if dtype is None else 'Optional'} dtype must be either "
-                f"a floating point or complex dtype. Got: {_TORCH_NAMES[input.dtype.name]}"
-            )
-        axes = normalize_dims(_every_dim_if_empty(dim), len(input._data.shape))
-        return (_Mean if dim is None else _MeanDims).apply(input, axes, keepdim)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("mean", input)
-        raise
+    if dim is DIM_OMITTED:  # (identity tests inline: the common call, x.mean(), pays no call for them)
+        if (keepdim is not KEEPDIM_OMITTED or keepdims is not None) and axis is DIM_OMITTED:
+            dim_and_keepdim("mean", dim, keepdim if keepdims is None else keepdims)  # TypeError: keepdim without dim
+        dim = None
+    if axis is DIM_OMITTED:  # (omitted and None differ only above: x.mean(axis=None, keepdims=True) is accepted)
+        axis = None
+    if keepdim is KEEPDIM_OMITTED:
+        keepdim = False
+    elif keepdim is not True and keepdim is not False:
+        raise bool_arg_error("mean", "keepdim", keepdim)
+    if dtype is None:
+        refuse_limited("sum_cpu", input, among=FLOAT8)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("mean", dim, None, axis, keepdim, keepdims)
+    if out is not None:  # a floating-point mean is computed in out's dtype, as PyTorch
+        if dtype is None and input.dtype.is_floating_point and out.dtype.is_floating_point:
+            dtype = out.dtype
+        return write_out("mean", mean(input, dim, keepdim, dtype=dtype), out, exact_dtype=True)
+    if dtype is not None:
+        input = input.to(dtype_arg("mean", dtype))
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError(
+            f"mean(): could not infer output dtype. {'Input' if dtype is None else 'Optional'} dtype must be either "
+            f"a floating point or complex dtype. Got: {_TORCH_NAMES[input.dtype.name]}"
+        )
+    axes = normalize_dims(_every_dim_if_empty(dim), len(input._data.shape))
+    return (_Mean if dim is None else _MeanDims).apply(input, axes, keepdim)
 
 
 class _Mean(Function):
@@ -352,6 +345,7 @@ def where_(condition, a, b):
     return where(condition, a, b)
 
 
+@tensor_input
 def prod(
     input: Tensor,
     dim: int | None = DIM_OMITTED,
@@ -381,34 +375,28 @@ def prod(
         >>> ember.prod(x, dim=1)
         tensor([  6., 120.])
     """
-    try:
-        dim = refuse_none_dim("prod", dim)
-        if axis is not None or keepdims is not None:
-            dim, keepdim = numpy_names("prod", dim, None, axis, keepdim, keepdims)
-        if out is not None:
-            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-                return write_out(
-                    "prod",
-                    prod(
-                        input, DIM_OMITTED if dim is None else dim, keepdim, dtype=out.dtype if dtype is None else dtype
-                    ),
-                    out,
-                    exact_dtype=True,
-                )
-        refuse_keepdim_without_dim("prod", dim, keepdim)
-        if _amp.active:  # float32 under autocast (cpu), or the dtype asked for (cuda)
-            (input,) = cast_inputs("prod", input, dtype=dtype)
-        d = input.dtype
-        out = _accumulate_dtype(d, dtype, "prod_out_cpu")
-        if out is not d:
-            input = input.to(out)
-        axis = None if dim is None else wrap_dim(dim, input.ndim)
-        if input.ndim == 0:
-            axis = None
-        return (_Prod if dim is None else _ProdDim).apply(input, axis, keepdim if axis is not None else False)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("prod", input)
-        raise
+    dim = refuse_none_dim("prod", dim)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("prod", dim, None, axis, keepdim, keepdims)
+    if out is not None:
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out(
+                "prod",
+                prod(input, DIM_OMITTED if dim is None else dim, keepdim, dtype=out.dtype if dtype is None else dtype),
+                out,
+                exact_dtype=True,
+            )
+    refuse_keepdim_without_dim("prod", dim, keepdim)
+    if _amp.active:  # float32 under autocast (cpu), or the dtype asked for (cuda)
+        (input,) = cast_inputs("prod", input, dtype=dtype)
+    d = input.dtype
+    out = _accumulate_dtype(d, dtype, "prod_out_cpu")
+    if out is not d:
+        input = input.to(out)
+    axis = None if dim is None else wrap_dim(dim, input.ndim)
+    if input.ndim == 0:
+        axis = None
+    return (_Prod if dim is None else _ProdDim).apply(input, axis, keepdim if axis is not None else False)
 
 
 class _Extremum(Function):
@@ -493,6 +481,7 @@ def _check_nonempty(name, input, axes, given=None):
         )
 
 
+@tensor_input
 def amax(
     input: Tensor,
     dim: int | Sequence[int] = (),
@@ -522,29 +511,26 @@ def amax(
         >>> ember.amax(x, dim=0)
         tensor([4., 5., 6.])
     """
-    try:
-        refuse_limited("max_values_cpu", input)
-        if axis is not None or keepdims is not None:
-            dim, keepdim = numpy_names("amax", dim, (), axis, keepdim, keepdims)
-        if keepdim is not True and keepdim is not False:
-            raise bool_arg_error("amax", "keepdim", keepdim)
-        if out is not None:
-            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-                return write_out("amax", amax(input, dim, keepdim), out, exact_dtype=SAME_DTYPE_OUT)
+    refuse_limited("max_values_cpu", input)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("amax", dim, (), axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("amax", "keepdim", keepdim)
+    if out is not None:
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("amax", amax(input, dim, keepdim), out, exact_dtype=SAME_DTYPE_OUT)
 
-        if input.dtype.is_complex:
-            not_implemented("max_values_cpu", input.dtype)
-        every = _every_dim_if_empty(dim) is None  # () and [] reduce every dimension
-        given = () if every or not input.ndim else tuple(dim) if isinstance(dim, Sequence) else (dim,)
-        _check_nonempty("amax", input, [wrap_dim(d, input.ndim) for d in given], given)  # before a repeated dim
-        axes = normalize_dims(None if every else dim, input.ndim)
-        _check_nonempty("amax", input, () if every else axes)
-        return _Amax.apply(input, axes, keepdim)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("amax", input)
-        raise
+    if input.dtype.is_complex:
+        not_implemented("max_values_cpu", input.dtype)
+    every = _every_dim_if_empty(dim) is None  # () and [] reduce every dimension
+    given = () if every or not input.ndim else tuple(dim) if isinstance(dim, Sequence) else (dim,)
+    _check_nonempty("amax", input, [wrap_dim(d, input.ndim) for d in given], given)  # before a repeated dim
+    axes = normalize_dims(None if every else dim, input.ndim)
+    _check_nonempty("amax", input, () if every else axes)
+    return _Amax.apply(input, axes, keepdim)
 
 
+@tensor_input
 def amin(
     input: Tensor,
     dim: int | Sequence[int] = (),
@@ -574,27 +560,23 @@ def amin(
         >>> ember.amin(x, dim=1)
         tensor([1., 4.])
     """
-    try:
-        refuse_limited("min_values_cpu", input)
-        if axis is not None or keepdims is not None:
-            dim, keepdim = numpy_names("amin", dim, (), axis, keepdim, keepdims)
-        if keepdim is not True and keepdim is not False:
-            raise bool_arg_error("amin", "keepdim", keepdim)
-        if out is not None:
-            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-                return write_out("amin", amin(input, dim, keepdim), out, exact_dtype=SAME_DTYPE_OUT)
+    refuse_limited("min_values_cpu", input)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("amin", dim, (), axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("amin", "keepdim", keepdim)
+    if out is not None:
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("amin", amin(input, dim, keepdim), out, exact_dtype=SAME_DTYPE_OUT)
 
-        if input.dtype.is_complex:
-            not_implemented("min_values_cpu", input.dtype)
-        every = _every_dim_if_empty(dim) is None  # () and [] reduce every dimension
-        given = () if every or not input.ndim else tuple(dim) if isinstance(dim, Sequence) else (dim,)
-        _check_nonempty("amin", input, [wrap_dim(d, input.ndim) for d in given], given)  # before a repeated dim
-        axes = normalize_dims(None if every else dim, input.ndim)
-        _check_nonempty("amin", input, () if every else axes)
-        return _Amin.apply(input, axes, keepdim)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("amin", input)
-        raise
+    if input.dtype.is_complex:
+        not_implemented("min_values_cpu", input.dtype)
+    every = _every_dim_if_empty(dim) is None  # () and [] reduce every dimension
+    given = () if every or not input.ndim else tuple(dim) if isinstance(dim, Sequence) else (dim,)
+    _check_nonempty("amin", input, [wrap_dim(d, input.ndim) for d in given], given)  # before a repeated dim
+    axes = normalize_dims(None if every else dim, input.ndim)
+    _check_nonempty("amin", input, () if every else axes)
+    return _Amin.apply(input, axes, keepdim)
 
 
 def _arg(name, input, dim, keepdim):
@@ -616,6 +598,7 @@ def _arg(name, input, dim, keepdim):
     return input._make(xp.astype(data, input._backend.native_dtype(dtypes.int64)))
 
 
+@tensor_input
 def argmax(
     input: Tensor,
     dim: int | None = None,
@@ -643,23 +626,20 @@ def argmax(
         >>> ember.argmax(x, dim=1)
         tensor([1, 0])
     """
-    try:
-        refuse_limited("argmax_cpu", input)
-        if axis is not None or keepdims is not None:
-            dim, keepdim = numpy_names("argmax", dim, None, axis, keepdim, keepdims)
-        if keepdim is not True and keepdim is not False:
-            raise bool_arg_error("argmax", "keepdim", keepdim)
-        if out is not None:
-            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-                return write_out("argmax", argmax(input, dim, keepdim), out, exact_dtype=True)
-        if input.dtype is dtypes.bool:
-            raise RuntimeError("argmax(): does not support bool input")
-        return _arg("argmax", input, dim, keepdim)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("argmax", input)
-        raise
+    refuse_limited("argmax_cpu", input)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("argmax", dim, None, axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("argmax", "keepdim", keepdim)
+    if out is not None:
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("argmax", argmax(input, dim, keepdim), out, exact_dtype=True)
+    if input.dtype is dtypes.bool:
+        raise RuntimeError("argmax(): does not support bool input")
+    return _arg("argmax", input, dim, keepdim)
 
 
+@tensor_input
 def argmin(
     input: Tensor,
     dim: int | None = None,
@@ -688,29 +668,20 @@ def argmin(
         tensor([[0],
                 [2]])
     """
-    try:
-        refuse_limited("argmin_cpu", input)
-        if axis is not None or keepdims is not None:
-            dim, keepdim = numpy_names("argmin", dim, None, axis, keepdim, keepdims)
-        if keepdim is not True and keepdim is not False:
-            raise bool_arg_error("argmin", "keepdim", keepdim)
-        if out is not None:
-            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-                return write_out("argmin", argmin(input, dim, keepdim), out, exact_dtype=True)
-        if input.dtype is dtypes.bool:
-            raise RuntimeError("argmin(): does not support bool input")
-        return _arg("argmin", input, dim, keepdim)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("argmin", input)
-        raise
+    refuse_limited("argmin_cpu", input)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("argmin", dim, None, axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("argmin", "keepdim", keepdim)
+    if out is not None:
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("argmin", argmin(input, dim, keepdim), out, exact_dtype=True)
+    if input.dtype is dtypes.bool:
+        raise RuntimeError("argmin(): does not support bool input")
+    return _arg("argmin", input, dim, keepdim)
 
 
 #: PyTorch's overloads of ``max`` and ``min``, as its argument parser lists them
-_EXTREMUM_SIGNATURES = (
-    "Tensor input, *, Tensor out = None",
-    "Tensor input, Tensor other, *, Tensor out = None",
-    "Tensor input, int dim, bool keepdim = False, *, tuple of Tensors out = None",
-)
 
 
 def _refuse_non_tensor(name: str, input: Any, dim: Any) -> None:
@@ -719,7 +690,7 @@ def _refuse_non_tensor(name: str, input: Any, dim: Any) -> None:
     if not isinstance(input, Tensor):
         if dim is DIM_OMITTED:
             require_tensors(name, ("input",), input)
-        raise invalid_combination(name, (input, dim), {}, _EXTREMUM_SIGNATURES)
+        raise invalid_combination(name, (input, dim), {}, SIGNATURES[name])
 
 
 def _extremum_with_indices(name, input, dim, keepdim, other):
@@ -796,6 +767,7 @@ def max(input: Tensor) -> Tensor: ...  # noqa: A001
 def max(input: Tensor, dim: int, keepdim: bool = False) -> return_types.max: ...  # noqa: A001
 @overload
 def max(input: Tensor, dim: Tensor) -> Tensor: ...  # noqa: A001
+@tensor_input
 def max(  # noqa: A001
     input: Tensor,
     dim: int | Tensor | None = DIM_OMITTED,
@@ -846,6 +818,7 @@ def min(input: Tensor) -> Tensor: ...  # noqa: A001
 def min(input: Tensor, dim: int, keepdim: bool = False) -> return_types.min: ...  # noqa: A001
 @overload
 def min(input: Tensor, dim: Tensor) -> Tensor: ...  # noqa: A001
+@tensor_input
 def min(  # noqa: A001
     input: Tensor,
     dim: int | Tensor | None = DIM_OMITTED,
@@ -890,6 +863,7 @@ def min(  # noqa: A001
     return _extremum_with_indices("min", input, dim, keepdim, None)
 
 
+@tensor_input
 def aminmax(
     input: Tensor,
     *,
@@ -921,30 +895,26 @@ def aminmax(
         min=tensor([1., 4.]),
         max=tensor([3., 6.]))
     """
-    try:
-        refuse_limited("aminmax_cpu", input)
-        if axis is not None or keepdims is not None:
-            dim, keepdim = numpy_names("aminmax", dim, None, axis, keepdim, keepdims)
-        if keepdim is not True and keepdim is not False:
-            raise bool_arg_error("aminmax", "keepdim", keepdim)
-        if out is not None:
-            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-                return write_out("aminmax", aminmax(input, dim=dim, keepdim=keepdim), out, exact_dtype=True)
-        d = () if dim is None else (wrap_dim(dim, input.ndim),)  # one int dim, not amin's tuples
-        if input.numel() == 0:  # amin's errors, named as aminmax's
-            if dim is None:
-                raise RuntimeError(
-                    "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity."
-                )
-            axis = wrap_dim(dim, input.ndim)
-            if input.ndim and input.shape[axis] == 0:
-                raise IndexError(f"aminmax: Expected reduction dim {axis} to have non-zero size.")
-        if input.dtype.is_complex and input.numel():  # (an empty one: amin's error first, as PyTorch's)
-            not_implemented("aminmax_cpu", input.dtype)
-        return return_types.aminmax(amin(input, d, keepdim), amax(input, d, keepdim))
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("aminmax", input)
-        raise
+    refuse_limited("aminmax_cpu", input)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("aminmax", dim, None, axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("aminmax", "keepdim", keepdim)
+    if out is not None:
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("aminmax", aminmax(input, dim=dim, keepdim=keepdim), out, exact_dtype=True)
+    d = () if dim is None else (wrap_dim(dim, input.ndim),)  # one int dim, not amin's tuples
+    if input.numel() == 0:  # amin's errors, named as aminmax's
+        if dim is None:
+            raise RuntimeError(
+                "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity."
+            )
+        axis = wrap_dim(dim, input.ndim)
+        if input.ndim and input.shape[axis] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {axis} to have non-zero size.")
+    if input.dtype.is_complex and input.numel():  # (an empty one: amin's error first, as PyTorch's)
+        not_implemented("aminmax_cpu", input.dtype)
+    return return_types.aminmax(amin(input, d, keepdim), amax(input, d, keepdim))
 
 
 def _refuse_unbiased_and_correction(op, dim, unbiased, correction):
@@ -1054,6 +1024,7 @@ def _variance(input, dim, unbiased, keepdim, correction, is_std, op=None):
     return node.apply(input, axes, keepdim, correction, is_std, full)
 
 
+@tensor_input
 def var(
     input: Tensor,
     dim: int | Sequence[int] | None = None,
@@ -1100,6 +1071,7 @@ def var(
     return _variance(input, dim, unbiased, keepdim, correction, is_std=False)
 
 
+@tensor_input
 def std(
     input: Tensor,
     dim: int | Sequence[int] | None = None,
@@ -1146,6 +1118,7 @@ def std(
     return _variance(input, dim, unbiased, keepdim, correction, is_std=True)
 
 
+@tensor_input
 def var_mean(
     input: Tensor,
     dim: int | Sequence[int] | None = None,
@@ -1186,6 +1159,7 @@ def var_mean(
     return named_node(var, "VarMeanBackward0"), named_node(mean, "VarMeanBackward0")  # PyTorch's one node's name
 
 
+@tensor_input
 def std_mean(
     input: Tensor,
     dim: int | Sequence[int] | None = None,
@@ -1471,6 +1445,7 @@ def cumsum(
     return _Cumsum.apply(input, axis)
 
 
+@tensor_input
 def all(
     input: Tensor,
     dim: int | Sequence[int] | None = None,
@@ -1511,6 +1486,7 @@ def all(
     return out.to(dtypes.uint8) if input.dtype is dtypes.uint8 else out  # PyTorch keeps uint8
 
 
+@tensor_input
 def any(
     input: Tensor,
     dim: int | Sequence[int] | None = None,
@@ -1551,6 +1527,7 @@ def any(
     return out.to(dtypes.uint8) if input.dtype is dtypes.uint8 else out  # PyTorch keeps uint8
 
 
+@tensor_input
 def count_nonzero(
     input: Tensor, dim: int | Sequence[int] | None = None, *, axis: int | Sequence[int] | None = None
 ) -> Tensor:
@@ -1569,14 +1546,10 @@ def count_nonzero(
         >>> ember.count_nonzero(x, dim=1)
         tensor([2, 1])
     """
-    try:
-        refuse_limited("nonzero_count_cpu", input)
-        if axis is not None:
-            dim, _ = numpy_names("count_nonzero", dim, None, axis, False, None)
-        return (input != 0).sum(dim)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("count_nonzero", input)
-        raise
+    refuse_limited("nonzero_count_cpu", input)
+    if axis is not None:
+        dim, _ = numpy_names("count_nonzero", dim, None, axis, False, None)
+    return (input != 0).sum(dim)
 
 
 # -- more scans and NaN-aware reductions -----------------------------------------------------
@@ -1849,6 +1822,7 @@ def median_of_no_elements(input: Tensor) -> Tensor:
 def median(input: Tensor) -> Tensor: ...
 @overload
 def median(input: Tensor, dim: int, keepdim: bool = False) -> return_types.median: ...
+@tensor_input
 def median(
     input: Tensor,
     dim: int | None = DIM_OMITTED,
@@ -1875,41 +1849,37 @@ def median(
         >>> ember.median(ember.tensor([3.0, 1.0, 2.0, 4.0]))
         tensor(2.)
     """
-    try:
-        dim = refuse_none_dim("median", dim)
-        if axis is not None or keepdims is not None:
-            dim, keepdim = numpy_names("median", dim, None, axis, keepdim, keepdims)
-        refuse_limited("median_cpu" if dim is None else "median_out", input)  # PyTorch's kernel of each overload
-        if out is not None:
-            given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
-            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-                return write_out("median", median(input, given, keepdim), out, exact_dtype=True)
-        refuse_keepdim_without_dim("median", dim, keepdim)
-        if input.dtype is dtypes.bool or input.dtype.is_complex:
-            not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
-        if dim is None:
-            flat = input.reshape(-1)
-            if flat.shape[0] == 0:
-                return median_of_no_elements(input)
-            return _Median.apply(flat, lambda x: median(x, 0).values)
-        axis = wrap_dim(dim, input.ndim)
-        if input.ndim == 0:
-            return return_types.median(
-                named_node(input.clone(), "MedianBackward1"),
-                input._make(input._backend.xp.zeros((), dtype=input._backend.native_dtype(dtypes.int64))),
-            )
-        n = input.shape[axis]
-        if n == 0:
-            raise IndexError(f"median(): Expected reduction dim {axis} to have non-zero size.")
-        backend = input._backend
-        positions = backend.kernels.median_positions(input._data, axis)
-        if not backend.is_row_major(positions):  # PyTorch's indices are laid out as a fresh tensor
-            positions = row_major(backend, positions)
-        index = input._make(positions)
-        return return_types.median(*_selected_along(input, axis, index, keepdim, "MedianBackward1"))
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("median", input)
-        raise
+    dim = refuse_none_dim("median", dim)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("median", dim, None, axis, keepdim, keepdims)
+    refuse_limited("median_cpu" if dim is None else "median_out", input)  # PyTorch's kernel of each overload
+    if out is not None:
+        given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("median", median(input, given, keepdim), out, exact_dtype=True)
+    refuse_keepdim_without_dim("median", dim, keepdim)
+    if input.dtype is dtypes.bool or input.dtype.is_complex:
+        not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
+    if dim is None:
+        flat = input.reshape(-1)
+        if flat.shape[0] == 0:
+            return median_of_no_elements(input)
+        return _Median.apply(flat, lambda x: median(x, 0).values)
+    axis = wrap_dim(dim, input.ndim)
+    if input.ndim == 0:
+        return return_types.median(
+            named_node(input.clone(), "MedianBackward1"),
+            input._make(input._backend.xp.zeros((), dtype=input._backend.native_dtype(dtypes.int64))),
+        )
+    n = input.shape[axis]
+    if n == 0:
+        raise IndexError(f"median(): Expected reduction dim {axis} to have non-zero size.")
+    backend = input._backend
+    positions = backend.kernels.median_positions(input._data, axis)
+    if not backend.is_row_major(positions):  # PyTorch's indices are laid out as a fresh tensor
+        positions = row_major(backend, positions)
+    index = input._make(positions)
+    return return_types.median(*_selected_along(input, axis, index, keepdim, "MedianBackward1"))
 
 
 def _refuse_complex_nansum(input: Tensor) -> None:
@@ -1917,6 +1887,7 @@ def _refuse_complex_nansum(input: Tensor) -> None:
         raise RuntimeError("nansum on CPU does not support complex inputs")
 
 
+@tensor_input
 def nansum(
     input: Tensor,
     dim: int | Sequence[int] | None = None,
@@ -1946,36 +1917,33 @@ def nansum(
         >>> ember.nansum(x, dim=0)
         tensor([4., 4.])
     """
-    try:
-        if dtype is None:
-            refuse_limited("nansum_cpu", input, among=FLOAT8)
-        else:
-            dtype = dtype_arg("nansum", dtype)
-        if axis is not None or keepdims is not None:
-            dim, keepdim = numpy_names("nansum", dim, None, axis, keepdim, keepdims)
-        if keepdim is not True and keepdim is not False:
-            raise bool_arg_error("nansum", "keepdim", keepdim)
-        if out is not None:  # computed in out's dtype, as torch, which has no integer kernel for a floating input
-            if dtype is None and input.dtype.is_floating_point and not out.dtype.is_floating_point:
-                not_implemented("nansum_cpu", out.dtype)
-            return write_out(
-                "nansum",
-                nansum(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype),
-                out,
-                exact_dtype=True,
-            )
+    if dtype is None:
+        refuse_limited("nansum_cpu", input, among=FLOAT8)
+    else:
+        dtype = dtype_arg("nansum", dtype)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("nansum", dim, None, axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("nansum", "keepdim", keepdim)
+    if out is not None:  # computed in out's dtype, as torch, which has no integer kernel for a floating input
+        if dtype is None and input.dtype.is_floating_point and not out.dtype.is_floating_point:
+            not_implemented("nansum_cpu", out.dtype)
+        return write_out(
+            "nansum",
+            nansum(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype),
+            out,
+            exact_dtype=True,
+        )
 
-        _refuse_complex_nansum(input)
-        if dtype is not None:  # summed in that type (a float8 input read in float32)
-            input = input.to(dtype)
-        if input.dtype.is_floating_point:
-            input = input.masked_fill(input.detach().isnan(), 0)
-        return named_node(sum(input, dim, keepdim, dtype=dtype), "NansumBackward0")
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("nansum", input)
-        raise
+    _refuse_complex_nansum(input)
+    if dtype is not None:  # summed in that type (a float8 input read in float32)
+        input = input.to(dtype)
+    if input.dtype.is_floating_point:
+        input = input.masked_fill(input.detach().isnan(), 0)
+    return named_node(sum(input, dim, keepdim, dtype=dtype), "NansumBackward0")
 
 
+@tensor_input
 def nanmean(
     input: Tensor,
     dim: int | Sequence[int] | None = None,

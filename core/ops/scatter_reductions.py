@@ -24,7 +24,7 @@ from .dtype_support import TORCH_NAMES, not_implemented
 from .indexing import check_index_func_source, check_src_rank
 from .linalg import check_added_dtype, scale_by
 from .movement import cat
-from .operands import dim_or_axis, named_node, wrap_dim
+from .operands import bool_arg_error, dim_or_axis, int_arg, named_node, require_tensors, tensor_input, wrap_dim
 from .out_argument import write_out
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ def _lowest(dtype: _dtype, highest: bool = False) -> float | int | bool:
     return (1 << (bits - 1)) - 1 if highest else -(1 << (bits - 1))
 
 
+@tensor_input
 @dim_or_axis
 def scatter_reduce(
     input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True
@@ -72,10 +73,37 @@ def scatter_reduce(
         >>> x.scatter_reduce(0, ember.tensor([0, 0, 2, 2]), src, "mean", include_self=False)
         tensor([6.0000, 2.0000, 2.5000])
     """
+    return _scatter_reduce(input, dim, index, src, reduce, include_self, 2)
+
+
+@dim_or_axis
+def tensor_scatter_reduce(
+    self: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True
+) -> Tensor:
+    """``Tensor.scatter_reduce(dim, index, src, reduce)``: as :func:`scatter_reduce`; a TypeError gives the
+    argument's position as a method's.
+
+    Example::
+
+        >>> ember.zeros(2).scatter_reduce(0, ember.tensor([1, 1]), ember.tensor([1.0, 2.0]), "sum")
+        tensor([0., 3.])
+    """
+    return _scatter_reduce(self, dim, index, src, reduce, include_self, 1)
+
+
+def _scatter_reduce(input, dim, index, src, reduce, include_self, first):
+    """:func:`scatter_reduce`, its arguments checked as PyTorch's argument parser checks them, in their order,
+    before any value: ``first``, the position of ``dim`` (2 for the function, 1 for the method), numbers them."""
+    op = "scatter_reduce"
+    if type(dim) is not int:
+        dim = int_arg(op, "dim", dim, first)
+    require_tensors(op, ("index", "src"), index, src, first=first + 1)
+    if type(reduce) is not str:
+        raise TypeError(f"{op}(): argument 'reduce' (position {first + 3}) must be str, not {type_name(reduce)}")
+    if include_self is not True and include_self is not False:
+        raise bool_arg_error(op, "include_self", include_self)
     if reduce not in _SCATTER_REDUCES:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
-    if not isinstance(src, Tensor):
-        raise TypeError(f"scatter_reduce(): argument 'src' (position 3) must be Tensor, not {type_name(src)}")
     if index.dtype is not dtypes.int64 and index.dtype is not dtypes.int32:
         raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
     if src.dtype is not input.dtype:

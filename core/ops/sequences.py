@@ -20,7 +20,7 @@ from .creation import arange, empty, tensor
 from .dtype_support import FLOAT8, not_implemented, refuse_limited
 from .linalg import outer, scale_by
 from .movement import cat, stack
-from .operands import check_factor, check_same_device, numpy_names, refuse_non_tensor, wrap_dim
+from .operands import check_factor, check_same_device, numpy_names, tensor_input, wrap_dim
 from .out_argument import write_out
 from .slicing_joining import meshgrid, searchsorted
 
@@ -97,6 +97,7 @@ def diff(
     return x
 
 
+@tensor_input
 def repeat_interleave(
     input: Tensor,
     repeats: Tensor | int | None = None,
@@ -182,6 +183,7 @@ def repeat_interleave(
     return result
 
 
+@tensor_input
 def ravel(input: Tensor) -> Tensor:
     """The elements as a contiguous 1-D tensor: a view of a contiguous ``input``, a copy of any other
     (even one that a strided 1-D view could show, unlike ``reshape(-1)``), as in PyTorch.
@@ -191,13 +193,10 @@ def ravel(input: Tensor) -> Tensor:
         >>> ember.tensor([[1, 2], [3, 4]]).ravel()
         tensor([1, 2, 3, 4])
     """
-    try:
-        return input.contiguous().view(-1)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("ravel", input)
-        raise
+    return input.contiguous().view(-1)
 
 
+@tensor_input
 def msort(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``input`` sorted along its first dimension (the values of ``sort(input, dim=0)``).
 
@@ -207,14 +206,10 @@ def msort(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         tensor([[2, 1],
                 [3, 4]])
     """
-    try:
-        refuse_limited("sorting_kernel_method_name", input, among=FLOAT8)
-        if out is not None:
-            return write_out("msort", msort(input), out, exact_dtype=True)
-        return input.sort(dim=0).values
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("msort", input)
-        raise
+    refuse_limited("sorting_kernel_method_name", input, among=FLOAT8)
+    if out is not None:
+        return write_out("msort", msort(input), out, exact_dtype=True)
+    return input.sort(dim=0).values
 
 
 def cartesian_prod(*tensors: Tensor) -> Tensor:

@@ -40,8 +40,8 @@ from .operands import (
     int_list,
     named_node,
     numpy_names,
-    refuse_non_tensor,
     sum_to,
+    tensor_input,
     wrap_dim,
 )
 from .out_argument import write_out
@@ -114,6 +114,7 @@ def without_derivative(input: Tensor, values: Tensor, name: str, node: str) -> T
     return named_node(_NoDerivative.apply(input, values.detach()._data, name), node)
 
 
+@tensor_input
 def unique(  # noqa: A002
     input: Tensor,
     sorted: bool = True,
@@ -172,6 +173,7 @@ def unique(  # noqa: A002
     return out[0] if len(out) == 1 else tuple(out)
 
 
+@tensor_input
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """Count occurrences of each non-negative integer in a 1-D tensor (summing ``weights`` if given).
 
@@ -187,47 +189,43 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
         >>> ember.bincount(ember.tensor([0, 1, 1]), weights=ember.tensor([0.5, 1.0, 2.0]), minlength=4)
         tensor([0.5000, 3.0000, 0.0000, 0.0000])
     """
-    try:
-        backend = input._backend
-        xp = backend.xp
-        if input.dtype.is_floating_point or input.dtype is dtypes.bool:
-            raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
-        if input.ndim != 1:
-            raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
-        if isinstance(minlength, Tensor) and minlength.ndim == 0 and not minlength.dtype.is_floating_point:
-            minlength = int(minlength.item())  # PyTorch's argument parser takes a 0-d integer tensor as an int
-        if isinstance(minlength, bool) or not isinstance(minlength, numbers.Integral):
-            raise TypeError(f"bincount(): argument 'minlength' must be int, not {type_name(minlength)}")
-        if minlength < 0:
-            raise RuntimeError("minlength should be >= 0")
-        refuse_meta("bincount", input)  # the count of bins is the largest value plus one
-        data = input._data
-        n = data.shape[0]
-        if n and bool((input < 0).any().item()):
-            raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
-        if weights is not None and (weights.ndim != 1 or weights.shape[0] != n):
-            raise RuntimeError("weights should be 1-d and have the same length as input")
-        if weights is not None:
-            check_same_device("bincount", input, weights)
-        bins = max(int(input.max().item()) + 1 if n else 0, minlength)
-        if weights is None or not n:  # PyTorch counts no elements in int64, weighted or not
-            dt, values = dtypes.int64, None
-        else:
-            dt = weights.dtype if weights.dtype in (dtypes.float32, dtypes.float64) else dtypes.float64
-            values = weights.detach().to(dt)._data
-        native = backend.native_dtype(dt)
-        out = xp.zeros((bins,), dtype=native)
-        if n:
-            backend.scatter_add(
-                out,
-                0,
-                xp.astype(data, backend.native_dtype(dtypes.int64)),
-                xp.ones((n,), dtype=native) if values is None else values,
-            )
-        return input._make(out)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("bincount", input)
-        raise
+    backend = input._backend
+    xp = backend.xp
+    if input.dtype.is_floating_point or input.dtype is dtypes.bool:
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+    if input.ndim != 1:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if isinstance(minlength, Tensor) and minlength.ndim == 0 and not minlength.dtype.is_floating_point:
+        minlength = int(minlength.item())  # PyTorch's argument parser takes a 0-d integer tensor as an int
+    if isinstance(minlength, bool) or not isinstance(minlength, numbers.Integral):
+        raise TypeError(f"bincount(): argument 'minlength' must be int, not {type_name(minlength)}")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    refuse_meta("bincount", input)  # the count of bins is the largest value plus one
+    data = input._data
+    n = data.shape[0]
+    if n and bool((input < 0).any().item()):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is not None and (weights.ndim != 1 or weights.shape[0] != n):
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    if weights is not None:
+        check_same_device("bincount", input, weights)
+    bins = max(int(input.max().item()) + 1 if n else 0, minlength)
+    if weights is None or not n:  # PyTorch counts no elements in int64, weighted or not
+        dt, values = dtypes.int64, None
+    else:
+        dt = weights.dtype if weights.dtype in (dtypes.float32, dtypes.float64) else dtypes.float64
+        values = weights.detach().to(dt)._data
+    native = backend.native_dtype(dt)
+    out = xp.zeros((bins,), dtype=native)
+    if n:
+        backend.scatter_add(
+            out,
+            0,
+            xp.astype(data, backend.native_dtype(dtypes.int64)),
+            xp.ones((n,), dtype=native) if values is None else values,
+        )
+    return input._make(out)
 
 
 def _unique_dim(input, axis, return_inverse, return_counts):
@@ -503,6 +501,7 @@ def column_stack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Ten
     return cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensor_list("column_stack", tensors)], 1)
 
 
+@tensor_input
 def fliplr(input: Tensor) -> Tensor:
     """Reverse the order of columns (dimension 1); the input must be at least 2-D.
 
@@ -516,15 +515,12 @@ def fliplr(input: Tensor) -> Tensor:
         tensor([[3, 2, 1],
                 [6, 5, 4]])
     """
-    try:
-        if input.ndim < 2:
-            raise RuntimeError("Input must be >= 2-d.")
-        return flip(input, (1,))
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("fliplr", input)
-        raise
+    if input.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, (1,))
 
 
+@tensor_input
 def flipud(input: Tensor) -> Tensor:
     """Reverse the order of rows (dimension 0); the input must be at least 1-D.
 
@@ -538,15 +534,12 @@ def flipud(input: Tensor) -> Tensor:
         tensor([[4, 5, 6],
                 [1, 2, 3]])
     """
-    try:
-        if input.ndim < 1:
-            raise RuntimeError("Input must be >= 1-d.")
-        return flip(input, (0,))
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("flipud", input)
-        raise
+    if input.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, (0,))
 
 
+@tensor_input
 def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
     """Rotate by 90 degrees ``k`` times in the plane of ``dims`` (from the first towards the second axis).
 
@@ -565,28 +558,24 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
         tensor([[4, 3],
                 [2, 1]])
     """
-    try:
-        if type(k) is not int:
-            k = int_arg("rot90", "k", k, 2)
-        dims = int_list("rot90", "dims", dims, position=3)
-        if len(dims) != 2:
-            raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
-        if input.ndim < 2:
-            raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
-        a, b = wrap_dim(dims[0], input.ndim), wrap_dim(dims[1], input.ndim)
-        if a == b:
-            raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {a} and dim1 = {b}")
-        k %= 4
-        if k == 1:
-            return named_node(transpose(flip(input, (b,)), a, b), "Rot90Backward0")
-        if k == 2:
-            return named_node(flip(input, (a, b)), "Rot90Backward0")
-        if k == 3:
-            return named_node(flip(transpose(input, a, b), (b,)), "Rot90Backward0")
-        return named_node(input.clone(), "Rot90Backward0")
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("rot90", input)
-        raise
+    if type(k) is not int:
+        k = int_arg("rot90", "k", k, 2)
+    dims = int_list("rot90", "dims", dims, position=3)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
+    a, b = wrap_dim(dims[0], input.ndim), wrap_dim(dims[1], input.ndim)
+    if a == b:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {a} and dim1 = {b}")
+    k %= 4
+    if k == 1:
+        return named_node(transpose(flip(input, (b,)), a, b), "Rot90Backward0")
+    if k == 2:
+        return named_node(flip(input, (a, b)), "Rot90Backward0")
+    if k == 3:
+        return named_node(flip(transpose(input, a, b), (b,)), "Rot90Backward0")
+    return named_node(input.clone(), "Rot90Backward0")
 
 
 def meshgrid(*tensors: Tensor | Sequence[Tensor], indexing: str | None = None) -> tuple[Tensor, ...]:
@@ -771,6 +760,7 @@ def index_put(
     return named_node(input + _IndexAccumulate.apply(values, input.shape, native, advanced), "IndexPutBackward0")
 
 
+@tensor_input
 def is_complex(input: Tensor) -> bool:
     """Whether ``input`` has a complex dtype (``complex64`` or ``complex128``).
 
@@ -784,11 +774,7 @@ def is_complex(input: Tensor) -> bool:
         >>> ember.is_complex(ember.tensor([1j]))
         True
     """
-    try:
-        return input.dtype.is_complex
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("is_complex", input)
-        raise
+    return input.dtype.is_complex
 
 
 # -- docstrings of the generated shape-changing in-place methods: name -> (tensor, call arguments, new shape)

@@ -27,8 +27,8 @@ from .operands import (
     named_node,
     numpy_names,
     refuse_keepdim_without_dim,
-    refuse_non_tensor,
     refuse_none_dim,
+    tensor_input,
     wrap_dim,
 )
 from .out_argument import write_out
@@ -202,6 +202,7 @@ def nanquantile(
 def nanmedian(input: Tensor) -> Tensor: ...
 @overload
 def nanmedian(input: Tensor, dim: int, keepdim: bool = False) -> nanmedian_result: ...
+@tensor_input
 def nanmedian(
     input: Tensor,
     dim: int | None = DIM_OMITTED,
@@ -231,31 +232,27 @@ def nanmedian(
         values=tensor([2.]),
         indices=tensor([3]))
     """
-    try:
-        dim = refuse_none_dim("nanmedian", dim)
-        if axis is not None or keepdims is not None:
-            dim, keepdim = numpy_names("nanmedian", dim, None, axis, keepdim, keepdims)
-        if out is not None:
-            given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
-            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-                return write_out("nanmedian", nanmedian(input, given, keepdim), out, exact_dtype=True)
-        refuse_keepdim_without_dim("nanmedian", dim, keepdim)
-        if input.dtype is dtypes.bool or input.dtype.is_complex:
-            not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
-        if dim is None:
-            if input.numel() == 0:
-                return median_of_no_elements(input)
-            return _Nanmedian.apply(input.reshape(-1), lambda x: _nanmedian_along(x, 0)[0])
-        dim = wrap_dim(dim, input.ndim)
-        if input.ndim and input.shape[dim] == 0:
-            raise IndexError(f"median(): Expected reduction dim {dim} to have non-zero size.")  # PyTorch's name
-        values, indices = _nanmedian_along(input, dim)
-        if keepdim and input.ndim:
-            values, indices = values.unsqueeze(dim), indices.unsqueeze(dim)
-        return nanmedian_result(named_node(values, "NanmedianBackward1"), indices)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("nanmedian", input)
-        raise
+    dim = refuse_none_dim("nanmedian", dim)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("nanmedian", dim, None, axis, keepdim, keepdims)
+    if out is not None:
+        given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("nanmedian", nanmedian(input, given, keepdim), out, exact_dtype=True)
+    refuse_keepdim_without_dim("nanmedian", dim, keepdim)
+    if input.dtype is dtypes.bool or input.dtype.is_complex:
+        not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
+    if dim is None:
+        if input.numel() == 0:
+            return median_of_no_elements(input)
+        return _Nanmedian.apply(input.reshape(-1), lambda x: _nanmedian_along(x, 0)[0])
+    dim = wrap_dim(dim, input.ndim)
+    if input.ndim and input.shape[dim] == 0:
+        raise IndexError(f"median(): Expected reduction dim {dim} to have non-zero size.")  # PyTorch's name
+    values, indices = _nanmedian_along(input, dim)
+    if keepdim and input.ndim:
+        values, indices = values.unsqueeze(dim), indices.unsqueeze(dim)
+    return nanmedian_result(named_node(values, "NanmedianBackward1"), indices)
 
 
 def _nanmedian_along(input: Tensor, dim: int) -> tuple[Tensor, Tensor]:
@@ -319,6 +316,7 @@ def _longest_run(x: Tensor) -> tuple[Tensor, Tensor]:
     return best, value
 
 
+@tensor_input
 def mode(
     input: Tensor,
     dim: int = -1,
@@ -346,46 +344,43 @@ def mode(
         values=tensor([1., 2.]),
         indices=tensor([3, 1]))
     """
-    try:
-        if axis is not None or keepdims is not None:
-            dim, keepdim = numpy_names("mode", dim, -1, axis, keepdim, keepdims)
-        if keepdim is not True and keepdim is not False:
-            raise bool_arg_error("mode", "keepdim", keepdim)
-        if out is not None:
-            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-                return write_out("mode", mode(input, dim, keepdim), out, exact_dtype=True)
-        dim = wrap_dim(dim, input.ndim)  # an int in range, also for a 0-d input
-        if input.ndim == 0:
-            return mode_result(named_node(input.clone(), "ModeBackward0"), input.new_zeros((), dtype=dtypes.int64))
-        if input.shape[dim] == 0:
-            raise IndexError(f"mode(): Expected reduction dim {dim} to have non-zero size.")
-        if input.dtype.is_complex:
-            not_implemented("mode_cpu", input.dtype)
-        last = dim == input.ndim - 1  # (no movedim to make: the rows lie along the last dimension)
-        x = input.detach() if last else input.detach().movedim(dim, -1)
-        n = x.shape[-1]
-        found = x._backend.kernels.mode_positions(x._data) if n <= _PAIRWISE_MODE_LIMIT else None
-        if found is not None:  # the backend's own form of the ops below (the NumPy backend's: a few calls)
-            best, index = x._make(found[0]), x._make(found[1])
-        else:
-            best, value = _longest_run(x)
-            positions = arange(n, device=x.device).expand(x.shape)
-            hit = x == value
-            if x.dtype.is_floating_point:  # a row of NaN only: its mode is NaN (positions of the host's choice)
-                hit = hit | (x.isnan() & value.isnan())
-            index = where(hit, positions, positions.new_full((), -1)).amax(-1, keepdim=True)
-        index = mode_ties_as_torch(x, index, best)
-        rows = input if last else input.movedim(dim, -1)
-        values = _Gather.apply(rows, rows.ndim - 1, index)  # differentiable; its own positions: unchecked
-        values, index = values.squeeze(-1), index.squeeze(-1)
-        if keepdim:
-            values, index = values.unsqueeze(dim), index.unsqueeze(dim)
-        return mode_result(named_node(values, "ModeBackward0"), index)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("mode", input)
-        raise
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("mode", dim, -1, axis, keepdim, keepdims)
+    if keepdim is not True and keepdim is not False:
+        raise bool_arg_error("mode", "keepdim", keepdim)
+    if out is not None:
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("mode", mode(input, dim, keepdim), out, exact_dtype=True)
+    dim = wrap_dim(dim, input.ndim)  # an int in range, also for a 0-d input
+    if input.ndim == 0:
+        return mode_result(named_node(input.clone(), "ModeBackward0"), input.new_zeros((), dtype=dtypes.int64))
+    if input.shape[dim] == 0:
+        raise IndexError(f"mode(): Expected reduction dim {dim} to have non-zero size.")
+    if input.dtype.is_complex:
+        not_implemented("mode_cpu", input.dtype)
+    last = dim == input.ndim - 1  # (no movedim to make: the rows lie along the last dimension)
+    x = input.detach() if last else input.detach().movedim(dim, -1)
+    n = x.shape[-1]
+    found = x._backend.kernels.mode_positions(x._data) if n <= _PAIRWISE_MODE_LIMIT else None
+    if found is not None:  # the backend's own form of the ops below (the NumPy backend's: a few calls)
+        best, index = x._make(found[0]), x._make(found[1])
+    else:
+        best, value = _longest_run(x)
+        positions = arange(n, device=x.device).expand(x.shape)
+        hit = x == value
+        if x.dtype.is_floating_point:  # a row of NaN only: its mode is NaN (positions of the host's choice)
+            hit = hit | (x.isnan() & value.isnan())
+        index = where(hit, positions, positions.new_full((), -1)).amax(-1, keepdim=True)
+    index = mode_ties_as_torch(x, index, best)
+    rows = input if last else input.movedim(dim, -1)
+    values = _Gather.apply(rows, rows.ndim - 1, index)  # differentiable; its own positions: unchecked
+    values, index = values.squeeze(-1), index.squeeze(-1)
+    if keepdim:
+        values, index = values.unsqueeze(dim), index.unsqueeze(dim)
+    return mode_result(named_node(values, "ModeBackward0"), index)
 
 
+@tensor_input
 def cov(
     input: Tensor, *, correction: int = 1, fweights: Tensor | None = None, aweights: Tensor | None = None
 ) -> Tensor:
@@ -403,76 +398,73 @@ def cov(
         tensor([[ 1., -1.],
                 [-1.,  1.]])
     """
-    try:
-        if input.ndim > 2:
+    if input.ndim > 2:
+        raise RuntimeError(
+            f"cov(): expected input to have two or fewer dimensions but got an input with {input.ndim} dimensions"
+        )
+    if input.dtype is dtypes.bool:
+        raise RuntimeError("cov(): bool dtype is not supported for input")
+    x = input.reshape(1, -1) if input.ndim < 2 else input
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):
+        x = x.to(dtypes.get_default_dtype())
+    if isinstance(aweights, Tensor) and aweights.dtype.is_floating_point:  # PyTorch promotes with their type
+        x = x.to(dtypes.promote_types(x.dtype, aweights.dtype))
+    real = x.real if x.dtype.is_complex else x  # the type of the normalization without weights
+    n = x.shape[1]
+    weights = None
+    if fweights is not None:
+        if fweights.ndim > 1:
             raise RuntimeError(
-                f"cov(): expected input to have two or fewer dimensions but got an input with {input.ndim} dimensions"
+                f"cov(): expected fweights to have one or fewer dimensions but got fweights with {fweights.ndim} dimensions"
             )
-        if input.dtype is dtypes.bool:
-            raise RuntimeError("cov(): bool dtype is not supported for input")
-        x = input.reshape(1, -1) if input.ndim < 2 else input
-        if not (x.dtype.is_floating_point or x.dtype.is_complex):
-            x = x.to(dtypes.get_default_dtype())
-        if isinstance(aweights, Tensor) and aweights.dtype.is_floating_point:  # PyTorch promotes with their type
-            x = x.to(dtypes.promote_types(x.dtype, aweights.dtype))
-        real = x.real if x.dtype.is_complex else x  # the type of the normalization without weights
-        n = x.shape[1]
-        weights = None
-        if fweights is not None:
-            if fweights.ndim > 1:
-                raise RuntimeError(
-                    f"cov(): expected fweights to have one or fewer dimensions but got fweights with {fweights.ndim} dimensions"
-                )
-            if fweights.dtype.is_floating_point:
-                raise RuntimeError(
-                    f"cov(): expected fweights to have integral dtype but got fweights with {_TORCH_NAMES[fweights.dtype.name]} dtype"
-                )
-            if fweights.numel() != n:
-                raise RuntimeError(
-                    f"cov(): expected fweights to have the same numel as there are observations in the input but got {fweights.numel()} != {n}"
-                )
-            if bool((fweights < 0).any()):
-                raise RuntimeError("cov(): fweights cannot be negative")
-            weights = fweights  # integers: the weights keep their own type, as in PyTorch
-        if aweights is not None:
-            if aweights.ndim > 1:
-                raise RuntimeError(
-                    f"cov(): expected aweights to have one or fewer dimensions but got aweights with {aweights.ndim} dimensions"
-                )
-            if not aweights.dtype.is_floating_point:
-                raise RuntimeError(
-                    f"cov(): expected aweights to have floating point dtype but got aweights with {_TORCH_NAMES[aweights.dtype.name]} dtype"
-                )
-            if aweights.numel() != n:
-                raise RuntimeError(
-                    f"cov(): expected aweights to have the same numel as there are observations in the input but got {aweights.numel()} != {n}"
-                )
-            if bool((aweights < 0).any()):
-                raise RuntimeError("cov(): aweights cannot be negative")
-            weights = aweights if weights is None else weights * aweights
-        # PyTorch's order of operations: the sums of weights (and the normalization) in the weights' type
-        if weights is None:
-            total = real.new_full((), float(n))
-            mean = x.sum(1, keepdim=True) / total
+        if fweights.dtype.is_floating_point:
+            raise RuntimeError(
+                f"cov(): expected fweights to have integral dtype but got fweights with {_TORCH_NAMES[fweights.dtype.name]} dtype"
+            )
+        if fweights.numel() != n:
+            raise RuntimeError(
+                f"cov(): expected fweights to have the same numel as there are observations in the input but got {fweights.numel()} != {n}"
+            )
+        if bool((fweights < 0).any()):
+            raise RuntimeError("cov(): fweights cannot be negative")
+        weights = fweights  # integers: the weights keep their own type, as in PyTorch
+    if aweights is not None:
+        if aweights.ndim > 1:
+            raise RuntimeError(
+                f"cov(): expected aweights to have one or fewer dimensions but got aweights with {aweights.ndim} dimensions"
+            )
+        if not aweights.dtype.is_floating_point:
+            raise RuntimeError(
+                f"cov(): expected aweights to have floating point dtype but got aweights with {_TORCH_NAMES[aweights.dtype.name]} dtype"
+            )
+        if aweights.numel() != n:
+            raise RuntimeError(
+                f"cov(): expected aweights to have the same numel as there are observations in the input but got {aweights.numel()} != {n}"
+            )
+        if bool((aweights < 0).any()):
+            raise RuntimeError("cov(): aweights cannot be negative")
+        weights = aweights if weights is None else weights * aweights
+    # PyTorch's order of operations: the sums of weights (and the normalization) in the weights' type
+    if weights is None:
+        total = real.new_full((), float(n))
+        mean = x.sum(1, keepdim=True) / total
+        norm = total - correction
+    else:
+        total = weights.sum()
+        mean = (x * weights).sum(1, keepdim=True) / total
+        if correction == 0:
+            norm = total
+        elif aweights is None:
             norm = total - correction
         else:
-            total = weights.sum()
-            mean = (x * weights).sum(1, keepdim=True) / total
-            if correction == 0:
-                norm = total
-            elif aweights is None:
-                norm = total - correction
-            else:
-                norm = total - correction * (weights * aweights).sum() / total
-        centred = x - mean
-        weighted = centred if weights is None else centred * weights
-        result = (centred @ weighted.mH) / norm.clamp_min(0)  # conjugated: complex variables' covariance
-        return result.squeeze()  # PyTorch squeezes always: one variable gives a 0-d tensor
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("cov", input)
-        raise
+            norm = total - correction * (weights * aweights).sum() / total
+    centred = x - mean
+    weighted = centred if weights is None else centred * weights
+    result = (centred @ weighted.mH) / norm.clamp_min(0)  # conjugated: complex variables' covariance
+    return result.squeeze()  # PyTorch squeezes always: one variable gives a 0-d tensor
 
 
+@tensor_input
 def corrcoef(input: Tensor) -> Tensor:
     """Pearson's correlation coefficients of the variables in the rows of ``input``, clipped to [-1, 1].
 
@@ -485,19 +477,15 @@ def corrcoef(input: Tensor) -> Tensor:
         tensor([[ 1., -1.],
                 [-1.,  1.]])
     """
-    try:
-        c = cov(input)
-        if c.ndim == 0:
-            return c / c
-        d = c.diagonal()
-        stddev = (d.real if d.dtype.is_complex else d).sqrt()  # a complex variance has no imaginary part
-        c = c / stddev.unsqueeze(1) / stddev.unsqueeze(0)
-        if c.dtype.is_complex:  # each part clipped, as PyTorch does
-            return complex_views.complex(c.real.clamp(-1, 1), c.imag.clamp(-1, 1))
-        return c.clamp(-1, 1)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("corrcoef", input)
-        raise
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    d = c.diagonal()
+    stddev = (d.real if d.dtype.is_complex else d).sqrt()  # a complex variance has no imaginary part
+    c = c / stddev.unsqueeze(1) / stddev.unsqueeze(0)
+    if c.dtype.is_complex:  # each part clipped, as PyTorch does
+        return complex_views.complex(c.real.clamp(-1, 1), c.imag.clamp(-1, 1))
+    return c.clamp(-1, 1)
 
 
 def _c_float(v: float) -> str:
@@ -507,6 +495,7 @@ def _c_float(v: float) -> str:
     return f"{v:g}"
 
 
+@tensor_input
 def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """Histogram of ``input``: ``bins`` equal-width bins between ``min`` and ``max`` (the data's range
     when both are 0); elements outside are ignored, ``max`` falls in the last bin.
@@ -523,32 +512,28 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0, *, out
         >>> ember.histc(ember.tensor([1.0, 2.0, 1.0]), bins=4, min=0, max=3)
         tensor([0., 2., 1., 0.])
     """
-    try:
-        if out is not None:
-            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-                return write_out("histc", histc(input, bins, min, max), out, exact_dtype=True)
-        if not input.dtype.is_floating_point:
-            raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
-        if bins <= 0:
-            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
-        if min > max:
-            raise RuntimeError("torch.histc: max must be larger than min")
-        x = input.detach().reshape(-1)
-        if min == max and x.numel():
-            low, high = x.amin(), x.amax()
-            ends = (float(low.item()), float(high.item()))
-        else:
-            ends = (float(min), float(max))
-            low, high = x.new_full((), ends[0]), x.new_full((), ends[1])
-        if not (math.isfinite(ends[0]) and math.isfinite(ends[1])):  # NaN or infinite data (or bounds): PyTorch's error
-            raise RuntimeError(f"torch.histc: range of [{_c_float(ends[0])}, {_c_float(ends[1])}] is not finite")
-        same = low == high
-        low, high = where(same, low - 1, low), where(same, high + 1, high)
-        position = ((x - low) * bins / (high - low)).floor().long()
-        position = where(x == high, position.new_full((), bins - 1), position)
-        inside = (x >= low) & (x <= high)
-        index = where(inside, position, position.new_zeros(())).clamp(0, bins - 1)
-        return zeros(bins, dtype=x.dtype, device=x.device).scatter_add(0, index, inside.to(x.dtype))
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("histc", input)
-        raise
+    if out is not None:
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            return write_out("histc", histc(input, bins, min, max), out, exact_dtype=True)
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+    if min > max:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    x = input.detach().reshape(-1)
+    if min == max and x.numel():
+        low, high = x.amin(), x.amax()
+        ends = (float(low.item()), float(high.item()))
+    else:
+        ends = (float(min), float(max))
+        low, high = x.new_full((), ends[0]), x.new_full((), ends[1])
+    if not (math.isfinite(ends[0]) and math.isfinite(ends[1])):  # NaN or infinite data (or bounds): PyTorch's error
+        raise RuntimeError(f"torch.histc: range of [{_c_float(ends[0])}, {_c_float(ends[1])}] is not finite")
+    same = low == high
+    low, high = where(same, low - 1, low), where(same, high + 1, high)
+    position = ((x - low) * bins / (high - low)).floor().long()
+    position = where(x == high, position.new_full((), bins - 1), position)
+    inside = (x >= low) & (x <= high)
+    index = where(inside, position, position.new_zeros(())).clamp(0, bins - 1)
+    return zeros(bins, dtype=x.dtype, device=x.device).scatter_add(0, index, inside.to(x.dtype))

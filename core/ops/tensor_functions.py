@@ -8,7 +8,7 @@ from numbers import Number
 
 from ..tensor import Tensor
 from ..tensor import _copy_slots as copy_slots
-from .operands import refuse_non_tensor
+from .operands import tensor_input
 
 __all__ = ["typename", "is_storage", "get_device", "fill", "detach"]
 
@@ -52,6 +52,7 @@ def is_storage(obj: object, /) -> bool:
     return isinstance(obj, (UntypedStorage, TypedStorage))
 
 
+@tensor_input
 def get_device(input: Tensor) -> int:
     """The index of the device ``input`` lives on, or ``-1`` for a CPU tensor (``Tensor.get_device``).
 
@@ -63,11 +64,7 @@ def get_device(input: Tensor) -> int:
         >>> ember.get_device(ember.zeros(2))
         -1
     """
-    try:
-        return input.get_device()
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("get_device", input)
-        raise
+    return input.get_device()
 
 
 def fill(input: Tensor, value: Number | Tensor) -> Tensor:
@@ -87,6 +84,7 @@ def fill(input: Tensor, value: Number | Tensor) -> Tensor:
     return input.clone().fill_(value)
 
 
+@tensor_input
 def detach(input: Tensor) -> Tensor:
     """``input`` cut from the autograd graph: the same data, not requiring grad (``Tensor.detach``).
 
@@ -99,11 +97,7 @@ def detach(input: Tensor) -> Tensor:
         >>> ember.detach(x).requires_grad
         False
     """
-    try:
-        return input.detach()
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("detach", input)
-        raise
+    return input.detach()
 
 
 def _output_nr(self: Tensor) -> int:

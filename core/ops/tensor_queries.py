@@ -15,7 +15,7 @@ from ..strides import dense_order
 from ..tensor import Tensor, _InferenceVersion, writable_data
 from ..type_names import type_name
 from .movement import is_contiguous
-from .operands import refuse_non_tensor, wrap_dim
+from .operands import tensor_input, wrap_dim
 
 __all__ = ["dim_order", "is_signed", "is_nonzero", "is_same_size", "is_inference"]
 
@@ -158,6 +158,7 @@ def is_same_size(input: Tensor, other: Tensor) -> bool:
     return tuple(input.shape) == tuple(other.shape)
 
 
+@tensor_input
 def is_inference(input: Tensor) -> bool:
     """True if ``input`` is an inference tensor: made inside :class:`ember.inference_mode`, or a
     view of such a tensor. A view made in inference mode of an ordinary tensor is ordinary, and so is
@@ -171,8 +172,4 @@ def is_inference(input: Tensor) -> bool:
         >>> x.is_inference(), y.is_inference(), y[1:].is_inference()
         (False, True, True)
     """
-    try:
-        return type(input._version_counter) is _InferenceVersion
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("is_inference", input)
-        raise
+    return type(input._version_counter) is _InferenceVersion

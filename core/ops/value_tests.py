@@ -14,7 +14,7 @@ from ..typeinfo import finfo
 from .arithmetic import pow, where
 from .comparison import _TORCH_NAMES
 from .dtype_support import TORCH_NAMES, not_implemented
-from .operands import as_tensor_arg, is_scalar, promote, refuse_non_tensor, require_tensors
+from .operands import as_tensor_arg, is_scalar, promote, require_tensors, tensor_input
 from .out_argument import write_out
 from .slicing_joining import searchsorted
 
@@ -75,6 +75,7 @@ def isin(
     return ~found if invert else found
 
 
+@tensor_input
 def isneginf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Whether each element is negative infinity.
 
@@ -87,15 +88,12 @@ def isneginf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.isneginf(ember.tensor([-float('inf'), float('inf'), 1.0]))
         tensor([ True, False, False])
     """
-    try:
-        if out is not None:
-            return write_out("isneginf", isneginf(input), out, exact_dtype=True)
-        return _equals(input, -math.inf)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("isneginf", input)
-        raise
+    if out is not None:
+        return write_out("isneginf", isneginf(input), out, exact_dtype=True)
+    return _equals(input, -math.inf)
 
 
+@tensor_input
 def isposinf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Whether each element is positive infinity.
 
@@ -108,13 +106,9 @@ def isposinf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.isposinf(ember.tensor([-float('inf'), float('inf'), 1.0]))
         tensor([False,  True, False])
     """
-    try:
-        if out is not None:
-            return write_out("isposinf", isposinf(input), out, exact_dtype=True)
-        return _equals(input, math.inf)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("isposinf", input)
-        raise
+    if out is not None:
+        return write_out("isposinf", isposinf(input), out, exact_dtype=True)
+    return _equals(input, math.inf)
 
 
 def _equals(input: Tensor, infinity: float) -> Tensor:
@@ -126,6 +120,7 @@ def _equals(input: Tensor, infinity: float) -> Tensor:
     return input == infinity
 
 
+@tensor_input
 def isreal(input: Tensor) -> Tensor:
     """Whether each element is real: its imaginary part is 0 (every element of a real tensor is).
 
@@ -139,13 +134,9 @@ def isreal(input: Tensor) -> Tensor:
         >>> ember.isreal(ember.tensor([1 + 0j, 2j]))
         tensor([ True, False])
     """
-    try:
-        if input.dtype.is_complex:
-            return input.imag == 0
-        return input.new_ones(input.shape, dtype=dtypes.bool)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("isreal", input)
-        raise
+    if input.dtype.is_complex:
+        return input.imag == 0
+    return input.new_ones(input.shape, dtype=dtypes.bool)
 
 
 def _integer_pair(op: str, input: Tensor | int, other: Tensor | int) -> tuple[Tensor, Tensor]:
@@ -245,6 +236,7 @@ def _scale_down(value: Tensor, exponent: Tensor) -> Tensor:
     return value / half.exp2() / (exponent - half).exp2()
 
 
+@tensor_input
 def frexp(input: Tensor, *, out: Any = None) -> tuple[Tensor, Tensor]:
     """Each element as ``mantissa * 2 ** exponent`` with ``0.5 <= |mantissa| < 1`` (0 and non-finite
     values keep their value, exponent 0).
@@ -260,26 +252,22 @@ def frexp(input: Tensor, *, out: Any = None) -> tuple[Tensor, Tensor]:
         mantissa=tensor([ 0.5000, -0.7500,  0.0000]),
         exponent=tensor([4, 2, 0], dtype=ember.int32))
     """
-    try:
-        if out is not None:
-            return write_out("frexp", frexp(input), out, exact_dtype=True)
-        if not input.dtype.is_floating_point:
-            raise RuntimeError(
-                f"torch.frexp() only supports floating-point dtypes, but got {_TORCH_NAMES[input.dtype.name]}"
-            )
-        magnitude = input.abs()
-        regular = (magnitude > 0) & magnitude.isfinite()
-        safe = where(regular, magnitude, magnitude.new_ones(()))
-        exponent = safe.log2().floor() + 1
-        mantissa = _scale_down(safe, exponent)
-        exponent = exponent + where(mantissa >= 1, 1, where(mantissa < 0.5, -1, 0))  # log2's rounding, in input's type
-        mantissa = _scale_down(safe, exponent)
-        mantissa = where(regular, mantissa * input.sign(), input)
-        exponent = where(regular, exponent, exponent.new_zeros(()))
-        return frexp_result(mantissa, exponent.to(dtypes.int32))
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("frexp", input)
-        raise
+    if out is not None:
+        return write_out("frexp", frexp(input), out, exact_dtype=True)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            f"torch.frexp() only supports floating-point dtypes, but got {_TORCH_NAMES[input.dtype.name]}"
+        )
+    magnitude = input.abs()
+    regular = (magnitude > 0) & magnitude.isfinite()
+    safe = where(regular, magnitude, magnitude.new_ones(()))
+    exponent = safe.log2().floor() + 1
+    mantissa = _scale_down(safe, exponent)
+    exponent = exponent + where(mantissa >= 1, 1, where(mantissa < 0.5, -1, 0))  # log2's rounding, in input's type
+    mantissa = _scale_down(safe, exponent)
+    mantissa = where(regular, mantissa * input.sign(), input)
+    exponent = where(regular, exponent, exponent.new_zeros(()))
+    return frexp_result(mantissa, exponent.to(dtypes.int32))
 
 
 # significand bits and the exponent of the smallest subnormal, per floating dtype

@@ -17,7 +17,7 @@ from ..tensor import Tensor
 from ..type_names import type_name
 from .complex_views import view_as_complex, view_as_real
 from .movement import chunk_into_views, split_into_views
-from .operands import dim_or_axis, numpy_names, refuse_non_tensor
+from .operands import dim_or_axis, numpy_names, tensor_input
 from .out_argument import OUT_ARG, write_out
 
 __all__ = [
@@ -158,33 +158,25 @@ def _copy_function(name: str, view: Callable[..., Any], args: str, example: str,
     def function(input: Tensor, *a: Any, out: Tensor | None = None, **k: Any) -> Tensor:
         if out is None and type(input) is not Tensor and getattr(input, "is_sparse", False) and hasattr(input, name):
             return getattr(input, name)(*a, **k)  # a sparse COO tensor's own (narrow_copy: a new sparse tensor)
-        try:
-            if out is not None:
-                result = _fresh(view(input, *a, **k))
-                return write_out(name, result, out, exact_dtype=True, warn_resize=name != "narrow_copy")  # as torch
-            return _fresh(view(input, *a, **k))
-        except (AttributeError, TypeError):  # an input that is no tensor: PyTorch's TypeError, naming this op
-            refuse_non_tensor(name, input)
-            raise
+        if out is not None:
+            result = _fresh(view(input, *a, **k))
+            return write_out(name, result, out, exact_dtype=True, warn_resize=name != "narrow_copy")  # as torch
+        return _fresh(view(input, *a, **k))
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = _doc(name, name[: -len("_copy")], args, example, output, takes_out=True)
-    return function
+    return tensor_input(function)
 
 
 def _split_copy_function(
     name: str, split: Callable[..., tuple[Tensor, ...]], args: str, example: str, output: str
 ) -> Callable[..., tuple[Tensor, ...]]:
     def function(input: Tensor, *a: Any, **k: Any) -> tuple[Tensor, ...]:
-        try:
-            return tuple(_fresh(piece) for piece in split(input, *a, **k))
-        except (AttributeError, TypeError):  # an input that is no tensor: PyTorch's TypeError, naming this op
-            refuse_non_tensor(name, input)
-            raise
+        return tuple(_fresh(piece) for piece in split(input, *a, **k))
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = _doc(name, name[: -len("_copy")], args, example, output)
-    return function
+    return tensor_input(function)
 
 
 view_copy, permute_copy, transpose_copy, t_copy, unsqueeze_copy, squeeze_copy, expand_copy = (

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from ..tensor import Tensor
 from ..type_names import type_name
+from .operands import tensor_input
 
 __all__ = ["norm_except_dim"]
 
 
+@tensor_input
 def norm_except_dim(v: Tensor, pow: int = 2, dim: int = 0) -> Tensor:
     r"""The ``pow``-norm of ``v`` over every dimension but ``dim``, with those dimensions kept as size 1 (so
     that it broadcasts against ``v``); ``dim=-1`` means the norm of the whole tensor, a 0-d tensor.
