@@ -39,6 +39,17 @@ torch from the same seeds, comparing losses, outputs, gradients and the trained 
   one forward over labelled, weak and strong views, pseudo-labels from ``softmax(logits_u_w.detach() / T)``
   and ``max(dim=-1)``, the confidence ``mask`` by ``ge(threshold).float()``, an EMA model by ``mul_``/``add_``
   under ``no_grad`` with its buffers copied, ``LambdaLR`` cosine decay.
+- Reformer's LSH attention (lucidrains/reformer-pytorch): random rotations by ``einsum`` and ``argmax`` of
+  ``cat([r, -r])`` buckets with per-hash offsets, the sort of ``seqlen * bucket + ticker`` (``sort`` with the
+  ticker ``gather``-ed, ``undo_sort`` by a second ``sort``), ``batched_index_select`` by ``gather`` of an
+  ``expand``-ed index, chunks looking one back by ``cat``, shared-QK keys ``normalize``-d, the self mask
+  ``-5e4`` and the causal one ``-finfo.max`` by ``masked_fill_``, hash rounds combined by ``logsumexp``.
+- Deep SVDD (lukasruff/Deep-SVDD-PyTorch): the centre ``c`` from a no-grad pass nudged away from zero by
+  boolean-mask assignment, ``BatchNorm2d(affine=False)``, the one-class and soft-boundary objectives (the
+  radius ``R.data`` set from NumPy's ``quantile`` of the distances), Adam with ``amsgrad``, ``MultiStepLR``.
+- N-HiTS (Nixtla's neuralforecast): ``MaxPool1d``/``AvgPool1d`` with ``ceil_mode=True`` over the flipped input,
+  backcast and forecast split from ``theta``, knots brought to the horizon by ``interpolate`` (``linear``,
+  ``nearest``), residuals masked, windows by ``unfold``, ``l1_loss``, ``clip_grad_norm_``, ``StepLR``.
 """
 
 from __future__ import annotations
@@ -945,3 +956,284 @@ def fixmatch(lib):
 def test_fixmatch_trains_as_torch():
     both(fixmatch, rtol=1e-3, atol=1e-4)
     both_in_float64(fixmatch)
+
+
+# -- Reformer's LSH attention ---------------------------------------------------------------------------------
+
+
+def lsh_attention(lib, causal):
+    nn, F = lib.nn, lib.nn.functional
+
+    def sort_key_val(t1, t2, dim=-1):
+        values, indices = t1.sort(dim=dim)
+        t2 = t2.expand_as(t1)
+        return values, t2.gather(dim, indices)
+
+    def batched_index_select(values, indices):
+        last_dim = values.shape[-1]
+        return values.gather(1, indices[:, :, None].expand(-1, -1, last_dim))
+
+    def look_one_back(x):
+        x_extra = lib.cat([x[:, -1:, ...], x[:, :-1, ...]], dim=1)
+        return lib.cat([x, x_extra], dim=2)
+
+    class LSHAttention(nn.Module):
+        def __init__(self, bucket_size=4, n_hashes=2, causal=False):
+            super().__init__()
+            self.bucket_size = bucket_size
+            self.n_hashes = n_hashes
+            self.causal = causal
+
+        def hash_vectors(self, n_buckets, vecs):
+            batch_size = vecs.shape[0]
+            rot_size = n_buckets
+            rotations_shape = (1, vecs.shape[-1], self.n_hashes, rot_size // 2)
+            random_rotations = lib.randn(rotations_shape, dtype=vecs.dtype).expand(batch_size, -1, -1, -1)
+            rotated_vecs = lib.einsum("btf,bfhi->bhti", vecs, random_rotations)
+            rotated_vecs = lib.cat([rotated_vecs, -rotated_vecs], dim=-1)
+            buckets = lib.argmax(rotated_vecs, dim=-1)
+            offsets = lib.arange(self.n_hashes)
+            offsets = lib.reshape(offsets * n_buckets, (1, -1, 1))
+            return lib.reshape(buckets + offsets, (batch_size, -1))
+
+        def forward(self, qk, v):
+            batch_size, seqlen, dim = qk.shape
+            n_buckets = seqlen // self.bucket_size
+            buckets = self.hash_vectors(n_buckets, qk)
+            total_hashes = self.n_hashes
+            ticker = lib.arange(total_hashes * seqlen).unsqueeze(0).expand_as(buckets)
+            buckets_and_t = seqlen * buckets + (ticker % seqlen)
+            buckets_and_t = buckets_and_t.detach()
+            sbuckets_and_t, sticker = sort_key_val(buckets_and_t, ticker, dim=-1)
+            _, undo_sort = sticker.sort(dim=-1)
+            del ticker
+            sbuckets_and_t = sbuckets_and_t.detach()
+            sticker = sticker.detach()
+            undo_sort = undo_sort.detach()
+            st = sticker % seqlen
+            sqk = batched_index_select(qk, st)
+            sv = batched_index_select(v, st)
+            chunk_size = total_hashes * n_buckets
+            bq_t = bkv_t = lib.reshape(st, (batch_size, chunk_size, -1))
+            bqk = lib.reshape(sqk, (batch_size, chunk_size, -1, dim))
+            bv = lib.reshape(sv, (batch_size, chunk_size, -1, dim))
+            bq = bqk
+            bk = F.normalize(bqk, p=2, dim=-1).type_as(bq)
+            bk = look_one_back(bk)
+            bv = look_one_back(bv)
+            bkv_t = look_one_back(bkv_t)
+            dots = lib.einsum("bhie,bhje->bhij", bq, bk) * (dim**-0.5)
+            masked_value = -lib.finfo(dots.dtype).max
+            if self.causal:
+                mask = bq_t[:, :, :, None] < bkv_t[:, :, None, :]
+                dots.masked_fill_(mask, masked_value)
+            self_mask = bq_t[:, :, :, None] == bkv_t[:, :, None, :]
+            dots.masked_fill_(self_mask, -5e4)
+            dots_logsumexp = lib.logsumexp(dots, dim=-1, keepdim=True)
+            dots = lib.exp(dots - dots_logsumexp).type_as(dots)
+            bo = lib.einsum("buij,buje->buie", dots, bv)
+            so = lib.reshape(bo, (batch_size, -1, dim))
+            slogits = lib.reshape(dots_logsumexp, (batch_size, -1))
+            o = batched_index_select(so, undo_sort)
+            logits = slogits.gather(1, undo_sort)
+            o = lib.reshape(o, (batch_size, total_hashes, seqlen, dim))
+            logits = lib.reshape(logits, (batch_size, total_hashes, seqlen, 1))
+            probs = lib.exp(logits - lib.logsumexp(logits, dim=1, keepdim=True))
+            return lib.sum(o * probs, dim=1), buckets
+
+    class Block(nn.Module):
+        def __init__(self, dim=8):
+            super().__init__()
+            self.norm = nn.LayerNorm(dim)
+            self.toqk = nn.Linear(dim, dim, bias=False)
+            self.tov = nn.Linear(dim, dim, bias=False)
+            self.attn = LSHAttention(causal=causal)
+            self.ff = nn.Sequential(nn.Linear(dim, 16), nn.GELU(), nn.Linear(16, dim))
+
+        def forward(self, x):
+            h = self.norm(x)
+            out, buckets = self.attn(self.toqk(h), self.tov(h))
+            x = x + out
+            return x + self.ff(x), buckets
+
+    lib.manual_seed(0)
+    model = Block()
+    optimizer = lib.optim.AdamW(model.parameters(), lr=1e-2)
+    x = lib.randn(2, 16, 8)
+    record = []
+    for _ in range(3):
+        lib.manual_seed(1)  # the same rotations each step
+        out, buckets = model(x)
+        loss = (out - x.flip(1)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        record += [loss, buckets, model.toqk.weight.grad]
+    return record + params(model)
+
+
+@pytest.mark.parametrize("causal", [False, True], ids=["bidirectional", "causal"])
+def test_reformer_lsh_attention_trains_as_torch(causal):
+    both(lsh_attention, causal, rtol=1e-3, atol=1e-4)
+    both_in_float64(lsh_attention, causal)
+
+
+# -- Deep SVDD --------------------------------------------------------------------------------------------------
+
+
+def deep_svdd(lib, objective):
+    nn, F = lib.nn, lib.nn.functional
+
+    class Encoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rep_dim = 6
+            self.pool = nn.MaxPool2d(2, 2)
+            self.conv1 = nn.Conv2d(1, 4, 3, bias=False, padding=1)
+            self.bn1 = nn.BatchNorm2d(4, eps=1e-04, affine=False)
+            self.fc1 = nn.Linear(4 * 4 * 4, self.rep_dim, bias=False)
+
+        def forward(self, x):
+            x = self.pool(F.leaky_relu(self.bn1(self.conv1(x))))
+            return self.fc1(x.view(x.size(0), -1))
+
+    def init_center_c(loader, net, eps=0.1):
+        n_samples = 0
+        c = lib.zeros(net.rep_dim)
+        net.eval()
+        with lib.no_grad():
+            for inputs in loader:
+                outputs = net(inputs)
+                n_samples += outputs.shape[0]
+                c += lib.sum(outputs, dim=0)
+        c /= n_samples
+        c[(abs(c) < eps) & (c < 0)] = -eps
+        c[(abs(c) < eps) & (c > 0)] = eps
+        return c
+
+    def get_radius(dist, nu):
+        return np.quantile(np.sqrt(dist.clone().data.cpu().numpy()), 1 - nu)
+
+    lib.manual_seed(0)
+    net = Encoder()
+    data = lib.rand(12, 1, 8, 8)
+    loader = list(data.split(4))
+    nu = 0.1
+    R = lib.tensor(0.0)
+    c = init_center_c(loader, net)
+    optimizer = lib.optim.Adam(net.parameters(), lr=1e-3, weight_decay=1e-6, amsgrad=True)
+    scheduler = lib.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[2], gamma=0.1)
+    net.train()
+    record = [c]
+    for epoch in range(3):
+        loss_epoch = 0.0
+        for inputs in loader:
+            optimizer.zero_grad()
+            outputs = net(inputs)
+            dist = lib.sum((outputs - c) ** 2, dim=1)
+            if objective == "soft-boundary":
+                scores = dist - R**2
+                loss = R**2 + (1 / nu) * lib.mean(lib.max(lib.zeros_like(scores), scores))
+            else:
+                loss = lib.mean(dist)
+            loss.backward()
+            optimizer.step()
+            if objective == "soft-boundary" and epoch >= 1:
+                R.data = lib.tensor(get_radius(dist, nu))
+            loss_epoch += loss.item()
+        scheduler.step()
+        record += [loss_epoch, R]
+    net.eval()
+    with lib.no_grad():
+        outputs = net(lib.cat([data[:4], lib.rand(4, 1, 8, 8) * 3]))
+        dist = lib.sum((outputs - c) ** 2, dim=1)
+        scores = dist - R**2 if objective == "soft-boundary" else dist
+    return record + [scores] + params(net) + [net.bn1.running_var]
+
+
+@pytest.mark.parametrize("objective", ["one-class", "soft-boundary"])
+def test_deep_svdd_trains_as_torch(objective):
+    both(deep_svdd, objective, rtol=1e-3, atol=1e-4)
+    both_in_float64(deep_svdd, objective)
+
+
+# -- N-HiTS -------------------------------------------------------------------------------------------------------
+
+
+def nhits(lib, mode):
+    nn, F = lib.nn, lib.nn.functional
+
+    class NHITSBlock(nn.Module):
+        def __init__(self, input_size, h, n_pool_kernel_size, n_freq_downsample, pooling):
+            super().__init__()
+            self.h = h
+            n_theta = input_size + max(h // n_freq_downsample, 1)
+            pool = nn.MaxPool1d if pooling == "MaxPool1d" else nn.AvgPool1d
+            self.pooling_layer = pool(kernel_size=n_pool_kernel_size, stride=n_pool_kernel_size, ceil_mode=True)
+            pooled = int(np.ceil(input_size / n_pool_kernel_size))
+            self.mlp = nn.Sequential(nn.Linear(pooled, 16), nn.ReLU(), nn.Dropout(0.0), nn.Linear(16, n_theta))
+            self.input_size = input_size
+
+        def forward(self, insample_y):
+            insample_y = insample_y.unsqueeze(1)
+            insample_y = self.pooling_layer(insample_y)
+            insample_y = insample_y.squeeze(1)
+            theta = self.mlp(insample_y)
+            backcast = theta[:, : self.input_size]
+            knots = theta[:, self.input_size :]
+            knots = knots.reshape(len(knots), 1, -1)
+            forecast = F.interpolate(knots, size=self.h, mode=mode)
+            return backcast, forecast.squeeze(1)
+
+    class NHITS(nn.Module):
+        def __init__(self, input_size=12, h=6):
+            super().__init__()
+            self.blocks = nn.ModuleList(
+                [
+                    NHITSBlock(input_size, h, 4, 3, "MaxPool1d"),
+                    NHITSBlock(input_size, h, 2, 2, "AvgPool1d"),
+                    NHITSBlock(input_size, h, 1, 1, "MaxPool1d"),
+                ]
+            )
+
+        def forward(self, insample_y, insample_mask):
+            residuals = insample_y.flip(dims=(-1,))
+            insample_mask = insample_mask.flip(dims=(-1,))
+            forecast = insample_y[:, -1:]
+            block_forecasts = [forecast.repeat(1, 6)]
+            for block in self.blocks:
+                backcast, block_forecast = block(residuals)
+                residuals = (residuals - backcast) * insample_mask
+                forecast = forecast + block_forecast
+                block_forecasts.append(block_forecast)
+            return forecast, lib.stack(block_forecasts).permute(1, 0, 2)
+
+    lib.manual_seed(0)
+    model = NHITS()
+    optimizer = lib.optim.Adam(model.parameters(), lr=1e-3)
+    scheduler = lib.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+    t = lib.arange(40, dtype=lib.get_default_dtype())
+    series = lib.sin(t / 3) + 0.1 * lib.randn(40)
+    windows = series.unfold(0, 18, 2)
+    x, y = windows[:, :12], windows[:, 12:]
+    mask = lib.ones_like(x)
+    mask[0, :3] = 0
+    record = []
+    for _ in range(4):
+        forecast, blocks = model(x, mask)
+        loss = F.l1_loss(forecast, y)
+        optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        record += [loss, blocks]
+    return record + params(model)
+
+
+@pytest.mark.parametrize("mode", ["linear", "nearest"])
+def test_nhits_trains_as_torch(mode):
+    # a bias gradient is 0 in PyTorch's float32 sum and -1.9e-9 in ember's, and Adam's first step moves it by
+    # the learning rate either way: float32 agrees loosely, float64 closely
+    both(nhits, mode, rtol=1e-2, atol=1e-3)
+    both_in_float64(nhits, mode)
