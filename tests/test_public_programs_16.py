@@ -50,6 +50,14 @@ torch from the same seeds, comparing losses, outputs, gradients and the trained 
 - N-HiTS (Nixtla's neuralforecast): ``MaxPool1d``/``AvgPool1d`` with ``ceil_mode=True`` over the flipped input,
   backcast and forecast split from ``theta``, knots brought to the horizon by ``interpolate`` (``linear``,
   ``nearest``), residuals masked, windows by ``unfold``, ``l1_loss``, ``clip_grad_norm_``, ``StepLR``.
+- Contrastive Predictive Coding (jefflai108/Contrastive-Predictive-Coding-PyTorch ``CDCK2``): a strided
+  ``Conv1d`` encoder, ``kaiming_normal_(mode="fan_out")`` over ``gru._all_weights`` by ``__getattr__``, a ``randint``
+  split point used as a one-element index tensor, ``empty`` buffers filled by index assignment, per-step ``Wk``
+  predictions, InfoNCE by ``diag`` of ``LogSoftmax(dim=1)`` of ``mm``, accuracy by ``argmax`` of ``Softmax``, AMSGrad.
+- Neural collaborative filtering (guoyang9/NCF's NeuMF): GMF and MLP towers of ``Embedding``s initialised by
+  ``normal_(std=0.01)``, ``xavier_uniform_`` and ``kaiming_uniform_(a=1, nonlinearity="sigmoid")``, biases zeroed
+  through ``.data``, the BPR loss and the BCE-with-logits one on sampled negatives, HR@5 and NDCG@5 by ``topk``
+  and ``take``.
 """
 
 from __future__ import annotations
@@ -1237,3 +1245,183 @@ def test_nhits_trains_as_torch(mode):
     # the learning rate either way: float32 agrees loosely, float64 closely
     both(nhits, mode, rtol=1e-2, atol=1e-3)
     both_in_float64(nhits, mode)
+
+
+# -- Contrastive Predictive Coding ------------------------------------------------------------------------------
+
+
+def cpc(lib):
+    nn = lib.nn
+
+    class CDCK2(nn.Module):
+        def __init__(self, timestep=3, seq_len=64):
+            super().__init__()
+            self.seq_len = seq_len
+            self.timestep = timestep
+            self.encoder = nn.Sequential(
+                nn.Conv1d(1, 8, kernel_size=4, stride=2, padding=1, bias=False), nn.BatchNorm1d(8), nn.ReLU(inplace=True),
+                nn.Conv1d(8, 8, kernel_size=4, stride=2, padding=1, bias=False), nn.BatchNorm1d(8), nn.ReLU(inplace=True),
+            )  # fmt: skip
+            self.gru = nn.GRU(8, 6, num_layers=1, bidirectional=False, batch_first=True)
+            self.Wk = nn.ModuleList([nn.Linear(6, 8) for _ in range(timestep)])
+            self.softmax = nn.Softmax(dim=1)
+            self.lsoftmax = nn.LogSoftmax(dim=1)
+
+            def _weights_init(m):
+                if isinstance(m, nn.Linear):
+                    nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                if isinstance(m, nn.Conv1d):
+                    nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                elif isinstance(m, nn.BatchNorm1d):
+                    nn.init.constant_(m.weight, 1)
+                    nn.init.constant_(m.bias, 0)
+
+            for layer_p in self.gru._all_weights:
+                for p in layer_p:
+                    if "weight" in p:
+                        nn.init.kaiming_normal_(self.gru.__getattr__(p), mode="fan_out", nonlinearity="relu")
+            self.apply(_weights_init)
+
+        def init_hidden(self, batch_size):
+            return lib.zeros(1, batch_size, 6)
+
+        def forward(self, x, hidden):
+            batch = x.size()[0]
+            t_samples = lib.randint(self.seq_len // 4 - self.timestep, size=(1,)).long()
+            z = self.encoder(x)
+            z = z.transpose(1, 2)
+            nce = 0
+            encode_samples = lib.empty((self.timestep, batch, 8)).float()
+            for i in np.arange(1, self.timestep + 1):
+                encode_samples[i - 1] = z[:, t_samples + i, :].view(batch, 8)
+            forward_seq = z[:, : t_samples + 1, :]
+            output, hidden = self.gru(forward_seq, hidden)
+            c_t = output[:, t_samples, :].view(batch, 6)
+            pred = lib.empty((self.timestep, batch, 8)).float()
+            for i in np.arange(0, self.timestep):
+                linear = self.Wk[i]
+                pred[i] = linear(c_t)
+            for i in np.arange(0, self.timestep):
+                total = lib.mm(encode_samples[i], lib.transpose(pred[i], 0, 1))
+                correct = lib.sum(lib.eq(lib.argmax(self.softmax(total), dim=0), lib.arange(0, batch)))
+                nce += lib.sum(lib.diag(self.lsoftmax(total)))
+            nce /= -1.0 * batch * self.timestep
+            accuracy = 1.0 * correct.item() / batch
+            return accuracy, nce, hidden
+
+    lib.manual_seed(0)
+    model = CDCK2()
+    optimizer = lib.optim.Adam(
+        model.parameters(), lr=1e-3, betas=(0.9, 0.98), eps=1e-09, weight_decay=1e-4, amsgrad=True
+    )
+    t = lib.arange(64.0)
+    record = []
+    for _ in range(4):
+        phase = lib.rand(5, 1, 1) * 6
+        data = lib.sin(t / (2 + lib.arange(5.0).view(5, 1, 1)) + phase) + 0.1 * lib.randn(5, 1, 64)
+        hidden = model.init_hidden(len(data))
+        optimizer.zero_grad()
+        acc, loss, hidden = model(data.float(), hidden)
+        loss.backward()
+        optimizer.step()
+        record += [acc, loss, hidden, model.Wk[0].weight.grad]
+    return record + params(model)
+
+
+def test_contrastive_predictive_coding_trains_as_torch():
+    both(cpc, rtol=1e-3, atol=1e-4)
+
+
+# -- Neural collaborative filtering ----------------------------------------------------------------------------
+
+
+def neumf(lib, loss_kind):
+    nn = lib.nn
+
+    class NCF(nn.Module):
+        def __init__(self, user_num, item_num, factor_num=4, num_layers=2, dropout=0.0):
+            super().__init__()
+            self.embed_user_GMF = nn.Embedding(user_num, factor_num)
+            self.embed_item_GMF = nn.Embedding(item_num, factor_num)
+            self.embed_user_MLP = nn.Embedding(user_num, factor_num * (2 ** (num_layers - 1)))
+            self.embed_item_MLP = nn.Embedding(item_num, factor_num * (2 ** (num_layers - 1)))
+            MLP_modules = []
+            for i in range(num_layers):
+                input_size = factor_num * (2 ** (num_layers - i))
+                MLP_modules.append(nn.Dropout(p=dropout))
+                MLP_modules.append(nn.Linear(input_size, input_size // 2))
+                MLP_modules.append(nn.ReLU())
+            self.MLP_layers = nn.Sequential(*MLP_modules)
+            self.predict_layer = nn.Linear(factor_num * 2, 1)
+            nn.init.normal_(self.embed_user_GMF.weight, std=0.01)
+            nn.init.normal_(self.embed_user_MLP.weight, std=0.01)
+            nn.init.normal_(self.embed_item_GMF.weight, std=0.01)
+            nn.init.normal_(self.embed_item_MLP.weight, std=0.01)
+            for m in self.MLP_layers:
+                if isinstance(m, nn.Linear):
+                    nn.init.xavier_uniform_(m.weight)
+            nn.init.kaiming_uniform_(self.predict_layer.weight, a=1, nonlinearity="sigmoid")
+            for m in self.modules():
+                if isinstance(m, nn.Linear) and m.bias is not None:
+                    m.bias.data.zero_()
+
+        def forward(self, user, item):
+            output_GMF = self.embed_user_GMF(user) * self.embed_item_GMF(item)
+            interaction = lib.cat((self.embed_user_MLP(user), self.embed_item_MLP(item)), -1)
+            output_MLP = self.MLP_layers(interaction)
+            concat = lib.cat((output_GMF, output_MLP), -1)
+            return self.predict_layer(concat).view(-1)
+
+    def hit(gt_item, pred_items):
+        return 1 if gt_item in pred_items else 0
+
+    def ndcg(gt_item, pred_items):
+        if gt_item in pred_items:
+            index = pred_items.index(gt_item)
+            return np.reciprocal(np.log2(index + 2))
+        return 0
+
+    lib.manual_seed(0)
+    users, items = 6, 12
+    model = NCF(users, items)
+    optimizer = lib.optim.Adam(model.parameters(), lr=0.01)
+    rng = np.random.default_rng(0)
+    pos = rng.integers(0, items, (30, 2))
+    pos[:, 0] %= users
+    record = []
+    for _ in range(4):
+        user = lib.tensor(pos[:, 0])
+        item_i = lib.tensor(pos[:, 1])
+        item_j = lib.randint(0, items, (30,))
+        model.zero_grad()
+        pred_i = model(user, item_i)
+        if loss_kind == "bpr":
+            pred_j = model(user, item_j)
+            loss = -(pred_i - pred_j).sigmoid().log().sum()
+        else:
+            users_all = lib.cat([user, user])
+            items_all = lib.cat([item_i, item_j])
+            labels = lib.cat([lib.ones(30), lib.zeros(30)])
+            loss = nn.BCEWithLogitsLoss()(model(users_all, items_all), labels)
+        loss.backward()
+        optimizer.step()
+        record += [loss]
+    model.eval()
+    HR, NDCG = [], []
+    with lib.no_grad():
+        for u in range(users):
+            candidates = lib.arange(items)
+            predictions = model(lib.full((items,), u), candidates)
+            _, indices = lib.topk(predictions, 5)
+            recommends = lib.take(candidates, indices).cpu().numpy().tolist()
+            gt_item = int(pos[u, 1])
+            HR.append(hit(gt_item, recommends))
+            NDCG.append(ndcg(gt_item, recommends))
+            record.append(predictions)
+    return record + [float(np.mean(HR)), float(np.mean(NDCG))] + params(model)
+
+
+@pytest.mark.parametrize("loss_kind", ["bpr", "bce"])
+def test_neural_collaborative_filtering_trains_as_torch(loss_kind):
+    both(neumf, loss_kind, rtol=1e-3, atol=1e-4)
+    both_in_float64(neumf, loss_kind)
