@@ -58,6 +58,11 @@ torch from the same seeds, comparing losses, outputs, gradients and the trained 
   ``normal_(std=0.01)``, ``xavier_uniform_`` and ``kaiming_uniform_(a=1, nonlinearity="sigmoid")``, biases zeroed
   through ``.data``, the BPR loss and the BCE-with-logits one on sampled negatives, HR@5 and NDCG@5 by ``topk``
   and ``take``.
+- Bucketed loading (the length-bucketing pattern of torchtext-era training scripts): a ``Sampler`` subclass
+  yielding index lists as ``batch_sampler`` (``randperm`` with a ``Generator``), a ``collate_fn`` of
+  ``pad_sequence(batch_first=True)`` and ``default_collate`` of dicts holding ``int`` and ``np.int64``, a GRU over
+  ``pack_padded_sequence(enforce_sorted=False)``; ``IterableDataset``s (``get_worker_info`` is None) chained by
+  ``ChainDataset`` and batched, a ``Subset`` under ``SubsetRandomSampler`` with ``drop_last``.
 """
 
 from __future__ import annotations
@@ -1425,3 +1430,99 @@ def neumf(lib, loss_kind):
 def test_neural_collaborative_filtering_trains_as_torch(loss_kind):
     both(neumf, loss_kind, rtol=1e-3, atol=1e-4)
     both_in_float64(neumf, loss_kind)
+
+
+# -- Bucketed batches from a custom sampler, an iterable dataset and collate functions --------------------------
+
+
+def bucketed_loading(lib):
+    nn = lib.nn
+    data = lib.utils.data
+    from_numpy = lib.from_numpy
+
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(2, 9, 23)
+    sequences = [rng.integers(1, 20, n) for n in lengths]
+    labels = [int(s.sum() % 3) for s in sequences]
+
+    class TextDataset(data.Dataset):
+        def __len__(self):
+            return len(sequences)
+
+        def __getitem__(self, i):
+            return {"ids": from_numpy(sequences[i]), "label": labels[i], "length": np.int64(len(sequences[i]))}
+
+    class BucketBatchSampler(data.Sampler):
+        def __init__(self, lengths, batch_size, generator):
+            self.lengths = lengths
+            self.batch_size = batch_size
+            self.generator = generator
+
+        def __iter__(self):
+            order = lib.randperm(len(self.lengths), generator=self.generator).tolist()
+            order.sort(key=lambda i: self.lengths[i])
+            batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+            for j in lib.randperm(len(batches), generator=self.generator).tolist():
+                yield batches[j]
+
+        def __len__(self):
+            return (len(self.lengths) + self.batch_size - 1) // self.batch_size
+
+    def collate(batch):
+        ids = nn.utils.rnn.pad_sequence([b["ids"] for b in batch], batch_first=True, padding_value=0)
+        rest = data.default_collate([{"label": b["label"], "length": b["length"]} for b in batch])
+        return ids, rest["label"], rest["length"]
+
+    class Stream(data.IterableDataset):
+        def __init__(self, start, end):
+            self.start, self.end = start, end
+
+        def __iter__(self):
+            info = data.get_worker_info()
+            assert info is None
+            for i in range(self.start, self.end):
+                yield from_numpy(sequences[i][:2]), labels[i]
+
+    class Classifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = nn.Embedding(20, 6, padding_idx=0)
+            self.rnn = nn.GRU(6, 8, batch_first=True, bidirectional=True)
+            self.fc = nn.Linear(16, 3)
+
+        def forward(self, ids, lengths):
+            packed = nn.utils.rnn.pack_padded_sequence(
+                self.embedding(ids), lengths, batch_first=True, enforce_sorted=False
+            )
+            _, hidden = self.rnn(packed)
+            return self.fc(lib.cat([hidden[-2], hidden[-1]], dim=1))
+
+    lib.manual_seed(0)
+    model = Classifier()
+    optimizer = lib.optim.Adam(model.parameters(), lr=1e-2)
+    g = lib.Generator().manual_seed(3)
+    loader = data.DataLoader(
+        TextDataset(), batch_sampler=BucketBatchSampler(lengths.tolist(), 5, g), collate_fn=collate
+    )
+    record = [len(loader)]
+    for _ in range(2):
+        for ids, label, length in loader:
+            loss = nn.functional.cross_entropy(model(ids, length), label)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            record += [ids, label, length, loss]
+    for first, label in data.DataLoader(data.ChainDataset([Stream(0, 7), Stream(7, 12)]), batch_size=4):
+        record += [first, label]
+    subset = data.Subset(TextDataset(), list(range(0, 23, 2)))
+    sampler = data.SubsetRandomSampler(list(range(len(subset))), generator=lib.Generator().manual_seed(5))
+    loader = data.DataLoader(subset, batch_size=3, sampler=sampler, collate_fn=collate, drop_last=True)
+    with lib.no_grad():
+        for ids, label, length in loader:
+            record += [ids, model(ids, length).argmax(1), label]
+    return record + params(model)
+
+
+def test_bucketed_loading_with_custom_sampler_and_collate_as_torch():
+    both(bucketed_loading, rtol=1e-3, atol=1e-4)
+    both_in_float64(bucketed_loading)
