@@ -63,6 +63,11 @@ torch from the same seeds, comparing losses, outputs, gradients and the trained 
   ``pad_sequence(batch_first=True)`` and ``default_collate`` of dicts holding ``int`` and ``np.int64``, a GRU over
   ``pack_padded_sequence(enforce_sorted=False)``; ``IterableDataset``s (``get_worker_info`` is None) chained by
   ``ChainDataset`` and batched, a ``Subset`` under ``SubsetRandomSampler`` with ``drop_last``.
+- Multi-task loss weighting: Kendall et al.'s homoscedastic uncertainty (``exp(-log_vars) * losses + log_vars``)
+  and GradNorm (task weights in their own Adam, ``backward(retain_graph=True)``, the weights' gradient zeroed
+  through ``grad.data``, per-task ``autograd.grad(..., create_graph=True)`` norms on a shared layer, the L1
+  GradNorm loss against detached targets, its ``autograd.grad`` assigned to ``weights.grad``, renormalised
+  through ``.data``).
 """
 
 from __future__ import annotations
@@ -1526,3 +1531,90 @@ def bucketed_loading(lib):
 def test_bucketed_loading_with_custom_sampler_and_collate_as_torch():
     both(bucketed_loading, rtol=1e-3, atol=1e-4)
     both_in_float64(bucketed_loading)
+
+
+# -- Multi-task learning: uncertainty weighting and GradNorm --------------------------------------------------------
+
+
+def multitask(lib, weighting):
+    nn, F = lib.nn, lib.nn.functional
+
+    class MultiTaskNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.shared = nn.Sequential(nn.Linear(5, 16), nn.Tanh(), nn.Linear(16, 12), nn.Tanh())
+            self.heads = nn.ModuleList([nn.Linear(12, 1), nn.Linear(12, 3), nn.Linear(12, 1)])
+            if weighting == "uncertainty":
+                self.log_vars = nn.Parameter(lib.zeros(3))
+            else:
+                self.weights = nn.Parameter(lib.ones(3))
+
+        def forward(self, x):
+            h = self.shared(x)
+            return [head(h) for head in self.heads]
+
+    lib.manual_seed(0)
+    model = MultiTaskNet()
+    x = lib.randn(20, 5)
+    y_reg = (x[:, :1] * 2 + 0.1 * lib.randn(20, 1)) * 5
+    y_cls = lib.argmax(x[:, 1:4], 1)
+    y_bin = (x[:, 4:] > 0).to(x.dtype)
+    if weighting == "uncertainty":
+        optimizer = lib.optim.Adam(model.parameters(), lr=1e-2)
+    else:
+        task_params = [p for n, p in model.named_parameters() if n != "weights"]
+        optimizer = lib.optim.Adam(task_params, lr=1e-2)
+        optimizer_w = lib.optim.Adam([model.weights], lr=1e-2)
+    alpha = 1.5
+    record = []
+    initial = None
+    for _ in range(4):
+        out = model(x)
+        losses = lib.stack(
+            [
+                F.mse_loss(out[0], y_reg),
+                F.cross_entropy(out[1], y_cls),
+                F.binary_cross_entropy_with_logits(out[2], y_bin),
+            ]
+        )
+        if weighting == "uncertainty":
+            precision = lib.exp(-model.log_vars)
+            loss = (precision * losses + model.log_vars).sum()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            record += [loss, model.log_vars.grad]
+            continue
+        weighted = model.weights * losses
+        total = weighted.sum()
+        if initial is None:
+            initial = losses.detach()
+        optimizer.zero_grad()
+        optimizer_w.zero_grad()
+        total.backward(retain_graph=True)
+        model.weights.grad.data = model.weights.grad.data * 0.0
+        W = model.shared[2].weight
+        norms = []
+        for i in range(3):
+            gygw = lib.autograd.grad(weighted[i], W, retain_graph=True, create_graph=True)
+            norms.append(lib.norm(gygw[0]))
+        norms = lib.stack(norms)
+        loss_ratio = losses.detach() / initial
+        inverse_train_rate = loss_ratio / loss_ratio.mean()
+        mean_norm = norms.mean().detach()
+        constant_term = (mean_norm * (inverse_train_rate**alpha)).detach()
+        grad_norm_loss = lib.sum(lib.abs(norms - constant_term))
+        model.weights.grad = lib.autograd.grad(grad_norm_loss, model.weights)[0]
+        optimizer.step()
+        optimizer_w.step()
+        with lib.no_grad():
+            normalize_coeff = 3 / lib.sum(model.weights.data, dim=0)
+            model.weights.data = model.weights.data * normalize_coeff
+        record += [total, norms, grad_norm_loss, model.weights.grad, model.weights]
+    return record + params(model)
+
+
+@pytest.mark.parametrize("weighting", ["uncertainty", "gradnorm"])
+def test_multitask_loss_weighting_as_torch(weighting):
+    both(multitask, weighting, rtol=1e-3, atol=1e-4)
+    both_in_float64(multitask, weighting)
