@@ -3,8 +3,9 @@
 
 Each value is computed in the input's floating dtype (integers in the default float type) by
 a classical method: Lanczos' series with reflection (lgamma), recurrence plus the asymptotic
-series (digamma, and the Hurwitz zeta behind polygamma), Giles' approximation refined by two
-Newton steps on ``erf`` (erfinv), the power series and Hankel's expansion (i0). Gradients are
+series (digamma and trigamma as PyTorch's kernels compute them, and the Hurwitz zeta behind
+polygamma), Giles' approximation refined by two Newton steps on ``erf`` (erfinv), the power
+series and Hankel's expansion (i0). Gradients are
 PyTorch's: ``digamma``, ``polygamma(n + 1)``, ``sqrt(pi)/2 * exp(erfinv(x)^2)``, ``i1``, each
 itself differentiable.
 """
@@ -29,9 +30,15 @@ _LANCZOS = (
     12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
 )  # fmt: skip
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
-# B_2k / (2k) for the asymptotic series of digamma; B_2k / (2k)! for the Euler-Maclaurin tail of zeta
+# the Bernoulli numbers B_2k of the Euler-Maclaurin tail of the Hurwitz zeta
 _B2K = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6)
-_SHIFT = 10  # recurrence steps before the asymptotic series (its error at x >= 10 is below 1e-16)
+_SHIFT = 10  # terms of the zeta summed before its tail (whose error at x >= 10 is below 1e-16)
+# Cephes' psi: its value at 10 and its asymptotic series in 1/x^2, highest power first
+_PSI_10 = 2.25175258906672110764
+_PSI_SERIES = (
+    8.33333333333333333333e-2, -2.10927960927960927961e-2, 7.57575757575757575758e-3, -4.16666666666666666667e-3,
+    3.96825396825396825397e-3, -8.33333333333333333333e-3, 8.33333333333333333333e-2,
+)  # fmt: skip
 
 
 def _in_float64(compute):
@@ -80,22 +87,39 @@ def _lgamma(b, x):
 
 
 def _digamma(b, x):
+    """PyTorch's ``calc_digamma`` (Cephes' ``psi``) in ``x``'s type (16-bit types in float32, as its
+    kernel computes them): no reflection above zero, the recurrence ``psi(x) = psi(x + 1) - 1/x`` up to
+    10, ``psi(10)`` as a constant there, else the asymptotic series; below zero ``psi(1 - x)`` less
+    ``pi / tan(pi * r)`` (``r`` the fractional part, taken in float64 as PyTorch takes it). Its float32
+    ``logf`` is correctly rounded, which float64's ``log`` rounded to float32 gives; NumPy's float32
+    ``log`` is a unit off in one input of twenty."""
     xp = b.xp
-    reflect = x < 0.5
-    y = xp.where(reflect, 1 - x, x)
-    shift = xp.full(x.shape, 0.0, dtype=x.dtype)
-    for k in range(_SHIFT):
-        shift = shift + xp.divide(1, y + k)
-    w = y + _SHIFT
-    w2 = xp.divide(1, xp.multiply(w, w))
-    tail = xp.full(x.shape, 0.0, dtype=x.dtype)
-    for k in range(len(_B2K), 0, -1):
-        tail = (tail + _B2K[k - 1] / (2 * k)) * w2
-    value = xp.subtract(xp.subtract(xp.log(w), xp.divide(0.5, w)), xp.add(tail, shift))
-    out = xp.where(reflect, xp.subtract(value, xp.divide(math.pi, xp.tan(math.pi * x))), value)
-    pole = xp.logical_and(x <= 0, x == xp.floor(x))
+    narrow = x.dtype
+    if narrow.itemsize < 4:
+        x = xp.astype(x, b.native_dtype(dtypes.float32))
+    wide = b.native_dtype(dtypes.float64) if b.supports_float64 else x.dtype
+    negative = x < 0
+    y = xp.where(negative, 1 - x, x)
+    total = xp.full(x.shape, 0.0, dtype=x.dtype)
+    for _ in range(10):  # every y > 0 is at least 10 after ten steps
+        small = y < 10
+        total = xp.where(small, xp.subtract(total, xp.divide(1, y)), total)
+        y = xp.where(small, y + 1, y)
+    z = xp.divide(1, xp.multiply(y, y))
+    series = xp.full(x.shape, _PSI_SERIES[0], dtype=x.dtype)
+    for c in _PSI_SERIES[1:]:
+        series = xp.add(xp.multiply(series, z), c)
+    tail = xp.where(y < 1e17, xp.multiply(z, series), 0.0)
+    log = xp.astype(xp.log(xp.astype(y, wide)), x.dtype)
+    value = xp.subtract(xp.subtract(xp.add(total, log), xp.divide(0.5, y)), tail)
+    value = xp.where(y == 10, xp.add(total, _PSI_10), value)
+    w = xp.astype(x, wide)
+    cot = xp.astype(xp.divide(math.pi, xp.tan(xp.multiply(math.pi, xp.subtract(w, xp.trunc(w))))), x.dtype)
+    out = xp.where(negative, xp.subtract(value, cot), value)
+    pole = xp.logical_and(negative, x == xp.trunc(x))  # the negative integers (and -inf)
     # at zero the pole's side is the zero's sign: +inf at -0.0, -inf at +0.0 (as PyTorch)
-    return xp.where(pole, xp.where(x == 0, xp.divide(-1.0, x), xp.full(x.shape, math.nan, dtype=x.dtype)), out)
+    out = xp.where(x == 0, xp.divide(-1.0, x), xp.where(pole, math.nan, out))
+    return out if out.dtype == narrow else xp.astype(out, narrow)
 
 
 def _hurwitz_zeta(b, s, x):
@@ -151,13 +175,29 @@ def _integer_order_zeta(b, s, x):
 
 
 def _trigamma(b, x):
-    """polygamma(1, x) as PyTorch's trigamma: the reflection ``(pi / sin(pi x))^2 - trigamma(1 - x)``
-    below 1/2 (so the negative integers give ``sin``'s rounding, a large finite value, and 0 gives inf)."""
+    """polygamma(1, x) as PyTorch's ``calc_trigamma``, in ``x``'s type (16-bit types in float32): below 1/2
+    the reflection ``(pi / sin(pi x))^2 - trigamma(1 - x)`` (so the negative integers give ``sin``'s
+    rounding, a large finite value, and 0 gives inf), six terms of the series, then its asymptotic
+    expansion. The sine is float64's rounded to ``x``'s type, which is the C library's float32 ``sinf``
+    but for one large argument in a hundred (NumPy's own float32 ``sin`` is off in one of six)."""
     xp = b.xp
+    narrow = x.dtype
+    if narrow.itemsize < 4:
+        x = xp.astype(x, b.native_dtype(dtypes.float32))
+    wide = b.native_dtype(dtypes.float64) if b.supports_float64 else x.dtype
     reflect = x < 0.5
-    value = _hurwitz_zeta(b, 2.0, xp.where(reflect, 1 - x, x))
-    csc = xp.divide(math.pi, xp.sin(math.pi * x))
-    return xp.where(reflect, xp.subtract(xp.multiply(csc, csc), value), value)
+    pi = xp.astype(xp.full((), math.pi, dtype=wide), x.dtype)  # PyTorch's pi in x's type
+    sine = xp.astype(xp.sin(xp.astype(xp.multiply(pi, x), wide)), x.dtype)
+    total = xp.where(reflect, xp.negative(xp.divide(xp.multiply(pi, pi), xp.multiply(sine, sine))), 0.0)
+    y = xp.where(reflect, 1 - x, x)
+    for _ in range(6):
+        total = xp.add(total, xp.divide(1, xp.multiply(y, y)))
+        y = y + 1
+    ixx = xp.divide(1, xp.multiply(y, y))
+    series = xp.multiply(ixx, xp.subtract(1 / 6, xp.multiply(ixx, xp.subtract(1 / 30, xp.multiply(ixx, 1 / 42)))))
+    total = xp.add(total, xp.divide(xp.add(xp.add(1, xp.divide(1, xp.multiply(2, y))), series), y))
+    out = xp.where(reflect, xp.negative(total), total)
+    return out if out.dtype == narrow else xp.astype(out, narrow)
 
 
 def _erfinv(b, x):
@@ -249,7 +289,7 @@ lgamma: Callable[[Tensor], Tensor] = _unary(
     "lgamma", _in_float64(_lgamma), lambda x, y: digamma(x), complex_error=_NO_COMPLEX.format(kernel="lgamma_vml_cpu")
 )
 digamma: Callable[[Tensor], Tensor] = _unary(
-    "digamma", _in_float64(_digamma), lambda x, y: polygamma(1, x), complex_error=_NO_COMPLEX.format(kernel="digamma")
+    "digamma", _digamma, lambda x, y: polygamma(1, x), complex_error=_NO_COMPLEX.format(kernel="digamma")
 )
 erfinv: Callable[[Tensor], Tensor] = _unary(
     "erfinv",
@@ -298,11 +338,12 @@ def polygamma(n: int, input: Tensor, *, out: Tensor | None = None) -> Tensor:
     op = _POLYGAMMA.get(n)
     if op is None:
         sign_factorial = (-1) ** (n + 1) * math.factorial(n)
-        compute = _trigamma if n == 1 else (lambda b, x: sign_factorial * _integer_order_zeta(b, n + 1.0, x))
-        kernel = "trigamma" if n == 1 else "polygamma"
-        op = _unary(
-            "polygamma", _in_float64(compute), _polygamma_derivative(n), complex_error=_NO_COMPLEX.format(kernel=kernel)
-        )
+        if n == 1:
+            compute, kernel = _trigamma, "trigamma"
+        else:
+            compute = _in_float64(lambda b, x: sign_factorial * _integer_order_zeta(b, n + 1.0, x))
+            kernel = "polygamma"
+        op = _unary("polygamma", compute, _polygamma_derivative(n), complex_error=_NO_COMPLEX.format(kernel=kernel))
         _POLYGAMMA[n] = op
     return op(input)
 
