@@ -1669,6 +1669,8 @@ def _movedim_args(given, position):
 def row_major(backend, data):
     """A row-major copy of the non-contiguous native array ``data``."""
     xp = backend.xp
+    if data.ndim == 1:  # flat already: copied as it is (a reshape would give it back unchanged)
+        return xp.astype(data, data.dtype, copy=True)
     # flattening a strided array copies it in row-major order; the reshape back is a view. A
     # strided array that flattens without a copy (one step between all elements, e.g. x[::2])
     # is copied as the 1-D array it then is
@@ -1725,7 +1727,9 @@ def ordered_copy(backend, data, native_dtype, order):
     if backend.is_contiguous(moved):
         copied = xp.astype(moved, native_dtype, copy=True)
     else:
-        copied = xp.astype(row_major(backend, moved), native_dtype, copy=False)
+        copied = row_major(backend, moved)  # a new array: cast where its dtype is not the one asked for
+        if copied.dtype != native_dtype:
+            copied = xp.astype(copied, native_dtype, copy=False)
     if order is None:
         return copied
     return xp.permute_dims(copied, tuple(order.index(d) for d in range(len(order))))
