@@ -1691,6 +1691,8 @@ def format_copy(x, native_dtype, memory_format=None):
     preserve = memory_format is None or memory_format is preserve_format
     if preserve and backend.is_contiguous(data) and not may_keep_other_strides(data.shape):
         return xp.astype(data, native_dtype, copy=True)
+    if memory_format is contiguous_format:  # row-major, whatever ``x``'s strides: none to read
+        return ordered_copy(backend, data, native_dtype, None)
     shape, strides = tuple(data.shape), tuple(backend.strides(data))
     if preserve:
         # a dense ``x``'s strides are kept exactly, a size-1 dimension's too (PyTorch's empty_like)
