@@ -2,9 +2,9 @@
 
 ``array.ctypes.data`` builds a ctypes helper object on every call (about 2 us), and
 ``array.__array_interface__`` a dict; the storage offset of a view needs two addresses (the view's
-and its storage's), so :meth:`NumpyBackend.layout` reads them here instead: the data pointer is the
-first field of NumPy's array object after the Python object header (``PyArrayObject_fields.data``),
-at the address ``id()`` gives on CPython. The reading is checked against ``ctypes.data`` once, at
+and its storage's), so ``NumpyBackend.storage_offset`` and ``layout`` read them here instead: the
+data pointer is the first field of NumPy's array object after the Python object header
+(``PyArrayObject_fields.data``), at the address ``id()`` gives on CPython. The reading is checked against ``ctypes.data`` once, at
 import, on arrays and views of each kind; where it disagrees (another interpreter, another layout)
 ``ctypes.data`` is used.
 """
