@@ -438,6 +438,12 @@ class Backend:
         offset. The default reads :meth:`layout`; a backend overrides it where the offset costs more."""
         return tuple(self.layout(array)[0])
 
+    def storage_offset(self, array: _Array) -> int:
+        """``array``'s offset into its storage in elements, :meth:`layout`'s second item
+        (``Tensor.storage_offset``), for the callers that need no strides. The default reads
+        :meth:`layout`; a backend overrides it where the strides cost more."""
+        return int(self.layout(array)[1])
+
     def is_row_major(self, array: _Array) -> bool:
         """Whether ``array``'s strides (:meth:`layout`) are exactly a fresh row-major array's, a size-1
         dimension's stride too (:meth:`is_contiguous` lets a size-1 dimension step as it likes). An

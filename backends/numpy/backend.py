@@ -15,6 +15,7 @@ from ember.kernels.unsignalling import is_unsignalling
 from ember.strides import contiguous_strides
 
 from . import libm
+from .addresses import data_address
 from .allocator import tune_malloc
 from .cpu_generator import CpuGenerator
 from .kernels import NumpyKernels
@@ -171,7 +172,12 @@ class NumpyBackend(Backend):
             strides = tuple(s // size for s in array.strides)
         if array.base is None:  # an array that owns its memory starts its storage: no pointer reads
             return strides, 0
-        return strides, (array.ctypes.data - _root(array).ctypes.data) // size
+        return strides, (data_address(array) - data_address(_root(array))) // size
+
+    def storage_offset(self, array):
+        if isinstance(array, np.generic) or array.base is None:  # a storage of its own: no pointer reads
+            return 0
+        return (data_address(array) - data_address(_root(array))) // array.itemsize
 
     def storage_size(self, array):
         return _root(array).nbytes // array.itemsize
@@ -183,7 +189,7 @@ class NumpyBackend(Backend):
         root = _root(array)
         size = array.itemsize
         if not all(shape):  # no elements: from its position, which may lie past the storage's end
-            start = np.asarray(_EmptyView(root, root.ctypes.data + offset * size))
+            start = np.asarray(_EmptyView(root, data_address(root) + offset * size))
             return np.ndarray(shape, array.dtype, buffer=start, strides=tuple(s * size for s in strides))
         if not (root.flags.c_contiguous or root.flags.f_contiguous):
             # a dense block in another order (NumPy's order="K" result of an op on a permuted input):

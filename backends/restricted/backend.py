@@ -94,6 +94,9 @@ class RestrictedBackend(NumpyBackend):
         native = super().viewable(array._array)
         return array if native is array._array else RestrictedArray(native)
 
+    def storage_offset(self, array):
+        return super().storage_offset(array._array)
+
     def storage_size(self, array):
         return super().storage_size(array._array)
 

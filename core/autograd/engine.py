@@ -86,13 +86,18 @@ def _collect_dependencies(roots, needed=None):
     dependencies = {}
     roots = {node for node in roots if node is not None and (needed is None or node in needed)}
     stack = list(roots)  # a node that made several roots is visited once
+    visit, count_of = stack.append, dependencies.get
     while stack:
         for child, _ in stack.pop()._edges:
-            if child is not None and (needed is None or child in needed):
-                count = dependencies.get(child, 0)
+            if child is None or (needed is not None and child not in needed):
+                continue
+            count = count_of(child)
+            if count is None:  # first edge to it: visit it once
+                dependencies[child] = 1
+                if child not in roots:
+                    visit(child)
+            else:
                 dependencies[child] = count + 1
-                if count == 0 and child not in roots:  # first edge to it: visit it once
-                    stack.append(child)
     return dependencies
 
 
@@ -117,7 +122,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         roots.append((tensor._gradient_edge(), grad))
 
-    capture = None
+    capture = results = None
     if inputs is not None:
         capture = {}
         for i, tensor in enumerate(inputs):
@@ -166,41 +171,26 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             node = pop(ready)[1]
             grads = buffers.pop(node, None) or [None] * _num_outputs(node)
             pre_hooks = node._pre_hooks
-            if pre_hooks:  # the tensor hooks (and retain_grad's) first: autograd.grad captures what they give
-                grads = _run_pre_hooks(node, pre_hooks, grads, held, tensor_hooks=True)
-            if capture is not None:
-                if type(node) is AccumulateGrad and grads[0] is not None and (node, 0) in capture:
-                    leaf = node._variable()  # an input leaf's hooks see (and may replace) its gradient
-                    if leaf is not None:
-                        grads = [_run_leaf_hooks(leaf, grads[0])]
-                for nr in range(len(grads)):
-                    for i in capture.get((node, nr), ()):
-                        results[i] = grads[nr]
-            # the node's own pre-hooks run only where the node runs: not at a node that autograd.grad
-            # captures at only (an input's own node, an AccumulateGrad), as PyTorch's
-            if pre_hooks and (
-                needed is None
-                or (type(node) is not AccumulateGrad and any(child in needed for child, _ in node._edges))
-            ):
-                grads = _run_pre_hooks(node, pre_hooks, grads, held, tensor_hooks=False)
-            if isinstance(node, AccumulateGrad):
+            if pre_hooks or capture is not None:  # (one test for the common node, with neither)
+                grads = _hooked_and_captured(node, pre_hooks, grads, held, capture, needed, results)
+            if type(node) is AccumulateGrad:
                 if capture is None:
                     _accumulate_into_leaf(node._variable(), grads[0], create_graph, held)
                     if node._post_hooks:  # after the accumulation, with no gradient to pass on (PyTorch's)
                         for hook in node._post_hooks:
                             hook((), tuple(grads))
                 continue
+            edges = node._edges
+            validates = node._function._validates_gradients
             narrowed = None
             if needed is not None:
-                if not any(child in needed for child, _ in node._edges):
+                if not any(child in needed for child, _ in edges):
                     continue  # an input's own node, with no input below it: captured, not run
-                if not node._function._validates_gradients:
+                if not validates:
                     # ember's ops compute only the gradients on a path to an input (PyTorch's
                     # should_compute_output); a user's Function keeps the flags of its forward
                     narrowed = node.needs_input_grad
-                    node.needs_input_grad = tuple(
-                        flag and child in needed for flag, (child, _) in zip(narrowed, node._edges)
-                    )
+                    node.needs_input_grad = tuple(flag and child in needed for flag, (child, _) in zip(narrowed, edges))
             if node.materialize_grads:
                 for g in grads:
                     if g is None:
@@ -220,9 +210,9 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                         node.needs_input_grad = narrowed
             if not isinstance(grad_inputs, tuple):
                 grad_inputs = (grad_inputs,)
-            if len(grad_inputs) < len(node._edges):
+            if len(grad_inputs) < len(edges):
                 _too_few_gradients(node, grad_inputs)
-            if node._function._validates_gradients:
+            if validates:
                 grad_inputs = validated_gradients(node, grad_inputs)
                 # a user's backward may return a tensor it keeps: no leaf takes it as its own
                 for g in grad_inputs:
@@ -244,7 +234,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             if not retain_graph:
                 node._saved = None
             # an input that needs no gradient has no edge (child None): its gradient is dropped
-            for (child, nr), grad in zip(node._edges, grad_inputs):
+            for (child, nr), grad in zip(edges, grad_inputs):
                 if child is None or (needed is not None and child not in needed):
                     continue
                 if grad is not None:  # _accumulate(buffer, nr, grad), inlined
@@ -277,6 +267,28 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 )
         return tuple(results)
     return None
+
+
+def _hooked_and_captured(node, pre_hooks, grads, held, capture, needed, results):
+    """``grads``, the gradients of ``node``'s outputs, through its pre-hooks, and recorded in ``results``
+    where ``autograd.grad`` captures them (``capture``: (node, output_nr) -> indices of ``results``)."""
+    if pre_hooks:  # the tensor hooks (and retain_grad's) first: autograd.grad captures what they give
+        grads = _run_pre_hooks(node, pre_hooks, grads, held, tensor_hooks=True)
+    if capture is not None:
+        if type(node) is AccumulateGrad and grads[0] is not None and (node, 0) in capture:
+            leaf = node._variable()  # an input leaf's hooks see (and may replace) its gradient
+            if leaf is not None:
+                grads = [_run_leaf_hooks(leaf, grads[0])]
+        for nr in range(len(grads)):
+            for i in capture.get((node, nr), ()):
+                results[i] = grads[nr]
+    # the node's own pre-hooks run only where the node runs: not at a node that autograd.grad
+    # captures at only (an input's own node, an AccumulateGrad), as PyTorch's
+    if pre_hooks and (
+        needed is None or (type(node) is not AccumulateGrad and any(child in needed for child, _ in node._edges))
+    ):
+        grads = _run_pre_hooks(node, pre_hooks, grads, held, tensor_hooks=False)
+    return grads
 
 
 def _num_outputs(node):
@@ -346,22 +358,20 @@ def _accumulate_hooked(leaf, grad, create_graph, held):
     if not create_graph:
         grad = grad.detach()
     dense = isinstance(grad, Tensor)  # else sparse: no native array
-    if (grad._data.shape if dense else grad.shape) != leaf._data.shape:
+    leaf_data = leaf._data
+    if (grad._data.shape if dense else grad.shape) != leaf_data.shape:
         raise RuntimeError(
             f"Function AccumulateGrad returned an invalid gradient - got {list(grad.shape)} "
             f"but expected shape compatible with {list(leaf.shape)}"
         )
     current = leaf._grad
     if current is None:
+        as_is = False  # what the checks of the ``grad`` setter would let through
         if dense:
-            grad = _first_gradient(leaf, grad, held, create_graph)
-        if (
-            dense
-            and grad._data.dtype == leaf._data.dtype
-            and grad._device is leaf._device
-            and not hasattr(leaf, "_grad_dtype")
-        ):
-            leaf._grad = grad  # what the checks of the ``grad`` setter would let through
+            grad = _first_gradient(leaf_data, grad, leaf._backend, held, create_graph)
+            as_is = grad._data.dtype == leaf_data.dtype and grad._device is leaf._device
+        if as_is and not hasattr(leaf, "_grad_dtype"):
+            leaf._grad = grad
         else:
             wanted = getattr(leaf, "_grad_dtype", leaf.dtype)  # the leaf's grad_dtype: None takes any
             if wanted is not None and grad.dtype is not wanted:
@@ -390,8 +400,8 @@ def _accumulate_hooked(leaf, grad, create_graph, held):
                 raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
-def _first_gradient(leaf, grad, held, create_graph):
-    """The tensor that becomes ``leaf``'s first ``.grad``, as PyTorch's ``AccumulateGrad`` chooses it.
+def _first_gradient(leaf_data, grad, leaf_backend, held, create_graph):
+    """The tensor that becomes a leaf's first ``.grad``, as PyTorch's ``AccumulateGrad`` chooses it.
 
     ``grad`` itself where it is laid out as the leaf, nothing else holds it and no ``.grad`` taken in
     this pass shares an element with it (no graph to build); otherwise a copy in the leaf's layout
@@ -401,27 +411,30 @@ def _first_gradient(leaf, grad, held, create_graph):
     backward hands its inputs are their ``.grad``, as PyTorch's are.
 
     Args:
-        leaf: the leaf tensor.
+        leaf_data: the leaf's native array.
         grad: its gradient, a dense tensor of the leaf's shape.
+        leaf_backend: the leaf's backend.
         held: the :class:`_Held` of this backward pass; a taken gradient is added.
         create_graph: whether the backward pass builds a graph of the gradients.
     """
-    backend, data, leaf_data = grad._backend, grad._data, leaf._data
-    if backend is not leaf._backend:  # the ``grad`` setter's device error follows
+    backend, data = grad._backend, grad._data
+    if backend is not leaf_backend:  # the ``grad`` setter's device error follows
         return grad
     is_contiguous = backend.is_contiguous
+    contiguous = is_contiguous(data)
     # the gradient layout contract: a dense leaf's strides (but for a size-1 dimension's), else contiguous;
     # a leaf without elements counts as dense, and as contiguous whatever its strides
     leaf_strides = None
-    empty = not leaf_data.size
-    if empty or not is_contiguous(leaf_data):
-        strides = backend.strides(leaf_data)
-        if empty or is_dense(leaf_data.shape, strides):
-            leaf_strides = strides
-    contiguous = is_contiguous(data)
-    if not create_graph and (contiguous if leaf_strides is None else _same_strides(backend, data, leaf_strides)):
-        if held.take(grad):
+    if leaf_data.size and is_contiguous(leaf_data):  # (the common leaf: no strides to read)
+        if contiguous and not create_graph and held.take(grad):
             return grad
+    else:
+        strides = backend.strides(leaf_data)
+        if not leaf_data.size or is_dense(leaf_data.shape, strides):
+            leaf_strides = strides
+        if not create_graph and (contiguous if leaf_strides is None else _same_strides(backend, data, leaf_strides)):
+            if held.take(grad):
+                return grad
     # a copy takes a dense leaf's strides exactly, a size-1 dimension's too (PyTorch's clone_obey_contract)
     if (
         leaf_strides is None
@@ -485,7 +498,7 @@ class _Held:
 def _span(backend, data):
     """The bytes of its storage that the dense native array ``data`` covers, ``(begin, end)``."""
     itemsize = data.dtype.itemsize
-    begin = backend.layout(data)[1] * itemsize
+    begin = backend.storage_offset(data) * itemsize
     size = 1
     for n in data.shape:
         size *= n

@@ -1659,6 +1659,8 @@ def _movedim_args(given, position):
 def row_major(backend, data):
     """A row-major copy of the non-contiguous native array ``data``."""
     xp = backend.xp
+    if data.ndim == 1:  # flat already: copied as it is (a reshape would give it back unchanged)
+        return xp.astype(data, data.dtype, copy=True)
     # flattening a strided array copies it in row-major order; the reshape back is a view. A
     # strided array that flattens without a copy (one step between all elements, e.g. x[::2])
     # is copied as the 1-D array it then is
@@ -1679,6 +1681,8 @@ def format_copy(x, native_dtype, memory_format=None):
     preserve = memory_format is None or memory_format is preserve_format
     if preserve and backend.is_contiguous(data) and not may_keep_other_strides(data.shape):
         return xp.astype(data, native_dtype, copy=True)
+    if memory_format is contiguous_format:  # row-major, whatever ``x``'s strides: none to read
+        return ordered_copy(backend, data, native_dtype, None)
     shape, strides = tuple(data.shape), tuple(backend.strides(data))
     if preserve:
         # a dense ``x``'s strides are kept exactly, a size-1 dimension's too (PyTorch's empty_like)
@@ -1715,7 +1719,9 @@ def ordered_copy(backend, data, native_dtype, order):
     if backend.is_contiguous(moved):
         copied = xp.astype(moved, native_dtype, copy=True)
     else:
-        copied = xp.astype(row_major(backend, moved), native_dtype, copy=False)
+        copied = row_major(backend, moved)  # a new array: cast where its dtype is not the one asked for
+        if copied.dtype != native_dtype:
+            copied = xp.astype(copied, native_dtype, copy=False)
     if order is None:
         return copied
     return xp.permute_dims(copied, tuple(order.index(d) for d in range(len(order))))

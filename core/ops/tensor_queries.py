@@ -53,7 +53,7 @@ def storage_offset(input: Tensor) -> int:
         >>> x[2:].storage_offset()
         2
     """
-    return input._backend.layout(writable_data(input))[1]
+    return input._backend.storage_offset(writable_data(input))
 
 
 def dim_order(input: Tensor, *, ambiguity_check: bool | list[memory_format] = False) -> tuple[int, ...]:
