@@ -18,6 +18,7 @@ from ..strides import is_dense
 from ..tensor import NODE_PREHOOK, Tensor, retained_gradient
 from ..tensor import tensor as new_tensor
 from ..type_names import type_name
+from ..unstrided import is_strided
 from . import function
 from .anomaly_state import check_nan, warn_forward_traceback
 from .anomaly_state import state as anomaly
@@ -134,7 +135,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     # the gradients the caller passed, which it holds: a leaf's ``.grad`` is never one of them (_first_gradient)
     held = _Held()
     for _, grad in roots:
-        if isinstance(grad, Tensor):
+        if is_strided(grad):
             held.reserve(grad)
     root_nodes = [edge[0] for edge, _ in roots]
     # autograd.grad runs only the nodes on a path to an input, as PyTorch's engine does
@@ -226,7 +227,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 grad_inputs = validated_gradients(node, grad_inputs)
                 # a user's backward may return a tensor it keeps: no leaf takes it as its own
                 for g in grad_inputs:
-                    if isinstance(g, Tensor):
+                    if is_strided(g):
                         held.reserve(g)
             if node._post_hooks:
                 # hooks see None for the inputs that need no gradient
@@ -326,7 +327,7 @@ def _hold_replaced(held, grads, new):
     """Reserve in ``held`` the gradients a hook returned in place of ``grads``: the hook may keep them
     (PyTorch's ``AccumulateGrad`` takes a gradient only where nothing else refers to it)."""
     for old, grad in zip(grads, new):
-        if grad is not old and isinstance(grad, Tensor):
+        if grad is not old and is_strided(grad):
             held.reserve(grad)
 
 
@@ -345,7 +346,7 @@ def _accumulate_hooked(leaf, grad, create_graph, held):
     post-accumulate-grad hooks."""
     if not create_graph:
         grad = grad.detach()
-    dense = isinstance(grad, Tensor)  # else sparse: no native array
+    dense = is_strided(grad)  # else sparse: no native array
     if (grad._data.shape if dense else grad.shape) != leaf._data.shape:
         raise RuntimeError(
             f"Function AccumulateGrad returned an invalid gradient - got {list(grad.shape)} "
@@ -837,7 +838,7 @@ def _accumulate_into_inputs(outputs, grads, inputs, retain_graph, create_graph):
     # its .grad, then its post-accumulate-grad hooks), a non-leaf's as retain_grad does
     held = _Held()
     for g in grads:
-        if isinstance(g, Tensor):
+        if is_strided(g):
             held.reserve(g)
     accumulated = set()  # a tensor named twice gets its gradient once, as PyTorch's
     for target, g in zip(inputs, results):

@@ -20,6 +20,7 @@ from ..dim_errors import called_op, dim_type_error
 from ..tensor import NUMBER_TYPES, Tensor, tensor
 from ..type_names import type_name
 from ..typeinfo import iinfo
+from ..unstrided import UnstridedTensor
 from .dtype_support import check_limited_support
 
 if TYPE_CHECKING:
@@ -165,7 +166,7 @@ def promote(op, a, b, refuse_limited=True):
     no kernel of ``op`` for it (:func:`~ember.ops.dtype_support.check_limited_support`), unless
     ``refuse_limited`` is False (the caller checks).
     """
-    if isinstance(b, Tensor):
+    if type(b) is Tensor or (isinstance(b, Tensor) and not isinstance(b, UnstridedTensor)):
         if a._device is not b._device and a._device != b._device:
             a, b = on_one_device(op, a, b)
         na, nb = a._data.dtype, b._data.dtype
@@ -192,10 +193,10 @@ def promote(op, a, b, refuse_limited=True):
                 check_limited_support(op, da, True)
             return a, float(b), da
     elif not is_scalar(b):
-        # dense +/- sparse (COO or compressed) is dense, as in PyTorch (an ember sparse tensor: PyTorch's own
-        # tensors have a _nnz too, and their to_dense is themselves)
+        # dense +/- sparse (COO or compressed) is dense, as in PyTorch, and so is the sparse operand's gradient
+        # (an ember sparse tensor: PyTorch's own tensors have a _nnz too, and their to_dense is themselves)
         if op in ("add", "sub") and hasattr(b, "_nnz") and type(b).__module__.startswith("ember."):
-            return promote(op, a, b.to_dense(), refuse_limited)
+            return promote(op, a, b._dense_operand(), refuse_limited)
         operands = array_operands(a, b)
         if operands is not None:
             return operands
