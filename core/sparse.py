@@ -228,6 +228,10 @@ class SparseTensorBase(UnstridedTensor):
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
         return self.to_dense().reshape(()).item()  # type: ignore[attr-defined]
 
+    def conj(self) -> Self:
+        """The complex conjugate: this tensor itself for a real one, as PyTorch's (a lazy conjugate)."""
+        return self if not self.dtype.is_complex else self.conj_physical()  # type: ignore[attr-defined]
+
     def _as(self, dtype: _dtype) -> Self:
         return self if self.dtype is dtype else self.to(dtype)  # type: ignore[attr-defined]
 
@@ -289,6 +293,7 @@ class SparseCOOTensor(SparseTensorBase):
 
     is_sparse = True
     layout = sparse_coo
+    _dispatch_name = "Sparse"
 
     def __init__(self, indices: Tensor, values: Tensor, size: Sequence[int], coalesced: bool = False) -> None:
         self._idx = indices

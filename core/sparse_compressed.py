@@ -64,6 +64,7 @@ class SparseCompressedTensor(SparseTensorBase):
     """
 
     is_sparse = False  # PyTorch's is_sparse is True for the COO layout only
+    _dispatch_name = "SparseCsr"
     is_quantized = False
     is_mkldnn = False
     is_nested = False

@@ -18,7 +18,7 @@ from typing import Any
 from .overrides import _disabled_torch_function_impl
 from .tensor import Tensor
 
-__all__ = ["UnstridedTensor", "hide_dense_surface", "is_strided"]
+__all__ = ["UnstridedTensor", "by_layout", "hide_dense_surface", "is_strided", "layout_error"]
 
 #: what ``Tensor`` holds that its subclasses keep: the class machinery
 _KEPT = frozenset(
@@ -55,6 +55,8 @@ class UnstridedTensor(Tensor):
     # and no gradient there; its gradient flows through its parts (a sparse tensor's values)
     _requires_grad = False
     _view_version = None
+    #: PyTorch's name of the layout's dispatch key, before the device's ("Sparse" in "SparseCPU")
+    _dispatch_name = ""
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         return object.__new__(cls)
@@ -110,3 +112,23 @@ def hide_dense_surface() -> None:
 def is_strided(obj: Any) -> bool:
     """Whether ``obj`` is a dense tensor: an :class:`ember.Tensor` that is neither sparse nor nested."""
     return isinstance(obj, Tensor) and not isinstance(obj, UnstridedTensor)
+
+
+def layout_error(op: str, input: Any) -> NotImplementedError:
+    """PyTorch's error for the op ``op`` that has no kernel for the layout of ``input`` (a sparse or nested tensor)."""
+    device = input.device.type
+    key = type(input)._dispatch_name + (device.upper() if device in ("cpu", "cuda") else device)
+    return NotImplementedError(
+        f"Could not run 'aten::{op}' with arguments from the '{key}' backend. This could be because the operator "
+        "doesn't exist for this backend, or was omitted during the selective/custom build process (if using "
+        "custom build)."
+    )
+
+
+def by_layout(op: str, input: Any, *args: Any, **kwargs: Any) -> Any:
+    """``ember.<op>(input, ...)`` for a sparse or nested ``input``: its class's method ``op``, as PyTorch runs
+    the kernel of the input's layout; PyTorch's NotImplementedError where the layout has none."""
+    method = getattr(input, op, None)
+    if method is None:
+        raise layout_error(op, input)
+    return method(*args, **kwargs)

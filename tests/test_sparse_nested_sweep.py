@@ -9,6 +9,7 @@ import copy
 import pickle
 import warnings
 
+import numpy as np
 import pytest
 import torch
 from sparse_support import assert_dense_close, dense_pair
@@ -213,3 +214,84 @@ def test_nested_ops_route_to_nested(device):
         assert ours.is_nested and theirs.is_nested
         for a, b in zip(ours.unbind(), theirs.unbind()):
             assert a.tolist() == b.tolist()
+
+
+# -- 2. the ops of torch's OpInfo database that support sparse inputs, called as functions -------------------
+SWEEP = [[0.0, -0.5, 0.25, 0.0], [0.75, 0.0, -0.9, 0.0], [0.0, 0.0, 0.0, 0.0]]
+SPARSE_FUNCTIONS = (
+    "abs", "asin", "asinh", "atan", "atanh", "ceil", "positive", "conj", "conj_physical", "deg2rad", "frac", "floor",
+    "log1p", "neg", "rad2deg", "round", "sin", "sinh", "sign", "sgn", "signbit", "tan", "tanh", "trunc", "expm1",
+    "sqrt", "isinf", "isposinf", "isneginf", "isnan", "erf", "erfinv", "sum", "nan_to_num", "relu",
+)  # fmt: skip
+
+
+def _sweep_input(lib, layout, dtype, device="cpu"):
+    x = lib.tensor(SWEEP, dtype=getattr(lib, dtype.name), device=device)
+    return x.to_sparse() if layout == "coo" else x.to_sparse_csr()
+
+
+def _call(lib, name, x, form):
+    if form == "method":
+        return getattr(x, name)()
+    return lib.nn.functional.relu(x) if name == "relu" else getattr(lib, name)(x)
+
+
+def _assert_same_result(ours, theirs, dtype):
+    layout = str(theirs.layout).split(".")[1]
+    assert ours.layout.name == layout and ours.dtype.name == str(theirs.dtype).split(".")[1]
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    if layout == "sparse_coo":
+        assert (ours.is_coalesced(), ours._nnz()) == (theirs.is_coalesced(), theirs._nnz())
+    elif layout != "strided":
+        assert ours._nnz() == theirs._nnz()
+    a = np.asarray(ours.to_dense().cpu().numpy())
+    b = theirs.to_dense().numpy()
+    if b.dtype == np.bool_:
+        assert a.tolist() == b.tolist()
+    else:
+        tol = 1e-12 if dtype is ember.float64 else 1e-5
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", ["coo", "csr"])
+@pytest.mark.parametrize("form", ["function", "method"])
+@pytest.mark.parametrize("name", SPARSE_FUNCTIONS)
+def test_sparse_op_as_torch(device, name, form, layout, dtype):
+    theirs = _outcome(lambda: _call(torch, name, _sweep_input(torch, layout, dtype), form))
+    if theirs[0] == "error":
+        ours = _outcome(lambda: _call(ember, name, _sweep_input(ember, layout, dtype, device), form))
+        if layout == "csr" and name == "nan_to_num":
+            pytest.skip("ember's CSR tensors take nan_to_num, which PyTorch's refuse")
+        assert ours[:2] == theirs[:2]
+        return
+    ours = _call(ember, name, _sweep_input(ember, layout, dtype, device), form)
+    _assert_same_result(ours, theirs[1], dtype)
+
+
+@pytest.mark.parametrize("name", ["exp", "cos", "sigmoid"])
+def test_op_without_a_sparse_kernel_raises_as_torch(device, name):
+    ours = _outcome(lambda: getattr(ember, name)(_sweep_input(ember, "coo", ember.float32, device)))
+    theirs = _outcome(lambda: getattr(torch, name)(_sweep_input(torch, "coo", ember.float32)))
+    assert ours[:2] == theirs[:2] == ("error", "NotImplementedError")
+    prefix = f"Could not run 'aten::{name}' with arguments from the 'Sparse"  # then the device's key: CPU here
+    assert ours[2].startswith(prefix) and theirs[2].startswith(prefix + "CPU' backend")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["abs", "neg", "relu"])  # (torch has no sparse cos or tanh backward)
+def test_grad_through_sparse_function_as_torch(device, name, dtype):
+    s = _sweep_input(ember, "coo", dtype, device).coalesce().requires_grad_()
+    ts = _sweep_input(torch, "coo", dtype).coalesce().requires_grad_()
+    _call(ember, name, s, "function").to_dense().sum().backward()
+    _call(torch, name, ts, "function").to_dense().sum().backward()
+    assert s.grad.layout is ember.sparse_coo and ts.grad.layout is torch.sparse_coo
+    assert_dense_close(s.grad, ts.grad, dtype)
+
+
+def test_dense_copy_from_sparse_refused_as_torch():
+    with pytest.raises(RuntimeError) as theirs:
+        torch.zeros(4, 4).copy_(_sparse(torch, "coo"))
+    with pytest.raises(RuntimeError) as ours:
+        ember.zeros(4, 4).copy_(_sparse(ember, "coo"))
+    assert str(ours.value) == str(theirs.value).replace("torch.", "ember.")

@@ -122,6 +122,7 @@ class NestedTensor(UnstridedTensor):
     """
 
     is_nested = True
+    _dispatch_name = "NestedTensor"
     is_sparse = False
     is_sparse_csr = False
     is_quantized = False

@@ -17,7 +17,7 @@ from ..amp.state import state as _amp
 from ..autograd.function import Function, saved_reader
 from ..layout import contiguous_format
 from ..tensor import Tensor, tensor
-from ..unstrided import UnstridedTensor, is_strided
+from ..unstrided import UnstridedTensor, by_layout, is_strided
 from . import complex_math
 from .comparison import _TORCH_NAMES
 from .dtype_support import (
@@ -496,7 +496,9 @@ def _unary(
             return write_out(
                 name, op(input), out, exact_dtype=not floating, inputs=(input,)
             )  # floor, sign, ...: out's dtype
-        if not isinstance(input, Tensor):
+        if type(input) is not Tensor and not is_strided(input):
+            if isinstance(input, UnstridedTensor):  # a sparse or nested input: its layout's op
+                return by_layout(name, input)
             require_tensors(name, ("input",), input)
         if autocast and _amp.active:
             (input,) = cast_inputs(name, input)
@@ -680,6 +682,8 @@ def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
             return write_out("neg", _Neg.apply(input), out, exact_dtype=True, inputs=(input,))
         return _Neg.apply(input)
     except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        if isinstance(input, UnstridedTensor):  # a sparse or nested tensor: its layout's op
+            return by_layout("neg", input)
         refuse_non_tensor("neg", input)
         raise
 
@@ -711,6 +715,8 @@ def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
             )
         return _Abs.apply(input)
     except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        if isinstance(input, UnstridedTensor):  # a sparse or nested tensor: its layout's op
+            return by_layout("abs", input)
         refuse_non_tensor("abs", input)
         raise
 
@@ -737,6 +743,8 @@ def frac(input: Tensor, *, out: Tensor | None = None) -> Tensor:
             raise NotImplementedError(f"\"frac_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
         return _frac(input)
     except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        if isinstance(input, UnstridedTensor):  # a sparse or nested tensor: its layout's op
+            return by_layout("frac", input)
         refuse_non_tensor("frac", input)
         raise
 
@@ -1457,7 +1465,7 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         return write_out("add", add(input, other, alpha=alpha), out, inputs=(input, other))
     if type(input) is not Tensor:  # (one identity test on the tensor path)
         input = _numbers_as_tensor(input, other)
-        if not is_strided(input):
+        if not isinstance(input, Tensor) or isinstance(input, UnstridedTensor):
             if getattr(input, "is_sparse", False):  # sparse + dense: the sparse add raises as PyTorch's does
                 return input.add(other, alpha=alpha)  # type: ignore[union-attr]  # a SparseCOOTensor
             input = full_like_scalar(other, input)
@@ -1586,7 +1594,7 @@ def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = 
         input = _numbers_as_tensor(input, other)
     if type(other) is not Tensor and isinstance(other, UnstridedTensor):
         return other.mul(input)  # type: ignore[union-attr]  # x * sparse: sparse, as in PyTorch
-    if type(input) is not Tensor and not is_strided(input):
+    if type(input) is not Tensor and (not isinstance(input, Tensor) or isinstance(input, UnstridedTensor)):
         if isinstance(input, UnstridedTensor):
             return input.mul(other)  # type: ignore[union-attr]  # a sparse tensor: a sparse product
         return _binary(_Mul, "mul", other, input)
@@ -2590,6 +2598,8 @@ def isnan(input: Tensor) -> Tensor:
     try:
         return input._make(input._backend.xp.isnan(input._data))
     except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        if isinstance(input, UnstridedTensor):  # a sparse or nested tensor: its layout's op
+            return by_layout("isnan", input)
         refuse_non_tensor("isnan", input)
         raise
 
@@ -2609,6 +2619,8 @@ def isinf(input: Tensor) -> Tensor:
         refuse_limited("isinf", input, among=FLOAT8)
         return input._make(input._backend.xp.isinf(input._data))
     except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        if isinstance(input, UnstridedTensor):  # a sparse or nested tensor: its layout's op
+            return by_layout("isinf", input)
         refuse_non_tensor("isinf", input)
         raise
 

@@ -20,7 +20,7 @@ from ..dim_errors import called_op, dim_type_error
 from ..tensor import NUMBER_TYPES, Tensor, tensor
 from ..type_names import type_name
 from ..typeinfo import iinfo
-from ..unstrided import UnstridedTensor
+from ..unstrided import UnstridedTensor, layout_error
 from .dtype_support import check_limited_support
 
 if TYPE_CHECKING:
@@ -559,12 +559,14 @@ def require_tensors(op: str, names: tuple[str, ...], *operands: object, first: i
 
 def refuse_non_tensor(op: str, input: object) -> None:
     """PyTorch's TypeError for an ``input`` of ``op`` that is no tensor ("sum(): argument 'input' (position 1)
-    must be Tensor, not str"), called where the op's body has failed with an AttributeError (its ``except``
+    must be Tensor, not str"), and its NotImplementedError for a sparse or nested one, called where the op's body has failed with an AttributeError (its ``except``
     clause: a try costs the common call nothing), which is re-raised for a tensor. The op named is the one called
     where another ember op called ``op`` (``argwhere``'s ``nonzero``)."""
     if not isinstance(input, Tensor):
         op = called_op(2) or op
         raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type_name(input)}") from None
+    if isinstance(input, UnstridedTensor):  # a sparse or nested tensor that the op has no layout's kernel for
+        raise layout_error(called_op(2) or op, input) from None
 
 
 _ABSENT = object()  # what getattr gives for an attribute an object lacks
