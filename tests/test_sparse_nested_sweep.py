@@ -134,7 +134,7 @@ def test_one_element_sparse_item_as_torch():
     assert ember.ones(1, 1).to_sparse().item() == torch.ones(1, 1).to_sparse().item() == 1.0
 
 
-@pytest.mark.parametrize("op", ["numpy", "tolist"])
+@pytest.mark.parametrize("op", ["numpy", "tolist", "bool"])
 def test_dense_only_op_on_nested_as_torch(op):
     ours = _outcome(lambda: REFUSED[op](_nested(ember)))
     assert ours == _outcome(lambda: REFUSED[op](_nested(torch)))

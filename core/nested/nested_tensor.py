@@ -206,6 +206,11 @@ class NestedTensor(UnstridedTensor):
         PyTorch's contiguous nested tensors."""
         return None
 
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._values.reshape(()).item())
+
     def numpy(self, *, force: bool = False) -> Any:
         """Refused, as PyTorch's: read :meth:`unbind` or :meth:`to_padded_tensor`."""
         raise RuntimeError(".numpy() is not supported for tensor subclasses.")
