@@ -316,14 +316,7 @@ def is_tensor(obj: object) -> _typing.TypeGuard[Tensor]:
         >>> ember.is_tensor(ember.nested.nested_tensor([ember.ones(2), ember.ones(3)]))
         True
     """
-    if isinstance(obj, Tensor):
-        return True
-    from .sparse import SparseTensorBase  # sparse and nested tensors are tensors, as in PyTorch
-
-    if isinstance(obj, SparseTensorBase):
-        return True
-    nested = _sys.modules.get("ember.nested.nested_tensor")  # not loaded: no nested tensor exists
-    return nested is not None and isinstance(obj, nested.NestedTensor)
+    return isinstance(obj, Tensor)  # sparse and nested tensors too, as in PyTorch
 
 
 @_tensor_input

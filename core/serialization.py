@@ -45,6 +45,7 @@ from ._serialization_state import skipping_data
 from .device import device
 from .dtypes import as_dtype, dtype
 from .tensor import Tensor, from_numpy, tensor
+from .unstrided import is_strided
 
 #: what :func:`save` writes to and :func:`load` reads from: a path or a binary file object
 FileLike: TypeAlias = str | os.PathLike[str] | IO[bytes]
@@ -559,7 +560,7 @@ class _Flattener:
             return obj
         if isinstance(obj, float):
             return obj if math.isfinite(obj) else {"float": repr(obj)}
-        if isinstance(obj, Tensor):
+        if is_strided(obj):
             if obj.is_meta:  # as safetensors' own save, refused: there are no values to store
                 where = ".".join(path) or "the top level"
                 raise NotImplementedError(

@@ -1,19 +1,20 @@
 """Sparse COO tensors (``ember.sparse``): storage, conversion to and from dense, and products.
 
 ``SparseCOOTensor`` holds int64 ``indices`` of shape ``(sparse_dim, nnz)`` and ``values`` of
-shape ``(nnz, *dense_dims)`` (both ordinary tensors on the same device) and a size. It is
-not a dense :class:`~ember.Tensor`; it is what ``Embedding(sparse=True)`` stores in
+shape ``(nnz, *dense_dims)`` (both ordinary tensors on the same device) and a size. It is an
+:class:`~ember.Tensor` without strided storage (:class:`~ember.unstrided.UnstridedTensor`), as PyTorch's
+sparse tensors are tensors; it is what ``Embedding(sparse=True)`` stores in
 ``weight.grad``, what ``optim.SGD``/``SparseAdam``/``Adagrad`` consume, and what
 :meth:`ember.Tensor.to_sparse` makes.
 
-Autograd flows through the values: the products (:func:`mm`, ``sparse @ dense``),
-:meth:`~SparseCOOTensor.to_dense` and ``dense + sparse`` are built from differentiable
-dense operations on ``values``, so a sparse tensor made with ``requires_grad=True`` gets a
-coalesced sparse ``.grad`` holding the gradient at its stored coordinates (a duplicated
-coordinate counted once), as ``torch.sparse.mm`` and ``to_dense`` give it. ``sparse @ dense``
-(and ``ember.mm``/``ember.matmul`` with a sparse first operand) gives a sparse leaf the dense
-gradient at every coordinate instead, as PyTorch's ``torch.mm``/``@`` do: it is collected in a
-dense tensor the sparse tensor keeps for it (``.grad`` is then dense).
+Autograd flows through the values: the products (:func:`mm`, ``sparse @ dense``) and
+:meth:`~SparseCOOTensor.to_dense` are built from differentiable dense operations on ``values``,
+so a sparse tensor made with ``requires_grad=True`` gets a coalesced sparse ``.grad`` holding the
+gradient at its stored coordinates (a duplicated coordinate counted once), as ``torch.sparse.mm``
+and ``to_dense`` give it. ``sparse @ dense`` (and ``ember.mm``/``ember.matmul`` with a sparse first
+operand) and ``dense + sparse`` give a sparse leaf the dense gradient at every coordinate instead,
+as PyTorch's ``torch.mm``/``@``/``add`` do: it is collected in a dense tensor the sparse tensor
+keeps for it (``.grad`` is then dense).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .ops.movement import broadcast_shapes, cat, stack
 from .ops.operands import normalize_dims, wrap_dim
 from .tensor import Size, Tensor, tensor
 from .type_names import type_name
+from .unstrided import UnstridedTensor, is_strided
 
 if TYPE_CHECKING:
     from .device import device as _device
@@ -81,7 +83,7 @@ def _missing_method(obj: Any, name: str, backend: str) -> Any:
     raise AttributeError(f"'{type(obj).__name__}' object has no attribute '{name}'")
 
 
-class SparseTensorBase:
+class SparseTensorBase(UnstridedTensor):
     """What ember's sparse tensors (:class:`SparseCOOTensor` and the compressed
     :class:`~ember.sparse_compressed.SparseCompressedTensor`) answer alike: the queries read from their
     ``_size``, ``_vals``, ``dtype`` and ``device``, the casts of their values through ``to``, and the
@@ -170,6 +172,66 @@ class SparseTensorBase:
         """False: a sparse tensor has no strides (PyTorch answers the same)."""
         return False
 
+    def _dense_operand(self) -> Tensor:
+        """This tensor as the dense operand of ``dense + sparse`` (and ``-``): its dense form, through which a
+        leaf that requires grad gets the dense gradient at every coordinate, as PyTorch's ``add`` gives it (in
+        the dense stand-in ``sparse @ dense`` uses too)."""
+        if not (grad_state.enabled and self.requires_grad and self.is_leaf):
+            return self.to_dense()  # type: ignore[attr-defined]
+        if self._dense_grad is None:  # type: ignore[has-type]
+            self._dense_grad = self._vals.new_zeros(tuple(self._size)).requires_grad_()
+        return self.detach().to_dense() + self._dense_grad  # type: ignore[attr-defined]
+
+    # -- what a tensor without strided storage refuses, with PyTorch's errors -------------------------
+    @property
+    def _layout_name(self) -> str:
+        """PyTorch's name of this layout in its messages: ``Sparse`` (COO), ``SparseCsr``, ``SparseBsc``..."""
+        return "Sparse" if self.layout is sparse_coo else "Sparse" + self.layout.name[7:].capitalize()
+
+    def stride(self, dim: int | None = None) -> Any:
+        """Refused for a compressed layout; a COO tensor's strides are zeros, as PyTorch reports them."""
+        if self.layout is not sparse_coo:
+            raise RuntimeError(f"Sparse {self.layout.name[7:].upper()} tensors do not have strides")
+        strides = (0,) * self.dim()
+        return strides if dim is None else strides[wrap_dim(dim, self.dim())]
+
+    def storage_offset(self) -> int:
+        """0, as PyTorch reports it for a tensor without storage."""
+        return 0
+
+    def data_ptr(self) -> int:
+        """Refused: a sparse tensor has no storage of its own (its parts have)."""
+        raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")
+
+    def tolist(self) -> Any:
+        """Refused, as PyTorch's: read ``to_dense().tolist()``."""
+        raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")
+
+    def untyped_storage(self) -> Any:
+        """Refused: a sparse tensor has no storage of its own (its parts have)."""
+        impl = "SparseTensorImpl" if self.layout is sparse_coo else "SparseCsrTensorImpl"
+        raise NotImplementedError(f"Cannot access storage of {impl}")
+
+    storage = untyped_storage
+
+    def numpy(self, *, force: bool = False) -> Any:
+        """Refused, as PyTorch's: convert ``to_dense()`` first."""
+        raise TypeError(f"can't convert {self._layout_name} layout tensor to numpy. Use Tensor.to_dense() first.")
+
+    def expand(self, *sizes: Any) -> Any:
+        """Refused, as PyTorch's."""
+        raise RuntimeError(f"expand is unsupported for {self._layout_name} tensors")
+
+    def item(self) -> Any:
+        """The one element's value as a Python number."""
+        if self.numel() != 1:
+            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+        return self.to_dense().reshape(()).item()  # type: ignore[attr-defined]
+
+    def conj(self) -> Self:
+        """The complex conjugate: this tensor itself for a real one, as PyTorch's (a lazy conjugate)."""
+        return self if not self.dtype.is_complex else self.conj_physical()  # type: ignore[attr-defined]
+
     def _as(self, dtype: _dtype) -> Self:
         return self if self.dtype is dtype else self.to(dtype)  # type: ignore[attr-defined]
 
@@ -231,6 +293,7 @@ class SparseCOOTensor(SparseTensorBase):
 
     is_sparse = True
     layout = sparse_coo
+    _dispatch_name = "Sparse"
 
     def __init__(self, indices: Tensor, values: Tensor, size: Sequence[int], coalesced: bool = False) -> None:
         self._idx = indices
@@ -326,6 +389,18 @@ class SparseCOOTensor(SparseTensorBase):
 
     def is_coalesced(self) -> bool:
         return self._coalesced
+
+    def reshape(self, *shape: Any) -> Any:
+        """Refused, as PyTorch's (``view`` is, too)."""
+        raise RuntimeError("reshape is not implemented for sparse tensors")
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Any:
+        """Refused, as PyTorch's (it reshapes)."""
+        return self.reshape(-1)
+
+    def contiguous(self, memory_format: Any = None) -> Any:
+        """Refused, as PyTorch's: a sparse tensor has no memory format."""
+        raise RuntimeError("unsupported memory format option Contiguous")
 
     def detach(self) -> SparseCOOTensor:
         return SparseCOOTensor(self._idx, self._vals.detach(), self._size, self._coalesced)
@@ -541,7 +616,7 @@ class SparseCOOTensor(SparseTensorBase):
                 self._size,
             )
             return total.coalesce() if self._coalesced and other._coalesced else total
-        if isinstance(other, Tensor):
+        if is_strided(other):
             raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
         raise TypeError(f"add: unsupported operand type {type(other).__name__} for a sparse tensor")
 
@@ -549,15 +624,15 @@ class SparseCOOTensor(SparseTensorBase):
 
     def __radd__(self, other: Tensor | SparseCOOTensor) -> Tensor | SparseCOOTensor:
         """``other + self``: sparse for a sparse ``other``, dense for a dense one."""
-        if isinstance(other, Tensor):
-            return other + self
+        if is_strided(other):
+            return other.add(self)
         return self.add(other)
 
     def sub(self, other: Tensor | SparseCOOTensor, alpha: Number = 1) -> Tensor | SparseCOOTensor:
         """``self - alpha * other`` (:meth:`add` with ``-alpha``)."""
         if isinstance(other, SparseCOOTensor):
             return self.add(other, alpha=-alpha)
-        if isinstance(other, Tensor):
+        if is_strided(other):
             raise RuntimeError("sub(sparse, dense) is not supported. Use sub(dense, sparse) instead.")
         raise TypeError(f"sub: unsupported operand type {type(other).__name__} for a sparse tensor")
 
@@ -566,7 +641,7 @@ class SparseCOOTensor(SparseTensorBase):
 
     def __rsub__(self, other: Tensor) -> Tensor:
         """``dense - sparse``: dense."""
-        if isinstance(other, Tensor):
+        if is_strided(other):
             return other - self.to_dense()
         return NotImplemented
 
@@ -577,7 +652,7 @@ class SparseCOOTensor(SparseTensorBase):
         (it broadcasts to this tensor's size); two sparse tensors keep the coordinates both store."""
         if isinstance(other, SparseCOOTensor):
             return _mul_sparse(self, other)
-        if isinstance(other, Tensor) and other.ndim:
+        if is_strided(other) and other.ndim:
             return _mul_dense(self, other)
         return SparseCOOTensor(self._idx, self._vals * other, self._size, self._coalesced)
 
@@ -587,7 +662,7 @@ class SparseCOOTensor(SparseTensorBase):
 
     def div(self, other: Number | Tensor, *, rounding_mode: str | None = None) -> SparseCOOTensor:
         """The values divided by a number or a 0-d tensor (PyTorch refuses any other divisor)."""
-        if isinstance(other, SparseCOOTensor) or (isinstance(other, Tensor) and other.ndim):
+        if isinstance(other, SparseCOOTensor) or (is_strided(other) and other.ndim):
             raise RuntimeError(
                 "Sparse division requires a scalar or zero-dim dense tensor divisor "
                 f"(got shape {list(other.shape)} for divisor)"
@@ -700,7 +775,7 @@ class SparseCOOTensor(SparseTensorBase):
                 raise NotImplementedError(f"sparse tensors take integer and slice indices only, got {type(k).__name__}")
             if isinstance(k, int):
                 result = result.select(dim, k)
-                if isinstance(result, Tensor):  # no sparse dimension left: dense from here on
+                if is_strided(result):  # no sparse dimension left: dense from here on
                     return result[key[i + 1 :]] if key[i + 1 :] else result
                 continue
             start, stop, step = k.indices(result._size[dim])
@@ -752,7 +827,7 @@ class SparseCOOTensor(SparseTensorBase):
         """The entries whose coordinate along ``dim`` is in ``index``, renumbered by their place in it
         (an index given twice gives its entries twice); along a dense dimension, the values'."""
         dim = wrap_dim(dim, self.ndim)
-        if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype not in (dtypes.int64, dtypes.int32):
+        if not is_strided(index) or index.ndim > 1 or index.dtype not in (dtypes.int64, dtypes.int32):
             raise IndexError("index_select() argument index must be 1-D strided (non-sparse) long-tensor.")
         index = index.reshape(-1).long()
         size = list(self._size)
@@ -800,11 +875,11 @@ class SparseCOOTensor(SparseTensorBase):
     def __matmul__(self, other: Tensor | SparseCOOTensor) -> Tensor | SparseCOOTensor:
         """``self @ other``: :func:`mm`, but a leaf ``self`` that requires grad gets the dense
         gradient at every coordinate, as PyTorch's ``@`` gives it."""
-        return _dense_grad_mm(self, other) if isinstance(other, Tensor) else mm(self, other)
+        return _dense_grad_mm(self, other) if is_strided(other) else mm(self, other)
 
     def mm(self, mat2: Tensor | SparseCOOTensor) -> Tensor | SparseCOOTensor:
         """``ember.mm(self, mat2)``."""
-        if isinstance(mat2, Tensor) and mat2.ndim != 2:
+        if is_strided(mat2) and mat2.ndim != 2:
             raise RuntimeError(f"mat2 must be a matrix, got {mat2.ndim}-D tensor")
         return self @ mat2
 
@@ -812,7 +887,7 @@ class SparseCOOTensor(SparseTensorBase):
 
     def mv(self, vec: Tensor) -> Tensor:
         """``ember.mv(self, vec)``: the sparse matrix times a dense vector."""
-        if not isinstance(vec, Tensor) or vec.ndim != 1 or self.ndim != 2:
+        if not is_strided(vec) or vec.ndim != 1 or self.ndim != 2:
             raise RuntimeError(f"vector + matrix @ vector expected, got {self.ndim}, {getattr(vec, 'ndim', 0)}")
         return self @ vec  # type: ignore[return-value]  # a dense vector gives a dense result
 
@@ -830,7 +905,7 @@ class SparseCOOTensor(SparseTensorBase):
 
     def __rmatmul__(self, other: Tensor) -> Tensor:
         """``dense @ sparse`` as ``(sparse.t() @ dense.t()).t()``."""
-        if not isinstance(other, Tensor) or other.ndim != 2:
+        if not is_strided(other) or other.ndim != 2:
             raise TypeError(f"matmul: expected a 2-D dense left operand, got {type(other).__name__}")
         return _dense_grad_mm(self.t(), other.t(), of=self).t()
 
@@ -1068,11 +1143,11 @@ def mm(mat1: SparseCOOTensor, mat2: Tensor | SparseCOOTensor, reduce: str = "sum
         if hasattr(mat2, "_coo"):
             return mat1 @ mat2
         return mm(mat1._coo(), mat2)
-    if isinstance(mat1, Tensor):  # a dense first matrix: PyTorch's _sparse_mm, (mat2^T @ mat1^T)^T, dense
-        if not isinstance(mat2, Tensor) and getattr(mat2, "layout", None) is None:
+    if is_strided(mat1):  # a dense first matrix: PyTorch's _sparse_mm, (mat2^T @ mat1^T)^T, dense
+        if not is_strided(mat2) and getattr(mat2, "layout", None) is None:
             raise TypeError(f"_sparse_mm(): argument 'dense' (position 2) must be Tensor, not {type_name(mat2)}")
         left, right = mat2.transpose(-2, -1), mat1.transpose(-2, -1)
-        if isinstance(left, Tensor):
+        if is_strided(left):
             from .ops.linalg import mm as dense_mm
 
             return dense_mm(left, right).transpose(-2, -1)
@@ -1081,7 +1156,7 @@ def mm(mat1: SparseCOOTensor, mat2: Tensor | SparseCOOTensor, reduce: str = "sum
         raise TypeError(f"sparse.mm: expected a sparse COO first argument, got {type(mat1).__name__}")
     if isinstance(mat2, SparseCOOTensor):
         return mm(mat1, mat2.to_dense()).to_sparse()
-    if not isinstance(mat2, Tensor):
+    if not is_strided(mat2):
         raise TypeError(f"sparse.mm: expected a tensor second argument, got {type(mat2).__name__}")
     if mat1.sparse_dim() != 2 or mat1.dense_dim():
         raise RuntimeError(f"sparse.mm: expected a 2-D sparse matrix, got size {list(mat1.shape)}")
@@ -1112,7 +1187,7 @@ def _mm_reduce(mat1: Any, mat2: Any, reduce: str) -> Tensor:
         raise NotImplementedError(
             "Could not run 'aten::_sparse_mm_reduce_impl' with arguments from the 'SparseCPU' backend."
         )
-    if layout is None or layout.name != "sparse_csr" or not isinstance(mat2, Tensor):
+    if layout is None or layout.name != "sparse_csr" or not is_strided(mat2):
         raise RuntimeError(f"sparse.mm with reduce={reduce!r}: expected a CSR matrix and a dense one")
     coo = mat1._coo()
     mm(coo.detach(), mat2.detach())  # its checks
@@ -1140,11 +1215,11 @@ def spmm(input: SparseCOOTensor, mat2: Tensor) -> Tensor:
         tensor([[1., 1.],
                 [1., 1.]])
     """
-    if isinstance(input, Tensor):  # a dense matrix: PyTorch's spmm is mm then
+    if is_strided(input):  # a dense matrix: PyTorch's spmm is mm then
         from .ops.linalg import mm as dense_mm
 
         return dense_mm(input, mat2)
-    if not isinstance(input, SparseCOOTensor) or not isinstance(mat2, Tensor):
+    if not isinstance(input, SparseCOOTensor) or not is_strided(mat2):
         raise TypeError(
             f"spmm: expected a sparse COO matrix and a dense tensor, got {type(input).__name__} and {type(mat2).__name__}"
         )
@@ -1200,7 +1275,7 @@ def sum(
 def _check_sparse_self(op: str, mat: Any) -> None:
     """PyTorch's RuntimeError for a strided tensor where smm/sspaddmm take a sparse one (a non-tensor is
     left to :func:`_check_sparse_matrix`'s TypeError)."""
-    if isinstance(mat, Tensor) and not isinstance(mat, SparseCOOTensor):
+    if is_strided(mat) and not isinstance(mat, SparseCOOTensor):
         raise RuntimeError(
             f"{op}: expected sparse COO tensors where a sparse operand goes, got a strided tensor of size "
             f"{list(mat.shape)} (tensor.sspaddmm(...) can only be called on sparse tensors)"
@@ -1235,7 +1310,7 @@ def addmm(mat: Tensor, mat1: SparseCOOTensor, mat2: Tensor, *, beta: Number = 1,
     if not hasattr(mat1, "_coo"):  # a compressed matrix: mm checks it
         _check_sparse_matrix("addmm", mat1)
     product = mm(mat1, mat2)
-    if not isinstance(mat, Tensor):
+    if not is_strided(mat):
         raise TypeError(f"addmm: expected a dense tensor to add, got {type(mat).__name__}")
     if mat.dtype is not product.dtype:
         raise RuntimeError(
@@ -1282,7 +1357,7 @@ def hspmm(mat1: SparseCOOTensor, mat2: Tensor) -> SparseCOOTensor:
                size=(3, 2), nnz=1, layout=ember.sparse_coo)
     """
     _check_sparse_matrix("hspmm", mat1)
-    if not isinstance(mat2, Tensor) or mat2.ndim != 2:
+    if not is_strided(mat2) or mat2.ndim != 2:
         raise RuntimeError(
             f"hspmm: Argument #3: Expected dim 0 size {mat1.shape[1]}, got {getattr(mat2, 'shape', None)}"
         )
@@ -1316,7 +1391,7 @@ def sspaddmm(
     _check_sparse_self("sspaddmm", mat1)
     _check_sparse_matrix("sspaddmm", mat1)
     _check_sparse_matrix("sspaddmm", input)
-    if not isinstance(mat2, Tensor) or mat2.ndim != 2 or mat2.shape[0] != mat1.shape[1]:
+    if not is_strided(mat2) or mat2.ndim != 2 or mat2.shape[0] != mat1.shape[1]:
         raise RuntimeError(
             f"sspaddmm: Argument #3: Expected dim 0 size {mat1.shape[1]}, got {getattr(mat2, 'shape', [None])[0]}"
         )
@@ -1350,7 +1425,7 @@ def dsmm(input: SparseCOOTensor, mat: Tensor) -> Tensor:
         tensor([[2., 2.],
                 [0., 0.]])
     """
-    if isinstance(input, Tensor):  # two dense matrices: their product, as PyTorch's dsmm gives it
+    if is_strided(input):  # two dense matrices: their product, as PyTorch's dsmm gives it
         from .ops.linalg import mm as dense_mm
 
         return dense_mm(input, mat)
@@ -1699,11 +1774,11 @@ def sparse_coo_tensor(
         values = tensor([], dtype=dtype or dtypes.get_default_dtype(), device=device)
     elif indices is None or values is None:
         raise TypeError("sparse_coo_tensor(): expected both indices and values (or neither, with size)")
-    if not isinstance(values, Tensor):
+    if not is_strided(values):
         values = tensor(values, dtype=dtype, device=device)
     elif dtype is not None or device is not None:
         values = values.to(device=device or values.device, dtype=dtype or values.dtype)
-    if not isinstance(indices, Tensor):
+    if not is_strided(indices):
         indices = tensor(indices, dtype=dtypes.int64, device=values.device)
     if indices.dtype.is_complex:
         indices = indices.real
@@ -1772,8 +1847,8 @@ class _SparseTensorType(metaclass=_SparseTypeMeta):
             UserWarning,
             stacklevel=2,
         )
-        if args and isinstance(args[0], Tensor):
-            if len(args) not in (2, 3) or not isinstance(args[1], Tensor):
+        if args and is_strided(args[0]):
+            if len(args) not in (2, 3) or not is_strided(args[1]):
                 raise TypeError(f"{cls.__name__}(): expected (indices, values) or (indices, values, size) tensors")
             if args[0].dtype is not dtypes.int64:  # the legacy constructor takes no other (sparse_coo_tensor casts)
                 raise RuntimeError(f"{cls.__name__}: indices must be an int64 tensor, got {args[0].dtype}")

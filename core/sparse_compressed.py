@@ -32,6 +32,7 @@ from .sparse import (
     _transposed_owner,
 )
 from .tensor import Size, Tensor, tensor
+from .unstrided import is_strided
 
 if TYPE_CHECKING:
     from .types import Device, Number, _dtype
@@ -63,6 +64,7 @@ class SparseCompressedTensor(SparseTensorBase):
     """
 
     is_sparse = False  # PyTorch's is_sparse is True for the COO layout only
+    _dispatch_name = "SparseCsr"
     is_quantized = False
     is_mkldnn = False
     is_nested = False
@@ -85,6 +87,22 @@ class SparseCompressedTensor(SparseTensorBase):
     @property
     def is_sparse_csr(self) -> bool:
         return self.layout is sparse_csr
+
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        """Refused, as PyTorch's: a compressed tensor has no strides."""
+        raise RuntimeError(f"Sparse {self.layout.name[7:].upper()} tensors do not have is_contiguous")
+
+    def contiguous(self, memory_format: Any = None) -> Any:
+        """Refused, as PyTorch's (it asks :meth:`is_contiguous`)."""
+        return self.is_contiguous()
+
+    def reshape(self, *shape: Any) -> Any:
+        """Refused, as PyTorch's (it asks :meth:`is_contiguous`)."""
+        return self.is_contiguous()
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Any:
+        """Refused, as PyTorch's (it asks :meth:`is_contiguous`)."""
+        return self.is_contiguous()
 
     def sparse_dim(self) -> int:
         return 2
@@ -291,14 +309,14 @@ class SparseCompressedTensor(SparseTensorBase):
                     f"add: expected both operands to have the same size, got {list(self._size)} and {list(other.shape)}"
                 )
             return self._same_layout(self._coo().add(other._coo(), alpha=alpha))  # type: ignore[arg-type]
-        if isinstance(other, Tensor):
+        if is_strided(other):
             return self.to_dense().add(other, alpha=alpha)
         raise TypeError(f"add: unsupported operand type {type(other).__name__} for a sparse tensor")
 
     __add__ = add
 
     def __radd__(self, other: Any) -> Any:
-        if isinstance(other, Tensor):
+        if is_strided(other):
             return other + self.to_dense()
         return self.add(other)
 
@@ -311,7 +329,7 @@ class SparseCompressedTensor(SparseTensorBase):
     __sub__ = sub
 
     def __rsub__(self, other: Any) -> Any:
-        if isinstance(other, Tensor):
+        if is_strided(other):
             return other - self.to_dense()
         return NotImplemented
 
@@ -325,7 +343,7 @@ class SparseCompressedTensor(SparseTensorBase):
                 )
             self._check_product_layout()
             return self._same_layout(self._coo().mul(other._coo()))
-        if isinstance(other, Tensor) and other.ndim:
+        if is_strided(other) and other.ndim:
             self._check_product_layout()
             if tuple(other.shape) != tuple(self._size):  # PyTorch masks the dense operand: no broadcasting
                 raise RuntimeError(
@@ -397,7 +415,7 @@ class SparseCompressedTensor(SparseTensorBase):
     def __matmul__(self, other: Any) -> Any:
         """``self @ other`` for a dense ``other`` (a leaf that requires grad gets the dense gradient,
         as PyTorch's ``@`` gives it) or a sparse one."""
-        if not isinstance(other, Tensor):
+        if not is_strided(other):
             if isinstance(other, SparseCompressedTensor):
                 return self._same_layout((self._coo() @ other._coo().to_dense()).to_sparse())
             return NotImplemented
@@ -412,18 +430,18 @@ class SparseCompressedTensor(SparseTensorBase):
     matmul = __matmul__
 
     def mm(self, mat2: Any) -> Any:
-        if isinstance(mat2, Tensor) and mat2.ndim != 2:
+        if is_strided(mat2) and mat2.ndim != 2:
             raise RuntimeError(f"mat2 must be a matrix, got {mat2.ndim}-D tensor")
         return self @ mat2
 
     def mv(self, vec: Tensor) -> Tensor:
-        if not isinstance(vec, Tensor) or vec.ndim != 1:
+        if not is_strided(vec) or vec.ndim != 1:
             raise RuntimeError(f"vector + matrix @ vector expected, got {self.ndim}, {getattr(vec, 'ndim', 0)}")
         return self @ vec
 
     def __rmatmul__(self, other: Any) -> Any:
         """``dense @ self``."""
-        if not isinstance(other, Tensor) or other.ndim != 2:
+        if not is_strided(other) or other.ndim != 2:
             return NotImplemented
         if other.shape[1] != self._size[0]:
             raise RuntimeError(
@@ -613,13 +631,13 @@ def sparse_compressed_tensor(
     if layout not in _COMPRESSED:
         name = "none" if layout is None else {sparse_coo: "Sparse", strided: "Strided"}.get(layout, str(layout))
         raise RuntimeError(f"sparse_compressed_tensor expected sparse compressed tensor layout but got {name}")
-    if not isinstance(values, Tensor):
+    if not is_strided(values):
         values = tensor(values, dtype=dtype, device=device)
     elif dtype is not None or device is not None:
         values = values.to(device=device or values.device, dtype=dtype or values.dtype)
     indices = []
     for part in (compressed_indices, plain_indices):
-        if not isinstance(part, Tensor):
+        if not is_strided(part):
             part = tensor(part, dtype=dtypes.int64, device=values.device)
         indices.append(part.to(values.device))
     compressed, plain = indices
@@ -840,10 +858,10 @@ def sampled_addmm(
                 [0., 0.]])
     """
     if not isinstance(input, SparseCompressedTensor) or input.layout is not sparse_csr:
-        got = _NAMES.get(getattr(input, "layout", None), "Strided" if isinstance(input, Tensor) else "Sparse")
+        got = _NAMES.get(getattr(input, "layout", None), "Strided" if is_strided(input) else "Sparse")
         raise RuntimeError(f"sampled_addmm: Expected result to have sparse csr layout, but got {got}")
     for name, m in (("mat1", mat1), ("mat2", mat2)):
-        if not isinstance(m, Tensor) or m.ndim != 2:
+        if not is_strided(m) or m.ndim != 2:
             raise RuntimeError(f"sampled_addmm: Expected {name} to be a matrix, got {getattr(m, 'ndim', 0)}-D tensor")
     if mat1.shape[1] != mat2.shape[0]:
         raise RuntimeError(

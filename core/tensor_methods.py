@@ -28,6 +28,7 @@ from . import (
     shared_memory,
     sparse,
     sparse_compressed,
+    unstrided,
 )
 from . import tensor as _tensor
 from .autograd import engine, function
@@ -1125,6 +1126,7 @@ def install():
     _tensor.connect(plugin.backend_registry, creation.default_device)
     _devices.connect(plugin.backend_registry)
     overrides.connect(_wrap_surface, _restore_surface, _check_surface)
+    unstrided.hide_dense_surface()
 
 
 _ABSENT = object()  # ``out`` not given to a method

@@ -182,7 +182,7 @@ class _Pickler(pickle._Pickler):
         return None
 
     def reducer_override(self, obj):
-        if isinstance(obj, ember.Tensor):
+        if ember.unstrided.is_strided(obj):  # (a sparse or nested tensor: its parts, below)
             return self._reduce_tensor(obj)
         if isinstance(obj, ember.device):
             return _TORCH["device"], (str(obj),)

@@ -18,6 +18,7 @@ from ..strides import is_dense
 from ..tensor import NODE_PREHOOK, Tensor, retained_gradient
 from ..tensor import tensor as new_tensor
 from ..type_names import type_name
+from ..unstrided import is_strided
 from . import function
 from .anomaly_state import check_nan, warn_forward_traceback
 from .anomaly_state import state as anomaly
@@ -139,7 +140,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     # the gradients the caller passed, which it holds: a leaf's ``.grad`` is never one of them (_first_gradient)
     held = _Held()
     for _, grad in roots:
-        if isinstance(grad, Tensor):
+        if is_strided(grad):
             held.reserve(grad)
     root_nodes = [edge[0] for edge, _ in roots]
     # autograd.grad runs only the nodes on a path to an input, as PyTorch's engine does
@@ -216,7 +217,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 grad_inputs = validated_gradients(node, grad_inputs)
                 # a user's backward may return a tensor it keeps: no leaf takes it as its own
                 for g in grad_inputs:
-                    if isinstance(g, Tensor):
+                    if is_strided(g):
                         held.reserve(g)
             if node._post_hooks:
                 # hooks see None for the inputs that need no gradient
@@ -338,7 +339,7 @@ def _hold_replaced(held, grads, new):
     """Reserve in ``held`` the gradients a hook returned in place of ``grads``: the hook may keep them
     (PyTorch's ``AccumulateGrad`` takes a gradient only where nothing else refers to it)."""
     for old, grad in zip(grads, new):
-        if grad is not old and isinstance(grad, Tensor):
+        if grad is not old and is_strided(grad):
             held.reserve(grad)
 
 
@@ -357,7 +358,7 @@ def _accumulate_hooked(leaf, grad, create_graph, held):
     post-accumulate-grad hooks."""
     if not create_graph:
         grad = grad.detach()
-    dense = isinstance(grad, Tensor)  # else sparse: no native array
+    dense = is_strided(grad)  # else sparse: no native array
     leaf_data = leaf._data
     if (grad._data.shape if dense else grad.shape) != leaf_data.shape:
         raise RuntimeError(
@@ -850,7 +851,7 @@ def _accumulate_into_inputs(outputs, grads, inputs, retain_graph, create_graph):
     # its .grad, then its post-accumulate-grad hooks), a non-leaf's as retain_grad does
     held = _Held()
     for g in grads:
-        if isinstance(g, Tensor):
+        if is_strided(g):
             held.reserve(g)
     accumulated = set()  # a tensor named twice gets its gradient once, as PyTorch's
     for target, g in zip(inputs, results):

@@ -35,6 +35,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..tensor import NODE_PREHOOK, Tensor, _InferenceVersion, _ListHandle, _new
+from ..unstrided import is_strided
 from .anomaly_state import is_anomaly_enabled
 from .grad_mode import grad_state
 from .view_history import refresh_view_history
@@ -841,7 +842,7 @@ def _wrap_saved(ctx, outs):
         if t is None:
             entries.append(None)
             continue
-        if not isinstance(t, Tensor):
+        if not is_strided(t):
             if getattr(t, "is_sparse", False):  # a sparse COO tensor, kept as it is (pyGAT's spmm saves its adjacency)
                 entries.append(t)
                 continue

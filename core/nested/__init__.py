@@ -26,6 +26,7 @@ from ..layout import jagged, strided
 from ..ops.movement import cat
 from ..overrides import check_plain_methods, enable_function_checks
 from ..tensor import Tensor, tensor
+from ..unstrided import is_strided
 from . import _functions
 from .nested_tensor import NestedInt, NestedTensor, _Structure
 
@@ -67,7 +68,7 @@ def nested_tensor(
         tensor([[1., 2.],
                 [3., 0.]])
     """
-    parts = [t.detach() if isinstance(t, Tensor) else tensor(t, dtype=dtype, device=device) for t in tensor_list]
+    parts = [t.detach() if is_strided(t) else tensor(t, dtype=dtype, device=device) for t in tensor_list]
     result = _from_parts(parts, dtype, device, layout, "nested_tensor")
     values = result._values if len(parts) > 1 else result._values.clone()  # a copy: cat makes one of several
     result._values = values.detach().requires_grad_(requires_grad)
@@ -92,7 +93,7 @@ def as_nested_tensor(ts: Any, dtype: Any = None, device: Any = None, layout: Any
         >>> a.grad.shape
         ember.Size([2, 3])
     """
-    if isinstance(ts, Tensor):
+    if is_strided(ts):
         if ts.dim() < 2:
             raise RuntimeError(f"as_nested_tensor(): a tensor needs at least 2 dimensions, got {ts.dim()}")
         batch, length = ts.shape[0], ts.shape[1]
@@ -134,7 +135,7 @@ def nested_tensor_from_jagged(
         raise NotImplementedError("nested_tensor_from_jagged(): ember supports offsets without lengths only")
     if jagged_dim not in (None, 1):
         raise NotImplementedError("nested_tensor_from_jagged(): ember supports jagged_dim=1 only")
-    if not isinstance(values, Tensor) or values.dim() < 1:
+    if not is_strided(values) or values.dim() < 1:
         raise RuntimeError("nested_tensor_from_jagged(): values must be a tensor of at least one dimension")
     structure = _Structure(offsets, padded_length=values.shape[0] if max_seqlen is None else max_seqlen)
     host = structure.host
@@ -169,7 +170,7 @@ def to_padded_tensor(input: NestedTensor, padding: float, output_size: Sequence[
 def _from_parts(parts: list[Any], dtype: Any, device: Any, layout: Any, op: str) -> NestedTensor:
     if not parts:
         raise RuntimeError("Cannot construct a nested tensor from an empty tensor list")
-    if not all(isinstance(p, Tensor) for p in parts):
+    if not all(is_strided(p) for p in parts):
         raise TypeError(f"{op}(): expected a list of tensors")
     dims = {p.dim() for p in parts}
     if len(dims) != 1:
@@ -244,6 +245,6 @@ def _torch_function(cls: type, func: Any, types: Any, args: tuple = (), kwargs: 
 
 
 NestedTensor.__torch_function__ = classmethod(_torch_function)  # type: ignore[assignment,method-assign]
-# a nested tensor is not an ember.Tensor: the functions, and a plain tensor's methods, look for it from now on
+# the functions, and a plain tensor's methods, look for a nested tensor (its __torch_function__) from now on
 enable_function_checks()
 check_plain_methods()

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..layout import jagged
 from ..tensor import Size, Tensor, tensor
+from ..unstrided import UnstridedTensor, is_strided
 
 __all__ = ["NestedTensor", "NestedInt"]
 
@@ -97,7 +98,7 @@ class _Structure:
         return found
 
 
-class NestedTensor:
+class NestedTensor(UnstridedTensor):
     """A batch of tensors of different lengths along one dimension, in PyTorch's jagged layout.
 
     Made by :func:`ember.nested.nested_tensor`, :func:`~ember.nested.as_nested_tensor` and
@@ -108,7 +109,7 @@ class NestedTensor:
     dimension with an inner one and ``scaled_dot_product_attention`` work on it, and
     :meth:`to_padded_tensor`/:meth:`unbind` give dense tensors back.
 
-    Unlike PyTorch's, ``isinstance(nt, ember.Tensor)`` is False (as ember's sparse tensors).
+    It is an :class:`ember.Tensor` (``isinstance(nt, ember.Tensor)``), as PyTorch's nested tensors are.
 
     Example::
 
@@ -121,6 +122,11 @@ class NestedTensor:
     """
 
     is_nested = True
+    _dispatch_name = "NestedTensor"
+    is_sparse = False
+    is_sparse_csr = False
+    is_quantized = False
+    is_mkldnn = False
 
     def __init__(self, values: Tensor, structure: _Structure, ragged_idx: int = 1, layout: Any = jagged) -> None:
         self._values = values
@@ -199,6 +205,19 @@ class NestedTensor:
         """The components' lengths where they are not contiguous in :meth:`values`: None here, as for
         PyTorch's contiguous nested tensors."""
         return None
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._values.reshape(()).item())
+
+    def numpy(self, *, force: bool = False) -> Any:
+        """Refused, as PyTorch's: read :meth:`unbind` or :meth:`to_padded_tensor`."""
+        raise RuntimeError(".numpy() is not supported for tensor subclasses.")
+
+    def tolist(self) -> Any:
+        """Refused, as PyTorch's: read :meth:`unbind` or :meth:`to_padded_tensor`."""
+        raise RuntimeError(f".tolist() is not supported for tensor subclasses, got {type(self).__name__}")
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
         return self._values.is_contiguous()
@@ -467,7 +486,7 @@ class NestedTensor:
     # -- products ---------------------------------------------------------------------------------------
     def matmul(self, other: Tensor) -> NestedTensor:
         """``self @ other`` for a dense matrix ``other`` over the last dimension."""
-        if isinstance(other, NestedTensor) or not isinstance(other, Tensor) or other.dim() != 2:
+        if isinstance(other, NestedTensor) or not is_strided(other) or other.dim() != 2:
             raise RuntimeError(
                 f"matmul(): not supported between inputs of shapes {tuple(self.shape)} and "
                 f"{tuple(getattr(other, 'shape', ()))}"
@@ -484,12 +503,9 @@ class NestedTensor:
         other_values = _values_of(other, self, op)
         if not reflected:
             return self._like(getattr(self._values, op)(other_values))
-        if isinstance(other_values, Tensor):
+        if is_strided(other_values):
             return self._like(getattr(other_values, op)(self._values))
         return self._like(getattr(self._values, _REFLECTED_DUNDERS.get(op, f"__r{op}__"))(other_values))
-
-    def __torch_function__(self, *args: Any, **kwargs: Any) -> Any:  # replaced below by the class method
-        raise NotImplementedError
 
 
 def _values_of(other: Any, like: NestedTensor, op: str) -> Any:
@@ -503,7 +519,7 @@ def _values_of(other: Any, like: NestedTensor, op: str) -> Any:
                 f"{tuple(other.shape)}"
             )
         return other._values
-    if not isinstance(other, Tensor):
+    if not is_strided(other):
         return other
     n, r = like.dim(), like._ragged_idx
     if other.dim() > n:

@@ -17,6 +17,7 @@ from ..amp.state import state as _amp
 from ..autograd.function import Function, saved_reader
 from ..layout import contiguous_format
 from ..tensor import Tensor, tensor
+from ..unstrided import UnstridedTensor, by_layout, is_strided
 from . import complex_math
 from .comparison import _TORCH_NAMES
 from .dtype_support import (
@@ -496,7 +497,9 @@ def _unary(
             return write_out(
                 name, op(input), out, exact_dtype=not floating, inputs=(input,)
             )  # floor, sign, ...: out's dtype
-        if not isinstance(input, Tensor):
+        if type(input) is not Tensor and not is_strided(input):
+            if isinstance(input, UnstridedTensor):  # a sparse or nested input: its layout's op
+                return by_layout(name, input)
             require_tensors(name, ("input",), input)
         if autocast and _amp.active:
             (input,) = cast_inputs(name, input)
@@ -979,7 +982,7 @@ def _fused_operands(
     """The operands of ``add``/``sub`` with ``alpha`` as one fused multiply-add in ``result`` (float32 or
     float64): two real tensors on one device, each cast to ``result`` first, as PyTorch's TensorIterator
     does before its one ``fmadd`` (``float64 + alpha * bfloat16`` rounds once in float64); else None."""
-    if not (isinstance(input, Tensor) and isinstance(other, Tensor)) or (
+    if not (is_strided(input) and is_strided(other)) or (
         input._device is not other._device and input._device != other._device
     ):
         return None
@@ -1445,15 +1448,15 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         return write_out("add", add(input, other, alpha=alpha), out, inputs=(input, other))
     if type(input) is not Tensor:  # (one identity test on the tensor path)
         input = _numbers_as_tensor(input, other)
-    if not isinstance(input, Tensor):
-        if getattr(input, "is_sparse", False):  # sparse + dense: the sparse add raises as PyTorch's does
-            return input.add(other, alpha=alpha)  # type: ignore[union-attr]  # a SparseCOOTensor
-        input = full_like_scalar(other, input)
+        if not isinstance(input, Tensor) or isinstance(input, UnstridedTensor):
+            if getattr(input, "is_sparse", False):  # sparse + dense: the sparse add raises as PyTorch's does
+                return input.add(other, alpha=alpha)  # type: ignore[union-attr]  # a SparseCOOTensor
+            input = full_like_scalar(other, input)
     if alpha != 1 or alpha is True:
         result = _alpha_result_type(input, other, alpha)
         if result is dtypes.bool:
             other = other if alpha else other * False  # alpha is True or False in a bool result
-        elif result in dtypes.narrow_float and isinstance(input, Tensor) and isinstance(other, Tensor):
+        elif result in dtypes.narrow_float and is_strided(input) and is_strided(other):
             # both operands in the 16-bit type first, then one rounding of input + alpha * other, as PyTorch
             a, b = input.to(result).float(), other.to(result).float()
             return add(a, b, alpha=_rounded_to(alpha, result)).to(result)
@@ -1514,7 +1517,7 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         result = _alpha_result_type(input, other, alpha)
         if result is dtypes.bool:
             other = other if alpha else other * False  # alpha is True or False in a bool result
-        elif result in dtypes.narrow_float and isinstance(input, Tensor) and isinstance(other, Tensor):
+        elif result in dtypes.narrow_float and is_strided(input) and is_strided(other):
             # both operands in the 16-bit type first, then one rounding of input - alpha * other, as PyTorch
             a, b = input.to(result).float(), other.to(result).float()
             return sub(a, b, alpha=_rounded_to(alpha, result)).to(result)
@@ -1532,14 +1535,14 @@ def _scaled(other: Tensor | Number, alpha: Number, result: dtypes.dtype) -> Tens
     """``alpha * other`` for ``add``/``sub``, in the result's dtype: a tensor ``other`` of another type is cast
     to it first, as PyTorch's operands are, so that ``float32 + alpha * bfloat16`` does not round the product
     to bfloat16 and ``uint8 + alpha * bool`` stays uint8."""
-    if isinstance(other, Tensor) and other.dtype is not result:
+    if is_strided(other) and other.dtype is not result:
         other = other.to(result)
     return other * alpha
 
 
 def _alpha_result_type(input: Tensor | Number, other: Tensor | Number, alpha: Number) -> dtypes.dtype:
     """The result dtype of ``add``/``sub``, once ``alpha`` passed PyTorch's checks against it."""
-    if isinstance(input, Tensor) and not (isinstance(other, Tensor) or is_scalar(other)):
+    if is_strided(input) and not (is_strided(other) or is_scalar(other)):
         result = dtypes.promote_types(input.dtype, cast(Any, other).dtype)  # a sparse operand: its values' type
     else:
         result = result_type(input, other)
@@ -1572,12 +1575,10 @@ def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = 
         return write_out("mul", mul(input, other), out, inputs=(input, other))
     if type(input) is not Tensor:  # (one identity test on the tensor path)
         input = _numbers_as_tensor(input, other)
-    if not isinstance(other, Tensor) and (
-        getattr(other, "is_sparse", False) or getattr(other, "layout", None) is not None
-    ):
+    if type(other) is not Tensor and isinstance(other, UnstridedTensor):
         return other.mul(input)  # type: ignore[union-attr]  # x * sparse: sparse, as in PyTorch
-    if not isinstance(input, Tensor):
-        if getattr(input, "is_sparse", False) or getattr(input, "layout", None) is not None:
+    if type(input) is not Tensor and (not isinstance(input, Tensor) or isinstance(input, UnstridedTensor)):
+        if isinstance(input, UnstridedTensor):
             return input.mul(other)  # type: ignore[union-attr]  # a sparse tensor: a sparse product
         return _binary(_Mul, "mul", other, input)
     if input._data.dtype.itemsize == 2:  # perhaps float16/bfloat16 (a 0-d first operand is cast, as PyTorch's)

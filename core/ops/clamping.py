@@ -9,6 +9,7 @@ from .. import dtypes
 from ..tensor import Tensor
 from ..type_names import type_name
 from ..typeinfo import finfo
+from ..unstrided import UnstridedTensor, by_layout, is_strided
 from .arithmetic import (  # noqa: A004
     _ClampMax,
     _ClampMaxTensor,
@@ -55,7 +56,9 @@ def nan_to_num(
     refuse_limited("nan_to_num", input, among=FLOAT8)
     if out is not None:
         return write_out("nan_to_num", nan_to_num(input, nan, posinf, neginf), out, exact_dtype=True)
-    if not isinstance(input, Tensor):
+    if not is_strided(input):
+        if isinstance(input, UnstridedTensor):  # a sparse or nested tensor: its layout's op
+            return by_layout("nan_to_num", input, nan, posinf, neginf)
         raise TypeError(f"nan_to_num(): argument 'input' (position 1) must be Tensor, not {type_name(input)}")
     if input.dtype.is_complex:  # the real and imaginary parts, each on its own
         parts = (nan_to_num(part, nan, posinf, neginf) for part in (input.real, input.imag))

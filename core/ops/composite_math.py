@@ -15,6 +15,7 @@ from .. import dtypes
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ..type_names import type_name
+from ..unstrided import UnstridedTensor, by_layout
 from . import complex_math
 from .arithmetic import (  # noqa: A004
     _Binary,
@@ -451,6 +452,8 @@ def deg2rad(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.deg2rad(ember.tensor([180.0]))
         tensor([3.1416])
     """
+    if type(input) is not Tensor and isinstance(input, UnstridedTensor):  # sparse or nested: its layout's op
+        return by_layout("deg2rad", input)
     if out is not None:
         return write_out("deg2rad", deg2rad(input), out)
     return named_node(_angle_units("deg2rad", input) * (math.pi / 180.0), "Deg2RadBackward0")
@@ -465,6 +468,8 @@ def rad2deg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.rad2deg(ember.tensor([math.pi]))
         tensor([180.])
     """
+    if type(input) is not Tensor and isinstance(input, UnstridedTensor):  # sparse or nested: its layout's op
+        return by_layout("rad2deg", input)
     if out is not None:
         return write_out("rad2deg", rad2deg(input), out)
     return named_node(_angle_units("rad2deg", input) * (180.0 / math.pi), "Rad2DegBackward0")
@@ -498,6 +503,8 @@ def signbit(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.signbit(ember.tensor([-1.0, -0.0, 0.0, 2.0]))
         tensor([ True,  True, False, False])
     """
+    if type(input) is not Tensor and isinstance(input, UnstridedTensor):  # sparse or nested: its layout's op
+        return by_layout("signbit", input)
     if out is not None:
         return write_out("signbit", signbit(input), out, exact_dtype=True)
     x = input.detach()
@@ -574,6 +581,8 @@ def sgn(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.sgn(ember.tensor([3 + 4j, 0j]))
         tensor([0.6000+0.8000j, 0.0000+0.0000j])
     """
+    if type(input) is not Tensor and isinstance(input, UnstridedTensor):  # sparse or nested: its layout's op
+        return by_layout("sgn", input)
     if out is not None:
         return write_out("sgn", sgn(input), out, exact_dtype=True)
 

@@ -39,6 +39,7 @@ from ..tensor import (
 )
 from ..type_names import type_name
 from ..typeinfo import iinfo
+from ..unstrided import is_strided
 from .comparison import _TORCH_NAMES
 from .creation_options import check_layout, layout_options
 from .drawn_from import drawn_from
@@ -341,7 +342,7 @@ def laid_out_like(input: Tensor, memory_format: object, op: str, make: Callable[
         raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type_name(input)}")
     check_memory_format(memory_format, input.ndim, op)
     shape = input.shape
-    if not isinstance(input, Tensor):  # a sparse tensor has no strides: a row-major dense result
+    if not is_strided(input):  # a sparse tensor has no strides: a row-major dense result
         return make(shape)
     if (
         (memory_format is None or memory_format is preserve_format)

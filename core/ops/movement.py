@@ -28,6 +28,7 @@ from ..layout import (
 from ..strides import dense_order, expand_strides, is_ordered, ordered_strides, view_strides
 from ..tensor import Size, Tensor, size_arg, writable_data
 from ..type_names import type_name
+from ..unstrided import is_strided
 from .dtype_support import TORCH_NAMES, not_implemented
 from .dtype_views import view_dtype
 from .operands import (
@@ -1195,7 +1196,7 @@ def _concatenated(tensors, dim):
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for t in tensors:
-        if not isinstance(t, Tensor):
+        if type(t) is not Tensor and not is_strided(t):
             if getattr(t, "is_sparse", False):  # sparse COO tensors: their coordinates joined
                 return t._joined(tensors, dim)
             raise TypeError(f"cat(): expected a sequence of Tensors, got {type(t).__name__}")
@@ -1297,7 +1298,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None,
         return write_out("stack", result, out, cast_error=TypeError)
     tensors = tensor_list("stack", tensors)
     for i, t in enumerate(tensors):
-        if not isinstance(t, Tensor):
+        if type(t) is not Tensor and not is_strided(t):
             if getattr(t, "is_sparse", False):  # sparse COO tensors: each unsqueezed, then joined
                 return t._joined([x.unsqueeze(dim) for x in tensors], dim)
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")

@@ -18,10 +18,10 @@ from .. import dtypes
 from ..autograd.grad_mode import grad_state
 from ..autograd.named_nodes import named_node  # noqa: F401 - the ops take it from here with the other helpers
 from ..dim_errors import called_op, dim_type_error
-from ..layout import layout
 from ..tensor import NUMBER_TYPES, Tensor, tensor
 from ..type_names import type_name
 from ..typeinfo import iinfo
+from ..unstrided import UnstridedTensor, by_layout
 from .dtype_support import check_limited_support
 from .overloads import SIGNATURES, TORCH_NAMES
 
@@ -172,7 +172,7 @@ def promote(op, a, b, refuse_limited=True):
     no kernel of ``op`` for it (:func:`~ember.ops.dtype_support.check_limited_support`), unless
     ``refuse_limited`` is False (the caller checks).
     """
-    if isinstance(b, Tensor):
+    if type(b) is Tensor or (isinstance(b, Tensor) and not isinstance(b, UnstridedTensor)):
         if a._device is not b._device and a._device != b._device:
             a, b = on_one_device(op, a, b)
         na, nb = a._data.dtype, b._data.dtype
@@ -199,10 +199,10 @@ def promote(op, a, b, refuse_limited=True):
                 check_limited_support(op, da, True)
             return a, float(b), da
     elif not is_scalar(b):
-        # dense +/- sparse (COO or compressed) is dense, as in PyTorch (an ember sparse tensor: PyTorch's own
-        # tensors have a _nnz too, and their to_dense is themselves)
+        # dense +/- sparse (COO or compressed) is dense, as in PyTorch, and so is the sparse operand's gradient
+        # (an ember sparse tensor: PyTorch's own tensors have a _nnz too, and their to_dense is themselves)
         if op in ("add", "sub") and hasattr(b, "_nnz") and type(b).__module__.startswith("ember."):
-            return promote(op, a, b.to_dense(), refuse_limited)
+            return promote(op, a, b._dense_operand(), refuse_limited)
         operands = array_operands(a, b)
         if operands is not None:
             return operands
@@ -589,6 +589,8 @@ def tensor_input(body: _Op) -> _Op:
         try:
             return body(*args, **kwargs)
         except Exception as error:
+            if args and isinstance(args[0], UnstridedTensor) and isinstance(error, AttributeError):
+                return by_layout(body.__name__, *args, **kwargs)  # a sparse or nested tensor: its layout's op
             given = args[0] if args else kwargs.get(name, _ABSENT)
             refused = _refused(given, error)
             unknown = isinstance(error, TypeError) and "got an unexpected keyword argument" in str(error)
@@ -632,12 +634,8 @@ def _takes(signature: str, args: tuple, kwargs: dict) -> bool:
 
 def _refused(given: object, error: Exception) -> bool:
     """Whether ``error``, raised by an op of :func:`tensor_input` given ``given`` as its first argument, is
-    to be PyTorch's TypeError: ``given`` is no tensor (a sparse tensor, which is no :class:`Tensor` but has
-    ops of its own, only where it lacks what the op read: an AttributeError)."""
-    if given is _ABSENT or isinstance(given, Tensor):
-        return False
-    sparse = isinstance(getattr(given, "layout", None), layout)  # a sparse tensor answers with its layout
-    return not sparse or isinstance(error, AttributeError)
+    to be PyTorch's TypeError: ``given`` is no tensor."""
+    return given is not _ABSENT and not isinstance(given, Tensor)
 
 
 def unguarded(function: _Op) -> _Op:

@@ -18,6 +18,7 @@ from ..autograd.grad_mode import grad_state
 from ..layout import sparse_coo
 from ..tensor import Tensor, dtype_arg, writable_data
 from ..typeinfo import finfo
+from ..unstrided import UnstridedTensor
 from . import arithmetic, composite_math
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
@@ -175,7 +176,7 @@ def sum(
         raise bool_arg_error("sum", "keepdim", keepdim)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("sum", dim, None, axis, keepdim, keepdims)
-    if out is None and not isinstance(input, Tensor) and getattr(input, "layout", None) is not None:
+    if out is None and type(input) is not Tensor and isinstance(input, UnstridedTensor):
         # a sparse tensor (COO or compressed): its own sum
         if not keepdim:
             return input.sum(dim, dtype=dtype)

@@ -11,6 +11,7 @@ from ..autograd.grad_mode import grad_state
 from ..return_types import _return_type
 from ..tensor import Tensor
 from ..typeinfo import finfo
+from ..unstrided import UnstridedTensor, by_layout
 from .arithmetic import pow, where
 from .comparison import _TORCH_NAMES
 from .dtype_support import TORCH_NAMES, not_implemented
@@ -88,6 +89,8 @@ def isneginf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.isneginf(ember.tensor([-float('inf'), float('inf'), 1.0]))
         tensor([ True, False, False])
     """
+    if type(input) is not Tensor and isinstance(input, UnstridedTensor):  # sparse or nested: its layout's op
+        return by_layout("isneginf", input)
     if out is not None:
         return write_out("isneginf", isneginf(input), out, exact_dtype=True)
     return _equals(input, -math.inf)
@@ -106,6 +109,8 @@ def isposinf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.isposinf(ember.tensor([-float('inf'), float('inf'), 1.0]))
         tensor([False,  True, False])
     """
+    if type(input) is not Tensor and isinstance(input, UnstridedTensor):  # sparse or nested: its layout's op
+        return by_layout("isposinf", input)
     if out is not None:
         return write_out("isposinf", isposinf(input), out, exact_dtype=True)
     return _equals(input, math.inf)

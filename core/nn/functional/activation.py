@@ -27,6 +27,7 @@ from ...ops.reduced_precision import opmath
 from ...ops.result_layout import binary_layout
 from ...tensor import Tensor, _new, dtype_arg
 from ...typeinfo import finfo
+from ...unstrided import UnstridedTensor, by_layout
 from ..common_types import _dtype_t
 
 __all__ = [
@@ -308,6 +309,8 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.relu(ember.tensor([-1.0, 2.0]))
         tensor([0., 2.])
     """
+    if type(input) is not Tensor and isinstance(input, UnstridedTensor):  # sparse or nested: its layout's op
+        return by_layout("relu_" if inplace else "relu", input)
     if not isinstance(input, Tensor) or input.dtype not in FLOATING_AND_HALF:  # the only inputs refused
         _check_tensor("relu_" if inplace else "relu", input)
         if input.dtype is dtypes.bool:

@@ -17,6 +17,7 @@ from ...ops.movement import _T, _unsafe_view, _View, row_major
 from ...ops.operands import named_node, require_tensors
 from ...ops.reduced_precision import opmath
 from ...tensor import Tensor, _new
+from ...unstrided import is_strided
 
 __all__ = ["linear", "bilinear"]
 
@@ -231,7 +232,7 @@ def _matmul(input, weight_t):
 def _common_case(input, weight, bias):
     """Whether ``linear`` can go straight to its node: tensors of one dtype on one device, a 2-D weight
     that fits the input and a bias of ``(out_features,)`` or none (anything else takes the checks below)."""
-    if not (isinstance(input, Tensor) and isinstance(weight, Tensor)):
+    if not ((type(input) is Tensor or is_strided(input)) and isinstance(weight, Tensor)):
         return False
     x, w = input._data, weight._data
     shape = w.shape

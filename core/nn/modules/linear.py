@@ -9,6 +9,7 @@ from ...autograd.grad_mode import no_grad
 from ...layout import contiguous_format
 from ...ops.creation import empty, empty_like
 from ...tensor import Tensor
+from ...unstrided import is_strided
 from .. import functional as F
 from .. import init
 from ..common_types import _device_t, _dtype_t
@@ -100,7 +101,7 @@ class Linear(Module):
     def forward(self, input: Tensor) -> Tensor:
         # the check is on tensors only: a tracer's proxy (ember.fx) has no concrete shape to test
         # (read from the data: a subclass's ``__torch_function__`` sees F.linear only, as PyTorch's does)
-        shape = input._data.shape if isinstance(input, Tensor) else None
+        shape = input._data.shape if type(input) is Tensor or is_strided(input) else None
         if shape is not None and (len(shape) == 0 or shape[-1] != self.in_features):
             got = shape[-1] if shape else "a 0-d tensor"
             raise RuntimeError(
