@@ -456,12 +456,13 @@ class _AllMax(_Evenly, _Amax):
 
 
 class _SelectedOfAll(Function):
-    """A value selected from all of ``x`` by ``select`` (the median): as for ``max(input)``, the gradient
-    is shared equally between the elements equal to it (PyTorch's ``evenly_distribute_backward``)."""
+    """The median of all of ``x``, the values of ``along(x.reshape(-1), 0, False)`` (``median``'s or
+    ``nanmedian``'s selection along a dimension): as for ``max(input)``, the gradient is shared equally between
+    the elements equal to it (PyTorch's ``evenly_distribute_backward``)."""
 
     @staticmethod
-    def forward(ctx, x, select):
-        y = select(x)
+    def forward(ctx, x, along):
+        y = along(x.reshape(-1), 0, False)[0]
         ctx.save_for_backward(x, y)
         return y
 
@@ -522,27 +523,7 @@ def amax(
         >>> ember.amax(x, dim=0)
         tensor([4., 5., 6.])
     """
-    try:
-        refuse_limited("max_values_cpu", input)
-        if axis is not None or keepdims is not None:
-            dim, keepdim = numpy_names("amax", dim, (), axis, keepdim, keepdims)
-        if keepdim is not True and keepdim is not False:
-            raise bool_arg_error("amax", "keepdim", keepdim)
-        if out is not None:
-            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-                return write_out("amax", amax(input, dim, keepdim), out, exact_dtype=SAME_DTYPE_OUT)
-
-        if input.dtype.is_complex:
-            not_implemented("max_values_cpu", input.dtype)
-        every = _every_dim_if_empty(dim) is None  # () and [] reduce every dimension
-        given = () if every or not input.ndim else tuple(dim) if isinstance(dim, Sequence) else (dim,)
-        _check_nonempty("amax", input, [wrap_dim(d, input.ndim) for d in given], given)  # before a repeated dim
-        axes = normalize_dims(None if every else dim, input.ndim)
-        _check_nonempty("amax", input, () if every else axes)
-        return _Amax.apply(input, axes, keepdim)
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("amax", input)
-        raise
+    return _amax_or_amin("amax", _Amax, input, dim, keepdim, out, axis, keepdims)
 
 
 def amin(
@@ -574,26 +555,33 @@ def amin(
         >>> ember.amin(x, dim=1)
         tensor([1., 4.])
     """
+    return _amax_or_amin("amin", _Amin, input, dim, keepdim, out, axis, keepdims)
+
+
+def _amax_or_amin(name, node, input, dim, keepdim, out, axis, keepdims):
+    """:func:`amax` or :func:`amin` (``name``): their checks, then ``node`` (``_Amax`` or ``_Amin``) over ``dim``."""
+    kernel = "max_values_cpu" if name == "amax" else "min_values_cpu"  # PyTorch's kernel, named in its errors
     try:
-        refuse_limited("min_values_cpu", input)
+        refuse_limited(kernel, input)
         if axis is not None or keepdims is not None:
-            dim, keepdim = numpy_names("amin", dim, (), axis, keepdim, keepdims)
+            dim, keepdim = numpy_names(name, dim, (), axis, keepdim, keepdims)
         if keepdim is not True and keepdim is not False:
-            raise bool_arg_error("amin", "keepdim", keepdim)
+            raise bool_arg_error(name, "keepdim", keepdim)
         if out is not None:
             with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-                return write_out("amin", amin(input, dim, keepdim), out, exact_dtype=SAME_DTYPE_OUT)
+                result = _amax_or_amin(name, node, input, dim, keepdim, None, None, None)
+                return write_out(name, result, out, exact_dtype=SAME_DTYPE_OUT)
 
         if input.dtype.is_complex:
-            not_implemented("min_values_cpu", input.dtype)
+            not_implemented(kernel, input.dtype)
         every = _every_dim_if_empty(dim) is None  # () and [] reduce every dimension
         given = () if every or not input.ndim else tuple(dim) if isinstance(dim, Sequence) else (dim,)
-        _check_nonempty("amin", input, [wrap_dim(d, input.ndim) for d in given], given)  # before a repeated dim
+        _check_nonempty(name, input, [wrap_dim(d, input.ndim) for d in given], given)  # before a repeated dim
         axes = normalize_dims(None if every else dim, input.ndim)
-        _check_nonempty("amin", input, () if every else axes)
-        return _Amin.apply(input, axes, keepdim)
+        _check_nonempty(name, input, () if every else axes)
+        return node.apply(input, axes, keepdim)
     except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("amin", input)
+        refuse_non_tensor(name, input)
         raise
 
 
@@ -722,7 +710,33 @@ def _refuse_non_tensor(name: str, input: Any, dim: Any) -> None:
         raise invalid_combination(name, (input, dim), {}, _EXTREMUM_SIGNATURES)
 
 
-def _extremum_with_indices(name, input, dim, keepdim, other):
+def _with_dim_overloads(name, body, input, dim, keepdim, out, axis, keepdims):
+    """The ops with PyTorch's overloads ``name(input)`` and ``name(input, dim, keepdim)`` (``max``, ``min``,
+    ``median``, ``nanmedian``): ``dim=None`` refused, NumPy's names taken, ``out=`` written (in the exact dtype
+    with ``dim``; ``median(input)`` takes none), then ``body(name, input, dim, keepdim)`` computes, ``dim`` None
+    over every element."""
+    try:
+        dim = refuse_none_dim(name, dim)
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_names(name, dim, None, axis, keepdim, keepdims)
+        if out is not None:
+            if dim is None and name in _NO_OUT_WITHOUT_DIM:
+                raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
+            given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
+            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+                result = _with_dim_overloads(name, body, input, given, keepdim, None, None, None)
+            return write_out(name, result, out, exact_dtype=isinstance(dim, int))
+        return body(name, input, dim, keepdim)
+    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
+        refuse_non_tensor(name, input)
+        raise
+
+
+#: the ops whose overload without ``dim`` takes no ``out=`` (PyTorch's parser asks for ``dim``)
+_NO_OUT_WITHOUT_DIM = frozenset({"median", "nanmedian"})
+
+
+def _extremum_with_indices(name, input, dim, keepdim):
     if isinstance(dim, Tensor):  # max(input, other): element-wise
         return (arithmetic.maximum if name == "max" else arithmetic.minimum)(input, dim)
     refuse_keepdim_without_dim(name, dim, keepdim)
@@ -830,14 +844,7 @@ def max(  # noqa: A001
         indices=tensor([2, 2]))
     """
     _refuse_non_tensor("max", input, dim)
-    dim = refuse_none_dim("max", dim)
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("max", dim, None, axis, keepdim, keepdims)
-    if out is not None:
-        given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("max", max(input, given, keepdim), out, exact_dtype=isinstance(dim, int))
-    return _extremum_with_indices("max", input, dim, keepdim, None)
+    return _with_dim_overloads("max", _extremum_with_indices, input, dim, keepdim, out, axis, keepdims)
 
 
 @overload
@@ -880,14 +887,7 @@ def min(  # noqa: A001
         indices=tensor([0, 0, 0]))
     """
     _refuse_non_tensor("min", input, dim)
-    dim = refuse_none_dim("min", dim)
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("min", dim, None, axis, keepdim, keepdims)
-    if out is not None:
-        given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("min", min(input, given, keepdim), out, exact_dtype=isinstance(dim, int))
-    return _extremum_with_indices("min", input, dim, keepdim, None)
+    return _with_dim_overloads("min", _extremum_with_indices, input, dim, keepdim, out, axis, keepdims)
 
 
 def aminmax(
@@ -1875,41 +1875,41 @@ def median(
         >>> ember.median(ember.tensor([3.0, 1.0, 2.0, 4.0]))
         tensor(2.)
     """
-    try:
-        dim = refuse_none_dim("median", dim)
-        if axis is not None or keepdims is not None:
-            dim, keepdim = numpy_names("median", dim, None, axis, keepdim, keepdims)
-        refuse_limited("median_cpu" if dim is None else "median_out", input)  # PyTorch's kernel of each overload
-        if out is not None:
-            given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
-            with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-                return write_out("median", median(input, given, keepdim), out, exact_dtype=True)
-        refuse_keepdim_without_dim("median", dim, keepdim)
-        if input.dtype is dtypes.bool or input.dtype.is_complex:
-            not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
-        if dim is None:
-            flat = input.reshape(-1)
-            if flat.shape[0] == 0:
-                return median_of_no_elements(input)
-            return _Median.apply(flat, lambda x: median(x, 0).values)
-        axis = wrap_dim(dim, input.ndim)
-        if input.ndim == 0:
-            return return_types.median(
-                named_node(input.clone(), "MedianBackward1"),
-                input._make(input._backend.xp.zeros((), dtype=input._backend.native_dtype(dtypes.int64))),
-            )
-        n = input.shape[axis]
-        if n == 0:
-            raise IndexError(f"median(): Expected reduction dim {axis} to have non-zero size.")
-        backend = input._backend
-        positions = backend.kernels.median_positions(input._data, axis)
-        if not backend.is_row_major(positions):  # PyTorch's indices are laid out as a fresh tensor
-            positions = row_major(backend, positions)
-        index = input._make(positions)
-        return return_types.median(*_selected_along(input, axis, index, keepdim, "MedianBackward1"))
-    except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
-        refuse_non_tensor("median", input)
-        raise
+    return _with_dim_overloads("median", _median_of, input, dim, keepdim, out, axis, keepdims)
+
+
+def _median_of(name, input, dim, keepdim, along=None):
+    """``median`` or ``nanmedian`` (``name``) of ``input``: over every element (``dim`` None) or along ``dim``
+    by ``along(input, axis, keepdim)``, which gives ``(values, indices)`` (``median``'s by default)."""
+    along = _median_along if along is None else along
+    kernel = "median_cpu" if dim is None else "median_out"  # PyTorch's kernel of each overload (nanmedian's too)
+    refuse_limited(kernel, input)
+    refuse_keepdim_without_dim(name, dim, keepdim)
+    if input.dtype is dtypes.bool or input.dtype.is_complex:
+        not_implemented(kernel, input.dtype)
+    if dim is None:
+        if input.numel() == 0:
+            return median_of_no_elements(input)
+        return (_Median if name == "median" else _Nanmedian).apply(input, along)
+    axis = wrap_dim(dim, input.ndim)
+    if input.ndim and input.shape[axis] == 0:
+        raise IndexError(f"median(): Expected reduction dim {axis} to have non-zero size.")  # nanmedian's too
+    return along(input, axis, keepdim)
+
+
+def _median_along(input, axis, keepdim):
+    """``median(input, axis, keepdim)`` of an ``input`` with elements along ``axis``."""
+    if input.ndim == 0:
+        return return_types.median(
+            named_node(input.clone(), "MedianBackward1"),
+            input._make(input._backend.xp.zeros((), dtype=input._backend.native_dtype(dtypes.int64))),
+        )
+    backend = input._backend
+    positions = backend.kernels.median_positions(input._data, axis)
+    if not backend.is_row_major(positions):  # PyTorch's indices are laid out as a fresh tensor
+        positions = row_major(backend, positions)
+    index = input._make(positions)
+    return return_types.median(*_selected_along(input, axis, index, keepdim, "MedianBackward1"))
 
 
 def _refuse_complex_nansum(input: Tensor) -> None:
