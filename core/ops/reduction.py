@@ -73,11 +73,9 @@ def _reduced(x: Tensor, data: Any) -> Tensor:
 
 class _Sum(Function):
     @staticmethod
-    def forward(ctx, x, axes, keepdim, kept_apart):
-        # ``kept_apart``: (the NumPy dtype it sums in or None, the dimensions its backward unsqueezes back), one
-        # argument, so that the profiler records PyTorch's four inputs of sum.dim_IntList (self, dim, keepdim, dtype)
-        native, ctx.dropped = kept_apart
-        ctx.shape = x._data.shape
+    def forward(ctx, x, axes, keepdim, native, dropped):
+        # ``native``: the NumPy dtype it sums in or None; ``dropped``: the dimensions its backward unsqueezes back
+        ctx.shape, ctx.dropped = x._data.shape, dropped
         return _reduced(x, x._backend.xp.sum(x._data, axis=axes, keepdims=keepdim, dtype=native))
 
     @staticmethod
@@ -87,7 +85,7 @@ class _Sum(Function):
         # the input's size-1 dimensions, as PyTorch's do
         for axis in ctx.dropped:
             grad = grad.unsqueeze(axis)
-        return grad.expand(ctx.shape), None, None, None
+        return grad.expand(ctx.shape), None, None, None, None
 
     @staticmethod
     def _native_backward(ctx, grad):
@@ -102,7 +100,7 @@ class _Sum(Function):
             data = backend.xp.reshape(data, tuple(1 if i in dropped else n for i, n in enumerate(shape)))
         kept = tuple(data.shape)
         expanded = expanded_native(backend, data, shape)
-        return grad._view_of(expanded, lambda base: base.reshape(kept).expand(shape)), None, None, None
+        return grad._view_of(expanded, lambda base: base.reshape(kept).expand(shape)), None, None, None, None
 
 
 class _SumDims(_Sum):
@@ -203,7 +201,7 @@ def sum(
         # an integer sum stays in its type (NumPy widens int32/uint8 sums to the platform integer)
         node = _Sum if dim is None else _SumDims
         dropped = () if keepdim or listed is None else axes  # the dimensions its backward unsqueezes back
-        return node.apply(input, axes, keepdim, (None if out._category >= 2 else input._data.dtype, dropped))
+        return node.apply(input, axes, keepdim, None if out._category >= 2 else input._data.dtype, dropped)
     except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
         refuse_non_tensor("sum", input)
         raise
