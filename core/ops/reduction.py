@@ -723,7 +723,7 @@ def _with_dim_overloads(name, body, input, dim, keepdim, out, axis, keepdims):
             given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
             with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
                 result = _with_dim_overloads(name, body, input, given, keepdim, None, None, None)
-            return write_out(name, result, out, exact_dtype=isinstance(dim, int))
+                return write_out(name, result, out, exact_dtype=isinstance(dim, int))
         return body(name, input, dim, keepdim)
     except AttributeError:  # (a try costs the call nothing) an input that is no tensor: PyTorch's TypeError
         refuse_non_tensor(name, input)
@@ -1087,15 +1087,7 @@ def var(
         >>> ember.var(x, dim=1, correction=0)
         tensor([0.6667, 0.6667])
     """
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("var", dim, None, axis, keepdim, keepdims)
-    if keepdim is not True and keepdim is not False:
-        raise bool_arg_error("var", "keepdim", keepdim)
-    _refuse_unbiased_and_correction("var", dim, unbiased, correction)
-    if out is not None:
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("var", var(input, dim, unbiased, keepdim, correction=correction), out)
-    return _variance(input, dim, unbiased, keepdim, correction, is_std=False)
+    return _variance_call("var", input, dim, unbiased, keepdim, correction, out, axis, keepdims)
 
 
 def std(
@@ -1133,15 +1125,7 @@ def std(
         >>> ember.std(x, dim=0)
         tensor([2.1213, 2.1213, 2.1213])
     """
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("std", dim, None, axis, keepdim, keepdims)
-    if keepdim is not True and keepdim is not False:
-        raise bool_arg_error("std", "keepdim", keepdim)
-    _refuse_unbiased_and_correction("std", dim, unbiased, correction)
-    if out is not None:
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("std", std(input, dim, unbiased, keepdim, correction=correction), out)
-    return _variance(input, dim, unbiased, keepdim, correction, is_std=True)
+    return _variance_call("std", input, dim, unbiased, keepdim, correction, out, axis, keepdims)
 
 
 def var_mean(
@@ -1172,16 +1156,7 @@ def var_mean(
         >>> ember.var_mean(x, dim=1)
         (tensor([1., 1.]), tensor([2., 5.]))
     """
-    refuse_limited("std_cpu", input, among=FLOAT8)
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("var_mean", dim, None, axis, keepdim, keepdims)
-    if keepdim is not True and keepdim is not False:
-        raise bool_arg_error("var_mean", "keepdim", keepdim)
-    _refuse_unbiased_and_correction("var_mean", dim, unbiased, correction)
-    mean_dim = None if isinstance(dim, bool) else dim  # ``var_mean(x, True)``: the positional ``unbiased``
-    var = _variance(input, dim, unbiased, keepdim, correction, False, "var_mean")
-    mean = input.mean(normalize_dims(_every_dim_if_empty(mean_dim), input.ndim), keepdim)
-    return named_node(var, "VarMeanBackward0"), named_node(mean, "VarMeanBackward0")  # PyTorch's one node's name
+    return _variance_call("var_mean", input, dim, unbiased, keepdim, correction, None, axis, keepdims)
 
 
 def std_mean(
@@ -1212,16 +1187,31 @@ def std_mean(
         >>> ember.std_mean(x, dim=1)
         (tensor([1., 1.]), tensor([2., 5.]))
     """
-    refuse_limited("std_cpu", input, among=FLOAT8)
+    return _variance_call("std_mean", input, dim, unbiased, keepdim, correction, None, axis, keepdims)
+
+
+def _variance_call(name, input, dim, unbiased, keepdim, correction, out, axis, keepdims):
+    """``var``, ``std``, ``var_mean`` or ``std_mean`` (``name``): their checks, then the variance (its root for
+    the ``std`` ones) and for the ``_mean`` ones the mean too, both made by PyTorch's one node's name."""
+    with_mean, is_std = name.endswith("_mean"), name.startswith("std")
+    if with_mean:
+        refuse_limited("std_cpu", input, among=FLOAT8)  # (var and std refuse it in _variance, as PyTorch's)
     if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("std_mean", dim, None, axis, keepdim, keepdims)
+        dim, keepdim = numpy_names(name, dim, None, axis, keepdim, keepdims)
     if keepdim is not True and keepdim is not False:
-        raise bool_arg_error("std_mean", "keepdim", keepdim)
-    _refuse_unbiased_and_correction("std_mean", dim, unbiased, correction)
-    mean_dim = None if isinstance(dim, bool) else dim  # ``std_mean(x, True)``: the positional ``unbiased``
-    std = _variance(input, dim, unbiased, keepdim, correction, True, "std_mean")
+        raise bool_arg_error(name, "keepdim", keepdim)
+    _refuse_unbiased_and_correction(name, dim, unbiased, correction)
+    if out is not None:
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            result = _variance_call(name, input, dim, unbiased, keepdim, correction, None, None, None)
+            return write_out(name, result, out)
+    if not with_mean:
+        return _variance(input, dim, unbiased, keepdim, correction, is_std=is_std)
+    mean_dim = None if isinstance(dim, bool) else dim  # ``var_mean(x, True)``: the positional ``unbiased``
+    spread = _variance(input, dim, unbiased, keepdim, correction, is_std, name)
     mean = input.mean(normalize_dims(_every_dim_if_empty(mean_dim), input.ndim), keepdim)
-    return named_node(std, "StdMeanBackward0"), named_node(mean, "StdMeanBackward0")  # PyTorch's one node's name
+    node = "StdMeanBackward0" if is_std else "VarMeanBackward0"  # PyTorch's one node's name
+    return named_node(spread, node), named_node(mean, node)
 
 
 class _PNorm(Function):
