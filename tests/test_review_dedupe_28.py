@@ -20,6 +20,11 @@ def _on(lib, device):
 @pytest.mark.parametrize("dtype", ["uint16", "uint32", "uint64"])
 @pytest.mark.parametrize("with_dim", [False, True])
 def test_median_refuses_limited_dtypes(device, name, dtype, with_dim):
+    try:
+        ember.backends.get_backend(device).native_dtype(getattr(ember, dtype))
+    except TypeError as exc:  # (the opencl backend has no unsigned types wider than a byte)
+        pytest.skip(str(exc))
+
     def call(lib, device):
         x = lib.ones(3, device=_on(lib, device), dtype=getattr(lib, dtype))
         return getattr(lib, name)(x, 0) if with_dim else getattr(lib, name)(x)
