@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 import ember
@@ -31,6 +32,20 @@ def same_error(fn, *args) -> None:
         fn(torch, *args)
     with pytest.raises(type(expected.value), match=f"^{re.escape(str(expected.value))}$"):
         fn(ember, *args)
+
+
+def to_numpy(t):
+    """The values of the tensor ``t`` (ember's or PyTorch's) as a NumPy array."""
+    return np.asarray(t.detach().cpu().tolist())
+
+
+def normal_tensor(lib, device, dtype, shape, seed=0, requires_grad=True):
+    """A tensor of ``lib`` (``ember`` or ``torch``; PyTorch's on its CPU) of ``shape`` and the dtype named ``dtype``
+    holding standard normal values drawn from ``seed``: the same values for both libraries."""
+    values = np.random.default_rng(seed).standard_normal(shape).tolist()
+    if lib is torch:
+        return torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=requires_grad)
+    return ember.tensor(values, dtype=getattr(ember, dtype), device=device, requires_grad=requires_grad)
 
 
 def laid_out(x, how):

@@ -5,6 +5,7 @@ and that the native formulas do run (no tensor operation of the backward's formu
 
 import numpy as np
 import pytest
+from against_torch import normal_tensor, to_numpy
 
 import ember
 import ember.nn.functional as F
@@ -13,17 +14,6 @@ from ember.nn.functional.linear import _ViewRows, _WeightT
 from ember.ops import arithmetic, movement
 
 torch = pytest.importorskip("torch")
-
-
-def to_numpy(t):
-    return np.asarray(t.detach().cpu().tolist())
-
-
-def make(lib, device, dtype, shape, seed=0, requires_grad=True):
-    values = np.random.default_rng(seed).standard_normal(shape).tolist()
-    if lib is torch:
-        return torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=requires_grad)
-    return ember.tensor(values, dtype=getattr(ember, dtype), device=device, requires_grad=requires_grad)
 
 
 @pytest.fixture(params=["float32", "float64"])
@@ -41,7 +31,7 @@ def assert_same(got, want):
 
 
 def grads(lib, device, dtype, build, shapes):
-    leaves = [make(lib, device, dtype, shape, seed) for seed, shape in enumerate(shapes)]
+    leaves = [normal_tensor(lib, device, dtype, shape, seed) for seed, shape in enumerate(shapes)]
     build(lib, *leaves).backward()
     return [leaf.grad for leaf in leaves]
 
@@ -136,8 +126,8 @@ def test_mlp_with_mse_loss_as_torch(device, real):
             for k, v in t_model.state_dict().items()
         }
     )
-    x, y = (make(torch, device, real, (8, 16), seed, False) for seed in (1, 2))
-    ex, ey = (make(ember, device, real, (8, 16), seed, False) for seed in (1, 2))
+    x, y = (normal_tensor(torch, device, real, (8, 16), seed, False) for seed in (1, 2))
+    ex, ey = (normal_tensor(ember, device, real, (8, 16), seed, False) for seed in (1, 2))
     torch.nn.functional.mse_loss(t_model(x), y).backward()
     F.mse_loss(e_model(ex), ey).backward()
     for want, got in zip(t_model.parameters(), e_model.parameters()):
@@ -189,7 +179,7 @@ def test_native_formulas_run_without_tensor_operations(device, counted):
 
 def test_create_graph_records_the_tensor_formulas(device, real, counted):
     def second(lib):
-        x, y = make(lib, device, real, (4, 3)), make(lib, device, real, (4, 3), 1)
+        x, y = normal_tensor(lib, device, real, (4, 3)), normal_tensor(lib, device, real, (4, 3), 1)
         (gx,) = lib.autograd.grad(lib.nn.functional.mse_loss(x * y, y.detach()), [x], create_graph=True)
         gx.sum().backward()
         return gx, x.grad, y.grad
@@ -203,7 +193,7 @@ def test_create_graph_records_the_tensor_formulas(device, real, counted):
 
 def hook_log(lib, device):
     log = []
-    x, y = make(lib, device, "float32", (3,)), make(lib, device, "float32", (3,), 1)
+    x, y = normal_tensor(lib, device, "float32", (3,)), normal_tensor(lib, device, "float32", (3,), 1)
     z = x * y
     z.register_hook(lambda g: log.append(("z", g.tolist())) or g * 2)
     w = z - y
@@ -222,7 +212,7 @@ def test_hooks_as_torch(device):
 
 
 def errors(lib, device, case):
-    x, y = make(lib, device, "float32", (3,)), make(lib, device, "float32", (3,), 1)
+    x, y = normal_tensor(lib, device, "float32", (3,)), normal_tensor(lib, device, "float32", (3,), 1)
     try:
         if case == "second_backward":
             loss = (x * y).sum()

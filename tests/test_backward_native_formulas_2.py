@@ -7,23 +7,13 @@ PyTorch's do (storage, offset, strides, ``_base``)."""
 
 import numpy as np
 import pytest
+from against_torch import normal_tensor, to_numpy
 
 import ember
 from ember.autograd import Function
 from ember.autograd.apply_layers import set_apply_layer
 
 torch = pytest.importorskip("torch")
-
-
-def to_numpy(t):
-    return np.asarray(t.detach().cpu().tolist())
-
-
-def make(lib, device, dtype, shape, seed=0, requires_grad=True):
-    values = np.random.default_rng(seed).standard_normal(shape).tolist()
-    if lib is torch:
-        return torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=requires_grad)
-    return ember.tensor(values, dtype=getattr(ember, dtype), device=device, requires_grad=requires_grad)
 
 
 def target(lib, device, values):
@@ -129,7 +119,7 @@ FUSED_LOSS = {"cross_entropy", "cross_entropy_sum_weight", "cross_entropy_none_s
 
 
 def grads(lib, device, dtype, build, shapes):
-    leaves = [make(lib, device, dtype, shape, seed) for seed, shape in enumerate(shapes)]
+    leaves = [normal_tensor(lib, device, dtype, shape, seed) for seed, shape in enumerate(shapes)]
     build(lib, device, *leaves).backward()
     return [leaf.grad for leaf in leaves]
 
@@ -163,7 +153,7 @@ def test_create_graph_gives_the_bits_of_no_graph(device, real, case):
     """The first gradients that create_graph records (the tensor formulas) are those of a backward that records
     none (the native formulas), bit for bit (sigmoid's in its kernel's order, grad * (1 - y) * y)."""
     build, shapes = CASES[case]
-    leaves = [make(ember, device, real, shape, seed) for seed, shape in enumerate(shapes)]
+    leaves = [normal_tensor(ember, device, real, shape, seed) for seed, shape in enumerate(shapes)]
     recorded = ember.autograd.grad(build(ember, device, *leaves), leaves, create_graph=True)
     for g, leaf in zip(recorded, grads(ember, device, real, build, shapes)):  # (autograd.grad copies no layout)
         assert to_numpy(g).tobytes() == to_numpy(leaf).tobytes()
@@ -191,7 +181,7 @@ def applied_during(run):
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_native_formulas_run_without_tensor_operations(device, case):
     build, shapes = CASES[case]
-    leaves = [make(ember, device, "float32", shape, seed) for seed, shape in enumerate(shapes)]
+    leaves = [normal_tensor(ember, device, "float32", shape, seed) for seed, shape in enumerate(shapes)]
     loss = build(ember, device, *leaves)  # (before the counter: a watched linear records its unfolded ops)
     assert applied_during(loss.backward) == []
     assert all(leaf.grad is not None for leaf in leaves)
@@ -206,7 +196,7 @@ def test_create_graph_records_the_tensor_formulas(device, real, case):
     build, shapes = CASES[case]
 
     def second(lib):
-        leaves = [make(lib, device, real, shape, seed) for seed, shape in enumerate(shapes)]
+        leaves = [normal_tensor(lib, device, real, shape, seed) for seed, shape in enumerate(shapes)]
         firsts = lib.autograd.grad(build(lib, device, *leaves), leaves, create_graph=True)
         sum(((g * g).sum() for g in firsts if g.requires_grad), lib.zeros(())).backward()
         return [g.grad_fn is not None for g in firsts], [leaf.grad for leaf in leaves]
@@ -221,7 +211,7 @@ def test_create_graph_records_the_tensor_formulas(device, real, case):
 
 def hook_log(lib, device):
     log = []
-    x, w = make(lib, device, "float32", (3, 4)), make(lib, device, "float32", (2, 4), 1)
+    x, w = normal_tensor(lib, device, "float32", (3, 4)), normal_tensor(lib, device, "float32", (2, 4), 1)
     h = lib.nn.functional.linear(x, w)
     h.register_hook(lambda g: log.append(("h", g.tolist())) or g * 2)
     r = lib.relu(h)
@@ -254,7 +244,7 @@ def test_hooks_as_torch(device):
 
 
 def errors(lib, device, case):
-    x, w = make(lib, device, "float32", (3, 4)), make(lib, device, "float32", (2, 4), 1)
+    x, w = normal_tensor(lib, device, "float32", (3, 4)), normal_tensor(lib, device, "float32", (2, 4), 1)
     try:
         if case == "second_backward":
             loss = (lib.nn.functional.linear(x, w) @ w).sum()

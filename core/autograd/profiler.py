@@ -40,7 +40,7 @@ class profile:  # noqa: N801 - PyTorch's name
         >>> with ember.autograd.profiler.profile(record_shapes=True) as prof:
         ...     y = (x * x).sum()
         >>> [(e.name, e.input_shapes) for e in prof.function_events]
-        [('aten::mul', [[2, 2], [2, 2]]), ('aten::sum', [[2, 2], [], [], []])]
+        [('aten::mul', [[2, 2], [2, 2]]), ('aten::sum', [[2, 2], []])]
         >>> prof.key_averages().table(sort_by="cpu_time_total").splitlines()[1].split()[:3]
         ['Name', 'Self', 'CPU']
     """

@@ -75,11 +75,9 @@ def _reduced(x: Tensor, data: Any) -> Tensor:
 
 class _Sum(Function):
     @staticmethod
-    def forward(ctx, x, axes, keepdim, kept_apart):
-        # ``kept_apart``: (the NumPy dtype it sums in or None, the dimensions its backward unsqueezes back), one
-        # argument, so that the profiler records PyTorch's four inputs of sum.dim_IntList (self, dim, keepdim, dtype)
-        native, ctx.dropped = kept_apart
-        ctx.shape = x._data.shape
+    def forward(ctx, x, axes, keepdim, native, dropped):
+        # ``native``: the NumPy dtype it sums in or None; ``dropped``: the dimensions its backward unsqueezes back
+        ctx.shape, ctx.dropped = x._data.shape, dropped
         return _reduced(x, x._backend.xp.sum(x._data, axis=axes, keepdims=keepdim, dtype=native))
 
     @staticmethod
@@ -89,7 +87,7 @@ class _Sum(Function):
         # the input's size-1 dimensions, as PyTorch's do
         for axis in ctx.dropped:
             grad = grad.unsqueeze(axis)
-        return grad.expand(ctx.shape), None, None, None
+        return grad.expand(ctx.shape), None, None, None, None
 
     @staticmethod
     def _native_backward(ctx, grad):
@@ -104,7 +102,7 @@ class _Sum(Function):
             data = backend.xp.reshape(data, tuple(1 if i in dropped else n for i, n in enumerate(shape)))
         kept = tuple(data.shape)
         expanded = expanded_native(backend, data, shape)
-        return grad._view_of(expanded, lambda base: base.reshape(kept).expand(shape)), None, None, None
+        return grad._view_of(expanded, lambda base: base.reshape(kept).expand(shape)), None, None, None, None
 
 
 class _SumDims(_Sum):
@@ -205,7 +203,7 @@ def sum(
     # an integer sum stays in its type (NumPy widens int32/uint8 sums to the platform integer)
     node = _Sum if dim is None else _SumDims
     dropped = () if keepdim or listed is None else axes  # the dimensions its backward unsqueezes back
-    return node.apply(input, axes, keepdim, (None if out._category >= 2 else input._data.dtype, dropped))
+    return node.apply(input, axes, keepdim, None if out._category >= 2 else input._data.dtype, dropped)
 
 
 @tensor_input
@@ -445,12 +443,13 @@ class _AllMax(_Evenly, _Amax):
 
 
 class _SelectedOfAll(Function):
-    """A value selected from all of ``x`` by ``select`` (the median): as for ``max(input)``, the gradient
-    is shared equally between the elements equal to it (PyTorch's ``evenly_distribute_backward``)."""
+    """The median of all of ``x``, the values of ``along(x.reshape(-1), 0, False)`` (``median``'s or
+    ``nanmedian``'s selection along a dimension): as for ``max(input)``, the gradient is shared equally between
+    the elements equal to it (PyTorch's ``evenly_distribute_backward``)."""
 
     @staticmethod
-    def forward(ctx, x, select):
-        y = select(x)
+    def forward(ctx, x, along):
+        y = along(x.reshape(-1), 0, False)[0]
         ctx.save_for_backward(x, y)
         return y
 
@@ -512,23 +511,7 @@ def amax(
         >>> ember.amax(x, dim=0)
         tensor([4., 5., 6.])
     """
-    refuse_limited("max_values_cpu", input)
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("amax", dim, (), axis, keepdim, keepdims)
-    if keepdim is not True and keepdim is not False:
-        raise bool_arg_error("amax", "keepdim", keepdim)
-    if out is not None:
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("amax", amax(input, dim, keepdim), out, exact_dtype=SAME_DTYPE_OUT)
-
-    if input.dtype.is_complex:
-        not_implemented("max_values_cpu", input.dtype)
-    every = _every_dim_if_empty(dim) is None  # () and [] reduce every dimension
-    given = () if every or not input.ndim else tuple(dim) if isinstance(dim, Sequence) else (dim,)
-    _check_nonempty("amax", input, [wrap_dim(d, input.ndim) for d in given], given)  # before a repeated dim
-    axes = normalize_dims(None if every else dim, input.ndim)
-    _check_nonempty("amax", input, () if every else axes)
-    return _Amax.apply(input, axes, keepdim)
+    return _amax_or_amin("amax", _Amax, input, dim, keepdim, out, axis, keepdims)
 
 
 @tensor_input
@@ -561,23 +544,30 @@ def amin(
         >>> ember.amin(x, dim=1)
         tensor([1., 4.])
     """
-    refuse_limited("min_values_cpu", input)
+    return _amax_or_amin("amin", _Amin, input, dim, keepdim, out, axis, keepdims)
+
+
+def _amax_or_amin(name, node, input, dim, keepdim, out, axis, keepdims):
+    """:func:`amax` or :func:`amin` (``name``): their checks, then ``node`` (``_Amax`` or ``_Amin``) over ``dim``."""
+    kernel = "max_values_cpu" if name == "amax" else "min_values_cpu"  # PyTorch's kernel, named in its errors
+    refuse_limited(kernel, input)
     if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("amin", dim, (), axis, keepdim, keepdims)
+        dim, keepdim = numpy_names(name, dim, (), axis, keepdim, keepdims)
     if keepdim is not True and keepdim is not False:
-        raise bool_arg_error("amin", "keepdim", keepdim)
+        raise bool_arg_error(name, "keepdim", keepdim)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("amin", amin(input, dim, keepdim), out, exact_dtype=SAME_DTYPE_OUT)
+            result = _amax_or_amin(name, node, input, dim, keepdim, None, None, None)
+            return write_out(name, result, out, exact_dtype=SAME_DTYPE_OUT)
 
     if input.dtype.is_complex:
-        not_implemented("min_values_cpu", input.dtype)
+        not_implemented(kernel, input.dtype)
     every = _every_dim_if_empty(dim) is None  # () and [] reduce every dimension
     given = () if every or not input.ndim else tuple(dim) if isinstance(dim, Sequence) else (dim,)
-    _check_nonempty("amin", input, [wrap_dim(d, input.ndim) for d in given], given)  # before a repeated dim
+    _check_nonempty(name, input, [wrap_dim(d, input.ndim) for d in given], given)  # before a repeated dim
     axes = normalize_dims(None if every else dim, input.ndim)
-    _check_nonempty("amin", input, () if every else axes)
-    return _Amin.apply(input, axes, keepdim)
+    _check_nonempty(name, input, () if every else axes)
+    return node.apply(input, axes, keepdim)
 
 
 def _arg(name, input, dim, keepdim):
@@ -694,7 +684,29 @@ def _refuse_non_tensor(name: str, input: Any, dim: Any) -> None:
         raise invalid_combination(name, (input, dim), {}, SIGNATURES[name])
 
 
-def _extremum_with_indices(name, input, dim, keepdim, other):
+def _with_dim_overloads(name, body, input, dim, keepdim, out, axis, keepdims):
+    """The ops with PyTorch's overloads ``name(input)`` and ``name(input, dim, keepdim)`` (``max``, ``min``,
+    ``median``, ``nanmedian``): ``dim=None`` refused, NumPy's names taken, ``out=`` written (in the exact dtype
+    with ``dim``; ``median(input)`` takes none), then ``body(name, input, dim, keepdim)`` computes, ``dim`` None
+    over every element."""
+    dim = refuse_none_dim(name, dim)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names(name, dim, None, axis, keepdim, keepdims)
+    if out is not None:
+        if dim is None and name in _NO_OUT_WITHOUT_DIM:
+            raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
+        given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            result = _with_dim_overloads(name, body, input, given, keepdim, None, None, None)
+            return write_out(name, result, out, exact_dtype=isinstance(dim, int))
+    return body(name, input, dim, keepdim)
+
+
+#: the ops whose overload without ``dim`` takes no ``out=`` (PyTorch's parser asks for ``dim``)
+_NO_OUT_WITHOUT_DIM = frozenset({"median", "nanmedian"})
+
+
+def _extremum_with_indices(name, input, dim, keepdim):
     if isinstance(dim, Tensor):  # max(input, other): element-wise
         return (arithmetic.maximum if name == "max" else arithmetic.minimum)(input, dim)
     refuse_keepdim_without_dim(name, dim, keepdim)
@@ -803,14 +815,7 @@ def max(  # noqa: A001
         indices=tensor([2, 2]))
     """
     _refuse_non_tensor("max", input, dim)
-    dim = refuse_none_dim("max", dim)
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("max", dim, None, axis, keepdim, keepdims)
-    if out is not None:
-        given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("max", max(input, given, keepdim), out, exact_dtype=isinstance(dim, int))
-    return _extremum_with_indices("max", input, dim, keepdim, None)
+    return _with_dim_overloads("max", _extremum_with_indices, input, dim, keepdim, out, axis, keepdims)
 
 
 @overload
@@ -854,14 +859,7 @@ def min(  # noqa: A001
         indices=tensor([0, 0, 0]))
     """
     _refuse_non_tensor("min", input, dim)
-    dim = refuse_none_dim("min", dim)
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("min", dim, None, axis, keepdim, keepdims)
-    if out is not None:
-        given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("min", min(input, given, keepdim), out, exact_dtype=isinstance(dim, int))
-    return _extremum_with_indices("min", input, dim, keepdim, None)
+    return _with_dim_overloads("min", _extremum_with_indices, input, dim, keepdim, out, axis, keepdims)
 
 
 @tensor_input
@@ -1061,15 +1059,7 @@ def var(
         >>> ember.var(x, dim=1, correction=0)
         tensor([0.6667, 0.6667])
     """
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("var", dim, None, axis, keepdim, keepdims)
-    if keepdim is not True and keepdim is not False:
-        raise bool_arg_error("var", "keepdim", keepdim)
-    _refuse_unbiased_and_correction("var", dim, unbiased, correction)
-    if out is not None:
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("var", var(input, dim, unbiased, keepdim, correction=correction), out)
-    return _variance(input, dim, unbiased, keepdim, correction, is_std=False)
+    return _variance_call("var", input, dim, unbiased, keepdim, correction, out, axis, keepdims)
 
 
 @tensor_input
@@ -1108,15 +1098,7 @@ def std(
         >>> ember.std(x, dim=0)
         tensor([2.1213, 2.1213, 2.1213])
     """
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("std", dim, None, axis, keepdim, keepdims)
-    if keepdim is not True and keepdim is not False:
-        raise bool_arg_error("std", "keepdim", keepdim)
-    _refuse_unbiased_and_correction("std", dim, unbiased, correction)
-    if out is not None:
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("std", std(input, dim, unbiased, keepdim, correction=correction), out)
-    return _variance(input, dim, unbiased, keepdim, correction, is_std=True)
+    return _variance_call("std", input, dim, unbiased, keepdim, correction, out, axis, keepdims)
 
 
 @tensor_input
@@ -1148,16 +1130,7 @@ def var_mean(
         >>> ember.var_mean(x, dim=1)
         (tensor([1., 1.]), tensor([2., 5.]))
     """
-    refuse_limited("std_cpu", input, among=FLOAT8)
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("var_mean", dim, None, axis, keepdim, keepdims)
-    if keepdim is not True and keepdim is not False:
-        raise bool_arg_error("var_mean", "keepdim", keepdim)
-    _refuse_unbiased_and_correction("var_mean", dim, unbiased, correction)
-    mean_dim = None if isinstance(dim, bool) else dim  # ``var_mean(x, True)``: the positional ``unbiased``
-    var = _variance(input, dim, unbiased, keepdim, correction, False, "var_mean")
-    mean = input.mean(normalize_dims(_every_dim_if_empty(mean_dim), input.ndim), keepdim)
-    return named_node(var, "VarMeanBackward0"), named_node(mean, "VarMeanBackward0")  # PyTorch's one node's name
+    return _variance_call("var_mean", input, dim, unbiased, keepdim, correction, None, axis, keepdims)
 
 
 @tensor_input
@@ -1189,16 +1162,31 @@ def std_mean(
         >>> ember.std_mean(x, dim=1)
         (tensor([1., 1.]), tensor([2., 5.]))
     """
-    refuse_limited("std_cpu", input, among=FLOAT8)
+    return _variance_call("std_mean", input, dim, unbiased, keepdim, correction, None, axis, keepdims)
+
+
+def _variance_call(name, input, dim, unbiased, keepdim, correction, out, axis, keepdims):
+    """``var``, ``std``, ``var_mean`` or ``std_mean`` (``name``): their checks, then the variance (its root for
+    the ``std`` ones) and for the ``_mean`` ones the mean too, both made by PyTorch's one node's name."""
+    with_mean, is_std = name.endswith("_mean"), name.startswith("std")
+    if with_mean:
+        refuse_limited("std_cpu", input, among=FLOAT8)  # (var and std refuse it in _variance, as PyTorch's)
     if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("std_mean", dim, None, axis, keepdim, keepdims)
+        dim, keepdim = numpy_names(name, dim, None, axis, keepdim, keepdims)
     if keepdim is not True and keepdim is not False:
-        raise bool_arg_error("std_mean", "keepdim", keepdim)
-    _refuse_unbiased_and_correction("std_mean", dim, unbiased, correction)
-    mean_dim = None if isinstance(dim, bool) else dim  # ``std_mean(x, True)``: the positional ``unbiased``
-    std = _variance(input, dim, unbiased, keepdim, correction, True, "std_mean")
+        raise bool_arg_error(name, "keepdim", keepdim)
+    _refuse_unbiased_and_correction(name, dim, unbiased, correction)
+    if out is not None:
+        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
+            result = _variance_call(name, input, dim, unbiased, keepdim, correction, None, None, None)
+            return write_out(name, result, out)
+    if not with_mean:
+        return _variance(input, dim, unbiased, keepdim, correction, is_std=is_std)
+    mean_dim = None if isinstance(dim, bool) else dim  # ``var_mean(x, True)``: the positional ``unbiased``
+    spread = _variance(input, dim, unbiased, keepdim, correction, is_std, name)
     mean = input.mean(normalize_dims(_every_dim_if_empty(mean_dim), input.ndim), keepdim)
-    return named_node(std, "StdMeanBackward0"), named_node(mean, "StdMeanBackward0")  # PyTorch's one node's name
+    node = "StdMeanBackward0" if is_std else "VarMeanBackward0"  # PyTorch's one node's name
+    return named_node(spread, node), named_node(mean, node)
 
 
 class _PNorm(Function):
@@ -1850,31 +1838,35 @@ def median(
         >>> ember.median(ember.tensor([3.0, 1.0, 2.0, 4.0]))
         tensor(2.)
     """
-    dim = refuse_none_dim("median", dim)
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("median", dim, None, axis, keepdim, keepdims)
-    refuse_limited("median_cpu" if dim is None else "median_out", input)  # PyTorch's kernel of each overload
-    if out is not None:
-        given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("median", median(input, given, keepdim), out, exact_dtype=True)
-    refuse_keepdim_without_dim("median", dim, keepdim)
+    return _with_dim_overloads("median", _median_of, input, dim, keepdim, out, axis, keepdims)
+
+
+def _median_of(name, input, dim, keepdim, along=None):
+    """``median`` or ``nanmedian`` (``name``) of ``input``: over every element (``dim`` None) or along ``dim``
+    by ``along(input, axis, keepdim)``, which gives ``(values, indices)`` (``median``'s by default)."""
+    along = _median_along if along is None else along
+    kernel = "median_cpu" if dim is None else "median_out"  # PyTorch's kernel of each overload (nanmedian's too)
+    refuse_limited(kernel, input)
+    refuse_keepdim_without_dim(name, dim, keepdim)
     if input.dtype is dtypes.bool or input.dtype.is_complex:
-        not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
+        not_implemented(kernel, input.dtype)
     if dim is None:
-        flat = input.reshape(-1)
-        if flat.shape[0] == 0:
+        if input.numel() == 0:
             return median_of_no_elements(input)
-        return _Median.apply(flat, lambda x: median(x, 0).values)
+        return (_Median if name == "median" else _Nanmedian).apply(input, along)
     axis = wrap_dim(dim, input.ndim)
+    if input.ndim and input.shape[axis] == 0:
+        raise IndexError(f"median(): Expected reduction dim {axis} to have non-zero size.")  # nanmedian's too
+    return along(input, axis, keepdim)
+
+
+def _median_along(input, axis, keepdim):
+    """``median(input, axis, keepdim)`` of an ``input`` with elements along ``axis``."""
     if input.ndim == 0:
         return return_types.median(
             named_node(input.clone(), "MedianBackward1"),
             input._make(input._backend.xp.zeros((), dtype=input._backend.native_dtype(dtypes.int64))),
         )
-    n = input.shape[axis]
-    if n == 0:
-        raise IndexError(f"median(): Expected reduction dim {axis} to have non-zero size.")
     backend = input._backend
     positions = backend.kernels.median_positions(input._data, axis)
     if not backend.is_row_major(positions):  # PyTorch's indices are laid out as a fresh tensor

@@ -26,13 +26,11 @@ from .operands import (
     bool_arg_error,
     named_node,
     numpy_names,
-    refuse_keepdim_without_dim,
-    refuse_none_dim,
     tensor_input,
     wrap_dim,
 )
 from .out_argument import write_out
-from .reduction import _Nanmedian, median_of_no_elements
+from .reduction import _median_of, _with_dim_overloads
 
 __all__ = ["quantile", "nanquantile", "nanmedian", "mode", "cov", "corrcoef", "histc"]
 
@@ -232,32 +230,19 @@ def nanmedian(
         values=tensor([2.]),
         indices=tensor([3]))
     """
-    dim = refuse_none_dim("nanmedian", dim)
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("nanmedian", dim, None, axis, keepdim, keepdims)
-    if out is not None:
-        given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("nanmedian", nanmedian(input, given, keepdim), out, exact_dtype=True)
-    refuse_keepdim_without_dim("nanmedian", dim, keepdim)
-    if input.dtype is dtypes.bool or input.dtype.is_complex:
-        not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
-    if dim is None:
-        if input.numel() == 0:
-            return median_of_no_elements(input)
-        return _Nanmedian.apply(input.reshape(-1), lambda x: _nanmedian_along(x, 0)[0])
-    dim = wrap_dim(dim, input.ndim)
-    if input.ndim and input.shape[dim] == 0:
-        raise IndexError(f"median(): Expected reduction dim {dim} to have non-zero size.")  # PyTorch's name
-    values, indices = _nanmedian_along(input, dim)
-    if keepdim and input.ndim:
-        values, indices = values.unsqueeze(dim), indices.unsqueeze(dim)
-    return nanmedian_result(named_node(values, "NanmedianBackward1"), indices)
+    return _with_dim_overloads("nanmedian", _nanmedian_of, input, dim, keepdim, out, axis, keepdims)
 
 
-def _nanmedian_along(input: Tensor, dim: int) -> tuple[Tensor, Tensor]:
+def _nanmedian_of(name: str, input: Tensor, dim: int | None, keepdim: bool) -> Any:
+    return _median_of(name, input, dim, keepdim, _nanmedian_along)
+
+
+def _nanmedian_along(input: Tensor, dim: int, keepdim: bool) -> nanmedian_result:
+    """``nanmedian(input, dim, keepdim)`` of an ``input`` with elements along ``dim``."""
     if input.ndim == 0:
-        return input.clone(), input.new_zeros((), dtype=dtypes.int64)
+        return nanmedian_result(
+            named_node(input.clone(), "NanmedianBackward1"), input.new_zeros((), dtype=dtypes.int64)
+        )
     x = input.movedim(dim, -1)
     order = x.argsort(dim=-1, stable=True)  # NaN sorts last
     last = x.ndim - 1  # (positions made here: gathered unchecked, no index check to wait for)
@@ -265,7 +250,10 @@ def _nanmedian_along(input: Tensor, dim: int) -> tuple[Tensor, Tensor]:
     count = (~values.isnan()).sum(-1, keepdim=True)
     all_nan = x.new_full((), _all_nan_position(x.shape[-1]), dtype=dtypes.int64)
     k = ((count - 1).clamp_min(0) // 2).where(count > 0, all_nan)
-    return _Gather.apply(values, last, k).squeeze(-1), _Gather.apply(order, last, k).squeeze(-1)
+    values, indices = _Gather.apply(values, last, k).squeeze(-1), _Gather.apply(order, last, k).squeeze(-1)
+    if keepdim:
+        values, indices = values.unsqueeze(dim), indices.unsqueeze(dim)
+    return nanmedian_result(named_node(values, "NanmedianBackward1"), indices)
 
 
 def _all_nan_position(n: int) -> int:

@@ -41,7 +41,8 @@ from ..own_frames import EMBER_DIR
 from ..tensor import Tensor
 from . import entry_points
 from .events import EventList, FunctionEvent
-from .op_names import op_event_inputs, op_event_names
+from .op_names import op_event_names
+from .schemas import function_inputs
 
 __all__ = ["Collector", "active_collector"]
 
@@ -141,9 +142,9 @@ class Collector:
 
     # -- the ops -------------------------------------------------------------------------------------
 
-    def _open_op(self, names: tuple[str, ...], args: tuple[Any, ...]) -> tuple[list[FunctionEvent], float]:
-        """The events of an op (outermost first) and its start time; the event of the public call
-        that runs it under the same name (``aten::add_`` for ``aten::add``) is its first event."""
+    def _open_op(self, names: tuple[str, ...], cls: type, args: tuple[Any, ...]) -> tuple[list[FunctionEvent], float]:
+        """The events of ``cls.apply(*args)`` (outermost first) and its start time; the event of the public
+        call that runs it under the same name (``aten::add_`` for ``aten::add``) is its first event."""
         if self.use_device is not None:
             _synchronize(args, self.use_device)
         stack = self._stack()
@@ -151,7 +152,8 @@ class Collector:
         if stack and stack[-1].wraps_op and stack[-1].name in (names[0], names[0] + "_"):
             adopted, names = [stack[-1]], names[1:]
         start = (time.perf_counter_ns() - self.start_ns) / 1e3
-        return adopted + [self.open(name, args) for name in names], start
+        opened = [self.open(name, function_inputs(name, cls, args) if self.record_shapes else ()) for name in names]
+        return adopted + opened, start
 
     def _close_op(
         self, events: list[FunctionEvent], start: float, outputs: Any, args: tuple[Any, ...], node_type: type
@@ -222,7 +224,7 @@ def _profiling_layer(inner: ApplyFunction) -> ApplyFunction:
             return inner(cls, *args, **kwargs)
         if cls not in _visited:
             _patch_backwards(cls)  # a Function class defined while recording
-        events, start = collector._open_op(names, op_event_inputs(cls, args))  # type: ignore[union-attr]
+        events, start = collector._open_op(names, cls, args)  # type: ignore[union-attr]
         try:
             outputs = inner(cls, *args, **kwargs)
         except BaseException:

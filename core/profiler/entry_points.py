@@ -20,6 +20,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from .schemas import call_inputs
+
 __all__ = ["install", "remove"]
 
 #: names that PyTorch records as ``aten::<name>`` when called on ``ember.nn.functional``: the ones ember
@@ -51,8 +53,6 @@ _FACTORIES = (
 )  # fmt: skip
 #: Tensor methods that are one ATen op in PyTorch and a view, a query or a composite in ember
 _TENSOR_METHODS = ("t", "transpose", "unsqueeze", "squeeze", "flatten", "reshape", "detach", "item")
-#: Tensor methods whose sizes PyTorch's op takes as one list (``x.reshape(-1, 4)``: two operands recorded)
-_SIZES_AS_ONE = frozenset({"aten::reshape"})
 #: in-place methods that are no ATen op
 _NOT_OPS = frozenset({"requires_grad_", "share_memory_", "pin_memory_"})
 
@@ -70,7 +70,7 @@ def _recorded(function: Callable[..., Any], name: EventName, collector: Any) -> 
             return function(*args, **kwargs)
         event_name = name if isinstance(name, str) else name(args)
         # an optimizer's range is a user annotation in PyTorch (its record_function), an op's is not
-        inputs = (args[0], args[1:]) if event_name in _SIZES_AS_ONE else args
+        inputs = call_inputs(event_name, args, kwargs) if collector.record_shapes else ()
         event = collector.open(event_name, inputs, is_user_annotation=not event_name.startswith("aten::"))
         event.wraps_op = True
         try:

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["op_event_inputs", "op_event_names"]
+__all__ = ["op_event_names"]
 
 Names = tuple[str, ...]
 
@@ -64,6 +64,8 @@ _NAMED: dict[str, Callable[[tuple[Any, ...]], Names]] = {
     # the backward of relu/threshold (slope 0) and of leaky_relu/rrelu, as PyTorch's formulas call them
     "_SelectedGrad": lambda args: ("aten::threshold_backward",) if args[3] == 0.0 else ("aten::leaky_relu_backward",),
     "_SumDims": _fixed("aten::sum"),
+    "_MeanDims": _fixed("aten::mean"),
+    "_AddScaled": _fixed("aten::add"),
     "_Softmax": _fixed("aten::softmax", "aten::_softmax"),
     "_LogSoftmax": _fixed("aten::log_softmax", "aten::_log_softmax"),
     "_SoftmaxGrad": _fixed("aten::_softmax_backward_data"),
@@ -174,10 +176,6 @@ _EMBER_ONLY = frozenset(
     }
 )
 
-#: the Functions of ops in a new shape, ``apply(x, shape, data)``: PyTorch's op takes ``(x, shape)`` (``data``
-#: is the view ember worked out beforehand)
-_SHAPE_OPS = frozenset({"_View", "_UnsafeView", "_ResultView", "_Squeeze", "_SqueezeDim", "_SqueezeDims", "_Unsqueeze"})
-
 _WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NO_EVENT: Names = ()
 #: Function class -> its names, or a function of the arguments that gives them (filled on first use)
@@ -211,18 +209,3 @@ def op_event_names(cls: type, args: tuple[Any, ...]) -> Names:
     if names is None:
         names = _cache[cls] = _names_of(cls)
     return names if type(names) is tuple else names(args)  # type: ignore[operator]
-
-
-def op_event_inputs(cls: type, args: tuple[Any, ...]) -> tuple[Any, ...]:
-    """The operands of ``cls.apply(*args)`` as PyTorch's op takes them, whose shapes a profiler records
-    (``record_shapes``): the arguments, but for ember's own additions to them.
-
-    Example::
-
-        >>> from ember.profiler.op_names import op_event_inputs
-        >>> from ember.ops.movement import _View
-        >>> x = ember.ones(4)
-        >>> len(op_event_inputs(_View, (x, (2, 2), None)))
-        2
-    """
-    return args[:2] if cls.__name__ in _SHAPE_OPS else args
