@@ -190,9 +190,18 @@ class _View(Function):
             return x._make(x._backend.xp.reshape(x._data, shape))
         return x._view_of(data, lambda base: base.reshape(shape))
 
+    #: the name PyTorch gives the node of the gradient (its backward's op, recorded under ``create_graph``)
+    #: where that op is not a view (ViewBackward0): the squeeze of an unsqueeze's backward, and the reverse (a
+    #: squeeze that removed no dimension passes the gradient on as it is, as PyTorch's)
+    _gradient_name: str | None = None
+
     @staticmethod
     def backward(ctx, grad):
-        return grad.reshape(ctx.shape), None, None
+        name = ctx._function._gradient_name
+        if name is not None and tuple(grad.shape) == tuple(ctx.shape):
+            return grad, None, None
+        gx = grad.reshape(ctx.shape)
+        return (gx if name is None else named_node(gx, name)), None, None
 
     @staticmethod
     def _native_backward(ctx, grad):
@@ -234,21 +243,27 @@ class _ResultView(_View):
 class _Squeeze(_View):
     """``squeeze()``: every dimension of size 1."""
 
+    _gradient_name = "UnsqueezeBackward0"
+
 
 class _SqueezeDim(_View):
     """``squeeze(dim)``."""
 
     _backward_name = "SqueezeBackward1"
+    _gradient_name = "UnsqueezeBackward0"
 
 
 class _SqueezeDims(_View):
     """``squeeze(dims)``, a tuple."""
 
     _backward_name = "SqueezeBackward2"
+    _gradient_name = "UnsqueezeBackward0"
 
 
 class _Unsqueeze(_View):
     """``unsqueeze(dim)``: a new dimension of size 1."""
+
+    _gradient_name = "SqueezeBackward1"
 
 
 class _TVector(_View):

@@ -1434,11 +1434,32 @@ def _cross_entropy_grad_graph(x, grad, target, weight, ignore_index, reduction, 
         spread = where(valid, coeff * (label_smoothing / num_classes), 0.0)
         spread = spread if weight is None else spread * weight.reshape((1, -1))
         g = g * (1 - label_smoothing) - spread
-    return g - softmax(x, 1) * g.sum(1, keepdim=True)
+    return named_node(g - softmax(x, 1) * g.sum(1, keepdim=True), _LOG_SOFTMAX_GRADIENT)
 
 
-def _flatten_classes(name, input, target, target_is_index=True):
-    """View an (N, C, d1, ...) input as (N*d1*..., C) and its target as (N*d1*...,); returns the target shape too."""
+# the node of the gradient of PyTorch's cross_entropy (log_softmax, then nll_loss) for its input
+_LOG_SOFTMAX_GRADIENT = "LogSoftmaxBackwardDataBackward0"
+
+
+class _ClassesLast(Function):
+    """An (N, C, d1, ...) input as (N*d1*..., C), its gradient's node named ``name`` (PyTorch's last op of the
+    loss's backward, recorded under ``create_graph``; None: the permute's, PermuteBackward0)."""
+
+    @staticmethod
+    def forward(ctx, x, name):
+        ctx.moved, ctx.name = tuple(x.shape[:1]) + tuple(x.shape[2:]) + tuple(x.shape[1:2]), name
+        xp, axes = x._backend.xp, (0, *range(2, x.ndim), 1)
+        return x._make(xp.reshape(xp.permute_dims(x._data, axes), (-1, x.shape[1])))
+
+    @staticmethod
+    def backward(ctx, grad):
+        gx = grad.reshape(ctx.moved).movedim(-1, 1)
+        return (gx if ctx.name is None else named_node(gx, ctx.name)), None
+
+
+def _flatten_classes(name, input, target, gradient_name=None):
+    """View an (N, C, d1, ...) input as (N*d1*..., C) and its target as (N*d1*...,); returns the target shape too.
+    ``gradient_name``: the name of the node of the input's gradient (see :class:`_ClassesLast`)."""
     shape, target_shape = input._data.shape, target._data.shape  # the arrays' tuples: no Size per read
     ndim, target_ndim = len(shape), len(target_shape)
     if ndim < 1:
@@ -1468,7 +1489,7 @@ def _flatten_classes(name, input, target, target_is_index=True):
         if ndim == 4:
             raise RuntimeError(f"{name}: size mismatch (got input: {list(shape)} , target: {list(target_shape)})")
         raise RuntimeError(f"{name}: Expected target size {list(expected)}, got {list(target_shape)}")
-    return input.movedim(1, -1).reshape((-1, shape[1])), target.reshape((-1,)), expected
+    return _ClassesLast.apply(input, gradient_name), target.reshape((-1,)), expected
 
 
 def _ignore_index_arg(op, ignore_index):
@@ -1546,7 +1567,9 @@ def nll_loss(
     ignore_index = _ignore_index_arg("nll_loss_nd", ignore_index)
     if not input.dtype.is_floating_point:
         not_implemented("nll_loss_out_frame", input.dtype)
-    x, t, out_shape, weight = _class_index_operands(input, target, weight, ignore_index)
+    # PyTorch's gradient of a 4-D input is nll_loss2d's; of a 3-D or over 4-D one, viewed back from 4-D
+    gradient_name = "NllLoss2DBackwardBackward0" if input.ndim == 4 else "ViewBackward0"
+    x, t, out_shape, weight = _class_index_operands(input, target, weight, ignore_index, gradient_name)
     loss = _NLLLoss.apply(x, t, weight, ignore_index, reduction)
     return named_node(loss.reshape(out_shape) if reduction == "none" else loss, _nll_node(input.ndim, reduction))
 
@@ -1559,11 +1582,11 @@ def _nll_node(ndim, reduction):
     return "ViewBackward0" if ndim != 4 and reduction == "none" else "NllLoss2DBackward0"
 
 
-def _class_index_operands(input, target, weight, ignore_index):
+def _class_index_operands(input, target, weight, ignore_index, gradient_name):
     """The checked operands of a class-index loss: ``input`` as (N, C), ``target`` as (N,), the
-    target's shape, and the weight (detached, or None)."""
+    target's shape, and the weight (detached, or None); ``gradient_name``: as :func:`_flatten_classes`'s."""
     refuse_gradients("nll_loss_forward", weight=weight)
-    x, t, out_shape = _flatten_classes("nll_loss", input, target)
+    x, t, out_shape = _flatten_classes("nll_loss", input, target, gradient_name)
     if target.dtype is not dtypes.int64:  # PyTorch's nll_loss also takes uint8 indices
         if target.dtype is not dtypes.uint8:
             raise RuntimeError(f"expected target dtype to be Long or Byte, but got {TORCH_NAMES[target.dtype]}")
@@ -1637,7 +1660,7 @@ def cross_entropy(
     if probabilities and ignore_index >= 0:
         raise RuntimeError("ignore_index is not supported for floating point target")
     if not probabilities and fused and shape:
-        x, t, out_shape, weight = _class_index_operands(input, target, weight, ignore_index)
+        x, t, out_shape, weight = _class_index_operands(input, target, weight, ignore_index, _LOG_SOFTMAX_GRADIENT)
         loss = _CrossEntropy.apply(x, t, weight, ignore_index, reduction, label_smoothing)
         loss = loss.reshape(out_shape) if reduction == "none" else loss
         # PyTorch's cross_entropy is nll_loss(log_softmax), plus the smoothing term when there is one

@@ -173,18 +173,74 @@ class _BatchNormEval(Function):
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
-        need_x, need_weight, need_bias = ctx.needs_input_grad[:3]
+        needed = ctx.needs_input_grad[:3]
+        if differentiable_backward():  # one node with edges to grad, x and weight, as PyTorch's
+            grads = iter(_BatchNormEvalBackward.apply(grad, x, weight, ctx.mean, ctx.invstd, ctx.bias_shape, needed))
+            return *(next(grads) if need else None for need in needed), None, None, None
+        return (
+            *_BatchNormEvalBackward.gradients(grad, x, weight, ctx.mean, ctx.invstd, ctx.bias_shape, needed),
+            None,
+            None,
+            None,
+        )
+
+
+class _BatchNormEvalBackward(Function):
+    """The gradients of :class:`_BatchNormEval` for ``grad``, those of ``(x, weight, bias)`` that ``needed`` says,
+    in that order, as one node whose inputs are ``(grad, x, weight)``: PyTorch's (``batchnorm_double_backward``),
+    so that under ``create_graph`` each requires grad where ``x`` or ``weight`` does, and a second derivative
+    through it reaches ``x`` (by the weight's gradient) and the weight (by the input's)."""
+
+    _backward_name = "NativeBatchNormBackwardBackward0"
+
+    @staticmethod
+    def gradients(grad, x, weight, mean, invstd, bias_shape, needed):
+        """``(grad_x, grad_weight, grad_bias)``, each None where not ``needed``."""
         channels = (1, x.shape[1]) + (1,) * (x.ndim - 2)
-        invstd = grad._make(ctx.invstd)
+        invstd = grad._make(invstd)
+        need_x, need_weight, need_bias = needed
         grad_x = grad_weight = grad_bias = None
         if need_x:
             grad_x = (grad if weight is None else grad * weight.reshape(channels)) * invstd
         if need_weight:
-            xhat = (x - grad._make(ctx.mean)) * invstd
+            xhat = (x - grad._make(mean)) * invstd
             grad_weight = sum_to(grad * xhat, channels).reshape(weight.shape)
         if need_bias:
-            grad_bias = sum_to(grad, channels).reshape(ctx.bias_shape)
-        return grad_x, grad_weight, grad_bias, None, None, None
+            grad_bias = sum_to(grad, channels).reshape(bias_shape)
+        return grad_x, grad_weight, grad_bias
+
+    @staticmethod
+    def forward(ctx, grad, x, weight, mean, invstd, bias_shape, needed):
+        ctx.save_for_backward(grad, x, weight)
+        ctx.mean, ctx.invstd, ctx.needed = mean, invstd, needed
+        return tuple(
+            g
+            for g in _BatchNormEvalBackward.gradients(grad, x, weight, mean, invstd, bias_shape, needed)
+            if g is not None
+        )
+
+    @staticmethod
+    def backward(ctx, *ggs):
+        grad, x, weight = ctx.saved_tensors
+        channels = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        invstd = grad._make(ctx.invstd)
+        scale = invstd if weight is None else weight.reshape(channels) * invstd
+        given = iter(ggs)  # one per gradient computed, in order
+        gg_x, gg_weight, gg_bias = (next(given) if need else None for need in ctx.needed)
+        d_grad = d_x = d_weight = None
+        if gg_x is not None:  # grad_x = grad * weight * invstd
+            d_grad = gg_x * scale
+            if weight is not None and ctx.needs_input_grad[2]:
+                d_weight = sum_to(gg_x * grad * invstd, channels).reshape(weight.shape)
+        if gg_weight is not None:  # grad_weight = sum(grad * (x - mean) * invstd)
+            gw = gg_weight.reshape(channels) * invstd
+            term = (x - grad._make(ctx.mean)) * gw
+            d_grad = term if d_grad is None else d_grad + term
+            d_x = grad * gw
+        if gg_bias is not None:  # grad_bias = sum(grad)
+            term = gg_bias.reshape(channels).expand(tuple(grad.shape))
+            d_grad = term if d_grad is None else d_grad + term
+        return d_grad, d_x, d_weight, None, None, None, None
 
 
 def _channel_sums(values, lanes):
@@ -620,14 +676,10 @@ def instance_norm(
             autograd_function.vmap_level.check_running_stats(running_mean, running_var)
         if count == 1:
             raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
-    if input.dtype in dtypes.narrow_float:  # rounded as PyTorch's batch norm rounds it
+    # a 16-bit input rounded as PyTorch's batch norm rounds it; the running statistics as PyTorch's graph has them
+    if input.dtype in dtypes.narrow_float or not use_input_stats:
         stats = (running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
         return named_node(_instance_norm_as_batch_norm(input, *stats), "ViewBackward0")
-    if not use_input_stats:  # PyTorch's instance norm: a batch norm of one (row-major) sample, viewed back
-        return named_node(
-            batch_norm(input.contiguous(), running_mean, running_var, weight, bias, False, momentum, eps),
-            "ViewBackward0",
-        )
     y, mean, var = _Normalize.apply(input.contiguous(), axes, eps)  # row-major whatever the input's layout, as PyTorch
     if running_mean is not None:
         _update_running(running_mean, mean.reshape(input.shape[:2]).mean(0), momentum)
@@ -637,14 +689,19 @@ def instance_norm(
 
 
 def _instance_norm_as_batch_norm(input, running_mean, running_var, weight, bias, use_input_stats, momentum, eps):
-    """PyTorch's instance norm of a float16/bfloat16 input: batch norm of ``input`` viewed as one sample of
-    ``N * C`` channels, the parameters and running statistics repeated ``N`` times (the statistics in the
-    parameters' type, the input's without them, as PyTorch's results come out), the running statistics
-    then averaged back over the batch; :class:`_NarrowBatchNorm` reproduces its rounding."""
+    """PyTorch's instance norm: batch norm of ``input`` viewed as one sample of ``N * C`` channels, the
+    parameters and running statistics repeated ``N`` times, the running statistics then averaged back over the
+    batch. Taken for a float16/bfloat16 input (the statistics in the parameters' type, the input's without them,
+    as PyTorch's results come out; :class:`_NarrowBatchNorm` reproduces its rounding) and with the running
+    statistics (``use_input_stats=False``), so that the input's gradient is viewed back from the batch norm's, as
+    PyTorch's."""
     n, c = input.shape[:2]
-    kind = input.dtype if weight is None else weight.dtype
+    kind = (input.dtype if weight is None else weight.dtype) if input.dtype in dtypes.narrow_float else None
     repeat = lambda t: None if t is None else t.repeat(n)  # noqa: E731
-    means, variances = (None if t is None else t.repeat(n).to(kind) for t in (running_mean, running_var))
+    means, variances = (
+        None if t is None else t.repeat(n) if kind is None else t.repeat(n).to(kind)
+        for t in (running_mean, running_var)
+    )
     rows = input.contiguous().reshape((1, n * c) + tuple(input.shape[2:]))
     y = batch_norm(rows, means, variances, repeat(weight), repeat(bias), use_input_stats, momentum, eps)
     if use_input_stats:

@@ -172,8 +172,12 @@ class _AvgPool(Function):
         return (_AvgPoolBackward.of(ctx, grad, ctx.input_shape, ctx.format, *ctx.args),) + (None,) * 6
 
 
-# the pooling nodes of 2-D and 3-D batches, named as PyTorch's (its 1-D pooling is a 2-D one between
-# an unsqueeze and a squeeze)
+# the pooling nodes, named as PyTorch's: its 1-D pooling is a 2-D one between an unsqueeze and a squeeze,
+# whose node (SqueezeBackward1) is the output's, and whose backward's, the unsqueeze's, its gradient's
+class _MaxPool1d(_MaxByIndex):
+    _backward_name = "SqueezeBackward1"
+
+
 class _MaxPool2d(_MaxByIndex):
     _channels_last_gradient = True
     _backward_name = "MaxPool2DWithIndicesBackward0"
@@ -193,6 +197,10 @@ class _AdaptiveMaxPool3d(_MaxByIndex):
     _backward_name = "AdaptiveMaxPool3DBackward0"
 
 
+class _AvgPool1d(_AvgPool):
+    _backward_name = "SqueezeBackward1"
+
+
 class _AvgPool2d(_AvgPool):
     _backward_name = "AvgPool2DBackward0"
 
@@ -201,9 +209,9 @@ class _AvgPool3d(_AvgPool):
     _backward_name = "AvgPool3DBackward0"
 
 
-_MAX_POOL_NODES = {2: _MaxPool2d, 3: _MaxPool3d}
-_ADAPTIVE_MAX_POOL_NODES = {2: _AdaptiveMaxPool2d, 3: _AdaptiveMaxPool3d}
-_AVG_POOL_NODES = {2: _AvgPool2d, 3: _AvgPool3d}
+_MAX_POOL_NODES = {1: _MaxPool1d, 2: _MaxPool2d, 3: _MaxPool3d}
+_ADAPTIVE_MAX_POOL_NODES = {1: _MaxPool1d, 2: _AdaptiveMaxPool2d, 3: _AdaptiveMaxPool3d}
+_AVG_POOL_NODES = {1: _AvgPool1d, 2: _AvgPool2d, 3: _AvgPool3d}
 
 
 class _AvgPoolBackward(LinearGradient):
@@ -221,7 +229,7 @@ class _AvgPoolBackward(LinearGradient):
 
     @staticmethod
     def adjoint(ctx, gg):
-        return (_AVG_POOL_NODES.get(len(ctx.args[0]), _AvgPool).apply(gg, *ctx.args),) + (None,) * 7
+        return (_AVG_POOL_NODES[len(ctx.args[0])].apply(gg, *ctx.args),) + (None,) * 7
 
 
 # -- argument handling ------------------------------------------------------------------------
@@ -421,7 +429,7 @@ def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, 
     def compute(kernels, data):
         return kernels.max_pool(data, kernel, stride, padding, dilation, out_shape)
 
-    values, indices = _MAX_POOL_NODES.get(nd, _MaxByIndex).apply(x, compute)
+    values, indices = _MAX_POOL_NODES[nd].apply(x, compute)
     values, indices = in_input_format(values, x), in_input_format(indices, x)
     return _pool_node(_unbatch(values, batched), nd, "MaxPool{}DWithIndicesBackward0"), _unbatch(indices, batched)
 
@@ -764,7 +772,7 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
         raise RuntimeError("divisor must be not zero")
     if x.dtype not in (_AVG_POOL3D_TYPES if nd == 3 else _AVG_POOL_TYPES):  # after the argument checks, as PyTorch
         not_implemented("avg_pool3d_out_frame" if nd == 3 else "avg_pool2d", x.dtype)
-    node = _AVG_POOL_NODES.get(nd, _AvgPool)
+    node = _AVG_POOL_NODES[nd]
     out = node.apply(x, kernel, stride, padding, out_shape, bool(count_include_pad), divisor_override)
     if not x.dtype.is_floating_point and out.dtype is not x.dtype:  # an integer mean truncates, as in PyTorch
         out = out.trunc().to(x.dtype)
@@ -1059,7 +1067,7 @@ def _adaptive_max(nd, input, output_size):
     def compute(kernels, data):
         return kernels.adaptive_max_pool(data, out_shape)
 
-    values, indices = _ADAPTIVE_MAX_POOL_NODES.get(nd, _MaxByIndex).apply(x, compute)
+    values, indices = _ADAPTIVE_MAX_POOL_NODES[nd].apply(x, compute)
     if nd == 2:
         values, indices = in_input_format(values, x), in_input_format(indices, x)
     else:  # PyTorch's 3-d kernel gives row-major results
@@ -1221,6 +1229,78 @@ def _average_bins(x, out):
     return total / _tensor(counts, dtype=x.dtype, device=x.device)
 
 
+def _spread_bins(grad, size):
+    """The adjoint of :func:`_average_bins` over the last dimension: each bin's ``grad`` divided by its count
+    and added to each of its members among ``size`` elements (PyTorch's adaptive average pool's backward)."""
+    out = grad.shape[-1]
+    lead = tuple(grad.shape[:-1])
+    if out and size % out == 0:
+        width = size // out
+        return (grad / width).unsqueeze(-1).expand(lead + (out, width)).reshape(lead + (size,))
+    index, counts, width = _bin_members(size, out)
+    shares = (grad / _tensor(counts, dtype=grad.dtype, device=grad.device)).unsqueeze(-1)
+    shares = shares.expand(lead + (out, width)).reshape(lead + (out * width,))
+    members = _tensor(index, dtype=dtypes.int64, device=grad.device)
+    # a shorter bin's padding goes to one more element, dropped
+    return grad.new_zeros(lead + (size + 1,)).index_add(-1, members, shares)[..., :size]
+
+
+class _AdaptiveAvgPool(Function):
+    """The adaptive average pool of a batch ``x`` into ``out_shape`` (its last dimensions), bin by bin along each
+    dimension in turn; its gradient is a :class:`_AdaptiveAvgPoolBackward`."""
+
+    @staticmethod
+    def forward(ctx, x, out_shape):
+        ctx.input_shape = tuple(x.shape)
+        # PyTorch's gradient is laid out as a 2-d batch's input (its 3-d kernel's is row-major)
+        ctx.format = channels_last_format(x) if x.ndim == 4 else None
+        pooled = x
+        for axis, o in enumerate(out_shape, 2):
+            if x.shape[axis] != o:
+                pooled = _average_bins(pooled.transpose(axis, -1), o).transpose(axis, -1)
+        return x.clone() if pooled is x else pooled  # every bin is one element: still a new tensor, as in PyTorch
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _AdaptiveAvgPoolBackward.of(ctx, grad, ctx.input_shape, ctx.format), None
+
+
+class _AdaptiveAvgPool1d(_AdaptiveAvgPool):
+    _backward_name = "SqueezeBackward1"
+
+
+class _AdaptiveAvgPool2d(_AdaptiveAvgPool):
+    _backward_name = "AdaptiveAvgPool2DBackward0"
+
+
+class _AdaptiveAvgPool3d(_AdaptiveAvgPool):
+    _backward_name = "AdaptiveAvgPool3DBackward0"
+
+
+_ADAPTIVE_AVG_POOL_NODES = {1: _AdaptiveAvgPool1d, 2: _AdaptiveAvgPool2d, 3: _AdaptiveAvgPool3d}
+
+
+class _AdaptiveAvgPoolBackward(LinearGradient):
+    """The gradient of :class:`_AdaptiveAvgPool` for the pool's input of shape ``input_shape``, laid out as ``fmt``
+    (the input's channels-last format, or None: row-major); its adjoint is the pool again."""
+
+    @staticmethod
+    def forward(ctx, grad, input_shape, fmt, source):
+        ctx.out_shape = tuple(grad.shape[2:])
+        gx = grad
+        for axis, size in enumerate(input_shape[2:], 2):
+            if grad.shape[axis] != size:
+                gx = _spread_bins(gx.transpose(axis, -1), size).transpose(axis, -1)
+        if gx is grad:
+            return grad.clone() if fmt is None else in_format(grad.clone(), fmt)
+        return gx.contiguous() if fmt is None else in_format(gx, fmt)
+
+    @staticmethod
+    def adjoint(ctx, gg):
+        node = _ADAPTIVE_AVG_POOL_NODES[len(ctx.out_shape)]
+        return node.apply(gg, ctx.out_shape), None, None
+
+
 _MEAN_OF_INTEGERS = (
     "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: "
 )
@@ -1258,16 +1338,11 @@ def _adaptive_avg(nd, input, output_size):
         if all(o == 1 for o in out_shape):  # PyTorch averages into 1x1 with mean()
             raise RuntimeError(_MEAN_OF_INTEGERS + TORCH_NAMES[x.dtype])
         not_implemented("adaptive_avg_pool3d_cpu" if nd == 3 else "adaptive_avg_pool2d", x.dtype)
-    pooled = x
-    for i, o in enumerate(out_shape):
-        axis = 2 + i
-        size = x.shape[axis]
-        if size == o:
-            continue
-        pooled = _average_bins(pooled.transpose(axis, -1), o).transpose(axis, -1)
-    if pooled is x:  # every bin is one element; still a new tensor, as in PyTorch
-        pooled = x.clone()
     ones = all(o == 1 for o in out_shape)
+    if ones:  # PyTorch averages into sizes of all 1 with mean(), whose gradient has no edge to the input
+        pooled = x.mean(tuple(range(2, 2 + nd)), keepdim=True)
+    else:
+        pooled = _ADAPTIVE_AVG_POOL_NODES[nd].apply(x, tuple(out_shape))
     fmt = channels_last_format(x) if ones else None
     if fmt is not None:  # PyTorch's mean() restrided in place to the input's channels-last format (as_strided_)
         return named_node(in_format(pooled, fmt), "AsStridedBackward1")
