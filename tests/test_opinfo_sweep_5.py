@@ -6,6 +6,8 @@ and compared on every test device.
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from opinfo_support import assert_same_as_torch, ember_copy, need_dtypes
 
@@ -73,3 +75,32 @@ def test_solve_gradients_through_column_major_results(device, left):
     ember.linalg.solve(eA, eB, left=left).pow(2).sum().backward()
     assert_same_as_torch(eA.grad, A.grad)
     assert_same_as_torch(eB.grad, B.grad)
+
+
+# -- 2. zeta: quiet at huge operands, Cephes' value at a huge order ------------------------------------
+_ZETA_CASES = [
+    (-501.0, -501.0),  # the smallest call of the OpInfo sample that warned (a pole: inf)
+    (2.0, -1e30),
+    (3.0, -1e300),
+    (-1e30, -1e30),
+    (1.5, 1e30),
+    (1e30, 0.5),  # Cephes stops at the first term, q^-x: inf
+    (1e30, 1.0),  # 1
+    (1e30, 2.0),  # underflows: 0
+]
+
+
+@pytest.mark.parametrize("dtype", _DTYPES)
+@pytest.mark.parametrize(("x", "q"), _ZETA_CASES)
+def test_zeta_is_quiet_and_cephes_at_huge_operands(device, dtype, x, q):
+    # ember's Euler-Maclaurin sum leaked NumPy's overflow and invalid-value warnings, and gave NaN for a
+    # huge order where PyTorch's (Cephes') sum stops at its first term
+    need_dtypes(device, dtype)
+    if dtype == "float32" and max(abs(x), abs(q)) > 3e38:
+        pytest.skip("beyond float32")
+    tx, tq = torch.tensor([x], dtype=getattr(torch, dtype)), torch.tensor([q], dtype=getattr(torch, dtype))
+    expected = torch.special.zeta(tx, tq)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        actual = ember.special.zeta(ember_copy(tx, device), ember_copy(tq, device))
+    assert_same_as_torch(actual, expected, rtol=1e-6, atol=0)
