@@ -121,3 +121,58 @@ def test_incomplete_gamma_at_large_a_near_x(device, dtype, op, a):
     actual = getattr(ember, op)(ember_copy(ta, device), ember_copy(tx, device))
     rtol, atol = (1e-9, 1e-13) if dtype == "float64" else (1e-4, 1e-6)
     assert_same_as_torch(actual, expected, rtol=rtol, atol=atol)
+
+
+# -- 4. the layout of the FFTs' input gradients ---------------------------------------------------------
+_FFT_CASES = [
+    ("fft", {"dim": 1}, False),
+    ("fft", {"dim": 1}, True),
+    ("fft", {"n": 10, "dim": 1}, False),  # a padded input: ConstantPadNdBackward0's crop keeps its dims' order
+    ("fft", {"n": 10, "dim": 1}, True),
+    ("fft", {"n": 4, "dim": 0}, False),  # a cut input
+    ("ifft", {"n": 10, "dim": 1, "norm": "ortho"}, False),
+    ("rfft", {"dim": 1}, False),
+    ("rfft", {"n": 10, "dim": 0}, False),
+    ("irfft", {"dim": 1}, True),
+    ("irfft", {"n": 10, "dim": 0}, True),
+    ("hfft", {"dim": 1}, True),
+    ("ihfft", {"dim": 1}, False),
+    ("fft2", {"dim": (0, 1)}, False),
+    ("fft2", {"dim": (0, 1)}, True),
+    ("rfft2", {"dim": (0, 1)}, False),
+    ("irfft2", {"dim": (0, 1)}, True),
+    ("fftn", {"dim": (0, 2)}, False),
+    ("ifftn", {"s": (3, 9), "dim": (0, 2)}, False),  # n-dimensional: cast first, then cut and padded
+    ("rfftn", {"dim": (1, 0)}, False),
+    ("hfftn", {"dim": (0, 1)}, True),  # PyTorch's two passes: complex to complex, then to real
+    ("hfft2", {}, True),
+    ("ihfftn", {"dim": (0, 1)}, False),  # real to complex, then complex to complex
+    ("ihfft2", {"dim": (0, 2)}, False),
+]
+
+
+@pytest.mark.parametrize("dtype", _DTYPES)
+@pytest.mark.parametrize(("op", "kwargs", "complex_input"), _FFT_CASES)
+def test_fft_input_gradient_layout(device, dtype, op, kwargs, complex_input):
+    # ember's gradients were row-major (a real input's: the real part of a row-major complex one); PyTorch's
+    # come out of its backward transforms in their layouts, through the nodes that fit the input
+    need_dtypes(device, dtype, "complex64" if dtype == "float32" else "complex128")
+    values = torch.linspace(-1, 1, 210, dtype=getattr(torch, dtype)).reshape(5, 6, 7)
+    if complex_input:
+        values = torch.complex(values, values.flip(0))
+    t = values.clone().requires_grad_(True)
+    e = ember_copy(values, device, requires_grad=True)
+    yt, ye = getattr(torch.fft, op)(t, **kwargs), getattr(ember.fft, op)(e, **kwargs)
+    (gt,) = torch.autograd.grad(yt, [t], torch.ones_like(yt))
+    (ge,) = ember.autograd.grad([ye], [e], [ember.ones_like(ye)])
+    assert_same_as_torch(ge, gt.resolve_conj(), rtol=1e-4 if dtype == "float32" else 1e-9, atol=1e-4)
+    assert tuple(ge.stride()) == tuple(gt.stride())
+
+
+def test_constant_pad_crop_keeps_the_layout(device):
+    # a crop-only constant_pad_nd is PyTorch's clone of the cropped view, in its dims' order (ember: row-major)
+    t = torch.arange(350.0).reshape(5, 7, 10).permute(0, 2, 1)
+    e = ember_copy(t, device)
+    for pad in ([0, 0, 0, -4], [-1, 0], [0, 0, 0, 4]):
+        assert tuple(ember.constant_pad_nd(e, pad).stride()) == tuple(torch.constant_pad_nd(t, pad).stride())
+        assert_same_as_torch(ember.constant_pad_nd(e, pad), torch.constant_pad_nd(t, pad))
