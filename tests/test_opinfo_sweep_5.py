@@ -176,3 +176,17 @@ def test_constant_pad_crop_keeps_the_layout(device):
     for pad in ([0, 0, 0, -4], [-1, 0], [0, 0, 0, 4]):
         assert tuple(ember.constant_pad_nd(e, pad).stride()) == tuple(torch.constant_pad_nd(t, pad).stride())
         assert_same_as_torch(ember.constant_pad_nd(e, pad), torch.constant_pad_nd(t, pad))
+
+
+@pytest.mark.parametrize("dtype", _DTYPES)
+@pytest.mark.parametrize("op", ["igamma", "igammac"])
+def test_incomplete_gamma_edges_in_pytorchs_order(device, dtype, op):
+    # PyTorch's kernel checks the edges in order, the first that holds deciding even where the other operand
+    # is NaN (igamma(inf, nan) = 0, igamma(nan, inf) = 1, igamma(nan, 0) = 0); ember gave NaN there
+    need_dtypes(device, dtype)
+    values = [float("nan"), float("inf"), -float("inf"), 0.0, -0.0, -1.0, 2.5]
+    ta = torch.tensor([a for a in values for _ in values], dtype=getattr(torch, dtype))
+    tx = torch.tensor([x for _ in values for x in values], dtype=getattr(torch, dtype))
+    expected = getattr(torch, op)(ta, tx)
+    actual = getattr(ember, op)(ember_copy(ta, device), ember_copy(tx, device))
+    assert_same_as_torch(actual, expected, rtol=1e-6, atol=1e-7)

@@ -354,11 +354,14 @@ def _incomplete_gamma(b, a, x, upper):
         value = xp.where(series, 1 - lower, upper_value)
     else:
         value = xp.where(series, lower, 1 - upper_value)
-    edge = xp.full(x.shape, math.nan, dtype=x.dtype)  # the edges of P
-    edge = xp.where(both(a == 0, x > 0), 1.0, edge)
-    edge = xp.where(both(x == 0, a > 0), 0.0, edge)
-    edge = xp.where(both(x == math.inf, both(a > 0, a < math.inf)), 1.0, edge)
-    edge = xp.where(both(a == math.inf, both(x > 0, x < math.inf)), 0.0, edge)
+    # the edges of P in the order PyTorch's kernel checks them (the first that holds decides, even where the
+    # other operand is NaN: P(inf, nan) = 0, P(nan, inf) = 1, P(nan, 0) = 0)
+    nan = xp.full(x.shape, math.nan, dtype=x.dtype)
+    edge = xp.where(x == math.inf, 1.0, nan)
+    edge = xp.where(a == math.inf, xp.where(x == math.inf, nan, 0.0), edge)
+    edge = xp.where(x == 0, 0.0, edge)
+    edge = xp.where(a == 0, xp.where(x > 0, 1.0, nan), edge)
+    edge = xp.where(xp.logical_or(x < 0, a < 0), nan, edge)
     value = xp.where(converged, value, xp.full(x.shape, math.nan, dtype=x.dtype))
     temme = both(aa >= _TEMME_FROM, both(xx >= 0.5 * aa, xx <= 2 * aa))
     value = xp.where(temme, _temme(b, aa, xp.where(temme, xx, aa), upper), value)
