@@ -100,24 +100,28 @@ def _digamma(b, x):
 
 def _hurwitz_zeta(b, s, x):
     """zeta(s, x) = sum_k (x + k)^-s for s > 1 and x > 0: the first terms, then Euler-Maclaurin. The
-    arithmetic goes through the namespace's functions, quiet where a huge ``x`` or order overflows (as
-    PyTorch's zeta, which warns of nothing)."""
+    arithmetic on the arrays goes through the namespace's functions, quiet where a huge ``x`` or order
+    overflows (as PyTorch's zeta, which warns of nothing); an order given as a number (polygamma's) keeps
+    its factors numbers."""
     xp = b.xp
     add, multiply, divide, pow = xp.add, xp.multiply, xp.divide, xp.pow
-    if isinstance(s, (int, float)):
-        s = xp.full(x.shape, float(s), dtype=x.dtype)
     total = xp.full(x.shape, 0.0, dtype=x.dtype)
     for k in range(_SHIFT):
         total = add(total, pow(x + k, -s))
     w = x + _SHIFT
     total = add(total, add(divide(pow(w, 1 - s), s - 1), multiply(0.5, pow(w, -s))))
-    factor, power, w2 = 1.0, pow(w, -s - 1), multiply(w, w)
+    power, w2 = pow(w, -s - 1), multiply(w, w)
+    number = isinstance(s, (int, float))
+    factor = s / 2
     for j in range(1, len(_B2K) + 1):
-        if j == 1:
-            factor = s / 2
-        else:
-            factor = multiply(factor, divide(multiply(s + 2 * j - 3, s + 2 * j - 2), (2 * j - 1) * (2 * j)))
-        total = add(total, multiply(_B2K[j - 1], multiply(factor, power)))
+        if j > 1:
+            ratio = (s + 2 * j - 3) * (s + 2 * j - 2) if number else multiply(s + 2 * j - 3, s + 2 * j - 2)
+            factor = (
+                factor * ratio / ((2 * j - 1) * (2 * j))
+                if number
+                else multiply(factor, ratio / ((2 * j - 1) * (2 * j)))
+            )
+        total = add(total, multiply(_B2K[j - 1] * factor if number else multiply(_B2K[j - 1], factor), power))
         power = divide(power, w2)
     return total
 
