@@ -33,12 +33,12 @@ from .amp.policy import cast_inputs
 from .amp.state import state as _amp
 from .amp.state import suspended as _amp_suspended
 from .autograd.function import Function
+from .nn.functional.padding import pad as _pad
 from .ops.creation import arange
 from .ops.dtype_support import TORCH_NAMES, not_implemented
 from .ops.movement import cat, ordered_copy, roll
 from .ops.operands import wrap_dim
 from .ops.out_argument import check_out_type, creation_placement, write_out
-from .strides import ordered_strides
 from .tensor import Tensor
 from .type_names import type_name
 
@@ -129,17 +129,17 @@ def _real_input(op: str, input: Tensor) -> Tensor:
     return input if input.dtype is d else input.to(d)
 
 
-def _resized(t: Tensor, axes: tuple[int, ...], shape: tuple[int, ...]) -> Tensor:
-    """``t`` cut or padded with zeros at the end of each of ``axes`` to ``shape``'s lengths."""
-    for a in axes:
-        have, want = t.shape[a], shape[a]
-        if have > want:
-            t = t.narrow(a, 0, want)
-        elif have < want:
-            pad = list(t.shape)
-            pad[a] = want - have
-            t = cat([t, t.new_zeros(pad)], a)
-    return t
+def _fitted(t: Tensor, axes: tuple[int, ...], sizes: Sequence[int]) -> Tensor:
+    """``t`` fitted to ``sizes`` along ``axes`` before a transform, as PyTorch's ``resize_fft_input``: cut to a
+    narrowed view, then zero-padded by one ``constant_pad_nd``, so that the gradient goes through PyTorch's
+    nodes and comes out in their layouts."""
+    pad = [0] * (2 * t.ndim)
+    for a, n in zip(axes, sizes):
+        if t.shape[a] > n:
+            t = t.narrow(a, 0, n)
+        elif t.shape[a] < n:
+            pad[2 * (t.ndim - 1 - a) + 1] = n - t.shape[a]
+    return _pad(t, pad) if any(pad) else t
 
 
 # -- the layout of a result ------------------------------------------------------------------------
@@ -153,14 +153,11 @@ def _pass_order(strides: tuple[int, ...], axes: tuple[int, ...], real: bool) -> 
     return tuple(others + sorted(moved, key=by_stride) + ([axes[-1]] if real else []))
 
 
-def _result_order(input: Tensor, axes: tuple[int, ...], shape: tuple[int, ...], passes) -> tuple[int, ...] | None:
-    """The order in which PyTorch lays out a transform of ``input`` over ``axes`` into ``shape``, run as
-    ``passes``: ``(axes, real)`` pairs, each on the previous pass's result; None where that is row-major."""
-    strides, order = tuple(input.stride()), None
-    for pass_axes, real in passes:
-        order = _pass_order(strides, pass_axes, real)
-        strides = ordered_strides(shape, order)
-    return None if order is None or order == tuple(range(len(shape))) else order
+def _result_order(input: Tensor, axes: tuple[int, ...], real: bool) -> tuple[int, ...] | None:
+    """The order in which PyTorch lays out a transform of ``input`` over ``axes`` (``real``: to or from a real
+    signal; a gradient's transform too); None where that is row-major."""
+    order = _pass_order(tuple(input.stride()), axes, real)
+    return None if order == tuple(range(input.ndim)) else order
 
 
 def _laid_out(backend, data, native, order):
@@ -173,107 +170,118 @@ def _laid_out(backend, data, native, order):
 
 # -- the three kinds of transform, each with its adjoint as its gradient -----------------------
 class _C2C(Function):
-    """Complex to complex, forward (``fftn``) or inverse (``ifftn``)."""
+    """Complex to complex, forward (``fftn``) or inverse (``ifftn``), of an input fitted to the transform."""
 
     @staticmethod
-    def forward(ctx, z, sizes, axes, norm, inverse, order=None):
-        ctx.shape, ctx.axes, ctx.norm, ctx.inverse = z._data.shape, axes, norm, inverse
+    def forward(ctx, z, axes, norm, inverse, order=None):
+        ctx.axes, ctx.norm, ctx.inverse = axes, norm, inverse
         xp = z._backend.xp
         transform = xp.fft.ifftn if inverse else xp.fft.fftn
-        return z._make(_laid_out(z._backend, transform(z._data, s=sizes, axes=axes, norm=norm), z._data.dtype, order))
+        return z._make(_laid_out(z._backend, transform(z._data, axes=axes, norm=norm), z._data.dtype, order))
 
     @staticmethod
     def backward(ctx, grad):
-        g = _C2C.apply(grad, None, ctx.axes, _DUAL[ctx.norm], not ctx.inverse)
-        return _resized(g, ctx.axes, ctx.shape), None, None, None, None, None
+        g = _C2C.apply(grad, ctx.axes, _DUAL[ctx.norm], not ctx.inverse, _result_order(grad, ctx.axes, False))
+        return g, None, None, None, None
 
 
 class _R2C(Function):
-    """Real to the complex half spectrum (``rfftn``: the last axis keeps ``n // 2 + 1`` entries)."""
+    """Real to the complex half spectrum (``rfftn``: the last axis keeps ``n // 2 + 1`` entries), of an input
+    fitted to the transform."""
 
     @staticmethod
-    def forward(ctx, x, sizes, axes, norm, order=None):
-        ctx.shape, ctx.axes, ctx.norm = x._data.shape, axes, norm
-        ctx.sizes = [x._data.shape[a] for a in axes] if sizes is None else sizes  # None: the backward of irfftn
+    def forward(ctx, x, axes, norm, order=None):
+        ctx.axes, ctx.norm, ctx.length = axes, norm, x._data.shape[axes[-1]]
         backend = x._backend
         native = backend.native_dtype(x.dtype.to_complex())
-        return x._make(_laid_out(backend, backend.xp.fft.rfftn(x._data, s=sizes, axes=axes, norm=norm), native, order))
+        return x._make(_laid_out(backend, backend.xp.fft.rfftn(x._data, axes=axes, norm=norm), native, order))
 
     @staticmethod
     def backward(ctx, grad):
-        # the adjoint of "the first n // 2 + 1 entries of the full transform": the missing entries
-        # are zeros, then the inverse transform with the dual norm, whose real part is the gradient
-        full_shape = list(grad.shape)
-        full_shape[ctx.axes[-1]] = ctx.sizes[-1]
-        full = _resized(grad, ctx.axes[-1:], tuple(full_shape))
-        g = _C2C.apply(full, None, ctx.axes, _DUAL[ctx.norm], True).real
-        return _resized(g, ctx.axes, ctx.shape), None, None, None, None
+        # PyTorch's fft_r2c_backward: the adjoint of "the first n // 2 + 1 entries of the full transform": the
+        # missing entries are zeros (one constant_pad_nd), then the inverse transform with the dual norm, whose
+        # real part is the gradient
+        last = ctx.axes[-1]
+        full = _fitted(grad, (last,), (ctx.length,))
+        return (
+            _C2C.apply(full, ctx.axes, _DUAL[ctx.norm], True, _result_order(full, ctx.axes, False)).real,
+            None,
+            None,
+            None,
+        )
 
 
 class _C2R(Function):
-    """The complex half spectrum to real (``irfftn``: the last axis gives ``n`` real entries)."""
+    """The complex half spectrum to real (``irfftn``: the last axis gives ``n`` real entries), of an input
+    fitted to the transform (``n // 2 + 1`` entries in the last axis)."""
 
     @staticmethod
-    def forward(ctx, z, sizes, axes, norm, order=None):
-        ctx.shape, ctx.axes, ctx.norm, ctx.sizes = z._data.shape, axes, norm, sizes
+    def forward(ctx, z, axes, n, norm, order=None):
+        ctx.axes, ctx.norm, ctx.n = axes, norm, n
         backend = z._backend
         native = backend.native_dtype(z.dtype.to_real())
+        sizes = [z._data.shape[a] for a in axes[:-1]] + [n]
         return z._make(_laid_out(backend, backend.xp.fft.irfftn(z._data, s=sizes, axes=axes, norm=norm), native, order))
 
     @staticmethod
     def backward(ctx, grad):
         # PyTorch's fft_c2r_backward: the real transform of the gradient with the dual norm, the
         # entries that stand for two (a value and its mirrored conjugate) counted twice
-        g = _R2C.apply(grad, None, ctx.axes, _DUAL[ctx.norm])
+        g = _R2C.apply(grad, ctx.axes, _DUAL[ctx.norm], _result_order(grad, ctx.axes, True))
         last = ctx.axes[-1]
         half = g.shape[last]
-        doubled = ctx.sizes[-1] - half
+        doubled = ctx.n - half
         if doubled > 0:
             weights = [1.0] + [2.0] * doubled + [1.0] * (half - 1 - doubled)
             shape = [1] * g.ndim
             shape[last] = half
             g = g * g.new_tensor(weights, dtype=g.dtype.to_real()).reshape(shape)
-        return _resized(g, ctx.axes, ctx.shape), None, None, None, None
+        return g, None, None, None, None
 
 
-def _out_shape(input: Tensor, axes: tuple[int, ...], sizes: list[int], half: bool = False) -> tuple[int, ...]:
-    shape = list(input.shape)
-    for a, n in zip(axes, sizes):
-        shape[a] = n
-    if half:
-        shape[axes[-1]] = sizes[-1] // 2 + 1
-    return tuple(shape)
-
-
-def _c2c(op: str, input: Tensor, s: _Sizes, dim: _Dims, norm: str | None, inverse: bool, default_dims=None) -> Tensor:
-    z = _complex_input(op, input)
-    axes, sizes = _axes_and_sizes(z, s, dim, default_dims)
-    order = _result_order(z, axes, _out_shape(z, axes, sizes), ((axes, False),))
-    return _C2C.apply(z, sizes, axes, _norm(norm), inverse, order)
+def _c2c(
+    op: str, input: Tensor, s: _Sizes, dim: _Dims, norm: str | None, inverse: bool, default_dims=None, one_dim=False
+) -> Tensor:
+    """The complex-to-complex transform; ``one_dim`` (fft, ifft): a real input fitted before its cast, as
+    PyTorch's, which gives it the real-to-complex transform (its n-dimensional transforms cast first)."""
+    x = _autocast(op, input)
+    d = _checked_type(op, x)
+    axes, sizes = _axes_and_sizes(x, s, dim, default_dims)
+    if one_dim:
+        x = _fitted(x, axes, sizes)
+    z = x if x.dtype is d.to_complex() else x.to(d.to_complex())
+    if not one_dim:
+        z = _fitted(z, axes, sizes)
+    return _C2C.apply(z, axes, _norm(norm), inverse, _result_order(z, axes, False))
 
 
 def _r2c(op: str, input: Tensor, s: _Sizes, dim: _Dims, norm: str | None, default_dims=None, split=False) -> Tensor:
-    """The real-to-complex transform; ``split``: laid out as PyTorch's ihfftn, which transforms the last axis
-    first, then the others (complex to complex)."""
+    """The real-to-complex transform; ``split``: as PyTorch's ihfftn, the last axis first, then the others
+    (complex to complex)."""
     x = _real_input(op, input)
     axes, sizes = _axes_and_sizes(x, s, dim, default_dims)
-    passes = (((axes[-1],), True), (axes[:-1], False)) if split and len(axes) > 1 else ((axes, True),)
-    order = _result_order(x, axes, _out_shape(x, axes, sizes, half=True), passes)
-    return _R2C.apply(x, sizes, axes, _norm(norm), order)
+    x = _fitted(x, axes, sizes)
+    first = axes[-1:] if split else axes
+    half = _R2C.apply(x, first, _norm(norm), _result_order(x, first, True))
+    if first == axes:
+        return half
+    return _C2C.apply(half, axes[:-1], _norm(norm), False, _result_order(half, axes[:-1], False))
 
 
 def _c2r(op: str, input: Tensor, s: _Sizes, dim: _Dims, norm: str | None, default_dims=None, split=False) -> Tensor:
-    """The complex-to-real transform; ``split``: laid out as PyTorch's hfftn, which transforms all but the last
-    axis first (complex to complex), then the last."""
+    """The complex-to-real transform; ``split``: as PyTorch's hfftn, all but the last axis first (complex to
+    complex), then the last."""
     z = _complex_input(op, input)
     axes, sizes = _axes_and_sizes(z, s, dim, default_dims)
     if s is None or s[-1] == -1:  # the length of a real signal whose half spectrum has m entries
         sizes[-1] = 2 * (z.shape[axes[-1]] - 1)
         if sizes[-1] < 1:
             raise RuntimeError(f"Invalid number of data points ({sizes[-1]}) specified")
-    passes = ((axes[:-1], False), ((axes[-1],), True)) if split and len(axes) > 1 else ((axes, True),)
-    order = _result_order(z, axes, _out_shape(z, axes, sizes), passes)
-    return _C2R.apply(z, sizes, axes, _norm(norm), order)
+    z = _fitted(z, axes, [*sizes[:-1], sizes[-1] // 2 + 1])
+    last = axes[-1:] if split else axes
+    if last != axes:
+        z = _C2C.apply(z, axes[:-1], _norm(norm), True, _result_order(z, axes[:-1], False))
+    return _C2R.apply(z, last, sizes[-1], _norm(norm), _result_order(z, last, True))
 
 
 def _write_out(op: str, result: Tensor, out: Tensor) -> Tensor:
@@ -315,7 +323,7 @@ def fft(
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return _write_out("fft", fft(input, n, dim, norm), out)
-    return _c2c("fft", input, _one(n), dim, norm, False)
+    return _c2c("fft", input, _one(n), dim, norm, False, one_dim=True)
 
 
 def ifft(
@@ -339,7 +347,7 @@ def ifft(
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return _write_out("ifft", ifft(input, n, dim, norm), out)
-    return _c2c("ifft", input, _one(n), dim, norm, True)
+    return _c2c("ifft", input, _one(n), dim, norm, True, one_dim=True)
 
 
 def rfft(

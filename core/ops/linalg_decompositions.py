@@ -66,7 +66,10 @@ class _Cholesky(Function):
     def forward(ctx, A, upper):
         kernels = A._backend.kernels
         lower, info = kernels.linalg_cholesky(kernels._mH(A._data) if upper else A._data)
-        L = A._make(lower)
+        if upper:  # the factor returned, U = L^H, column-major, as PyTorch's
+            L = A._make(kernels._mH(lapack_layout(A._backend, kernels._mH(lower))))
+        else:
+            L = A._make(lapack_layout(A._backend, lower))
         ctx.save_for_backward(L)
         return L, A._make(info)
 
@@ -190,7 +193,7 @@ class _CholeskySolve(Function):
         kernels = L._backend.kernels
         lower = kernels._mH(L._data) if upper else L._data
         y = kernels.linalg_solve_triangular(lower, B._data, False)
-        X = L._make(kernels.linalg_solve_triangular(kernels._mH(lower), y, True))
+        X = L._make(lapack_layout(L._backend, kernels.linalg_solve_triangular(kernels._mH(lower), y, True)))
         ctx.save_for_backward(L, X)
         return X
 

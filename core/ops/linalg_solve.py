@@ -121,7 +121,7 @@ class _Solve(Function):
     @staticmethod
     def forward(ctx, A, B):
         x, info = A._backend.kernels.linalg_solve(A._data, B._data)
-        X = A._make(x)
+        X = A._make(lapack_layout(A._backend, x))  # column-major, as PyTorch's
         ctx.save_for_backward(A, X)
         return X, A._make(info)
 
@@ -138,7 +138,8 @@ class _SolveTriangular(Function):
     @staticmethod
     def forward(ctx, A, B, upper, unitriangular):
         ctx.upper, ctx.unitriangular = upper, unitriangular
-        X = A._make(A._backend.kernels.linalg_solve_triangular(A._data, B._data, upper, unitriangular))
+        x = A._backend.kernels.linalg_solve_triangular(A._data, B._data, upper, unitriangular)
+        X = A._make(lapack_layout(A._backend, x))  # column-major, as PyTorch's
         ctx.save_for_backward(A, X)
         return X
 
@@ -589,7 +590,7 @@ class _LuFactor(Function):
     @staticmethod
     def forward(ctx, A):
         lu, pivots, info = A._backend.kernels.linalg_lu_factor(A._data)
-        LU = A._make(lu)
+        LU = A._make(lapack_layout(A._backend, lu))  # column-major, as PyTorch's
         ctx.save_for_backward(LU)
         ctx.pivots = A._make(pivots)
         return LU, ctx.pivots, A._make(info)
@@ -638,7 +639,8 @@ class _LuSolve(Function):
     @staticmethod
     def forward(ctx, LU, pivots, B, adjoint):
         ctx.adjoint = adjoint
-        X = LU._make(LU._backend.kernels.linalg_lu_solve(LU._data, pivots._data, B._data, adjoint))
+        x = LU._backend.kernels.linalg_lu_solve(LU._data, pivots._data, B._data, adjoint)
+        X = LU._make(lapack_layout(LU._backend, x))  # column-major, as PyTorch's
         ctx.save_for_backward(LU, pivots, X)
         return X
 

@@ -123,22 +123,35 @@ def _digamma(b, x):
 
 
 def _hurwitz_zeta(b, s, x):
-    """zeta(s, x) = sum_k (x + k)^-s for s > 1 and x > 0: the first terms, then Euler-Maclaurin."""
+    """zeta(s, x) = sum_k (x + k)^-s for s > 1 and x > 0: the first terms, then Euler-Maclaurin. The
+    arithmetic on the arrays goes through the namespace's functions, quiet where a huge ``x`` or order
+    overflows (as PyTorch's zeta, which warns of nothing); an order given as a number (polygamma's) keeps
+    its factors numbers."""
     xp = b.xp
+    add, multiply, divide, pow = xp.add, xp.multiply, xp.divide, xp.pow
     total = xp.full(x.shape, 0.0, dtype=x.dtype)
     for k in range(_SHIFT):
-        total = total + xp.pow(x + k, -s)
+        total = add(total, pow(x + k, -s))
     w = x + _SHIFT
-    total = total + xp.pow(w, 1 - s) / (s - 1) + 0.5 * xp.pow(w, -s)
-    factor, power = 1.0, xp.pow(w, -s - 1)
+    total = add(total, add(divide(pow(w, 1 - s), s - 1), multiply(0.5, pow(w, -s))))
+    power, w2 = pow(w, -s - 1), multiply(w, w)
+    number = isinstance(s, (int, float))
+    factor = s / 2
     for j in range(1, len(_B2K) + 1):
-        factor *= (s + 2 * j - 2) / (2 * j) if j == 1 else (s + 2 * j - 3) * (s + 2 * j - 2) / ((2 * j - 1) * (2 * j))
-        total = total + _B2K[j - 1] * factor * power
-        power = power / (w * w)
+        if j > 1:
+            ratio = (s + 2 * j - 3) * (s + 2 * j - 2) if number else multiply(s + 2 * j - 3, s + 2 * j - 2)
+            factor = (
+                factor * ratio / ((2 * j - 1) * (2 * j))
+                if number
+                else multiply(factor, ratio / ((2 * j - 1) * (2 * j)))
+            )
+        total = add(total, multiply(_B2K[j - 1] * factor if number else multiply(_B2K[j - 1], factor), power))
+        power = divide(power, w2)
     return total
 
 
 _LOG_MAX_DOUBLE = math.log(1.7976931348623157e308)
+_CEPHES_EPSILON = 2.0**-53  # Cephes' MACHEP: the relative size of a term its sums stop at
 
 
 def _integer_order_zeta(b, s, x):
@@ -159,12 +172,16 @@ def _integer_order_zeta(b, s, x):
     one_minus_f = xp.subtract(below + 1, x)  # exact near the integer above x, where 1 - f would round
     near = _hurwitz_zeta(b, s, xp.where(negative, one_minus_f, 1.0))
     inner = xp.subtract(near, _hurwitz_zeta(b, s, xp.where(negative, 1 - x, 1.0)))
-    value = xp.add(_hurwitz_zeta(b, s, positive), xp.where(negative, sign * inner, 0.0))
-    # Cephes' own edges: its sum starts at x^-s, and where that underflows (x > 0) every term does: it
-    # returns 0, or NaN where the factors s (s + 1)^2 ... (s + 11)^2 of its Euler-Maclaurin terms overflow
-    # (inf * 0); at x = inf the remainder term is 0 * inf, NaN
+    value = xp.add(_hurwitz_zeta(b, s, positive), xp.where(negative, xp.multiply(sign, inner), 0.0))
+    # Cephes' own edges: its sum starts at x^-s and stops at the first term below its precision, so that
+    # for x > 0 it is x^-s itself where (x + 1)^-s is that small beside it (a huge order: inf for x < 1); and
+    # where x^-s underflows every term does: it returns 0, or NaN where the factors s (s + 1)^2 ... (s + 11)^2
+    # of its Euler-Maclaurin terms overflow (inf * 0); at x = inf the remainder term is 0 * inf, NaN
     order = s if not isinstance(s, (int, float)) else xp.full(x.shape, float(s), dtype=x.dtype)
-    gone = xp.logical_and(x > 0, xp.pow(xp.where(x > 0, x, 1.0), -order) == 0)
+    first = xp.pow(xp.where(x > 0, x, 1.0), -order)
+    second = xp.pow(xp.where(x > 0, x + 1, 1.0), -order)
+    value = xp.where(xp.logical_and(x > 0, xp.divide(second, first) < _CEPHES_EPSILON), first, value)
+    gone = xp.logical_and(x > 0, first == 0)
     factors = xp.log(order)
     for k in range(1, 12):
         factors = factors + 2 * xp.log(order + k)

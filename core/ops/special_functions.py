@@ -10,8 +10,10 @@ Values are computed in float64 where the backend has it and rounded once to the 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from .. import dtypes
@@ -41,6 +43,8 @@ _LOG_HALF = math.log(0.5)
 _SERIES_SWITCH = 40.0  # _bessel_i's switch from the power series to Hankel's expansion
 _FRACTION_FROM = 3.0  # Laplace's continued fraction for erfc is used from here on
 _GAMMA_TERMS = 300  # series / continued-fraction terms of the incomplete gamma functions
+_TEMME_FROM = 200.0  # the incomplete gamma functions take Temme's expansion from this a on, for x in [a/2, 2a]
+_TEMME_ORDERS, _TEMME_TERMS = 10, 25  # its powers of 1/a, and the Taylor terms in eta of each coefficient
 
 
 def _scaled_bessel_i(b, x, order):
@@ -262,10 +266,61 @@ class _Zeta(_InFloat64Binary):
         return None, g * -x * zeta(x + 1, q)
 
 
+@functools.cache
+def _temme_coefficients() -> tuple[tuple[float, ...], ...]:
+    """The Taylor coefficients in eta of Temme's ``c_k(eta)`` (DLMF 8.12.8-9), derived exactly, once: with
+    ``lambda - 1 = eta u(eta)`` the inverse of ``eta^2 / 2 = lambda - 1 - ln(lambda)``, ``c_0 = (1/u - 1) / eta``
+    and ``c_k = (c_{k-1}' + g_k / u) / eta``, where ``g_k`` (Stirling's) is the constant that keeps ``c_k``
+    regular at 0. Row k holds ``c_k``'s first ``_TEMME_TERMS`` coefficients."""
+    m = _TEMME_TERMS + 2 * _TEMME_ORDERS + 1
+    # the coefficients of lambda - 1 in eta, from eta (1 + mu) = mu mu' (the derivative of the definition)
+    mu = [Fraction(0), Fraction(1)]
+    for n in range(2, m + 1):
+        mu.append((mu[n - 1] - sum((n + 1 - i) * mu[i] * mu[n + 1 - i] for i in range(2, n))) / (n + 1))
+    u = mu[1:]
+    inverse = [Fraction(1)]  # 1 / u
+    for n in range(1, m):
+        inverse.append(-sum(u[i] * inverse[n - i] for i in range(1, n + 1)))
+    c = inverse[1:]
+    rows = [c]
+    for _ in range(1, _TEMME_ORDERS):
+        derivative = [n * c[n] for n in range(1, len(c))]
+        g = -derivative[0]
+        c = [derivative[n] + g * inverse[n] for n in range(1, len(derivative))]
+        rows.append(c)
+    return tuple(tuple(float(v) for v in row[:_TEMME_TERMS]) for row in rows)
+
+
+def _temme(b, a, x, upper):
+    """Q(a, x) (``upper``) or P(a, x) by Temme's uniform expansion (DLMF 8.12.3-4), for large ``a`` and ``x``
+    near it, where the series and the continued fraction would need thousands of terms:
+    ``Q = erfc(eta sqrt(a/2)) / 2 + exp(-a eta^2 / 2) / sqrt(2 pi a) sum_k c_k(eta) a^-k``."""
+    xp = b.xp
+    mu = (x - a) / a  # lambda - 1
+    # lambda - 1 - ln(lambda) = eta^2 / 2: its series near 1, where the difference would lose the digits
+    near = xp.where(xp.abs(mu) < 0.3, mu, 0.0)
+    series = xp.full(x.shape, 0.0, dtype=x.dtype)
+    for j in range(32, 1, -1):
+        series = series * near + (-1) ** j / j
+    half_square = xp.where(xp.abs(mu) < 0.3, series * near * near, mu - xp.log1p(mu))
+    eta = xp.sign(mu) * xp.sqrt(2 * half_square)
+    total = xp.full(x.shape, 0.0, dtype=x.dtype)
+    for row in reversed(_temme_coefficients()):
+        c = xp.full(x.shape, row[-1], dtype=x.dtype)
+        for d in reversed(row[:-1]):
+            c = c * eta + d
+        total = total / a + c
+    remainder = xp.exp(-a * half_square) / xp.sqrt(2 * math.pi * a) * total
+    if upper:
+        return 0.5 * _erfc(b, eta * xp.sqrt(a / 2)) + remainder
+    return 0.5 * _erfc(b, -eta * xp.sqrt(a / 2)) - remainder
+
+
 def _incomplete_gamma(b, a, x, upper):
     """P(a, x) (``upper`` False) or Q(a, x): the series of P where ``x < a + 1``, the continued
-    fraction of Q (modified Lentz) elsewhere, each ``_GAMMA_TERMS`` terms long; PyTorch's values
-    at the edges (NaN for negative or NaN operands and for ``a = x = 0``)."""
+    fraction of Q (modified Lentz) elsewhere, each ``_GAMMA_TERMS`` terms long, and Temme's expansion
+    for ``a >= _TEMME_FROM`` and x within a factor 2 of a (where those would need more terms); PyTorch's
+    values at the edges (NaN for negative or NaN operands and for ``a = x = 0``)."""
     xp = b.xp
     both = xp.logical_and
     finite = both(both(a > 0, x > 0), both(a < math.inf, x < math.inf))
@@ -299,12 +354,17 @@ def _incomplete_gamma(b, a, x, upper):
         value = xp.where(series, 1 - lower, upper_value)
     else:
         value = xp.where(series, lower, 1 - upper_value)
-    edge = xp.full(x.shape, math.nan, dtype=x.dtype)  # the edges of P
-    edge = xp.where(both(a == 0, x > 0), 1.0, edge)
-    edge = xp.where(both(x == 0, a > 0), 0.0, edge)
-    edge = xp.where(both(x == math.inf, both(a > 0, a < math.inf)), 1.0, edge)
-    edge = xp.where(both(a == math.inf, both(x > 0, x < math.inf)), 0.0, edge)
+    # the edges of P in the order PyTorch's kernel checks them (the first that holds decides, even where the
+    # other operand is NaN: P(inf, nan) = 0, P(nan, inf) = 1, P(nan, 0) = 0)
+    nan = xp.full(x.shape, math.nan, dtype=x.dtype)
+    edge = xp.where(x == math.inf, 1.0, nan)
+    edge = xp.where(a == math.inf, xp.where(x == math.inf, nan, 0.0), edge)
+    edge = xp.where(x == 0, 0.0, edge)
+    edge = xp.where(a == 0, xp.where(x > 0, 1.0, nan), edge)
+    edge = xp.where(xp.logical_or(x < 0, a < 0), nan, edge)
     value = xp.where(converged, value, xp.full(x.shape, math.nan, dtype=x.dtype))
+    temme = both(aa >= _TEMME_FROM, both(xx >= 0.5 * aa, xx <= 2 * aa))
+    value = xp.where(temme, _temme(b, aa, xp.where(temme, xx, aa), upper), value)
     return xp.where(finite, value, 1 - edge if upper else edge)
 
 

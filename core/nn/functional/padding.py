@@ -98,6 +98,9 @@ class _ConstantPad(Function):
             out_shape.append(size + before + after)
             src.append(slice(max(-before, 0), size - max(-after, 0)))
             dst.append(slice(max(before, 0), max(before, 0) + max(size - max(-before, 0) - max(-after, 0), 0)))
+        if all(before <= 0 and after <= 0 for before, after in pads):
+            # a crop only: PyTorch clones the cropped view, laid out in its dims' order
+            return x._make(x._data[tuple(src)]).clone()
         out = xp.full(tuple(out_shape), value, dtype=x._data.dtype)
         if all(s.stop > s.start for s in dst):
             out[tuple(dst)] = x._data[tuple(src)]
@@ -232,7 +235,9 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         if not any(before or after for before, after in pairs):  # PyTorch's clone, in the input's layout
             out = input.clone()
         else:
-            out = in_input_format(_ConstantPad.apply(input, pairs, 0 if value is None else value), input)
+            out = _ConstantPad.apply(input, pairs, 0 if value is None else value)
+            if any(before > 0 or after > 0 for before, after in pairs):  # a crop only keeps its clone's layout
+                out = in_input_format(out, input)
         return named_node(out, "ConstantPadNdBackward0")  # (a channels-last input's copy: still PyTorch's one node)
     if value is not None and value != 0:
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
