@@ -92,6 +92,11 @@ class SparseTensorBase(UnstridedTensor):
     _size: Size
     _vals: Tensor
 
+    if TYPE_CHECKING:  # each sparse class defines these, returning its own class
+
+        def detach(self) -> Self: ...
+        def to(self, *args: Any, **kwargs: Any) -> Self: ...
+
     @property
     def shape(self) -> Size:
         return self._size
@@ -114,7 +119,7 @@ class SparseTensorBase(UnstridedTensor):
     def device(self) -> _device:
         return self._vals.device
 
-    @property
+    @property  # type: ignore[misc]  # read-only: requires_grad_() sets it on the values
     def requires_grad(self) -> bool:
         return self._vals.requires_grad
 
@@ -135,15 +140,15 @@ class SparseTensorBase(UnstridedTensor):
         """The device index (-1 on the CPU), as PyTorch's."""
         return self._vals.get_device()
 
-    @property
-    def data(self) -> Self:
+    @property  # type: ignore[misc]  # read-only: no `.data =` on a sparse tensor
+    def data(self) -> Self:  # type: ignore[override]  # (the same read-only data)
         """This tensor detached from autograd (the same indices and values)."""
-        return self.detach()  # type: ignore[attr-defined]
+        return self.detach()
 
     def __bool__(self) -> bool:
         if self.numel() != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-        return bool(self.to_dense().reshape(()).item())  # type: ignore[attr-defined]
+        return bool(self.to_dense().reshape(()).item())
 
     @property
     def is_cuda(self) -> bool:
@@ -177,10 +182,10 @@ class SparseTensorBase(UnstridedTensor):
         leaf that requires grad gets the dense gradient at every coordinate, as PyTorch's ``add`` gives it (in
         the dense stand-in ``sparse @ dense`` uses too)."""
         if not (grad_state.enabled and self.requires_grad and self.is_leaf):
-            return self.to_dense()  # type: ignore[attr-defined]
+            return self.to_dense()
         if self._dense_grad is None:  # type: ignore[has-type]
             self._dense_grad = self._vals.new_zeros(tuple(self._size)).requires_grad_()
-        return self.detach().to_dense() + self._dense_grad  # type: ignore[attr-defined]
+        return self.detach().to_dense() + self._dense_grad
 
     # -- what a tensor without strided storage refuses, with PyTorch's errors -------------------------
     @property
@@ -218,7 +223,7 @@ class SparseTensorBase(UnstridedTensor):
         """Refused, as PyTorch's: convert ``to_dense()`` first."""
         raise TypeError(f"can't convert {self._layout_name} layout tensor to numpy. Use Tensor.to_dense() first.")
 
-    def expand(self, *sizes: Any) -> Any:
+    def expand(self, *sizes: Any) -> Any:  # type: ignore[override]  # refused whatever the sizes
         """Refused, as PyTorch's."""
         raise RuntimeError(f"expand is unsupported for {self._layout_name} tensors")
 
@@ -226,61 +231,61 @@ class SparseTensorBase(UnstridedTensor):
         """The one element's value as a Python number."""
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
-        return self.to_dense().reshape(()).item()  # type: ignore[attr-defined]
+        return self.to_dense().reshape(()).item()
 
     def conj(self) -> Self:
         """The complex conjugate: this tensor itself for a real one, as PyTorch's (a lazy conjugate)."""
-        return self if not self.dtype.is_complex else self.conj_physical()  # type: ignore[attr-defined]
+        return self if not self.dtype.is_complex else self.conj_physical()
 
     def _as(self, dtype: _dtype) -> Self:
-        return self if self.dtype is dtype else self.to(dtype)  # type: ignore[attr-defined]
+        return self if self.dtype is dtype else self.to(dtype)
 
-    def float(self) -> Self:
+    def float(self) -> Self:  # type: ignore[override]  # no memory_format (PyTorch's sparse casts take one)
         """This tensor with float32 values (itself when they already are)."""
         return self._as(dtypes.float32)
 
-    def double(self) -> Self:
+    def double(self) -> Self:  # type: ignore[override]  # no memory_format (PyTorch's sparse casts take one)
         """This tensor with float64 values (itself when they already are)."""
         return self._as(dtypes.float64)
 
-    def half(self) -> Self:
+    def half(self) -> Self:  # type: ignore[override]  # no memory_format (PyTorch's sparse casts take one)
         """This tensor with float16 values (itself when they already are)."""
         return self._as(dtypes.float16)
 
-    def bfloat16(self) -> Self:
+    def bfloat16(self) -> Self:  # type: ignore[override]  # no memory_format (PyTorch's sparse casts take one)
         """This tensor with bfloat16 values (itself when they already are)."""
         return self._as(dtypes.bfloat16)
 
-    def long(self) -> Self:
+    def long(self) -> Self:  # type: ignore[override]  # no memory_format (PyTorch's sparse casts take one)
         """This tensor with int64 values (itself when they already are)."""
         return self._as(dtypes.int64)
 
     def to_sparse_csr(self, dense_dim: int | None = None) -> Any:
         """This 2-D sparse matrix in CSR layout (:func:`ember.sparse_csr_tensor`)."""
-        return self.to_sparse(layout=sparse_csr, dense_dim=dense_dim)  # type: ignore[attr-defined]
+        return self.to_sparse(layout=sparse_csr, dense_dim=dense_dim)
 
     def to_sparse_csc(self, dense_dim: int | None = None) -> Any:
         """This 2-D sparse matrix in CSC layout (:func:`ember.sparse_csc_tensor`)."""
-        return self.to_sparse(layout=sparse_csc, dense_dim=dense_dim)  # type: ignore[attr-defined]
+        return self.to_sparse(layout=sparse_csc, dense_dim=dense_dim)
 
     def to_sparse_bsr(self, blocksize: Sequence[int], dense_dim: int | None = None) -> Any:
         """This 2-D sparse matrix in BSR layout with ``blocksize`` blocks."""
-        return self.to_sparse(layout=sparse_bsr, blocksize=blocksize, dense_dim=dense_dim)  # type: ignore[attr-defined]
+        return self.to_sparse(layout=sparse_bsr, blocksize=blocksize, dense_dim=dense_dim)
 
     def to_sparse_bsc(self, blocksize: Sequence[int], dense_dim: int | None = None) -> Any:
         """This 2-D sparse matrix in BSC layout with ``blocksize`` blocks."""
-        return self.to_sparse(layout=sparse_bsc, blocksize=blocksize, dense_dim=dense_dim)  # type: ignore[attr-defined]
+        return self.to_sparse(layout=sparse_bsc, blocksize=blocksize, dense_dim=dense_dim)
 
-    def cpu(self) -> Self:
+    def cpu(self) -> Self:  # type: ignore[override]  # no memory_format (PyTorch's sparse casts take one)
         """This tensor on the CPU (itself when it is there)."""
-        return self if self.device.type == "cpu" else self.to("cpu")  # type: ignore[attr-defined]
+        return self if self.device.type == "cpu" else self.to("cpu")
 
     # last in the class: these names would hide the built-in int and bool from the annotations after them
-    def int(self) -> Self:
+    def int(self) -> Self:  # type: ignore[override]  # no memory_format (PyTorch's sparse casts take one)
         """This tensor with int32 values (itself when they already are)."""
         return self._as(dtypes.int32)
 
-    def bool(self) -> Self:
+    def bool(self) -> Self:  # type: ignore[override]  # no memory_format (PyTorch's sparse casts take one)
         """This tensor with bool values (itself when they already are)."""
         return self._as(dtypes.bool)
 
@@ -312,7 +317,7 @@ class SparseCOOTensor(SparseTensorBase):
         return _missing_method(self, name, "Sparse")
 
     # -- autograd (through the values) ----------------------------------------------------
-    @property
+    @property  # type: ignore[misc]  # read-only: the gradient is read from the values'
     def grad(self) -> Tensor | SparseCOOTensor | None:
         """The gradient: at the stored coordinates as a coalesced sparse tensor (what
         :func:`mm` and ``to_dense`` give), plus, densely, what ``sparse @ dense`` gives at every
@@ -390,7 +395,7 @@ class SparseCOOTensor(SparseTensorBase):
     def is_coalesced(self) -> bool:
         return self._coalesced
 
-    def reshape(self, *shape: Any) -> Any:
+    def reshape(self, *shape: Any) -> Any:  # type: ignore[override]  # refused whatever the shape
         """Refused, as PyTorch's (``view`` is, too)."""
         raise RuntimeError("reshape is not implemented for sparse tensors")
 
@@ -405,10 +410,10 @@ class SparseCOOTensor(SparseTensorBase):
     def detach(self) -> SparseCOOTensor:
         return SparseCOOTensor(self._idx, self._vals.detach(), self._size, self._coalesced)
 
-    def clone(self) -> SparseCOOTensor:
+    def clone(self) -> SparseCOOTensor:  # type: ignore[override]  # no memory_format: a sparse tensor has none
         return SparseCOOTensor(self._idx.clone(), self._vals.clone(), self._size, self._coalesced)
 
-    def copy_(self, src: SparseCOOTensor, non_blocking: bool = False) -> SparseCOOTensor:
+    def copy_(self, src: Tensor, non_blocking: bool = False) -> SparseCOOTensor:
         """Take ``src``'s size, coordinates and values (cast to this tensor's dtype, on its device); returns ``self``."""
         if not isinstance(src, SparseCOOTensor):
             raise NotImplementedError(
@@ -528,7 +533,7 @@ class SparseCOOTensor(SparseTensorBase):
             result._owner = _transposed_owner(self)
         return result
 
-    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:  # type: ignore[override]  # sparse type names and casts only
         """With no argument, the type name (``'ember.sparse.FloatTensor'``); else the values cast to ``dtype``."""
         if dtype is None:
             name = {v.dtype: k for k, v in _TYPE_CLASSES.items()}.get(self.dtype, "Tensor")
@@ -603,7 +608,7 @@ class SparseCOOTensor(SparseTensorBase):
         if tuple(other.shape) != tuple(self._size):
             raise RuntimeError(f"add: expected sizes to match, got {list(self._size)} and {list(other.shape)}")
 
-    def add(self, other: Tensor | SparseCOOTensor, alpha: Number = 1) -> Tensor | SparseCOOTensor:
+    def add(self, other: Tensor | SparseCOOTensor, alpha: Number = 1) -> Tensor | SparseCOOTensor:  # type: ignore[override]  # a tensor other only, no out=
         """``self + alpha * other`` for a sparse ``other``: the coordinates concatenated, merged into a
         coalesced sum when both operands are coalesced (as PyTorch merges them); a dense ``other``
         raises, as in PyTorch (``dense + sparse`` is the supported order)."""
@@ -628,7 +633,7 @@ class SparseCOOTensor(SparseTensorBase):
             return other.add(self)
         return self.add(other)
 
-    def sub(self, other: Tensor | SparseCOOTensor, alpha: Number = 1) -> Tensor | SparseCOOTensor:
+    def sub(self, other: Tensor | SparseCOOTensor, alpha: Number = 1) -> Tensor | SparseCOOTensor:  # type: ignore[override]  # a tensor other only, no out=
         """``self - alpha * other`` (:meth:`add` with ``-alpha``)."""
         if isinstance(other, SparseCOOTensor):
             return self.add(other, alpha=-alpha)
@@ -637,7 +642,7 @@ class SparseCOOTensor(SparseTensorBase):
         raise TypeError(f"sub: unsupported operand type {type(other).__name__} for a sparse tensor")
 
     __sub__ = sub
-    subtract = sub
+    subtract = sub  # type: ignore[assignment]  # sub's signature
 
     def __rsub__(self, other: Tensor) -> Tensor:
         """``dense - sparse``: dense."""
@@ -645,7 +650,7 @@ class SparseCOOTensor(SparseTensorBase):
             return other - self.to_dense()
         return NotImplemented
 
-    def mul(self, other: Number | Tensor | SparseCOOTensor) -> SparseCOOTensor:
+    def mul(self, other: Number | Tensor | SparseCOOTensor) -> SparseCOOTensor:  # type: ignore[override]  # no out=: a sparse product
         """The elementwise product with a number, a dense tensor or a sparse tensor: sparse, as in PyTorch.
 
         A number (or a 0-d tensor) scales the values; a dense tensor is read at the stored coordinates
@@ -660,7 +665,7 @@ class SparseCOOTensor(SparseTensorBase):
     __rmul__ = mul
     multiply = mul
 
-    def div(self, other: Number | Tensor, *, rounding_mode: str | None = None) -> SparseCOOTensor:
+    def div(self, other: Number | Tensor, *, rounding_mode: str | None = None) -> SparseCOOTensor:  # type: ignore[override]  # no out=: a sparse quotient
         """The values divided by a number or a 0-d tensor (PyTorch refuses any other divisor)."""
         if isinstance(other, SparseCOOTensor) or (is_strided(other) and other.ndim):
             raise RuntimeError(
@@ -675,15 +680,15 @@ class SparseCOOTensor(SparseTensorBase):
 
     __truediv__ = div
     divide = div
-    true_divide = div
+    true_divide = div  # type: ignore[assignment]  # div's signature
 
     def __floordiv__(self, other: Number | Tensor) -> SparseCOOTensor:
         return self.div(other, rounding_mode="floor")
 
-    def floor_divide(self, other: Number | Tensor) -> SparseCOOTensor:
+    def floor_divide(self, other: Number | Tensor) -> SparseCOOTensor:  # type: ignore[override]  # no out=: a sparse quotient
         return self.div(other, rounding_mode="floor")
 
-    def pow(self, exponent: Number) -> SparseCOOTensor:
+    def pow(self, exponent: Number | Tensor) -> SparseCOOTensor:
         """The values raised to ``exponent`` (not 0: that would fill the zeros with ones)."""
         if isinstance(exponent, (Tensor, SparseCOOTensor)):
             raise TypeError("pow: a sparse tensor can only be raised to a number")
@@ -710,19 +715,19 @@ class SparseCOOTensor(SparseTensorBase):
         self._idx, self._vals, self._coalesced = result._idx, result._vals, result._coalesced
         return self
 
-    def add_(self, other: SparseCOOTensor, alpha: Number = 1) -> SparseCOOTensor:
+    def add_(self, other: SparseCOOTensor, alpha: Number = 1) -> SparseCOOTensor:  # type: ignore[override]  # a sparse other only, no out=
         return self._assign(self.add(other, alpha=alpha))  # type: ignore[arg-type]
 
-    def sub_(self, other: SparseCOOTensor, alpha: Number = 1) -> SparseCOOTensor:
+    def sub_(self, other: SparseCOOTensor, alpha: Number = 1) -> SparseCOOTensor:  # type: ignore[override]  # a sparse other only, no out=
         return self._assign(self.sub(other, alpha=alpha))  # type: ignore[arg-type]
 
-    def mul_(self, other: Number | Tensor | SparseCOOTensor) -> SparseCOOTensor:
+    def mul_(self, other: Number | Tensor | SparseCOOTensor) -> SparseCOOTensor:  # type: ignore[override]  # no out=: in place
         return self._assign(self.mul(other))
 
-    def div_(self, other: Number | Tensor, *, rounding_mode: str | None = None) -> SparseCOOTensor:
+    def div_(self, other: Number | Tensor, *, rounding_mode: str | None = None) -> SparseCOOTensor:  # type: ignore[override]  # no out=: in place
         return self._assign(self.div(other, rounding_mode=rounding_mode))
 
-    def pow_(self, exponent: Number) -> SparseCOOTensor:
+    def pow_(self, exponent: Number | Tensor) -> SparseCOOTensor:
         return self._assign(self.pow(exponent))
 
     __iadd__ = add_
@@ -730,7 +735,7 @@ class SparseCOOTensor(SparseTensorBase):
     __imul__ = mul_
     __itruediv__ = div_
 
-    def sum(self, dim: int | Sequence[int] | None = None, dtype: _dtype | None = None) -> Tensor | SparseCOOTensor:
+    def sum(self, dim: int | Sequence[int] | None = None, dtype: _dtype | None = None) -> Tensor | SparseCOOTensor:  # type: ignore[override]  # no keepdim/out= (ember.sum adds keepdim)
         """The sum over ``dim`` (all dimensions by default): :func:`ember.sparse.sum`."""
         return sum(self, dim, dtype=dtype)
 
@@ -787,7 +792,7 @@ class SparseCOOTensor(SparseTensorBase):
         return result
 
     # -- shape ----------------------------------------------------------------------------------
-    def unsqueeze(self, dim: int) -> SparseCOOTensor:
+    def unsqueeze(self, dim: int) -> SparseCOOTensor:  # type: ignore[override]  # no axis=
         """A new dimension of size 1 at ``dim``: a sparse one (a row of zero coordinates) where it lies
         among the sparse dimensions (at their end included), else a dense one. Uncoalesced unless it holds at
         most one element, as PyTorch marks it."""
@@ -801,7 +806,7 @@ class SparseCOOTensor(SparseTensorBase):
             return SparseCOOTensor(stack(rows, 0), self._vals, size, single)
         return SparseCOOTensor(self._idx, self._vals.unsqueeze(dim - self.sparse_dim() + 1), size, single)
 
-    def permute(self, *dims: Any) -> SparseCOOTensor:
+    def permute(self, *dims: Any) -> SparseCOOTensor:  # type: ignore[override]  # no dims=
         """The dimensions reordered: sparse ones among themselves, dense ones among themselves (PyTorch's rule)."""
         order = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], Sequence) else dims
         if len(order) != self.ndim:
@@ -823,7 +828,7 @@ class SparseCOOTensor(SparseTensorBase):
         keep = order[:sparse_dim] == tuple(range(sparse_dim))
         return SparseCOOTensor(self._idx[list(order[:sparse_dim])], values, size, self._coalesced and keep)
 
-    def index_select(self, dim: int, index: Tensor) -> SparseCOOTensor:
+    def index_select(self, dim: int, index: Tensor) -> SparseCOOTensor:  # type: ignore[override]  # no out=: a sparse result
         """The entries whose coordinate along ``dim`` is in ``index``, renumbered by their place in it
         (an index given twice gives its entries twice); along a dense dimension, the values'."""
         dim = wrap_dim(dim, self.ndim)
@@ -877,19 +882,19 @@ class SparseCOOTensor(SparseTensorBase):
         gradient at every coordinate, as PyTorch's ``@`` gives it."""
         return _dense_grad_mm(self, other) if is_strided(other) else mm(self, other)
 
-    def mm(self, mat2: Tensor | SparseCOOTensor) -> Tensor | SparseCOOTensor:
+    def mm(self, mat2: Tensor | SparseCOOTensor) -> Tensor | SparseCOOTensor:  # type: ignore[override]  # no out=; a sparse mat2 gives a sparse result
         """``ember.mm(self, mat2)``."""
         if is_strided(mat2) and mat2.ndim != 2:
             raise RuntimeError(f"mat2 must be a matrix, got {mat2.ndim}-D tensor")
         return self @ mat2
 
-    matmul = __matmul__
+    matmul = __matmul__  # type: ignore[assignment]  # __matmul__'s signature
 
-    def mv(self, vec: Tensor) -> Tensor:
+    def mv(self, vec: Tensor) -> Tensor:  # type: ignore[override]  # no out=
         """``ember.mv(self, vec)``: the sparse matrix times a dense vector."""
         if not is_strided(vec) or vec.ndim != 1 or self.ndim != 2:
             raise RuntimeError(f"vector + matrix @ vector expected, got {self.ndim}, {getattr(vec, 'ndim', 0)}")
-        return self @ vec  # type: ignore[return-value]  # a dense vector gives a dense result
+        return self @ vec  # a dense vector gives a dense result
 
     def smm(self, mat2: Tensor) -> SparseCOOTensor:
         """:func:`ember.smm`."""
@@ -1110,9 +1115,9 @@ def _dense_sparse_mask(self: Tensor, mask: SparseCOOTensor) -> SparseCOOTensor:
 
 
 @overload
-def mm(mat1: SparseCOOTensor, mat2: Tensor, reduce: str = "sum") -> Tensor: ...
-@overload
 def mm(mat1: SparseCOOTensor, mat2: SparseCOOTensor, reduce: str = "sum") -> SparseCOOTensor: ...
+@overload
+def mm(mat1: SparseCOOTensor, mat2: Tensor, reduce: str = "sum") -> Tensor: ...
 def mm(mat1: SparseCOOTensor, mat2: Tensor | SparseCOOTensor, reduce: str = "sum") -> Tensor | SparseCOOTensor:
     """Matrix product of the sparse COO matrix ``mat1`` and the dense (or sparse) ``mat2``.
 
@@ -1151,7 +1156,8 @@ def mm(mat1: SparseCOOTensor, mat2: Tensor | SparseCOOTensor, reduce: str = "sum
             from .ops.linalg import mm as dense_mm
 
             return dense_mm(left, right).transpose(-2, -1)
-        return mm(left, right).transpose(-2, -1)
+        # (a sparse left, mat2's transpose, and a dense right, mat1's: mat1's annotation leaves out this case)
+        return mm(left, right).transpose(-2, -1)  # type: ignore[call-overload]
     if not isinstance(mat1, SparseCOOTensor):
         raise TypeError(f"sparse.mm: expected a sparse COO first argument, got {type(mat1).__name__}")
     if isinstance(mat2, SparseCOOTensor):

@@ -13,7 +13,7 @@ the plain one), another special method raises Python's TypeError, and what ``obj
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from .overrides import _disabled_torch_function_impl
 from .tensor import Tensor
@@ -109,8 +109,9 @@ def hide_dense_surface() -> None:
             setattr(UnstridedTensor, name, _Absent(name))
 
 
-def is_strided(obj: Any) -> bool:
-    """Whether ``obj`` is a dense tensor: an :class:`ember.Tensor` that is neither sparse nor nested."""
+def is_strided(obj: Any) -> TypeGuard[Tensor]:
+    """Whether ``obj`` is a dense tensor: an :class:`ember.Tensor` that is neither sparse nor nested (for a type
+    checker, ``obj`` is then a ``Tensor``, as an ``isinstance`` test would narrow it)."""
     return isinstance(obj, Tensor) and not isinstance(obj, UnstridedTensor)
 
 

@@ -1576,10 +1576,10 @@ def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = 
     if type(input) is not Tensor:  # (one identity test on the tensor path)
         input = _numbers_as_tensor(input, other)
     if type(other) is not Tensor and isinstance(other, UnstridedTensor):
-        return other.mul(input)  # type: ignore[union-attr]  # x * sparse: sparse, as in PyTorch
+        return other.mul(input)  # x * sparse: sparse, as in PyTorch
     if type(input) is not Tensor and (not isinstance(input, Tensor) or isinstance(input, UnstridedTensor)):
         if isinstance(input, UnstridedTensor):
-            return input.mul(other)  # type: ignore[union-attr]  # a sparse tensor: a sparse product
+            return input.mul(other)  # a sparse tensor: a sparse product
         return _binary(_Mul, "mul", other, input)
     if input._data.dtype.itemsize == 2:  # perhaps float16/bfloat16 (a 0-d first operand is cast, as PyTorch's)
         other = _cpu_scalar_value(input, other)

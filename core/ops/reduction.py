@@ -184,8 +184,8 @@ def sum(
         axes = sorted(normalize_dims(_every_dim_if_empty(dim), input.ndim))
         if len(axes) == input.ndim:  # every dim: a dense result, as PyTorch's
             return summed.reshape((1,) * input.ndim)
-        for axis in axes:
-            summed = summed.unsqueeze(axis)
+        for d in axes:
+            summed = summed.unsqueeze(d)
         return summed
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
