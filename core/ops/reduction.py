@@ -617,17 +617,7 @@ def argmax(
         >>> ember.argmax(x, dim=1)
         tensor([1, 0])
     """
-    refuse_limited("argmax_cpu", input)
-    if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("argmax", dim, None, axis, keepdim, keepdims)
-    if keepdim is not True and keepdim is not False:
-        raise bool_arg_error("argmax", "keepdim", keepdim)
-    if out is not None:
-        with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("argmax", argmax(input, dim, keepdim), out, exact_dtype=True)
-    if input.dtype is dtypes.bool:
-        raise RuntimeError("argmax(): does not support bool input")
-    return _arg("argmax", input, dim, keepdim)
+    return _argmax_or_argmin("argmax", input, dim, keepdim, out, axis, keepdims)
 
 
 @tensor_input
@@ -659,20 +649,23 @@ def argmin(
         tensor([[0],
                 [2]])
     """
-    refuse_limited("argmin_cpu", input)
+    return _argmax_or_argmin("argmin", input, dim, keepdim, out, axis, keepdims)
+
+
+def _argmax_or_argmin(name, input, dim, keepdim, out, axis, keepdims):
+    """:func:`argmax` or :func:`argmin` (``name``): their checks, then the index along ``dim``."""
+    refuse_limited(f"{name}_cpu", input)  # PyTorch's kernel, named in its errors
     if axis is not None or keepdims is not None:
-        dim, keepdim = numpy_names("argmin", dim, None, axis, keepdim, keepdims)
+        dim, keepdim = numpy_names(name, dim, None, axis, keepdim, keepdims)
     if keepdim is not True and keepdim is not False:
-        raise bool_arg_error("argmin", "keepdim", keepdim)
+        raise bool_arg_error(name, "keepdim", keepdim)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("argmin", argmin(input, dim, keepdim), out, exact_dtype=True)
+            result = _argmax_or_argmin(name, input, dim, keepdim, None, None, None)
+            return write_out(name, result, out, exact_dtype=True)
     if input.dtype is dtypes.bool:
-        raise RuntimeError("argmin(): does not support bool input")
-    return _arg("argmin", input, dim, keepdim)
-
-
-#: PyTorch's overloads of ``max`` and ``min``, as its argument parser lists them
+        raise RuntimeError(f"{name}(): does not support bool input")
+    return _arg(name, input, dim, keepdim)
 
 
 def _refuse_non_tensor(name: str, input: Any, dim: Any) -> None:
