@@ -31,6 +31,7 @@ from .dtype_support import (
 
 if TYPE_CHECKING:
     from ..types import Number
+from ..dim_errors import called_op
 from ..type_names import type_name
 from .operands import (
     array_operands,
@@ -497,7 +498,7 @@ def _unary(
                 name, op(input), out, exact_dtype=not floating, inputs=(input,)
             )  # floor, sign, ...: out's dtype
         if not isinstance(input, Tensor):
-            require_tensors(name, ("input",), input)
+            require_tensors(called_op(1) or name, ("input",), input)
         if autocast and _amp.active:
             (input,) = cast_inputs(name, input)
         if input.dtype is dtypes.bool and not floating:  # PyTorch has no bool kernel but sign's
@@ -2473,7 +2474,7 @@ def _compare(
         if out is not None:
             return write_out(name, op(input, other), out, inputs=(input, other))
         if not isinstance(input, Tensor):
-            require_tensors(name, ("input",), input)
+            require_tensors(called_op(1) or name, ("input",), input)
         if other is None and name in ("eq", "ne"):
             return name == "ne"
         a, b, result = promote(name, input, other)

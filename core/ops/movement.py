@@ -44,6 +44,7 @@ from .operands import (
     renamed,
     sum_to,
     tensor_input,
+    tensor_input_checked,
     wrap_dim,
 )
 from .out_argument import write_out
@@ -905,7 +906,7 @@ def tensor_tile(self: Tensor, *copies: int | _size_t, dims: _size_t | None = Non
     return tile(self, _shape_arg(copies, "tile", position))
 
 
-@tensor_input
+@tensor_input_checked
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim..end_dim`` into one.
 

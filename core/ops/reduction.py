@@ -37,6 +37,7 @@ from .operands import (
     refuse_none_dim,
     require_tensors,
     tensor_input,
+    tensor_input_checked,
     wrap_dim,
 )
 from .out_argument import SAME_DTYPE_OUT, write_out
@@ -1527,7 +1528,7 @@ def any(
     return out.to(dtypes.uint8) if input.dtype is dtypes.uint8 else out  # PyTorch keeps uint8
 
 
-@tensor_input
+@tensor_input_checked
 def count_nonzero(
     input: Tensor, dim: int | Sequence[int] | None = None, *, axis: int | Sequence[int] | None = None
 ) -> Tensor:

@@ -1,0 +1,97 @@
+"""Refused calls against PyTorch 2.13: the exception's type and message (the leftovers of ``tensor_input``).
+
+- Ops whose body takes what is no tensor without failing (a NumPy array has ``ndim`` and ``reshape``;
+  ``is_conj`` reads nothing): their first argument checked before they run (``tensor_input_checked``).
+- Aliases name themselves in their errors (``arccos``, ``fix``, ``concat``, ``row_stack``), as PyTorch's do.
+- The top-level functions over ``ember.linalg`` (``det``, ``inverse``, ``matrix_exp``, ...) name themselves
+  and their ``input``, as PyTorch's, not the linalg op and its ``A``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from against_torch import same_error
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+_NOT_TENSORS = {"list": [1.0, 2.0], "str": "ab", "None": None, "ndarray": np.ones(2)}
+
+
+@pytest.mark.parametrize("kind", list(_NOT_TENSORS))
+@pytest.mark.parametrize(
+    "op",
+    ["flatten", "positive", "combinations", "count_nonzero", "is_conj", "is_neg", "resolve_conj", "resolve_neg"],
+)
+def test_ops_that_take_anything_refuse_a_non_tensor(op, kind):
+    same_error(lambda T: getattr(T, op)(_NOT_TENSORS[kind]))
+
+
+@pytest.mark.parametrize("kind", ["list", "ndarray"])
+@pytest.mark.parametrize("op", ["arccos", "arcsin", "arctan", "arccosh", "arcsinh", "arctanh", "fix"])
+def test_aliases_name_themselves(op, kind):
+    same_error(lambda T: getattr(T, op)(_NOT_TENSORS[kind]))
+
+
+@pytest.mark.parametrize("kind", ["str", "None", "tensor"])
+@pytest.mark.parametrize("op", ["concat", "concatenate", "row_stack"])
+def test_joining_aliases_name_themselves(op, kind, device):
+    def call(T):
+        given = {"str": "ab", "None": None, "tensor": T.ones(2) if T is torch else ember.ones(2, device=device)}
+        return getattr(T, op)(given[kind])
+
+    same_error(call)
+
+
+_LINALG_TOP_LEVEL = [
+    "det", "inverse", "qr", "svd", "cholesky", "slogdet", "logdet", "pinverse", "matrix_exp", "cholesky_inverse",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["list", "None", "ndarray"])
+@pytest.mark.parametrize("op", [*_LINALG_TOP_LEVEL, "matrix_power"])
+def test_linalg_backed_top_level_functions_name_themselves(op, kind):
+    args = (2,) if op == "matrix_power" else ()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch's deprecation of qr, svd, cholesky
+        same_error(lambda T: getattr(T, op)(_NOT_TENSORS[kind], *args))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_tensors_still_computed_as_torch(dtype, device):
+    data = np.array([[2.0, 1.0], [1.0, 3.0]])
+    t = torch.tensor(data, dtype=getattr(torch, dtype))
+    e = ember.tensor(data, dtype=getattr(ember, dtype), device=device)
+    pairs = [
+        (torch.det(t), ember.det(e)),
+        (torch.inverse(t), ember.inverse(e)),
+        (torch.logdet(t), ember.logdet(e)),
+        (torch.pinverse(t), ember.pinverse(e)),
+        (torch.matrix_exp(t), ember.matrix_exp(e)),
+        (torch.linalg.matrix_exp(t), ember.linalg.matrix_exp(e)),
+        (torch.matrix_power(t, 2), ember.matrix_power(e, 2)),
+        (torch.cholesky_inverse(t.tril()), ember.cholesky_inverse(e.tril())),
+        (torch.cholesky_inverse(input=t.tril()), ember.cholesky_inverse(input=e.tril())),
+        (torch.arccos(t / 4), ember.arccos(e / 4)),
+        (torch.fix(t / 2), ember.fix(e / 2)),
+        (torch.flatten(t), ember.flatten(e)),
+        (torch.count_nonzero(t), ember.count_nonzero(e)),
+        (torch.concat([t, t]), ember.concat([e, e])),
+        (torch.row_stack([t, t]), ember.row_stack([e, e])),
+    ]
+    for expected, got in pairs:
+        assert str(got.dtype).split(".")[1] == str(expected.dtype).split(".")[1]
+        np.testing.assert_allclose(got.cpu().numpy(), expected.numpy(), rtol=1e-6)
+    assert ember.positive(e) is e
+    assert ember.resolve_conj(e) is e and ember.resolve_neg(e) is e
+    assert ember.is_conj(e) is False and ember.is_neg(e) is False
+
+
+def test_renamed_functions_keep_their_names():
+    assert ember.arccos.__name__ == "arccos" and ember.concat.__name__ == "concat"
+    assert ember.matrix_exp.__name__ == "matrix_exp"
+    assert ember.arccos is not ember.acos and ember.matrix_exp is not ember.linalg.matrix_exp
