@@ -95,3 +95,21 @@ def test_renamed_functions_keep_their_names():
     assert ember.arccos.__name__ == "arccos" and ember.concat.__name__ == "concat"
     assert ember.matrix_exp.__name__ == "matrix_exp"
     assert ember.arccos is not ember.acos and ember.matrix_exp is not ember.linalg.matrix_exp
+
+
+_IN_PLACE_SCATTER_CALLS = {
+    "reduce int": lambda x, i, s: x.scatter_reduce_(0, i, s, 5),
+    "dim str": lambda x, i, s: x.scatter_reduce_("a", i, s, "sum"),
+    "index list": lambda x, i, s: x.scatter_reduce_(0, [1], s, "sum"),
+    "src list": lambda x, i, s: x.scatter_reduce_(0, i, [1.0], "sum"),
+}
+
+
+@pytest.mark.parametrize("case", list(_IN_PLACE_SCATTER_CALLS))
+def test_in_place_scatter_reduce_names_itself(case, device):
+    def call(T):
+        kwargs = {"device": device} if T is ember else {}
+        x, s = T.ones(2, 2, **kwargs), T.ones(2, 2, **kwargs)
+        return _IN_PLACE_SCATTER_CALLS[case](x, T.zeros(2, 2, dtype=T.int64, **kwargs), s)
+
+    same_error(call)
