@@ -113,3 +113,57 @@ def test_in_place_scatter_reduce_names_itself(case, device):
         return _IN_PLACE_SCATTER_CALLS[case](x, T.zeros(2, 2, dtype=T.int64, **kwargs), s)
 
     same_error(call)
+
+
+def _overload_error(call):
+    """``call(ember)`` raises what ``call(torch)`` raises, PyTorch's "didn't match because ..." notes left out."""
+    with pytest.raises(Exception) as expected:
+        call(torch)
+    with pytest.raises(type(expected.value)) as got:
+        call(ember)
+    expected_lines = [line for line in str(expected.value).splitlines() if "didn't match" not in line]
+    assert str(got.value).splitlines() == expected_lines
+
+
+_OVERLOADED_CALLS = {
+    "squeeze(x, 0, 1)": lambda T, x: T.squeeze(x, 0, 1),
+    "squeeze(x, 'a')": lambda T, x: T.squeeze(x, "a"),
+    "all(x, 0, 1)": lambda T, x: T.all(x, 0, 1),
+    "any(x, 0, 1)": lambda T, x: T.any(x, 0, 1),
+    "all(x, dim='a')": lambda T, x: T.all(x, dim="a"),
+    "max(x, 'a')": lambda T, x: T.max(x, "a"),
+    "std(x, 'a')": lambda T, x: T.std(x, "a"),
+    "std(x, 0, 1, 2, 3)": lambda T, x: T.std(x, 0, 1, 2, 3),
+    "count_nonzero(x, 0, 1)": lambda T, x: T.count_nonzero(x, 0, 1),
+    "count_nonzero(x, 'a')": lambda T, x: T.count_nonzero(x, "a"),
+    "repeat_interleave(x, 'a')": lambda T, x: T.repeat_interleave(x, "a"),
+    "bernoulli(x, 0.5, 1)": lambda T, x: T.bernoulli(x, 0.5, 1),
+    "where(x > 0, x, 'a')": lambda T, x: T.where(x > 0, x, "a"),
+    "view_copy(x, 2, 3)": lambda T, x: T.view_copy(x, 2, 3),
+    "view_copy(x, 6)": lambda T, x: T.view_copy(x, 6),
+}
+
+
+@pytest.mark.parametrize("case", list(_OVERLOADED_CALLS))
+def test_a_call_no_single_overload_takes_is_an_invalid_combination(case, device):
+    _overload_error(
+        lambda T: _OVERLOADED_CALLS[case](T, T.ones(2, 3) if T is torch else ember.ones(2, 3, device=device))
+    )
+
+
+@pytest.mark.parametrize("op", ["permute_copy", "expand_copy"])
+def test_copy_functions_name_themselves_in_arity_errors(op, device):
+    same_error(lambda T: getattr(T, op)(T.ones(2, 3) if T is torch else ember.ones(2, 3, device=device), 1, 0))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_view_copy_takes_a_shape_or_a_dtype(dtype, device):
+    t = torch.arange(6, dtype=getattr(torch, dtype)).reshape(2, 3)
+    e = ember.arange(6, dtype=getattr(ember, dtype), device=device).reshape(2, 3)
+    for args in [((3, 2),), ([6],), ((-1,),)]:
+        got, expected = ember.view_copy(e, *args), torch.view_copy(t, *args)
+        assert tuple(got.shape) == tuple(expected.shape) and tuple(got.stride()) == tuple(expected.stride())
+        np.testing.assert_array_equal(got.cpu().numpy(), expected.numpy())
+    assert ember.view_copy(e, size=(6,)).shape == (6,)
+    assert ember.view_copy(e, ember.int32 if dtype == "float32" else ember.int64).dtype != e.dtype
+    assert ember.permute_copy(e, (1, 0)).shape == (3, 2) and ember.expand_copy(e[:1], (4, 3)).shape == (4, 3)

@@ -603,9 +603,9 @@ def _guarded(body: _Op, checked: bool) -> _Op:
         where ``error`` stands (or, checked, the body is to run)."""
         given = args[0] if args else kwargs.get(name, _ABSENT)
         refused = _refused(given, error)
-        unknown = isinstance(error, TypeError) and "got an unexpected keyword argument" in str(error)
+        mistyped = isinstance(error, TypeError) and len(signatures) > 1  # (an unknown keyword, a wrong count)
         parameter = name
-        if signatures and refused or unknown and len(signatures) > 1:
+        if signatures and refused or mistyped:
             taking = [signature for signature in signatures if _takes(signature, args, kwargs)]
             if len(taking) != 1:
                 return invalid_combination(called_op(2) or op, args, kwargs, signatures)

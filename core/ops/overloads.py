@@ -73,6 +73,10 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
         "Tensor condition, Tensor input, Number other",
         "Tensor condition, Number self, Number other",
     ),
+    "view_copy": (
+        "Tensor input, torch.dtype dtype, *, Tensor out = None",
+        "Tensor input, tuple of ints size, *, Tensor out = None",
+    ),
     "to_dlpack": ("Tensor data",),
 }
 
