@@ -167,3 +167,30 @@ def test_view_copy_takes_a_shape_or_a_dtype(dtype, device):
     assert ember.view_copy(e, size=(6,)).shape == (6,)
     assert ember.view_copy(e, ember.int32 if dtype == "float32" else ember.int64).dtype != e.dtype
     assert ember.permute_copy(e, (1, 0)).shape == (3, 2) and ember.expand_copy(e[:1], (4, 3)).shape == (4, 3)
+
+
+_NORMAL_CALLS = {
+    "list": lambda T, x: T.normal([1.0]),
+    "str": lambda T, x: T.normal("a"),
+    "None": lambda T, x: T.normal(None),
+    "list, float": lambda T, x: T.normal([1.0], 1.0),
+    "float, float": lambda T, x: T.normal(0.0, 1.0),
+    "float, list": lambda T, x: T.normal(0.0, [1.0]),
+    "tensor, list": lambda T, x: T.normal(x, [1.0]),
+    "float, float, str": lambda T, x: T.normal(0.0, 1.0, "a"),
+    "unknown keyword": lambda T, x: T.normal(x, 1.0, foo=1),
+    "nothing": lambda T, x: T.normal(),
+}
+
+
+@pytest.mark.parametrize("case", list(_NORMAL_CALLS))
+def test_normal_refuses_as_its_overloads(case, device):
+    _overload_error(lambda T: _NORMAL_CALLS[case](T, T.ones(2) if T is torch else ember.ones(2, device=device)))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_normal_still_samples(dtype, device):
+    x = ember.zeros(3, dtype=getattr(ember, dtype), device=device)
+    assert ember.normal(x, 0.0).tolist() == [0.0, 0.0, 0.0] and ember.normal(x, 1.0).dtype == x.dtype
+    assert ember.normal(2.0, 0.0, size=(2,), dtype=getattr(ember, dtype), device=device).tolist() == [2.0, 2.0]
+    assert ember.normal(1.0, x).tolist() == [1.0, 1.0, 1.0]

@@ -607,6 +607,8 @@ def _guarded(body: _Op, checked: bool) -> _Op:
         parameter = name
         if signatures and refused or mistyped:
             taking = [signature for signature in signatures if _takes(signature, args, kwargs)]
+            if len(taking) == 1 and not taking[0].startswith("Tensor "):  # its first argument no tensor (normal's)
+                return invalid_combination(called_op(2) or op, args, kwargs, signatures) if mistyped else None
             if len(taking) != 1:
                 return invalid_combination(called_op(2) or op, args, kwargs, signatures)
             parameter = taking[0].split(", ", 1)[0].rsplit(" ", 1)[-1]  # the one overload's
