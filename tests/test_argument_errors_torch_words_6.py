@@ -194,3 +194,13 @@ def test_normal_still_samples(dtype, device):
     assert ember.normal(x, 0.0).tolist() == [0.0, 0.0, 0.0] and ember.normal(x, 1.0).dtype == x.dtype
     assert ember.normal(2.0, 0.0, size=(2,), dtype=getattr(ember, dtype), device=device).tolist() == [2.0, 2.0]
     assert ember.normal(1.0, x).tolist() == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("op", ["sum", "amax", "amin", "prod", "nansum", "argmax", "logsumexp"])
+def test_positional_keepdim_error_names_its_position(op, device):
+    same_error(lambda T: getattr(T, op)(T.ones(2, 3) if T is torch else ember.ones(2, 3, device=device), 0, 1))
+
+
+@pytest.mark.parametrize("call", [lambda T, x: T.sum(x, 0, keepdim=1), lambda T, x: T.logsumexp([1.0], 0)])
+def test_keyword_and_first_argument_errors_of_reductions(call, device):
+    same_error(lambda T: call(T, T.ones(2, 3) if T is torch else ember.ones(2, 3, device=device)))

@@ -7,6 +7,7 @@ import inspect
 import math
 import numbers
 import operator
+import re
 import sys
 import types
 from collections.abc import Callable
@@ -596,7 +597,8 @@ def _guarded(body: _Op, checked: bool) -> _Op:
     """``body`` with the check of :func:`tensor_input`, made before the body runs where ``checked``."""
     op = TORCH_NAMES.get(body.__name__, body.__name__)
     signatures = SIGNATURES.get(body.__name__, ())
-    name = inspect.unwrap(body).__code__.co_varnames[0]
+    code = inspect.unwrap(body).__code__
+    name, parameters = code.co_varnames[0], code.co_varnames[: code.co_argcount]
 
     def refusal(args: tuple, kwargs: dict, error: Exception | None) -> Exception | None:
         """The error to raise for a call that failed with ``error`` (None: checked before it ran), or None
@@ -613,7 +615,7 @@ def _guarded(body: _Op, checked: bool) -> _Op:
                 return invalid_combination(called_op(2) or op, args, kwargs, signatures)
             parameter = taking[0].split(", ", 1)[0].rsplit(" ", 1)[-1]  # the one overload's
         if not refused:
-            return None
+            return _positioned(error, parameters[: len(args)]) if isinstance(error, TypeError) else None
         position = " (position 1)" if args else ""
         message = f"argument '{parameter}'{position} must be Tensor, not {type_name(given)}"
         return TypeError(f"{called_op(2) or op}(): {message}")
@@ -642,6 +644,20 @@ def _guarded(body: _Op, checked: bool) -> _Op:
     guarded._ember_unguarded = body  # type: ignore[attr-defined]
     guarded._ember_checked = checked  # type: ignore[attr-defined]
     return cast(_Op, guarded)
+
+
+#: an argument's TypeError without its position: "sum(): argument 'keepdim' must be bool, not int"
+_UNPOSITIONED = re.compile(r"(\w+\(\): argument '(\w+)') (must be .*)", re.DOTALL)
+
+
+def _positioned(error: TypeError, given: tuple[str, ...]) -> TypeError | None:
+    """``error``, an argument's TypeError, with the argument's 1-based position where the call gave it by
+    position (one of ``given``, the parameters the call's positional arguments fill), as PyTorch's argument
+    parser words it ("sum(): argument 'keepdim' (position 3) must be bool, not int"); None where it stands."""
+    found = _UNPOSITIONED.fullmatch(str(error))
+    if found is None or found[2] not in given:
+        return None
+    return TypeError(f"{found[1]} (position {given.index(found[2]) + 1}) {found[3]}")
 
 
 def _takes(signature: str, args: tuple, kwargs: dict) -> bool:

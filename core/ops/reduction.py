@@ -1333,6 +1333,7 @@ def _check_norm_identity(input: Tensor, p: float, dim: object, axes: tuple[int, 
             )
 
 
+@tensor_input
 @computes_in_float32
 def logsumexp(
     input: Tensor,
