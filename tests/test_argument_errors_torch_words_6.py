@@ -204,3 +204,29 @@ def test_positional_keepdim_error_names_its_position(op, device):
 @pytest.mark.parametrize("call", [lambda T, x: T.sum(x, 0, keepdim=1), lambda T, x: T.logsumexp([1.0], 0)])
 def test_keyword_and_first_argument_errors_of_reductions(call, device):
     same_error(lambda T: call(T, T.ones(2, 3) if T is torch else ember.ones(2, 3, device=device)))
+
+
+_UNFLATTEN_CALLS = {
+    "int sizes": lambda T, x: T.unflatten(x, 1, 3),
+    "int sizes by keyword": lambda T, x: T.unflatten(x, 1, sizes=3),
+    "float element": lambda T, x: T.unflatten(x, 1, [2.5]),
+    "list input": lambda T, x: T.unflatten([1.0], 1, (2, 3)),
+}
+
+
+@pytest.mark.parametrize("case", list(_UNFLATTEN_CALLS))
+def test_unflatten_sizes_as_torch(case, device):
+    same_error(lambda T: _UNFLATTEN_CALLS[case](T, T.ones(2, 6) if T is torch else ember.ones(2, 6, device=device)))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_unflatten_still_splits(dtype, device):
+    t = torch.arange(12, dtype=getattr(torch, dtype)).reshape(2, 6)
+    e = ember.arange(12, dtype=getattr(ember, dtype), device=device).reshape(2, 6)
+    for got, expected in [
+        (ember.unflatten(e, 1, (2, 3)), torch.unflatten(t, 1, (2, 3))),
+        (e.unflatten(-1, [-1, 2]), t.unflatten(-1, [-1, 2])),
+        (ember.unflatten(e, 1, ember.Size([3, 2])), torch.unflatten(t, 1, torch.Size([3, 2]))),
+    ]:
+        assert tuple(got.shape) == tuple(expected.shape) and tuple(got.stride()) == tuple(expected.stride())
+        np.testing.assert_array_equal(got.cpu().numpy(), expected.numpy())

@@ -937,6 +937,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return input.reshape(tuple(shape[:start]) + (merged,) + tuple(shape[end + 1 :]))
 
 
+@tensor_input
 @dim_or_axis
 def unflatten(input: Tensor, dim: int, sizes: _size_t) -> Tensor:
     """Split dimension ``dim`` into ``sizes``.
@@ -954,7 +955,7 @@ def unflatten(input: Tensor, dim: int, sizes: _size_t) -> Tensor:
     if input.ndim == 0:
         raise RuntimeError(f"unflatten: Dimension specified as {dim} but tensor has no dimensions")
     axis = wrap_dim(dim, input.ndim)
-    sizes = tuple(sizes)
+    sizes = int_list("unflatten", "sizes", sizes)
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
     known = math.prod(n for n in sizes if n != -1)
