@@ -26,10 +26,10 @@ from .ops.linalg_eig import linalg_eigvals as eigvals
 from .ops.linalg_functions import linalg_cross as cross
 from .ops.linalg_functions import linalg_diagonal as diagonal
 from .ops.linalg_functions import linalg_householder_product as householder_product
+from .ops.linalg_functions import linalg_matrix_exp as matrix_exp
 from .ops.linalg_functions import linalg_multi_dot as multi_dot
 from .ops.linalg_functions import linalg_vander as vander
 from .ops.linalg_functions import linalg_vecdot as vecdot
-from .ops.linalg_functions import matrix_exp
 from .ops.linalg_ldl import linalg_ldl_factor as ldl_factor
 from .ops.linalg_ldl import linalg_ldl_factor_ex as ldl_factor_ex
 from .ops.linalg_ldl import linalg_ldl_solve as ldl_solve

@@ -75,12 +75,14 @@ BOOL_ARGUMENTS = {
 def test_bool_arguments_must_be_bool(case, value):
     # ember read them as truthy: x.sum(0, keepdim=1) kept the dim, x.topk(2, largest=0) took the smallest
     fn, name = BOOL_ARGUMENTS[case]
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError) as expected:
         fn(torch, value)
     kind = type(value)
     shown = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
-    with pytest.raises(TypeError, match=rf"argument '{name}' must be bool, not {shown}$"):
+    with pytest.raises(TypeError) as got:
         fn(ember, value)
+    if str(got.value) != str(expected.value):  # PyTorch's words exactly (std_mean's invalid combination), or these
+        assert re.search(rf"argument '{name}' must be bool, not {shown}$", str(got.value)), str(got.value)
 
 
 @pytest.mark.parametrize("case", list(BOOL_ARGUMENTS))

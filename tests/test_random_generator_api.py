@@ -16,9 +16,9 @@ def _same_error(call):
         call(torch)
     with pytest.raises(type(expected.value)) as got:
         call(ember)
-    # the first line: PyTorch's argument parser goes on with the signatures it takes
-    first_line = str(expected.value).splitlines()[0].removesuffix(", but expected one of:")
-    assert str(got.value).replace("ember", "torch") == first_line
+    # PyTorch's notes of the overloads that "didn't match" left out
+    lines = [line for line in str(expected.value).splitlines() if "didn't match" not in line]
+    assert str(got.value).replace("ember", "torch").splitlines() == lines
 
 
 def _same_values(call):

@@ -32,6 +32,7 @@ from .dtype_support import (
 
 if TYPE_CHECKING:
     from ..types import Number
+from ..dim_errors import called_op
 from ..type_names import type_name
 from .operands import (
     array_operands,
@@ -500,7 +501,7 @@ def _unary(
         if type(input) is not Tensor and not is_strided(input):
             if isinstance(input, UnstridedTensor):  # a sparse or nested input: its layout's op
                 return by_layout(name, input)
-            require_tensors(name, ("input",), input)
+            require_tensors(called_op(1) or name, ("input",), input)
         if autocast and _amp.active:
             (input,) = cast_inputs(name, input)
         if input.dtype is dtypes.bool and not floating:  # PyTorch has no bool kernel but sign's
@@ -2474,7 +2475,7 @@ def _compare(
         if out is not None:
             return write_out(name, op(input, other), out, inputs=(input, other))
         if not isinstance(input, Tensor):
-            require_tensors(name, ("input",), input)
+            require_tensors(called_op(1) or name, ("input",), input)
         if other is None and name in ("eq", "ne"):
             return name == "ne"
         a, b, result = promote(name, input, other)

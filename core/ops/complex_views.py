@@ -29,7 +29,7 @@ from . import complex_math
 from .arithmetic import where
 from .dtype_support import TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes
-from .operands import sum_to, tensor_input
+from .operands import sum_to, tensor_input, tensor_input_checked
 from .out_argument import FOUND_DTYPE_OUT, SCALAR_TYPE_OUT, write_out
 from .result_layout import in_operands_layout
 
@@ -163,6 +163,7 @@ def conj_physical(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     return conj(input)
 
 
+@tensor_input_checked
 def resolve_conj(input: Tensor) -> Tensor:
     """``input`` with a lazy conjugation carried out; ember's conjugates are eager, so the same tensor.
 
@@ -178,6 +179,7 @@ def resolve_conj(input: Tensor) -> Tensor:
     return input
 
 
+@tensor_input_checked
 def resolve_neg(input: Tensor) -> Tensor:
     """``input`` with a lazy negation carried out; ember keeps none (the same tensor).
 
@@ -193,6 +195,7 @@ def resolve_neg(input: Tensor) -> Tensor:
     return input
 
 
+@tensor_input_checked
 def is_conj(input: Tensor) -> bool:
     """Whether ``input`` carries a lazy conjugation: never in ember, whose conjugates are eager.
 
@@ -207,6 +210,7 @@ def is_conj(input: Tensor) -> bool:
     return False
 
 
+@tensor_input_checked
 def is_neg(input: Tensor) -> bool:
     """Whether ``input`` carries a lazy negation: never in ember.
 

@@ -41,6 +41,7 @@ from .operands import (
     require_tensors,
     sum_to,
     tensor_input,
+    tensor_input_checked,
 )
 from .out_argument import write_out
 from .reduced_precision import opmath
@@ -608,7 +609,7 @@ def fix(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     return trunc(input)
 
 
-@tensor_input
+@tensor_input_checked
 def positive(input: Tensor) -> Tensor:
     """``input`` itself (``+input``); an error for bool tensors, as in PyTorch.
 

@@ -16,7 +16,7 @@ from .creation import tensor, zeros
 from .dtype_support import FLOAT8, not_implemented
 from .matrix import diag
 from .movement import cat, stack
-from .operands import bool_arg_error, dim_or_axis, numpy_names, tensor_input, wrap_dim
+from .operands import bool_arg_error, dim_or_axis, numpy_names, tensor_input, tensor_input_checked, wrap_dim
 
 __all__ = [
     "diagflat", "block_diag", "combinations", "vander", "unravel_index", "trapezoid", "trapz",
@@ -83,7 +83,7 @@ def block_diag(*tensors: Tensor) -> Tensor:
         return cat(rows, 0)
 
 
-@tensor_input
+@tensor_input_checked
 def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
     """The length-``r`` combinations of the elements of a 1-D tensor, one per row (as ``itertools``).
 

@@ -1266,6 +1266,7 @@ def randint_like(
     )
 
 
+@tensor_input  # its overloads decide the words of a refused call
 def normal(
     mean: Tensor | float,
     std: Tensor | float = 1.0,
@@ -1320,18 +1321,15 @@ def normal(
             "requires_grad": requires_grad or None,
         }
         for name, value in given.items():
-            if value is not None:
-                kinds = ", ".join("Tensor" if isinstance(v, Tensor) else type(v).__name__ for v in (mean, std))
-                raise TypeError(
-                    f"normal() received an invalid combination of arguments - got ({kinds}, {name}={type(value).__name__})"
-                )
+            if value is not None:  # no overload takes it: tensor_input lists them
+                raise TypeError(f"normal(): {name} given with a tensor")
         like: Any = mean if tensor_mean else std
         shape = like.shape
         if isinstance(mean, Tensor) and isinstance(std, Tensor):
             shape = broadcast_shapes(mean.shape, std.shape)
         dtype, device = like.dtype, like.device
-    elif size is None:
-        raise TypeError("normal() received an invalid combination of arguments - got (float, float): give size")
+    elif size is None:  # no overload takes two numbers without a size: tensor_input lists them
+        raise TypeError("normal(): two numbers without a size")
     else:
         check_layout("normal", layout)
         shape = size

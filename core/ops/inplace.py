@@ -349,6 +349,7 @@ def _inplace(name):
         return write_result_(self, result, copy) if recording else assign_(self, result)
 
     method.__name__ = method.__qualname__ = name + "_"
+    method.__code__ = method.__code__.replace(co_name=name + "_", co_qualname=name + "_")  # (called_op's frames)
     method.__doc__ = _generated_doc(name)
     return method
 

@@ -35,7 +35,7 @@ from .linalg_common import (
 )
 from .linalg_solve import _singular_inverse, linalg_solve_triangular
 from .movement import cat
-from .operands import check_same_device
+from .operands import check_same_device, tensor_input
 from .out_argument import write_out
 
 __all__ = [
@@ -152,6 +152,7 @@ def linalg_cholesky(A: Tensor, *, upper: bool = False, out: Tensor | None = None
     return L.mH if upper else L
 
 
+@tensor_input
 def cholesky(input: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
     """The classic Cholesky factor: :func:`ember.linalg.cholesky`.
 
@@ -245,8 +246,9 @@ def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False, *, out: T
     return _cholesky_solve("cholesky_solve", input, input2, upper)
 
 
-def cholesky_inverse(L: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
-    """The inverse of ``A = L L^T`` (``U^T U`` when ``upper``) from its Cholesky factor.
+@tensor_input
+def cholesky_inverse(input: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
+    """The inverse of ``A = L L^T`` (``U^T U`` when ``upper``) from its Cholesky factor ``input`` (``L``, or ``U``).
 
     Example::
 
@@ -255,16 +257,16 @@ def cholesky_inverse(L: Tensor, upper: bool = False, *, out: Tensor | None = Non
                 [0.0000, 0.0625]])
     """
     if _amp.active and out is None:
-        return autocast_call("cholesky_inverse", cholesky_inverse, L, upper)
+        return autocast_call("cholesky_inverse", cholesky_inverse, input, upper)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("cholesky_inverse", cholesky_inverse(L, upper), out)
-    check_input("cholesky_inverse", L, kernel="cholesky_inverse_out_cpu", floating=False)
-    if L.shape[-1]:  # a singular factor: LAPACK's potri refuses it
-        zero = L.diagonal(0, -2, -1) == 0
+            return write_out("cholesky_inverse", cholesky_inverse(input, upper), out)
+    check_input("cholesky_inverse", input, kernel="cholesky_inverse_out_cpu", floating=False)
+    if input.shape[-1]:  # a singular factor: LAPACK's potri refuses it
+        zero = input.diagonal(0, -2, -1) == 0
         check_info("cholesky_inverse", where(zero.any(-1), zero.int().argmax(-1) + 1, 0), _singular_inverse)
-    identity = eye(L.shape[-1], dtype=L.dtype, device=L.device).expand(L.shape)
-    return _cholesky_solve("cholesky_inverse", identity, L, upper)
+    identity = eye(input.shape[-1], dtype=input.dtype, device=input.device).expand(input.shape)
+    return _cholesky_solve("cholesky_inverse", identity, input, upper)
 
 
 # -- QR ---------------------------------------------------------------------------------------------
@@ -346,6 +348,7 @@ def linalg_qr(A: Tensor, mode: str = "reduced", *, out: Any = None) -> results.l
     return results.linalg_qr(Q, R)
 
 
+@tensor_input
 def qr(input: Tensor, some: bool = True, *, out: Any = None) -> results.qr:
     """The classic QR decomposition: reduced when ``some``, else complete.
 
@@ -487,6 +490,7 @@ def linalg_svd(
     return results.linalg_svd(*_Svd.apply(A, full_matrices))
 
 
+@tensor_input
 def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out: Any = None) -> results.svd:
     """The classic SVD ``input = U diag(S) V^T`` (``V``, not ``V^T``): reduced when ``some``;
     ``U`` and ``V`` zero-filled when not ``compute_uv``.
@@ -700,6 +704,7 @@ class _Pinv(Function):
         return gA, None
 
 
+@tensor_input
 def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
     """The classic pseudo-inverse: :func:`ember.linalg.pinv` with ``rtol=rcond``.
 

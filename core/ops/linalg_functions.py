@@ -19,10 +19,12 @@ from .linalg_common import check_matrix, check_precision
 from .matrix import cross as _cross
 from .matrix import diagonal as _diagonal
 from .movement import cat
+from .operands import tensor_input
 from .out_argument import write_out
 
 __all__ = [
     "matrix_exp",
+    "linalg_matrix_exp",
     "linalg_householder_product",
     "linalg_multi_dot",
     "linalg_vecdot",
@@ -49,7 +51,7 @@ class _MatrixExp(Function):
         return _MatrixExp.apply(cat([top, bottom], dim=-2))[..., :n, n:]
 
 
-def matrix_exp(A: Tensor) -> Tensor:
+def linalg_matrix_exp(A: Tensor) -> Tensor:
     """The matrix exponential :math:`e^A = \\sum_k A^k / k!` of a square matrix (of each of a batch).
 
     Scaling and squaring with a Taylor polynomial; the gradient is the Fréchet derivative at
@@ -66,6 +68,22 @@ def matrix_exp(A: Tensor) -> Tensor:
     """
     check_matrix("linalg.matrix_exp", A)  # no LAPACK: float16 and bfloat16 too, as in PyTorch
     return _MatrixExp.apply(A)
+
+
+@tensor_input
+def matrix_exp(input: Tensor) -> Tensor:
+    """The matrix exponential of a square matrix (of each of a batch): :func:`ember.linalg.matrix_exp`.
+
+    Args:
+        input (Tensor): a floating point or complex tensor of shape :math:`(*, n, n)`.
+
+    Example::
+
+        >>> ember.matrix_exp(ember.tensor([[0.0, 1.0], [0.0, 0.0]]))
+        tensor([[1., 1.],
+                [0., 1.]])
+    """
+    return linalg_matrix_exp(input)
 
 
 def linalg_householder_product(A: Tensor, tau: Tensor, *, out: Tensor | None = None) -> Tensor:

@@ -23,6 +23,7 @@ from .creation import eye
 from .dtype_support import not_implemented
 from .linalg_common import batch_shape, check_classic_pair, check_info, check_input, lapack_layout, triangle
 from .movement import cat
+from .operands import tensor_input
 from .out_argument import write_out
 
 __all__ = [
@@ -199,6 +200,7 @@ def linalg_det(A: Tensor, *, out: Tensor | None = None) -> Tensor:
     return _Det.apply(A)
 
 
+@tensor_input
 def det(input: Tensor) -> Tensor:
     """The determinant: :func:`ember.linalg.det`.
 
@@ -236,6 +238,7 @@ def linalg_slogdet(A: Tensor, *, out: Any = None) -> results.linalg_slogdet:
     return results.linalg_slogdet(*_Slogdet.apply(A))
 
 
+@tensor_input
 def slogdet(input: Tensor, *, out: Any = None) -> results.slogdet:
     """The sign and log absolute determinant: :func:`ember.linalg.slogdet` (a ``slogdet`` tuple).
 
@@ -251,6 +254,7 @@ def slogdet(input: Tensor, *, out: Any = None) -> results.slogdet:
     return results.slogdet(*_Slogdet.apply(input))
 
 
+@tensor_input
 def logdet(input: Tensor) -> Tensor:
     """The natural logarithm of the determinant: ``nan`` where it is negative, ``-inf`` where
     the matrix is singular.
@@ -330,6 +334,7 @@ def linalg_inv(A: Tensor, *, out: Tensor | None = None) -> Tensor:
     return inverse
 
 
+@tensor_input
 def inverse(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The inverse of a square matrix: :func:`ember.linalg.inv`.
 
@@ -849,6 +854,7 @@ def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor, *, out: Tensor | Non
 
 
 # -- powers -------------------------------------------------------------------------------------------
+@tensor_input
 def matrix_power(input: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
     """The ``n``-th power of a square matrix (of each of a batch), by repeated squaring; the
     inverse's power for negative ``n``, the identity for 0.

@@ -45,6 +45,7 @@ from .operands import (
     renamed,
     sum_to,
     tensor_input,
+    tensor_input_checked,
     wrap_dim,
 )
 from .out_argument import write_out
@@ -921,7 +922,7 @@ def tensor_tile(self: Tensor, *copies: int | _size_t, dims: _size_t | None = Non
     return tile(self, _shape_arg(copies, "tile", position))
 
 
-@tensor_input
+@tensor_input_checked
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim..end_dim`` into one.
 
@@ -952,6 +953,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return input.reshape(tuple(shape[:start]) + (merged,) + tuple(shape[end + 1 :]))
 
 
+@tensor_input
 @dim_or_axis
 def unflatten(input: Tensor, dim: int, sizes: _size_t) -> Tensor:
     """Split dimension ``dim`` into ``sizes``.
@@ -969,7 +971,7 @@ def unflatten(input: Tensor, dim: int, sizes: _size_t) -> Tensor:
     if input.ndim == 0:
         raise RuntimeError(f"unflatten: Dimension specified as {dim} but tensor has no dimensions")
     axis = wrap_dim(dim, input.ndim)
-    sizes = tuple(sizes)
+    sizes = int_list("unflatten", "sizes", sizes)
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
     known = math.prod(n for n in sizes if n != -1)

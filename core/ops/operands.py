@@ -7,6 +7,7 @@ import inspect
 import math
 import numbers
 import operator
+import re
 import sys
 import types
 from collections.abc import Callable
@@ -42,6 +43,7 @@ __all__ = [
     "check_factor",
     "require_tensors",
     "tensor_input",
+    "tensor_input_checked",
     "unguarded",
     "read_before_checked",
     "type_name",
@@ -576,13 +578,47 @@ def tensor_input(body: _Op) -> _Op:
     them; a call that one of them takes names that one's first parameter (``repeat_interleave(list)``:
     ``repeats``).
 
-    The check runs only once the body has failed (a try costs the successful call nothing). The decorated
+    The check runs only once the body has failed (a try costs the successful call nothing); an op whose body
+    takes what is no tensor without failing is :func:`tensor_input_checked`'s. The decorated
     function is what ``ember`` and the other namespaces hand out; ``Tensor``'s method, whose ``self`` is a
     tensor, is the body itself (:func:`unguarded`), so that a method call costs no frame more. The op named
     is the outermost ember op on the stack where another op called this one (``argwhere``'s ``nonzero``)."""
+    return _guarded(body, checked=False)
+
+
+def tensor_input_checked(body: _Op) -> _Op:
+    """:func:`tensor_input` for an op whose body computes something from what is no tensor (a NumPy array,
+    which has ``ndim``, ``reshape`` and ``dtype``: ``flatten``, ``count_nonzero``) or reads nothing of it
+    (``is_conj``): its first argument is checked before the body runs (an ``isinstance`` each call)."""
+    return _guarded(body, checked=True)
+
+
+def _guarded(body: _Op, checked: bool) -> _Op:
+    """``body`` with the check of :func:`tensor_input`, made before the body runs where ``checked``."""
     op = TORCH_NAMES.get(body.__name__, body.__name__)
     signatures = SIGNATURES.get(body.__name__, ())
-    name = inspect.unwrap(body).__code__.co_varnames[0]
+    code = inspect.unwrap(body).__code__
+    name, parameters = code.co_varnames[0], code.co_varnames[: code.co_argcount]
+
+    def refusal(args: tuple, kwargs: dict, error: Exception | None) -> Exception | None:
+        """The error to raise for a call that failed with ``error`` (None: checked before it ran), or None
+        where ``error`` stands (or, checked, the body is to run)."""
+        given = args[0] if args else kwargs.get(name, _ABSENT)
+        refused = given is not _ABSENT and not isinstance(given, Tensor)  # the first argument no tensor
+        mistyped = isinstance(error, TypeError) and len(signatures) > 1  # (an unknown keyword, a wrong count)
+        parameter = name
+        if signatures and refused or mistyped:
+            taking = [signature for signature in signatures if _takes(signature, args, kwargs)]
+            if len(taking) == 1 and not taking[0].startswith("Tensor "):  # its first argument no tensor (normal's)
+                return invalid_combination(called_op(2) or op, args, kwargs, signatures) if mistyped else None
+            if len(taking) != 1:
+                return invalid_combination(called_op(2) or op, args, kwargs, signatures)
+            parameter = taking[0].split(", ", 1)[0].rsplit(" ", 1)[-1]  # the one overload's
+        if not refused:
+            return _positioned(error, parameters[: len(args)]) if isinstance(error, TypeError) else None
+        position = " (position 1)" if args else ""
+        message = f"argument '{parameter}'{position} must be Tensor, not {type_name(given)}"
+        return TypeError(f"{called_op(2) or op}(): {message}")
 
     @functools.wraps(body)
     def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -591,23 +627,39 @@ def tensor_input(body: _Op) -> _Op:
         except Exception as error:
             if args and isinstance(args[0], UnstridedTensor) and isinstance(error, AttributeError):
                 return by_layout(body.__name__, *args, **kwargs)  # a sparse or nested tensor: its layout's op
-            given = args[0] if args else kwargs.get(name, _ABSENT)
-            refused = _refused(given, error)
-            unknown = isinstance(error, TypeError) and "got an unexpected keyword argument" in str(error)
-            parameter = name
-            if signatures and refused or unknown and len(signatures) > 1:
-                taking = [signature for signature in signatures if _takes(signature, args, kwargs)]
-                if len(taking) != 1:
-                    raise invalid_combination(called_op(1) or op, args, kwargs, signatures) from None
-                parameter = taking[0].split(", ", 1)[0].rsplit(" ", 1)[-1]  # the one overload's
-            if not refused:
+            refused = refusal(args, kwargs, error)
+            if refused is None:
                 raise
-            position = " (position 1)" if args else ""
-            message = f"argument '{parameter}'{position} must be Tensor, not {type_name(given)}"
-            raise TypeError(f"{called_op(1) or op}(): {message}") from None
+            raise refused from None
+
+    if checked:
+        unchecked = guarded
+
+        @functools.wraps(body)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if not (args and isinstance(args[0], Tensor)):
+                refused = refusal(args, kwargs, None)
+                if refused is not None:
+                    raise refused
+            return unchecked(*args, **kwargs)
 
     guarded._ember_unguarded = body  # type: ignore[attr-defined]
+    guarded._ember_checked = checked  # type: ignore[attr-defined]
     return cast(_Op, guarded)
+
+
+#: an argument's TypeError without its position: "sum(): argument 'keepdim' must be bool, not int"
+_UNPOSITIONED = re.compile(r"(\w+\(\): argument '(\w+)') (must be .*)", re.DOTALL)
+
+
+def _positioned(error: TypeError, given: tuple[str, ...]) -> TypeError | None:
+    """``error``, an argument's TypeError, with the argument's 1-based position where the call gave it by
+    position (one of ``given``, the parameters the call's positional arguments fill), as PyTorch's argument
+    parser words it ("sum(): argument 'keepdim' (position 3) must be bool, not int"); None where it stands."""
+    found = _UNPOSITIONED.fullmatch(str(error))
+    if found is None or found[2] not in given:
+        return None
+    return TypeError(f"{found[1]} (position {given.index(found[2]) + 1}) {found[3]}")
 
 
 def _takes(signature: str, args: tuple, kwargs: dict) -> bool:
@@ -630,12 +682,6 @@ def _takes(signature: str, args: tuple, kwargs: dict) -> bool:
     positional = positional[: positional.index("*")] if "*" in positional else positional
     given = set(positional[: len(args)]) | set(kwargs)
     return len(args) <= len(positional) and set(kwargs) <= names - set(positional[: len(args)]) and required <= given
-
-
-def _refused(given: object, error: Exception) -> bool:
-    """Whether ``error``, raised by an op of :func:`tensor_input` given ``given`` as its first argument, is
-    to be PyTorch's TypeError: ``given`` is no tensor."""
-    return given is not _ABSENT and not isinstance(given, Tensor)
 
 
 def unguarded(function: _Op) -> _Op:
@@ -797,7 +843,8 @@ _RENAMED: dict[tuple[int, str], Any] = {}  # (id(function), alias) -> the functi
 
 
 def renamed(func: _Op, name: str) -> _Op:
-    """``func`` as a function of its own named ``name`` (the same code, defaults and closure; one per pair,
+    """``func`` as a function of its own named ``name`` (the same code, its frames named ``name``, defaults and
+    closure; one per pair,
     so that ``ember.arctan is ember.Tensor.arctan`` as ``ember.atan is ember.Tensor.atan``); anything but a
     plain function, or one already so named, as it is."""
     if not isinstance(func, types.FunctionType) or func.__name__ == name:
@@ -805,9 +852,10 @@ def renamed(func: _Op, name: str) -> _Op:
     key = (id(func), name)
     clone = _RENAMED.get(key)
     if clone is None and hasattr(func, "_ember_unguarded"):  # tensor_input's: its check around the body renamed
-        clone = tensor_input(renamed(func._ember_unguarded, name))  # (whose errors name it)
+        clone = _guarded(renamed(func._ember_unguarded, name), func._ember_checked)  # (whose errors name it)
     elif clone is None:
-        clone = types.FunctionType(func.__code__, func.__globals__, name, func.__defaults__, func.__closure__)
+        code = func.__code__.replace(co_name=name, co_qualname=name)  # its frames named as it (called_op's)
+        clone = types.FunctionType(code, func.__globals__, name, func.__defaults__, func.__closure__)
         clone.__kwdefaults__ = None if func.__kwdefaults__ is None else dict(func.__kwdefaults__)
         clone.__dict__.update(func.__dict__)
         clone.__doc__, clone.__module__, clone.__qualname__ = func.__doc__, func.__module__, name

@@ -73,6 +73,18 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
         "Tensor condition, Tensor input, Number other",
         "Tensor condition, Number self, Number other",
     ),
+    "normal": (
+        "Tensor mean, Tensor std, *, torch.Generator generator = None, Tensor out = None",
+        "Tensor mean, float std = 1, *, torch.Generator generator = None, Tensor out = None",
+        "float mean, Tensor std, *, torch.Generator generator = None, Tensor out = None",
+        "float mean, float std, tuple of ints size, *, torch.Generator generator = None, Tensor out = None, "
+        "torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, bool pin_memory = False, "
+        "bool requires_grad = False",
+    ),
+    "view_copy": (
+        "Tensor input, torch.dtype dtype, *, Tensor out = None",
+        "Tensor input, tuple of ints size, *, Tensor out = None",
+    ),
     "to_dlpack": ("Tensor data",),
 }
 

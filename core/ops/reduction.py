@@ -38,6 +38,7 @@ from .operands import (
     refuse_none_dim,
     require_tensors,
     tensor_input,
+    tensor_input_checked,
     wrap_dim,
 )
 from .out_argument import SAME_DTYPE_OUT, write_out
@@ -1314,6 +1315,7 @@ def _check_norm_identity(input: Tensor, p: float, dim: object, axes: tuple[int, 
             )
 
 
+@tensor_input
 @computes_in_float32
 def logsumexp(
     input: Tensor,
@@ -1509,7 +1511,7 @@ def any(
     return out.to(dtypes.uint8) if input.dtype is dtypes.uint8 else out  # PyTorch keeps uint8
 
 
-@tensor_input
+@tensor_input_checked
 def count_nonzero(
     input: Tensor, dim: int | Sequence[int] | None = None, *, axis: int | Sequence[int] | None = None
 ) -> Tensor:

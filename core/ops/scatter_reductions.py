@@ -15,6 +15,7 @@ from .. import dtypes
 from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
 from ..amp.state import suspended as _amp_suspended
+from ..dim_errors import called_op
 from ..layout import contiguous_format
 from ..tensor import Tensor
 from ..type_names import type_name
@@ -94,14 +95,15 @@ def tensor_scatter_reduce(
 def _scatter_reduce(input, dim, index, src, reduce, include_self, first):
     """:func:`scatter_reduce`, its arguments checked as PyTorch's argument parser checks them, in their order,
     before any value: ``first``, the position of ``dim`` (2 for the function, 1 for the method), numbers them."""
-    op = "scatter_reduce"
     if type(dim) is not int:
-        dim = int_arg(op, "dim", dim, first)
-    require_tensors(op, ("index", "src"), index, src, first=first + 1)
+        dim = int_arg(called_op(1) or "scatter_reduce", "dim", dim, first)
+    if not (isinstance(index, Tensor) and isinstance(src, Tensor)):
+        require_tensors(called_op(1) or "scatter_reduce", ("index", "src"), index, src, first=first + 1)
     if type(reduce) is not str:
+        op = called_op(1) or "scatter_reduce"  # (scatter_reduce_ where the in-place method called)
         raise TypeError(f"{op}(): argument 'reduce' (position {first + 3}) must be str, not {type_name(reduce)}")
     if include_self is not True and include_self is not False:
-        raise bool_arg_error(op, "include_self", include_self)
+        raise bool_arg_error(called_op(1) or "scatter_reduce", "include_self", include_self)
     if reduce not in _SCATTER_REDUCES:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     if index.dtype is not dtypes.int64 and index.dtype is not dtypes.int32:

@@ -17,7 +17,7 @@ from ..tensor import Tensor
 from ..type_names import type_name
 from .complex_views import view_as_complex, view_as_real
 from .movement import chunk_into_views, split_into_views
-from .operands import dim_or_axis, numpy_names, tensor_input
+from .operands import dim_or_axis, int_list, numpy_names, renamed, tensor_input
 from .out_argument import OUT_ARG, write_out
 
 __all__ = [
@@ -34,9 +34,10 @@ def _fresh(view: Tensor) -> Tensor:
     return view.clone(memory_format=contiguous_format)
 
 
-def _view_or_reshape(input: Tensor, *size: Any) -> Tensor:
-    """``view`` to a dtype, ``reshape`` to a shape: PyTorch's ``view_copy`` takes any layout."""
-    return input.view(*size) if len(size) == 1 and isinstance(size[0], _dtype) else input.reshape(*size)
+def _view_or_reshape(input: Tensor, size: Any) -> Tensor:
+    """``view`` to a dtype, ``reshape`` to a shape, given as one argument (a tuple of ints or a dtype: PyTorch's
+    two overloads of ``view_copy``, which takes any layout)."""
+    return input.view(size) if isinstance(size, _dtype) else input.reshape(int_list("view_copy", "size", size))
 
 
 def _slice(input: Tensor, dim: int = 0, start: int | None = None, end: int | None = None, step: int = 1) -> Tensor:
@@ -86,7 +87,7 @@ def split_with_sizes(
 
 _VIEWS: dict[str, tuple[Callable[..., Any], str, str, str]] = {
     # name: (the view, its arguments for the docstring, the example call, the example's output)
-    "view_copy": (_view_or_reshape, "size (int... or ember.dtype): the shape or the dtype of the result.",
+    "view_copy": (_view_or_reshape, "size (tuple of ints or ember.dtype): the shape or the dtype of the result.",
                   "ember.view_copy(ember.arange(4.0), (2, 2))", "tensor([[0., 1.],\n        [2., 3.]])"),
     "permute_copy": (lambda x, dims: x.permute(dims), "dims (tuple of int): the new order of the dimensions.",
                      "ember.permute_copy(ember.zeros(2, 3, 4), (2, 0, 1)).shape", "ember.Size([4, 2, 3])"),
@@ -155,6 +156,8 @@ def _doc(name: str, view: str, args: str, example: str, output: str, takes_out: 
 
 
 def _copy_function(name: str, view: Callable[..., Any], args: str, example: str, output: str) -> Callable[..., Tensor]:
+    view = renamed(view, name)  # its arity errors name the op ("permute_copy() takes 2 positional arguments ...")
+
     def function(input: Tensor, *a: Any, out: Tensor | None = None, **k: Any) -> Tensor:
         if out is None and type(input) is not Tensor and getattr(input, "is_sparse", False) and hasattr(input, name):
             return getattr(input, name)(*a, **k)  # a sparse COO tensor's own (narrow_copy: a new sparse tensor)
