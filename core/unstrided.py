@@ -55,6 +55,7 @@ class UnstridedTensor(Tensor):
     # and no gradient there; its gradient flows through its parts (a sparse tensor's values)
     _requires_grad = False
     _view_version = None
+    _base = None  # never a view of a dense tensor (PyTorch's sparse and nested tensors have no _base either)
     #: PyTorch's name of the layout's dispatch key, before the device's ("Sparse" in "SparseCPU")
     _dispatch_name = ""
 

@@ -16,6 +16,7 @@ from ..autograd import function as autograd_function
 from ..autograd.function import Function, differentiable_backward
 from ..autograd.grad_mode import grad_state
 from ..layout import sparse_coo
+from ..own_frames import outside_ember_stacklevel
 from ..tensor import Tensor, dtype_arg, writable_data
 from ..typeinfo import finfo
 from ..unstrided import UnstridedTensor
@@ -1011,7 +1012,7 @@ def _variance(input, dim, unbiased, keepdim, correction, is_std, op=None):
             f"{op}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction factor "
             "(input numel divided by output numel).",
             UserWarning,
-            stacklevel=3,
+            stacklevel=outside_ember_stacklevel(),  # the caller's line, however the op was reached
         )
     node = _StandardDeviation if is_std else _Variance
     return node.apply(input, axes, keepdim, correction, is_std, full)
