@@ -31,6 +31,7 @@ from .rnn import RnnKernels
 from .running_stats import RunningStatsKernels
 from .selection import SelectionKernels
 from .softmax import SoftmaxKernels
+from .special import SpecialKernels
 from .unsignalling import unsignalling
 from .vision import VisionKernels
 
@@ -57,6 +58,7 @@ class Kernels(
     EmbeddingKernels,
     AccumulationKernels,
     SelectionKernels,
+    SpecialKernels,
 ):
     """The portable kernel table (see the module docstring)."""
 

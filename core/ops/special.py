@@ -2,7 +2,7 @@
 ``lgamma``, ``digamma``, ``polygamma``, ``erfinv``, ``i0``.
 
 Each value is computed in the input's floating dtype (integers in the default float type) by
-a classical method: Lanczos' series with reflection (lgamma), recurrence plus the asymptotic
+a classical method: the backend's ``lgamma`` kernel (Lanczos' series with reflection by default), recurrence plus the asymptotic
 series (digamma and trigamma as PyTorch's kernels compute them, and the Hurwitz zeta behind
 polygamma), Giles' approximation refined by two Newton steps on ``erf`` (erfinv), the power
 series and Hankel's expansion (i0). Gradients are
@@ -24,12 +24,6 @@ from .out_argument import write_out
 
 __all__ = ["lgamma", "digamma", "polygamma", "erfinv", "i0", "mvlgamma"]
 
-_LANCZOS_G = 7.0
-_LANCZOS = (
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
-)  # fmt: skip
-_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 # the Bernoulli numbers B_2k of the Euler-Maclaurin tail of the Hurwitz zeta
 _B2K = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6)
 _SHIFT = 10  # terms of the zeta summed before its tail (whose error at x >= 10 is below 1e-16)
@@ -71,19 +65,8 @@ def _erfc(b, x):
 
 
 def _lgamma(b, x):
-    xp = b.xp
-    reflect = x < 0.5
-    z = xp.where(reflect, 1 - x, x) - 1  # Lanczos's series holds for z + 1 >= 0.5
-    series = xp.full(x.shape, _LANCZOS[0], dtype=x.dtype)
-    for i, c in enumerate(_LANCZOS[1:], start=1):
-        series = series + xp.divide(c, z + i)
-    t = z + (_LANCZOS_G + 0.5)
-    value = xp.add(xp.subtract(xp.multiply(z + 0.5, xp.log(t)), t), xp.log(series) + _HALF_LOG_2PI)
-    reflected = xp.subtract(xp.log(xp.divide(math.pi, xp.abs(xp.sin(math.pi * x)))), value)
-    out = xp.where(reflect, reflected, value)
-    out = xp.where(xp.logical_or(x == 1, x == 2), 0.0, out)  # exactly, as the C library's lgamma
-    pole = xp.logical_and(x <= 0, x == xp.floor(x))  # 0 and the negative integers
-    return xp.where(xp.logical_or(pole, xp.abs(x) == math.inf), math.inf, out)
+    """``log|gamma(x)|`` in ``x``'s type, by the backend's kernel (:meth:`~ember.kernels.Kernels.lgamma`)."""
+    return b.kernels.lgamma(x)
 
 
 def _digamma(b, x):

@@ -20,6 +20,7 @@ from .pooling import NumpyPoolingKernels
 from .rnn import NumpyRnnKernels
 from .selection import NumpySelectionKernels
 from .softmax import NumpySoftmaxKernels
+from .special import NumpySpecialKernels
 from .vision import NumpyVisionKernels
 
 __all__ = ["NumpyKernels"]
@@ -53,6 +54,7 @@ class NumpyKernels(
     InPlaceAccumulationKernels,
     NumpyAttentionKernels,
     NumpySelectionKernels,
+    NumpySpecialKernels,
     Kernels,
 ):
     """The kernel table of the NumPy backend: the portable defaults plus these overrides."""

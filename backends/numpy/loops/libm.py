@@ -1,5 +1,5 @@
-"""The C library's float64 ``log``, ``log1p``, ``exp``, ``sin``, ``cos``, ``tan`` and ``erf`` as compiled loops
-over flat arrays, for :mod:`..libm`: on the calling thread, as PyTorch's scalar samplers run (waking a
+"""The C library's float64 ``log``, ``log1p``, ``exp``, ``sin``, ``cos``, ``tan``, ``erf`` and ``lgamma`` as compiled loops
+over flat arrays, for :mod:`..libm` and the ``lgamma`` kernel: on the calling thread, as PyTorch's scalar samplers run (waking a
 thread team costs more than these calls for all but very large arrays).
 
 Numba lowers ``math.log`` and its kin to calls of the C library's functions, which are PyTorch's
@@ -12,7 +12,7 @@ import math
 
 from numba import njit
 
-__all__ = ["c_cos", "c_erf", "c_exp", "c_log", "c_log1p", "c_sin", "c_tan"]
+__all__ = ["c_cos", "c_erf", "c_exp", "c_lgamma", "c_log", "c_log1p", "c_sin", "c_tan"]
 
 
 @njit(nogil=True, cache=True)
@@ -62,3 +62,10 @@ def c_erf(x, out):
     """``out[i] = erf(x[i])``."""
     for i in range(x.size):
         out[i] = math.erf(x[i])
+
+
+@njit(nogil=True, cache=True)
+def c_lgamma(x, out):
+    """``out[i] = lgamma(x[i])``."""
+    for i in range(x.size):
+        out[i] = math.lgamma(x[i])
