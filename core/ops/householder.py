@@ -22,6 +22,7 @@ from ..type_names import type_name
 from .arithmetic import where
 from .creation import arange
 from .dtype_support import FLOATING, not_implemented
+from .linalg_common import lapack_strided
 from .linalg_functions import linalg_householder_product
 from .movement import stack
 from .out_argument import write_out
@@ -89,7 +90,7 @@ def geqrf(input: Tensor, *, out: Any = None) -> return_types.geqrf:
             a[..., k, k] = where(reduced, alpha, beta)
             taus.append(tau)
         tau = stack(taus, dim=-1) if taus else a.new_zeros((*input.shape[:-2], 0))
-    return return_types.geqrf(a, tau)
+    return return_types.geqrf(lapack_strided(a), tau)  # column-major, as LAPACK's geqrf leaves PyTorch's
 
 
 def orgqr(input: Tensor, tau: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -169,4 +170,4 @@ def ormqr(
             result = result - (scale * v) @ (v.mH @ result)
         else:
             result = result - (result @ v) @ (scale * v.mH)
-    return result
+    return lapack_strided(result)  # column-major, as LAPACK's ormqr leaves PyTorch's

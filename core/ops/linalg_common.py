@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from .. import dtypes
+from ..layout import contiguous_format
 from ..return_types import _return_type
 from ..strides import ordered_strides
 from ..tensor import Tensor
@@ -268,3 +269,9 @@ def lapack_layout(backend: Any, matrices: Any) -> Any:
         except NotImplementedError:  # a backend without strided views
             pass
     return ordered_copy(backend, matrices, matrices.dtype, order)
+
+
+def lapack_strided(matrices: Tensor) -> Tensor:
+    """A copy of the tensor ``matrices`` laid out as :func:`lapack_layout` lays out arrays, differentiably: the
+    layout of PyTorch's results of composed linear algebra (the strides of size-1 dims included)."""
+    return matrices.mT.clone(memory_format=contiguous_format).mT

@@ -32,9 +32,10 @@ from .linalg_common import (
     check_input,
     check_svd_driver,
     lapack_layout,
+    lapack_strided,
 )
 from .linalg_solve import _singular_inverse, linalg_solve_triangular
-from .movement import cat
+from .movement import cat, row_major
 from .operands import check_same_device, tensor_input
 from .out_argument import write_out
 
@@ -284,7 +285,8 @@ class _Qr(Function):
     def forward(ctx, A, mode):
         ctx.mode = mode
         q, r = A._backend.kernels.linalg_qr(A._data, mode == "complete")
-        Q, R = A._make(q), A._make(r)
+        backend = A._backend  # column-major Q and R, as PyTorch's (mode='r': Q is empty, 1-D)
+        Q, R = A._make(lapack_layout(backend, q) if q.ndim >= 2 else q), A._make(lapack_layout(backend, r))
         ctx.save_for_backward(Q, R)
         return Q, R
 
@@ -524,7 +526,9 @@ class _Eigh(Function):
     @staticmethod
     def forward(ctx, A, upper):
         w, v = A._backend.kernels.linalg_eigh(A._data, upper)
-        W, V = A._make(w), A._make(v)
+        backend = A._backend  # row-major w (a kernel may give a flipped view), column-major V, as PyTorch's
+        W = A._make(w if backend.is_row_major(w) else row_major(backend, w))
+        V = A._make(lapack_layout(backend, v))
         ctx.save_for_backward(W, V)
         ctx.set_materialize_grads(False)  # unused vectors: no 0 / (w_j - w_i) terms (NaN at repeated values)
         return W, V
@@ -849,4 +853,8 @@ def linalg_lstsq(
     if driver == "gels":
         rank = zeros(0, dtype=dtypes.int64, device=A.device)
     singular_values = S if driver in ("gelsd", "gelss") else empty
+    # column-major in a buffer of max(m, n) rows, which LAPACK overwrites with X, as PyTorch's
+    if m > n:
+        X = cat([X, zeros((*X.shape[:-2], m - n, X.shape[-1]), dtype=X.dtype, device=X.device)], -2)
+    X = lapack_strided(X)[..., :n, :]
     return results.linalg_lstsq(X.squeeze(-1) if vector else X, residuals, rank, singular_values)

@@ -23,7 +23,7 @@ from .comparison import allclose
 from .complex_views import complex
 from .creation import eye, zeros_like
 from .dtype_support import TORCH_NAMES
-from .linalg_common import check_input, check_matrix
+from .linalg_common import check_input, check_matrix, lapack_layout
 from .linalg_solve import linalg_solve
 from .movement import cat
 from .out_argument import write_out
@@ -66,7 +66,7 @@ class _Eig(Function):
     @staticmethod
     def forward(ctx, A):
         w, v = A._backend.kernels.linalg_eig(A._data)
-        L, V = A._make(w), A._make(v)
+        L, V = A._make(w), A._make(lapack_layout(A._backend, v))  # column-major V, as PyTorch's
         ctx.save_for_backward(L, V)
         ctx.set_materialize_grads(False)  # unused vectors: no 0 / (L_j - L_i) terms (NaN at repeated values)
         ctx.real_input = not A.dtype.is_complex

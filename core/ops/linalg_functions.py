@@ -15,7 +15,7 @@ from ..type_names import type_name
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .creation import arange, eye, zeros
-from .linalg_common import check_matrix, check_precision
+from .linalg_common import check_matrix, check_precision, lapack_strided
 from .matrix import cross as _cross
 from .matrix import diagonal as _diagonal
 from .movement import cat
@@ -136,7 +136,7 @@ def linalg_householder_product(A: Tensor, tau: Tensor, *, out: Tensor | None = N
         Q = Q - (tau[..., i, None, None] * v) * (v.mH @ Q)
     if not tau.shape[-1] and A.requires_grad:  # no reflection: Q still depends on A (a zero gradient), as in PyTorch
         Q = where(zeros(A.shape, dtype=dtypes.bool, device=A.device), A, Q)
-    return Q
+    return lapack_strided(Q)  # column-major, as LAPACK's orgqr leaves PyTorch's
 
 
 def _chain_order(sizes: Sequence[int]) -> list[list[int]]:

@@ -14,7 +14,7 @@ from ..tensor import Tensor
 from ..type_names import type_name
 from . import linalg_common as results
 from .comparison import _TORCH_NAMES
-from .linalg_common import batch_shape, check_info, check_input
+from .linalg_common import batch_shape, check_info, check_input, lapack_layout
 from .out_argument import write_out
 
 __all__ = ["linalg_ldl_factor", "linalg_ldl_factor_ex", "linalg_ldl_solve"]
@@ -26,7 +26,7 @@ class _LdlFactor(Function):
     @staticmethod
     def forward(ctx, A, hermitian):
         ld, pivots, info = A._backend.kernels.linalg_ldl_factor(A._data, hermitian)
-        return A._make(ld), A._make(pivots), A._make(info)
+        return A._make(lapack_layout(A._backend, ld)), A._make(pivots), A._make(info)  # column-major, as PyTorch's
 
     @staticmethod
     def backward(ctx, *grads):
@@ -38,7 +38,8 @@ class _LdlSolve(Function):
 
     @staticmethod
     def forward(ctx, LD, pivots, B, hermitian):
-        return B._make(B._backend.kernels.linalg_ldl_solve(LD._data, pivots._data, B._data, hermitian))
+        x = B._backend.kernels.linalg_ldl_solve(LD._data, pivots._data, B._data, hermitian)
+        return B._make(lapack_layout(B._backend, x))  # column-major, as PyTorch's
 
     @staticmethod
     def backward(ctx, grad):

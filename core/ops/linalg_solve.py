@@ -21,7 +21,15 @@ from . import linalg_common as results
 from .arithmetic import where
 from .creation import eye
 from .dtype_support import not_implemented
-from .linalg_common import batch_shape, check_classic_pair, check_info, check_input, lapack_layout, triangle
+from .linalg_common import (
+    batch_shape,
+    check_classic_pair,
+    check_info,
+    check_input,
+    lapack_layout,
+    lapack_strided,
+    triangle,
+)
 from .movement import cat
 from .operands import tensor_input
 from .out_argument import write_out
@@ -383,6 +391,8 @@ def _solve(op, A, B, left):
         X, info = _Solve.apply(A.mT, B.mT)
         return X.mT, info
     X, info = _Solve.apply(A, B)
+    if vector and X.ndim > 2:  # the vectors of a batch: PyTorch lays them out as the columns of matrices
+        return lapack_strided(X.squeeze(-1)), info
     return (X.squeeze(-1) if vector else X), info
 
 
@@ -587,7 +597,7 @@ def triangular_solve(
     check_classic_pair(b, A)
     coefficient = A.mT if transpose else A
     X = linalg_solve_triangular(coefficient, b, upper=upper != transpose, unitriangular=unitriangular)
-    return results.triangular_solve(X, A.clone())
+    return results.triangular_solve(X, lapack_strided(A))  # a column-major copy, as PyTorch's
 
 
 # -- LU -----------------------------------------------------------------------------------------------
@@ -632,7 +642,7 @@ def _unpack(LU, pivots):
     m, n = LU.shape[-2:]
     k = min(m, n)
     perm = LU._make(LU._backend.kernels.linalg_lu_permutation(pivots._data, m))
-    P = eye(m, dtype=LU.dtype, device=LU.device)[perm].mT
+    P = eye(m, dtype=LU.dtype, device=LU.device)[perm].mT.contiguous()  # row-major, as PyTorch's
     L = LU[..., :, :k].tril(-1) + eye(m, k, dtype=LU.dtype, device=LU.device)
     return P, L, LU[..., :k, :].triu()
 
