@@ -1414,7 +1414,11 @@ def cumsum(
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out(
-                "cumsum", cumsum(input, dim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+                "cumsum",
+                cumsum(input, dim, dtype=out.dtype if dtype is None else dtype),
+                out,
+                exact_dtype=True,
+                inputs=(input,),
             )
     if _amp.active:
         (input,) = cast_inputs("cumsum", input, dtype=dtype)
@@ -1582,7 +1586,11 @@ def cumprod(
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out(
-                "cumprod", cumprod(input, dim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+                "cumprod",
+                cumprod(input, dim, dtype=out.dtype if dtype is None else dtype),
+                out,
+                exact_dtype=True,
+                inputs=(input,),
             )
     out = _accumulate_dtype(input.dtype, dtype, "cumprod_out_cpu")
     if out is dtypes.bool:
@@ -1730,7 +1738,7 @@ def logcumsumexp(
         dim, _ = numpy_names("logcumsumexp", dim, None, axis, False, None, required=True)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("logcumsumexp", logcumsumexp(input, dim), out, exact_dtype=True)
+            return write_out("logcumsumexp", logcumsumexp(input, dim), out, exact_dtype=True, inputs=(input,))
     if input.dtype not in FLOATING_AND_HALF and not input.dtype.is_complex:
         not_implemented("logcumsumexp_out_cpu", input.dtype)
     return _LogCumSumExp.apply(input, dim)
