@@ -104,6 +104,20 @@ CASES = {
     ),
     # nonzero: any overlap
     "nonzero_out_is_input": lambda t, x, i: t.nonzero(i[:4], out=i[:4]),
+    # max, min, median, nanmedian, mode, aminmax along a dim: a partial overlap, compared with the dim kept
+    "max_dim_partial": lambda t, x, i: t.max(x[:6].view(3, 2), 1, out=(x[:3], _long(t, 3).to(x.device))),
+    "max_dim_shifted": lambda t, x, i: t.max(x[:3].view(3, 1), 1, out=(x[1:4], _long(t, 3).to(x.device))),
+    "max_dim_values_are_input": lambda t, x, i: (t.max(x[:3].view(3, 1), 1, out=(x[:3], _long(t, 3).to(x.device))), x)[
+        1
+    ],
+    "max_all_partial": lambda t, x, i: (t.max(x[:4], out=x[1:2].view(())), x)[1],
+    "min_dim_partial": lambda t, x, i: t.min(x[:6].view(3, 2), 1, out=(x[:3], _long(t, 3).to(x.device))),
+    "median_dim_partial": lambda t, x, i: t.median(x[:6].view(3, 2), 1, out=(x[:3], _long(t, 3).to(x.device))),
+    "nanmedian_dim_partial": lambda t, x, i: t.nanmedian(x[:6].view(3, 2), 1, out=(x[:3], _long(t, 3).to(x.device))),
+    "mode_dim_partial": lambda t, x, i: t.mode(x[:6].view(3, 2), 1, out=(x[:3], _long(t, 3).to(x.device))),
+    "mode_values_are_input": lambda t, x, i: (t.mode(x[:3].view(1, 3), 0, out=(x[:3], _long(t, 3).to(x.device))), x)[1],
+    "aminmax_dim_partial": lambda t, x, i: t.aminmax(x[:6].view(3, 2), dim=1, out=(x[:3], t.empty(3).to(x))),
+    "aminmax_all_partial": lambda t, x, i: (t.aminmax(x[:4], out=(x[1:2].view(()), t.empty(()).to(x))), x)[1],
     # the element-wise ops: the very elements are fine
     "add_out_is_input": lambda t, x, i: t.add(x, 1, out=x),
     "where_out_is_input": lambda t, x, i: t.where(x > 3, x, -x, out=x),

@@ -61,6 +61,16 @@ def creation_placement(op: str, dtype: Any, device: Any, out: Tensor) -> tuple[d
     return out.dtype, out.device if device is None else device
 
 
+def reduced_operands(input: Tensor, dim: Any, keepdim: bool) -> tuple[Tensor, ...]:
+    """The ``inputs`` of :func:`write_out` for ``max``/``min``/``median``/``mode``/``aminmax``: PyTorch's
+    kernels along one ``dim`` refuse an ``out`` that shares part of ``input``'s memory, compared with ``dim``
+    kept (an ``out`` that is the very elements of ``input``, ``dim`` of size 1, is accepted with
+    ``keepdim=False`` too); over all elements (``dim`` not an int) they do not compare."""
+    if not isinstance(dim, int):
+        return ()
+    return (input if keepdim else input.squeeze(dim),)
+
+
 def check_out_type(op: str, out: object) -> None:
     """Refuse an ``out`` that is not a Tensor, as PyTorch's argument parser does."""
     if not isinstance(out, Tensor):

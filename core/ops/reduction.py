@@ -41,7 +41,7 @@ from .operands import (
     tensor_input_checked,
     wrap_dim,
 )
-from .out_argument import SAME_DTYPE_OUT, write_out
+from .out_argument import SAME_DTYPE_OUT, reduced_operands, write_out
 from .overloads import SIGNATURES
 from .reduced_precision import computes_in_float32
 
@@ -692,7 +692,8 @@ def _with_dim_overloads(name, body, input, dim, keepdim, out, axis, keepdims):
         given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             result = _with_dim_overloads(name, body, input, given, keepdim, None, None, None)
-            return write_out(name, result, out, exact_dtype=isinstance(dim, int))
+            operands = reduced_operands(input, dim, keepdim)
+            return write_out(name, result, out, exact_dtype=isinstance(dim, int), inputs=operands)
     return body(name, input, dim, keepdim)
 
 
@@ -895,7 +896,8 @@ def aminmax(
         raise bool_arg_error("aminmax", "keepdim", keepdim)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("aminmax", aminmax(input, dim=dim, keepdim=keepdim), out, exact_dtype=True)
+            result = aminmax(input, dim=dim, keepdim=keepdim)
+            return write_out("aminmax", result, out, exact_dtype=True, inputs=reduced_operands(input, dim, keepdim))
     d = () if dim is None else (wrap_dim(dim, input.ndim),)  # one int dim, not amin's tuples
     if input.numel() == 0:  # amin's errors, named as aminmax's
         if dim is None:
