@@ -46,6 +46,7 @@ from .overlap import (
     check_arrays_no_partial_overlap,
     check_no_internal_overlap,
     check_no_overlap,
+    check_no_partial_overlap,
     has_internal_overlap,
     shares_base,
 )
@@ -792,7 +793,14 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, out: Ten
     """
     refuse_limited("scatter_gather_tensor_cpu", input)
     if out is not None:
-        return write_out("scatter_add", scatter_add(input, dim, index, src), out, exact_dtype=True)
+        return write_out(
+            "scatter_add",
+            scatter_add(input, dim, index, src),
+            out,
+            exact_dtype=True,
+            inputs=(input,),
+            apart=(index, src),
+        )
     if not isinstance(src, Tensor):
         raise TypeError(f"scatter_add(): argument 'src' (position 4) must be Tensor, not {type_name(src)}")
     check_same_device("scatter_add", input, src)
@@ -904,7 +912,14 @@ def scatter(
     """
     refuse_limited("scatter_gather_tensor_cpu", input)
     if out is not None:
-        return write_out("scatter", scatter(input, dim, index, src, value, reduce=reduce), out, exact_dtype=True)
+        return write_out(
+            "scatter",
+            scatter(input, dim, index, src, value, reduce=reduce),
+            out,
+            exact_dtype=True,
+            inputs=(input,),
+            apart=(index, src),
+        )
     if src is None and value is None:
         raise TypeError("scatter(): expected src or value")
     if src is not None and not isinstance(src, Tensor):
@@ -953,7 +968,7 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None =
     refuse_limited("index_select", input, among=UNSIGNED_WIDE)
     if out is not None:
         check_no_overlap(out, input)
-        return write_out("index_select", index_select(input, dim, index), out, exact_dtype=True)
+        return write_out("index_select", index_select(input, dim, index), out, exact_dtype=True, apart=(index,))
     axis = wrap_dim(dim, input.ndim)
     if not isinstance(index, Tensor):
         raise TypeError(f"index_select(): argument 'index' must be Tensor, not {type_name(index)}")
@@ -1038,7 +1053,14 @@ def index_add(
     """
     refuse_limited("index_add_", input)
     if out is not None:
-        return write_out("index_add", index_add(input, dim, index, source, alpha=alpha), out, exact_dtype=True)
+        return write_out(
+            "index_add",
+            index_add(input, dim, index, source, alpha=alpha),
+            out,
+            exact_dtype=True,
+            inputs=(input,),
+            apart=(index, source),
+        )
     axis = _check_index_source(
         "index_add",
         input,
@@ -1108,7 +1130,14 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor, *, out: T
     """
     refuse_limited("index_copy_cpu", input)
     if out is not None:
-        return write_out("index_copy", index_copy(input, dim, index, source), out, exact_dtype=True)
+        return write_out(
+            "index_copy",
+            index_copy(input, dim, index, source),
+            out,
+            exact_dtype=True,
+            inputs=(input,),
+            apart=(index, source),
+        )
     axis = _check_index_source(
         "index_copy",
         input,
@@ -1324,7 +1353,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False, out: Tensor | None = None)
     if as_tuple is not False and as_tuple is not True:
         raise bool_arg_error("nonzero", "as_tuple", as_tuple)
     if out is not None:
-        return write_out("nonzero", nonzero(input), out, exact_dtype=True)
+        return write_out("nonzero", nonzero(input), out, exact_dtype=True, apart=(input,))
     backend = input._backend
     xp = backend.xp
     long = backend.native_dtype(dtypes.int64)
@@ -1466,6 +1495,8 @@ def sort(
     if axis is not None:
         dim, _ = numpy_names("sort", dim, -1, axis, False, None)
     if out is not None:
+        if isinstance(out, (tuple, list)) and out and isinstance(out[0], Tensor):
+            check_no_partial_overlap(out[0], input)  # PyTorch checks the values only
         return write_out("sort", sort(input, dim=dim, descending=descending, stable=stable), out, exact_dtype=True)
 
     _check_sortable(input)
@@ -1594,7 +1625,7 @@ def topk(  # noqa: A002
     if axis is not None:
         dim, _ = numpy_names("topk", dim, -1, axis, False, None)
     if out is not None:
-        return write_out("topk", topk(input, k, dim, largest, sorted), out, exact_dtype=True)
+        return write_out("topk", topk(input, k, dim, largest, sorted), out, exact_dtype=True, inputs=(input,))
     if input.dtype is dtypes.bool or input.dtype.is_complex:
         kind = "bool" if input.dtype is dtypes.bool else "complex"
         raise RuntimeError(f"topk does not support {kind} dtypes on CPU")
@@ -1649,9 +1680,8 @@ def kthvalue(
     if keepdim is not True and keepdim is not False:
         raise bool_arg_error("kthvalue", "keepdim", keepdim)
     if out is not None:
-        for written in out if isinstance(out, (tuple, list)) else ():
-            if isinstance(written, Tensor):
-                check_no_overlap(written, input)
+        if isinstance(out, (tuple, list)) and out and isinstance(out[0], Tensor):
+            check_no_overlap(out[0], input)  # PyTorch checks the values only
         return write_out("kthvalue", kthvalue(input, k, dim, keepdim), out, exact_dtype=True)
     if input.dtype is dtypes.bool or input.dtype.is_complex:
         not_implemented("kthvalue_cpu", input.dtype)
@@ -1689,7 +1719,7 @@ def take(input: Tensor, index: Tensor, *, out: Tensor | None = None) -> Tensor:
     refuse_limited("take_cpu", input)
     if out is not None:
         check_no_overlap(out, input)
-        return write_out("take", take(input, index), out, exact_dtype=True)
+        return write_out("take", take(input, index), out, exact_dtype=True, apart=(index,))
 
     if not isinstance(index, Tensor):
         raise TypeError(f"take(): argument 'index' must be Tensor, not {type_name(index)}")

@@ -528,7 +528,7 @@ def addmm(
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overload only
             result = addmm(input, mat1, mat2, beta=beta, alpha=alpha)
-        return write_out("addmm", result, out, exact_dtype=True)
+        return write_out("addmm", result, out, exact_dtype=True, inputs=(input,))
     return _add_scaled_product("addmm", mm, input, mat1, mat2, beta, alpha)
 
 
@@ -554,7 +554,9 @@ def addmv(
         tensor([3., 6.])
     """
     if out is not None:
-        return write_out("addmv", addmv(input, mat, vec, beta=beta, alpha=alpha), out, exact_dtype=True)
+        return write_out(
+            "addmv", addmv(input, mat, vec, beta=beta, alpha=alpha), out, exact_dtype=True, inputs=(input,)
+        )
     return _add_scaled_product("addmv", mv, input, mat, vec, beta, alpha)
 
 
@@ -590,7 +592,7 @@ def baddbmm(
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overload only
             result = baddbmm(input, batch1, batch2, beta=beta, alpha=alpha)
-        return write_out("baddbmm", result, out, exact_dtype=True)
+        return write_out("baddbmm", result, out, exact_dtype=True, inputs=(input,))
     if isinstance(batch1, Tensor) and batch1.dtype is dtypes.bool:
         not_implemented("baddbmm", batch1.dtype)
     return _add_scaled_product("baddbmm", bmm, input, batch1, batch2, beta, alpha)
@@ -615,7 +617,9 @@ def outer(input: Tensor, vec2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     require_tensors("outer", ("input", "vec2"), input, vec2)
     if out is not None:
-        return write_out("outer", outer(input, vec2), out)
+        return write_out(  # PyTorch's mul of input as a column by vec2
+            "outer", outer(input, vec2), out, inputs=(input.reshape(-1, 1) if input.ndim == 1 else input, vec2)
+        )
     if input.ndim != 1 or vec2.ndim != 1:
         raise RuntimeError(f"outer: expected 1D tensors, got {input.ndim}D and {vec2.ndim}D")
     return input.unsqueeze(1) * vec2.unsqueeze(0)

@@ -249,7 +249,9 @@ def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1, out: Tensor | N
     """
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("linalg.cross", linalg_cross(input, other, dim=dim), out, exact_dtype=True)
+            return write_out(
+                "linalg.cross", linalg_cross(input, other, dim=dim), out, exact_dtype=True, apart=(input, other)
+            )
     return _cross(input, other, dim=dim)
 
 

@@ -581,7 +581,7 @@ def kron(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         ember.Size([4, 4])
     """
     if out is not None:
-        return write_out("kron", kron(input, other), out)
+        return write_out("kron", kron(input, other), out, inputs=(input, other))
     _check_tensor("kron", input)
     _check_tensor("kron", other, "other")
     check_same_device("kron", input, other)
@@ -613,7 +613,7 @@ def cross(
     if axis is not None:
         dim, _ = numpy_names("cross", dim, None, axis, False, None)
     if out is not None:
-        return write_out("cross", cross(input, other, dim), out, exact_dtype=True)
+        return write_out("cross", cross(input, other, dim), out, exact_dtype=True, apart=(input, other))
     _check_tensor("cross", input)
     _check_tensor("cross", other, "other")
     check_same_device("cross", input, other)

@@ -1312,7 +1312,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None,
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overload only
             result = stack(tensors, dim)
-        return write_out("stack", result, out, cast_error=TypeError)
+        return write_out("stack", result, out, cast_error=TypeError, apart=tuple(tensors))
     tensors = tensor_list("stack", tensors)
     for i, t in enumerate(tensors):
         if type(t) is not Tensor and not is_strided(t):

@@ -13,8 +13,8 @@ An op that takes ``out`` computes its result as usual and, only when ``out`` is 
 
 The write itself is an in-place write: ``out``'s version counter is bumped and an ``out`` that
 aliases an input gets what the in-place op would give. An ``out`` whose elements alias each other,
-or (for the ops that pass their ``inputs``) that shares part of an input's memory, is refused as
-PyTorch refuses it.
+that (for the ops that pass their ``inputs``) shares part of an input's memory, or that (for the ops
+that pass operands ``apart``) shares any memory with such an operand, is refused as PyTorch refuses it.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from ..autograd.tangents import tangent_of
 from ..tensor import Tensor, writable_data
 from ..type_names import type_name
 from .dtype_support import C_NAMES, TORCH_NAMES
-from .overlap import check_no_internal_overlap, check_no_partial_overlap
+from .overlap import check_no_internal_overlap, check_no_overlap, check_no_partial_overlap
 
 __all__: list[str] = []
 
@@ -61,6 +61,16 @@ def creation_placement(op: str, dtype: Any, device: Any, out: Tensor) -> tuple[d
     return out.dtype, out.device if device is None else device
 
 
+def reduced_operands(input: Tensor, dim: Any, keepdim: bool) -> tuple[Tensor, ...]:
+    """The ``inputs`` of :func:`write_out` for ``max``/``min``/``median``/``mode``/``aminmax``: PyTorch's
+    kernels along one ``dim`` refuse an ``out`` that shares part of ``input``'s memory, compared with ``dim``
+    kept (an ``out`` that is the very elements of ``input``, ``dim`` of size 1, is accepted with
+    ``keepdim=False`` too); over all elements (``dim`` not an int) they do not compare."""
+    if not isinstance(dim, int):
+        return ()
+    return (input if keepdim else input.squeeze(dim),)
+
+
 def check_out_type(op: str, out: object) -> None:
     """Refuse an ``out`` that is not a Tensor, as PyTorch's argument parser does."""
     if not isinstance(out, Tensor):
@@ -77,6 +87,7 @@ def write_out(
     grad_checked: bool = False,
     cast_error: type[Exception] = RuntimeError,
     inputs: tuple[Any, ...] = (),
+    apart: tuple[Any, ...] = (),
 ) -> Any:
     """Write ``result``, the value op ``op`` computed, into ``out`` and return ``out``.
 
@@ -97,9 +108,14 @@ def write_out(
         grad_checked (bool): the autograd check was done on all of a tuple's results. Default: ``False``.
         inputs (tuple): the op's operands, where PyTorch refuses an ``out`` that shares part of their memory
             (its element-wise and indexing ops); numbers among them are skipped. Default: ``()``.
+        apart (tuple): the op's operands whose memory ``out`` may not share at all, not even as the very elements
+            it writes (the ops that read elements in another order than they write them: ``stack``, ``cross``, the
+            ``source`` and ``index`` of ``index_add``); numbers and ``None`` among them are skipped. Default: ``()``.
+
+    An op with several results checks each ``out`` tensor against ``inputs`` and ``apart``.
     """
     if isinstance(result, tuple):
-        return _write_outs(op, result, out, exact_dtype)
+        return _write_outs(op, result, out, exact_dtype, inputs, apart)
     check_out_type(op, out)
     if autograd_function.tangent_rule is not None and tangent_of(result) is not None:
         raise NotImplementedError(
@@ -131,6 +147,9 @@ def write_out(
     for operand in inputs:
         if isinstance(operand, Tensor):
             check_no_partial_overlap(out, operand)
+    for operand in apart:
+        if isinstance(operand, Tensor):
+            check_no_overlap(out, operand)
     shape = tuple(result.shape)
     if tuple(out.shape) != shape:
         if warn_resize and out.numel():
@@ -151,7 +170,9 @@ def write_out(
     return out
 
 
-def _write_outs(op: str, results: tuple, outs: Any, exact_dtype: bool | str) -> tuple:
+def _write_outs(
+    op: str, results: tuple, outs: Any, exact_dtype: bool | str, inputs: tuple[Any, ...], apart: tuple[Any, ...]
+) -> tuple:
     """:func:`write_out` for an op with several results: ``outs`` holds one tensor per result."""
     if not isinstance(outs, (tuple, list)) or len(outs) != len(results):
         raise TypeError(f"{op}(): argument 'out' must be tuple of {len(results)} Tensors, not {type_name(outs)}")
@@ -163,7 +184,8 @@ def _write_outs(op: str, results: tuple, outs: Any, exact_dtype: bool | str) -> 
             "but one of the arguments requires grad."
         )
     written = [
-        write_out(op, result, out, exact_dtype=exact_dtype, grad_checked=True) for result, out in zip(results, outs)
+        write_out(op, result, out, exact_dtype=exact_dtype, grad_checked=True, inputs=inputs, apart=apart)
+        for result, out in zip(results, outs)
     ]
     return type(results)(*written) if hasattr(results, "_fields") else tuple(written)
 

@@ -42,7 +42,7 @@ from .operands import (
     tensor_input_checked,
     wrap_dim,
 )
-from .out_argument import SAME_DTYPE_OUT, write_out
+from .out_argument import SAME_DTYPE_OUT, reduced_operands, write_out
 from .overloads import SIGNATURES
 from .reduced_precision import computes_in_float32
 
@@ -693,7 +693,8 @@ def _with_dim_overloads(name, body, input, dim, keepdim, out, axis, keepdims):
         given: Any = DIM_OMITTED if dim is None else dim  # (as the caller gave it)
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             result = _with_dim_overloads(name, body, input, given, keepdim, None, None, None)
-            return write_out(name, result, out, exact_dtype=isinstance(dim, int))
+            operands = reduced_operands(input, dim, keepdim)
+            return write_out(name, result, out, exact_dtype=isinstance(dim, int), inputs=operands)
     return body(name, input, dim, keepdim)
 
 
@@ -896,7 +897,8 @@ def aminmax(
         raise bool_arg_error("aminmax", "keepdim", keepdim)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("aminmax", aminmax(input, dim=dim, keepdim=keepdim), out, exact_dtype=True)
+            result = aminmax(input, dim=dim, keepdim=keepdim)
+            return write_out("aminmax", result, out, exact_dtype=True, inputs=reduced_operands(input, dim, keepdim))
     d = () if dim is None else (wrap_dim(dim, input.ndim),)  # one int dim, not amin's tuples
     if input.numel() == 0:  # amin's errors, named as aminmax's
         if dim is None:
@@ -1415,7 +1417,11 @@ def cumsum(
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out(
-                "cumsum", cumsum(input, dim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+                "cumsum",
+                cumsum(input, dim, dtype=out.dtype if dtype is None else dtype),
+                out,
+                exact_dtype=True,
+                inputs=(input,),
             )
     if _amp.active:
         (input,) = cast_inputs("cumsum", input, dtype=dtype)
@@ -1583,7 +1589,11 @@ def cumprod(
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
             return write_out(
-                "cumprod", cumprod(input, dim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+                "cumprod",
+                cumprod(input, dim, dtype=out.dtype if dtype is None else dtype),
+                out,
+                exact_dtype=True,
+                inputs=(input,),
             )
     out = _accumulate_dtype(input.dtype, dtype, "cumprod_out_cpu")
     if out is dtypes.bool:
@@ -1731,7 +1741,7 @@ def logcumsumexp(
         dim, _ = numpy_names("logcumsumexp", dim, None, axis, False, None, required=True)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("logcumsumexp", logcumsumexp(input, dim), out, exact_dtype=True)
+            return write_out("logcumsumexp", logcumsumexp(input, dim), out, exact_dtype=True, inputs=(input,))
     if input.dtype not in FLOATING_AND_HALF and not input.dtype.is_complex:
         not_implemented("logcumsumexp_out_cpu", input.dtype)
     return _LogCumSumExp.apply(input, dim)

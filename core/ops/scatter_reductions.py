@@ -206,6 +206,8 @@ def index_reduce(
                 index_reduce(input, dim, index, source, reduce, include_self=include_self),
                 out,
                 exact_dtype=True,
+                inputs=(input,),
+                apart=(index, source),
             )
     if reduce not in ("prod", "mean", "amax", "amin"):
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")

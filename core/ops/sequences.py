@@ -208,7 +208,7 @@ def msort(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     refuse_limited("sorting_kernel_method_name", input, among=FLOAT8)
     if out is not None:
-        return write_out("msort", msort(input), out, exact_dtype=True)
+        return write_out("msort", msort(input), out, exact_dtype=True, inputs=(input,))
     return input.sort(dim=0).values
 
 

@@ -29,7 +29,7 @@ from .operands import (
     tensor_input,
     wrap_dim,
 )
-from .out_argument import write_out
+from .out_argument import reduced_operands, write_out
 from .reduction import _median_of, _with_dim_overloads
 
 __all__ = ["quantile", "nanquantile", "nanmedian", "mode", "cov", "corrcoef", "histc"]
@@ -338,7 +338,8 @@ def mode(
         raise bool_arg_error("mode", "keepdim", keepdim)
     if out is not None:
         with _amp_suspended():  # PyTorch autocasts the plain overloads only, not out=
-            return write_out("mode", mode(input, dim, keepdim), out, exact_dtype=True)
+            result = mode(input, dim, keepdim)
+            return write_out("mode", result, out, exact_dtype=True, inputs=reduced_operands(input, dim, keepdim))
     dim = wrap_dim(dim, input.ndim)  # an int in range, also for a 0-d input
     if input.ndim == 0:
         return mode_result(named_node(input.clone(), "ModeBackward0"), input.new_zeros((), dtype=dtypes.int64))
