@@ -214,9 +214,9 @@ def test_incomplete_gamma_edges_and_scipy(device):
         assert_close(
             e, getattr(T, name)(torch.tensor(a, dtype=torch.float64), torch.tensor(x, dtype=torch.float64)), rtol=1e-12
         )
-    # where the fixed 300 terms do not converge the result is NaN, not a wrong value
+    # large a with x near a (Temme's uniform expansion): PyTorch's values, not NaN
     far = S.gammainc(ember.tensor([3000.0, 1e5], device=device), ember.tensor([3000.0, 9e4], device=device))
-    assert np.isnan(far.cpu().numpy()).all()
+    assert_close(far, T.gammainc(torch.tensor([3000.0, 1e5]), torch.tensor([3000.0, 9e4])), rtol=1e-5, atol=1e-6)
     scipy_special = pytest.importorskip("scipy.special")
     a, x = np.array([50.0, 100.0, 500.0, 1000.0]), np.array([49.0, 98.0, 480.0, 1010.0])
     e = S.gammainc(
