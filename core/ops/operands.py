@@ -593,6 +593,10 @@ def tensor_input_checked(body: _Op) -> _Op:
     return _guarded(body, checked=True)
 
 
+#: a TypeError of the device, not of the call's arguments: it stands (OpenCL's uint64)
+_DEVICE_ERROR = re.compile(r"backend does not support dtype")
+
+
 def _guarded(body: _Op, checked: bool) -> _Op:
     """``body`` with the check of :func:`tensor_input`, made before the body runs where ``checked``."""
     op = TORCH_NAMES.get(body.__name__, body.__name__)
@@ -605,7 +609,8 @@ def _guarded(body: _Op, checked: bool) -> _Op:
         where ``error`` stands (or, checked, the body is to run)."""
         given = args[0] if args else kwargs.get(name, _ABSENT)
         refused = given is not _ABSENT and not isinstance(given, Tensor)  # the first argument no tensor
-        mistyped = isinstance(error, TypeError) and len(signatures) > 1  # (an unknown keyword, a wrong count)
+        # (an unknown keyword, a wrong count, a wrong type; not a dtype the device lacks)
+        mistyped = len(signatures) > 1 and isinstance(error, TypeError) and not _DEVICE_ERROR.search(str(error))
         parameter = name
         if signatures and refused or mistyped:
             taking = [signature for signature in signatures if _takes(signature, args, kwargs)]
