@@ -42,7 +42,12 @@ def to_numpy(t):
 def normal_tensor(lib, device, dtype, shape, seed=0, requires_grad=True):
     """A tensor of ``lib`` (``ember`` or ``torch``; PyTorch's on its CPU) of ``shape`` and the dtype named ``dtype``
     holding standard normal values drawn from ``seed``: the same values for both libraries."""
-    values = np.random.default_rng(seed).standard_normal(shape).tolist()
+    return tensor_of(lib, device, dtype, np.random.default_rng(seed).standard_normal(shape).tolist(), requires_grad)
+
+
+def tensor_of(lib, device, dtype, values, requires_grad=True):
+    """A tensor of ``lib`` (``ember`` or ``torch``; PyTorch's on its CPU) holding ``values`` (nested lists) in the
+    dtype named ``dtype``."""
     if lib is torch:
         return torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=requires_grad)
     return ember.tensor(values, dtype=getattr(ember, dtype), device=device, requires_grad=requires_grad)

@@ -10,20 +10,11 @@ import warnings
 
 import numpy as np
 import pytest
+from against_torch import tensor_of, to_numpy
 
 import ember
 
 torch = pytest.importorskip("torch")
-
-
-def to_numpy(t):
-    return np.asarray(t.detach().cpu().tolist())
-
-
-def make(lib, device, dtype, values, requires_grad=True):
-    if lib is torch:
-        return torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=requires_grad)
-    return ember.tensor(values, dtype=getattr(ember, dtype), device=device, requires_grad=requires_grad)
 
 
 def values(shape, seed=0):
@@ -45,7 +36,10 @@ def chain_parameters(lib, device, dtype, depth=6, width=8):
     params = []
     for i in range(depth):
         params.append(
-            (make(lib, device, dtype, values((width, width), 10 + i)), make(lib, device, dtype, values(width, 30 + i)))
+            (
+                tensor_of(lib, device, dtype, values((width, width), 10 + i)),
+                tensor_of(lib, device, dtype, values(width, 30 + i)),
+            )
         )
     return params
 
@@ -59,7 +53,7 @@ def chain(lib, params, x):
 
 def chain_gradients(lib, device, dtype):
     params = chain_parameters(lib, device, dtype)
-    x = make(lib, device, dtype, values((4, 8), 1), requires_grad=False)
+    x = tensor_of(lib, device, dtype, values((4, 8), 1), requires_grad=False)
     target = lib.tensor([0, 3, 5, 7]) if lib is torch else ember.tensor([0, 3, 5, 7], device=device)
     lib.nn.functional.cross_entropy(chain(lib, params, x), target).backward()
     return [p.grad for pair in params for p in pair]
@@ -76,7 +70,7 @@ def test_chain_gradients(device, real):
 def chain_hooks(lib, device):
     calls = []
     params = chain_parameters(lib, device, "float64", depth=3, width=4)
-    x = make(lib, device, "float64", values((2, 4), 1))
+    x = tensor_of(lib, device, "float64", values((2, 4), 1))
     x.register_hook(lambda g: calls.append(("x hook", float(g.sum()))))
     w0, b0 = params[0]
     w0.register_hook(lambda g: calls.append(("w0 hook", float(g.sum()))))
@@ -119,7 +113,7 @@ def module_hooks(lib, device):
                 (name, "post", None if grad_input[0] is None else round(float(grad_input[0].sum()), 9))
             )
         )
-    x = make(lib, device, "float64", values((3, 4), 2))
+    x = tensor_of(lib, device, "float64", values((3, 4), 2))
     model(x).pow(2).sum().backward()
     return calls, to_numpy(x.grad).tolist(), [to_numpy(p.grad).tolist() for p in model.parameters()]
 
@@ -135,10 +129,10 @@ def test_module_full_backward_hooks(device):
 
 
 def replaced_leaf_gradient(lib, device):
-    w = make(lib, device, "float32", values((3, 3), 4))
+    w = tensor_of(lib, device, "float32", values((3, 3), 4))
     kept = []
     w.register_hook(lambda g: kept.append(g * 2) or kept[-1])
-    x = make(lib, device, "float32", values((2, 3), 5), requires_grad=False)
+    x = tensor_of(lib, device, "float32", values((2, 3), 5), requires_grad=False)
     lib.nn.functional.linear(x, w).tanh().sum().backward()
     # the gradient a hook returned and keeps is not taken as the leaf's .grad: the .grad is a copy of it,
     # which a write into the kept one leaves as it was
@@ -156,7 +150,7 @@ def test_replaced_leaf_gradient_is_copied(device):
 
 def create_graph_chain(lib, device, dtype):
     params = chain_parameters(lib, device, dtype, depth=3, width=4)
-    x = make(lib, device, dtype, values((2, 4), 6))
+    x = tensor_of(lib, device, dtype, values((2, 4), 6))
     out = chain(lib, params, x).sum()
     (gx,) = lib.autograd.grad(out, x, create_graph=True)
     (ggw,) = lib.autograd.grad(gx.pow(2).sum(), params[1][0])
@@ -176,7 +170,7 @@ def test_create_graph_through_the_chain(device, real):
 
 def grad_of_part(lib, device):
     params = chain_parameters(lib, device, "float64", depth=4, width=4)
-    x = make(lib, device, "float64", values((2, 4), 7))
+    x = tensor_of(lib, device, "float64", values((2, 4), 7))
     out = chain(lib, params, x).sum()
     grads = lib.autograd.grad(out, [params[2][0], params[3][1]], retain_graph=True)
     leaf_grads = [p.grad for pair in params for p in pair]
@@ -196,7 +190,7 @@ def test_autograd_grad_on_part_of_the_chain(device):
 def chain_errors(lib, device):
     found = []
     params = chain_parameters(lib, device, "float32", depth=2, width=4)
-    x = make(lib, device, "float32", values((2, 4), 8), requires_grad=False)
+    x = tensor_of(lib, device, "float32", values((2, 4), 8), requires_grad=False)
     out = chain(lib, params, x).sum()
     out.backward()
     with pytest.raises(Exception) as info:
@@ -230,7 +224,7 @@ def test_chain_errors(device):
 
 def anomaly_chain(lib, device):
     params = chain_parameters(lib, device, "float32", depth=2, width=4)
-    x = make(lib, device, "float32", values((2, 4), 9))
+    x = tensor_of(lib, device, "float32", values((2, 4), 9))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with lib.autograd.detect_anomaly(check_nan=True):
@@ -249,19 +243,19 @@ def first_grads(lib, device, dtype):
     broadcast rows (stack's selects of sum's expand), of a transposed leaf, and whether the gradients of ``a + b``
     share memory."""
     out = []
-    z = make(lib, device, dtype, values((5, 3), 11))
+    z = tensor_of(lib, device, dtype, values((5, 3), 11))
     z.sum().backward()
     out.append((tuple(z.grad.stride()), to_numpy(z.grad).tolist()))
-    rows = [make(lib, device, dtype, values(4, 20 + i)) for i in range(5)]
+    rows = [tensor_of(lib, device, dtype, values(4, 20 + i)) for i in range(5)]
     lib.stack(rows).sum().backward()
     out.extend((tuple(r.grad.stride()), r.grad.is_contiguous(), to_numpy(r.grad).tolist()) for r in rows)
-    scaled = [make(lib, device, dtype, values(4, 40 + i)) for i in range(3)]
-    (lib.stack(scaled) * make(lib, device, dtype, values((3, 4), 44), requires_grad=False)).sum().backward()
+    scaled = [tensor_of(lib, device, dtype, values(4, 40 + i)) for i in range(3)]
+    (lib.stack(scaled) * tensor_of(lib, device, dtype, values((3, 4), 44), requires_grad=False)).sum().backward()
     out.extend((tuple(s.grad.stride()), to_numpy(s.grad).tolist()) for s in scaled)
-    t = make(lib, device, dtype, values((3, 5), 12)).detach().t().requires_grad_()
+    t = tensor_of(lib, device, dtype, values((3, 5), 12)).detach().t().requires_grad_()
     (t * 2).sum().backward()
     out.append((tuple(t.grad.stride()), to_numpy(t.grad).tolist()))
-    a, b = make(lib, device, dtype, values(3, 13)), make(lib, device, dtype, values(3, 14))
+    a, b = tensor_of(lib, device, dtype, values(3, 13)), tensor_of(lib, device, dtype, values(3, 14))
     (a + b).sum().backward()
     a.grad.add_(1)  # the two leaves' gradients share no memory
     out.append(to_numpy(b.grad).tolist())
@@ -275,8 +269,8 @@ def test_first_gradient_layouts(device, real):
 def stacked_grads_alias(lib, device):
     """stack's backward hands its inputs disjoint views of one gradient: each leaf takes its view as it is,
     so their .grad lie in one block of memory, one row apart."""
-    rows = [make(lib, device, "float32", values(4, 60 + i)) for i in range(3)]
-    (lib.stack(rows) * make(lib, device, "float32", values((3, 4), 64), requires_grad=False)).sum().backward()
+    rows = [tensor_of(lib, device, "float32", values(4, 60 + i)) for i in range(3)]
+    (lib.stack(rows) * tensor_of(lib, device, "float32", values((3, 4), 64), requires_grad=False)).sum().backward()
     return [rows[i + 1].grad.data_ptr() - rows[i].grad.data_ptr() for i in range(2)]
 
 
@@ -286,8 +280,8 @@ def test_stacked_gradients_are_views_of_one_block():
 
 def copies(lib, device, dtype):
     """Copies of strided 1-d and 2-d tensors (the row-major copy a leaf's first .grad may take)."""
-    base = make(lib, device, dtype, values(12, 15), requires_grad=False)
-    square = make(lib, device, dtype, values((4, 6), 16), requires_grad=False)
+    base = tensor_of(lib, device, dtype, values(12, 15), requires_grad=False)
+    square = tensor_of(lib, device, dtype, values((4, 6), 16), requires_grad=False)
     views = [base[::2], base.flip(0), base[3:].expand(2, 9)[1], square.t(), square[:, ::2], square[1:, 2:].t()]
     out = []
     for v in views:
@@ -303,7 +297,7 @@ def test_strided_copies(device, real):
 
 
 def offsets(lib, device):
-    x = make(lib, device, "float32", values((6, 8), 17), requires_grad=False)
+    x = tensor_of(lib, device, "float32", values((6, 8), 17), requires_grad=False)
     views = [
         x,
         x[2:],
